@@ -1,0 +1,76 @@
+import type { ApiImplementation } from '../../shared/contract';
+import type { SettingsView } from '../../shared/types';
+import { importOctoprintConfig } from './config/octoprint';
+import { parseComponentsDocument, validateComponentsMapping } from './config/validate';
+import { appPackage } from './lib/app-version';
+import type { Services } from './services';
+
+export const GITHUB_TOKEN_KEY = 'github_token';
+
+/**
+ * The one map from contract methods to services (DESIGN.md §2.2). Requests arrive validated
+ * (invokeMethod); this is the only place that knows which service answers which method.
+ */
+export function createApi(services: Services): ApiImplementation {
+  const { components, settings, secrets, events } = services;
+  const settingsView = (): SettingsView => ({ settings: settings.get(), github_token_set: secrets.has(GITHUB_TOKEN_KEY) });
+
+  return {
+    async getInfo(_req, ctx) {
+      return {
+        version: appPackage().version,
+        home: services.layout.home,
+        host: services.host,
+        platform: process.platform,
+        read_only: ctx.readOnly,
+      };
+    },
+
+    async listComponents() {
+      return components.list();
+    },
+
+    async getComponent({ id }) {
+      return components.get(id);
+    },
+
+    async addComponents({ text, components: mapping, replace }) {
+      const parsed = text !== undefined ? parseComponentsDocument(text, 'components') : validateComponentsMapping(mapping, 'components');
+      const result = components.add(parsed, { replace: replace ?? false });
+      events.emit('components_changed', { ids: [...result.added, ...result.replaced] });
+      return result;
+    },
+
+    async updateComponent({ id, config }) {
+      const component = components.update(id, config);
+      events.emit('components_changed', { ids: [id] });
+      return component;
+    },
+
+    async removeComponent({ id }) {
+      components.remove(id);
+      events.emit('components_changed', { ids: [id] });
+      return { removed: id };
+    },
+
+    async importOctoprint({ text, replace }) {
+      const imported = importOctoprintConfig(text);
+      const result = Object.keys(imported.components).length
+        ? components.add(imported.components, { replace: replace ?? false })
+        : { added: [], replaced: [] };
+      events.emit('components_changed', { ids: [...result.added, ...result.replaced] });
+      return { ...result, skipped: imported.skipped };
+    },
+
+    async getSettings() {
+      return settingsView();
+    },
+
+    async setSettings({ patch, github_token }) {
+      if (patch && Object.keys(patch).length > 0) settings.set(patch);
+      if (github_token !== undefined) await secrets.set(GITHUB_TOKEN_KEY, github_token);
+      events.emit('settings_changed', {});
+      return settingsView();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
+import type { ComponentConfig } from '../../../shared/schemas/component';
+import type { Component, ConfigProblem } from '../../../shared/types';
+import type { KeyValueStore } from './store';
+import { parseComponentsDocument, validateComponent } from './validate';
+
+const STORE_KEY = 'components';
+const DROP_IN_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const MAX_DROP_IN_BYTES = 1024 * 1024;
+
+/** The channel a component is on when the user has not chosen one. */
+export function defaultChannel(config: ComponentConfig): string {
+  return config.type === 'npm_release' ? 'latest' : 'stable';
+}
+
+export function toComponent(id: string, config: ComponentConfig, source: Component['source']): Component {
+  return {
+    id,
+    name: config.name ?? id,
+    type: config.type,
+    method: config.method ?? null,
+    channel: config.channel ?? defaultChannel(config),
+    source,
+    config,
+  };
+}
+
+/**
+ * Components from the settings store plus drop-in files in `<home>/components.d/` (read-only here:
+ * the software that dropped them owns them). A broken drop-in is reported by name; the rest load.
+ */
+export class ComponentRegistry {
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly dropInDir: string,
+  ) {}
+
+  private stored(): Record<string, unknown> {
+    const value = this.store.get(STORE_KEY);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  }
+
+  list(): { components: Component[]; problems: ConfigProblem[] } {
+    const problems: ConfigProblem[] = [];
+    const byId = new Map<string, Component>();
+    for (const [id, raw] of Object.entries(this.stored())) {
+      try {
+        byId.set(id, toComponent(id, validateComponent(id, raw, 'config.json'), { kind: 'settings' }));
+      } catch (error) {
+        problems.push(problemOf(error, 'config.json', id));
+      }
+    }
+    for (const { file, components, problem } of this.readDropIns()) {
+      if (problem) {
+        problems.push(problem);
+        continue;
+      }
+      for (const [id, config] of Object.entries(components)) {
+        const existing = byId.get(id);
+        if (existing) {
+          const owner = existing.source.kind === 'settings' ? 'the settings store' : existing.source.file;
+          problems.push({ file, component: id, code: 'ALREADY_EXISTS', message: `${file}: component "${id}" is already defined by ${owner}; this definition is ignored.` });
+          continue;
+        }
+        byId.set(id, toComponent(id, config, { kind: 'drop-in', file }));
+      }
+    }
+    const components = [...byId.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return { components, problems };
+  }
+
+  get(id: string): Component {
+    const component = this.list().components.find((c) => c.id === id);
+    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id });
+    return component;
+  }
+
+  has(id: string): boolean {
+    return this.list().components.some((c) => c.id === id);
+  }
+
+  /** Add validated components; existing ids fail unless `replace`. Drop-in components cannot be replaced here. */
+  add(components: Record<string, ComponentConfig>, options: { replace?: boolean } = {}): { added: string[]; replaced: string[] } {
+    const stored = this.stored();
+    const current = this.list().components;
+    const added: string[] = [];
+    const replaced: string[] = [];
+    for (const id of Object.keys(components)) {
+      const existing = current.find((c) => c.id === id);
+      if (existing?.source.kind === 'drop-in') {
+        throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
+      }
+      if (existing && !options.replace) {
+        throw new UpkeepError('ALREADY_EXISTS', `Component "${id}" already exists. Remove it first or add with --replace.`, { id });
+      }
+      (existing ? replaced : added).push(id);
+    }
+    this.store.set(STORE_KEY, { ...stored, ...components });
+    return { added, replaced };
+  }
+
+  update(id: string, raw: unknown): Component {
+    const existing = this.get(id);
+    if (existing.source.kind === 'drop-in') {
+      throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
+    }
+    const config = validateComponent(id, raw);
+    this.store.set(STORE_KEY, { ...this.stored(), [id]: config });
+    return toComponent(id, config, { kind: 'settings' });
+  }
+
+  /** Change one key of a stored component (e.g. its channel) with full validation. */
+  patch(id: string, patch: Partial<ComponentConfig>): Component {
+    const existing = this.get(id);
+    return this.update(id, { ...existing.config, ...patch });
+  }
+
+  remove(id: string): void {
+    const existing = this.get(id);
+    if (existing.source.kind === 'drop-in') {
+      throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; delete or edit that file to remove it.`, { id });
+    }
+    const stored = this.stored();
+    delete stored[id];
+    this.store.set(STORE_KEY, stored);
+  }
+
+  private readDropIns(): { file: string; components: Record<string, ComponentConfig>; problem?: ConfigProblem }[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dropInDir).sort();
+    } catch {
+      return [];
+    }
+    const out: { file: string; components: Record<string, ComponentConfig>; problem?: ConfigProblem }[] = [];
+    for (const name of names) {
+      if (!DROP_IN_EXTENSIONS.has(path.extname(name).toLowerCase()) || name.startsWith('.')) continue;
+      const file = path.join(this.dropInDir, name);
+      try {
+        const stat = statSync(file);
+        if (!stat.isFile()) continue;
+        if (stat.size > MAX_DROP_IN_BYTES) throw new UpkeepError('INVALID_CONFIG', `${name}: larger than 1 MiB; a drop-in file holds component definitions only.`);
+        const components = parseComponentsDocument(readFileSync(file, 'utf8'), name, { allowBareMapping: true });
+        out.push({ file: name, components });
+      } catch (error) {
+        out.push({ file: name, components: {}, problem: problemOf(error, name) });
+      }
+    }
+    return out;
+  }
+}
+
+function problemOf(error: unknown, file: string, component?: string): ConfigProblem {
+  const e = error instanceof UpkeepError ? error : new UpkeepError('INVALID_CONFIG', `${file}: ${(error as Error).message}`);
+  const problem: ConfigProblem = { file, code: e.code, message: e.message };
+  const id = component ?? (e.details?.component as string | undefined);
+  if (id) problem.component = id;
+  return problem;
+}

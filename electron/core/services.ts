@@ -1,0 +1,39 @@
+import { ComponentRegistry } from './config/components';
+import { ensureHome, type HomeLayout } from './config/home';
+import { SecretStore, SettingsService } from './config/settings';
+import { createConfStore, type KeyValueStore } from './config/store';
+import { EventBus } from './events';
+
+export type HostKind = 'desktop' | 'http' | 'cli';
+
+export interface ServicesOptions {
+  home: string;
+  host: HostKind;
+  /** The desktop host passes its electron-store; others get conf on the same file. */
+  store?: KeyValueStore;
+}
+
+/** Everything the API needs, built once per process. Hosts create this and pass it to createApi. */
+export interface Services {
+  layout: HomeLayout;
+  host: HostKind;
+  store: KeyValueStore;
+  events: EventBus;
+  components: ComponentRegistry;
+  settings: SettingsService;
+  secrets: SecretStore;
+}
+
+export function createServices(options: ServicesOptions): Services {
+  const layout = ensureHome(options.home);
+  const store = options.store ?? createConfStore(layout.home);
+  return {
+    layout,
+    host: options.host,
+    store,
+    events: new EventBus(),
+    components: new ComponentRegistry(store, layout.dropIns),
+    settings: new SettingsService(store),
+    secrets: new SecretStore(layout.secrets),
+  };
+}

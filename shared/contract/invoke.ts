@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { UpkeepError } from '../errors';
+import { methods, type ApiImplementation, type CallContext, type MethodName, type ResponseOf } from './index';
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Turn zod issues into one message naming each field, e.g. `components.web.user: is required`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): { message: string; fields: string[] } {
+  const parts: string[] = [];
+  const fields: string[] = [];
+  for (const issue of issues.slice(0, 10)) {
+    const field = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
+    fields.push(field || '(request)');
+    parts.push(field ? `${field}: ${issue.message}` : issue.message);
+  }
+  if (issues.length > 10) parts.push(`… and ${issues.length - 10} more`);
+  return { message: parts.join('; '), fields };
+}
+
+/**
+ * The one entry point every host uses: checks the method name, validates the request against its
+ * schema, enforces read-only callers, then calls the implementation.
+ */
+export async function invokeMethod(
+  api: ApiImplementation,
+  method: unknown,
+  request: unknown,
+  ctx: CallContext,
+): Promise<ResponseOf<MethodName>> {
+  if (!isMethodName(method)) {
+    throw new UpkeepError('UNKNOWN_METHOD', `Unknown method "${String(method).slice(0, 80)}". See shared/contract for the methods Upkeep offers.`);
+  }
+  const def = methods[method];
+  if (def.mutates && ctx.readOnly) {
+    throw new UpkeepError('FORBIDDEN', `"${method}" changes state and this connection is read-only. Use the full access token to make changes.`);
+  }
+  const parsed = def.request.safeParse(request ?? {});
+  if (!parsed.success) {
+    const { message, fields } = describeIssues(parsed.error.issues);
+    throw new UpkeepError('INVALID_REQUEST', `Invalid request for ${method}: ${message}`, { fields });
+  }
+  const impl = api[method] as (req: unknown, c: CallContext) => Promise<ResponseOf<MethodName>>;
+  return impl(parsed.data, ctx);
+}

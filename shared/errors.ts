@@ -1,0 +1,82 @@
+/** Stable error codes: part of the product contract (CLI JSON, HTTP, IPC, panel). Never rename one. */
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'INVALID_CONFIG',
+  'UNKNOWN_METHOD',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'READ_ONLY',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'INTERNAL',
+  'NETWORK',
+  'TIMEOUT',
+  'RATE_LIMITED',
+  'UPSTREAM_ERROR',
+  'PARSE_ERROR',
+  'RESPONSE_TOO_LARGE',
+  'CHECK_FAILED',
+  'NO_UPDATE',
+  'DOWNGRADE_REFUSED',
+  'CHECKSUM_MISMATCH',
+  'CHECKSUM_MISSING',
+  'SIGNATURE_INVALID',
+  'UNSAFE_ARCHIVE',
+  'ARCHIVE_TOO_LARGE',
+  'BACKUP_CORRUPT',
+  'BACKUP_NOT_FOUND',
+  'INSUFFICIENT_SPACE',
+  'UPDATE_IN_PROGRESS',
+  'COMMAND_FAILED',
+  'HEALTH_CHECK_FAILED',
+  'UNSUPPORTED',
+  'CANCELLED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The shape every error takes when it crosses a boundary (IPC, HTTP, CLI --json). */
+export interface ErrorShape {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class UpkeepError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpkeepError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+
+  toJSON(): ErrorShape {
+    return toErrorShape(this);
+  }
+}
+
+export function isErrorShape(value: unknown): value is ErrorShape {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && (ERROR_CODES as readonly string[]).includes(v.code) && typeof v.message === 'string';
+}
+
+/** Any thrown value to the wire shape. Unknown errors become INTERNAL without leaking stacks. */
+export function toErrorShape(error: unknown): ErrorShape {
+  if (error instanceof UpkeepError) {
+    const shape: ErrorShape = { code: error.code, message: error.message };
+    if (error.details !== undefined) shape.details = error.details;
+    return shape;
+  }
+  if (isErrorShape(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: `Unexpected error: ${message}. This is a bug in Upkeep; please report it with the log.` };
+}
+
+/** Back from the wire shape to a throwable, for clients (renderer, CLI over HTTP). */
+export function fromErrorShape(shape: ErrorShape): UpkeepError {
+  return new UpkeepError(shape.code, shape.message, shape.details);
+}

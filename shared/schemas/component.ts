@@ -1,0 +1,247 @@
+import { z } from 'zod';
+
+/** Check types: every OctoPrint type plus npm_release, gitlab_release and openwebui. */
+export const CHECK_TYPES = [
+  'github_release',
+  'github_commit',
+  'bitbucket_commit',
+  'gitlab_release',
+  'git_commit',
+  'pypi_release',
+  'npm_release',
+  'httpheader',
+  'jsondata',
+  'command_line',
+  'openwebui',
+  'always_current',
+  'never_current',
+] as const;
+export type CheckType = (typeof CHECK_TYPES)[number];
+
+export const UPDATE_METHODS = [
+  'pip',
+  'npm',
+  'release_archive',
+  'git',
+  'single_file',
+  'update_script',
+  'openwebui',
+  'sleep_a_bit',
+] as const;
+export type UpdateMethod = (typeof UPDATE_METHODS)[number];
+
+export const COMPARE_SCHEMES = ['python', 'semantic', 'unequal', 'python_unequal', 'semantic_unequal', 'calendar'] as const;
+export type CompareScheme = (typeof COMPARE_SCHEMES)[number];
+
+export const COMPONENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const componentIdSchema = z
+  .string()
+  .regex(COMPONENT_ID_PATTERN, 'must be 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit');
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+/** A command as argv items; never run through a shell. */
+export const argvSchema = z.array(z.string()).min(1, 'needs at least the program to run');
+
+const branchSpecSchema = z.object({
+  name: nonEmpty,
+  branch: nonEmpty,
+  commitish: z.array(nonEmpty).optional(),
+});
+export type BranchSpec = z.infer<typeof branchSpecSchema>;
+
+export const versionFromSchema = z.union([
+  z.literal('git'),
+  z.strictObject({ file: nonEmpty, json: nonEmpty }),
+  z.strictObject({ file: nonEmpty, regex: nonEmpty }),
+  z.strictObject({ command: argvSchema, regex: nonEmpty.optional() }),
+  z.strictObject({ pip: nonEmpty, python: nonEmpty.optional() }),
+  z.strictObject({ npm: nonEmpty, global: z.boolean().optional() }),
+  z.strictObject({ frontmatter: nonEmpty }),
+]);
+export type VersionFrom = z.infer<typeof versionFromSchema>;
+
+const healthSchema = z.union([
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    expect_status: z.number().int().min(100).max(599).optional(),
+    timeout: z.number().positive().max(3600).optional(),
+  }),
+  z.strictObject({ command: argvSchema, timeout: z.number().positive().max(3600).optional() }),
+]);
+
+const backupPathsSchema = z.strictObject({
+  database: z.array(nonEmpty).optional(),
+  config: z.array(nonEmpty).optional(),
+  data: z.array(nonEmpty).optional(),
+  exclude: z.array(nonEmpty).optional(),
+});
+
+const autoUpdateSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  window: nonEmpty.optional(),
+  min_release_age: nonEmpty.optional(),
+  allow_major: z.boolean().optional(),
+  security_only: z.boolean().optional(),
+});
+
+/** A string command (OctoPrint style) or argv; strings are split into argv words, never given to a shell. */
+const commandSchema = z.union([nonEmpty, argvSchema]);
+
+/**
+ * The component config: a superset of OctoPrint's softwareupdate check config (DESIGN.md §4).
+ * Keys not listed here are kept (OctoPrint configs carry more), but every listed key is checked.
+ */
+export const componentConfigSchema = z
+  .looseObject({
+    name: nonEmpty.optional(),
+    type: z.enum(CHECK_TYPES, { error: `must be one of: ${CHECK_TYPES.join(', ')}` }),
+    folder: nonEmpty.optional(),
+    current: nonEmpty.optional(),
+    version_from: versionFromSchema.optional(),
+    user: nonEmpty.optional(),
+    repo: nonEmpty.optional(),
+    branch: nonEmpty.optional(),
+    prerelease: z.boolean().optional(),
+    prerelease_channel: nonEmpty.optional(),
+    stable_branch: branchSpecSchema.optional(),
+    prerelease_branches: z.array(branchSpecSchema).optional(),
+    release_compare: z.enum(COMPARE_SCHEMES, { error: `must be one of: ${COMPARE_SCHEMES.join(', ')}` }).optional(),
+    package: nonEmpty.optional(),
+    header_url: nonEmpty.optional(),
+    url: nonEmpty.optional(),
+    header_name: nonEmpty.optional(),
+    header_method: z.enum(['head', 'get', 'HEAD', 'GET']).optional(),
+    jsondata: nonEmpty.optional(),
+    command: commandSchema.optional(),
+    api_base: nonEmpty.optional(),
+    index_url: nonEmpty.optional(),
+    registry: nonEmpty.optional(),
+    channel: nonEmpty.optional(),
+    method: z.enum(UPDATE_METHODS, { error: `must be one of: ${UPDATE_METHODS.join(', ')}` }).optional(),
+    pip: nonEmpty.optional(),
+    python: nonEmpty.optional(),
+    update_script: commandSchema.optional(),
+    asset: nonEmpty.optional(),
+    checksum: z.string().regex(/^sha256:[0-9a-fA-F]{64}$/, 'must look like sha256:<64 hex digits>').optional(),
+    require_checksum: z.boolean().optional(),
+    signature: nonEmpty.optional(),
+    public_key: nonEmpty.optional(),
+    preserve: z.array(nonEmpty).optional(),
+    install: z.array(argvSchema).optional(),
+    migrations: z.array(argvSchema).optional(),
+    restart: argvSchema.optional(),
+    health: healthSchema.optional(),
+    backup: backupPathsSchema.optional(),
+    auto_update: autoUpdateSchema.optional(),
+    rollback_on_failure: z.boolean().optional(),
+    file: nonEmpty.optional(),
+    function_id: nonEmpty.optional(),
+    api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    global: z.boolean().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const need = (key: keyof typeof c, why: string) => {
+      const v = c[key];
+      if (v === undefined || v === null || v === '') {
+        ctx.addIssue({ code: 'custom', path: [key as string], message: `is required ${why}` });
+      }
+    };
+    switch (c.type) {
+      case 'github_release':
+      case 'github_commit':
+      case 'bitbucket_commit':
+      case 'gitlab_release':
+        need('user', `for type ${c.type} (the repository owner)`);
+        need('repo', `for type ${c.type} (the repository name)`);
+        break;
+      case 'git_commit':
+        need('folder', 'for type git_commit (the local checkout)');
+        break;
+      case 'pypi_release':
+      case 'npm_release':
+        need('package', `for type ${c.type}`);
+        break;
+      case 'httpheader':
+        if (!c.header_url && !c.url) ctx.addIssue({ code: 'custom', path: ['header_url'], message: 'is required for type httpheader (or url)' });
+        break;
+      case 'jsondata':
+        need('jsondata', 'for type jsondata (the URL of the JSON document)');
+        break;
+      case 'command_line':
+        need('command', 'for type command_line');
+        break;
+      case 'openwebui':
+        need('api_base', 'for type openwebui (the Open WebUI server, e.g. http://localhost:3000)');
+        need('function_id', 'for type openwebui');
+        need('file', 'for type openwebui (the local plugin file)');
+        break;
+      default:
+        break;
+    }
+    switch (c.method) {
+      case 'pip':
+        need('pip', 'for method pip (what to install, e.g. "mypkg=={target_version}")');
+        break;
+      case 'npm':
+        need('package', 'for method npm');
+        break;
+      case 'release_archive':
+      case 'git':
+        need('folder', `for method ${c.method}`);
+        break;
+      case 'single_file':
+        need('url', 'for method single_file (where to download the file, with {target_version})');
+        if (!c.file && !c.folder) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required for method single_file (where the file lives)' });
+        break;
+      case 'update_script':
+        need('update_script', 'for method update_script');
+        break;
+      case 'openwebui':
+        need('api_base', 'for method openwebui');
+        need('function_id', 'for method openwebui');
+        need('file', 'for method openwebui');
+        break;
+      default:
+        break;
+    }
+    if (c.prerelease_channel && c.prerelease_branches && c.prerelease_branches.length > 0) {
+      const known = c.prerelease_branches.map((b) => b.branch);
+      if (!known.includes(c.prerelease_channel)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prerelease_channel'],
+          message: `"${c.prerelease_channel}" is not one of prerelease_branches (${known.join(', ')})`,
+        });
+      }
+    }
+  });
+
+export type ComponentConfig = z.infer<typeof componentConfigSchema>;
+
+/**
+ * OctoPrint aliases to Upkeep names, applied before validation:
+ * displayName → name, update_folder/checkout_folder → folder, method single_file_plugin → single_file,
+ * prerelease + prerelease_channel → channel, and a method inferred from pip/update_script keys.
+ */
+export function normalizeComponentInput(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const c: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (c.name === undefined && c.displayName !== undefined) c.name = c.displayName;
+  delete c.displayName;
+  for (const alias of ['update_folder', 'checkout_folder']) {
+    if (c.folder === undefined && c[alias] !== undefined) c.folder = c[alias];
+    delete c[alias];
+  }
+  if (c.method === 'single_file_plugin') c.method = 'single_file';
+  if (c.method === 'python_updater') delete c.method;
+  if (c.method === undefined) {
+    if (typeof c.pip === 'string') c.method = 'pip';
+    else if (c.update_script !== undefined) c.method = 'update_script';
+  }
+  if (c.channel === undefined && c.prerelease === true) {
+    c.channel = typeof c.prerelease_channel === 'string' ? c.prerelease_channel : 'prerelease';
+  }
+  return c;
+}

@@ -1,0 +1,166 @@
+import type { ErrorShape } from '../errors';
+import type { CheckType, ComponentConfig, UpdateMethod } from '../schemas/component';
+import type { Settings } from '../schemas/settings';
+
+export type { ComponentConfig, CheckType, UpdateMethod, CompareScheme, VersionFrom, BranchSpec } from '../schemas/component';
+export type { Settings, SettingKey, SettingsPatch } from '../schemas/settings';
+export type { ErrorShape, ErrorCode } from '../errors';
+
+/** Where a component's definition came from: the settings store, or a drop-in file (read-only). */
+export type ComponentSource = { kind: 'settings' } | { kind: 'drop-in'; file: string };
+
+export interface Component {
+  id: string;
+  name: string;
+  type: CheckType;
+  method: UpdateMethod | null;
+  channel: string;
+  source: ComponentSource;
+  config: ComponentConfig;
+}
+
+/** A drop-in file or component that could not be loaded; the rest still load. */
+export interface ConfigProblem {
+  file: string;
+  component?: string;
+  code: ErrorShape['code'];
+  message: string;
+}
+
+export interface ChannelOption {
+  id: string;
+  label: string;
+}
+
+export interface AppInfo {
+  version: string;
+  home: string;
+  host: 'desktop' | 'http' | 'cli';
+  platform: string;
+  read_only: boolean;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  /** Whether a GitHub token is stored; the token itself is never sent back. */
+  github_token_set: boolean;
+}
+
+/** A release asset as the checkers report it (GitHub/Gitea/GitLab links). */
+export interface ReleaseAsset {
+  name: string;
+  url: string;
+  size?: number;
+  /** `sha256:<hex>` when the host publishes it (GitHub's `digest`). */
+  digest?: string | null;
+}
+
+/** Release notes of one version between installed and latest (Markdown, never HTML to execute). */
+export interface ReleaseNote {
+  version: string;
+  name?: string | null;
+  body: string;
+  published_at?: string | null;
+  url?: string | null;
+}
+
+/** What an update would install: enough for the updaters to fetch and verify it. */
+export interface UpdateTarget {
+  /** Display version (tag without a leading v, package version, commit sha …). */
+  version: string;
+  tag?: string;
+  commit?: string;
+  published_at?: string | null;
+  tarball_url?: string | null;
+  assets?: ReleaseAsset[];
+  notes?: ReleaseNote[];
+}
+
+/** One component's check result: the shape of `upkeep check --json` entries, plus panel details. */
+export interface CheckResult {
+  id: string;
+  name: string;
+  installed: string | null;
+  latest: string | null;
+  update_available: boolean;
+  channel: string;
+  /** ISO time of the last successful fresh check (not a cache hit). */
+  checked_at: string | null;
+  /** One line, e.g. `1.3.0 > 1.2.9 by PEP 440`. */
+  explanation: string | null;
+  error: ErrorShape | null;
+  from_cache?: boolean;
+  target?: UpdateTarget | null;
+}
+
+export type UpdateStatus = 'succeeded' | 'failed' | 'rolled_back' | 'skipped';
+export type UpdateStep =
+  | 'preflight'
+  | 'backup'
+  | 'download'
+  | 'verify'
+  | 'apply'
+  | 'install'
+  | 'migrate'
+  | 'restart'
+  | 'health'
+  | 'commit'
+  | 'rollback';
+
+/** One line of an update run's log. */
+export interface LogLine {
+  run_id: string;
+  component: string;
+  stream: 'stdout' | 'stderr' | 'message';
+  line: string;
+  at: string;
+}
+
+/** `upkeep update --json` result entries. */
+export interface UpdateResult {
+  id: string;
+  from: string | null;
+  to: string | null;
+  status: UpdateStatus;
+  backup_id: string | null;
+  error: ErrorShape | null;
+  run_id?: string;
+}
+
+/** One line of history.jsonl: the rollback history the panel shows. */
+export interface HistoryEntry {
+  id: string;
+  component: string;
+  kind: 'update' | 'rollback' | 'restore';
+  from: string | null;
+  to: string | null;
+  status: UpdateStatus;
+  started_at: string;
+  finished_at: string;
+  backup_id: string | null;
+  error: ErrorShape | null;
+  duration_ms: number;
+  initiated_by: 'panel' | 'cli' | 'schedule';
+}
+
+export type BackupType = 'full' | 'database' | 'config' | 'data';
+
+/** A backup as listed (from its manifest). */
+export interface BackupInfo {
+  id: string;
+  component: string;
+  type: BackupType;
+  name: string;
+  description: string;
+  created_at: string;
+  component_version: string | null;
+  /** `manual`, `pre-update`, `safety` (before a restore). */
+  reason: 'manual' | 'pre-update' | 'safety';
+  pinned: boolean;
+  file_count: number;
+  size: number;
+  compressed_size: number;
+  compressed: boolean;
+  sha256: string;
+  archive: string;
+}
