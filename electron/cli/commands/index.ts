@@ -1,0 +1,7 @@
+import type { CommandSpec } from '../context';
+import { componentCommands } from './component';
+import { serveCommands } from './serve';
+import { settingsCommands } from './settings';
+
+/** Every CLI command, in the order `upkeep --help` lists them. Add a command group here. */
+export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands];

@@ -1,0 +1,31 @@
+import { UpkeepError } from '../../../shared/errors';
+import { serveHeadless } from '../../http/serve';
+import type { CommandSpec } from '../context';
+
+export const serveCommands: CommandSpec[] = [
+  {
+    path: ['serve'],
+    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380]',
+    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token)',
+    options: { host: { type: 'string' }, port: { type: 'string' } },
+    async run(ctx, { values }) {
+      const port = values.port === undefined ? 7380 : Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UpkeepError('INVALID_REQUEST', `--port must be 0-65535, got "${String(values.port)}".`);
+      const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+      const served = await serveHeadless({ home: ctx.home, host, port });
+      if (ctx.json) ctx.out(JSON.stringify({ url: served.url, panel_url: served.panelUrl, home: ctx.home }));
+      else {
+        ctx.err(`Upkeep is serving ${ctx.home} on ${served.url}`);
+        if (host !== '127.0.0.1' && host !== 'localhost') ctx.err('Warning: listening beyond this machine; anyone who can reach it still needs the token.');
+        ctx.err('Open the panel at:');
+        ctx.out(served.panelUrl);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => void served.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      return {};
+    },
+  },
+];

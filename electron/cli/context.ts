@@ -1,0 +1,60 @@
+import type { ParseArgsConfig } from 'node:util';
+import { invokeMethod, type MethodName, type RequestOf, type ResponseOf } from '../../shared/contract';
+import { createApi } from '../core/api';
+import { resolveHome } from '../core/config/home';
+import { createServices, type Services } from '../core/services';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CliContext {
+  home: string;
+  json: boolean;
+  /** Services are built lazily: `--help` and usage errors never touch the data directory. */
+  services(): Services;
+  call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface CommandResult {
+  /** The one JSON document printed with --json. */
+  json?: unknown;
+  /** What a person reads without --json. */
+  text?: string;
+  /** Exit code; defaults to 0. */
+  exitCode?: number;
+}
+
+export interface CommandSpec {
+  /** Words that select the command, e.g. ['component', 'add']. */
+  path: string[];
+  usage: string;
+  summary: string;
+  options?: OptionSpec;
+  run(ctx: CliContext, args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> }): Promise<CommandResult>;
+}
+
+export function createCliContext(homeFlag: string | undefined, json: boolean): CliContext {
+  const home = resolveHome({ flag: homeFlag });
+  let services: Services | undefined;
+  const getServices = () => (services ??= createServices({ home, host: 'cli' }));
+  let api: ReturnType<typeof createApi> | undefined;
+  return {
+    home,
+    json,
+    services: getServices,
+    async call(method, request) {
+      api ??= createApi(getServices());
+      return (await invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false })) as ResponseOf<typeof method>;
+    },
+    out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  };
+}
+
+/** A plain-text table for people (the --json output is for programs). */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}

@@ -1,0 +1,255 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { EVENT_NAMES, invokeMethod, type ApiImplementation, type CallContext } from '../../shared/contract';
+import { UpkeepError, toErrorShape, type ErrorCode } from '../../shared/errors';
+import type { EventBus } from '../core/events';
+import { tokensEqual } from './token';
+
+export interface HttpHostOptions {
+  api: ApiImplementation;
+  events: EventBus;
+  /** Full-access token. */
+  token: string;
+  /** Optional read-only token: may see everything, may change nothing. */
+  readOnlyToken?: string;
+  host?: string;
+  port?: number;
+  /** The built renderer (dist/renderer); when missing, the API still works and / explains how to build. */
+  rendererDir?: string;
+}
+
+export interface HttpHost {
+  url: string;
+  /** The URL to open: the token travels in the fragment, so it never reaches logs or Referer headers. */
+  panelUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  INVALID_CONFIG: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  READ_ONLY: 403,
+  NOT_FOUND: 404,
+  BACKUP_NOT_FOUND: 404,
+  UNKNOWN_METHOD: 404,
+  ALREADY_EXISTS: 409,
+  UPDATE_IN_PROGRESS: 409,
+  INTERNAL: 500,
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+}
+
+/**
+ * The headless host: the panel for a browser, `POST /api/<method>`, and `GET /api/events` (SSE).
+ * Thin by design (DESIGN.md §2.3): decode, invokeMethod, encode.
+ */
+export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
+  const bindHost = options.host ?? '127.0.0.1';
+  const sseClients = new Set<http.ServerResponse>();
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) sendJson(res, 500, { error: toErrorShape(error) });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    const port = (server.address() as AddressInfo).port;
+    const hostHeader = req.headers.host ?? '';
+    const hostName = hostHeader.replace(/:\d+$/, '');
+    // DNS rebinding: on a loopback bind, only loopback names may address us.
+    if (isLoopbackHost(bindHost) && !isLoopbackHost(hostName)) {
+      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Requests must address Upkeep by a loopback name (127.0.0.1 or localhost).'));
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${hostHeader}`) {
+      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Cross-origin requests are refused.'));
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Cross-site requests are refused.'));
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+
+    if (url.pathname.startsWith('/api/')) {
+      const ctx = authenticate(req);
+      if (!ctx) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="upkeep"');
+        return sendError(res, 401, new UpkeepError('UNAUTHORIZED', 'Missing or wrong access token. Open the panel with the URL `upkeep serve` printed (it carries the token).'));
+      }
+      if (url.pathname === '/api/events') {
+        if (req.method !== 'GET') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Use GET for /api/events.'));
+        return openEventStream(req, res);
+      }
+      if (req.method !== 'POST') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'));
+      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+        return sendError(res, 415, new UpkeepError('INVALID_REQUEST', 'Send the request as Content-Type: application/json.'));
+      }
+      const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (error) {
+        return sendError(res, 400, error);
+      }
+      try {
+        const result = await invokeMethod(options.api, method, body, ctx);
+        return sendJson(res, 200, { result });
+      } catch (error) {
+        const shape = toErrorShape(error);
+        return sendJson(res, STATUS_BY_CODE[shape.code] ?? 422, { error: shape });
+      }
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Only GET is served here.'));
+    return serveStatic(url.pathname, res);
+  }
+
+  function authenticate(req: http.IncomingMessage): CallContext | undefined {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) return undefined;
+    if (tokensEqual(match[1], options.token)) return { initiatedBy: 'panel', readOnly: false };
+    if (options.readOnlyToken && tokensEqual(match[1], options.readOnlyToken)) return { initiatedBy: 'panel', readOnly: true };
+    return undefined;
+  }
+
+  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    sseClients.add(res);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      sseClients.delete(res);
+    });
+  }
+
+  const unsubscribe = options.events.onAny((event, payload) => {
+    if (!EVENT_NAMES.includes(event)) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const client of sseClients) client.write(frame);
+  });
+
+  async function serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
+    const root = options.rendererDir;
+    if (!root) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path.'));
+    }
+    const resolved = path.resolve(root, `.${rel}`);
+    if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+      return sendError(res, 404, new UpkeepError('NOT_FOUND', 'Not found.'));
+    }
+    let file = resolved;
+    let stat = await fs.stat(file).catch(() => undefined);
+    if (!stat || stat.isDirectory()) {
+      // The panel is a single page: unknown paths get index.html.
+      file = path.join(root, 'index.html');
+      stat = await fs.stat(file).catch(() => undefined);
+      if (!stat) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
+    }
+    const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', stat.size);
+    if (type.startsWith('text/html')) {
+      res.setHeader('Content-Security-Policy', CSP);
+      res.setHeader('X-Frame-Options', 'DENY');
+    } else if (file.includes(`${path.sep}assets${path.sep}`)) {
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    }
+    res.writeHead(200);
+    createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 7380, bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost;
+  const url = `http://${displayHost}:${port}/`;
+  return {
+    url,
+    panelUrl: `${url}#token=${options.token}`,
+    port,
+    async close() {
+      unsubscribe();
+      for (const client of sseClients) client.end();
+      sseClients.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, status: number, error: unknown): void {
+  sendJson(res, status, { error: toErrorShape(error) });
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > MAX_BODY) throw new UpkeepError('INVALID_REQUEST', `Request body over ${MAX_BODY} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new UpkeepError('INVALID_REQUEST', `Request body over ${MAX_BODY} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UpkeepError('INVALID_REQUEST', 'The request body is not valid JSON.');
+  }
+}

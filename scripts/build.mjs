@@ -1,0 +1,26 @@
+// Builds what the hosts run: the CLI/headless bundle, the Electron main and preload, and the renderer.
+// esbuild for the Node side (our code bundled, packages left external), Vite for the renderer.
+import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const only = process.argv[2];
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+
+const tasks = {
+  cli: () => build({ ...common, entryPoints: ['electron/cli/index.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
+  main: () => build({ ...common, entryPoints: ['electron/main/index.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', external: ['electron'] }),
+  // A sandboxed preload is CommonJS and may only require 'electron': bundle everything else in.
+  preload: () => build({ ...common, entryPoints: ['electron/preload/index.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', platform: 'node', external: ['electron'] }),
+  renderer: () => viteBuild({ configFile: path.join(root, 'renderer/vite.config.ts'), logLevel: 'warn' }),
+};
+
+const selected = only ? [only] : Object.keys(tasks);
+const started = Date.now();
+await Promise.all(selected.map((name) => {
+  if (!tasks[name]) throw new Error(`unknown build target ${name}`);
+  return tasks[name]();
+}));
+console.log(`built ${selected.join(', ')} in ${Date.now() - started} ms`);

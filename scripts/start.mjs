@@ -1,0 +1,54 @@
+// `npm start`: the desktop app when Electron's binary is installed (or can be fetched), otherwise
+// the headless host with the panel in a browser. Electron 45 downloads its binary on first use;
+// on machines that cannot reach Electron's download host that fails, and we say so and serve instead.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+
+function electronBinary() {
+  let dir;
+  try {
+    dir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return { path: null, why: 'the electron package is not installed' };
+  }
+  const pathFile = path.join(dir, 'path.txt');
+  if (existsSync(pathFile)) {
+    const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8'));
+    if (existsSync(bin)) return { path: bin };
+  }
+  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return { path: null, why: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed' };
+  console.error('Fetching the Electron binary (first start only)…');
+  const result = spawnSync(process.execPath, [path.join(dir, 'install.js')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  if (result.status === 0 && existsSync(pathFile)) {
+    const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8'));
+    if (existsSync(bin)) return { path: bin };
+  }
+  const reason = (result.stderr?.toString() ?? '').split('\n').find((l) => /Error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED/.test(l))?.trim();
+  return { path: null, why: `the Electron binary could not be downloaded${reason ? ` (${reason.slice(0, 160)})` : ''}` };
+}
+
+if (!existsSync(path.join(root, 'dist', 'cli.mjs')) || !existsSync(path.join(root, 'dist', 'renderer', 'index.html'))) {
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
+const electron = args.includes('--headless') ? { path: null, why: '--headless was given' } : electronBinary();
+const rest = args.filter((a) => a !== '--headless');
+let child;
+if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== 'linux')) {
+  child = spawn(electron.path, [root, ...rest], { stdio: 'inherit' });
+} else {
+  const why = electron.path ? 'no display is available ($DISPLAY is not set)' : electron.why;
+  console.error(`Starting the headless panel because ${why}.`);
+  console.error('The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app").');
+  child = spawn(process.execPath, [path.join(root, 'bin', 'upkeep.mjs'), 'serve', ...rest], { stdio: 'inherit' });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
