@@ -95,3 +95,4 @@ export const contractIsComplete: Exact<keyof Responses, MethodName> = true;
 
 export * from './events';
 export * from './invoke';
+export * from './bridge';
