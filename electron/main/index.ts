@@ -1,0 +1,70 @@
+import { app, BrowserWindow, session, shell } from 'electron';
+import ElectronStore from 'electron-store';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createApi } from '../core/api';
+import { resolveHome } from '../core/config/home';
+import type { KeyValueStore } from '../core/config/store';
+import { createServices } from '../core/services';
+import { registerIpc } from './ipc';
+import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from './window-options';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererIndex = path.join(here, '..', 'renderer', 'index.html');
+const rendererUrl = pathToFileURL(rendererIndex).href;
+const preload = path.join(here, 'preload.cjs');
+
+function stripHash(url: string | undefined): string | undefined {
+  return url?.split('#')[0];
+}
+
+function homeFlag(argv: string[]): string | undefined {
+  const i = argv.indexOf('--home');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void app.whenReady().then(start);
+}
+
+async function start(): Promise<void> {
+  const home = resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
+  // electron-store is conf underneath: the same config.json the CLI and headless host use.
+  const electronStore = new ElectronStore<Record<string, unknown>>({ cwd: home, name: 'config', accessPropertiesByDotNotation: false, watch: false });
+  const store: KeyValueStore = {
+    get: (key) => electronStore.get(key),
+    set: (key, value) => electronStore.set(key, value),
+    delete: (key) => electronStore.delete(key),
+  };
+  const services = createServices({ home, host: 'desktop', store });
+  const api = createApi(services);
+
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+
+  const window = new BrowserWindow(secureWindowOptions(preload));
+  registerIpc({
+    api,
+    events: services.events,
+    // Only our own top-level page may call the API.
+    isTrustedSender: (event) => event.sender === window.webContents && stripHash(event.senderFrame?.url) === rendererUrl,
+    targets: () => [window.webContents],
+  });
+
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  window.webContents.on('will-attach-webview', (event) => event.preventDefault());
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (isSafeExternalUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.once('ready-to-show', () => window.show());
+  await window.loadFile(rendererIndex);
+
+  app.on('window-all-closed', () => app.quit());
+}
