@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'HEALTH_CHECK_FAILED',
   'UNSUPPORTED',
   'CANCELLED',
+  'REDIRECT_REFUSED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
