@@ -1,0 +1,100 @@
+import { useEffect } from 'react';
+import { BackupsView } from './features/backups/BackupsView';
+import { ComponentsView } from './features/components/ComponentsView';
+import { HistoryView } from './features/history/HistoryView';
+import { DialogHost } from './DialogHost';
+import { useAppStore } from './store';
+import { selectPendingUpdates } from './store/selectors/components-selectors';
+import type { View } from './store/ui-slice';
+import { ErrorMessage } from './ui/ErrorMessage';
+import { Icon, type IconName } from './ui/Icon';
+
+const NAV: { view: View; label: string; icon: IconName }[] = [
+  { view: 'components', label: 'Components', icon: 'box' },
+  { view: 'backups', label: 'Backups', icon: 'archive' },
+  { view: 'history', label: 'History', icon: 'history' },
+];
+
+export function App() {
+  const view = useAppStore((s) => s.view);
+  const setView = useAppStore((s) => s.setView);
+  const openDialog = useAppStore((s) => s.openDialog);
+  const pending = useAppStore(selectPendingUpdates).length;
+  const connection = useAppStore((s) => s.connection);
+
+  useEffect(() => {
+    document.title = pending > 0 ? `Upkeep (${pending})` : 'Upkeep';
+  }, [pending]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            <Icon name="shield" size={18} />
+          </span>
+          <span className="brand-name">Upkeep</span>
+        </div>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.view}>
+                <button type="button" className="nav-item" aria-current={view === item.view ? 'page' : undefined} onClick={() => setView(item.view)}>
+                  <Icon name={item.icon} />
+                  <span>{item.label}</span>
+                  {item.view === 'components' && pending > 0 ? (
+                    <span className="nav-count" aria-hidden="true">
+                      {pending}
+                    </span>
+                  ) : null}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="sidebar-foot">
+          <button type="button" className="nav-item" onClick={() => openDialog({ kind: 'settings' })}>
+            <Icon name="settings" />
+            <span>Settings</span>
+          </button>
+          <p className={`connection connection-${connection}`}>
+            <span className="connection-dot" aria-hidden="true" />
+            {connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+          </p>
+        </div>
+      </aside>
+      <main id="main" className="main" tabIndex={-1}>
+        <Notices />
+        {view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
+      </main>
+      <LiveRegion />
+      <DialogHost />
+    </div>
+  );
+}
+
+/** The one role="status" region: every outcome is announced here (and visible as a toast). */
+function LiveRegion() {
+  const announcement = useAppStore((s) => s.announcement);
+  return (
+    <div className={`toast${announcement ? ` toast-${announcement.tone} toast-visible` : ''}`} role="status" aria-live="polite" aria-atomic="true">
+      {announcement ? <span key={announcement.seq}>{announcement.text}</span> : null}
+    </div>
+  );
+}
+
+function Notices() {
+  const notices = useAppStore((s) => s.notices);
+  const dismiss = useAppStore((s) => s.dismissNotice);
+  if (notices.length === 0) return null;
+  return (
+    <div className="notices">
+      {notices.map((n) => (
+        <ErrorMessage key={n.seq} title={n.title} error={n.error} onDismiss={() => dismiss(n.seq)} />
+      ))}
+    </div>
+  );
+}

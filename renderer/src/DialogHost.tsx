@@ -1,0 +1,37 @@
+import { ComponentDialog } from './features/components/ComponentDialog';
+import { ImportOctoprintDialog } from './features/components/ImportOctoprintDialog';
+import { RemoveComponentDialog } from './features/components/RemoveComponentDialog';
+import { SettingsDialog } from './features/settings/SettingsDialog';
+import { UpdateDetailsDialog } from './features/updates/UpdateDetailsDialog';
+import { useAppStore } from './store';
+
+/** Renders the one open dialog (ui slice); each dialog closes through the store. */
+export function DialogHost() {
+  const dialog = useAppStore((s) => s.dialog);
+  const close = useAppStore((s) => s.closeDialog);
+  const components = useAppStore((s) => s.components);
+  const find = (id: string) => components.find((c) => c.id === id);
+
+  switch (dialog.kind) {
+    case 'settings':
+      return <SettingsDialog onClose={close} />;
+    case 'add-component':
+      return <ComponentDialog onClose={close} />;
+    case 'edit-component': {
+      const c = find(dialog.id);
+      return c ? <ComponentDialog key={c.id} component={c} onClose={close} /> : null;
+    }
+    case 'remove-component': {
+      const c = find(dialog.id);
+      return c ? <RemoveComponentDialog component={c} onClose={close} /> : null;
+    }
+    case 'import-octoprint':
+      return <ImportOctoprintDialog onClose={close} />;
+    case 'update-details': {
+      const c = find(dialog.id);
+      return c ? <UpdateDetailsDialog component={c} onClose={close} /> : null;
+    }
+    default:
+      return null;
+  }
+}

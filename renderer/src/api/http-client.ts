@@ -1,0 +1,122 @@
+import type { Api, EventMap, EventName } from '../../../shared/contract';
+import type { ErrorShape } from '../../../shared/errors';
+import { ApiError } from './api-error';
+import type { Client, ConnectionState, EventHandler } from './types';
+
+interface HttpClientOptions {
+  /** Base URL of the host, e.g. `http://127.0.0.1:7380/`; defaults to the page's origin. */
+  baseUrl?: string;
+  token: string | null;
+}
+
+/** The headless host: `POST /api/<method>` with a bearer token, events over SSE read with fetch. */
+export function createHttpClient(options: HttpClientOptions): Client {
+  const base = new URL(options.baseUrl ?? '/', window.location.href);
+  const headers = (extra: Record<string, string> = {}): Record<string, string> =>
+    options.token ? { ...extra, Authorization: `Bearer ${options.token}` } : extra;
+
+  async function call(method: string, request: unknown): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(`api/${encodeURIComponent(method)}`, base), {
+        method: 'POST',
+        headers: headers({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify(request ?? {}),
+      });
+    } catch (error) {
+      throw new ApiError({ code: 'NETWORK', message: `Could not reach Upkeep (${error instanceof Error ? error.message : String(error)}). Is \`upkeep serve\` still running?` });
+    }
+    let body: { result?: unknown; error?: ErrorShape } | undefined;
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status} without a JSON body.` });
+    }
+    if (body?.error) throw new ApiError(body.error);
+    if (!response.ok) throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status}.` });
+    return body?.result;
+  }
+
+  const api = new Proxy({} as Api, {
+    get(_target, name) {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return (request: unknown) => call(name, request);
+    },
+  });
+
+  function subscribe(handler: EventHandler, onState?: (state: ConnectionState) => void): () => void {
+    const controller = new AbortController();
+    let attempt = 0;
+    let stopped = false;
+
+    const run = async (): Promise<void> => {
+      while (!stopped) {
+        onState?.(attempt === 0 ? 'connecting' : 'reconnecting');
+        try {
+          const response = await fetch(new URL('api/events', base), {
+            headers: headers({ Accept: 'text/event-stream' }),
+            signal: controller.signal,
+            cache: 'no-store',
+          });
+          if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
+          attempt = 0;
+          onState?.('open');
+          await readEventStream(response.body, (event, data) => {
+            let payload: unknown;
+            try {
+              payload = data === '' ? {} : JSON.parse(data);
+            } catch {
+              return;
+            }
+            handler(event as EventName, payload as EventMap[EventName]);
+          });
+        } catch {
+          if (stopped) return;
+        }
+        if (stopped) return;
+        // Back off: 0.5 s, 1 s, 2 s … up to 15 s, with jitter so many panels do not reconnect in step.
+        attempt += 1;
+        const delay = Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
+        onState?.('reconnecting');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    };
+    void run();
+    return () => {
+      stopped = true;
+      controller.abort();
+    };
+  }
+
+  return { api, subscribe, transport: 'http' };
+}
+
+/** Parse a text/event-stream body (WHATWG rules for `event:` and `data:` fields) until it ends. */
+export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).getReader();
+  let buffer = '';
+  let event = 'message';
+  let data: string[] = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let newline: number;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+      if (line === '') {
+        if (data.length > 0) onEvent(event, data.join('\n'));
+        event = 'message';
+        data = [];
+      } else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) value = value.slice(1);
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+    }
+  }
+}

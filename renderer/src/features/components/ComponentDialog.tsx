@@ -1,0 +1,164 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { CHECK_TYPES, UPDATE_METHODS } from '../../../../shared/schemas/component';
+import type { Component, ErrorShape } from '../../../../shared/types';
+import { useAppStore } from '../../store';
+import { Dialog } from '../../ui/Dialog';
+import { ErrorMessage } from '../../ui/ErrorMessage';
+import { Field } from '../../ui/Field';
+import { fieldMessages } from './field-errors';
+
+const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
+type FormKey = (typeof FORM_KEYS)[number];
+const REPO_TYPES = new Set(['github_release', 'github_commit', 'bitbucket_commit', 'gitlab_release']);
+const PACKAGE_TYPES = new Set(['pypi_release', 'npm_release']);
+
+function initialValues(component: Component | undefined): Record<FormKey, string> {
+  const config = (component?.config ?? {}) as Record<string, unknown>;
+  const values = {} as Record<FormKey, string>;
+  for (const key of FORM_KEYS) values[key] = typeof config[key] === 'string' ? (config[key] as string) : '';
+  if (!component) values.type = 'github_release';
+  return values;
+}
+
+function extraConfig(component: Component | undefined): string {
+  if (!component) return '';
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(component.config)) if (!(FORM_KEYS as readonly string[]).includes(key)) rest[key] = value;
+  return Object.keys(rest).length ? JSON.stringify(rest, null, 2) : '';
+}
+
+/** Add or edit a component: the common keys as fields, everything else as JSON; errors sit next to their field. */
+export function ComponentDialog({ component, onClose }: { component?: Component; onClose(): void }) {
+  const addComponent = useAppStore((s) => s.addComponent);
+  const editComponent = useAppStore((s) => s.editComponent);
+  const [id, setId] = useState(component?.id ?? '');
+  const [values, setValues] = useState(() => initialValues(component));
+  const [extra, setExtra] = useState(() => extraConfig(component));
+  const [error, setError] = useState<ErrorShape | null>(null);
+  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const editing = component !== undefined;
+
+  const messages = useMemo(() => ({ ...fieldMessages(error, id.trim()), ...localErrors }), [error, id, localErrors]);
+  const shown = new Set(['id', 'extra', ...FORM_KEYS.filter((k) => visible(k))]);
+  const unplaced = Object.entries(messages).filter(([key]) => !shown.has(key) && key !== '');
+  const set = (key: FormKey) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+
+  function visible(key: FormKey): boolean {
+    if (key === 'user' || key === 'repo') return REPO_TYPES.has(values.type);
+    if (key === 'package') return PACKAGE_TYPES.has(values.type) || values.method === 'npm';
+    return true;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const local: Record<string, string> = {};
+    if (!id.trim()) local.id = 'An id is required: 1-64 characters of a-z, 0-9, "_" or "-".';
+    let more: Record<string, unknown> = {};
+    if (extra.trim()) {
+      try {
+        const parsed: unknown = JSON.parse(extra);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        more = parsed as Record<string, unknown>;
+      } catch {
+        local.extra = 'Must be a JSON object, e.g. {"release_compare": "semantic"}.';
+      }
+    }
+    setLocalErrors(local);
+    setError(null);
+    if (Object.keys(local).length) return;
+    const config: Record<string, unknown> = { ...more };
+    for (const key of FORM_KEYS) if (visible(key) && values[key].trim() !== '') config[key] = values[key].trim();
+    setBusy(true);
+    const result = editing ? await editComponent(component.id, config) : await addComponent(id.trim(), config);
+    setBusy(false);
+    if (result) setError(result);
+    else onClose();
+  }
+
+  const formId = editing ? 'edit-component-form' : 'add-component-form';
+  return (
+    <Dialog
+      title={editing ? `Edit ${component.name}` : 'Add component'}
+      onClose={onClose}
+      size="large"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
+            {editing ? 'Save' : 'Add component'}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} className="form-grid" onSubmit={submit} noValidate>
+        {error && (messages[''] || unplaced.length > 0) ? (
+          <div className="form-wide">
+            <ErrorMessage error={error} title={editing ? 'Not saved' : 'Not added'} />
+          </div>
+        ) : null}
+        {error && !messages[''] && unplaced.length === 0 ? (
+          <p className="form-summary form-wide" role="alert">
+            Not {editing ? 'saved' : 'added'}: fix the fields marked below. <code>{error.code}</code>
+          </p>
+        ) : null}
+        <Field label="Id" error={messages.id} hint={editing ? 'The id cannot change.' : 'Lowercase letters, digits, "-" and "_"; used on the command line.'}>
+          <input value={id} onChange={(e) => setId(e.target.value)} readOnly={editing} autoComplete="off" spellCheck={false} />
+        </Field>
+        <Field label="Name" error={messages.name}>
+          <input value={values.name} onChange={set('name')} autoComplete="off" />
+        </Field>
+        <Field label="Check type" error={messages.type}>
+          <select value={values.type} onChange={set('type')}>
+            {CHECK_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Update method" error={messages.method}>
+          <select value={values.method} onChange={set('method')}>
+            <option value="">None (check only)</option>
+            {UPDATE_METHODS.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {visible('user') ? (
+          <Field label="Repository owner" error={messages.user}>
+            <input value={values.user} onChange={set('user')} autoComplete="off" spellCheck={false} />
+          </Field>
+        ) : null}
+        {visible('repo') ? (
+          <Field label="Repository" error={messages.repo}>
+            <input value={values.repo} onChange={set('repo')} autoComplete="off" spellCheck={false} />
+          </Field>
+        ) : null}
+        {visible('package') ? (
+          <Field label="Package" error={messages.package}>
+            <input value={values.package} onChange={set('package')} autoComplete="off" spellCheck={false} />
+          </Field>
+        ) : null}
+        <Field label="Folder" error={messages.folder} hint="Where the component lives on disk.">
+          <input value={values.folder} onChange={set('folder')} autoComplete="off" spellCheck={false} />
+        </Field>
+        <Field label="Installed version (static)" error={messages.current} hint="Only when the version cannot be read from the component itself.">
+          <input value={values.current} onChange={set('current')} autoComplete="off" spellCheck={false} />
+        </Field>
+        <Field label="API base URL" error={messages.api_base} hint="GitHub Enterprise, Gitea, a mirror, or an Open WebUI server.">
+          <input value={values.api_base} onChange={set('api_base')} autoComplete="off" spellCheck={false} inputMode="url" />
+        </Field>
+        <div className="form-wide">
+          <Field label="More settings (JSON)" error={messages.extra ?? (unplaced.length ? unplaced.map(([k, m]) => `${k}: ${m}`).join('; ') : null)} hint="Any other key from the component config: version_from, health, backup, preserve, install …">
+            <textarea value={extra} onChange={(e) => setExtra(e.target.value)} rows={6} spellCheck={false} className="mono" />
+          </Field>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,128 @@
+import { useAppStore } from '../../store';
+import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
+import { EmptyState } from '../../ui/EmptyState';
+import { ErrorMessage } from '../../ui/ErrorMessage';
+import { formatDate, formatRelative } from '../../ui/format';
+import { Icon } from '../../ui/Icon';
+import { VirtualTable, type Column } from '../../ui/VirtualTable';
+import { PendingSummary } from '../updates/PendingSummary';
+import { RunPanel } from '../updates/RunPanel';
+import { ProblemsPanel } from './ProblemsPanel';
+import { StatusBadge } from './StatusBadge';
+
+const COLUMNS: Column[] = [
+  { key: 'name', header: 'Component', width: 'minmax(9.5rem, 2.2fr)' },
+  { key: 'kind', header: 'Kind', width: 'minmax(7.5rem, 1.3fr)' },
+  { key: 'installed', header: 'Installed', width: 'minmax(5rem, 1fr)' },
+  { key: 'latest', header: 'Latest', width: 'minmax(5rem, 1fr)' },
+  { key: 'channel', header: 'Channel', width: 'minmax(4.5rem, 0.9fr)' },
+  { key: 'checked', header: 'Checked', width: 'minmax(6rem, 1fr)' },
+  { key: 'status', header: 'Status', width: 'minmax(8rem, 1.1fr)' },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '12.5rem', align: 'end' },
+];
+
+export function ComponentsView() {
+  const rows = useAppStore(selectFilteredComponentRows);
+  const total = useAppStore((s) => s.components.length);
+  const pending = useAppStore(selectPendingUpdates);
+  const problems = useAppStore((s) => s.problems);
+  const status = useAppStore((s) => s.componentsStatus);
+  const loadError = useAppStore((s) => s.componentsError);
+  const filter = useAppStore((s) => s.componentFilter);
+  const setFilter = useAppStore((s) => s.setComponentFilter);
+  const checkComponents = useAppStore((s) => s.checkComponents);
+  const anyChecking = useAppStore((s) => Object.values(s.checking).some(Boolean));
+  const openDialog = useAppStore((s) => s.openDialog);
+  const updateComponents = useAppStore((s) => s.updateComponents);
+
+  return (
+    <section className="view" aria-labelledby="view-title">
+      <header className="view-header">
+        <div>
+          <h1 id="view-title">Components</h1>
+          <p className="view-subtitle">
+            {total === 0 ? 'Nothing tracked yet.' : `${total} tracked · ${pending.length === 0 ? 'no updates pending' : `${pending.length} ${pending.length === 1 ? 'update' : 'updates'} pending`}`}
+          </p>
+        </div>
+        <div className="toolbar">
+          <button type="button" className="button" onClick={() => openDialog({ kind: 'import-octoprint' })}>
+            <Icon name="upload" /> Import from OctoPrint
+          </button>
+          <button type="button" className="button" onClick={() => openDialog({ kind: 'add-component' })}>
+            <Icon name="plus" /> Add component
+          </button>
+          <button type="button" className="button button-primary" onClick={() => void checkComponents(undefined, true)} disabled={anyChecking || total === 0}>
+            <Icon name="refresh" /> Check for updates
+          </button>
+        </div>
+      </header>
+
+      <ProblemsPanel problems={problems} />
+      {loadError ? <ErrorMessage title="Could not load components" error={loadError} /> : null}
+      <PendingSummary pending={pending} onUpdateAll={() => void updateComponents(pending.map((p) => p.id))} />
+      <RunPanel />
+
+      <div className="table-card">
+        <div className="table-tools">
+          <label className="search">
+            <Icon name="search" />
+            <span className="visually-hidden">Filter components</span>
+            <input type="search" placeholder="Filter by name, kind or status" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </label>
+          {filter ? <span className="muted">{rows.length} of {total}</span> : null}
+        </div>
+        <VirtualTable<ComponentRow>
+          label="Components"
+          columns={COLUMNS}
+          items={rows}
+          rowKey={(r) => r.id}
+          rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
+          empty={
+            status === 'loading' || status === 'idle' ? (
+              <p className="muted">Loading components…</p>
+            ) : filter ? (
+              <EmptyState icon="search" title="No component matches the filter." />
+            ) : (
+              <EmptyState icon="box" title="No components yet">
+                <p>Add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
+              </EmptyState>
+            )
+          }
+          renderCells={(r) => [
+            <div className="cell-name" key="n">
+              <span className="name">{r.name}</span>
+              <span className="sub mono">{r.id}</span>
+            </div>,
+            <div className="cell-name" key="k">
+              <span className="sub-strong">{r.type}</span>
+              <span className="sub">{r.method ?? 'check only'}</span>
+            </div>,
+            <span className="mono" key="i">{r.installed ?? '—'}</span>,
+            <span className={`mono${r.updateAvailable ? ' latest-new' : ''}`} key="l">{r.latest ?? '—'}</span>,
+            <span className="chip" key="c">{r.channel}</span>,
+            <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
+              {formatRelative(r.checkedAt)}
+            </time>,
+            <StatusBadge key="s" status={r.status} title={r.error ? `${r.error.message} (${r.error.code})` : undefined} />,
+            <div className="row-actions" key="a">
+              {r.updateAvailable ? (
+                <button type="button" className="button button-primary button-small" onClick={() => void updateComponents([r.id])}>
+                  Update now
+                </button>
+              ) : null}
+              <button type="button" className="icon-button" aria-label={`Details for ${r.name}`} title="Details" onClick={() => openDialog({ kind: 'update-details', id: r.id })}>
+                <Icon name="info" />
+              </button>
+              <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : 'Edit'} disabled={r.readOnly} onClick={() => openDialog({ kind: 'edit-component', id: r.id })}>
+                <Icon name="edit" />
+              </button>
+              <button type="button" className="icon-button" aria-label={`Remove ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : 'Remove'} disabled={r.readOnly} onClick={() => openDialog({ kind: 'remove-component', id: r.id })}>
+                <Icon name="trash" />
+              </button>
+            </div>,
+          ]}
+        />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,145 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { Settings } from '../../../../shared/types';
+import { useAppStore } from '../../store';
+import { selectChannelOptions } from '../../store/selectors/settings-selectors';
+import { Dialog } from '../../ui/Dialog';
+import { ErrorMessage } from '../../ui/ErrorMessage';
+import { Field } from '../../ui/Field';
+import type { ErrorShape } from '../../../../shared/errors';
+import { fieldMessages } from '../components/field-errors';
+
+type NumberKey = Exclude<{ [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings], undefined>;
+
+const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number }[] = [
+  { key: 'check_interval_hours', label: 'Check interval (hours)', hint: 'How often Upkeep looks for new versions in the background.', step: 0.25 },
+  { key: 'cache_ttl_hours', label: 'Cache lifetime (hours)', hint: 'Answers from release servers are reused this long unless you force a check.', step: 1 },
+  { key: 'min_free_space_mb', label: 'Minimum free space (MB)', hint: 'An update stops before it starts if less is free.', step: 1 },
+  { key: 'backup_max_per_component', label: 'Backups kept per component', hint: 'Older ones are removed; pinned backups are always kept.', step: 1 },
+  { key: 'backup_max_age_days', label: 'Delete backups older than (days)', hint: '0 keeps them regardless of age.', step: 1 },
+  { key: 'backup_disk_budget_mb', label: 'Backup disk budget (MB)', hint: '0 means no limit.', step: 1 },
+];
+
+export function SettingsDialog({ onClose }: { onClose(): void }) {
+  const view = useAppStore((s) => s.settings);
+  const components = useAppStore((s) => s.components);
+  const channelOptions = useAppStore(selectChannelOptions);
+  const loadSettings = useAppStore((s) => s.loadSettings);
+  const loadChannels = useAppStore((s) => s.loadChannels);
+  const saveSettings = useAppStore((s) => s.saveSettings);
+  const [numbers, setNumbers] = useState<Record<string, string>>({});
+  const [notifications, setNotifications] = useState<boolean | null>(null);
+  const [token, setToken] = useState('');
+  const [removeToken, setRemoveToken] = useState(false);
+  const [channels, setChannels] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ErrorShape | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    void loadSettings();
+    void loadChannels();
+  }, [loadSettings, loadChannels]);
+
+  const settings = view?.settings;
+  const editable = components.filter((c) => c.source.kind === 'settings');
+  const messages = fieldMessages(error, '');
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!settings) return;
+    const patch: Record<string, number | boolean> = {};
+    for (const f of NUMBER_FIELDS) {
+      const raw = numbers[f.key];
+      if (raw === undefined || raw === String(settings[f.key])) continue;
+      patch[f.key] = Number(raw);
+    }
+    if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
+    const changed: Record<string, string> = {};
+    for (const [id, channel] of Object.entries(channels)) {
+      if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
+    }
+    setBusy(true);
+    const result = await saveSettings({
+      patch,
+      githubToken: removeToken ? null : token.trim() ? token.trim() : undefined,
+      channels: changed,
+    });
+    setBusy(false);
+    if (result) setError(result);
+    else onClose();
+  }
+
+  return (
+    <Dialog
+      title="Settings"
+      onClose={onClose}
+      size="large"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="settings-form" className="button button-primary" disabled={busy || !settings}>
+            Save
+          </button>
+        </>
+      }
+    >
+      {!settings ? (
+        <p className="muted">Loading settings…</p>
+      ) : (
+        <form id="settings-form" className="settings-form" onSubmit={submit} noValidate>
+          {error && Object.keys(messages).every((k) => k === '' || !NUMBER_FIELDS.some((f) => f.key === k)) ? <ErrorMessage title="Settings not saved" error={error} /> : null}
+          <fieldset>
+            <legend>Release channels</legend>
+            {editable.length === 0 ? <p className="muted">Add a component to choose its release channel.</p> : null}
+            <div className="form-grid">
+              {editable.map((c) => {
+                const options = channelOptions[c.id] ?? [{ id: c.channel, label: c.channel }];
+                return (
+                  <Field key={c.id} label={`Release channel for ${c.name}`}>
+                    <select value={channels[c.id] ?? c.channel} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
+                      {options.map((o) => (
+                        <option key={o.id} value={o.id}>
+                          {o.label.toLowerCase() === o.id.toLowerCase() ? o.label : `${o.label} (${o.id})`}
+                        </option>
+                      ))}
+                    </select>
+                  </Field>
+                );
+              })}
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Checks and backups</legend>
+            <div className="form-grid">
+              {NUMBER_FIELDS.map((f) => (
+                <Field key={f.key} label={f.label} hint={f.hint} error={messages[f.key] ?? null}>
+                  <input type="number" inputMode="decimal" min={0} step={f.step} value={numbers[f.key] ?? String(settings[f.key])} onChange={(e) => setNumbers((v) => ({ ...v, [f.key]: e.target.value }))} />
+                </Field>
+              ))}
+            </div>
+            <label className="checkbox">
+              <input type="checkbox" checked={notifications ?? settings.notifications} onChange={(e) => setNotifications(e.target.checked)} />
+              Notify me when updates are available or an update fails
+            </label>
+          </fieldset>
+          <fieldset>
+            <legend>GitHub</legend>
+            <Field
+              label="GitHub token"
+              hint={view.github_token_set ? 'A token is stored. It is never shown; type a new one to replace it.' : 'Optional: raises GitHub’s rate limit from 60 to 5,000 requests an hour.'}
+            >
+              <input type="password" autoComplete="off" spellCheck={false} value={token} placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'} disabled={removeToken} onChange={(e) => setToken(e.target.value)} />
+            </Field>
+            {view.github_token_set ? (
+              <label className="checkbox">
+                <input type="checkbox" checked={removeToken} onChange={(e) => setRemoveToken(e.target.checked)} />
+                Remove the stored token
+              </label>
+            ) : null}
+          </fieldset>
+        </form>
+      )}
+    </Dialog>
+  );
+}

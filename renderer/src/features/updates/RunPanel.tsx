@@ -1,0 +1,83 @@
+import { useAppStore } from '../../store';
+import { selectRuns } from '../../store/selectors/updates-selectors';
+import type { RunState } from '../../store/updates-slice';
+import { Badge } from '../../ui/Badge';
+import { ProgressBar } from '../../ui/ProgressBar';
+
+const STEP_LABEL: Record<string, string> = {
+  preflight: 'Preflight checks',
+  backup: 'Backing up',
+  download: 'Downloading',
+  verify: 'Verifying the download',
+  apply: 'Applying files',
+  install: 'Installing dependencies',
+  migrate: 'Migrating',
+  restart: 'Restarting',
+  health: 'Health check',
+  commit: 'Finishing',
+  rollback: 'Rolling back',
+};
+
+/** Live progress of running updates, and the outcome of the last ones, with their logs. */
+export function RunPanel() {
+  const runs = useAppStore(selectRuns);
+  const names = useAppStore((s) => s.components);
+  const dismiss = useAppStore((s) => s.dismissRun);
+  if (runs.length === 0) return null;
+  const nameOf = (id: string) => names.find((c) => c.id === id)?.name ?? id;
+  return (
+    <section className="runs" aria-label="Updates in progress and recent outcomes">
+      {runs.map((run) => (
+        <RunCard key={run.component} run={run} name={nameOf(run.component)} onDismiss={() => dismiss(run.component)} />
+      ))}
+    </section>
+  );
+}
+
+function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDismiss(): void }) {
+  const label = `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
+  const outcome =
+    run.status === 'running' ? null : run.status === 'succeeded' ? (
+      <Badge tone="success">Updated</Badge>
+    ) : run.status === 'rolled_back' ? (
+      <Badge tone="warning">Rolled back</Badge>
+    ) : run.status === 'skipped' ? (
+      <Badge tone="neutral">Skipped</Badge>
+    ) : (
+      <Badge tone="danger">Failed</Badge>
+    );
+  return (
+    <article className={`run-card run-${run.status}`} aria-label={`Update of ${name}`}>
+      <div className="run-head">
+        <strong>{label}</strong>
+        <span className="run-step">{run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>
+        {run.status !== 'running' ? (
+          <button type="button" className="icon-button" aria-label={`Dismiss the update of ${name}`} onClick={onDismiss}>
+            <span aria-hidden="true">×</span>
+          </button>
+        ) : null}
+      </div>
+      {run.status === 'running' ? <ProgressBar label={`Updating ${name}`} percent={run.percent} /> : null}
+      {run.error ? (
+        <p className={run.status === 'rolled_back' ? 'run-reason' : 'field-error'}>
+          {run.status === 'rolled_back' ? 'Rolled back because: ' : ''}
+          {run.error.message} <code className="error-code">{run.error.code}</code>
+        </p>
+      ) : null}
+      {run.backupId ? <p className="muted small">Backup taken first: <span className="mono">{run.backupId}</span></p> : null}
+      {run.log.length > 0 ? (
+        <details className="run-log">
+          <summary>Log ({run.log.length} {run.log.length === 1 ? 'line' : 'lines'})</summary>
+          <pre>
+            {run.log.slice(-400).map((l, i) => (
+              <span key={i} className={`log-${l.stream}`}>
+                {l.line}
+                {'\n'}
+              </span>
+            ))}
+          </pre>
+        </details>
+      ) : null}
+    </article>
+  );
+}

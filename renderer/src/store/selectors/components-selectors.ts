@@ -1,0 +1,99 @@
+import type { CheckResult, Component, ErrorShape } from '../../../../shared/types';
+import type { AppState } from '../types';
+import type { RunState } from '../updates-slice';
+import { memoSelector } from './memo';
+
+export type RowStatus =
+  | 'not-checked'
+  | 'checking'
+  | 'up-to-date'
+  | 'update-available'
+  | 'updating'
+  | 'failed'
+  | 'rolled-back'
+  | 'check-failed'
+  | 'held';
+
+export interface ComponentRow {
+  id: string;
+  name: string;
+  kind: string;
+  type: string;
+  method: string | null;
+  installed: string | null;
+  latest: string | null;
+  channel: string;
+  checkedAt: string | null;
+  status: RowStatus;
+  updateAvailable: boolean;
+  error: ErrorShape | null;
+  readOnly: boolean;
+}
+
+export const STATUS_LABEL: Record<RowStatus, string> = {
+  'not-checked': 'Not checked',
+  checking: 'Checking',
+  'up-to-date': 'Up to date',
+  'update-available': 'Update available',
+  updating: 'Updating',
+  failed: 'Failed',
+  'rolled-back': 'Rolled back',
+  'check-failed': 'Check failed',
+  held: 'Held',
+};
+
+export function kindOf(c: Component): string {
+  return c.method ? `${c.type.replace(/_/g, ' ')} · ${c.method.replace(/_/g, ' ')}` : c.type.replace(/_/g, ' ');
+}
+
+export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined): RowStatus {
+  if (run?.status === 'running') return 'updating';
+  if (checking) return 'checking';
+  if (run?.status === 'failed') return 'failed';
+  if (run?.status === 'rolled_back') return 'rolled-back';
+  if (!check) return 'not-checked';
+  if (check.error) return 'check-failed';
+  if ((check as { held?: boolean }).held) return 'held';
+  return check.update_available ? 'update-available' : 'up-to-date';
+}
+
+export const selectComponentRows = memoSelector(
+  (s: AppState) => [s.components, s.checks, s.checking, s.runs] as const,
+  ([components, checks, checking, runs]): ComponentRow[] =>
+    components.map((c) => {
+      const check = checks[c.id];
+      const run = runs[c.id];
+      const status = rowStatus(check, checking[c.id] ?? false, run);
+      return {
+        id: c.id,
+        name: c.name,
+        kind: kindOf(c),
+        type: c.type.replace(/_/g, ' '),
+        method: c.method?.replace(/_/g, ' ') ?? null,
+        installed: run?.status === 'succeeded' && run.to ? run.to : (check?.installed ?? c.config.current ?? null),
+        latest: check?.latest ?? null,
+        channel: check?.channel ?? c.channel,
+        checkedAt: check?.checked_at ?? null,
+        status,
+        updateAvailable: (check?.update_available ?? false) && status !== 'updating' && !(run?.status === 'succeeded'),
+        error: run?.error ?? check?.error ?? null,
+        readOnly: c.source.kind === 'drop-in',
+      };
+    }),
+);
+
+export const selectFilteredComponentRows = memoSelector(
+  (s: AppState) => [selectComponentRows(s), s.componentFilter] as const,
+  ([rows, filter]): ComponentRow[] => {
+    const q = filter.trim().toLowerCase();
+    if (!q) return rows;
+    return rows.filter((r) => r.name.toLowerCase().includes(q) || r.id.includes(q) || r.kind.includes(q) || STATUS_LABEL[r.status].toLowerCase().includes(q));
+  },
+);
+
+export const selectPendingUpdates = memoSelector(
+  (s: AppState) => [selectComponentRows(s)] as const,
+  ([rows]) => rows.filter((r) => r.updateAvailable),
+);
+
+export const selectComponent = (id: string) => (s: AppState) => s.components.find((c) => c.id === id);

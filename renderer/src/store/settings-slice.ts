@@ -1,0 +1,66 @@
+import type { ChannelOption, ErrorShape, SettingsPatch, SettingsView } from '../../../shared/types';
+import { toErrorShape } from '../api';
+import type { LoadStatus, SliceCreator } from './types';
+
+export interface SettingsSaveRequest {
+  patch: SettingsPatch;
+  /** undefined: leave the stored token alone; null: remove it; a string: replace it. */
+  githubToken?: string | null;
+  /** Component id → new channel. */
+  channels: Record<string, string>;
+}
+
+export interface SettingsSlice {
+  settings: SettingsView | null;
+  settingsStatus: LoadStatus;
+  /** Component id → the channels the engine lists for it. */
+  channels: Record<string, ChannelOption[]>;
+  loadSettings(): Promise<void>;
+  loadChannels(): Promise<void>;
+  /** Apply the Settings dialog; channel changes re-check those components. */
+  saveSettings(request: SettingsSaveRequest): Promise<ErrorShape | null>;
+}
+
+export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (set, get) => ({
+  settings: null,
+  settingsStatus: 'idle',
+  channels: {},
+
+  async loadSettings() {
+    set({ settingsStatus: 'loading' });
+    try {
+      set({ settings: await api.getSettings({}), settingsStatus: 'ready' });
+    } catch (error) {
+      set({ settingsStatus: 'error' });
+      get().reportError('Could not load settings', toErrorShape(error));
+    }
+  },
+
+  async loadChannels() {
+    // Until the engine lists channels, the Settings dialog derives them from each component's config.
+  },
+
+  async saveSettings({ patch, githubToken, channels }) {
+    try {
+      const request: Parameters<typeof api.setSettings>[0] = {};
+      if (Object.keys(patch).length > 0) request.patch = patch;
+      if (githubToken !== undefined) request.github_token = githubToken;
+      const view = await api.setSettings(request);
+      set({ settings: view });
+      const changed = Object.entries(channels);
+      for (const [id, channel] of changed) {
+        const component = get().components.find((c) => c.id === id);
+        if (!component) continue;
+        const updated = await api.updateComponent({ id, config: { ...component.config, channel } });
+        set((s) => ({ components: s.components.map((c) => (c.id === id ? updated : c)) }));
+      }
+      get().announce(changed.length ? 'Settings saved. Checking the changed channels…' : 'Settings saved.', 'success');
+      if (changed.length) void get().checkComponents(changed.map(([id]) => id), true);
+      return null;
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().announce(`Settings not saved: ${shape.message} (${shape.code})`, 'error');
+      return shape;
+    }
+  },
+});

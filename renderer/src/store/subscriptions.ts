@@ -1,0 +1,45 @@
+import type { EventMap, EventName } from '../../../shared/contract';
+import type { Client } from '../api';
+import type { AppStore } from './index';
+
+type Handlers = { [E in EventName]: (payload: EventMap[E]) => void };
+
+/**
+ * The one place push events enter the store. Each event maps to store actions; nothing else
+ * listens to the engine directly.
+ */
+export function connectEvents(client: Client, store: AppStore): () => void {
+  const s = () => store.getState();
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadComponentsSoon = () => {
+    // Bulk operations emit one event per component; coalesce them into one reload.
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => void s().loadComponents(), 50);
+  };
+
+  const handlers: Handlers = {
+    components_changed: () => reloadComponentsSoon(),
+    settings_changed: () => void s().loadSettings(),
+  };
+
+  let wasOpen = false;
+  const stop = client.subscribe(
+    (event, payload) => {
+      const handler = handlers[event] as ((p: unknown) => void) | undefined;
+      handler?.(payload);
+    },
+    (state) => {
+      s().setConnection(state);
+      // After a reconnect, events may have been missed: reload what they would have changed.
+      if (state === 'open' && wasOpen) {
+        void s().loadComponents();
+        void s().loadSettings();
+      }
+      if (state === 'open') wasOpen = true;
+    },
+  );
+  return () => {
+    clearTimeout(reloadTimer);
+    stop();
+  };
+}

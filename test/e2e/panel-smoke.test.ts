@@ -1,0 +1,96 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+
+describe('panel smoke', () => {
+  let browser: Browser;
+  let host: PanelHost;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    host = await startPanelHost();
+    await host.call('addComponents', {
+      components: {
+        'otrs-web': { name: 'OTRS Web', type: 'github_release', user: 'scaleflower', repo: 'otrs-web', current: '2.4.1', method: 'release_archive', folder: '/srv/otrs-web' },
+        requests: { name: 'Requests', type: 'pypi_release', package: 'requests', current: '2.31.0' },
+      },
+    });
+    // A broken drop-in file: reported by name, the rest still load.
+    mkdirSync(path.join(host.home, 'components.d'), { recursive: true });
+    writeFileSync(path.join(host.home, 'components.d', 'broken.yaml'), 'components:\n  bad:\n    type: github_release\n');
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  it('lists the components added through the API, one row each with name, kind, installed and channel', async () => {
+    const { page, context, errors } = await openPanel(browser, host);
+    const row = componentRow(page, 'OTRS Web');
+    await row.waitFor();
+    const cells = await row.getByRole('cell').allInnerTexts();
+    expect(cells[0]).toContain('OTRS Web');
+    expect(cells[1]).toContain('github release');
+    expect(cells[2]).toBe('2.4.1');
+    expect(cells[4]).toBe('stable');
+    await componentRow(page, 'Requests').waitFor();
+    // The access token left the address bar once it was stored.
+    expect(new URL(page.url()).hash).toBe('');
+    // The broken drop-in file is shown, by name.
+    await page.getByText('broken.yaml').waitFor();
+    for (const name of ['Components', 'Backups', 'History']) {
+      expect(await page.getByRole('navigation').getByRole('button', { name, exact: true }).count()).toBe(1);
+    }
+    await screenshotBothThemes(page, 'components');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('opens the Settings dialog with a channel select per component, and closes it with Escape', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Settings' });
+    await dialog.waitFor();
+    const select = dialog.getByRole('combobox', { name: 'Release channel for OTRS Web' });
+    expect(await select.inputValue()).toBe('stable');
+    expect(await dialog.getByRole('combobox', { name: 'Release channel for Requests' }).locator('option').allInnerTexts()).toEqual(
+      expect.arrayContaining([expect.stringContaining('stable'), expect.stringContaining('prerelease')]),
+    );
+    // The GitHub token field never shows a stored token.
+    expect(await dialog.getByLabel('GitHub token').inputValue()).toBe('');
+    await screenshotBothThemes(page, 'settings');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await context.close();
+  });
+
+  it('shows why an invalid component was refused, next to the field and with its code', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('button', { name: 'Add component' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add component' });
+    await dialog.getByLabel('Id', { exact: true }).fill('half-done');
+    await dialog.getByLabel('Name', { exact: true }).fill('Half done');
+    // github_release without owner and repository: the engine refuses it with INVALID_CONFIG.
+    await dialog.getByRole('button', { name: 'Add component' }).click();
+    const owner = dialog.getByLabel('Repository owner');
+    await dialog.getByText('is required for type github_release (the repository owner)').waitFor();
+    expect(await owner.getAttribute('aria-invalid')).toBe('true');
+    await dialog.getByText('INVALID_CONFIG').first().waitFor();
+    await page.getByRole('status').filter({ hasText: 'INVALID_CONFIG' }).waitFor();
+    await screenshotBothThemes(page, 'add-component-invalid');
+    // Fix it and the component appears.
+    await owner.fill('example');
+    await dialog.getByLabel('Repository', { exact: true }).fill('half-done');
+    await dialog.getByRole('button', { name: 'Add component' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await componentRow(page, 'Half done').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Added Half done' }).waitFor();
+    const stored = await host.call<{ config: { user: string } }>('getComponent', { id: 'half-done' });
+    expect(stored.config.user).toBe('example');
+    await context.close();
+  });
+});
