@@ -1,0 +1,505 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { UpkeepError } from '../../../shared/errors';
+import { HostBudget } from './host-budget';
+import { Semaphore, SingleFlight } from './limiter';
+import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
+
+export interface GithubAuth {
+  /** The GitHub API root the token belongs to (default https://api.github.com). */
+  apiBase: string;
+  /** Read on every request so a token set in Settings applies at once. */
+  token: () => string | undefined;
+}
+
+export interface HttpClientOptions {
+  userAgent?: string;
+  /** Folder for the persistent ETag/Last-Modified cache (`<home>/cache/http`); null keeps it in memory. */
+  cacheDir?: string | null;
+  connectTimeoutMs?: number;
+  /** Longest silence while waiting for headers or between body chunks. */
+  idleTimeoutMs?: number;
+  /** Overall deadline of one request, redirects and body included. */
+  deadlineMs?: number;
+  maxResponseBytes?: number;
+  /** Requests in flight at once, across all hosts. */
+  concurrency?: number;
+  github?: GithubAuth;
+  /** Rate-limit waits up to this long are waited out; longer ones fail with RATE_LIMITED. */
+  maxRateLimitWaitMs?: number;
+  /** One line per request; never carries headers or credentials. */
+  log?: (line: string) => void;
+}
+
+export type HttpAuth =
+  | { bearer: string }
+  | { basic: { user: string; password: string } }
+  | { header: string; value: string };
+
+export interface HttpRequestOptions {
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Credentials for this request's host only; dropped on any redirect to another host. */
+  auth?: HttpAuth;
+  /** Use and fill the ETag/Last-Modified cache (default: true for GET). */
+  conditional?: boolean;
+  maxBytes?: number;
+  deadlineMs?: number;
+  /** Hosts (exact, or `*.example.org`) a redirect may lead to besides the request's own host. */
+  allowRedirectHosts?: string[];
+  /** Statuses handed back as data instead of thrown (e.g. 404 for "no release"). */
+  acceptStatus?: number[];
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  /** The final URL after redirects. */
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The body came from the cache after a 304 Not Modified. */
+  fromCache: boolean;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export interface HttpStats {
+  requests: number;
+  notModified: number;
+  bytes: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+function lowerHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** A URL safe to show: no credentials, no query (tokens sometimes ride there). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function hostMatches(host: string, patterns: string[]): boolean {
+  return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) || host === p.slice(2) : host === p));
+}
+
+function upstreamMessage(body: string): string {
+  try {
+    const v = JSON.parse(body) as Record<string, unknown>;
+    const m = v.message ?? v.detail ?? v.error ?? (v.error as Record<string, unknown> | undefined)?.message;
+    if (typeof m === 'string') return m.slice(0, 200);
+    if (typeof v.error === 'object' && v.error !== null && typeof (v.error as Record<string, unknown>).message === 'string') return String((v.error as Record<string, unknown>).message).slice(0, 200);
+  } catch {
+    // not JSON
+  }
+  return body.replace(/\s+/g, ' ').trim().slice(0, 120);
+}
+
+function toResponse(url: string, status: number, headers: Record<string, string>, body: Buffer, fromCache: boolean): HttpResponse {
+  return {
+    url,
+    status,
+    headers,
+    body,
+    fromCache,
+    text: () => body.toString('utf8'),
+    json: <T>() => {
+      try {
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch (error) {
+        throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} answered with invalid JSON (${(error as Error).message}). The server may be misconfigured or not the API expected; check the URL.`, { url: redactUrl(url) });
+      }
+    },
+  };
+}
+
+/**
+ * Upkeep's HTTP client (undici): connect/idle timeouts and an overall deadline, response-size caps,
+ * redirects only to http(s) on the same or allowed hosts, a persistent ETag/Last-Modified cache
+ * (a 304 reuses the cached answer), a per-host budget honouring rate-limit headers, Retry-After and
+ * GitHub's secondary limits, the GitHub token sent only to its own API host and never logged,
+ * bounded concurrency, and single-flight for identical GETs.
+ */
+export class HttpClient {
+  readonly budget: HostBudget;
+  readonly cache: ResponseCache;
+  readonly stats: HttpStats = { requests: 0, notModified: 0, bytes: 0 };
+  private readonly dispatcher: Agent;
+  private readonly semaphore: Semaphore;
+  private readonly flights = new SingleFlight<HttpResponse>();
+  private readonly opts: Required<Omit<HttpClientOptions, 'github' | 'log' | 'cacheDir'>> & Pick<HttpClientOptions, 'github' | 'log'>;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.opts = {
+      userAgent: options.userAgent ?? 'Upkeep (https://github.com/upkeep)',
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      deadlineMs: options.deadlineMs ?? 60_000,
+      maxResponseBytes: options.maxResponseBytes ?? 32 * 1024 * 1024,
+      concurrency: options.concurrency ?? 8,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 10_000,
+      github: options.github,
+      log: options.log,
+    };
+    this.dispatcher = new Agent({
+      connect: { timeout: this.opts.connectTimeoutMs },
+      headersTimeout: this.opts.idleTimeoutMs,
+      bodyTimeout: this.opts.idleTimeoutMs,
+      keepAliveTimeout: 4_000,
+      connections: Math.max(this.opts.concurrency, 8),
+    });
+    this.semaphore = new Semaphore(this.opts.concurrency);
+    this.budget = new HostBudget();
+    this.cache = new ResponseCache(options.cacheDir ?? null);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /** Whether a URL is under the configured GitHub API root (the only place the token goes). */
+  isGithubApi(url: string): boolean {
+    const gh = this.opts.github;
+    if (!gh) return false;
+    try {
+      const base = new URL(gh.apiBase);
+      const u = new URL(url);
+      const prefix = base.pathname.replace(/\/+$/, '');
+      return u.protocol === base.protocol && u.host === base.host && (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`));
+    } catch {
+      return false;
+    }
+  }
+
+  /** A GET answered as JSON. */
+  async getJson<T = unknown>(url: string, options: Omit<HttpRequestOptions, 'method' | 'body'> = {}): Promise<{ data: T; response: HttpResponse }> {
+    const response = await this.request(url, { ...options, headers: { accept: 'application/json', ...(options.headers ?? {}) } });
+    return { data: response.json<T>(), response };
+  }
+
+  async request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const method = options.method ?? 'GET';
+    const authScope = this.authScope(url, options);
+    if (method === 'GET' && options.body === undefined) {
+      const key = `${authScope}|${JSON.stringify(options.headers ?? {})}|${options.maxBytes ?? ''}|${url}`;
+      return this.flights.run(key, () => this.requestWithBudget(url, method, options, authScope));
+    }
+    return this.requestWithBudget(url, method, options, authScope);
+  }
+
+  private authScope(url: string, options: HttpRequestOptions): string {
+    if (options.auth) return 'auth';
+    return this.isGithubApi(url) && this.opts.github?.token() ? 'github-token' : 'anonymous';
+  }
+
+  private async requestWithBudget(url: string, method: string, options: HttpRequestOptions, authScope: string): Promise<HttpResponse> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UpkeepError('INVALID_CONFIG', `"${url.slice(0, 200)}" is not a valid URL. Check the component's URL settings.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new UpkeepError('INVALID_CONFIG', `Only http and https URLs can be fetched, not ${parsed.protocol} (${redactUrl(url)}).`);
+    }
+    const deadlineMs = options.deadlineMs ?? this.opts.deadlineMs;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const conditional = options.conditional ?? method === 'GET';
+    const cacheKey = conditional ? ResponseCache.key(method, url, authScope) : undefined;
+
+    for (let attempt = 0; ; attempt++) {
+      const host = parsed.host;
+      const wait = this.budget.reserve(host);
+      if (wait > 0) {
+        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url));
+        await sleepWithSignal(wait, signal, deadlineMs, url);
+        continue;
+      }
+      let outcome: { response: HttpResponse; retryAfterMs?: number };
+      try {
+        outcome = await this.semaphore.run(() => this.send(url, method, options, cacheKey, signal, deadlineMs));
+      } finally {
+        this.budget.release(host);
+      }
+      if (outcome.retryAfterMs === undefined) return outcome.response;
+      // Rate limited with a wait: wait it out when short, else say when to come back.
+      if (outcome.retryAfterMs > this.opts.maxRateLimitWaitMs || attempt >= 2) {
+        throw this.budget.rateLimitedError(host, outcome.retryAfterMs, this.rateHint(url));
+      }
+    }
+  }
+
+  private rateHint(url: string): string {
+    if (this.isGithubApi(url) && !this.opts.github?.token()) {
+      return 'Add a GitHub token (upkeep settings set github_token TOKEN, or Settings in the panel) for a higher limit, or check later.';
+    }
+    return 'Upkeep will not ask again before then; check later.';
+  }
+
+  /** One request including redirects. Returns the response, or a wait when rate limited. */
+  private async send(
+    startUrl: string,
+    method: string,
+    options: HttpRequestOptions,
+    cacheKey: string | undefined,
+    signal: AbortSignal,
+    deadlineMs: number,
+  ): Promise<{ response: HttpResponse; retryAfterMs?: number }> {
+    const startHost = new URL(startUrl).host;
+    const cached = cacheKey ? await this.cache.get(cacheKey) : undefined;
+    let url = startUrl;
+    const maxBytes = options.maxBytes ?? this.opts.maxResponseBytes;
+    for (let hop = 0; ; hop++) {
+      const current = new URL(url);
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...(options.headers ?? {}) };
+      if (current.host === startHost) this.addAuth(headers, url, options.auth);
+      if (hop === 0 && cached) {
+        if (cached.etag) headers['if-none-match'] = cached.etag;
+        if (cached.last_modified) headers['if-modified-since'] = cached.last_modified;
+      }
+      const started = Date.now();
+      let res: Dispatcher.ResponseData;
+      try {
+        this.stats.requests++;
+        res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body: options.body, dispatcher: this.dispatcher, signal });
+      } catch (error) {
+        throw this.transportError(error, url, signal, deadlineMs);
+      }
+      const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
+      const status = res.statusCode;
+
+      if (REDIRECTS.has(status) && resHeaders.location) {
+        await res.body.dump().catch(() => undefined);
+        const next = new URL(resHeaders.location, url);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(url)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`, { location: redactUrl(next.href) });
+        }
+        if (next.host !== startHost && !hostMatches(next.hostname, options.allowRedirectHosts ?? []) && !hostMatches(next.host, options.allowRedirectHosts ?? [])) {
+          throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(url)} redirected to another host (${next.host}), which this check does not trust. If that host is right, use it as the URL directly.`, { location: redactUrl(next.href) });
+        }
+        if (hop >= MAX_REDIRECTS) throw new UpkeepError('UPSTREAM_ERROR', `${redactUrl(startUrl)} redirected more than ${MAX_REDIRECTS} times.`);
+        url = next.href;
+        continue;
+      }
+
+      if (status === 304 && cached) {
+        await res.body.dump().catch(() => undefined);
+        this.stats.notModified++;
+        this.budget.observe(current.host, status, resHeaders);
+        this.log(`${method} ${redactUrl(url)} 304 (cached) ${Date.now() - started}ms`);
+        return { response: toResponse(cached.url, cached.status, { ...cached.headers, ...resHeaders }, Buffer.from(cached.body, 'utf8'), true) };
+      }
+
+      const body = await this.readBody(res, url, maxBytes, resHeaders, signal, deadlineMs);
+      this.stats.bytes += body.length;
+      const text = status >= 400 ? body.toString('utf8') : undefined;
+      this.budget.observe(current.host, status, resHeaders, text);
+      this.log(`${method} ${redactUrl(url)} ${status} ${Date.now() - started}ms`);
+
+      if (status >= 200 && status < 300) {
+        if (cacheKey && (resHeaders.etag || resHeaders['last-modified'])) {
+          const entry: CachedResponse = { url, status, headers: keptHeaders(resHeaders), body: body.toString('utf8'), stored_at: new Date().toISOString() };
+          if (resHeaders.etag) entry.etag = resHeaders.etag;
+          if (resHeaders['last-modified']) entry.last_modified = resHeaders['last-modified'];
+          await this.cache.set(cacheKey, entry);
+        }
+        return { response: toResponse(url, status, resHeaders, body, false) };
+      }
+      if (options.acceptStatus?.includes(status)) return { response: toResponse(url, status, resHeaders, body, false) };
+      if (this.budget.isRateLimited(status, resHeaders, text)) {
+        // Refused without a wait we could learn: retry after a second.
+        const wait = this.budget.waitMs(current.host) || 1000;
+        return { response: toResponse(url, status, resHeaders, body, false), retryAfterMs: wait };
+      }
+      throw this.statusError(status, url, text ?? '');
+    }
+  }
+
+  private addAuth(headers: Record<string, string>, url: string, auth: HttpAuth | undefined): void {
+    if (auth) {
+      if ('bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
+      else if ('basic' in auth) headers.authorization = `Basic ${Buffer.from(`${auth.basic.user}:${auth.basic.password}`).toString('base64')}`;
+      else headers[auth.header.toLowerCase()] = auth.value;
+      return;
+    }
+    if (this.isGithubApi(url)) {
+      const token = this.opts.github?.token();
+      if (token) headers.authorization = `Bearer ${token}`;
+      headers['x-github-api-version'] ??= '2022-11-28';
+    }
+  }
+
+  private async readBody(res: Dispatcher.ResponseData, url: string, maxBytes: number, headers: Record<string, string>, signal: AbortSignal, deadlineMs: number): Promise<Buffer> {
+    const declared = Number(headers['content-length']);
+    const tooLarge = () =>
+      new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(url)} sent more than ${formatBytes(maxBytes)}; Upkeep stopped reading. The URL may point at the wrong resource.`, { url: redactUrl(url), limit: maxBytes });
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      discard(res.body);
+      throw tooLarge();
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          discard(res.body);
+          throw tooLarge();
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof UpkeepError) throw error;
+      throw this.transportError(error, url, signal, deadlineMs);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  private transportError(error: unknown, url: string, signal: AbortSignal, deadlineMs: number): UpkeepError {
+    if (error instanceof UpkeepError) return error;
+    const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code;
+    const where = redactUrl(url);
+    if (signal.aborted) {
+      const reason = signal.reason as { name?: string } | undefined;
+      if (reason?.name === 'TimeoutError') return new UpkeepError('TIMEOUT', `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`, { url: where });
+      return new UpkeepError('CANCELLED', `The request to ${where} was cancelled.`, { url: where });
+    }
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new UpkeepError('TIMEOUT', `${where} stopped responding (${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'idle'} timeout). Check the network or try again later.`, { url: where });
+    }
+    return new UpkeepError('NETWORK', `Cannot reach ${where}: ${code ?? e.message ?? 'network error'}. Check the network connection and the URL.`, { url: where, cause: code ?? e.name });
+  }
+
+  private statusError(status: number, url: string, body: string): UpkeepError {
+    const where = redactUrl(url);
+    const said = upstreamMessage(body);
+    const detail = said ? ` (server said: ${said})` : '';
+    if (status === 401) return new UpkeepError('UNAUTHORIZED', `${where} refused the credentials (401)${detail}. Check the token or key.`, { status, url: where });
+    if (status === 403) return new UpkeepError('FORBIDDEN', `${where} denied access (403)${detail}. Check the token's permissions.`, { status, url: where });
+    if (status === 404) return new UpkeepError('NOT_FOUND', `${where} was not found (404)${detail}. Check the owner, repository or package name.`, { status, url: where });
+    if (status >= 500) return new UpkeepError('UPSTREAM_ERROR', `${where} failed on the server side (${status})${detail}. Try again later.`, { status, url: where });
+    return new UpkeepError('UPSTREAM_ERROR', `${where} answered ${status}${detail}.`, { status, url: where });
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  /**
+   * Stream a download to `file`, hashing it (sha256) on the way; removes the file on failure or
+   * when `expectedSha256` does not match. Redirects follow the same rules as requests.
+   */
+  async download(url: string, file: string, options: { maxBytes?: number; expectedSha256?: string; auth?: HttpAuth; allowRedirectHosts?: string[]; headers?: Record<string, string>; signal?: AbortSignal; deadlineMs?: number; onProgress?: (received: number, total: number | null) => void } = {}): Promise<{ sha256: string; size: number; url: string }> {
+    const deadlineMs = options.deadlineMs ?? 30 * 60_000;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const maxBytes = options.maxBytes ?? 2 * 1024 * 1024 * 1024;
+    const startHost = new URL(url).host;
+    let current = url;
+    return this.semaphore.run(async () => {
+      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...(options.headers ?? {}) };
+        if (new URL(current).host === startHost) this.addAuth(headers, current, options.auth);
+        let res: Dispatcher.ResponseData;
+        try {
+          this.stats.requests++;
+          res = await undiciRequest(current, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
+        } catch (error) {
+          throw this.transportError(error, current, signal, deadlineMs);
+        }
+        const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
+        if (REDIRECTS.has(res.statusCode) && resHeaders.location) {
+          await res.body.dump().catch(() => undefined);
+          const next = new URL(resHeaders.location, current);
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`);
+          if (next.host !== startHost && !hostMatches(next.hostname, options.allowRedirectHosts ?? []) && !hostMatches(next.host, options.allowRedirectHosts ?? [])) {
+            throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to another host (${next.host}), which this download does not trust.`, { location: redactUrl(next.href) });
+          }
+          current = next.href;
+          continue;
+        }
+        if (res.statusCode < 200 || res.statusCode >= 300) {
+          const body = (await res.body.text().catch(() => '')).slice(0, 2000);
+          throw this.statusError(res.statusCode, current, body);
+        }
+        const total = Number(resHeaders['content-length']);
+        if (Number.isFinite(total) && total > maxBytes) {
+          discard(res.body);
+          throw new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(current)} is ${formatBytes(total)}, more than the ${formatBytes(maxBytes)} allowed.`);
+        }
+        const hash = createHash('sha256');
+        const out = createWriteStream(file, { mode: 0o600 });
+        let size = 0;
+        try {
+          for await (const chunk of res.body) {
+            const buf = chunk as Buffer;
+            size += buf.length;
+            if (size > maxBytes) throw new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(current)} sent more than ${formatBytes(maxBytes)}; the download was stopped.`);
+            hash.update(buf);
+            if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', resolve));
+            options.onProgress?.(size, Number.isFinite(total) ? total : null);
+          }
+          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        } catch (error) {
+          discard(res.body);
+          out.destroy();
+          await rm(file, { force: true });
+          throw error instanceof UpkeepError ? error : this.transportError(error, current, signal, deadlineMs);
+        }
+        this.stats.bytes += size;
+        const sha256 = hash.digest('hex');
+        if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
+          await rm(file, { force: true });
+          throw new UpkeepError('CHECKSUM_MISMATCH', `The download from ${redactUrl(current)} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}. It was deleted; try again, and report it if it persists.`, { expected: options.expectedSha256, actual: sha256 });
+        }
+        return { sha256, size, url: current };
+      }
+      throw new UpkeepError('UPSTREAM_ERROR', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times.`);
+    });
+  }
+}
+
+/** Stop reading a body; the abort it causes is expected, not an error to surface. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round(n / (1024 * 1024))} MiB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${n} bytes`;
+}
+
+async function sleepWithSignal(ms: number, signal: AbortSignal, deadlineMs: number, url: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  }).catch((reason: { name?: string }) => {
+    if (reason?.name === 'TimeoutError') throw new UpkeepError('TIMEOUT', `Waiting for ${redactUrl(url)}'s rate limit took longer than ${Math.round(deadlineMs / 1000)} s.`);
+    throw new UpkeepError('CANCELLED', `The request to ${redactUrl(url)} was cancelled.`);
+  });
+}

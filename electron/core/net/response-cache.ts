@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../lib/fs-atomic';
+
+/** A cached answer with its validators; a 304 reuses it. */
+export interface CachedResponse {
+  url: string;
+  etag?: string;
+  last_modified?: string;
+  status: number;
+  /** The headers worth keeping (link for pagination, content-type). */
+  headers: Record<string, string>;
+  body: string;
+  stored_at: string;
+}
+
+const KEPT_HEADERS = ['content-type', 'link', 'x-next-page', 'x-total', 'x-total-pages'];
+const MAX_CACHED_BODY = 8 * 1024 * 1024;
+
+export function keptHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of KEPT_HEADERS) if (headers[k] !== undefined) out[k] = headers[k] as string;
+  return out;
+}
+
+/**
+ * The ETag / Last-Modified cache, in memory and (when a folder is given) on disk under
+ * `<home>/cache/http/`, one file per request key, written atomically. Keys never contain
+ * credentials: they are hashes of method, URL and whether the request was authenticated.
+ */
+export class ResponseCache {
+  private readonly memory = new Map<string, CachedResponse | null>();
+
+  constructor(private readonly dir: string | null) {}
+
+  static key(method: string, url: string, authScope: string): string {
+    return createHash('sha256').update(`${method} ${url} ${authScope}`).digest('hex');
+  }
+
+  private file(key: string): string | null {
+    return this.dir ? path.join(this.dir, `${key}.json`) : null;
+  }
+
+  async get(key: string): Promise<CachedResponse | undefined> {
+    if (this.memory.has(key)) return this.memory.get(key) ?? undefined;
+    const file = this.file(key);
+    if (!file) return undefined;
+    try {
+      const entry = JSON.parse(await readFile(file, 'utf8')) as CachedResponse;
+      if (typeof entry.body !== 'string' || typeof entry.url !== 'string') throw new Error('bad entry');
+      this.memory.set(key, entry);
+      return entry;
+    } catch {
+      this.memory.set(key, null);
+      return undefined;
+    }
+  }
+
+  async set(key: string, entry: CachedResponse): Promise<void> {
+    if (entry.body.length > MAX_CACHED_BODY) return;
+    this.memory.set(key, entry);
+    const file = this.file(key);
+    if (!file) return;
+    try {
+      await writeFileAtomic(file, JSON.stringify(entry), { mode: 0o600 });
+    } catch {
+      // The cache is an optimisation: a full disk must not fail a check.
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.memory.delete(key);
+    const file = this.file(key);
+    if (file) await rm(file, { force: true });
+  }
+
+  /** Forget the in-memory copies (the disk copies stay): used by tests and the benchmark. */
+  dropMemory(): void {
+    this.memory.clear();
+  }
+}
