@@ -16,6 +16,32 @@ export function createApi(services: Services): ApiImplementation {
   const settingsView = (): SettingsView => ({ settings: settings.get(), github_token_set: secrets.has(GITHUB_TOKEN_KEY) });
 
   return {
+    async updateComponents({ ids, force, noBackup, stopOnFailure }, ctx) {
+      const results = await services.updates.updateComponents(ids, {
+        force: force ?? false,
+        noBackup: noBackup ?? false,
+        stopOnFailure: stopOnFailure ?? false,
+        initiatedBy: ctx.initiatedBy,
+      });
+      return { results };
+    },
+
+    async rollbackUpdate({ component, to, history_id }, ctx) {
+      return services.updates.rollback({ component, ...(to !== undefined ? { to } : {}), ...(history_id !== undefined ? { historyId: history_id } : {}), initiatedBy: ctx.initiatedBy });
+    },
+
+    async listHistory({ component, limit }) {
+      return { entries: await services.updates.listHistory({ ...(component !== undefined ? { component } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+    },
+
+    async getRun({ run_id }) {
+      return services.updates.getRun(run_id);
+    },
+
+    async getRunLog({ run_id, offset, limit }) {
+      return services.updates.getRunLog(run_id, { ...(offset !== undefined ? { offset } : {}), ...(limit !== undefined ? { limit } : {}) });
+    },
+
     async getInfo(_req, ctx) {
       return {
         version: appPackage().version,

@@ -3,6 +3,8 @@ import { ensureHome, type HomeLayout } from './config/home';
 import { SecretStore, SettingsService } from './config/settings';
 import { createConfStore, type KeyValueStore } from './config/store';
 import { EventBus } from './events';
+import type { UpdateEngine } from './engine/engine';
+import { createUpdateEngine } from './engine/wiring';
 
 export type HostKind = 'desktop' | 'http' | 'cli';
 
@@ -22,11 +24,14 @@ export interface Services {
   components: ComponentRegistry;
   settings: SettingsService;
   secrets: SecretStore;
+  /** The update engine. Hosts call `updates.recoverInterruptedRuns()` once at start. */
+  updates: UpdateEngine;
 }
 
 export function createServices(options: ServicesOptions): Services {
   const layout = ensureHome(options.home);
   const store = options.store ?? createConfStore(layout.home);
+  let updates: UpdateEngine | undefined;
   return {
     layout,
     host: options.host,
@@ -35,5 +40,9 @@ export function createServices(options: ServicesOptions): Services {
     components: new ComponentRegistry(store, layout.dropIns),
     settings: new SettingsService(store),
     secrets: new SecretStore(layout.secrets),
+    // Built on first use, so the checks and backup services it reads are in place by then.
+    get updates(): UpdateEngine {
+      return (updates ??= createUpdateEngine(this));
+    },
   };
 }

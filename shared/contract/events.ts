@@ -1,11 +1,28 @@
+import type { LogLine, UpdateOutcome, UpdateProgress } from '../types';
+
 /** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
 export interface EventMap {
   components_changed: { ids: string[] };
   settings_changed: Record<string, never>;
+  /** A run entered a step or moved on within one. */
+  update_progress: UpdateProgress;
+  /** One line of a run's log (stdout, stderr of its commands, or a message), ANSI stripped. */
+  update_log: LogLine;
+  update_succeeded: UpdateOutcome;
+  update_failed: UpdateOutcome;
+  update_rolled_back: UpdateOutcome;
 }
 
 export type EventName = keyof EventMap;
-export const EVENT_NAMES: readonly EventName[] = ['components_changed', 'settings_changed'] as const satisfies readonly EventName[];
+export const EVENT_NAMES: readonly EventName[] = [
+  'components_changed',
+  'settings_changed',
+  'update_progress',
+  'update_log',
+  'update_succeeded',
+  'update_failed',
+  'update_rolled_back',
+] as const satisfies readonly EventName[];
 
 export interface EventEnvelope<E extends EventName = EventName> {
   event: E;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppInfo, Component, ConfigProblem, SettingsView } from '../types';
+import type { HistoryEntry, LogLine, UpdateResult, UpdateRunInfo } from '../types';
 import { componentIdSchema } from '../schemas/component';
 import { settingsPatchSchema } from '../schemas/settings';
 
@@ -50,6 +51,64 @@ export const methods = {
     }),
     { mutates: true },
   ),
+  /** Update the given components (all with an update available when none are given), one after another. */
+  updateComponents: def(
+    z.strictObject({
+      ids: z.array(componentIdSchema).max(500).optional(),
+      /** Update even when no newer version is available (reinstall). */
+      force: z.boolean().optional(),
+      /** Skip the pre-update backup: a failure then cannot be rolled back. */
+      noBackup: z.boolean().optional(),
+      /** Stop at the first failure instead of going on with the rest. */
+      stopOnFailure: z.boolean().optional(),
+    }),
+    { mutates: true },
+  ),
+  /** Restore the pre-update backup of a history entry (the last successful update by default). */
+  rollbackUpdate: def(
+    z.strictObject({
+      component: componentIdSchema,
+      /** `last` (default), or the version to go back to (the `from` of an update). */
+      to: z.string().min(1).max(200).optional(),
+      history_id: z.string().min(1).max(200).optional(),
+    }),
+    { mutates: true },
+  ),
+  listHistory: def(
+    z.strictObject({ component: componentIdSchema.optional(), limit: z.number().int().min(1).max(10_000).optional() }),
+    { mutates: false },
+  ),
+  /** A run's state: while it runs (from its journal) and after (from history). */
+  getRun: def(z.strictObject({ run_id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) }), { mutates: false }),
+  /** A run's log lines after the fact (live lines arrive as update_log events). */
+  getRunLog: def(
+    z.strictObject({
+      run_id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(100_000).optional(),
+    }),
+    { mutates: false },
+  ),
+  /**
+   * Look for software worth tracking: global npm packages, the packages of one Python interpreter or
+   * venv, git checkouts under a folder. Mutating because it runs the given interpreter and walks the
+   * given folder on this machine; read-only callers may not. Add chosen proposals with addComponents.
+   */
+  discover: def(
+    z.strictObject({
+      npm_global: z.boolean().optional(),
+      /** A Python interpreter (path or command) or a virtualenv folder. */
+      python: z.string().trim().min(1).max(4096).optional(),
+      /** A folder to search for git checkouts (a few levels deep). */
+      git_dir: z.string().trim().min(1).max(4096).optional(),
+    }).refine((r) => r.npm_global === true || r.python !== undefined || r.git_dir !== undefined, {
+      message: 'choose at least one of npm_global, python or git_dir',
+      path: ['npm_global'],
+    }),
+    { mutates: true },
+  ),
+  /** Starting points for the Add dialog (shared/templates.ts). */
+  listTemplates: def(noArgs, { mutates: false }),
 } as const;
 
 export interface Responses {
@@ -62,6 +121,11 @@ export interface Responses {
   importOctoprint: { added: string[]; replaced: string[]; skipped: { id: string; reason: string }[] };
   getSettings: SettingsView;
   setSettings: SettingsView;
+  updateComponents: { results: UpdateResult[] };
+  rollbackUpdate: { result: UpdateResult; entry: HistoryEntry };
+  listHistory: { entries: HistoryEntry[] };
+  getRun: UpdateRunInfo;
+  getRunLog: { lines: LogLine[]; total: number };
 }
 
 export type Methods = typeof methods;

@@ -164,3 +164,39 @@ export interface BackupInfo {
   sha256: string;
   archive: string;
 }
+
+/** An update run as the panel follows it: from its journal while it runs, then from history. */
+export interface UpdateRunInfo {
+  run_id: string;
+  component: string;
+  kind: 'update' | 'rollback';
+  status: 'running' | 'rolling_back' | UpdateStatus;
+  step: UpdateStep | null;
+  from: string | null;
+  to: string | null;
+  started_at: string;
+  finished_at: string | null;
+  backup_id: string | null;
+  error: ErrorShape | null;
+  initiated_by: 'panel' | 'cli' | 'schedule';
+}
+
+/** `update_progress`: the step a run is in and its overall percent (0–100). */
+export interface UpdateProgress {
+  run_id: string;
+  component: string;
+  kind: 'update' | 'rollback';
+  step: UpdateStep;
+  percent: number;
+  /** Progress within the step when the step reports it (downloads, file sync). */
+  step_percent: number | null;
+}
+
+/** `update_succeeded` / `update_failed` / `update_rolled_back`: for notifications. */
+export interface UpdateOutcome {
+  component: string;
+  from_version: string | null;
+  to_version: string | null;
+  run_id: string;
+  error: ErrorShape | null;
+}

@@ -1,0 +1,699 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { InitiatedBy } from '../../../shared/contract';
+import { fromErrorShape, toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
+import type { CheckResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus, UpdateStep, UpdateTarget } from '../../../shared/types';
+import type { HomeLayout } from '../config/home';
+import type { EventBus } from '../events';
+import { UPDATERS } from '../updaters/registry';
+import { runCommand } from '../updaters/lib/exec';
+import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../updaters/types';
+import { checkHealth } from './health';
+import { HistoryStore } from './history';
+import { JournalStore, type RunJournal } from './journal';
+import { acquireLock, type HeldLock } from './lock';
+import { readRunLog, RunLog } from './run-log';
+
+/** Upkeep's own component id: always updated last, after everything it manages. */
+export const SELF_COMPONENT_ID = 'upkeep';
+
+/** What the engine needs from the backup store (services.backups, adapted in services.ts). */
+export interface EngineBackups {
+  /** A full backup of `folder` before an update; returns its id. */
+  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null }): Promise<string>;
+  /** Put the folder back exactly as the backup has it. */
+  restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
+}
+
+export interface EngineChecks {
+  checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+}
+
+export interface UpdateEngineDeps {
+  layout: HomeLayout;
+  host: string;
+  events: EventBus;
+  components: { get(id: string): Component; list(): { components: Component[] }; patch?(id: string, patch: Record<string, unknown>): Component };
+  settings: { get(): { min_free_space_mb: number; github_api_base: string } };
+  secrets?: { get(key: string): string | undefined };
+  /** Resolved lazily: the checks and backup services may be built after the engine. */
+  checks: () => EngineChecks | undefined;
+  backups: () => EngineBackups | undefined;
+  updaters?: UpdaterRegistry;
+}
+
+export interface UpdateOptions {
+  force?: boolean;
+  noBackup?: boolean;
+  stopOnFailure?: boolean;
+  initiatedBy: InitiatedBy;
+  /** Called for each result as soon as its run ends (the CLI prints as it goes). */
+  onResult?: (result: UpdateResult) => void;
+}
+
+const UPDATE_STEPS: UpdateStep[] = ['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'migrate', 'restart', 'health', 'commit'];
+const MIB = 1024 * 1024;
+
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: UpdateStep,
+    readonly inner: unknown,
+  ) {
+    super('step failed');
+  }
+}
+
+/**
+ * The one update sequencer (DESIGN.md §2.6) and the only writer of a run's state:
+ * preflight → backup → download → verify → apply → install → migrate → restart → health → commit,
+ * or roll back. Each step is journaled (fsynced) before it starts, under a cross-process lock.
+ */
+export class UpdateEngine {
+  readonly history: HistoryStore;
+  readonly journals: JournalStore;
+  private readonly updaters: UpdaterRegistry;
+  private recovery: Promise<UpdateResult[]> | undefined;
+
+  constructor(private readonly deps: UpdateEngineDeps) {
+    this.history = new HistoryStore(deps.layout.history);
+    this.journals = new JournalStore(deps.layout.journal);
+    this.updaters = deps.updaters ?? UPDATERS;
+  }
+
+  // ───────────────────────────── public API ─────────────────────────────
+
+  /** Update several components one after another; Upkeep's own entry goes last. */
+  async updateComponents(ids: string[] | undefined, options: UpdateOptions): Promise<UpdateResult[]> {
+    await this.recoverInterruptedRuns();
+    let targets: string[];
+    if (ids && ids.length > 0) targets = [...new Set(ids)];
+    else targets = this.deps.components.list().components.filter((c) => c.method !== null).map((c) => c.id);
+    targets.sort((a, b) => Number(a === SELF_COMPONENT_ID) - Number(b === SELF_COMPONENT_ID));
+    const results: UpdateResult[] = [];
+    for (const id of targets) {
+      const result = await this.updateOne(id, options, ids === undefined || ids.length === 0);
+      results.push(result);
+      options.onResult?.(result);
+      if (options.stopOnFailure && (result.status === 'failed' || result.status === 'rolled_back')) break;
+    }
+    return results;
+  }
+
+  /** Restore the pre-update backup of a history entry; recorded in history as kind `rollback`. */
+  async rollback(request: { component: string; to?: string; historyId?: string; initiatedBy: InitiatedBy }): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
+    await this.recoverInterruptedRuns();
+    const component = this.deps.components.get(request.component);
+    const entries = (await this.history.list({ component: component.id })).filter((e) => e.kind === 'update' && e.backup_id && e.status === 'succeeded');
+    let entry: HistoryEntry | undefined;
+    if (request.historyId) {
+      entry = (await this.history.list({ component: component.id })).find((e) => e.id === request.historyId);
+      if (!entry) throw new UpkeepError('NOT_FOUND', `No history entry ${request.historyId} for ${component.id}. Run \`upkeep history ${component.id}\` to see them.`);
+      if (!entry.backup_id) throw new UpkeepError('BACKUP_NOT_FOUND', `History entry ${entry.id} has no pre-update backup (it ran with --no-backup); it cannot be rolled back.`);
+    } else if (!request.to || request.to === 'last') {
+      entry = entries[0];
+      if (!entry) throw new UpkeepError('NOT_FOUND', `${component.id} has no successful update with a pre-update backup to roll back. Run \`upkeep history ${component.id}\`.`);
+    } else {
+      entry = entries.find((e) => e.from === request.to);
+      if (!entry) {
+        const known = [...new Set(entries.map((e) => e.from).filter(Boolean))].join(', ') || 'none';
+        throw new UpkeepError('NOT_FOUND', `No update of ${component.id} from version ${request.to} with a backup (versions that can be restored: ${known}).`);
+      }
+    }
+    const updater = this.updaterFor(component);
+    const runId = newRunId();
+    const lock = await acquireLock(this.deps.layout.locks, component.id, { host: this.deps.host, runId });
+    const journal: RunJournal = this.newJournal(runId, 'rollback', component, request.initiatedBy, {
+      from: entry.to,
+      to: entry.from,
+      target: entry.from ? { version: entry.from } : null,
+      force: false,
+      noBackup: false,
+    });
+    journal.backup = { id: entry.backup_id as string, kind: this.backupKind(component, updater) };
+    journal.rollback_of = entry.id;
+    journal.touched = true;
+    const log = this.newLog(runId, component.id);
+    try {
+      log.write(`rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`);
+      const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: true });
+      const result = await this.finish(journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.error);
+      const history = (await this.history.get(runId)) as HistoryEntry;
+      return { result, entry: history };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async listHistory(options: { component?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
+    return this.history.list(options);
+  }
+
+  async getRun(runId: string): Promise<UpdateRunInfo> {
+    const journal = await this.journals.read(runId);
+    if (journal && journal.phase !== 'finished') {
+      return {
+        run_id: journal.run_id,
+        component: journal.component,
+        kind: journal.kind,
+        status: journal.phase === 'rolling_back' ? 'rolling_back' : 'running',
+        step: journal.step,
+        from: journal.from,
+        to: journal.to,
+        started_at: journal.started_at,
+        finished_at: null,
+        backup_id: journal.backup?.id ?? null,
+        error: journal.error,
+        initiated_by: journal.initiated_by,
+      };
+    }
+    const entry = await this.history.get(runId);
+    if (!entry) throw new UpkeepError('NOT_FOUND', `No update run ${runId}. It may have been refused before it started.`);
+    return {
+      run_id: entry.id,
+      component: entry.component,
+      kind: entry.kind === 'update' ? 'update' : 'rollback',
+      status: entry.status,
+      step: null,
+      from: entry.from,
+      to: entry.to,
+      started_at: entry.started_at,
+      finished_at: entry.finished_at,
+      backup_id: entry.backup_id,
+      error: entry.error,
+      initiated_by: entry.initiated_by,
+    };
+  }
+
+  async getRunLog(runId: string, options: { offset?: number; limit?: number } = {}) {
+    const journal = await this.journals.read(runId);
+    const component = journal?.component ?? (await this.history.get(runId))?.component ?? null;
+    return readRunLog(this.deps.layout.logs, runId, component, options);
+  }
+
+  /**
+   * Finish every run a killed process left behind: roll back what may have been changed, close
+   * what was not, record each in history. Runs whose lock a live process holds are left alone.
+   * Hosts call this at start; update methods call it first too. Safe to call repeatedly.
+   */
+  recoverInterruptedRuns(): Promise<UpdateResult[]> {
+    const previous = this.recovery ?? Promise.resolve([]);
+    this.recovery = previous.then(() => this.recoverNow());
+    return this.recovery;
+  }
+
+  // ───────────────────────────── one update ─────────────────────────────
+
+  private async updateOne(id: string, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
+    const refused = (error: unknown, status: UpdateStatus = 'failed', from: string | null = null, to: string | null = null): UpdateResult => ({
+      id,
+      from,
+      to,
+      status,
+      backup_id: null,
+      error: toErrorShape(error),
+    });
+    let component: Component;
+    try {
+      component = this.deps.components.get(id);
+    } catch (error) {
+      return refused(error);
+    }
+    if (!component.method) {
+      return refused(new UpkeepError('UNSUPPORTED', `${id} has no update method; Upkeep can only report its new versions. Set \`method\` in its config to update it.`), 'skipped');
+    }
+    const updater = this.updaterFor(component);
+    const runId = newRunId();
+    let lock: HeldLock;
+    try {
+      lock = await acquireLock(this.deps.layout.locks, id, { host: this.deps.host, runId });
+    } catch (error) {
+      return refused(error);
+    }
+    try {
+      return await this.runUpdate(runId, component, updater, options, implicit);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runUpdate(runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
+    const journal = this.newJournal(runId, 'update', component, options.initiatedBy, {
+      from: null,
+      to: null,
+      target: null,
+      force: options.force ?? false,
+      noBackup: options.noBackup ?? false,
+    });
+    const log = this.newLog(runId, component.id);
+    const controller = new AbortController();
+    let ctx: UpdaterContext | undefined;
+    const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+      journal.step = name;
+      await this.journals.write(journal);
+      this.progress(journal, null);
+      try {
+        await body();
+      } catch (error) {
+        throw new StepFailure(name, error);
+      }
+    };
+
+    try {
+      // Preflight: re-check the target, then the machine.
+      let target: UpdateTarget | undefined;
+      await step('preflight', async () => {
+        log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
+        const checks = this.deps.checks();
+        if (!checks) throw new UpkeepError('INTERNAL', 'The version check service is not available, so the update target cannot be re-checked.');
+        const check = await checks.checkOne(component.id, { force: true });
+        if (check.error) throw fromErrorShape(check.error);
+        journal.from = check.installed;
+        if (!check.update_available && !options.force) {
+          throw new UpkeepError('NO_UPDATE', `${component.name} is up to date (${check.installed ?? 'unknown'}${check.latest ? `, latest ${check.latest}` : ''}). Use --force to reinstall.`);
+        }
+        if (!check.target) {
+          throw new UpkeepError('NO_UPDATE', `The check of ${component.name} found no release to install${check.latest ? ` (latest ${check.latest})` : ''}.`);
+        }
+        target = check.target;
+        journal.target = target;
+        journal.to = target.version;
+        log.write(`installed ${check.installed ?? 'unknown'}, target ${target.version}${check.explanation ? ` (${check.explanation})` : ''}`);
+        ctx = this.newContext(journal, component, target, log, controller.signal);
+        await updater.preflight?.(ctx);
+        await this.checkMachine(ctx, updater, log);
+      });
+      const c = ctx as unknown as UpdaterContext;
+
+      if (!journal.no_backup) {
+        await step('backup', async () => {
+          journal.backup = await this.takeBackup(c, component, updater, log);
+        });
+      } else {
+        log.write('warning: no pre-update backup (--no-backup); a failure cannot be rolled back');
+      }
+      if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
+      if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+      journal.touched = true;
+      await step('apply', () => updater.apply(c));
+      const folder = updater.folder(c) ?? component.config.folder;
+      if (component.config.install?.length) {
+        await step('install', async () => {
+          for (const argv of component.config.install ?? []) await c.exec(argv, folder ? { cwd: folder } : {});
+        });
+      }
+      if (component.config.migrations?.length) {
+        await step('migrate', async () => {
+          for (const argv of component.config.migrations ?? []) await c.exec(argv, folder ? { cwd: folder } : {});
+        });
+      }
+      if (component.config.restart) {
+        await step('restart', async () => {
+          await c.exec(component.config.restart as string[], folder ? { cwd: folder } : {});
+        });
+      }
+      if (component.config.health) {
+        await step('health', () => checkHealth(component.config.health as NonNullable<Component['config']['health']>, c.exec, (l) => log.write(l), controller.signal));
+      }
+      await step('commit', async () => {
+        await updater.commit?.(c);
+        journal.phase = 'committed';
+        await this.journals.write(journal);
+        this.recordCurrent(component, journal.to, log);
+      });
+      await updater.cleanup?.(c).catch((error: unknown) => log.write(`cleanup: ${(error as Error).message}`));
+      log.write(`${component.name} updated from ${journal.from ?? 'unknown'} to ${journal.to}`);
+      return await this.finish(journal, component, log, 'succeeded', null);
+    } catch (raw) {
+      const failedStep = raw instanceof StepFailure ? raw.step : journal.step;
+      const error = raw instanceof StepFailure ? raw.inner : raw;
+      const shape = this.cleanError(error, log);
+      if (shape.code === 'NO_UPDATE' && failedStep === 'preflight') {
+        log.write(shape.message);
+        await this.journals.remove(runId);
+        return { id: component.id, from: journal.from, to: journal.to, status: 'skipped', backup_id: null, error: implicit ? null : shape, run_id: runId };
+      }
+      journal.error = shape;
+      log.write(`${failedStep} failed: ${shape.message}`);
+      const c = ctx ?? this.newContext(journal, component, { version: journal.to ?? '' }, log, controller.signal);
+      let status: UpdateStatus = 'failed';
+      let finalError: ErrorShape = shape;
+      if (journal.touched && journal.backup && journal.rollback_on_failure) {
+        const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: false }, c);
+        if (outcome.ok) status = 'rolled_back';
+        else finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
+      } else if (journal.touched && !journal.backup) {
+        finalError = { ...shape, message: `${shape.message} There is no pre-update backup (--no-backup), so ${component.name} may be partly updated; check it by hand.` };
+      } else if (journal.touched && !journal.rollback_on_failure) {
+        finalError = { ...shape, message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; backup ${journal.backup?.id} can be restored with \`upkeep rollback\`.` };
+      }
+      await updater.cleanup?.(c).catch((e: unknown) => log.write(`cleanup: ${(e as Error).message}`));
+      return await this.finish(journal, component, log, status, finalError);
+    } finally {
+      await fs.rm(this.workDir(runId), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  // ───────────────────────────── steps ─────────────────────────────
+
+  private async checkMachine(ctx: UpdaterContext, updater: Updater, log: RunLog): Promise<void> {
+    const folder = updater.folder(ctx);
+    if (folder) {
+      const st = await fs.stat(folder).catch(() => null);
+      if (!st?.isDirectory()) throw new UpkeepError('NOT_FOUND', `The folder ${folder} of ${ctx.component.id} does not exist. Fix \`folder\` in its config.`);
+      for (const dir of [folder, path.dirname(folder)]) {
+        await fs.access(dir, fs.constants.W_OK).catch(() => {
+          throw new UpkeepError('FORBIDDEN', `Upkeep cannot write to ${dir}. Run it as the user that owns ${folder}, or fix the permissions.`);
+        });
+      }
+    }
+    const where = folder ?? this.deps.layout.home;
+    const download = updater.downloadSize?.(ctx) ?? 0;
+    const minMb = this.deps.settings.get().min_free_space_mb;
+    const stat = await fs.statfs(where).catch(() => null);
+    if (stat) {
+      const free = Number(stat.bavail) * Number(stat.bsize);
+      // The download and its extracted copy both land on this disk before anything is replaced.
+      const needed = minMb * MIB + download * 2;
+      if (free < needed) {
+        throw new UpkeepError(
+          'INSUFFICIENT_SPACE',
+          `Only ${Math.floor(free / MIB)} MiB are free on the disk of ${where}; the update needs ${Math.ceil(needed / MIB)} MiB (min_free_space_mb ${minMb}${download ? ` plus twice the ${Math.ceil(download / MIB)} MiB download` : ''}). Free some space, or lower min_free_space_mb in Settings.`,
+          { free_bytes: free, needed_bytes: needed },
+        );
+      }
+      log.write(`${Math.floor(free / MIB)} MiB free on the disk of ${where}`);
+    }
+  }
+
+  private backupKind(component: Component, updater: Updater): 'store' | 'snapshot' {
+    const ctx = { config: component.config, component } as UpdaterContext;
+    return updater.folder(ctx) && this.deps.backups() ? 'store' : 'snapshot';
+  }
+
+  private async takeBackup(ctx: UpdaterContext, component: Component, updater: Updater, log: RunLog): Promise<RunJournal['backup']> {
+    const folder = updater.folder(ctx);
+    const backups = this.deps.backups();
+    if (folder && backups) {
+      log.write(`backing up ${folder}`);
+      const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from });
+      log.write(`pre-update backup ${id}`);
+      return { id, kind: 'store' };
+    }
+    if (updater.snapshot) {
+      const id = await updater.snapshot.create(ctx);
+      return { id, kind: 'snapshot' };
+    }
+    if (folder && !backups) throw new UpkeepError('INTERNAL', 'The backup service is not available; update with --no-backup to go on without a backup.');
+    throw new UpkeepError('UNSUPPORTED', `${component.id} (method ${component.method}) has nothing Upkeep can back up. Update with --no-backup to go on without one.`);
+  }
+
+  /** Restore the backup, rerun restart, re-check health. Journaled as rolling_back so a crash here is resumed. */
+  private async runRollback(
+    journal: RunJournal,
+    component: Component,
+    updater: Updater,
+    log: RunLog,
+    options: { safetyBackup: boolean },
+    existing?: UpdaterContext,
+  ): Promise<{ ok: boolean; error: ErrorShape | null }> {
+    const backup = journal.backup;
+    if (!backup) return { ok: false, error: { code: 'BACKUP_NOT_FOUND', message: 'There is no backup to restore.' } };
+    journal.phase = 'rolling_back';
+    journal.step = 'rollback';
+    await this.journals.write(journal);
+    this.progress(journal, null);
+    const ctx = existing ?? this.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);
+    // A restore puts back the version the run started from.
+    const rollbackCtx: UpdaterContext = journal.kind === 'update' ? ctx : { ...ctx, from: journal.to };
+    try {
+      log.write(`restoring backup ${backup.id}`);
+      if (backup.kind === 'store') {
+        const backups = this.deps.backups();
+        if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand with \`upkeep backup restore ${backup.id}\`.`);
+        await backups.restore(backup.id, { safetyBackup: options.safetyBackup });
+      } else {
+        if (!updater.snapshot) throw new UpkeepError('UNSUPPORTED', `Method ${component.method} cannot restore backup ${backup.id}.`);
+        await updater.snapshot.restore(rollbackCtx, backup.id);
+      }
+      log.write(`backup ${backup.id} restored`);
+    } catch (error) {
+      const shape = this.cleanError(error, log);
+      log.write(`rollback failed: ${shape.message}`);
+      return { ok: false, error: shape };
+    }
+    const folder = updater.folder(ctx) ?? component.config.folder;
+    const problems: string[] = [];
+    if (component.config.restart) {
+      try {
+        await ctx.exec(component.config.restart, folder ? { cwd: folder } : {});
+      } catch (error) {
+        problems.push(`the restart after the rollback failed: ${this.cleanError(error, log).message}`);
+      }
+    }
+    if (component.config.health && problems.length === 0) {
+      try {
+        await checkHealth(component.config.health, ctx.exec, (l) => log.write(l), new AbortController().signal);
+      } catch (error) {
+        problems.push(`the health check after the rollback failed: ${this.cleanError(error, log).message}`);
+      }
+    }
+    if (problems.length) {
+      // The files are back; the service is not healthy — say so without calling the restore a failure.
+      log.write(`warning: ${problems.join('; ')}`);
+      if (journal.kind === 'update' && journal.error) journal.error = { ...journal.error, message: `${journal.error.message} The previous version was restored, but ${problems.join('; ')}.` };
+      if (journal.kind === 'rollback') return { ok: false, error: { code: 'HEALTH_CHECK_FAILED', message: `Backup ${backup.id} was restored, but ${problems.join('; ')}.` } };
+    }
+    return { ok: true, error: null };
+  }
+
+  private async finish(journal: RunJournal, component: Component, log: RunLog, status: UpdateStatus, error: ErrorShape | null): Promise<UpdateResult> {
+    const finishedAt = new Date().toISOString();
+    const finalError = error ?? (status === 'rolled_back' ? journal.error : null);
+    const entry: HistoryEntry = {
+      id: journal.run_id,
+      component: component.id,
+      kind: journal.kind,
+      from: journal.from,
+      to: journal.to,
+      status,
+      started_at: journal.started_at,
+      finished_at: finishedAt,
+      backup_id: journal.backup?.id ?? null,
+      error: finalError ? { ...finalError, message: log.clean(finalError.message) } : null,
+      duration_ms: Math.max(0, Date.parse(finishedAt) - Date.parse(journal.started_at)),
+      initiated_by: journal.initiated_by,
+    };
+    journal.phase = 'finished';
+    journal.finished_status = status === 'skipped' ? 'failed' : status;
+    journal.finished_at = finishedAt;
+    journal.error = entry.error;
+    await this.journals.write(journal);
+    if (!(await this.history.get(entry.id))) await this.history.append(entry);
+    await this.journals.remove(journal.run_id);
+    log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
+    this.progress(journal, 100, true);
+    const outcome = { component: component.id, from_version: journal.from, to_version: journal.to, run_id: journal.run_id, error: entry.error };
+    if (journal.kind === 'update') {
+      if (status === 'succeeded') this.deps.events.emit('update_succeeded', outcome);
+      else if (status === 'rolled_back') this.deps.events.emit('update_rolled_back', outcome);
+      else this.deps.events.emit('update_failed', outcome);
+    } else if (status === 'succeeded') this.deps.events.emit('update_rolled_back', outcome);
+    else this.deps.events.emit('update_failed', outcome);
+    this.deps.events.emit('components_changed', { ids: [component.id] });
+    return { id: component.id, from: entry.from, to: entry.to, status, backup_id: entry.backup_id, error: entry.error, run_id: journal.run_id };
+  }
+
+  // ───────────────────────────── recovery ─────────────────────────────
+
+  private async recoverNow(): Promise<UpdateResult[]> {
+    const results: UpdateResult[] = [];
+    for (const journal of await this.journals.list()) {
+      let lock: HeldLock;
+      try {
+        lock = await acquireLock(this.deps.layout.locks, journal.component, { host: this.deps.host, runId: `recover-${journal.run_id}` });
+      } catch {
+        continue; // a live process owns this run
+      }
+      try {
+        const again = await this.journals.read(journal.run_id);
+        if (!again) continue; // finished by its owner meanwhile
+        results.push(await this.recoverOne(again));
+      } catch {
+        // One broken journal must not block the others; it stays for the next start.
+      } finally {
+        await lock.release();
+      }
+    }
+    return results;
+  }
+
+  private async recoverOne(journal: RunJournal): Promise<UpdateResult> {
+    const log = this.newLog(journal.run_id, journal.component);
+    let component: Component;
+    try {
+      component = this.deps.components.get(journal.component);
+    } catch {
+      // The component was removed since: close the run as it stands.
+      component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current', method: journal.method } } as Component;
+    }
+    const updater = this.updaters[journal.method];
+    const ctx = this.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);
+    log.write(`found run ${journal.run_id} interrupted at ${journal.step} (phase ${journal.phase}); finishing it`);
+    if (journal.phase === 'finished') {
+      const status = journal.finished_status ?? 'failed';
+      return this.finish(journal, component, log, status, journal.error);
+    }
+    if (journal.phase === 'committed') {
+      await updater.commit?.(ctx);
+      await updater.cleanup?.(ctx).catch(() => undefined);
+      this.recordCurrent(component, journal.to, log);
+      return this.finish(journal, component, log, 'succeeded', null);
+    }
+    const interrupted: ErrorShape = {
+      code: 'CANCELLED',
+      message: `The ${journal.kind} was interrupted at step ${journal.step} (Upkeep was stopped or crashed).`,
+    };
+    journal.error = journal.error ?? interrupted;
+    if (journal.kind === 'rollback') {
+      const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: false }, ctx);
+      await updater.cleanup?.(ctx).catch(() => undefined);
+      return this.finish(journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error);
+    }
+    if (journal.touched && journal.backup && journal.rollback_on_failure) {
+      const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: false }, ctx);
+      await updater.cleanup?.(ctx).catch(() => undefined);
+      if (outcome.ok) return this.finish(journal, component, log, 'rolled_back', { ...journal.error, message: `${journal.error.message} The previous version was restored.` });
+      return this.finish(journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message} Restoring backup ${journal.backup.id} failed: ${outcome.error?.message}` });
+    }
+    await updater.cleanup?.(ctx).catch(() => undefined);
+    const note = !journal.touched
+      ? ' Nothing had been changed yet.'
+      : !journal.backup
+        ? ` There was no pre-update backup, so ${component.name} may be partly updated; check it by hand.`
+        : ` rollback_on_failure is off; backup ${journal.backup.id} can be restored with \`upkeep rollback\`.`;
+    return this.finish(journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message}${note}` });
+  }
+
+  // ───────────────────────────── helpers ─────────────────────────────
+
+  private updaterFor(component: Component): Updater {
+    const updater = component.method ? this.updaters[component.method] : undefined;
+    if (!updater) throw new UpkeepError('UNSUPPORTED', `${component.id} has no update method.`);
+    return updater;
+  }
+
+  private newJournal(
+    runId: string,
+    kind: RunJournal['kind'],
+    component: Component,
+    initiatedBy: InitiatedBy,
+    init: { from: string | null; to: string | null; target: UpdateTarget | null; force: boolean; noBackup: boolean },
+  ): RunJournal {
+    return {
+      version: 1,
+      run_id: runId,
+      kind,
+      component: component.id,
+      method: component.method as RunJournal['method'],
+      from: init.from,
+      to: init.to,
+      target: init.target,
+      force: init.force,
+      no_backup: init.noBackup,
+      initiated_by: initiatedBy,
+      host: this.deps.host,
+      pid: process.pid,
+      started_at: new Date().toISOString(),
+      step: kind === 'update' ? 'preflight' : 'rollback',
+      phase: 'running',
+      backup: null,
+      touched: false,
+      rollback_on_failure: component.config.rollback_on_failure !== false,
+      error: null,
+      state: {},
+    };
+  }
+
+  private newLog(runId: string, component: string): RunLog {
+    const log = new RunLog(this.deps.layout.logs, runId, component, (line) => this.deps.events.emit('update_log', line));
+    log.addSecret(this.deps.secrets?.get('github_token'));
+    return log;
+  }
+
+  private workDir(runId: string): string {
+    return path.join(this.deps.layout.cache, 'runs', runId);
+  }
+
+  private newContext(journal: RunJournal, component: Component, target: UpdateTarget, log: RunLog, signal: AbortSignal): UpdaterContext {
+    const config = component.config;
+    for (const envName of [config.api_key_env, config.token_env]) if (envName) log.addSecret(process.env[envName]);
+    const workDir = this.workDir(journal.run_id);
+    const stateDir = path.join(this.deps.layout.home, 'state', component.id);
+    const defaultCwd = config.folder;
+    return {
+      runId: journal.run_id,
+      component,
+      config,
+      target,
+      from: journal.from,
+      force: journal.force,
+      home: this.deps.layout,
+      workDir,
+      stateDir,
+      state: journal.state,
+      saveState: () => this.journals.write(journal),
+      log: (line, stream) => log.write(line, stream ?? 'message'),
+      progress: (percent) => this.progress(journal, percent),
+      exec: async (argv, options: ExecOptions = {}) => {
+        await fs.mkdir(workDir, { recursive: true });
+        log.write(`$ ${argv.join(' ')}`);
+        const cwd = options.cwd ?? defaultCwd;
+        return runCommand(argv, (line, stream) => log.write(line, stream), { ...options, ...(cwd ? { cwd } : {}), signal });
+      },
+      addSecret: (value) => log.addSecret(value),
+      githubToken: this.deps.secrets?.get('github_token'),
+      githubApiBase: config.api_base ?? this.deps.settings.get().github_api_base,
+      signal,
+    };
+  }
+
+  private progress(journal: RunJournal, stepPercent: number | null, done = false): void {
+    const index = journal.kind === 'update' ? UPDATE_STEPS.indexOf(journal.step) : 0;
+    const steps = journal.kind === 'update' ? UPDATE_STEPS.length : 1;
+    const within = stepPercent === null ? 0 : Math.max(0, Math.min(100, stepPercent)) / 100;
+    const percent = done ? 100 : Math.round(((Math.max(0, index) + within) / steps) * 1000) / 10;
+    this.deps.events.emit('update_progress', {
+      run_id: journal.run_id,
+      component: journal.component,
+      kind: journal.kind,
+      step: journal.step,
+      percent,
+      step_percent: stepPercent === null ? null : Math.round(stepPercent * 10) / 10,
+    });
+  }
+
+  /** A component with a static `current` (OctoPrint) gets the new version written back. */
+  private recordCurrent(component: Component, version: string | null, log: RunLog): void {
+    if (!version || component.config.current === undefined || component.config.current === version) return;
+    if (component.source.kind !== 'settings' || !this.deps.components.patch) {
+      log.write(`note: ${component.id} has a fixed \`current\` version in ${component.source.kind === 'drop-in' ? component.source.file : 'its config'}; set it to ${version}`);
+      return;
+    }
+    try {
+      this.deps.components.patch(component.id, { current: version });
+    } catch (error) {
+      log.write(`note: could not record ${version} as current: ${(error as Error).message}`);
+    }
+  }
+
+  private cleanError(error: unknown, log: RunLog): ErrorShape {
+    const shape = toErrorShape(error);
+    return { ...shape, message: log.clean(shape.message) };
+  }
+}

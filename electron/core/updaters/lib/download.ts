@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { request } from 'undici';
+import { UpkeepError } from '../../../../shared/errors';
+
+export interface DownloadOptions {
+  headers?: Record<string, string>;
+  /** Refuse bodies larger than this (default 2 GiB). */
+  maxBytes?: number;
+  /** Expected size (GitHub asset `size`): a shorter or longer body is refused. */
+  expectedSize?: number;
+  /** No response headers within this long → TIMEOUT (default 30 s). */
+  headersTimeoutMs?: number;
+  /** No body bytes within this long → TIMEOUT (default 60 s). */
+  bodyTimeoutMs?: number;
+  maxRedirects?: number;
+  signal?: AbortSignal;
+  onProgress?: (received: number, total: number | undefined) => void;
+  /** Only sent to URLs on this origin (a token must never follow a redirect to storage). */
+  authOrigin?: string;
+  authorization?: string;
+}
+
+export interface DownloadResult {
+  file: string;
+  size: number;
+  sha256: string;
+  finalUrl: string;
+}
+
+const DEFAULT_MAX = 2 * 1024 * 1024 * 1024;
+
+/** True for http(s) URLs; local paths and file: URLs are read from disk. */
+function isHttp(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+/**
+ * Download to `file`, hashing while streaming, with size caps and timeouts. The file is written
+ * next to its final name and renamed only when complete: a truncated download never looks whole.
+ */
+export async function downloadFile(url: string, file: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX;
+  const partial = `${file}.part`;
+  const hash = createHash('sha256');
+  let received = 0;
+  let total: number | undefined;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      if (received > maxBytes) {
+        done(new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(url)} is larger than the ${Math.round(maxBytes / 1048576)} MiB limit; refusing it.`));
+        return;
+      }
+      hash.update(chunk);
+      options.onProgress?.(received, total);
+      done(null, chunk);
+    },
+  });
+  let finalUrl = url;
+  try {
+    if (!isHttp(url)) {
+      const source = url.startsWith('file:') ? new URL(url) : url;
+      const { createReadStream } = await import('node:fs');
+      total = (await fs.stat(source)).size;
+      await pipeline(createReadStream(source), counter, createWriteStream(partial));
+    } else {
+      let current = url;
+      let response;
+      for (let hop = 0; ; hop++) {
+        const headers: Record<string, string> = { 'user-agent': 'Upkeep', accept: 'application/octet-stream', ...(options.headers ?? {}) };
+        if (options.authorization && options.authOrigin && new URL(current).origin === options.authOrigin) headers.authorization = options.authorization;
+        try {
+          response = await request(current, {
+            method: 'GET',
+            headers,
+            headersTimeout: options.headersTimeoutMs ?? 30_000,
+            bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+            signal: options.signal,
+          });
+        } catch (error) {
+          throw networkError(error, current);
+        }
+        if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
+          await response.body.dump();
+          if (hop >= (options.maxRedirects ?? 5)) throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
+          const next = new URL(String(response.headers.location), current);
+          if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('NETWORK', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`);
+          current = next.toString();
+          continue;
+        }
+        break;
+      }
+      finalUrl = current;
+      if (response.statusCode !== 200) {
+        await response.body.dump();
+        const code = response.statusCode === 401 ? 'UNAUTHORIZED' : response.statusCode === 403 ? 'FORBIDDEN' : response.statusCode === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR';
+        throw new UpkeepError(code, `Downloading ${safeUrl(current)} failed with HTTP ${response.statusCode}. Check that the release still exists${code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? ' and the token may read it' : ''}.`, { status: response.statusCode });
+      }
+      const length = response.headers['content-length'];
+      if (typeof length === 'string' && /^\d+$/.test(length)) {
+        total = Number(length);
+        if (total > maxBytes) {
+          await response.body.dump();
+          throw new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(current)} is ${total} bytes, over the ${Math.round(maxBytes / 1048576)} MiB limit; refusing it.`);
+        }
+      }
+      try {
+        await pipeline(response.body, counter, createWriteStream(partial));
+      } catch (error) {
+        if (error instanceof UpkeepError) throw error;
+        throw networkError(error, current, received);
+      }
+      if (total !== undefined && received !== total) {
+        throw new UpkeepError('NETWORK', `The download from ${safeUrl(current)} was cut off at ${received} of ${total} bytes. Try again.`);
+      }
+    }
+    if (options.expectedSize !== undefined && options.expectedSize > 0 && received !== options.expectedSize) {
+      throw new UpkeepError('NETWORK', `The download from ${safeUrl(url)} has ${received} bytes but the release lists ${options.expectedSize}: it is truncated or changed. Try again.`);
+    }
+    await fs.rename(partial, file);
+  } catch (error) {
+    await fs.rm(partial, { force: true });
+    throw error;
+  }
+  return { file, size: received, sha256: hash.digest('hex'), finalUrl };
+}
+
+function networkError(error: unknown, url: string, received?: number): UpkeepError {
+  if (error instanceof UpkeepError) return error;
+  const e = error as NodeJS.ErrnoException & { code?: string };
+  const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new UpkeepError('TIMEOUT', `${safeUrl(url)} stopped answering${received ? ` after ${received} bytes` : ''}. Try again later.`);
+  }
+  if (code === 'ECONNREFUSED') return new UpkeepError('NETWORK', `Could not connect to ${new URL(url).host} (connection refused). Check that the server is up.`);
+  if (received !== undefined) {
+    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? e.message}). Try again.`);
+  }
+  return new UpkeepError('NETWORK', `Could not download ${safeUrl(url)}: ${code ?? e.message}. Check the network and the URL.`);
+}
+
+/** The URL without credentials or query (signed storage URLs carry tokens in the query). */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/** Read a small text file (a checksum list, a signature) over HTTP with the same rules. */
+export async function downloadText(url: string, file: string, options: DownloadOptions = {}): Promise<string> {
+  await downloadFile(url, file, { maxBytes: 1024 * 1024, ...options });
+  return fs.readFile(file, 'utf8');
+}

@@ -1,0 +1,58 @@
+import { UpkeepError } from '../../../shared/errors';
+import { substitute } from './lib/placeholders';
+import type { Updater, UpdaterContext } from './types';
+
+function isGlobal(ctx: UpdaterContext): boolean {
+  return ctx.config.global === true || !ctx.config.folder;
+}
+
+function npmSpec(ctx: UpdaterContext, version: string): string {
+  const pkg = ctx.config.package;
+  if (!pkg) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`package\` to the npm package to install.`);
+  // `url` may name a tarball (or a local .tgz) with {target_version}, like OctoPrint's pip URLs.
+  if (ctx.config.url) return substitute(ctx.config.url, { target: version, target_version: version });
+  return `${pkg}@${version}`;
+}
+
+function npmArgs(ctx: UpdaterContext, spec: string): string[] {
+  return [
+    'npm',
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--no-update-notifier',
+    ...(isGlobal(ctx) ? ['--global'] : []),
+    ...(ctx.config.registry ? ['--registry', ctx.config.registry] : []),
+    spec,
+  ];
+}
+
+/** Install the target version of an npm package into the component folder, or globally. */
+export const npmUpdater: Updater = {
+  method: 'npm',
+
+  folder(ctx) {
+    return isGlobal(ctx) ? null : (ctx.config.folder as string);
+  },
+
+  async preflight(ctx) {
+    npmSpec(ctx, ctx.target.version);
+    await ctx.exec(['npm', '--version'], { quiet: true });
+  },
+
+  async apply(ctx) {
+    await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), { ...(isGlobal(ctx) ? {} : { cwd: ctx.config.folder as string }), env: { NO_COLOR: '1' } });
+  },
+
+  snapshot: {
+    // Only for a global install (no folder to back up): reinstall the version that was there.
+    async create(ctx) {
+      if (!ctx.from) throw new UpkeepError('UNSUPPORTED', `The installed version of ${ctx.config.package} is unknown, so it could not be reinstalled on failure. Set version_from, or update with --no-backup.`);
+      return `npm-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
+    },
+    async restore(ctx, backupId) {
+      const version = backupId.replace(/^npm-/, '');
+      await ctx.exec(npmArgs(ctx, `${ctx.config.package}@${version}`), { env: { NO_COLOR: '1' } });
+    },
+  },
+};

@@ -1,0 +1,55 @@
+import { UpkeepError } from '../../../shared/errors';
+import { buildArgv, substitute } from './lib/placeholders';
+import { componentPython, venvRoot } from './lib/python';
+import type { Updater, UpdaterContext } from './types';
+
+function pipSpec(ctx: UpdaterContext): string {
+  const target = ctx.target.tag ?? ctx.target.version;
+  if (ctx.config.pip) return substitute(ctx.config.pip, { target, target_version: ctx.target.version });
+  if (ctx.config.package) return `${ctx.config.package}==${ctx.target.version}`;
+  throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`pip\` to what to install, e.g. "mypkg=={target_version}".`);
+}
+
+function pipCommand(ctx: UpdaterContext): string[] {
+  const custom = (ctx.config as Record<string, unknown>).pip_command;
+  if (typeof custom === 'string' || Array.isArray(custom)) return buildArgv(custom as string | string[], {});
+  return [componentPython(ctx.config), '-m', 'pip'];
+}
+
+const PIP_ENV = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1', PIP_NO_INPUT: '1' };
+
+/** OctoPrint's pip method: `pip install` of the `pip` target into the component's own python. */
+export const pipUpdater: Updater = {
+  method: 'pip',
+
+  folder(ctx) {
+    return ctx.config.folder ?? venvRoot(componentPython(ctx.config));
+  },
+
+  async preflight(ctx) {
+    pipSpec(ctx);
+    await ctx.exec([...pipCommand(ctx), '--version'], { env: PIP_ENV });
+  },
+
+  async apply(ctx) {
+    const spec = pipSpec(ctx);
+    const forceReinstall = ctx.force || (ctx.config as Record<string, unknown>).force_reinstall === true;
+    const argv = [...pipCommand(ctx), 'install', '--no-input', ...(forceReinstall ? ['--force-reinstall', '--no-deps'] : []), spec];
+    const cwd = (ctx.config as Record<string, unknown>).pip_cwd;
+    await ctx.exec(argv, { env: PIP_ENV, ...(typeof cwd === 'string' ? { cwd } : ctx.config.folder ? { cwd: ctx.config.folder } : {}) });
+  },
+
+  snapshot: {
+    // Only used when there is no folder to back up (a system python): reinstall the version that was there.
+    async create(ctx) {
+      if (!ctx.from || !ctx.config.package) {
+        throw new UpkeepError('UNSUPPORTED', `${ctx.component.id} has no folder to back up and no \`package\` to reinstall; set \`folder\` (the venv) or \`package\`, or update with --no-backup.`);
+      }
+      return `pip-${ctx.config.package.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
+    },
+    async restore(ctx, backupId) {
+      const version = ctx.from ?? backupId.split('-').pop();
+      await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', `${ctx.config.package}==${version}`], { env: PIP_ENV });
+    },
+  },
+};

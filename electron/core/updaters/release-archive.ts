@@ -1,0 +1,165 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
+import { extractArchive } from '../archive';
+import { writeFileAtomic } from '../lib/fs-atomic';
+import { downloadFile, safeUrl } from './lib/download';
+import { chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
+import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
+import type { Updater, UpdaterContext } from './types';
+
+interface Downloaded {
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+/** The installed file list of one release version, so the next update removes what it dropped. */
+interface ReleaseManifest {
+  component: string;
+  version: string;
+  files: string[];
+  written_at: string;
+}
+
+function folderOf(ctx: UpdaterContext): string {
+  return path.resolve(ctx.config.folder as string);
+}
+
+function stagingOf(ctx: UpdaterContext): string {
+  const folder = folderOf(ctx);
+  return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-staging-${ctx.runId}`);
+}
+
+function manifestFile(ctx: UpdaterContext, version: string): string {
+  const safe = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 120);
+  return path.join(ctx.stateDir, 'release-files', `${safe}.json`);
+}
+
+function pendingManifest(ctx: UpdaterContext): string {
+  return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
+}
+
+async function readManifest(ctx: UpdaterContext, version: string | null): Promise<string[] | null> {
+  if (!version) return null;
+  try {
+    const value = JSON.parse(await fs.readFile(manifestFile(ctx, version), 'utf8')) as ReleaseManifest;
+    return Array.isArray(value.files) ? value.files : null;
+  } catch {
+    return null;
+  }
+}
+
+function downloaded(ctx: UpdaterContext): Downloaded {
+  const d = ctx.state.download as Downloaded | undefined;
+  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return d;
+}
+
+/**
+ * The OTRS flow: download the release tarball (top folder stripped) or an asset, verify it,
+ * extract it with the safe extractor into a staging folder beside the component, then sync it
+ * into the folder without touching `preserve` paths, removing files only the previous release had.
+ */
+export const releaseArchiveUpdater: Updater = {
+  method: 'release_archive',
+
+  folder(ctx) {
+    return folderOf(ctx);
+  },
+
+  downloadSize(ctx) {
+    try {
+      return chooseDownload(ctx).size;
+    } catch {
+      return undefined;
+    }
+  },
+
+  async preflight(ctx) {
+    chooseDownload(ctx);
+  },
+
+  async download(ctx) {
+    const chosen = chooseDownload(ctx);
+    await fs.mkdir(ctx.workDir, { recursive: true });
+    const file = path.join(ctx.workDir, path.basename(chosen.name) || 'release.tar.gz');
+    ctx.log(`downloading ${chosen.name} from ${safeUrl(chosen.url)}${chosen.size ? ` (${chosen.size} bytes)` : ''}`);
+    const result = await downloadFile(chosen.url, file, {
+      ...downloadOptions(ctx),
+      ...(chosen.size !== undefined ? { expectedSize: chosen.size } : {}),
+      onProgress: (received, total) => {
+        const all = total ?? chosen.size;
+        if (all) ctx.progress((received / all) * 100);
+      },
+    });
+    ctx.state.download = { file: result.file, sha256: result.sha256, size: result.size } satisfies Downloaded;
+    await ctx.saveState();
+    ctx.log(`downloaded ${result.size} bytes, sha256 ${result.sha256}`);
+  },
+
+  async verify(ctx) {
+    const { file, sha256 } = downloaded(ctx);
+    await verifyReleaseFile(ctx, file, sha256, chooseDownload(ctx));
+  },
+
+  async apply(ctx) {
+    const { file } = downloaded(ctx);
+    const chosen = chooseDownload(ctx);
+    const folder = folderOf(ctx);
+    const staging = stagingOf(ctx);
+    // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
+    ctx.state.staging = staging;
+    await ctx.saveState();
+    await fs.rm(staging, { recursive: true, force: true });
+    ctx.log(`extracting into ${staging}`);
+    const extracted = await extractArchive({
+      archive: file,
+      dest: staging,
+      stripTopFolder: chosen.sourceTarball,
+      specialBits: 'strip',
+      signal: ctx.signal,
+    });
+    ctx.log(`extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`);
+    let root = staging;
+    if (!chosen.sourceTarball) {
+      // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
+      const names = await fs.readdir(staging);
+      if (names.length === 1) {
+        const only = path.join(staging, names[0] as string);
+        if ((await fs.lstat(only)).isDirectory()) root = only;
+      }
+    }
+    const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
+    const previousFiles = await readManifest(ctx, ctx.from);
+    if (!previousFiles) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
+    ctx.log(`syncing into ${folder}, keeping ${preserve.join(', ')}`);
+    const result = await syncTree({
+      staging: root,
+      folder,
+      preserve,
+      previousFiles,
+      onProgress: (done, total) => ctx.progress((done / Math.max(1, total)) * 100),
+      log: (line) => ctx.log(line),
+    });
+    ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed`);
+    const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, written_at: new Date().toISOString() };
+    await writeFileAtomic(pendingManifest(ctx), JSON.stringify(manifest));
+  },
+
+  async commit(ctx) {
+    // The new release's file list becomes known only once the update is accepted.
+    const pending = pendingManifest(ctx);
+    try {
+      await fs.rename(pending, manifestFile(ctx, ctx.target.version));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  },
+
+  async cleanup(ctx) {
+    const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.rm(pendingManifest(ctx), { force: true });
+  },
+};

@@ -1,0 +1,90 @@
+import type { ComponentConfig, UpdateMethod } from '../../../shared/schemas/component';
+import type { Component, UpdateTarget } from '../../../shared/types';
+import type { HomeLayout } from '../config/home';
+
+export type LogStream = 'stdout' | 'stderr' | 'message';
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Kill the command after this long (default 30 minutes). */
+  timeoutMs?: number;
+  /** Resolve with the exit code instead of throwing COMMAND_FAILED. */
+  allowFailure?: boolean;
+  /** Do not echo stdout into the run log (e.g. `git diff` output saved to a file). */
+  quiet?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * What the engine hands an updater for one run. Updaters never sequence steps, write history or
+ * touch the journal: they do their step and report through `log` and `progress`.
+ */
+export interface UpdaterContext {
+  runId: string;
+  component: Component;
+  config: ComponentConfig;
+  target: UpdateTarget;
+  /** Installed version before the run, when known. */
+  from: string | null;
+  force: boolean;
+  home: HomeLayout;
+  /** Scratch folder for this run (downloads); removed when the run ends. */
+  workDir: string;
+  /** Persistent per-component folder for updater bookkeeping (e.g. installed file lists). */
+  stateDir: string;
+  /**
+   * Updater state that must survive a crash (staging paths, snapshot ids). Saved in the run's
+   * journal by `saveState` before anything depends on it.
+   */
+  state: Record<string, unknown>;
+  saveState(): Promise<void>;
+  log(line: string, stream?: LogStream): void;
+  /** Progress within the current step, 0–100. */
+  progress(percent: number): void;
+  /** Run a command as argv (never a shell), its output streamed into the run log. */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Register a value that must never appear in logs or history (API keys, tokens). */
+  addSecret(value: string): void;
+  /** Authorization for GitHub-like hosts, when a token is stored: only for URLs on `githubApiBase`'s origin. */
+  githubToken: string | undefined;
+  githubApiBase: string;
+  signal: AbortSignal;
+}
+
+/**
+ * One update method (DESIGN.md §2.5). Optional steps are skipped by the engine when absent;
+ * install, migrations, restart and health are the engine's, from the component config.
+ */
+export interface Updater {
+  readonly method: UpdateMethod;
+  /** Where the component lives (backups, free space, writability); null when it has no folder. */
+  folder(ctx: UpdaterContext): string | null;
+  /** Bytes the download will need, when known (free-space preflight). */
+  downloadSize?(ctx: UpdaterContext): number | undefined;
+  /** Method-specific checks before anything is changed (tools present, config complete). */
+  preflight?(ctx: UpdaterContext): Promise<void>;
+  download?(ctx: UpdaterContext): Promise<void>;
+  verify?(ctx: UpdaterContext): Promise<void>;
+  /** Put the new version in place. The only step that changes the component. */
+  apply(ctx: UpdaterContext): Promise<void>;
+  /** Record bookkeeping once the update is accepted (after the health check). */
+  commit?(ctx: UpdaterContext): Promise<void>;
+  /** Remove scratch files (staging folders); called after success, failure and recovery. */
+  cleanup?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * Methods whose state is not a local folder take their own pre-update backup (the Open WebUI
+   * function as the server had it, a single file). Returns a backup id restorable with `restore`.
+   */
+  snapshot?: {
+    create(ctx: UpdaterContext): Promise<string>;
+    restore(ctx: UpdaterContext, backupId: string): Promise<void>;
+  };
+}
+
+export type UpdaterRegistry = Record<UpdateMethod, Updater>;
