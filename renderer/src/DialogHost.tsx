@@ -1,6 +1,8 @@
+import { CreateBackupDialog, DeleteBackupDialog, RestoreBackupDialog } from './features/backups/BackupDialogs';
 import { ComponentDialog } from './features/components/ComponentDialog';
 import { ImportOctoprintDialog } from './features/components/ImportOctoprintDialog';
 import { RemoveComponentDialog } from './features/components/RemoveComponentDialog';
+import { RollbackDialog } from './features/history/RollbackDialog';
 import { SettingsDialog } from './features/settings/SettingsDialog';
 import { UpdateDetailsDialog } from './features/updates/UpdateDetailsDialog';
 import { useAppStore } from './store';
@@ -10,6 +12,8 @@ export function DialogHost() {
   const dialog = useAppStore((s) => s.dialog);
   const close = useAppStore((s) => s.closeDialog);
   const components = useAppStore((s) => s.components);
+  const history = useAppStore((s) => s.history);
+  const backups = useAppStore((s) => s.backups);
   const find = (id: string) => components.find((c) => c.id === id);
 
   switch (dialog.kind) {
@@ -30,6 +34,20 @@ export function DialogHost() {
     case 'update-details': {
       const c = find(dialog.id);
       return c ? <UpdateDetailsDialog component={c} onClose={close} /> : null;
+    }
+    case 'rollback': {
+      const entry = history.find((e) => e.id === dialog.entryId);
+      return entry ? <RollbackDialog entry={entry} onClose={close} /> : null;
+    }
+    case 'create-backup':
+      return <CreateBackupDialog initialComponent={dialog.component} onClose={close} />;
+    case 'restore-backup': {
+      const b = backups.find((x) => x.id === dialog.backupId);
+      return b ? <RestoreBackupDialog backup={b} component={find(b.component)} onClose={close} /> : null;
+    }
+    case 'delete-backup': {
+      const b = backups.find((x) => x.id === dialog.backupId);
+      return b ? <DeleteBackupDialog backup={b} onClose={close} /> : null;
     }
     default:
       return null;

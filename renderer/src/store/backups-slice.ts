@@ -1,30 +1,81 @@
-import type { BackupInfo, BackupType } from '../../../shared/types';
+import type { BackupInfo, BackupProblem, BackupType, ErrorShape } from '../../../shared/types';
 import type { LoadStatus, SliceCreator } from './types';
 
-export type BackupSort = 'date' | 'size' | 'name' | 'type';
-export type BackupRange = 'all' | '1d' | '7d' | '30d';
+export type BackupSortKey = 'date' | 'size' | 'name' | 'type';
+export type BackupRange = 'all' | '1d' | '7d' | '30d' | '90d';
 
 export interface BackupFilters {
   component: string;
   type: BackupType | 'all';
   range: BackupRange;
-  sort: BackupSort;
+  sort: BackupSortKey;
+}
+
+export interface VerifyState {
+  status: 'running' | 'ok' | 'failed';
+  error: ErrorShape | null;
+  files?: number;
+}
+
+/** A long backup operation in progress (create, restore), from backup_progress events. */
+export interface BackupOperation {
+  label: string;
+  percent: number | null;
+}
+
+export interface CreateBackupRequest {
+  component: string;
+  type: BackupType;
+  name: string;
+  description: string;
+  includeLogs: boolean;
+  compress: boolean;
 }
 
 export interface BackupsSlice {
   backups: BackupInfo[];
+  backupProblems: BackupProblem[];
   backupsStatus: LoadStatus;
   backupFilters: BackupFilters;
+  verifications: Record<string, VerifyState>;
+  backupOperation: BackupOperation | null;
   setBackupFilters(patch: Partial<BackupFilters>): void;
   loadBackups(): Promise<void>;
+  createBackup(request: CreateBackupRequest): Promise<ErrorShape | null>;
+  verifyBackup(id: string): Promise<void>;
+  restoreBackup(id: string): Promise<ErrorShape | null>;
+  deleteBackup(id: string): Promise<ErrorShape | null>;
 }
 
-export const createBackupsSlice: SliceCreator<BackupsSlice> = () => (set) => ({
+const unsupported = (what: string): ErrorShape => ({ code: 'UNSUPPORTED', message: `${what} is not available in this version of the engine yet.` });
+
+export const createBackupsSlice: SliceCreator<BackupsSlice> = () => (set, get) => ({
   backups: [],
+  backupProblems: [],
   backupsStatus: 'idle',
   backupFilters: { component: 'all', type: 'all', range: 'all', sort: 'date' },
+  verifications: {},
+  backupOperation: null,
   setBackupFilters: (patch) => set((s) => ({ backupFilters: { ...s.backupFilters, ...patch } })),
   async loadBackups() {
     set({ backupsStatus: 'ready' });
+  },
+  async createBackup() {
+    const e = unsupported('Creating backups');
+    get().reportError('Create backup', e);
+    return e;
+  },
+  async verifyBackup() {
+    get().reportError('Verify', unsupported('Verifying backups'));
+  },
+  async restoreBackup() {
+    const e = unsupported('Restoring backups');
+    get().reportError('Restore', e);
+    return e;
+  },
+  async deleteBackup() {
+    const e = unsupported('Deleting backups');
+    get().reportError('Delete', e);
+    return e;
   },
 });

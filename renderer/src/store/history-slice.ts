@@ -1,4 +1,5 @@
-import type { HistoryEntry } from '../../../shared/types';
+import type { ErrorShape, HistoryEntry } from '../../../shared/types';
+import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
 export interface HistorySlice {
@@ -7,14 +8,40 @@ export interface HistorySlice {
   historyComponent: string;
   setHistoryComponent(id: string): void;
   loadHistory(): Promise<void>;
+  /** Restore the backup taken before this update. */
+  rollback(entry: HistoryEntry): Promise<ErrorShape | null>;
 }
 
-export const createHistorySlice: SliceCreator<HistorySlice> = () => (set) => ({
+export const createHistorySlice: SliceCreator<HistorySlice> = ({ api }) => (set, get) => ({
   history: [],
   historyStatus: 'idle',
   historyComponent: 'all',
   setHistoryComponent: (historyComponent) => set({ historyComponent }),
+
   async loadHistory() {
-    set({ historyStatus: 'ready' });
+    if (get().historyStatus === 'idle') set({ historyStatus: 'loading' });
+    try {
+      const { entries } = await api.listHistory({ limit: 10_000 });
+      set({ history: entries, historyStatus: 'ready' });
+    } catch (error) {
+      set({ historyStatus: 'error' });
+      get().reportError('Could not load the history', toErrorShape(error));
+    }
+  },
+
+  async rollback(entry) {
+    const name = get().components.find((c) => c.id === entry.component)?.name ?? entry.component;
+    get().announce(`Rolling back ${name} to ${entry.from ?? 'the backup'}…`);
+    try {
+      const { result } = await api.rollbackUpdate({ component: entry.component, history_id: entry.id });
+      if (result.status === 'succeeded') get().announce(`Rolled back ${name} to ${result.to ?? entry.from ?? 'the backup'}.`, 'success');
+      else get().announce(`Roll back of ${name} ${result.status.replace('_', ' ')}${result.error ? `: ${result.error.message} (${result.error.code})` : ''}`, 'error');
+      await Promise.all([get().loadHistory(), get().loadComponents()]);
+      return result.error;
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().reportError(`Could not roll back ${name}`, shape);
+      return shape;
+    }
   },
 });

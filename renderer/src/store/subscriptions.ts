@@ -20,6 +20,11 @@ export function connectEvents(client: Client, store: AppStore): () => void {
   const handlers: Handlers = {
     components_changed: () => reloadComponentsSoon(),
     settings_changed: () => void s().loadSettings(),
+    update_progress: (p) => s().runProgressed(p),
+    update_log: (line) => s().runLogged(line),
+    update_succeeded: (o) => s().runFinished('succeeded', o),
+    update_failed: (o) => s().runFinished('failed', o),
+    update_rolled_back: (o) => s().runFinished('rolled_back', o),
   };
 
   let wasOpen = false;
@@ -34,6 +39,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
       if (state === 'open' && wasOpen) {
         void s().loadComponents();
         void s().loadSettings();
+        void s().loadHistory();
       }
       if (state === 'open') wasOpen = true;
     },

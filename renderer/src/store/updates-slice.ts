@@ -1,27 +1,37 @@
-import type { CheckResult, ErrorShape, LogLine, UpdateStatus, UpdateStep } from '../../../shared/types';
+import type { CheckResult, ErrorShape, LogLine, UpdateOutcome, UpdateProgress, UpdateResult, UpdateStatus, UpdateStep } from '../../../shared/types';
+import { toErrorShape } from '../api';
 import type { SliceCreator } from './types';
 
-/** An update run as the panel follows it, from the engine's progress events. */
+/** An update (or rollback) run as the panel follows it, from the engine's progress events. */
 export interface RunState {
   runId: string | null;
   component: string;
+  kind: 'update' | 'rollback';
   from: string | null;
   to: string | null;
   step: UpdateStep | null;
   percent: number | null;
   log: LogLine[];
-  status: 'running' | UpdateStatus;
+  /** `queued`: waiting for its turn (updates run one after another). */
+  status: 'queued' | 'running' | UpdateStatus;
   error: ErrorShape | null;
   backupId: string | null;
 }
+
+const MAX_LOG_LINES = 2000;
 
 export interface UpdatesSlice {
   checks: Record<string, CheckResult>;
   checking: Record<string, boolean>;
   runs: Record<string, RunState>;
   checkComponents(ids?: string[], force?: boolean): Promise<void>;
+  /** Update these components one after another; progress arrives as events. */
   updateComponents(ids: string[]): Promise<void>;
   dismissRun(component: string): void;
+  // Event intake (called by the subscription module only).
+  runProgressed(progress: UpdateProgress): void;
+  runLogged(line: LogLine): void;
+  runFinished(status: UpdateStatus, outcome: UpdateOutcome): void;
 }
 
 const unsupported = (what: string): ErrorShape => ({
@@ -29,20 +39,120 @@ const unsupported = (what: string): ErrorShape => ({
   message: `${what} is not available in this version of the engine yet.`,
 });
 
-export const createUpdatesSlice: SliceCreator<UpdatesSlice> = () => (set, get) => ({
-  checks: {},
-  checking: {},
-  runs: {},
-  async checkComponents() {
-    get().reportError('Check for updates', unsupported('Checking for updates'));
-  },
-  async updateComponents() {
-    get().reportError('Update', unsupported('Updating'));
-  },
-  dismissRun: (component) =>
+function blankRun(component: string, patch: Partial<RunState> = {}): RunState {
+  return { runId: null, component, kind: 'update', from: null, to: null, step: null, percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
+}
+
+const OUTCOME_TEXT: Record<UpdateStatus, string> = {
+  succeeded: 'updated',
+  failed: 'failed to update',
+  rolled_back: 'was rolled back',
+  skipped: 'was skipped',
+};
+
+export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set, get) => {
+  const patchRun = (component: string, patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)) =>
     set((s) => {
-      const runs = { ...s.runs };
-      delete runs[component];
-      return { runs };
-    }),
-});
+      const current = s.runs[component] ?? blankRun(component);
+      const next = typeof patch === 'function' ? patch(current) : patch;
+      return { runs: { ...s.runs, [component]: { ...current, ...next } } };
+    });
+
+  /** After a successful update the installed version is the target: the row says Up to date without a new check. */
+  const markInstalled = (component: string, version: string | null) =>
+    set((s) => {
+      const check = s.checks[component];
+      if (!check || !version) return {};
+      return { checks: { ...s.checks, [component]: { ...check, installed: version, update_available: false } } };
+    });
+
+  const applyResult = (r: UpdateResult) => {
+    patchRun(r.id, (run) => ({
+      status: r.status,
+      from: r.from ?? run.from,
+      to: r.to ?? run.to,
+      error: r.error,
+      backupId: r.backup_id,
+      runId: r.run_id ?? run.runId,
+      step: r.status === 'succeeded' ? 'commit' : run.step,
+      percent: r.status === 'succeeded' ? 100 : run.percent,
+    }));
+    if (r.status === 'succeeded') markInstalled(r.id, r.to);
+  };
+
+  return {
+    checks: {},
+    checking: {},
+    runs: {},
+
+    async checkComponents() {
+      get().reportError('Check for updates', unsupported('Checking for updates'));
+    },
+
+    async updateComponents(ids) {
+      if (ids.length === 0) return;
+      const nameOf = (id: string) => get().components.find((c) => c.id === id)?.name ?? id;
+      for (const id of ids) {
+        const check = get().checks[id];
+        patchRun(id, { ...blankRun(id), from: check?.installed ?? null, to: check?.latest ?? null });
+      }
+      get().announce(ids.length === 1 ? `Updating ${nameOf(ids[0]!)}…` : `Updating ${ids.length} components…`);
+      try {
+        const { results } = await api.updateComponents({ ids });
+        for (const r of results) applyResult(r);
+        const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+        if (results.length === 1) {
+          const r = results[0]!;
+          const tail = r.error ? `: ${r.error.message} (${r.error.code})` : r.to ? ` to ${r.to}` : '';
+          get().announce(`${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`, r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error');
+        } else {
+          const parts = (['succeeded', 'rolled_back', 'failed', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
+          get().announce(`Updates finished: ${parts.join(', ')}.`, counts.failed || counts.rolled_back ? 'error' : 'success');
+        }
+      } catch (error) {
+        const shape = toErrorShape(error);
+        for (const id of ids) {
+          if (get().runs[id]?.status === 'queued' || get().runs[id]?.status === 'running') patchRun(id, { status: 'failed', error: shape });
+        }
+        get().reportError(ids.length === 1 ? `Could not update ${nameOf(ids[0]!)}` : 'Could not update', shape);
+      }
+      void get().loadHistory();
+      void get().loadBackups();
+    },
+
+    dismissRun: (component) =>
+      set((s) => {
+        const runs = { ...s.runs };
+        delete runs[component];
+        return { runs };
+      }),
+
+    runProgressed(p) {
+      patchRun(p.component, (run) => ({
+        // A new run id means a new run (e.g. a rollback after an update): start its log afresh.
+        ...(run.runId && run.runId !== p.run_id ? { log: [], error: null, backupId: null } : {}),
+        runId: p.run_id,
+        kind: p.kind,
+        step: p.step,
+        percent: p.percent,
+        status: 'running',
+      }));
+    },
+
+    runLogged(line) {
+      patchRun(line.component, (run) => ({ log: run.log.length >= MAX_LOG_LINES ? [...run.log.slice(-MAX_LOG_LINES + 1), line] : [...run.log, line] }));
+    },
+
+    runFinished(status, o) {
+      patchRun(o.component, (run) => ({
+        status,
+        runId: o.run_id,
+        from: o.from_version ?? run.from,
+        to: o.to_version ?? run.to,
+        error: o.error,
+        percent: status === 'succeeded' ? 100 : run.percent,
+      }));
+      if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
+    },
+  };
+};

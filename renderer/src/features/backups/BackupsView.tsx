@@ -1,17 +1,202 @@
+import { useEffect } from 'react';
+import type { BackupInfo, BackupType } from '../../../../shared/types';
+import { useAppStore } from '../../store';
+import type { BackupRange, BackupSortKey } from '../../store/backups-slice';
+import { selectBackupComponents, selectVisibleBackups } from '../../store/selectors/backups-selectors';
+import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
+import { ErrorMessage } from '../../ui/ErrorMessage';
+import { formatBytes, formatDate, formatRelative } from '../../ui/format';
+import { Icon } from '../../ui/Icon';
+import { ProgressBar } from '../../ui/ProgressBar';
+import { VirtualTable, type Column } from '../../ui/VirtualTable';
+
+const COLUMNS: Column[] = [
+  { key: 'name', header: 'Backup', width: 'minmax(10rem, 2fr)' },
+  { key: 'component', header: 'Component', width: 'minmax(7rem, 1.2fr)' },
+  { key: 'type', header: 'Type', width: 'minmax(5.5rem, 0.8fr)' },
+  { key: 'created', header: 'Created', width: 'minmax(7rem, 1fr)' },
+  { key: 'size', header: 'Size', width: 'minmax(5rem, 0.8fr)', align: 'end' },
+  { key: 'state', header: 'Integrity', width: 'minmax(6rem, 0.9fr)' },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '15rem', align: 'end' },
+];
+
+const TYPE_TONE: Record<BackupType, Tone> = { full: 'accent', database: 'info', config: 'neutral', data: 'success' };
+const REASON: Record<BackupInfo['reason'], string> = { manual: 'Manual', 'pre-update': 'Before update', safety: 'Safety (before a restore)' };
 
 export function BackupsView() {
+  const backups = useAppStore(selectVisibleBackups);
+  const total = useAppStore((s) => s.backups.length);
+  const problems = useAppStore((s) => s.backupProblems);
+  const status = useAppStore((s) => s.backupsStatus);
+  const filters = useAppStore((s) => s.backupFilters);
+  const setFilters = useAppStore((s) => s.setBackupFilters);
+  const componentOptions = useAppStore(selectBackupComponents);
+  const verifications = useAppStore((s) => s.verifications);
+  const operation = useAppStore((s) => s.backupOperation);
+  const loadBackups = useAppStore((s) => s.loadBackups);
+  const verifyBackup = useAppStore((s) => s.verifyBackup);
+  const openDialog = useAppStore((s) => s.openDialog);
+  const nameOf = (id: string) => componentOptions.find((c) => c.id === id)?.name ?? id;
+  const totalBytes = backups.reduce((sum, b) => sum + b.compressed_size, 0);
+
+  useEffect(() => {
+    void loadBackups();
+  }, [loadBackups]);
+
   return (
     <section className="view" aria-labelledby="view-title">
       <header className="view-header">
         <div>
           <h1 id="view-title">Backups</h1>
-          <p className="view-subtitle">Every update is preceded by a backup; you can also take one by hand.</p>
+          <p className="view-subtitle">
+            {total === 0 ? 'A backup is taken before every update; you can also take one yourself.' : `${total} ${total === 1 ? 'backup' : 'backups'} · ${formatBytes(totalBytes)} shown on disk`}
+          </p>
+        </div>
+        <div className="toolbar">
+          <button type="button" className="button button-primary" onClick={() => openDialog({ kind: 'create-backup', ...(filters.component !== 'all' ? { component: filters.component } : {}) })}>
+            <Icon name="plus" /> Create backup
+          </button>
         </div>
       </header>
+
+      {operation ? (
+        <div className="run-card">
+          <div className="run-head">
+            <strong>{operation.label}</strong>
+          </div>
+          <ProgressBar label={operation.label} percent={operation.percent} />
+        </div>
+      ) : null}
+
+      {problems.length > 0 ? (
+        <section className="callout callout-warning" aria-label="Backup problems">
+          <h2 className="callout-title">
+            <Icon name="alert" /> {problems.length === 1 ? 'A file in the backups folder is not usable' : `${problems.length} files in the backups folder are not usable`}
+          </h2>
+          <ul className="problem-list">
+            {problems.slice(0, 10).map((p) => (
+              <li key={p.file}>
+                <span className="mono">{p.file}</span>: {p.message} <code className="error-code">{p.code}</code>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
       <div className="table-card">
-        <EmptyState icon="archive" title="No backups yet" />
+        <div className="table-tools filters">
+          <label>
+            Component
+            <select value={filters.component} onChange={(e) => setFilters({ component: e.target.value })}>
+              <option value="all">All components</option>
+              {componentOptions.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Type
+            <select value={filters.type} onChange={(e) => setFilters({ type: e.target.value as BackupType | 'all' })}>
+              <option value="all">All types</option>
+              <option value="full">Full</option>
+              <option value="database">Database</option>
+              <option value="config">Config</option>
+              <option value="data">Data</option>
+            </select>
+          </label>
+          <label>
+            Time range
+            <select value={filters.range} onChange={(e) => setFilters({ range: e.target.value as BackupRange })}>
+              <option value="all">Any time</option>
+              <option value="1d">Last 24 hours</option>
+              <option value="7d">Last 7 days</option>
+              <option value="30d">Last 30 days</option>
+              <option value="90d">Last 90 days</option>
+            </select>
+          </label>
+          <label>
+            Sort by
+            <select value={filters.sort} onChange={(e) => setFilters({ sort: e.target.value as BackupSortKey })}>
+              <option value="date">Date (newest first)</option>
+              <option value="size">Size (largest first)</option>
+              <option value="name">Name</option>
+              <option value="type">Type</option>
+            </select>
+          </label>
+          <span className="muted filters-count">
+            {backups.length === total ? `${total} shown` : `${backups.length} of ${total} shown`}
+          </span>
+        </div>
+        <VirtualTable<BackupInfo>
+          label="Backups"
+          columns={COLUMNS}
+          items={backups}
+          rowKey={(b) => b.id}
+          empty={
+            status === 'loading' || status === 'idle' ? (
+              <p className="muted">Loading backups…</p>
+            ) : total > 0 ? (
+              <EmptyState icon="search" title="No backup matches these filters." />
+            ) : (
+              <EmptyState icon="archive" title="No backups yet">
+                <p>Updates take one first; “Create backup” takes one now.</p>
+              </EmptyState>
+            )
+          }
+          renderCells={(b) => {
+            const v = verifications[b.id];
+            return [
+              <div className="cell-name" key="n">
+                <span className="name" title={b.description || undefined}>{b.name || b.id}</span>
+                <span className="sub">
+                  {REASON[b.reason]}
+                  {b.component_version ? ` · v${b.component_version}` : ''}
+                  {b.pinned ? ' · pinned' : ''}
+                </span>
+              </div>,
+              <span key="c">{nameOf(b.component)}</span>,
+              <Badge key="t" tone={TYPE_TONE[b.type]}>
+                {b.type}
+              </Badge>,
+              <time key="d" dateTime={b.created_at} title={formatDate(b.created_at)}>
+                {formatRelative(b.created_at)}
+              </time>,
+              <span key="s" title={`${formatBytes(b.size)} of files, ${b.file_count} files`}>
+                {formatBytes(b.compressed_size)}
+              </span>,
+              v?.status === 'running' ? (
+                <Badge key="v" tone="info">Verifying</Badge>
+              ) : v?.status === 'ok' ? (
+                <Badge key="v" tone="success" title={`${v.files ?? b.file_count} files checked`}>Verified</Badge>
+              ) : v?.status === 'failed' ? (
+                <Badge key="v" tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>{v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}</Badge>
+              ) : (
+                <span key="v" className="muted">Not verified</span>
+              ),
+              <div className="row-actions" key="a">
+                <button type="button" className="button button-small" disabled={v?.status === 'running'} onClick={() => void verifyBackup(b.id)}>
+                  Verify
+                </button>
+                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}>
+                  Restore
+                </button>
+                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}>
+                  Delete
+                </button>
+              </div>,
+            ];
+          }}
+        />
       </div>
+      {Object.entries(verifications)
+        .filter(([, v]) => v.status === 'failed' && v.error)
+        .slice(-1)
+        .map(([id, v]) => (
+          <ErrorMessage key={id} title={`Backup ${id} did not verify`} error={v.error!} />
+        ))}
     </section>
   );
 }

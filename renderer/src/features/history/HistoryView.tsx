@@ -1,16 +1,139 @@
+import { useEffect } from 'react';
+import type { HistoryEntry } from '../../../../shared/types';
+import { useAppStore } from '../../store';
+import { canRollBack, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
+import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
+import { formatDate, formatDuration, formatRelative } from '../../ui/format';
+import { Icon } from '../../ui/Icon';
+import { VirtualTable, type Column } from '../../ui/VirtualTable';
+import { RunPanel } from '../updates/RunPanel';
+
+const COLUMNS: Column[] = [
+  { key: 'when', header: 'When', width: 'minmax(8rem, 1fr)' },
+  { key: 'component', header: 'Component', width: 'minmax(9rem, 1.6fr)' },
+  { key: 'change', header: 'Change', width: 'minmax(9rem, 1.4fr)' },
+  { key: 'outcome', header: 'Outcome', width: 'minmax(8rem, 1fr)' },
+  { key: 'duration', header: 'Duration', width: 'minmax(5rem, 0.7fr)' },
+  { key: 'backup', header: 'Backup', width: 'minmax(8rem, 1.4fr)' },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '7.5rem', align: 'end' },
+];
+
+const OUTCOME: Record<HistoryEntry['status'], { label: string; tone: Tone }> = {
+  succeeded: { label: 'Succeeded', tone: 'success' },
+  failed: { label: 'Failed', tone: 'danger' },
+  rolled_back: { label: 'Rolled back', tone: 'warning' },
+  skipped: { label: 'Skipped', tone: 'neutral' },
+};
 
 export function HistoryView() {
+  const entries = useAppStore(selectHistoryEntries);
+  const summary = useAppStore(selectHistorySummary);
+  const status = useAppStore((s) => s.historyStatus);
+  const components = useAppStore((s) => s.components);
+  const selected = useAppStore((s) => s.historyComponent);
+  const setSelected = useAppStore((s) => s.setHistoryComponent);
+  const loadHistory = useAppStore((s) => s.loadHistory);
+  const openDialog = useAppStore((s) => s.openDialog);
+  const nameOf = (id: string) => components.find((c) => c.id === id)?.name ?? id;
+
+  useEffect(() => {
+    void loadHistory();
+  }, [loadHistory]);
+
+  const ids = [...new Set([...components.map((c) => c.id), ...summary.map((s) => s.component)])];
+
   return (
     <section className="view" aria-labelledby="view-title">
       <header className="view-header">
         <div>
           <h1 id="view-title">History</h1>
-          <p className="view-subtitle">Every update, with its outcome and the backup to roll back to.</p>
+          <p className="view-subtitle">Every update with its outcome, and the backup to roll back to.</p>
+        </div>
+        <div className="filters">
+          <label>
+            Component
+            <select value={selected} onChange={(e) => setSelected(e.target.value)}>
+              <option value="all">All components</option>
+              {ids.map((id) => (
+                <option key={id} value={id}>
+                  {nameOf(id)}
+                </option>
+              ))}
+            </select>
+          </label>
         </div>
       </header>
+
+      <RunPanel />
+
+      {summary.length > 0 ? (
+        <section aria-label="Success rate and duration per component" className="summary-grid">
+          {summary.slice(0, 8).map((s) => (
+            <article key={s.component} className="summary-card" aria-label={`Summary for ${nameOf(s.component)}`}>
+              <div className="note-head">
+                <strong>{nameOf(s.component)}</strong>
+                <span className="muted small">{formatRelative(s.lastAt)}</span>
+              </div>
+              <div className="rate">{s.successRate === null ? '—' : `${Math.round(s.successRate * 100)}%`}<span className="muted small"> succeeded</span></div>
+              {s.successRate !== null ? (
+                <div className="meter" aria-hidden="true">
+                  <div style={{ width: `${s.successRate * 100}%` }} />
+                </div>
+              ) : null}
+              <p className="muted small">
+                {s.updates} {s.updates === 1 ? 'update' : 'updates'}
+                {s.rolledBack ? ` · ${s.rolledBack} rolled back` : ''}
+                {s.failed ? ` · ${s.failed} failed` : ''} · average {formatDuration(s.averageMs)}
+              </p>
+            </article>
+          ))}
+        </section>
+      ) : null}
+
       <div className="table-card">
-        <EmptyState icon="history" title="No updates yet" />
+        <VirtualTable<HistoryEntry>
+          label="History"
+          columns={COLUMNS}
+          items={entries}
+          rowKey={(e) => e.id}
+          empty={
+            status === 'loading' || status === 'idle' ? (
+              <p className="muted">Loading history…</p>
+            ) : (
+              <EmptyState icon="history" title="No updates yet">
+                <p>Updates, rollbacks and restores appear here with their outcome.</p>
+              </EmptyState>
+            )
+          }
+          renderCells={(e) => [
+            <time key="w" dateTime={e.started_at} title={formatDate(e.started_at)}>
+              {formatRelative(e.started_at)}
+            </time>,
+            <div className="cell-name" key="c">
+              <span className="name">{nameOf(e.component)}</span>
+              <span className="sub">{e.kind === 'update' ? `update · by ${e.initiated_by}` : `${e.kind} · by ${e.initiated_by}`}</span>
+            </div>,
+            <span className="mono" key="ch">
+              {e.from ?? '?'} → {e.to ?? '?'}
+            </span>,
+            <Badge key="o" tone={OUTCOME[e.status].tone} title={e.error ? `${e.error.message} (${e.error.code})` : undefined}>
+              {OUTCOME[e.status].label}
+            </Badge>,
+            <span key="d">{formatDuration(e.duration_ms)}</span>,
+            <div className="cell-name" key="b">
+              {e.backup_id ? <span className="sub mono" title={e.backup_id}>{e.backup_id}</span> : <span className="muted">None</span>}
+              {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
+            </div>,
+            <div className="row-actions" key="a">
+              {canRollBack(e) ? (
+                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
+                  <Icon name="undo" /> Roll back
+                </button>
+              ) : null}
+            </div>,
+          ]}
+        />
       </div>
     </section>
   );

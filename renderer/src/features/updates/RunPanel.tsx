@@ -35,9 +35,10 @@ export function RunPanel() {
 }
 
 function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDismiss(): void }) {
-  const label = `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
+  const active = run.status === 'running' || run.status === 'queued';
+  const label = run.kind === 'rollback' ? `Rolling back ${name}${run.to ? ` to ${run.to}` : ''}` : `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
   const outcome =
-    run.status === 'running' ? null : run.status === 'succeeded' ? (
+    run.status === 'running' || run.status === 'queued' ? null : run.status === 'succeeded' ? (
       <Badge tone="success">Updated</Badge>
     ) : run.status === 'rolled_back' ? (
       <Badge tone="warning">Rolled back</Badge>
@@ -47,17 +48,17 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
       <Badge tone="danger">Failed</Badge>
     );
   return (
-    <article className={`run-card run-${run.status}`} aria-label={`Update of ${name}`}>
+    <article className={`run-card run-${run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
       <div className="run-head">
         <strong>{label}</strong>
-        <span className="run-step">{run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>
-        {run.status !== 'running' ? (
+        <span className="run-step">{run.status === 'queued' ? 'Waiting for its turn…' : run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>
+        {!active ? (
           <button type="button" className="icon-button" aria-label={`Dismiss the update of ${name}`} onClick={onDismiss}>
             <span aria-hidden="true">×</span>
           </button>
         ) : null}
       </div>
-      {run.status === 'running' ? <ProgressBar label={`Updating ${name}`} percent={run.percent} /> : null}
+      {active ? <ProgressBar label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`} percent={run.status === 'queued' ? 0 : run.percent} /> : null}
       {run.error ? (
         <p className={run.status === 'rolled_back' ? 'run-reason' : 'field-error'}>
           {run.status === 'rolled_back' ? 'Rolled back because: ' : ''}

@@ -47,7 +47,7 @@ export function kindOf(c: Component): string {
 }
 
 export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined): RowStatus {
-  if (run?.status === 'running') return 'updating';
+  if (run?.status === 'running' || run?.status === 'queued') return 'updating';
   if (checking) return 'checking';
   if (run?.status === 'failed') return 'failed';
   if (run?.status === 'rolled_back') return 'rolled-back';
