@@ -95,4 +95,33 @@ describe('panel smoke', () => {
     expect(stored.config.user).toBe('example');
     await context.close();
   });
+
+  it('works from the keyboard alone: dialogs take focus, keep it inside, close on Escape and give it back', async () => {
+    const { page, context } = await openPanel(browser, host);
+    const settingsButton = page.getByRole('button', { name: 'Settings', exact: true });
+    // Tab from the top of the page until the Settings button has focus.
+    for (let i = 0; i < 30 && !(await settingsButton.evaluate((el) => el === document.activeElement)); i += 1) await page.keyboard.press('Tab');
+    expect(await settingsButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await settingsButton.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Settings' });
+    await dialog.waitFor();
+    const inside = () => dialog.evaluate((el) => el.contains(document.activeElement));
+    expect(await inside()).toBe(true);
+    // Many more Tabs than the dialog has controls: focus never leaves it.
+    for (let i = 0; i < 25; i += 1) {
+      await page.keyboard.press('Tab');
+      expect(await inside()).toBe(true);
+    }
+    await page.keyboard.press('Shift+Tab');
+    expect(await inside()).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await settingsButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Navigation is reachable and operable with Enter.
+    await page.getByRole('navigation').getByRole('button', { name: 'History', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
+    await context.close();
+  });
 });

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { useAppStore } from '../../store';
 import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
 import { EmptyState } from '../../ui/EmptyState';
@@ -34,6 +35,11 @@ export function ComponentsView() {
   const anyChecking = useAppStore((s) => Object.values(s.checking).some(Boolean));
   const openDialog = useAppStore((s) => s.openDialog);
   const updateComponents = useAppStore((s) => s.updateComponents);
+
+  useEffect(() => {
+    // For bench/ui: when the first list of components is on screen.
+    if (status === 'ready' && performance.getEntriesByName('upkeep:components-rendered').length === 0) performance.mark('upkeep:components-rendered');
+  }, [status]);
 
   return (
     <section className="view" aria-labelledby="view-title">
