@@ -5,6 +5,7 @@ import { createConfStore, type KeyValueStore } from './config/store';
 import { EventBus } from './events';
 import type { UpdateEngine } from './engine/engine';
 import { createUpdateEngine } from './engine/wiring';
+import { createBackupService, type BackupService } from './backups/service';
 
 export type HostKind = 'desktop' | 'http' | 'cli';
 
@@ -26,12 +27,15 @@ export interface Services {
   secrets: SecretStore;
   /** The update engine. Hosts call `updates.recoverInterruptedRuns()` once at start. */
   updates: UpdateEngine;
+  /** Backups: create, list, verify, restore, delete, retention (electron/core/backups). */
+  backups: BackupService;
 }
 
 export function createServices(options: ServicesOptions): Services {
   const layout = ensureHome(options.home);
   const store = options.store ?? createConfStore(layout.home);
   let updates: UpdateEngine | undefined;
+  let backups: BackupService | undefined;
   return {
     layout,
     host: options.host,
@@ -43,6 +47,9 @@ export function createServices(options: ServicesOptions): Services {
     // Built on first use, so the checks and backup services it reads are in place by then.
     get updates(): UpdateEngine {
       return (updates ??= createUpdateEngine(this));
+    },
+    get backups(): BackupService {
+      return (backups ??= createBackupService({ layout, components: this.components, settings: this.settings, events: this.events }));
     },
   };
 }

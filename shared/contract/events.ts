@@ -1,4 +1,4 @@
-import type { LogLine, UpdateOutcome, UpdateProgress } from '../types';
+import type { BackupProgress, LogLine, UpdateOutcome, UpdateProgress } from '../types';
 
 /** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
 export interface EventMap {
@@ -11,6 +11,8 @@ export interface EventMap {
   update_succeeded: UpdateOutcome;
   update_failed: UpdateOutcome;
   update_rolled_back: UpdateOutcome;
+  /** A backup or restore moved on (bytes and files done; at most ~10 a second). */
+  backup_progress: BackupProgress;
 }
 
 export type EventName = keyof EventMap;
@@ -22,6 +24,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'update_succeeded',
   'update_failed',
   'update_rolled_back',
+  'backup_progress',
 ] as const satisfies readonly EventName[];
 
 export interface EventEnvelope<E extends EventName = EventName> {

@@ -1,0 +1,632 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { UpkeepError, type ErrorCode } from '../../../shared/errors';
+import { TarFormatError } from './tar-format';
+import { readTar, type TarEntryHeader } from './tar-reader';
+
+export interface ExtractLimits {
+  /** Sum of all file sizes the archive may expand to. */
+  maxTotalBytes: number;
+  /** Number of entries (files, directories, links). */
+  maxEntries: number;
+  /** Expanded tar bytes per compressed byte, checked once `ratioGraceBytes` have come out. */
+  maxRatio: number;
+  ratioGraceBytes: number;
+  /** Path components in one entry. */
+  maxDepth: number;
+  /** Bytes in one entry path. */
+  maxPathBytes: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
+  maxTotalBytes: 8 * 1024 ** 3,
+  maxEntries: 250_000,
+  maxRatio: 200,
+  ratioGraceBytes: 64 * 1024 * 1024,
+  maxDepth: 1024,
+  maxPathBytes: 4096,
+};
+
+export type ExtractedEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
+
+/** One entry as extracted (paths relative to the destination, `/` separators, top folder stripped). */
+export interface ExtractedEntry {
+  path: string;
+  type: ExtractedEntryType;
+  size: number;
+  mode: number;
+  mtime: number;
+  sha256?: string;
+  linkpath?: string;
+}
+
+/** What a trusted record (a backup manifest) says the archive holds; anything else is refused. */
+export interface ExpectedContent {
+  archiveSha256?: string;
+  entries?: ReadonlyArray<{ path: string; type: string; size: number; sha256?: string; linkpath?: string }>;
+}
+
+export interface ExtractProgress {
+  files: number;
+  bytes: number;
+  /** Archive bytes read so far (compressed). */
+  archiveBytes: number;
+  archiveTotal: number;
+}
+
+export interface ExtractOptions {
+  /** The archive file: tar, tar.gz (any gzip), tar.zst where the runtime has zstd. */
+  archive: string;
+  /**
+   * The staging folder to extract into. It must not exist (it is created) or be empty.
+   * `null` reads and checks everything and writes nothing (verification).
+   */
+  dest: string | null;
+  /** Strip the one top-level folder every entry lives in (GitHub source tarballs). */
+  stripTopFolder?: boolean;
+  limits?: Partial<ExtractLimits>;
+  /** setuid/setgid bits: refused by default, or stripped. */
+  specialBits?: 'refuse' | 'strip';
+  /** Restore modification times (default true). */
+  preserveMtime?: boolean;
+  expect?: ExpectedContent;
+  /** Code for a damaged (rather than hostile) archive: BACKUP_CORRUPT for backups. */
+  damagedCode?: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'>;
+  /** Files written at once. */
+  parallel?: number;
+  onProgress?: (progress: ExtractProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExtractResult {
+  entries: ExtractedEntry[];
+  files: number;
+  bytes: number;
+  archiveBytes: number;
+  archiveSha256: string;
+  /** The stripped top folder's name, when `stripTopFolder`. */
+  topFolder: string | null;
+  compression: 'gzip' | 'zstd' | 'none';
+}
+
+const SMALL_FILE = 8 * 1024 * 1024;
+const WRITE_BUDGET_BYTES = 64 * 1024 * 1024;
+const CASE_INSENSITIVE = process.platform === 'darwin' || process.platform === 'win32';
+/** The process umask (read once; a file whose mode it would cut gets an explicit chmod). */
+const UMASK = (() => {
+  try {
+    return process.umask();
+  } catch {
+    return 0o777; // worker threads cannot read it: always chmod
+  }
+})();
+
+/** A refusal: the archive broke a rule. Names the entry so a person can see what was wrong. */
+class Refusal extends Error {
+  constructor(
+    readonly code: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'ARCHIVE_TOO_LARGE' | 'BACKUP_CORRUPT'>,
+    readonly entry: string | null,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+type NodeKind = 'dir' | 'implicit-dir' | 'file' | 'symlink';
+
+/** Normalize an entry path or refuse it. Returns [] for the archive root (`./`). */
+export function checkEntryPath(raw: string, limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'> = DEFAULT_EXTRACT_LIMITS): string[] {
+  const entry = JSON.stringify(raw);
+  if (raw.includes('\0')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} contains a NUL byte`);
+  if (raw.includes('\\')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} contains a backslash (a Windows separator that can climb out as ..\\)`);
+  if (/^[A-Za-z]:/.test(raw)) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} starts with a drive letter`);
+  if (raw.startsWith('/')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} is absolute`);
+  if (Buffer.byteLength(raw) > limits.maxPathBytes) throw new Refusal('UNSAFE_ARCHIVE', raw.slice(0, 80), `path of ${Buffer.byteLength(raw)} bytes is longer than ${limits.maxPathBytes}`);
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} climbs out with ".."`);
+  if (parts.length > limits.maxDepth) throw new Refusal('UNSAFE_ARCHIVE', raw.slice(0, 80), `path is ${parts.length} folders deep (limit ${limits.maxDepth})`);
+  for (const p of parts) if (Buffer.byteLength(p) > 255) throw new Refusal('UNSAFE_ARCHIVE', raw, `a name in ${entry} is longer than 255 bytes`);
+  return parts;
+}
+
+/** Lexically resolve a symlink target from the link's folder; null when it leaves the root. */
+function resolveInside(linkDir: string[], target: string): string[] | null {
+  const out = [...linkDir];
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+    } else out.push(part);
+  }
+  return out;
+}
+
+class WritePool {
+  private active = 0;
+  private activeBytes = 0;
+  private waiters: (() => void)[] = [];
+  private failure: unknown;
+  private readonly all = new Set<Promise<void>>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly byteLimit: number,
+  ) {}
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Start a job once there is room; resolves when it has started, with a handle on its end. */
+  async run(bytes: number, job: () => Promise<void>): Promise<{ done: Promise<void> }> {
+    this.check();
+    while (this.active >= this.limit || (this.active > 0 && this.activeBytes + bytes > this.byteLimit)) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      this.check();
+    }
+    this.active++;
+    this.activeBytes += bytes;
+    const p = job()
+      .catch((error) => {
+        this.failure ??= error;
+      })
+      .finally(() => {
+        this.active--;
+        this.activeBytes -= bytes;
+        this.all.delete(p);
+        this.waiters.shift()?.();
+      });
+    this.all.add(p);
+    return { done: p };
+  }
+
+  async drain(): Promise<void> {
+    while (this.all.size) await Promise.all([...this.all]);
+    this.check();
+  }
+
+  async settle(): Promise<void> {
+    while (this.all.size) await Promise.allSettled([...this.all]);
+  }
+}
+
+function detectCompression(head: Buffer): 'gzip' | 'zstd' | 'none' | 'bzip2' | 'xz' | 'zip' {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
+  if (head[0] === 0xfd && head.toString('latin1', 1, 5) === '7zXZ') return 'xz';
+  if (head.toString('latin1', 0, 4) === 'PK\u0003\u0004') return 'zip';
+  return 'none';
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hashRest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * The safe extractor shared by backups (restore) and updates (release archives). Strict: any
+ * entry that could write outside `dest` — `..`, absolute or drive paths, backslashes, links
+ * leaving the folder, writes through links, hardlinks to anything but an earlier file of the
+ * same archive — and devices, FIFOs, setuid/setgid bits, NUL in names, duplicates and
+ * conflicting entries, size/count/ratio bombs and damaged archives make it throw; the caller
+ * then deletes `dest`, which holds everything that was written. Symlinks inside the folder come
+ * back as they were.
+ *
+ * Files are written by Upkeep itself, many at once (bounded in count and bytes), from the
+ * parsed stream: the fs writes, not tar or gzip, are what makes extraction slow.
+ */
+export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
+  const limits = { ...DEFAULT_EXTRACT_LIMITS, ...options.limits };
+  const archiveName = path.basename(options.archive);
+  const damaged = options.damagedCode ?? 'UNSAFE_ARCHIVE';
+  const dest = options.dest === null ? null : path.resolve(options.dest);
+  const preserveMtime = options.preserveMtime ?? true;
+
+  let stat;
+  try {
+    stat = await fs.stat(options.archive);
+  } catch (error) {
+    throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${(error as NodeJS.ErrnoException).code}).`, { archive: options.archive });
+  }
+  const head = await readHead(options.archive);
+  const compression = detectCompression(head);
+  if (compression === 'bzip2' || compression === 'xz' || compression === 'zip') {
+    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz${hasZstd() ? ' and tar.zst' : ''} archives. Use a .tar.gz asset instead.`, { archive: options.archive });
+  }
+  if (compression === 'zstd' && !hasZstd()) {
+    throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
+  }
+
+  if (dest) {
+    try {
+      await fs.mkdir(dest, { recursive: false, mode: 0o755 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const st = await fs.lstat(dest);
+      if (!st.isDirectory() || (await fs.readdir(dest)).length > 0) {
+        throw new UpkeepError('INVALID_REQUEST', `Staging folder ${dest} must be new or empty.`, { dest });
+      }
+    }
+  }
+
+  const archiveHash = createHash('sha256');
+  let archiveBytes = 0;
+  let tarBytes = 0;
+  const input = createReadStream(options.archive, { highWaterMark: 1024 * 1024 });
+  input.on('data', (chunk) => {
+    archiveHash.update(chunk as Buffer);
+    archiveBytes += chunk.length;
+  });
+  const decoder: NodeJS.ReadableStream & NodeJS.WritableStream | null =
+    compression === 'gzip'
+      ? zlib.createGunzip({ chunkSize: 256 * 1024 })
+      : compression === 'zstd'
+        ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
+        : null;
+  const decoded: AsyncIterable<Buffer> = decoder ? input.pipe(decoder) as unknown as AsyncIterable<Buffer> : input as unknown as AsyncIterable<Buffer>;
+  input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
+
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of decoded) {
+      tarBytes += chunk.length;
+      if (compression !== 'none' && tarBytes > limits.ratioGraceBytes && tarBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
+        throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
+      }
+      yield chunk;
+    }
+  }
+
+  const model = new Map<string, NodeKind>();
+  const folded = CASE_INSENSITIVE ? new Map<string, string>() : null;
+  const entries: ExtractedEntry[] = [];
+  const fileJobs = new Map<string, Promise<void>>();
+  const dirsToFinish: { rel: string; mode: number; mtime: number }[] = [];
+  const symlinks: { parts: string[]; target: string }[] = [];
+  const madeDirs = new Map<string, Promise<void>>();
+  const pool = new WritePool(options.parallel ?? 24, WRITE_BUDGET_BYTES);
+  const expected = options.expect?.entries ? new Map(options.expect.entries.map((e) => [e.path, e])) : null;
+  let topFolder: string | null = null;
+  let totalBytes = 0;
+  let fileCount = 0;
+  let entryCount = 0;
+  let lastProgress = 0;
+
+  const abs = (rel: string) => path.join(dest as string, ...rel.split('/'));
+  const ensureDir = (rel: string): Promise<void> => {
+    if (rel === '') return Promise.resolve();
+    let p = madeDirs.get(rel);
+    if (!p) {
+      p = fs.mkdir(abs(rel), { recursive: true, mode: 0o755 }).then(() => undefined);
+      madeDirs.set(rel, p);
+    }
+    return p;
+  };
+
+  const claim = (parts: string[], kind: NodeKind, raw: string) => {
+    // Every parent must be a directory of this archive (never a file, never a link).
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      const existing = model.get(prefix);
+      if (existing === 'symlink') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} would be written through the symlink ${JSON.stringify(prefix)}`);
+      if (existing === 'file') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} uses the file ${JSON.stringify(prefix)} as a folder`);
+      if (!existing) model.set(prefix, 'implicit-dir');
+    }
+    const rel = parts.join('/');
+    const existing = model.get(rel);
+    if (existing) {
+      const ok = existing === 'implicit-dir' && kind === 'dir';
+      if (!ok) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} appears twice (or a ${existing === 'implicit-dir' ? 'folder' : existing} and a ${kind} share the name)`);
+    }
+    if (folded) {
+      const key = rel.normalize('NFC').toLowerCase();
+      const other = folded.get(key);
+      if (other !== undefined && other !== rel) throw new Refusal('UNSAFE_ARCHIVE', raw, `entries ${JSON.stringify(other)} and ${JSON.stringify(raw)} name the same file on this system`);
+      folded.set(key, rel);
+    }
+    model.set(rel, kind);
+    return rel;
+  };
+
+  const checkExpected = (rel: string, type: ExtractedEntryType, size: number, linkpath?: string) => {
+    if (!expected) return;
+    const want = expected.get(rel);
+    if (!want) throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} is not in the backup's manifest`);
+    if (want.type !== type || (type === 'file' && want.size !== size) || (type === 'symlink' && want.linkpath !== linkpath)) {
+      throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} differs from the backup's manifest`);
+    }
+  };
+
+  const progress = (force = false) => {
+    if (!options.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastProgress < 100) return;
+    lastProgress = now;
+    options.onProgress({ files: fileCount, bytes: totalBytes, archiveBytes, archiveTotal: stat.size });
+  };
+
+  // Current file being read.
+  let current: { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; got: number } | null = null;
+  let skipBody = false;
+
+  const finishFile = async () => {
+    const f = current as NonNullable<typeof current>;
+    current = null;
+    const sha256 = f.hash ? f.hash.digest('hex') : undefined;
+    if (expected) {
+      const want = expected.get(f.rel);
+      if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
+    }
+    const mtime = f.header.mtime;
+    entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
+    fileCount++;
+    if (!dest) return;
+    if (f.handle) {
+      const handle = f.handle;
+      try {
+        await handle.chmod(f.mode);
+        if (preserveMtime) await handle.utimes(mtime, mtime);
+      } finally {
+        await handle.close();
+      }
+      fileJobs.set(f.rel, Promise.resolve());
+      return;
+    }
+    const chunks = f.chunks;
+    const target = abs(f.rel);
+    const parent = f.rel.includes('/') ? f.rel.slice(0, f.rel.lastIndexOf('/')) : '';
+    const mode = f.mode;
+    const { done } = await pool.run(f.header.size, async () => {
+      await ensureDir(parent);
+      const handle = await fs.open(target, 'wx', mode);
+      try {
+        for (const c of chunks) {
+          let off = 0;
+          while (off < c.length) off += (await handle.write(c, off, c.length - off)).bytesWritten;
+        }
+        if ((mode & UMASK) !== 0) await handle.chmod(mode);
+        if (preserveMtime) await handle.utimes(mtime, mtime);
+      } finally {
+        await handle.close();
+      }
+    });
+    fileJobs.set(f.rel, done);
+  };
+
+  try {
+    for await (const event of readTar(counted())) {
+      if (options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
+      if (event.kind === 'data') {
+        if (skipBody || !current) continue;
+        const f = current;
+        f.got += event.chunk.length;
+        f.hash?.update(event.chunk);
+        if (!dest) continue;
+        if (f.handle) {
+          let off = 0;
+          while (off < event.chunk.length) off += (await f.handle.write(event.chunk, off, event.chunk.length - off)).bytesWritten;
+        } else f.chunks.push(event.chunk);
+        continue;
+      }
+      if (event.kind === 'entry-end') {
+        if (current) await finishFile();
+        skipBody = false;
+        progress();
+        continue;
+      }
+      const header = event.header;
+      entryCount++;
+      if (entryCount > limits.maxEntries) throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${limits.maxEntries} entries`);
+      let parts = checkEntryPath(header.path, limits);
+      const raw = header.path;
+      if (options.stripTopFolder) {
+        if (parts.length === 0) {
+          skipBody = true;
+          continue;
+        }
+        const top = parts[0] as string;
+        topFolder ??= top;
+        if (top !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is outside the archive's top folder ${JSON.stringify(topFolder)}`);
+        parts = parts.slice(1);
+        if (parts.length === 0) {
+          if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `the archive's top-level entry ${JSON.stringify(raw)} is not a folder`);
+          skipBody = true;
+          continue;
+        }
+      } else if (parts.length === 0) {
+        if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} names the folder itself`);
+        skipBody = true;
+        continue;
+      }
+      let mode = header.mode & 0o7777;
+      if (mode & 0o6000) {
+        if ((options.specialBits ?? 'refuse') === 'refuse') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} has the setuid/setgid bit`);
+      }
+      mode &= 0o777;
+      const mtime = Number.isFinite(header.mtime) ? header.mtime : 0;
+      switch (header.type) {
+        case 'directory': {
+          const rel = claim(parts, 'dir', raw);
+          checkExpected(rel, 'directory', 0);
+          entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
+          dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
+          if (dest) await ensureDir(rel);
+          break;
+        }
+        case 'file': {
+          if (totalBytes + header.size > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `it expands to more than ${limits.maxTotalBytes} bytes`);
+          totalBytes += header.size;
+          const rel = claim(parts, 'file', raw);
+          checkExpected(rel, 'file', header.size);
+          current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, got: 0 };
+          if (dest && header.size > SMALL_FILE) {
+            // Large files stream straight to disk, in order.
+            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+            await ensureDir(parent);
+            current.handle = await fs.open(abs(rel), 'wx', 0o600);
+          }
+          break;
+        }
+        case 'symlink': {
+          const target = header.linkpath;
+          if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
+          if (target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target)) {
+            throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
+          }
+          if (!resolveInside(parts.slice(0, -1), target)) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
+          const rel = claim(parts, 'symlink', raw);
+          checkExpected(rel, 'symlink', 0, target);
+          symlinks.push({ parts, target });
+          entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
+          if (dest) {
+            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+            await ensureDir(parent);
+            await fs.symlink(target, abs(rel));
+            if (preserveMtime) await fs.lutimes(abs(rel), mtime, mtime).catch(() => undefined);
+          }
+          break;
+        }
+        case 'hardlink': {
+          let targetParts = checkEntryPath(header.linkpath, limits);
+          if (options.stripTopFolder) {
+            if (targetParts[0] !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`);
+            targetParts = targetParts.slice(1);
+          }
+          const targetRel = targetParts.join('/');
+          if (model.get(targetRel) !== 'file') {
+            throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} must point to a file earlier in the archive, not ${JSON.stringify(header.linkpath)}`);
+          }
+          const rel = claim(parts, 'file', raw);
+          checkExpected(rel, 'hardlink', 0, header.linkpath);
+          entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
+          if (dest) {
+            await fileJobs.get(targetRel);
+            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+            await ensureDir(parent);
+            await fs.link(abs(targetRel), abs(rel));
+          }
+          break;
+        }
+        default:
+          throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`);
+      }
+    }
+    if (entryCount === 0 || entries.length === 0) throw new Refusal(damaged, null, 'it is empty');
+    // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
+    for (const link of symlinks) {
+      if (!resolvesInside(model, symlinks, link.parts)) throw new Refusal('UNSAFE_ARCHIVE', link.parts.join('/'), `symlink ${JSON.stringify(link.parts.join('/'))} leads outside the folder through other links`);
+    }
+    if (expected) {
+      const seen = new Set(entries.map((e) => e.path));
+      for (const want of expected.keys()) if (!seen.has(want)) throw new Refusal('BACKUP_CORRUPT', want, `entry ${JSON.stringify(want)} of the manifest is missing from the archive`);
+    }
+    await pool.drain();
+    if (dest) {
+      // Folder modes and times last (children would have changed the times; a read-only folder would block them).
+      for (const d of dirsToFinish.sort((a, b) => b.rel.length - a.rel.length)) {
+        await fs.chmod(abs(d.rel), d.mode);
+        if (preserveMtime) await fs.utimes(abs(d.rel), d.mtime, d.mtime);
+      }
+    }
+    const archiveSha256 = archiveHash.digest('hex');
+    if (options.expect?.archiveSha256 && options.expect.archiveSha256 !== archiveSha256) {
+      throw new Refusal('BACKUP_CORRUPT', null, `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`);
+    }
+    progress(true);
+    return { entries, files: fileCount, bytes: totalBytes, archiveBytes, archiveSha256, topFolder, compression };
+  } catch (error) {
+    input.destroy();
+    await pool.settle();
+    const handle = (current as { handle: fs.FileHandle | null } | null)?.handle;
+    if (handle) await handle.close().catch(() => undefined);
+    throw await explain(error, options, archiveName, damaged);
+  }
+}
+
+function hasZstd(): boolean {
+  return typeof (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+}
+
+/** Follow links through the archive's own tree; false when any step leaves the root. */
+function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; target: string }[], start: string[]): boolean {
+  const targets = new Map(links.map((l) => [l.parts.join('/'), l.target]));
+  let hops = 0;
+  const walk = (parts: string[]): string[] | null => {
+    const out: string[] = [];
+    for (const part of parts) {
+      if (part === '..') {
+        if (out.length === 0) return null;
+        out.pop();
+        continue;
+      }
+      out.push(part);
+      const key = out.join('/');
+      const target = targets.get(key);
+      if (target !== undefined && model.get(key) === 'symlink') {
+        if (++hops > 64) return out; // a loop: never resolves, cannot escape
+        out.pop();
+        const resolved = walk([...out, ...target.split('/').filter((p) => p !== '' && p !== '.')]);
+        if (!resolved) return null;
+        out.splice(0, out.length, ...resolved);
+      }
+    }
+    return out;
+  };
+  const linkDir = start.slice(0, -1);
+  const target = targets.get(start.join('/')) ?? '';
+  return walk([...linkDir, ...target.split('/').filter((p) => p !== '' && p !== '.')]) !== null;
+}
+
+async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<UpkeepError> {
+  // A backup whose bytes are not what its manifest recorded is damaged, whatever else went wrong.
+  const recorded = options.expect?.archiveSha256;
+  if (recorded && !(error instanceof UpkeepError && error.code === 'CANCELLED')) {
+    const actual = await hashRest(options.archive).catch(() => null);
+    if (actual !== recorded) {
+      const why = error instanceof Error ? error.message : String(error);
+      return new UpkeepError('BACKUP_CORRUPT', `Backup archive ${archiveName} is damaged: its checksum does not match the manifest (${why}). Restore a different backup.`, { archive: options.archive }, { cause: error });
+    }
+  }
+  if (error instanceof Refusal) {
+    const what = error.code === 'BACKUP_CORRUPT'
+      ? `Backup archive ${archiveName} is damaged: ${error.reason}. Nothing was changed; restore a different backup.`
+      : error.code === 'ARCHIVE_TOO_LARGE'
+        ? `Refused archive ${archiveName}: ${error.reason}. Nothing was extracted outside the staging folder; if the archive is genuine, raise the limit.`
+        : `Refused archive ${archiveName}: ${error.reason}. Nothing was extracted outside the staging folder; the archive is damaged or malicious — do not use it.`;
+    return new UpkeepError(error.code, what, { archive: options.archive, ...(error.entry !== null ? { entry: error.entry } : {}), reason: error.reason }, { cause: error });
+  }
+  if (error instanceof TarFormatError) {
+    return new UpkeepError(damaged, damaged === 'BACKUP_CORRUPT'
+      ? `Backup archive ${archiveName} is damaged: ${error.message}. Restore a different backup.`
+      : `Refused archive ${archiveName}: ${error.message}. Nothing was extracted outside the staging folder; download it again.`, { archive: options.archive, reason: error.message }, { cause: error });
+  }
+  if (error instanceof UpkeepError) return error;
+  const e = error as NodeJS.ErrnoException;
+  if (e.code && (e.code.startsWith('Z_') || e.code === 'ERR_ZLIB' || /unexpected end of file|incorrect header check|invalid/i.test(e.message))) {
+    return new UpkeepError(damaged, damaged === 'BACKUP_CORRUPT'
+      ? `Backup archive ${archiveName} is damaged (${e.message}). Restore a different backup.`
+      : `Refused archive ${archiveName}: it is damaged or truncated (${e.message}). Download it again.`, { archive: options.archive, reason: e.message }, { cause: error });
+  }
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+    return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while extracting ${archiveName}. Free some space and try again; nothing was changed.`, { archive: options.archive }, { cause: error });
+  }
+  if (e.code === 'EEXIST') {
+    return new UpkeepError('UNSAFE_ARCHIVE', `Refused archive ${archiveName}: an entry collides with another one (${e.path ?? ''}). Nothing was extracted outside the staging folder.`, { archive: options.archive }, { cause: error });
+  }
+  return new UpkeepError('INTERNAL', `Extracting ${archiveName} failed: ${e.message}.`, { archive: options.archive }, { cause: error });
+}

@@ -1,0 +1,159 @@
+import { promisify } from 'node:util';
+import os from 'node:os';
+import zlib from 'node:zlib';
+
+const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+
+const WINDOW = 32 * 1024;
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
+/** An empty final fixed-Huffman block: ends a deflate stream whose blocks were sync-flushed. */
+const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
+
+export interface ByteSink {
+  write(data: Buffer): Promise<void>;
+}
+
+/** The tar stream goes through one of these: plain, or gzip. */
+export interface StreamEncoder {
+  push(data: Buffer, compressible: boolean): Promise<void>;
+  finish(): Promise<void>;
+}
+
+/** Uncompressed output, written in large writes. */
+export class PlainEncoder implements StreamEncoder {
+  private parts: Buffer[] = [];
+  private length = 0;
+  constructor(
+    private readonly sink: ByteSink,
+    private readonly blockSize = 1024 * 1024,
+  ) {}
+
+  async push(data: Buffer): Promise<void> {
+    this.parts.push(data);
+    this.length += data.length;
+    if (this.length >= this.blockSize) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.length) return;
+    const block = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
+    this.parts = [];
+    this.length = 0;
+    await this.sink.write(block);
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+  }
+}
+
+export interface GzipOptions {
+  /** Level for compressible data (1–9). Data marked incompressible is stored (level 0). */
+  level?: number;
+  /** Input bytes per independently compressed block. */
+  blockSize?: number;
+  /** Blocks compressed at once on libuv's thread pool. */
+  parallel?: number;
+}
+
+/**
+ * A gzip stream compressed in parallel blocks, like pigz: each block is raw deflate primed with
+ * the previous 32 KiB as dictionary and ended with a sync flush, so the blocks concatenate into
+ * ONE standard gzip member any gunzip reads (GNU tar, Python, Node). Blocks of data already
+ * compressed (images, wheels, archives) are stored instead of being pushed through deflate,
+ * which is where `tar czf` spends most of its time on a real app folder.
+ */
+export class ParallelGzipEncoder implements StreamEncoder {
+  private readonly level: number;
+  private readonly blockSize: number;
+  private readonly parallel: number;
+  private parts: Buffer[] = [];
+  private length = 0;
+  private partCompressible = true;
+  private crc = 0;
+  private inputBytes = 0;
+  private tail: Buffer = Buffer.alloc(0);
+  private readonly inFlight: Promise<Buffer>[] = [];
+  private started = false;
+
+  constructor(
+    private readonly sink: ByteSink,
+    options: GzipOptions = {},
+  ) {
+    this.level = options.level ?? 6;
+    this.blockSize = options.blockSize ?? 1024 * 1024;
+    this.parallel = Math.max(1, options.parallel ?? Math.min(4, os.availableParallelism()));
+  }
+
+  async push(data: Buffer, compressible: boolean): Promise<void> {
+    if (data.length === 0) return;
+    if (this.length > 0 && compressible !== this.partCompressible && this.length >= 64 * 1024) await this.cut();
+    if (this.length === 0) this.partCompressible = compressible;
+    // A block is compressible if any part of it is: small stored parts ride along.
+    else if (compressible) this.partCompressible = true;
+    this.parts.push(data);
+    this.length += data.length;
+    if (this.length >= this.blockSize) await this.cut();
+  }
+
+  private async cut(): Promise<void> {
+    if (!this.length) return;
+    if (!this.started) {
+      this.started = true;
+      await this.sink.write(GZIP_HEADER);
+    }
+    const block = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
+    this.parts = [];
+    this.length = 0;
+    this.crc = zlib.crc32(block, this.crc);
+    this.inputBytes += block.length;
+    const level = this.partCompressible ? this.level : 0;
+    const options: zlib.ZlibOptions = { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9 };
+    if (level > 0 && this.tail.length) options.dictionary = this.tail;
+    this.inFlight.push(deflateRaw(block, options));
+    // Keep the last 32 KiB as the next block's dictionary (a copy: `block` may be a caller's buffer).
+    this.tail = Buffer.from(block.length >= WINDOW ? block.subarray(block.length - WINDOW) : Buffer.concat([this.tail, block]).subarray(-WINDOW));
+    while (this.inFlight.length >= this.parallel) await this.writeOldest();
+  }
+
+  private async writeOldest(): Promise<void> {
+    const next = this.inFlight.shift();
+    if (next) await this.sink.write(await next);
+  }
+
+  async finish(): Promise<void> {
+    await this.cut();
+    if (!this.started) {
+      this.started = true;
+      await this.sink.write(GZIP_HEADER);
+    }
+    while (this.inFlight.length) await this.writeOldest();
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.inputBytes % 2 ** 32, 4);
+    await this.sink.write(Buffer.concat([FINAL_EMPTY_BLOCK, trailer]));
+  }
+
+  /** Wait for blocks already started (on an error path) so no callback outlives the caller. */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.inFlight.splice(0));
+  }
+}
+
+const STORED_EXTENSIONS = new Set([
+  'png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'heic', 'ico',
+  'zip', 'whl', 'egg', 'jar', 'war', 'apk', 'nupkg', 'xpi', 'crx',
+  'gz', 'tgz', 'bz2', 'tbz', 'xz', 'txz', 'zst', 'lz4', 'lzma', '7z', 'rar', 'br',
+  'mp3', 'mp4', 'm4a', 'm4v', 'aac', 'ogg', 'oga', 'opus', 'webm', 'mkv', 'mov', 'avi', 'flac',
+  'woff', 'woff2', 'pdf', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'epub',
+]);
+
+/** Whether a file's bytes are worth deflating: by extension, else by compressing a sample. */
+export function looksCompressible(name: string, sample?: Buffer): boolean {
+  const dot = name.lastIndexOf('.');
+  if (dot !== -1 && STORED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) return false;
+  if (!sample || sample.length < 16 * 1024) return true;
+  const probe = sample.subarray(0, 32 * 1024);
+  const packed = zlib.deflateRawSync(probe, { level: 1 });
+  return packed.length < probe.length * 0.9;
+}

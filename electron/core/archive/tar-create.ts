@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
+import { fsyncDir } from '../lib/fs-atomic';
+import { ParallelGzipEncoder, PlainEncoder, looksCompressible, type ByteSink, type StreamEncoder } from './gzip-writer';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-format';
+
+/** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
+export interface ArchiveInputEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  /** Permission bits (setuid/setgid/sticky are dropped when archiving). */
+  mode: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  /** Files: where to read the bytes (defaults to nothing: must be given for files). */
+  source?: string;
+  /** Symlinks: the target, as stored. */
+  linkpath?: string;
+}
+
+/** What was archived for one file: the manifest's per-file record. */
+export interface ArchivedFile {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  size: number;
+  mode: number;
+  mtime: number;
+  sha256?: string;
+  linkpath?: string;
+}
+
+export interface CreateArchiveProgress {
+  files: number;
+  bytes: number;
+}
+
+export interface CreateArchiveOptions {
+  entries: ArchiveInputEntry[];
+  /** The archive file to write (created; must not exist). Callers write to a temp name and rename. */
+  output: string;
+  compress: boolean;
+  /** gzip level for compressible data, default 6 (what `tar czf` uses; stored data is not deflated). */
+  level?: number;
+  onProgress?: (progress: CreateArchiveProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CreateArchiveResult {
+  files: ArchivedFile[];
+  /** Files that disappeared between the scan and the read. */
+  skipped: string[];
+  /** Sum of file sizes. */
+  bytes: number;
+  fileCount: number;
+  /** Size of the archive written. */
+  archiveBytes: number;
+  /** sha256 of the archive file, hex. */
+  sha256: string;
+}
+
+const SMALL_FILE = 4 * 1024 * 1024;
+const READ_AHEAD_FILES = 32;
+const READ_AHEAD_BYTES = 48 * 1024 * 1024;
+const STREAM_CHUNK = 1024 * 1024;
+
+class HashingFileSink implements ByteSink {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly handle: fs.FileHandle) {}
+  async write(data: Buffer): Promise<void> {
+    this.hash.update(data);
+    this.bytes += data.length;
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset);
+      offset += bytesWritten;
+    }
+  }
+}
+
+function fsError(error: unknown, what: string): UpkeepError {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+    return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while ${what}. Free some space (or delete old backups) and try again.`, { path: e.path }, { cause: error });
+  }
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    return new UpkeepError('FORBIDDEN', `Permission denied while ${what} (${e.path ?? ''}). Run Upkeep as a user who can read the component's folder.`, { path: e.path }, { cause: error });
+  }
+  if (error instanceof UpkeepError) return error;
+  return new UpkeepError('INTERNAL', `Failed while ${what}: ${e.message}.`, { path: e.path }, { cause: error });
+}
+
+/**
+ * Write a tar (optionally gzip) archive of the given entries, streaming: files are read ahead a
+ * few at a time (bounded count and bytes), hashed, and fed to the encoder, so memory stays flat
+ * however large the tree. The archive is fsynced before this returns.
+ */
+export async function createTarArchive(options: CreateArchiveOptions): Promise<CreateArchiveResult> {
+  const handle = await fs.open(options.output, 'wx', 0o600).catch((error) => {
+    throw fsError(error, `creating ${options.output}`);
+  });
+  const sink = new HashingFileSink(handle);
+  const encoder: StreamEncoder = options.compress
+    ? new ParallelGzipEncoder(sink, { level: options.level ?? 6 })
+    : new PlainEncoder(sink);
+  const files: ArchivedFile[] = [];
+  const skipped: string[] = [];
+  let bytes = 0;
+  let fileCount = 0;
+  const entries = options.entries;
+
+  // Read-ahead of small files, in archive order.
+  const reads = new Map<number, Promise<Buffer | null>>();
+  let readAheadBytes = 0;
+  let nextToRead = 0;
+  const sizes = new Map<number, number>();
+  const startReads = (current: number) => {
+    while (
+      nextToRead < entries.length &&
+      reads.size < READ_AHEAD_FILES &&
+      readAheadBytes < READ_AHEAD_BYTES &&
+      nextToRead < current + 4 * READ_AHEAD_FILES
+    ) {
+      const index = nextToRead++;
+      const entry = entries[index] as ArchiveInputEntry;
+      if (entry.type !== 'file' || !entry.source) continue;
+      const source = entry.source;
+      reads.set(
+        index,
+        (async () => {
+          const stat = await fs.stat(source);
+          if (stat.size > SMALL_FILE) return null; // streamed when its turn comes
+          sizes.set(index, stat.size);
+          readAheadBytes += stat.size;
+          return fs.readFile(source);
+        })(),
+      );
+    }
+  };
+
+  try {
+    for (let i = 0; i < entries.length; i++) {
+      if (options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Backup cancelled.');
+      startReads(i);
+      const entry = entries[i] as ArchiveInputEntry;
+      const mode = entry.mode & 0o777;
+      if (entry.type === 'directory') {
+        await encoder.push(encodeHeader({ path: entry.path, type: 'directory', mode, size: 0, mtime: entry.mtime }), true);
+        files.push({ path: entry.path, type: 'directory', size: 0, mode, mtime: entry.mtime });
+        continue;
+      }
+      if (entry.type === 'symlink') {
+        const linkpath = entry.linkpath ?? '';
+        await encoder.push(encodeHeader({ path: entry.path, type: 'symlink', mode, size: 0, mtime: entry.mtime, linkpath }), true);
+        files.push({ path: entry.path, type: 'symlink', size: 0, mode, mtime: entry.mtime, linkpath });
+        continue;
+      }
+      if (!entry.source) throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
+      const pending = reads.get(i);
+      reads.delete(i);
+      let content: Buffer | null = null;
+      try {
+        content = pending ? await pending : null;
+      } catch (error) {
+        // A file removed since the folder was scanned (a temp file, a rotated log) is not an error.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          readAheadBytes -= sizes.get(i) ?? 0;
+          sizes.delete(i);
+          skipped.push(entry.path);
+          continue;
+        }
+        throw fsError(error, `reading ${entry.source}`);
+      }
+      const hash = createHash('sha256');
+      let size: number;
+      if (content) {
+        readAheadBytes -= sizes.get(i) ?? 0;
+        sizes.delete(i);
+        size = content.length;
+        hash.update(content);
+        const compressible = looksCompressible(entry.path, content);
+        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
+        await encoder.push(content, compressible);
+        const pad = paddingFor(size);
+        if (pad) await encoder.push(Buffer.alloc(pad), compressible);
+      } else {
+        size = await streamLargeFile(entry, mode, encoder, hash);
+      }
+      bytes += size;
+      fileCount++;
+      files.push({ path: entry.path, type: 'file', size, mode, mtime: entry.mtime, sha256: hash.digest('hex') });
+      options.onProgress?.({ files: fileCount, bytes });
+    }
+    await encoder.push(END_OF_ARCHIVE, true);
+    await encoder.finish();
+    await handle.sync();
+  } catch (error) {
+    if (encoder instanceof ParallelGzipEncoder) await encoder.drain();
+    await Promise.allSettled(reads.values());
+    await handle.close().catch(() => undefined);
+    await fs.rm(options.output, { force: true });
+    throw error instanceof UpkeepError ? error : fsError(error, `writing the archive ${options.output}`);
+  }
+  await handle.close();
+  await fsyncDir(path.dirname(options.output)).catch(() => undefined);
+  return { files, skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex') };
+}
+
+/**
+ * A large file is read in 1 MiB chunks. Its header states the size seen when it is opened; if it
+ * changes while being read the archive stays well-formed (cut or zero-filled to that size) and
+ * the backup fails, since the copy would not be what was on disk at any one moment.
+ */
+async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: StreamEncoder, hash: ReturnType<typeof createHash>): Promise<number> {
+  const source = entry.source as string;
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(source, 'r');
+  } catch (error) {
+    throw fsError(error, `reading ${source}`);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
+    let done = 0;
+    let compressible: boolean | undefined;
+    while (done < size) {
+      const buf = Buffer.allocUnsafe(Math.min(STREAM_CHUNK, size - done));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, done);
+      if (bytesRead === 0) {
+        throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} shrank while it was being backed up. Stop the component or try again when it is idle.`, { path: entry.path });
+      }
+      const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      compressible ??= looksCompressible(entry.path, chunk);
+      hash.update(chunk);
+      await encoder.push(chunk, compressible);
+      done += bytesRead;
+    }
+    const after = (await handle.stat()).size;
+    if (after !== size) {
+      throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} changed size while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
+    }
+    const pad = paddingFor(size);
+    if (pad) await encoder.push(Buffer.alloc(pad), compressible ?? true);
+    return size;
+  } catch (error) {
+    throw error instanceof UpkeepError ? error : fsError(error, `reading ${source}`);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { BackupInfo } from '../../../shared/types';
+
+export const BACKUP_TYPES = ['full', 'database', 'config', 'data'] as const;
+export const BACKUP_REASONS = ['manual', 'pre-update', 'safety'] as const;
+export const MANIFEST_FORMAT = 1;
+
+/** `<component>-<yyyymmdd>-<hhmmss>-<4 hex>`: sortable, unique, safe as a file name. */
+export const BACKUP_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{6}-[0-9a-f]{4}$/;
+
+const relPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..'), 'must be a relative path inside the folder');
+
+export const manifestEntrySchema = z.strictObject({
+  path: relPath,
+  type: z.enum(['file', 'directory', 'symlink']),
+  size: z.number().int().min(0),
+  mode: z.number().int().min(0).max(0o777),
+  mtime: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  linkpath: z.string().optional(),
+});
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+
+/** The JSON beside each archive: the source of truth for the backup list (DESIGN.md §2.7). */
+export const manifestSchema = z.strictObject({
+  format: z.literal(MANIFEST_FORMAT),
+  id: z.string().regex(BACKUP_ID_PATTERN),
+  component: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
+  type: z.enum(BACKUP_TYPES),
+  name: z.string().max(200),
+  description: z.string().max(2000),
+  created_at: z.string().datetime({ offset: true }),
+  component_version: z.string().nullable(),
+  reason: z.enum(BACKUP_REASONS),
+  pinned: z.boolean(),
+  compressed: z.boolean(),
+  /** The archive's file name, beside the manifest. */
+  archive: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{6}-[0-9a-f]{4}\.tar(\.gz)?$/),
+  file_count: z.number().int().min(0),
+  size: z.number().int().min(0),
+  compressed_size: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  include_logs: z.boolean(),
+  /** The component folder when the backup was made (for people; restores go to the current folder). */
+  folder: z.string(),
+  /** The folder was given explicitly (not the component's `folder`): restores go back to it. */
+  folder_override: z.boolean().optional(),
+  /** Exclude patterns in force: a full restore keeps what they matched from the current folder. */
+  exclude: z.array(z.string()),
+  /** The paths a partial backup covers; empty for full. */
+  roots: z.array(z.strictObject({ path: relPath, kind: z.enum(['file', 'dir']) })),
+  entries: z.array(manifestEntrySchema),
+  /** Upkeep version that wrote it. */
+  created_by: z.string(),
+});
+export type BackupManifest = z.infer<typeof manifestSchema>;
+
+export function toBackupInfo(manifest: BackupManifest, archivePath: string): BackupInfo {
+  return {
+    id: manifest.id,
+    component: manifest.component,
+    type: manifest.type,
+    name: manifest.name,
+    description: manifest.description,
+    created_at: manifest.created_at,
+    component_version: manifest.component_version,
+    reason: manifest.reason,
+    pinned: manifest.pinned,
+    file_count: manifest.file_count,
+    size: manifest.size,
+    compressed_size: manifest.compressed_size,
+    compressed: manifest.compressed,
+    sha256: manifest.sha256,
+    archive: archivePath,
+    include_logs: manifest.include_logs,
+  };
+}

@@ -1,0 +1,203 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BackupType } from '../../../shared/types';
+
+/**
+ * Which files a backup holds. Patterns are globs relative to the component's folder:
+ * `*` and `?` stay within one name, `**` crosses folders, a trailing `/` means a folder and
+ * everything in it. Include sets (database/config/data) are anchored at the folder; exclude
+ * patterns without a slash match a name at any depth, like .gitignore (`node_modules/`).
+ */
+export interface PathSets {
+  database?: string[];
+  config?: string[];
+  data?: string[];
+  exclude?: string[];
+}
+
+/** Excluded from every backup unless the component lists its own `backup.exclude`: all rebuildable. */
+export const DEFAULT_EXCLUDES = ['node_modules/', '__pycache__/', '.venv/'];
+/** Log files: left out unless include_logs. */
+export const LOG_PATTERNS = ['*.log', '*.log.[0-9]*', 'logs/', 'log/'];
+/** A database backup without `backup.database`: every SQLite file. */
+export const DEFAULT_DATABASE_PATTERNS = ['**/*.db', '**/*.sqlite', '**/*.sqlite3'];
+export const SQLITE_NAME = /\.(db|sqlite|sqlite3)$/i;
+/** Upkeep's own staging and swap leftovers never go into a backup. */
+const UPKEEP_TEMP = /^\..*\.upkeep-(old|restore|new)-[0-9a-f]+$/;
+
+interface CompiledPattern {
+  regex: RegExp;
+  dirOnly: boolean;
+  anchored: boolean;
+  source: string;
+}
+
+function globToRegex(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        i++;
+        if (glob[i + 1] === '/') {
+          i++;
+          out += '(?:.*/)?';
+        } else out += '.*';
+      } else out += '[^/]*';
+    } else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) out += '\\[';
+      else {
+        out += `[${glob.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return out;
+}
+
+export function compilePattern(pattern: string, mode: 'include' | 'exclude'): CompiledPattern {
+  let p = pattern.trim().replace(/\\/g, '/');
+  const dirOnly = p.endsWith('/');
+  p = p.replace(/^\.\//, '').replace(/\/+$/, '');
+  const hadLeadingSlash = p.startsWith('/');
+  p = p.replace(/^\/+/, '');
+  const anchored = mode === 'include' || hadLeadingSlash || p.includes('/');
+  const body = globToRegex(p);
+  return { regex: new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`), dirOnly, anchored, source: pattern };
+}
+
+export class Matcher {
+  private readonly patterns: CompiledPattern[];
+  constructor(patterns: string[], mode: 'include' | 'exclude') {
+    this.patterns = patterns.filter((p) => p.trim() !== '').map((p) => compilePattern(p, mode));
+  }
+  get empty(): boolean {
+    return this.patterns.length === 0;
+  }
+  /** Whether this path (relative, `/` separators) itself matches. */
+  matches(rel: string, isDir: boolean): boolean {
+    return this.patterns.some((p) => (!p.dirOnly || isDir) && p.regex.test(rel));
+  }
+}
+
+export interface WalkedEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  mtime: number;
+  size: number;
+  linkpath?: string;
+}
+
+export interface Selection {
+  entries: WalkedEntry[];
+  /** The top-most selected paths (what a partial restore replaces); empty for a full backup. */
+  roots: { path: string; kind: 'file' | 'dir' }[];
+  /** Paths left out (excluded folders are listed once, not their contents). */
+  excluded: string[];
+  /** Sockets, FIFOs, devices: cannot be archived. */
+  skipped: string[];
+  bytes: number;
+}
+
+export interface SelectOptions {
+  type: BackupType;
+  sets: PathSets;
+  includeLogs: boolean;
+}
+
+export function excludePatterns(sets: PathSets, includeLogs: boolean): string[] {
+  return [...(sets.exclude ?? DEFAULT_EXCLUDES), ...(includeLogs ? [] : LOG_PATTERNS)];
+}
+
+export function includePatterns(type: BackupType, sets: PathSets): string[] | null {
+  if (type === 'full') return null;
+  if (type === 'database') return sets.database?.length ? sets.database : DEFAULT_DATABASE_PATTERNS;
+  return sets[type]?.length ? (sets[type] as string[]) : [];
+}
+
+/**
+ * Walk the folder (never following links) and pick what a backup of `type` holds.
+ * Entries come sorted, each folder before what it contains.
+ */
+export async function selectEntries(root: string, options: SelectOptions): Promise<Selection> {
+  const exclude = new Matcher(excludePatterns(options.sets, options.includeLogs), 'exclude');
+  const includeList = includePatterns(options.type, options.sets);
+  const include = includeList ? new Matcher(includeList, 'include') : null;
+  const entries: WalkedEntry[] = [];
+  const roots: Selection['roots'] = [];
+  const excluded: string[] = [];
+  const skipped: string[] = [];
+  let bytes = 0;
+
+  const visit = async (rel: string, inside: boolean): Promise<void> => {
+    const dir = rel ? path.join(root, ...rel.split('/')) : root;
+    const names = (await fs.readdir(dir)).sort();
+    const stats = await Promise.all(
+      names.map(async (name) => {
+        const childRel = rel ? `${rel}/${name}` : name;
+        try {
+          return { name, childRel, stat: await fs.lstat(path.join(dir, name)) };
+        } catch {
+          return null; // gone since readdir
+        }
+      }),
+    );
+    for (const item of stats) {
+      if (!item) continue;
+      const { name, childRel, stat } = item;
+      if (UPKEEP_TEMP.test(name)) continue;
+      const isDir = stat.isDirectory();
+      if (exclude.matches(childRel, isDir)) {
+        excluded.push(childRel);
+        continue;
+      }
+      if (!isDir && !stat.isFile() && !stat.isSymbolicLink()) {
+        skipped.push(childRel);
+        continue;
+      }
+      let selected = inside || !include;
+      if (!selected && include?.matches(childRel, isDir)) {
+        selected = true;
+        roots.push({ path: childRel, kind: isDir ? 'dir' : 'file' });
+      }
+      const mtime = Math.floor(stat.mtimeMs / 1000);
+      if (isDir) {
+        if (selected) entries.push({ path: childRel, type: 'directory', mode: stat.mode & 0o777, mtime, size: 0 });
+        await visit(childRel, selected);
+      } else if (selected) {
+        if (stat.isSymbolicLink()) {
+          entries.push({ path: childRel, type: 'symlink', mode: stat.mode & 0o777, mtime, size: 0, linkpath: await fs.readlink(path.join(dir, name)) });
+        } else {
+          entries.push({ path: childRel, type: 'file', mode: stat.mode & 0o777, mtime, size: stat.size });
+          bytes += stat.size;
+        }
+      }
+    }
+  };
+  await visit('', false);
+  return { entries, roots, excluded, skipped, bytes };
+}
+
+/**
+ * The part of a full backup's entries that one type covers (restoring only the database from a
+ * full backup): entries under the paths the type's patterns match.
+ */
+export function rootsWithin(entries: { path: string; type: string }[], type: BackupType, sets: PathSets): { path: string; kind: 'file' | 'dir' }[] {
+  const list = includePatterns(type, sets);
+  if (!list) return [];
+  const include = new Matcher(list, 'include');
+  const roots: { path: string; kind: 'file' | 'dir' }[] = [];
+  const rootDirs: string[] = [];
+  for (const e of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    if (rootDirs.some((d) => e.path.startsWith(`${d}/`))) continue;
+    const isDir = e.type === 'directory';
+    if (include.matches(e.path, isDir)) {
+      roots.push({ path: e.path, kind: isDir ? 'dir' : 'file' });
+      if (isDir) rootDirs.push(e.path);
+    }
+  }
+  return roots;
+}

@@ -1,0 +1,635 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UpkeepError, toErrorShape } from '../../../shared/errors';
+import type {
+  BackupInfo,
+  BackupList,
+  BackupPhase,
+  BackupProblem,
+  BackupProgress,
+  BackupReason,
+  BackupRestoreResult,
+  BackupSince,
+  BackupSort,
+  BackupType,
+  BackupVerifyResult,
+} from '../../../shared/types';
+import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../archive';
+import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { ensureFreeSpace } from './disk-space';
+import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, toBackupInfo, type BackupManifest } from './manifest';
+import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
+import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, selectEntries, type PathSets } from './select';
+import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
+
+export type { BackupPhase, BackupProgress };
+
+/** What the store needs to know about a component. */
+export interface BackupComponent {
+  id: string;
+  folder: string | undefined;
+  sets: PathSets;
+  /** The installed version when known (recorded in the manifest). */
+  version?: string | null;
+}
+
+export interface BackupStoreOptions {
+  backupsDir: string;
+  historyFile: string;
+  component(id: string): BackupComponent | Promise<BackupComponent>;
+  settings(): { backup_max_per_component: number; backup_max_age_days: number; backup_disk_budget_mb: number; min_free_space_mb: number };
+  appVersion: string;
+  onProgress?(progress: BackupProgress): void;
+  /** Whether a backup is still needed by a history entry; defaults to reading history.jsonl. */
+  isReferenced?(backupId: string): boolean | Promise<boolean>;
+}
+
+export interface CreateBackupOptions {
+  component: string;
+  type?: BackupType;
+  name?: string;
+  description?: string;
+  includeLogs?: boolean;
+  compress?: boolean;
+  reason?: BackupReason;
+  pinned?: boolean;
+  /** The component version to record (the engine knows it before an update). */
+  version?: string | null;
+  /** Back up this absolute folder instead of the component's `folder`; restores go back to it. */
+  folder?: string;
+}
+
+export interface RestoreBackupOptions {
+  backupId: string;
+  /** Restore only this type's paths (from a full backup, or the backup's own type). */
+  type?: BackupType;
+  /** Back up the current state first (default true). */
+  safetyBackup?: boolean;
+}
+
+export interface ListBackupsFilter {
+  component?: string;
+  type?: BackupType;
+  since?: BackupSince;
+  limit?: number;
+  sort?: BackupSort;
+}
+
+const SINCE_DAYS: Record<BackupSince, number | null> = { '1d': 1, '7d': 7, '30d': 30, '90d': 90, all: null };
+const hex = (n: number) => randomBytes(n).toString('hex');
+const SQLITE_COMPANIONS = ['-wal', '-shm', '-journal'];
+
+function newBackupId(component: string, now: Date): string {
+  const iso = now.toISOString(); // 2026-11-23T15:52:06.123Z
+  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+  return `${component}-${stamp}-${hex(2)}`;
+}
+
+/** Whether `child` (resolved) is `parent` or inside it. */
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Backups on disk: `<backups>/<component>/<id>.tar.gz` with `<id>.json` beside it. The manifests
+ * are the index: nothing else needs to survive for the list to be right.
+ */
+export class BackupStore {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: BackupStoreOptions) {}
+
+  get backupsDir(): string {
+    return this.options.backupsDir;
+  }
+
+  /** One operation per component at a time (create, restore, delete). */
+  private async locked<T>(component: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(component) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(component, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(component) === tail) this.locks.delete(component);
+    }
+  }
+
+  private progress(p: BackupProgress): void {
+    try {
+      this.options.onProgress?.(p);
+    } catch {
+      // A listener never breaks a backup.
+    }
+  }
+
+  private async resolveComponent(id: string, folderOverride?: string): Promise<BackupComponent & { folder: string }> {
+    const component = await this.options.component(id);
+    if (folderOverride !== undefined) {
+      if (!path.isAbsolute(folderOverride)) throw new UpkeepError('INVALID_REQUEST', `The folder to back up must be an absolute path, not "${folderOverride}".`);
+      return { ...component, folder: path.resolve(folderOverride) };
+    }
+    if (!component.folder) {
+      throw new UpkeepError('INVALID_CONFIG', `Component "${id}" has no folder, so there is nothing to back up. Set \`folder\` in its config (the directory it lives in).`, { component: id });
+    }
+    return { ...component, folder: path.resolve(component.folder) };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Create
+
+  async create(options: CreateBackupOptions): Promise<BackupInfo> {
+    return this.locked(options.component, () => this.createUnlocked(options));
+  }
+
+  /** `keep`: backups retention must not touch now (the one a restore is reading). */
+  private async createUnlocked(options: CreateBackupOptions, keep: ReadonlySet<string> = new Set()): Promise<BackupInfo> {
+    const component = await this.resolveComponent(options.component, options.folder);
+    const type = options.type ?? 'full';
+    const includeLogs = options.includeLogs ?? false;
+    const compress = options.compress ?? true;
+    const folderStat = await fs.stat(component.folder).catch(() => null);
+    if (!folderStat?.isDirectory()) {
+      throw new UpkeepError('NOT_FOUND', `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`, { component: component.id, folder: component.folder });
+    }
+    const includes = includePatterns(type, component.sets);
+    if (includes && includes.length === 0) {
+      throw new UpkeepError('INVALID_CONFIG', `Component "${component.id}" has no \`backup.${type}\` paths, so a ${type} backup has nothing to hold. Add them to its config, e.g. backup: { ${type}: [${type === 'config' ? '.env, config/' : 'uploads/'}] }.`, { component: component.id, type });
+    }
+    const now = new Date();
+    const id = newBackupId(component.id, now);
+    this.progress({ backup_id: id, component: component.id, phase: 'scanning', bytes: 0, files: 0 });
+    const selection = await selectEntries(component.folder, { type, sets: component.sets, includeLogs });
+    const fileCount = selection.entries.filter((e) => e.type === 'file').length;
+    if (type !== 'full' && selection.entries.length === 0) {
+      throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
+    }
+    const settings = this.options.settings();
+    const dir = path.join(this.options.backupsDir, component.id);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // The archive is at most the tree's size (stored blocks add ~0.01%), plus the database copies.
+    await ensureFreeSpace(dir, selection.bytes + 1024 * 1024, settings.min_free_space_mb, `back up ${component.id}`);
+
+    const work = path.join(dir, `.${id}.work`);
+    const archiveName = `${id}.tar${compress ? '.gz' : ''}`;
+    const archivePath = path.join(dir, archiveName);
+    const partial = path.join(dir, `.${archiveName}.partial`);
+    try {
+      // Live SQLite databases are copied through the backup API first; their WAL/journal files are then left out.
+      const entries: ArchiveInputEntry[] = [];
+      const sqliteCopied = new Set<string>();
+      let dbIndex = 0;
+      for (const e of selection.entries) {
+        if (e.type === 'file' && SQLITE_NAME.test(e.path) && (await isSqliteFile(path.join(component.folder, e.path)))) {
+          if (dbIndex === 0) {
+            await fs.mkdir(work, { recursive: true, mode: 0o700 });
+            this.progress({ backup_id: id, component: component.id, phase: 'copying-databases', bytes: 0, files: 0 });
+          }
+          const copy = path.join(work, `db-${dbIndex++}`);
+          await copySqliteConsistent(path.join(component.folder, e.path), copy);
+          sqliteCopied.add(e.path);
+          entries.push({ path: e.path, type: 'file', mode: e.mode, mtime: e.mtime, source: copy });
+        } else {
+          entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, ...(e.type === 'file' ? { source: path.join(component.folder, e.path) } : {}), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
+        }
+      }
+      const companions = new Set([...sqliteCopied].flatMap((p) => SQLITE_COMPANIONS.map((s) => `${p}${s}`)));
+      const archiveEntries = entries.filter((e) => !companions.has(e.path));
+
+      let lastEmit = 0;
+      const result = await createTarArchive({
+        entries: archiveEntries,
+        output: partial,
+        compress,
+        onProgress: ({ files, bytes }) => {
+          const t = Date.now();
+          if (t - lastEmit < 100) return;
+          lastEmit = t;
+          this.progress({ backup_id: id, component: component.id, phase: 'archiving', bytes, files, total_bytes: selection.bytes, total_files: fileCount });
+        },
+      });
+      await fs.rename(partial, archivePath);
+      await fsyncDir(dir);
+      const skipped = new Set(result.skipped);
+      const manifest: BackupManifest = {
+        format: MANIFEST_FORMAT,
+        id,
+        component: component.id,
+        type,
+        name: options.name?.trim() || defaultName(type, options.reason ?? 'manual', now),
+        description: options.description ?? '',
+        created_at: now.toISOString(),
+        component_version: options.version ?? component.version ?? null,
+        reason: options.reason ?? 'manual',
+        pinned: options.pinned ?? false,
+        compressed: compress,
+        archive: archiveName,
+        file_count: result.fileCount,
+        size: result.bytes,
+        compressed_size: result.archiveBytes,
+        sha256: result.sha256,
+        include_logs: includeLogs,
+        folder: component.folder,
+        ...(options.folder !== undefined ? { folder_override: true } : {}),
+        exclude: excludePatterns(component.sets, includeLogs),
+        roots: type === 'full' ? [] : selection.roots.filter((r) => !skipped.has(r.path)),
+        entries: result.files.map((f) => ({
+          path: f.path,
+          type: f.type,
+          size: f.size,
+          mode: f.mode,
+          mtime: f.mtime,
+          ...(f.sha256 ? { sha256: f.sha256 } : {}),
+          ...(f.linkpath !== undefined ? { linkpath: f.linkpath } : {}),
+        })),
+        created_by: this.options.appVersion,
+      };
+      await writeFileAtomic(path.join(dir, `${id}.json`), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+      this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
+      const info = toBackupInfo(manifest, archivePath);
+      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch(() => undefined);
+      return info;
+    } catch (error) {
+      await fs.rm(partial, { force: true });
+      if (!(await pathExists(path.join(dir, `${id}.json`)))) await fs.rm(archivePath, { force: true });
+      throw error;
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Read
+
+  private async readManifest(file: string): Promise<BackupManifest> {
+    const text = await fs.readFile(file, 'utf8');
+    return manifestSchema.parse(JSON.parse(text));
+  }
+
+  /** Every backup with a valid manifest, and every file that is not one (reported). */
+  async scan(): Promise<{ manifests: { manifest: BackupManifest; archive: string }[]; problems: BackupProblem[] }> {
+    const manifests: { manifest: BackupManifest; archive: string }[] = [];
+    const problems: BackupProblem[] = [];
+    let components: string[];
+    try {
+      components = (await fs.readdir(this.options.backupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    } catch {
+      return { manifests, problems };
+    }
+    for (const component of components) {
+      const dir = path.join(this.options.backupsDir, component);
+      const names = await fs.readdir(dir).catch(() => [] as string[]);
+      const set = new Set(names);
+      const claimed = new Set<string>();
+      for (const name of names) {
+        if (!name.endsWith('.json') || name.startsWith('.')) continue;
+        const file = `${component}/${name}`;
+        try {
+          const manifest = await this.readManifest(path.join(dir, name));
+          if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
+          claimed.add(manifest.archive);
+          if (!set.has(manifest.archive)) {
+            problems.push({ file, component, code: 'BACKUP_NOT_FOUND', message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup (upkeep backup delete ${manifest.id} --yes).` });
+            continue;
+          }
+          manifests.push({ manifest, archive: path.join(dir, manifest.archive) });
+        } catch (error) {
+          problems.push({ file, component, code: 'BACKUP_CORRUPT', message: `${file} is not a valid backup manifest (${(error as Error).message.split('\n')[0]}). Its archive cannot be listed or restored; move it away or delete it.` });
+          claimed.add(name.replace(/\.json$/, '.tar.gz')).add(name.replace(/\.json$/, '.tar'));
+        }
+      }
+      for (const name of names) {
+        if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz)?$/.test(name)) continue;
+        problems.push({ file: `${component}/${name}`, component, code: 'BACKUP_CORRUPT', message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.` });
+      }
+    }
+    return { manifests, problems };
+  }
+
+  async list(filter: ListBackupsFilter = {}): Promise<BackupList> {
+    const { manifests, problems } = await this.scan();
+    let backups = manifests.map((m) => toBackupInfo(m.manifest, m.archive));
+    if (filter.component) backups = backups.filter((b) => b.component === filter.component);
+    if (filter.type) backups = backups.filter((b) => b.type === filter.type);
+    const days = filter.since ? SINCE_DAYS[filter.since] : null;
+    if (days !== null) {
+      const cutoff = Date.now() - days * 86_400_000;
+      backups = backups.filter((b) => Date.parse(b.created_at) >= cutoff);
+    }
+    const sort = filter.sort ?? 'date';
+    const cmp: Record<BackupSort, (a: BackupInfo, b: BackupInfo) => number> = {
+      date: (a, b) => b.created_at.localeCompare(a.created_at),
+      size: (a, b) => b.size - a.size,
+      name: (a, b) => a.name.localeCompare(b.name),
+      type: (a, b) => a.type.localeCompare(b.type),
+    };
+    backups.sort((a, b) => cmp[sort](a, b) || b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
+    const limit = Math.min(50, Math.max(1, filter.limit ?? 20));
+    return { backups: backups.slice(0, limit), problems: filter.component ? problems.filter((p) => p.component === filter.component) : problems };
+  }
+
+  /** A backup by id (or, failing that, by its unique name). */
+  async find(idOrName: string): Promise<{ manifest: BackupManifest; archive: string; manifestPath: string }> {
+    if (BACKUP_ID_PATTERN.test(idOrName)) {
+      const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
+      for (const component of dirs) {
+        const manifestPath = path.join(this.options.backupsDir, component, `${idOrName}.json`);
+        if (!(await pathExists(manifestPath))) continue;
+        let manifest: BackupManifest;
+        try {
+          manifest = await this.readManifest(manifestPath);
+        } catch (error) {
+          throw new UpkeepError('BACKUP_CORRUPT', `The manifest of backup ${idOrName} is damaged (${(error as Error).message.split('\n')[0]}); it cannot be verified or restored.`, { id: idOrName });
+        }
+        return { manifest, archive: path.join(this.options.backupsDir, component, manifest.archive), manifestPath };
+      }
+    }
+    const { manifests } = await this.scan();
+    const byName = manifests.filter((m) => m.manifest.name === idOrName);
+    if (byName.length === 1) {
+      const m = byName[0] as (typeof manifests)[number];
+      return { ...m, manifestPath: path.join(this.options.backupsDir, m.manifest.component, `${m.manifest.id}.json`) };
+    }
+    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (upkeep backup list).`, { name: idOrName });
+    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}". Run \`upkeep backup list\` to see the ids.`, { id: idOrName });
+  }
+
+  async get(idOrName: string): Promise<BackupInfo> {
+    const found = await this.find(idOrName);
+    if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${found.manifest.id} is missing (${found.archive}). Delete the backup.`, { id: found.manifest.id });
+    return toBackupInfo(found.manifest, found.archive);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Verify, delete, pin
+
+  async verify(idOrName: string): Promise<BackupVerifyResult> {
+    const found = await this.find(idOrName);
+    const id = found.manifest.id;
+    try {
+      if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
+      const result = await this.extractVerified(found, null);
+      return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
+    } catch (error) {
+      return { id, ok: false, files: 0, bytes: 0, error: toErrorShape(error) };
+    }
+  }
+
+  private extractVerified(found: { manifest: BackupManifest; archive: string }, dest: string | null) {
+    const m = found.manifest;
+    let last = 0;
+    return extractArchive({
+      archive: found.archive,
+      dest,
+      expect: { archiveSha256: m.sha256, entries: m.entries },
+      damagedCode: 'BACKUP_CORRUPT',
+      // The manifest bounds the expansion; the ratio check is for unknown archives.
+      limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
+      onProgress: (p) => {
+        const t = Date.now();
+        if (t - last < 100) return;
+        last = t;
+        this.progress({ backup_id: m.id, component: m.component, phase: dest ? 'extracting' : 'verifying', bytes: p.bytes, files: p.files, total_bytes: m.size, total_files: m.file_count });
+      },
+    });
+  }
+
+  async delete(idOrName: string): Promise<{ deleted: string }> {
+    const found = await this.find(idOrName);
+    return this.locked(found.manifest.component, async () => {
+      // Manifest first: a crash in between leaves an archive reported as orphaned, never a listed backup without data.
+      await fs.rm(found.manifestPath, { force: true });
+      await fs.rm(found.archive, { force: true });
+      await fsyncDir(path.dirname(found.manifestPath));
+      return { deleted: found.manifest.id };
+    });
+  }
+
+  async pin(idOrName: string, pinned: boolean): Promise<BackupInfo> {
+    const found = await this.find(idOrName);
+    return this.locked(found.manifest.component, async () => {
+      const manifest = { ...(await this.readManifest(found.manifestPath)), pinned };
+      await writeFileAtomic(found.manifestPath, `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+      return toBackupInfo(manifest, found.archive);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Retention
+
+  async applyRetention(): Promise<RetentionDecision[]> {
+    return this.applyRetentionUnlocked(new Set());
+  }
+
+  private async applyRetentionUnlocked(keep: Set<string>): Promise<RetentionDecision[]> {
+    const s = this.options.settings();
+    const policy: RetentionPolicy = { maxPerComponent: s.backup_max_per_component, maxAgeDays: s.backup_max_age_days, diskBudgetMb: s.backup_disk_budget_mb };
+    const { manifests } = await this.scan();
+    const backups = manifests.map((m) => toBackupInfo(m.manifest, m.archive));
+    const referenced = new Set<string>();
+    if (this.options.isReferenced) {
+      for (const b of backups) if (await this.options.isReferenced(b.id)) referenced.add(b.id);
+    } else {
+      for (const id of await referencedByHistory(this.options.historyFile)) referenced.add(id);
+    }
+    const plan = planRetention(backups, policy, { isReferenced: (id) => referenced.has(id), keep });
+    for (const d of plan) {
+      const dir = path.join(this.options.backupsDir, d.component);
+      const m = manifests.find((x) => x.manifest.id === d.id);
+      await fs.rm(path.join(dir, `${d.id}.json`), { force: true });
+      if (m) await fs.rm(m.archive, { force: true });
+    }
+    return plan;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Restore
+
+  async restore(options: RestoreBackupOptions): Promise<BackupRestoreResult> {
+    const found = await this.find(options.backupId);
+    return this.locked(found.manifest.component, () => this.restoreUnlocked(found, options));
+  }
+
+  private async restoreUnlocked(found: { manifest: BackupManifest; archive: string }, options: RestoreBackupOptions): Promise<BackupRestoreResult> {
+    const m = found.manifest;
+    if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${m.id} is missing (${found.archive}); it cannot be restored.`, { id: m.id });
+    // A backup of an explicitly given folder goes back to that folder.
+    const component = await this.resolveComponent(m.component, m.folder_override ? m.folder : undefined);
+    const folder = component.folder;
+    const type = options.type ?? m.type;
+    if (type !== m.type && m.type !== 'full') {
+      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or give no --type).`, { id: m.id, type });
+    }
+    // What to replace: the whole folder, or only some paths.
+    let roots: { path: string; kind: 'file' | 'dir' }[] | null;
+    if (type === 'full') roots = null;
+    else if (m.type === type) roots = m.roots;
+    else {
+      roots = rootsWithin(m.entries, type, component.sets);
+      if (roots.length === 0) throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} holds nothing that matches the component's ${type} paths.`, { id: m.id, type });
+    }
+    const parent = path.dirname(folder);
+    const settings = this.options.settings();
+    await fs.mkdir(parent, { recursive: true });
+    await ensureFreeSpace(parent, m.size + 1024 * 1024, settings.min_free_space_mb, `restore ${m.id}`);
+
+    // 1. Extract and verify into a staging folder beside the component's folder (same filesystem: renames are atomic).
+    const staging = path.join(parent, `.${path.basename(folder)}.upkeep-restore-${hex(4)}`);
+    let safety: BackupInfo | null = null;
+    try {
+      const extracted = await this.extractVerified(found, staging);
+      // 2. A safety backup of what is there now.
+      const folderExists = await fs.stat(folder).then((s) => s.isDirectory(), () => false);
+      if ((options.safetyBackup ?? true) && folderExists) {
+        this.progress({ backup_id: m.id, component: m.component, phase: 'safety-backup', bytes: 0, files: 0 });
+        try {
+          safety = await this.createUnlocked({ component: m.component, ...(m.folder_override ? { folder } : {}), type, reason: 'safety', name: `Before restoring ${m.name}`.slice(0, 200), description: `Taken automatically before restoring backup ${m.id}.`, includeLogs: m.include_logs }, new Set([m.id]));
+        } catch (error) {
+          if (!(error instanceof UpkeepError && error.code === 'INVALID_CONFIG')) throw error; // nothing to back up is fine
+        }
+      }
+      // 3. Swap into place.
+      this.progress({ backup_id: m.id, component: m.component, phase: 'swapping', bytes: extracted.bytes, files: extracted.files });
+      if (roots === null) await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'));
+      else await swapPaths(folder, staging, roots);
+      this.progress({ backup_id: m.id, component: m.component, phase: 'done', bytes: extracted.bytes, files: extracted.files, total_bytes: m.size, total_files: m.file_count });
+      const restoredFiles = roots === null ? extracted.files : m.entries.filter((e) => e.type === 'file' && roots.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`))).length;
+      return { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
+    } finally {
+      await rmTree(staging);
+    }
+  }
+}
+
+function defaultName(type: BackupType, reason: BackupReason, now: Date): string {
+  const stamp = now.toISOString().slice(0, 19).replace('T', ' ');
+  return reason === 'manual' ? `${type} backup ${stamp}` : `${reason} ${type} backup ${stamp}`;
+}
+
+/** rm -rf that can also remove folders extracted without write permission. */
+async function rmTree(target: string): Promise<void> {
+  try {
+    await fs.rm(target, { recursive: true, force: true });
+  } catch {
+    await makeWritable(target).catch(() => undefined);
+    await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory()) return;
+  await fs.chmod(dir, (st.mode & 0o777) | 0o700);
+  for (const name of await fs.readdir(dir)) await makeWritable(path.join(dir, name));
+}
+
+/**
+ * Full restore: the staging tree becomes the folder. What the backup excluded (node_modules, a
+ * venv, logs) is moved over from the current folder first, so a restore never deletes it. The
+ * old folder is kept until the new one is in place; any failure puts everything back.
+ */
+async function swapWholeFolder(folder: string, staging: string, exclude: Matcher): Promise<void> {
+  const folderStat = await fs.lstat(folder).catch(() => null);
+  if (folderStat && !folderStat.isDirectory()) {
+    throw new UpkeepError('INVALID_CONFIG', `${folder} is not a folder; move it away before restoring into it.`, { folder });
+  }
+  const carried: string[] = [];
+  const parent = path.dirname(folder);
+  const old = path.join(parent, `.${path.basename(folder)}.upkeep-old-${hex(4)}`);
+  let swapped = false;
+  try {
+    if (folderStat) {
+      await fs.chmod(staging, folderStat.mode & 0o7777);
+      const keep = await findExcluded(folder, exclude);
+      for (const rel of keep) {
+        const dst = path.join(staging, ...rel.split('/'));
+        if (await pathExists(dst)) continue;
+        await fs.mkdir(path.dirname(dst), { recursive: true });
+        await fs.rename(path.join(folder, ...rel.split('/')), dst);
+        carried.push(rel);
+      }
+      await fs.rename(folder, old);
+    }
+    await fs.rename(staging, folder);
+    swapped = true;
+    await fsyncDir(parent);
+  } catch (error) {
+    // Put back what moved.
+    if (!swapped && folderStat) {
+      if (!(await pathExists(folder)) && (await pathExists(old))) await fs.rename(old, folder);
+      for (const rel of carried.reverse()) {
+        await fs.rename(path.join(staging, ...rel.split('/')), path.join(folder, ...rel.split('/'))).catch(() => undefined);
+      }
+      await fsyncDir(parent).catch(() => undefined);
+    }
+    throw error;
+  }
+  if (folderStat) await rmTree(old);
+}
+
+/** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */
+async function findExcluded(folder: string, exclude: Matcher): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (rel: string) => {
+    const dir = rel ? path.join(folder, ...rel.split('/')) : folder;
+    for (const d of await fs.readdir(dir, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${d.name}` : d.name;
+      const isDir = d.isDirectory();
+      if (exclude.matches(childRel, isDir)) out.push(childRel);
+      else if (isDir) await visit(childRel);
+    }
+  };
+  if (!exclude.empty) await visit('');
+  return out;
+}
+
+/**
+ * Partial restore: each root (a file, or a folder with everything in it) is replaced by its copy
+ * from staging. The current one is renamed aside first and deleted only once every root is in
+ * place; on any failure all roots are put back. SQLite WAL/journal files of a replaced database
+ * are set aside with it (a stale WAL beside a restored database would corrupt it).
+ */
+async function swapPaths(folder: string, staging: string, roots: { path: string; kind: 'file' | 'dir' }[]): Promise<void> {
+  await fs.mkdir(folder, { recursive: true });
+  const realFolder = await fs.realpath(folder);
+  const done: { target: string; aside: string | null; placed: boolean }[] = [];
+  const asideOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.upkeep-old-${hex(4)}`);
+  try {
+    for (const root of roots) {
+      const parts = root.path.split('/');
+      const target = path.join(folder, ...parts);
+      // Never write through a link that leads out of the folder.
+      const parentDir = path.dirname(target);
+      await fs.mkdir(parentDir, { recursive: true });
+      const realParent = await fs.realpath(parentDir);
+      if (!isInside(realFolder, realParent)) {
+        throw new UpkeepError('FORBIDDEN', `Restoring ${root.path} would write outside ${folder} (through the link ${parentDir} → ${realParent}). Replace the link with a folder, or restore the whole backup by hand.`, { path: root.path });
+      }
+      const names = [path.basename(target), ...(root.kind === 'file' && SQLITE_NAME.test(root.path) ? SQLITE_COMPANIONS.map((s) => `${path.basename(target)}${s}`) : [])];
+      for (const name of names) {
+        const current = path.join(parentDir, name);
+        if (await pathExists(current)) {
+          const aside = asideOf(current);
+          await fs.rename(current, aside);
+          done.push({ target: current, aside, placed: false });
+        } else if (name === names[0]) {
+          done.push({ target: current, aside: null, placed: false });
+        }
+      }
+      const item = done.find((d) => d.target === target) as (typeof done)[number];
+      await fs.rename(path.join(staging, ...parts), target);
+      item.placed = true;
+      await fsyncDir(parentDir);
+    }
+  } catch (error) {
+    for (const d of [...done].reverse()) {
+      if (d.placed) await rmTree(d.target).catch(() => undefined);
+      if (d.aside) await fs.rename(d.aside, d.target).catch(() => undefined);
+    }
+    throw error;
+  }
+  for (const d of done) if (d.aside) await rmTree(d.aside);
+}
