@@ -1,6 +1,8 @@
 import type { ApiImplementation } from '../../shared/contract';
 import type { SettingsView } from '../../shared/types';
+import { COMPONENT_TEMPLATES } from '../../shared/templates';
 import { importOctoprintConfig } from './config/octoprint';
+import { discover } from './discovery/discover';
 import { parseComponentsDocument, validateComponentsMapping } from './config/validate';
 import { appPackage } from './lib/app-version';
 import type { Services } from './services';
@@ -97,6 +99,14 @@ export function createApi(services: Services): ApiImplementation {
       if (github_token !== undefined) await secrets.set(GITHUB_TOKEN_KEY, github_token);
       events.emit('settings_changed', {});
       return settingsView();
+    },
+
+    async discover(request) {
+      return discover(request, components.list().components);
+    },
+
+    async listTemplates() {
+      return { templates: [...COMPONENT_TEMPLATES] };
     },
   };
 }

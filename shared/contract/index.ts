@@ -3,6 +3,8 @@ import type { AppInfo, Component, ConfigProblem, SettingsView } from '../types';
 import type { HistoryEntry, LogLine, UpdateResult, UpdateRunInfo } from '../types';
 import { componentIdSchema } from '../schemas/component';
 import { settingsPatchSchema } from '../schemas/settings';
+import type { DiscoverResult } from '../types';
+import type { ComponentTemplate } from '../templates';
 
 /**
  * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
@@ -109,9 +111,31 @@ export const methods = {
   ),
   /** Starting points for the Add dialog (shared/templates.ts). */
   listTemplates: def(noArgs, { mutates: false }),
+  /**
+   * Look for software worth tracking: global npm packages, the packages of one Python interpreter or
+   * venv, git checkouts under a folder. Mutating because it runs the given interpreter and walks the
+   * given folder on this machine; read-only callers may not. Add chosen proposals with addComponents.
+   */
+  discover: def(
+    z.strictObject({
+      npm_global: z.boolean().optional(),
+      /** A Python interpreter (path or command) or a virtualenv folder. */
+      python: z.string().trim().min(1).max(4096).optional(),
+      /** A folder to search for git checkouts (a few levels deep). */
+      git_dir: z.string().trim().min(1).max(4096).optional(),
+    }).refine((r) => r.npm_global === true || r.python !== undefined || r.git_dir !== undefined, {
+      message: 'choose at least one of npm_global, python or git_dir',
+      path: ['npm_global'],
+    }),
+    { mutates: true },
+  ),
+  /** Starting points for the Add dialog (shared/templates.ts). */
+  listTemplates: def(noArgs, { mutates: false }),
 } as const;
 
 export interface Responses {
+  discover: DiscoverResult;
+  listTemplates: { templates: ComponentTemplate[] };
   getInfo: AppInfo;
   listComponents: { components: Component[]; problems: ConfigProblem[] };
   getComponent: Component;
