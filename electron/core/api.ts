@@ -108,5 +108,42 @@ export function createApi(services: Services): ApiImplementation {
     async listTemplates() {
       return { templates: [...COMPONENT_TEMPLATES] };
     },
+
+    async createBackup({ component, type, name, description, include_logs, compress, pinned }) {
+      return services.backups.create({
+        component,
+        reason: 'manual',
+        ...(type !== undefined ? { type } : {}),
+        ...(name !== undefined ? { name } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(include_logs !== undefined ? { includeLogs: include_logs } : {}),
+        ...(compress !== undefined ? { compress } : {}),
+        ...(pinned !== undefined ? { pinned } : {}),
+      });
+    },
+
+    async listBackups(filter) {
+      return services.backups.list(filter);
+    },
+
+    async getBackup({ id }) {
+      return services.backups.get(id);
+    },
+
+    async verifyBackup({ id }) {
+      return services.backups.verify(id);
+    },
+
+    async restoreBackup({ id, type, safety_backup }) {
+      return services.backups.restore({ backupId: id, ...(type !== undefined ? { type } : {}), ...(safety_backup !== undefined ? { safetyBackup: safety_backup } : {}) });
+    },
+
+    async deleteBackup({ id }) {
+      return services.backups.delete(id);
+    },
+
+    async pinBackup({ id, pinned }) {
+      return services.backups.pin(id, pinned);
+    },
   };
 }

@@ -5,6 +5,7 @@ import { componentIdSchema } from '../schemas/component';
 import { settingsPatchSchema } from '../schemas/settings';
 import type { DiscoverResult } from '../types';
 import type { ComponentTemplate } from '../templates';
+import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 
 /**
  * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
@@ -19,6 +20,9 @@ const def = <Req extends z.ZodType>(request: Req, opts: { mutates: boolean }): M
 
 const MAX_TEXT = 1024 * 1024;
 const noArgs = z.strictObject({});
+const backupTypeSchema = z.enum(['full', 'database', 'config', 'data']);
+/** A backup id (or a backup's unique name). */
+const backupIdSchema = z.string().trim().min(1).max(200);
 
 export const methods = {
   getInfo: def(noArgs, { mutates: false }),
@@ -111,26 +115,48 @@ export const methods = {
   ),
   /** Starting points for the Add dialog (shared/templates.ts). */
   listTemplates: def(noArgs, { mutates: false }),
-  /**
-   * Look for software worth tracking: global npm packages, the packages of one Python interpreter or
-   * venv, git checkouts under a folder. Mutating because it runs the given interpreter and walks the
-   * given folder on this machine; read-only callers may not. Add chosen proposals with addComponents.
-   */
-  discover: def(
+  /** Back up a component's folder (full) or one of its `backup` path sets. */
+  createBackup: def(
     z.strictObject({
-      npm_global: z.boolean().optional(),
-      /** A Python interpreter (path or command) or a virtualenv folder. */
-      python: z.string().trim().min(1).max(4096).optional(),
-      /** A folder to search for git checkouts (a few levels deep). */
-      git_dir: z.string().trim().min(1).max(4096).optional(),
-    }).refine((r) => r.npm_global === true || r.python !== undefined || r.git_dir !== undefined, {
-      message: 'choose at least one of npm_global, python or git_dir',
-      path: ['npm_global'],
+      component: componentIdSchema,
+      type: backupTypeSchema.optional(),
+      name: z.string().trim().max(200).optional(),
+      description: z.string().max(2000).optional(),
+      include_logs: z.boolean().optional(),
+      /** gzip (default) or a plain tar. */
+      compress: z.boolean().optional(),
+      /** Pinned backups are never removed by retention. */
+      pinned: z.boolean().optional(),
     }),
     { mutates: true },
   ),
-  /** Starting points for the Add dialog (shared/templates.ts). */
-  listTemplates: def(noArgs, { mutates: false }),
+  /** Backups from their manifests, newest first by default; `problems` lists files that are not usable backups. */
+  listBackups: def(
+    z.strictObject({
+      component: componentIdSchema.optional(),
+      type: backupTypeSchema.optional(),
+      since: z.enum(['1d', '7d', '30d', '90d', 'all']).optional(),
+      limit: z.number().int().min(1).max(50).optional(),
+      sort: z.enum(['date', 'size', 'name', 'type']).optional(),
+    }),
+    { mutates: false },
+  ),
+  getBackup: def(z.strictObject({ id: backupIdSchema }), { mutates: false }),
+  /** Archive sha256, a full read of every entry, every file's sha256. Never throws for a damaged backup: `ok: false`. */
+  verifyBackup: def(z.strictObject({ id: backupIdSchema }), { mutates: false }),
+  /** Verify, take a safety backup, then swap the folder (or one type's paths) atomically. */
+  restoreBackup: def(
+    z.strictObject({
+      id: backupIdSchema,
+      /** Restore only this type's paths (default: what the backup holds). */
+      type: backupTypeSchema.optional(),
+      /** Back up the current state first (default true). */
+      safety_backup: z.boolean().optional(),
+    }),
+    { mutates: true },
+  ),
+  deleteBackup: def(z.strictObject({ id: backupIdSchema }), { mutates: true }),
+  pinBackup: def(z.strictObject({ id: backupIdSchema, pinned: z.boolean() }), { mutates: true }),
 } as const;
 
 export interface Responses {
@@ -150,6 +176,13 @@ export interface Responses {
   listHistory: { entries: HistoryEntry[] };
   getRun: UpdateRunInfo;
   getRunLog: { lines: LogLine[]; total: number };
+  createBackup: BackupInfo;
+  listBackups: BackupList;
+  getBackup: BackupInfo;
+  verifyBackup: BackupVerifyResult;
+  restoreBackup: BackupRestoreResult;
+  deleteBackup: { deleted: string };
+  pinBackup: BackupInfo;
 }
 
 export type Methods = typeof methods;

@@ -1,8 +1,9 @@
 import type { CommandSpec } from '../context';
+import { backupCommands } from './backup';
 import { componentCommands } from './component';
 import { discoverCommands } from './discover';
 import { serveCommands } from './serve';
 import { settingsCommands } from './settings';
 
 /** Every CLI command, in the order `upkeep --help` lists them. Add a command group here. */
-export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands, ...discoverCommands];
+export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...backupCommands];
