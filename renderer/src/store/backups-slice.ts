@@ -1,4 +1,4 @@
-import type { BackupInfo, BackupProblem, BackupType, ErrorShape } from '../../../shared/types';
+import type { BackupInfo, BackupProblem, BackupProgress, BackupType, ErrorShape } from '../../../shared/types';
 import type { LoadStatus, SliceCreator } from './types';
 
 export type BackupSortKey = 'date' | 'size' | 'name' | 'type';
@@ -45,7 +45,20 @@ export interface BackupsSlice {
   verifyBackup(id: string): Promise<void>;
   restoreBackup(id: string): Promise<ErrorShape | null>;
   deleteBackup(id: string): Promise<ErrorShape | null>;
+  /** Event intake (subscription module only). */
+  backupProgressed(progress: BackupProgress): void;
 }
+
+const PHASE_LABEL: Record<BackupProgress['phase'], string> = {
+  scanning: 'Scanning files',
+  'copying-databases': 'Copying databases consistently',
+  archiving: 'Archiving',
+  verifying: 'Verifying',
+  extracting: 'Extracting',
+  'safety-backup': 'Taking a safety backup',
+  swapping: 'Putting files in place',
+  done: 'Done',
+};
 
 const unsupported = (what: string): ErrorShape => ({ code: 'UNSUPPORTED', message: `${what} is not available in this version of the engine yet.` });
 
@@ -57,6 +70,15 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> = () => (set, get) =
   verifications: {},
   backupOperation: null,
   setBackupFilters: (patch) => set((s) => ({ backupFilters: { ...s.backupFilters, ...patch } })),
+  backupProgressed(p) {
+    if (p.phase === 'done') {
+      set({ backupOperation: null });
+      return;
+    }
+    const name = get().components.find((c) => c.id === p.component)?.name ?? p.component;
+    const percent = p.total_bytes ? (100 * p.bytes) / p.total_bytes : p.total_files ? (100 * p.files) / p.total_files : null;
+    set({ backupOperation: { label: `${name}: ${PHASE_LABEL[p.phase]}`, percent } });
+  },
   async loadBackups() {
     set({ backupsStatus: 'ready' });
   },

@@ -25,6 +25,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     update_succeeded: (o) => s().runFinished('succeeded', o),
     update_failed: (o) => s().runFinished('failed', o),
     update_rolled_back: (o) => s().runFinished('rolled_back', o),
+    backup_progress: (p) => s().backupProgressed(p),
   };
 
   let wasOpen = false;
@@ -40,6 +41,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
         void s().loadComponents();
         void s().loadSettings();
         void s().loadHistory();
+        void s().loadBackups();
       }
       if (state === 'open') wasOpen = true;
     },
