@@ -6,6 +6,7 @@ import { settingsPatchSchema } from '../schemas/settings';
 import type { DiscoverResult } from '../types';
 import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
+import type { ChannelOption, CheckResult } from '../types';
 
 /**
  * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
@@ -137,6 +138,8 @@ export const methods = {
       type: backupTypeSchema.optional(),
       since: z.enum(['1d', '7d', '30d', '90d', 'all']).optional(),
       limit: z.number().int().min(1).max(50).optional(),
+      /** Skip this many (after filter and sort): pages through more than `limit` backups. */
+      offset: z.number().int().min(0).optional(),
       sort: z.enum(['date', 'size', 'name', 'type']).optional(),
     }),
     { mutates: false },
@@ -157,6 +160,22 @@ export const methods = {
   ),
   deleteBackup: def(z.strictObject({ id: backupIdSchema }), { mutates: true }),
   pinBackup: def(z.strictObject({ id: backupIdSchema, pinned: z.boolean() }), { mutates: true }),
+  /** Check components for new versions (all when `ids` is absent or empty); `force` ignores the version cache. */
+  checkComponents: def(
+    z.strictObject({
+      ids: z.array(componentIdSchema).max(10_000).optional(),
+      force: z.boolean().optional(),
+      /** Offer releases lower than the installed or highest seen version (refused otherwise). */
+      downgrade: z.boolean().optional(),
+    }),
+    { mutates: false },
+  ),
+  /** The last check results from the version cache only (no network): for the panel's first paint. */
+  getCheckResults: def(z.strictObject({ ids: z.array(componentIdSchema).max(10_000).optional() }), { mutates: false }),
+  /** The release channels a component can follow (stable + prerelease branches, npm dist-tags …) and the current one. */
+  listChannels: def(z.strictObject({ id: componentIdSchema }), { mutates: false }),
+  /** Choose a component's release channel (`upkeep channel ID CHANNEL`). */
+  setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), { mutates: true }),
 } as const;
 
 export interface Responses {
@@ -183,6 +202,10 @@ export interface Responses {
   restoreBackup: BackupRestoreResult;
   deleteBackup: { deleted: string };
   pinBackup: BackupInfo;
+  checkComponents: { components: CheckResult[] };
+  getCheckResults: { components: CheckResult[] };
+  listChannels: { channels: ChannelOption[]; current: string };
+  setChannel: Component;
 }
 
 export type Methods = typeof methods;

@@ -73,6 +73,8 @@ export interface ListBackupsFilter {
   type?: BackupType;
   since?: BackupSince;
   limit?: number;
+  /** Skip this many after filtering and sorting (paging). */
+  offset?: number;
   sort?: BackupSort;
 }
 
@@ -328,7 +330,8 @@ export class BackupStore {
     };
     backups.sort((a, b) => cmp[sort](a, b) || b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
     const limit = Math.min(50, Math.max(1, filter.limit ?? 20));
-    return { backups: backups.slice(0, limit), problems: filter.component ? problems.filter((p) => p.component === filter.component) : problems };
+    const offset = Math.max(0, filter.offset ?? 0);
+    return { backups: backups.slice(offset, offset + limit), problems: filter.component ? problems.filter((p) => p.component === filter.component) : problems };
   }
 
   /** A backup by id (or, failing that, by its unique name). */
