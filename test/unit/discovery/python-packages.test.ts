@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateComponent } from '../../../electron/core/config/validate';
 import { discoverPythonPackages, normalizePackageName, resolvePython } from '../../../electron/core/discovery/python-packages';
-import { UpkeepError } from '../../../shared/errors';
+import { type UpkeepError } from '../../../shared/errors';
 import { tempDir } from '../../helpers/temp';
 import { buildWheel, makeVenv, writePythonProject } from './local-packages';
 
