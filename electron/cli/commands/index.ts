@@ -4,6 +4,7 @@ import { componentCommands } from './component';
 import { discoverCommands } from './discover';
 import { serveCommands } from './serve';
 import { settingsCommands } from './settings';
+import { updateCommands } from './update';
 
 /** Every CLI command, in the order `upkeep --help` lists them. Add a command group here. */
-export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...backupCommands];
+export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...backupCommands, ...updateCommands];

@@ -14,7 +14,15 @@ function remoteOf(ctx: UpdaterContext): string {
 
 async function git(ctx: UpdaterContext, args: string[], options: { quiet?: boolean; allowFailure?: boolean } = {}) {
   return ctx.exec(['git', '-C', folderOf(ctx), ...args], {
-    env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+    // The stash of local changes is a commit: it needs an identity even where none is configured.
+    env: {
+      GIT_TERMINAL_PROMPT: '0',
+      LC_ALL: 'C',
+      GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'Upkeep',
+      GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'upkeep@localhost',
+      GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? 'Upkeep',
+      GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? 'upkeep@localhost',
+    },
     ...options,
   });
 }
