@@ -1,0 +1,327 @@
+import { toErrorShape } from '../../../shared/errors';
+import type { Settings } from '../../../shared/schemas/settings';
+import type {
+  CheckResult,
+  Component,
+  ComponentSchedule,
+  Deferral,
+  HistoryEntry,
+  RunDueResult,
+  ScheduleView,
+  UpdateResult,
+} from '../../../shared/types';
+import type { EventBus } from '../events';
+import { formatDuration } from './duration';
+import { estimateDuration } from './history-stats';
+import { decideAutoUpdate, policyOf, type AutoUpdateDecision } from './policy';
+import { SchedulerStateStore, type ComponentScheduleState, type SchedulerState } from './state';
+import { describeWindow, windowAt } from './window';
+import { systemTimeZone } from './zoned-time';
+
+/** Time as the scheduler sees it: injected, so tests drive it with a fake clock. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The checks service as the scheduler uses it (the same call the update engine makes). */
+export interface SchedulerChecks {
+  checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+}
+
+/** The update engine as the scheduler uses it. */
+export interface SchedulerUpdates {
+  updateComponents(ids: string[], options: { initiatedBy: 'schedule' }): Promise<UpdateResult[]>;
+}
+
+export interface SchedulerDeps {
+  clock: Clock;
+  /** The data directory: scheduler state lives in `<home>/schedule-state.json`. */
+  home: string;
+  events: EventBus;
+  components: { list(): { components: Component[] } };
+  settings: { get(): Pick<Settings, 'check_interval_hours' | 'cache_ttl_hours'> & { time_zone?: string } };
+  history: { readAll(): Promise<HistoryEntry[]> };
+  /** Resolved on use: the services may be built after the scheduler. Absent: that part is skipped. */
+  checks: () => SchedulerChecks | undefined;
+  updates: () => SchedulerUpdates | undefined;
+  /** Overrides settings.time_zone (tests pass explicit zones). */
+  timeZone?: string;
+}
+
+export interface RunDueOptions {
+  /** The first pass after a host starts: checks whatever the cache no longer covers. */
+  startup?: boolean;
+}
+
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const parseTime = (text: string | null | undefined): number | null => {
+  if (!text) return null;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : null;
+};
+
+/** A check result's security flag: `security: true`, or `risk_flags` containing "security". Null when it does not say. */
+function securityFlag(result: CheckResult): boolean | null {
+  const r = result as CheckResult & { security?: unknown; risk_flags?: unknown };
+  if (typeof r.security === 'boolean') return r.security;
+  if (Array.isArray(r.risk_flags)) return r.risk_flags.includes('security');
+  return null;
+}
+
+/**
+ * Decides what is due and does it: background checks every `check_interval_hours` (and at start-up
+ * when the cache has expired), and auto-updates of `auto` components inside their maintenance
+ * windows. Passes never overlap within a process; across processes the engine's lock keeps two
+ * hosts from updating the same component.
+ */
+export class Scheduler {
+  readonly store: SchedulerStateStore;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.store = new SchedulerStateStore(deps.home);
+  }
+
+  timeZone(): string {
+    return this.deps.timeZone || this.deps.settings.get().time_zone || systemTimeZone();
+  }
+
+  private intervalMs(): number {
+    return this.deps.settings.get().check_interval_hours * HOUR;
+  }
+
+  /** When a component is next checked: its last check plus the interval; now when never checked. */
+  private nextCheckAt(s: ComponentScheduleState | undefined, now: number): number {
+    const last = parseTime(s?.last_checked_at);
+    return last === null ? now : last + this.intervalMs();
+  }
+
+  /** One pass: check what is due, apply the auto-updates that may run now, record the rest. */
+  runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
+    const pass = this.chain.then(() => this.pass(options));
+    this.chain = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(options: RunDueOptions): Promise<RunDueResult> {
+    const { clock, events } = this.deps;
+    const now = clock.now();
+    const tz = this.timeZone();
+    const state = this.store.read();
+    const components = this.deps.components.list().components;
+    const settings = this.deps.settings.get();
+    const touched = new Set<string>();
+
+    // Forget components that are gone.
+    for (const id of Object.keys(state.components)) {
+      if (!components.some((c) => c.id === id)) {
+        delete state.components[id];
+        touched.add(id);
+      }
+    }
+
+    // 1. Checks: what the interval (or, at start-up, the cache lifetime) says is stale, plus auto
+    //    components whose window has opened since their last check (fresh facts before updating).
+    const startupThreshold = Math.min(this.intervalMs(), settings.cache_ttl_hours * HOUR);
+    const toCheck: Component[] = [];
+    for (const c of components) {
+      const s = state.components[c.id];
+      const last = parseTime(s?.last_checked_at);
+      let due = last === null || now - last >= this.intervalMs() || (options.startup === true && now - last >= startupThreshold);
+      const policy = policyOf(c.config);
+      if (!due && policy.enabled && policy.window && last !== null) {
+        const w = windowAt(policy.window, now, tz, 0);
+        if (w.open && last < w.start) due = true;
+      }
+      if (due) toCheck.push(c);
+    }
+    const checked: RunDueResult['checked'] = [];
+    const checks = toCheck.length ? this.deps.checks() : undefined;
+    if (checks) {
+      for (const c of toCheck) {
+        const s = (state.components[c.id] ??= {});
+        touched.add(c.id);
+        let result: CheckResult;
+        try {
+          result = await checks.checkOne(c.id, {});
+        } catch (error) {
+          const shape = toErrorShape(error);
+          s.last_checked_at = iso(now);
+          s.check_error = { code: shape.code, message: shape.message };
+          checked.push({ id: c.id, installed: s.installed ?? null, latest: s.latest ?? null, update_available: false, error: shape });
+          continue;
+        }
+        this.recordCheck(c, s, result, now);
+        checked.push({ id: c.id, installed: result.installed, latest: result.latest, update_available: result.update_available, error: result.error });
+      }
+      state.last_check_run = iso(now);
+    }
+
+    // 2. Auto-updates, one at a time; the clock is read again before each, so a long first update
+    //    cannot push a later one past its window.
+    const entries = await this.deps.history.readAll();
+    const updated: UpdateResult[] = [];
+    const deferred: Deferral[] = [];
+    for (const c of components) {
+      const s = state.components[c.id];
+      const policy = policyOf(c.config);
+      if (!policy.enabled || !s?.update_available || !s.latest) {
+        if (s?.deferral) {
+          s.deferral = null;
+          touched.add(c.id);
+        }
+        continue;
+      }
+      touched.add(c.id);
+      const at = clock.now();
+      const decision = this.decide(c, s, entries, at, tz);
+      if (decision.action === 'defer') {
+        const deferral: Deferral = {
+          component: c.id,
+          target: s.latest,
+          reason: decision.reason,
+          message: decision.message,
+          until: decision.until !== null ? iso(decision.until) : null,
+          at: iso(at),
+        };
+        s.deferral = deferral;
+        deferred.push(deferral);
+        continue;
+      }
+      const updates = this.deps.updates();
+      if (!updates) continue;
+      s.deferral = null;
+      let result: UpdateResult;
+      try {
+        const results = await updates.updateComponents([c.id], { initiatedBy: 'schedule' });
+        result = results[0] ?? { id: c.id, from: s.installed ?? null, to: s.latest, status: 'skipped', backup_id: null, error: null };
+      } catch (error) {
+        result = { id: c.id, from: s.installed ?? null, to: s.latest, status: 'failed', backup_id: null, error: toErrorShape(error) };
+      }
+      updated.push(result);
+      this.recordUpdate(s, result, clock.now());
+    }
+
+    state.last_pass = iso(now);
+    await this.store.write(state);
+    if (touched.size) events.emit('schedule_changed', { ids: [...touched].sort() });
+    return { at: iso(now), checked, updated, deferred, next_check_at: this.globalNextCheck(state, components, clock.now()) };
+  }
+
+  private decide(c: Component, s: ComponentScheduleState, entries: HistoryEntry[], now: number, tz: string): AutoUpdateDecision {
+    if (c.method === null) {
+      return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
+    }
+    const estimate = estimateDuration(entries, c.id);
+    return decideAutoUpdate(
+      policyOf(c.config),
+      {
+        installed: s.installed ?? null,
+        latest: s.latest as string,
+        publishedAt: parseTime(s.published_at),
+        firstSeenAt: parseTime(s.first_seen?.at),
+        security: s.security ?? null,
+        scheme: c.config.release_compare,
+        failedTarget: s.failed_target ?? null,
+      },
+      {
+        now,
+        timeZone: tz,
+        estimateMs: estimate.ms,
+        estimateBasis: estimate.basis === 'history' ? `the mean of its last ${estimate.samples} run${estimate.samples === 1 ? '' : 's'}` : `a default estimate of ${formatDuration(estimate.ms)}; no runs yet`,
+      },
+    );
+  }
+
+  private recordCheck(c: Component, s: ComponentScheduleState, result: CheckResult, now: number): void {
+    s.last_checked_at = iso(now);
+    s.check_error = result.error ? { code: result.error.code, message: result.error.message } : null;
+    if (result.error) return;
+    s.installed = result.installed;
+    s.latest = result.latest;
+    s.update_available = result.update_available;
+    s.published_at = result.target?.published_at ?? null;
+    s.security = securityFlag(result);
+    if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
+    if (result.update_available && result.latest && s.announced_version !== result.latest) {
+      s.announced_version = result.latest;
+      this.deps.events.emit('update_available', {
+        component: c.id,
+        name: c.name,
+        from_version: result.installed,
+        to_version: result.latest,
+        channel: result.channel,
+      });
+    }
+    if (!result.update_available) s.deferral = null;
+  }
+
+  private recordUpdate(s: ComponentScheduleState, result: UpdateResult, now: number): void {
+    s.last_auto_update = { at: iso(now), to: result.to, status: result.status };
+    if (result.status === 'succeeded') {
+      s.installed = result.to;
+      s.update_available = false;
+      s.failed_target = null;
+    } else if ((result.status === 'failed' || result.status === 'rolled_back') && result.error?.code !== 'UPDATE_IN_PROGRESS') {
+      // Retrying a broken release every pass would roll the component back and forth all night.
+      s.failed_target = { version: result.to ?? s.latest ?? '', at: iso(now), status: result.status };
+    }
+  }
+
+  private globalNextCheck(state: SchedulerState, components: Component[], now: number): string | null {
+    if (components.length === 0) return null;
+    return iso(Math.min(...components.map((c) => this.nextCheckAt(state.components[c.id], now))));
+  }
+
+  /** Schedules as the panel and `upkeep schedule` show them. */
+  async view(now = this.deps.clock.now(), onlyId?: string): Promise<ScheduleView> {
+    const tz = this.timeZone();
+    const state = this.store.read();
+    const all = this.deps.components.list().components;
+    const entries = await this.deps.history.readAll();
+    const components = all.filter((c) => onlyId === undefined || c.id === onlyId).map((c) => this.componentView(c, state.components[c.id], entries, now, tz));
+    return {
+      time_zone: tz,
+      check_interval_hours: this.deps.settings.get().check_interval_hours,
+      last_check_run: state.last_check_run,
+      next_check_at: this.globalNextCheck(state, all, now),
+      components,
+    };
+  }
+
+  private componentView(c: Component, s: ComponentScheduleState | undefined, entries: HistoryEntry[], now: number, tz: string): ComponentSchedule {
+    const policy = policyOf(c.config);
+    let windowOpen = false;
+    let closesAt: string | null = null;
+    let nextWindow: string | null = null;
+    if (policy.window) {
+      const w = windowAt(policy.window, now, tz);
+      if (w.open) {
+        windowOpen = true;
+        closesAt = Number.isFinite(w.end) ? iso(w.end) : null;
+        nextWindow = iso(w.start);
+      } else if (w.nextStart !== null) nextWindow = iso(w.nextStart);
+    }
+    return {
+      id: c.id,
+      name: c.name,
+      policy: policy.enabled ? 'auto' : 'notify',
+      window: policy.windowText,
+      window_description: policy.window ? describeWindow(policy.window) : 'invalid',
+      window_error: policy.windowError ?? policy.minReleaseAgeError,
+      min_release_age: policy.minReleaseAgeText,
+      allow_major: policy.allowMajor,
+      security_only: policy.securityOnly,
+      window_open: windowOpen,
+      window_closes_at: closesAt,
+      next_window_at: nextWindow,
+      last_checked_at: s?.last_checked_at ?? null,
+      next_check_at: iso(this.nextCheckAt(s, now)),
+      pending: s?.update_available && s.latest ? { installed: s.installed ?? null, latest: s.latest, published_at: s.published_at ?? null } : null,
+      deferral: policy.enabled ? (s?.deferral ?? null) : null,
+      estimated_duration_ms: estimateDuration(entries, c.id).ms,
+    };
+  }
+}
