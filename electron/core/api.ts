@@ -145,5 +145,21 @@ export function createApi(services: Services): ApiImplementation {
     async pinBackup({ id, pinned }) {
       return services.backups.pin(id, pinned);
     },
+
+    async checkComponents({ ids, force, downgrade }) {
+      return { components: await services.checks.check(ids, { force: force ?? false, downgrade: downgrade ?? false }) };
+    },
+
+    async getCheckResults({ ids }) {
+      return { components: services.checks.cached(ids) };
+    },
+
+    async listChannels({ id }) {
+      return services.checks.listChannels(id);
+    },
+
+    async setChannel({ id, channel }) {
+      return services.checks.setChannel(id, channel);
+    },
   };
 }

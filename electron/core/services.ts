@@ -6,6 +6,7 @@ import { EventBus } from './events';
 import type { UpdateEngine } from './engine/engine';
 import { createUpdateEngine } from './engine/wiring';
 import { createBackupService, type BackupService } from './backups/service';
+import { createCheckService, type CheckService } from './checkers/service';
 
 export type HostKind = 'desktop' | 'http' | 'cli';
 
@@ -29,6 +30,8 @@ export interface Services {
   updates: UpdateEngine;
   /** Backups: create, list, verify, restore, delete, retention (electron/core/backups). */
   backups: BackupService;
+  /** Version checks with the version cache (electron/core/checkers); the engine calls checkOne. */
+  checks: CheckService;
 }
 
 export function createServices(options: ServicesOptions): Services {
@@ -36,6 +39,7 @@ export function createServices(options: ServicesOptions): Services {
   const store = options.store ?? createConfStore(layout.home);
   let updates: UpdateEngine | undefined;
   let backups: BackupService | undefined;
+  let checks: CheckService | undefined;
   return {
     layout,
     host: options.host,
@@ -47,6 +51,9 @@ export function createServices(options: ServicesOptions): Services {
     // Built on first use, so the checks and backup services it reads are in place by then.
     get updates(): UpdateEngine {
       return (updates ??= createUpdateEngine(this));
+    },
+    get checks(): CheckService {
+      return (checks ??= createCheckService(this));
     },
     get backups(): BackupService {
       return (backups ??= createBackupService({ layout, components: this.components, settings: this.settings, events: this.events }));

@@ -1,4 +1,5 @@
 import type { BackupProgress, LogLine, UpdateOutcome, UpdateProgress } from '../types';
+import type { CheckResult } from '../types';
 
 /** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
 export interface EventMap {
@@ -13,6 +14,10 @@ export interface EventMap {
   update_rolled_back: UpdateOutcome;
   /** A backup or restore moved on (bytes and files done; at most ~10 a second). */
   backup_progress: BackupProgress;
+  /** A version check of these components began. */
+  check_started: { ids: string[] };
+  /** One component's check finished (fresh or from the version cache). */
+  check_result: { result: CheckResult };
 }
 
 export type EventName = keyof EventMap;
@@ -25,6 +30,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'update_failed',
   'update_rolled_back',
   'backup_progress',
+  'check_started',
+  'check_result',
 ] as const satisfies readonly EventName[];
 
 export interface EventEnvelope<E extends EventName = EventName> {

@@ -8,8 +8,8 @@ import { Semaphore, SingleFlight } from './limiter';
 import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
 
 export interface GithubAuth {
-  /** The GitHub API root the token belongs to (default https://api.github.com). */
-  apiBase: string;
+  /** The GitHub API root the token belongs to (default https://api.github.com); read per request. */
+  apiBase: string | (() => string);
   /** Read on every request so a token set in Settings applies at once. */
   token: () => string | undefined;
 }
@@ -175,7 +175,7 @@ export class HttpClient {
     const gh = this.opts.github;
     if (!gh) return false;
     try {
-      const base = new URL(gh.apiBase);
+      const base = new URL(typeof gh.apiBase === 'function' ? gh.apiBase() : gh.apiBase);
       const u = new URL(url);
       const prefix = base.pathname.replace(/\/+$/, '');
       return u.protocol === base.protocol && u.host === base.host && (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`));

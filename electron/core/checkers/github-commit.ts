@@ -1,0 +1,44 @@
+import { UpkeepError } from '../../../shared/errors';
+import { apiBaseOf, commitDecision, requireKey } from './lib/config';
+import { GITHUB_ACCEPT } from './lib/github-api';
+import { joinUrl } from './lib/links';
+import type { Checker } from './types';
+
+interface RefObject {
+  ref?: string;
+  object?: { sha?: string; type?: string };
+}
+
+/** The head commit of a GitHub branch (`git/refs/heads/{branch}`, as OctoPrint) against `current`. */
+export const githubCommitChecker: Checker = {
+  type: 'github_commit',
+  defaultCompare: 'unequal',
+  readsInstalled: false,
+  opaqueVersions: true,
+
+  decide(installed, latest, config) {
+    return commitDecision(installed, latest, `${config.user}/${config.repo}@${config.branch ?? 'master'}`);
+  },
+
+  async check(ctx) {
+    const user = requireKey(ctx.config, 'user', 'for type github_commit (the repository owner)');
+    const repo = requireKey(ctx.config, 'repo', 'for type github_commit (the repository name)');
+    const branch = ctx.config.branch ?? 'master';
+    const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
+    const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
+    const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal });
+    // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.
+    const ref = Array.isArray(data) ? data.find((r) => r.ref === `refs/heads/${branch}`) : data;
+    const sha = ref?.object?.sha;
+    if (typeof sha !== 'string' || !/^[0-9a-f]{7,64}$/i.test(sha)) {
+      throw new UpkeepError('CHECK_FAILED', `${user}/${repo} has no branch "${branch}" (no commit in the answer). Check branch.`, { user, repo, branch });
+    }
+    const installed = ctx.installed;
+    return {
+      installed,
+      latest: sha,
+      decision: commitDecision(installed, sha, `${user}/${repo}@${branch}`),
+      target: { version: sha, commit: sha, tarball_url: joinUrl(apiBase, `repos/${user}/${repo}/tarball/${sha}`) },
+    };
+  },
+};

@@ -1,0 +1,50 @@
+import { UpkeepError } from '../../../../shared/errors';
+import type { ComponentConfig } from '../../../../shared/schemas/component';
+
+/** A required config string, with a message that says which key to set. */
+export function requireKey(config: ComponentConfig, key: string, why: string): string {
+  const value = (config as Record<string, unknown>)[key];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new UpkeepError('INVALID_CONFIG', `"${key}" is required ${why}.`, { field: key });
+  }
+  return value.trim();
+}
+
+/** An optional extra key (OctoPrint configs carry keys the schema passes through). */
+export function extraString(config: ComponentConfig, key: string): string | undefined {
+  const value = (config as Record<string, unknown>)[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A secret read from the environment variable the config names (never stored in config). */
+export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, key: 'api_key_env' | 'token_env', fallbackVar?: string): string | undefined {
+  const name = (config as Record<string, unknown>)[key];
+  const variable = typeof name === 'string' ? name : fallbackVar;
+  if (!variable) return undefined;
+  const value = env[variable];
+  return value && value.trim() !== '' ? value.trim() : undefined;
+}
+
+export function apiBaseOf(config: ComponentConfig, fallback: string): string {
+  return (config.api_base ?? fallback).replace(/\/+$/, '');
+}
+
+/** Commit ids match when one is a prefix of the other (configs often hold short shas). */
+export function sameCommit(a: string, b: string): boolean {
+  const x = a.trim().toLowerCase();
+  const y = b.trim().toLowerCase();
+  if (x === '' || y === '') return false;
+  const n = Math.min(x.length, y.length);
+  return n >= 7 ? x.slice(0, n) === y.slice(0, n) : x === y;
+}
+
+export function shortSha(sha: string): string {
+  return /^[0-9a-f]{40,64}$/i.test(sha) ? sha.slice(0, 7) : sha;
+}
+
+/** The decision for commit-tracking checks: any different head is an update. */
+export function commitDecision(installed: string | null, latest: string, what: string): { update: boolean; explanation: string } {
+  if (!installed) return { update: true, explanation: `${shortSha(latest)} is the head of ${what}; installed commit unknown` };
+  if (sameCommit(installed, latest)) return { update: false, explanation: `${shortSha(latest)} = ${shortSha(installed)}: up to date with ${what}` };
+  return { update: true, explanation: `${shortSha(latest)} != ${shortSha(installed)}: new commits on ${what}` };
+}

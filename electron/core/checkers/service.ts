@@ -1,0 +1,425 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
+import type { CompareScheme } from '../../../shared/schemas/component';
+import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, UpdateTarget } from '../../../shared/types';
+import type { EventBus } from '../events';
+import { writeFileAtomic } from '../lib/fs-atomic';
+import { mapBounded, SingleFlight } from '../net/limiter';
+import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
+import { appPackage } from '../lib/app-version';
+import { compareVersions, displayVersion, orderVersions, type VersionComparison } from '../versions/compare';
+import { readInstalledVersion } from '../versions/installed';
+import { isKnownChannel } from './lib/github-channels';
+import { notesNewestFirst } from './lib/pick-release';
+import { checkerFor } from './registry';
+import type { CheckContext, CheckOutcome, Checker } from './types';
+
+/** Errors are cached this long (minutes, not the full TTL): a flaky network should heal quickly. */
+export const ERROR_TTL_MS = 5 * 60_000;
+const CACHE_FORMAT = 1;
+
+export interface CheckOptions {
+  /** Ignore the version cache (`upkeep check --force`). */
+  force?: boolean;
+  /** Offer a release lower than the installed or highest seen version (otherwise refused). */
+  downgrade?: boolean;
+}
+
+/** The parts of the component registry the service uses. */
+export interface ComponentSource {
+  list(): { components: Component[] };
+  get(id: string): Component;
+  patch(id: string, patch: { channel: string }): Component;
+}
+
+export interface CheckServiceDeps {
+  components: ComponentSource;
+  settings: { get(): Settings };
+  events: EventBus;
+  http: HttpClient;
+  /** The version cache file, `<home>/cache/versions.json`. */
+  cacheFile: string;
+  /** Environment for commands and `*_env` secrets; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Components checked at once (HTTP requests are bounded separately by the client). */
+  concurrency?: number;
+}
+
+/** What the version cache keeps per component: the remote side of the last check. */
+interface CacheEntry {
+  config_hash: string;
+  /** Epoch ms of the fresh check this entry holds. */
+  fetched_at: number;
+  outcome?: CheckOutcome;
+  error?: ErrorShape;
+  /** Highest version seen for this config (installed or offered): releases below it are refused. */
+  highest_seen?: string | null;
+  /** ISO time of the last successful fresh check (kept across failures). */
+  last_success_at?: string | null;
+}
+
+interface CacheFile {
+  format: number;
+  entries: Record<string, CacheEntry>;
+}
+
+/** Keys that do not change what a check asks upstream. */
+const KEYS_OUTSIDE_HASH = new Set(['name', 'current', 'method', 'pip', 'python', 'update_script', 'asset', 'checksum', 'require_checksum', 'signature', 'public_key', 'preserve', 'install', 'migrations', 'restart', 'health', 'backup', 'auto_update', 'rollback_on_failure']);
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as Record<string, unknown>).sort().map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The version cache key: a hash of the check config, channel included. */
+export function checkConfigHash(component: Component): string {
+  const relevant: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k)) relevant[k] = v;
+  relevant.channel = component.channel;
+  return createHash('sha256').update(stableStringify(relevant)).digest('hex').slice(0, 32);
+}
+
+/**
+ * Version checks for every component: runs the checker of its type, compares installed and latest
+ * with its scheme, keeps a per-component version cache (TTL from settings, errors for minutes),
+ * refuses releases lower than the highest seen unless a downgrade is asked for, and emits
+ * `check_started` / `check_result`. The update engine calls `checkOne(id, { force: true })`.
+ */
+export class CheckService {
+  private cache: CacheFile | undefined;
+  private readonly flights = new SingleFlight<CheckResult>();
+  private writing: Promise<void> = Promise.resolve();
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly concurrency: number;
+
+  constructor(private readonly deps: CheckServiceDeps) {
+    this.env = deps.env ?? process.env;
+    this.concurrency = deps.concurrency ?? 16;
+  }
+
+  get http(): HttpClient {
+    return this.deps.http;
+  }
+
+  /** Check components (all when `ids` is empty or absent), in the order given. */
+  async check(ids?: string[], options: CheckOptions = {}): Promise<CheckResult[]> {
+    const all = this.deps.components.list().components;
+    let selected: Component[];
+    if (ids && ids.length > 0) {
+      const byId = new Map(all.map((c) => [c.id, c]));
+      const missing = ids.filter((id) => !byId.has(id));
+      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing });
+      selected = [...new Set(ids)].map((id) => byId.get(id) as Component);
+    } else {
+      selected = all;
+    }
+    this.deps.events.emit('check_started', { ids: selected.map((c) => c.id) });
+    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options));
+    await this.flush();
+    return results;
+  }
+
+  async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {
+    const component = this.deps.components.get(id);
+    this.deps.events.emit('check_started', { ids: [id] });
+    const result = await this.checkComponent(component, options);
+    await this.flush();
+    return result;
+  }
+
+  /** The last known results without touching the network (installed versions from the cache too). */
+  cached(ids?: string[]): CheckResult[] {
+    const cache = this.load();
+    const components = this.deps.components.list().components.filter((c) => !ids?.length || ids.includes(c.id));
+    const out: CheckResult[] = [];
+    for (const c of components) {
+      const entry = cache.entries[c.id];
+      if (!entry || entry.config_hash !== checkConfigHash(c)) continue;
+      if (entry.error) {
+        out.push(this.errorResult(c, entry.error, entry, true));
+      } else if (entry.outcome) {
+        out.push(this.buildResult(c, checkerFor(c.type), entry.outcome, entry.outcome.installed, entry, { from_cache: true, downgrade: false }).result);
+      }
+    }
+    return out;
+  }
+
+  /** Forget a component's cached versions (after an update or a config change). */
+  async invalidate(id: string): Promise<void> {
+    const cache = this.load();
+    const entry = cache.entries[id];
+    if (!entry) return;
+    entry.fetched_at = 0;
+    this.dirty = true;
+    await this.flush();
+  }
+
+  /** The channels a component can follow, and the one it follows. */
+  async listChannels(id: string): Promise<{ channels: ChannelOption[]; current: string }> {
+    const component = this.deps.components.get(id);
+    const checker = checkerFor(component.type);
+    const channels = checker.channels ? await checker.channels(this.contextFor(component, null)) : [{ id: component.channel === 'latest' ? 'latest' : 'stable', label: component.type === 'npm_release' ? 'latest' : 'Stable' }];
+    if (!channels.some((c) => c.id === component.channel)) channels.push({ id: component.channel, label: `${component.channel} (not offered by the source)` });
+    return { channels, current: component.channel };
+  }
+
+  /** Choose a component's release channel; the version cache for it no longer matches. */
+  async setChannel(id: string, channel: string): Promise<Component> {
+    const component = this.deps.components.get(id);
+    const valid = await this.isValidChannel(component, channel);
+    if (!valid.ok) throw new UpkeepError('INVALID_REQUEST', `"${channel}" is not a channel of ${component.name}. Choose one of: ${valid.options.join(', ')}.`, { channels: valid.options });
+    const updated = this.deps.components.patch(id, { channel });
+    this.deps.events.emit('components_changed', { ids: [id] });
+    return updated;
+  }
+
+  private async isValidChannel(component: Component, channel: string): Promise<{ ok: boolean; options: string[] }> {
+    switch (component.type) {
+      case 'github_release': {
+        const options = ['stable', ...(component.config.prerelease_branches ?? []).map((b) => b.branch), 'prerelease'];
+        return { ok: isKnownChannel(component.config, channel), options };
+      }
+      case 'pypi_release':
+      case 'gitlab_release':
+        return { ok: channel === 'stable' || channel === 'prerelease', options: ['stable', 'prerelease'] };
+      case 'npm_release': {
+        // Any dist-tag name; whether the package has it is reported by the next check.
+        return { ok: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(channel), options: ['latest', 'next', 'beta', '… any dist-tag'] };
+      }
+      default:
+        return { ok: channel === 'stable', options: ['stable'] };
+    }
+  }
+
+  private contextFor(component: Component, installed: string | null): CheckContext {
+    const settings = this.deps.settings.get();
+    return {
+      id: component.id,
+      config: component.config,
+      channel: component.channel,
+      http: this.deps.http,
+      installed,
+      githubApiBase: settings.github_api_base,
+      env: this.env,
+    };
+  }
+
+  private checkComponent(component: Component, options: CheckOptions): Promise<CheckResult> {
+    const key = `${component.id}|${options.force ? 'force' : ''}|${options.downgrade ? 'down' : ''}`;
+    return this.flights.run(key, async () => {
+      const result = await this.runCheck(component, options);
+      this.deps.events.emit('check_result', { result });
+      return result;
+    });
+  }
+
+  private async runCheck(component: Component, options: CheckOptions): Promise<CheckResult> {
+    const checker = checkerFor(component.type);
+    const cache = this.load();
+    const hash = checkConfigHash(component);
+    let entry = cache.entries[component.id];
+    if (entry && entry.config_hash !== hash) entry = undefined;
+    const ttlMs = this.deps.settings.get().cache_ttl_hours * 3_600_000;
+    const now = Date.now();
+
+    // Installed version first: it is local, and a cached remote answer is compared with the live one.
+    let installed: string | null = null;
+    if (!checker.readsInstalled) {
+      try {
+        installed = (await readInstalledVersion(component.config, { env: this.env })).version;
+      } catch (error) {
+        return this.errorResult(component, toErrorShape(error), entry, false);
+      }
+    }
+
+    if (!options.force && entry) {
+      const age = now - entry.fetched_at;
+      if (entry.error && age < Math.min(ERROR_TTL_MS, ttlMs)) return this.errorResult(component, entry.error, entry, true);
+      if (entry.outcome && age < ttlMs) {
+        const built = this.buildResult(component, checker, entry.outcome, checker.readsInstalled ? entry.outcome.installed : installed, entry, { from_cache: true, downgrade: options.downgrade ?? false });
+        this.storeHighest(component.id, hash, built.highest, entry);
+        return built.result;
+      }
+    }
+
+    let outcome: CheckOutcome;
+    try {
+      outcome = await checker.check(this.contextFor(component, installed));
+    } catch (error) {
+      const shape = toErrorShape(error);
+      const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
+      // Keep the last good answer beside the error so the panel can still show it.
+      if (entry?.outcome) next.outcome = entry.outcome;
+      cache.entries[component.id] = next;
+      this.dirty = true;
+      return this.errorResult(component, shape, next, false);
+    }
+    const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
+    cache.entries[component.id] = fresh;
+    this.dirty = true;
+    const built = this.buildResult(component, checker, outcome, checker.readsInstalled ? outcome.installed : installed, fresh, { from_cache: false, downgrade: options.downgrade ?? false });
+    this.storeHighest(component.id, hash, built.highest, fresh);
+    return built.result;
+  }
+
+  private storeHighest(id: string, hash: string, highest: string | null, entry: CacheEntry): void {
+    if (highest === null || highest === entry.highest_seen) return;
+    const cache = this.load();
+    const current = cache.entries[id];
+    if (current && current.config_hash === hash) {
+      current.highest_seen = highest;
+      this.dirty = true;
+    }
+  }
+
+  private buildResult(
+    component: Component,
+    checker: Checker,
+    outcome: CheckOutcome,
+    installed: string | null,
+    entry: CacheEntry,
+    flags: { from_cache: boolean; downgrade: boolean },
+  ): { result: CheckResult; highest: string | null } {
+    const scheme: CompareScheme = component.config.release_compare ?? checker.defaultCompare;
+    const latest = outcome.latest;
+    let decision: { update: boolean; explanation: string };
+    let comparison: VersionComparison | undefined;
+    if (checker.readsInstalled && outcome.decision) {
+      decision = outcome.decision;
+    } else if (checker.decide && latest !== null) {
+      decision = checker.decide(installed, latest, component.config);
+    } else {
+      comparison = compareVersions(installed, latest, scheme);
+      decision = { update: comparison.update, explanation: comparison.explanation };
+    }
+
+    // Refuse releases lower than the installed or the highest version seen, unless asked.
+    let highest = entry.highest_seen ?? null;
+    if (comparison && latest !== null) {
+      const allowDowngrade = flags.downgrade || (component.config as Record<string, unknown>).allow_downgrade === true;
+      if (decision.update && !allowDowngrade) {
+        if (comparison.relation === 'older') {
+          decision = { update: false, explanation: `${comparison.explanation}; not offered: it is lower than the installed version (ask for a downgrade to install it)` };
+        } else if (highest !== null && (orderVersions(latest, highest, scheme) ?? 0) < 0) {
+          decision = { update: false, explanation: `${comparison.explanation}; not offered: lower than ${displayVersion(highest)}, seen before on this channel (ask for a downgrade to install it)` };
+        }
+      }
+      for (const v of [latest, installed]) {
+        if (v !== null && (highest === null || (orderVersions(v, highest, scheme) ?? 0) > 0) && orderVersions(v, v, scheme) !== null) highest = v;
+      }
+    }
+
+    let target: UpdateTarget | null = outcome.target ?? null;
+    if (target && decision.update && outcome.releases && latest !== null) {
+      target = { ...target, notes: this.notesBetween(outcome.releases, installed, latest, scheme) };
+    }
+    const result: CheckResult = {
+      id: component.id,
+      name: component.name,
+      installed: installed === null || checker.opaqueVersions ? installed : displayVersion(installed),
+      latest: latest === null || checker.opaqueVersions ? latest : displayVersion(latest),
+      update_available: decision.update,
+      channel: component.channel,
+      checked_at: entry.last_success_at ?? null,
+      explanation: decision.explanation,
+      error: null,
+      from_cache: flags.from_cache,
+      target,
+    };
+    return { result, highest };
+  }
+
+  private notesBetween(releases: ReleaseNote[], installed: string | null, latest: string, scheme: CompareScheme): ReleaseNote[] {
+    const keep = releases.filter((r) => {
+      const upToLatest = (orderVersions(r.version, latest, scheme) ?? 1) <= 0;
+      if (!upToLatest) return false;
+      if (installed === null) return (orderVersions(r.version, latest, scheme) ?? 1) === 0;
+      const aboveInstalled = orderVersions(r.version, installed, scheme);
+      return aboveInstalled !== null && aboveInstalled > 0;
+    });
+    return notesNewestFirst(keep, scheme);
+  }
+
+  private errorResult(component: Component, error: ErrorShape, entry: CacheEntry | undefined, fromCache: boolean): CheckResult {
+    const last = entry?.outcome;
+    return {
+      id: component.id,
+      name: component.name,
+      installed: last?.installed ?? null,
+      latest: last?.latest ? (checkerFor(component.type).opaqueVersions ? last.latest : displayVersion(last.latest)) : null,
+      update_available: false,
+      channel: component.channel,
+      checked_at: entry?.last_success_at ?? null,
+      explanation: null,
+      error,
+      from_cache: fromCache,
+      target: null,
+    };
+  }
+
+  // --- persistence -------------------------------------------------------------------------
+
+  private dirty = false;
+
+  private load(): CacheFile {
+    if (this.cache) return this.cache;
+    try {
+      const parsed = JSON.parse(readFileSync(this.deps.cacheFile, 'utf8')) as CacheFile;
+      this.cache = parsed.format === CACHE_FORMAT && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed : { format: CACHE_FORMAT, entries: {} };
+    } catch {
+      // Missing or damaged: the cache is rebuilt by checking again.
+      this.cache = { format: CACHE_FORMAT, entries: {} };
+    }
+    return this.cache;
+  }
+
+  /** Write the version cache if it changed (atomically; writes are serialized). */
+  flush(): Promise<void> {
+    if (!this.dirty) return this.writing;
+    this.dirty = false;
+    const snapshot = JSON.stringify(this.load());
+    this.writing = this.writing.then(() => writeFileAtomic(this.deps.cacheFile, snapshot, { mode: 0o600 }).catch(() => undefined));
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.deps.http.close();
+  }
+}
+
+/** The version cache file inside `<home>/cache`. */
+export function versionCacheFile(cacheDir: string): string {
+  return path.join(cacheDir, 'versions.json');
+}
+
+export interface CheckServiceWiring {
+  layout: { cache: string };
+  components: ComponentSource;
+  settings: { get(): Settings };
+  secrets: { get(key: string): string | undefined };
+  events: EventBus;
+}
+
+/**
+ * The check service as a process uses it: one HTTP client with the persistent ETag cache under
+ * `<home>/cache/http`, the GitHub token from the secret store (sent only to the GitHub API root
+ * in settings), and the version cache in `<home>/cache/versions.json`.
+ */
+export function createCheckService(wiring: CheckServiceWiring, options: { env?: NodeJS.ProcessEnv; http?: HttpClient } = {}): CheckService {
+  const http =
+    options.http ??
+    new HttpClientImpl({
+      cacheDir: path.join(wiring.layout.cache, 'http'),
+      userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
+      github: { apiBase: () => wiring.settings.get().github_api_base, token: () => wiring.secrets.get('github_token') },
+    });
+  const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
+  if (options.env) deps.env = options.env;
+  return new CheckService(deps);
+}
