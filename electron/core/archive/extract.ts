@@ -194,6 +194,7 @@ class WritePool {
 }
 
 function detectCompression(head: Buffer): 'gzip' | 'zstd' | 'none' | 'bzip2' | 'xz' | 'zip' {
+  if (head.length < 4) return 'none';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   if (head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
@@ -469,7 +470,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           break;
         }
         case 'file': {
-          if (totalBytes + header.size > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `it expands to more than ${limits.maxTotalBytes} bytes`);
+          if (totalBytes + header.size > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `entry ${JSON.stringify(raw)} takes it past ${limits.maxTotalBytes} bytes`);
           totalBytes += header.size;
           const rel = claim(parts, 'file', raw);
           checkExpected(rel, 'file', header.size);
@@ -502,7 +503,13 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           break;
         }
         case 'hardlink': {
-          let targetParts = checkEntryPath(header.linkpath, limits);
+          let targetParts: string[];
+          try {
+            targetParts = checkEntryPath(header.linkpath, limits);
+          } catch (error) {
+            if (!(error instanceof Refusal)) throw error;
+            throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(header.linkpath)}: ${error.reason})`);
+          }
           if (options.stripTopFolder) {
             if (targetParts[0] !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`);
             targetParts = targetParts.slice(1);

@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../../../electron/core/archive';
+import { tempDir } from '../../helpers/temp';
+import { makeTree, treeListing } from './fixtures';
+
+/** What a backup would archive: every entry of the tree, folders first. */
+function entriesOf(root: string): ArchiveInputEntry[] {
+  const out: ArchiveInputEntry[] = [];
+  const visit = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const abs = path.join(root, childRel);
+      const st = lstatSync(abs);
+      const base = { path: childRel, mode: st.mode & 0o777, mtime: Math.floor(st.mtimeMs / 1000) };
+      if (st.isSymbolicLink()) out.push({ ...base, type: 'symlink', linkpath: readlinkSync(abs) });
+      else if (st.isDirectory()) {
+        out.push({ ...base, type: 'directory' });
+        visit(childRel);
+      } else out.push({ ...base, type: 'file', source: abs });
+    }
+  };
+  visit('');
+  return out;
+}
+
+describe('archive round trip', () => {
+  for (const compress of [true, false]) {
+    it(`creates and extracts a real tree byte for byte (${compress ? 'gzip' : 'plain tar'})`, async () => {
+      const dir = tempDir();
+      const src = path.join(dir, 'src');
+      makeTree(src, { large: true });
+      const archive = path.join(dir, compress ? 'a.tar.gz' : 'a.tar');
+      const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress });
+      expect(created.fileCount).toBeGreaterThan(10);
+      expect(created.archiveBytes).toBe(lstatSync(archive).size);
+      const out = path.join(dir, 'out');
+      const extracted = await extractArchive({ archive, dest: out, expect: { archiveSha256: created.sha256, entries: created.files } });
+      expect(extracted.archiveSha256).toBe(created.sha256);
+      expect(extracted.files).toBe(created.fileCount);
+      expect(treeListing(out)).toEqual(treeListing(src));
+      // Modification times come back too.
+      expect(Math.floor(lstatSync(path.join(out, 'README.md')).mtimeMs / 1000)).toBe(Math.floor(lstatSync(path.join(src, 'README.md')).mtimeMs / 1000));
+    });
+  }
+
+  it('writes archives GNU tar reads, and reads archives GNU tar writes', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    makeTree(src);
+    const ours = path.join(dir, 'ours.tar.gz');
+    await createTarArchive({ entries: entriesOf(src), output: ours, compress: true });
+    const gnuOut = path.join(dir, 'gnu-out');
+    mkdirSync(gnuOut);
+    const x = spawnSync('tar', ['xzf', ours, '-C', gnuOut], { encoding: 'utf8' });
+    expect(x.status, x.stderr).toBe(0);
+    expect(treeListing(gnuOut)).toEqual(treeListing(src));
+
+    const theirs = path.join(dir, 'theirs.tar.gz');
+    const c = spawnSync('tar', ['czf', theirs, '-C', src, '.'], { encoding: 'utf8' });
+    expect(c.status, c.stderr).toBe(0);
+    const out = path.join(dir, 'out');
+    await extractArchive({ archive: theirs, dest: out });
+    expect(treeListing(out)).toEqual(treeListing(src));
+  });
+
+  it('strips the top folder of a source tarball, links inside it intact', async () => {
+    const dir = tempDir();
+    const top = path.join(dir, 'build', 'owner-repo-abc123');
+    makeTree(top);
+    const tarball = path.join(dir, 'src.tar.gz');
+    const c = spawnSync('tar', ['czf', tarball, '-C', path.join(dir, 'build'), 'owner-repo-abc123'], { encoding: 'utf8' });
+    expect(c.status, c.stderr).toBe(0);
+    const out = path.join(dir, 'out');
+    const result = await extractArchive({ archive: tarball, dest: out, stripTopFolder: true });
+    expect(result.topFolder).toBe('owner-repo-abc123');
+    expect(treeListing(out)).toEqual(treeListing(top));
+  });
+
+  it('stores already-compressed data instead of deflating it, and stays no larger than tar czf', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    mkdirSync(src);
+    // Random bytes named like images, and text.
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(src, `img-${i}.jpg`), randomBytes(400_000));
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(src, `mod-${i}.py`), `def f${i}(x):\n    return x * ${i}\n`.repeat(200));
+    const ours = path.join(dir, 'ours.tar.gz');
+    await createTarArchive({ entries: entriesOf(src), output: ours, compress: true });
+    const theirs = path.join(dir, 'theirs.tar.gz');
+    expect(spawnSync('tar', ['czf', theirs, '-C', src, '.']).status).toBe(0);
+    expect(lstatSync(ours).size).toBeLessThanOrEqual(lstatSync(theirs).size);
+    // And the gzip stream is one valid member with the right CRC (gzip -t checks it).
+    const t = spawnSync('gzip', ['-t', ours], { encoding: 'utf8' });
+    expect(t.status, t.stderr).toBe(0);
+    expect(readFileSync(ours).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+});
