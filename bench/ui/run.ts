@@ -121,7 +121,7 @@ async function main(): Promise<void> {
         if (backupsCreated > 0) {
           openBackups.push(
             await page.evaluate(async (rows) => {
-              const button = [...document.querySelectorAll('nav button')].find((b) => b.textContent?.trim() === 'Backups') as HTMLButtonElement;
+              const button = Array.from(document.querySelectorAll('nav button')).find((b) => b.textContent?.trim() === 'Backups') as HTMLButtonElement;
               const t0 = performance.now();
               button.click();
               for (;;) {

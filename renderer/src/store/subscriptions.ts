@@ -26,6 +26,12 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     update_failed: (o) => s().runFinished('failed', o),
     update_rolled_back: (o) => s().runFinished('rolled_back', o),
     backup_progress: (p) => s().backupProgressed(p),
+    check_started: ({ ids }) => s().checkStarted(ids),
+    check_result: ({ result }) => s().checkReceived(result),
+    // check_result already carries what update_available announces; the desktop host turns it into a notification.
+    update_available: () => undefined,
+    // Schedules are not shown in the panel yet.
+    schedule_changed: () => undefined,
   };
 
   let wasOpen = false;

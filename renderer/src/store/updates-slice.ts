@@ -29,6 +29,8 @@ export interface UpdatesSlice {
   updateComponents(ids: string[]): Promise<void>;
   dismissRun(component: string): void;
   // Event intake (called by the subscription module only).
+  checkStarted(ids: string[]): void;
+  checkReceived(result: CheckResult): void;
   runProgressed(progress: UpdateProgress): void;
   runLogged(line: LogLine): void;
   runFinished(status: UpdateStatus, outcome: UpdateOutcome): void;
@@ -126,6 +128,14 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         delete runs[component];
         return { runs };
       }),
+
+    checkStarted(ids) {
+      set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(ids.map((id) => [id, true])) } }));
+    },
+
+    checkReceived(result) {
+      set((s) => ({ checks: { ...s.checks, [result.id]: result }, checking: { ...s.checking, [result.id]: false } }));
+    },
 
     runProgressed(p) {
       patchRun(p.component, (run) => ({

@@ -6,6 +6,7 @@ import { selectBackupComponents, selectVisibleBackups } from '../../store/select
 import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { FilterSelect } from '../../ui/FilterSelect';
 import { formatBytes, formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { ProgressBar } from '../../ui/ProgressBar';
@@ -50,7 +51,7 @@ export function BackupsView() {
         <div>
           <h1 id="view-title">Backups</h1>
           <p className="view-subtitle">
-            {total === 0 ? 'A backup is taken before every update; you can also take one yourself.' : `${total} ${total === 1 ? 'backup' : 'backups'} · ${formatBytes(totalBytes)} shown on disk`}
+            {total === 0 ? 'A backup is taken before every update; you can also take one yourself.' : `${total} ${total === 1 ? 'backup' : 'backups'} · ${formatBytes(totalBytes)} on disk`}
           </p>
         </div>
         <div className="toolbar">
@@ -86,46 +87,34 @@ export function BackupsView() {
 
       <div className="table-card">
         <div className="table-tools filters">
-          <label>
-            Component
-            <select value={filters.component} onChange={(e) => setFilters({ component: e.target.value })}>
+          <FilterSelect label="Component" value={filters.component} onChange={(v) => setFilters({ component: v })}>
               <option value="all">All components</option>
               {componentOptions.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
                 </option>
               ))}
-            </select>
-          </label>
-          <label>
-            Type
-            <select value={filters.type} onChange={(e) => setFilters({ type: e.target.value as BackupType | 'all' })}>
+            </FilterSelect>
+          <FilterSelect label="Type" value={filters.type} onChange={(v) => setFilters({ type: v as BackupType | 'all' })}>
               <option value="all">All types</option>
               <option value="full">Full</option>
               <option value="database">Database</option>
               <option value="config">Config</option>
               <option value="data">Data</option>
-            </select>
-          </label>
-          <label>
-            Time range
-            <select value={filters.range} onChange={(e) => setFilters({ range: e.target.value as BackupRange })}>
+            </FilterSelect>
+          <FilterSelect label="Time range" value={filters.range} onChange={(v) => setFilters({ range: v as BackupRange })}>
               <option value="all">Any time</option>
               <option value="1d">Last 24 hours</option>
               <option value="7d">Last 7 days</option>
               <option value="30d">Last 30 days</option>
               <option value="90d">Last 90 days</option>
-            </select>
-          </label>
-          <label>
-            Sort by
-            <select value={filters.sort} onChange={(e) => setFilters({ sort: e.target.value as BackupSortKey })}>
+            </FilterSelect>
+          <FilterSelect label="Sort by" value={filters.sort} onChange={(v) => setFilters({ sort: v as BackupSortKey })}>
               <option value="date">Date (newest first)</option>
               <option value="size">Size (largest first)</option>
               <option value="name">Name</option>
               <option value="type">Type</option>
-            </select>
-          </label>
+            </FilterSelect>
           <span className="muted filters-count">
             {backups.length === total ? `${total} shown` : `${backups.length} of ${total} shown`}
           </span>

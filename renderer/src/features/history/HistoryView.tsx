@@ -4,6 +4,7 @@ import { useAppStore } from '../../store';
 import { canRollBack, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
 import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
+import { FilterSelect } from '../../ui/FilterSelect';
 import { formatDate, formatDuration, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
@@ -51,17 +52,14 @@ export function HistoryView() {
           <p className="view-subtitle">Every update with its outcome, and the backup to roll back to.</p>
         </div>
         <div className="filters">
-          <label>
-            Component
-            <select value={selected} onChange={(e) => setSelected(e.target.value)}>
+          <FilterSelect label="Component" value={selected} onChange={(v) => setSelected(v)}>
               <option value="all">All components</option>
               {ids.map((id) => (
                 <option key={id} value={id}>
                   {nameOf(id)}
                 </option>
               ))}
-            </select>
-          </label>
+            </FilterSelect>
         </div>
       </header>
 
