@@ -28,6 +28,8 @@ export interface EngineBackups {
 
 export interface EngineChecks {
   checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+  /** Forget the cached versions of a component whose installed version just changed. */
+  invalidate?(id: string): Promise<void>;
 }
 
 export interface UpdateEngineDeps {
@@ -142,6 +144,7 @@ export class UpdateEngine {
     try {
       log.write(`rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`);
       const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: true });
+      if (outcome.ok) this.recordCurrent(component, journal.to, log);
       const result = await this.finish(journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.error);
       const history = (await this.history.get(runId)) as HistoryEntry;
       return { result, entry: history };
@@ -496,6 +499,7 @@ export class UpdateEngine {
     await this.journals.write(journal);
     if (!(await this.history.get(entry.id))) await this.history.append(entry);
     await this.journals.remove(journal.run_id);
+    await this.deps.checks()?.invalidate?.(component.id).catch(() => undefined);
     log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
     this.progress(journal, 100, true);
     const outcome = { component: component.id, from_version: journal.from, to_version: journal.to, run_id: journal.run_id, error: entry.error };

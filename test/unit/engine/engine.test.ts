@@ -1,0 +1,105 @@
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { invokeMethod } from '../../../shared/contract';
+import { createApi } from '../../../electron/core/api';
+import { sourceTarball } from '../../fixtures/releases/tree';
+import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from './scenario';
+
+let s: Scenario | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+describe('update engine: the release_archive flow end to end', () => {
+  it('keeps a symlinked uploads/ a symlink and what it points to untouched', async () => {
+    s = await releaseScenario({ uploads: 'symlink' });
+    const uploads = s.uploadsHash();
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(r).toMatchObject({ status: 'succeeded', error: null });
+    expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(path.join(s.folder, 'uploads'))).toBe(s.uploadsTarget);
+    expect(s.uploadsHash()).toBe(uploads);
+    expect(existsSync(path.join(s.uploadsTarget, 'README'))).toBe(false);
+  });
+
+  it('updates, keeps user data, records history and events, and a rollback restores the exact old tree', async () => {
+    s = await releaseScenario({ config: { install: [['node', '-e', 'require("fs").writeFileSync("installed.marker", "ok")']], health: { command: ['node', '-e', 'process.exit(0)'] } } });
+    const before = s.hash();
+    const uploads = s.uploadsHash();
+    const api = createApi(s.services);
+    const { results } = (await invokeMethod(api, 'updateComponents', { ids: ['webapp'] }, { initiatedBy: 'panel', readOnly: false })) as { results: { status: string; from: string; to: string; backup_id: string; error: unknown; run_id: string }[] };
+    expect(results).toHaveLength(1);
+    const r = results[0]!;
+    expect(r.error).toBeNull();
+    expect(r).toMatchObject({ status: 'succeeded', from: '1.0.0', to: '1.1.0' });
+    expect(r.backup_id).toBeTruthy();
+
+    const read = (rel: string) => readFileSync(path.join(s!.folder, rel), 'utf8');
+    expect(read('VERSION')).toBe('1.1.0\n');
+    expect(read('lib/new_module.py')).toBe('new in 1.1.0\n');
+    expect(read('installed.marker')).toBe('ok');
+    expect(read('.env')).toBe('SECRET_KEY=user-secret\n');
+    expect(read('db/app.db')).toBe('precious database v1\n');
+    expect(read('database_backups/backup_before_update_manual.db')).toBe('old db copy');
+    expect(existsSync(path.join(s.folder, 'database_backups', 'README'))).toBe(false);
+    expect(s.uploadsHash()).toBe(uploads);
+    // No file list of 1.0.0 was known, so its old module stays this time.
+    expect(existsSync(path.join(s.folder, 'lib', 'old_module.py'))).toBe(true);
+    expect(readFileSync(path.join(s.markers, 'restarts.log'), 'utf8')).toBe('restart\n');
+
+    const { entries } = (await invokeMethod(api, 'listHistory', { component: 'webapp' }, { initiatedBy: 'panel', readOnly: true })) as { entries: Record<string, unknown>[] };
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ id: r.run_id, component: 'webapp', kind: 'update', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: r.backup_id, error: null, initiated_by: 'panel' });
+    expect(typeof entries[0]!.duration_ms).toBe('number');
+    const names = s.events.map((e) => e.event);
+    expect(names).toContain('update_progress');
+    expect(names).toContain('update_log');
+    expect(s.events.find((e) => e.event === 'update_succeeded')?.payload).toMatchObject({ component: 'webapp', from_version: '1.0.0', to_version: '1.1.0' });
+    const steps = s.events.filter((e) => e.event === 'update_progress').map((e) => (e.payload as { step: string }).step);
+    expect([...new Set(steps)]).toEqual(['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'restart', 'health', 'commit']);
+    const logText = readFileSync(path.join(s.home, 'logs', `${r.run_id}.log`), 'utf8');
+    expect(logText).toContain('syncing into');
+    expect(logText).not.toMatch(/\u001b\[/);
+    expect(readdirSync(path.join(s.home, 'journal'))).toEqual([]);
+    const run = (await invokeMethod(api, 'getRun', { run_id: r.run_id }, { initiatedBy: 'panel', readOnly: true })) as { status: string };
+    expect(run.status).toBe('succeeded');
+    const log = (await invokeMethod(api, 'getRunLog', { run_id: r.run_id }, { initiatedBy: 'panel', readOnly: true })) as { lines: { stream: string }[] };
+    expect(log.lines.some((l) => l.stream === 'stdout' || l.stream === 'message')).toBe(true);
+
+    // Roll the update back: the folder is byte-identical to before it, and that is history too.
+    const rolled = (await invokeMethod(api, 'rollbackUpdate', { component: 'webapp', to: 'last' }, { initiatedBy: 'cli', readOnly: false })) as { result: { status: string }; entry: Record<string, unknown> };
+    expect(rolled.result).toMatchObject({ status: "succeeded", error: null });
+    expect(s.hash()).toBe(before);
+    expect(rolled.entry).toMatchObject({ kind: 'rollback', from: '1.1.0', to: '1.0.0', backup_id: r.backup_id, initiated_by: 'cli' });
+  });
+
+  it('removes files that the previous release had and the new one lacks', async () => {
+    s = await releaseScenario();
+    const first = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(first[0]?.status).toBe('succeeded');
+    const files = releaseFiles('1.2.0');
+    delete files['static/asset-07.css'];
+    delete files['lib/new_module.py'];
+    s.gh.addRelease(OWNER, REPO, { tag_name: 'v1.2.0', tarball: sourceTarball(`${OWNER}-${REPO}-ccc333`, files) });
+    writeFileSync(path.join(s.folder, 'static', 'user-added.css'), 'mine');
+    const second = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(second[0]).toMatchObject({ status: 'succeeded', from: '1.1.0', to: '1.2.0' });
+    expect(existsSync(path.join(s.folder, 'static', 'asset-07.css'))).toBe(false);
+    expect(existsSync(path.join(s.folder, 'lib', 'new_module.py'))).toBe(false);
+    expect(existsSync(path.join(s.folder, 'static', 'user-added.css'))).toBe(true);
+    expect(readFileSync(path.join(s.folder, '.env'), 'utf8')).toBe('SECRET_KEY=user-secret\n');
+  });
+
+  it('skips a component that is up to date unless forced', async () => {
+    s = await releaseScenario();
+    writeFileSync(path.join(s.folder, 'VERSION'), '1.1.0\n');
+    const before = s.hash();
+    const [skipped] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(skipped).toMatchObject({ status: 'skipped', error: { code: 'NO_UPDATE' } });
+    expect(s.hash()).toBe(before);
+    const [forced] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli', force: true });
+    expect(forced).toMatchObject({ status: 'succeeded', to: '1.1.0' });
+  });
+});
