@@ -488,7 +488,7 @@ export class UpdateEngine {
       started_at: journal.started_at,
       finished_at: finishedAt,
       backup_id: journal.backup?.id ?? null,
-      error: finalError ? { ...finalError, message: log.clean(finalError.message) } : null,
+      error: finalError ? redactShape(finalError, log) : null,
       duration_ms: Math.max(0, Date.parse(finishedAt) - Date.parse(journal.started_at)),
       initiated_by: journal.initiated_by,
     };
@@ -696,8 +696,20 @@ export class UpdateEngine {
     }
   }
 
+  /** The error as it may leave the engine: secrets redacted from the message and every detail. */
   private cleanError(error: unknown, log: RunLog): ErrorShape {
-    const shape = toErrorShape(error);
-    return { ...shape, message: log.clean(shape.message) };
+    return redactShape(toErrorShape(error), log);
   }
+}
+
+function redactShape(shape: ErrorShape, log: RunLog): ErrorShape {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return log.clean(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    return value;
+  };
+  const out: ErrorShape = { code: shape.code, message: log.clean(shape.message) };
+  if (shape.details !== undefined) out.details = clean(shape.details) as Record<string, unknown>;
+  return out;
 }
