@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../context';
 import { backupCommands } from './backup';
+import { checkCommands } from './check';
 import { componentCommands } from './component';
 import { discoverCommands } from './discover';
 import { serveCommands } from './serve';
@@ -7,4 +8,4 @@ import { settingsCommands } from './settings';
 import { updateCommands } from './update';
 
 /** Every CLI command, in the order `upkeep --help` lists them. Add a command group here. */
-export const COMMANDS: CommandSpec[] = [...componentCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...backupCommands, ...updateCommands];
+export const COMMANDS: CommandSpec[] = [...componentCommands, ...checkCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...backupCommands, ...updateCommands];

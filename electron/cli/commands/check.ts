@@ -1,0 +1,80 @@
+import { UpkeepError } from '../../../shared/errors';
+import type { CheckResult } from '../../../shared/types';
+import { table, type CommandSpec } from '../context';
+
+/** The `upkeep check --json` entry (DESIGN.md §6), plus the one-line explanation. */
+function publicResult(r: CheckResult) {
+  return {
+    id: r.id,
+    name: r.name,
+    installed: r.installed,
+    latest: r.latest,
+    update_available: r.update_available,
+    channel: r.channel,
+    checked_at: r.checked_at,
+    explanation: r.explanation,
+    error: r.error ? { code: r.error.code, message: r.error.message } : null,
+  };
+}
+
+function short(version: string | null): string | null {
+  return version && /^[0-9a-f]{40,64}$/i.test(version) ? version.slice(0, 7) : version;
+}
+
+function status(r: CheckResult): string {
+  if (r.error) return `error ${r.error.code}`;
+  return r.update_available ? 'update available' : 'up to date';
+}
+
+function age(iso: string | null): string | null {
+  if (!iso) return null;
+  const minutes = Math.round((Date.now() - Date.parse(iso)) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 120) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} d ago`;
+}
+
+export const checkCommands: CommandSpec[] = [
+  {
+    path: ['check'],
+    usage: 'upkeep check [ID...] [--force] [--downgrade]',
+    summary: 'Check components for new versions on their channels (cached for cache_ttl_hours; --force asks upstream now)',
+    options: { force: { type: 'boolean', short: 'f' }, downgrade: { type: 'boolean' } },
+    async run(ctx, { positionals, values }) {
+      const { components } = await ctx.call('checkComponents', {
+        ...(positionals.length ? { ids: positionals } : {}),
+        force: values.force === true,
+        downgrade: values.downgrade === true,
+      });
+      const failed = components.some((r) => r.error !== null);
+      const lines = components.length
+        ? [
+            table(
+              ['ID', 'INSTALLED', 'LATEST', 'CHANNEL', 'STATUS', 'CHECKED'],
+              components.map((r) => [r.id, short(r.installed), short(r.latest), r.channel, status(r), age(r.checked_at)]),
+            ),
+            '',
+            ...components.map((r) => `${r.id}: ${r.error ? r.error.message : (r.explanation ?? '')}`),
+          ]
+        : ['No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.'];
+      return { json: { components: components.map(publicResult) }, text: lines.join('\n'), exitCode: failed ? 1 : 0 };
+    },
+  },
+  {
+    path: ['channel'],
+    usage: 'upkeep channel ID [CHANNEL]',
+    summary: "Show a component's release channels, or choose one (stable, a prerelease branch, an npm dist-tag …)",
+    async run(ctx, { positionals }) {
+      const [id, channel, ...rest] = positionals;
+      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'channel takes ID and optionally the CHANNEL to choose.');
+      if (channel === undefined) {
+        const { channels, current } = await ctx.call('listChannels', { id });
+        const text = channels.map((c) => `${c.id === current ? '*' : ' '} ${c.id}${c.label !== c.id ? `  (${c.label})` : ''}`).join('\n');
+        return { json: { id, channel: current, channels }, text };
+      }
+      const component = await ctx.call('setChannel', { id, channel });
+      return { json: { id, channel: component.channel }, text: `${id} now follows ${component.channel}. Run \`upkeep check ${id}\` to see its latest version there.` };
+    },
+  },
+];
