@@ -9,7 +9,7 @@ import './styles.css';
 const client = createClient();
 const store = createAppStore(client);
 connectEvents(client, store);
-void store.getState().loadComponents();
+void store.getState().loadComponents().then(() => store.getState().loadCheckResults());
 void store.getState().loadSettings();
 
 const root = document.getElementById('root');

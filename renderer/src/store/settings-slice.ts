@@ -37,7 +37,22 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (se
   },
 
   async loadChannels() {
-    // Until the engine lists channels, the Settings dialog derives them from each component's config.
+    // One request per component, a few at a time; until they answer the dialog offers what the config implies.
+    const ids = get().components.filter((c) => c.source.kind === 'settings').map((c) => c.id);
+    let next = 0;
+    const found: Record<string, ChannelOption[]> = {};
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        try {
+          found[id] = (await api.listChannels({ id })).channels;
+        } catch {
+          // An unreachable registry (npm dist-tags) must not block the dialog.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(6, ids.length) }, worker));
+    set((s) => ({ channels: { ...s.channels, ...found } }));
   },
 
   async saveSettings({ patch, githubToken, channels }) {
@@ -49,9 +64,7 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (se
       set({ settings: view });
       const changed = Object.entries(channels);
       for (const [id, channel] of changed) {
-        const component = get().components.find((c) => c.id === id);
-        if (!component) continue;
-        const updated = await api.updateComponent({ id, config: { ...component.config, channel } });
+        const updated = await api.setChannel({ id, channel });
         set((s) => ({ components: s.components.map((c) => (c.id === id ? updated : c)) }));
       }
       get().announce(changed.length ? 'Settings saved. Checking the changed channels…' : 'Settings saved.', 'success');

@@ -25,6 +25,8 @@ export interface UpdatesSlice {
   checking: Record<string, boolean>;
   runs: Record<string, RunState>;
   checkComponents(ids?: string[], force?: boolean): Promise<void>;
+  /** The last results from the version cache (no network), for the first paint. */
+  loadCheckResults(): Promise<void>;
   /** Update these components one after another; progress arrives as events. */
   updateComponents(ids: string[]): Promise<void>;
   dismissRun(component: string): void;
@@ -35,11 +37,6 @@ export interface UpdatesSlice {
   runLogged(line: LogLine): void;
   runFinished(status: UpdateStatus, outcome: UpdateOutcome): void;
 }
-
-const unsupported = (what: string): ErrorShape => ({
-  code: 'UNSUPPORTED',
-  message: `${what} is not available in this version of the engine yet.`,
-});
 
 function blankRun(component: string, patch: Partial<RunState> = {}): RunState {
   return { runId: null, component, kind: 'update', from: null, to: null, step: null, percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
@@ -87,8 +84,46 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
     checking: {},
     runs: {},
 
-    async checkComponents() {
-      get().reportError('Check for updates', unsupported('Checking for updates'));
+    async checkComponents(ids, force = false) {
+      const targets = ids ?? get().components.map((c) => c.id);
+      if (targets.length === 0) return;
+      get().checkStarted(targets);
+      get().announce(targets.length === 1 ? 'Checking for updates…' : `Checking ${targets.length} components for updates…`);
+      try {
+        const { components } = await api.checkComponents({ ...(ids ? { ids } : {}), force });
+        set((s) => {
+          const checks = { ...s.checks };
+          const checking = { ...s.checking };
+          for (const r of components) {
+            checks[r.id] = r;
+            checking[r.id] = false;
+          }
+          for (const id of targets) checking[id] = false;
+          return { checks, checking };
+        });
+        const available = components.filter((r) => r.update_available);
+        const failed = components.filter((r) => r.error);
+        const parts = [available.length === 0 ? 'Everything is up to date' : available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`];
+        if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
+        get().announce(`${parts.join('; ')}.`, failed.length ? 'error' : available.length ? 'info' : 'success');
+      } catch (error) {
+        set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(targets.map((id) => [id, false])) } }));
+        get().reportError('Could not check for updates', toErrorShape(error));
+      }
+    },
+
+    async loadCheckResults() {
+      try {
+        const { components } = await api.getCheckResults({});
+        set((s) => {
+          const checks = { ...s.checks };
+          // Keep anything fresher that arrived meanwhile (events, a check).
+          for (const r of components) if (!checks[r.id]) checks[r.id] = r;
+          return { checks };
+        });
+      } catch {
+        // Cached results only speed up the first paint; without them rows say "Not checked".
+      }
     },
 
     async updateComponents(ids) {

@@ -53,7 +53,6 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
   if (run?.status === 'rolled_back') return 'rolled-back';
   if (!check) return 'not-checked';
   if (check.error) return 'check-failed';
-  if ((check as { held?: boolean }).held) return 'held';
   return check.update_available ? 'update-available' : 'up-to-date';
 }
 

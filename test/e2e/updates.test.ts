@@ -1,0 +1,169 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGitHub } from '../fixtures/servers';
+import { sourceTarball } from '../fixtures/releases/tree';
+import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+
+const NOTES = [
+  '## What changed',
+  '',
+  '- Faster **search** and a new `--dry-run` flag',
+  '- See [the guide](https://example.org/guide)',
+  '',
+  '<script>window.__notesScriptRan = true</script>',
+  '<img src="x" onerror="window.__notesScriptRan = true">',
+].join('\n');
+
+function install(folder: string, version: string): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'VERSION'), `${version}\n`);
+  writeFileSync(path.join(folder, 'app.py'), `print("v${version}")\n`);
+}
+
+const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
+
+describe('updates in the panel', () => {
+  let browser: Browser;
+  let host: PanelHost;
+  let gh: FakeGitHub;
+  let webFolder: string;
+  let brokenFolder: string;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    gh = await FakeGitHub.start();
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', files('1.0.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', files('1.1.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0-rc.1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('acme-webapp-ccc', files('1.2.0-rc.1')) });
+    gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', files('2.0.0')) });
+    gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
+
+    host = await startPanelHost();
+    webFolder = path.join(host.home, 'srv', 'webapp');
+    brokenFolder = path.join(host.home, 'srv', 'broken');
+    install(webFolder, '1.0.0');
+    install(brokenFolder, '2.0.0');
+    await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
+    const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+    await host.call('addComponents', {
+      components: {
+        webapp: { ...common, name: 'Web App', repo: 'webapp', folder: webFolder, prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel', 'main'] }] },
+        // Its health check always fails: every update of it must be rolled back.
+        broken: { ...common, name: 'Broken App', repo: 'broken', folder: brokenFolder, health: { command: ['node', '-e', 'console.error("health: port 8080 refused"); process.exit(3)'], timeout: 20 } },
+      },
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await gh?.close();
+  });
+
+  async function checkAll(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Check for updates' }).click();
+    await page.getByRole('status').filter({ hasText: /updates? available/ }).waitFor();
+  }
+
+  it('checks, shows the release notes safely, updates with live progress and ends Up to date', async () => {
+    const { page, context, errors } = await openPanel(browser, host);
+    await checkAll(page);
+    const row = componentRow(page, 'Web App');
+    await row.getByText('Update available').waitFor();
+    const cells = await row.getByRole('cell').allInnerTexts();
+    expect(cells[2]).toBe('1.0.0');
+    expect(cells[3]).toBe('1.1.0');
+    await page.getByRole('region', { name: '2 updates pending' }).waitFor();
+    await screenshotBothThemes(page, 'components-updates-pending');
+
+    // Update details: Markdown rendered, raw HTML shown as text and never run.
+    await row.getByRole('button', { name: 'Details for Web App' }).click();
+    const details = page.getByRole('dialog', { name: 'Web App' });
+    await details.getByRole('heading', { name: 'What changed' }).waitFor();
+    expect(await details.locator('.markdown strong').allInnerTexts()).toEqual(['search']);
+    expect(await details.getByRole('link', { name: 'the guide' }).getAttribute('href')).toBe('https://example.org/guide');
+    await details.getByText('<script>window.__notesScriptRan = true</script>').waitFor();
+    expect(await details.locator('.markdown script, .markdown img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __notesScriptRan?: boolean }).__notesScriptRan)).toBeUndefined();
+    expect(await details.innerText()).toContain('1.1.0 > 1.0.0');
+    await screenshotBothThemes(page, 'update-details');
+    await page.keyboard.press('Escape');
+
+    await row.getByRole('button', { name: 'Update now' }).click();
+    // Progress: the run card follows the engine's events to its outcome, with the streamed log.
+    const run = page.getByRole('article', { name: 'Update of Web App' });
+    await run.waitFor();
+    await run.getByText('Updated', { exact: true }).waitFor();
+    await row.getByText('Up to date').waitFor();
+    expect((await row.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
+    await page.getByRole('status').filter({ hasText: 'Web App updated to 1.1.0' }).waitFor();
+    await run.getByText(/^Log \(\d+ lines?\)$/).click();
+    expect(await run.locator('pre').innerText()).toMatch(/1\.1\.0/);
+    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
+    await screenshotBothThemes(page, 'components-after-update');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a failing update rolled back, and why', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await checkAll(page);
+    const row = componentRow(page, 'Broken App');
+    await row.getByRole('button', { name: 'Update now' }).click();
+    const run = page.getByRole('article', { name: 'Update of Broken App' });
+    await run.getByText('Rolled back', { exact: true }).waitFor();
+    await run.getByText(/Rolled back because:/).waitFor();
+    expect(await run.innerText()).toContain('HEALTH_CHECK_FAILED');
+    await row.getByText('Rolled back').waitFor();
+    await page.getByRole('status').filter({ hasText: /Broken App was rolled back/ }).waitFor();
+    expect(readFileSync(path.join(brokenFolder, 'VERSION'), 'utf8')).toBe('2.0.0\n');
+    await screenshotBothThemes(page, 'update-rolled-back');
+    await context.close();
+  });
+
+  it('rolls an update back from History', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('navigation').getByRole('button', { name: 'History', exact: true }).click();
+    const table = page.getByRole('table', { name: 'History' });
+    const entry = table.getByRole('row').filter({ hasText: 'Web App' }).filter({ hasText: 'Succeeded' });
+    await entry.waitFor();
+    expect(await entry.innerText()).toContain('1.0.0 → 1.1.0');
+    // The failed update is listed with its outcome and offers no roll back.
+    const failed = table.getByRole('row').filter({ hasText: 'Broken App' });
+    await failed.getByText('Rolled back').waitFor();
+    expect(await failed.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
+    await page.getByRole('region', { name: 'Success rate and duration per component' }).waitFor();
+    await screenshotBothThemes(page, 'history');
+
+    await entry.getByRole('button', { name: 'Roll back' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Roll back Web App?' });
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rolled back Web App' }).waitFor();
+    expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    await table.getByRole('row').filter({ hasText: 'rollback' }).first().waitFor();
+    await context.close();
+  });
+
+  it('changes a release channel in Settings and shows the latest version on it', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await checkAll(page);
+    const row = componentRow(page, 'Web App');
+    await row.getByRole('cell').nth(3).filter({ hasText: /^1\.1\.0$/ }).waitFor();
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Settings' });
+    const select = dialog.getByRole('combobox', { name: 'Release channel for Web App' });
+    await select.locator('option[value="rc/devel"]').waitFor({ state: 'attached' });
+    await select.selectOption('rc/devel');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.getByRole('cell').nth(3).filter({ hasText: '1.2.0-rc.1' }).waitFor();
+    expect((await row.getByRole('cell').allInnerTexts())[4]).toBe('rc/devel');
+    const stored = await host.call<{ channel: string }>('getComponent', { id: 'webapp' });
+    expect(stored.channel).toBe('rc/devel');
+    await context.close();
+  });
+});
