@@ -1,12 +1,17 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { invokeMethod } from '../../../shared/contract';
+import { invokeMethod, type CallContext, type MethodName, type RequestOf, type ResponseOf } from '../../../shared/contract';
 import { createApi } from '../../../electron/core/api';
 import { sourceTarball } from '../../fixtures/releases/tree';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from './scenario';
 
 let s: Scenario | undefined;
+
+/** Through the contract, as a host calls it: the request is validated, the caller set by the host. */
+function caller(api: ReturnType<typeof createApi>) {
+  return <M extends MethodName>(method: M, request: RequestOf<M>, ctx: CallContext) => invokeMethod(api, method, request, ctx) as Promise<ResponseOf<M>>;
+}
 afterEach(async () => {
   await s?.cleanup();
   s = undefined;
@@ -29,7 +34,8 @@ describe('update engine: the release_archive flow end to end', () => {
     const before = s.hash();
     const uploads = s.uploadsHash();
     const api = createApi(s.services);
-    const { results } = (await invokeMethod(api, 'updateComponents', { ids: ['webapp'] }, { initiatedBy: 'panel', readOnly: false })) as { results: { status: string; from: string; to: string; backup_id: string; error: unknown; run_id: string }[] };
+    const call = caller(api);
+    const { results } = await call('updateComponents', { ids: ['webapp'] }, { initiatedBy: 'panel', readOnly: false });
     expect(results).toHaveLength(1);
     const r = results[0]!;
     expect(r.error).toBeNull();
@@ -49,7 +55,7 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(existsSync(path.join(s.folder, 'lib', 'old_module.py'))).toBe(true);
     expect(readFileSync(path.join(s.markers, 'restarts.log'), 'utf8')).toBe('restart\n');
 
-    const { entries } = (await invokeMethod(api, 'listHistory', { component: 'webapp' }, { initiatedBy: 'panel', readOnly: true })) as { entries: Record<string, unknown>[] };
+    const { entries } = await call('listHistory', { component: 'webapp' }, { initiatedBy: 'panel', readOnly: true });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ id: r.run_id, component: 'webapp', kind: 'update', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: r.backup_id, error: null, initiated_by: 'panel' });
     expect(typeof entries[0]!.duration_ms).toBe('number');
@@ -63,13 +69,13 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(logText).toContain('syncing into');
     expect(logText).not.toMatch(/\u001b\[/);
     expect(readdirSync(path.join(s.home, 'journal'))).toEqual([]);
-    const run = (await invokeMethod(api, 'getRun', { run_id: r.run_id }, { initiatedBy: 'panel', readOnly: true })) as { status: string };
+    const run = await call('getRun', { run_id: r.run_id as string }, { initiatedBy: 'panel', readOnly: true });
     expect(run.status).toBe('succeeded');
-    const log = (await invokeMethod(api, 'getRunLog', { run_id: r.run_id }, { initiatedBy: 'panel', readOnly: true })) as { lines: { stream: string }[] };
+    const log = await call('getRunLog', { run_id: r.run_id as string }, { initiatedBy: 'panel', readOnly: true });
     expect(log.lines.some((l) => l.stream === 'stdout' || l.stream === 'message')).toBe(true);
 
     // Roll the update back: the folder is byte-identical to before it, and that is history too.
-    const rolled = (await invokeMethod(api, 'rollbackUpdate', { component: 'webapp', to: 'last' }, { initiatedBy: 'cli', readOnly: false })) as { result: { status: string }; entry: Record<string, unknown> };
+    const rolled = await call('rollbackUpdate', { component: 'webapp', to: 'last' }, { initiatedBy: 'cli', readOnly: false });
     expect(rolled.result).toMatchObject({ status: "succeeded", error: null });
     expect(s.hash()).toBe(before);
     expect(rolled.entry).toMatchObject({ kind: 'rollback', from: '1.1.0', to: '1.0.0', backup_id: r.backup_id, initiated_by: 'cli' });
