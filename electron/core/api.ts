@@ -6,6 +6,7 @@ import { discover } from './discovery/discover';
 import { parseComponentsDocument, validateComponentsMapping } from './config/validate';
 import { appPackage } from './lib/app-version';
 import type { Services } from './services';
+import { scheduleMethods } from './schedule/methods';
 
 export const GITHUB_TOKEN_KEY = 'github_token';
 
@@ -161,5 +162,7 @@ export function createApi(services: Services): ApiImplementation {
     async setChannel({ id, channel }) {
       return services.checks.setChannel(id, channel);
     },
+
+    ...scheduleMethods(services),
   };
 }

@@ -1,4 +1,4 @@
-import type { BackupProgress, LogLine, UpdateOutcome, UpdateProgress } from '../types';
+import type { BackupProgress, LogLine, UpdateAvailable, UpdateOutcome, UpdateProgress } from '../types';
 import type { CheckResult } from '../types';
 
 /** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
@@ -14,6 +14,10 @@ export interface EventMap {
   update_rolled_back: UpdateOutcome;
   /** A backup or restore moved on (bytes and files done; at most ~10 a second). */
   backup_progress: BackupProgress;
+  /** A check found a version not announced before (once per version, for notifications). */
+  update_available: UpdateAvailable;
+  /** Schedules, deferrals or the scheduler's last pass changed: re-read getSchedule / getStatus. */
+  schedule_changed: { ids: string[] };
   /** A version check of these components began. */
   check_started: { ids: string[] };
   /** One component's check finished (fresh or from the version cache). */
@@ -30,6 +34,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'update_failed',
   'update_rolled_back',
   'backup_progress',
+  'update_available',
+  'schedule_changed',
   'check_started',
   'check_result',
 ] as const satisfies readonly EventName[];

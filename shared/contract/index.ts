@@ -7,6 +7,7 @@ import type { DiscoverResult } from '../types';
 import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 import type { ChannelOption, CheckResult } from '../types';
+import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView } from '../types';
 
 /**
  * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
@@ -178,6 +179,29 @@ export const methods = {
   setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), { mutates: true }),
 } as const;
 
+  /** Per component: last update, success rate and mean duration (7/30 days), next run, pending update; backups, disk, GitHub budget. */
+  getStatus: def(noArgs, { mutates: false }),
+  /** Update policies, maintenance windows and deferrals (one component with `id`). */
+  getSchedule: def(z.strictObject({ id: componentIdSchema.optional() }), { mutates: false }),
+  /**
+   * Change a component's auto_update block (merged into what it has; null removes a key):
+   * `enabled` true is the `auto` policy, false `notify`; `window` like "daily 03:00 for 2h".
+   */
+  setSchedule: def(
+    z.strictObject({
+      id: componentIdSchema,
+      auto_update: z.strictObject({
+        enabled: z.boolean().optional(),
+        window: z.string().trim().min(1).max(200).nullable().optional(),
+        min_release_age: z.string().trim().min(1).max(50).nullable().optional(),
+        allow_major: z.boolean().optional(),
+        security_only: z.boolean().optional(),
+      }),
+    }),
+    { mutates: true },
+  ),
+  /** One scheduler pass now (`upkeep run-due`): due checks, then auto-updates allowed now; the rest deferred with a reason. */
+  runDue: def(noArgs, { mutates: true }),
 export interface Responses {
   discover: DiscoverResult;
   listTemplates: { templates: ComponentTemplate[] };
@@ -208,6 +232,10 @@ export interface Responses {
   setChannel: Component;
 }
 
+  getStatus: StatusView;
+  getSchedule: ScheduleView;
+  setSchedule: ComponentSchedule;
+  runDue: RunDueResult;
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
 export const METHOD_NAMES = Object.keys(methods) as MethodName[];

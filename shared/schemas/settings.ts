@@ -1,5 +1,33 @@
 import { z } from 'zod';
 
+/** What a webhook can be told about; a webhook without `events` hears all of them. */
+export const WEBHOOK_EVENTS = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'] as const;
+export const WEBHOOK_FORMATS = ['json', 'discord', 'slack'] as const;
+
+/** A webhook: generic JSON, or a Discord or Slack incoming-webhook URL. The URL is a credential: never logged. */
+export const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  format: z.enum(WEBHOOK_FORMATS, { error: `must be one of: ${WEBHOOK_FORMATS.join(', ')}` }).default('json'),
+  events: z.array(z.enum(WEBHOOK_EVENTS, { error: `must be one of: ${WEBHOOK_EVENTS.join(', ')}` })).optional(),
+  /** A label for the panel and logs (the URL is never shown in logs). */
+  name: z.string().max(100).optional(),
+});
+export type Webhook = z.infer<typeof webhookSchema>;
+
+/** An IANA time zone name Intl knows (Europe/Berlin), or '' for this machine's zone. */
+const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    if (tz === '') return true;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/Berlin or America/New_York, or empty for this machine\'s zone');
+
 /** General settings. Secrets (the GitHub token) are not part of this object: they are write-only. */
 export const settingsSchema = z.strictObject({
   check_interval_hours: z.number().min(0.25).max(24 * 30).default(24),
@@ -10,6 +38,10 @@ export const settingsSchema = z.strictObject({
   backup_disk_budget_mb: z.number().int().min(0).max(100_000_000).default(0),
   notifications: z.boolean().default(true),
   github_api_base: z.string().min(1).default('https://api.github.com'),
+  /** The zone maintenance windows are read in; '' means this machine's zone. */
+  time_zone: timeZoneSchema.default(''),
+  /** Where to announce updates (see webhookSchema). */
+  webhooks: z.array(webhookSchema).max(20).default([]),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingKey = keyof Settings;

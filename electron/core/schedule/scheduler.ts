@@ -24,9 +24,9 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** The checks service as the scheduler uses it (the same call the update engine makes). */
+/** The checks service as the scheduler uses it (electron/core/checkers/service.ts). */
 export interface SchedulerChecks {
-  checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+  check(ids: string[], options: { force?: boolean }): Promise<CheckResult[]>;
 }
 
 /** The update engine as the scheduler uses it. */
@@ -79,6 +79,10 @@ function securityFlag(result: CheckResult): boolean | null {
 export class Scheduler {
   readonly store: SchedulerStateStore;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Versions announced by this process, so a result seen twice (pass + event) is announced once. */
+  private readonly announced = new Map<string, string>();
+  /** While a pass runs its own checks, their check_result events are the pass's to record. */
+  private passChecking = false;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.store = new SchedulerStateStore(deps.home);
@@ -140,14 +144,22 @@ export class Scheduler {
     const checked: RunDueResult['checked'] = [];
     const checks = toCheck.length ? this.deps.checks() : undefined;
     if (checks) {
+      let results: CheckResult[] | null = null;
+      let failure: ReturnType<typeof toErrorShape> | null = null;
+      try {
+        this.passChecking = true;
+        results = await checks.check(toCheck.map((c) => c.id), {});
+      } catch (error) {
+        failure = toErrorShape(error);
+      } finally {
+        this.passChecking = false;
+      }
       for (const c of toCheck) {
         const s = (state.components[c.id] ??= {});
         touched.add(c.id);
-        let result: CheckResult;
-        try {
-          result = await checks.checkOne(c.id, {});
-        } catch (error) {
-          const shape = toErrorShape(error);
+        const result = results?.find((r) => r.id === c.id);
+        if (!result) {
+          const shape = failure ?? { code: 'CHECK_FAILED' as const, message: `No check result for ${c.id}.` };
           s.last_checked_at = iso(now);
           s.check_error = { code: shape.code, message: shape.message };
           checked.push({ id: c.id, installed: s.installed ?? null, latest: s.latest ?? null, update_available: false, error: shape });
@@ -210,6 +222,25 @@ export class Scheduler {
     return { at: iso(now), checked, updated, deferred, next_check_at: this.globalNextCheck(state, components, clock.now()) };
   }
 
+  /**
+   * A check made outside a pass (the panel's "Check for updates", `upkeep check`): remember what it
+   * found, so the schedule shows it and an update it reveals is announced once.
+   */
+  noteCheckResult(result: CheckResult): Promise<void> {
+    if (this.passChecking) return Promise.resolve();
+    const job = this.chain.then(async () => {
+      const component = this.deps.components.list().components.find((c) => c.id === result.id);
+      if (!component) return;
+      const state = this.store.read();
+      const s = (state.components[result.id] ??= {});
+      this.recordCheck(component, s, result, this.deps.clock.now());
+      await this.store.write(state);
+      this.deps.events.emit('schedule_changed', { ids: [result.id] });
+    });
+    this.chain = job.catch(() => undefined);
+    return job;
+  }
+
   private decide(c: Component, s: ComponentScheduleState, entries: HistoryEntry[], now: number, tz: string): AutoUpdateDecision {
     if (c.method === null) {
       return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
@@ -245,8 +276,9 @@ export class Scheduler {
     s.published_at = result.target?.published_at ?? null;
     s.security = securityFlag(result);
     if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
-    if (result.update_available && result.latest && s.announced_version !== result.latest) {
+    if (result.update_available && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
       s.announced_version = result.latest;
+      this.announced.set(c.id, result.latest);
       this.deps.events.emit('update_available', {
         component: c.id,
         name: c.name,

@@ -1,0 +1,106 @@
+import type { EventMap, Unsubscribe } from '../../../shared/contract';
+import type { NotificationKind } from '../../../shared/types';
+import type { EventBus } from '../events';
+
+/** One thing worth telling a person, the same for OS notifications and webhooks. */
+export interface Notification {
+  kind: NotificationKind;
+  component: string;
+  /** Display name; the id when the component is gone. */
+  name: string;
+  from_version: string | null;
+  to_version: string | null;
+  /** Short, for a notification title. */
+  title: string;
+  /** One or two sentences. */
+  body: string;
+  /** What went wrong (failed, rolled back); messages are the engine's, already free of secrets. */
+  error: { code: string; message: string } | null;
+  run_id: string | null;
+  at: string;
+}
+
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'];
+
+const MAX_TEXT = 300;
+
+/**
+ * Text that leaves the machine: URLs lose credentials and query strings (tokens ride there),
+ * `key=value` pairs that look like secrets lose their value, and everything is kept short.
+ */
+export function scrubText(text: string): string {
+  const scrubbed = text
+    .replace(/\b(https?:\/\/)([^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_m, scheme: string, _cred, host: string, p: string) => `${scheme}${host}${p}`)
+    .replace(/\b((?:api[_-]?key|token|secret|password|passwd|authorization|bearer)\s*[=:]\s*)("?)[^\s"',;]+/gi, '$1$2[redacted]')
+    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g, '[redacted]');
+  return scrubbed.length > MAX_TEXT ? `${scrubbed.slice(0, MAX_TEXT - 1)}…` : scrubbed;
+}
+
+const versionText = (v: string | null) => v ?? 'unknown version';
+
+type OutcomeEvent = 'update_succeeded' | 'update_failed' | 'update_rolled_back';
+
+/** Build the notification for an engine event; `nameOf` maps ids to display names. */
+export function toNotification<K extends NotificationKind>(kind: K, payload: EventMap[K], nameOf: (id: string) => string, now = Date.now()): Notification {
+  const at = new Date(now).toISOString();
+  if (kind === 'update_available') {
+    const p = payload as EventMap['update_available'];
+    return {
+      kind,
+      component: p.component,
+      name: p.name || nameOf(p.component),
+      from_version: p.from_version,
+      to_version: p.to_version,
+      title: `Update available: ${p.name || nameOf(p.component)}`,
+      body: `${p.name || nameOf(p.component)} ${p.to_version} is available (installed: ${versionText(p.from_version)}).`,
+      error: null,
+      run_id: null,
+      at,
+    };
+  }
+  const p = payload as EventMap[OutcomeEvent];
+  const name = nameOf(p.component);
+  const error: Notification['error'] = p.error ? { code: p.error.code, message: scrubText(p.error.message) } : null;
+  const range = `${versionText(p.from_version)} → ${versionText(p.to_version)}`;
+  const titles: Record<OutcomeEvent, string> = {
+    update_succeeded: `Updated: ${name}`,
+    update_failed: `Update failed: ${name}`,
+    update_rolled_back: `Update rolled back: ${name}`,
+  };
+  const bodies: Record<OutcomeEvent, string> = {
+    update_succeeded: `${name} was updated (${range}).`,
+    update_failed: `The update of ${name} (${range}) failed${error ? `: ${error.message}` : '.'}`,
+    update_rolled_back: `The update of ${name} (${range}) failed and was rolled back to ${versionText(p.from_version)}${error ? `: ${error.message}` : '.'}`,
+  };
+  return {
+    kind,
+    component: p.component,
+    name,
+    from_version: p.from_version,
+    to_version: p.to_version,
+    title: titles[kind as OutcomeEvent],
+    body: bodies[kind as OutcomeEvent],
+    error,
+    run_id: p.run_id ?? null,
+    at,
+  };
+}
+
+/**
+ * The subscription point for notifications: the desktop host shows these as OS notifications
+ * (when settings.notifications is on), the webhook notifier sends them out.
+ */
+export function onNotification(
+  events: EventBus,
+  listener: (notification: Notification) => void,
+  options: { nameOf?: (id: string) => string; now?: () => number } = {},
+): Unsubscribe {
+  const nameOf = options.nameOf ?? ((id: string) => id);
+  const now = options.now ?? Date.now;
+  const offs = NOTIFICATION_KINDS.map((kind) =>
+    events.on(kind, (payload) => {
+      listener(toNotification(kind, payload as EventMap[typeof kind], nameOf, now()));
+    }),
+  );
+  return () => offs.forEach((off) => off());
+}

@@ -1,0 +1,69 @@
+import type { ApiImplementation } from '../../../shared/contract';
+import { UpkeepError } from '../../../shared/errors';
+import type { ComponentConfig } from '../../../shared/schemas/component';
+import type { StatusView } from '../../../shared/types';
+import type { Services } from '../services';
+import { assertAutoUpdate } from './policy';
+import { buildStatus } from './status';
+import { schedulerFor } from './wiring';
+
+type ScheduleMethods = Pick<ApiImplementation, 'getStatus' | 'getSchedule' | 'setSchedule' | 'runDue'>;
+
+/** What this process has learnt of the GitHub API's request budget (from the checks' HTTP client). */
+export function githubBudget(services: Pick<Services, 'checks' | 'settings'>): StatusView['github_rate_limit'] {
+  try {
+    const host = new URL(services.settings.get().github_api_base).host;
+    const snap = services.checks.http.budget.snapshot(host);
+    if (snap.remaining === undefined) return null;
+    return { host, remaining: snap.remaining, reset_at: snap.resetAt !== undefined ? new Date(snap.resetAt).toISOString() : null };
+  } catch {
+    return null;
+  }
+}
+
+/** The contract methods for schedules and status (spread into createApi). */
+export function scheduleMethods(services: Services): ScheduleMethods {
+  const scheduler = () => schedulerFor(services);
+  return {
+    async getStatus() {
+      const s = scheduler();
+      return buildStatus({
+        scheduler: s,
+        history: services.updates.history,
+        layout: services.layout,
+        githubBudget: () => githubBudget(services),
+        now: Date.now(),
+      });
+    },
+
+    async getSchedule({ id }) {
+      if (id !== undefined) services.components.get(id);
+      return scheduler().view(undefined, id);
+    },
+
+    async setSchedule({ id, auto_update }) {
+      const component = services.components.get(id);
+      const merged: Record<string, unknown> = { ...(component.config.auto_update ?? { enabled: false }) };
+      for (const [key, value] of Object.entries(auto_update)) {
+        if (value === undefined) continue;
+        if (value === null) delete merged[key];
+        else merged[key] = value;
+      }
+      assertAutoUpdate({
+        window: typeof merged.window === 'string' ? merged.window : undefined,
+        min_release_age: typeof merged.min_release_age === 'string' ? merged.min_release_age : undefined,
+      });
+      services.components.patch(id, { auto_update: merged as ComponentConfig['auto_update'] });
+      services.events.emit('components_changed', { ids: [id] });
+      services.events.emit('schedule_changed', { ids: [id] });
+      const view = await scheduler().view(undefined, id);
+      const entry = view.components[0];
+      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id });
+      return entry;
+    },
+
+    async runDue() {
+      return scheduler().runDue();
+    },
+  };
+}
