@@ -154,6 +154,8 @@ export class UpdateEngine {
   }
 
   async listHistory(options: { component?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
+    // A run a killed process left behind belongs in the history the panel shows: finish it first.
+    await this.recoverInterruptedRuns();
     return this.history.list(options);
   }
 
@@ -413,7 +415,9 @@ export class UpdateEngine {
       return { id, kind: 'snapshot' };
     }
     if (folder && !backups) throw new UpkeepError('INTERNAL', 'The backup service is not available; update with --no-backup to go on without a backup.');
-    throw new UpkeepError('UNSUPPORTED', `${component.id} (method ${component.method}) has nothing Upkeep can back up. Update with --no-backup to go on without one.`);
+    // No folder and no state of its own (a script, sleep_a_bit): there is nothing a backup could hold.
+    log.write(`nothing to back up for method ${component.method} without a folder; a failure cannot be rolled back`);
+    return null;
   }
 
   /** Restore the backup, rerun restart, re-check health. Journaled as rolling_back so a crash here is resumed. */
