@@ -4,6 +4,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { DiscoveryError } from '../../../shared/types';
 import type { Candidate } from './lib/candidate';
+import { resolveUserPath } from './lib/home-path';
 import { slugId } from './lib/ids';
 import { runTool, stderrTail } from './lib/run-tool';
 
@@ -53,7 +54,7 @@ export interface GitDiscovery {
  * component updated by the git method on its current branch.
  */
 export async function discoverGitCheckouts(root: string, options: GitCheckoutsOptions = {}): Promise<GitDiscovery> {
-  const start = path.resolve(root);
+  const start = resolveUserPath(root);
   let stat;
   try {
     stat = await fs.stat(start);

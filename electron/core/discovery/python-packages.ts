@@ -4,6 +4,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component } from '../../../shared/types';
 import type { Candidate } from './lib/candidate';
+import { resolveUserPath } from './lib/home-path';
 import { slugId } from './lib/ids';
 import { runTool, stderrTail } from './lib/run-tool';
 
@@ -30,7 +31,7 @@ export function resolvePython(python: string, platform: NodeJS.Platform = proces
   if (!given) throw new UpkeepError('INVALID_REQUEST', 'Give a Python interpreter (e.g. /opt/app/venv/bin/python) or a virtualenv folder.');
   const pathLike = given.includes('/') || given.includes('\\') || given.startsWith('.') || given.startsWith('~');
   if (!pathLike) return given;
-  const full = path.resolve(given);
+  const full = resolveUserPath(given);
   let stat;
   try {
     stat = statSync(full);

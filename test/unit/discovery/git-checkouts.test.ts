@@ -91,6 +91,19 @@ describe('git checkouts under a folder', () => {
     expect(() => validateComponent('pinned', found?.config)).not.toThrow();
   });
 
+  it('a folder typed as ~/… is under the home folder', async () => {
+    const home = tempDir();
+    cloneInto(home, path.join(home, 'apps', 'tool'));
+    const saved = process.env.HOME;
+    process.env.HOME = home; // os.homedir() reads HOME on POSIX
+    try {
+      const { candidates } = await discoverGitCheckouts('~/apps');
+      expect(candidates.map((c) => c.config.folder)).toEqual([path.join(home, 'apps', 'tool')]);
+    } finally {
+      process.env.HOME = saved;
+    }
+  });
+
   it('the folder itself can be the checkout', async () => {
     const root = tempDir();
     cloneInto(root, path.join(root, 'solo'));

@@ -27,7 +27,7 @@ function parseDesktopEntry(text: string): Map<string, Map<string, string>> {
 const MAIN_CATEGORIES = ['AudioVideo', 'Audio', 'Video', 'Development', 'Education', 'Game', 'Graphics', 'Network', 'Office', 'Science', 'Settings', 'System', 'Utility'];
 
 describe('Linux desktop entry', () => {
-  const text = readFileSync(path.join(repoRoot, 'build', 'upkeep.desktop'), 'utf8');
+  const text = readFileSync(path.join(repoRoot, 'build', 'upkeep-desktop.desktop'), 'utf8');
   const groups = parseDesktopEntry(text);
   const entry = groups.get('Desktop Entry') as Map<string, string>;
 
@@ -36,8 +36,8 @@ describe('Linux desktop entry', () => {
     expect([...groups.keys()]).toEqual(['Desktop Entry']);
     expect(entry.get('Type')).toBe('Application');
     expect(entry.get('Name')).toBe('Upkeep');
-    expect(entry.get('Exec')).toMatch(/^upkeep( %[uUfF])?$/);
-    expect(entry.get('Icon')).toBe('upkeep');
+    expect(entry.get('Exec')).toMatch(/^upkeep-desktop( %[uUfF])?$/); // not `upkeep`, which is the CLI
+    expect(entry.get('Icon')).toBe('upkeep-desktop');
     expect(entry.get('Terminal')).toBe('false');
     for (const list of ['Categories', 'Keywords']) expect(entry.get(list)).toMatch(/^[^;]+(;[^;]+)*;$/);
     expect((entry.get('Categories') as string).split(';').some((c) => MAIN_CATEGORIES.includes(c))).toBe(true);
