@@ -7,6 +7,7 @@ import { appPackage } from '../../../electron/core/lib/app-version';
 import { createServices } from '../../../electron/core/services';
 import { invokeMethod } from '../../../shared/contract';
 import { repoRoot } from '../../helpers/cli';
+import { FakeGitHub } from '../../fixtures/servers/github';
 import { tempDir } from '../../helpers/temp';
 
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; repository: { url: string } };
@@ -77,6 +78,26 @@ describe('first run: Upkeep tracks itself', () => {
     services.components.update(SELF_ID, { ...services.components.get(SELF_ID).config, method: 'update_script', update_script: ['true'] });
     expect(await ensureFirstRun(services, { version: '0.3.0' })).toMatchObject({ refreshed_current: false });
     expect(services.components.get(SELF_ID).config.current).toBe('0.2.0');
+  });
+
+  it("is checked against Upkeep's own GitHub releases by the github_release checker", async () => {
+    const gh = await FakeGitHub.start();
+    try {
+      const { user, repo } = selfRepository();
+      gh.addRelease(user, repo, { tag_name: `v${pkg.version}` });
+      gh.addRelease(user, repo, { tag_name: 'v99.0.0' });
+      gh.addRelease(user, repo, { tag_name: 'v100.0.0-beta.1', prerelease: true });
+      const services = createServices({ home: tempDir(), host: 'desktop' });
+      const api = createApi(services);
+      const ctx = { initiatedBy: 'panel' as const, readOnly: false };
+      await invokeMethod(api, 'setSettings', { patch: { github_api_base: gh.apiBase } }, ctx);
+      await ensureFirstRun(services);
+      const { components } = (await invokeMethod(api, 'checkComponents', { ids: [SELF_ID] }, ctx)) as { components: { installed: string; latest: string; update_available: boolean; error: unknown }[] };
+      expect(components).toEqual([expect.objectContaining({ installed: pkg.version, latest: '99.0.0', update_available: true, error: null })]);
+      expect(gh.requestsTo(`/repos/${user}/${repo}/releases`).length).toBeGreaterThan(0);
+    } finally {
+      await gh.close();
+    }
   });
 
   it('the self entry validates for any version package.json could hold', () => {
