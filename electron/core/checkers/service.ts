@@ -13,6 +13,7 @@ import { compareVersions, displayVersion, orderVersions, type VersionComparison 
 import { readInstalledVersion } from '../versions/installed';
 import { isKnownChannel } from './lib/github-channels';
 import { notesNewestFirst } from './lib/pick-release';
+import { pendingRisk, releaseAdvisories, riskFields } from '../risk/component-risk';
 import { checkerFor } from './registry';
 import type { CheckContext, CheckOutcome, Checker } from './types';
 
@@ -119,7 +120,8 @@ export class CheckService {
       selected = all;
     }
     this.deps.events.emit('check_started', { ids: selected.map((c) => c.id) });
-    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options));
+    const settings = this.deps.settings.get();
+    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options, settings));
     await this.flush();
     return results;
   }
@@ -127,7 +129,7 @@ export class CheckService {
   async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {
     const component = this.deps.components.get(id);
     this.deps.events.emit('check_started', { ids: [id] });
-    const result = await this.checkComponent(component, options);
+    const result = await this.checkComponent(component, options, this.deps.settings.get());
     await this.flush();
     return result;
   }
@@ -196,8 +198,7 @@ export class CheckService {
     }
   }
 
-  private contextFor(component: Component, installed: string | null): CheckContext {
-    const settings = this.deps.settings.get();
+  private contextFor(component: Component, installed: string | null, settings: Settings = this.deps.settings.get()): CheckContext {
     return {
       id: component.id,
       config: component.config,
@@ -209,22 +210,22 @@ export class CheckService {
     };
   }
 
-  private checkComponent(component: Component, options: CheckOptions): Promise<CheckResult> {
+  private checkComponent(component: Component, options: CheckOptions, settings: Settings): Promise<CheckResult> {
     const key = `${component.id}|${options.force ? 'force' : ''}|${options.downgrade ? 'down' : ''}`;
     return this.flights.run(key, async () => {
-      const result = await this.runCheck(component, options);
+      const result = await this.runCheck(component, options, settings);
       this.deps.events.emit('check_result', { result });
       return result;
     });
   }
 
-  private async runCheck(component: Component, options: CheckOptions): Promise<CheckResult> {
+  private async runCheck(component: Component, options: CheckOptions, settings: Settings): Promise<CheckResult> {
     const checker = checkerFor(component.type);
     const cache = this.load();
     const hash = checkConfigHash(component);
     let entry = cache.entries[component.id];
     if (entry && entry.config_hash !== hash) entry = undefined;
-    const ttlMs = this.deps.settings.get().cache_ttl_hours * 3_600_000;
+    const ttlMs = settings.cache_ttl_hours * 3_600_000;
     const now = Date.now();
 
     // Installed version first: it is local, and a cached remote answer is compared with the live one.
@@ -249,7 +250,7 @@ export class CheckService {
 
     let outcome: CheckOutcome;
     try {
-      outcome = await checker.check(this.contextFor(component, installed));
+      outcome = await checker.check(this.contextFor(component, installed, settings));
     } catch (error) {
       const shape = toErrorShape(error);
       const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
@@ -258,6 +259,11 @@ export class CheckService {
       cache.entries[component.id] = next;
       this.dirty = true;
       return this.errorResult(component, shape, next, false);
+    }
+    if (!outcome.risk && !checker.opaqueVersions) {
+      // Advisories are part of the remote answer: cached with it, for the installed version asked about.
+      const found = await releaseAdvisories(component.type, component.config, this.deps.http, installed, outcome.latest);
+      if (found) outcome = { ...outcome, advisories: { installed: installed as string, latest: outcome.latest as string, items: found.items } };
     }
     const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
     cache.entries[component.id] = fresh;
@@ -331,6 +337,13 @@ export class CheckService {
       from_cache: flags.from_cache,
       target,
     };
+    if (decision.update) {
+      const advisories = outcome.advisories && outcome.advisories.installed === installed && outcome.advisories.latest === latest ? outcome.advisories.items : [];
+      Object.assign(result, riskFields(outcome.risk ?? pendingRisk({ installed, latest, notes: target?.notes ?? [], advisories, opaque: checker.opaqueVersions === true })));
+    } else {
+      Object.assign(result, riskFields(null));
+    }
+    if (outcome.packages) result.packages = outcome.packages;
     return { result, highest };
   }
 
@@ -378,8 +391,9 @@ export class CheckService {
     return this.cache;
   }
 
-  /** Write the version cache if it changed (atomically; writes are serialized). */
-  flush(): Promise<void> {
+  /** Write the version cache if it changed (atomically; writes are serialized), and the HTTP cache. */
+  async flush(): Promise<void> {
+    await this.deps.http.settle();
     if (!this.dirty) return this.writing;
     this.dirty = false;
     const snapshot = JSON.stringify(this.load());
@@ -412,14 +426,31 @@ export interface CheckServiceWiring {
  * in settings), and the version cache in `<home>/cache/versions.json`.
  */
 export function createCheckService(wiring: CheckServiceWiring, options: { env?: NodeJS.ProcessEnv; http?: HttpClient } = {}): CheckService {
+  // Settings and secrets live in files read on every access; a second's memory is plenty per request.
+  const apiBase = memoFor(1000, () => wiring.settings.get().github_api_base);
+  const token = memoFor(1000, () => wiring.secrets.get('github_token'));
   const http =
     options.http ??
     new HttpClientImpl({
       cacheDir: path.join(wiring.layout.cache, 'http'),
       userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
-      github: { apiBase: () => wiring.settings.get().github_api_base, token: () => wiring.secrets.get('github_token') },
+      github: { apiBase, token },
     });
   const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
   if (options.env) deps.env = options.env;
   return new CheckService(deps);
+}
+
+/** Remember a value for `ms` (cheap reads of settings files that are parsed on every access). */
+function memoFor<T>(ms: number, read: () => T): () => T {
+  let value: T;
+  let at = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = Date.now();
+    if (now - at > ms) {
+      value = read();
+      at = now;
+    }
+    return value;
+  };
 }

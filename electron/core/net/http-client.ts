@@ -166,7 +166,20 @@ export class HttpClient {
     this.cache = new ResponseCache(options.cacheDir ?? null);
   }
 
+  private readonly pending = new Set<Promise<void>>();
+
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Wait until cache entries being written are on disk. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
   async close(): Promise<void> {
+    await this.settle();
     await this.dispatcher.close();
   }
 
@@ -315,7 +328,8 @@ export class HttpClient {
           const entry: CachedResponse = { url, status, headers: keptHeaders(resHeaders), body: body.toString('utf8'), stored_at: new Date().toISOString() };
           if (resHeaders.etag) entry.etag = resHeaders.etag;
           if (resHeaders['last-modified']) entry.last_modified = resHeaders['last-modified'];
-          await this.cache.set(cacheKey, entry);
+          // Off the request's path: the memory copy is set at once, the disk copy follows.
+          this.track(this.cache.set(cacheKey, entry));
         }
         return { response: toResponse(url, status, resHeaders, body, false) };
       }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/fs-atomic';
 
 /** A cached answer with its validators; a 304 reuses it. */
 export interface CachedResponse {
@@ -31,6 +31,7 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
  */
 export class ResponseCache {
   private readonly memory = new Map<string, CachedResponse | null>();
+  private dirReady = false;
 
   constructor(private readonly dir: string | null) {}
 
@@ -63,7 +64,14 @@ export class ResponseCache {
     const file = this.file(key);
     if (!file) return;
     try {
-      await writeFileAtomic(file, JSON.stringify(entry), { mode: 0o600 });
+      // Atomic (temp file + rename) but without fsync: a cache entry lost in a crash is refetched.
+      if (!this.dirReady) {
+        await mkdir(path.dirname(file), { recursive: true });
+        this.dirReady = true;
+      }
+      const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+      await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
+      await rename(tmp, file);
     } catch {
       // The cache is an optimisation: a full disk must not fail a check.
     }

@@ -50,7 +50,9 @@ afterEach(async () => {
 describe('conditional requests', () => {
   it('revalidates with If-None-Match and reuses the cached body on 304, across restarts', async () => {
     const url = `${gh.apiBase}/repos/o/r/releases`;
-    const first = await client().getJson<{ tag_name: string }[]>(url);
+    const firstClient = client();
+    const first = await firstClient.getJson<{ tag_name: string }[]>(url);
+    await firstClient.settle();
     expect(first.response.fromCache).toBe(false);
     expect(first.data[0]?.tag_name).toBe('v1.0.0');
     const remainingAfterFirst = gh.rateLimit.remaining;

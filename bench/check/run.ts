@@ -1,0 +1,140 @@
+// bench/check: version checks of 1,000 github_release components against a local GitHub-like
+// server that adds 20 ms to every answer. Upkeep (bounded concurrency 8, ETag cache, version cache)
+// against a one-at-a-time baseline (sequential, no caches — OctoPrint's way), in the same run:
+// cold (empty caches), warm within the TTL (zero requests), and warm after the TTL (all 304s).
+// Run: npm run bench -- check   (writes bench/results/check.json and bench/results/check.md)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { createCheckService } from '../../electron/core/checkers/service';
+import { validateComponentsMapping } from '../../electron/core/config/validate';
+import { createServices } from '../../electron/core/services';
+import { orderVersions } from '../../electron/core/versions/compare';
+import { FakeGitHub } from '../../test/fixtures/servers/github';
+
+const COMPONENTS = Number(process.env.BENCH_COMPONENTS ?? 1000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
+const RELEASES_PER_REPO = 3;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface Phase {
+  wall_ms: number;
+  requests: number;
+  not_modified: number;
+  updates_found: number;
+  errors: number;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** The baseline: one component at a time, a plain GET of the releases list, newest version by PEP 440. */
+async function baseline(apiBase: string, repos: string[], dispatcher: Agent): Promise<{ latest: string[]; requests: number }> {
+  const latest: string[] = [];
+  let requests = 0;
+  for (const repo of repos) {
+    requests++;
+    const res = await request(`${apiBase}/repos/bench/${repo}/releases`, { headers: { 'user-agent': 'baseline', accept: 'application/vnd.github+json' }, dispatcher });
+    const releases = (await res.body.json()) as { tag_name: string; draft: boolean; prerelease: boolean }[];
+    let best: string | undefined;
+    for (const r of releases) if (!r.draft && !r.prerelease && (best === undefined || (orderVersions(r.tag_name, best) ?? 0) > 0)) best = r.tag_name;
+    latest.push(best ?? '');
+  }
+  return { latest, requests };
+}
+
+async function main(): Promise<void> {
+  const gh = await FakeGitHub.start({ latencyMs: LATENCY_MS, rateLimit: { limit: 1_000_000 } });
+  const repos = Array.from({ length: COMPONENTS }, (_, i) => `app-${String(i).padStart(4, '0')}`);
+  for (const repo of repos) {
+    for (let r = 0; r < RELEASES_PER_REPO; r++) gh.addRelease('bench', repo, { tag_name: `v1.${r}.0`, assets: [{ name: `${repo}.tar.gz`, content: `${repo}-${r}` }] });
+  }
+  const home = mkdtempSync(path.join(os.tmpdir(), 'upkeep-bench-check-'));
+  const services = createServices({ home, host: 'cli' });
+  const mapping: Record<string, unknown> = {};
+  for (const repo of repos) mapping[repo] = { type: 'github_release', user: 'bench', repo, api_base: gh.apiBase, current: '1.0.0' };
+  services.components.add(validateComponentsMapping(mapping, 'bench'), { replace: true });
+  const checks = createCheckService(services);
+
+  const measure = async (label: string, fn: () => Promise<{ update_available: boolean; error: unknown }[]>): Promise<Phase> => {
+    const requestsBefore = gh.requests.length;
+    const t0 = performance.now();
+    const results = await fn();
+    const wall = performance.now() - t0;
+    const requests = gh.requests.slice(requestsBefore);
+    const phase: Phase = {
+      wall_ms: round(wall),
+      requests: requests.length,
+      not_modified: requests.filter((q) => q.status === 304).length,
+      updates_found: results.filter((r) => r.update_available).length,
+      errors: results.filter((r) => r.error).length,
+    };
+    process.stdout.write(`${label.padEnd(34)} ${String(phase.wall_ms).padStart(9)} ms  ${phase.requests} requests (${phase.not_modified} × 304), ${phase.errors} errors\n`);
+    return phase;
+  };
+
+  // Upkeep: cold (fresh home, empty HTTP and version caches).
+  const upkeepCold = await measure('upkeep cold', () => checks.check());
+  // Warm within the TTL: the version cache answers; no request at all.
+  const upkeepWarm = await measure('upkeep warm (within TTL)', () => checks.check());
+  // Warm after the TTL: every component asks again, with If-None-Match → 304.
+  services.settings.set({ cache_ttl_hours: 0 });
+  const upkeepRevalidate = await measure('upkeep warm (after TTL, 304s)', () => checks.check());
+  await checks.close();
+
+  // Baseline in the same run and against the same server.
+  const dispatcher = new Agent({ connections: 1 });
+  const baseCold = await measure('baseline one-at-a-time', async () => {
+    const { latest } = await baseline(gh.apiBase, repos, dispatcher);
+    return latest.map((v) => ({ update_available: v !== 'v1.0.0', error: v ? null : 'none' }));
+  });
+  // The baseline has no caches: "warm" costs what cold does; measured again rather than assumed.
+  const baseWarm = await measure('baseline again (no cache)', async () => {
+    const { latest } = await baseline(gh.apiBase, repos, dispatcher);
+    return latest.map((v) => ({ update_available: v !== 'v1.0.0', error: v ? null : 'none' }));
+  });
+  await dispatcher.close();
+  await gh.close();
+  rmSync(home, { recursive: true, force: true });
+
+  const ratio = (a: number, b: number) => round(a / Math.max(b, 0.1));
+  const result = {
+    benchmark: 'check',
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: os.cpus().length,
+    components: COMPONENTS,
+    latency_ms: LATENCY_MS,
+    upkeep: { cold: upkeepCold, warm_within_ttl: upkeepWarm, warm_after_ttl: upkeepRevalidate, concurrency: 8 },
+    baseline: { cold: baseCold, warm: baseWarm },
+    speedup: {
+      cold: ratio(baseCold.wall_ms, upkeepCold.wall_ms),
+      warm_within_ttl: ratio(baseWarm.wall_ms, upkeepWarm.wall_ms),
+      warm_after_ttl: ratio(baseWarm.wall_ms, upkeepRevalidate.wall_ms),
+    },
+  };
+  const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+  const markdown = [
+    `Version checks of ${COMPONENTS.toLocaleString('en-US')} github_release components against a local GitHub-like server adding ${LATENCY_MS} ms per answer (${result.platform}, Node ${process.version}, \`npm run bench -- check\`):`,
+    '',
+    '| Scenario | Upkeep | Requests (304s) | One-at-a-time baseline | Requests | Speed-up |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| Cold (empty caches) | ${fmt(upkeepCold.wall_ms)} | ${upkeepCold.requests} (${upkeepCold.not_modified}) | ${fmt(baseCold.wall_ms)} | ${baseCold.requests} | ${result.speedup.cold}× |`,
+    `| Warm, within TTL | ${fmt(upkeepWarm.wall_ms)} | ${upkeepWarm.requests} (${upkeepWarm.not_modified}) | ${fmt(baseWarm.wall_ms)} | ${baseWarm.requests} | ${result.speedup.warm_within_ttl}× |`,
+    `| Warm, after TTL | ${fmt(upkeepRevalidate.wall_ms)} | ${upkeepRevalidate.requests} (${upkeepRevalidate.not_modified}) | ${fmt(baseWarm.wall_ms)} | ${baseWarm.requests} | ${result.speedup.warm_after_ttl}× |`,
+    '',
+    'Upkeep runs at most 8 requests at once, keeps an ETag cache (304s do not count against GitHub\'s rate limit) and a version cache (TTL `cache_ttl_hours`); the baseline asks one component at a time without caches.',
+    '',
+  ].join('\n');
+  const outDir = path.join(root, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'check.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(path.join(outDir, 'check.md'), markdown);
+  process.stdout.write(`\n${markdown}\nwrote bench/results/check.json and bench/results/check.md\n`);
+  if (upkeepCold.errors || upkeepRevalidate.errors || upkeepWarm.requests !== 0) process.exitCode = 1;
+}
+
+await main();
