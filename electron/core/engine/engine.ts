@@ -50,6 +50,8 @@ export interface UpdateOptions {
   noBackup?: boolean;
   stopOnFailure?: boolean;
   initiatedBy: InitiatedBy;
+  /** Environment components: upgrade only these packages (needs exactly one component id). */
+  packages?: string[];
   /** Called for each result as soon as its run ends (the CLI prints as it goes). */
   onResult?: (result: UpdateResult) => void;
 }
@@ -93,6 +95,9 @@ export class UpdateEngine {
   /** Update several components one after another; Upkeep's own entry goes last. */
   async updateComponents(ids: string[] | undefined, options: UpdateOptions): Promise<UpdateResult[]> {
     await this.recoverInterruptedRuns();
+    if (options.packages && new Set(ids ?? []).size !== 1) {
+      throw new UpkeepError('INVALID_REQUEST', 'Choosing packages needs exactly one component id: the environment whose packages they are.');
+    }
     let targets: string[];
     if (ids && ids.length > 0) targets = [...new Set(ids)];
     else targets = this.deps.components.list().components.filter((c) => c.method !== null).map((c) => c.id);
@@ -255,6 +260,7 @@ export class UpdateEngine {
       force: options.force ?? false,
       noBackup: options.noBackup ?? false,
     });
+    if (options.packages) journal.packages = [...options.packages];
     const log = this.newLog(runId, component.id);
     const controller = new AbortController();
     let ctx: UpdaterContext | undefined;
@@ -286,6 +292,12 @@ export class UpdateEngine {
           throw new UpkeepError('NO_UPDATE', `The check of ${component.name} found no release to install${check.latest ? ` (latest ${check.latest})` : ''}.`);
         }
         target = check.target;
+        if (journal.packages && target.packages) {
+          // A chosen subset of an environment: the run installs (and history names) only those.
+          const chosen = target.packages.filter((p) => journal.packages?.includes(p.name) && p.target !== p.installed);
+          const names = chosen.map((p) => `${p.name} ${p.target}`);
+          if (chosen.length) target = { ...target, version: names.length > 3 ? `${names.slice(0, 3).join(', ')} +${names.length - 3} more` : names.join(', ') };
+        }
         journal.target = target;
         journal.to = target.version;
         log.write(`installed ${check.installed ?? 'unknown'}, target ${target.version}${check.explanation ? ` (${check.explanation})` : ''}`);
@@ -651,6 +663,7 @@ export class UpdateEngine {
       target,
       from: journal.from,
       force: journal.force,
+      ...(journal.packages ? { packages: journal.packages } : {}),
       home: this.deps.layout,
       workDir,
       stateDir,

@@ -22,6 +22,8 @@ export interface RunJournal {
   target: UpdateTarget | null;
   force: boolean;
   no_backup: boolean;
+  /** Environment methods: the packages chosen for this run (all when absent). */
+  packages?: string[];
   initiated_by: InitiatedBy;
   host: string;
   pid: number;

@@ -51,8 +51,8 @@ function localFile(ctx: UpdaterContext): string {
 }
 
 function apiKey(ctx: UpdaterContext): string {
-  const env = ctx.config.api_key_env;
-  if (!env) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set api_key_env to the environment variable holding an Open WebUI admin API key.`);
+  // The same default as the openwebui check type.
+  const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   const key = process.env[env];
   if (!key) throw new UpkeepError('UNAUTHORIZED', `The environment variable ${env} is not set. Put an Open WebUI admin API key (Settings → Account → API keys) in ${env} and try again.`);
   ctx.addSecret(key);
@@ -101,7 +101,7 @@ function isMissing(answer: Answer): boolean {
 /** A clear error for each way Open WebUI refuses (401, 403, 5xx …). */
 function failure(ctx: UpdaterContext, answer: Answer, doing: string): UpkeepError {
   const base = apiBase(ctx);
-  const env = ctx.config.api_key_env ?? 'the api_key_env variable';
+  const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   if (answer.status === 401) {
     return new UpkeepError('UNAUTHORIZED', `Open WebUI at ${base} refused the API key while ${doing} (401: ${answer.detail}). Check the key in ${env}: it must be valid and belong to an admin.`, { status: 401 });
   }

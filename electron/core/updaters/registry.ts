@@ -1,8 +1,11 @@
 import type { UpdateMethod } from '../../../shared/schemas/component';
+import { aptUpdater } from './apt';
 import { gitUpdater } from './git';
 import { npmUpdater } from './npm';
+import { npmEnvUpdater } from './npm-env';
 import { openwebuiUpdater } from './openwebui';
 import { pipUpdater } from './pip';
+import { pipEnvUpdater } from './pip-env';
 import { releaseArchiveUpdater } from './release-archive';
 import { singleFileUpdater } from './single-file';
 import { sleepABitUpdater } from './sleep-a-bit';
@@ -19,6 +22,9 @@ export const UPDATERS = {
   update_script: updateScriptUpdater,
   openwebui: openwebuiUpdater,
   sleep_a_bit: sleepABitUpdater,
+  pip_env: pipEnvUpdater,
+  npm_env: npmEnvUpdater,
+  apt: aptUpdater,
 } satisfies Record<UpdateMethod, Updater>;
 
 export function updaterFor(method: UpdateMethod): Updater {

@@ -33,6 +33,8 @@ export interface UpdaterContext {
   /** Installed version before the run, when known. */
   from: string | null;
   force: boolean;
+  /** Environment methods (pip_env, npm_env, apt): upgrade only these packages (all outdated ones when absent). */
+  packages?: string[];
   home: HomeLayout;
   /** Scratch folder for this run (downloads); removed when the run ends. */
   workDir: string;
