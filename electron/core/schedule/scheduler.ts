@@ -102,6 +102,11 @@ export class Scheduler {
     return last === null ? now : last + this.intervalMs();
   }
 
+  /** Resolves when queued passes and noted check results are done (hosts on shutdown, tests). */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
   /** One pass: check what is due, apply the auto-updates that may run now, record the rest. */
   runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
     const pass = this.chain.then(() => this.pass(options));

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { invokeMethod } from '../../../shared/contract';
 import { Scheduler } from '../../../electron/core/schedule/scheduler';
+import { FakeGitHub } from '../../fixtures/servers/github';
 import { scheduleSetup, writeHistory } from './schedule-fixture';
 
 const HOUR = 3_600_000;
@@ -236,5 +237,29 @@ describe('scheduler state', () => {
     await expect(invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { min_release_age: '3' } }, { initiatedBy: 'cli', readOnly: false })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
     await expect(invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { enabled: true } }, { initiatedBy: 'panel', readOnly: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(s.services.components.get('webapp').config.auto_update).toBeUndefined();
+  });
+});
+
+describe('release dates from the check', () => {
+  it('counts the cooldown from the release date a GitHub check reports', async () => {
+    const gh = await FakeGitHub.start();
+    afterEach(() => gh.fixture.close());
+    gh.addRelease('acme', 'tool', { tag_name: 'v1.2.0', published_at: '2026-06-09T10:00:00Z' });
+    const s = await scheduleSetup({ start: '2026-06-10T10:00:00Z' });
+    s.services.components.add({
+      tool: {
+        type: 'github_release',
+        user: 'acme',
+        repo: 'tool',
+        api_base: gh.apiBase,
+        current: '1.0.0',
+        method: 'update_script',
+        update_script: [process.execPath, '-e', ''],
+        auto_update: { enabled: true, window: 'always', min_release_age: '3d' },
+      } as never,
+    });
+    const result = await s.scheduler.runDue();
+    expect(result.deferred).toMatchObject([{ component: 'tool', reason: 'too_new', until: '2026-06-12T10:00:00.000Z' }]);
+    expect(result.deferred[0]?.message).toMatch(/1\.2\.0 was released 1d ago/);
   });
 });
