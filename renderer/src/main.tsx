@@ -9,7 +9,15 @@ import './styles.css';
 const client = createClient();
 const store = createAppStore(client);
 connectEvents(client, store);
-void store.getState().loadComponents().then(() => store.getState().loadCheckResults());
+void store
+  .getState()
+  .loadComponents()
+  .then(async () => {
+    await store.getState().loadCheckResults();
+    // Backups and history load in the background, so their views open with data.
+    await store.getState().loadHistory();
+    await store.getState().loadBackups();
+  });
 void store.getState().loadSettings();
 
 const root = document.getElementById('root');

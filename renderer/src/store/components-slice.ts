@@ -1,3 +1,4 @@
+import type { ComponentTemplate } from '../../../shared/templates';
 import type { Component, ConfigProblem, ErrorShape } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
@@ -8,7 +9,10 @@ export interface ComponentsSlice {
   componentsStatus: LoadStatus;
   componentsError: ErrorShape | null;
   componentFilter: string;
+  /** Starting points for the Add dialog. */
+  templates: ComponentTemplate[];
   loadComponents(): Promise<void>;
+  loadTemplates(): Promise<void>;
   setComponentFilter(text: string): void;
   /** Add one component; resolves to the error (for messages next to the fields) or null. */
   addComponent(id: string, config: Record<string, unknown>): Promise<ErrorShape | null>;
@@ -23,6 +27,16 @@ export const createComponentsSlice: SliceCreator<ComponentsSlice> = ({ api }) =>
   componentsStatus: 'idle',
   componentsError: null,
   componentFilter: '',
+  templates: [],
+
+  async loadTemplates() {
+    if (get().templates.length) return;
+    try {
+      set({ templates: (await api.listTemplates({})).templates });
+    } catch {
+      // Without templates the Add dialog still offers every field.
+    }
+  },
 
   async loadComponents() {
     if (get().componentsStatus === 'idle') set({ componentsStatus: 'loading' });

@@ -1,4 +1,5 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
 import { CHECK_TYPES, UPDATE_METHODS } from '../../../../shared/schemas/component';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
@@ -38,8 +39,17 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const editing = component !== undefined;
+  const templates = useAppStore((s) => s.templates);
+  const loadTemplates = useAppStore((s) => s.loadTemplates);
+  const [templateId, setTemplateId] = useState('custom');
+  const [templateValues, setTemplateValues] = useState<Record<string, string>>({});
+  const template = templates.find((t) => t.id === templateId);
 
-  const messages = useMemo(() => ({ ...fieldMessages(error, id.trim()), ...localErrors }), [error, id, localErrors]);
+  useEffect(() => {
+    if (!editing) void loadTemplates();
+  }, [editing, loadTemplates]);
+
+  const messages = useMemo(() => (templateId !== 'custom' ? localErrors : { ...fieldMessages(error, id.trim()), ...localErrors }), [error, id, localErrors, templateId]);
   const shown = new Set(['id', 'extra', ...FORM_KEYS.filter((k) => visible(k))]);
   const unplaced = Object.entries(messages).filter(([key]) => !shown.has(key) && key !== '');
   const set = (key: FormKey) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
@@ -50,8 +60,32 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     return true;
   }
 
+  async function submitTemplate(t: ComponentTemplate) {
+    const local: Record<string, string> = {};
+    for (const f of t.fields) if (!templateValues[f.key]?.trim() && f.default === undefined) local[f.key] = `${f.label} is required.`;
+    setLocalErrors(local);
+    setError(null);
+    if (Object.keys(local).length) return;
+    const filled = fillTemplate(t, templateValues);
+    const newId = id.trim() || filled.id;
+    setBusy(true);
+    const result = await addComponent(newId, filled.config);
+    setBusy(false);
+    if (!result) return onClose();
+    // Config keys back to the template fields that fill them, so messages sit next to what the user typed.
+    const byKey = fieldMessages(result, newId);
+    const mapped: Record<string, string> = {};
+    for (const [key, message] of Object.entries(byKey)) {
+      const holder = key === 'id' ? 'id' : t.fields.find((f) => JSON.stringify(t.config[key] ?? '').includes(`{{${f.key}}}`))?.key;
+      mapped[holder ?? ''] = mapped[holder ?? ''] ? `${mapped[holder ?? '']}; ${key}: ${message}` : holder ? message : `${key}: ${message}`;
+    }
+    setError(result);
+    setLocalErrors(mapped);
+  }
+
   async function submit(event: FormEvent) {
     event.preventDefault();
+    if (template) return submitTemplate(template);
     const local: Record<string, string> = {};
     if (!id.trim()) local.id = 'An id is required: 1-64 characters of a-z, 0-9, "_" or "-".';
     let more: Record<string, unknown> = {};
@@ -94,6 +128,51 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
       }
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
+        {!editing && templates.length > 0 ? (
+          <div className="form-wide">
+            <Field label="Start from" hint={template ? template.description : 'Every field of the component config, for any check type and update method.'}>
+              <select
+                value={templateId}
+                onChange={(e) => {
+                  setTemplateId(e.target.value);
+                  setError(null);
+                  setLocalErrors({});
+                }}
+              >
+                <option value="custom">Custom (every field)</option>
+                {templates.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.label}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </div>
+        ) : null}
+        {template ? (
+          <>
+            {error && messages[''] ? (
+              <div className="form-wide">
+                <ErrorMessage error={{ ...error, message: messages[''] }} title="Not added" />
+              </div>
+            ) : null}
+            <Field label="Id" error={messages.id} hint="Optional: made from the fields when left empty.">
+              <input value={id} onChange={(e) => setId(e.target.value)} autoComplete="off" spellCheck={false} />
+            </Field>
+            {template.fields.map((f) => (
+              <Field key={`${template.id}-${f.key}`} label={f.label} error={messages[f.key]} hint={f.help ?? (f.default !== undefined ? `Default: ${f.default}` : undefined)}>
+                <input
+                  value={templateValues[f.key] ?? ''}
+                  placeholder={f.example}
+                  onChange={(e) => setTemplateValues((v) => ({ ...v, [f.key]: e.target.value }))}
+                  autoComplete="off"
+                  spellCheck={false}
+                />
+              </Field>
+            ))}
+          </>
+        ) : (
+          <>
         {error && (messages[''] || unplaced.length > 0) ? (
           <div className="form-wide">
             <ErrorMessage error={error} title={editing ? 'Not saved' : 'Not added'} />
@@ -158,6 +237,8 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
             <textarea value={extra} onChange={(e) => setExtra(e.target.value)} rows={6} spellCheck={false} className="mono" />
           </Field>
         </div>
+          </>
+        )}
       </form>
     </Dialog>
   );

@@ -12,13 +12,13 @@ import { ProblemsPanel } from './ProblemsPanel';
 import { StatusBadge } from './StatusBadge';
 
 const COLUMNS: Column[] = [
-  { key: 'name', header: 'Component', width: 'minmax(9.5rem, 2.2fr)' },
-  { key: 'kind', header: 'Kind', width: 'minmax(7.5rem, 1.3fr)' },
+  { key: 'name', header: 'Component', width: 'minmax(9rem, 2.2fr)' },
+  { key: 'kind', header: 'Kind', width: 'minmax(7rem, 1.3fr)' },
   { key: 'installed', header: 'Installed', width: 'minmax(5rem, 1fr)' },
   { key: 'latest', header: 'Latest', width: 'minmax(5rem, 1fr)' },
   { key: 'channel', header: 'Channel', width: 'minmax(4.5rem, 0.9fr)' },
-  { key: 'checked', header: 'Checked', width: 'minmax(6rem, 1fr)' },
-  { key: 'status', header: 'Status', width: 'minmax(8rem, 1.1fr)' },
+  { key: 'checked', header: 'Checked', width: 'minmax(5.5rem, 1fr)' },
+  { key: 'status', header: 'Status', width: 'minmax(9.5rem, 1.1fr)' },
   { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '12.5rem', align: 'end' },
 ];
 
