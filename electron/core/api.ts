@@ -19,8 +19,9 @@ export function createApi(services: Services): ApiImplementation {
   const settingsView = (): SettingsView => ({ settings: settings.get(), github_token_set: secrets.has(GITHUB_TOKEN_KEY) });
 
   return {
-    async updateComponents({ ids, force, noBackup, stopOnFailure }, ctx) {
+    async updateComponents({ ids, force, noBackup, stopOnFailure, packages }, ctx) {
       const results = await services.updates.updateComponents(ids, {
+        ...(packages ? { packages } : {}),
         force: force ?? false,
         noBackup: noBackup ?? false,
         stopOnFailure: stopOnFailure ?? false,

@@ -69,6 +69,8 @@ export const methods = {
       noBackup: z.boolean().optional(),
       /** Stop at the first failure instead of going on with the rest. */
       stopOnFailure: z.boolean().optional(),
+      /** Environment components (pip_env, npm_env, apt): upgrade only these packages (one component id). */
+      packages: z.array(z.string().trim().min(1).max(214)).min(1).max(10_000).optional(),
     }),
     { mutates: true },
   ),

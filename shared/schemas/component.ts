@@ -15,6 +15,9 @@ export const CHECK_TYPES = [
   'openwebui',
   'always_current',
   'never_current',
+  'pip_env',
+  'npm_env',
+  'apt',
 ] as const;
 export type CheckType = (typeof CHECK_TYPES)[number];
 
@@ -27,6 +30,9 @@ export const UPDATE_METHODS = [
   'update_script',
   'openwebui',
   'sleep_a_bit',
+  'pip_env',
+  'npm_env',
+  'apt',
 ] as const;
 export type UpdateMethod = (typeof UPDATE_METHODS)[number];
 
@@ -140,6 +146,16 @@ export const componentConfigSchema = z
     api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
     token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
     global: z.boolean().optional(),
+    /** pip_env: a requirements file whose pins and ranges bound the offered versions (relative to folder). */
+    requirements: nonEmpty.optional(),
+    /** pip_env: a constraints file (`pip -c`), honoured like requirements. */
+    constraints: nonEmpty.optional(),
+    /** npm_env: offer and install versions outside the ranges package.json allows. */
+    cross_ranges: z.boolean().optional(),
+    /** pip_env / npm_env / apt: only these packages (names). */
+    only: z.array(nonEmpty).optional(),
+    /** pip_env / npm_env / apt: never these packages (names). */
+    ignore: z.array(nonEmpty).optional(),
   })
   .superRefine((c, ctx) => {
     const need = (key: keyof typeof c, why: string) => {
@@ -177,6 +193,12 @@ export const componentConfigSchema = z
         need('function_id', 'for type openwebui');
         need('file', 'for type openwebui (the local plugin file)');
         break;
+      case 'pip_env':
+        if (!c.python && !c.folder) ctx.addIssue({ code: 'custom', path: ['python'], message: 'is required for type pip_env (the interpreter, e.g. /srv/app/.venv/bin/python), or set folder to the venv' });
+        break;
+      case 'npm_env':
+        if (!c.folder && c.global !== true) ctx.addIssue({ code: 'custom', path: ['folder'], message: 'is required for type npm_env (the folder with package.json), or set global: true for the global prefix' });
+        break;
       default:
         break;
     }
@@ -202,6 +224,12 @@ export const componentConfigSchema = z
         need('api_base', 'for method openwebui');
         need('function_id', 'for method openwebui');
         need('file', 'for method openwebui');
+        break;
+      case 'pip_env':
+        if (!c.python && !c.folder) ctx.addIssue({ code: 'custom', path: ['python'], message: 'is required for method pip_env (the interpreter or venv to upgrade)' });
+        break;
+      case 'npm_env':
+        if (!c.folder && c.global !== true) ctx.addIssue({ code: 'custom', path: ['folder'], message: 'is required for method npm_env (the folder with package.json), or set global: true' });
         break;
       default:
         break;

@@ -74,6 +74,46 @@ export interface UpdateTarget {
   tarball_url?: string | null;
   assets?: ReleaseAsset[];
   notes?: ReleaseNote[];
+  /** Environment components (pip_env, npm_env, apt): every outdated package, for the updater. */
+  packages?: PackageUpdate[];
+}
+
+/** A risk flag on a pending update: it fixes a known vulnerability, or it may break things. */
+export type RiskFlag = 'security' | 'breaking';
+
+/** A published vulnerability the installed version has and the new one fixes. */
+export interface Advisory {
+  /** GHSA-…, PYSEC-…, CVE-…, an npm advisory number, a Debian security suite. */
+  id: string;
+  source: 'pypi' | 'npm' | 'release_notes' | 'apt';
+  aliases?: string[];
+  title?: string | null;
+  severity?: string | null;
+  url?: string | null;
+  /** Versions that fix it (PyPI `fixed_in`), or the vulnerable range (npm `vulnerable_versions`). */
+  fixed_in?: string[];
+  vulnerable_versions?: string | null;
+}
+
+/** Why an update is flagged: the flags, the advisories behind `security`, one line per reason. */
+export interface RiskInfo {
+  flags: RiskFlag[];
+  advisories: Advisory[];
+  reasons: string[];
+}
+
+/** One outdated package of an environment component (`npm outdated` / `pip list --outdated` semantics). */
+export interface PackageUpdate {
+  name: string;
+  installed: string;
+  /** The newest version the environment's ranges/pins allow (null when they allow none newer). */
+  wanted: string | null;
+  latest: string;
+  /** What an update installs: `wanted`, or `latest` when ranges may be crossed. */
+  target: string;
+  /** Where it is (npm: node_modules path; pip: the dependency's requirement line; apt: the suite). */
+  location?: string | null;
+  risk: RiskInfo;
 }
 
 /** One component's check result: the shape of `upkeep check --json` entries, plus panel details. */
@@ -91,6 +131,14 @@ export interface CheckResult {
   error: ErrorShape | null;
   from_cache?: boolean;
   target?: UpdateTarget | null;
+  /** Risk of the pending update: `security` (with advisories) and/or `breaking`. Absent when nothing is pending. */
+  risk?: RiskInfo | null;
+  /** Shorthands of `risk.flags` for policies and scripts (`auto_update.security_only`). */
+  security?: boolean;
+  breaking?: boolean;
+  risk_flags?: RiskFlag[];
+  /** Environment components: every outdated package with its own risk. */
+  packages?: PackageUpdate[];
 }
 
 export type UpdateStatus = 'succeeded' | 'failed' | 'rolled_back' | 'skipped';

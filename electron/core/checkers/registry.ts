@@ -1,5 +1,6 @@
 import type { CheckType } from '../../../shared/schemas/component';
 import { alwaysCurrentChecker } from './always-current';
+import { aptChecker } from './apt';
 import { bitbucketCommitChecker } from './bitbucket-commit';
 import { commandLineChecker } from './command-line';
 import { gitCommitChecker } from './git-commit';
@@ -9,8 +10,10 @@ import { gitlabReleaseChecker } from './gitlab-release';
 import { httpheaderChecker } from './httpheader';
 import { jsondataChecker } from './jsondata';
 import { neverCurrentChecker } from './never-current';
+import { npmEnvChecker } from './npm-env';
 import { npmReleaseChecker } from './npm-release';
 import { openwebuiChecker } from './openwebui';
+import { pipEnvChecker } from './pip-env';
 import { pypiReleaseChecker } from './pypi-release';
 import type { Checker } from './types';
 
@@ -29,6 +32,9 @@ export const CHECKERS = {
   openwebui: openwebuiChecker,
   always_current: alwaysCurrentChecker,
   never_current: neverCurrentChecker,
+  pip_env: pipEnvChecker,
+  npm_env: npmEnvChecker,
+  apt: aptChecker,
 } satisfies Record<CheckType, Checker>;
 
 export function checkerFor(type: CheckType): Checker {

@@ -1,5 +1,5 @@
 import type { CheckType, ComponentConfig, CompareScheme } from '../../../shared/schemas/component';
-import type { ChannelOption, ReleaseNote, UpdateTarget } from '../../../shared/types';
+import type { Advisory, ChannelOption, PackageUpdate, ReleaseNote, RiskInfo, UpdateTarget } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
 
 /** What a checker gets: the component's config and channel, the HTTP client, and the installed version. */
@@ -28,6 +28,12 @@ export interface CheckOutcome {
   target?: UpdateTarget | null;
   /** Notes of the versions on the channel; the service keeps those between installed and latest. */
   releases?: ReleaseNote[];
+  /** Environment components: every outdated package, each with its risk. */
+  packages?: PackageUpdate[];
+  /** Set by checkers that judge risk themselves (environments); otherwise the service does. */
+  risk?: RiskInfo;
+  /** Advisories of the installed version that `latest` fixes (filled by the service for pypi/npm releases). */
+  advisories?: { installed: string; latest: string; items: Advisory[] };
 }
 
 export interface Checker {

@@ -1,0 +1,17 @@
+import { findAptUpgradable } from '../envs/apt';
+import { quietRun } from '../envs/run';
+import { environmentOutcome } from './lib/env-outcome';
+import type { Checker } from './types';
+
+/** Debian/Ubuntu packages of this machine that apt can upgrade; versions from `-security` suites are flagged. */
+export const aptChecker: Checker = {
+  type: 'apt',
+  defaultCompare: 'unequal',
+  readsInstalled: true,
+  opaqueVersions: true,
+
+  async check(ctx) {
+    const result = await findAptUpgradable(quietRun(ctx.env, ctx.signal), ctx.config);
+    return environmentOutcome('Debian', result.installed_count, result.packages);
+  },
+};

@@ -1,0 +1,67 @@
+import { comparePep440, isPrerelease, parsePep440, type Pep440Version } from '../versions/pep440';
+
+/** One clause of a PEP 440 specifier set (`>=1.2`, `==1.*`, `~=2.1`, `!=1.3.4`). */
+interface Clause {
+  op: '==' | '!=' | '<=' | '>=' | '<' | '>' | '~=' | '===';
+  version: string;
+}
+
+function parseClauses(spec: string): Clause[] | null {
+  const out: Clause[] = [];
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    if (!part) continue;
+    const m = /^(===|==|!=|<=|>=|~=|<|>)\s*(\S+)$/.exec(part);
+    if (!m) return null;
+    out.push({ op: m[1] as Clause['op'], version: m[2] as string });
+  }
+  return out;
+}
+
+function prefixMatch(v: Pep440Version, prefix: string): boolean {
+  const p = parsePep440(prefix.replace(/\.\*$/, ''));
+  if (!p) return false;
+  if (v.epoch !== p.epoch) return false;
+  return p.release.every((n, i) => (v.release[i] ?? 0) === n);
+}
+
+function clauseHolds(v: Pep440Version, text: string, c: Clause): boolean {
+  if (c.op === '===') return text.trim() === c.version;
+  if ((c.op === '==' || c.op === '!=') && c.version.endsWith('.*')) {
+    const hit = prefixMatch(v, c.version);
+    return c.op === '==' ? hit : !hit;
+  }
+  const w = parsePep440(c.version);
+  if (!w) return false;
+  const order = comparePep440(v, w);
+  switch (c.op) {
+    case '==':
+      return order === 0;
+    case '!=':
+      return order !== 0;
+    case '<=':
+      return order <= 0;
+    case '>=':
+      return order >= 0;
+    // Exclusive comparisons do not admit pre-releases of the given version (PEP 440).
+    case '<':
+      return order < 0 && !(isPrerelease(v) && !isPrerelease(w) && v.release.join('.') === w.release.join('.'));
+    case '>':
+      return order > 0 && !(v.post !== null && w.post === null && v.release.join('.') === w.release.join('.'));
+    case '~=': {
+      if (order < 0 || w.release.length < 2) return false;
+      const prefix = w.release.slice(0, -1);
+      return prefix.every((n, i) => (v.release[i] ?? 0) === n);
+    }
+    default:
+      return false;
+  }
+}
+
+/** Whether `version` satisfies the specifier set (an empty set admits everything); null when either cannot be read. */
+export function satisfiesPep440(version: string, specifier: string): boolean | null {
+  const v = parsePep440(version);
+  const clauses = parseClauses(specifier);
+  if (!v || !clauses) return null;
+  return clauses.every((c) => clauseHolds(v, version, c));
+}

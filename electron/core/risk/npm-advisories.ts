@@ -1,0 +1,77 @@
+import semver from 'semver';
+import { UpkeepError } from '../../../shared/errors';
+import type { Advisory } from '../../../shared/types';
+import type { HttpClient } from '../net/http-client';
+
+/** An entry of the bulk advisory endpoint's answer (what `npm audit` reads). */
+export interface NpmBulkAdvisory {
+  id?: number | string;
+  url?: string;
+  title?: string;
+  severity?: string;
+  vulnerable_versions?: string;
+  cwe?: string[];
+}
+
+export type NpmBulkAnswer = Record<string, NpmBulkAdvisory[]>;
+
+export function npmRegistryRoot(registry: string | undefined): string {
+  return (registry ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
+}
+
+function inRange(version: string, range: string): boolean {
+  try {
+    return semver.satisfies(version, range, { includePrerelease: true, loose: true });
+  } catch {
+    return false;
+  }
+}
+
+/** The advisories that affect `installed` and not `target`: the ones the update fixes. */
+export function fixedAdvisories(advisories: readonly NpmBulkAdvisory[] | undefined, installed: string, target: string): Advisory[] {
+  const out: Advisory[] = [];
+  for (const a of advisories ?? []) {
+    const range = a.vulnerable_versions;
+    if (a.id === undefined || !range) continue;
+    if (!inRange(installed, range) || inRange(target, range)) continue;
+    const ghsa = a.url ? /GHSA(?:-[a-z0-9]{4}){3}/i.exec(a.url)?.[0] : undefined;
+    out.push({
+      id: ghsa ?? String(a.id),
+      source: 'npm',
+      aliases: ghsa ? [String(a.id)] : [],
+      title: a.title ?? null,
+      severity: a.severity ?? null,
+      url: a.url ?? null,
+      vulnerable_versions: range,
+    });
+  }
+  return out;
+}
+
+/**
+ * Ask the registry's bulk advisory endpoint (`POST {registry}/-/npm/v1/security/advisories/bulk`,
+ * as `npm audit` does) about the given package versions. Packages without advisories are absent.
+ */
+export async function npmBulkAdvisories(http: HttpClient, registry: string | undefined, versions: Record<string, string[]>, signal?: AbortSignal): Promise<NpmBulkAnswer> {
+  if (Object.keys(versions).length === 0) return {};
+  const root = npmRegistryRoot(registry);
+  const url = `${root}/-/npm/v1/security/advisories/bulk`;
+  const response = await http.request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(versions),
+    conditional: false,
+    maxBytes: 32 * 1024 * 1024,
+    ...(signal ? { signal } : {}),
+  });
+  let data: unknown;
+  try {
+    data = response.json();
+  } catch {
+    throw new UpkeepError('PARSE_ERROR', `${root} did not answer the npm bulk advisory request with JSON. Check registry (it must support npm audit).`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UpkeepError('PARSE_ERROR', `${root} answered the npm bulk advisory request with something other than an object of advisories.`);
+  }
+  return data as NpmBulkAnswer;
+}
