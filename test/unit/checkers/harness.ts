@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EventMap } from '../../../shared/contract';
 import type { CheckResult } from '../../../shared/types';
-import { CheckService, createCheckService } from '../../../electron/core/checkers/service';
+import { createCheckService, type CheckService } from '../../../electron/core/checkers/service';
 import { validateComponentsMapping } from '../../../electron/core/config/validate';
 import { HttpClient, type HttpClientOptions } from '../../../electron/core/net/http-client';
 import { createServices, type Services } from '../../../electron/core/services';
