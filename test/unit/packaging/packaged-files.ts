@@ -136,3 +136,28 @@ export async function productionModules(config: BuilderConfig): Promise<{ includ
     await tmp.cleanup();
   }
 }
+
+/**
+ * The deb target's package metadata and the desktop entry it writes, computed by electron-builder's
+ * own Packager, LinuxPackager, LinuxTargetHelper and FpmTarget (the steps before Electron is needed).
+ */
+export async function debTargetPreview(): Promise<{ meta: { name: string; maintainer: string; url: string; vendor: string }; desktopEntry: string }> {
+  const lib = require('app-builder-lib') as {
+    Packager: new (o: unknown) => { validateConfig(): Promise<void>; _appInfo: unknown };
+    LinuxPackager: new (p: unknown) => unknown;
+    Platform: { LINUX: { createTarget(t: string[]): unknown } };
+  };
+  const { AppInfo } = require('app-builder-lib/out/appInfo.js') as { AppInfo: new (p: unknown, v: null) => unknown };
+  const { LinuxTargetHelper } = require('app-builder-lib/out/targets/LinuxTargetHelper.js') as {
+    LinuxTargetHelper: new (p: unknown) => { computeDesktopEntry(o: unknown): Promise<string> };
+  };
+  const FpmTarget = (require('app-builder-lib/out/targets/FpmTarget.js') as { default: new (n: string, p: unknown, h: unknown, out: string) => { options: unknown; checkOptions(): Promise<unknown> } }).default;
+  const packager = new lib.Packager({ projectDir: repoRoot, targets: lib.Platform.LINUX.createTarget(['deb']) });
+  await packager.validateConfig();
+  packager._appInfo = new AppInfo(packager, null); // what Packager.build does right after validateConfig
+  const linux = new lib.LinuxPackager(packager);
+  const helper = new LinuxTargetHelper(linux);
+  const target = new FpmTarget('deb', linux, helper, path.join(repoRoot, 'release'));
+  const meta = (await target.checkOptions()) as { name: string; maintainer: string; url: string; vendor: string };
+  return { meta, desktopEntry: await helper.computeDesktopEntry(target.options) };
+}
