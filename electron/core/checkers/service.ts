@@ -240,7 +240,7 @@ export class CheckService {
 
     if (!options.force && entry) {
       const age = now - entry.fetched_at;
-      if (entry.error && age < Math.min(ERROR_TTL_MS, ttlMs)) return this.errorResult(component, entry.error, entry, true);
+      if (entry.error && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs)) return this.errorResult(component, entry.error, entry, true);
       if (entry.outcome && age < ttlMs) {
         const built = this.buildResult(component, checker, entry.outcome, checker.readsInstalled ? entry.outcome.installed : installed, entry, { from_cache: true, downgrade: options.downgrade ?? false });
         this.storeHighest(component.id, hash, built.highest, entry);
@@ -405,6 +405,16 @@ export class CheckService {
     await this.flush();
     await this.deps.http.close();
   }
+}
+
+/**
+ * How long an error stays cached: minutes, except a rate limit, which is kept until the host said it
+ * would accept requests again (asking earlier only spends a refused request), never beyond the TTL.
+ */
+function errorTtlMs(error: ErrorShape, fetchedAt: number, ttlMs: number): number {
+  const retryAt = error.code === 'RATE_LIMITED' && typeof error.details?.retry_at === 'string' ? Date.parse(error.details.retry_at) : Number.NaN;
+  const until = Number.isFinite(retryAt) ? Math.max(ERROR_TTL_MS, retryAt - fetchedAt) : ERROR_TTL_MS;
+  return Math.min(until, ttlMs);
 }
 
 /** The version cache file inside `<home>/cache`. */

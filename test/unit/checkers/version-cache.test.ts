@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../fixtures/servers/github';
@@ -159,5 +159,39 @@ describe('downgrades', () => {
     const [allowed] = await h.check();
     expect(allowed?.update_available).toBe(true);
     expect(allowed?.explanation).toBe('1.1.0 != 2.0.0 by PEP 440 inequality');
+  });
+});
+
+describe('rate limits and the version cache', () => {
+  it('a RATE_LIMITED answer is kept until the reset, so a new process does not ask again', async () => {
+    gh.rateLimit.remaining = 0;
+    gh.rateLimit.reset = Math.floor(Date.now() / 1000) + 3 * 3600;
+    const [limited] = await h.check();
+    expect(limited?.error?.code).toBe('RATE_LIMITED');
+    // Ten minutes later (the cache file says so): past the minutes errors are kept, before the reset.
+    const file = path.join(h.services.layout.cache, 'versions.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { fetched_at: number }> };
+    (stored.entries.r as { fetched_at: number }).fetched_at -= 10 * 60_000;
+    writeFileSync(file, JSON.stringify(stored));
+    const before = gh.requests.length;
+    const [again] = await h.restart().check();
+    expect(again?.error?.code).toBe('RATE_LIMITED');
+    expect(again?.from_cache).toBe(true);
+    expect(gh.requests.length).toBe(before);
+  });
+});
+
+describe('errors expire', () => {
+  it('an ordinary error is asked again after its minutes', async () => {
+    gh.fixture.fault(releasesPath, { kind: 'status', status: 502 }, 1);
+    const [failed] = await h.check();
+    expect(failed?.error?.code).toBe('UPSTREAM_ERROR');
+    const file = path.join(h.services.layout.cache, 'versions.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { fetched_at: number }> };
+    (stored.entries.r as { fetched_at: number }).fetched_at -= 10 * 60_000;
+    writeFileSync(file, JSON.stringify(stored));
+    const [healed] = await h.restart().check();
+    expect(healed?.error).toBeNull();
+    expect(healed?.from_cache).toBe(false);
   });
 });
