@@ -28,7 +28,7 @@ describe('getStatus', () => {
     writeFileSync(path.join(s.home, 'backups', 'webapp', 'a.tar.gz'), Buffer.alloc(1000));
     writeFileSync(path.join(s.home, 'backups', 'webapp', 'a.json'), Buffer.alloc(234));
 
-    const status = await invokeMethod(s.api, 'getStatus', {}, read);
+    const status = await s.api.getStatus({}, read);
     expect(status.components).toHaveLength(1);
     const c = status.components[0]!;
     expect(c).toMatchObject({ id: 'webapp', name: 'Web App', policy: 'notify', last_update: { from: '1.0.0', to: '1.1.0', status: 'succeeded' } });
@@ -43,7 +43,7 @@ describe('getStatus', () => {
   it('shows the pending update and when the scheduler will install it', async () => {
     const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, start: '2026-06-10T08:00:00Z' });
     await s.scheduler.runDue();
-    const status = await invokeMethod(s.api, 'getStatus', {}, read);
+    const status = await s.api.getStatus({}, read);
     expect(status.components[0]).toMatchObject({
       policy: 'auto',
       pending_update: { installed: '1.0.0', latest: '1.1.0' },
@@ -61,7 +61,7 @@ describe('getStatus', () => {
     s.services.settings.set({ github_api_base: gh.apiBase });
     s.services.components.add({ tool: { type: 'github_release', user: 'acme', repo: 'tool', api_base: gh.apiBase, current: '1.0.0' } as never });
     await invokeMethod(s.api, 'checkComponents', { ids: ['tool'] }, { initiatedBy: 'panel', readOnly: false });
-    const status = await invokeMethod(s.api, 'getStatus', {}, read);
+    const status = await s.api.getStatus({}, read);
     expect(status.github_rate_limit).toMatchObject({ host: new URL(gh.apiBase).host, remaining: gh.rateLimit.remaining });
     expect(gh.rateLimit.remaining).toBeLessThan(4321);
   });
@@ -83,7 +83,7 @@ describe('startScheduler', () => {
     await invokeMethod(s.api, 'checkComponents', { ids: ['webapp'], force: true }, { initiatedBy: 'panel', readOnly: false });
     await s.scheduler.idle();
     expect(s.named('update_available').map((p) => (p as { to_version: string }).to_version)).toEqual(['1.1.0', '1.2.0']);
-    const view = await invokeMethod(s.api, 'getSchedule', {}, read);
+    const view = await s.api.getSchedule({}, read);
     expect(view.components[0]).toMatchObject({ pending: { latest: '1.2.0' }, last_checked_at: new Date(s.clock.now()).toISOString() });
 
     await stop();
