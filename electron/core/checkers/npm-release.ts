@@ -18,7 +18,7 @@ export function packumentPath(name: string): string {
 
 async function fetchPackument(ctx: CheckContext): Promise<{ name: string; doc: Packument; registry: string }> {
   const name = requireKey(ctx.config, 'package', 'for type npm_release (the package name)');
-  const registry = (ctx.config.registry ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
+  const registry = (ctx.config.registry ?? ctx.config.api_base ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
   const { data } = await ctx.http.getJson<Packument>(joinUrl(registry, packumentPath(name)), {
     // The abbreviated document: dist-tags and versions without readmes (far smaller).
     headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },

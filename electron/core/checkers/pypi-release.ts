@@ -33,7 +33,7 @@ export const pypiReleaseChecker: Checker = {
 
   async check(ctx) {
     const pkg = requireKey(ctx.config, 'package', 'for type pypi_release (the distribution name on the index)');
-    const index = (ctx.config.index_url ?? 'https://pypi.org').replace(/\/+$/, '').replace(/\/simple$/, '');
+    const index = (ctx.config.index_url ?? ctx.config.api_base ?? 'https://pypi.org').replace(/\/+$/, '').replace(/\/simple$/, '');
     const scheme = ctx.config.release_compare ?? 'python';
     const { data } = await ctx.http.getJson<PypiProject>(joinUrl(index, `pypi/${encodeURIComponent(pkg)}/json`), { signal: ctx.signal });
     if (typeof data !== 'object' || data === null || typeof data.releases !== 'object' || data.releases === null) {
