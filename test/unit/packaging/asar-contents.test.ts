@@ -1,16 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../helpers/cli';
-import { appFiles, loadBuilderConfig, productionModules, type BuilderConfig } from './packaged-files';
+import { tempDir } from '../../helpers/temp';
+import { appFiles, loadBuilderConfig, packAsar, productionModules, type BuilderConfig } from './packaged-files';
 
 const BUNDLES = { main: 'dist/electron/main.mjs', preload: 'dist/electron/preload.cjs', cli: 'dist/cli.mjs', renderer: 'dist/renderer/index.html' } as const;
 
 let config: BuilderConfig;
 let files: { rel: string; size: number }[];
 let modules: Awaited<ReturnType<typeof productionModules>>;
+let asarBytes = 0;
+const require = createRequire(import.meta.url);
 beforeAll(async () => {
   // The real build (esbuild + Vite) for whatever is missing; packaging packs its output.
   for (const [target, file] of Object.entries(BUNDLES)) {
@@ -60,6 +63,18 @@ describe('what goes into app.asar', () => {
     expect(importedPackages(BUNDLES.preload)).toEqual(['electron']); // a sandboxed preload may only require electron
   });
 
+  it('packs into a real app.asar whose package.json main is inside it', async () => {
+    const out = await packAsar(files.map((f) => f.rel), modules.paths, tempDir('upkeep-asar-'));
+    const asar = require('@electron/asar') as { listPackage(p: string, o: object): string[]; extractFile(p: string, f: string): Buffer };
+    const listed = asar.listPackage(out, {}).map((p) => p.replace(/\\/g, '/'));
+    const pkg = JSON.parse(asar.extractFile(out, 'package.json').toString('utf8')) as { main: string };
+    expect(listed).toContain(`/${pkg.main}`);
+    expect(listed).toContain('/dist/electron/preload.cjs');
+    expect(listed).toContain('/node_modules/zod/package.json');
+    expect(listed.some((p) => p.startsWith('/node_modules/react/'))).toBe(false);
+    asarBytes = statSync(out).size;
+  });
+
   it('reports the size of the asar contents', () => {
     const appBytes = files.reduce((n, f) => n + f.size, 0);
     const summary = {
@@ -70,10 +85,12 @@ describe('what goes into app.asar', () => {
       module_bytes: modules.bytes,
       total_files: files.length + modules.files,
       total_mib: Number(((appBytes + modules.bytes) / 1048576).toFixed(2)),
+      asar_mib: Number((asarBytes / 1048576).toFixed(2)),
     };
     console.log(`asar contents: ${JSON.stringify(summary)}`);
     expect(summary.total_files).toBeGreaterThan(files.length);
     // A budget, not a timing: the asar should stay small; raise it deliberately if a dependency is added.
     expect(summary.total_mib).toBeLessThan(40);
+    expect(summary.asar_mib).toBeGreaterThanOrEqual(summary.total_mib * 0.95);
   });
 });

@@ -94,7 +94,9 @@ export async function appFiles(config: BuilderConfig): Promise<{ rel: string; si
 }
 
 /** Production modules as electron-builder's npm collector sees them, minus those the `files` excludes remove. */
-export async function productionModules(config: BuilderConfig): Promise<{ included: ModuleInfo[]; excluded: ModuleInfo[]; files: number; bytes: number }> {
+export async function productionModules(
+  config: BuilderConfig,
+): Promise<{ included: ModuleInfo[]; excluded: ModuleInfo[]; files: number; bytes: number; paths: string[] }> {
   const tmp = new TmpDir('upkeep-packaging-test');
   try {
     const { nodeModules } = await getCollectorByPackageManager('npm', repoRoot, tmp).getNodeModules({ packageName: 'upkeep' });
@@ -113,6 +115,7 @@ export async function productionModules(config: BuilderConfig): Promise<{ includ
     const excluded: ModuleInfo[] = [];
     let files = 0;
     let bytes = 0;
+    const paths: string[] = [];
     for (const m of flat) {
       const stat = await fs.stat(m.dir);
       if (!filter(m.dir, stat)) {
@@ -125,13 +128,14 @@ export async function productionModules(config: BuilderConfig): Promise<{ includ
         m.dir,
         (file, st) => {
           if (!filter(file, st)) return;
+          paths.push(file);
           files++;
           bytes += st.size;
         },
         (rel) => rel === 'node_modules' || (!rel.includes(path.sep) && /^(readme(\.md|\.markdown)?|test|tests|__tests__|examples?|\.bin)$/i.test(rel)),
       );
     }
-    return { included, excluded, files, bytes };
+    return { included, excluded, files, bytes, paths };
   } finally {
     await tmp.cleanup();
   }
@@ -160,4 +164,21 @@ export async function debTargetPreview(): Promise<{ meta: { name: string; mainta
   const target = new FpmTarget('deb', linux, helper, path.join(repoRoot, 'release'));
   const meta = (await target.checkOptions()) as { name: string; maintainer: string; url: string; vendor: string };
   return { meta, desktopEntry: await helper.computeDesktopEntry(target.options) };
+}
+
+/**
+ * Pack the computed files into a real app.asar with @electron/asar (what electron-builder ships),
+ * laid out as on disk: project files at the root, modules under node_modules/.
+ */
+export async function packAsar(projectFiles: string[], modulePaths: string[], workDir: string): Promise<string> {
+  const asar = require('@electron/asar') as { createPackage(src: string, dest: string): Promise<unknown> };
+  const stage = path.join(workDir, 'app');
+  for (const file of [...projectFiles.map((rel) => path.join(repoRoot, rel)), ...modulePaths]) {
+    const dest = path.join(stage, path.relative(repoRoot, file));
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.copyFile(file, dest);
+  }
+  const out = path.join(workDir, 'app.asar');
+  await asar.createPackage(stage, out);
+  return out;
 }
