@@ -137,7 +137,9 @@ async function findCheckouts(start: string, maxDepth: number, maxDirs: number): 
 
 async function describeCheckout(folder: string, options: GitCheckoutsOptions): Promise<Candidate> {
   const git = options.git ?? 'git';
-  const env = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env };
+  // GIT_DIR and friends (set when Upkeep is started from a git hook or a shell that exported them)
+  // would make every `git -C <folder>` read that one repository instead.
+  const env = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_INDEX_FILE: undefined, GIT_CEILING_DIRECTORIES: undefined, ...options.env };
   const branchRun = await runTool([git, '-C', folder, 'symbolic-ref', '--quiet', '--short', 'HEAD'], { env, timeoutMs: 30_000 });
   if (branchRun.code > 1) {
     const tail = stderrTail(branchRun.stderr);

@@ -104,6 +104,22 @@ describe('git checkouts under a folder', () => {
     }
   });
 
+  it('reads each checkout even when GIT_DIR points somewhere else in the environment', async () => {
+    const root = tempDir();
+    cloneInto(root, path.join(root, 'scan', 'one'), 'one-branch');
+    const other = path.join(root, 'elsewhere');
+    cloneInto(root, other, 'other-branch');
+    const saved = process.env.GIT_DIR;
+    process.env.GIT_DIR = path.join(other, '.git');
+    try {
+      const [found] = (await discoverGitCheckouts(path.join(root, 'scan'))).candidates;
+      expect(found?.config.branch).toBe('one-branch');
+    } finally {
+      if (saved === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = saved;
+    }
+  });
+
   it('the folder itself can be the checkout', async () => {
     const root = tempDir();
     cloneInto(root, path.join(root, 'solo'));
