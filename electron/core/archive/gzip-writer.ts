@@ -5,12 +5,26 @@ import zlib from 'node:zlib';
 const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 const WINDOW = 32 * 1024;
+const STORED_MAX = 65535;
+
+function lastBytes(parts: Buffer[], n: number): Buffer {
+  const picked: Buffer[] = [];
+  let have = 0;
+  for (let i = parts.length - 1; i >= 0 && have < n; i--) {
+    const p = parts[i] as Buffer;
+    const take = Math.min(p.length, n - have);
+    picked.unshift(p.subarray(p.length - take));
+    have += take;
+  }
+  return Buffer.concat(picked, have);
+}
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
 /** An empty final fixed-Huffman block: ends a deflate stream whose blocks were sync-flushed. */
 const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 export interface ByteSink {
-  write(data: Buffer): Promise<void>;
+  /** Write buffers in order (several at once go out as one vectored write). */
+  write(data: Buffer | Buffer[]): Promise<void>;
 }
 
 /** The tar stream goes through one of these: plain, or gzip. */
@@ -73,7 +87,7 @@ export class ParallelGzipEncoder implements StreamEncoder {
   private crc = 0;
   private inputBytes = 0;
   private tail: Buffer = Buffer.alloc(0);
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly inFlight: Promise<Buffer | Buffer[]>[] = [];
   private started = false;
 
   constructor(
@@ -102,17 +116,35 @@ export class ParallelGzipEncoder implements StreamEncoder {
       this.started = true;
       await this.sink.write(GZIP_HEADER);
     }
-    const block = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
+    const parts = this.parts;
+    const length = this.length;
     this.parts = [];
     this.length = 0;
-    this.crc = zlib.crc32(block, this.crc);
-    this.inputBytes += block.length;
-    const level = this.partCompressible ? this.level : 0;
-    const options: zlib.ZlibOptions = { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9 };
-    if (level > 0 && this.tail.length) options.dictionary = this.tail;
-    this.inFlight.push(deflateRaw(block, options));
-    // Keep the last 32 KiB as the next block's dictionary (a copy: `block` may be a caller's buffer).
-    this.tail = Buffer.from(block.length >= WINDOW ? block.subarray(block.length - WINDOW) : Buffer.concat([this.tail, block]).subarray(-WINDOW));
+    this.inputBytes += length;
+    if (this.partCompressible) {
+      const block = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+      this.crc = zlib.crc32(block, this.crc);
+      const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9, chunkSize: length + 64 * 1024 };
+      if (this.tail.length) options.dictionary = this.tail;
+      this.inFlight.push(deflateRaw(block, options));
+    } else {
+      // Stored blocks written by hand, pointing at the input (no copy, no trip through zlib).
+      const out: Buffer[] = [];
+      for (const part of parts) {
+        this.crc = zlib.crc32(part, this.crc);
+        for (let off = 0; off < part.length; off += STORED_MAX) {
+          const n = Math.min(STORED_MAX, part.length - off);
+          const head = Buffer.allocUnsafe(5);
+          head[0] = 0x00; // BFINAL=0, BTYPE=00 (stored); the stream is byte-aligned after a sync flush
+          head.writeUInt16LE(n, 1);
+          head.writeUInt16LE(~n & 0xffff, 3);
+          out.push(head, off === 0 && n === part.length ? part : part.subarray(off, off + n));
+        }
+      }
+      this.inFlight.push(Promise.resolve(out));
+    }
+    // Keep the last 32 KiB as the next block's dictionary (a copy: the parts are the caller's buffers).
+    this.tail = lastBytes([this.tail, ...parts], WINDOW);
     while (this.inFlight.length >= this.parallel) await this.writeOldest();
   }
 
@@ -148,11 +180,18 @@ const STORED_EXTENSIONS = new Set([
   'woff', 'woff2', 'pdf', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'epub',
 ]);
 
+const TEXT_EXTENSIONS = new Set([
+  'py', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'json', 'md', 'txt', 'html', 'htm', 'css', 'scss', 'yaml', 'yml', 'toml', 'ini', 'cfg',
+  'conf', 'xml', 'svg', 'csv', 'sql', 'sh', 'rb', 'php', 'go', 'rs', 'java', 'c', 'h', 'cpp', 'hpp', 'pyi', 'map', 'lock', 'env', 'log',
+]);
+
 /** Whether a file's bytes are worth deflating: by extension, else by compressing a sample. */
 export function looksCompressible(name: string, sample?: Buffer): boolean {
   const dot = name.lastIndexOf('.');
-  if (dot !== -1 && STORED_EXTENSIONS.has(name.slice(dot + 1).toLowerCase())) return false;
-  if (!sample || sample.length < 16 * 1024) return true;
+  const ext = dot === -1 ? '' : name.slice(dot + 1).toLowerCase();
+  if (STORED_EXTENSIONS.has(ext)) return false;
+  if (TEXT_EXTENSIONS.has(ext)) return true;
+  if (!sample || sample.length < 64 * 1024) return true;
   const probe = sample.subarray(0, 32 * 1024);
   const packed = zlib.deflateRawSync(probe, { level: 1 });
   return packed.length < probe.length * 0.9;

@@ -18,6 +18,8 @@ export interface ArchiveInputEntry {
   source?: string;
   /** Symlinks: the target, as stored. */
   linkpath?: string;
+  /** Files: the size the scan saw (spares a stat; the bytes actually read decide the header). */
+  size?: number;
 }
 
 /** What was archived for one file: the manifest's per-file record. */
@@ -60,22 +62,55 @@ export interface CreateArchiveResult {
   sha256: string;
 }
 
-const SMALL_FILE = 4 * 1024 * 1024;
+const SMALL_FILE = 2 * 1024 * 1024;
 const READ_AHEAD_FILES = 32;
-const READ_AHEAD_BYTES = 48 * 1024 * 1024;
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A file whose size the scan saw: open, one read of size+1 bytes, close (no stat). If it grew
+ * since, read it whole; the header is always written from what was actually read.
+ */
+async function readSmallFile(file: string, expected: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(expected + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got === buf.length) return await fs.readFile(file);
+    }
+    return got === buf.length - 1 ? buf.subarray(0, got) : Buffer.from(buf.subarray(0, got));
+  } finally {
+    await handle.close();
+  }
+}
 const STREAM_CHUNK = 1024 * 1024;
 
 class HashingFileSink implements ByteSink {
   readonly hash = createHash('sha256');
   bytes = 0;
   constructor(private readonly handle: fs.FileHandle) {}
-  async write(data: Buffer): Promise<void> {
-    this.hash.update(data);
-    this.bytes += data.length;
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset);
-      offset += bytesWritten;
+  async write(data: Buffer | Buffer[]): Promise<void> {
+    const list = Array.isArray(data) ? data : [data];
+    let total = 0;
+    for (const b of list) {
+      this.hash.update(b);
+      total += b.length;
+    }
+    this.bytes += total;
+    let written = list.length === 1 ? 0 : (await this.handle.writev(list)).bytesWritten;
+    if (written === total) return;
+    // A short vectored write (rare): finish buffer by buffer.
+    for (const b of list) {
+      if (written >= b.length) {
+        written -= b.length;
+        continue;
+      }
+      let offset = written;
+      written = 0;
+      while (offset < b.length) offset += (await this.handle.write(b, offset, b.length - offset)).bytesWritten;
     }
   }
 }
@@ -127,14 +162,21 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
       const entry = entries[index] as ArchiveInputEntry;
       if (entry.type !== 'file' || !entry.source) continue;
       const source = entry.source;
+      if (entry.size !== undefined && entry.size > SMALL_FILE) continue; // streamed when its turn comes
+      if (entry.size !== undefined) {
+        sizes.set(index, entry.size);
+        readAheadBytes += entry.size;
+      }
       reads.set(
         index,
         (async () => {
-          const stat = await fs.stat(source);
-          if (stat.size > SMALL_FILE) return null; // streamed when its turn comes
-          sizes.set(index, stat.size);
-          readAheadBytes += stat.size;
-          return fs.readFile(source);
+          if (entry.size === undefined) {
+            const size = (await fs.stat(source)).size;
+            if (size > SMALL_FILE) return null;
+            sizes.set(index, size);
+            readAheadBytes += size;
+          }
+          return readSmallFile(source, sizes.get(index) ?? 0);
         })(),
       );
     }

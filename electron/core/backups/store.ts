@@ -195,7 +195,7 @@ export class BackupStore {
           sqliteCopied.add(e.path);
           entries.push({ path: e.path, type: 'file', mode: e.mode, mtime: e.mtime, source: copy });
         } else {
-          entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, ...(e.type === 'file' ? { source: path.join(component.folder, e.path) } : {}), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
+          entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, ...(e.type === 'file' ? { source: path.join(component.folder, e.path), size: e.size } : {}), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
         }
       }
       const companions = new Set([...sqliteCopied].flatMap((p) => SQLITE_COMPANIONS.map((s) => `${p}${s}`)));
