@@ -318,7 +318,7 @@ export class UpdateEngine {
       if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
       journal.touched = true;
       await step('apply', () => updater.apply(c));
-      const folder = updater.folder(c) ?? component.config.folder;
+      const folder = component.config.folder ?? updater.folder(c);
       if (component.config.install?.length) {
         await step('install', async () => {
           for (const argv of component.config.install ?? []) await c.exec(argv, folder ? { cwd: folder } : {});
@@ -456,6 +456,7 @@ export class UpdateEngine {
         const backups = this.deps.backups();
         if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand with \`upkeep backup restore ${backup.id}\`.`);
         await backups.restore(backup.id, { safetyBackup: options.safetyBackup });
+        await updater.afterRestore?.(rollbackCtx);
       } else {
         if (!updater.snapshot) throw new UpkeepError('UNSUPPORTED', `Method ${component.method} cannot restore backup ${backup.id}.`);
         await updater.snapshot.restore(rollbackCtx, backup.id);
@@ -466,7 +467,7 @@ export class UpdateEngine {
       log.write(`rollback failed: ${shape.message}`);
       return { ok: false, error: shape };
     }
-    const folder = updater.folder(ctx) ?? component.config.folder;
+    const folder = component.config.folder ?? updater.folder(ctx);
     const problems: string[] = [];
     if (component.config.restart) {
       try {

@@ -1,3 +1,5 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { substitute } from './lib/placeholders';
 import type { Updater, UpdaterContext } from './types';
@@ -42,6 +44,17 @@ export const npmUpdater: Updater = {
 
   async apply(ctx) {
     await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), { ...(isGlobal(ctx) ? {} : { cwd: ctx.config.folder as string }), env: { NO_COLOR: '1' } });
+  },
+
+  async afterRestore(ctx) {
+    if (isGlobal(ctx)) return;
+    const exclude = ctx.config.backup?.exclude;
+    // Backups leave node_modules out unless told otherwise: reinstall it from the restored lock file.
+    if (exclude && !exclude.some((p) => p.replace(/\/$/, '') === 'node_modules')) return;
+    const folder = ctx.config.folder as string;
+    const hasLock = await access(path.join(folder, 'package-lock.json')).then(() => true, () => false);
+    ctx.log(`rebuilding node_modules from the restored ${hasLock ? 'package-lock.json' : 'package.json'}`);
+    await ctx.exec(['npm', hasLock ? 'ci' : 'install', '--no-audit', '--no-fund', '--no-update-notifier', ...(ctx.config.registry ? ['--registry', ctx.config.registry] : [])], { cwd: folder, env: { NO_COLOR: '1' } });
   },
 
   snapshot: {

@@ -22,8 +22,10 @@ const PIP_ENV = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1', PIP
 export const pipUpdater: Updater = {
   method: 'pip',
 
+  // pip changes the environment, so that is what the pre-update backup holds (a venv inside the
+  // component folder is left out of folder backups by default).
   folder(ctx) {
-    return ctx.config.folder ?? venvRoot(componentPython(ctx.config));
+    return venvRoot(componentPython(ctx.config)) ?? ctx.config.folder ?? null;
   },
 
   async preflight(ctx) {

@@ -77,6 +77,11 @@ export interface Updater {
   apply(ctx: UpdaterContext): Promise<void>;
   /** Record bookkeeping once the update is accepted (after the health check). */
   commit?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * After the pre-update backup was restored into the folder: rebuild what folder backups leave
+   * out (npm's node_modules) from the restored files.
+   */
+  afterRestore?(ctx: UpdaterContext): Promise<void>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: UpdaterContext): Promise<void>;
   /**

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { validateComponent } from '../../../electron/core/config/validate';
 import { createServices, type Services } from '../../../electron/core/services';
 import { createGitRemote, git, type GitRemoteFixture } from '../../fixtures/git/git-remote';
-import { makeVenv, makeWheel, pythonImportVersion } from '../../fixtures/packages/packages';
+import { makeNpmTarball, makeVenv, makeWheel, npmEnv, pythonImportVersion } from '../../fixtures/packages/packages';
 import { treeHash } from '../../fixtures/releases/tree';
 import { FakeOpenWebui } from '../../fixtures/servers';
 import { tempDir } from '../../helpers/temp';
@@ -116,6 +116,40 @@ describe('pip through the engine', () => {
       expect(hash()).toBe(before);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('npm through the engine', () => {
+  it('a failed update is rolled back and node_modules rebuilt from the restored lock file', async () => {
+    const saved = { offline: process.env.npm_config_offline, audit: process.env.npm_config_audit };
+    process.env.npm_config_offline = 'true';
+    process.env.npm_config_audit = 'false';
+    const root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-npm-engine-'));
+    try {
+      const packs = path.join(root, 'packs');
+      execFileSync('mkdir', ['-p', packs]);
+      makeNpmTarball(packs, 'tiny-upkeep-pkg', '1.0.0');
+      makeNpmTarball(packs, 'tiny-upkeep-pkg', '1.0.1');
+      const folder = path.join(root, 'app');
+      execFileSync('mkdir', ['-p', folder]);
+      writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'app', version: '0.0.0', private: true }));
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', path.join(packs, 'tiny-upkeep-pkg-1.0.0.tgz')], { cwd: folder, env: npmEnv(), stdio: 'ignore' });
+      const installed = () => JSON.parse(readFileSync(path.join(folder, 'node_modules', 'tiny-upkeep-pkg', 'package.json'), 'utf8')).version as string;
+      const manifests = () => [readFileSync(path.join(folder, 'package.json'), 'utf8'), readFileSync(path.join(folder, 'package-lock.json'), 'utf8')];
+      const before = manifests();
+      const s = servicesIn(path.join(root, 'home'));
+      s.components.add({
+        tiny: validateComponent('tiny', { type: 'never_current', method: 'npm', package: 'tiny-upkeep-pkg', folder, url: path.join(packs, 'tiny-upkeep-pkg-{target_version}.tgz'), health: { command: FAIL } }),
+      });
+      const [result] = await s.updates.updateComponents(['tiny'], { initiatedBy: 'cli' });
+      expect(result?.status, JSON.stringify(result)).toBe('rolled_back');
+      expect(manifests()).toEqual(before);
+      expect(installed()).toBe('1.0.0');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      for (const [k, v] of Object.entries({ npm_config_offline: saved.offline, npm_config_audit: saved.audit })) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
   }, 120_000);
 });
