@@ -1,6 +1,5 @@
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { DeferralReason } from '../../../shared/types';
-import { UpkeepError } from '../../../shared/errors';
 import { formatDuration, parseDuration } from './duration';
 import { crossesMajor } from './version-bump';
 import { DEFAULT_WINDOW, describeWindow, nextWindowStart, parseWindow, windowAt, type WindowSpec } from './window';
@@ -155,9 +154,4 @@ export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, c
     );
   }
   return { action: 'update', windowEnd: state.end };
-}
-
-export function assertValidPolicy(policy: AutoUpdatePolicy): void {
-  if (policy.windowError) throw new UpkeepError('INVALID_CONFIG', policy.windowError);
-  if (policy.minReleaseAgeError) throw new UpkeepError('INVALID_CONFIG', policy.minReleaseAgeError);
 }

@@ -250,6 +250,15 @@ export class Scheduler {
     if (c.method === null) {
       return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
     }
+    if (s.check_error) {
+      // Never act on stale facts: the update waits for a check that succeeds.
+      return {
+        action: 'defer',
+        reason: 'check_failed',
+        message: `The last check failed (${s.check_error.message}); the automatic update to ${s.latest} waits for a successful check. Run \`upkeep check ${c.id}\` to see the error.`,
+        until: null,
+      };
+    }
     const estimate = estimateDuration(entries, c.id);
     return decideAutoUpdate(
       policyOf(c.config),
@@ -301,6 +310,9 @@ export class Scheduler {
       s.installed = result.to;
       s.update_available = false;
       s.failed_target = null;
+    } else if (result.status === 'skipped') {
+      // The engine's own re-check found nothing to install (a release pulled): wait for the next check.
+      s.update_available = false;
     } else if ((result.status === 'failed' || result.status === 'rolled_back') && result.error?.code !== 'UPDATE_IN_PROGRESS') {
       // Retrying a broken release every pass would roll the component back and forth all night.
       s.failed_target = { version: result.to ?? s.latest ?? '', at: iso(now), status: result.status };

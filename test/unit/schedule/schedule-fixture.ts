@@ -14,8 +14,14 @@ import { tempDir } from '../../helpers/temp';
 export async function versionServer(initial: string) {
   let version = initial;
   let requests = 0;
+  let failing = false;
   const server = http.createServer((req, res) => {
     requests++;
+    if (failing) {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('down for maintenance');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ version }));
   });
@@ -26,6 +32,10 @@ export async function versionServer(initial: string) {
     url,
     set(v: string) {
       version = v;
+    },
+    /** Answer 503 from now on (or again 200). */
+    fail(on: boolean) {
+      failing = on;
     },
     get requests() {
       return requests;

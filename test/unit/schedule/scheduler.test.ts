@@ -181,6 +181,24 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
   });
 });
 
+describe('stale facts', () => {
+  it('an auto-update waits while the check fails, and goes once a check succeeds', async () => {
+    const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, start: '2026-06-10T08:00:00Z' });
+    await s.scheduler.runDue();
+    s.feed.fail(true);
+    s.clock.set('2026-06-11T01:00:00Z'); // the window opens: a fresh check, which fails
+    const waiting = await s.scheduler.runDue();
+    expect(waiting.checked[0]).toMatchObject({ id: 'webapp', error: { code: expect.any(String) } });
+    expect(waiting.updated).toEqual([]);
+    expect(waiting.deferred).toMatchObject([{ reason: 'check_failed', target: '1.1.0' }]);
+    expect(s.installed()).toBe('1.0.0');
+
+    s.feed.fail(false);
+    s.clock.set('2026-06-12T01:00:00Z');
+    expect((await s.scheduler.runDue()).updated).toMatchObject([{ to: '1.1.0', status: 'succeeded' }]);
+  });
+});
+
 describe('daylight saving time in the scheduler', () => {
   it('spring forward in Berlin: a 02:30 window opens at 03:30 CEST', async () => {
     const s = await scheduleSetup({ autoUpdate: { window: 'daily 02:30 for 1h' }, start: '2026-03-28T12:00:00Z' });
