@@ -21,6 +21,8 @@ describe('adding, editing, removing and importing components', () => {
 
   it('adds a component from a template, naming a missing field next to it', async () => {
     const { page, context } = await openPanel(browser, host);
+    await page.getByText('No components yet').waitFor();
+    await screenshotBothThemes(page, 'components-empty');
     await page.getByRole('button', { name: 'Add component' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add component' });
     await dialog.getByLabel('Start from').selectOption({ label: 'Web app from GitHub releases' });

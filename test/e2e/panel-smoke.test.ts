@@ -67,6 +67,31 @@ describe('panel smoke', () => {
     await screenshotBothThemes(page, 'settings');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+
+    // General settings and a GitHub token are saved; the token is never shown again.
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await dialog.getByLabel('Check interval (hours)').fill('6');
+    await dialog.getByLabel('Backups kept per component').fill('4');
+    await dialog.getByLabel('Notify me when updates are available or an update fails').uncheck();
+    await dialog.getByLabel('GitHub token').fill('ghp_exampleexampleexample1234');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    const saved = await host.call<{ settings: { check_interval_hours: number; backup_max_per_component: number; notifications: boolean }; github_token_set: boolean }>('getSettings');
+    expect(saved.settings).toMatchObject({ check_interval_hours: 6, backup_max_per_component: 4, notifications: false });
+    expect(saved.github_token_set).toBe(true);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await dialog.getByText('A token is stored. It is never shown').waitFor();
+    expect(await dialog.getByLabel('GitHub token').inputValue()).toBe('');
+    expect(await page.content()).not.toContain('ghp_exampleexampleexample1234');
+    // An out-of-range value is refused with the engine's message and code.
+    await dialog.getByLabel('Check interval (hours)').fill('0');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByText(/expected number to be >=0\.25/).waitFor();
+    expect(await dialog.getByLabel('Check interval (hours)').getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('status').filter({ hasText: /Settings not saved: .*\((INVALID_REQUEST|INVALID_CONFIG)\)/ }).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     await context.close();
   });
 

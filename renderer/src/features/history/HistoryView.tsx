@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { HistoryEntry } from '../../../../shared/types';
 import { useAppStore } from '../../store';
-import { canRollBack, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
+import { canRollBack, selectBackupIds, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
 import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
 import { FilterSelect } from '../../ui/FilterSelect';
@@ -36,6 +36,7 @@ export function HistoryView() {
   const setSelected = useAppStore((s) => s.setHistoryComponent);
   const loadHistory = useAppStore((s) => s.loadHistory);
   const openDialog = useAppStore((s) => s.openDialog);
+  const backupIds = useAppStore(selectBackupIds);
   const nameOf = (id: string) => components.find((c) => c.id === id)?.name ?? id;
 
   useEffect(() => {
@@ -120,11 +121,18 @@ export function HistoryView() {
             </Badge>,
             <span key="d">{formatDuration(e.duration_ms)}</span>,
             <div className="cell-name" key="b">
-              {e.backup_id ? <span className="sub mono" title={e.backup_id}>{e.backup_id}</span> : <span className="muted">None</span>}
+              {e.backup_id ? (
+                <span className="sub mono" title={e.backup_id}>
+                  {e.backup_id}
+                  {backupIds && !backupIds.has(e.backup_id) ? ' (deleted)' : ''}
+                </span>
+              ) : (
+                <span className="muted">None</span>
+              )}
               {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
             </div>,
             <div className="row-actions" key="a">
-              {canRollBack(e) ? (
+              {canRollBack(e, backupIds) ? (
                 <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
                   <Icon name="undo" /> Roll back
                 </button>

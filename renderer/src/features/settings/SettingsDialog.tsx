@@ -6,7 +6,7 @@ import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import type { ErrorShape } from '../../../../shared/errors';
-import { fieldMessages } from '../components/field-errors';
+import { messagesUnder } from '../components/field-errors';
 
 type NumberKey = Exclude<{ [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings], undefined>;
 
@@ -41,7 +41,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
 
   const settings = view?.settings;
   const editable = components.filter((c) => c.source.kind === 'settings');
-  const messages = fieldMessages(error, '');
+  const messages = messagesUnder(error, 'patch');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -89,6 +89,11 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
       ) : (
         <form id="settings-form" className="settings-form" onSubmit={submit} noValidate>
           {error && Object.keys(messages).every((k) => k === '' || !NUMBER_FIELDS.some((f) => f.key === k)) ? <ErrorMessage title="Settings not saved" error={error} /> : null}
+          {error && Object.keys(messages).some((k) => NUMBER_FIELDS.some((f) => f.key === k)) ? (
+            <p className="form-summary" role="alert">
+              Not saved: fix the fields marked below. <code>{error.code}</code>
+            </p>
+          ) : null}
           <fieldset>
             <legend>Release channels</legend>
             {editable.length === 0 ? <p className="muted">Add a component to choose its release channel.</p> : null}

@@ -25,11 +25,21 @@ export function RunPanel() {
   const dismiss = useAppStore((s) => s.dismissRun);
   if (runs.length === 0) return null;
   const nameOf = (id: string) => names.find((c) => c.id === id)?.name ?? id;
+  // Running and waiting runs always show; of the finished ones, the problems first, then a few more.
+  const active = runs.filter((r) => r.status === 'running' || r.status === 'queued');
+  const done = runs.filter((r) => !active.includes(r)).sort((a, b) => Number(b.status !== 'succeeded') - Number(a.status !== 'succeeded'));
+  const shown = [...active.slice(0, 6), ...done.slice(0, Math.max(0, 6 - Math.min(active.length, 6)))];
+  const hidden = runs.length - shown.length;
   return (
     <section className="runs" aria-label="Updates in progress and recent outcomes">
-      {runs.map((run) => (
+      {shown.map((run) => (
         <RunCard key={run.component} run={run} name={nameOf(run.component)} onDismiss={() => dismiss(run.component)} />
       ))}
+      {hidden > 0 ? (
+        <p className="muted small">
+          and {hidden} more ({active.length} still running or waiting)
+        </p>
+      ) : null}
     </section>
   );
 }

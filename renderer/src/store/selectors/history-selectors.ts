@@ -48,7 +48,14 @@ export const selectHistorySummary = memoSelector(
   },
 );
 
-/** Entries that can be rolled back: a successful update whose pre-update backup is recorded. */
-export function canRollBack(entry: HistoryEntry): boolean {
-  return entry.kind === 'update' && entry.status === 'succeeded' && entry.backup_id !== null;
+/** Entries that can be rolled back: a successful update whose pre-update backup is recorded (and still listed, once the list is known). */
+export function canRollBack(entry: HistoryEntry, backupIds: ReadonlySet<string> | null): boolean {
+  if (entry.kind !== 'update' || entry.status !== 'succeeded' || entry.backup_id === null) return false;
+  return backupIds === null || backupIds.has(entry.backup_id);
 }
+
+/** Ids of the listed backups, or null before the list has loaded. */
+export const selectBackupIds = memoSelector(
+  (s: AppState) => [s.backups, s.backupsStatus] as const,
+  ([backups, status]): ReadonlySet<string> | null => (status === 'ready' ? new Set(backups.map((b) => b.id)) : null),
+);
