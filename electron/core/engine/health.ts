@@ -25,7 +25,7 @@ export async function checkHealth(
     return;
   }
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
+  let last: string;
   for (let attempt = 1; ; attempt++) {
     const left = deadline - Date.now();
     try {

@@ -35,6 +35,8 @@ export class RunLog {
 
   write(text: string, stream: LogLine['stream'] = 'message'): void {
     for (const raw of text.split(/\r\n|\n|\r/)) {
+      // Control characters other than tab would garble a terminal or the panel.
+      // eslint-disable-next-line no-control-regex
       const line = this.clean(raw).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
       const entry: LogLine = { run_id: this.runId, component: this.component, stream, line, at: new Date().toISOString() };
       try {

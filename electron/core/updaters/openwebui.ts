@@ -83,7 +83,7 @@ async function call(ctx: UpdaterContext, method: 'GET' | 'POST' | 'DELETE', rout
     throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? (error as Error).message}.`);
   }
   const text = await response.body.text();
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
