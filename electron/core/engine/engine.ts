@@ -288,6 +288,10 @@ export class UpdateEngine {
         if (!check.update_available && !options.force) {
           throw new UpkeepError('NO_UPDATE', `${component.name} is up to date (${check.installed ?? 'unknown'}${check.latest ? `, latest ${check.latest}` : ''}). Use --force to reinstall.`);
         }
+        if (!check.update_available && check.installed && check.target && check.target.version !== check.installed) {
+          // --force reinstalls; it never installs a lower version than the one running.
+          throw new UpkeepError('DOWNGRADE_REFUSED', `${component.name} ${check.installed} is newer than ${check.target.version} on its channel; --force reinstalls but does not downgrade. To go back, use \`upkeep rollback ${component.id} --to VERSION\`.`, { installed: check.installed, target: check.target.version });
+        }
         if (!check.target) {
           throw new UpkeepError('NO_UPDATE', `The check of ${component.name} found no release to install${check.latest ? ` (latest ${check.latest})` : ''}.`);
         }

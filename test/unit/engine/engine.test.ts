@@ -109,3 +109,14 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(forced).toMatchObject({ status: 'succeeded', to: '1.1.0' });
   });
 });
+
+describe('force never downgrades', () => {
+  it('refuses to install a lower version than the one running, leaving the folder as it is', async () => {
+    s = await releaseScenario();
+    writeFileSync(path.join(s.folder, 'VERSION'), '2.0.0\n');
+    const before = s.hash();
+    const [result] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli', force: true });
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'DOWNGRADE_REFUSED' } });
+    expect(s.hash()).toBe(before);
+  });
+});
