@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { pipUpdater } from '../../../electron/core/updaters/pip';
 import { makeVenv, makeWheel, pythonImportVersion } from '../../fixtures/packages/packages';
@@ -68,5 +68,19 @@ describe('pip updater (real pip, local wheels, offline venv)', () => {
     }, { version: '9.9.9' });
     await expect(pipUpdater.apply(run.ctx)).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
     expect(pythonImportVersion(python, 'tinypkg')).toBe('1.0.0');
+  });
+});
+
+describe('pip backup target', () => {
+  it('is the venv the component python lives in, even inside the component folder (folder backups leave .venv/ out)', () => {
+    const app = tempDir();
+    const venvDir = path.join(app, '.venv');
+    mkdirSync(path.join(venvDir, 'bin'), { recursive: true });
+    writeFileSync(path.join(venvDir, 'pyvenv.cfg'), 'home = /usr/bin\n');
+    writeFileSync(path.join(venvDir, 'bin', 'python'), '');
+    const withVenv = updaterContext(tempDir(), 'tiny', { type: 'pypi_release', package: 'tinypkg', method: 'pip', folder: app, pip: 'tinypkg=={target_version}' }, { version: '2.0.0' });
+    expect(pipUpdater.folder(withVenv.ctx)).toBe(venvDir);
+    const system = updaterContext(tempDir(), 'tiny', { type: 'pypi_release', package: 'tinypkg', method: 'pip', folder: path.join(app, 'plain'), python: '/usr/bin/python3', pip: 'tinypkg' }, { version: '2.0.0' });
+    expect(pipUpdater.folder(system.ctx)).toBe(path.join(app, 'plain'));
   });
 });
