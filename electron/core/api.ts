@@ -2,6 +2,7 @@ import type { ApiImplementation } from '../../shared/contract';
 import type { SettingsView } from '../../shared/types';
 import { COMPONENT_TEMPLATES } from '../../shared/templates';
 import { importOctoprintConfig } from './config/octoprint';
+import { discoveryDefaults } from './discovery/defaults';
 import { discover } from './discovery/discover';
 import { parseComponentsDocument, validateComponentsMapping } from './config/validate';
 import { appPackage } from './lib/app-version';
@@ -109,6 +110,10 @@ export function createApi(services: Services): ApiImplementation {
 
     async listTemplates() {
       return { templates: [...COMPONENT_TEMPLATES] };
+    },
+
+    async getDiscoveryDefaults() {
+      return discoveryDefaults();
     },
 
     async createBackup({ component, type, name, description, include_logs, compress, pinned }) {

@@ -3,7 +3,7 @@ import type { AppInfo, Component, ConfigProblem, SettingsView } from '../types';
 import type { HistoryEntry, LogLine, UpdateResult, UpdateRunInfo } from '../types';
 import { componentIdSchema } from '../schemas/component';
 import { settingsPatchSchema } from '../schemas/settings';
-import type { DiscoverResult } from '../types';
+import type { DiscoverResult, DiscoveryDefaults } from '../types';
 import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 import type { ChannelOption, CheckResult } from '../types';
@@ -119,6 +119,8 @@ export const methods = {
   ),
   /** Starting points for the Add dialog (shared/templates.ts). */
   listTemplates: def(noArgs, { mutates: false }),
+  /** Prefills for the discovery form: Python interpreters on PATH, usual checkout folders that exist, npm present. */
+  getDiscoveryDefaults: def(noArgs, { mutates: false }),
   /** Back up a component's folder (full) or one of its `backup` path sets. */
   createBackup: def(
     z.strictObject({
@@ -207,6 +209,7 @@ export const methods = {
 export interface Responses {
   discover: DiscoverResult;
   listTemplates: { templates: ComponentTemplate[] };
+  getDiscoveryDefaults: DiscoveryDefaults;
   getInfo: AppInfo;
   listComponents: { components: Component[]; problems: ConfigProblem[] };
   getComponent: Component;

@@ -333,6 +333,16 @@ export interface DiscoverResult {
   errors: DiscoveryError[];
 }
 
+/** Starting values for the first-run discovery form (nothing is run to find them). */
+export interface DiscoveryDefaults {
+  /** npm is on PATH: global packages can be listed. */
+  npm: boolean;
+  /** Python interpreters on PATH, absolute. */
+  python: string[];
+  /** Existing folders that usually hold checkouts (~/apps, ~/src, /opt, /srv …), most specific first. */
+  git_dirs: string[];
+}
+
 // ───────────── schedules, notifications, status (electron/core/schedule, electron/core/notify) ─────────────
 
 /** Why a scheduled auto-update did not run (yet); the panel shows `message`. */
