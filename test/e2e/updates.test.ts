@@ -167,3 +167,49 @@ describe('updates in the panel', () => {
     await context.close();
   });
 });
+
+describe('Update all', () => {
+  let browser: Browser;
+  let host: PanelHost;
+  let gh: FakeGitHub;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    gh = await FakeGitHub.start();
+    host = await startPanelHost();
+    await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
+    const components: Record<string, unknown> = {};
+    for (const repo of ['alpha', 'beta', 'gamma']) {
+      gh.addRelease('acme', repo, { tag_name: 'v3.0.0', tarball: sourceTarball(`acme-${repo}-a`, files('3.0.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, files('3.1.0')) });
+      const folder = path.join(host.home, 'srv', repo);
+      install(folder, '3.0.0');
+      components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder };
+    }
+    await host.call('addComponents', { components });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await gh?.close();
+  });
+
+  it('updates every pending component from the summary, one after another', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('button', { name: 'Check for updates' }).click();
+    const summary = page.getByRole('region', { name: '3 updates pending' });
+    await summary.waitFor();
+    await summary.getByRole('button', { name: 'Update all' }).click();
+    await page.getByRole('status').filter({ hasText: 'Updates finished: 3 succeeded.' }).waitFor();
+    for (const repo of ['alpha', 'beta', 'gamma']) {
+      await componentRow(page, `Service ${repo}`).getByText('Up to date').waitFor();
+      expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
+    }
+    expect(await page.getByRole('region', { name: /updates? pending/ }).count()).toBe(0);
+    const { entries } = await host.call<{ entries: { component: string; status: string }[] }>('listHistory', {});
+    expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta', 'gamma']);
+    await context.close();
+  });
+});

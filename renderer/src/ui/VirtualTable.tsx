@@ -92,7 +92,7 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
       <div
         ref={scrollRef}
         role="rowgroup"
-        className="vt-body"
+        className={`vt-body${items.length === 0 ? ' vt-body-empty' : ''}`}
         tabIndex={0}
         aria-label={`${label}, ${items.length} ${items.length === 1 ? 'row' : 'rows'}`}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
