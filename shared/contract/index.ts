@@ -7,7 +7,7 @@ import type { DiscoverResult, DiscoveryDefaults } from '../types';
 import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 import type { ChannelOption, CheckResult } from '../types';
-import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView } from '../types';
+import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
 
 /**
  * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
@@ -181,8 +181,6 @@ export const methods = {
   listChannels: def(z.strictObject({ id: componentIdSchema }), { mutates: false }),
   /** Choose a component's release channel (`upkeep channel ID CHANNEL`). */
   setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), { mutates: true }),
-} as const;
-
   /** Per component: last update, success rate and mean duration (7/30 days), next run, pending update; backups, disk, GitHub budget. */
   getStatus: def(noArgs, { mutates: false }),
   /** Update policies, maintenance windows and deferrals (one component with `id`). */
@@ -206,6 +204,10 @@ export const methods = {
   ),
   /** One scheduler pass now (`upkeep run-due`): due checks, then auto-updates allowed now; the rest deferred with a reason. */
   runDue: def(noArgs, { mutates: true }),
+  /** Send a test notification to every webhook in settings (or the one at `index`) and say how each went. */
+  testWebhooks: def(z.strictObject({ index: z.number().int().min(0).max(100).optional() }), { mutates: true }),
+} as const;
+
 export interface Responses {
   discover: DiscoverResult;
   listTemplates: { templates: ComponentTemplate[] };
@@ -235,12 +237,13 @@ export interface Responses {
   getCheckResults: { components: CheckResult[] };
   listChannels: { channels: ChannelOption[]; current: string };
   setChannel: Component;
-}
-
   getStatus: StatusView;
   getSchedule: ScheduleView;
   setSchedule: ComponentSchedule;
   runDue: RunDueResult;
+  testWebhooks: { deliveries: WebhookDelivery[] };
+}
+
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
 export const METHOD_NAMES = Object.keys(methods) as MethodName[];

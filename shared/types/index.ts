@@ -449,8 +449,18 @@ export interface StatusView {
   scheduler: { last_check_run: string | null; last_pass: string | null; next_check_at: string | null };
 }
 
-/** What OS notifications and webhooks announce. */
-export type NotificationKind = 'update_available' | 'update_succeeded' | 'update_failed' | 'update_rolled_back';
+/** What OS notifications and webhooks announce; `test` only when asked for (testWebhooks). */
+export type NotificationKind = 'update_available' | 'update_succeeded' | 'update_failed' | 'update_rolled_back' | 'test';
+
+/** One webhook delivery (testWebhooks): named by its `name` or host, never by its URL. */
+export interface WebhookDelivery {
+  webhook: string;
+  event: string;
+  ok: boolean;
+  attempts: number;
+  status: number | null;
+  error: string | null;
+}
 
 /** `update_available`: a check found a version not announced before. */
 export interface UpdateAvailable {

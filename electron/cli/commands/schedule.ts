@@ -1,7 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
+import { WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Webhook } from '../../../shared/schemas/settings';
 import type { ComponentSchedule, RunDueResult, StatusView } from '../../../shared/types';
 import { startWebhooks } from '../../core/schedule/wiring';
-import { table, type CommandSpec } from '../context';
+import { table, type CliContext, type CommandSpec } from '../context';
 
 type AutoUpdatePatch = {
   enabled?: boolean;
@@ -86,6 +87,28 @@ function runDueText(r: RunDueResult): string {
   return lines.join('\n');
 }
 
+/** How the CLI shows a webhook: never its full URL (Discord and Slack URLs carry the token). */
+function webhookRow(w: Webhook, i: number): (string | number | null)[] {
+  let where = '(invalid URL)';
+  try {
+    where = `${new URL(w.url).origin}/…`;
+  } catch {
+    // keep the placeholder
+  }
+  return [i, w.name ?? null, w.format, where, w.events ? w.events.join(',') : 'all'];
+}
+
+async function webhooks(ctx: CliContext): Promise<Webhook[]> {
+  return (await ctx.call('getSettings', {})).settings.webhooks ?? [];
+}
+
+function webhookIndex(list: Webhook[], text: string | undefined): number {
+  const i = list.findIndex((w) => w.name !== undefined && w.name === text);
+  if (i >= 0) return i;
+  if (text !== undefined && /^\d+$/.test(text) && Number(text) < list.length) return Number(text);
+  throw new UpkeepError('NOT_FOUND', `No webhook "${text ?? ''}". Run \`upkeep webhook list\` for the numbers and names.`);
+}
+
 export const scheduleCommands: CommandSpec[] = [
   {
     path: ['schedule'],
@@ -151,6 +174,60 @@ export const scheduleCommands: CommandSpec[] = [
       }
       const failed = result.updated.some((u) => u.status === 'failed' || u.status === 'rolled_back');
       return { json: result, text: runDueText(result), exitCode: failed ? 1 : 0 };
+    },
+  },
+  {
+    path: ['webhook', 'list'],
+    usage: 'upkeep webhook list',
+    summary: 'Show the webhooks notifications go to (URLs shortened: they carry tokens)',
+    async run(ctx) {
+      const list = await webhooks(ctx);
+      return {
+        json: { webhooks: list.map((w, i) => ({ index: i, name: w.name ?? null, format: w.format, origin: webhookRow(w, i)[3], events: w.events ?? null })) },
+        text: list.length ? table(['#', 'NAME', 'FORMAT', 'URL', 'EVENTS'], list.map(webhookRow)) : 'No webhooks. Add one with `upkeep webhook add URL --format discord`.',
+      };
+    },
+  },
+  {
+    path: ['webhook', 'add'],
+    usage: `upkeep webhook add URL [--format ${WEBHOOK_FORMATS.join('|')}] [--events ${WEBHOOK_EVENTS.join(',')}] [--name N]`,
+    summary: 'Send notifications to a webhook (generic JSON, Discord or Slack)',
+    options: { format: { type: 'string' }, events: { type: 'string' }, name: { type: 'string' } },
+    async run(ctx, { positionals, values }) {
+      const [url, ...rest] = positionals;
+      if (url === undefined || rest.length) throw new UpkeepError('INVALID_REQUEST', 'webhook add takes one URL.');
+      const entry: Record<string, unknown> = { url, format: typeof values.format === 'string' ? values.format : 'json' };
+      if (typeof values.events === 'string') entry.events = values.events.split(',').map((e) => e.trim()).filter(Boolean);
+      if (typeof values.name === 'string') entry.name = values.name;
+      const list = await webhooks(ctx);
+      const view = await ctx.call('setSettings', { patch: { webhooks: [...list, entry as Webhook] } });
+      const added = view.settings.webhooks.length - 1;
+      return { json: { index: added }, text: `Webhook ${added} added. Try it with \`upkeep webhook test ${added}\`.` };
+    },
+  },
+  {
+    path: ['webhook', 'remove'],
+    usage: 'upkeep webhook remove INDEX|NAME',
+    summary: 'Stop sending notifications to a webhook',
+    async run(ctx, { positionals }) {
+      const list = await webhooks(ctx);
+      const i = webhookIndex(list, positionals[0]);
+      await ctx.call('setSettings', { patch: { webhooks: list.filter((_, j) => j !== i) } });
+      return { json: { removed: i }, text: `Webhook ${i} removed.` };
+    },
+  },
+  {
+    path: ['webhook', 'test'],
+    usage: 'upkeep webhook test [INDEX|NAME]',
+    summary: 'Send a test notification to the webhooks (or one) and say how each went',
+    async run(ctx, { positionals }) {
+      const index = positionals[0] !== undefined ? webhookIndex(await webhooks(ctx), positionals[0]) : undefined;
+      const { deliveries } = await ctx.call('testWebhooks', index !== undefined ? { index } : {});
+      return {
+        json: { deliveries },
+        text: table(['WEBHOOK', 'OK', 'STATUS', 'ERROR'], deliveries.map((d) => [d.webhook, d.ok ? 'yes' : 'no', d.status, d.error])),
+        exitCode: deliveries.every((d) => d.ok) ? 0 : 1,
+      };
     },
   },
   {

@@ -20,7 +20,9 @@ export interface Notification {
   at: string;
 }
 
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'];
+/** The engine events that become notifications. */
+export type NotifyingEvent = Exclude<NotificationKind, 'test'>;
+export const NOTIFICATION_KINDS: readonly NotifyingEvent[] = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'];
 
 const MAX_TEXT = 300;
 
@@ -41,7 +43,7 @@ const versionText = (v: string | null) => v ?? 'unknown version';
 type OutcomeEvent = 'update_succeeded' | 'update_failed' | 'update_rolled_back';
 
 /** Build the notification for an engine event; `nameOf` maps ids to display names. */
-export function toNotification<K extends NotificationKind>(kind: K, payload: EventMap[K], nameOf: (id: string) => string, now = Date.now()): Notification {
+export function toNotification<K extends NotifyingEvent>(kind: K, payload: EventMap[K], nameOf: (id: string) => string, now = Date.now()): Notification {
   const at = new Date(now).toISOString();
   if (kind === 'update_available') {
     const p = payload as EventMap['update_available'];

@@ -2,6 +2,7 @@ import type { Unsubscribe } from '../../../shared/contract';
 import type { Webhook } from '../../../shared/schemas/settings';
 import type { EventBus } from '../events';
 import { onNotification, type Notification } from './messages';
+import type { WebhookDelivery } from '../../../shared/types';
 import { webhookPayload } from './webhook-payload';
 import { deliverWebhook, webhookLabel, type DeliveryOptions, type DeliveryReport } from './webhook-sender';
 
@@ -60,7 +61,7 @@ export class WebhookNotifier {
       return;
     }
     for (const webhook of hooks) {
-      if (webhook.events && !webhook.events.includes(notification.kind)) continue;
+      if (webhook.events && notification.kind !== 'test' && !webhook.events.includes(notification.kind)) continue;
       const key = `${webhook.format}|${webhook.url}`;
       const queue = this.queues.get(key) ?? [];
       this.queues.set(key, queue);
@@ -111,4 +112,29 @@ export class WebhookNotifier {
     this.abort.abort();
     await this.idle();
   }
+}
+
+/** The notification `testWebhooks` sends: says where it came from, names no component. */
+export function testNotification(now = Date.now()): Notification {
+  return {
+    kind: 'test',
+    component: 'upkeep',
+    name: 'Upkeep',
+    from_version: null,
+    to_version: null,
+    title: 'Upkeep test notification',
+    body: 'This webhook is set up: Upkeep will post here when updates are available, succeed, fail or are rolled back.',
+    error: null,
+    run_id: null,
+    at: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * Send the test notification to each webhook and wait for the outcome (the user asked for it and
+ * is waiting; updates never call this). Event filters do not apply to a test.
+ */
+export async function sendTestNotifications(webhooks: readonly Webhook[], options: Omit<DeliveryOptions, 'signal'> = {}): Promise<WebhookDelivery[]> {
+  const n = testNotification();
+  return Promise.all(webhooks.map((w) => deliverWebhook(w, 'test', webhookPayload(w.format, n), { retryDelaysMs: [], timeoutMs: 10_000, ...options })));
 }

@@ -6,6 +6,7 @@ const COLORS: Record<Notification['kind'], number> = {
   update_succeeded: 0x16a34a,
   update_failed: 0xdc2626,
   update_rolled_back: 0xd97706,
+  test: 0x6b7280,
 };
 
 /** Generic JSON: the notification's fields, stable names, nothing else (no config, no logs, no URLs). */

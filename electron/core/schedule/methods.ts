@@ -3,11 +3,12 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { StatusView } from '../../../shared/types';
 import type { Services } from '../services';
+import { sendTestNotifications } from '../notify/notifier';
 import { assertAutoUpdate } from './policy';
 import { buildStatus } from './status';
 import { schedulerFor } from './wiring';
 
-type ScheduleMethods = Pick<ApiImplementation, 'getStatus' | 'getSchedule' | 'setSchedule' | 'runDue'>;
+type ScheduleMethods = Pick<ApiImplementation, 'getStatus' | 'getSchedule' | 'setSchedule' | 'runDue' | 'testWebhooks'>;
 
 /** What this process has learnt of the GitHub API's request budget (from the checks' HTTP client). */
 export function githubBudget(services: Pick<Services, 'checks' | 'settings'>): StatusView['github_rate_limit'] {
@@ -64,6 +65,16 @@ export function scheduleMethods(services: Services): ScheduleMethods {
 
     async runDue() {
       return scheduler().runDue();
+    },
+
+    async testWebhooks({ index }) {
+      const all = services.settings.get().webhooks ?? [];
+      if (all.length === 0) throw new UpkeepError('NOT_FOUND', 'No webhooks are set up. Add one in Settings (webhooks: [{url, format: json|discord|slack}]).');
+      if (index !== undefined && index >= all.length) {
+        throw new UpkeepError('NOT_FOUND', `There is no webhook ${index}; there are ${all.length} (0–${all.length - 1}).`, { index });
+      }
+      const chosen = index === undefined ? all : [all[index] as (typeof all)[number]];
+      return { deliveries: await sendTestNotifications(chosen) };
     },
   };
 }

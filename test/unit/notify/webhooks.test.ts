@@ -261,6 +261,30 @@ describe('webhooks never block an update', () => {
   });
 });
 
+describe('testWebhooks', () => {
+  it('sends a test notification to every webhook, ignoring event filters, and reports each', async () => {
+    const r = await receiver();
+    const dead = await deadUrl();
+    const s = await scheduleSetup();
+    s.services.settings.set({
+      webhooks: [
+        { url: `${r.base}/json`, format: 'json', events: ['update_failed'] },
+        { url: `${r.base}/discord`, format: 'discord', name: 'ops' },
+        { url: dead, format: 'slack' },
+      ],
+    });
+    const { deliveries } = await s.api.testWebhooks({}, { initiatedBy: 'panel', readOnly: false });
+    expect(deliveries.map((d) => [d.webhook, d.ok, d.status])).toEqual([
+      [new URL(r.base).host, true, 200],
+      ['ops', true, 200],
+      [new URL(dead).host, false, null],
+    ]);
+    expect(r.received.find((x) => x.path === '/json')!.body).toMatchObject({ event: 'test', title: 'Upkeep test notification' });
+    expect(r.received.find((x) => x.path === '/discord')!.body).toMatchObject({ content: 'Upkeep test notification' });
+    await expect(s.api.testWebhooks({ index: 3 }, { initiatedBy: 'panel', readOnly: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
 describe('notifications for the desktop host', () => {
   it('onNotification turns engine events into title and body, and unsubscribes', () => {
     const events = new EventBus();

@@ -44,6 +44,20 @@ describe('upkeep schedule, run-due and status', () => {
     expect(second.stdout).toMatch(/Nothing was due\./);
   });
 
+  it('webhook add, list (URL shortened), test (connection refused: exit 1) and remove', () => {
+    const add = upkeep(['--home', home, 'webhook', 'add', 'http://127.0.0.1:9/api/webhooks/123/SECRET', '--format', 'discord', '--name', 'ops', '--events', 'update_failed,update_rolled_back']);
+    expect(add.status).toBe(0);
+    const list = upkeep(['--home', home, 'webhook', 'list']);
+    expect(list.stdout).toMatch(/0\s+ops\s+discord\s+http:\/\/127\.0\.0\.1:9\/…\s+update_failed,update_rolled_back/);
+    expect(list.stdout).not.toContain('SECRET');
+    const test = upkeep(['--home', home, '--json', 'webhook', 'test', 'ops']);
+    expect(test.status).toBe(1);
+    expect(test.json()).toEqual({ deliveries: [{ webhook: 'ops', event: 'test', ok: false, attempts: 1, status: null, error: 'connection failed (ECONNREFUSED)' }] });
+    expect(upkeep(['--home', home, 'webhook', 'add', 'ftp://x', '--format', 'json']).status).toBe(2);
+    expect(upkeep(['--home', home, 'webhook', 'remove', 'ops']).status).toBe(0);
+    expect(upkeep(['--home', home, 'webhook', 'list']).stdout).toMatch(/No webhooks/);
+  });
+
   it('status reports components, backups, disk and the scheduler', () => {
     const status = upkeep(['--home', home, '--json', 'status']);
     expect(status.status).toBe(0);
