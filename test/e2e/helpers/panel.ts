@@ -7,7 +7,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { serveHeadless } from '../../../electron/http/serve';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const screenshotDir = path.join(repoRoot, 'docs', 'screenshots');
+/**
+ * Screenshots go to docs/screenshots/ (the README shows them) when UPKEEP_SCREENSHOTS=docs, and to the
+ * git-ignored test-results/screenshots/ otherwise, so a plain test run leaves the working tree clean.
+ */
+export const screenshotDir = process.env.UPKEEP_SCREENSHOTS === 'docs' ? path.join(repoRoot, 'docs', 'screenshots') : path.join(repoRoot, 'test-results', 'screenshots');
 
 function newestMtime(dir: string): number {
   let newest = 0;
