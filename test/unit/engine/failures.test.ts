@@ -54,6 +54,15 @@ describe('failures leave the component byte-identical (real release server, real
     }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
   });
 
+  it('checksum mismatch: the asset digest from the release host disagrees', async () => {
+    const asset = sourceTarball(TOP, releaseFiles());
+    const result = await failing({
+      config: { asset: 'webapp-{version}.tar.gz' },
+      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset, digest: `sha256:${'1'.repeat(64)}` }],
+    }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
+    expect(result.error?.message).toContain('asset digest');
+  });
+
   it('require_checksum refuses a release that publishes none', async () => {
     await failing({ config: { require_checksum: true } }, { status: 'failed', code: 'CHECKSUM_MISSING' });
   });

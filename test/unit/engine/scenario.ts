@@ -56,7 +56,7 @@ export interface Scenario {
  * A component installed from release tarballs (the OTRS flow) with a GitHub-like release server
  * serving 1.0.0 (installed) and 1.1.0, real backups and real checks over a real data folder.
  */
-export async function releaseScenario(options: { config?: Record<string, unknown>; tarball?: Buffer; extraEntries?: TarSpecEntry[]; assets?: { name: string; content: Buffer | string }[]; uploads?: 'symlink' | 'dir' } = {}): Promise<Scenario> {
+export async function releaseScenario(options: { config?: Record<string, unknown>; tarball?: Buffer; extraEntries?: TarSpecEntry[]; assets?: { name: string; content: Buffer | string; digest?: string | null }[]; uploads?: 'symlink' | 'dir' } = {}): Promise<Scenario> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-engine-'));
   const home = path.join(root, 'home');
   const folder = path.join(root, 'srv', 'webapp');
@@ -79,7 +79,7 @@ export async function releaseScenario(options: { config?: Record<string, unknown
   gh.addRelease(OWNER, REPO, {
     tag_name: 'v1.1.0',
     tarball: options.tarball ?? sourceTarball(`${OWNER}-${REPO}-bbb222`, releaseFiles(), options.extraEntries ?? []),
-    assets: (options.assets ?? []).map((a) => ({ name: a.name, content: a.content })),
+    assets: (options.assets ?? []).map((a) => ({ name: a.name, content: a.content, ...(a.digest !== undefined ? { digest: a.digest } : {}) })),
   });
 
   const services = createServices({ home, host: 'cli' });
