@@ -133,36 +133,50 @@ export class Scheduler {
 
     // 1. Checks: what the interval (or, at start-up, the cache lifetime) says is stale, plus auto
     //    components whose window has opened since their last check (fresh facts before updating).
+    //    The version cache answers when it is younger than the interval; a window opening, or a
+    //    cache kept longer than the interval, asks upstream (conditional requests keep that cheap).
     const startupThreshold = Math.min(this.intervalMs(), settings.cache_ttl_hours * HOUR);
+    const cacheOutlivesInterval = settings.cache_ttl_hours * HOUR > this.intervalMs();
     const toCheck: Component[] = [];
+    const forced = new Set<string>();
     for (const c of components) {
       const s = state.components[c.id];
       const last = parseTime(s?.last_checked_at);
       let due = last === null || now - last >= this.intervalMs() || (options.startup === true && now - last >= startupThreshold);
+      if (due && last !== null && cacheOutlivesInterval) forced.add(c.id);
       const policy = policyOf(c.config);
-      if (!due && policy.enabled && policy.window && last !== null) {
+      if (policy.enabled && policy.window && last !== null) {
         const w = windowAt(policy.window, now, tz, 0);
-        if (w.open && last < w.start) due = true;
+        if (w.open && last < w.start) {
+          due = true;
+          forced.add(c.id);
+        }
       }
       if (due) toCheck.push(c);
     }
     const checked: RunDueResult['checked'] = [];
     const checks = toCheck.length ? this.deps.checks() : undefined;
     if (checks) {
-      let results: CheckResult[] | null = null;
+      const results: CheckResult[] = [];
       let failure: ReturnType<typeof toErrorShape> | null = null;
+      const groups = [toCheck.filter((c) => !forced.has(c.id)), toCheck.filter((c) => forced.has(c.id))];
+      this.passChecking = true;
       try {
-        this.passChecking = true;
-        results = await checks.check(toCheck.map((c) => c.id), {});
-      } catch (error) {
-        failure = toErrorShape(error);
+        for (const [i, group] of groups.entries()) {
+          if (group.length === 0) continue;
+          try {
+            results.push(...(await checks.check(group.map((c) => c.id), { force: i === 1 })));
+          } catch (error) {
+            failure = toErrorShape(error);
+          }
+        }
       } finally {
         this.passChecking = false;
       }
       for (const c of toCheck) {
         const s = (state.components[c.id] ??= {});
         touched.add(c.id);
-        const result = results?.find((r) => r.id === c.id);
+        const result = results.find((r) => r.id === c.id);
         if (!result) {
           const shape = failure ?? { code: 'CHECK_FAILED' as const, message: `No check result for ${c.id}.` };
           s.last_checked_at = iso(now);
@@ -191,7 +205,6 @@ export class Scheduler {
         }
         continue;
       }
-      touched.add(c.id);
       const at = clock.now();
       const decision = this.decide(c, s, entries, at, tz);
       if (decision.action === 'defer') {
@@ -203,10 +216,14 @@ export class Scheduler {
           until: decision.until !== null ? iso(decision.until) : null,
           at: iso(at),
         };
+        // The same deferral pass after pass is no news: the panel hears only of changes.
+        const before = s.deferral;
+        if (!before || before.reason !== deferral.reason || before.until !== deferral.until || before.target !== deferral.target) touched.add(c.id);
         s.deferral = deferral;
         deferred.push(deferral);
         continue;
       }
+      touched.add(c.id);
       const updates = this.deps.updates();
       if (!updates) continue;
       s.deferral = null;

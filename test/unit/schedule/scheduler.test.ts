@@ -68,8 +68,11 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     expect(waiting.deferred[0]?.message).toMatch(/next at 2026-06-11 03:00 \+02:00 \(Europe\/Berlin\)/);
 
     s.clock.set('2026-06-11T00:59:59.999Z'); // 02:59:59.999 CEST
+    const changes = s.named('schedule_changed').length;
     expect((await s.scheduler.runDue()).updated).toEqual([]);
     expect(s.installed()).toBe('1.0.0');
+    // The same deferral again is no news for the panel.
+    expect(s.named('schedule_changed')).toHaveLength(changes);
 
     s.clock.set('2026-06-11T01:00:00Z'); // 03:00 CEST: open
     const ran = await s.scheduler.runDue();
@@ -88,7 +91,8 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
   });
 
   it('checks afresh when the window opens, so a release published since the last check is installed', async () => {
-    const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, latest: '1.0.0', start: '2026-06-10T08:00:00Z' });
+    // The version cache would answer for a day: the window's check must go upstream anyway.
+    const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, latest: '1.0.0', start: '2026-06-10T08:00:00Z', settings: { cache_ttl_hours: 24 } });
     expect((await s.scheduler.runDue()).checked[0]).toMatchObject({ update_available: false });
     s.feed.set('1.0.1');
     s.clock.set('2026-06-11T01:05:00Z'); // inside the window, 17 h after the last check (interval 24 h)
