@@ -64,7 +64,7 @@ export interface CreateArchiveResult {
 
 const SMALL_FILE = 2 * 1024 * 1024;
 const READ_AHEAD_FILES = 32;
-const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /**
  * A file whose size the scan saw: open, one read of size+1 bytes, close (no stat). If it grew
@@ -87,6 +87,8 @@ async function readSmallFile(file: string, expected: number): Promise<Buffer> {
   }
 }
 const STREAM_CHUNK = 1024 * 1024;
+/** Padding to the next 512-byte block: shared, never written to. */
+const ZEROS = Buffer.alloc(512);
 
 class HashingFileSink implements ByteSink {
   readonly hash = createHash('sha256');
@@ -226,7 +228,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
         await encoder.push(content, compressible);
         const pad = paddingFor(size);
-        if (pad) await encoder.push(Buffer.alloc(pad), compressible);
+        if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
       } else {
         size = await streamLargeFile(entry, mode, encoder, hash);
       }
@@ -285,7 +287,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
       throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} changed size while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
     }
     const pad = paddingFor(size);
-    if (pad) await encoder.push(Buffer.alloc(pad), compressible ?? true);
+    if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible ?? true);
     return size;
   } catch (error) {
     throw error instanceof UpkeepError ? error : fsError(error, `reading ${source}`);

@@ -59,6 +59,9 @@ export const manifestSchema = z.strictObject({
 });
 export type BackupManifest = z.infer<typeof manifestSchema>;
 
+/** The manifest with its per-file list only checked to be a list: what the backup list reads. */
+export const manifestSummarySchema = manifestSchema.extend({ entries: z.array(z.unknown()) });
+
 export function toBackupInfo(manifest: BackupManifest, archivePath: string): BackupInfo {
   return {
     id: manifest.id,

@@ -18,7 +18,7 @@ import type {
 import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../archive';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
-import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, toBackupInfo, type BackupManifest } from './manifest';
+import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, selectEntries, type PathSets } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
@@ -271,6 +271,13 @@ export class BackupStore {
     return manifestSchema.parse(JSON.parse(text));
   }
 
+  /** Everything but the per-file list, which listing never needs (checked in full by find/verify/restore). */
+  private async readManifestSummary(file: string): Promise<BackupManifest> {
+    const text = await fs.readFile(file, 'utf8');
+    const parsed = manifestSummarySchema.parse(JSON.parse(text));
+    return { ...parsed, entries: [] };
+  }
+
   /** Every backup with a valid manifest, and every file that is not one (reported). */
   async scan(): Promise<{ manifests: { manifest: BackupManifest; archive: string }[]; problems: BackupProblem[] }> {
     const manifests: { manifest: BackupManifest; archive: string }[] = [];
@@ -290,7 +297,7 @@ export class BackupStore {
         if (!name.endsWith('.json') || name.startsWith('.')) continue;
         const file = `${component}/${name}`;
         try {
-          const manifest = await this.readManifest(path.join(dir, name));
+          const manifest = await this.readManifestSummary(path.join(dir, name));
           if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
           claimed.add(manifest.archive);
           if (!set.has(manifest.archive)) {
@@ -354,7 +361,7 @@ export class BackupStore {
     const byName = manifests.filter((m) => m.manifest.name === idOrName);
     if (byName.length === 1) {
       const m = byName[0] as (typeof manifests)[number];
-      return { ...m, manifestPath: path.join(this.options.backupsDir, m.manifest.component, `${m.manifest.id}.json`) };
+      return this.find(m.manifest.id);
     }
     if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (upkeep backup list).`, { name: idOrName });
     throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}". Run \`upkeep backup list\` to see the ids.`, { id: idOrName });
