@@ -32,12 +32,13 @@ describe('headless host security', () => {
   it('refuses requests without the token, with a wrong token, or with a token in the wrong place', async () => {
     const { host: h } = await host();
     const url = `${h.url}api/listComponents`;
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { 'Content-Type': 'application/json' },
       { 'Content-Type': 'application/json', Authorization: 'Bearer wrong' },
       { 'Content-Type': 'application/json', Authorization: TEST_TOKEN },
       { 'Content-Type': 'application/json', Cookie: `token=${TEST_TOKEN}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await rawRequest(url, { headers, body: '{}' });
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body).error.code).toBe('UNAUTHORIZED');

@@ -48,9 +48,10 @@ export interface PanelHost {
 }
 
 /** A temp data directory and the real headless host (real engine) serving the built panel. */
-export async function startPanelHost(options: { home?: string } = {}): Promise<PanelHost> {
+export async function startPanelHost(options: { home?: string; firstRun?: boolean } = {}): Promise<PanelHost> {
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'upkeep-e2e-'));
-  const host = await serveHeadless({ home, port: 0 });
+  // First run would add Upkeep itself, checked against the real GitHub; tests opt in explicitly.
+  const host = await serveHeadless({ home, port: 0, firstRun: options.firstRun ?? false });
   const token = new URL(host.panelUrl).hash.replace(/^#token=/, '');
   return {
     home,
