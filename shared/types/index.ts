@@ -355,7 +355,9 @@ export type DeferralReason =
   | 'failed_before'
   | 'invalid_window'
   | 'check_failed'
-  | 'no_method';
+  | 'no_method'
+  /** Another host or the CLI is updating the component right now; tried again next pass. */
+  | 'update_in_progress';
 
 export interface Deferral {
   component: string;

@@ -234,6 +234,20 @@ export class Scheduler {
       } catch (error) {
         result = { id: c.id, from: s.installed ?? null, to: s.latest, status: 'failed', backup_id: null, error: toErrorShape(error) };
       }
+      if (result.error?.code === 'UPDATE_IN_PROGRESS') {
+        // Another process holds the component's lock: not a failure, just not now.
+        const deferral: Deferral = {
+          component: c.id,
+          target: s.latest,
+          reason: 'update_in_progress',
+          message: `${result.error.message} The scheduler tries again on its next pass.`,
+          until: null,
+          at: iso(clock.now()),
+        };
+        s.deferral = deferral;
+        deferred.push(deferral);
+        continue;
+      }
       updated.push(result);
       this.recordUpdate(s, result, clock.now());
     }
@@ -330,7 +344,7 @@ export class Scheduler {
     } else if (result.status === 'skipped') {
       // The engine's own re-check found nothing to install (a release pulled): wait for the next check.
       s.update_available = false;
-    } else if ((result.status === 'failed' || result.status === 'rolled_back') && result.error?.code !== 'UPDATE_IN_PROGRESS') {
+    } else if (result.status === 'failed' || result.status === 'rolled_back') {
       // Retrying a broken release every pass would roll the component back and forth all night.
       s.failed_target = { version: result.to ?? s.latest ?? '', at: iso(now), status: result.status };
     }

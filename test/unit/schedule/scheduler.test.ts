@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invokeMethod } from '../../../shared/contract';
+import { acquireLock } from '../../../electron/core/engine/lock';
 import { Scheduler } from '../../../electron/core/schedule/scheduler';
 import { FakeGitHub } from '../../fixtures/servers/github';
 import { scheduleSetup, writeHistory } from './schedule-fixture';
@@ -182,6 +183,20 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     s.feed.set('1.1.1');
     s.clock.advance(DAY);
     expect((await s.scheduler.runDue()).updated).toMatchObject([{ to: '1.1.1', status: 'rolled_back' }]);
+  });
+});
+
+describe('another process updating', () => {
+  it('defers while another host holds the component lock, without counting it as a failure', async () => {
+    const s = await scheduleSetup({ autoUpdate: { window: 'always' } });
+    const lock = await acquireLock(s.services.layout.locks, 'webapp', { host: 'desktop', runId: 'other-run' });
+    const busy = await s.scheduler.runDue();
+    expect(busy.updated).toEqual([]);
+    expect(busy.deferred).toMatchObject([{ reason: 'update_in_progress', message: expect.stringMatching(/already being updated.*tries again on its next pass/) }]);
+    expect(s.installed()).toBe('1.0.0');
+    await lock.release();
+    s.clock.advance(60_000);
+    expect((await s.scheduler.runDue()).updated).toMatchObject([{ to: '1.1.0', status: 'succeeded' }]);
   });
 });
 
