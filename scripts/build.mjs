@@ -13,6 +13,13 @@ const tasks = {
   cli: () => build({ ...common, entryPoints: ['electron/cli/index.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
   main: () => build({ ...common, entryPoints: ['electron/main/index.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', external: ['electron'] }),
   // A sandboxed preload is CommonJS and may only require 'electron': bundle everything else in.
+  // Tray icons for the desktop app, from build/icons.
+  icons: async () => {
+    const { mkdir, copyFile } = await import('node:fs/promises');
+    await mkdir(path.join(root, 'dist', 'electron'), { recursive: true });
+    await copyFile(path.join(root, 'build', 'icons', '16x16.png'), path.join(root, 'dist', 'electron', 'tray-16.png'));
+    await copyFile(path.join(root, 'build', 'icons', '32x32.png'), path.join(root, 'dist', 'electron', 'tray-32.png'));
+  },
   preload: () => build({ ...common, entryPoints: ['electron/preload/index.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', platform: 'node', external: ['electron'] }),
   renderer: () => viteBuild({ configFile: path.join(root, 'renderer/vite.config.ts'), logLevel: 'warn' }),
 };

@@ -6,6 +6,8 @@ import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
 import type { KeyValueStore } from '../core/config/store';
 import { createServices } from '../core/services';
+import { startBackground } from '../core/startup';
+import { startDesktopShell } from './desktop-shell';
 import { registerIpc } from './ipc';
 import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from './window-options';
 
@@ -66,5 +68,12 @@ async function start(): Promise<void> {
   window.once('ready-to-show', () => window.show());
   await window.loadFile(rendererIndex);
 
+  const stopShell = startDesktopShell({ services, window: () => (window.isDestroyed() ? undefined : window), iconDir: here });
+  // Recover interrupted runs, first run and the scheduler: the same start-up as `upkeep serve`.
+  const background = await startBackground(services);
   app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    stopShell();
+    void background.stop();
+  });
 }
