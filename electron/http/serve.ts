@@ -25,10 +25,13 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
     schedulerOptions: { onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${(error as Error).message}\n`) },
   });
   const token = await loadOrCreateToken(services.layout.httpToken);
+  // The read-only token (<home>/http-token-readonly, 0600): for people who may see, not change.
+  const readOnlyToken = await loadOrCreateToken(services.layout.httpTokenReadOnly);
   const host = await startHttpHost({
     api: createApi(services),
     events: services.events,
     token,
+    readOnlyToken,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 7380,
     rendererDir: path.join(appPackage().root, 'dist', 'renderer'),

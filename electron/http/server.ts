@@ -69,7 +69,8 @@ const CONTENT_TYPES: Record<string, string> = {
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith('127.');
+  // 127.x.x.x as an address only: a name like 127.attacker.example can resolve anywhere.
+  return LOOPBACK_NAMES.has(host.toLowerCase()) || /^127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
 }
 
 /**

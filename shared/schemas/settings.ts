@@ -33,6 +33,8 @@ export const settingsSchema = z.strictObject({
   check_interval_hours: z.number().min(0.25).max(24 * 30).default(24),
   cache_ttl_hours: z.number().min(0).max(24 * 90).default(24),
   min_free_space_mb: z.number().int().min(0).max(10_000_000).default(500),
+  /** A download that receives no bytes for this long fails with TIMEOUT (a stalled mirror). */
+  download_idle_timeout_s: z.number().min(0.05).max(3600).default(60),
   backup_max_per_component: z.number().int().min(1).max(1000).default(10),
   backup_max_age_days: z.number().int().min(0).max(36500).default(0),
   backup_disk_budget_mb: z.number().int().min(0).max(100_000_000).default(0),

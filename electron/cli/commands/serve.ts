@@ -1,14 +1,22 @@
 import { UpkeepError } from '../../../shared/errors';
+import { homeLayout } from '../../core/config/home';
 import { serveHeadless } from '../../http/serve';
+import { loadOrCreateToken } from '../../http/token';
 import type { CommandSpec } from '../context';
 
 export const serveCommands: CommandSpec[] = [
   {
     path: ['serve'],
-    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380]',
+    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token]',
     summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token)',
-    options: { host: { type: 'string' }, port: { type: 'string' } },
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' } },
     async run(ctx, { values }) {
+      if (values['print-readonly-token']) {
+        // The second token: may call every method that only reads; the rest answer FORBIDDEN.
+        const token = await loadOrCreateToken(homeLayout(ctx.home).httpTokenReadOnly);
+        ctx.out(ctx.json ? JSON.stringify({ read_only_token: token }) : token);
+        return {};
+      }
       const port = values.port === undefined ? 7380 : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UpkeepError('INVALID_REQUEST', `--port must be 0-65535, got "${String(values.port)}".`);
       const host = typeof values.host === 'string' ? values.host : '127.0.0.1';

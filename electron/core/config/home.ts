@@ -35,6 +35,8 @@ export function homeLayout(home: string) {
     config: path.join(home, 'config.json'),
     secrets: path.join(home, 'secrets.json'),
     httpToken: path.join(home, 'http-token'),
+    /** The headless host's read-only token: sees everything, changes nothing. */
+    httpTokenReadOnly: path.join(home, 'http-token-readonly'),
     dropIns: path.join(home, 'components.d'),
     backups: path.join(home, 'backups'),
     history: path.join(home, 'history.jsonl'),

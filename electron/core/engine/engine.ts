@@ -37,7 +37,7 @@ export interface UpdateEngineDeps {
   host: string;
   events: EventBus;
   components: { get(id: string): Component; list(): { components: Component[] }; patch?(id: string, patch: Record<string, unknown>): Component };
-  settings: { get(): { min_free_space_mb: number; github_api_base: string } };
+  settings: { get(): { min_free_space_mb: number; github_api_base: string; download_idle_timeout_s?: number } };
   secrets?: { get(key: string): string | undefined };
   /** Resolved lazily: the checks and backup services may be built after the engine. */
   checks: () => EngineChecks | undefined;
@@ -685,6 +685,7 @@ export class UpdateEngine {
       addSecret: (value) => log.addSecret(value),
       githubToken: this.deps.secrets?.get('github_token'),
       githubApiBase: config.api_base ?? this.deps.settings.get().github_api_base,
+      downloadIdleTimeoutMs: (this.deps.settings.get().download_idle_timeout_s ?? 60) * 1000,
       signal,
     };
   }

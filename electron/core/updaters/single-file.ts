@@ -58,6 +58,8 @@ export const singleFileUpdater: Updater = {
     ctx.log(`downloading ${safeUrl(url)}`);
     const result = await downloadFile(url, file, {
       ...downloadOptions(ctx),
+      // The url is the user's own config, so a local path or file: URL is allowed here.
+      allowLocal: true,
       maxBytes: 256 * 1024 * 1024,
       onProgress: (received, total) => total && ctx.progress((received / total) * 100),
     });

@@ -56,6 +56,8 @@ export interface UpdaterContext {
   /** Authorization for GitHub-like hosts, when a token is stored: only for URLs on `githubApiBase`'s origin. */
   githubToken: string | undefined;
   githubApiBase: string;
+  /** No body bytes for this long → the download fails with TIMEOUT (setting download_idle_timeout_s). */
+  downloadIdleTimeoutMs?: number;
   signal: AbortSignal;
 }
 

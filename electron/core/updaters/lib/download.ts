@@ -21,6 +21,14 @@ export interface DownloadOptions {
   /** Only sent to URLs on this origin (a token must never follow a redirect to storage). */
   authOrigin?: string;
   authorization?: string;
+  /**
+   * Read local paths and file: URLs (a URL the user typed into the config). Off by default: a
+   * URL that came from a release feed must never make Upkeep read a file on this machine.
+   */
+  allowLocal?: boolean;
+  /** Attempts after a connection dropped mid-body; each restarts from byte 0 and hashes anew (default 2). */
+  retries?: number;
+  onRetry?: (attempt: number, error: UpkeepError) => void;
 }
 
 export interface DownloadResult {
@@ -42,7 +50,23 @@ function isHttp(url: string): boolean {
  * next to its final name and renamed only when complete: a truncated download never looks whole.
  */
 export async function downloadFile(url: string, file: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX;
+  const retries = Math.max(0, options.retries ?? 2);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await downloadOnce(url, file, options);
+    } catch (error) {
+      // Only a connection that broke (reset, cut off) is tried again, from the start: the bytes
+      // are hashed anew and verified again, so a retry can never splice two bodies together.
+      const retryable = error instanceof UpkeepError && error.code === 'NETWORK' && error.details?.retryable === true;
+      if (!retryable || attempt >= retries || options.signal?.aborted) throw error;
+      options.onRetry?.(attempt + 1, error);
+    }
+  }
+}
+
+async function downloadOnce(url: string, file: string, options: DownloadOptions): Promise<DownloadResult> {
+  // A known size caps the body: an endless or oversized body is cut as soon as it passes it.
+  const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX, options.expectedSize !== undefined && options.expectedSize > 0 ? options.expectedSize : Infinity);
   const partial = `${file}.part`;
   const hash = createHash('sha256');
   let received = 0;
@@ -51,7 +75,7 @@ export async function downloadFile(url: string, file: string, options: DownloadO
     transform(chunk: Buffer, _enc, done) {
       received += chunk.length;
       if (received > maxBytes) {
-        done(new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(url)} is larger than the ${Math.round(maxBytes / 1048576)} MiB limit; refusing it.`));
+        done(new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(url)} is larger than ${maxBytes === options.expectedSize ? `the ${maxBytes} bytes the release lists` : `the ${Math.round(maxBytes / 1048576)} MiB limit`}; refusing it.`));
         return;
       }
       hash.update(chunk);
@@ -62,6 +86,9 @@ export async function downloadFile(url: string, file: string, options: DownloadO
   let finalUrl = url;
   try {
     if (!isHttp(url)) {
+      if (!options.allowLocal) {
+        throw new UpkeepError('REDIRECT_REFUSED', `Refusing to download ${safeUrl(url)}: only http and https URLs are fetched for a release.`, { url: safeUrl(url) });
+      }
       const source = url.startsWith('file:') ? new URL(url) : url;
       const { createReadStream } = await import('node:fs');
       total = (await fs.stat(source)).size;
@@ -87,7 +114,11 @@ export async function downloadFile(url: string, file: string, options: DownloadO
           await response.body.dump();
           if (hop >= (options.maxRedirects ?? 5)) throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
           const next = new URL(String(response.headers.location), current);
-          if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('NETWORK', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`);
+          if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`, { location: safeUrl(next.toString()) });
+          // https → http would let anyone on the path swap the file (and see the token-less URL).
+          if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
+            throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected from https to plain http (${safeUrl(next.toString())}); refusing it.`, { location: safeUrl(next.toString()) });
+          }
           current = next.toString();
           continue;
         }
@@ -114,7 +145,7 @@ export async function downloadFile(url: string, file: string, options: DownloadO
         throw networkError(error, current, received);
       }
       if (total !== undefined && received !== total) {
-        throw new UpkeepError('NETWORK', `The download from ${safeUrl(current)} was cut off at ${received} of ${total} bytes. Try again.`);
+        throw new UpkeepError('NETWORK', `The download from ${safeUrl(current)} was cut off at ${received} of ${total} bytes. Try again.`, { retryable: true });
       }
     }
     if (options.expectedSize !== undefined && options.expectedSize > 0 && received !== options.expectedSize) {
@@ -137,7 +168,7 @@ function networkError(error: unknown, url: string, received?: number): UpkeepErr
   }
   if (code === 'ECONNREFUSED') return new UpkeepError('NETWORK', `Could not connect to ${new URL(url).host} (connection refused). Check that the server is up.`);
   if (received !== undefined) {
-    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? e.message}). Try again.`);
+    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? e.message}). Try again.`, { retryable: true });
   }
   return new UpkeepError('NETWORK', `Could not download ${safeUrl(url)}: ${code ?? e.message}. Check the network and the URL.`);
 }

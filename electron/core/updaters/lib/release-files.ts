@@ -59,7 +59,8 @@ export function chooseDownload(ctx: Pick<UpdaterContext, 'config' | 'target' | '
 }
 
 export function downloadOptions(ctx: UpdaterContext): DownloadOptions {
-  const options: DownloadOptions = { signal: ctx.signal };
+  const options: DownloadOptions = { signal: ctx.signal, onRetry: (attempt, error) => ctx.log(`${error.message} Retrying from the start (attempt ${attempt + 1}).`) };
+  if (ctx.downloadIdleTimeoutMs !== undefined) options.bodyTimeoutMs = ctx.downloadIdleTimeoutMs;
   if (ctx.githubToken) {
     try {
       options.authOrigin = new URL(ctx.githubApiBase).origin;
