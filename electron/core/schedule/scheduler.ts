@@ -10,6 +10,7 @@ import type {
   ScheduleView,
   UpdateResult,
 } from '../../../shared/types';
+import { SELF_COMPONENT_ID } from '../engine/engine';
 import type { EventBus } from '../events';
 import { formatDuration } from './duration';
 import { estimateDuration } from './history-stats';
@@ -195,7 +196,9 @@ export class Scheduler {
     const entries = await this.deps.history.readAll();
     const updated: UpdateResult[] = [];
     const deferred: Deferral[] = [];
-    for (const c of components) {
+    // Upkeep's own entry last, as the engine orders a batch: it may restart the process.
+    const inOrder = [...components].sort((a, b) => Number(a.id === SELF_COMPONENT_ID) - Number(b.id === SELF_COMPONENT_ID));
+    for (const c of inOrder) {
       const s = state.components[c.id];
       const policy = policyOf(c.config);
       if (!policy.enabled || !s?.update_available || !s.latest) {
