@@ -26,6 +26,14 @@ describe('upkeep schedule, run-due and status', () => {
     expect(back.json()).toMatchObject({ policy: 'notify', window: 'daily 03:00', min_release_age: null, allow_major: false });
   });
 
+  it('reads windows in settings.time_zone, refusing a zone Intl does not know', () => {
+    expect(upkeep(['--home', home, 'settings', 'set', 'time_zone', 'America/New_York']).status).toBe(0);
+    expect(upkeep(['--home', home, '--json', 'schedule']).json()).toMatchObject({ time_zone: 'America/New_York' });
+    const bad = upkeep(['--home', home, 'settings', 'set', 'time_zone', 'Mars/Olympus']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/IANA time zone/);
+  });
+
   it('refuses a bad window (exit 2) and options without an ID', () => {
     const bad = upkeep(['--home', home, 'schedule', 'demo', '--window', 'every night']);
     expect(bad.status).toBe(2);
