@@ -48,10 +48,11 @@ export interface PanelHost {
 }
 
 /** A temp data directory and the real headless host (real engine) serving the built panel. */
-export async function startPanelHost(options: { home?: string; firstRun?: boolean } = {}): Promise<PanelHost> {
+export async function startPanelHost(options: { home?: string; port?: number; firstRun?: boolean; scheduler?: boolean } = {}): Promise<PanelHost> {
   const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'upkeep-e2e-'));
-  // First run would add Upkeep itself, checked against the real GitHub; tests opt in explicitly.
-  const host = await serveHeadless({ home, port: 0, firstRun: options.firstRun ?? false });
+  // First run would add Upkeep itself, checked against the real GitHub, and the background scheduler
+  // would check on its own: the tests decide what is checked and when, so both are opt-in.
+  const host = await serveHeadless({ home, port: options.port ?? 0, firstRun: options.firstRun ?? false, scheduler: options.scheduler ?? false });
   const token = new URL(host.panelUrl).hash.replace(/^#token=/, '');
   return {
     home,
