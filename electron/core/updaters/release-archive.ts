@@ -19,6 +19,8 @@ interface ReleaseManifest {
   component: string;
   version: string;
   files: string[];
+  /** sha256 of each file (`link:<target>` for links) as the release shipped it. */
+  hashes: Record<string, string>;
   written_at: string;
 }
 
@@ -40,13 +42,52 @@ function pendingManifest(ctx: UpdaterContext): string {
   return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
 }
 
-async function readManifest(ctx: UpdaterContext, version: string | null): Promise<string[] | null> {
+async function readManifest(ctx: UpdaterContext, version: string | null): Promise<ReleaseManifest | null> {
   if (!version) return null;
   try {
     const value = JSON.parse(await fs.readFile(manifestFile(ctx, version), 'utf8')) as ReleaseManifest;
-    return Array.isArray(value.files) ? value.files : null;
+    return Array.isArray(value.files) ? { ...value, hashes: value.hashes ?? {} } : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The installed release's own source tarball, when no file list of it was recorded (the first
+ * update under Upkeep): the target's tag with the installed version in place of the target's
+ * (`v1.1.0` → `v1.0.0`, `release/v1.2.6` → `release/v1.2.3`) at the same tarball URL.
+ */
+export function installedTarballUrl(tarballUrl: string | null | undefined, tag: string | undefined, version: string, from: string | null): string | null {
+  if (!tarballUrl || !tag || !from || from === version || !tag.includes(version)) return null;
+  const fromTag = tag.replace(version, from);
+  for (const [form, replacement] of [[encodeURIComponent(tag), encodeURIComponent(fromTag)], [tag, fromTag]] as const) {
+    if (tarballUrl.endsWith(`/${form}`)) return `${tarballUrl.slice(0, -form.length)}${replacement}`;
+  }
+  return null;
+}
+
+/** The files (and links) of the installed release, read from its tarball without writing anything. */
+async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
+  if (!ctx.from || (await readManifest(ctx, ctx.from))) return;
+  const url = installedTarballUrl(ctx.target.tarball_url, ctx.target.tag, ctx.target.version, ctx.from);
+  if (!url) return;
+  const file = path.join(ctx.workDir, 'installed-release.tar.gz');
+  try {
+    await downloadFile(url, file, { ...downloadOptions(ctx), maxBytes: 512 * 1024 * 1024 });
+    const listed = await extractArchive({ archive: file, dest: null, stripTopFolder: true, specialBits: 'strip', signal: ctx.signal });
+    const shipped = listed.entries.filter((e) => e.type === 'file' || e.type === 'symlink');
+    const files = shipped.map((e) => e.path);
+    const hashes: Record<string, string> = {};
+    for (const e of shipped) {
+      if (e.type === 'symlink' && e.linkpath !== undefined) hashes[e.path] = `link:${e.linkpath}`;
+      else if (e.sha256) hashes[e.path] = e.sha256;
+    }
+    await writeFileAtomic(manifestFile(ctx, ctx.from), JSON.stringify({ component: ctx.component.id, version: ctx.from, files, hashes, written_at: new Date().toISOString() } satisfies ReleaseManifest));
+    ctx.log(`learned the ${files.length} files of the installed release ${ctx.from} from its tarball`);
+  } catch (error) {
+    ctx.log(`the installed release ${ctx.from} could not be read (${(error as Error).message}); no old files are removed this time`);
+  } finally {
+    await fs.rm(file, { force: true });
   }
 }
 
@@ -96,6 +137,7 @@ export const releaseArchiveUpdater: Updater = {
     ctx.state.download = { file: result.file, sha256: result.sha256, size: result.size } satisfies Downloaded;
     await ctx.saveState();
     ctx.log(`downloaded ${result.size} bytes, sha256 ${result.sha256}`);
+    if (chosen.sourceTarball) await learnInstalledFiles(ctx);
   },
 
   async verify(ctx) {
@@ -131,19 +173,20 @@ export const releaseArchiveUpdater: Updater = {
       }
     }
     const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
-    const previousFiles = await readManifest(ctx, ctx.from);
-    if (!previousFiles) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
+    const previous = await readManifest(ctx, ctx.from);
+    if (!previous) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
     ctx.log(`syncing into ${folder}, keeping ${preserve.join(', ')}`);
     const result = await syncTree({
       staging: root,
       folder,
       preserve,
-      previousFiles,
+      previousFiles: previous?.files ?? null,
+      previousHashes: previous?.hashes ?? {},
       onProgress: (done, total) => ctx.progress((done / Math.max(1, total)) * 100),
       log: (line) => ctx.log(line),
     });
-    ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed`);
-    const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, written_at: new Date().toISOString() };
+    ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}`);
+    const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, hashes: result.hashes, written_at: new Date().toISOString() };
     await writeFileAtomic(pendingManifest(ctx), JSON.stringify(manifest));
   },
 

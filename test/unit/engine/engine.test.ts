@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { invokeMethod, type CallContext, type MethodName, type RequestOf, type ResponseOf } from '../../../shared/contract';
 import { createApi } from '../../../electron/core/api';
+import { installedTarballUrl } from '../../../electron/core/updaters/release-archive';
 import { sourceTarball } from '../../fixtures/releases/tree';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from './scenario';
 
@@ -51,8 +52,10 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(read('database_backups/backup_before_update_manual.db')).toBe('old db copy');
     expect(existsSync(path.join(s.folder, 'database_backups', 'README'))).toBe(false);
     expect(s.uploadsHash()).toBe(uploads);
-    // No file list of 1.0.0 was known, so its old module stays this time.
-    expect(existsSync(path.join(s.folder, 'lib', 'old_module.py'))).toBe(true);
+    // The file list of 1.0.0 was read from its own tarball: its dropped module is gone, while the
+    // database it shipped empty and the user filled since is kept.
+    expect(existsSync(path.join(s.folder, 'lib', 'old_module.py'))).toBe(false);
+    expect(read('db/app.db')).toBe('precious database v1\n');
     expect(readFileSync(path.join(s.markers, 'restarts.log'), 'utf8')).toBe('restart\n');
 
     const { entries } = await call('listHistory', { component: 'webapp' }, { initiatedBy: 'panel', readOnly: true });
@@ -96,6 +99,22 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(existsSync(path.join(s.folder, 'lib', 'new_module.py'))).toBe(false);
     expect(existsSync(path.join(s.folder, 'static', 'user-added.css'))).toBe(true);
     expect(readFileSync(path.join(s.folder, '.env'), 'utf8')).toBe('SECRET_KEY=user-secret\n');
+  });
+
+  it('keeps files when the installed release cannot be read (no file list known)', async () => {
+    s = await releaseScenario();
+    s.gh.removeRelease(OWNER, REPO, 'v1.0.0');
+    s.gh.fixture.fault('/_codeload/acme/webapp/tar.gz/v1.0.0', { kind: 'status', status: 404 });
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(r).toMatchObject({ status: 'succeeded' });
+    expect(existsSync(path.join(s.folder, 'lib', 'old_module.py'))).toBe(true);
+  });
+
+  it('derives the installed release tarball from the target tag', () => {
+    expect(installedTarballUrl('https://api.github.com/repos/o/r/tarball/v1.1.0', 'v1.1.0', '1.1.0', '1.0.0')).toBe('https://api.github.com/repos/o/r/tarball/v1.0.0');
+    expect(installedTarballUrl('https://api.github.com/repos/o/r/tarball/release%2Fv1.2.6', 'release/v1.2.6', '1.2.6', '1.2.3')).toBe('https://api.github.com/repos/o/r/tarball/release%2Fv1.2.3');
+    expect(installedTarballUrl('https://x/tarball/abc', 'abc', '2.0', '1.0')).toBeNull();
+    expect(installedTarballUrl('https://x/tarball/v2', 'v2', '2', null)).toBeNull();
   });
 
   it('skips a component that is up to date unless forced', async () => {

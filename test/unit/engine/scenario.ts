@@ -75,7 +75,8 @@ export async function releaseScenario(options: { config?: Record<string, unknown
   writeFileSync(path.join(folder, 'database_backups', 'backup_before_update_manual.db'), 'old db copy');
 
   const gh = await FakeGitHub.start();
-  gh.addRelease(OWNER, REPO, { tag_name: 'v1.0.0', tarball: sourceTarball(`${OWNER}-${REPO}-aaa111`, installedFiles()) });
+  // 1.0.0 shipped an empty database that the user has filled since.
+  gh.addRelease(OWNER, REPO, { tag_name: 'v1.0.0', tarball: sourceTarball(`${OWNER}-${REPO}-aaa111`, { ...installedFiles(), 'db/app.db': 'empty database\n' }) });
   gh.addRelease(OWNER, REPO, {
     tag_name: 'v1.1.0',
     tarball: options.tarball ?? sourceTarball(`${OWNER}-${REPO}-bbb222`, releaseFiles(), options.extraEntries ?? []),

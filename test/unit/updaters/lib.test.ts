@@ -9,7 +9,7 @@ import { isPreserved, syncTree } from '../../../electron/core/updaters/lib/tree-
 import { parseChecksums, verifyMinisign } from '../../../electron/core/updaters/lib/verify';
 import { runCommand } from '../../../electron/core/updaters/lib/exec';
 import { tempDir } from '../../helpers/temp';
-import { minisignKeys, treeHash } from '../../fixtures/releases/tree';
+import { minisignKeys, sha256, treeHash } from '../../fixtures/releases/tree';
 
 describe('argv templates', () => {
   it('splits like a shell but substitutes per word, so a value with spaces or quotes stays one argument', () => {
@@ -94,7 +94,14 @@ describe('syncTree', () => {
     writeFileSync(path.join(staging, 'lib', 'new.py'), 'new');
     const outsideBefore = treeHash(outside);
 
-    const result = await syncTree({ staging, folder, preserve: ['.env', 'uploads/', 'database_backups/'], previousFiles: ['app.py', 'lib/old.py', '.env'] });
+    writeFileSync(path.join(folder, 'lib', 'shipped-then-edited.cfg'), 'edited by the user');
+    const result = await syncTree({
+      staging,
+      folder,
+      preserve: ['.env', 'uploads/', 'database_backups/'],
+      previousFiles: ['app.py', 'lib/old.py', '.env', 'lib/shipped-then-edited.cfg'],
+      previousHashes: { 'app.py': sha256('v1'), 'lib/old.py': sha256('old'), 'lib/shipped-then-edited.cfg': sha256('as shipped') },
+    });
 
     expect(readFileSync(path.join(folder, 'app.py'), 'utf8')).toBe('v2');
     expect(readFileSync(path.join(folder, 'lib', 'new.py'), 'utf8')).toBe('new');
@@ -105,6 +112,10 @@ describe('syncTree', () => {
     expect(readlinkSync(path.join(folder, 'uploads'))).toBe(outside);
     expect(treeHash(outside)).toBe(outsideBefore);
     expect(result.files).toEqual(['app.py', 'lib/new.py']);
+    expect(result.hashes['app.py']).toBe(sha256('v2'));
+    // Shipped by the old release but changed since: kept, not deleted.
+    expect(readFileSync(path.join(folder, 'lib', 'shipped-then-edited.cfg'), 'utf8')).toBe('edited by the user');
+    expect(result.kept).toEqual(['lib/shipped-then-edited.cfg']);
     expect(isPreserved('uploads/a/b', ['uploads/'])).toBe(true);
     expect(isPreserved('uploads2', ['uploads/'])).toBe(false);
   });

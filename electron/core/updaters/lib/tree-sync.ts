@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
+import { sha256File } from './verify';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
 
@@ -51,6 +52,12 @@ export interface SyncOptions {
   preserve: readonly string[];
   /** Files and links the installed release had (from its manifest); null when unknown: nothing is removed. */
   previousFiles: readonly string[] | null;
+  /**
+   * What each of those held as the release shipped it (sha256, or `link:<target>`). A file is only
+   * removed while it still holds exactly that: one the user changed (a database the release once
+   * shipped empty) is kept.
+   */
+  previousHashes?: Readonly<Record<string, string>>;
   onProgress?: (done: number, total: number) => void;
   log?: (line: string) => void;
 }
@@ -58,6 +65,10 @@ export interface SyncOptions {
 export interface SyncResult {
   /** Files and links of the new release, for its manifest. */
   files: string[];
+  /** sha256 of each new file (`link:<target>` for links), for its manifest. */
+  hashes: Record<string, string>;
+  /** Old-release files kept because they were changed since that release shipped them. */
+  kept: string[];
   written: number;
   unchanged: number;
   removed: number;
@@ -78,6 +89,8 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   let written = 0;
   let unchanged = 0;
   let removed = 0;
+  const hashes: Record<string, string> = {};
+  const kept: string[] = [];
   const tick = () => options.onProgress?.(++done, total);
 
   for (const entry of entries) {
@@ -97,6 +110,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       if (path.isAbsolute(target) || !isInside(folder, resolved)) {
         throw new UpkeepError('UNSAFE_ARCHIVE', `The release contains a link ${entry.rel} → ${target} that points outside the folder; refusing it.`);
       }
+      hashes[entry.rel] = `link:${target}`;
       if (existing?.isSymbolicLink() && (await fs.readlink(dest)) === target) {
         unchanged++;
       } else {
@@ -110,6 +124,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       continue;
     }
     const source = path.join(staging, ...entry.rel.split('/'));
+    hashes[entry.rel] = await sha256File(source);
     if (existing?.isFile() && existing.size === entry.size && (existing.mode & 0o777) === entry.mode && (await sameBytes(source, dest))) {
       unchanged++;
     } else {
@@ -135,6 +150,14 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       const st = await lstatOrNull(dest);
       if (st && !st.isDirectory()) {
         await assertRealParents(folder, rel);
+        const shipped = options.previousHashes?.[rel];
+        const now = st.isSymbolicLink() ? `link:${await fs.readlink(dest)}` : st.isFile() ? await sha256File(dest) : null;
+        if (!shipped || now !== shipped) {
+          kept.push(rel);
+          options.log?.(`kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`);
+          tick();
+          continue;
+        }
         await fs.unlink(dest);
         removed++;
         options.log?.(`removed ${rel} (not in the new release)`);
@@ -150,7 +173,7 @@ export async function syncTree(options: SyncOptions): Promise<SyncResult> {
       await fs.rmdir(path.join(folder, ...dir.split('/'))).catch(() => undefined);
     }
   }
-  return { files, written, unchanged, removed };
+  return { files, hashes, kept, written, unchanged, removed };
 }
 
 function ancestors(rel: string): string[] {
