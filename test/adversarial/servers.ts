@@ -37,13 +37,14 @@ async function listen(server: http.Server | https.Server, scheme: 'http' | 'http
 }
 
 export async function serve(answer: Answer): Promise<Served> {
-  let served: Served | undefined;
+  const box: { served?: Served } = {};
   const server = http.createServer((req, res) => {
-    served!.hits++;
-    void Promise.resolve(answer(req, res, served!.hits)).catch(() => res.destroy());
+    const served = box.served as Served;
+    served.hits++;
+    void Promise.resolve(answer(req, res, served.hits)).catch(() => res.destroy());
   });
-  served = await listen(server, 'http');
-  return served;
+  box.served = await listen(server, 'http');
+  return box.served;
 }
 
 /** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
@@ -55,13 +56,14 @@ export function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
 }
 
 export async function serveHttps(tls: { key: Buffer; cert: Buffer }, answer: Answer): Promise<Served> {
-  let served: Served | undefined;
+  const box: { served?: Served } = {};
   const server = https.createServer(tls, (req, res) => {
-    served!.hits++;
-    void Promise.resolve(answer(req, res, served!.hits)).catch(() => res.destroy());
+    const served = box.served as Served;
+    served.hits++;
+    void Promise.resolve(answer(req, res, served.hits)).catch(() => res.destroy());
   });
-  served = await listen(server, 'https');
-  return served;
+  box.served = await listen(server, 'https');
+  return box.served;
 }
 
 /** Write `body` one byte every `intervalMs` until done or the client leaves. */
