@@ -8,6 +8,7 @@ import { parseComponentsDocument, validateComponentsMapping } from './config/val
 import { appPackage } from './lib/app-version';
 import type { Services } from './services';
 import { scheduleMethods } from './schedule/methods';
+import { redactWebhookUrls } from './notify/messages';
 
 export const GITHUB_TOKEN_KEY = 'github_token';
 
@@ -93,8 +94,8 @@ export function createApi(services: Services): ApiImplementation {
       return { ...result, skipped: imported.skipped };
     },
 
-    async getSettings() {
-      return settingsView();
+    async getSettings(_req, ctx) {
+      return ctx.readOnly ? redactWebhookUrls(settingsView()) : settingsView();
     },
 
     async setSettings({ patch, github_token }) {

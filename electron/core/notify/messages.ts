@@ -106,3 +106,21 @@ export function onNotification(
   );
   return () => offs.forEach((off) => off());
 }
+
+/**
+ * Settings as a read-only caller may see them: webhook URLs cut to their origin, since a Discord or
+ * Slack webhook URL is itself the credential to post to the channel. Full-access callers (who edit
+ * them) get them whole.
+ */
+export function redactWebhookUrls<T extends { settings: { webhooks?: { url: string }[] } }>(view: T): T {
+  const webhooks = view.settings.webhooks;
+  if (!webhooks || webhooks.length === 0) return view;
+  const cut = (url: string) => {
+    try {
+      return `${new URL(url).origin}/…`;
+    } catch {
+      return '(hidden)';
+    }
+  };
+  return { ...view, settings: { ...view.settings, webhooks: webhooks.map((w) => ({ ...w, url: cut(w.url) })) } };
+}

@@ -261,6 +261,21 @@ describe('webhooks never block an update', () => {
   });
 });
 
+describe('webhook URLs are credentials', () => {
+  it('read-only callers see only their origin; full-access callers see them whole', async () => {
+    const s = await scheduleSetup();
+    const url = 'https://discord.com/api/webhooks/123/SECRET-TOKEN';
+    s.services.settings.set({ webhooks: [{ url, format: 'discord', name: 'ops' }] });
+    const readOnly = await s.api.getSettings({}, { initiatedBy: 'panel', readOnly: true });
+    expect(readOnly.settings.webhooks).toEqual([{ url: 'https://discord.com/…', format: 'discord', name: 'ops' }]);
+    expect(JSON.stringify(readOnly)).not.toContain('SECRET-TOKEN');
+    const full = await s.api.getSettings({}, { initiatedBy: 'panel', readOnly: false });
+    expect(full.settings.webhooks[0]!.url).toBe(url);
+    // What is stored is untouched by a read-only look.
+    expect(s.services.settings.get().webhooks[0]!.url).toBe(url);
+  });
+});
+
 describe('testWebhooks', () => {
   it('sends a test notification to every webhook, ignoring event filters, and reports each', async () => {
     const r = await receiver();
