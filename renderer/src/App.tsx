@@ -21,6 +21,7 @@ export function App() {
   const openDialog = useAppStore((s) => s.openDialog);
   const pending = useAppStore(selectPendingUpdates).length;
   const connection = useAppStore((s) => s.connection);
+  const info = useAppStore((s) => s.info);
 
   useEffect(() => {
     document.title = pending > 0 ? `Upkeep (${pending})` : 'Upkeep';
@@ -64,9 +65,13 @@ export function App() {
             <span className="connection-dot" aria-hidden="true" />
             {connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
           </p>
+          {info ? <p className="app-version">Upkeep {info.version}</p> : null}
         </div>
       </aside>
       <main id="main" className="main" tabIndex={-1}>
+        {info?.read_only ? (
+          <p className="callout callout-warning readonly-banner">This connection is read-only: you can look at everything, and changes are refused (FORBIDDEN).</p>
+        ) : null}
         <Notices />
         {view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
       </main>

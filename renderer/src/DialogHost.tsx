@@ -3,6 +3,7 @@ import { ComponentDialog } from './features/components/ComponentDialog';
 import { ImportOctoprintDialog } from './features/components/ImportOctoprintDialog';
 import { RemoveComponentDialog } from './features/components/RemoveComponentDialog';
 import { RollbackDialog } from './features/history/RollbackDialog';
+import { RunLogDialog } from './features/history/RunLogDialog';
 import { SettingsDialog } from './features/settings/SettingsDialog';
 import { UpdateDetailsDialog } from './features/updates/UpdateDetailsDialog';
 import { useAppStore } from './store';
@@ -38,6 +39,10 @@ export function DialogHost() {
     case 'rollback': {
       const entry = history.find((e) => e.id === dialog.entryId);
       return entry ? <RollbackDialog entry={entry} onClose={close} /> : null;
+    }
+    case 'run-log': {
+      const entry = history.find((e) => e.id === dialog.entryId);
+      return entry ? <RunLogDialog entry={entry} onClose={close} /> : null;
     }
     case 'create-backup':
       return <CreateBackupDialog initialComponent={dialog.component} onClose={close} />;

@@ -19,6 +19,7 @@ void store
     await store.getState().loadBackups();
   });
 void store.getState().loadSettings();
+void store.getState().loadInfo();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('#root is missing from index.html');

@@ -71,6 +71,14 @@ describe('backups view', () => {
     await dbRow.getByText('Verified').waitFor();
     await page.getByRole('status').filter({ hasText: /verified/ }).waitFor();
 
+    // Pin it: retention will keep it.
+    const pin = dbRow.getByRole('button', { name: 'Pin db-only' });
+    expect(await pin.getAttribute('aria-pressed')).toBe('false');
+    await pin.click();
+    await dbRow.locator('button[aria-pressed="true"]').waitFor();
+    const pinned = await host.call<{ backups: { name: string; pinned: boolean }[] }>('listBackups', {});
+    expect(pinned.backups.find((b) => b.name === 'db-only')?.pinned).toBe(true);
+
     // Filter by type: only the database backup stays.
     await page.getByLabel('Type', { exact: true }).selectOption('database');
     await table.getByRole('row').filter({ hasText: 'before-edits' }).waitFor({ state: 'detached' });

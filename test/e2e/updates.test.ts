@@ -136,6 +136,13 @@ describe('updates in the panel', () => {
     const failed = table.getByRole('row').filter({ hasText: 'Broken App' });
     await failed.getByText('Rolled back').waitFor();
     expect(await failed.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
+    // Its log, after the fact: the health check's own output says why.
+    await failed.getByRole('button', { name: 'Log of Broken App 2.0.0 → 2.1.0' }).click();
+    const log = page.getByRole('dialog', { name: 'Log of Broken App 2.0.0 → 2.1.0' });
+    await log.getByText('HEALTH_CHECK_FAILED').waitFor();
+    await log.locator('.log-stderr').filter({ hasText: 'health: port 8080 refused' }).first().waitFor();
+    await page.keyboard.press('Escape');
+    await log.waitFor({ state: 'detached' });
     await page.getByRole('region', { name: 'Success rate and duration per component' }).waitFor();
     await screenshotBothThemes(page, 'history');
 

@@ -46,6 +46,8 @@ export interface BackupsSlice {
   verifyBackup(id: string): Promise<void>;
   restoreBackup(id: string): Promise<ErrorShape | null>;
   deleteBackup(id: string): Promise<ErrorShape | null>;
+  /** Pinned backups are never removed by retention. */
+  pinBackup(id: string, pinned: boolean): Promise<void>;
   /** Event intake (subscription module only). */
   backupProgressed(progress: BackupProgress): void;
 }
@@ -152,6 +154,17 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> = ({ api }) => (set,
       set({ backupOperation: null });
       get().announce(`Could not restore ${label}: ${shape.message} (${shape.code})`, 'error');
       return shape;
+    }
+  },
+
+  async pinBackup(id, pinned) {
+    try {
+      const updated = await api.pinBackup({ id, pinned });
+      set((s) => ({ backups: s.backups.map((b) => (b.id === id ? updated : b)) }));
+      get().announce(pinned ? `Pinned ${labelOf(id)}: retention keeps it.` : `Unpinned ${labelOf(id)}.`, 'success');
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().announce(`Could not ${pinned ? 'pin' : 'unpin'} ${labelOf(id)}: ${shape.message} (${shape.code})`, 'error');
     }
   },
 

@@ -1,4 +1,4 @@
-import type { ErrorShape, HistoryEntry } from '../../../shared/types';
+import type { ErrorShape, HistoryEntry, LogLine } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
@@ -8,6 +8,9 @@ export interface HistorySlice {
   historyComponent: string;
   setHistoryComponent(id: string): void;
   loadHistory(): Promise<void>;
+  /** Log lines of finished runs, by run id (the history entry's id). */
+  runLogs: Record<string, { lines: LogLine[]; total: number; error: ErrorShape | null }>;
+  loadRunLog(runId: string): Promise<void>;
   /** Restore the backup taken before this update. */
   rollback(entry: HistoryEntry): Promise<ErrorShape | null>;
 }
@@ -16,6 +19,15 @@ export const createHistorySlice: SliceCreator<HistorySlice> = ({ api }) => (set,
   history: [],
   historyStatus: 'idle',
   historyComponent: 'all',
+  runLogs: {},
+  async loadRunLog(runId) {
+    try {
+      const { lines, total } = await api.getRunLog({ run_id: runId, limit: 5000 });
+      set((s) => ({ runLogs: { ...s.runLogs, [runId]: { lines, total, error: null } } }));
+    } catch (error) {
+      set((s) => ({ runLogs: { ...s.runLogs, [runId]: { lines: [], total: 0, error: toErrorShape(error) } } }));
+    }
+  },
   setHistoryComponent: (historyComponent) => set({ historyComponent }),
 
   async loadHistory() {

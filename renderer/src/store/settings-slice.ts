@@ -1,4 +1,4 @@
-import type { ChannelOption, ErrorShape, SettingsPatch, SettingsView } from '../../../shared/types';
+import type { AppInfo, ChannelOption, ErrorShape, SettingsPatch, SettingsView } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
@@ -12,6 +12,9 @@ export interface SettingsSaveRequest {
 
 export interface SettingsSlice {
   settings: SettingsView | null;
+  /** Version, host and whether this connection may change anything. */
+  info: AppInfo | null;
+  loadInfo(): Promise<void>;
   settingsStatus: LoadStatus;
   /** Component id → the channels the engine lists for it. */
   channels: Record<string, ChannelOption[]>;
@@ -23,6 +26,14 @@ export interface SettingsSlice {
 
 export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (set, get) => ({
   settings: null,
+  info: null,
+  async loadInfo() {
+    try {
+      set({ info: await api.getInfo({}) });
+    } catch {
+      // Only the footer and the read-only notice depend on it.
+    }
+  },
   settingsStatus: 'idle',
   channels: {},
 

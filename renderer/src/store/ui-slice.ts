@@ -16,7 +16,8 @@ export type DialogState =
   | { kind: 'create-backup'; component?: string }
   | { kind: 'restore-backup'; backupId: string }
   | { kind: 'delete-backup'; backupId: string }
-  | { kind: 'rollback'; entryId: string };
+  | { kind: 'rollback'; entryId: string }
+  | { kind: 'run-log'; entryId: string };
 
 export interface Announcement {
   /** Increments so the same text announced twice is still read out. */

@@ -19,7 +19,7 @@ const COLUMNS: Column[] = [
   { key: 'created', header: 'Created', width: 'minmax(7rem, 1fr)' },
   { key: 'size', header: 'Size', width: 'minmax(5rem, 0.8fr)', align: 'end' },
   { key: 'state', header: 'Integrity', width: 'minmax(6rem, 0.9fr)' },
-  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '15rem', align: 'end' },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '17rem', align: 'end' },
 ];
 
 const TYPE_TONE: Record<BackupType, Tone> = { full: 'accent', database: 'info', config: 'neutral', data: 'success' };
@@ -37,6 +37,7 @@ export function BackupsView() {
   const operation = useAppStore((s) => s.backupOperation);
   const loadBackups = useAppStore((s) => s.loadBackups);
   const verifyBackup = useAppStore((s) => s.verifyBackup);
+  const pinBackup = useAppStore((s) => s.pinBackup);
   const openDialog = useAppStore((s) => s.openDialog);
   const nameOf = (id: string) => componentOptions.find((c) => c.id === id)?.name ?? id;
   const totalBytes = backups.reduce((sum, b) => sum + b.compressed_size, 0);
@@ -166,6 +167,16 @@ export function BackupsView() {
                 <span key="v" className="muted">Not verified</span>
               ),
               <div className="row-actions" key="a">
+                <button
+                  type="button"
+                  className={`icon-button${b.pinned ? ' icon-button-on' : ''}`}
+                  aria-label={`Pin ${b.name || b.id}`}
+                  aria-pressed={b.pinned}
+                  title={b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings'}
+                  onClick={() => void pinBackup(b.id, !b.pinned)}
+                >
+                  <Icon name="pin" />
+                </button>
                 <button type="button" className="button button-small" disabled={v?.status === 'running'} onClick={() => void verifyBackup(b.id)}>
                   Verify
                 </button>

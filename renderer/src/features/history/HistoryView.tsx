@@ -17,7 +17,7 @@ const COLUMNS: Column[] = [
   { key: 'outcome', header: 'Outcome', width: 'minmax(8rem, 1fr)' },
   { key: 'duration', header: 'Duration', width: 'minmax(5rem, 0.7fr)' },
   { key: 'backup', header: 'Backup', width: 'minmax(8rem, 1.4fr)' },
-  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '7.5rem', align: 'end' },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '10.5rem', align: 'end' },
 ];
 
 const OUTCOME: Record<HistoryEntry['status'], { label: string; tone: Tone }> = {
@@ -132,6 +132,9 @@ export function HistoryView() {
               {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
             </div>,
             <div className="row-actions" key="a">
+              <button type="button" className="icon-button" aria-label={`Log of ${nameOf(e.component)} ${e.from ?? '?'} → ${e.to ?? '?'}`} title="Log" onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}>
+                <Icon name="info" />
+              </button>
               {canRollBack(e, backupIds) ? (
                 <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
                   <Icon name="undo" /> Roll back
