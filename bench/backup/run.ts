@@ -40,21 +40,31 @@ function timed(cmd: string, args: string[], options: { cwd?: string } = {}): num
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** GNU time's max RSS of a child (KB → MB), when /usr/bin/time is there. */
-function timedWithRss(cmd: string, args: string[]): { ms: number; peak_rss_mb: number | null } {
-  if (!existsSync('/usr/bin/time')) return { ms: timed(cmd, args), peak_rss_mb: null };
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Parse GNU time's `-f '@@%U %S %M'` line: CPU seconds (user+sys, children included) and max RSS (KB → MB). */
+function parseTime(stderr: string): { cpu_s: number | null; peak_rss_mb: number | null } {
+  const line = stderr.split('\n').reverse().find((l) => l.startsWith('@@'));
+  if (!line) return { cpu_s: null, peak_rss_mb: null };
+  const [user, sys, kb] = line.slice(2).trim().split(/\s+/).map(Number) as [number, number, number];
+  return { cpu_s: Math.round((user + sys) * 100) / 100, peak_rss_mb: Math.round(kb / 102.4) / 10 };
+}
+
+/** Wall time, CPU time and max RSS of a child (tar waits for its gzip, so gzip's CPU counts). */
+function timedWithRss(cmd: string, args: string[]): { ms: number; cpu_s: number | null; peak_rss_mb: number | null } {
+  if (!TIME) return { ms: timed(cmd, args), cpu_s: null, peak_rss_mb: null };
   const start = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(TIME, ['-f', '@@%U %S %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  const kb = Number(r.stderr.trim().split('\n').pop());
-  return { ms, peak_rss_mb: Number.isFinite(kb) ? Math.round(kb / 102.4) / 10 : null };
+  return { ms, ...parseTime(r.stderr) };
 }
 
 interface WorkerResult {
   op: string;
   ms: number;
   wall_ms: number;
+  cpu_s: number | null;
   peak_rss_mb: number | null;
   id: string;
   archive?: string;
@@ -63,10 +73,12 @@ interface WorkerResult {
 
 function runWorker(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}): WorkerResult {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bundle, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1024 * 1024 });
+  const argv = TIME ? [TIME, ['-f', '@@%U %S %M', process.execPath, bundle, ...args]] as const : [process.execPath, [bundle, ...args]] as const;
+  const r = spawnSync(argv[0], [...argv[1]], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1024 * 1024 });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`worker ${args[0]} failed: ${r.stderr}`);
-  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() as string) as Omit<WorkerResult, 'wall_ms'>), wall_ms: Math.round(wall) };
+  const reported = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Omit<WorkerResult, 'wall_ms' | 'cpu_s'>;
+  return { ...reported, wall_ms: Math.round(wall), cpu_s: parseTime(r.stderr).cpu_s };
 }
 
 /** A digest of a whole tree (paths, types, modes, contents, link targets). */
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
 
   const samples = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
   const rss = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
+  const cpu = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
   const sizes = { tar_czf: 0, upkeep: 0 };
   let verified = false;
   for (let round = 1; round <= rounds; round++) {
@@ -142,11 +155,13 @@ async function main(): Promise<void> {
         const r = timedWithRss('tar', ['czf', tarGz, '-C', tree, '.']);
         samples.tar_czf.push(r.ms);
         if (r.peak_rss_mb !== null) rss.tar_czf.push(r.peak_rss_mb);
+        if (r.cpu_s !== null) cpu.tar_czf.push(r.cpu_s);
         sizes.tar_czf = statSync(tarGz).size;
       } else {
         const r = runWorker(bundle, ['create', tree, home]);
         samples.upkeep_create.push(r.ms);
         if (r.peak_rss_mb !== null) rss.upkeep_create.push(r.peak_rss_mb);
+        if (r.cpu_s !== null) cpu.upkeep_create.push(r.cpu_s);
         sizes.upkeep = r.archive_bytes ?? 0;
         backupId = r.id;
       }
@@ -158,11 +173,13 @@ async function main(): Promise<void> {
         const r = timedWithRss('tar', ['xzf', tarGz, '-C', tarOut]);
         samples.tar_xzf.push(r.ms);
         if (r.peak_rss_mb !== null) rss.tar_xzf.push(r.peak_rss_mb);
+        if (r.cpu_s !== null) cpu.tar_xzf.push(r.cpu_s);
       } else {
         rmSync(restoreDest, { recursive: true, force: true });
         const r = runWorker(bundle, ['restore', restoreDest, home, backupId]);
         samples.upkeep_restore.push(r.ms);
         if (r.peak_rss_mb !== null) rss.upkeep_restore.push(r.peak_rss_mb);
+        if (r.cpu_s !== null) cpu.upkeep_restore.push(r.cpu_s);
       }
     }
     if (!verified) {
@@ -180,10 +197,13 @@ async function main(): Promise<void> {
 
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof samples, number>;
   const peak = Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.length ? Math.max(...v) : null])) as Record<keyof typeof rss, number | null>;
+  const cpuMedian = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? Math.round(median(v) * 100) / 100 : null])) as Record<keyof typeof cpu, number | null>;
   const ratios = {
     create_vs_tar_czf: Math.round((m.upkeep_create / m.tar_czf) * 1000) / 1000,
     restore_vs_tar_xzf: Math.round((m.upkeep_restore / m.tar_xzf) * 1000) / 1000,
     archive_vs_tar_czf: Math.round((sizes.upkeep / sizes.tar_czf) * 10000) / 10000,
+    create_cpu_vs_tar_czf: cpuMedian.upkeep_create !== null && cpuMedian.tar_czf ? Math.round((cpuMedian.upkeep_create / cpuMedian.tar_czf) * 1000) / 1000 : null,
+    restore_cpu_vs_tar_xzf: cpuMedian.upkeep_restore !== null && cpuMedian.tar_xzf ? Math.round((cpuMedian.upkeep_restore / cpuMedian.tar_xzf) * 1000) / 1000 : null,
   };
   const goals = {
     create_at_most_quarter_of_tar_czf: ratios.create_vs_tar_czf <= 0.25,
@@ -200,6 +220,8 @@ async function main(): Promise<void> {
     median_ms: m,
     samples_ms: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => Math.round(x))])),
     peak_rss_mb: peak,
+    /** user+sys CPU seconds (GNU time; tar's include its gzip): steadier than wall time on a shared machine. */
+    median_cpu_s: cpuMedian,
     archive_bytes: sizes,
     ratios,
     goals,
@@ -218,6 +240,8 @@ async function main(): Promise<void> {
     `| create (\`tar czf\`) | ${s(m.tar_czf)} | ${s(m.upkeep_create)} | ${ratios.create_vs_tar_czf} | ≤ 0.25 ${goals.create_at_most_quarter_of_tar_czf ? '✓' : '✗'} |`,
     `| archive size | ${mb(sizes.tar_czf)} | ${mb(sizes.upkeep)} | ${ratios.archive_vs_tar_czf} | ≤ 1 ${goals.archive_no_larger_than_tar_czf ? '✓' : '✗'} |`,
     `| restore (\`tar xzf\`) | ${s(m.tar_xzf)} | ${s(m.upkeep_restore)} | ${ratios.restore_vs_tar_xzf} | ≤ 1 ${goals.restore_no_slower_than_tar_xzf ? '✓' : '✗'} |`,
+    `| CPU (user+sys) create | ${cpuMedian.tar_czf ?? '?'} s | ${cpuMedian.upkeep_create ?? '?'} s | ${ratios.create_cpu_vs_tar_czf ?? '?'} | |`,
+    `| CPU (user+sys) restore | ${cpuMedian.tar_xzf ?? '?'} s | ${cpuMedian.upkeep_restore ?? '?'} s | ${ratios.restore_cpu_vs_tar_xzf ?? '?'} | |`,
     `| peak memory create / restore | ${peak.tar_czf ?? '?'} / ${peak.tar_xzf ?? '?'} MB | ${peak.upkeep_create ?? '?'} / ${peak.upkeep_restore ?? '?'} MB | | < 150 MB ${goals.peak_memory_under_150_mb ? '✓' : '✗'} |`,
     '',
     'Upkeep create also hashes every file and the archive (sha256), writes the manifest and fsyncs; restore verifies every file against the manifest, extracts into a staging folder and swaps it into place. tar\'s memory is tar\'s own process (gzip runs beside it).',

@@ -213,6 +213,8 @@ export interface BackupInfo {
   archive: string;
   /** Whether log files were included (`--include-logs`). */
   include_logs?: boolean;
+  /** Paths that could not be archived (sockets, FIFOs, unportable names, files gone mid-backup). */
+  skipped?: string[];
 }
 
 export type BackupReason = BackupInfo['reason'];

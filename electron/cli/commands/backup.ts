@@ -78,10 +78,9 @@ export const backupCommands: CommandSpec[] = [
         compress: values['no-compress'] !== true,
         ...(values.pin === true ? { pinned: true } : {}),
       });
-      return {
-        json: { backup },
-        text: `Backup ${backup.id}: ${backup.type}, ${backup.file_count} files, ${human(backup.size)} → ${human(backup.compressed_size)}\nsha256 ${backup.sha256}`,
-      };
+      const lines = [`Backup ${backup.id}: ${backup.type}, ${backup.file_count} files, ${human(backup.size)} → ${human(backup.compressed_size)}`, `sha256 ${backup.sha256}`];
+      if (backup.skipped?.length) lines.push(`Not archived (${backup.skipped.length}): ${backup.skipped.slice(0, 10).join(', ')}${backup.skipped.length > 10 ? ', …' : ''}`);
+      return { json: { backup }, text: lines.join('\n') };
     },
   },
   {

@@ -76,6 +76,8 @@ export interface ExtractOptions {
   damagedCode?: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'>;
   /** Files written at once. */
   parallel?: number;
+  /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
+  allowEmpty?: boolean;
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
 }
@@ -533,7 +535,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`);
       }
     }
-    if (entryCount === 0 || entries.length === 0) throw new Refusal(damaged, null, 'it is empty');
+    if ((entryCount === 0 || entries.length === 0) && !options.allowEmpty) throw new Refusal(damaged, null, 'it is empty');
     // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
     for (const link of symlinks) {
       if (!resolvesInside(model, symlinks, link.parts)) throw new Refusal('UNSAFE_ARCHIVE', link.parts.join('/'), `symlink ${JSON.stringify(link.parts.join('/'))} leads outside the folder through other links`);
@@ -631,6 +633,9 @@ async function explain(error: unknown, options: ExtractOptions, archiveName: str
   }
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
     return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while extracting ${archiveName}. Free some space and try again; nothing was changed.`, { archive: options.archive }, { cause: error });
+  }
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    return new UpkeepError('FORBIDDEN', `Permission denied while extracting ${archiveName} (${e.path ?? ''}). Upkeep needs write access to the folder that holds the destination, where it extracts first; nothing was changed.`, { archive: options.archive, path: e.path }, { cause: error });
   }
   if (e.code === 'EEXIST') {
     return new UpkeepError('UNSAFE_ARCHIVE', `Refused archive ${archiveName}: an entry collides with another one (${e.path ?? ''}). Nothing was extracted outside the staging folder.`, { archive: options.archive }, { cause: error });

@@ -56,6 +56,8 @@ export const manifestSchema = z.strictObject({
   entries: z.array(manifestEntrySchema),
   /** Upkeep version that wrote it. */
   created_by: z.string(),
+  /** What could not be archived: sockets, FIFOs, devices, names no system can restore safely, files gone mid-backup. */
+  skipped: z.array(z.string()).optional(),
 });
 export type BackupManifest = z.infer<typeof manifestSchema>;
 
@@ -80,5 +82,6 @@ export function toBackupInfo(manifest: BackupManifest, archivePath: string): Bac
     sha256: manifest.sha256,
     archive: archivePath,
     include_logs: manifest.include_logs,
+    ...(manifest.skipped?.length ? { skipped: manifest.skipped } : {}),
   };
 }

@@ -106,6 +106,16 @@ export interface SelectOptions {
   type: BackupType;
   sets: PathSets;
   includeLogs: boolean;
+  /** Absolute paths never to enter (Upkeep's own data directory when it sits inside the folder). */
+  skipAbsolute?: string[];
+}
+
+/**
+ * Names the extractor refuses as unsafe on some system (a backslash, a drive-letter prefix):
+ * a backup cannot hold them and restore them everywhere, so they are left out and reported.
+ */
+export function unportableName(rel: string): boolean {
+  return rel.includes('\\') || /^[A-Za-z]:/.test(rel);
 }
 
 export function excludePatterns(sets: PathSets, includeLogs: boolean): string[] {
@@ -131,6 +141,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
   const excluded: string[] = [];
   const skipped: string[] = [];
   let bytes = 0;
+  const skipAbs = new Set((options.skipAbsolute ?? []).map((p) => path.resolve(p)));
 
   const visit = async (rel: string, inside: boolean): Promise<void> => {
     const dir = rel ? path.join(root, ...rel.split('/')) : root;
@@ -149,6 +160,11 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
       if (!item) continue;
       const { name, childRel, stat } = item;
       if (UPKEEP_TEMP.test(name)) continue;
+      if (skipAbs.has(path.join(dir, name))) continue;
+      if (unportableName(childRel)) {
+        skipped.push(childRel);
+        continue;
+      }
       const isDir = stat.isDirectory();
       if (exclude.matches(childRel, isDir)) {
         excluded.push(childRel);

@@ -164,7 +164,8 @@ export class BackupStore {
     const now = new Date();
     const id = newBackupId(component.id, now);
     this.progress({ backup_id: id, component: component.id, phase: 'scanning', bytes: 0, files: 0 });
-    const selection = await selectEntries(component.folder, { type, sets: component.sets, includeLogs });
+    // Upkeep's own data directory is never backed up into itself.
+    const selection = await selectEntries(component.folder, { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] });
     const fileCount = selection.entries.filter((e) => e.type === 'file').length;
     if (type !== 'full' && selection.entries.length === 0) {
       throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
@@ -216,6 +217,7 @@ export class BackupStore {
       await fs.rename(partial, archivePath);
       await fsyncDir(dir);
       const skipped = new Set(result.skipped);
+      const notArchived = [...selection.skipped, ...result.skipped];
       const manifest: BackupManifest = {
         format: MANIFEST_FORMAT,
         id,
@@ -248,6 +250,7 @@ export class BackupStore {
           ...(f.linkpath !== undefined ? { linkpath: f.linkpath } : {}),
         })),
         created_by: this.options.appVersion,
+        ...(notArchived.length ? { skipped: notArchived.slice(0, 1000) } : {}),
       };
       await writeFileAtomic(path.join(dir, `${id}.json`), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
       this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
@@ -398,6 +401,7 @@ export class BackupStore {
       damagedCode: 'BACKUP_CORRUPT',
       // The manifest bounds the expansion; the ratio check is for unknown archives.
       limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
+      allowEmpty: m.entries.length === 0,
       onProgress: (p) => {
         const t = Date.now();
         if (t - last < 100) return;

@@ -217,6 +217,35 @@ describe('backups: create and restore', () => {
   });
 });
 
+describe('backups: edge cases', () => {
+  it('an empty folder backs up and restores; names no system can restore safely are left out and reported; the data directory is never backed up into itself', async () => {
+    const { folder, services, root } = backupWorld();
+    const empty = await services.backups.create({ component: 'demo' });
+    expect(empty.file_count).toBe(0);
+    writeFileSync(path.join(folder, 'later.txt'), 'x');
+    await services.backups.restore({ backupId: empty.id, safetyBackup: false });
+    expect(readdirSync(folder)).toEqual([]);
+
+    writeFileSync(path.join(folder, 'ok.txt'), 'fine');
+    writeFileSync(path.join(folder, 'back\\slash.txt'), 'odd name');
+    const odd = await services.backups.create({ component: 'demo' });
+    expect(odd.skipped).toEqual(['back\\slash.txt']);
+    expect(odd.file_count).toBe(1);
+    expect((await services.backups.verify(odd.id)).ok).toBe(true);
+
+    // A component whose folder holds Upkeep's data directory.
+    const outer = backupWorld();
+    const { createServices } = await import('../../../electron/core/services');
+    const inner = createServices({ home: path.join(outer.folder, 'upkeep-home'), host: 'cli' });
+    inner.components.add({ outer: validateComponent('outer', { type: 'never_current', folder: outer.folder }) });
+    writeFileSync(path.join(outer.folder, 'app.txt'), 'app');
+    await inner.backups.create({ component: 'outer' });
+    const second = await inner.backups.create({ component: 'outer' });
+    expect(second.file_count).toBe(1);
+    expect(root).toBeTruthy();
+  });
+});
+
 describe('backups: list', () => {
   it('filters, sorts, limits, and reports what is not a usable backup', async () => {
     const { folder, services, home } = backupWorld();
