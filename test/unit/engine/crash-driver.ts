@@ -1,6 +1,7 @@
 // Runs one update of a component in its own process and SIGKILLs itself at a chosen point:
 // on entering a step (after its journal entry is written), halfway through the file sync
-// (`apply-mid`), on entering the rollback (`rollback`), or once the update is committed but
+// (`apply-mid`), on entering the rollback (`rollback`), inside the backup store while it writes
+// the pre-update backup (`backup-mid`) or restores it (`rollback-mid`), or once the update is committed but
 // not yet recorded (`committed`). The engine under test is the real one; only the process dies.
 import { createServices } from '../../../electron/core/services';
 
@@ -20,6 +21,16 @@ services.events.on('update_progress', (p) => {
     return;
   }
   if (p.step === killAt) die();
+});
+// Inside the backup store's own work: while the pre-update backup is written, and while the
+// rollback's restore is being extracted.
+let rollingBack = false;
+services.events.onAny((event, payload) => {
+  if (event === 'update_progress' && (payload as { step: string }).step === 'rollback') rollingBack = true;
+  if (event !== 'backup_progress') return;
+  const phase = (payload as { phase: string }).phase;
+  if (killAt === 'backup-mid' && phase === 'archiving') die();
+  if (killAt === 'rollback-mid' && rollingBack && phase === 'extracting') die();
 });
 services.events.on('update_log', (line) => {
   if (killAt === 'committed' && line.line.includes(' updated from ')) die();
