@@ -63,6 +63,23 @@ describe('failures leave the component byte-identical (real release server, real
     expect(result.error?.message).toContain('asset digest');
   });
 
+  it('an asset found by glob, verified by its <asset>.sha256 file; a wrong .sha256 is refused', async () => {
+    const asset = sourceTarball(TOP, releaseFiles());
+    s = await releaseScenario({
+      config: { asset: 'webapp-*-linux.tar.gz', require_checksum: true },
+      assets: [{ name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null }, { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256(asset)}  webapp-1.1.0-linux.tar.gz\n` }],
+    });
+    const ok = await updateOnce(s);
+    expect(ok).toMatchObject({ status: 'succeeded' });
+    expect(readFileSync(path.join(s.home, 'logs', `${ok.run_id}.log`), 'utf8')).toContain('verified against webapp-1.1.0-linux.tar.gz.sha256');
+    await s.cleanup();
+
+    await failing({
+      config: { asset: 'webapp-*-linux.tar.gz' },
+      assets: [{ name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null }, { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256('something else')}\n` }],
+    }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
+  });
+
   it('require_checksum refuses a release that publishes none', async () => {
     await failing({ config: { require_checksum: true } }, { status: 'failed', code: 'CHECKSUM_MISSING' });
   });
