@@ -9,16 +9,13 @@ import { createServices } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startDesktopShell } from './desktop-shell';
 import { registerIpc } from './ipc';
+import { isTrustedSender } from './ipc-handler';
 import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '..', 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
 const preload = path.join(here, 'preload.cjs');
-
-function stripHash(url: string | undefined): string | undefined {
-  return url?.split('#')[0];
-}
 
 function homeFlag(argv: string[]): string | undefined {
   const i = argv.indexOf('--home');
@@ -55,7 +52,7 @@ async function start(): Promise<void> {
     api,
     events: services.events,
     // Only our own top-level page may call the API.
-    isTrustedSender: (event) => event.sender === window.webContents && stripHash(event.senderFrame?.url) === rendererUrl,
+    isTrustedSender: (event) => isTrustedSender(event, { contents: window.webContents, url: rendererUrl }),
     targets: () => [window.webContents],
   });
 

@@ -39,7 +39,7 @@ describe('Electron window', () => {
     const main = readFileSync(path.join(repoRoot, 'electron', 'main', 'index.ts'), 'utf8');
     expect(main).toMatch(/will-navigate', \(event\) => event\.preventDefault\(\)/);
     expect(main).toMatch(/setWindowOpenHandler\([\s\S]*?return \{ action: 'deny' \}/);
-    expect(main).toMatch(/isTrustedSender: \(event\) => event\.sender === window\.webContents/);
+    expect(main).toMatch(/isTrustedSender: \(event\) => isTrustedSender\(event, \{ contents: window\.webContents, url: rendererUrl \}\)/);
   });
 
   it('the preload exposes exactly the contract methods and on()', () => {
