@@ -8,6 +8,7 @@ import type {
   HistoryEntry,
   RunDueResult,
   ScheduleView,
+  UpdateOutcome,
   UpdateResult,
 } from '../../../shared/types';
 import { SELF_COMPONENT_ID } from '../engine/engine';
@@ -275,6 +276,28 @@ export class Scheduler {
       this.recordCheck(component, s, result, this.deps.clock.now());
       await this.store.write(state);
       this.deps.events.emit('schedule_changed', { ids: [result.id] });
+    });
+    this.chain = job.catch(() => undefined);
+    return job;
+  }
+
+  /**
+   * An update succeeded (from the panel, the CLI or a pass): what the component now has.
+   * Queued after the check results the run itself produced (the engine re-checks before updating),
+   * so those cannot bring a just-installed update back as pending.
+   */
+  noteUpdateSucceeded(outcome: UpdateOutcome): Promise<void> {
+    const job = this.chain.then(async () => {
+      const state = this.store.read();
+      const s = state.components[outcome.component];
+      if (!s) return;
+      s.installed = outcome.to_version;
+      if (!s.latest || s.latest === outcome.to_version) {
+        s.update_available = false;
+        s.deferral = null;
+      }
+      await this.store.write(state);
+      this.deps.events.emit('schedule_changed', { ids: [outcome.component] });
     });
     this.chain = job.catch(() => undefined);
     return job;

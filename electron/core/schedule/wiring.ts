@@ -86,9 +86,14 @@ export function startScheduler(services: SchedulerServices, options: StartSchedu
   const tickMs = options.tickMs ?? 60_000;
   const onError = options.onError ?? (() => undefined);
   const notifier = options.webhooks === false ? undefined : startWebhooks(services, options.onWebhookReport ? { onReport: options.onWebhookReport } : {});
-  const offCheck = services.events.on('check_result', ({ result }) => {
-    scheduler.noteCheckResult(result).catch(onError);
-  });
+  const offs = [
+    services.events.on('check_result', ({ result }) => {
+      scheduler.noteCheckResult(result).catch(onError);
+    }),
+    services.events.on('update_succeeded', (outcome) => {
+      scheduler.noteUpdateSucceeded(outcome).catch(onError);
+    }),
+  ];
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
@@ -110,7 +115,7 @@ export function startScheduler(services: SchedulerServices, options: StartSchedu
   return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    offCheck();
+    for (const off of offs) off();
     await current;
     await notifier?.stop();
   };

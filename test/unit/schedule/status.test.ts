@@ -68,6 +68,22 @@ describe('getStatus', () => {
 });
 
 describe('startScheduler', () => {
+  it('after a scheduled update, the engine\'s own re-check does not bring the update back as pending', async () => {
+    const s = await scheduleSetup({ autoUpdate: { window: 'always' } });
+    let firstPass!: (r: RunDueResult) => void;
+    const passed = new Promise<RunDueResult>((resolve) => (firstPass = resolve));
+    const stop = startScheduler(s.services, { clock: s.clock, tickMs: 3_600_000, webhooks: false, onPass: (r) => firstPass(r) });
+    expect((await passed).updated).toMatchObject([{ to: '1.1.0', status: 'succeeded' }]);
+    await s.scheduler.idle();
+    const view = await s.api.getSchedule({ id: 'webapp' }, read);
+    expect(view.components[0]).toMatchObject({ pending: null, deferral: null });
+    s.clock.advance(60_000);
+    const next = await s.scheduler.runDue();
+    expect(next).toMatchObject({ updated: [], deferred: [] });
+    expect((await s.history()).map((e) => e.status)).toEqual(['succeeded']);
+    await stop();
+  });
+
   it('runs a start-up pass, notes manual checks, announces each version once, and stops cleanly', async () => {
     const s = await scheduleSetup();
     let firstPass!: (r: RunDueResult) => void;
