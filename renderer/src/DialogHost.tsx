@@ -1,5 +1,6 @@
 import { CreateBackupDialog, DeleteBackupDialog, RestoreBackupDialog } from './features/backups/BackupDialogs';
 import { ComponentDialog } from './features/components/ComponentDialog';
+import { DiscoverDialog } from './features/components/DiscoverDialog';
 import { ImportOctoprintDialog } from './features/components/ImportOctoprintDialog';
 import { RemoveComponentDialog } from './features/components/RemoveComponentDialog';
 import { RollbackDialog } from './features/history/RollbackDialog';
@@ -32,6 +33,8 @@ export function DialogHost() {
     }
     case 'import-octoprint':
       return <ImportOctoprintDialog onClose={close} />;
+    case 'discover':
+      return <DiscoverDialog onClose={close} />;
     case 'update-details': {
       const c = find(dialog.id);
       return c ? <UpdateDetailsDialog component={c} onClose={close} /> : null;

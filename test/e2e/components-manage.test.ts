@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../fixtures/git/git-remote';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, repoRoot, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
 
 describe('adding, editing, removing and importing components', () => {
@@ -83,6 +84,49 @@ describe('adding, editing, removing and importing components', () => {
     const octoprint = await host.call<{ channel: string }>('getComponent', { id: 'octoprint' });
     expect(octoprint.channel).toBe('rc/maintenance');
     expect((await componentRow(page, 'OctoPrint').first().getByRole('cell').allInnerTexts())[4]).toBe('rc/maintenance');
+    await context.close();
+  });
+});
+
+describe('finding installed software', () => {
+  let browser: Browser;
+  let host: PanelHost;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    host = await startPanelHost();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  it('proposes the git checkouts in a folder and tracks the ones picked', async () => {
+    const apps = path.join(host.home, 'apps');
+    for (const name of ['chat-bot', 'wiki']) {
+      const dir = path.join(apps, name);
+      mkdirSync(dir, { recursive: true });
+      git(dir, 'init', '-q', '--initial-branch', 'main');
+      writeFileSync(path.join(dir, 'README'), `${name}\n`);
+      git(dir, 'add', 'README');
+      git(dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.org', 'commit', '-q', '-m', 'first');
+    }
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('button', { name: 'Find installed software' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Find installed software' });
+    await dialog.getByLabel('Folder with git checkouts').fill(apps);
+    await dialog.getByRole('button', { name: 'Search' }).click();
+    const found = dialog.getByRole('region', { name: 'Found' });
+    await found.getByRole('checkbox', { name: /chat-bot/ }).check();
+    await screenshotBothThemes(page, 'find-installed');
+    await dialog.getByRole('button', { name: 'Add selected (1)' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await componentRow(page, 'chat-bot').waitFor();
+    const { components } = await host.call<{ components: { name: string; type: string; config: { folder: string } }[] }>('listComponents');
+    expect(components.map((c) => c.name)).toEqual(['chat-bot']);
+    expect(components[0]).toMatchObject({ type: 'git_commit', config: { folder: path.join(apps, 'chat-bot') } });
     await context.close();
   });
 });

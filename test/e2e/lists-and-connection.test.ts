@@ -55,6 +55,16 @@ describe('long lists and the event stream', () => {
     await context.close();
   });
 
+  it('lets the keyboard walk past the rows first drawn: focus scrolls the window along', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await componentRow(page, 'Service 0000').getByRole('button', { name: 'Details for Service 0000' }).focus();
+    // Three buttons a row (details, edit, remove): 150 presses of Tab reach row 50, far below the first window.
+    for (let i = 0; i < 150; i += 1) await page.keyboard.press('Tab');
+    const label = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    expect(label).toBe('Details for Service 0050');
+    await context.close();
+  });
+
   it('reconnects to the event stream after the host restarts and catches up', async () => {
     const { page, context } = await openPanel(browser, host);
     const connection = page.getByText('Connected', { exact: true });

@@ -1,5 +1,5 @@
 import type { ComponentTemplate } from '../../../shared/templates';
-import type { Component, ConfigProblem, ErrorShape } from '../../../shared/types';
+import type { Component, ConfigProblem, DiscoverResult, DiscoveryDefaults, DiscoveryProposal, ErrorShape } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
@@ -13,6 +13,12 @@ export interface ComponentsSlice {
   templates: ComponentTemplate[];
   loadComponents(): Promise<void>;
   loadTemplates(): Promise<void>;
+  discoveryDefaults: DiscoveryDefaults | null;
+  discovery: DiscoverResult | null;
+  loadDiscoveryDefaults(): Promise<void>;
+  /** Look for installed software; resolves to the error or null (results land in `discovery`). */
+  discover(request: { npmGlobal: boolean; python: string; gitDir: string }): Promise<ErrorShape | null>;
+  addDiscovered(proposals: DiscoveryProposal[]): Promise<ErrorShape | null>;
   setComponentFilter(text: string): void;
   /** Add one component; resolves to the error (for messages next to the fields) or null. */
   addComponent(id: string, config: Record<string, unknown>): Promise<ErrorShape | null>;
@@ -28,6 +34,45 @@ export const createComponentsSlice: SliceCreator<ComponentsSlice> = ({ api }) =>
   componentsError: null,
   componentFilter: '',
   templates: [],
+  discoveryDefaults: null,
+  discovery: null,
+
+  async loadDiscoveryDefaults() {
+    try {
+      set({ discoveryDefaults: await api.getDiscoveryDefaults({}) });
+    } catch {
+      // The form still works without prefills.
+    }
+  },
+
+  async discover({ npmGlobal, python, gitDir }) {
+    set({ discovery: null });
+    try {
+      const result = await api.discover({ ...(npmGlobal ? { npm_global: true } : {}), ...(python.trim() ? { python: python.trim() } : {}), ...(gitDir.trim() ? { git_dir: gitDir.trim() } : {}) });
+      set({ discovery: result });
+      const fresh = result.proposals.filter((p) => !p.already_tracked).length;
+      get().announce(`Found ${result.proposals.length} (${fresh} not tracked yet)${result.errors.length ? `; ${result.errors.length} source(s) failed` : ''}.`, result.errors.length ? 'error' : 'info');
+      return null;
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().announce(`Search failed: ${shape.message} (${shape.code})`, 'error');
+      return shape;
+    }
+  },
+
+  async addDiscovered(proposals) {
+    try {
+      const { added } = await api.addComponents({ components: Object.fromEntries(proposals.map((p) => [p.id, p.config])) });
+      get().announce(`Added ${added.length} component${added.length === 1 ? '' : 's'}.`, 'success');
+      set({ discovery: null });
+      await get().loadComponents();
+      return null;
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().announce(`Not added: ${shape.message} (${shape.code})`, 'error');
+      return shape;
+    }
+  },
 
   async loadTemplates() {
     if (get().templates.length) return;

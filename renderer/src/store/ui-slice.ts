@@ -12,6 +12,7 @@ export type DialogState =
   | { kind: 'edit-component'; id: string }
   | { kind: 'remove-component'; id: string }
   | { kind: 'import-octoprint' }
+  | { kind: 'discover' }
   | { kind: 'update-details'; id: string }
   | { kind: 'create-backup'; component?: string }
   | { kind: 'restore-backup'; backupId: string }

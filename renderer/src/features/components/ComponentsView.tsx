@@ -51,6 +51,9 @@ export function ComponentsView() {
           </p>
         </div>
         <div className="toolbar">
+          <button type="button" className="button" onClick={() => openDialog({ kind: 'discover' })}>
+            <Icon name="search" /> Find installed
+          </button>
           <button type="button" className="button" onClick={() => openDialog({ kind: 'import-octoprint' })}>
             <Icon name="upload" /> Import from OctoPrint
           </button>
@@ -90,7 +93,10 @@ export function ComponentsView() {
               <EmptyState icon="search" title="No component matches the filter." />
             ) : (
               <EmptyState icon="box" title="No components yet">
-                <p>Add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
+                <p>Find what is installed, add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
+                <button type="button" className="button button-primary" onClick={() => openDialog({ kind: 'discover' })}>
+                  Find installed software
+                </button>
               </EmptyState>
             )
           }
