@@ -112,8 +112,9 @@ function webhookIndex(list: Webhook[], text: string | undefined): number {
 export const scheduleCommands: CommandSpec[] = [
   {
     path: ['schedule'],
-    usage: 'upkeep schedule [ID] [--policy notify|auto] [--window SPEC] [--min-age 3d] [--allow-major|--no-allow-major] [--security-only|--no-security-only]',
-    summary: 'Show or set update policies and maintenance windows ("daily 03:00 for 2h", "weekly sun 03:00", "monthly 1 03:00", cron)',
+    usage: 'upkeep schedule [ID] [--policy notify|auto] [--window SPEC] [--min-age 3d] [--allow-major]',
+    summary:
+      'Show or set update policies and maintenance windows ("daily 03:00 for 2h", "weekly sun 03:00", "monthly 1 03:00", cron, "always"; --window default resets); also --no-allow-major, --security-only, --no-security-only, --min-age none',
     options: {
       policy: { type: 'string' },
       window: { type: 'string' },
@@ -190,8 +191,8 @@ export const scheduleCommands: CommandSpec[] = [
   },
   {
     path: ['webhook', 'add'],
-    usage: `upkeep webhook add URL [--format ${WEBHOOK_FORMATS.join('|')}] [--events ${WEBHOOK_EVENTS.join(',')}] [--name N]`,
-    summary: 'Send notifications to a webhook (generic JSON, Discord or Slack)',
+    usage: `upkeep webhook add URL [--format ${WEBHOOK_FORMATS.join('|')}] [--events E,…] [--name N]`,
+    summary: `Send notifications to a webhook (generic JSON, Discord or Slack); events: ${WEBHOOK_EVENTS.join(', ')} (default all)`,
     options: { format: { type: 'string' }, events: { type: 'string' }, name: { type: 'string' } },
     async run(ctx, { positionals, values }) {
       const [url, ...rest] = positionals;
