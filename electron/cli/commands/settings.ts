@@ -4,8 +4,17 @@ import type { CommandSpec } from '../context';
 
 const SECRET_KEYS = ['github_token'] as const;
 
-/** CLI values are strings; settings are typed. */
+const show = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
+/** CLI values are strings; settings are typed (lists and objects as JSON). */
 function coerce(value: string): unknown {
+  if (/^\s*[[{]/.test(value)) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      throw new UpkeepError('INVALID_REQUEST', `"${value.slice(0, 60)}" looks like JSON but does not parse; quote it for your shell, e.g. '[{"url":"https://…"}]'.`);
+    }
+  }
   if (value === 'true') return true;
   if (value === 'false') return false;
   if (value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
@@ -21,7 +30,7 @@ export const settingsCommands: CommandSpec[] = [
       const view = await ctx.call('getSettings', {});
       const [key] = positionals;
       if (key === undefined) {
-        const text = [...Object.entries(view.settings).map(([k, v]) => `${k} = ${String(v)}`), `github_token = ${view.github_token_set ? '(set)' : '(not set)'}`].join('\n');
+        const text = [...Object.entries(view.settings).map(([k, v]) => `${k} = ${show(v)}`), `github_token = ${view.github_token_set ? '(set)' : '(not set)'}`].join('\n');
         return { json: view, text };
       }
       if ((SECRET_KEYS as readonly string[]).includes(key)) {
@@ -31,7 +40,7 @@ export const settingsCommands: CommandSpec[] = [
         throw new UpkeepError('INVALID_REQUEST', `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`);
       }
       const value = view.settings[key as SettingKey];
-      return { json: { key, value }, text: String(value) };
+      return { json: { key, value }, text: show(value) };
     },
   },
   {
@@ -50,7 +59,7 @@ export const settingsCommands: CommandSpec[] = [
       }
       const view = await ctx.call('setSettings', { patch: { [key]: coerce(value) } });
       const newValue = view.settings[key as SettingKey];
-      return { json: { key, value: newValue }, text: `${key} = ${String(newValue)}` };
+      return { json: { key, value: newValue }, text: `${key} = ${show(newValue)}` };
     },
   },
 ];
