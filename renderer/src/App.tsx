@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { createPortal } from 'react-dom';
 import { BackupsView } from './features/backups/BackupsView';
 import { ComponentsView } from './features/components/ComponentsView';
 import { HistoryView } from './features/history/HistoryView';
@@ -8,6 +9,7 @@ import { selectPendingUpdates } from './store/selectors/components-selectors';
 import type { View } from './store/ui-slice';
 import { ErrorMessage } from './ui/ErrorMessage';
 import { Icon, type IconName } from './ui/Icon';
+import { useLiveRegionTarget } from './ui/live-region-target';
 
 const NAV: { view: View; label: string; icon: IconName }[] = [
   { view: 'components', label: 'Components', icon: 'box' },
@@ -84,11 +86,13 @@ export function App() {
 /** The one role="status" region: every outcome is announced here (and visible as a toast). */
 function LiveRegion() {
   const announcement = useAppStore((s) => s.announcement);
-  return (
+  const target = useLiveRegionTarget();
+  const region = (
     <div className={`toast${announcement ? ` toast-${announcement.tone} toast-visible` : ''}`} role="status" aria-live="polite" aria-atomic="true">
       {announcement ? <span key={announcement.seq}>{announcement.text}</span> : null}
     </div>
   );
+  return target ? createPortal(region, target) : region;
 }
 
 function Notices() {

@@ -31,7 +31,7 @@ describe('adding, editing, removing and importing components', () => {
     await dialog.getByLabel('GitHub owner').fill('acme');
     await dialog.getByRole('button', { name: 'Add component' }).click();
     // The repository and the folder have no default: each is named where it is typed.
-    await dialog.getByText('GitHub repository is required.').waitFor();
+    await dialog.locator('.field-error').filter({ hasText: 'GitHub repository is required.' }).waitFor();
     expect(await dialog.getByLabel('GitHub repository').getAttribute('aria-invalid')).toBe('true');
     await screenshotBothThemes(page, 'add-component-template');
     await dialog.getByLabel('GitHub repository').fill('shop');
@@ -52,7 +52,7 @@ describe('adding, editing, removing and importing components', () => {
     const dialog = page.getByRole('dialog', { name: 'Edit Notes' });
     await dialog.getByLabel('Package').fill('');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.getByText('is required for type pypi_release').waitFor();
+    await dialog.locator('.field-error').filter({ hasText: 'is required for type pypi_release' }).waitFor();
     expect(await dialog.getByLabel('Package').getAttribute('aria-invalid')).toBe('true');
     await dialog.getByLabel('Package').fill('notes-server');
     await dialog.getByLabel('Name', { exact: true }).fill('Team Notes');

@@ -87,7 +87,7 @@ describe('panel smoke', () => {
     // An out-of-range value is refused with the engine's message and code.
     await dialog.getByLabel('Check interval (hours)').fill('0');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.getByText(/expected number to be >=0\.25/).waitFor();
+    await dialog.locator('.field-error').filter({ hasText: /expected number to be >=0\.25/ }).waitFor();
     expect(await dialog.getByLabel('Check interval (hours)').getAttribute('aria-invalid')).toBe('true');
     await page.getByRole('status').filter({ hasText: /Settings not saved: .*\((INVALID_REQUEST|INVALID_CONFIG)\)/ }).waitFor();
     await page.keyboard.press('Escape');
@@ -104,9 +104,12 @@ describe('panel smoke', () => {
     // github_release without owner and repository: the engine refuses it with INVALID_CONFIG.
     await dialog.getByRole('button', { name: 'Add component' }).click();
     const owner = dialog.getByLabel('Repository owner');
-    await dialog.getByText('is required for type github_release (the repository owner)').waitFor();
+    await dialog.locator('.field-error').filter({ hasText: 'is required for type github_release (the repository owner)' }).waitFor();
     expect(await owner.getAttribute('aria-invalid')).toBe('true');
-    await dialog.getByText('INVALID_CONFIG').first().waitFor();
+    await dialog.locator('.form-summary').filter({ hasText: 'INVALID_CONFIG' }).waitFor();
+    // The page behind a modal dialog is inert, so the dialog hosts the one status region meanwhile.
+    expect(await dialog.getByRole('status').count()).toBe(1);
+    expect(await page.getByRole('status').count()).toBe(1);
     await page.getByRole('status').filter({ hasText: 'INVALID_CONFIG' }).waitFor();
     await screenshotBothThemes(page, 'add-component-invalid');
     // Fix it and the component appears.

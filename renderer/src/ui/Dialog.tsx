@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { setLiveRegionTarget } from './live-region-target';
 
 interface DialogProps {
   title: string;
@@ -31,6 +32,7 @@ export function Dialog({ title, onClose, children, footer, description, size = '
     if (!dialog) return undefined;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
+    setLiveRegionTarget(dialog);
     const target = (initialFocus ? dialog.querySelector<HTMLElement>(initialFocus) : null) ?? dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>(`.dialog-body :is(${FOCUSABLE})`) ?? dialog.querySelector<HTMLElement>(FOCUSABLE);
     target?.focus();
     const onCancel = (event: Event) => {
@@ -40,6 +42,7 @@ export function Dialog({ title, onClose, children, footer, description, size = '
     dialog.addEventListener('cancel', onCancel);
     return () => {
       dialog.removeEventListener('cancel', onCancel);
+      setLiveRegionTarget(null);
       if (dialog.open) dialog.close();
       if (opener?.isConnected) opener.focus();
     };
