@@ -6,6 +6,8 @@ const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.Zli
 
 const WINDOW = 32 * 1024;
 const STORED_MAX = 65535;
+/** Below this, data of the other kind joins the current block instead of starting a new one. */
+const SWITCH_BYTES = 4096;
 
 function lastBytes(parts: Buffer[], n: number): Buffer {
   const picked: Buffer[] = [];
@@ -101,9 +103,13 @@ export class ParallelGzipEncoder implements StreamEncoder {
 
   async push(data: Buffer, compressible: boolean): Promise<void> {
     if (data.length === 0) return;
-    if (this.length > 0 && compressible !== this.partCompressible && this.length >= 64 * 1024) await this.cut();
+    if (this.length > 0 && compressible !== this.partCompressible) {
+      // Switch block kinds when it matters: incompressible data of some size gets stored blocks
+      // of its own (a tar header before it must not drag it through deflate); a few stored bytes
+      // before text simply ride along in the deflated block.
+      if (compressible ? this.length >= SWITCH_BYTES : data.length >= SWITCH_BYTES) await this.cut();
+    }
     if (this.length === 0) this.partCompressible = compressible;
-    // A block is compressible if any part of it is: small stored parts ride along.
     else if (compressible) this.partCompressible = true;
     this.parts.push(data);
     this.length += data.length;

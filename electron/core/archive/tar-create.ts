@@ -64,7 +64,7 @@ export interface CreateArchiveResult {
 
 const SMALL_FILE = 2 * 1024 * 1024;
 const READ_AHEAD_FILES = 32;
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
 /**
  * A file whose size the scan saw: open, one read of size+1 bytes, close (no stat). If it grew
