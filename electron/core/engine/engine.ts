@@ -306,6 +306,7 @@ export class UpdateEngine {
         journal.to = target.version;
         log.write(`installed ${check.installed ?? 'unknown'}, target ${target.version}${check.explanation ? ` (${check.explanation})` : ''}`);
         ctx = this.newContext(journal, component, target, log, controller.signal);
+        await fs.mkdir(ctx.workDir, { recursive: true });
         await updater.preflight?.(ctx);
         await this.checkMachine(ctx, updater, log);
       });

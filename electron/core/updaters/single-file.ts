@@ -54,6 +54,7 @@ export const singleFileUpdater: Updater = {
 
   async download(ctx) {
     const url = sourceUrl(ctx);
+    await fs.mkdir(ctx.workDir, { recursive: true });
     const file = path.join(ctx.workDir, 'download');
     ctx.log(`downloading ${safeUrl(url)}`);
     const result = await downloadFile(url, file, {

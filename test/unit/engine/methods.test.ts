@@ -153,3 +153,61 @@ describe('npm through the engine', () => {
     }
   }, 120_000);
 });
+
+describe('single_file and update_script through the engine', () => {
+  it('single_file: a failed health check puts the previous file back', async () => {
+    const { HttpFixture, sendBytes } = await import('../../fixtures/servers');
+    const server = await new HttpFixture((_req, res) => sendBytes(res, 200, Buffer.from('# plugin 1.0.1\n'))).start();
+    try {
+      const home = tempDir();
+      const file = path.join(home, 'plugin.py');
+      writeFileSync(file, '# plugin 1.0.0\n');
+      const s = servicesIn(home);
+      s.components.add({ plug: validateComponent('plug', { type: 'never_current', method: 'single_file', url: `${server.origin}/plugin-{target_version}.py`, file, health: { command: FAIL } }) });
+      const [result] = await s.updates.updateComponents(['plug'], { initiatedBy: 'cli' });
+      expect(result, JSON.stringify(result?.error)).toMatchObject({ status: 'rolled_back', backup_id: expect.stringMatching(/^file-/) });
+      expect(readFileSync(file, 'utf8')).toBe('# plugin 1.0.0\n');
+      expect(server.requests[0]?.path).toBe('/plugin-1.0.1.py');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('update_script: a script that fails halfway is rolled back to the folder as it was', async () => {
+    const home = tempDir();
+    const folder = path.join(home, 'app');
+    execFileSync('mkdir', ['-p', folder]);
+    writeFileSync(path.join(folder, 'version.txt'), '1.0.0\n');
+    const before = treeHash(folder);
+    const s = servicesIn(path.join(home, 'data'));
+    s.components.add({
+      scripted: validateComponent('scripted', {
+        type: 'never_current',
+        method: 'update_script',
+        folder,
+        update_script: ['node', '-e', 'const fs=require("fs");fs.writeFileSync("version.txt", process.argv[1]);fs.writeFileSync("half.txt","x");process.exit(3)', '{target}'],
+      }),
+    });
+    const [result] = await s.updates.updateComponents(['scripted'], { initiatedBy: 'cli' });
+    expect(result).toMatchObject({ status: 'rolled_back', error: { code: 'COMMAND_FAILED' } });
+    expect(treeHash(folder)).toBe(before);
+  });
+
+  it('--no-backup: a failure cannot be rolled back and says so', async () => {
+    const home = tempDir();
+    const folder = path.join(home, 'app');
+    execFileSync('mkdir', ['-p', folder]);
+    writeFileSync(path.join(folder, 'version.txt'), '1.0.0\n');
+    const s = servicesIn(path.join(home, 'data'));
+    const events: string[] = [];
+    s.events.onAny((e) => void events.push(e));
+    s.components.add({
+      scripted: validateComponent('scripted', { type: 'never_current', method: 'update_script', folder, update_script: ['node', '-e', 'require("fs").writeFileSync("version.txt","broken");process.exit(1)'] }),
+    });
+    const [result] = await s.updates.updateComponents(['scripted'], { initiatedBy: 'cli', noBackup: true });
+    expect(result).toMatchObject({ status: 'failed', backup_id: null, error: { message: expect.stringContaining('no pre-update backup') } });
+    expect(readFileSync(path.join(folder, 'version.txt'), 'utf8')).toBe('broken');
+    expect(events).toContain('update_failed');
+    expect((await s.backups.list({ component: 'scripted' })).backups).toEqual([]);
+  });
+});

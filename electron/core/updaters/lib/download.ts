@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { request } from 'undici';
@@ -142,6 +143,11 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
         await pipeline(response.body, counter, createWriteStream(partial));
       } catch (error) {
         if (error instanceof UpkeepError) throw error;
+        const fsError = error as NodeJS.ErrnoException;
+        if (fsError.syscall && fsError.path) {
+          // Writing the file failed, not the network: say which folder and why (a full disk, permissions).
+          throw new UpkeepError('INTERNAL', `Could not write the download to ${path.dirname(fsError.path)}: ${fsError.code ?? fsError.message}. ${fsError.code === 'ENOSPC' ? 'Free some disk space.' : 'Check that folder.'}`, { path: fsError.path });
+        }
         throw networkError(error, current, received);
       }
       if (total !== undefined && received !== total) {
