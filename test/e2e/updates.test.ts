@@ -100,6 +100,10 @@ describe('updates in the panel', () => {
     await row.getByText('Up to date').waitFor();
     expect((await row.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
     await page.getByRole('status').filter({ hasText: 'Web App updated to 1.1.0' }).waitFor();
+    // The steps the engine reported, in order, all done.
+    const steps = await run.getByRole('list', { name: 'Steps' }).getByRole('listitem').allInnerTexts();
+    expect(steps.map((t) => t.replace(/^\W+/, '').trim())).toEqual(expect.arrayContaining(['Preflight', 'Backup', 'Download', 'Apply', 'Commit']));
+    expect(steps.indexOf(steps.find((t) => t.includes('Backup'))!)).toBeLessThan(steps.indexOf(steps.find((t) => t.includes('Download'))!));
     await run.getByText(/^Log \(\d+ lines?\)$/).click();
     expect(await run.locator('pre').innerText()).toMatch(/1\.1\.0/);
     expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(0);
@@ -118,6 +122,8 @@ describe('updates in the panel', () => {
     await run.getByText('Rolled back', { exact: true }).waitFor();
     await run.getByText(/Rolled back because:/).waitFor();
     expect(await run.innerText()).toContain('HEALTH_CHECK_FAILED');
+    await run.locator('.step-failed').filter({ hasText: 'Health check' }).waitFor();
+    await run.locator('.step-done').filter({ hasText: 'Roll back' }).waitFor();
     await row.getByText('Rolled back').waitFor();
     await page.getByRole('status').filter({ hasText: /Broken App was rolled back/ }).waitFor();
     expect(readFileSync(path.join(brokenFolder, 'VERSION'), 'utf8')).toBe('2.0.0\n');

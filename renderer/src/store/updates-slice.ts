@@ -10,6 +10,8 @@ export interface RunState {
   from: string | null;
   to: string | null;
   step: UpdateStep | null;
+  /** Every step this run has entered, in order. */
+  steps: UpdateStep[];
   percent: number | null;
   log: LogLine[];
   /** `queued`: waiting for its turn (updates run one after another). */
@@ -39,7 +41,7 @@ export interface UpdatesSlice {
 }
 
 function blankRun(component: string, patch: Partial<RunState> = {}): RunState {
-  return { runId: null, component, kind: 'update', from: null, to: null, step: null, percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
+  return { runId: null, component, kind: 'update', from: null, to: null, step: null, steps: [], percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
 }
 
 const OUTCOME_TEXT: Record<UpdateStatus, string> = {
@@ -175,10 +177,14 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
     runProgressed(p) {
       patchRun(p.component, (run) => ({
         // A new run id means a new run (e.g. a rollback after an update): start its log afresh.
-        ...(run.runId && run.runId !== p.run_id ? { log: [], error: null, backupId: null } : {}),
+        ...(run.runId && run.runId !== p.run_id ? { log: [], error: null, backupId: null, steps: [] } : {}),
         runId: p.run_id,
         kind: p.kind,
         step: p.step,
+        steps: (() => {
+          const steps = run.runId && run.runId !== p.run_id ? [] : run.steps;
+          return steps.includes(p.step) ? steps : [...steps, p.step];
+        })(),
         percent: p.percent,
         status: 'running',
       }));

@@ -18,6 +18,20 @@ const STEP_LABEL: Record<string, string> = {
   rollback: 'Rolling back',
 };
 
+const STEP_NAME: Record<string, string> = {
+  preflight: 'Preflight',
+  backup: 'Backup',
+  download: 'Download',
+  verify: 'Verify',
+  apply: 'Apply',
+  install: 'Install',
+  migrate: 'Migrate',
+  restart: 'Restart',
+  health: 'Health check',
+  commit: 'Commit',
+  rollback: 'Roll back',
+};
+
 /** Live progress of running updates, and the outcome of the last ones, with their logs. */
 export function RunPanel() {
   const runs = useAppStore(selectRuns);
@@ -46,6 +60,9 @@ export function RunPanel() {
 
 function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDismiss(): void }) {
   const active = run.status === 'running' || run.status === 'queued';
+  // The step that went wrong: the last one of a failed run, the one before the rollback of a rolled-back run.
+  const rollbackAt = run.steps.indexOf('rollback');
+  const failedStep = active || run.status === 'succeeded' ? null : rollbackAt > 0 ? run.steps[rollbackAt - 1] : rollbackAt === 0 ? null : run.steps[run.steps.length - 1];
   const label = run.kind === 'rollback' ? `Rolling back ${name}${run.to ? ` to ${run.to}` : ''}` : `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
   const outcome =
     run.status === 'running' || run.status === 'queued' ? null : run.status === 'succeeded' ? (
@@ -68,6 +85,20 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
           </button>
         ) : null}
       </div>
+      {run.steps.length > 0 ? (
+        <ol className="steps" aria-label="Steps">
+          {run.steps.map((step) => {
+            const current = active && step === run.step;
+            const failed = step === failedStep;
+            return (
+              <li key={step} className={current ? 'step-current' : failed ? 'step-failed' : 'step-done'} aria-current={current ? 'step' : undefined}>
+                <span className="step-mark" aria-hidden="true">{current ? '…' : failed ? '!' : '✓'}</span>
+                {STEP_NAME[step] ?? step}
+              </li>
+            );
+          })}
+        </ol>
+      ) : null}
       {active ? <ProgressBar label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`} percent={run.status === 'queued' ? 0 : run.percent} /> : null}
       {run.error ? (
         <p className={run.status === 'rolled_back' ? 'run-reason' : 'field-error'}>
