@@ -64,8 +64,8 @@ export const npmUpdater: Updater = {
       return `npm-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {
-      const version = backupId.replace(/^npm-/, '');
-      await ctx.exec(npmArgs(ctx, `${ctx.config.package}@${version}`), { env: { NO_COLOR: '1' } });
+      const version = ctx.from ?? backupId.replace(/^npm-/, '');
+      await ctx.exec(npmArgs(ctx, npmSpec(ctx, version)), { env: { NO_COLOR: '1' } });
     },
   },
 };

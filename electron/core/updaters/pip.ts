@@ -3,10 +3,10 @@ import { buildArgv, substitute } from './lib/placeholders';
 import { componentPython, venvRoot } from './lib/python';
 import type { Updater, UpdaterContext } from './types';
 
-function pipSpec(ctx: UpdaterContext): string {
-  const target = ctx.target.tag ?? ctx.target.version;
-  if (ctx.config.pip) return substitute(ctx.config.pip, { target, target_version: ctx.target.version });
-  if (ctx.config.package) return `${ctx.config.package}==${ctx.target.version}`;
+function pipSpec(ctx: UpdaterContext, version = ctx.target.version, tag = ctx.target.tag): string {
+  const target = tag ?? version;
+  if (ctx.config.pip) return substitute(ctx.config.pip, { target, target_version: version });
+  if (ctx.config.package) return `${ctx.config.package}==${version}`;
   throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`pip\` to what to install, e.g. "mypkg=={target_version}".`);
 }
 
@@ -50,8 +50,8 @@ export const pipUpdater: Updater = {
       return `pip-${ctx.config.package.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {
-      const version = ctx.from ?? backupId.split('-').pop();
-      await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', `${ctx.config.package}==${version}`], { env: PIP_ENV });
+      const version = ctx.from ?? (backupId.split('-').pop() as string);
+      await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', pipSpec(ctx, version, undefined)], { env: PIP_ENV });
     },
   },
 };

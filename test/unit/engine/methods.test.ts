@@ -211,3 +211,35 @@ describe('single_file and update_script through the engine', () => {
     expect((await s.backups.list({ component: 'scripted' })).backups).toEqual([]);
   });
 });
+
+describe('npm global through the engine', () => {
+  it('without a folder, the backup is the installed version: a failed update reinstalls it', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-npm-global-'));
+    const saved = { prefix: process.env.npm_config_prefix, offline: process.env.npm_config_offline };
+    process.env.npm_config_prefix = path.join(root, 'prefix');
+    process.env.npm_config_offline = 'true';
+    try {
+      const packs = path.join(root, 'packs');
+      execFileSync('mkdir', ['-p', packs]);
+      makeNpmTarball(packs, 'tiny-upkeep-pkg', '1.0.0');
+      makeNpmTarball(packs, 'tiny-upkeep-pkg', '1.0.1');
+      execFileSync('npm', ['install', '--global', '--no-audit', '--no-fund', path.join(packs, 'tiny-upkeep-pkg-1.0.0.tgz')], { env: { ...npmEnv(), npm_config_prefix: process.env.npm_config_prefix }, stdio: 'ignore' });
+      const installed = () => JSON.parse(readFileSync(path.join(root, 'prefix', 'lib', 'node_modules', 'tiny-upkeep-pkg', 'package.json'), 'utf8')).version as string;
+      const s = servicesIn(path.join(root, 'home'));
+      s.components.add({
+        tiny: validateComponent('tiny', { type: 'never_current', method: 'npm', package: 'tiny-upkeep-pkg', global: true, url: path.join(packs, 'tiny-upkeep-pkg-{target_version}.tgz'), health: { command: FAIL } }),
+      });
+      const [failed] = await s.updates.updateComponents(['tiny'], { initiatedBy: 'cli' });
+      expect(failed, JSON.stringify(failed?.error)).toMatchObject({ status: 'rolled_back', backup_id: 'npm-1.0.0' });
+      expect(installed()).toBe('1.0.0');
+      s.components.update('tiny', { type: 'never_current', method: 'npm', package: 'tiny-upkeep-pkg', global: true, url: path.join(packs, 'tiny-upkeep-pkg-{target_version}.tgz') });
+      const [ok] = await s.updates.updateComponents(['tiny'], { initiatedBy: 'cli' });
+      expect(ok).toMatchObject({ status: 'succeeded' });
+      expect(installed()).toBe('1.0.1');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      for (const [k, v] of Object.entries({ npm_config_prefix: saved.prefix, npm_config_offline: saved.offline })) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }, 120_000);
+});
