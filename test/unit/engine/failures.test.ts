@@ -72,6 +72,9 @@ describe('failures leave the component byte-identical (real release server, real
     const ok = await updateOnce(s);
     expect(ok).toMatchObject({ status: 'succeeded' });
     expect(readFileSync(path.join(s.home, 'logs', `${ok.run_id}.log`), 'utf8')).toContain('verified against webapp-1.1.0-linux.tar.gz.sha256');
+    // The asset's one top folder is where the release is installed from.
+    expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
+    expect(existsSync(path.join(s.folder, TOP))).toBe(false);
     await s.cleanup();
 
     await failing({
