@@ -600,6 +600,26 @@ async function findExcluded(folder: string, exclude: Matcher): Promise<string[]>
   return out;
 }
 
+/** Create `folder/…parts` one level at a time, refusing any step that resolves outside the folder. */
+async function ensureDirInside(realFolder: string, folder: string, parts: string[], what: string): Promise<void> {
+  let current = folder;
+  for (const part of parts) {
+    current = path.join(current, part);
+    const st = await fs.lstat(current).catch(() => null);
+    if (!st) {
+      await fs.mkdir(current);
+      continue;
+    }
+    const real = await fs.realpath(current);
+    if (!isInside(realFolder, real)) {
+      throw new UpkeepError('FORBIDDEN', `Restoring ${what} would write outside ${folder} (through the link ${current} → ${real}). Replace the link with a folder, or restore the whole backup instead.`, { path: what });
+    }
+    if (!(await fs.stat(current)).isDirectory()) {
+      throw new UpkeepError('INVALID_REQUEST', `Restoring ${what} needs ${current} to be a folder, but it is a file. Move it away or restore the whole backup.`, { path: what });
+    }
+  }
+}
+
 /**
  * Partial restore: each root (a file, or a folder with everything in it) is replaced by its copy
  * from staging. The current one is renamed aside first and deleted only once every root is in
@@ -615,13 +635,10 @@ async function swapPaths(folder: string, staging: string, roots: { path: string;
     for (const root of roots) {
       const parts = root.path.split('/');
       const target = path.join(folder, ...parts);
-      // Never write through a link that leads out of the folder.
+      // Never write through a link that leads out of the folder: each folder on the way is checked
+      // before anything is created in it.
       const parentDir = path.dirname(target);
-      await fs.mkdir(parentDir, { recursive: true });
-      const realParent = await fs.realpath(parentDir);
-      if (!isInside(realFolder, realParent)) {
-        throw new UpkeepError('FORBIDDEN', `Restoring ${root.path} would write outside ${folder} (through the link ${parentDir} → ${realParent}). Replace the link with a folder, or restore the whole backup by hand.`, { path: root.path });
-      }
+      await ensureDirInside(realFolder, folder, parts.slice(0, -1), root.path);
       const names = [path.basename(target), ...(root.kind === 'file' && SQLITE_NAME.test(root.path) ? SQLITE_COMPANIONS.map((s) => `${path.basename(target)}${s}`) : [])];
       for (const name of names) {
         const current = path.join(parentDir, name);

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
@@ -243,6 +243,26 @@ describe('backups: edge cases', () => {
     const second = await inner.backups.create({ component: 'outer' });
     expect(second.file_count).toBe(1);
     expect(root).toBeTruthy();
+  });
+});
+
+describe('backups: never outside the folder', () => {
+  it('a partial restore refuses to write through a link that leads out of the folder', async () => {
+    const { folder, services, root } = backupWorld();
+    fillApp(folder);
+    const db = await services.backups.create({ component: 'demo', type: 'database' });
+    // Now db/ is a link to a folder outside the component.
+    const outside = path.join(root, 'outside-db');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'app.db'), 'not to be touched');
+    rmSync(path.join(folder, 'db'), { recursive: true });
+    symlinkSync(outside, path.join(folder, 'db'));
+    const e = await rejection(services.backups.restore({ backupId: db.id }));
+    expect(e.code).toBe('FORBIDDEN');
+    expect(e.message).toContain('outside');
+    expect(readFileSync(path.join(outside, 'app.db'), 'utf8')).toBe('not to be touched');
+    expect(readdirSync(outside)).toEqual(['app.db']);
+    expect(readdirSync(path.dirname(folder))).toEqual(['demo']);
   });
 });
 
