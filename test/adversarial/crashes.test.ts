@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServices } from '../../electron/core/services';
+import { treeHash, treeListing } from '../fixtures/releases/tree';
+import { backupWorld } from '../unit/backups/setup';
+import { releaseScenario, type Scenario } from '../unit/engine/scenario';
+import { runCrashDriver, seeded } from './crash-points';
+
+/**
+ * SIGKILL at seeded random points of a real update (download, verify, extract, sync, install,
+ * migrate, restart, health, commit, and the rollback) and of a real restore, in a child process;
+ * then the next start recovers. Every component must be byte for byte the old or the new
+ * version, and user data identical. `npm test` runs a fixed sample; `npm run soak` runs 100.
+ */
+const SOAK = process.env.UPKEEP_SOAK === '1';
+const SEED = Number(process.env.UPKEEP_CRASH_SEED ?? 20251123);
+const UPDATE_POINTS = SOAK ? 80 : 12;
+const RESTORE_POINTS = SOAK ? 20 : 4;
+
+const WORKING = {
+  install: [['node', '-e', 'require("fs").writeFileSync("installed.marker", "ok"); console.log("installed")']],
+  migrations: [['node', '-e', 'require("fs").appendFileSync("db/app.db", "migrated\\n"); console.log("migrated")']],
+  health: { command: ['node', '-e', 'process.exit(0)'] },
+};
+
+/** The folder byte for byte (uploads/, .env and database_backups/ inside it are the user's data). */
+const appHash = (sc: Scenario) => treeHash(sc.folder);
+const appList = (sc: Scenario) => treeListing(sc.folder);
+/** What differs from a reference listing, for the failure message. */
+const diff = (a: string[], b: string[]) => [...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`), ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`)].join('\n');
+
+let s: Scenario | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+/** The folder's state after a whole, uninterrupted update, and how many events it emits. */
+async function census(): Promise<{ events: number; newHash: string; oldHash: string; oldList: string[]; newList: string[] }> {
+  const sc = await releaseScenario({ config: WORKING });
+  try {
+    const oldHash = appHash(sc);
+    const oldList = appList(sc);
+    const end = await runCrashDriver(sc.home, 'update', 'webapp', 0);
+    expect(end.code, end.stderr).toBe(0);
+    const { events, results } = JSON.parse(end.stdout) as { events: number; results: { status: string }[] };
+    expect(results[0]?.status, end.stdout).toBe("succeeded");
+    return { events, newHash: appHash(sc), oldHash, oldList, newList: appList(sc) };
+  } finally {
+    await sc.cleanup();
+  }
+}
+
+describe('SIGKILL at seeded random points, then recovery (real child processes)', () => {
+  it(`update: ${UPDATE_POINTS} kill points (seed ${SEED}); each ends as the old or the new version, user data identical`, async () => {
+    const ref = await census();
+    expect(ref.events).toBeGreaterThan(20);
+    const next = seeded(SEED);
+    const points = Array.from({ length: UPDATE_POINTS }, () => 1 + Math.floor(next() * ref.events)).sort((a, b) => a - b);
+    const outcomes: string[] = [];
+    for (const k of points) {
+      s = await releaseScenario({ config: WORKING });
+      const uploads = s.uploadsHash();
+      const env = readFileSync(path.join(s.folder, '.env'), 'utf8');
+      expect(appHash(s)).toBe(ref.oldHash);
+      const end = await runCrashDriver(s.home, 'update', 'webapp', k);
+      // Progress events are paced by time, so a late point may fall after a shorter run's end.
+      expect(end.signal === 'SIGKILL' || end.code === 0, `kill point ${k}: ${end.stderr}`).toBe(true);
+      const host = createServices({ home: s.home, host: 'http' });
+      const recovered = await host.updates.recoverInterruptedRuns();
+      const after = appHash(s);
+      expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8')).toBe('a user photo');
+      const state = after === ref.oldHash ? 'old' : after === ref.newHash ? 'new' : 'MIXED';
+      outcomes.push(`${k}:${state}:${recovered[0]?.status ?? 'none'}`);
+      expect(state, `kill point ${k} (of ${ref.events}) left a mixture; against the old version:\n${diff(ref.oldList, appList(s))}\n${JSON.stringify(recovered)}`).not.toBe('MIXED');
+      if (state === 'new') expect(recovered[0]?.status ?? 'succeeded').toBe('succeeded');
+      expect(s.uploadsHash(), `kill point ${k}`).toBe(uploads);
+      expect(readFileSync(path.join(s.folder, '.env'), 'utf8')).toBe(env);
+      expect(readdirSync(path.join(s.home, 'journal')), `kill point ${k}`).toEqual([]);
+      expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-')), `kill point ${k}`).toEqual([]);
+      // The lock is free again and the history says what happened.
+      const history = await host.updates.listHistory({ component: 'webapp' });
+      expect(history, `kill point ${k}`).toHaveLength(1);
+      await s.cleanup();
+      s = undefined;
+    }
+    // Both ends are reached over the sample (kills before and after the commit).
+    expect(outcomes.some((o) => o.includes(':old:'))).toBe(true);
+    process.stdout.write(`update kill points (seed ${SEED}): ${outcomes.join(' ')}\n`);
+  }, SOAK ? 3_600_000 : 300_000);
+
+  it(`restore: ${RESTORE_POINTS} kill points; the folder is as before or fully restored, backups intact`, async () => {
+    const next = seeded(SEED ^ 0x5eed);
+    let total = 0;
+    const outcomes: string[] = [];
+    for (let i = -1; i < RESTORE_POINTS; i++) {
+      const { root, home, folder, services } = backupWorld();
+      for (let f = 0; f < 200; f++) writeFileSync(path.join(folder, `file-${f}.txt`), `v1 ${f}\n`.repeat(50));
+      writeFileSync(path.join(folder, '.env'), 'SECRET=1\n');
+      const backup = await services.backups.create({ component: 'demo', type: 'full' });
+      const restoredHash = treeHash(folder);
+      for (let f = 0; f < 200; f += 3) writeFileSync(path.join(folder, `file-${f}.txt`), `v2 ${f}\n`);
+      writeFileSync(path.join(folder, 'new-file.txt'), 'made after the backup');
+      const beforeHash = treeHash(folder);
+      const archive = path.join(home, 'backups', 'demo', `${backup.id}.tar.gz`);
+      const archiveSha = createHash('sha256').update(readFileSync(archive)).digest('hex');
+      // The first pass counts the events of a whole restore.
+      const k = i < 0 ? 0 : 1 + Math.floor(next() * total);
+      const end = await runCrashDriver(home, 'restore', backup.id, k);
+      if (i < 0) {
+        expect(end.code, end.stderr).toBe(0);
+        total = (JSON.parse(end.stdout) as { events: number }).events;
+        expect(treeHash(folder)).toBe(restoredHash);
+        expect(total).toBeGreaterThan(2);
+        continue;
+      }
+      expect(end.signal === 'SIGKILL' || end.code === 0, `restore kill point ${k}: ${end.stderr}`).toBe(true);
+      await createServices({ home, host: 'http' }).updates.recoverInterruptedRuns();
+      const after = treeHash(folder);
+      const state = after === beforeHash ? 'before' : after === restoredHash ? 'restored' : 'MIXED';
+      outcomes.push(`${k}:${state}${end.signal ? '' : ':completed'}`);
+      expect(state, `restore kill point ${k} of ${total}`).not.toBe('MIXED');
+      expect(createHash('sha256').update(readFileSync(archive)).digest('hex')).toBe(archiveSha);
+      expect(readdirSync(path.join(root, 'apps')).filter((n) => !n.includes('upkeep-restore-'))).toEqual(['demo']);
+    }
+    process.stdout.write(`restore kill points: ${outcomes.join(' ')}\n`);
+  }, SOAK ? 1_800_000 : 200_000);
+});
