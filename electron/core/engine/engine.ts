@@ -24,6 +24,8 @@ export interface EngineBackups {
   createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null }): Promise<string>;
   /** Put the folder back exactly as the backup has it. */
   restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
+  /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
+  checkRestorable?(backupId: string): Promise<ErrorShape | null>;
 }
 
 export interface EngineChecks {
@@ -425,6 +427,13 @@ export class UpdateEngine {
       log.write(`backing up ${folder}`);
       const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from });
       log.write(`pre-update backup ${id}`);
+      // A backup that cannot be restored would turn any later failure into a half-updated folder:
+      // find out now, while nothing has been changed.
+      const problem = await backups.checkRestorable?.(id);
+      if (problem) {
+        throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update with --no-backup at your own risk.`, { backup_id: id, cause: problem });
+      }
+      log.write(`pre-update backup ${id} reads back completely`);
       return { id, kind: 'store' };
     }
     if (updater.snapshot) {

@@ -1,4 +1,4 @@
-import type { BackupInfo, CheckResult, Component } from '../../../shared/types';
+import type { BackupInfo, CheckResult, Component, ErrorShape } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { EventBus } from '../events';
 import { UpdateEngine, type EngineBackups, type EngineChecks, type UpdateEngineDeps } from './engine';
@@ -7,6 +7,7 @@ import { UpdateEngine, type EngineBackups, type EngineChecks, type UpdateEngineD
 export interface BackupServiceLike {
   create(request: { component: string; type: 'full'; reason: 'pre-update'; name?: string; description?: string; folder?: string; version?: string | null }): Promise<BackupInfo>;
   restore(request: { backupId: string; safetyBackup?: boolean }): Promise<unknown>;
+  verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 
 export interface CheckServiceLike {
@@ -44,6 +45,11 @@ export function adaptBackups(service: BackupServiceLike): EngineBackups {
     },
     async restore(backupId, options) {
       await service.restore({ backupId, safetyBackup: options.safetyBackup });
+    },
+    async checkRestorable(backupId) {
+      if (!service.verify) return null;
+      const result = await service.verify(backupId);
+      return result.ok ? null : (result.error ?? { code: 'BACKUP_CORRUPT', message: 'verification failed' });
     },
   };
 }

@@ -22,12 +22,24 @@ describe('update engine: the release_archive flow end to end', () => {
   it('keeps a symlinked uploads/ a symlink and what it points to untouched', async () => {
     s = await releaseScenario({ uploads: 'symlink' });
     const uploads = s.uploadsHash();
-    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    // The sync itself, without the backup store (see the next test for what a backup adds).
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli', noBackup: true });
     expect(r).toMatchObject({ status: 'succeeded', error: null });
     expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(path.join(s.folder, 'uploads'))).toBe(s.uploadsTarget);
     expect(s.uploadsHash()).toBe(uploads);
     expect(existsSync(path.join(s.uploadsTarget, 'README'))).toBe(false);
+  });
+
+  it('with a symlinked uploads/, a failing update never leaves the folder half-updated', async () => {
+    s = await releaseScenario({ uploads: 'symlink', config: { install: [['node', '-e', 'process.exit(1)']] } });
+    const before = s.hash();
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    // Rolled back, or — when the backup cannot be read back for a restore — refused before any change.
+    expect(['rolled_back', 'failed']).toContain(r?.status);
+    if (r?.status === 'failed') expect(r.error?.code).toBe('BACKUP_CORRUPT');
+    expect(s.hash()).toBe(before);
+    expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
   });
 
   it('updates, keeps user data, records history and events, and a rollback restores the exact old tree', async () => {
