@@ -13,7 +13,7 @@ void store
   .getState()
   .loadComponents()
   .then(async () => {
-    await store.getState().loadCheckResults();
+    await Promise.all([store.getState().loadCheckResults(), store.getState().loadSchedules()]);
     // Backups and history load in the background, so their views open with data.
     await store.getState().loadHistory();
     await store.getState().loadBackups();

@@ -131,6 +131,32 @@ describe('updates in the panel', () => {
     await context.close();
   });
 
+  it('holds back an automatic update that is too new, and says why', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await checkAll(page);
+    const row = componentRow(page, 'Broken App');
+    await row.getByRole('button', { name: 'Details for Broken App' }).click();
+    const details = page.getByRole('dialog', { name: 'Broken App' });
+    const schedule = details.getByRole('region', { name: 'Automatic updates' });
+    await schedule.getByLabel('Install updates automatically in the maintenance window').check();
+    await schedule.getByLabel('Minimum release age').fill('3650d');
+    await schedule.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByRole('status').filter({ hasText: 'Broken App: updates install automatically' }).waitFor();
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached' });
+    // A scheduler pass defers it (the release is younger than ten years); the row says Held, and why.
+    const pass = await host.call<{ deferred: { component: string; reason: string }[] }>('runDue');
+    expect(pass.deferred).toEqual(expect.arrayContaining([expect.objectContaining({ component: 'broken', reason: 'too_new' })]));
+    await row.getByText('Held', { exact: true }).waitFor();
+    expect(await row.getByText('Held', { exact: true }).getAttribute('title')).toMatch(/.+/);
+    await row.getByRole('button', { name: 'Details for Broken App' }).click();
+    await details.getByText('Held back:').waitFor();
+    await page.keyboard.press('Escape');
+    // Holding back only concerns automatic updates: Update now is still offered.
+    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(1);
+    await context.close();
+  });
+
   it('rolls an update back from History', async () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('navigation').getByRole('button', { name: 'History', exact: true }).click();

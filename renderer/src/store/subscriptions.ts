@@ -17,6 +17,12 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     reloadTimer = setTimeout(() => void s().loadComponents(), 50);
   };
 
+  let scheduleTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadSchedulesSoon = () => {
+    clearTimeout(scheduleTimer);
+    scheduleTimer = setTimeout(() => void s().loadSchedules(), 100);
+  };
+
   const handlers: Handlers = {
     components_changed: () => reloadComponentsSoon(),
     settings_changed: () => void s().loadSettings(),
@@ -30,8 +36,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     check_result: ({ result }) => s().checkReceived(result),
     // check_result already carries what update_available announces; the desktop host turns it into a notification.
     update_available: () => undefined,
-    // Schedules are not shown in the panel yet.
-    schedule_changed: () => undefined,
+    schedule_changed: () => reloadSchedulesSoon(),
   };
 
   let wasOpen = false;
@@ -48,12 +53,14 @@ export function connectEvents(client: Client, store: AppStore): () => void {
         void s().loadSettings();
         void s().loadHistory();
         void s().loadBackups();
+        void s().loadSchedules();
       }
       if (state === 'open') wasOpen = true;
     },
   );
   return () => {
     clearTimeout(reloadTimer);
+    clearTimeout(scheduleTimer);
     stop();
   };
 }

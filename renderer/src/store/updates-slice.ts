@@ -1,4 +1,4 @@
-import type { CheckResult, ErrorShape, LogLine, UpdateOutcome, UpdateProgress, UpdateResult, UpdateStatus, UpdateStep } from '../../../shared/types';
+import type { CheckResult, ComponentSchedule, ErrorShape, LogLine, UpdateOutcome, UpdateProgress, UpdateResult, UpdateStatus, UpdateStep } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { SliceCreator } from './types';
 
@@ -26,6 +26,11 @@ export interface UpdatesSlice {
   checks: Record<string, CheckResult>;
   checking: Record<string, boolean>;
   runs: Record<string, RunState>;
+  /** Update policy, maintenance window and any deferral, per component. */
+  schedules: Record<string, ComponentSchedule>;
+  loadSchedules(): Promise<void>;
+  /** Change a component's automatic updates; resolves to the error or null. */
+  saveSchedule(id: string, autoUpdate: { enabled: boolean; window: string | null; min_release_age: string | null }): Promise<ErrorShape | null>;
   checkComponents(ids?: string[], force?: boolean): Promise<void>;
   /** The last results from the version cache (no network), for the first paint. */
   loadCheckResults(): Promise<void>;
@@ -85,6 +90,29 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
     checks: {},
     checking: {},
     runs: {},
+    schedules: {},
+
+    async loadSchedules() {
+      try {
+        const view = await api.getSchedule({});
+        set({ schedules: Object.fromEntries(view.components.map((c) => [c.id, c])) });
+      } catch {
+        // Without schedules rows simply do not show "Held".
+      }
+    },
+
+    async saveSchedule(id, autoUpdate) {
+      try {
+        const schedule = await api.setSchedule({ id, auto_update: autoUpdate });
+        set((s) => ({ schedules: { ...s.schedules, [id]: schedule } }));
+        get().announce(`${schedule.name}: ${schedule.policy === 'auto' ? `updates install automatically (${schedule.window_description})` : 'updates wait for you'}.`, 'success');
+        return null;
+      } catch (error) {
+        const shape = toErrorShape(error);
+        get().announce(`Schedule not saved: ${shape.message} (${shape.code})`, 'error');
+        return shape;
+      }
+    },
 
     async checkComponents(ids, force = false) {
       const targets = ids ?? get().components.map((c) => c.id);

@@ -115,7 +115,7 @@ export function ComponentsView() {
             <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
               {formatRelative(r.checkedAt)}
             </time>,
-            <StatusBadge key="s" status={r.status} title={r.error ? `${r.error.message} (${r.error.code})` : undefined} />,
+            <StatusBadge key="s" status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />,
             <div className="row-actions" key="a">
               {r.updateAvailable ? (
                 <button type="button" className="button button-primary button-small" onClick={() => void updateComponents([r.id])}>

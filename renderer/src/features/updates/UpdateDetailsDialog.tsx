@@ -1,15 +1,18 @@
-import type { Component } from '../../../../shared/types';
+import { useState } from 'react';
+import type { Component, ComponentSchedule, ErrorShape } from '../../../../shared/types';
+import { Field } from '../../ui/Field';
 import { useAppStore } from '../../store';
 import { selectCheck } from '../../store/selectors/updates-selectors';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { formatBytes, formatDate, formatRelative } from '../../ui/format';
+import { formatBytes, formatDate, formatDuration, formatRelative } from '../../ui/format';
 import { Markdown } from '../../ui/Markdown';
 
 /** What an update would bring: release notes, why it counts as newer, size, whether the download is verified. */
 export function UpdateDetailsDialog({ component, onClose }: { component: Component; onClose(): void }) {
   const check = useAppStore(selectCheck(component.id));
   const updateComponents = useAppStore((s) => s.updateComponents);
+  const schedule = useAppStore((s) => s.schedules[component.id]);
   const target = check?.target ?? null;
   const notes = target?.notes ?? [];
   const assets = target?.assets ?? [];
@@ -79,6 +82,11 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
           <strong>Why this is an update:</strong> <span className="mono">{check.explanation}</span>
         </p>
       ) : null}
+      {schedule?.deferral && check?.update_available ? (
+        <p className="callout callout-warning">
+          <strong>Held back:</strong> {schedule.deferral.message}
+        </p>
+      ) : null}
       {check?.error ? <ErrorMessage title="The last check failed" error={check.error} /> : null}
       {!check ? <p className="muted">Run “Check for updates” to see what is new.</p> : null}
       {notes.length > 0 ? (
@@ -97,6 +105,54 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       ) : check?.update_available ? (
         <p className="muted">The release source publishes no notes for these versions.</p>
       ) : null}
+      {schedule && component.method !== null && component.source.kind === 'settings' ? <ScheduleForm id={component.id} schedule={schedule} /> : null}
     </Dialog>
+  );
+}
+
+/** Automatic updates: on or off, the maintenance window, and how old a release must be first. */
+function ScheduleForm({ id, schedule }: { id: string; schedule: ComponentSchedule }) {
+  const saveSchedule = useAppStore((s) => s.saveSchedule);
+  const [enabled, setEnabled] = useState(schedule.policy === 'auto');
+  const [window, setWindow] = useState(schedule.window);
+  const [minAge, setMinAge] = useState(schedule.min_release_age ?? '');
+  const [error, setError] = useState<ErrorShape | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <section aria-label="Automatic updates" className="schedule">
+      <h3 className="section-title">Automatic updates</h3>
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        Install updates automatically in the maintenance window
+      </label>
+      <div className="form-grid">
+        <Field label="Maintenance window" hint={schedule.window_error ?? schedule.window_description} error={error && /window/i.test(error.message) ? error.message : null}>
+          <input value={window} onChange={(e) => setWindow(e.target.value)} placeholder="daily 03:00 for 2h" spellCheck={false} autoComplete="off" />
+        </Field>
+        <Field label="Minimum release age" hint="A release must be this old first, e.g. 3d." error={error && /release.age/i.test(error.message) ? error.message : null}>
+          <input value={minAge} onChange={(e) => setMinAge(e.target.value)} placeholder="3d" spellCheck={false} autoComplete="off" />
+        </Field>
+      </div>
+      <p className="muted small">
+        {schedule.next_check_at ? `Next check ${formatRelative(schedule.next_check_at)}. ` : ''}
+        An update usually takes {formatDuration(schedule.estimated_duration_ms)}.
+      </p>
+      {error && !/window|release.age/i.test(error.message) ? <ErrorMessage title="Not saved" error={error} /> : null}
+      <div>
+        <button
+          type="button"
+          className="button"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            const e = await saveSchedule(id, { enabled, window: window.trim() || null, min_release_age: minAge.trim() || null });
+            setBusy(false);
+            setError(e);
+          }}
+        >
+          Save schedule
+        </button>
+      </div>
+    </section>
   );
 }

@@ -1,4 +1,4 @@
-import type { CheckResult, Component, ErrorShape } from '../../../../shared/types';
+import type { CheckResult, Component, ComponentSchedule, ErrorShape } from '../../../../shared/types';
 import type { AppState } from '../types';
 import type { RunState } from '../updates-slice';
 import { memoSelector } from './memo';
@@ -27,6 +27,8 @@ export interface ComponentRow {
   status: RowStatus;
   updateAvailable: boolean;
   error: ErrorShape | null;
+  /** Why an automatic update is held back, for people. */
+  heldBecause: string | null;
   readOnly: boolean;
 }
 
@@ -46,23 +48,25 @@ export function kindOf(c: Component): string {
   return c.method ? `${c.type.replace(/_/g, ' ')} · ${c.method.replace(/_/g, ' ')}` : c.type.replace(/_/g, ' ');
 }
 
-export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined): RowStatus {
+export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined, schedule?: ComponentSchedule): RowStatus {
   if (run?.status === 'running' || run?.status === 'queued') return 'updating';
   if (checking) return 'checking';
   if (run?.status === 'failed') return 'failed';
   if (run?.status === 'rolled_back') return 'rolled-back';
   if (!check) return 'not-checked';
   if (check.error) return 'check-failed';
+  if (check.update_available && schedule?.deferral) return 'held';
   return check.update_available ? 'update-available' : 'up-to-date';
 }
 
 export const selectComponentRows = memoSelector(
-  (s: AppState) => [s.components, s.checks, s.checking, s.runs] as const,
-  ([components, checks, checking, runs]): ComponentRow[] =>
+  (s: AppState) => [s.components, s.checks, s.checking, s.runs, s.schedules] as const,
+  ([components, checks, checking, runs, schedules]): ComponentRow[] =>
     components.map((c) => {
       const check = checks[c.id];
       const run = runs[c.id];
-      const status = rowStatus(check, checking[c.id] ?? false, run);
+      const schedule = schedules[c.id];
+      const status = rowStatus(check, checking[c.id] ?? false, run, schedule);
       return {
         id: c.id,
         name: c.name,
@@ -75,6 +79,7 @@ export const selectComponentRows = memoSelector(
         checkedAt: check?.checked_at ?? null,
         status,
         updateAvailable: (check?.update_available ?? false) && status !== 'updating' && !(run?.status === 'succeeded'),
+        heldBecause: status === 'held' ? (schedule?.deferral?.message ?? null) : null,
         error: run?.error ?? check?.error ?? null,
         readOnly: c.source.kind === 'drop-in',
       };
