@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +95,47 @@ describe('panel smoke', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     await context.close();
+  });
+
+  it('saves a webhook, sends it a test, and refuses an unknown time zone next to its field', async () => {
+    const received: { body: string; type: string | undefined }[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, type: req.headers['content-type'] });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    try {
+      const { page, context } = await openPanel(browser, host);
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Settings' });
+      await dialog.getByRole('button', { name: 'Add webhook' }).click();
+      await dialog.getByLabel('Webhook 1 URL').fill(hookUrl);
+      await dialog.getByLabel('Webhook 1 name').fill('Team chat');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const saved = await host.call<{ settings: { webhooks: { url: string; name?: string; format: string }[] } }>('getSettings');
+      expect(saved.settings.webhooks).toEqual([{ url: hookUrl, name: 'Team chat', format: 'json' }]);
+
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      await dialog.getByRole('button', { name: 'Send a test' }).click();
+      await page.getByRole('status').filter({ hasText: 'Test sent to 1 webhook.' }).waitFor();
+      expect(received).toHaveLength(1);
+      expect(received[0]?.type).toContain('application/json');
+
+      await dialog.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.locator('.field-error').filter({ hasText: 'must be an IANA time zone' }).waitFor();
+      expect(await dialog.getByLabel('Time zone').getAttribute('aria-invalid')).toBe('true');
+      await screenshotBothThemes(page, 'settings-webhooks');
+      await context.close();
+    } finally {
+      await new Promise((resolve) => hook.close(resolve));
+    }
   });
 
   it('shows why an invalid component was refused, next to the field and with its code', async () => {

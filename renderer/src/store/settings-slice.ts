@@ -1,4 +1,4 @@
-import type { AppInfo, ChannelOption, ErrorShape, SettingsPatch, SettingsView } from '../../../shared/types';
+import type { AppInfo, ChannelOption, ErrorShape, SettingsPatch, SettingsView, StatusView } from '../../../shared/types';
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
@@ -15,6 +15,11 @@ export interface SettingsSlice {
   /** Version, host and whether this connection may change anything. */
   info: AppInfo | null;
   loadInfo(): Promise<void>;
+  /** Disk, backups, GitHub rate limit and the scheduler, for the Settings dialog. */
+  status: StatusView | null;
+  loadStatus(): Promise<void>;
+  /** Send a test notification to every webhook; the outcome is announced. */
+  testWebhooks(): Promise<void>;
   settingsStatus: LoadStatus;
   /** Component id → the channels the engine lists for it. */
   channels: Record<string, ChannelOption[]>;
@@ -27,6 +32,32 @@ export interface SettingsSlice {
 export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (set, get) => ({
   settings: null,
   info: null,
+  status: null,
+  async loadStatus() {
+    try {
+      set({ status: await api.getStatus({}) });
+    } catch {
+      // The status block is informational.
+    }
+  },
+  async testWebhooks() {
+    try {
+      const { deliveries } = await api.testWebhooks({});
+      if (deliveries.length === 0) get().announce('No webhooks to test: add one and save first.', 'info');
+      else {
+        const failed = deliveries.filter((d) => !d.ok);
+        get().announce(
+          failed.length === 0
+            ? `Test sent to ${deliveries.length} webhook${deliveries.length === 1 ? '' : 's'}.`
+            : `Webhook test: ${failed.map((d) => `${d.webhook} failed (${d.error ?? d.status ?? 'no answer'})`).join('; ')}.`,
+          failed.length ? 'error' : 'success',
+        );
+      }
+    } catch (error) {
+      const shape = toErrorShape(error);
+      get().announce(`Webhook test failed: ${shape.message} (${shape.code})`, 'error');
+    }
+  },
   async loadInfo() {
     try {
       set({ info: await api.getInfo({}) });

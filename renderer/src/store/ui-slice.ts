@@ -58,7 +58,8 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set) => ({
   notices: [],
   connection: 'connecting',
   setView: (view) => set({ view }),
-  openDialog: (dialog) => set({ dialog }),
+  // A new dialog starts without the last outcome showing in it.
+  openDialog: (dialog) => set({ dialog, announcement: null }),
   closeDialog: () => set({ dialog: { kind: 'none' } }),
   announce: (text, tone = 'info') => set({ announcement: { seq: ++seq, text, tone } }),
   reportError: (title, error) =>

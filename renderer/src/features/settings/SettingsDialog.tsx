@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../../shared/types';
+import { formatBytes, formatRelative } from '../../ui/format';
 import { useAppStore } from '../../store';
 import { selectChannelOptions } from '../../store/selectors/settings-selectors';
 import { Dialog } from '../../ui/Dialog';
@@ -26,6 +27,11 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
   const loadSettings = useAppStore((s) => s.loadSettings);
   const loadChannels = useAppStore((s) => s.loadChannels);
   const saveSettings = useAppStore((s) => s.saveSettings);
+  const status = useAppStore((s) => s.status);
+  const loadStatus = useAppStore((s) => s.loadStatus);
+  const testWebhooks = useAppStore((s) => s.testWebhooks);
+  const [timeZone, setTimeZone] = useState<string | null>(null);
+  const [webhooks, setWebhooks] = useState<Settings['webhooks'] | null>(null);
   const [numbers, setNumbers] = useState<Record<string, string>>({});
   const [notifications, setNotifications] = useState<boolean | null>(null);
   const [token, setToken] = useState('');
@@ -37,7 +43,8 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
   useEffect(() => {
     void loadSettings();
     void loadChannels();
-  }, [loadSettings, loadChannels]);
+    void loadStatus();
+  }, [loadSettings, loadChannels, loadStatus]);
 
   const settings = view?.settings;
   const editable = components.filter((c) => c.source.kind === 'settings');
@@ -53,13 +60,16 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
       patch[f.key] = Number(raw);
     }
     if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
+    const extra: Partial<Settings> = {};
+    if (timeZone !== null && timeZone.trim() !== settings.time_zone) extra.time_zone = timeZone.trim();
+    if (webhooks !== null) extra.webhooks = webhooks.map((w) => ({ ...w, url: w.url.trim(), ...(w.name?.trim() ? { name: w.name.trim() } : {}) }));
     const changed: Record<string, string> = {};
     for (const [id, channel] of Object.entries(channels)) {
       if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
     }
     setBusy(true);
     const result = await saveSettings({
-      patch,
+      patch: { ...patch, ...extra },
       githubToken: removeToken ? null : token.trim() ? token.trim() : undefined,
       channels: changed,
     });
@@ -129,6 +139,49 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
             </label>
           </fieldset>
           <fieldset>
+            <legend>Maintenance windows</legend>
+            <Field label="Time zone" error={messages.time_zone ?? null} hint={`Windows are read in this zone; empty uses this machine's (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`}>
+              <input value={timeZone ?? settings.time_zone} onChange={(e) => setTimeZone(e.target.value)} placeholder="Europe/Berlin" spellCheck={false} autoComplete="off" />
+            </Field>
+          </fieldset>
+          <fieldset>
+            <legend>Webhooks</legend>
+            {(webhooks ?? settings.webhooks).length === 0 ? <p className="muted">No webhooks: updates are announced on this computer only.</p> : null}
+            {(webhooks ?? settings.webhooks).map((w, i) => {
+              const edit = (patch: Partial<Settings['webhooks'][number]>) =>
+                setWebhooks((list) => (list ?? settings.webhooks).map((x, j) => (j === i ? { ...x, ...patch } : x)));
+              return (
+                <div key={i} className="webhook-row">
+                  <Field label={`Webhook ${i + 1} URL`}>
+                    <input value={w.url} onChange={(e) => edit({ url: e.target.value })} placeholder="https://discord.com/api/webhooks/…" spellCheck={false} autoComplete="off" inputMode="url" />
+                  </Field>
+                  <Field label={`Webhook ${i + 1} format`}>
+                    <select value={w.format} onChange={(e) => edit({ format: e.target.value as Settings['webhooks'][number]['format'] })}>
+                      <option value="json">JSON</option>
+                      <option value="discord">Discord</option>
+                      <option value="slack">Slack</option>
+                    </select>
+                  </Field>
+                  <Field label={`Webhook ${i + 1} name`}>
+                    <input value={w.name ?? ''} onChange={(e) => edit({ name: e.target.value })} autoComplete="off" />
+                  </Field>
+                  <button type="button" className="button button-small webhook-remove" onClick={() => setWebhooks((list) => (list ?? settings.webhooks).filter((_, j) => j !== i))}>
+                    Remove webhook {i + 1}
+                  </button>
+                </div>
+              );
+            })}
+            {messages.webhooks ? <p className="field-error">{messages.webhooks}</p> : null}
+            <div className="toolbar">
+              <button type="button" className="button button-small" onClick={() => setWebhooks((list) => [...(list ?? settings.webhooks), { url: '', format: 'json' }])}>
+                Add webhook
+              </button>
+              <button type="button" className="button button-small" onClick={() => void testWebhooks()} disabled={settings.webhooks.length === 0}>
+                Send a test
+              </button>
+            </div>
+          </fieldset>
+          <fieldset>
             <legend>GitHub</legend>
             <Field
               label="GitHub token"
@@ -143,6 +196,35 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
               </label>
             ) : null}
           </fieldset>
+          {status ? (
+            <fieldset>
+              <legend>This machine</legend>
+              <dl className="facts">
+                {status.disk ? (
+                  <div>
+                    <dt>Free disk space</dt>
+                    <dd>
+                      {formatBytes(status.disk.free_bytes)} of {formatBytes(status.disk.total_bytes)}
+                    </dd>
+                  </div>
+                ) : null}
+                <div>
+                  <dt>Backups</dt>
+                  <dd>
+                    {formatBytes(status.backups.bytes)} in {status.backups.files} files
+                  </dd>
+                </div>
+                <div>
+                  <dt>GitHub API</dt>
+                  <dd>{status.github_rate_limit ? `${status.github_rate_limit.remaining.toLocaleString()} requests left` : 'Not used yet'}</dd>
+                </div>
+                <div>
+                  <dt>Next background check</dt>
+                  <dd>{status.scheduler.next_check_at ? formatRelative(status.scheduler.next_check_at) : 'Not scheduled'}</dd>
+                </div>
+              </dl>
+            </fieldset>
+          ) : null}
         </form>
       )}
     </Dialog>
