@@ -18,7 +18,15 @@ export const GITHUB_TOKEN_KEY = 'github_token';
  */
 export function createApi(services: Services): ApiImplementation {
   const { components, settings, secrets, events } = services;
-  const settingsView = (): SettingsView => ({ settings: settings.get(), github_token_set: secrets.has(GITHUB_TOKEN_KEY) });
+  const settingsView = (): SettingsView => ({
+    settings: settings.get(),
+    github_token_set: secrets.has(GITHUB_TOKEN_KEY),
+    secret_storage: secrets.protection,
+    secret_storage_warning:
+      services.host === 'desktop' && secrets.protection === 'file'
+        ? 'No OS keychain is available (Electron reports plain-text storage), so the GitHub token is kept in a file only your user can read (0600), not encrypted.'
+        : null,
+  });
 
   return {
     async updateComponents({ ids, force, noBackup, stopOnFailure, packages }, ctx) {

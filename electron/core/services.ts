@@ -1,6 +1,6 @@
 import { ComponentRegistry } from './config/components';
 import { ensureHome, type HomeLayout } from './config/home';
-import { SecretStore, SettingsService } from './config/settings';
+import { SecretStore, SettingsService, type SecretCipher } from './config/settings';
 import { createConfStore, type KeyValueStore } from './config/store';
 import { EventBus } from './events';
 import type { UpdateEngine } from './engine/engine';
@@ -15,6 +15,8 @@ export interface ServicesOptions {
   host: HostKind;
   /** The desktop host passes its electron-store; others get conf on the same file. */
   store?: KeyValueStore;
+  /** The desktop host's OS-keychain encryption for secrets (safeStorage), when it is not plain text. */
+  secretCipher?: SecretCipher;
 }
 
 /** Everything the API needs, built once per process. Hosts create this and pass it to createApi. */
@@ -47,7 +49,7 @@ export function createServices(options: ServicesOptions): Services {
     events: new EventBus(),
     components: new ComponentRegistry(store, layout.dropIns),
     settings: new SettingsService(store),
-    secrets: new SecretStore(layout.secrets),
+    secrets: new SecretStore(layout.secrets, options.secretCipher),
     // Built on first use, so the checks and backup services it reads are in place by then.
     get updates(): UpdateEngine {
       return (updates ??= createUpdateEngine(this));

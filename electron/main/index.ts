@@ -1,4 +1,4 @@
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, safeStorage, session, shell } from 'electron';
 import ElectronStore from 'electron-store';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import { startBackground } from '../core/startup';
 import { startDesktopShell } from './desktop-shell';
 import { registerIpc } from './ipc';
 import { isTrustedSender } from './ipc-handler';
+import { safeStorageCipher } from './secret-cipher';
 import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,7 +40,9 @@ async function start(): Promise<void> {
     set: (key, value) => electronStore.set(key, value),
     delete: (key) => electronStore.delete(key),
   };
-  const services = createServices({ home, host: 'desktop', store });
+  // The GitHub token is encrypted with the OS keychain when there is one (never with basic_text).
+  const secretCipher = safeStorageCipher(safeStorage);
+  const services = createServices({ home, host: 'desktop', store, ...(secretCipher ? { secretCipher } : {}) });
   const api = createApi(services);
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {

@@ -44,6 +44,10 @@ export interface SettingsView {
   settings: Settings;
   /** Whether a GitHub token is stored; the token itself is never sent back. */
   github_token_set: boolean;
+  /** How secrets are kept: `os` (encrypted with the OS keychain) or `file` (a 0600 plain-text file). */
+  secret_storage?: 'os' | 'file';
+  /** Shown in Settings when secrets are not encrypted at rest. */
+  secret_storage_warning?: string | null;
 }
 
 /** A release asset as the checkers report it (GitHub/Gitea/GitLab links). */

@@ -37,11 +37,31 @@ export class SettingsService {
 }
 
 /**
+ * Encryption the host offers for secrets at rest (the desktop host: Electron's safeStorage, backed
+ * by the OS keychain). Core never imports electron; the pair is injected.
+ */
+export interface SecretCipher {
+  encrypt(plain: string): string;
+  decrypt(stored: string): string;
+}
+
+const ENCRYPTED = 'enc:v1:';
+
+/**
  * Write-only secrets (the GitHub token), kept in a 0600 file apart from config.json so that
- * settings can be shown, copied and logged without them. The desktop host may wrap this with safeStorage.
+ * settings can be shown, copied and logged without them. With a cipher from the host, values are
+ * stored encrypted; without one (CLI, headless host, or no OS keychain) the 0600 file is all there is.
  */
 export class SecretStore {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly cipher?: SecretCipher,
+  ) {}
+
+  /** `os`: encrypted with the OS keychain; `file`: plain text in a 0600 file. */
+  get protection(): 'os' | 'file' {
+    return this.cipher ? 'os' : 'file';
+  }
 
   private read(): Record<string, string> {
     try {
@@ -53,7 +73,15 @@ export class SecretStore {
   }
 
   get(key: string): string | undefined {
-    return this.read()[key];
+    const value = this.read()[key];
+    if (typeof value !== 'string' || !value.startsWith(ENCRYPTED)) return value;
+    // Encrypted by a desktop host: readable only where that keychain is.
+    if (!this.cipher) return undefined;
+    try {
+      return this.cipher.decrypt(value.slice(ENCRYPTED.length));
+    } catch {
+      return undefined;
+    }
   }
 
   has(key: string): boolean {
@@ -63,7 +91,7 @@ export class SecretStore {
   async set(key: string, value: string | null): Promise<void> {
     const data = this.read();
     if (value === null || value === '') delete data[key];
-    else data[key] = value;
+    else data[key] = this.cipher ? `${ENCRYPTED}${this.cipher.encrypt(value)}` : value;
     await writeFileAtomic(this.file, JSON.stringify(data), { mode: 0o600 });
     chmodSync(this.file, 0o600);
   }
