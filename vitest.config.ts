@@ -23,6 +23,17 @@ export default defineConfig({
         },
       },
       {
+        // npm run soak: the adversarial suite at full length (100 kill points, every bomb).
+        test: {
+          name: 'soak',
+          include: ['test/soak/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 3_600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'online',
           include: ['test/online/**/*.test.ts'],
