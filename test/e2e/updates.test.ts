@@ -89,6 +89,8 @@ describe('updates in the panel', () => {
     expect(await details.locator('.markdown script, .markdown img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __notesScriptRan?: boolean }).__notesScriptRan)).toBeUndefined();
     expect(await details.innerText()).toContain('1.1.0 > 1.0.0');
+    // A source archive without a published checksum: said plainly.
+    expect(await details.innerText()).toContain('No checksum published: not verified');
     await screenshotBothThemes(page, 'update-details');
     await page.keyboard.press('Escape');
 

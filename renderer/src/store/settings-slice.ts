@@ -24,7 +24,8 @@ export interface SettingsSlice {
   /** Component id → the channels the engine lists for it. */
   channels: Record<string, ChannelOption[]>;
   loadSettings(): Promise<void>;
-  loadChannels(): Promise<void>;
+  /** The channels the engine lists for these components (default: the first few). */
+  loadChannels(ids?: string[]): Promise<void>;
   /** Apply the Settings dialog; channel changes re-check those components. */
   saveSettings(request: SettingsSaveRequest): Promise<ErrorShape | null>;
 }
@@ -78,14 +79,14 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (se
     }
   },
 
-  async loadChannels() {
-    // One request per component, a few at a time; until they answer the dialog offers what the config implies.
-    const ids = get().components.filter((c) => c.source.kind === 'settings').map((c) => c.id);
+  async loadChannels(ids) {
+    // A few at a time; the rest load when their select gets focus. Until then the dialog offers what the config implies.
+    const wanted = (ids ?? get().components.filter((c) => c.source.kind === 'settings').slice(0, 20).map((c) => c.id)).filter((id) => !get().channels[id]);
     let next = 0;
     const found: Record<string, ChannelOption[]> = {};
     const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
+      while (next < wanted.length) {
+        const id = wanted[next++]!;
         try {
           found[id] = (await api.listChannels({ id })).channels;
         } catch {
@@ -93,8 +94,8 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (se
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(6, ids.length) }, worker));
-    set((s) => ({ channels: { ...s.channels, ...found } }));
+    await Promise.all(Array.from({ length: Math.min(6, wanted.length) }, worker));
+    if (Object.keys(found).length) set((s) => ({ channels: { ...s.channels, ...found } }));
   },
 
   async saveSettings({ patch, githubToken, channels }) {

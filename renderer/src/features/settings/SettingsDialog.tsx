@@ -37,6 +37,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
   const [token, setToken] = useState('');
   const [removeToken, setRemoveToken] = useState(false);
   const [channels, setChannels] = useState<Record<string, string>>({});
+  const [channelFilter, setChannelFilter] = useState('');
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -48,6 +49,8 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
 
   const settings = view?.settings;
   const editable = components.filter((c) => c.source.kind === 'settings');
+  const q = channelFilter.trim().toLowerCase();
+  const shownChannels = q ? editable.filter((c) => c.name.toLowerCase().includes(q) || c.id.includes(q)) : editable;
   const messages = messagesUnder(error, 'patch');
 
   async function submit(event: FormEvent) {
@@ -107,12 +110,17 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
           <fieldset>
             <legend>Release channels</legend>
             {editable.length === 0 ? <p className="muted">Add a component to choose its release channel.</p> : null}
+            {editable.length > 12 ? (
+              <Field label="Find a component">
+                <input type="search" value={channelFilter} onChange={(e) => setChannelFilter(e.target.value)} placeholder="Name or id" autoComplete="off" />
+              </Field>
+            ) : null}
             <div className="form-grid">
-              {editable.map((c) => {
+              {shownChannels.slice(0, 200).map((c) => {
                 const options = channelOptions[c.id] ?? [{ id: c.channel, label: c.channel }];
                 return (
                   <Field key={c.id} label={`Release channel for ${c.name}`}>
-                    <select value={channels[c.id] ?? c.channel} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
+                    <select value={channels[c.id] ?? c.channel} onFocus={() => void loadChannels([c.id])} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
                       {options.map((o) => (
                         <option key={o.id} value={o.id}>
                           {o.label.toLowerCase() === o.id.toLowerCase() ? o.label : `${o.label} (${o.id})`}
@@ -123,6 +131,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
                 );
               })}
             </div>
+            {shownChannels.length > 200 ? <p className="muted small">{shownChannels.length - 200} more: narrow them down with “Find a component”.</p> : null}
           </fieldset>
           <fieldset>
             <legend>Checks and backups</legend>

@@ -8,6 +8,27 @@ import { ErrorMessage } from '../../ui/ErrorMessage';
 import { formatBytes, formatDate, formatDuration, formatRelative } from '../../ui/format';
 import { Markdown } from '../../ui/Markdown';
 
+type Asset = { name: string; size?: number; digest?: string | null };
+
+/** The release asset the config's `asset` pattern picks ({version}, {tag}, `*`); null for the source archive. */
+function pickAsset(component: Component, version: string, tag: string, assets: Asset[]): Asset | null {
+  const pattern = component.config.asset;
+  if (!pattern) return null;
+  const expanded = pattern.replaceAll('{version}', version.replace(/^v/, '')).replaceAll('{tag}', tag);
+  const re = new RegExp(`^${expanded.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return assets.find((a) => re.test(a.name)) ?? null;
+}
+
+/**
+ * Whether the download will be checked: a checksum in the config, a SHA256SUMS in the release, or a digest
+ * (or <asset>.sha256) for the asset the config picks. A source archive has no digest.
+ */
+function isVerified(component: Component, asset: Asset | null, assets: Asset[]): boolean {
+  if (component.config.checksum) return true;
+  if (assets.some((a) => /^SHA256SUMS(\.txt)?$/i.test(a.name))) return true;
+  return Boolean(asset && (asset.digest || assets.some((a) => a.name === `${asset.name}.sha256`)));
+}
+
 /** What an update would bring: release notes, why it counts as newer, size, whether the download is verified. */
 export function UpdateDetailsDialog({ component, onClose }: { component: Component; onClose(): void }) {
   const check = useAppStore(selectCheck(component.id));
@@ -16,8 +37,9 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
   const target = check?.target ?? null;
   const notes = target?.notes ?? [];
   const assets = target?.assets ?? [];
-  const size = assets.reduce((sum, a) => sum + (a.size ?? 0), 0);
-  const verified = component.config.checksum !== undefined || assets.some((a) => a.digest) || assets.some((a) => /SHA256SUMS|\.sha256$/i.test(a.name));
+  const asset = pickAsset(component, target?.version ?? '', target?.tag ?? '', assets);
+  const size = asset?.size ?? 0;
+  const verified = isVerified(component, asset, assets);
 
   return (
     <Dialog
@@ -68,7 +90,7 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
           <>
             <div>
               <dt>Download size</dt>
-              <dd>{size > 0 ? formatBytes(size) : 'Not published'}</dd>
+              <dd>{size > 0 ? formatBytes(size) : asset ? 'Not published' : 'Source archive (size not published)'}</dd>
             </div>
             <div>
               <dt>Verification</dt>
