@@ -127,6 +127,9 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       try {
         body = await readJson(req);
       } catch (error) {
+        // The rest of a refused body is never read: close the connection so it cannot be taken
+        // for the next request on a kept-alive socket.
+        res.setHeader('Connection', 'close');
         return sendError(res, 400, error);
       }
       try {

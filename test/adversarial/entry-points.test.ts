@@ -292,3 +292,30 @@ describe('component fields with shell metacharacters run as literal argv items (
     for (const dir of [root, folder, process.cwd(), path.join(root, 'home')]) expect(existsSync(path.join(dir, 'PWNED'))).toBe(false);
   });
 });
+
+describe('HTTP host: an oversized body does not poison the connection', () => {
+  it('the next request on the same keep-alive connection is answered', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: string, chunked = false) =>
+      new Promise<number>((resolve) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+        if (chunked) headers['transfer-encoding'] = 'chunked';
+        const req = http.request({ agent, host: '127.0.0.1', port: host.port, path: '/api/getInfo', method: 'POST', headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(-1));
+        if (chunked) for (let i = 0; i < body.length; i += 256 * 1024) req.write(body.slice(i, i + 256 * 1024));
+        req.end(chunked ? undefined : body);
+      });
+    try {
+      expect(await send(JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }))).toBe(400);
+      expect(await send('{}')).toBe(200);
+      // Chunked, with no length to refuse up front: the limit is found while reading.
+      expect(await send(JSON.stringify({ pad: 'y'.repeat(5 * 1024 * 1024) }), true)).toBe(400);
+      expect(await send('{}')).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
