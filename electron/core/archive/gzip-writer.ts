@@ -29,33 +29,46 @@ export interface ByteSink {
   write(data: Buffer | Buffer[]): Promise<void>;
 }
 
-/** The tar stream goes through one of these: plain, or gzip. */
+/**
+ * The tar stream goes through one of these: plain, or gzip. `release` is called once the encoder
+ * no longer holds `data`, so the caller can reuse the buffer (bounded memory, little garbage).
+ */
 export interface StreamEncoder {
-  push(data: Buffer, compressible: boolean): Promise<void>;
+  push(data: Buffer, compressible: boolean, release?: () => void): Promise<void>;
   finish(): Promise<void>;
 }
+
+type Release = () => void;
+const releaseAll = (list: Release[]) => {
+  for (const r of list) r();
+};
 
 /** Uncompressed output, written in large writes. */
 export class PlainEncoder implements StreamEncoder {
   private parts: Buffer[] = [];
+  private releases: Release[] = [];
   private length = 0;
   constructor(
     private readonly sink: ByteSink,
     private readonly blockSize = 1024 * 1024,
   ) {}
 
-  async push(data: Buffer): Promise<void> {
+  async push(data: Buffer, _compressible?: boolean, release?: Release): Promise<void> {
     this.parts.push(data);
+    if (release) this.releases.push(release);
     this.length += data.length;
     if (this.length >= this.blockSize) await this.flush();
   }
 
   private async flush(): Promise<void> {
     if (!this.length) return;
+    const releases = this.releases;
     const block = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
     this.parts = [];
+    this.releases = [];
     this.length = 0;
     await this.sink.write(block);
+    releaseAll(releases);
   }
 
   async finish(): Promise<void> {
@@ -63,7 +76,14 @@ export class PlainEncoder implements StreamEncoder {
   }
 }
 
+/** Where the encoder takes its block buffers from and gives them back (tar-create's pool). */
+export interface BufferSource {
+  take(size: number): Buffer;
+  give(buf: Buffer): void;
+}
+
 export interface GzipOptions {
+  pool?: BufferSource;
   /** Level for compressible data (1–9). Data marked incompressible is stored (level 0). */
   level?: number;
   /** Input bytes per independently compressed block. */
@@ -84,25 +104,31 @@ export class ParallelGzipEncoder implements StreamEncoder {
   private readonly blockSize: number;
   private readonly parallel: number;
   private parts: Buffer[] = [];
+  private releases: Release[] = [];
   private length = 0;
   private partCompressible = true;
   private crc = 0;
   private inputBytes = 0;
   private tail: Buffer = Buffer.alloc(0);
-  private readonly inFlight: Promise<Buffer | Buffer[]>[] = [];
+  private readonly inFlight: { output: Promise<Buffer | Buffer[]>; releases: Release[] }[] = [];
   private started = false;
+  private readonly pool: BufferSource | undefined;
 
   constructor(
     private readonly sink: ByteSink,
     options: GzipOptions = {},
   ) {
+    this.pool = options.pool;
     this.level = options.level ?? 6;
     this.blockSize = options.blockSize ?? 1024 * 1024;
     this.parallel = Math.max(1, options.parallel ?? Math.min(4, os.availableParallelism()));
   }
 
-  async push(data: Buffer, compressible: boolean): Promise<void> {
-    if (data.length === 0) return;
+  async push(data: Buffer, compressible: boolean, release?: Release): Promise<void> {
+    if (data.length === 0) {
+      release?.();
+      return;
+    }
     if (this.length > 0 && compressible !== this.partCompressible) {
       // Switch block kinds when it matters: incompressible data of some size gets stored blocks
       // of its own (a tar header before it must not drag it through deflate); a few stored bytes
@@ -112,6 +138,7 @@ export class ParallelGzipEncoder implements StreamEncoder {
     if (this.length === 0) this.partCompressible = compressible;
     else if (compressible) this.partCompressible = true;
     this.parts.push(data);
+    if (release) this.releases.push(release);
     this.length += data.length;
     if (this.length >= this.blockSize) await this.cut();
   }
@@ -123,16 +150,28 @@ export class ParallelGzipEncoder implements StreamEncoder {
       await this.sink.write(GZIP_HEADER);
     }
     const parts = this.parts;
+    const releases = this.releases;
     const length = this.length;
     this.parts = [];
+    this.releases = [];
     this.length = 0;
     this.inputBytes += length;
     if (this.partCompressible) {
-      const block = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+      let block: Buffer;
+      if (parts.length === 1) block = parts[0] as Buffer;
+      else {
+        // Gather the parts into a pooled buffer (given back once deflate is done with it).
+        const backing = this.pool ? this.pool.take(length) : Buffer.allocUnsafe(length);
+        let off = 0;
+        for (const part of parts) off += part.copy(backing, off);
+        block = backing.subarray(0, length);
+        if (this.pool) releases.push(() => this.pool?.give(backing));
+      }
       this.crc = zlib.crc32(block, this.crc);
-      const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9, chunkSize: length + 64 * 1024 };
+      const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9, chunkSize: 128 * 1024 };
       if (this.tail.length) options.dictionary = this.tail;
-      this.inFlight.push(deflateRaw(block, options));
+      // The parts are released when deflate is done with them (the block may be one of them).
+      this.inFlight.push({ output: deflateRaw(block, options), releases });
     } else {
       // Stored blocks written by hand, pointing at the input (no copy, no trip through zlib).
       const out: Buffer[] = [];
@@ -147,7 +186,7 @@ export class ParallelGzipEncoder implements StreamEncoder {
           out.push(head, off === 0 && n === part.length ? part : part.subarray(off, off + n));
         }
       }
-      this.inFlight.push(Promise.resolve(out));
+      this.inFlight.push({ output: Promise.resolve(out), releases });
     }
     // Keep the last 32 KiB as the next block's dictionary (a copy: the parts are the caller's buffers).
     this.tail = lastBytes([this.tail, ...parts], WINDOW);
@@ -156,7 +195,10 @@ export class ParallelGzipEncoder implements StreamEncoder {
 
   private async writeOldest(): Promise<void> {
     const next = this.inFlight.shift();
-    if (next) await this.sink.write(await next);
+    if (!next) return;
+    const output = await next.output;
+    await this.sink.write(output);
+    releaseAll(next.releases);
   }
 
   async finish(): Promise<void> {
@@ -174,7 +216,7 @@ export class ParallelGzipEncoder implements StreamEncoder {
 
   /** Wait for blocks already started (on an error path) so no callback outlives the caller. */
   async drain(): Promise<void> {
-    await Promise.allSettled(this.inFlight.splice(0));
+    await Promise.allSettled(this.inFlight.splice(0).map((x) => x.output));
   }
 }
 
