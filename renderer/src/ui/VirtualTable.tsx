@@ -3,9 +3,29 @@ import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type 
 export interface Column {
   key: string;
   header: ReactNode;
-  /** A CSS grid track, e.g. `minmax(10rem, 2fr)` or `7rem`. */
-  width: string;
+  /** Narrowest width in px. */
+  min: number;
+  /** Share of the spare width (fr); 0 or absent keeps the column at `min`. */
+  grow?: number;
   align?: 'start' | 'end';
+  /** Columns that may go when the table is too narrow: 1 goes first, then 2 …; absent never goes. */
+  drop?: number;
+}
+
+const GAP = 10;
+const PADDING = 28;
+
+/** The columns that fit `width`, dropping the most droppable ones first. */
+function fitColumns(columns: Column[], width: number): Column[] {
+  const visible = [...columns];
+  const need = () => visible.reduce((sum, c) => sum + c.min, 0) + GAP * (visible.length - 1) + PADDING;
+  while (need() > width) {
+    const candidates = visible.filter((c) => c.drop !== undefined);
+    if (candidates.length === 0) break;
+    const next = candidates.reduce((a, b) => ((b.drop ?? 0) < (a.drop ?? 0) ? b : a));
+    visible.splice(visible.indexOf(next), 1);
+  }
+  return visible;
 }
 
 interface VirtualTableProps<T> {
@@ -29,16 +49,24 @@ const OVERSCAN = 8;
  * Keeps table semantics for assistive technology: aria-rowcount and aria-rowindex tell where a row sits.
  */
 export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, rowHeight = 56, empty, rowLabel, rowClassName }: VirtualTableProps<T>) {
+  const tableRef = useRef<HTMLDivElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(800);
+  const [width, setWidth] = useState(1200);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
-    if (!el) return undefined;
-    setViewport(el.clientHeight || 800);
-    const observer = new ResizeObserver(() => setViewport(el.clientHeight || 800));
+    const table = tableRef.current;
+    if (!el || !table) return undefined;
+    const measure = () => {
+      setViewport(el.clientHeight || 800);
+      setWidth(table.clientWidth || 1200);
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(el);
+    observer.observe(table);
     return () => observer.disconnect();
   }, []);
 
@@ -51,7 +79,9 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
     }
   }, [items.length, rowHeight]);
 
-  const template = columns.map((c) => c.width).join(' ');
+  const visible = fitColumns(columns, width);
+  const shownIndexes = visible.map((c) => columns.indexOf(c));
+  const template = visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
   const start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
   const end = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
   const rows: ReactNode[] = [];
@@ -68,9 +98,9 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
         className={`vt-row${rowClassName?.(item) ? ` ${rowClassName(item)}` : ''}`}
         style={style}
       >
-        {cells.map((cell, c) => (
+        {shownIndexes.map((c) => (
           <div key={columns[c]?.key ?? c} role="cell" className={`vt-cell${columns[c]?.align === 'end' ? ' vt-end' : ''}`}>
-            {cell}
+            {cells[c]}
           </div>
         ))}
       </div>,
@@ -78,10 +108,10 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
   }
 
   return (
-    <div className="vt" role="table" aria-label={label} aria-rowcount={items.length + 1}>
+    <div ref={tableRef} className="vt" role="table" aria-label={label} aria-rowcount={items.length + 1}>
       <div role="rowgroup" className="vt-head">
         <div role="row" aria-rowindex={1} className="vt-row vt-header" style={{ gridTemplateColumns: template }}>
-          {columns.map((c) => (
+          {visible.map((c) => (
             <div key={c.key} role="columnheader" className={`vt-cell${c.align === 'end' ? ' vt-end' : ''}`}>
               {c.header}
             </div>

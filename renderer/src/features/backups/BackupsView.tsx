@@ -13,13 +13,13 @@ import { ProgressBar } from '../../ui/ProgressBar';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 
 const COLUMNS: Column[] = [
-  { key: 'name', header: 'Backup', width: 'minmax(10rem, 2fr)' },
-  { key: 'component', header: 'Component', width: 'minmax(7rem, 1.2fr)' },
-  { key: 'type', header: 'Type', width: 'minmax(5.5rem, 0.8fr)' },
-  { key: 'created', header: 'Created', width: 'minmax(7rem, 1fr)' },
-  { key: 'size', header: 'Size', width: 'minmax(5rem, 0.8fr)', align: 'end' },
-  { key: 'state', header: 'Integrity', width: 'minmax(6rem, 0.9fr)' },
-  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '17rem', align: 'end' },
+  { key: 'name', header: 'Backup', min: 160, grow: 2 },
+  { key: 'component', header: 'Component', min: 112, grow: 1.2 },
+  { key: 'type', header: 'Type', min: 88, grow: 0.8 },
+  { key: 'created', header: 'Created', min: 112, grow: 1 },
+  { key: 'size', header: 'Size', min: 80, grow: 0.8, drop: 1, align: 'end' },
+  { key: 'state', header: 'Integrity', min: 96, grow: 0.9, drop: 2 },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 272, align: 'end' },
 ];
 
 const TYPE_TONE: Record<BackupType, Tone> = { full: 'accent', database: 'info', config: 'neutral', data: 'success' };

@@ -12,14 +12,14 @@ import { ProblemsPanel } from './ProblemsPanel';
 import { StatusBadge } from './StatusBadge';
 
 const COLUMNS: Column[] = [
-  { key: 'name', header: 'Component', width: 'minmax(9rem, 2.2fr)' },
-  { key: 'kind', header: 'Kind', width: 'minmax(7rem, 1.3fr)' },
-  { key: 'installed', header: 'Installed', width: 'minmax(5rem, 1fr)' },
-  { key: 'latest', header: 'Latest', width: 'minmax(5rem, 1fr)' },
-  { key: 'channel', header: 'Channel', width: 'minmax(4.5rem, 0.9fr)' },
-  { key: 'checked', header: 'Checked', width: 'minmax(5.5rem, 1fr)' },
-  { key: 'status', header: 'Status', width: 'minmax(9.5rem, 1.1fr)' },
-  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '12.5rem', align: 'end' },
+  { key: 'name', header: 'Component', min: 144, grow: 2.2 },
+  { key: 'kind', header: 'Kind', min: 112, grow: 1.3, drop: 2 },
+  { key: 'installed', header: 'Installed', min: 80, grow: 1 },
+  { key: 'latest', header: 'Latest', min: 80, grow: 1 },
+  { key: 'channel', header: 'Channel', min: 72, grow: 0.9, drop: 3 },
+  { key: 'checked', header: 'Checked', min: 88, grow: 1, drop: 1 },
+  { key: 'status', header: 'Status', min: 152, grow: 1.1 },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 200, align: 'end' },
 ];
 
 export function ComponentsView() {

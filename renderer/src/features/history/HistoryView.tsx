@@ -11,13 +11,13 @@ import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { RunPanel } from '../updates/RunPanel';
 
 const COLUMNS: Column[] = [
-  { key: 'when', header: 'When', width: 'minmax(8rem, 1fr)' },
-  { key: 'component', header: 'Component', width: 'minmax(9rem, 1.6fr)' },
-  { key: 'change', header: 'Change', width: 'minmax(9rem, 1.4fr)' },
-  { key: 'outcome', header: 'Outcome', width: 'minmax(8rem, 1fr)' },
-  { key: 'duration', header: 'Duration', width: 'minmax(5rem, 0.7fr)' },
-  { key: 'backup', header: 'Backup', width: 'minmax(8rem, 1.4fr)' },
-  { key: 'actions', header: <span className="visually-hidden">Actions</span>, width: '10.5rem', align: 'end' },
+  { key: 'when', header: 'When', min: 128, grow: 1 },
+  { key: 'component', header: 'Component', min: 144, grow: 1.6 },
+  { key: 'change', header: 'Change', min: 144, grow: 1.4 },
+  { key: 'outcome', header: 'Outcome', min: 128, grow: 1 },
+  { key: 'duration', header: 'Duration', min: 80, grow: 0.7, drop: 1 },
+  { key: 'backup', header: 'Backup', min: 128, grow: 1.4, drop: 2 },
+  { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 168, align: 'end' },
 ];
 
 const OUTCOME: Record<HistoryEntry['status'], { label: string; tone: Tone }> = {
