@@ -47,6 +47,26 @@ describe('archive round trip', () => {
     });
   }
 
+  it('many files of mixed kinds and sizes (buffers reused across files) come back byte for byte', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    mkdirSync(path.join(src, 'a'), { recursive: true });
+    mkdirSync(path.join(src, 'b'), { recursive: true });
+    for (let i = 0; i < 600; i++) {
+      const size = [10, 4095, 4096, 9000, 70_000, 300_000, 1_500_000][i % 7] as number;
+      const binary = i % 3 === 0;
+      const data = binary ? randomBytes(size) : Buffer.from(`line ${i} `.repeat(Math.ceil(size / 8)).slice(0, size));
+      writeFileSync(path.join(src, i % 2 ? 'a' : 'b', `f${i}.${binary ? 'png' : 'txt'}`), data);
+    }
+    for (const compress of [true, false]) {
+      const archive = path.join(dir, `many-${compress}.tar${compress ? '.gz' : ''}`);
+      const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress });
+      const out = path.join(dir, `out-${compress}`);
+      await extractArchive({ archive, dest: out, expect: { archiveSha256: created.sha256, entries: created.files } });
+      expect(treeListing(out)).toEqual(treeListing(src));
+    }
+  });
+
   it('writes archives GNU tar reads, and reads archives GNU tar writes', async () => {
     const dir = tempDir();
     const src = path.join(dir, 'src');
