@@ -22,6 +22,25 @@ interface NpmEnvSnapshot {
   packages: Record<string, string>;
 }
 
+/** `name@version` of every registry package a lock file pins (links, folders and git deps are not cacheable). */
+function lockedSpecs(lockText: string | null): string[] {
+  if (!lockText) return [];
+  let lock: { packages?: Record<string, { version?: string; link?: boolean; resolved?: string; name?: string }> };
+  try {
+    lock = JSON.parse(lockText);
+  } catch {
+    return [];
+  }
+  const specs = new Set<string>();
+  for (const [key, entry] of Object.entries(lock.packages ?? {})) {
+    if (!key.includes('node_modules/') || entry.link || !entry.version) continue;
+    if (entry.resolved && !/^https?:/.test(entry.resolved)) continue;
+    const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    specs.add(`${name}@${entry.version}`);
+  }
+  return [...specs];
+}
+
 const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const COMMON = ['--no-audit', '--no-fund', '--no-update-notifier'];
 
@@ -67,10 +86,14 @@ export const npmEnvUpdater: Updater = {
       const files: Record<string, string | null> = {};
       if (folder) for (const f of PROJECT_FILES) files[f] = await fs.readFile(path.join(folder, f), 'utf8').catch(() => null);
       const packages = Object.fromEntries(await npmInstalled(quiet(ctx), ctx.config));
-      // Make sure npm's cache holds what is installed now, so the rollback can run offline.
-      const keep = selectedPackages(ctx).map((p) => `${p.name}@${p.installed}`);
-      const cached = await ctx.exec(['npm', 'cache', 'add', ...(ctx.config.registry ? ['--registry', ctx.config.registry] : []), ...keep], { quiet: true, allowFailure: true, env: NPM_ENV });
-      if (cached.code !== 0) ctx.log('npm could not cache every installed version; a rollback may need the registry');
+      // Make sure npm's cache holds every locked version (packument and tarball), so the rollback can run offline.
+      const keep = folder ? lockedSpecs(files['npm-shrinkwrap.json'] ?? files['package-lock.json'] ?? null) : selectedPackages(ctx).map((p) => `${p.name}@${p.installed}`);
+      let failures = 0;
+      for (let i = 0; i < keep.length; i += 200) {
+        const cached = await ctx.exec(['npm', 'cache', 'add', ...(ctx.config.registry ? ['--registry', ctx.config.registry] : []), ...keep.slice(i, i + 200)], { quiet: true, allowFailure: true, env: NPM_ENV });
+        if (cached.code !== 0) failures++;
+      }
+      ctx.log(failures ? 'npm could not cache every installed version; a rollback may need the registry' : `${keep.length} installed version(s) are in npm's cache for an offline rollback`);
       const id = newSnapshotId('npm-env');
       const snapshot: NpmEnvSnapshot = { kind: 'npm_env', created_at: new Date().toISOString(), global, folder, files, packages };
       await writeSnapshot(ctx, id, snapshot);

@@ -99,6 +99,6 @@ describe('pip_env', () => {
     const { lines } = await h.api.getRunLog({ run_id: rolled.result.run_id as string }, CLI);
     expect(lines.some((l) => l.line.includes('--no-index'))).toBe(true);
     expect(lines.some((l) => l.line.includes('asking the index'))).toBe(false);
-  });
+  }, 180_000);
 
 });
