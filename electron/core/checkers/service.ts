@@ -165,7 +165,8 @@ export class CheckService {
   async listChannels(id: string): Promise<{ channels: ChannelOption[]; current: string }> {
     const component = this.deps.components.get(id);
     const checker = checkerFor(component.type);
-    const channels = checker.channels ? await checker.channels(this.contextFor(component, null)) : [{ id: component.channel === 'latest' ? 'latest' : 'stable', label: component.type === 'npm_release' ? 'latest' : 'Stable' }];
+    // Types without channels (commits, headers, commands …) follow one line of versions: stable.
+    const channels = checker.channels ? await checker.channels(this.contextFor(component, null)) : [{ id: 'stable', label: 'Stable' }];
     if (!channels.some((c) => c.id === component.channel)) channels.push({ id: component.channel, label: `${component.channel} (not offered by the source)` });
     return { channels, current: component.channel };
   }
