@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,31 @@ describe('downloads from hostile or broken servers (real sockets)', () => {
       const dir = tempDir();
       const ok = await downloadFile(`${secure.origin}/same`, path.join(dir, 'a'));
       expect(ok.sha256).toBe(sha256(body));
+    });
+
+    it('the checkers\' HTTP client refuses an https → http redirect too (child process trusting the test CA)', async () => {
+      const plain = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"tag_name":"v9.9.9"}'));
+      open.push(plain);
+      const secure = await serveHttps(tls, (req, res) => {
+        if (req.url === '/down') res.writeHead(302, { location: `${plain.origin}/releases` }).end();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{"tag_name":"v1.0.0"}');
+      });
+      open.push(secure);
+      const dir = tempDir();
+      const ca = path.join(dir, 'ca.pem');
+      writeFileSync(ca, tls.cert);
+      // Asynchronous: the servers live in this process and must keep answering.
+      const run = (url: string) =>
+        new Promise<{ ok: boolean; code?: string; data?: unknown }>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'https-client-driver.ts'), url], { cwd: path.resolve(import.meta.dirname, '..', '..'), env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('error', reject);
+          child.on('close', () => resolve(JSON.parse(out) as { ok: boolean; code?: string; data?: unknown }));
+        });
+      expect(await run(`${secure.origin}/ok`)).toMatchObject({ ok: true, data: { tag_name: 'v1.0.0' } });
+      expect(await run(`${secure.origin}/down`)).toMatchObject({ ok: false, code: 'REDIRECT_REFUSED' });
+      expect(plain.hits).toBe(0);
     });
   });
 
