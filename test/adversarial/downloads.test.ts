@@ -116,7 +116,9 @@ describe('downloads from hostile or broken servers (real sockets)', () => {
     });
 
     it('the checkers\' HTTP client refuses an https → http redirect too (child process trusting the test CA)', async () => {
-      const plain = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"tag_name":"v9.9.9"}'));
+      const plain = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"tag_name":"v9.9.9"}');
+      });
       open.push(plain);
       const secure = await serveHttps(tls, (req, res) => {
         if (req.url === '/down') res.writeHead(302, { location: `${plain.origin}/releases` }).end();

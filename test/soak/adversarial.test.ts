@@ -3,3 +3,4 @@
 process.env.UPKEEP_SOAK = '1';
 await import('../adversarial/crashes.test');
 await import('../adversarial/archives.test');
+export {};
