@@ -14,6 +14,12 @@ function publicResult(r: CheckResult) {
     checked_at: r.checked_at,
     explanation: r.explanation,
     error: r.error ? { code: r.error.code, message: r.error.message } : null,
+    // Risk of the pending update: flags with the advisories behind `security`.
+    risk_flags: r.risk_flags ?? [],
+    security: r.security ?? false,
+    breaking: r.breaking ?? false,
+    advisories: r.risk?.advisories ?? [],
+    ...(r.packages ? { packages: r.packages.map((p) => ({ name: p.name, installed: p.installed, wanted: p.wanted, latest: p.latest, target: p.target, risk_flags: p.risk.flags, advisories: p.risk.advisories })) } : {}),
   };
 }
 
@@ -23,7 +29,8 @@ function short(version: string | null): string | null {
 
 function status(r: CheckResult): string {
   if (r.error) return `error ${r.error.code}`;
-  return r.update_available ? 'update available' : 'up to date';
+  const flags = r.risk_flags?.length ? ` [${r.risk_flags.join(', ')}]` : '';
+  return r.update_available ? `update available${flags}` : 'up to date';
 }
 
 function age(iso: string | null): string | null {
@@ -55,7 +62,8 @@ export const checkCommands: CommandSpec[] = [
               components.map((r) => [r.id, short(r.installed), short(r.latest), r.channel, status(r), age(r.checked_at)]),
             ),
             '',
-            ...components.map((r) => `${r.id}: ${r.error ? r.error.message : (r.explanation ?? '')}`),
+            ...components.map((r) => `${r.id}: ${r.error ? r.error.message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`),
+            ...components.flatMap((r) => (r.packages ?? []).map((p) => `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${p.risk.flags.length ? ` [${p.risk.flags.join(', ')}]` : ''}`)),
           ]
         : ['No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.'];
       return { json: { components: components.map(publicResult) }, text: lines.join('\n'), exitCode: failed ? 1 : 0 };

@@ -37,17 +37,20 @@ function publicResult(r: UpdateResult) {
 export const updateCommands: CommandSpec[] = [
   {
     path: ['update'],
-    usage: 'upkeep update [ID...] [--force] [--no-backup] [--stop-on-failure] [--yes]',
+    usage: 'upkeep update [ID...] [--package NAME]... [--force] [--no-backup] [--stop-on-failure] [--yes]',
     summary: 'Update components (all with an update available when no ID is given), each with a backup and rollback on failure',
-    options: { force: { type: 'boolean' }, 'no-backup': { type: 'boolean' }, 'stop-on-failure': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
+    options: { force: { type: 'boolean' }, 'no-backup': { type: 'boolean' }, 'stop-on-failure': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, package: { type: 'string', multiple: true } },
     async run(ctx, { positionals, values }) {
       const ids = positionals;
-      const what = ids.length ? ids.join(', ') : 'every component with an update available';
+      // Environment components (pip_env, npm_env, apt): --package picks the packages to upgrade.
+      const packages = Array.isArray(values.package) ? values.package : [];
+      const what = `${packages.length ? `${packages.join(', ')} in ` : ''}${ids.length ? ids.join(', ') : 'every component with an update available'}`;
       await confirm(ctx, `Update ${what}${values['no-backup'] ? ' WITHOUT a backup' : ''}?`, values.yes === true);
       const stop = streamLogs(ctx);
       try {
         const { results } = await ctx.call('updateComponents', {
           ...(ids.length ? { ids } : {}),
+          ...(packages.length ? { packages } : {}),
           force: values.force === true,
           noBackup: values['no-backup'] === true,
           stopOnFailure: values['stop-on-failure'] === true,

@@ -22,7 +22,9 @@ export function majorChange(installed: string | null, target: string | null): st
   return null;
 }
 
-const BREAKING_NOTES = /\bbreaking[ -]changes?\b|\bBREAKING\b|\bbackwards?[- ]incompatible\b|\bnot backwards?[- ]compatible\b|⚠️\s*breaking/i;
+const BREAKING_NOTES = /\bbreaking[ -]changes?\b|\bbackwards?[- ]incompatible\b|\bnot backwards?[- ]compatible\b|⚠️\s*breaking/i;
+/** `BREAKING:` / `BREAKING CHANGE` as conventional commits write it: upper case only (not "breaking news"). */
+const BREAKING_MARK = /\bBREAKING\b/;
 const SECURITY_NOTES = /\bsecurity (?:fix|release|update|issue|advisory|vulnerabilit(?:y|ies))\b|\bvulnerabilit(?:y|ies)\b|\bCVE-\d{4}-\d{4,}\b|\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b/i;
 const ADVISORY_IDS = /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|PYSEC-\d{4}-\d+)\b/gi;
 
@@ -33,7 +35,7 @@ export function readNotes(notes: readonly ReleaseNote[] | undefined): { breaking
   const advisories = new Map<string, Advisory>();
   for (const note of notes ?? []) {
     const text = `${note.name ?? ''}\n${note.body ?? ''}`;
-    if (!breaking && BREAKING_NOTES.test(text)) breaking = `the release notes of ${note.version} mark breaking changes`;
+    if (!breaking && (BREAKING_NOTES.test(text) || BREAKING_MARK.test(text))) breaking = `the release notes of ${note.version} mark breaking changes`;
     if (SECURITY_NOTES.test(text)) {
       security ??= `the release notes of ${note.version} mention a security fix`;
       for (const m of text.matchAll(ADVISORY_IDS)) {
