@@ -1,4 +1,5 @@
-import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type FocusEvent, type ReactNode } from 'react';
+import { flushSync } from 'react-dom';
 
 export interface Column {
   key: string;
@@ -54,6 +55,8 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(800);
   const [width, setWidth] = useState(1200);
+  // The row holding keyboard focus: rows around it are always drawn, so Tab and Shift+Tab always find a next row.
+  const [focusIndex, setFocusIndex] = useState<number | null>(null);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -82,8 +85,19 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
   const visible = fitColumns(columns, width);
   const shownIndexes = visible.map((c) => columns.indexOf(c));
   const template = visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
-  const start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
-  const end = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
+  let start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  let end = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
+  if (focusIndex !== null && focusIndex < items.length) {
+    start = Math.max(0, Math.min(start, focusIndex - 2));
+    end = Math.min(items.length, Math.max(end, focusIndex + 3));
+  }
+
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    const row = (event.target as HTMLElement).closest('[aria-rowindex]');
+    const index = row ? Number(row.getAttribute('aria-rowindex')) - 2 : null;
+    // Synchronously, so the rows next to it exist before the next key press moves focus on.
+    if (index !== focusIndex) flushSync(() => setFocusIndex(index));
+  };
   const rows: ReactNode[] = [];
   for (let i = start; i < end; i += 1) {
     const item = items[i] as T;
@@ -126,6 +140,7 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
         tabIndex={0}
         aria-label={`${label}, ${items.length} ${items.length === 1 ? 'row' : 'rows'}`}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+        onFocus={onFocus}
       >
         {items.length === 0 && empty ? <div className="vt-empty">{empty}</div> : null}
         <div className="vt-spacer" style={{ height: items.length * rowHeight }}>
