@@ -264,7 +264,7 @@ export class CheckService {
     if (!outcome.risk && !checker.opaqueVersions) {
       // Advisories are part of the remote answer: cached with it, for the installed version asked about.
       const found = await releaseAdvisories(component.type, component.config, this.deps.http, installed, outcome.latest);
-      if (found) outcome = { ...outcome, advisories: { installed: installed as string, latest: outcome.latest as string, items: found.items } };
+      if (found) outcome = { ...outcome, advisories: { installed: installed as string, latest: outcome.latest as string, items: found.items, error: found.error } };
     }
     const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
     cache.entries[component.id] = fresh;
@@ -339,8 +339,8 @@ export class CheckService {
       target,
     };
     if (decision.update) {
-      const advisories = outcome.advisories && outcome.advisories.installed === installed && outcome.advisories.latest === latest ? outcome.advisories.items : [];
-      Object.assign(result, riskFields(outcome.risk ?? pendingRisk({ installed, latest, notes: target?.notes ?? [], advisories, opaque: checker.opaqueVersions === true })));
+      const known = outcome.advisories && outcome.advisories.installed === installed && outcome.advisories.latest === latest ? outcome.advisories : null;
+      Object.assign(result, riskFields(outcome.risk ?? pendingRisk({ installed, latest, notes: target?.notes ?? [], advisories: known?.items ?? [], advisoryError: known?.error ?? null, opaque: checker.opaqueVersions === true })));
     } else {
       Object.assign(result, riskFields(null));
     }

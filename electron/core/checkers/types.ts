@@ -33,7 +33,7 @@ export interface CheckOutcome {
   /** Set by checkers that judge risk themselves (environments); otherwise the service does. */
   risk?: RiskInfo;
   /** Advisories of the installed version that `latest` fixes (filled by the service for pypi/npm releases). */
-  advisories?: { installed: string; latest: string; items: Advisory[] };
+  advisories?: { installed: string; latest: string; items: Advisory[]; error?: string | null };
 }
 
 export interface Checker {

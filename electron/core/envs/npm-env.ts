@@ -94,13 +94,22 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
   const picked = [...rows.entries()].filter(([name, row]) => row.current && row.latest && !ignore.has(name) && (!only || only.includes(name)));
   const askFor: Record<string, string[]> = {};
   for (const [name, row] of picked) askFor[name] = [row.current as string];
-  const answer = picked.length ? await npmBulkAdvisories(options.http, config.registry, askFor, options.signal) : {};
+  let answer: Awaited<ReturnType<typeof npmBulkAdvisories>> = {};
+  let advisoryError: string | null = null;
+  try {
+    answer = picked.length ? await npmBulkAdvisories(options.http, config.registry, askFor, options.signal) : {};
+  } catch (error) {
+    // A registry without the audit endpoint (a read-only mirror): the check stands, without advisories.
+    advisoryError = (error as Error).message;
+  }
   const packages: PackageUpdate[] = picked.map(([name, row]) => {
     const current = row.current as string;
     const wanted = row.wanted ?? null;
     const latest = row.latest as string;
     const target = cross ? latest : (wanted ?? current);
     const advisories = target !== current ? fixedAdvisories(answer[name], current, target) : [];
+    const risk = target !== current ? buildRisk({ installed: current, target, advisories }) : { flags: [], advisories: [], reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`] };
+    if (advisoryError && target !== current) risk.reasons.push(`security advisories could not be read: ${advisoryError}`);
     return {
       name,
       installed: current,
@@ -108,7 +117,7 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
       latest,
       target,
       location: row.location ?? null,
-      risk: target !== current ? buildRisk({ installed: current, target, advisories }) : { flags: [], advisories: [], reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`] },
+      risk,
     };
   });
   packages.sort((a, b) => a.name.localeCompare(b.name));

@@ -33,13 +33,16 @@ export async function releaseAdvisories(
 }
 
 /** The risk of a pending update of any kind: advisories it fixes, major version change, what the notes say. */
-export function pendingRisk(parts: { installed: string | null; latest: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[]; opaque?: boolean }): RiskInfo {
-  return buildRisk({
+export function pendingRisk(parts: { installed: string | null; latest: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[]; advisoryError?: string | null; opaque?: boolean }): RiskInfo {
+  const risk = buildRisk({
     installed: parts.opaque ? null : parts.installed,
     target: parts.opaque ? null : parts.latest,
     ...(parts.notes ? { notes: parts.notes } : {}),
     ...(parts.advisories ? { advisories: parts.advisories } : {}),
   });
+  // Not knowing is not the same as "no advisories": say so.
+  if (parts.advisoryError) risk.reasons.push(`security advisories could not be read: ${parts.advisoryError}`);
+  return risk;
 }
 
 /** The risk fields of a check result (`risk`, and `security`/`breaking`/`risk_flags` for policies and scripts). */
