@@ -4,6 +4,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Client } from '../api';
 import { createBackupsSlice } from './backups-slice';
 import { createComponentsSlice } from './components-slice';
+import { createEnvironmentsSlice } from './environments-slice';
 import { createHistorySlice } from './history-slice';
 import { createSettingsSlice } from './settings-slice';
 import type { AppState } from './types';
@@ -22,6 +23,7 @@ export function createAppStore(client: Client): AppStore {
     ...createHistorySlice(client)(...a),
     ...createSettingsSlice(client)(...a),
     ...createUiSlice(client)(...a),
+    ...createEnvironmentsSlice(client)(...a),
   }));
 }
 

@@ -35,7 +35,8 @@ export interface UpdatesSlice {
   /** The last results from the version cache (no network), for the first paint. */
   loadCheckResults(): Promise<void>;
   /** Update these components one after another; progress arrives as events. */
-  updateComponents(ids: string[]): Promise<void>;
+  /** `packages`: for one environment component, upgrade only these packages. */
+  updateComponents(ids: string[], options?: { packages?: string[] }): Promise<void>;
   dismissRun(component: string): void;
   // Event intake (called by the subscription module only).
   checkStarted(ids: string[]): void;
@@ -156,7 +157,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
     },
 
-    async updateComponents(ids) {
+    async updateComponents(ids, options) {
       if (ids.length === 0) return;
       const nameOf = (id: string) => get().components.find((c) => c.id === id)?.name ?? id;
       for (const id of ids) {
@@ -165,7 +166,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
       get().announce(ids.length === 1 ? `Updating ${nameOf(ids[0]!)}…` : `Updating ${ids.length} components…`);
       try {
-        const { results } = await api.updateComponents({ ids });
+        const { results } = await api.updateComponents({ ids, ...(options?.packages ? { packages: options.packages } : {}) });
         for (const r of results) applyResult(r);
         const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
         if (results.length === 1) {

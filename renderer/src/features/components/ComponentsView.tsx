@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useAppStore } from '../../store';
 import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
 import { EmptyState } from '../../ui/EmptyState';
@@ -8,7 +8,10 @@ import { Icon } from '../../ui/Icon';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { PendingSummary } from '../updates/PendingSummary';
 import { RunPanel } from '../updates/RunPanel';
+import { sortSecurityFirst } from '../../store/selectors/risk-selectors';
+import { PackagesPanel } from './PackagesPanel';
 import { ProblemsPanel } from './ProblemsPanel';
+import { RiskBadges } from './RiskBadges';
 import { StatusBadge } from './StatusBadge';
 
 const COLUMNS: Column[] = [
@@ -23,7 +26,13 @@ const COLUMNS: Column[] = [
 ];
 
 export function ComponentsView() {
-  const rows = useAppStore(selectFilteredComponentRows);
+  const filteredRows = useAppStore(selectFilteredComponentRows);
+  const checks = useAppStore((s) => s.checks);
+  const securityFirst = useAppStore((s) => s.securityFirst);
+  const setSecurityFirst = useAppStore((s) => s.setSecurityFirst);
+  const expanded = useAppStore((s) => s.expandedEnvironment);
+  const toggleEnvironment = useAppStore((s) => s.toggleEnvironment);
+  const rows = useMemo(() => (securityFirst ? sortSecurityFirst(filteredRows, checks) : filteredRows), [securityFirst, filteredRows, checks]);
   const total = useAppStore((s) => s.components.length);
   const pending = useAppStore(selectPendingUpdates);
   const problems = useAppStore((s) => s.problems);
@@ -79,7 +88,11 @@ export function ComponentsView() {
             <input type="search" placeholder="Filter by name, kind or status" value={filter} onChange={(e) => setFilter(e.target.value)} />
           </label>
           {filter ? <span className="muted">{rows.length} of {total}</span> : null}
+          <label className="toggle">
+            <input type="checkbox" checked={securityFirst} onChange={(e) => setSecurityFirst(e.target.checked)} /> Security updates first
+          </label>
         </div>
+        {expanded && rows.some((r) => r.id === expanded) ? <PackagesPanel id={expanded} /> : null}
         <VirtualTable<ComponentRow>
           label="Components"
           columns={COLUMNS}
@@ -115,8 +128,16 @@ export function ComponentsView() {
             <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
               {formatRelative(r.checkedAt)}
             </time>,
-            <StatusBadge key="s" status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />,
+            <span className="cell-status" key="s">
+              <StatusBadge status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />
+              {r.updateAvailable ? <RiskBadges risk={checks[r.id]?.risk} /> : null}
+            </span>,
             <div className="row-actions" key="a">
+              {checks[r.id]?.packages ? (
+                <button type="button" className="button button-small" aria-label={`Packages of ${r.name}`} aria-expanded={expanded === r.id} aria-controls={`packages-${r.id}`} onClick={() => toggleEnvironment(r.id)}>
+                  Packages
+                </button>
+              ) : null}
               {r.updateAvailable ? (
                 <button type="button" className="button button-primary button-small" onClick={() => void updateComponents([r.id])}>
                   Update now

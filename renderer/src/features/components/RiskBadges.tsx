@@ -1,0 +1,22 @@
+import type { RiskInfo } from '../../../../shared/types';
+import { Badge } from '../../ui/Badge';
+
+/** `Security` and `Breaking` badges for a pending update; the reasons and advisory ids are in the title. */
+export function RiskBadges({ risk }: { risk: RiskInfo | null | undefined }) {
+  if (!risk || risk.flags.length === 0) return null;
+  const ids = risk.advisories.map((a) => a.id).join(', ');
+  return (
+    <span className="risk-badges">
+      {risk.flags.includes('security') ? (
+        <Badge tone="danger" title={`Fixes ${ids || 'a known vulnerability'}. ${risk.reasons.join('; ')}`}>
+          Security
+        </Badge>
+      ) : null}
+      {risk.flags.includes('breaking') ? (
+        <Badge tone="warning" title={risk.reasons.filter((r) => !r.startsWith('fixes')).join('; ')}>
+          Breaking
+        </Badge>
+      ) : null}
+    </span>
+  );
+}
