@@ -57,7 +57,7 @@ export function parseNpmOutdated(stdout: string): Map<string, OutdatedRow> {
 /** Installed top-level packages (`npm ls --depth=0 --json`). */
 export async function npmInstalled(run: EnvRun, config: ComponentConfig): Promise<Map<string, string>> {
   const r = await run(['npm', 'ls', '--depth=0', '--json', ...npmScopeArgs(config)], { ...npmCwd(config), env: NPM_ENV });
-  let doc: { dependencies?: Record<string, { version?: string }> } = {};
+  let doc: { dependencies?: Record<string, { version?: string }> };
   try {
     doc = JSON.parse(r.stdout || '{}');
   } catch {
