@@ -204,6 +204,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
                 Remove the stored token
               </label>
             ) : null}
+            {view.secret_storage_warning ? <p className="field-hint" role="note">{view.secret_storage_warning}</p> : null}
           </fieldset>
           {status ? (
             <fieldset>
