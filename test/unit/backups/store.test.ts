@@ -140,7 +140,8 @@ describe('backups: create and restore', () => {
     const backup = await services.backups.create({ component: 'demo' });
     expect(await services.backups.verify(backup.id)).toMatchObject({ ok: true, error: null, files: backup.file_count });
     const bytes = readFileSync(backup.archive);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] as number) ^ 0x01;
     writeFileSync(backup.archive, bytes);
     writeFileSync(path.join(folder, 'README.md'), 'current state');
     const before = treeListing(folder);
