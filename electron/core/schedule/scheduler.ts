@@ -16,6 +16,7 @@ import type { EventBus } from '../events';
 import { formatDuration } from './duration';
 import { estimateDuration } from './history-stats';
 import { decideAutoUpdate, policyOf, type AutoUpdateDecision } from './policy';
+import { environmentChoice, environmentPolicy } from './env-packages';
 import { SchedulerStateStore, type ComponentScheduleState, type SchedulerState } from './state';
 import { describeWindow, windowAt } from './window';
 import { systemTimeZone } from './zoned-time';
@@ -33,7 +34,7 @@ export interface SchedulerChecks {
 
 /** The update engine as the scheduler uses it. */
 export interface SchedulerUpdates {
-  updateComponents(ids: string[], options: { initiatedBy: 'schedule' }): Promise<UpdateResult[]>;
+  updateComponents(ids: string[], options: { initiatedBy: 'schedule'; packages?: string[] }): Promise<UpdateResult[]>;
 }
 
 export interface SchedulerDeps {
@@ -233,7 +234,8 @@ export class Scheduler {
       s.deferral = null;
       let result: UpdateResult;
       try {
-        const results = await updates.updateComponents([c.id], { initiatedBy: 'schedule' });
+        const envChoice = s.packages ? environmentChoice(policy, s.packages) : null;
+        const results = await updates.updateComponents([c.id], { initiatedBy: 'schedule', ...(envChoice && 'packages' in envChoice ? { packages: envChoice.packages } : {}) });
         result = results[0] ?? { id: c.id, from: s.installed ?? null, to: s.latest, status: 'skipped', backup_id: null, error: null };
       } catch (error) {
         result = { id: c.id, from: s.installed ?? null, to: s.latest, status: 'failed', backup_id: null, error: toErrorShape(error) };
@@ -317,8 +319,13 @@ export class Scheduler {
       };
     }
     const estimate = estimateDuration(entries, c.id);
+    if (s.packages) {
+      // Environments: security_only and allow_major pick packages; only the window and cooldown stay component-wide.
+      const choice = environmentChoice(policyOf(c.config), s.packages);
+      if ('action' in choice) return choice;
+    }
     return decideAutoUpdate(
-      policyOf(c.config),
+      s.packages ? environmentPolicy(policyOf(c.config)) : policyOf(c.config),
       {
         installed: s.installed ?? null,
         latest: s.latest as string,
@@ -346,6 +353,7 @@ export class Scheduler {
     s.update_available = result.update_available;
     s.published_at = result.target?.published_at ?? null;
     s.security = securityFlag(result);
+    s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map((p) => ({ name: p.name, flags: [...p.risk.flags] })) : null;
     if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
     if (result.update_available && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
       s.announced_version = result.latest;

@@ -12,6 +12,8 @@ export interface ComponentScheduleState {
   published_at?: string | null;
   /** The check result's risk flag, when a checker sets one. */
   security?: boolean | null;
+  /** Environment components: the packages that can move and their risk flags (auto-update rules apply per package). */
+  packages?: { name: string; flags: string[] }[] | null;
   check_error?: { code: string; message: string } | null;
   /** When the scheduler first saw `latest`: the cooldown's start when the release date is unknown. */
   first_seen?: { version: string; at: string } | null;

@@ -13,7 +13,7 @@ export interface SchedulerServices {
   settings: { get(): Settings };
   checks: { check(ids?: string[], options?: { force?: boolean }): Promise<CheckResult[]> };
   updates: {
-    updateComponents(ids: string[] | undefined, options: { initiatedBy: 'schedule' }): Promise<UpdateResult[]>;
+    updateComponents(ids: string[] | undefined, options: { initiatedBy: 'schedule'; packages?: string[] }): Promise<UpdateResult[]>;
     history: { readAll(): Promise<HistoryEntry[]> };
   };
 }

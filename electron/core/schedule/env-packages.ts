@@ -1,0 +1,31 @@
+import type { AutoUpdateDecision, AutoUpdatePolicy } from './policy';
+
+/** What the scheduler keeps of an environment's check: the packages that can move, with their risk flags. */
+export interface EnvPackageState {
+  name: string;
+  flags: string[];
+}
+
+/**
+ * For environment components (pip_env, npm_env, apt), the auto-update rules apply per package:
+ * security_only keeps the packages whose update fixes an advisory, and without allow_major the
+ * breaking ones (a new major version) stay for a person. Returns the packages to update, or the
+ * deferral when none is left. The component-wide rules (window, cooldown) still follow.
+ */
+export function environmentChoice(policy: AutoUpdatePolicy, packages: readonly EnvPackageState[]): { packages: string[] } | Extract<AutoUpdateDecision, { action: 'defer' }> {
+  let chosen = [...packages];
+  if (policy.securityOnly) chosen = chosen.filter((p) => p.flags.includes('security'));
+  if (chosen.length === 0) {
+    return { action: 'defer', reason: 'not_security', message: `security_only is set and none of the ${packages.length} package update(s) is flagged as a security fix; they wait for you to update them.`, until: null };
+  }
+  const safe = policy.allowMajor ? chosen : chosen.filter((p) => !p.flags.includes('breaking'));
+  if (safe.length === 0) {
+    return { action: 'defer', reason: 'major_version', message: `Every package update on offer is a new major version (${chosen.map((p) => p.name).join(', ')}); automatic updates stay within a major version. Update them yourself, or allow it with \`upkeep schedule ID --allow-major\`.`, until: null };
+  }
+  return { packages: safe.map((p) => p.name) };
+}
+
+/** The component-wide rules for an environment: the per-package ones were applied by environmentChoice. */
+export function environmentPolicy(policy: AutoUpdatePolicy): AutoUpdatePolicy {
+  return { ...policy, allowMajor: true, securityOnly: false };
+}
