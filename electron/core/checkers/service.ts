@@ -189,6 +189,7 @@ export class CheckService {
       }
       case 'pypi_release':
       case 'gitlab_release':
+      case 'pip_env':
         return { ok: channel === 'stable' || channel === 'prerelease', options: ['stable', 'prerelease'] };
       case 'npm_release': {
         // Any dist-tag name; whether the package has it is reported by the next check.
