@@ -189,6 +189,22 @@ describe('updates in the panel', () => {
     await context.close();
   });
 
+  it('follows an update started elsewhere (the CLI, the scheduler) live, and lists it in History', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('navigation').getByRole('button', { name: 'History', exact: true }).click();
+    const table = page.getByRole('table', { name: 'History' });
+    const brokenRows = table.getByRole('row').filter({ hasText: 'Broken App' });
+    await brokenRows.first().waitFor();
+    const before = await brokenRows.count();
+    // Not through the panel: straight to the API, as another client would.
+    const { results } = await host.call<{ results: { status: string }[] }>('updateComponents', { ids: ['broken'] });
+    expect(results[0]?.status).toBe('rolled_back');
+    await page.getByRole('article', { name: 'Update of Broken App' }).getByText('Rolled back', { exact: true }).waitFor();
+    await brokenRows.nth(before).waitFor();
+    expect(await brokenRows.count()).toBe(before + 1);
+    await context.close();
+  });
+
   it('changes a release channel in Settings and shows the latest version on it', async () => {
     const { page, context } = await openPanel(browser, host);
     await checkAll(page);

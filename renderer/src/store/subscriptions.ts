@@ -23,15 +23,42 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     scheduleTimer = setTimeout(() => void s().loadSchedules(), 100);
   };
 
+  // A finished run (from this panel, the CLI or the scheduler) adds a history entry and a backup.
+  let afterRunTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadAfterRunSoon = () => {
+    clearTimeout(afterRunTimer);
+    afterRunTimer = setTimeout(() => {
+      void s().loadHistory();
+      void s().loadBackups();
+    }, 200);
+  };
+  let backupsTimer: ReturnType<typeof setTimeout> | undefined;
+  const reloadBackupsSoon = () => {
+    clearTimeout(backupsTimer);
+    backupsTimer = setTimeout(() => void s().loadBackups(), 200);
+  };
+
   const handlers: Handlers = {
     components_changed: () => reloadComponentsSoon(),
     settings_changed: () => void s().loadSettings(),
     update_progress: (p) => s().runProgressed(p),
     update_log: (line) => s().runLogged(line),
-    update_succeeded: (o) => s().runFinished('succeeded', o),
-    update_failed: (o) => s().runFinished('failed', o),
-    update_rolled_back: (o) => s().runFinished('rolled_back', o),
-    backup_progress: (p) => s().backupProgressed(p),
+    update_succeeded: (o) => {
+      s().runFinished('succeeded', o);
+      reloadAfterRunSoon();
+    },
+    update_failed: (o) => {
+      s().runFinished('failed', o);
+      reloadAfterRunSoon();
+    },
+    update_rolled_back: (o) => {
+      s().runFinished('rolled_back', o);
+      reloadAfterRunSoon();
+    },
+    backup_progress: (p) => {
+      s().backupProgressed(p);
+      if (p.phase === 'done') reloadBackupsSoon();
+    },
     check_started: ({ ids }) => s().checkStarted(ids),
     check_result: ({ result }) => s().checkReceived(result),
     // check_result already carries what update_available announces; the desktop host turns it into a notification.
@@ -61,6 +88,8 @@ export function connectEvents(client: Client, store: AppStore): () => void {
   return () => {
     clearTimeout(reloadTimer);
     clearTimeout(scheduleTimer);
+    clearTimeout(afterRunTimer);
+    clearTimeout(backupsTimer);
     stop();
   };
 }
