@@ -11,11 +11,22 @@ function parseClauses(spec: string): Clause[] | null {
   for (const raw of spec.split(',')) {
     const part = raw.trim();
     if (!part) continue;
-    const m = /^(===|==|!=|<=|>=|~=|<|>)\s*(\S+)$/.exec(part);
+    const m = /^(===|==|!=|<=|>=|~=|<|>)\s*([0-9A-Za-z][^\s,]*)$/.exec(part);
     if (!m) return null;
-    out.push({ op: m[1] as Clause['op'], version: m[2] as string });
+    const clause = { op: m[1] as Clause['op'], version: m[2] as string };
+    // Every version but `===`'s must be a PEP 440 version (a trailing .* only for == and !=).
+    if (clause.op !== '===' && !parsePep440(clause.version.replace(/\.\*$/, ''))) return null;
+    if (clause.version.endsWith('.*') && clause.op !== '==' && clause.op !== '!=') return null;
+    out.push(clause);
   }
   return out;
+}
+
+/** Same release numbers, shorter ones padded with zeros (`2` = `2.0.0`). */
+function sameRelease(a: number[], b: number[]): boolean {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return false;
+  return true;
 }
 
 function prefixMatch(v: Pep440Version, prefix: string): boolean {
@@ -45,9 +56,9 @@ function clauseHolds(v: Pep440Version, text: string, c: Clause): boolean {
       return order >= 0;
     // Exclusive comparisons do not admit pre-releases of the given version (PEP 440).
     case '<':
-      return order < 0 && !(isPrerelease(v) && !isPrerelease(w) && v.release.join('.') === w.release.join('.'));
+      return order < 0 && !(isPrerelease(v) && !isPrerelease(w) && sameRelease(v.release, w.release));
     case '>':
-      return order > 0 && !(v.post !== null && w.post === null && v.release.join('.') === w.release.join('.'));
+      return order > 0 && !(v.post !== null && w.post === null && sameRelease(v.release, w.release));
     case '~=': {
       if (order < 0 || w.release.length < 2) return false;
       const prefix = w.release.slice(0, -1);
