@@ -211,6 +211,7 @@ describe('GitHub token', () => {
       await c.getJson(`${otherGh.apiBase}/repos/o/r/releases`);
       gh.fixture.fault('/repos/o/r/releases/latest', { kind: 'status', status: 500 }, 1);
       await errorOf(c.getJson(`${gh.apiBase}/repos/o/r/releases/latest`));
+      await c.settle();
       expect(gh.requests[0]?.headers.authorization).toBe(`Bearer ${token}`);
       expect(otherGh.requests[0]?.headers.authorization).toBeUndefined();
       expect(lines.length).toBeGreaterThan(0);
