@@ -26,6 +26,8 @@ export interface BackupService {
   get(id: string): Promise<BackupInfo>;
   pin(id: string, pinned: boolean): Promise<BackupInfo>;
   applyRetention(): Promise<RetentionDecision[]>;
+  /** Finish or undo restores a crash interrupted (also done before the first operation); returns the folders touched. */
+  recoverInterrupted(): Promise<string[]>;
 }
 
 export interface BackupServiceDeps {
@@ -72,5 +74,6 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
     get: (id) => store.get(id),
     pin: (id, pinned) => store.pin(id, pinned),
     applyRetention: () => store.applyRetention(),
+    recoverInterrupted: () => store.recoverInterrupted(),
   };
 }

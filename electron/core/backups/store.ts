@@ -107,8 +107,17 @@ export class BackupStore {
     return this.options.backupsDir;
   }
 
+  private recovery: Promise<string[]> | undefined;
+
+  /** Finish or undo restores a crash interrupted; runs once, before the first operation. */
+  recoverInterrupted(): Promise<string[]> {
+    this.recovery ??= recoverInterruptedRestores(this.options.backupsDir).catch(() => []);
+    return this.recovery;
+  }
+
   /** One operation per component at a time (create, restore, delete). */
   private async locked<T>(component: string, fn: () => Promise<T>): Promise<T> {
+    await this.recoverInterrupted();
     const prev = this.locks.get(component) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(fn);
     const tail = run.catch(() => undefined);
@@ -492,6 +501,8 @@ export class BackupStore {
 
     // 1. Extract and verify into a staging folder beside the component's folder (same filesystem: renames are atomic).
     const staging = path.join(parent, `.${path.basename(folder)}.upkeep-restore-${hex(4)}`);
+    const journal = new RestoreJournal(path.join(this.options.backupsDir, `.restore-${m.component}.json`));
+    await journal.write({ kind: 'extract', folder, staging });
     let safety: BackupInfo | null = null;
     try {
       const extracted = await this.extractVerified(found, staging);
@@ -507,15 +518,108 @@ export class BackupStore {
       }
       // 3. Swap into place.
       this.progress({ backup_id: m.id, component: m.component, phase: 'swapping', bytes: extracted.bytes, files: extracted.files });
-      if (roots === null) await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'));
-      else await swapPaths(folder, staging, roots);
+      if (roots === null) await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'), journal);
+      else await swapPaths(folder, staging, roots, journal);
       this.progress({ backup_id: m.id, component: m.component, phase: 'done', bytes: extracted.bytes, files: extracted.files, total_bytes: m.size, total_files: m.file_count });
       const restoredFiles = roots === null ? extracted.files : m.entries.filter((e) => e.type === 'file' && roots.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`))).length;
       return { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
     } finally {
       await rmTree(staging);
+      // Cleared by the swap once done or undone; an extraction that failed leaves nothing to recover.
+      if (!(await fs.readFile(journal.file, 'utf8').then((t) => t.includes('"phase"'), () => false))) await journal.clear();
     }
   }
+}
+
+type JournalState =
+  | { kind: 'extract'; folder: string; staging: string }
+  | { kind: 'full'; folder: string; staging: string; old: string | null; carried: string[]; phase: 'swapping' | 'committed' }
+  | { kind: 'paths'; folder: string; staging: string; pairs: { target: string; aside: string; existed: boolean }[]; phase: 'swapping' | 'committed' };
+
+/**
+ * What a restore is in the middle of, written before each step that moves anything: after a
+ * crash, recoverInterruptedRestores() puts every folder back to "as before" or finishes the
+ * restore — never anything in between — and removes the staging folder.
+ */
+class RestoreJournal {
+  constructor(readonly file: string) {}
+  write(state: JournalState): Promise<void> {
+    return writeFileAtomic(this.file, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  }
+  async clear(): Promise<void> {
+    await fs.rm(this.file, { force: true });
+  }
+}
+
+/** Finish or undo restores a crash interrupted (see RestoreJournal). Returns the folders it touched. */
+export async function recoverInterruptedRestores(backupsDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(backupsDir)).filter((n) => /^\.restore-.+\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  const touched: string[] = [];
+  for (const name of names) {
+    const file = path.join(backupsDir, name);
+    let state: JournalState;
+    try {
+      state = JSON.parse(await fs.readFile(file, 'utf8')) as JournalState;
+    } catch {
+      continue; // unreadable: left for a person to look at
+    }
+    const { folder, staging } = state;
+    const exists = (p: string) => pathExists(p);
+    if (state.kind === 'full') {
+      const folderExists = await exists(folder);
+      const oldExists = state.old !== null && (await exists(state.old));
+      if (state.phase === 'committed' || (folderExists && oldExists) || (folderExists && state.old === null)) {
+        // The new folder is in place: finish.
+        if (state.old && oldExists) await rmTree(state.old);
+      } else if (!folderExists && oldExists && state.old) {
+        // Between the two renames: the old folder goes back, and what was carried over returns to it.
+        await fs.rename(state.old, folder);
+        for (const rel of state.carried) {
+          const from = path.join(staging, ...rel.split('/'));
+          const to = path.join(folder, ...rel.split('/'));
+          if ((await exists(from)) && !(await exists(to))) {
+            await fs.mkdir(path.dirname(to), { recursive: true });
+            await fs.rename(from, to);
+          }
+        }
+      } else if (folderExists) {
+        // Not swapped yet: anything carried into staging goes back.
+        for (const rel of state.carried) {
+          const from = path.join(staging, ...rel.split('/'));
+          const to = path.join(folder, ...rel.split('/'));
+          if ((await exists(from)) && !(await exists(to))) {
+            await fs.mkdir(path.dirname(to), { recursive: true });
+            await fs.rename(from, to);
+          }
+        }
+      } else if (await exists(staging)) {
+        // Neither the folder nor the old copy: the verified staging tree is all there is.
+        await fs.rename(staging, folder);
+      }
+    } else if (state.kind === 'paths') {
+      if (state.phase === 'committed') {
+        for (const p of state.pairs) if (p.existed && (await exists(p.aside))) await rmTree(p.aside);
+      } else {
+        for (const p of [...state.pairs].reverse()) {
+          if (p.existed && (await exists(p.aside))) {
+            if (await exists(p.target)) await rmTree(p.target);
+            await fs.rename(p.aside, p.target);
+          } else if (!p.existed && (await exists(p.target))) {
+            await rmTree(p.target);
+          }
+        }
+      }
+    }
+    await rmTree(staging);
+    await fs.rm(file, { force: true });
+    touched.push(folder);
+  }
+  return touched;
 }
 
 function defaultName(type: BackupType, reason: BackupReason, now: Date): string {
@@ -545,7 +649,7 @@ async function makeWritable(dir: string): Promise<void> {
  * venv, logs) is moved over from the current folder first, so a restore never deletes it. The
  * old folder is kept until the new one is in place; any failure puts everything back.
  */
-async function swapWholeFolder(folder: string, staging: string, exclude: Matcher): Promise<void> {
+async function swapWholeFolder(folder: string, staging: string, exclude: Matcher, journal: RestoreJournal): Promise<void> {
   const folderStat = await fs.lstat(folder).catch(() => null);
   if (folderStat && !folderStat.isDirectory()) {
     throw new UpkeepError('INVALID_CONFIG', `${folder} is not a folder; move it away before restoring into it.`, { folder });
@@ -555,12 +659,16 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
   const old = path.join(parent, `.${path.basename(folder)}.upkeep-old-${hex(4)}`);
   let swapped = false;
   try {
+    const keep: string[] = [];
     if (folderStat) {
       await fs.chmod(staging, folderStat.mode & 0o7777);
-      const keep = await findExcluded(folder, exclude);
+      for (const rel of await findExcluded(folder, exclude)) if (!(await pathExists(path.join(staging, ...rel.split('/'))))) keep.push(rel);
+    }
+    // Recorded before anything moves: a crash from here on is undone (or finished) by recover().
+    await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried: keep, phase: 'swapping' });
+    if (folderStat) {
       for (const rel of keep) {
         const dst = path.join(staging, ...rel.split('/'));
-        if (await pathExists(dst)) continue;
         await fs.mkdir(path.dirname(dst), { recursive: true });
         await fs.rename(path.join(folder, ...rel.split('/')), dst);
         carried.push(rel);
@@ -579,9 +687,12 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
       }
       await fsyncDir(parent).catch(() => undefined);
     }
+    if (!swapped) await journal.clear();
     throw error;
   }
+  await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried, phase: 'committed' });
   if (folderStat) await rmTree(old);
+  await journal.clear();
 }
 
 /** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */
@@ -626,41 +737,42 @@ async function ensureDirInside(realFolder: string, folder: string, parts: string
  * place; on any failure all roots are put back. SQLite WAL/journal files of a replaced database
  * are set aside with it (a stale WAL beside a restored database would corrupt it).
  */
-async function swapPaths(folder: string, staging: string, roots: { path: string; kind: 'file' | 'dir' }[]): Promise<void> {
+async function swapPaths(folder: string, staging: string, roots: { path: string; kind: 'file' | 'dir' }[], journal: RestoreJournal): Promise<void> {
   await fs.mkdir(folder, { recursive: true });
   const realFolder = await fs.realpath(folder);
-  const done: { target: string; aside: string | null; placed: boolean }[] = [];
   const asideOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.upkeep-old-${hex(4)}`);
+  // Plan every move first and record it: a crash part-way is then undone by recover().
+  const plan: { target: string; aside: string; existed: boolean; from: string | null }[] = [];
+  for (const root of roots) {
+    const parts = root.path.split('/');
+    const target = path.join(folder, ...parts);
+    await ensureDirInside(realFolder, folder, parts.slice(0, -1), root.path);
+    const names = [path.basename(target), ...(root.kind === 'file' && SQLITE_NAME.test(root.path) ? SQLITE_COMPANIONS.map((x) => `${path.basename(target)}${x}`) : [])];
+    for (const name of names) {
+      const current = path.join(path.dirname(target), name);
+      const existed = await pathExists(current);
+      if (!existed && name !== names[0]) continue;
+      plan.push({ target: current, aside: asideOf(current), existed, from: name === names[0] ? path.join(staging, ...parts) : null });
+    }
+  }
+  await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'swapping' });
+  const done: typeof plan = [];
   try {
-    for (const root of roots) {
-      const parts = root.path.split('/');
-      const target = path.join(folder, ...parts);
-      // Never write through a link that leads out of the folder: each folder on the way is checked
-      // before anything is created in it.
-      const parentDir = path.dirname(target);
-      await ensureDirInside(realFolder, folder, parts.slice(0, -1), root.path);
-      const names = [path.basename(target), ...(root.kind === 'file' && SQLITE_NAME.test(root.path) ? SQLITE_COMPANIONS.map((s) => `${path.basename(target)}${s}`) : [])];
-      for (const name of names) {
-        const current = path.join(parentDir, name);
-        if (await pathExists(current)) {
-          const aside = asideOf(current);
-          await fs.rename(current, aside);
-          done.push({ target: current, aside, placed: false });
-        } else if (name === names[0]) {
-          done.push({ target: current, aside: null, placed: false });
-        }
-      }
-      const item = done.find((d) => d.target === target) as (typeof done)[number];
-      await fs.rename(path.join(staging, ...parts), target);
-      item.placed = true;
-      await fsyncDir(parentDir);
+    for (const step of plan) {
+      if (step.existed) await fs.rename(step.target, step.aside);
+      done.push(step);
+      if (step.from) await fs.rename(step.from, step.target);
+      await fsyncDir(path.dirname(step.target));
     }
   } catch (error) {
     for (const d of [...done].reverse()) {
-      if (d.placed) await rmTree(d.target).catch(() => undefined);
-      if (d.aside) await fs.rename(d.aside, d.target).catch(() => undefined);
+      if (d.from && (await pathExists(d.target)) && (!d.existed || (await pathExists(d.aside)))) await rmTree(d.target).catch(() => undefined);
+      if (d.existed) await fs.rename(d.aside, d.target).catch(() => undefined);
     }
+    await journal.clear();
     throw error;
   }
-  for (const d of done) if (d.aside) await rmTree(d.aside);
+  await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'committed' });
+  for (const d of plan) if (d.existed) await rmTree(d.aside);
+  await journal.clear();
 }
