@@ -267,6 +267,7 @@ export class CheckService {
       const found = await releaseAdvisories(component.type, component.config, this.deps.http, installed, outcome.latest);
       if (found) outcome = { ...outcome, advisories: { installed: installed as string, latest: outcome.latest as string, items: found.items, error: found.error } };
     }
+    outcome = boundNotes(outcome, component.config.release_compare ?? checker.defaultCompare);
     const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
     cache.entries[component.id] = fresh;
     this.dirty = true;
@@ -407,6 +408,18 @@ export class CheckService {
     await this.flush();
     await this.deps.http.close();
   }
+}
+
+const MAX_NOTES = 500;
+const MAX_NOTE_CHARS = 20_000;
+
+/** Keep the version cache small: the newest 500 release notes, each at most 20,000 characters. */
+function boundNotes(outcome: CheckOutcome, scheme: CompareScheme): CheckOutcome {
+  if (!outcome.releases || (outcome.releases.length <= MAX_NOTES && outcome.releases.every((r) => r.body.length <= MAX_NOTE_CHARS))) return outcome;
+  const releases = notesNewestFirst(outcome.releases, scheme)
+    .slice(0, MAX_NOTES)
+    .map((r) => (r.body.length > MAX_NOTE_CHARS ? { ...r, body: `${r.body.slice(0, MAX_NOTE_CHARS)}\n\n… (shortened; see the release page)` } : r));
+  return { ...outcome, releases };
 }
 
 /**

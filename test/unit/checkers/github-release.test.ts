@@ -139,6 +139,16 @@ describe('github_release', () => {
     expect(await res.text()).toBe('payload');
   });
 
+  it('keeps every note between installed and latest, shortening very long ones', async () => {
+    for (let i = 1; i <= 120; i++) gh.addRelease('o', 'long', { tag_name: `v2.${i}.0`, body: i === 120 ? 'x'.repeat(50_000) : `notes ${i}` });
+    h.add({ long: { type: 'github_release', user: 'o', repo: 'long', api_base: gh.apiBase, current: '2.0.0' } });
+    const [r] = await h.check(['long']);
+    expect(r?.target?.notes).toHaveLength(120);
+    expect(r?.target?.notes?.[0]?.version).toBe('2.120.0');
+    expect(r?.target?.notes?.[0]?.body.length).toBeLessThan(21_000);
+    expect(r?.target?.notes?.[119]?.body).toBe('notes 1');
+  });
+
   it('skips tags that are not versions', async () => {
     gh.addRelease('o', 'mixed', { tag_name: 'v1.4.0' });
     gh.addRelease('o', 'mixed', { tag_name: 'nightly' });
