@@ -7,7 +7,7 @@ import type { EnvRun } from '../envs/run';
 import { repackInstalled, wheelCacheDir } from '../envs/wheel-cache';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { selectedPackages } from './lib/env-selection';
-import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
+import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
 import type { Updater, UpdaterContext } from './types';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
@@ -49,6 +49,24 @@ async function replacedByInstall(ctx: UpdaterContext, python: string, specs: str
     return (doc.install ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
   } catch {
     return [];
+  }
+}
+
+/** Wheels live as long as a backup of this component needs them: the others are removed. */
+async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void> {
+  const snapshotsDir = path.dirname(snapshotFile(ctx, 'probe'));
+  const needed = new Set<string>();
+  for (const name of await fs.readdir(snapshotsDir).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const snap = JSON.parse(await fs.readFile(path.join(snapshotsDir, name), 'utf8')) as Partial<PipEnvSnapshot>;
+      if (snap.kind === 'pip_env') for (const wheel of Object.values(snap.wheels ?? {})) needed.add(wheel);
+    } catch {
+      // An unreadable snapshot keeps nothing alive; it cannot be restored anyway.
+    }
+  }
+  for (const name of await fs.readdir(wheelDir).catch(() => [] as string[])) {
+    if (name.endsWith('.whl') && !needed.has(name)) await fs.rm(path.join(wheelDir, name), { force: true });
   }
 }
 
@@ -104,6 +122,7 @@ export const pipEnvUpdater: Updater = {
       const id = newSnapshotId('pip-env');
       const snapshot: PipEnvSnapshot = { kind: 'pip_env', python, created_at: new Date().toISOString(), freeze, files, wheel_dir: wheelDir, wheels: repacked.built };
       await writeSnapshot(ctx, id, snapshot);
+      await pruneWheels(ctx, wheelDir);
       return id;
     },
 

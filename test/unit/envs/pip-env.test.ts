@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakePypi } from '../../fixtures/servers';
@@ -81,7 +81,12 @@ describe('pip_env', () => {
     expect(freezeOf(python)).toBe(freeze);
   });
   it('updates a chosen subset only, then rolls back to exactly the previous versions without the index', async () => {
+    // A wheel no backup needs is removed when a backup is taken.
+    const wheelDir = path.join(h.services.layout.cache, 'wheels', 'bot-env');
+    mkdirSync(wheelDir, { recursive: true });
+    writeFileSync(path.join(wheelDir, 'stale-0.1-py3-none-any.whl'), 'not needed');
     const [result] = (await h.api.updateComponents({ ids: ['bot-env'], packages: ['alpha'] }, CLI)).results;
+    expect(readdirSync(wheelDir)).toEqual(['alpha-1.0.0-py3-none-any.whl']);
     expect(result?.error).toBeNull();
     expect(result?.status).toBe('succeeded');
     expect(result?.to).toBe('alpha 1.1.0');
