@@ -319,3 +319,38 @@ describe('HTTP host: an oversized body does not poison the connection', () => {
     }
   });
 });
+
+describe('HTTP host: the static panel', () => {
+  it('serves only files under the renderer folder, whatever the path says', async () => {
+    const secret = readFileSync(path.join(home, 'http-token'), 'utf8').trim();
+    for (const p of ['/../../package.json', '/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fhttp-token', '/assets/../../../../etc/passwd', '/%00', '/\\..\\..\\package.json']) {
+      const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request({ agent: false, host: '127.0.0.1', port: host.port, path: p, method: 'GET' }, (r) => {
+          let text = '';
+          r.on('data', (c: Buffer) => (text += c.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.text, p).not.toContain('"name": "upkeep"');
+      expect(res.text, p).not.toContain('root:x:0:0');
+      expect(res.text, p).not.toContain(secret);
+    }
+  });
+
+  it('the panel page carries the CSP and refuses framing', async () => {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request({ agent: false, host: '127.0.0.1', port: host.port, path: '/', method: 'GET' }, (r) => {
+        r.resume();
+        resolve(r);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    if (res.statusCode === 404) return; // the panel is not built in this checkout
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+});
