@@ -207,7 +207,7 @@ export class HttpClient {
     const method = options.method ?? 'GET';
     const authScope = this.authScope(url, options);
     if (method === 'GET' && options.body === undefined) {
-      const key = `${authScope}|${JSON.stringify(options.headers ?? {})}|${options.maxBytes ?? ''}|${url}`;
+      const key = `${authScope}|${JSON.stringify(options.headers ?? {})}|${options.maxBytes ?? ''}|${(options.acceptStatus ?? []).join(',')}|${options.conditional ?? ''}|${url}`;
       return this.flights.run(key, () => this.requestWithBudget(url, method, options, authScope));
     }
     return this.requestWithBudget(url, method, options, authScope);
