@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub, FakeNpmRegistry } from '../fixtures/servers';
 import { makeNpmTarball } from '../fixtures/packages/packages';
 import { sourceTarball } from '../fixtures/releases/tree';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
+import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
 
 /**
  * An npm project (installed from `npm pack` tarballs through an npm-registry-like server that then
@@ -86,6 +86,7 @@ describe('environment components in the panel', () => {
     expect(await toggle.getAttribute('aria-expanded')).toBe('true');
     const panel = page.getByRole('region', { name: 'Packages of App dependencies' });
     await panel.waitFor();
+    await screenshotBothThemes(page, 'components-environment');
     // tiny-c is pinned exactly: listed, but it cannot be chosen.
     expect(await panel.getByRole('checkbox', { name: 'Select tiny-c' }).isDisabled()).toBe(true);
     const update = panel.getByRole('button', { name: 'Update selected' });

@@ -24,6 +24,8 @@ const COLUMNS: Column[] = [
   { key: 'status', header: 'Status', min: 152, grow: 1.1 },
   { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 200, align: 'end' },
 ];
+// Environment rows carry a Packages button too.
+const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' ? { ...c, min: 290 } : c));
 
 export function ComponentsView() {
   const filteredRows = useAppStore(selectFilteredComponentRows);
@@ -95,7 +97,7 @@ export function ComponentsView() {
         {expanded && rows.some((r) => r.id === expanded) ? <PackagesPanel id={expanded} /> : null}
         <VirtualTable<ComponentRow>
           label="Components"
-          columns={COLUMNS}
+          columns={rows.some((r) => checks[r.id]?.packages) ? COLUMNS_WITH_PACKAGES : COLUMNS}
           items={rows}
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
