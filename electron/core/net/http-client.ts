@@ -213,8 +213,9 @@ export class HttpClient {
     return this.requestWithBudget(url, method, options, authScope);
   }
 
+  /** Who is asking, for cache and single-flight keys: answers for one credential never serve another. */
   private authScope(url: string, options: HttpRequestOptions): string {
-    if (options.auth) return 'auth';
+    if (options.auth) return `auth:${createHash('sha256').update(JSON.stringify(options.auth)).digest('hex').slice(0, 16)}`;
     return this.isGithubApi(url) && this.opts.github?.token() ? 'github-token' : 'anonymous';
   }
 
