@@ -238,6 +238,14 @@ describe('rate limits', () => {
     expect(gh.requests).toHaveLength(1);
   });
 
+  it('treats a 429 with remaining 0 (GitHub answers either) as the primary limit', async () => {
+    gh.rateLimit.remaining = 0;
+    gh.rateLimit.refusalStatus = 429;
+    const e = await errorOf(client().getJson(`${gh.apiBase}/repos/o/r/releases`));
+    expect(e.code).toBe('RATE_LIMITED');
+    expect(gh.requests.map((q) => q.status)).toEqual([429]);
+  });
+
   it('stops before the budget is spent: remaining 1 allows one request, not two', async () => {
     gh.rateLimit.remaining = 2;
     const c = client();
