@@ -246,7 +246,7 @@ describe('rate limits', () => {
     expect(gh.requests.map((q) => q.status)).toEqual([429]);
   });
 
-  it('stops before the budget is spent: remaining 1 allows one request, not two', async () => {
+  it('stops before the budget is spent: 2 remaining allow two requests, not a third', async () => {
     gh.rateLimit.remaining = 2;
     const c = client();
     await c.getJson(`${gh.apiBase}/repos/o/r/releases`);
