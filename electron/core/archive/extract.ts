@@ -3,8 +3,11 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
+import { finished } from 'node:stream/promises';
+import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader } from './tar-reader';
+import { readZip } from './zip-reader';
 
 export interface ExtractLimits {
   /** Sum of all file sizes the archive may expand to. */
@@ -57,7 +60,7 @@ export interface ExtractProgress {
 }
 
 export interface ExtractOptions {
-  /** The archive file: tar, tar.gz (any gzip), tar.zst where the runtime has zstd. */
+  /** The archive file: tar, tar.gz (any gzip), tar.zst where the runtime has zstd, or zip (stored/deflate). */
   archive: string;
   /**
    * The staging folder to extract into. It must not exist (it is created) or be empty.
@@ -90,7 +93,7 @@ export interface ExtractResult {
   archiveSha256: string;
   /** The stripped top folder's name, when `stripTopFolder`. */
   topFolder: string | null;
-  compression: 'gzip' | 'zstd' | 'none';
+  compression: 'gzip' | 'zstd' | 'zip' | 'none';
 }
 
 const SMALL_FILE = 8 * 1024 * 1024;
@@ -104,17 +107,6 @@ const UMASK = (() => {
     return 0o777; // worker threads cannot read it: always chmod
   }
 })();
-
-/** A refusal: the archive broke a rule. Names the entry so a person can see what was wrong. */
-class Refusal extends Error {
-  constructor(
-    readonly code: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'ARCHIVE_TOO_LARGE' | 'BACKUP_CORRUPT'>,
-    readonly entry: string | null,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 type NodeKind = 'dir' | 'implicit-dir' | 'file' | 'symlink';
 
@@ -249,8 +241,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   const head = await readHead(options.archive);
   const compression = detectCompression(head);
-  if (compression === 'bzip2' || compression === 'xz' || compression === 'zip') {
-    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz${hasZstd() ? ' and tar.zst' : ''} archives. Use a .tar.gz asset instead.`, { archive: options.archive });
+  if (compression === 'bzip2' || compression === 'xz') {
+    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz${hasZstd() ? ', tar.zst' : ''} and zip archives. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
   if (compression === 'zstd' && !hasZstd()) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
@@ -282,6 +274,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       : compression === 'zstd'
         ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
         : null;
+  // A zip is read by offsets (zip-reader); this stream then only hashes it.
   const decoded: AsyncIterable<Buffer> = decoder ? input.pipe(decoder) as unknown as AsyncIterable<Buffer> : input as unknown as AsyncIterable<Buffer>;
   input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
 
@@ -412,7 +405,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   };
 
   try {
-    for await (const event of readTar(counted())) {
+    const events = compression === 'zip' ? readZip(options.archive, limits) : readTar(counted());
+    for await (const event of events) {
       if (options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
       if (event.kind === 'data') {
         if (skipBody || !current) continue;
@@ -552,6 +546,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         if (preserveMtime) await fs.utimes(abs(d.rel), d.mtime, d.mtime);
       }
     }
+    if (compression === 'zip') await finished(input);
     const archiveSha256 = archiveHash.digest('hex');
     if (options.expect?.archiveSha256 && options.expect.archiveSha256 !== archiveSha256) {
       throw new Refusal('BACKUP_CORRUPT', null, `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`);
