@@ -52,9 +52,12 @@ export async function pythonVersion(run: EnvRun, python: string): Promise<string
   return out.trim();
 }
 
-/** Installed distributions (`pip list --format=json`), editable installs excluded: they are not from an index. */
+/**
+ * Installed distributions (`pip list --format=json`): editable installs excluded (they are not from an
+ * index), and in a venv made with --system-site-packages only the venv's own (`--local`).
+ */
 export async function listInstalled(run: EnvRun, python: string): Promise<InstalledDist[]> {
-  const out = await runOk(run, [python, '-m', 'pip', 'list', '--format=json', '--exclude-editable'], { env: PIP_ENV }, `Check that ${python} has pip (python -m ensurepip).`);
+  const out = await runOk(run, [python, '-m', 'pip', 'list', '--format=json', '--exclude-editable', '--local'], { env: PIP_ENV }, `Check that ${python} has pip (python -m ensurepip).`);
   let rows: unknown;
   try {
     rows = JSON.parse(out);
@@ -69,7 +72,7 @@ export async function listInstalled(run: EnvRun, python: string): Promise<Instal
 
 /** `pip freeze --all`: the environment's exact state, pip itself included. */
 export async function pipFreeze(run: EnvRun, python: string): Promise<string> {
-  return runOk(run, [python, '-m', 'pip', 'freeze', '--all'], { env: PIP_ENV });
+  return runOk(run, [python, '-m', 'pip', 'freeze', '--all', '--local'], { env: PIP_ENV });
 }
 
 /** name==version lines of a freeze, by normalized name (direct URLs and editables are kept as they are). */
