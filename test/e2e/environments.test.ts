@@ -92,6 +92,7 @@ describe('environment components in the panel', () => {
     const update = panel.getByRole('button', { name: 'Update selected' });
     expect(await update.isDisabled()).toBe(true);
     await panel.getByRole('checkbox', { name: 'Select tiny-a' }).check();
+    await screenshotBothThemes(page, 'environment-packages');
     await update.click();
     await page.getByRole('status').filter({ hasText: 'App dependencies updated to tiny-a 1.0.1' }).waitFor();
     expect(version('tiny-a')).toBe('1.0.1');
