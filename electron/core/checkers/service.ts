@@ -80,7 +80,8 @@ function stableStringify(value: unknown): string {
 /** The version cache key: a hash of the check config, channel included. */
 export function checkConfigHash(component: Component): string {
   const relevant: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k)) relevant[k] = v;
+  // A pip_env check asks its `python` what is installed: there it is part of the check.
+  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k) || (k === 'python' && component.type === 'pip_env')) relevant[k] = v;
   relevant.channel = component.channel;
   return createHash('sha256').update(stableStringify(relevant)).digest('hex').slice(0, 32);
 }
