@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNpmOutdated } from '../../../electron/core/envs/npm-env';
+import { validateComponent } from '../../../electron/core/config/validate';
 import { parseAptUpgradable } from '../../../electron/core/envs/apt';
 import { satisfiesPep440 } from '../../../electron/core/envs/pep440-specifier';
 import { readPins } from '../../../electron/core/envs/requirements';
@@ -76,5 +77,15 @@ describe('tool output', () => {
       { name: 'libc6', suites: ['stable-security', 'stable'], version: '2.36-9+deb12u9', arch: 'amd64', installed: '2.36-9+deb12u4' },
       { name: 'vim', suites: ['stable'], version: '2:9.0.1378-2+deb12u2', arch: 'amd64', installed: '2:9.0.1378-2' },
     ]);
+  });
+});
+
+describe('environment component config', () => {
+  it('needs the interpreter for pip_env and the folder (or global) for npm_env, naming the key', () => {
+    expect(() => validateComponent('py', { type: 'pip_env', method: 'pip_env' })).toThrow(/python.*is required for type pip_env/);
+    expect(() => validateComponent('js', { type: 'npm_env' })).toThrow(/folder.*is required for type npm_env/);
+    expect(validateComponent('js', { type: 'npm_env', global: true, method: 'npm_env' }).type).toBe('npm_env');
+    expect(validateComponent('host', { type: 'apt', method: 'apt', only: ['openssl'] }).only).toEqual(['openssl']);
+    expect(() => validateComponent('js', { type: 'npm_env', folder: '/srv/app', cross_ranges: 'yes' })).toThrow(/cross_ranges/);
   });
 });
