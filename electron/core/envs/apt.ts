@@ -29,7 +29,7 @@ export function parseAptUpgradable(text: string): AptUpgradable[] {
 /** A new version from a `-security` suite fixes a Debian/Ubuntu security advisory. */
 export function aptAdvisories(u: AptUpgradable): Advisory[] {
   return u.suites
-    .filter((s) => /-security$|\/updates$/.test(s))
+    .filter((s) => s.endsWith('-security'))
     .map((suite) => ({ id: `${suite}:${u.name}=${u.version}`, source: 'apt' as const, title: `${u.name} ${u.version} from ${suite}`, fixed_in: [u.version] }));
 }
 
