@@ -2,11 +2,16 @@ import { UpkeepError } from '../../../shared/errors';
 import { apiBaseOf, commitDecision, requireKey } from './lib/config';
 import { GITHUB_ACCEPT } from './lib/github-api';
 import { joinUrl } from './lib/links';
-import type { Checker } from './types';
+import type { Checker, CheckContext } from './types';
 
 interface RefObject {
   ref?: string;
   object?: { sha?: string; type?: string };
+}
+
+async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, repo: string): Promise<string> {
+  const { data } = await ctx.http.getJson<{ default_branch?: unknown }>(joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), { headers: GITHUB_ACCEPT, signal: ctx.signal });
+  return typeof data.default_branch === 'string' && data.default_branch ? data.default_branch : 'master';
 }
 
 /** The head commit of a GitHub branch (`git/refs/heads/{branch}`, as OctoPrint) against `current`. */
@@ -17,14 +22,15 @@ export const githubCommitChecker: Checker = {
   opaqueVersions: true,
 
   decide(installed, latest, config) {
-    return commitDecision(installed, latest, `${config.user}/${config.repo}@${config.branch ?? 'master'}`);
+    return commitDecision(installed, latest, `${config.user}/${config.repo}${config.branch ? `@${config.branch}` : ''}`);
   },
 
   async check(ctx) {
     const user = requireKey(ctx.config, 'user', 'for type github_commit (the repository owner)');
     const repo = requireKey(ctx.config, 'repo', 'for type github_commit (the repository name)');
-    const branch = ctx.config.branch ?? 'master';
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
+    // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
+    const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo));
     const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
     const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal });
     // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.

@@ -41,6 +41,17 @@ describe('github_commit', () => {
   });
 });
 
+describe('github_commit without a branch', () => {
+  it("follows the repository's default branch", async () => {
+    gh.setDefaultBranch('o', 'modern', 'trunk');
+    const sha = gh.setBranch('o', 'modern', 'trunk');
+    gh.setBranch('o', 'modern', 'master', 'b'.repeat(40));
+    h.add({ modern: { type: 'github_commit', user: 'o', repo: 'modern', api_base: gh.apiBase, current: sha } });
+    const [r] = await h.check(['modern']);
+    expect(r).toMatchObject({ latest: sha, update_available: false });
+  });
+});
+
 describe('bitbucket_commit', () => {
   it('reads the head commit hash, with Basic credentials when configured', async () => {
     const hash = bb.setBranch('team', 'plugin', 'master');
