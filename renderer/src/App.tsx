@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { BackupsView } from './features/backups/BackupsView';
 import { ComponentsView } from './features/components/ComponentsView';
@@ -87,8 +87,16 @@ export function App() {
 function LiveRegion() {
   const announcement = useAppStore((s) => s.announcement);
   const target = useLiveRegionTarget();
+  // The toast fades after a while; the text stays in the region (it has been read out already).
+  const [fadedSeq, setFadedSeq] = useState<number | null>(null);
+  useEffect(() => {
+    if (!announcement) return undefined;
+    const timer = setTimeout(() => setFadedSeq(announcement.seq), announcement.tone === 'error' ? 12_000 : 6_000);
+    return () => clearTimeout(timer);
+  }, [announcement]);
+  const visible = announcement !== null && fadedSeq !== announcement.seq;
   const region = (
-    <div className={`toast${announcement ? ` toast-${announcement.tone} toast-visible` : ''}`} role="status" aria-live="polite" aria-atomic="true">
+    <div className={`toast${announcement ? ` toast-${announcement.tone}` : ''}${visible ? ' toast-visible' : ''}`} role="status" aria-live="polite" aria-atomic="true">
       {announcement ? <span key={announcement.seq}>{announcement.text}</span> : null}
     </div>
   );
