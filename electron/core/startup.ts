@@ -19,11 +19,14 @@ export interface Background {
 
 /**
  * What every long-lived host (desktop app, `upkeep serve`) does at start, in this order: finish or
- * roll back runs a killed process left behind (so no folder stays half-updated), first-run set-up,
+ * roll back runs and restores a killed process left behind (so no folder stays half-updated), first-run set-up,
  * then the scheduler. One function so the hosts cannot drift apart.
  */
 export async function startBackground(services: Services, options: BackgroundOptions = {}): Promise<Background> {
   const recovered = await services.updates.recoverInterruptedRuns();
+  // A backup restore a killed process left mid-swap is finished or undone now, not at the first
+  // backup operation: until then the component's folder could be missing.
+  await services.backups.recoverInterrupted();
   if (options.firstRun !== false) await ensureFirstRun(services);
   const stopScheduler = options.scheduler === false ? undefined : startScheduler(services, options.schedulerOptions);
   return {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,4 +34,38 @@ export function runCrashDriver(home: string, mode: 'update' | 'restore', id: str
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * The same driver under strace, SIGKILLed by the kernel on entering its `nth` rename(2) (rename,
+ * renameat, renameat2): a kill point between two exact filesystem steps, such as the two
+ * renames of a swap. One libuv thread keeps the count in one place. Null when strace is missing.
+ */
+export function runUnderStrace(home: string, mode: 'update' | 'restore', id: string, nth: number, traceFile?: string): Promise<DriverEnd> | null {
+  if (!hasStrace()) return null;
+  const renames = 'rename,renameat,renameat2';
+  const args = ['-f', '-qq', '-o', traceFile ?? '/dev/null', '-e', `trace=${renames}`];
+  if (nth > 0) args.push('-e', `inject=${renames}:signal=SIGKILL:when=${nth}`);
+  args.push(process.execPath, '--import', 'tsx', path.join(here, 'crash-driver.ts'), home, mode, id, '0');
+  return new Promise((resolve, reject) => {
+    const child = spawn('strace', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+let straceChecked: boolean | undefined;
+export function hasStrace(): boolean {
+  if (straceChecked === undefined) {
+    try {
+      straceChecked = spawnSync('strace', ['-V']).status === 0 && spawnSync('strace', ['-qq', '-o', '/dev/null', 'true']).status === 0;
+    } catch {
+      straceChecked = false;
+    }
+  }
+  return straceChecked;
 }
