@@ -462,6 +462,8 @@ export function createCheckService(wiring: CheckServiceWiring, options: { env?: 
       userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
       github: { apiBase, token },
     });
+  // Answers nobody asked for in 90 days belong to components no longer tracked.
+  void http.cache.prune(90 * 24 * 3_600_000).catch(() => undefined);
   const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
   if (options.env) deps.env = options.env;
   return new CheckService(deps);

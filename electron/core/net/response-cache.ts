@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -81,6 +81,36 @@ export class ResponseCache {
     this.memory.delete(key);
     const file = this.file(key);
     if (file) await rm(file, { force: true });
+  }
+
+  /**
+   * Remove disk entries not written for `maxAgeMs` (answers for components no longer tracked, or
+   * leftovers of interrupted writes). Returns how many files went.
+   */
+  async prune(maxAgeMs: number): Promise<number> {
+    if (!this.dir) return 0;
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    const cutoff = Date.now() - maxAgeMs;
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith('.json') && !name.endsWith('.tmp')) continue;
+      const file = path.join(this.dir, name);
+      try {
+        if ((await stat(file)).mtimeMs < cutoff) {
+          await rm(file, { force: true });
+          this.memory.delete(name.replace(/\.json$/, ''));
+          removed++;
+        }
+      } catch {
+        // Gone already.
+      }
+    }
+    return removed;
   }
 
   /** Forget the in-memory copies (the disk copies stay): used by tests and the benchmark. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,21 @@ describe('conditional requests', () => {
     expect(again.response.fromCache).toBe(true);
     expect(again.data.version).toBe('2.0.0');
     expect(f.requests[1]?.headers['if-modified-since']).toBe(modified.toUTCString());
+  });
+});
+
+describe('cache upkeep', () => {
+  it('prunes disk entries older than the given age and keeps recent ones', async () => {
+    const c = client();
+    await c.getJson(`${gh.apiBase}/repos/o/r/releases`);
+    await c.getJson(`${gh.apiBase}/repos/o/r/releases/latest`);
+    await c.settle();
+    const cacheDir = path.join(dir, 'cache', 'http');
+    const [old, recent] = readdirSync(cacheDir);
+    const longAgo = new Date(Date.now() - 200 * 24 * 3_600_000);
+    utimesSync(path.join(cacheDir, old as string), longAgo, longAgo);
+    expect(await c.cache.prune(90 * 24 * 3_600_000)).toBe(1);
+    expect(readdirSync(cacheDir)).toEqual([recent]);
   });
 });
 
