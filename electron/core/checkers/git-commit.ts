@@ -6,7 +6,7 @@ import type { Checker, CheckContext } from './types';
 
 function git(ctx: CheckContext, folder: string, args: string[]) {
   // Never prompt for credentials: a check runs unattended.
-  const env = { ...ctx.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', LC_ALL: 'C' };
+  const env = { ...ctx.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GIT_SSH_COMMAND: ctx.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes', LC_ALL: 'C' };
   return runArgv(['git', ...args], { cwd: folder, env, timeoutMs: 120_000, signal: ctx.signal });
 }
 
