@@ -39,10 +39,10 @@ function importedPackages(file: string): string[] {
 }
 
 describe('what goes into app.asar', () => {
-  it('from the project: the main, preload, renderer and CLI bundles and package.json, nothing else', () => {
+  it('from the project: the main, preload, renderer and CLI bundles, the tray icons and package.json, nothing else', () => {
     const rels = files.map((f) => f.rel);
     expect(rels).toEqual(expect.arrayContaining(['package.json', BUNDLES.main, BUNDLES.preload, BUNDLES.cli, BUNDLES.renderer]));
-    for (const rel of rels) expect(rel === 'package.json' || /^dist\/(electron\/(main\.mjs|preload\.cjs)|cli\.mjs|renderer\/.+)$/.test(rel), rel).toBe(true);
+    for (const rel of rels) expect(rel === 'package.json' || /^dist\/(electron\/(main\.mjs|preload\.cjs|tray-(16|32)\.png)|cli\.mjs|renderer\/.+)$/.test(rel), rel).toBe(true);
     expect(rels.filter((r) => /\.(map|ts|tsx)$/.test(r) || /^(electron|shared|renderer|test|docs|bench|scripts|build)\//.test(r) || /README/i.test(r))).toEqual([]);
     expect(existsSync(path.join(repoRoot, `${BUNDLES.main}.map`))).toBe(true); // maps exist on disk, and stay out
   });
