@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
-import { CHECK_TYPES, UPDATE_METHODS } from '../../../../shared/schemas/component';
+import { CHECK_TYPES, UPDATE_METHODS } from './kinds';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
