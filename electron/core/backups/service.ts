@@ -31,7 +31,7 @@ export interface BackupService {
 }
 
 export interface BackupServiceDeps {
-  layout: Pick<HomeLayout, 'backups' | 'history'>;
+  layout: Pick<HomeLayout, 'backups' | 'history'> & Partial<Pick<HomeLayout, 'locks'>>;
   components: { get(id: string): Component };
   settings: { get(): Settings };
   events?: EventBus;
@@ -51,6 +51,7 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
   const store = new BackupStore({
     backupsDir: deps.layout.backups,
     historyFile: deps.layout.history,
+    ...(deps.layout.locks ? { locksDir: deps.layout.locks } : {}),
     appVersion: appPackage().version,
     settings: () => deps.settings.get(),
     component: (id) => {

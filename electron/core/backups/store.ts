@@ -16,6 +16,7 @@ import type {
   BackupVerifyResult,
 } from '../../../shared/types';
 import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../archive';
+import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
 import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest } from './manifest';
@@ -43,6 +44,11 @@ export interface BackupStoreOptions {
   onProgress?(progress: BackupProgress): void;
   /** Whether a backup is still needed by a history entry; defaults to reading history.jsonl. */
   isReferenced?(backupId: string): boolean | Promise<boolean>;
+  /**
+   * `<home>/locks`: backup operations on a component then hold `locks/backups/<component>.lock`
+   * across processes (CLI, desktop, headless host), and a restore waits for no one's update.
+   */
+  locksDir?: string;
 }
 
 export interface CreateBackupOptions {
@@ -115,17 +121,47 @@ export class BackupStore {
     return this.recovery;
   }
 
-  /** One operation per component at a time (create, restore, delete). */
+  /** One operation per component at a time (create, restore, delete), in this process and across processes. */
   private async locked<T>(component: string, fn: () => Promise<T>): Promise<T> {
     await this.recoverInterrupted();
     const prev = this.locks.get(component) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
+    const run = prev.catch(() => undefined).then(() => this.crossProcess(component, fn));
     const tail = run.catch(() => undefined);
     this.locks.set(component, tail);
     try {
       return await run;
     } finally {
       if (this.locks.get(component) === tail) this.locks.delete(component);
+    }
+  }
+
+  private async crossProcess<T>(component: string, fn: () => Promise<T>): Promise<T> {
+    const dir = this.options.locksDir;
+    if (!dir) return fn();
+    let held: HeldLock;
+    try {
+      held = await acquireLock(path.join(dir, 'backups'), component, { host: 'backup', runId: `backup-${process.pid}` });
+    } catch (error) {
+      if (error instanceof UpkeepError && error.code === 'UPDATE_IN_PROGRESS') {
+        const pid = (error.details as { pid?: number } | undefined)?.pid;
+        throw new UpkeepError('UPDATE_IN_PROGRESS', `A backup or restore of ${component} is already running in another Upkeep process${pid ? ` (pid ${pid})` : ''}. Wait for it to finish, then try again.`, { component, ...(pid ? { pid } : {}) });
+      }
+      throw error;
+    }
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+    }
+  }
+
+  /** A restore never runs under another process's update of the same component. */
+  private async refuseDuringUpdate(component: string): Promise<void> {
+    const dir = this.options.locksDir;
+    if (!dir) return;
+    const holder = await lockHolder(dir, component);
+    if (holder && holder.pid !== process.pid) {
+      throw new UpkeepError('UPDATE_IN_PROGRESS', `${component} is being updated by another Upkeep process (run ${holder.run_id}, pid ${holder.pid}). Restore it once that update has finished.`, { component, run_id: holder.run_id, pid: holder.pid });
     }
   }
 
@@ -473,6 +509,7 @@ export class BackupStore {
 
   async restore(options: RestoreBackupOptions): Promise<BackupRestoreResult> {
     const found = await this.find(options.backupId);
+    await this.refuseDuringUpdate(found.manifest.component);
     return this.locked(found.manifest.component, () => this.restoreUnlocked(found, options));
   }
 

@@ -70,7 +70,7 @@ describe('restore refuses hostile archives planted in the backups folder', () =>
         allPaths(root, (p) => p.includes(`${path.sep}.demo.upkeep-restore-`)).map((p) => {
           const rel = path.relative(root, p);
           return rel.startsWith('home') ? `${rel}` : `${rel}:${(() => { try { return readFileSync(p, 'utf8'); } catch { return 'dir'; } })()}`;
-        }).filter((p) => !p.startsWith(`home${path.sep}backups`) && !p.startsWith(`home${path.sep}config.json`));
+        }).filter((p) => !p.startsWith(`home${path.sep}backups`) && !p.startsWith(`home${path.sep}config.json`) && !p.startsWith(`home${path.sep}locks`));
       const before = snapshot();
       const error = await services.backups.restore({ backupId: id }).then(
         () => null,
