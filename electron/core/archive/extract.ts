@@ -81,6 +81,11 @@ export interface ExtractOptions {
   parallel?: number;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
   allowEmpty?: boolean;
+  /**
+   * Also read zip archives (a release asset that is a .zip), with the same entry rules plus the
+   * zip-specific ones (zip-reader.ts). Off by default: a zip is then refused as UNSUPPORTED.
+   */
+  zip?: boolean;
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
 }
@@ -241,8 +246,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   const head = await readHead(options.archive);
   const compression = detectCompression(head);
-  if (compression === 'bzip2' || compression === 'xz') {
-    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz${hasZstd() ? ', tar.zst' : ''} and zip archives. Use a .tar.gz asset instead.`, { archive: options.archive });
+  if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
+    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar and tar.gz${hasZstd() ? ', tar.zst' : ''} archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
   if (compression === 'zstd' && !hasZstd()) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });

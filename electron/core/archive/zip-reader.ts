@@ -109,7 +109,8 @@ export async function* readZip(file: string, limits: { maxEntries: number; maxTo
     let declared = 0;
     for (const e of entries) declared += e.size;
     if (declared > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands to ${declared} bytes, more than ${limits.maxTotalBytes}`);
-    if (declared > limits.ratioGraceBytes && declared / Math.max(1, fileSize) > limits.maxRatio) {
+    // Sizes are known up front here, so the ratio needs no grace beyond a small floor.
+    if (declared > Math.min(limits.ratioGraceBytes, 1024 * 1024) && declared / Math.max(1, fileSize) > limits.maxRatio) {
       throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
     }
   } catch (error) {

@@ -37,7 +37,7 @@ async function refuseZip(bytes: Buffer, code: string, named: string | RegExp): P
   const staging = path.join(sandbox, 'app', 'staging');
   mkdirSync(path.dirname(staging));
   const before = allPaths(sandbox);
-  const error = await extractArchive({ archive: file, dest: staging }).then(
+  const error = await extractArchive({ archive: file, dest: staging, zip: true }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -56,6 +56,10 @@ function zipBytes(script: string): Buffer {
 }
 
 describe('zip archives', () => {
+  it('are refused unless asked for', async () => {
+    await expect(extractArchive({ archive: (() => { const d = tempDir(); const f = path.join(d, 'a.zip'); makeZip(f, `z.writestr('a.txt', 'x')`); return f; })(), dest: null })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+
   it('extracts a release zip with folders, modes and in-folder links; strips its top folder', async () => {
     const dir = tempDir();
     const zip = path.join(dir, 'release.zip');
@@ -70,7 +74,7 @@ link('app-1.2.3/current', 'src')
 `,
     );
     const out = path.join(dir, 'out');
-    const result = await extractArchive({ archive: zip, dest: out, stripTopFolder: true });
+    const result = await extractArchive({ archive: zip, dest: out, stripTopFolder: true, zip: true });
     expect(result.compression).toBe('zip');
     expect(result.topFolder).toBe('app-1.2.3');
     const listing = treeListing(out);
