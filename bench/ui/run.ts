@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   ensureRendererBuilt();
   const host = await startPanelHost();
   const started = Date.now();
-  const loadBefore = os.loadavg()[0];
+  const loadBefore = os.loadavg()[0] ?? 0;
   try {
     // 2,000 components, added in one call as a config file would.
     const mapping: Record<string, unknown> = {};
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'bench/ui',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, load_average_1m: { before: round(loadBefore), after: round(os.loadavg()[0]) }, cpu: os.cpus()[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, node: process.version, browser: 'Debian Chromium (headless, Playwright)' },
+      machine: { cpus: os.cpus().length, load_average_1m: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) }, cpu: os.cpus()[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, node: process.version, browser: 'Debian Chromium (headless, Playwright)' },
       data: { components: totalComponents, backups: backupsCreated, seed_seconds: round(seedSeconds), note: backupsNote },
       method:
         'Each run opens the panel in a fresh browser context against the headless host (real engine). first_render: navigation start to the first list of components on screen (performance mark in the panel). rows_visible_after_navigation: the same seen from the test driver (includes Playwright polling and round trips on a loaded machine). filter/clear/open-backups/filter-backups: from setting the control to the first animation frame whose table shows the expected row count. backups_list_fetch_background: fetching every page of listBackups (50 a page, the engine’s limit) after start-up, off the critical path. scroll: mean time per frame stepping one viewport per frame through the whole list.',
