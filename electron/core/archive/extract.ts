@@ -77,6 +77,13 @@ export interface ExtractOptions {
   expect?: ExpectedContent;
   /** Code for a damaged (rather than hostile) archive: BACKUP_CORRUPT for backups. */
   damagedCode?: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'>;
+  /**
+   * Symlinks that point outside the folder: refused (default, for every downloaded archive), or
+   * restored exactly when the trusted manifest (`expect`) records that link with that target — a
+   * venv's `bin/python3 -> /usr/bin/python3.11`, a symlinked `uploads/`. Nothing is ever written
+   * through such a link, and no other link may lead out through it.
+   */
+  outwardLinks?: 'refuse' | 'as-recorded';
   /** Files written at once. */
   parallel?: number;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
@@ -344,6 +351,13 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     return rel;
   };
 
+  const recordedOutward = (rel: string, target: string): boolean => {
+    if (options.outwardLinks !== 'as-recorded' || !expected) return false;
+    const want = expected.get(rel);
+    return want?.type === 'symlink' && want.linkpath === target && !target.includes('\0');
+  };
+  const outward = new Set<string>();
+
   const checkExpected = (rel: string, type: ExtractedEntryType, size: number, linkpath?: string) => {
     if (!expected) return;
     const want = expected.get(rel);
@@ -487,11 +501,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         case 'symlink': {
           const target = header.linkpath;
           if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
-          if (target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target)) {
+          const leaves = target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target) || !resolveInside(parts.slice(0, -1), target);
+          if (leaves && !recordedOutward(parts.join('/'), target)) {
             throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
           }
-          if (!resolveInside(parts.slice(0, -1), target)) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
           const rel = claim(parts, 'symlink', raw);
+          if (leaves) outward.add(rel);
           checkExpected(rel, 'symlink', 0, target);
           symlinks.push({ parts, target });
           entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
@@ -537,7 +552,9 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if ((entryCount === 0 || entries.length === 0) && !options.allowEmpty) throw new Refusal(damaged, null, 'it is empty');
     // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
     for (const link of symlinks) {
-      if (!resolvesInside(model, symlinks, link.parts)) throw new Refusal('UNSAFE_ARCHIVE', link.parts.join('/'), `symlink ${JSON.stringify(link.parts.join('/'))} leads outside the folder through other links`);
+      const rel = link.parts.join('/');
+      if (outward.has(rel) || recordedOutward(rel, link.target)) continue;
+      if (!resolvesInside(model, symlinks.filter((l) => !outward.has(l.parts.join('/'))), link.parts, outward)) throw new Refusal('UNSAFE_ARCHIVE', link.parts.join('/'), `symlink ${JSON.stringify(link.parts.join('/'))} leads outside the folder through other links`);
     }
     if (expected) {
       const seen = new Set(entries.map((e) => e.path));
@@ -572,7 +589,7 @@ function hasZstd(): boolean {
 }
 
 /** Follow links through the archive's own tree; false when any step leaves the root. */
-function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; target: string }[], start: string[]): boolean {
+function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; target: string }[], start: string[], outward: ReadonlySet<string> = new Set()): boolean {
   const targets = new Map(links.map((l) => [l.parts.join('/'), l.target]));
   let hops = 0;
   const walk = (parts: string[]): string[] | null => {
@@ -585,6 +602,7 @@ function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; 
       }
       out.push(part);
       const key = out.join('/');
+      if (outward.has(key)) return null; // through a link that leaves the folder
       const target = targets.get(key);
       if (target !== undefined && model.get(key) === 'symlink') {
         if (++hops > 64) return out; // a loop: never resolves, cannot escape

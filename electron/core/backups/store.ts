@@ -443,6 +443,8 @@ export class BackupStore {
       archive: found.archive,
       dest,
       expect: { archiveSha256: m.sha256, entries: m.entries },
+      // Upkeep's own backups bring back the links the folder had, as recorded (a venv's python).
+      outwardLinks: 'as-recorded',
       damagedCode: 'BACKUP_CORRUPT',
       // The manifest bounds the expansion; the ratio check is for unknown archives.
       limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
