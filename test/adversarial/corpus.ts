@@ -13,6 +13,8 @@ export interface HostileArchive {
   bytes: () => Buffer;
   /** What a forged manifest claims the archive holds (restore case). */
   claims: { path: string; type: string; size: number }[];
+  /** Not hostile: a control that is refused (zips unsupported) or installed exactly, never half. */
+  benign?: boolean;
 }
 
 const file = (p: string, data = 'x'): RawEntry => ({ path: p, data });
@@ -109,6 +111,8 @@ interface ZipEntry {
   deflate?: boolean;
   /** Unix mode in the external attributes (0o120777 for a symlink). */
   unixMode?: number;
+  /** Uncompressed size written in both headers, when it should lie. */
+  declaredSize?: number;
 }
 
 export function makeZip(entries: ZipEntry[], options: { prefix?: Buffer } = {}): Buffer {
@@ -127,7 +131,7 @@ export function makeZip(entries: ZipEntry[], options: { prefix?: Buffer } = {}):
     local.writeUInt16LE(e.deflate ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(e.declaredSize ?? data.length, 22);
     local.writeUInt16LE(name.length, 26);
     locals.push(local, name, body);
     const cname = Buffer.from(e.centralName ?? e.name, 'utf8');
@@ -139,7 +143,7 @@ export function makeZip(entries: ZipEntry[], options: { prefix?: Buffer } = {}):
     central.writeUInt16LE(e.deflate ? 8 : 0, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(e.declaredSize ?? data.length, 24);
     central.writeUInt16LE(cname.length, 28);
     central.writeUInt32LE(((e.unixMode ?? 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
@@ -156,8 +160,8 @@ export function makeZip(entries: ZipEntry[], options: { prefix?: Buffer } = {}):
   return Buffer.concat([options.prefix ?? Buffer.alloc(0), ...locals, cd, end]);
 }
 
-function zipCase(name: string, entries: ZipEntry[], options: { prefix?: Buffer; raw?: Buffer } = {}): HostileArchive {
-  return { name: `zip: ${name}`, kind: 'zip', bytes: () => options.raw ?? makeZip(entries, options), claims: entries.map((e) => claim(e.name, Buffer.byteLength(e.data ?? ''))) };
+function zipCase(name: string, entries: ZipEntry[], options: { prefix?: Buffer; raw?: Buffer; benign?: boolean } = {}): HostileArchive {
+  return { name: `zip: ${name}`, kind: 'zip', bytes: () => options.raw ?? makeZip(entries, options), claims: entries.map((e) => claim(e.name, Buffer.byteLength(e.data ?? ''))), ...(options.benign ? { benign: true } : {}) };
 }
 
 export function zipCorpus(): HostileArchive[] {
@@ -167,11 +171,29 @@ export function zipCorpus(): HostileArchive[] {
     zipCase('..\\x', [{ name: '..\\x', data: 'x' }]),
     zipCase('central and local names differ', [{ name: '../../evil.sh', centralName: 'innocent.txt', data: 'x' }]),
     zipCase('symlink entry leaving the folder', [{ name: 'link', data: '/etc', unixMode: 0o120777 }, { name: 'link/passwd', data: 'x' }]),
-    zipCase('zip bomb (deflated zeros)', [{ name: 'zeros.bin', data: Buffer.alloc(64 * 1024 * 1024), deflate: true }]),
+    zipCase('zip bomb (64 MiB of zeros declared as 1,000 bytes)', [{ name: 'zeros.bin', data: Buffer.alloc(64 * 1024 * 1024), deflate: true, declaredSize: 1000 }]),
+    zipCase('entry whose data overlaps the next (quine-style)', [], { raw: overlappingZip() }),
     zipCase('empty zip (end record only)', [], { raw: makeZip([]) }),
     zipCase('prepended junk (self-extracting style)', [{ name: '../x', data: 'x' }], { prefix: Buffer.from('#!/bin/sh\nexit 0\n'.repeat(8)) }),
-    zipCase('a harmless-looking zip (zips are not extracted at all)', [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }]),
+    zipCase('a harmless zip (control: refused as unsupported, or installed exactly)', [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }], { benign: true }),
   ];
+}
+
+/** Two central entries pointing at the same local data: a classic overlap bomb. */
+function overlappingZip(): Buffer {
+  const one = makeZip([{ name: 'a.txt', data: 'x'.repeat(1000), deflate: true }]);
+  // Duplicate the central record under another name, same offset.
+  const eocd = one.length - 22;
+  const cdSize = one.readUInt32LE(eocd + 12);
+  const cdOffset = one.readUInt32LE(eocd + 16);
+  const central = Buffer.from(one.subarray(cdOffset, cdOffset + cdSize));
+  const second = Buffer.from(central);
+  second.write('b', 46, 'latin1');
+  const end = Buffer.from(one.subarray(eocd));
+  end.writeUInt16LE(2, 8);
+  end.writeUInt16LE(2, 10);
+  end.writeUInt32LE(cdSize * 2, 12);
+  return Buffer.concat([one.subarray(0, cdOffset), central, second, end]);
 }
 
 export function hostileCorpus(): HostileArchive[] {
