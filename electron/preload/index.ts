@@ -1,17 +1,16 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import {
-  EVENT_NAMES,
-  IPC_EVENT_CHANNEL,
-  IPC_INVOKE_CHANNEL,
-  METHOD_NAMES,
-  type Bridge,
-  type EventEnvelope,
-  type EventName,
-} from '../../shared/contract';
+// Only the bridge module at run time: the contract's schemas stay out of the preload.
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type Bridge } from '../../shared/contract/bridge';
+import type { EventEnvelope, EventName } from '../../shared/contract/events';
+import type { MethodName } from '../../shared/contract';
+
+// The contract's method and event names, inlined by the build (scripts/build.mjs) from shared/contract.
+declare const __UPKEEP_METHOD_NAMES__: readonly MethodName[];
+declare const __UPKEEP_EVENT_NAMES__: readonly EventName[];
 
 // Exactly the contract's methods, each forwarding one object argument; plus `on(event, cb)`.
 const bridge: Record<string, unknown> = {};
-for (const method of METHOD_NAMES) {
+for (const method of __UPKEEP_METHOD_NAMES__) {
   bridge[method] = (request: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {});
 }
 
@@ -22,7 +21,7 @@ ipcRenderer.on(IPC_EVENT_CHANNEL, (_event, envelope: EventEnvelope) => {
 });
 
 bridge.on = (event: EventName, listener: Listener) => {
-  if (!EVENT_NAMES.includes(event) || typeof listener !== 'function') throw new Error(`Unknown event ${String(event)}`);
+  if (!__UPKEEP_EVENT_NAMES__.includes(event) || typeof listener !== 'function') throw new Error(`Unknown event ${String(event)}`);
   const set = listeners.get(event) ?? new Set<Listener>();
   set.add(listener);
   listeners.set(event, set);

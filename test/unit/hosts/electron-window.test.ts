@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from '../../../electron/main/window-options';
 import { METHOD_NAMES } from '../../../shared/contract';
+import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../../helpers/cli';
 
 describe('Electron window', () => {
@@ -42,10 +43,27 @@ describe('Electron window', () => {
     expect(main).toMatch(/isTrustedSender: \(event\) => isTrustedSender\(event, \{ contents: window\.webContents, url: rendererUrl \}\)/);
   });
 
-  it('the preload exposes exactly the contract methods and on()', () => {
-    expect(METHOD_NAMES.length).toBeGreaterThan(5);
-    const preload = readFileSync(path.join(repoRoot, 'electron', 'preload', 'index.ts'), 'utf8');
-    expect(preload).toContain('for (const method of METHOD_NAMES)');
-    expect(preload).toContain("contextBridge.exposeInMainWorld('upkeep', bridge as Bridge)");
+  it('the built preload exposes exactly the contract methods and on(), and nothing else', () => {
+    const built = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), 'preload'], { encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const code = readFileSync(path.join(repoRoot, 'dist', 'electron', 'preload.cjs'), 'utf8');
+    // Run the real bundle against a recording stand-in for electron's preload API.
+    const exposed: Record<string, Record<string, unknown>> = {};
+    const invoked: unknown[][] = [];
+    const fakeElectron = {
+      contextBridge: { exposeInMainWorld: (key: string, api: Record<string, unknown>) => void (exposed[key] = api) },
+      ipcRenderer: { invoke: (...args: unknown[]) => invoked.push(args), on: () => undefined },
+    };
+    const run = new Function('require', 'module', 'exports', code) as (r: (id: string) => unknown, m: object, e: object) => void;
+    run((id) => {
+      if (id !== 'electron') throw new Error(`the preload required ${id}`);
+      return fakeElectron;
+    }, { exports: {} }, {});
+    const api = exposed.upkeep!;
+    expect(Object.keys(api).sort()).toEqual([...METHOD_NAMES, 'on'].sort());
+    (api.listComponents as (r: unknown) => unknown)({});
+    expect(invoked).toEqual([['upkeep:invoke', 'listComponents', {}]]);
+    expect(() => (api.on as (e: string, cb: () => void) => unknown)('not_an_event', () => undefined)).toThrow(/Unknown event/);
+    expect(code.length).toBeLessThan(20_000);
   });
 });
