@@ -186,6 +186,11 @@ describe('updates in the panel', () => {
     await page.getByRole('status').filter({ hasText: 'Rolled back Web App' }).waitFor();
     expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.0.0\n');
     await table.getByRole('row').filter({ hasText: 'rollback' }).first().waitFor();
+    // Back on 1.0.0, the update to 1.1.0 is offered again.
+    await page.getByRole('navigation').getByRole('button', { name: 'Components', exact: true }).click();
+    const row = componentRow(page, 'Web App');
+    await row.getByText('Update available').waitFor();
+    expect((await row.getByRole('cell').allInnerTexts())[2]).toBe('1.0.0');
     await context.close();
   });
 

@@ -31,7 +31,8 @@ export interface UpdatesSlice {
   loadSchedules(): Promise<void>;
   /** Change a component's automatic updates; resolves to the error or null. */
   saveSchedule(id: string, autoUpdate: { enabled: boolean; window: string | null; min_release_age: string | null }): Promise<ErrorShape | null>;
-  checkComponents(ids?: string[], force?: boolean): Promise<void>;
+  /** `quiet`: a background re-check (after a rollback) that does not announce its outcome. */
+  checkComponents(ids?: string[], force?: boolean, options?: { quiet?: boolean }): Promise<void>;
   /** The last results from the version cache (no network), for the first paint. */
   loadCheckResults(): Promise<void>;
   /** Update these components one after another; progress arrives as events. */
@@ -115,11 +116,11 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
     },
 
-    async checkComponents(ids, force = false) {
+    async checkComponents(ids, force = false, options = {}) {
       const targets = ids ?? get().components.map((c) => c.id);
       if (targets.length === 0) return;
       get().checkStarted(targets);
-      get().announce(targets.length === 1 ? 'Checking for updates…' : `Checking ${targets.length} components for updates…`);
+      if (!options.quiet) get().announce(targets.length === 1 ? 'Checking for updates…' : `Checking ${targets.length} components for updates…`);
       try {
         const { components } = await api.checkComponents({ ...(ids ? { ids } : {}), force });
         set((s) => {
@@ -136,7 +137,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         const failed = components.filter((r) => r.error);
         const parts = [available.length === 0 ? 'Everything is up to date' : available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`];
         if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
-        get().announce(`${parts.join('; ')}.`, failed.length ? 'error' : available.length ? 'info' : 'success');
+        if (!options.quiet) get().announce(`${parts.join('; ')}.`, failed.length ? 'error' : available.length ? 'info' : 'success');
       } catch (error) {
         set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(targets.map((id) => [id, false])) } }));
         get().reportError('Could not check for updates', toErrorShape(error));
@@ -233,6 +234,9 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         percent: status === 'succeeded' ? 100 : run.percent,
       }));
       if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
+      // After a rollback (the engine reports a finished one as rolled back) the older version is back,
+      // so its update is pending again: re-check quietly.
+      if (get().runs[o.component]?.kind === 'rollback') void get().checkComponents([o.component], false, { quiet: true });
     },
   };
 };

@@ -68,14 +68,15 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
     run.status === 'running' || run.status === 'queued' ? null : run.status === 'succeeded' ? (
       <Badge tone="success">Updated</Badge>
     ) : run.status === 'rolled_back' ? (
-      <Badge tone="warning">Rolled back</Badge>
+      // A rollback asked for by hand that went through is a success; an update rolled back is a warning.
+      <Badge tone={run.kind === 'rollback' && !run.error ? 'success' : 'warning'}>Rolled back</Badge>
     ) : run.status === 'skipped' ? (
       <Badge tone="neutral">Skipped</Badge>
     ) : (
       <Badge tone="danger">Failed</Badge>
     );
   return (
-    <article className={`run-card run-${run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
+    <article className={`run-card run-${run.kind === 'rollback' && run.status === 'rolled_back' && !run.error ? 'succeeded' : run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
       <div className="run-head">
         <strong>{label}</strong>
         <span className="run-step">{run.status === 'queued' ? 'Waiting for its turn…' : run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>

@@ -52,7 +52,8 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
   if (run?.status === 'running' || run?.status === 'queued') return 'updating';
   if (checking) return 'checking';
   if (run?.status === 'failed') return 'failed';
-  if (run?.status === 'rolled_back') return 'rolled-back';
+  // A failed update that was rolled back; a rollback asked for by hand leaves the row to the check.
+  if (run?.status === 'rolled_back' && run.kind === 'update') return 'rolled-back';
   if (!check) return 'not-checked';
   if (check.error) return 'check-failed';
   if (check.update_available && schedule?.deferral) return 'held';
