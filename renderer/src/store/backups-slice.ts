@@ -148,6 +148,9 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> = ({ api }) => (set,
       const safety = result.safety_backup ? ` A safety backup of what was there is kept as ${result.safety_backup.name || result.safety_backup.id}.` : '';
       get().announce(`Restored ${label}: ${result.files} files.${safety}`, 'success');
       await Promise.all([get().loadBackups(), get().loadHistory()]);
+      // The restored files may hold another version: refresh what the row says, without a fanfare.
+      const component = result.restored.component;
+      if (get().checks[component]) void get().checkComponents([component], false, { quiet: true });
       return null;
     } catch (error) {
       const shape = toErrorShape(error);
