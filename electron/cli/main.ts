@@ -15,14 +15,13 @@ const GLOBAL_OPTIONS = {
 const USAGE_CODES: ErrorCode[] = ['INVALID_REQUEST', 'INVALID_CONFIG', 'UNKNOWN_METHOD'];
 
 function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
     `upkeep ${appPackage().version} — keep self-hosted software up to date`,
     '',
     'Usage: upkeep [--home DIR] [--json] COMMAND …',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Global options:',
     '  --home DIR   data directory (default: $UPKEEP_HOME, else the platform config folder)',

@@ -15,7 +15,7 @@ describe('upkeep CLI', () => {
     const list = upkeep(['--home', home, 'component', 'list', '--json']);
     expect(list.status).toBe(0);
     const doc = list.json() as { components: { id: string; type: string }[]; problems: unknown[] };
-    expect(doc.components.map((c) => c.id).sort()).toEqual(['async-context-compression', 'chat-bot', 'otrs-web', 'requests', 'typescript']);
+    expect(doc.components.map((c) => c.id).sort()).toEqual(['async-context-compression', 'bot-packages', 'chat-bot', 'cleanup-plugin', 'otrs-web', 'requests', 'typescript']);
     expect(doc.problems).toEqual([]);
     const text = upkeep(['--home', home, 'component', 'list']);
     expect(text.stdout).toMatch(/otrs-web\s+OTRS Web\s+github_release\s+release_archive\s+stable/);
