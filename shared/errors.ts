@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED',
   'CANCELLED',
   'REDIRECT_REFUSED',
+  /** The component is held at its installed version: release the hold, or force the update. */
+  'UPDATE_HELD',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

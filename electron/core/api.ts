@@ -89,6 +89,7 @@ export function createApi(services: Services): ApiImplementation {
 
     async removeComponent({ id }) {
       components.remove(id);
+      await services.holds.remove(id);
       events.emit('components_changed', { ids: [id] });
       return { removed: id };
     },
@@ -176,6 +177,20 @@ export function createApi(services: Services): ApiImplementation {
 
     async setChannel({ id, channel }) {
       return services.checks.setChannel(id, channel);
+    },
+
+    async skipVersion({ id, version }) {
+      const choices = await services.checks.skipVersion(id, version);
+      events.emit('components_changed', { ids: [id] });
+      events.emit('schedule_changed', { ids: [id] });
+      return choices;
+    },
+
+    async holdComponent({ id, hold }) {
+      const choices = await services.checks.holdComponent(id, hold);
+      events.emit('components_changed', { ids: [id] });
+      events.emit('schedule_changed', { ids: [id] });
+      return choices;
     },
 
     ...scheduleMethods(services),

@@ -7,6 +7,7 @@ import type { UpdateEngine } from './engine/engine';
 import { createUpdateEngine } from './engine/wiring';
 import { createBackupService, type BackupService } from './backups/service';
 import { createCheckService, type CheckService } from './checkers/service';
+import { VersionChoiceStore, versionChoicesFile } from './config/version-choices';
 
 export type HostKind = 'desktop' | 'http' | 'cli';
 
@@ -34,6 +35,8 @@ export interface Services {
   backups: BackupService;
   /** Version checks with the version cache (electron/core/checkers); the engine calls checkOne. */
   checks: CheckService;
+  /** Skipped versions and holds (`<home>/holds.json`): read by checks, the engine and the scheduler. */
+  holds: VersionChoiceStore;
 }
 
 export function createServices(options: ServicesOptions): Services {
@@ -47,6 +50,7 @@ export function createServices(options: ServicesOptions): Services {
     host: options.host,
     store,
     events: new EventBus(),
+    holds: new VersionChoiceStore(versionChoicesFile(layout.home)),
     components: new ComponentRegistry(store, layout.dropIns),
     settings: new SettingsService(store),
     secrets: new SecretStore(layout.secrets, options.secretCipher),

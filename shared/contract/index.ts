@@ -6,7 +6,7 @@ import { settingsPatchSchema } from '../schemas/settings';
 import type { DiscoverResult, DiscoveryDefaults } from '../types';
 import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
-import type { ChannelOption, CheckResult } from '../types';
+import type { ChannelOption, CheckResult, VersionChoices } from '../types';
 import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
 
 /**
@@ -181,6 +181,16 @@ export const methods = {
   listChannels: def(z.strictObject({ id: componentIdSchema }), { mutates: false }),
   /** Choose a component's release channel (`upkeep channel ID CHANNEL`). */
   setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), { mutates: true }),
+  /**
+   * Skip one version of a component (the check then offers no update for exactly it; a newer one is
+   * offered again); `version: null` clears the skip.
+   */
+  skipVersion: def(z.strictObject({ id: componentIdSchema, version: z.string().trim().min(1).max(200).nullable() }), { mutates: true }),
+  /**
+   * Hold a component at its installed version: Update all, the scheduler and `upkeep update` without ids
+   * leave it alone, and an explicit update is refused (UPDATE_HELD) unless forced. `hold: false` releases it.
+   */
+  holdComponent: def(z.strictObject({ id: componentIdSchema, hold: z.boolean() }), { mutates: true }),
   /** Per component: last update, success rate and mean duration (7/30 days), next run, pending update; backups, disk, GitHub budget. */
   getStatus: def(noArgs, { mutates: false }),
   /** Update policies, maintenance windows and deferrals (one component with `id`). */
@@ -237,6 +247,8 @@ export interface Responses {
   getCheckResults: { components: CheckResult[] };
   listChannels: { channels: ChannelOption[]; current: string };
   setChannel: Component;
+  skipVersion: VersionChoices;
+  holdComponent: VersionChoices;
   getStatus: StatusView;
   getSchedule: ScheduleView;
   setSchedule: ComponentSchedule;

@@ -143,6 +143,25 @@ export interface CheckResult {
   risk_flags?: RiskFlag[];
   /** Environment components: every outdated package with its own risk. */
   packages?: PackageUpdate[];
+  /** The user holds the component at its installed version: nothing updates it until released. */
+  held?: boolean;
+  /** The version it is held at (the installed version when the hold was set). */
+  held_version?: string | null;
+  /** The latest version, when the user chose to skip exactly it (the check then offers no update). */
+  skipped_version?: string | null;
+}
+
+/** A component's skip and hold choices (skipVersion, holdComponent), with its check result rebuilt from the cache. */
+export interface VersionChoices {
+  id: string;
+  /** The version the user skips (null: none). Superseded when a newer one is released. */
+  skipped_version: string | null;
+  held: boolean;
+  held_version: string | null;
+  /** ISO time the hold was set. */
+  held_at: string | null;
+  /** The check result with the choices applied (null when the component has not been checked yet). */
+  result: CheckResult | null;
 }
 
 export type UpdateStatus = 'succeeded' | 'failed' | 'rolled_back' | 'skipped';
@@ -363,7 +382,9 @@ export type DeferralReason =
   | 'check_failed'
   | 'no_method'
   /** Another host or the CLI is updating the component right now; tried again next pass. */
-  | 'update_in_progress';
+  | 'update_in_progress'
+  /** The user holds the component at its installed version (released with `upkeep hold ID --release`). */
+  | 'held';
 
 export interface Deferral {
   component: string;

@@ -13,6 +13,9 @@ function publicResult(r: CheckResult) {
     channel: r.channel,
     checked_at: r.checked_at,
     explanation: r.explanation,
+    // The user's choices: held at its installed version, and a skipped latest version.
+    held: r.held ?? false,
+    skipped_version: r.skipped_version ?? null,
     error: r.error ? { code: r.error.code, message: r.error.message } : null,
     // Risk of the pending update: flags with the advisories behind `security`.
     risk_flags: r.risk_flags ?? [],
@@ -30,6 +33,8 @@ function short(version: string | null): string | null {
 function status(r: CheckResult): string {
   if (r.error) return `error ${r.error.code}`;
   const flags = r.risk_flags?.length ? ` [${r.risk_flags.join(', ')}]` : '';
+  if (r.held) return r.update_available ? `held at ${r.held_version ?? 'installed'} (update available)` : 'held';
+  if (r.skipped_version) return `up to date (${r.skipped_version} skipped)`;
   return r.update_available ? `update available${flags}` : 'up to date';
 }
 

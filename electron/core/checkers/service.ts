@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CompareScheme } from '../../../shared/schemas/component';
-import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, UpdateTarget } from '../../../shared/types';
+import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, UpdateTarget, VersionChoices } from '../../../shared/types';
+import type { VersionChoiceStore } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { mapBounded, SingleFlight } from '../net/limiter';
@@ -46,6 +47,8 @@ export interface CheckServiceDeps {
   env?: NodeJS.ProcessEnv;
   /** Components checked at once (HTTP requests are bounded separately by the client). */
   concurrency?: number;
+  /** The user's skipped versions and holds, applied to every result built (fresh or cached). */
+  holds?: VersionChoiceStore;
 }
 
 /** What the version cache keeps per component: the remote side of the last check. */
@@ -150,6 +153,72 @@ export class CheckService {
       }
     }
     return out;
+  }
+
+  /**
+   * Skip exactly `version` of a component (null clears the skip). The version cache keeps only the
+   * remote answer and choices are applied whenever a result is built, so the cached result is rebuilt
+   * here (no network) and pushed as `check_result`: the panel changes at once.
+   */
+  async skipVersion(id: string, version: string | null): Promise<VersionChoices> {
+    const component = this.deps.components.get(id);
+    const holds = this.requireChoices();
+    if (version !== null) {
+      const current = this.cached([id])[0];
+      if (current?.installed && current.installed === version) {
+        throw new UpkeepError('INVALID_REQUEST', `${version} is the version of ${component.name} that is installed; skip a newer one (the latest is ${current.latest ?? 'not known yet'}).`, { id, version });
+      }
+    }
+    await holds.setSkip(id, version);
+    return this.choicesOf(component, true);
+  }
+
+  /** Hold a component at its installed version (or release the hold); the cached result is rebuilt and pushed. */
+  async holdComponent(id: string, hold: boolean): Promise<VersionChoices> {
+    const component = this.deps.components.get(id);
+    const holds = this.requireChoices();
+    if (hold && !holds.get(id)?.held) {
+      if (component.method === null) {
+        throw new UpkeepError('UNSUPPORTED', `${component.name} has no update method, so Upkeep never updates it and there is nothing to hold. Set \`method\` in its config to let Upkeep update it.`, { id });
+      }
+      await holds.setHold(id, { version: await this.installedNow(component) });
+    } else if (!hold) {
+      await holds.setHold(id, null);
+    }
+    return this.choicesOf(component, true);
+  }
+
+  /** A component's choices and its check result as they stand (rebuilt from the version cache). */
+  async choicesOf(component: Component, announce = false): Promise<VersionChoices> {
+    const result = this.cached([component.id])[0] ?? null;
+    await this.flush();
+    if (announce && result) this.deps.events.emit('check_result', { result });
+    const choice = this.deps.holds?.get(component.id);
+    return {
+      id: component.id,
+      skipped_version: choice?.skip_version ?? null,
+      held: Boolean(choice?.held),
+      held_version: choice?.held?.version ?? null,
+      held_at: choice?.held?.at ?? null,
+      result,
+    };
+  }
+
+  private requireChoices(): VersionChoiceStore {
+    if (!this.deps.holds) throw new UpkeepError('INTERNAL', 'Skipping versions and holding components needs the data directory; this host has none.');
+    return this.deps.holds;
+  }
+
+  /** The installed version to hold at: from the last check, else read now (null when it cannot be read). */
+  private async installedNow(component: Component): Promise<string | null> {
+    const known = this.cached([component.id])[0]?.installed;
+    if (known) return known;
+    if (checkerFor(component.type).readsInstalled) return component.config.current ?? null;
+    try {
+      return (await readInstalledVersion(component.config, { env: this.env })).version;
+    } catch {
+      return component.config.current ?? null;
+    }
   }
 
   /** Forget a component's cached versions (after an update or a config change). */
@@ -324,6 +393,25 @@ export class CheckService {
       }
     }
 
+    const choice = this.deps.holds?.get(component.id);
+    let skippedVersion: string | null = null;
+    if (choice?.skip_version && latest !== null) {
+      const skip = choice.skip_version;
+      const shown = checker.opaqueVersions ? latest : displayVersion(latest);
+      if (shown === skip || latest === skip) {
+        if (decision.update) {
+          decision = { update: false, explanation: `${shown} skipped (you chose to skip this version)` };
+          skippedVersion = skip;
+        }
+      } else if ((orderVersions(latest, skip, scheme) ?? 1) > 0 || (installed !== null && (orderVersions(installed, skip, scheme) ?? -1) >= 0)) {
+        // A newer release (or an installed version at or past the skipped one) supersedes the skip.
+        this.track(this.deps.holds?.clearSkipIf(component.id, skip));
+      }
+    }
+    if (choice?.held && decision.update) {
+      decision = { ...decision, explanation: `${decision.explanation}; held at ${choice.held.version ?? 'the installed version'} (release the hold to update)` };
+    }
+
     let target: UpdateTarget | null = outcome.target ?? null;
     if (target && decision.update && outcome.releases && latest !== null) {
       target = { ...target, notes: this.notesBetween(outcome.releases, installed, latest, scheme) };
@@ -348,6 +436,9 @@ export class CheckService {
       Object.assign(result, riskFields(null));
     }
     if (outcome.packages) result.packages = outcome.packages;
+    result.held = Boolean(choice?.held);
+    result.held_version = choice?.held?.version ?? null;
+    result.skipped_version = skippedVersion;
     return { result, highest };
   }
 
@@ -382,6 +473,12 @@ export class CheckService {
   // --- persistence -------------------------------------------------------------------------
 
   private dirty = false;
+  private pendingWrites: Promise<unknown>[] = [];
+
+  /** A write a result started (a superseded skip cleared): flush waits for it. */
+  private track(write: Promise<unknown> | undefined): void {
+    if (write) this.pendingWrites.push(write.catch(() => undefined));
+  }
 
   private load(): CacheFile {
     if (this.cache) return this.cache;
@@ -398,6 +495,7 @@ export class CheckService {
   /** Write the version cache if it changed (atomically; writes are serialized), and the HTTP cache. */
   async flush(): Promise<void> {
     await this.deps.http.settle();
+    if (this.pendingWrites.length) await Promise.all(this.pendingWrites.splice(0));
     if (!this.dirty) return this.writing;
     this.dirty = false;
     const snapshot = JSON.stringify(this.load());
@@ -444,6 +542,7 @@ export interface CheckServiceWiring {
   settings: { get(): Settings };
   secrets: { get(key: string): string | undefined };
   events: EventBus;
+  holds?: VersionChoiceStore;
 }
 
 /**
@@ -466,6 +565,7 @@ export function createCheckService(wiring: CheckServiceWiring, options: { env?: 
   void http.cache.prune(90 * 24 * 3_600_000).catch(() => undefined);
   const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
   if (options.env) deps.env = options.env;
+  if (wiring.holds) deps.holds = wiring.holds;
   return new CheckService(deps);
 }
 

@@ -5,6 +5,7 @@ import type { InitiatedBy } from '../../../shared/contract';
 import { fromErrorShape, toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CheckResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus, UpdateStep, UpdateTarget } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
+import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { UPDATERS } from '../updaters/registry';
 import { runCommand } from '../updaters/lib/exec';
@@ -45,6 +46,8 @@ export interface UpdateEngineDeps {
   checks: () => EngineChecks | undefined;
   backups: () => EngineBackups | undefined;
   updaters?: UpdaterRegistry;
+  /** The user's holds and skipped versions: a held component is never updated unless asked for by id with force. */
+  holds?: () => VersionChoiceLookup | undefined;
 }
 
 export interface UpdateOptions {
@@ -239,6 +242,14 @@ export class UpdateEngine {
     if (!component.method) {
       return refused(new UpkeepError('UNSUPPORTED', `${id} has no update method; Upkeep can only report its new versions. Set \`method\` in its config to update it.`), 'skipped');
     }
+    const held = this.deps.holds?.()?.get(id)?.held;
+    if (held && (implicit || !options.force)) {
+      const at = held.version ?? 'its installed version';
+      const error = implicit
+        ? new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first (\`upkeep hold ${id} --release\`).`, { id, held_version: held.version })
+        : new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}; release the hold first (\`upkeep hold ${id} --release\`, or Release hold in the panel), or update it by id with --force.`, { id, held_version: held.version });
+      return refused(error, implicit ? 'skipped' : 'failed', held.version);
+    }
     const updater = this.updaterFor(component);
     const runId = newRunId();
     let lock: HeldLock;
@@ -287,10 +298,15 @@ export class UpdateEngine {
         const check = await checks.checkOne(component.id, { force: true });
         if (check.error) throw fromErrorShape(check.error);
         journal.from = check.installed;
+        // A skipped version is offered as no update; --force installs it all the same.
+        const skippedTarget = !check.update_available && check.skipped_version != null && check.skipped_version === check.latest;
+        if (skippedTarget && !options.force) {
+          throw new UpkeepError('NO_UPDATE', `${check.latest} of ${component.name} is skipped (you chose to skip this version). Unskip it (\`upkeep skip ${component.id} --clear\`) or update with --force to install it.`, { skipped_version: check.skipped_version });
+        }
         if (!check.update_available && !options.force) {
           throw new UpkeepError('NO_UPDATE', `${component.name} is up to date (${check.installed ?? 'unknown'}${check.latest ? `, latest ${check.latest}` : ''}). Use --force to reinstall.`);
         }
-        if (!check.update_available && check.installed && check.target && check.target.version !== check.installed) {
+        if (!check.update_available && !skippedTarget && check.installed && check.target && check.target.version !== check.installed) {
           // --force reinstalls; it never installs a lower version than the one running.
           throw new UpkeepError('DOWNGRADE_REFUSED', `${component.name} ${check.installed} is newer than ${check.target.version} on its channel; --force reinstalls but does not downgrade. To go back, use \`upkeep rollback ${component.id} --to VERSION\`.`, { installed: check.installed, target: check.target.version });
         }

@@ -1,5 +1,6 @@
 import type { BackupInfo, CheckResult, Component, ErrorShape } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
+import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { UpdateEngine, type EngineBackups, type EngineChecks, type UpdateEngineDeps } from './engine';
 
@@ -25,6 +26,7 @@ export interface EngineServices {
   secrets: { get(key: string): string | undefined };
   checks?: CheckServiceLike;
   backups?: BackupServiceLike;
+  holds?: VersionChoiceLookup;
 }
 
 export function adaptBackups(service: BackupServiceLike): EngineBackups {
@@ -65,5 +67,6 @@ export function createUpdateEngine(services: EngineServices): UpdateEngine {
     secrets: services.secrets,
     checks: (): EngineChecks | undefined => services.checks,
     backups: (): EngineBackups | undefined => (services.backups ? adaptBackups(services.backups) : undefined),
+    holds: () => services.holds,
   });
 }

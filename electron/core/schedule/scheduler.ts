@@ -11,6 +11,7 @@ import type {
   UpdateOutcome,
   UpdateResult,
 } from '../../../shared/types';
+import type { VersionChoiceLookup } from '../config/version-choices';
 import { SELF_COMPONENT_ID } from '../engine/engine';
 import type { EventBus } from '../events';
 import { formatDuration } from './duration';
@@ -50,6 +51,8 @@ export interface SchedulerDeps {
   updates: () => SchedulerUpdates | undefined;
   /** Overrides settings.time_zone (tests pass explicit zones). */
   timeZone?: string;
+  /** The user's holds: a held component is deferred with reason `held`. */
+  holds?: () => VersionChoiceLookup | undefined;
 }
 
 export interface RunDueOptions {
@@ -240,6 +243,13 @@ export class Scheduler {
       } catch (error) {
         result = { id: c.id, from: s.installed ?? null, to: s.latest, status: 'failed', backup_id: null, error: toErrorShape(error) };
       }
+      if (result.error?.code === 'UPDATE_HELD') {
+        // Held between the decision and the run (by another process): not a failure.
+        const deferral: Deferral = { component: c.id, target: s.latest, reason: 'held', message: result.error.message, until: null, at: iso(clock.now()) };
+        s.deferral = deferral;
+        deferred.push(deferral);
+        continue;
+      }
       if (result.error?.code === 'UPDATE_IN_PROGRESS') {
         // Another process holds the component's lock: not a failure, just not now.
         const deferral: Deferral = {
@@ -306,6 +316,11 @@ export class Scheduler {
   }
 
   private decide(c: Component, s: ComponentScheduleState, entries: HistoryEntry[], now: number, tz: string): AutoUpdateDecision {
+    const held = this.deps.holds?.()?.get(c.id)?.held;
+    if (held) {
+      // The user's own choice comes before every policy.
+      return { action: 'defer', reason: 'held', message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold (\`upkeep hold ${c.id} --release\`) to let it update.`, until: null };
+    }
     if (c.method === null) {
       return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
     }
@@ -355,7 +370,7 @@ export class Scheduler {
     s.security = securityFlag(result);
     s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map((p) => ({ name: p.name, flags: [...p.risk.flags] })) : null;
     if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
-    if (result.update_available && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
+    if (result.update_available && !result.held && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
       s.announced_version = result.latest;
       this.announced.set(c.id, result.latest);
       this.deps.events.emit('update_available', {

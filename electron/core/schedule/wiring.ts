@@ -1,6 +1,7 @@
 import type { Settings } from '../../../shared/schemas/settings';
 import type { CheckResult, HistoryEntry, RunDueResult, UpdateResult } from '../../../shared/types';
 import type { Services } from '../services';
+import type { VersionChoiceLookup } from '../config/version-choices';
 import { WebhookNotifier } from '../notify/notifier';
 import type { DeliveryOptions, DeliveryReport } from '../notify/webhook-sender';
 import { Scheduler, systemClock, type Clock, type SchedulerChecks, type SchedulerUpdates } from './scheduler';
@@ -12,6 +13,7 @@ export interface SchedulerServices {
   components: Services['components'];
   settings: { get(): Settings };
   checks: { check(ids?: string[], options?: { force?: boolean }): Promise<CheckResult[]> };
+  holds?: VersionChoiceLookup;
   updates: {
     updateComponents(ids: string[] | undefined, options: { initiatedBy: 'schedule'; packages?: string[] }): Promise<UpdateResult[]>;
     history: { readAll(): Promise<HistoryEntry[]> };
@@ -35,6 +37,7 @@ export function schedulerFor(services: SchedulerServices, options: { clock?: Clo
       history: { readAll: () => services.updates.history.readAll() },
       checks: () => checks,
       updates: () => updates,
+      holds: () => services.holds,
       ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     });
     schedulers.set(services, scheduler);
