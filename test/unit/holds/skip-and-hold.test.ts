@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../../electron/core/api';
 import { schedulerFor } from '../../../electron/core/schedule/wiring';
-import { invokeMethod, type CallContext } from '../../../shared/contract';
+import { invokeMethod, type CallContext, type MethodName, type RequestOf, type ResponseOf } from '../../../shared/contract';
 import type { CheckResult } from '../../../shared/types';
 import { sourceTarball } from '../../fixtures/releases/tree';
 import { OWNER, releaseFiles, releaseScenario, REPO, type Scenario } from '../engine/scenario';
@@ -19,7 +19,8 @@ async function setup(config: Record<string, unknown> = {}) {
   scenario = await releaseScenario({ config });
   const s = scenario;
   const api = createApi(s.services);
-  const call = <M extends Parameters<typeof invokeMethod>[1]>(method: M, request: Parameters<typeof invokeMethod<M>>[2]) => invokeMethod(api, method, request, panel);
+  // Through the contract, as every host calls it (request validation included).
+  const call = async <M extends MethodName>(method: M, request: RequestOf<M>) => (await invokeMethod(api, method, request, panel)) as ResponseOf<M>;
   const check = async (force = true): Promise<CheckResult> => {
     const { components } = await call('checkComponents', { ids: ['webapp'], force });
     return components[0] as CheckResult;
