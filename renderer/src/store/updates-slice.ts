@@ -39,6 +39,10 @@ export interface UpdatesSlice {
   /** `packages`: for one environment component, upgrade only these packages. */
   updateComponents(ids: string[], options?: { packages?: string[] }): Promise<void>;
   dismissRun(component: string): void;
+  /** Skip one version of a component (null: offer it again); the row changes from the rebuilt check result. */
+  skipVersion(id: string, version: string | null): Promise<void>;
+  /** Hold a component at its installed version (false: release it). */
+  holdComponent(id: string, hold: boolean): Promise<void>;
   // Event intake (called by the subscription module only).
   checkStarted(ids: string[]): void;
   checkReceived(result: CheckResult): void;
@@ -187,6 +191,37 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
       void get().loadHistory();
       void get().loadBackups();
+    },
+
+    async skipVersion(id, version) {
+      const name = get().components.find((c) => c.id === id)?.name ?? id;
+      const before = get().checks[id]?.skipped_version ?? null;
+      try {
+        const choices = await api.skipVersion({ id, version });
+        if (choices.result) get().checkReceived(choices.result);
+        get().announce(
+          version === null
+            ? `${name}: ${before ?? 'the latest version'} is no longer skipped${choices.result?.update_available ? ' and is offered again' : ''}.`
+            : `${name}: ${version} skipped. A newer version will be offered again.`,
+          'success',
+        );
+      } catch (error) {
+        get().reportError(version === null ? `Could not unskip ${name}` : `Could not skip ${version} of ${name}`, toErrorShape(error));
+      }
+    },
+
+    async holdComponent(id, hold) {
+      const name = get().components.find((c) => c.id === id)?.name ?? id;
+      try {
+        const choices = await api.holdComponent({ id, hold });
+        if (choices.result) get().checkReceived(choices.result);
+        get().announce(
+          hold ? `${name} is held at ${choices.held_version ?? 'its installed version'}: Update all and automatic updates leave it alone.` : `${name} is released: its updates install again.`,
+          'success',
+        );
+      } catch (error) {
+        get().reportError(hold ? `Could not hold ${name}` : `Could not release ${name}`, toErrorShape(error));
+      }
     },
 
     dismissRun: (component) =>

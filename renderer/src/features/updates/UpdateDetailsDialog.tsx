@@ -33,6 +33,15 @@ function isVerified(component: Component, asset: Asset | null, assets: Asset[]):
 export function UpdateDetailsDialog({ component, onClose }: { component: Component; onClose(): void }) {
   const check = useAppStore(selectCheck(component.id));
   const updateComponents = useAppStore((s) => s.updateComponents);
+  const skipVersion = useAppStore((s) => s.skipVersion);
+  const holdComponent = useAppStore((s) => s.holdComponent);
+  const [choosing, setChoosing] = useState(false);
+  const choose = (action: () => Promise<void>) => async () => {
+    setChoosing(true);
+    await action();
+    setChoosing(false);
+  };
+  const held = check?.held === true;
   const schedule = useAppStore((s) => s.schedules[component.id]);
   const target = check?.target ?? null;
   const notes = target?.notes ?? [];
@@ -51,7 +60,26 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
           <button type="button" className="button" onClick={onClose}>
             Close
           </button>
-          {check?.update_available ? (
+          {check?.skipped_version ? (
+            <button type="button" className="button" disabled={choosing} onClick={choose(() => skipVersion(component.id, null))}>
+              Unskip
+            </button>
+          ) : null}
+          {held ? (
+            <button type="button" className="button" disabled={choosing} onClick={choose(() => holdComponent(component.id, false))}>
+              Release hold
+            </button>
+          ) : component.method !== null ? (
+            <button type="button" className="button" disabled={choosing} title="Keep the installed version: no update installs until you release it" onClick={choose(() => holdComponent(component.id, true))}>
+              Hold
+            </button>
+          ) : null}
+          {check?.update_available && !held && check.latest ? (
+            <button type="button" className="button" disabled={choosing} title={`Do not offer ${check.latest}; a newer version will be offered`} onClick={choose(() => skipVersion(component.id, check.latest))}>
+              Skip this version
+            </button>
+          ) : null}
+          {check?.update_available && !held ? (
             <button
               type="button"
               className="button button-primary"
@@ -101,10 +129,20 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       </dl>
       {check?.explanation ? (
         <p className="explanation">
-          <strong>Why this is an update:</strong> <span className="mono">{check.explanation}</span>
+          <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong> <span className="mono">{check.explanation}</span>
         </p>
       ) : null}
-      {schedule?.deferral && check?.update_available ? (
+      {held ? (
+        <p className="callout callout-warning">
+          <strong>Held:</strong> you hold {component.name} at <span className="mono">{check?.held_version ?? 'its installed version'}</span>. Update all, automatic updates and Update now leave it alone until you release the hold.
+        </p>
+      ) : null}
+      {check?.skipped_version ? (
+        <p className="callout">
+          <strong>Skipped:</strong> you chose to skip <span className="mono">{check.skipped_version}</span>. A newer version will be offered again.
+        </p>
+      ) : null}
+      {!held && schedule?.deferral && check?.update_available ? (
         <p className="callout callout-warning">
           <strong>Held back:</strong> {schedule.deferral.message}
         </p>

@@ -56,6 +56,8 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
   if (run?.status === 'rolled_back' && run.kind === 'update') return 'rolled-back';
   if (!check) return 'not-checked';
   if (check.error) return 'check-failed';
+  // Held by the user, or an automatic update held back by its schedule.
+  if (check.held) return 'held';
   if (check.update_available && schedule?.deferral) return 'held';
   return check.update_available ? 'update-available' : 'up-to-date';
 }
@@ -79,8 +81,9 @@ export const selectComponentRows = memoSelector(
         channel: check?.channel ?? c.channel,
         checkedAt: check?.checked_at ?? null,
         status,
-        updateAvailable: (check?.update_available ?? false) && status !== 'updating' && !(run?.status === 'succeeded'),
-        heldBecause: status === 'held' ? (schedule?.deferral?.message ?? null) : null,
+        // A held component offers no Update now and stays out of Update all.
+        updateAvailable: (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),
+        heldBecause: status !== 'held' ? null : check?.held ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.` : (schedule?.deferral?.message ?? null),
         error: run?.error ?? check?.error ?? null,
         readOnly: c.source.kind === 'drop-in',
       };
