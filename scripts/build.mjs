@@ -12,6 +12,9 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: tr
 const tasks = {
   cli: () => build({ ...common, entryPoints: ['electron/cli/index.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
   main: () => build({ ...common, entryPoints: ['electron/main/index.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', external: ['electron'] }),
+  // The backup worker thread (electron/core/backups/in-worker.ts), beside each bundle that uses it.
+  'backup-worker': () =>
+    Promise.all(['dist/backup-worker.mjs', 'dist/electron/backup-worker.mjs'].map((outfile) => build({ ...common, entryPoints: ['electron/core/backups/backup-worker.ts'], outfile, format: 'esm', packages: 'external' }))),
   // Tray icons for the desktop app, from build/icons.
   icons: async () => {
     const { mkdir, copyFile } = await import('node:fs/promises');

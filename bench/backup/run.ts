@@ -131,6 +131,17 @@ async function main(): Promise<void> {
     logLevel: 'error',
     banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
   });
+  // The backup worker thread beside it, as scripts/build.mjs puts it beside the CLI and the Electron main.
+  await build({
+    entryPoints: [path.join(repo, 'electron', 'core', 'backups', 'backup-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path.join(work, 'backup-worker.mjs'),
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
+  });
 
   // Warm the page cache the same way for everyone.
   timed('tar', ['cf', '/dev/null', '-C', tree, '.']);

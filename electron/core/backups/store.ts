@@ -15,13 +15,14 @@ import type {
   BackupType,
   BackupVerifyResult,
 } from '../../../shared/types';
-import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../archive';
+import type { ArchiveInputEntry } from '../archive';
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
+import { createTarArchiveIsolated, extractArchiveIsolated, selectEntriesIsolated } from './in-worker';
 import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
-import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, selectEntries, type PathSets } from './select';
+import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, type PathSets } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
 
 export type { BackupPhase, BackupProgress };
@@ -210,7 +211,7 @@ export class BackupStore {
     const id = newBackupId(component.id, now);
     this.progress({ backup_id: id, component: component.id, phase: 'scanning', bytes: 0, files: 0 });
     // Upkeep's own data directory is never backed up into itself.
-    const selection = await selectEntries(component.folder, { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] });
+    const selection = await selectEntriesIsolated(component.folder, { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] });
     const fileCount = selection.entries.filter((e) => e.type === 'file').length;
     if (type !== 'full' && selection.entries.length === 0) {
       throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
@@ -248,7 +249,7 @@ export class BackupStore {
       const archiveEntries = entries.filter((e) => !companions.has(e.path));
 
       let lastEmit = 0;
-      const result = await createTarArchive({
+      const result = await createTarArchiveIsolated({
         entries: archiveEntries,
         output: partial,
         compress,
@@ -439,7 +440,7 @@ export class BackupStore {
   private extractVerified(found: { manifest: BackupManifest; archive: string }, dest: string | null) {
     const m = found.manifest;
     let last = 0;
-    return extractArchive({
+    return extractArchiveIsolated({
       archive: found.archive,
       dest,
       expect: { archiveSha256: m.sha256, entries: m.entries },

@@ -1,0 +1,30 @@
+/**
+ * Entry of the backup worker thread (built to `backup-worker.mjs` beside each host bundle). It
+ * runs one folder scan, createTarArchive or extractArchive per message and posts progress, then
+ * the result or the error. See in-worker.ts for why that work runs here.
+ */
+import { parentPort } from 'node:worker_threads';
+import { toErrorShape, UpkeepError } from '../../../shared/errors';
+import { createTarArchive, extractArchive, type CreateArchiveOptions, type ExtractOptions } from '../archive';
+import type { WorkerReply, WorkerRequest } from './in-worker';
+import { selectEntries } from './select';
+
+function errorReply(error: unknown): WorkerReply {
+  if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
+  const e = error as NodeJS.ErrnoException;
+  return { kind: 'error', message: e?.message ?? String(error), ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
+}
+
+parentPort?.on('message', (request: WorkerRequest) => {
+  const progress = (p: unknown) => parentPort?.postMessage({ kind: 'progress', progress: p } satisfies WorkerReply);
+  const run: Promise<unknown> =
+    request.op === 'select'
+      ? selectEntries(request.root, request.options)
+      : request.op === 'create'
+        ? createTarArchive({ ...(request.options as CreateArchiveOptions), onProgress: progress })
+        : extractArchive({ ...(request.options as ExtractOptions), onProgress: progress });
+  run.then(
+    (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
+    (error: unknown) => parentPort?.postMessage(errorReply(error)),
+  );
+});

@@ -1,0 +1,51 @@
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpkeepError } from '../../../shared/errors';
+import { backupWorkerRuns, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
+import { tempDir } from '../../helpers/temp';
+import { makeTree, treeListing } from '../archive/fixtures';
+import { backupWorld } from './setup';
+
+// The hosts run backups through the worker thread built beside their bundle; the other tests run
+// the TypeScript sources, where there is none. Here the worker is built and used for real.
+describe('backups through the worker thread', () => {
+  beforeAll(async () => {
+    const out = path.join(tempDir('upkeep-backup-worker-'), 'backup-worker.mjs');
+    await build({ entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, packages: 'external', logLevel: 'error' });
+    setBackupWorkerScript(out);
+  });
+  afterAll(() => setBackupWorkerScript(undefined));
+
+  it('creates, verifies and restores byte-identically', async () => {
+    const { folder, services, home } = backupWorld();
+    makeTree(folder, { large: true });
+    const before = treeListing(folder);
+    const runs = backupWorkerRuns().worker;
+    const backup = await services.backups.create({ component: 'demo', includeLogs: true });
+    expect(backup.file_count).toBeGreaterThan(0);
+    expect((await services.backups.verify(backup.id)).ok).toBe(true);
+    writeFileSync(path.join(folder, 'added.txt'), 'new');
+    await services.backups.restore({ backupId: backup.id, safetyBackup: false });
+    expect(treeListing(folder)).toEqual(before);
+    expect(readdirSync(path.join(home, 'backups', 'demo')).some((n) => n.endsWith('.tar.gz'))).toBe(true);
+    // scan, archive, verify, extract: all in the worker, none fell back to this thread
+    expect(backupWorkerRuns().worker - runs).toBe(4);
+    expect(backupWorkerRuns().fallback).toBe(0);
+  });
+
+  it('brings the worker\'s errors back with their codes', async () => {
+    const { folder, services, home } = backupWorld();
+    makeTree(folder);
+    const backup = await services.backups.create({ component: 'demo' });
+    const archive = path.join(home, 'backups', 'demo', readdirSync(path.join(home, 'backups', 'demo')).find((n) => n.endsWith('.tar.gz')) as string);
+    appendFileSync(archive, 'x');
+    const verify = await services.backups.verify(backup.id);
+    expect(verify.ok).toBe(false);
+    expect(verify.error?.code).toBe('BACKUP_CORRUPT');
+    const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
+  });
+});
