@@ -137,7 +137,8 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
           for (const id of targets) checking[id] = false;
           return { checks, checking };
         });
-        const available = components.filter((r) => r.update_available);
+        // A held component still has a newer version, but it is not waiting to be installed.
+        const available = components.filter((r) => r.update_available && !r.held);
         const failed = components.filter((r) => r.error);
         const parts = [available.length === 0 ? 'Everything is up to date' : available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`];
         if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);

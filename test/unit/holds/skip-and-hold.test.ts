@@ -138,4 +138,15 @@ describe('Hold', () => {
     expect(released.result).toMatchObject({ held: false, update_available: true });
     expect((await check(false)).explanation).not.toMatch(/held/);
   });
+
+  it('is forgotten with the component, and refused for a component Upkeep cannot update', async () => {
+    const { s, call, check } = await setup();
+    await check();
+    await call('holdComponent', { id: 'webapp', hold: true });
+    await call('skipVersion', { id: 'webapp', version: '1.1.0' });
+    await call('removeComponent', { id: 'webapp' });
+    expect(s.services.holds.get('webapp')).toBeUndefined();
+    await call('addComponents', { components: { watch: { type: 'github_release', user: OWNER, repo: REPO, api_base: s.gh.apiBase, current: '1.0.0' } } });
+    await expect(call('holdComponent', { id: 'watch', hold: true })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
 });
