@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, readSync, readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { fsyncDir } from '../lib/fs-atomic';
@@ -47,6 +47,13 @@ export interface CreateArchiveOptions {
   level?: number;
   onProgress?: (progress: CreateArchiveProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Read small files with blocking reads when their turn comes instead of asynchronous
+   * read-ahead: three thread-pool round trips per file (open, read, close) cost more than the
+   * read itself. Only for a thread that has nothing else to do (the backup worker), never the
+   * host's event loop.
+   */
+  syncSmallReads?: boolean;
 }
 
 export interface CreateArchiveResult {
@@ -136,6 +143,32 @@ async function readSmallFile(file: string, expected: number, pool: BufferPool): 
     await handle.close();
   }
 }
+/** Files up to this size are read with blocking reads when `syncSmallReads`. */
+const SYNC_READ_MAX = 256 * 1024;
+
+/** readSmallFile with blocking calls (see `syncSmallReads`). */
+function readSmallFileSync(file: string, expected: number, pool: BufferPool): ReadResult {
+  const fd = openSync(file, 'r');
+  const buf = pool.take(expected + 1);
+  try {
+    let got = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buf, got, expected + 1 - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got === expected + 1) {
+        pool.give(buf);
+        return { content: readFileSync(file), backing: null };
+      }
+    }
+    return { content: buf.subarray(0, got), backing: buf };
+  } catch (error) {
+    pool.give(buf);
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
 const STREAM_CHUNK = 1024 * 1024;
 /** Padding to the next 512-byte block: shared, never written to. */
 const ZEROS = Buffer.alloc(512);
@@ -199,6 +232,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   let fileCount = 0;
   const entries = options.entries;
 
+  const syncSmall = options.syncSmallReads === true;
   // Read-ahead of small files, in archive order.
   const reads = new Map<number, Promise<ReadResult | null>>();
   let readAheadBytes = 0;
@@ -216,6 +250,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
       if (entry.type !== 'file' || !entry.source) continue;
       const source = entry.source;
       if (entry.size !== undefined && entry.size > SMALL_FILE) continue; // streamed when its turn comes
+      if (syncSmall && entry.size !== undefined && entry.size <= SYNC_READ_MAX) continue; // read when its turn comes
       if (entry.size !== undefined) {
         sizes.set(index, entry.size);
         readAheadBytes += entry.size;
@@ -257,7 +292,8 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
       reads.delete(i);
       let read: ReadResult | null = null;
       try {
-        read = pending ? await pending : null;
+        if (pending) read = await pending;
+        else if (syncSmall && entry.size !== undefined && entry.size <= SYNC_READ_MAX) read = readSmallFileSync(entry.source, entry.size, pool);
       } catch (error) {
         // A file removed since the folder was scanned (a temp file, a rotated log) is not an error.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

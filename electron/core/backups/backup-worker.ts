@@ -9,6 +9,8 @@ import { createTarArchive, extractArchive, type CreateArchiveOptions, type Extra
 import type { WorkerReply, WorkerRequest } from './in-worker';
 import { selectEntries } from './select';
 
+const PROGRESS_MS = 50;
+
 function errorReply(error: unknown): WorkerReply {
   if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
   const e = error as NodeJS.ErrnoException;
@@ -16,12 +18,19 @@ function errorReply(error: unknown): WorkerReply {
 }
 
 parentPort?.on('message', (request: WorkerRequest) => {
-  const progress = (p: unknown) => parentPort?.postMessage({ kind: 'progress', progress: p } satisfies WorkerReply);
+  // Progress goes out at most every 50 ms (a message per file cost more than the file's tar header).
+  let last = 0;
+  const progress = (p: unknown) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_MS) return;
+    last = now;
+    parentPort?.postMessage({ kind: 'progress', progress: p } satisfies WorkerReply);
+  };
   const run: Promise<unknown> =
     request.op === 'select'
       ? selectEntries(request.root, request.options)
       : request.op === 'create'
-        ? createTarArchive({ ...(request.options as CreateArchiveOptions), onProgress: progress })
+        ? createTarArchive({ ...(request.options as CreateArchiveOptions), syncSmallReads: true, onProgress: progress })
         : extractArchive({ ...(request.options as ExtractOptions), onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
