@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { BackupInfo, BackupType, Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
@@ -15,37 +16,17 @@ const TYPE_TEXT: Record<BackupType, string> = {
 
 export function RestoreBackupDialog({ backup, component, onClose }: { backup: BackupInfo; component: Component | undefined; onClose(): void }) {
   const restoreBackup = useAppStore((s) => s.restoreBackup);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorShape | null>(null);
   const name = component?.name ?? backup.component;
   const folder = component?.config.folder;
   const paths = backup.type === 'full' ? [] : ((component?.config.backup as Record<string, string[] | undefined> | undefined)?.[backup.type] ?? []);
   return (
-    <Dialog
+    <ConfirmDialog
       title={`Restore ${backup.name || backup.id}?`}
-      onClose={onClose}
+      confirmLabel="Restore"
+      failedTitle="Not restored"
       size="medium"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} data-autofocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={busy}
-            onClick={async () => {
-              setBusy(true);
-              const result = await restoreBackup(backup.id);
-              setBusy(false);
-              if (result) setError(result);
-              else onClose();
-            }}
-          >
-            Restore
-          </button>
-        </>
-      }
+      onConfirm={() => restoreBackup(backup.id)}
+      onClose={onClose}
     >
       <p>
         This replaces {TYPE_TEXT[backup.type]} of <strong>{name}</strong>
@@ -64,48 +45,19 @@ export function RestoreBackupDialog({ backup, component, onClose }: { backup: Ba
         </p>
       ) : null}
       <p className="callout callout-accent">A safety backup of the current state is taken first, so this restore can itself be undone.</p>
-      {error ? <ErrorMessage title="Not restored" error={error} /> : null}
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
 export function DeleteBackupDialog({ backup, onClose }: { backup: BackupInfo; onClose(): void }) {
   const deleteBackup = useAppStore((s) => s.deleteBackup);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorShape | null>(null);
   return (
-    <Dialog
-      title={`Delete ${backup.name || backup.id}?`}
-      onClose={onClose}
-      size="small"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} data-autofocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={busy}
-            onClick={async () => {
-              setBusy(true);
-              const result = await deleteBackup(backup.id);
-              setBusy(false);
-              if (result) setError(result);
-              else onClose();
-            }}
-          >
-            Delete
-          </button>
-        </>
-      }
-    >
+    <ConfirmDialog title={`Delete ${backup.name || backup.id}?`} confirmLabel="Delete" failedTitle="Not deleted" onConfirm={() => deleteBackup(backup.id)} onClose={onClose}>
       <p>
         The archive ({formatBytes(backup.compressed_size)}) and its manifest are removed for good.
         {backup.reason === 'pre-update' ? ' The update it was taken before can then no longer be rolled back.' : ''}
       </p>
-      {error ? <ErrorMessage title="Not deleted" error={error} /> : null}
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 
