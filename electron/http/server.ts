@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EVENT_NAMES, invokeMethod, type ApiImplementation, type CallContext } from '../../shared/contract';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { UpkeepError, toErrorShape, type ErrorCode } from '../../shared/errors';
 import type { EventBus } from '../core/events';
 import { tokensEqual } from './token';
@@ -29,17 +30,6 @@ export interface HttpHost {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_REQUEST: 400,
@@ -196,7 +186,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     res.setHeader('Content-Type', type);
     res.setHeader('Content-Length', stat.size);
     if (type.startsWith('text/html')) {
-      res.setHeader('Content-Security-Policy', CSP);
+      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
       res.setHeader('X-Frame-Options', 'DENY');
     } else if (file.includes(`${path.sep}assets${path.sep}`)) {
       res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');

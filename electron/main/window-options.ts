@@ -28,17 +28,7 @@ export function secureWindowOptions(preload: string): BrowserWindowConstructorOp
   };
 }
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 
 /** Links the panel may hand to the OS browser: http(s) only, never file:, javascript: or custom schemes. */
 export function isSafeExternalUrl(raw: string): boolean {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { UpkeepError } from '../../../shared/errors';
-import { parseFrontmatter } from './lib/frontmatter';
+import { parseFrontmatter } from '../versions/frontmatter';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
 import type { Updater, UpdaterContext } from './types';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, splitCommand } from '../../../electron/core/updaters/lib/placeholders';
-import { parseFrontmatter } from '../../../electron/core/updaters/lib/frontmatter';
+import { parseFrontmatter } from '../../../electron/core/versions/frontmatter';
 import { redact, stripAnsi } from '../../../electron/core/updaters/lib/text';
 import { isPreserved, syncTree } from '../../../electron/core/updaters/lib/tree-sync';
 import { parseChecksums, verifyMinisign } from '../../../electron/core/updaters/lib/verify';
