@@ -109,7 +109,7 @@ export interface ExtractResult {
 }
 
 const SMALL_FILE = 8 * 1024 * 1024;
-const WRITE_BUDGET_BYTES = 24 * 1024 * 1024;
+const WRITE_BUDGET_BYTES = 8 * 1024 * 1024;
 const CASE_INSENSITIVE = process.platform === 'darwin' || process.platform === 'win32';
 /** The process umask (read once; a file whose mode it would cut gets an explicit chmod). */
 const UMASK = (() => {

@@ -35,7 +35,7 @@ export type WorkerReply =
   | { kind: 'error'; message: string; code?: string };
 
 /** The worker's young generation, MB: enough for the archive loop, far below V8's default 48. */
-const YOUNG_GENERATION_MB = 6;
+const YOUNG_GENERATION_MB = 4;
 
 let override: string | null | undefined;
 /** Point at a built worker script (tests), or `null` to always run in this thread. */
