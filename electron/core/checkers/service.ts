@@ -312,7 +312,7 @@ export class CheckService {
 
     if (!options.force && entry) {
       const age = now - entry.fetched_at;
-      if (entry.error && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs)) return this.errorResult(component, entry.error, entry, true);
+      if (entry.error && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs)) return this.errorResult(component, entry.error, entry, true, installed);
       if (entry.outcome && age < ttlMs) {
         const built = this.buildResult(component, checker, entry.outcome, checker.readsInstalled ? entry.outcome.installed : installed, entry, { from_cache: true, downgrade: options.downgrade ?? false });
         this.storeHighest(component.id, hash, built.highest, entry);
@@ -330,7 +330,7 @@ export class CheckService {
       if (entry?.outcome) next.outcome = entry.outcome;
       cache.entries[component.id] = next;
       this.dirty = true;
-      return this.errorResult(component, shape, next, false);
+      return this.errorResult(component, shape, next, false, installed);
     }
     if (!outcome.risk && !checker.opaqueVersions) {
       // Advisories are part of the remote answer: cached with it, for the installed version asked about.
@@ -453,12 +453,13 @@ export class CheckService {
     return notesNewestFirst(keep, scheme);
   }
 
-  private errorResult(component: Component, error: ErrorShape, entry: CacheEntry | undefined, fromCache: boolean): CheckResult {
+  private errorResult(component: Component, error: ErrorShape, entry: CacheEntry | undefined, fromCache: boolean, installed: string | null = null): CheckResult {
     const last = entry?.outcome;
     return {
       id: component.id,
       name: component.name,
-      installed: last?.installed ?? null,
+      // What is installed is known locally even when the source cannot be reached.
+      installed: installed ?? last?.installed ?? null,
       latest: last?.latest ? (checkerFor(component.type).opaqueVersions ? last.latest : displayVersion(last.latest)) : null,
       update_available: false,
       channel: component.channel,

@@ -87,10 +87,13 @@ describe('version cache', () => {
     gh.fixture.fault(releasesPath, { kind: 'status', status: 500, body: '{"message":"down"}' }, 1);
     const [failed] = await h.check();
     expect(failed?.error?.code).toBe('UPSTREAM_ERROR');
+    // The installed version is local: known even when the source cannot be reached.
+    expect(failed?.installed).toBe('1.0.0');
     const before = gh.requests.length;
     const [again] = await h.check();
     expect(again?.error?.code).toBe('UPSTREAM_ERROR');
     expect(again?.from_cache).toBe(true);
+    expect(again?.installed).toBe('1.0.0');
     expect(gh.requests.length).toBe(before);
     const [healed] = await h.check(undefined, { force: true });
     expect(healed?.error).toBeNull();
