@@ -74,6 +74,7 @@ export function App() {
         {info?.read_only ? (
           <p className="callout callout-warning readonly-banner">This connection is read-only: you can look at everything, and changes are refused (FORBIDDEN).</p>
         ) : null}
+        {connection === 'reconnecting' ? <ConnectionLost /> : null}
         <Notices />
         {view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
       </main>
@@ -101,6 +102,24 @@ function LiveRegion() {
     </div>
   );
   return target ? createPortal(region, target) : region;
+}
+
+/**
+ * The sidebar's dot is easy to miss (and hidden on narrow windows): while the host is away, say so
+ * where the work is. What is on screen stays; it is the last known state.
+ */
+function ConnectionLost() {
+  return (
+    <section className="callout callout-warning connection-lost" aria-labelledby="connection-lost-title">
+      <h2 id="connection-lost-title" className="callout-title">
+        <Icon name="alert" /> Lost the connection to the Upkeep host
+      </h2>
+      <p className="trouble-text">
+        The panel shows what it knew last; changes and checks wait until the host answers again. Upkeep keeps trying on its own — if it was stopped, start it again (<code>npm start</code> or{' '}
+        <code>upkeep serve</code>).
+      </p>
+    </section>
+  );
 }
 
 function Notices() {

@@ -20,7 +20,7 @@ export function DialogHost() {
 
   switch (dialog.kind) {
     case 'settings':
-      return <SettingsDialog onClose={close} />;
+      return <SettingsDialog focus={dialog.focus} onClose={close} />;
     case 'add-component':
       return <ComponentDialog onClose={close} />;
     case 'edit-component': {

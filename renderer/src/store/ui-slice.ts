@@ -7,7 +7,8 @@ export type View = 'components' | 'backups' | 'history';
 /** Which dialog is open; one at a time, so focus always has one home. */
 export type DialogState =
   | { kind: 'none' }
-  | { kind: 'settings' }
+  /** `focus`: the field to put focus on when it opens (a banner's "Add a GitHub token"). */
+  | { kind: 'settings'; focus?: 'github-token' }
   | { kind: 'add-component' }
   | { kind: 'edit-component'; id: string }
   | { kind: 'remove-component'; id: string }
@@ -39,6 +40,9 @@ export interface UiSlice {
   announcement: Announcement | null;
   notices: Notice[];
   connection: ConnectionState;
+  /** The first-run welcome was dismissed (remembered in localStorage). */
+  welcomeDismissed: boolean;
+  dismissWelcome(): void;
   setView(view: View): void;
   openDialog(dialog: DialogState): void;
   closeDialog(): void;
@@ -51,12 +55,32 @@ export interface UiSlice {
 
 let seq = 0;
 
+const WELCOME_KEY = 'upkeep.welcome-dismissed';
+
+function readWelcomeDismissed(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(WELCOME_KEY) === '1';
+  } catch {
+    // Storage can be unavailable (privacy settings); then the welcome shows until something else is tracked.
+    return false;
+  }
+}
+
 export const createUiSlice: SliceCreator<UiSlice> = () => (set) => ({
   view: 'components',
   dialog: { kind: 'none' },
   announcement: null,
   notices: [],
   connection: 'connecting',
+  welcomeDismissed: readWelcomeDismissed(),
+  dismissWelcome: () => {
+    try {
+      globalThis.localStorage?.setItem(WELCOME_KEY, '1');
+    } catch {
+      // Dismissed for this session only.
+    }
+    set({ welcomeDismissed: true });
+  },
   setView: (view) => set({ view }),
   // A new dialog starts without the last outcome showing in it.
   openDialog: (dialog) => set({ dialog, announcement: null }),

@@ -140,9 +140,18 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         // A held component still has a newer version, but it is not waiting to be installed.
         const available = components.filter((r) => r.update_available && !r.held);
         const failed = components.filter((r) => r.error);
-        const parts = [available.length === 0 ? 'Everything is up to date' : available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`];
+        // "Everything is up to date" only when every check got through; a failed one knows nothing.
+        const parts =
+          available.length > 0
+            ? [available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`]
+            : failed.length === 0
+              ? ['Everything is up to date']
+              : failed.length < components.length
+                ? [`${components.length - failed.length} up to date`]
+                : [];
         if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
-        if (!options.quiet) get().announce(`${parts.join('; ')}.`, failed.length ? 'error' : available.length ? 'info' : 'success');
+        const sentence = parts.join('; ');
+        if (!options.quiet) get().announce(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}${sentence.endsWith('.') ? '' : '.'}`, failed.length ? 'error' : available.length ? 'info' : 'success');
       } catch (error) {
         set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(targets.map((id) => [id, false])) } }));
         get().reportError('Could not check for updates', toErrorShape(error));

@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
 import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
 import { EmptyState } from '../../ui/EmptyState';
@@ -9,10 +9,13 @@ import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { PendingSummary } from '../updates/PendingSummary';
 import { RunPanel } from '../updates/RunPanel';
 import { sortSecurityFirst } from '../../store/selectors/risk-selectors';
+import { describeCheckError, selectCheckTrouble, selectShowWelcome } from '../../store/selectors/check-trouble';
+import { CheckTroubleBanners } from './CheckTroubleBanners';
 import { PackagesPanel } from './PackagesPanel';
 import { ProblemsPanel } from './ProblemsPanel';
 import { RiskBadges } from './RiskBadges';
 import { StatusBadge } from './StatusBadge';
+import { WelcomeCard } from './WelcomeCard';
 
 const COLUMNS: Column[] = [
   { key: 'name', header: 'Component', min: 144, grow: 2.2 },
@@ -26,6 +29,10 @@ const COLUMNS: Column[] = [
 ];
 // Environment rows carry a Packages button too.
 const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' ? { ...c, min: 290 } : c));
+// A failed check says why under its status: that line needs room more than the channel does.
+const widenStatus = (columns: Column[]): Column[] => columns.map((c) => (c.key === 'status' ? { ...c, min: 208, grow: 2.4 } : c.key === 'channel' ? { ...c, drop: 1 } : c.key === 'checked' ? { ...c, drop: 3 } : c));
+const COLUMNS_WITH_REASONS = widenStatus(COLUMNS);
+const COLUMNS_WITH_PACKAGES_AND_REASONS = widenStatus(COLUMNS_WITH_PACKAGES);
 
 export function ComponentsView() {
   const filteredRows = useAppStore(selectFilteredComponentRows);
@@ -46,6 +53,17 @@ export function ComponentsView() {
   const anyChecking = useAppStore((s) => Object.values(s.checking).some(Boolean));
   const openDialog = useAppStore((s) => s.openDialog);
   const updateComponents = useAppStore((s) => s.updateComponents);
+  const loadComponents = useAppStore((s) => s.loadComponents);
+  const components = useAppStore((s) => s.components);
+  const githubApiBase = useAppStore((s) => s.settings?.settings.github_api_base);
+  const githubTokenSet = useAppStore((s) => s.settings?.github_token_set ?? false);
+  const trouble = useAppStore(selectCheckTrouble);
+  const showWelcome = useAppStore(selectShowWelcome);
+  const dismissWelcome = useAppStore((s) => s.dismissWelcome);
+  const findButton = useRef<HTMLButtonElement>(null);
+  const typeOf = useMemo(() => new Map(components.map((c) => [c.id, c.type])), [components]);
+  const anyCheckFailed = rows.some((r) => r.status === 'check-failed');
+  const withPackages = rows.some((r) => checks[r.id]?.packages);
 
   useEffect(() => {
     // For bench/ui: when the first list of components is on screen.
@@ -62,21 +80,46 @@ export function ComponentsView() {
           </p>
         </div>
         <div className="toolbar">
-          <button type="button" className="button" onClick={() => openDialog({ kind: 'discover' })}>
-            <Icon name="search" /> Find installed
-          </button>
-          <button type="button" className="button" onClick={() => openDialog({ kind: 'import-octoprint' })}>
-            <Icon name="upload" /> Import from OctoPrint
-          </button>
-          <button type="button" className="button" onClick={() => openDialog({ kind: 'add-component' })}>
-            <Icon name="plus" /> Add component
-          </button>
+          {/* While the welcome card is up it carries these three, so each name is on the page once. */}
+          {showWelcome ? null : (
+            <>
+              <button ref={findButton} type="button" className="button" onClick={() => openDialog({ kind: 'discover' })}>
+                <Icon name="search" /> Find installed
+              </button>
+              <button type="button" className="button" onClick={() => openDialog({ kind: 'import-octoprint' })}>
+                <Icon name="upload" /> Import from OctoPrint
+              </button>
+              <button type="button" className="button" onClick={() => openDialog({ kind: 'add-component' })}>
+                <Icon name="plus" /> Add component
+              </button>
+            </>
+          )}
           <button type="button" className="button button-primary" onClick={() => void checkComponents(undefined, true)} disabled={anyChecking || total === 0}>
             <Icon name="refresh" /> Check for updates
           </button>
         </div>
       </header>
 
+      {showWelcome ? (
+        <WelcomeCard
+          tracksItself={total > 0}
+          onFind={() => openDialog({ kind: 'discover' })}
+          onAdd={() => openDialog({ kind: 'add-component' })}
+          onImport={() => openDialog({ kind: 'import-octoprint' })}
+          onDismiss={() => {
+            dismissWelcome();
+            // The card's buttons go; focus moves to the toolbar's, which take their place.
+            requestAnimationFrame(() => findButton.current?.focus());
+          }}
+        />
+      ) : null}
+      <CheckTroubleBanners
+        trouble={trouble}
+        checking={anyChecking}
+        githubTokenSet={githubTokenSet}
+        onCheckAgain={(ids) => void checkComponents(ids, true)}
+        onOpenTokenSettings={() => openDialog({ kind: 'settings', focus: 'github-token' })}
+      />
       <ProblemsPanel problems={problems} />
       {loadError ? <ErrorMessage title="Could not load components" error={loadError} /> : null}
       <PendingSummary pending={pending} onUpdateAll={() => void updateComponents(pending.map((p) => p.id))} />
@@ -97,7 +140,7 @@ export function ComponentsView() {
         {expanded && rows.some((r) => r.id === expanded) ? <PackagesPanel id={expanded} /> : null}
         <VirtualTable<ComponentRow>
           label="Components"
-          columns={rows.some((r) => checks[r.id]?.packages) ? COLUMNS_WITH_PACKAGES : COLUMNS}
+          columns={withPackages ? (anyCheckFailed ? COLUMNS_WITH_PACKAGES_AND_REASONS : COLUMNS_WITH_PACKAGES) : anyCheckFailed ? COLUMNS_WITH_REASONS : COLUMNS}
           items={rows}
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
@@ -106,6 +149,17 @@ export function ComponentsView() {
               <p className="muted">Loading components…</p>
             ) : filter ? (
               <EmptyState icon="search" title="No component matches the filter." />
+            ) : status === 'error' ? (
+              <EmptyState icon="alert" title="The components could not be loaded">
+                <p>{loadError ? `${loadError.message} (${loadError.code})` : 'The host did not answer.'}</p>
+                <button type="button" className="button button-primary" onClick={() => void loadComponents()}>
+                  Try again
+                </button>
+              </EmptyState>
+            ) : showWelcome ? (
+              <EmptyState icon="box" title="No components yet">
+                <p>Start with one of the steps above, or drop a YAML file into components.d.</p>
+              </EmptyState>
             ) : (
               <EmptyState icon="box" title="No components yet">
                 <p>Find what is installed, add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
@@ -131,7 +185,19 @@ export function ComponentsView() {
               {formatRelative(r.checkedAt)}
             </time>,
             <span className="cell-status" key="s">
-              <StatusBadge status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />
+              {r.status === 'check-failed' && r.error ? (
+                <>
+                  <span className="status-line">
+                    <StatusBadge status={r.status} />
+                    <code className="error-code">{r.error.code}</code>
+                  </span>
+                  <span className="status-reason" title={r.error.message}>
+                    {describeCheckError(r.error, { type: typeOf.get(r.id), githubApiBase })}
+                  </span>
+                </>
+              ) : (
+                <StatusBadge status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />
+              )}
               {r.updateAvailable ? <RiskBadges risk={checks[r.id]?.risk} /> : null}
             </span>,
             <div className="row-actions" key="a">

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../../shared/types';
 import { formatBytes, formatRelative } from '../../ui/format';
 import { useAppStore } from '../../store';
@@ -20,7 +20,7 @@ const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number
   { key: 'backup_disk_budget_mb', label: 'Backup disk budget (MB)', hint: '0 means no limit.', step: 1 },
 ];
 
-export function SettingsDialog({ onClose }: { onClose(): void }) {
+export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
   const components = useAppStore((s) => s.components);
   const channelOptions = useAppStore(selectChannelOptions);
@@ -40,6 +40,8 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
   const [channelFilter, setChannelFilter] = useState('');
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
+  const tokenInput = useRef<HTMLInputElement>(null);
+  const focusedToken = useRef(false);
 
   useEffect(() => {
     void loadSettings();
@@ -48,6 +50,14 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
   }, [loadSettings, loadChannels, loadStatus]);
 
   const settings = view?.settings;
+
+  // Opened from the rate-limit banner: straight to the token field, once it is on screen.
+  useEffect(() => {
+    if (focus !== 'github-token' || focusedToken.current || !settings || !tokenInput.current) return;
+    focusedToken.current = true;
+    tokenInput.current.scrollIntoView({ block: 'center' });
+    tokenInput.current.focus();
+  }, [focus, settings]);
   const editable = components.filter((c) => c.source.kind === 'settings');
   const q = channelFilter.trim().toLowerCase();
   const shownChannels = q ? editable.filter((c) => c.name.toLowerCase().includes(q) || c.id.includes(q)) : editable;
@@ -196,7 +206,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
               label="GitHub token"
               hint={view.github_token_set ? 'A token is stored. It is never shown; type a new one to replace it.' : 'Optional: raises GitHub’s rate limit from 60 to 5,000 requests an hour.'}
             >
-              <input type="password" autoComplete="off" spellCheck={false} value={token} placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'} disabled={removeToken} onChange={(e) => setToken(e.target.value)} />
+              <input ref={tokenInput} type="password" autoComplete="off" spellCheck={false} value={token} placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'} disabled={removeToken} onChange={(e) => setToken(e.target.value)} />
             </Field>
             {view.github_token_set ? (
               <label className="checkbox">
