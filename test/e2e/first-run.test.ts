@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../shared/types';
-import { FakeGitHub } from '../fixtures/servers';
+import { FakeGitHub, FakeNpmRegistry } from '../fixtures/servers';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
 
 /** A port on 127.0.0.1 that nothing listens on: connecting to it is refused, like a machine without a network. */
@@ -164,6 +164,51 @@ describe('first run: the welcome card, and checks that cannot get through', () =
     await context.close();
   });
 
+  it('names the sources that cannot be reached when only some checks fail', async () => {
+    const other = await startPanelHost({ firstRun: true });
+    const npm = await FakeNpmRegistry.start();
+    try {
+      npm.publish('left-pad', '1.3.0');
+      // The registry fails on the server side; the index is not there at all.
+      npm.fixture.fault('/', { kind: 'status', status: 500 });
+      const indexPort = await closedPort();
+      await other.call('setSettings', { patch: { github_api_base: healthy.apiBase } });
+      await other.call('addComponents', {
+        components: {
+          'left-pad': { name: 'Left Pad', type: 'npm_release', package: 'left-pad', registry: npm.registry, current: '1.3.0' },
+          requests: { name: 'Requests', type: 'pypi_release', package: 'requests', index_url: `http://127.0.0.1:${indexPort}`, current: '2.31.0' },
+        },
+      });
+      const { page, context, errors } = await openPanel(browser, other);
+      await page.getByRole('button', { name: 'Check for updates' }).click();
+      await componentRow(page, 'Upkeep').getByText('Up to date').waitFor();
+      await componentRow(page, 'Left Pad').getByText('The registry answered 500').waitFor();
+      await componentRow(page, 'Requests').getByText(`Can't reach 127.0.0.1:${indexPort}`).waitFor();
+      const banner = page.getByRole('region', { name: "2 sources can't be reached" });
+      await banner.waitFor();
+      const text = await banner.innerText();
+      expect(text).toContain(`${new URL(npm.registry).host} answered 500`);
+      expect(text).toContain(`127.0.0.1:${indexPort} can't be reached`);
+      expect(text).toContain('Left Pad');
+      expect(text).toContain('Requests');
+      // Not offline: GitHub answered.
+      expect(await page.getByRole('region', { name: "Upkeep can't reach the internet." }).count()).toBe(0);
+      await page.getByRole('status').filter({ hasText: '2 checks failed' }).waitFor();
+      await screenshotBothThemes(page, 'sources-unreachable');
+
+      // The registry recovers: Check again clears its line, the index stays named.
+      npm.fixture.clearFaults();
+      await banner.getByRole('button', { name: 'Check again' }).click();
+      await componentRow(page, 'Left Pad').getByText('Up to date').waitFor();
+      await page.getByRole('region', { name: `127.0.0.1:${indexPort} can't be reached` }).waitFor();
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await npm.close();
+      await other.close();
+    }
+  });
+
   it('says so in the main area when the host goes away, and keeps the last rows on screen', async () => {
     const other = await startPanelHost({ firstRun: true });
     let closed = false;
@@ -175,6 +220,7 @@ describe('first run: the welcome card, and checks that cannot get through', () =
       await page.getByRole('region', { name: 'Lost the connection to the Upkeep host' }).waitFor();
       expect(await componentRow(page, 'Upkeep').count()).toBe(1);
       await page.getByRole('heading', { name: 'Components', level: 1 }).waitFor();
+      await screenshotBothThemes(page, 'connection-lost');
       await context.close();
     } finally {
       if (!closed) await other.close();

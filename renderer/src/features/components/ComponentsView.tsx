@@ -29,10 +29,25 @@ const COLUMNS: Column[] = [
 ];
 // Environment rows carry a Packages button too.
 const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' ? { ...c, min: 290 } : c));
-// A failed check says why under its status: that line needs room more than the channel does.
-const widenStatus = (columns: Column[]): Column[] => columns.map((c) => (c.key === 'status' ? { ...c, min: 208, grow: 2.4 } : c.key === 'channel' ? { ...c, drop: 1 } : c.key === 'checked' ? { ...c, drop: 3 } : c));
-const COLUMNS_WITH_REASONS = widenStatus(COLUMNS);
-const COLUMNS_WITH_PACKAGES_AND_REASONS = widenStatus(COLUMNS_WITH_PACKAGES);
+/**
+ * A failed check says why under its status: that line needs room. The actions column keeps room for
+ * "Update now" only when a row offers it; the channel goes first when the window is narrow.
+ */
+function columnsFor({ packages, reasons, updates }: { packages: boolean; reasons: boolean; updates: boolean }): Column[] {
+  const base = packages ? COLUMNS_WITH_PACKAGES : COLUMNS;
+  if (!reasons) return base;
+  return base.map((c) =>
+    c.key === 'status'
+      ? { ...c, min: updates || packages ? 208 : 272, grow: 2.4 }
+      : c.key === 'actions' && !updates && !packages
+        ? { ...c, min: 112 }
+        : c.key === 'channel'
+          ? { ...c, drop: 1 }
+          : c.key === 'checked'
+            ? { ...c, drop: 3 }
+            : c,
+  );
+}
 
 export function ComponentsView() {
   const filteredRows = useAppStore(selectFilteredComponentRows);
@@ -62,8 +77,10 @@ export function ComponentsView() {
   const dismissWelcome = useAppStore((s) => s.dismissWelcome);
   const findButton = useRef<HTMLButtonElement>(null);
   const typeOf = useMemo(() => new Map(components.map((c) => [c.id, c.type])), [components]);
-  const anyCheckFailed = rows.some((r) => r.status === 'check-failed');
-  const withPackages = rows.some((r) => checks[r.id]?.packages);
+  const columns = useMemo(
+    () => columnsFor({ packages: rows.some((r) => checks[r.id]?.packages), reasons: rows.some((r) => r.status === 'check-failed'), updates: rows.some((r) => r.updateAvailable) }),
+    [rows, checks],
+  );
 
   useEffect(() => {
     // For bench/ui: when the first list of components is on screen.
@@ -140,7 +157,7 @@ export function ComponentsView() {
         {expanded && rows.some((r) => r.id === expanded) ? <PackagesPanel id={expanded} /> : null}
         <VirtualTable<ComponentRow>
           label="Components"
-          columns={withPackages ? (anyCheckFailed ? COLUMNS_WITH_PACKAGES_AND_REASONS : COLUMNS_WITH_PACKAGES) : anyCheckFailed ? COLUMNS_WITH_REASONS : COLUMNS}
+          columns={columns}
           items={rows}
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
