@@ -61,7 +61,7 @@ function sourceWord(type: string | undefined): string {
  * One short line saying why a check failed, for the row (the full message stays in the details):
  * what could not be reached, until when a rate limit lasts, what the server answered.
  */
-export function describeCheckError(error: ErrorShape, options: { type?: string; githubApiBase?: string; now?: number } = {}): string {
+export function describeCheckError(error: ErrorShape, options: { type?: string | undefined; githubApiBase?: string | undefined; githubTokenSet?: boolean; now?: number } = {}): string {
   const host = errorHost(error);
   switch (error.code) {
     case 'NETWORK':
@@ -71,7 +71,8 @@ export function describeCheckError(error: ErrorShape, options: { type?: string; 
     case 'RATE_LIMITED': {
       const at = retryAt(error);
       const until = at === null ? '' : ` until ${formatClock(at, options.now)}`;
-      return isGithubApiHost(host, options.githubApiBase) ? `GitHub rate limit used up${until} — add a token in Settings` : `${host ?? 'The server'} rate limit used up${until}`;
+      if (!isGithubApiHost(host, options.githubApiBase)) return `${host ?? 'The server'} rate limit used up${until}`;
+      return options.githubTokenSet ? `GitHub rate limit of the token used up${until}` : `GitHub rate limit used up${until} — add a token in Settings`;
     }
     case 'UPSTREAM_ERROR': {
       const status = error.details?.status;
