@@ -115,7 +115,7 @@ function ConnectionLost() {
         <Icon name="alert" /> Lost the connection to the Upkeep host
       </h2>
       <p className="trouble-text">
-        The panel shows what it knew last; changes and checks wait until the host answers again. Upkeep keeps trying on its own — if it was stopped, start it again (<code>npm start</code> or{' '}
+        The panel shows what it knew last; checks and changes can't be made until the host answers again. The panel keeps trying on its own — if Upkeep was stopped, start it again (<code>npm start</code> or{' '}
         <code>upkeep serve</code>).
       </p>
     </section>

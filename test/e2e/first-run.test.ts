@@ -183,7 +183,7 @@ describe('first run: the welcome card, and checks that cannot get through', () =
       await page.getByRole('button', { name: 'Check for updates' }).click();
       await componentRow(page, 'Upkeep').getByText('Up to date').waitFor();
       await componentRow(page, 'Left Pad').getByText('The registry answered 500').waitFor();
-      await componentRow(page, 'Requests').getByText(`Can't reach 127.0.0.1:${indexPort}`).waitFor();
+      await componentRow(page, 'Requests').getByText(`Can't reach 127.0.0.1:${indexPort}`, { exact: true }).waitFor();
       const banner = page.getByRole('region', { name: "2 sources can't be reached" });
       await banner.waitFor();
       const text = await banner.innerText();

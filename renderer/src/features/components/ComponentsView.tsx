@@ -209,7 +209,7 @@ export function ComponentsView() {
                     <code className="error-code">{r.error.code}</code>
                   </span>
                   <span className="status-reason" title={r.error.message}>
-                    {describeCheckError(r.error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet })}
+                    {describeCheckError(r.error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet, offline: trouble.offline })}
                   </span>
                 </>
               ) : (

@@ -61,13 +61,14 @@ function sourceWord(type: string | undefined): string {
  * One short line saying why a check failed, for the row (the full message stays in the details):
  * what could not be reached, until when a rate limit lasts, what the server answered.
  */
-export function describeCheckError(error: ErrorShape, options: { type?: string | undefined; githubApiBase?: string | undefined; githubTokenSet?: boolean; now?: number } = {}): string {
+export function describeCheckError(error: ErrorShape, options: { type?: string | undefined; githubApiBase?: string | undefined; githubTokenSet?: boolean; offline?: boolean; now?: number } = {}): string {
   const host = errorHost(error);
   switch (error.code) {
+    // "offline?" only when nothing else got through either; otherwise it is that one source.
     case 'NETWORK':
-      return `Can't reach ${host ?? 'the server'} — offline?`;
+      return `Can't reach ${host ?? 'the server'}${options.offline === false ? '' : ' — offline?'}`;
     case 'TIMEOUT':
-      return `${host ?? 'The server'} did not answer in time — slow or offline?`;
+      return `${host ?? 'The server'} did not answer in time${options.offline === false ? '' : ' — slow or offline?'}`;
     case 'RATE_LIMITED': {
       const at = retryAt(error);
       const until = at === null ? '' : ` until ${formatClock(at, options.now)}`;
