@@ -150,6 +150,9 @@ async function main(): Promise<void> {
   const rss = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
   const cpu = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
   const sizes = { tar_czf: 0, upkeep: 0 };
+  // The machine is shared: its 1-minute load average before each round and at the end.
+  const loadavgStart = Math.round((os.loadavg()[0] as number) * 100) / 100;
+  const roundLoads: number[] = [];
   let verified = false;
   for (let round = 1; round <= rounds; round++) {
     const tarGz = path.join(work, 'tar.tar.gz');
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
     const restoreDest = path.join(work, 'restored');
     rmSync(tarGz, { force: true });
     rmSync(home, { recursive: true, force: true });
+    roundLoads.push(Math.round((os.loadavg()[0] as number) * 100) / 100);
     // Alternate who goes first, so neither always meets a warmer or busier machine.
     const order = round % 2 ? ['tar', 'upkeep'] : ['upkeep', 'tar'];
     let backupId = '';
@@ -225,7 +229,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'backup',
     at: new Date().toISOString(),
-    machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? null, node: process.version, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? null, node: process.version, loadavg_at_start: loadavgStart, loadavg_per_round: roundLoads, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     tree: stats,
     rounds,
     median_ms: m,
@@ -244,7 +248,7 @@ async function main(): Promise<void> {
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const md = [
-    `Backup benchmark (\`npm run bench -- backup\`): ${stats.files} files, ${mb(stats.bytes)} (${mb(stats.binaryBytes)} in ${stats.binaryFiles} already-compressed binaries), median of ${rounds} rounds, ${os.availableParallelism()} CPUs, load average ${result.machine.loadavg_at_end[0]} at the end.`,
+    `Backup benchmark (\`npm run bench -- backup\`): ${stats.files} files, ${mb(stats.bytes)} (${mb(stats.binaryBytes)} in ${stats.binaryFiles} already-compressed binaries), median of ${rounds} rounds, ${os.availableParallelism()} CPUs, 1-minute load average ${loadavgStart} at the start, ${roundLoads.join(' / ')} before each round, ${result.machine.loadavg_at_end[0]} at the end (a shared machine).`,
     '',
     '| | GNU tar | Upkeep | Upkeep / tar | goal |',
     '| --- | --- | --- | --- | --- |',
