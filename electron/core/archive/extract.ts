@@ -315,6 +315,15 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   let entryCount = 0;
   let lastProgress = 0;
 
+  // Files are created one at a time (their bytes are still written in parallel): creates in one
+  // directory from several threads only spin on the directory's lock in the kernel.
+  let creating: Promise<unknown> = Promise.resolve();
+  const createSerially = (target: string, mode: number): Promise<fs.FileHandle> => {
+    const opened = creating.then(() => fs.open(target, 'wx', mode));
+    creating = opened.catch(() => undefined);
+    return opened;
+  };
+
   const abs = (rel: string) => path.join(dest as string, ...rel.split('/'));
   const ensureDir = (rel: string): Promise<void> => {
     if (rel === '') return Promise.resolve();
@@ -408,7 +417,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     const mode = f.mode;
     const { done } = await pool.run(f.header.size, async () => {
       await ensureDir(parent);
-      const handle = await fs.open(target, 'wx', mode);
+      const handle = await createSerially(target, mode);
       try {
         for (const c of chunks) {
           let off = 0;
