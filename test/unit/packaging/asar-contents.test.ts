@@ -7,7 +7,7 @@ import { repoRoot } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp';
 import { appFiles, loadBuilderConfig, packAsar, productionModules, type BuilderConfig } from './packaged-files';
 
-const BUNDLES = { main: 'dist/electron/main.mjs', preload: 'dist/electron/preload.cjs', cli: 'dist/cli.mjs', renderer: 'dist/renderer/index.html' } as const;
+const BUNDLES = { main: 'dist/electron/main.mjs', preload: 'dist/electron/preload.cjs', cli: 'dist/cli.mjs', backupWorker: 'dist/backup-worker.mjs', renderer: 'dist/renderer/index.html' } as const;
 
 let config: BuilderConfig;
 let files: { rel: string; size: number }[];
@@ -39,10 +39,10 @@ function importedPackages(file: string): string[] {
 }
 
 describe('what goes into app.asar', () => {
-  it('from the project: the main, preload, renderer and CLI bundles, the tray icons and package.json, nothing else', () => {
+  it('from the project: the main, preload, renderer, CLI and backup-worker bundles, the tray icons and package.json, nothing else', () => {
     const rels = files.map((f) => f.rel);
-    expect(rels).toEqual(expect.arrayContaining(['package.json', BUNDLES.main, BUNDLES.preload, BUNDLES.cli, BUNDLES.renderer]));
-    for (const rel of rels) expect(rel === 'package.json' || /^dist\/(electron\/(main\.mjs|preload\.cjs|tray-(16|32)\.png)|cli\.mjs|renderer\/.+)$/.test(rel), rel).toBe(true);
+    expect(rels).toEqual(expect.arrayContaining(['package.json', BUNDLES.main, BUNDLES.preload, BUNDLES.cli, BUNDLES.backupWorker, BUNDLES.renderer]));
+    for (const rel of rels) expect(rel === 'package.json' || /^dist\/(electron\/(main\.mjs|preload\.cjs|backup-worker\.mjs|tray-(16|32)\.png)|cli\.mjs|backup-worker\.mjs|renderer\/.+)$/.test(rel), rel).toBe(true);
     expect(rels.filter((r) => /\.(map|ts|tsx)$/.test(r) || /^(electron|shared|renderer|test|docs|bench|scripts|build)\//.test(r) || /README/i.test(r))).toEqual([]);
     expect(existsSync(path.join(repoRoot, `${BUNDLES.main}.map`))).toBe(true); // maps exist on disk, and stay out
   });
@@ -56,7 +56,7 @@ describe('what goes into app.asar', () => {
 
   it('every package the main, preload and CLI bundles import is in the asar (so leaving React out is safe)', () => {
     const packed = new Set([...modules.included.map((m) => m.name), 'electron']);
-    for (const bundle of [BUNDLES.main, BUNDLES.preload, BUNDLES.cli]) {
+    for (const bundle of [BUNDLES.main, BUNDLES.preload, BUNDLES.cli, BUNDLES.backupWorker]) {
       const missing = importedPackages(bundle).filter((name) => !packed.has(name));
       expect(missing, `${bundle} imports packages that would not be packed`).toEqual([]);
     }

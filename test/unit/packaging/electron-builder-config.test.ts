@@ -61,7 +61,7 @@ describe('electron-builder configuration', () => {
 
   it('packs only the built bundles and package.json from the project', () => {
     const patterns = filePatterns(config);
-    expect(patterns.filter((p) => !p.startsWith('!'))).toEqual(['package.json', 'dist/electron/**', 'dist/renderer/**', 'dist/cli.mjs']);
+    expect(patterns.filter((p) => !p.startsWith('!'))).toEqual(['package.json', 'dist/electron/**', 'dist/renderer/**', 'dist/cli.mjs', 'dist/backup-worker.mjs']);
     expect(patterns).toContain('!**/*.map');
   });
 
