@@ -37,3 +37,6 @@ parentPort?.on('message', (request: WorkerRequest) => {
     (error: unknown) => parentPort?.postMessage(errorReply(error)),
   );
 });
+
+// Loaded: from here on a failure is the job's, not the worker's start (see in-worker.ts).
+parentPort?.postMessage({ kind: 'ready' } satisfies WorkerReply);

@@ -29,6 +29,7 @@ export type WorkerRequest =
   | { op: 'select'; root: string; options: SelectOptions }
   | { op: 'create'; options: Omit<CreateArchiveOptions, 'onProgress' | 'signal'> } | { op: 'extract'; options: Omit<ExtractOptions, 'onProgress' | 'signal'> };
 export type WorkerReply =
+  | { kind: 'ready' }
   | { kind: 'progress'; progress: unknown }
   | { kind: 'result'; result: unknown }
   | { kind: 'error'; upkeep: ErrorShape }
@@ -73,10 +74,12 @@ function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p:
       fn();
       void worker.terminate();
     };
-    worker.on('online', () => {
-      started = true;
-    });
     worker.on('message', (reply: WorkerReply) => {
+      if (reply.kind === 'ready') {
+        // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
+        started = true;
+        return;
+      }
       if (reply.kind === 'progress') {
         onProgress?.(reply.progress);
         return;
