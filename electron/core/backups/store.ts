@@ -565,8 +565,11 @@ export class BackupStore {
       return { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
     } finally {
       await rmTree(staging);
-      // Cleared by the swap once done or undone; an extraction that failed leaves nothing to recover.
-      if (!(await fs.readFile(journal.file, 'utf8').then((t) => t.includes('"phase"'), () => false))) await journal.clear();
+      // The journal goes only once staging is gone too: a kill before this point is finished by
+      // recovery (a committed swap only needs its leftovers removed). A swap still marked
+      // 'swapping' here failed part-way through its own undo: recovery must see it.
+      const phase = await fs.readFile(journal.file, 'utf8').then((t) => (JSON.parse(t) as { phase?: string }).phase, () => undefined);
+      if (phase === undefined || phase === 'committed') await journal.clear();
     }
   }
 }
@@ -732,7 +735,7 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
   }
   await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried, phase: 'committed' });
   if (folderStat) await rmTree(old);
-  await journal.clear();
+  // The journal stays 'committed' until the caller has removed staging too.
 }
 
 /** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */
@@ -814,5 +817,5 @@ async function swapPaths(folder: string, staging: string, roots: { path: string;
   }
   await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'committed' });
   for (const d of plan) if (d.existed) await rmTree(d.aside);
-  await journal.clear();
+  // The journal stays 'committed' until the caller has removed staging too.
 }

@@ -93,9 +93,9 @@ describe('pip through the engine', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-pip-engine-'));
     try {
       const venv = path.join(root, 'venv');
-      // --copies: a default venv's bin/python3 is an absolute symlink to the base interpreter,
-      // which the backup store's extractor currently refuses to restore (reported to its owner).
-      const python = makeVenv(venv, { copies: true });
+      // A default venv: bin/python3 is an absolute symlink to the base interpreter, which the
+      // restore brings back as the backup's manifest recorded it.
+      const python = makeVenv(venv);
       const wheels = path.join(root, 'wheels');
       makeWheel(wheels, 'tinypkg', '1.0.0');
       makeWheel(wheels, 'tinypkg', '2.0.0');
