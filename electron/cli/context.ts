@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { invokeMethod, type MethodName, type RequestOf, type ResponseOf } from '../../shared/contract';
 import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
+import { startWebhooks } from '../core/schedule/wiring';
 import { createServices, type Services } from '../core/services';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -57,4 +58,18 @@ export function table(headers: string[], rows: (string | number | null | undefin
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+/**
+ * Run a command that may update components with the configured webhooks listening, as the long-lived
+ * hosts do, and wait for their deliveries before the process ends (short retries: it is about to exit).
+ */
+export async function withWebhooks<T>(ctx: CliContext, run: () => Promise<T>): Promise<T> {
+  const notifier = startWebhooks(ctx.services(), { delivery: { timeoutMs: 5_000, retryDelaysMs: [1_000, 3_000] } });
+  try {
+    return await run();
+  } finally {
+    await notifier.idle();
+    await notifier.stop();
+  }
 }

@@ -1,8 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import { WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Webhook } from '../../../shared/schemas/settings';
 import type { ComponentSchedule, RunDueResult, StatusView } from '../../../shared/types';
-import { startWebhooks } from '../../core/schedule/wiring';
-import { table, type CliContext, type CommandSpec } from '../context';
+import { table, withWebhooks, type CliContext, type CommandSpec } from '../context';
 
 type AutoUpdatePatch = {
   enabled?: boolean;
@@ -164,15 +163,8 @@ export const scheduleCommands: CommandSpec[] = [
     usage: 'upkeep run-due',
     summary: 'Run what is due now (background checks, auto-updates inside their windows): for cron and systemd timers',
     async run(ctx) {
-      // Webhooks for what this pass does; short retries, since the process ends after it.
-      const notifier = startWebhooks(ctx.services(), { delivery: { timeoutMs: 5_000, retryDelaysMs: [1_000, 3_000] } });
-      let result: RunDueResult;
-      try {
-        result = await ctx.call('runDue', {});
-      } finally {
-        await notifier.idle();
-        await notifier.stop();
-      }
+      // Webhooks for what this pass does.
+      const result: RunDueResult = await withWebhooks(ctx, () => ctx.call('runDue', {}));
       const failed = result.updated.some((u) => u.status === 'failed' || u.status === 'rolled_back');
       return { json: result, text: runDueText(result), exitCode: failed ? 1 : 0 };
     },

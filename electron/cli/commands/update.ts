@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { UpkeepError } from '../../../shared/errors';
 import type { UpdateResult } from '../../../shared/types';
-import { table, type CliContext, type CommandSpec } from '../context';
+import { table, withWebhooks, type CliContext, type CommandSpec } from '../context';
 
 async function confirm(ctx: CliContext, question: string, yes: boolean): Promise<void> {
   if (yes) return;
@@ -48,13 +48,15 @@ export const updateCommands: CommandSpec[] = [
       await confirm(ctx, `Update ${what}${values['no-backup'] ? ' WITHOUT a backup' : ''}?`, values.yes === true);
       const stop = streamLogs(ctx);
       try {
-        const { results } = await ctx.call('updateComponents', {
-          ...(ids.length ? { ids } : {}),
-          ...(packages.length ? { packages } : {}),
-          force: values.force === true,
-          noBackup: values['no-backup'] === true,
-          stopOnFailure: values['stop-on-failure'] === true,
-        });
+        const { results } = await withWebhooks(ctx, () =>
+          ctx.call('updateComponents', {
+            ...(ids.length ? { ids } : {}),
+            ...(packages.length ? { packages } : {}),
+            force: values.force === true,
+            noBackup: values['no-backup'] === true,
+            stopOnFailure: values['stop-on-failure'] === true,
+          }),
+        );
         const failed = results.some((r) => r.status === 'failed' || r.status === 'rolled_back');
         return {
           json: { results: results.map(publicResult) },
@@ -78,11 +80,13 @@ export const updateCommands: CommandSpec[] = [
       await confirm(ctx, `Roll ${component} back to ${to === 'last' ? 'the version before its last update' : to}?`, values.yes === true);
       const stop = streamLogs(ctx);
       try {
-        const { result, entry } = await ctx.call('rollbackUpdate', {
-          component,
-          to,
-          ...(typeof values['history-id'] === 'string' ? { history_id: values['history-id'] } : {}),
-        });
+        const { result, entry } = await withWebhooks(ctx, () =>
+          ctx.call('rollbackUpdate', {
+            component,
+            to,
+            ...(typeof values['history-id'] === 'string' ? { history_id: values['history-id'] } : {}),
+          }),
+        );
         return {
           json: { result: publicResult(result), entry },
           text: result.status === 'succeeded' ? `Rolled ${component} back to ${result.to ?? 'the previous version'} (backup ${result.backup_id}).` : `Rollback of ${component} failed: ${result.error?.message ?? 'unknown error'}`,
