@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
+import { plantBackup } from '../fixtures/planted-backup';
 import { treeHash } from '../fixtures/releases/tree';
 import { backupWorld } from '../unit/backups/setup';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
-import { hostileCorpus, type HostileArchive } from './corpus';
+import { hostileCorpus } from './corpus';
 
 /**
  * Every archive of the hostile corpus, twice: as the asset of a release the engine installs
@@ -75,38 +75,6 @@ describe('hostile archives as an update (release_archive asset, real engine)', (
   }
 });
 
-function plant(home: string, id: string, c: HostileArchive, archive: Buffer): void {
-  const dir = path.join(home, 'backups', 'demo');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${id}.tar.gz`), archive);
-  const size = c.claims.reduce((n, e) => n + e.size, 0);
-  const manifest = {
-    format: 1,
-    id,
-    component: 'demo',
-    type: 'full',
-    name: `planted ${id}`,
-    description: '',
-    created_at: new Date().toISOString(),
-    component_version: null,
-    reason: 'manual',
-    pinned: false,
-    compressed: true,
-    archive: `${id}.tar.gz`,
-    file_count: c.claims.length,
-    size,
-    compressed_size: archive.length,
-    sha256: createHash('sha256').update(archive).digest('hex'),
-    include_logs: false,
-    folder: '/elsewhere',
-    exclude: [],
-    roots: [],
-    entries: c.claims.map((e) => ({ ...e, mode: 0o644, mtime: 0 })),
-    created_by: 'test',
-  };
-  writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(manifest));
-}
-
 describe('hostile archives as a restore (planted with a forged, matching manifest)', () => {
   for (const c of corpus.filter((x) => !x.benign)) {
     it(c.name, async () => {
@@ -117,7 +85,7 @@ describe('hostile archives as a restore (planted with a forged, matching manifes
       writeFileSync(path.join(root, 'apps', 'victim.txt'), 'precious');
       const id = 'demo-20250101-000000-0bad';
       const archive = c.bytes();
-      plant(home, id, c, archive);
+      plantBackup(home, id, archive, c.claims);
       const before = outsideHome(root);
       const error = await services.backups.restore({ backupId: id }).then(
         () => null,

@@ -72,6 +72,16 @@ export class ComponentRegistry {
   }
 
   get(id: string): Component {
+    // A valid stored definition wins over drop-ins (as in list()), so only it needs validating;
+    // the full list (every drop-in read and checked) is needed only for the rest.
+    const raw = this.stored()[id];
+    if (raw !== undefined) {
+      try {
+        return toComponent(id, validateComponent(id, raw, 'config.json'), { kind: 'settings' });
+      } catch {
+        // Broken in config.json: listed as a problem; a drop-in of the same id may still stand.
+      }
+    }
     const component = this.list().components.find((c) => c.id === id);
     if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id });
     return component;

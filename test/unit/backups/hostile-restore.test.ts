@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { allPaths, gzip, gzipBomb, rawTar } from '../archive/fixtures';
+import { plantBackup } from '../../fixtures/planted-backup';
 import { backupWorld } from './setup';
 
 /**
@@ -11,37 +11,6 @@ import { backupWorld } from './setup';
  * (someone who can write there can compute a sha256): a restore must still refuse it, write
  * nothing outside its staging folder, and leave the component folder untouched.
  */
-function plant(home: string, id: string, archive: Buffer, entries: { path: string; type: string; size: number }[], size: number) {
-  const dir = path.join(home, 'backups', 'demo');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${id}.tar.gz`), archive);
-  const manifest = {
-    format: 1,
-    id,
-    component: 'demo',
-    type: 'full',
-    name: `planted ${id}`,
-    description: '',
-    created_at: new Date().toISOString(),
-    component_version: null,
-    reason: 'manual',
-    pinned: false,
-    compressed: true,
-    archive: `${id}.tar.gz`,
-    file_count: entries.length,
-    size,
-    compressed_size: archive.length,
-    sha256: createHash('sha256').update(archive).digest('hex'),
-    include_logs: false,
-    folder: '/elsewhere',
-    exclude: [],
-    roots: [],
-    entries: entries.map((e) => ({ ...e, mode: 0o644, mtime: 0 })),
-    created_by: 'test',
-  };
-  writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(manifest));
-}
-
 const cases: { name: string; archive: () => Buffer; entries: { path: string; type: string; size: number }[]; size: number; code: string }[] = [
   { name: '../ entries', archive: () => gzip(rawTar([{ path: '../escaped.txt', data: 'x' }])), entries: [{ path: 'escaped.txt', type: 'file', size: 1 }], size: 1, code: 'UNSAFE_ARCHIVE' },
   { name: 'absolute paths', archive: () => gzip(rawTar([{ path: '/tmp/upkeep-abs-escape.txt', data: 'x' }])), entries: [{ path: 'tmp/upkeep-abs-escape.txt', type: 'file', size: 1 }], size: 1, code: 'UNSAFE_ARCHIVE' },
@@ -65,7 +34,7 @@ describe('restore refuses hostile archives planted in the backups folder', () =>
       mkdirSync(path.join(folder, 'data'));
       writeFileSync(path.join(folder, 'data/user.db'), 'user data');
       const id = 'demo-20250101-000000-0bad';
-      plant(home, id, c.archive(), c.entries, c.size);
+      plantBackup(home, id, c.archive(), c.entries, c.size);
       const snapshot = () =>
         allPaths(root, (p) => p.includes(`${path.sep}.demo.upkeep-restore-`)).map((p) => {
           const rel = path.relative(root, p);
