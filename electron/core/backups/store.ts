@@ -705,7 +705,12 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
     const keep: string[] = [];
     if (folderStat) {
       await fs.chmod(staging, folderStat.mode & 0o7777);
-      for (const rel of await findExcluded(folder, exclude)) if (!(await pathExists(path.join(staging, ...rel.split('/'))))) keep.push(rel);
+      for (const rel of await findExcluded(folder, exclude)) {
+        // Bytecode caches belong to the code being replaced: carried over, a .pyc compiled from the
+        // newer source would still be used when its recorded mtime and size match the restored file.
+        if (isDerivedCache(rel)) continue;
+        if (!(await pathExists(path.join(staging, ...rel.split('/'))))) keep.push(rel);
+      }
     }
     // Recorded before anything moves: a crash from here on is undone (or finished) by recover().
     await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried: keep, phase: 'swapping' });
@@ -736,6 +741,11 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
   await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried, phase: 'committed' });
   if (folderStat) await rmTree(old);
   // The journal stays 'committed' until the caller has removed staging too.
+}
+
+/** Caches derived from the folder's code, which a restore drops rather than carries over. */
+function isDerivedCache(rel: string): boolean {
+  return rel.split('/').pop() === '__pycache__';
 }
 
 /** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
@@ -89,6 +89,28 @@ describe('backups: create and restore', () => {
     await services.backups.restore({ backupId: result.safety_backup?.id as string, safetyBackup: false });
     expect(treeListing(folder, notDb)).toEqual(changed);
     expect(sqlite(path.join(folder, 'db/app.db'), 'select group_concat(x) from t')).toBe('1,2,3,4');
+  });
+
+  it('drops the bytecode caches of the replaced code instead of carrying them over', async () => {
+    const { folder, services } = backupWorld();
+    mkdirSync(path.join(folder, 'pkg'), { recursive: true });
+    const source = path.join(folder, 'pkg', '__init__.py');
+    const stamp = new Date('2026-01-02T03:04:05Z');
+    writeFileSync(source, '__version__ = "1.0.0"\n');
+    utimesSync(source, stamp, stamp);
+    const backup = await services.backups.create({ component: 'demo' });
+    // The update writes a same-size file in the same second and Python caches it: the .pyc
+    // records that mtime and size, so it would be taken for the restored 1.0.0 source.
+    writeFileSync(source, '__version__ = "2.0.0"\n');
+    utimesSync(source, stamp, stamp);
+    expect(spawnSync('python3', ['-m', 'compileall', '-q', 'pkg'], { cwd: folder }).status).toBe(0); // as pip does on install
+    const version = () => spawnSync('python3', ['-c', 'import pkg; print(pkg.__version__)'], { cwd: folder, encoding: 'utf8' }).stdout.trim();
+    expect(version()).toBe('2.0.0');
+    expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(true);
+    await services.backups.restore({ backupId: backup.id, safetyBackup: false });
+    expect(readFileSync(source, 'utf8')).toBe('__version__ = "1.0.0"\n');
+    expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(false);
+    expect(version()).toBe('1.0.0');
   });
 
   it('include_logs and no-compress', async () => {
