@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, futimesSync, linkSync, lutimesSync, chmodSync, mkdirSync, openSync, promises as fs, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
@@ -86,6 +86,13 @@ export interface ExtractOptions {
   outwardLinks?: 'refuse' | 'as-recorded';
   /** Files written at once. */
   parallel?: number;
+  /**
+   * Write with blocking calls on this thread, each file as its bytes arrive, as tar does: for a
+   * thread of its own (the backup worker), where a blocked event loop holds nothing up and
+   * 10,000 small files no longer cost 50,000 hand-offs to libuv's thread pool. Never on a host's
+   * main thread.
+   */
+  syncWrites?: boolean;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
   allowEmpty?: boolean;
   /**
@@ -148,6 +155,12 @@ function resolveInside(linkDir: string[], target: string): string[] | null {
     } else out.push(part);
   }
   return out;
+}
+
+/** Write all of `chunk` with blocking calls (a short write goes on from where it stopped). */
+function writeAllSync(fd: number, chunk: Buffer): void {
+  let off = 0;
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
 }
 
 class WritePool {
@@ -275,14 +288,16 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   let tarBytes = 0;
-  const input = createReadStream(options.archive, { highWaterMark: 1024 * 1024 });
+  // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
+  // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
+  const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
     archiveHash.update(chunk as Buffer);
     archiveBytes += chunk.length;
   });
   const decoder: NodeJS.ReadableStream & NodeJS.WritableStream | null =
     compression === 'gzip'
-      ? zlib.createGunzip({ chunkSize: 256 * 1024 })
+      ? zlib.createGunzip({ chunkSize: 128 * 1024 })
       : compression === 'zstd'
         ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
         : null;
@@ -335,6 +350,14 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     return p;
   };
 
+  const syncWrites = options.syncWrites === true && dest !== null;
+  const ensureDirSync = (rel: string): void => {
+    if (rel === '' || madeDirs.has(rel)) return;
+    mkdirSync(abs(rel), { recursive: true, mode: 0o755 });
+    madeDirs.set(rel, Promise.resolve());
+  };
+  const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
   const claim = (parts: string[], kind: NodeKind, raw: string) => {
     // Every parent must be a directory of this archive (never a file, never a link).
     for (let i = 1; i < parts.length; i++) {
@@ -385,7 +408,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   };
 
   // Current file being read.
-  let current: { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; got: number } | null = null;
+  let current: { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; fd: number | null; got: number } | null = null;
   let skipBody = false;
 
   const finishFile = async () => {
@@ -400,6 +423,18 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
     fileCount++;
     if (!dest) return;
+    if (f.fd !== null) {
+      const fd = f.fd;
+      f.fd = null;
+      try {
+        if ((f.mode & UMASK) !== 0) fchmodSync(fd, f.mode);
+        if (preserveMtime) futimesSync(fd, mtime, mtime);
+      } finally {
+        closeSync(fd);
+      }
+      fileJobs.set(f.rel, Promise.resolve());
+      return;
+    }
     if (f.handle) {
       const handle = f.handle;
       try {
@@ -442,7 +477,9 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         f.got += event.chunk.length;
         f.hash?.update(event.chunk);
         if (!dest) continue;
-        if (f.handle) {
+        if (f.fd !== null) {
+          writeAllSync(f.fd, event.chunk);
+        } else if (f.handle) {
           let off = 0;
           while (off < event.chunk.length) off += (await f.handle.write(event.chunk, off, event.chunk.length - off)).bytesWritten;
         } else f.chunks.push(event.chunk);
@@ -490,7 +527,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           checkExpected(rel, 'directory', 0);
           entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
           dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
-          if (dest) await ensureDir(rel);
+          if (syncWrites) ensureDirSync(rel);
+          else if (dest) await ensureDir(rel);
           break;
         }
         case 'file': {
@@ -498,8 +536,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           totalBytes += header.size;
           const rel = claim(parts, 'file', raw);
           checkExpected(rel, 'file', header.size);
-          current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, got: 0 };
-          if (dest && header.size > SMALL_FILE) {
+          current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, fd: null, got: 0 };
+          if (syncWrites) {
+            // Straight to disk as the bytes arrive; a file failing its checksum fails the staging folder.
+            ensureDirSync(parentOf(rel));
+            current.fd = openSync(abs(rel), 'wx', mode);
+          } else if (dest && header.size > SMALL_FILE) {
             // Large files stream straight to disk, in order.
             const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
             await ensureDir(parent);
@@ -519,7 +561,17 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           checkExpected(rel, 'symlink', 0, target);
           symlinks.push({ parts, target });
           entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
-          if (dest) {
+          if (syncWrites) {
+            ensureDirSync(parentOf(rel));
+            symlinkSync(target, abs(rel));
+            if (preserveMtime) {
+              try {
+                lutimesSync(abs(rel), mtime, mtime);
+              } catch {
+                // a link's own times are not kept everywhere
+              }
+            }
+          } else if (dest) {
             const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
             await ensureDir(parent);
             await fs.symlink(target, abs(rel));
@@ -546,7 +598,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           const rel = claim(parts, 'file', raw);
           checkExpected(rel, 'hardlink', 0, header.linkpath);
           entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
-          if (dest) {
+          if (syncWrites) {
+            ensureDirSync(parentOf(rel));
+            linkSync(abs(targetRel), abs(rel));
+          } else if (dest) {
             await fileJobs.get(targetRel);
             const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
             await ensureDir(parent);
@@ -573,6 +628,11 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (dest) {
       // Folder modes and times last (children would have changed the times; a read-only folder would block them).
       for (const d of dirsToFinish.sort((a, b) => b.rel.length - a.rel.length)) {
+        if (syncWrites) {
+          chmodSync(abs(d.rel), d.mode);
+          if (preserveMtime) utimesSync(abs(d.rel), d.mtime, d.mtime);
+          continue;
+        }
         await fs.chmod(abs(d.rel), d.mode);
         if (preserveMtime) await fs.utimes(abs(d.rel), d.mtime, d.mtime);
       }
@@ -587,8 +647,15 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   } catch (error) {
     input.destroy();
     await pool.settle();
-    const handle = (current as { handle: fs.FileHandle | null } | null)?.handle;
-    if (handle) await handle.close().catch(() => undefined);
+    const open = current as { handle: fs.FileHandle | null; fd: number | null } | null;
+    if (open?.handle) await open.handle.close().catch(() => undefined);
+    if (open?.fd !== null && open?.fd !== undefined) {
+      try {
+        closeSync(open.fd);
+      } catch {
+        // already closed
+      }
+    }
     throw await explain(error, options, archiveName, damaged);
   }
 }

@@ -121,7 +121,9 @@ export class ParallelGzipEncoder implements StreamEncoder {
     this.pool = options.pool;
     this.level = options.level ?? 6;
     this.blockSize = options.blockSize ?? 1024 * 1024;
-    this.parallel = Math.max(1, options.parallel ?? Math.min(4, os.availableParallelism()));
+    // One block more than there are cores: the thread feeding them (reading, hashing) needs a core
+    // part of the time, and a block waiting in line keeps the cores busy meanwhile.
+    this.parallel = Math.max(1, options.parallel ?? Math.min(3, os.availableParallelism() + 1));
   }
 
   async push(data: Buffer, compressible: boolean, release?: Release): Promise<void> {

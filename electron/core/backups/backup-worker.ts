@@ -28,10 +28,10 @@ parentPort?.on('message', (request: WorkerRequest) => {
   };
   const run: Promise<unknown> =
     request.op === 'select'
-      ? selectEntries(request.root, request.options)
+      ? selectEntries(request.root, { ...request.options, sync: true })
       : request.op === 'create'
         ? createTarArchive({ ...(request.options as CreateArchiveOptions), syncSmallReads: true, onProgress: progress })
-        : extractArchive({ ...(request.options as ExtractOptions), onProgress: progress });
+        : extractArchive({ ...(request.options as ExtractOptions), syncWrites: true, onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),

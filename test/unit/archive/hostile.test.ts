@@ -12,6 +12,12 @@ import { allPaths, gzip, gzipBomb, rawTar, type RawEntry } from './fixtures';
  * entry, and nothing outside the staging folder may change.
  */
 async function refuse(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions> = {}) {
+  // Both ways of writing: through libuv's pool (a host's thread) and blocking (the backup worker).
+  await refuseOnce(archive, code, named, { ...options, syncWrites: true });
+  return refuseOnce(archive, code, named, options);
+}
+
+async function refuseOnce(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions>) {
   const sandbox = tempDir('upkeep-hostile-');
   const victim = path.join(sandbox, 'victim');
   mkdirSync(victim);
