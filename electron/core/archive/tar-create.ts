@@ -54,6 +54,8 @@ export interface CreateArchiveOptions {
    * host's event loop.
    */
   syncSmallReads?: boolean;
+  /** Called after every 4 MiB archived (see ExtractOptions.reclaim: compressed blocks are new buffers too). */
+  reclaim?: () => void;
 }
 
 export interface CreateArchiveResult {
@@ -70,6 +72,7 @@ export interface CreateArchiveResult {
 }
 
 const SMALL_FILE = 2 * 1024 * 1024;
+const RECLAIM_EVERY = 4 * 1024 * 1024;
 const READ_AHEAD_FILES = 32;
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
@@ -230,6 +233,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   const skipped: string[] = [];
   let bytes = 0;
   let fileCount = 0;
+  let nextReclaim = RECLAIM_EVERY;
   const entries = options.entries;
 
   const syncSmall = options.syncSmallReads === true;
@@ -322,6 +326,10 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
       }
       bytes += size;
       fileCount++;
+      if (options.reclaim && bytes >= nextReclaim) {
+        nextReclaim = bytes + RECLAIM_EVERY;
+        options.reclaim();
+      }
       files.push({ path: entry.path, type: 'file', size, mode, mtime: entry.mtime, sha256: hash.digest('hex') });
       options.onProgress?.({ files: fileCount, bytes });
     }

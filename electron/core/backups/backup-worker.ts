@@ -3,6 +3,8 @@
  * runs one folder scan, createTarArchive or extractArchive per message and posts progress, then
  * the result or the error. See in-worker.ts for why that work runs here.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
 import { createTarArchive, extractArchive, type CreateArchiveOptions, type ExtractOptions } from '../archive';
@@ -10,6 +12,30 @@ import type { WorkerReply, WorkerRequest } from './in-worker';
 import { selectEntries } from './select';
 
 const PROGRESS_MS = 50;
+
+/**
+ * A collection of this thread's young garbage, where V8 allows it to be asked for (see
+ * ExtractOptions.reclaim); undefined where it does not.
+ */
+function youngGc(): (() => void) | undefined {
+  const own = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
+  if (typeof own === 'function') return () => own({ type: 'minor' }); // started with --expose-gc
+  try {
+    // The flag is the process's: on only while the one context that keeps `gc` is made.
+    v8.setFlagsFromString('--expose-gc');
+    let gc: ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+    try {
+      gc = vm.runInNewContext('gc') as typeof gc;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
+    if (typeof gc !== 'function') return undefined;
+    return () => gc({ type: 'minor' });
+  } catch {
+    return undefined;
+  }
+}
+const reclaim = youngGc();
 
 function errorReply(error: unknown): WorkerReply {
   if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
@@ -30,8 +56,8 @@ parentPort?.on('message', (request: WorkerRequest) => {
     request.op === 'select'
       ? selectEntries(request.root, { ...request.options, sync: true })
       : request.op === 'create'
-        ? createTarArchive({ ...(request.options as CreateArchiveOptions), syncSmallReads: true, onProgress: progress })
-        : extractArchive({ ...(request.options as ExtractOptions), syncWrites: true, onProgress: progress });
+        ? createTarArchive({ ...(request.options as CreateArchiveOptions), syncSmallReads: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
+        : extractArchive({ ...(request.options as ExtractOptions), syncWrites: true, ...(reclaim ? { reclaim } : {}), onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),

@@ -12,10 +12,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fromErrorShape, type ErrorShape } from '../../../shared/errors';
+import path from 'node:path';
+import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import {
   createTarArchive,
   extractArchive,
+  sha256OfFile,
   type CreateArchiveOptions,
   type CreateArchiveProgress,
   type CreateArchiveResult,
@@ -57,40 +59,102 @@ function workerScript(): string | null {
 
 class WorkerStartError extends Error {}
 
-const runs = { worker: 0, fallback: 0 };
-/** How many jobs ran in the worker, and how many fell back to this thread because it could not start. */
-export function backupWorkerRuns(): { worker: number; fallback: number } {
+const runs = { worker: 0, fallback: 0, threads: 0 };
+/**
+ * How many jobs ran in the worker, how many fell back to this thread because it could not start,
+ * and how many worker threads were started for them.
+ */
+export function backupWorkerRuns(): { worker: number; fallback: number; threads: number } {
   return { ...runs };
 }
 
+/**
+ * A worker that finished a job waits a moment for the next: a backup's scan and its archive
+ * (and a restore's verification) then run in one thread, started once. At most one waits, for
+ * IDLE_MS, without keeping the process alive; a job that finds it busy or gone gets a new one.
+ */
+const IDLE_MS = 2000;
+
+interface Slot {
+  worker: Worker;
+  script: string;
+  started: boolean;
+  gone: boolean;
+  onReply?: (reply: WorkerReply) => void;
+  onGone?: (error: Error) => void;
+  idleTimer?: NodeJS.Timeout;
+}
+
+let idle: Slot | null = null;
+
+function spawnSlot(script: string): Slot {
+  const slot: Slot = { worker: new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }), script, started: false, gone: false };
+  runs.threads++;
+  const lost = (error: Error) => {
+    slot.gone = true;
+    if (idle === slot) {
+      idle = null;
+      clearTimeout(slot.idleTimer);
+    }
+    slot.onGone?.(error);
+  };
+  slot.worker.on('message', (reply: WorkerReply) => {
+    // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
+    if (reply.kind === 'ready') slot.started = true;
+    else slot.onReply?.(reply);
+  });
+  slot.worker.on('error', (error) => lost(slot.started ? error : new WorkerStartError(error.message)));
+  slot.worker.on('exit', (code) => lost(slot.started ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`)));
+  return slot;
+}
+
+function takeSlot(script: string): Slot {
+  const waiting = idle;
+  if (waiting && !waiting.gone && waiting.script === script) {
+    idle = null;
+    clearTimeout(waiting.idleTimer);
+    waiting.worker.ref();
+    return waiting;
+  }
+  return spawnSlot(script);
+}
+
+function releaseSlot(slot: Slot): void {
+  if (slot.gone) return;
+  if (idle) {
+    void slot.worker.terminate();
+    return;
+  }
+  idle = slot;
+  slot.worker.unref();
+  slot.idleTimer = setTimeout(() => {
+    if (idle === slot) idle = null;
+    void slot.worker.terminate();
+  }, IDLE_MS);
+  slot.idleTimer.unref();
+}
+
 function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
+  const slot = takeSlot(script);
   return new Promise<T>((resolve, reject) => {
     let answered = false;
-    let started = false;
-    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
-    const done = (fn: () => void) => {
+    const finish = (fn: () => void, reusable: boolean) => {
       if (answered) return;
       answered = true;
+      slot.onReply = undefined;
+      slot.onGone = undefined;
+      if (reusable) releaseSlot(slot);
+      else void slot.worker.terminate();
       fn();
-      void worker.terminate();
     };
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.kind === 'ready') {
-        // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
-        started = true;
-        return;
-      }
-      if (reply.kind === 'progress') {
-        onProgress?.(reply.progress);
-        return;
-      }
-      if (reply.kind === 'result') done(() => resolve(reply.result as T));
-      else if ('upkeep' in reply) done(() => reject(fromErrorShape(reply.upkeep)));
-      else done(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
-    });
-    worker.on('error', (error) => done(() => reject(started ? error : new WorkerStartError(error.message))));
-    worker.on('exit', (code) => done(() => reject(started ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`))));
-    worker.postMessage(request);
+    slot.onReply = (reply) => {
+      if (reply.kind === 'progress') onProgress?.(reply.progress);
+      else if (reply.kind === 'result') finish(() => resolve(reply.result as T), true);
+      else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)), true);
+      else if (reply.kind === 'error') finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})), true);
+    };
+    slot.onGone = (error) => finish(() => reject(error), false);
+    slot.worker.postMessage(request);
   });
 }
 
@@ -122,8 +186,25 @@ export function createTarArchiveIsolated(options: CreateArchiveOptions): Promise
   return run<CreateArchiveResult, CreateArchiveProgress>({ op: 'create', options: rest }, () => createTarArchive(options), onProgress, signal);
 }
 
-/** extractArchive in the backup worker (in this thread when there is none, or with a signal). */
-export function extractArchiveIsolated(options: ExtractOptions): Promise<ExtractResult> {
+/**
+ * extractArchive in the backup worker (in this thread when there is none, or with a signal).
+ * With a recorded checksum, this thread hashes the archive while the worker extracts it: the
+ * worker's thread is what a restore waits for, and the hash is a second core's work.
+ */
+export async function extractArchiveIsolated(options: ExtractOptions): Promise<ExtractResult> {
   const { onProgress, signal, ...rest } = options;
-  return run<ExtractResult, ExtractProgress>({ op: 'extract', options: rest }, () => extractArchive(options), onProgress, signal);
+  const recorded = options.expect?.archiveSha256;
+  if (!recorded || signal || !workerScript()) {
+    return run<ExtractResult, ExtractProgress>({ op: 'extract', options: rest }, () => extractArchive(options), onProgress, signal);
+  }
+  const hashing = sha256OfFile(options.archive);
+  hashing.catch(() => undefined); // awaited below unless the extraction fails first
+  const result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
+  if (result.archiveSha256 !== null) return result; // fell back to this thread, which hashed inline
+  const actual = await hashing;
+  if (actual !== recorded) {
+    const name = path.basename(options.archive);
+    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: its checksum does not match the manifest (its sha256 is ${actual}, not ${recorded} as recorded). Restore a different backup.`, { archive: options.archive });
+  }
+  return { ...result, archiveSha256: actual };
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,17 @@ describe('backups through the worker thread', () => {
     expect(backupWorkerRuns().fallback).toBe(0);
   });
 
+  it('runs a backup\'s scan and archive in one thread, started once', async () => {
+    const { folder, services } = backupWorld();
+    makeTree(folder);
+    await new Promise((resolve) => setTimeout(resolve, 2100)); // any worker left waiting by an earlier test is gone
+    const before = backupWorkerRuns();
+    await services.backups.create({ component: 'demo' });
+    const after = backupWorkerRuns();
+    expect(after.worker - before.worker).toBe(2);
+    expect(after.threads - before.threads).toBe(1);
+  });
+
   it('brings the worker\'s errors back with their codes', async () => {
     const { folder, services, home } = backupWorld();
     makeTree(folder);
@@ -47,5 +58,26 @@ describe('backups through the worker thread', () => {
     const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpkeepError);
     expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
+  });
+
+  it('refuses a restore whose archive does not match the recorded checksum, hashed beside the worker, and leaves the folder as it was', async () => {
+    const { folder, services, home } = backupWorld();
+    makeTree(folder);
+    const backup = await services.backups.create({ component: 'demo' });
+    // The archive itself is intact (every file matches): only its recorded checksum differs.
+    const manifestPath = path.join(home, 'backups', 'demo', `${backup.id}.json`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { sha256: string };
+    manifest.sha256 = manifest.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    writeFileSync(path.join(folder, 'added.txt'), 'new');
+    const before = treeListing(folder);
+    const runs = backupWorkerRuns().worker;
+    const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
+    expect((error as UpkeepError).message).toContain('checksum does not match the manifest');
+    expect(backupWorkerRuns().worker - runs).toBe(1);
+    expect(treeListing(folder)).toEqual(before);
+    expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
   });
 });
