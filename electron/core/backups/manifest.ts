@@ -64,7 +64,10 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 /** The manifest with its per-file list only checked to be a list: what the backup list reads. */
 export const manifestSummarySchema = manifestSchema.extend({ entries: z.array(z.unknown()) });
 
-export function toBackupInfo(manifest: BackupManifest, archivePath: string): BackupInfo {
+/** A manifest without its per-file list: everything the backup list shows. */
+export type ManifestSummary = Omit<BackupManifest, 'entries'>;
+
+export function toBackupInfo(manifest: ManifestSummary, archivePath: string): BackupInfo {
   return {
     id: manifest.id,
     component: manifest.component,

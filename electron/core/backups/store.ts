@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError, toErrorShape } from '../../../shared/errors';
 import type {
@@ -20,7 +20,7 @@ import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
 import { createTarArchiveIsolated, extractArchiveIsolated, selectEntriesIsolated } from './in-worker';
-import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest } from './manifest';
+import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest, type ManifestSummary } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, type PathSets } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
@@ -50,6 +50,8 @@ export interface BackupStoreOptions {
    * across processes (CLI, desktop, headless host), and a restore waits for no one's update.
    */
   locksDir?: string;
+  /** Reads a manifest's text; defaults to fs.readFile (tests count manifest reads through it). */
+  readManifestText?(file: string): Promise<string>;
 }
 
 export interface CreateBackupOptions {
@@ -88,6 +90,33 @@ export interface ListBackupsFilter {
 const SINCE_DAYS: Record<BackupSince, number | null> = { '1d': 1, '7d': 7, '30d': 30, '90d': 90, all: null };
 const hex = (n: number) => randomBytes(n).toString('hex');
 const SQLITE_COMPANIONS = ['-wal', '-shm', '-journal'];
+/** Manifests read at once when the summary cache is cold (each may be megabytes of text). */
+const MANIFEST_READS_AT_ONCE = 8;
+
+/** A manifest's summary, or why it is not a valid one, as read from the file with this identity. */
+interface CachedSummary {
+  stamp: FileStamp;
+  result: SummaryResult;
+}
+type SummaryResult = { summary: ManifestSummary; error?: undefined } | { summary?: undefined; error: string };
+/** What tells a rewritten or replaced file from the one read: nanosecond mtime and ctime, size, inode, device. */
+type FileStamp = readonly [bigint, bigint, bigint, bigint, bigint];
+const stampOf = (st: BigIntStats): FileStamp => [st.mtimeNs, st.ctimeNs, st.size, st.ino, st.dev];
+const sameStamp = (a: FileStamp, b: FileStamp) => a.every((x, i) => x === b[i]);
+
+/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 function newBackupId(component: string, now: Date): string {
   const iso = now.toISOString(); // 2026-11-23T15:52:06.123Z
@@ -107,6 +136,14 @@ function isInside(parent: string, child: string): boolean {
  */
 export class BackupStore {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * Manifest summaries by manifest path, each valid while a stat of the file shows the identity
+   * it was read with: the list then reads only manifests that are new or changed since the last
+   * scan. Never the per-file entries (megabytes for a large backup).
+   */
+  private readonly summaries = new Map<string, CachedSummary>();
+  /** Bumped by this store's own manifest writes and deletions: a read begun before one is not cached. */
+  private writes = 0;
 
   constructor(private readonly options: BackupStoreOptions) {}
 
@@ -299,6 +336,7 @@ export class BackupStore {
         ...(notArchived.length ? { skipped: notArchived.slice(0, 1000) } : {}),
       };
       await writeFileAtomic(path.join(dir, `${id}.json`), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+      this.forget(path.join(dir, `${id}.json`));
       this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
       const info = toBackupInfo(manifest, archivePath);
       await this.applyRetentionUnlocked(new Set([id, ...keep])).catch(() => undefined);
@@ -315,38 +353,77 @@ export class BackupStore {
   // ------------------------------------------------------------------------------------------
   // Read
 
+  private readManifestText(file: string): Promise<string> {
+    return this.options.readManifestText ? this.options.readManifestText(file) : fs.readFile(file, 'utf8');
+  }
+
   private async readManifest(file: string): Promise<BackupManifest> {
-    const text = await fs.readFile(file, 'utf8');
+    const text = await this.readManifestText(file);
     return manifestSchema.parse(JSON.parse(text));
   }
 
   /** Everything but the per-file list, which listing never needs (checked in full by find/verify/restore). */
-  private async readManifestSummary(file: string): Promise<BackupManifest> {
-    const text = await fs.readFile(file, 'utf8');
-    const parsed = manifestSummarySchema.parse(JSON.parse(text));
-    return { ...parsed, entries: [] };
+  private async readManifestSummary(file: string): Promise<ManifestSummary> {
+    const text = await this.readManifestText(file);
+    // The parsed per-file list is dropped here: the summary (what is cached) never holds it.
+    const { entries: _entries, ...summary } = manifestSummarySchema.parse(JSON.parse(text));
+    return summary;
+  }
+
+  /** After this store wrote, replaced or removed a manifest: its cached summary goes, and reads in flight are not cached. */
+  private forget(manifestPath: string): void {
+    this.writes += 1;
+    this.summaries.delete(manifestPath);
+  }
+
+  /** The summary of one manifest: from the cache while the file is the one read, else read now. */
+  private async summaryOf(file: string): Promise<SummaryResult> {
+    const writes = this.writes;
+    let stamp: FileStamp;
+    try {
+      stamp = stampOf(await fs.stat(file, { bigint: true }));
+    } catch (error) {
+      this.summaries.delete(file);
+      return { error: (error as Error).message.split('\n')[0] ?? 'unreadable' };
+    }
+    const cached = this.summaries.get(file);
+    if (cached && sameStamp(cached.stamp, stamp)) return cached.result;
+    let result: SummaryResult;
+    try {
+      result = { summary: await this.readManifestSummary(file) };
+    } catch (error) {
+      result = { error: (error as Error).message.split('\n')[0] ?? 'unreadable' };
+    }
+    // Stamped before reading: a change that lands during the read leaves a stamp the next stat no longer matches.
+    if (writes === this.writes) this.summaries.set(file, { stamp, result });
+    return result;
   }
 
   /** Every backup with a valid manifest, and every file that is not one (reported). */
-  async scan(): Promise<{ manifests: { manifest: BackupManifest; archive: string }[]; problems: BackupProblem[] }> {
-    const manifests: { manifest: BackupManifest; archive: string }[] = [];
+  async scan(): Promise<{ manifests: { manifest: ManifestSummary; archive: string }[]; problems: BackupProblem[] }> {
+    const manifests: { manifest: ManifestSummary; archive: string }[] = [];
     const problems: BackupProblem[] = [];
     let components: string[];
     try {
       components = (await fs.readdir(this.options.backupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     } catch {
+      this.summaries.clear();
       return { manifests, problems };
     }
+    const seen = new Set<string>();
     for (const component of components) {
       const dir = path.join(this.options.backupsDir, component);
       const names = await fs.readdir(dir).catch(() => [] as string[]);
       const set = new Set(names);
       const claimed = new Set<string>();
-      for (const name of names) {
-        if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const manifestNames = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+      const read = await mapLimited(manifestNames, MANIFEST_READS_AT_ONCE, (name) => this.summaryOf(path.join(dir, name)));
+      for (const [i, name] of manifestNames.entries()) {
         const file = `${component}/${name}`;
+        seen.add(path.join(dir, name));
         try {
-          const manifest = await this.readManifestSummary(path.join(dir, name));
+          const { summary: manifest, error } = read[i] as SummaryResult;
+          if (!manifest) throw new Error(error);
           if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
           claimed.add(manifest.archive);
           if (!set.has(manifest.archive)) {
@@ -364,6 +441,8 @@ export class BackupStore {
         problems.push({ file: `${component}/${name}`, component, code: 'BACKUP_CORRUPT', message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.` });
       }
     }
+    // Manifests gone from disk leave the cache.
+    for (const file of this.summaries.keys()) if (!seen.has(file)) this.summaries.delete(file);
     return { manifests, problems };
   }
 
@@ -464,6 +543,7 @@ export class BackupStore {
     return this.locked(found.manifest.component, async () => {
       // Manifest first: a crash in between leaves an archive reported as orphaned, never a listed backup without data.
       await fs.rm(found.manifestPath, { force: true });
+      this.forget(found.manifestPath);
       await fs.rm(found.archive, { force: true });
       await fsyncDir(path.dirname(found.manifestPath));
       return { deleted: found.manifest.id };
@@ -475,6 +555,7 @@ export class BackupStore {
     return this.locked(found.manifest.component, async () => {
       const manifest = { ...(await this.readManifest(found.manifestPath)), pinned };
       await writeFileAtomic(found.manifestPath, `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+      this.forget(found.manifestPath);
       return toBackupInfo(manifest, found.archive);
     });
   }
@@ -502,6 +583,7 @@ export class BackupStore {
       const dir = path.join(this.options.backupsDir, d.component);
       const m = manifests.find((x) => x.manifest.id === d.id);
       await fs.rm(path.join(dir, `${d.id}.json`), { force: true });
+      this.forget(path.join(dir, `${d.id}.json`));
       if (m) await fs.rm(m.archive, { force: true });
     }
     return plan;
