@@ -138,12 +138,15 @@ function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p:
   const slot = takeSlot(script);
   return new Promise<T>((resolve, reject) => {
     let answered = false;
+    // Only a scan is followed by more work (the archive); after the rest the thread and all it
+    // allocated go at once.
+    const next = request.op === 'select';
     const finish = (fn: () => void, reusable: boolean) => {
       if (answered) return;
       answered = true;
       slot.onReply = undefined;
       slot.onGone = undefined;
-      if (reusable) releaseSlot(slot);
+      if (reusable && next) releaseSlot(slot);
       else void slot.worker.terminate();
       fn();
     };

@@ -283,7 +283,9 @@ export class BackupStore {
         }
       }
       const companions = new Set([...sqliteCopied].flatMap((p) => SQLITE_COMPANIONS.map((s) => `${p}${s}`)));
-      const archiveEntries = entries.filter((e) => !companions.has(e.path));
+      const archiveEntries = companions.size ? entries.filter((e) => !companions.has(e.path)) : entries;
+      // A 10,000-file tree is 10,000 objects per list: keep one list alive at a time (peak memory).
+      selection.entries = [];
 
       let lastEmit = 0;
       const result = await createTarArchiveIsolated({
@@ -297,6 +299,8 @@ export class BackupStore {
           this.progress({ backup_id: id, component: component.id, phase: 'archiving', bytes, files, total_bytes: selection.bytes, total_files: fileCount });
         },
       });
+      entries.length = 0;
+      archiveEntries.length = 0;
       await fs.rename(partial, archivePath);
       await fsyncDir(dir);
       const skipped = new Set(result.skipped);
@@ -323,15 +327,8 @@ export class BackupStore {
         ...(options.folder !== undefined ? { folder_override: true } : {}),
         exclude: excludePatterns(component.sets, includeLogs),
         roots: type === 'full' ? [] : selection.roots.filter((r) => !skipped.has(r.path)),
-        entries: result.files.map((f) => ({
-          path: f.path,
-          type: f.type,
-          size: f.size,
-          mode: f.mode,
-          mtime: f.mtime,
-          ...(f.sha256 ? { sha256: f.sha256 } : {}),
-          ...(f.linkpath !== undefined ? { linkpath: f.linkpath } : {}),
-        })),
+        // The archiver's records are the manifest's entries (path, type, size, mode, mtime, sha256, linkpath).
+        entries: result.files,
         created_by: this.options.appVersion,
         ...(notArchived.length ? { skipped: notArchived.slice(0, 1000) } : {}),
       };

@@ -58,12 +58,13 @@ describe('archive round trip', () => {
       const data = binary ? randomBytes(size) : Buffer.from(`line ${i} `.repeat(Math.ceil(size / 8)).slice(0, size));
       writeFileSync(path.join(src, i % 2 ? 'a' : 'b', `f${i}.${binary ? 'png' : 'txt'}`), data);
     }
-    for (const compress of [true, false]) {
-      const archive = path.join(dir, `many-${compress}.tar${compress ? '.gz' : ''}`);
-      const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress });
+    // Read through libuv's pool (a host's thread) and with blocking calls (the backup worker).
+    for (const [compress, syncSmallReads] of [[true, false], [false, false], [true, true]] as const) {
+      const archive = path.join(dir, `many-${compress}-${syncSmallReads}.tar${compress ? '.gz' : ''}`);
+      const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress, syncSmallReads });
       // Written through libuv's pool (a host's thread) and with blocking calls (the backup worker).
       for (const syncWrites of [false, true]) {
-        const out = path.join(dir, `out-${compress}-${syncWrites}`);
+        const out = path.join(dir, `out-${compress}-${syncSmallReads}-${syncWrites}`);
         await extractArchive({ archive, dest: out, syncWrites, expect: { archiveSha256: created.sha256, entries: created.files } });
         expect(treeListing(out)).toEqual(treeListing(src));
       }
