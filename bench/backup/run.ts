@@ -100,11 +100,15 @@ function treeDigest(root: string): string {
 
 /**
  * Nothing timed starts with the previous step's work still pending: dirty pages are written out
- * first (`sync`). Deleting a tree costs more than its rm: on a filesystem mounted with `discard`
- * (this one) the freed blocks are trimmed afterwards and the next writer pays — tar and Upkeep
- * alike, by seconds, by whoever comes first. So outputs are deleted only between whole runs, then
- * the machine gets a pause to settle.
+ * first (`sync`). Deleting a tree costs more than its rm: on this disk (ext4 without a journal,
+ * mounted with `discard`) the freed blocks are trimmed afterwards, and for 60 s after a
+ * deletion ext4 will not reuse the inodes it freed (`recently_deleted` in perf: every file
+ * created meanwhile walks past them), so the next writer pays by seconds — tar and Upkeep alike,
+ * whoever comes first. Outputs are therefore deleted only between whole runs, and a run starts
+ * at least SETTLE_AFTER_DELETE_MS after the last deletion.
  */
+const SETTLE_AFTER_DELETE_MS = 65_000;
+
 function settle(pauseMs = 0): void {
   spawnSync('sync');
   if (pauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
@@ -157,10 +161,15 @@ async function main(): Promise<void> {
 
   // Outputs of an earlier run go first, then a pause (see settle()).
   const outputs = path.join(work, 'out');
+  const deletedAt = path.join(work, 'deleted-at');
   if (existsSync(outputs)) {
-    log('removing the outputs of the last run and letting the disk settle …');
     rmSync(outputs, { recursive: true, force: true });
-    settle(20_000);
+    writeFileSync(deletedAt, String(Date.now()));
+  }
+  const since = existsSync(deletedAt) ? Date.now() - Number(readFileSync(deletedAt, 'utf8')) : Infinity;
+  if (since < SETTLE_AFTER_DELETE_MS) {
+    log(`letting the disk settle after the last deletion (${Math.ceil((SETTLE_AFTER_DELETE_MS - since) / 1000)} s) …`);
+    settle(SETTLE_AFTER_DELETE_MS - since);
   }
   mkdirSync(outputs, { recursive: true });
   // Warm the page cache the same way for everyone.
@@ -228,7 +237,8 @@ async function main(): Promise<void> {
   }
   // Removed now, while nothing is timed (the next run pauses after removing whatever is left).
   rmSync(outputs, { recursive: true, force: true });
-  settle(20_000);
+  writeFileSync(deletedAt, String(Date.now()));
+  settle();
 
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof samples, number>;
   // The fastest round of each: the least disturbed by the rest of a shared machine.
