@@ -153,10 +153,41 @@ export class BackupStore {
 
   private recovery: Promise<string[]> | undefined;
 
-  /** Finish or undo restores a crash interrupted; runs once, before the first operation. */
+  /**
+   * Finish or undo restores a crash interrupted, then remove what interrupted backups left in
+   * the backups folder; runs once, before the first operation.
+   */
   recoverInterrupted(): Promise<string[]> {
-    this.recovery ??= recoverInterruptedRestores(this.options.backupsDir).catch(() => []);
+    this.recovery ??= (async () => {
+      const touched = await recoverInterruptedRestores(this.options.backupsDir).catch(() => []);
+      await this.sweepAllLeftovers().catch(() => undefined);
+      return touched;
+    })();
     return this.recovery;
+  }
+
+  /**
+   * A backup killed part-way leaves `.<id>.tar.gz.partial` (up to the size of the folder) and
+   * `.<id>.work/` (its database copies) in the component's backups folder. Each folder is swept
+   * under its component's lock, so a backup another process is writing right now is left alone.
+   */
+  private async sweepAllLeftovers(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.options.backupsDir);
+    } catch {
+      return;
+    }
+    for (const component of names) {
+      if (component.startsWith('.')) continue;
+      const dir = path.join(this.options.backupsDir, component);
+      if (!(await hasLeftovers(dir))) continue;
+      try {
+        await this.crossProcess(component, () => sweepLeftovers(dir));
+      } catch {
+        // held by another process: its own next backup sweeps it
+      }
+    }
   }
 
   /** One operation per component at a time (create, restore, delete), in this process and across processes. */
@@ -256,6 +287,8 @@ export class BackupStore {
     const settings = this.options.settings();
     const dir = path.join(this.options.backupsDir, component.id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // What an interrupted backup left here would count against the free space (this one holds the lock).
+    await sweepLeftovers(dir);
     // The archive is at most the tree's size (stored blocks add ~0.01%), plus the database copies.
     await ensureFreeSpace(dir, selection.bytes + 1024 * 1024, settings.min_free_space_mb, `back up ${component.id}`);
 
@@ -651,6 +684,25 @@ export class BackupStore {
       if (phase === undefined || phase === 'committed') await journal.clear();
     }
   }
+}
+
+/** What create() writes before a backup is complete: `.<id>.tar[.gz].partial` and `.<id>.work/`. */
+const LEFTOVER = /^\.[A-Za-z0-9._-]+\.(?:tar(?:\.gz)?\.partial|work)$/;
+
+async function hasLeftovers(dir: string): Promise<boolean> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.some((n) => LEFTOVER.test(n));
+}
+
+async function sweepLeftovers(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!LEFTOVER.test(name)) continue;
+    await fs.rm(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 type JournalState =
