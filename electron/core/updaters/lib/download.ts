@@ -93,7 +93,7 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
       const source = url.startsWith('file:') ? new URL(url) : url;
       const { createReadStream } = await import('node:fs');
       total = (await fs.stat(source)).size;
-      await pipeline(createReadStream(source), counter, createWriteStream(partial));
+      await pipeInto(createReadStream(source), counter, partial);
     } else {
       let current = url;
       let response;
@@ -140,7 +140,7 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
         }
       }
       try {
-        await pipeline(response.body, counter, createWriteStream(partial));
+        await pipeInto(response.body, counter, partial);
       } catch (error) {
         if (error instanceof UpkeepError) throw error;
         const fsError = error as NodeJS.ErrnoException;
@@ -163,6 +163,20 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
     throw error;
   }
   return { file, size: received, sha256: hash.digest('hex'), finalUrl };
+}
+
+/**
+ * pipeline() into a new file, settling only once the file is closed: a source that fails while
+ * the file is still being opened would otherwise leave the file to appear after the caller
+ * removed it (a `.part` left behind, seen with a connection reset at once).
+ */
+async function pipeInto(source: NodeJS.ReadableStream, counter: Transform, file: string): Promise<void> {
+  const out = createWriteStream(file);
+  try {
+    await pipeline(source, counter, out);
+  } finally {
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+  }
 }
 
 function networkError(error: unknown, url: string, received?: number): UpkeepError {
