@@ -479,6 +479,8 @@ export class HttpClient {
         } catch (error) {
           discard(res.body);
           out.destroy();
+          // Removed only once closed: destroyed while still opening, the file would appear after the rm.
+          if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
           await rm(file, { force: true });
           throw error instanceof UpkeepError ? error : this.transportError(error, current, signal, deadlineMs);
         }
