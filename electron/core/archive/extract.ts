@@ -255,12 +255,13 @@ async function readHead(file: string): Promise<Buffer> {
 }
 
 /** sha256 of a whole file, hex: read into one reused 1 MiB buffer (no garbage per chunk). */
-export async function sha256OfFile(file: string): Promise<string> {
+export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   const handle = await fs.open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
     for (;;) {
+      if (signal?.aborted) throw new UpkeepError('CANCELLED', 'Hashing cancelled.');
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
@@ -451,12 +452,13 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
 
   const finishFile = async () => {
     const f = current as NonNullable<typeof current>;
-    current = null;
     const sha256 = f.hash ? f.hash.digest('hex') : undefined;
     if (expected) {
       const want = expected.get(f.rel);
+      // Still `current`: the error path closes its open file.
       if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     }
+    current = null;
     const mtime = f.header.mtime;
     entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
     fileCount++;
@@ -735,7 +737,7 @@ function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; 
 
 async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<UpkeepError> {
   // A backup whose bytes are not what its manifest recorded is damaged, whatever else went wrong.
-  // (With archiveHash 'by-caller' the caller has the checksum in hand and explains it itself.)
+  // (Also with archiveHash 'by-caller': the archive is hashed again here, on this error path.)
   const recorded = options.expect?.archiveSha256;
   if (recorded && !(error instanceof UpkeepError && error.code === 'CANCELLED')) {
     const actual = await sha256OfFile(options.archive).catch(() => null);

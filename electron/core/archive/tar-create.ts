@@ -264,18 +264,19 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         sizes.set(index, entry.size);
         readAheadBytes += entry.size;
       }
-      reads.set(
-        index,
-        (async () => {
-          if (entry.size === undefined) {
-            const size = (await fs.stat(source)).size;
-            if (size > SMALL_FILE) return null;
-            sizes.set(index, size);
-            readAheadBytes += size;
-          }
-          return readSmallFile(source, sizes.get(index) ?? 0, pool);
-        })(),
-      );
+      const read = (async () => {
+        if (entry.size === undefined) {
+          const size = (await fs.stat(source)).size;
+          if (size > SMALL_FILE) return null;
+          sizes.set(index, size);
+          readAheadBytes += size;
+        }
+        return readSmallFile(source, sizes.get(index) ?? 0, pool);
+      })();
+      // Awaited when its turn comes; a failure before that (a file deleted meanwhile) must not
+      // surface as an unhandled rejection, nor when an earlier failure ends the archive first.
+      read.catch(() => undefined);
+      reads.set(index, read);
     }
   };
 
@@ -327,7 +328,12 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         const pad = paddingFor(size);
         if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
       } else {
-        size = await streamLargeFile(entry, mode, encoder, hash, pool, syncSmall ? syncReader : asyncReader);
+        const streamed = await streamLargeFile(entry, mode, encoder, hash, pool, syncSmall ? syncReader : asyncReader);
+        if (streamed === null) {
+          skipped.push(entry.path);
+          continue;
+        }
+        size = streamed;
       }
       bytes += size;
       fileCount++;
@@ -385,12 +391,14 @@ const syncReader: LargeFileReader = {
   },
 };
 
-async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: StreamEncoder, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader): Promise<number> {
+/** Stream one file into the archive; null when it is gone since the scan (skipped, like small files). */
+async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: StreamEncoder, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader): Promise<number | null> {
   const source = entry.source as string;
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
   try {
     handle = await reader.open(source);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw fsError(error, `reading ${source}`);
   }
   try {
@@ -412,9 +420,11 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
       await encoder.push(chunk, compressible, () => pool.give(buf));
       done += bytesRead;
     }
+    // A file that grew meanwhile (a log, an append-only store) is kept as it was when its read
+    // began: its first `size` bytes, as the header says. One that shrank cannot fill its header.
     const after = await handle.size();
-    if (after !== size) {
-      throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} changed size while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
+    if (after < size) {
+      throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} shrank while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
     }
     const pad = paddingFor(size);
     if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible ?? true);

@@ -58,6 +58,8 @@ function workerScript(): string | null {
 }
 
 class WorkerStartError extends Error {}
+/** A worker kept for reuse was gone (its exit not yet seen) when a job was handed to it. */
+class ReusedWorkerLost extends Error {}
 
 const runs = { worker: 0, fallback: 0, threads: 0 };
 /**
@@ -108,15 +110,15 @@ function spawnSlot(script: string): Slot {
   return slot;
 }
 
-function takeSlot(script: string): Slot {
+function takeSlot(script: string): { slot: Slot; reused: boolean } {
   const waiting = idle;
   if (waiting && !waiting.gone && waiting.script === script) {
     idle = null;
     clearTimeout(waiting.idleTimer);
     waiting.worker.ref();
-    return waiting;
+    return { slot: waiting, reused: true };
   }
-  return spawnSlot(script);
+  return { slot: spawnSlot(script), reused: false };
 }
 
 function releaseSlot(slot: Slot): void {
@@ -134,8 +136,8 @@ function releaseSlot(slot: Slot): void {
   slot.idleTimer.unref();
 }
 
-function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
-  const slot = takeSlot(script);
+function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, fresh = false): Promise<T> {
+  const { slot, reused } = fresh ? { slot: spawnSlot(script), reused: false } : takeSlot(script);
   return new Promise<T>((resolve, reject) => {
     let answered = false;
     // Only a scan is followed by more work (the archive); after the rest the thread and all it
@@ -151,12 +153,14 @@ function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p:
       fn();
     };
     slot.onReply = (reply) => {
+      replied = true;
       if (reply.kind === 'progress') onProgress?.(reply.progress);
       else if (reply.kind === 'result') finish(() => resolve(reply.result as T), true);
       else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)), true);
       else if (reply.kind === 'error') finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})), true);
     };
-    slot.onGone = (error) => finish(() => reject(error), false);
+    let replied = false;
+    slot.onGone = (error) => finish(() => reject(reused && !replied ? new ReusedWorkerLost(error.message) : error), false);
     slot.worker.postMessage(request);
   });
 }
@@ -165,7 +169,11 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
   const script = signal ? null : workerScript();
   if (!script) return inThread();
   try {
-    const result = await runInWorker<T>(script, request, onProgress as ((p: unknown) => void) | undefined);
+    const progress = onProgress as ((p: unknown) => void) | undefined;
+    const result = await runInWorker<T>(script, request, progress).catch((error: unknown) => {
+      if (error instanceof ReusedWorkerLost) return runInWorker<T>(script, request, progress, true); // once, on a new thread
+      throw error;
+    });
     runs.worker++;
     return result;
   } catch (error) {
@@ -200,11 +208,27 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
   if (!recorded || signal || !workerScript()) {
     return run<ExtractResult, ExtractProgress>({ op: 'extract', options: rest }, () => extractArchive(options), onProgress, signal);
   }
-  const hashing = sha256OfFile(options.archive);
+  const stop = new AbortController();
+  const hashing = sha256OfFile(options.archive, stop.signal);
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
-  const result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
-  if (result.archiveSha256 !== null) return result; // fell back to this thread, which hashed inline
-  const actual = await hashing;
+  let result: ExtractResult;
+  try {
+    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
+  } catch (error) {
+    stop.abort(); // the worker's error already says what is wrong with the archive
+    throw error;
+  }
+  if (result.archiveSha256 !== null) {
+    stop.abort();
+    return result; // fell back to this thread, which hashed inline
+  }
+  let actual: string;
+  try {
+    actual = await hashing;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${path.basename(options.archive)} could not be read to check it (${e.code ?? e.message}). Nothing was changed; check the disk, or restore a different backup.`, { archive: options.archive }, { cause: error });
+  }
   if (actual !== recorded) {
     const name = path.basename(options.archive);
     throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: its checksum does not match the manifest (its sha256 is ${actual}, not ${recorded} as recorded). Restore a different backup.`, { archive: options.archive });

@@ -874,9 +874,28 @@ async function swapWholeFolder(folder: string, staging: string, exclude: Matcher
   // The journal stays 'committed' until the caller has removed staging too.
 }
 
-/** Caches derived from the folder's code, which a restore drops rather than carries over. */
+/**
+ * Caches derived from the folder's code, which a restore drops rather than carries over: Python
+ * bytecode (a `__pycache__/` anywhere, or `.pyc`/`.pyo` files a custom exclude left out).
+ */
 function isDerivedCache(rel: string): boolean {
-  return rel.split('/').pop() === '__pycache__';
+  return rel.split('/').includes('__pycache__') || /\.py[co]$/.test(rel);
+}
+
+/**
+ * After a restore of single files: the bytecode Python cached for a replaced `.py` would be
+ * taken for the restored source when its recorded mtime and size match. Best effort; never
+ * follows a `__pycache__` that is a link.
+ */
+async function dropBytecodeOf(file: string): Promise<void> {
+  if (!file.endsWith('.py')) return;
+  const cache = path.join(path.dirname(file), '__pycache__');
+  const st = await fs.lstat(cache).catch(() => null);
+  if (!st?.isDirectory()) return;
+  const stem = `${path.basename(file, '.py')}.`;
+  for (const name of await fs.readdir(cache).catch(() => [] as string[])) {
+    if (name.startsWith(stem) && /\.py[co]$/.test(name)) await fs.rm(path.join(cache, name), { force: true }).catch(() => undefined);
+  }
 }
 
 /** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */
@@ -958,5 +977,6 @@ async function swapPaths(folder: string, staging: string, roots: { path: string;
   }
   await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'committed' });
   for (const d of plan) if (d.existed) await rmTree(d.aside);
+  for (const root of roots) if (root.kind === 'file') await dropBytecodeOf(path.join(folder, ...root.path.split('/')));
   // The journal stays 'committed' until the caller has removed staging too.
 }

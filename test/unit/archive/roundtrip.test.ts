@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../../../electron/core/archive';
@@ -120,5 +120,48 @@ describe('archive round trip', () => {
     const t = spawnSync('gzip', ['-t', ours], { encoding: 'utf8' });
     expect(t.status, t.stderr).toBe(0);
     expect(readFileSync(ours).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+});
+
+describe('files that change while they are archived or extracted', () => {
+  it('a file gone since the scan is skipped, small or streamed, read ahead, when its turn comes or with blocking reads', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'keep.txt'), 'kept');
+    for (const syncSmallReads of [false, true]) {
+      const entries: ArchiveInputEntry[] = [
+        { path: 'small-gone.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'small-gone.txt'), size: 10 },
+        { path: 'mid-gone.bin', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'mid-gone.bin'), size: 300 * 1024 },
+        { path: 'large-gone.bin', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'large-gone.bin'), size: 3 * 1024 * 1024 },
+        { path: 'unknown-size-gone.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'unknown-size-gone.txt') },
+        { path: 'keep.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'keep.txt') },
+      ];
+      const archive = path.join(dir, `gone-${syncSmallReads}.tar.gz`);
+      const created = await createTarArchive({ entries, output: archive, compress: true, syncSmallReads });
+      expect(created.skipped.sort()).toEqual(['large-gone.bin', 'mid-gone.bin', 'small-gone.txt', 'unknown-size-gone.txt']);
+      expect(created.files.map((f) => f.path)).toEqual(['keep.txt']);
+    }
+  });
+
+  it('a file failing its checksum leaves no file open, writing either way', async () => {
+    if (!existsSync('/proc/self/fd')) return; // counting open files needs Linux's /proc
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'small.txt'), 'a small file\n');
+    writeFileSync(path.join(src, 'big.bin'), randomBytes(9 * 1024 * 1024)); // streamed to disk as it comes
+    const archive = path.join(dir, 'a.tar.gz');
+    const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress: true });
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    for (const damaged of ['small.txt', 'big.bin']) {
+      const entries = created.files.map((f) => (f.path === damaged ? { ...f, sha256: '0'.repeat(64) } : f));
+      for (const syncWrites of [false, true]) {
+        const before = openFiles();
+        const error = await extractArchive({ archive, dest: path.join(dir, `out-${damaged}-${syncWrites}`), syncWrites, expect: { entries } }).catch((e: unknown) => e);
+        expect((error as { code?: string }).code).toBe('BACKUP_CORRUPT');
+        expect(openFiles(), `${damaged}, syncWrites ${syncWrites}`).toBe(before);
+      }
+    }
   });
 });

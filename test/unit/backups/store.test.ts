@@ -91,8 +91,8 @@ describe('backups: create and restore', () => {
     expect(sqlite(path.join(folder, 'db/app.db'), 'select group_concat(x) from t')).toBe('1,2,3,4');
   });
 
-  it('drops the bytecode caches of the replaced code instead of carrying them over', async () => {
-    const { folder, services } = backupWorld();
+  for (const exclude of [undefined, ['*.pyc']]) it(`drops the bytecode caches of the replaced code instead of carrying them over (${exclude ? 'excluding *.pyc' : 'default excludes'})`, async () => {
+    const { folder, services } = backupWorld(exclude ? { exclude } : undefined);
     mkdirSync(path.join(folder, 'pkg'), { recursive: true });
     const source = path.join(folder, 'pkg', '__init__.py');
     const stamp = new Date('2026-01-02T03:04:05Z');
