@@ -5,6 +5,8 @@ import zlib from 'node:zlib';
 const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 const WINDOW = 32 * 1024;
+/** Input bytes of blocks started but not yet written (see cut()). */
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const STORED_MAX = 65535;
 /** Below this, data of the other kind joins the current block instead of starting a new one. */
 const SWITCH_BYTES = 4096;
@@ -110,7 +112,9 @@ export class ParallelGzipEncoder implements StreamEncoder {
   private crc = 0;
   private inputBytes = 0;
   private tail: Buffer = Buffer.alloc(0);
-  private readonly inFlight: { output: Promise<Buffer | Buffer[]>; releases: Release[] }[] = [];
+  private readonly inFlight: { output: Promise<Buffer | Buffer[]>; releases: Release[]; deflating: boolean; bytes: number }[] = [];
+  private deflating = 0;
+  private inFlightBytes = 0;
   private started = false;
   private readonly pool: BufferSource | undefined;
 
@@ -173,7 +177,9 @@ export class ParallelGzipEncoder implements StreamEncoder {
       const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9, chunkSize: 128 * 1024 };
       if (this.tail.length) options.dictionary = this.tail;
       // The parts are released when deflate is done with them (the block may be one of them).
-      this.inFlight.push({ output: deflateRaw(block, options), releases });
+      this.inFlight.push({ output: deflateRaw(block, options), releases, deflating: true, bytes: length });
+      this.deflating++;
+      this.inFlightBytes += length;
     } else {
       // Stored blocks written by hand, pointing at the input (no copy, no trip through zlib).
       const out: Buffer[] = [];
@@ -188,16 +194,22 @@ export class ParallelGzipEncoder implements StreamEncoder {
           out.push(head, off === 0 && n === part.length ? part : part.subarray(off, off + n));
         }
       }
-      this.inFlight.push({ output: Promise.resolve(out), releases });
+      this.inFlight.push({ output: Promise.resolve(out), releases, deflating: false, bytes: length });
+      this.inFlightBytes += length;
     }
     // Keep the last 32 KiB as the next block's dictionary (a copy: the parts are the caller's buffers).
     this.tail = lastBytes([this.tail, ...parts], WINDOW);
-    while (this.inFlight.length >= this.parallel) await this.writeOldest();
+    // Blocks go out in order. Stored blocks cost nothing to make, so they may queue behind a block
+    // still deflating (up to MAX_IN_FLIGHT_BYTES) while the reader moves on to the next text: the
+    // cores then never wait for the one deflating block at the head of the line.
+    while (this.deflating >= this.parallel || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) await this.writeOldest();
   }
 
   private async writeOldest(): Promise<void> {
     const next = this.inFlight.shift();
     if (!next) return;
+    if (next.deflating) this.deflating--;
+    this.inFlightBytes -= next.bytes;
     const output = await next.output;
     await this.sink.write(output);
     releaseAll(next.releases);
