@@ -20,7 +20,7 @@ import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
 import { createTarArchiveIsolated, extractArchiveIsolated, selectEntriesIsolated } from './in-worker';
-import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSchema, manifestSummarySchema, toBackupInfo, type BackupManifest, type ManifestSummary } from './manifest';
+import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSummarySchema, parseManifest, toBackupInfo, type BackupManifest, type ManifestSummary } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, type PathSets } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
@@ -389,7 +389,7 @@ export class BackupStore {
 
   private async readManifest(file: string): Promise<BackupManifest> {
     const text = await this.readManifestText(file);
-    return manifestSchema.parse(JSON.parse(text));
+    return parseManifest(JSON.parse(text));
   }
 
   /** Everything but the per-file list, which listing never needs (checked in full by find/verify/restore). */
