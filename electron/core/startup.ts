@@ -1,5 +1,6 @@
 import type { UpdateResult } from '../../shared/types';
 import { ensureFirstRun } from './discovery/first-run';
+import { sweepStaleTemps } from './lib/fs-atomic';
 import { startScheduler, type StartSchedulerOptions } from './schedule/wiring';
 import type { Services } from './services';
 
@@ -27,6 +28,8 @@ export async function startBackground(services: Services, options: BackgroundOpt
   // A backup restore a killed process left mid-swap is finished or undone now, not at the first
   // backup operation: until then the component's folder could be missing.
   await services.backups.recoverInterrupted();
+  // Temp files of atomic writes a killed process left (journal, settings, caches): an hour old.
+  await sweepStaleTemps(services.layout.home).catch(() => undefined);
   if (options.firstRun !== false) await ensureFirstRun(services);
   const stopScheduler = options.scheduler === false ? undefined : startScheduler(services, options.schedulerOptions);
   return {

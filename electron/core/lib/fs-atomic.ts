@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -50,4 +50,38 @@ export async function pathExists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** writeFileAtomic's temp files (and the lock's): `.<name>.<12 hex>.tmp`. */
+const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Remove the temp files of atomic writes a killed process left under `root` (Upkeep's data
+ * directory), once older than `maxAgeMs`: a live write holds its temp file for milliseconds, so
+ * an hour-old one belongs to nobody. Links are never followed. Returns the paths removed.
+ */
+export async function sweepStaleTemps(root: string, maxAgeMs = 60 * 60 * 1000, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  const visit = async (dir: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth < 4) await visit(p, depth + 1);
+      } else if (e.isFile() && ATOMIC_TEMP.test(e.name)) {
+        const st = await fs.lstat(p).catch(() => null);
+        if (st && now - st.mtimeMs > maxAgeMs) {
+          await fs.rm(p, { force: true });
+          removed.push(p);
+        }
+      }
+    }
+  };
+  await visit(root, 0);
+  return removed;
 }
