@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateComponent } from '../../electron/core/config/validate';
 import { createServices, type Services } from '../../electron/core/services';
+import { round1 as round, stats } from '../lib/stats';
 
 const BACKUPS = Number(process.env.BENCH_BACKUPS ?? 500);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -17,13 +18,6 @@ const COMPONENTS = 25;
 const PAGE = 50;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
-const stats = (xs: number[]) => ({ median_ms: round(median(xs)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length });
 
 /** Every page, one after another, as renderer/src/store/backups-slice.ts loadBackups() fetches them. */
 async function fetchAll(services: Services): Promise<{ ms: number; backups: number; pages: number }> {

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { median } from '../lib/stats';
 import { generateTree, type TreeStats } from './tree';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -114,10 +115,6 @@ function settle(pauseMs = 0): void {
   if (pauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });

@@ -6,19 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright';
 import { ensureRendererBuilt, launchBrowser, repoRoot, startPanelHost } from '../../test/e2e/helpers/panel';
+import { round1 as round, stats } from '../lib/stats';
 
 const COMPONENTS = Number(process.env.BENCH_COMPONENTS ?? 2000);
 const BACKUPS = Number(process.env.BENCH_BACKUPS ?? 500);
 const BACKUP_COMPONENTS = 25;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
-const stats = (xs: number[]) => ({ median_ms: round(median(xs)), min_ms: round(Math.min(...xs)), max_ms: round(Math.max(...xs)), runs: xs.length });
 
 /** Set a control's value as a person typing would, and time until the next frame shows the table with `rows` rows. */
 async function timeUntilRows(page: Page, action: { kind: 'input' | 'select'; selector: string; value: string }, table: string, rows: number): Promise<number> {
