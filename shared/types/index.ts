@@ -445,10 +445,12 @@ export interface RunDueResult {
 }
 
 export interface RunStatsView {
+  /** Update runs that did something (skipped runs left out). */
   runs: number;
   succeeded: number;
   failed: number;
   rolled_back: number;
+  /** succeeded / runs, 0–1; null without runs. */
   success_rate: number | null;
   mean_duration_ms: number | null;
 }
@@ -483,11 +485,14 @@ export type NotificationKind = 'update_available' | 'update_succeeded' | 'update
 
 /** One webhook delivery (testWebhooks): named by its `name` or host, never by its URL. */
 export interface WebhookDelivery {
+  /** The webhook's name, else its host: never the URL (Discord and Slack URLs carry the token). */
   webhook: string;
   event: string;
   ok: boolean;
   attempts: number;
+  /** Last HTTP status, when the server answered. */
   status: number | null;
+  /** Why the last attempt failed, when it did. */
   error: string | null;
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
 import { finished } from 'node:stream/promises';
+import { sha256File } from '../lib/hash';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader } from './tar-reader';
@@ -254,24 +255,6 @@ async function readHead(file: string): Promise<Buffer> {
   }
 }
 
-/** sha256 of a whole file, hex: read into one reused 1 MiB buffer (no garbage per chunk). */
-export async function sha256OfFile(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await fs.open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (;;) {
-      if (signal?.aborted) throw new UpkeepError('CANCELLED', 'Hashing cancelled.');
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
-
 /**
  * The safe extractor shared by backups (restore) and updates (release archives). Strict: any
  * entry that could write outside `dest` — `..`, absolute or drive paths, backslashes, links
@@ -488,7 +471,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     }
     const chunks = f.chunks;
     const target = abs(f.rel);
-    const parent = f.rel.includes('/') ? f.rel.slice(0, f.rel.lastIndexOf('/')) : '';
+    const parent = parentOf(f.rel);
     const mode = f.mode;
     const { done } = await pool.run(f.header.size, async () => {
       await ensureDir(parent);
@@ -583,8 +566,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
             current.fd = openSync(abs(rel), 'wx', mode);
           } else if (dest && header.size > SMALL_FILE) {
             // Large files stream straight to disk, in order.
-            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-            await ensureDir(parent);
+            await ensureDir(parentOf(rel));
             current.handle = await fs.open(abs(rel), 'wx', 0o600);
           }
           break;
@@ -612,8 +594,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
               }
             }
           } else if (dest) {
-            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-            await ensureDir(parent);
+            await ensureDir(parentOf(rel));
             await fs.symlink(target, abs(rel));
             if (preserveMtime) await fs.lutimes(abs(rel), mtime, mtime).catch(() => undefined);
           }
@@ -643,8 +624,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
             linkSync(abs(targetRel), abs(rel));
           } else if (dest) {
             await fileJobs.get(targetRel);
-            const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-            await ensureDir(parent);
+            await ensureDir(parentOf(rel));
             await fs.link(abs(targetRel), abs(rel));
           }
           break;
@@ -740,7 +720,7 @@ async function explain(error: unknown, options: ExtractOptions, archiveName: str
   // (Also with archiveHash 'by-caller': the archive is hashed again here, on this error path.)
   const recorded = options.expect?.archiveSha256;
   if (recorded && !(error instanceof UpkeepError && error.code === 'CANCELLED')) {
-    const actual = await sha256OfFile(options.archive).catch(() => null);
+    const actual = await sha256File(options.archive).catch(() => null);
     if (actual !== recorded) {
       const why = error instanceof Error ? error.message : String(error);
       return new UpkeepError('BACKUP_CORRUPT', `Backup archive ${archiveName} is damaged: its checksum does not match the manifest (${why}). Restore a different backup.`, { archive: options.archive }, { cause: error });

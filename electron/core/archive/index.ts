@@ -6,7 +6,6 @@
 export { createTarArchive, type ArchiveInputEntry, type ArchivedFile, type CreateArchiveOptions, type CreateArchiveResult, type CreateArchiveProgress } from './tar-create';
 export {
   extractArchive,
-  sha256OfFile,
   checkEntryPath,
   DEFAULT_EXTRACT_LIMITS,
   type ExtractOptions,

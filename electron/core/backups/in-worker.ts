@@ -17,7 +17,6 @@ import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/er
 import {
   createTarArchive,
   extractArchive,
-  sha256OfFile,
   type CreateArchiveOptions,
   type CreateArchiveProgress,
   type CreateArchiveResult,
@@ -25,6 +24,7 @@ import {
   type ExtractProgress,
   type ExtractResult,
 } from '../archive';
+import { sha256File } from '../lib/hash';
 import { selectEntries, type Selection, type SelectOptions } from './select';
 
 export type WorkerRequest =
@@ -209,7 +209,7 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
     return run<ExtractResult, ExtractProgress>({ op: 'extract', options: rest }, () => extractArchive(options), onProgress, signal);
   }
   const stop = new AbortController();
-  const hashing = sha256OfFile(options.archive, stop.signal);
+  const hashing = sha256File(options.archive, stop.signal);
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
   let result: ExtractResult;
   try {

@@ -725,6 +725,18 @@ class RestoreJournal {
   }
 }
 
+/** Put what a full restore carried into staging back into the folder (recovery of an unfinished swap). */
+async function returnCarried(carried: readonly string[], staging: string, folder: string): Promise<void> {
+  for (const rel of carried) {
+    const from = path.join(staging, ...rel.split('/'));
+    const to = path.join(folder, ...rel.split('/'));
+    if ((await pathExists(from)) && !(await pathExists(to))) {
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.rename(from, to);
+    }
+  }
+}
+
 /** Finish or undo restores a crash interrupted (see RestoreJournal). Returns the folders it touched. */
 export async function recoverInterruptedRestores(backupsDir: string): Promise<string[]> {
   let names: string[];
@@ -753,24 +765,10 @@ export async function recoverInterruptedRestores(backupsDir: string): Promise<st
       } else if (!folderExists && oldExists && state.old) {
         // Between the two renames: the old folder goes back, and what was carried over returns to it.
         await fs.rename(state.old, folder);
-        for (const rel of state.carried) {
-          const from = path.join(staging, ...rel.split('/'));
-          const to = path.join(folder, ...rel.split('/'));
-          if ((await exists(from)) && !(await exists(to))) {
-            await fs.mkdir(path.dirname(to), { recursive: true });
-            await fs.rename(from, to);
-          }
-        }
+        await returnCarried(state.carried, staging, folder);
       } else if (folderExists) {
         // Not swapped yet: anything carried into staging goes back.
-        for (const rel of state.carried) {
-          const from = path.join(staging, ...rel.split('/'));
-          const to = path.join(folder, ...rel.split('/'));
-          if ((await exists(from)) && !(await exists(to))) {
-            await fs.mkdir(path.dirname(to), { recursive: true });
-            await fs.rename(from, to);
-          }
-        }
+        await returnCarried(state.carried, staging, folder);
       } else if (await exists(staging)) {
         // Neither the folder nor the old copy: the verified staging tree is all there is.
         await fs.rename(staging, folder);

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Webhook } from '../../../shared/schemas/settings';
+import type { WebhookDelivery } from '../../../shared/types';
 
 export interface DeliveryOptions {
   /** Per attempt, connection to end of response. */
@@ -12,17 +13,8 @@ export interface DeliveryOptions {
   signal?: AbortSignal;
 }
 
-export interface DeliveryReport {
-  /** The webhook's name, else its host: never the URL (Discord and Slack URLs carry the token). */
-  webhook: string;
-  event: string;
-  ok: boolean;
-  attempts: number;
-  /** Last HTTP status, when the server answered. */
-  status: number | null;
-  /** Why the last attempt failed, when it did. */
-  error: string | null;
-}
+/** One delivery's outcome: the contract's WebhookDelivery (named by the webhook's name or host, never its URL). */
+export type DeliveryReport = WebhookDelivery;
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [2_000, 10_000, 60_000];

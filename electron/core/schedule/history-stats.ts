@@ -1,20 +1,12 @@
-import type { HistoryEntry } from '../../../shared/types';
+import type { HistoryEntry, RunStatsView } from '../../../shared/types';
 
 /** When a component has never been updated: a guess long enough for a download, install and restart. */
 export const DEFAULT_ESTIMATE_MS = 10 * 60_000;
 /** Estimates use the most recent runs: a component's update time drifts as it grows. */
 const ESTIMATE_SAMPLES = 10;
 
-export interface RunStats {
-  /** Update runs that did something (skipped runs left out). */
-  runs: number;
-  succeeded: number;
-  failed: number;
-  rolled_back: number;
-  /** succeeded / runs, 0–1; null without runs. */
-  success_rate: number | null;
-  mean_duration_ms: number | null;
-}
+/** A component's run record: the contract's RunStatsView. */
+export type RunStats = RunStatsView;
 
 const isRealUpdate = (e: HistoryEntry): boolean => (e.kind ?? 'update') === 'update' && e.status !== 'skipped';
 

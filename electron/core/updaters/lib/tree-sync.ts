@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
-import { sha256File } from './verify';
+import { sha256File } from '../../lib/hash';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
 

@@ -2,11 +2,6 @@ import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto
 import { createReadStream } from 'node:fs';
 import { UpkeepError } from '../../../../shared/errors';
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /**
  * Parse a `SHA256SUMS` / `<asset>.sha256` file: lines of `<hex>  <name>` (GNU, `*` for binary
