@@ -133,7 +133,10 @@ async function main(): Promise<void> {
   log(`tree: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB (text ${stats.textFiles} files / ${(stats.textBytes / 1e6).toFixed(1)} MB, binaries ${stats.binaryFiles} files / ${(stats.binaryBytes / 1e6).toFixed(1)} MB)`);
   const digest = treeDigest(tree);
 
-  const bundle = path.join(work, 'worker.mjs');
+  // Bundled inside the repository with packages left out, as scripts/build.mjs builds the CLI:
+  // they resolve from node_modules (the zstd WebAssembly module among them).
+  const bundleDir = path.join(repo, 'node_modules', '.cache', 'upkeep-bench');
+  const bundle = path.join(bundleDir, 'worker.mjs');
   await build({
     entryPoints: [path.join(here, 'worker.ts')],
     bundle: true,
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
     format: 'esm',
     target: 'node20',
     outfile: bundle,
+    packages: 'external',
     logLevel: 'error',
     banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
   });
@@ -151,7 +155,8 @@ async function main(): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: path.join(work, 'backup-worker.mjs'),
+    outfile: path.join(bundleDir, 'backup-worker.mjs'),
+    packages: 'external',
     logLevel: 'error',
     banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
   });

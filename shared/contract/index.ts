@@ -129,7 +129,7 @@ export const methods = {
       name: z.string().trim().max(200).optional(),
       description: z.string().max(2000).optional(),
       include_logs: z.boolean().optional(),
-      /** gzip (default) or a plain tar. */
+      /** zstd-compressed (default, `.tar.zst`) or a plain tar. */
       compress: z.boolean().optional(),
       /** Pinned backups are never removed by retention. */
       pinned: z.boolean().optional(),

@@ -105,7 +105,7 @@ describe('SIGKILL at seeded random points, then recovery (real child processes)'
       for (let f = 0; f < 200; f += 3) writeFileSync(path.join(folder, `file-${f}.txt`), `v2 ${f}\n`);
       writeFileSync(path.join(folder, 'new-file.txt'), 'made after the backup');
       const beforeHash = treeHash(folder);
-      const archive = path.join(home, 'backups', 'demo', `${backup.id}.tar.gz`);
+      const archive = path.join(home, 'backups', 'demo', `${backup.id}.tar.zst`);
       const archiveSha = createHash('sha256').update(readFileSync(archive)).digest('hex');
       // The first pass counts the events of a whole restore.
       const k = i < 0 ? 0 : 1 + Math.floor(next() * total);

@@ -63,7 +63,7 @@ describe.skipIf(!MOUNTABLE)('disk full (an 8 MiB tmpfs)', () => {
     rmSync(aside, { recursive: true, force: true });
     const before = treeHash(s.folder);
     const backups = backupsOf(s.home, 'webapp');
-    expect(backups[`${old.id}.tar.gz`]).toBeDefined();
+    expect(backups[`${old.id}.tar.zst`]).toBeDefined();
 
     const [result] = (await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
     expect(result?.error?.code, JSON.stringify(result?.error)).toBe('INSUFFICIENT_SPACE');

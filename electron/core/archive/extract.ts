@@ -9,6 +9,7 @@ import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader } from './tar-reader';
 import { readZip } from './zip-reader';
+import { decodeZstd, zstdCodec, type Codec } from './zstd';
 
 export interface ExtractLimits {
   /** Sum of all file sizes the archive may expand to. */
@@ -106,6 +107,11 @@ export interface ExtractOptions {
    * otherwise let ~64 MB of dead ones pile up before it looks.
    */
   reclaim?: () => void;
+  /**
+   * The archive is a backup Upkeep wrote: zstd is read with Upkeep's own frame reader (zstd.ts),
+   * on every runtime. Otherwise zstd needs the runtime's own (Node 22.15+).
+   */
+  ownZstdFrames?: boolean;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
   allowEmpty?: boolean;
   /**
@@ -285,7 +291,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar and tar.gz${hasZstd() ? ', tar.zst' : ''} archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
-  if (compression === 'zstd' && !hasZstd()) {
+  const ownZstd = compression === 'zstd' && options.ownZstdFrames === true;
+  if (compression === 'zstd' && !ownZstd && !hasZstd()) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
   }
 
@@ -308,6 +315,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   let nextReclaim = RECLAIM_EVERY;
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
+  // Loaded before the file is opened: nothing may await between the stream's start and its readers.
+  const codec = ownZstd ? await zstdCodec() : null;
   const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);
@@ -316,11 +325,15 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const decoder: NodeJS.ReadableStream & NodeJS.WritableStream | null =
     compression === 'gzip'
       ? zlib.createGunzip({ chunkSize: 128 * 1024, highWaterMark: INFLATE_AHEAD } as zlib.ZlibOptions)
-      : compression === 'zstd'
+      : compression === 'zstd' && !ownZstd
         ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
         : null;
   // A zip is read by offsets (zip-reader); this stream then only hashes it.
-  const decoded: AsyncIterable<Buffer> = decoder ? input.pipe(decoder) as unknown as AsyncIterable<Buffer> : input as unknown as AsyncIterable<Buffer>;
+  const decoded: AsyncIterable<Buffer> = decoder
+    ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
+    : ownZstd
+      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
+      : (input as unknown as AsyncIterable<Buffer>);
   input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
 
   async function* counted(): AsyncGenerator<Buffer> {

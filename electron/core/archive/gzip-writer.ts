@@ -247,10 +247,19 @@ const TEXT_EXTENSIONS = new Set([
   'conf', 'xml', 'svg', 'csv', 'sql', 'sh', 'rb', 'php', 'go', 'rs', 'java', 'c', 'h', 'cpp', 'hpp', 'pyi', 'map', 'lock', 'env', 'log',
 ]);
 
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot === -1 || name.indexOf('/', dot) !== -1 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
+/** Whether a file is stored rather than deflated whatever its bytes: its name says it is already compressed. */
+export function storedByName(name: string): boolean {
+  return STORED_EXTENSIONS.has(extensionOf(name));
+}
+
 /** Whether a file's bytes are worth deflating: by extension, else by compressing a sample. */
 export function looksCompressible(name: string, sample?: Buffer): boolean {
-  const dot = name.lastIndexOf('.');
-  const ext = dot === -1 ? '' : name.slice(dot + 1).toLowerCase();
+  const ext = extensionOf(name);
   if (STORED_EXTENSIONS.has(ext)) return false;
   if (TEXT_EXTENSIONS.has(ext)) return true;
   if (!sample || sample.length < 64 * 1024) return true;

@@ -39,7 +39,7 @@ export const manifestSchema = z.strictObject({
   pinned: z.boolean(),
   compressed: z.boolean(),
   /** The archive's file name, beside the manifest. */
-  archive: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{6}-[0-9a-f]{4}\.tar(\.gz)?$/),
+  archive: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}-\d{8}-\d{6}-[0-9a-f]{4}\.tar(\.gz|\.zst)?$/),
   file_count: z.number().int().min(0),
   size: z.number().int().min(0),
   compressed_size: z.number().int().min(0),

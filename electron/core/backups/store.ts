@@ -131,7 +131,7 @@ function isInside(parent: string, child: string): boolean {
 }
 
 /**
- * Backups on disk: `<backups>/<component>/<id>.tar.gz` with `<id>.json` beside it. The manifests
+ * Backups on disk: `<backups>/<component>/<id>.tar.zst` (older ones `.tar.gz`) with `<id>.json` beside it. The manifests
  * are the index: nothing else needs to survive for the list to be right.
  */
 export class BackupStore {
@@ -167,7 +167,7 @@ export class BackupStore {
   }
 
   /**
-   * A backup killed part-way leaves `.<id>.tar.gz.partial` (up to the size of the folder) and
+   * A backup killed part-way leaves `.<id>.tar.zst.partial` (up to the size of the folder) and
    * `.<id>.work/` (its database copies) in the component's backups folder. Each folder is swept
    * under its component's lock, so a backup another process is writing right now is left alone.
    */
@@ -293,7 +293,7 @@ export class BackupStore {
     await ensureFreeSpace(dir, selection.bytes + 1024 * 1024, settings.min_free_space_mb, `back up ${component.id}`);
 
     const work = path.join(dir, `.${id}.work`);
-    const archiveName = `${id}.tar${compress ? '.gz' : ''}`;
+    const archiveName = `${id}.tar${compress ? '.zst' : ''}`;
     const archivePath = path.join(dir, archiveName);
     const partial = path.join(dir, `.${archiveName}.partial`);
     try {
@@ -325,6 +325,7 @@ export class BackupStore {
         entries: archiveEntries,
         output: partial,
         compress,
+        format: 'zstd',
         onProgress: ({ files, bytes }) => {
           const t = Date.now();
           if (t - lastEmit < 100) return;
@@ -463,11 +464,11 @@ export class BackupStore {
           manifests.push({ manifest, archive: path.join(dir, manifest.archive) });
         } catch (error) {
           problems.push({ file, component, code: 'BACKUP_CORRUPT', message: `${file} is not a valid backup manifest (${(error as Error).message.split('\n')[0]}). Its archive cannot be listed or restored; move it away or delete it.` });
-          claimed.add(name.replace(/\.json$/, '.tar.gz')).add(name.replace(/\.json$/, '.tar'));
+          claimed.add(name.replace(/\.json$/, '.tar.zst')).add(name.replace(/\.json$/, '.tar.gz')).add(name.replace(/\.json$/, '.tar'));
         }
       }
       for (const name of names) {
-        if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz)?$/.test(name)) continue;
+        if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz|\.zst)?$/.test(name)) continue;
         problems.push({ file: `${component}/${name}`, component, code: 'BACKUP_CORRUPT', message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.` });
       }
     }
@@ -556,6 +557,7 @@ export class BackupStore {
       // Upkeep's own backups bring back the links the folder had, as recorded (a venv's python).
       outwardLinks: 'as-recorded',
       damagedCode: 'BACKUP_CORRUPT',
+      ownZstdFrames: true,
       // The manifest bounds the expansion; the ratio check is for unknown archives.
       limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
       allowEmpty: m.entries.length === 0,
@@ -686,8 +688,8 @@ export class BackupStore {
   }
 }
 
-/** What create() writes before a backup is complete: `.<id>.tar[.gz].partial` and `.<id>.work/`. */
-const LEFTOVER = /^\.[A-Za-z0-9._-]+\.(?:tar(?:\.gz)?\.partial|work)$/;
+/** What create() writes before a backup is complete: `.<id>.tar[.zst|.gz].partial` and `.<id>.work/`. */
+const LEFTOVER = /^\.[A-Za-z0-9._-]+\.(?:tar(?:\.gz|\.zst)?\.partial|work)$/;
 
 async function hasLeftovers(dir: string): Promise<boolean> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);

@@ -55,7 +55,7 @@ describe('backups: create and restore', () => {
     const backup = await services.backups.create({ component: 'demo', name: 'before changes', description: 'test' });
 
     expect(backup).toMatchObject({ component: 'demo', type: 'full', name: 'before changes', description: 'test', reason: 'manual', pinned: false, compressed: true, component_version: '1.2.3' });
-    expect(backup.archive).toBe(path.join(home, 'backups', 'demo', `${backup.id}.tar.gz`));
+    expect(backup.archive).toBe(path.join(home, 'backups', 'demo', `${backup.id}.tar.zst`));
     expect(backup.sha256).toBe(sha256(backup.archive));
     const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as { entries: { path: string; sha256?: string; type: string }[] };
     const paths = manifest.entries.map((e) => e.path);
@@ -130,7 +130,7 @@ describe('backups: create and restore', () => {
     const db = await services.backups.create({ component: 'demo', type: 'database' });
     const config = await services.backups.create({ component: 'demo', type: 'config' });
     const data = await services.backups.create({ component: 'demo', type: 'data' });
-    const tarList = (f: string) => spawnSync('tar', ['tzf', f], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+    const tarList = (f: string) => spawnSync('tar', ['tf', f], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
     expect(tarList(db.archive)).toEqual(['db/app.db']);
     expect(tarList(config.archive)).toEqual(['.env', 'config/', 'config/app.yaml', 'config/readonly.cfg']);
     expect(tarList(data.archive)).toEqual(['uploads/', 'uploads/photo.jpg']);
@@ -202,7 +202,7 @@ describe('backups: create and restore', () => {
     for (const [i, b] of backups.entries()) {
       const out = path.join(root, `check-${i}`);
       mkdirSync(out);
-      expect(spawnSync('tar', ['xzf', b.archive, '-C', out]).status).toBe(0);
+      expect(spawnSync('tar', ['xf', b.archive, '-C', out]).status).toBe(0);
       const copy = path.join(out, 'db/app.db');
       expect(sqlite(copy, 'pragma integrity_check')).toBe('ok');
       const count = Number(sqlite(copy, 'select count(*) from t'));

@@ -1,22 +1,30 @@
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { backupWorkerRuns, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
-import { tempDir } from '../../helpers/temp';
 import { makeTree, treeListing } from '../archive/fixtures';
 import { backupWorld } from './setup';
 
 // The hosts run backups through the worker thread built beside their bundle; the other tests run
 // the TypeScript sources, where there is none. Here the worker is built and used for real.
 describe('backups through the worker thread', () => {
+  // Built inside the repository, as scripts/build.mjs builds it beside the CLI: the packages it
+  // leaves out (the zstd WebAssembly module) resolve from node_modules.
+  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
+  let built = '';
   beforeAll(async () => {
-    const out = path.join(tempDir('upkeep-backup-worker-'), 'backup-worker.mjs');
+    mkdirSync(cache, { recursive: true });
+    built = mkdtempSync(path.join(cache, 'upkeep-backup-worker-'));
+    const out = path.join(built, 'backup-worker.mjs');
     await build({ entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, packages: 'external', logLevel: 'error' });
     setBackupWorkerScript(out);
   });
-  afterAll(() => setBackupWorkerScript(undefined));
+  afterAll(() => {
+    setBackupWorkerScript(undefined);
+    rmSync(built, { recursive: true, force: true });
+  });
 
   it('creates, verifies and restores byte-identically', async () => {
     const { folder, services, home } = backupWorld();
@@ -29,7 +37,7 @@ describe('backups through the worker thread', () => {
     writeFileSync(path.join(folder, 'added.txt'), 'new');
     await services.backups.restore({ backupId: backup.id, safetyBackup: false });
     expect(treeListing(folder)).toEqual(before);
-    expect(readdirSync(path.join(home, 'backups', 'demo')).some((n) => n.endsWith('.tar.gz'))).toBe(true);
+    expect(readdirSync(path.join(home, 'backups', 'demo')).some((n) => n.endsWith('.tar.zst'))).toBe(true);
     // scan, archive, verify, extract: all in the worker, none fell back to this thread
     expect(backupWorkerRuns().worker - runs).toBe(4);
     expect(backupWorkerRuns().fallback).toBe(0);
@@ -50,7 +58,7 @@ describe('backups through the worker thread', () => {
     const { folder, services, home } = backupWorld();
     makeTree(folder);
     const backup = await services.backups.create({ component: 'demo' });
-    const archive = path.join(home, 'backups', 'demo', readdirSync(path.join(home, 'backups', 'demo')).find((n) => n.endsWith('.tar.gz')) as string);
+    const archive = path.join(home, 'backups', 'demo', readdirSync(path.join(home, 'backups', 'demo')).find((n) => n.endsWith('.tar.zst')) as string);
     appendFileSync(archive, 'x');
     const verify = await services.backups.verify(backup.id);
     expect(verify.ok).toBe(false);
