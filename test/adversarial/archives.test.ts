@@ -7,7 +7,7 @@ import { plantBackup } from '../fixtures/planted-backup';
 import { treeHash } from '../fixtures/releases/tree';
 import { backupWorld } from '../unit/backups/setup';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
-import { hostileCorpus } from './corpus';
+import { hostileCorpus, zstdCorpus } from './corpus';
 
 /**
  * Every archive of the hostile corpus, twice: as the asset of a release the engine installs
@@ -40,7 +40,7 @@ describe('hostile archives as an update (release_archive asset, real engine)', (
 
   for (const c of corpus) {
     it(c.name, async () => {
-      s = await releaseScenario({ config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: c.bytes() }] });
+      s = await releaseScenario({ config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: await c.bytes() }] });
       // A file where `../victim.txt` from the staging folder would land.
       writeFileSync(path.join(path.dirname(s.folder), 'victim.txt'), 'precious');
       const before = outsideHome(s.root);
@@ -76,7 +76,8 @@ describe('hostile archives as an update (release_archive asset, real engine)', (
 });
 
 describe('hostile archives as a restore (planted with a forged, matching manifest)', () => {
-  for (const c of corpus.filter((x) => !x.benign)) {
+  // The corpus as .tar.gz, then hostile tars in Upkeep's own zstd frames as .tar.zst (what backups are now).
+  for (const c of [...corpus, ...zstdCorpus()].filter((x) => !x.benign)) {
     it(c.name, async () => {
       const { root, home, folder, services } = backupWorld();
       writeFileSync(path.join(folder, 'app.txt'), 'the real app');
@@ -84,8 +85,7 @@ describe('hostile archives as a restore (planted with a forged, matching manifes
       writeFileSync(path.join(folder, 'db/user.db'), 'user data');
       writeFileSync(path.join(root, 'apps', 'victim.txt'), 'precious');
       const id = 'demo-20250101-000000-0bad';
-      const archive = c.bytes();
-      plantBackup(home, id, archive, c.claims);
+      const planted = plantBackup(home, id, await c.bytes(), c.claims, { extension: c.zstd ? 'tar.zst' : 'tar.gz' });
       const before = outsideHome(root);
       const error = await services.backups.restore({ backupId: id }).then(
         () => null,
@@ -94,14 +94,19 @@ describe('hostile archives as a restore (planted with a forged, matching manifes
       expect(error, 'the restore must be refused').toBeInstanceOf(UpkeepError);
       const e = error as UpkeepError;
       expect(e.code, e.message).toBeOneOf(REFUSALS);
+      if (c.refusal) {
+        expect(e.code, e.message).toBe(c.refusal.code);
+        expect(e.message).toMatch(c.refusal.says);
+      }
       expect(e.message.length).toBeGreaterThan(20);
       expect(outsideHome(root)).toBe(before);
       expect(readdirSync(path.join(root, 'apps')).sort()).toEqual(['demo', 'victim.txt']);
       for (const p of outsideMarkers) expect(existsSync(p), p).toBe(false);
       // The planted backup is still there (refused, not deleted), and verify says the same.
-      expect(existsSync(path.join(home, 'backups', 'demo', `${id}.tar.gz`))).toBe(true);
+      expect(existsSync(planted)).toBe(true);
       const verify = await services.backups.verify(id).catch((v: unknown) => ({ ok: false, thrown: v }));
       expect(verify.ok).toBe(false);
+      if (c.refusal) expect((verify as { error?: { code?: string } }).error?.code).toBe(c.refusal.code);
     });
   }
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { gzip, gzipBomb, rawTar, type RawEntry } from '../unit/archive/fixtures';
+import { gzip, gzipBomb, ourZstd, rawBlock, rawTar, zstdBlock, zstdFrame, zstdRleBomb, type RawEntry } from '../unit/archive/fixtures';
 
 /**
  * The hostile archive corpus: tars (plain and gzip) written header by header so they can break
@@ -10,11 +10,15 @@ import { gzip, gzipBomb, rawTar, type RawEntry } from '../unit/archive/fixtures'
 export interface HostileArchive {
   name: string;
   kind: 'tar' | 'zip';
-  bytes: () => Buffer;
+  bytes: () => Buffer | Promise<Buffer>;
   /** What a forged manifest claims the archive holds (restore case). */
   claims: { path: string; type: string; size: number }[];
   /** Not hostile: a control that is refused (zips unsupported) or installed exactly, never half. */
   benign?: boolean;
+  /** In Upkeep's own zstd frames: planted as a `.tar.zst` backup (restores only). */
+  zstd?: boolean;
+  /** How a restore must refuse it, where known: the code and what the message says (the manifest is valid, so the archive is what gets judged). */
+  refusal?: { code: string; says: RegExp };
 }
 
 const file = (p: string, data = 'x'): RawEntry => ({ path: p, data });
@@ -77,6 +81,38 @@ export function tarCorpus(): HostileArchive[] {
     tarCase('gzip bomb (512 MiB of zeros in < 1 MiB)', [], { raw: gzipBomb(512 * 1024 * 1024), claims: [claim('zeros.bin', 1024 * 1024)] }),
     tarCase('many-tiny-files bomb (300,000 entries)', [], { raw: tinyFilesBomb(300_000), claims: [claim('f0')] }),
     tarCase('plain tar with ../ (no gzip)', [file('../plain-escape')], { gz: false }),
+  ];
+}
+
+/**
+ * Hostile tars as a backup Upkeep would write them now: `.tar.zst`, in its own encoder's frames
+ * (or, for the damaged ones, frames written by hand). The forged manifests list valid paths, so
+ * each restore gets as far as the archive's entries and frames.
+ */
+function zstdCase(name: string, refusal: HostileArchive['refusal'], entries: RawEntry[], options: { raw?: () => Buffer | Promise<Buffer>; claims?: HostileArchive['claims'] } = {}): HostileArchive {
+  return { ...tarCase(`zstd: ${name}`, entries, { claims: options.claims }), bytes: options.raw ?? (() => ourZstd(rawTar(entries))), zstd: true, refusal };
+}
+
+export function zstdCorpus(): HostileArchive[] {
+  const MiB = 1024 * 1024;
+  return [
+    zstdCase('../x', { code: 'UNSAFE_ARCHIVE', says: /path "\.\.\/x" climbs out/ }, [file('../x')], { claims: [claim('x')] }),
+    zstdCase('stored data (raw frames) under ../', { code: 'UNSAFE_ARCHIVE', says: /"\.\.\/stored\.bin" climbs out/ }, [], {
+      raw: () => ourZstd(rawTar([{ path: '../stored.bin', data: noise(20_000) }]), { compressible: false }),
+      claims: [claim('stored.bin', 20_000)],
+    }),
+    zstdCase('absolute symlink then write-through', { code: 'UNSAFE_ARCHIVE', says: /symlink "link" points outside/ }, [{ path: 'link', flag: '2', linkpath: '/tmp' }, file('link/pwned')]),
+    zstdCase('hardlink to ../', { code: 'UNSAFE_ARCHIVE', says: /hardlink "h" points outside/ }, [{ path: 'h', flag: '1', linkpath: '../victim.txt' }]),
+    zstdCase('RLE bomb (512 MiB of zeros in < 20 KiB)', { code: 'ARCHIVE_TOO_LARGE', says: /"zeros\.bin" takes it past/ }, [], { raw: () => zstdRleBomb(512 * MiB), claims: [claim('zeros.bin', MiB)] }),
+    zstdCase('a frame declaring 1 GiB', { code: 'BACKUP_CORRUPT', says: /declares 1073741824 bytes/ }, [], { raw: () => zstdFrame({ contentSize: 2 ** 30, sizeBytes: 4, blocks: [rawBlock('x')] }), claims: [claim('x')] }),
+    zstdCase('a compressed block in a frame without a declared size', { code: 'BACKUP_CORRUPT', says: /without a declared size holds compressed blocks/ }, [], { raw: () => zstdFrame({ blocks: [zstdBlock(2, 4, Buffer.from('junk'))] }), claims: [claim('x')] }),
+    zstdCase('truncated', { code: 'BACKUP_CORRUPT', says: /truncated/ }, [], {
+      raw: async () => {
+        const whole = await ourZstd(rawTar([{ path: 'a.txt', data: 'text '.repeat(20_000) }]));
+        return whole.subarray(0, whole.length >> 1);
+      },
+      claims: [claim('a.txt', 100_000)],
+    }),
   ];
 }
 

@@ -5,7 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { fsyncDir } from '../lib/fs-atomic';
 import { ParallelGzipEncoder, PlainEncoder, looksCompressible, storedByName, type ByteSink, type StreamEncoder } from './gzip-writer';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-format';
-import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount } from './zstd';
+import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
 
 /** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
 export interface ArchiveInputEntry {
@@ -75,6 +75,8 @@ export interface CreateArchiveResult {
   archiveBytes: number;
   /** sha256 of the archive file, hex. */
   sha256: string;
+  /** What was written: zstd is asked for, gzip where zstd could not be loaded. */
+  format: 'gzip' | 'zstd' | 'none';
 }
 
 /**
@@ -286,16 +288,19 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
     throw fsError(error, `creating ${options.output}`);
   });
   const sink = new HashingFileSink(handle);
-  const pool = new BufferPool(12 * 1024 * 1024);
   const zstd = options.compress && options.format === 'zstd';
-  // Helper threads compress while this one reads; where none start, this thread compresses.
+  // zstd copies text into its blocks at once: its read buffers come back sooner.
+  const pool = new BufferPool(zstd ? 6 * 1024 * 1024 : 12 * 1024 * 1024);
+  // Helper threads compress while this one reads; where none start, this thread compresses, and
+  // where zstd cannot be loaded at all (a damaged install) the archive is gzip.
   const helpers = zstd ? await ZstdHelpers.start(helperCount()) : null;
-  const encoder: StreamEncoder = zstd
+  const format: CreateArchiveResult['format'] = !options.compress ? 'none' : zstd && (helpers || (await zstdCodec().then(() => true, () => false))) ? 'zstd' : 'gzip';
+  const encoder: StreamEncoder = format === 'zstd'
     ? new ZstdEncoder(sink, { level: options.level ?? 3, helpers, pool })
     : options.compress
       ? new ParallelGzipEncoder(sink, { level: options.level ?? 6, pool })
       : new PlainEncoder(sink);
-  const entries = zstd ? throughputOrder(options.entries, BLOCK_SIZE) : options.entries;
+  const entries = format === 'zstd' ? throughputOrder(options.entries, BLOCK_SIZE) : options.entries;
   const files: ArchivedFile[] = [];
   const skipped: string[] = [];
   let bytes = 0;
@@ -419,7 +424,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   await helpers?.close();
   await handle.close();
   await fsyncDir(path.dirname(options.output)).catch(() => undefined);
-  return { files, skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex') };
+  return { files, skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
 }
 
 /**

@@ -293,8 +293,9 @@ export class BackupStore {
     await ensureFreeSpace(dir, selection.bytes + 1024 * 1024, settings.min_free_space_mb, `back up ${component.id}`);
 
     const work = path.join(dir, `.${id}.work`);
-    const archiveName = `${id}.tar${compress ? '.zst' : ''}`;
-    const archivePath = path.join(dir, archiveName);
+    // The name says what was written: `.tar.zst`, `.tar.gz` where zstd could not be loaded, `.tar`.
+    let archiveName = `${id}.tar${compress ? '.zst' : ''}`;
+    let archivePath = path.join(dir, archiveName);
     const partial = path.join(dir, `.${archiveName}.partial`);
     try {
       // Live SQLite databases are copied through the backup API first; their WAL/journal files are then left out.
@@ -335,6 +336,10 @@ export class BackupStore {
       });
       entries.length = 0;
       archiveEntries.length = 0;
+      if (result.format === 'gzip') {
+        archiveName = `${id}.tar.gz`;
+        archivePath = path.join(dir, archiveName);
+      }
       await fs.rename(partial, archivePath);
       await fsyncDir(dir);
       const skipped = new Set(result.skipped);

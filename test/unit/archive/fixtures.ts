@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import type { ArchiveInputEntry } from '../../../electron/core/archive';
+import { ZstdEncoder } from '../../../electron/core/archive/zstd';
 
 /**
  * A real tree like an app folder: text and binary files, an empty folder, unicode names, links
@@ -32,6 +34,26 @@ export function makeTree(root: string, options: { large?: boolean } = {}): void 
   symlinkSync('../README.md', path.join(root, 'app/readme-link'));
   symlinkSync('missing-target', path.join(root, 'dangling'));
   if (options.large) file('data/large.bin', Buffer.concat([randomBytes(6 * 1024 * 1024), Buffer.alloc(4 * 1024 * 1024, 7)]));
+}
+
+/** What a backup would archive: every entry of the tree, folders first. */
+export function entriesOf(root: string): ArchiveInputEntry[] {
+  const out: ArchiveInputEntry[] = [];
+  const visit = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const abs = path.join(root, childRel);
+      const st = lstatSync(abs);
+      const base = { path: childRel, mode: st.mode & 0o777, mtime: Math.floor(st.mtimeMs / 1000) };
+      if (st.isSymbolicLink()) out.push({ ...base, type: 'symlink', linkpath: readlinkSync(abs) });
+      else if (st.isDirectory()) {
+        out.push({ ...base, type: 'directory' });
+        visit(childRel);
+      } else out.push({ ...base, type: 'file', source: abs });
+    }
+  };
+  visit('');
+  return out;
 }
 
 /** Every entry of a tree as `type path mode size sha256|target`, sorted: equal lists mean identical trees. */
@@ -177,4 +199,97 @@ function syncBomb(size: number): Buffer {
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(total % 2 ** 32, 4);
   return Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), ...deflated, trailer]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// zstd frames for hostile .tar.zst: written by hand (independently of zstd.ts, so they can break
+// its rules), and the real encoder's output for a hostile tar.
+
+export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+export const ZSTD_MAX_BLOCK = 128 * 1024;
+
+/** One block: header (last flag, type 0 raw / 1 RLE / 2 compressed / 3 reserved, size) and body. */
+export function zstdBlock(type: 0 | 1 | 2 | 3, size: number, body: Buffer, last = true): Buffer {
+  const v = (last ? 1 : 0) | (type << 1) | (size << 3);
+  return Buffer.concat([Buffer.from([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff]), body]);
+}
+
+export const rawBlock = (data: Buffer | string, last = true) => zstdBlock(0, Buffer.byteLength(data), Buffer.from(data), last);
+export const rleBlock = (byte: number, size: number, last = true) => zstdBlock(1, size, Buffer.from([byte]), last);
+
+export interface ZstdFrameSpec {
+  /** Declared content size; none (the default) writes a window descriptor instead. */
+  contentSize?: number | bigint;
+  /** Bytes of the declared size field (1 needs a size < 256; 2 stores size - 256). */
+  sizeBytes?: 1 | 2 | 4 | 8;
+  dictionaryId?: number;
+  reservedBit?: boolean;
+  checksum?: Buffer;
+  blocks: Buffer[];
+}
+
+/** A zstd frame header and its blocks, as the format spells them. */
+export function zstdFrame(spec: ZstdFrameSpec): Buffer {
+  const sized = spec.contentSize !== undefined;
+  const sizeBytes = sized ? (spec.sizeBytes ?? 8) : 0;
+  const fcsFlag = sizeBytes === 8 ? 3 : sizeBytes === 4 ? 2 : sizeBytes === 2 ? 1 : 0;
+  const didBytes = spec.dictionaryId === undefined ? 0 : 4;
+  const fhd = (fcsFlag << 6) | ((sized ? 1 : 0) << 5) | ((spec.reservedBit ? 1 : 0) << 3) | ((spec.checksum ? 1 : 0) << 2) | (didBytes ? 3 : 0);
+  const parts = [ZSTD_MAGIC, Buffer.from([fhd])];
+  if (!sized) parts.push(Buffer.from([0x38])); // a 128 KiB window
+  if (didBytes) {
+    const did = Buffer.alloc(4);
+    did.writeUInt32LE(spec.dictionaryId as number);
+    parts.push(did);
+  }
+  if (sized) {
+    const fcs = Buffer.alloc(sizeBytes);
+    const size = BigInt(spec.contentSize as number | bigint) - (sizeBytes === 2 ? 256n : 0n);
+    for (let i = 0; i < sizeBytes; i++) fcs[i] = Number((size >> BigInt(8 * i)) & 0xffn);
+    parts.push(fcs);
+  }
+  return Buffer.concat([...parts, ...spec.blocks, ...(spec.checksum ? [spec.checksum] : [])]);
+}
+
+/** `size` zero bytes as size-less frames of 64 RLE blocks (4 bytes of archive per 128 KiB). */
+export function zstdZeros(size: number): Buffer {
+  const frames: Buffer[] = [];
+  for (let left = size; left > 0; ) {
+    const blocks: Buffer[] = [];
+    for (let i = 0; i < 64 && left > 0; i++) {
+      const n = Math.min(ZSTD_MAX_BLOCK, left);
+      left -= n;
+      blocks.push(rleBlock(0, n, i === 63 || left === 0));
+    }
+    frames.push(zstdFrame({ blocks }));
+  }
+  return Buffer.concat(frames);
+}
+
+/** A tar size field: octal, or GNU base-256 past 11 octal digits. */
+function sizeField(size: number): Buffer {
+  if (size <= 0o77777777777) return octal(size, 12);
+  const b = Buffer.alloc(12);
+  b.writeUIntBE(size, 6, 6);
+  b[0] = 0x80;
+  return b;
+}
+
+/**
+ * A zstd bomb: a tar header claiming `claimed` bytes for `zeros.bin`, in a frame of raw blocks,
+ * then `supplied` zero bytes of it as RLE blocks (and the tar's end when that is all of it).
+ */
+export function zstdRleBomb(claimed: number, supplied = claimed): Buffer {
+  const head = rawTar([{ path: 'zeros.bin', sizeField: sizeField(claimed) }], { eof: false });
+  const tail = supplied === claimed ? pad(claimed).length + 1024 : 0;
+  return Buffer.concat([zstdFrame({ blocks: [rawBlock(head)] }), zstdZeros(supplied + tail)]);
+}
+
+/** A tar as Upkeep's own encoder writes it (ZstdEncoder, no helper threads). */
+export async function ourZstd(tar: Buffer, options: { compressible?: boolean } = {}): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const encoder = new ZstdEncoder({ write: async (data) => void out.push(...(Array.isArray(data) ? data : [data]).map((b) => Buffer.from(b))) });
+  await encoder.push(tar, options.compressible ?? true);
+  await encoder.finish();
+  return Buffer.concat(out);
 }

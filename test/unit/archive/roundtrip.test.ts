@@ -1,31 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../../../electron/core/archive';
 import { tempDir } from '../../helpers/temp';
-import { makeTree, treeListing } from './fixtures';
-
-/** What a backup would archive: every entry of the tree, folders first. */
-function entriesOf(root: string): ArchiveInputEntry[] {
-  const out: ArchiveInputEntry[] = [];
-  const visit = (rel: string) => {
-    for (const name of readdirSync(path.join(root, rel)).sort()) {
-      const childRel = rel ? `${rel}/${name}` : name;
-      const abs = path.join(root, childRel);
-      const st = lstatSync(abs);
-      const base = { path: childRel, mode: st.mode & 0o777, mtime: Math.floor(st.mtimeMs / 1000) };
-      if (st.isSymbolicLink()) out.push({ ...base, type: 'symlink', linkpath: readlinkSync(abs) });
-      else if (st.isDirectory()) {
-        out.push({ ...base, type: 'directory' });
-        visit(childRel);
-      } else out.push({ ...base, type: 'file', source: abs });
-    }
-  };
-  visit('');
-  return out;
-}
+import { entriesOf, makeTree, treeListing } from './fixtures';
 
 describe('archive round trip', () => {
   for (const compress of [true, false]) {

@@ -34,7 +34,7 @@ describe('restore refuses hostile archives planted in the backups folder', () =>
       mkdirSync(path.join(folder, 'data'));
       writeFileSync(path.join(folder, 'data/user.db'), 'user data');
       const id = 'demo-20250101-000000-0bad';
-      plantBackup(home, id, c.archive(), c.entries, c.size);
+      plantBackup(home, id, c.archive(), c.entries, { size: c.size });
       const snapshot = () =>
         allPaths(root, (p) => p.includes(`${path.sep}.demo.upkeep-restore-`)).map((p) => {
           const rel = path.relative(root, p);
