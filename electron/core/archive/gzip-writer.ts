@@ -27,7 +27,11 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
 const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 export interface ByteSink {
-  /** Write buffers in order (several at once go out as one vectored write). */
+  /**
+   * Write buffers in order (several at once go out as one vectored write). Calls may overlap:
+   * each write starts once the ones before it are done, and its promise settles when it is on
+   * disk (in the page cache); the buffers are the sink's until then.
+   */
   write(data: Buffer | Buffer[]): Promise<void>;
 }
 

@@ -189,11 +189,16 @@ const STREAM_CHUNK = 1024 * 1024;
 /** Padding to the next 512-byte block: shared, never written to. */
 const ZEROS = Buffer.alloc(512);
 
+/**
+ * The archive file: hashed as the bytes are handed over (in order, on the calling thread), written
+ * one write after another on libuv's pool, so the caller can go on while a write is under way.
+ */
 class HashingFileSink implements ByteSink {
   readonly hash = createHash('sha256');
   bytes = 0;
+  private last: Promise<void> = Promise.resolve();
   constructor(private readonly handle: fs.FileHandle) {}
-  async write(data: Buffer | Buffer[]): Promise<void> {
+  write(data: Buffer | Buffer[]): Promise<void> {
     const list = Array.isArray(data) ? data : [data];
     let total = 0;
     for (const b of list) {
@@ -201,6 +206,13 @@ class HashingFileSink implements ByteSink {
       total += b.length;
     }
     this.bytes += total;
+    // After a failed write nothing more is written: every later write rejects with that error.
+    const next = this.last.then(() => this.writeAll(list, total));
+    this.last = next;
+    return next;
+  }
+
+  private async writeAll(list: Buffer[], total: number): Promise<void> {
     let written = list.length === 1 ? 0 : (await this.handle.writev(list)).bytesWritten;
     if (written === total) return;
     // A short vectored write (rare): finish buffer by buffer.
@@ -248,7 +260,7 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
   let storedBytes = 0;
   for (const e of entries) {
     if (e.type === 'directory') folders.push(e);
-    else if (e.type === 'file' && e.size !== undefined && e.size > SMALL_FILE && storedByName(e.path)) {
+    else if (e.type === 'file' && e.size !== undefined && e.size >= 4096 && storedByName(e.path)) {
       stored.push(e);
       storedBytes += e.size;
     } else {
@@ -389,7 +401,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         size = content.length;
         hash.update(content);
         const compressible = looksCompressible(entry.path, content);
-        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
+        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), compressible);
         await encoder.push(content, compressible, backing ? () => pool.give(backing) : undefined);
         const pad = paddingFor(size);
         if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
@@ -471,7 +483,9 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
   }
   try {
     const size = await handle.size();
-    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
+    // The header goes with the file's bytes: a stored file's header joins its stored run.
+    const stored = !looksCompressible(entry.path);
+    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), !stored);
     let done = 0;
     let compressible: boolean | undefined;
     while (done < size) {
