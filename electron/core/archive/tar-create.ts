@@ -401,7 +401,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         size = content.length;
         hash.update(content);
         const compressible = looksCompressible(entry.path, content);
-        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), compressible);
+        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerCompressible(encoder, compressible));
         await encoder.push(content, compressible, backing ? () => pool.give(backing) : undefined);
         const pad = paddingFor(size);
         if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
@@ -437,6 +437,15 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   await handle.close();
   await fsyncDir(path.dirname(options.output)).catch(() => undefined);
   return { files, skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
+}
+
+/**
+ * How a file's tar header is pushed. zstd: with the file's bytes, so a stored file's header joins
+ * its raw frame (512 bytes stored rather than a tiny frame that would wait in line for the helper
+ * threads). gzip: as text, deflated inline where it is cheap.
+ */
+function headerCompressible(encoder: StreamEncoder, fileCompressible: boolean): boolean {
+  return encoder instanceof ZstdEncoder ? fileCompressible : true;
 }
 
 /**
@@ -483,9 +492,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
   }
   try {
     const size = await handle.size();
-    // The header goes with the file's bytes: a stored file's header joins its stored run.
-    const stored = !looksCompressible(entry.path);
-    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), !stored);
+    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerCompressible(encoder, looksCompressible(entry.path)));
     let done = 0;
     let compressible: boolean | undefined;
     while (done < size) {
