@@ -1,15 +1,15 @@
 /**
  * Entry of the backup worker thread (built to `backup-worker.mjs` beside each host bundle). It
- * runs one folder scan, createTarArchive or extractArchive per message and posts progress, then
- * the result or the error. See in-worker.ts for why that work runs here.
+ * runs one backup's archiveFolder (scan, database copies, archive) or one extractArchive, posts
+ * progress, then the result or the error. See in-worker.ts for why that work runs here.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
-import { createTarArchive, extractArchive, type CreateArchiveOptions, type ExtractOptions } from '../archive';
+import { extractArchive, type ExtractOptions } from '../archive';
+import { archiveFolder } from './folder-archive';
 import type { WorkerReply, WorkerRequest } from './in-worker';
-import { selectEntries } from './select';
 
 const PROGRESS_MS = 50;
 
@@ -50,18 +50,20 @@ function errorReply(error: unknown): WorkerReply {
 parentPort?.on('message', (request: WorkerRequest) => {
   // Progress goes out at most every 50 ms (a message per file cost more than the file's tar header).
   let last = 0;
+  let lastPhase: unknown;
   const progress = (p: unknown) => {
     const now = Date.now();
-    if (now - last < PROGRESS_MS) return;
+    // A new phase always goes out (the panel shows it); counts within one at most every 50 ms.
+    const phase = (p as { phase?: unknown }).phase;
+    if (now - last < PROGRESS_MS && phase === lastPhase) return;
     last = now;
+    lastPhase = phase;
     parentPort?.postMessage({ kind: 'progress', progress: p } satisfies WorkerReply);
   };
   const run: Promise<unknown> =
-    request.op === 'select'
-      ? selectEntries(request.root, { ...request.options, sync: true })
-      : request.op === 'create'
-        ? createTarArchive({ ...(request.options as CreateArchiveOptions), syncSmallReads: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
-        : extractArchive({ ...(request.options as ExtractOptions), syncWrites: true, ...(reclaim ? { reclaim } : {}), onProgress: progress });
+    request.op === 'folder'
+      ? archiveFolder(request.request, { blocking: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
+      : extractArchive({ ...(request.options as ExtractOptions), syncWrites: true, ...(reclaim ? { reclaim } : {}), onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),

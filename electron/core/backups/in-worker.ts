@@ -14,22 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
-import {
-  createTarArchive,
-  extractArchive,
-  type CreateArchiveOptions,
-  type CreateArchiveProgress,
-  type CreateArchiveResult,
-  type ExtractOptions,
-  type ExtractProgress,
-  type ExtractResult,
-} from '../archive';
+import { extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
 import { sha256File } from '../lib/hash';
-import { selectEntries, type Selection, type SelectOptions } from './select';
+import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
 
-export type WorkerRequest =
-  | { op: 'select'; root: string; options: SelectOptions }
-  | { op: 'create'; options: Omit<CreateArchiveOptions, 'onProgress' | 'signal'> } | { op: 'extract'; options: Omit<ExtractOptions, 'onProgress' | 'signal'> };
+export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: Omit<ExtractOptions, 'onProgress' | 'signal'> };
 export type WorkerReply =
   | { kind: 'ready' }
   | { kind: 'progress'; progress: unknown }
@@ -58,8 +47,6 @@ function workerScript(): string | null {
 }
 
 class WorkerStartError extends Error {}
-/** A worker kept for reuse was gone (its exit not yet seen) when a job was handed to it. */
-class ReusedWorkerLost extends Error {}
 
 const runs = { worker: 0, fallback: 0, threads: 0 };
 /**
@@ -70,98 +57,31 @@ export function backupWorkerRuns(): { worker: number; fallback: number; threads:
   return { ...runs };
 }
 
-/**
- * A worker that finished a job waits a moment for the next: a backup's scan and its archive
- * (and a restore's verification) then run in one thread, started once. At most one waits, for
- * IDLE_MS, without keeping the process alive; a job that finds it busy or gone gets a new one.
- */
-const IDLE_MS = 2000;
-
-interface Slot {
-  worker: Worker;
-  script: string;
-  started: boolean;
-  gone: boolean;
-  onReply?: (reply: WorkerReply) => void;
-  onGone?: (error: Error) => void;
-  idleTimer?: NodeJS.Timeout;
-}
-
-let idle: Slot | null = null;
-
-function spawnSlot(script: string): Slot {
-  const slot: Slot = { worker: new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }), script, started: false, gone: false };
+/** One job on a thread of its own; the thread and all it allocated go when the job ends. */
+function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
+  const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
   runs.threads++;
-  const lost = (error: Error) => {
-    slot.gone = true;
-    if (idle === slot) {
-      idle = null;
-      clearTimeout(slot.idleTimer);
-    }
-    slot.onGone?.(error);
-  };
-  slot.worker.on('message', (reply: WorkerReply) => {
-    // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
-    if (reply.kind === 'ready') slot.started = true;
-    else slot.onReply?.(reply);
-  });
-  slot.worker.on('error', (error) => lost(slot.started ? error : new WorkerStartError(error.message)));
-  slot.worker.on('exit', (code) => lost(slot.started ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`)));
-  return slot;
-}
-
-function takeSlot(script: string): { slot: Slot; reused: boolean } {
-  const waiting = idle;
-  if (waiting && !waiting.gone && waiting.script === script) {
-    idle = null;
-    clearTimeout(waiting.idleTimer);
-    waiting.worker.ref();
-    return { slot: waiting, reused: true };
-  }
-  return { slot: spawnSlot(script), reused: false };
-}
-
-function releaseSlot(slot: Slot): void {
-  if (slot.gone) return;
-  if (idle) {
-    void slot.worker.terminate();
-    return;
-  }
-  idle = slot;
-  slot.worker.unref();
-  slot.idleTimer = setTimeout(() => {
-    if (idle === slot) idle = null;
-    void slot.worker.terminate();
-  }, IDLE_MS);
-  slot.idleTimer.unref();
-}
-
-function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, fresh = false): Promise<T> {
-  const { slot, reused } = fresh ? { slot: spawnSlot(script), reused: false } : takeSlot(script);
+  let started = false;
   return new Promise<T>((resolve, reject) => {
     let answered = false;
-    // Only a scan is followed by more work (the archive); after the rest the thread and all it
-    // allocated go at once.
-    const next = request.op === 'select';
-    const finish = (fn: () => void, reusable: boolean) => {
+    const finish = (fn: () => void) => {
       if (answered) return;
       answered = true;
-      slot.onReply = undefined;
-      slot.onGone = undefined;
-      if (reusable && next) releaseSlot(slot);
-      else void slot.worker.terminate();
+      void worker.terminate();
       fn();
     };
-    slot.onReply = (reply) => {
-      replied = true;
-      if (reply.kind === 'progress') onProgress?.(reply.progress);
-      else if (reply.kind === 'result') finish(() => resolve(reply.result as T), true);
-      else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)), true);
-      else if (reply.kind === 'error') finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})), true);
-    };
-    let replied = false;
-    slot.onGone = (error) => finish(() => reject(reused && !replied ? new ReusedWorkerLost(error.message) : error), false);
-    slot.worker.postMessage(request);
+    worker.on('message', (reply: WorkerReply) => {
+      // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
+      if (reply.kind === 'ready') {
+        started = true;
+        worker.postMessage(request);
+      } else if (reply.kind === 'progress') onProgress?.(reply.progress);
+      else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
+      else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)));
+      else finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
+    });
+    worker.on('error', (error) => finish(() => reject(started ? error : new WorkerStartError(error.message))));
+    worker.on('exit', (code) => finish(() => reject(started ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`))));
   });
 }
 
@@ -170,10 +90,7 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
   if (!script) return inThread();
   try {
     const progress = onProgress as ((p: unknown) => void) | undefined;
-    const result = await runInWorker<T>(script, request, progress).catch((error: unknown) => {
-      if (error instanceof ReusedWorkerLost) return runInWorker<T>(script, request, progress, true); // once, on a new thread
-      throw error;
-    });
+    const result = await runInWorker<T>(script, request, progress);
     runs.worker++;
     return result;
   } catch (error) {
@@ -186,15 +103,9 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
   }
 }
 
-/** selectEntries in the backup worker (in this thread when there is none). */
-export function selectEntriesIsolated(root: string, options: SelectOptions): Promise<Selection> {
-  return run<Selection, never>({ op: 'select', root, options }, () => selectEntries(root, options), undefined, undefined);
-}
-
-/** createTarArchive in the backup worker (in this thread when there is none, or with a signal). */
-export function createTarArchiveIsolated(options: CreateArchiveOptions): Promise<CreateArchiveResult> {
-  const { onProgress, signal, ...rest } = options;
-  return run<CreateArchiveResult, CreateArchiveProgress>({ op: 'create', options: rest }, () => createTarArchive(options), onProgress, signal);
+/** archiveFolder (a backup's scan, database copies and archive) in the backup worker, else in this thread. */
+export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?: (p: FolderArchiveProgress) => void): Promise<FolderArchiveResult> {
+  return run<FolderArchiveResult, FolderArchiveProgress>({ op: 'folder', request }, () => archiveFolder(request, onProgress ? { onProgress } : {}), onProgress, undefined);
 }
 
 /**

@@ -15,15 +15,14 @@ import type {
   BackupType,
   BackupVerifyResult,
 } from '../../../shared/types';
-import type { ArchiveInputEntry } from '../archive';
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
-import { createTarArchiveIsolated, extractArchiveIsolated, selectEntriesIsolated } from './in-worker';
+import { SQLITE_COMPANIONS } from './folder-archive';
+import { archiveFolderIsolated, extractArchiveIsolated } from './in-worker';
 import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSummarySchema, parseManifest, toBackupInfo, type BackupManifest, type ManifestSummary } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, type PathSets } from './select';
-import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
 
 export type { BackupPhase, BackupProgress };
 
@@ -89,7 +88,6 @@ export interface ListBackupsFilter {
 
 const SINCE_DAYS: Record<BackupSince, number | null> = { '1d': 1, '7d': 7, '30d': 30, '90d': 90, all: null };
 const hex = (n: number) => randomBytes(n).toString('hex');
-const SQLITE_COMPANIONS = ['-wal', '-shm', '-journal'];
 /** Manifests read at once when the summary cache is cold (each may be megabytes of text). */
 const MANIFEST_READS_AT_ONCE = 8;
 
@@ -278,19 +276,11 @@ export class BackupStore {
     const now = new Date();
     const id = newBackupId(component.id, now);
     this.progress({ backup_id: id, component: component.id, phase: 'scanning', bytes: 0, files: 0 });
-    // Upkeep's own data directory is never backed up into itself.
-    const selection = await selectEntriesIsolated(component.folder, { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] });
-    const fileCount = selection.entries.filter((e) => e.type === 'file').length;
-    if (type !== 'full' && selection.entries.length === 0) {
-      throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
-    }
     const settings = this.options.settings();
     const dir = path.join(this.options.backupsDir, component.id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     // What an interrupted backup left here would count against the free space (this one holds the lock).
     await sweepLeftovers(dir);
-    // The archive is at most the tree's size (stored blocks add ~0.01%), plus the database copies.
-    await ensureFreeSpace(dir, selection.bytes + 1024 * 1024, settings.min_free_space_mb, `back up ${component.id}`);
 
     const work = path.join(dir, `.${id}.work`);
     // The name says what was written: `.tar.zst`, `.tar.gz` where zstd could not be loaded, `.tar`.
@@ -298,53 +288,38 @@ export class BackupStore {
     let archivePath = path.join(dir, archiveName);
     const partial = path.join(dir, `.${archiveName}.partial`);
     try {
-      // Live SQLite databases are copied through the backup API first; their WAL/journal files are then left out.
-      const entries: ArchiveInputEntry[] = [];
-      const sqliteCopied = new Set<string>();
-      let dbIndex = 0;
-      for (const e of selection.entries) {
-        if (e.type === 'file' && SQLITE_NAME.test(e.path) && (await isSqliteFile(path.join(component.folder, e.path)))) {
-          if (dbIndex === 0) {
-            await fs.mkdir(work, { recursive: true, mode: 0o700 });
-            this.progress({ backup_id: id, component: component.id, phase: 'copying-databases', bytes: 0, files: 0 });
-          }
-          const copy = path.join(work, `db-${dbIndex++}`);
-          await copySqliteConsistent(path.join(component.folder, e.path), copy);
-          sqliteCopied.add(e.path);
-          entries.push({ path: e.path, type: 'file', mode: e.mode, mtime: e.mtime, source: copy });
-        } else {
-          entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, ...(e.type === 'file' ? { source: path.join(component.folder, e.path), size: e.size } : {}), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
-        }
-      }
-      const companions = new Set([...sqliteCopied].flatMap((p) => SQLITE_COMPANIONS.map((s) => `${p}${s}`)));
-      const archiveEntries = companions.size ? entries.filter((e) => !companions.has(e.path)) : entries;
-      // A 10,000-file tree is 10,000 objects per list: keep one list alive at a time (peak memory).
-      selection.entries = [];
-
       let lastEmit = 0;
-      const result = await createTarArchiveIsolated({
-        entries: archiveEntries,
-        output: partial,
-        compress,
-        format: 'zstd',
-        onProgress: ({ files, bytes }) => {
-          const t = Date.now();
-          if (t - lastEmit < 100) return;
-          lastEmit = t;
-          this.progress({ backup_id: id, component: component.id, phase: 'archiving', bytes, files, total_bytes: selection.bytes, total_files: fileCount });
+      const folderResult = await archiveFolderIsolated(
+        {
+          folder: component.folder,
+          // Upkeep's own data directory is never backed up into itself.
+          select: { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] },
+          output: partial,
+          work,
+          compress,
+          freeSpace: { dir, reserveMb: settings.min_free_space_mb, what: `back up ${component.id}` },
         },
-      });
-      entries.length = 0;
-      archiveEntries.length = 0;
+        (p) => {
+          if (p.phase === 'archiving') {
+            const t = Date.now();
+            if (t - lastEmit < 100) return;
+            lastEmit = t;
+          }
+          this.progress({ backup_id: id, component: component.id, ...p });
+        },
+      );
+      const result = folderResult.archive;
+      if (folderResult.empty || !result) {
+        throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
+      }
       if (result.format === 'gzip') {
         archiveName = `${id}.tar.gz`;
         archivePath = path.join(dir, archiveName);
       }
       await fs.rename(partial, archivePath);
       await fsyncDir(dir);
-      const skipped = new Set(result.skipped);
-      const notArchived = [...selection.skipped, ...result.skipped];
-      const manifest: BackupManifest = {
+      const notArchived = folderResult.skipped;
+      const manifest: Omit<BackupManifest, 'entries'> = {
         format: MANIFEST_FORMAT,
         id,
         component: component.id,
@@ -365,13 +340,14 @@ export class BackupStore {
         folder: component.folder,
         ...(options.folder !== undefined ? { folder_override: true } : {}),
         exclude: excludePatterns(component.sets, includeLogs),
-        roots: type === 'full' ? [] : selection.roots.filter((r) => !skipped.has(r.path)),
-        // The archiver's records are the manifest's entries (path, type, size, mode, mtime, sha256, linkpath).
-        entries: result.files,
+        roots: type === 'full' ? [] : folderResult.roots,
         created_by: this.options.appVersion,
         ...(notArchived.length ? { skipped: notArchived.slice(0, 1000) } : {}),
       };
-      await writeFileAtomic(path.join(dir, `${id}.json`), `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
+      // The archiver's records are the manifest's entries (path, type, size, mode, mtime, sha256,
+      // linkpath), spliced in as the JSON text they came as.
+      const head = JSON.stringify(manifest);
+      await writeFileAtomic(path.join(dir, `${id}.json`), `${head.slice(0, -1)},"entries":${folderResult.entriesJson}}\n`, { mode: 0o600 });
       this.forget(path.join(dir, `${id}.json`));
       this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
       const info = toBackupInfo(manifest, archivePath);
