@@ -86,6 +86,8 @@ export interface CreateArchiveResult {
  */
 const SMALL_FILE = 256 * 1024;
 const RECLAIM_EVERY = 4 * 1024 * 1024;
+/** Already-compressed files from this size on are spread among the text and read late (zstd). */
+const DEFER_MIN = 4096;
 const READ_AHEAD_FILES = 32;
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
@@ -260,7 +262,7 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
   let storedBytes = 0;
   for (const e of entries) {
     if (e.type === 'directory') folders.push(e);
-    else if (e.type === 'file' && e.size !== undefined && e.size >= 4096 && storedByName(e.path)) {
+    else if (e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path)) {
       stored.push(e);
       storedBytes += e.size;
     } else {
@@ -320,6 +322,21 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   let nextReclaim = RECLAIM_EVERY;
 
   const syncSmall = options.syncSmallReads === true;
+  const reader = syncSmall ? syncReader : asyncReader;
+  const push: Push = (data, compressible, release) => encoder.push(data, compressible, release);
+  // zstd: already-compressed files (spread among the text by throughputOrder) are read when their
+  // turn to be written comes, not when they are reached: this thread fills the next text blocks
+  // while the helpers compress, instead of waiting with the files' bytes in memory.
+  const defer = (entry: ArchiveInputEntry) => encoder instanceof ZstdEncoder && entry.size !== undefined && entry.size >= DEFER_MIN && storedByName(entry.path);
+  const countFile = (size: number) => {
+    bytes += size;
+    fileCount++;
+    if (options.reclaim && bytes >= nextReclaim) {
+      nextReclaim = bytes + RECLAIM_EVERY;
+      options.reclaim();
+    }
+    options.onProgress?.({ files: fileCount, bytes });
+  };
   // Read-ahead of small files, in archive order.
   const reads = new Map<number, Promise<ReadResult | null>>();
   let readAheadBytes = 0;
@@ -334,7 +351,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
     ) {
       const index = nextToRead++;
       const entry = entries[index] as ArchiveInputEntry;
-      if (entry.type !== 'file' || !entry.source) continue;
+      if (entry.type !== 'file' || !entry.source || defer(entry)) continue;
       const source = entry.source;
       if (entry.size !== undefined && entry.size > SMALL_FILE) continue; // streamed when its turn comes
       if (syncSmall && entry.size !== undefined && entry.size <= SYNC_READ_MAX) continue; // read when its turn comes
@@ -376,6 +393,24 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         continue;
       }
       if (!entry.source) throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
+      if (defer(entry)) {
+        // Read, hashed and written when its turn to be written comes (see ZstdEncoder.pushLater).
+        const record: ArchivedFile = { path: entry.path, type: 'file', size: 0, mode, mtime: entry.mtime };
+        files.push(record);
+        await (encoder as ZstdEncoder).pushLater(async (emit) => {
+          const hash = createHash('sha256');
+          const size = await streamLargeFile(entry, mode, (data, _compressible, release) => emit(data, release), hash, pool, reader, false);
+          if (size === null) {
+            record.size = -1; // gone since the scan: dropped from the records below
+            skipped.push(entry.path);
+            return;
+          }
+          record.size = size;
+          record.sha256 = hash.digest('hex');
+          countFile(size);
+        });
+        continue;
+      }
       const pending = reads.get(i);
       reads.delete(i);
       let read: ReadResult | null = null;
@@ -406,21 +441,15 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         const pad = paddingFor(size);
         if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
       } else {
-        const streamed = await streamLargeFile(entry, mode, encoder, hash, pool, syncSmall ? syncReader : asyncReader);
+        const streamed = await streamLargeFile(entry, mode, push, hash, pool, reader, !(encoder instanceof ZstdEncoder));
         if (streamed === null) {
           skipped.push(entry.path);
           continue;
         }
         size = streamed;
       }
-      bytes += size;
-      fileCount++;
-      if (options.reclaim && bytes >= nextReclaim) {
-        nextReclaim = bytes + RECLAIM_EVERY;
-        options.reclaim();
-      }
       files.push({ path: entry.path, type: 'file', size, mode, mtime: entry.mtime, sha256: hash.digest('hex') });
-      options.onProgress?.({ files: fileCount, bytes });
+      countFile(size);
     }
     await encoder.push(END_OF_ARCHIVE, true);
     await encoder.finish();
@@ -436,7 +465,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   await helpers?.close();
   await handle.close();
   await fsyncDir(path.dirname(options.output)).catch(() => undefined);
-  return { files, skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
+  return { files: files.filter((f) => f.size !== -1), skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
 }
 
 /**
@@ -481,7 +510,9 @@ const syncReader: LargeFileReader = {
 };
 
 /** Stream one file into the archive; null when it is gone since the scan (skipped, like small files). */
-async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: StreamEncoder, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader): Promise<number | null> {
+type Push = (data: Buffer, compressible: boolean, release?: () => void) => Promise<void>;
+
+async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader, headerAsText: boolean): Promise<number | null> {
   const source = entry.source as string;
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
   try {
@@ -492,7 +523,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
   }
   try {
     const size = await handle.size();
-    await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerCompressible(encoder, looksCompressible(entry.path)));
+    await push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerAsText || looksCompressible(entry.path));
     let done = 0;
     let compressible: boolean | undefined;
     while (done < size) {
@@ -506,7 +537,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
       const chunk = buf.subarray(0, bytesRead);
       compressible ??= looksCompressible(entry.path, chunk);
       hash.update(chunk);
-      await encoder.push(chunk, compressible, () => pool.give(buf));
+      await push(chunk, compressible, () => pool.give(buf));
       done += bytesRead;
     }
     // A file that grew meanwhile (a log, an append-only store) is kept as it was when its read
@@ -516,7 +547,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, encoder: 
       throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} shrank while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
     }
     const pad = paddingFor(size);
-    if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible ?? true);
+    if (pad) await push(ZEROS.subarray(0, pad), compressible ?? true);
     return size;
   } catch (error) {
     throw error instanceof UpkeepError ? error : fsError(error, `reading ${source}`);

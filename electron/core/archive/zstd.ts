@@ -33,7 +33,7 @@ interface WasmZstd {
 
 const MAGIC = 0xfd2fb528;
 /** Input bytes per compressed frame. */
-export const BLOCK_SIZE = 4 * 1024 * 1024;
+export const BLOCK_SIZE = 2 * 1024 * 1024;
 /** The largest frame content the reader decodes whole (Upkeep writes BLOCK_SIZE). */
 export const MAX_FRAME_CONTENT = 16 * 1024 * 1024;
 /** Raw and RLE blocks: at most 128 KiB each (zstd's block limit). */
@@ -50,9 +50,9 @@ const STORED_FRAME = 1024 * 1024;
  * Stored bytes that may wait behind blocks still being compressed (their buffers are held): enough
  * that this thread goes on reading while the helpers work, few enough to keep memory flat.
  */
-const MAX_STORED_WAITING = 8 * 1024 * 1024;
+const MAX_STORED_WAITING = 4 * 1024 * 1024;
 /** Bytes handed to the sink and not yet written. */
-const MAX_WRITING = 4 * 1024 * 1024;
+const MAX_WRITING = 2 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 const EMPTY_BUFFER = Buffer.alloc(0);
 
@@ -279,7 +279,12 @@ interface InFlight {
   releases: Release[];
   compressing: boolean;
   bytes: number;
+  /** Stored bytes made only when their turn to be written comes (pushLater). */
+  later?: Later;
 }
+
+/** Writes stored bytes in order through `emit` (each chunk goes out as a raw frame, released once written). */
+export type Later = (emit: (chunk: Buffer, release?: Release) => Promise<void>) => Promise<void>;
 
 /**
  * The tar stream as zstd frames (see the top of this file). Compressible bytes are copied into a
@@ -342,6 +347,18 @@ export class ZstdEncoder implements StreamEncoder {
     if (this.storedLength >= STORED_FRAME) await this.cutStored();
   }
 
+  /**
+   * Stored bytes produced when their turn to be written comes: whatever precedes them is cut
+   * here, and `later` runs once it is all written — meanwhile this thread goes on with the data
+   * after them (the next text blocks), instead of holding them while the blocks ahead compress.
+   */
+  async pushLater(later: Later): Promise<void> {
+    if (this.blockLength) await this.cutBlock();
+    if (this.storedLength) await this.cutStored();
+    this.inFlight.push({ output: Promise.resolve([]), releases: [], compressing: false, bytes: 0, later });
+    await this.makeRoom();
+  }
+
   private async cutBlock(): Promise<void> {
     const block = this.block as ArrayBuffer;
     const length = this.blockLength;
@@ -392,11 +409,19 @@ export class ZstdEncoder implements StreamEncoder {
     if (!next) return;
     if (next.compressing) this.compressing--;
     this.storedWaiting -= next.bytes;
+    if (next.later) {
+      await next.later((chunk, release) => this.write(rawFrame([chunk]), chunk.length, release ? [release] : []));
+      return;
+    }
     const output = await next.output;
     const bytes = Array.isArray(output) ? output.reduce((n, b) => n + b.length, 0) : output.length;
+    await this.write(output, bytes, next.releases);
+  }
+
+  private async write(output: Buffer | Buffer[], bytes: number, releases: Release[]): Promise<void> {
     const done = this.sink.write(output);
     done.catch(() => undefined); // awaited in settleWrites
-    this.writing.push({ done, releases: next.releases, bytes });
+    this.writing.push({ done, releases, bytes });
     this.writingBytes += bytes;
     await this.settleWrites(MAX_WRITING);
   }
