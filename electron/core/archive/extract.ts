@@ -9,7 +9,7 @@ import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader } from './tar-reader';
 import { readZip } from './zip-reader';
-import { ZstdHelpers, decodeZstd, zstdCodec } from './zstd';
+import { decodeZstd, zstdCodec, type Codec } from './zstd';
 
 export interface ExtractLimits {
   /** Sum of all file sizes the archive may expand to. */
@@ -316,9 +316,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
   // Loaded before the file is opened: nothing may await between the stream's start and its readers.
-  // A helper thread decodes the compressed frames while this one writes the files before them.
-  const zstdHelpers = ownZstd ? await ZstdHelpers.start(1) : null;
-  const codec = ownZstd && !zstdHelpers ? await zstdCodec() : null;
+  const codec = ownZstd ? await zstdCodec() : null;
   const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);
@@ -334,7 +332,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const decoded: AsyncIterable<Buffer> = decoder
     ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
     : ownZstd
-      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec, zstdHelpers)
+      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
       : (input as unknown as AsyncIterable<Buffer>);
   input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
 
@@ -692,8 +690,6 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       }
     }
     throw await explain(error, options, archiveName, damaged);
-  } finally {
-    await zstdHelpers?.close();
   }
 }
 

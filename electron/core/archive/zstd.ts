@@ -105,31 +105,19 @@ export function zstdCodec(): Promise<Codec> {
 // ---------------------------------------------------------------------------------------------
 // Helper threads
 
-/**
- * The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent, or
- * decodes the frames (whose declared size the sender has checked).
- */
+/** The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent. */
 const HELPER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zstd = require(workerData.module);
 const empty = new Uint8Array(0);
 zstd.init().then(() => {
-  let cctx = 0;
-  let dctx = 0;
+  const cctx = zstd.createCCtx();
   parentPort.on('message', (m) => {
     try {
-      if (m.size !== undefined) {
-        dctx = dctx || zstd.createDCtx();
-        const out = zstd.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
-        parentPort.postMessage({ id: m.id, frame: out }, [out.buffer]);
-        return;
-      }
-      cctx = cctx || zstd.createCCtx();
       const frame = zstd.compressUsingDict(cctx, new Uint8Array(m.block, 0, m.length), empty, m.level);
       parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
     } catch (e) {
-      const back = m.size === undefined ? [m.block] : [];
-      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.size === undefined ? m.block : undefined }, back);
+      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
     }
   });
   parentPort.postMessage({ ready: true });
@@ -146,7 +134,7 @@ interface HelperReply {
 }
 
 interface Job {
-  resolve: (r: { frame: Buffer; block: ArrayBuffer | undefined }) => void;
+  resolve: (r: { frame: Buffer; block: ArrayBuffer }) => void;
   reject: (e: Error) => void;
 }
 
@@ -162,7 +150,7 @@ class Helper {
         const job = this.jobs.get(m.id as number);
         if (!job) return;
         this.jobs.delete(m.id as number);
-        if (m.error || !m.frame) job.reject(new Error(m.error ?? 'no frame'));
+        if (m.error || !m.frame || !m.block) job.reject(new Error(`zstd compression failed: ${m.error ?? 'no frame'}`));
         else job.resolve({ frame: Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.length), block: m.block });
       });
       const lost = (error: Error) => {
@@ -214,34 +202,16 @@ export class ZstdHelpers {
     return this.helpers.length;
   }
 
-  private send(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<{ frame: Buffer; block: ArrayBuffer | undefined }> {
+  /** Compress `length` bytes of `block` (transferred there and back). */
+  compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
     const live = this.helpers.filter((h) => h.alive);
     const helper = live.sort((a, b) => a.jobs.size - b.jobs.size)[0];
     if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
     const id = this.next++;
     return new Promise((resolve, reject) => {
       helper.jobs.set(id, { resolve, reject });
-      helper.worker.postMessage({ id, ...message }, transfer);
+      helper.worker.postMessage({ id, block, length, level }, [block]);
     });
-  }
-
-  /** Compress `length` bytes of `block` (transferred there and back). */
-  async compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
-    const r = await this.send({ block, length, level }, [block]).catch((error: Error) => {
-      throw new Error(`zstd compression failed: ${error.message}`);
-    });
-    return { frame: r.frame, block: r.block as ArrayBuffer };
-  }
-
-  /** Decode one whole frame that declares `size` bytes (checked by the caller) — see Codec.decompress. */
-  async decompress(frame: Buffer, size: number): Promise<Buffer> {
-    // The frame's own buffer goes to the helper (a copy only when it shares its memory).
-    const own = frame.byteOffset === 0 && frame.buffer.byteLength === frame.length && frame.buffer instanceof ArrayBuffer ? frame.buffer : new Uint8Array(frame).buffer;
-    const r = await this.send({ block: own, length: frame.length, size }, [own]).catch(() => {
-      throw new TarFormatError('a zstd frame does not decode (damaged data)');
-    });
-    if (r.frame.length !== size) throw new TarFormatError(`a zstd frame decodes to ${r.frame.length} bytes, not the ${size} it declares`);
-    return r.frame;
   }
 
   async close(): Promise<void> {
@@ -586,53 +556,11 @@ async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameH
   return { bytes: Buffer.concat([magicBytes, fhdBytes, rest]), contentSize, checksum };
 }
 
-/** Compressed frames decoded ahead of the one being read (a helper thread works on them meanwhile). */
-const LOOKAHEAD_FRAMES = 1;
-/** Raw bytes read ahead past a frame still being decoded. */
-const LOOKAHEAD_BYTES = 8 * 1024 * 1024;
-
 /**
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
- * Each frame with a declared size is decoded whole — by a helper thread when `helpers` are given,
- * the next one sent while the caller works through the one before — and raw frames pass
- * straight through.
+ * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
  */
-export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec | null, helpers: ZstdHelpers | null = null): AsyncGenerator<Buffer> {
-  const decode = helpers ? (frame: Buffer, size: number) => helpers.decompress(frame, size) : (codec as Codec).decompress.bind(codec);
-  const pending: (Buffer | Promise<Buffer>)[] = [];
-  let promised = 0;
-  let buffered = 0;
-  for await (const item of parseFrames(source, decode)) {
-    pending.push(item);
-    if (item instanceof Promise) {
-      item.catch(() => undefined); // awaited in order below
-      promised++;
-    } else buffered += item.length;
-    // Out goes everything before the first frame still being decoded, and that frame too once
-    // the next one is on its way (or enough raw bytes wait behind it).
-    while (pending.length) {
-      const head = pending[0] as Buffer | Promise<Buffer>;
-      if (head instanceof Promise) {
-        if (promised <= LOOKAHEAD_FRAMES && buffered <= LOOKAHEAD_BYTES) break;
-        pending.shift();
-        promised--;
-        const out = await head;
-        if (out.length) yield out;
-      } else {
-        pending.shift();
-        buffered -= head.length;
-        yield head;
-      }
-    }
-  }
-  for (const item of pending.splice(0)) {
-    const out = await item;
-    if (out.length) yield out;
-  }
-}
-
-/** The frames of the stream: raw bytes as they are, and each whole frame with a declared size as what `decode` makes of it. */
-async function* parseFrames(source: AsyncIterable<Buffer>, decode: (frame: Buffer, size: number) => Buffer | Promise<Buffer>): AsyncGenerator<Buffer | Promise<Buffer>> {
+export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec): AsyncGenerator<Buffer> {
   const q = new ByteQueue(source);
   try {
     while (await q.more()) {
@@ -672,7 +600,8 @@ async function* parseFrames(source: AsyncIterable<Buffer>, decode: (frame: Buffe
         }
         if (header.checksum) parts.push(await q.take(4));
         // Decoded even when it declares 0 bytes: a frame must not carry blocks nobody checks.
-        yield decode(Buffer.concat(parts), header.contentSize);
+        const out = codec.decompress(Buffer.concat(parts), header.contentSize);
+        if (out.length) yield out;
         continue;
       }
       // No declared size: raw and RLE blocks only, streamed.
