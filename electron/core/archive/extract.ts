@@ -101,6 +101,8 @@ export interface ExtractOptions {
    * it against `expect.archiveSha256` is the caller's job.
    */
   archiveHash?: 'inline' | 'by-caller';
+  /** The process umask, for a worker thread (which cannot read it): files it would cut get a chmod. */
+  umask?: number;
   /**
    * Called after every 4 MiB that comes out of the archive. The backup worker collects its
    * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
@@ -309,6 +311,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
 
   const hashInline = options.archiveHash !== 'by-caller';
+  const umask = options.umask ?? UMASK;
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   let tarBytes = 0;
@@ -463,7 +466,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       const fd = f.fd;
       f.fd = null;
       try {
-        if ((f.mode & UMASK) !== 0) fchmodSync(fd, f.mode);
+        if ((f.mode & umask) !== 0) fchmodSync(fd, f.mode);
         if (preserveMtime) futimesSync(fd, mtime, mtime);
       } finally {
         closeSync(fd);
@@ -494,7 +497,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           let off = 0;
           while (off < c.length) off += (await handle.write(c, off, c.length - off)).bytesWritten;
         }
-        if ((mode & UMASK) !== 0) await handle.chmod(mode);
+        if ((mode & umask) !== 0) await handle.chmod(mode);
         if (preserveMtime) await handle.utimes(mtime, mtime);
       } finally {
         await handle.close();

@@ -80,6 +80,30 @@ describe('backups through the worker thread', () => {
     expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
   });
 
+  it('refuses a restore in which one file differs from its recorded checksum, and leaves the folder as it was', async () => {
+    const { folder, services, home } = backupWorld();
+    makeTree(folder, { large: true });
+    const backup = await services.backups.create({ component: 'demo' });
+    // The archive's own checksum still matches: only one file's record differs.
+    const manifestPath = path.join(home, 'backups', 'demo', `${backup.id}.json`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { entries: { path: string; type: string; sha256?: string }[] };
+    const victim = manifest.entries.filter((e) => e.type === 'file').at(-1) as { path: string; sha256: string };
+    victim.sha256 = victim.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    writeFileSync(path.join(folder, 'added.txt'), 'new');
+    const before = treeListing(folder);
+    const runs = backupWorkerRuns();
+    const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
+    expect((error as UpkeepError).message).toContain(`file ${JSON.stringify(victim.path)} does not match its checksum`);
+    // It was the worker that extracted (no fallback to this thread).
+    expect(backupWorkerRuns().worker - runs.worker).toBe(1);
+    expect(backupWorkerRuns().fallback).toBe(runs.fallback);
+    expect(treeListing(folder)).toEqual(before);
+    expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
+  });
+
   it('refuses a restore whose archive does not match the recorded checksum, hashed beside the worker, and leaves the folder as it was', async () => {
     const { folder, services, home } = backupWorld();
     makeTree(folder);
