@@ -128,7 +128,7 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
         </label>
         <label className="checkbox">
           <input type="checkbox" checked={compress} onChange={(e) => setCompress(e.target.checked)} />
-          Compress (gzip)
+          Compress (zstd)
         </label>
         {error && error.code !== 'NOT_FOUND' ? <ErrorMessage title="No backup taken" error={error} /> : null}
       </form>
