@@ -101,8 +101,7 @@ export interface ExtractOptions {
    * it against `expect.archiveSha256` is the caller's job.
    */
   archiveHash?: 'inline' | 'by-caller';
-  /** The process umask, for a worker thread (which cannot read it): files it would cut get a chmod. */
-  umask?: number;
+
   /**
    * Called after every 4 MiB that comes out of the archive. The backup worker collects its
    * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
@@ -153,7 +152,7 @@ const UMASK = (() => {
   try {
     return process.umask();
   } catch {
-    return 0o777; // worker threads cannot read it: always chmod
+    return 0o777; // unknown: always chmod
   }
 })();
 
@@ -311,7 +310,6 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
 
   const hashInline = options.archiveHash !== 'by-caller';
-  const umask = options.umask ?? UMASK;
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   let tarBytes = 0;
@@ -319,7 +317,14 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
   // Loaded before the file is opened: nothing may await between the stream's start and its readers.
-  const codec = ownZstd ? await zstdCodec() : null;
+  let codec: Codec | null = null;
+  if (ownZstd) {
+    try {
+      codec = await zstdCodec();
+    } catch (error) {
+      throw new UpkeepError('UNSUPPORTED', `${archiveName} is a zstd backup, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${(error as Error).message}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
+    }
+  }
   const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);
@@ -466,7 +471,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       const fd = f.fd;
       f.fd = null;
       try {
-        if ((f.mode & umask) !== 0) fchmodSync(fd, f.mode);
+        if ((f.mode & UMASK) !== 0) fchmodSync(fd, f.mode);
         if (preserveMtime) futimesSync(fd, mtime, mtime);
       } finally {
         closeSync(fd);
@@ -497,7 +502,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           let off = 0;
           while (off < c.length) off += (await handle.write(c, off, c.length - off)).bytesWritten;
         }
-        if ((mode & umask) !== 0) await handle.chmod(mode);
+        if ((mode & UMASK) !== 0) await handle.chmod(mode);
         if (preserveMtime) await handle.utimes(mtime, mtime);
       } finally {
         await handle.close();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, readFileSync, promises as fs } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { fsyncDir } from '../lib/fs-atomic';
@@ -136,52 +136,105 @@ interface ReadResult {
 }
 
 /**
+ * Files are opened without following a link and must still be regular files: the scan saw a
+ * regular file there, and one swapped for a link since (to a file its owner may not read) is
+ * not read through it — it counts as gone (skipped).
+ */
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0); // a FIFO swapped in must not block the open
+function notRegular(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${file} is no longer a regular file`), { code: 'ENOENT', path: file });
+}
+
+/** `checked`: also fstat it now (small files are checked only if they seem to have grown: one syscall less each). */
+async function openRegular(file: string, checked = true): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, READ_FLAGS).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ELOOP' ? notRegular(file) : error;
+  });
+  if (checked && !(await handle.stat()).isFile()) {
+    await handle.close();
+    throw notRegular(file);
+  }
+  return handle;
+}
+
+function openRegularSync(file: string, checked = true): number {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_FLAGS);
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? notRegular(file) : error;
+  }
+  if (checked && !fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw notRegular(file);
+  }
+  return fd;
+}
+
+/**
  * A file whose size the scan saw: open, one read of size+1 bytes, close (no stat). If it grew
  * since, read it whole; the header is always written from what was actually read.
  */
 async function readSmallFile(file: string, expected: number, pool: BufferPool): Promise<ReadResult> {
-  const handle = await fs.open(file, 'r');
-  const buf = pool.take(expected + 1);
+  const handle = await openRegular(file, false);
+  let buf: Buffer | null = pool.take(expected + 1);
   try {
     let got = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, got, expected + 1 - got, got);
+      const { bytesRead } = await handle.read(buf, got, expected + 1 - got, got).catch(unseekable(file));
       if (bytesRead === 0) break;
       got += bytesRead;
       if (got === expected + 1) {
         pool.give(buf);
-        return { content: await fs.readFile(file), backing: null };
+        buf = null;
+        // Grown since the scan: read whole — if it is still a regular file (not a device).
+        if (!(await handle.stat()).isFile()) throw notRegular(file);
+        return { content: await handle.readFile(), backing: null };
       }
     }
     return { content: buf.subarray(0, got), backing: buf };
   } catch (error) {
-    pool.give(buf);
+    if (buf) pool.give(buf);
     throw error;
   } finally {
     await handle.close();
   }
+}
+
+/** A read that cannot seek: a FIFO or socket swapped in since the scan, which counts as gone. */
+function unseekable(file: string): (error: NodeJS.ErrnoException) => never {
+  return (error) => {
+    throw error.code === 'ESPIPE' || error.code === 'EAGAIN' ? notRegular(file) : error;
+  };
 }
 /** Files up to this size are read with blocking reads when `syncSmallReads`. */
 const SYNC_READ_MAX = 256 * 1024;
 
 /** readSmallFile with blocking calls (see `syncSmallReads`). */
 function readSmallFileSync(file: string, expected: number, pool: BufferPool): ReadResult {
-  const fd = openSync(file, 'r');
-  const buf = pool.take(expected + 1);
+  const fd = openRegularSync(file, false);
+  let buf: Buffer | null = pool.take(expected + 1);
   try {
     let got = 0;
     for (;;) {
-      const bytesRead = readSync(fd, buf, got, expected + 1 - got, got);
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(fd, buf, got, expected + 1 - got, got);
+      } catch (error) {
+        return unseekable(file)(error as NodeJS.ErrnoException);
+      }
       if (bytesRead === 0) break;
       got += bytesRead;
       if (got === expected + 1) {
         pool.give(buf);
-        return { content: readFileSync(file), backing: null };
+        buf = null;
+        if (!fstatSync(fd).isFile()) throw notRegular(file);
+        return { content: readFileSync(fd), backing: null };
       }
     }
     return { content: buf.subarray(0, got), backing: buf };
   } catch (error) {
-    pool.give(buf);
+    if (buf) pool.give(buf);
     throw error;
   } finally {
     closeSync(fd);
@@ -469,9 +522,10 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
 }
 
 /**
- * How a file's tar header is pushed. zstd: with the file's bytes, so a stored file's header joins
- * its raw frame (512 bytes stored rather than a tiny frame that would wait in line for the helper
- * threads). gzip: as text, deflated inline where it is cheap.
+ * How a file's tar header is pushed. gzip: always as text (deflated inline where it is cheap).
+ * zstd: as the file's bytes are — so a stored file's header joins a stored run already pending
+ * instead of starting a tiny frame that would wait in line for the helper threads; otherwise
+ * (nothing stored pending) the encoder lets its 512 bytes ride with the text.
  */
 function headerCompressible(encoder: StreamEncoder, fileCompressible: boolean): boolean {
   return encoder instanceof ZstdEncoder ? fileCompressible : true;
@@ -487,9 +541,14 @@ interface LargeFileReader {
   open(file: string): Promise<{ size(): Promise<number>; read(buf: Buffer, length: number, position: number): Promise<number>; close(): Promise<void> }>;
 }
 
+/**
+ * Files are opened without following a link and must still be regular files: the scan saw a
+ * regular file here, and one swapped for a link since (to a file its owner may not read) is not
+ * read through it — it counts as gone (skipped).
+ */
 const asyncReader: LargeFileReader = {
   async open(file) {
-    const handle = await fs.open(file, 'r');
+    const handle = await openRegular(file);
     return {
       size: async () => (await handle.stat()).size,
       read: async (buf, length, position) => (await handle.read(buf, 0, length, position)).bytesRead,
@@ -500,7 +559,7 @@ const asyncReader: LargeFileReader = {
 
 const syncReader: LargeFileReader = {
   async open(file) {
-    const fd = openSync(file, 'r');
+    const fd = openRegularSync(file);
     return {
       size: async () => fstatSync(fd).size,
       read: async (buf, length, position) => readSync(fd, buf, 0, length, position),

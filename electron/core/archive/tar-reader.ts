@@ -17,7 +17,7 @@ export type TarEvent =
   | { kind: 'entry-end' };
 
 const MAX_META_BYTES = 1024 * 1024;
-const MAX_TRAILING_ZEROS = 1024 * 1024;
+const MAX_TRAILING_ZEROS = 16 * 1024 * 1024;
 
 function typeOf(flag: string): TarEntryType | 'unsupported' {
   switch (flag) {
@@ -141,8 +141,8 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): Asyn
       pos += BLOCK;
       if (state === 'eof') {
         if (!isZeroBlock(block)) throw new TarFormatError('data after the end-of-archive marker');
-        // Writers pad the last record (GNU tar to 10 KiB; 1 MiB with the largest blocking factor).
-        // More zeros than that is a compressed run of them, read for nothing.
+        // Writers pad the last record (GNU tar to 10 KiB by default, bsdtar -b 8192 to 4 MiB).
+        // Far more zeros than that is a compressed run of them, read for nothing.
         trailing += BLOCK;
         if (trailing > MAX_TRAILING_ZEROS) throw new TarFormatError(`more than ${MAX_TRAILING_ZEROS} bytes of zeros after the end-of-archive marker`);
         continue;

@@ -55,8 +55,11 @@ export async function archiveFolder(request: FolderArchiveRequest, options: Fold
   if (request.select.type !== 'full' && selection.entries.length === 0) {
     return { empty: true, roots: [], skipped: selection.skipped, archive: null, entriesJson: '[]' };
   }
-  // The archive is at most the tree's size (stored blocks add ~0.01%), plus the database copies.
-  await ensureFreeSpace(request.freeSpace.dir, selection.bytes + 1024 * 1024, request.freeSpace.reserveMb, request.freeSpace.what);
+  // At most the tar stream stored as it is: every file padded to 512 bytes, a header per entry
+  // (and some frames' few bytes), plus a margin; the database copies are about their files' size.
+  let tarBytes = 1024 * 1024;
+  for (const e of selection.entries) tarBytes += 1024 + Math.ceil(e.size / 512) * 512;
+  await ensureFreeSpace(request.freeSpace.dir, tarBytes, request.freeSpace.reserveMb, request.freeSpace.what);
 
   // Live SQLite databases are copied through the backup API first; their WAL/journal files are then left out.
   const entries: ArchiveInputEntry[] = [];

@@ -124,7 +124,7 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
   let result: ExtractResult;
   try {
-    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller', umask: process.umask() } }, () => extractArchive(options), onProgress, signal);
+    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
   } catch (error) {
     stop.abort(); // the worker's error already says what is wrong with the archive
     throw error;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
@@ -166,6 +166,35 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
 });
 
 describe('.tar.zst archives', () => {
+  for (const [format, syncSmallReads] of [['zstd', false], ['zstd', true], ['gzip', false], ['gzip', true]] as const) {
+    it(`a file swapped for a link or a FIFO after the scan is skipped, never read through (${format}, ${syncSmallReads ? 'blocking reads, as in the worker' : 'thread-pool reads'})`, async () => {
+      const dir = tempDir();
+      const src = path.join(dir, 'src');
+      mkdirSync(src);
+      const secret = path.join(dir, 'secret.txt');
+      writeFileSync(secret, `TOP-SECRET ${'s'.repeat(9000)}`);
+      writeFileSync(path.join(src, 'keep.txt'), 'kept');
+      // As the scan saw them: regular files (an image is read late, when its turn to be written comes).
+      const entries = [
+        { path: 'keep.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'keep.txt'), size: 4 },
+        { path: 'photo.jpg', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'photo.jpg'), size: 9011 },
+        { path: 'notes.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'notes.txt'), size: 9011 },
+        { path: 'pipe.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'pipe.txt'), size: 100 },
+      ];
+      // …and since then swapped: two links to a file outside, and a FIFO (whose open would block).
+      symlinkSync(secret, path.join(src, 'photo.jpg'));
+      symlinkSync(secret, path.join(src, 'notes.txt'));
+      expect(spawnSync('mkfifo', [path.join(src, 'pipe.txt')]).status).toBe(0);
+      const output = path.join(dir, `out.tar${format === 'zstd' ? '.zst' : '.gz'}`);
+      const result = await createTarArchive({ entries, output, compress: true, format, syncSmallReads });
+      expect(result.skipped.sort()).toEqual(['notes.txt', 'photo.jpg', 'pipe.txt']);
+      expect(result.files.map((f) => f.path)).toEqual(['keep.txt']);
+      const listed = spawnSync('tar', ['-xOf', output], { encoding: 'latin1' });
+      expect(listed.status, listed.stderr).toBe(0);
+      expect(listed.stdout).toBe('kept');
+    });
+  }
+
   it('createTarArchive (zstd) writes a tree GNU tar and extractArchive (own frame reader) give back', async () => {
     const dir = tempDir();
     const src = path.join(dir, 'src');
