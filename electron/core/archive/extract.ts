@@ -101,7 +101,6 @@ export interface ExtractOptions {
    * it against `expect.archiveSha256` is the caller's job.
    */
   archiveHash?: 'inline' | 'by-caller';
-
   /**
    * Called after every 4 MiB that comes out of the archive. The backup worker collects its
    * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
@@ -314,8 +313,6 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   let archiveBytes = 0;
   let tarBytes = 0;
   let nextReclaim = RECLAIM_EVERY;
-  // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
-  // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
   // Loaded before the file is opened: nothing may await between the stream's start and its readers.
   let codec: Codec | null = null;
   if (ownZstd) {
@@ -325,6 +322,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       throw new UpkeepError('UNSUPPORTED', `${archiveName} is a zstd backup, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${(error as Error).message}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
     }
   }
+  // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
+  // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
   const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);

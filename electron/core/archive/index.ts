@@ -16,5 +16,5 @@ export {
   type ExtractProgress,
 } from './extract';
 export { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
-export { encodeHeader, END_OF_ARCHIVE, TarFormatError } from './tar-format';
+export { encodeHeader, END_OF_ARCHIVE, tarBytesOf, TarFormatError } from './tar-format';
 export { looksCompressible } from './gzip-writer';

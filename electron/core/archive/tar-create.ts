@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { fsyncDir } from '../lib/fs-atomic';
 import { ParallelGzipEncoder, PlainEncoder, looksCompressible, storedByName, type ByteSink, type StreamEncoder } from './gzip-writer';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-format';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, tarBytesOf } from './tar-format';
 import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
 
 /** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
@@ -88,6 +88,7 @@ const SMALL_FILE = 256 * 1024;
 const RECLAIM_EVERY = 4 * 1024 * 1024;
 /** Already-compressed files from this size on are spread among the text and read late (zstd). */
 const DEFER_MIN = 4096;
+const storedLate = (e: ArchiveInputEntry) => e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path);
 const READ_AHEAD_FILES = 32;
 const READ_AHEAD_BYTES = 2 * 1024 * 1024;
 
@@ -315,13 +316,12 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
   let storedBytes = 0;
   for (const e of entries) {
     if (e.type === 'directory') folders.push(e);
-    else if (e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path)) {
+    else if (storedLate(e)) {
       stored.push(e);
-      storedBytes += e.size;
+      storedBytes += e.size as number;
     } else {
       rest.push(e);
-      // What the entry adds to the tar stream: its header and its padded bytes.
-      restBytes += 512 + Math.ceil((e.size ?? 0) / 512) * 512;
+      restBytes += tarBytesOf(e.size ?? 0);
     }
   }
   const out = folders;
@@ -331,7 +331,7 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
   let mark = chunk;
   for (const e of rest) {
     out.push(e);
-    restDone += 512 + Math.ceil((e.size ?? 0) / 512) * 512;
+    restDone += tarBytesOf(e.size ?? 0);
     if (restDone < mark) continue;
     mark = restDone + chunk;
     // The stored files whose share of the stored bytes the text so far has reached.
@@ -380,7 +380,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   // zstd: already-compressed files (spread among the text by throughputOrder) are read when their
   // turn to be written comes, not when they are reached: this thread fills the next text blocks
   // while the helpers compress, instead of waiting with the files' bytes in memory.
-  const defer = (entry: ArchiveInputEntry) => encoder instanceof ZstdEncoder && entry.size !== undefined && entry.size >= DEFER_MIN && storedByName(entry.path);
+  const defer = (entry: ArchiveInputEntry) => encoder instanceof ZstdEncoder && storedLate(entry);
   const countFile = (size: number) => {
     bytes += size;
     fileCount++;
@@ -452,7 +452,7 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         files.push(record);
         await (encoder as ZstdEncoder).pushLater(async (emit) => {
           const hash = createHash('sha256');
-          const size = await streamLargeFile(entry, mode, (data, _compressible, release) => emit(data, release), hash, pool, reader, false);
+          const size = await streamLargeFile(entry, mode, (data, _compressible, release) => emit(data, release), hash, pool, reader);
           if (size === null) {
             record.size = -1; // gone since the scan: dropped from the records below
             skipped.push(entry.path);
@@ -489,12 +489,12 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
         size = content.length;
         hash.update(content);
         const compressible = looksCompressible(entry.path, content);
-        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerCompressible(encoder, compressible));
+        await encoder.push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
         await encoder.push(content, compressible, backing ? () => pool.give(backing) : undefined);
         const pad = paddingFor(size);
         if (pad) await encoder.push(ZEROS.subarray(0, pad), compressible);
       } else {
-        const streamed = await streamLargeFile(entry, mode, push, hash, pool, reader, !(encoder instanceof ZstdEncoder));
+        const streamed = await streamLargeFile(entry, mode, push, hash, pool, reader);
         if (streamed === null) {
           skipped.push(entry.path);
           continue;
@@ -521,15 +521,6 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
   return { files: files.filter((f) => f.size !== -1), skipped, bytes, fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
 }
 
-/**
- * How a file's tar header is pushed. gzip: always as text (deflated inline where it is cheap).
- * zstd: as the file's bytes are — so a stored file's header joins a stored run already pending
- * instead of starting a tiny frame that would wait in line for the helper threads; otherwise
- * (nothing stored pending) the encoder lets its 512 bytes ride with the text.
- */
-function headerCompressible(encoder: StreamEncoder, fileCompressible: boolean): boolean {
-  return encoder instanceof ZstdEncoder ? fileCompressible : true;
-}
 
 /**
  * A large file is read in 1 MiB chunks. Its header states the size seen when it is opened; if it
@@ -571,7 +562,7 @@ const syncReader: LargeFileReader = {
 /** Stream one file into the archive; null when it is gone since the scan (skipped, like small files). */
 type Push = (data: Buffer, compressible: boolean, release?: () => void) => Promise<void>;
 
-async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader, headerAsText: boolean): Promise<number | null> {
+async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader): Promise<number | null> {
   const source = entry.source as string;
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
   try {
@@ -582,7 +573,7 @@ async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Pus
   }
   try {
     const size = await handle.size();
-    await push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), headerAsText || looksCompressible(entry.path));
+    await push(encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime }), true);
     let done = 0;
     let compressible: boolean | undefined;
     while (done < size) {

@@ -89,6 +89,11 @@ function rawHeader(fields: { name: string; prefix: string; type: string; mode: n
 const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 export const paddingFor = padding;
 
+/** What an entry of `size` bytes adds to a tar stream: its header and its bytes padded to 512. */
+export function tarBytesOf(size: number): number {
+  return 512 + size + padding(size);
+}
+
 /**
  * The header block(s) for one entry: a pax extended header first when the path or link does not
  * fit ustar, or the size needs more than 11 octal digits.

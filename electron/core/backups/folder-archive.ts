@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createTarArchive, type ArchiveInputEntry, type CreateArchiveResult } from '../archive';
+import { createTarArchive, tarBytesOf, type ArchiveInputEntry, type CreateArchiveResult } from '../archive';
 import { ensureFreeSpace } from './disk-space';
 import { SQLITE_NAME, selectEntries, type SelectOptions } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
@@ -55,10 +55,10 @@ export async function archiveFolder(request: FolderArchiveRequest, options: Fold
   if (request.select.type !== 'full' && selection.entries.length === 0) {
     return { empty: true, roots: [], skipped: selection.skipped, archive: null, entriesJson: '[]' };
   }
-  // At most the tar stream stored as it is: every file padded to 512 bytes, a header per entry
-  // (and some frames' few bytes), plus a margin; the database copies are about their files' size.
+  // At most the tar stream stored as it is (headers, padding), a few frame bytes per entry and a
+  // margin; the database copies are about their files' size.
   let tarBytes = 1024 * 1024;
-  for (const e of selection.entries) tarBytes += 1024 + Math.ceil(e.size / 512) * 512;
+  for (const e of selection.entries) tarBytes += tarBytesOf(e.size) + 512;
   await ensureFreeSpace(request.freeSpace.dir, tarBytes, request.freeSpace.reserveMb, request.freeSpace.what);
 
   // Live SQLite databases are copied through the backup API first; their WAL/journal files are then left out.
