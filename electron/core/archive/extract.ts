@@ -102,6 +102,16 @@ export interface ExtractOptions {
    */
   archiveHash?: 'inline' | 'by-caller';
   /**
+   * The archive's decoded tar bytes come from here instead of from reading `archive` (which then
+   * only names it in messages): a restore's writer thread, fed by a thread that reads, decodes
+   * and checks the archive (`tee` there). The size-ratio check is then the feeder's.
+   */
+  source?: AsyncIterable<Buffer>;
+  /** Hash every file and check it against `expect` (default true); false where `tee`'s reader does. */
+  hashFiles?: boolean;
+  /** Every decoded tar chunk also goes here, in order, before it is parsed (see `source`). */
+  tee?: TarTee;
+  /**
    * Called after every 4 MiB that comes out of the archive. The backup worker collects its
    * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
    * otherwise let ~64 MB of dead ones pile up before it looks.
@@ -121,6 +131,13 @@ export interface ExtractOptions {
   zip?: boolean;
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
+}
+
+/** Where a reading extraction hands on the decoded tar stream (extractArchive's `tee`). */
+export interface TarTee {
+  chunk(chunk: Buffer): void | Promise<void>;
+  /** The stream ended; every byte has gone to chunk(). */
+  end(): void | Promise<void>;
 }
 
 export interface ExtractResult {
@@ -286,12 +303,13 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   } catch (error) {
     throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${(error as NodeJS.ErrnoException).code}).`, { archive: options.archive });
   }
-  const head = await readHead(options.archive);
-  const compression = detectCompression(head);
+  const fed = options.source;
+  const compression = fed ? 'none' : detectCompression(await readHead(options.archive));
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar and tar.gz${hasZstd() ? ', tar.zst' : ''} archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
   const ownZstd = compression === 'zstd' && options.ownZstdFrames === true;
+  const hashFiles = options.hashFiles ?? true;
   if (compression === 'zstd' && !ownZstd && !hasZstd()) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
   }
@@ -308,7 +326,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     }
   }
 
-  const hashInline = options.archiveHash !== 'by-caller';
+  const hashInline = options.archiveHash !== 'by-caller' && !fed;
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   let tarBytes = 0;
@@ -324,8 +342,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
-  const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
-  input.on('data', (chunk) => {
+  const input = fed ? null : createReadStream(options.archive, { highWaterMark: 256 * 1024 });
+  input?.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);
     archiveBytes += chunk.length;
   });
@@ -336,12 +354,15 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
         : null;
   // A zip is read by offsets (zip-reader); this stream then only hashes it.
-  const decoded: AsyncIterable<Buffer> = decoder
-    ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
-    : ownZstd
-      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
-      : (input as unknown as AsyncIterable<Buffer>);
-  input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
+  const decoded: AsyncIterable<Buffer> = fed
+    ? fed
+    : decoder
+      ? ((input as NodeJS.ReadableStream).pipe(decoder) as unknown as AsyncIterable<Buffer>)
+      : ownZstd
+        ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
+        : (input as unknown as AsyncIterable<Buffer>);
+  input?.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
+  const tee = options.tee;
 
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of decoded) {
@@ -353,8 +374,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       if (compression !== 'none' && tarBytes > limits.ratioGraceBytes && tarBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
         throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
       }
+      if (tee) await tee.chunk(chunk);
       yield chunk;
     }
+    if (tee) await tee.end();
   }
 
   const model = new Map<string, NodeKind>();
@@ -459,7 +482,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (expected) {
       const want = expected.get(f.rel);
       // Still `current`: the error path closes its open file.
-      if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
+      if (want?.sha256 && hashFiles && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     }
     current = null;
     const mtime = f.header.mtime;
@@ -579,7 +602,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
           totalBytes += header.size;
           const rel = claim(parts, 'file', raw);
           checkExpected(rel, 'file', header.size);
-          current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, fd: null, got: 0 };
+          current = { rel, header, mode, hash: hashFiles ? createHash('sha256') : null, chunks: [], handle: null, fd: null, got: 0 };
           if (syncWrites) {
             // Straight to disk as the bytes arrive; a file failing its checksum fails the staging folder.
             ensureDirSync(parentOf(rel));
@@ -677,7 +700,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         if (preserveMtime) await fs.utimes(abs(d.rel), d.mtime, d.mtime);
       }
     }
-    if (compression === 'zip') await finished(input);
+    if (compression === 'zip') await finished(input as NodeJS.ReadableStream);
     const archiveSha256 = hashInline ? archiveHash.digest('hex') : null;
     if (archiveSha256 !== null && options.expect?.archiveSha256 && options.expect.archiveSha256 !== archiveSha256) {
       throw new Refusal('BACKUP_CORRUPT', null, `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`);
@@ -685,7 +708,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     progress(true);
     return { entries, files: fileCount, bytes: totalBytes, archiveBytes, archiveSha256, topFolder, compression };
   } catch (error) {
-    input.destroy();
+    input?.destroy();
     await pool.settle();
     const open = current as { handle: fs.FileHandle | null; fd: number | null } | null;
     if (open?.handle) await open.handle.close().catch(() => undefined);

@@ -14,6 +14,7 @@ export {
   type ExtractLimits,
   type ExpectedContent,
   type ExtractProgress,
+  type TarTee,
 } from './extract';
 export { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 export { encodeHeader, END_OF_ARCHIVE, tarBytesOf, TarFormatError } from './tar-format';

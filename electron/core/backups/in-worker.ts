@@ -16,11 +16,17 @@ import path from 'node:path';
 import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import { extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
 import { sha256File } from '../lib/hash';
+import { FeedSender, type FeedMessage } from './restore-feed';
+import { youngGc } from './young-gc';
 import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
 
-export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: Omit<ExtractOptions, 'onProgress' | 'signal'> };
+type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'source' | 'tee' | 'reclaim'>;
+/** `fed`: the decoded archive comes in FeedMessages (restore-feed.ts) rather than from the file. */
+export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions; fed?: boolean };
 export type WorkerReply =
   | { kind: 'ready' }
+  /** A feed buffer back to the reading thread. */
+  | { kind: 'return'; buf: ArrayBuffer }
   | { kind: 'progress'; progress: unknown }
   | { kind: 'result'; result: unknown }
   | { kind: 'error'; upkeep: ErrorShape }
@@ -57,10 +63,14 @@ export function backupWorkerRuns(): { worker: number; fallback: number; threads:
   return { ...runs };
 }
 
-/** One job on a thread of its own; the thread and all it allocated go when the job ends. */
-function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
+function startWorker(script: string): Worker {
   const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
   runs.threads++;
+  return worker;
+}
+
+/** One job on a thread of its own; the thread and all it allocated go when the job ends. */
+function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, worker = startWorker(script)): Promise<T> {
   let started = false;
   return new Promise<T>((resolve, reject) => {
     let answered = false;
@@ -75,7 +85,8 @@ function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p:
       if (reply.kind === 'ready') {
         started = true;
         worker.postMessage(request);
-      } else if (reply.kind === 'progress') onProgress?.(reply.progress);
+      } else if (reply.kind === 'return') return; // the feed's (restore-feed.ts)
+      else if (reply.kind === 'progress') onProgress?.(reply.progress);
       else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
       else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)));
       else finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
@@ -110,21 +121,24 @@ export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?
 
 /**
  * extractArchive in the backup worker (in this thread when there is none, or with a signal).
- * With a recorded checksum, this thread hashes the archive while the worker extracts it: the
- * worker's thread is what a restore waits for, and the hash is a second core's work.
+ * A restore into a folder (`dest`) of a backup with a recorded checksum runs on two threads
+ * (restore-feed.ts): this one reads, hashes, decodes and checks, the worker writes. A
+ * verification (no `dest`) runs in the worker while this thread hashes the archive.
  */
 export async function extractArchiveIsolated(options: ExtractOptions): Promise<ExtractResult> {
   const { onProgress, signal, ...rest } = options;
   const recorded = options.expect?.archiveSha256;
-  if (!recorded || signal || !workerScript()) {
-    return run<ExtractResult, ExtractProgress>({ op: 'extract', options: rest }, () => extractArchive(options), onProgress, signal);
+  const script = signal ? null : workerScript();
+  if (!recorded || !script) {
+    return run<ExtractResult, ExtractProgress>({ op: 'extract', options: plain(rest) }, () => extractArchive(options), onProgress, signal);
   }
+  if (options.dest !== null) return extractOnTwoThreads(script, options);
   const stop = new AbortController();
   const hashing = sha256File(options.archive, stop.signal);
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
   let result: ExtractResult;
   try {
-    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...rest, archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
+    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...plain(rest), archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
   } catch (error) {
     stop.abort(); // the worker's error already says what is wrong with the archive
     throw error;
@@ -145,4 +159,63 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
     throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: its checksum does not match the manifest (its sha256 is ${actual}, not ${recorded} as recorded). Restore a different backup.`, { archive: options.archive });
   }
   return { ...result, archiveSha256: actual };
+}
+
+/** What of ExtractOptions can be posted to the worker. */
+function plain(options: Omit<ExtractOptions, 'onProgress' | 'signal'>): PlainExtractOptions {
+  const { source: _source, tee: _tee, reclaim: _reclaim, ...rest } = options;
+  return rest;
+}
+
+let hostReclaim: (() => void) | undefined | null = null;
+
+/**
+ * A restore on two threads (restore-feed.ts). The folder is written only by the worker, and the
+ * result stands only when both finished: this thread's checks (every file's sha256, the
+ * archive's, the manifest's list) and the worker's writes. On any failure the worker is stopped
+ * before this returns, so the caller can remove the staging folder with nothing still writing.
+ */
+async function extractOnTwoThreads(script: string, options: ExtractOptions): Promise<ExtractResult> {
+  const { onProgress, signal: _signal, ...rest } = options;
+  const worker = startWorker(script);
+  const feed = new FeedSender((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
+  worker.on('message', (reply: WorkerReply) => {
+    if (reply.kind === 'return') feed.returned(reply.buf);
+  });
+  const request: WorkerRequest = { op: 'extract', fed: true, options: { ...plain(rest), archiveHash: 'by-caller', hashFiles: false } };
+  let writeFailure: { error: unknown } | null = null;
+  const writing = runInWorker<ExtractResult>(script, request, onProgress as ((p: unknown) => void) | undefined, worker);
+  writing.catch((error: unknown) => {
+    writeFailure = { error };
+    feed.fail(error);
+  });
+  // This thread now streams the archive too: its young garbage is collected as the worker's is
+  // (see ExtractOptions.reclaim), where the runtime allows it.
+  if (hostReclaim === null) hostReclaim = youngGc();
+  let checked: ExtractResult;
+  try {
+    checked = await extractArchive({ ...rest, dest: null, tee: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
+  } catch (error) {
+    // What failed first (stopping the worker makes it fail too).
+    const failed = writeFailure as { error: unknown } | null;
+    await worker.terminate();
+    if (failed?.error instanceof WorkerStartError) {
+      runs.fallback++;
+      return extractArchive(options);
+    }
+    runs.worker++;
+    throw failed ? failed.error : error;
+  }
+  try {
+    await writing;
+  } catch (error) {
+    if (error instanceof WorkerStartError) {
+      runs.fallback++;
+      return extractArchive(options);
+    }
+    runs.worker++;
+    throw error;
+  }
+  runs.worker++;
+  return checked;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
-import { backupWorkerRuns, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
+import { backupWorkerRuns, extractArchiveIsolated, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
 import { makeTree, treeListing } from '../archive/fixtures';
 import { backupWorld } from './setup';
 
@@ -102,6 +102,24 @@ describe('backups through the worker thread', () => {
     expect(backupWorkerRuns().fallback).toBe(runs.fallback);
     expect(treeListing(folder)).toEqual(before);
     expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
+    // The worker was still writing when this thread found the bad file: it was stopped before the
+    // restore returned, so nothing appears afterwards.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
+  });
+
+  it('stops reading when the writing thread fails, and returns the writer\'s error', async () => {
+    const { folder, services, home, root } = backupWorld();
+    makeTree(folder, { large: true });
+    const backup = await services.backups.create({ component: 'demo' });
+    const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as { sha256: string; entries: { path: string; type: string; size: number; sha256?: string }[] };
+    // The staging folder cannot be made: its parent is a file.
+    writeFileSync(path.join(root, 'not-a-folder'), '');
+    const runs = backupWorkerRuns();
+    const error = await extractArchiveIsolated({ archive: backup.archive, dest: path.join(root, 'not-a-folder', 'staging'), expect: { archiveSha256: manifest.sha256, entries: manifest.entries }, ownZstdFrames: true, damagedCode: 'BACKUP_CORRUPT' }).catch((e: unknown) => e);
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    expect(backupWorkerRuns().worker - runs.worker).toBe(1);
+    expect(backupWorkerRuns().fallback).toBe(runs.fallback);
   });
 
   it('refuses a restore whose archive does not match the recorded checksum, hashed beside the worker, and leaves the folder as it was', async () => {
