@@ -48,7 +48,14 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
   const run: Promise<unknown> =
     request.op === 'folder'
       ? archiveFolder(request.request, { blocking: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
-      : extractArchive({ ...(request.options as ExtractOptions), ...(request.fed ? { source: feed } : {}), syncWrites: true, ...(reclaim ? { reclaim } : {}), onProgress: progress });
+      : extractArchive({
+          ...(request.options as ExtractOptions),
+          // Fed, it reads the same few buffers over and over: nothing piles up for the collector.
+          ...(request.fed ? { source: feed } : reclaim ? { reclaim } : {}),
+          syncWrites: true,
+          onProgress: progress,
+          // Fed, the reading thread has the entries (with their checksums): not sent back again.
+        }).then((result) => (request.fed ? { ...result, entries: [] } : result));
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),

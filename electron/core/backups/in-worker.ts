@@ -63,15 +63,72 @@ export function backupWorkerRuns(): { worker: number; fallback: number; threads:
   return { ...runs };
 }
 
-function startWorker(script: string): Worker {
-  const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
-  runs.threads++;
-  return worker;
+/** A started backup worker thread, and whether its modules loaded. */
+class BackupThread {
+  readonly worker: Worker;
+  /** Resolves once its modules loaded; rejects with a WorkerStartError if it stopped before. */
+  readonly started: Promise<void>;
+  /** Why it stopped, once it has (kept: it may stop before a job listens). */
+  gone: Error | null = null;
+
+  constructor(readonly script: string) {
+    this.worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    runs.threads++;
+    let loaded = false;
+    this.started = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (reply: WorkerReply) => {
+        // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
+        if (reply.kind !== 'ready') return;
+        loaded = true;
+        resolve();
+      });
+      this.worker.on('error', (error) => {
+        this.gone ??= loaded ? error : new WorkerStartError(error.message);
+        reject(this.gone);
+      });
+      this.worker.on('exit', (code) => {
+        this.gone ??= loaded ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`);
+        reject(this.gone);
+      });
+    });
+    this.started.catch(() => undefined);
+  }
+}
+
+let warm: BackupThread | null = null;
+/** How long a thread started ahead (warmBackupWorker) waits to be used. */
+const WARM_MS = 10_000;
+
+/**
+ * Start the backup worker now for the extraction that follows (a restore, a verification): its
+ * start (~0.1 s to load its modules) then overlaps what comes before it — finding and checking
+ * the manifest, the locks, the free-space check. Unused, it stops after a while and never keeps
+ * the process alive.
+ */
+export function warmBackupWorker(): void {
+  const script = workerScript();
+  if (!script || warm?.script === script) return;
+  const thread = new BackupThread(script);
+  thread.worker.unref();
+  warm = thread;
+  setTimeout(() => {
+    if (warm !== thread) return;
+    warm = null;
+    void thread.worker.terminate();
+  }, WARM_MS).unref();
+}
+
+/** The thread started ahead for this script, else a new one. */
+function takeThread(script: string): BackupThread {
+  const thread = warm?.script === script && !warm.gone ? warm : new BackupThread(script);
+  if (thread === warm) warm = null;
+  thread.worker.ref();
+  return thread;
 }
 
 /** One job on a thread of its own; the thread and all it allocated go when the job ends. */
-function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, worker = startWorker(script)): Promise<T> {
-  let started = false;
+function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
+  const worker = thread.worker;
   return new Promise<T>((resolve, reject) => {
     let answered = false;
     const finish = (fn: () => void) => {
@@ -80,19 +137,20 @@ function runInWorker<T>(script: string, request: WorkerRequest, onProgress: ((p:
       void worker.terminate();
       fn();
     };
-    worker.on('message', (reply: WorkerReply) => {
-      // Its modules loaded (a packaged app whose worker cannot load them falls back before this).
-      if (reply.kind === 'ready') {
-        started = true;
+    thread.started.then(
+      () => {
+        if (thread.gone) return finish(() => reject(thread.gone));
+        worker.on('message', (reply: WorkerReply) => {
+          if (reply.kind === 'progress') onProgress?.(reply.progress);
+          else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
+          else if (reply.kind === 'error') finish(() => reject('upkeep' in reply ? fromErrorShape(reply.upkeep) : Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
+        });
+        worker.on('error', (error) => finish(() => reject(error)));
+        worker.on('exit', (code) => finish(() => reject(new Error(`The backup worker stopped (exit code ${code}).`))));
         worker.postMessage(request);
-      } else if (reply.kind === 'return') return; // the feed's (restore-feed.ts)
-      else if (reply.kind === 'progress') onProgress?.(reply.progress);
-      else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
-      else if ('upkeep' in reply) finish(() => reject(fromErrorShape(reply.upkeep)));
-      else finish(() => reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
-    });
-    worker.on('error', (error) => finish(() => reject(started ? error : new WorkerStartError(error.message))));
-    worker.on('exit', (code) => finish(() => reject(started ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`))));
+      },
+      (error: unknown) => finish(() => reject(error)),
+    );
   });
 }
 
@@ -101,7 +159,7 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
   if (!script) return inThread();
   try {
     const progress = onProgress as ((p: unknown) => void) | undefined;
-    const result = await runInWorker<T>(script, request, progress);
+    const result = await runInWorker<T>(takeThread(script), request, progress);
     runs.worker++;
     return result;
   } catch (error) {
@@ -177,14 +235,15 @@ let hostReclaim: (() => void) | undefined | null = null;
  */
 async function extractOnTwoThreads(script: string, options: ExtractOptions): Promise<ExtractResult> {
   const { onProgress, signal: _signal, ...rest } = options;
-  const worker = startWorker(script);
+  const thread = takeThread(script);
+  const worker = thread.worker;
   const feed = new FeedSender((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
   worker.on('message', (reply: WorkerReply) => {
     if (reply.kind === 'return') feed.returned(reply.buf);
   });
   const request: WorkerRequest = { op: 'extract', fed: true, options: { ...plain(rest), archiveHash: 'by-caller', hashFiles: false } };
   let writeFailure: { error: unknown } | null = null;
-  const writing = runInWorker<ExtractResult>(script, request, onProgress as ((p: unknown) => void) | undefined, worker);
+  const writing = runInWorker<ExtractResult>(thread, request, onProgress as ((p: unknown) => void) | undefined);
   writing.catch((error: unknown) => {
     writeFailure = { error };
     feed.fail(error);

@@ -19,7 +19,7 @@ import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
 import { SQLITE_COMPANIONS } from './folder-archive';
-import { archiveFolderIsolated, extractArchiveIsolated } from './in-worker';
+import { archiveFolderIsolated, extractArchiveIsolated, warmBackupWorker } from './in-worker';
 import { BACKUP_ID_PATTERN, MANIFEST_FORMAT, manifestSummarySchema, parseManifest, toBackupInfo, type BackupManifest, type ManifestSummary } from './manifest';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { Matcher, SQLITE_NAME, excludePatterns, includePatterns, rootsWithin, type PathSets } from './select';
@@ -517,6 +517,7 @@ export class BackupStore {
   // Verify, delete, pin
 
   async verify(idOrName: string): Promise<BackupVerifyResult> {
+    warmBackupWorker();
     const found = await this.find(idOrName);
     const id = found.manifest.id;
     try {
@@ -606,6 +607,7 @@ export class BackupStore {
   // Restore
 
   async restore(options: RestoreBackupOptions): Promise<BackupRestoreResult> {
+    warmBackupWorker();
     const found = await this.find(options.backupId);
     await this.refuseDuringUpdate(found.manifest.component);
     return this.locked(found.manifest.component, () => this.restoreUnlocked(found, options));

@@ -44,6 +44,22 @@ describe('backups through the worker thread', () => {
     expect(backupWorkerRuns().fallback).toBe(0);
   });
 
+  it('starts the worker of a restore or verification ahead, and uses that thread', async () => {
+    const { folder, services } = backupWorld();
+    makeTree(folder);
+    const backup = await services.backups.create({ component: 'demo' });
+    const before = backupWorkerRuns();
+    // A restore that fails before extracting leaves its thread started for the next one.
+    await expect(services.backups.restore({ backupId: 'demo-20200101-000000-0000', safetyBackup: false })).rejects.toThrow(/No backup/);
+    expect(backupWorkerRuns().threads - before.threads).toBe(1); // started before the backup was looked up
+    expect((await services.backups.verify(backup.id)).ok).toBe(true);
+    await services.backups.restore({ backupId: backup.id, safetyBackup: false });
+    const after = backupWorkerRuns();
+    expect(after.worker - before.worker).toBe(2);
+    expect(after.threads - before.threads).toBe(2);
+    expect(after.fallback).toBe(before.fallback);
+  });
+
   it('runs a backup\'s scan, database copies and archive as one job in one thread, reporting each phase', async () => {
     const { folder, services, root } = backupWorld();
     makeTree(folder);
