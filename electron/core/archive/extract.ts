@@ -1,13 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fchmodSync, futimesSync, linkSync, lutimesSync, chmodSync, mkdirSync, openSync, promises as fs, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
 import { finished } from 'node:stream/promises';
 import { sha256File } from '../lib/hash';
+import { UMASK, type EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
-import { readTar, type TarEntryHeader } from './tar-reader';
+import { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 import { readZip } from './zip-reader';
 import { decodeZstd, zstdCodec, type Codec } from './zstd';
 
@@ -89,28 +90,17 @@ export interface ExtractOptions {
   /** Files written at once. */
   parallel?: number;
   /**
-   * Write with blocking calls on this thread, each file as its bytes arrive, as tar does: for a
-   * thread of its own (the backup worker), where a blocked event loop holds nothing up and
-   * 10,000 small files no longer cost 50,000 hand-offs to libuv's thread pool. Never on a host's
-   * main thread.
+   * Write every entry through this instead (`dest` must then be null): each call comes after
+   * the entry passed every check, in archive order. A restore's writer hands them to the backup
+   * worker (restore-feed.ts), which writes with blocking calls (BlockingWriter).
    */
-  syncWrites?: boolean;
+  writer?: EntryWriter;
   /**
    * Who hashes the archive: this extraction as it reads (default), or the caller on another
    * thread at the same time ('by-caller'): the result's archiveSha256 is then null and checking
    * it against `expect.archiveSha256` is the caller's job.
    */
   archiveHash?: 'inline' | 'by-caller';
-  /**
-   * The archive's decoded tar bytes come from here instead of from reading `archive` (which then
-   * only names it in messages): a restore's writer thread, fed by a thread that reads, decodes
-   * and checks the archive (`tee` there). The size-ratio check is then the feeder's.
-   */
-  source?: AsyncIterable<Buffer>;
-  /** Hash every file and check it against `expect` (default true); false where `tee`'s reader does. */
-  hashFiles?: boolean;
-  /** Every decoded tar chunk also goes here, in order, before it is parsed (see `source`). */
-  tee?: TarTee;
   /**
    * Called after every 4 MiB that comes out of the archive. The backup worker collects its
    * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
@@ -131,13 +121,6 @@ export interface ExtractOptions {
   zip?: boolean;
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
-}
-
-/** Where a reading extraction hands on the decoded tar stream (extractArchive's `tee`). */
-export interface TarTee {
-  chunk(chunk: Buffer): void | Promise<void>;
-  /** The stream ended; every byte has gone to chunk(). */
-  end(): void | Promise<void>;
 }
 
 export interface ExtractResult {
@@ -163,14 +146,6 @@ const INFLATE_AHEAD = 1024 * 1024;
 const RECLAIM_EVERY = 4 * 1024 * 1024;
 const WRITE_BUDGET_BYTES = 8 * 1024 * 1024;
 const CASE_INSENSITIVE = process.platform === 'darwin' || process.platform === 'win32';
-/** The process umask (read once; a file whose mode it would cut gets an explicit chmod). */
-const UMASK = (() => {
-  try {
-    return process.umask();
-  } catch {
-    return 0o777; // unknown: always chmod
-  }
-})();
 
 type NodeKind = 'dir' | 'implicit-dir' | 'file' | 'symlink';
 
@@ -200,12 +175,6 @@ function resolveInside(linkDir: string[], target: string): string[] | null {
     } else out.push(part);
   }
   return out;
-}
-
-/** Write all of `chunk` with blocking calls (a short write goes on from where it stopped). */
-function writeAllSync(fd: number, chunk: Buffer): void {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
 }
 
 class WritePool {
@@ -303,30 +272,20 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   } catch (error) {
     throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${(error as NodeJS.ErrnoException).code}).`, { archive: options.archive });
   }
-  const fed = options.source;
-  const compression = fed ? 'none' : detectCompression(await readHead(options.archive));
+  const compression = detectCompression(await readHead(options.archive));
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar and tar.gz${hasZstd() ? ', tar.zst' : ''} archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
   const ownZstd = compression === 'zstd' && options.ownZstdFrames === true;
-  const hashFiles = options.hashFiles ?? true;
   if (compression === 'zstd' && !ownZstd && !hasZstd()) {
     throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
   }
 
-  if (dest) {
-    try {
-      await fs.mkdir(dest, { recursive: false, mode: 0o755 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const st = await fs.lstat(dest);
-      if (!st.isDirectory() || (await fs.readdir(dest)).length > 0) {
-        throw new UpkeepError('INVALID_REQUEST', `Staging folder ${dest} must be new or empty.`, { dest });
-      }
-    }
-  }
+  const writer = options.writer ?? null;
+  if (writer && dest) throw new Error('extractArchive: a writer writes instead of dest');
+  if (dest) await prepareDest(dest);
 
-  const hashInline = options.archiveHash !== 'by-caller' && !fed;
+  const hashInline = options.archiveHash !== 'by-caller';
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   let tarBytes = 0;
@@ -342,8 +301,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
-  const input = fed ? null : createReadStream(options.archive, { highWaterMark: 256 * 1024 });
-  input?.on('data', (chunk) => {
+  const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
+  input.on('data', (chunk) => {
     if (hashInline) archiveHash.update(chunk as Buffer);
     archiveBytes += chunk.length;
   });
@@ -354,15 +313,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
         : null;
   // A zip is read by offsets (zip-reader); this stream then only hashes it.
-  const decoded: AsyncIterable<Buffer> = fed
-    ? fed
-    : decoder
-      ? ((input as NodeJS.ReadableStream).pipe(decoder) as unknown as AsyncIterable<Buffer>)
-      : ownZstd
-        ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
-        : (input as unknown as AsyncIterable<Buffer>);
-  input?.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
-  const tee = options.tee;
+  const decoded: AsyncIterable<Buffer> = decoder
+    ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
+    : ownZstd
+      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
+      : (input as unknown as AsyncIterable<Buffer>);
+  input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
 
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of decoded) {
@@ -374,10 +330,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       if (compression !== 'none' && tarBytes > limits.ratioGraceBytes && tarBytes / Math.max(1, archiveBytes) > limits.maxRatio) {
         throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
       }
-      if (tee) await tee.chunk(chunk);
       yield chunk;
     }
-    if (tee) await tee.end();
   }
 
   const model = new Map<string, NodeKind>();
@@ -415,12 +369,6 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     return p;
   };
 
-  const syncWrites = options.syncWrites === true && dest !== null;
-  const ensureDirSync = (rel: string): void => {
-    if (rel === '' || madeDirs.has(rel)) return;
-    mkdirSync(abs(rel), { recursive: true, mode: 0o755 });
-    madeDirs.set(rel, Promise.resolve());
-  };
   const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
   const claim = (parts: string[], kind: NodeKind, raw: string) => {
@@ -473,34 +421,30 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   };
 
   // Current file being read.
-  let current: { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; fd: number | null; got: number } | null = null;
+  // `written`: the file is open in `writer`.
+  type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash; chunks: Buffer[]; handle: fs.FileHandle | null; written: boolean; got: number };
+  // (Cast: it is set in onEntry, so the loop must not take it for always null.)
+  let current = null as Current | null;
   let skipBody = false;
 
   const finishFile = async () => {
     const f = current as NonNullable<typeof current>;
-    const sha256 = f.hash ? f.hash.digest('hex') : undefined;
+    const sha256 = f.hash.digest('hex');
     if (expected) {
       const want = expected.get(f.rel);
       // Still `current`: the error path closes its open file.
-      if (want?.sha256 && hashFiles && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
+      if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     }
     current = null;
     const mtime = f.header.mtime;
-    entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
+    entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, sha256 });
     fileCount++;
-    if (!dest) return;
-    if (f.fd !== null) {
-      const fd = f.fd;
-      f.fd = null;
-      try {
-        if ((f.mode & UMASK) !== 0) fchmodSync(fd, f.mode);
-        if (preserveMtime) futimesSync(fd, mtime, mtime);
-      } finally {
-        closeSync(fd);
-      }
-      fileJobs.set(f.rel, Promise.resolve());
+    if (f.written) {
+      const r = (writer as EntryWriter).endFile(f.mode, preserveMtime ? mtime : null);
+      if (r) await r;
       return;
     }
+    if (!dest) return;
     if (f.handle) {
       const handle = f.handle;
       try {
@@ -533,19 +477,132 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     fileJobs.set(f.rel, done);
   };
 
-  try {
-    const events = compression === 'zip' ? readZip(options.archive, limits) : readTar(counted());
+  /** An entry's header: checked, recorded, and its folder, link or (empty) file made. */
+  const onEntry = async (header: TarEntryHeader): Promise<void> => {
+    entryCount++;
+    if (entryCount > limits.maxEntries) throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${limits.maxEntries} entries`);
+    let parts = checkEntryPath(header.path, limits);
+    const raw = header.path;
+    if (options.stripTopFolder) {
+      if (parts.length === 0) {
+        skipBody = true;
+        return;
+      }
+      const top = parts[0] as string;
+      topFolder ??= top;
+      if (top !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is outside the archive's top folder ${JSON.stringify(topFolder)}`);
+      parts = parts.slice(1);
+      if (parts.length === 0) {
+        if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `the archive's top-level entry ${JSON.stringify(raw)} is not a folder`);
+        skipBody = true;
+        return;
+      }
+    } else if (parts.length === 0) {
+      if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} names the folder itself`);
+      skipBody = true;
+      return;
+    }
+    let mode = header.mode & 0o7777;
+    if (mode & 0o6000) {
+      if ((options.specialBits ?? 'refuse') === 'refuse') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} has the setuid/setgid bit`);
+    }
+    mode &= 0o777;
+    const mtime = Number.isFinite(header.mtime) ? header.mtime : 0;
+    switch (header.type) {
+      case 'directory': {
+        const rel = claim(parts, 'dir', raw);
+        checkExpected(rel, 'directory', 0);
+        entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
+        dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
+        if (writer) await writer.dir(rel);
+        else if (dest) await ensureDir(rel);
+        break;
+      }
+      case 'file': {
+        if (totalBytes + header.size > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `entry ${JSON.stringify(raw)} takes it past ${limits.maxTotalBytes} bytes`);
+        totalBytes += header.size;
+        const rel = claim(parts, 'file', raw);
+        checkExpected(rel, 'file', header.size);
+        current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, written: false, got: 0 };
+        if (writer) {
+          // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
+          await writer.file(rel, mode);
+          current.written = true;
+        } else if (dest && header.size > SMALL_FILE) {
+          // Large files stream straight to disk, in order.
+          await ensureDir(parentOf(rel));
+          current.handle = await fs.open(abs(rel), 'wx', 0o600);
+        }
+        break;
+      }
+      case 'symlink': {
+        const target = header.linkpath;
+        if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
+        const leaves = target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target) || !resolveInside(parts.slice(0, -1), target);
+        if (leaves && !recordedOutward(parts.join('/'), target)) {
+          throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
+        }
+        const rel = claim(parts, 'symlink', raw);
+        if (leaves) outward.add(rel);
+        checkExpected(rel, 'symlink', 0, target);
+        symlinks.push({ parts, target });
+        entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
+        if (writer) await writer.symlink(rel, target, preserveMtime ? mtime : null);
+        else if (dest) {
+          await ensureDir(parentOf(rel));
+          await fs.symlink(target, abs(rel));
+          if (preserveMtime) await fs.lutimes(abs(rel), mtime, mtime).catch(() => undefined);
+        }
+        break;
+      }
+      case 'hardlink': {
+        let targetParts: string[];
+        try {
+          targetParts = checkEntryPath(header.linkpath, limits);
+        } catch (error) {
+          if (!(error instanceof Refusal)) throw error;
+          throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(header.linkpath)}: ${error.reason})`);
+        }
+        if (options.stripTopFolder) {
+          if (targetParts[0] !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`);
+          targetParts = targetParts.slice(1);
+        }
+        const targetRel = targetParts.join('/');
+        if (model.get(targetRel) !== 'file') {
+          throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} must point to a file earlier in the archive, not ${JSON.stringify(header.linkpath)}`);
+        }
+        const rel = claim(parts, 'file', raw);
+        checkExpected(rel, 'hardlink', 0, header.linkpath);
+        entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
+        if (writer) await writer.link(targetRel, rel);
+        else if (dest) {
+          await fileJobs.get(targetRel);
+          await ensureDir(parentOf(rel));
+          await fs.link(abs(targetRel), abs(rel));
+        }
+        break;
+      }
+      default:
+        throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`);
+    }
+  };
+
+  /** The archive's events, in order (its own function: the one loop V8 has to optimize). */
+  const pump = async (events: AsyncIterable<TarEvent>): Promise<void> => {
     for await (const event of events) {
       if (options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
       if (event.kind === 'data') {
         if (skipBody || !current) continue;
         const f = current;
         f.got += event.chunk.length;
-        f.hash?.update(event.chunk);
+        f.hash.update(event.chunk);
+        if (f.written) {
+          const r = (writer as EntryWriter).data(event.chunk);
+          if (r) await r;
+          continue;
+        }
         if (!dest) continue;
-        if (f.fd !== null) {
-          writeAllSync(f.fd, event.chunk);
-        } else if (f.handle) {
+        if (f.handle) {
           let off = 0;
           while (off < event.chunk.length) off += (await f.handle.write(event.chunk, off, event.chunk.length - off)).bytesWritten;
         } else f.chunks.push(event.chunk);
@@ -557,125 +614,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         progress();
         continue;
       }
-      const header = event.header;
-      entryCount++;
-      if (entryCount > limits.maxEntries) throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${limits.maxEntries} entries`);
-      let parts = checkEntryPath(header.path, limits);
-      const raw = header.path;
-      if (options.stripTopFolder) {
-        if (parts.length === 0) {
-          skipBody = true;
-          continue;
-        }
-        const top = parts[0] as string;
-        topFolder ??= top;
-        if (top !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is outside the archive's top folder ${JSON.stringify(topFolder)}`);
-        parts = parts.slice(1);
-        if (parts.length === 0) {
-          if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `the archive's top-level entry ${JSON.stringify(raw)} is not a folder`);
-          skipBody = true;
-          continue;
-        }
-      } else if (parts.length === 0) {
-        if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} names the folder itself`);
-        skipBody = true;
-        continue;
-      }
-      let mode = header.mode & 0o7777;
-      if (mode & 0o6000) {
-        if ((options.specialBits ?? 'refuse') === 'refuse') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} has the setuid/setgid bit`);
-      }
-      mode &= 0o777;
-      const mtime = Number.isFinite(header.mtime) ? header.mtime : 0;
-      switch (header.type) {
-        case 'directory': {
-          const rel = claim(parts, 'dir', raw);
-          checkExpected(rel, 'directory', 0);
-          entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
-          dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
-          if (syncWrites) ensureDirSync(rel);
-          else if (dest) await ensureDir(rel);
-          break;
-        }
-        case 'file': {
-          if (totalBytes + header.size > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `entry ${JSON.stringify(raw)} takes it past ${limits.maxTotalBytes} bytes`);
-          totalBytes += header.size;
-          const rel = claim(parts, 'file', raw);
-          checkExpected(rel, 'file', header.size);
-          current = { rel, header, mode, hash: hashFiles ? createHash('sha256') : null, chunks: [], handle: null, fd: null, got: 0 };
-          if (syncWrites) {
-            // Straight to disk as the bytes arrive; a file failing its checksum fails the staging folder.
-            ensureDirSync(parentOf(rel));
-            current.fd = openSync(abs(rel), 'wx', mode);
-          } else if (dest && header.size > SMALL_FILE) {
-            // Large files stream straight to disk, in order.
-            await ensureDir(parentOf(rel));
-            current.handle = await fs.open(abs(rel), 'wx', 0o600);
-          }
-          break;
-        }
-        case 'symlink': {
-          const target = header.linkpath;
-          if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
-          const leaves = target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target) || !resolveInside(parts.slice(0, -1), target);
-          if (leaves && !recordedOutward(parts.join('/'), target)) {
-            throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
-          }
-          const rel = claim(parts, 'symlink', raw);
-          if (leaves) outward.add(rel);
-          checkExpected(rel, 'symlink', 0, target);
-          symlinks.push({ parts, target });
-          entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
-          if (syncWrites) {
-            ensureDirSync(parentOf(rel));
-            symlinkSync(target, abs(rel));
-            if (preserveMtime) {
-              try {
-                lutimesSync(abs(rel), mtime, mtime);
-              } catch {
-                // a link's own times are not kept everywhere
-              }
-            }
-          } else if (dest) {
-            await ensureDir(parentOf(rel));
-            await fs.symlink(target, abs(rel));
-            if (preserveMtime) await fs.lutimes(abs(rel), mtime, mtime).catch(() => undefined);
-          }
-          break;
-        }
-        case 'hardlink': {
-          let targetParts: string[];
-          try {
-            targetParts = checkEntryPath(header.linkpath, limits);
-          } catch (error) {
-            if (!(error instanceof Refusal)) throw error;
-            throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(header.linkpath)}: ${error.reason})`);
-          }
-          if (options.stripTopFolder) {
-            if (targetParts[0] !== topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`);
-            targetParts = targetParts.slice(1);
-          }
-          const targetRel = targetParts.join('/');
-          if (model.get(targetRel) !== 'file') {
-            throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} must point to a file earlier in the archive, not ${JSON.stringify(header.linkpath)}`);
-          }
-          const rel = claim(parts, 'file', raw);
-          checkExpected(rel, 'hardlink', 0, header.linkpath);
-          entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
-          if (syncWrites) {
-            ensureDirSync(parentOf(rel));
-            linkSync(abs(targetRel), abs(rel));
-          } else if (dest) {
-            await fileJobs.get(targetRel);
-            await ensureDir(parentOf(rel));
-            await fs.link(abs(targetRel), abs(rel));
-          }
-          break;
-        }
-        default:
-          throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`);
-      }
+      await onEntry(event.header);
     }
+  };
+
+  try {
+    await pump(compression === 'zip' ? readZip(options.archive, limits) : readTar(counted()));
     if ((entryCount === 0 || entries.length === 0) && !options.allowEmpty) throw new Refusal(damaged, null, 'it is empty');
     // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
     for (const link of symlinks) {
@@ -688,19 +632,18 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       for (const want of expected.keys()) if (!seen.has(want)) throw new Refusal('BACKUP_CORRUPT', want, `entry ${JSON.stringify(want)} of the manifest is missing from the archive`);
     }
     await pool.drain();
-    if (dest) {
+    if (dest || writer) {
       // Folder modes and times last (children would have changed the times; a read-only folder would block them).
       for (const d of dirsToFinish.sort((a, b) => b.rel.length - a.rel.length)) {
-        if (syncWrites) {
-          chmodSync(abs(d.rel), d.mode);
-          if (preserveMtime) utimesSync(abs(d.rel), d.mtime, d.mtime);
+        if (writer) {
+          await writer.finishDir(d.rel, d.mode, preserveMtime ? d.mtime : null);
           continue;
         }
         await fs.chmod(abs(d.rel), d.mode);
         if (preserveMtime) await fs.utimes(abs(d.rel), d.mtime, d.mtime);
       }
     }
-    if (compression === 'zip') await finished(input as NodeJS.ReadableStream);
+    if (compression === 'zip') await finished(input);
     const archiveSha256 = hashInline ? archiveHash.digest('hex') : null;
     if (archiveSha256 !== null && options.expect?.archiveSha256 && options.expect.archiveSha256 !== archiveSha256) {
       throw new Refusal('BACKUP_CORRUPT', null, `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`);
@@ -708,18 +651,25 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     progress(true);
     return { entries, files: fileCount, bytes: totalBytes, archiveBytes, archiveSha256, topFolder, compression };
   } catch (error) {
-    input?.destroy();
+    input.destroy();
     await pool.settle();
-    const open = current as { handle: fs.FileHandle | null; fd: number | null } | null;
+    // (A file open in `writer` is its owner's to close.)
+    const open = current as { handle: fs.FileHandle | null } | null;
     if (open?.handle) await open.handle.close().catch(() => undefined);
-    if (open?.fd !== null && open?.fd !== undefined) {
-      try {
-        closeSync(open.fd);
-      } catch {
-        // already closed
-      }
-    }
     throw await explain(error, options, archiveName, damaged);
+  }
+}
+
+/** Make the staging folder an extraction writes into: it must be new, or an empty folder. */
+export async function prepareDest(dest: string): Promise<void> {
+  try {
+    await fs.mkdir(dest, { recursive: false, mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const st = await fs.lstat(dest);
+    if (!st.isDirectory() || (await fs.readdir(dest)).length > 0) {
+      throw new UpkeepError('INVALID_REQUEST', `Staging folder ${dest} must be new or empty.`, { dest });
+    }
   }
 }
 
@@ -789,14 +739,25 @@ async function explain(error: unknown, options: ExtractOptions, archiveName: str
       ? `Backup archive ${archiveName} is damaged (${e.message}). Restore a different backup.`
       : `Refused archive ${archiveName}: it is damaged or truncated (${e.message}). Download it again.`, { archive: options.archive, reason: e.message }, { cause: error });
   }
+  return explainWriteError(error, options.archive);
+}
+
+/**
+ * What a failed write during an extraction means for the user (the disk filled up, a permission,
+ * a collision), as an UpkeepError; anything else is INTERNAL.
+ */
+export function explainWriteError(error: unknown, archive: string): UpkeepError {
+  if (error instanceof UpkeepError) return error;
+  const archiveName = path.basename(archive);
+  const e = error as NodeJS.ErrnoException;
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
-    return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while extracting ${archiveName}. Free some space and try again; nothing was changed.`, { archive: options.archive }, { cause: error });
+    return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while extracting ${archiveName}. Free some space and try again; nothing was changed.`, { archive }, { cause: error });
   }
   if (e.code === 'EACCES' || e.code === 'EPERM') {
-    return new UpkeepError('FORBIDDEN', `Permission denied while extracting ${archiveName} (${e.path ?? ''}). Upkeep needs write access to the folder that holds the destination, where it extracts first; nothing was changed.`, { archive: options.archive, path: e.path }, { cause: error });
+    return new UpkeepError('FORBIDDEN', `Permission denied while extracting ${archiveName} (${e.path ?? ''}). Upkeep needs write access to the folder that holds the destination, where it extracts first; nothing was changed.`, { archive, path: e.path }, { cause: error });
   }
   if (e.code === 'EEXIST') {
-    return new UpkeepError('UNSAFE_ARCHIVE', `Refused archive ${archiveName}: an entry collides with another one (${e.path ?? ''}). Nothing was extracted outside the staging folder.`, { archive: options.archive }, { cause: error });
+    return new UpkeepError('UNSAFE_ARCHIVE', `Refused archive ${archiveName}: an entry collides with another one (${e.path ?? ''}). Nothing was extracted outside the staging folder.`, { archive }, { cause: error });
   }
-  return new UpkeepError('INTERNAL', `Extracting ${archiveName} failed: ${e.message}.`, { archive: options.archive }, { cause: error });
+  return new UpkeepError('INTERNAL', `Extracting ${archiveName} failed: ${e.message}.`, { archive }, { cause: error });
 }

@@ -6,6 +6,8 @@
 export { createTarArchive, type ArchiveInputEntry, type ArchivedFile, type CreateArchiveOptions, type CreateArchiveResult, type CreateArchiveProgress } from './tar-create';
 export {
   extractArchive,
+  explainWriteError,
+  prepareDest,
   checkEntryPath,
   DEFAULT_EXTRACT_LIMITS,
   type ExtractOptions,
@@ -14,8 +16,8 @@ export {
   type ExtractLimits,
   type ExpectedContent,
   type ExtractProgress,
-  type TarTee,
 } from './extract';
+export { BlockingWriter, type EntryWriter } from './entry-writer';
 export { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 export { encodeHeader, END_OF_ARCHIVE, tarBytesOf, TarFormatError } from './tar-format';
 export { looksCompressible } from './gzip-writer';

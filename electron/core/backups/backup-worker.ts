@@ -8,7 +8,9 @@ import { toErrorShape, UpkeepError } from '../../../shared/errors';
 import { extractArchive, type ExtractOptions } from '../archive';
 import { archiveFolder } from './folder-archive';
 import type { WorkerReply, WorkerRequest } from './in-worker';
-import { FeedReceiver, type FeedMessage } from './restore-feed';
+import { BlockingWriter } from '../archive/entry-writer';
+import { prepareDest } from '../archive/extract';
+import { applyFeed, FeedReceiver, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
 
 const PROGRESS_MS = 50;
@@ -22,8 +24,8 @@ function errorReply(error: unknown): WorkerReply {
 }
 
 /**
- * A restore's decoded archive, fed by the thread that reads and checks it (restore-feed.ts). Its
- * first buffers may come before the request does.
+ * A restore's write instructions, from the thread that reads and checks the backup
+ * (restore-feed.ts). Its first buffers may come before the request does.
  */
 const feed = new FeedReceiver((buf) => parentPort?.postMessage({ kind: 'return', buf } satisfies WorkerReply, [buf]));
 
@@ -48,19 +50,25 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
   const run: Promise<unknown> =
     request.op === 'folder'
       ? archiveFolder(request.request, { blocking: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
-      : extractArchive({
-          ...(request.options as ExtractOptions),
-          // Fed, it reads the same few buffers over and over: nothing piles up for the collector.
-          ...(request.fed ? { source: feed } : reclaim ? { reclaim } : {}),
-          syncWrites: true,
-          onProgress: progress,
-          // Fed, the reading thread has the entries (with their checksums): not sent back again.
-        }).then((result) => (request.fed ? { ...result, entries: [] } : result));
+      : request.op === 'write'
+        ? writeFed(request.dest)
+        : extractArchive({ ...(request.options as ExtractOptions), ...(reclaim ? { reclaim } : {}), onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),
   );
 });
+
+/** Carry out a restore's instructions into `dest` (made here: it must be new or empty). */
+async function writeFed(dest: string): Promise<{ files: number; bytes: number }> {
+  await prepareDest(dest);
+  const writer = new BlockingWriter(dest);
+  try {
+    return await applyFeed(feed, writer);
+  } finally {
+    writer.close();
+  }
+}
 
 // Loaded: from here on a failure is the job's, not the worker's start (see in-worker.ts).
 parentPort?.postMessage({ kind: 'ready' } satisfies WorkerReply);

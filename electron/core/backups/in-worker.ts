@@ -14,15 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
-import { extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
+import { explainWriteError, extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
 import { sha256File } from '../lib/hash';
-import { FeedSender, type FeedMessage } from './restore-feed';
+import { FeedWriter, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
 import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
 
-type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'source' | 'tee' | 'reclaim'>;
-/** `fed`: the decoded archive comes in FeedMessages (restore-feed.ts) rather than from the file. */
-export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions; fed?: boolean };
+type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'writer' | 'reclaim'>;
+/** `write`: carry out a restore's write instructions (FeedMessages, restore-feed.ts) into `dest`. */
+export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions } | { op: 'write'; dest: string };
 export type WorkerReply =
   | { kind: 'ready' }
   /** A feed buffer back to the reading thread. */
@@ -221,39 +221,42 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
 
 /** What of ExtractOptions can be posted to the worker. */
 function plain(options: Omit<ExtractOptions, 'onProgress' | 'signal'>): PlainExtractOptions {
-  const { source: _source, tee: _tee, reclaim: _reclaim, ...rest } = options;
+  const { writer: _writer, reclaim: _reclaim, ...rest } = options;
   return rest;
 }
 
 let hostReclaim: (() => void) | undefined | null = null;
 
 /**
- * A restore on two threads (restore-feed.ts). The folder is written only by the worker, and the
- * result stands only when both finished: this thread's checks (every file's sha256, the
- * archive's, the manifest's list) and the worker's writes. On any failure the worker is stopped
- * before this returns, so the caller can remove the staging folder with nothing still writing.
+ * A restore on two threads (restore-feed.ts): this thread reads, hashes, decodes and checks, and
+ * hands each checked entry to the worker, which writes it. The worker finishes only after this
+ * thread's last check passed (the archive's sha256, the manifest's list): it is told so last. On
+ * any failure the worker is stopped before this returns, so the caller can remove the staging
+ * folder with nothing still writing into it.
  */
 async function extractOnTwoThreads(script: string, options: ExtractOptions): Promise<ExtractResult> {
-  const { onProgress, signal: _signal, ...rest } = options;
+  const { signal: _signal, ...rest } = options;
+  const dest = options.dest as string;
   const thread = takeThread(script);
   const worker = thread.worker;
-  const feed = new FeedSender((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
+  const feed = new FeedWriter((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
   worker.on('message', (reply: WorkerReply) => {
     if (reply.kind === 'return') feed.returned(reply.buf);
   });
-  const request: WorkerRequest = { op: 'extract', fed: true, options: { ...plain(rest), archiveHash: 'by-caller', hashFiles: false } };
   let writeFailure: { error: unknown } | null = null;
-  const writing = runInWorker<ExtractResult>(thread, request, onProgress as ((p: unknown) => void) | undefined);
+  const writing = runInWorker<{ files: number; bytes: number }>(thread, { op: 'write', dest }, undefined);
   writing.catch((error: unknown) => {
     writeFailure = { error };
     feed.fail(error);
   });
-  // This thread now streams the archive too: its young garbage is collected as the worker's is
-  // (see ExtractOptions.reclaim), where the runtime allows it.
+  // This thread streams the archive: its young garbage is collected as the worker's is (see
+  // ExtractOptions.reclaim), where the runtime allows it.
   if (hostReclaim === null) hostReclaim = youngGc();
   let checked: ExtractResult;
   try {
-    checked = await extractArchive({ ...rest, dest: null, tee: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
+    // Progress is what was checked: the writer is at most the feed's 8 MiB behind.
+    checked = await extractArchive({ ...rest, dest: null, writer: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
+    await feed.end();
   } catch (error) {
     // What failed first (stopping the worker makes it fail too).
     const failed = writeFailure as { error: unknown } | null;
@@ -263,18 +266,22 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
       return extractArchive(options);
     }
     runs.worker++;
-    throw failed ? failed.error : error;
+    throw failed ? explainWriteError(failed.error, options.archive) : error;
   }
+  let written: { files: number; bytes: number };
   try {
-    await writing;
+    written = await writing;
   } catch (error) {
     if (error instanceof WorkerStartError) {
       runs.fallback++;
       return extractArchive(options);
     }
     runs.worker++;
-    throw error;
+    throw explainWriteError(error, options.archive);
   }
   runs.worker++;
+  if (written.files !== checked.files || written.bytes !== checked.bytes) {
+    throw new UpkeepError('INTERNAL', `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`, { archive: options.archive });
+  }
   return checked;
 }

@@ -1,15 +1,19 @@
 /**
- * A restore on two threads: the calling thread reads the archive, hashes it, decodes it and
- * checks every file against the manifest (extractArchive with no destination), and hands each
- * decoded tar chunk on to the backup worker, which parses the same stream and only writes
- * (extractArchive fed from a `source`, no hashing). Neither waits on the other per chunk.
+ * A restore on two threads. The calling thread reads the archive, hashes it, decodes it and
+ * checks every entry — its path, its place in the manifest, every file's sha256 —
+ * (extractArchive with this file's FeedWriter as its `writer`), and only then hands the entry on
+ * as a write instruction. The backup worker carries the instructions out with blocking calls
+ * (applyFeed → BlockingWriter): no parsing, no checking, no hashing there, so the thread that
+ * waits on the disk does nothing else, and nothing reaches the disk before it was checked.
  *
- * The bytes travel in a fixed set of buffers that go back and forth between the threads
+ * Instructions travel in a fixed set of buffers that go back and forth between the threads
  * (transferred, never copied by postMessage): the calling thread fills one and posts it, the
- * worker gives it back once it has written what it held. So at most FEED_BUFFERS × FEED_BUFFER_BYTES
- * are in flight, and 300 MB of restore allocates 8 MiB for the hand-over, not 300 MB.
+ * worker gives it back once it has carried out what it held. So at most
+ * FEED_BUFFERS × FEED_BUFFER_BYTES are in flight, and a 300 MB restore allocates 8 MiB for the
+ * hand-over, not 300 MB. A record never spans two buffers; a file's bytes go in as many DATA
+ * records as it takes.
  */
-import type { TarTee } from '../archive';
+import type { BlockingWriter, EntryWriter } from '../archive/entry-writer';
 
 export const FEED_BUFFERS = 8;
 export const FEED_BUFFER_BYTES = 1024 * 1024;
@@ -17,11 +21,22 @@ export const FEED_BUFFER_BYTES = 1024 * 1024;
 /** From the reading thread to the writer. */
 export type FeedMessage = { feed: 'chunk'; buf: ArrayBuffer; length: number } | { feed: 'end' };
 
-/** The reading side: extractArchive's `tee`. */
-export class FeedSender implements TarTee {
+const DIR = 1;
+const FILE = 2;
+const DATA = 3;
+const END_FILE = 4;
+const SYMLINK = 5;
+const LINK = 6;
+const FINISH_DIR = 7;
+const END = 8;
+/** A DATA record's op and length. */
+const DATA_HEAD = 5;
+
+/** The reading side: extractArchive's `writer`, writing instructions into the feed. */
+export class FeedWriter implements EntryWriter {
   private readonly free: ArrayBuffer[] = [];
   private made = 0;
-  private current: Uint8Array | null = null;
+  private buf: Buffer | null = null;
   private filled = 0;
   private waiter: (() => void) | null = null;
   private failure: { error: unknown } | null = null;
@@ -34,7 +49,7 @@ export class FeedSender implements TarTee {
     this.wake();
   }
 
-  /** The writer failed or is gone: the next chunk() or end() throws `error`. */
+  /** The writer failed or is gone: the next call throws `error`. */
   fail(error: unknown): void {
     this.failure ??= { error };
     this.wake();
@@ -46,47 +61,115 @@ export class FeedSender implements TarTee {
     w?.();
   }
 
-  private async take(): Promise<Uint8Array> {
+  private async take(): Promise<Buffer> {
     for (;;) {
       if (this.failure) throw this.failure.error;
       const buf = this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
-      if (buf) return new Uint8Array(buf);
+      if (buf) return Buffer.from(buf);
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
 
-  async chunk(chunk: Buffer): Promise<void> {
+  private flush(): void {
+    const buf = this.buf;
+    if (!buf) return;
+    this.buf = null;
+    this.post({ feed: 'chunk', buf: buf.buffer as ArrayBuffer, length: this.filled }, [buf.buffer as ArrayBuffer]);
+  }
+
+  /** A buffer with `n` bytes of room at `filled`. */
+  private async room(n: number): Promise<Buffer> {
+    if (this.failure) throw this.failure.error;
+    if (n > FEED_BUFFER_BYTES) throw new Error(`a restore instruction of ${n} bytes does not fit the feed`);
+    if (this.buf && this.filled + n <= this.buf.length) return this.buf;
+    this.flush();
+    this.buf = await this.take();
+    this.filled = 0;
+    return this.buf;
+  }
+
+  private async named(op: number, fixed: number, rel: string, head: (b: Buffer, at: number) => void): Promise<void> {
+    const len = Buffer.byteLength(rel);
+    const b = await this.room(1 + fixed + 2 + len);
+    let at = this.filled;
+    b[at++] = op;
+    head(b, at);
+    at += fixed;
+    at = b.writeUInt16LE(len, at);
+    at += b.write(rel, at, 'utf8');
+    this.filled = at;
+  }
+
+  dir(rel: string): Promise<void> {
+    return this.named(DIR, 0, rel, () => undefined);
+  }
+
+  file(rel: string, mode: number): Promise<void> {
+    return this.named(FILE, 2, rel, (b, at) => b.writeUInt16LE(mode, at));
+  }
+
+  async data(chunk: Buffer): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
-      if (!this.current) {
-        this.current = await this.take();
-        this.filled = 0;
-      }
-      const k = Math.min(chunk.length - off, this.current.length - this.filled);
-      this.current.set(chunk.subarray(off, off + k), this.filled);
-      this.filled += k;
+      // Whatever fits in this buffer (a new one when not even a little does).
+      let b = this.buf;
+      if (!b || this.filled + DATA_HEAD + 1 > b.length) b = await this.room(DATA_HEAD + 1);
+      const k = Math.min(chunk.length - off, b.length - this.filled - DATA_HEAD);
+      b[this.filled] = DATA;
+      b.writeUInt32LE(k, this.filled + 1);
+      chunk.copy(b, this.filled + DATA_HEAD, off, off + k);
+      this.filled += DATA_HEAD + k;
       off += k;
-      if (this.filled === this.current.length) this.flush();
     }
   }
 
-  private flush(): void {
-    const cur = this.current as Uint8Array;
-    this.current = null;
-    this.post({ feed: 'chunk', buf: cur.buffer as ArrayBuffer, length: this.filled }, [cur.buffer as ArrayBuffer]);
+  async endFile(mode: number, mtime: number | null): Promise<void> {
+    const b = await this.room(12);
+    b[this.filled] = END_FILE;
+    b.writeUInt16LE(mode, this.filled + 1);
+    b[this.filled + 3] = mtime === null ? 0 : 1;
+    b.writeDoubleLE(mtime ?? 0, this.filled + 4);
+    this.filled += 12;
   }
 
+  async symlink(rel: string, target: string, mtime: number | null): Promise<void> {
+    const tlen = Buffer.byteLength(target);
+    await this.named(SYMLINK, 9 + 4 + tlen, rel, (b, at) => {
+      b[at] = mtime === null ? 0 : 1;
+      b.writeDoubleLE(mtime ?? 0, at + 1);
+      b.writeUInt32LE(tlen, at + 9);
+      b.write(target, at + 13, 'utf8');
+    });
+  }
+
+  async link(targetRel: string, rel: string): Promise<void> {
+    const tlen = Buffer.byteLength(targetRel);
+    await this.named(LINK, 2 + tlen, rel, (b, at) => {
+      b.writeUInt16LE(tlen, at);
+      b.write(targetRel, at + 2, 'utf8');
+    });
+  }
+
+  finishDir(rel: string, mode: number, mtime: number | null): Promise<void> {
+    return this.named(FINISH_DIR, 11, rel, (b, at) => {
+      b.writeUInt16LE(mode, at);
+      b[at + 2] = mtime === null ? 0 : 1;
+      b.writeDoubleLE(mtime ?? 0, at + 3);
+    });
+  }
+
+  /** Everything was checked: the writer may finish. */
   async end(): Promise<void> {
-    if (this.failure) throw this.failure.error;
-    if (this.current && this.filled) this.flush();
+    const b = await this.room(1);
+    b[this.filled++] = END;
+    this.flush();
     this.post({ feed: 'end' }, []);
   }
 }
 
 /**
- * The writing side: the decoded tar stream as extractArchive's `source`. A buffer goes back when
- * the next one is asked for — by then the tar reader has copied what it keeps of it (a header
- * split across buffers) and the extractor has written the rest.
+ * The writing side's queue of buffers. A buffer goes back when the next one is asked for — by
+ * then every instruction in it has been carried out.
  */
 export class FeedReceiver implements AsyncIterable<Buffer> {
   private readonly queue: { buf: ArrayBuffer; length: number }[] = [];
@@ -103,6 +186,12 @@ export class FeedReceiver implements AsyncIterable<Buffer> {
     w?.();
   }
 
+  /** Drop what is queued and end (a writer on the reader's own thread, whose reader failed). */
+  stop(): void {
+    this.queue.length = 0;
+    this.receive({ feed: 'end' });
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     for (;;) {
       while (this.queue.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.waiter = resolve));
@@ -112,4 +201,99 @@ export class FeedReceiver implements AsyncIterable<Buffer> {
       this.giveBack(next.buf);
     }
   }
+}
+
+/** Paths come checked from the reading thread; this only keeps a fault there from writing outside. */
+const UNSAFE = /(?:^|\/)\.\.(?:\/|$)|^\/|\0/;
+
+function checked(rel: string): string {
+  if (UNSAFE.test(rel)) throw new Error(`restore instruction with an unsafe path ${JSON.stringify(rel)}`);
+  return rel;
+}
+
+/**
+ * Carry out the instructions in `feed` with `writer` until END. Throws if the feed stops before
+ * END (the reading thread failed: it stops this thread too) or holds a malformed record.
+ */
+export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWriter, onProgress?: (files: number, bytes: number) => void): Promise<{ files: number; bytes: number }> {
+  let lastProgress = 0;
+  for await (const b of feed) {
+    let at = 0;
+    const str = (len: number) => {
+      const s = b.toString('utf8', at, at + len);
+      at += len;
+      return s;
+    };
+    while (at < b.length) {
+      const op = b[at++];
+      switch (op) {
+        case DATA: {
+          const len = b.readUInt32LE(at);
+          at += 4;
+          writer.data(b.subarray(at, at + len));
+          at += len;
+          break;
+        }
+        case FILE: {
+          const mode = b.readUInt16LE(at);
+          const len = b.readUInt16LE(at + 2);
+          at += 4;
+          writer.file(checked(str(len)), mode);
+          break;
+        }
+        case END_FILE: {
+          const mode = b.readUInt16LE(at);
+          const mtime = b[at + 2] ? b.readDoubleLE(at + 3) : null;
+          at += 11;
+          writer.endFile(mode, mtime);
+          break;
+        }
+        case DIR: {
+          const len = b.readUInt16LE(at);
+          at += 2;
+          writer.dir(checked(str(len)));
+          break;
+        }
+        case SYMLINK: {
+          const mtime = b[at] ? b.readDoubleLE(at + 1) : null;
+          const tlen = b.readUInt32LE(at + 9);
+          at += 13;
+          const target = str(tlen);
+          const len = b.readUInt16LE(at);
+          at += 2;
+          writer.symlink(checked(str(len)), target, mtime);
+          break;
+        }
+        case LINK: {
+          const tlen = b.readUInt16LE(at);
+          at += 2;
+          const target = checked(str(tlen));
+          const len = b.readUInt16LE(at);
+          at += 2;
+          writer.link(target, checked(str(len)));
+          break;
+        }
+        case FINISH_DIR: {
+          const mode = b.readUInt16LE(at);
+          const mtime = b[at + 2] ? b.readDoubleLE(at + 3) : null;
+          const len = b.readUInt16LE(at + 11);
+          at += 13;
+          writer.finishDir(checked(str(len)), mode, mtime);
+          break;
+        }
+        case END:
+          return { files: writer.files, bytes: writer.bytes };
+        default:
+          throw new Error(`malformed restore instruction (op ${op})`);
+      }
+    }
+    if (onProgress) {
+      const now = Date.now();
+      if (now - lastProgress >= 100) {
+        lastProgress = now;
+        onProgress(writer.files, writer.bytes);
+      }
+    }
+  }
+  throw new Error('the restore instructions stopped before their end');
 }

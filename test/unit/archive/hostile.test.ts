@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive, type ExtractOptions } from '../../../electron/core/archive';
 import { tempDir } from '../../helpers/temp';
+import { extractByFeed } from './feed-extract';
 import { allPaths, gzip, gzipBomb, rawTar, type RawEntry } from './fixtures';
 
 /**
@@ -12,12 +13,13 @@ import { allPaths, gzip, gzipBomb, rawTar, type RawEntry } from './fixtures';
  * entry, and nothing outside the staging folder may change.
  */
 async function refuse(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions> = {}) {
-  // Both ways of writing: through libuv's pool (a host's thread) and blocking (the backup worker).
-  await refuseOnce(archive, code, named, { ...options, syncWrites: true });
-  return refuseOnce(archive, code, named, options);
+  // Both ways of writing: through libuv's pool (a host's thread), and as a restore writes (checked
+  // entries handed to a blocking writer, the backup worker's).
+  await refuseOnce(archive, code, named, options, extractByFeed);
+  return refuseOnce(archive, code, named, options, extractArchive);
 }
 
-async function refuseOnce(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions>) {
+async function refuseOnce(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions>, extract: typeof extractArchive) {
   const sandbox = tempDir('upkeep-hostile-');
   const victim = path.join(sandbox, 'victim');
   mkdirSync(victim);
@@ -27,7 +29,7 @@ async function refuseOnce(archive: Buffer, code: string, named: string | RegExp,
   const staging = path.join(sandbox, 'app', 'staging');
   mkdirSync(path.dirname(staging));
   const before = allPaths(sandbox);
-  const error = await extractArchive({ archive: file, dest: staging, ...options }).then(
+  const error = await extract({ archive: file, dest: staging, ...options }).then(
     () => null,
     (e: unknown) => e,
   );

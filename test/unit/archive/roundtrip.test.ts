@@ -1,3 +1,4 @@
+import { extractByFeed } from './feed-extract';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,10 +43,10 @@ describe('archive round trip', () => {
     for (const [compress, syncSmallReads] of [[true, false], [false, false], [true, true]] as const) {
       const archive = path.join(dir, `many-${compress}-${syncSmallReads}.tar${compress ? '.gz' : ''}`);
       const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress, syncSmallReads });
-      // Written through libuv's pool (a host's thread) and with blocking calls (the backup worker).
-      for (const syncWrites of [false, true]) {
-        const out = path.join(dir, `out-${compress}-${syncSmallReads}-${syncWrites}`);
-        await extractArchive({ archive, dest: out, syncWrites, expect: { archiveSha256: created.sha256, entries: created.files } });
+      // Written through libuv's pool (a host's thread) and as a restore writes (the backup worker's blocking writer).
+      for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
+        const out = path.join(dir, `out-${compress}-${syncSmallReads}-${mode}`);
+        await extract({ archive, dest: out, expect: { archiveSha256: created.sha256, entries: created.files } });
         expect(treeListing(out)).toEqual(treeListing(src));
       }
     }
@@ -136,11 +137,11 @@ describe('files that change while they are archived or extracted', () => {
     const openFiles = () => readdirSync('/proc/self/fd').length;
     for (const damaged of ['small.txt', 'big.bin']) {
       const entries = created.files.map((f) => (f.path === damaged ? { ...f, sha256: '0'.repeat(64) } : f));
-      for (const syncWrites of [false, true]) {
+      for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
         const before = openFiles();
-        const error = await extractArchive({ archive, dest: path.join(dir, `out-${damaged}-${syncWrites}`), syncWrites, expect: { entries } }).catch((e: unknown) => e);
+        const error = await extract({ archive, dest: path.join(dir, `out-${damaged}-${mode}`), expect: { entries } }).catch((e: unknown) => e);
         expect((error as { code?: string }).code).toBe('BACKUP_CORRUPT');
-        expect(openFiles(), `${damaged}, syncWrites ${syncWrites}`).toBe(before);
+        expect(openFiles(), `${damaged}, ${mode}`).toBe(before);
       }
     }
   });

@@ -1,3 +1,4 @@
+import { extractByFeed } from './feed-extract';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -210,9 +211,9 @@ describe('.tar.zst archives', () => {
       expect(x.status, x.stderr).toBe(0);
       expect(treeListing(gnuOut)).toEqual(treeListing(src));
     } else console.warn(NO_CLI);
-    for (const syncWrites of [false, true]) {
-      const out = path.join(dir, `out-${syncWrites}`);
-      const result = await extractArchive({ archive, dest: out, ownZstdFrames: true, syncWrites, expect: { archiveSha256: created.sha256, entries: created.files } });
+    for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
+      const out = path.join(dir, `out-${mode}`);
+      const result = await extract({ archive, dest: out, ownZstdFrames: true, expect: { archiveSha256: created.sha256, entries: created.files } });
       expect(result.compression).toBe('zstd');
       expect(result.archiveSha256).toBe(created.sha256);
       expect(treeListing(out)).toEqual(treeListing(src));
@@ -229,7 +230,7 @@ describe('.tar.zst archives', () => {
       // 256 MiB of zeros: were the bomb not refused, it would end as truncated, never fill the disk.
       const bomb = zstdRleBomb(claimed, 256 * MiB);
       expect(bomb.length).toBeLessThan(16 * 1024);
-      for (const syncWrites of [false, true]) {
+      for (const extract of [extractArchive, extractByFeed]) {
         const sandbox = tempDir('upkeep-zstd-bomb-');
         mkdirSync(path.join(sandbox, 'victim'));
         writeFileSync(path.join(sandbox, 'victim', 'keep.txt'), 'precious');
@@ -238,7 +239,7 @@ describe('.tar.zst archives', () => {
         const staging = path.join(sandbox, 'app', 'staging');
         mkdirSync(path.dirname(staging));
         const before = allPaths(sandbox);
-        const error = await extractArchive({ archive, dest: staging, ownZstdFrames: true, syncWrites }).then(
+        const error = await extract({ archive, dest: staging, ownZstdFrames: true }).then(
           () => null,
           (e: unknown) => e,
         );

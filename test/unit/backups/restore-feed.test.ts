@@ -1,90 +1,130 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { FEED_BUFFER_BYTES, FEED_BUFFERS, FeedReceiver, FeedSender, type FeedMessage } from '../../../electron/core/backups/restore-feed';
+import { BlockingWriter } from '../../../electron/core/archive';
+import { applyFeed, FEED_BUFFER_BYTES, FEED_BUFFERS, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
+import { tempDir } from '../../helpers/temp';
 
-/** A sender and a receiver on the two ends of a real MessageChannel (buffers transferred, as between threads). */
+/** A FeedWriter and a FeedReceiver on the two ends of a real MessageChannel (buffers transferred, as between threads). */
 function wire() {
   const { port1, port2 } = new MessageChannel();
   const posted: number[] = [];
-  const sender = new FeedSender((message: FeedMessage, transfer) => {
+  const writer = new FeedWriter((message: FeedMessage, transfer: ArrayBuffer[]) => {
     if (message.feed === 'chunk') posted.push(message.length);
     port1.postMessage(message, transfer);
   });
   const receiver = new FeedReceiver((buf) => port2.postMessage(buf, [buf]));
   port2.on('message', (m: FeedMessage) => receiver.receive(m));
-  port1.on('message', (buf: ArrayBuffer) => sender.returned(buf));
+  port1.on('message', (buf: ArrayBuffer) => writer.returned(buf));
   const close = () => {
     port1.close();
     port2.close();
   };
-  return { sender, receiver, posted, close };
+  return { writer, receiver, posted, close };
 }
 
-describe('restore feed (the decoded archive handed from the reading thread to the writer)', () => {
-  it('carries every byte in order through a fixed set of buffers, whatever the chunk sizes', async () => {
-    const { sender, receiver, posted, close } = wire();
-    const data = randomBytes(FEED_BUFFER_BYTES * FEED_BUFFERS * 3 + 12_345);
-    const sizes = [1, 511, 512, 513, FEED_BUFFER_BYTES - 1, FEED_BUFFER_BYTES, FEED_BUFFER_BYTES + 1, 3 * FEED_BUFFER_BYTES + 7, 65_536];
-    const send = (async () => {
-      let off = 0;
-      for (let i = 0; off < data.length; i++) {
-        const n = Math.min(sizes[i % sizes.length] as number, data.length - off);
-        await sender.chunk(data.subarray(off, off + n));
-        off += n;
-      }
-      await sender.end();
-    })();
-    const got = createHash('sha256');
-    let bytes = 0;
-    const seen = new Set<ArrayBufferLike>();
-    for await (const chunk of receiver) {
-      got.update(chunk);
-      bytes += chunk.length;
-      seen.add(chunk.buffer);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('restore feed (checked entries handed from the reading thread to the writing one)', () => {
+  it('carries folders, files of every size, links and folder modes through a fixed set of buffers', async () => {
+    const { writer, receiver, posted, close } = wire();
+    const dest = path.join(tempDir('upkeep-feed-'), 'out');
+    mkdirSync(dest);
+    const big = randomBytes(FEED_BUFFER_BYTES * FEED_BUFFERS * 2 + 12_345);
+    const blocking = new BlockingWriter(dest);
+    const applying = applyFeed(receiver, blocking);
+    const mtime = 1_700_000_000;
+    await writer.dir('a');
+    await writer.dir('a/b ü');
+    // Many small files, so records fill buffers to their ends in every way.
+    for (let i = 0; i < 2000; i++) {
+      await writer.file(`a/b ü/f${i}.txt`, 0o644);
+      await writer.data(Buffer.from(`file ${i} `.repeat(i % 97)));
+      await writer.endFile(0o644, mtime);
     }
-    await send;
+    await writer.file('big.bin', 0o600);
+    let off = 0;
+    for (const size of [1, 511, FEED_BUFFER_BYTES - 3, FEED_BUFFER_BYTES + 7, 3 * FEED_BUFFER_BYTES, 65_536]) {
+      await writer.data(big.subarray(off, Math.min(big.length, off + size)));
+      off = Math.min(big.length, off + size);
+    }
+    await writer.data(big.subarray(off));
+    await writer.endFile(0o600, null);
+    await writer.file('run.sh', 0o755);
+    await writer.data(Buffer.from('#!/bin/sh\n'));
+    await writer.endFile(0o755, mtime);
+    await writer.symlink('a/link', 'b ü/f1.txt', mtime);
+    await writer.link('run.sh', 'a/hard');
+    await writer.finishDir('a/b ü', 0o750, mtime);
+    await writer.end();
+    const written = await applying;
     close();
-    expect(bytes).toBe(data.length);
-    expect(got.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    // Full buffers except the last; more buffers went over than exist, so they came back and were reused.
-    expect(posted.slice(0, -1).every((n) => n === FEED_BUFFER_BYTES)).toBe(true);
-    expect(posted.length).toBe(Math.ceil(data.length / FEED_BUFFER_BYTES));
-    expect(posted.length).toBeGreaterThan(FEED_BUFFERS);
+    expect(written.files).toBe(2002);
+    expect(written.bytes).toBe(big.length + 10 + Array.from({ length: 2000 }, (_, i) => Buffer.byteLength(`file ${i} `.repeat(i % 97))).reduce((a, b) => a + b, 0));
+    expect(sha(readFileSync(path.join(dest, 'big.bin')))).toBe(sha(big));
+    expect(readFileSync(path.join(dest, 'a/b ü/f96.txt'), 'utf8')).toBe('file 96 '.repeat(96));
+    expect(statSync(path.join(dest, 'a/b ü/f5.txt')).mtimeMs).toBe(mtime * 1000);
+    expect(statSync(path.join(dest, 'run.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(path.join(dest, 'big.bin')).mode & 0o777).toBe(0o600);
+    expect(readlinkSync(path.join(dest, 'a/link'))).toBe('b ü/f1.txt');
+    expect(statSync(path.join(dest, 'a/hard')).ino).toBe(statSync(path.join(dest, 'run.sh')).ino);
+    expect(lstatSync(path.join(dest, 'a/b ü')).mode & 0o777).toBe(0o750);
+    expect(statSync(path.join(dest, 'a/b ü')).mtimeMs).toBe(mtime * 1000);
+    // Full buffers went over many times more than there are buffers: they came back and were reused.
+    expect(posted.length).toBeGreaterThan(FEED_BUFFERS * 2);
+    expect(Math.max(...posted)).toBeLessThanOrEqual(FEED_BUFFER_BYTES);
   });
 
-  it('never has more than its buffers in flight: the sender waits for the writer', async () => {
-    const { sender, posted, close } = wire(); // nobody reads: nothing comes back
+  it('never has more than its buffers in flight: the reading side waits for the writer, and a failed writer wakes it', async () => {
+    const { writer, posted, close } = wire(); // nobody writes: nothing comes back
+    await writer.file('x', 0o644);
     const block = Buffer.alloc(FEED_BUFFER_BYTES, 7);
     let sent = 0;
     const sending = (async () => {
       for (;;) {
-        await sender.chunk(block);
+        await writer.data(block);
         sent++;
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(posted.length).toBe(FEED_BUFFERS);
-    expect(sent).toBe(FEED_BUFFERS); // the next chunk() waits for a buffer
-    // A failed writer wakes it with the writer's error.
+    expect(sent).toBeLessThan(FEED_BUFFERS);
     const failure = new Error('disk full');
-    sender.fail(failure);
+    writer.fail(failure);
     await expect(sending).rejects.toBe(failure);
-    await expect(sender.end()).rejects.toBe(failure);
+    await expect(writer.end()).rejects.toBe(failure);
     close();
   });
 
-  it('gives a buffer back only when the next one is asked for (the reader is done with it then)', async () => {
+  it('refuses instructions that would write outside the folder, malformed ones, and a feed that stops before its end', async () => {
+    for (const [rel, what] of [['../escape', /unsafe path/], ['/etc/x', /unsafe path/], ['a/../../x', /unsafe path/]] as const) {
+      const { writer, receiver, close } = wire();
+      const dest = tempDir('upkeep-feed-bad-');
+      const applying = applyFeed(receiver, new BlockingWriter(dest));
+      await writer.file(rel, 0o644);
+      await writer.end();
+      await expect(applying).rejects.toThrow(what);
+      close();
+    }
+    const junk = new FeedReceiver(() => undefined);
+    junk.receive({ feed: 'chunk', buf: new Uint8Array([99]).buffer, length: 1 });
+    await expect(applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')))).rejects.toThrow(/malformed/);
+    const cut = new FeedReceiver(() => undefined);
+    cut.receive({ feed: 'end' });
+    await expect(applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')))).rejects.toThrow(/stopped before their end/);
+  });
+
+  it('gives a buffer back only when the next one is asked for (everything in it has been written then)', async () => {
     const returned: number[] = [];
     const receiver = new FeedReceiver((buf) => returned.push(buf.byteLength));
     receiver.receive({ feed: 'chunk', buf: new ArrayBuffer(16), length: 10 });
     receiver.receive({ feed: 'chunk', buf: new ArrayBuffer(32), length: 32 });
     const it = receiver[Symbol.asyncIterator]();
-    const first = await it.next();
-    expect(first.value).toHaveLength(10);
+    expect((await it.next()).value).toHaveLength(10);
     expect(returned).toEqual([]);
-    const second = await it.next();
-    expect(second.value).toHaveLength(32);
+    expect((await it.next()).value).toHaveLength(32);
     expect(returned).toEqual([16]);
     const waiting = it.next();
     receiver.receive({ feed: 'end' });

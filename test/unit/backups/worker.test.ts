@@ -133,7 +133,8 @@ describe('backups through the worker thread', () => {
     writeFileSync(path.join(root, 'not-a-folder'), '');
     const runs = backupWorkerRuns();
     const error = await extractArchiveIsolated({ archive: backup.archive, dest: path.join(root, 'not-a-folder', 'staging'), expect: { archiveSha256: manifest.sha256, entries: manifest.entries }, ownZstdFrames: true, damagedCode: 'BACKUP_CORRUPT' }).catch((e: unknown) => e);
-    expect((error as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).message).toMatch(/ENOTDIR/);
     expect(backupWorkerRuns().worker - runs.worker).toBe(1);
     expect(backupWorkerRuns().fallback).toBe(runs.fallback);
   });

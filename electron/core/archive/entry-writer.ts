@@ -1,0 +1,122 @@
+import { closeSync, fchmodSync, futimesSync, linkSync, lutimesSync, chmodSync, mkdirSync, openSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where extractArchive writes what it has checked (its `writer`). Paths are relative to the
+ * destination with `/` separators, already checked: nothing escapes, every parent is a folder of
+ * the same archive, no entry twice. Calls come in archive order; a file's `data` calls come
+ * between its `file` and `endFile`. A method may return a promise: the extractor waits for it.
+ */
+export interface EntryWriter {
+  dir(rel: string): void | Promise<void>;
+  /** Create a new file (never an existing one); its folders are made as needed. */
+  file(rel: string, mode: number): void | Promise<void>;
+  data(chunk: Buffer): void | Promise<void>;
+  /** `mtime` null: leave the time the file got. */
+  endFile(mode: number, mtime: number | null): void | Promise<void>;
+  symlink(rel: string, target: string, mtime: number | null): void | Promise<void>;
+  /** A hard link at `rel` to the earlier file `targetRel`. */
+  link(targetRel: string, rel: string): void | Promise<void>;
+  /** A folder's own mode and time, set last (deepest first), once everything in it is written. */
+  finishDir(rel: string, mode: number, mtime: number | null): void | Promise<void>;
+}
+
+/** The process umask (read once; a file whose mode it would cut gets an explicit chmod). */
+export const UMASK = (() => {
+  try {
+    return process.umask();
+  } catch {
+    return 0o777; // unknown: always chmod
+  }
+})();
+
+/**
+ * Writes into a destination folder with blocking calls, each file as its bytes arrive, as tar
+ * does: for a thread of its own (the backup worker), where a blocked event loop holds nothing
+ * up and 10,000 small files cost no hand-offs to libuv's thread pool. Never on a host's main
+ * thread. The destination must exist; `close()` closes a file left open by a failure.
+ */
+export class BlockingWriter implements EntryWriter {
+  private readonly made = new Set<string>(['']);
+  private fd: number | null = null;
+  files = 0;
+  bytes = 0;
+
+  constructor(private readonly dest: string) {}
+
+  private abs(rel: string): string {
+    return path.join(this.dest, ...rel.split('/'));
+  }
+
+  private ensure(rel: string): void {
+    if (this.made.has(rel)) return;
+    mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 });
+    this.made.add(rel);
+  }
+
+  private parentMade(rel: string): void {
+    const slash = rel.lastIndexOf('/');
+    this.ensure(slash < 0 ? '' : rel.slice(0, slash));
+  }
+
+  dir(rel: string): void {
+    this.ensure(rel);
+  }
+
+  file(rel: string, mode: number): void {
+    if (this.fd !== null) throw new Error('a file is still open');
+    this.parentMade(rel);
+    this.fd = openSync(this.abs(rel), 'wx', mode);
+  }
+
+  data(chunk: Buffer): void {
+    const fd = this.fd as number;
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    this.bytes += chunk.length;
+  }
+
+  endFile(mode: number, mtime: number | null): void {
+    const fd = this.fd as number;
+    this.fd = null;
+    try {
+      if ((mode & UMASK) !== 0) fchmodSync(fd, mode);
+      if (mtime !== null) futimesSync(fd, mtime, mtime);
+    } finally {
+      closeSync(fd);
+    }
+    this.files++;
+  }
+
+  symlink(rel: string, target: string, mtime: number | null): void {
+    this.parentMade(rel);
+    symlinkSync(target, this.abs(rel));
+    if (mtime === null) return;
+    try {
+      lutimesSync(this.abs(rel), mtime, mtime);
+    } catch {
+      // a link's own times are not kept everywhere
+    }
+  }
+
+  link(targetRel: string, rel: string): void {
+    this.parentMade(rel);
+    linkSync(this.abs(targetRel), this.abs(rel));
+  }
+
+  finishDir(rel: string, mode: number, mtime: number | null): void {
+    chmodSync(this.abs(rel), mode);
+    if (mtime !== null) utimesSync(this.abs(rel), mtime, mtime);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
