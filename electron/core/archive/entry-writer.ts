@@ -8,9 +8,14 @@ import path from 'node:path';
  * between its `file` and `endFile`. A method may return a promise: the extractor waits for it.
  */
 export interface EntryWriter {
+  /**
+   * This writer hashes every file and checks it against the sha256 `file()` is given (the
+   * recorded one, where there is a record); the extractor then does not hash files itself.
+   */
+  readonly checksFiles?: boolean;
   dir(rel: string): void | Promise<void>;
   /** Create a new file (never an existing one); its folders are made as needed. */
-  file(rel: string, mode: number): void | Promise<void>;
+  file(rel: string, mode: number, sha256?: string): void | Promise<void>;
   data(chunk: Buffer): void | Promise<void>;
   /** `mtime` null: leave the time the file got. */
   endFile(mode: number, mtime: number | null): void | Promise<void>;

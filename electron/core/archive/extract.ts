@@ -422,22 +422,24 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
 
   // Current file being read.
   // `written`: the file is open in `writer`.
-  type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash; chunks: Buffer[]; handle: fs.FileHandle | null; written: boolean; got: number };
+  // A writer that checks each file's sha256 itself (the restore's worker) is handed the recorded one.
+  const hashHere = !writer?.checksFiles;
+  type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; written: boolean; got: number };
   // (Cast: it is set in onEntry, so the loop must not take it for always null.)
   let current = null as Current | null;
   let skipBody = false;
 
   const finishFile = async () => {
     const f = current as NonNullable<typeof current>;
-    const sha256 = f.hash.digest('hex');
-    if (expected) {
+    const sha256 = f.hash ? f.hash.digest('hex') : undefined;
+    if (expected && f.hash) {
       const want = expected.get(f.rel);
       // Still `current`: the error path closes its open file.
       if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     }
     current = null;
     const mtime = f.header.mtime;
-    entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, sha256 });
+    entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
     fileCount++;
     if (f.written) {
       const r = (writer as EntryWriter).endFile(f.mode, preserveMtime ? mtime : null);
@@ -523,10 +525,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         totalBytes += header.size;
         const rel = claim(parts, 'file', raw);
         checkExpected(rel, 'file', header.size);
-        current = { rel, header, mode, hash: createHash('sha256'), chunks: [], handle: null, written: false, got: 0 };
+        current = { rel, header, mode, hash: hashHere ? createHash('sha256') : null, chunks: [], handle: null, written: false, got: 0 };
         if (writer) {
           // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
-          await writer.file(rel, mode);
+          await writer.file(rel, mode, hashHere ? undefined : expected?.get(rel)?.sha256);
           current.written = true;
         } else if (dest && header.size > SMALL_FILE) {
           // Large files stream straight to disk, in order.
@@ -595,7 +597,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         if (skipBody || !current) continue;
         const f = current;
         f.got += event.chunk.length;
-        f.hash.update(event.chunk);
+        f.hash?.update(event.chunk);
         if (f.written) {
           const r = (writer as EntryWriter).data(event.chunk);
           if (r) await r;

@@ -51,7 +51,7 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
     request.op === 'folder'
       ? archiveFolder(request.request, { blocking: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
       : request.op === 'write'
-        ? writeFed(request.dest)
+        ? writeFed(request.dest, request.archive)
         : extractArchive({ ...(request.options as ExtractOptions), ...(reclaim ? { reclaim } : {}), onProgress: progress });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
@@ -60,11 +60,11 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
 });
 
 /** Carry out a restore's instructions into `dest` (made here: it must be new or empty). */
-async function writeFed(dest: string): Promise<{ files: number; bytes: number }> {
+async function writeFed(dest: string, archive: string): Promise<{ files: number; bytes: number }> {
   await prepareDest(dest);
   const writer = new BlockingWriter(dest);
   try {
-    return await applyFeed(feed, writer);
+    return await applyFeed(feed, writer, { archive });
   } finally {
     writer.close();
   }

@@ -21,8 +21,8 @@ import { youngGc } from './young-gc';
 import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
 
 type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'writer' | 'reclaim'>;
-/** `write`: carry out a restore's write instructions (FeedMessages, restore-feed.ts) into `dest`. */
-export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions } | { op: 'write'; dest: string };
+/** `write`: carry out a restore's write instructions (FeedMessages, restore-feed.ts) into `dest` (`archive` names the backup in errors). */
+export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions } | { op: 'write'; dest: string; archive: string };
 export type WorkerReply =
   | { kind: 'ready' }
   /** A feed buffer back to the reading thread. */
@@ -244,7 +244,7 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
     if (reply.kind === 'return') feed.returned(reply.buf);
   });
   let writeFailure: { error: unknown } | null = null;
-  const writing = runInWorker<{ files: number; bytes: number }>(thread, { op: 'write', dest }, undefined);
+  const writing = runInWorker<{ files: number; bytes: number }>(thread, { op: 'write', dest, archive: options.archive }, undefined);
   writing.catch((error: unknown) => {
     writeFailure = { error };
     feed.fail(error);

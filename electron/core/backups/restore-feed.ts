@@ -13,6 +13,9 @@
  * hand-over, not 300 MB. A record never spans two buffers; a file's bytes go in as many DATA
  * records as it takes.
  */
+import { createHash, type Hash } from 'node:crypto';
+import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
 import type { BlockingWriter, EntryWriter } from '../archive/entry-writer';
 
 export const FEED_BUFFERS = 8;
@@ -32,8 +35,13 @@ const END = 8;
 /** A DATA record's op and length. */
 const DATA_HEAD = 5;
 
-/** The reading side: extractArchive's `writer`, writing instructions into the feed. */
+/**
+ * The reading side: extractArchive's `writer`, writing instructions into the feed. Each file
+ * goes with its recorded sha256, which the writing side checks (the two threads then share the
+ * hashing: the archive's here, the files' there).
+ */
 export class FeedWriter implements EntryWriter {
+  readonly checksFiles = true;
   private readonly free: ArrayBuffer[] = [];
   private made = 0;
   private buf: Buffer | null = null;
@@ -104,8 +112,12 @@ export class FeedWriter implements EntryWriter {
     return this.named(DIR, 0, rel, () => undefined);
   }
 
-  file(rel: string, mode: number): Promise<void> {
-    return this.named(FILE, 2, rel, (b, at) => b.writeUInt16LE(mode, at));
+  file(rel: string, mode: number, sha256?: string): Promise<void> {
+    return this.named(FILE, 35, rel, (b, at) => {
+      b.writeUInt16LE(mode, at);
+      b[at + 2] = sha256 ? 1 : 0;
+      if (sha256) b.write(sha256, at + 3, 32, 'hex');
+    });
   }
 
   async data(chunk: Buffer): Promise<void> {
@@ -212,11 +224,14 @@ function checked(rel: string): string {
 }
 
 /**
- * Carry out the instructions in `feed` with `writer` until END. Throws if the feed stops before
- * END (the reading thread failed: it stops this thread too) or holds a malformed record.
+ * Carry out the instructions in `feed` with `writer` until END, checking every file that comes
+ * with a sha256 (BACKUP_CORRUPT, naming `archive`, when one does not match). Throws if the feed
+ * stops before END (the reading thread failed: it stops this thread too) or holds a malformed
+ * record.
  */
-export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWriter, onProgress?: (files: number, bytes: number) => void): Promise<{ files: number; bytes: number }> {
+export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWriter, options: { archive: string; onProgress?: (files: number, bytes: number) => void }): Promise<{ files: number; bytes: number }> {
   let lastProgress = 0;
+  let file: { rel: string; hash: Hash; want: Buffer } | null = null;
   for await (const b of feed) {
     let at = 0;
     const str = (len: number) => {
@@ -230,21 +245,31 @@ export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWri
         case DATA: {
           const len = b.readUInt32LE(at);
           at += 4;
-          writer.data(b.subarray(at, at + len));
+          const chunk = b.subarray(at, at + len);
+          file?.hash.update(chunk);
+          writer.data(chunk);
           at += len;
           break;
         }
         case FILE: {
           const mode = b.readUInt16LE(at);
-          const len = b.readUInt16LE(at + 2);
-          at += 4;
-          writer.file(checked(str(len)), mode);
+          const want = b[at + 2] ? Buffer.from(b.subarray(at + 3, at + 35)) : null;
+          const len = b.readUInt16LE(at + 35);
+          at += 37;
+          const rel = checked(str(len));
+          file = want ? { rel, hash: createHash('sha256'), want } : null;
+          writer.file(rel, mode);
           break;
         }
         case END_FILE: {
           const mode = b.readUInt16LE(at);
           const mtime = b[at + 2] ? b.readDoubleLE(at + 3) : null;
           at += 11;
+          if (file && !file.hash.digest().equals(file.want)) {
+            const name = path.basename(options.archive);
+            throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: file ${JSON.stringify(file.rel)} does not match its checksum. Nothing was changed; restore a different backup.`, { archive: options.archive, entry: file.rel });
+          }
+          file = null;
           writer.endFile(mode, mtime);
           break;
         }
@@ -287,11 +312,11 @@ export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWri
           throw new Error(`malformed restore instruction (op ${op})`);
       }
     }
-    if (onProgress) {
+    if (options.onProgress) {
       const now = Date.now();
       if (now - lastProgress >= 100) {
         lastProgress = now;
-        onProgress(writer.files, writer.bytes);
+        options.onProgress(writer.files, writer.bytes);
       }
     }
   }

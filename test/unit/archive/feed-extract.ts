@@ -16,7 +16,7 @@ export async function extractByFeed(options: ExtractOptions): Promise<ExtractRes
   port1.on('message', (buf: ArrayBuffer) => writer.returned(buf));
   const blocking = new BlockingWriter(dest);
   let writeFailure: { error: unknown } | null = null;
-  const applying = prepareDest(dest).then(() => applyFeed(receiver, blocking));
+  const applying = prepareDest(dest).then(() => applyFeed(receiver, blocking, { archive: options.archive }));
   applying.catch((error: unknown) => {
     writeFailure = { error };
     writer.fail(error);

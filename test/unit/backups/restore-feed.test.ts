@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { UpkeepError } from '../../../shared/errors';
 import { BlockingWriter } from '../../../electron/core/archive';
 import { applyFeed, FEED_BUFFER_BYTES, FEED_BUFFERS, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
 import { tempDir } from '../../helpers/temp';
@@ -34,7 +35,7 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     mkdirSync(dest);
     const big = randomBytes(FEED_BUFFER_BYTES * FEED_BUFFERS * 2 + 12_345);
     const blocking = new BlockingWriter(dest);
-    const applying = applyFeed(receiver, blocking);
+    const applying = applyFeed(receiver, blocking, { archive: 'x.tar.zst' });
     const mtime = 1_700_000_000;
     await writer.dir('a');
     await writer.dir('a/b ü');
@@ -98,11 +99,31 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     close();
   });
 
+  it('checks each file against the sha256 it came with, and refuses the first that differs', async () => {
+    const { writer, receiver, close } = wire();
+    const dest = tempDir('upkeep-feed-sha-');
+    const applying = applyFeed(receiver, new BlockingWriter(dest), { archive: '/b/demo-20260101-000000-abcd.tar.zst' });
+    const good = Buffer.from('good bytes');
+    await writer.file('good.txt', 0o644, sha(good));
+    await writer.data(good);
+    await writer.endFile(0o644, null);
+    await writer.file('bad.txt', 0o644, sha(Buffer.from('what was backed up')));
+    await writer.data(Buffer.from('what arrived'));
+    await writer.endFile(0o644, null);
+    await writer.end();
+    const error = await applying.catch((e: unknown) => e);
+    close();
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
+    expect((error as UpkeepError).message).toContain('demo-20260101-000000-abcd.tar.zst is damaged: file "bad.txt" does not match its checksum');
+    expect(readFileSync(path.join(dest, 'good.txt'), 'utf8')).toBe('good bytes');
+  });
+
   it('refuses instructions that would write outside the folder, malformed ones, and a feed that stops before its end', async () => {
     for (const [rel, what] of [['../escape', /unsafe path/], ['/etc/x', /unsafe path/], ['a/../../x', /unsafe path/]] as const) {
       const { writer, receiver, close } = wire();
       const dest = tempDir('upkeep-feed-bad-');
-      const applying = applyFeed(receiver, new BlockingWriter(dest));
+      const applying = applyFeed(receiver, new BlockingWriter(dest), { archive: 'x.tar.zst' });
       await writer.file(rel, 0o644);
       await writer.end();
       await expect(applying).rejects.toThrow(what);
@@ -110,10 +131,10 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     }
     const junk = new FeedReceiver(() => undefined);
     junk.receive({ feed: 'chunk', buf: new Uint8Array([99]).buffer, length: 1 });
-    await expect(applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')))).rejects.toThrow(/malformed/);
+    await expect(applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')), { archive: 'x.tar.zst' })).rejects.toThrow(/malformed/);
     const cut = new FeedReceiver(() => undefined);
     cut.receive({ feed: 'end' });
-    await expect(applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')))).rejects.toThrow(/stopped before their end/);
+    await expect(applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')), { archive: 'x.tar.zst' })).rejects.toThrow(/stopped before their end/);
   });
 
   it('gives a buffer back only when the next one is asked for (everything in it has been written then)', async () => {
