@@ -9,10 +9,11 @@ import path from 'node:path';
  */
 export interface EntryWriter {
   /**
-   * This writer hashes every file and checks it against the sha256 `file()` is given (the
-   * recorded one, where there is a record); the extractor then does not hash files itself.
+   * Asked before each file: true if this writer will hash the file and check it against the
+   * sha256 `file()` is then given (the recorded one, where there is a record) — the extractor
+   * then does not hash it itself.
    */
-  readonly checksFiles?: boolean;
+  takesChecksum?(): boolean;
   dir(rel: string): void | Promise<void>;
   /** Create a new file (never an existing one); its folders are made as needed. */
   file(rel: string, mode: number, sha256?: string): void | Promise<void>;

@@ -422,8 +422,6 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
 
   // Current file being read.
   // `written`: the file is open in `writer`.
-  // A writer that checks each file's sha256 itself (the restore's worker) is handed the recorded one.
-  const hashHere = !writer?.checksFiles;
   type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; written: boolean; got: number };
   // (Cast: it is set in onEntry, so the loop must not take it for always null.)
   let current = null as Current | null;
@@ -525,10 +523,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         totalBytes += header.size;
         const rel = claim(parts, 'file', raw);
         checkExpected(rel, 'file', header.size);
-        current = { rel, header, mode, hash: hashHere ? createHash('sha256') : null, chunks: [], handle: null, written: false, got: 0 };
+        // A writer that checks this file's sha256 itself (the restore's worker, when it has time) is handed the recorded one.
+        const writerChecks = writer?.takesChecksum?.() === true;
+        current = { rel, header, mode, hash: writerChecks ? null : createHash('sha256'), chunks: [], handle: null, written: false, got: 0 };
         if (writer) {
           // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
-          await writer.file(rel, mode, hashHere ? undefined : expected?.get(rel)?.sha256);
+          await writer.file(rel, mode, writerChecks ? expected?.get(rel)?.sha256 : undefined);
           current.written = true;
         } else if (dest && header.size > SMALL_FILE) {
           // Large files stream straight to disk, in order.
