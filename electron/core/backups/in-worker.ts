@@ -4,6 +4,8 @@
  * thread doing it to 3 × 16 MB and keeps it: that, not the archive buffers, was most of a
  * backup's peak memory. In the worker the new space stays at a few MB (a few more scavenges,
  * little CPU), and the host's own event loop (the desktop app's main process) stays free.
+ * A restore is split instead (restore-feed.ts): this thread reads and checks the archive in
+ * slices of a few milliseconds, the worker writes.
  *
  * The worker is `backup-worker.mjs` beside the running bundle (scripts/build.mjs builds it next
  * to the CLI and the Electron main). Where there is none (tests run the TypeScript sources) or
@@ -179,18 +181,18 @@ export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?
 
 /**
  * extractArchive in the backup worker (in this thread when there is none, or with a signal).
- * A restore into a folder (`dest`) of a backup with a recorded checksum runs on two threads
- * (restore-feed.ts): this one reads, hashes, decodes and checks, the worker writes. A
- * verification (no `dest`) runs in the worker while this thread hashes the archive.
+ * A restore into a folder (`dest`) runs on two threads (restore-feed.ts): this one reads,
+ * hashes, decodes and checks, the worker writes. A verification (no `dest`) runs in the worker
+ * while this thread hashes the archive.
  */
 export async function extractArchiveIsolated(options: ExtractOptions): Promise<ExtractResult> {
   const { onProgress, signal, ...rest } = options;
   const recorded = options.expect?.archiveSha256;
   const script = signal ? null : workerScript();
+  if (script && options.dest !== null) return extractOnTwoThreads(script, options);
   if (!recorded || !script) {
     return run<ExtractResult, ExtractProgress>({ op: 'extract', options: plain(rest) }, () => extractArchive(options), onProgress, signal);
   }
-  if (options.dest !== null) return extractOnTwoThreads(script, options);
   const stop = new AbortController();
   const hashing = sha256File(options.archive, stop.signal);
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
