@@ -1,11 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
 import { sourceTarball, treeHash } from '../fixtures/releases/tree';
+import { canMountTmpfs, mountTmpfs, unmountAll } from '../helpers/tmpfs';
 import { backupWorld } from '../unit/backups/setup';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
 
@@ -14,27 +15,11 @@ import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../un
  * when it cannot mount and skips). Both cases must end with a clean INSUFFICIENT_SPACE, the old
  * app byte-identical and every old backup intact.
  */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = path.join('/tmp', `upkeep-mount-probe-${process.pid}`);
-  mkdirSync(probe, { recursive: true });
-  const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]).status === 0;
-  if (ok) spawnSync('umount', [probe]);
-  rmSync(probe, { recursive: true, force: true });
-  return ok;
-}
-const MOUNTABLE = canMount();
-const mounted: string[] = [];
-
-function mountTmpfs(dir: string, size = '8m'): void {
-  mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  mounted.push(dir);
-}
+const MOUNTABLE = canMountTmpfs();
 
 let s: Scenario | undefined;
 afterEach(async () => {
-  for (const dir of mounted.splice(0).reverse()) spawnSync('umount', ['-l', dir]);
+  unmountAll();
   await s?.cleanup();
   s = undefined;
 });

@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { backupWorkerRuns, extractArchiveIsolated, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
 import { makeTree, treeListing } from '../archive/fixtures';
+import { canMountTmpfs, mountTmpfs, unmountAll } from '../../helpers/tmpfs';
 import { backupWorld } from './setup';
+
+const MOUNTABLE = canMountTmpfs();
 
 // The hosts run backups through the worker thread built beside their bundle; the other tests run
 // the TypeScript sources, where there is none. Here the worker is built and used for real.
@@ -22,6 +25,7 @@ describe('backups through the worker thread', () => {
     await build({ entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, packages: 'external', logLevel: 'error' });
     setBackupWorkerScript(out);
   });
+  afterEach(() => unmountAll());
   afterAll(() => {
     setBackupWorkerScript(undefined);
     rmSync(built, { recursive: true, force: true });
@@ -137,6 +141,38 @@ describe('backups through the worker thread', () => {
     expect((error as UpkeepError).message).toMatch(/ENOTDIR/);
     expect(backupWorkerRuns().worker - runs.worker).toBe(1);
     expect(backupWorkerRuns().fallback).toBe(runs.fallback);
+  });
+
+  it.skipIf(!MOUNTABLE)('ends a restore whose disk fills while the worker writes with INSUFFICIENT_SPACE, the folder as it was and nothing left beside it', async () => {
+    const { folder, services } = backupWorld();
+    services.settings.set({ min_free_space_mb: 0 });
+    makeTree(folder, { large: true });
+    const backup = await services.backups.create({ component: 'demo' });
+    // The folder's parent moves onto a 32 MiB tmpfs (the staging folder is made beside the folder).
+    const apps = path.dirname(folder);
+    const aside = `${apps}.aside`;
+    execFileSync('mv', [apps, aside]);
+    mountTmpfs(apps, '32m');
+    execFileSync('cp', ['-a', `${aside}/.`, apps]);
+    rmSync(aside, { recursive: true, force: true });
+    writeFileSync(path.join(folder, 'added.txt'), 'new');
+    const before = treeListing(folder);
+    // The free-space check has passed once the restore reports progress: then the disk fills.
+    let filled = false;
+    services.events.on('backup_progress', () => {
+      if (filled) return;
+      filled = true;
+      const st = statfsSync(apps);
+      writeFileSync(path.join(apps, 'filler.bin'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 256 * 1024)));
+    });
+    const runs = backupWorkerRuns();
+    const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
+    expect(filled).toBe(true);
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code, (error as Error).message).toBe('INSUFFICIENT_SPACE');
+    expect(backupWorkerRuns().worker - runs.worker).toBe(1);
+    expect(treeListing(folder)).toEqual(before);
+    expect(readdirSync(apps).sort()).toEqual([path.basename(folder), 'filler.bin']);
   });
 
   it('refuses a restore whose archive does not match the recorded checksum, hashed beside the worker, and leaves the folder as it was', async () => {
