@@ -102,13 +102,15 @@ function treeDigest(root: string): string {
 /**
  * Nothing timed starts with the previous step's work still pending: dirty pages are written out
  * first (`sync`). Deleting a tree costs more than its rm: on this disk (ext4 without a journal,
- * mounted with `discard`) the freed blocks are trimmed afterwards, and for 60 s after a
- * deletion ext4 will not reuse the inodes it freed (`recently_deleted` in perf: every file
- * created meanwhile walks past them), so the next writer pays by seconds — tar and Upkeep alike,
- * whoever comes first. Outputs are therefore deleted only between whole runs, and a run starts
- * at least SETTLE_AFTER_DELETE_MS after the last deletion.
+ * mounted with `discard`) the freed blocks are trimmed afterwards, and ext4 will not reuse an
+ * inode it freed for 60 s — for 360 s while the inode table block holding it is dirty, which
+ * creating files next to it makes it (`recently_deleted` in fs/ext4/ialloc.c; in perf every file
+ * created meanwhile walks past them). So the next writer pays by seconds, tar and Upkeep alike,
+ * whoever comes first: with a 65 s pause the same restore took 1.2–2.4 s. Outputs are therefore
+ * deleted only between whole runs, and a run starts at least SETTLE_AFTER_DELETE_MS after the
+ * last deletion.
  */
-const SETTLE_AFTER_DELETE_MS = 65_000;
+const SETTLE_AFTER_DELETE_MS = 370_000;
 
 function settle(pauseMs = 0): void {
   spawnSync('sync');
