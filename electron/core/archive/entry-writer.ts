@@ -27,6 +27,17 @@ export interface EntryWriter {
   finishDir(rel: string, mode: number, mtime: number | null): void | Promise<void>;
 }
 
+/**
+ * Thrown by a writer that failed on its own (the disk filled up, a thread stopped) at the next
+ * call: the extractor passes it on unchanged, and its owner reports `cause` — not an error of
+ * the archive's.
+ */
+export class WriterStopped extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the writer stopped: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
 /** The process umask (read once; a file whose mode it would cut gets an explicit chmod). */
 export const UMASK = (() => {
   try {
@@ -44,6 +55,8 @@ export const UMASK = (() => {
  */
 export class BlockingWriter implements EntryWriter {
   private readonly made = new Set<string>(['']);
+  /** The links it made: nothing is ever written through one (the extractor refuses that first; this holds if it did not). */
+  private readonly links = new Set<string>();
   private fd: number | null = null;
   files = 0;
   bytes = 0;
@@ -54,8 +67,17 @@ export class BlockingWriter implements EntryWriter {
     return path.join(this.dest, ...rel.split('/'));
   }
 
+  /** Refuse a path that goes through a link this writer made. */
+  private guard(rel: string): void {
+    for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
+      if (this.links.has(rel.slice(0, i))) throw new Error(`refusing to write ${JSON.stringify(rel)} through the link ${JSON.stringify(rel.slice(0, i))}`);
+    }
+    if (this.links.has(rel)) throw new Error(`refusing to write over the link ${JSON.stringify(rel)}`);
+  }
+
   private ensure(rel: string): void {
     if (this.made.has(rel)) return;
+    this.guard(rel);
     mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 });
     this.made.add(rel);
   }
@@ -71,6 +93,7 @@ export class BlockingWriter implements EntryWriter {
 
   file(rel: string, mode: number): void {
     if (this.fd !== null) throw new Error('a file is still open');
+    this.guard(rel);
     this.parentMade(rel);
     this.fd = openSync(this.abs(rel), 'wx', mode);
   }
@@ -95,8 +118,10 @@ export class BlockingWriter implements EntryWriter {
   }
 
   symlink(rel: string, target: string, mtime: number | null): void {
+    this.guard(rel);
     this.parentMade(rel);
     symlinkSync(target, this.abs(rel));
+    this.links.add(rel);
     if (mtime === null) return;
     try {
       lutimesSync(this.abs(rel), mtime, mtime);
@@ -106,11 +131,14 @@ export class BlockingWriter implements EntryWriter {
   }
 
   link(targetRel: string, rel: string): void {
+    this.guard(targetRel);
+    this.guard(rel);
     this.parentMade(rel);
     linkSync(this.abs(targetRel), this.abs(rel));
   }
 
   finishDir(rel: string, mode: number, mtime: number | null): void {
+    this.guard(rel);
     chmodSync(this.abs(rel), mode);
     if (mtime !== null) utimesSync(this.abs(rel), mtime, mtime);
   }

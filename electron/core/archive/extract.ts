@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
 import { finished } from 'node:stream/promises';
 import { sha256File } from '../lib/hash';
-import { UMASK, type EntryWriter } from './entry-writer';
+import { UMASK, WriterStopped, type EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
@@ -44,6 +44,7 @@ export interface ExtractedEntry {
   size: number;
   mode: number;
   mtime: number;
+  /** A file's; absent where the extraction's writer checked it (restore-feed.ts) or nobody did. */
   sha256?: string;
   linkpath?: string;
 }
@@ -540,6 +541,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       case 'symlink': {
         const target = header.linkpath;
         if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
+        if (Buffer.byteLength(target) > limits.maxPathBytes) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has a target of ${Buffer.byteLength(target)} bytes (limit ${limits.maxPathBytes})`);
         const leaves = target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target) || !resolveInside(parts.slice(0, -1), target);
         if (leaves && !recordedOutward(parts.join('/'), target)) {
           throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
@@ -710,7 +712,9 @@ function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; 
   return walk([...linkDir, ...target.split('/').filter((p) => p !== '' && p !== '.')]) !== null;
 }
 
-async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<UpkeepError> {
+async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<Error> {
+  // The writer's own failure is its owner's to report (see WriterStopped).
+  if (error instanceof WriterStopped) return error;
   // A backup whose bytes are not what its manifest recorded is damaged, whatever else went wrong.
   // (Also with archiveHash 'by-caller': the archive is hashed again here, on this error path.)
   const recorded = options.expect?.archiveSha256;

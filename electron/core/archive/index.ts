@@ -17,7 +17,7 @@ export {
   type ExpectedContent,
   type ExtractProgress,
 } from './extract';
-export { BlockingWriter, type EntryWriter } from './entry-writer';
+export { BlockingWriter, WriterStopped, type EntryWriter } from './entry-writer';
 export { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 export { encodeHeader, END_OF_ARCHIVE, tarBytesOf, TarFormatError } from './tar-format';
 export { looksCompressible } from './gzip-writer';

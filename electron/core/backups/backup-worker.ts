@@ -20,7 +20,7 @@ const reclaim = youngGc();
 function errorReply(error: unknown): WorkerReply {
   if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
   const e = error as NodeJS.ErrnoException;
-  return { kind: 'error', message: e?.message ?? String(error), ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
+  return { kind: 'error', message: e?.message ?? String(error), ...(typeof e?.code === 'string' ? { code: e.code } : {}), ...(typeof e?.path === 'string' ? { path: e.path } : {}) };
 }
 
 /**

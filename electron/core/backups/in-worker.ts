@@ -3,9 +3,10 @@
  * young generation is capped. Streaming 300 MB through JS allocates quickly, and V8 then grows the new space of the
  * thread doing it to 3 × 16 MB and keeps it: that, not the archive buffers, was most of a
  * backup's peak memory. In the worker the new space stays at a few MB (a few more scavenges,
- * little CPU), and the host's own event loop (the desktop app's main process) stays free.
- * A restore is split instead (restore-feed.ts): this thread reads and checks the archive in
- * slices of a few milliseconds, the worker writes.
+ * little CPU), and the host's own event loop (the desktop app's main process) stays free —
+ * except in a restore, which is split (restore-feed.ts): this thread reads, decodes, hashes and
+ * checks the archive, in slices of a few milliseconds (a zstd frame decodes in ~3 ms), and the
+ * worker writes.
  *
  * The worker is `backup-worker.mjs` beside the running bundle (scripts/build.mjs builds it next
  * to the CLI and the Electron main). Where there is none (tests run the TypeScript sources) or
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
-import { explainWriteError, extractArchive, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
+import { explainWriteError, extractArchive, WriterStopped, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
 import { sha256File } from '../lib/hash';
 import { FeedWriter, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
@@ -32,7 +33,7 @@ export type WorkerReply =
   | { kind: 'progress'; progress: unknown }
   | { kind: 'result'; result: unknown }
   | { kind: 'error'; upkeep: ErrorShape }
-  | { kind: 'error'; message: string; code?: string };
+  | { kind: 'error'; message: string; code?: string; path?: string };
 
 /** The worker's young generation, MB: enough for the archive loop, far below V8's default 48. */
 const YOUNG_GENERATION_MB = 4;
@@ -72,6 +73,8 @@ class BackupThread {
   readonly started: Promise<void>;
   /** Why it stopped, once it has (kept: it may stop before a job listens). */
   gone: Error | null = null;
+  /** A job has it (a thread started ahead and never taken is stopped). */
+  taken = false;
 
   constructor(readonly script: string) {
     this.worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
@@ -109,14 +112,14 @@ const WARM_MS = 10_000;
  */
 export function warmBackupWorker(): void {
   const script = workerScript();
-  if (!script || warm?.script === script) return;
+  if (!script || (warm?.script === script && !warm.gone)) return;
+  if (warm) void warm.worker.terminate(); // for another script, or stopped
   const thread = new BackupThread(script);
   thread.worker.unref();
   warm = thread;
   setTimeout(() => {
-    if (warm !== thread) return;
-    warm = null;
-    void thread.worker.terminate();
+    if (warm === thread) warm = null;
+    if (!thread.taken) void thread.worker.terminate();
   }, WARM_MS).unref();
 }
 
@@ -124,6 +127,7 @@ export function warmBackupWorker(): void {
 function takeThread(script: string): BackupThread {
   const thread = warm?.script === script && !warm.gone ? warm : new BackupThread(script);
   if (thread === warm) warm = null;
+  thread.taken = true;
   thread.worker.ref();
   return thread;
 }
@@ -145,7 +149,7 @@ function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress
         worker.on('message', (reply: WorkerReply) => {
           if (reply.kind === 'progress') onProgress?.(reply.progress);
           else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
-          else if (reply.kind === 'error') finish(() => reject('upkeep' in reply ? fromErrorShape(reply.upkeep) : Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {})));
+          else if (reply.kind === 'error') finish(() => reject('upkeep' in reply ? fromErrorShape(reply.upkeep) : Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}, reply.path ? { path: reply.path } : {})));
         });
         worker.on('error', (error) => finish(() => reject(error)));
         worker.on('exit', (code) => finish(() => reject(new Error(`The backup worker stopped (exit code ${code}).`))));
@@ -260,9 +264,10 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
     checked = await extractArchive({ ...rest, dest: null, writer: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
     await feed.end();
   } catch (error) {
-    // What failed first (stopping the worker makes it fail too).
-    const failed = writeFailure as { error: unknown } | null;
     await worker.terminate();
+    // The worker's failure when that is what stopped this thread; else this thread's own (the
+    // worker may have failed too meanwhile: a refused archive must not be reported as a full disk).
+    const failed = error instanceof WriterStopped ? (writeFailure as { error: unknown } | null) ?? { error: error.reason } : null;
     if (failed?.error instanceof WorkerStartError) {
       runs.fallback++;
       return extractArchive(options);

@@ -16,7 +16,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
-import type { BlockingWriter, EntryWriter } from '../archive/entry-writer';
+import { WriterStopped, type BlockingWriter, type EntryWriter } from '../archive/entry-writer';
 
 export const FEED_BUFFERS = 8;
 export const FEED_BUFFER_BYTES = 1024 * 1024;
@@ -63,7 +63,7 @@ export class FeedWriter implements EntryWriter {
     this.wake();
   }
 
-  /** The writer failed or is gone: the next call throws `error`. */
+  /** The writer failed or is gone: the next call throws WriterStopped(`error`). */
   fail(error: unknown): void {
     this.failure ??= { error };
     this.wake();
@@ -77,7 +77,7 @@ export class FeedWriter implements EntryWriter {
 
   private async take(): Promise<Buffer> {
     for (;;) {
-      if (this.failure) throw this.failure.error;
+      if (this.failure) throw new WriterStopped(this.failure.error);
       const buf = this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
       if (buf) return Buffer.from(buf);
       await new Promise<void>((resolve) => (this.waiter = resolve));
@@ -93,7 +93,7 @@ export class FeedWriter implements EntryWriter {
 
   /** A buffer with `n` bytes of room at `filled`. */
   private async room(n: number): Promise<Buffer> {
-    if (this.failure) throw this.failure.error;
+    if (this.failure) throw new WriterStopped(this.failure.error);
     if (n > FEED_BUFFER_BYTES) throw new Error(`a restore instruction of ${n} bytes does not fit the feed`);
     if (this.buf && this.filled + n <= this.buf.length) return this.buf;
     this.flush();

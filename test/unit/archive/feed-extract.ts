@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
-import { BlockingWriter, explainWriteError, extractArchive, prepareDest, type ExtractOptions, type ExtractResult } from '../../../electron/core/archive';
+import { BlockingWriter, explainWriteError, extractArchive, prepareDest, WriterStopped, type ExtractOptions, type ExtractResult } from '../../../electron/core/archive';
 import { applyFeed, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
 
 /**
@@ -27,7 +27,7 @@ export async function extractByFeed(options: ExtractOptions): Promise<ExtractRes
       result = await extractArchive({ ...options, dest: null, writer });
       await writer.end();
     } catch (error) {
-      const failed = writeFailure as { error: unknown } | null;
+      const failed = error instanceof WriterStopped ? ((writeFailure as { error: unknown } | null) ?? { error: error.reason }) : null;
       receiver.stop();
       await applying.catch(() => undefined);
       throw failed ? explainWriteError(failed.error, options.archive) : error;

@@ -78,6 +78,8 @@ describe('safe extractor refuses hostile archives', () => {
     ['NUL in a pax path', rawTar([{ path: 'innocent', data: 'x', pax: { path: 'innocent\0/../../etc/passwd' } }]), 'UNSAFE_ARCHIVE', 'NUL'],
     ['negative base-256 size', rawTar([{ path: 'neg', sizeField: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]) }]), 'UNSAFE_ARCHIVE', 'negative'],
     ['bad header checksum', rawTar([{ path: 'ok', data: 'x', badChecksum: true }]), 'UNSAFE_ARCHIVE', 'checksum'],
+    // Longer than any path (and than a restore's write instruction has room for): refused, not an internal error.
+    ['symlink target of 5,000 bytes', rawTar([{ path: 'long', flag: '2', linkpath: 'x', pax: { linkpath: 'a/'.repeat(2500) } }]), 'UNSAFE_ARCHIVE', /"long" has a target of 5000 bytes/],
     ['symlink named .env leaving the folder', rawTar([{ path: '.env', flag: '2', linkpath: '../../victim/keep.txt' }]), 'UNSAFE_ARCHIVE', '".env"'],
     ['truncated archive', rawTar([file('big', 'y'.repeat(5000))]).subarray(0, 1500), 'UNSAFE_ARCHIVE', 'truncated'],
     ['garbage', Buffer.from('this is not a tar archive at all, just text'.repeat(40)), 'UNSAFE_ARCHIVE', /checksum|not a tar/],

@@ -1,4 +1,3 @@
-import { extractByFeed } from './feed-extract';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTarArchive, extractArchive, type ArchiveInputEntry } from '../../../electron/core/archive';
 import { tempDir } from '../../helpers/temp';
+import { extractByFeed } from './feed-extract';
 import { entriesOf, makeTree, treeListing } from './fixtures';
 
 describe('archive round trip', () => {

@@ -1,4 +1,3 @@
-import { extractByFeed } from './feed-extract';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -8,6 +7,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { createTarArchive, extractArchive, TarFormatError } from '../../../electron/core/archive';
 import { BLOCK_SIZE, decodeZstd, MAX_FRAME_CONTENT, ZstdEncoder, ZstdHelpers, zstdCodec } from '../../../electron/core/archive/zstd';
 import { tempDir } from '../../helpers/temp';
+import { extractByFeed } from './feed-extract';
 import { allPaths, entriesOf, makeTree, rawBlock, rleBlock, treeListing, ZSTD_MAGIC, ZSTD_MAX_BLOCK, zstdBlock, zstdFrame, zstdRleBomb } from './fixtures';
 
 /** The reference zstd CLI (CI installs it; `tar --zstd` needs it too). */

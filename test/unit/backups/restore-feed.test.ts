@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
-import { BlockingWriter } from '../../../electron/core/archive';
+import { BlockingWriter, extractArchive, WriterStopped, type EntryWriter } from '../../../electron/core/archive';
 import { applyFeed, FEED_BUFFER_BYTES, FEED_BUFFERS, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
 import { tempDir } from '../../helpers/temp';
+import { rawTar } from '../archive/fixtures';
 
 /** A FeedWriter and a FeedReceiver on the two ends of a real MessageChannel (buffers transferred, as between threads). */
 function wire() {
@@ -94,8 +95,10 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     expect(sent).toBeLessThan(FEED_BUFFERS);
     const failure = new Error('disk full');
     writer.fail(failure);
-    await expect(sending).rejects.toBe(failure);
-    await expect(writer.end()).rejects.toBe(failure);
+    for (const error of [await sending.catch((e: unknown) => e), await writer.end().catch((e: unknown) => e)]) {
+      expect(error).toBeInstanceOf(WriterStopped);
+      expect((error as WriterStopped).reason).toBe(failure);
+    }
     close();
   });
 
@@ -129,12 +132,38 @@ describe('restore feed (checked entries handed from the reading thread to the wr
       await expect(applying).rejects.toThrow(what);
       close();
     }
+    // A link it made is never written through, whatever the instructions say.
+    {
+      const { writer, receiver, close } = wire();
+      const sandbox = tempDir('upkeep-feed-link-');
+      const dest = path.join(sandbox, 'dest');
+      mkdirSync(dest);
+      mkdirSync(path.join(sandbox, 'outside'));
+      const applying = applyFeed(receiver, new BlockingWriter(dest), { archive: 'x.tar.zst' });
+      await writer.symlink('a', '../outside', null);
+      await writer.file('a/x', 0o644);
+      await writer.end();
+      await expect(applying).rejects.toThrow(/through the link "a"/);
+      expect(readdirSync(path.join(sandbox, 'outside'))).toEqual([]);
+      close();
+    }
     const junk = new FeedReceiver(() => undefined);
     junk.receive({ feed: 'chunk', buf: new Uint8Array([99]).buffer, length: 1 });
     await expect(applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')), { archive: 'x.tar.zst' })).rejects.toThrow(/malformed/);
     const cut = new FeedReceiver(() => undefined);
     cut.receive({ feed: 'end' });
     await expect(applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')), { archive: 'x.tar.zst' })).rejects.toThrow(/stopped before their end/);
+  });
+
+  it('passes a writer\'s own failure through the extractor unchanged, for the restore to report the writer\'s error', async () => {
+    const dir = tempDir('upkeep-feed-stopped-');
+    const archive = path.join(dir, 'a.tar');
+    writeFileSync(archive, rawTar([{ path: 'f.txt', data: 'x'.repeat(1000) }]));
+    const stopped = new WriterStopped(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    const failing: EntryWriter = { dir: () => undefined, file: () => undefined, data: () => Promise.reject(stopped), endFile: () => undefined, symlink: () => undefined, link: () => undefined, finishDir: () => undefined };
+    const error = await extractArchive({ archive, dest: null, writer: failing, expect: { archiveSha256: '0'.repeat(64) } }).catch((e: unknown) => e);
+    // Not wrapped, and not taken for a damaged archive although the recorded checksum is wrong.
+    expect(error).toBe(stopped);
   });
 
   it('gives a buffer back only when the next one is asked for (everything in it has been written then)', async () => {
