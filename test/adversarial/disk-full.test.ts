@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
 import { sourceTarball, treeHash } from '../fixtures/releases/tree';
-import { canMountTmpfs, mountTmpfs, unmountAll } from '../helpers/tmpfs';
+import { canMountTmpfs, fillOnFirst, mountTmpfs, unmountAll } from '../helpers/tmpfs';
 import { backupWorld } from '../unit/backups/setup';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
 
@@ -85,18 +85,12 @@ describe.skipIf(!MOUNTABLE)('disk full (an 8 MiB tmpfs)', () => {
     const before = treeHash(folder);
     const oldBackups = backupsOf(home, 'demo');
     // Once the backup has started (its estimate passed), something else fills the disk.
-    let filled = false;
-    services.events.on('backup_progress', () => {
-      if (filled) return;
-      filled = true;
-      const st = statfsSync(backupsDir);
-      writeFileSync(path.join(backupsDir, 'filler.bin'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 256 * 1024)));
-    });
+    const filled = fillOnFirst((listener) => services.events.on('backup_progress', listener), backupsDir);
     const error = await services.backups.create({ component: 'demo', type: 'full', name: 'new one' }).then(
       () => null,
       (e: unknown) => e,
     );
-    expect(filled, 'the backup reported progress before writing').toBe(true);
+    expect(filled(), 'the backup reported progress before writing').toBe(true);
     expect(error).toBeInstanceOf(UpkeepError);
     expect((error as UpkeepError).code, (error as Error).message).toBe('INSUFFICIENT_SPACE');
     expect(treeHash(folder)).toBe(before);

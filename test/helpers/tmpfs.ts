@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -27,4 +27,20 @@ export function mountTmpfs(dir: string, size = '8m'): void {
 /** Unmount everything mountTmpfs mounted (lazily: a test that failed may still hold files open). */
 export function unmountAll(): void {
   for (const dir of mounted.splice(0).reverse()) spawnSync('umount', ['-l', dir]);
+}
+
+/**
+ * Fill the disk under `dir` the first time `on` calls back, leaving 256 KiB (`filler.bin` in
+ * `dir`): for work whose free-space check has passed once it reports progress. Returns whether it
+ * has filled.
+ */
+export function fillOnFirst(on: (listener: () => void) => void, dir: string): () => boolean {
+  let filled = false;
+  on(() => {
+    if (filled) return;
+    filled = true;
+    const st = statfsSync(dir);
+    writeFileSync(path.join(dir, 'filler.bin'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 256 * 1024)));
+  });
+  return () => filled;
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { backupWorkerRuns, extractArchiveIsolated, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
 import { makeTree, treeListing } from '../archive/fixtures';
-import { canMountTmpfs, mountTmpfs, unmountAll } from '../../helpers/tmpfs';
+import { canMountTmpfs, fillOnFirst, mountTmpfs, unmountAll } from '../../helpers/tmpfs';
 import { backupWorld } from './setup';
 
 const MOUNTABLE = canMountTmpfs();
@@ -158,16 +158,10 @@ describe('backups through the worker thread', () => {
     writeFileSync(path.join(folder, 'added.txt'), 'new');
     const before = treeListing(folder);
     // The free-space check has passed once the restore reports progress: then the disk fills.
-    let filled = false;
-    services.events.on('backup_progress', () => {
-      if (filled) return;
-      filled = true;
-      const st = statfsSync(apps);
-      writeFileSync(path.join(apps, 'filler.bin'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 256 * 1024)));
-    });
+    const filled = fillOnFirst((listener) => services.events.on('backup_progress', listener), apps);
     const runs = backupWorkerRuns();
     const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
-    expect(filled).toBe(true);
+    expect(filled()).toBe(true);
     expect(error).toBeInstanceOf(UpkeepError);
     expect((error as UpkeepError).code, (error as Error).message).toBe('INSUFFICIENT_SPACE');
     expect(backupWorkerRuns().worker - runs.worker).toBe(1);
