@@ -422,8 +422,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   };
 
   // Current file being read.
-  // `written`: the file is open in `writer`.
-  type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; written: boolean; got: number };
+  // (With a `writer`, every file is open in it while it is `current`.)
+  type Current = { rel: string; header: TarEntryHeader; mode: number; hash: Hash | null; chunks: Buffer[]; handle: fs.FileHandle | null; got: number };
   // (Cast: it is set in onEntry, so the loop must not take it for always null.)
   let current = null as Current | null;
   let skipBody = false;
@@ -440,8 +440,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     const mtime = f.header.mtime;
     entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
     fileCount++;
-    if (f.written) {
-      const r = (writer as EntryWriter).endFile(f.mode, preserveMtime ? mtime : null);
+    if (writer) {
+      const r = writer.endFile(f.mode, preserveMtime ? mtime : null);
       if (r) await r;
       return;
     }
@@ -526,11 +526,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         checkExpected(rel, 'file', header.size);
         // A writer that checks this file's sha256 itself (the restore's worker, when it has time) is handed the recorded one.
         const writerChecks = writer?.takesChecksum?.() === true;
-        current = { rel, header, mode, hash: writerChecks ? null : createHash('sha256'), chunks: [], handle: null, written: false, got: 0 };
+        current = { rel, header, mode, hash: writerChecks ? null : createHash('sha256'), chunks: [], handle: null, got: 0 };
         if (writer) {
           // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
           await writer.file(rel, mode, writerChecks ? expected?.get(rel)?.sha256 : undefined);
-          current.written = true;
         } else if (dest && header.size > SMALL_FILE) {
           // Large files stream straight to disk, in order.
           await ensureDir(parentOf(rel));
@@ -600,8 +599,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         const f = current;
         f.got += event.chunk.length;
         f.hash?.update(event.chunk);
-        if (f.written) {
-          const r = (writer as EntryWriter).data(event.chunk);
+        if (writer) {
+          const r = writer.data(event.chunk);
           if (r) await r;
           continue;
         }

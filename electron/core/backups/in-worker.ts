@@ -249,46 +249,36 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
   worker.on('message', (reply: WorkerReply) => {
     if (reply.kind === 'return') feed.returned(reply.buf);
   });
-  let writeFailure: { error: unknown } | null = null;
   const writing = runInWorker<{ files: number; bytes: number }>(thread, { op: 'write', dest, archive: options.archive }, undefined);
-  writing.catch((error: unknown) => {
-    writeFailure = { error };
-    feed.fail(error);
-  });
+  writing.catch((error: unknown) => feed.fail(error)); // the next instruction throws WriterStopped
   // This thread streams the archive: its young garbage is collected as the worker's is (see
   // ExtractOptions.reclaim), where the runtime allows it.
   if (hostReclaim === null) hostReclaim = youngGc();
-  let checked: ExtractResult;
   try {
-    // Progress is what was checked: the writer is at most the feed's 8 MiB behind.
-    checked = await extractArchive({ ...rest, dest: null, writer: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
-    await feed.end();
-  } catch (error) {
-    await worker.terminate();
-    // The worker's failure when that is what stopped this thread; else this thread's own (the
-    // worker may have failed too meanwhile: a refused archive must not be reported as a full disk).
-    const failed = error instanceof WriterStopped ? (writeFailure as { error: unknown } | null) ?? { error: error.reason } : null;
-    if (failed?.error instanceof WorkerStartError) {
-      runs.fallback++;
-      return extractArchive(options);
+    let checked: ExtractResult;
+    try {
+      // Progress is what was checked: the writer is at most the feed's 8 MiB behind.
+      checked = await extractArchive({ ...rest, dest: null, writer: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
+      await feed.end();
+    } catch (error) {
+      await worker.terminate();
+      // The worker's failure when that is what stopped this thread; else this thread's own (the
+      // worker may have failed too meanwhile: a refused archive must not be reported as a full disk).
+      throw error instanceof WriterStopped ? error.reason : error;
+    }
+    const written = await writing;
+    if (written.files !== checked.files || written.bytes !== checked.bytes) {
+      throw new UpkeepError('INTERNAL', `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`, { archive: options.archive });
     }
     runs.worker++;
-    throw failed ? explainWriteError(failed.error, options.archive) : error;
-  }
-  let written: { files: number; bytes: number };
-  try {
-    written = await writing;
+    return checked;
   } catch (error) {
     if (error instanceof WorkerStartError) {
       runs.fallback++;
       return extractArchive(options);
     }
     runs.worker++;
+    // (This thread's errors are UpkeepErrors already; the worker's are explained here.)
     throw explainWriteError(error, options.archive);
   }
-  runs.worker++;
-  if (written.files !== checked.files || written.bytes !== checked.bytes) {
-    throw new UpkeepError('INTERNAL', `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`, { archive: options.archive });
-  }
-  return checked;
 }

@@ -129,9 +129,8 @@ export class FeedWriter implements EntryWriter {
   async data(chunk: Buffer): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
-      // Whatever fits in this buffer (a new one when not even a little does).
-      let b = this.buf;
-      if (!b || this.filled + DATA_HEAD + 1 > b.length) b = await this.room(DATA_HEAD + 1);
+      // Whatever fits in this buffer (a new one when not even a byte does).
+      const b = await this.room(DATA_HEAD + 1);
       const k = Math.min(chunk.length - off, b.length - this.filled - DATA_HEAD);
       b[this.filled] = DATA;
       b.writeUInt32LE(k, this.filled + 1);

@@ -15,22 +15,17 @@ export async function extractByFeed(options: ExtractOptions): Promise<ExtractRes
   port2.on('message', (m: FeedMessage) => receiver.receive(m));
   port1.on('message', (buf: ArrayBuffer) => writer.returned(buf));
   const blocking = new BlockingWriter(dest);
-  let writeFailure: { error: unknown } | null = null;
   const applying = prepareDest(dest).then(() => applyFeed(receiver, blocking, { archive: options.archive }));
-  applying.catch((error: unknown) => {
-    writeFailure = { error };
-    writer.fail(error);
-  });
+  applying.catch((error: unknown) => writer.fail(error));
   try {
     let result: ExtractResult;
     try {
       result = await extractArchive({ ...options, dest: null, writer });
       await writer.end();
     } catch (error) {
-      const failed = error instanceof WriterStopped ? ((writeFailure as { error: unknown } | null) ?? { error: error.reason }) : null;
       receiver.stop();
       await applying.catch(() => undefined);
-      throw failed ? explainWriteError(failed.error, options.archive) : error;
+      throw error instanceof WriterStopped ? explainWriteError(error.reason, options.archive) : error;
     }
     const written = await applying.catch((error: unknown) => {
       throw explainWriteError(error, options.archive);
