@@ -1,4 +1,4 @@
-// Lint rules that keep the house's layers apart (DESIGN.md §2.1). The tsconfig projects stop
+// Lint rules that keep the house's layers apart (ARCHITECTURE.md §1). The tsconfig projects stop
 // relative imports across layers; these rules stop package imports the compiler would allow.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

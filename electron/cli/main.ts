@@ -11,7 +11,7 @@ const GLOBAL_OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const;
 
-/** Exit 2 for bad usage or config, 1 when the operation itself failed (DESIGN.md §6). */
+/** Exit 2 for bad usage or config, 1 when the operation itself failed (README, "The command line"). */
 const USAGE_CODES: ErrorCode[] = ['INVALID_REQUEST', 'INVALID_CONFIG', 'UNKNOWN_METHOD'];
 
 function helpText(): string {

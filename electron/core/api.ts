@@ -13,7 +13,7 @@ import { redactWebhookUrls } from './notify/messages';
 export const GITHUB_TOKEN_KEY = 'github_token';
 
 /**
- * The one map from contract methods to services (DESIGN.md §2.2). Requests arrive validated
+ * The one map from contract methods to services (ARCHITECTURE.md §2). Requests arrive validated
  * (invokeMethod); this is the only place that knows which service answers which method.
  */
 export function createApi(services: Services): ApiImplementation {

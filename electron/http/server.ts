@@ -65,7 +65,7 @@ function isLoopbackHost(host: string): boolean {
 
 /**
  * The headless host: the panel for a browser, `POST /api/<method>`, and `GET /api/events` (SSE).
- * Thin by design (DESIGN.md §2.3): decode, invokeMethod, encode.
+ * Thin by design (ARCHITECTURE.md §2): decode, invokeMethod, encode.
  */
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';

@@ -10,7 +10,7 @@ import type { ChannelOption, CheckResult, VersionChoices } from '../types';
 import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
 
 /**
- * The one API every host speaks (DESIGN.md §2.2). Each method takes one object and returns a Promise.
+ * The one API every host speaks (ARCHITECTURE.md §2). Each method takes one object and returns a Promise.
  * `mutates` marks methods that change state: read-only callers (a read-only HTTP token) may not call them.
  * Adding an operation: add it here (request schema + response type) and in createApi; the compiler finds the rest.
  */

@@ -95,7 +95,7 @@ const autoUpdateSchema = z.strictObject({
 const commandSchema = z.union([nonEmpty, argvSchema]);
 
 /**
- * The component config: a superset of OctoPrint's softwareupdate check config (DESIGN.md §4).
+ * The component config: a superset of OctoPrint's softwareupdate check config (README, "Components").
  * Keys not listed here are kept (OctoPrint configs carry more), but every listed key is checked.
  */
 export const componentConfigSchema = z

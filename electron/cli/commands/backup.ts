@@ -35,7 +35,7 @@ function human(bytes: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-/** The `backup list --json` entry shape (DESIGN.md §6), plus a few useful extras. */
+/** The `backup list --json` entry shape (README, "The command line"), plus a few useful extras. */
 function listed(b: BackupInfo) {
   return {
     id: b.id,

@@ -2,7 +2,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { CheckResult } from '../../../shared/types';
 import { table, type CommandSpec } from '../context';
 
-/** The `upkeep check --json` entry (DESIGN.md §6), plus the one-line explanation. */
+/** The `upkeep check --json` entry (README, "The command line"), plus the one-line explanation. */
 function publicResult(r: CheckResult) {
   return {
     id: r.id,

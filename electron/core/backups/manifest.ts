@@ -25,7 +25,7 @@ export const manifestEntrySchema = z.strictObject({
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
-/** The JSON beside each archive: the source of truth for the backup list (DESIGN.md §2.7). */
+/** The JSON beside each archive: the source of truth for the backup list (ARCHITECTURE.md §5). */
 export const manifestSchema = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
   id: z.string().regex(BACKUP_ID_PATTERN),

@@ -12,7 +12,7 @@ export interface HomeOptions {
 }
 
 /**
- * The data directory (DESIGN.md §5): --home, UPKEEP_HOME, Electron userData, then the platform's
+ * The data directory (ARCHITECTURE.md §6): --home, UPKEEP_HOME, Electron userData, then the platform's
  * config folder ($XDG_CONFIG_HOME/upkeep on Linux).
  */
 export function resolveHome(options: HomeOptions = {}): string {

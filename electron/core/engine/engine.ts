@@ -79,7 +79,7 @@ class StepFailure extends Error {
 }
 
 /**
- * The one update sequencer (DESIGN.md §2.6) and the only writer of a run's state:
+ * The one update sequencer (ARCHITECTURE.md §4) and the only writer of a run's state:
  * preflight → backup → download → verify → apply → install → migrate → restart → health → commit,
  * or roll back. Each step is journaled (fsynced) before it starts, under a cross-process lock.
  */

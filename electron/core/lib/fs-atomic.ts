@@ -17,7 +17,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Write a file atomically (DESIGN.md §2.7): temp file in the same folder, fsync, rename, fsync the folder.
+ * Write a file atomically (ARCHITECTURE.md §6): temp file in the same folder, fsync, rename, fsync the folder.
  * Readers see the old content or the new one, never a torn file.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {

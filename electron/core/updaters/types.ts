@@ -62,7 +62,7 @@ export interface UpdaterContext {
 }
 
 /**
- * One update method (DESIGN.md §2.5). Optional steps are skipped by the engine when absent;
+ * One update method (ARCHITECTURE.md §3). Optional steps are skipped by the engine when absent;
  * install, migrations, restart and health are the engine's, from the component config.
  */
 export interface Updater {

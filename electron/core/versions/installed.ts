@@ -167,7 +167,7 @@ async function fromSource(source: VersionFrom, config: ComponentConfig, options:
 }
 
 /**
- * The installed version of a component (DESIGN.md §4): `version_from` when given (read live), else
+ * The installed version of a component (README, "Components"): `version_from` when given (read live), else
  * the static `current`, else unknown (null).
  */
 export async function readInstalledVersion(config: ComponentConfig, options: InstalledVersionOptions = {}): Promise<InstalledVersion> {

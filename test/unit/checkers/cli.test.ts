@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe('upkeep check and upkeep channel', () => {
-  it('check --json prints the DESIGN §6 shape', async () => {
+  it('check --json prints the shape the README documents', async () => {
     const r = await cli(['--home', home, '--json', 'check', 'octoprint']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [entry] = r.json().components;

@@ -1,7 +1,7 @@
 import type { ChannelOption, Component } from '../../../../shared/types';
 
 /**
- * The channels a component's type offers, read from its config (DESIGN.md §6): GitHub releases offer
+ * The channels a component's type offers, read from its config (README, "Components"): GitHub releases offer
  * stable and each configured prerelease branch; PyPI stable and prerelease; npm its dist-tags (the
  * engine knows those after a check — until then the usual ones and the current one).
  */
