@@ -28,7 +28,7 @@ function upkeep(home: string, ...args: string[]): Promise<{ code: number | null;
 }
 
 describe('upkeep update / rollback / history', () => {
-  it('speak the README's JSON shapes with the exit codes', async () => {
+  it('speak the JSON shapes the README documents with the exit codes', async () => {
     s = await releaseScenario();
     const before = s.hash();
 
