@@ -14,6 +14,25 @@ async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, r
   return typeof data.default_branch === 'string' && data.default_branch ? data.default_branch : 'master';
 }
 
+/** The branch and its head as read by the batch before this check, if it was; a batch error is this check's. */
+function batchHead(ctx: CheckContext, apiBase: string, user: string, repo: string): { branch: string; sha: string | null } | undefined {
+  const answer = ctx.prefetched?.(apiBase, { owner: user, name: repo, want: { kind: 'head', branch: ctx.config.branch ?? null } });
+  if (!answer) return undefined;
+  if ('error' in answer) throw new UpkeepError(answer.error.code, answer.error.message, answer.error.details);
+  return answer.ok.kind === 'head' ? answer.ok : undefined;
+}
+
+async function restHead(ctx: CheckContext, apiBase: string, user: string, repo: string): Promise<{ branch: string; sha: string | null }> {
+  // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
+  const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo));
+  const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
+  const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal });
+  // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.
+  const ref = Array.isArray(data) ? data.find((r) => r.ref === `refs/heads/${branch}`) : data;
+  const sha = ref?.object?.sha;
+  return { branch, sha: typeof sha === 'string' && /^[0-9a-f]{7,64}$/i.test(sha) ? sha : null };
+}
+
 /** The head commit of a GitHub branch (`git/refs/heads/{branch}`, as OctoPrint) against `current`. */
 export const githubCommitChecker: Checker = {
   type: 'github_commit',
@@ -29,14 +48,8 @@ export const githubCommitChecker: Checker = {
     const user = requireKey(ctx.config, 'user', 'for type github_commit (the repository owner)');
     const repo = requireKey(ctx.config, 'repo', 'for type github_commit (the repository name)');
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
-    // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
-    const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo));
-    const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
-    const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal });
-    // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.
-    const ref = Array.isArray(data) ? data.find((r) => r.ref === `refs/heads/${branch}`) : data;
-    const sha = ref?.object?.sha;
-    if (typeof sha !== 'string' || !/^[0-9a-f]{7,64}$/i.test(sha)) {
+    const { branch, sha } = batchHead(ctx, apiBase, user, repo) ?? (await restHead(ctx, apiBase, user, repo));
+    if (sha === null) {
       throw new UpkeepError('CHECK_FAILED', `${user}/${repo} has no branch "${branch}" (no commit in the answer). Check branch.`, { user, repo, branch });
     }
     const installed = ctx.installed;

@@ -3,12 +3,15 @@ import type { ReleaseAsset, ReleaseNote, UpdateTarget } from '../../../shared/ty
 import { displayVersion } from '../versions/compare';
 import { apiBaseOf, requireKey } from './lib/config';
 import { fetchAllReleases, type GithubRelease } from './lib/github-api';
+import type { PrefetchedReleases } from './lib/github-graphql';
 import { githubChannelOptions, releaseFilterFor } from './lib/github-channels';
 import { pickNewest } from './lib/pick-release';
-import type { Checker } from './types';
+import type { Checker, CheckContext } from './types';
 
-function assetsOf(release: GithubRelease): ReleaseAsset[] {
-  return (release.assets ?? [])
+/** The release's assets; undefined when the answer did not list them (a batch lists the latest release's only). */
+function assetsOf(release: GithubRelease): ReleaseAsset[] | undefined {
+  if (release.assets === undefined) return undefined;
+  return release.assets
     .filter((a) => a.state === undefined || a.state === 'uploaded')
     .map((a) => {
       const asset: ReleaseAsset = { name: a.name, url: a.browser_download_url ?? a.url ?? '' };
@@ -22,6 +25,18 @@ function noteOf(release: GithubRelease): ReleaseNote {
   return { version: displayVersion(release.tag_name), name: release.name ?? null, body: release.body ?? '', published_at: release.published_at ?? null, url: release.html_url ?? null };
 }
 
+/**
+ * The releases read by the batch before this check, when they are every release of the repository
+ * (REST reads every page; so must this). Otherwise undefined, and the check reads them over REST.
+ * A batch error is this check's.
+ */
+function batchReleases(ctx: CheckContext, apiBase: string, user: string, repo: string): PrefetchedReleases | undefined {
+  const answer = ctx.prefetched?.(apiBase, { owner: user, name: repo, want: { kind: 'releases' } });
+  if (!answer) return undefined;
+  if ('error' in answer) throw new UpkeepError(answer.error.code, answer.error.message, answer.error.details);
+  return answer.ok.kind === 'releases' && answer.ok.complete ? answer.ok : undefined;
+}
+
 /** GitHub (and Gitea/Forgejo, GitHub Enterprise via api_base) releases on the chosen channel. */
 export const githubReleaseChecker: Checker = {
   type: 'github_release',
@@ -33,7 +48,8 @@ export const githubReleaseChecker: Checker = {
     const repo = requireKey(ctx.config, 'repo', 'for type github_release (the repository name)');
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
     const scheme = ctx.config.release_compare ?? 'python';
-    const all = await fetchAllReleases(ctx.http, apiBase, user, repo, ctx.signal);
+    const batch = batchReleases(ctx, apiBase, user, repo);
+    const all = batch?.releases ?? (await fetchAllReleases(ctx.http, apiBase, user, repo, ctx.signal));
     const admitted = all.filter(releaseFilterFor(ctx.config, ctx.channel));
     const newest = pickNewest(admitted, (r) => r.tag_name, scheme);
     if (!newest) {
@@ -45,8 +61,9 @@ export const githubReleaseChecker: Checker = {
       tag: newest.tag_name,
       published_at: newest.published_at ?? null,
       tarball_url: newest.tarball_url ?? null,
-      assets: assetsOf(newest),
     };
+    const assets = assetsOf(newest);
+    if (assets) target.assets = assets;
     if (newest.target_commitish && /^[0-9a-f]{40}$/i.test(newest.target_commitish)) target.commit = newest.target_commitish;
     return { installed: ctx.installed, latest: newest.tag_name, target, releases: admitted.map(noteOf) };
   },

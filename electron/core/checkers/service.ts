@@ -12,6 +12,7 @@ import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-clien
 import { appPackage } from '../lib/app-version';
 import { compareVersions, displayVersion, orderVersions, type VersionComparison } from '../versions/compare';
 import { readInstalledVersion } from '../versions/installed';
+import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { isKnownChannel } from './lib/github-channels';
 import { notesNewestFirst } from './lib/pick-release';
 import { pendingRisk, releaseAdvisories, riskFields } from '../risk/component-risk';
@@ -125,9 +126,29 @@ export class CheckService {
     }
     this.deps.events.emit('check_started', { ids: selected.map((c) => c.id) });
     const settings = this.deps.settings.get();
-    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options, settings));
+    const now = Date.now();
+    const batch = await prefetchForChecks(selected, {
+      http: this.deps.http,
+      githubApiBase: settings.github_api_base,
+      needsNetwork: (component) => options.force === true || this.freshCached(component, settings, now) === null,
+    });
+    this.lastBatchRequests = batch.requests;
+    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options, settings, batch.lookup));
     await this.flush();
     return results;
+  }
+
+  /** GraphQL requests the last `check` of several components sent before its checks (0: none). */
+  lastBatchRequests = 0;
+
+  /** Which cached answer a check may use without asking again: the error, the outcome, or none. */
+  private freshCached(component: Component, settings: Settings, now: number): 'error' | 'outcome' | null {
+    const entry = this.load().entries[component.id];
+    if (!entry || entry.config_hash !== checkConfigHash(component)) return null;
+    const ttlMs = settings.cache_ttl_hours * 3_600_000;
+    const age = now - entry.fetched_at;
+    if (entry.error) return age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
+    return entry.outcome && age < ttlMs ? 'outcome' : null;
   }
 
   async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {
@@ -270,8 +291,8 @@ export class CheckService {
     }
   }
 
-  private contextFor(component: Component, installed: string | null, settings: Settings = this.deps.settings.get()): CheckContext {
-    return {
+  private contextFor(component: Component, installed: string | null, settings: Settings = this.deps.settings.get(), prefetched?: PrefetchLookup): CheckContext {
+    const ctx: CheckContext = {
       id: component.id,
       config: component.config,
       channel: component.channel,
@@ -280,24 +301,25 @@ export class CheckService {
       githubApiBase: settings.github_api_base,
       env: this.env,
     };
+    if (prefetched) ctx.prefetched = prefetched;
+    return ctx;
   }
 
-  private checkComponent(component: Component, options: CheckOptions, settings: Settings): Promise<CheckResult> {
+  private checkComponent(component: Component, options: CheckOptions, settings: Settings, prefetched?: PrefetchLookup): Promise<CheckResult> {
     const key = `${component.id}|${options.force ? 'force' : ''}|${options.downgrade ? 'down' : ''}`;
     return this.flights.run(key, async () => {
-      const result = await this.runCheck(component, options, settings);
+      const result = await this.runCheck(component, options, settings, prefetched);
       this.deps.events.emit('check_result', { result });
       return result;
     });
   }
 
-  private async runCheck(component: Component, options: CheckOptions, settings: Settings): Promise<CheckResult> {
+  private async runCheck(component: Component, options: CheckOptions, settings: Settings, prefetched?: PrefetchLookup): Promise<CheckResult> {
     const checker = checkerFor(component.type);
     const cache = this.load();
     const hash = checkConfigHash(component);
     let entry = cache.entries[component.id];
     if (entry && entry.config_hash !== hash) entry = undefined;
-    const ttlMs = settings.cache_ttl_hours * 3_600_000;
     const now = Date.now();
 
     // Installed version first: it is local, and a cached remote answer is compared with the live one.
@@ -310,10 +332,10 @@ export class CheckService {
       }
     }
 
-    if (!options.force && entry) {
-      const age = now - entry.fetched_at;
-      if (entry.error && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs)) return this.errorResult(component, entry.error, entry, true, installed);
-      if (entry.outcome && age < ttlMs) {
+    const usable = options.force || !entry ? null : this.freshCached(component, settings, now);
+    if (entry && usable) {
+      if (usable === 'error' && entry.error) return this.errorResult(component, entry.error, entry, true, installed);
+      if (usable === 'outcome' && entry.outcome) {
         const built = this.buildResult(component, checker, entry.outcome, checker.readsInstalled ? entry.outcome.installed : installed, entry, { from_cache: true, downgrade: options.downgrade ?? false });
         this.storeHighest(component.id, hash, built.highest, entry);
         return built.result;
@@ -322,7 +344,7 @@ export class CheckService {
 
     let outcome: CheckOutcome;
     try {
-      outcome = await checker.check(this.contextFor(component, installed, settings));
+      outcome = await checker.check(this.contextFor(component, installed, settings, prefetched));
     } catch (error) {
       const shape = toErrorShape(error);
       const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };

@@ -1,6 +1,7 @@
 import type { CheckType, ComponentConfig, CompareScheme } from '../../../shared/schemas/component';
 import type { Advisory, ChannelOption, PackageUpdate, ReleaseNote, RiskInfo, UpdateTarget } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
+import type { PrefetchLookup } from './lib/github-batch';
 
 /** What a checker gets: the component's config and channel, the HTTP client, and the installed version. */
 export interface CheckContext {
@@ -16,6 +17,8 @@ export interface CheckContext {
   /** Environment for commands and for `*_env` secrets (API keys). */
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Answers read for many components at once before the checks ran (GitHub GraphQL), when there are any. */
+  prefetched?: PrefetchLookup;
 }
 
 /** A checker's answer; the service compares versions, keeps notes between installed and latest, caches. */

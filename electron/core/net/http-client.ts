@@ -82,6 +82,14 @@ function lowerHeaders(raw: Record<string, string | string[] | undefined>): Recor
   return out;
 }
 
+/**
+ * The budget a request spends: its host's, except GitHub's GraphQL endpoint, whose rate limit is
+ * counted apart from REST's (`x-ratelimit-resource: graphql`), so running out of one leaves the other.
+ */
+function budgetKey(url: URL): string {
+  return url.pathname.endsWith('/graphql') ? `${url.host} (GraphQL)` : url.host;
+}
+
 /** A URL safe to show: no credentials, no query (tokens sometimes ride there). */
 export function redactUrl(url: string): string {
   try {
@@ -197,6 +205,11 @@ export class HttpClient {
     }
   }
 
+  /** Whether a request to this URL carries the GitHub token (a token is set and the URL is where it belongs). */
+  sendsGithubToken(url: string): boolean {
+    return Boolean(this.opts.github?.token()) && this.isGithubApi(url);
+  }
+
   /** A GET answered as JSON. */
   async getJson<T = unknown>(url: string, options: Omit<HttpRequestOptions, 'method' | 'body'> = {}): Promise<{ data: T; response: HttpResponse }> {
     const response = await this.request(url, { ...options, headers: { accept: 'application/json', ...(options.headers ?? {}) } });
@@ -236,7 +249,7 @@ export class HttpClient {
     const cacheKey = conditional ? ResponseCache.key(method, url, authScope) : undefined;
 
     for (let attempt = 0; ; attempt++) {
-      const host = parsed.host;
+      const host = budgetKey(parsed);
       const wait = this.budget.reserve(host);
       if (wait > 0) {
         if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url));
@@ -316,7 +329,7 @@ export class HttpClient {
       if (status === 304 && cached) {
         await res.body.dump().catch(() => undefined);
         this.stats.notModified++;
-        this.budget.observe(current.host, status, resHeaders);
+        this.budget.observe(budgetKey(current), status, resHeaders);
         this.log(`${method} ${redactUrl(url)} 304 (cached) ${Date.now() - started}ms`);
         return { response: toResponse(cached.url, cached.status, { ...cached.headers, ...resHeaders }, Buffer.from(cached.body, 'utf8'), true) };
       }
@@ -324,7 +337,7 @@ export class HttpClient {
       const body = await this.readBody(res, url, maxBytes, resHeaders, signal, deadlineMs);
       this.stats.bytes += body.length;
       const text = status >= 400 ? body.toString('utf8') : undefined;
-      this.budget.observe(current.host, status, resHeaders, text);
+      this.budget.observe(budgetKey(current), status, resHeaders, text);
       this.log(`${method} ${redactUrl(url)} ${status} ${Date.now() - started}ms`);
 
       if (status >= 200 && status < 300) {
@@ -340,7 +353,7 @@ export class HttpClient {
       if (options.acceptStatus?.includes(status)) return { response: toResponse(url, status, resHeaders, body, false) };
       if (this.budget.isRateLimited(status, resHeaders, text)) {
         // Refused without a wait we could learn: retry after a second.
-        const wait = this.budget.waitMs(current.host) || 1000;
+        const wait = this.budget.waitMs(budgetKey(current)) || 1000;
         return { response: toResponse(url, status, resHeaders, body, false), retryAfterMs: wait };
       }
       throw this.statusError(status, url, text ?? '');
