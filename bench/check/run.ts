@@ -2,6 +2,7 @@
 // server that adds 20 ms to every answer. Upkeep (bounded concurrency 8, ETag cache, version cache)
 // against a one-at-a-time baseline (sequential, no caches — OctoPrint's way), in the same run:
 // cold (empty caches), warm within the TTL (zero requests), and warm after the TTL (all 304s).
+// The server runs on a thread of its own (server-thread.ts), so its work is not the client's time.
 // Run: npm run bench -- check   (writes bench/results/check.json and bench/results/check.md)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,11 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { createCheckService } from '../../electron/core/checkers/service';
 import { validateComponentsMapping } from '../../electron/core/config/validate';
+import { HttpClient } from '../../electron/core/net/http-client';
 import { createServices } from '../../electron/core/services';
 import { orderVersions } from '../../electron/core/versions/compare';
-import { FakeGitHub } from '../../test/fixtures/servers/github';
+import { RemoteGitHub } from './remote-github';
 
 const COMPONENTS = Number(process.env.BENCH_COMPONENTS ?? 1000);
+/** The token scenario: this many components checked with a GitHub token (GraphQL batches). */
+const TOKEN_COMPONENTS = Number(process.env.BENCH_TOKEN_COMPONENTS ?? 300);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const RELEASES_PER_REPO = 3;
 const UPKEEP_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -47,21 +51,18 @@ async function baseline(apiBase: string, repos: string[], dispatcher: Agent): Pr
 }
 
 async function main(): Promise<void> {
-  const gh = await FakeGitHub.start({ latencyMs: LATENCY_MS, rateLimit: { limit: 1_000_000 } });
   const repos = Array.from({ length: COMPONENTS }, (_, i) => `app-${String(i).padStart(4, '0')}`);
-  for (const repo of repos) {
-    for (let r = 0; r < RELEASES_PER_REPO; r++) gh.addRelease('bench', repo, { tag_name: `v1.${r}.0`, assets: [{ name: `${repo}.tar.gz`, content: `${repo}-${r}` }] });
-  }
+  const gh = await RemoteGitHub.start({ latencyMs: LATENCY_MS, repos, releasesPerRepo: RELEASES_PER_REPO });
   const measure = async (label: string, fn: () => Promise<{ update_available: boolean; error: unknown }[]>): Promise<Phase> => {
-    const requestsBefore = gh.requests.length;
+    const before = (await gh.stats()).statuses.length;
     const t0 = performance.now();
     const results = await fn();
     const wall = performance.now() - t0;
-    const requests = gh.requests.slice(requestsBefore);
+    const requests = (await gh.stats()).statuses.slice(before);
     const phase: Phase = {
       wall_ms: round(wall),
       requests: requests.length,
-      not_modified: requests.filter((q) => q.status === 304).length,
+      not_modified: requests.filter((status) => status === 304).length,
       updates_found: results.filter((r) => r.update_available).length,
       errors: results.filter((r) => r.error).length,
     };
@@ -96,8 +97,38 @@ async function main(): Promise<void> {
   const upkeepWarm = median(rounds.map((r) => r.warm));
   const upkeepRevalidate = median(rounds.map((r) => r.revalidate));
 
+  /**
+   * With a token: the first TOKEN_COMPONENTS repositories, cold, checked through GraphQL (Upkeep),
+   * over REST with the same token (the GraphQL endpoint answering 404, as a server without one would),
+   * and one at a time (below). GitHub's GraphQL requests are counted at the fake.
+   */
+  const tokenRound = async (label: string, graphql: boolean): Promise<Phase & { graphql_requests: number }> => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'upkeep-bench-check-token-'));
+    const services = createServices({ home, host: 'cli' });
+    services.settings.set({ github_api_base: gh.apiBase });
+    const mapping: Record<string, unknown> = {};
+    for (const repo of repos.slice(0, TOKEN_COMPONENTS)) mapping[repo] = { type: 'github_release', user: 'bench', repo, current: '1.0.0' };
+    services.components.add(validateComponentsMapping(mapping, 'bench'), { replace: true });
+    const http = new HttpClient({ cacheDir: path.join(services.layout.cache, 'http'), github: { apiBase: () => services.settings.get().github_api_base, token: () => 'ghp_benchToken' } });
+    const checks = createCheckService(services, { http });
+    if (!graphql) await gh.withoutGraphqlOnce();
+    const callsBefore = (await gh.stats()).graphql;
+    const phase = await measure(label, () => checks.check());
+    await checks.close();
+    rmSync(home, { recursive: true, force: true });
+    return { ...phase, graphql_requests: (await gh.stats()).graphql - callsBefore };
+  };
+  const tokenGraphql = [];
+  for (let i = 1; i <= UPKEEP_ROUNDS; i++) tokenGraphql.push(await tokenRound(`upkeep token, GraphQL #${i}`, true));
+  const tokenRest = await tokenRound('upkeep token, REST only', false);
+  const tokenMedian = [...tokenGraphql].sort((a, b) => a.wall_ms - b.wall_ms)[Math.floor(tokenGraphql.length / 2)] as Phase & { graphql_requests: number };
+
   // Baseline in the same run and against the same server.
   const dispatcher = new Agent({ connections: 1 });
+  const baseToken = await measure(`baseline one-at-a-time (${TOKEN_COMPONENTS})`, async () => {
+    const { latest } = await baseline(gh.apiBase, repos.slice(0, TOKEN_COMPONENTS), dispatcher);
+    return latest.map((v) => ({ update_available: v !== 'v1.0.0', error: v ? null : 'none' }));
+  });
   const baseCold = await measure('baseline one-at-a-time', async () => {
     const { latest } = await baseline(gh.apiBase, repos, dispatcher);
     return latest.map((v) => ({ update_available: v !== 'v1.0.0', error: v ? null : 'none' }));
@@ -122,7 +153,14 @@ async function main(): Promise<void> {
     components: COMPONENTS,
     latency_ms: LATENCY_MS,
     upkeep: { cold: upkeepCold, warm_within_ttl: upkeepWarm, warm_after_ttl: upkeepRevalidate, concurrency: 8, rounds: UPKEEP_ROUNDS, all_rounds: rounds },
-    baseline: { cold: baseCold, warm: baseWarm },
+    baseline: { cold: baseCold, warm: baseWarm, token_components: baseToken },
+    token: {
+      components: TOKEN_COMPONENTS,
+      graphql: tokenMedian,
+      graphql_rounds: tokenGraphql,
+      rest_only: tokenRest,
+      ratio_to_one_at_a_time: Math.round((tokenMedian.wall_ms / Math.max(baseToken.wall_ms, 0.1)) * 1000) / 1000,
+    },
     speedup: {
       cold: ratio(baseCold.wall_ms, upkeepCold.wall_ms),
       warm_within_ttl: ratio(baseWarm.wall_ms, upkeepWarm.wall_ms),
@@ -141,6 +179,14 @@ async function main(): Promise<void> {
     '',
     `Upkeep: median of ${UPKEEP_ROUNDS} rounds, each in a fresh data directory; baseline: one round each. Upkeep runs at most 8 requests at once, keeps an ETag cache (304s do not count against GitHub's rate limit) and a version cache (TTL \`cache_ttl_hours\`); the baseline asks one component at a time without caches.`,
     '',
+    `With a GitHub token, ${TOKEN_COMPONENTS} components, cold (each request validated and executed against GitHub's real GraphQL schema by the local server):`,
+    '',
+    '| Scenario | Wall | Requests | of which GraphQL | / one at a time |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| Upkeep, GraphQL batches (median of ${UPKEEP_ROUNDS}) | ${fmt(tokenMedian.wall_ms)} | ${tokenMedian.requests} | ${tokenMedian.graphql_requests} | ${result.token.ratio_to_one_at_a_time}× |`,
+    `| Upkeep, REST only (no GraphQL endpoint) | ${fmt(tokenRest.wall_ms)} | ${tokenRest.requests} | ${tokenRest.graphql_requests} | ${Math.round((tokenRest.wall_ms / Math.max(baseToken.wall_ms, 0.1)) * 1000) / 1000}× |`,
+    `| One at a time (REST, sequential) | ${fmt(baseToken.wall_ms)} | ${baseToken.requests} | 0 | 1× |`,
+    '',
   ].join('\n');
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
@@ -148,6 +194,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(outDir, 'check.md'), markdown);
   process.stdout.write(`\n${markdown}\nwrote bench/results/check.json and bench/results/check.md\n`);
   if (rounds.some((r) => r.cold.errors || r.revalidate.errors || r.warm.requests !== 0)) process.exitCode = 1;
+  if (tokenGraphql.some((r) => r.errors) || tokenRest.errors) process.exitCode = 1;
 }
 
 await main();
