@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { UpkeepError } from '../../../shared/errors';
 import { HostBudget } from './host-budget';
@@ -89,6 +91,14 @@ function lowerHeaders(raw: Record<string, string | string[] | undefined>): Recor
 function budgetKey(url: URL): string {
   return url.pathname.endsWith('/graphql') ? `${url.host} (GraphQL)` : url.host;
 }
+
+/** Content-Encodings API answers are decoded from (asked for with Accept-Encoding); identity passes through. */
+const DECODERS: Record<string, (body: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  deflate: promisify(inflate),
+  br: promisify(brotliDecompress),
+};
 
 /** A URL safe to show: no credentials, no query (tokens sometimes ride there). */
 export function redactUrl(url: string): string {
@@ -292,7 +302,8 @@ export class HttpClient {
     const maxBytes = options.maxBytes ?? this.opts.maxResponseBytes;
     for (let hop = 0; ; hop++) {
       const current = new URL(url);
-      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...(options.headers ?? {}) };
+      // Compressed answers: an npm packument is 20 MB as JSON and under 1 MB gzipped.
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, 'accept-encoding': 'gzip, br', ...(options.headers ?? {}) };
       if (current.host === startHost) this.addAuth(headers, url, options.auth);
       if (hop === 0 && cached) {
         if (cached.etag) headers['if-none-match'] = cached.etag;
@@ -397,7 +408,16 @@ export class HttpClient {
       if (error instanceof UpkeepError) throw error;
       throw this.transportError(error, url, signal, deadlineMs);
     }
-    return Buffer.concat(chunks, size);
+    const body = Buffer.concat(chunks, size);
+    const decode = DECODERS[(headers['content-encoding'] ?? '').trim().toLowerCase()];
+    if (!decode) return body;
+    try {
+      // The size cap holds for what the body decodes to as well: a small bomb is refused as large.
+      return await decode(body, { maxOutputLength: maxBytes });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+      throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${(error as Error).message}). Try again later; the server or a proxy may be at fault.`, { url: redactUrl(url) });
+    }
   }
 
   private transportError(error: unknown, url: string, signal: AbortSignal, deadlineMs: number): UpkeepError {

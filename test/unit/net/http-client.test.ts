@@ -320,3 +320,51 @@ describe('downloads', () => {
     expect(readdirSync(dir)).not.toContain('bad.tar.gz');
   });
 });
+
+describe('compressed answers', () => {
+  const packument = { name: 'big', 'dist-tags': { latest: '2.0.0' }, versions: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`1.0.${i}`, { version: `1.0.${i}`, description: 'x'.repeat(200) }])) };
+
+  it('asks for gzip and brotli and decodes either, with ETag revalidation on the decoded body', async () => {
+    const { gzipSync, brotliCompressSync } = await import('node:zlib');
+    const json = Buffer.from(JSON.stringify(packument));
+    const seen: (string | undefined)[] = [];
+    const f = await fixture((req, res) => {
+      seen.push(req.headers['accept-encoding']);
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"' });
+        return void res.end();
+      }
+      const br = req.url?.includes('br');
+      const body = br ? brotliCompressSync(json) : gzipSync(json);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': br ? 'br' : 'gzip', 'content-length': String(body.length), etag: '"v1"' });
+      res.end(body);
+    });
+    const c = client();
+    for (const p of ['/gz', '/br']) {
+      const { data, response } = await c.getJson<typeof packument>(`${f.origin}${p}`);
+      expect(data.versions['1.0.1999']?.version).toBe('1.0.1999');
+      expect(response.body.length).toBe(json.length);
+    }
+    expect(seen[0]).toBe('gzip, br');
+    const again = await c.getJson<typeof packument>(`${f.origin}/gz`);
+    expect(again.response.fromCache).toBe(true);
+    expect(again.data['dist-tags'].latest).toBe('2.0.0');
+  });
+
+  it('holds the size cap to the decoded body (a 64 MiB gzip bomb of a few KB) and refuses a body that does not decode', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(128 * 1024);
+    const f = await fixture((req, res) => {
+      const body = req.url === '/bomb' ? bomb : Buffer.from('not gzip at all');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) });
+      res.end(body);
+    });
+    const c = client();
+    const big = await errorOf(c.getJson(`${f.origin}/bomb`, { maxBytes: 8 * 1024 * 1024 }));
+    expect(big.code).toBe('RESPONSE_TOO_LARGE');
+    const bad = await errorOf(c.getJson(`${f.origin}/garbage`));
+    expect(bad.code).toBe('PARSE_ERROR');
+    expect(bad.message).toContain('does not decode');
+  });
+});
