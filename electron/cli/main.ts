@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UpkeepError, toErrorShape, type ErrorCode } from '../../shared/errors';
+import { UpkeepError, toErrorShape, type ErrorCode, type ErrorShape } from '../../shared/errors';
 import { appPackage } from '../core/lib/app-version';
 import { COMMANDS } from './commands';
 import { createCliContext, type CommandSpec } from './context';
@@ -13,6 +13,11 @@ const GLOBAL_OPTIONS = {
 
 /** Exit 2 for bad usage or config, 1 when the operation itself failed (README, "The command line"). */
 const USAGE_CODES: ErrorCode[] = ['INVALID_REQUEST', 'INVALID_CONFIG', 'UNKNOWN_METHOD'];
+
+/** Bad usage: a malformed command, a bad config, or an id that names no component. */
+function isUsageError(shape: ErrorShape): boolean {
+  return USAGE_CODES.includes(shape.code) || (shape.code === 'NOT_FOUND' && shape.details?.kind === 'component');
+}
 
 function helpText(): string {
   return [
@@ -47,7 +52,7 @@ export async function runCli(argv: string[]): Promise<number> {
     const shape = toErrorShape(error);
     if (json) process.stdout.write(`${JSON.stringify({ error: shape })}\n`);
     else process.stderr.write(`upkeep: ${shape.message} [${shape.code}]\n`);
-    return USAGE_CODES.includes(shape.code) ? 2 : 1;
+    return isUsageError(shape) ? 2 : 1;
   };
   try {
     // First pass: global flags and the command words; command options are parsed by the command.

@@ -44,6 +44,8 @@ export const updateCommands: CommandSpec[] = [
       const ids = positionals;
       // Environment components (pip_env, npm_env, apt): --package picks the packages to upgrade.
       const packages = Array.isArray(values.package) ? values.package : [];
+      // An id that names no component is bad usage, said before anything is asked or run.
+      for (const id of new Set(ids)) await ctx.call('getComponent', { id });
       const what = `${packages.length ? `${packages.join(', ')} in ` : ''}${ids.length ? ids.join(', ') : 'every component with an update available'}`;
       await confirm(ctx, `Update ${what}${values['no-backup'] ? ' WITHOUT a backup' : ''}?`, values.yes === true);
       const stop = streamLogs(ctx);
@@ -77,6 +79,7 @@ export const updateCommands: CommandSpec[] = [
       const [component, ...rest] = positionals;
       if (!component || rest.length) throw new UpkeepError('INVALID_REQUEST', 'rollback takes exactly one component ID.');
       const to = typeof values.to === 'string' ? values.to : 'last';
+      await ctx.call('getComponent', { id: component });
       await confirm(ctx, `Roll ${component} back to ${to === 'last' ? 'the version before its last update' : to}?`, values.yes === true);
       const stop = streamLogs(ctx);
       try {

@@ -119,7 +119,7 @@ export class CheckService {
     if (ids && ids.length > 0) {
       const byId = new Map(all.map((c) => [c.id, c]));
       const missing = ids.filter((id) => !byId.has(id));
-      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing });
+      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing, kind: 'component' });
       selected = [...new Set(ids)].map((id) => byId.get(id) as Component);
     } else {
       selected = all;

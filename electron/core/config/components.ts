@@ -83,7 +83,7 @@ export class ComponentRegistry {
       }
     }
     const component = this.list().components.find((c) => c.id === id);
-    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id });
+    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id, kind: 'component' });
     return component;
   }
 

@@ -59,7 +59,7 @@ export function scheduleMethods(services: Services): ScheduleMethods {
       services.events.emit('schedule_changed', { ids: [id] });
       const view = await scheduler().view(undefined, id);
       const entry = view.components[0];
-      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id });
+      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id, kind: 'component' });
       return entry;
     },
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UpkeepError } from '../../../shared/errors';
+import { spawnError } from '../lib/spawn-error';
 
 export interface ArgvResult {
   exitCode: number | null;
@@ -28,7 +29,14 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): 
   const timeoutMs = options.timeoutMs ?? 60_000;
   const max = options.maxOutputBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    let child;
+    try {
+      child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    } catch (error) {
+      // Some failures (ENOTDIR, EACCES on the folder) are thrown at once rather than emitted.
+      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'COMMAND_FAILED'));
+      return;
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -49,8 +57,7 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): 
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (error.name === 'AbortError') return reject(new UpkeepError('CANCELLED', `${program} was cancelled.`));
-      const hint = error.code === 'ENOENT' ? 'Check that it is installed and the path is right.' : 'Check the path and its permissions.';
-      reject(new UpkeepError('COMMAND_FAILED', `Cannot run ${program}: ${error.code ?? error.message}. ${hint}`, { program }));
+      reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED'));
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UpkeepError } from '../../../../shared/errors';
+import { spawnError } from '../../lib/spawn-error';
 
 export interface ToolResult {
   code: number;
@@ -36,7 +37,7 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
     try {
       child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
-      reject(new UpkeepError('NOT_FOUND', `Could not start ${program}: ${(error as Error).message}. Check that it is installed and give its full path.`, { argv: [...argv] }));
+      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'NOT_FOUND', { argv: [...argv] }));
       return;
     }
     const out: Buffer[] = [];
@@ -67,8 +68,7 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
       if (err.length < 64 * 1024) err += d;
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'ENOENT' ? `${program} was not found` : error.message;
-      finish(() => reject(new UpkeepError('NOT_FOUND', `Could not run ${program}: ${hint}. Check that it is installed and give its full path.`, { argv: [...argv] })));
+      finish(() => reject(spawnError(program, error, options.cwd, 'NOT_FOUND', { argv: [...argv] })));
     });
     child.on('close', (code, signal) => {
       finish(() => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: err }));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UpkeepError } from '../../../../shared/errors';
+import { spawnError } from '../../lib/spawn-error';
 import type { ExecOptions, ExecResult, LogStream } from '../types';
 import { LineSplitter, stripAnsi } from './text';
 
@@ -24,7 +25,7 @@ export function runCommand(
     try {
       child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
-      reject(new UpkeepError('COMMAND_FAILED', `Could not start ${program}: ${(error as Error).message}. Check that it is installed and the path is right.`, { argv: [...argv] }));
+      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'COMMAND_FAILED', { argv: [...argv] }));
       return;
     }
     let stdout = '';
@@ -61,8 +62,7 @@ export function runCommand(
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      const hint = error.code === 'ENOENT' ? `${program} was not found. Install it or give its full path.` : error.message;
-      reject(new UpkeepError('COMMAND_FAILED', `Could not run ${program}: ${hint}`, { argv: [...argv] }));
+      reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED', { argv: [...argv] }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
