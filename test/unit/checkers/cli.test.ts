@@ -101,9 +101,9 @@ describe('upkeep check and upkeep channel', () => {
     expect(bad.stderr).toContain('stable, rc/maintenance');
   });
 
-  it('an unknown id fails', async () => {
+  it('an unknown id is bad usage (exit 2)', async () => {
     const r = await cli(['--home', home, 'check', 'ghost']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('No component "ghost"');
   });
 });

@@ -49,7 +49,7 @@ describe('upkeep CLI', () => {
     expect(option.status).toBe(2);
     expect(option.stderr).toContain("'--bogus'");
     const missing = upkeep(['--home', home, 'component', 'remove', 'nope']);
-    expect(missing.status).toBe(1);
+    expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('No component "nope"');
     const unreadable = upkeep(['--home', home, 'component', 'add', '--file', path.join(home, 'missing.yaml')]);
     expect(unreadable.status).toBe(2);
