@@ -1,4 +1,4 @@
-import type { ErrorShape } from '../errors';
+import type { ErrorCode, ErrorShape } from '../errors';
 import type { CheckType, ComponentConfig, UpdateMethod } from '../schemas/component';
 import type { Settings } from '../schemas/settings';
 
@@ -99,11 +99,25 @@ export interface Advisory {
   vulnerable_versions?: string | null;
 }
 
+/**
+ * A risk flag that could not be decided because its source could not be read (an advisory
+ * endpoint that answers 405, 500, garbage or nothing): neither set nor cleared — unknown.
+ */
+export interface UnknownRisk {
+  flag: RiskFlag;
+  /** The failure's stable code (NETWORK, UPSTREAM_ERROR, PARSE_ERROR, NOT_FOUND …). */
+  code: ErrorCode;
+  /** What could not be read, for people. */
+  message: string;
+}
+
 /** Why an update is flagged: the flags, the advisories behind `security`, one line per reason. */
 export interface RiskInfo {
   flags: RiskFlag[];
   advisories: Advisory[];
   reasons: string[];
+  /** Flags that are not in `flags` because their source failed, not because they are clear. */
+  unknown?: UnknownRisk[];
 }
 
 /** One outdated package of an environment component (`npm outdated` / `pip list --outdated` semantics). */
@@ -137,10 +151,15 @@ export interface CheckResult {
   target?: UpdateTarget | null;
   /** Risk of the pending update: `security` (with advisories) and/or `breaking`. Absent when nothing is pending. */
   risk?: RiskInfo | null;
-  /** Shorthands of `risk.flags` for policies and scripts (`auto_update.security_only`). */
-  security?: boolean;
-  breaking?: boolean;
+  /**
+   * Shorthands of `risk.flags` for policies and scripts (`auto_update.security_only`): true, false,
+   * or null when unknown — its source could not be read (`risk_unknown` says why) or the check failed.
+   */
+  security?: boolean | null;
+  breaking?: boolean | null;
   risk_flags?: RiskFlag[];
+  /** The flags that are unknown, each with the failure behind it (`risk.unknown`). */
+  risk_unknown?: UnknownRisk[];
   /** Environment components: every outdated package with its own risk. */
   packages?: PackageUpdate[];
   /** The user holds the component at its installed version: nothing updates it until released. */
@@ -377,6 +396,8 @@ export type DeferralReason =
   | 'too_new'
   | 'major_version'
   | 'not_security'
+  /** security_only is set and whether the update fixes a vulnerability is unknown (the advisory source failed). */
+  | 'security_unknown'
   | 'failed_before'
   | 'invalid_window'
   | 'check_failed'
@@ -503,4 +524,8 @@ export interface UpdateAvailable {
   from_version: string | null;
   to_version: string;
   channel: string;
+  /** Whether it fixes a known vulnerability; null when that is unknown (see `security_unknown`). */
+  security?: boolean | null;
+  /** Why security is unknown: the advisory source that could not be read. */
+  security_unknown?: string | null;
 }

@@ -1,5 +1,6 @@
 import { UpkeepError } from '../../../shared/errors';
-import type { CheckResult } from '../../../shared/types';
+import type { CheckResult, PackageUpdate, RiskInfo, UnknownRisk } from '../../../shared/types';
+import { flagState } from '../../core/risk/flags';
 import { table, type CommandSpec } from '../context';
 
 /** The `upkeep check --json` entry (README, "The command line"), plus the one-line explanation. */
@@ -17,13 +18,47 @@ function publicResult(r: CheckResult) {
     held: r.held ?? false,
     skipped_version: r.skipped_version ?? null,
     error: r.error ? { code: r.error.code, message: r.error.message } : null,
-    // Risk of the pending update: flags with the advisories behind `security`.
+    // Risk of the pending update: flags with the advisories behind `security`; each flag is true,
+    // false, or null when unknown (its source failed: `risk_unknown` says why; or the check failed).
     risk_flags: r.risk_flags ?? [],
-    security: r.security ?? false,
-    breaking: r.breaking ?? false,
+    security: flagOf(r, r.security),
+    breaking: flagOf(r, r.breaking),
+    risk_unknown: unknownOf(r.risk_unknown),
     advisories: r.risk?.advisories ?? [],
-    ...(r.packages ? { packages: r.packages.map((p) => ({ name: p.name, installed: p.installed, wanted: p.wanted, latest: p.latest, target: p.target, risk_flags: p.risk.flags, advisories: p.risk.advisories })) } : {}),
+    ...(r.packages ? { packages: r.packages.map(publicPackage) } : {}),
   };
+}
+
+/** A flag as `--json` gives it: never a reassuring false for a check that failed. */
+function flagOf(r: CheckResult, value: boolean | null | undefined): boolean | null {
+  if (value !== undefined) return value;
+  return r.error ? null : false;
+}
+
+function unknownOf(unknown: readonly UnknownRisk[] | undefined): { flag: string; code: string; message: string }[] {
+  return (unknown ?? []).map((u) => ({ flag: u.flag, code: u.code, message: u.message }));
+}
+
+function publicPackage(p: PackageUpdate) {
+  return {
+    name: p.name,
+    installed: p.installed,
+    wanted: p.wanted,
+    latest: p.latest,
+    target: p.target,
+    risk_flags: p.risk.flags,
+    security: flagState(p.risk, 'security'),
+    breaking: flagState(p.risk, 'breaking'),
+    risk_unknown: unknownOf(p.risk.unknown),
+    advisories: p.risk.advisories,
+  };
+}
+
+/** `[security, breaking, security unknown]`: the set flags, then the unknown ones; empty when neither. */
+function flagsText(risk: RiskInfo | null | undefined): string {
+  if (!risk) return '';
+  const words = [...risk.flags, ...(risk.unknown ?? []).map((u) => `${u.flag} unknown`)];
+  return words.length ? ` [${words.join(', ')}]` : '';
 }
 
 function short(version: string | null): string | null {
@@ -32,7 +67,7 @@ function short(version: string | null): string | null {
 
 function status(r: CheckResult): string {
   if (r.error) return `error ${r.error.code}`;
-  const flags = r.risk_flags?.length ? ` [${r.risk_flags.join(', ')}]` : '';
+  const flags = flagsText(r.risk);
   if (r.held) return r.update_available ? `held at ${r.held_version ?? 'installed'} (update available)` : 'held';
   if (r.skipped_version) return `up to date (${r.skipped_version} skipped)`;
   return r.update_available ? `update available${flags}` : 'up to date';
@@ -68,7 +103,7 @@ export const checkCommands: CommandSpec[] = [
             ),
             '',
             ...components.map((r) => `${r.id}: ${r.error ? r.error.message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`),
-            ...components.flatMap((r) => (r.packages ?? []).map((p) => `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${p.risk.flags.length ? ` [${p.risk.flags.join(', ')}]` : ''}`)),
+            ...components.flatMap((r) => (r.packages ?? []).map((p) => `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${flagsText(p.risk)}`)),
           ]
         : ['No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.'];
       return { json: { components: components.map(publicResult) }, text: lines.join('\n'), exitCode: failed ? 1 : 0 };

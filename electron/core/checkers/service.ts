@@ -15,7 +15,7 @@ import { readInstalledVersion } from '../versions/installed';
 import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { isKnownChannel } from './lib/github-channels';
 import { notesNewestFirst } from './lib/pick-release';
-import { pendingRisk, releaseAdvisories, riskFields } from '../risk/component-risk';
+import { failedRiskFields, pendingRisk, releaseAdvisories, riskFields } from '../risk/component-risk';
 import { checkerFor } from './registry';
 import type { CheckContext, CheckOutcome, Checker } from './types';
 
@@ -490,6 +490,7 @@ export class CheckService {
       error,
       from_cache: fromCache,
       target: null,
+      ...failedRiskFields(),
     };
   }
 

@@ -1,3 +1,4 @@
+import type { ErrorShape } from '../../../shared/errors';
 import type { CheckType, ComponentConfig, CompareScheme } from '../../../shared/schemas/component';
 import type { Advisory, ChannelOption, PackageUpdate, ReleaseNote, RiskInfo, UpdateTarget } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
@@ -35,8 +36,11 @@ export interface CheckOutcome {
   packages?: PackageUpdate[];
   /** Set by checkers that judge risk themselves (environments); otherwise the service does. */
   risk?: RiskInfo;
-  /** Advisories of the installed version that `latest` fixes (filled by the service for pypi/npm releases). */
-  advisories?: { installed: string; latest: string; items: Advisory[]; error?: string | null };
+  /**
+   * Advisories of the installed version that `latest` fixes (filled by the service for pypi/npm
+   * releases); `error` when they could not be read (a bare message in caches from older versions).
+   */
+  advisories?: { installed: string; latest: string; items: Advisory[]; error?: ErrorShape | string | null };
 }
 
 export interface Checker {

@@ -4,7 +4,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { PackageUpdate } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
-import { buildRisk } from '../risk/flags';
+import { buildRisk, markUnknown } from '../risk/flags';
 import { fixedAdvisories, npmBulkAdvisories } from '../risk/npm-advisories';
 import type { EnvRun } from './run';
 
@@ -95,12 +95,13 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
   const askFor: Record<string, string[]> = {};
   for (const [name, row] of picked) askFor[name] = [row.current as string];
   let answer: Awaited<ReturnType<typeof npmBulkAdvisories>> = {};
-  let advisoryError: string | null = null;
+  let advisoryError: unknown = null;
   try {
     answer = picked.length ? await npmBulkAdvisories(options.http, config.registry, askFor, options.signal) : {};
   } catch (error) {
-    // A registry without the audit endpoint (a read-only mirror): the check stands, without advisories.
-    advisoryError = (error as Error).message;
+    if (options.signal?.aborted) throw error;
+    // A registry without the audit endpoint (a read-only mirror): the check stands, security unknown.
+    advisoryError = error;
   }
   const packages: PackageUpdate[] = picked.map(([name, row]) => {
     const current = row.current as string;
@@ -109,7 +110,7 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
     const target = cross ? latest : (wanted ?? current);
     const advisories = target !== current ? fixedAdvisories(answer[name], current, target) : [];
     const risk = target !== current ? buildRisk({ installed: current, target, advisories }) : { flags: [], advisories: [], reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`] };
-    if (advisoryError && target !== current) risk.reasons.push(`security advisories could not be read: ${advisoryError}`);
+    if (advisoryError !== null && target !== current) markUnknown(risk, 'security', advisoryError, 'the security advisories');
     return {
       name,
       installed: current,

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
-import type { PackageUpdate } from '../../../shared/types';
+import type { Advisory, PackageUpdate, RiskInfo } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
 import { mapBounded } from '../net/limiter';
-import { buildRisk } from '../risk/flags';
+import { buildRisk, markUnknown } from '../risk/flags';
 import { pypiAdvisories, pypiJsonRoot } from '../risk/pypi-advisories';
 import { isPrereleaseVersion, orderVersions } from '../versions/compare';
 import { satisfiesPep440 } from './pep440-specifier';
@@ -52,6 +52,20 @@ function newest(versions: string[]): string | null {
   return best;
 }
 
+/** The risk of moving one distribution to `target`; advisories that cannot be read leave security unknown. */
+async function packageRisk(http: HttpClient, config: ComponentConfig, dist: { name: string; version: string }, target: string, signal?: AbortSignal): Promise<RiskInfo> {
+  let advisories: Advisory[] = [];
+  let failure: unknown = null;
+  try {
+    advisories = await pypiAdvisories(http, config.index_url, normalizePackageName(dist.name), dist.version, target, signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    failure = error;
+  }
+  const risk = buildRisk({ installed: dist.version, target, advisories });
+  return failure === null ? risk : markUnknown(risk, 'security', failure, `the advisories of ${dist.name} ${dist.version}`);
+}
+
 /**
  * `pip list --outdated` semantics over the index's JSON API: for every installed distribution the
  * index knows, the newest release that is not yanked, has files, runs on this interpreter and (on
@@ -91,7 +105,6 @@ export async function findPipOutdated(options: { config: ComponentConfig; channe
     const allowed = specs.length ? usable.filter((v) => specs.every((s) => satisfiesPep440(v, s.specifier) !== false)) : usable;
     const wanted = newest(allowed);
     const target = wanted !== null && (orderVersions(wanted, dist.version, 'python') ?? 0) > 0 ? wanted : dist.version;
-    const advisories = target !== dist.version ? await pypiAdvisories(http, config.index_url, normalizePackageName(dist.name), dist.version, target, options.signal) : [];
     return {
       name: dist.name,
       installed: dist.version,
@@ -99,7 +112,7 @@ export async function findPipOutdated(options: { config: ComponentConfig; channe
       latest,
       target,
       location: specs.length ? specs.map((s) => `${path.basename(s.file)}: ${s.line}`).join('; ') : null,
-      risk: target !== dist.version ? buildRisk({ installed: dist.version, target, advisories }) : { flags: [], advisories: [], reasons: [`${specs.map((s) => s.line).join(', ')} holds it at ${dist.version}`] },
+      risk: target !== dist.version ? await packageRisk(http, config, dist, target, options.signal) : { flags: [], advisories: [], reasons: [`${specs.map((s) => s.line).join(', ')} holds it at ${dist.version}`] },
     };
   });
   return { python, installed_count: installed.length, packages: rows.filter((r): r is PackageUpdate => r !== null).sort((a, b) => a.name.localeCompare(b.name)) };

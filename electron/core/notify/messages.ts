@@ -40,6 +40,12 @@ export function scrubText(text: string): string {
 
 const versionText = (v: string | null) => v ?? 'unknown version';
 
+/** Said only when it is unknown: a notification never lets silence pass for "no security fix". */
+function securityText(p: EventMap['update_available']): string {
+  if (p.security !== null || !p.security_unknown) return '';
+  return ` Security: unknown — ${scrubText(p.security_unknown)}`;
+}
+
 type OutcomeEvent = 'update_succeeded' | 'update_failed' | 'update_rolled_back';
 
 /** Build the notification for an engine event; `nameOf` maps ids to display names. */
@@ -54,7 +60,7 @@ export function toNotification<K extends NotifyingEvent>(kind: K, payload: Event
       from_version: p.from_version,
       to_version: p.to_version,
       title: `Update available: ${p.name || nameOf(p.component)}`,
-      body: `${p.name || nameOf(p.component)} ${p.to_version} is available (installed: ${versionText(p.from_version)}).`,
+      body: `${p.name || nameOf(p.component)} ${p.to_version} is available (installed: ${versionText(p.from_version)}).${securityText(p)}`,
       error: null,
       run_id: null,
       at,

@@ -1,7 +1,8 @@
+import { toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Advisory, CheckResult, ReleaseNote, RiskInfo } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
-import { buildRisk } from './flags';
+import { buildRisk, flagState, markUnknown } from './flags';
 import { fixedAdvisories, npmBulkAdvisories } from './npm-advisories';
 import { pypiAdvisories } from './pypi-advisories';
 
@@ -9,7 +10,7 @@ import { pypiAdvisories } from './pypi-advisories';
  * Advisories of the installed version that `latest` fixes, for the types whose index publishes them:
  * PyPI (`/pypi/{pkg}/{installed}/json` vulnerabilities) and npm (the bulk advisory endpoint). Other
  * types learn about security fixes from their release notes. A failed lookup is not a failed check:
- * it yields no advisories and says so in `error`.
+ * it yields no advisories and its failure in `error`, which makes `security` unknown.
  */
 export async function releaseAdvisories(
   type: string,
@@ -18,7 +19,7 @@ export async function releaseAdvisories(
   installed: string | null,
   latest: string | null,
   signal?: AbortSignal,
-): Promise<{ items: Advisory[]; error: string | null } | null> {
+): Promise<{ items: Advisory[]; error: ErrorShape | null } | null> {
   if (!installed || !latest || !config.package || installed === latest) return null;
   try {
     if (type === 'pypi_release') return { items: await pypiAdvisories(http, config.index_url, config.package, installed, latest, signal), error: null };
@@ -27,26 +28,45 @@ export async function releaseAdvisories(
       return { items: fixedAdvisories(answer[config.package], installed, latest), error: null };
     }
   } catch (error) {
-    return { items: [], error: (error as Error).message };
+    const shape = toErrorShape(error);
+    return { items: [], error: { code: shape.code, message: shape.message } };
   }
   return null;
 }
 
-/** The risk of a pending update of any kind: advisories it fixes, major version change, what the notes say. */
-export function pendingRisk(parts: { installed: string | null; latest: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[]; advisoryError?: string | null; opaque?: boolean }): RiskInfo {
+/**
+ * The risk of a pending update of any kind: advisories it fixes, major version change, what the
+ * notes say. Advisories that could not be read leave `security` unknown unless the notes set it.
+ */
+export function pendingRisk(parts: { installed: string | null; latest: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[]; advisoryError?: ErrorShape | string | null; opaque?: boolean }): RiskInfo {
   const risk = buildRisk({
     installed: parts.opaque ? null : parts.installed,
     target: parts.opaque ? null : parts.latest,
     ...(parts.notes ? { notes: parts.notes } : {}),
     ...(parts.advisories ? { advisories: parts.advisories } : {}),
   });
-  // Not knowing is not the same as "no advisories": say so.
-  if (parts.advisoryError) risk.reasons.push(`security advisories could not be read: ${parts.advisoryError}`);
+  // Not knowing is not the same as "no advisories": security is unknown, not false.
+  if (parts.advisoryError) markUnknown(risk, 'security', advisoryFailure(parts.advisoryError), 'the security advisories');
   return risk;
 }
 
-/** The risk fields of a check result (`risk`, and `security`/`breaking`/`risk_flags` for policies and scripts). */
-export function riskFields(risk: RiskInfo | null): Pick<CheckResult, 'risk' | 'security' | 'breaking' | 'risk_flags'> {
-  if (!risk) return { risk: null, security: false, breaking: false, risk_flags: [] };
-  return { risk, security: risk.flags.includes('security'), breaking: risk.flags.includes('breaking'), risk_flags: [...risk.flags] };
+/** An advisory failure as cached (a message alone in caches written before codes were kept). */
+function advisoryFailure(error: ErrorShape | string): ErrorShape {
+  return typeof error === 'string' ? { code: 'UPSTREAM_ERROR', message: error } : error;
+}
+
+type RiskFields = Pick<CheckResult, 'risk' | 'security' | 'breaking' | 'risk_flags' | 'risk_unknown'>;
+
+/**
+ * The risk fields of a check result (`risk`, and `security`/`breaking`/`risk_flags` for policies
+ * and scripts): each flag true, false, or null when its source failed (`risk_unknown` says why).
+ */
+export function riskFields(risk: RiskInfo | null): RiskFields {
+  if (!risk) return { risk: null, security: false, breaking: false, risk_flags: [], risk_unknown: [] };
+  return { risk, security: flagState(risk, 'security'), breaking: flagState(risk, 'breaking'), risk_flags: [...risk.flags], risk_unknown: [...(risk.unknown ?? [])] };
+}
+
+/** A failed check decides nothing: every flag is unknown (the result's `error` says why). */
+export function failedRiskFields(): RiskFields {
+  return { risk: null, security: null, breaking: null, risk_flags: [], risk_unknown: [] };
 }

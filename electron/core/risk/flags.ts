@@ -1,4 +1,5 @@
-import type { Advisory, ReleaseNote, RiskFlag, RiskInfo } from '../../../shared/types';
+import { toErrorShape } from '../../../shared/errors';
+import type { Advisory, ReleaseNote, RiskFlag, RiskInfo, UnknownRisk } from '../../../shared/types';
 
 /** The leading release numbers of a version (`v2.1.0`, `2.1rc1`, Debian `1:2.36-9+deb12u4` → [2, 36]). */
 export function releaseNumbers(version: string): number[] | null {
@@ -77,18 +78,45 @@ export function buildRisk(parts: { installed: string | null; target: string | nu
   return { flags: order.filter((f) => flags.has(f)), advisories: [...advisories.values()], reasons };
 }
 
-/** Several packages' risks as one component's: every flag, every advisory (package-prefixed reasons). */
+/**
+ * Several packages' risks as one component's: every flag, every advisory (package-prefixed
+ * reasons), and every unknown flag once (a set flag outranks another package's unknown one).
+ */
 export function mergeRisks(items: readonly { name: string; risk: RiskInfo }[]): RiskInfo {
   const flags = new Set<RiskFlag>();
   const advisories = new Map<string, Advisory>();
   const reasons: string[] = [];
+  const unknown = new Map<string, UnknownRisk>();
   for (const { name, risk } of items) {
     for (const f of risk.flags) flags.add(f);
     for (const a of risk.advisories) if (!advisories.has(a.id)) advisories.set(a.id, a);
     for (const r of risk.reasons) reasons.push(`${name}: ${r}`);
+    for (const u of risk.unknown ?? []) unknown.set(`${u.flag}\n${u.code}\n${u.message}`, u);
   }
   const order: RiskFlag[] = ['security', 'breaking'];
-  return { flags: order.filter((f) => flags.has(f)), advisories: [...advisories.values()], reasons };
+  const merged: RiskInfo = { flags: order.filter((f) => flags.has(f)), advisories: [...advisories.values()], reasons };
+  const open = [...unknown.values()].filter((u) => !flags.has(u.flag));
+  if (open.length) merged.unknown = open;
+  return merged;
+}
+
+/**
+ * Mark `flag` unknown on a risk because its source failed (unless the flag is already set from
+ * another source), with a reason line that says so.
+ */
+export function markUnknown(risk: RiskInfo, flag: RiskFlag, error: unknown, what: string): RiskInfo {
+  if (risk.flags.includes(flag)) return risk;
+  const shape = toErrorShape(error);
+  risk.unknown = [...(risk.unknown ?? []), { flag, code: shape.code, message: shape.message }];
+  risk.reasons.push(`${what} could not be read, so ${flag} is unknown: ${shape.message}`);
+  return risk;
+}
+
+/** A flag's state: true (set), false (decided clear) or null (unknown: its source failed). */
+export function flagState(risk: RiskInfo | null | undefined, flag: RiskFlag): boolean | null {
+  if (!risk) return false;
+  if (risk.flags.includes(flag)) return true;
+  return risk.unknown?.some((u) => u.flag === flag) ? null : false;
 }
 
 export function noRisk(): RiskInfo {

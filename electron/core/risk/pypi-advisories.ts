@@ -53,13 +53,20 @@ export async function pypiAdvisories(http: HttpClient, indexUrl: string | undefi
   const root = pypiJsonRoot(indexUrl);
   const url = `${root}/pypi/${encodeURIComponent(pkg)}/${encodeURIComponent(installed)}/json`;
   const response = await http.request(url, { headers: { accept: 'application/json' }, acceptStatus: [404], ...(signal ? { signal } : {}) });
-  // A release the index does not know (a local build): nothing is known about it.
-  if (response.status === 404) return [];
-  let doc: { vulnerabilities?: PypiVulnerability[] };
+  // A release the index does not know (a local build): nothing is known about it — not "no advisories".
+  if (response.status === 404) {
+    throw new UpkeepError('NOT_FOUND', `${root} has no release ${installed} of ${pkg}, so its known vulnerabilities cannot be read.`, { package: pkg, version: installed });
+  }
+  let doc: unknown;
   try {
     doc = response.json();
   } catch {
     throw new UpkeepError('PARSE_ERROR', `${root} did not answer like PyPI's JSON API for ${pkg} ${installed}. Check index_url.`);
   }
-  return fixedByTarget(Array.isArray(doc.vulnerabilities) ? doc.vulnerabilities : [], installed, target);
+  // An index that does not publish vulnerabilities (no such field) says nothing about them.
+  const vulns = typeof doc === 'object' && doc !== null ? (doc as { vulnerabilities?: unknown }).vulnerabilities : undefined;
+  if (!Array.isArray(vulns)) {
+    throw new UpkeepError('PARSE_ERROR', `${root} does not list vulnerabilities for ${pkg} ${installed} (no "vulnerabilities" in its JSON API answer), so they are unknown.`);
+  }
+  return fixedByTarget(vulns as PypiVulnerability[], installed, target);
 }

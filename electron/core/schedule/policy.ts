@@ -65,8 +65,10 @@ export interface UpdateCandidate {
   publishedAt: number | null;
   /** When the scheduler first saw this version: the cooldown's start when the date is unknown. */
   firstSeenAt: number | null;
-  /** The check result's security flag; null when the checker does not say. */
+  /** The check result's security flag; null when the checker does not say or it is unknown. */
   security: boolean | null;
+  /** Why security is unknown (its source failed): security_only then says so instead of "not flagged". */
+  securityUnknown?: string | null;
   /** release_compare, so calendar versions are not mistaken for major bumps. */
   scheme?: string | undefined;
   /** A version whose automatic update failed before: not retried automatically. */
@@ -114,6 +116,12 @@ export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, c
     return defer(
       'major_version',
       `${c.latest} is a new major version (installed: ${c.installed}); automatic updates stay within a major version. Update it yourself, or allow it with \`upkeep schedule ID --allow-major\`.`,
+    );
+  }
+  if (policy.securityOnly && c.security === null && c.securityUnknown) {
+    return defer(
+      'security_unknown',
+      `security_only is set and whether ${c.latest} fixes a vulnerability is unknown (${c.securityUnknown}); unknown is not taken for safe, so it is not installed automatically. It is tried again after the next check that can read the advisories, or update it yourself.`,
     );
   }
   if (policy.securityOnly && c.security !== true) {

@@ -6,10 +6,12 @@ import type {
   ComponentSchedule,
   Deferral,
   HistoryEntry,
+  PackageUpdate,
   RunDueResult,
   ScheduleView,
   UpdateOutcome,
   UpdateResult,
+  UnknownRisk,
 } from '../../../shared/types';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import { SELF_COMPONENT_ID } from '../engine/engine';
@@ -17,7 +19,7 @@ import type { EventBus } from '../events';
 import { formatDuration } from './duration';
 import { estimateDuration } from './history-stats';
 import { decideAutoUpdate, policyOf, type AutoUpdateDecision } from './policy';
-import { environmentChoice, environmentPolicy } from './env-packages';
+import { environmentChoice, environmentPolicy, type EnvPackageState } from './env-packages';
 import { SchedulerStateStore, type ComponentScheduleState, type SchedulerState } from './state';
 import { describeWindow, windowAt } from './window';
 import { systemTimeZone } from './zoned-time';
@@ -68,12 +70,28 @@ const parseTime = (text: string | null | undefined): number | null => {
   return Number.isFinite(ms) ? ms : null;
 };
 
-/** A check result's security flag: `security: true`, or `risk_flags` containing "security". Null when it does not say. */
+/**
+ * A check result's security flag: `security: true`, or `risk_flags` containing "security". Null when
+ * it does not say or says it is unknown (`security: null`: the advisory source failed).
+ */
 function securityFlag(result: CheckResult): boolean | null {
   const r = result as CheckResult & { security?: unknown; risk_flags?: unknown };
   if (typeof r.security === 'boolean') return r.security;
+  if (r.security === null) return null;
   if (Array.isArray(r.risk_flags)) return r.risk_flags.includes('security');
   return null;
+}
+
+/** Why security is unknown, when the result says so. */
+function securityUnknown(unknown: readonly UnknownRisk[] | undefined): string | null {
+  const found = unknown?.find((u) => u.flag === 'security');
+  return found ? found.message : null;
+}
+
+/** An environment package the scheduler keeps: its set flags and the ones that are unknown. */
+function packageState(p: PackageUpdate): EnvPackageState {
+  const unknown = [...new Set((p.risk.unknown ?? []).map((u) => u.flag))];
+  return unknown.length ? { name: p.name, flags: [...p.risk.flags], unknown } : { name: p.name, flags: [...p.risk.flags] };
 }
 
 /**
@@ -347,6 +365,7 @@ export class Scheduler {
         publishedAt: parseTime(s.published_at),
         firstSeenAt: parseTime(s.first_seen?.at),
         security: s.security ?? null,
+        securityUnknown: s.security_unknown ?? null,
         scheme: c.config.release_compare,
         failedTarget: s.failed_target ?? null,
       },
@@ -368,7 +387,8 @@ export class Scheduler {
     s.update_available = result.update_available;
     s.published_at = result.target?.published_at ?? null;
     s.security = securityFlag(result);
-    s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map((p) => ({ name: p.name, flags: [...p.risk.flags] })) : null;
+    s.security_unknown = s.security === null ? securityUnknown(result.risk_unknown) : null;
+    s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map(packageState) : null;
     if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
     if (result.update_available && !result.held && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
       s.announced_version = result.latest;
@@ -379,6 +399,8 @@ export class Scheduler {
         from_version: result.installed,
         to_version: result.latest,
         channel: result.channel,
+        // Said when it is unknown, so a notification never lets silence pass for "no security fix".
+        ...(s.security === null && s.security_unknown ? { security: null, security_unknown: s.security_unknown } : {}),
       });
     }
     if (!result.update_available) s.deferral = null;

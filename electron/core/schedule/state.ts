@@ -10,10 +10,12 @@ export interface ComponentScheduleState {
   latest?: string | null;
   update_available?: boolean;
   published_at?: string | null;
-  /** The check result's risk flag, when a checker sets one. */
+  /** The check result's risk flag, when a checker sets one; null when it does not say or it is unknown. */
   security?: boolean | null;
-  /** Environment components: the packages that can move and their risk flags (auto-update rules apply per package). */
-  packages?: { name: string; flags: string[] }[] | null;
+  /** Why `security` is unknown (the advisory source that failed); null when it is known. */
+  security_unknown?: string | null;
+  /** Environment components: the packages that can move, their risk flags and the unknown ones (auto-update rules apply per package). */
+  packages?: { name: string; flags: string[]; unknown?: string[] }[] | null;
   check_error?: { code: string; message: string } | null;
   /** When the scheduler first saw `latest`: the cooldown's start when the release date is unknown. */
   first_seen?: { version: string; at: string } | null;

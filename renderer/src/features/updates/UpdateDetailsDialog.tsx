@@ -132,6 +132,13 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
           <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong> <span className="mono">{check.explanation}</span>
         </p>
       ) : null}
+      {check?.update_available
+        ? (check.risk_unknown ?? []).map((u) => (
+            <p key={u.flag} className="callout callout-warning" role="note">
+              <strong>{u.flag === 'security' ? 'Security unknown:' : 'Breaking unknown:'}</strong> {u.message} <code className="error-code">{u.code}</code>
+            </p>
+          ))
+        : null}
       {held ? (
         <p className="callout callout-warning">
           <strong>Held:</strong> you hold {component.name} at <span className="mono">{check?.held_version ?? 'its installed version'}</span>. Update all, automatic updates and Update now leave it alone until you release the hold.
