@@ -48,6 +48,16 @@ export function fixedAdvisories(advisories: readonly NpmBulkAdvisory[] | undefin
   return out;
 }
 
+/** A refused audit request says what to do: the endpoint may simply not exist on a mirror. */
+function withAuditHint(error: unknown, root: string): unknown {
+  if (!(error instanceof UpkeepError) || typeof error.details?.status !== 'number') return error;
+  const status = error.details.status;
+  const hint = status === 404 || status === 405 || status === 501
+    ? `${root} does not offer npm's bulk advisory endpoint (it answered ${status}), so whether an update fixes a vulnerability is unknown. Point \`registry\` at a registry that supports npm audit, or read the package's advisories yourself.`
+    : `${error.message} Whether an update fixes a vulnerability stays unknown until the advisories can be read.`;
+  return new UpkeepError(error.code, hint, error.details);
+}
+
 /**
  * Ask the registry's bulk advisory endpoint (`POST {registry}/-/npm/v1/security/advisories/bulk`,
  * as `npm audit` does) about the given package versions. Packages without advisories are absent.
@@ -56,14 +66,19 @@ export async function npmBulkAdvisories(http: HttpClient, registry: string | und
   if (Object.keys(versions).length === 0) return {};
   const root = npmRegistryRoot(registry);
   const url = `${root}/-/npm/v1/security/advisories/bulk`;
-  const response = await http.request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(versions),
-    conditional: false,
-    maxBytes: 32 * 1024 * 1024,
-    ...(signal ? { signal } : {}),
-  });
+  let response: Awaited<ReturnType<HttpClient['request']>>;
+  try {
+    response = await http.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(versions),
+      conditional: false,
+      maxBytes: 32 * 1024 * 1024,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    throw withAuditHint(error, root);
+  }
   let data: unknown;
   try {
     data = response.json();
