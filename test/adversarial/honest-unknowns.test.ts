@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { invokeMethod } from '../../shared/contract';
 import type { CheckResult, UpdateAvailable } from '../../shared/types';
+import { createApi } from '../../electron/core/api';
 import { toNotification } from '../../electron/core/notify/messages';
+import { createServices } from '../../electron/core/services';
 import { environmentChoice } from '../../electron/core/schedule/env-packages';
 import { policyOf } from '../../electron/core/schedule/policy';
 import { FakeNpmRegistry, FakePypi } from '../fixtures/servers';
@@ -101,9 +103,9 @@ describe('npm_release: the bulk advisory endpoint fails, the packument answers',
     expect(r).toMatchObject({ update_available: true, security: false, risk_unknown: [] });
   });
 
-  it('a cached unknown stays unknown (the failure is kept with the answer)', async () => {
+  it('a cached unknown stays unknown, and is asked again as soon as a failed check would be (5 min), not after the cache TTL', async () => {
     const npm = await npmRegistry();
-    npm.fixture.fault(BULK, { kind: 'status', status: 405 });
+    npm.fixture.fault(BULK, { kind: 'status', status: 500 }, 1);
     h = envHome('upkeep-unknown-npm-');
     h.add('widget', { type: 'npm_release', package: 'widget', current: '1.2.0', registry: npm.registry });
     await checkOne('widget');
@@ -111,6 +113,16 @@ describe('npm_release: the bulk advisory endpoint fails, the packument answers',
     expect(cached?.from_cache).toBe(true);
     expect(cached?.security).toBeNull();
     expect(cached?.risk_unknown?.[0]?.code).toBe('UPSTREAM_ERROR');
+    // Six minutes later (the entry in the real cache file aged), a plain check asks again and now knows.
+    await h.services.checks.flush();
+    const file = path.join(h.root, 'home', 'cache', 'versions.json');
+    const cache = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { fetched_at: number }> };
+    (cache.entries.widget as { fetched_at: number }).fetched_at -= 6 * 60_000;
+    writeFileSync(file, JSON.stringify(cache));
+    const services = createServices({ home: path.join(h.root, 'home'), host: 'cli' });
+    closers.push(() => services.checks.close());
+    const [again] = (await createApi(services).checkComponents({ ids: ['widget'] }, CLI)).components;
+    expect(again).toMatchObject({ from_cache: false, security: false, risk_unknown: [] });
   });
 });
 

@@ -148,7 +148,9 @@ export class CheckService {
     const ttlMs = settings.cache_ttl_hours * 3_600_000;
     const age = now - entry.fetched_at;
     if (entry.error) return age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
-    return entry.outcome && age < ttlMs ? 'outcome' : null;
+    if (!entry.outcome || age >= ttlMs) return null;
+    // An answer with a flag left unknown (advisories that could not be read) is asked again as soon as a failed check would be.
+    return hasUnknownRisk(entry.outcome) && age >= Math.min(ERROR_TTL_MS, ttlMs) ? null : 'outcome';
   }
 
   async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {
@@ -549,6 +551,11 @@ function boundNotes(outcome: CheckOutcome, scheme: CompareScheme): CheckOutcome 
  * How long an error stays cached: minutes, except a rate limit, which is kept until the host said it
  * would accept requests again (asking earlier only spends a refused request), never beyond the TTL.
  */
+/** Whether a cached answer left a risk flag unknown (its advisory source failed). */
+function hasUnknownRisk(outcome: CheckOutcome): boolean {
+  return Boolean(outcome.advisories?.error) || (outcome.risk?.unknown?.length ?? 0) > 0;
+}
+
 function errorTtlMs(error: ErrorShape, fetchedAt: number, ttlMs: number): number {
   const retryAt = error.code === 'RATE_LIMITED' && typeof error.details?.retry_at === 'string' ? Date.parse(error.details.retry_at) : Number.NaN;
   const until = Number.isFinite(retryAt) ? Math.max(ERROR_TTL_MS, retryAt - fetchedAt) : ERROR_TTL_MS;
