@@ -127,8 +127,11 @@ function ConnectionLost() {
 }
 
 function Notices() {
-  const notices = useAppStore((s) => s.notices);
+  const all = useAppStore((s) => s.notices);
+  const connection = useAppStore((s) => s.connection);
   const dismiss = useAppStore((s) => s.dismissNotice);
+  // While the connection is lost, the callout above says so: calls that could not reach the host add nothing to it.
+  const notices = connection === 'reconnecting' ? all.filter((n) => n.cause !== 'NETWORK:host') : all;
   if (notices.length === 0) return null;
   return (
     <div className="notices">
