@@ -1,5 +1,6 @@
 import type { Browser, Locator, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations, type AxeFinding } from './helpers/axe';
 import { ensureRendererBuilt, launchBrowser, screenshotBothThemes } from './helpers/panel';
 import { LONG_NAME, openAt, openView, PHONE, startShowcase, type Showcase } from './helpers/showcase';
 
@@ -48,10 +49,21 @@ describe('a phone: 390 × 844', () => {
     const measure = async (step: string) => {
       widths[step] = await sidewaysOverflow(page);
     };
+    // The cards are a layout of their own: axe-core looks at them too, in both themes.
+    const findings: Record<string, AxeFinding[]> = {};
+    const audit = async (step: string) => {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        const found = await seriousViolations(page);
+        if (found.length > 0) findings[`${step} (${colorScheme})`] = found;
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    };
 
     await page.getByText('Update available').first().waitFor();
     await page.getByText(LONG_NAME).waitFor();
     await measure('components');
+    await audit('components');
     // The table is a list of cards: one per component, its column names beside each fact.
     const table = page.getByRole('table', { name: 'Components' });
     expect(await page.locator('.vt-cards').count()).toBe(1);
@@ -96,6 +108,7 @@ describe('a phone: 390 × 844', () => {
     const backup = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: 'before-migration' });
     await backup.waitFor();
     await measure('backups');
+    await audit('backups');
     await expectReachable(page, page.getByRole('button', { name: 'Create backup' }));
     for (const name of ['Verify', 'Restore', 'Delete']) await expectReachable(page, backup.getByRole('button', { name, exact: true }));
     await scrollToTop(page);
@@ -111,11 +124,13 @@ describe('a phone: 390 × 844', () => {
     const entry = page.getByRole('table', { name: 'History' }).getByRole('row').filter({ hasText: 'Broken App' });
     await entry.waitFor();
     await measure('history');
+    await audit('history');
     await expectReachable(page, entry.getByRole('button', { name: /^Log of Broken App/ }));
     await screenshotBothThemes(page, 'phone-history');
 
     for (const [step, w] of Object.entries(widths)) expect(w.scrollWidth, `${step}: ${w.scrollWidth} px wide on a ${w.width} px screen`).toBeLessThanOrEqual(w.width);
     expect(Object.keys(widths)).toHaveLength(7);
+    expect(findings).toEqual({});
     expect(errors).toEqual([]);
     await context.close();
   });
