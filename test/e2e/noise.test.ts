@@ -26,7 +26,7 @@ async function visibleRowButtons(page: Page): Promise<{ name: string; box: Box }
       return { x: r.x, y: r.y, width: r.width, height: r.height };
     };
     const clips = ['.main', '.vt-body'].map((s) => document.querySelector(s)).filter((el): el is Element => el !== null).map(rect);
-    return [...document.querySelectorAll('.row-actions button')].map((b) => {
+    return Array.from(document.querySelectorAll('.row-actions button')).map((b) => {
       const box = rect(b);
       for (const c of clips) {
         const right = Math.min(box.x + box.width, c.x + c.width);
@@ -180,7 +180,7 @@ describe('noise: toasts, notices, a lost connection, cut-off text', () => {
     const row = componentRow(page, LONG_NAME);
     await row.waitFor();
     const cut = await row.evaluate((el) =>
-      [...el.querySelectorAll<HTMLElement>('[title]')]
+      Array.from(el.querySelectorAll<HTMLElement>('[title]'))
         .filter((e) => e.scrollWidth > e.clientWidth || e.parentElement!.scrollWidth > e.parentElement!.clientWidth)
         .map((e) => ({ text: e.textContent, title: e.getAttribute('title') })),
     );
@@ -188,7 +188,7 @@ describe('noise: toasts, notices, a lost connection, cut-off text', () => {
     expect(cut).toEqual(expect.arrayContaining([{ text: LONG_NAME, title: LONG_NAME }, { text: LONG_VERSION, title: LONG_VERSION }]));
     // No truncated text in the table without a title.
     const bare = await page.getByRole('table', { name: 'Components' }).evaluate((table) =>
-      [...table.querySelectorAll<HTMLElement>('[role=cell] *')]
+      Array.from(table.querySelectorAll<HTMLElement>('[role=cell] *'))
         .filter((e) => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).textOverflow === 'ellipsis')
         .filter((e) => !e.closest('[title]'))
         .map((e) => e.textContent),

@@ -12,7 +12,9 @@ async function sidewaysOverflow(page: Page): Promise<{ scrollWidth: number; widt
 /** Back to the top of the page and of its lists, for the screenshots. */
 async function scrollToTop(page: Page): Promise<void> {
   await page.evaluate(() => {
-    for (const el of document.querySelectorAll('.main, .vt-body')) el.scrollTop = 0;
+    document.querySelectorAll('.main, .vt-body').forEach((el) => {
+      el.scrollTop = 0;
+    });
   });
 }
 
