@@ -4,12 +4,15 @@ import { BackupsView } from './features/backups/BackupsView';
 import { ComponentsView } from './features/components/ComponentsView';
 import { HistoryView } from './features/history/HistoryView';
 import { DialogHost } from './DialogHost';
+import type { ConnectionState } from './api';
 import { useAppStore } from './store';
 import { selectPendingUpdates } from './store/selectors/components-selectors';
 import type { View } from './store/ui-slice';
 import { ErrorMessage } from './ui/ErrorMessage';
 import { Icon, type IconName } from './ui/Icon';
 import { useLiveRegionTarget } from './ui/live-region-target';
+
+const CONNECTION_LABEL: Record<ConnectionState, string> = { open: 'Connected', connecting: 'Connecting…', reconnecting: 'Reconnecting…', refused: 'Access refused' };
 
 const NAV: { view: View; label: string; icon: IconName }[] = [
   { view: 'components', label: 'Components', icon: 'box' },
@@ -65,7 +68,7 @@ export function App() {
           </button>
           <p className={`connection connection-${connection}`}>
             <span className="connection-dot" aria-hidden="true" />
-            {connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+            {CONNECTION_LABEL[connection]}
           </p>
           {info ? <p className="app-version">Upkeep {info.version}</p> : null}
         </div>
@@ -74,6 +77,7 @@ export function App() {
         {info?.read_only ? (
           <p className="callout callout-warning readonly-banner">This connection is read-only: you can look at everything, and changes are refused (FORBIDDEN).</p>
         ) : null}
+        {/* Refused: the token's notice says what is wrong; the connection itself is fine. */}
         {connection === 'reconnecting' ? <ConnectionLost /> : null}
         <Notices />
         {view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
@@ -95,7 +99,7 @@ function LiveRegion() {
     const timer = setTimeout(() => setFadedSeq(announcement.seq), announcement.tone === 'error' ? 12_000 : 6_000);
     return () => clearTimeout(timer);
   }, [announcement]);
-  const visible = announcement !== null && fadedSeq !== announcement.seq;
+  const visible = announcement !== null && !announcement.quiet && fadedSeq !== announcement.seq;
   const region = (
     <div className={`toast${announcement ? ` toast-${announcement.tone}` : ''}${visible ? ' toast-visible' : ''}`} role="status" aria-live="polite" aria-atomic="true">
       {announcement ? <span key={announcement.seq}>{announcement.text}</span> : null}
@@ -123,8 +127,11 @@ function ConnectionLost() {
 }
 
 function Notices() {
-  const notices = useAppStore((s) => s.notices);
+  const all = useAppStore((s) => s.notices);
+  const connection = useAppStore((s) => s.connection);
   const dismiss = useAppStore((s) => s.dismissNotice);
+  // While the connection is lost, the callout above says so: calls that could not reach the host add nothing to it.
+  const notices = connection === 'reconnecting' ? all.filter((n) => n.cause !== 'NETWORK:host') : all;
   if (notices.length === 0) return null;
   return (
     <div className="notices">

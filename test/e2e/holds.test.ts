@@ -67,12 +67,12 @@ describe('Skip this version and Hold in the panel', () => {
     await page.getByRole('status').filter({ hasText: 'Web App: 1.1.0 skipped. A newer version will be offered again.' }).waitFor();
     // The dialog follows: the skip can be undone, and the update is no longer offered.
     await details.getByRole('button', { name: 'Unskip' }).waitFor();
-    expect(await details.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(await details.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
     expect(await details.innerText()).toContain('1.1.0 skipped (you chose to skip this version)');
     await page.keyboard.press('Escape');
 
     await row.getByText('Up to date').waitFor();
-    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(await row.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.1.0');
     await page.getByRole('region', { name: '1 update pending' }).waitFor();
 
@@ -80,7 +80,7 @@ describe('Skip this version and Hold in the panel', () => {
     await checkAll(page);
     await row.getByText('Update available').waitFor();
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.2.0');
-    await row.getByRole('button', { name: 'Update now' }).waitFor();
+    await row.getByRole('button', { name: 'Update now: Web App' }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -96,12 +96,12 @@ describe('Skip this version and Hold in the panel', () => {
     await details.getByRole('button', { name: 'Hold', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Other App is held at 2.0.0' }).waitFor();
     await details.getByRole('button', { name: 'Release hold' }).waitFor();
-    expect(await details.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(await details.getByRole('button', { name: 'Update now: Other App' }).count()).toBe(0);
     expect(await details.getByRole('button', { name: 'Skip this version' }).count()).toBe(0);
     await page.keyboard.press('Escape');
 
     await row.getByText('Held', { exact: true }).waitFor();
-    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(await row.getByRole('button', { name: 'Update now: Other App' }).count()).toBe(0);
     // The newer version still shows.
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('2.1.0');
 
@@ -121,7 +121,7 @@ describe('Skip this version and Hold in the panel', () => {
     await details.getByRole('button', { name: 'Hold', exact: true }).waitFor();
     await page.keyboard.press('Escape');
     await row.getByText('Update available').waitFor();
-    await row.getByRole('button', { name: 'Update now' }).waitFor();
+    await row.getByRole('button', { name: 'Update now: Other App' }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -94,7 +94,7 @@ describe('updates in the panel', () => {
     await screenshotBothThemes(page, 'update-details');
     await page.keyboard.press('Escape');
 
-    await row.getByRole('button', { name: 'Update now' }).click();
+    await row.getByRole('button', { name: 'Update now: Web App' }).click();
     // Progress: the run card follows the engine's events to its outcome, with the streamed log.
     const run = page.getByRole('article', { name: 'Update of Web App' });
     await run.waitFor();
@@ -108,7 +108,7 @@ describe('updates in the panel', () => {
     expect(steps.indexOf(steps.find((t) => t.includes('Backup'))!)).toBeLessThan(steps.indexOf(steps.find((t) => t.includes('Download'))!));
     await run.getByText(/^Log \(\d+ lines?\)$/).click();
     expect(await run.locator('pre').innerText()).toMatch(/1\.1\.0/);
-    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(0);
+    expect(await row.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
     expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
     await screenshotBothThemes(page, 'components-after-update');
     expect(errors).toEqual([]);
@@ -119,7 +119,7 @@ describe('updates in the panel', () => {
     const { page, context } = await openPanel(browser, host);
     await checkAll(page);
     const row = componentRow(page, 'Broken App');
-    await row.getByRole('button', { name: 'Update now' }).click();
+    await row.getByRole('button', { name: 'Update now: Broken App' }).click();
     const run = page.getByRole('article', { name: 'Update of Broken App' });
     await run.getByText('Rolled back', { exact: true }).waitFor();
     await run.getByText(/Rolled back because:/).waitFor();
@@ -155,7 +155,7 @@ describe('updates in the panel', () => {
     await details.getByText('Held back:').waitFor();
     await page.keyboard.press('Escape');
     // Holding back only concerns automatic updates: Update now is still offered.
-    expect(await row.getByRole('button', { name: 'Update now' }).count()).toBe(1);
+    expect(await row.getByRole('button', { name: 'Update now: Broken App' }).count()).toBe(1);
     await context.close();
   });
 

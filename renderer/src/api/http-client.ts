@@ -51,13 +51,16 @@ export function createHttpClient(options: HttpClientOptions): Client {
 
     const run = async (): Promise<void> => {
       while (!stopped) {
-        onState?.(attempt === 0 ? 'connecting' : 'reconnecting');
+        // A retry keeps the state the last attempt ended in (reconnecting, or refused).
+        if (attempt === 0) onState?.('connecting');
+        let refused = false;
         try {
           const response = await fetch(new URL('api/events', base), {
             headers: headers({ Accept: 'text/event-stream' }),
             signal: controller.signal,
             cache: 'no-store',
           });
+          refused = response.status === 401;
           if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
           attempt = 0;
           onState?.('open');
@@ -77,7 +80,7 @@ export function createHttpClient(options: HttpClientOptions): Client {
         // Back off: 0.5 s, 1 s, 2 s … up to 15 s, with jitter so many panels do not reconnect in step.
         attempt += 1;
         const delay = Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
-        onState?.('reconnecting');
+        onState?.(refused ? 'refused' : 'reconnecting');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     };

@@ -2,8 +2,11 @@ import type { Api, EventMap, EventName } from '../../../shared/contract';
 
 export type EventHandler = <E extends EventName>(event: E, payload: EventMap[E]) => void;
 
-/** How the connection to the engine's event stream is doing; shown in the header. */
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
+/**
+ * How the connection to the engine's event stream is doing; shown in the header. `refused`: the host
+ * answers but refuses the access token (401), which waiting will not mend.
+ */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'refused';
 
 /** What the store talks to: the contract's methods, and the engine's push events. */
 export interface Client {

@@ -74,7 +74,10 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     },
     (state) => {
       s().setConnection(state);
-      // After a reconnect, events may have been missed: reload what they would have changed.
+      // The host answers: what was said about not reaching it is over.
+      if (state === 'open') s().clearNotices(wasOpen ? 'all' : 'host');
+      // After a reconnect, events may have been missed: reload what they would have changed (and a
+      // failure that still holds is reported again; the notices from before the outage are stale).
       if (state === 'open' && wasOpen) {
         void s().loadComponents();
         void s().loadSettings();

@@ -26,12 +26,31 @@ export interface Announcement {
   seq: number;
   text: string;
   tone: 'info' | 'success' | 'error';
+  /** Read out but not shown as a toast: a notice on the page already says it. */
+  quiet?: boolean;
 }
 
 export interface Notice {
   seq: number;
   title: string;
   error: ErrorShape;
+  /** What it is about (error code and source): one notice per cause, the latest word on it. */
+  cause: string;
+}
+
+/**
+ * Errors about reaching the host itself: every call meets the same one (a wrong token fails the
+ * components, the settings, the history and the backups alike), so they make one notice, under a
+ * title that names the cause rather than the call that met it first.
+ */
+const HOST_ERRORS: Partial<Record<ErrorShape['code'], string>> = {
+  UNAUTHORIZED: 'The Upkeep host refused this panel',
+  NETWORK: 'Could not reach the Upkeep host',
+};
+
+function noticeFor(title: string, error: ErrorShape): Omit<Notice, 'seq'> {
+  const hostTitle = HOST_ERRORS[error.code];
+  return hostTitle ? { title: hostTitle, error, cause: `${error.code}:host` } : { title, error, cause: `${error.code}:${title}` };
 }
 
 export interface UiSlice {
@@ -47,9 +66,11 @@ export interface UiSlice {
   openDialog(dialog: DialogState): void;
   closeDialog(): void;
   announce(text: string, tone?: Announcement['tone']): void;
-  /** Show an error (message and code) and announce it. */
+  /** Show an error (message and code) and announce it; the same cause again updates its notice instead of adding one. */
   reportError(title: string, error: ErrorShape): void;
   dismissNotice(seq: number): void;
+  /** Drop notices: all of them, or those about reaching the host (`host`). */
+  clearNotices(which: 'all' | 'host'): void;
   setConnection(state: ConnectionState): void;
 }
 
@@ -87,10 +108,15 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set) => ({
   closeDialog: () => set({ dialog: { kind: 'none' } }),
   announce: (text, tone = 'info') => set({ announcement: { seq: ++seq, text, tone } }),
   reportError: (title, error) =>
-    set((s) => ({
-      notices: [...s.notices.slice(-4), { seq: ++seq, title, error }],
-      announcement: { seq: ++seq, text: `${title}: ${error.message} (${error.code})`, tone: 'error' },
-    })),
+    set((s) => {
+      const notice = { seq: ++seq, ...noticeFor(title, error) };
+      const known = s.notices.some((n) => n.cause === notice.cause);
+      const notices = known ? s.notices.map((n) => (n.cause === notice.cause ? notice : n)) : [...s.notices.slice(-4), notice];
+      // The notice is on the page: the live region reads it out without a second copy as a toast, and a repeat is not read again.
+      const announcement = known ? s.announcement : { seq: ++seq, text: `${notice.title}: ${error.message} (${error.code})`, tone: 'error' as const, quiet: true };
+      return { notices, announcement };
+    }),
   dismissNotice: (n) => set((s) => ({ notices: s.notices.filter((x) => x.seq !== n) })),
+  clearNotices: (which) => set((s) => ({ notices: which === 'all' ? [] : s.notices.filter((n) => !n.cause.endsWith(':host')) })),
   setConnection: (connection) => set({ connection }),
 });

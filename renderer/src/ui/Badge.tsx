@@ -4,7 +4,8 @@ export type Tone = 'neutral' | 'info' | 'success' | 'warning' | 'danger' | 'acce
 
 export function Badge({ tone = 'neutral', children, title }: { tone?: Tone; children: ReactNode; title?: string }) {
   return (
-    <span className={`badge badge-${tone}`} title={title}>
+    // A narrow column cuts a badge off: its title has the whole text.
+    <span className={`badge badge-${tone}`} title={title ?? (typeof children === 'string' ? children : undefined)}>
       <span className="badge-dot" aria-hidden="true" />
       {children}
     </span>

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import type { ErrorShape } from '../../../shared/types';
 import { Dialog } from './Dialog';
 import { ErrorMessage } from './ErrorMessage';
+import { useOffline } from './use-offline';
 
 /**
  * A question with Cancel (focused first) and one danger button named for what it does. The action
@@ -19,6 +20,7 @@ export function ConfirmDialog(props: {
   children: ReactNode;
 }) {
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
   const [error, setError] = useState<ErrorShape | null>(null);
   const confirm = async () => {
     setBusy(true);
@@ -39,7 +41,7 @@ export function ConfirmDialog(props: {
           <button type="button" className="button" onClick={props.onClose} data-autofocus>
             Cancel
           </button>
-          <button type="button" className="button button-danger" disabled={busy} onClick={() => void confirm()}>
+          <button type="button" className="button button-danger" disabled={busy || offline.disabled} title={offline.title} onClick={() => void confirm()}>
             {props.confirmLabel}
           </button>
         </>

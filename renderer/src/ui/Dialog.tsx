@@ -13,6 +13,9 @@ interface DialogProps {
   initialFocus?: string;
 }
 
+/** `initialFocus` for dialogs that are read first (details, logs): the title, which Tab moves on from. */
+export const DIALOG_HEADING = '.dialog-header h2';
+
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), summary';
 
@@ -60,7 +63,8 @@ export function Dialog({ title, onClose, children, footer, description, size = '
     if (items.length === 0) return;
     const first = items[0]!;
     const last = items[items.length - 1]!;
-    if (event.shiftKey && document.activeElement === first) {
+    // From the title (focused on opening, outside the Tab order) Shift+Tab goes round to the last button.
+    if (event.shiftKey && (document.activeElement === first || !items.includes(document.activeElement as HTMLElement))) {
       event.preventDefault();
       last.focus();
     } else if (!event.shiftKey && document.activeElement === last) {
@@ -78,7 +82,9 @@ export function Dialog({ title, onClose, children, footer, description, size = '
       onKeyDown={onKeyDown}
     >
       <header className="dialog-header">
-        <h2 id={titleId}>{title}</h2>
+        <h2 id={titleId} tabIndex={-1}>
+          {title}
+        </h2>
         <button type="button" className="icon-button" aria-label="Close" onClick={() => onCloseRef.current()}>
           <span aria-hidden="true">×</span>
         </button>

@@ -11,6 +11,28 @@ export interface Column {
   align?: 'start' | 'end';
   /** Columns that may go when the table is too narrow: 1 goes first, then 2 …; absent never goes. */
   drop?: number;
+  /** As a card (narrow screens): `wide` takes a line of its own, `hidden` is left out. */
+  card?: 'wide' | 'hidden';
+}
+
+/** Narrower than this, each row is drawn as a card: title, labelled facts two by two, actions. */
+export const CARD_BREAKPOINT = 600;
+const CARD_LINE = 46;
+const CARD_WIDE_LINE = 70;
+
+/** The last column, aligned to the end, holds a row's buttons: on a card they take the last line. */
+function isActions(columns: Column[], index: number): boolean {
+  return index === columns.length - 1 && columns[index]?.align === 'end';
+}
+
+/** A card's height: padding, the title line, two facts a line, wide facts and the actions a line each. */
+function cardHeight(columns: Column[]): number {
+  const shown = columns.slice(1).filter((c) => c.card !== 'hidden');
+  const actions = isActions(columns, columns.length - 1) ? 1 : 0;
+  const facts = shown.slice(0, shown.length - actions);
+  const pairs = Math.ceil(facts.filter((c) => c.card !== 'wide').length / 2);
+  const wide = facts.filter((c) => c.card === 'wide').length;
+  return 20 + 38 + (pairs + actions) * CARD_LINE + wide * CARD_WIDE_LINE;
 }
 
 const GAP = 10;
@@ -49,8 +71,9 @@ const OVERSCAN = 8;
  * A table that renders only the rows in view (plus a few), so thousands of rows scroll smoothly.
  * Keeps table semantics for assistive technology: aria-rowcount and aria-rowindex tell where a row sits.
  */
-export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, rowHeight = 56, empty, rowLabel, rowClassName }: VirtualTableProps<T>) {
+export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, rowHeight: tableRowHeight = 56, empty, rowLabel, rowClassName }: VirtualTableProps<T>) {
   const tableRef = useRef<HTMLDivElement>(null);
+  const isEmpty = items.length === 0;
   const scrollRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(800);
@@ -71,7 +94,11 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
     observer.observe(el);
     observer.observe(table);
     return () => observer.disconnect();
-  }, []);
+    // The body is a different element while the list is empty (outside the table, see below).
+  }, [isEmpty]);
+
+  const cards = width < CARD_BREAKPOINT;
+  const rowHeight = cards ? cardHeight(columns) : tableRowHeight;
 
   // A shorter list (after filtering) must not leave the view scrolled past its end.
   useEffect(() => {
@@ -82,9 +109,9 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
     }
   }, [items.length, rowHeight]);
 
-  const visible = fitColumns(columns, width);
+  const visible = cards ? columns.filter((c) => c.card !== 'hidden') : fitColumns(columns, width);
   const shownIndexes = visible.map((c) => columns.indexOf(c));
-  const template = visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
+  const template = cards ? undefined : visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
   let start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
   let end = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
   if (focusIndex !== null && focusIndex < items.length) {
@@ -112,41 +139,60 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
         className={`vt-row${rowClassName?.(item) ? ` ${rowClassName(item)}` : ''}`}
         style={style}
       >
-        {shownIndexes.map((c) => (
-          <div key={columns[c]?.key ?? c} role="cell" className={`vt-cell${columns[c]?.align === 'end' ? ' vt-end' : ''}`}>
-            {cells[c]}
-          </div>
-        ))}
+        {shownIndexes.map((c, n) => {
+          const column = columns[c];
+          const place = cards ? (isActions(columns, c) ? ' vt-actions' : column?.card === 'wide' ? ' vt-wide' : '') : column?.align === 'end' ? ' vt-end' : '';
+          return (
+            <div key={column?.key ?? c} role="cell" className={`vt-cell${place}`}>
+              {/* On a card the column's name goes with each fact; the header row is there for assistive technology. */}
+              {cards && n > 0 && typeof column?.header === 'string' ? (
+                <span className="vt-card-label" aria-hidden="true">
+                  {column.header}
+                </span>
+              ) : null}
+              {cells[c]}
+            </div>
+          );
+        })}
       </div>,
     );
   }
 
   return (
-    <div ref={tableRef} className="vt" role="table" aria-label={label} aria-rowcount={items.length + 1}>
-      <div role="rowgroup" className="vt-head">
-        <div role="row" aria-rowindex={1} className="vt-row vt-header" style={{ gridTemplateColumns: template }}>
-          {visible.map((c) => (
-            <div key={c.key} role="columnheader" className={`vt-cell${c.align === 'end' ? ' vt-end' : ''}`}>
-              {c.header}
+    <div ref={tableRef} className={`vt${cards ? ' vt-cards' : ''}`}>
+      <div role="table" aria-label={label} aria-rowcount={items.length + 1}>
+        <div role="rowgroup" className={cards ? 'vt-head visually-hidden' : 'vt-head'}>
+          <div role="row" aria-rowindex={1} className="vt-row vt-header" style={{ gridTemplateColumns: template }}>
+            {visible.map((c) => (
+              <div key={c.key} role="columnheader" className={`vt-cell${c.align === 'end' ? ' vt-end' : ''}`}>
+                {c.header}
+              </div>
+            ))}
+          </div>
+        </div>
+        {/* The scroll area is focusable so keyboard users can scroll it with the arrow and page keys. */}
+        {isEmpty ? null : (
+          <div
+            ref={scrollRef}
+            role="rowgroup"
+            className="vt-body"
+            tabIndex={0}
+            aria-label={`${label}, ${items.length} ${items.length === 1 ? 'row' : 'rows'}`}
+            onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+            onFocus={onFocus}
+          >
+            <div className="vt-spacer" style={{ height: items.length * rowHeight }}>
+              {rows}
             </div>
-          ))}
-        </div>
+          </div>
+        )}
       </div>
-      {/* The scroll area is focusable so keyboard users can scroll it with the arrow and page keys. */}
-      <div
-        ref={scrollRef}
-        role="rowgroup"
-        className={`vt-body${items.length === 0 ? ' vt-body-empty' : ''}`}
-        tabIndex={0}
-        aria-label={`${label}, ${items.length} ${items.length === 1 ? 'row' : 'rows'}`}
-        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
-        onFocus={onFocus}
-      >
-        {items.length === 0 && empty ? <div className="vt-empty">{empty}</div> : null}
-        <div className="vt-spacer" style={{ height: items.length * rowHeight }}>
-          {rows}
+      {/* Without rows the table holds only its header: what to do instead is said next to it, not in a row group without rows. */}
+      {isEmpty ? (
+        <div ref={scrollRef} className="vt-body vt-body-empty">
+          {empty ? <div className="vt-empty">{empty}</div> : null}
         </div>
-      </div>
+      ) : null}
     </div>
   );
 }

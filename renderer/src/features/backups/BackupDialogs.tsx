@@ -6,6 +6,7 @@ import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import { formatBytes, formatDate } from '../../ui/format';
+import { useOffline } from '../../ui/use-offline';
 
 const TYPE_TEXT: Record<BackupType, string> = {
   full: 'the whole folder',
@@ -72,6 +73,7 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
   const [compress, setCompress] = useState(true);
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
   const selected = components.find((c) => c.id === component);
 
   async function submit(event: FormEvent) {
@@ -92,7 +94,7 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="create-backup-form" className="button button-primary" disabled={busy || !component}>
+          <button type="submit" form="create-backup-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy || !component}>
             Create backup
           </button>
         </>

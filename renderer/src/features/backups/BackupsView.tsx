@@ -10,6 +10,7 @@ import { FilterSelect } from '../../ui/FilterSelect';
 import { formatBytes, formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { ProgressBar } from '../../ui/ProgressBar';
+import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 
 const COLUMNS: Column[] = [
@@ -39,6 +40,7 @@ export function BackupsView() {
   const verifyBackup = useAppStore((s) => s.verifyBackup);
   const pinBackup = useAppStore((s) => s.pinBackup);
   const openDialog = useAppStore((s) => s.openDialog);
+  const offline = useOffline();
   const nameOf = (id: string) => componentOptions.find((c) => c.id === id)?.name ?? id;
   const totalBytes = backups.reduce((sum, b) => sum + b.compressed_size, 0);
 
@@ -56,7 +58,7 @@ export function BackupsView() {
           </p>
         </div>
         <div className="toolbar">
-          <button type="button" className="button button-primary" onClick={() => openDialog({ kind: 'create-backup', ...(filters.component !== 'all' ? { component: filters.component } : {}) })}>
+          <button type="button" className="button button-primary" {...offline} onClick={() => openDialog({ kind: 'create-backup', ...(filters.component !== 'all' ? { component: filters.component } : {}) })}>
             <Icon name="plus" /> Create backup
           </button>
         </div>
@@ -140,14 +142,14 @@ export function BackupsView() {
             const v = verifications[b.id];
             return [
               <div className="cell-name" key="n">
-                <span className="name" title={b.description || undefined}>{b.name || b.id}</span>
+                <span className="name" title={b.description ? `${b.name || b.id}: ${b.description}` : b.name || b.id}>{b.name || b.id}</span>
                 <span className="sub">
                   {REASON[b.reason]}
                   {b.component_version ? ` · v${b.component_version}` : ''}
                   {b.pinned ? ' · pinned' : ''}
                 </span>
               </div>,
-              <span key="c">{nameOf(b.component)}</span>,
+              <span key="c" title={nameOf(b.component)}>{nameOf(b.component)}</span>,
               <Badge key="t" tone={TYPE_TONE[b.type]}>
                 {b.type}
               </Badge>,
@@ -172,18 +174,19 @@ export function BackupsView() {
                   className={`icon-button${b.pinned ? ' icon-button-on' : ''}`}
                   aria-label={`Pin ${b.name || b.id}`}
                   aria-pressed={b.pinned}
-                  title={b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings'}
+                  title={offline.title ?? (b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings')}
+                  disabled={offline.disabled}
                   onClick={() => void pinBackup(b.id, !b.pinned)}
                 >
                   <Icon name="pin" />
                 </button>
-                <button type="button" className="button button-small" disabled={v?.status === 'running'} onClick={() => void verifyBackup(b.id)}>
+                <button type="button" className="button button-small" disabled={v?.status === 'running' || offline.disabled} title={offline.title} onClick={() => void verifyBackup(b.id)}>
                   Verify
                 </button>
-                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}>
+                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}>
                   Restore
                 </button>
-                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}>
+                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}>
                   Delete
                 </button>
               </div>,

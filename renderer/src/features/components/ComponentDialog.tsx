@@ -6,6 +6,7 @@ import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
+import { useOffline } from '../../ui/use-offline';
 import { fieldMessages } from './field-errors';
 
 const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
@@ -38,6 +39,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const [error, setError] = useState<ErrorShape | null>(null);
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
   const editing = component !== undefined;
   const templates = useAppStore((s) => s.templates);
   const loadTemplates = useAppStore((s) => s.loadTemplates);
@@ -121,7 +123,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
+          <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
             {editing ? 'Save' : 'Add component'}
           </button>
         </>

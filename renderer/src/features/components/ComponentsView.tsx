@@ -2,12 +2,12 @@ import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
 import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
 import { EmptyState } from '../../ui/EmptyState';
-import { ErrorMessage } from '../../ui/ErrorMessage';
 import { formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
+import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { PendingSummary } from '../updates/PendingSummary';
-import { RunPanel } from '../updates/RunPanel';
+import { runCardId, RunPanel } from '../updates/RunPanel';
 import { sortSecurityFirst } from '../../store/selectors/risk-selectors';
 import { describeCheckError, selectCheckTrouble, selectShowWelcome } from '../../store/selectors/check-trouble';
 import { CheckTroubleBanners } from './CheckTroubleBanners';
@@ -23,8 +23,8 @@ const COLUMNS: Column[] = [
   { key: 'installed', header: 'Installed', min: 80, grow: 1 },
   { key: 'latest', header: 'Latest', min: 80, grow: 1 },
   { key: 'channel', header: 'Channel', min: 72, grow: 0.9, drop: 3 },
-  { key: 'checked', header: 'Checked', min: 88, grow: 1, drop: 1 },
-  { key: 'status', header: 'Status', min: 152, grow: 1.1 },
+  { key: 'checked', header: 'Checked', min: 88, grow: 1, drop: 1, card: 'hidden' },
+  { key: 'status', header: 'Status', min: 152, grow: 1.1, card: 'wide' },
   { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 200, align: 'end' },
 ];
 // Environment rows carry a Packages button too.
@@ -76,6 +76,12 @@ export function ComponentsView() {
   const showWelcome = useAppStore(selectShowWelcome);
   const dismissWelcome = useAppStore((s) => s.dismissWelcome);
   const findButton = useRef<HTMLButtonElement>(null);
+  const offline = useOffline();
+  // Update now: the button goes as the run starts; focus moves to the run's card, which shows its progress.
+  const updateOne = (id: string) => {
+    void updateComponents([id]);
+    requestAnimationFrame(() => document.getElementById(runCardId(id))?.focus());
+  };
   const typeOf = useMemo(() => new Map(components.map((c) => [c.id, c.type])), [components]);
   const columns = useMemo(
     () => columnsFor({ packages: rows.some((r) => checks[r.id]?.packages), reasons: rows.some((r) => r.status === 'check-failed'), updates: rows.some((r) => r.updateAvailable) }),
@@ -100,18 +106,18 @@ export function ComponentsView() {
           {/* While the welcome card is up it carries these three, so each name is on the page once. */}
           {showWelcome ? null : (
             <>
-              <button ref={findButton} type="button" className="button" onClick={() => openDialog({ kind: 'discover' })}>
+              <button ref={findButton} type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'discover' })}>
                 <Icon name="search" /> Find installed
               </button>
-              <button type="button" className="button" onClick={() => openDialog({ kind: 'import-octoprint' })}>
+              <button type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'import-octoprint' })}>
                 <Icon name="upload" /> Import from OctoPrint
               </button>
-              <button type="button" className="button" onClick={() => openDialog({ kind: 'add-component' })}>
+              <button type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'add-component' })}>
                 <Icon name="plus" /> Add component
               </button>
             </>
           )}
-          <button type="button" className="button button-primary" onClick={() => void checkComponents(undefined, true)} disabled={anyChecking || total === 0}>
+          <button type="button" className="button button-primary" onClick={() => void checkComponents(undefined, true)} disabled={anyChecking || total === 0 || offline.disabled} title={offline.title}>
             <Icon name="refresh" /> Check for updates
           </button>
         </div>
@@ -132,14 +138,14 @@ export function ComponentsView() {
       ) : null}
       <CheckTroubleBanners
         trouble={trouble}
-        checking={anyChecking}
+        checking={anyChecking || offline.disabled}
         githubTokenSet={githubTokenSet}
         onCheckAgain={(ids) => void checkComponents(ids, true)}
         onOpenTokenSettings={() => openDialog({ kind: 'settings', focus: 'github-token' })}
       />
       <ProblemsPanel problems={problems} />
-      {loadError ? <ErrorMessage title="Could not load components" error={loadError} /> : null}
-      <PendingSummary pending={pending} onUpdateAll={() => void updateComponents(pending.map((p) => p.id))} />
+      {/* A failed load is a notice above (one per cause) and, with no rows, the empty state: not a third copy here. */}
+      <PendingSummary pending={pending} offline={offline} onUpdateAll={() => void updateComponents(pending.map((p) => p.id))} />
       <RunPanel />
 
       <div className="table-card">
@@ -168,7 +174,7 @@ export function ComponentsView() {
               <EmptyState icon="search" title="No component matches the filter." />
             ) : status === 'error' ? (
               <EmptyState icon="alert" title="The components could not be loaded">
-                <p>{loadError ? `${loadError.message} (${loadError.code})` : 'The host did not answer.'}</p>
+                <p>{loadError ? `The notice above says why (${loadError.code}).` : 'The host did not answer.'}</p>
                 <button type="button" className="button button-primary" onClick={() => void loadComponents()}>
                   Try again
                 </button>
@@ -180,24 +186,25 @@ export function ComponentsView() {
             ) : (
               <EmptyState icon="box" title="No components yet">
                 <p>Find what is installed, add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
-                <button type="button" className="button button-primary" onClick={() => openDialog({ kind: 'discover' })}>
+                <button type="button" className="button button-primary" {...offline} onClick={() => openDialog({ kind: 'discover' })}>
                   Find installed software
                 </button>
               </EmptyState>
             )
           }
           renderCells={(r) => [
+            // Names, ids, versions and channels are cut with an ellipsis when the column is narrow: the title has them whole.
             <div className="cell-name" key="n">
-              <span className="name">{r.name}</span>
-              <span className="sub mono">{r.id}</span>
+              <span className="name" title={r.name}>{r.name}</span>
+              <span className="sub mono" title={r.id}>{r.id}</span>
             </div>,
             <div className="cell-name" key="k">
-              <span className="sub-strong">{r.type}</span>
+              <span className="sub-strong" title={r.type}>{r.type}</span>
               <span className="sub">{r.method ?? 'check only'}</span>
             </div>,
-            <span className="mono" key="i">{r.installed ?? '—'}</span>,
-            <span className={`mono${r.updateAvailable ? ' latest-new' : ''}`} key="l">{r.latest ?? '—'}</span>,
-            <span className="chip" key="c">{r.channel}</span>,
+            <span className="mono cell-text" key="i" title={r.installed ?? undefined}>{r.installed ?? '—'}</span>,
+            <span className={`mono cell-text${r.updateAvailable ? ' latest-new' : ''}`} key="l" title={r.latest ?? undefined}>{r.latest ?? '—'}</span>,
+            <span className="chip" key="c" title={r.channel}>{r.channel}</span>,
             <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
               {formatRelative(r.checkedAt)}
             </time>,
@@ -206,7 +213,7 @@ export function ComponentsView() {
                 <>
                   <span className="status-line">
                     <StatusBadge status={r.status} />
-                    <code className="error-code">{r.error.code}</code>
+                    <code className="error-code" title={r.error.code}>{r.error.code}</code>
                   </span>
                   <span className="status-reason" title={r.error.message}>
                     {describeCheckError(r.error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet, offline: trouble.offline })}
@@ -224,17 +231,17 @@ export function ComponentsView() {
                 </button>
               ) : null}
               {r.updateAvailable ? (
-                <button type="button" className="button button-primary button-small" onClick={() => void updateComponents([r.id])}>
+                <button type="button" className="button button-primary button-small" aria-label={`Update now: ${r.name}`} {...offline} onClick={() => updateOne(r.id)}>
                   Update now
                 </button>
               ) : null}
               <button type="button" className="icon-button" aria-label={`Details for ${r.name}`} title="Details" onClick={() => openDialog({ kind: 'update-details', id: r.id })}>
                 <Icon name="info" />
               </button>
-              <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : 'Edit'} disabled={r.readOnly} onClick={() => openDialog({ kind: 'edit-component', id: r.id })}>
+              <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : offline.title ?? 'Edit'} disabled={r.readOnly || offline.disabled} onClick={() => openDialog({ kind: 'edit-component', id: r.id })}>
                 <Icon name="edit" />
               </button>
-              <button type="button" className="icon-button" aria-label={`Remove ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : 'Remove'} disabled={r.readOnly} onClick={() => openDialog({ kind: 'remove-component', id: r.id })}>
+              <button type="button" className="icon-button" aria-label={`Remove ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : offline.title ?? 'Remove'} disabled={r.readOnly || offline.disabled} onClick={() => openDialog({ kind: 'remove-component', id: r.id })}>
                 <Icon name="trash" />
               </button>
             </div>,

@@ -4,6 +4,7 @@ import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
+import { useOffline } from '../../ui/use-offline';
 
 const SOURCE_LABEL: Record<DiscoveryProposal['source'], string> = { npm_global: 'npm (global)', python: 'Python package', git: 'git checkout' };
 
@@ -20,6 +21,7 @@ export function DiscoverDialog({ onClose }: { onClose(): void }) {
   const [chosen, setChosen] = useState<Record<string, boolean>>({});
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
   const pythonList = useId();
   const gitList = useId();
 
@@ -50,7 +52,7 @@ export function DiscoverDialog({ onClose }: { onClose(): void }) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="discover-form" className="button" disabled={busy}>
+          <button type="submit" form="discover-form" className="button" title={offline.title} disabled={offline.disabled || busy}>
             Search
           </button>
           <button

@@ -4,6 +4,7 @@ import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
+import { useOffline } from '../../ui/use-offline';
 
 /** Paste or open an OctoPrint config.yaml; its softwareupdate checks become components. */
 export function ImportOctoprintDialog({ onClose }: { onClose(): void }) {
@@ -12,6 +13,7 @@ export function ImportOctoprintDialog({ onClose }: { onClose(): void }) {
   const [replace, setReplace] = useState(false);
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -37,7 +39,7 @@ export function ImportOctoprintDialog({ onClose }: { onClose(): void }) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="import-form" className="button button-primary" disabled={busy}>
+          <button type="submit" form="import-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
             Import
           </button>
         </>

@@ -1,4 +1,5 @@
 import { Icon } from '../../ui/Icon';
+import { useOffline } from '../../ui/use-offline';
 
 interface WelcomeCardProps {
   /** Upkeep tracks itself already (first run), or nothing is tracked. */
@@ -11,6 +12,7 @@ interface WelcomeCardProps {
 
 /** First run: what Upkeep does, and the ways to tell it what to look after. */
 export function WelcomeCard({ tracksItself, onFind, onAdd, onImport, onDismiss }: WelcomeCardProps) {
+  const offline = useOffline();
   return (
     <section className="callout welcome" aria-labelledby="welcome-title">
       <div className="welcome-head">
@@ -26,13 +28,13 @@ export function WelcomeCard({ tracksItself, onFind, onAdd, onImport, onDismiss }
         {tracksItself ? 'So far it only looks after itself: tell it what else is installed on this machine.' : 'Nothing is tracked yet: tell it what is installed on this machine.'}
       </p>
       <div className="welcome-actions">
-        <button type="button" className="button button-primary" onClick={onFind}>
+        <button type="button" className="button button-primary" {...offline} onClick={onFind}>
           <Icon name="search" /> Find installed software
         </button>
-        <button type="button" className="button" onClick={onAdd}>
+        <button type="button" className="button" {...offline} onClick={onAdd}>
           <Icon name="plus" /> Add component
         </button>
-        <button type="button" className="button" onClick={onImport}>
+        <button type="button" className="button" {...offline} onClick={onImport}>
           <Icon name="upload" /> Import from OctoPrint
         </button>
       </div>

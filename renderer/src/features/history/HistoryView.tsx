@@ -7,6 +7,7 @@ import { EmptyState } from '../../ui/EmptyState';
 import { FilterSelect } from '../../ui/FilterSelect';
 import { formatDate, formatDuration, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
+import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { RunPanel } from '../updates/RunPanel';
 
@@ -36,6 +37,7 @@ export function HistoryView() {
   const setSelected = useAppStore((s) => s.setHistoryComponent);
   const loadHistory = useAppStore((s) => s.loadHistory);
   const openDialog = useAppStore((s) => s.openDialog);
+  const offline = useOffline();
   const backupIds = useAppStore(selectBackupIds);
   const nameOf = (id: string) => components.find((c) => c.id === id)?.name ?? id;
 
@@ -110,10 +112,10 @@ export function HistoryView() {
               {formatRelative(e.started_at)}
             </time>,
             <div className="cell-name" key="c">
-              <span className="name">{nameOf(e.component)}</span>
+              <span className="name" title={nameOf(e.component)}>{nameOf(e.component)}</span>
               <span className="sub">{e.kind === 'update' ? `update · by ${e.initiated_by}` : `${e.kind} · by ${e.initiated_by}`}</span>
             </div>,
-            <span className="mono" key="ch">
+            <span className="mono" key="ch" title={`${e.from ?? '?'} → ${e.to ?? '?'}`}>
               {e.from ?? '?'} → {e.to ?? '?'}
             </span>,
             <Badge key="o" tone={OUTCOME[e.status].tone} title={e.error ? `${e.error.message} (${e.error.code})` : undefined}>
@@ -136,7 +138,7 @@ export function HistoryView() {
                 <Icon name="info" />
               </button>
               {canRollBack(e, backupIds) ? (
-                <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
+                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
                   <Icon name="undo" /> Roll back
                 </button>
               ) : null}

@@ -6,6 +6,7 @@ import { selectChannelOptions } from '../../store/selectors/settings-selectors';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
+import { useOffline } from '../../ui/use-offline';
 import type { ErrorShape } from '../../../../shared/errors';
 import { messagesUnder } from '../components/field-errors';
 
@@ -40,6 +41,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
   const [channelFilter, setChannelFilter] = useState('');
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
+  const offline = useOffline();
   const tokenInput = useRef<HTMLInputElement>(null);
   const focusedToken = useRef(false);
 
@@ -101,7 +103,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="settings-form" className="button button-primary" disabled={busy || !settings}>
+          <button type="submit" form="settings-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy || !settings}>
             Save
           </button>
         </>

@@ -2,7 +2,7 @@ import type { ComponentRow } from '../../store/selectors/components-selectors';
 import { Icon } from '../../ui/Icon';
 
 /** The updates waiting, at a glance, with one button for all of them. */
-export function PendingSummary({ pending, onUpdateAll }: { pending: ComponentRow[]; onUpdateAll(): void }) {
+export function PendingSummary({ pending, offline, onUpdateAll }: { pending: ComponentRow[]; offline: { disabled: boolean; title: string | undefined }; onUpdateAll(): void }) {
   if (pending.length === 0) return null;
   const shown = pending.slice(0, 4);
   return (
@@ -21,7 +21,7 @@ export function PendingSummary({ pending, onUpdateAll }: { pending: ComponentRow
         </ul>
         <p className="muted small">A backup is taken before each update; a failed update is rolled back.</p>
       </div>
-      <button type="button" className="button button-primary" onClick={onUpdateAll}>
+      <button type="button" className="button button-primary" {...offline} onClick={onUpdateAll}>
         Update all
       </button>
     </section>

@@ -32,6 +32,11 @@ const STEP_NAME: Record<string, string> = {
   rollback: 'Roll back',
 };
 
+/** The id of a component's run card: Update now moves focus there. */
+export function runCardId(component: string): string {
+  return `run-${component}`;
+}
+
 /** Live progress of running updates, and the outcome of the last ones, with their logs. */
 export function RunPanel() {
   const runs = useAppStore(selectRuns);
@@ -76,7 +81,7 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
       <Badge tone="danger">Failed</Badge>
     );
   return (
-    <article className={`run-card run-${run.kind === 'rollback' && run.status === 'rolled_back' && !run.error ? 'succeeded' : run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
+    <article id={runCardId(run.component)} tabIndex={-1} className={`run-card run-${run.kind === 'rollback' && run.status === 'rolled_back' && !run.error ? 'succeeded' : run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
       <div className="run-head">
         <strong>{label}</strong>
         <span className="run-step">{run.status === 'queued' ? 'Waiting for its turn…' : run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>

@@ -3,10 +3,11 @@ import type { Component, ComponentSchedule, ErrorShape } from '../../../../share
 import { Field } from '../../ui/Field';
 import { useAppStore } from '../../store';
 import { selectCheck } from '../../store/selectors/updates-selectors';
-import { Dialog } from '../../ui/Dialog';
+import { Dialog, DIALOG_HEADING } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { formatBytes, formatDate, formatDuration, formatRelative } from '../../ui/format';
 import { Markdown } from '../../ui/Markdown';
+import { useOffline } from '../../ui/use-offline';
 
 type Asset = { name: string; size?: number; digest?: string | null };
 
@@ -42,6 +43,7 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
     setChoosing(false);
   };
   const held = check?.held === true;
+  const offline = useOffline();
   const schedule = useAppStore((s) => s.schedules[component.id]);
   const target = check?.target ?? null;
   const notes = target?.notes ?? [];
@@ -55,6 +57,8 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       title={`${component.name}`}
       onClose={onClose}
       size="large"
+      // Focus starts on the title, not on a link somewhere in the release notes.
+      initialFocus={DIALOG_HEADING}
       footer={
         <>
           <button type="button" className="button" onClick={onClose}>
@@ -83,6 +87,8 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
             <button
               type="button"
               className="button button-primary"
+              aria-label={`Update now: ${component.name}`}
+              {...offline}
               onClick={() => {
                 onClose();
                 void updateComponents([component.id]);
