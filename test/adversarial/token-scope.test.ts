@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UpdateResult } from '../../shared/types';
 import { createApi } from '../../electron/core/api';
 import { validateComponent } from '../../electron/core/config/validate';
+import { HttpClient } from '../../electron/core/net/http-client';
 import { createServices, type Services } from '../../electron/core/services';
 import { minisignKeys, sha256, sourceTarball, treeHash } from '../fixtures/releases/tree';
 import { HttpFixture, sendBytes, sendJson, type RecordedRequest } from '../fixtures/servers';
@@ -450,6 +451,42 @@ describe('token_env: a component\'s own credential, for its own api_base origin 
       expect(() => validateComponent('webapp', { type: 'github_release', user: OWNER, repo: REPO, token_env: bad }), bad).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
     }
     expect(validateComponent('webapp', { type: 'github_release', user: OWNER, repo: REPO, token_env: 'GH_TOKEN_2' }).token_env).toBe('GH_TOKEN_2');
+  });
+});
+
+describe('the checks\' HTTP client', () => {
+  // Redirects to another host are refused unless a check allows that host; where one is allowed,
+  // a credential must not ride along, nor come back when the chain returns to its origin.
+  it.each(['the GitHub token', 'a component\'s own credential'])('%s is not carried back after a redirect left its origin', async (which) => {
+    const api = await origin();
+    const hop = await origin();
+    api.routes.set('/final', (req, res) => sendJson(res, 200, { ok: true }));
+    api.redirect('/start', hop.redirect('/hop', `${api.origin}/final`));
+    const http = new HttpClient({ cacheDir: null, github: { apiBase: api.origin, token: () => TOKEN } });
+    try {
+      const own = which === 'the GitHub token' ? {} : { auth: { bearer: OWN } };
+      await http.getJson(`${api.origin}/start`, { ...own, allowRedirectHosts: ['127.0.0.1'] });
+    } finally {
+      await http.close();
+    }
+    expect(api.to('/start')[0]?.headers.authorization).toBe(`Bearer ${which === 'the GitHub token' ? TOKEN : OWN}`);
+    expect(hop.credentials()).toEqual([]);
+    expect(api.to('/final')).toHaveLength(1);
+    expect(api.to('/final')[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('a check against a component api_base on another origin (or scheme, or host name) carries no GitHub token', async () => {
+    const api = await origin();
+    const other = await origin();
+    githubRelease(other, []);
+    for (const base of [api.origin, other.origin.replace('http://', 'https://'), other.origin.replace('127.0.0.1', 'localhost')]) {
+      const w = await world({ githubApiBase: base, config: { api_base: other.origin } });
+      const check = await w.services.checks.checkOne('webapp', { force: true });
+      expect(check.error, base).toBeNull();
+      expect(check.latest).toBe('1.1.0');
+    }
+    expect(other.requests.length).toBeGreaterThanOrEqual(3);
+    expect(other.credentials()).toEqual([]);
   });
 });
 
