@@ -446,6 +446,24 @@ describe('token_env: a component\'s own credential, for its own api_base origin 
     expect(elsewhere.credentials()).toEqual([]);
   });
 
+  it('a batch of checks on the GitHub API reads components with token_env over REST with their own token, never in a GraphQL batch with the global one', async () => {
+    const api = await origin();
+    githubRelease(api, [{ name: ASSET, content: NEW }]);
+    process.env[OWN_VAR] = OWN;
+    const w = await world({ githubApiBase: api.origin, config: { token_env: OWN_VAR } });
+    const twin = validateComponent('twin', { type: 'github_release', user: OWNER, repo: REPO, token_env: OWN_VAR, current: '1.0.0' });
+    w.services.components.add({ twin });
+    const results = await w.services.checks.check(['webapp', 'twin'], { force: true });
+    expect(results.map((r) => [r.id, r.error, r.latest])).toEqual([
+      ['webapp', null, '1.1.0'],
+      ['twin', null, '1.1.0'],
+    ]);
+    expect(api.requests.filter((r) => r.path.endsWith('/graphql'))).toEqual([]);
+    // Every request (the two checks share one identical GET) carried the component's own token.
+    expect(api.requests.length).toBeGreaterThanOrEqual(1);
+    expect(api.requests.every((r) => r.headers.authorization === `Bearer ${OWN}`)).toBe(true);
+  });
+
   it('token_env must be an environment variable name', () => {
     for (const bad of ['MY-TOKEN', '1TOKEN', 'A B', '$TOKEN', '']) {
       expect(() => validateComponent('webapp', { type: 'github_release', user: OWNER, repo: REPO, token_env: bad }), bad).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
