@@ -427,6 +427,22 @@ describe('token_env: a component\'s own credential, for its own api_base origin 
     expect(api.requests).toEqual([]);
   });
 
+  it('an unset token_env on a check type that sends no credential (httpheader) is still CREDENTIAL_MISSING, and the update stops at preflight', async () => {
+    const api = await origin();
+    const site = await origin();
+    site.routes.set('/version', (_req, res) => {
+      res.writeHead(200, { 'x-version': '1.1.0' });
+      res.end();
+    });
+    delete process.env[UNSET_VAR];
+    const w = await world({ githubApiBase: api.origin, config: { type: 'httpheader', user: undefined, repo: undefined, header_url: `${site.origin}/version`, header_name: 'x-version', token_env: UNSET_VAR, method: 'single_file', url: site.bytes('/plugin.py', 'x'), file: path.join(os.tmpdir(), 'never-written-plugin.py'), folder: undefined, version_from: undefined, current: '1.0.0' } });
+    const check = await w.services.checks.checkOne('webapp', { force: true });
+    expect(check.error?.code).toBe('CREDENTIAL_MISSING');
+    expect(check.error?.message).toContain(UNSET_VAR);
+    expect((await w.update()).error?.code).toBe('CREDENTIAL_MISSING');
+    expect(site.requests).toEqual([]);
+  });
+
   it('a single_file component with token_env but a url on another origin: the file gets no credential', async () => {
     const api = await origin();
     const own = await origin();
