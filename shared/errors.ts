@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'REDIRECT_REFUSED',
   /** The component is held at its installed version: release the hold, or force the update. */
   'UPDATE_HELD',
+  /** A component's `token_env` names an environment variable that is not set. */
+  'CREDENTIAL_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -57,6 +57,11 @@ export interface ReleaseAsset {
   size?: number;
   /** `sha256:<hex>` when the host publishes it (GitHub's `digest`). */
   digest?: string | null;
+  /**
+   * The API's endpoint for the asset (GitHub's `url`, `…/releases/assets/ID`): used instead of `url`
+   * when the download carries a credential for its origin (private repositories).
+   */
+  api_url?: string;
 }
 
 /** Release notes of one version between installed and latest (Markdown, never HTML to execute). */

@@ -1,5 +1,6 @@
 import { UpkeepError } from '../../../shared/errors';
-import { apiBaseOf, commitDecision, requireKey } from './lib/config';
+import type { HttpAuth } from '../net/http-client';
+import { apiBaseOf, commitDecision, requireKey, tokenEnvAuth } from './lib/config';
 import { GITHUB_ACCEPT } from './lib/github-api';
 import { joinUrl } from './lib/links';
 import type { Checker, CheckContext } from './types';
@@ -9,8 +10,8 @@ interface RefObject {
   object?: { sha?: string; type?: string };
 }
 
-async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, repo: string): Promise<string> {
-  const { data } = await ctx.http.getJson<{ default_branch?: unknown }>(joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), { headers: GITHUB_ACCEPT, signal: ctx.signal });
+async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, repo: string, auth: HttpAuth | undefined): Promise<string> {
+  const { data } = await ctx.http.getJson<{ default_branch?: unknown }>(joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
   return typeof data.default_branch === 'string' && data.default_branch ? data.default_branch : 'master';
 }
 
@@ -23,10 +24,12 @@ function batchHead(ctx: CheckContext, apiBase: string, user: string, repo: strin
 }
 
 async function restHead(ctx: CheckContext, apiBase: string, user: string, repo: string): Promise<{ branch: string; sha: string | null }> {
+  // The component's own credential (token_env), for its api_base only; CREDENTIAL_MISSING when unset.
+  const auth = tokenEnvAuth(ctx);
   // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
-  const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo));
+  const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo, auth));
   const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
-  const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal });
+  const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
   // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.
   const ref = Array.isArray(data) ? data.find((r) => r.ref === `refs/heads/${branch}`) : data;
   const sha = ref?.object?.sha;

@@ -1,7 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseAsset, ReleaseNote, UpdateTarget } from '../../../shared/types';
 import { displayVersion } from '../versions/compare';
-import { apiBaseOf, requireKey } from './lib/config';
+import { apiBaseOf, requireKey, tokenEnvAuth } from './lib/config';
 import { fetchAllReleases, type GithubRelease } from './lib/github-api';
 import type { PrefetchedReleases } from './lib/github-graphql';
 import { githubChannelOptions, releaseFilterFor } from './lib/github-channels';
@@ -15,6 +15,7 @@ function assetsOf(release: GithubRelease): ReleaseAsset[] | undefined {
     .filter((a) => a.state === undefined || a.state === 'uploaded')
     .map((a) => {
       const asset: ReleaseAsset = { name: a.name, url: a.browser_download_url ?? a.url ?? '' };
+      if (a.browser_download_url && a.url) asset.api_url = a.url;
       if (typeof a.size === 'number') asset.size = a.size;
       if (a.digest !== undefined) asset.digest = a.digest;
       return asset;
@@ -49,7 +50,7 @@ export const githubReleaseChecker: Checker = {
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
     const scheme = ctx.config.release_compare ?? 'python';
     const batch = batchReleases(ctx, apiBase, user, repo);
-    const all = batch?.releases ?? (await fetchAllReleases(ctx.http, apiBase, user, repo, ctx.signal));
+    const all = batch?.releases ?? (await fetchAllReleases(ctx.http, apiBase, user, repo, { signal: ctx.signal, auth: tokenEnvAuth(ctx) }));
     const admitted = all.filter(releaseFilterFor(ctx.config, ctx.channel));
     const newest = pickNewest(admitted, (r) => r.tag_name, scheme);
     if (!newest) {

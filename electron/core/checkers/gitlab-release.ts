@@ -1,8 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseNote } from '../../../shared/types';
-import type { HttpAuth, HttpResponse } from '../net/http-client';
+import type { HttpResponse } from '../net/http-client';
 import { displayVersion, isPrereleaseVersion } from '../versions/compare';
-import { apiBaseOf, requireKey, secretFromEnv } from './lib/config';
+import { apiBaseOf, requireKey, tokenEnvAuth } from './lib/config';
 import { joinUrl, parseLinkHeader, sameOrigin } from './lib/links';
 import { pickNewest } from './lib/pick-release';
 import type { Checker } from './types';
@@ -23,7 +23,8 @@ const MAX_PAGES = 50;
 /**
  * GitLab releases (`/projects/{user%2Frepo}/releases`, all pages). GitLab has no prerelease flag:
  * channel `stable` skips tags that are pre-release versions, `prerelease` admits them. Upcoming
- * releases (released_at in the future) are skipped. `token_env` names a PRIVATE-TOKEN variable.
+ * releases (released_at in the future) are skipped. `token_env` names a PRIVATE-TOKEN variable, sent to the
+ * api_base origin only (and to release downloads there).
  */
 export const gitlabReleaseChecker: Checker = {
   type: 'gitlab_release',
@@ -35,8 +36,8 @@ export const gitlabReleaseChecker: Checker = {
     const repo = requireKey(ctx.config, 'repo', 'for type gitlab_release (the project)');
     const apiBase = apiBaseOf(ctx.config, 'https://gitlab.com/api/v4');
     const scheme = ctx.config.release_compare ?? 'python';
-    const token = secretFromEnv(ctx.config, ctx.env, 'token_env');
-    const auth: HttpAuth | undefined = token ? { header: 'PRIVATE-TOKEN', value: token } : undefined;
+    // PRIVATE-TOKEN from token_env, for the api_base origin only (CREDENTIAL_MISSING when unset).
+    const auth = tokenEnvAuth(ctx);
     const project = encodeURIComponent(`${user}/${repo}`);
     let url: string | undefined = joinUrl(apiBase, `projects/${project}/releases?per_page=100`);
     const all: GitlabRelease[] = [];

@@ -7,6 +7,7 @@ import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, Upda
 import type { VersionChoiceStore } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { tokenEnvCredential } from '../net/credentials';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
 import { appPackage } from '../lib/app-version';
@@ -346,6 +347,8 @@ export class CheckService {
 
     let outcome: CheckOutcome;
     try {
+      // A token_env naming an unset variable is the check's error, whatever the type reads with it.
+      tokenEnvCredential(component.config, this.env, settings.github_api_base);
       outcome = await checker.check(this.contextFor(component, installed, settings, prefetched));
     } catch (error) {
       const shape = toErrorShape(error);

@@ -11,6 +11,7 @@ import { UPDATERS } from '../updaters/registry';
 import { runCommand } from '../updaters/lib/exec';
 import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../updaters/types';
 import { checkHealth } from './health';
+import { componentCredential } from '../net/credentials';
 import { HistoryStore } from './history';
 import { JournalStore, type RunJournal } from './journal';
 import { acquireLock, type HeldLock } from './lock';
@@ -324,6 +325,8 @@ export class UpdateEngine {
         journal.to = target.version;
         log.write(`installed ${check.installed ?? 'unknown'}, target ${target.version}${check.explanation ? ` (${check.explanation})` : ''}`);
         ctx = this.newContext(journal, component, target, log, controller.signal);
+        // A token_env naming an unset variable stops the run here, before anything is changed.
+        ctx.credential();
         await fs.mkdir(ctx.workDir, { recursive: true });
         await updater.preflight?.(ctx);
         await this.checkMachine(ctx, updater, log);
@@ -709,8 +712,8 @@ export class UpdateEngine {
         return runCommand(argv, (line, stream) => log.write(line, stream), { ...options, ...(cwd ? { cwd } : {}), signal });
       },
       addSecret: (value) => log.addSecret(value),
-      githubToken: this.deps.secrets?.get('github_token'),
-      githubApiBase: config.api_base ?? this.deps.settings.get().github_api_base,
+      // The GitHub token goes only to github_api_base's origin, never to the component's api_base elsewhere.
+      credential: () => componentCredential(config, { githubApiBase: this.deps.settings.get().github_api_base, githubToken: this.deps.secrets?.get('github_token'), env: process.env }),
       downloadIdleTimeoutMs: (this.deps.settings.get().download_idle_timeout_s ?? 60) * 1000,
       signal,
     };

@@ -44,7 +44,7 @@ export interface HttpRequestOptions {
   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
-  /** Credentials for this request's host only; dropped on any redirect to another host. */
+  /** Credentials for this request's origin only; dropped on any redirect to another origin, and after it. */
   auth?: HttpAuth;
   /** Use and fill the ETag/Last-Modified cache (default: true for GET). */
   conditional?: boolean;
@@ -297,6 +297,7 @@ export class HttpClient {
     deadlineMs: number,
   ): Promise<{ response: HttpResponse; retryAfterMs?: number }> {
     const startHost = new URL(startUrl).host;
+    const onStart = startedOn(startUrl);
     const cached = cacheKey ? await this.cache.get(cacheKey) : undefined;
     let url = startUrl;
     const maxBytes = options.maxBytes ?? this.opts.maxResponseBytes;
@@ -304,7 +305,7 @@ export class HttpClient {
       const current = new URL(url);
       // Compressed answers: an npm packument is 20 MB as JSON and under 1 MB gzipped.
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, 'accept-encoding': 'gzip, br', ...(options.headers ?? {}) };
-      if (current.host === startHost) this.addAuth(headers, url, options.auth);
+      if (onStart(url)) this.addAuth(headers, url, options.auth);
       if (hop === 0 && cached) {
         if (cached.etag) headers['if-none-match'] = cached.etag;
         if (cached.last_modified) headers['if-modified-since'] = cached.last_modified;
@@ -461,11 +462,12 @@ export class HttpClient {
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     const maxBytes = options.maxBytes ?? 2 * 1024 * 1024 * 1024;
     const startHost = new URL(url).host;
+    const onStart = startedOn(url);
     let current = url;
     return this.semaphore.run(async () => {
       for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
         const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...(options.headers ?? {}) };
-        if (new URL(current).host === startHost) this.addAuth(headers, current, options.auth);
+        if (onStart(current)) this.addAuth(headers, current, options.auth);
         let res: Dispatcher.ResponseData;
         try {
           this.stats.requests++;
@@ -528,6 +530,19 @@ export class HttpClient {
       throw new UpkeepError('UPSTREAM_ERROR', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times.`);
     });
   }
+}
+
+/**
+ * Whether a hop may carry credentials: it is on the origin (scheme, host, port) the request started
+ * on, and no hop before it left that origin (a redirect elsewhere and back never brings them along).
+ */
+function startedOn(startUrl: string): (url: string) => boolean {
+  const origin = new URL(startUrl).origin;
+  let stayed = true;
+  return (url) => {
+    stayed = stayed && new URL(url).origin === origin;
+    return stayed;
+  };
 }
 
 /** Stop reading a body; the abort it causes is expected, not an error to surface. */

@@ -4,7 +4,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { downloadFile, safeUrl } from './lib/download';
-import { chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
+import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
 import type { Updater, UpdaterContext } from './types';
 
@@ -125,9 +125,11 @@ export const releaseArchiveUpdater: Updater = {
     const chosen = chooseDownload(ctx);
     await fs.mkdir(ctx.workDir, { recursive: true });
     const file = path.join(ctx.workDir, path.basename(chosen.name) || 'release.tar.gz');
-    ctx.log(`downloading ${chosen.name} from ${safeUrl(chosen.url)}${chosen.size ? ` (${chosen.size} bytes)` : ''}`);
-    const result = await downloadFile(chosen.url, file, {
-      ...downloadOptions(ctx),
+    const options = downloadOptions(ctx);
+    const url = assetUrl(chosen, options.credential);
+    ctx.log(`downloading ${chosen.name} from ${safeUrl(url)}${chosen.size ? ` (${chosen.size} bytes)` : ''}`);
+    const result = await downloadFile(url, file, {
+      ...options,
       ...(chosen.size !== undefined ? { expectedSize: chosen.size } : {}),
       onProgress: (received, total) => {
         const all = total ?? chosen.size;

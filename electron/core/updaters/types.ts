@@ -1,6 +1,7 @@
 import type { ComponentConfig, UpdateMethod } from '../../../shared/schemas/component';
 import type { Component, UpdateTarget } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
+import type { ScopedCredential } from '../net/credentials';
 
 export type LogStream = 'stdout' | 'stderr' | 'message';
 
@@ -53,9 +54,12 @@ export interface UpdaterContext {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Register a value that must never appear in logs or history (API keys, tokens). */
   addSecret(value: string): void;
-  /** Authorization for GitHub-like hosts, when a token is stored: only for URLs on `githubApiBase`'s origin. */
-  githubToken: string | undefined;
-  githubApiBase: string;
+  /**
+   * What this component's downloads carry, with the one origin it may go to: its own `token_env`
+   * credential (for its api_base origin), else the GitHub token (for `github_api_base`'s origin
+   * only), else nothing. Throws CREDENTIAL_MISSING when `token_env` names an unset variable.
+   */
+  credential(): ScopedCredential | undefined;
   /** No body bytes for this long → the download fails with TIMEOUT (setting download_idle_timeout_s). */
   downloadIdleTimeoutMs?: number;
   signal: AbortSignal;

@@ -45,8 +45,7 @@ export function updaterContext(home: string, id: string, rawConfig: Record<strin
       return runCommand(argv, (line, stream) => lines.push({ line, stream }), { ...opts, ...(cwd ? { cwd } : {}) });
     },
     addSecret: (v) => void secrets.push(v),
-    githubToken: undefined,
-    githubApiBase: 'http://127.0.0.1:9',
+    credential: () => undefined,
     signal: new AbortController().signal,
   };
   return { ctx, lines, text: () => lines.map((l) => l.line).join('\n') };

@@ -1,5 +1,7 @@
 import { UpkeepError } from '../../../../shared/errors';
 import type { ComponentConfig } from '../../../../shared/schemas/component';
+import { tokenEnvCredential } from '../../net/credentials';
+import type { HttpAuth } from '../../net/http-client';
 
 /** A required config string, with a message that says which key to set. */
 export function requireKey(config: ComponentConfig, key: string, why: string): string {
@@ -17,12 +19,22 @@ export function extraString(config: ComponentConfig, key: string): string | unde
 }
 
 /** A secret read from the environment variable the config names (never stored in config). */
-export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, key: 'api_key_env' | 'token_env', fallbackVar?: string): string | undefined {
+export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, key: 'api_key_env', fallbackVar?: string): string | undefined {
   const name = (config as Record<string, unknown>)[key];
   const variable = typeof name === 'string' ? name : fallbackVar;
   if (!variable) return undefined;
   const value = env[variable];
   return value && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/**
+ * The component's own API credential (`token_env`) as request auth, for its API root only; the
+ * HTTP client drops it on any redirect off that origin. Undefined without `token_env` (the GitHub
+ * token, if any, then goes by the client's own rule: only to `github_api_base`).
+ */
+export function tokenEnvAuth(ctx: { config: ComponentConfig; env: NodeJS.ProcessEnv; githubApiBase: string }): HttpAuth | undefined {
+  const credential = tokenEnvCredential(ctx.config, ctx.env, ctx.githubApiBase);
+  return credential ? { header: credential.header, value: credential.value } : undefined;
 }
 
 export function apiBaseOf(config: ComponentConfig, fallback: string): string {

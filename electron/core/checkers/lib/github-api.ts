@@ -1,5 +1,5 @@
 import { UpkeepError } from '../../../../shared/errors';
-import type { HttpClient, HttpResponse } from '../../net/http-client';
+import type { HttpAuth, HttpClient, HttpResponse } from '../../net/http-client';
 import { joinUrl, parseLinkHeader, sameOrigin } from './links';
 
 export const GITHUB_ACCEPT = { accept: 'application/vnd.github+json' };
@@ -30,11 +30,11 @@ function isRelease(value: unknown): value is GithubRelease {
  * same origin). OctoPrint reads only the first 30; a busy repository's stable release can be
  * further back than that.
  */
-export async function fetchAllReleases(http: HttpClient, apiBase: string, user: string, repo: string, signal?: AbortSignal): Promise<GithubRelease[]> {
+export async function fetchAllReleases(http: HttpClient, apiBase: string, user: string, repo: string, options: { signal?: AbortSignal | undefined; auth?: HttpAuth | undefined } = {}): Promise<GithubRelease[]> {
   let url: string | undefined = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/releases?per_page=100`);
   const out: GithubRelease[] = [];
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const { data, response }: { data: unknown; response: HttpResponse } = await http.getJson<unknown>(url, { headers: GITHUB_ACCEPT, signal });
+    const { data, response }: { data: unknown; response: HttpResponse } = await http.getJson<unknown>(url, { headers: GITHUB_ACCEPT, ...(options.signal ? { signal: options.signal } : {}), ...(options.auth ? { auth: options.auth } : {}) });
     if (!Array.isArray(data)) {
       throw new UpkeepError('PARSE_ERROR', `${apiBase} did not answer with a list of releases for ${user}/${repo}. Check api_base (GitHub Enterprise uses https://HOST/api/v3).`);
     }

@@ -21,11 +21,13 @@ const MIN_BATCH = 2;
 /**
  * The GraphQL query a component's check can be answered from, or null when only REST has what it
  * needs: a commitish prerelease channel needs each release's `target_commitish`, which GraphQL's
- * Release does not carry.
+ * Release does not carry; a component that names its own credential (`token_env`) is read with it.
  */
 export function batchQueryFor(component: Component): RepoQuery | null {
   const { user, repo } = component.config;
   if (typeof user !== 'string' || !user || typeof repo !== 'string' || !repo) return null;
+  // A component with its own credential (token_env) is read with it, over REST: never with the GitHub token.
+  if (component.config.token_env) return null;
   if (component.type === 'github_release') {
     if ((component.config.prerelease_branches ?? []).some((b) => b.branch === component.channel)) return null;
     return { owner: user, name: repo, want: { kind: 'releases' } };

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { request } from 'undici';
 import { UpkeepError } from '../../../../shared/errors';
+import { credentialHops, type ScopedCredential } from '../../net/credentials';
 
 export interface DownloadOptions {
   headers?: Record<string, string>;
@@ -19,9 +20,11 @@ export interface DownloadOptions {
   maxRedirects?: number;
   signal?: AbortSignal;
   onProgress?: (received: number, total: number | undefined) => void;
-  /** Only sent to URLs on this origin (a token must never follow a redirect to storage). */
-  authOrigin?: string;
-  authorization?: string;
+  /**
+   * Sent only to hops on its origin, and only until a redirect leaves that origin (a token must
+   * never follow a redirect to storage, nor come back with one).
+   */
+  credential?: ScopedCredential;
   /**
    * Read local paths and file: URLs (a URL the user typed into the config). Off by default: a
    * URL that came from a release feed must never make Upkeep read a file on this machine.
@@ -97,9 +100,10 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
     } else {
       let current = url;
       let response;
+      const hops = credentialHops(options.credential);
       for (let hop = 0; ; hop++) {
         const headers: Record<string, string> = { 'user-agent': 'Upkeep', accept: 'application/octet-stream', ...(options.headers ?? {}) };
-        if (options.authorization && options.authOrigin && new URL(current).origin === options.authOrigin) headers.authorization = options.authorization;
+        if (options.credential && hops.carries(current)) headers[options.credential.header] = options.credential.value;
         try {
           response = await request(current, {
             method: 'GET',

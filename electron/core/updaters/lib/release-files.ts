@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import type { ReleaseAsset, UpdateTarget } from '../../../../shared/types';
+import { originOf, type ScopedCredential } from '../../net/credentials';
 import type { UpdaterContext } from '../types';
 import { downloadFile, downloadText, type DownloadOptions } from './download';
 import { assertChecksum, parseChecksums, verifyMinisign } from './verify';
@@ -11,6 +12,8 @@ export interface ChosenDownload {
   name: string;
   size?: number;
   digest?: string | null;
+  /** The API's endpoint for the asset (see `assetUrl`). */
+  api_url?: string;
   sourceTarball: boolean;
 }
 
@@ -49,6 +52,7 @@ export function chooseDownload(ctx: Pick<UpdaterContext, 'config' | 'target' | '
     }
     const chosen: ChosenDownload = { url: asset.url, name: asset.name, digest: asset.digest ?? null, sourceTarball: false };
     if (asset.size !== undefined) chosen.size = asset.size;
+    if (asset.api_url) chosen.api_url = asset.api_url;
     return chosen;
   }
   if (!target.tarball_url) {
@@ -61,15 +65,19 @@ export function chooseDownload(ctx: Pick<UpdaterContext, 'config' | 'target' | '
 export function downloadOptions(ctx: UpdaterContext): DownloadOptions {
   const options: DownloadOptions = { signal: ctx.signal, onRetry: (attempt, error) => ctx.log(`${error.message} Retrying from the start (attempt ${attempt + 1}).`) };
   if (ctx.downloadIdleTimeoutMs !== undefined) options.bodyTimeoutMs = ctx.downloadIdleTimeoutMs;
-  if (ctx.githubToken) {
-    try {
-      options.authOrigin = new URL(ctx.githubApiBase).origin;
-      options.authorization = `Bearer ${ctx.githubToken}`;
-    } catch {
-      // A bad api base only means no token is sent.
-    }
-  }
+  const credential = ctx.credential();
+  if (credential) options.credential = credential;
   return options;
+}
+
+/**
+ * Where to fetch a release asset: the API's asset endpoint (`…/releases/assets/ID`, answered with
+ * the bytes for `Accept: application/octet-stream`) when the credential belongs to that origin, so
+ * private repositories download; else the public download URL, which gets no credential.
+ */
+export function assetUrl(asset: Pick<ReleaseAsset, 'url' | 'api_url'>, credential: ScopedCredential | undefined): string {
+  if (credential && asset.api_url && originOf(asset.api_url) === credential.origin) return asset.api_url;
+  return asset.url;
 }
 
 /**
@@ -93,7 +101,7 @@ export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha25
   const list = assets.find((a) => CHECKSUM_LISTS.includes(a.name));
   const sumNames = [what, ...(chosen.sourceTarball ? [path.basename(new URL(chosen.url, 'http://x').pathname)] : [])];
   if (list) {
-    const text = await downloadText(list.url, path.join(ctx.workDir, `checksums-${list.name}`), downloadOptions(ctx));
+    const text = await downloadText(assetUrl(list, ctx.credential()), path.join(ctx.workDir, `checksums-${list.name}`), downloadOptions(ctx));
     const { byName } = parseChecksums(text);
     const expected = sumNames.map((n) => byName.get(n)).find((v) => v !== undefined);
     if (expected) {
@@ -105,7 +113,7 @@ export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha25
   }
   const single = assets.find((a) => a.name === `${what}.sha256` || a.name === `${what}.sha256sum`);
   if (single) {
-    const text = await downloadText(single.url, path.join(ctx.workDir, single.name), downloadOptions(ctx));
+    const text = await downloadText(assetUrl(single, ctx.credential()), path.join(ctx.workDir, single.name), downloadOptions(ctx));
     const { byName, lone } = parseChecksums(text);
     const expected = byName.get(what) ?? lone ?? [...byName.values()][0];
     if (!expected) throw new UpkeepError('CHECKSUM_MISSING', `${single.name} holds no sha256 digest; cannot verify ${what}. Report it to the publisher.`);
@@ -123,7 +131,7 @@ export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha25
     if (!sigAsset) {
       throw new UpkeepError('SIGNATURE_INVALID', `A public_key is pinned but release ${target.tag ?? target.version} has no signature ${sigName}; refusing an unsigned download. Ask the publisher, or fix \`signature\`.`);
     }
-    const text = await downloadText(sigAsset.url, path.join(ctx.workDir, sigName), downloadOptions(ctx));
+    const text = await downloadText(assetUrl(sigAsset, ctx.credential()), path.join(ctx.workDir, sigName), downloadOptions(ctx));
     await verifyMinisign(file, text, config.public_key, what);
     ctx.log(`minisign signature ${sigName} verified against the pinned public key`);
   }
