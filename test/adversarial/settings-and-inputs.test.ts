@@ -19,6 +19,9 @@ let token: string;
 
 beforeAll(async () => {
   buildCli();
+  // Backups are written by a worker thread from a bundle of its own.
+  const worker = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), 'backup-worker'], { encoding: 'utf8' });
+  if (worker.status !== 0) throw new Error(`backup worker build failed: ${worker.stderr}`);
   home = path.join(tempDir('upkeep-inputs-'), 'home');
   host = await serveHeadless({ home, port: 0, scheduler: false, firstRun: false });
   token = readFileSync(path.join(home, 'http-token'), 'utf8').trim();
