@@ -55,12 +55,16 @@ if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || proc
 }
 
 // Stopping this process stops what it started: each stop signal is passed on, and the child's exit ends this process.
+// (The desktop app has no stdin pipe to watch: if this process is SIGKILLed, its window stays open until closed.)
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
 // `npm start` runs this under npm and a shell, which end on a signal without passing it on: when
 // this process is handed to another parent, stop the child as if the signal had come here.
 const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) child.kill('SIGTERM');
-}, 500).unref();
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  child.kill('SIGTERM');
+}, 500);
+orphaned.unref();

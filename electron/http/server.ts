@@ -194,9 +194,10 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   const listenPort = options.port ?? 7380;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(listenError(error, bindHost, listenPort)));
+    const failed = (error: Error) => reject(listenError(error, bindHost, listenPort));
+    server.once('error', failed);
     server.listen(listenPort, bindHost, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -43,7 +43,7 @@ function raw(options: { path: string; method?: string; headers?: Record<string, 
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        let body: Answer['body'] = {};
+        let body: Answer['body'];
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'];
         } catch {
