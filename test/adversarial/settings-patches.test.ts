@@ -216,6 +216,7 @@ describe('settings patches: stored settings are the fold of the patches', () => 
       const components = await invokeMethod(api, 'listComponents', {}, { initiatedBy: 'cli', readOnly: false });
       expect((components as { components: { id: string }[] }).components.map((c) => c.id)).toEqual(['app']);
     }
+    console.log(`settings patches: seed ${SEED}, ${RUNS} runs × ${PATCHES} patches: ${valid} applied, ${refused} refused, every step equal to the fold`);
     expect(valid).toBeGreaterThan(RUNS * PATCHES * 0.8);
     expect(refused).toBeGreaterThan(0);
   }, SOAK ? 1_800_000 : 300_000);
