@@ -1,8 +1,9 @@
 /**
  * Checks on data from outside (a request, a parsed YAML document) that schemas cannot make: zod
- * drops a `__proto__` key without a word, and YAML aliases can make a value contain itself.
+ * drops a `__proto__` key without a word, YAML aliases can make a value contain itself, and the
+ * nesting of a 4 MiB body is bounded only by its size.
  */
-export type UnsafeKind = 'proto_key' | 'cycle' | 'nul';
+export type UnsafeKind = 'proto_key' | 'cycle' | 'nul' | 'too_deep';
 
 export interface UnsafeValue {
   kind: UnsafeKind;
@@ -10,48 +11,44 @@ export interface UnsafeValue {
   path: string[];
 }
 
-interface Visit {
-  value: unknown;
-  key: string | undefined;
-  parent: Visit | undefined;
-  leaving?: boolean;
-}
-
-function pathOf(visit: Visit): string[] {
-  const keys: string[] = [];
-  for (let v: Visit | undefined = visit; v?.key !== undefined; v = v.parent) keys.unshift(v.key);
-  return keys;
-}
+/** Far beyond any request or config (they nest a few levels); keeps the walk's recursion short. */
+export const MAX_DEPTH = 256;
 
 /**
- * The first `__proto__` key (with `protoKeys`), string with a NUL character (with `nul`) or value
- * that contains itself. Walks without recursion, so any depth is fine.
+ * The first `__proto__` key (with `protoKeys`), string with a NUL character (with `nul`), value
+ * that contains itself, or value nested deeper than MAX_DEPTH.
  */
 export function findUnsafeValue(root: unknown, options: { protoKeys?: boolean; nul?: boolean } = {}): UnsafeValue | undefined {
-  const onPath = new Set<object>();
-  const stack: Visit[] = [{ value: root, key: undefined, parent: undefined }];
-  for (let visit = stack.pop(); visit; visit = stack.pop()) {
-    const { value } = visit;
-    if (typeof value === 'string') {
-      if (options.nul && value.includes('\0')) return { kind: 'nul', path: pathOf(visit) };
-      continue;
+  const ancestors: object[] = [];
+  const path: string[] = [];
+  const keyProblem = (key: string): UnsafeKind | undefined => {
+    if (options.protoKeys && key === '__proto__') return 'proto_key';
+    if (options.nul && key.includes('\0')) return 'nul';
+    return undefined;
+  };
+  const walk = (value: unknown): UnsafeKind | undefined => {
+    if (typeof value === 'string') return options.nul && value.includes('\0') ? 'nul' : undefined;
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (ancestors.includes(value)) return 'cycle';
+    if (ancestors.length >= MAX_DEPTH) return 'too_deep';
+    ancestors.push(value);
+    const keys = Array.isArray(value) ? undefined : Object.keys(value);
+    const count = keys ? keys.length : (value as unknown[]).length;
+    for (let i = 0; i < count; i++) {
+      const key = keys ? (keys[i] as string) : i;
+      const child = (value as Record<string | number, unknown>)[key];
+      // An array's numbers and booleans hold nothing to check: a million of them cost no path entries.
+      if (!keys && (typeof child !== 'object' || child === null) && !(options.nul && typeof child === 'string')) continue;
+      path.push(String(key));
+      const found = (typeof key === 'string' ? keyProblem(key) : undefined) ?? walk(child);
+      if (found) return found;
+      path.pop();
     }
-    if (typeof value !== 'object' || value === null) continue;
-    if (visit.leaving) {
-      onPath.delete(value);
-      continue;
-    }
-    if (onPath.has(value)) return { kind: 'cycle', path: pathOf(visit) };
-    onPath.add(value);
-    stack.push({ ...visit, leaving: true });
-    for (const key of Object.keys(value)) {
-      const child: Visit = { value: (value as Record<string, unknown>)[key], key, parent: visit };
-      if (options.protoKeys && key === '__proto__') return { kind: 'proto_key', path: pathOf(child) };
-      if (options.nul && key.includes('\0')) return { kind: 'nul', path: pathOf(child) };
-      stack.push(child);
-    }
-  }
-  return undefined;
+    ancestors.pop();
+    return undefined;
+  };
+  const kind = walk(root);
+  return kind ? { kind, path } : undefined;
 }
 
 /** `field: what is wrong and what to do`, for an error message. */
@@ -60,8 +57,9 @@ export function describeUnsafe(unsafe: UnsafeValue, prefix?: string, rootName = 
   const shown = field.replaceAll('\0', '\\0');
   const why: Record<UnsafeKind, string> = {
     proto_key: '"__proto__" is not allowed as a key; remove it',
-    cycle: 'contains itself (a YAML alias inside the node it names); write the value out instead',
+    cycle: 'contains itself (in YAML: an alias inside the node it names); write the value out instead',
     nul: 'contains a NUL character, which no path, command or name may hold; remove it',
+    too_deep: `is nested more than ${MAX_DEPTH} levels deep; no request or config needs that`,
   };
   return { field, message: `${shown}: ${why[unsafe.kind]}` };
 }

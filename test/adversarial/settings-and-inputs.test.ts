@@ -311,6 +311,15 @@ describe('component configs: a NUL character and a __proto__ key are refused, ne
     expect((await call('removeComponent', { id: 'app' })).status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('a request nested deeper than 256 levels is refused before any walk goes deeper (a 4 MiB body can nest a million)', async () => {
+    const deep = `{"components":{"app":{"type":"always_current","current":"1.0","x":${'['.repeat(300_000)}${']'.repeat(300_000)}}}}`;
+    const res = await raw({ path: '/api/addComponents', body: deep });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.code).toBe('INVALID_REQUEST');
+    expect(res.body.error?.message).toContain('nested more than 256 levels');
+    expect(await componentIds()).toEqual([]);
+  });
 });
 
 describe('config files over the size cap are refused at once, without reading them whole', () => {
