@@ -48,7 +48,23 @@ if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || proc
   const why = electron.path ? 'no display is available ($DISPLAY is not set)' : electron.why;
   console.error(`Starting the headless panel because ${why}.`);
   console.error('The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app").');
-  child = spawn(process.execPath, [path.join(root, 'bin', 'upkeep.mjs'), 'serve', ...rest], { stdio: 'inherit' });
+  // The host's stdin is a pipe from this process: when this process ends in any way (SIGKILL
+  // included) the system closes it, and the host stops.
+  const serve = [path.join(root, 'bin', 'upkeep.mjs'), 'serve', '--stop-on-stdin-close', ...rest];
+  child = spawn(process.execPath, serve, { stdio: ['pipe', 'inherit', 'inherit'] });
 }
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+
+// Stopping this process stops what it started: each stop signal is passed on, and the child's exit ends this process.
+// (The desktop app has no stdin pipe to watch: if this process is SIGKILLed, its window stays open until closed.)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// `npm start` runs this under npm and a shell, which end on a signal without passing it on: when
+// this process is handed to another parent, stop the child as if the signal had come here.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  child.kill('SIGTERM');
+}, 500);
+orphaned.unref();

@@ -27,15 +27,22 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
   const token = await loadOrCreateToken(services.layout.httpToken);
   // The read-only token (<home>/http-token-readonly, 0600): for people who may see, not change.
   const readOnlyToken = await loadOrCreateToken(services.layout.httpTokenReadOnly);
-  const host = await startHttpHost({
-    api: createApi(services),
-    events: services.events,
-    token,
-    readOnlyToken,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 7380,
-    rendererDir: path.join(appPackage().root, 'dist', 'renderer'),
-  });
+  let host: HttpHost;
+  try {
+    host = await startHttpHost({
+      api: createApi(services),
+      events: services.events,
+      token,
+      readOnlyToken,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 7380,
+      rendererDir: path.join(appPackage().root, 'dist', 'renderer'),
+    });
+  } catch (error) {
+    // Nothing serves: the scheduler must not go on in a process that is about to report and exit.
+    await background.stop();
+    throw error;
+  }
   return {
     ...host,
     recovered: background.recovered.length,

@@ -109,10 +109,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
         return openEventStream(req, res);
       }
       if (req.method !== 'POST') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'));
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      if (!isJsonContentType(req.headers['content-type'])) {
         return sendError(res, 415, new UpkeepError('INVALID_REQUEST', 'Send the request as Content-Type: application/json.'));
       }
-      const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+      const method = decodePath(url.pathname.slice('/api/'.length));
+      if (method === undefined) return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'The path has a malformed %-escape; call POST /api/<method> with the method name as it is.'));
       let body: unknown;
       try {
         body = await readJson(req);
@@ -164,12 +165,8 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   async function serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
     const root = options.rendererDir;
     if (!root) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path.'));
-    }
+    const rel = decodePath(pathname);
+    if (rel === undefined) return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path: it has a malformed %-escape.'));
     const resolved = path.resolve(root, `.${rel}`);
     if (resolved !== root && !resolved.startsWith(root + path.sep)) {
       return sendError(res, 404, new UpkeepError('NOT_FOUND', 'Not found.'));
@@ -195,10 +192,12 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     createReadStream(file).pipe(res);
   }
 
+  const listenPort = options.port ?? 7380;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 7380, bindHost, () => {
-      server.off('error', reject);
+    const failed = (error: Error) => reject(listenError(error, bindHost, listenPort));
+    server.once('error', failed);
+    server.listen(listenPort, bindHost, () => {
+      server.off('error', failed);
       resolve();
     });
   });
@@ -217,6 +216,37 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Why the host could not listen, and what to do, for the errors a person can fix. */
+function listenError(error: Error, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const details = { host, port };
+  if (code === 'EADDRINUSE') {
+    return new UpkeepError('INVALID_REQUEST', `Port ${port} on ${host} is already in use (another Upkeep, or another program). Stop that program, or choose another port with --port (--port 0 picks a free one).`, details, { cause: error });
+  }
+  if (code === 'EACCES') {
+    return new UpkeepError('INVALID_REQUEST', `Not allowed to listen on port ${port} on ${host} (ports below 1024 need administrator rights). Choose another port with --port, e.g. --port 7380.`, details, { cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new UpkeepError('INVALID_REQUEST', `${host} is not an address of this machine, so Upkeep cannot listen on it. Choose another with --host (127.0.0.1 by default).`, details, { cause: error });
+  }
+  return error;
+}
+
+/** `application/json`, with parameters (`; charset=utf-8`) or none; nothing that merely starts with it. */
+function isJsonContentType(header: string | undefined): boolean {
+  const mediaType = (header ?? '').split(';')[0] ?? '';
+  return mediaType.trim().toLowerCase() === 'application/json';
+}
+
+/** A URL path with its %-escapes decoded; undefined when one is malformed (`%E0%A4%A`). */
+function decodePath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -20,7 +20,8 @@ interface MethodDef<Req extends z.ZodType> {
 }
 const def = <Req extends z.ZodType>(request: Req, opts: { mutates: boolean }): MethodDef<Req> => ({ request, ...opts });
 
-const MAX_TEXT = 1024 * 1024;
+/** The largest document (YAML or JSON text) a request may carry: config files are a few kilobytes. */
+export const MAX_TEXT = 1024 * 1024;
 const noArgs = z.strictObject({});
 const backupTypeSchema = z.enum(['full', 'database', 'config', 'data']);
 /** A backup id (or a backup's unique name). */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { UpkeepError } from '../errors';
 import { methods, type ApiImplementation, type CallContext, type MethodName, type ResponseOf } from './index';
+import { describeUnsafe, findUnsafeValue } from './plain-data';
 
 export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
@@ -35,6 +36,12 @@ export async function invokeMethod(
   const def = methods[method];
   if (def.mutates && ctx.readOnly) {
     throw new UpkeepError('FORBIDDEN', `"${method}" changes state and this connection is read-only. Use the full access token to make changes.`);
+  }
+  // Before the schema: it would drop a `__proto__` key silently (and IPC can carry a cycle).
+  const unsafe = findUnsafeValue(request, { protoKeys: true });
+  if (unsafe) {
+    const { field, message } = describeUnsafe(unsafe);
+    throw new UpkeepError('INVALID_REQUEST', `Invalid request for ${method}: ${message}`, { fields: [field] });
   }
   const parsed = def.request.safeParse(request ?? {});
   if (!parsed.success) {

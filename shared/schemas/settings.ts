@@ -39,7 +39,11 @@ export const settingsSchema = z.strictObject({
   backup_max_age_days: z.number().int().min(0).max(36500).default(0),
   backup_disk_budget_mb: z.number().int().min(0).max(100_000_000).default(0),
   notifications: z.boolean().default(true),
-  github_api_base: z.string().min(1).default('https://api.github.com'),
+  /** The GitHub API (GitHub Enterprise: https://HOST/api/v3). The GitHub token is sent to this origin. */
+  github_api_base: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com (GitHub Enterprise: https://HOST/api/v3)' })
+    .max(2048)
+    .default('https://api.github.com'),
   /** The zone maintenance windows are read in; '' means this machine's zone. */
   time_zone: timeZoneSchema.default(''),
   /** Where to announce updates (see webhookSchema). */
@@ -51,6 +55,18 @@ export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];
 
 export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({});
 
-/** Partial update of settings; each key validated like the full object. */
-export const settingsPatchSchema = settingsSchema.partial();
+type SettingsShape = typeof settingsSchema.shape;
+type PatchShape = { [K in keyof SettingsShape]: z.ZodOptional<ReturnType<SettingsShape[K]['unwrap']>> };
+
+/**
+ * Each field of the shape without its default, and optional: `.partial()` would still fill in the
+ * defaults, and a patch naming one key would then reset every other.
+ */
+function withoutDefaults(shape: SettingsShape): PatchShape {
+  const fields = Object.entries(shape).map(([key, field]) => [key, field.unwrap().optional()]);
+  return Object.fromEntries(fields) as PatchShape;
+}
+
+/** Partial update of settings: exactly the keys it names, each validated like the full object. */
+export const settingsPatchSchema = z.strictObject(withoutDefaults(settingsSchema.shape));
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

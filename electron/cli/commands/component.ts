@@ -1,18 +1,32 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { MAX_TEXT } from '../../../shared/contract';
 import { UpkeepError } from '../../../shared/errors';
 import { table, type CommandSpec } from '../context';
 
+/**
+ * A config file (or stdin) as text, read as a stream and refused as soon as it passes the API's
+ * size limit: `--file /dev/zero` or a multi-gigabyte file is never read whole.
+ */
 async function readInput(file: string): Promise<string> {
   try {
-    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    return await readCapped(file === '-' ? process.stdin : createReadStream(file), file);
   } catch (error) {
+    if (error instanceof UpkeepError) throw error;
     throw new UpkeepError('INVALID_REQUEST', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the path.`, { file });
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readCapped(stream: NodeJS.ReadableStream, file: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_TEXT) {
+      // Leaving the loop closes the stream: nothing more is read.
+      throw new UpkeepError('INVALID_REQUEST', `${file === '-' ? 'The input' : file} is larger than ${MAX_TEXT / 1024 / 1024} MiB, too large for a config file. Give the YAML or JSON file with the \`components:\` mapping.`, { file, limit_bytes: MAX_TEXT });
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

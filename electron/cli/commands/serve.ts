@@ -4,12 +4,35 @@ import { serveHeadless } from '../../http/serve';
 import { loadOrCreateToken } from '../../http/token';
 import type { CommandSpec } from '../context';
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Until a stop signal arrives (a terminal's Ctrl-C may deliver SIGINT twice: from the terminal and
+ * from a parent passing it on; every one is taken, none ends the process before the host closes)
+ * or, with `stdin`, until stdin ends: a parent that runs the host holds the other end of that pipe,
+ * and the system closes it however the parent ends, SIGKILL included.
+ */
+function untilStopped(stdin: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stdin) process.stdin.destroy();
+      resolve();
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, stop);
+    if (stdin) {
+      process.stdin.on('end', stop);
+      process.stdin.on('error', stop);
+      process.stdin.resume();
+    }
+  });
+}
+
 export const serveCommands: CommandSpec[] = [
   {
     path: ['serve'],
-    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token]',
-    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token)',
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' } },
+    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close]',
+    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it)',
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' }, 'stop-on-stdin-close': { type: 'boolean' } },
     async run(ctx, { values }) {
       if (values['print-readonly-token']) {
         // The second token: may call every method that only reads; the rest answer FORBIDDEN.
@@ -28,11 +51,8 @@ export const serveCommands: CommandSpec[] = [
         ctx.err('Open the panel at:');
         ctx.out(served.panelUrl);
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => void served.close().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(values['stop-on-stdin-close'] === true);
+      await served.close();
       return {};
     },
   },

@@ -1,5 +1,6 @@
 import { lstatSync, promises as fs, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
 import type { BackupType } from '../../../shared/types';
 
 /**
@@ -153,14 +154,17 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
 
   const visit = async (rel: string, inside: boolean): Promise<void> => {
     const dir = rel ? path.join(root, ...rel.split('/')) : root;
-    const names = (await io.readdir(dir)).sort();
+    const names = (await io.readdir(dir).catch(rethrowUnreadable(dir))).sort();
     const stats = await Promise.all(
       names.map(async (name) => {
         const childRel = rel ? `${rel}/${name}` : name;
         try {
           return { name, childRel, stat: await io.lstat(path.join(dir, name)) };
-        } catch {
-          return null; // gone since readdir
+        } catch (error) {
+          // Gone since readdir; anything else (a folder that may be listed but not entered) is no
+          // reason to leave the file out of the backup without a word.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          throw cannotRead(error, path.join(dir, name));
         }
       }),
     );
@@ -193,7 +197,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
         await visit(childRel, selected);
       } else if (selected) {
         if (stat.isSymbolicLink()) {
-          entries.push({ path: childRel, type: 'symlink', mode: stat.mode & 0o777, mtime, size: 0, linkpath: await io.readlink(path.join(dir, name)) });
+          entries.push({ path: childRel, type: 'symlink', mode: stat.mode & 0o777, mtime, size: 0, linkpath: await io.readlink(path.join(dir, name)).catch(rethrowUnreadable(path.join(dir, name))) });
         } else {
           entries.push({ path: childRel, type: 'file', mode: stat.mode & 0o777, mtime, size: stat.size });
           bytes += stat.size;
@@ -204,6 +208,22 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
   await visit('', false);
   return { entries, roots, excluded, skipped, bytes };
 }
+
+/** A path the backup may not read: FORBIDDEN naming it and what to do, not an unexplained INTERNAL. */
+export function cannotRead(error: unknown, target: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM') return error;
+  return new UpkeepError(
+    'FORBIDDEN',
+    `Cannot read ${target}: permission denied. Run Upkeep as a user who can read the component's folder, or leave that path out with the component's backup.exclude.`,
+    { path: target },
+    { cause: error },
+  );
+}
+
+const rethrowUnreadable = (target: string) => (error: unknown): never => {
+  throw cannotRead(error, target);
+};
 
 /**
  * The part of a full backup's entries that one type covers (restoring only the database from a

@@ -25,8 +25,11 @@ export class SettingsService {
     return settingsSchema.parse(fixed);
   }
 
+  /** Change exactly the keys the patch names; every other setting keeps its stored value. */
   set(patch: SettingsPatch): Settings {
-    const next = settingsSchema.safeParse({ ...this.get(), ...patch });
+    // A key sent as `undefined` (IPC keeps them) names no change: it must not fall back to the default.
+    const named = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    const next = settingsSchema.safeParse({ ...this.get(), ...named });
     if (!next.success) {
       const { message, fields } = describeIssues(next.error.issues, 'settings');
       throw new UpkeepError('INVALID_CONFIG', message, { fields });

@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { describeIssues } from '../../../shared/contract';
+import { describeUnsafe, findUnsafeValue } from '../../../shared/contract/plain-data';
 import { UpkeepError } from '../../../shared/errors';
 import {
   COMPONENT_ID_PATTERN,
@@ -10,19 +11,41 @@ import {
 
 /** Parse a YAML or JSON document (JSON is YAML) with a clear error naming the line. */
 export function parseDocument(text: string, source: string): unknown {
+  let doc: unknown;
   try {
-    return parseYaml(text, { prettyErrors: true, maxAliasCount: 100, uniqueKeys: true });
+    doc = parseYaml(text, { prettyErrors: true, maxAliasCount: MAX_ALIAS_COUNT, uniqueKeys: true });
   } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const line = error.linePos?.[0]?.line;
-      throw new UpkeepError(
-        'INVALID_CONFIG',
-        `${source}${line ? ` line ${line}` : ''}: not valid YAML or JSON (${error.message.split('\n')[0]}). Fix the syntax and try again.`,
-        { file: source, line },
-      );
-    }
-    throw error;
+    throw documentError(error, source);
   }
+  const cycle = findUnsafeValue(doc);
+  if (cycle) {
+    const { field, message } = describeUnsafe(cycle, undefined, '(document)');
+    throw new UpkeepError('INVALID_CONFIG', `${source}: ${message}.`, { file: source, fields: [field] });
+  }
+  return doc;
+}
+
+/** Aliases (*name) a document may expand: enough for shared settings, far too few for a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+
+function documentError(error: unknown, source: string): unknown {
+  if (error instanceof YAMLParseError) {
+    const line = error.linePos?.[0]?.line;
+    return new UpkeepError(
+      'INVALID_CONFIG',
+      `${source}${line ? ` line ${line}` : ''}: not valid YAML or JSON (${error.message.split('\n')[0]}). Fix the syntax and try again.`,
+      { file: source, line },
+    );
+  }
+  // The yaml library's guard against alias bombs throws a ReferenceError, not a parse error.
+  if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+    return new UpkeepError(
+      'INVALID_CONFIG',
+      `${source}: its aliases (*name) expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias expansions, as in a "billion laughs" document). Write the values out, or use fewer aliases.`,
+      { file: source },
+    );
+  }
+  return error;
 }
 
 /** Validate one component config; errors name the component and the key, e.g. `components.web.user: is required…`. */
@@ -39,6 +62,12 @@ export function validateComponent(id: string, raw: unknown, source = 'components
       component: id,
       fields: [`components.${id}`],
     });
+  }
+  // Before the schema, which would drop a `__proto__` key; a NUL would only fail later, in a file or command call.
+  const unsafe = findUnsafeValue(raw, { protoKeys: true, nul: true });
+  if (unsafe) {
+    const { field, message } = describeUnsafe(unsafe, `components.${id}`);
+    throw new UpkeepError('INVALID_CONFIG', `${source}: ${message}.`, { component: id, fields: [field] });
   }
   const result = componentConfigSchema.safeParse(normalizeComponentInput(raw));
   if (!result.success) {
