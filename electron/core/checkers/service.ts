@@ -276,7 +276,7 @@ export class CheckService {
   private async isValidChannel(component: Component, channel: string): Promise<{ ok: boolean; options: string[] }> {
     switch (component.type) {
       case 'github_release': {
-        const options = ['stable', ...(component.config.prerelease_branches ?? []).map((b) => b.branch), 'prerelease'];
+        const options = [...new Set(['stable', ...(component.config.prerelease_branches ?? []).map((b) => b.branch), ...(component.config.prerelease === true && component.config.prerelease_channel ? [component.config.prerelease_channel] : []), 'prerelease'])];
         return { ok: isKnownChannel(component.config, channel), options };
       }
       case 'pypi_release':
