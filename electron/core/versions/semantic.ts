@@ -27,8 +27,9 @@ const IDENT = '[0-9A-Za-z-]+';
 const IDENTS = `${IDENT}(?:\\.${IDENT})*`;
 const PATTERN = new RegExp(
   `^(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:\\.(\\d+))?` +
-    // A hyphen, or none before an identifier that starts with a letter (1.0.0rc1).
-    `(?:-(${IDENTS})|([A-Za-z][0-9A-Za-z-]*(?:\\.${IDENT})*))?` +
+    // A hyphen, or none before an identifier that does not start with a digit (1.0.0rc1; npm's
+    // loose mode reads `1.2.3-` as the identifier "-").
+    `(?:-(${IDENTS})|([A-Za-z-][0-9A-Za-z-]*(?:\\.${IDENT})*))?` +
     `(?:\\+(${IDENTS}))?$`,
 );
 
@@ -46,7 +47,7 @@ function stripLoose(text: string): string {
   let s = text.trim();
   s = s.replace(/^(?:version|release|rel)(?=[\s:=_-]*[vV=\s]*\d)[\s:=_-]*/i, '');
   s = s.replace(/^[vV=\s]*/, '');
-  if (/^[^+]*\+$/.test(s)) s = s.slice(0, -1);
+  if (/^[^+]*[0-9A-Za-z]\+$/.test(s)) s = s.slice(0, -1);
   return s;
 }
 
