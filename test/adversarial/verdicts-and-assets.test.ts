@@ -183,7 +183,7 @@ describe('PyPI requires_python against the component interpreter', () => {
     h.add({ py: { type: 'pypi_release', package: 'sample', index_url: pypi.indexUrl, current: '1.0.0', python } });
     const r = await h.one('py', { force: true });
     expect(r.error).toBeNull();
-    return { latest: r.latest, update: r.update_available, explanation: r.explanation };
+    return { latest: r.latest, update: r.update_available, explanation: r.explanation ?? '' };
   }
 
   it('skips a release the interpreter cannot install, and says so', async () => {

@@ -35,6 +35,12 @@ export function releaseFilterFor(config: ComponentConfig, channel: string): (rel
   return (r) => !r.draft && !r.prerelease;
 }
 
+/** Whether the channel filters prereleases by `target_commitish` (a listed branch, or the unlisted prerelease_channel). */
+export function filtersByCommitish(config: ComponentConfig, channel: string): boolean {
+  const branches = config.prerelease_branches ?? [];
+  return branches.some((b) => b.branch === channel) || (unlistedPrereleaseChannel(config, channel) && branches.length > 0);
+}
+
 /** Whether the channel is one the config knows (for messages; unknown channels act as stable). */
 export function isKnownChannel(config: ComponentConfig, channel: string): boolean {
   return channel === 'stable' || channel === ALL_PRERELEASES || (config.stable_branch?.branch === channel) || (config.prerelease_branches ?? []).some((b: BranchSpec) => b.branch === channel) || unlistedPrereleaseChannel(config, channel);
