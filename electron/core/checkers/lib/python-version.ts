@@ -11,8 +11,8 @@ const PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3])';
 const known = new Map<string, string>();
 
 /**
- * The interpreter a component installs into, as the pip method picks it: `python`, then the
- * `python` of a `version_from: { pip }`, then a venv in the folder, then python3.
+ * The component's interpreter: its `python` key, then the `python` its `version_from: { pip }`
+ * asks, then what the pip method falls back to (a venv in the folder, then python3).
  */
 export function interpreterOf(config: ComponentConfig): string {
   if (config.python) return config.python;
