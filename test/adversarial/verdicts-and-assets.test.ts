@@ -207,7 +207,7 @@ describe('PyPI requires_python against the component interpreter', () => {
       await h?.close();
       return pypiCase(path.join(dir, 'absent', 'python'));
     })();
-    expect(missing.explanation).toMatch(/unknown \(Cannot run .*ENOENT/);
+    expect(missing.explanation).toMatch(/interpreter is unknown \(.*absent\/python.*not found/);
   });
 });
 
