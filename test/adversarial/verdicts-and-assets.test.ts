@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { UpkeepError } from '../../shared/errors';
 import { validateComponent } from '../../electron/core/config/validate';
 import { compareVersions, isVersion } from '../../electron/core/versions/compare';
 import { FakePypi } from '../fixtures/servers/pypi';
+import { buildCli, repoRoot } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
 import { createHarness, type CheckHarness } from '../unit/checkers/harness';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
@@ -236,6 +237,25 @@ describe('release_archive with zip and .tar.zst assets (real engine, GitHub-like
 
   it('a .tar.zst asset written from a file (content size declared) installs', async () => {
     await installs('webapp-1.1.0.tar.zst', tarZst('webapp-1.1.0', releaseFiles(), 'file'));
+  });
+
+  it('the built upkeep CLI on this Node (no zstd in zlib) installs a .tar.zst asset', async () => {
+    const zlib = (await import('node:zlib')) as unknown as { createZstdDecompress?: unknown };
+    // On Node 20 zlib has no zstd: the asset is read by the zstd module the backups use.
+    if (process.versions.node.startsWith('20.')) expect(typeof zlib.createZstdDecompress).toBe('undefined');
+    buildCli();
+    s = await releaseScenario({ assets: [{ name: 'webapp-1.1.0.tar.zst', content: tarZst('webapp-1.1.0', releaseFiles(), 'pipe') }], config: { asset: 'webapp-{version}.tar.zst' } });
+    // The CLI runs as its own process; this one keeps serving the GitHub-like API meanwhile.
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', s.home, '--json', 'update', 'webapp', '--yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, out + err).toBe(0);
+    expect(out).toContain('"succeeded"');
+    expect(read(s, 'VERSION')).toBe('1.1.0\n');
+    expect(read(s, '.env')).toBe('SECRET_KEY=user-secret\n');
   });
 
   it('a zip asset that climbs out with ../ is refused and nothing changes', async () => {
