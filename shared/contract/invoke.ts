@@ -7,11 +7,22 @@ export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
 }
 
+/**
+ * A union none of whose forms matched: when exactly one form got past its own top level (its
+ * mistakes are in its keys), those mistakes say more than "must be one of …".
+ */
+function unionDetail(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors)) return [issue];
+  const nested = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+  if (nested.length !== 1) return [issue];
+  return (nested[0] as z.core.$ZodIssue[]).map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** Turn zod issues into one message naming each field, e.g. `components.web.user: is required`. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): { message: string; fields: string[] } {
   const parts: string[] = [];
   const fields: string[] = [];
-  for (const issue of issues.slice(0, 10)) {
+  for (const issue of issues.flatMap(unionDetail).slice(0, 10)) {
     const field = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
     fields.push(field || '(request)');
     parts.push(field ? `${field}: ${issue.message}` : issue.message);

@@ -56,25 +56,36 @@ const branchSpecSchema = z.object({
 });
 export type BranchSpec = z.infer<typeof branchSpecSchema>;
 
-export const versionFromSchema = z.union([
-  z.literal('git'),
-  z.strictObject({ file: nonEmpty, json: nonEmpty }),
-  z.strictObject({ file: nonEmpty, regex: nonEmpty }),
-  z.strictObject({ command: argvSchema, regex: nonEmpty.optional() }),
-  z.strictObject({ pip: nonEmpty, python: nonEmpty.optional() }),
-  z.strictObject({ npm: nonEmpty, global: z.boolean().optional() }),
-  z.strictObject({ frontmatter: nonEmpty }),
-]);
+export const VERSION_FROM_FORMS =
+  '"git", { file } (a file holding just the version), { file, json }, { file, regex }, { command, regex? }, { pip, python? }, { npm, global? } or { frontmatter }';
+
+export const versionFromSchema = z.union(
+  [
+    z.literal('git'),
+    // One form for files, so a mistake in json or regex is reported against that key.
+    z
+      .strictObject({ file: nonEmpty, json: nonEmpty.optional(), regex: nonEmpty.optional() })
+      .refine((v) => v.json === undefined || v.regex === undefined, { message: 'takes json (a dotted path into a JSON file) or regex, not both', path: ['regex'] }),
+    z.strictObject({ command: argvSchema, regex: nonEmpty.optional() }),
+    z.strictObject({ pip: nonEmpty, python: nonEmpty.optional() }),
+    z.strictObject({ npm: nonEmpty, global: z.boolean().optional() }),
+    z.strictObject({ frontmatter: nonEmpty }),
+  ],
+  { error: `must be one of: ${VERSION_FROM_FORMS}` },
+);
 export type VersionFrom = z.infer<typeof versionFromSchema>;
 
-const healthSchema = z.union([
-  z.strictObject({
-    url: z.url({ protocol: /^https?$/ }),
-    expect_status: z.number().int().min(100).max(599).optional(),
-    timeout: z.number().positive().max(3600).optional(),
-  }),
-  z.strictObject({ command: argvSchema, timeout: z.number().positive().max(3600).optional() }),
-]);
+const healthSchema = z.union(
+  [
+    z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+      expect_status: z.number().int().min(100).max(599).optional(),
+      timeout: z.number().positive().max(3600).optional(),
+    }),
+    z.strictObject({ command: argvSchema, timeout: z.number().positive().max(3600).optional() }),
+  ],
+  { error: 'must be { url, expect_status?, timeout? } or { command, timeout? } (command as a list of argv items)' },
+);
 
 const backupPathsSchema = z.strictObject({
   database: z.array(nonEmpty).optional(),
@@ -92,7 +103,7 @@ const autoUpdateSchema = z.strictObject({
 });
 
 /** A string command (OctoPrint style) or argv; strings are split into argv words, never given to a shell. */
-const commandSchema = z.union([nonEmpty, argvSchema]);
+const commandSchema = z.union([nonEmpty, argvSchema], { error: 'must be a command string (split into words, never run by a shell) or a list of argv items' });
 
 /**
  * The component config: a superset of OctoPrint's softwareupdate check config (README, "Components").
@@ -113,6 +124,8 @@ export const componentConfigSchema = z
     stable_branch: branchSpecSchema.optional(),
     prerelease_branches: z.array(branchSpecSchema).optional(),
     release_compare: z.enum(COMPARE_SCHEMES, { error: `must be one of: ${COMPARE_SCHEMES.join(', ')}` }).optional(),
+    /** OctoPrint's force_base: compare base versions only (`1.4.0rc1` as `1.4.0`). Default false. */
+    force_base: z.boolean().optional(),
     package: nonEmpty.optional(),
     header_url: nonEmpty.optional(),
     url: nonEmpty.optional(),
@@ -234,16 +247,6 @@ export const componentConfigSchema = z
       default:
         break;
     }
-    if (c.prerelease_channel && c.prerelease_branches && c.prerelease_branches.length > 0) {
-      const known = c.prerelease_branches.map((b) => b.branch);
-      if (!known.includes(c.prerelease_channel)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['prerelease_channel'],
-          message: `"${c.prerelease_channel}" is not one of prerelease_branches (${known.join(', ')})`,
-        });
-      }
-    }
   });
 
 export type ComponentConfig = z.infer<typeof componentConfigSchema>;
@@ -269,7 +272,10 @@ export function normalizeComponentInput(raw: unknown): unknown {
     else if (c.update_script !== undefined) c.method = 'update_script';
   }
   if (c.channel === undefined && c.prerelease === true) {
-    c.channel = typeof c.prerelease_channel === 'string' ? c.prerelease_channel : 'prerelease';
+    // OctoPrint: a prerelease_channel picks its branch among prerelease_branches (one that is not
+    // listed matches its own name only); with no prerelease_branches every prerelease is offered.
+    const branches = Array.isArray(c.prerelease_branches) ? c.prerelease_branches : [];
+    c.channel = typeof c.prerelease_channel === 'string' && c.prerelease_channel.trim() !== '' && branches.length > 0 ? c.prerelease_channel : 'prerelease';
   }
   return c;
 }

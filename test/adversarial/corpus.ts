@@ -13,7 +13,7 @@ export interface HostileArchive {
   bytes: () => Buffer | Promise<Buffer>;
   /** What a forged manifest claims the archive holds (restore case). */
   claims: { path: string; type: string; size: number }[];
-  /** Not hostile: a control that is refused (zips unsupported) or installed exactly, never half. */
+  /** Not hostile: a control that is installed exactly, never half. */
   benign?: boolean;
   /** In Upkeep's own zstd frames: planted as a `.tar.zst` backup (restores only). */
   zstd?: boolean;
@@ -211,7 +211,7 @@ export function zipCorpus(): HostileArchive[] {
     zipCase('entry whose data overlaps the next (quine-style)', [], { raw: overlappingZip() }),
     zipCase('empty zip (end record only)', [], { raw: makeZip([]) }),
     zipCase('prepended junk (self-extracting style)', [{ name: '../x', data: 'x' }], { prefix: Buffer.from('#!/bin/sh\nexit 0\n'.repeat(8)) }),
-    zipCase('a harmless zip (control: refused as unsupported, or installed exactly)', [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }], { benign: true }),
+    zipCase('a harmless zip (control: installed exactly)', [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }], { benign: true }),
   ];
 }
 

@@ -10,7 +10,7 @@ import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 import { readZip } from './zip-reader';
-import { decodeZstd, zstdCodec, type Codec } from './zstd';
+import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdCodec, type Codec } from './zstd';
 
 export interface ExtractLimits {
   /** Sum of all file sizes the archive may expand to. */
@@ -110,7 +110,9 @@ export interface ExtractOptions {
   reclaim?: () => void;
   /**
    * The archive is a backup Upkeep wrote: zstd is read with Upkeep's own frame reader (zstd.ts),
-   * on every runtime. Otherwise zstd needs the runtime's own (Node 22.15+).
+   * on every runtime, and only a backup's kinds of frame are taken. Otherwise zstd is read by the
+   * runtime's own decoder (Node 22.15+), or where there is none by the same frame reader taking
+   * any frame (ANY_FRAMES: each decoded whole, up to 256 MiB).
    */
   ownZstdFrames?: boolean;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
@@ -275,12 +277,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   const compression = detectCompression(await readHead(options.archive));
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
-    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar and tar.gz${hasZstd() ? ', tar.zst' : ''} archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
+    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz and tar.zst archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
   }
-  const ownZstd = compression === 'zstd' && options.ownZstdFrames === true;
-  if (compression === 'zstd' && !ownZstd && !hasZstd()) {
-    throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed and this runtime has no zstd (Node 22.15+ does). Use a .tar.gz asset instead.`, { archive: options.archive });
-  }
+  // zstd: a backup's own frames always with Upkeep's reader; anything else with the runtime's
+  // decoder where it has one, else with Upkeep's reader taking any frame.
+  const ownZstd = compression === 'zstd' && (options.ownZstdFrames === true || !hasZstd());
+  const zstdRules = options.ownZstdFrames === true ? BACKUP_FRAMES : ANY_FRAMES;
 
   const writer = options.writer ?? null;
   if (writer && dest) throw new Error('extractArchive: a writer writes instead of dest');
@@ -297,7 +299,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     try {
       codec = await zstdCodec();
     } catch (error) {
-      throw new UpkeepError('UNSUPPORTED', `${archiveName} is a zstd backup, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${(error as Error).message}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
+      throw new UpkeepError('UNSUPPORTED', `${archiveName} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${(error as Error).message}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
     }
   }
   // Modest buffers: every read and every inflated chunk is a new allocation, and what V8 has not
@@ -317,7 +319,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const decoded: AsyncIterable<Buffer> = decoder
     ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
     : ownZstd
-      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec)
+      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec, zstdRules)
       : (input as unknown as AsyncIterable<Buffer>);
   input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
 

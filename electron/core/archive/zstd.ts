@@ -15,12 +15,42 @@
  * blocks, streamed as they come. Anything else — a frame without a size holding compressed
  * blocks, a dictionary, a reserved block type, a frame that decodes to another size than it
  * declared — is refused as damaged.
+ *
+ * Release assets (`.tar.zst` from `zstd`, `tar --zstd`) are read with ANY_FRAMES where the runtime
+ * has no zstd of its own (Node 20, the CLI): any frame without a dictionary, each decoded whole —
+ * one without a declared size into a buffer bounded by its blocks (a block decodes to at most
+ * 128 KiB) — up to ANY_FRAME_CONTENT per frame.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BufferSource, ByteSink, StreamEncoder } from './gzip-writer';
+import { UpkeepError } from '../../../shared/errors';
 import { TarFormatError } from './tar-format';
+
+/** Content one frame of a release asset may decode to (decoded whole, in memory). */
+export const ANY_FRAME_CONTENT = 256 * 1024 * 1024;
+
+/** Which frames decodeZstd takes. */
+export interface ZstdFrameRules {
+  /** Content one frame may declare (or, without a declaration, decode to). */
+  maxFrameContent: number;
+  /** Frames without a declared size may hold compressed blocks (decoded whole), not only raw/RLE ones. */
+  unsizedCompressed: boolean;
+}
+
+/** A backup's own frames (see above). */
+export const BACKUP_FRAMES: ZstdFrameRules = { maxFrameContent: 16 * 1024 * 1024, unsizedCompressed: false };
+/** Any frame a zstd encoder writes without a dictionary, each at most ANY_FRAME_CONTENT. */
+export const ANY_FRAMES: ZstdFrameRules = { maxFrameContent: ANY_FRAME_CONTENT, unsizedCompressed: true };
+
+function frameTooLarge(bytes: number | null, rules: ZstdFrameRules): Error {
+  const mib = Math.round(rules.maxFrameContent / 1024 / 1024);
+  if (!rules.unsizedCompressed) {
+    return new TarFormatError(`a zstd frame declares ${bytes} bytes, more than the ${rules.maxFrameContent} Upkeep decodes at once (not a backup Upkeep wrote, or damaged)`);
+  }
+  return new UpkeepError('UNSUPPORTED', `The archive holds a zstd frame of ${bytes === null ? `more than ${mib} MiB` : `${bytes} bytes`}; without the runtime's own zstd (Node 22.15+) Upkeep decodes each frame whole and takes frames of up to ${mib} MiB. Use the release's .tar.gz or .zip asset, or run Upkeep on a runtime with zstd (the desktop app, Node 22.15+).`, { max_frame_bytes: rules.maxFrameContent });
+}
 
 /** The part of @bokuweb/zstd-wasm used here (its simple API, with reused contexts). */
 interface WasmZstd {
@@ -36,6 +66,8 @@ const MAGIC = 0xfd2fb528;
 export const BLOCK_SIZE = 2 * 1024 * 1024;
 /** The largest frame content the reader decodes whole (Upkeep writes BLOCK_SIZE). */
 export const MAX_FRAME_CONTENT = 16 * 1024 * 1024;
+/** A block decodes to at most this much (zstd's Block_Maximum_Size). */
+const MAX_BLOCK_CONTENT = 128 * 1024;
 /** Raw and RLE blocks: at most 128 KiB each (zstd's block limit). */
 const MAX_BLOCK = 128 * 1024;
 /**
@@ -69,6 +101,8 @@ export interface Codec {
   compress(data: Uint8Array, level: number): Buffer;
   /** Decode one frame that declares `size` bytes of content; anything else is an error. */
   decompress(frame: Uint8Array, size: number): Buffer;
+  /** Decode one frame without a declared size into at most `capacity` bytes; null when it needs more. */
+  decompressAtMost(frame: Uint8Array, capacity: number): Buffer | null;
 }
 
 export function zstdCodec(): Promise<Codec> {
@@ -92,6 +126,19 @@ export function zstdCodec(): Promise<Codec> {
           throw new TarFormatError('a zstd frame does not decode (damaged data)');
         }
         if (out.length !== size) throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      },
+      decompressAtMost(frame, capacity) {
+        dctx ||= zstd.createDCtx();
+        let out: Uint8Array;
+        try {
+          out = zstd.decompressUsingDict(dctx, frame, EMPTY, { defaultHeapSize: Math.max(1, capacity) });
+        } catch (error) {
+          // ZSTD_error_dstSize_tooSmall: it decodes to more than the capacity.
+          if (/code -70\b/.test((error as Error).message)) return null;
+          throw new TarFormatError('a zstd frame does not decode (damaged data)');
+        }
+        if (out.length > capacity) return null;
         return Buffer.from(out.buffer, out.byteOffset, out.length);
       },
     };
@@ -557,10 +604,41 @@ async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameH
 }
 
 /**
+ * A frame without a declared size, any block types: walked to its end (what each block can
+ * decode to bounds the whole), then decoded in one call.
+ */
+async function* decodeUnsized(q: ByteQueue, header: FrameHeader, codec: Codec, rules: ZstdFrameRules): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [header.bytes];
+  let frameBytes = header.bytes.length;
+  let bound = 0;
+  let blocks = 0;
+  const maxBlocks = Math.ceil(rules.maxFrameContent / MIN_AVERAGE_BLOCK) + 1;
+  for (;;) {
+    if (++blocks > maxBlocks) throw frameTooLarge(null, rules);
+    const bh = await q.take(3);
+    const v = bh.readUIntLE(0, 3);
+    const type = (v >> 1) & 3;
+    const size = v >>> 3;
+    if (type === 3) throw new TarFormatError('a zstd block has the reserved type (damaged data)');
+    if (size > MAX_BLOCK) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
+    const body = type === 1 ? 1 : size;
+    parts.push(bh, await q.take(body));
+    frameBytes += 3 + body;
+    bound += type === 2 ? MAX_BLOCK_CONTENT : size;
+    if (frameBytes > rules.maxFrameContent + MAX_BLOCK) throw frameTooLarge(null, rules);
+    if (v & 1) break;
+  }
+  if (header.checksum) parts.push(await q.take(4));
+  const out = codec.decompressAtMost(Buffer.concat(parts), Math.min(bound, rules.maxFrameContent));
+  if (out === null) throw bound > rules.maxFrameContent ? frameTooLarge(null, rules) : new TarFormatError('a zstd frame decodes to more than its blocks allow (damaged data)');
+  if (out.length) yield out;
+}
+
+/**
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
  * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
  */
-export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec): AsyncGenerator<Buffer> {
+export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, rules: ZstdFrameRules = BACKUP_FRAMES): AsyncGenerator<Buffer> {
   const q = new ByteQueue(source);
   try {
     while (await q.more()) {
@@ -575,9 +653,7 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec): 
       if (magic !== MAGIC) throw new TarFormatError('the data is not a zstd frame where one should start (damaged archive)');
       const header = await readFrameHeader(q, magicBytes);
       if (header.contentSize !== null) {
-        if (header.contentSize > MAX_FRAME_CONTENT) {
-          throw new TarFormatError(`a zstd frame declares ${header.contentSize} bytes, more than the ${MAX_FRAME_CONTENT} Upkeep decodes at once (not a backup Upkeep wrote, or damaged)`);
-        }
+        if (header.contentSize > rules.maxFrameContent) throw frameTooLarge(header.contentSize, rules);
         // The whole frame, then one call to decode it: its blocks are walked only to find its end.
         const parts: Buffer[] = [header.bytes];
         let frameBytes = header.bytes.length;
@@ -595,13 +671,17 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec): 
           if (size > MAX_BLOCK && type !== 1) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
           parts.push(bh, await q.take(body));
           frameBytes += 3 + body;
-          if (frameBytes > MAX_FRAME_CONTENT + MAX_BLOCK) throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
+          if (frameBytes > rules.maxFrameContent + MAX_BLOCK) throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
           if (v & 1) break;
         }
         if (header.checksum) parts.push(await q.take(4));
         // Decoded even when it declares 0 bytes: a frame must not carry blocks nobody checks.
         const out = codec.decompress(Buffer.concat(parts), header.contentSize);
         if (out.length) yield out;
+        continue;
+      }
+      if (rules.unsizedCompressed) {
+        yield* decodeUnsized(q, header, codec, rules);
         continue;
       }
       // No declared size: raw and RLE blocks only, streamed.

@@ -1,10 +1,13 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseAsset } from '../../../shared/types';
-import { isPrereleaseVersion } from '../versions/compare';
+import { satisfiesPep440 } from '../envs/pep440-specifier';
+import { displayVersion, isPrereleaseVersion, orderVersions } from '../versions/compare';
+import type { CompareScheme } from '../../../shared/schemas/component';
 import { requireKey } from './lib/config';
 import { joinUrl } from './lib/links';
 import { pickNewest } from './lib/pick-release';
-import type { Checker } from './types';
+import { interpreterOf, interpreterVersion } from './lib/python-version';
+import type { CheckContext, Checker } from './types';
 
 interface PypiFile {
   filename?: string;
@@ -12,6 +15,7 @@ interface PypiFile {
   url?: string;
   size?: number;
   yanked?: boolean;
+  requires_python?: string | null;
   upload_time_iso_8601?: string;
   digests?: { sha256?: string };
 }
@@ -21,10 +25,46 @@ interface PypiProject {
   releases?: Record<string, PypiFile[]>;
 }
 
+type Candidate = [string, PypiFile[]];
+
+/** The `requires_python` of a release's live files that all of them share, or null when any file has none. */
+function requiresPython(files: PypiFile[]): string[] {
+  const specs = files.filter((f) => f.yanked !== true).map((f) => (typeof f.requires_python === 'string' ? f.requires_python.trim() : ''));
+  return specs.some((s) => s === '') ? [] : [...new Set(specs)];
+}
+
+/**
+ * OctoPrint's pypi_release skips releases whose `requires_python` excludes the interpreter: pip
+ * could not install them. The component's interpreter is run once to learn its version; when it
+ * cannot be run the version is unknown, nothing is skipped, and the note says so.
+ */
+async function filterByPython(ctx: CheckContext, candidates: Candidate[], scheme: CompareScheme): Promise<{ kept: Candidate[]; note?: string }> {
+  const constrained = candidates.filter(([, files]) => requiresPython(files).length > 0);
+  if (constrained.length === 0) return { kept: candidates };
+  const probe = await interpreterVersion(interpreterOf(ctx.config), ctx.env, ctx.signal);
+  if (probe.version === null) {
+    return { kept: candidates, note: `requires_python not checked: the Python version of the component's interpreter is unknown (${probe.reason})` };
+  }
+  const python = probe.version;
+  const skipped: Candidate[] = [];
+  const kept = candidates.filter((c) => {
+    // A release is installable when one of its files admits this Python (an unreadable specifier admits, as pip does).
+    const ok = c[1].filter((f) => f.yanked !== true).some((f) => typeof f.requires_python !== 'string' || f.requires_python.trim() === '' || satisfiesPep440(python, f.requires_python) !== false);
+    if (!ok) skipped.push(c);
+    return ok;
+  });
+  const newestKept = pickNewest(kept, ([v]) => v, scheme)?.[0] ?? null;
+  const newer = skipped.filter(([v]) => newestKept === null || (orderVersions(v, newestKept, scheme) ?? 0) > 0);
+  if (newer.length === 0) return { kept, note: `requires_python checked against Python ${python} (${probe.python})` };
+  const listed = newer.slice(0, 5).map(([v, files]) => `${displayVersion(v)} (${requiresPython(files).join(' | ')})`).join(', ');
+  return { kept, note: `skipped ${newer.length} newer release${newer.length > 1 ? 's' : ''} whose requires_python excludes Python ${python} (${probe.python}): ${listed}${newer.length > 5 ? ', …' : ''}` };
+}
+
 /**
  * A package on PyPI or a PyPI-compatible index (`index_url`, JSON API at
  * `{index_url}/pypi/{package}/json`). Yanked releases and releases without files are ignored;
- * channel `stable` skips pre-releases, `prerelease` admits them.
+ * channel `stable` skips pre-releases, `prerelease` admits them; releases whose `requires_python`
+ * excludes the component's interpreter are skipped, as OctoPrint does, and the explanation says so.
  */
 export const pypiReleaseChecker: Checker = {
   type: 'pypi_release',
@@ -39,11 +79,15 @@ export const pypiReleaseChecker: Checker = {
     if (typeof data !== 'object' || data === null || typeof data.releases !== 'object' || data.releases === null) {
       throw new UpkeepError('PARSE_ERROR', `${index} did not answer like PyPI's JSON API for "${pkg}". Check index_url (the index root, e.g. https://pypi.org).`);
     }
-    const candidates = Object.entries(data.releases)
+    const listed = Object.entries(data.releases)
       .filter(([, files]) => Array.isArray(files) && files.length > 0 && files.some((f) => f.yanked !== true))
       .filter(([version]) => ctx.channel === 'prerelease' || !isPrereleaseVersion(version, scheme));
+    const { kept: candidates, note } = await filterByPython(ctx, listed, scheme);
     const newest = pickNewest(candidates, ([v]) => v, scheme);
-    if (!newest) throw new UpkeepError('CHECK_FAILED', `"${pkg}" has no ${ctx.channel === 'prerelease' ? '' : 'stable '}release that is not yanked on ${index}.`, { package: pkg });
+    if (!newest) {
+      const why = listed.length > 0 ? ` that the component's Python can install: ${note ?? ''}. Check \`python\` (the interpreter the component runs)` : ` that is not yanked on ${index}`;
+      throw new UpkeepError('CHECK_FAILED', `"${pkg}" has no ${ctx.channel === 'prerelease' ? '' : 'stable '}release${why}.`, { package: pkg });
+    }
     const [version, files] = newest;
     const live = files.filter((f) => f.yanked !== true);
     const assets: ReleaseAsset[] = live.map((f) => {
@@ -57,6 +101,7 @@ export const pypiReleaseChecker: Checker = {
     return {
       installed: ctx.installed,
       latest: version,
+      ...(note ? { note } : {}),
       target: { version, published_at: times[0] ?? null, tarball_url: sdist?.url ?? null, assets },
       releases: candidates.map(([v, fs]) => ({ version: v, body: '', published_at: fs.map((f) => f.upload_time_iso_8601).filter(Boolean).sort()[0] ?? null, url: `${index}/project/${encodeURIComponent(pkg)}/${v}/` })),
     };

@@ -11,7 +11,7 @@ import { tokenEnvCredential } from '../net/credentials';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
 import { appPackage } from '../lib/app-version';
-import { compareVersions, displayVersion, orderVersions, type VersionComparison } from '../versions/compare';
+import { compareVersions, displayVersion, isUnequalScheme, orderVersions, type VersionComparison } from '../versions/compare';
 import { readInstalledVersion } from '../versions/installed';
 import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { isKnownChannel } from './lib/github-channels';
@@ -85,8 +85,9 @@ function stableStringify(value: unknown): string {
 /** The version cache key: a hash of the check config, channel included. */
 export function checkConfigHash(component: Component): string {
   const relevant: Record<string, unknown> = {};
-  // A pip_env check asks its `python` what is installed: there it is part of the check.
-  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k) || (k === 'python' && component.type === 'pip_env')) relevant[k] = v;
+  // A pip_env check asks its `python` what is installed, a pypi_release check which Python it runs
+  // (requires_python): there it is part of the check.
+  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k) || (k === 'python' && (component.type === 'pip_env' || component.type === 'pypi_release'))) relevant[k] = v;
   relevant.channel = component.channel;
   return createHash('sha256').update(stableStringify(relevant)).digest('hex').slice(0, 32);
 }
@@ -278,7 +279,7 @@ export class CheckService {
   private async isValidChannel(component: Component, channel: string): Promise<{ ok: boolean; options: string[] }> {
     switch (component.type) {
       case 'github_release': {
-        const options = ['stable', ...(component.config.prerelease_branches ?? []).map((b) => b.branch), 'prerelease'];
+        const options = [...new Set(['stable', ...(component.config.prerelease_branches ?? []).map((b) => b.branch), ...(component.config.prerelease === true && component.config.prerelease_channel ? [component.config.prerelease_channel] : []), 'prerelease'])];
         return { ok: isKnownChannel(component.config, channel), options };
       }
       case 'pypi_release':
@@ -400,15 +401,19 @@ export class CheckService {
     } else if (checker.decide && latest !== null) {
       decision = checker.decide(installed, latest, component.config);
     } else {
-      comparison = compareVersions(installed, latest, scheme);
+      comparison = compareVersions(installed, latest, scheme, { forceBase: component.config.force_base === true });
       decision = { update: comparison.update, explanation: comparison.explanation };
+      if (outcome.note) decision = { ...decision, explanation: `${decision.explanation}; ${outcome.note}` };
     }
 
-    // Refuse releases lower than the installed or the highest version seen, unless asked.
+    // Refuse releases lower than the installed or the highest version seen, unless asked. The
+    // `*_unequal` schemes ask for any different version, lower ones included: nothing to veto.
     let highest = entry.highest_seen ?? null;
     if (comparison && latest !== null) {
       const allowDowngrade = flags.downgrade || (component.config as Record<string, unknown>).allow_downgrade === true;
-      if (decision.update && !allowDowngrade) {
+      if (decision.update && isUnequalScheme(scheme) && comparison.relation === 'older') {
+        decision = { ...decision, explanation: `${decision.explanation}; offered although lower: ${scheme} offers any different version` };
+      } else if (decision.update && !allowDowngrade && !isUnequalScheme(scheme)) {
         if (comparison.relation === 'older') {
           decision = { update: false, explanation: `${comparison.explanation}; not offered: it is lower than the installed version (ask for a downgrade to install it)` };
         } else if (highest !== null && (orderVersions(latest, highest, scheme) ?? 0) < 0) {

@@ -28,6 +28,8 @@ export interface CheckOutcome {
   latest: string | null;
   /** Set by checkers that decide themselves (commits, command_line …); otherwise the scheme decides. */
   decision?: { update: boolean; explanation: string };
+  /** What the explanation adds about how `latest` was chosen (PyPI: releases skipped for requires_python). */
+  note?: string;
   /** What an update would install. */
   target?: UpdateTarget | null;
   /** Notes of the versions on the channel; the service keeps those between installed and latest. */

@@ -98,8 +98,9 @@ function downloaded(ctx: UpdaterContext): Downloaded {
 }
 
 /**
- * The OTRS flow: download the release tarball (top folder stripped) or an asset, verify it,
- * extract it with the safe extractor into a staging folder beside the component, then sync it
+ * The OTRS flow: download the release tarball (top folder stripped) or an asset (.tar.gz, .tar.zst,
+ * .tar or .zip), verify it, extract it with the safe extractor into a staging folder beside the
+ * component (zips with the same rules as tars, plus the zip reader's own), then sync it
  * into the folder without touching `preserve` paths, removing files only the previous release had.
  */
 export const releaseArchiveUpdater: Updater = {
@@ -162,6 +163,8 @@ export const releaseArchiveUpdater: Updater = {
       dest: staging,
       stripTopFolder: chosen.sourceTarball,
       specialBits: 'strip',
+      // A .zip asset (or archive/<ref>.zip) goes through the same checks and the same staging.
+      zip: true,
       signal: ctx.signal,
     });
     ctx.log(`extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`);

@@ -125,12 +125,25 @@ async function fromNpm(pkg: string, global: boolean, config: ComponentConfig, op
   return version;
 }
 
+/**
+ * A file that holds just the version (`VERSION`, `version.txt`): its one non-empty line, trimmed.
+ * A file with more in it is not guessed at: `{ file, regex }` says where the version is.
+ */
+export function plainVersion(text: string, file: string): string {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) throw new UpkeepError('CHECK_FAILED', `${file} is empty; it should hold the installed version. Check folder and version_from.file.`, { file });
+  if (lines.length > 1 || (lines[0] as string).length > 256) {
+    throw new UpkeepError('CHECK_FAILED', `${file} holds more than a version (${lines.length} lines); give version_from a regex too, e.g. { file: ${JSON.stringify(path.basename(file))}, regex: "version = (\\S+)" }.`, { file });
+  }
+  return lines[0] as string;
+}
+
 async function fromSource(source: VersionFrom, config: ComponentConfig, options: InstalledVersionOptions): Promise<InstalledVersion> {
   if (source === 'git') {
     if (!config.folder) throw new UpkeepError('INVALID_CONFIG', 'version_from: git needs folder (the git checkout).');
     return { version: await fromGit(expandHome(config.folder), options), source: 'git describe' };
   }
-  if ('json' in source) {
+  if ('file' in source && source.json !== undefined) {
     const file = resolveComponentPath(config, source.file);
     let doc: unknown;
     try {
@@ -139,15 +152,20 @@ async function fromSource(source: VersionFrom, config: ComponentConfig, options:
       if (error instanceof UpkeepError) throw error;
       throw new UpkeepError('PARSE_ERROR', `${file} is not valid JSON: ${(error as Error).message}.`, { file });
     }
-    const value = jsonPath(doc, source.json);
+    const dotted = source.json;
+    const value = jsonPath(doc, dotted);
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new UpkeepError('CHECK_FAILED', `${file} has no string at "${source.json}". Check version_from.json.`, { file });
+      throw new UpkeepError('CHECK_FAILED', `${file} has no string at "${dotted}". Check version_from.json.`, { file });
     }
-    return { version: String(value), source: `${source.file} (${source.json})` };
+    return { version: String(value), source: `${source.file} (${dotted})` };
   }
-  if ('regex' in source && 'file' in source) {
+  if ('file' in source && source.regex !== undefined) {
     const file = resolveComponentPath(config, source.file);
     return { version: firstMatch(await readText(file), source.regex, file), source: source.file };
+  }
+  if ('file' in source) {
+    const file = resolveComponentPath(config, source.file);
+    return { version: plainVersion(await readText(file), file), source: source.file };
   }
   if ('command' in source) {
     const cwd = config.folder ? expandHome(config.folder) : undefined;

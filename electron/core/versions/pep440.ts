@@ -1,6 +1,7 @@
 /**
  * PEP 440 versions: parse, normalize, compare. Tolerant in the ways real tags need: a leading `v`,
- * stray whitespace, a trailing `+`, and `git describe` output (`1.3.0-5-gabc1234` → `1.3.0.post5+gabc1234`).
+ * stray whitespace, a lone trailing `+` (`1.0+` = `1.0`; `1.0+a+` is not a version), and
+ * `git describe` output (`1.3.0-5-gabc1234` → `1.3.0.post5+gabc1234`).
  */
 
 export interface Pep440Version {
@@ -32,7 +33,8 @@ export function cleanVersionText(text: string): string {
   let s = text.trim();
   s = s.replace(/^(?:version|release|rel)[\s:=_-]*/i, '');
   s = s.replace(/^v(?=\d)/i, '');
-  s = s.replace(/\+$/, '');
+  // Only an empty local label is forgiven: `1.0+a+` has a second `+` and stays invalid.
+  if (/^[^+]*\+$/.test(s)) s = s.slice(0, -1);
   // git describe: 1.3.0-5-gabc1234 (optionally -dirty)
   const describe = /^(.+?)-(\d+)-g([0-9a-f]{4,40})(-dirty)?$/i.exec(s);
   if (describe) s = `${describe[1]}.post${describe[2]}+g${describe[3]}${describe[4] ? '.dirty' : ''}`;

@@ -1,43 +1,90 @@
 import { cleanVersionText } from './pep440';
 
 /**
- * Semantic versions (semver 2.0 precedence), tolerant of real tags: a leading `v`, missing minor or
- * patch (`1.2` = `1.2.0`), a fourth number, and a pre-release without the hyphen (`1.0.0rc1`).
- * Pre-release identifiers are split at letter/digit boundaries, so `1.0.0-rc1`, `1.0.0-rc.1` and
- * `1.0.0rc1` are the same version: a tag and the installed package metadata that spell one
- * version differently must never look like an update forever.
+ * Semantic versions with SemVer 2.0.0 §11 precedence, read the way npm's `semver` reads them in
+ * loose mode: any run of `v`, `=` and spaces before the version (`=1.2.3`, `v 1.2.3`, ` = 1.2.3`),
+ * an optional hyphen before the pre-release (`1.0.0rc1`), leading zeros in numbers. Upkeep also
+ * takes what real tags carry: a `version`/`release` word in front, a `V`, a lone trailing `+`,
+ * missing minor or patch (`1.2` = `1.2.0`) and a fourth number.
+ *
+ * Precedence is the spec's: pre-release identifiers made only of digits compare as numbers, any
+ * other identifier compares as an ASCII string, case-sensitively (`1.2.3-r2` > `1.2.3-r100`,
+ * `-Foo` < `-foo`), numeric ones before the others, a shorter set before a longer one it starts;
+ * build metadata is ignored. Like npm's `semver`, texts over 256 characters and numbers past
+ * Number.MAX_SAFE_INTEGER are refused (not versions).
  */
 export interface SemanticVersion {
   numbers: number[];
+  /** Pre-release identifiers: numbers for digit-only ones, else the text as written. */
   pre: (string | number)[];
   build: string | null;
 }
 
-const PATTERN = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?(?:-?([0-9A-Za-z][0-9A-Za-z.-]*?))?(?:\+([0-9A-Za-z.-]+))?$/;
+/** npm `semver`'s MAX_LENGTH. */
+export const MAX_SEMANTIC_LENGTH = 256;
+
+const IDENT = '[0-9A-Za-z-]+';
+const IDENTS = `${IDENT}(?:\\.${IDENT})*`;
+const PATTERN = new RegExp(
+  `^(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:\\.(\\d+))?` +
+    // A hyphen, or none before an identifier that does not start with a digit (1.0.0rc1; npm's
+    // loose mode reads `1.2.3-` as the identifier "-").
+    `(?:-(${IDENTS})|([A-Za-z-][0-9A-Za-z-]*(?:\\.${IDENT})*))?` +
+    `(?:\\+(${IDENTS}))?$`,
+);
+
+/** Why the text can never be a semantic version here (too long, a number past the safe range), or null. */
+export function semanticRefusal(text: string): string | null {
+  if (text.length > MAX_SEMANTIC_LENGTH) return `it is longer than ${MAX_SEMANTIC_LENGTH} characters`;
+  for (const digits of text.match(/\d+/g) ?? []) {
+    if (Number(digits) > Number.MAX_SAFE_INTEGER) return `${digits.length > 24 ? `${digits.slice(0, 20)}…` : digits} is larger than ${Number.MAX_SAFE_INTEGER}`;
+  }
+  return null;
+}
+
+/** What npm's loose mode and real tags put around a version: prefix words, v/=/spaces, a lone trailing +. */
+function stripLoose(text: string): string {
+  let s = text.trim();
+  s = s.replace(/^(?:version|release|rel)(?=[\s:=_-]*[vV=\s]*\d)[\s:=_-]*/i, '');
+  s = s.replace(/^[vV=\s]*/, '');
+  if (/^[^+]*[0-9A-Za-z]\+$/.test(s)) s = s.slice(0, -1);
+  return s;
+}
+
+/** A digit-only identifier as a number (NaN past the safe range, which refuses the version). */
+function identifier(part: string): string | number {
+  if (!/^\d+$/.test(part)) return part;
+  const n = Number(part);
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}
 
 export function parseSemantic(text: string): SemanticVersion | null {
-  const s = cleanVersionText(text);
-  const m = PATTERN.exec(s);
+  if (text.length > MAX_SEMANTIC_LENGTH) return null;
+  const m = PATTERN.exec(stripLoose(text));
   if (!m) return null;
   const numbers = [m[1], m[2], m[3], m[4]].filter((x): x is string => x !== undefined).map(Number);
+  if (numbers.some((n) => !Number.isSafeInteger(n))) return null;
   while (numbers.length < 3) numbers.push(0);
-  const preText = m[5];
-  if (preText !== undefined && /^\d/.test(preText) && !s.includes('-')) return null; // "1.2.3.4.5" style garbage
-  const pre: (string | number)[] = [];
-  if (preText) {
-    for (const part of preText.split(/[.-]/)) {
-      if (part === '') continue;
-      for (const piece of part.match(/\d+|[A-Za-z]+/g) ?? []) pre.push(/^\d+$/.test(piece) ? Number(piece) : piece.toLowerCase());
-    }
-  }
-  return { numbers, pre, build: m[6] ?? null };
+  const preText = m[5] ?? m[6];
+  const pre = preText ? preText.split('.').map(identifier) : [];
+  if (pre.some((p) => Number.isNaN(p))) return null;
+  return { numbers, pre, build: m[7] ?? null };
 }
 
 export function isSemantic(text: string): boolean {
   return parseSemantic(text) !== null;
 }
 
-/** -1, 0 or 1 in semver precedence (build metadata ignored). */
+function compareIdentifiers(x: string | number, y: string | number): number {
+  const xNum = typeof x !== 'string';
+  const yNum = typeof y !== 'string';
+  if (xNum && yNum) return x < y ? -1 : x > y ? 1 : 0;
+  if (xNum) return -1; // numeric identifiers have lower precedence than alphanumeric ones
+  if (yNum) return 1;
+  return x < y ? -1 : x > y ? 1 : 0; // ASCII order, case-sensitive
+}
+
+/** -1, 0 or 1 in SemVer 2.0.0 §11 precedence (build metadata ignored). */
 export function compareSemantic(a: SemanticVersion, b: SemanticVersion): number {
   const n = Math.max(a.numbers.length, b.numbers.length);
   for (let i = 0; i < n; i++) {
@@ -53,13 +100,15 @@ export function compareSemantic(a: SemanticVersion, b: SemanticVersion): number 
     const y = b.pre[i];
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return Math.sign(x - y);
-    if (typeof x === 'number') return -1;
-    if (typeof y === 'number') return 1;
-    return x < y ? -1 : 1;
+    const c = compareIdentifiers(x, y);
+    if (c !== 0) return c;
   }
   return 0;
+}
+
+/** The version without pre-release or build (major.minor.patch[.fourth]), for `force_base`. */
+export function semanticBase(v: SemanticVersion): SemanticVersion {
+  return { numbers: v.numbers, pre: [], build: null };
 }
 
 export function isSemanticPrerelease(v: SemanticVersion): boolean {

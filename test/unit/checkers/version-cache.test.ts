@@ -153,15 +153,15 @@ describe('downgrades', () => {
     expect(asked?.update_available).toBe(true);
   });
 
-  it('unequal schemes do not offer an older release than the installed one unless asked', async () => {
+  it('unequal schemes offer an older release than the installed one: any different version was asked for', async () => {
     h.add({ r: { type: 'github_release', user: 'o', repo: 'r', api_base: gh.apiBase, current: '2.0.0', release_compare: 'python_unequal' } });
     const [r] = await h.check();
-    expect(r?.update_available).toBe(false);
-    expect(r?.explanation).toContain('lower than the installed version');
-    h.add({ r: { type: 'github_release', user: 'o', repo: 'r', api_base: gh.apiBase, current: '2.0.0', release_compare: 'python_unequal', allow_downgrade: true } });
-    const [allowed] = await h.check();
-    expect(allowed?.update_available).toBe(true);
-    expect(allowed?.explanation).toBe('1.1.0 != 2.0.0 by PEP 440 inequality');
+    expect(r?.update_available).toBe(true);
+    expect(r?.explanation).toBe('1.1.0 != 2.0.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version');
+    h.add({ r: { type: 'github_release', user: 'o', repo: 'r', api_base: gh.apiBase, current: '2.0.0', release_compare: 'python' } });
+    const [ordered] = await h.check();
+    expect(ordered?.update_available).toBe(false);
+    expect(ordered?.explanation).toBe('1.1.0 < 2.0.0 by PEP 440');
   });
 });
 

@@ -67,7 +67,13 @@ describe('component config validation', () => {
   it('infers OctoPrint methods and channels', () => {
     const pip = validateComponent('op', { type: 'github_release', user: 'u', repo: 'r', pip: 'x=={target_version}', prerelease: true, prerelease_channel: 'rc/devel' });
     expect(pip.method).toBe('pip');
-    expect(pip.channel).toBe('rc/devel');
+    // OctoPrint: a prerelease_channel with no prerelease_branches offers every prerelease.
+    expect(pip.channel).toBe('prerelease');
+    const listed = validateComponent('op', { type: 'github_release', user: 'u', repo: 'r', prerelease: true, prerelease_channel: 'rc/devel', prerelease_branches: [{ name: 'Devel', branch: 'rc/devel' }] });
+    expect(listed.channel).toBe('rc/devel');
+    // Not among prerelease_branches: accepted, and the channel matches its own branch only.
+    const unlisted = validateComponent('op', { type: 'github_release', user: 'u', repo: 'r', prerelease: true, prerelease_channel: 'rc/other', prerelease_branches: [{ name: 'Devel', branch: 'rc/devel' }] });
+    expect(unlisted.channel).toBe('rc/other');
     const all = validateComponent('op', { type: 'github_release', user: 'u', repo: 'r', prerelease: true });
     expect(all.channel).toBe('prerelease');
     const single = validateComponent('sf', { type: 'always_current', method: 'single_file_plugin', url: 'https://x/{target_version}.py', file: '/p.py' });

@@ -1,6 +1,7 @@
 import type { Component } from '../../../../shared/types';
 import type { HttpClient } from '../../net/http-client';
 import { apiBaseOf } from './config';
+import { filtersByCommitish } from './github-channels';
 import { graphqlEndpoint, prefetchGithub, repoKey, type Prefetched, type RepoQuery } from './github-graphql';
 
 /** What a checker asks of a batch read before it: the answer for its repository, if one was read. */
@@ -29,7 +30,7 @@ export function batchQueryFor(component: Component): RepoQuery | null {
   // A component with its own credential (token_env) is read with it, over REST: never with the GitHub token.
   if (component.config.token_env) return null;
   if (component.type === 'github_release') {
-    if ((component.config.prerelease_branches ?? []).some((b) => b.branch === component.channel)) return null;
+    if (filtersByCommitish(component.config, component.channel)) return null;
     return { owner: user, name: repo, want: { kind: 'releases' } };
   }
   if (component.type === 'github_commit') return { owner: user, name: repo, want: { kind: 'head', branch: component.config.branch ?? null } };
