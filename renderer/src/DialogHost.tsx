@@ -6,6 +6,7 @@ import { RemoveComponentDialog } from './features/components/RemoveComponentDial
 import { RollbackDialog } from './features/history/RollbackDialog';
 import { RunLogDialog } from './features/history/RunLogDialog';
 import { SettingsDialog } from './features/settings/SettingsDialog';
+import { UpdateAllDialog } from './features/updates/UpdateAllDialog';
 import { UpdateDetailsDialog } from './features/updates/UpdateDetailsDialog';
 import { useAppStore } from './store';
 
@@ -39,6 +40,8 @@ export function DialogHost() {
       const c = find(dialog.id);
       return c ? <UpdateDetailsDialog component={c} onClose={close} /> : null;
     }
+    case 'update-all':
+      return <UpdateAllDialog onClose={close} />;
     case 'rollback': {
       const entry = history.find((e) => e.id === dialog.entryId);
       return entry ? <RollbackDialog entry={entry} onClose={close} /> : null;

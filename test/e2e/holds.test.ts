@@ -110,6 +110,9 @@ describe('Skip this version and Hold in the panel', () => {
     await pending.waitFor();
     expect(await pending.innerText()).not.toContain('Other App');
     await pending.getByRole('button', { name: 'Update all' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Update all' });
+    expect(await confirm.innerText()).not.toContain('Other App');
+    await confirm.getByRole('button', { name: 'Update 1 component' }).click();
     await page.getByRole('status').filter({ hasText: 'Web App updated to 1.2.0' }).waitFor();
     expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.2.0\n');
     expect(readFileSync(path.join(otherFolder, 'VERSION'), 'utf8')).toBe('2.0.0\n');

@@ -248,6 +248,16 @@ describe('Update all', () => {
       install(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder };
     }
+    // A new major version and a prerelease: listed, marked, and not ticked until a person ticks them.
+    gh.addRelease('acme', 'delta', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-delta-a', files('3.0.0')) });
+    gh.addRelease('acme', 'delta', { tag_name: 'v4.0.0', tarball: sourceTarball('acme-delta-b', files('4.0.0')) });
+    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', files('3.0.0')) });
+    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', files('3.2.0-rc.1')) });
+    for (const [repo, extra] of [['delta', {}], ['epsilon', { channel: 'prerelease' }]] as const) {
+      const folder = path.join(host.home, 'srv', repo);
+      install(folder, '3.0.0');
+      components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, ...extra };
+    }
     await host.call('addComponents', { components });
     browser = await launchBrowser();
   });
@@ -258,20 +268,41 @@ describe('Update all', () => {
     await gh?.close();
   });
 
-  it('updates every pending component from the summary, one after another', async () => {
+  it('asks first with the list — breaking and prerelease updates unticked and marked — and runs only what stays ticked', async () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    const summary = page.getByRole('region', { name: '3 updates pending' });
+    const summary = page.getByRole('region', { name: '5 updates pending' });
     await summary.waitFor();
     await summary.getByRole('button', { name: 'Update all' }).click();
-    await page.getByRole('status').filter({ hasText: 'Updates finished: 3 succeeded.' }).waitFor();
-    for (const repo of ['alpha', 'beta', 'gamma']) {
+    const dialog = page.getByRole('dialog', { name: 'Update all' });
+    await dialog.waitFor();
+    const box = (repo: string) => dialog.getByRole('checkbox', { name: new RegExp(`Service ${repo}\\b`) });
+    for (const repo of ['alpha', 'beta', 'gamma']) expect(await box(repo).isChecked(), repo).toBe(true);
+    expect(await box('delta').isChecked()).toBe(false);
+    expect(await box('epsilon').isChecked()).toBe(false);
+    expect(await dialog.locator('li', { hasText: 'Service delta' }).getByText('Breaking').count()).toBe(1);
+    expect(await dialog.locator('li', { hasText: 'Service epsilon' }).getByText('Prerelease').count()).toBe(1);
+    await dialog.getByText('2 updates are breaking or a prerelease and not ticked').waitFor();
+    await screenshotBothThemes(page, 'update-all-confirm');
+    // Untick one: three become two; nothing has run yet.
+    await box('gamma').uncheck();
+    expect(await host.call<{ entries: unknown[] }>('listHistory', {}).then((h) => h.entries.length)).toBe(0);
+    await dialog.getByRole('button', { name: 'Update 2 components' }).click();
+    await page.getByRole('status').filter({ hasText: 'Updates finished: 2 succeeded.' }).waitFor();
+    for (const repo of ['alpha', 'beta']) {
       await componentRow(page, `Service ${repo}`).getByText('Up to date').waitFor();
       expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
     }
-    expect(await page.getByRole('region', { name: /updates? pending/ }).count()).toBe(0);
+    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
+    await page.getByRole('region', { name: '3 updates pending' }).waitFor();
     const { entries } = await host.call<{ entries: { component: string; status: string }[] }>('listHistory', {});
-    expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta']);
+
+    // Cancel changes nothing.
+    await page.getByRole('region', { name: '3 updates pending' }).getByRole('button', { name: 'Update all' }).click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await host.call<{ entries: unknown[] }>('listHistory', {})).entries).toHaveLength(2);
     await context.close();
   });
 });

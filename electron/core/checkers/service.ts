@@ -11,12 +11,13 @@ import { tokenEnvCredential } from '../net/credentials';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
 import { appPackage } from '../lib/app-version';
-import { compareVersions, displayVersion, isUnequalScheme, orderVersions, type VersionComparison } from '../versions/compare';
+import { compareVersions, displayVersion, isPrereleaseVersion, isUnequalScheme, orderVersions, type VersionComparison } from '../versions/compare';
 import { readInstalledVersion } from '../versions/installed';
 import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { isKnownChannel } from './lib/github-channels';
 import { notesNewestFirst } from './lib/pick-release';
 import { failedRiskFields, pendingRisk, releaseAdvisories, riskFields } from '../risk/component-risk';
+import { npmReleaseChecker } from './npm-release';
 import { checkerFor } from './registry';
 import type { CheckContext, CheckOutcome, Checker } from './types';
 
@@ -287,8 +288,11 @@ export class CheckService {
       case 'pip_env':
         return { ok: channel === 'stable' || channel === 'prerelease', options: ['stable', 'prerelease'] };
       case 'npm_release': {
-        // Any dist-tag name; whether the package has it is reported by the next check.
-        return { ok: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(channel), options: ['latest', 'next', 'beta', '… any dist-tag'] };
+        // A dist-tag the package has: asked of the registry now (a failure to ask is its error,
+        // never a yes), so a typo is refused here rather than by every check that follows.
+        const tags = (await npmReleaseChecker.channels?.(this.contextFor(component, null))) ?? [];
+        const options = tags.map((t) => t.id);
+        return { ok: options.includes(channel) || (channel === 'stable' && options.includes('latest')), options };
       }
       default:
         return { ok: channel === 'stable', options: ['stable'] };
@@ -471,6 +475,7 @@ export class CheckService {
     result.held = Boolean(choice?.held);
     result.held_version = choice?.held?.version ?? null;
     result.skipped_version = skippedVersion;
+    if (latest !== null && !checker.opaqueVersions) result.prerelease = isPrereleaseVersion(latest, scheme);
     return { result, highest };
   }
 

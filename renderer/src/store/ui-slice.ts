@@ -15,6 +15,7 @@ export type DialogState =
   | { kind: 'import-octoprint' }
   | { kind: 'discover' }
   | { kind: 'update-details'; id: string }
+  | { kind: 'update-all' }
   | { kind: 'create-backup'; component?: string }
   | { kind: 'restore-backup'; backupId: string }
   | { kind: 'delete-backup'; backupId: string }

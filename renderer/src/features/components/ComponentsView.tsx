@@ -145,7 +145,7 @@ export function ComponentsView() {
       />
       <ProblemsPanel problems={problems} />
       {/* A failed load is a notice above (one per cause) and, with no rows, the empty state: not a third copy here. */}
-      <PendingSummary pending={pending} offline={offline} onUpdateAll={() => void updateComponents(pending.map((p) => p.id))} />
+      <PendingSummary pending={pending} offline={offline} onUpdateAll={() => openDialog({ kind: 'update-all' })} />
       <RunPanel />
 
       <div className="table-card">
@@ -203,7 +203,14 @@ export function ComponentsView() {
               <span className="sub">{r.method ?? 'check only'}</span>
             </div>,
             <span className="mono cell-text" key="i" title={r.installed ?? undefined}>{r.installed ?? '—'}</span>,
-            <span className={`mono cell-text${r.updateAvailable ? ' latest-new' : ''}`} key="l" title={r.latest ?? undefined}>{r.latest ?? '—'}</span>,
+            <span className="cell-latest" key="l">
+              <span className={`mono cell-text${r.updateAvailable ? ' latest-new' : ''}`} title={r.latest ?? undefined}>{r.latest ?? '—'}</span>
+              {checks[r.id]?.prerelease ? (
+                <span className="pre-marker" title={`${r.latest} is a prerelease (channel ${r.channel})`}>
+                  pre
+                </span>
+              ) : null}
+            </span>,
             <span className="chip" key="c" title={r.channel}>{r.channel}</span>,
             <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
               {formatRelative(r.checkedAt)}

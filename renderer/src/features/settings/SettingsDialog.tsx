@@ -135,7 +135,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
                     <select value={channels[c.id] ?? c.channel} onFocus={() => void loadChannels([c.id])} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
                       {options.map((o) => (
                         <option key={o.id} value={o.id}>
-                          {o.label.toLowerCase() === o.id.toLowerCase() ? o.label : `${o.label} (${o.id})`}
+                          {o.label.toLowerCase().startsWith(o.id.toLowerCase()) ? o.label : `${o.label} (${o.id})`}
                         </option>
                       ))}
                     </select>
