@@ -70,6 +70,23 @@ describe('adding, editing, removing and importing components', () => {
     await context.close();
   });
 
+  it('chooses a release channel in the component\'s own dialog, shown in its Channel column', async () => {
+    await host.call('addComponents', { components: { beta: { name: 'Beta App', type: 'pypi_release', package: 'beta-app', index_url: 'http://127.0.0.1:9', current: '1.0.0' } } });
+    const { page, context } = await openPanel(browser, host);
+    const row = componentRow(page, 'Beta App');
+    await row.getByText('stable', { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Edit Beta App' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit Beta App' });
+    const select = dialog.getByLabel('Release channel for Beta App');
+    expect(await select.inputValue()).toBe('stable');
+    await select.selectOption('prerelease');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.getByText('prerelease', { exact: true }).waitFor();
+    expect((await host.call<{ channel: string }>('getComponent', { id: 'beta' })).channel).toBe('prerelease');
+    await context.close();
+  });
+
   it('imports the checks of an OctoPrint config and reports what it skipped', async () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Import from OctoPrint' }).click();

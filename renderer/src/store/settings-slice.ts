@@ -28,6 +28,8 @@ export interface SettingsSlice {
   loadChannels(ids?: string[]): Promise<void>;
   /** Apply the Settings dialog; channel changes re-check those components. */
   saveSettings(request: SettingsSaveRequest): Promise<ErrorShape | null>;
+  /** Choose one component's channel (its own dialog); it is re-checked there. An error is returned, not thrown. */
+  setComponentChannel(id: string, channel: string): Promise<ErrorShape | null>;
 }
 
 export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (set, get) => ({
@@ -96,6 +98,17 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = ({ api }) => (se
     };
     await Promise.all(Array.from({ length: Math.min(6, wanted.length) }, worker));
     if (Object.keys(found).length) set((s) => ({ channels: { ...s.channels, ...found } }));
+  },
+
+  async setComponentChannel(id, channel) {
+    try {
+      const updated = await api.setChannel({ id, channel });
+      set((s) => ({ components: s.components.map((c) => (c.id === id ? updated : c)) }));
+      void get().checkComponents([id], true);
+      return null;
+    } catch (error) {
+      return toErrorShape(error);
+    }
   },
 
   async saveSettings({ patch, githubToken, channels }) {

@@ -7,6 +7,7 @@ import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
+import { channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
 
 const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
@@ -46,10 +47,21 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const [templateId, setTemplateId] = useState('custom');
   const [templateValues, setTemplateValues] = useState<Record<string, string>>({});
   const template = templates.find((t) => t.id === templateId);
+  const listed = useAppStore((s) => (component ? s.channels[component.id] : undefined));
+  const loadChannels = useAppStore((s) => s.loadChannels);
+  const setComponentChannel = useAppStore((s) => s.setComponentChannel);
+  const [channel, setChannel] = useState(component?.channel ?? '');
+  const channelOptions = useMemo(() => {
+    if (!component) return [];
+    const options = [...(listed ?? channelsFromConfig(component))];
+    if (!options.some((o) => o.id === component.channel)) options.push({ id: component.channel, label: component.channel });
+    return options;
+  }, [component, listed]);
 
   useEffect(() => {
     if (!editing) void loadTemplates();
-  }, [editing, loadTemplates]);
+    else void loadChannels([component.id]);
+  }, [editing, loadTemplates, loadChannels, component]);
 
   const messages = useMemo(() => (templateId !== 'custom' ? localErrors : { ...fieldMessages(error, id.trim()), ...localErrors }), [error, id, localErrors, templateId]);
   const shown = new Set(['id', 'extra', ...FORM_KEYS.filter((k) => visible(k))]);
@@ -106,7 +118,9 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     const config: Record<string, unknown> = { ...more };
     for (const key of FORM_KEYS) if (visible(key) && values[key].trim() !== '') config[key] = values[key].trim();
     setBusy(true);
-    const result = editing ? await editComponent(component.id, config) : await addComponent(id.trim(), config);
+    let result = editing ? await editComponent(component.id, config) : await addComponent(id.trim(), config);
+    // The channel is the component's choice apart from its config: set after the config is saved.
+    if (!result && editing && channel && channel !== component.channel) result = await setComponentChannel(component.id, channel);
     setBusy(false);
     if (result) setError(result);
     else onClose();
@@ -210,6 +224,17 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
             ))}
           </select>
         </Field>
+        {editing ? (
+          <Field label={`Release channel for ${component.name}`} error={messages.channel} hint="Which releases are offered: stable, a prerelease branch, an npm dist-tag …">
+            <select value={channel} onChange={(e) => setChannel(e.target.value)}>
+              {channelOptions.map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.label.toLowerCase().startsWith(o.id.toLowerCase()) ? o.label : `${o.label} (${o.id})`}
+                </option>
+              ))}
+            </select>
+          </Field>
+        ) : null}
         {visible('user') ? (
           <Field label="Repository owner" error={messages.user}>
             <input value={values.user} onChange={set('user')} autoComplete="off" spellCheck={false} />
