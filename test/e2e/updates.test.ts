@@ -30,6 +30,7 @@ describe('updates in the panel', () => {
   let gh: FakeGitHub;
   let webFolder: string;
   let brokenFolder: string;
+  let trackedSha: string;
 
   beforeAll(async () => {
     ensureRendererBuilt();
@@ -38,6 +39,7 @@ describe('updates in the panel', () => {
     gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', files('1.1.0')) });
     gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0-rc.1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('acme-webapp-ccc', files('1.2.0-rc.1')) });
     gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', files('2.0.0')) });
+    trackedSha = gh.setBranch('acme', 'tracker', 'main');
     gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
 
     host = await startPanelHost();
@@ -52,6 +54,8 @@ describe('updates in the panel', () => {
         webapp: { ...common, name: 'Web App', repo: 'webapp', folder: webFolder, prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel', 'main'] }] },
         // Its health check always fails: every update of it must be rolled back.
         broken: { ...common, name: 'Broken App', repo: 'broken', folder: brokenFolder, health: { command: ['node', '-e', 'console.error("health: port 8080 refused"); process.exit(3)'], timeout: 20 } },
+        // Check only, up to date: its Details show the full commit ids.
+        tracker: { name: 'Tracker', type: 'github_commit', user: 'acme', repo: 'tracker', branch: 'main', api_base: gh.apiBase, current: trackedSha },
       },
     });
     browser = await launchBrowser();
@@ -67,6 +71,24 @@ describe('updates in the panel', () => {
     await page.getByRole('button', { name: 'Check for updates' }).click();
     await page.getByRole('status').filter({ hasText: /updates? available/ }).waitFor();
   }
+
+  it('shows full commit ids in Details, each with a Copy button', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await checkAll(page);
+    const row = componentRow(page, 'Tracker');
+    await row.getByText('Up to date').waitFor();
+    await row.getByRole('button', { name: 'Details for Tracker' }).click();
+    const details = page.getByRole('dialog', { name: 'Tracker' });
+    await details.getByText(trackedSha).first().waitFor();
+    expect(await details.getByRole('button', { name: `Copy ${trackedSha}` }).count()).toBe(2);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
+    await details.getByRole('button', { name: `Copy ${trackedSha}` }).first().click();
+    await details.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(trackedSha);
+    // Check only: no download and nothing to verify is claimed.
+    expect(await details.innerText()).not.toContain('Verification');
+    await context.close();
+  });
 
   it('checks, shows the release notes safely, updates with live progress and ends Up to date', async () => {
     const { page, context, errors } = await openPanel(browser, host);
@@ -91,6 +113,8 @@ describe('updates in the panel', () => {
     expect(await details.innerText()).toContain('1.1.0 > 1.0.0');
     // A source archive without a published checksum: said plainly.
     expect(await details.innerText()).toContain('No checksum published: not verified');
+    // The release's own page, as the source names it.
+    expect(await details.getByRole('link', { name: 'Release page of 1.1.0' }).getAttribute('href')).toBe(`${gh.origin}/acme/webapp/releases/tag/v1.1.0`);
     await screenshotBothThemes(page, 'update-details');
     await page.keyboard.press('Escape');
 
@@ -283,6 +307,13 @@ describe('Update all', () => {
     expect(await dialog.locator('li', { hasText: 'Service delta' }).getByText('Breaking').count()).toBe(1);
     expect(await dialog.locator('li', { hasText: 'Service epsilon' }).getByText('Prerelease').count()).toBe(1);
     await dialog.getByText('2 updates are breaking or a prerelease and not ticked').waitFor();
+    // The Breaking mark is explained in Details: which major version it crosses.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await componentRow(page, 'Service delta').getByRole('button', { name: 'Details for Service delta' }).click();
+    const details = page.getByRole('dialog', { name: 'Service delta' });
+    await details.getByText(/Breaking:.*major version 3 → 4/).waitFor();
+    await page.keyboard.press('Escape');
+    await summary.getByRole('button', { name: 'Update all' }).click();
     await screenshotBothThemes(page, 'update-all-confirm');
     // Untick one: three become two; nothing has run yet.
     await box('gamma').uncheck();
