@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'REDIRECT_REFUSED',
   /** The component is held at its installed version: release the hold, or force the update. */
   'UPDATE_HELD',
+  /** A run or restore a killed process left could not be finished or undone; it is kept as found (the message says what to do). */
+  'RECOVERY_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
