@@ -262,13 +262,25 @@ afterAll(async () => {
   await sb?.sc.cleanup();
 });
 
+/**
+ * Trial i's kill point. The first pass gives every entry point a kill inside the sync (the first
+ * change, or a seeded one among the first 80% of changes: inotify merges some, so the count
+ * varies from run to run); later trials add seeded random times over a whole run's duration.
+ */
+function killPoint(i: number, next: () => number): Kill {
+  const randomChange = (): Kill => ({ how: 'change', n: 1 + Math.floor(next() * Math.max(1, Math.floor(ref.changes * 0.8))) });
+  if (i < ENTRY_POINTS.length) return i % 2 === 0 ? { how: 'change', n: 1 } : randomChange();
+  return i % 3 === 0 ? { how: 'change', n: 1 } : i % 3 === 1 ? { how: 'time', ms: Math.floor(next() * ref.ms) } : randomChange();
+}
+
 describe('every entry point finishes an interrupted update before it answers (SIGKILL, real processes)', () => {
   it(`${TRIALS} update trials (seed ${SEED}): killed at the folder's first change, at random changes and at random events; then a CLI command or a host start`, async () => {
     const next = seeded(SEED);
     const outcomes: string[] = [];
+    const failures: string[] = [];
     const started = Date.now();
     for (let i = 0; i < TRIALS; i++) {
-      const kill: Kill = i % 3 === 0 ? { how: 'change', n: 1 } : i % 3 === 1 ? { how: 'change', n: 1 + Math.floor(next() * ref.changes) } : { how: 'time', ms: Math.floor(next() * ref.ms) };
+      const kill = killPoint(i, next);
       const entry = ENTRY_POINTS[i % ENTRY_POINTS.length] as EntryPoint;
       const point = kill.how === 'change' ? `change${kill.n}` : `t${kill.ms}ms`;
       const label = `trial ${i} (${point}, then ${entry.name})`;
@@ -277,10 +289,16 @@ describe('every entry point finishes an interrupted update before it answers (SI
       // A late point may fall after the run's end: then it completed.
       expect(end.signal === 'SIGKILL' || end.code === 0, `${label}: ${end.stderr}`).toBe(true);
       const answer = await entry.run(sb);
-      const state = expectRecovered(label);
-      answer(state);
-      outcomes.push(`${point}:${entry.name.replace(/ /g, '_')}:${state}${end.signal ? '' : ':completed'}`);
+      try {
+        const state = expectRecovered(label);
+        answer(state);
+        outcomes.push(`${point}:${entry.name.replace(/ /g, '_')}:${state}${end.signal ? '' : ':completed'}`);
+      } catch (error) {
+        // Every trial runs; the failures are listed together at the end.
+        failures.push(`${label}: ${(error as Error).message.split('\n')[0]}`);
+      }
     }
+    expect(failures, failures.join('\n')).toEqual([]);
     // Kills at the first change always leave a started sync behind: those end as the old version.
     expect(outcomes.filter((o) => o.startsWith('change1:')).every((o) => o.includes(':old'))).toBe(true);
     process.stdout.write(`recovery entry points (seed ${SEED}, ${TRIALS} trials, ${((Date.now() - started) / 1000).toFixed(0)} s): ${outcomes.join(' ')}\n`);
@@ -288,17 +306,18 @@ describe('every entry point finishes an interrupted update before it answers (SI
 
   it(`first call to a running host: a headless host running when another process's update is killed mid-sync answers on the recovered folder`, async () => {
     const next = seeded(SEED ^ 0x4057);
-    for (const n of [1 + Math.floor(next() * ref.changes)]) {
+    for (const n of [1, 1 + Math.floor(next() * Math.max(1, Math.floor(ref.changes * 0.8)))]) {
       sb.reset();
       const host = await serve(sb.home);
       try {
         const end = await killedCli(sb.home, ['update', 'webapp', '--yes'], { how: 'change', n }, sb.folder).ended;
-        expect(end.signal, end.stderr).toBe('SIGKILL');
+        expect(end.signal === 'SIGKILL' || end.code === 0, end.stderr).toBe(true);
+        // The folder is left as the kill left it until someone asks: the host, here.
         const checked = await call(host, 'checkComponents', { ids: ['webapp'] });
         const state = expectRecovered(`running host, change ${n}`);
-        expect(state).toBe('old');
+        if (n === 1) expect(state).toBe('old');
         expect(checked.status, JSON.stringify(checked.json)).toBe(200);
-        expect((checked.json.result as CheckJson).components[0]?.installed).toBe('1.0.0');
+        expect((checked.json.result as CheckJson).components[0]?.installed).toBe(versionOf(state));
       } finally {
         await host.stop();
       }
