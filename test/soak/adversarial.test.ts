@@ -1,6 +1,8 @@
 // The adversarial suite at full length: 80 update and 20 restore kill points (100 in all),
-// the many-tiny-files bomb, and the rest of the corpus. UPKEEP_CRASH_SEED replays a run.
+// 100 kill-then-entry-point trials (every CLI command and the headless host), the many-tiny-files
+// bomb, and the rest of the corpus. UPKEEP_CRASH_SEED replays a run.
 process.env.UPKEEP_SOAK = '1';
 await import('../adversarial/crashes.test');
 await import('../adversarial/archives.test');
+await import('../adversarial/recovery-entry-points.test');
 export {};
