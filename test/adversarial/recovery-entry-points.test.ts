@@ -274,7 +274,7 @@ function killPoint(i: number, next: () => number): Kill {
 }
 
 describe('every entry point finishes an interrupted update before it answers (SIGKILL, real processes)', () => {
-  it(`${TRIALS} update trials (seed ${SEED}): killed at the folder's first change, at random changes and at random events; then a CLI command or a host start`, async () => {
+  it(`${TRIALS} update trials (seed ${SEED}): killed at the folder's first change, at seeded changes and at seeded times; then a CLI command or a host start`, async () => {
     const next = seeded(SEED);
     const outcomes: string[] = [];
     const failures: string[] = [];

@@ -175,9 +175,9 @@ export class BackupStore {
       for (const failure of report.failed) this.failedRecoveries.set(failure.component, failure);
       this.swept ??= this.sweepAllLeftovers().catch(() => undefined);
       await this.swept;
-      return { ...report, failed: [...this.failedRecoveries.values()] };
+      return { ...report, failed: [...this.failedRecoveries.values(), ...report.unlocked], unlocked: [] };
     });
-    this.recovery = run.catch(() => ({ touched: [], busy: [], failed: [] }));
+    this.recovery = run.catch(() => ({ touched: [], busy: [], failed: [], unlocked: [] }));
     return run;
   }
 
@@ -760,7 +760,10 @@ export interface RestoreRecovery {
   /** Folders put back as before, or fully restored. */
   touched: string[];
   busy: RestoreInProgress[];
+  /** Recoveries that failed part-way: kept as found, not tried again by this process. */
   failed: RestoreRecoveryFailure[];
+  /** Journals whose component lock could not be taken (not a live holder): untouched, tried again next time. */
+  unlocked: RestoreRecoveryFailure[];
 }
 
 const RESTORE_JOURNAL = /^\.restore-(.+)\.json$/;
@@ -768,7 +771,7 @@ const RESTORE_JOURNAL = /^\.restore-(.+)\.json$/;
 /** Finish or undo restores a crash interrupted (see RestoreJournal). Returns the folders it touched. */
 export async function recoverInterruptedRestores(backupsDir: string, locksDir?: string): Promise<string[]> {
   const report = await recoverRestoreJournals(backupsDir, locksDir ? { locksDir } : {});
-  const [failure] = report.failed;
+  const [failure] = [...report.failed, ...report.unlocked];
   if (failure) throw new UpkeepError(failure.error.code, failure.error.message, failure.error.details);
   return report.touched;
 }
@@ -780,7 +783,7 @@ export async function recoverInterruptedRestores(backupsDir: string, locksDir?: 
  * idempotent, so the next process may try again, but nothing else may start a restore over it.
  */
 export async function recoverRestoreJournals(backupsDir: string, options: { locksDir?: string; skip?: ReadonlySet<string> } = {}): Promise<RestoreRecovery> {
-  const report: RestoreRecovery = { touched: [], busy: [], failed: [] };
+  const report: RestoreRecovery = { touched: [], busy: [], failed: [], unlocked: [] };
   let names: string[];
   try {
     names = (await fs.readdir(backupsDir)).filter((n) => RESTORE_JOURNAL.test(n));
@@ -796,9 +799,13 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
         lock = await acquireLock(options.locksDir, component, { host: 'backup', runId: `recover-restore-${process.pid}` });
       } catch (error) {
         const shape = toErrorShape(error);
-        if (shape.code !== 'UPDATE_IN_PROGRESS') throw error;
-        const details = shape.details as { pid?: number; run_id?: string } | undefined;
-        report.busy.push({ component, pid: details?.pid ?? null, run_id: details?.run_id ?? null });
+        if (shape.code === 'UPDATE_IN_PROGRESS') {
+          const details = shape.details as { pid?: number; run_id?: string } | undefined;
+          report.busy.push({ component, pid: details?.pid ?? null, run_id: details?.run_id ?? null });
+        } else {
+          // The lock itself could not be taken: nothing was touched; asked again next time.
+          report.unlocked.push({ component, folder: null, error: restoreRecoveryFailed(component, null, path.join(backupsDir, name), error) });
+        }
         continue;
       }
     }

@@ -612,15 +612,22 @@ export class UpdateEngine {
 
   private async recoverNow(): Promise<RunRecovery> {
     const report: RunRecovery = { recovered: [], busy: [], failed: [] };
+    const transient: RunRecoveryFailure[] = [];
     for (const journal of await this.journals.list()) {
       if (this.failedRecoveries.has(journal.component)) continue;
       let lock: HeldLock;
       try {
         lock = await acquireLock(this.deps.layout.locks, journal.component, { host: this.deps.host, runId: `recover-${journal.run_id}` });
       } catch (error) {
-        // A live process owns this run: it is in progress, not interrupted.
-        const details = toErrorShape(error).details as { pid?: number } | undefined;
-        report.busy.push({ component: journal.component, kind: journal.kind, run_id: journal.run_id, step: journal.step, pid: details?.pid ?? null });
+        const shape = toErrorShape(error);
+        if (shape.code === 'UPDATE_IN_PROGRESS') {
+          // A live process owns this run: it is in progress, not interrupted.
+          const details = shape.details as { pid?: number } | undefined;
+          report.busy.push({ component: journal.component, kind: journal.kind, run_id: journal.run_id, step: journal.step, pid: details?.pid ?? null });
+        } else {
+          // The lock itself could not be taken (permissions, a full disk): nothing was touched; asked again next time.
+          transient.push(this.recoveryFailed(journal, error));
+        }
         continue;
       }
       try {
@@ -635,7 +642,7 @@ export class UpdateEngine {
         await lock.release();
       }
     }
-    report.failed = [...this.failedRecoveries.values()];
+    report.failed = [...this.failedRecoveries.values(), ...transient];
     return report;
   }
 
