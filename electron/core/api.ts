@@ -231,7 +231,7 @@ function methods(services: Services): ApiImplementation {
       const free = wanted.filter((id) => !busy.has(id));
       const checked = free.length ? await services.checks.check(free, options) : [];
       const byId = new Map(checked.map((r) => [r.id, r]));
-      return { components: wanted.map((id) => byId.get(id) ?? busyCheck(services, busy.get(id) as InProgress)).filter((r): r is CheckResult => r !== undefined) };
+      return { components: wanted.map((id) => byId.get(id) ?? busyCheck(services, busy.get(id) as InProgress)) };
     },
 
     async getCheckResults({ ids }) {
