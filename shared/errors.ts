@@ -36,6 +36,8 @@ export const ERROR_CODES = [
   'UPDATE_HELD',
   /** A component's `token_env` names an environment variable that is not set. */
   'CREDENTIAL_MISSING',
+  /** A run or restore a killed process left could not be finished or undone; it is kept as found (the message says what to do). */
+  'RECOVERY_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { invokeMethod, type MethodName, type RequestOf, type ResponseOf } from '../../shared/contract';
 import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
+import { recoverInterrupted, recoveryNotes } from '../core/recovery';
 import { startWebhooks } from '../core/schedule/wiring';
 import { createServices, type Services } from '../core/services';
 
@@ -40,16 +41,24 @@ export function createCliContext(homeFlag: string | undefined, json: boolean): C
   let services: Services | undefined;
   const getServices = () => (services ??= createServices({ home, host: 'cli' }));
   let api: ReturnType<typeof createApi> | undefined;
+  let noted = false;
+  const err = (text: string) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   return {
     home,
     json,
     services: getServices,
     async call(method, request) {
       api ??= createApi(getServices());
+      if (!noted) {
+        // The API finishes what a killed process left before it answers; say what that was, and
+        // what a live process is doing now, on stderr (stdout keeps the one JSON document).
+        noted = true;
+        for (const note of recoveryNotes(await recoverInterrupted(getServices()))) err(`upkeep: ${note}`);
+      }
       return (await invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false })) as ResponseOf<typeof method>;
     },
     out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    err,
   };
 }
 

@@ -1,5 +1,5 @@
-import type { ApiImplementation } from '../../shared/contract';
-import type { SettingsView } from '../../shared/types';
+import type { ApiImplementation, MethodName } from '../../shared/contract';
+import type { CheckResult, SettingsView } from '../../shared/types';
 import { COMPONENT_TEMPLATES } from '../../shared/templates';
 import { importOctoprintConfig } from './config/octoprint';
 import { discoveryDefaults } from './discovery/defaults';
@@ -9,14 +9,73 @@ import { appPackage } from './lib/app-version';
 import type { Services } from './services';
 import { scheduleMethods } from './schedule/methods';
 import { redactWebhookUrls } from './notify/messages';
+import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
 
 export const GITHUB_TOKEN_KEY = 'github_token';
 
 /**
+ * Methods that still answer while a recovery has failed: they neither read nor change a
+ * component's folder or installed version, and they are how a person finds out what happened
+ * and puts it right (history, run logs, backups and restoring one by hand).
+ */
+const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName>([
+  'getInfo',
+  'getSettings',
+  'listHistory',
+  'getRun',
+  'getRunLog',
+  'listBackups',
+  'getBackup',
+  'verifyBackup',
+  'restoreBackup',
+  'listTemplates',
+  'getDiscoveryDefaults',
+]);
+
+/**
  * The one map from contract methods to services (ARCHITECTURE.md §2). Requests arrive validated
  * (invokeMethod); this is the only place that knows which service answers which method.
+ * Every method first finishes what a killed process left (recoverInterrupted), so no host, CLI
+ * command or first call answers on a half-updated folder.
  */
 export function createApi(services: Services): ApiImplementation {
+  return gatedOnRecovery(services, methods(services));
+}
+
+/** Every method waits for recovery; a failed one is reported (RECOVERY_FAILED) instead of answering on what it left. */
+function gatedOnRecovery(services: Services, api: ApiImplementation): ApiImplementation {
+  const gated: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(api) as [MethodName, (request: unknown, ctx: unknown) => Promise<unknown>][]) {
+    gated[name] = async (request: unknown, ctx: unknown) => {
+      const failure = recoveryFailure(await recoverInterrupted(services));
+      if (failure && !ANSWER_AFTER_FAILED_RECOVERY.has(name)) throw failure;
+      return method(request, ctx);
+    };
+  }
+  return gated as ApiImplementation;
+}
+
+/** A check of a component a live process is changing says so, never what the half-changed folder shows. */
+function busyCheck(services: Services, busy: InProgress): CheckResult {
+  const component = services.components.get(busy.component);
+  return {
+    id: component.id,
+    name: component.name,
+    installed: null,
+    latest: null,
+    update_available: false,
+    channel: component.channel,
+    checked_at: null,
+    explanation: null,
+    error: busyError(busy),
+  };
+}
+
+async function inProgress(services: Services): Promise<Map<string, InProgress>> {
+  return new Map((await recoverInterrupted(services)).busy.map((b) => [b.component, b]));
+}
+
+function methods(services: Services): ApiImplementation {
   const { components, settings, secrets, events } = services;
   const settingsView = (): SettingsView => ({
     settings: settings.get(),
@@ -164,11 +223,20 @@ export function createApi(services: Services): ApiImplementation {
     },
 
     async checkComponents({ ids, force, downgrade }) {
-      return { components: await services.checks.check(ids, { force: force ?? false, downgrade: downgrade ?? false }) };
+      const options = { force: force ?? false, downgrade: downgrade ?? false };
+      const busy = await inProgress(services);
+      if (busy.size === 0) return { components: await services.checks.check(ids, options) };
+      // What a live process is changing is reported as busy; only the others are checked.
+      const wanted = ids?.length ? [...new Set(ids)] : components.list().components.map((c) => c.id);
+      const free = wanted.filter((id) => !busy.has(id));
+      const checked = free.length ? await services.checks.check(free, options) : [];
+      const byId = new Map(checked.map((r) => [r.id, r]));
+      return { components: wanted.map((id) => byId.get(id) ?? busyCheck(services, busy.get(id) as InProgress)) };
     },
 
     async getCheckResults({ ids }) {
-      return { components: services.checks.cached(ids) };
+      const busy = await inProgress(services);
+      return { components: services.checks.cached(ids).map((r) => (busy.has(r.id) ? busyCheck(services, busy.get(r.id) as InProgress) : r)) };
     },
 
     async listChannels({ id }) {

@@ -29,7 +29,7 @@ export interface Services {
   components: ComponentRegistry;
   settings: SettingsService;
   secrets: SecretStore;
-  /** The update engine. Hosts call `updates.recoverInterruptedRuns()` once at start. */
+  /** The update engine. Every contract call and host start recovers interrupted runs first (core/recovery.ts). */
   updates: UpdateEngine;
   /** Backups: create, list, verify, restore, delete, retention (electron/core/backups). */
   backups: BackupService;

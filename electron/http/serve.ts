@@ -23,6 +23,7 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
     firstRun: options.firstRun ?? true,
     scheduler: options.scheduler ?? true,
     schedulerOptions: { onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${(error as Error).message}\n`) },
+    onRecoveryFailed: (error) => process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`),
   });
   const token = await loadOrCreateToken(services.layout.httpToken);
   // The read-only token (<home>/http-token-readonly, 0600): for people who may see, not change.

@@ -42,6 +42,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UNKNOWN_METHOD: 404,
   ALREADY_EXISTS: 409,
   UPDATE_IN_PROGRESS: 409,
+  RECOVERY_FAILED: 503,
   INTERNAL: 500,
 };
 

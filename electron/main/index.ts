@@ -70,7 +70,7 @@ async function start(): Promise<void> {
 
   const stopShell = startDesktopShell({ services, window: () => (window.isDestroyed() ? undefined : window), iconDir: here });
   // Recover interrupted runs, first run and the scheduler: the same start-up as `upkeep serve`.
-  const background = await startBackground(services);
+  const background = await startBackground(services, { onRecoveryFailed: (error) => void process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`) });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
     stopShell();

@@ -495,6 +495,8 @@ export interface ComponentStatus {
   next_run: { at: string; kind: 'check' | 'auto_update' } | null;
   pending_update: { installed: string | null; latest: string } | null;
   deferral: Deferral | null;
+  /** Present while a live Upkeep process updates, rolls back or restores it: what is installed may change when it ends. */
+  in_progress?: { kind: 'update' | 'rollback' | 'restore'; pid: number | null; run_id: string | null; step: UpdateStep | null };
 }
 
 export interface StatusView {

@@ -48,7 +48,7 @@ function statusText(s: StatusView): string {
   const rows = s.components.map((c) => [
     c.id,
     c.policy,
-    c.installed,
+    c.in_progress ? `${c.installed ?? '?'} (${c.in_progress.kind} in progress by pid ${c.in_progress.pid ?? '?'})` : c.installed,
     c.last_update ? `${c.last_update.status} ${local(c.last_update.at)}` : null,
     `${pct(c.last_7d.success_rate)} / ${pct(c.last_30d.success_rate)}`,
     `${secs(c.last_7d.mean_duration_ms)} / ${secs(c.last_30d.mean_duration_ms)}`,

@@ -4,7 +4,7 @@ import type { EventBus } from '../events';
 import { appPackage } from '../lib/app-version';
 import { readInstalledVersion } from '../versions/installed';
 import type { RetentionDecision } from './retention';
-import { BackupStore, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions } from './store';
+import { BackupStore, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions, type RestoreRecovery } from './store';
 
 /**
  * `{ component, type?, name?, description?, includeLogs?, compress?, reason?, pinned?, version?, folder? }`:
@@ -28,6 +28,8 @@ export interface BackupService {
   applyRetention(): Promise<RetentionDecision[]>;
   /** Finish or undo restores a crash interrupted (also done before the first operation); returns the folders touched. */
   recoverInterrupted(): Promise<string[]>;
+  /** The same, with the restores a live process is running and the recoveries that failed. */
+  recoverRestores(): Promise<RestoreRecovery>;
 }
 
 export interface BackupServiceDeps {
@@ -76,5 +78,6 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
     pin: (id, pinned) => store.pin(id, pinned),
     applyRetention: () => store.applyRetention(),
     recoverInterrupted: () => store.recoverInterrupted(),
+    recoverRestores: () => store.recoverRestores(),
   };
 }

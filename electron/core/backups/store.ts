@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { UpkeepError, toErrorShape } from '../../../shared/errors';
+import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type {
   BackupInfo,
   BackupList,
@@ -149,19 +149,36 @@ export class BackupStore {
     return this.options.backupsDir;
   }
 
-  private recovery: Promise<string[]> | undefined;
+  private recovery: Promise<RestoreRecovery> | undefined;
+  private swept: Promise<void> | undefined;
+  /** Restores whose recovery failed in this process: kept as found, never retried here (see recoverRestoreJournals). */
+  private readonly failedRecoveries = new Map<string, RestoreRecoveryFailure>();
 
   /**
-   * Finish or undo restores a crash interrupted, then remove what interrupted backups left in
-   * the backups folder; runs once, before the first operation.
+   * Finish or undo restores a crash interrupted (each under its component's backup lock, so a
+   * restore another process is running is left alone), then, once per process, remove what
+   * interrupted backups left in the backups folder. Runs before every operation; cheap when no
+   * restore journal is there. Returns the folders touched.
    */
-  recoverInterrupted(): Promise<string[]> {
-    this.recovery ??= (async () => {
-      const touched = await recoverInterruptedRestores(this.options.backupsDir).catch(() => []);
-      await this.sweepAllLeftovers().catch(() => undefined);
-      return touched;
-    })();
-    return this.recovery;
+  async recoverInterrupted(): Promise<string[]> {
+    return (await this.recoverRestores()).touched;
+  }
+
+  /** recoverInterrupted() with what it could not do: restores a live process is running, and recoveries that failed. */
+  recoverRestores(): Promise<RestoreRecovery> {
+    const previous = this.recovery ?? Promise.resolve(null);
+    const run = previous.then(async () => {
+      const report = await recoverRestoreJournals(this.options.backupsDir, {
+        ...(this.options.locksDir ? { locksDir: path.join(this.options.locksDir, 'backups') } : {}),
+        skip: new Set(this.failedRecoveries.keys()),
+      });
+      for (const failure of report.failed) this.failedRecoveries.set(failure.component, failure);
+      this.swept ??= this.sweepAllLeftovers().catch(() => undefined);
+      await this.swept;
+      return { ...report, failed: [...this.failedRecoveries.values(), ...report.unlocked], unlocked: [] };
+    });
+    this.recovery = run.catch(() => ({ touched: [], busy: [], failed: [], unlocked: [] }));
+    return run;
   }
 
   /**
@@ -191,6 +208,9 @@ export class BackupStore {
   /** One operation per component at a time (create, restore, delete), in this process and across processes. */
   private async locked<T>(component: string, fn: () => Promise<T>): Promise<T> {
     await this.recoverInterrupted();
+    // A restore whose recovery failed keeps its journal: a new operation would overwrite it.
+    const failed = this.failedRecoveries.get(component);
+    if (failed) throw new UpkeepError(failed.error.code, failed.error.message, failed.error.details);
     const prev = this.locks.get(component) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.crossProcess(component, fn));
     const tail = run.catch(() => undefined);
@@ -722,61 +742,151 @@ async function returnCarried(carried: readonly string[], staging: string, folder
   }
 }
 
+/** A restore a live process is running now (its component's backup lock is held). */
+export interface RestoreInProgress {
+  component: string;
+  pid: number | null;
+  run_id: string | null;
+}
+
+/** A restore a killed process left that could not be finished or undone: its journal is kept as found. */
+export interface RestoreRecoveryFailure {
+  component: string;
+  folder: string | null;
+  error: ErrorShape;
+}
+
+export interface RestoreRecovery {
+  /** Folders put back as before, or fully restored. */
+  touched: string[];
+  busy: RestoreInProgress[];
+  /** Recoveries that failed part-way: kept as found, not tried again by this process. */
+  failed: RestoreRecoveryFailure[];
+  /** Journals whose component lock could not be taken (not a live holder): untouched, tried again next time. */
+  unlocked: RestoreRecoveryFailure[];
+}
+
+const RESTORE_JOURNAL = /^\.restore-(.+)\.json$/;
+
 /** Finish or undo restores a crash interrupted (see RestoreJournal). Returns the folders it touched. */
-export async function recoverInterruptedRestores(backupsDir: string): Promise<string[]> {
+export async function recoverInterruptedRestores(backupsDir: string, locksDir?: string): Promise<string[]> {
+  const report = await recoverRestoreJournals(backupsDir, locksDir ? { locksDir } : {});
+  const [failure] = [...report.failed, ...report.unlocked];
+  if (failure) throw new UpkeepError(failure.error.code, failure.error.message, failure.error.details);
+  return report.touched;
+}
+
+/**
+ * Every restore journal in the backups folder: each is finished or undone under its component's
+ * backup lock (`locksDir`), or reported as running (a live process holds the lock) or as failed.
+ * A failed one keeps its journal and everything it names exactly as found; the steps are
+ * idempotent, so the next process may try again, but nothing else may start a restore over it.
+ */
+export async function recoverRestoreJournals(backupsDir: string, options: { locksDir?: string; skip?: ReadonlySet<string> } = {}): Promise<RestoreRecovery> {
+  const report: RestoreRecovery = { touched: [], busy: [], failed: [], unlocked: [] };
   let names: string[];
   try {
-    names = (await fs.readdir(backupsDir)).filter((n) => /^\.restore-.+\.json$/.test(n));
+    names = (await fs.readdir(backupsDir)).filter((n) => RESTORE_JOURNAL.test(n));
   } catch {
-    return [];
+    return report;
   }
-  const touched: string[] = [];
   for (const name of names) {
-    const file = path.join(backupsDir, name);
-    let state: JournalState;
-    try {
-      state = JSON.parse(await fs.readFile(file, 'utf8')) as JournalState;
-    } catch {
-      continue; // unreadable: left for a person to look at
-    }
-    const { folder, staging } = state;
-    const exists = (p: string) => pathExists(p);
-    if (state.kind === 'full') {
-      const folderExists = await exists(folder);
-      const oldExists = state.old !== null && (await exists(state.old));
-      if (state.phase === 'committed' || (folderExists && oldExists) || (folderExists && state.old === null)) {
-        // The new folder is in place: finish.
-        if (state.old && oldExists) await rmTree(state.old);
-      } else if (!folderExists && oldExists && state.old) {
-        // Between the two renames: the old folder goes back, and what was carried over returns to it.
-        await fs.rename(state.old, folder);
-        await returnCarried(state.carried, staging, folder);
-      } else if (folderExists) {
-        // Not swapped yet: anything carried into staging goes back.
-        await returnCarried(state.carried, staging, folder);
-      } else if (await exists(staging)) {
-        // Neither the folder nor the old copy: the verified staging tree is all there is.
-        await fs.rename(staging, folder);
+    const component = (RESTORE_JOURNAL.exec(name) as RegExpExecArray)[1] as string;
+    if (options.skip?.has(component)) continue;
+    let lock: HeldLock | null = null;
+    if (options.locksDir) {
+      try {
+        lock = await acquireLock(options.locksDir, component, { host: 'backup', runId: `recover-restore-${process.pid}` });
+      } catch (error) {
+        const shape = toErrorShape(error);
+        if (shape.code === 'UPDATE_IN_PROGRESS') {
+          const details = shape.details as { pid?: number; run_id?: string } | undefined;
+          report.busy.push({ component, pid: details?.pid ?? null, run_id: details?.run_id ?? null });
+        } else {
+          // The lock itself could not be taken: nothing was touched; asked again next time.
+          report.unlocked.push({ component, folder: null, error: restoreRecoveryFailed(component, null, path.join(backupsDir, name), error) });
+        }
+        continue;
       }
-    } else if (state.kind === 'paths') {
-      if (state.phase === 'committed') {
-        for (const p of state.pairs) if (p.existed && (await exists(p.aside))) await rmTree(p.aside);
-      } else {
-        for (const p of [...state.pairs].reverse()) {
-          if (p.existed && (await exists(p.aside))) {
-            if (await exists(p.target)) await rmTree(p.target);
-            await fs.rename(p.aside, p.target);
-          } else if (!p.existed && (await exists(p.target))) {
-            await rmTree(p.target);
-          }
+    }
+    const file = path.join(backupsDir, name);
+    let folder: string | null = null;
+    try {
+      const done = await recoverOneRestore(file, (f) => (folder = f));
+      if (done) report.touched.push(done);
+    } catch (error) {
+      report.failed.push({ component, folder, error: restoreRecoveryFailed(component, folder, file, error) });
+    } finally {
+      await lock?.release();
+    }
+  }
+  return report;
+}
+
+function restoreRecoveryFailed(component: string, folder: string | null, journal: string, error: unknown): ErrorShape {
+  const cause = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'RECOVERY_FAILED',
+    message:
+      `A restore of ${component} was interrupted (Upkeep was stopped or crashed) and could not be finished or undone: ${cause}. ` +
+      `Nothing more was changed: ${folder ?? 'its folder'} and the copies beside it are as the crash left them, and ${journal} records them. ` +
+      'Fix the cause (free space, permissions, a missing drive), then run any upkeep command or restart Upkeep: it tries the same steps again, which never delete the previous copy.',
+    details: { component, ...(folder ? { folder } : {}), journal },
+  };
+}
+
+/** One restore journal: finish or undo it; the folder it named, or null when it was gone or unreadable. */
+async function recoverOneRestore(file: string, named: (folder: string) => void): Promise<string | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null; // finished by its owner meanwhile
+    throw error;
+  }
+  let state: JournalState;
+  try {
+    state = JSON.parse(text) as JournalState;
+  } catch {
+    throw new Error(`its journal ${file} is not readable JSON (look at it, then remove it by hand)`);
+  }
+  const { folder, staging } = state;
+  named(folder);
+  const exists = (p: string) => pathExists(p);
+  if (state.kind === 'full') {
+    const folderExists = await exists(folder);
+    const oldExists = state.old !== null && (await exists(state.old));
+    if (state.phase === 'committed' || (folderExists && oldExists) || (folderExists && state.old === null)) {
+      // The new folder is in place: finish.
+      if (state.old && oldExists) await rmTree(state.old);
+    } else if (!folderExists && oldExists && state.old) {
+      // Between the two renames: the old folder goes back, and what was carried over returns to it.
+      await fs.rename(state.old, folder);
+      await returnCarried(state.carried, staging, folder);
+    } else if (folderExists) {
+      // Not swapped yet: anything carried into staging goes back.
+      await returnCarried(state.carried, staging, folder);
+    } else if (await exists(staging)) {
+      // Neither the folder nor the old copy: the verified staging tree is all there is.
+      await fs.rename(staging, folder);
+    }
+  } else if (state.kind === 'paths') {
+    if (state.phase === 'committed') {
+      for (const p of state.pairs) if (p.existed && (await exists(p.aside))) await rmTree(p.aside);
+    } else {
+      for (const p of [...state.pairs].reverse()) {
+        if (p.existed && (await exists(p.aside))) {
+          if (await exists(p.target)) await rmTree(p.target);
+          await fs.rename(p.aside, p.target);
+        } else if (!p.existed && (await exists(p.target))) {
+          await rmTree(p.target);
         }
       }
     }
-    await rmTree(staging);
-    await fs.rm(file, { force: true });
-    touched.push(folder);
   }
-  return touched;
+  await rmTree(staging);
+  await fs.rm(file, { force: true });
+  return folder;
 }
 
 function defaultName(type: BackupType, reason: BackupReason, now: Date): string {

@@ -17,6 +17,29 @@ import { JournalStore, type RunJournal } from './journal';
 import { acquireLock, type HeldLock } from './lock';
 import { readRunLog, RunLog } from './run-log';
 
+/** A run a live process holds: in progress, not interrupted. */
+export interface RunInProgress {
+  component: string;
+  kind: RunJournal['kind'];
+  run_id: string;
+  step: UpdateStep;
+  pid: number | null;
+}
+
+/** A run a killed process left whose recovery failed: kept as found (journal, folder, backup). */
+export interface RunRecoveryFailure {
+  component: string;
+  run_id: string;
+  error: ErrorShape;
+}
+
+export interface RunRecovery {
+  /** Runs finished now: rolled back, or completed when they had committed. */
+  recovered: UpdateResult[];
+  busy: RunInProgress[];
+  failed: RunRecoveryFailure[];
+}
+
 /** Upkeep's own component id: always updated last, after everything it manages. */
 export const SELF_COMPONENT_ID = 'upkeep';
 
@@ -88,7 +111,9 @@ export class UpdateEngine {
   readonly history: HistoryStore;
   readonly journals: JournalStore;
   private readonly updaters: UpdaterRegistry;
-  private recovery: Promise<UpdateResult[]> | undefined;
+  private recovery: Promise<RunRecovery> | undefined;
+  /** Runs whose recovery failed in this process, by component: kept as found, not retried here. */
+  private readonly failedRecoveries = new Map<string, RunRecoveryFailure>();
 
   constructor(private readonly deps: UpdateEngineDeps) {
     this.history = new HistoryStore(deps.layout.history);
@@ -138,6 +163,7 @@ export class UpdateEngine {
         throw new UpkeepError('NOT_FOUND', `No update of ${component.id} from version ${request.to} with a backup (versions that can be restored: ${known}).`);
       }
     }
+    this.refuseAfterFailedRecovery(component.id);
     const updater = this.updaterFor(component);
     const runId = newRunId();
     const lock = await acquireLock(this.deps.layout.locks, component.id, { host: this.deps.host, runId });
@@ -217,10 +243,27 @@ export class UpdateEngine {
    * what was not, record each in history. Runs whose lock a live process holds are left alone.
    * Hosts call this at start; update methods call it first too. Safe to call repeatedly.
    */
-  recoverInterruptedRuns(): Promise<UpdateResult[]> {
-    const previous = this.recovery ?? Promise.resolve([]);
-    this.recovery = previous.then(() => this.recoverNow());
-    return this.recovery;
+  async recoverInterruptedRuns(): Promise<UpdateResult[]> {
+    return (await this.recoverRuns()).recovered;
+  }
+
+  /**
+   * recoverInterruptedRuns() with what it could not do: runs a live process holds (in progress,
+   * not interrupted) and recoveries that failed. A failed one keeps its journal and is not tried
+   * again by this process; the component is refused new updates and rollbacks until a later
+   * start finishes it.
+   */
+  recoverRuns(): Promise<RunRecovery> {
+    const previous = this.recovery ?? Promise.resolve(null);
+    const run = previous.then(() => this.recoverNow());
+    this.recovery = run.catch(() => ({ recovered: [], busy: [], failed: [] }));
+    return run;
+  }
+
+  /** Refuse to start a run over one whose recovery failed (its journal would be overwritten in effect). */
+  private refuseAfterFailedRecovery(component: string): void {
+    const failed = this.failedRecoveries.get(component);
+    if (failed) throw new UpkeepError(failed.error.code, failed.error.message, failed.error.details);
   }
 
   // ───────────────────────────── one update ─────────────────────────────
@@ -250,6 +293,11 @@ export class UpdateEngine {
         ? new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first (\`upkeep hold ${id} --release\`).`, { id, held_version: held.version })
         : new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}; release the hold first (\`upkeep hold ${id} --release\`, or Release hold in the panel), or update it by id with --force.`, { id, held_version: held.version });
       return refused(error, implicit ? 'skipped' : 'failed', held.version);
+    }
+    try {
+      this.refuseAfterFailedRecovery(id);
+    } catch (error) {
+      return refused(error);
     }
     const updater = this.updaterFor(component);
     const runId = newRunId();
@@ -565,26 +613,59 @@ export class UpdateEngine {
 
   // ───────────────────────────── recovery ─────────────────────────────
 
-  private async recoverNow(): Promise<UpdateResult[]> {
-    const results: UpdateResult[] = [];
+  private async recoverNow(): Promise<RunRecovery> {
+    const report: RunRecovery = { recovered: [], busy: [], failed: [] };
+    const transient: RunRecoveryFailure[] = [];
     for (const journal of await this.journals.list()) {
+      if (this.failedRecoveries.has(journal.component)) continue;
       let lock: HeldLock;
       try {
         lock = await acquireLock(this.deps.layout.locks, journal.component, { host: this.deps.host, runId: `recover-${journal.run_id}` });
-      } catch {
-        continue; // a live process owns this run
+      } catch (error) {
+        const shape = toErrorShape(error);
+        if (shape.code === 'UPDATE_IN_PROGRESS') {
+          // A live process owns this run: it is in progress, not interrupted.
+          const details = shape.details as { pid?: number } | undefined;
+          report.busy.push({ component: journal.component, kind: journal.kind, run_id: journal.run_id, step: journal.step, pid: details?.pid ?? null });
+        } else {
+          // The lock itself could not be taken (permissions, a full disk): nothing was touched; asked again next time.
+          transient.push(this.recoveryFailed(journal, error));
+        }
+        continue;
       }
       try {
         const again = await this.journals.read(journal.run_id);
         if (!again) continue; // finished by its owner meanwhile
-        results.push(await this.recoverOne(again));
-      } catch {
-        // One broken journal must not block the others; it stays for the next start.
+        report.recovered.push(await this.recoverOne(again));
+      } catch (error) {
+        // One broken run must not block the others; it stays as found for a later start.
+        const failure = this.recoveryFailed(journal, error);
+        this.failedRecoveries.set(journal.component, failure);
       } finally {
         await lock.release();
       }
     }
-    return results;
+    report.failed = [...this.failedRecoveries.values(), ...transient];
+    return report;
+  }
+
+  private recoveryFailed(journal: RunJournal, error: unknown): RunRecoveryFailure {
+    const cause = error instanceof Error ? error.message : String(error);
+    const backup = journal.backup
+      ? ` Its pre-update backup ${journal.backup.id} is kept; once the cause is fixed, \`upkeep backup restore ${journal.backup.id}\` puts the previous version back by hand.`
+      : '';
+    return {
+      component: journal.component,
+      run_id: journal.run_id,
+      error: {
+        code: 'RECOVERY_FAILED',
+        message:
+          `The ${journal.kind} of ${journal.component} (run ${journal.run_id}) was interrupted at step ${journal.step} and finishing it failed: ${cause}. ` +
+          `Its journal (${this.journals.file(journal.run_id)}) and the folder are kept as they are, and ${journal.component} is not updated again until this is resolved.${backup} ` +
+          'Fix the cause (free space, permissions, a missing drive), then run any upkeep command or restart Upkeep: it tries again.',
+        details: { component: journal.component, run_id: journal.run_id, step: journal.step, ...(journal.backup ? { backup_id: journal.backup.id } : {}) },
+      },
+    };
   }
 
   private async recoverOne(journal: RunJournal): Promise<UpdateResult> {

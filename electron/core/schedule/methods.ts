@@ -5,6 +5,7 @@ import type { StatusView } from '../../../shared/types';
 import type { Services } from '../services';
 import { sendTestNotifications } from '../notify/notifier';
 import { assertAutoUpdate } from './policy';
+import { recoverInterrupted } from '../recovery';
 import { buildStatus } from './status';
 import { schedulerFor } from './wiring';
 
@@ -28,13 +29,23 @@ export function scheduleMethods(services: Services): ScheduleMethods {
   return {
     async getStatus() {
       const s = scheduler();
-      return buildStatus({
+      const status = await buildStatus({
         scheduler: s,
         history: services.updates.history,
         layout: services.layout,
         githubBudget: () => githubBudget(services),
         now: Date.now(),
       });
+      // A component a live process is changing says so (the engine recovered everything else first).
+      const busy = new Map((await recoverInterrupted(services)).busy.map((b) => [b.component, b]));
+      if (busy.size === 0) return status;
+      return {
+        ...status,
+        components: status.components.map((c) => {
+          const b = busy.get(c.id);
+          return b ? { ...c, in_progress: { kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step } } : c;
+        }),
+      };
     },
 
     async getSchedule({ id }) {
