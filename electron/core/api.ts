@@ -7,6 +7,7 @@ import { discover } from './discovery/discover';
 import { parseComponentsDocument, validateComponentsMapping } from './config/validate';
 import { appPackage } from './lib/app-version';
 import type { Services } from './services';
+import { restoreWithHistory } from './backups/restore-history';
 import { scheduleMethods } from './schedule/methods';
 import { redactWebhookUrls } from './notify/messages';
 import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
@@ -210,8 +211,8 @@ function methods(services: Services): ApiImplementation {
       return services.backups.verify(id);
     },
 
-    async restoreBackup({ id, type, safety_backup }) {
-      return services.backups.restore({ backupId: id, ...(type !== undefined ? { type } : {}), ...(safety_backup !== undefined ? { safetyBackup: safety_backup } : {}) });
+    async restoreBackup({ id, type, safety_backup }, ctx) {
+      return restoreWithHistory(services, { backupId: id, ...(type !== undefined ? { type } : {}), ...(safety_backup !== undefined ? { safetyBackup: safety_backup } : {}) }, ctx.initiatedBy);
     },
 
     async deleteBackup({ id }) {

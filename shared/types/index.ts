@@ -238,6 +238,12 @@ export interface HistoryEntry {
   error: ErrorShape | null;
   duration_ms: number;
   initiated_by: 'panel' | 'cli' | 'schedule';
+  /** A rollback: the update it undid. */
+  rollback_of?: string | null;
+  /** An update undone since: the rollback that restored its backup (listHistory fills it in). */
+  undone_by?: string | null;
+  /** Where its pre-update backup lives: the backup list (`store`) or the method's own snapshot (Open WebUI, single files). */
+  backup_kind?: 'store' | 'snapshot' | null;
 }
 
 export type BackupType = 'full' | 'database' | 'config' | 'data';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CompareScheme } from '../../../shared/schemas/component';
@@ -13,6 +13,7 @@ import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-clien
 import { appPackage } from '../lib/app-version';
 import { compareVersions, displayVersion, isPrereleaseVersion, isUnequalScheme, orderVersions, type VersionComparison } from '../versions/compare';
 import { readInstalledVersion } from '../versions/installed';
+import { sameCommit } from './lib/config';
 import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { isKnownChannel } from './lib/github-channels';
 import { notesNewestFirst } from './lib/pick-release';
@@ -101,6 +102,9 @@ export function checkConfigHash(component: Component): string {
  */
 export class CheckService {
   private cache: CacheFile | undefined;
+  /** The cache file as last read or written (inode, size, mtime): another process's write changes it. */
+  private loadedStamp = '';
+  private readonly touched = new Set<string>();
   private readonly flights = new SingleFlight<CheckResult>();
   private writing: Promise<void> = Promise.resolve();
   private readonly env: NodeJS.ProcessEnv;
@@ -247,14 +251,57 @@ export class CheckService {
     }
   }
 
-  /** Forget a component's cached versions (after an update or a config change). */
-  async invalidate(id: string): Promise<void> {
-    const cache = this.load();
-    const entry = cache.entries[id];
+  /**
+   * What is installed changed (an update, rollback or restore ended — in this process or another):
+   * the next check asks the source again, and meanwhile the cached answer is rebuilt with the
+   * installed version as it is now, so every view, after any reload, shows what is on disk. Types
+   * that judge the installed side themselves keep their answer only when `installed` (what the run
+   * left) is the latest they knew; otherwise their answer is dropped until the next check —
+   * "not checked since", never the old verdict. Every view hears of the result.
+   */
+  async invalidate(id: string, installed?: string | null): Promise<void> {
+    let component: Component;
+    try {
+      component = this.deps.components.get(id);
+    } catch {
+      return;
+    }
+    const before = this.load().entries[id];
+    if (!before) return;
+    const matches = before.outcome !== undefined && before.config_hash === checkConfigHash(component);
+    const outcome = matches && before.outcome ? await this.withInstalledNow(component, checkerFor(component.type), before.outcome, installed) : before.outcome;
+    // Written into the entry as it is now: the file may have been read again meanwhile.
+    const entry = this.load().entries[id];
     if (!entry) return;
     entry.fetched_at = 0;
-    this.dirty = true;
+    if (matches) entry.outcome = outcome;
+    this.mark(id);
     await this.flush();
+    const result = this.cached([id])[0];
+    if (result) this.deps.events.emit('check_result', { result });
+  }
+
+  /** A cached outcome with the installed side as it is now (see invalidate); undefined drops it. */
+  private async withInstalledNow(component: Component, checker: Checker, outcome: CheckOutcome, installed: string | null | undefined): Promise<CheckOutcome | undefined> {
+    if (!checker.readsInstalled) {
+      try {
+        return { ...outcome, installed: (await readInstalledVersion(component.config, { env: this.env })).version };
+      } catch {
+        // Unreadable now: what the run left, if it says; else nothing is claimed.
+        return installed !== undefined ? { ...outcome, installed } : undefined;
+      }
+    }
+    const latest = outcome.latest;
+    if (installed && latest && !outcome.packages && (installed === latest || sameCommit(installed, latest))) {
+      return { ...outcome, installed, decision: { update: false, explanation: `${installed} is installed: the latest on record` } };
+    }
+    return undefined;
+  }
+
+  /** An entry this process changed: kept over the disk's copy when the file is read again. */
+  private mark(id: string): void {
+    this.touched.add(id);
+    this.dirty = true;
   }
 
   /** The channels a component can follow, and the one it follows. */
@@ -360,8 +407,8 @@ export class CheckService {
       const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
       // Keep the last good answer beside the error so the panel can still show it.
       if (entry?.outcome) next.outcome = entry.outcome;
-      cache.entries[component.id] = next;
-      this.dirty = true;
+      this.load().entries[component.id] = next;
+      this.mark(component.id);
       return this.errorResult(component, shape, next, false, installed);
     }
     if (!outcome.risk && !checker.opaqueVersions) {
@@ -371,8 +418,8 @@ export class CheckService {
     }
     outcome = boundNotes(outcome, component.config.release_compare ?? checker.defaultCompare);
     const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
-    cache.entries[component.id] = fresh;
-    this.dirty = true;
+    this.load().entries[component.id] = fresh;
+    this.mark(component.id);
     const built = this.buildResult(component, checker, outcome, checker.readsInstalled ? outcome.installed : installed, fresh, { from_cache: false, downgrade: options.downgrade ?? false });
     this.storeHighest(component.id, hash, built.highest, fresh);
     return built.result;
@@ -384,7 +431,7 @@ export class CheckService {
     const current = cache.entries[id];
     if (current && current.config_hash === hash) {
       current.highest_seen = highest;
-      this.dirty = true;
+      this.mark(id);
     }
   }
 
@@ -519,15 +566,29 @@ export class CheckService {
     if (write) this.pendingWrites.push(write.catch(() => undefined));
   }
 
+  /**
+   * The version cache, read again whenever another process (the CLI, another host) replaced the
+   * file since: its entries win, except those this process changed and has not written yet.
+   */
   private load(): CacheFile {
-    if (this.cache) return this.cache;
+    const stamp = fileStamp(this.deps.cacheFile);
+    if (this.cache && stamp === this.loadedStamp) return this.cache;
+    let disk: CacheFile;
     try {
       const parsed = JSON.parse(readFileSync(this.deps.cacheFile, 'utf8')) as CacheFile;
-      this.cache = parsed.format === CACHE_FORMAT && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed : { format: CACHE_FORMAT, entries: {} };
+      disk = parsed.format === CACHE_FORMAT && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed : { format: CACHE_FORMAT, entries: {} };
     } catch {
       // Missing or damaged: the cache is rebuilt by checking again.
-      this.cache = { format: CACHE_FORMAT, entries: {} };
+      disk = { format: CACHE_FORMAT, entries: {} };
     }
+    if (this.cache) {
+      for (const id of this.touched) {
+        const mine = this.cache.entries[id];
+        if (mine) disk.entries[id] = mine;
+      }
+    }
+    this.cache = disk;
+    this.loadedStamp = stamp;
     return this.cache;
   }
 
@@ -537,14 +598,36 @@ export class CheckService {
     if (this.pendingWrites.length) await Promise.all(this.pendingWrites.splice(0));
     if (!this.dirty) return this.writing;
     this.dirty = false;
-    const snapshot = JSON.stringify(this.load());
-    this.writing = this.writing.then(() => writeFileAtomic(this.deps.cacheFile, snapshot, { mode: 0o600 }).catch(() => undefined));
+    const cache = this.load();
+    const written = new Map([...this.touched].map((id) => [id, cache.entries[id]]));
+    const snapshot = JSON.stringify(cache);
+    this.writing = this.writing.then(() =>
+      writeFileAtomic(this.deps.cacheFile, snapshot, { mode: 0o600 }).then(
+        () => {
+          // Ours on disk now: only entries changed again since the snapshot stay marked.
+          for (const [id, entry] of written) if (this.cache?.entries[id] === entry) this.touched.delete(id);
+          if (this.touched.size === 0) this.loadedStamp = fileStamp(this.deps.cacheFile);
+        },
+        // A cache that cannot be written is rebuilt by the next check; the answers stand.
+        () => undefined,
+      ),
+    );
     return this.writing;
   }
 
   async close(): Promise<void> {
     await this.flush();
     await this.deps.http.close();
+  }
+}
+
+/** Identifies one version of a file: an atomic write (rename) gives a new inode. */
+function fileStamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }
 

@@ -56,7 +56,8 @@ export interface EngineBackups {
 export interface EngineChecks {
   checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
   /** Forget the cached versions of a component whose installed version just changed. */
-  invalidate?(id: string): Promise<void>;
+  /** What is installed changed; `installed` is what the run left, when it knows. */
+  invalidate?(id: string, installed?: string | null): Promise<void>;
 }
 
 export interface UpdateEngineDeps {
@@ -154,7 +155,9 @@ export class UpdateEngine {
       if (!entry) throw new UpkeepError('NOT_FOUND', `No history entry ${request.historyId} for ${component.id}. Run \`upkeep history ${component.id}\` to see them.`);
       if (!entry.backup_id) throw new UpkeepError('BACKUP_NOT_FOUND', `History entry ${entry.id} has no pre-update backup (it ran with --no-backup); it cannot be rolled back.`);
     } else if (!request.to || request.to === 'last') {
-      entry = entries[0];
+      // The last update not undone already (a second rollback of it would restore the same backup).
+      const listed = await this.listHistory({ component: component.id });
+      entry = entries.find((e) => !listed.find((l) => l.id === e.id)?.undone_by);
       if (!entry) throw new UpkeepError('NOT_FOUND', `${component.id} has no successful update with a pre-update backup to roll back. Run \`upkeep history ${component.id}\`.`);
     } else {
       entry = entries.find((e) => e.from === request.to);
@@ -193,7 +196,26 @@ export class UpdateEngine {
   async listHistory(options: { component?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
     // A run a killed process left behind belongs in the history the panel shows: finish it first.
     await this.recoverInterruptedRuns();
-    return this.history.list(options);
+    const entries = await this.history.list(options);
+    // Undone: a later successful rollback restored this update's backup (older rollbacks name no
+    // rollback_of, but they restore the update's own backup id).
+    const all = options.limit === undefined ? entries : await this.history.list(options.component !== undefined ? { component: options.component } : {});
+    const rollbacks = all.filter((e) => e.kind === 'rollback' && e.status === 'succeeded');
+    return entries.map((e) => {
+      if (e.kind !== 'update' || e.status !== 'succeeded' || !e.backup_id) return e;
+      const undo = rollbacks.find((r) => r.component === e.component && r.started_at > e.started_at && (r.rollback_of === e.id || (!r.rollback_of && r.backup_id === e.backup_id)));
+      return { ...e, undone_by: undo?.id ?? null, backup_kind: this.backupKindOf(e.component) };
+    });
+  }
+
+  /** The kind of pre-update backup a component's method takes; null when it is gone. */
+  private backupKindOf(id: string): 'store' | 'snapshot' | null {
+    try {
+      const component = this.deps.components.get(id);
+      return this.backupKind(component, this.updaterFor(component));
+    } catch {
+      return null;
+    }
   }
 
   async getRun(runId: string): Promise<UpdateRunInfo> {
@@ -586,6 +608,7 @@ export class UpdateEngine {
       started_at: journal.started_at,
       finished_at: finishedAt,
       backup_id: journal.backup?.id ?? null,
+      ...(journal.kind === 'rollback' && journal.rollback_of ? { rollback_of: journal.rollback_of } : {}),
       error: finalError ? redactShape(finalError, log) : null,
       duration_ms: Math.max(0, Date.parse(finishedAt) - Date.parse(journal.started_at)),
       initiated_by: journal.initiated_by,
@@ -597,7 +620,10 @@ export class UpdateEngine {
     await this.journals.write(journal);
     if (!(await this.history.get(entry.id))) await this.history.append(entry);
     await this.journals.remove(journal.run_id);
-    await this.deps.checks()?.invalidate?.(component.id).catch(() => undefined);
+    // What the run left installed: the target when it succeeded, the old version when it was rolled
+    // back or never touched the component; unknown when a touched component's rollback failed.
+    const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || !journal.touched ? journal.from : undefined;
+    await this.deps.checks()?.invalidate?.(component.id, left).catch(() => undefined);
     log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
     this.progress(journal, 100, true);
     const outcome = { component: component.id, from_version: journal.from, to_version: journal.to, run_id: journal.run_id, error: entry.error };

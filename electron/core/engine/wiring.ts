@@ -13,7 +13,7 @@ export interface BackupServiceLike {
 
 export interface CheckServiceLike {
   checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
-  invalidate?(id: string): Promise<void>;
+  invalidate?(id: string, installed?: string | null): Promise<void>;
 }
 
 /** The parts of Services the engine reads; checks and backups are looked up when a run needs them. */

@@ -32,11 +32,6 @@ export function connectEvents(client: Client, store: AppStore): () => void {
       void s().loadBackups();
     }, 200);
   };
-  let backupsTimer: ReturnType<typeof setTimeout> | undefined;
-  const reloadBackupsSoon = () => {
-    clearTimeout(backupsTimer);
-    backupsTimer = setTimeout(() => void s().loadBackups(), 200);
-  };
 
   const handlers: Handlers = {
     components_changed: () => reloadComponentsSoon(),
@@ -57,7 +52,8 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     },
     backup_progress: (p) => {
       s().backupProgressed(p);
-      if (p.phase === 'done') reloadBackupsSoon();
+      // A restore ends in History too.
+      if (p.phase === 'done') reloadAfterRunSoon();
     },
     check_started: ({ ids }) => s().checkStarted(ids),
     check_result: ({ result }) => s().checkReceived(result),
@@ -92,7 +88,6 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     clearTimeout(reloadTimer);
     clearTimeout(scheduleTimer);
     clearTimeout(afterRunTimer);
-    clearTimeout(backupsTimer);
     stop();
   };
 }

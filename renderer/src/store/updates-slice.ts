@@ -140,15 +140,20 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         // A held component still has a newer version, but it is not waiting to be installed.
         const available = components.filter((r) => r.update_available && !r.held);
         const failed = components.filter((r) => r.error);
-        // "Everything is up to date" only when every check got through; a failed one knows nothing.
+        // "Everything is up to date" only when every check got through and nothing else is pending;
+        // a failed check knows nothing, and a check of some components says nothing of the others.
+        const pendingElsewhere = Object.values(get().checks).some((r) => r.update_available && !r.held && !targets.includes(r.id));
+        const upToDate = components.length - failed.length - available.length;
         const parts =
           available.length > 0
             ? [available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`]
-            : failed.length === 0
+            : failed.length === 0 && !pendingElsewhere && components.length > 1
               ? ['Everything is up to date']
-              : failed.length < components.length
-                ? [`${components.length - failed.length} up to date`]
-                : [];
+              : failed.length === 0 && components.length === 1
+                ? [`${components[0]!.name} is up to date`]
+                : upToDate > 0
+                  ? [`${upToDate} up to date`]
+                  : [];
         if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
         const sentence = parts.join('; ');
         if (!options.quiet) get().announce(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}${sentence.endsWith('.') ? '' : '.'}`, failed.length ? 'error' : available.length ? 'info' : 'success');

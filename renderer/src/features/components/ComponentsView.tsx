@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
-import { selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
+import { selectComponentRows, selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
 import { EmptyState } from '../../ui/EmptyState';
 import { formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
@@ -29,6 +29,14 @@ const COLUMNS: Column[] = [
 ];
 // Environment rows carry a Packages button too.
 const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' ? { ...c, min: 290 } : c));
+/** The header's one line: what is pending, and — when checks failed — that those say nothing either way. */
+function headerLine(total: number, pending: number, failed: number): string {
+  const failures = failed === 0 ? '' : ` · ${failed === total ? `every check failed` : `${failed} of ${total} checks failed`}`;
+  if (pending > 0) return `${total} tracked · ${pending} ${pending === 1 ? 'update' : 'updates'} pending${failures}`;
+  if (failed === total) return `${total} tracked · updates unknown${failures}`;
+  return `${total} tracked · ${failed ? 'no updates found among the rest' : 'no updates pending'}${failures}`;
+}
+
 /**
  * A failed check says why under its status: that line needs room. The actions column keeps room for
  * "Update now" only when a row offers it; the channel goes first when the window is narrow.
@@ -59,6 +67,7 @@ export function ComponentsView() {
   const rows = useMemo(() => (securityFirst ? sortSecurityFirst(filteredRows, checks) : filteredRows), [securityFirst, filteredRows, checks]);
   const total = useAppStore((s) => s.components.length);
   const pending = useAppStore(selectPendingUpdates);
+  const failedChecks = useAppStore((s) => selectComponentRows(s).filter((r) => r.status === 'check-failed').length);
   const problems = useAppStore((s) => s.problems);
   const status = useAppStore((s) => s.componentsStatus);
   const loadError = useAppStore((s) => s.componentsError);
@@ -99,7 +108,7 @@ export function ComponentsView() {
         <div>
           <h1 id="view-title">Components</h1>
           <p className="view-subtitle">
-            {total === 0 ? 'Nothing tracked yet.' : `${total} tracked · ${pending.length === 0 ? 'no updates pending' : `${pending.length} ${pending.length === 1 ? 'update' : 'updates'} pending`}`}
+            {total === 0 ? 'Nothing tracked yet.' : headerLine(total, pending.length, failedChecks)}
           </p>
         </div>
         <div className="toolbar">

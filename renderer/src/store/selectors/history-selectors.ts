@@ -48,9 +48,14 @@ export const selectHistorySummary = memoSelector(
   },
 );
 
-/** Entries that can be rolled back: a successful update whose pre-update backup is recorded (and still listed, once the list is known). */
+/**
+ * Entries that can be rolled back: a successful update not undone since, whose pre-update backup is
+ * recorded — in the backup list (still listed, once the list is known) or the method's own snapshot
+ * (Open WebUI, single files), which the list does not show.
+ */
 export function canRollBack(entry: HistoryEntry, backupIds: ReadonlySet<string> | null): boolean {
-  if (entry.kind !== 'update' || entry.status !== 'succeeded' || entry.backup_id === null) return false;
+  if (entry.kind !== 'update' || entry.status !== 'succeeded' || entry.backup_id === null || entry.undone_by) return false;
+  if (entry.backup_kind === 'snapshot') return true;
   return backupIds === null || backupIds.has(entry.backup_id);
 }
 
