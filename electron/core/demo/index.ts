@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { mkdirSync, mkdtempSync, promises as fs, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
@@ -31,9 +31,9 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-async function entriesOf(dir: string): Promise<string[] | null> {
+function entriesOf(dir: string): string[] | null {
   try {
-    return await fs.readdir(dir);
+    return readdirSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UpkeepError('INVALID_REQUEST', `${dir} is a file. Give --home a new folder for the demo sandbox.`);
@@ -41,14 +41,30 @@ async function entriesOf(dir: string): Promise<string[] | null> {
   }
 }
 
-/** The sandbox folder: a new temp folder, a new or empty `--home`, or an earlier demo's sandbox. */
-async function sandboxHome(options: DemoOptions): Promise<{ home: string; fresh: boolean }> {
-  if (!options.home) return { home: await fs.mkdtemp(path.join(os.tmpdir(), 'upkeep-demo-')), fresh: true };
-  const home = path.resolve(options.home);
+/** A sandbox the demo may use, marked as one before anything else writes into it. */
+export interface DemoHome {
+  home: string;
+  /** False when an earlier demo's sandbox is reused (`--home` naming it again). */
+  fresh: boolean;
+}
+
+/**
+ * The sandbox folder: a new temp folder, a new or empty `--home`, or an earlier demo's sandbox —
+ * never the real data directory or a folder with anything else in it. Synchronous, so the desktop
+ * host can claim it before Electron writes its own files there.
+ */
+export function claimDemoHome(options: DemoOptions = {}): DemoHome {
+  const claimed = options.home ? checkedHome(path.resolve(options.home), options.env ?? process.env) : { home: mkdtempSync(path.join(os.tmpdir(), 'upkeep-demo-')), fresh: true };
+  mkdirSync(claimed.home, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(claimed.home, DEMO_MARKER), 'This folder is an Upkeep demo sandbox (upkeep demo). Delete it when you are done.\n');
+  return claimed;
+}
+
+function checkedHome(home: string, env: NodeJS.ProcessEnv): DemoHome {
   const refuse = (why: string) =>
     new UpkeepError('INVALID_REQUEST', `${home} ${why}. The demo runs only in a new or empty folder, or an earlier demo's sandbox, so it never touches real data: leave out --home for a temp folder, or name a new one.`);
-  if (home === resolveHome({ env: options.env ?? process.env })) throw refuse('is your Upkeep data directory');
-  const entries = await entriesOf(home);
+  if (home === resolveHome({ env })) throw refuse('is your Upkeep data directory');
+  const entries = entriesOf(home);
   if (entries?.includes(DEMO_MARKER)) return { home, fresh: false };
   if (entries && entries.length > 0) throw refuse('is not empty and is not a demo sandbox');
   return { home, fresh: true };
@@ -65,7 +81,7 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
 /** Install each sample component at its old version, unless an earlier run left it there. */
 async function installSamples(layout: DemoLayout): Promise<void> {
   for (const [folder, files] of Object.entries(installedFiles(layout))) {
-    if ((await entriesOf(folder)) === null) await writeFiles(folder, files);
+    if (entriesOf(folder) === null) await writeFiles(folder, files);
   }
   await fs.writeFile(layout.healthScript, HEALTH_SCRIPT);
 }
@@ -77,10 +93,7 @@ async function installSamples(layout: DemoLayout): Promise<void> {
  * health check and is rolled back, and a single-file plugin. No network, no config, and nothing
  * outside the sandbox is read or written.
  */
-export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const { home, fresh } = await sandboxHome(options);
-  await fs.mkdir(home, { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(home, DEMO_MARKER), 'This folder is an Upkeep demo sandbox (upkeep demo). Delete it when you are done.\n');
+export async function startDemo({ home, fresh }: DemoHome): Promise<Demo> {
   const layout = demoLayout(home);
   await installSamples(layout);
   const feed = await startDemoFeed(demoReleases());
