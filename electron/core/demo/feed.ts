@@ -69,14 +69,45 @@ function send(res: http.ServerResponse, status: number, body: Buffer | string, t
   res.end(bytes);
 }
 
-const sendJson = (res: http.ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
-
 function decodeParts(parts: string[]): string[] | null {
   try {
     return parts.map((p) => decodeURIComponent(p));
   } catch {
     return null;
   }
+}
+
+type Reply = (status: number, body: Buffer | string, type: string) => void;
+
+const notFound = (reply: Reply) => reply(404, JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }), 'application/json; charset=utf-8');
+const json = (reply: Reply, value: unknown) => reply(200, JSON.stringify(value), 'application/json; charset=utf-8');
+
+/** `/repos/{owner}/{repo}/…`: the releases API (one page holds every demo release) and source tarballs. */
+function answerApi(list: DemoRelease[], rest: string[], page: number, toJson: (r: DemoRelease) => unknown, reply: Reply): void {
+  const [kind, first, second] = rest;
+  if (kind === 'releases' && rest.length === 1) return json(reply, page > 1 ? [] : list.map(toJson));
+  if (kind === 'releases' && first === 'latest' && rest.length === 2) return json(reply, toJson(list[0] as DemoRelease));
+  if (kind === 'releases' && first === 'tags' && rest.length === 3) {
+    const found = list.find((r) => r.tag === second);
+    return found ? json(reply, toJson(found)) : notFound(reply);
+  }
+  if (kind === 'tarball' && rest.length === 2) {
+    const found = list.find((r) => r.tag === first);
+    return found ? reply(200, found.tarball, 'application/x-gzip') : notFound(reply);
+  }
+  notFound(reply);
+}
+
+/** `/{owner}/{repo}/releases/download/{tag}/{name}` (an asset) and `/…/releases/tag/{tag}` (the release page). */
+function answerDownload(list: DemoRelease[], rest: string[], reply: Reply): void {
+  const [releasesWord, kind, tag, name] = rest;
+  const found = releasesWord === 'releases' ? list.find((r) => r.tag === tag) : undefined;
+  if (found && kind === 'download' && rest.length === 4) {
+    const asset = found.assets?.find((a) => a.name === name);
+    return asset ? reply(200, asset.bytes, 'application/octet-stream') : notFound(reply);
+  }
+  if (found && kind === 'tag' && rest.length === 3) return reply(200, `${found.name}\n\n${found.notes}\n`, 'text/plain; charset=utf-8');
+  notFound(reply);
 }
 
 /**
@@ -89,46 +120,20 @@ export async function startDemoFeed(releases: DemoRelease[], options: { host?: s
   let origin = '';
   const ordered = [...releases].sort((a, b) => Date.parse(b.published_at) - Date.parse(a.published_at));
   const ids = new Map(ordered.map((r, i) => [r, i + 1]));
-  const of = (owner: string, repo: string) => ordered.filter((r) => r.owner === owner && r.repo === repo);
+  const toJson = (r: DemoRelease) => releaseJson(r, ids.get(r) ?? 0, origin);
 
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { message: 'Method Not Allowed' });
+    const reply: Reply = (status, body, type) => send(res, status, body, type);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, JSON.stringify({ message: 'Method Not Allowed' }), 'application/json; charset=utf-8');
     const url = new URL(req.url ?? '/', 'http://feed.invalid');
     const parts = decodeParts(url.pathname.split('/').filter(Boolean));
-    if (!parts) return sendJson(res, 400, { message: 'Bad Request' });
-    const json = (r: DemoRelease) => releaseJson(r, ids.get(r) ?? 0, origin);
-    const notFound = () => sendJson(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
-
-    if (parts[0] === 'repos' && parts.length >= 4) {
-      const [, owner = '', repo = '', kind, ...rest] = parts;
-      const list = of(owner, repo);
-      if (list.length === 0) return notFound();
-      if (kind === 'releases' && rest.length === 0) {
-        // One page holds every demo release: page 2 onwards is empty, as on GitHub.
-        const page = Number(url.searchParams.get('page') ?? '1');
-        return sendJson(res, 200, page > 1 ? [] : list.map(json));
-      }
-      if (kind === 'releases' && rest[0] === 'latest' && rest.length === 1) return sendJson(res, 200, json(list[0] as DemoRelease));
-      if (kind === 'releases' && rest[0] === 'tags' && rest.length === 2) {
-        const found = list.find((r) => r.tag === rest[1]);
-        return found ? sendJson(res, 200, json(found)) : notFound();
-      }
-      if (kind === 'tarball' && rest.length === 1) {
-        const found = list.find((r) => r.tag === rest[0]);
-        return found ? send(res, 200, found.tarball, 'application/x-gzip') : notFound();
-      }
-      return notFound();
-    }
-    const [owner = '', repo = '', releasesWord, kind, tag, name] = parts;
-    const found = releasesWord === 'releases' ? of(owner, repo).find((r) => r.tag === tag) : undefined;
-    if (found && kind === 'download' && parts.length === 6) {
-      const asset = found.assets?.find((a) => a.name === name);
-      return asset ? send(res, 200, asset.bytes, 'application/octet-stream') : notFound();
-    }
-    if (found && kind === 'tag' && parts.length === 5) {
-      return send(res, 200, `${found.name}\n\n${found.notes}\n`, 'text/plain; charset=utf-8');
-    }
-    return notFound();
+    if (!parts) return reply(400, JSON.stringify({ message: 'Bad Request' }), 'application/json; charset=utf-8');
+    const api = parts[0] === 'repos';
+    const [owner, repo, ...rest] = api ? parts.slice(1) : parts;
+    const list = ordered.filter((r) => r.owner === owner && r.repo === repo);
+    if (list.length === 0) return notFound(reply);
+    if (api) return answerApi(list, rest, Number(url.searchParams.get('page') ?? '1'), toJson, reply);
+    answerDownload(list, rest, reply);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoFeed } from '../../../electron/core/demo/feed';
+import { demoReleases } from '../../../electron/core/demo/samples';
 import { buildCli, repoRoot, upkeep } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp';
 
@@ -142,5 +145,33 @@ describe('upkeep demo', () => {
     const bad = upkeep(['demo', '--port', 'x']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--port must be 0-65535');
+  });
+});
+
+describe('the demo release feed', () => {
+  it('answers like GitHub: latest, by tag, assets with their sha256 digest, 404 for the unknown, 405 for writes', async () => {
+    const feed = await startDemoFeed(demoReleases());
+    try {
+      const get = (p: string) => fetch(`${feed.apiBase}${p}`);
+      const latest = (await (await get('/repos/upkeep-demo/api-service/releases/latest')).json()) as { tag_name: string; published_at: string };
+      expect(latest.tag_name).toBe('v2.0.0');
+      expect(Date.parse(latest.published_at)).toBeLessThan(Date.now());
+      const byTag = (await (await get('/repos/upkeep-demo/notes-plugin/releases/tags/v1.2.0')).json()) as { assets: { name: string; size: number; digest: string; browser_download_url: string }[] };
+      const asset = byTag.assets.find((a) => a.name === 'notes_plugin.py')!;
+      const bytes = Buffer.from(await (await fetch(asset.browser_download_url)).arrayBuffer());
+      expect(bytes.length).toBe(asset.size);
+      expect(asset.digest).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+      expect(bytes.toString()).toContain('version: 1.2.0');
+      const sums = byTag.assets.find((a) => a.name === 'SHA256SUMS')!;
+      expect(await (await fetch(sums.browser_download_url)).text()).toBe(`${asset.digest.slice('sha256:'.length)}  notes_plugin.py\n`);
+      expect((await get('/repos/upkeep-demo/notes-plugin/releases/tags/v9.9.9')).status).toBe(404);
+      expect((await get('/repos/upkeep-demo/web-app/tarball/v9.9.9')).status).toBe(404);
+      expect((await get('/repos/upkeep-demo/web-app/releases?page=2')).status).toBe(200);
+      expect(await (await get('/repos/upkeep-demo/web-app/releases?page=2')).json()).toEqual([]);
+      expect((await fetch(`${feed.apiBase}/repos/upkeep-demo/web-app/releases`, { method: 'POST', body: '{}' })).status).toBe(405);
+      expect((await get('/%E0%A4%A/x')).status).toBe(400);
+    } finally {
+      await feed.close();
+    }
   });
 });
