@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../helpers/cli';
-import { tempDir } from '../helpers/temp';
 import { componentRow, ensureRendererBuilt, launchBrowser, repoRoot } from './helpers/panel';
 
 interface Demo {
@@ -37,17 +37,25 @@ function startDemo(tmp: string): Promise<Demo> {
 describe('the demo: a newcomer\'s first five minutes, offline', () => {
   let browser: Browser;
   let demo: Demo;
+  let tmp: string;
 
   beforeAll(async () => {
     ensureRendererBuilt();
     buildCli();
-    demo = await startDemo(tempDir('upkeep-demo-e2e-'));
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'upkeep-demo-e2e-'));
+    demo = await startDemo(tmp);
     browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
-    demo?.child.kill('SIGKILL');
+    if (demo && demo.child.exitCode === null && demo.child.signalCode === null) {
+      const gone = new Promise((resolve) => demo.child.once('exit', resolve));
+      demo.child.kill('SIGKILL');
+      await gone;
+    }
+    // The sandbox the demo made in its temp folder goes with it.
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('updates the sample web app behind a backup, rolls the failing service back by itself, and restores the backup from the list', async () => {
