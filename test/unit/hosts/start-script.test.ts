@@ -43,13 +43,19 @@ async function closedPort(): Promise<number> {
 describe.skipIf(binaryInstalled)('npm start without the Electron binary', () => {
   afterEach(() => {
     // The whole group: start.mjs and the host it started.
-    for (const child of started.splice(0)) if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    for (const child of started.splice(0)) {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // the group already ended
+      }
+    }
   });
 
   it('says it is downloading, gives the network\'s real reason it could not, and serves the demo with --demo', async () => {
     // A mirror on which nothing listens: the download is refused at once.
     const port = await closedPort();
-    const { url, stderr } = await npmStart(['--demo', '--port', '0'], { ELECTRON_MIRROR: `http://127.0.0.1:${port}/`, TMPDIR: tempDir('upkeep-start-') });
+    const { child, url, stderr } = await npmStart(['--demo', '--port', '0'], { ELECTRON_MIRROR: `http://127.0.0.1:${port}/`, TMPDIR: tempDir('upkeep-start-') });
     expect(stderr).toContain(`The Electron binary is not installed yet; downloading it from 127.0.0.1:${port}`);
     expect(stderr).toContain(`could not be downloaded: 127.0.0.1:${port} could not be reached (ECONNREFUSED`);
     expect(stderr).not.toContain('fetch failed');
@@ -58,6 +64,16 @@ describe.skipIf(binaryInstalled)('npm start without the Electron binary', () => 
     expect(stderr).toContain('Upkeep demo: a sandbox with three sample components');
     const response = await fetch(new URL('/', url));
     expect(response.status).toBe(200);
+
+    // SIGKILL to npm start alone (not its group): the demo it started stops with it.
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    let answering = true;
+    while (answering && Date.now() < deadline) {
+      answering = await fetch(new URL('/', url)).then(() => true, () => false);
+      if (answering) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(answering).toBe(false);
   });
 
   it('does not try to download when ELECTRON_SKIP_BINARY_DOWNLOAD is set, and says so', async () => {
