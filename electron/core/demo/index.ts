@@ -27,7 +27,7 @@ export interface Demo {
 export interface DemoOptions {
   /** `--home DIR`: a new or empty folder, or an earlier demo's sandbox. Default: a new temp folder. */
   home?: string | undefined;
-  /** The environment the real data directory is resolved from (never used by the demo). */
+  /** The environment the real data directory is resolved from, so `--home` naming it is refused (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
 
