@@ -1,6 +1,7 @@
 // `npm start`: the desktop app when Electron's binary is installed (or can be fetched), otherwise
 // the headless host with the panel in a browser. Electron 45 downloads its binary on first use;
 // on machines that cannot reach Electron's download host that fails, and we say so and serve instead.
+// `npm start -- --demo`: the same choice, on a sandbox with sample components (`upkeep demo`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +12,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 
-function electronBinary() {
+async function electronBinary() {
   let dir;
   try {
     dir = path.dirname(require.resolve('electron/package.json'));
@@ -24,14 +25,45 @@ function electronBinary() {
     if (existsSync(bin)) return { path: bin };
   }
   if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return { path: null, why: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed' };
-  console.error('Fetching the Electron binary (first start only)…');
+  const mirror = electronMirror();
+  console.error(`The Electron binary is not installed yet; downloading it from ${new URL(mirror).host}…`);
   const result = spawnSync(process.execPath, [path.join(dir, 'install.js')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
   if (result.status === 0 && existsSync(pathFile)) {
     const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8'));
     if (existsSync(bin)) return { path: bin };
   }
-  const reason = (result.stderr?.toString() ?? '').split('\n').find((l) => /Error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED/.test(l))?.trim();
-  return { path: null, why: `the Electron binary could not be downloaded${reason ? ` (${reason.slice(0, 160)})` : ''}` };
+  return { path: null, why: `the Electron binary could not be downloaded: ${await downloadFailure(result, mirror)}`, retry: true };
+}
+
+/** Where Electron's install script downloads from (its own mirror settings, else GitHub). */
+function electronMirror() {
+  const configured = process.env.ELECTRON_MIRROR || process.env.npm_config_electron_mirror || process.env.NPM_CONFIG_ELECTRON_MIRROR;
+  try {
+    return new URL(configured).href;
+  } catch {
+    return 'https://github.com/electron/electron/releases/download/';
+  }
+}
+
+/**
+ * Why the download failed. Electron's install script prints only `TypeError: fetch failed` for a
+ * network error (the cause stays inside the error), so ask the download host once ourselves and
+ * report what the network said: the host that did not resolve, the refused connection, the status.
+ */
+async function downloadFailure(result, mirror) {
+  if (result.error) return result.error.code === 'ETIMEDOUT' ? 'the download took longer than 2 minutes' : result.error.message;
+  const printed = (result.stderr?.toString() ?? '').split('\n').map((l) => l.trim()).find((l) => /Error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|HTTPError|status/.test(l));
+  if (printed && !/fetch failed/.test(printed)) return printed.slice(0, 200);
+  const host = new URL(mirror).host;
+  try {
+    const response = await fetch(mirror, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
+    return `${host} answered HTTP ${response.status}${printed ? ` (the install script said: ${printed.slice(0, 120)})` : ''}`;
+  } catch (error) {
+    const cause = error.cause ?? error;
+    const code = cause.code ?? cause.name;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${host} could not be resolved (${code}): this machine cannot reach Electron's download host`;
+    return `${host} could not be reached (${code ?? 'error'}: ${cause.message})`;
+  }
 }
 
 if (!existsSync(path.join(root, 'dist', 'cli.mjs')) || !existsSync(path.join(root, 'dist', 'renderer', 'index.html'))) {
@@ -39,7 +71,7 @@ if (!existsSync(path.join(root, 'dist', 'cli.mjs')) || !existsSync(path.join(roo
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const electron = args.includes('--headless') ? { path: null, why: '--headless was given' } : electronBinary();
+const electron = args.includes('--headless') ? { path: null, why: '--headless was given' } : await electronBinary();
 const rest = args.filter((a) => a !== '--headless');
 let child;
 if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== 'linux')) {
@@ -47,10 +79,12 @@ if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || proc
 } else {
   const why = electron.path ? 'no display is available ($DISPLAY is not set)' : electron.why;
   console.error(`Starting the headless panel because ${why}.`);
-  console.error('The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app").');
+  console.error('The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app and packages").');
+  if (electron.retry) console.error('Set ELECTRON_MIRROR to a reachable mirror, or ELECTRON_SKIP_BINARY_DOWNLOAD=1 to stop trying at each start.');
   // The host's stdin is a pipe from this process: when this process ends in any way (SIGKILL
   // included) the system closes it, and the host stops.
-  const serve = [path.join(root, 'bin', 'upkeep.mjs'), 'serve', '--stop-on-stdin-close', ...rest];
+  const [command, ...options] = rest.includes('--demo') ? ['demo', ...rest.filter((a) => a !== '--demo')] : ['serve', ...rest];
+  const serve = [path.join(root, 'bin', 'upkeep.mjs'), command, '--stop-on-stdin-close', ...options];
   child = spawn(process.execPath, serve, { stdio: ['pipe', 'inherit', 'inherit'] });
 }
 

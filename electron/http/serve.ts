@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createApi } from '../core/api';
 import { appPackage } from '../core/lib/app-version';
-import { createServices } from '../core/services';
+import { createServices, type Services } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startHttpHost, type HttpHost } from './server';
 import { loadOrCreateToken } from './token';
@@ -14,11 +14,14 @@ export interface ServeOptions {
   scheduler?: boolean;
   /** Add Upkeep itself on a data directory's first start (default true). */
   firstRun?: boolean;
+  /** Runs once the services exist, before anything starts (the demo writes its components here). */
+  prepare?: (services: Services) => Promise<void>;
 }
 
 /** Build the services and the API for this data directory and serve them with the panel. */
 export async function serveHeadless(options: ServeOptions): Promise<HttpHost & { recovered: number }> {
   const services = createServices({ home: options.home, host: 'http' });
+  await options.prepare?.(services);
   const background = await startBackground(services, {
     firstRun: options.firstRun ?? true,
     scheduler: options.scheduler ?? true,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
+import { claimDemoHome, startDemo, type DemoHome } from '../core/demo';
 import type { KeyValueStore } from '../core/config/store';
 import { createServices } from '../core/services';
 import { startBackground } from '../core/startup';
@@ -25,6 +26,21 @@ function homeFlag(argv: string[]): string | undefined {
 
 app.enableSandbox();
 
+// `--demo` (npm start -- --demo): a sandbox data directory, claimed before Electron writes its own
+// files, which go inside it too — the real data directory and userData are never opened.
+function claimDemo(): DemoHome | undefined {
+  if (!process.argv.includes('--demo')) return undefined;
+  try {
+    return claimDemoHome({ home: homeFlag(process.argv) });
+  } catch (error) {
+    process.stderr.write(`upkeep: ${(error as Error).message}\n`);
+    // Never fall through to the real data directory.
+    process.exit(2);
+  }
+}
+const demoHome = claimDemo();
+if (demoHome) app.setPath('userData', path.join(demoHome.home, 'electron'));
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
@@ -32,7 +48,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  const home = resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
+  const demo = demoHome ? await startDemo(demoHome) : undefined;
+  const home = demo?.home ?? resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
   // electron-store is conf underneath: the same config.json the CLI and headless host use.
   const electronStore = new ElectronStore<Record<string, unknown>>({ cwd: home, name: 'config', accessPropertiesByDotNotation: false, watch: false });
   const store: KeyValueStore = {
@@ -43,6 +60,10 @@ async function start(): Promise<void> {
   // The GitHub token is encrypted with the OS keychain when there is one (never with basic_text).
   const secretCipher = safeStorageCipher(safeStorage);
   const services = createServices({ home, host: 'desktop', store, ...(secretCipher ? { secretCipher } : {}) });
+  if (demo) {
+    await demo.configure(services);
+    for (const line of demo.describe()) process.stdout.write(`${line}\n`);
+  }
   const api = createApi(services);
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -70,10 +91,14 @@ async function start(): Promise<void> {
 
   const stopShell = startDesktopShell({ services, window: () => (window.isDestroyed() ? undefined : window), iconDir: here });
   // Recover interrupted runs, first run and the scheduler: the same start-up as `upkeep serve`.
-  const background = await startBackground(services, { onRecoveryFailed: (error) => void process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`) });
+  // The demo runs no first-run set-up (it would check Upkeep itself against GitHub) and no scheduler.
+  const onRecoveryFailed = (error: { message: string; code: string }) => void process.stderr.write(`upkeep: ${error.message} [${error.code}]
+`);
+  const background = await startBackground(services, demo ? { firstRun: false, scheduler: false, onRecoveryFailed } : { onRecoveryFailed });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
     stopShell();
     void background.stop();
+    void demo?.close();
   });
 }

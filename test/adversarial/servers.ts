@@ -86,8 +86,15 @@ export async function endless(res: http.ServerResponse): Promise<void> {
   res.on('close', () => (open = false));
   while (open && !res.destroyed) {
     if (!res.write(chunk)) await new Promise<void>((resolve) => {
-      res.once('drain', resolve);
-      res.once('close', resolve);
+      // Whichever comes first removes the other: a 'close' listener left per wait piled up past
+      // ten on a long body (MaxListenersExceededWarning).
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
     });
   }
 }

@@ -12,7 +12,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * or, with `stdin`, until stdin ends: a parent that runs the host holds the other end of that pipe,
  * and the system closes it however the parent ends, SIGKILL included.
  */
-function untilStopped(stdin: boolean): Promise<void> {
+export function untilStopped(stdin: boolean): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
       if (stdin) process.stdin.destroy();

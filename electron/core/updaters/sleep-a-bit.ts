@@ -19,11 +19,16 @@ export const sleepABitUpdater: Updater = {
       ctx.progress(((seconds - remaining) / seconds) * 100);
       const step = Math.min(1, remaining);
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, step * 1000);
-        ctx.signal.addEventListener('abort', () => {
+        // One listener per step, removed when the step ends: a 30 s sleep left 30 on the run's signal.
+        const onAbort = () => {
           clearTimeout(timer);
           reject(new UpkeepError('CANCELLED', 'The update was cancelled.'));
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          ctx.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, step * 1000);
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
       });
       remaining -= step;
     }

@@ -1,4 +1,5 @@
 import { readFileSync, statSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { singleFileUpdater } from '../../../electron/core/updaters/single-file';
@@ -65,5 +66,7 @@ describe('sleep_a_bit', () => {
     const run = updaterContext(tempDir(), 'nap', { type: 'never_current', method: 'sleep_a_bit', duration: 2 }, { version: '1.0.1' });
     await sleepABitUpdater.apply(run.ctx);
     expect(run.lines.map((l) => l.line)).toEqual(['sleeping 2 more seconds', 'sleeping 1 more second', 'done sleeping']);
+    // Each second's abort listener is gone with its second: none pile up on the run's signal.
+    expect(getEventListeners(run.ctx.signal, 'abort')).toHaveLength(0);
   });
 });
