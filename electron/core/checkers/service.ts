@@ -66,6 +66,10 @@ interface CacheEntry {
   highest_seen?: string | null;
   /** ISO time of the last successful fresh check (kept across failures). */
   last_success_at?: string | null;
+  /** The error was this machine's (the installed version could not be read): kept to be shown, never served instead of checking. */
+  error_local?: boolean;
+  /** Epoch ms of the failure `error` records. */
+  error_at?: number;
 }
 
 interface CacheFile {
@@ -154,7 +158,7 @@ export class CheckService {
     if (!entry || entry.config_hash !== checkConfigHash(component)) return null;
     const ttlMs = settings.cache_ttl_hours * 3_600_000;
     const age = now - entry.fetched_at;
-    if (entry.error) return age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
+    if (entry.error) return !entry.error_local && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
     if (!entry.outcome || age >= ttlMs) return null;
     // An answer with a flag left unknown (advisories that could not be read) is asked again as soon as a failed check would be.
     return hasUnknownRisk(entry.outcome) && age >= Math.min(ERROR_TTL_MS, ttlMs) ? null : 'outcome';
@@ -383,7 +387,14 @@ export class CheckService {
       try {
         installed = (await readInstalledVersion(component.config, { env: this.env })).version;
       } catch (error) {
-        return this.errorResult(component, toErrorShape(error), entry, false);
+        // Kept so every view, after a reload, shows this failure (not "Not checked"); the next
+        // check reads the installed version again before anything else.
+        const shape = toErrorShape(error);
+        const next: CacheEntry = { config_hash: hash, fetched_at: entry?.fetched_at ?? 0, error: shape, error_local: true, error_at: now, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
+        if (entry?.outcome) next.outcome = entry.outcome;
+        this.load().entries[component.id] = next;
+        this.mark(component.id);
+        return this.errorResult(component, shape, next, false);
       }
     }
 
@@ -404,7 +415,7 @@ export class CheckService {
       outcome = await checker.check(this.contextFor(component, installed, settings, prefetched));
     } catch (error) {
       const shape = toErrorShape(error);
-      const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
+      const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, error_at: now, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
       // Keep the last good answer beside the error so the panel can still show it.
       if (entry?.outcome) next.outcome = entry.outcome;
       this.load().entries[component.id] = next;
@@ -548,6 +559,7 @@ export class CheckService {
       update_available: false,
       channel: component.channel,
       checked_at: entry?.last_success_at ?? null,
+      failed_at: new Date(entry?.error === error && entry.error_at ? entry.error_at : Date.now()).toISOString(),
       explanation: null,
       error,
       from_cache: fromCache,

@@ -221,9 +221,16 @@ export function ComponentsView() {
               ) : null}
             </span>,
             <span className="chip" key="c" title={r.channel}>{r.channel}</span>,
-            <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
-              {formatRelative(r.checkedAt)}
-            </time>,
+            // A failed check says when it failed, not "Never": the last success is in the title.
+            r.failedAt ? (
+              <time key="t" dateTime={r.failedAt} title={`Failed ${formatDate(r.failedAt)}; last successful check: ${r.checkedAt ? formatDate(r.checkedAt) : 'none yet'}`}>
+                failed {formatRelative(r.failedAt)}
+              </time>
+            ) : (
+              <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
+                {formatRelative(r.checkedAt)}
+              </time>
+            ),
             <span className="cell-status" key="s">
               {r.status === 'check-failed' && r.error ? (
                 <>

@@ -113,7 +113,10 @@ export function HistoryView() {
             </time>,
             <div className="cell-name" key="c">
               <span className="name" title={nameOf(e.component)}>{nameOf(e.component)}</span>
-              <span className="sub">{e.kind === 'update' ? `update · by ${e.initiated_by}` : `${e.kind} · by ${e.initiated_by}`}</span>
+              <span className="sub">
+                {e.kind === 'restore' ? `restore of backup ${e.backup_id ?? ''} · by ${e.initiated_by}` : `${e.kind} · by ${e.initiated_by}`}
+                {e.undone_by ? ' · rolled back since' : ''}
+              </span>
             </div>,
             <span className="mono" key="ch" title={`${e.from ?? '?'} → ${e.to ?? '?'}`}>
               {e.from ?? '?'} → {e.to ?? '?'}
@@ -134,9 +137,12 @@ export function HistoryView() {
               {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
             </div>,
             <div className="row-actions" key="a">
-              <button type="button" className="icon-button" aria-label={`Log of ${nameOf(e.component)} ${e.from ?? '?'} → ${e.to ?? '?'}`} title="Log" onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}>
-                <Icon name="info" />
-              </button>
+              {/* A restore from the Backups list runs outside the update engine and keeps no run log. */}
+              {e.kind !== 'restore' ? (
+                <button type="button" className="icon-button" aria-label={`Log of ${nameOf(e.component)} ${e.from ?? '?'} → ${e.to ?? '?'}`} title="Log" onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}>
+                  <Icon name="info" />
+                </button>
+              ) : null}
               {canRollBack(e, backupIds) ? (
                 <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
                   <Icon name="undo" /> Roll back

@@ -223,7 +223,13 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
         </div>
         <div>
           <dt>Checked</dt>
-          <dd>{check?.checked_at ? formatRelative(check.checked_at) : 'Not yet'}</dd>
+          <dd>
+            {check?.error && check.failed_at
+              ? `failed ${formatRelative(check.failed_at)}${check.checked_at ? `; last success ${formatRelative(check.checked_at)}` : ''}`
+              : check?.checked_at
+                ? formatRelative(check.checked_at)
+                : 'Not yet'}
+          </dd>
         </div>
         <div>
           <dt>Kind</dt>

@@ -24,6 +24,8 @@ export interface ComponentRow {
   latest: string | null;
   channel: string;
   checkedAt: string | null;
+  /** When the last check failed, if it did (its error is `error`). */
+  failedAt: string | null;
   status: RowStatus;
   updateAvailable: boolean;
   error: ErrorShape | null;
@@ -80,6 +82,7 @@ export const selectComponentRows = memoSelector(
         latest: check?.latest ?? null,
         channel: check?.channel ?? c.channel,
         checkedAt: check?.checked_at ?? null,
+        failedAt: check?.error ? (check.failed_at ?? null) : null,
         status,
         // A held component offers no Update now and stays out of Update all.
         updateAvailable: (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGitHub } from '../fixtures/servers';
+import { sourceTarball } from '../fixtures/releases/tree';
+import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, repoRoot, startPanelHost, type PanelHost } from './helpers/panel';
+
+/**
+ * The panel tells the truth after a reload: the installed version after an update made here or by
+ * the CLI, a failed check with when it failed, no "up to date" that a failed or partial check
+ * cannot know, no Roll back on an update already undone, and restores in History.
+ */
+const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
+
+function install(folder: string, version: string): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'VERSION'), `${version}\n`);
+  writeFileSync(path.join(folder, 'app.py'), `print("v${version}")\n`);
+}
+
+/** The real CLI on the host's data directory, as another process (this one keeps serving the fake GitHub). */
+function cli(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], { env: { ...process.env, UPKEEP_HOME: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the panel tells the truth after a reload', () => {
+  let browser: Browser;
+  let host: PanelHost;
+  let gh: FakeGitHub;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    gh = await FakeGitHub.start();
+    for (const repo of ['shop', 'blog']) {
+      gh.addRelease('acme', repo, { tag_name: 'v1.0.0', tarball: sourceTarball(`acme-${repo}-a`, files('1.0.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v1.1.0', tarball: sourceTarball(`acme-${repo}-b`, files('1.1.0')) });
+    }
+    host = await startPanelHost();
+    await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
+    const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+    const components: Record<string, unknown> = {};
+    for (const repo of ['shop', 'blog']) {
+      const folder = path.join(host.home, 'srv', repo);
+      install(folder, '1.0.0');
+      components[repo] = { ...common, name: repo === 'shop' ? 'Shop' : 'Blog', repo, folder };
+    }
+    // Its folder is missing: the installed version cannot be read, so its check fails.
+    components.lost = { ...common, name: 'Lost', repo: 'shop', folder: path.join(host.home, 'srv', 'nowhere') };
+    await host.call('addComponents', { components });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await gh?.close();
+  });
+
+  it('shows the installed version and outcome after updates here and by the CLI, after a reload, and no stale Update now', async () => {
+    const { page, context } = await openPanel(browser, host);
+    await page.getByRole('button', { name: 'Check for updates' }).click();
+    await page.getByRole('region', { name: '2 updates pending' }).waitFor();
+
+    // Updated from the panel, then reloaded.
+    await componentRow(page, 'Shop').getByRole('button', { name: 'Update now: Shop' }).click();
+    await page.getByRole('status').filter({ hasText: 'Shop updated to 1.1.0' }).waitFor();
+    await page.reload();
+    const shop = componentRow(page, 'Shop');
+    await shop.getByText('Up to date').waitFor();
+    expect((await shop.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
+
+    // Updated by the CLI, another process: the panel's host learns it from the data directory.
+    const run = await cli(host.home, '--json', 'update', 'blog', '--yes');
+    expect(run.code, run.stderr).toBe(0);
+    await page.reload();
+    const blog = componentRow(page, 'Blog');
+    await blog.getByText('Up to date').waitFor();
+    expect((await blog.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
+    expect(await blog.getByRole('button', { name: 'Update now: Blog' }).count()).toBe(0);
+    expect(await page.getByRole('region', { name: /updates? pending/ }).count()).toBe(0);
+    expect(readFileSync(path.join(host.home, 'srv', 'blog', 'VERSION'), 'utf8')).toBe('1.1.0\n');
+    await context.close();
+  });
+
+  it('keeps a failed check failed across reloads, saying when, and never "Everything is up to date" beside it', async () => {
+    const { page, context } = await openPanel(browser, host);
+    const lost = componentRow(page, 'Lost');
+    await lost.getByText('Check failed').waitFor();
+    await page.reload();
+    await lost.getByText('Check failed').waitFor();
+    expect(await lost.innerText()).toMatch(/failed (just now|\d+ minutes? ago)/);
+    expect(await lost.innerText()).not.toContain('Not checked');
+    expect(await lost.innerText()).not.toContain('Never');
+    // The header counts the failure; a check of one component speaks of that one only.
+    expect(await page.locator('.view-subtitle').innerText()).toBe('3 tracked · no updates found among the rest · 1 of 3 checks failed');
+    await componentRow(page, 'Shop').getByRole('button', { name: 'Details for Shop' }).click();
+    await page.getByRole('dialog', { name: 'Shop' }).waitFor();
+    await page.keyboard.press('Escape');
+    await host.call('checkComponents', { ids: ['shop'], force: true });
+    await page.getByRole('button', { name: 'Check for updates' }).click();
+    await page.getByRole('status').filter({ hasText: /check failed/ }).waitFor();
+    expect(await page.getByRole('status').innerText()).not.toContain('Everything is up to date');
+    await context.close();
+  });
+
+  it('offers no Roll back on an update already undone, and lists restores in History', async () => {
+    const { page, context } = await openPanel(browser, host);
+    // Roll the shop back from History.
+    await page.getByRole('button', { name: 'History' }).click();
+    const updateRow = page.getByRole('row').filter({ hasText: 'Shop' }).filter({ hasText: '1.0.0 → 1.1.0' });
+    await updateRow.getByRole('button', { name: 'Roll back' }).click();
+    await page.getByRole('dialog', { name: 'Roll back Shop?' }).getByRole('button', { name: 'Roll back' }).click();
+    await page.getByRole('row').filter({ hasText: 'Shop' }).filter({ hasText: '1.1.0 → 1.0.0' }).waitFor();
+    expect(readFileSync(path.join(host.home, 'srv', 'shop', 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    await page.reload();
+    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByRole('row').filter({ hasText: 'Shop' }).filter({ hasText: '1.1.0 → 1.0.0' }).waitFor();
+    expect(await updateRow.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
+
+    // Restore the blog's pre-update backup from the list: History says so, and the row shows 1.0.0.
+    const { backups } = await host.call<{ backups: { id: string; component: string; reason: string }[] }>('listBackups', { component: 'blog' });
+    const before = backups.find((b) => b.reason === 'pre-update');
+    expect(before).toBeDefined();
+    await host.call('restoreBackup', { id: before?.id });
+    await page.reload();
+    await page.getByRole('button', { name: 'History' }).click();
+    const restore = page.getByRole('row').filter({ hasText: 'Blog' }).filter({ hasText: /restore/i });
+    await restore.waitFor();
+    expect(await restore.innerText()).toContain('1.1.0 → 1.0.0');
+    await page.getByRole('button', { name: 'Components' }).click();
+    const blog = componentRow(page, 'Blog');
+    await blog.getByText('Update available').waitFor();
+    expect((await blog.getByRole('cell').allInnerTexts())[2]).toBe('1.0.0');
+    await context.close();
+  });
+});
