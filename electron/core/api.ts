@@ -134,8 +134,9 @@ function methods(services: Services): ApiImplementation {
       return components.get(id);
     },
 
-    async addComponents({ text, components: mapping, replace }) {
-      const parsed = text !== undefined ? parseComponentsDocument(text, 'components') : validateComponentsMapping(mapping, 'components');
+    async addComponents({ text, components: mapping, replace, source }) {
+      // Errors name where the text came from (the CLI's file), then the key: `shop.yaml: components.web.user: …`.
+      const parsed = text !== undefined ? parseComponentsDocument(text, source ?? 'the document') : validateComponentsMapping(mapping, 'the request');
       const result = components.add(parsed, { replace: replace ?? false });
       events.emit('components_changed', { ids: [...result.added, ...result.replaced] });
       return result;

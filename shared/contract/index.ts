@@ -39,6 +39,8 @@ export const methods = {
       components: z.record(z.string(), z.unknown()).optional(),
       /** Replace components that already exist instead of failing with ALREADY_EXISTS. */
       replace: z.boolean().optional(),
+      /** Where `text` came from (a file name), for error messages. */
+      source: z.string().min(1).max(500).optional(),
     }).refine((r) => (r.text === undefined) !== (r.components === undefined), {
       message: 'give exactly one of text or components',
       path: ['text'],

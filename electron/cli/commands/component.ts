@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import { MAX_TEXT } from '../../../shared/contract';
 import { UpkeepError } from '../../../shared/errors';
 import { table, type CommandSpec } from '../context';
@@ -41,7 +42,7 @@ export const componentCommands: CommandSpec[] = [
     async run(ctx, { values }) {
       if (typeof values.file !== 'string') throw new UpkeepError('INVALID_REQUEST', 'component add needs --file FILE (a YAML or JSON file with a `components:` mapping).');
       const text = await readInput(values.file);
-      const result = await ctx.call('addComponents', { text, replace: values.replace === true });
+      const result = await ctx.call('addComponents', { text, replace: values.replace === true, source: values.file === '-' ? 'stdin' : path.basename(values.file) });
       const lines = [...result.added.map((id) => `Added ${id}`), ...result.replaced.map((id) => `Replaced ${id}`)];
       return { json: result, text: lines.join('\n') };
     },

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, upkeep } from '../../helpers/cli';
+import { buildCli, repoRoot, upkeep } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp';
 
 /** The CLI names the real cause: the folder that is missing, the id that names nothing — with exit 2 for bad usage. */
@@ -36,6 +36,17 @@ describe('the CLI says what is wrong', () => {
     expect(upkeep(['--home', h.home, 'component', 'add', '--replace', '--file', h.file(`components:\n  bot:\n    type: git_commit\n    folder: ${file}\n    method: git\n`)]).status).toBe(0);
     const again = (upkeep(['--home', h.home, '--json', 'check', 'bot']).json() as { components: { error: { message: string } }[] }).components[0];
     expect(again?.error.message).toContain(`The folder ${file} is not a folder`);
+  });
+
+  it("prints the README's example error word for word (the file, then the key; no prefix twice)", () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const example = /`(upkeep: bad\.yaml: [^`]+)`/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'bad.yaml'), 'components:\n  web:\n    type: github_release\n    repo: shop\n');
+    const run = upkeep(['--home', path.join(dir, 'home'), 'component', 'add', '--file', path.join(dir, 'bad.yaml')]);
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(example);
   });
 
   it('an id that names no component is an error with exit 2 — before any question, for update, rollback, check and the rest', () => {
