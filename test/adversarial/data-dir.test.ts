@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UpkeepError } from '../../shared/errors';
+import type { UpkeepError } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
 import { validateComponent } from '../../electron/core/config/validate';
 import { createServices, type Services } from '../../electron/core/services';
@@ -257,10 +257,10 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const before = fingerprint(moved.home);
     const app = treeHash(s.folder, { ignore: (rel) => rel.startsWith('upkeep-data') });
     const [result] = (await moved.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
+    expectIntact(moved.home, before);
     expect(result?.status).toBe('failed');
     expect(result?.error?.code, JSON.stringify(result?.error)).toBe('INVALID_CONFIG');
     expect(result?.error?.message).toContain(`contains Upkeep's data directory (${moved.home})`);
-    expectIntact(moved.home, before);
     expect(treeHash(s.folder, { ignore: (rel) => rel.startsWith('upkeep-data') })).toBe(app);
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
   });
@@ -273,13 +273,12 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     s.services.components.update('webapp', { ...s.services.components.get('webapp').config, install: [['node', '-e', move, path.join(s.folder, 'VERSION'), s.home, into]] });
     const before = fingerprint(s.home);
     const [result] = (await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
-    // The data directory now lives in the folder (through the link at its old path), all of it.
-    expect(statSync(into).isDirectory()).toBe(true);
+    // The data directory now lives in the folder (reached through the link at its old path), all of it.
+    expectIntact(into, before);
     expect(result?.status).toBe('failed');
     expect(result?.error?.code).toBe('HEALTH_CHECK_FAILED');
     expect(result?.error?.message).toMatch(/automatic rollback also failed/);
     expect(result?.error?.message).toContain("contains Upkeep's data directory");
-    expectIntact(into, before);
   });
 
   it('data directory moved into the folder, then `backup restore` of the folder: refused, nothing extracted beside it', async () => {
@@ -289,9 +288,9 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const before = fingerprint(moved.home);
     const app = treeHash(s.folder, { ignore: (rel) => rel.startsWith('upkeep-data') });
     const e = await errorOf(moved.services.backups.restore({ backupId: world.webappBackup }));
+    expectIntact(moved.home, before);
     expect(e?.code).toBe('INVALID_CONFIG');
     expect(e?.message).toContain(`contains Upkeep's data directory (${moved.home})`);
-    expectIntact(moved.home, before);
     expect(treeHash(s.folder, { ignore: (rel) => rel.startsWith('upkeep-data') })).toBe(app);
     expect(readdirSync(path.dirname(s.folder)).sort()).toEqual(['other', 'webapp']);
   });
@@ -302,9 +301,9 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const moved = moveDataDirInto(s);
     const before = fingerprint(moved.home);
     const run = upkeep(['--home', moved.home, '--json', 'rollback', 'webapp', '--yes']);
+    expectIntact(moved.home, before);
     expect(run.status, run.stdout + run.stderr).toBe(1);
     expect(run.stdout + run.stderr).toContain("Upkeep's data directory");
-    expectIntact(moved.home, before);
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
   });
 
@@ -313,17 +312,18 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     s = world.s;
     editConfig(s.home, 'webapp', { folder: s.home });
     const services = createServices({ home: s.home, host: 'cli' });
-    // It is listed (so it can be fixed or removed), with the problem said.
-    const { problems } = services.components.list();
-    expect(problems.find((p) => p.component === 'webapp')?.message).toContain(`is Upkeep's data directory (${s.home})`);
     const before = fingerprint(s.home);
     const created = await errorOf(services.backups.create({ component: 'webapp' }));
+    const restored = await errorOf(services.backups.restore({ backupId: world.webappBackup }));
+    expectIntact(s.home, before);
+    expect(fingerprint(s.home).files.size, 'no backup of the data directory was written').toBe(before.files.size);
     expect(created?.code).toBe('INVALID_CONFIG');
     expect(created?.message).toContain(`is Upkeep's data directory (${s.home})`);
-    const restored = await errorOf(services.backups.restore({ backupId: world.webappBackup }));
     expect(restored?.code).toBe('INVALID_CONFIG');
-    expectIntact(s.home, before);
-    expect(fingerprint(s.home).files.size).toBe(before.files.size);
+    // It is listed (so it can be fixed or removed), with the problem said.
+    const { components, problems } = services.components.list();
+    expect(components.map((c) => c.id)).toContain('webapp');
+    expect(problems.find((p) => p.component === 'webapp')?.message).toContain(`is Upkeep's data directory (${s.home})`);
   });
 
   it('config.json edited by hand to folder = the backups folder inside the data directory: `upkeep backup restore` (CLI) refused', async () => {
@@ -332,10 +332,10 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     editConfig(s.home, 'webapp', { folder: path.join(s.home, 'backups') });
     const before = fingerprint(s.home);
     const run = upkeep(['--home', s.home, 'backup', 'restore', world.webappBackup, '--yes']);
+    expectIntact(s.home, before);
     expect(run.status, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toContain('[INVALID_CONFIG]');
     expect(run.stderr).toContain(`is inside Upkeep's data directory (${s.home})`);
-    expectIntact(s.home, before);
   });
 
   it('config.json edited by hand to a link to the folder holding the data directory: a backup leaves the data directory out; a restore is refused', async () => {
@@ -365,11 +365,25 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const before = fingerprint(s.home);
     const services = createServices({ home: s.home, host: 'cli' });
     const [result] = (await services.updates.updateComponents(['plug'], { initiatedBy: 'cli' })) as UpdateResult[];
+    expectIntact(s.home, before);
     expect(result?.status).toBe('failed');
     expect(result?.error?.code, JSON.stringify(result?.error)).toBe('INVALID_CONFIG');
     expect(result?.error?.message).toContain(`is inside Upkeep's data directory (${s.home})`);
+  });
+
+  it('a restore journal (as a killed restore leaves it) whose set-aside copy would be the folder holding the data directory: recovery leaves it for a person', async () => {
+    const world = await installed();
+    s = world.s;
+    const journal = path.join(s.home, 'backups', '.restore-webapp.json');
+    const staging = path.join(s.root, 'srv', '.webapp.upkeep-restore-0bad');
+    writeFileSync(journal, JSON.stringify({ kind: 'full', folder: s.folder, staging, old: s.root, carried: [], phase: 'committed' }));
+    const before = fingerprint(s.home);
+    const services = createServices({ home: s.home, host: 'cli' });
+    const touched = await services.backups.recoverInterrupted();
     expectIntact(s.home, before);
-    expect(world.webappBackup).toBeTruthy();
+    expect(touched).toEqual([]);
+    expect(existsSync(journal), 'the journal is kept for a person to look at').toBe(true);
+    expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
   });
 
   it('a release synced into a folder holding the data directory is refused before a file is written (tree sync on its own)', async () => {
@@ -379,8 +393,8 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     mkdirSync(path.join(staging, 'upkeep'), { recursive: true });
     writeFileSync(path.join(staging, 'upkeep', 'config.json'), 'from the release\n');
     const e = await errorOf(syncTree({ staging, folder: path.dirname(w.home), preserve: [], previousFiles: null, dataDir: w.home }));
+    expect(readFileSync(path.join(w.home, 'config.json'), 'utf8')).toBe('{"components":{}}\n');
     expect(e?.code).toBe('INVALID_CONFIG');
     expectNamesDataDir(e?.message ?? '', w);
-    expect(readFileSync(path.join(w.home, 'config.json'), 'utf8')).toBe('{"components":{}}\n');
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component, ConfigProblem } from '../../../shared/types';
-import { dataDirError } from '../lib/data-dir';
+import { DataDirGuard } from '../lib/data-dir';
 import { componentPython, venvRoot } from '../updaters/lib/python';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
@@ -47,10 +47,10 @@ export function writtenPaths(config: ComponentConfig): { key: string; path: stri
 }
 
 /** The first path of a component that is, holds or lies within the data directory (or is `/`), as INVALID_CONFIG. */
-export function dataDirProblem(id: string, config: ComponentConfig, dataDir: string, source: string): UpkeepError | null {
+export function dataDirProblem(id: string, config: ComponentConfig, guard: DataDirGuard, source: string): UpkeepError | null {
   for (const { key, path: target } of writtenPaths(config)) {
     const field = `components.${id}.${key}`;
-    const error = dataDirError(target, dataDir, { what: `${source}: ${field}`, component: id, field });
+    const error = guard.error(target, { what: `${source}: ${field}`, component: id, field });
     if (error) return error;
   }
   return null;
@@ -70,7 +70,7 @@ export class ComponentRegistry {
 
   /** Refuse a component whose folder (or file, or venv) would put Upkeep's own data at stake. */
   private refuseDataDir(id: string, config: ComponentConfig, source: string): void {
-    const error = dataDirProblem(id, config, this.dataDir, source);
+    const error = dataDirProblem(id, config, new DataDirGuard(this.dataDir), source);
     if (error) throw error;
   }
 
@@ -82,12 +82,13 @@ export class ComponentRegistry {
   list(): { components: Component[]; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
     const byId = new Map<string, Component>();
+    const guard = new DataDirGuard(this.dataDir);
     for (const [id, raw] of Object.entries(this.stored())) {
       try {
         const config = validateComponent(id, raw, 'config.json');
         byId.set(id, toComponent(id, config, { kind: 'settings' }));
         // Kept (so it can still be fixed or removed), and said: every backup, restore and update of it is refused.
-        const unsafe = dataDirProblem(id, config, this.dataDir, 'config.json');
+        const unsafe = dataDirProblem(id, config, guard, 'config.json');
         if (unsafe) problems.push(problemOf(unsafe, 'config.json', id));
       } catch (error) {
         problems.push(problemOf(error, 'config.json', id));
@@ -105,7 +106,7 @@ export class ComponentRegistry {
           problems.push({ file, component: id, code: 'ALREADY_EXISTS', message: `${file}: component "${id}" is already defined by ${owner}; this definition is ignored.` });
           continue;
         }
-        const unsafe = dataDirProblem(id, config, this.dataDir, file);
+        const unsafe = dataDirProblem(id, config, guard, file);
         if (unsafe) {
           problems.push(problemOf(unsafe, file, id));
           continue;

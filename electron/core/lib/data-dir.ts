@@ -86,31 +86,7 @@ function chain(real: string): string[] {
   }
 }
 
-function conflictOfReal(target: string, dataDir: string): DataDirConflict | null {
-  if (path.parse(target).root === target) return 'root';
-  if (target === dataDir) return 'is';
-  if (isWithin(target, dataDir)) return 'contains';
-  if (isWithin(dataDir, target)) return 'inside';
-  const targetId = identity(target);
-  const dataId = identity(dataDir);
-  if (targetId && targetId === dataId) return 'is';
-  if (targetId && chain(dataDir).includes(targetId)) return 'contains';
-  if (dataId && chain(target).includes(dataId)) return 'inside';
-  return null;
-}
-
 const SEVERITY: DataDirConflict[] = ['root', 'is', 'contains', 'inside'];
-
-/** How `target` (a folder or file as configured) stands to the data directory under any reading of it; null when apart. */
-export function dataDirConflict(target: string, dataDir: string): DataDirConflict | null {
-  const data = physicalPath(path.resolve(dataDir));
-  const found = new Set<DataDirConflict>();
-  for (const reading of pathReadings(target)) {
-    const conflict = conflictOfReal(reading, data);
-    if (conflict) found.add(conflict);
-  }
-  return SEVERITY.find((c) => found.has(c)) ?? null;
-}
 
 function describe(conflict: DataDirConflict, shown: string, dataDir: string): string {
   switch (conflict) {
@@ -126,28 +102,78 @@ function describe(conflict: DataDirConflict, shown: string, dataDir: string): st
 }
 
 export interface DataDirContext {
-  /** What the path is, for the message: `components.web.folder`, `the folder of web`. */
+  /** What the path is, for the message: `components.web.folder`, `The folder of web cannot be restored`. */
   what: string;
   component?: string;
   /** The config field to point at (`components.web.folder`), for the panel. */
   field?: string;
 }
 
+/**
+ * The data directory as it is now (its real path, its identity and those of the folders above
+ * it), read once, so that many paths can be compared with it cheaply (every component of a list).
+ */
+export class DataDirGuard {
+  private readonly real: string;
+  private readonly id: string | null;
+  private readonly above: Set<string>;
+
+  constructor(readonly dataDir: string) {
+    this.real = physicalPath(path.resolve(dataDir));
+    this.id = identity(this.real);
+    this.above = new Set(chain(this.real));
+  }
+
+  /** How `target` (a folder or file as configured) stands to the data directory under any reading of it; null when apart. */
+  conflict(target: string): DataDirConflict | null {
+    const found = new Set<DataDirConflict>();
+    for (const reading of pathReadings(target)) {
+      const conflict = this.conflictOfReal(reading);
+      if (conflict) found.add(conflict);
+    }
+    return SEVERITY.find((c) => found.has(c)) ?? null;
+  }
+
+  private conflictOfReal(target: string): DataDirConflict | null {
+    if (path.parse(target).root === target) return 'root';
+    if (target === this.real) return 'is';
+    if (isWithin(target, this.real)) return 'contains';
+    if (isWithin(this.real, target)) return 'inside';
+    // Aliases the paths do not show (a bind mount): the same device and inode.
+    const targetId = identity(target);
+    if (targetId && targetId === this.id) return 'is';
+    if (targetId && this.above.has(targetId)) return 'contains';
+    if (this.id && chain(target).includes(this.id)) return 'inside';
+    return null;
+  }
+
+  /** The INVALID_CONFIG error for a path that conflicts with the data directory, or null when it does not. */
+  error(target: string, context: DataDirContext): UpkeepError | null {
+    const conflict = this.conflict(target);
+    if (!conflict) return null;
+    const { dataDir } = this;
+    const message =
+      `${context.what}: ${describe(conflict, target, dataDir)}. A restore, a rollback or an update of it would replace or delete ` +
+      `Upkeep's config.json, backups and history, so Upkeep refuses it. Point it at the component's own folder outside ${dataDir}` +
+      `${conflict === 'inside' ? '' : ", or keep Upkeep's data elsewhere (--home DIR or UPKEEP_HOME)"}.`;
+    return new UpkeepError('INVALID_CONFIG', message, {
+      ...(context.component !== undefined ? { component: context.component } : {}),
+      ...(context.field !== undefined ? { fields: [context.field] } : {}),
+      data_dir: dataDir,
+      path: target,
+      conflict,
+    });
+  }
+}
+
+/** How `target` stands to the data directory under any reading of it; null when apart. */
+export function dataDirConflict(target: string, dataDir: string): DataDirConflict | null {
+  return new DataDirGuard(dataDir).conflict(target);
+}
+
 /** The INVALID_CONFIG error for a path that conflicts with the data directory, or null when it does not. */
 export function dataDirError(target: string, dataDir: string, context: DataDirContext): UpkeepError | null {
-  const conflict = dataDirConflict(target, dataDir);
-  if (!conflict) return null;
-  const message =
-    `${context.what}: ${describe(conflict, target, dataDir)}. A restore, a rollback or an update of it would replace or delete ` +
-    `Upkeep's config.json, backups and history, so Upkeep refuses it. Point it at the component's own folder outside ${dataDir}` +
-    `${conflict === 'inside' ? '' : ', or keep Upkeep\'s data elsewhere (--home DIR or UPKEEP_HOME)'}.`;
-  return new UpkeepError('INVALID_CONFIG', message, {
-    ...(context.component !== undefined ? { component: context.component } : {}),
-    ...(context.field !== undefined ? { fields: [context.field] } : {}),
-    data_dir: dataDir,
-    path: target,
-    conflict,
-  });
+  return new DataDirGuard(dataDir).error(target, context);
 }
 
 /** Throw INVALID_CONFIG naming the data directory when `target` is, holds or lies within it (or is `/`). */
