@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { httpTransport } from '../contract/transports';
 import { sourceTarball, treeHash } from '../fixtures/releases/tree';
 import { buildCli, upkeep } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
+import { canMountTmpfs } from '../helpers/tmpfs';
 import { OWNER, releaseFiles, releaseScenario, REPO, type Scenario } from '../unit/engine/scenario';
 
 /**
@@ -22,6 +24,9 @@ import { OWNER, releaseFiles, releaseScenario, REPO, type Scenario } from '../un
  */
 
 beforeAll(() => buildCli());
+
+/** Bind mounts need root; where they are not allowed, the one case that uses one is skipped and says so. */
+const BIND_MOUNTS = canMountTmpfs();
 
 // ───────────────────────────── the paths ─────────────────────────────
 
@@ -155,6 +160,32 @@ describe('nested folders: refused at every way in, naming the data directory', (
     expect(backup.stderr).toContain('[INVALID_CONFIG]');
     expectNamesDataDir(backup.stderr, w);
     expect(readdirSync(path.join(w.home, 'backups'))).toEqual(['app']);
+  });
+
+  it.skipIf(!BIND_MOUNTS)('a bind mount of the folder holding the data directory (no path shows it): refused over the HTTP host; written into config.json by hand, its backup leaves the data directory out and its restore is refused', async () => {
+    const w = world();
+    const view = path.join(w.root, 'view');
+    mkdirSync(view);
+    execFileSync('mount', ['--bind', path.dirname(w.home), view]);
+    try {
+      writeFileSync(path.join(w.home, 'secrets.json'), '{"github_token":"ghp_bindmount"}\n');
+      const t = await httpTransport(w.home);
+      close = t.close;
+      const added = await t.call('addComponents', { components: { viewed: { type: 'never_current', current: '1.0.0', folder: view } } });
+      expect(added.error?.code, JSON.stringify(added)).toBe('INVALID_CONFIG');
+      expect(added.error?.message).toContain(`contains Upkeep's data directory (${w.home})`);
+      t.services.store.set('components', { viewed: { type: 'never_current', current: '1.0.0', folder: view } });
+      const backup = await t.services.backups.create({ component: 'viewed' });
+      const manifest = JSON.parse(readFileSync(path.join(w.home, 'backups', 'viewed', `${backup.id}.json`), 'utf8')) as { entries: { path: string }[] };
+      expect(manifest.entries.map((e) => e.path).filter((p) => p.startsWith('upkeep'))).toEqual([]);
+      const restored = await errorOf(t.services.backups.restore({ backupId: backup.id }));
+      expect(restored?.code).toBe('INVALID_CONFIG');
+      expect(readFileSync(path.join(w.home, 'secrets.json'), 'utf8')).toContain('ghp_bindmount');
+    } finally {
+      await close?.();
+      close = undefined;
+      spawnSync('umount', ['-l', view]);
+    }
   });
 
   it('import octoprint with a checkout_folder that holds the data directory is refused', () => {
