@@ -278,7 +278,7 @@ describe('Update all', () => {
     gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', files('3.0.0')) });
     gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', files('3.2.0-rc.1')) });
     for (const [repo, extra] of [['delta', {}], ['epsilon', { channel: 'prerelease' }]] as const) {
-      const folder = path.join(host.home, 'srv', repo);
+      const folder = path.join(host.files, 'srv', repo);
       install(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, ...extra };
     }
@@ -324,7 +324,7 @@ describe('Update all', () => {
       await componentRow(page, `Service ${repo}`).getByText('Up to date').waitFor();
       expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
     }
-    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
+    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
     await page.getByRole('region', { name: '3 updates pending' }).waitFor();
     const { entries } = await host.call<{ entries: { component: string; status: string }[] }>('listHistory', {});
     expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta']);
