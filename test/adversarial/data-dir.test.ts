@@ -402,7 +402,7 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     expect(result?.error?.message).toContain(`is inside Upkeep's data directory (${s.home})`);
   });
 
-  it('a restore journal (as a killed restore leaves it) whose set-aside copy would be the folder holding the data directory: recovery leaves it for a person', async () => {
+  it('a restore journal (as a killed restore leaves it) whose set-aside copy would be the folder holding the data directory: recovery refuses it, says so and leaves it for a person', async () => {
     const world = await installed();
     s = world.s;
     const journal = path.join(s.home, 'backups', '.restore-webapp.json');
@@ -410,9 +410,12 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     writeFileSync(journal, JSON.stringify({ kind: 'full', folder: s.folder, staging, old: s.root, carried: [], phase: 'committed' }));
     const before = fingerprint(s.home);
     const services = createServices({ home: s.home, host: 'cli' });
-    const touched = await services.backups.recoverInterrupted();
+    const report = await services.backups.recoverRestores();
     expectIntact(s.home, before);
-    expect(touched).toEqual([]);
+    expect(report.touched).toEqual([]);
+    // Said, not done: RECOVERY_FAILED naming the data directory, until a person has looked.
+    expect(report.failed.map((f) => f.error.code)).toEqual(['RECOVERY_FAILED']);
+    expect(report.failed[0]?.error.message).toContain(`Upkeep's data directory (${s.home})`);
     expect(existsSync(journal), 'the journal is kept for a person to look at').toBe(true);
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
   });
