@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       await host.call('setSettings', { patch: { backup_max_per_component: 1000 } });
       const folders: Record<string, unknown> = {};
       for (let c = 0; c < BACKUP_COMPONENTS; c += 1) {
-        const folder = path.join(host.home, 'apps', `app-${c}`);
+        const folder = path.join(host.files, 'apps', `app-${c}`);
         mkdirSync(path.join(folder, 'data'), { recursive: true });
         for (let f = 0; f < 5; f += 1) writeFileSync(path.join(folder, 'data', `file-${f}.txt`), `app ${c} file ${f}\n`.repeat(50 + c * 10));
         folders[`app-${c}`] = { name: `App ${c}`, type: 'always_current', current: '1.0.0', folder, backup: { data: ['data/'] } };

@@ -51,7 +51,7 @@ export function createServices(options: ServicesOptions): Services {
     store,
     events: new EventBus(),
     holds: new VersionChoiceStore(versionChoicesFile(layout.home)),
-    components: new ComponentRegistry(store, layout.dropIns),
+    components: new ComponentRegistry(store, layout.dropIns, layout.home),
     settings: new SettingsService(store),
     secrets: new SecretStore(layout.secrets, options.secretCipher),
     // Built on first use, so the checks and backup services it reads are in place by then.

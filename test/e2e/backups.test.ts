@@ -12,7 +12,7 @@ describe('backups view', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     host = await startPanelHost();
-    folder = path.join(host.home, 'srv', 'wiki');
+    folder = path.join(host.files, 'srv', 'wiki');
     mkdirSync(path.join(folder, 'db'), { recursive: true });
     writeFileSync(path.join(folder, 'app.py'), 'VERSION = "1.0.0"\n');
     writeFileSync(path.join(folder, 'db', 'pages.txt'), 'the original pages\n');

@@ -121,7 +121,7 @@ describe('finding installed software', () => {
   });
 
   it('proposes the git checkouts in a folder and tracks the ones picked', async () => {
-    const apps = path.join(host.home, 'apps');
+    const apps = path.join(host.files, 'apps');
     for (const name of ['chat-bot', 'wiki']) {
       const dir = path.join(apps, name);
       mkdirSync(dir, { recursive: true });

@@ -31,7 +31,7 @@ describe('environment components in the panel', () => {
     registry = await FakeNpmRegistry.start();
     const publish = (name: string, v: string) => registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
     for (const name of ['tiny-a', 'tiny-b', 'tiny-c']) publish(name, '1.0.0');
-    project = path.join(host.home, 'srv', 'app');
+    project = path.join(host.files, 'srv', 'app');
     mkdirSync(project, { recursive: true });
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { 'tiny-a': '^1.0.0', 'tiny-b': '~1.0.0', 'tiny-c': '1.0.0' } }));
     await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], { cwd: project });
@@ -44,7 +44,7 @@ describe('environment components in the panel', () => {
     const files = (v: string) => ({ VERSION: `${v}\n` });
     gh.addRelease('acme', 'aaa', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-aaa-1', files('1.0.0')) });
     gh.addRelease('acme', 'aaa', { tag_name: 'v1.1.0', body: 'Faster.', tarball: sourceTarball('acme-aaa-2', files('1.1.0')) });
-    const folder = path.join(host.home, 'srv', 'aaa');
+    const folder = path.join(host.files, 'srv', 'aaa');
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'VERSION'), '1.0.0\n');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });

@@ -28,8 +28,8 @@ describe('Skip this version and Hold in the panel', () => {
     gh.addRelease('acme', 'other', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-other-aaa', files('2.0.0')) });
     gh.addRelease('acme', 'other', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-other-bbb', files('2.1.0')) });
     host = await startPanelHost();
-    webFolder = path.join(host.home, 'srv', 'webapp');
-    otherFolder = path.join(host.home, 'srv', 'other');
+    webFolder = path.join(host.files, 'srv', 'webapp');
+    otherFolder = path.join(host.files, 'srv', 'other');
     install(webFolder, '1.0.0');
     install(otherFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });

@@ -43,8 +43,8 @@ describe('updates in the panel', () => {
     gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
 
     host = await startPanelHost();
-    webFolder = path.join(host.home, 'srv', 'webapp');
-    brokenFolder = path.join(host.home, 'srv', 'broken');
+    webFolder = path.join(host.files, 'srv', 'webapp');
+    brokenFolder = path.join(host.files, 'srv', 'broken');
     install(webFolder, '1.0.0');
     install(brokenFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
@@ -268,7 +268,7 @@ describe('Update all', () => {
     for (const repo of ['alpha', 'beta', 'gamma']) {
       gh.addRelease('acme', repo, { tag_name: 'v3.0.0', tarball: sourceTarball(`acme-${repo}-a`, files('3.0.0')) });
       gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, files('3.1.0')) });
-      const folder = path.join(host.home, 'srv', repo);
+      const folder = path.join(host.files, 'srv', repo);
       install(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder };
     }
@@ -278,7 +278,7 @@ describe('Update all', () => {
     gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', files('3.0.0')) });
     gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', files('3.2.0-rc.1')) });
     for (const [repo, extra] of [['delta', {}], ['epsilon', { channel: 'prerelease' }]] as const) {
-      const folder = path.join(host.home, 'srv', repo);
+      const folder = path.join(host.files, 'srv', repo);
       install(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, ...extra };
     }
@@ -322,9 +322,9 @@ describe('Update all', () => {
     await page.getByRole('status').filter({ hasText: 'Updates finished: 2 succeeded.' }).waitFor();
     for (const repo of ['alpha', 'beta']) {
       await componentRow(page, `Service ${repo}`).getByText('Up to date').waitFor();
-      expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
+      expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
     }
-    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.home, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
+    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
     await page.getByRole('region', { name: '3 updates pending' }).waitFor();
     const { entries } = await host.call<{ entries: { component: string; status: string }[] }>('listHistory', {});
     expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta']);

@@ -1,4 +1,4 @@
-import { lstatSync, promises as fs, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupType } from '../../../shared/types';
@@ -107,7 +107,10 @@ export interface SelectOptions {
   type: BackupType;
   sets: PathSets;
   includeLogs: boolean;
-  /** Absolute paths never to enter (Upkeep's own data directory when it sits inside the folder). */
+  /**
+   * Folders never to enter (Upkeep's own data directory when it sits inside the folder): known by
+   * path and by device and inode, so a folder reached through a link or a bind mount is skipped too.
+   */
   skipAbsolute?: string[];
   /**
    * Blocking readdir/lstat calls: for a thread of its own (the backup worker), where 10,000
@@ -148,6 +151,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
   const skipped: string[] = [];
   let bytes = 0;
   const skipAbs = new Set((options.skipAbsolute ?? []).map((p) => path.resolve(p)));
+  const skipIds = new Set((options.skipAbsolute ?? []).map(folderIdentity).filter((id): id is string => id !== null));
   const io = options.sync
     ? { readdir: async (p: string) => readdirSync(p), lstat: async (p: string) => lstatSync(p), readlink: async (p: string) => readlinkSync(p) }
     : { readdir: (p: string) => fs.readdir(p), lstat: (p: string) => fs.lstat(p), readlink: (p: string) => fs.readlink(p) };
@@ -172,7 +176,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
       if (!item) continue;
       const { name, childRel, stat } = item;
       if (UPKEEP_TEMP.test(name)) continue;
-      if (skipAbs.has(path.join(dir, name))) continue;
+      if (skipAbs.has(path.join(dir, name)) || (stat.isDirectory() && skipIds.has(`${stat.dev}:${stat.ino}`))) continue;
       if (unportableName(childRel)) {
         skipped.push(childRel);
         continue;
@@ -224,6 +228,16 @@ export function cannotRead(error: unknown, target: string): unknown {
 const rethrowUnreadable = (target: string) => (error: unknown): never => {
   throw cannotRead(error, target);
 };
+
+/** device:inode of a folder (links followed), or null when it is not one. */
+function folderIdentity(p: string): string | null {
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? `${st.dev}:${st.ino}` : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The part of a full backup's entries that one type covers (restoring only the database from a

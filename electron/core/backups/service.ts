@@ -33,7 +33,7 @@ export interface BackupService {
 }
 
 export interface BackupServiceDeps {
-  layout: Pick<HomeLayout, 'backups' | 'history'> & Partial<Pick<HomeLayout, 'locks'>>;
+  layout: Pick<HomeLayout, 'backups' | 'history'> & Partial<Pick<HomeLayout, 'locks' | 'home'>>;
   components: { get(id: string): Component };
   settings: { get(): Settings };
   events?: EventBus;
@@ -54,6 +54,7 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
     backupsDir: deps.layout.backups,
     historyFile: deps.layout.history,
     ...(deps.layout.locks ? { locksDir: deps.layout.locks } : {}),
+    ...(deps.layout.home ? { dataDir: deps.layout.home } : {}),
     appVersion: appPackage().version,
     settings: () => deps.settings.get(),
     component: (id) => {

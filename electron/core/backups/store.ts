@@ -16,6 +16,7 @@ import type {
   BackupVerifyResult,
 } from '../../../shared/types';
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
+import { DataDirGuard } from '../lib/data-dir';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { ensureFreeSpace } from './disk-space';
 import { SQLITE_COMPANIONS } from './folder-archive';
@@ -51,6 +52,11 @@ export interface BackupStoreOptions {
   locksDir?: string;
   /** Reads a manifest's text; defaults to fs.readFile (tests count manifest reads through it). */
   readManifestText?(file: string): Promise<string>;
+  /**
+   * Upkeep's data directory (`<home>`): never archived, and a folder that is it, holds it or lies
+   * within it (or `/`) is never restored or swapped, whatever a config or manifest says.
+   */
+  dataDir?: string;
 }
 
 export interface CreateBackupOptions {
@@ -149,6 +155,26 @@ export class BackupStore {
     return this.options.backupsDir;
   }
 
+  /** What no backup may archive and no restore may replace: the data directory, the backups, the history. */
+  private get protectedPaths(): string[] {
+    return [...(this.options.dataDir ? [this.options.dataDir] : []), this.options.backupsDir, this.options.historyFile];
+  }
+
+  /**
+   * Refuse, with INVALID_CONFIG naming the data directory, a folder that is `/`, the data directory
+   * or inside it; for a restore also one that holds it (the swap would move it aside and delete
+   * it). A backup of a folder holding it goes on without it (the scan skips it).
+   */
+  private refuseProtectedFolder(folder: string, component: string, operation: 'backup' | 'restore'): void {
+    for (const guarded of this.protectedPaths) {
+      const guard = new DataDirGuard(guarded);
+      if (operation === 'backup' && guard.conflict(folder) === 'contains') continue;
+      const what = `The folder of "${component}" cannot be ${operation === 'backup' ? 'backed up' : 'restored'}`;
+      const error = guard.error(folder, { what, component, field: `components.${component}.folder` });
+      if (error) throw error;
+    }
+  }
+
   private recovery: Promise<RestoreRecovery> | undefined;
   private swept: Promise<void> | undefined;
   /** Restores whose recovery failed in this process: kept as found, never retried here (see recoverRestoreJournals). */
@@ -171,6 +197,7 @@ export class BackupStore {
       const report = await recoverRestoreJournals(this.options.backupsDir, {
         ...(this.options.locksDir ? { locksDir: path.join(this.options.locksDir, 'backups') } : {}),
         skip: new Set(this.failedRecoveries.keys()),
+        protect: this.protectedPaths,
       });
       for (const failure of report.failed) this.failedRecoveries.set(failure.component, failure);
       this.swept ??= this.sweepAllLeftovers().catch(() => undefined);
@@ -285,6 +312,7 @@ export class BackupStore {
     const type = options.type ?? 'full';
     const includeLogs = options.includeLogs ?? false;
     const compress = options.compress ?? true;
+    this.refuseProtectedFolder(component.folder, component.id, 'backup');
     const folderStat = await fs.stat(component.folder).catch(() => null);
     if (!folderStat?.isDirectory()) {
       throw new UpkeepError('NOT_FOUND', `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`, { component: component.id, folder: component.folder });
@@ -313,7 +341,7 @@ export class BackupStore {
         {
           folder: component.folder,
           // Upkeep's own data directory is never backed up into itself.
-          select: { type, sets: component.sets, includeLogs, skipAbsolute: [this.options.backupsDir, path.dirname(this.options.backupsDir)] },
+          select: { type, sets: component.sets, includeLogs, skipAbsolute: [...this.protectedPaths, path.dirname(this.options.backupsDir)] },
           output: partial,
           work,
           compress,
@@ -639,6 +667,8 @@ export class BackupStore {
     // A backup of an explicitly given folder goes back to that folder.
     const component = await this.resolveComponent(m.component, m.folder_override ? m.folder : undefined);
     const folder = component.folder;
+    // Before anything is extracted beside it: a swap of a folder holding the data directory would delete it.
+    this.refuseProtectedFolder(folder, m.component, 'restore');
     const type = options.type ?? m.type;
     if (type !== m.type && m.type !== 'full') {
       throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or give no --type).`, { id: m.id, type });
@@ -673,7 +703,8 @@ export class BackupStore {
           if (!(error instanceof UpkeepError && error.code === 'INVALID_CONFIG')) throw error; // nothing to back up is fine
         }
       }
-      // 3. Swap into place.
+      // 3. Swap into place (asked again: the folder may have become a link or moved since).
+      this.refuseProtectedFolder(folder, m.component, 'restore');
       this.progress({ backup_id: m.id, component: m.component, phase: 'swapping', bytes: extracted.bytes, files: extracted.files });
       if (roots === null) await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'), journal);
       else await swapPaths(folder, staging, roots, journal);
@@ -782,7 +813,7 @@ export async function recoverInterruptedRestores(backupsDir: string, locksDir?: 
  * A failed one keeps its journal and everything it names exactly as found; the steps are
  * idempotent, so the next process may try again, but nothing else may start a restore over it.
  */
-export async function recoverRestoreJournals(backupsDir: string, options: { locksDir?: string; skip?: ReadonlySet<string> } = {}): Promise<RestoreRecovery> {
+export async function recoverRestoreJournals(backupsDir: string, options: { locksDir?: string; skip?: ReadonlySet<string>; protect?: readonly string[] } = {}): Promise<RestoreRecovery> {
   const report: RestoreRecovery = { touched: [], busy: [], failed: [], unlocked: [] };
   let names: string[];
   try {
@@ -812,7 +843,7 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
     const file = path.join(backupsDir, name);
     let folder: string | null = null;
     try {
-      const done = await recoverOneRestore(file, (f) => (folder = f));
+      const done = await recoverOneRestore(file, (f) => (folder = f), options.protect ?? [backupsDir]);
       if (done) report.touched.push(done);
     } catch (error) {
       report.failed.push({ component, folder, error: restoreRecoveryFailed(component, folder, file, error) });
@@ -821,6 +852,17 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
     }
   }
   return report;
+}
+
+/** Every path a restore journal would move or delete, checked against the protected ones before any step. */
+function refuseProtectedJournal(state: JournalState, protect: readonly string[]): void {
+  const named = [state.folder, state.staging, ...(state.kind === 'full' ? [state.old] : state.kind === 'paths' ? state.pairs.flatMap((p) => [p.target, p.aside]) : [])];
+  for (const p of named) {
+    if (p === null) continue;
+    if (typeof p !== 'string') throw new Error('its journal names a path that is not text (look at it, then remove it by hand)');
+    const guarded = protect.find((g) => new DataDirGuard(g).conflict(p) !== null);
+    if (guarded) throw new Error(`its journal would move or delete ${p}, which is, holds or lies within Upkeep's data directory (${guarded}); recovery never does that (look at the journal, then remove it by hand)`);
+  }
 }
 
 function restoreRecoveryFailed(component: string, folder: string | null, journal: string, error: unknown): ErrorShape {
@@ -835,8 +877,12 @@ function restoreRecoveryFailed(component: string, folder: string | null, journal
   };
 }
 
-/** One restore journal: finish or undo it; the folder it named, or null when it was gone or unreadable. */
-async function recoverOneRestore(file: string, named: (folder: string) => void): Promise<string | null> {
+/**
+ * One restore journal: finish or undo it; the folder it named, or null when it was gone or unreadable.
+ * A journal naming a path that is, holds or lies within a protected one (the data directory) is
+ * refused as it stands: recovery never moves or deletes Upkeep's own data.
+ */
+async function recoverOneRestore(file: string, named: (folder: string) => void, protect: readonly string[]): Promise<string | null> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -852,6 +898,7 @@ async function recoverOneRestore(file: string, named: (folder: string) => void):
   }
   const { folder, staging } = state;
   named(folder);
+  refuseProtectedJournal(state, protect);
   const exists = (p: string) => pathExists(p);
   if (state.kind === 'full') {
     const folderExists = await exists(folder);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component, ConfigProblem } from '../../../shared/types';
+import { DataDirGuard } from '../lib/data-dir';
+import { componentPython, venvRoot } from '../updaters/lib/python';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
 
@@ -28,6 +30,33 @@ export function toComponent(id: string, config: ComponentConfig, source: Compone
 }
 
 /**
+ * The paths of a component that Upkeep backs up, restores, swaps or writes: its folder; the venv
+ * the pip method backs up; the file the single_file method replaces.
+ */
+export function writtenPaths(config: ComponentConfig): { key: string; path: string }[] {
+  const out: { key: string; path: string }[] = [];
+  if (config.folder) out.push({ key: 'folder', path: config.folder });
+  if (config.method === 'pip') {
+    const venv = venvRoot(componentPython(config));
+    if (venv) out.push({ key: config.python ? 'python' : 'folder', path: venv });
+  }
+  if (config.method === 'single_file' && config.file) {
+    out.push({ key: 'file', path: path.isAbsolute(config.file) || !config.folder ? config.file : path.join(config.folder, config.file) });
+  }
+  return out;
+}
+
+/** The first path of a component that is, holds or lies within the data directory (or is `/`), as INVALID_CONFIG. */
+export function dataDirProblem(id: string, config: ComponentConfig, guard: DataDirGuard, source: string): UpkeepError | null {
+  for (const { key, path: target } of writtenPaths(config)) {
+    const field = `components.${id}.${key}`;
+    const error = guard.error(target, { what: `${source}: ${field}`, component: id, field });
+    if (error) return error;
+  }
+  return null;
+}
+
+/**
  * Components from the settings store plus drop-in files in `<home>/components.d/` (read-only here:
  * the software that dropped them owns them). A broken drop-in is reported by name; the rest load.
  */
@@ -35,7 +64,15 @@ export class ComponentRegistry {
   constructor(
     private readonly store: KeyValueStore,
     private readonly dropInDir: string,
+    /** Upkeep's data directory: no component may live in it, be it, or hold it. */
+    private readonly dataDir: string = path.dirname(dropInDir),
   ) {}
+
+  /** Refuse a component whose folder (or file, or venv) would put Upkeep's own data at stake. */
+  private refuseDataDir(id: string, config: ComponentConfig, source: string): void {
+    const error = dataDirProblem(id, config, new DataDirGuard(this.dataDir), source);
+    if (error) throw error;
+  }
 
   private stored(): Record<string, unknown> {
     const value = this.store.get(STORE_KEY);
@@ -45,9 +82,14 @@ export class ComponentRegistry {
   list(): { components: Component[]; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
     const byId = new Map<string, Component>();
+    const guard = new DataDirGuard(this.dataDir);
     for (const [id, raw] of Object.entries(this.stored())) {
       try {
-        byId.set(id, toComponent(id, validateComponent(id, raw, 'config.json'), { kind: 'settings' }));
+        const config = validateComponent(id, raw, 'config.json');
+        byId.set(id, toComponent(id, config, { kind: 'settings' }));
+        // Kept (so it can still be fixed or removed), and said: every backup, restore and update of it is refused.
+        const unsafe = dataDirProblem(id, config, guard, 'config.json');
+        if (unsafe) problems.push(problemOf(unsafe, 'config.json', id));
       } catch (error) {
         problems.push(problemOf(error, 'config.json', id));
       }
@@ -62,6 +104,11 @@ export class ComponentRegistry {
         if (existing) {
           const owner = existing.source.kind === 'settings' ? 'the settings store' : existing.source.file;
           problems.push({ file, component: id, code: 'ALREADY_EXISTS', message: `${file}: component "${id}" is already defined by ${owner}; this definition is ignored.` });
+          continue;
+        }
+        const unsafe = dataDirProblem(id, config, guard, file);
+        if (unsafe) {
+          problems.push(problemOf(unsafe, file, id));
           continue;
         }
         byId.set(id, toComponent(id, config, { kind: 'drop-in', file }));
@@ -82,7 +129,11 @@ export class ComponentRegistry {
         // Broken in config.json: listed as a problem; a drop-in of the same id may still stand.
       }
     }
-    const component = this.list().components.find((c) => c.id === id);
+    const { components, problems } = this.list();
+    const component = components.find((c) => c.id === id);
+    // A drop-in refused for its folder: say why rather than that there is no such component.
+    const refused = problems.find((p) => p.component === id && p.code === 'INVALID_CONFIG' && p.file !== 'config.json');
+    if (!component && refused) throw new UpkeepError(refused.code, refused.message, { component: id, file: refused.file });
     if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id, kind: 'component' });
     return component;
   }
@@ -97,7 +148,8 @@ export class ComponentRegistry {
     const current = this.list().components;
     const added: string[] = [];
     const replaced: string[] = [];
-    for (const id of Object.keys(components)) {
+    for (const [id, config] of Object.entries(components)) {
+      this.refuseDataDir(id, config, 'components');
       const existing = current.find((c) => c.id === id);
       if (existing?.source.kind === 'drop-in') {
         throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
@@ -117,6 +169,7 @@ export class ComponentRegistry {
       throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
     }
     const config = validateComponent(id, raw);
+    this.refuseDataDir(id, config, 'components');
     this.store.set(STORE_KEY, { ...this.stored(), [id]: config });
     return toComponent(id, config, { kind: 'settings' });
   }

@@ -7,6 +7,7 @@ import type { CheckResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo,
 import type { HomeLayout } from '../config/home';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
+import { assertApartFromDataDir } from '../lib/data-dir';
 import { UPDATERS } from '../updaters/registry';
 import { runCommand } from '../updaters/lib/exec';
 import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../updaters/types';
@@ -476,6 +477,11 @@ export class UpdateEngine {
 
   private async checkMachine(ctx: UpdaterContext, updater: Updater, log: RunLog): Promise<void> {
     const folder = updater.folder(ctx);
+    // Whatever the config says: a folder that is, holds or lies within the data directory (or is /)
+    // is never backed up, written or restored by an update — before anything is changed.
+    for (const [key, where] of [['folder', ctx.config.folder], [ctx.config.python ? 'python' : 'folder', folder]] as const) {
+      if (where) assertApartFromDataDir(where, this.deps.layout.home, { what: `The folder of ${ctx.component.id} cannot be updated`, component: ctx.component.id, field: `components.${ctx.component.id}.${key}` });
+    }
     if (folder) {
       const st = await fs.stat(folder).catch(() => null);
       if (!st?.isDirectory()) throw new UpkeepError('NOT_FOUND', `The folder ${folder} of ${ctx.component.id} does not exist. Fix \`folder\` in its config.`);

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
+import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
@@ -152,6 +153,7 @@ export const releaseArchiveUpdater: Updater = {
     const { file } = downloaded(ctx);
     const chosen = chooseDownload(ctx);
     const folder = folderOf(ctx);
+    assertApartFromDataDir(folder, ctx.home.home, { what: `The folder of ${ctx.component.id} cannot be updated`, component: ctx.component.id, field: `components.${ctx.component.id}.folder` });
     const staging = stagingOf(ctx);
     // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
     ctx.state.staging = staging;
@@ -189,6 +191,7 @@ export const releaseArchiveUpdater: Updater = {
       previousHashes: previous?.hashes ?? {},
       onProgress: (done, total) => ctx.progress((done / Math.max(1, total)) * 100),
       log: (line) => ctx.log(line),
+      dataDir: ctx.home.home,
     });
     ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}`);
     const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, hashes: result.hashes, written_at: new Date().toISOString() };

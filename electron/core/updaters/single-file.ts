@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { downloadFile, safeUrl } from './lib/download';
 import { substitute } from './lib/placeholders';
@@ -30,6 +31,12 @@ function destination(ctx: UpdaterContext): string {
   return path.join(ctx.config.folder, name);
 }
 
+/** The file this method replaces never lies within Upkeep's data directory, whatever the config or a snapshot says. */
+function refuseDataDir(ctx: UpdaterContext, file: string): string {
+  assertApartFromDataDir(file, ctx.home.home, { what: `The file of ${ctx.component.id} cannot be replaced`, component: ctx.component.id, field: `components.${ctx.component.id}.file` });
+  return file;
+}
+
 function downloaded(ctx: UpdaterContext): { file: string; sha256: string } {
   const d = ctx.state.download as { file: string; sha256: string } | undefined;
   if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
@@ -46,7 +53,7 @@ export const singleFileUpdater: Updater = {
   },
 
   async preflight(ctx) {
-    const dest = destination(ctx);
+    const dest = refuseDataDir(ctx, destination(ctx));
     await fs.access(path.dirname(dest), fs.constants.W_OK).catch(() => {
       throw new UpkeepError('FORBIDDEN', `Cannot write to ${path.dirname(dest)}. Check its permissions.`);
     });
@@ -76,7 +83,7 @@ export const singleFileUpdater: Updater = {
 
   async apply(ctx) {
     const { file } = downloaded(ctx);
-    const dest = destination(ctx);
+    const dest = refuseDataDir(ctx, destination(ctx));
     const mode = await fs.stat(dest).then((s) => s.mode & 0o777, () => 0o644);
     await writeFileAtomic(dest, await fs.readFile(file), { mode });
     await fs.chmod(dest, mode);
@@ -101,6 +108,7 @@ export const singleFileUpdater: Updater = {
     },
     async restore(ctx, backupId) {
       const snapshot = await readSnapshot<FileSnapshot>(ctx, backupId);
+      refuseDataDir(ctx, snapshot.file);
       if (snapshot.content_base64 === null) {
         await fs.rm(snapshot.file, { force: true });
         ctx.log(`removed ${snapshot.file}: it did not exist before the update`);

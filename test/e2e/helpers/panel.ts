@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ export async function launchBrowser(): Promise<Browser> {
 
 export interface PanelHost {
   home: string;
+  /** A folder beside the data directory for the components' own folders (none may lie inside the data directory). */
+  files: string;
   url: string;
   panelUrl: string;
   token: string;
@@ -49,13 +51,17 @@ export interface PanelHost {
 
 /** A temp data directory and the real headless host (real engine) serving the built panel. */
 export async function startPanelHost(options: { home?: string; port?: number; firstRun?: boolean; scheduler?: boolean } = {}): Promise<PanelHost> {
-  const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'upkeep-e2e-'));
+  const base = mkdtempSync(path.join(os.tmpdir(), 'upkeep-e2e-'));
+  const home = options.home ?? path.join(base, 'home');
+  const files = path.join(base, 'files');
+  mkdirSync(files);
   // First run would add Upkeep itself, checked against the real GitHub, and the background scheduler
   // would check on its own: the tests decide what is checked and when, so both are opt-in.
   const host = await serveHeadless({ home, port: options.port ?? 0, firstRun: options.firstRun ?? false, scheduler: options.scheduler ?? false });
   const token = new URL(host.panelUrl).hash.replace(/^#token=/, '');
   return {
     home,
+    files,
     url: host.url,
     panelUrl: host.panelUrl,
     token,
@@ -71,7 +77,7 @@ export async function startPanelHost(options: { home?: string; port?: number; fi
     },
     async close() {
       await host.close();
-      if (!options.home) rmSync(home, { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
     },
   };
 }

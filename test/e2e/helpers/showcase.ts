@@ -37,9 +37,9 @@ export async function startShowcase(options: { home?: string; fillers?: number }
   gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', files('2.0.0')) });
   gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
   const host = await startPanelHost(options.home ? { home: options.home } : {});
-  const web = path.join(host.home, 'srv', 'webapp');
-  const broken = path.join(host.home, 'srv', 'broken');
-  const archive = path.join(host.home, 'srv', 'archive');
+  const web = path.join(host.files, 'srv', 'webapp');
+  const broken = path.join(host.files, 'srv', 'broken');
+  const archive = path.join(host.files, 'srv', 'archive');
   install(web, '1.0.0');
   install(broken, '2.0.0');
   install(archive, LONG_VERSION);
@@ -50,7 +50,7 @@ export async function startShowcase(options: { home?: string; fillers?: number }
       webapp: { ...common, name: 'Web App', repo: 'webapp', folder: web },
       broken: { ...common, name: 'Broken App', repo: 'broken', folder: broken, health: { command: ['node', '-e', 'process.exit(3)'], timeout: 20 } },
       // No releases on the fake GitHub: its check fails, and the row says why.
-      gone: { ...common, name: 'Gone Project', repo: 'gone', folder: path.join(host.home, 'srv', 'gone') },
+      gone: { ...common, name: 'Gone Project', repo: 'gone', folder: path.join(host.files, 'srv', 'gone') },
       archive: { name: LONG_NAME, type: 'always_current', current_version: LONG_VERSION, folder: archive, backup: { config: ['app.py'] } },
       // Rows sorted before the others, so the rows with an update sit low in a long list.
       ...Object.fromEntries(Array.from({ length: options.fillers ?? 0 }, (_, i) => [`filler-${i}`, { name: `A filler ${String(i).padStart(2, '0')}`, type: 'always_current', current_version: '1.0.0' }])),

@@ -260,7 +260,9 @@ describe('backups: edge cases', () => {
     const outer = backupWorld();
     const { createServices } = await import('../../../electron/core/services');
     const inner = createServices({ home: path.join(outer.folder, 'upkeep-home'), host: 'cli' });
-    inner.components.add({ outer: validateComponent('outer', { type: 'never_current', folder: outer.folder }) });
+    // Such a folder is refused when added; one written into config.json by hand is still backed up without the data directory.
+    expect(() => inner.components.add({ outer: validateComponent('outer', { type: 'never_current', folder: outer.folder }) })).toThrow(/contains Upkeep's data directory/);
+    inner.store.set('components', { outer: { type: 'never_current', folder: outer.folder } });
     writeFileSync(path.join(outer.folder, 'app.txt'), 'app');
     await inner.backups.create({ component: 'outer' });
     const second = await inner.backups.create({ component: 'outer' });

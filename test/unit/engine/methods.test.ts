@@ -160,7 +160,8 @@ describe('single_file and update_script through the engine', () => {
     const server = await new HttpFixture((_req, res) => sendBytes(res, 200, Buffer.from('# plugin 1.0.1\n'))).start();
     try {
       const home = tempDir();
-      const file = path.join(home, 'plugin.py');
+      // Beside the data directory, not in it (a file in it is never replaced).
+      const file = path.join(tempDir(), 'plugin.py');
       writeFileSync(file, '# plugin 1.0.0\n');
       const s = servicesIn(home);
       s.components.add({ plug: validateComponent('plug', { type: 'never_current', method: 'single_file', url: `${server.origin}/plugin-{target_version}.py`, file, health: { command: FAIL } }) });

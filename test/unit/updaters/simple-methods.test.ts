@@ -37,7 +37,8 @@ describe('single_file', () => {
     const file = path.join(dir, 'plugin.py');
     writeFileSync(file, '# plugin v1\n');
     chmodSync(file, 0o640);
-    const run = updaterContext(dir, 'plug', { type: 'jsondata', jsondata: `${server.origin}/v.json`, method: 'single_file', url: `${server.origin}/plugin-{target_version}.py`, file, checksum: `sha256:${sha256(body)}` }, { version: '2' });
+    // The data directory apart from the plugin's folder: a file inside it is never replaced.
+    const run = updaterContext(tempDir(), 'plug', { type: 'jsondata', jsondata: `${server.origin}/v.json`, method: 'single_file', url: `${server.origin}/plugin-{target_version}.py`, file, checksum: `sha256:${sha256(body)}` }, { version: '2' });
     const backupId = await singleFileUpdater.snapshot?.create(run.ctx);
     await singleFileUpdater.download?.(run.ctx);
     await singleFileUpdater.verify?.(run.ctx);

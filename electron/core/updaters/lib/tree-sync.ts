@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
+import { assertApartFromDataDir } from '../../lib/data-dir';
 import { sha256File } from '../../lib/hash';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
@@ -60,6 +61,8 @@ export interface SyncOptions {
   previousHashes?: Readonly<Record<string, string>>;
   onProgress?: (done: number, total: number) => void;
   log?: (line: string) => void;
+  /** Upkeep's data directory: a folder that is, holds or lies within it (or `/`) is refused before anything is written. */
+  dataDir?: string;
 }
 
 export interface SyncResult {
@@ -82,6 +85,7 @@ export interface SyncResult {
  */
 export async function syncTree(options: SyncOptions): Promise<SyncResult> {
   const { staging, folder, preserve } = options;
+  if (options.dataDir) assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
   const entries = (await walkTree(staging)).filter((e) => !isPreserved(e.rel, preserve));
   const files = entries.filter((e) => e.kind !== 'dir').map((e) => e.rel);
   const total = entries.length + (options.previousFiles?.length ?? 0);
