@@ -50,12 +50,12 @@ describe('the panel tells the truth after a reload', () => {
     const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
     const components: Record<string, unknown> = {};
     for (const repo of ['shop', 'blog']) {
-      const folder = path.join(host.home, 'srv', repo);
+      const folder = path.join(host.files, 'srv', repo);
       install(folder, '1.0.0');
       components[repo] = { ...common, name: repo === 'shop' ? 'Shop' : 'Blog', repo, folder };
     }
     // Its folder is missing: the installed version cannot be read, so its check fails.
-    components.lost = { ...common, name: 'Lost', repo: 'shop', folder: path.join(host.home, 'srv', 'nowhere') };
+    components.lost = { ...common, name: 'Lost', repo: 'shop', folder: path.join(host.files, 'srv', 'nowhere') };
     await host.call('addComponents', { components });
     browser = await launchBrowser();
   });
@@ -88,7 +88,7 @@ describe('the panel tells the truth after a reload', () => {
     expect((await blog.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
     expect(await blog.getByRole('button', { name: 'Update now: Blog' }).count()).toBe(0);
     expect(await page.getByRole('region', { name: /updates? pending/ }).count()).toBe(0);
-    expect(readFileSync(path.join(host.home, 'srv', 'blog', 'VERSION'), 'utf8')).toBe('1.1.0\n');
+    expect(readFileSync(path.join(host.files, 'srv', 'blog', 'VERSION'), 'utf8')).toBe('1.1.0\n');
     await context.close();
   });
 
@@ -121,7 +121,7 @@ describe('the panel tells the truth after a reload', () => {
     await updateRow.getByRole('button', { name: 'Roll back' }).click();
     await page.getByRole('dialog', { name: 'Roll back Shop?' }).getByRole('button', { name: 'Roll back' }).click();
     await page.getByRole('row').filter({ hasText: 'Shop' }).filter({ hasText: '1.1.0 → 1.0.0' }).waitFor();
-    expect(readFileSync(path.join(host.home, 'srv', 'shop', 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    expect(readFileSync(path.join(host.files, 'srv', 'shop', 'VERSION'), 'utf8')).toBe('1.0.0\n');
     await page.reload();
     await page.getByRole('button', { name: 'History' }).click();
     await page.getByRole('row').filter({ hasText: 'Shop' }).filter({ hasText: '1.1.0 → 1.0.0' }).waitFor();
