@@ -49,7 +49,7 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const demo = demoHome ? await startDemo(demoHome) : undefined;
-  const home = demo?.home ?? resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
+  const home = demo?.dataDir ?? resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
   // electron-store is conf underneath: the same config.json the CLI and headless host use.
   const electronStore = new ElectronStore<Record<string, unknown>>({ cwd: home, name: 'config', accessPropertiesByDotNotation: false, watch: false });
   const store: KeyValueStore = {

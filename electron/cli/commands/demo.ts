@@ -24,7 +24,7 @@ export const demoCommands: CommandSpec[] = [
       try {
         // No first-run set-up (it would check Upkeep itself against GitHub) and no scheduler: the
         // newcomer decides what runs. The samples are checked once, so their updates show at once.
-        served = await serveHeadless({ home: demo.home, port, firstRun: false, scheduler: false, prepare: (services) => demo.configure(services) });
+        served = await serveHeadless({ home: demo.dataDir, port, firstRun: false, scheduler: false, prepare: (services) => demo.configure(services) });
       } catch (error) {
         await demo.close();
         throw error;

@@ -12,8 +12,13 @@ import { demoComponents, demoLayout, demoReleases, HEALTH_SCRIPT, installedFiles
 export const DEMO_MARKER = '.upkeep-demo';
 
 export interface Demo {
-  /** The sandbox data directory: config, backups, history and the sample components live here. */
+  /** The sandbox: the data directory (`data/`) and the sample components (`samples/`) live here. */
   home: string;
+  /**
+   * The data directory, beside the samples: no component may live in the data directory, so the
+   * samples cannot either.
+   */
+  dataDir: string;
   /** False when an earlier demo's sandbox was reused (`--home` naming it again). */
   fresh: boolean;
   feed: DemoFeed;
@@ -99,10 +104,11 @@ export async function startDemo({ home, fresh }: DemoHome): Promise<Demo> {
   const feed = await startDemoFeed(demoReleases());
   return {
     home,
+    dataDir: path.join(home, 'data'),
     fresh,
     feed,
     async configure(services) {
-      const components = validateComponentsMapping(demoComponents(layout, feed), 'demo components');
+      const components = validateComponentsMapping(demoComponents(layout, feed), 'the demo');
       services.components.add(components, { replace: true });
       // The samples are a few kilobytes: do not refuse them on a nearly full temp disk.
       services.settings.set({ min_free_space_mb: 10 });

@@ -86,7 +86,8 @@ describe('upkeep demo', () => {
     expect(byId['api-service']).toMatchObject({ installed: '1.0.0', latest: '2.0.0', update_available: true, error: null });
     expect(byId['notes-plugin']).toMatchObject({ installed: '1.0.0', latest: '1.2.0', update_available: true, error: null });
     const info = await call<{ home: string }>(started, 'getInfo');
-    expect(info.home).toBe(started.info.home);
+    // The data directory sits beside the samples in the sandbox, never around them.
+    expect(info.home).toBe(path.join(started.info.home, 'data'));
 
     started.child.kill('SIGTERM');
     expect(await exited(started.child)).toBe(0);
