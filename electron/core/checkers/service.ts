@@ -108,6 +108,7 @@ export class CheckService {
   private cache: CacheFile | undefined;
   /** The cache file as last read or written (inode, size, mtime): another process's write changes it. */
   private loadedStamp = '';
+  private stampedAt = 0;
   private readonly touched = new Set<string>();
   private readonly flights = new SingleFlight<CheckResult>();
   private writing: Promise<void> = Promise.resolve();
@@ -583,6 +584,10 @@ export class CheckService {
    * file since: its entries win, except those this process changed and has not written yet.
    */
   private load(): CacheFile {
+    // Looked at once every 200 ms at most: a check of 1,000 components reads the cache thousands of times.
+    const now = Date.now();
+    if (this.cache && now - this.stampedAt < STAMP_INTERVAL_MS) return this.cache;
+    this.stampedAt = now;
     const stamp = fileStamp(this.deps.cacheFile);
     if (this.cache && stamp === this.loadedStamp) return this.cache;
     let disk: CacheFile;
@@ -632,6 +637,9 @@ export class CheckService {
     await this.deps.http.close();
   }
 }
+
+/** How stale the version cache may be before the file is looked at again (another process's write). */
+const STAMP_INTERVAL_MS = 200;
 
 /** Identifies one version of a file: an atomic write (rename) gives a new inode. */
 function fileStamp(file: string): string {

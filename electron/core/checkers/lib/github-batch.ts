@@ -48,9 +48,10 @@ export async function prefetchForChecks(components: readonly Component[], option
   const groups = new Map<string, RepoQuery[]>();
   for (const component of components) {
     const query = batchQueryFor(component);
-    if (!query || !options.needsNetwork(component)) continue;
+    if (!query) continue;
+    // Cheapest first: without a token for this API nothing is batched, and the cache is not asked.
     const apiBase = apiBaseOf(component.config, options.githubApiBase);
-    if (!options.http.sendsGithubToken(graphqlEndpoint(apiBase))) continue;
+    if (!options.http.sendsGithubToken(graphqlEndpoint(apiBase)) || !options.needsNetwork(component)) continue;
     const group = groups.get(apiBase) ?? [];
     group.push(query);
     groups.set(apiBase, group);
