@@ -1,17 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
-
-const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
-
-function install(folder: string, version: string): void {
-  mkdirSync(folder, { recursive: true });
-  for (const [name, content] of Object.entries(files(version))) writeFileSync(path.join(folder, name), content);
-}
+import { appFiles, installApp } from './helpers/sample-app';
 
 describe('Skip this version and Hold in the panel', () => {
   let browser: Browser;
@@ -23,15 +17,15 @@ describe('Skip this version and Hold in the panel', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', files('1.0.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: sourceTarball('acme-webapp-bbb', files('1.1.0')) });
-    gh.addRelease('acme', 'other', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-other-aaa', files('2.0.0')) });
-    gh.addRelease('acme', 'other', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-other-bbb', files('2.1.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
+    gh.addRelease('acme', 'other', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-other-aaa', appFiles('2.0.0')) });
+    gh.addRelease('acme', 'other', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-other-bbb', appFiles('2.1.0')) });
     host = await startPanelHost();
     webFolder = path.join(host.files, 'srv', 'webapp');
     otherFolder = path.join(host.files, 'srv', 'other');
-    install(webFolder, '1.0.0');
-    install(otherFolder, '2.0.0');
+    installApp(webFolder, '1.0.0');
+    installApp(otherFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
     const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
     await host.call('addComponents', {
@@ -76,7 +70,7 @@ describe('Skip this version and Hold in the panel', () => {
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.1.0');
     await page.getByRole('region', { name: '1 update pending' }).waitFor();
 
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0', tarball: sourceTarball('acme-webapp-ccc', files('1.2.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0', tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0')) });
     await checkAll(page);
     await row.getByText('Update available').waitFor();
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.2.0');

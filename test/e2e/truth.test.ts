@@ -1,25 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, repoRoot, startPanelHost, type PanelHost } from './helpers/panel';
+import { appFiles, installApp } from './helpers/sample-app';
 
 /**
  * The panel tells the truth after a reload: the installed version after an update made here or by
  * the CLI, a failed check with when it failed, no "up to date" that a failed or partial check
  * cannot know, no Roll back on an update already undone, and restores in History.
  */
-const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
-
-function install(folder: string, version: string): void {
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, 'VERSION'), `${version}\n`);
-  writeFileSync(path.join(folder, 'app.py'), `print("v${version}")\n`);
-}
-
 /** The real CLI on the host's data directory, as another process (this one keeps serving the fake GitHub). */
 function cli(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -42,8 +35,8 @@ describe('the panel tells the truth after a reload', () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
     for (const repo of ['shop', 'blog']) {
-      gh.addRelease('acme', repo, { tag_name: 'v1.0.0', tarball: sourceTarball(`acme-${repo}-a`, files('1.0.0')) });
-      gh.addRelease('acme', repo, { tag_name: 'v1.1.0', tarball: sourceTarball(`acme-${repo}-b`, files('1.1.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v1.0.0', tarball: sourceTarball(`acme-${repo}-a`, appFiles('1.0.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v1.1.0', tarball: sourceTarball(`acme-${repo}-b`, appFiles('1.1.0')) });
     }
     host = await startPanelHost();
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
@@ -51,7 +44,7 @@ describe('the panel tells the truth after a reload', () => {
     const components: Record<string, unknown> = {};
     for (const repo of ['shop', 'blog']) {
       const folder = path.join(host.files, 'srv', repo);
-      install(folder, '1.0.0');
+      installApp(folder, '1.0.0');
       components[repo] = { ...common, name: repo === 'shop' ? 'Shop' : 'Blog', repo, folder };
     }
     // Its folder is missing: the installed version cannot be read, so its check fails.

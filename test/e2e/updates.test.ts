@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import { appFiles, installApp } from './helpers/sample-app';
 
 const NOTES = [
   '## What changed',
@@ -15,14 +16,6 @@ const NOTES = [
   '<script>window.__notesScriptRan = true</script>',
   '<img src="x" onerror="window.__notesScriptRan = true">',
 ].join('\n');
-
-function install(folder: string, version: string): void {
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, 'VERSION'), `${version}\n`);
-  writeFileSync(path.join(folder, 'app.py'), `print("v${version}")\n`);
-}
-
-const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
 
 describe('updates in the panel', () => {
   let browser: Browser;
@@ -35,18 +28,18 @@ describe('updates in the panel', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', files('1.0.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', files('1.1.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0-rc.1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('acme-webapp-ccc', files('1.2.0-rc.1')) });
-    gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', files('2.0.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0-rc.1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0-rc.1')) });
+    gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', appFiles('2.0.0')) });
     trackedSha = gh.setBranch('acme', 'tracker', 'main');
-    gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
+    gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', appFiles('2.1.0')) });
 
     host = await startPanelHost();
     webFolder = path.join(host.files, 'srv', 'webapp');
     brokenFolder = path.join(host.files, 'srv', 'broken');
-    install(webFolder, '1.0.0');
-    install(brokenFolder, '2.0.0');
+    installApp(webFolder, '1.0.0');
+    installApp(brokenFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
     const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
     await host.call('addComponents', {
@@ -266,20 +259,20 @@ describe('Update all', () => {
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
     const components: Record<string, unknown> = {};
     for (const repo of ['alpha', 'beta', 'gamma']) {
-      gh.addRelease('acme', repo, { tag_name: 'v3.0.0', tarball: sourceTarball(`acme-${repo}-a`, files('3.0.0')) });
-      gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, files('3.1.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v3.0.0', tarball: sourceTarball(`acme-${repo}-a`, appFiles('3.0.0')) });
+      gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, appFiles('3.1.0')) });
       const folder = path.join(host.files, 'srv', repo);
-      install(folder, '3.0.0');
+      installApp(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder };
     }
     // A new major version and a prerelease: listed, marked, and not ticked until a person ticks them.
-    gh.addRelease('acme', 'delta', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-delta-a', files('3.0.0')) });
-    gh.addRelease('acme', 'delta', { tag_name: 'v4.0.0', tarball: sourceTarball('acme-delta-b', files('4.0.0')) });
-    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', files('3.0.0')) });
-    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', files('3.2.0-rc.1')) });
+    gh.addRelease('acme', 'delta', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-delta-a', appFiles('3.0.0')) });
+    gh.addRelease('acme', 'delta', { tag_name: 'v4.0.0', tarball: sourceTarball('acme-delta-b', appFiles('4.0.0')) });
+    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', appFiles('3.0.0')) });
+    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', appFiles('3.2.0-rc.1')) });
     for (const [repo, extra] of [['delta', {}], ['epsilon', { channel: 'prerelease' }]] as const) {
       const folder = path.join(host.files, 'srv', repo);
-      install(folder, '3.0.0');
+      installApp(folder, '3.0.0');
       components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, ...extra };
     }
     await host.call('addComponents', { components });

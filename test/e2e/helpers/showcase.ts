@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { FakeGitHub } from '../../fixtures/servers';
 import { sourceTarball } from '../../fixtures/releases/tree';
 import { startPanelHost, type PanelHost } from './panel';
+import { appFiles, installApp } from './sample-app';
 
 /**
  * A data directory with something in every view: two updates pending (one whose health check fails,
@@ -18,31 +18,23 @@ export interface Showcase {
 }
 
 const NOTES = ['## What changed', '', '- Faster **search**', '- See [the guide](https://example.org/guide)'].join('\n');
-const files = (version: string) => ({ VERSION: `${version}\n`, 'app.py': `print("v${version}")\n` });
-
-function install(folder: string, version: string): void {
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, 'VERSION'), `${version}\n`);
-  writeFileSync(path.join(folder, 'app.py'), `print("v${version}")\n`);
-}
-
 export const LONG_NAME = 'Municipal Records Archive Synchronisation Service';
 export const LONG_VERSION = '2025.11.14-build.20251114.173002';
 
 /** `home`: a data directory of the caller's (it outlives the host, which a test may stop and start again). */
 export async function startShowcase(options: { home?: string; fillers?: number } = {}): Promise<Showcase> {
   const gh = await FakeGitHub.start();
-  gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', files('1.0.0')) });
-  gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', files('1.1.0')) });
-  gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', files('2.0.0')) });
-  gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', files('2.1.0')) });
+  gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
+  gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
+  gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', appFiles('2.0.0')) });
+  gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', appFiles('2.1.0')) });
   const host = await startPanelHost(options.home ? { home: options.home } : {});
   const web = path.join(host.files, 'srv', 'webapp');
   const broken = path.join(host.files, 'srv', 'broken');
   const archive = path.join(host.files, 'srv', 'archive');
-  install(web, '1.0.0');
-  install(broken, '2.0.0');
-  install(archive, LONG_VERSION);
+  installApp(web, '1.0.0');
+  installApp(broken, '2.0.0');
+  installApp(archive, LONG_VERSION);
   await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
   const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
   await host.call('addComponents', {

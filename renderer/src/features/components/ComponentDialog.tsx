@@ -7,7 +7,7 @@ import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
-import { channelsFromConfig } from '../../store/selectors/channel-options';
+import { channelLabel, channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
 
 const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
@@ -229,7 +229,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
             <select value={channel} onChange={(e) => setChannel(e.target.value)}>
               {channelOptions.map((o) => (
                 <option key={o.id} value={o.id}>
-                  {o.label.toLowerCase().startsWith(o.id.toLowerCase()) ? o.label : `${o.label} (${o.id})`}
+                  {channelLabel(o)}
                 </option>
               ))}
             </select>

@@ -1,3 +1,4 @@
+import { channelLabel } from '../../store/selectors/channel-options';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../../shared/types';
 import { formatBytes, formatRelative } from '../../ui/format';
@@ -135,7 +136,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
                     <select value={channels[c.id] ?? c.channel} onFocus={() => void loadChannels([c.id])} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
                       {options.map((o) => (
                         <option key={o.id} value={o.id}>
-                          {o.label.toLowerCase().startsWith(o.id.toLowerCase()) ? o.label : `${o.label} (${o.id})`}
+                          {channelLabel(o)}
                         </option>
                       ))}
                     </select>

@@ -33,3 +33,8 @@ export function channelsFromConfig(component: Component): ChannelOption[] {
   add(component.channel, component.channel);
   return options;
 }
+
+/** A channel as a select shows it: its label, with its id when the label does not start with it ("latest (15.0.0)", "Devel RCs (rc/devel)"). */
+export function channelLabel(option: ChannelOption): string {
+  return option.label.toLowerCase().startsWith(option.id.toLowerCase()) ? option.label : `${option.label} (${option.id})`;
+}
