@@ -256,6 +256,10 @@ function methods(services: Services): ApiImplementation {
       return choices;
     },
 
+    async resolveAttention({ id }) {
+      return services.updates.resolveAttention(id);
+    },
+
     async holdComponent({ id, hold }) {
       const choices = await services.checks.holdComponent(id, hold);
       events.emit('components_changed', { ids: [id] });

@@ -194,6 +194,8 @@ export const methods = {
    * leave it alone, and an explicit update is refused (UPDATE_HELD) unless forced. `hold: false` releases it.
    */
   holdComponent: def(z.strictObject({ id: componentIdSchema, hold: z.boolean() }), { mutates: true }),
+  /** A person has looked at a component its last run left needing attention: it no longer says so. */
+  resolveAttention: def(z.strictObject({ id: componentIdSchema }), { mutates: true }),
   /** Per component: last update, success rate and mean duration (7/30 days), next run, pending update; backups, disk, GitHub budget. */
   getStatus: def(noArgs, { mutates: false }),
   /** Update policies, maintenance windows and deferrals (one component with `id`). */
@@ -252,6 +254,7 @@ export interface Responses {
   setChannel: Component;
   skipVersion: VersionChoices;
   holdComponent: VersionChoices;
+  resolveAttention: HistoryEntry;
   getStatus: StatusView;
   getSchedule: ScheduleView;
   setSchedule: ComponentSchedule;

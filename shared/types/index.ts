@@ -246,6 +246,10 @@ export interface HistoryEntry {
   undone_by?: string | null;
   /** Where its pre-update backup lives: the backup list (`store`) or the method's own snapshot (Open WebUI, single files). */
   backup_kind?: 'store' | 'snapshot' | null;
+  /** The run changed the component and could not put it back: why, and what a person should do. */
+  needs_attention?: { reason: string; action: string } | null;
+  /** listHistory: this run's attention is still open (its component's newest run, not resolved since). */
+  attention_open?: boolean;
 }
 
 export type BackupType = 'full' | 'database' | 'config' | 'data';
@@ -505,6 +509,8 @@ export interface ComponentStatus {
   deferral: Deferral | null;
   /** Present while a live Upkeep process updates, rolls back or restores it: what is installed may change when it ends. */
   in_progress?: { kind: 'update' | 'rollback' | 'restore'; pid: number | null; run_id: string | null; step: UpdateStep | null };
+  /** Its last run changed it and could not put it back: open until a later run succeeds or a person resolves it. */
+  attention?: { run_id: string; reason: string; action: string; since: string } | null;
 }
 
 export interface StatusView {

@@ -47,6 +47,11 @@ describe('the panel tells the truth after a reload', () => {
       installApp(folder, '1.0.0');
       components[repo] = { ...common, name: repo === 'shop' ? 'Shop' : 'Blog', repo, folder };
     }
+    // Its install step removes the pre-update backup and fails: the automatic rollback cannot work.
+    const fragileFolder = path.join(host.files, 'srv', 'fragile');
+    installApp(fragileFolder, '1.0.0');
+    const backups = path.join(host.home, 'backups', 'fragile');
+    components.fragile = { ...common, name: 'Fragile', repo: 'shop', folder: fragileFolder, install: [['node', '-e', `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`]] };
     // Its folder is missing: the installed version cannot be read, so its check fails.
     components.lost = { ...common, name: 'Lost', repo: 'shop', folder: path.join(host.files, 'srv', 'nowhere') };
     await host.call('addComponents', { components });
@@ -62,7 +67,7 @@ describe('the panel tells the truth after a reload', () => {
   it('shows the installed version and outcome after updates here and by the CLI, after a reload, and no stale Update now', async () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('region', { name: '2 updates pending' }).waitFor();
+    await page.getByRole('region', { name: '3 updates pending' }).waitFor();
 
     // Updated from the panel, then reloaded.
     await componentRow(page, 'Shop').getByRole('button', { name: 'Update now: Shop' }).click();
@@ -80,7 +85,6 @@ describe('the panel tells the truth after a reload', () => {
     await blog.getByText('Up to date').waitFor();
     expect((await blog.getByRole('cell').allInnerTexts())[2]).toBe('1.1.0');
     expect(await blog.getByRole('button', { name: 'Update now: Blog' }).count()).toBe(0);
-    expect(await page.getByRole('region', { name: /updates? pending/ }).count()).toBe(0);
     expect(readFileSync(path.join(host.files, 'srv', 'blog', 'VERSION'), 'utf8')).toBe('1.1.0\n');
     await context.close();
   });
@@ -95,7 +99,7 @@ describe('the panel tells the truth after a reload', () => {
     expect(await lost.innerText()).not.toContain('Not checked');
     expect(await lost.innerText()).not.toContain('Never');
     // The header counts the failure; a check of one component speaks of that one only.
-    expect(await page.locator('.view-subtitle').innerText()).toBe('3 tracked · no updates found among the rest · 1 of 3 checks failed');
+    expect(await page.locator('.view-subtitle').innerText()).toBe('4 tracked · 1 update pending · 1 of 4 checks failed');
     await componentRow(page, 'Shop').getByRole('button', { name: 'Details for Shop' }).click();
     await page.getByRole('dialog', { name: 'Shop' }).waitFor();
     await page.keyboard.press('Escape');
@@ -134,6 +138,29 @@ describe('the panel tells the truth after a reload', () => {
     const blog = componentRow(page, 'Blog');
     await blog.getByText('Update available').waitFor();
     expect((await blog.getByRole('cell').allInnerTexts())[2]).toBe('1.0.0');
+    await context.close();
+  });
+
+  it('keeps a component whose automatic rollback failed marked Needs attention, with what to do, until a person resolves it', async () => {
+    const { page, context } = await openPanel(browser, host);
+    const row = componentRow(page, 'Fragile');
+    await row.getByRole('button', { name: 'Update now: Fragile' }).click();
+    await row.getByText('Needs attention').waitFor();
+    await page.reload();
+    await row.getByText('Needs attention').waitFor();
+    expect(await row.innerText()).toContain('The update failed after changing the component');
+    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByText(/Needs attention: .*mark it resolved/).waitFor();
+    await page.getByRole('button', { name: 'Components' }).click();
+    await row.getByRole('button', { name: 'Details for Fragile' }).click();
+    const details = page.getByRole('dialog', { name: 'Fragile' });
+    await details.getByText(/Needs attention:/).waitFor();
+    await details.getByRole('button', { name: 'Mark resolved' }).click();
+    await page.getByRole('status').filter({ hasText: 'Fragile is marked resolved.' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.reload();
+    await row.waitFor();
+    expect(await row.getByText('Needs attention').count()).toBe(0);
     await context.close();
   });
 });

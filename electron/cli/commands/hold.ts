@@ -52,4 +52,15 @@ export const holdCommands: CommandSpec[] = [
       return { json: publicChoices(choices), text };
     },
   },
+  {
+    path: ['resolve'],
+    usage: 'upkeep resolve ID',
+    summary: 'Mark a component its last run left needing attention (a failed rollback) as looked after',
+    async run(ctx, { positionals }) {
+      const [id, ...rest] = positionals;
+      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'resolve takes exactly one component ID.');
+      const entry = await ctx.call('resolveAttention', { id });
+      return { json: { id, resolved_run: entry.id }, text: `${id}: run ${entry.id} is marked resolved; ${id} no longer needs attention.` };
+    },
+  },
 ];

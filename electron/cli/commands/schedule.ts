@@ -48,7 +48,7 @@ function statusText(s: StatusView): string {
   const rows = s.components.map((c) => [
     c.id,
     c.policy,
-    c.in_progress ? `${c.installed ?? '?'} (${c.in_progress.kind} in progress by pid ${c.in_progress.pid ?? '?'})` : c.installed,
+    c.in_progress ? `${c.installed ?? '?'} (${c.in_progress.kind} in progress by pid ${c.in_progress.pid ?? '?'})` : c.attention ? `${c.installed ?? '?'} (NEEDS ATTENTION)` : c.installed,
     c.last_update ? `${c.last_update.status} ${local(c.last_update.at)}` : null,
     `${pct(c.last_7d.success_rate)} / ${pct(c.last_30d.success_rate)}`,
     `${secs(c.last_7d.mean_duration_ms)} / ${secs(c.last_30d.mean_duration_ms)}`,
@@ -63,6 +63,7 @@ function statusText(s: StatusView): string {
     `GitHub API budget: ${s.github_rate_limit ? `${s.github_rate_limit.remaining} requests left${s.github_rate_limit.reset_at ? ` until ${local(s.github_rate_limit.reset_at)}` : ''}` : 'unknown (no GitHub request made by this process)'}`,
     `Scheduler: last check ${local(s.scheduler.last_check_run) ?? 'never'}, next check ${local(s.scheduler.next_check_at) ?? '-'} (times in UTC; windows in ${s.time_zone})`,
   ];
+  for (const c of s.components) if (c.attention) lines.push(`${c.id} needs attention: ${c.attention.reason}. ${c.attention.action} (upkeep resolve ${c.id})`);
   for (const c of s.components) if (c.deferral) lines.push(`${c.id}: ${c.deferral.message}`);
   return lines.join('\n');
 }

@@ -40,6 +40,8 @@ export function homeLayout(home: string) {
     dropIns: path.join(home, 'components.d'),
     backups: path.join(home, 'backups'),
     history: path.join(home, 'history.jsonl'),
+    /** Runs a person marked resolved after they left a component needing attention. */
+    attention: path.join(home, 'attention.json'),
     journal: path.join(home, 'journal'),
     cache: path.join(home, 'cache'),
     logs: path.join(home, 'logs'),

@@ -13,6 +13,7 @@ import { runCommand } from '../updaters/lib/exec';
 import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../updaters/types';
 import { checkHealth } from './health';
 import { componentCredential } from '../net/credentials';
+import { AttentionStore, attentionFor, openAttention } from './attention';
 import { HistoryStore } from './history';
 import { JournalStore, type RunJournal } from './journal';
 import { acquireLock, type HeldLock } from './lock';
@@ -111,6 +112,7 @@ class StepFailure extends Error {
  */
 export class UpdateEngine {
   readonly history: HistoryStore;
+  private readonly attention: AttentionStore;
   readonly journals: JournalStore;
   private readonly updaters: UpdaterRegistry;
   private recovery: Promise<RunRecovery> | undefined;
@@ -119,6 +121,7 @@ export class UpdateEngine {
 
   constructor(private readonly deps: UpdateEngineDeps) {
     this.history = new HistoryStore(deps.layout.history);
+    this.attention = new AttentionStore(deps.layout.attention);
     this.journals = new JournalStore(deps.layout.journal);
     this.updaters = deps.updaters ?? UPDATERS;
   }
@@ -201,12 +204,29 @@ export class UpdateEngine {
     // Undone: a later successful rollback restored this update's backup (older rollbacks name no
     // rollback_of, but they restore the update's own backup id).
     const all = options.limit === undefined ? entries : await this.history.list(options.component !== undefined ? { component: options.component } : {});
+    const open = openAttention(all, (id) => this.attention.resolvedRun(id));
+    const marked = entries.map((e) => (open.get(e.component)?.id === e.id ? { ...e, attention_open: true } : e));
     const rollbacks = all.filter((e) => e.kind === 'rollback' && e.status === 'succeeded');
-    return entries.map((e) => {
+    return marked.map((e) => {
       if (e.kind !== 'update' || e.status !== 'succeeded' || !e.backup_id) return e;
       const undo = rollbacks.find((r) => r.component === e.component && r.started_at > e.started_at && (r.rollback_of === e.id || (!r.rollback_of && r.backup_id === e.backup_id)));
       return { ...e, undone_by: undo?.id ?? null, backup_kind: this.backupKindOf(e.component) };
     });
+  }
+
+  /** What needs a person, by component: the open attention of each component's newest run. */
+  async attentionOpen(): Promise<Map<string, HistoryEntry>> {
+    return openAttention(await this.history.list({}), (id) => this.attention.resolvedRun(id));
+  }
+
+  /** A person looked at a component its last run left needing attention: it no longer says so. */
+  async resolveAttention(id: string): Promise<HistoryEntry> {
+    this.deps.components.get(id);
+    const entry = (await this.attentionOpen()).get(id);
+    if (!entry) throw new UpkeepError('NOT_FOUND', `${id} does not need attention: its last run left nothing to resolve.`, { id });
+    await this.attention.resolve(id, entry.id);
+    this.deps.events.emit('components_changed', { ids: [id] });
+    return entry;
   }
 
   /** The kind of pre-update backup a component's method takes; null when it is gone. */
@@ -619,6 +639,8 @@ export class UpdateEngine {
       duration_ms: Math.max(0, Date.parse(finishedAt) - Date.parse(journal.started_at)),
       initiated_by: journal.initiated_by,
     };
+    const attention = attentionFor(entry, journal.touched);
+    if (attention) entry.needs_attention = attention;
     journal.phase = 'finished';
     journal.finished_status = status === 'skipped' ? 'failed' : status;
     journal.finished_at = finishedAt;

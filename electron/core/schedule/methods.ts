@@ -36,14 +36,21 @@ export function scheduleMethods(services: Services): ScheduleMethods {
         githubBudget: () => githubBudget(services),
         now: Date.now(),
       });
-      // A component a live process is changing says so (the engine recovered everything else first).
+      // A component a live process is changing says so (the engine recovered everything else first),
+      // and one its last run left needing a person says that, until it is resolved.
       const busy = new Map((await recoverInterrupted(services)).busy.map((b) => [b.component, b]));
-      if (busy.size === 0) return status;
+      const attention = await services.updates.attentionOpen();
+      if (busy.size === 0 && attention.size === 0) return status;
       return {
         ...status,
         components: status.components.map((c) => {
           const b = busy.get(c.id);
-          return b ? { ...c, in_progress: { kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step } } : c;
+          const a = attention.get(c.id);
+          return {
+            ...c,
+            ...(b ? { in_progress: { kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step } } : {}),
+            ...(a?.needs_attention ? { attention: { run_id: a.id, reason: a.needs_attention.reason, action: a.needs_attention.action, since: a.finished_at } } : {}),
+          };
         }),
       };
     },

@@ -13,6 +13,8 @@ export interface HistorySlice {
   loadRunLog(runId: string): Promise<void>;
   /** Restore the backup taken before this update. */
   rollback(entry: HistoryEntry): Promise<ErrorShape | null>;
+  /** A person looked after a component its last run left needing attention. */
+  resolveAttention(id: string): Promise<void>;
 }
 
 export const createHistorySlice: SliceCreator<HistorySlice> = ({ api }) => (set, get) => ({
@@ -38,6 +40,17 @@ export const createHistorySlice: SliceCreator<HistorySlice> = ({ api }) => (set,
     } catch (error) {
       set({ historyStatus: 'error' });
       get().reportError('Could not load the history', toErrorShape(error));
+    }
+  },
+
+  async resolveAttention(id) {
+    const name = get().components.find((c) => c.id === id)?.name ?? id;
+    try {
+      await api.resolveAttention({ id });
+      get().announce(`${name} is marked resolved.`, 'success');
+      await get().loadHistory();
+    } catch (error) {
+      get().reportError(`Could not mark ${name} resolved`, toErrorShape(error));
     }
   },
 

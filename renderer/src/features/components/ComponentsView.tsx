@@ -243,7 +243,14 @@ export function ComponentsView() {
                   </span>
                 </>
               ) : (
-                <StatusBadge status={r.status} title={r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined)} />
+                <>
+                  <StatusBadge status={r.status} title={r.attention ? `${r.attention.reason}. ${r.attention.action}` : (r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined))} />
+                  {r.attention ? (
+                    <span className="status-reason" title={`${r.attention.reason}. ${r.attention.action}`}>
+                      {r.attention.reason}
+                    </span>
+                  ) : null}
+                </>
               )}
               {r.updateAvailable ? <RiskBadges risk={checks[r.id]?.risk} /> : null}
             </span>,

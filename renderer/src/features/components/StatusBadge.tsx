@@ -12,6 +12,7 @@ const TONE: Record<RowStatus, Tone> = {
   'rolled-back': 'warning',
   'check-failed': 'danger',
   held: 'neutral',
+  'needs-attention': 'danger',
 };
 
 export function StatusBadge({ status, title }: { status: RowStatus; title?: string }) {

@@ -135,6 +135,11 @@ export function HistoryView() {
                 <span className="muted">None</span>
               )}
               {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
+              {e.attention_open && e.needs_attention ? (
+                <span className="sub attention-note" title={e.needs_attention.action}>
+                  Needs attention: {e.needs_attention.action}
+                </span>
+              ) : null}
             </div>,
             <div className="row-actions" key="a">
               {/* A restore from the Backups list runs outside the update engine and keeps no run log. */}

@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import type { Component, ComponentSchedule, ErrorShape, RiskInfo } from '../../../../shared/types';
 import { Field } from '../../ui/Field';
 import { useAppStore } from '../../store';
+import { selectComponentRows } from '../../store/selectors/components-selectors';
 import { selectCheck } from '../../store/selectors/updates-selectors';
 import { Dialog, DIALOG_HEADING } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
@@ -160,6 +161,8 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
   const verified = isVerified(component, asset, assets);
   const installed = check?.installed ?? component.config.current ?? null;
   const releasePage = safeLink(notes[0]?.url);
+  const attention = useAppStore((s) => selectComponentRows(s).find((r) => r.id === component.id)?.attention ?? null);
+  const resolveAttention = useAppStore((s) => s.resolveAttention);
 
   return (
     <Dialog
@@ -255,6 +258,14 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
         <p className="explanation">
           <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong> <span className="mono">{check.explanation}</span>
         </p>
+      ) : null}
+      {attention ? (
+        <div className="callout callout-danger" role="note">
+          <strong>Needs attention:</strong> {attention.reason}. {attention.action}{' '}
+          <button type="button" className="button button-small" {...offline} onClick={() => void resolveAttention(component.id)}>
+            Mark resolved
+          </button>
+        </div>
       ) : null}
       {releasePage ? (
         <p>

@@ -12,7 +12,8 @@ export type RowStatus =
   | 'failed'
   | 'rolled-back'
   | 'check-failed'
-  | 'held';
+  | 'held'
+  | 'needs-attention';
 
 export interface ComponentRow {
   id: string;
@@ -31,6 +32,8 @@ export interface ComponentRow {
   error: ErrorShape | null;
   /** Why an automatic update is held back, for people. */
   heldBecause: string | null;
+  /** Its last run changed it and could not put it back: why, and what to do (until resolved). */
+  attention: { reason: string; action: string } | null;
   readOnly: boolean;
 }
 
@@ -44,15 +47,18 @@ export const STATUS_LABEL: Record<RowStatus, string> = {
   'rolled-back': 'Rolled back',
   'check-failed': 'Check failed',
   held: 'Held',
+  'needs-attention': 'Needs attention',
 };
 
 export function kindOf(c: Component): string {
   return c.method ? `${c.type.replace(/_/g, ' ')} · ${c.method.replace(/_/g, ' ')}` : c.type.replace(/_/g, ' ');
 }
 
-export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined, schedule?: ComponentSchedule): RowStatus {
+export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined, schedule?: ComponentSchedule, attention = false): RowStatus {
   if (run?.status === 'running' || run?.status === 'queued') return 'updating';
   if (checking) return 'checking';
+  // Its last run left it neither old nor new for sure: said until a person resolves it (or a run succeeds).
+  if (attention) return 'needs-attention';
   if (run?.status === 'failed') return 'failed';
   // A failed update that was rolled back; a rollback asked for by hand leaves the row to the check.
   if (run?.status === 'rolled_back' && run.kind === 'update') return 'rolled-back';
@@ -65,13 +71,16 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
 }
 
 export const selectComponentRows = memoSelector(
-  (s: AppState) => [s.components, s.checks, s.checking, s.runs, s.schedules] as const,
-  ([components, checks, checking, runs, schedules]): ComponentRow[] =>
-    components.map((c) => {
+  (s: AppState) => [s.components, s.checks, s.checking, s.runs, s.schedules, s.history] as const,
+  ([components, checks, checking, runs, schedules, history]): ComponentRow[] => {
+    const attention = new Map(history.filter((e) => e.attention_open && e.needs_attention).map((e) => [e.component, e.needs_attention ?? null]));
+    return components.map((c) => {
       const check = checks[c.id];
       const run = runs[c.id];
       const schedule = schedules[c.id];
-      const status = rowStatus(check, checking[c.id] ?? false, run, schedule);
+      // A run that finished fine in this session has resolved it, whatever the history loaded before said.
+      const open = run?.status === 'succeeded' ? null : (attention.get(c.id) ?? null);
+      const status = rowStatus(check, checking[c.id] ?? false, run, schedule, open !== null);
       return {
         id: c.id,
         name: c.name,
@@ -87,10 +96,12 @@ export const selectComponentRows = memoSelector(
         // A held component offers no Update now and stays out of Update all.
         updateAvailable: (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),
         heldBecause: status !== 'held' ? null : check?.held ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.` : (schedule?.deferral?.message ?? null),
+        attention: open,
         error: run?.error ?? check?.error ?? null,
         readOnly: c.source.kind === 'drop-in',
       };
-    }),
+    });
+  },
 );
 
 export const selectFilteredComponentRows = memoSelector(
