@@ -89,9 +89,10 @@ function methods(services: Services): ApiImplementation {
   });
 
   return {
-    async updateComponents({ ids, force, noBackup, stopOnFailure, packages }, ctx) {
+    async updateComponents({ ids, force, noBackup, stopOnFailure, packages, downgrade }, ctx) {
       const results = await services.updates.updateComponents(ids, {
         ...(packages ? { packages } : {}),
+        ...(downgrade ? { downgrade: true } : {}),
         force: force ?? false,
         noBackup: noBackup ?? false,
         stopOnFailure: stopOnFailure ?? false,

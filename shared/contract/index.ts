@@ -74,6 +74,8 @@ export const methods = {
       stopOnFailure: z.boolean().optional(),
       /** Environment components (pip_env, npm_env, apt): upgrade only these packages (one component id). */
       packages: z.array(z.string().trim().min(1).max(214)).min(1).max(10_000).optional(),
+      /** Install a release lower than the installed or the highest version seen (refused otherwise). */
+      downgrade: z.boolean().optional(),
     }),
     { mutates: true },
   ),

@@ -173,6 +173,8 @@ export interface CheckResult {
   held_version?: string | null;
   /** The latest version, when the user chose to skip exactly it (the check then offers no update). */
   skipped_version?: string | null;
+  /** The latest release is not offered only because it is lower than the installed or a version seen before: an update asked with `downgrade` installs it. */
+  downgrade_refused?: boolean;
   /** When the check whose `error` this is failed (`checked_at` is the last success). */
   failed_at?: string;
   /** The latest version is a prerelease by its scheme (`2.0.0-rc.1`, `2.0rc1`); absent for opaque versions (commits). */

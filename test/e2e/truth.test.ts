@@ -34,6 +34,9 @@ describe('the panel tells the truth after a reload', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
+    gh.addRelease('acme', 'pulled', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-pulled-a', appFiles('1.0.0')) });
+    gh.addRelease('acme', 'pulled', { tag_name: 'v1.1.0', tarball: sourceTarball('acme-pulled-b', appFiles('1.1.0')) });
+    gh.addRelease('acme', 'pulled', { tag_name: 'v1.2.0', tarball: sourceTarball('acme-pulled-c', appFiles('1.2.0')) });
     for (const repo of ['shop', 'blog']) {
       gh.addRelease('acme', repo, { tag_name: 'v1.0.0', tarball: sourceTarball(`acme-${repo}-a`, appFiles('1.0.0')) });
       gh.addRelease('acme', repo, { tag_name: 'v1.1.0', tarball: sourceTarball(`acme-${repo}-b`, appFiles('1.1.0')) });
@@ -52,6 +55,9 @@ describe('the panel tells the truth after a reload', () => {
     installApp(fragileFolder, '1.0.0');
     const backups = path.join(host.home, 'backups', 'fragile');
     components.fragile = { ...common, name: 'Fragile', repo: 'shop', folder: fragileFolder, install: [['node', '-e', `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`]] };
+    const pulledFolder = path.join(host.files, 'srv', 'pulled');
+    installApp(pulledFolder, '1.0.0');
+    components.pulled = { ...common, name: 'Pulled', repo: 'pulled', folder: pulledFolder };
     // Its folder is missing: the installed version cannot be read, so its check fails.
     components.lost = { ...common, name: 'Lost', repo: 'shop', folder: path.join(host.files, 'srv', 'nowhere') };
     await host.call('addComponents', { components });
@@ -67,7 +73,7 @@ describe('the panel tells the truth after a reload', () => {
   it('shows the installed version and outcome after updates here and by the CLI, after a reload, and no stale Update now', async () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('region', { name: '3 updates pending' }).waitFor();
+    await page.getByRole('region', { name: '4 updates pending' }).waitFor();
 
     // Updated from the panel, then reloaded.
     await componentRow(page, 'Shop').getByRole('button', { name: 'Update now: Shop' }).click();
@@ -99,7 +105,7 @@ describe('the panel tells the truth after a reload', () => {
     expect(await lost.innerText()).not.toContain('Not checked');
     expect(await lost.innerText()).not.toContain('Never');
     // The header counts the failure; a check of one component speaks of that one only.
-    expect(await page.locator('.view-subtitle').innerText()).toBe('4 tracked · 1 update pending · 1 of 4 checks failed');
+    expect(await page.locator('.view-subtitle').innerText()).toBe('5 tracked · 2 updates pending · 1 of 5 checks failed');
     await componentRow(page, 'Shop').getByRole('button', { name: 'Details for Shop' }).click();
     await page.getByRole('dialog', { name: 'Shop' }).waitFor();
     await page.keyboard.press('Escape');
@@ -161,6 +167,23 @@ describe('the panel tells the truth after a reload', () => {
     await page.reload();
     await row.waitFor();
     expect(await row.getByText('Needs attention').count()).toBe(0);
+    await context.close();
+  });
+
+  it('offers a way to install a release refused only for being lower than one seen before', async () => {
+    // 1.2.0 was seen, then pulled: 1.1.0 is not offered on its own.
+    gh.removeRelease('acme', 'pulled', 'v1.2.0');
+    await host.call('checkComponents', { ids: ['pulled'], force: true });
+    const { page, context } = await openPanel(browser, host);
+    const row = componentRow(page, 'Pulled');
+    // Not "Up to date": 1.1.0 is newer than what is installed, and the row says why it is not offered.
+    await row.getByText('Lower: not offered').waitFor();
+    await row.getByRole('button', { name: 'Details for Pulled' }).click();
+    const details = page.getByRole('dialog', { name: 'Pulled' });
+    await details.getByText('Not offered: lower.').waitFor();
+    await details.getByRole('button', { name: 'Install 1.1.0 (downgrade)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Pulled updated to 1.1.0' }).waitFor();
+    expect(readFileSync(path.join(host.files, 'srv', 'pulled', 'VERSION'), 'utf8')).toBe('1.1.0\n');
     await context.close();
   });
 });

@@ -37,9 +37,9 @@ function publicResult(r: UpdateResult) {
 export const updateCommands: CommandSpec[] = [
   {
     path: ['update'],
-    usage: 'upkeep update [ID...] [--package NAME]... [--force] [--no-backup] [--stop-on-failure] [--yes]',
+    usage: 'upkeep update [ID...] [--package NAME]... [--force] [--downgrade] [--no-backup] [--stop-on-failure] [--yes]',
     summary: 'Update components (all with an update available when no ID is given), each with a backup and rollback on failure',
-    options: { force: { type: 'boolean' }, 'no-backup': { type: 'boolean' }, 'stop-on-failure': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, package: { type: 'string', multiple: true } },
+    options: { force: { type: 'boolean' }, downgrade: { type: 'boolean' }, 'no-backup': { type: 'boolean' }, 'stop-on-failure': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, package: { type: 'string', multiple: true } },
     async run(ctx, { positionals, values }) {
       const ids = positionals;
       // Environment components (pip_env, npm_env, apt): --package picks the packages to upgrade.
@@ -55,6 +55,7 @@ export const updateCommands: CommandSpec[] = [
             ...(ids.length ? { ids } : {}),
             ...(packages.length ? { packages } : {}),
             force: values.force === true,
+            ...(values.downgrade === true ? { downgrade: true } : {}),
             noBackup: values['no-backup'] === true,
             stopOnFailure: values['stop-on-failure'] === true,
           }),

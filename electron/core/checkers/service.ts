@@ -472,6 +472,7 @@ export class CheckService {
     // Refuse releases lower than the installed or the highest version seen, unless asked. The
     // `*_unequal` schemes ask for any different version, lower ones included: nothing to veto.
     let highest = entry.highest_seen ?? null;
+    let downgradeRefused = false;
     if (comparison && latest !== null) {
       const allowDowngrade = flags.downgrade || (component.config as Record<string, unknown>).allow_downgrade === true;
       if (decision.update && isUnequalScheme(scheme) && comparison.relation === 'older') {
@@ -479,8 +480,10 @@ export class CheckService {
       } else if (decision.update && !allowDowngrade && !isUnequalScheme(scheme)) {
         if (comparison.relation === 'older') {
           decision = { update: false, explanation: `${comparison.explanation}; not offered: it is lower than the installed version (ask for a downgrade to install it)` };
+          downgradeRefused = true;
         } else if (highest !== null && (orderVersions(latest, highest, scheme) ?? 0) < 0) {
           decision = { update: false, explanation: `${comparison.explanation}; not offered: lower than ${displayVersion(highest)}, seen before on this channel (ask for a downgrade to install it)` };
+          downgradeRefused = true;
         }
       }
       for (const v of [latest, installed]) {
@@ -534,6 +537,7 @@ export class CheckService {
     result.held = Boolean(choice?.held);
     result.held_version = choice?.held?.version ?? null;
     result.skipped_version = skippedVersion;
+    if (downgradeRefused) result.downgrade_refused = true;
     if (latest !== null && !checker.opaqueVersions) result.prerelease = isPrereleaseVersion(latest, scheme);
     return { result, highest };
   }

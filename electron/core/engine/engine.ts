@@ -56,7 +56,7 @@ export interface EngineBackups {
 }
 
 export interface EngineChecks {
-  checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+  checkOne(id: string, options: { force?: boolean; downgrade?: boolean }): Promise<CheckResult>;
   /** Forget the cached versions of a component whose installed version just changed. */
   /** What is installed changed; `installed` is what the run left, when it knows. */
   invalidate?(id: string, installed?: string | null): Promise<void>;
@@ -84,6 +84,11 @@ export interface UpdateOptions {
   initiatedBy: InitiatedBy;
   /** Environment components: upgrade only these packages (needs exactly one component id). */
   packages?: string[];
+  /**
+   * Install a release the check refuses as lower than the installed or the highest version seen
+   * (what "ask for a downgrade" asks for): the preflight re-check offers it.
+   */
+  downgrade?: boolean;
   /** Called for each result as soon as its run ends (the CLI prints as it goes). */
   onResult?: (result: UpdateResult) => void;
 }
@@ -387,7 +392,7 @@ export class UpdateEngine {
         log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
         const checks = this.deps.checks();
         if (!checks) throw new UpkeepError('INTERNAL', 'The version check service is not available, so the update target cannot be re-checked.');
-        const check = await checks.checkOne(component.id, { force: true });
+        const check = await checks.checkOne(component.id, { force: true, ...(options.downgrade ? { downgrade: true } : {}) });
         if (check.error) throw fromErrorShape(check.error);
         journal.from = check.installed;
         // A skipped version is offered as no update; --force installs it all the same.

@@ -12,7 +12,7 @@ export interface BackupServiceLike {
 }
 
 export interface CheckServiceLike {
-  checkOne(id: string, options: { force?: boolean }): Promise<CheckResult>;
+  checkOne(id: string, options: { force?: boolean; downgrade?: boolean }): Promise<CheckResult>;
   invalidate?(id: string, installed?: string | null): Promise<void>;
 }
 

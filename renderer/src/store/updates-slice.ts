@@ -37,7 +37,7 @@ export interface UpdatesSlice {
   loadCheckResults(): Promise<void>;
   /** Update these components one after another; progress arrives as events. */
   /** `packages`: for one environment component, upgrade only these packages. */
-  updateComponents(ids: string[], options?: { packages?: string[] }): Promise<void>;
+  updateComponents(ids: string[], options?: { packages?: string[]; downgrade?: boolean }): Promise<void>;
   dismissRun(component: string): void;
   /** Skip one version of a component (null: offer it again); the row changes from the rebuilt check result. */
   skipVersion(id: string, version: string | null): Promise<void>;
@@ -186,7 +186,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
       get().announce(ids.length === 1 ? `Updating ${nameOf(ids[0]!)}…` : `Updating ${ids.length} components…`);
       try {
-        const { results } = await api.updateComponents({ ids, ...(options?.packages ? { packages: options.packages } : {}) });
+        const { results } = await api.updateComponents({ ids, ...(options?.packages ? { packages: options.packages } : {}), ...(options?.downgrade ? { downgrade: true } : {}) });
         for (const r of results) applyResult(r);
         const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
         if (results.length === 1) {

@@ -13,6 +13,7 @@ const TONE: Record<RowStatus, Tone> = {
   'check-failed': 'danger',
   held: 'neutral',
   'needs-attention': 'danger',
+  'not-offered': 'warning',
 };
 
 export function StatusBadge({ status, title }: { status: RowStatus; title?: string }) {

@@ -254,6 +254,22 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
           </>
         ) : null}
       </dl>
+      {check?.downgrade_refused && check.latest && component.method !== null && !held ? (
+        <div className="callout callout-warning">
+          <strong>Not offered: lower.</strong> {check.latest} is lower than {check.installed ?? 'what is installed'} or a version seen before on this channel, so it is not offered as an update. If you want it anyway (a release was pulled, or you need to go back), install it as a downgrade; a backup is taken first, as for any update.{' '}
+          <button
+            type="button"
+            className="button button-small"
+            {...offline}
+            onClick={() => {
+              onClose();
+              void updateComponents([component.id], { downgrade: true });
+            }}
+          >
+            Install {check.latest} (downgrade)
+          </button>
+        </div>
+      ) : null}
       {check?.explanation ? (
         <p className="explanation">
           <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong> <span className="mono">{check.explanation}</span>

@@ -13,7 +13,8 @@ export type RowStatus =
   | 'rolled-back'
   | 'check-failed'
   | 'held'
-  | 'needs-attention';
+  | 'needs-attention'
+  | 'not-offered';
 
 export interface ComponentRow {
   id: string;
@@ -48,6 +49,7 @@ export const STATUS_LABEL: Record<RowStatus, string> = {
   'check-failed': 'Check failed',
   held: 'Held',
   'needs-attention': 'Needs attention',
+  'not-offered': 'Lower: not offered',
 };
 
 export function kindOf(c: Component): string {
@@ -67,6 +69,8 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
   // Held by the user, or an automatic update held back by its schedule.
   if (check.held) return 'held';
   if (check.update_available && schedule?.deferral) return 'held';
+  // Neither up to date nor an update: the latest is refused as lower than a version seen before.
+  if (check.downgrade_refused) return 'not-offered';
   return check.update_available ? 'update-available' : 'up-to-date';
 }
 
@@ -95,7 +99,8 @@ export const selectComponentRows = memoSelector(
         status,
         // A held component offers no Update now and stays out of Update all.
         updateAvailable: (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),
-        heldBecause: status !== 'held' ? null : check?.held ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.` : (schedule?.deferral?.message ?? null),
+        // For a release not offered as lower, why: the check's explanation (Details offers the downgrade).
+        heldBecause: status === 'not-offered' ? `${check?.explanation ?? ''}. Its details offer to install it anyway.` : status !== 'held' ? null : check?.held ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.` : (schedule?.deferral?.message ?? null),
         attention: open,
         error: run?.error ?? check?.error ?? null,
         readOnly: c.source.kind === 'drop-in',
