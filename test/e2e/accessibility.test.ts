@@ -50,6 +50,11 @@ describe('accessibility: axe-core on every view and dialog, light and dark', () 
     await audit(page, 'details dialog', found);
     await page.keyboard.press('Escape');
 
+    await page.getByRole('button', { name: 'Update all' }).click();
+    await page.getByRole('dialog', { name: 'Update all' }).getByRole('checkbox').first().waitFor();
+    await audit(page, 'update all dialog', found);
+    await page.keyboard.press('Escape');
+
     await page.getByRole('button', { name: 'Add component' }).click();
     await page.getByRole('dialog', { name: 'Add component' }).waitFor();
     await audit(page, 'component dialog', found);
@@ -97,8 +102,8 @@ describe('accessibility: axe-core on every view and dialog, light and dark', () 
     await fresh.context.close();
 
     expect(found).toEqual({});
-    // 12 states (9 with data, 3 empty) × 2 themes.
-    expect(runs).toHaveLength(24);
+    // 13 states (10 with data, 3 empty) × 2 themes.
+    expect(runs).toHaveLength(26);
   });
 
   it('names every Update now button for its component', async () => {
