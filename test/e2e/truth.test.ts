@@ -1,30 +1,21 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, repoRoot, startPanelHost, type PanelHost } from './helpers/panel';
+import { upkeepAsync } from '../helpers/cli';
+import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
+
+/** The real CLI on the host's data directory, as another process (this one keeps serving the fake GitHub). */
+const cli = (home: string, ...args: string[]) => upkeepAsync(['--home', home, ...args]);
 
 /**
  * The panel tells the truth after a reload: the installed version after an update made here or by
  * the CLI, a failed check with when it failed, no "up to date" that a failed or partial check
  * cannot know, no Roll back on an update already undone, and restores in History.
  */
-/** The real CLI on the host's data directory, as another process (this one keeps serving the fake GitHub). */
-function cli(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], { env: { ...process.env, UPKEEP_HOME: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the panel tells the truth after a reload', () => {
   let browser: Browser;

@@ -1,22 +1,11 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeNpmRegistry } from '../../fixtures/servers/npm';
-import { buildCli, repoRoot, upkeep as upkeepSync } from '../../helpers/cli';
+import { buildCli, upkeep as upkeepSync, upkeepAsync } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp';
 
 /** The CLI as a child that runs while this process keeps serving the fake registry. */
-function upkeep(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; json: () => unknown }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], { env: { ...process.env, UPKEEP_HOME: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr, json: () => JSON.parse(stdout) as unknown }));
-  });
-}
+const upkeep = (args: string[]) => upkeepAsync(args);
 
 function channelOf(home: string, id: string): string | undefined {
   const list = upkeepSync(['--home', home, '--json', 'component', 'list']).json() as { components: { id: string; channel: string }[] };
@@ -43,14 +32,14 @@ describe('npm release channels', () => {
 
   it('refuses a tag the package does not have, naming the tags it has, and keeps the channel', async () => {
     const refused = await upkeep(['--home', home, 'channel', 'typescript', 'nosuch']);
-    expect(refused.status).toBe(2);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('"nosuch" is not a channel of typescript. Choose one of: latest, beta, next');
     expect(channelOf(home, 'typescript')).toBe('latest');
   });
 
   it('takes a tag the package has, and lists each tag once with its version', async () => {
     const chosen = await upkeep(['--home', home, 'channel', 'typescript', 'beta']);
-    expect(chosen.status, chosen.stderr).toBe(0);
+    expect(chosen.code, chosen.stderr).toBe(0);
     const shown = (await upkeep(['--home', home, '--json', 'channel', 'typescript'])).json() as { channel: string; channels: { id: string; label: string }[] };
     expect(shown.channel).toBe('beta');
     expect(shown.channels).toEqual([
@@ -65,7 +54,7 @@ describe('npm release channels', () => {
     const dead = 'http://127.0.0.1:9';
     upkeepSync(['--home', down, 'component', 'add', '--file', '-'], { input: JSON.stringify({ components: { ts: { type: 'npm_release', package: 'typescript', registry: dead, current: '5.9.3' } } }) });
     const refused = await upkeep(['--home', down, '--json', 'channel', 'ts', 'beta']);
-    expect(refused.status).toBe(1);
+    expect(refused.code).toBe(1);
     expect((refused.json() as { error: { code: string } }).error.code).toBe('NETWORK');
     expect(channelOf(down, 'ts')).toBe('latest');
   });

@@ -1,25 +1,15 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../electron/core/api';
-import { buildCli, repoRoot } from '../../helpers/cli';
+import { buildCli, upkeepAsync } from '../../helpers/cli';
 import { releaseScenario, type Scenario } from './scenario';
+
+const cli = (home: string, ...args: string[]) => upkeepAsync(['--home', home, ...args]);
 
 /**
  * A failed automatic rollback is not forgotten: the component needs attention — in status, the CLI
  * and History — until a person resolves it or a later run succeeds.
  */
-function cli(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], { env: { ...process.env, UPKEEP_HOME: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('needs attention', () => {
   let s: Scenario;
