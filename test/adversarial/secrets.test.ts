@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../electron/core/api';
@@ -10,6 +10,7 @@ import { sha256, sourceTarball } from '../fixtures/releases/tree';
 import { tempDir } from '../helpers/temp';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { runCrashDriver } from './crash-points';
+import { filesContaining } from '../helpers/grep-home';
 
 /** A real AES-256-GCM cipher standing where the desktop host injects safeStorage's pair. */
 function aesCipher(key = randomBytes(32)): SecretCipher {
@@ -84,20 +85,6 @@ afterEach(async () => {
   s = undefined;
 });
 
-/** Every file under `dir` (but secrets.json) that contains `needle`. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const visit = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) visit(p);
-      else if (st.isFile() && name !== 'secrets.json' && readFileSync(p).includes(needle)) hits.push(path.relative(dir, p));
-    }
-  };
-  visit(dir);
-  return hits;
-}
 
 describe('secrets never reach logs, history, journal or cache', () => {
   it('after successful, failed and interrupted updates with a token and an API key set', async () => {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { createServices, type Services } from '../../electron/core/services';
 import { minisignKeys, sha256, sourceTarball, treeHash } from '../fixtures/releases/tree';
 import { HttpFixture, sendBytes, sendJson, type RecordedRequest } from '../fixtures/servers';
 import { buildCli, repoRoot } from '../helpers/cli';
+import { filesContaining } from '../helpers/grep-home';
 
 /**
  * Where the GitHub token (and a component's own `token_env` credential) may go. Several real HTTP
@@ -183,20 +184,6 @@ async function world(options: { githubApiBase: string; config: Record<string, un
   };
 }
 
-/** Every file under `dir` (but secrets.json, where the token is meant to be) that contains `needle`. */
-function filesContaining(dir: string, needle: string): string[] {
-  const hits: string[] = [];
-  const visit = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) visit(p);
-      else if (st.isFile() && name !== 'secrets.json' && readFileSync(p).includes(needle)) hits.push(path.relative(dir, p));
-    }
-  };
-  visit(dir);
-  return hits;
-}
 
 function succeeded(result: UpdateResult): void {
   expect(result.status, JSON.stringify(result.error)).toBe('succeeded');

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../../fixtures/servers/github';
 import { FakeOpenWebui } from '../../fixtures/servers/openwebui';
 
-// The fakes other tests build on answer like the real services (UPSTREAM_APIS.md §1 and §7).
+// The fakes other tests build on answer like the real services: GitHub's REST API (releases, refs, rate-limit headers) and Open WebUI's functions API, as those services document them.
 const ua = { 'user-agent': 'upkeep-test' };
 
 describe('FakeGitHub', () => {
