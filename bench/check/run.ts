@@ -21,7 +21,8 @@ const COMPONENTS = Number(process.env.BENCH_COMPONENTS ?? 1000);
 /** The token scenario: this many components checked with a GitHub token (GraphQL batches). */
 const TOKEN_COMPONENTS = Number(process.env.BENCH_TOKEN_COMPONENTS ?? 300);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
-const RELEASES_PER_REPO = 3;
+/** Releases per repository (BENCH_RELEASES: 100 is the worst shape for a GraphQL batch, a full page of notes each). */
+const RELEASES_PER_REPO = Number(process.env.BENCH_RELEASES ?? 3);
 const UPKEEP_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

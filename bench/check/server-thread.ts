@@ -7,7 +7,9 @@ import { githubSchema } from '../../test/fixtures/servers/github-graphql';
 const { latencyMs, repos, releasesPerRepo } = workerData as { latencyMs: number; repos: string[]; releasesPerRepo: number };
 const gh = await FakeGitHub.start({ latencyMs, rateLimit: { limit: 1_000_000 }, graphqlRateLimit: { limit: 1_000_000 } });
 for (const repo of repos) {
-  for (let r = 0; r < releasesPerRepo; r++) gh.addRelease('bench', repo, { tag_name: `v1.${r}.0`, assets: [{ name: `${repo}.tar.gz`, content: `${repo}-${r}` }] });
+  // Many releases (the worst shape for a batch) carry notes of a realistic length, about 1 KB each.
+  const body = (r: number) => (releasesPerRepo >= 50 ? `## ${repo} 1.${r}.0\n\n${'- a change worth a line in the notes\n'.repeat(28)}` : undefined);
+  for (let r = 0; r < releasesPerRepo; r++) gh.addRelease('bench', repo, { tag_name: `v1.${r}.0`, ...(body(r) ? { body: body(r) } : {}), assets: [{ name: `${repo}.tar.gz`, content: `${repo}-${r}` }] });
 }
 githubSchema();
 const port = parentPort;
