@@ -9,6 +9,7 @@ import { appPackage } from './lib/app-version';
 import type { Services } from './services';
 import { restoreWithHistory } from './backups/restore-history';
 import { scheduleMethods } from './schedule/methods';
+import { hostMethods } from './remote/methods';
 import { redactWebhookUrls } from './notify/messages';
 import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
 
@@ -31,6 +32,10 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
   'restoreBackup',
   'listTemplates',
   'getDiscoveryDefaults',
+  'listHosts',
+  'addHost',
+  'removeHost',
+  'testHost',
 ]);
 
 /**
@@ -269,5 +274,6 @@ function methods(services: Services): ApiImplementation {
     },
 
     ...scheduleMethods(services),
+    ...hostMethods(services),
   };
 }
