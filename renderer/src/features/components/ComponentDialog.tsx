@@ -9,6 +9,7 @@ import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 import { channelLabel, channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
+import { TemplateChooser, TemplateFields, templateMessages } from './template-fields';
 
 const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
 type FormKey = (typeof FORM_KEYS)[number];
@@ -86,15 +87,8 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     const result = await addComponent(newId, filled.config);
     setBusy(false);
     if (!result) return onClose();
-    // Config keys back to the template fields that fill them, so messages sit next to what the user typed.
-    const byKey = fieldMessages(result, newId);
-    const mapped: Record<string, string> = {};
-    for (const [key, message] of Object.entries(byKey)) {
-      const holder = key === 'id' ? 'id' : t.fields.find((f) => JSON.stringify(t.config[key] ?? '').includes(`{{${f.key}}}`))?.key;
-      mapped[holder ?? ''] = mapped[holder ?? ''] ? `${mapped[holder ?? '']}; ${key}: ${message}` : holder ? message : `${key}: ${message}`;
-    }
     setError(result);
-    setLocalErrors(mapped);
+    setLocalErrors(templateMessages(t, result, newId));
   }
 
   async function submit(event: FormEvent) {
@@ -145,48 +139,19 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {!editing && templates.length > 0 ? (
-          <div className="form-wide">
-            <Field label="Start from" hint={template ? template.description : 'Every field of the component config, for any check type and update method.'}>
-              <select
-                value={templateId}
-                onChange={(e) => {
-                  setTemplateId(e.target.value);
-                  setError(null);
-                  setLocalErrors({});
-                }}
-              >
-                <option value="custom">Custom (every field)</option>
-                {templates.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.label}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          </div>
+          <TemplateChooser
+            templates={templates}
+            templateId={templateId}
+            template={template}
+            onChoose={(value) => {
+              setTemplateId(value);
+              setError(null);
+              setLocalErrors({});
+            }}
+          />
         ) : null}
         {template ? (
-          <>
-            {error && messages[''] ? (
-              <div className="form-wide">
-                <ErrorMessage error={{ ...error, message: messages[''] }} title="Not added" />
-              </div>
-            ) : null}
-            <Field label="Id" error={messages.id} hint="Optional: made from the fields when left empty.">
-              <input value={id} onChange={(e) => setId(e.target.value)} autoComplete="off" spellCheck={false} />
-            </Field>
-            {template.fields.map((f) => (
-              <Field key={`${template.id}-${f.key}`} label={f.label} error={messages[f.key]} hint={f.help ?? (f.default !== undefined ? `Default: ${f.default}` : undefined)}>
-                <input
-                  value={templateValues[f.key] ?? ''}
-                  placeholder={f.example}
-                  onChange={(e) => setTemplateValues((v) => ({ ...v, [f.key]: e.target.value }))}
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-              </Field>
-            ))}
-          </>
+          <TemplateFields template={template} id={id} values={templateValues} error={error} messages={messages} onId={setId} onValue={(key, value) => setTemplateValues((v) => ({ ...v, [key]: value }))} />
         ) : (
           <>
         {error && (messages[''] || unplaced.length > 0) ? (
