@@ -9,6 +9,7 @@ import { appPackage } from './lib/app-version';
 import type { Services } from './services';
 import { restoreWithHistory } from './backups/restore-history';
 import { scheduleMethods } from './schedule/methods';
+import { fleetMethods } from './fleet';
 import { redactWebhookUrls } from './notify/messages';
 import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
 
@@ -40,7 +41,8 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
  * command or first call answers on a half-updated folder.
  */
 export function createApi(services: Services): ApiImplementation {
-  return gatedOnRecovery(services, methods(services));
+  const api: ApiImplementation = gatedOnRecovery(services, { ...methods(services), ...fleetMethods(services, () => api) });
+  return api;
 }
 
 /** Every method waits for recovery; a failed one is reported (RECOVERY_FAILED) instead of answering on what it left. */
@@ -76,7 +78,7 @@ async function inProgress(services: Services): Promise<Map<string, InProgress>> 
   return new Map((await recoverInterrupted(services)).busy.map((b) => [b.component, b]));
 }
 
-function methods(services: Services): ApiImplementation {
+function methods(services: Services): Omit<ApiImplementation, 'startRollout'> {
   const { components, settings, secrets, events } = services;
   const settingsView = (): SettingsView => ({
     settings: settings.get(),

@@ -8,6 +8,7 @@ import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 import type { ChannelOption, CheckResult, VersionChoices } from '../types';
 import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
+import type { RolloutResult } from '../types/fleet';
 
 /**
  * The one API every host speaks (ARCHITECTURE.md §2). Each method takes one object and returns a Promise.
@@ -24,6 +25,8 @@ const def = <Req extends z.ZodType>(request: Req, opts: { mutates: boolean }): M
 export const MAX_TEXT = 1024 * 1024;
 const noArgs = z.strictObject({});
 const backupTypeSchema = z.enum(['full', 'database', 'config', 'data']);
+/** A host in a rollout: a registered host's name, or `local` for this computer. */
+const rolloutHostSchema = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name from listHosts, or local');
 /** A backup id (or a backup's unique name). */
 const backupIdSchema = z.string().trim().min(1).max(200);
 
@@ -223,6 +226,22 @@ export const methods = {
   runDue: def(noArgs, { mutates: true }),
   /** Send a test notification to every webhook in settings (or the one at `index`) and say how each went. */
   testWebhooks: def(z.strictObject({ index: z.number().int().min(0).max(100).optional() }), { mutates: true }),
+  /**
+   * Staged rollout of one component across hosts: update it on the canary first and, once that update
+   * (health checks included) succeeded, on the other hosts one by one; the first failure stops it and
+   * says where. Hosts are names from listHosts, `local` is this computer; `hosts` gives the others and
+   * their order (default: this computer and every registered host that tracks the component).
+   */
+  startRollout: def(
+    z.strictObject({
+      component: componentIdSchema,
+      canary: rolloutHostSchema,
+      hosts: z.array(rolloutHostSchema).min(1).max(200).optional(),
+      /** Update even where no newer version is offered (reinstall). */
+      force: z.boolean().optional(),
+    }),
+    { mutates: true },
+  ),
 } as const;
 
 export interface Responses {
@@ -262,6 +281,7 @@ export interface Responses {
   setSchedule: ComponentSchedule;
   runDue: RunDueResult;
   testWebhooks: { deliveries: WebhookDelivery[] };
+  startRollout: RolloutResult;
 }
 
 export type Methods = typeof methods;
