@@ -38,6 +38,16 @@ export const ERROR_CODES = [
   'CREDENTIAL_MISSING',
   /** A run or restore a killed process left could not be finished or undone; it is kept as found (the message says what to do). */
   'RECOVERY_FAILED',
+  /** A remote host (`upkeep host`, `--on`) could not be reached: ssh failed, or Upkeep is not installed there. */
+  'HOST_UNREACHABLE',
+  /** The connection to a remote host dropped while a request was open (an update there runs on). */
+  'HOST_DISCONNECTED',
+  /** The host's key is not in known_hosts: check the fingerprint (details.fingerprint), then add it yourself. */
+  'HOST_KEY_UNKNOWN',
+  /** The host's key differs from known_hosts: refused (details.fingerprint is what the host sent). */
+  'HOST_KEY_CHANGED',
+  /** ssh reached the host but no key was accepted (BatchMode: no password prompts). */
+  'HOST_AUTH_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

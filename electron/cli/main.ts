@@ -6,6 +6,8 @@ import { createCliContext, type CommandSpec } from './context';
 
 const GLOBAL_OPTIONS = {
   home: { type: 'string' },
+  /** The same as --home (the name ssh commands and the stdio protocol use). */
+  'data-dir': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -29,7 +31,7 @@ function helpText(): string {
     ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Global options:',
-    '  --home DIR   data directory (default: $UPKEEP_HOME, else the platform config folder)',
+    '  --home DIR   data directory (default: $UPKEEP_HOME, else the platform config folder); also --data-dir DIR',
     '  --json       print one JSON document on stdout',
     '  --help       this help; `upkeep COMMAND --help` for one command',
     '  --version    print the version',
@@ -78,7 +80,8 @@ export async function runCli(argv: string[]): Promise<number> {
     if (!command) {
       throw new UpkeepError('INVALID_REQUEST', `Unknown command "${parsed.positionals.join(' ')}". Run \`upkeep --help\` for the list of commands.`);
     }
-    const ctx = createCliContext(typeof values.home === 'string' ? values.home : undefined, json);
+    const homeFlag = typeof values.home === 'string' ? values.home : typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
+    const ctx = createCliContext(homeFlag, json);
     const result = await command.spec.run(ctx, { positionals: command.rest, values });
     if (json) {
       if (result.json !== undefined) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
@@ -96,7 +99,7 @@ function commandWords(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--home') i++;
+    if (a === '--home' || a === '--data-dir') i++;
     else if (!a.startsWith('-')) words.push(a);
   }
   return words;

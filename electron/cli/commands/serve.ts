@@ -3,6 +3,7 @@ import { homeLayout } from '../../core/config/home';
 import { serveHeadless } from '../../http/serve';
 import { loadOrCreateToken } from '../../http/token';
 import type { CommandSpec } from '../context';
+import { serveOverStdio } from './serve-stdio';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -30,10 +31,14 @@ export function untilStopped(stdin: boolean): Promise<void> {
 export const serveCommands: CommandSpec[] = [
   {
     path: ['serve'],
-    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close]',
-    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it)',
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' }, 'stop-on-stdin-close': { type: 'boolean' } },
+    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close] | upkeep serve --stdio',
+    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it); --stdio: the API as JSON lines on stdin/stdout, for `upkeep --on HOST` over ssh',
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' }, 'stop-on-stdin-close': { type: 'boolean' }, stdio: { type: 'boolean' } },
     async run(ctx, { values }) {
+      if (values.stdio === true) {
+        await serveOverStdio(ctx.home);
+        return {};
+      }
       if (values['print-readonly-token']) {
         // The second token: may call every method that only reads; the rest answer FORBIDDEN.
         const token = await loadOrCreateToken(homeLayout(ctx.home).httpTokenReadOnly);
