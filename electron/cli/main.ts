@@ -8,6 +8,8 @@ const GLOBAL_OPTIONS = {
   home: { type: 'string' },
   /** The same as --home (the name ssh commands and the stdio protocol use). */
   'data-dir': { type: 'string' },
+  /** Run the command against a registered remote host (`upkeep host add`), over ssh. */
+  on: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -25,13 +27,14 @@ function helpText(): string {
   return [
     `upkeep ${appPackage().version} — keep self-hosted software up to date`,
     '',
-    'Usage: upkeep [--home DIR] [--json] COMMAND …',
+    'Usage: upkeep [--home DIR] [--on HOST] [--json] COMMAND …',
     '',
     'Commands:',
     ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Global options:',
     '  --home DIR   data directory (default: $UPKEEP_HOME, else the platform config folder); also --data-dir DIR',
+    '  --on HOST    run the command on a remote host (see `upkeep host add`), over ssh',
     '  --json       print one JSON document on stdout',
     '  --help       this help; `upkeep COMMAND --help` for one command',
     '  --version    print the version',
@@ -81,14 +84,22 @@ export async function runCli(argv: string[]): Promise<number> {
       throw new UpkeepError('INVALID_REQUEST', `Unknown command "${parsed.positionals.join(' ')}". Run \`upkeep --help\` for the list of commands.`);
     }
     const homeFlag = typeof values.home === 'string' ? values.home : typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
-    const ctx = createCliContext(homeFlag, json);
-    const result = await command.spec.run(ctx, { positionals: command.rest, values });
-    if (json) {
-      if (result.json !== undefined) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
-    } else if (result.text) {
-      ctx.out(result.text);
+    const on = typeof values.on === 'string' ? values.on : undefined;
+    if (on !== undefined && command.spec.localOnly) {
+      throw new UpkeepError('INVALID_REQUEST', `\`upkeep ${command.spec.path.join(' ')}\` runs on this machine only; drop --on ${on}.`);
     }
-    return result.exitCode ?? 0;
+    const ctx = createCliContext(homeFlag, json, on);
+    try {
+      const result = await command.spec.run(ctx, { positionals: command.rest, values });
+      if (json) {
+        if (result.json !== undefined) process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
+      } else if (result.text) {
+        ctx.out(result.text);
+      }
+      return result.exitCode ?? 0;
+    } finally {
+      await ctx.close();
+    }
   } catch (error) {
     return report(error);
   }
@@ -99,7 +110,7 @@ function commandWords(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--home' || a === '--data-dir') i++;
+    if (a === '--home' || a === '--data-dir' || a === '--on') i++;
     else if (!a.startsWith('-')) words.push(a);
   }
   return words;

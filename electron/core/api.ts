@@ -9,6 +9,7 @@ import { appPackage } from './lib/app-version';
 import type { Services } from './services';
 import { restoreWithHistory } from './backups/restore-history';
 import { scheduleMethods } from './schedule/methods';
+import { hostMethods } from './remote/methods';
 import { fleetMethods } from './fleet';
 import { redactWebhookUrls } from './notify/messages';
 import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
@@ -32,6 +33,10 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
   'restoreBackup',
   'listTemplates',
   'getDiscoveryDefaults',
+  'listHosts',
+  'addHost',
+  'removeHost',
+  'testHost',
 ]);
 
 /**
@@ -271,5 +276,6 @@ function methods(services: Services): Omit<ApiImplementation, 'startRollout'> {
     },
 
     ...scheduleMethods(services),
+    ...hostMethods(services),
   };
 }

@@ -8,6 +8,7 @@ import type { ComponentTemplate } from '../templates';
 import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } from '../types';
 import type { ChannelOption, CheckResult, VersionChoices } from '../types';
 import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
+import { hostConfigSchema, hostNameSchema, type HostConfig, type HostTestResult, type HostView } from '../schemas/host';
 import type { RolloutResult } from '../types/fleet';
 
 /**
@@ -226,6 +227,13 @@ export const methods = {
   runDue: def(noArgs, { mutates: true }),
   /** Send a test notification to every webhook in settings (or the one at `index`) and say how each went. */
   testWebhooks: def(z.strictObject({ index: z.number().int().min(0).max(100).optional() }), { mutates: true }),
+  /** Remote hosts reached over ssh (`upkeep host list`; `<home>/hosts.json`). */
+  listHosts: def(noArgs, { mutates: false }),
+  /** Register a host (`upkeep host add`); ALREADY_EXISTS unless `replace`. Nothing is contacted. */
+  addHost: def(hostConfigSchema.extend({ replace: z.boolean().optional() }), { mutates: true }),
+  removeHost: def(z.strictObject({ name: hostNameSchema }), { mutates: true }),
+  /** Connect to a host over ssh and say its Upkeep version and hostname, or why not (HOST_KEY_UNKNOWN …). Runs ssh here. */
+  testHost: def(z.strictObject({ name: hostNameSchema }), { mutates: true }),
   /**
    * Staged rollout of one component across hosts: update it on the canary first and, once that update
    * (health checks included) succeeded, on the other hosts one by one; the first failure stops it and
@@ -281,6 +289,10 @@ export interface Responses {
   setSchedule: ComponentSchedule;
   runDue: RunDueResult;
   testWebhooks: { deliveries: WebhookDelivery[] };
+  listHosts: { hosts: HostView[] };
+  addHost: HostConfig;
+  removeHost: { removed: string };
+  testHost: HostTestResult;
   startRollout: RolloutResult;
 }
 

@@ -13,6 +13,7 @@ function portOf(value: string | boolean | string[] | undefined): number {
 export const demoCommands: CommandSpec[] = [
   {
     path: ['demo'],
+    localOnly: true,
     usage: 'upkeep demo [--home NEW_DIR] [--port 0] [--stop-on-stdin-close]',
     summary: 'Try Upkeep offline: the panel on a sandbox with sample components and a local release feed (never your real data); --stop-on-stdin-close as for serve',
     options: { port: { type: 'string' }, 'stop-on-stdin-close': { type: 'boolean' } },

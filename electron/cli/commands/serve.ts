@@ -31,6 +31,7 @@ export function untilStopped(stdin: boolean): Promise<void> {
 export const serveCommands: CommandSpec[] = [
   {
     path: ['serve'],
+    localOnly: true,
     usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close] | upkeep serve --stdio',
     summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it); --stdio: the API as JSON lines on stdin/stdout, for `upkeep --on HOST` over ssh',
     options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' }, 'stop-on-stdin-close': { type: 'boolean' }, stdio: { type: 'boolean' } },

@@ -20,7 +20,7 @@ async function confirm(ctx: CliContext, question: string, yes: boolean): Promise
 /** People see each run's log live on stderr; --json keeps stdout to the one document. */
 function streamLogs(ctx: CliContext): () => void {
   if (ctx.json) return () => undefined;
-  return ctx.services().events.on('update_log', (line) => {
+  return ctx.onEvent('update_log', (line) => {
     if (line.stream === 'message') ctx.err(`[${line.component}] ${line.line}`);
     else ctx.err(`[${line.component}] ${line.line}`);
   });

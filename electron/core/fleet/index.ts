@@ -1,4 +1,6 @@
 import type { ApiImplementation } from '../../../shared/contract';
+import { readHosts } from '../remote/hosts';
+import { HostPool } from '../remote/pool';
 import type { Services } from '../services';
 import { createFleet, type Fleet, type FleetHosts } from './fleet';
 import { runRollout } from './rollout';
@@ -27,8 +29,24 @@ export function fleetMethods(services: Services, api: () => ApiImplementation): 
   };
 }
 
-/** The registered hosts and their pooled connections (electron/core/remote). */
+const pools = new WeakMap<Services, HostPool>();
+
+/** The registered hosts (`<home>/hosts.json`) and their pooled connections: one pool per process. */
 function fleetHosts(services: Services): FleetHosts {
-  void services;
-  throw new Error('remote hosts: wired once electron/core/remote lands');
+  let pool = pools.get(services);
+  if (!pool) {
+    pool = new HostPool({ home: services.layout.home });
+    pools.set(services, pool);
+  }
+  const hosts = pool;
+  return {
+    names: async () => (await readHosts(services.layout.home)).map((h) => h.name),
+    connection: (name) => hosts.get(name),
+  };
+}
+
+/** Close every remote host's connection (a host shutting down). */
+export async function closeFleet(services: Services): Promise<void> {
+  fleets.get(services)?.close();
+  await pools.get(services)?.closeAll();
 }

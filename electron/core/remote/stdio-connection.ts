@@ -65,6 +65,11 @@ export class StdioConnection {
     return this.current;
   }
 
+  /** The child's process id while one runs (the ssh client, for a remote host). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** The last hello (remote version and hostname), once connected. */
   get info(): Hello | undefined {
     return this.hello;
