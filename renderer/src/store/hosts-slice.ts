@@ -1,5 +1,6 @@
 import type { HostEvent } from '../../../shared/contract';
 import type { CheckResult, Component, ErrorShape, UpdateProgress } from '../../../shared/types';
+import type { HostTestResult } from '../../../shared/schemas/host';
 import type { HostStateEvent, RolloutProgress, RolloutResult } from '../../../shared/types/fleet';
 import { toErrorShape, type Client } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
@@ -200,13 +201,18 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
     },
 
     async testHost(name) {
+      let result: HostTestResult;
       try {
-        const result = await client.api.testHost({ name });
-        const detail = `Upkeep ${result.upkeep} on ${result.host}`;
+        result = await client.api.testHost({ name });
+      } catch (error) {
+        result = { name, ok: false, error: toErrorShape(error) };
+      }
+      if (result.ok) {
+        const detail = `Upkeep ${result.upkeep} on ${result.hostname}`;
         set((s) => ({ hostTests: { ...s.hostTests, [name]: { ok: true, error: null, detail } } }));
         get().announce(`${name} answers: ${detail}.`, 'success');
-      } catch (error) {
-        const shape = toErrorShape(error);
+      } else {
+        const shape = result.error;
         set((s) => ({ hostTests: { ...s.hostTests, [name]: { ok: false, error: shape, detail: null } } }));
         get().announce(`${name} did not answer: ${shape.message} (${shape.code})`, 'error');
       }

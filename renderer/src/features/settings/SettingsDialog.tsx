@@ -24,6 +24,7 @@ const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number
 
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
+  const openDialog = useAppStore((s) => s.openDialog);
   const components = useAppStore((s) => s.components);
   const channelOptions = useAppStore(selectChannelOptions);
   const loadSettings = useAppStore((s) => s.loadSettings);
@@ -200,6 +201,15 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
               </button>
               <button type="button" className="button button-small" onClick={() => void testWebhooks()} disabled={settings.webhooks.length === 0}>
                 Send a test
+              </button>
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Hosts</legend>
+            <p className="field-hint">Other machines this panel manages over ssh.</p>
+            <div className="toolbar">
+              <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'hosts' })}>
+                Manage hosts…
               </button>
             </div>
           </fieldset>
