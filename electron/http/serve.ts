@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createApi } from '../core/api';
 import { appPackage } from '../core/lib/app-version';
-import { fleetFor } from '../core/fleet';
+import { closeFleet, fleetFor } from '../core/fleet';
 import { createServices, type Services } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startHttpHost, type HttpHost } from './server';
@@ -56,6 +56,7 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
     async close() {
       await background.stop();
       await host.close();
+      await closeFleet(services);
     },
   };
 }
