@@ -114,7 +114,7 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
       });
       observer.observe(document.body, { subtree: true, childList: true, characterData: true });
     });
-    await row('pi', 'webapp').getByRole('button', { name: 'Update webapp on pi now' }).click();
+    await row('pi', 'webapp').getByRole('button', { name: 'Update now: webapp on pi' }).click();
     await expect.poll(() => installedVersion(folders['pi/webapp'] ?? ''), { timeout: 60_000 }).toBe('1.1.0');
     expect(installedVersion(folders['vps/webapp'] ?? '')).toBe('1.0.0');
     expect(steps.length).toBeGreaterThan(0);
@@ -123,7 +123,7 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
   }, 90_000);
 
   it('History of a remote component opens that host’s history', async () => {
-    await row('pi', 'webapp').getByRole('button', { name: 'History of webapp on pi' }).click();
+    await row('pi', 'webapp').getByRole('button', { name: 'History: webapp on pi' }).click();
     await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
     await expect.poll(() => page.getByLabel('Host', { exact: true }).inputValue()).toBe('pi');
     await expect.poll(() => page.locator('main').textContent(), { timeout: 20_000 }).toContain('1.1.0');
@@ -153,7 +153,7 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     expect(await page.locator('.host-state[data-host="gone"] .host-state-detail').textContent()).toContain('HOST_UNREACHABLE');
     // The other hosts still answer and act.
     await expect.poll(() => page.locator('.host-state[data-host="vps"] .host-state-label').textContent(), { timeout: 30_000 }).toBe('Connected');
-    await row('vps', 'webapp').getByRole('button', { name: 'Check webapp on vps' }).click();
+    await row('vps', 'webapp').getByRole('button', { name: 'Check: webapp on vps' }).click();
     await expect.poll(() => row('vps', 'webapp').locator('td[data-label="Latest"]').textContent(), { timeout: 30_000 }).toBe('1.1.0');
     // Remove it again.
     await page.getByRole('button', { name: 'Manage hosts' }).click();
@@ -165,7 +165,7 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
   }, 120_000);
 
   it('a rollout with a passing canary updates every host', async () => {
-    await row('vps', 'tool').getByRole('button', { name: 'Roll out tool across hosts' }).click();
+    await row('vps', 'tool').getByRole('button', { name: 'Roll out: tool across hosts' }).click();
     const dialog = page.getByRole('dialog', { name: 'Roll out tool' });
     // This computer does not track tool: the canary is the vps, then the pi.
     await dialog.getByRole('button', { name: 'Start rollout' }).click();
@@ -179,7 +179,7 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
   }, 120_000);
 
   it('a rollout whose canary fails its health check stops there and names the host, component and step', async () => {
-    await row('pi', 'api').getByRole('button', { name: 'Roll out api across hosts' }).click();
+    await row('pi', 'api').getByRole('button', { name: 'Roll out: api across hosts' }).click();
     const dialog = page.getByRole('dialog', { name: 'Roll out api' });
     await dialog.getByRole('button', { name: 'Start rollout' }).click();
     const stopped = dialog.locator('.rollout-stopped');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallContext, ParsedRequestOf, ResponseOf } from '../../../shared/contract';
-import { toErrorShape, type ErrorShape } from '../../../shared/errors';
+import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { UpdateStep } from '../../../shared/types';
 import type { RolloutHostResult, RolloutResult } from '../../../shared/types/fleet';
 import type { EventBus } from '../events';
@@ -22,7 +22,13 @@ interface RolloutDeps {
  */
 export async function runRollout(deps: RolloutDeps, request: RolloutRequest, ctx: CallContext): Promise<RolloutResult> {
   const explicit = request.hosts !== undefined;
-  const order = uniqueOrder(request.canary, request.hosts ?? [LOCAL_HOST, ...(await deps.hostNames())]);
+  const registered = await deps.hostNames();
+  const order = uniqueOrder(request.canary, request.hosts ?? [LOCAL_HOST, ...registered]);
+  // A misspelt host is refused before any host is touched.
+  const unknown = order.find((h) => h !== LOCAL_HOST && !registered.includes(h));
+  if (unknown !== undefined) {
+    throw new UpkeepError('NOT_FOUND', `No host named "${unknown}": nothing was updated. Add it in Settings → Hosts or with \`upkeep host add ${unknown} --ssh USER@HOST\`, or use local for this computer.`, { kind: 'host', host: unknown });
+  }
   const result: RolloutResult = {
     rollout_id: randomUUID(),
     component: request.component,

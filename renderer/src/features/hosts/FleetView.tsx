@@ -118,19 +118,19 @@ function FleetRow({ host, component, snapshot }: Row) {
       </td>
       <td data-label="Actions">
         <div className="toolbar">
-          <button type="button" className="button button-small button-primary" disabled={busy !== undefined} aria-label={`Update ${label} now`} onClick={() => void update(host, component.id)}>
+          <button type="button" className="button button-small button-primary" disabled={busy !== undefined} aria-label={`Update now: ${label}`} onClick={() => void update(host, component.id)}>
             {busy === 'update' ? 'Updating…' : 'Update now'}
           </button>
-          <button type="button" className="button button-small" disabled={busy !== undefined} aria-label={`Check ${label}`} onClick={() => void check(host, component.id)}>
+          <button type="button" className="button button-small" disabled={busy !== undefined} aria-label={`Check: ${label}`} onClick={() => void check(host, component.id)}>
             Check
           </button>
-          <button type="button" className="button button-small" aria-label={`History of ${label}`} onClick={() => go('history')}>
+          <button type="button" className="button button-small" aria-label={`History: ${label}`} onClick={() => go('history')}>
             History
           </button>
-          <button type="button" className="button button-small" aria-label={`Backups and restore of ${label}`} onClick={() => go('backups')}>
+          <button type="button" className="button button-small" aria-label={`Restore: ${label} (its backups)`} onClick={() => go('backups')}>
             Restore
           </button>
-          <button type="button" className="button button-small" aria-label={`Roll out ${component.name} across hosts`} onClick={() => openDialog({ kind: 'rollout', component: component.id, canary: host })}>
+          <button type="button" className="button button-small" aria-label={`Roll out: ${component.name} across hosts`} onClick={() => openDialog({ kind: 'rollout', component: component.id, canary: host })}>
             Roll out
           </button>
         </div>
