@@ -25,7 +25,7 @@ const remoteCommandSchema = z
   .trim()
   .min(1)
   .max(1000)
-  .refine((c) => !/[\0-\x1f\x7f]/.test(c), 'must be one line without control characters');
+  .refine((c) => ![...c].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), 'must be one line without control characters');
 
 export const hostConfigSchema = z.strictObject({
   name: hostNameSchema,

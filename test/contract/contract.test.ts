@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../shared/errors';
 import { tempDir } from '../helpers/temp';
-import { httpTransport, inProcessTransport, type Outcome, type Transport } from './transports';
+import { httpTransport, inProcessTransport, stdioTransport, type Outcome, type Transport } from './transports';
 
 const octoprintConfig = readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'octoprint', 'config.yaml'), 'utf8');
 
@@ -22,6 +22,7 @@ function failed(outcome: Outcome) {
 describe.each([
   ['in-process', inProcessTransport],
   ['http', httpTransport],
+  ['stdio', stdioTransport],
 ] as const)('contract over %s', (_name, make) => {
   let transport: Transport;
   const open = async () => {

@@ -2,6 +2,9 @@ import { invokeMethod } from '../../shared/contract';
 import { toErrorShape, type ErrorShape } from '../../shared/errors';
 import { createApi } from '../../electron/core/api';
 import { createServices, type Services } from '../../electron/core/services';
+import { PassThrough } from 'node:stream';
+import { LineSplitter, MAX_LINE_BYTES, parseServerLine } from '../../electron/core/remote/protocol';
+import { serveStdio } from '../../electron/core/remote/stdio-server';
 import { startHttpHost, type HttpHost } from '../../electron/http/server';
 
 export type Outcome = { result: unknown; error?: undefined } | { error: ErrorShape; result?: undefined };
@@ -60,5 +63,41 @@ export async function httpTransport(home: string, options: { rendererDir?: strin
       return { result: body.result };
     },
     close: () => host.close(),
+  };
+}
+
+/** `serve --stdio`'s server over in-memory pipes: the same framing and validation a remote host's child uses. */
+export async function stdioTransport(home: string): Promise<Transport> {
+  const services = createServices({ home, host: 'cli' });
+  const toServer = new PassThrough();
+  const fromServer = new PassThrough();
+  const server = serveStdio({ api: createApi(services), events: services.events, input: toServer, output: fromServer });
+  const pending = new Map<string, (outcome: Outcome) => void>();
+  const lines = new LineSplitter(
+    MAX_LINE_BYTES,
+    (line) => {
+      const message = parseServerLine(line);
+      if (message?.type !== 'response' || message.id === null) return;
+      pending.get(message.id)?.(message.ok ? { result: message.result } : { error: message.error });
+      pending.delete(message.id);
+    },
+    () => undefined,
+  );
+  fromServer.on('data', (chunk: Buffer) => lines.push(chunk));
+  let next = 1;
+  return {
+    name: 'stdio',
+    services,
+    call(method, request) {
+      const id = String(next++);
+      return new Promise<Outcome>((resolve) => {
+        pending.set(id, resolve);
+        toServer.write(`${JSON.stringify({ type: 'request', id, method, params: request })}\n`);
+      });
+    },
+    close: async () => {
+      toServer.end();
+      await server.done;
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { Hello } from './protocol';
-import { readHostsSync, unknownHost, type HostConfig } from './hosts';
+import type { HostConfig } from '../../../shared/schemas/host';
+import { readHostsSync, unknownHost } from './hosts';
 import { classifySshFailure, sshArgv } from './ssh';
 import { StdioConnection, type ConnectionState } from './stdio-connection';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UpkeepError } from '../../../shared/errors';
-import type { HostConfig } from './hosts';
+import type { HostConfig } from '../../../shared/schemas/host';
 import { lastLines, type ChildFailure } from './stdio-connection';
 
 export const DEFAULT_REMOTE_UPKEEP = 'upkeep';
