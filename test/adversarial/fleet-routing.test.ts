@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../electron/core/api';
+import { fleetFor, closeFleet } from '../../electron/core/fleet';
+import { createServices } from '../../electron/core/services';
+import { createInvokeHandler, type IpcSender } from '../../electron/main/ipc-handler';
 import { startPanelHost, type PanelHost } from '../e2e/helpers/panel';
+import { tempDir } from '../helpers/temp';
 
 /** A call that names a host is validated before anything is sent there: the host, the method, the token's rights. */
 describe('routing a panel call to a named host', () => {
@@ -62,5 +67,32 @@ describe('routing a panel call to a named host', () => {
   it('a registered but unreachable host says so with its code', async () => {
     const r = await post('listComponents', '?host=pi');
     expect(r.body.error?.code).toBe('HOST_UNREACHABLE');
+  });
+});
+
+describe('routing an IPC call to a named host (the bridge’s second argument)', () => {
+  const contents = { id: 1 };
+  const ours: IpcSender = { sender: contents as never, senderFrame: { url: 'file:///app/index.html' } };
+  const services = createServices({ home: path.join(tempDir('upkeep-ipc-fleet-'), 'home'), host: 'desktop' });
+  const api = createApi(services);
+  const handler = createInvokeHandler({ api, fleet: fleetFor(services, api), isTrustedSender: (event) => event.sender === ours.sender });
+
+  afterAll(async () => {
+    await closeFleet(services);
+  });
+
+  it('no host: this computer answers', async () => {
+    const res = await handler(ours, 'listComponents', {});
+    expect(res).toMatchObject({ ok: true, result: { components: [] } });
+  });
+
+  it('an unknown host is NOT_FOUND, a host that is not a string INVALID_REQUEST', async () => {
+    expect(await handler(ours, 'listComponents', {}, 'nowhere')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', details: { kind: 'host' } } });
+    expect(await handler(ours, 'listComponents', {}, { name: 'pi' })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+  });
+
+  it('a registered host is reached (here it cannot be: HOST_UNREACHABLE, not this computer’s list)', async () => {
+    await handler(ours, 'addHost', { name: 'pi', ssh: 'pi@127.0.0.1', port: 1 });
+    expect(await handler(ours, 'listComponents', {}, 'pi')).toMatchObject({ ok: false, error: { code: 'HOST_UNREACHABLE' } });
   });
 });

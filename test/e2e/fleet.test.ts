@@ -9,7 +9,7 @@ import { buildCli, upkeepAsync } from '../helpers/cli';
 import { addSampleReleases, installedVersion, sampleAppComponent, sshHost, withLocalUpkeep } from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { seriousViolations } from './helpers/axe';
-import { ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost, type PanelSession } from './helpers/panel';
+import { ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, screenshotDir, startPanelHost, type PanelHost, type PanelSession } from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 /** A port nothing listens on: a host there is unreachable. */
@@ -122,6 +122,41 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     await expect.poll(() => row('pi', 'webapp').locator('td[data-label="Installed"]').textContent(), { timeout: 30_000 }).toBe('1.1.0');
   }, 90_000);
 
+  it('the host relays the remote host’s events live, tagged with its name (SSE)', async () => {
+    const controller = new AbortController();
+    const response = await fetch(new URL('api/events', host.url), { headers: { Authorization: `Bearer ${host.token}` }, signal: controller.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const frames = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    })().catch(() => undefined);
+    let answered = false;
+    let progressBeforeAnswer = false;
+    const update = fetch(new URL('api/updateComponents?host=vps', host.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${host.token}` },
+      body: JSON.stringify({ ids: ['webapp'] }),
+    }).then(async (r) => {
+      progressBeforeAnswer = /event: host_event\ndata: \{"host":"vps","event":"update_progress"/.test(text);
+      answered = true;
+      return (await r.json()) as { result: { results: { status: string }[] } };
+    });
+    const body = await update;
+    controller.abort();
+    await frames;
+    expect(answered).toBe(true);
+    expect(body.result.results[0]?.status).toBe('succeeded');
+    // Progress arrived while the update ran, not after: live.
+    expect(progressBeforeAnswer).toBe(true);
+    expect(text).toMatch(/event: host_event\ndata: \{"host":"vps","event":"update_succeeded"/);
+    expect(installedVersion(folders['vps/webapp'] ?? '')).toBe('1.1.0');
+  }, 60_000);
+
   it('History of a remote component opens that host’s history', async () => {
     await row('pi', 'webapp').getByRole('button', { name: 'History: webapp on pi' }).click();
     await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
@@ -163,6 +198,34 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     expect(hosts.map((h) => h.name)).toEqual(['pi', 'vps']);
     await page.keyboard.press('Escape');
   }, 120_000);
+
+  it('a host whose key is not known is refused, and the All hosts view shows the fingerprint to check', async () => {
+    const emptyKnownHosts = sshd.file('empty_known_hosts', '');
+    await host.call('addHost', sshHost(sshd, 'newbox', homes.vps, { known_hosts: emptyKnownHosts }));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const state = page.locator('.host-state[data-host="newbox"]');
+    await expect.poll(() => state.locator('.host-state-label').textContent(), { timeout: 30_000 }).toBe('Host key refused');
+    const detail = (await state.locator('.host-state-detail').textContent()) ?? '';
+    expect(detail).toContain('HOST_KEY_UNKNOWN');
+    expect(detail).toContain(sshd.fingerprint);
+    expect(await seriousViolations(page)).toEqual([]);
+    await host.call('removeHost', { name: 'newbox' });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => state.count()).toBe(0);
+  }, 60_000);
+
+  it('All hosts at phone width: nothing wider than the screen, still accessible', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await row('pi', 'api').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: path.join(screenshotDir, 'all-hosts-phone.png') });
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 860 });
+    }
+  }, 60_000);
 
   it('a rollout with a passing canary updates every host', async () => {
     await row('vps', 'tool').getByRole('button', { name: 'Roll out: tool across hosts' }).click();

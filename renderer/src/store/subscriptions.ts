@@ -86,6 +86,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
       // After a reconnect, events may have been missed: reload what they would have changed (and a
       // failure that still holds is reported again; the notices from before the outage are stale).
       if (state === 'open' && wasOpen) {
+        if (s().hostScope === ALL_HOSTS) void s().loadFleet();
         void s().loadComponents();
         void s().loadSettings();
         void s().loadHistory();
