@@ -87,6 +87,18 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
     clearTimeout(reloadTimers.get(host));
     reloadTimers.set(host, setTimeout(() => void get().loadHostSnapshot(host), 150));
   };
+  // A check of every component sends one check_result each: apply them together, not one store change each.
+  const queuedChecks = new Map<string, CheckResult[]>();
+  let checksTimer: ReturnType<typeof setTimeout> | undefined;
+  const queueCheck = (host: string, result: CheckResult) => {
+    queuedChecks.set(host, [...(queuedChecks.get(host) ?? []), result]);
+    checksTimer ??= setTimeout(() => {
+      checksTimer = undefined;
+      const batches = [...queuedChecks];
+      queuedChecks.clear();
+      for (const [h, results] of batches) patch(h, (s) => ({ checks: { ...s.checks, ...Object.fromEntries(results.map((r) => [r.id, r])) } }));
+    }, 100);
+  };
   const without = <T,>(record: Record<string, T>, key: string): Record<string, T> => Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
 
   return {
@@ -171,12 +183,13 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
     },
 
     hostEventReceived({ host, event, payload }) {
+      // Only the All hosts view (and a rollout started from it) reads the snapshots.
+      if (get().hostScope !== ALL_HOSTS || !get().fleet[host]) return;
       if (event === 'update_progress') {
         const p = payload as UpdateProgress;
         patch(host, (s) => ({ progress: { ...s.progress, [p.component]: p } }));
       } else if (event === 'check_result') {
-        const { result } = payload as { result: CheckResult };
-        patch(host, (s) => ({ checks: { ...s.checks, [result.id]: result } }));
+        queueCheck(host, (payload as { result: CheckResult }).result);
       } else if (event === 'update_succeeded' || event === 'update_failed' || event === 'update_rolled_back' || event === 'components_changed') {
         if (get().fleet[host]) reloadSoon(host);
       }

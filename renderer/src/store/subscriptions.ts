@@ -76,7 +76,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
   let wasOpen = false;
   const stop = client.subscribe(
     (event, payload) => {
-      if (!RELAYED.has(event)) s().hostEventReceived({ host: LOCAL, event: event as HostEvent['event'], payload });
+      if (!RELAYED.has(event) && s().hostScope === ALL_HOSTS) s().hostEventReceived({ host: LOCAL, event: event as HostEvent['event'], payload });
       if (RELAYED.has(event) || s().hostScope === LOCAL || s().hostScope === ALL_HOSTS) dispatch(event, payload);
     },
     (state) => {
