@@ -47,6 +47,12 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UPDATE_IN_PROGRESS: 409,
   RECOVERY_FAILED: 503,
   INTERNAL: 500,
+  // A call routed to a remote host (?host=) that could not be answered there.
+  HOST_UNREACHABLE: 502,
+  HOST_DISCONNECTED: 502,
+  HOST_KEY_UNKNOWN: 502,
+  HOST_KEY_CHANGED: 502,
+  HOST_AUTH_FAILED: 502,
 };
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -66,6 +66,7 @@ describe('routing a panel call to a named host', () => {
 
   it('a registered but unreachable host says so with its code', async () => {
     const r = await post('listComponents', '?host=pi');
+    expect(r.status).toBe(502);
     expect(r.body.error?.code).toBe('HOST_UNREACHABLE');
   });
 });
