@@ -75,6 +75,23 @@ export function routedClient(client: Client, target: { host: string | null }): C
   return { ...client, api };
 }
 
+type SliceSet = Parameters<ReturnType<SliceCreator<HostsSlice>>>[0];
+type SliceGet = Parameters<ReturnType<SliceCreator<HostsSlice>>>[1];
+
+/** What the slice's action groups share: the client, the routed target, the store and the snapshot helpers. */
+interface Kit {
+  client: Client;
+  target: { host: string | null };
+  set: SliceSet;
+  get: SliceGet;
+  on(host: string): Client['api'];
+  patch(host: string, change: (s: HostSnapshot) => Partial<HostSnapshot>): void;
+  reloadSoon(host: string): void;
+  queueCheck(host: string, result: CheckResult): void;
+}
+
+const without = <T,>(record: Record<string, T>, key: string): Record<string, T> => Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+
 export const createHostsSlice = (client: Client, target: { host: string | null }): ReturnType<SliceCreator<HostsSlice>> => (set, get) => {
   const on = (host: string) => client.forHost(host === LOCAL ? null : host);
   const patch = (host: string, change: (s: HostSnapshot) => Partial<HostSnapshot>) =>
@@ -99,8 +116,8 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
       for (const [h, results] of batches) patch(h, (s) => ({ checks: { ...s.checks, ...Object.fromEntries(results.map((r) => [r.id, r])) } }));
     }, 100);
   };
-  const without = <T,>(record: Record<string, T>, key: string): Record<string, T> => Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
 
+  const kit: Kit = { client, target, set, get, on, patch, reloadSoon, queueCheck };
   return {
     hosts: [],
     hostsStatus: 'idle',
@@ -110,6 +127,15 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
     hostTests: {},
     rollout: null,
 
+    ...snapshotActions(kit),
+    ...registryActions(kit),
+    ...rolloutActions(kit),
+  };
+};
+
+/** The switcher and the All hosts view: which host shows, each host's components, actions on the owning host, its events. */
+function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queueCheck }: Kit): Pick<HostsSlice, 'loadHosts' | 'setHostScope' | 'loadFleet' | 'loadHostSnapshot' | 'fleetUpdate' | 'fleetCheck' | 'hostEventReceived' | 'hostStateChanged'> {
+  return {
     async loadHosts() {
       set({ hostsStatus: 'loading' });
       try {
@@ -200,6 +226,12 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
       else if (error) patch(host, () => ({ status: 'error', error }));
     },
 
+  };
+}
+
+/** Settings → Hosts: add, test and remove (answered by this computer). */
+function registryActions({ client, target, set, get }: Kit): Pick<HostsSlice, 'addHost' | 'testHost' | 'removeHost'> {
+  return {
     async addHost(request) {
       try {
         await client.api.addHost(request);
@@ -246,6 +278,12 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
       }
     },
 
+  };
+}
+
+/** A staged rollout started from All hosts, and its progress events. */
+function rolloutActions({ client, set, get }: Kit): Pick<HostsSlice, 'startRollout' | 'rolloutProgressed'> {
+  return {
     async startRollout(request) {
       set({ rollout: { component: request.component, running: true, progress: [], result: null, error: null } });
       try {
@@ -269,4 +307,4 @@ export const createHostsSlice = (client: Client, target: { host: string | null }
       set((s) => (s.rollout && s.rollout.component === progress.component ? { rollout: { ...s.rollout, progress: [...s.rollout.progress, progress] } } : {}));
     },
   };
-};
+}
