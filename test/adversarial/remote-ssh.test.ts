@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { connectHost } from '../../electron/core/remote/pool';
 import { FakeGitHub } from '../fixtures/servers';
 import { startSshd, type Sshd } from '../fixtures/servers/sshd';
 import { buildCli, upkeepAsync } from '../helpers/cli';
-import { addSampleReleases, installedVersion, sampleAppComponent, sshHost, userKnownHosts, withLocalUpkeep } from '../helpers/remote';
+import { UPKEEP_BIN, addSampleReleases, installedVersion, sampleAppComponent, sshHost, userKnownHosts, withLocalUpkeep } from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { appFiles, installApp } from '../e2e/helpers/sample-app';
 
@@ -132,5 +133,40 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
     expect(JSON.stringify(status)).toContain('slow');
     await connection.close();
     expect(connection.state).toBe('idle');
+  }, 120_000);
+
+  it('serve --stdio told to go mid-update (stdin ended, SIGHUP, its stdout closed): it finishes the update, then exits 0', async () => {
+    const files = tempDir('upkeep-stdio-files-');
+    const home = tempDir('upkeep-stdio-home-');
+    const folder = path.join(files, 'hup');
+    installApp(folder, '1.0.0');
+    addSampleReleases(gh, 'hup', appFiles);
+    const health = [process.execPath, '-e', 'setTimeout(() => console.log("still healthy"), 3000)'];
+    await withLocalUpkeep(home, async (c) => {
+      await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
+      await c.call('addComponents', { components: { hup: sampleAppComponent(gh, 'hup', folder, health) } });
+    });
+    const child = spawn(process.execPath, [UPKEEP_BIN, 'serve', '--stdio', '--data-dir', home], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    let buffered = '';
+    let hungUp = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      if (!hungUp && buffered.includes('"step":"health"')) {
+        hungUp = true;
+        // Everything a vanished client and its ssh session do at once.
+        child.stdin.end();
+        child.kill('SIGHUP');
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }
+    });
+    child.stdin.write(`${JSON.stringify({ type: 'request', id: '1', method: 'updateComponents', params: { ids: ['hup'] } })}\n`);
+    const { code, signal } = await exited;
+    expect(hungUp).toBe(true);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(installedVersion(folder)).toBe('1.1.0');
+    const entries = await withLocalUpkeep(home, async (c) => (await c.call('listHistory', { component: 'hup' })).entries);
+    expect(entries[0]).toMatchObject({ component: 'hup', status: 'succeeded', to: '1.1.0' });
   }, 120_000);
 });

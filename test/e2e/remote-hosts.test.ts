@@ -1,12 +1,26 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { startSshd, type Sshd } from '../fixtures/servers/sshd';
-import { buildCli, upkeepAsync } from '../helpers/cli';
+import { buildCli, repoRoot, upkeepAsync } from '../helpers/cli';
 import { addSampleReleases, installedVersion, remoteUpkeep, sampleAppComponent, withLocalUpkeep } from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { appFiles, installApp } from './helpers/sample-app';
+
+/** A health check that takes a few seconds, then passes: time to kill the connection while it runs. */
+const SLOW_HEALTH = [process.execPath, '-e', 'setTimeout(() => console.log("healthy"), 4000)'];
+
+/** The processes a process started (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 /** Keys a check result carries, recursively: what "the same output" means for JSON. */
 function shape(value: unknown): unknown {
@@ -22,6 +36,7 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
   let remote: string;
   let webFolder: string;
   let toolFolder: string;
+  let slowFolder: string;
 
   beforeAll(async () => {
     buildCli();
@@ -29,6 +44,7 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     gh = await FakeGitHub.start();
     addSampleReleases(gh, 'webapp', appFiles);
     addSampleReleases(gh, 'tool', appFiles);
+    addSampleReleases(gh, 'slow', appFiles);
     local = tempDir('upkeep-local-');
     remote = tempDir('upkeep-remote-');
     const files = tempDir('upkeep-remote-files-');
@@ -36,9 +52,11 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     toolFolder = path.join(files, 'tool');
     installApp(webFolder, '1.0.0');
     installApp(toolFolder, '1.0.0');
+    slowFolder = path.join(files, 'slow');
+    installApp(slowFolder, '1.0.0');
     await withLocalUpkeep(remote, async (c) => {
       await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-      await c.call('addComponents', { components: { webapp: sampleAppComponent(gh, 'webapp', webFolder), tool: sampleAppComponent(gh, 'tool', toolFolder) } });
+      await c.call('addComponents', { components: { webapp: sampleAppComponent(gh, 'webapp', webFolder), tool: sampleAppComponent(gh, 'tool', toolFolder), slow: sampleAppComponent(gh, 'slow', slowFolder, SLOW_HEALTH) } });
     });
   }, 60_000);
 
@@ -97,6 +115,7 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     const b = viaSsh.json() as typeof a;
     expect(shape(b)).toEqual(shape(a));
     expect(b.components.map((c) => [c.id, c.installed, c.latest, c.update_available]).sort()).toEqual([
+      ['slow', '1.0.0', '1.1.0', true],
       ['tool', '1.0.0', '1.1.0', true],
       ['webapp', '1.0.0', '1.1.0', true],
     ]);
@@ -124,5 +143,30 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     const history = await cli(['--on', 'pi', 'history', '--json']);
     expect(history.code).toBe(0);
     expect(JSON.stringify(history.json())).toContain('succeeded');
+  }, 120_000);
+
+  it('--on update with its ssh killed mid-update: the update finishes there, the command reconnects and prints the outcome', async () => {
+    const child = spawn(process.execPath, [`${repoRoot}/bin/upkeep.mjs`, '--home', local, '--on', 'pi', 'update', 'slow', '--yes'], { env: { ...process.env, UPKEEP_HOME: '' } });
+    let stdout = '';
+    let stderr = '';
+    let killedSsh: number | undefined;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // The run has begun there (its log streams back): kill the ssh client outright.
+      if (killedSsh === undefined && stderr.includes('[slow]')) {
+        const ssh = childrenOf(child.pid as number).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ssh\0'));
+        if (ssh !== undefined) {
+          killedSsh = ssh;
+          process.kill(ssh, 'SIGKILL');
+        }
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(killedSsh).toBeDefined();
+    expect(stderr).toContain('the connection to pi dropped; the update goes on there');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/slow\s+1\.0\.0\s+1\.1\.0\s+succeeded/);
+    expect(installedVersion(slowFolder)).toBe('1.1.0');
   }, 120_000);
 });

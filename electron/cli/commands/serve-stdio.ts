@@ -1,4 +1,5 @@
 import { createApi } from '../../core/api';
+import { recoveryNotes } from '../../core/recovery';
 import { serveStdio } from '../../core/remote/stdio-server';
 import { startWebhooks } from '../../core/schedule/wiring';
 import { createServices } from '../../core/services';
@@ -21,15 +22,23 @@ export async function serveOverStdio(home: string): Promise<void> {
   // Ignored: a hang-up says the client left, which stdin's end says as well; work goes on.
   process.on('SIGHUP', quiet);
   const services = createServices({ home, host: 'cli' });
+  // Hello first: every method waits for the start-up recovery anyway (createApi), so the client
+  // hears from Upkeep at once and sees what recovery says below.
+  const server = serveStdio({ api: createApi(services), events: services.events, input: process.stdin, output: process.stdout });
+  for (const signal of STOP_SIGNALS) process.on(signal, server.stop);
+  process.stdin.resume();
   const background = await startBackground(services, {
     firstRun: false,
     scheduler: false,
     onRecoveryFailed: (error) => void process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`),
+  }).catch((error: unknown) => {
+    server.stop();
+    process.stdin.destroy();
+    throw error;
   });
+  // What a killed process left and this start finished, said as the CLI says it (the client shows stderr).
+  for (const note of recoveryNotes(background.recovery)) process.stderr.write(`upkeep: ${note}\n`);
   const notifier = startWebhooks(services, { delivery: { timeoutMs: 5_000, retryDelaysMs: [1_000, 3_000] } });
-  const server = serveStdio({ api: createApi(services), events: services.events, input: process.stdin, output: process.stdout });
-  for (const signal of STOP_SIGNALS) process.on(signal, server.stop);
-  process.stdin.resume();
   await server.done;
   for (const signal of STOP_SIGNALS) process.off(signal, server.stop);
   process.stdin.destroy();

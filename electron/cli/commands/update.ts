@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { UpkeepError } from '../../../shared/errors';
 import type { UpdateResult } from '../../../shared/types';
 import { table, withWebhooks, type CliContext, type CommandSpec } from '../context';
+import { awaitRemoteOutcome, historyIds } from './remote-outcome';
 
 async function confirm(ctx: CliContext, question: string, yes: boolean): Promise<void> {
   if (yes) return;
@@ -48,6 +49,8 @@ export const updateCommands: CommandSpec[] = [
       for (const id of new Set(ids)) await ctx.call('getComponent', { id });
       const what = `${packages.length ? `${packages.join(', ')} in ` : ''}${ids.length ? ids.join(', ') : 'every component with an update available'}`;
       await confirm(ctx, `Update ${what}${values['no-backup'] ? ' WITHOUT a backup' : ''}?`, values.yes === true);
+      // On a remote host: what its history holds now, to find this update's outcome should the connection drop.
+      const before = ctx.remote !== undefined ? await historyIds(ctx) : undefined;
       const stop = streamLogs(ctx);
       try {
         const { results } = await withWebhooks(ctx, () =>
@@ -59,7 +62,14 @@ export const updateCommands: CommandSpec[] = [
             noBackup: values['no-backup'] === true,
             stopOnFailure: values['stop-on-failure'] === true,
           }),
-        );
+        ).catch(async (error: unknown) => {
+          if (!before || !(error instanceof UpkeepError) || error.code !== 'HOST_DISCONNECTED') throw error;
+          ctx.err(`upkeep: the connection to ${ctx.remote} dropped; the update goes on there. Reconnecting to read its outcome…`);
+          const results = await awaitRemoteOutcome(ctx, { before });
+          // Unknown is not "nothing to update": the request may never have reached the host.
+          if (!results.length) throw new UpkeepError('HOST_DISCONNECTED', `The connection to ${ctx.remote} dropped and its history shows no update since: it may not have started. Run the command again.`, { host: ctx.remote });
+          return { results };
+        });
         const failed = results.some((r) => r.status === 'failed' || r.status === 'rolled_back');
         return {
           json: { results: results.map(publicResult) },

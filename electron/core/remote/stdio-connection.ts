@@ -102,8 +102,12 @@ export class StdioConnection {
     return (await result) as ResponseOf<M>;
   }
 
-  /** End the child's stdin (it finishes what runs, then exits) and wait for it; pending calls are rejected. */
-  async close(): Promise<void> {
+  /**
+   * End the child's stdin and wait for it to exit; pending calls are rejected. A server still busy
+   * (an update running there) is not waited for past `graceMs`: the child (the ssh client) is then
+   * stopped, and the work goes on at the other end, which answers for it after the next connect.
+   */
+  async close(graceMs = 5_000): Promise<void> {
     this.closed = true;
     const child = this.child;
     if (!child) {
@@ -112,7 +116,9 @@ export class StdioConnection {
     }
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGTERM'), graceMs);
     await exited;
+    clearTimeout(timer);
   }
 
   private setState(state: ConnectionState): void {
