@@ -105,6 +105,11 @@ async function rollOne(deps: RolloutDeps, request: RolloutRequest, ctx: CallCont
     update = (await deps.fleet.invoke('updateComponents', { ids: [request.component], force: request.force, stopOnFailure: true }, ctx, host)) as ResponseOf<'updateComponents'>;
   } catch (error) {
     const shape = toErrorShape(error);
+    // The connection dropped while the update ran: it goes on to its end there, its outcome unknown here.
+    // The rollout stops (unknown is not success) and says where to read the outcome.
+    if (shape.code === 'HOST_DISCONNECTED') {
+      shape.message = `Lost the connection to ${host} during the update of ${request.component}; the update goes on there, its outcome unknown here. The rollout stopped: see History on ${host} (\`upkeep --on ${host} history\`), then roll out again.`;
+    }
     return fail(entry, roll.steps.last(host) ?? (shape.code.startsWith('HOST_') ? 'connect' : 'preflight'), shape);
   }
   const outcome = update.results[0];
