@@ -10,6 +10,7 @@ import type { Services } from './services';
 import { restoreWithHistory } from './backups/restore-history';
 import { scheduleMethods } from './schedule/methods';
 import { hostMethods } from './remote/methods';
+import { fleetMethods } from './fleet';
 import { redactWebhookUrls } from './notify/messages';
 import { busyError, recoverInterrupted, recoveryFailure, type InProgress } from './recovery';
 
@@ -45,7 +46,8 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
  * command or first call answers on a half-updated folder.
  */
 export function createApi(services: Services): ApiImplementation {
-  return gatedOnRecovery(services, methods(services));
+  const api: ApiImplementation = gatedOnRecovery(services, { ...methods(services), ...fleetMethods(services, () => api) });
+  return api;
 }
 
 /** Every method waits for recovery; a failed one is reported (RECOVERY_FAILED) instead of answering on what it left. */
@@ -81,7 +83,7 @@ async function inProgress(services: Services): Promise<Map<string, InProgress>> 
   return new Map((await recoverInterrupted(services)).busy.map((b) => [b.component, b]));
 }
 
-function methods(services: Services): ApiImplementation {
+function methods(services: Services): Omit<ApiImplementation, 'startRollout'> {
   return {
     ...updateMethods(services),
     ...componentMethods(services),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createApi } from '../core/api';
 import { appPackage } from '../core/lib/app-version';
+import { closeFleet, fleetFor } from '../core/fleet';
 import { createServices, type Services } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startHttpHost, type HttpHost } from './server';
@@ -31,10 +32,12 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
   const token = await loadOrCreateToken(services.layout.httpToken);
   // The read-only token (<home>/http-token-readonly, 0600): for people who may see, not change.
   const readOnlyToken = await loadOrCreateToken(services.layout.httpTokenReadOnly);
+  const api = createApi(services);
   let host: HttpHost;
   try {
     host = await startHttpHost({
-      api: createApi(services),
+      api,
+      fleet: fleetFor(services, api),
       events: services.events,
       token,
       readOnlyToken,
@@ -53,6 +56,7 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
     async close() {
       await background.stop();
       await host.close();
+      await closeFleet(services);
     },
   };
 }

@@ -6,6 +6,7 @@ import { EVENT_NAMES, invokeMethod, type ApiImplementation, type CallContext } f
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { UpkeepError, toErrorShape, type ErrorCode } from '../../shared/errors';
 import type { EventBus } from '../core/events';
+import type { Fleet } from '../core/fleet';
 import { tokensEqual } from './token';
 
 export interface HttpHostOptions {
@@ -19,6 +20,8 @@ export interface HttpHostOptions {
   port?: number;
   /** The built renderer (dist/renderer); when missing, the API still works and / explains how to build. */
   rendererDir?: string;
+  /** Routes `POST /api/<method>?host=NAME` to a registered remote host; without it only this computer answers. */
+  fleet?: Fleet;
 }
 
 export interface HttpHost {
@@ -44,6 +47,12 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UPDATE_IN_PROGRESS: 409,
   RECOVERY_FAILED: 503,
   INTERNAL: 500,
+  // A call routed to a remote host (?host=) that could not be answered there.
+  HOST_UNREACHABLE: 502,
+  HOST_DISCONNECTED: 502,
+  HOST_KEY_UNKNOWN: 502,
+  HOST_KEY_CHANGED: 502,
+  HOST_AUTH_FAILED: 502,
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -125,7 +134,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
         return sendError(res, 400, error);
       }
       try {
-        const result = await invokeMethod(options.api, method, body, ctx);
+        const result = await invokeOn(url.searchParams.get('host'), method, body, ctx);
         return sendJson(res, 200, { result });
       } catch (error) {
         const shape = toErrorShape(error);
@@ -135,6 +144,13 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Only GET is served here.'));
     return serveStatic(url.pathname, res);
+  }
+
+  /** This computer's engine, or (`?host=NAME`) the remote host of that name. */
+  function invokeOn(host: string | null, method: string, body: unknown, ctx: CallContext): Promise<unknown> {
+    if (host === null) return invokeMethod(options.api, method, body, ctx);
+    if (!options.fleet) throw new UpkeepError('INVALID_REQUEST', 'This Upkeep does not reach other hosts: call it without ?host=.');
+    return options.fleet.invoke(method, body, ctx, host);
   }
 
   function authenticate(req: http.IncomingMessage): CallContext | undefined {

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
 import { claimDemoHome, startDemo, type DemoHome } from '../core/demo';
+import { closeFleet, fleetFor } from '../core/fleet';
 import type { KeyValueStore } from '../core/config/store';
 import { createServices } from '../core/services';
 import { startBackground } from '../core/startup';
@@ -74,6 +75,7 @@ async function start(): Promise<void> {
   const window = new BrowserWindow(secureWindowOptions(preload));
   registerIpc({
     api,
+    fleet: fleetFor(services, api),
     events: services.events,
     // Only our own top-level page may call the API.
     isTrustedSender: (event) => isTrustedSender(event, { contents: window.webContents, url: rendererUrl }),
@@ -99,6 +101,8 @@ async function start(): Promise<void> {
   app.on('before-quit', () => {
     stopShell();
     void background.stop();
+    // The remote hosts' ssh children end with the app (an update running there goes on to its end).
+    void closeFleet(services);
     void demo?.close();
   });
 }

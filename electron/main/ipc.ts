@@ -1,6 +1,7 @@
 import { ipcMain, type WebContents } from 'electron';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type ApiImplementation } from '../../shared/contract';
 import type { EventBus } from '../core/events';
+import type { Fleet } from '../core/fleet';
 import { createInvokeHandler, type IpcSender } from './ipc-handler';
 
 /**
@@ -12,6 +13,7 @@ export function registerIpc(options: {
   events: EventBus;
   isTrustedSender: (event: IpcSender) => boolean;
   targets: () => WebContents[];
+  fleet?: Fleet;
 }): () => void {
   ipcMain.handle(IPC_INVOKE_CHANNEL, createInvokeHandler(options));
   const unsubscribe = options.events.onAny((event, payload) => {

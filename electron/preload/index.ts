@@ -11,7 +11,8 @@ declare const __UPKEEP_EVENT_NAMES__: readonly EventName[];
 // Exactly the contract's methods, each forwarding one object argument; plus `on(event, cb)`.
 const bridge: Record<string, unknown> = {};
 for (const method of __UPKEEP_METHOD_NAMES__) {
-  bridge[method] = (request: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {});
+  bridge[method] = (request: unknown, target?: { host?: unknown }) =>
+    typeof target?.host === 'string' ? ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {}, target.host) : ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {});
 }
 
 type Listener = (payload: unknown) => void;

@@ -3,11 +3,14 @@ import { createPortal } from 'react-dom';
 import { BackupsView } from './features/backups/BackupsView';
 import { ComponentsView } from './features/components/ComponentsView';
 import { HistoryView } from './features/history/HistoryView';
+import { FleetView } from './features/hosts/FleetView';
+import { HostSwitcher } from './features/hosts/HostSwitcher';
 import { DialogHost } from './DialogHost';
 import type { ConnectionState } from './api';
 import { useAppStore } from './store';
 import { selectPendingUpdates } from './store/selectors/components-selectors';
 import type { View } from './store/ui-slice';
+import { ALL_HOSTS } from './store/hosts-slice';
 import { ErrorMessage } from './ui/ErrorMessage';
 import { Icon, type IconName } from './ui/Icon';
 import { useLiveRegionTarget } from './ui/live-region-target';
@@ -27,6 +30,7 @@ export function App() {
   const pending = useAppStore(selectPendingUpdates).length;
   const connection = useAppStore((s) => s.connection);
   const info = useAppStore((s) => s.info);
+  const allHosts = useAppStore((s) => s.hostScope === ALL_HOSTS);
 
   useEffect(() => {
     document.title = pending > 0 ? `Upkeep (${pending})` : 'Upkeep';
@@ -44,6 +48,7 @@ export function App() {
           </span>
           <span className="brand-name">Upkeep</span>
         </div>
+        <HostSwitcher />
         <nav aria-label="Main">
           <ul>
             {NAV.map((item) => (
@@ -80,7 +85,7 @@ export function App() {
         {/* Refused: the token's notice says what is wrong; the connection itself is fine. */}
         {connection === 'reconnecting' ? <ConnectionLost /> : null}
         <Notices />
-        {view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
+        {view === 'components' && allHosts ? <FleetView /> : view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
       </main>
       <LiveRegion />
       <DialogHost />

@@ -4,6 +4,8 @@ import { DiscoverDialog } from './features/components/DiscoverDialog';
 import { ImportOctoprintDialog } from './features/components/ImportOctoprintDialog';
 import { RemoveComponentDialog } from './features/components/RemoveComponentDialog';
 import { RollbackDialog } from './features/history/RollbackDialog';
+import { HostsDialog } from './features/hosts/HostsDialog';
+import { RolloutDialog } from './features/hosts/RolloutDialog';
 import { RunLogDialog } from './features/history/RunLogDialog';
 import { SettingsDialog } from './features/settings/SettingsDialog';
 import { UpdateAllDialog } from './features/updates/UpdateAllDialog';
@@ -42,6 +44,10 @@ export function DialogHost() {
     }
     case 'update-all':
       return <UpdateAllDialog onClose={close} />;
+    case 'hosts':
+      return <HostsDialog onClose={close} />;
+    case 'rollout':
+      return <RolloutDialog component={dialog.component} canary={dialog.canary} onClose={close} />;
     case 'rollback': {
       const entry = history.find((e) => e.id === dialog.entryId);
       return entry ? <RollbackDialog entry={entry} onClose={close} /> : null;

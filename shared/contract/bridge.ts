@@ -8,8 +8,13 @@ import type { MethodName, RequestOf, ResponseOf } from './index';
  */
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ErrorShape };
 
+/** Where a call goes: this computer's engine when `host` is absent, else that registered remote host. */
+export interface CallTarget {
+  host?: string;
+}
+
 /** `window.upkeep` in the desktop app: exactly the contract's methods, plus event subscription. */
-export type Bridge = { [M in MethodName]: (request: RequestOf<M>) => Promise<Envelope<ResponseOf<M>>> } & {
+export type Bridge = { [M in MethodName]: (request: RequestOf<M>, target?: CallTarget) => Promise<Envelope<ResponseOf<M>>> } & {
   on<E extends EventName>(event: E, listener: EventListener<E>): Unsubscribe;
 };
 

@@ -1,8 +1,9 @@
 import type { BackupProgress, LogLine, UpdateAvailable, UpdateOutcome, UpdateProgress } from '../types';
 import type { CheckResult } from '../types';
+import type { HostStateEvent, RolloutProgress } from '../types/fleet';
 
-/** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
-export interface EventMap {
+/** The engine's own events, as every Upkeep emits them. */
+export interface EngineEventMap {
   components_changed: { ids: string[] };
   settings_changed: Record<string, never>;
   /** A run entered a step or moved on within one. */
@@ -24,6 +25,19 @@ export interface EventMap {
   check_result: { result: CheckResult };
 }
 
+/** One engine event from a remote host, relayed by the panel's host with the host's name. */
+export type HostEvent = { [E in keyof EngineEventMap]: { host: string; event: E; payload: EngineEventMap[E] } }[keyof EngineEventMap];
+
+/** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
+export interface EventMap extends EngineEventMap {
+  /** An event of a remote host (`upkeep host add`), tagged with its name. */
+  host_event: HostEvent;
+  /** A remote host's connection changed state (connected, failed with why …). */
+  host_state: HostStateEvent;
+  /** A staged rollout (startRollout) moved on. */
+  rollout_progress: RolloutProgress;
+}
+
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
   'components_changed',
@@ -38,6 +52,9 @@ export const EVENT_NAMES: readonly EventName[] = [
   'schedule_changed',
   'check_started',
   'check_result',
+  'host_event',
+  'host_state',
+  'rollout_progress',
 ] as const satisfies readonly EventName[];
 
 export interface EventEnvelope<E extends EventName = EventName> {

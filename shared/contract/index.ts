@@ -9,6 +9,7 @@ import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult } 
 import type { ChannelOption, CheckResult, VersionChoices } from '../types';
 import type { ComponentSchedule, RunDueResult, ScheduleView, StatusView, WebhookDelivery } from '../types';
 import { hostConfigSchema, hostNameSchema, type HostConfig, type HostTestResult, type HostView } from '../schemas/host';
+import type { RolloutResult } from '../types/fleet';
 
 /**
  * The one API every host speaks (ARCHITECTURE.md §2). Each method takes one object and returns a Promise.
@@ -25,6 +26,8 @@ const def = <Req extends z.ZodType>(request: Req, opts: { mutates: boolean }): M
 export const MAX_TEXT = 1024 * 1024;
 const noArgs = z.strictObject({});
 const backupTypeSchema = z.enum(['full', 'database', 'config', 'data']);
+/** A host in a rollout: a registered host's name, or `local` for this computer. */
+const rolloutHostSchema = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name from listHosts, or local');
 /** A backup id (or a backup's unique name). */
 const backupIdSchema = z.string().trim().min(1).max(200);
 
@@ -231,6 +234,22 @@ export const methods = {
   removeHost: def(z.strictObject({ name: hostNameSchema }), { mutates: true }),
   /** Connect to a host over ssh and say its Upkeep version and hostname, or why not (HOST_KEY_UNKNOWN …). Runs ssh here. */
   testHost: def(z.strictObject({ name: hostNameSchema }), { mutates: true }),
+  /**
+   * Staged rollout of one component across hosts: update it on the canary first and, once that update
+   * (health checks included) succeeded, on the other hosts one by one; the first failure stops it and
+   * says where. Hosts are names from listHosts, `local` is this computer; `hosts` gives the others and
+   * their order (default: this computer and every registered host that tracks the component).
+   */
+  startRollout: def(
+    z.strictObject({
+      component: componentIdSchema,
+      canary: rolloutHostSchema,
+      hosts: z.array(rolloutHostSchema).min(1).max(200).optional(),
+      /** Update even where no newer version is offered (reinstall). */
+      force: z.boolean().optional(),
+    }),
+    { mutates: true },
+  ),
 } as const;
 
 export interface Responses {
@@ -274,6 +293,7 @@ export interface Responses {
   addHost: HostConfig;
   removeHost: { removed: string };
   testHost: HostTestResult;
+  startRollout: RolloutResult;
 }
 
 export type Methods = typeof methods;

@@ -41,6 +41,16 @@ export async function invokeMethod(
   request: unknown,
   ctx: CallContext,
 ): Promise<ResponseOf<MethodName>> {
+  const { name, params } = checkRequest(method, request, ctx);
+  const impl = api[name] as (req: unknown, c: CallContext) => Promise<ResponseOf<MethodName>>;
+  return impl(params, ctx);
+}
+
+/**
+ * What invokeMethod checks before it calls: the method name, read-only callers, unsafe values and
+ * the request's schema. Returns the validated request (also what is forwarded to a remote host).
+ */
+export function checkRequest(method: unknown, request: unknown, ctx: CallContext): { name: MethodName; params: unknown } {
   if (!isMethodName(method)) {
     throw new UpkeepError('UNKNOWN_METHOD', `Unknown method "${String(method).slice(0, 80)}". See shared/contract for the methods Upkeep offers.`);
   }
@@ -59,6 +69,5 @@ export async function invokeMethod(
     const { message, fields } = describeIssues(parsed.error.issues);
     throw new UpkeepError('INVALID_REQUEST', `Invalid request for ${method}: ${message}`, { fields });
   }
-  const impl = api[method] as (req: unknown, c: CallContext) => Promise<ResponseOf<MethodName>>;
-  return impl(parsed.data, ctx);
+  return { name: method, params: parsed.data };
 }

@@ -15,10 +15,12 @@ export function createHttpClient(options: HttpClientOptions): Client {
   const headers = (extra: Record<string, string> = {}): Record<string, string> =>
     options.token ? { ...extra, Authorization: `Bearer ${options.token}` } : extra;
 
-  async function call(method: string, request: unknown): Promise<unknown> {
+  async function call(method: string, request: unknown, host: string | null): Promise<unknown> {
     let response: Response;
+    const url = new URL(`api/${encodeURIComponent(method)}`, base);
+    if (host !== null) url.searchParams.set('host', host);
     try {
-      response = await fetch(new URL(`api/${encodeURIComponent(method)}`, base), {
+      response = await fetch(url, {
         method: 'POST',
         headers: headers({ 'Content-Type': 'application/json' }),
         body: JSON.stringify(request ?? {}),
@@ -37,12 +39,14 @@ export function createHttpClient(options: HttpClientOptions): Client {
     return body?.result;
   }
 
-  const api = new Proxy({} as Api, {
-    get(_target, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      return (request: unknown) => call(name, request);
-    },
-  });
+  const apiFor = (host: string | null) =>
+    new Proxy({} as Api, {
+      get(_target, name) {
+        if (typeof name !== 'string' || name === 'then') return undefined;
+        return (request: unknown) => call(name, request, host);
+      },
+    });
+  const api = apiFor(null);
 
   function subscribe(handler: EventHandler, onState?: (state: ConnectionState) => void): () => void {
     const controller = new AbortController();
@@ -91,7 +95,7 @@ export function createHttpClient(options: HttpClientOptions): Client {
     };
   }
 
-  return { api, subscribe, transport: 'http' };
+  return { api, forHost: (host) => (host === null ? api : apiFor(host)), subscribe, transport: 'http' };
 }
 
 /** Parse a text/event-stream body (WHATWG rules for `event:` and `data:` fields) until it ends. */

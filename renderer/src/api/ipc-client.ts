@@ -1,24 +1,26 @@
-import type { Api, Bridge, EventName, MethodName } from '../../../shared/contract';
+import type { Api, Bridge, CallTarget, EventName, MethodName } from '../../../shared/contract';
 import { EVENT_NAMES } from '../../../shared/contract/events';
 import { ApiError } from './api-error';
 import type { Client, EventHandler } from './types';
 
 /** The desktop app: the preload's bridge. Each call resolves to an envelope, unwrapped here. */
 export function createIpcClient(bridge: Bridge): Client {
-  const api = new Proxy({} as Api, {
+  const apiFor = (host: string | null) => new Proxy({} as Api, {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
       return async (request: unknown) => {
-        const call = (bridge as unknown as Record<string, (r: unknown) => Promise<unknown>>)[name as MethodName];
+        const call = (bridge as unknown as Record<string, (r: unknown, target?: CallTarget) => Promise<unknown>>)[name as MethodName];
         if (typeof call !== 'function') throw new ApiError({ code: 'UNKNOWN_METHOD', message: `This version of Upkeep does not offer "${name}".` });
-        const envelope = (await call(request ?? {})) as { ok: true; result: unknown } | { ok: false; error: ConstructorParameters<typeof ApiError>[0] };
+        const envelope = (await (host === null ? call(request ?? {}) : call(request ?? {}, { host }))) as { ok: true; result: unknown } | { ok: false; error: ConstructorParameters<typeof ApiError>[0] };
         if (envelope.ok) return envelope.result;
         throw new ApiError(envelope.error);
       };
     },
   });
+  const api = apiFor(null);
   return {
     api,
+    forHost: (host) => (host === null ? api : apiFor(host)),
     transport: 'ipc',
     subscribe(handler: EventHandler, onState) {
       onState?.('open');

@@ -11,6 +11,8 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'refused'
 /** What the store talks to: the contract's methods, and the engine's push events. */
 export interface Client {
   api: Api;
+  /** The same methods, answered by a registered remote host (null: this computer). */
+  forHost(host: string | null): Api;
   /** Every push event goes to `handler`; returns a function that stops listening. */
   subscribe(handler: EventHandler, onState?: (state: ConnectionState) => void): () => void;
   transport: 'ipc' | 'http';

@@ -6,6 +6,7 @@ import { createBackupsSlice } from './backups-slice';
 import { createComponentsSlice } from './components-slice';
 import { createEnvironmentsSlice } from './environments-slice';
 import { createHistorySlice } from './history-slice';
+import { createHostsSlice, routedClient } from './hosts-slice';
 import { createSettingsSlice } from './settings-slice';
 import type { AppState } from './types';
 import { createUiSlice } from './ui-slice';
@@ -16,14 +17,19 @@ export type AppStore = StoreApi<AppState>;
 
 /** One store composed of typed slices (zustand's slices pattern); the client is injected, never imported by views. */
 export function createAppStore(client: Client): AppStore {
+  // Every slice but the hosts' talks to the host the switcher shows; Settings → Hosts and the All
+  // hosts view name their host on each call.
+  const target: { host: string | null } = { host: null };
+  const routed = routedClient(client, target);
   return createStore<AppState>()((...a) => ({
-    ...createComponentsSlice(client)(...a),
-    ...createUpdatesSlice(client)(...a),
-    ...createBackupsSlice(client)(...a),
-    ...createHistorySlice(client)(...a),
-    ...createSettingsSlice(client)(...a),
-    ...createUiSlice(client)(...a),
-    ...createEnvironmentsSlice(client)(...a),
+    ...createComponentsSlice(routed)(...a),
+    ...createUpdatesSlice(routed)(...a),
+    ...createBackupsSlice(routed)(...a),
+    ...createHistorySlice(routed)(...a),
+    ...createSettingsSlice(routed)(...a),
+    ...createUiSlice(routed)(...a),
+    ...createEnvironmentsSlice(routed)(...a),
+    ...createHostsSlice(client, target)(...a),
   }));
 }
 

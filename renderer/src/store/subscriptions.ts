@@ -1,4 +1,5 @@
-import type { EventMap, EventName } from '../../../shared/contract';
+import type { EventMap, EventName, HostEvent } from '../../../shared/contract';
+import { ALL_HOSTS, LOCAL } from './hosts-slice';
 import type { Client } from '../api';
 import type { AppStore } from './index';
 
@@ -60,13 +61,23 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     // check_result already carries what update_available announces; the desktop host turns it into a notification.
     update_available: () => undefined,
     schedule_changed: () => reloadSchedulesSoon(),
+    host_event: (e) => {
+      s().hostEventReceived(e);
+      // The host the panel shows: its events drive the views as this computer's do.
+      if (s().hostScope === e.host) dispatch(e.event, e.payload);
+    },
+    host_state: (e) => s().hostStateChanged(e),
+    rollout_progress: (p) => s().rolloutProgressed(p),
   };
+  const dispatch = (event: string, payload: unknown) => (handlers[event as EventName] as ((p: unknown) => void) | undefined)?.(payload);
+  /** Events of this computer's engine (not relayed ones) drive the views only while they show this computer. */
+  const RELAYED: ReadonlySet<string> = new Set(['host_event', 'host_state', 'rollout_progress']);
 
   let wasOpen = false;
   const stop = client.subscribe(
     (event, payload) => {
-      const handler = handlers[event] as ((p: unknown) => void) | undefined;
-      handler?.(payload);
+      if (!RELAYED.has(event) && s().hostScope === ALL_HOSTS) s().hostEventReceived({ host: LOCAL, event: event as HostEvent['event'], payload });
+      if (RELAYED.has(event) || s().hostScope === LOCAL || s().hostScope === ALL_HOSTS) dispatch(event, payload);
     },
     (state) => {
       s().setConnection(state);
@@ -75,6 +86,7 @@ export function connectEvents(client: Client, store: AppStore): () => void {
       // After a reconnect, events may have been missed: reload what they would have changed (and a
       // failure that still holds is reported again; the notices from before the outage are stale).
       if (state === 'open' && wasOpen) {
+        if (s().hostScope === ALL_HOSTS) void s().loadFleet();
         void s().loadComponents();
         void s().loadSettings();
         void s().loadHistory();

@@ -4,12 +4,13 @@ import type { BackupsSlice } from './backups-slice';
 import type { ComponentsSlice } from './components-slice';
 import type { EnvironmentsSlice } from './environments-slice';
 import type { HistorySlice } from './history-slice';
+import type { HostsSlice } from './hosts-slice';
 import type { SettingsSlice } from './settings-slice';
 import type { UiSlice } from './ui-slice';
 import type { UpdatesSlice } from './updates-slice';
 
 /** The one store: every slice's state and actions side by side. */
-export type AppState = ComponentsSlice & UpdatesSlice & BackupsSlice & HistorySlice & SettingsSlice & UiSlice & EnvironmentsSlice;
+export type AppState = ComponentsSlice & UpdatesSlice & BackupsSlice & HistorySlice & SettingsSlice & UiSlice & EnvironmentsSlice & HostsSlice;
 
 /** A slice sees the whole store (to call another slice's action) and the client it acts through. */
 export type SliceCreator<S> = (client: Client) => StateCreator<AppState, [], [], S>;

@@ -20,7 +20,11 @@ export type DialogState =
   | { kind: 'restore-backup'; backupId: string }
   | { kind: 'delete-backup'; backupId: string }
   | { kind: 'rollback'; entryId: string }
-  | { kind: 'run-log'; entryId: string };
+  | { kind: 'run-log'; entryId: string }
+  /** Settings → Hosts: add, test and remove remote hosts. */
+  | { kind: 'hosts' }
+  /** A staged rollout of one component, `canary` first. */
+  | { kind: 'rollout'; component: string; canary: string };
 
 export interface Announcement {
   /** Increments so the same text announced twice is still read out. */

@@ -22,6 +22,7 @@ const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number
 
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
+  const openDialog = useAppStore((s) => s.openDialog);
   const components = useAppStore((s) => s.components);
   const loadSettings = useAppStore((s) => s.loadSettings);
   const loadChannels = useAppStore((s) => s.loadChannels);
@@ -133,6 +134,15 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
             </Field>
           </fieldset>
           <WebhooksFieldset saved={settings.webhooks} webhooks={webhooks} setWebhooks={setWebhooks} error={messages.webhooks ?? null} />
+          <fieldset>
+            <legend>Hosts</legend>
+            <p className="field-hint">Other machines this panel manages over ssh.</p>
+            <div className="toolbar">
+              <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'hosts' })}>
+                Manage hosts…
+              </button>
+            </div>
+          </fieldset>
           <fieldset>
             <legend>GitHub</legend>
             <Field
