@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'CREDENTIAL_MISSING',
   /** A run or restore a killed process left could not be finished or undone; it is kept as found (the message says what to do). */
   'RECOVERY_FAILED',
+  /** A cancel came after the update's commit point: it finishes as it is (the message says so). */
+  'CANCEL_TOO_LATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -25,6 +25,8 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
   'listHistory',
   'getRun',
   'getRunLog',
+  // A run in progress elsewhere is stopped and rolled back by its own process: nothing here reads the folder.
+  'cancelUpdate',
   'listBackups',
   'getBackup',
   'verifyBackup',
@@ -103,6 +105,10 @@ function methods(services: Services): ApiImplementation {
 
     async rollbackUpdate({ component, to, history_id }, ctx) {
       return services.updates.rollback({ component, ...(to !== undefined ? { to } : {}), ...(history_id !== undefined ? { historyId: history_id } : {}), initiatedBy: ctx.initiatedBy });
+    },
+
+    async cancelUpdate({ id }, ctx) {
+      return services.updates.cancel(id, `from the ${ctx.initiatedBy === 'cli' ? 'command line' : ctx.initiatedBy}`);
     },
 
     async listHistory({ component, limit }) {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { InitiatedBy } from '../../../shared/contract';
 import { fromErrorShape, toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
-import type { CheckResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus, UpdateStep, UpdateTarget } from '../../../shared/types';
+import type { CancelResult, CheckResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus, UpdateStep, UpdateTarget } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
@@ -14,6 +14,7 @@ import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../u
 import { checkHealth } from './health';
 import { componentCredential } from '../net/credentials';
 import { AttentionStore, attentionFor, openAttention } from './attention';
+import { CancelRegistry } from './cancel';
 import { HistoryStore } from './history';
 import { JournalStore, type RunJournal } from './journal';
 import { acquireLock, type HeldLock } from './lock';
@@ -48,7 +49,7 @@ export const SELF_COMPONENT_ID = 'upkeep';
 /** What the engine needs from the backup store (services.backups, adapted in services.ts). */
 export interface EngineBackups {
   /** A full backup of `folder` before an update; returns its id. */
-  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null }): Promise<string>;
+  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null; signal?: AbortSignal }): Promise<string>;
   /** Put the folder back exactly as the backup has it. */
   restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
@@ -123,12 +124,28 @@ export class UpdateEngine {
   private recovery: Promise<RunRecovery> | undefined;
   /** Runs whose recovery failed in this process, by component: kept as found, not retried here. */
   private readonly failedRecoveries = new Map<string, RunRecoveryFailure>();
+  /** The runs of this process a cancel can reach (engine/cancel.ts), and cancels of other processes' runs. */
+  private readonly cancels: CancelRegistry;
+  /** Bumped by cancelAll: a batch started before it starts no further component. */
+  private cancelAllCount = 0;
 
   constructor(private readonly deps: UpdateEngineDeps) {
     this.history = new HistoryStore(deps.layout.history);
     this.attention = new AttentionStore(deps.layout.attention);
     this.journals = new JournalStore(deps.layout.journal);
     this.updaters = deps.updaters ?? UPDATERS;
+    this.cancels = new CancelRegistry({ locksDir: deps.layout.locks, journals: this.journals, history: this.history, isComponent: (id) => this.deps.components.list().components.some((c) => c.id === id) });
+  }
+
+  /** Cancel the running update of a component (or run id), in this process or the lock holder's (CANCEL_TOO_LATE after its commit point). */
+  cancel(id: string, by: string): Promise<CancelResult> {
+    return this.cancels.cancel(id, by);
+  }
+
+  /** Cancel whatever this process is updating and start no further component of its batches (Ctrl+C). */
+  cancelAll(by: string): CancelResult[] {
+    this.cancelAllCount++;
+    return this.cancels.cancelAll(by);
   }
 
   // ───────────────────────────── public API ─────────────────────────────
@@ -144,8 +161,10 @@ export class UpdateEngine {
     else targets = this.deps.components.list().components.filter((c) => c.method !== null).map((c) => c.id);
     targets.sort((a, b) => Number(a === SELF_COMPONENT_ID) - Number(b === SELF_COMPONENT_ID));
     const results: UpdateResult[] = [];
+    const epoch = this.cancelAllCount;
     for (const id of targets) {
-      const result = await this.updateOne(id, options, ids === undefined || ids.length === 0);
+      if (this.cancelAllCount !== epoch) break;
+      const result = await this.updateOne(id, options, ids === undefined || ids.length === 0, epoch);
       results.push(result);
       options.onResult?.(result);
       if (options.stopOnFailure && (result.status === 'failed' || result.status === 'rolled_back')) break;
@@ -316,7 +335,7 @@ export class UpdateEngine {
 
   // ───────────────────────────── one update ─────────────────────────────
 
-  private async updateOne(id: string, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
+  private async updateOne(id: string, options: UpdateOptions, implicit: boolean, epoch: number): Promise<UpdateResult> {
     const refused = (error: unknown, status: UpdateStatus = 'failed', from: string | null = null, to: string | null = null): UpdateResult => ({
       id,
       from,
@@ -356,13 +375,13 @@ export class UpdateEngine {
       return refused(error);
     }
     try {
-      return await this.runUpdate(runId, component, updater, options, implicit);
+      return await this.runUpdate(runId, component, updater, options, implicit, epoch);
     } finally {
       await lock.release();
     }
   }
 
-  private async runUpdate(runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
+  private async runUpdate(runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean, epoch: number): Promise<UpdateResult> {
     const journal = this.newJournal(runId, 'update', component, options.initiatedBy, {
       from: null,
       to: null,
@@ -372,14 +391,19 @@ export class UpdateEngine {
     });
     if (options.packages) journal.packages = [...options.packages];
     const log = this.newLog(runId, component.id);
-    const controller = new AbortController();
+    const live = await this.cancels.start(journal, (line) => log.write(line));
+    // A cancel of everything that came while this run was being set up reaches it too.
+    if (this.cancelAllCount !== epoch) live.cancel('by a cancel of every update');
+    const controller = live.controller;
     let ctx: UpdaterContext | undefined;
     const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+      live.throwIfCancelled();
       journal.step = name;
       await this.journals.write(journal);
       this.progress(journal, null);
       try {
         await body();
+        live.throwIfCancelled();
       } catch (error) {
         throw new StepFailure(name, error);
       }
@@ -438,6 +462,8 @@ export class UpdateEngine {
       }
       if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
       if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+      // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
+      if (!journal.backup || !journal.rollback_on_failure) live.passPointOfNoReturn(`has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`);
       journal.touched = true;
       await step('apply', () => updater.apply(c));
       const folder = component.config.folder ?? updater.folder(c);
@@ -459,6 +485,7 @@ export class UpdateEngine {
       if (component.config.health) {
         await step('health', () => checkHealth(component.config.health as NonNullable<Component['config']['health']>, c.exec, (l) => log.write(l), controller.signal));
       }
+      live.passPointOfNoReturn('has reached its commit point');
       await step('commit', async () => {
         await updater.commit?.(c);
         journal.phase = 'committed';
@@ -471,7 +498,10 @@ export class UpdateEngine {
     } catch (raw) {
       const failedStep = raw instanceof StepFailure ? raw.step : journal.step;
       const error = raw instanceof StepFailure ? raw.inner : raw;
-      const shape = this.cleanError(error, log);
+      // A cancel is what ended the run, whatever error the interrupted step reported.
+      const cancelled = live.cancelled;
+      live.markRollingBack();
+      const shape = cancelled ? live.error(failedStep) : this.cleanError(error, log);
       if (shape.code === 'NO_UPDATE' && failedStep === 'preflight') {
         log.write(shape.message);
         await this.journals.remove(runId);
@@ -479,12 +509,20 @@ export class UpdateEngine {
       }
       journal.error = shape;
       log.write(`${failedStep} failed: ${shape.message}`);
-      const c = ctx ?? this.newContext(journal, component, { version: journal.to ?? '' }, log, controller.signal);
+      // After a cancel the rollback runs with a signal of its own: its restart and health check must not be aborted.
+      const c = ctx && !cancelled ? ctx : this.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, cancelled ? new AbortController().signal : controller.signal);
       let status: UpdateStatus = 'failed';
       let finalError: ErrorShape = shape;
+      if (cancelled && !journal.touched) {
+        status = 'cancelled';
+        finalError = { ...shape, message: `${shape.message} Nothing had been changed.` };
+      }
       if (journal.touched && journal.backup && journal.rollback_on_failure) {
         const outcome = await this.runRollback(journal, component, updater, log, { safetyBackup: false }, c);
-        if (outcome.ok) status = 'rolled_back';
+        if (outcome.ok) {
+          status = cancelled ? 'cancelled' : 'rolled_back';
+          if (cancelled) finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
+        }
         else finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
       } else if (journal.touched && !journal.backup) {
         finalError = { ...shape, message: `${shape.message} There is no pre-update backup (--no-backup), so ${component.name} may be partly updated; check it by hand.` };
@@ -494,6 +532,7 @@ export class UpdateEngine {
       await updater.cleanup?.(c).catch((e: unknown) => log.write(`cleanup: ${(e as Error).message}`));
       return await this.finish(journal, component, log, status, finalError);
     } finally {
+      this.cancels.end(live);
       await fs.rm(this.workDir(runId), { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -545,7 +584,7 @@ export class UpdateEngine {
     const backups = this.deps.backups();
     if (folder && backups) {
       log.write(`backing up ${folder}`);
-      const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from });
+      const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from, signal: ctx.signal });
       log.write(`pre-update backup ${id}`);
       // A backup that cannot be restored would turn any later failure into a half-updated folder:
       // find out now, while nothing has been changed.
@@ -628,7 +667,7 @@ export class UpdateEngine {
 
   private async finish(journal: RunJournal, component: Component, log: RunLog, status: UpdateStatus, error: ErrorShape | null): Promise<UpdateResult> {
     const finishedAt = new Date().toISOString();
-    const finalError = error ?? (status === 'rolled_back' ? journal.error : null);
+    const finalError = error ?? (status === 'rolled_back' || status === 'cancelled' ? journal.error : null);
     const entry: HistoryEntry = {
       id: journal.run_id,
       component: component.id,
@@ -655,7 +694,7 @@ export class UpdateEngine {
     await this.journals.remove(journal.run_id);
     // What the run left installed: the target when it succeeded, the old version when it was rolled
     // back or never touched the component; unknown when a touched component's rollback failed.
-    const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || !journal.touched ? journal.from : undefined;
+    const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || status === 'cancelled' || !journal.touched ? journal.from : undefined;
     await this.deps.checks()?.invalidate?.(component.id, left).catch(() => undefined);
     log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
     this.progress(journal, 100, true);
@@ -663,6 +702,7 @@ export class UpdateEngine {
     if (journal.kind === 'update') {
       if (status === 'succeeded') this.deps.events.emit('update_succeeded', outcome);
       else if (status === 'rolled_back') this.deps.events.emit('update_rolled_back', outcome);
+      else if (status === 'cancelled') this.deps.events.emit('update_cancelled', outcome);
       else this.deps.events.emit('update_failed', outcome);
     } else if (status === 'succeeded') this.deps.events.emit('update_rolled_back', outcome);
     else this.deps.events.emit('update_failed', outcome);

@@ -18,6 +18,8 @@ export interface RunState {
   status: 'queued' | 'running' | UpdateStatus;
   error: ErrorShape | null;
   backupId: string | null;
+  /** Cancel was asked for: the run is stopping and rolling back. */
+  cancelling?: boolean;
 }
 
 const MAX_LOG_LINES = 2000;
@@ -39,6 +41,8 @@ export interface UpdatesSlice {
   /** `packages`: for one environment component, upgrade only these packages. */
   updateComponents(ids: string[], options?: { packages?: string[]; downgrade?: boolean }): Promise<void>;
   dismissRun(component: string): void;
+  /** Cancel a running update: it stops and rolls back, and History records it as cancelled. */
+  cancelRun(component: string): Promise<void>;
   /** Skip one version of a component (null: offer it again); the row changes from the rebuilt check result. */
   skipVersion(id: string, version: string | null): Promise<void>;
   /** Hold a component at its installed version (false: release it). */
@@ -60,6 +64,7 @@ const OUTCOME_TEXT: Record<UpdateStatus, string> = {
   failed: 'failed to update',
   rolled_back: 'was rolled back',
   skipped: 'was skipped',
+  cancelled: 'was cancelled and rolled back',
 };
 
 export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set, get) => {
@@ -194,7 +199,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
           const tail = r.error ? `: ${r.error.message} (${r.error.code})` : r.to ? ` to ${r.to}` : '';
           get().announce(`${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`, r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error');
         } else {
-          const parts = (['succeeded', 'rolled_back', 'failed', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
+          const parts = (['succeeded', 'rolled_back', 'failed', 'cancelled', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
           get().announce(`Updates finished: ${parts.join(', ')}.`, counts.failed || counts.rolled_back ? 'error' : 'success');
         }
       } catch (error) {
@@ -206,6 +211,18 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
       void get().loadHistory();
       void get().loadBackups();
+    },
+
+    async cancelRun(component) {
+      const name = get().components.find((c) => c.id === component)?.name ?? component;
+      patchRun(component, { cancelling: true });
+      try {
+        await api.cancelUpdate({ id: component });
+        get().announce(`Cancelling the update of ${name}: it is being rolled back.`, 'info');
+      } catch (error) {
+        patchRun(component, { cancelling: false });
+        get().reportError(`Could not cancel the update of ${name}`, toErrorShape(error));
+      }
     },
 
     async skipVersion(id, version) {
@@ -282,6 +299,7 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
         to: o.to_version ?? run.to,
         error: o.error,
         percent: status === 'succeeded' ? 100 : run.percent,
+        cancelling: false,
       }));
       if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
       // After a rollback (the engine reports a finished one as rolled back) the older version is back,
