@@ -39,6 +39,8 @@ interface CancelRequest {
 export interface CancelAnswer {
   request_id: string;
   answer: 'accepted' | 'too_late';
+  /** The step the run was in when the request reached it. */
+  step: UpdateStep;
   at: string;
 }
 
@@ -131,12 +133,13 @@ export class LiveRun {
       if (!request || request.run_id !== this.journal.run_id) return;
       await fs.rm(this.requestFile, { force: true });
       let answer: CancelAnswer['answer'] = 'accepted';
+      const step = this.journal.step;
       try {
         this.cancel(`by process ${request.pid}`);
       } catch {
         answer = 'too_late';
       }
-      this.journal.cancel = { request_id: request.request_id, answer, at: new Date().toISOString() };
+      this.journal.cancel = { request_id: request.request_id, answer, step, at: new Date().toISOString() };
       await this.deps.saveJournal(this.journal);
     } catch (error) {
       this.deps.log(`reading a cancel request failed: ${(error as Error).message}`);
@@ -214,11 +217,15 @@ export class CancelRegistry {
     if (own) return own.cancel(by);
     const journal = await this.findJournal(id);
     const component = journal?.component ?? (this.deps.isComponent(id) ? id : null);
-    if (!component) throw notRunning(id);
+    if (!component) {
+      const finished = await this.deps.history.get(id);
+      if (finished) throw tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
+      throw notRunning(id);
+    }
     const holder = await lockHolder(this.deps.locksDir, component);
     if (!holder || !journal || holder.run_id !== journal.run_id) {
       const finished = await this.deps.history.get(id);
-      if (finished) throw tooLate({ component: finished.component, run_id: finished.id }, `already finished (${finished.status})`);
+      if (finished) throw tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
       throw notRunning(id, component);
     }
     if (journal.kind !== 'update') throw new UpkeepError('UNSUPPORTED', `Run ${journal.run_id} restores a backup of ${component} (a rollback); a rollback is not cancelled, it finishes.`, { component, run_id: journal.run_id });
@@ -244,13 +251,13 @@ export class CancelRegistry {
       const answer = now?.cancel;
       if (answer && answer.request_id === request.request_id) {
         if (answer.answer === 'too_late') throw tooLate(journal, 'is past its commit point');
-        return { run_id: journal.run_id, component: journal.component, step: now.step, holder: 'other_process', pid };
+        return { run_id: journal.run_id, component: journal.component, step: answer.step, holder: 'other_process', pid };
       }
       if (!now) {
         // Finished before answering: what history says is the answer.
         const entry = await this.deps.history.get(journal.run_id);
         if (entry?.status === 'cancelled') return { run_id: journal.run_id, component: journal.component, step: journal.step, holder: 'other_process', pid };
-        throw tooLate(journal, `already finished (${entry?.status ?? 'unknown'})`);
+        throw tooLate(journal, `has already finished (${entry?.status ?? 'unknown'})`);
       }
     }
     throw new UpkeepError(
