@@ -79,17 +79,18 @@ async function inProgress(services: Services): Promise<Map<string, InProgress>> 
 }
 
 function methods(services: Services): ApiImplementation {
-  const { components, settings, secrets, events } = services;
-  const settingsView = (): SettingsView => ({
-    settings: settings.get(),
-    github_token_set: secrets.has(GITHUB_TOKEN_KEY),
-    secret_storage: secrets.protection,
-    secret_storage_warning:
-      services.host === 'desktop' && secrets.protection === 'file'
-        ? 'No OS keychain is available (Electron reports plain-text storage), so the GitHub token is kept in a file only your user can read (0600), not encrypted.'
-        : null,
-  });
+  return {
+    ...updateMethods(services),
+    ...componentMethods(services),
+    ...settingsMethods(services),
+    ...backupMethods(services),
+    ...checkMethods(services),
+    ...scheduleMethods(services),
+  };
+}
 
+/** The contract methods for update runs, their history and logs. */
+function updateMethods(services: Services): Pick<ApiImplementation, 'updateComponents' | 'rollbackUpdate' | 'cancelUpdate' | 'listHistory' | 'getRun' | 'getRunLog' | 'resolveAttention'> {
   return {
     async updateComponents({ ids, force, noBackup, stopOnFailure, packages, downgrade }, ctx) {
       const results = await services.updates.updateComponents(ids, {
@@ -123,6 +124,16 @@ function methods(services: Services): ApiImplementation {
       return services.updates.getRunLog(run_id, { ...(offset !== undefined ? { offset } : {}), ...(limit !== undefined ? { limit } : {}) });
     },
 
+    async resolveAttention({ id }) {
+      return services.updates.resolveAttention(id);
+    },
+  };
+}
+
+/** The contract methods for the app, the components and finding new ones. */
+function componentMethods(services: Services): Pick<ApiImplementation, 'getInfo' | 'listComponents' | 'getComponent' | 'addComponents' | 'updateComponent' | 'removeComponent' | 'importOctoprint' | 'discover' | 'listTemplates' | 'getDiscoveryDefaults'> {
+  const { components, events } = services;
+  return {
     async getInfo(_req, ctx) {
       return {
         version: appPackage().version,
@@ -171,17 +182,6 @@ function methods(services: Services): ApiImplementation {
       return { ...result, skipped: imported.skipped };
     },
 
-    async getSettings(_req, ctx) {
-      return ctx.readOnly ? redactWebhookUrls(settingsView()) : settingsView();
-    },
-
-    async setSettings({ patch, github_token }) {
-      if (patch && Object.keys(patch).length > 0) settings.set(patch);
-      if (github_token !== undefined) await secrets.set(GITHUB_TOKEN_KEY, github_token);
-      events.emit('settings_changed', {});
-      return settingsView();
-    },
-
     async discover(request) {
       return discover(request, components.list().components);
     },
@@ -193,7 +193,39 @@ function methods(services: Services): ApiImplementation {
     async getDiscoveryDefaults() {
       return discoveryDefaults();
     },
+  };
+}
 
+/** The contract methods for settings and the GitHub token. */
+function settingsMethods(services: Services): Pick<ApiImplementation, 'getSettings' | 'setSettings'> {
+  const { settings, secrets, events } = services;
+  const settingsView = (): SettingsView => ({
+    settings: settings.get(),
+    github_token_set: secrets.has(GITHUB_TOKEN_KEY),
+    secret_storage: secrets.protection,
+    secret_storage_warning:
+      services.host === 'desktop' && secrets.protection === 'file'
+        ? 'No OS keychain is available (Electron reports plain-text storage), so the GitHub token is kept in a file only your user can read (0600), not encrypted.'
+        : null,
+  });
+
+  return {
+    async getSettings(_req, ctx) {
+      return ctx.readOnly ? redactWebhookUrls(settingsView()) : settingsView();
+    },
+
+    async setSettings({ patch, github_token }) {
+      if (patch && Object.keys(patch).length > 0) settings.set(patch);
+      if (github_token !== undefined) await secrets.set(GITHUB_TOKEN_KEY, github_token);
+      events.emit('settings_changed', {});
+      return settingsView();
+    },
+  };
+}
+
+/** The contract methods for backups. */
+function backupMethods(services: Services): Pick<ApiImplementation, 'createBackup' | 'listBackups' | 'getBackup' | 'verifyBackup' | 'restoreBackup' | 'deleteBackup' | 'pinBackup'> {
+  return {
     async createBackup({ component, type, name, description, include_logs, compress, pinned }) {
       return services.backups.create({
         component,
@@ -230,7 +262,13 @@ function methods(services: Services): ApiImplementation {
     async pinBackup({ id, pinned }) {
       return services.backups.pin(id, pinned);
     },
+  };
+}
 
+/** The contract methods for version checks, channels, skipped versions and holds. */
+function checkMethods(services: Services): Pick<ApiImplementation, 'checkComponents' | 'getCheckResults' | 'listChannels' | 'setChannel' | 'skipVersion' | 'holdComponent'> {
+  const { components, events } = services;
+  return {
     async checkComponents({ ids, force, downgrade }) {
       const options = { force: force ?? false, downgrade: downgrade ?? false };
       const busy = await inProgress(services);
@@ -263,17 +301,11 @@ function methods(services: Services): ApiImplementation {
       return choices;
     },
 
-    async resolveAttention({ id }) {
-      return services.updates.resolveAttention(id);
-    },
-
     async holdComponent({ id, hold }) {
       const choices = await services.checks.holdComponent(id, hold);
       events.emit('components_changed', { ids: [id] });
       events.emit('schedule_changed', { ids: [id] });
       return choices;
     },
-
-    ...scheduleMethods(services),
   };
 }

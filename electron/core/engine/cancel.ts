@@ -178,6 +178,8 @@ export interface CancelDeps {
 /** The runs of this process, and cancels of runs other processes hold. */
 export class CancelRegistry {
   private readonly live = new Map<string, LiveRun>();
+  /** Bumped by cancelAll: a batch started before it starts no further component. */
+  epoch = 0;
 
   constructor(private readonly deps: CancelDeps) {}
 
@@ -195,6 +197,7 @@ export class CancelRegistry {
 
   /** Cancel every run of this process (Ctrl+C in the CLI); runs past their commit point finish. */
   cancelAll(by: string): CancelResult[] {
+    this.epoch++;
     const out: CancelResult[] = [];
     for (const run of this.live.values()) {
       try {

@@ -1,148 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { UpkeepError } from '../../../shared/errors';
 import { HostBudget } from './host-budget';
+import type { HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, HttpStats } from './http-types';
+import { budgetKey, discard, formatBytes, hostMatches, lowerHeaders, readBody, redactUrl, sleepWithSignal, startedOn, statusError, toResponse, transportError } from './http-wire';
 import { Semaphore, SingleFlight } from './limiter';
 import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
 
-export interface GithubAuth {
-  /** The GitHub API root the token belongs to (default https://api.github.com); read per request. */
-  apiBase: string | (() => string);
-  /** Read on every request so a token set in Settings applies at once. */
-  token: () => string | undefined;
-}
-
-export interface HttpClientOptions {
-  userAgent?: string;
-  /** Folder for the persistent ETag/Last-Modified cache (`<home>/cache/http`); null keeps it in memory. */
-  cacheDir?: string | null;
-  connectTimeoutMs?: number;
-  /** Longest silence while waiting for headers or between body chunks. */
-  idleTimeoutMs?: number;
-  /** Overall deadline of one request, redirects and body included. */
-  deadlineMs?: number;
-  maxResponseBytes?: number;
-  /** Requests in flight at once, across all hosts. */
-  concurrency?: number;
-  github?: GithubAuth;
-  /** Rate-limit waits up to this long are waited out; longer ones fail with RATE_LIMITED. */
-  maxRateLimitWaitMs?: number;
-  /** One line per request; never carries headers or credentials. */
-  log?: (line: string) => void;
-}
-
-export type HttpAuth =
-  | { bearer: string }
-  | { basic: { user: string; password: string } }
-  | { header: string; value: string };
-
-export interface HttpRequestOptions {
-  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
-  headers?: Record<string, string>;
-  body?: string;
-  /** Credentials for this request's origin only; dropped on any redirect to another origin, and after it. */
-  auth?: HttpAuth;
-  /** Use and fill the ETag/Last-Modified cache (default: true for GET). */
-  conditional?: boolean;
-  maxBytes?: number;
-  deadlineMs?: number;
-  /** Hosts (exact, or `*.example.org`) a redirect may lead to besides the request's own host. */
-  allowRedirectHosts?: string[];
-  /** Statuses handed back as data instead of thrown (e.g. 404 for "no release"). */
-  acceptStatus?: number[];
-  signal?: AbortSignal;
-}
-
-export interface HttpResponse {
-  /** The final URL after redirects. */
-  url: string;
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  /** The body came from the cache after a 304 Not Modified. */
-  fromCache: boolean;
-  text(): string;
-  json<T = unknown>(): T;
-}
-
-export interface HttpStats {
-  requests: number;
-  notModified: number;
-  bytes: number;
-}
+// The client's types and wire-level helpers live in http-types.ts and http-wire.ts; this module
+// re-exports them so `net/http-client` stays the one import.
+export type { GithubAuth, HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, HttpStats } from './http-types';
+export { redactUrl } from './http-wire';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-
-function lowerHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-/**
- * The budget a request spends: its host's, except GitHub's GraphQL endpoint, whose rate limit is
- * counted apart from REST's (`x-ratelimit-resource: graphql`), so running out of one leaves the other.
- */
-function budgetKey(url: URL): string {
-  return url.pathname.endsWith('/graphql') ? `${url.host} (GraphQL)` : url.host;
-}
-
-/** Content-Encodings API answers are decoded from (asked for with Accept-Encoding); identity passes through. */
-const DECODERS: Record<string, (body: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  'x-gzip': promisify(gunzip),
-  deflate: promisify(inflate),
-  br: promisify(brotliDecompress),
-};
-
-/** A URL safe to show: no credentials, no query (tokens sometimes ride there). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-function hostMatches(host: string, patterns: string[]): boolean {
-  return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) || host === p.slice(2) : host === p));
-}
-
-function upstreamMessage(body: string): string {
-  try {
-    const v = JSON.parse(body) as Record<string, unknown>;
-    const m = v.message ?? v.detail ?? v.error ?? (v.error as Record<string, unknown> | undefined)?.message;
-    if (typeof m === 'string') return m.slice(0, 200);
-    if (typeof v.error === 'object' && v.error !== null && typeof (v.error as Record<string, unknown>).message === 'string') return String((v.error as Record<string, unknown>).message).slice(0, 200);
-  } catch {
-    // not JSON
-  }
-  return body.replace(/\s+/g, ' ').trim().slice(0, 120);
-}
-
-function toResponse(url: string, status: number, headers: Record<string, string>, body: Buffer, fromCache: boolean): HttpResponse {
-  return {
-    url,
-    status,
-    headers,
-    body,
-    fromCache,
-    text: () => body.toString('utf8'),
-    json: <T>() => {
-      try {
-        return JSON.parse(body.toString('utf8')) as T;
-      } catch (error) {
-        throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} answered with invalid JSON (${(error as Error).message}). The server may be misconfigured or not the API expected; check the URL.`, { url: redactUrl(url) });
-      }
-    },
-  };
-}
 
 /**
  * Upkeep's HTTP client (undici): connect/idle timeouts and an overall deadline, response-size caps,
@@ -316,7 +189,7 @@ export class HttpClient {
         this.stats.requests++;
         res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body: options.body, dispatcher: this.dispatcher, signal });
       } catch (error) {
-        throw this.transportError(error, url, signal, deadlineMs);
+        throw transportError(error, url, signal, deadlineMs);
       }
       const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
       const status = res.statusCode;
@@ -346,7 +219,7 @@ export class HttpClient {
         return { response: toResponse(cached.url, cached.status, { ...cached.headers, ...resHeaders }, Buffer.from(cached.body, 'utf8'), true) };
       }
 
-      const body = await this.readBody(res, url, maxBytes, resHeaders, signal, deadlineMs);
+      const body = await readBody(res, url, maxBytes, resHeaders, signal, deadlineMs);
       this.stats.bytes += body.length;
       const text = status >= 400 ? body.toString('utf8') : undefined;
       this.budget.observe(budgetKey(current), status, resHeaders, text);
@@ -368,7 +241,7 @@ export class HttpClient {
         const wait = this.budget.waitMs(budgetKey(current)) || 1000;
         return { response: toResponse(url, status, resHeaders, body, false), retryAfterMs: wait };
       }
-      throw this.statusError(status, url, text ?? '');
+      throw statusError(status, url, text ?? '');
     }
   }
 
@@ -384,68 +257,6 @@ export class HttpClient {
       if (token) headers.authorization = `Bearer ${token}`;
       headers['x-github-api-version'] ??= '2022-11-28';
     }
-  }
-
-  private async readBody(res: Dispatcher.ResponseData, url: string, maxBytes: number, headers: Record<string, string>, signal: AbortSignal, deadlineMs: number): Promise<Buffer> {
-    const declared = Number(headers['content-length']);
-    const tooLarge = () =>
-      new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(url)} sent more than ${formatBytes(maxBytes)}; Upkeep stopped reading. The URL may point at the wrong resource.`, { url: redactUrl(url), limit: maxBytes });
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      discard(res.body);
-      throw tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          discard(res.body);
-          throw tooLarge();
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (error) {
-      if (error instanceof UpkeepError) throw error;
-      throw this.transportError(error, url, signal, deadlineMs);
-    }
-    const body = Buffer.concat(chunks, size);
-    const decode = DECODERS[(headers['content-encoding'] ?? '').trim().toLowerCase()];
-    if (!decode) return body;
-    try {
-      // The size cap holds for what the body decodes to as well: a small bomb is refused as large.
-      return await decode(body, { maxOutputLength: maxBytes });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
-      throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${(error as Error).message}). Try again later; the server or a proxy may be at fault.`, { url: redactUrl(url) });
-    }
-  }
-
-  private transportError(error: unknown, url: string, signal: AbortSignal, deadlineMs: number): UpkeepError {
-    if (error instanceof UpkeepError) return error;
-    const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-    const code = e.code ?? e.cause?.code;
-    const where = redactUrl(url);
-    if (signal.aborted) {
-      const reason = signal.reason as { name?: string } | undefined;
-      if (reason?.name === 'TimeoutError') return new UpkeepError('TIMEOUT', `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`, { url: where });
-      return new UpkeepError('CANCELLED', `The request to ${where} was cancelled.`, { url: where });
-    }
-    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new UpkeepError('TIMEOUT', `${where} stopped responding (${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'idle'} timeout). Check the network or try again later.`, { url: where });
-    }
-    return new UpkeepError('NETWORK', `Cannot reach ${where}: ${code ?? e.message ?? 'network error'}. Check the network connection and the URL.`, { url: where, cause: code ?? e.name });
-  }
-
-  private statusError(status: number, url: string, body: string): UpkeepError {
-    const where = redactUrl(url);
-    const said = upstreamMessage(body);
-    const detail = said ? ` (server said: ${said})` : '';
-    if (status === 401) return new UpkeepError('UNAUTHORIZED', `${where} refused the credentials (401)${detail}. Check the token or key.`, { status, url: where });
-    if (status === 403) return new UpkeepError('FORBIDDEN', `${where} denied access (403)${detail}. Check the token's permissions.`, { status, url: where });
-    if (status === 404) return new UpkeepError('NOT_FOUND', `${where} was not found (404)${detail}. Check the owner, repository or package name.`, { status, url: where });
-    if (status >= 500) return new UpkeepError('UPSTREAM_ERROR', `${where} failed on the server side (${status})${detail}. Try again later.`, { status, url: where });
-    return new UpkeepError('UPSTREAM_ERROR', `${where} answered ${status}${detail}.`, { status, url: where });
   }
 
   private log(line: string): void {
@@ -473,7 +284,7 @@ export class HttpClient {
           this.stats.requests++;
           res = await undiciRequest(current, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
         } catch (error) {
-          throw this.transportError(error, current, signal, deadlineMs);
+          throw transportError(error, current, signal, deadlineMs);
         }
         const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
         if (REDIRECTS.has(res.statusCode) && resHeaders.location) {
@@ -491,7 +302,7 @@ export class HttpClient {
         }
         if (res.statusCode < 200 || res.statusCode >= 300) {
           const body = (await res.body.text().catch(() => '')).slice(0, 2000);
-          throw this.statusError(res.statusCode, current, body);
+          throw statusError(res.statusCode, current, body);
         }
         const total = Number(resHeaders['content-length']);
         if (Number.isFinite(total) && total > maxBytes) {
@@ -517,7 +328,7 @@ export class HttpClient {
           // Removed only once closed: destroyed while still opening, the file would appear after the rm.
           if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
           await rm(file, { force: true });
-          throw error instanceof UpkeepError ? error : this.transportError(error, current, signal, deadlineMs);
+          throw error instanceof UpkeepError ? error : transportError(error, current, signal, deadlineMs);
         }
         this.stats.bytes += size;
         const sha256 = hash.digest('hex');
@@ -530,47 +341,4 @@ export class HttpClient {
       throw new UpkeepError('UPSTREAM_ERROR', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times.`);
     });
   }
-}
-
-/**
- * Whether a hop may carry credentials: it is on the origin (scheme, host, port) the request started
- * on, and no hop before it left that origin (a redirect elsewhere and back never brings them along).
- */
-function startedOn(startUrl: string): (url: string) => boolean {
-  const origin = new URL(startUrl).origin;
-  let stayed = true;
-  return (url) => {
-    stayed = stayed && new URL(url).origin === origin;
-    return stayed;
-  };
-}
-
-/** Stop reading a body; the abort it causes is expected, not an error to surface. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round(n / (1024 * 1024))} MiB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
-  return `${n} bytes`;
-}
-
-async function sleepWithSignal(ms: number, signal: AbortSignal, deadlineMs: number, url: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  }).catch((reason: { name?: string }) => {
-    if (reason?.name === 'TimeoutError') throw new UpkeepError('TIMEOUT', `Waiting for ${redactUrl(url)}'s rate limit took longer than ${Math.round(deadlineMs / 1000)} s.`);
-    throw new UpkeepError('CANCELLED', `The request to ${redactUrl(url)} was cancelled.`);
-  });
 }

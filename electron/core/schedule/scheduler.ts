@@ -144,7 +144,6 @@ export class Scheduler {
     const tz = this.timeZone();
     const state = this.store.read();
     const components = this.deps.components.list().components;
-    const settings = this.deps.settings.get();
     const touched = new Set<string>();
 
     // Forget components that are gone.
@@ -154,7 +153,18 @@ export class Scheduler {
         touched.add(id);
       }
     }
+    const checked = await this.checkDue(state, components, options, now, tz, touched);
+    const { updated, deferred } = await this.autoUpdate(state, components, tz, touched);
 
+    state.last_pass = iso(now);
+    await this.store.write(state);
+    if (touched.size) events.emit('schedule_changed', { ids: [...touched].sort() });
+    return { at: iso(now), checked, updated, deferred, next_check_at: this.globalNextCheck(state, components, clock.now()) };
+  }
+
+  /** A pass's checks: of what is due, recorded in the state. */
+  private async checkDue(state: SchedulerState, components: Component[], options: RunDueOptions, now: number, tz: string, touched: Set<string>): Promise<RunDueResult['checked']> {
+    const settings = this.deps.settings.get();
     // 1. Checks: what the interval (or, at start-up, the cache lifetime) says is stale, plus auto
     //    components whose window has opened since their last check (fresh facts before updating).
     //    The version cache answers when it is younger than the interval; a window opening, or a
@@ -213,9 +223,14 @@ export class Scheduler {
       }
       state.last_check_run = iso(now);
     }
+    return checked;
+  }
 
+  /** A pass's auto-updates: run those whose policy allows it now, defer the rest with why. */
+  private async autoUpdate(state: SchedulerState, components: Component[], tz: string, touched: Set<string>): Promise<Pick<RunDueResult, 'updated' | 'deferred'>> {
     // 2. Auto-updates, one at a time; the clock is read again before each, so a long first update
     //    cannot push a later one past its window.
+    const { clock } = this.deps;
     const entries = await this.deps.history.readAll();
     const updated: UpdateResult[] = [];
     const deferred: Deferral[] = [];
@@ -285,11 +300,7 @@ export class Scheduler {
       updated.push(result);
       this.recordUpdate(s, result, clock.now());
     }
-
-    state.last_pass = iso(now);
-    await this.store.write(state);
-    if (touched.size) events.emit('schedule_changed', { ids: [...touched].sort() });
-    return { at: iso(now), checked, updated, deferred, next_check_at: this.globalNextCheck(state, components, clock.now()) };
+    return { updated, deferred };
   }
 
   /**

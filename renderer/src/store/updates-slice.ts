@@ -1,6 +1,8 @@
-import type { CheckResult, ComponentSchedule, ErrorShape, LogLine, UpdateOutcome, UpdateProgress, UpdateResult, UpdateStatus, UpdateStep } from '../../../shared/types';
+import type { CheckResult, ComponentSchedule, ErrorShape, LogLine, UpdateOutcome, UpdateProgress, UpdateStatus, UpdateStep } from '../../../shared/types';
 import { toErrorShape } from '../api';
+import { blankRun, runEventIntake, runPatchers } from './run-events';
 import type { SliceCreator } from './types';
+import { checkAnnouncement, updatesAnnouncement } from './update-announcements';
 
 /** An update (or rollback) run as the panel follows it, from the engine's progress events. */
 export interface RunState {
@@ -21,8 +23,6 @@ export interface RunState {
   /** Cancel was asked for: the run is stopping and rolling back. */
   cancelling?: boolean;
 }
-
-const MAX_LOG_LINES = 2000;
 
 export interface UpdatesSlice {
   checks: Record<string, CheckResult>;
@@ -55,53 +55,16 @@ export interface UpdatesSlice {
   runFinished(status: UpdateStatus, outcome: UpdateOutcome): void;
 }
 
-function blankRun(component: string, patch: Partial<RunState> = {}): RunState {
-  return { runId: null, component, kind: 'update', from: null, to: null, step: null, steps: [], percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
-}
-
-const OUTCOME_TEXT: Record<UpdateStatus, string> = {
-  succeeded: 'updated',
-  failed: 'failed to update',
-  rolled_back: 'was rolled back',
-  skipped: 'was skipped',
-  cancelled: 'was cancelled and rolled back',
-};
-
 export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set, get) => {
-  const patchRun = (component: string, patch: Partial<RunState> | ((run: RunState) => Partial<RunState>)) =>
-    set((s) => {
-      const current = s.runs[component] ?? blankRun(component);
-      const next = typeof patch === 'function' ? patch(current) : patch;
-      return { runs: { ...s.runs, [component]: { ...current, ...next } } };
-    });
-
-  /** After a successful update the installed version is the target: the row says Up to date without a new check. */
-  const markInstalled = (component: string, version: string | null) =>
-    set((s) => {
-      const check = s.checks[component];
-      if (!check || !version) return {};
-      return { checks: { ...s.checks, [component]: { ...check, installed: version, update_available: false } } };
-    });
-
-  const applyResult = (r: UpdateResult) => {
-    patchRun(r.id, (run) => ({
-      status: r.status,
-      from: r.from ?? run.from,
-      to: r.to ?? run.to,
-      error: r.error,
-      backupId: r.backup_id,
-      runId: r.run_id ?? run.runId,
-      step: r.status === 'succeeded' ? 'commit' : run.step,
-      percent: r.status === 'succeeded' ? 100 : run.percent,
-    }));
-    if (r.status === 'succeeded') markInstalled(r.id, r.to);
-  };
+  const patchers = runPatchers(set);
+  const { patchRun, applyResult } = patchers;
 
   return {
     checks: {},
     checking: {},
     runs: {},
     schedules: {},
+    ...runEventIntake(set, get, patchers),
 
     async loadSchedules() {
       try {
@@ -142,26 +105,8 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
           for (const id of targets) checking[id] = false;
           return { checks, checking };
         });
-        // A held component still has a newer version, but it is not waiting to be installed.
-        const available = components.filter((r) => r.update_available && !r.held);
-        const failed = components.filter((r) => r.error);
-        // "Everything is up to date" only when every check got through and nothing else is pending;
-        // a failed check knows nothing, and a check of some components says nothing of the others.
-        const pendingElsewhere = Object.values(get().checks).some((r) => r.update_available && !r.held && !targets.includes(r.id));
-        const upToDate = components.length - failed.length - available.length;
-        const parts =
-          available.length > 0
-            ? [available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`]
-            : failed.length === 0 && !pendingElsewhere && components.length > 1
-              ? ['Everything is up to date']
-              : failed.length === 0 && components.length === 1
-                ? [`${components[0]!.name} is up to date`]
-                : upToDate > 0
-                  ? [`${upToDate} up to date`]
-                  : [];
-        if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
-        const sentence = parts.join('; ');
-        if (!options.quiet) get().announce(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}${sentence.endsWith('.') ? '' : '.'}`, failed.length ? 'error' : available.length ? 'info' : 'success');
+        const { sentence, tone } = checkAnnouncement(components, targets, Object.values(get().checks));
+        if (!options.quiet) get().announce(sentence, tone);
       } catch (error) {
         set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(targets.map((id) => [id, false])) } }));
         get().reportError('Could not check for updates', toErrorShape(error));
@@ -193,15 +138,8 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       try {
         const { results } = await api.updateComponents({ ids, ...(options?.packages ? { packages: options.packages } : {}), ...(options?.downgrade ? { downgrade: true } : {}) });
         for (const r of results) applyResult(r);
-        const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-        if (results.length === 1) {
-          const r = results[0]!;
-          const tail = r.error ? `: ${r.error.message} (${r.error.code})` : r.to ? ` to ${r.to}` : '';
-          get().announce(`${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`, r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error');
-        } else {
-          const parts = (['succeeded', 'rolled_back', 'failed', 'cancelled', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
-          get().announce(`Updates finished: ${parts.join(', ')}.`, counts.failed || counts.rolled_back ? 'error' : 'success');
-        }
+        const { sentence, tone } = updatesAnnouncement(results, nameOf);
+        get().announce(sentence, tone);
       } catch (error) {
         const shape = toErrorShape(error);
         for (const id of ids) {
@@ -254,57 +192,6 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       } catch (error) {
         get().reportError(hold ? `Could not hold ${name}` : `Could not release ${name}`, toErrorShape(error));
       }
-    },
-
-    dismissRun: (component) =>
-      set((s) => {
-        const runs = { ...s.runs };
-        delete runs[component];
-        return { runs };
-      }),
-
-    checkStarted(ids) {
-      set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(ids.map((id) => [id, true])) } }));
-    },
-
-    checkReceived(result) {
-      set((s) => ({ checks: { ...s.checks, [result.id]: result }, checking: { ...s.checking, [result.id]: false } }));
-    },
-
-    runProgressed(p) {
-      patchRun(p.component, (run) => ({
-        // A new run id means a new run (e.g. a rollback after an update): start its log afresh.
-        ...(run.runId && run.runId !== p.run_id ? { log: [], error: null, backupId: null, steps: [] } : {}),
-        runId: p.run_id,
-        kind: p.kind,
-        step: p.step,
-        steps: (() => {
-          const steps = run.runId && run.runId !== p.run_id ? [] : run.steps;
-          return steps.includes(p.step) ? steps : [...steps, p.step];
-        })(),
-        percent: p.percent,
-        status: 'running',
-      }));
-    },
-
-    runLogged(line) {
-      patchRun(line.component, (run) => ({ log: run.log.length >= MAX_LOG_LINES ? [...run.log.slice(-MAX_LOG_LINES + 1), line] : [...run.log, line] }));
-    },
-
-    runFinished(status, o) {
-      patchRun(o.component, (run) => ({
-        status,
-        runId: o.run_id,
-        from: o.from_version ?? run.from,
-        to: o.to_version ?? run.to,
-        error: o.error,
-        percent: status === 'succeeded' ? 100 : run.percent,
-        cancelling: false,
-      }));
-      if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
-      // After a rollback (the engine reports a finished one as rolled back) the older version is back,
-      // so its update is pending again: re-check quietly.
-      if (get().runs[o.component]?.kind === 'rollback') void get().checkComponents([o.component], false, { quiet: true });
     },
   };
 };

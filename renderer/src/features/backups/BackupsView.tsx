@@ -1,17 +1,16 @@
 import { useEffect } from 'react';
 import type { BackupInfo, BackupType } from '../../../../shared/types';
 import { useAppStore } from '../../store';
-import type { BackupRange, BackupSortKey } from '../../store/backups-slice';
 import { selectBackupComponents, selectVisibleBackups } from '../../store/selectors/backups-selectors';
 import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { FilterSelect } from '../../ui/FilterSelect';
 import { formatBytes, formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
+import { BackupFilters, BackupProblems } from './backup-sections';
 
 const COLUMNS: Column[] = [
   { key: 'name', header: 'Backup', min: 160, grow: 2 },
@@ -32,7 +31,6 @@ export function BackupsView() {
   const problems = useAppStore((s) => s.backupProblems);
   const status = useAppStore((s) => s.backupsStatus);
   const filters = useAppStore((s) => s.backupFilters);
-  const setFilters = useAppStore((s) => s.setBackupFilters);
   const componentOptions = useAppStore(selectBackupComponents);
   const verifications = useAppStore((s) => s.verifications);
   const operation = useAppStore((s) => s.backupOperation);
@@ -73,55 +71,10 @@ export function BackupsView() {
         </div>
       ) : null}
 
-      {problems.length > 0 ? (
-        <section className="callout callout-warning" aria-label="Backup problems">
-          <h2 className="callout-title">
-            <Icon name="alert" /> {problems.length === 1 ? 'A file in the backups folder is not usable' : `${problems.length} files in the backups folder are not usable`}
-          </h2>
-          <ul className="problem-list">
-            {problems.slice(0, 10).map((p) => (
-              <li key={p.file}>
-                <span className="mono">{p.file}</span>: {p.message} <code className="error-code">{p.code}</code>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
+      <BackupProblems problems={problems} />
 
       <div className="table-card">
-        <div className="table-tools filters">
-          <FilterSelect label="Component" value={filters.component} onChange={(v) => setFilters({ component: v })}>
-              <option value="all">All components</option>
-              {componentOptions.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </FilterSelect>
-          <FilterSelect label="Type" value={filters.type} onChange={(v) => setFilters({ type: v as BackupType | 'all' })}>
-              <option value="all">All types</option>
-              <option value="full">Full</option>
-              <option value="database">Database</option>
-              <option value="config">Config</option>
-              <option value="data">Data</option>
-            </FilterSelect>
-          <FilterSelect label="Time range" value={filters.range} onChange={(v) => setFilters({ range: v as BackupRange })}>
-              <option value="all">Any time</option>
-              <option value="1d">Last 24 hours</option>
-              <option value="7d">Last 7 days</option>
-              <option value="30d">Last 30 days</option>
-              <option value="90d">Last 90 days</option>
-            </FilterSelect>
-          <FilterSelect label="Sort by" value={filters.sort} onChange={(v) => setFilters({ sort: v as BackupSortKey })}>
-              <option value="date">Date (newest first)</option>
-              <option value="size">Size (largest first)</option>
-              <option value="name">Name</option>
-              <option value="type">Type</option>
-            </FilterSelect>
-          <span className="muted filters-count">
-            {backups.length === total ? `${total} shown` : `${backups.length} of ${total} shown`}
-          </span>
-        </div>
+        <BackupFilters shown={backups.length} total={total} />
         <VirtualTable<BackupInfo>
           label="Backups"
           columns={COLUMNS}

@@ -1,17 +1,14 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
-import { CHECK_TYPES, UPDATE_METHODS } from './kinds';
+import { ComponentFields, FORM_KEYS, type FormKey } from './component-fields';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
-import { ErrorMessage } from '../../ui/ErrorMessage';
-import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
-import { channelLabel, channelsFromConfig } from '../../store/selectors/channel-options';
+import { channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
+import { TemplateChooser, TemplateFields, templateMessages } from './template-fields';
 
-const FORM_KEYS = ['name', 'type', 'method', 'user', 'repo', 'package', 'folder', 'current', 'api_base'] as const;
-type FormKey = (typeof FORM_KEYS)[number];
 const REPO_TYPES = new Set(['github_release', 'github_commit', 'bitbucket_commit', 'gitlab_release']);
 const PACKAGE_TYPES = new Set(['pypi_release', 'npm_release']);
 
@@ -86,15 +83,8 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     const result = await addComponent(newId, filled.config);
     setBusy(false);
     if (!result) return onClose();
-    // Config keys back to the template fields that fill them, so messages sit next to what the user typed.
-    const byKey = fieldMessages(result, newId);
-    const mapped: Record<string, string> = {};
-    for (const [key, message] of Object.entries(byKey)) {
-      const holder = key === 'id' ? 'id' : t.fields.find((f) => JSON.stringify(t.config[key] ?? '').includes(`{{${f.key}}}`))?.key;
-      mapped[holder ?? ''] = mapped[holder ?? ''] ? `${mapped[holder ?? '']}; ${key}: ${message}` : holder ? message : `${key}: ${message}`;
-    }
     setError(result);
-    setLocalErrors(mapped);
+    setLocalErrors(templateMessages(t, result, newId));
   }
 
   async function submit(event: FormEvent) {
@@ -145,126 +135,36 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {!editing && templates.length > 0 ? (
-          <div className="form-wide">
-            <Field label="Start from" hint={template ? template.description : 'Every field of the component config, for any check type and update method.'}>
-              <select
-                value={templateId}
-                onChange={(e) => {
-                  setTemplateId(e.target.value);
-                  setError(null);
-                  setLocalErrors({});
-                }}
-              >
-                <option value="custom">Custom (every field)</option>
-                {templates.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.label}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          </div>
+          <TemplateChooser
+            templates={templates}
+            templateId={templateId}
+            template={template}
+            onChoose={(value) => {
+              setTemplateId(value);
+              setError(null);
+              setLocalErrors({});
+            }}
+          />
         ) : null}
         {template ? (
-          <>
-            {error && messages[''] ? (
-              <div className="form-wide">
-                <ErrorMessage error={{ ...error, message: messages[''] }} title="Not added" />
-              </div>
-            ) : null}
-            <Field label="Id" error={messages.id} hint="Optional: made from the fields when left empty.">
-              <input value={id} onChange={(e) => setId(e.target.value)} autoComplete="off" spellCheck={false} />
-            </Field>
-            {template.fields.map((f) => (
-              <Field key={`${template.id}-${f.key}`} label={f.label} error={messages[f.key]} hint={f.help ?? (f.default !== undefined ? `Default: ${f.default}` : undefined)}>
-                <input
-                  value={templateValues[f.key] ?? ''}
-                  placeholder={f.example}
-                  onChange={(e) => setTemplateValues((v) => ({ ...v, [f.key]: e.target.value }))}
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-              </Field>
-            ))}
-          </>
+          <TemplateFields template={template} id={id} values={templateValues} error={error} messages={messages} onId={setId} onValue={(key, value) => setTemplateValues((v) => ({ ...v, [key]: value }))} />
         ) : (
-          <>
-        {error && (messages[''] || unplaced.length > 0) ? (
-          <div className="form-wide">
-            <ErrorMessage error={error} title={editing ? 'Not saved' : 'Not added'} />
-          </div>
-        ) : null}
-        {error && !messages[''] && unplaced.length === 0 ? (
-          <p className="form-summary form-wide" role="alert">
-            Not {editing ? 'saved' : 'added'}: fix the fields marked below. <code>{error.code}</code>
-          </p>
-        ) : null}
-        <Field label="Id" error={messages.id} hint={editing ? 'The id cannot change.' : 'Lowercase letters, digits, "-" and "_"; used on the command line.'}>
-          <input value={id} onChange={(e) => setId(e.target.value)} readOnly={editing} autoComplete="off" spellCheck={false} />
-        </Field>
-        <Field label="Name" error={messages.name}>
-          <input value={values.name} onChange={set('name')} autoComplete="off" />
-        </Field>
-        <Field label="Check type" error={messages.type}>
-          <select value={values.type} onChange={set('type')}>
-            {CHECK_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Update method" error={messages.method}>
-          <select value={values.method} onChange={set('method')}>
-            <option value="">None (check only)</option>
-            {UPDATE_METHODS.map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-          </select>
-        </Field>
-        {editing ? (
-          <Field label={`Release channel for ${component.name}`} error={messages.channel} hint="Which releases are offered: stable, a prerelease branch, an npm dist-tag …">
-            <select value={channel} onChange={(e) => setChannel(e.target.value)}>
-              {channelOptions.map((o) => (
-                <option key={o.id} value={o.id}>
-                  {channelLabel(o)}
-                </option>
-              ))}
-            </select>
-          </Field>
-        ) : null}
-        {visible('user') ? (
-          <Field label="Repository owner" error={messages.user}>
-            <input value={values.user} onChange={set('user')} autoComplete="off" spellCheck={false} />
-          </Field>
-        ) : null}
-        {visible('repo') ? (
-          <Field label="Repository" error={messages.repo}>
-            <input value={values.repo} onChange={set('repo')} autoComplete="off" spellCheck={false} />
-          </Field>
-        ) : null}
-        {visible('package') ? (
-          <Field label="Package" error={messages.package}>
-            <input value={values.package} onChange={set('package')} autoComplete="off" spellCheck={false} />
-          </Field>
-        ) : null}
-        <Field label="Folder" error={messages.folder} hint="Where the component lives on disk.">
-          <input value={values.folder} onChange={set('folder')} autoComplete="off" spellCheck={false} />
-        </Field>
-        <Field label="Installed version (static)" error={messages.current} hint="Only when the version cannot be read from the component itself.">
-          <input value={values.current} onChange={set('current')} autoComplete="off" spellCheck={false} />
-        </Field>
-        <Field label="API base URL" error={messages.api_base} hint="GitHub Enterprise, Gitea, a mirror, or an Open WebUI server.">
-          <input value={values.api_base} onChange={set('api_base')} autoComplete="off" spellCheck={false} inputMode="url" />
-        </Field>
-        <div className="form-wide">
-          <Field label="More settings (JSON)" error={messages.extra ?? (unplaced.length ? unplaced.map(([k, m]) => `${k}: ${m}`).join('; ') : null)} hint="Any other key from the component config: version_from, health, backup, preserve, install …">
-            <textarea value={extra} onChange={(e) => setExtra(e.target.value)} rows={6} spellCheck={false} className="mono" />
-          </Field>
-        </div>
-          </>
+          <ComponentFields
+            component={component}
+            id={id}
+            onId={setId}
+            values={values}
+            set={set}
+            visible={visible}
+            error={error}
+            messages={messages}
+            unplaced={unplaced}
+            channel={channel}
+            onChannel={setChannel}
+            channelOptions={channelOptions}
+            extra={extra}
+            onExtra={setExtra}
+          />
         )}
       </form>
     </Dialog>

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
 import { selectComponentRows, selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
-import { EmptyState } from '../../ui/EmptyState';
 import { formatDate, formatRelative } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { useOffline } from '../../ui/use-offline';
@@ -13,8 +12,7 @@ import { describeCheckError, selectCheckTrouble, selectShowWelcome } from '../..
 import { CheckTroubleBanners } from './CheckTroubleBanners';
 import { PackagesPanel } from './PackagesPanel';
 import { ProblemsPanel } from './ProblemsPanel';
-import { RiskBadges } from './RiskBadges';
-import { StatusBadge } from './StatusBadge';
+import { ComponentsEmpty, RowActions, StatusCell, TableTools } from './component-cells';
 import { WelcomeCard } from './WelcomeCard';
 
 const COLUMNS: Column[] = [
@@ -61,7 +59,6 @@ export function ComponentsView() {
   const filteredRows = useAppStore(selectFilteredComponentRows);
   const checks = useAppStore((s) => s.checks);
   const securityFirst = useAppStore((s) => s.securityFirst);
-  const setSecurityFirst = useAppStore((s) => s.setSecurityFirst);
   const expanded = useAppStore((s) => s.expandedEnvironment);
   const toggleEnvironment = useAppStore((s) => s.toggleEnvironment);
   const rows = useMemo(() => (securityFirst ? sortSecurityFirst(filteredRows, checks) : filteredRows), [securityFirst, filteredRows, checks]);
@@ -72,7 +69,6 @@ export function ComponentsView() {
   const status = useAppStore((s) => s.componentsStatus);
   const loadError = useAppStore((s) => s.componentsError);
   const filter = useAppStore((s) => s.componentFilter);
-  const setFilter = useAppStore((s) => s.setComponentFilter);
   const checkComponents = useAppStore((s) => s.checkComponents);
   const anyChecking = useAppStore((s) => Object.values(s.checking).some(Boolean));
   const openDialog = useAppStore((s) => s.openDialog);
@@ -158,17 +154,7 @@ export function ComponentsView() {
       <RunPanel />
 
       <div className="table-card">
-        <div className="table-tools">
-          <label className="search">
-            <Icon name="search" />
-            <span className="visually-hidden">Filter components</span>
-            <input type="search" placeholder="Filter by name, kind or status" value={filter} onChange={(e) => setFilter(e.target.value)} />
-          </label>
-          {filter ? <span className="muted">{rows.length} of {total}</span> : null}
-          <label className="toggle">
-            <input type="checkbox" checked={securityFirst} onChange={(e) => setSecurityFirst(e.target.checked)} /> Security updates first
-          </label>
-        </div>
+        <TableTools shown={rows.length} total={total} />
         {expanded && rows.some((r) => r.id === expanded) ? <PackagesPanel id={expanded} /> : null}
         <VirtualTable<ComponentRow>
           label="Components"
@@ -176,31 +162,7 @@ export function ComponentsView() {
           items={rows}
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
-          empty={
-            status === 'loading' || status === 'idle' ? (
-              <p className="muted">Loading components…</p>
-            ) : filter ? (
-              <EmptyState icon="search" title="No component matches the filter." />
-            ) : status === 'error' ? (
-              <EmptyState icon="alert" title="The components could not be loaded">
-                <p>{loadError ? `The notice above says why (${loadError.code}).` : 'The host did not answer.'}</p>
-                <button type="button" className="button button-primary" onClick={() => void loadComponents()}>
-                  Try again
-                </button>
-              </EmptyState>
-            ) : showWelcome ? (
-              <EmptyState icon="box" title="No components yet">
-                <p>Start with one of the steps above, or drop a YAML file into components.d.</p>
-              </EmptyState>
-            ) : (
-              <EmptyState icon="box" title="No components yet">
-                <p>Find what is installed, add one, drop a YAML file into components.d, or import your OctoPrint config.</p>
-                <button type="button" className="button button-primary" {...offline} onClick={() => openDialog({ kind: 'discover' })}>
-                  Find installed software
-                </button>
-              </EmptyState>
-            )
-          }
+          empty={<ComponentsEmpty status={status} filter={filter} loadError={loadError} showWelcome={showWelcome} offline={offline} onRetry={() => void loadComponents()} openDialog={openDialog} />}
           renderCells={(r) => [
             // Names, ids, versions and channels are cut with an ellipsis when the column is narrow: the title has them whole.
             <div className="cell-name" key="n">
@@ -231,50 +193,8 @@ export function ComponentsView() {
                 {formatRelative(r.checkedAt)}
               </time>
             ),
-            <span className="cell-status" key="s">
-              {r.status === 'check-failed' && r.error ? (
-                <>
-                  <span className="status-line">
-                    <StatusBadge status={r.status} />
-                    <code className="error-code" title={r.error.code}>{r.error.code}</code>
-                  </span>
-                  <span className="status-reason" title={r.error.message}>
-                    {describeCheckError(r.error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet, offline: trouble.offline })}
-                  </span>
-                </>
-              ) : (
-                <>
-                  <StatusBadge status={r.status} title={r.attention ? `${r.attention.reason}. ${r.attention.action}` : (r.heldBecause ?? (r.error ? `${r.error.message} (${r.error.code})` : undefined))} />
-                  {r.attention ? (
-                    <span className="status-reason" title={`${r.attention.reason}. ${r.attention.action}`}>
-                      {r.attention.reason}
-                    </span>
-                  ) : null}
-                </>
-              )}
-              {r.updateAvailable ? <RiskBadges risk={checks[r.id]?.risk} /> : null}
-            </span>,
-            <div className="row-actions" key="a">
-              {checks[r.id]?.packages ? (
-                <button type="button" className="button button-small" aria-label={`Packages of ${r.name}`} aria-expanded={expanded === r.id} aria-controls={`packages-${r.id}`} onClick={() => toggleEnvironment(r.id)}>
-                  Packages
-                </button>
-              ) : null}
-              {r.updateAvailable ? (
-                <button type="button" className="button button-primary button-small" aria-label={`Update now: ${r.name}`} {...offline} onClick={() => updateOne(r.id)}>
-                  Update now
-                </button>
-              ) : null}
-              <button type="button" className="icon-button" aria-label={`Details for ${r.name}`} title="Details" onClick={() => openDialog({ kind: 'update-details', id: r.id })}>
-                <Icon name="info" />
-              </button>
-              <button type="button" className="icon-button" aria-label={`Edit ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : offline.title ?? 'Edit'} disabled={r.readOnly || offline.disabled} onClick={() => openDialog({ kind: 'edit-component', id: r.id })}>
-                <Icon name="edit" />
-              </button>
-              <button type="button" className="icon-button" aria-label={`Remove ${r.name}`} title={r.readOnly ? 'Defined in a drop-in file' : offline.title ?? 'Remove'} disabled={r.readOnly || offline.disabled} onClick={() => openDialog({ kind: 'remove-component', id: r.id })}>
-                <Icon name="trash" />
-              </button>
-            </div>,
+            <StatusCell key="s" r={r} risk={checks[r.id]?.risk} describeError={(error) => describeCheckError(error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet, offline: trouble.offline })} />,
+            <RowActions key="a" r={r} hasPackages={Boolean(checks[r.id]?.packages)} expanded={expanded} offline={offline} onToggle={toggleEnvironment} onUpdate={updateOne} openDialog={openDialog} />,
           ]}
         />
       </div>

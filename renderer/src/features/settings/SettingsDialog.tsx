@@ -1,15 +1,13 @@
-import { channelLabel } from '../../store/selectors/channel-options';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Settings } from '../../../../shared/types';
-import { formatBytes, formatRelative } from '../../ui/format';
 import { useAppStore } from '../../store';
-import { selectChannelOptions } from '../../store/selectors/settings-selectors';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 import type { ErrorShape } from '../../../../shared/errors';
 import { messagesUnder } from '../components/field-errors';
+import { MachineFacts, ReleaseChannelsFieldset, WebhooksFieldset } from './settings-sections';
 
 type NumberKey = Exclude<{ [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings], undefined>;
 
@@ -25,13 +23,10 @@ const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
   const components = useAppStore((s) => s.components);
-  const channelOptions = useAppStore(selectChannelOptions);
   const loadSettings = useAppStore((s) => s.loadSettings);
   const loadChannels = useAppStore((s) => s.loadChannels);
   const saveSettings = useAppStore((s) => s.saveSettings);
-  const status = useAppStore((s) => s.status);
   const loadStatus = useAppStore((s) => s.loadStatus);
-  const testWebhooks = useAppStore((s) => s.testWebhooks);
   const [timeZone, setTimeZone] = useState<string | null>(null);
   const [webhooks, setWebhooks] = useState<Settings['webhooks'] | null>(null);
   const [numbers, setNumbers] = useState<Record<string, string>>({});
@@ -39,7 +34,6 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
   const [token, setToken] = useState('');
   const [removeToken, setRemoveToken] = useState(false);
   const [channels, setChannels] = useState<Record<string, string>>({});
-  const [channelFilter, setChannelFilter] = useState('');
   const [error, setError] = useState<ErrorShape | null>(null);
   const [busy, setBusy] = useState(false);
   const offline = useOffline();
@@ -61,9 +55,6 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
     tokenInput.current.scrollIntoView({ block: 'center' });
     tokenInput.current.focus();
   }, [focus, settings]);
-  const editable = components.filter((c) => c.source.kind === 'settings');
-  const q = channelFilter.trim().toLowerCase();
-  const shownChannels = q ? editable.filter((c) => c.name.toLowerCase().includes(q) || c.id.includes(q)) : editable;
   const messages = messagesUnder(error, 'patch');
 
   async function submit(event: FormEvent) {
@@ -120,32 +111,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
               Not saved: fix the fields marked below. <code>{error.code}</code>
             </p>
           ) : null}
-          <fieldset>
-            <legend>Release channels</legend>
-            {editable.length === 0 ? <p className="muted">Add a component to choose its release channel.</p> : null}
-            {editable.length > 12 ? (
-              <Field label="Find a component">
-                <input type="search" value={channelFilter} onChange={(e) => setChannelFilter(e.target.value)} placeholder="Name or id" autoComplete="off" />
-              </Field>
-            ) : null}
-            <div className="form-grid">
-              {shownChannels.slice(0, 200).map((c) => {
-                const options = channelOptions[c.id] ?? [{ id: c.channel, label: c.channel }];
-                return (
-                  <Field key={c.id} label={`Release channel for ${c.name}`}>
-                    <select value={channels[c.id] ?? c.channel} onFocus={() => void loadChannels([c.id])} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
-                      {options.map((o) => (
-                        <option key={o.id} value={o.id}>
-                          {channelLabel(o)}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
-                );
-              })}
-            </div>
-            {shownChannels.length > 200 ? <p className="muted small">{shownChannels.length - 200} more: narrow them down with “Find a component”.</p> : null}
-          </fieldset>
+          <ReleaseChannelsFieldset channels={channels} setChannels={setChannels} />
           <fieldset>
             <legend>Checks and backups</legend>
             <div className="form-grid">
@@ -166,43 +132,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
               <input value={timeZone ?? settings.time_zone} onChange={(e) => setTimeZone(e.target.value)} placeholder="Europe/Berlin" spellCheck={false} autoComplete="off" />
             </Field>
           </fieldset>
-          <fieldset>
-            <legend>Webhooks</legend>
-            {(webhooks ?? settings.webhooks).length === 0 ? <p className="muted">No webhooks: updates are announced on this computer only.</p> : null}
-            {(webhooks ?? settings.webhooks).map((w, i) => {
-              const edit = (patch: Partial<Settings['webhooks'][number]>) =>
-                setWebhooks((list) => (list ?? settings.webhooks).map((x, j) => (j === i ? { ...x, ...patch } : x)));
-              return (
-                <div key={i} className="webhook-row">
-                  <Field label={`Webhook ${i + 1} URL`}>
-                    <input value={w.url} onChange={(e) => edit({ url: e.target.value })} placeholder="https://discord.com/api/webhooks/…" spellCheck={false} autoComplete="off" inputMode="url" />
-                  </Field>
-                  <Field label={`Webhook ${i + 1} format`}>
-                    <select value={w.format} onChange={(e) => edit({ format: e.target.value as Settings['webhooks'][number]['format'] })}>
-                      <option value="json">JSON</option>
-                      <option value="discord">Discord</option>
-                      <option value="slack">Slack</option>
-                    </select>
-                  </Field>
-                  <Field label={`Webhook ${i + 1} name`}>
-                    <input value={w.name ?? ''} onChange={(e) => edit({ name: e.target.value })} autoComplete="off" />
-                  </Field>
-                  <button type="button" className="button button-small webhook-remove" onClick={() => setWebhooks((list) => (list ?? settings.webhooks).filter((_, j) => j !== i))}>
-                    Remove webhook {i + 1}
-                  </button>
-                </div>
-              );
-            })}
-            {messages.webhooks ? <p className="field-error">{messages.webhooks}</p> : null}
-            <div className="toolbar">
-              <button type="button" className="button button-small" onClick={() => setWebhooks((list) => [...(list ?? settings.webhooks), { url: '', format: 'json' }])}>
-                Add webhook
-              </button>
-              <button type="button" className="button button-small" onClick={() => void testWebhooks()} disabled={settings.webhooks.length === 0}>
-                Send a test
-              </button>
-            </div>
-          </fieldset>
+          <WebhooksFieldset saved={settings.webhooks} webhooks={webhooks} setWebhooks={setWebhooks} error={messages.webhooks ?? null} />
           <fieldset>
             <legend>GitHub</legend>
             <Field
@@ -219,35 +149,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
             ) : null}
             {view.secret_storage_warning ? <p className="field-hint" role="note">{view.secret_storage_warning}</p> : null}
           </fieldset>
-          {status ? (
-            <fieldset>
-              <legend>This machine</legend>
-              <dl className="facts">
-                {status.disk ? (
-                  <div>
-                    <dt>Free disk space</dt>
-                    <dd>
-                      {formatBytes(status.disk.free_bytes)} of {formatBytes(status.disk.total_bytes)}
-                    </dd>
-                  </div>
-                ) : null}
-                <div>
-                  <dt>Backups</dt>
-                  <dd>
-                    {formatBytes(status.backups.bytes)} in {status.backups.files} files
-                  </dd>
-                </div>
-                <div>
-                  <dt>GitHub API</dt>
-                  <dd>{status.github_rate_limit ? `${status.github_rate_limit.remaining.toLocaleString()} requests left` : 'Not used yet'}</dd>
-                </div>
-                <div>
-                  <dt>Next background check</dt>
-                  <dd>{status.scheduler.next_check_at ? formatRelative(status.scheduler.next_check_at) : 'Not scheduled'}</dd>
-                </div>
-              </dl>
-            </fieldset>
-          ) : null}
+          <MachineFacts />
         </form>
       )}
     </Dialog>

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import type { Component, ComponentSchedule, ErrorShape, RiskInfo } from '../../../../shared/types';
+import type { CheckResult, Component, ComponentSchedule, ErrorShape, ReleaseNote, RiskInfo } from '../../../../shared/types';
 import { Field } from '../../ui/Field';
 import { useAppStore } from '../../store';
 import { selectComponentRows } from '../../store/selectors/components-selectors';
@@ -159,7 +159,6 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
   const assets = target?.assets ?? [];
   const asset = pickAsset(component, target?.version ?? '', target?.tag ?? '', assets);
   const verified = isVerified(component, asset, assets);
-  const installed = check?.installed ?? component.config.current ?? null;
   const releasePage = safeLink(notes[0]?.url);
   const attention = useAppStore((s) => selectComponentRows(s).find((r) => r.id === component.id)?.attention ?? null);
   const resolveAttention = useAppStore((s) => s.resolveAttention);
@@ -212,48 +211,7 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
         </>
       }
     >
-      <dl className="facts">
-        <div>
-          <dt>Installed</dt>
-          <dd className="mono">{isCommitId(installed) ? <CopyableId value={installed} /> : (installed ?? '—')}</dd>
-        </div>
-        <div>
-          <dt>Latest on {check?.channel ?? component.channel}</dt>
-          <dd className="mono">
-            {isCommitId(check?.latest) ? <CopyableId value={check.latest} /> : (check?.latest ?? '—')}
-            {check?.prerelease ? ' (prerelease)' : ''}
-          </dd>
-        </div>
-        <div>
-          <dt>Checked</dt>
-          <dd>
-            {check?.error && check.failed_at
-              ? `failed ${formatRelative(check.failed_at)}${check.checked_at ? `; last success ${formatRelative(check.checked_at)}` : ''}`
-              : check?.checked_at
-                ? formatRelative(check.checked_at)
-                : 'Not yet'}
-          </dd>
-        </div>
-        <div>
-          <dt>Kind</dt>
-          <dd>
-            {component.type}
-            {component.method ? ` · ${component.method}` : ''}
-          </dd>
-        </div>
-        {target && component.method !== null ? (
-          <>
-            <div>
-              <dt>Download</dt>
-              <dd>{downloadSize(component, asset)}</dd>
-            </div>
-            <div>
-              <dt>Verification</dt>
-              <dd>{verification(component, verified, target.commit ?? (isCommitId(check?.latest) ? check.latest : undefined))}</dd>
-            </div>
-          </>
-        ) : null}
-      </dl>
+      <UpdateFacts component={component} check={check} asset={asset} verified={verified} />
       {check?.downgrade_refused && check.latest && component.method !== null && !held ? (
         <div className="callout callout-warning">
           <strong>Not offered: lower.</strong> {check.latest} is lower than {check.installed ?? 'what is installed'} or a version seen before on this channel, so it is not offered as an update. If you want it anyway (a release was pulled, or you need to go back), install it as a downgrade; a backup is taken first, as for any update.{' '}
@@ -315,30 +273,85 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       ) : null}
       {check?.error ? <ErrorMessage title="The last check failed" error={check.error} /> : null}
       {!check ? <p className="muted">Run “Check for updates” to see what is new.</p> : null}
-      {notes.length > 0 ? (
-        <section aria-label="Release notes" className="notes">
-          <h3 className="section-title">Release notes</h3>
-          {notes.map((n) => (
-            <article key={n.version} className="note">
-              <header className="note-head">
-                <strong>{n.name || n.version}</strong>
-                {n.published_at ? <span className="muted small">{formatDate(n.published_at)}</span> : null}
-                {safeLink(n.url) ? (
-                  <a className="small" href={safeLink(n.url) ?? undefined} target="_blank" rel="noreferrer" aria-label={`Release page of ${n.name || n.version}`}>
-                    Release page
-                  </a>
-                ) : null}
-              </header>
-              {n.body.trim() ? <Markdown source={n.body} /> : <p className="muted">No notes for this release.</p>}
-            </article>
-          ))}
-        </section>
-      ) : check?.update_available ? (
-        <p className="muted">The release source publishes no notes for these versions.</p>
-      ) : null}
+      <ReleaseNotes notes={notes} updateAvailable={check?.update_available === true} />
       {schedule && component.method !== null && component.source.kind === 'settings' ? <ScheduleForm id={component.id} schedule={schedule} /> : null}
     </Dialog>
   );
+}
+
+/** The facts at the top of the details: installed, latest, when checked, kind, and what a download would be. */
+function UpdateFacts({ component, check, asset, verified }: { component: Component; check: CheckResult | undefined; asset: Asset | null; verified: boolean }) {
+  const target = check?.target ?? null;
+  const installed = check?.installed ?? component.config.current ?? null;
+  return (
+    <dl className="facts">
+      <div>
+        <dt>Installed</dt>
+        <dd className="mono">{isCommitId(installed) ? <CopyableId value={installed} /> : (installed ?? '—')}</dd>
+      </div>
+      <div>
+        <dt>Latest on {check?.channel ?? component.channel}</dt>
+        <dd className="mono">
+          {isCommitId(check?.latest) ? <CopyableId value={check.latest} /> : (check?.latest ?? '—')}
+          {check?.prerelease ? ' (prerelease)' : ''}
+        </dd>
+      </div>
+      <div>
+        <dt>Checked</dt>
+        <dd>
+          {check?.error && check.failed_at
+            ? `failed ${formatRelative(check.failed_at)}${check.checked_at ? `; last success ${formatRelative(check.checked_at)}` : ''}`
+            : check?.checked_at
+              ? formatRelative(check.checked_at)
+              : 'Not yet'}
+        </dd>
+      </div>
+      <div>
+        <dt>Kind</dt>
+        <dd>
+          {component.type}
+          {component.method ? ` · ${component.method}` : ''}
+        </dd>
+      </div>
+      {target && component.method !== null ? (
+        <>
+          <div>
+            <dt>Download</dt>
+            <dd>{downloadSize(component, asset)}</dd>
+          </div>
+          <div>
+            <dt>Verification</dt>
+            <dd>{verification(component, verified, target.commit ?? (isCommitId(check?.latest) ? check.latest : undefined))}</dd>
+          </div>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+/** The release notes of the versions an update brings, each with its release page when it has one. */
+function ReleaseNotes({ notes, updateAvailable }: { notes: ReleaseNote[]; updateAvailable: boolean }) {
+  return notes.length > 0 ? (
+    <section aria-label="Release notes" className="notes">
+      <h3 className="section-title">Release notes</h3>
+      {notes.map((n) => (
+        <article key={n.version} className="note">
+          <header className="note-head">
+            <strong>{n.name || n.version}</strong>
+            {n.published_at ? <span className="muted small">{formatDate(n.published_at)}</span> : null}
+            {safeLink(n.url) ? (
+              <a className="small" href={safeLink(n.url) ?? undefined} target="_blank" rel="noreferrer" aria-label={`Release page of ${n.name || n.version}`}>
+                Release page
+              </a>
+            ) : null}
+          </header>
+          {n.body.trim() ? <Markdown source={n.body} /> : <p className="muted">No notes for this release.</p>}
+        </article>
+      ))}
+    </section>
+  ) : updateAvailable ? (
+    <p className="muted">The release source publishes no notes for these versions.</p>
+  ) : null;
 }
 
 /** Automatic updates: on or off, the maintenance window, and how old a release must be first. */

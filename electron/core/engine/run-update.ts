@@ -1,0 +1,163 @@
+import { promises as fs } from 'node:fs';
+import type { ErrorShape } from '../../../shared/errors';
+import type { Component, UpdateResult, UpdateStatus, UpdateStep } from '../../../shared/types';
+import type { Updater, UpdaterContext } from '../updaters/types';
+import { takeBackup } from './backup-step';
+import { checkHealth } from './health';
+import type { LiveRun } from './cancel';
+import type { RunJournal } from './journal';
+import { finishRun } from './outcome';
+import { preflight } from './preflight';
+import { runRollback } from './rollback';
+import type { RunKit } from './run-kit';
+import type { RunLog } from './run-log';
+import type { UpdateOptions } from './types';
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: UpdateStep,
+    readonly inner: unknown,
+  ) {
+    super('step failed');
+  }
+}
+
+/**
+ * One update run, under its lock (ARCHITECTURE.md §4):
+ * preflight → backup → download → verify → apply → install → migrate → restart → health → commit,
+ * or roll back. Each step is journaled (fsynced) before it starts.
+ */
+export async function runUpdate(kit: RunKit, runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean, epoch: number): Promise<UpdateResult> {
+  const journal = kit.newJournal(runId, 'update', component, options.initiatedBy, {
+    from: null,
+    to: null,
+    target: null,
+    force: options.force ?? false,
+    noBackup: options.noBackup ?? false,
+  });
+  if (options.packages) journal.packages = [...options.packages];
+  const log = kit.newLog(runId, component.id);
+  // A cancel (cancel.ts) aborts this run's signal; it is checked again between steps.
+  const live = await kit.cancels.start(journal, (line) => log.write(line));
+  // A cancel of everything that came while this run was being set up reaches it too.
+  if (kit.cancels.epoch !== epoch) live.cancel('by a cancel of every update');
+  const controller = live.controller;
+  let ctx: UpdaterContext | undefined;
+  const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+    live.throwIfCancelled();
+    journal.step = name;
+    await kit.journals.write(journal);
+    kit.progress(journal, null);
+    try {
+      await body();
+      live.throwIfCancelled();
+    } catch (error) {
+      throw new StepFailure(name, error);
+    }
+  };
+
+  try {
+    // Preflight: re-check the target, then the machine.
+    await step('preflight', async () => {
+      ctx = await preflight(kit, journal, component, updater, options, log, controller.signal);
+    });
+    const c = ctx as unknown as UpdaterContext;
+
+    if (!journal.no_backup) {
+      await step('backup', async () => {
+        journal.backup = await takeBackup(kit, c, component, updater, log);
+      });
+    } else {
+      log.write('warning: no pre-update backup (--no-backup); a failure cannot be rolled back');
+    }
+    if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
+    if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+    // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
+    if (!journal.backup || !journal.rollback_on_failure) live.passPointOfNoReturn(`has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`);
+    journal.touched = true;
+    await step('apply', () => updater.apply(c));
+    const folder = component.config.folder ?? updater.folder(c);
+    if (component.config.install?.length) {
+      await step('install', async () => {
+        for (const argv of component.config.install ?? []) await c.exec(argv, folder ? { cwd: folder } : {});
+      });
+    }
+    if (component.config.migrations?.length) {
+      await step('migrate', async () => {
+        for (const argv of component.config.migrations ?? []) await c.exec(argv, folder ? { cwd: folder } : {});
+      });
+    }
+    if (component.config.restart) {
+      await step('restart', async () => {
+        await c.exec(component.config.restart as string[], folder ? { cwd: folder } : {});
+      });
+    }
+    if (component.config.health) {
+      await step('health', () => checkHealth(component.config.health as NonNullable<Component['config']['health']>, c.exec, (l) => log.write(l), controller.signal));
+    }
+    live.passPointOfNoReturn('has reached its commit point');
+    await step('commit', async () => {
+      await updater.commit?.(c);
+      journal.phase = 'committed';
+      await kit.journals.write(journal);
+      kit.recordCurrent(component, journal.to, log);
+    });
+    await updater.cleanup?.(c).catch((error: unknown) => log.write(`cleanup: ${(error as Error).message}`));
+    log.write(`${component.name} updated from ${journal.from ?? 'unknown'} to ${journal.to}`);
+    return await finishRun(kit, journal, component, log, 'succeeded', null);
+  } catch (raw) {
+    return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
+  } finally {
+    kit.cancels.end(live);
+    await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+interface FailedRun {
+  journal: RunJournal;
+  component: Component;
+  updater: Updater;
+  log: RunLog;
+  implicit: boolean;
+  ctx: UpdaterContext | undefined;
+  live: LiveRun;
+}
+
+/** A step failed: skipped when the preflight found nothing to install, else rolled back when it can be, and recorded. */
+async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<UpdateResult> {
+  const { journal, component, updater, log, implicit } = run;
+  const runId = journal.run_id;
+  const failedStep = raw instanceof StepFailure ? raw.step : journal.step;
+  const error = raw instanceof StepFailure ? raw.inner : raw;
+  // A cancel is what ended the run, whatever error the interrupted step reported.
+  const cancelled = run.live.cancelled;
+  run.live.markRollingBack();
+  const shape = cancelled ? run.live.error(failedStep) : kit.cleanError(error, log);
+  if (shape.code === 'NO_UPDATE' && failedStep === 'preflight') {
+    log.write(shape.message);
+    await kit.journals.remove(runId);
+    return { id: component.id, from: journal.from, to: journal.to, status: 'skipped', backup_id: null, error: implicit ? null : shape, run_id: runId };
+  }
+  journal.error = shape;
+  log.write(`${failedStep} failed: ${shape.message}`);
+  // After a cancel the rollback runs with a signal of its own: its restart and health check must not be aborted.
+  const c = run.ctx && !cancelled ? run.ctx : kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, cancelled ? new AbortController().signal : run.live.signal);
+  let status: UpdateStatus = 'failed';
+  let finalError: ErrorShape = shape;
+  if (cancelled && !journal.touched) {
+    status = 'cancelled';
+    finalError = { ...shape, message: `${shape.message} Nothing had been changed.` };
+  }
+  if (journal.touched && journal.backup && journal.rollback_on_failure) {
+    const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, c);
+    if (outcome.ok) status = cancelled ? 'cancelled' : 'rolled_back';
+    if (outcome.ok && cancelled) finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
+    else if (!outcome.ok) finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
+  } else if (journal.touched && !journal.backup) {
+    finalError = { ...shape, message: `${shape.message} There is no pre-update backup (--no-backup), so ${component.name} may be partly updated; check it by hand.` };
+  } else if (journal.touched && !journal.rollback_on_failure) {
+    finalError = { ...shape, message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; backup ${journal.backup?.id} can be restored with \`upkeep rollback\`.` };
+  }
+  await updater.cleanup?.(c).catch((e: unknown) => log.write(`cleanup: ${(e as Error).message}`));
+  return await finishRun(kit, journal, component, log, status, finalError);
+}

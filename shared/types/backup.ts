@@ -1,0 +1,79 @@
+import type { ErrorShape } from '../errors';
+
+// Backups: what the store lists, verifies and restores, and its progress.
+
+export type BackupType = 'full' | 'database' | 'config' | 'data';
+
+/** A backup as listed (from its manifest). */
+export interface BackupInfo {
+  id: string;
+  component: string;
+  type: BackupType;
+  name: string;
+  description: string;
+  created_at: string;
+  component_version: string | null;
+  /** `manual`, `pre-update`, `safety` (before a restore). */
+  reason: 'manual' | 'pre-update' | 'safety';
+  pinned: boolean;
+  file_count: number;
+  size: number;
+  compressed_size: number;
+  compressed: boolean;
+  sha256: string;
+  archive: string;
+  /** Whether log files were included (`--include-logs`). */
+  include_logs?: boolean;
+  /** Paths that could not be archived (sockets, FIFOs, unportable names, files gone mid-backup). */
+  skipped?: string[];
+}
+
+export type BackupReason = BackupInfo['reason'];
+export type BackupSort = 'date' | 'size' | 'name' | 'type';
+export type BackupSince = '1d' | '7d' | '30d' | '90d' | 'all';
+
+/** A file in the backups folder that is not a usable backup: reported, never silently ignored. */
+export interface BackupProblem {
+  /** Path relative to `<home>/backups`. */
+  file: string;
+  component: string | null;
+  code: ErrorShape['code'];
+  message: string;
+}
+
+export interface BackupList {
+  backups: BackupInfo[];
+  problems: BackupProblem[];
+}
+
+/** `upkeep backup verify`: archive sha256, every entry read, every file's sha256 compared. */
+export interface BackupVerifyResult {
+  id: string;
+  ok: boolean;
+  files: number;
+  bytes: number;
+  error: ErrorShape | null;
+}
+
+/** Where a backup or restore is: `backup_progress` events. */
+export type BackupPhase = 'scanning' | 'copying-databases' | 'archiving' | 'verifying' | 'extracting' | 'safety-backup' | 'swapping' | 'done';
+
+export interface BackupProgress {
+  backup_id?: string;
+  component: string;
+  phase: BackupPhase;
+  /** File bytes done so far. */
+  bytes: number;
+  files: number;
+  total_bytes?: number;
+  total_files?: number;
+}
+
+export interface BackupRestoreResult {
+  restored: BackupInfo;
+  /** What the folder held just before the restore (null when asked not to, or nothing was there). */
+  safety_backup: BackupInfo | null;
+  /** What was restored: the whole folder (`full`) or one type's paths. */
+  type: BackupType;
+  files: number;
+}
