@@ -4,6 +4,7 @@ import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
+import { seriousViolations } from './helpers/axe';
 import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
@@ -53,6 +54,12 @@ describe('cancelling an update in the panel', () => {
     await run.getByRole('progressbar', { name: 'Updating Slow App' }).waitFor();
     const cancel = run.getByRole('button', { name: 'Cancel the update of Slow App' });
     await screenshotBothThemes(page, 'update-cancel-button');
+    // The run card with its Cancel button passes axe-core in both themes.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      expect(await seriousViolations(page)).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     await cancel.click();
     await run.getByText('Cancelled', { exact: true }).waitFor();
     // The card says why it ended and that the old version is back; no progress bar nor Cancel remains.

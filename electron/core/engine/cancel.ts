@@ -178,8 +178,8 @@ export interface CancelDeps {
 /** The runs of this process, and cancels of runs other processes hold. */
 export class CancelRegistry {
   private readonly live = new Map<string, LiveRun>();
-  /** Bumped by cancelAll: a batch started before it starts no further component. */
-  epoch = 0;
+  /** Set by cancelAll (Ctrl+C in the CLI): this process starts no further update. */
+  stopped = false;
 
   constructor(private readonly deps: CancelDeps) {}
 
@@ -195,9 +195,9 @@ export class CancelRegistry {
     this.live.delete(run.journal.run_id);
   }
 
-  /** Cancel every run of this process (Ctrl+C in the CLI); runs past their commit point finish. */
+  /** Cancel every run of this process and start no more (Ctrl+C in the CLI); runs past their commit point finish. */
   cancelAll(by: string): CancelResult[] {
-    this.epoch++;
+    this.stopped = true;
     const out: CancelResult[] = [];
     for (const run of this.live.values()) {
       try {

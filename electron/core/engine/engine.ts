@@ -57,11 +57,10 @@ export class UpdateEngine {
     else targets = this.deps.components.list().components.filter((c) => c.method !== null).map((c) => c.id);
     targets.sort((a, b) => Number(a === SELF_COMPONENT_ID) - Number(b === SELF_COMPONENT_ID));
     const results: UpdateResult[] = [];
-    const epoch = this.kit.cancels.epoch;
     for (const id of targets) {
       // Cancelling everything (Ctrl+C) starts no further component.
-      if (this.kit.cancels.epoch !== epoch) break;
-      const result = await this.updateOne(id, options, ids === undefined || ids.length === 0, epoch);
+      if (this.kit.cancels.stopped) break;
+      const result = await this.updateOne(id, options, ids === undefined || ids.length === 0);
       results.push(result);
       options.onResult?.(result);
       if (options.stopOnFailure && (result.status === 'failed' || result.status === 'rolled_back')) break;
@@ -74,7 +73,7 @@ export class UpdateEngine {
     return this.kit.cancels.cancel(id, by);
   }
 
-  /** Cancel whatever this process is updating and start no further component of its batches (Ctrl+C). */
+  /** Cancel whatever this process is updating and start no further update in it (Ctrl+C in the CLI). */
   cancelAll(by: string): CancelResult[] {
     return this.kit.cancels.cancelAll(by);
   }
@@ -234,7 +233,7 @@ export class UpdateEngine {
 
   // ───────────────────────────── one update ─────────────────────────────
 
-  private async updateOne(id: string, options: UpdateOptions, implicit: boolean, epoch: number): Promise<UpdateResult> {
+  private async updateOne(id: string, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
     const refused = (error: unknown, status: UpdateStatus = 'failed', from: string | null = null, to: string | null = null): UpdateResult => ({
       id,
       from,
@@ -274,7 +273,7 @@ export class UpdateEngine {
       return refused(error);
     }
     try {
-      return await runUpdate(this.kit, runId, component, updater, options, implicit, epoch);
+      return await runUpdate(this.kit, runId, component, updater, options, implicit);
     } finally {
       await lock.release();
     }

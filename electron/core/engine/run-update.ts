@@ -27,7 +27,7 @@ class StepFailure extends Error {
  * preflight → backup → download → verify → apply → install → migrate → restart → health → commit,
  * or roll back. Each step is journaled (fsynced) before it starts.
  */
-export async function runUpdate(kit: RunKit, runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean, epoch: number): Promise<UpdateResult> {
+export async function runUpdate(kit: RunKit, runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
   const journal = kit.newJournal(runId, 'update', component, options.initiatedBy, {
     from: null,
     to: null,
@@ -40,7 +40,7 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
   // A cancel (cancel.ts) aborts this run's signal; it is checked again between steps.
   const live = await kit.cancels.start(journal, (line) => log.write(line));
   // A cancel of everything that came while this run was being set up reaches it too.
-  if (kit.cancels.epoch !== epoch) live.cancel('by a cancel of every update');
+  if (kit.cancels.stopped) live.cancel('by a cancel of every update');
   const controller = live.controller;
   let ctx: UpdaterContext | undefined;
   const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
