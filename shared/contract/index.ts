@@ -94,7 +94,7 @@ export const methods = {
    * is recorded as `cancelled`. After the commit point: CANCEL_TOO_LATE. Works across processes
    * through the component's lock (the run's holder picks the request up).
    */
-  cancelUpdate: def(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) }), { mutates: true }),
+  cancelUpdate: def(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) }), { mutates: true }),
   listHistory: def(
     z.strictObject({ component: componentIdSchema.optional(), limit: z.number().int().min(1).max(10_000).optional() }),
     { mutates: false },

@@ -24,6 +24,8 @@ import { lockHolder } from './lock';
  */
 
 export const CANCEL_POLL_MS = 200;
+/** Run ids and component ids: nothing else names a journal or a request file. */
+const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 /** How long a requester waits for the lock holder to answer before saying it did not. */
 const ANSWER_WAIT_MS = 5_000;
 
@@ -124,6 +126,8 @@ export class LiveRun {
   }
 
   private polling = false;
+  /** A lock folder that cannot be read is said once, not every poll. */
+  private warned = false;
 
   private async poll(): Promise<void> {
     if (this.polling) return;
@@ -142,7 +146,8 @@ export class LiveRun {
       this.journal.cancel = { request_id: request.request_id, answer, step, at: new Date().toISOString() };
       await this.deps.saveJournal(this.journal);
     } catch (error) {
-      this.deps.log(`reading a cancel request failed: ${(error as Error).message}`);
+      if (!this.warned) this.deps.log(`reading a cancel request failed (cancels from other processes cannot reach this run): ${(error as Error).message}`);
+      this.warned = true;
     } finally {
       this.polling = false;
     }
@@ -209,35 +214,29 @@ export class CancelRegistry {
     return out;
   }
 
-  /** Whether this process runs anything now. */
-  get running(): boolean {
-    return this.live.size > 0;
-  }
-
   /** Cancel the running update of a component (or the run with this id), wherever it runs. */
   async cancel(id: string, by: string): Promise<CancelResult> {
     const own = [...this.live.values()].find((r) => r.journal.run_id === id || r.journal.component === id);
     if (own) return own.cancel(by);
     const journal = await this.findJournal(id);
     const component = journal?.component ?? (this.deps.isComponent(id) ? id : null);
-    if (!component) {
-      const finished = await this.deps.history.get(id);
-      if (finished) throw tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
-      throw notRunning(id);
-    }
+    if (!component) throw await this.notRunning(id);
     const holder = await lockHolder(this.deps.locksDir, component);
-    if (!holder || !journal || holder.run_id !== journal.run_id) {
-      const finished = await this.deps.history.get(id);
-      if (finished) throw tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
-      throw notRunning(id, component);
-    }
+    if (!holder || !journal || holder.run_id !== journal.run_id) throw await this.notRunning(id, component);
     if (journal.kind !== 'update') throw new UpkeepError('UNSUPPORTED', `Run ${journal.run_id} restores a backup of ${component} (a rollback); a rollback is not cancelled, it finishes.`, { component, run_id: journal.run_id });
     if (journal.phase === 'committed' || journal.phase === 'finished') throw tooLate(journal, 'is past its commit point');
     return this.askHolder(journal, holder.pid);
   }
 
+  /** Nothing to cancel: a run that finished already (too late), else none running. */
+  private async notRunning(id: string, component?: string): Promise<UpkeepError> {
+    const finished = await this.deps.history.get(id);
+    if (finished) return tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
+    return new UpkeepError('NOT_FOUND', `No update of ${component ?? id} is running, so there is nothing to cancel. \`upkeep history\` shows finished runs.`, { id });
+  }
+
   private async findJournal(id: string): Promise<RunJournal | null> {
-    const direct = /^[A-Za-z0-9_-]{1,100}$/.test(id) ? await this.deps.journals.read(id) : null;
+    const direct = RUN_ID.test(id) ? await this.deps.journals.read(id) : null;
     if (direct) return direct;
     const open = (await this.deps.journals.list()).filter((j) => j.component === id && j.phase !== 'finished');
     return open[open.length - 1] ?? null;
@@ -269,8 +268,4 @@ export class CancelRegistry {
       { component: journal.component, run_id: journal.run_id, pid },
     );
   }
-}
-
-function notRunning(id: string, component?: string): UpkeepError {
-  return new UpkeepError('NOT_FOUND', `No update of ${component ?? id} is running, so there is nothing to cancel. \`upkeep history\` shows finished runs.`, { id });
 }
