@@ -148,7 +148,7 @@ export function fileStats(file, text) {
   return { file, lines: lineCount(text), functions, casts, anys, longLines, source };
 }
 
-/** The keys of the registry object a registry file exports (`export const CHECKERS = { github_release: …, … }`). */
+/** The keys of the first registry object a registry file exports (`export const CHECKERS = { github_release: …, … }`). */
 export function registryKeys(file, text) {
   const source = parse(file, text);
   for (const statement of source.statements) {
@@ -157,6 +157,8 @@ export function registryKeys(file, text) {
     for (const declaration of statement.declarationList.declarations) {
       let init = declaration.initializer;
       while (init && (ts.isSatisfiesExpression(init) || ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+      // A registry built by a helper (`defineRegistry({ … })`) names its keys in the object it is given.
+      if (init && ts.isCallExpression(init) && init.arguments[0] && ts.isObjectLiteralExpression(init.arguments[0])) init = init.arguments[0];
       if (!init || !ts.isObjectLiteralExpression(init)) continue;
       const keys = init.properties.filter((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)).map((p) => propertyName(p.name));
       if (keys.length) return keys;

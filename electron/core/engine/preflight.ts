@@ -12,31 +12,23 @@ import type { UpdateOptions } from './types';
 const MIB = 1024 * 1024;
 
 /**
- * The preflight step: re-check the target, then the machine. Returns the run's updater context;
- * throws (and nothing has been changed) when the run must not go on.
+ * The preflight step, second half: with the run's updater context made from the re-checked target,
+ * the credential, the work folder, the updater's own preflight and the machine. Throws (and
+ * nothing has been changed) when the run must not go on.
  */
-export async function preflight(
-  kit: RunKit,
-  journal: RunJournal,
-  component: Component,
-  updater: Updater,
-  options: UpdateOptions,
-  log: RunLog,
-  signal: AbortSignal,
-): Promise<UpdaterContext> {
-  log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${journal.run_id}, started by ${options.initiatedBy}`);
-  const target = await recheckTarget(kit, journal, component, options, log);
-  const ctx = kit.newContext(journal, component, target, log, signal);
+export async function preflightContext(kit: RunKit, ctx: UpdaterContext, updater: Updater, log: RunLog): Promise<void> {
   // A token_env naming an unset variable stops the run here, before anything is changed.
   ctx.credential();
   await fs.mkdir(ctx.workDir, { recursive: true });
   await updater.preflight?.(ctx);
   await checkMachine(kit, ctx, updater, log);
-  return ctx;
 }
 
-/** Check the component again, forced: what to install (journaled as the run's target), or why there is nothing to. */
-async function recheckTarget(kit: RunKit, journal: RunJournal, component: Component, options: UpdateOptions, log: RunLog): Promise<UpdateTarget> {
+/**
+ * The preflight step, first half: check the component again, forced. Returns what to install
+ * (journaled as the run's target), or throws why there is nothing to.
+ */
+export async function recheckTarget(kit: RunKit, journal: RunJournal, component: Component, options: UpdateOptions, log: RunLog): Promise<UpdateTarget> {
   const checks = kit.deps.checks();
   if (!checks) throw new UpkeepError('INTERNAL', 'The version check service is not available, so the update target cannot be re-checked.');
   const check = await checks.checkOne(component.id, { force: true, ...(options.downgrade ? { downgrade: true } : {}) });

@@ -7,7 +7,7 @@ import { checkHealth } from './health';
 import type { LiveRun } from './cancel';
 import type { RunJournal } from './journal';
 import { finishRun } from './outcome';
-import { preflight } from './preflight';
+import { preflightContext, recheckTarget } from './preflight';
 import { runRollback } from './rollback';
 import type { RunKit } from './run-kit';
 import type { RunLog } from './run-log';
@@ -59,7 +59,10 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
   try {
     // Preflight: re-check the target, then the machine.
     await step('preflight', async () => {
-      ctx = await preflight(kit, journal, component, updater, options, log, controller.signal);
+      log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
+      const target = await recheckTarget(kit, journal, component, options, log);
+      ctx = kit.newContext(journal, component, target, log, controller.signal);
+      await preflightContext(kit, ctx, updater, log);
     });
     const c = ctx as unknown as UpdaterContext;
 
