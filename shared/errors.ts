@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'HOST_KEY_CHANGED',
   /** ssh reached the host but no key was accepted (BatchMode: no password prompts). */
   'HOST_AUTH_FAILED',
+  /** A cancel came after the update's commit point: it finishes as it is (the message says so). */
+  'CANCEL_TOO_LATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

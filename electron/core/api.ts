@@ -27,6 +27,8 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
   'listHistory',
   'getRun',
   'getRunLog',
+  // A run in progress elsewhere is stopped and rolled back by its own process: nothing here reads the folder.
+  'cancelUpdate',
   'listBackups',
   'getBackup',
   'verifyBackup',
@@ -96,7 +98,7 @@ function methods(services: Services): Omit<ApiImplementation, 'startRollout'> {
 }
 
 /** The contract methods for update runs, their history and logs. */
-function updateMethods(services: Services): Pick<ApiImplementation, 'updateComponents' | 'rollbackUpdate' | 'listHistory' | 'getRun' | 'getRunLog' | 'resolveAttention'> {
+function updateMethods(services: Services): Pick<ApiImplementation, 'updateComponents' | 'rollbackUpdate' | 'cancelUpdate' | 'listHistory' | 'getRun' | 'getRunLog' | 'resolveAttention'> {
   return {
     async updateComponents({ ids, force, noBackup, stopOnFailure, packages, downgrade }, ctx) {
       const results = await services.updates.updateComponents(ids, {
@@ -112,6 +114,10 @@ function updateMethods(services: Services): Pick<ApiImplementation, 'updateCompo
 
     async rollbackUpdate({ component, to, history_id }, ctx) {
       return services.updates.rollback({ component, ...(to !== undefined ? { to } : {}), ...(history_id !== undefined ? { historyId: history_id } : {}), initiatedBy: ctx.initiatedBy });
+    },
+
+    async cancelUpdate({ id }, ctx) {
+      return services.updates.cancel(id, `from the ${ctx.initiatedBy === 'cli' ? 'command line' : ctx.initiatedBy}`);
     },
 
     async listHistory({ component, limit }) {

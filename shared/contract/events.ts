@@ -13,6 +13,8 @@ export interface EngineEventMap {
   update_succeeded: UpdateOutcome;
   update_failed: UpdateOutcome;
   update_rolled_back: UpdateOutcome;
+  /** An update was cancelled on request and rolled back (or closed before anything was changed). */
+  update_cancelled: UpdateOutcome;
   /** A backup or restore moved on (bytes and files done; at most ~10 a second). */
   backup_progress: BackupProgress;
   /** A check found a version not announced before (once per version, for notifications). */
@@ -47,6 +49,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'update_succeeded',
   'update_failed',
   'update_rolled_back',
+  'update_cancelled',
   'backup_progress',
   'update_available',
   'schedule_changed',

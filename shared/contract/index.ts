@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppInfo, Component, ConfigProblem, SettingsView } from '../types';
-import type { HistoryEntry, LogLine, UpdateResult, UpdateRunInfo } from '../types';
+import type { CancelResult, HistoryEntry, LogLine, UpdateResult, UpdateRunInfo } from '../types';
 import { componentIdSchema } from '../schemas/component';
 import { settingsPatchSchema } from '../schemas/settings';
 import type { DiscoverResult, DiscoveryDefaults } from '../types';
@@ -93,6 +93,12 @@ export const methods = {
     }),
     { mutates: true },
   ),
+  /**
+   * Cancel a running update before its commit point (by component id or run id): it rolls back and
+   * is recorded as `cancelled`. After the commit point: CANCEL_TOO_LATE. Works across processes
+   * through the component's lock (the run's holder picks the request up).
+   */
+  cancelUpdate: def(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) }), { mutates: true }),
   listHistory: def(
     z.strictObject({ component: componentIdSchema.optional(), limit: z.number().int().min(1).max(10_000).optional() }),
     { mutates: false },
@@ -267,6 +273,7 @@ export interface Responses {
   setSettings: SettingsView;
   updateComponents: { results: UpdateResult[] };
   rollbackUpdate: { result: UpdateResult; entry: HistoryEntry };
+  cancelUpdate: CancelResult;
   listHistory: { entries: HistoryEntry[] };
   getRun: UpdateRunInfo;
   getRunLog: { lines: LogLine[]; total: number };

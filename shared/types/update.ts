@@ -2,7 +2,8 @@ import type { ErrorShape } from '../errors';
 
 // Update runs: their steps, results, history entries, and the progress and outcome events.
 
-export type UpdateStatus = 'succeeded' | 'failed' | 'rolled_back' | 'skipped';
+/** `cancelled`: stopped on request before its commit point and rolled back (or closed when nothing was changed). */
+export type UpdateStatus = 'succeeded' | 'failed' | 'rolled_back' | 'skipped' | 'cancelled';
 export type UpdateStep =
   | 'preflight'
   | 'backup'
@@ -76,6 +77,17 @@ export interface UpdateRunInfo {
   backup_id: string | null;
   error: ErrorShape | null;
   initiated_by: 'panel' | 'cli' | 'schedule';
+}
+
+/** `cancelUpdate`: the run a cancel reached; it rolls back and ends in history as `cancelled`. */
+export interface CancelResult {
+  run_id: string;
+  component: string;
+  /** The step the run was in when the cancel reached it. */
+  step: UpdateStep;
+  /** This process runs it, or another one (the desktop app, the headless host, a CLI) whose pid is given. */
+  holder: 'this_process' | 'other_process';
+  pid: number;
 }
 
 /** `update_progress`: the step a run is in and its overall percent (0–100). */

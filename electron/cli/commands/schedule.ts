@@ -166,7 +166,7 @@ export const scheduleCommands: CommandSpec[] = [
     async run(ctx) {
       // Webhooks for what this pass does.
       const result: RunDueResult = await withWebhooks(ctx, () => ctx.call('runDue', {}));
-      const failed = result.updated.some((u) => u.status === 'failed' || u.status === 'rolled_back');
+      const failed = result.updated.some((u) => u.status === 'failed' || u.status === 'rolled_back' || u.status === 'cancelled');
       return { json: result, text: runDueText(result), exitCode: failed ? 1 : 0 };
     },
   },

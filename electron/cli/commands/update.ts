@@ -27,6 +27,30 @@ function streamLogs(ctx: CliContext): () => void {
   });
 }
 
+/**
+ * Ctrl+C while updating: the first cancels the running update (it rolls back) and starts no
+ * further component; later ones only say it is still rolling back. The command exits 130 once the
+ * rollback is done. Commands run in process groups of their own, so Ctrl+C never reaches them directly.
+ */
+function cancelOnInterrupt(ctx: CliContext): { interrupted(): boolean; stop(): void } {
+  let count = 0;
+  const onInterrupt = () => {
+    count++;
+    if (count > 1) {
+      ctx.err('upkeep: still cancelling — the update is being rolled back; Upkeep exits when the folder is back as it was.');
+      return;
+    }
+    const cancelled = ctx.services().updates.cancelAll('by Ctrl+C');
+    ctx.err(
+      cancelled.length
+        ? `upkeep: cancelling the update of ${cancelled.map((c) => c.component).join(', ')} (at ${cancelled.map((c) => c.step).join(', ')}); rolling back, please wait.`
+        : 'upkeep: cancelling; no further component is started (an update past its commit point finishes first).',
+    );
+  };
+  process.on('SIGINT', onInterrupt);
+  return { interrupted: () => count > 0, stop: () => void process.off('SIGINT', onInterrupt) };
+}
+
 function resultRow(r: UpdateResult): (string | null)[] {
   return [r.id, r.from, r.to, r.status, r.backup_id, r.error ? `${r.error.code}: ${r.error.message}` : null];
 }
@@ -52,6 +76,7 @@ export const updateCommands: CommandSpec[] = [
       // On a remote host: what its history holds now, to find this update's outcome should the connection drop.
       const before = ctx.remote !== undefined ? await historyIds(ctx) : undefined;
       const stop = streamLogs(ctx);
+      const interrupt = cancelOnInterrupt(ctx);
       try {
         const { results } = await withWebhooks(ctx, () =>
           ctx.call('updateComponents', {
@@ -70,15 +95,32 @@ export const updateCommands: CommandSpec[] = [
           if (!results.length) throw new UpkeepError('HOST_DISCONNECTED', `The connection to ${ctx.remote} dropped and its history shows no update since: it may not have started. Run the command again.`, { host: ctx.remote });
           return { results };
         });
-        const failed = results.some((r) => r.status === 'failed' || r.status === 'rolled_back');
+        const failed = results.some((r) => r.status === 'failed' || r.status === 'rolled_back' || r.status === 'cancelled');
         return {
           json: { results: results.map(publicResult) },
           text: results.length ? table(['ID', 'FROM', 'TO', 'STATUS', 'BACKUP', 'ERROR'], results.map(resultRow)) : 'Nothing to update.',
-          exitCode: failed ? 1 : 0,
+          // 130: stopped by Ctrl+C (SIGINT), as shells report it; the rollback has finished by now.
+          exitCode: interrupt.interrupted() ? 130 : failed ? 1 : 0,
         };
       } finally {
+        interrupt.stop();
         stop();
       }
+    },
+  },
+  {
+    path: ['cancel'],
+    usage: 'upkeep cancel ID',
+    summary: 'Cancel the running update of a component (or run id) before its commit point: it rolls back and is recorded as cancelled',
+    async run(ctx, { positionals }) {
+      const [id, ...rest] = positionals;
+      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'cancel takes exactly one component ID or run id.');
+      const result = await ctx.call('cancelUpdate', { id });
+      const where = result.holder === 'this_process' ? '' : ` (run by process ${result.pid})`;
+      return {
+        json: result,
+        text: `Cancelling the update of ${result.component} at step ${result.step}${where}: it is rolled back and recorded as cancelled (run ${result.run_id}). \`upkeep history ${result.component}\` shows the outcome.`,
+      };
     },
   },
   {

@@ -47,6 +47,8 @@ export interface FolderArchiveOptions {
   /** Blocking file system calls: only on a thread of its own (the backup worker). */
   blocking?: boolean;
   reclaim?: () => void;
+  /** Stops the archive between entries (a cancelled update, when no worker runs it). */
+  signal?: AbortSignal;
 }
 
 export async function archiveFolder(request: FolderArchiveRequest, options: FolderArchiveOptions = {}): Promise<FolderArchiveResult> {
@@ -93,6 +95,7 @@ export async function archiveFolder(request: FolderArchiveRequest, options: Fold
     format: 'zstd',
     ...(options.blocking ? { syncSmallReads: true } : {}),
     ...(options.reclaim ? { reclaim: options.reclaim } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
     onProgress: ({ files: done, bytes }) => options.onProgress?.({ phase: 'archiving', bytes, files: done, total_bytes: totalBytes, total_files: fileCount }),
   });
   const skipped = new Set(result.skipped);

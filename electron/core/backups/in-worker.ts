@@ -133,16 +133,25 @@ function takeThread(script: string): BackupThread {
 }
 
 /** One job on a thread of its own; the thread and all it allocated go when the job ends. */
-function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined): Promise<T> {
+function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, stop?: AbortSignal): Promise<T> {
   const worker = thread.worker;
   return new Promise<T>((resolve, reject) => {
     let answered = false;
     const finish = (fn: () => void) => {
       if (answered) return;
       answered = true;
+      stop?.removeEventListener('abort', onStop);
       void worker.terminate();
       fn();
     };
+    // Stopped (a cancelled update): the job settles only once the thread is gone, so nothing writes after it.
+    const onStop = () => {
+      if (answered) return;
+      answered = true;
+      void worker.terminate().then(() => reject(new UpkeepError('CANCELLED', 'The backup was cancelled.')));
+    };
+    if (stop?.aborted) return onStop();
+    stop?.addEventListener('abort', onStop, { once: true });
     thread.started.then(
       () => {
         if (thread.gone) return finish(() => reject(thread.gone));
@@ -160,12 +169,12 @@ function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress
   });
 }
 
-async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onProgress: ((p: P) => void) | undefined, signal: AbortSignal | undefined): Promise<T> {
+async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onProgress: ((p: P) => void) | undefined, signal: AbortSignal | undefined, stop?: AbortSignal): Promise<T> {
   const script = signal ? null : workerScript();
   if (!script) return inThread();
   try {
     const progress = onProgress as ((p: unknown) => void) | undefined;
-    const result = await runInWorker<T>(takeThread(script), request, progress);
+    const result = await runInWorker<T>(takeThread(script), request, progress, stop);
     runs.worker++;
     return result;
   } catch (error) {
@@ -179,8 +188,8 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
 }
 
 /** archiveFolder (a backup's scan, database copies and archive) in the backup worker, else in this thread. */
-export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?: (p: FolderArchiveProgress) => void): Promise<FolderArchiveResult> {
-  return run<FolderArchiveResult, FolderArchiveProgress>({ op: 'folder', request }, () => archiveFolder(request, onProgress ? { onProgress } : {}), onProgress, undefined);
+export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?: (p: FolderArchiveProgress) => void, stop?: AbortSignal): Promise<FolderArchiveResult> {
+  return run<FolderArchiveResult, FolderArchiveProgress>({ op: 'folder', request }, () => archiveFolder(request, { ...(onProgress ? { onProgress } : {}), ...(stop ? { signal: stop } : {}) }), onProgress, undefined, stop);
 }
 
 /**

@@ -72,6 +72,8 @@ export interface CreateBackupOptions {
   version?: string | null;
   /** Back up this absolute folder instead of the component's `folder`; restores go back to it. */
   folder?: string;
+  /** Stops the backup (a cancelled update): nothing is kept. */
+  signal?: AbortSignal;
 }
 
 export interface RestoreBackupOptions {
@@ -355,6 +357,7 @@ export class BackupStore {
           }
           this.progress({ backup_id: id, component: component.id, ...p });
         },
+        options.signal,
       );
       const result = folderResult.archive;
       if (folderResult.empty || !result) {

@@ -11,7 +11,7 @@ export async function takeBackup(kit: RunKit, ctx: UpdaterContext, component: Co
   const backups = kit.deps.backups();
   if (folder && backups) {
     log.write(`backing up ${folder}`);
-    const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from });
+    const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from, signal: ctx.signal });
     log.write(`pre-update backup ${id}`);
     // A backup that cannot be restored would turn any later failure into a half-updated folder:
     // find out now, while nothing has been changed.

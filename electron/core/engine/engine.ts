@@ -1,6 +1,6 @@
 import type { InitiatedBy } from '../../../shared/contract';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
-import type { Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus } from '../../../shared/types';
+import type { CancelResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus } from '../../../shared/types';
 import { UPDATERS } from '../updaters/registry';
 import type { UpdaterRegistry } from '../updaters/types';
 import { AttentionStore, openAttention } from './attention';
@@ -58,12 +58,24 @@ export class UpdateEngine {
     targets.sort((a, b) => Number(a === SELF_COMPONENT_ID) - Number(b === SELF_COMPONENT_ID));
     const results: UpdateResult[] = [];
     for (const id of targets) {
+      // Cancelling everything (Ctrl+C) starts no further component.
+      if (this.kit.cancels.stopped) break;
       const result = await this.updateOne(id, options, ids === undefined || ids.length === 0);
       results.push(result);
       options.onResult?.(result);
       if (options.stopOnFailure && (result.status === 'failed' || result.status === 'rolled_back')) break;
     }
     return results;
+  }
+
+  /** Cancel the running update of a component (or run id), in this process or the lock holder's (CANCEL_TOO_LATE after its commit point). */
+  cancel(id: string, by: string): Promise<CancelResult> {
+    return this.kit.cancels.cancel(id, by);
+  }
+
+  /** Cancel whatever this process is updating and start no further update in it (Ctrl+C in the CLI). */
+  cancelAll(by: string): CancelResult[] {
+    return this.kit.cancels.cancelAll(by);
   }
 
   /** Restore the pre-update backup of a history entry; recorded in history as kind `rollback`. */

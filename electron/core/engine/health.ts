@@ -5,6 +5,19 @@ import type { ExecOptions, ExecResult } from '../updaters/types';
 
 type Health = NonNullable<ComponentConfig['health']>;
 
+/** Wait between attempts; a cancel ends the wait at once. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * The component's health check after a restart: an HTTP URL polled until it answers as expected
  * (the expected status, else any 2xx/3xx), or a command that must exit 0 — within `timeout` seconds.
@@ -48,7 +61,7 @@ export async function checkHealth(
     }
     if (Date.now() + 1000 > deadline || signal.aborted) break;
     if (attempt === 1 || attempt % 5 === 0) log(`health check ${health.url}: ${last}; retrying until ${Math.round(timeoutMs / 1000)} s have passed`);
-    await new Promise((r) => setTimeout(r, 1000));
+    await pause(1000, signal);
   }
   throw new UpkeepError('HEALTH_CHECK_FAILED', `The health check ${health.url} did not pass within ${Math.round(timeoutMs / 1000)} s (last: ${last}). The update was not accepted.`);
 }

@@ -5,6 +5,7 @@ import type { InitiatedBy } from '../../../shared/contract';
 import type { UpdateMethod } from '../../../shared/schemas/component';
 import type { UpdateStep, UpdateTarget } from '../../../shared/types';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import type { CancelAnswer } from './cancel';
 
 /**
  * Where a run stands, written (and fsynced) before each step so that a run killed at any point
@@ -45,7 +46,9 @@ export interface RunJournal {
   error: ErrorShape | null;
   /** Updater state that must survive a crash (staging folders, download paths). */
   state: Record<string, unknown>;
-  finished_status?: 'succeeded' | 'failed' | 'rolled_back';
+  finished_status?: 'succeeded' | 'failed' | 'rolled_back' | 'cancelled';
+  /** The answer to a cancel request another process left in the lock folder (engine/cancel.ts). */
+  cancel?: CancelAnswer;
   finished_at?: string;
 }
 

@@ -11,7 +11,7 @@ import type { RunLog } from './run-log';
  */
 export async function finishRun(kit: RunKit, journal: RunJournal, component: Component, log: RunLog, status: UpdateStatus, error: ErrorShape | null): Promise<UpdateResult> {
   const finishedAt = new Date().toISOString();
-  const finalError = error ?? (status === 'rolled_back' ? journal.error : null);
+  const finalError = error ?? (status === 'rolled_back' || status === 'cancelled' ? journal.error : null);
   const entry: HistoryEntry = {
     id: journal.run_id,
     component: component.id,
@@ -38,7 +38,7 @@ export async function finishRun(kit: RunKit, journal: RunJournal, component: Com
   await kit.journals.remove(journal.run_id);
   // What the run left installed: the target when it succeeded, the old version when it was rolled
   // back or never touched the component; unknown when a touched component's rollback failed.
-  const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || !journal.touched ? journal.from : undefined;
+  const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || status === 'cancelled' || !journal.touched ? journal.from : undefined;
   await kit.deps.checks()?.invalidate?.(component.id, left).catch(() => undefined);
   log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
   kit.progress(journal, 100, true);
@@ -52,6 +52,7 @@ function emitOutcome(kit: RunKit, journal: RunJournal, component: Component, sta
   if (journal.kind === 'update') {
     if (status === 'succeeded') events.emit('update_succeeded', outcome);
     else if (status === 'rolled_back') events.emit('update_rolled_back', outcome);
+    else if (status === 'cancelled') events.emit('update_cancelled', outcome);
     else events.emit('update_failed', outcome);
   } else if (status === 'succeeded') events.emit('update_rolled_back', outcome);
   else events.emit('update_failed', outcome);

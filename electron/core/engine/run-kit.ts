@@ -7,6 +7,7 @@ import type { Component, UpdateStep, UpdateTarget } from '../../../shared/types'
 import { runCommand } from '../updaters/lib/exec';
 import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../updaters/types';
 import { componentCredential } from '../net/credentials';
+import { CancelRegistry } from './cancel';
 import type { HistoryStore } from './history';
 import type { JournalStore, RunJournal } from './journal';
 import { RunLog } from './run-log';
@@ -25,12 +26,17 @@ export function newRunId(): string {
  * outcome and recovery modules take one of these; the engine owns it.
  */
 export class RunKit {
+  /** The runs of this process a cancel can reach, and cancels of other processes' runs (cancel.ts). */
+  readonly cancels: CancelRegistry;
+
   constructor(
     readonly deps: UpdateEngineDeps,
     readonly journals: JournalStore,
     readonly history: HistoryStore,
     readonly updaters: UpdaterRegistry,
-  ) {}
+  ) {
+    this.cancels = new CancelRegistry({ locksDir: deps.layout.locks, journals, history, isComponent: (id) => deps.components.list().components.some((c) => c.id === id) });
+  }
 
   updaterFor(component: Component): Updater {
     const updater = component.method ? this.updaters[component.method] : undefined;

@@ -4,6 +4,7 @@ import type { Component, UpdateResult, UpdateStatus, UpdateStep } from '../../..
 import type { Updater, UpdaterContext } from '../updaters/types';
 import { takeBackup } from './backup-step';
 import { checkHealth } from './health';
+import type { LiveRun } from './cancel';
 import type { RunJournal } from './journal';
 import { finishRun } from './outcome';
 import { preflightContext, recheckTarget } from './preflight';
@@ -36,14 +37,20 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
   });
   if (options.packages) journal.packages = [...options.packages];
   const log = kit.newLog(runId, component.id);
-  const controller = new AbortController();
+  // A cancel (cancel.ts) aborts this run's signal; it is checked again between steps.
+  const live = await kit.cancels.start(journal, (line) => log.write(line));
+  // A cancel of everything that came while this run was being set up reaches it too.
+  if (kit.cancels.stopped) live.cancel('by a cancel of every update');
+  const controller = live.controller;
   let ctx: UpdaterContext | undefined;
   const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+    live.throwIfCancelled();
     journal.step = name;
     await kit.journals.write(journal);
     kit.progress(journal, null);
     try {
       await body();
+      live.throwIfCancelled();
     } catch (error) {
       throw new StepFailure(name, error);
     }
@@ -68,6 +75,8 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
     }
     if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
     if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+    // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
+    if (!journal.backup || !journal.rollback_on_failure) live.passPointOfNoReturn(`has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`);
     journal.touched = true;
     await step('apply', () => updater.apply(c));
     const folder = component.config.folder ?? updater.folder(c);
@@ -89,6 +98,7 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
     if (component.config.health) {
       await step('health', () => checkHealth(component.config.health as NonNullable<Component['config']['health']>, c.exec, (l) => log.write(l), controller.signal));
     }
+    live.passPointOfNoReturn('has reached its commit point');
     await step('commit', async () => {
       await updater.commit?.(c);
       journal.phase = 'committed';
@@ -99,8 +109,9 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
     log.write(`${component.name} updated from ${journal.from ?? 'unknown'} to ${journal.to}`);
     return await finishRun(kit, journal, component, log, 'succeeded', null);
   } catch (raw) {
-    return await failedRun(kit, { journal, component, updater, log, implicit, ctx, signal: controller.signal }, raw);
+    return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
   } finally {
+    kit.cancels.end(live);
     await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -112,7 +123,7 @@ interface FailedRun {
   log: RunLog;
   implicit: boolean;
   ctx: UpdaterContext | undefined;
-  signal: AbortSignal;
+  live: LiveRun;
 }
 
 /** A step failed: skipped when the preflight found nothing to install, else rolled back when it can be, and recorded. */
@@ -121,7 +132,10 @@ async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<Upd
   const runId = journal.run_id;
   const failedStep = raw instanceof StepFailure ? raw.step : journal.step;
   const error = raw instanceof StepFailure ? raw.inner : raw;
-  const shape = kit.cleanError(error, log);
+  // A cancel is what ended the run, whatever error the interrupted step reported.
+  const cancelled = run.live.cancelled;
+  run.live.markRollingBack();
+  const shape = cancelled ? run.live.error(failedStep) : kit.cleanError(error, log);
   if (shape.code === 'NO_UPDATE' && failedStep === 'preflight') {
     log.write(shape.message);
     await kit.journals.remove(runId);
@@ -129,13 +143,19 @@ async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<Upd
   }
   journal.error = shape;
   log.write(`${failedStep} failed: ${shape.message}`);
-  const c = run.ctx ?? kit.newContext(journal, component, { version: journal.to ?? '' }, log, run.signal);
+  // After a cancel the rollback runs with a signal of its own: its restart and health check must not be aborted.
+  const c = run.ctx && !cancelled ? run.ctx : kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, cancelled ? new AbortController().signal : run.live.signal);
   let status: UpdateStatus = 'failed';
   let finalError: ErrorShape = shape;
+  if (cancelled && !journal.touched) {
+    status = 'cancelled';
+    finalError = { ...shape, message: `${shape.message} Nothing had been changed.` };
+  }
   if (journal.touched && journal.backup && journal.rollback_on_failure) {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, c);
-    if (outcome.ok) status = 'rolled_back';
-    else finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
+    if (outcome.ok) status = cancelled ? 'cancelled' : 'rolled_back';
+    if (outcome.ok && cancelled) finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
+    else if (!outcome.ok) finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
   } else if (journal.touched && !journal.backup) {
     finalError = { ...shape, message: `${shape.message} There is no pre-update backup (--no-backup), so ${component.name} may be partly updated; check it by hand.` };
   } else if (journal.touched && !journal.rollback_on_failure) {

@@ -36,7 +36,7 @@ export const SELF_COMPONENT_ID = 'upkeep';
 /** What the engine needs from the backup store (services.backups, adapted in services.ts). */
 export interface EngineBackups {
   /** A full backup of `folder` before an update; returns its id. */
-  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null }): Promise<string>;
+  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null; signal?: AbortSignal }): Promise<string>;
   /** Put the folder back exactly as the backup has it. */
   restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */

@@ -6,7 +6,7 @@ import { UpdateEngine, type EngineBackups, type EngineChecks, type UpdateEngineD
 
 /** The backup service as the engine uses it (services.backups). */
 export interface BackupServiceLike {
-  create(request: { component: string; type: 'full'; reason: 'pre-update'; name?: string; description?: string; folder?: string; version?: string | null }): Promise<BackupInfo>;
+  create(request: { component: string; type: 'full'; reason: 'pre-update'; name?: string; description?: string; folder?: string; version?: string | null; signal?: AbortSignal }): Promise<BackupInfo>;
   restore(request: { backupId: string; safetyBackup?: boolean }): Promise<unknown>;
   verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
@@ -39,6 +39,7 @@ export function adaptBackups(service: BackupServiceLike): EngineBackups {
         name: `Before update${info.version ? ` from ${info.version}` : ''}`,
         description: `Taken automatically by update run ${info.runId}.`,
         version: info.version,
+        ...(info.signal ? { signal: info.signal } : {}),
       };
       // Only when the updater's folder differs from the config's (a venv found from `python`).
       if (!component.config.folder || component.config.folder !== folder) request.folder = folder;

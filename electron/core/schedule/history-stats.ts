@@ -8,7 +8,8 @@ const ESTIMATE_SAMPLES = 10;
 /** A component's run record: the contract's RunStatsView. */
 export type RunStats = RunStatsView;
 
-const isRealUpdate = (e: HistoryEntry): boolean => (e.kind ?? 'update') === 'update' && e.status !== 'skipped';
+// A run a person cancelled says nothing about how updates of the component go.
+const isRealUpdate = (e: HistoryEntry): boolean => (e.kind ?? 'update') === 'update' && e.status !== 'skipped' && e.status !== 'cancelled';
 
 /** Update runs of one component that finished in (now - periodMs, now]. */
 export function runStats(entries: readonly HistoryEntry[], component: string, now: number, periodMs: number): RunStats {

@@ -109,7 +109,7 @@ export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, c
   if (c.failedTarget && c.failedTarget.version === c.latest) {
     return defer(
       'failed_before',
-      `The automatic update to ${c.latest} ended ${c.failedTarget.status === 'rolled_back' ? 'rolled back' : 'failed'} at ${c.failedTarget.at}; it is not retried automatically. Update it yourself once the cause is fixed (see History), or wait for a newer release.`,
+      `The automatic update to ${c.latest} ended ${c.failedTarget.status === 'rolled_back' ? 'rolled back' : c.failedTarget.status === 'cancelled' ? 'cancelled' : 'failed'} at ${c.failedTarget.at}; it is not retried automatically. Update it yourself once the cause is fixed (see History), or wait for a newer release.`,
     );
   }
   if (!policy.allowMajor && crossesMajor(c.installed, c.latest, c.scheme) === true) {

@@ -426,8 +426,8 @@ export class Scheduler {
     } else if (result.status === 'skipped') {
       // The engine's own re-check found nothing to install (a release pulled): wait for the next check.
       s.update_available = false;
-    } else if (result.status === 'failed' || result.status === 'rolled_back') {
-      // Retrying a broken release every pass would roll the component back and forth all night.
+    } else if (result.status === 'failed' || result.status === 'rolled_back' || result.status === 'cancelled') {
+      // Retrying a broken release every pass would roll the component back and forth all night (and a cancelled one was stopped by a person).
       s.failed_target = { version: result.to ?? s.latest ?? '', at: iso(now), status: result.status };
     }
   }

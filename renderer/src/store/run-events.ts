@@ -104,6 +104,7 @@ export function runEventIntake(
         to: o.to_version ?? run.to,
         error: o.error,
         percent: status === 'succeeded' ? 100 : run.percent,
+        cancelling: false,
       }));
       if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
       // After a rollback (the engine reports a finished one as rolled back) the older version is back,

@@ -51,6 +51,10 @@ export function connectEvents(client: Client, store: AppStore): () => void {
       s().runFinished('rolled_back', o);
       reloadAfterRunSoon();
     },
+    update_cancelled: (o) => {
+      s().runFinished('cancelled', o);
+      reloadAfterRunSoon();
+    },
     backup_progress: (p) => {
       s().backupProgressed(p);
       // A restore ends in History too.

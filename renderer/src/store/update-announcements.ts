@@ -13,6 +13,7 @@ const OUTCOME_TEXT: Record<UpdateStatus, string> = {
   failed: 'failed to update',
   rolled_back: 'was rolled back',
   skipped: 'was skipped',
+  cancelled: 'was cancelled and rolled back',
 };
 
 /** The sentence for a check of `targets` that returned `components`; `known` is every result the panel holds. */
@@ -50,6 +51,6 @@ export function updatesAnnouncement(results: UpdateResult[], nameOf: (id: string
     const tail = r.error ? `: ${r.error.message} (${r.error.code})` : r.to ? ` to ${r.to}` : '';
     return { sentence: `${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`, tone: r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error' };
   }
-  const parts = (['succeeded', 'rolled_back', 'failed', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
+  const parts = (['succeeded', 'rolled_back', 'failed', 'cancelled', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
   return { sentence: `Updates finished: ${parts.join(', ')}.`, tone: counts.failed || counts.rolled_back ? 'error' : 'success' };
 }

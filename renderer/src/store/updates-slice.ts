@@ -20,6 +20,8 @@ export interface RunState {
   status: 'queued' | 'running' | UpdateStatus;
   error: ErrorShape | null;
   backupId: string | null;
+  /** Cancel was asked for: the run is stopping and rolling back. */
+  cancelling?: boolean;
 }
 
 export interface UpdatesSlice {
@@ -39,6 +41,8 @@ export interface UpdatesSlice {
   /** `packages`: for one environment component, upgrade only these packages. */
   updateComponents(ids: string[], options?: { packages?: string[]; downgrade?: boolean }): Promise<void>;
   dismissRun(component: string): void;
+  /** Cancel a running update: it stops and rolls back, and History records it as cancelled. */
+  cancelRun(component: string): Promise<void>;
   /** Skip one version of a component (null: offer it again); the row changes from the rebuilt check result. */
   skipVersion(id: string, version: string | null): Promise<void>;
   /** Hold a component at its installed version (false: release it). */
@@ -145,6 +149,18 @@ export const createUpdatesSlice: SliceCreator<UpdatesSlice> = ({ api }) => (set,
       }
       void get().loadHistory();
       void get().loadBackups();
+    },
+
+    async cancelRun(component) {
+      const name = get().components.find((c) => c.id === component)?.name ?? component;
+      patchRun(component, { cancelling: true });
+      try {
+        await api.cancelUpdate({ id: component });
+        get().announce(`Cancelling the update of ${name}: it is being rolled back.`, 'info');
+      } catch (error) {
+        patchRun(component, { cancelling: false });
+        get().reportError(`Could not cancel the update of ${name}`, toErrorShape(error));
+      }
     },
 
     async skipVersion(id, version) {

@@ -26,6 +26,7 @@ const OUTCOME: Record<HistoryEntry['status'], { label: string; tone: Tone }> = {
   failed: { label: 'Failed', tone: 'danger' },
   rolled_back: { label: 'Rolled back', tone: 'warning' },
   skipped: { label: 'Skipped', tone: 'neutral' },
+  cancelled: { label: 'Cancelled', tone: 'neutral' },
 };
 
 export function HistoryView() {

@@ -42,6 +42,7 @@ export function RunPanel() {
   const runs = useAppStore(selectRuns);
   const names = useAppStore((s) => s.components);
   const dismiss = useAppStore((s) => s.dismissRun);
+  const cancel = useAppStore((s) => s.cancelRun);
   if (runs.length === 0) return null;
   const nameOf = (id: string) => names.find((c) => c.id === id)?.name ?? id;
   // Running and waiting runs always show; of the finished ones, the problems first, then a few more.
@@ -52,7 +53,7 @@ export function RunPanel() {
   return (
     <section className="runs" aria-label="Updates in progress and recent outcomes">
       {shown.map((run) => (
-        <RunCard key={run.component} run={run} name={nameOf(run.component)} onDismiss={() => dismiss(run.component)} />
+        <RunCard key={run.component} run={run} name={nameOf(run.component)} onDismiss={() => dismiss(run.component)} onCancel={() => void cancel(run.component)} />
       ))}
       {hidden > 0 ? (
         <p className="muted small">
@@ -63,7 +64,7 @@ export function RunPanel() {
   );
 }
 
-function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDismiss(): void }) {
+function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: string; onDismiss(): void; onCancel(): void }) {
   const active = run.status === 'running' || run.status === 'queued';
   // The step that went wrong: the last one of a failed run, the one before the rollback of a rolled-back run.
   const rollbackAt = run.steps.indexOf('rollback');
@@ -77,6 +78,8 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
       <Badge tone={run.kind === 'rollback' && !run.error ? 'success' : 'warning'}>Rolled back</Badge>
     ) : run.status === 'skipped' ? (
       <Badge tone="neutral">Skipped</Badge>
+    ) : run.status === 'cancelled' ? (
+      <Badge tone="neutral">Cancelled</Badge>
     ) : (
       <Badge tone="danger">Failed</Badge>
     );
@@ -105,9 +108,19 @@ function RunCard({ run, name, onDismiss }: { run: RunState; name: string; onDism
           })}
         </ol>
       ) : null}
-      {active ? <ProgressBar label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`} percent={run.status === 'queued' ? 0 : run.percent} /> : null}
+      {active ? (
+        <div className="run-progress">
+          <ProgressBar label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`} percent={run.status === 'queued' ? 0 : run.percent} />
+          {/* Before the commit point an update can be stopped; it rolls back (a rollback itself finishes). */}
+          {run.kind === 'update' && run.status === 'running' && run.step !== 'commit' && run.step !== 'rollback' ? (
+            <button type="button" className="button" disabled={run.cancelling === true} aria-label={`Cancel the update of ${name}`} onClick={onCancel}>
+              {run.cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          ) : null}
+        </div>
+      ) : null}
       {run.error ? (
-        <p className={run.status === 'rolled_back' ? 'run-reason' : 'field-error'}>
+        <p className={run.status === 'rolled_back' || run.status === 'cancelled' ? 'run-reason' : 'field-error'}>
           {run.status === 'rolled_back' ? 'Rolled back because: ' : ''}
           {run.error.message} <code className="error-code">{run.error.code}</code>
         </p>

@@ -29,7 +29,8 @@ export const selectHistorySummary = memoSelector(
     for (const e of history) {
       if (e.kind !== 'update') continue;
       const row = by.get(e.component) ?? { component: e.component, updates: 0, succeeded: 0, failed: 0, rolledBack: 0, successRate: null, averageMs: null, lastAt: null, totalMs: 0, timed: 0 };
-      if (e.status !== 'skipped') {
+      // A run a person cancelled says nothing about how updates of the component go.
+      if (e.status !== 'skipped' && e.status !== 'cancelled') {
         row.updates += 1;
         if (e.status === 'succeeded') row.succeeded += 1;
         if (e.status === 'failed') row.failed += 1;
