@@ -28,7 +28,8 @@ const remoteCommandSchema = z
   .refine((c) => ![...c].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), 'must be one line without control characters');
 
 export const hostConfigSchema = z.strictObject({
-  name: hostNameSchema,
+  /** `local` names this computer in routed calls and rollouts, so no registered host may take it. */
+  name: hostNameSchema.refine((n) => n.toLowerCase() !== 'local', '"local" is this computer\'s name: choose another'),
   ssh: sshTargetSchema,
   port: z.number().int().min(1).max(65535).optional(),
   /** A private key file (ssh -i). */

@@ -43,6 +43,9 @@ describe('the host registry (hosts.json) and the ssh command', () => {
       { name: 'a', ssh: 'u@h', known_hosts: '/tmp/k\nProxyCommand x' },
       { name: 'a', ssh: 'u@h', remote_upkeep: 'upkeep\nreboot' },
       { name: 'a', ssh: 'u@h', port: 70000 },
+      // `local` is this computer in routed calls and rollouts.
+      { name: 'local', ssh: 'u@h' },
+      { name: 'LOCAL', ssh: 'u@h' },
     ];
     for (const request of refused) {
       await expect(call('addHost', request), JSON.stringify(request)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
