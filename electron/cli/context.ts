@@ -4,6 +4,7 @@ import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
 import { recoverInterrupted, recoveryNotes } from '../core/recovery';
 import { startWebhooks } from '../core/schedule/wiring';
+import { installHostLog } from '../core/host-log';
 import { createServices, type Services } from '../core/services';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -39,7 +40,13 @@ export interface CommandSpec {
 export function createCliContext(homeFlag: string | undefined, json: boolean): CliContext {
   const home = resolveHome({ flag: homeFlag });
   let services: Services | undefined;
-  const getServices = () => (services ??= createServices({ home, host: 'cli' }));
+  // The core's log goes to <home>/logs/upkeep.log only: stdout carries --json, stderr the notes below.
+  const getServices = () => {
+    if (services) return services;
+    services = createServices({ home, host: 'cli' });
+    installHostLog(services);
+    return services;
+  };
   let api: ReturnType<typeof createApi> | undefined;
   let noted = false;
   const err = (text: string) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
