@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'CREDENTIAL_MISSING',
   /** A run or restore a killed process left could not be finished or undone; it is kept as found (the message says what to do). */
   'RECOVERY_FAILED',
+  /** A state file in the data directory (holds, history, a run journal, a cache) is damaged; kept as found or aside, never emptied (the message says what to do). */
+  'STATE_CORRUPT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -47,17 +49,25 @@ export interface ErrorShape {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+  /** What would resolve it, as an action id (`force_update`, `release_hold`, …): each host words it (the CLI its flag, the panel its button). */
+  action?: ErrorAction;
 }
+
+/** Actions an error can point at; hosts map each to their own words (docs/ARCHITECTURE.md, "Logging and errors"). */
+export const ERROR_ACTIONS = ['force_update', 'release_hold', 'allow_downgrade', 'run_check', 'set_github_token', 'set_branch'] as const;
+export type ErrorAction = (typeof ERROR_ACTIONS)[number];
 
 export class UpkeepError extends Error {
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
+  readonly action?: ErrorAction;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown; action?: ErrorAction }) {
     super(message, options);
     this.name = 'UpkeepError';
     this.code = code;
     if (details !== undefined) this.details = details;
+    if (options?.action !== undefined) this.action = options.action;
   }
 
   toJSON(): ErrorShape {
@@ -76,6 +86,7 @@ export function toErrorShape(error: unknown): ErrorShape {
   if (error instanceof UpkeepError) {
     const shape: ErrorShape = { code: error.code, message: error.message };
     if (error.details !== undefined) shape.details = error.details;
+    if (error.action !== undefined) shape.action = error.action;
     return shape;
   }
   if (isErrorShape(error)) return error;
@@ -85,5 +96,5 @@ export function toErrorShape(error: unknown): ErrorShape {
 
 /** Back from the wire shape to a throwable, for clients (renderer, CLI over HTTP). */
 export function fromErrorShape(shape: ErrorShape): UpkeepError {
-  return new UpkeepError(shape.code, shape.message, shape.details);
+  return new UpkeepError(shape.code, shape.message, shape.details, shape.action ? { action: shape.action } : undefined);
 }

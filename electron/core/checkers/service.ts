@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
+import { z } from 'zod';
+import { isErrorShape, toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CompareScheme } from '../../../shared/schemas/component';
 import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, UpdateTarget, VersionChoices } from '../../../shared/types';
 import type { VersionChoiceStore } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { readStateFileSync } from '../lib/state-file';
 import { tokenEnvCredential } from '../net/credentials';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
@@ -25,6 +28,7 @@ import type { CheckContext, CheckOutcome, Checker } from './types';
 /** Errors are cached this long (minutes, not the full TTL): a flaky network should heal quickly. */
 export const ERROR_TTL_MS = 5 * 60_000;
 const CACHE_FORMAT = 1;
+const log = logger('checks.service');
 
 export interface CheckOptions {
   /** Ignore the version cache (`upkeep check --force`). */
@@ -75,6 +79,46 @@ interface CacheEntry {
 interface CacheFile {
   format: number;
   entries: Record<string, CacheEntry>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const cacheEntrySchema = z.object({
+  config_hash: z.string(),
+  fetched_at: z.number(),
+  outcome: z.custom<CheckOutcome>(isRecord).optional(),
+  error: z.custom<ErrorShape>(isErrorShape).optional(),
+  highest_seen: z.string().nullable().optional(),
+  last_success_at: z.string().nullable().optional(),
+  error_local: z.boolean().optional(),
+  error_at: z.number().optional(),
+}) satisfies z.ZodType<CacheEntry>;
+// Entries are checked one by one below: one damaged entry costs that component a fresh check, not the whole cache.
+const cacheFileSchema = z.object({ format: z.literal(CACHE_FORMAT), entries: z.record(z.string(), z.unknown()) });
+
+/** The version cache on disk; empty when missing or damaged (a cache: rebuilt by checking again; logged). */
+function readVersionCache(file: string): CacheFile {
+  let got;
+  try {
+    got = readStateFileSync(file, cacheFileSchema);
+  } catch (error) {
+    log.warn('the version cache cannot be read; every component is checked again', { file, error });
+    return { format: CACHE_FORMAT, entries: {} };
+  }
+  if (got.status === 'missing') return { format: CACHE_FORMAT, entries: {} };
+  if (got.status === 'corrupt') {
+    log.warn('the version cache is damaged; every component is checked again', { file, reason: got.reason });
+    return { format: CACHE_FORMAT, entries: {} };
+  }
+  const entries: Record<string, CacheEntry> = {};
+  const dropped: string[] = [];
+  for (const [id, raw] of Object.entries(got.value.entries)) {
+    const entry = cacheEntrySchema.safeParse(raw);
+    if (entry.success) entries[id] = entry.data;
+    else dropped.push(id);
+  }
+  if (dropped.length) log.warn('version cache entries are damaged; those components are checked again', { file, components: dropped.slice(0, 20) });
+  return { format: CACHE_FORMAT, entries };
 }
 
 /** Keys that do not change what a check asks upstream. */
@@ -594,14 +638,7 @@ export class CheckService {
     this.stampedAt = now;
     const stamp = fileStamp(this.deps.cacheFile);
     if (this.cache && stamp === this.loadedStamp) return this.cache;
-    let disk: CacheFile;
-    try {
-      const parsed = JSON.parse(readFileSync(this.deps.cacheFile, 'utf8')) as CacheFile;
-      disk = parsed.format === CACHE_FORMAT && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed : { format: CACHE_FORMAT, entries: {} };
-    } catch {
-      // Missing or damaged: the cache is rebuilt by checking again.
-      disk = { format: CACHE_FORMAT, entries: {} };
-    }
+    const disk = readVersionCache(this.deps.cacheFile);
     if (this.cache) {
       for (const id of this.touched) {
         const mine = this.cache.entries[id];
