@@ -50,6 +50,7 @@ export const openwebuiChecker: Checker = {
         try {
           return String((response.json<{ detail?: unknown }>()).detail ?? '');
         } catch {
+          // No JSON detail in the answer: the status alone decides below.
           return '';
         }
       })();

@@ -175,7 +175,7 @@ export class CheckService {
     if (ids && ids.length > 0) {
       const byId = new Map(all.map((c) => [c.id, c]));
       const missing = ids.filter((id) => !byId.has(id));
-      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing, kind: 'component' });
+      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. The component list shows the ids.`, { ids: missing, kind: 'component' });
       selected = [...new Set(ids)].map((id) => byId.get(id) as Component);
     } else {
       selected = all;
@@ -295,7 +295,9 @@ export class CheckService {
     if (checkerFor(component.type).readsInstalled) return component.config.current ?? null;
     try {
       return (await readInstalledVersion(component.config, { env: this.env })).version;
-    } catch {
+    } catch (error) {
+      // The hold is set either way; it records the configured version (or none) and says so here.
+      log.warn('the installed version could not be read for a hold; the configured one is used', { component: component.id, error });
       return component.config.current ?? null;
     }
   }
@@ -313,6 +315,7 @@ export class CheckService {
     try {
       component = this.deps.components.get(id);
     } catch {
+      // A removed component has no cache entry to invalidate.
       return;
     }
     const before = this.load().entries[id];
@@ -624,7 +627,8 @@ export class CheckService {
 
   /** A write a result started (a superseded skip cleared): flush waits for it. */
   private track(write: Promise<unknown> | undefined): void {
-    if (write) this.pendingWrites.push(write.catch(() => undefined));
+    // A skip that could not be cleared stays (the next check clears it again); flush must not fail on it.
+    if (write) this.pendingWrites.push(write.catch((error: unknown) => log.warn('a superseded skip could not be cleared', { error })));
   }
 
   /**
@@ -688,6 +692,7 @@ function fileStamp(file: string): string {
     const st = statSync(file);
     return `${st.ino}:${st.size}:${st.mtimeMs}`;
   } catch {
+    // Missing (or unreadable): the cache is read again once it appears.
     return 'missing';
   }
 }

@@ -149,6 +149,7 @@ export class JournalStore {
       const reason = got.status === 'corrupt' ? got.reason : got.status === 'ok' && got.value.run_id !== runId ? `it names run ${got.value.run_id}, not ${runId}` : null;
       if (reason === null) continue;
       const file = this.file(runId);
+      // Only to name the component in the report: unreadable text names none.
       const text = await fs.readFile(file, 'utf8').catch(() => '');
       const component = /"component"\s*:\s*"([^"\\]+)"/.exec(text)?.[1] ?? null;
       if (!this.logged.has(file)) log.error('a run journal is damaged; its run is not recovered', { run_id: runId, file, component, reason });

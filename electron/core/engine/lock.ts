@@ -25,6 +25,7 @@ export function processStartTime(pid: number): string | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[19] ?? null; // field 22 overall: starttime
   } catch {
+    // No /proc (not Linux) or the process is gone: liveness is decided by the pid alone.
     return null;
   }
 }

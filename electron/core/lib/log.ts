@@ -71,14 +71,24 @@ const KEY_LOOKS_SECRET = /(token|secret|password|passwd|authorization|api[_-]?ke
  * Text safe to write anywhere: URL credentials and query strings go (tokens ride there), `key=value`
  * pairs that look like secrets lose their value, token-shaped words and registered secrets become `***`.
  */
+let readingSources = false;
+
 export function redactSecrets(text: string): string {
   const known = new Set(secretValues);
-  for (const source of secretSources) {
+  // A source that logs while it is read (a damaged secret store) must not read itself again.
+  if (!readingSources) {
+    readingSources = true;
     try {
-      const value = source();
-      if (value && value.length >= 4) known.add(value);
-    } catch {
-      // A secret store that cannot be read has no value to hide; the patterns below still apply.
+      for (const source of secretSources) {
+        try {
+          const value = source();
+          if (value && value.length >= 4) known.add(value);
+        } catch {
+          // A secret store that cannot be read has no value to hide; the patterns below still apply.
+        }
+      }
+    } finally {
+      readingSources = false;
     }
   }
   return redact(stripAnsi(text), known)

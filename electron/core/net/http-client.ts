@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { UpkeepError } from '../../../shared/errors';
+import { UpkeepError, type ErrorAction } from '../../../shared/errors';
 import { HostBudget } from './host-budget';
 import { Semaphore, SingleFlight } from './limiter';
 import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
@@ -106,6 +106,7 @@ export function redactUrl(url: string): string {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
+    // Not a URL: shown as such, never as the raw text (it may hold a token).
     return '(invalid URL)';
   }
 }
@@ -211,6 +212,7 @@ export class HttpClient {
       const prefix = base.pathname.replace(/\/+$/, '');
       return u.protocol === base.protocol && u.host === base.host && (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`));
     } catch {
+      // An unparsable URL or API root is not GitHub: no token is sent.
       return false;
     }
   }
@@ -262,7 +264,7 @@ export class HttpClient {
       const host = budgetKey(parsed);
       const wait = this.budget.reserve(host);
       if (wait > 0) {
-        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url));
+        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url), this.rateAction(url));
         await sleepWithSignal(wait, signal, deadlineMs, url);
         continue;
       }
@@ -275,16 +277,19 @@ export class HttpClient {
       if (outcome.retryAfterMs === undefined) return outcome.response;
       // Rate limited with a wait: wait it out when short, else say when to come back.
       if (outcome.retryAfterMs > this.opts.maxRateLimitWaitMs || attempt >= 2) {
-        throw this.budget.rateLimitedError(host, outcome.retryAfterMs, this.rateHint(url));
+        throw this.budget.rateLimitedError(host, outcome.retryAfterMs, this.rateHint(url), this.rateAction(url));
       }
     }
   }
 
   private rateHint(url: string): string {
-    if (this.isGithubApi(url) && !this.opts.github?.token()) {
-      return 'Add a GitHub token (upkeep settings set github_token TOKEN, or Settings in the panel) for a higher limit, or check later.';
-    }
+    if (this.rateAction(url)) return 'Add a GitHub token in the settings for a higher limit, or check later.';
     return 'Upkeep will not ask again before then; check later.';
+  }
+
+  /** What lifts the limit: a GitHub token, when the API is GitHub's and none is set (each host words it). */
+  private rateAction(url: string): ErrorAction | undefined {
+    return this.isGithubApi(url) && !this.opts.github?.token() ? 'set_github_token' : undefined;
   }
 
   /** One request including redirects. Returns the response, or a wait when rate limited. */
@@ -322,6 +327,7 @@ export class HttpClient {
       const status = res.statusCode;
 
       if (REDIRECTS.has(status) && resHeaders.location) {
+        // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
         await res.body.dump().catch(() => undefined);
         const next = new URL(resHeaders.location, url);
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
@@ -339,6 +345,7 @@ export class HttpClient {
       }
 
       if (status === 304 && cached) {
+        // Draining a 304 body (normally empty): the cached answer is used either way.
         await res.body.dump().catch(() => undefined);
         this.stats.notModified++;
         this.budget.observe(budgetKey(current), status, resHeaders);
@@ -477,6 +484,7 @@ export class HttpClient {
         }
         const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
         if (REDIRECTS.has(res.statusCode) && resHeaders.location) {
+          // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
           await res.body.dump().catch(() => undefined);
           const next = new URL(resHeaders.location, current);
           if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`);

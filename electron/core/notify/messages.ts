@@ -123,6 +123,7 @@ export function redactWebhookUrls<T extends { settings: { webhooks?: { url: stri
     try {
       return `${new URL(url).origin}/…`;
     } catch {
+      // Not a URL: hidden entirely (it may hold a token).
       return '(hidden)';
     }
   };

@@ -48,7 +48,9 @@ async function readManifest(ctx: UpdaterContext, version: string | null): Promis
   try {
     const value = JSON.parse(await fs.readFile(manifestFile(ctx, version), 'utf8')) as ReleaseManifest;
     return Array.isArray(value.files) ? { ...value, hashes: value.hashes ?? {} } : null;
-  } catch {
+  } catch (error) {
+    // No manifest (installed before Upkeep kept them) is the usual case; without one the sync keeps every file it does not replace.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log(`the file list of ${version} could not be read (${(error as Error).message}); files the release removed are kept`);
     return null;
   }
 }
@@ -115,6 +117,7 @@ export const releaseArchiveUpdater: Updater = {
     try {
       return chooseDownload(ctx).size;
     } catch {
+      // No matching download yet (the check will say why): the size is unknown.
       return undefined;
     }
   },
