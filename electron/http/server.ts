@@ -43,6 +43,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ALREADY_EXISTS: 409,
   UPDATE_IN_PROGRESS: 409,
   RECOVERY_FAILED: 503,
+  STATE_CORRUPT: 503,
   INTERNAL: 500,
 };
 
