@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SecretStore } from '../../electron/core/config/settings';
 import { AttentionStore } from '../../electron/core/engine/attention';
 import { acquireLock } from '../../electron/core/engine/lock';
 import { fileSink, setLogSink, type LogRecord } from '../../electron/core/lib/log';
+import { ResponseCache } from '../../electron/core/net/response-cache';
 import { buildCli, upkeep } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
 
@@ -228,5 +230,41 @@ describe('state files read in the process', () => {
     await held.release();
     const records = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
     expect(records.filter((r) => r.scope === 'engine.lock').map((r) => r.fields?.file)).toContain(lock);
+  });
+
+  it('a damaged secret store reads as no token (logged, never the garbage), and setting a token keeps a 0600 copy of it', async () => {
+    const dir = tempDir();
+    const logFile = path.join(dir, 'upkeep.log');
+    setLogSink(fileSink(logFile));
+    const file = path.join(dir, 'secrets.json');
+    writeFileSync(file, '{"github_token": "ghp_cut-off-in-the-mid', { mode: 0o600 });
+    const store = new SecretStore(file);
+    expect(store.get('github_token')).toBeUndefined();
+    await store.set('github_token', 'new-token-value');
+    expect(store.get('github_token')).toBe('new-token-value');
+    const copies = readdirSync(dir).filter((n) => n.startsWith('secrets.json.corrupt-'));
+    expect(copies).toHaveLength(1);
+    const copy = path.join(dir, copies[0] as string);
+    expect(readFileSync(copy, 'utf8')).toBe('{"github_token": "ghp_cut-off-in-the-mid');
+    expect(statSync(copy).mode & 0o777).toBe(0o600);
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('secret store is damaged');
+    expect(log).not.toContain('new-token-value');
+  });
+
+  it('a damaged HTTP cache entry is a miss (the request goes out without validators), logged', async () => {
+    const dir = tempDir();
+    const logFile = path.join(dir, 'upkeep.log');
+    setLogSink(fileSink(logFile));
+    const cacheDir = path.join(dir, 'http');
+    mkdirSync(cacheDir);
+    const key = ResponseCache.key('GET', 'https://example.test/x', 'anon');
+    for (const text of ['garbage', '{"url": "https://example.test/x", "bo', JSON.stringify({ url: 'https://example.test/x', body: 42 })]) {
+      writeFileSync(path.join(cacheDir, `${key}.json`), text);
+      const cache = new ResponseCache(cacheDir);
+      expect(await cache.get(key)).toBeUndefined();
+    }
+    const records = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
+    expect(records.filter((r) => r.scope === 'net.response-cache' && r.level === 'warn')).toHaveLength(3);
   });
 });
