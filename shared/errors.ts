@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'HOST_AUTH_FAILED',
   /** A cancel came after the update's commit point: it finishes as it is (the message says so). */
   'CANCEL_TOO_LATE',
+  /** A state file in the data directory (holds, history, a run journal, a cache) is damaged; kept as found or aside, never emptied (the message says what to do). */
+  'STATE_CORRUPT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -59,17 +61,25 @@ export interface ErrorShape {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
+  /** What would resolve it, as an action id (`force_update`, `release_hold`, …): each host words it (the CLI its flag, the panel its button). */
+  action?: ErrorAction;
 }
+
+/** Actions an error can point at; hosts map each to their own words (docs/ARCHITECTURE.md, "Logging and errors"). */
+export const ERROR_ACTIONS = ['force_update', 'release_hold', 'unskip_version', 'roll_back', 'restore_backup', 'update_without_backup', 'check_again', 'set_github_token', 'replace_component'] as const;
+export type ErrorAction = (typeof ERROR_ACTIONS)[number];
 
 export class UpkeepError extends Error {
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
+  readonly action?: ErrorAction;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown; action?: ErrorAction }) {
     super(message, options);
     this.name = 'UpkeepError';
     this.code = code;
     if (details !== undefined) this.details = details;
+    if (options?.action !== undefined) this.action = options.action;
   }
 
   toJSON(): ErrorShape {
@@ -88,6 +98,7 @@ export function toErrorShape(error: unknown): ErrorShape {
   if (error instanceof UpkeepError) {
     const shape: ErrorShape = { code: error.code, message: error.message };
     if (error.details !== undefined) shape.details = error.details;
+    if (error.action !== undefined) shape.action = error.action;
     return shape;
   }
   if (isErrorShape(error)) return error;
@@ -97,5 +108,5 @@ export function toErrorShape(error: unknown): ErrorShape {
 
 /** Back from the wire shape to a throwable, for clients (renderer, CLI over HTTP). */
 export function fromErrorShape(shape: ErrorShape): UpkeepError {
-  return new UpkeepError(shape.code, shape.message, shape.details);
+  return new UpkeepError(shape.code, shape.message, shape.details, shape.action ? { action: shape.action } : undefined);
 }

@@ -8,6 +8,7 @@ import { connectHost } from '../core/remote/pool';
 import type { StdioConnection } from '../core/remote/stdio-connection';
 import { recoverInterrupted, recoveryNotes } from '../core/recovery';
 import { startWebhooks } from '../core/schedule/wiring';
+import { installHostLog } from '../core/host-log';
 import { createServices, type Services } from '../core/services';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -52,7 +53,13 @@ export function createCliContext(homeFlag: string | undefined, json: boolean, on
   const home = resolveHome({ flag: homeFlag });
   if (on !== undefined) return createRemoteContext(home, json, on);
   let services: Services | undefined;
-  const getServices = () => (services ??= createServices({ home, host: 'cli' }));
+  // The core's log goes to <home>/logs/upkeep.log only: stdout carries --json, stderr the notes below.
+  const getServices = () => {
+    if (services) return services;
+    services = createServices({ home, host: 'cli' });
+    installHostLog(services);
+    return services;
+  };
   let api: ReturnType<typeof createApi> | undefined;
   let noted = false;
   return {

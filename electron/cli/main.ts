@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { UpkeepError, toErrorShape, type ErrorCode, type ErrorShape } from '../../shared/errors';
 import { appPackage } from '../core/lib/app-version';
 import { COMMANDS } from './commands';
+import { withCliHint } from './hints';
 import { createCliContext, type CommandSpec } from './context';
 
 const GLOBAL_OPTIONS = {
@@ -54,7 +55,7 @@ function findCommand(words: string[]): { spec: CommandSpec; rest: string[] } | u
 export async function runCli(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
   const report = (error: unknown): number => {
-    const shape = toErrorShape(error);
+    const shape = withCliHint(toErrorShape(error));
     if (json) process.stdout.write(`${JSON.stringify({ error: shape })}\n`);
     else process.stderr.write(`upkeep: ${shape.message} [${shape.code}]\n`);
     return isUsageError(shape) ? 2 : 1;

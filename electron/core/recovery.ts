@@ -1,5 +1,7 @@
 import { UpkeepError, type ErrorShape } from '../../shared/errors';
 import type { UpdateResult, UpdateStep } from '../../shared/types';
+import type { DamagedJournal } from './engine/journal';
+import { logger } from './lib/log';
 import type { Services } from './services';
 
 /** A run or restore a live process is doing now: in progress, not interrupted. */
@@ -32,14 +34,44 @@ export interface RecoveryReport {
 export async function recoverInterrupted(services: Pick<Services, 'backups' | 'updates'>): Promise<RecoveryReport> {
   const restores = await services.backups.recoverRestores();
   const runs = await services.updates.recoverRuns();
-  return {
+  const damaged = await services.updates.journals.damaged();
+  const report = {
     recovered: runs.recovered,
     restores: restores.touched,
     busy: [
       ...restores.busy.map((b): InProgress => ({ component: b.component, kind: 'restore', pid: b.pid, run_id: b.run_id, step: null })),
       ...runs.busy.map((b): InProgress => ({ component: b.component, kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step })),
     ],
-    failed: [...restores.failed, ...runs.failed].map((f) => ({ component: f.component, error: f.error })),
+    failed: [...restores.failed, ...runs.failed, ...damaged.map(damagedJournalFailure)].map((f) => ({ component: f.component, error: f.error })),
+  };
+  logFailures(report.failed);
+  return report;
+}
+
+const log = logger('recovery');
+/** Failures already in the host log: recovery runs before every call, and each failure is written once per process. */
+const logged = new Set<string>();
+
+function logFailures(failed: RecoveryReport['failed']): void {
+  for (const f of failed) {
+    if (logged.has(f.error.message)) continue;
+    logged.add(f.error.message);
+    log.error('an interrupted run or restore could not be recovered; it is kept as found', { component: f.component, code: f.error.code, message: f.error.message, ...(f.error.details ? { details: f.error.details } : {}) });
+  }
+}
+
+/** A run journal recovery cannot read: reported on every call until a person has looked (it is kept as found). */
+function damagedJournalFailure(d: DamagedJournal): { component: string; error: ErrorShape } {
+  const who = d.component ?? `the component of run ${d.run_id}`;
+  return {
+    component: d.component ?? d.run_id,
+    error: {
+      code: 'RECOVERY_FAILED',
+      message:
+        `The journal of run ${d.run_id} (${who}) is damaged (${d.reason}), so Upkeep cannot tell whether that run changed ${who} and did not touch it. ` +
+        `Check ${who}'s folder (its pre-update backup, if the run made one, is listed under Backups and can be restored), then move ${d.file} out of the journal folder.`,
+      details: { run_id: d.run_id, journal: d.file, reason: d.reason, state: 'STATE_CORRUPT', ...(d.component ? { component: d.component } : {}) },
+    },
   };
 }
 

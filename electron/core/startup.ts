@@ -2,9 +2,12 @@ import type { ErrorShape } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
 import { ensureFirstRun } from './discovery/first-run';
 import { sweepStaleTemps } from './lib/fs-atomic';
+import { logger } from './lib/log';
 import { recoverInterrupted, type RecoveryReport } from './recovery';
 import { startScheduler, type StartSchedulerOptions } from './schedule/wiring';
 import type { Services } from './services';
+
+const log = logger('startup');
 
 export interface BackgroundOptions {
   /** Add Upkeep itself on a data directory's first start (default true). */
@@ -36,7 +39,7 @@ export async function startBackground(services: Services, options: BackgroundOpt
   const recovery = await recoverInterrupted(services);
   for (const failed of recovery.failed) options.onRecoveryFailed?.(failed.error);
   // Temp files of atomic writes a killed process left (journal, settings, caches): an hour old.
-  await sweepStaleTemps(services.layout.home).catch(() => undefined);
+  await sweepStaleTemps(services.layout.home).catch((error: unknown) => log.warn('stale temp files could not be swept; a later start tries again', { error }));
   if (options.firstRun !== false) await ensureFirstRun(services);
   const stopScheduler = options.scheduler === false ? undefined : startScheduler(services, options.schedulerOptions);
   return {

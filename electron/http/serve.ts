@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createApi } from '../core/api';
 import { appPackage } from '../core/lib/app-version';
 import { closeFleet, fleetFor } from '../core/fleet';
+import { installHostLog } from '../core/host-log';
 import { createServices, type Services } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startHttpHost, type HttpHost } from './server';
@@ -22,6 +23,8 @@ export interface ServeOptions {
 /** Build the services and the API for this data directory and serve them with the panel. */
 export async function serveHeadless(options: ServeOptions): Promise<HttpHost & { recovered: number }> {
   const services = createServices({ home: options.home, host: 'http' });
+  // <home>/logs/upkeep.log, and warnings on stderr for whoever runs the service.
+  installHostLog(services, { stderr: 'warn' });
   await options.prepare?.(services);
   const background = await startBackground(services, {
     firstRun: options.firstRun ?? true,

@@ -46,6 +46,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ALREADY_EXISTS: 409,
   UPDATE_IN_PROGRESS: 409,
   RECOVERY_FAILED: 503,
+  STATE_CORRUPT: 503,
   INTERNAL: 500,
   // A call routed to a remote host (?host=) that could not be answered there.
   HOST_UNREACHABLE: 502,
@@ -189,10 +190,12 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       return sendError(res, 404, new UpkeepError('NOT_FOUND', 'Not found.'));
     }
     let file = resolved;
+    // Missing: the panel is a single page, index.html answers below.
     let stat = await fs.stat(file).catch(() => undefined);
     if (!stat || stat.isDirectory()) {
       // The panel is a single page: unknown paths get index.html.
       file = path.join(root, 'index.html');
+      // Not built: answered 404 with how to build it.
       stat = await fs.stat(file).catch(() => undefined);
       if (!stat) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
     }
@@ -262,6 +265,7 @@ function decodePath(pathname: string): string | undefined {
   try {
     return decodeURIComponent(pathname);
   } catch {
+    // Malformed percent-encoding: answered 400 by the caller.
     return undefined;
   }
 }

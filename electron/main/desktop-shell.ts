@@ -1,6 +1,9 @@
 import { app, Menu, Notification, nativeImage, Tray, type BrowserWindow } from 'electron';
 import path from 'node:path';
+import { logger } from '../core/lib/log';
 import type { Services } from '../core/services';
+
+const log = logger('desktop.shell');
 
 /**
  * The desktop app's presence outside its window: OS notifications for the engine's outcomes and a
@@ -17,6 +20,7 @@ export function startDesktopShell(options: { services: Services; window: () => B
     try {
       return services.components.get(id).name;
     } catch {
+      // A component removed since the event: named by its id.
       return id;
     }
   };
@@ -51,7 +55,7 @@ export function startDesktopShell(options: { services: Services; window: () => B
         { label, enabled: false },
         { type: 'separator' },
         { label: 'Open Upkeep', click: showWindow },
-        { label: 'Check for updates', click: () => void services.checks.check(undefined, { force: true }).catch(() => undefined) },
+        { label: 'Check for updates', click: () => void services.checks.check(undefined, { force: true }).catch((error: unknown) => log.error('the check from the tray failed', { error })) },
         { type: 'separator' },
         { label: 'Quit', click: () => app.quit() },
       ]),

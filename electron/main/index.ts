@@ -7,6 +7,7 @@ import { resolveHome } from '../core/config/home';
 import { claimDemoHome, startDemo, type DemoHome } from '../core/demo';
 import { closeFleet, fleetFor } from '../core/fleet';
 import type { KeyValueStore } from '../core/config/store';
+import { installHostLog } from '../core/host-log';
 import { createServices } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startDesktopShell } from './desktop-shell';
@@ -61,6 +62,7 @@ async function start(): Promise<void> {
   // The GitHub token is encrypted with the OS keychain when there is one (never with basic_text).
   const secretCipher = safeStorageCipher(safeStorage);
   const services = createServices({ home, host: 'desktop', store, ...(secretCipher ? { secretCipher } : {}) });
+  installHostLog(services, { stderr: 'warn' });
   if (demo) {
     await demo.configure(services);
     for (const line of demo.describe()) process.stdout.write(`${line}\n`);

@@ -36,6 +36,7 @@ export function isSafeExternalUrl(raw: string): boolean {
     const url = new URL(raw);
     return url.protocol === 'https:' || url.protocol === 'http:';
   } catch {
+    // Not a URL: never opened.
     return false;
   }
 }

@@ -24,6 +24,7 @@ const timeZoneSchema = z
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
       return true;
     } catch {
+      // Intl does not know the zone: the schema reports it.
       return false;
     }
   }, 'must be an IANA time zone such as Europe/Berlin or America/New_York, or empty for this machine\'s zone');

@@ -2,6 +2,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { CheckResult, PackageUpdate, RiskInfo, UnknownRisk } from '../../../shared/types';
 import { flagState } from '../../core/risk/flags';
 import { table, type CommandSpec } from '../context';
+import { withCliHint } from '../hints';
 
 /** The `upkeep check --json` entry (README, "The command line"), plus the one-line explanation. */
 function publicResult(r: CheckResult) {
@@ -17,7 +18,7 @@ function publicResult(r: CheckResult) {
     // The user's choices: held at its installed version, and a skipped latest version.
     held: r.held ?? false,
     skipped_version: r.skipped_version ?? null,
-    error: r.error ? { code: r.error.code, message: r.error.message } : null,
+    error: r.error ? { code: r.error.code, message: withCliHint(r.error, r.id).message } : null,
     // Risk of the pending update: flags with the advisories behind `security`; each flag is true,
     // false, or null when unknown (its source failed: `risk_unknown` says why; or the check failed).
     risk_flags: r.risk_flags ?? [],
@@ -102,7 +103,7 @@ export const checkCommands: CommandSpec[] = [
               components.map((r) => [r.id, short(r.installed), short(r.latest), r.channel, status(r), age(r.checked_at)]),
             ),
             '',
-            ...components.map((r) => `${r.id}: ${r.error ? r.error.message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`),
+            ...components.map((r) => `${r.id}: ${r.error ? withCliHint(r.error, r.id).message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`),
             ...components.flatMap((r) => (r.packages ?? []).map((p) => `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${flagsText(p.risk)}`)),
           ]
         : ['No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.'];

@@ -2,6 +2,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { WEBHOOK_EVENTS, WEBHOOK_FORMATS, type Webhook } from '../../../shared/schemas/settings';
 import type { ComponentSchedule, RunDueResult, StatusView } from '../../../shared/types';
 import { table, withWebhooks, type CliContext, type CommandSpec } from '../context';
+import { deferralText } from '../hints';
 
 type AutoUpdatePatch = {
   enabled?: boolean;
@@ -26,7 +27,7 @@ function scheduleRow(c: ComponentSchedule): (string | null)[] {
     c.allow_major ? 'yes' : 'no',
     c.pending ? `${c.pending.installed ?? '?'} → ${c.pending.latest}` : null,
     c.policy === 'auto' ? local(c.window_open ? c.window_closes_at : c.next_window_at) : local(c.next_check_at),
-    c.deferral ? c.deferral.message : null,
+    c.deferral ? deferralText(c.deferral, c.id) : null,
   ];
 }
 
@@ -64,7 +65,7 @@ function statusText(s: StatusView): string {
     `Scheduler: last check ${local(s.scheduler.last_check_run) ?? 'never'}, next check ${local(s.scheduler.next_check_at) ?? '-'} (times in UTC; windows in ${s.time_zone})`,
   ];
   for (const c of s.components) if (c.attention) lines.push(`${c.id} needs attention: ${c.attention.reason}. ${c.attention.action} (upkeep resolve ${c.id})`);
-  for (const c of s.components) if (c.deferral) lines.push(`${c.id}: ${c.deferral.message}`);
+  for (const c of s.components) if (c.deferral) lines.push(`${c.id}: ${deferralText(c.deferral, c.id)}`);
   return lines.join('\n');
 }
 
@@ -81,7 +82,7 @@ function runDueText(r: RunDueResult): string {
   if (r.updated.length) {
     lines.push(table(['UPDATED', 'FROM', 'TO', 'STATUS', 'ERROR'], r.updated.map((u) => [u.id, u.from, u.to, u.status, u.error ? `${u.error.code}: ${u.error.message}` : null])));
   }
-  for (const d of r.deferred) lines.push(`${d.component} (${d.reason}): ${d.message}`);
+  for (const d of r.deferred) lines.push(`${d.component} (${d.reason}): ${deferralText(d, d.component)}`);
   if (!lines.length) lines.push('Nothing was due.');
   lines.push(`Next check: ${local(r.next_check_at) ?? '-'}`);
   return lines.join('\n');

@@ -3,6 +3,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { UpdateResult } from '../../../shared/types';
 import { table, withWebhooks, type CliContext, type CommandSpec } from '../context';
 import { awaitRemoteOutcome, historyIds } from './remote-outcome';
+import { withCliHint } from '../hints';
 
 async function confirm(ctx: CliContext, question: string, yes: boolean): Promise<void> {
   if (yes) return;
@@ -52,11 +53,11 @@ function cancelOnInterrupt(ctx: CliContext): { interrupted(): boolean; stop(): v
 }
 
 function resultRow(r: UpdateResult): (string | null)[] {
-  return [r.id, r.from, r.to, r.status, r.backup_id, r.error ? `${r.error.code}: ${r.error.message}` : null];
+  return [r.id, r.from, r.to, r.status, r.backup_id, r.error ? `${r.error.code}: ${withCliHint(r.error, r.id).message}` : null];
 }
 
 function publicResult(r: UpdateResult) {
-  return { id: r.id, from: r.from, to: r.to, status: r.status, backup_id: r.backup_id, error: r.error ? { code: r.error.code, message: r.error.message } : null, run_id: r.run_id ?? null };
+  return { id: r.id, from: r.from, to: r.to, status: r.status, backup_id: r.backup_id, error: r.error ? { code: r.error.code, message: withCliHint(r.error, r.id).message } : null, run_id: r.run_id ?? null };
 }
 
 export const updateCommands: CommandSpec[] = [

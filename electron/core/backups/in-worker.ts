@@ -51,6 +51,7 @@ function workerScript(): string | null {
     const script = fileURLToPath(new URL('./backup-worker.mjs', import.meta.url));
     return existsSync(script) ? script : null;
   } catch {
+    // No worker script beside the bundle (tests, a bare checkout): backups run in this thread.
     return null;
   }
 }
@@ -96,6 +97,7 @@ class BackupThread {
         reject(this.gone);
       });
     });
+    // Observed so an unused start failure is not an unhandled rejection; every caller awaits `started` and gets it.
     this.started.catch(() => undefined);
   }
 }

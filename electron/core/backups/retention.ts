@@ -1,5 +1,6 @@
-import { promises as fs } from 'node:fs';
-import type { BackupInfo, HistoryEntry } from '../../../shared/types';
+import type { BackupInfo } from '../../../shared/types';
+import { parseHistoryText, readHistoryText } from '../engine/history';
+import { stateCorrupt } from '../lib/state-file';
 
 export interface RetentionPolicy {
   /** Backups kept per component (settings `backup_max_per_component`). */
@@ -79,22 +80,14 @@ export function planRetention(
  * update (what `upkeep rollback ID` restores). Older entries' backups follow the normal rules.
  */
 export async function referencedByHistory(historyFile: string): Promise<Set<string>> {
-  let text: string;
-  try {
-    text = await fs.readFile(historyFile, 'utf8');
-  } catch {
-    return new Set();
+  const { entries, damaged } = parseHistoryText(await readHistoryText(historyFile));
+  if (damaged.length) {
+    // Which backups a damaged line names is unknown: retention must then delete none (unknown is not "unreferenced").
+    throw stateCorrupt('The update history', historyFile, `line ${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ' …' : ''} cannot be read`, 'Retention deletes no backup until it is repaired: fix or remove the damaged lines (a line torn by a crash at the end is fine).');
   }
   const latest = new Map<string, { at: string; backup: string }>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let entry: Partial<HistoryEntry>;
-    try {
-      entry = JSON.parse(line) as Partial<HistoryEntry>;
-    } catch {
-      continue;
-    }
-    if (typeof entry.backup_id !== 'string' || !entry.backup_id || typeof entry.component !== 'string') continue;
+  for (const entry of entries) {
+    if (typeof entry.backup_id !== 'string' || !entry.backup_id) continue;
     if (entry.kind !== undefined && entry.kind !== 'update') continue;
     if (entry.status !== undefined && entry.status !== 'succeeded') continue;
     const at = String(entry.finished_at ?? entry.started_at ?? '');

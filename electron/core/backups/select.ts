@@ -235,6 +235,7 @@ function folderIdentity(p: string): string | null {
     const st = statSync(p);
     return st.isDirectory() ? `${st.dev}:${st.ino}` : null;
   } catch {
+    // Not a folder, or gone: it has no identity to compare.
     return null;
   }
 }

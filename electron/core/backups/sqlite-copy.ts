@@ -13,6 +13,7 @@ export async function isSqliteFile(file: string): Promise<boolean> {
     const { bytesRead } = await handle.read(buf, 0, 16, 0);
     return bytesRead === 16 && buf.equals(MAGIC);
   } catch {
+    // Unreadable or shorter than a header: not SQLite, so it is copied as a plain file.
     return false;
   } finally {
     await handle?.close();
@@ -62,8 +63,9 @@ export async function copySqliteConsistent(source: string, target: string): Prom
     }
   }
   for (let attempt = 0; attempt < 5; attempt++) {
+    // No -wal / -journal file (the usual case) is what a quiet database looks like.
     const wal = await fs.stat(`${source}-wal`).catch(() => null);
-    const journal = await fs.stat(`${source}-journal`).catch(() => null);
+    const journal = await fs.stat(`${source}-journal`).catch(() => null); // likewise
     if ((wal && wal.size > 0) || (journal && journal.size > 0)) {
       await new Promise((r) => setTimeout(r, 200));
       continue;

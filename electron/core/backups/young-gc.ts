@@ -24,6 +24,7 @@ export function youngGc(): (() => void) | undefined {
     if (typeof gc !== 'function') return undefined;
     return () => gc({ type: 'minor' });
   } catch {
+    // This runtime refuses the flag: collection is left to V8 (only slower, never wrong).
     return undefined;
   }
 }

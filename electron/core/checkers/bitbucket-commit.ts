@@ -1,8 +1,13 @@
 import { UpkeepError } from '../../../shared/errors';
+import { z } from 'zod';
 import type { HttpAuth } from '../net/http-client';
+import { getJsonAs } from '../net/remote-json';
 import { apiBaseOf, commitDecision, extraString, requireKey } from './lib/config';
 import { joinUrl } from './lib/links';
 import type { Checker } from './types';
+
+// A commit without a usable hash is CHECK_FAILED below (the message names user, repo and branch).
+const commitSchema = z.looseObject({ hash: z.string().optional().catch(undefined) });
 
 /**
  * The head commit of a Bitbucket Cloud branch (`/2.0/repositories/{user}/{repo}/commit/{branch}`,
@@ -29,8 +34,8 @@ export const bitbucketCommitChecker: Checker = {
     const password = passwordEnv ? ctx.env[passwordEnv] : extraString(ctx.config, 'api_password');
     const auth: HttpAuth | undefined = apiUser && password ? { basic: { user: apiUser, password } } : undefined;
     const url = joinUrl(apiBase, `repositories/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/commit/${encodeURIComponent(branch)}`);
-    const { data } = await ctx.http.getJson<{ hash?: unknown }>(url, { signal: ctx.signal, ...(auth ? { auth } : {}) });
-    if (typeof data.hash !== 'string' || !/^[0-9a-f]{7,64}$/i.test(data.hash)) {
+    const { data } = await getJsonAs(ctx.http, url, commitSchema, 'a commit', { signal: ctx.signal, ...(auth ? { auth } : {}) });
+    if (data.hash === undefined || !/^[0-9a-f]{7,64}$/i.test(data.hash)) {
       throw new UpkeepError('CHECK_FAILED', `Bitbucket did not return a commit for ${user}/${repo}@${branch}. Check user, repo and branch.`, { user, repo, branch });
     }
     return {

@@ -1,18 +1,22 @@
 import { UpkeepError } from '../../../shared/errors';
+import { z } from 'zod';
 import type { HttpAuth } from '../net/http-client';
+import { getJsonAs } from '../net/remote-json';
 import { apiBaseOf, commitDecision, requireKey, tokenEnvAuth } from './lib/config';
 import { GITHUB_ACCEPT } from './lib/github-api';
 import { joinUrl } from './lib/links';
 import type { Checker, CheckContext } from './types';
 
-interface RefObject {
-  ref?: string;
-  object?: { sha?: string; type?: string };
-}
+const refObjectSchema = z.looseObject({
+  ref: z.string().optional().catch(undefined),
+  object: z.looseObject({ sha: z.string().optional().catch(undefined) }).optional().catch(undefined),
+});
+const refAnswerSchema = z.union([refObjectSchema, z.array(refObjectSchema)]);
+const repositorySchema = z.looseObject({ default_branch: z.string().optional().catch(undefined) });
 
 async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, repo: string, auth: HttpAuth | undefined): Promise<string> {
-  const { data } = await ctx.http.getJson<{ default_branch?: unknown }>(joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
-  return typeof data.default_branch === 'string' && data.default_branch ? data.default_branch : 'master';
+  const { data } = await getJsonAs(ctx.http, joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), repositorySchema, 'a repository', { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
+  return data.default_branch || 'master';
 }
 
 /** The branch and its head as read by the batch before this check, if it was; a batch error is this check's. */
@@ -29,7 +33,7 @@ async function restHead(ctx: CheckContext, apiBase: string, user: string, repo: 
   // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
   const branch = ctx.config.branch ?? (await defaultBranch(ctx, apiBase, user, repo, auth));
   const url = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/git/refs/heads/${branch.split('/').map(encodeURIComponent).join('/')}`);
-  const { data } = await ctx.http.getJson<RefObject | RefObject[]>(url, { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
+  const { data } = await getJsonAs(ctx.http, url, refAnswerSchema, 'a git ref', { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
   // Older servers (and Gitea) answer a list of prefix matches: take the exact ref.
   const ref = Array.isArray(data) ? data.find((r) => r.ref === `refs/heads/${branch}`) : data;
   const sha = ref?.object?.sha;

@@ -1,15 +1,22 @@
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ChannelOption } from '../../../shared/types';
 import { requireKey } from './lib/config';
 import { joinUrl } from './lib/links';
 import type { Checker, CheckContext } from './types';
 
-interface Packument {
-  name?: string;
-  'dist-tags'?: Record<string, string>;
-  versions?: Record<string, { version?: string; deprecated?: string; dist?: { tarball?: string; integrity?: string; shasum?: string } }>;
-  time?: Record<string, string>;
-}
+const optionalText = z.string().optional().catch(undefined);
+/** What a check reads of a packument; unknown fields pass, optional ones of another type read as absent. */
+const packumentSchema = z.looseObject({
+  name: optionalText,
+  'dist-tags': z.record(z.string(), z.string()),
+  versions: z
+    .record(z.string(), z.looseObject({ version: optionalText, deprecated: optionalText, dist: z.looseObject({ tarball: optionalText, integrity: optionalText, shasum: optionalText }).optional().catch(undefined) }))
+    .optional()
+    .catch(undefined),
+  time: z.record(z.string(), z.string().nullable().catch(null)).optional().catch(undefined),
+});
+type Packument = z.output<typeof packumentSchema>;
 
 /** The registry path of a package: scoped names escape only the slash (`@scope%2fname`), as npm does. */
 export function packumentPath(name: string): string {
@@ -19,16 +26,17 @@ export function packumentPath(name: string): string {
 async function fetchPackument(ctx: CheckContext): Promise<{ name: string; doc: Packument; registry: string }> {
   const name = requireKey(ctx.config, 'package', 'for type npm_release (the package name)');
   const registry = (ctx.config.registry ?? ctx.config.api_base ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
-  const { data } = await ctx.http.getJson<Packument>(joinUrl(registry, packumentPath(name)), {
+  const { data } = await ctx.http.getJson<unknown>(joinUrl(registry, packumentPath(name)), {
     // The abbreviated document: dist-tags and versions without readmes (far smaller).
     headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },
     maxBytes: 128 * 1024 * 1024,
     signal: ctx.signal,
   });
-  if (typeof data !== 'object' || data === null || typeof data['dist-tags'] !== 'object') {
+  const doc = packumentSchema.safeParse(data);
+  if (!doc.success) {
     throw new UpkeepError('PARSE_ERROR', `${registry} did not answer with an npm packument for "${name}". Check registry.`);
   }
-  return { name, doc: data, registry };
+  return { name, doc: doc.data, registry };
 }
 
 /** The channel's dist-tag: `stable` (Upkeep's generic default) means npm's `latest`. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { frontmatterVersion } from '../versions/frontmatter';
 import { resolveComponentPath } from '../versions/installed';
@@ -8,11 +9,11 @@ import type { Checker } from './types';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
-interface FunctionModel {
-  id?: string;
-  content?: string;
-  meta?: { manifest?: { version?: unknown } };
-}
+/** A deployed function as the API answers it: only its manifest version and its source are read. */
+const functionModelSchema = z.looseObject({
+  content: z.string().optional().catch(undefined),
+  meta: z.looseObject({ manifest: z.looseObject({ version: z.unknown() }).optional().catch(undefined) }).nullable().optional().catch(undefined),
+});
 
 /**
  * A plugin deployed to an Open WebUI server: the version on the server (`GET
@@ -50,6 +51,7 @@ export const openwebuiChecker: Checker = {
         try {
           return String((response.json<{ detail?: unknown }>()).detail ?? '');
         } catch {
+          // No JSON detail in the answer: the status alone decides below.
           return '';
         }
       })();
@@ -58,7 +60,9 @@ export const openwebuiChecker: Checker = {
       }
       deployed = null;
     } else {
-      const fn = response.json<FunctionModel>();
+      const parsed = functionModelSchema.safeParse(response.json<unknown>());
+      if (!parsed.success) throw new UpkeepError('PARSE_ERROR', `Open WebUI at ${apiBase} answered for ${id} with something other than a function. Check api_base.`);
+      const fn = parsed.data;
       const manifestVersion = fn.meta?.manifest?.version;
       deployed = typeof manifestVersion === 'string' && manifestVersion ? manifestVersion : typeof fn.content === 'string' ? frontmatterVersion(fn.content) : null;
     }

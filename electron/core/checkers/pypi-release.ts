@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseAsset } from '../../../shared/types';
 import { satisfiesPep440 } from '../envs/pep440-specifier';
@@ -9,21 +10,21 @@ import { pickNewest } from './lib/pick-release';
 import { interpreterOf, interpreterVersion } from './lib/python-version';
 import type { CheckContext, Checker } from './types';
 
-interface PypiFile {
-  filename?: string;
-  packagetype?: string;
-  url?: string;
-  size?: number;
-  yanked?: boolean;
-  requires_python?: string | null;
-  upload_time_iso_8601?: string;
-  digests?: { sha256?: string };
-}
-
-interface PypiProject {
-  info?: { name?: string; version?: string; project_url?: string };
-  releases?: Record<string, PypiFile[]>;
-}
+const optionalText = z.string().optional().catch(undefined);
+/** One file of a release as the JSON API lists it; a field of another type reads as absent. */
+const pypiFileSchema = z.looseObject({
+  filename: optionalText,
+  packagetype: optionalText,
+  url: optionalText,
+  size: z.number().optional().catch(undefined),
+  yanked: z.boolean().optional().catch(undefined),
+  requires_python: z.string().nullable().optional().catch(undefined),
+  upload_time_iso_8601: optionalText,
+  digests: z.looseObject({ sha256: optionalText }).optional().catch(undefined),
+});
+type PypiFile = z.output<typeof pypiFileSchema>;
+/** What a check relies on: `releases`, each a list of files (a release listed otherwise has no files). */
+const pypiProjectSchema = z.looseObject({ releases: z.record(z.string(), z.array(pypiFileSchema).catch([])) });
 
 type Candidate = [string, PypiFile[]];
 
@@ -75,12 +76,13 @@ export const pypiReleaseChecker: Checker = {
     const pkg = requireKey(ctx.config, 'package', 'for type pypi_release (the distribution name on the index)');
     const index = (ctx.config.index_url ?? ctx.config.api_base ?? 'https://pypi.org').replace(/\/+$/, '').replace(/\/simple$/, '');
     const scheme = ctx.config.release_compare ?? 'python';
-    const { data } = await ctx.http.getJson<PypiProject>(joinUrl(index, `pypi/${encodeURIComponent(pkg)}/json`), { signal: ctx.signal });
-    if (typeof data !== 'object' || data === null || typeof data.releases !== 'object' || data.releases === null) {
+    const { data: raw } = await ctx.http.getJson<unknown>(joinUrl(index, `pypi/${encodeURIComponent(pkg)}/json`), { signal: ctx.signal });
+    const data = pypiProjectSchema.safeParse(raw);
+    if (!data.success) {
       throw new UpkeepError('PARSE_ERROR', `${index} did not answer like PyPI's JSON API for "${pkg}". Check index_url (the index root, e.g. https://pypi.org).`);
     }
-    const listed = Object.entries(data.releases)
-      .filter(([, files]) => Array.isArray(files) && files.length > 0 && files.some((f) => f.yanked !== true))
+    const listed = Object.entries(data.data.releases)
+      .filter(([, files]) => files.length > 0 && files.some((f) => f.yanked !== true))
       .filter(([version]) => ctx.channel === 'prerelease' || !isPrereleaseVersion(version, scheme));
     const { kept: candidates, note } = await filterByPython(ctx, listed, scheme);
     const newest = pickNewest(candidates, ([v]) => v, scheme);

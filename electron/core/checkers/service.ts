@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
+import { z } from 'zod';
+import { isErrorShape, toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CompareScheme } from '../../../shared/schemas/component';
 import type { ChannelOption, CheckResult, Component, ReleaseNote, Settings, UpdateTarget, VersionChoices } from '../../../shared/types';
 import type { VersionChoiceStore } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { readStateFileSync } from '../lib/state-file';
 import { tokenEnvCredential } from '../net/credentials';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
@@ -25,6 +28,7 @@ import type { CheckContext, CheckOutcome, Checker } from './types';
 /** Errors are cached this long (minutes, not the full TTL): a flaky network should heal quickly. */
 export const ERROR_TTL_MS = 5 * 60_000;
 const CACHE_FORMAT = 1;
+const log = logger('checks.service');
 
 export interface CheckOptions {
   /** Ignore the version cache (`upkeep check --force`). */
@@ -75,6 +79,46 @@ interface CacheEntry {
 interface CacheFile {
   format: number;
   entries: Record<string, CacheEntry>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const cacheEntrySchema = z.object({
+  config_hash: z.string(),
+  fetched_at: z.number(),
+  outcome: z.custom<CheckOutcome>(isRecord).optional(),
+  error: z.custom<ErrorShape>(isErrorShape).optional(),
+  highest_seen: z.string().nullable().optional(),
+  last_success_at: z.string().nullable().optional(),
+  error_local: z.boolean().optional(),
+  error_at: z.number().optional(),
+}) satisfies z.ZodType<CacheEntry>;
+// Entries are checked one by one below: one damaged entry costs that component a fresh check, not the whole cache.
+const cacheFileSchema = z.object({ format: z.literal(CACHE_FORMAT), entries: z.record(z.string(), z.unknown()) });
+
+/** The version cache on disk; empty when missing or damaged (a cache: rebuilt by checking again; logged). */
+function readVersionCache(file: string): CacheFile {
+  let got;
+  try {
+    got = readStateFileSync(file, cacheFileSchema);
+  } catch (error) {
+    log.warn('the version cache cannot be read; every component is checked again', { file, error });
+    return { format: CACHE_FORMAT, entries: {} };
+  }
+  if (got.status === 'missing') return { format: CACHE_FORMAT, entries: {} };
+  if (got.status === 'corrupt') {
+    log.warn('the version cache is damaged; every component is checked again', { file, reason: got.reason });
+    return { format: CACHE_FORMAT, entries: {} };
+  }
+  const entries: Record<string, CacheEntry> = {};
+  const dropped: string[] = [];
+  for (const [id, raw] of Object.entries(got.value.entries)) {
+    const entry = cacheEntrySchema.safeParse(raw);
+    if (entry.success) entries[id] = entry.data;
+    else dropped.push(id);
+  }
+  if (dropped.length) log.warn('version cache entries are damaged; those components are checked again', { file, components: dropped.slice(0, 20) });
+  return { format: CACHE_FORMAT, entries };
 }
 
 /** Keys that do not change what a check asks upstream. */
@@ -131,7 +175,7 @@ export class CheckService {
     if (ids && ids.length > 0) {
       const byId = new Map(all.map((c) => [c.id, c]));
       const missing = ids.filter((id) => !byId.has(id));
-      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing, kind: 'component' });
+      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. The component list shows the ids.`, { ids: missing, kind: 'component' });
       selected = [...new Set(ids)].map((id) => byId.get(id) as Component);
     } else {
       selected = all;
@@ -251,7 +295,9 @@ export class CheckService {
     if (checkerFor(component.type).readsInstalled) return component.config.current ?? null;
     try {
       return (await readInstalledVersion(component.config, { env: this.env })).version;
-    } catch {
+    } catch (error) {
+      // The hold is set either way; it records the configured version (or none) and says so here.
+      log.warn('the installed version could not be read for a hold; the configured one is used', { component: component.id, error });
       return component.config.current ?? null;
     }
   }
@@ -269,6 +315,7 @@ export class CheckService {
     try {
       component = this.deps.components.get(id);
     } catch {
+      // A removed component has no cache entry to invalidate.
       return;
     }
     const before = this.load().entries[id];
@@ -580,7 +627,8 @@ export class CheckService {
 
   /** A write a result started (a superseded skip cleared): flush waits for it. */
   private track(write: Promise<unknown> | undefined): void {
-    if (write) this.pendingWrites.push(write.catch(() => undefined));
+    // A skip that could not be cleared stays (the next check clears it again); flush must not fail on it.
+    if (write) this.pendingWrites.push(write.catch((error: unknown) => log.warn('a superseded skip could not be cleared', { error })));
   }
 
   /**
@@ -594,14 +642,7 @@ export class CheckService {
     this.stampedAt = now;
     const stamp = fileStamp(this.deps.cacheFile);
     if (this.cache && stamp === this.loadedStamp) return this.cache;
-    let disk: CacheFile;
-    try {
-      const parsed = JSON.parse(readFileSync(this.deps.cacheFile, 'utf8')) as CacheFile;
-      disk = parsed.format === CACHE_FORMAT && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed : { format: CACHE_FORMAT, entries: {} };
-    } catch {
-      // Missing or damaged: the cache is rebuilt by checking again.
-      disk = { format: CACHE_FORMAT, entries: {} };
-    }
+    const disk = readVersionCache(this.deps.cacheFile);
     if (this.cache) {
       for (const id of this.touched) {
         const mine = this.cache.entries[id];
@@ -651,6 +692,7 @@ function fileStamp(file: string): string {
     const st = statSync(file);
     return `${st.ino}:${st.size}:${st.mtimeMs}`;
   } catch {
+    // Missing (or unreadable): the cache is read again once it appears.
     return 'missing';
   }
 }

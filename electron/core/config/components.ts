@@ -5,6 +5,7 @@ import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component, ConfigProblem } from '../../../shared/types';
 import { DataDirGuard } from '../lib/data-dir';
 import { componentPython, venvRoot } from '../updaters/lib/python';
+import { logger } from '../lib/log';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
 
@@ -13,6 +14,8 @@ const DROP_IN_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 const MAX_DROP_IN_BYTES = 1024 * 1024;
 
 /** The channel a component is on when the user has not chosen one. */
+
+const log = logger('config.components');
 export function defaultChannel(config: ComponentConfig): string {
   return config.type === 'npm_release' ? 'latest' : 'stable';
 }
@@ -134,7 +137,7 @@ export class ComponentRegistry {
     // A drop-in refused for its folder: say why rather than that there is no such component.
     const refused = problems.find((p) => p.component === id && p.code === 'INVALID_CONFIG' && p.file !== 'config.json');
     if (!component && refused) throw new UpkeepError(refused.code, refused.message, { component: id, file: refused.file });
-    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id, kind: 'component' });
+    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, { id, kind: 'component' });
     return component;
   }
 
@@ -155,7 +158,7 @@ export class ComponentRegistry {
         throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
       }
       if (existing && !options.replace) {
-        throw new UpkeepError('ALREADY_EXISTS', `Component "${id}" already exists. Remove it first or add with --replace.`, { id });
+        throw new UpkeepError('ALREADY_EXISTS', `Component "${id}" already exists. Remove it first, or replace it.`, { id }, { action: 'replace_component' });
       }
       (existing ? replaced : added).push(id);
     }
@@ -194,7 +197,9 @@ export class ComponentRegistry {
     let names: string[];
     try {
       names = readdirSync(this.dropInDir).sort();
-    } catch {
+    } catch (error) {
+      // No components.d folder is the usual case; an unreadable one is logged (its components are not listed).
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.error('the drop-in folder cannot be read; its components are not listed', { dir: this.dropInDir, error });
       return [];
     }
     const out: { file: string; components: Record<string, ComponentConfig>; problem?: ConfigProblem }[] = [];

@@ -1,8 +1,11 @@
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsPatch } from '../../../shared/schemas/settings';
 import { describeIssues } from '../../../shared/contract';
+import { z } from 'zod';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { keepCorruptCopy, readStateFileSync } from '../lib/state-file';
 import type { KeyValueStore } from './store';
 
 const STORE_KEY = 'settings';
@@ -50,6 +53,9 @@ export interface SecretCipher {
 
 const ENCRYPTED = 'enc:v1:';
 
+const log = logger('config.secrets');
+const secretsFileSchema = z.record(z.string(), z.string());
+
 /**
  * Write-only secrets (the GitHub token), kept in a 0600 file apart from config.json so that
  * settings can be shown, copied and logged without them. With a cipher from the host, values are
@@ -66,13 +72,23 @@ export class SecretStore {
     return this.cipher ? 'os' : 'file';
   }
 
+  private damaged: string | null = null;
+
+  /** The stored secrets; none when the file is missing. A damaged file reads as none (logged once) and is copied aside before a write replaces it. */
   private read(): Record<string, string> {
+    let got;
     try {
-      const value = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
-      return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
-    } catch {
+      got = readStateFileSync(this.file, secretsFileSchema);
+    } catch (error) {
+      log.error('the secret store cannot be read; requests go without its token', { file: this.file, error });
       return {};
     }
+    if (got.status === 'ok') return got.value;
+    if (got.status === 'corrupt' && this.damaged !== got.reason) {
+      this.damaged = got.reason;
+      log.error('the secret store is damaged; requests go without its token until it is set again', { file: this.file, reason: got.reason });
+    }
+    return {};
   }
 
   get(key: string): string | undefined {
@@ -82,7 +98,9 @@ export class SecretStore {
     if (!this.cipher) return undefined;
     try {
       return this.cipher.decrypt(value.slice(ENCRYPTED.length));
-    } catch {
+    } catch (error) {
+      // Encrypted under another keychain (or damaged): requests go without it, and the panel shows it set.
+      log.warn('a stored secret cannot be decrypted with this keychain; requests go without it', { key, error });
       return undefined;
     }
   }
@@ -93,6 +111,11 @@ export class SecretStore {
 
   async set(key: string, value: string | null): Promise<void> {
     const data = this.read();
+    if (this.damaged !== null) {
+      const copy = keepCorruptCopy(this.file);
+      if (copy) chmodSync(copy, 0o600);
+      this.damaged = null;
+    }
     if (value === null || value === '') delete data[key];
     else data[key] = this.cipher ? `${ENCRYPTED}${this.cipher.encrypt(value)}` : value;
     await writeFileAtomic(this.file, JSON.stringify(data), { mode: 0o600 });

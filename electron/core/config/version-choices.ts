@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { keepCorruptCopy, readStateFileSync, stateCorrupt } from '../lib/state-file';
 
 /** One component's choices: a version to skip, and a hold at the installed version. */
 export interface VersionChoice {
@@ -15,6 +16,18 @@ interface ChoicesFile {
 }
 
 const FORMAT = 1;
+
+const choicesFileSchema = z.object({
+  format: z.literal(FORMAT),
+  components: z.record(
+    z.string(),
+    z.object({
+      skip_version: z.string().optional(),
+      skipped_at: z.string().optional(),
+      held: z.object({ version: z.string().nullable(), at: z.string() }).optional(),
+    }),
+  ),
+}) satisfies z.ZodType<ChoicesFile>;
 
 /** What the check service, the engine and the scheduler read. */
 export interface VersionChoiceLookup {
@@ -33,19 +46,30 @@ export class VersionChoiceStore implements VersionChoiceLookup {
 
   constructor(readonly file: string) {}
 
+  /** Damaged files this process already copied aside (one copy each, not one per lookup). */
+  private readonly copied = new Map<string, string | null>();
+
+  /**
+   * The choices on disk; none when the file does not exist yet. A damaged file is STATE_CORRUPT on
+   * every read and write until a person repairs or removes it: which components are held is then
+   * unknown, and unknown must not read as "not held" (an auto-update would pass a hold).
+   */
   private read(): ChoicesFile {
-    try {
-      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as ChoicesFile;
-      if (parsed.format === FORMAT && typeof parsed.components === 'object' && parsed.components !== null) return parsed;
-    } catch {
-      // Missing or damaged: no choices (a damaged file is replaced by the next write).
-    }
-    return { format: FORMAT, components: {} };
+    const got = readStateFileSync(this.file, choicesFileSchema);
+    if (got.status === 'ok') return got.value;
+    if (got.status === 'missing') return { format: FORMAT, components: {} };
+    if (!this.copied.has(got.reason)) this.copied.set(got.reason, keepCorruptCopy(this.file));
+    throw stateCorrupt(
+      'The holds and skipped versions file',
+      this.file,
+      got.reason,
+      'Until it is fixed Upkeep cannot tell which components are held, so it refuses updates and new holds that depend on it: repair the file, or delete it and set your holds and skips again.',
+      this.copied.get(got.reason) ?? null,
+    );
   }
 
   get(id: string): VersionChoice | undefined {
-    const choice = this.read().components[id];
-    return choice && typeof choice === 'object' ? choice : undefined;
+    return this.read().components[id];
   }
 
   setSkip(id: string, version: string | null, now = new Date()): Promise<VersionChoice | undefined> {

@@ -73,6 +73,7 @@ function decodeParts(parts: string[]): string[] | null {
   try {
     return parts.map((p) => decodeURIComponent(p));
   } catch {
+    // Malformed percent-encoding: not a path the demo feed serves (answered 404).
     return null;
   }
 }

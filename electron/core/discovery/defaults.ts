@@ -11,6 +11,7 @@ function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {
+    // Missing or unreadable: not offered as a default.
     return false;
   }
 }
@@ -19,6 +20,7 @@ function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
   } catch {
+    // Missing or unreadable: not offered as a default.
     return false;
   }
 }

@@ -99,6 +99,7 @@ async function findCheckouts(start: string, maxDepth: number, maxDirs: number): 
       try {
         real = await fs.realpath(dir);
       } catch {
+        // Vanished or unreadable while scanning: skip it, keep scanning the rest.
         continue;
       }
       if (seen.has(real)) continue;
@@ -204,6 +205,7 @@ function samePath(a: string, b: string): boolean {
     try {
       return realpathSync(path.resolve(p));
     } catch {
+      // Not resolvable (missing): compared as written.
       return path.resolve(p);
     }
   };

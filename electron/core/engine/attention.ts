@@ -1,6 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { HistoryEntry } from '../../../shared/types';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { keepCorruptCopy, readStateFileSync } from '../lib/state-file';
+
+const log = logger('engine.attention');
+const resolvedSchema = z.record(z.string(), z.string());
 
 /** Why a component needs a person, and what to do: kept on the history entry of the run that left it so. */
 export interface Attention {
@@ -28,15 +33,27 @@ export function attentionFor(entry: Pick<HistoryEntry, 'kind' | 'status' | 'back
 export class AttentionStore {
   constructor(private readonly file: string) {}
 
+  private copied: string | null = null;
+
+  /**
+   * The resolved runs. A damaged file reads as none resolved (the runs that need attention say so
+   * again: the safe direction) and is copied aside once, so the next resolve never loses what it held.
+   */
   private read(): Record<string, string> {
+    let got;
     try {
-      const value = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-      return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    } catch {
-      // Missing (nothing resolved yet) or damaged: the runs that need attention say so again.
+      got = readStateFileSync(this.file, resolvedSchema);
+    } catch (error) {
+      log.error('the resolved-attention file cannot be read; every open attention shows again', { file: this.file, error });
       return {};
     }
+    if (got.status === 'ok') return got.value;
+    if (got.status === 'corrupt' && this.copied !== got.reason) {
+      this.copied = got.reason;
+      const copy = keepCorruptCopy(this.file);
+      log.error('the resolved-attention file is damaged; every open attention shows again', { file: this.file, reason: got.reason, copy });
+    }
+    return {};
   }
 
   resolvedRun(component: string): string | undefined {

@@ -1,7 +1,48 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { HistoryEntry } from '../../../shared/types';
 import { fsyncDir } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { parseState, stateCorrupt } from '../lib/state-file';
+
+const log = logger('engine.history');
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** One history line: what every reader relies on (an id and a component); older lines may lack later fields. */
+const historyLineSchema = z.custom<HistoryEntry>((v) => isRecord(v) && typeof v.id === 'string' && v.id !== '' && typeof v.component === 'string', 'must be a history entry with an id and a component');
+
+export interface HistoryText {
+  entries: HistoryEntry[];
+  /** 1-based numbers of lines that are not entries, except torn ones (a crash mid-append: expected, and the run's recovery writes it again). */
+  damaged: number[];
+}
+
+/** A line a crash cut short: the start of a JSON object whose end never reached the disk. */
+const isTorn = (line: string) => line.trimStart().startsWith('{') && !line.trimEnd().endsWith('}');
+
+/** Parse `history.jsonl` text: the entries, and which lines are damaged (never quietly dropped: callers log or refuse). */
+export function parseHistoryText(text: string): HistoryText {
+  const out: HistoryText = { entries: [], damaged: [] };
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const parsed = parseState(line, historyLineSchema);
+    if (parsed.ok) out.entries.push(parsed.value);
+    else if (!isTorn(line)) out.damaged.push(i + 1);
+  });
+  return out;
+}
+
+/** The history file's text; '' when there is none yet. Unreadable (permissions, a folder) is STATE_CORRUPT, never "no history". */
+export async function readHistoryText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw stateCorrupt('The update history', file, `it cannot be read (${(error as Error).message})`, 'Fix its permissions (or move what is in its place), then try again.');
+  }
+}
 
 /**
  * `history.jsonl`: one line per finished run, appended and fsynced. Appends of one line are
@@ -38,25 +79,18 @@ export class HistoryStore {
     if (!existed) await fsyncDir(path.dirname(this.file));
   }
 
-  /** All entries, oldest first. */
+  /** Damaged files already logged by this process, by size (one line each, not one per read). */
+  private loggedAt = -1;
+
+  /** All entries, oldest first. Damaged lines are skipped and logged; the file itself is never rewritten. */
   async readAll(): Promise<HistoryEntry[]> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch {
-      return [];
+    const text = await readHistoryText(this.file);
+    const { entries, damaged } = parseHistoryText(text);
+    if (damaged.length && this.loggedAt !== text.length) {
+      this.loggedAt = text.length;
+      log.error('history lines are damaged; they are skipped, and kept in the file as found', { file: this.file, lines: damaged.slice(0, 20), count: damaged.length });
     }
-    const out: HistoryEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const value = JSON.parse(line) as HistoryEntry;
-        if (value && typeof value.id === 'string' && typeof value.component === 'string') out.push(value);
-      } catch {
-        // A line torn by a crash: skip it.
-      }
-    }
-    return out;
+    return entries;
   }
 
   /** Newest first, optionally for one component. */

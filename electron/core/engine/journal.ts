@@ -1,11 +1,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ErrorShape } from '../../../shared/errors';
+import { z } from 'zod';
+import { isErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { InitiatedBy } from '../../../shared/contract';
-import type { UpdateMethod } from '../../../shared/schemas/component';
+import { UPDATE_METHODS, type UpdateMethod } from '../../../shared/schemas/component';
 import type { UpdateStep, UpdateTarget } from '../../../shared/types';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import type { CancelAnswer } from './cancel';
+import { logger } from '../lib/log';
+import { readStateFile } from '../lib/state-file';
+
+const log = logger('engine.journal');
 
 /**
  * Where a run stands, written (and fsynced) before each step so that a run killed at any point
@@ -52,7 +57,51 @@ export interface RunJournal {
   finished_at?: string;
 }
 
+const UPDATE_STEPS = ['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'migrate', 'restart', 'health', 'commit', 'rollback'] as const satisfies readonly UpdateStep[];
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What recovery relies on, checked before it acts on a journal (a damaged one is reported, never acted on). */
+export const runJournalSchema = z.object({
+  version: z.literal(1),
+  run_id: z.string().min(1),
+  kind: z.enum(['update', 'rollback']),
+  component: z.string().min(1),
+  method: z.enum(UPDATE_METHODS),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  target: z.custom<UpdateTarget>((v) => isRecord(v) && typeof v.version === 'string', 'must be a target with a version').nullable(),
+  force: z.boolean(),
+  no_backup: z.boolean(),
+  packages: z.array(z.string()).optional(),
+  initiated_by: z.enum(['panel', 'cli', 'schedule']),
+  host: z.string(),
+  pid: z.number().int(),
+  started_at: z.string(),
+  step: z.enum(UPDATE_STEPS),
+  phase: z.enum(['running', 'rolling_back', 'committed', 'finished']),
+  backup: z.object({ id: z.string().min(1), kind: z.enum(['store', 'snapshot']) }).nullable(),
+  touched: z.boolean(),
+  rollback_on_failure: z.boolean(),
+  rollback_of: z.string().nullable().optional(),
+  error: z.custom<ErrorShape>((v) => isErrorShape(v), 'must be an error with a known code and a message').nullable(),
+  state: z.record(z.string(), z.unknown()),
+  finished_status: z.enum(['succeeded', 'failed', 'rolled_back']).optional(),
+  finished_at: z.string().optional(),
+}) satisfies z.ZodType<RunJournal>;
+
+/** A journal that could not be read: reported as a failed recovery (RECOVERY_FAILED), kept as found. */
+export interface DamagedJournal {
+  run_id: string;
+  file: string;
+  /** The component, when the damaged text still names it (a torn write usually does). */
+  component: string | null;
+  reason: string;
+}
+
 export class JournalStore {
+  /** Damaged journals already logged by this process (recovery runs before every call; one log line each). */
+  private readonly logged = new Set<string>();
+
   constructor(private readonly dir: string) {}
 
   file(runId: string): string {
@@ -63,11 +112,18 @@ export class JournalStore {
     await writeFileAtomic(this.file(journal.run_id), `${JSON.stringify(journal, null, 2)}\n`, { mode: 0o600 });
   }
 
+  /** The journal, or null when there is none. A damaged one is null here too (logged): `damaged()` reports it. */
   async read(runId: string): Promise<RunJournal | null> {
+    const got = await this.readChecked(runId);
+    return got.status === 'ok' ? got.value : null;
+  }
+
+  private async readChecked(runId: string): Promise<{ status: 'ok'; value: RunJournal } | { status: 'missing' } | { status: 'corrupt'; reason: string }> {
     try {
-      return JSON.parse(await fs.readFile(this.file(runId), 'utf8')) as RunJournal;
-    } catch {
-      return null;
+      return await readStateFile(this.file(runId), runJournalSchema);
+    } catch (error) {
+      // Unreadable (permissions, a folder in its place): as damaged as bad JSON, and reported the same way.
+      return { status: 'corrupt', reason: `unreadable (${(error as Error).message})` };
     }
   }
 
@@ -75,20 +131,49 @@ export class JournalStore {
     await fs.rm(this.file(runId), { force: true });
   }
 
-  /** Every journal left in the folder (unfinished or not yet cleaned up). Unreadable ones are skipped. */
+  /** Every readable journal left in the folder (unfinished or not yet cleaned up); damaged ones are in `damaged()`. */
   async list(): Promise<RunJournal[]> {
+    const out: RunJournal[] = [];
+    for (const runId of await this.runIds()) {
+      const got = await this.readChecked(runId);
+      if (got.status === 'ok' && got.value.run_id === runId) out.push(got.value);
+    }
+    return out;
+  }
+
+  /**
+   * Journals that cannot be read or are not the expected shape. Recovery cannot tell what such a run
+   * changed, so it never acts on one and never skips it quietly: each is logged and reported.
+   */
+  async damaged(): Promise<DamagedJournal[]> {
+    const out: DamagedJournal[] = [];
+    for (const runId of await this.runIds()) {
+      const got = await this.readChecked(runId);
+      const reason = got.status === 'corrupt' ? got.reason : got.status === 'ok' && got.value.run_id !== runId ? `it names run ${got.value.run_id}, not ${runId}` : null;
+      if (reason === null) continue;
+      const file = this.file(runId);
+      // Only to name the component in the report: unreadable text names none.
+      const text = await fs.readFile(file, 'utf8').catch(() => '');
+      const component = /"component"\s*:\s*"([^"\\]+)"/.exec(text)?.[1] ?? null;
+      if (!this.logged.has(file)) log.error('a run journal is damaged; its run is not recovered', { run_id: runId, file, component, reason });
+      this.logged.add(file);
+      out.push({ run_id: runId, file, component, reason });
+    }
+    return out;
+  }
+
+  private async runIds(): Promise<string[]> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
-    } catch {
-      return [];
+    } catch (error) {
+      // No journal folder yet: no run was ever journaled here.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
     }
-    const out: RunJournal[] = [];
-    for (const name of names.sort()) {
-      if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      const j = await this.read(name.slice(0, -'.json'.length));
-      if (j && j.version === 1 && typeof j.run_id === 'string') out.push(j);
-    }
-    return out;
+    return names
+      .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+      .sort()
+      .map((name) => name.slice(0, -'.json'.length));
   }
 }

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
+import { logger } from '../lib/log';
+import { parseState } from '../lib/state-file';
+
+const log = logger('engine.lock');
 
 /** Who holds a component lock: enough to tell a live holder from a dead one (pid reuse included). */
 export interface LockHolder {
@@ -20,6 +25,7 @@ export function processStartTime(pid: number): string | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[19] ?? null; // field 22 overall: starttime
   } catch {
+    // No /proc (not Linux) or the process is gone: liveness is decided by the pid alone.
     return null;
   }
 }
@@ -50,15 +56,32 @@ function lockFile(dir: string, component: string): string {
   return path.join(dir, `${component}.lock`);
 }
 
+const lockHolderSchema = z.object({
+  pid: z.number().int().positive(),
+  // Only the pid decides who holds it; a lock written by an older Upkeep may lack the rest.
+  process_start: z.string().nullable().default(null),
+  host: z.string().default('unknown'),
+  run_id: z.string().default(''),
+  acquired_at: z.string().default(''),
+}) satisfies z.ZodType<LockHolder>;
+
+/**
+ * The holder a lock file names; null when there is none; 'unreadable' when it is damaged (torn by a
+ * crash, or not a lock): such a lock counts as held for 10 s, then as stale (a lock holds no data).
+ */
 async function readHolder(file: string): Promise<LockHolder | null | 'unreadable'> {
+  let text: string;
   try {
-    const text = await fs.readFile(file, 'utf8');
-    const value = JSON.parse(text) as LockHolder;
-    return typeof value.pid === 'number' ? value : 'unreadable';
+    text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    log.warn('a lock file cannot be read; it is treated as damaged', { file, error });
     return 'unreadable';
   }
+  const parsed = parseState(text, lockHolderSchema);
+  if (parsed.ok) return parsed.value;
+  log.warn('a lock file is damaged; it is broken once it is 10 s old', { file, reason: parsed.reason });
+  return 'unreadable';
 }
 
 /**

@@ -1,7 +1,10 @@
 import { appendFileSync, mkdirSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { LogLine } from '../../../shared/types';
+import { addLogSecret, logger } from '../lib/log';
 import { redact, stripAnsi } from '../updaters/lib/text';
+
+const log = logger('engine.run-log');
 
 const LINE_PATTERN = /^(\S+) (stdout|stderr|message) (.*)$/;
 
@@ -26,6 +29,8 @@ export class RunLog {
 
   addSecret(value: string | undefined): void {
     if (value && value.length >= 4) this.secrets.add(value);
+    // The host log redacts it too (a record logged outside this run may quote it).
+    addLogSecret(value);
   }
 
   /** Redact registered secrets from any text leaving the engine (errors, history). */
@@ -54,7 +59,9 @@ export async function readRunLog(logsDir: string, runId: string, component: stri
   let text: string;
   try {
     text = await fs.readFile(path.join(logsDir, `${runId}.log`), 'utf8');
-  } catch {
+  } catch (error) {
+    // A run that logged nothing (or whose log was removed) has no lines; an unreadable log is said in the host log.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('a run log cannot be read', { run_id: runId, error });
     return { lines: [], total: 0 };
   }
   const all: LogLine[] = [];

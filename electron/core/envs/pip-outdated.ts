@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Advisory, PackageUpdate, RiskInfo } from '../../../shared/types';
@@ -12,15 +13,12 @@ import { envFolder, envPython, listInstalled, pythonVersion } from './python-env
 import { normalizePackageName, readPins, type Pins } from './requirements';
 import type { EnvRun } from './run';
 
-interface JsonFile {
-  yanked?: boolean;
-  requires_python?: string | null;
-}
-
-interface JsonProject {
-  info?: { name?: string };
-  releases?: Record<string, JsonFile[]>;
-}
+/** What is read of a PyPI JSON answer: each release's files, whether yanked and which Python they need. */
+const jsonFileSchema = z.looseObject({
+  yanked: z.boolean().optional().catch(undefined),
+  requires_python: z.string().nullable().optional().catch(undefined),
+});
+const jsonProjectSchema = z.looseObject({ releases: z.record(z.string(), z.array(jsonFileSchema).catch([])) });
 
 export interface PipOutdatedResult {
   python: string;
@@ -88,15 +86,16 @@ export async function findPipOutdated(options: { config: ComponentConfig; channe
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (response.status === 404) return null;
-    let doc: JsonProject;
+    let doc: z.output<typeof jsonProjectSchema>;
     try {
-      doc = response.json<JsonProject>();
+      doc = jsonProjectSchema.parse(response.json<unknown>());
     } catch {
+      // Not JSON (response.json throws PARSE_ERROR) or not this shape: the same clear error either way.
       throw new UpkeepError('PARSE_ERROR', `${root} did not answer like PyPI's JSON API for ${dist.name}. Check index_url (the index root, e.g. https://pypi.org).`);
     }
     const admitPre = options.channel === 'prerelease' || isPrereleaseVersion(dist.version, 'python');
-    const usable = Object.entries(doc.releases ?? {})
-      .filter(([, files]) => Array.isArray(files) && files.some((f) => f.yanked !== true && (!f.requires_python || satisfiesPep440(pyVersion, f.requires_python) !== false)))
+    const usable = Object.entries(doc.releases)
+      .filter(([, files]) => files.some((f) => f.yanked !== true && (!f.requires_python || satisfiesPep440(pyVersion, f.requires_python) !== false)))
       .map(([v]) => v)
       .filter((v) => orderVersions(v, v, 'python') !== null && (admitPre || !isPrereleaseVersion(v, 'python')));
     const latest = newest(usable);

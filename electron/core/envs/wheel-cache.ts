@@ -78,6 +78,7 @@ export async function repackInstalled(run: EnvRun, python: string, dir: string, 
   try {
     return JSON.parse(line) as RepackResult;
   } catch {
+    // The repack script printed no result: every wheel is reported failed with its stderr (handled, not hidden).
     return { built: {}, failed: Object.fromEntries(names.map((n) => [n, `repacking failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`])) };
   }
 }

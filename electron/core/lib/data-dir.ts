@@ -33,6 +33,7 @@ export function physicalPath(p: string): string {
     try {
       current = realpathSync.native(next);
     } catch {
+      // The rest does not exist yet: resolved as written from the last real parent.
       return path.resolve(next, ...parts.slice(i + 1));
     }
   }
@@ -69,6 +70,7 @@ function identity(p: string): string | null {
     const st = statSync(p, { bigint: true });
     return `${st.dev}:${st.ino}`;
   } catch {
+    // Missing: it cannot be the same file as anything.
     return null;
   }
 }

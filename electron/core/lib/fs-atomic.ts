@@ -48,6 +48,7 @@ export async function pathExists(p: string): Promise<boolean> {
     await fs.lstat(p);
     return true;
   } catch {
+    // lstat failed: the path does not exist for our purposes (ENOENT, or a parent not a folder).
     return false;
   }
 }
@@ -67,6 +68,7 @@ export async function sweepStaleTemps(root: string, maxAgeMs = 60 * 60 * 1000, n
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch {
+      // A folder gone or unreadable: its temps are swept by a later start.
       return;
     }
     for (const e of entries) {
@@ -74,6 +76,7 @@ export async function sweepStaleTemps(root: string, maxAgeMs = 60 * 60 * 1000, n
       if (e.isDirectory()) {
         if (depth < 4) await visit(p, depth + 1);
       } else if (e.isFile() && ATOMIC_TEMP.test(e.name)) {
+        // Removed meanwhile (another process swept it): nothing to do.
         const st = await fs.lstat(p).catch(() => null);
         if (st && now - st.mtimeMs > maxAgeMs) {
           await fs.rm(p, { force: true });

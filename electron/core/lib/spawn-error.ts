@@ -12,6 +12,7 @@ export function spawnError(program: string, error: NodeJS.ErrnoException, cwd: s
     try {
       folder = statSync(cwd).isDirectory() ? 'ok' : 'not-a-folder';
     } catch {
+      // stat failed: the working folder is missing, which is what the message says.
       folder = 'missing';
     }
     if (folder !== 'ok') {

@@ -26,6 +26,7 @@ export function originOf(url: string): string | null {
     const u = new URL(url);
     return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
   } catch {
+    // Not a URL: it has no origin a credential could be sent to.
     return null;
   }
 }

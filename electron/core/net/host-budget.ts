@@ -1,4 +1,4 @@
-import { UpkeepError } from '../../../shared/errors';
+import { UpkeepError, type ErrorAction } from '../../../shared/errors';
 
 interface HostState {
   /** Last `x-ratelimit-remaining` seen, minus requests started since. */
@@ -127,11 +127,11 @@ export class HostBudget {
     return headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined || /rate limit|abuse detection/i.test(bodyText ?? '');
   }
 
-  rateLimitedError(host: string, waitMs: number, hint?: string): UpkeepError {
+  rateLimitedError(host: string, waitMs: number, hint?: string, action?: ErrorAction): UpkeepError {
     const until = this.now() + waitMs;
     const minutes = Math.ceil(waitMs / 60_000);
     const when = waitMs < 120_000 ? `in ${Math.ceil(waitMs / 1000)} s` : `at ${formatTime(until)} (about ${minutes} min)`;
-    return new UpkeepError('RATE_LIMITED', `${host} is rate limiting Upkeep; it will accept requests again ${when}. ${hint ?? 'Try again later.'}`, { host, retry_at: formatTime(until) });
+    return new UpkeepError('RATE_LIMITED', `${host} is rate limiting Upkeep; it will accept requests again ${when}. ${hint ?? 'Try again later.'}`, { host, retry_at: formatTime(until) }, action ? { action } : undefined);
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { UpkeepError } from '../../../shared/errors';
+import { UpkeepError, type ErrorAction } from '../../../shared/errors';
 import { HostBudget } from './host-budget';
 import type { HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, HttpStats } from './http-types';
 import { budgetKey, discard, formatBytes, hostMatches, lowerHeaders, readBody, redactUrl, sleepWithSignal, startedOn, statusError, toResponse, transportError } from './http-wire';
@@ -84,6 +84,7 @@ export class HttpClient {
       const prefix = base.pathname.replace(/\/+$/, '');
       return u.protocol === base.protocol && u.host === base.host && (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`));
     } catch {
+      // An unparsable URL or API root is not GitHub: no token is sent.
       return false;
     }
   }
@@ -135,7 +136,7 @@ export class HttpClient {
       const host = budgetKey(parsed);
       const wait = this.budget.reserve(host);
       if (wait > 0) {
-        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url));
+        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url), this.rateAction(url));
         await sleepWithSignal(wait, signal, deadlineMs, url);
         continue;
       }
@@ -148,16 +149,19 @@ export class HttpClient {
       if (outcome.retryAfterMs === undefined) return outcome.response;
       // Rate limited with a wait: wait it out when short, else say when to come back.
       if (outcome.retryAfterMs > this.opts.maxRateLimitWaitMs || attempt >= 2) {
-        throw this.budget.rateLimitedError(host, outcome.retryAfterMs, this.rateHint(url));
+        throw this.budget.rateLimitedError(host, outcome.retryAfterMs, this.rateHint(url), this.rateAction(url));
       }
     }
   }
 
   private rateHint(url: string): string {
-    if (this.isGithubApi(url) && !this.opts.github?.token()) {
-      return 'Add a GitHub token (upkeep settings set github_token TOKEN, or Settings in the panel) for a higher limit, or check later.';
-    }
+    if (this.rateAction(url)) return 'Add a GitHub token in the settings for a higher limit, or check later.';
     return 'Upkeep will not ask again before then; check later.';
+  }
+
+  /** What lifts the limit: a GitHub token, when the API is GitHub's and none is set (each host words it). */
+  private rateAction(url: string): ErrorAction | undefined {
+    return this.isGithubApi(url) && !this.opts.github?.token() ? 'set_github_token' : undefined;
   }
 
   /** One request including redirects. Returns the response, or a wait when rate limited. */
@@ -195,6 +199,7 @@ export class HttpClient {
       const status = res.statusCode;
 
       if (REDIRECTS.has(status) && resHeaders.location) {
+        // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
         await res.body.dump().catch(() => undefined);
         const next = new URL(resHeaders.location, url);
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
@@ -212,6 +217,7 @@ export class HttpClient {
       }
 
       if (status === 304 && cached) {
+        // Draining a 304 body (normally empty): the cached answer is used either way.
         await res.body.dump().catch(() => undefined);
         this.stats.notModified++;
         this.budget.observe(budgetKey(current), status, resHeaders);
@@ -288,6 +294,7 @@ export class HttpClient {
         }
         const resHeaders = lowerHeaders(res.headers as Record<string, string | string[] | undefined>);
         if (REDIRECTS.has(res.statusCode) && resHeaders.location) {
+          // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
           await res.body.dump().catch(() => undefined);
           const next = new URL(resHeaders.location, current);
           if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`);

@@ -35,6 +35,7 @@ export function redactUrl(url: string): string {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
+    // Not a URL: shown as such, never as the raw text (it may hold a token).
     return '(invalid URL)';
   }
 }

@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { z } from 'zod';
+import { logger } from '../lib/log';
+import { parseState } from '../lib/state-file';
+
+const log = logger('net.response-cache');
 
 /** A cached answer with its validators; a 304 reuses it. */
 export interface CachedResponse {
@@ -14,6 +19,16 @@ export interface CachedResponse {
   body: string;
   stored_at: string;
 }
+
+const cachedResponseSchema = z.object({
+  url: z.string(),
+  etag: z.string().optional(),
+  last_modified: z.string().optional(),
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+  stored_at: z.string(),
+}) satisfies z.ZodType<CachedResponse>;
 
 const KEPT_HEADERS = ['content-type', 'link', 'x-next-page', 'x-total', 'x-total-pages'];
 const MAX_CACHED_BODY = 8 * 1024 * 1024;
@@ -47,15 +62,24 @@ export class ResponseCache {
     if (this.memory.has(key)) return this.memory.get(key) ?? undefined;
     const file = this.file(key);
     if (!file) return undefined;
+    let text: string;
     try {
-      const entry = JSON.parse(await readFile(file, 'utf8')) as CachedResponse;
-      if (typeof entry.body !== 'string' || typeof entry.url !== 'string') throw new Error('bad entry');
-      this.memory.set(key, entry);
-      return entry;
-    } catch {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      // Not cached (ENOENT), or unreadable: either way the request goes out without validators.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
       this.memory.set(key, null);
       return undefined;
     }
+    const parsed = parseState(text, cachedResponseSchema);
+    if (!parsed.ok) {
+      // A cache: the answer is fetched again and the entry replaced.
+      log.warn('an HTTP cache entry is damaged; the request is sent without it', { file, reason: parsed.reason });
+      this.memory.set(key, null);
+      return undefined;
+    }
+    this.memory.set(key, parsed.value);
+    return parsed.value;
   }
 
   async set(key: string, entry: CachedResponse): Promise<void> {
@@ -72,8 +96,9 @@ export class ResponseCache {
       const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
       await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
       await rename(tmp, file);
-    } catch {
+    } catch (error) {
       // The cache is an optimisation: a full disk must not fail a check.
+      log.warn('an HTTP cache entry could not be written; the answer stands', { file, error });
     }
   }
 
@@ -92,7 +117,9 @@ export class ResponseCache {
     let names: string[];
     try {
       names = await readdir(this.dir);
-    } catch {
+    } catch (error) {
+      // No cache folder yet: nothing to prune.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
       return 0;
     }
     const cutoff = Date.now() - maxAgeMs;
@@ -106,8 +133,9 @@ export class ResponseCache {
           this.memory.delete(name.replace(/\.json$/, ''));
           removed++;
         }
-      } catch {
-        // Gone already.
+      } catch (error) {
+        // Gone already (another process pruned it): nothing lost.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry could not be pruned', { file, error });
       }
     }
     return removed;

@@ -1,6 +1,7 @@
 import type { EventMap, Unsubscribe } from '../../../shared/contract';
 import type { NotificationKind } from '../../../shared/types';
 import type { EventBus } from '../events';
+import { redactSecrets } from '../lib/log';
 
 /** One thing worth telling a person, the same for OS notifications and webhooks. */
 export interface Notification {
@@ -31,10 +32,7 @@ const MAX_TEXT = 300;
  * `key=value` pairs that look like secrets lose their value, and everything is kept short.
  */
 export function scrubText(text: string): string {
-  const scrubbed = text
-    .replace(/\b(https?:\/\/)([^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_m, scheme: string, _cred, host: string, p: string) => `${scheme}${host}${p}`)
-    .replace(/\b((?:api[_-]?key|token|secret|password|passwd|authorization|bearer)\s*[=:]\s*)("?)[^\s"',;]+/gi, '$1$2[redacted]')
-    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g, '[redacted]');
+  const scrubbed = redactSecrets(text);
   return scrubbed.length > MAX_TEXT ? `${scrubbed.slice(0, MAX_TEXT - 1)}…` : scrubbed;
 }
 
@@ -125,6 +123,7 @@ export function redactWebhookUrls<T extends { settings: { webhooks?: { url: stri
     try {
       return `${new URL(url).origin}/…`;
     } catch {
+      // Not a URL: hidden entirely (it may hold a token).
       return '(hidden)';
     }
   };

@@ -4,7 +4,10 @@ import type { EventBus } from '../events';
 import { onNotification, type Notification } from './messages';
 import type { WebhookDelivery } from '../../../shared/types';
 import { webhookPayload } from './webhook-payload';
+import { logger } from '../lib/log';
 import { deliverWebhook, webhookLabel, type DeliveryOptions, type DeliveryReport } from './webhook-sender';
+
+const log = logger('notify.webhooks');
 
 export interface WebhookNotifierOptions {
   events: EventBus;
@@ -57,7 +60,9 @@ export class WebhookNotifier {
     let hooks: readonly Webhook[];
     try {
       hooks = this.options.webhooks();
-    } catch {
+    } catch (error) {
+      // Settings unreadable: this notification is not sent (the panel and history still have it).
+      log.error('webhooks could not be read; a notification was not sent', { kind: notification.kind, component: notification.component, error });
       return;
     }
     for (const webhook of hooks) {

@@ -25,6 +25,7 @@ export function webhookLabel(webhook: Pick<Webhook, 'url' | 'name'>): string {
   try {
     return new URL(webhook.url).host;
   } catch {
+    // Not a URL: labelled as such (the URL itself is a credential and never shown).
     return '(invalid URL)';
   }
 }
@@ -85,6 +86,7 @@ export async function deliverWebhook(webhook: Pick<Webhook, 'url' | 'name'>, eve
       try {
         await delay(wait ?? (delays[attempt] as number), undefined, options.signal ? { signal: options.signal } : undefined);
       } catch {
+        // Aborted while waiting to retry (the host is stopping): the report so far is returned.
         return report;
       }
     }

@@ -23,6 +23,7 @@ function inRange(version: string, range: string): boolean {
   try {
     return semver.satisfies(version, range, { includePrerelease: true, loose: true });
   } catch {
+    // A range semver cannot read: not counted as affected (the advisory still lists it).
     return false;
   }
 }

@@ -30,7 +30,7 @@ export function environmentChoice(policy: AutoUpdatePolicy, packages: readonly E
   // A new major version, or one whose breaking flag could not be decided, stays for a person.
   const safe = policy.allowMajor ? chosen : chosen.filter((p) => !p.flags.includes('breaking') && !isUnknown(p, 'breaking'));
   if (safe.length === 0) {
-    return { action: 'defer', reason: 'major_version', message: `Every package update on offer is a new major version (${chosen.map((p) => p.name).join(', ')}); automatic updates stay within a major version. Update them yourself, or allow it with \`upkeep schedule ID --allow-major\`.`, until: null };
+    return { action: 'defer', reason: 'major_version', message: `Every package update on offer is a new major version (${chosen.map((p) => p.name).join(', ')}); automatic updates stay within a major version. Update them yourself, or allow major versions in its schedule.`, until: null };
   }
   return { packages: safe.map((p) => p.name) };
 }

@@ -19,6 +19,7 @@ export function githubBudget(services: Pick<Services, 'checks' | 'settings'>): S
     if (snap.remaining === undefined) return null;
     return { host, remaining: snap.remaining, reset_at: snap.resetAt !== undefined ? new Date(snap.resetAt).toISOString() : null };
   } catch {
+    // An unparsable API base: the budget is unknown and shown as unknown (null).
     return null;
   }
 }
@@ -77,7 +78,7 @@ export function scheduleMethods(services: Services): ScheduleMethods {
       services.events.emit('schedule_changed', { ids: [id] });
       const view = await scheduler().view(undefined, id);
       const entry = view.components[0];
-      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". Run \`upkeep component list\` to see the ids.`, { id, kind: 'component' });
+      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, { id, kind: 'component' });
       return entry;
     },
 

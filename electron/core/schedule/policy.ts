@@ -100,10 +100,10 @@ export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, c
   const { now, timeZone } = ctx;
   const when = (ms: number) => formatZoned(ms, timeZone);
   if (policy.windowError || !policy.window) {
-    return defer('invalid_window', `${policy.windowError ?? 'No maintenance window.'} Fix it with \`upkeep schedule ID --window SPEC\`.`);
+    return defer('invalid_window', `${policy.windowError ?? 'No maintenance window.'} Fix the component's maintenance window.`);
   }
   if (policy.minReleaseAgeError) {
-    return defer('invalid_window', `${policy.minReleaseAgeError} Fix it with \`upkeep schedule ID --min-age 3d\`.`);
+    return defer('invalid_window', `${policy.minReleaseAgeError} Fix the component's minimum release age.`);
   }
   const window = policy.window;
   if (c.failedTarget && c.failedTarget.version === c.latest) {
@@ -115,7 +115,7 @@ export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, c
   if (!policy.allowMajor && crossesMajor(c.installed, c.latest, c.scheme) === true) {
     return defer(
       'major_version',
-      `${c.latest} is a new major version (installed: ${c.installed}); automatic updates stay within a major version. Update it yourself, or allow it with \`upkeep schedule ID --allow-major\`.`,
+      `${c.latest} is a new major version (installed: ${c.installed}); automatic updates stay within a major version. Update it yourself, or allow major versions in its schedule.`,
     );
   }
   if (policy.securityOnly && c.security === null && c.securityUnknown) {

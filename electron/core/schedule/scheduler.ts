@@ -134,6 +134,7 @@ export class Scheduler {
   /** One pass: check what is due, apply the auto-updates that may run now, record the rest. */
   runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
     const pass = this.chain.then(() => this.pass(options));
+    // The chain only orders passes; the caller gets this pass and its error.
     this.chain = pass.catch(() => undefined);
     return pass;
   }
@@ -318,6 +319,7 @@ export class Scheduler {
       await this.store.write(state);
       this.deps.events.emit('schedule_changed', { ids: [result.id] });
     });
+    // The chain only orders jobs; the caller gets this job and its error.
     this.chain = job.catch(() => undefined);
     return job;
   }
@@ -340,6 +342,7 @@ export class Scheduler {
       await this.store.write(state);
       this.deps.events.emit('schedule_changed', { ids: [outcome.component] });
     });
+    // The chain only orders jobs; the caller gets this job and its error.
     this.chain = job.catch(() => undefined);
     return job;
   }
@@ -348,7 +351,7 @@ export class Scheduler {
     const held = this.deps.holds?.()?.get(c.id)?.held;
     if (held) {
       // The user's own choice comes before every policy.
-      return { action: 'defer', reason: 'held', message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold (\`upkeep hold ${c.id} --release\`) to let it update.`, until: null };
+      return { action: 'defer', reason: 'held', message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold to let it update.`, until: null };
     }
     if (c.method === null) {
       return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
@@ -358,7 +361,7 @@ export class Scheduler {
       return {
         action: 'defer',
         reason: 'check_failed',
-        message: `The last check failed (${s.check_error.message}); the automatic update to ${s.latest} waits for a successful check. Run \`upkeep check ${c.id}\` to see the error.`,
+        message: `The last check failed (${s.check_error.message}); the automatic update to ${s.latest} waits for a successful check. Check it again to see the error.`,
         until: null,
       };
     }

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Deferral } from '../../../shared/types';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { keepCorruptCopy, readStateFileSync } from '../lib/state-file';
+
+const log = logger('schedule.state');
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What the scheduler remembers about one component between passes and processes. */
 export interface ComponentScheduleState {
@@ -36,6 +41,13 @@ export interface SchedulerState {
   components: Record<string, ComponentScheduleState>;
 }
 
+const schedulerStateSchema = z.object({
+  version: z.literal(1),
+  last_check_run: z.string().nullable().catch(null),
+  last_pass: z.string().nullable().catch(null),
+  components: z.record(z.string(), z.custom<ComponentScheduleState>(isRecord)),
+}) satisfies z.ZodType<SchedulerState>;
+
 export const emptySchedulerState = (): SchedulerState => ({ version: 1, last_check_run: null, last_pass: null, components: {} });
 
 /**
@@ -49,19 +61,24 @@ export class SchedulerStateStore {
     this.file = path.join(home, 'schedule-state.json');
   }
 
+  private copied: string | null = null;
+
+  /** The state; empty when there is none. A damaged file reads as empty too (logged, and copied aside once). */
   read(): SchedulerState {
+    let got;
     try {
-      const value = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<SchedulerState>;
-      if (!value || typeof value !== 'object' || value.version !== 1) return emptySchedulerState();
-      return {
-        version: 1,
-        last_check_run: typeof value.last_check_run === 'string' ? value.last_check_run : null,
-        last_pass: typeof value.last_pass === 'string' ? value.last_pass : null,
-        components: typeof value.components === 'object' && value.components !== null ? value.components : {},
-      };
-    } catch {
+      got = readStateFileSync(this.file, schedulerStateSchema);
+    } catch (error) {
+      log.error('the scheduler state cannot be read; this pass starts from empty state', { file: this.file, error });
       return emptySchedulerState();
     }
+    if (got.status === 'ok') return got.value;
+    if (got.status === 'corrupt' && this.copied !== got.reason) {
+      this.copied = got.reason;
+      // Safe to go on from empty: it costs a check and repeated notices; deferrals and failed targets are in the copy.
+      log.error('the scheduler state is damaged; it starts again from empty', { file: this.file, reason: got.reason, copy: keepCorruptCopy(this.file) });
+    }
+    return emptySchedulerState();
   }
 
   async write(state: SchedulerState): Promise<void> {

@@ -17,6 +17,7 @@ export async function folderUsage(dir: string): Promise<{ bytes: number; files: 
     try {
       entries = await fs.readdir(current, { withFileTypes: true });
     } catch {
+      // A folder removed or unreadable while sizing backups: the total counts what could be read.
       continue;
     }
     for (const entry of entries) {
@@ -41,6 +42,7 @@ export async function diskSpace(dir: string): Promise<StatusView['disk']> {
     const s = await fs.statfs(dir);
     return { path: dir, free_bytes: s.bavail * s.bsize, total_bytes: s.blocks * s.bsize };
   } catch {
+    // statfs unsupported or the folder gone: free space is unknown (null), never a guess.
     return null;
   }
 }

@@ -57,6 +57,7 @@ export function startWebhooks(
       try {
         return services.components.get(id).name;
       } catch {
+        // A component removed since the event: named by its id.
         return id;
       }
     },

@@ -4,9 +4,12 @@ import { UpkeepError } from '../../../shared/errors';
 import { isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
 import type { EnvRun } from '../envs/run';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
 import type { Updater, UpdaterContext } from './types';
+
+const log = logger('updaters.npm-env');
 
 /** The files that pin an npm project: restored as they were, then `npm ci` reinstalls from them. */
 const PROJECT_FILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'];
@@ -28,7 +31,9 @@ function lockedSpecs(lockText: string | null): string[] {
   let lock: { packages?: Record<string, { version?: string; link?: boolean; resolved?: string; name?: string }> };
   try {
     lock = JSON.parse(lockText);
-  } catch {
+  } catch (error) {
+    // Only the offline cache warm-up is skipped: the backup keeps the lock file's text as it is.
+    log.warn('the lock file is not JSON; its packages are not cached for an offline rollback', { error });
     return [];
   }
   const specs = new Set<string>();
@@ -84,6 +89,7 @@ export const npmEnvUpdater: Updater = {
       const global = isGlobalEnv(ctx.config);
       const folder = global ? null : (ctx.config.folder as string);
       const files: Record<string, string | null> = {};
+      // A project file that does not exist is recorded as absent (null) and removed again on restore.
       if (folder) for (const f of PROJECT_FILES) files[f] = await fs.readFile(path.join(folder, f), 'utf8').catch(() => null);
       const packages = Object.fromEntries(await npmInstalled(quiet(ctx), ctx.config));
       // Make sure npm's cache holds every locked version (packument and tarball), so the rollback can run offline.

@@ -60,7 +60,7 @@ export const npmUpdater: Updater = {
   snapshot: {
     // Only for a global install (no folder to back up): reinstall the version that was there.
     async create(ctx) {
-      if (!ctx.from) throw new UpkeepError('UNSUPPORTED', `The installed version of ${ctx.config.package} is unknown, so it could not be reinstalled on failure. Set version_from, or update with --no-backup.`);
+      if (!ctx.from) throw new UpkeepError('UNSUPPORTED', `The installed version of ${ctx.config.package} is unknown, so it could not be reinstalled on failure. Set version_from, or update without a backup.`, undefined, { action: 'update_without_backup' });
       return `npm-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {

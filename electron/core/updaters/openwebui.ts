@@ -87,6 +87,7 @@ async function call(ctx: UpdaterContext, method: 'GET' | 'POST' | 'DELETE', rout
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
+    // Not JSON: the raw text is the detail.
     parsed = text;
   }
   const detailValue = typeof parsed === 'object' && parsed !== null ? (parsed as { detail?: unknown }).detail : parsed;

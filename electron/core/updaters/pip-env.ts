@@ -47,7 +47,9 @@ async function replacedByInstall(ctx: UpdaterContext, python: string, specs: str
   try {
     const doc = JSON.parse(await fs.readFile(report, 'utf8')) as { install?: { metadata?: { name?: string } }[] };
     return (doc.install ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
-  } catch {
+  } catch (error) {
+    // As when pip cannot say (above): only the chosen packages are kept in the snapshot.
+    ctx.log(`pip's report could not be read (${(error as Error).message}); keeping the chosen packages only`);
     return [];
   }
 }
@@ -56,6 +58,7 @@ async function replacedByInstall(ctx: UpdaterContext, python: string, specs: str
 async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void> {
   const snapshotsDir = path.dirname(snapshotFile(ctx, 'probe'));
   const needed = new Set<string>();
+  // No snapshots yet: no wheel is needed, all may go.
   for (const name of await fs.readdir(snapshotsDir).catch(() => [] as string[])) {
     if (!name.endsWith('.json')) continue;
     try {
@@ -65,6 +68,7 @@ async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void>
       // An unreadable snapshot keeps nothing alive; it cannot be restored anyway.
     }
   }
+  // No wheel cache yet: nothing to prune.
   for (const name of await fs.readdir(wheelDir).catch(() => [] as string[])) {
     if (name.endsWith('.whl') && !needed.has(name)) await fs.rm(path.join(wheelDir, name), { force: true });
   }
@@ -131,6 +135,7 @@ export const pipEnvUpdater: Updater = {
       if (snap.kind !== 'pip_env') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Python environment backup.`);
       const python = snap.python;
       for (const [file, text] of Object.entries(snap.files)) {
+        // A file the snapshot names that is gone now is written back below.
         const now = await fs.readFile(file, 'utf8').catch(() => null);
         if (now !== text) await writeFileAtomic(file, text);
       }

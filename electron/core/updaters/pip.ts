@@ -45,7 +45,7 @@ export const pipUpdater: Updater = {
     // Only used when there is no folder to back up (a system python): reinstall the version that was there.
     async create(ctx) {
       if (!ctx.from || !ctx.config.package) {
-        throw new UpkeepError('UNSUPPORTED', `${ctx.component.id} has no folder to back up and no \`package\` to reinstall; set \`folder\` (the venv) or \`package\`, or update with --no-backup.`);
+        throw new UpkeepError('UNSUPPORTED', `${ctx.component.id} has no folder to back up and no \`package\` to reinstall; set \`folder\` (the venv) or \`package\`, or update without a backup.`, undefined, { action: 'update_without_backup' });
       }
       return `pip-${ctx.config.package.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },

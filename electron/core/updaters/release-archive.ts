@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { readStateFile } from '../lib/state-file';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
@@ -25,6 +27,15 @@ interface ReleaseManifest {
   written_at: string;
 }
 
+/** Older manifests may lack `hashes` or `written_at`; the file list is what the sync relies on. */
+const releaseManifestSchema = z.object({
+  component: z.string(),
+  version: z.string(),
+  files: z.array(z.string()),
+  hashes: z.record(z.string(), z.string()).default({}),
+  written_at: z.string().default(''),
+}) satisfies z.ZodType<ReleaseManifest, unknown>;
+
 function folderOf(ctx: UpdaterContext): string {
   return path.resolve(ctx.config.folder as string);
 }
@@ -45,12 +56,15 @@ function pendingManifest(ctx: UpdaterContext): string {
 
 async function readManifest(ctx: UpdaterContext, version: string | null): Promise<ReleaseManifest | null> {
   if (!version) return null;
+  let got;
   try {
-    const value = JSON.parse(await fs.readFile(manifestFile(ctx, version), 'utf8')) as ReleaseManifest;
-    return Array.isArray(value.files) ? { ...value, hashes: value.hashes ?? {} } : null;
-  } catch {
-    return null;
+    got = await readStateFile(manifestFile(ctx, version), releaseManifestSchema);
+  } catch (error) {
+    got = { status: 'corrupt' as const, reason: `unreadable (${(error as Error).message})` };
   }
+  // No manifest (installed before Upkeep kept them) is the usual case; without one the sync keeps every file it does not replace.
+  if (got.status === 'corrupt') ctx.log(`the file list of ${version} is damaged (${got.reason}); files the release removed are kept`);
+  return got.status === 'ok' ? got.value : null;
 }
 
 /**
@@ -115,6 +129,7 @@ export const releaseArchiveUpdater: Updater = {
     try {
       return chooseDownload(ctx).size;
     } catch {
+      // No matching download yet (the check will say why): the size is unknown.
       return undefined;
     }
   },

@@ -102,7 +102,7 @@ describe('Hold', () => {
     expect(pass.updated).toEqual([]);
     expect(pass.deferred).toEqual([expect.objectContaining({ component: 'webapp', reason: 'held', target: '1.1.0' })]);
     // Decided by the scheduler itself, not learnt from a refused run.
-    expect(pass.deferred[0]?.message).toBe('Web App is held at 1.0.0, so 1.1.0 is not installed automatically. Release the hold (`upkeep hold webapp --release`) to let it update.');
+    expect(pass.deferred[0]?.message).toBe('Web App is held at 1.0.0, so 1.1.0 is not installed automatically. Release the hold to let it update.');
     expect(s.events.some((e) => e.event === 'update_progress')).toBe(false);
     expect(version()).toBe('1.0.0');
 

@@ -31,7 +31,9 @@ describe('decideAutoUpdate', () => {
   });
 
   it('an unreadable window or cooldown defers with the fix, never updates', () => {
-    expect(decideAutoUpdate(policy({ window: 'nightly' }), candidate(), ctx)).toMatchObject({ action: 'defer', reason: 'invalid_window', message: expect.stringMatching(/upkeep schedule ID --window SPEC/) });
+    expect(decideAutoUpdate(policy({ window: 'nightly' }), candidate(), ctx)).toMatchObject({ action: 'defer', reason: 'invalid_window', message: expect.stringMatching(/Fix the component's maintenance window\.$/) });
+    // Core speaks of the action; the CLI adds its flag (test/unit/hosts/cli-hints.test.ts).
+    expect(decideAutoUpdate(policy({ window: 'nightly' }), candidate(), ctx)).not.toMatchObject({ message: expect.stringMatching(/upkeep|--/) });
     expect(decideAutoUpdate(policy({ window: 'always', min_release_age: 'soon' }), candidate(), ctx)).toMatchObject({ action: 'defer', reason: 'invalid_window' });
   });
 

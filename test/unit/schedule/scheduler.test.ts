@@ -149,7 +149,7 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     const refused = await s.scheduler.runDue();
     expect(refused.updated).toEqual([]);
     expect(refused.deferred).toMatchObject([{ reason: 'major_version', target: '2.0.0', until: null }]);
-    expect(refused.deferred[0]?.message).toMatch(/new major version.*--allow-major/);
+    expect(refused.deferred[0]?.message).toMatch(/new major version.*allow major versions in its schedule/);
     expect(s.installed()).toBe('1.0.0');
 
     const entry = await invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { allow_major: true } }, { initiatedBy: 'cli', readOnly: false });

@@ -21,6 +21,7 @@ export function sameOrigin(a: string, b: string): boolean {
   try {
     return new URL(a).origin === new URL(b).origin;
   } catch {
+    // An unparsable URL is never the same origin: the link is not followed.
     return false;
   }
 }

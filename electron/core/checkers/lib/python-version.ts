@@ -28,6 +28,7 @@ function cacheKey(python: string, env: NodeJS.ProcessEnv): string {
     const st = statSync(python);
     return `${python}\0${st.size}\0${st.mtimeMs}`;
   } catch {
+    // Not statable (a name resolved on PATH): keyed by name; the version is read again when it changes.
     return python;
   }
 }

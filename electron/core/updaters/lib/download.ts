@@ -203,6 +203,7 @@ export function safeUrl(url: string): string {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
   } catch {
+    // Not a URL: returned as given (only used in messages after redaction).
     return url;
   }
 }

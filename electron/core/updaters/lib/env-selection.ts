@@ -12,7 +12,7 @@ export function selectedPackages(ctx: Pick<UpdaterContext, 'packages' | 'target'
   const all = ctx.target.packages ?? [];
   const movable = all.filter((p) => p.target !== p.installed);
   if (!ctx.packages) {
-    if (movable.length === 0) throw new UpkeepError('NO_UPDATE', `${ctx.component.name} has no package that can be updated. Run \`upkeep check ${ctx.component.id} --force\`.`);
+    if (movable.length === 0) throw new UpkeepError('NO_UPDATE', `${ctx.component.name} has no package that can be updated. Check it again, asking upstream rather than the cache.`, { id: ctx.component.id }, { action: 'check_again' });
     return movable;
   }
   const byName = new Map(all.map((p) => [norm(p.name), p]));
