@@ -87,6 +87,20 @@ export function updateMethodDescriptor(method: string): UpdateMethodDescriptor |
   return byMethod.get(method);
 }
 
+/** The descriptor of a known check type (every CheckType has one: the type is the registry's). */
+export function checkTypeFacts(type: CheckType): CheckTypeDescriptor {
+  const found = byType.get(type);
+  if (!found) throw new Error(`No descriptor for check type ${type}: shared/descriptors/registry.ts lists every type once.`);
+  return found;
+}
+
+/** The descriptor of a known update method. */
+export function updateMethodFacts(method: UpdateMethod): UpdateMethodDescriptor {
+  const found = byMethod.get(method);
+  if (!found) throw new Error(`No descriptor for update method ${method}: shared/descriptors/registry.ts lists every method once.`);
+  return found;
+}
+
 export function isCheckType(name: string): name is CheckType {
   return byType.has(name);
 }

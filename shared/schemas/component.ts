@@ -93,6 +93,8 @@ const componentKeysSchema = z
     stable_branch: branchSpecSchema.optional(),
     prerelease_branches: z.array(branchSpecSchema).optional(),
     release_compare: z.enum(COMPARE_SCHEMES, { error: `must be one of: ${COMPARE_SCHEMES.join(', ')}` }).optional(),
+    /** Offer releases lower than the installed or highest seen version, as a check asked for a downgrade does. Default false. */
+    allow_downgrade: z.boolean().optional(),
     /** OctoPrint's force_base: compare base versions only (`1.4.0rc1` as `1.4.0`). Default false. */
     force_base: z.boolean().optional(),
     package: nonEmpty.optional(),

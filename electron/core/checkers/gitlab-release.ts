@@ -2,10 +2,10 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseNote } from '../../../shared/types';
 import type { HttpResponse } from '../net/http-client';
 import { displayVersion, isPrereleaseVersion } from '../versions/compare';
-import { apiBaseOf, requireKey, tokenEnvAuth } from './lib/config';
+import { apiBaseOf, tokenEnvAuth } from './lib/config';
 import { joinUrl, parseLinkHeader, sameOrigin } from './lib/links';
 import { pickNewest } from './lib/pick-release';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 interface GitlabRelease {
   tag_name?: string;
@@ -26,14 +26,14 @@ const MAX_PAGES = 50;
  * releases (released_at in the future) are skipped. `token_env` names a PRIVATE-TOKEN variable, sent to the
  * api_base origin only (and to release downloads there).
  */
-export const gitlabReleaseChecker: Checker = {
+export const gitlabReleaseChecker = defineChecker<'gitlab_release'>({
   type: 'gitlab_release',
   defaultCompare: 'python',
   readsInstalled: false,
 
   async check(ctx) {
-    const user = requireKey(ctx.config, 'user', 'for type gitlab_release (the group or user, e.g. group/subgroup)');
-    const repo = requireKey(ctx.config, 'repo', 'for type gitlab_release (the project)');
+    const user = ctx.config.user;
+    const repo = ctx.config.repo;
     const apiBase = apiBaseOf(ctx.config, 'https://gitlab.com/api/v4');
     const scheme = ctx.config.release_compare ?? 'python';
     // PRIVATE-TOKEN from token_env, for the api_base origin only (CREDENTIAL_MISSING when unset).
@@ -69,11 +69,4 @@ export const gitlabReleaseChecker: Checker = {
       releases: notes,
     };
   },
-
-  async channels() {
-    return [
-      { id: 'stable', label: 'Stable' },
-      { id: 'prerelease', label: 'Prereleases' },
-    ];
-  },
-};
+});

@@ -1,7 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import { extraString } from './lib/config';
 import type { ComponentConfig } from '../../../shared/schemas/component';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 function headerPrefix(config: ComponentConfig): string {
   return extraString(config, 'header_prefix') ?? config.header_name ?? 'ETag';
@@ -17,7 +17,7 @@ function headerDecision(installed: string | null, value: string, prefix: string)
  * A header of a URL (ETag, Last-Modified …) against `current` (OctoPrint's httpheader): any change
  * is an update. `header_prefix` labels the value for display (default: the header name).
  */
-export const httpheaderChecker: Checker = {
+export const httpheaderChecker = defineChecker<'httpheader'>({
   type: 'httpheader',
   defaultCompare: 'unequal',
   readsInstalled: false,
@@ -37,4 +37,4 @@ export const httpheaderChecker: Checker = {
     if (!value) throw new UpkeepError('CHECK_FAILED', `${new URL(url).host} did not send a ${ctx.config.header_name ?? 'ETag'} header. Check header_name, or try header_method: GET.`, { header: name });
     return { installed: ctx.installed, latest: value, decision: headerDecision(ctx.installed, value, headerPrefix(ctx.config)), target: { version: value } };
   },
-};
+});

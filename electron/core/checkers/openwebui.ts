@@ -3,8 +3,8 @@ import { UpkeepError } from '../../../shared/errors';
 import { frontmatterVersion } from '../versions/frontmatter';
 import { resolveComponentPath } from '../versions/installed';
 import { joinUrl } from './lib/links';
-import { requireKey, secretFromEnv } from './lib/config';
-import type { Checker } from './types';
+import { secretFromEnv } from './lib/config';
+import { defineChecker } from './types';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -20,15 +20,15 @@ interface FunctionModel {
  * against the local file's docstring `version:`. "Installed" is what the server runs; "latest" is
  * the local file. Open WebUI answers 401 "could not find" for an unknown id: not deployed yet.
  */
-export const openwebuiChecker: Checker = {
+export const openwebuiChecker = defineChecker<'openwebui'>({
   type: 'openwebui',
   defaultCompare: 'python',
   readsInstalled: true,
 
   async check(ctx) {
-    const apiBase = requireKey(ctx.config, 'api_base', 'for type openwebui (the Open WebUI server, e.g. http://localhost:3000)').replace(/\/+$/, '');
-    const id = requireKey(ctx.config, 'function_id', 'for type openwebui');
-    const file = resolveComponentPath(ctx.config, requireKey(ctx.config, 'file', 'for type openwebui (the local plugin file)'));
+    const apiBase = ctx.config.api_base.replace(/\/+$/, '');
+    const id = ctx.config.function_id;
+    const file = resolveComponentPath(ctx.config, ctx.config.file);
     let content: string;
     try {
       content = await readFile(file, 'utf8');
@@ -68,4 +68,4 @@ export const openwebuiChecker: Checker = {
     }
     return outcome;
   },
-};
+});
