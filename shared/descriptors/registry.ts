@@ -25,7 +25,7 @@ import { releaseArchiveDescriptor } from './update-methods/release-archive';
 import { singleFileDescriptor } from './update-methods/single-file';
 import { sleepABitDescriptor } from './update-methods/sleep-a-bit';
 import { updateScriptDescriptor } from './update-methods/update-script';
-import type { CheckTypeDescriptor, UpdateMethodDescriptor } from './types';
+import type { CheckTypeDescriptor, PackageIndex, UpdateMethodDescriptor } from './types';
 
 /**
  * Every check type, once, in the order the panel lists them. The type names, the config schema's
@@ -107,4 +107,9 @@ export function isCheckType(name: string): name is CheckType {
 
 export function isUpdateMethod(name: string): name is UpdateMethod {
   return byMethod.has(name);
+}
+
+/** Whether a component is about a package of this index: its check type reads one, or its method installs one. */
+export function isPackageOf(config: { type: string; method?: string | undefined }, index: PackageIndex): boolean {
+  return checkTypeDescriptor(config.type)?.packageIndex === index || (config.method !== undefined && updateMethodDescriptor(config.method)?.packageIndex === index);
 }

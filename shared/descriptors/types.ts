@@ -39,8 +39,14 @@ export type ChannelRule =
   | { readonly kind: 'release_branches' }
   | { readonly kind: 'dist_tags' };
 
-/** Keys the component form shows as fields (the rest go into the JSON box). */
-export type FormField = 'user' | 'repo' | 'package' | 'folder' | 'current' | 'api_base';
+/**
+ * Keys the component form shows as fields for some types or methods only (name, type, method,
+ * folder, current and api_base are shown for every component; other keys go into the JSON box).
+ */
+export type FormField = 'user' | 'repo' | 'package';
+
+/** A package index a component's `package` key can name a package of. */
+export type PackageIndex = 'pypi' | 'npm';
 
 export interface CheckTypeDescriptor<T extends string = string, K extends string = string> {
   readonly type: T;
@@ -48,8 +54,10 @@ export interface CheckTypeDescriptor<T extends string = string, K extends string
   readonly label: string;
   /** Who answers its check, for messages ("GitHub answered 502"); null when the check never goes to the network. */
   readonly source: string | null;
+  /** The package index its `package` key names a package of, when it has one (discovery matches on it). */
+  readonly packageIndex?: PackageIndex;
   /** Where advisories of the installed version come from (`pypi`, `npm`), or null when nowhere. */
-  readonly advisories: 'pypi' | 'npm' | null;
+  readonly advisories: PackageIndex | null;
   readonly requires: readonly Requirement<K>[];
   readonly requiresOneOf?: readonly OneOfRequirement[];
   readonly channels: ChannelRule;
@@ -60,6 +68,8 @@ export interface CheckTypeDescriptor<T extends string = string, K extends string
 export interface UpdateMethodDescriptor<M extends string = string, K extends string = string> {
   readonly method: M;
   readonly label: string;
+  /** The package index whose package it installs, when it installs one by name. */
+  readonly packageIndex?: PackageIndex;
   readonly requires: readonly Requirement<K>[];
   readonly requiresOneOf?: readonly OneOfRequirement[];
   readonly fields: readonly FormField[];

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { checkTypeFacts } from '../../../shared/descriptors/registry';
+import { defaultChannelOf } from '../../../shared/descriptors/types';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component, ConfigProblem } from '../../../shared/types';
@@ -14,7 +16,7 @@ const MAX_DROP_IN_BYTES = 1024 * 1024;
 
 /** The channel a component is on when the user has not chosen one. */
 export function defaultChannel(config: ComponentConfig): string {
-  return config.type === 'npm_release' ? 'latest' : 'stable';
+  return defaultChannelOf(checkTypeFacts(config.type).channels);
 }
 
 export function toComponent(id: string, config: ComponentConfig, source: Component['source']): Component {

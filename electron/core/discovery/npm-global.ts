@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { isPackageOf } from '../../../shared/descriptors/registry';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Candidate } from './lib/candidate';
 import { slugId } from './lib/ids';
@@ -79,7 +80,7 @@ function candidate(name: string, entry: NpmLsEntry): Candidate[] {
       note: `npm install -g ${name} (installed ${entry.version})`,
       tracks: (c) =>
         c.config.package === name &&
-        (c.config.type === 'npm_release' || c.config.method === 'npm') &&
+        isPackageOf(c.config, 'npm') &&
         (c.config.global === true || (typeof c.config.version_from === 'object' && 'npm' in c.config.version_from && c.config.version_from.global === true)),
     },
   ];

@@ -9,5 +9,5 @@ export const npmEnvDescriptor = defineCheckType({
   requires: [],
   requiresOneOf: [{ keys: ['folder', 'global'], message: 'is required for type npm_env (the folder with package.json), or set global: true for the global prefix' }],
   channels: { kind: 'fixed', options: [{ id: 'stable', label: 'Stable' }] },
-  fields: ['folder'],
+  fields: [],
 });

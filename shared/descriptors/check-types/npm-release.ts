@@ -4,6 +4,7 @@ import { defineCheckType } from '../types';
 export const npmReleaseDescriptor = defineCheckType({
   type: 'npm_release',
   label: 'npm package',
+  packageIndex: 'npm',
   source: 'The registry',
   advisories: 'npm',
   requires: [{ key: 'package', message: 'is required for type npm_release' }],

@@ -15,5 +15,5 @@ export const pipEnvDescriptor = defineCheckType({
       { id: 'prerelease', label: 'Prereleases too' },
     ],
   },
-  fields: ['folder'],
+  fields: [],
 });

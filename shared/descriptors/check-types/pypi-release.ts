@@ -4,6 +4,7 @@ import { defineCheckType } from '../types';
 export const pypiReleaseDescriptor = defineCheckType({
   type: 'pypi_release',
   label: 'PyPI package',
+  packageIndex: 'pypi',
   source: 'The registry',
   advisories: 'pypi',
   requires: [{ key: 'package', message: 'is required for type pypi_release' }],

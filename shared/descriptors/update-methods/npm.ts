@@ -4,6 +4,7 @@ import { defineUpdateMethod } from '../types';
 export const npmDescriptor = defineUpdateMethod({
   method: 'npm',
   label: 'npm install',
+  packageIndex: 'npm',
   requires: [{ key: 'package', message: 'is required for method npm' }],
   fields: ['package'],
 });

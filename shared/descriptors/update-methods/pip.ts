@@ -4,6 +4,7 @@ import { defineUpdateMethod } from '../types';
 export const pipDescriptor = defineUpdateMethod({
   method: 'pip',
   label: 'pip install',
+  packageIndex: 'pypi',
   requires: [{ key: 'pip', message: 'is required for method pip (what to install, e.g. "mypkg=={target_version}")' }],
   fields: [],
 });
