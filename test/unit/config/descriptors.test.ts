@@ -47,7 +47,7 @@ describe('descriptor registries', () => {
 
   it('a check type config with what its descriptor requires is valid; each requirement left out is reported with its message', () => {
     for (const d of CHECK_TYPE_DESCRIPTORS) {
-      const config = { type: d.type, ...complete(d) };
+      const config: Record<string, unknown> = { type: d.type, ...complete(d) };
       expect(problems(config), d.type).toBe('');
       for (const r of d.requires) {
         const { [r.key]: _left, ...rest } = config;
@@ -62,7 +62,7 @@ describe('descriptor registries', () => {
 
   it('an update method config with what its descriptor requires is valid; each requirement left out is reported with its message', () => {
     for (const d of UPDATE_METHOD_DESCRIPTORS) {
-      const config = { type: 'always_current', method: d.method, ...complete(d) };
+      const config: Record<string, unknown> = { type: 'always_current', method: d.method, ...complete(d) };
       expect(problems(config), d.method).toBe('');
       for (const r of d.requires) {
         const { [r.key]: _left, ...rest } = config;
