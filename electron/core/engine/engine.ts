@@ -374,12 +374,12 @@ export class UpdateEngine {
     const log = this.newLog(runId, component.id);
     const controller = new AbortController();
     let ctx: UpdaterContext | undefined;
-    const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+    const step = async <T>(name: UpdateStep, body: () => Promise<T>): Promise<T> => {
       journal.step = name;
       await this.journals.write(journal);
       this.progress(journal, null);
       try {
-        await body();
+        return await body();
       } catch (error) {
         throw new StepFailure(name, error);
       }
@@ -388,7 +388,7 @@ export class UpdateEngine {
     try {
       // Preflight: re-check the target, then the machine.
       let target: UpdateTarget | undefined;
-      await step('preflight', async () => {
+      const c = await step('preflight', async () => {
         log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
         const checks = this.deps.checks();
         if (!checks) throw new UpkeepError('INTERNAL', 'The version check service is not available, so the update target cannot be re-checked.');
@@ -420,14 +420,15 @@ export class UpdateEngine {
         journal.target = target;
         journal.to = target.version;
         log.write(`installed ${check.installed ?? 'unknown'}, target ${target.version}${check.explanation ? ` (${check.explanation})` : ''}`);
-        ctx = this.newContext(journal, component, target, log, controller.signal);
+        const made = this.newContext(journal, component, target, log, controller.signal);
+        ctx = made;
         // A token_env naming an unset variable stops the run here, before anything is changed.
-        ctx.credential();
-        await fs.mkdir(ctx.workDir, { recursive: true });
-        await updater.preflight?.(ctx);
-        await this.checkMachine(ctx, updater, log);
+        made.credential();
+        await fs.mkdir(made.workDir, { recursive: true });
+        await updater.preflight?.(made);
+        await this.checkMachine(made, updater, log);
+        return made;
       });
-      const c = ctx as unknown as UpdaterContext;
 
       if (!journal.no_backup) {
         await step('backup', async () => {
@@ -436,8 +437,9 @@ export class UpdateEngine {
       } else {
         log.write('warning: no pre-update backup (--no-backup); a failure cannot be rolled back');
       }
-      if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
-      if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+      const { download, verify } = updater;
+      if (download) await step('download', () => download.call(updater, c));
+      if (verify) await step('verify', () => verify.call(updater, c));
       journal.touched = true;
       await step('apply', () => updater.apply(c));
       const folder = component.config.folder ?? updater.folder(c);
@@ -734,7 +736,7 @@ export class UpdateEngine {
       component = this.deps.components.get(journal.component);
     } catch {
       // The component was removed since: close the run as it stands.
-      component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current', method: journal.method } } as Component;
+      component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current' } };
     }
     const updater = this.updaters[journal.method];
     const ctx = this.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);

@@ -12,7 +12,12 @@ import type { EnvRun } from './run';
 export const NPM_ENV: Record<string, string> = { NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', npm_config_progress: 'false' };
 
 export function isGlobalEnv(config: ComponentConfig): boolean {
-  return config.global === true || !config.folder;
+  return envProjectFolder(config) === null;
+}
+
+/** The npm project folder of an environment; null for the global prefix (global: true, or no folder). */
+export function envProjectFolder(config: ComponentConfig): string | null {
+  return config.global === true || !config.folder ? null : config.folder;
 }
 
 /** `--global` and `--registry` as the component asks. */

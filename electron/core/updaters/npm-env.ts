@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
-import { isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
+import { envProjectFolder, isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
 import type { EnvRun } from '../envs/run';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 /** The files that pin an npm project: restored as they were, then `npm ci` reinstalls from them. */
 const PROJECT_FILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'];
@@ -41,7 +41,7 @@ function lockedSpecs(lockText: string | null): string[] {
   return [...specs];
 }
 
-const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const quiet = (ctx: OwnContext<'npm_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const COMMON = ['--no-audit', '--no-fund', '--no-update-notifier'];
 
 /**
@@ -50,7 +50,7 @@ const COMMON = ['--no-audit', '--no-fund', '--no-update-notifier'];
  * project's package.json and lock file (global: every top-level version), and a rollback puts them
  * back and runs `npm ci --offline` from npm's cache — online only for what the cache lacks.
  */
-export const npmEnvUpdater: Updater = {
+export const npmEnvUpdater = defineUpdater<'npm_env'>({
   method: 'npm_env',
 
   folder() {
@@ -60,8 +60,8 @@ export const npmEnvUpdater: Updater = {
   async preflight(ctx) {
     selectedPackages(ctx);
     await ctx.exec(['npm', '--version'], { quiet: true });
-    if (!isGlobalEnv(ctx.config)) {
-      const folder = ctx.config.folder as string;
+    const folder = envProjectFolder(ctx.config);
+    if (folder !== null) {
       await fs.access(folder, fs.constants.W_OK).catch(() => {
         throw new UpkeepError('FORBIDDEN', `Upkeep cannot write to ${folder}. Run it as the user that owns the project, or fix the permissions.`);
       });
@@ -82,7 +82,7 @@ export const npmEnvUpdater: Updater = {
   snapshot: {
     async create(ctx) {
       const global = isGlobalEnv(ctx.config);
-      const folder = global ? null : (ctx.config.folder as string);
+      const folder = envProjectFolder(ctx.config);
       const files: Record<string, string | null> = {};
       if (folder) for (const f of PROJECT_FILES) files[f] = await fs.readFile(path.join(folder, f), 'utf8').catch(() => null);
       const packages = Object.fromEntries(await npmInstalled(quiet(ctx), ctx.config));
@@ -132,4 +132,4 @@ export const npmEnvUpdater: Updater = {
       ctx.log(`npm environment restored to its state of ${snap.created_at}`);
     },
   },
-};
+});

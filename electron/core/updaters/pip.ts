@@ -1,16 +1,16 @@
 import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, substitute } from './lib/placeholders';
 import { componentPython, venvRoot } from './lib/python';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
-function pipSpec(ctx: UpdaterContext, version = ctx.target.version, tag = ctx.target.tag): string {
+function pipSpec(ctx: OwnContext<'pip'>, version = ctx.target.version, tag = ctx.target.tag): string {
   const target = tag ?? version;
   if (ctx.config.pip) return substitute(ctx.config.pip, { target, target_version: version });
   if (ctx.config.package) return `${ctx.config.package}==${version}`;
   throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`pip\` to what to install, e.g. "mypkg=={target_version}".`);
 }
 
-function pipCommand(ctx: UpdaterContext): string[] {
+function pipCommand(ctx: OwnContext<'pip'>): string[] {
   const custom = (ctx.config as Record<string, unknown>).pip_command;
   if (typeof custom === 'string' || Array.isArray(custom)) return buildArgv(custom as string | string[], {});
   return [componentPython(ctx.config), '-m', 'pip'];
@@ -19,7 +19,7 @@ function pipCommand(ctx: UpdaterContext): string[] {
 const PIP_ENV = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1', PIP_NO_INPUT: '1' };
 
 /** OctoPrint's pip method: `pip install` of the `pip` target into the component's own python. */
-export const pipUpdater: Updater = {
+export const pipUpdater = defineUpdater<'pip'>({
   method: 'pip',
 
   // pip changes the environment, so that is what the pre-update backup holds (a venv inside the
@@ -54,4 +54,4 @@ export const pipUpdater: Updater = {
       await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', pipSpec(ctx, version, undefined)], { env: PIP_ENV });
     },
   },
-};
+});

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../lib/fs-atomic';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 interface Downloaded {
   file: string;
@@ -25,25 +25,25 @@ interface ReleaseManifest {
   written_at: string;
 }
 
-function folderOf(ctx: UpdaterContext): string {
-  return path.resolve(ctx.config.folder as string);
+function folderOf(ctx: OwnContext<'release_archive'>): string {
+  return path.resolve(ctx.config.folder);
 }
 
-function stagingOf(ctx: UpdaterContext): string {
+function stagingOf(ctx: OwnContext<'release_archive'>): string {
   const folder = folderOf(ctx);
   return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-staging-${ctx.runId}`);
 }
 
-function manifestFile(ctx: UpdaterContext, version: string): string {
+function manifestFile(ctx: OwnContext<'release_archive'>, version: string): string {
   const safe = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 120);
   return path.join(ctx.stateDir, 'release-files', `${safe}.json`);
 }
 
-function pendingManifest(ctx: UpdaterContext): string {
+function pendingManifest(ctx: OwnContext<'release_archive'>): string {
   return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
 }
 
-async function readManifest(ctx: UpdaterContext, version: string | null): Promise<ReleaseManifest | null> {
+async function readManifest(ctx: OwnContext<'release_archive'>, version: string | null): Promise<ReleaseManifest | null> {
   if (!version) return null;
   try {
     const value = JSON.parse(await fs.readFile(manifestFile(ctx, version), 'utf8')) as ReleaseManifest;
@@ -68,7 +68,7 @@ export function installedTarballUrl(tarballUrl: string | null | undefined, tag: 
 }
 
 /** The files (and links) of the installed release, read from its tarball without writing anything. */
-async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
+async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<void> {
   if (!ctx.from || (await readManifest(ctx, ctx.from))) return;
   const url = installedTarballUrl(ctx.target.tarball_url, ctx.target.tag, ctx.target.version, ctx.from);
   if (!url) return;
@@ -92,7 +92,7 @@ async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
   }
 }
 
-function downloaded(ctx: UpdaterContext): Downloaded {
+function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
   const d = ctx.state.download as Downloaded | undefined;
   if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
   return d;
@@ -104,7 +104,7 @@ function downloaded(ctx: UpdaterContext): Downloaded {
  * component (zips with the same rules as tars, plus the zip reader's own), then sync it
  * into the folder without touching `preserve` paths, removing files only the previous release had.
  */
-export const releaseArchiveUpdater: Updater = {
+export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   method: 'release_archive',
 
   folder(ctx) {
@@ -213,4 +213,4 @@ export const releaseArchiveUpdater: Updater = {
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(pendingManifest(ctx), { force: true });
   },
-};
+});

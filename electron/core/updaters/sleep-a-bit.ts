@@ -1,8 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
-import type { Updater } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 /** OctoPrint's sleep_a_bit: does nothing but wait, with a countdown in the log, for trying the flow. */
-export const sleepABitUpdater: Updater = {
+export const sleepABitUpdater = defineUpdater<'sleep_a_bit'>({
   method: 'sleep_a_bit',
 
   folder(ctx) {
@@ -34,4 +34,4 @@ export const sleepABitUpdater: Updater = {
     }
     ctx.log('done sleeping');
   },
-};
+});
