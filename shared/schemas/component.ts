@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHECK_TYPES, UPDATE_METHODS, checkTypeDescriptor, updateMethodDescriptor, type CheckTypeEntry, type UpdateMethodEntry } from '../descriptors/registry';
 import { missingRequirements } from '../descriptors/types';
+import { isRecord } from '../guards';
 
 /** The two axes of a component config: its check type and its update method, from their descriptors. */
 export { CHECK_TYPES, UPDATE_METHODS, type CheckType, type UpdateMethod } from '../descriptors/registry';
@@ -191,8 +192,8 @@ export const componentConfigSchema = componentKeysSchema
  * prerelease + prerelease_channel → channel, and a method inferred from pip/update_script keys.
  */
 export function normalizeComponentInput(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const c: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (!isRecord(raw)) return raw;
+  const c: Record<string, unknown> = { ...raw };
   if (c.name === undefined && c.displayName !== undefined) c.name = c.displayName;
   delete c.displayName;
   for (const alias of ['update_folder', 'checkout_folder']) {

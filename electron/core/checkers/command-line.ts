@@ -23,7 +23,7 @@ export const commandLineChecker = defineChecker<'command_line'>({
     }
     const lines = result.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
     const remote = lines.at(-1) ?? null;
-    const local = lines.length >= 2 ? (lines.at(-2) as string) : ctx.installed;
+    const local = lines.length >= 2 ? (lines.at(-2) ?? null) : ctx.installed;
     const update = result.exitCode === 0;
     const shown = (v: string | null) => v ?? 'unknown';
     return {

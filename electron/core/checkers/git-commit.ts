@@ -43,12 +43,12 @@ export const gitCommitChecker = defineChecker<'git_commit'>({
         throw new UpkeepError('CHECK_FAILED', `The checkout in ${folder} has no upstream branch. Set branch in the config, or run git branch --set-upstream-to there.`, { folder });
       }
       upstream = u.stdout.trim();
-      const remote = upstream.split('/')[0] as string;
+      const remote = upstream.split('/')[0] ?? 'origin';
       await gitOut(ctx, folder, ['fetch', '--quiet', '--no-tags', remote], `fetching from ${remote}`);
     }
     const remoteHead = await gitOut(ctx, folder, ['rev-parse', `${upstream}^{commit}`], `reading ${upstream}`);
     const counts = await gitOut(ctx, folder, ['rev-list', '--left-right', '--count', `HEAD...${upstream}`], 'comparing with the remote');
-    const [ahead, behind] = counts.split(/\s+/).map(Number) as [number, number];
+    const [ahead = 0, behind = 0] = counts.split(/\s+/).map(Number);
     let explanation: string;
     if (behind > 0) explanation = `${behind} new commit${behind === 1 ? '' : 's'} on ${upstream} (${shortSha(head)} → ${shortSha(remoteHead)})`;
     else if (ahead > 0) explanation = `${shortSha(head)} is ${ahead} commit${ahead === 1 ? '' : 's'} ahead of ${upstream}; nothing to pull`;

@@ -31,7 +31,7 @@ export const httpheaderChecker = defineChecker<'httpheader'>({
     const url = ctx.config.header_url ?? ctx.config.url;
     if (!url) throw new UpkeepError('INVALID_CONFIG', 'header_url (or url) is required for type httpheader.');
     const name = (ctx.config.header_name ?? 'ETag').toLowerCase();
-    const method = (ctx.config.header_method ?? 'HEAD').toUpperCase() as 'HEAD' | 'GET';
+    const method = ctx.config.header_method?.toUpperCase() === 'GET' ? 'GET' : 'HEAD';
     const response = await ctx.http.request(url, { method, conditional: false, maxBytes: 16 * 1024 * 1024, signal: ctx.signal });
     const value = response.headers[name];
     if (!value) throw new UpkeepError('CHECK_FAILED', `${new URL(url).host} did not send a ${ctx.config.header_name ?? 'ETag'} header. Check header_name, or try header_method: GET.`, { header: name });

@@ -51,7 +51,7 @@ export const npmReleaseChecker = defineChecker<'npm_release'>({
     }
     const manifest = doc.versions?.[version];
     const tarball = manifest?.dist?.tarball ?? null;
-    const base = name.includes('/') ? (name.split('/')[1] as string) : name;
+    const base = name.split('/')[1] ?? name;
     return {
       installed: ctx.installed,
       latest: version,

@@ -5,6 +5,7 @@ import { resolveComponentPath } from '../versions/installed';
 import { joinUrl } from './lib/links';
 import { secretFromEnv } from './lib/config';
 import { defineChecker } from './types';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -33,7 +34,7 @@ export const openwebuiChecker = defineChecker<'openwebui'>({
     try {
       content = await readFile(file, 'utf8');
     } catch (error) {
-      throw new UpkeepError('CHECK_FAILED', `Cannot read the plugin file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check file and folder.`, { file });
+      throw new UpkeepError('CHECK_FAILED', `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check file and folder.`, { file });
     }
     const local = frontmatterVersion(content);
     if (!local) throw new UpkeepError('CHECK_FAILED', `${file} has no "version:" line in its docstring (line 1 must be """). Open WebUI reads the version from there too.`, { file });

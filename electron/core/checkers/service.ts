@@ -84,7 +84,7 @@ export class CheckService {
       const byId = new Map(all.map((c) => [c.id, c]));
       const missing = ids.filter((id) => !byId.has(id));
       if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. Run \`upkeep component list\` to see the ids.`, { ids: missing, kind: 'component' });
-      selected = [...new Set(ids)].map((id) => byId.get(id) as Component);
+      selected = [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
     } else {
       selected = all;
     }

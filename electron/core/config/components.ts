@@ -9,6 +9,8 @@ import { DataDirGuard } from '../lib/data-dir';
 import { componentPython, venvRoot } from '../updaters/lib/python';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
+import { errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const STORE_KEY = 'components';
 const DROP_IN_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -78,7 +80,7 @@ export class ComponentRegistry {
 
   private stored(): Record<string, unknown> {
     const value = this.store.get(STORE_KEY);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return isRecord(value) ? value : {};
   }
 
   list(): { components: Component[]; problems: ConfigProblem[] } {
@@ -218,9 +220,10 @@ export class ComponentRegistry {
 }
 
 function problemOf(error: unknown, file: string, component?: string): ConfigProblem {
-  const e = error instanceof UpkeepError ? error : new UpkeepError('INVALID_CONFIG', `${file}: ${(error as Error).message}`);
+  const e = error instanceof UpkeepError ? error : new UpkeepError('INVALID_CONFIG', `${file}: ${errorMessage(error)}`);
   const problem: ConfigProblem = { file, code: e.code, message: e.message };
-  const id = component ?? (e.details?.component as string | undefined);
+  const named = e.details?.component;
+  const id = component ?? (typeof named === 'string' ? named : undefined);
   if (id) problem.component = id;
   return problem;
 }

@@ -8,7 +8,7 @@ function folderOf(ctx: OwnContext<'git'>): string {
 }
 
 function remoteOf(ctx: OwnContext<'git'>): string {
-  const remote = (ctx.config as Record<string, unknown>).remote;
+  const remote = ctx.config.remote;
   return typeof remote === 'string' && remote ? remote : 'origin';
 }
 

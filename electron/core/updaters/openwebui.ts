@@ -5,6 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { parseFrontmatter } from '../versions/frontmatter';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
+import { causeCode, errnoCode, errorMessage } from '../lib/error-info';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -73,14 +74,14 @@ async function call(ctx: OwnContext<'openwebui'>, method: 'GET' | 'POST' | 'DELE
     });
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    const code = errnoCode(error) ?? causeCode(error);
     if (code === 'ECONNREFUSED') {
       throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)} (connection refused). Make sure Open WebUI is running and api_base is right.`);
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       throw new UpkeepError('TIMEOUT', `Open WebUI at ${apiBase(ctx)} did not answer within 30 s. Check that the server is healthy.`);
     }
-    throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? (error as Error).message}.`);
+    throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? errorMessage(error)}.`);
   }
   const text = await response.body.text();
   let parsed: unknown;
@@ -120,7 +121,7 @@ async function readForm(ctx: OwnContext<'openwebui'>): Promise<FunctionForm> {
   try {
     content = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `Cannot read the plugin file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check \`file\` in the component config.`);
+    throw new UpkeepError('NOT_FOUND', `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check \`file\` in the component config.`);
   }
   const manifest = parseFrontmatter(content);
   return {

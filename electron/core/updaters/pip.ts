@@ -2,6 +2,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, substitute } from './lib/placeholders';
 import { componentPython, venvRoot } from './lib/python';
 import { defineUpdater, type OwnContext } from './types';
+import { isStringArray } from '../../../shared/guards';
 
 function pipSpec(ctx: OwnContext<'pip'>, version = ctx.target.version, tag = ctx.target.tag): string {
   const target = tag ?? version;
@@ -11,8 +12,8 @@ function pipSpec(ctx: OwnContext<'pip'>, version = ctx.target.version, tag = ctx
 }
 
 function pipCommand(ctx: OwnContext<'pip'>): string[] {
-  const custom = (ctx.config as Record<string, unknown>).pip_command;
-  if (typeof custom === 'string' || Array.isArray(custom)) return buildArgv(custom as string | string[], {});
+  const custom = ctx.config.pip_command;
+  if (typeof custom === 'string' || isStringArray(custom)) return buildArgv(custom, {});
   return [componentPython(ctx.config), '-m', 'pip'];
 }
 
@@ -35,9 +36,9 @@ export const pipUpdater = defineUpdater<'pip'>({
 
   async apply(ctx) {
     const spec = pipSpec(ctx);
-    const forceReinstall = ctx.force || (ctx.config as Record<string, unknown>).force_reinstall === true;
+    const forceReinstall = ctx.force || ctx.config.force_reinstall === true;
     const argv = [...pipCommand(ctx), 'install', '--no-input', ...(forceReinstall ? ['--force-reinstall', '--no-deps'] : []), spec];
-    const cwd = (ctx.config as Record<string, unknown>).pip_cwd;
+    const cwd = ctx.config.pip_cwd;
     await ctx.exec(argv, { env: PIP_ENV, ...(typeof cwd === 'string' ? { cwd } : ctx.config.folder ? { cwd: ctx.config.folder } : {}) });
   },
 
@@ -50,7 +51,7 @@ export const pipUpdater = defineUpdater<'pip'>({
       return `pip-${ctx.config.package.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {
-      const version = ctx.from ?? (backupId.split('-').pop() as string);
+      const version = ctx.from ?? backupId.split('-').pop() ?? backupId;
       await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', pipSpec(ctx, version, undefined)], { env: PIP_ENV });
     },
   },

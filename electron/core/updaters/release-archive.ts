@@ -8,6 +8,8 @@ import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
 import { defineUpdater, type OwnContext } from './types';
+import { errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 interface Downloaded {
   file: string;
@@ -86,16 +88,16 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
     await writeFileAtomic(manifestFile(ctx, ctx.from), JSON.stringify({ component: ctx.component.id, version: ctx.from, files, hashes, written_at: new Date().toISOString() } satisfies ReleaseManifest));
     ctx.log(`learned the ${files.length} files of the installed release ${ctx.from} from its tarball`);
   } catch (error) {
-    ctx.log(`the installed release ${ctx.from} could not be read (${(error as Error).message}); no old files are removed this time`);
+    ctx.log(`the installed release ${ctx.from} could not be read (${errorMessage(error)}); no old files are removed this time`);
   } finally {
     await fs.rm(file, { force: true });
   }
 }
 
 function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
-  const d = ctx.state.download as Downloaded | undefined;
-  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
-  return d;
+  const d = ctx.state.download;
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return { file: d.file, sha256: d.sha256, size: d.size };
 }
 
 /**
@@ -175,7 +177,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
       const names = await fs.readdir(staging);
       if (names.length === 1) {
-        const only = path.join(staging, names[0] as string);
+        const only = path.join(staging, names[0] ?? '');
         if ((await fs.lstat(only)).isDirectory()) root = only;
       }
     }
@@ -204,7 +206,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     try {
       await fs.rename(pending, manifestFile(ctx, ctx.target.version));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
     }
   },
 

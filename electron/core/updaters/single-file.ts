@@ -8,6 +8,8 @@ import { substitute } from './lib/placeholders';
 import { downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
+import { errnoCode } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 interface FileSnapshot {
   kind: 'single-file';
@@ -38,9 +40,9 @@ function refuseDataDir(ctx: OwnContext<'single_file'>, file: string): string {
 }
 
 function downloaded(ctx: OwnContext<'single_file'>): { file: string; sha256: string } {
-  const d = ctx.state.download as { file: string; sha256: string } | undefined;
-  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
-  return d;
+  const d = ctx.state.download;
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return { file: d.file, sha256: d.sha256 };
 }
 
 /** OctoPrint's single_file_plugin: download one file, verify it, replace the installed one atomically. */
@@ -99,7 +101,7 @@ export const singleFileUpdater = defineUpdater<'single_file'>({
         const [content, st] = await Promise.all([fs.readFile(dest), fs.stat(dest)]);
         snapshot = { kind: 'single-file', file: dest, content_base64: content.toString('base64'), mode: st.mode & 0o777 };
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (errnoCode(error) !== 'ENOENT') throw error;
         snapshot = { kind: 'single-file', file: dest, content_base64: null, mode: null };
       }
       await writeSnapshot(ctx, id, snapshot);

@@ -10,7 +10,7 @@ export const sleepABitUpdater = defineUpdater<'sleep_a_bit'>({
   },
 
   async apply(ctx) {
-    const raw = (ctx.config as Record<string, unknown>).duration;
+    const raw = ctx.config.duration;
     const seconds = typeof raw === 'number' && raw >= 0 ? Math.min(raw, 3600) : 30;
     let remaining = seconds;
     while (remaining > 0) {

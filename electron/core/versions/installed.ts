@@ -5,6 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig, VersionFrom } from '../../../shared/schemas/component';
 import { frontmatterVersion } from './frontmatter';
 import { runArgv, type RunArgvOptions } from './run-argv';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 const MAX_VERSION_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -42,8 +43,8 @@ async function readText(file: string): Promise<string> {
     return buf.toString('utf8');
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UpkeepError('CHECK_FAILED', `Cannot read the installed version from ${file}: ${code ?? (error as Error).message}. Check folder and version_from.`, { file });
+    const code = errnoCode(error);
+    throw new UpkeepError('CHECK_FAILED', `Cannot read the installed version from ${file}: ${code ?? errorMessage(error)}. Check folder and version_from.`, { file });
   }
 }
 
@@ -62,7 +63,7 @@ function firstMatch(text: string, pattern: string, where: string): string {
   try {
     re = new RegExp(pattern, 'm');
   } catch (error) {
-    throw new UpkeepError('INVALID_CONFIG', `version_from.regex is not a valid regular expression: ${(error as Error).message}.`);
+    throw new UpkeepError('INVALID_CONFIG', `version_from.regex is not a valid regular expression: ${errorMessage(error)}.`);
   }
   const m = re.exec(text);
   if (!m) throw new UpkeepError('CHECK_FAILED', `The version pattern ${pattern} found nothing in ${where}. Check version_from.regex.`, { pattern });
@@ -150,7 +151,7 @@ async function fromSource(source: VersionFrom, config: ComponentConfig, options:
       doc = JSON.parse(await readText(file));
     } catch (error) {
       if (error instanceof UpkeepError) throw error;
-      throw new UpkeepError('PARSE_ERROR', `${file} is not valid JSON: ${(error as Error).message}.`, { file });
+      throw new UpkeepError('PARSE_ERROR', `${file} is not valid JSON: ${errorMessage(error)}.`, { file });
     }
     const dotted = source.json;
     const value = jsonPath(doc, dotted);
