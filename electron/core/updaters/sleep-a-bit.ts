@@ -1,5 +1,5 @@
 import { UpkeepError } from '../../../shared/errors';
-import { defineUpdater, type OwnContext } from './types';
+import { defineUpdater } from './types';
 
 /** OctoPrint's sleep_a_bit: does nothing but wait, with a countdown in the log, for trying the flow. */
 export const sleepABitUpdater = defineUpdater<'sleep_a_bit'>({
