@@ -52,8 +52,8 @@ async function readText(file: string): Promise<string> {
 export function jsonPath(value: unknown, dotted: string): unknown {
   let cur = value;
   for (const key of dotted.split('.').filter(Boolean)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
+    if (cur === null || typeof cur !== 'object' || !(key in cur)) return undefined;
+    cur = Object.getOwnPropertyDescriptor(cur, key)?.value;
   }
   return cur;
 }
@@ -133,10 +133,11 @@ async function fromNpm(pkg: string, global: boolean, config: ComponentConfig, op
 export function plainVersion(text: string, file: string): string {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   if (lines.length === 0) throw new UpkeepError('CHECK_FAILED', `${file} is empty; it should hold the installed version. Check folder and version_from.file.`, { file });
-  if (lines.length > 1 || (lines[0] as string).length > 256) {
+  const [only = ''] = lines;
+  if (lines.length > 1 || only.length > 256) {
     throw new UpkeepError('CHECK_FAILED', `${file} holds more than a version (${lines.length} lines); give version_from a regex too, e.g. { file: ${JSON.stringify(path.basename(file))}, regex: "version = (\\S+)" }.`, { file });
   }
-  return lines[0] as string;
+  return only;
 }
 
 async function fromSource(source: VersionFrom, config: ComponentConfig, options: InstalledVersionOptions): Promise<InstalledVersion> {
