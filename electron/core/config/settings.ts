@@ -4,6 +4,7 @@ import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsPatch } f
 import { describeIssues } from '../../../shared/contract';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import type { KeyValueStore } from './store';
+import { isRecord } from '../../../shared/guards';
 
 const STORE_KEY = 'settings';
 
@@ -68,8 +69,9 @@ export class SecretStore {
 
   private read(): Record<string, string> {
     try {
-      const value = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
-      return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
+      const value: unknown = JSON.parse(readFileSync(this.file, 'utf8'));
+      // Only string values are secrets; anything else in the file is not one.
+      return isRecord(value) ? Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
     } catch {
       return {};
     }

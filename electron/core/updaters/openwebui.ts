@@ -6,6 +6,7 @@ import { parseFrontmatter } from '../versions/frontmatter';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
 import { causeCode, errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -90,7 +91,7 @@ async function call(ctx: OwnContext<'openwebui'>, method: 'GET' | 'POST' | 'DELE
   } catch {
     parsed = text;
   }
-  const detailValue = typeof parsed === 'object' && parsed !== null ? (parsed as { detail?: unknown }).detail : parsed;
+  const detailValue = isRecord(parsed) ? parsed.detail : parsed;
   const detail = typeof detailValue === 'string' ? detailValue : JSON.stringify(detailValue ?? '');
   return { status: response.statusCode, body: parsed, detail: detail.slice(0, 300) };
 }
