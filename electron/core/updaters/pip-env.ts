@@ -8,7 +8,7 @@ import { repackInstalled, wheelCacheDir } from '../envs/wheel-cache';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
 interface PipEnvSnapshot {
@@ -24,19 +24,19 @@ interface PipEnvSnapshot {
   wheels: Record<string, string>;
 }
 
-const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
-const loud = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
+const quiet = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const loud = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
 
-function constraintArgs(ctx: UpdaterContext, python: string): string[] {
+function constraintArgs(ctx: OwnContext<'pip_env'>, python: string): string[] {
   return ctx.config.constraints ? ['-c', path.resolve(envFolder(ctx.config, python), ctx.config.constraints)] : [];
 }
 
-function installSpecs(ctx: UpdaterContext): string[] {
+function installSpecs(ctx: OwnContext<'pip_env'>): string[] {
   return selectedPackages(ctx).map((p) => `${p.name}==${p.target}`);
 }
 
 /** The distributions a pip install would replace (`--dry-run --report`): their current versions must be kept. */
-async function replacedByInstall(ctx: UpdaterContext, python: string, specs: string[]): Promise<string[]> {
+async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, specs: string[]): Promise<string[]> {
   const report = path.join(ctx.workDir, `pip-report-${Date.now()}.json`);
   await fs.mkdir(ctx.workDir, { recursive: true });
   const r = await ctx.exec([python, '-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--upgrade-strategy', 'only-if-needed', ...pipIndexArgs(ctx.config), ...constraintArgs(ctx, python), ...specs], { env: PIP_ENV, quiet: true, allowFailure: true });
@@ -55,7 +55,7 @@ async function replacedByInstall(ctx: UpdaterContext, python: string, specs: str
 }
 
 /** Wheels live as long as a backup of this component needs them: the others are removed. */
-async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void> {
+async function pruneWheels(ctx: OwnContext<'pip_env'>, wheelDir: string): Promise<void> {
   const snapshotsDir = path.dirname(snapshotFile(ctx, 'probe'));
   const needed = new Set<string>();
   // No snapshots yet: no wheel is needed, all may go.
@@ -80,7 +80,7 @@ async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void>
  * upgrade replaces, repacked from the installed files into a wheel cache Upkeep keeps, so a rollback
  * reinstalls exactly the previous versions with `--no-index --find-links` — offline.
  */
-export const pipEnvUpdater: Updater = {
+export const pipEnvUpdater = defineUpdater<'pip_env'>({
   method: 'pip_env',
 
   // The environment's state is backed up as a freeze plus wheels (a snapshot), not as a folder copy.
@@ -158,4 +158,4 @@ export const pipEnvUpdater: Updater = {
       ctx.log(`environment restored to the ${wanted.size} packages of ${snap.created_at}`);
     },
   },
-};
+});

@@ -9,7 +9,9 @@ import { readStateFile } from '../lib/state-file';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
+import { errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 interface Downloaded {
   file: string;
@@ -36,25 +38,25 @@ const releaseManifestSchema = z.object({
   written_at: z.string().default(''),
 }) satisfies z.ZodType<ReleaseManifest, unknown>;
 
-function folderOf(ctx: UpdaterContext): string {
-  return path.resolve(ctx.config.folder as string);
+function folderOf(ctx: OwnContext<'release_archive'>): string {
+  return path.resolve(ctx.config.folder);
 }
 
-function stagingOf(ctx: UpdaterContext): string {
+function stagingOf(ctx: OwnContext<'release_archive'>): string {
   const folder = folderOf(ctx);
   return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-staging-${ctx.runId}`);
 }
 
-function manifestFile(ctx: UpdaterContext, version: string): string {
+function manifestFile(ctx: OwnContext<'release_archive'>, version: string): string {
   const safe = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 120);
   return path.join(ctx.stateDir, 'release-files', `${safe}.json`);
 }
 
-function pendingManifest(ctx: UpdaterContext): string {
+function pendingManifest(ctx: OwnContext<'release_archive'>): string {
   return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
 }
 
-async function readManifest(ctx: UpdaterContext, version: string | null): Promise<ReleaseManifest | null> {
+async function readManifest(ctx: OwnContext<'release_archive'>, version: string | null): Promise<ReleaseManifest | null> {
   if (!version) return null;
   let got;
   try {
@@ -82,7 +84,7 @@ export function installedTarballUrl(tarballUrl: string | null | undefined, tag: 
 }
 
 /** The files (and links) of the installed release, read from its tarball without writing anything. */
-async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
+async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<void> {
   if (!ctx.from || (await readManifest(ctx, ctx.from))) return;
   const url = installedTarballUrl(ctx.target.tarball_url, ctx.target.tag, ctx.target.version, ctx.from);
   if (!url) return;
@@ -100,16 +102,16 @@ async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
     await writeFileAtomic(manifestFile(ctx, ctx.from), JSON.stringify({ component: ctx.component.id, version: ctx.from, files, hashes, written_at: new Date().toISOString() } satisfies ReleaseManifest));
     ctx.log(`learned the ${files.length} files of the installed release ${ctx.from} from its tarball`);
   } catch (error) {
-    ctx.log(`the installed release ${ctx.from} could not be read (${(error as Error).message}); no old files are removed this time`);
+    ctx.log(`the installed release ${ctx.from} could not be read (${errorMessage(error)}); no old files are removed this time`);
   } finally {
     await fs.rm(file, { force: true });
   }
 }
 
-function downloaded(ctx: UpdaterContext): Downloaded {
-  const d = ctx.state.download as Downloaded | undefined;
-  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
-  return d;
+function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
+  const d = ctx.state.download;
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return { file: d.file, sha256: d.sha256, size: d.size };
 }
 
 /**
@@ -118,7 +120,7 @@ function downloaded(ctx: UpdaterContext): Downloaded {
  * component (zips with the same rules as tars, plus the zip reader's own), then sync it
  * into the folder without touching `preserve` paths, removing files only the previous release had.
  */
-export const releaseArchiveUpdater: Updater = {
+export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   method: 'release_archive',
 
   folder(ctx) {
@@ -190,7 +192,7 @@ export const releaseArchiveUpdater: Updater = {
       // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
       const names = await fs.readdir(staging);
       if (names.length === 1) {
-        const only = path.join(staging, names[0] as string);
+        const only = path.join(staging, names[0] ?? '');
         if ((await fs.lstat(only)).isDirectory()) root = only;
       }
     }
@@ -219,7 +221,7 @@ export const releaseArchiveUpdater: Updater = {
     try {
       await fs.rename(pending, manifestFile(ctx, ctx.target.version));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
     }
   },
 
@@ -228,4 +230,4 @@ export const releaseArchiveUpdater: Updater = {
     await fs.rm(staging, { recursive: true, force: true });
     await fs.rm(pendingManifest(ctx), { force: true });
   },
-};
+});

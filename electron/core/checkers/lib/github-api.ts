@@ -1,6 +1,7 @@
 import { UpkeepError } from '../../../../shared/errors';
 import type { HttpAuth, HttpClient, HttpResponse } from '../../net/http-client';
 import { joinUrl, parseLinkHeader, sameOrigin } from './links';
+import { isRecord } from '../../../../shared/guards';
 
 export const GITHUB_ACCEPT = { accept: 'application/vnd.github+json' };
 const MAX_PAGES = 50;
@@ -22,7 +23,7 @@ export interface GithubRelease {
 }
 
 function isRelease(value: unknown): value is GithubRelease {
-  return typeof value === 'object' && value !== null && typeof (value as { tag_name?: unknown }).tag_name === 'string';
+  return isRecord(value) && typeof value.tag_name === 'string';
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import { writeFileAtomic } from '../../lib/fs-atomic';
 import type { UpdaterContext } from '../types';
+import { errnoCode, errorMessage } from '../../lib/error-info';
 
 /**
  * Pre-update backups of state that is not a local folder (a function on an Open WebUI server, a
@@ -27,9 +28,9 @@ export async function readSnapshot<T>(ctx: Pick<UpdaterContext, 'home' | 'compon
   try {
     return JSON.parse(await fs.readFile(snapshotFile(ctx, id), 'utf8')) as T;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (errnoCode(error) === 'ENOENT') {
       throw new UpkeepError('BACKUP_NOT_FOUND', `The pre-update backup ${id} of ${ctx.component.id} no longer exists; it cannot be restored.`, { backup_id: id });
     }
-    throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${ctx.component.id} cannot be read: ${(error as Error).message}.`, { backup_id: id });
+    throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${ctx.component.id} cannot be read: ${errorMessage(error)}.`, { backup_id: id });
   }
 }
