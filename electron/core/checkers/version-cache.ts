@@ -14,7 +14,7 @@ import type { CheckOutcome } from './types';
 /** Errors are cached this long (minutes, not the full TTL): a flaky network should heal quickly. */
 export const ERROR_TTL_MS = 5 * 60_000;
 const CACHE_FORMAT = 1;
-const log = logger('checks.cache');
+const log = logger('checks.service');
 
 /** What the version cache keeps per component: the remote side of the last check. */
 export interface CacheEntry {
