@@ -88,6 +88,12 @@ export interface Updater {
    * out (npm's node_modules) from the restored files.
    */
   afterRestore?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * After a failure (or a crash) in apply: put the previous tree back without the backup (a swap
+   * back). True when the folder holds it again; false when there is nothing to swap back (then the
+   * engine restores the backup).
+   */
+  revert?(ctx: UpdaterContext): Promise<boolean>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: UpdaterContext): Promise<void>;
   /**

@@ -5,7 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, splitCommand } from '../../../electron/core/updaters/lib/placeholders';
 import { parseFrontmatter } from '../../../electron/core/versions/frontmatter';
 import { redact, stripAnsi } from '../../../electron/core/updaters/lib/text';
-import { isPreserved, syncTree } from '../../../electron/core/updaters/lib/tree-sync';
+import { isPreserved, swapTree } from '../../../electron/core/updaters/lib/tree-sync';
 import { parseChecksums, verifyMinisign } from '../../../electron/core/updaters/lib/verify';
 import { runCommand } from '../../../electron/core/updaters/lib/exec';
 import { tempDir } from '../../helpers/temp';
@@ -72,7 +72,7 @@ describe('front matter and log hygiene', () => {
   });
 });
 
-describe('syncTree', () => {
+describe('swapTree', () => {
   it('keeps preserved paths, keeps a symlinked uploads/ a symlink, removes files only the old release had', async () => {
     const dir = tempDir();
     const folder = path.join(dir, 'app');
@@ -95,7 +95,7 @@ describe('syncTree', () => {
     const outsideBefore = treeHash(outside);
 
     writeFileSync(path.join(folder, 'lib', 'shipped-then-edited.cfg'), 'edited by the user');
-    const result = await syncTree({
+    const result = await swapTree({
       staging,
       folder,
       preserve: ['.env', 'uploads/', 'database_backups/'],
@@ -131,7 +131,7 @@ describe('syncTree', () => {
     mkdirSync(path.join(staging, 'static'), { recursive: true });
     writeFileSync(path.join(staging, 'static', 'x.css'), 'css');
     // A link in the folder where the release has a folder is replaced by a real folder, never followed.
-    await syncTree({ staging, folder, preserve: [], previousFiles: null });
+    await swapTree({ staging, folder, preserve: [], previousFiles: null });
     expect(existsSync(path.join(victim, 'x.css'))).toBe(false);
     expect(lstatSync(path.join(folder, 'static')).isDirectory()).toBe(true);
   });
