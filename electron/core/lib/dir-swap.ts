@@ -46,19 +46,27 @@ function pythonPath(): string | null {
 /**
  * Exchange `a` and `b` (both must exist) in one step. Resolves true when exchanged, false when
  * the exchange is unavailable here (nothing was changed); rejects with the errno code otherwise.
+ * A helper that died without an answer (killed) is judged by the inodes: exchanged, or nothing
+ * changed (then false: the caller's other way is safe).
  */
-export function exchangePaths(a: string, b: string, options: { exchange?: boolean } = {}): Promise<boolean> {
+export async function exchangePaths(a: string, b: string, options: { exchange?: boolean } = {}): Promise<boolean> {
   const py = pythonPath();
-  if (!py || options.exchange === false || process.env[NO_EXCHANGE_ENV] === '1') return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
+  if (!py || options.exchange === false || process.env[NO_EXCHANGE_ENV] === '1') return false;
+  const before = await Promise.all([fs.lstat(a), fs.lstat(b)]);
+  const answer = await new Promise<{ exit: unknown; stderr: string }>((resolve) => {
     execFile(py, ['-I', '-S', '-c', EXCHANGE_SCRIPT, a, b], { encoding: 'utf8', timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (!error) return resolve(true);
-      const exit = (error as { code?: unknown }).code;
-      if (exit === 3) return resolve(false);
-      const code = typeof exit === 'number' ? stderr.trim() || 'EIO' : String(exit ?? 'EIO');
-      reject(Object.assign(new Error(`${code}: exchanging ${a} and ${b} failed`), { code }));
+      resolve({ exit: error ? ((error as { code?: unknown }).code ?? null) : 0, stderr });
     });
   });
+  if (answer.exit === 0) return true;
+  if (answer.exit === 3) return false;
+  if (typeof answer.exit !== 'number') {
+    const after = await Promise.all([fs.lstat(a).catch(() => null), fs.lstat(b).catch(() => null)]);
+    if (after[0]?.ino === before[1].ino && after[1]?.ino === before[0].ino) return true;
+    if (after[0]?.ino === before[0].ino && after[1]?.ino === before[1].ino) return false;
+  }
+  const code = typeof answer.exit === 'number' ? answer.stderr.trim() || 'EIO' : 'EIO';
+  throw Object.assign(new Error(`${code}: exchanging ${a} and ${b} failed`), { code });
 }
 
 export interface SwapPaths {
