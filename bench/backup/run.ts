@@ -10,8 +10,16 @@
  * the archive, the manifest, fsync. Restore includes verifying every file against the manifest,
  * extracting into a staging folder and swapping it into place (safety backup off, like tar).
  *
- * Env: BENCH_BACKUP_ROUNDS (default 3), BENCH_BACKUP_DIR (default <tmp>/upkeep-bench-backup),
- * BENCH_BACKUP_SMALL=1 (a 30 MB tree, for a quick look).
+ * Trees of several shapes (bench/lib/shapes.ts): `app` (the default; the tree above),
+ * `node_modules` (30,000 small text files), `media` (20 × 20 MB incompressible files) and `mixed`
+ * (10,000 mid-size files of unknown type, ~300 MB, random, text and structured binary). Each shape
+ * writes bench/results/backup-<shape>.json and .md (`app`: backup.json and backup.md, as before);
+ * with more than one, bench/results/backup-shapes.md sums them up.
+ *
+ * Env: BENCH_BACKUP_SHAPES (comma-separated, or `all`; default `app`), BENCH_BACKUP_ROUNDS
+ * (default 3), BENCH_BACKUP_DIR (default <tmp>/upkeep-bench-backup), BENCH_BACKUP_SEED (default 42),
+ * BENCH_BACKUP_SMALL=1 (every tree at a tenth of its size, for a quick look),
+ * BENCH_BACKUP_SETTLE_S (the pause after deleting earlier outputs, default 370: see settle()).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,14 +29,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { median } from '../lib/stats';
-import { generateTree, type TreeStats } from './tree';
+import { generateShape, isShapeName, SHAPE_NAMES, type ShapeName, type ShapeStats } from '../lib/shapes';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const small = process.env.BENCH_BACKUP_SMALL === '1';
 const rounds = Math.max(1, Number(process.env.BENCH_BACKUP_ROUNDS ?? 3));
 const work = path.resolve(process.env.BENCH_BACKUP_DIR ?? path.join(os.tmpdir(), `upkeep-bench-backup${small ? '-small' : ''}`));
-const tree = path.join(work, 'tree');
+const seed = Number(process.env.BENCH_BACKUP_SEED ?? 42);
+const shapesAsked = (process.env.BENCH_BACKUP_SHAPES ?? 'app').split(',').map((x) => x.trim()).filter(Boolean);
+const shapes: ShapeName[] = shapesAsked.includes('all') ? [...SHAPE_NAMES] : shapesAsked.filter(isShapeName);
+if (shapes.length !== shapesAsked.length && !shapesAsked.includes('all')) {
+  throw new Error(`BENCH_BACKUP_SHAPES: unknown shape in ${shapesAsked.join(',')}; known: ${SHAPE_NAMES.join(', ')}, all`);
+}
+const settleAfterDeleteMs = process.env.BENCH_BACKUP_SETTLE_S === undefined ? 370_000 : Number(process.env.BENCH_BACKUP_SETTLE_S) * 1000;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -110,7 +124,7 @@ function treeDigest(root: string): string {
  * deleted only between whole runs, and a run starts at least SETTLE_AFTER_DELETE_MS after the
  * last deletion.
  */
-const SETTLE_AFTER_DELETE_MS = 370_000;
+const SETTLE_AFTER_DELETE_MS = settleAfterDeleteMs;
 
 function settle(pauseMs = 0): void {
   spawnSync('sync');
@@ -118,63 +132,32 @@ function settle(pauseMs = 0): void {
 }
 
 
-async function main(): Promise<void> {
-  mkdirSync(work, { recursive: true });
-  const stamp = path.join(work, 'tree.json');
-  let stats: TreeStats;
+/** The shape's tree, generated once and reused (its stats in a stamp beside it). */
+function treeOf(shape: ShapeName): { tree: string; stats: ShapeStats } {
+  // The app tree keeps the folder it always had.
+  const tree = path.join(work, shape === 'app' ? 'tree' : `tree-${shape}`);
+  const stamp = path.join(work, shape === 'app' ? 'tree.json' : `tree-${shape}.json`);
   if (existsSync(stamp) && existsSync(tree)) {
-    stats = JSON.parse(readFileSync(stamp, 'utf8')) as TreeStats;
     log(`reusing the tree in ${tree}`);
-  } else {
-    rmSync(tree, { recursive: true, force: true });
-    mkdirSync(tree, { recursive: true });
-    log(`generating the tree in ${tree} …`);
-    stats = small ? generateTree(tree, { files: 1000, binaryFiles: 24, binaryBytes: 23 * 1024 * 1024 }) : generateTree(tree);
-    writeFileSync(stamp, JSON.stringify(stats));
+    return { tree, stats: { shape, seed, ...(JSON.parse(readFileSync(stamp, 'utf8')) as Omit<ShapeStats, 'shape' | 'seed'>) } };
   }
-  log(`tree: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB (text ${stats.textFiles} files / ${(stats.textBytes / 1e6).toFixed(1)} MB, binaries ${stats.binaryFiles} files / ${(stats.binaryBytes / 1e6).toFixed(1)} MB)`);
+  rmSync(tree, { recursive: true, force: true });
+  log(`generating the ${shape} tree in ${tree} …`);
+  const stats = generateShape(shape, tree, { seed, scale: small ? 0.1 : 1 });
+  writeFileSync(stamp, JSON.stringify(stats));
+  return { tree, stats };
+}
+
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+type ShapeResult = Awaited<ReturnType<typeof benchShape>>;
+
+async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string) {
+  const { tree, stats } = treeOf(shape);
+  log(`\n-- ${shape}: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB (compressible ${stats.textFiles} files / ${(stats.textBytes / 1e6).toFixed(1)} MB, incompressible ${stats.binaryFiles} files / ${(stats.binaryBytes / 1e6).toFixed(1)} MB)`);
   const digest = treeDigest(tree);
-
-  // Bundled inside the repository with packages left out, as scripts/build.mjs builds the CLI:
-  // they resolve from node_modules (the zstd WebAssembly module among them).
-  const bundleDir = path.join(repo, 'node_modules', '.cache', 'upkeep-bench');
-  const bundle = path.join(bundleDir, 'worker.mjs');
-  await build({
-    entryPoints: [path.join(here, 'worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    packages: 'external',
-    logLevel: 'error',
-    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
-  });
-  // The backup worker thread beside it, as scripts/build.mjs puts it beside the CLI and the Electron main.
-  await build({
-    entryPoints: [path.join(repo, 'electron', 'core', 'backups', 'backup-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: path.join(bundleDir, 'backup-worker.mjs'),
-    packages: 'external',
-    logLevel: 'error',
-    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
-  });
-
-  // Outputs of an earlier run go first, then a pause (see settle()).
-  const outputs = path.join(work, 'out');
-  const deletedAt = path.join(work, 'deleted-at');
-  if (existsSync(outputs)) {
-    rmSync(outputs, { recursive: true, force: true });
-    writeFileSync(deletedAt, String(Date.now()));
-  }
-  const since = existsSync(deletedAt) ? Date.now() - Number(readFileSync(deletedAt, 'utf8')) : Infinity;
-  if (since < SETTLE_AFTER_DELETE_MS) {
-    log(`letting the disk settle after the last deletion (${Math.ceil((SETTLE_AFTER_DELETE_MS - since) / 1000)} s) …`);
-    settle(SETTLE_AFTER_DELETE_MS - since);
-  }
+  const outputs = path.join(outputsRoot, shape);
   mkdirSync(outputs, { recursive: true });
   // Warm the page cache the same way for everyone.
   timed('tar', ['cf', '/dev/null', '-C', tree, '.']);
@@ -239,22 +222,21 @@ async function main(): Promise<void> {
         `tar xzf ${Math.round(samples.tar_xzf.at(-1) as number)} ms, upkeep restore ${samples.upkeep_restore.at(-1)} ms`,
     );
   }
-  // Removed now, while nothing is timed (the next run pauses after removing whatever is left).
-  rmSync(outputs, { recursive: true, force: true });
-  writeFileSync(deletedAt, String(Date.now()));
-  settle();
-
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof samples, number>;
   // The fastest round of each: the least disturbed by the rest of a shared machine.
   const best = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(Math.min(...v))])) as Record<keyof typeof samples, number>;
   const peak = Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.length ? Math.max(...v) : null])) as Record<keyof typeof rss, number | null>;
   const cpuMedian = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? Math.round(median(v) * 100) / 100 : null])) as Record<keyof typeof cpu, number | null>;
+  const roundCreateRatios = samples.upkeep_create.map((u, i) => Math.round((u / (samples.tar_czf[i] as number)) * 1000) / 1000);
   const ratios = {
     create_vs_tar_czf: Math.round((m.upkeep_create / m.tar_czf) * 1000) / 1000,
     restore_vs_tar_xzf: Math.round((m.upkeep_restore / m.tar_xzf) * 1000) / 1000,
     best_create_vs_best_tar_czf: Math.round((best.upkeep_create / best.tar_czf) * 1000) / 1000,
     best_restore_vs_best_tar_xzf: Math.round((best.upkeep_restore / best.tar_xzf) * 1000) / 1000,
     archive_vs_tar_czf: Math.round((sizes.upkeep / sizes.tar_czf) * 10000) / 10000,
+    // Each round runs both side by side: the worst and best of those per-round ratios.
+    worst_round_create_vs_tar_czf: Math.max(...roundCreateRatios),
+    best_round_create_vs_tar_czf: Math.min(...roundCreateRatios),
     create_cpu_vs_tar_czf: cpuMedian.upkeep_create !== null && cpuMedian.tar_czf ? Math.round((cpuMedian.upkeep_create / cpuMedian.tar_czf) * 1000) / 1000 : null,
     restore_cpu_vs_tar_xzf: cpuMedian.upkeep_restore !== null && cpuMedian.tar_xzf ? Math.round((cpuMedian.upkeep_restore / cpuMedian.tar_xzf) * 1000) / 1000 : null,
   };
@@ -266,6 +248,7 @@ async function main(): Promise<void> {
   };
   const result = {
     bench: 'backup',
+    shape,
     at: new Date().toISOString(),
     machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? null, node: process.version, loadavg_at_start: loadavgStart, loadavg_per_round: roundLoads, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     tree: stats,
@@ -283,17 +266,17 @@ async function main(): Promise<void> {
   };
   const resultsDir = path.join(repo, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(path.join(resultsDir, 'backup.json'), `${JSON.stringify(result, null, 2)}\n`);
-  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const base = shape === 'app' ? 'backup' : `backup-${shape}`;
+  writeFileSync(path.join(resultsDir, `${base}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
-    `Backup benchmark (\`npm run bench -- backup\`): ${stats.files} files, ${mb(stats.bytes)} (${mb(stats.binaryBytes)} in ${stats.binaryFiles} already-compressed binaries), median of ${rounds} rounds (dirty pages flushed before each timed step, every round writing to new paths), ${os.availableParallelism()} CPUs, 1-minute load average ${loadavgStart} at the start, ${roundLoads.join(' / ')} before each round, ${result.machine.loadavg_at_end[0]} at the end (a shared machine).`,
+    `Backup benchmark (\`${shape === 'app' ? '' : `BENCH_BACKUP_SHAPES=${shape} `}npm run bench -- backup\`), the ${shape} tree: ${stats.files} files, ${mb(stats.bytes)} (${mb(stats.binaryBytes)} incompressible in ${stats.binaryFiles} files), median of ${rounds} rounds (dirty pages flushed before each timed step, every round writing to new paths), ${os.availableParallelism()} CPUs, 1-minute load average ${loadavgStart} at the start, ${roundLoads.join(' / ')} before each round, ${result.machine.loadavg_at_end[0]} at the end (a shared machine).`,
     '',
     '| | GNU tar | Upkeep | Upkeep / tar | goal |',
     '| --- | --- | --- | --- | --- |',
     `| create (\`tar czf\`) | ${s(m.tar_czf)} | ${s(m.upkeep_create)} | ${ratios.create_vs_tar_czf} | ≤ 0.25 ${goals.create_at_most_quarter_of_tar_czf ? '✓' : '✗'} |`,
     `| archive size | ${mb(sizes.tar_czf)} | ${mb(sizes.upkeep)} | ${ratios.archive_vs_tar_czf} | ≤ 1 ${goals.archive_no_larger_than_tar_czf ? '✓' : '✗'} |`,
     `| restore (\`tar xzf\`) | ${s(m.tar_xzf)} | ${s(m.upkeep_restore)} | ${ratios.restore_vs_tar_xzf} | ≤ 1 ${goals.restore_no_slower_than_tar_xzf ? '✓' : '✗'} |`,
+    `| create, worst / best round (side by side) | | | ${ratios.worst_round_create_vs_tar_czf} / ${ratios.best_round_create_vs_tar_czf} | |`,
     `| create, fastest round of each | ${s(best.tar_czf)} | ${s(best.upkeep_create)} | ${ratios.best_create_vs_best_tar_czf} | |`,
     `| restore, fastest round of each | ${s(best.tar_xzf)} | ${s(best.upkeep_restore)} | ${ratios.best_restore_vs_best_tar_xzf} | |`,
     `| CPU (user+sys) create | ${cpuMedian.tar_czf ?? '?'} s | ${cpuMedian.upkeep_create ?? '?'} s | ${ratios.create_cpu_vs_tar_czf ?? '?'} | |`,
@@ -303,9 +286,80 @@ async function main(): Promise<void> {
     'Upkeep create also hashes every file and the archive (sha256), writes the manifest and fsyncs; restore verifies every file against the manifest, extracts into a staging folder and swaps it into place. tar\'s memory is tar\'s own process (gzip runs beside it).',
     '',
   ].join('\n');
-  writeFileSync(path.join(resultsDir, 'backup.md'), md);
+  writeFileSync(path.join(resultsDir, `${base}.md`), md);
   log('');
   log(md);
+  return result;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  // Bundled inside the repository with packages left out, as scripts/build.mjs builds the CLI:
+  // they resolve from node_modules (the zstd WebAssembly module among them).
+  const bundleDir = path.join(repo, 'node_modules', '.cache', 'upkeep-bench');
+  const bundle = path.join(bundleDir, 'worker.mjs');
+  await build({
+    entryPoints: [path.join(here, 'worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: bundle,
+    packages: 'external',
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
+  });
+  // The backup worker thread beside it, as scripts/build.mjs puts it beside the CLI and the Electron main.
+  await build({
+    entryPoints: [path.join(repo, 'electron', 'core', 'backups', 'backup-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path.join(bundleDir, 'backup-worker.mjs'),
+    packages: 'external',
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
+  });
+
+  // Outputs of an earlier run go first, then a pause (see settle()).
+  const outputs = path.join(work, 'out');
+  const deletedAt = path.join(work, 'deleted-at');
+  if (existsSync(outputs)) {
+    rmSync(outputs, { recursive: true, force: true });
+    writeFileSync(deletedAt, String(Date.now()));
+  }
+  const since = existsSync(deletedAt) ? Date.now() - Number(readFileSync(deletedAt, 'utf8')) : Infinity;
+  if (since < SETTLE_AFTER_DELETE_MS) {
+    log(`letting the disk settle after the last deletion (${Math.ceil((SETTLE_AFTER_DELETE_MS - since) / 1000)} s) …`);
+    settle(SETTLE_AFTER_DELETE_MS - since);
+  }
+  mkdirSync(outputs, { recursive: true });
+  const results: ShapeResult[] = [];
+  for (const shape of shapes) results.push(await benchShape(shape, bundle, outputs));
+  // Removed now, while nothing is timed (the next run pauses after removing whatever is left).
+  rmSync(outputs, { recursive: true, force: true });
+  writeFileSync(deletedAt, String(Date.now()));
+  settle();
+  if (results.length > 1) writeSummary(results);
+}
+
+/** bench/results/backup-shapes.md: one line per shape. */
+function writeSummary(results: ShapeResult[]): void {
+  const ok = (b: boolean) => (b ? '✓' : '✗');
+  const lines = [
+    `Backup create and restore on ${results.length} tree shapes (\`BENCH_BACKUP_SHAPES=${results.map((r) => r.shape).join(',')} npm run bench -- backup\`), median of ${rounds} rounds each, both sides in the same run; 1-minute load average ${results.map((r) => r.machine.loadavg_at_start).join(' / ')} at the start of each shape (a shared machine, 2 CPUs).`,
+    '',
+    '| shape | files | size | `tar czf` | Upkeep create | create / tar czf (worst–best round) | archive / tar czf | `tar xzf` | Upkeep restore | restore / tar xzf |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => `| ${r.shape} | ${r.tree.files} | ${mb(r.tree.bytes)} | ${s(r.median_ms.tar_czf)} | ${s(r.median_ms.upkeep_create)} | ${r.ratios.create_vs_tar_czf} ${ok(r.goals.create_at_most_quarter_of_tar_czf)} (${r.ratios.worst_round_create_vs_tar_czf}–${r.ratios.best_round_create_vs_tar_czf}) | ${r.ratios.archive_vs_tar_czf} ${ok(r.goals.archive_no_larger_than_tar_czf)} (${mb(r.archive_bytes.upkeep)} / ${mb(r.archive_bytes.tar_czf)}) | ${s(r.median_ms.tar_xzf)} | ${s(r.median_ms.upkeep_restore)} | ${r.ratios.restore_vs_tar_xzf} |`),
+    '',
+    'Goals: create ≤ 0.25× `tar czf` time and archive ≤ 1.0× its size on every shape.',
+    '',
+  ];
+  writeFileSync(path.join(repo, 'bench', 'results', 'backup-shapes.md'), lines.join('\n'));
+  log('');
+  log(lines.join('\n'));
 }
 
 await main();

@@ -237,37 +237,3 @@ export class ParallelGzipEncoder implements StreamEncoder {
     await Promise.allSettled(this.inFlight.splice(0).map((x) => x.output));
   }
 }
-
-const STORED_EXTENSIONS = new Set([
-  'png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'heic', 'ico',
-  'zip', 'whl', 'egg', 'jar', 'war', 'apk', 'nupkg', 'xpi', 'crx',
-  'gz', 'tgz', 'bz2', 'tbz', 'xz', 'txz', 'zst', 'lz4', 'lzma', '7z', 'rar', 'br',
-  'mp3', 'mp4', 'm4a', 'm4v', 'aac', 'ogg', 'oga', 'opus', 'webm', 'mkv', 'mov', 'avi', 'flac',
-  'woff', 'woff2', 'pdf', 'docx', 'xlsx', 'pptx', 'odt', 'ods', 'epub',
-]);
-
-const TEXT_EXTENSIONS = new Set([
-  'py', 'js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'json', 'md', 'txt', 'html', 'htm', 'css', 'scss', 'yaml', 'yml', 'toml', 'ini', 'cfg',
-  'conf', 'xml', 'svg', 'csv', 'sql', 'sh', 'rb', 'php', 'go', 'rs', 'java', 'c', 'h', 'cpp', 'hpp', 'pyi', 'map', 'lock', 'env', 'log',
-]);
-
-function extensionOf(name: string): string {
-  const dot = name.lastIndexOf('.');
-  return dot === -1 || name.indexOf('/', dot) !== -1 ? '' : name.slice(dot + 1).toLowerCase();
-}
-
-/** Whether a file is stored rather than deflated whatever its bytes: its name says it is already compressed. */
-export function storedByName(name: string): boolean {
-  return STORED_EXTENSIONS.has(extensionOf(name));
-}
-
-/** Whether a file's bytes are worth deflating: by extension, else by compressing a sample. */
-export function looksCompressible(name: string, sample?: Buffer): boolean {
-  const ext = extensionOf(name);
-  if (STORED_EXTENSIONS.has(ext)) return false;
-  if (TEXT_EXTENSIONS.has(ext)) return true;
-  if (!sample || sample.length < 64 * 1024) return true;
-  const probe = sample.subarray(0, 32 * 1024);
-  const packed = zlib.deflateRawSync(probe, { level: 1 });
-  return packed.length < probe.length * 0.9;
-}

@@ -20,4 +20,4 @@ export {
 export { BlockingWriter, WriterStopped, type EntryWriter } from './entry-writer';
 export { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 export { encodeHeader, END_OF_ARCHIVE, tarBytesOf, TarFormatError } from './tar-format';
-export { looksCompressible } from './gzip-writer';
+export { looksCompressible } from './compressibility';

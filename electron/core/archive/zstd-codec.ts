@@ -1,0 +1,115 @@
+/** zstd in this thread (the WebAssembly module, see zstd.ts), the frame rules and the format's limits. */
+import { createRequire } from 'node:module';
+import { UpkeepError } from '../../../shared/errors';
+import { TarFormatError } from './tar-format';
+
+/** Content one frame of a release asset may decode to (decoded whole, in memory). */
+export const ANY_FRAME_CONTENT = 256 * 1024 * 1024;
+
+/** Which frames decodeZstd takes. */
+export interface ZstdFrameRules {
+  /** Content one frame may declare (or, without a declaration, decode to). */
+  maxFrameContent: number;
+  /** Frames without a declared size may hold compressed blocks (decoded whole), not only raw/RLE ones. */
+  unsizedCompressed: boolean;
+}
+
+/** A backup's own frames (see above). */
+export const BACKUP_FRAMES: ZstdFrameRules = { maxFrameContent: 16 * 1024 * 1024, unsizedCompressed: false };
+/** Any frame a zstd encoder writes without a dictionary, each at most ANY_FRAME_CONTENT. */
+export const ANY_FRAMES: ZstdFrameRules = { maxFrameContent: ANY_FRAME_CONTENT, unsizedCompressed: true };
+
+export function frameTooLarge(bytes: number | null, rules: ZstdFrameRules): Error {
+  const mib = Math.round(rules.maxFrameContent / 1024 / 1024);
+  if (!rules.unsizedCompressed) {
+    return new TarFormatError(`a zstd frame declares ${bytes} bytes, more than the ${rules.maxFrameContent} Upkeep decodes at once (not a backup Upkeep wrote, or damaged)`);
+  }
+  return new UpkeepError('UNSUPPORTED', `The archive holds a zstd frame of ${bytes === null ? `more than ${mib} MiB` : `${bytes} bytes`}; without the runtime's own zstd (Node 22.15+) Upkeep decodes each frame whole and takes frames of up to ${mib} MiB. Use the release's .tar.gz or .zip asset, or run Upkeep on a runtime with zstd (the desktop app, Node 22.15+).`, { max_frame_bytes: rules.maxFrameContent });
+}
+
+/** The part of @bokuweb/zstd-wasm used here (its simple API, with reused contexts). */
+interface WasmZstd {
+  init(): Promise<void>;
+  createCCtx(): number;
+  compressUsingDict(cctx: number, buf: Uint8Array, dict: Uint8Array, level: number): Uint8Array;
+  createDCtx(): number;
+  decompressUsingDict(dctx: number, buf: Uint8Array, dict: Uint8Array, opts: { defaultHeapSize: number }): Uint8Array;
+}
+
+export const MAGIC = 0xfd2fb528;
+/** Input bytes per compressed frame. */
+export const BLOCK_SIZE = 2 * 1024 * 1024;
+/** The largest frame content the reader decodes whole (Upkeep writes BLOCK_SIZE). */
+export const MAX_FRAME_CONTENT = 16 * 1024 * 1024;
+/** A block decodes to at most this much (zstd's Block_Maximum_Size). */
+export const MAX_BLOCK_CONTENT = 128 * 1024;
+/** Raw and RLE blocks: at most 128 KiB each (zstd's block limit). */
+export const MAX_BLOCK = 128 * 1024;
+/**
+ * Content per block of a frame with a declared size, on average at least: zstd writes blocks of
+ * up to 128 KiB, split at level 3 into no fewer than ~8 KiB each (measured: 483 blocks for the
+ * worst 4 MiB seen, 8,193 allowed).
+ */
+export const MIN_AVERAGE_BLOCK = 512;
+const EMPTY = new Uint8Array(0);
+
+const requireHere = createRequire(import.meta.url);
+/** Where the package's entry is: the helper threads load it by this path. */
+export function modulePath(): string {
+  return requireHere.resolve('@bokuweb/zstd-wasm');
+}
+
+let loading: Promise<Codec> | null = null;
+
+/** zstd in this thread (one compression and one decompression context, reused). */
+export interface Codec {
+  compress(data: Uint8Array, level: number): Buffer;
+  /** Decode one frame that declares `size` bytes of content; anything else is an error. */
+  decompress(frame: Uint8Array, size: number): Buffer;
+  /** Decode one frame without a declared size into at most `capacity` bytes; null when it needs more. */
+  decompressAtMost(frame: Uint8Array, capacity: number): Buffer | null;
+}
+
+export function zstdCodec(): Promise<Codec> {
+  loading ??= (async () => {
+    const zstd = requireHere(modulePath()) as WasmZstd;
+    await zstd.init();
+    let cctx = 0;
+    let dctx = 0;
+    return {
+      compress(data, level) {
+        cctx ||= zstd.createCCtx();
+        const out = zstd.compressUsingDict(cctx, data, EMPTY, level);
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      },
+      decompress(frame, size) {
+        dctx ||= zstd.createDCtx();
+        let out: Uint8Array;
+        try {
+          out = zstd.decompressUsingDict(dctx, frame, EMPTY, { defaultHeapSize: size });
+        } catch {
+          throw new TarFormatError('a zstd frame does not decode (damaged data)');
+        }
+        if (out.length !== size) throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      },
+      decompressAtMost(frame, capacity) {
+        dctx ||= zstd.createDCtx();
+        let out: Uint8Array;
+        try {
+          out = zstd.decompressUsingDict(dctx, frame, EMPTY, { defaultHeapSize: Math.max(1, capacity) });
+        } catch (error) {
+          // ZSTD_error_dstSize_tooSmall: it decodes to more than the capacity.
+          if (/code -70\b/.test((error as Error).message)) return null;
+          throw new TarFormatError('a zstd frame does not decode (damaged data)');
+        }
+        if (out.length > capacity) return null;
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      },
+    };
+  })();
+  loading.catch(() => {
+    loading = null;
+  });
+  return loading;
+}

@@ -1,0 +1,217 @@
+/** Reading zstd frames: a backup's own, or any frame a zstd encoder writes without a dictionary (see zstd.ts). */
+import { TarFormatError } from './tar-format';
+import { BACKUP_FRAMES, MAGIC, MAX_BLOCK, MAX_BLOCK_CONTENT, MIN_AVERAGE_BLOCK, frameTooLarge, type Codec, type ZstdFrameRules } from './zstd-codec';
+
+const EMPTY_BUFFER = Buffer.alloc(0);
+
+/** Bytes from an async source, taken in exact amounts. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  private length = 0;
+  private done = false;
+  private readonly iterator: AsyncIterator<Buffer>;
+  constructor(source: AsyncIterable<Buffer>) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  /** Whether the source has more bytes (reads ahead if needed). */
+  async more(): Promise<boolean> {
+    if (this.length) return true;
+    await this.fill(1);
+    return this.length > 0;
+  }
+
+  private async fill(n: number): Promise<void> {
+    while (this.length < n && !this.done) {
+      const r = await this.iterator.next();
+      if (r.done) this.done = true;
+      else if (r.value.length) {
+        this.chunks.push(r.value);
+        this.length += r.value.length;
+      }
+    }
+  }
+
+  /** Exactly n bytes (copied only when they span chunks). */
+  async take(n: number): Promise<Buffer> {
+    if (n === 0) return EMPTY_BUFFER; // an empty raw block: nothing may be buffered at all
+    await this.fill(n);
+    if (this.length < n) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= n) {
+      this.consume(first, n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      this.consume(c, k);
+      off += k;
+    }
+    return out;
+  }
+
+  /** Up to n bytes (at least one), without copying. */
+  async takeSome(n: number): Promise<Buffer> {
+    await this.fill(1);
+    const first = this.chunks[0];
+    if (!first) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
+    const k = Math.min(first.length, n);
+    this.consume(first, k);
+    return first.subarray(0, k);
+  }
+
+  private consume(first: Buffer, k: number): void {
+    this.length -= k;
+    if (k === first.length) this.chunks.shift();
+    else this.chunks[0] = first.subarray(k);
+  }
+
+  async return(): Promise<void> {
+    await this.iterator.return?.();
+  }
+}
+
+interface FrameHeader {
+  bytes: Buffer;
+  contentSize: number | null;
+  checksum: boolean;
+}
+
+async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameHeader> {
+  const fhdBytes = await q.take(1);
+  const fhd = fhdBytes[0] as number;
+  const fcsFlag = fhd >> 6;
+  const single = (fhd >> 5) & 1;
+  if ((fhd >> 3) & 1) throw new TarFormatError('a zstd frame header has its reserved bit set (damaged data)');
+  const checksum = ((fhd >> 2) & 1) === 1;
+  const didBytes = [0, 1, 2, 4][fhd & 3] as number;
+  const fcsBytes = fcsFlag === 0 ? single : ([0, 2, 4, 8][fcsFlag] as number);
+  const rest = await q.take((single ? 0 : 1) + didBytes + fcsBytes);
+  let off = single ? 0 : 1;
+  if (didBytes) {
+    const did = rest.readUIntLE(off, didBytes);
+    if (did !== 0) throw new TarFormatError('a zstd frame needs a dictionary (not a backup Upkeep wrote)');
+    off += didBytes;
+  }
+  let contentSize: number | null = null;
+  if (fcsBytes === 1) contentSize = rest[off] as number;
+  else if (fcsBytes === 2) contentSize = rest.readUInt16LE(off) + 256;
+  else if (fcsBytes === 4) contentSize = rest.readUInt32LE(off);
+  else if (fcsBytes === 8) {
+    const big = rest.readBigUInt64LE(off);
+    contentSize = big > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(big);
+  }
+  return { bytes: Buffer.concat([magicBytes, fhdBytes, rest]), contentSize, checksum };
+}
+
+/**
+ * A frame without a declared size, any block types: walked to its end (what each block can
+ * decode to bounds the whole), then decoded in one call.
+ */
+async function* decodeUnsized(q: ByteQueue, header: FrameHeader, codec: Codec, rules: ZstdFrameRules): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [header.bytes];
+  let frameBytes = header.bytes.length;
+  let bound = 0;
+  let blocks = 0;
+  const maxBlocks = Math.ceil(rules.maxFrameContent / MIN_AVERAGE_BLOCK) + 1;
+  for (;;) {
+    if (++blocks > maxBlocks) throw frameTooLarge(null, rules);
+    const bh = await q.take(3);
+    const v = bh.readUIntLE(0, 3);
+    const type = (v >> 1) & 3;
+    const size = v >>> 3;
+    if (type === 3) throw new TarFormatError('a zstd block has the reserved type (damaged data)');
+    if (size > MAX_BLOCK) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
+    const body = type === 1 ? 1 : size;
+    parts.push(bh, await q.take(body));
+    frameBytes += 3 + body;
+    bound += type === 2 ? MAX_BLOCK_CONTENT : size;
+    if (frameBytes > rules.maxFrameContent + MAX_BLOCK) throw frameTooLarge(null, rules);
+    if (v & 1) break;
+  }
+  if (header.checksum) parts.push(await q.take(4));
+  const out = codec.decompressAtMost(Buffer.concat(parts), Math.min(bound, rules.maxFrameContent));
+  if (out === null) throw bound > rules.maxFrameContent ? frameTooLarge(null, rules) : new TarFormatError('a zstd frame decodes to more than its blocks allow (damaged data)');
+  if (out.length) yield out;
+}
+
+/**
+ * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
+ * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
+ */
+export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, rules: ZstdFrameRules = BACKUP_FRAMES): AsyncGenerator<Buffer> {
+  const q = new ByteQueue(source);
+  try {
+    while (await q.more()) {
+      const magicBytes = await q.take(4);
+      const magic = magicBytes.readUInt32LE(0);
+      if (magic >>> 4 === 0x184d2a5) {
+        // A skippable frame: its size, then bytes that mean nothing here.
+        let skip = (await q.take(4)).readUInt32LE(0);
+        while (skip > 0) skip -= (await q.takeSome(skip)).length;
+        continue;
+      }
+      if (magic !== MAGIC) throw new TarFormatError('the data is not a zstd frame where one should start (damaged archive)');
+      const header = await readFrameHeader(q, magicBytes);
+      if (header.contentSize !== null) {
+        if (header.contentSize > rules.maxFrameContent) throw frameTooLarge(header.contentSize, rules);
+        // The whole frame, then one call to decode it: its blocks are walked only to find its end.
+        const parts: Buffer[] = [header.bytes];
+        let frameBytes = header.bytes.length;
+        // Blocks are counted: a run of empty ones would otherwise cost two Buffer objects per 3
+        // bytes read (16 MiB of them: ~750 MB of heap) before the frame's length stops them.
+        let blocksLeft = Math.ceil(header.contentSize / MIN_AVERAGE_BLOCK) + 1;
+        for (;;) {
+          if (blocksLeft-- === 0) throw new TarFormatError('a zstd frame has more blocks than its declared content needs (damaged data)');
+          const bh = await q.take(3);
+          const v = bh.readUIntLE(0, 3);
+          const type = (v >> 1) & 3;
+          const size = v >>> 3;
+          if (type === 3) throw new TarFormatError('a zstd block has the reserved type (damaged data)');
+          const body = type === 1 ? 1 : size;
+          if (size > MAX_BLOCK && type !== 1) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
+          parts.push(bh, await q.take(body));
+          frameBytes += 3 + body;
+          if (frameBytes > rules.maxFrameContent + MAX_BLOCK) throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
+          if (v & 1) break;
+        }
+        if (header.checksum) parts.push(await q.take(4));
+        // Decoded even when it declares 0 bytes: a frame must not carry blocks nobody checks.
+        const out = codec.decompress(Buffer.concat(parts), header.contentSize);
+        if (out.length) yield out;
+        continue;
+      }
+      if (rules.unsizedCompressed) {
+        yield* decodeUnsized(q, header, codec, rules);
+        continue;
+      }
+      // No declared size: raw and RLE blocks only, streamed.
+      for (;;) {
+        const v = (await q.take(3)).readUIntLE(0, 3);
+        const type = (v >> 1) & 3;
+        const size = v >>> 3;
+        if (type === 2 || type === 3) throw new TarFormatError('a zstd frame without a declared size holds compressed blocks (not a backup Upkeep wrote, or damaged)');
+        if (size > MAX_BLOCK) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
+        if (type === 1) {
+          const byte = (await q.take(1))[0] as number;
+          if (size) yield Buffer.alloc(size, byte);
+        } else {
+          let left = size;
+          while (left > 0) {
+            const piece = await q.takeSome(left);
+            left -= piece.length;
+            yield piece;
+          }
+        }
+        if (v & 1) break;
+      }
+      if (header.checksum) await q.take(4); // the archive's sha256 covers these bytes
+    }
+  } finally {
+    await q.return();
+  }
+}

@@ -1,0 +1,124 @@
+/** Threads that compress zstd blocks while the backup's own thread reads and hashes (see zstd.ts). */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { modulePath } from './zstd-codec';
+
+
+/** The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent. */
+const HELPER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const zstd = require(workerData.module);
+const empty = new Uint8Array(0);
+zstd.init().then(() => {
+  const cctx = zstd.createCCtx();
+  parentPort.on('message', (m) => {
+    try {
+      const frame = zstd.compressUsingDict(cctx, new Uint8Array(m.block, 0, m.length), empty, m.level);
+      parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
+    }
+  });
+  parentPort.postMessage({ ready: true });
+}, (e) => parentPort.postMessage({ failed: String((e && e.message) || e) }));
+`;
+
+interface HelperReply {
+  id?: number;
+  frame?: Uint8Array;
+  block?: ArrayBuffer;
+  error?: string;
+  ready?: boolean;
+  failed?: string;
+}
+
+interface Job {
+  resolve: (r: { frame: Buffer; block: ArrayBuffer }) => void;
+  reject: (e: Error) => void;
+}
+
+class Helper {
+  readonly jobs = new Map<number, Job>();
+  readonly ready: Promise<boolean>;
+  private gone: Error | null = null;
+  constructor(readonly worker: Worker) {
+    this.ready = new Promise<boolean>((resolve) => {
+      worker.on('message', (m: HelperReply) => {
+        if (m.ready) return resolve(true);
+        if (m.failed) return resolve(false);
+        const job = this.jobs.get(m.id as number);
+        if (!job) return;
+        this.jobs.delete(m.id as number);
+        if (m.error || !m.frame || !m.block) job.reject(new Error(`zstd compression failed: ${m.error ?? 'no frame'}`));
+        else job.resolve({ frame: Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.length), block: m.block });
+      });
+      const lost = (error: Error) => {
+        this.gone ??= error;
+        resolve(false);
+        for (const job of this.jobs.values()) job.reject(error);
+        this.jobs.clear();
+      };
+      worker.on('error', lost);
+      worker.on('exit', (code) => lost(new Error(`a zstd helper thread stopped (exit code ${code})`)));
+    });
+  }
+  get alive(): boolean {
+    return this.gone === null;
+  }
+}
+
+/**
+ * Threads that compress blocks while the caller goes on. `start` resolves to null where threads
+ * cannot be had (the caller then compresses in its own thread).
+ */
+export class ZstdHelpers {
+  private next = 1;
+  private constructor(private readonly helpers: Helper[]) {}
+
+  static async start(count: number): Promise<ZstdHelpers | null> {
+    let module: string;
+    try {
+      module = modulePath();
+    } catch {
+      return null;
+    }
+    const helpers: Helper[] = [];
+    for (let i = 0; i < count; i++) {
+      try {
+        helpers.push(new Helper(new Worker(HELPER_SOURCE, { eval: true, workerData: { module }, resourceLimits: { maxYoungGenerationSizeMb: 2 } })));
+      } catch {
+        break;
+      }
+    }
+    const ok = await Promise.all(helpers.map((h) => h.ready));
+    const live = helpers.filter((_, i) => ok[i]);
+    for (const h of helpers) if (!live.includes(h)) void h.worker.terminate();
+    if (!live.length) return null;
+    return new ZstdHelpers(live);
+  }
+
+  get size(): number {
+    return this.helpers.length;
+  }
+
+  /** Compress `length` bytes of `block` (transferred there and back). */
+  compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
+    const live = this.helpers.filter((h) => h.alive);
+    const helper = live.sort((a, b) => a.jobs.size - b.jobs.size)[0];
+    if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      helper.jobs.set(id, { resolve, reject });
+      helper.worker.postMessage({ id, block, length, level }, [block]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.worker.terminate()));
+  }
+}
+
+/** Helper threads for a machine with `cores` cores: all but the caller's own, 1 to 4. */
+export function helperCount(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
