@@ -107,9 +107,12 @@ export interface SwapTreeResult {
 export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult> {
   const { staging, folder, preserve } = options;
   if (options.dataDir) assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
+  const folderStat = await fs.stat(folder);
+  if (folderStat.dev !== (await fs.stat(path.dirname(folder))).dev || folderStat.dev !== (await fs.stat(staging)).dev) {
+    throw new UpkeepError('UNSUPPORTED', `${folder} is a mount point (or its staging folder is on another disk): an update builds the new tree beside the folder and swaps the two, which needs both on one filesystem. Mount the disk one level up (the folder inside it), then update again. Nothing was changed.`, { folder });
+  }
   const release = await releaseTree(staging, preserve, options.releaseHashes);
   const plan = await planCarry(folder, release.kinds, options);
-  const folderStat = await fs.stat(folder);
   await fs.chmod(staging, folderStat.mode & 0o7777);
   const old = options.old ?? path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${randomBytes(4).toString('hex')}`);
   const record: TreeSwapRecord = { folder, staging, old, new_ino: await treeInode(staging), carried: plan.carry };
