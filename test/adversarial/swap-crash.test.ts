@@ -54,23 +54,32 @@ function renamesIn(trace: string): string[] {
 }
 
 type Moment = 'before' | 'during' | 'after';
+/** A kill: the n-th rename of Upkeep's own thread, or (`helper`) the exchange helper on entering renameat2. */
+interface KillPoint {
+  nth: number;
+  injectOn?: string;
+}
 
 /**
- * The 1-based rename numbers to kill at around the last swap of a run. With the exchange: the
- * rename just before it, the exchange itself (the helper is killed on entering it: nothing is
- * exchanged), the rename Upkeep makes right after it. With two renames: the first (folder → old),
- * the second (the folder is absent between them), the one after.
+ * Where to kill around the last swap of a run. strace counts calls per process, and Upkeep's
+ * renames run on its one I/O thread, so Upkeep's n-th rename is the n-th line of the trace not made
+ * by the exchange helper. With the exchange: Upkeep's rename just before it; the helper killed on
+ * entering renameat2 (nothing exchanged: judged by the inodes, then the two renames); Upkeep's
+ * first rename after it (the exchange done, nothing recorded yet). With two renames: the first
+ * (folder → old), the second (the folder is absent between them), the one after.
  */
-function killPoints(lines: string[], folder: string, exchange: boolean): Record<Moment, number> {
+function killPoints(lines: string[], folder: string, exchange: boolean): Record<Moment, KillPoint> {
+  const own = lines.filter((l) => !l.includes('renameat2('));
   if (exchange) {
-    const i = lines.map((l) => l.includes('RENAME_EXCHANGE')).lastIndexOf(true);
-    expect(i, lines.join('\n')).toBeGreaterThan(0);
-    return { before: i, during: i + 1, after: i + 2 };
+    const at = lines.map((l) => l.includes('RENAME_EXCHANGE')).lastIndexOf(true);
+    expect(at, lines.join('\n')).toBeGreaterThan(0);
+    const before = lines.slice(0, at).filter((l) => !l.includes('renameat2(')).length;
+    return { before: { nth: before }, during: { nth: 1, injectOn: 'renameat2' }, after: { nth: before + 1 } };
   }
-  const second = lines.map((l) => l.includes(`, "${folder}")`) && l.includes('.upkeep-')).lastIndexOf(true);
+  const second = own.map((l) => l.includes(`, "${folder}")`) && l.includes('.upkeep-')).lastIndexOf(true);
   expect(second, lines.join('\n')).toBeGreaterThan(0);
-  expect(lines[second - 1]).toContain(`("${folder}", `);
-  return { before: second, during: second + 1, after: second + 2 };
+  expect(own[second - 1]).toContain(`("${folder}", `);
+  return { before: { nth: second }, during: { nth: second + 1 }, after: { nth: second + 2 } };
 }
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -131,16 +140,16 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')('the di
       if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
       const ref = await census(WORKING, way.exchange);
       const outcomes: string[] = [];
-      for (const [moment, k] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
+      for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
         const { s, db } = await updateWorld(WORKING);
         cleanup = () => s.cleanup();
-        const end = (await runUnderStrace(s.home, 'update', 'webapp', k)) as DriverEnd;
-        const label = `update killed ${moment} the swap (rename ${k}): ${end.stderr.slice(-400)}`;
+        const end = (await runUnderStrace(s.home, 'update', 'webapp', kill.nth, undefined, kill.injectOn)) as DriverEnd;
+        const label = `update killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
         expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
         const status = await recover(s.home);
         const after = appHash(s.folder);
         const state = after === ref.oldHash ? 'old' : after === ref.endHash ? 'new' : 'MIXED';
-        outcomes.push(`${moment}:${state}:${status}`);
+        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}:${status}`);
         expect(state, label).not.toBe('MIXED');
         expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
         expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
@@ -158,14 +167,14 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')('the di
       const ref = await census(FAILING, way.exchange);
       expect(ref.endHash).toBe(ref.oldHash);
       const outcomes: string[] = [];
-      for (const [moment, k] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
+      for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
         const { s } = await updateWorld(FAILING);
         cleanup = () => s.cleanup();
-        const end = (await runUnderStrace(s.home, 'update', 'webapp', k)) as DriverEnd;
-        const label = `rollback killed ${moment} its swap (rename ${k}): ${end.stderr.slice(-400)}`;
+        const end = (await runUnderStrace(s.home, 'update', 'webapp', kill.nth, undefined, kill.injectOn)) as DriverEnd;
+        const label = `rollback killed ${moment} its swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
         expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
         const status = await recover(s.home);
-        outcomes.push(`${moment}:${appHash(s.folder) === ref.oldHash ? 'old' : 'MIXED'}:${status}`);
+        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${appHash(s.folder) === ref.oldHash ? 'old' : 'MIXED'}:${status}`);
         expect(appHash(s.folder), `${label}\n${diff(ref.oldList, appList(s.folder))}`).toBe(ref.oldHash);
         expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
         expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
@@ -200,15 +209,15 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')('the di
       expect(appHash(w0.folder)).toBe(w0.restored);
       const points = killPoints(renamesIn(trace), w0.folder, way.exchange);
       const outcomes: string[] = [];
-      for (const [moment, k] of Object.entries(points)) {
+      for (const [moment, kill] of Object.entries(points)) {
         const w = await make();
-        const end = (await runUnderStrace(w.home, 'restore', w.backup.id, k)) as DriverEnd;
-        const label = `restore killed ${moment} the swap (rename ${k}): ${end.stderr.slice(-400)}`;
+        const end = (await runUnderStrace(w.home, 'restore', w.backup.id, kill.nth, undefined, kill.injectOn)) as DriverEnd;
+        const label = `restore killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
         expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
         await recover(w.home);
         const after = appHash(w.folder);
         const state = after === w.before ? 'before' : after === w.restored ? 'restored' : 'MIXED';
-        outcomes.push(`${moment}:${state}`);
+        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}`);
         expect(state, label).not.toBe('MIXED');
         expect(readFileSync(path.join(w.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
         expect(sha256(path.join(w.folder, 'data', 'app.sqlite')), label).toBe(w.db);
