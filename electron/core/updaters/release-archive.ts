@@ -3,12 +3,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
+import { swapState } from '../lib/dir-swap';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { readStateFile } from '../lib/state-file';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
-import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
+import { DEFAULT_PRESERVE, revertTreeSwap, swapTree, type TreeSwapRecord } from './lib/tree-sync';
 import { defineUpdater, type OwnContext } from './types';
 import { errnoCode, errorMessage } from '../lib/error-info';
 import { isRecord } from '../../../shared/guards';
@@ -45,6 +46,26 @@ function folderOf(ctx: OwnContext<'release_archive'>): string {
 function stagingOf(ctx: OwnContext<'release_archive'>): string {
   const folder = folderOf(ctx);
   return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-staging-${ctx.runId}`);
+}
+
+/** Where the folder's previous tree waits, beside it, until the update is accepted or reverted. */
+function oldTreeOf(ctx: OwnContext<'release_archive'>): string {
+  const folder = folderOf(ctx);
+  return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${ctx.runId}`);
+}
+
+/** The swap as journaled before anything in the folder moved (see swapTree), or null before that point. */
+function swapRecordOf(ctx: OwnContext<'release_archive'>): TreeSwapRecord | null {
+  const r = ctx.state.swap as Partial<TreeSwapRecord> | undefined;
+  if (!r || typeof r.folder !== 'string' || typeof r.staging !== 'string' || typeof r.old !== 'string' || typeof r.new_ino !== 'number' || !Array.isArray(r.carried)) return null;
+  return r as TreeSwapRecord;
+}
+
+/** Map of the extractor's sha256 per file, relative to the release root inside staging. */
+function extractedHashes(entries: readonly { path: string; sha256?: string }[], prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries) if (e.sha256 && e.path.startsWith(prefix)) out.set(e.path.slice(prefix.length), e.sha256);
+  return out;
 }
 
 function manifestFile(ctx: OwnContext<'release_archive'>, version: string): string {
@@ -117,8 +138,9 @@ function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
 /**
  * The OTRS flow: download the release tarball (top folder stripped) or an asset (.tar.gz, .tar.zst,
  * .tar or .zip), verify it, extract it with the safe extractor into a staging folder beside the
- * component (zips with the same rules as tars, plus the zip reader's own), then sync it
- * into the folder without touching `preserve` paths, removing files only the previous release had.
+ * component (zips with the same rules as tars, plus the zip reader's own), finish the new tree
+ * there (the folder's `preserve` paths and user files carried over by rename, files only the
+ * previous release had left out) and swap it with the folder in one step (see swapTree).
  */
 export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   method: 'release_archive',
@@ -185,6 +207,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       // A .zip asset (or archive/<ref>.zip) goes through the same checks and the same staging.
       zip: true,
       signal: ctx.signal,
+      onProgress: (p) => ctx.progress((p.archiveBytes / Math.max(1, p.archiveTotal)) * 80),
     });
     ctx.log(`extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`);
     let root = staging;
@@ -199,18 +222,28 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
     const previous = await readManifest(ctx, ctx.from);
     if (!previous) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
-    ctx.log(`syncing into ${folder}, keeping ${preserve.join(', ')}`);
-    const result = await syncTree({
+    ctx.log(`building the new tree in ${root} and swapping it with ${folder}, keeping ${preserve.join(', ')}`);
+    const prefix = root === staging ? '' : `${path.relative(staging, root).split(path.sep).join('/')}/`;
+    ctx.progress(85);
+    const result = await swapTree({
       staging: root,
       folder,
       preserve,
       previousFiles: previous?.files ?? null,
       previousHashes: previous?.hashes ?? {},
-      onProgress: (done, total) => ctx.progress((done / Math.max(1, total)) * 100),
+      releaseHashes: extractedHashes(extracted.entries, prefix),
+      old: oldTreeOf(ctx),
+      // Journaled before anything in the folder moves: a kill from here on is reverted from it.
+      record: async (record) => {
+        ctx.state.swap = record;
+        await ctx.saveState();
+        ctx.progress(90);
+      },
       log: (line) => ctx.log(line),
       dataDir: ctx.home.home,
     });
-    ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}`);
+    ctx.progress(100);
+    ctx.log(`swapped in by ${result.way === 'exchange' ? 'one exchange (renameat2)' : 'two renames'}: ${result.files.length} release files, ${result.carried} paths carried over from the folder, ${result.removed} old files dropped${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}; the previous tree is at ${result.record.old} until the update is accepted`);
     const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, hashes: result.hashes, written_at: new Date().toISOString() };
     await writeFileAtomic(pendingManifest(ctx), JSON.stringify(manifest));
   },
@@ -225,9 +258,27 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     }
   },
 
+  /**
+   * Put the previous tree back by swapping (no copy), with everything carried out of it, from any
+   * point of apply; false when there is nothing to swap back (then the backup is restored).
+   */
+  async revert(ctx) {
+    const record = swapRecordOf(ctx);
+    if (!record) return false;
+    const reverted = await revertTreeSwap(record);
+    if (reverted) ctx.log(`the previous tree of ${record.folder} is back in place (swapped back, nothing copied)`);
+    return reverted;
+  },
+
   async cleanup(ctx) {
     const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);
-    await fs.rm(staging, { recursive: true, force: true });
+    const record = swapRecordOf(ctx);
+    // Never while the folder is absent (between the two renames of a swap): the old tree is all there is.
+    if (!record || (await fs.lstat(record.folder).then(() => true, () => false))) {
+      if (record && !(await swapState(record)).swapped) await revertTreeSwap(record);
+      await fs.rm(staging, { recursive: true, force: true });
+      await fs.rm(record?.old ?? oldTreeOf(ctx), { recursive: true, force: true });
+    }
     await fs.rm(pendingManifest(ctx), { force: true });
   },
 });

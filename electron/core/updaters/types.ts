@@ -94,6 +94,8 @@ export interface TypedUpdater<M extends UpdateMethod> {
    * out (npm's node_modules) from the restored files.
    */
   afterRestore?(ctx: OwnContext<M>): Promise<void>;
+  /** After a failure (or a crash) in apply: put the previous tree back without the backup (see Updater.revert). */
+  revert?(ctx: OwnContext<M>): Promise<boolean>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: OwnContext<M>): Promise<void>;
   /**
@@ -129,6 +131,12 @@ export interface Updater {
    * out (npm's node_modules) from the restored files.
    */
   afterRestore?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * After a failure (or a crash) in apply: put the previous tree back without the backup (a swap
+   * back). True when the folder holds it again; false when there is nothing to swap back (then the
+   * engine restores the backup).
+   */
+  revert?(ctx: UpdaterContext): Promise<boolean>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: UpdaterContext): Promise<void>;
   /**
@@ -154,7 +162,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
     if (isContextOf(ctx, updater.method)) return ctx;
     throw new UpkeepError('INTERNAL', `The ${updater.method} updater was given ${ctx.component.id}, whose config has ${ctx.config.method ? `method ${ctx.config.method}` : 'no method'} (was it changed or removed during the run?).`, { component: ctx.component.id });
   };
-  const { downloadSize, preflight, download, verify, commit, afterRestore, cleanup, snapshot } = updater;
+  const { downloadSize, preflight, download, verify, commit, afterRestore, revert, cleanup, snapshot } = updater;
   return {
     method: updater.method,
     folder: (ctx) => updater.folder(own(ctx)),
@@ -165,6 +173,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
     ...(verify ? { verify: (ctx: UpdaterContext) => verify.call(updater, own(ctx)) } : {}),
     ...(commit ? { commit: (ctx: UpdaterContext) => commit.call(updater, own(ctx)) } : {}),
     ...(afterRestore ? { afterRestore: (ctx: UpdaterContext) => afterRestore.call(updater, own(ctx)) } : {}),
+    ...(revert ? { revert: (ctx: UpdaterContext) => revert.call(updater, own(ctx)) } : {}),
     ...(cleanup ? { cleanup: (ctx: UpdaterContext) => cleanup.call(updater, own(ctx)) } : {}),
     ...(snapshot ? { snapshot: { create: (ctx: UpdaterContext) => snapshot.create(own(ctx)), restore: (ctx: UpdaterContext, backupId: string) => snapshot.restore(own(ctx), backupId) } } : {}),
   };
