@@ -181,14 +181,16 @@ describe('cancel: release_archive at each step before commit', () => {
     expect(log).toContain('restored');
   });
 
-  it('apply (the sync into the folder) before commit: rolled back to the exact old tree', async () => {
+  it('apply (the swap into the folder) before commit: the previous tree is swapped back, exactly as it was', async () => {
     s = await releaseScenario();
     const before = s.hash();
     const uploads = s.uploadsHash();
-    const { result, cancel } = await updateCancelledWhen(s.services, 'webapp', logged('syncing into'));
+    const { result, cancel } = await updateCancelledWhen(s.services, 'webapp', logged('building the new tree in'));
     await expect(cancel).resolves.toMatchObject({ step: 'apply' });
     const log = readFileSync(path.join(s.home, 'logs', `${result.run_id}.log`), 'utf8');
-    expect(log).toMatch(/files written/);
+    // The swap finished, then the cancel took the previous tree back by swapping, not from the backup.
+    expect(log).toMatch(/swapped in by/);
+    expect(log).toMatch(/back in place \(swapped back, nothing copied\)/);
     await expectCancelledAndOld(s, result, before, uploads);
     expect(result.backup_id).toBeTruthy();
   });
