@@ -7,7 +7,7 @@ import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 import type { ErrorShape } from '../../../../shared/errors';
 import { messagesUnder } from '../components/field-errors';
-import { ChecksFieldset, GithubFieldset, HostsFieldset, NUMBER_FIELDS } from './settings-fieldsets';
+import { changedChannels, ChecksFieldset, GithubFieldset, HostsFieldset, NUMBER_FIELDS, settingsPatch } from './settings-fieldsets';
 import { MachineFacts, ReleaseChannelsFieldset, WebhooksFieldset } from './settings-sections';
 
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
@@ -50,25 +50,11 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!settings) return;
-    const patch: Record<string, number | boolean> = {};
-    for (const f of NUMBER_FIELDS) {
-      const raw = numbers[f.key];
-      if (raw === undefined || raw === String(settings[f.key])) continue;
-      patch[f.key] = Number(raw);
-    }
-    if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
-    const extra: Partial<Settings> = {};
-    if (timeZone !== null && timeZone.trim() !== settings.time_zone) extra.time_zone = timeZone.trim();
-    if (webhooks !== null) extra.webhooks = webhooks.map((w) => ({ ...w, url: w.url.trim(), ...(w.name?.trim() ? { name: w.name.trim() } : {}) }));
-    const changed: Record<string, string> = {};
-    for (const [id, channel] of Object.entries(channels)) {
-      if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
-    }
     setBusy(true);
     const result = await saveSettings({
-      patch: { ...patch, ...extra },
+      patch: settingsPatch(settings, { numbers, notifications, timeZone, webhooks }),
       githubToken: removeToken ? null : token.trim() ? token.trim() : undefined,
-      channels: changed,
+      channels: changedChannels(channels, components),
     });
     setBusy(false);
     if (result) setError(result);

@@ -1,10 +1,10 @@
 import type { Dispatch, RefObject, SetStateAction } from 'react';
-import type { Settings } from '../../../../shared/types';
+import type { Component, Settings } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import type { AppState } from '../../store/types';
 import { Field } from '../../ui/Field';
 
-// Fieldsets of the settings dialog (SettingsDialog.tsx): checks and backups, hosts, GitHub.
+// Fieldsets of the settings dialog (SettingsDialog.tsx): checks and backups, hosts, GitHub; what a save changes.
 
 type Messages = Record<string, string>;
 
@@ -18,6 +18,34 @@ export const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step:
   { key: 'backup_max_age_days', label: 'Delete backups older than (days)', hint: '0 keeps them regardless of age.', step: 1 },
   { key: 'backup_disk_budget_mb', label: 'Backup disk budget (MB)', hint: '0 means no limit.', step: 1 },
 ];
+
+/** What the form changed of the settings: numbers, notifications, the time zone, the webhooks. */
+export function settingsPatch(
+  settings: Settings,
+  edits: { numbers: Record<string, string>; notifications: boolean | null; timeZone: string | null; webhooks: Settings['webhooks'] | null },
+) {
+  const { numbers, notifications, timeZone, webhooks } = edits;
+  const patch: Record<string, number | boolean> = {};
+  for (const f of NUMBER_FIELDS) {
+    const raw = numbers[f.key];
+    if (raw === undefined || raw === String(settings[f.key])) continue;
+    patch[f.key] = Number(raw);
+  }
+  if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
+  const extra: Partial<Settings> = {};
+  if (timeZone !== null && timeZone.trim() !== settings.time_zone) extra.time_zone = timeZone.trim();
+  if (webhooks !== null) extra.webhooks = webhooks.map((w) => ({ ...w, url: w.url.trim(), ...(w.name?.trim() ? { name: w.name.trim() } : {}) }));
+  return { ...patch, ...extra };
+}
+
+/** The release channels the form changed, by component id. */
+export function changedChannels(channels: Record<string, string>, components: readonly Component[]): Record<string, string> {
+  const changed: Record<string, string> = {};
+  for (const [id, channel] of Object.entries(channels)) {
+    if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
+  }
+  return changed;
+}
 
 /** How often checks run, how long answers are kept, the backups' limits, and notifications. */
 export function ChecksFieldset({
