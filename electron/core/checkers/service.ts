@@ -2,7 +2,6 @@ import { checkTypeFacts } from '../../../shared/descriptors/registry';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
 import type { ChannelOption, CheckResult, Component, Settings, VersionChoices } from '../../../shared/types';
 import type { VersionChoiceStore } from '../config/version-choices';
-import type { EventBus } from '../events';
 import { tokenEnvCredential } from '../net/credentials';
 import type { HttpClient } from '../net/http-client';
 import { mapBounded, SingleFlight } from '../net/limiter';
@@ -14,42 +13,14 @@ import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { checkerFor } from './registry';
 import { buildResult, errorResult, type ResultChoices } from './result';
 import type { CheckContext, CheckOutcome } from './types';
-import { boundNotes, checkConfigHash, ERROR_TTL_MS, errorTtlMs, hasUnknownRisk, VersionCache, versionCacheFile, type CacheEntry } from './version-cache';
+import { boundNotes, checkConfigHash, VersionCache, versionCacheFile, type CacheEntry } from './version-cache';
+import type { CheckOptions, CheckServiceDeps } from './service-deps';
+import { usableCachedAnswer } from './cache-freshness';
 import { checksHttpClient, type CheckServiceWiring } from './wiring';
 
 export { checkConfigHash, ERROR_TTL_MS, versionCacheFile } from './version-cache';
+export type { CheckOptions, CheckServiceDeps, ComponentSource } from './service-deps';
 export type { CheckServiceWiring } from './wiring';
-
-export interface CheckOptions {
-  /** Ignore the version cache (`upkeep check --force`). */
-  force?: boolean;
-  /** Offer a release lower than the installed or highest seen version (otherwise refused). */
-  downgrade?: boolean;
-}
-
-/** The parts of the component registry the service uses. */
-export interface ComponentSource {
-  list(): { components: Component[] };
-  get(id: string): Component;
-  patch(id: string, patch: { channel: string }): Component;
-}
-
-export interface CheckServiceDeps {
-  components: ComponentSource;
-  settings: { get(): Settings };
-  events: EventBus;
-  http: HttpClient;
-  /** The version cache file, `<home>/cache/versions.json`. */
-  cacheFile: string;
-  /** Environment for commands and `*_env` secrets; defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
-  /** Components checked at once (HTTP requests are bounded separately by the client). */
-  concurrency?: number;
-  /** The user's skipped versions and holds, applied to every result built (fresh or cached). */
-  holds?: VersionChoiceStore;
-}
-
-
 
 /**
  * Version checks for every component: runs the checker of its type, compares installed and latest
@@ -107,14 +78,7 @@ export class CheckService {
 
   /** Which cached answer a check may use without asking again: the error, the outcome, or none. */
   private freshCached(component: Component, settings: Settings, now: number): 'error' | 'outcome' | null {
-    const entry = this.versions.entries()[component.id];
-    if (!entry || entry.config_hash !== checkConfigHash(component)) return null;
-    const ttlMs = settings.cache_ttl_hours * 3_600_000;
-    const age = now - entry.fetched_at;
-    if (entry.error) return !entry.error_local && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
-    if (!entry.outcome || age >= ttlMs) return null;
-    // An answer with a flag left unknown (advisories that could not be read) is asked again as soon as a failed check would be.
-    return hasUnknownRisk(entry.outcome) && age >= Math.min(ERROR_TTL_MS, ttlMs) ? null : 'outcome';
+    return usableCachedAnswer(this.versions.entries()[component.id], component, settings.cache_ttl_hours, now);
   }
 
   async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {

@@ -4,7 +4,7 @@ import type { VersionChoiceStore } from '../config/version-choices';
 import type { EventBus } from '../events';
 import { appPackage } from '../lib/app-version';
 import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
-import type { ComponentSource } from './service';
+import type { ComponentSource } from './service-deps';
 
 export interface CheckServiceWiring {
   layout: { cache: string };
