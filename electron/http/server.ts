@@ -68,7 +68,7 @@ function isLoopbackHost(host: string): boolean {
  */
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';
-  const sseClients = new Set<http.ServerResponse>();
+  const streams = eventStreams(options.events);
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -94,7 +94,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       }
       if (url.pathname === '/api/events') {
         if (req.method !== 'GET') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Use GET for /api/events.'));
-        return openEventStream(req, res);
+        return streams.open(req, res);
       }
       if (req.method !== 'POST') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'));
       if (!isJsonContentType(req.headers['content-type'])) {
@@ -131,23 +131,6 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     return options.fleet.invoke(method, body, ctx, host);
   }
 
-  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    sseClients.add(res);
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', () => {
-      clearInterval(keepAlive);
-      sseClients.delete(res);
-    });
-  }
-
-  const unsubscribe = options.events.onAny((event, payload) => {
-    if (!EVENT_NAMES.includes(event)) return;
-    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const client of sseClients) client.write(frame);
-  });
-
   const listenPort = options.port ?? 7380;
   await new Promise<void>((resolve, reject) => {
     const failed = (error: Error) => reject(listenError(error, bindHost, listenPort));
@@ -165,11 +148,36 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     panelUrl: `${url}#token=${options.token}`,
     port,
     async close() {
+      streams.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `GET /api/events`: every contract event to every open stream, with a keep-alive comment every 15 s. */
+function eventStreams(events: EventBus): { open(req: http.IncomingMessage, res: http.ServerResponse): void; close(): void } {
+  const sseClients = new Set<http.ServerResponse>();
+  const unsubscribe = events.onAny((event, payload) => {
+    if (!EVENT_NAMES.includes(event)) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const client of sseClients) client.write(frame);
+  });
+  return {
+    open(req, res) {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      sseClients.add(res);
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(keepAlive);
+        sseClients.delete(res);
+      });
+    },
+    close() {
       unsubscribe();
       for (const client of sseClients) client.end();
       sseClients.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
