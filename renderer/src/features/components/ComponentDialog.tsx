@@ -19,7 +19,6 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const [error, setError] = useState<ErrorShape | null>(null);
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const offline = useOffline();
   const editing = component !== undefined;
   const templates = useAppStore((s) => s.templates);
   const loadTemplates = useAppStore((s) => s.loadTemplates);
@@ -83,16 +82,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
       title={editing ? `Edit ${component.name}` : 'Add component'}
       onClose={onClose}
       size="large"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
-            {editing ? 'Save' : 'Add component'}
-          </button>
-        </>
-      }
+      footer={<FormButtons formId={formId} label={editing ? 'Save' : 'Add component'} busy={busy} onClose={onClose} />}
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {!editing && templates.length > 0 ? (
@@ -129,5 +119,20 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
         )}
       </form>
     </Dialog>
+  );
+}
+
+/** Cancel, and the form's submit button (disabled while it saves or the host is offline). */
+function FormButtons({ formId, label, busy, onClose }: { formId: string; label: string; busy: boolean; onClose(): void }) {
+  const offline = useOffline();
+  return (
+    <>
+      <button type="button" className="button" onClick={onClose}>
+        Cancel
+      </button>
+      <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
+        {label}
+      </button>
+    </>
   );
 }
