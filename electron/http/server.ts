@@ -1,12 +1,11 @@
-import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { EVENT_NAMES, invokeMethod, type ApiImplementation, type CallContext } from '../../shared/contract';
-import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 import { UpkeepError, toErrorShape, type ErrorCode } from '../../shared/errors';
 import type { EventBus } from '../core/events';
 import type { Fleet } from '../core/fleet';
+import { decodePath, sendError, sendJson } from './respond';
+import { serveStatic } from './static-files';
 import { tokensEqual } from './token';
 
 export interface HttpHostOptions {
@@ -56,17 +55,6 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   HOST_AUTH_FAILED: 502,
 };
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
-
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 function isLoopbackHost(host: string): boolean {
@@ -80,7 +68,7 @@ function isLoopbackHost(host: string): boolean {
  */
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';
-  const sseClients = new Set<http.ServerResponse>();
+  const streams = eventStreams(options.events);
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -94,30 +82,19 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
     const port = (server.address() as AddressInfo).port;
-    const hostHeader = req.headers.host ?? '';
-    const hostName = hostHeader.replace(/:\d+$/, '');
-    // DNS rebinding: on a loopback bind, only loopback names may address us.
-    if (isLoopbackHost(bindHost) && !isLoopbackHost(hostName)) {
-      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Requests must address Upkeep by a loopback name (127.0.0.1 or localhost).'));
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${hostHeader}`) {
-      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Cross-origin requests are refused.'));
-    }
-    if (req.headers['sec-fetch-site'] === 'cross-site') {
-      return sendError(res, 403, new UpkeepError('FORBIDDEN', 'Cross-site requests are refused.'));
-    }
+    const refused = refusedOrigin(req, bindHost);
+    if (refused) return sendError(res, 403, refused);
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
 
     if (url.pathname.startsWith('/api/')) {
-      const ctx = authenticate(req);
+      const ctx = authenticate(req, options);
       if (!ctx) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="upkeep"');
         return sendError(res, 401, new UpkeepError('UNAUTHORIZED', 'Missing or wrong access token. Open the panel with the URL `upkeep serve` printed (it carries the token).'));
       }
       if (url.pathname === '/api/events') {
         if (req.method !== 'GET') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Use GET for /api/events.'));
-        return openEventStream(req, res);
+        return streams.open(req, res);
       }
       if (req.method !== 'POST') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'));
       if (!isJsonContentType(req.headers['content-type'])) {
@@ -144,7 +121,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Only GET is served here.'));
-    return serveStatic(url.pathname, res);
+    return serveStatic(options.rendererDir, url.pathname, res);
   }
 
   /** This computer's engine, or (`?host=NAME`) the remote host of that name. */
@@ -152,64 +129,6 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     if (host === null) return invokeMethod(options.api, method, body, ctx);
     if (!options.fleet) throw new UpkeepError('INVALID_REQUEST', 'This Upkeep does not reach other hosts: call it without ?host=.');
     return options.fleet.invoke(method, body, ctx, host);
-  }
-
-  function authenticate(req: http.IncomingMessage): CallContext | undefined {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return undefined;
-    if (tokensEqual(match[1], options.token)) return { initiatedBy: 'panel', readOnly: false };
-    if (options.readOnlyToken && tokensEqual(match[1], options.readOnlyToken)) return { initiatedBy: 'panel', readOnly: true };
-    return undefined;
-  }
-
-  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    sseClients.add(res);
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    req.on('close', () => {
-      clearInterval(keepAlive);
-      sseClients.delete(res);
-    });
-  }
-
-  const unsubscribe = options.events.onAny((event, payload) => {
-    if (!EVENT_NAMES.includes(event)) return;
-    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const client of sseClients) client.write(frame);
-  });
-
-  async function serveStatic(pathname: string, res: http.ServerResponse): Promise<void> {
-    const root = options.rendererDir;
-    if (!root) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
-    const rel = decodePath(pathname);
-    if (rel === undefined) return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path: it has a malformed %-escape.'));
-    const resolved = path.resolve(root, `.${rel}`);
-    if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-      return sendError(res, 404, new UpkeepError('NOT_FOUND', 'Not found.'));
-    }
-    let file = resolved;
-    // Missing: the panel is a single page, index.html answers below.
-    let stat = await fs.stat(file).catch(() => undefined);
-    if (!stat || stat.isDirectory()) {
-      // The panel is a single page: unknown paths get index.html.
-      file = path.join(root, 'index.html');
-      // Not built: answered 404 with how to build it.
-      stat = await fs.stat(file).catch(() => undefined);
-      if (!stat) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
-    }
-    const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
-    res.setHeader('Content-Type', type);
-    res.setHeader('Content-Length', stat.size);
-    if (type.startsWith('text/html')) {
-      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-      res.setHeader('X-Frame-Options', 'DENY');
-    } else if (file.includes(`${path.sep}assets${path.sep}`)) {
-      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    }
-    res.writeHead(200);
-    createReadStream(file).pipe(res);
   }
 
   const listenPort = options.port ?? 7380;
@@ -229,13 +148,66 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     panelUrl: `${url}#token=${options.token}`,
     port,
     async close() {
-      unsubscribe();
-      for (const client of sseClients) client.end();
-      sseClients.clear();
+      streams.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `GET /api/events`: every contract event to every open stream, with a keep-alive comment every 15 s. */
+function eventStreams(events: EventBus): { open(req: http.IncomingMessage, res: http.ServerResponse): void; close(): void } {
+  const sseClients = new Set<http.ServerResponse>();
+  const unsubscribe = events.onAny((event, payload) => {
+    if (!EVENT_NAMES.includes(event)) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const client of sseClients) client.write(frame);
+  });
+  return {
+    open(req, res) {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      sseClients.add(res);
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(keepAlive);
+        sseClients.delete(res);
+      });
+    },
+    close() {
+      unsubscribe();
+      for (const client of sseClients) client.end();
+      sseClients.clear();
+    },
+  };
+}
+
+/** Why a request is refused for where it comes from (DNS rebinding, another site), or undefined. */
+function refusedOrigin(req: http.IncomingMessage, bindHost: string): UpkeepError | undefined {
+  const hostHeader = req.headers.host ?? '';
+  const hostName = hostHeader.replace(/:\d+$/, '');
+  // DNS rebinding: on a loopback bind, only loopback names may address us.
+  if (isLoopbackHost(bindHost) && !isLoopbackHost(hostName)) {
+    return new UpkeepError('FORBIDDEN', 'Requests must address Upkeep by a loopback name (127.0.0.1 or localhost).');
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${hostHeader}`) {
+    return new UpkeepError('FORBIDDEN', 'Cross-origin requests are refused.');
+  }
+  if (req.headers['sec-fetch-site'] === 'cross-site') {
+    return new UpkeepError('FORBIDDEN', 'Cross-site requests are refused.');
+  }
+  return undefined;
+}
+
+/** The caller's rights from its bearer token: full, read-only, or none (undefined). */
+function authenticate(req: http.IncomingMessage, options: Pick<HttpHostOptions, 'token' | 'readOnlyToken'>): CallContext | undefined {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) return undefined;
+  if (tokensEqual(match[1], options.token)) return { initiatedBy: 'panel', readOnly: false };
+  if (options.readOnlyToken && tokensEqual(match[1], options.readOnlyToken)) return { initiatedBy: 'panel', readOnly: true };
+  return undefined;
 }
 
 /** Why the host could not listen, and what to do, for the errors a person can fix. */
@@ -258,26 +230,6 @@ function listenError(error: Error, host: string, port: number): Error {
 function isJsonContentType(header: string | undefined): boolean {
   const mediaType = (header ?? '').split(';')[0] ?? '';
   return mediaType.trim().toLowerCase() === 'application/json';
-}
-
-/** A URL path with its %-escapes decoded; undefined when one is malformed (`%E0%A4%A`). */
-function decodePath(pathname: string): string | undefined {
-  try {
-    return decodeURIComponent(pathname);
-  } catch {
-    // Malformed percent-encoding: answered 400 by the caller.
-    return undefined;
-  }
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendError(res: http.ServerResponse, status: number, error: unknown): void {
-  sendJson(res, status, { error: toErrorShape(error) });
 }
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UpkeepError, type ErrorCode } from '../../../shared/errors';
 import { sha256File } from '../lib/hash';
 import { WriterStopped } from './entry-writer';
-import type { ExtractOptions } from './extract';
+import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 

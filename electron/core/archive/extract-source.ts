@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { UpkeepError } from '../../../shared/errors';
 import type { ExtractLimits } from './extract-checks';
-import type { ExtractOptions } from './extract';
+import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
 import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdCodec, type Codec } from './zstd';
 

@@ -2,9 +2,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
-import { UpkeepError, type ErrorCode } from '../../../shared/errors';
+import { UpkeepError } from '../../../shared/errors';
 import { checkEntryPath, DEFAULT_EXTRACT_LIMITS, resolveInside, resolvesInside, TreeModel, type ExtractLimits } from './extract-checks';
 import { explain } from './extract-errors';
+import type { ExpectedContent, ExtractedEntry, ExtractedEntryType, ExtractOptions, ExtractProgress, ExtractResult } from './extract-types';
 import { FolderSink, NULL_SINK, writerSink, type ExtractSink } from './extract-sinks';
 import { openArchive, probeArchive, type ArchiveStream } from './extract-source';
 import type { EntryWriter } from './entry-writer';
@@ -14,109 +15,7 @@ import { readZip } from './zip-reader';
 
 export { checkEntryPath, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-checks';
 export { explainWriteError } from './extract-errors';
-
-export type ExtractedEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
-
-/** One entry as extracted (paths relative to the destination, `/` separators, top folder stripped). */
-export interface ExtractedEntry {
-  path: string;
-  type: ExtractedEntryType;
-  size: number;
-  mode: number;
-  mtime: number;
-  /** A file's; absent where the extraction's writer checked it (restore-feed.ts) or nobody did. */
-  sha256?: string;
-  linkpath?: string;
-}
-
-/** What a trusted record (a backup manifest) says the archive holds; anything else is refused. */
-export interface ExpectedContent {
-  archiveSha256?: string;
-  entries?: ReadonlyArray<{ path: string; type: string; size: number; sha256?: string; linkpath?: string }>;
-}
-
-export interface ExtractProgress {
-  files: number;
-  bytes: number;
-  /** Archive bytes read so far (compressed). */
-  archiveBytes: number;
-  archiveTotal: number;
-}
-
-export interface ExtractOptions {
-  /** The archive file: tar, tar.gz (any gzip), tar.zst where the runtime has zstd, or zip (stored/deflate). */
-  archive: string;
-  /**
-   * The staging folder to extract into. It must not exist (it is created) or be empty.
-   * `null` reads and checks everything and writes nothing (verification).
-   */
-  dest: string | null;
-  /** Strip the one top-level folder every entry lives in (GitHub source tarballs). */
-  stripTopFolder?: boolean;
-  limits?: Partial<ExtractLimits>;
-  /** setuid/setgid bits: refused by default, or stripped. */
-  specialBits?: 'refuse' | 'strip';
-  /** Restore modification times (default true). */
-  preserveMtime?: boolean;
-  expect?: ExpectedContent;
-  /** Code for a damaged (rather than hostile) archive: BACKUP_CORRUPT for backups. */
-  damagedCode?: Extract<ErrorCode, 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'>;
-  /**
-   * Symlinks that point outside the folder: refused (default, for every downloaded archive), or
-   * restored exactly when the trusted manifest (`expect`) records that link with that target — a
-   * venv's `bin/python3 -> /usr/bin/python3.11`, a symlinked `uploads/`. Nothing is ever written
-   * through such a link, and no other link may lead out through it.
-   */
-  outwardLinks?: 'refuse' | 'as-recorded';
-  /** Files written at once. */
-  parallel?: number;
-  /**
-   * Write every entry through this instead (`dest` must then be null): each call comes after
-   * the entry passed every check, in archive order. A restore's writer hands them to the backup
-   * worker (restore-feed.ts), which writes with blocking calls (BlockingWriter).
-   */
-  writer?: EntryWriter;
-  /**
-   * Who hashes the archive: this extraction as it reads (default), or the caller on another
-   * thread at the same time ('by-caller'): the result's archiveSha256 is then null and checking
-   * it against `expect.archiveSha256` is the caller's job.
-   */
-  archiveHash?: 'inline' | 'by-caller';
-  /**
-   * Called after every 4 MiB that comes out of the archive. The backup worker collects its
-   * young garbage there: each inflated chunk is a new buffer outside V8's heap, and V8 would
-   * otherwise let ~64 MB of dead ones pile up before it looks.
-   */
-  reclaim?: () => void;
-  /**
-   * The archive is a backup Upkeep wrote: zstd is read with Upkeep's own frame reader (zstd.ts),
-   * on every runtime, and only a backup's kinds of frame are taken. Otherwise zstd is read by the
-   * runtime's own decoder (Node 22.15+), or where there is none by the same frame reader taking
-   * any frame (ANY_FRAMES: each decoded whole, up to 256 MiB).
-   */
-  ownZstdFrames?: boolean;
-  /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
-  allowEmpty?: boolean;
-  /**
-   * Also read zip archives (a release asset that is a .zip), with the same entry rules plus the
-   * zip-specific ones (zip-reader.ts). Off by default: a zip is then refused as UNSUPPORTED.
-   */
-  zip?: boolean;
-  onProgress?: (progress: ExtractProgress) => void;
-  signal?: AbortSignal;
-}
-
-export interface ExtractResult {
-  entries: ExtractedEntry[];
-  files: number;
-  bytes: number;
-  archiveBytes: number;
-  archiveSha256: string | null;
-  /** The stripped top folder's name, when `stripTopFolder`. */
-  topFolder: string | null;
-  compression: 'gzip' | 'zstd' | 'zip' | 'none';
-}
-
+export type { ExpectedContent, ExtractedEntry, ExtractedEntryType, ExtractOptions, ExtractProgress, ExtractResult } from './extract-types';
 
 /** The file whose bytes are being read. */
 interface CurrentFile {

@@ -1,58 +1,26 @@
-import path from 'node:path';
-import { acceptsChannel, offeredChannels } from '../../../shared/descriptors/channels';
 import { checkTypeFacts } from '../../../shared/descriptors/registry';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
 import type { ChannelOption, CheckResult, Component, Settings, VersionChoices } from '../../../shared/types';
 import type { VersionChoiceStore } from '../config/version-choices';
-import type { EventBus } from '../events';
-import { appPackage } from '../lib/app-version';
 import { tokenEnvCredential } from '../net/credentials';
-import { HttpClient as HttpClientImpl, type HttpClient } from '../net/http-client';
+import type { HttpClient } from '../net/http-client';
 import { mapBounded, SingleFlight } from '../net/limiter';
 import { releaseAdvisories } from '../risk/component-risk';
-import { logger } from '../lib/log';
 import { readInstalledVersion } from '../versions/installed';
-import { sameCommit } from './lib/config';
+import { channelsOffered, requireOfferedChannel } from './channel-choice';
+import { installedForHold, withInstalledNow } from './installed-now';
 import { prefetchForChecks, type PrefetchLookup } from './lib/github-batch';
 import { checkerFor } from './registry';
 import { buildResult, errorResult, type ResultChoices } from './result';
-import type { CheckContext, CheckOutcome, Checker } from './types';
-import { boundNotes, checkConfigHash, ERROR_TTL_MS, errorTtlMs, hasUnknownRisk, VersionCache, versionCacheFile, type CacheEntry } from './version-cache';
+import type { CheckContext, CheckOutcome } from './types';
+import { boundNotes, checkConfigHash, VersionCache, versionCacheFile, type CacheEntry } from './version-cache';
+import type { CheckOptions, CheckServiceDeps } from './service-deps';
+import { usableCachedAnswer } from './cache-freshness';
+import { checksHttpClient, type CheckServiceWiring } from './wiring';
 
 export { checkConfigHash, ERROR_TTL_MS, versionCacheFile } from './version-cache';
-
-const log = logger('checks.service');
-
-export interface CheckOptions {
-  /** Ignore the version cache (`upkeep check --force`). */
-  force?: boolean;
-  /** Offer a release lower than the installed or highest seen version (otherwise refused). */
-  downgrade?: boolean;
-}
-
-/** The parts of the component registry the service uses. */
-export interface ComponentSource {
-  list(): { components: Component[] };
-  get(id: string): Component;
-  patch(id: string, patch: { channel: string }): Component;
-}
-
-export interface CheckServiceDeps {
-  components: ComponentSource;
-  settings: { get(): Settings };
-  events: EventBus;
-  http: HttpClient;
-  /** The version cache file, `<home>/cache/versions.json`. */
-  cacheFile: string;
-  /** Environment for commands and `*_env` secrets; defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
-  /** Components checked at once (HTTP requests are bounded separately by the client). */
-  concurrency?: number;
-  /** The user's skipped versions and holds, applied to every result built (fresh or cached). */
-  holds?: VersionChoiceStore;
-}
-
-
+export type { CheckOptions, CheckServiceDeps, ComponentSource } from './service-deps';
+export type { CheckServiceWiring } from './wiring';
 
 /**
  * Version checks for every component: runs the checker of its type, compares installed and latest
@@ -110,14 +78,7 @@ export class CheckService {
 
   /** Which cached answer a check may use without asking again: the error, the outcome, or none. */
   private freshCached(component: Component, settings: Settings, now: number): 'error' | 'outcome' | null {
-    const entry = this.versions.entries()[component.id];
-    if (!entry || entry.config_hash !== checkConfigHash(component)) return null;
-    const ttlMs = settings.cache_ttl_hours * 3_600_000;
-    const age = now - entry.fetched_at;
-    if (entry.error) return !entry.error_local && age < errorTtlMs(entry.error, entry.fetched_at, ttlMs) ? 'error' : null;
-    if (!entry.outcome || age >= ttlMs) return null;
-    // An answer with a flag left unknown (advisories that could not be read) is asked again as soon as a failed check would be.
-    return hasUnknownRisk(entry.outcome) && age >= Math.min(ERROR_TTL_MS, ttlMs) ? null : 'outcome';
+    return usableCachedAnswer(this.versions.entries()[component.id], component, settings.cache_ttl_hours, now);
   }
 
   async checkOne(id: string, options: CheckOptions = {}): Promise<CheckResult> {
@@ -171,7 +132,7 @@ export class CheckService {
       if (component.method === null) {
         throw new UpkeepError('UNSUPPORTED', `${component.name} has no update method, so Upkeep never updates it and there is nothing to hold. Set \`method\` in its config to let Upkeep update it.`, { id });
       }
-      await holds.setHold(id, { version: await this.installedNow(component) });
+      await holds.setHold(id, { version: await installedForHold(component, this.cached([component.id])[0]?.installed, this.env) });
     } else if (!hold) {
       await holds.setHold(id, null);
     }
@@ -199,20 +160,6 @@ export class CheckService {
     return this.deps.holds;
   }
 
-  /** The installed version to hold at: from the last check, else read now (null when it cannot be read). */
-  private async installedNow(component: Component): Promise<string | null> {
-    const known = this.cached([component.id])[0]?.installed;
-    if (known) return known;
-    if (checkerFor(component.type).readsInstalled) return component.config.current ?? null;
-    try {
-      return (await readInstalledVersion(component.config, { env: this.env })).version;
-    } catch (error) {
-      // The hold is set either way; it records the configured version (or none) and says so here.
-      log.warn('the installed version could not be read for a hold; the configured one is used', { component: component.id, error });
-      return component.config.current ?? null;
-    }
-  }
-
   /**
    * What is installed changed (an update, rollback or restore ended — in this process or another):
    * the next check asks the source again, and meanwhile the cached answer is rebuilt with the
@@ -232,7 +179,7 @@ export class CheckService {
     const before = this.versions.entries()[id];
     if (!before) return;
     const matches = before.outcome !== undefined && before.config_hash === checkConfigHash(component);
-    const outcome = matches && before.outcome ? await this.withInstalledNow(component, checkerFor(component.type), before.outcome, installed) : before.outcome;
+    const outcome = matches && before.outcome ? await withInstalledNow(component, checkerFor(component.type), before.outcome, installed, this.env) : before.outcome;
     // Written into the entry as it is now: the file may have been read again meanwhile.
     const entry = this.versions.entries()[id];
     if (!entry) return;
@@ -244,40 +191,16 @@ export class CheckService {
     if (result) this.deps.events.emit('check_result', { result });
   }
 
-  /** A cached outcome with the installed side as it is now (see invalidate); undefined drops it. */
-  private async withInstalledNow(component: Component, checker: Checker, outcome: CheckOutcome, installed: string | null | undefined): Promise<CheckOutcome | undefined> {
-    if (!checker.readsInstalled) {
-      try {
-        return { ...outcome, installed: (await readInstalledVersion(component.config, { env: this.env })).version };
-      } catch {
-        // Unreadable now: what the run left, if it says; else nothing is claimed.
-        return installed !== undefined ? { ...outcome, installed } : undefined;
-      }
-    }
-    const latest = outcome.latest;
-    if (installed && latest && !outcome.packages && (installed === latest || sameCommit(installed, latest))) {
-      return { ...outcome, installed, decision: { update: false, explanation: `${installed} is installed: the latest on record` } };
-    }
-    return undefined;
-  }
-
   /** The channels a component can follow (its descriptor's; a dist-tags type asks the registry), and the one it follows. */
   async listChannels(id: string): Promise<{ channels: ChannelOption[]; current: string }> {
     const component = this.deps.components.get(id);
-    const channels = offeredChannels(checkTypeFacts(component.type).channels, component.config, component.channel, await this.sourceChannels(component));
-    if (!channels.some((c) => c.id === component.channel)) channels.push({ id: component.channel, label: `${component.channel} (not offered by the source)` });
-    return { channels, current: component.channel };
+    return { channels: channelsOffered(component, await this.sourceChannels(component)), current: component.channel };
   }
 
   /** Choose a component's release channel: one its descriptor offers (the one rule the panel shows too). */
   async setChannel(id: string, channel: string): Promise<Component> {
     const component = this.deps.components.get(id);
-    const rule = checkTypeFacts(component.type).channels;
-    const remote = await this.sourceChannels(component);
-    if (!acceptsChannel(rule, component.config, channel, remote)) {
-      const options = offeredChannels(rule, component.config, component.channel, remote).map((o) => o.id);
-      throw new UpkeepError('INVALID_REQUEST', `"${channel}" is not a channel of ${component.name}. Choose one of: ${options.join(', ')}.`, { channels: options });
-    }
+    requireOfferedChannel(component, channel, await this.sourceChannels(component));
     const updated = this.deps.components.patch(id, { channel });
     this.deps.events.emit('components_changed', { ids: [id] });
     return updated;
@@ -400,49 +323,15 @@ export class CheckService {
   }
 }
 
-export interface CheckServiceWiring {
-  layout: { cache: string };
-  components: ComponentSource;
-  settings: { get(): Settings };
-  secrets: { get(key: string): string | undefined };
-  events: EventBus;
-  holds?: VersionChoiceStore;
-}
-
 /**
  * The check service as a process uses it: one HTTP client with the persistent ETag cache under
  * `<home>/cache/http`, the GitHub token from the secret store (sent only to the GitHub API root
  * in settings), and the version cache in `<home>/cache/versions.json`.
  */
 export function createCheckService(wiring: CheckServiceWiring, options: { env?: NodeJS.ProcessEnv; http?: HttpClient } = {}): CheckService {
-  // Settings and secrets live in files read on every access; a second's memory is plenty per request.
-  const apiBase = memoFor(1000, () => wiring.settings.get().github_api_base);
-  const token = memoFor(1000, () => wiring.secrets.get('github_token'));
-  const http =
-    options.http ??
-    new HttpClientImpl({
-      cacheDir: path.join(wiring.layout.cache, 'http'),
-      userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
-      github: { apiBase, token },
-    });
-  // Answers nobody asked for in 90 days belong to components no longer tracked.
-  void http.cache.prune(90 * 24 * 3_600_000).catch(() => undefined);
+  const http = options.http ?? checksHttpClient(wiring);
   const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
   if (options.env) deps.env = options.env;
   if (wiring.holds) deps.holds = wiring.holds;
   return new CheckService(deps);
-}
-
-/** Remember a value for `ms` (cheap reads of settings files that are parsed on every access). */
-function memoFor<T>(ms: number, read: () => T): () => T {
-  let value: T;
-  let at = Number.NEGATIVE_INFINITY;
-  return () => {
-    const now = Date.now();
-    if (now - at > ms) {
-      value = read();
-      at = now;
-    }
-    return value;
-  };
 }

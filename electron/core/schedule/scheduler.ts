@@ -3,25 +3,23 @@ import type { Settings } from '../../../shared/schemas/settings';
 import type {
   CheckResult,
   Component,
-  ComponentSchedule,
   Deferral,
   HistoryEntry,
-  PackageUpdate,
   RunDueResult,
   ScheduleView,
   UpdateOutcome,
   UpdateResult,
-  UnknownRisk,
 } from '../../../shared/types';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import { SELF_COMPONENT_ID } from '../engine/engine';
 import type { EventBus } from '../events';
-import { formatDuration } from './duration';
-import { estimateDuration } from './history-stats';
-import { decideAutoUpdate, policyOf, type AutoUpdateDecision } from './policy';
-import { environmentChoice, environmentPolicy, type EnvPackageState } from './env-packages';
+import { componentView } from './component-view';
+import { decide } from './decide';
+import { policyOf } from './policy';
+import { environmentChoice } from './env-packages';
+import { iso, parseTime, recordCheck, recordUpdate } from './record';
 import { SchedulerStateStore, type ComponentScheduleState, type SchedulerState } from './state';
-import { describeWindow, windowAt } from './window';
+import { windowAt } from './window';
 import { systemTimeZone } from './zoned-time';
 
 /** Time as the scheduler sees it: injected, so tests drive it with a fake clock. */
@@ -63,36 +61,6 @@ export interface RunDueOptions {
 }
 
 const HOUR = 3_600_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const parseTime = (text: string | null | undefined): number | null => {
-  if (!text) return null;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : null;
-};
-
-/**
- * A check result's security flag: `security: true`, or `risk_flags` containing "security". Null when
- * it does not say or says it is unknown (`security: null`: the advisory source failed).
- */
-function securityFlag(result: CheckResult): boolean | null {
-  const r = result as CheckResult & { security?: unknown; risk_flags?: unknown };
-  if (typeof r.security === 'boolean') return r.security;
-  if (r.security === null) return null;
-  if (Array.isArray(r.risk_flags)) return r.risk_flags.includes('security');
-  return null;
-}
-
-/** Why security is unknown, when the result says so. */
-function securityUnknown(unknown: readonly UnknownRisk[] | undefined): string | null {
-  const found = unknown?.find((u) => u.flag === 'security');
-  return found ? found.message : null;
-}
-
-/** An environment package the scheduler keeps: its set flags and the ones that are unknown. */
-function packageState(p: PackageUpdate): EnvPackageState {
-  const unknown = [...new Set((p.risk.unknown ?? []).map((u) => u.flag))];
-  return unknown.length ? { name: p.name, flags: [...p.risk.flags], unknown } : { name: p.name, flags: [...p.risk.flags] };
-}
 
 /**
  * Decides what is due and does it: background checks every `check_interval_hours` (and at start-up
@@ -219,7 +187,7 @@ export class Scheduler {
           checked.push({ id: c.id, installed: s.installed ?? null, latest: s.latest ?? null, update_available: false, error: shape });
           continue;
         }
-        this.recordCheck(c, s, result, now);
+        recordCheck(c, s, result, now, this.announced, this.deps.events);
         checked.push({ id: c.id, installed: result.installed, latest: result.latest, update_available: result.update_available, error: result.error });
       }
       state.last_check_run = iso(now);
@@ -248,7 +216,7 @@ export class Scheduler {
         continue;
       }
       const at = clock.now();
-      const decision = this.decide(c, s, entries, at, tz);
+      const decision = decide(c, s, entries, at, tz, this.deps.holds?.());
       if (decision.action === 'defer') {
         const deferral: Deferral = {
           component: c.id,
@@ -299,7 +267,7 @@ export class Scheduler {
         continue;
       }
       updated.push(result);
-      this.recordUpdate(s, result, clock.now());
+      recordUpdate(s, result, clock.now());
     }
     return { updated, deferred };
   }
@@ -315,7 +283,7 @@ export class Scheduler {
       if (!component) return;
       const state = this.store.read();
       const s = (state.components[result.id] ??= {});
-      this.recordCheck(component, s, result, this.deps.clock.now());
+      recordCheck(component, s, result, this.deps.clock.now(), this.announced, this.deps.events);
       await this.store.write(state);
       this.deps.events.emit('schedule_changed', { ids: [result.id] });
     });
@@ -347,94 +315,6 @@ export class Scheduler {
     return job;
   }
 
-  private decide(c: Component, s: ComponentScheduleState, entries: HistoryEntry[], now: number, tz: string): AutoUpdateDecision {
-    const held = this.deps.holds?.()?.get(c.id)?.held;
-    if (held) {
-      // The user's own choice comes before every policy.
-      return { action: 'defer', reason: 'held', message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold to let it update.`, until: null };
-    }
-    if (c.method === null) {
-      return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
-    }
-    if (s.check_error) {
-      // Never act on stale facts: the update waits for a check that succeeds.
-      return {
-        action: 'defer',
-        reason: 'check_failed',
-        message: `The last check failed (${s.check_error.message}); the automatic update to ${s.latest} waits for a successful check. Check it again to see the error.`,
-        until: null,
-      };
-    }
-    const estimate = estimateDuration(entries, c.id);
-    if (s.packages) {
-      // Environments: security_only and allow_major pick packages; only the window and cooldown stay component-wide.
-      const choice = environmentChoice(policyOf(c.config), s.packages);
-      if ('action' in choice) return choice;
-    }
-    return decideAutoUpdate(
-      s.packages ? environmentPolicy(policyOf(c.config)) : policyOf(c.config),
-      {
-        installed: s.installed ?? null,
-        latest: s.latest as string,
-        publishedAt: parseTime(s.published_at),
-        firstSeenAt: parseTime(s.first_seen?.at),
-        security: s.security ?? null,
-        securityUnknown: s.security_unknown ?? null,
-        scheme: c.config.release_compare,
-        failedTarget: s.failed_target ?? null,
-      },
-      {
-        now,
-        timeZone: tz,
-        estimateMs: estimate.ms,
-        estimateBasis: estimate.basis === 'history' ? `the mean of its last ${estimate.samples} run${estimate.samples === 1 ? '' : 's'}` : `a default estimate of ${formatDuration(estimate.ms)}; no runs yet`,
-      },
-    );
-  }
-
-  private recordCheck(c: Component, s: ComponentScheduleState, result: CheckResult, now: number): void {
-    s.last_checked_at = iso(now);
-    s.check_error = result.error ? { code: result.error.code, message: result.error.message } : null;
-    if (result.error) return;
-    s.installed = result.installed;
-    s.latest = result.latest;
-    s.update_available = result.update_available;
-    s.published_at = result.target?.published_at ?? null;
-    s.security = securityFlag(result);
-    s.security_unknown = s.security === null ? securityUnknown(result.risk_unknown) : null;
-    s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map(packageState) : null;
-    if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
-    if (result.update_available && !result.held && result.latest && s.announced_version !== result.latest && this.announced.get(c.id) !== result.latest) {
-      s.announced_version = result.latest;
-      this.announced.set(c.id, result.latest);
-      this.deps.events.emit('update_available', {
-        component: c.id,
-        name: c.name,
-        from_version: result.installed,
-        to_version: result.latest,
-        channel: result.channel,
-        // Said when it is unknown, so a notification never lets silence pass for "no security fix".
-        ...(s.security === null && s.security_unknown ? { security: null, security_unknown: s.security_unknown } : {}),
-      });
-    }
-    if (!result.update_available) s.deferral = null;
-  }
-
-  private recordUpdate(s: ComponentScheduleState, result: UpdateResult, now: number): void {
-    s.last_auto_update = { at: iso(now), to: result.to, status: result.status };
-    if (result.status === 'succeeded') {
-      s.installed = result.to;
-      s.update_available = false;
-      s.failed_target = null;
-    } else if (result.status === 'skipped') {
-      // The engine's own re-check found nothing to install (a release pulled): wait for the next check.
-      s.update_available = false;
-    } else if (result.status === 'failed' || result.status === 'rolled_back' || result.status === 'cancelled') {
-      // Retrying a broken release every pass would roll the component back and forth all night (and a cancelled one was stopped by a person).
-      s.failed_target = { version: result.to ?? s.latest ?? '', at: iso(now), status: result.status };
-    }
-  }
-
   private globalNextCheck(state: SchedulerState, components: Component[], now: number): string | null {
     if (components.length === 0) return null;
     return iso(Math.min(...components.map((c) => this.nextCheckAt(state.components[c.id], now))));
@@ -446,47 +326,13 @@ export class Scheduler {
     const state = this.store.read();
     const all = this.deps.components.list().components;
     const entries = await this.deps.history.readAll();
-    const components = all.filter((c) => onlyId === undefined || c.id === onlyId).map((c) => this.componentView(c, state.components[c.id], entries, now, tz));
+    const components = all.filter((c) => onlyId === undefined || c.id === onlyId).map((c) => componentView(c, state.components[c.id], entries, now, tz, this.nextCheckAt(state.components[c.id], now)));
     return {
       time_zone: tz,
       check_interval_hours: this.deps.settings.get().check_interval_hours,
       last_check_run: state.last_check_run,
       next_check_at: this.globalNextCheck(state, all, now),
       components,
-    };
-  }
-
-  private componentView(c: Component, s: ComponentScheduleState | undefined, entries: HistoryEntry[], now: number, tz: string): ComponentSchedule {
-    const policy = policyOf(c.config);
-    let windowOpen = false;
-    let closesAt: string | null = null;
-    let nextWindow: string | null = null;
-    if (policy.window) {
-      const w = windowAt(policy.window, now, tz);
-      if (w.open) {
-        windowOpen = true;
-        closesAt = Number.isFinite(w.end) ? iso(w.end) : null;
-        nextWindow = iso(w.start);
-      } else if (w.nextStart !== null) nextWindow = iso(w.nextStart);
-    }
-    return {
-      id: c.id,
-      name: c.name,
-      policy: policy.enabled ? 'auto' : 'notify',
-      window: policy.windowText,
-      window_description: policy.window ? describeWindow(policy.window) : 'invalid',
-      window_error: policy.windowError ?? policy.minReleaseAgeError,
-      min_release_age: policy.minReleaseAgeText,
-      allow_major: policy.allowMajor,
-      security_only: policy.securityOnly,
-      window_open: windowOpen,
-      window_closes_at: closesAt,
-      next_window_at: nextWindow,
-      last_checked_at: s?.last_checked_at ?? null,
-      next_check_at: iso(this.nextCheckAt(s, now)),
-      pending: s?.update_available && s.latest ? { installed: s.installed ?? null, latest: s.latest, published_at: s.published_at ?? null } : null,
-      deferral: policy.enabled ? (s?.deferral ?? null) : null,
-      estimated_duration_ms: estimateDuration(entries, c.id).ms,
     };
   }
 }

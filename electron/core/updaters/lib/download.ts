@@ -3,7 +3,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { UpkeepError } from '../../../../shared/errors';
 import { credentialHops, type ScopedCredential } from '../../net/credentials';
 import { causeCode, errnoCode, errorMessage } from '../../lib/error-info';
@@ -99,43 +99,8 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
       total = (await fs.stat(source)).size;
       await pipeInto(createReadStream(source), counter, partial);
     } else {
-      let current = url;
-      let response;
-      const hops = credentialHops(options.credential);
-      for (let hop = 0; ; hop++) {
-        const headers: Record<string, string> = { 'user-agent': 'Upkeep', accept: 'application/octet-stream', ...(options.headers ?? {}) };
-        if (options.credential && hops.carries(current)) headers[options.credential.header] = options.credential.value;
-        try {
-          response = await request(current, {
-            method: 'GET',
-            headers,
-            headersTimeout: options.headersTimeoutMs ?? 30_000,
-            bodyTimeout: options.bodyTimeoutMs ?? 60_000,
-            signal: options.signal,
-          });
-        } catch (error) {
-          throw networkError(error, current);
-        }
-        if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
-          await response.body.dump();
-          if (hop >= (options.maxRedirects ?? 5)) throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
-          const next = new URL(String(response.headers.location), current);
-          if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`, { location: safeUrl(next.toString()) });
-          // https → http would let anyone on the path swap the file (and see the token-less URL).
-          if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
-            throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected from https to plain http (${safeUrl(next.toString())}); refusing it.`, { location: safeUrl(next.toString()) });
-          }
-          current = next.toString();
-          continue;
-        }
-        break;
-      }
+      const { response, current } = await openFollowingRedirects(url, options);
       finalUrl = current;
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        const code = response.statusCode === 401 ? 'UNAUTHORIZED' : response.statusCode === 403 ? 'FORBIDDEN' : response.statusCode === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR';
-        throw new UpkeepError(code, `Downloading ${safeUrl(current)} failed with HTTP ${response.statusCode}. Check that the release still exists${code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? ' and the token may read it' : ''}.`, { status: response.statusCode });
-      }
       const length = response.headers['content-length'];
       if (typeof length === 'string' && /^\d+$/.test(length)) {
         total = Number(length);
@@ -168,6 +133,50 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
     throw error;
   }
   return { file, size: received, sha256: hash.digest('hex'), finalUrl };
+}
+
+/**
+ * The GET of a release file, redirects followed (never to another scheme than http(s), never from
+ * https down to http; the credential only to the hosts it belongs to), answered 200.
+ */
+async function openFollowingRedirects(url: string, options: DownloadOptions): Promise<{ response: Dispatcher.ResponseData; current: string }> {
+  let current = url;
+  let response;
+  const hops = credentialHops(options.credential);
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = { 'user-agent': 'Upkeep', accept: 'application/octet-stream', ...(options.headers ?? {}) };
+    if (options.credential && hops.carries(current)) headers[options.credential.header] = options.credential.value;
+    try {
+      response = await request(current, {
+        method: 'GET',
+        headers,
+        headersTimeout: options.headersTimeoutMs ?? 30_000,
+        bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw networkError(error, current);
+    }
+    if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
+      await response.body.dump();
+      if (hop >= (options.maxRedirects ?? 5)) throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
+      const next = new URL(String(response.headers.location), current);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`, { location: safeUrl(next.toString()) });
+      // https → http would let anyone on the path swap the file (and see the token-less URL).
+      if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
+        throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected from https to plain http (${safeUrl(next.toString())}); refusing it.`, { location: safeUrl(next.toString()) });
+      }
+      current = next.toString();
+      continue;
+    }
+    break;
+  }
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    const code = response.statusCode === 401 ? 'UNAUTHORIZED' : response.statusCode === 403 ? 'FORBIDDEN' : response.statusCode === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR';
+    throw new UpkeepError(code, `Downloading ${safeUrl(current)} failed with HTTP ${response.statusCode}. Check that the release still exists${code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? ' and the token may read it' : ''}.`, { status: response.statusCode });
+  }
+  return { response, current };
 }
 
 /**

@@ -10,6 +10,7 @@ import { Icon } from '../../ui/Icon';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
+import { BackupRowActions, IntegrityCell } from './backup-cells';
 import { BackupFilters, BackupProblems } from './backup-sections';
 
 const COLUMNS: Column[] = [
@@ -35,8 +36,6 @@ export function BackupsView() {
   const verifications = useAppStore((s) => s.verifications);
   const operation = useAppStore((s) => s.backupOperation);
   const loadBackups = useAppStore((s) => s.loadBackups);
-  const verifyBackup = useAppStore((s) => s.verifyBackup);
-  const pinBackup = useAppStore((s) => s.pinBackup);
   const openDialog = useAppStore((s) => s.openDialog);
   const offline = useOffline();
   const nameOf = (id: string) => componentOptions.find((c) => c.id === id)?.name ?? id;
@@ -112,37 +111,8 @@ export function BackupsView() {
               <span key="s" title={`${formatBytes(b.size)} of files, ${b.file_count} files`}>
                 {formatBytes(b.compressed_size)}
               </span>,
-              v?.status === 'running' ? (
-                <Badge key="v" tone="info">Verifying</Badge>
-              ) : v?.status === 'ok' ? (
-                <Badge key="v" tone="success" title={`${v.files ?? b.file_count} files checked`}>Verified</Badge>
-              ) : v?.status === 'failed' ? (
-                <Badge key="v" tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>{v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}</Badge>
-              ) : (
-                <span key="v" className="muted">Not verified</span>
-              ),
-              <div className="row-actions" key="a">
-                <button
-                  type="button"
-                  className={`icon-button${b.pinned ? ' icon-button-on' : ''}`}
-                  aria-label={`Pin ${b.name || b.id}`}
-                  aria-pressed={b.pinned}
-                  title={offline.title ?? (b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings')}
-                  disabled={offline.disabled}
-                  onClick={() => void pinBackup(b.id, !b.pinned)}
-                >
-                  <Icon name="pin" />
-                </button>
-                <button type="button" className="button button-small" disabled={v?.status === 'running' || offline.disabled} title={offline.title} onClick={() => void verifyBackup(b.id)}>
-                  Verify
-                </button>
-                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}>
-                  Restore
-                </button>
-                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}>
-                  Delete
-                </button>
-              </div>,
+              <IntegrityCell key="v" b={b} v={v} />,
+              <BackupRowActions key="a" b={b} v={v} />,
             ];
           }}
         />

@@ -1,49 +1,13 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
 import { ComponentFields, FORM_KEYS, type FormKey } from './component-fields';
-import { checkTypeDescriptor, updateMethodDescriptor } from '../../../../shared/descriptors/registry';
-import type { FormField } from '../../../../shared/descriptors/types';
-import { CHECK_TYPES } from './kinds';
+import { channelOptionsFor, extraConfig, fieldShown, formConfig, initialValues, missingTemplateFields } from './component-form';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
 import { useOffline } from '../../ui/use-offline';
-import { channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
 import { TemplateChooser, TemplateFields, templateMessages } from './template-fields';
-
-
-/** Whether the form shows a field for the chosen type and method: always, or when their descriptors list it. */
-function fieldShown(key: FormKey, type: string, method: string): boolean {
-  if (!isFormField(key)) return true;
-  return Boolean(checkTypeDescriptor(type)?.fields.includes(key) || updateMethodDescriptor(method)?.fields.includes(key));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isFormField(key: string): key is FormField {
-  return key === 'user' || key === 'repo' || key === 'package';
-}
-
-function initialValues(component: Component | undefined): Record<FormKey, string> {
-  const config: Readonly<Record<string, unknown>> = component?.config ?? {};
-  const text = (key: FormKey) => {
-    const value = config[key];
-    return typeof value === 'string' ? value : '';
-  };
-  const values: Record<FormKey, string> = { name: text('name'), type: text('type'), method: text('method'), user: text('user'), repo: text('repo'), package: text('package'), folder: text('folder'), current: text('current'), api_base: text('api_base') };
-  if (!component) values.type = CHECK_TYPES[0] ?? '';
-  return values;
-}
-
-function extraConfig(component: Component | undefined): string {
-  if (!component) return '';
-  const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(component.config)) if (!FORM_KEYS.some((k) => k === key)) rest[key] = value;
-  return Object.keys(rest).length ? JSON.stringify(rest, null, 2) : '';
-}
 
 /** Add or edit a component: the common keys as fields, everything else as JSON; errors sit next to their field. */
 export function ComponentDialog({ component, onClose }: { component?: Component; onClose(): void }) {
@@ -55,7 +19,6 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const [error, setError] = useState<ErrorShape | null>(null);
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
-  const offline = useOffline();
   const editing = component !== undefined;
   const templates = useAppStore((s) => s.templates);
   const loadTemplates = useAppStore((s) => s.loadTemplates);
@@ -66,12 +29,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const loadChannels = useAppStore((s) => s.loadChannels);
   const setComponentChannel = useAppStore((s) => s.setComponentChannel);
   const [channel, setChannel] = useState(component?.channel ?? '');
-  const channelOptions = useMemo(() => {
-    if (!component) return [];
-    const options = [...(listed ?? channelsFromConfig(component))];
-    if (!options.some((o) => o.id === component.channel)) options.push({ id: component.channel, label: component.channel });
-    return options;
-  }, [component, listed]);
+  const channelOptions = useMemo(() => channelOptionsFor(component, listed), [component, listed]);
 
   useEffect(() => {
     if (!editing) void loadTemplates();
@@ -88,8 +46,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   }
 
   async function submitTemplate(t: ComponentTemplate) {
-    const local: Record<string, string> = {};
-    for (const f of t.fields) if (!templateValues[f.key]?.trim() && f.default === undefined) local[f.key] = `${f.label} is required.`;
+    const local = missingTemplateFields(t, templateValues);
     setLocalErrors(local);
     setError(null);
     if (Object.keys(local).length) return;
@@ -106,23 +63,10 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (template) return submitTemplate(template);
-    const local: Record<string, string> = {};
-    if (!id.trim()) local.id = 'An id is required: 1-64 characters of a-z, 0-9, "_" or "-".';
-    let more: Record<string, unknown> = {};
-    if (extra.trim()) {
-      try {
-        const parsed: unknown = JSON.parse(extra);
-        if (!isPlainObject(parsed)) throw new Error('not an object');
-        more = parsed;
-      } catch {
-        local.extra = 'Must be a JSON object, e.g. {"release_compare": "semantic"}.';
-      }
-    }
+    const { local, config } = formConfig(id, extra, values, visible);
     setLocalErrors(local);
     setError(null);
     if (Object.keys(local).length) return;
-    const config: Record<string, unknown> = { ...more };
-    for (const key of FORM_KEYS) if (visible(key) && values[key].trim() !== '') config[key] = values[key].trim();
     setBusy(true);
     let result = editing ? await editComponent(component.id, config) : await addComponent(id.trim(), config);
     // The channel is the component's choice apart from its config: set after the config is saved.
@@ -138,16 +82,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
       title={editing ? `Edit ${component.name}` : 'Add component'}
       onClose={onClose}
       size="large"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
-            {editing ? 'Save' : 'Add component'}
-          </button>
-        </>
-      }
+      footer={<FormButtons formId={formId} label={editing ? 'Save' : 'Add component'} busy={busy} onClose={onClose} />}
     >
       <form id={formId} className="form-grid" onSubmit={submit} noValidate>
         {!editing && templates.length > 0 ? (
@@ -184,5 +119,20 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
         )}
       </form>
     </Dialog>
+  );
+}
+
+/** Cancel, and the form's submit button (disabled while it saves or the host is offline). */
+function FormButtons({ formId, label, busy, onClose }: { formId: string; label: string; busy: boolean; onClose(): void }) {
+  const offline = useOffline();
+  return (
+    <>
+      <button type="button" className="button" onClick={onClose}>
+        Cancel
+      </button>
+      <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
+        {label}
+      </button>
+    </>
   );
 }

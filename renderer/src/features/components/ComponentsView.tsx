@@ -1,18 +1,17 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
 import { selectComponentRows, selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
-import { formatDate, formatRelative } from '../../ui/format';
-import { Icon } from '../../ui/Icon';
 import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { PendingSummary } from '../updates/PendingSummary';
 import { runCardId, RunPanel } from '../updates/RunPanel';
 import { sortSecurityFirst } from '../../store/selectors/risk-selectors';
-import { describeCheckError, selectCheckTrouble, selectShowWelcome } from '../../store/selectors/check-trouble';
+import { selectCheckTrouble, selectShowWelcome } from '../../store/selectors/check-trouble';
 import { CheckTroubleBanners } from './CheckTroubleBanners';
 import { PackagesPanel } from './PackagesPanel';
 import { ProblemsPanel } from './ProblemsPanel';
-import { ComponentsEmpty, RowActions, StatusCell, TableTools } from './component-cells';
+import { ComponentsEmpty, TableTools } from './component-cells';
+import { ComponentsHeader, rowCells } from './components-view-parts';
 import { WelcomeCard } from './WelcomeCard';
 
 const COLUMNS: Column[] = [
@@ -27,14 +26,6 @@ const COLUMNS: Column[] = [
 ];
 // Environment rows carry a Packages button too.
 const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' ? { ...c, min: 290 } : c));
-/** The header's one line: what is pending, and — when checks failed — that those say nothing either way. */
-function headerLine(total: number, pending: number, failed: number): string {
-  const failures = failed === 0 ? '' : ` · ${failed === total ? `every check failed` : `${failed} of ${total} checks failed`}`;
-  if (pending > 0) return `${total} tracked · ${pending} ${pending === 1 ? 'update' : 'updates'} pending${failures}`;
-  if (failed === total) return `${total} tracked · updates unknown${failures}`;
-  return `${total} tracked · ${failed ? 'no updates found among the rest' : 'no updates pending'}${failures}`;
-}
-
 /**
  * A failed check says why under its status: that line needs room. The actions column keeps room for
  * "Update now" only when a row offers it; the channel goes first when the window is narrow.
@@ -100,33 +91,7 @@ export function ComponentsView() {
 
   return (
     <section className="view" aria-labelledby="view-title">
-      <header className="view-header">
-        <div>
-          <h1 id="view-title">Components</h1>
-          <p className="view-subtitle">
-            {total === 0 ? 'Nothing tracked yet.' : headerLine(total, pending.length, failedChecks)}
-          </p>
-        </div>
-        <div className="toolbar">
-          {/* While the welcome card is up it carries these three, so each name is on the page once. */}
-          {showWelcome ? null : (
-            <>
-              <button ref={findButton} type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'discover' })}>
-                <Icon name="search" /> Find installed
-              </button>
-              <button type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'import-octoprint' })}>
-                <Icon name="upload" /> Import from OctoPrint
-              </button>
-              <button type="button" className="button" {...offline} onClick={() => openDialog({ kind: 'add-component' })}>
-                <Icon name="plus" /> Add component
-              </button>
-            </>
-          )}
-          <button type="button" className="button button-primary" onClick={() => void checkComponents(undefined, true)} disabled={anyChecking || total === 0 || offline.disabled} title={offline.title}>
-            <Icon name="refresh" /> Check for updates
-          </button>
-        </div>
-      </header>
+      <ComponentsHeader total={total} pending={pending.length} failedChecks={failedChecks} showWelcome={showWelcome} anyChecking={anyChecking} findButton={findButton} />
 
       {showWelcome ? (
         <WelcomeCard
@@ -163,39 +128,9 @@ export function ComponentsView() {
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
           empty={<ComponentsEmpty status={status} filter={filter} loadError={loadError} showWelcome={showWelcome} offline={offline} onRetry={() => void loadComponents()} openDialog={openDialog} />}
-          renderCells={(r) => [
-            // Names, ids, versions and channels are cut with an ellipsis when the column is narrow: the title has them whole.
-            <div className="cell-name" key="n">
-              <span className="name" title={r.name}>{r.name}</span>
-              <span className="sub mono" title={r.id}>{r.id}</span>
-            </div>,
-            <div className="cell-name" key="k">
-              <span className="sub-strong" title={r.type}>{r.type}</span>
-              <span className="sub">{r.method ?? 'check only'}</span>
-            </div>,
-            <span className="mono cell-text" key="i" title={r.installed ?? undefined}>{r.installed ?? '—'}</span>,
-            <span className="cell-latest" key="l">
-              <span className={`mono cell-text${r.updateAvailable ? ' latest-new' : ''}`} title={r.latest ?? undefined}>{r.latest ?? '—'}</span>
-              {checks[r.id]?.prerelease ? (
-                <span className="pre-marker" title={`${r.latest} is a prerelease (channel ${r.channel})`}>
-                  pre
-                </span>
-              ) : null}
-            </span>,
-            <span className="chip" key="c" title={r.channel}>{r.channel}</span>,
-            // A failed check says when it failed, not "Never": the last success is in the title.
-            r.failedAt ? (
-              <time key="t" dateTime={r.failedAt} title={`Failed ${formatDate(r.failedAt)}; last successful check: ${r.checkedAt ? formatDate(r.checkedAt) : 'none yet'}`}>
-                failed {formatRelative(r.failedAt)}
-              </time>
-            ) : (
-              <time key="t" dateTime={r.checkedAt ?? undefined} title={formatDate(r.checkedAt)}>
-                {formatRelative(r.checkedAt)}
-              </time>
-            ),
-            <StatusCell key="s" r={r} risk={checks[r.id]?.risk} describeError={(error) => describeCheckError(error, { type: typeOf.get(r.id), githubApiBase, githubTokenSet, offline: trouble.offline })} />,
-            <RowActions key="a" r={r} hasPackages={Boolean(checks[r.id]?.packages)} expanded={expanded} offline={offline} onToggle={toggleEnvironment} onUpdate={updateOne} openDialog={openDialog} />,
-          ]}
+          renderCells={(r) =>
+            rowCells(r, { checks, typeOf, githubApiBase, githubTokenSet, troubleOffline: trouble.offline, expanded, offline, toggleEnvironment, updateOne, openDialog })
+          }
         />
       </div>
     </section>

@@ -1,6 +1,7 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type Dispatch, type FormEvent, type SetStateAction } from 'react';
 import type { DiscoveryProposal, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
+import type { AppState } from '../../store/types';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
@@ -89,29 +90,42 @@ export function DiscoverDialog({ onClose }: { onClose(): void }) {
         <datalist id={gitList}>{defaults?.git_dirs.map((d) => <option key={d} value={d} />)}</datalist>
       </form>
       {error ? <ErrorMessage title="Search failed" error={error} /> : null}
-      {result ? (
-        <section aria-label="Found" className="found">
-          {result.errors.map((e) => (
-            <ErrorMessage key={`${e.source}-${e.path ?? ''}`} title={`${SOURCE_LABEL[e.source]}${e.path ? ` (${e.path})` : ''}`} error={{ code: e.code, message: e.message }} />
-          ))}
-          {result.proposals.length === 0 ? <p className="muted">Nothing found there.</p> : null}
-          <ul className="found-list">
-            {result.proposals.map((p) => (
-              <li key={`${p.source}-${p.id}`}>
-                <label className="checkbox">
-                  <input type="checkbox" disabled={p.already_tracked} checked={p.already_tracked || (chosen[p.id] ?? false)} onChange={(e) => setChosen((c) => ({ ...c, [p.id]: e.target.checked }))} />
-                  <span>
-                    <strong>{p.config.name ?? p.id}</strong> <span className="muted small">{SOURCE_LABEL[p.source]}</span>
-                    {p.installed ? <span className="mono small"> {p.installed}</span> : null}
-                    {p.already_tracked ? <span className="muted small"> · already tracked</span> : null}
-                    {p.note ? <span className="found-note">{p.note}</span> : null}
-                  </span>
-                </label>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
+      {result ? <DiscoveryFound result={result} chosen={chosen} setChosen={setChosen} /> : null}
     </Dialog>
+  );
+}
+
+/** What the search found: each source's errors, and the proposals to pick (those already tracked shown, not pickable). */
+function DiscoveryFound({
+  result,
+  chosen,
+  setChosen,
+}: {
+  result: NonNullable<AppState['discovery']>;
+  chosen: Record<string, boolean>;
+  setChosen: Dispatch<SetStateAction<Record<string, boolean>>>;
+}) {
+  return (
+    <section aria-label="Found" className="found">
+      {result.errors.map((e) => (
+        <ErrorMessage key={`${e.source}-${e.path ?? ''}`} title={`${SOURCE_LABEL[e.source]}${e.path ? ` (${e.path})` : ''}`} error={{ code: e.code, message: e.message }} />
+      ))}
+      {result.proposals.length === 0 ? <p className="muted">Nothing found there.</p> : null}
+      <ul className="found-list">
+        {result.proposals.map((p) => (
+          <li key={`${p.source}-${p.id}`}>
+            <label className="checkbox">
+              <input type="checkbox" disabled={p.already_tracked} checked={p.already_tracked || (chosen[p.id] ?? false)} onChange={(e) => setChosen((c) => ({ ...c, [p.id]: e.target.checked }))} />
+              <span>
+                <strong>{p.config.name ?? p.id}</strong> <span className="muted small">{SOURCE_LABEL[p.source]}</span>
+                {p.installed ? <span className="mono small"> {p.installed}</span> : null}
+                {p.already_tracked ? <span className="muted small"> · already tracked</span> : null}
+                {p.note ? <span className="found-note">{p.note}</span> : null}
+              </span>
+            </label>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

@@ -1,15 +1,15 @@
 import { useEffect } from 'react';
 import type { HistoryEntry } from '../../../../shared/types';
 import { useAppStore } from '../../store';
-import { canRollBack, selectBackupIds, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
+import { selectBackupIds, selectHistoryEntries, selectHistorySummary } from '../../store/selectors/history-selectors';
 import { Badge, type Tone } from '../../ui/Badge';
 import { EmptyState } from '../../ui/EmptyState';
 import { FilterSelect } from '../../ui/FilterSelect';
 import { formatDate, formatDuration, formatRelative } from '../../ui/format';
-import { Icon } from '../../ui/Icon';
-import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { RunPanel } from '../updates/RunPanel';
+import { BackupCell, HistoryRowActions } from './history-cells';
+import { HistorySummary } from './HistorySummary';
 
 const COLUMNS: Column[] = [
   { key: 'when', header: 'When', min: 128, grow: 1 },
@@ -37,8 +37,6 @@ export function HistoryView() {
   const selected = useAppStore((s) => s.historyComponent);
   const setSelected = useAppStore((s) => s.setHistoryComponent);
   const loadHistory = useAppStore((s) => s.loadHistory);
-  const openDialog = useAppStore((s) => s.openDialog);
-  const offline = useOffline();
   const backupIds = useAppStore(selectBackupIds);
   const nameOf = (id: string) => components.find((c) => c.id === id)?.name ?? id;
 
@@ -69,29 +67,7 @@ export function HistoryView() {
 
       <RunPanel />
 
-      {summary.length > 0 ? (
-        <section aria-label="Success rate and duration per component" className="summary-grid">
-          {summary.slice(0, 8).map((s) => (
-            <article key={s.component} className="summary-card" aria-label={`Summary for ${nameOf(s.component)}`}>
-              <div className="note-head">
-                <strong>{nameOf(s.component)}</strong>
-                <span className="muted small">{formatRelative(s.lastAt)}</span>
-              </div>
-              <div className="rate">{s.successRate === null ? '—' : `${Math.round(s.successRate * 100)}%`}<span className="muted small"> succeeded</span></div>
-              {s.successRate !== null ? (
-                <div className="meter" aria-hidden="true">
-                  <div style={{ width: `${s.successRate * 100}%` }} />
-                </div>
-              ) : null}
-              <p className="muted small">
-                {s.updates} {s.updates === 1 ? 'update' : 'updates'}
-                {s.rolledBack ? ` · ${s.rolledBack} rolled back` : ''}
-                {s.failed ? ` · ${s.failed} failed` : ''} · average {formatDuration(s.averageMs)}
-              </p>
-            </article>
-          ))}
-        </section>
-      ) : null}
+      <HistorySummary summary={summary} nameOf={nameOf} />
 
       <div className="table-card">
         <VirtualTable<HistoryEntry>
@@ -126,35 +102,8 @@ export function HistoryView() {
               {OUTCOME[e.status].label}
             </Badge>,
             <span key="d">{formatDuration(e.duration_ms)}</span>,
-            <div className="cell-name" key="b">
-              {e.backup_id ? (
-                <span className="sub mono" title={e.backup_id}>
-                  {e.backup_id}
-                  {backupIds && !backupIds.has(e.backup_id) ? ' (deleted)' : ''}
-                </span>
-              ) : (
-                <span className="muted">None</span>
-              )}
-              {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
-              {e.attention_open && e.needs_attention ? (
-                <span className="sub attention-note" title={e.needs_attention.action}>
-                  Needs attention: {e.needs_attention.action}
-                </span>
-              ) : null}
-            </div>,
-            <div className="row-actions" key="a">
-              {/* A restore from the Backups list runs outside the update engine and keeps no run log. */}
-              {e.kind !== 'restore' ? (
-                <button type="button" className="icon-button" aria-label={`Log of ${nameOf(e.component)} ${e.from ?? '?'} → ${e.to ?? '?'}`} title="Log" onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}>
-                  <Icon name="info" />
-                </button>
-              ) : null}
-              {canRollBack(e, backupIds) ? (
-                <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
-                  <Icon name="undo" /> Roll back
-                </button>
-              ) : null}
-            </div>,
+            <BackupCell key="b" e={e} backupIds={backupIds} />,
+            <HistoryRowActions key="a" e={e} name={nameOf(e.component)} backupIds={backupIds} />,
           ]}
         />
       </div>

@@ -7,23 +7,12 @@ import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 import type { ErrorShape } from '../../../../shared/errors';
 import { messagesUnder } from '../components/field-errors';
+import { changedChannels, ChecksFieldset, GithubFieldset, HostsFieldset, NUMBER_FIELDS, settingsPatch } from './settings-fieldsets';
 import { MachineFacts, ReleaseChannelsFieldset, WebhooksFieldset } from './settings-sections';
-
-type NumberKey = Exclude<{ [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings], undefined>;
-
-const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number }[] = [
-  { key: 'check_interval_hours', label: 'Check interval (hours)', hint: 'How often Upkeep looks for new versions in the background.', step: 0.25 },
-  { key: 'cache_ttl_hours', label: 'Cache lifetime (hours)', hint: 'Answers from release servers are reused this long unless you force a check.', step: 1 },
-  { key: 'min_free_space_mb', label: 'Minimum free space (MB)', hint: 'An update stops before it starts if less is free.', step: 1 },
-  { key: 'backup_max_per_component', label: 'Backups kept per component', hint: 'Older ones are removed; pinned backups are always kept.', step: 1 },
-  { key: 'backup_max_age_days', label: 'Delete backups older than (days)', hint: '0 keeps them regardless of age.', step: 1 },
-  { key: 'backup_disk_budget_mb', label: 'Backup disk budget (MB)', hint: '0 means no limit.', step: 1 },
-];
 
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
-  const openDialog = useAppStore((s) => s.openDialog);
-  const components = useAppStore((s) => s.components);
+    const components = useAppStore((s) => s.components);
   const loadSettings = useAppStore((s) => s.loadSettings);
   const loadChannels = useAppStore((s) => s.loadChannels);
   const saveSettings = useAppStore((s) => s.saveSettings);
@@ -61,25 +50,11 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!settings) return;
-    const patch: Record<string, number | boolean> = {};
-    for (const f of NUMBER_FIELDS) {
-      const raw = numbers[f.key];
-      if (raw === undefined || raw === String(settings[f.key])) continue;
-      patch[f.key] = Number(raw);
-    }
-    if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
-    const extra: Partial<Settings> = {};
-    if (timeZone !== null && timeZone.trim() !== settings.time_zone) extra.time_zone = timeZone.trim();
-    if (webhooks !== null) extra.webhooks = webhooks.map((w) => ({ ...w, url: w.url.trim(), ...(w.name?.trim() ? { name: w.name.trim() } : {}) }));
-    const changed: Record<string, string> = {};
-    for (const [id, channel] of Object.entries(channels)) {
-      if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
-    }
     setBusy(true);
     const result = await saveSettings({
-      patch: { ...patch, ...extra },
+      patch: settingsPatch(settings, { numbers, notifications, timeZone, webhooks }),
       githubToken: removeToken ? null : token.trim() ? token.trim() : undefined,
-      channels: changed,
+      channels: changedChannels(channels, components),
     });
     setBusy(false);
     if (result) setError(result);
@@ -113,20 +88,7 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
             </p>
           ) : null}
           <ReleaseChannelsFieldset channels={channels} setChannels={setChannels} />
-          <fieldset>
-            <legend>Checks and backups</legend>
-            <div className="form-grid">
-              {NUMBER_FIELDS.map((f) => (
-                <Field key={f.key} label={f.label} hint={f.hint} error={messages[f.key] ?? null}>
-                  <input type="number" inputMode="decimal" min={0} step={f.step} value={numbers[f.key] ?? String(settings[f.key])} onChange={(e) => setNumbers((v) => ({ ...v, [f.key]: e.target.value }))} />
-                </Field>
-              ))}
-            </div>
-            <label className="checkbox">
-              <input type="checkbox" checked={notifications ?? settings.notifications} onChange={(e) => setNotifications(e.target.checked)} />
-              Notify me when updates are available or an update fails
-            </label>
-          </fieldset>
+          <ChecksFieldset settings={settings} numbers={numbers} setNumbers={setNumbers} notifications={notifications} setNotifications={setNotifications} messages={messages} />
           <fieldset>
             <legend>Maintenance windows</legend>
             <Field label="Time zone" error={messages.time_zone ?? null} hint={`Windows are read in this zone; empty uses this machine's (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`}>
@@ -134,31 +96,8 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
             </Field>
           </fieldset>
           <WebhooksFieldset saved={settings.webhooks} webhooks={webhooks} setWebhooks={setWebhooks} error={messages.webhooks ?? null} />
-          <fieldset>
-            <legend>Hosts</legend>
-            <p className="field-hint">Other machines this panel manages over ssh.</p>
-            <div className="toolbar">
-              <button type="button" className="button button-small" onClick={() => openDialog({ kind: 'hosts' })}>
-                Manage hosts…
-              </button>
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>GitHub</legend>
-            <Field
-              label="GitHub token"
-              hint={view.github_token_set ? 'A token is stored. It is never shown; type a new one to replace it.' : 'Optional: raises GitHub’s rate limit from 60 to 5,000 requests an hour.'}
-            >
-              <input ref={tokenInput} type="password" autoComplete="off" spellCheck={false} value={token} placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'} disabled={removeToken} onChange={(e) => setToken(e.target.value)} />
-            </Field>
-            {view.github_token_set ? (
-              <label className="checkbox">
-                <input type="checkbox" checked={removeToken} onChange={(e) => setRemoveToken(e.target.checked)} />
-                Remove the stored token
-              </label>
-            ) : null}
-            {view.secret_storage_warning ? <p className="field-hint" role="note">{view.secret_storage_warning}</p> : null}
-          </fieldset>
+          <HostsFieldset />
+          <GithubFieldset view={view} token={token} setToken={setToken} removeToken={removeToken} setRemoveToken={setRemoveToken} tokenInput={tokenInput} />
           <MachineFacts />
         </form>
       )}
