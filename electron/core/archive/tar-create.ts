@@ -20,6 +20,7 @@ import {
   type ReadResult,
 } from './tar-sources';
 import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
+import { errnoCode } from '../lib/error-info';
 
 /** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
 export interface ArchiveInputEntry {
@@ -334,7 +335,7 @@ class ArchiveWriter {
       else if (this.readWhenDue(entry)) read = readSmallFileSync(source, entry.size as number, this.pool);
     } catch (error) {
       // A file removed since the folder was scanned (a temp file, a rotated log) is not an error.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCode(error) === 'ENOENT') {
         this.readAhead.done(i);
         this.skipped.push(entry.path);
         return;

@@ -2,6 +2,7 @@ import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync } from '
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupType } from '../../../shared/types';
+import { errnoCode } from '../lib/error-info';
 
 /**
  * Which files a backup holds. Patterns are globs relative to the component's folder:
@@ -167,7 +168,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
         } catch (error) {
           // Gone since readdir; anything else (a folder that may be listed but not entered) is no
           // reason to leave the file out of the backup without a word.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          if (errnoCode(error) === 'ENOENT') return null;
           throw cannotRead(error, path.join(dir, name));
         }
       }),
@@ -215,7 +216,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
 
 /** A path the backup may not read: FORBIDDEN naming it and what to do, not an unexplained INTERNAL. */
 export function cannotRead(error: unknown, target: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errnoCode(error);
   if (code !== 'EACCES' && code !== 'EPERM') return error;
   return new UpkeepError(
     'FORBIDDEN',

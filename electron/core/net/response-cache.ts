@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { logger } from '../lib/log';
 import { parseState } from '../lib/state-file';
+import { errnoCode } from '../lib/error-info';
 
 const log = logger('net.response-cache');
 
@@ -67,7 +68,7 @@ export class ResponseCache {
       text = await readFile(file, 'utf8');
     } catch (error) {
       // Not cached (ENOENT), or unreadable: either way the request goes out without validators.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
+      if (errnoCode(error) !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
       this.memory.set(key, null);
       return undefined;
     }
@@ -119,7 +120,7 @@ export class ResponseCache {
       names = await readdir(this.dir);
     } catch (error) {
       // No cache folder yet: nothing to prune.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
+      if (errnoCode(error) !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
       return 0;
     }
     const cutoff = Date.now() - maxAgeMs;
@@ -135,7 +136,7 @@ export class ResponseCache {
         }
       } catch (error) {
         // Gone already (another process pruned it): nothing lost.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry could not be pruned', { file, error });
+        if (errnoCode(error) !== 'ENOENT') log.warn('an HTTP cache entry could not be pruned', { file, error });
       }
     }
     return removed;

@@ -6,6 +6,7 @@ import type { WebhookDelivery } from '../../../shared/types';
 import { webhookPayload } from './webhook-payload';
 import { logger } from '../lib/log';
 import { deliverWebhook, webhookLabel, type DeliveryOptions, type DeliveryReport } from './webhook-sender';
+import { errorMessage } from '../lib/error-info';
 
 const log = logger('notify.webhooks');
 
@@ -94,7 +95,7 @@ export class WebhookNotifier {
           signal: this.abort.signal,
         });
       } catch (error) {
-        report = { webhook: webhookLabel(job.webhook), event: job.notification.kind, ok: false, attempts: 1, status: null, error: (error as Error).message };
+        report = { webhook: webhookLabel(job.webhook), event: job.notification.kind, ok: false, attempts: 1, status: null, error: errorMessage(error) };
       }
       try {
         this.options.onReport?.(report);

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../lib/fs-atomic';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
+import { errorMessage } from '../lib/error-info';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
 interface PipEnvSnapshot {
@@ -49,7 +50,7 @@ async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, spe
     return (doc.install ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
   } catch (error) {
     // As when pip cannot say (above): only the chosen packages are kept in the snapshot.
-    ctx.log(`pip's report could not be read (${(error as Error).message}); keeping the chosen packages only`);
+    ctx.log(`pip's report could not be read (${errorMessage(error)}); keeping the chosen packages only`);
     return [];
   }
 }
