@@ -86,8 +86,9 @@ export class WebhookNotifier {
 
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key);
-    while (queue && queue.length > 0 && !this.abort.signal.aborted) {
-      const job = queue.shift() as Job;
+    while (queue && !this.abort.signal.aborted) {
+      const job = queue.shift();
+      if (job === undefined) break;
       let report: DeliveryReport;
       try {
         report = await deliverWebhook(job.webhook, job.notification.kind, webhookPayload(job.webhook.format, job.notification), {

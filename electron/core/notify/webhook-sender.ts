@@ -82,9 +82,10 @@ export async function deliverWebhook(webhook: Pick<Webhook, 'url' | 'name'>, eve
       report.status = null;
       report.error = (error instanceof Error && error.name === 'TimeoutError') || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeoutMs} ms` : code ? `connection failed (${code})` : 'connection failed';
     }
-    if (attempt < delays.length) {
+    const backoff = delays[attempt];
+    if (backoff !== undefined) {
       try {
-        await delay(wait ?? (delays[attempt] as number), undefined, options.signal ? { signal: options.signal } : undefined);
+        await delay(wait ?? backoff, undefined, options.signal ? { signal: options.signal } : undefined);
       } catch {
         // Aborted while waiting to retry (the host is stopping): the report so far is returned.
         return report;
