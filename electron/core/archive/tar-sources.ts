@@ -229,7 +229,8 @@ export type Push = (data: Buffer, compressible: boolean, release?: () => void) =
  * image or a database may hold both kinds).
  */
 export async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader, probe?: Probe): Promise<number | null> {
-  const source = entry.source as string;
+  const source = entry.source;
+  if (!source) throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
   try {
     handle = await reader.open(source);
@@ -298,8 +299,8 @@ export class ReadAhead {
   start(current: number): void {
     while (this.next < this.entries.length && this.reads.size < READ_AHEAD_FILES && this.bytes < READ_AHEAD_BYTES && this.next < current + 4 * READ_AHEAD_FILES) {
       const index = this.next++;
-      const entry = this.entries[index] as ArchiveInputEntry;
-      if (entry.type !== 'file' || !entry.source || this.passOver(entry)) continue;
+      const entry = this.entries[index];
+      if (entry === undefined || entry.type !== 'file' || !entry.source || this.passOver(entry)) continue;
       if (entry.size !== undefined && entry.size > SMALL_FILE) continue; // streamed when its turn comes
       if (entry.size !== undefined) this.count(index, entry.size);
       const read = this.read(index, entry.source, entry.size);
