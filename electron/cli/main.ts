@@ -111,7 +111,7 @@ export async function runCli(argv: string[]): Promise<number> {
 function commandWords(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
+    const a = argv[i] ?? '';
     if (a === '--home' || a === '--data-dir' || a === '--on') i++;
     else if (!a.startsWith('-')) words.push(a);
   }

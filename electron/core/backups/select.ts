@@ -37,7 +37,7 @@ interface CompiledPattern {
 function globToRegex(glob: string): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
+    const c = glob.charAt(i);
     if (c === '*') {
       if (glob[i + 1] === '*') {
         i++;
@@ -135,7 +135,8 @@ export function excludePatterns(sets: PathSets, includeLogs: boolean): string[] 
 export function includePatterns(type: BackupType, sets: PathSets): string[] | null {
   if (type === 'full') return null;
   if (type === 'database') return sets.database?.length ? sets.database : DEFAULT_DATABASE_PATTERNS;
-  return sets[type]?.length ? (sets[type] as string[]) : [];
+  const paths = sets[type];
+  return paths?.length ? paths : [];
 }
 
 /**

@@ -36,7 +36,10 @@ const MAX_CACHED_BODY = 8 * 1024 * 1024;
 
 export function keptHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of KEPT_HEADERS) if (headers[k] !== undefined) out[k] = headers[k] as string;
+  for (const k of KEPT_HEADERS) {
+    const value = headers[k];
+    if (value !== undefined) out[k] = value;
+  }
   return out;
 }
 
