@@ -171,7 +171,8 @@ export class ParallelGzipEncoder implements StreamEncoder {
     this.inputBytes += length;
     if (this.partCompressible) {
       let block: Buffer;
-      if (parts.length === 1) block = parts[0] as Buffer;
+      const [only] = parts;
+      if (parts.length === 1 && only !== undefined) block = only;
       else {
         // Gather the parts into a pooled buffer (given back once deflate is done with it).
         const backing = this.pool ? this.pool.take(length) : Buffer.allocUnsafe(length);

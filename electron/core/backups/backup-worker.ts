@@ -13,6 +13,7 @@ import { prepareDest } from '../archive/extract';
 import { applyFeed, FeedReceiver, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
 import { errnoCode, errnoPath, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const PROGRESS_MS = 50;
 
@@ -43,7 +44,7 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
   const progress = (p: unknown) => {
     const now = Date.now();
     // A new phase always goes out (the panel shows it); counts within one at most every 50 ms.
-    const phase = (p as { phase?: unknown }).phase;
+    const phase = isRecord(p) ? p.phase : undefined;
     if (now - last < PROGRESS_MS && phase === lastPhase) return;
     last = now;
     lastPhase = phase;
