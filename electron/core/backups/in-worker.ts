@@ -253,7 +253,8 @@ let hostReclaim: (() => void) | undefined | null = null;
  */
 async function extractOnTwoThreads(script: string, options: ExtractOptions): Promise<ExtractResult> {
   const { signal: _signal, ...rest } = options;
-  const dest = options.dest as string;
+  const dest = options.dest;
+  if (dest === null) throw new Error('extracting on two threads writes into a folder; none was given');
   const thread = takeThread(script);
   const worker = thread.worker;
   const feed = new FeedWriter((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
