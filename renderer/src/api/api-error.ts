@@ -26,6 +26,10 @@ export function toErrorShape(error: unknown): ErrorShape {
     if ('details' in error && isRecord(error.details)) shape.details = error.details;
     return shape;
   }
+  // A code this panel does not know (a host of another version): its message still shows.
+  if (isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string') {
+    return { code: 'INTERNAL', message: error.message, details: { code: error.code } };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'NETWORK', message: `Could not reach Upkeep: ${message}` };
 }

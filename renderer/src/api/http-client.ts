@@ -1,8 +1,7 @@
 import type { Api, EventMap, EventName } from '../../../shared/contract';
-import { isErrorShape } from '../../../shared/errors';
 import { isRecord } from '../../../shared/guards';
 import { EVENT_NAMES } from '../../../shared/contract/events';
-import { ApiError } from './api-error';
+import { ApiError, toErrorShape } from './api-error';
 import type { Client, ConnectionState, EventHandler } from './types';
 
 interface HttpClientOptions {
@@ -36,7 +35,7 @@ export function createHttpClient(options: HttpClientOptions): Client {
     } catch {
       throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status} without a JSON body.` });
     }
-    if (isRecord(body) && isErrorShape(body.error)) throw new ApiError(body.error);
+    if (isRecord(body) && isRecord(body.error)) throw new ApiError(toErrorShape(body.error));
     if (!response.ok) throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status}.` });
     return isRecord(body) ? body.result : undefined;
   }
