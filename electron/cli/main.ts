@@ -4,6 +4,7 @@ import { appPackage } from '../core/lib/app-version';
 import { COMMANDS } from './commands';
 import { withCliHint } from './hints';
 import { createCliContext, type CommandSpec } from './context';
+import { errorMessage } from '../core/lib/error-info';
 
 const GLOBAL_OPTIONS = {
   home: { type: 'string' },
@@ -68,7 +69,7 @@ export async function runCli(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     } catch (error) {
-      throw new UpkeepError('INVALID_REQUEST', `${(error as Error).message}. Run \`upkeep --help\` for usage.`);
+      throw new UpkeepError('INVALID_REQUEST', `${errorMessage(error)}. Run \`upkeep --help\` for usage.`);
     }
     const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     json = values.json === true;
@@ -110,7 +111,7 @@ export async function runCli(argv: string[]): Promise<number> {
 function commandWords(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
+    const a = argv[i] ?? '';
     if (a === '--home' || a === '--data-dir' || a === '--on') i++;
     else if (!a.startsWith('-')) words.push(a);
   }

@@ -286,12 +286,23 @@ function checkMethods(services: Services): Pick<ApiImplementation, 'checkCompone
       const free = wanted.filter((id) => !busy.has(id));
       const checked = free.length ? await services.checks.check(free, options) : [];
       const byId = new Map(checked.map((r) => [r.id, r]));
-      return { components: wanted.map((id) => byId.get(id) ?? busyCheck(services, busy.get(id) as InProgress)) };
+      return {
+        components: wanted.flatMap((id) => {
+          const running = busy.get(id);
+          const result = byId.get(id) ?? (running ? busyCheck(services, running) : undefined);
+          return result ? [result] : [];
+        }),
+      };
     },
 
     async getCheckResults({ ids }) {
       const busy = await inProgress(services);
-      return { components: services.checks.cached(ids).map((r) => (busy.has(r.id) ? busyCheck(services, busy.get(r.id) as InProgress) : r)) };
+      return {
+        components: services.checks.cached(ids).map((r) => {
+          const running = busy.get(r.id);
+          return running ? busyCheck(services, running) : r;
+        }),
+      };
     },
 
     async listChannels({ id }) {

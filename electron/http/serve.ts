@@ -7,6 +7,7 @@ import { createServices, type Services } from '../core/services';
 import { startBackground } from '../core/startup';
 import { startHttpHost, type HttpHost } from './server';
 import { loadOrCreateToken } from './token';
+import { errorMessage } from '../core/lib/error-info';
 
 export interface ServeOptions {
   home: string;
@@ -29,7 +30,7 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
   const background = await startBackground(services, {
     firstRun: options.firstRun ?? true,
     scheduler: options.scheduler ?? true,
-    schedulerOptions: { onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${(error as Error).message}\n`) },
+    schedulerOptions: { onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${errorMessage(error)}\n`) },
     onRecoveryFailed: (error) => process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`),
   });
   const token = await loadOrCreateToken(services.layout.httpToken);

@@ -15,6 +15,7 @@ import { registerIpc } from './ipc';
 import { isTrustedSender } from './ipc-handler';
 import { safeStorageCipher } from './secret-cipher';
 import { CONTENT_SECURITY_POLICY, isSafeExternalUrl, secureWindowOptions } from './window-options';
+import { errorMessage } from '../core/lib/error-info';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '..', 'renderer', 'index.html');
@@ -35,7 +36,7 @@ function claimDemo(): DemoHome | undefined {
   try {
     return claimDemoHome({ home: homeFlag(process.argv) });
   } catch (error) {
-    process.stderr.write(`upkeep: ${(error as Error).message}\n`);
+    process.stderr.write(`upkeep: ${errorMessage(error)}\n`);
     // Never fall through to the real data directory.
     process.exit(2);
   }

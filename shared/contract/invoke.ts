@@ -14,8 +14,9 @@ export function isMethodName(name: unknown): name is MethodName {
 function unionDetail(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors)) return [issue];
   const nested = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
-  if (nested.length !== 1) return [issue];
-  return (nested[0] as z.core.$ZodIssue[]).map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
+  const [only] = nested;
+  if (nested.length !== 1 || only === undefined) return [issue];
+  return only.map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 /** Turn zod issues into one message naming each field, e.g. `components.web.user: is required`. */

@@ -52,7 +52,7 @@ export const settingsSchema = z.strictObject({
 });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingKey = keyof Settings;
-export const SETTING_KEYS = Object.keys(settingsSchema.shape) as SettingKey[];
+export const SETTING_KEYS: readonly SettingKey[] = settingsSchema.keyof().options;
 
 export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({});
 

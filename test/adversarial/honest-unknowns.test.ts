@@ -253,7 +253,7 @@ describe('auto_update.security_only never takes unknown for safe', () => {
     // The notification of the new version says that its security is unknown.
     const [event] = s.named('update_available') as UpdateAvailable[];
     expect(event).toMatchObject({ to_version: '1.1.0', security: null, security_unknown: expect.stringContaining('500') });
-    expect(toNotification('update_available', event as UpdateAvailable, () => 'Web App').body).toMatch(/Security: unknown — .*500/);
+    expect(toNotification({ kind: 'update_available', payload: event as UpdateAvailable }, () => 'Web App').body).toMatch(/Security: unknown — .*500/);
 
     // The source answers again: the release is a known security fix and goes in.
     s.clock.advance(24 * 3_600_000);

@@ -1,6 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupInfo, BackupSince, BackupSort, BackupType } from '../../../shared/types';
 import { table, type CommandSpec } from '../context';
+import { isOneOf } from '../../../shared/guards';
 
 const TYPES: BackupType[] = ['full', 'database', 'config', 'data'];
 const SINCE: BackupSince[] = ['1d', '7d', '30d', '90d', 'all'];
@@ -8,10 +9,10 @@ const SORTS: BackupSort[] = ['date', 'size', 'name', 'type'];
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], flag: string): T | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+  if (!isOneOf(value, allowed)) {
     throw new UpkeepError('INVALID_REQUEST', `${flag} must be one of: ${allowed.join(', ')}.`);
   }
-  return value as T;
+  return value;
 }
 
 function needYes(values: Record<string, unknown>, what: string): void {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { MAX_TEXT } from '../../../shared/contract';
 import { UpkeepError } from '../../../shared/errors';
 import { table, type CommandSpec } from '../context';
+import { errnoCode, errorMessage } from '../../core/lib/error-info';
+import { toBuffer } from '../../core/lib/chunk';
 
 /**
  * A config file (or stdin) as text, read as a stream and refused as soon as it passes the API's
@@ -13,20 +15,21 @@ async function readInput(file: string): Promise<string> {
     return await readCapped(file === '-' ? process.stdin : createReadStream(file), file);
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    throw new UpkeepError('INVALID_REQUEST', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the path.`, { file });
+    throw new UpkeepError('INVALID_REQUEST', `Cannot read ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check the path.`, { file });
   }
 }
 
 async function readCapped(stream: NodeJS.ReadableStream, file: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
+  for await (const raw of stream) {
+    const chunk = toBuffer(raw);
+    size += chunk.length;
     if (size > MAX_TEXT) {
       // Leaving the loop closes the stream: nothing more is read.
       throw new UpkeepError('INVALID_REQUEST', `${file === '-' ? 'The input' : file} is larger than ${MAX_TEXT / 1024 / 1024} MiB, too large for a config file. Give the YAML or JSON file with the \`components:\` mapping.`, { file, limit_bytes: MAX_TEXT });
     }
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

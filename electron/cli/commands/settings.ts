@@ -1,5 +1,6 @@
 import { UpkeepError } from '../../../shared/errors';
-import { SETTING_KEYS, type SettingKey } from '../../../shared/schemas/settings';
+import { SETTING_KEYS } from '../../../shared/schemas/settings';
+import { isOneOf } from '../../../shared/guards';
 import type { CommandSpec } from '../context';
 
 const SECRET_KEYS = ['github_token'] as const;
@@ -10,7 +11,8 @@ const show = (value: unknown): string => (typeof value === 'object' && value !==
 function coerce(value: string): unknown {
   if (/^\s*[[{]/.test(value)) {
     try {
-      return JSON.parse(value) as unknown;
+      const parsed: unknown = JSON.parse(value);
+      return parsed;
     } catch {
       throw new UpkeepError('INVALID_REQUEST', `"${value.slice(0, 60)}" looks like JSON but does not parse; quote it for your shell, e.g. '[{"url":"https://…"}]'.`);
     }
@@ -33,13 +35,13 @@ export const settingsCommands: CommandSpec[] = [
         const text = [...Object.entries(view.settings).map(([k, v]) => `${k} = ${show(v)}`), `github_token = ${view.github_token_set ? '(set)' : '(not set)'}`].join('\n');
         return { json: view, text };
       }
-      if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      if (isOneOf(key, SECRET_KEYS)) {
         return { json: { key, set: view.github_token_set }, text: view.github_token_set ? '(set)' : '(not set)' };
       }
-      if (!SETTING_KEYS.includes(key as SettingKey)) {
+      if (!isOneOf(key, SETTING_KEYS)) {
         throw new UpkeepError('INVALID_REQUEST', `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`);
       }
-      const value = view.settings[key as SettingKey];
+      const value = view.settings[key];
       return { json: { key, value }, text: show(value) };
     },
   },
@@ -54,11 +56,11 @@ export const settingsCommands: CommandSpec[] = [
         const view = await ctx.call('setSettings', { github_token: value === '' ? null : value });
         return { json: { key, set: view.github_token_set }, text: view.github_token_set ? 'GitHub token stored.' : 'GitHub token removed.' };
       }
-      if (!SETTING_KEYS.includes(key as SettingKey)) {
+      if (!isOneOf(key, SETTING_KEYS)) {
         throw new UpkeepError('INVALID_REQUEST', `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`);
       }
       const view = await ctx.call('setSettings', { patch: { [key]: coerce(value) } });
-      const newValue = view.settings[key as SettingKey];
+      const newValue = view.settings[key];
       return { json: { key, value: newValue }, text: `${key} = ${show(newValue)}` };
     },
   },

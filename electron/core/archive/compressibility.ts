@@ -72,10 +72,10 @@ const counts = new Uint32Array(256);
 /** Order-0 entropy of `data`, in bits per byte (8 for random bytes). */
 export function byteEntropy(data: Uint8Array): number {
   counts.fill(0);
-  for (const byte of data) counts[byte] = (counts[byte] as number) + 1;
+  for (const byte of data) counts[byte] = (counts[byte] ?? 0) + 1;
   let bits = 0;
   for (let k = 0; k < 256; k++) {
-    const c = counts[k] as number;
+    const c = counts[k] ?? 0;
     if (c) bits -= c * Math.log2(c / data.length);
   }
   return data.length ? bits / data.length : 0;

@@ -98,15 +98,20 @@ export class BlockingWriter implements EntryWriter {
     this.fd = openSync(this.abs(rel), 'wx', mode);
   }
 
+  private openFd(): number {
+    if (this.fd === null) throw new Error('no file is open');
+    return this.fd;
+  }
+
   data(chunk: Buffer): void {
-    const fd = this.fd as number;
+    const fd = this.openFd();
     let off = 0;
     while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
     this.bytes += chunk.length;
   }
 
   endFile(mode: number, mtime: number | null): void {
-    const fd = this.fd as number;
+    const fd = this.openFd();
     this.fd = null;
     try {
       if ((mode & UMASK) !== 0) fchmodSync(fd, mode);

@@ -6,6 +6,7 @@ import { WriterStopped } from './entry-writer';
 import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
+import { errnoCode, errnoPath, errorMessage } from '../lib/error-info';
 
 export async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<Error> {
   // The writer's own failure is its owner's to report (see WriterStopped).
@@ -34,11 +35,12 @@ export async function explain(error: unknown, options: ExtractOptions, archiveNa
       : `Refused archive ${archiveName}: ${error.message}. Nothing was extracted outside the staging folder; download it again.`, { archive: options.archive, reason: error.message }, { cause: error });
   }
   if (error instanceof UpkeepError) return error;
-  const e = error as NodeJS.ErrnoException;
-  if (e.code && (e.code.startsWith('Z_') || e.code === 'ERR_ZLIB' || /unexpected end of file|incorrect header check|invalid/i.test(e.message))) {
+  const code = errnoCode(error);
+  const message = errorMessage(error);
+  if (code && (code.startsWith('Z_') || code === 'ERR_ZLIB' || /unexpected end of file|incorrect header check|invalid/i.test(message))) {
     return new UpkeepError(damaged, damaged === 'BACKUP_CORRUPT'
-      ? `Backup archive ${archiveName} is damaged (${e.message}). Restore a different backup.`
-      : `Refused archive ${archiveName}: it is damaged or truncated (${e.message}). Download it again.`, { archive: options.archive, reason: e.message }, { cause: error });
+      ? `Backup archive ${archiveName} is damaged (${message}). Restore a different backup.`
+      : `Refused archive ${archiveName}: it is damaged or truncated (${message}). Download it again.`, { archive: options.archive, reason: message }, { cause: error });
   }
   return explainWriteError(error, options.archive);
 }
@@ -50,7 +52,7 @@ export async function explain(error: unknown, options: ExtractOptions, archiveNa
 export function explainWriteError(error: unknown, archive: string): UpkeepError {
   if (error instanceof UpkeepError) return error;
   const archiveName = path.basename(archive);
-  const e = error as NodeJS.ErrnoException;
+  const e = { code: errnoCode(error), path: errnoPath(error) };
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
     return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while extracting ${archiveName}. Free some space and try again; nothing was changed.`, { archive }, { cause: error });
   }
@@ -60,5 +62,5 @@ export function explainWriteError(error: unknown, archive: string): UpkeepError 
   if (e.code === 'EEXIST') {
     return new UpkeepError('UNSAFE_ARCHIVE', `Refused archive ${archiveName}: an entry collides with another one (${e.path ?? ''}). Nothing was extracted outside the staging folder.`, { archive }, { cause: error });
   }
-  return new UpkeepError('INTERNAL', `Extracting ${archiveName} failed: ${e.message}.`, { archive }, { cause: error });
+  return new UpkeepError('INTERNAL', `Extracting ${archiveName} failed: ${errorMessage(error)}.`, { archive }, { cause: error });
 }

@@ -12,6 +12,7 @@ import type { ExtractLimits } from './extract-checks';
 import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
 import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdCodec, type Codec } from './zstd';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 export type Compression = 'gzip' | 'zstd' | 'none' | 'zip';
 
@@ -46,9 +47,15 @@ async function readHead(file: string): Promise<Buffer> {
   }
 }
 
+/** The runtime's zstd decoder, where it has one (Node 22.15 and later; not in Node 20's typings). */
+const runtimeZlib: { createGunzip: typeof zlib.createGunzip; createZstdDecompress?: (options: zlib.ZlibOptions) => zlib.Gunzip } = zlib;
+
 export function hasZstd(): boolean {
-  return typeof (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+  return typeof runtimeZlib.createZstdDecompress === 'function';
 }
+
+/** Inflate with modest buffers (see openArchive): highWaterMark is a stream option the typings leave out. */
+const GUNZIP_OPTIONS = { chunkSize: 128 * 1024, highWaterMark: INFLATE_AHEAD };
 
 /** The archive's size and compression; refuses what is not there or not extracted here. */
 export async function probeArchive(options: ExtractOptions): Promise<{ size: number; compression: Compression }> {
@@ -57,7 +64,7 @@ export async function probeArchive(options: ExtractOptions): Promise<{ size: num
   try {
     size = (await fs.stat(options.archive)).size;
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${(error as NodeJS.ErrnoException).code}).`, { archive: options.archive });
+    throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${errnoCode(error)}).`, { archive: options.archive });
   }
   const compression = detectCompression(await readHead(options.archive));
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
@@ -92,7 +99,7 @@ export async function openArchive(options: ExtractOptions, compression: Compress
     try {
       codec = await zstdCodec();
     } catch (error) {
-      throw new UpkeepError('UNSUPPORTED', `${path.basename(options.archive)} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${(error as Error).message}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
+      throw new UpkeepError('UNSUPPORTED', `${path.basename(options.archive)} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${errorMessage(error)}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
     }
   }
   const state = { archiveBytes: 0 };
@@ -100,21 +107,19 @@ export async function openArchive(options: ExtractOptions, compression: Compress
   // collected yet counts in the peak memory (256 KiB + 128 KiB: ~140 MB peak for a 300 MB restore, ~150 with 1 MiB + 256 KiB).
   const input = createReadStream(options.archive, { highWaterMark: 256 * 1024 });
   input.on('data', (chunk) => {
-    if (hashInline) archiveHash.update(chunk as Buffer);
+    if (hashInline) archiveHash.update(chunk);
     state.archiveBytes += chunk.length;
   });
-  const decoder: NodeJS.ReadableStream & NodeJS.WritableStream | null =
+  const decoder: zlib.Gunzip | null =
     compression === 'gzip'
-      ? zlib.createGunzip({ chunkSize: 128 * 1024, highWaterMark: INFLATE_AHEAD } as zlib.ZlibOptions)
+      ? zlib.createGunzip(GUNZIP_OPTIONS)
       : compression === 'zstd' && !ownZstd
-        ? (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 })
+        ? (runtimeZlib.createZstdDecompress?.({ chunkSize: 256 * 1024 }) ?? null)
         : null;
-  const decoded: AsyncIterable<Buffer> = decoder
-    ? (input.pipe(decoder) as unknown as AsyncIterable<Buffer>)
-    : ownZstd
-      ? decodeZstd(input as unknown as AsyncIterable<Buffer>, codec as Codec, zstdRules)
-      : (input as unknown as AsyncIterable<Buffer>);
-  input.on('error', (error) => (decoder as unknown as zlib.Gunzip | null)?.destroy(error));
+  // A file stream yields Buffers (no encoding is set), and so does the decoder piped from it.
+  const bytes: AsyncIterable<Buffer> = input;
+  const decoded: AsyncIterable<Buffer> = decoder ? input.pipe(decoder) : codec ? decodeZstd(bytes, codec, zstdRules) : bytes;
+  input.on('error', (error) => decoder?.destroy(error));
   return {
     input,
     tar: counted(decoded, compression, limits, options.reclaim, () => state.archiveBytes),

@@ -1,8 +1,9 @@
-import { promisify } from 'node:util';
 import os from 'node:os';
 import zlib from 'node:zlib';
 
-const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+function deflateRaw(buf: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => zlib.deflateRaw(buf, options, (error, out) => (error ? reject(error) : resolve(out))));
+}
 
 const WINDOW = 32 * 1024;
 /** Input bytes of blocks started but not yet written (see cut()). */
@@ -15,7 +16,8 @@ function lastBytes(parts: Buffer[], n: number): Buffer {
   const picked: Buffer[] = [];
   let have = 0;
   for (let i = parts.length - 1; i >= 0 && have < n; i--) {
-    const p = parts[i] as Buffer;
+    const p = parts[i];
+    if (p === undefined) break;
     const take = Math.min(p.length, n - have);
     picked.unshift(p.subarray(p.length - take));
     have += take;
@@ -69,7 +71,8 @@ export class PlainEncoder implements StreamEncoder {
   private async flush(): Promise<void> {
     if (!this.length) return;
     const releases = this.releases;
-    const block = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.length);
+    const [only] = this.parts;
+    const block = this.parts.length === 1 && only !== undefined ? only : Buffer.concat(this.parts, this.length);
     this.parts = [];
     this.releases = [];
     this.length = 0;
@@ -168,7 +171,8 @@ export class ParallelGzipEncoder implements StreamEncoder {
     this.inputBytes += length;
     if (this.partCompressible) {
       let block: Buffer;
-      if (parts.length === 1) block = parts[0] as Buffer;
+      const [only] = parts;
+      if (parts.length === 1 && only !== undefined) block = only;
       else {
         // Gather the parts into a pooled buffer (given back once deflate is done with it).
         const backing = this.pool ? this.pool.take(length) : Buffer.allocUnsafe(length);

@@ -20,6 +20,7 @@ import {
   type ReadResult,
 } from './tar-sources';
 import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
+import { errnoCode } from '../lib/error-info';
 
 /** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
 export interface ArchiveInputEntry {
@@ -96,7 +97,8 @@ export interface CreateArchiveResult {
 const RECLAIM_EVERY = 4 * 1024 * 1024;
 /** Already-compressed files from this size on are spread among the text and read late (zstd). */
 const DEFER_MIN = 4096;
-const storedLate = (e: ArchiveInputEntry) => e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path);
+type SizedEntry = ArchiveInputEntry & { size: number };
+const storedLate = (e: ArchiveInputEntry): e is SizedEntry => e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path);
 
 /**
  * The archive file: hashed as the bytes are handed over (in order, on the calling thread), written
@@ -152,14 +154,14 @@ class HashingFileSink implements ByteSink {
 export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): ArchiveInputEntry[] {
   const folders: ArchiveInputEntry[] = [];
   const rest: ArchiveInputEntry[] = [];
-  const stored: ArchiveInputEntry[] = [];
+  const stored: SizedEntry[] = [];
   let restBytes = 0;
   let storedBytes = 0;
   for (const e of entries) {
     if (e.type === 'directory') folders.push(e);
     else if (storedLate(e)) {
       stored.push(e);
-      storedBytes += e.size as number;
+      storedBytes += e.size;
     } else {
       rest.push(e);
       restBytes += tarBytesOf(e.size ?? 0);
@@ -176,13 +178,13 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
     if (restDone < mark) continue;
     mark = restDone + chunk;
     // The stored files whose share of the stored bytes the text so far has reached.
-    while (s < stored.length && (storedDone + (stored[s]?.size as number) / 2) / storedBytes <= restDone / restBytes) {
-      const next = stored[s++] as ArchiveInputEntry;
+    for (let next = stored[s]; next !== undefined && (storedDone + next.size / 2) / storedBytes <= restDone / restBytes; next = stored[s]) {
+      s++;
       out.push(next);
-      storedDone += next.size as number;
+      storedDone += next.size;
     }
   }
-  while (s < stored.length) out.push(stored[s++] as ArchiveInputEntry);
+  for (const next of stored.slice(s)) out.push(next);
   return out;
 }
 
@@ -280,10 +282,10 @@ class ArchiveWriter {
   }
 
   async writeAll(): Promise<void> {
-    for (let i = 0; i < this.entries.length; i++) {
+    for (const [i, entry] of this.entries.entries()) {
       if (this.options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Backup cancelled.');
       this.readAhead.start(i);
-      await this.writeEntry(i, this.entries[i] as ArchiveInputEntry);
+      await this.writeEntry(i, entry);
     }
     await this.aside?.flush();
     await this.encoder.push(END_OF_ARCHIVE, true);
@@ -312,7 +314,9 @@ class ArchiveWriter {
   private async writeDeferred(entry: ArchiveInputEntry, mode: number): Promise<void> {
     const record: ArchivedFile = { path: entry.path, type: 'file', size: 0, mode, mtime: entry.mtime };
     this.files.push(record);
-    await (this.encoder as ZstdEncoder).pushLater(async (emit) => {
+    const encoder = this.encoder;
+    if (!(encoder instanceof ZstdEncoder)) throw new Error('only the zstd encoder writes files later');
+    await encoder.pushLater(async (emit) => {
       const hash = createHash('sha256');
       const size = await streamLargeFile(entry, mode, (data, _compressible, release) => emit(data, release), hash, this.pool, this.reader);
       if (size === null) {
@@ -331,10 +335,10 @@ class ArchiveWriter {
     try {
       const pending = this.readAhead.take(i);
       if (pending) read = await pending;
-      else if (this.readWhenDue(entry)) read = readSmallFileSync(source, entry.size as number, this.pool);
+      else if (entry.size !== undefined && this.readWhenDue(entry)) read = readSmallFileSync(source, entry.size, this.pool);
     } catch (error) {
       // A file removed since the folder was scanned (a temp file, a rotated log) is not an error.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (errnoCode(error) === 'ENOENT') {
         this.readAhead.done(i);
         this.skipped.push(entry.path);
         return;

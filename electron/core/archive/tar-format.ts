@@ -39,7 +39,7 @@ function writeOctal(buf: Buffer, offset: number, length: number, value: number):
 
 function checksumOf(block: Buffer): number {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] as number);
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block.readUInt8(i);
   return sum;
 }
 
@@ -137,12 +137,12 @@ export class TarFormatError extends Error {
 
 /** A numeric field: octal (NUL/space terminated) or base-256 (GNU); negative values refused. */
 export function parseNumber(buf: Buffer, offset: number, length: number, field: string): number {
-  const first = buf[offset] as number;
+  const first = buf.readUInt8(offset);
   if (first & 0x80) {
     if (first === 0xff) throw new TarFormatError(`negative base-256 ${field}`);
     let value = first & 0x7f;
     for (let i = 1; i < length; i++) {
-      value = value * 256 + (buf[offset + i] as number);
+      value = value * 256 + buf.readUInt8(offset + i);
       if (!Number.isSafeInteger(value)) throw new TarFormatError(`${field} too large`);
     }
     return value;
@@ -189,14 +189,14 @@ export function decodeHeader(block: Buffer): RawHeader {
   if (stored !== unsigned) {
     // Some old writers summed signed bytes.
     let signed = 0;
-    for (let i = 0; i < BLOCK; i++) signed += i >= 148 && i < 156 ? 32 : ((block[i] as number) << 24) >> 24;
+    for (let i = 0; i < BLOCK; i++) signed += i >= 148 && i < 156 ? 32 : block.readInt8(i);
     if (stored !== signed) throw new TarFormatError('header checksum mismatch (not a tar archive, or damaged)');
   }
   const magic = block.toString('latin1', 257, 263);
   const ustar = magic === 'ustar\0' || magic === 'ustar ';
   const name = readString(block, 0, 100);
   const prefix = ustar && magic === 'ustar\0' ? readString(block, 345, 155) : '';
-  const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156] as number);
+  const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block.readUInt8(156));
   return {
     typeflag,
     path: prefix ? `${prefix}/${name}` : name,

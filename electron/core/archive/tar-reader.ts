@@ -65,7 +65,7 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): Asyn
       failure = { error };
     }
     // What came before a fault in this chunk goes out first, as it would have one by one.
-    for (let i = 0; i < events.length; i++) yield events[i] as TarEvent;
+    for (const event of events) yield event;
     events.length = 0;
     if (failure) throw failure.error;
   }

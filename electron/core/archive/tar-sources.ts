@@ -9,6 +9,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { compressibleByContent, compressibleByName, type Probe } from './compressibility';
 import { encodeHeader, paddingFor } from './tar-format';
 import type { ArchiveInputEntry } from './tar-create';
+import { errnoCode, errnoPath, errorMessage } from '../lib/error-info';
 
 /**
  * Files up to this size are read whole (ahead, or when their turn comes); larger ones stream in
@@ -88,7 +89,7 @@ function openRegularSync(file: string, checked = true): number {
   try {
     fd = openSync(file, READ_FLAGS);
   } catch (error) {
-    throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? notRegular(file) : error;
+    throw errnoCode(error) === 'ELOOP' ? notRegular(file) : error;
   }
   if (checked && !fstatSync(fd).isFile()) {
     closeSync(fd);
@@ -128,9 +129,10 @@ export async function readSmallFile(file: string, expected: number, pool: Buffer
 }
 
 /** A read that cannot seek: a FIFO or socket swapped in since the scan, which counts as gone. */
-function unseekable(file: string): (error: NodeJS.ErrnoException) => never {
+function unseekable(file: string): (error: unknown) => never {
   return (error) => {
-    throw error.code === 'ESPIPE' || error.code === 'EAGAIN' ? notRegular(file) : error;
+    const code = errnoCode(error);
+    throw code === 'ESPIPE' || code === 'EAGAIN' ? notRegular(file) : error;
   };
 }
 /** Files up to this size are read with blocking reads when `syncSmallReads`. */
@@ -147,7 +149,7 @@ export function readSmallFileSync(file: string, expected: number, pool: BufferPo
       try {
         bytesRead = readSync(fd, buf, got, expected + 1 - got, got);
       } catch (error) {
-        return unseekable(file)(error as NodeJS.ErrnoException);
+        return unseekable(file)(error);
       }
       if (bytesRead === 0) break;
       got += bytesRead;
@@ -171,7 +173,7 @@ const STREAM_CHUNK = 1024 * 1024;
 export const ZEROS = Buffer.alloc(512);
 
 export function fsError(error: unknown, what: string): UpkeepError {
-  const e = error as NodeJS.ErrnoException;
+  const e = { code: errnoCode(error), path: errnoPath(error) };
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
     return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while ${what}. Free some space (or delete old backups) and try again.`, { path: e.path }, { cause: error });
   }
@@ -179,7 +181,7 @@ export function fsError(error: unknown, what: string): UpkeepError {
     return new UpkeepError('FORBIDDEN', `Permission denied while ${what} (${e.path ?? ''}). Run Upkeep as a user who can read the component's folder.`, { path: e.path }, { cause: error });
   }
   if (error instanceof UpkeepError) return error;
-  return new UpkeepError('INTERNAL', `Failed while ${what}: ${e.message}.`, { path: e.path }, { cause: error });
+  return new UpkeepError('INTERNAL', `Failed while ${what}: ${errorMessage(error)}.`, { path: e.path }, { cause: error });
 }
 
 /**
@@ -227,12 +229,13 @@ export type Push = (data: Buffer, compressible: boolean, release?: () => void) =
  * image or a database may hold both kinds).
  */
 export async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader, probe?: Probe): Promise<number | null> {
-  const source = entry.source as string;
+  const source = entry.source;
+  if (!source) throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
   try {
     handle = await reader.open(source);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (errnoCode(error) === 'ENOENT') return null;
     throw fsError(error, `reading ${source}`);
   }
   try {
@@ -296,8 +299,8 @@ export class ReadAhead {
   start(current: number): void {
     while (this.next < this.entries.length && this.reads.size < READ_AHEAD_FILES && this.bytes < READ_AHEAD_BYTES && this.next < current + 4 * READ_AHEAD_FILES) {
       const index = this.next++;
-      const entry = this.entries[index] as ArchiveInputEntry;
-      if (entry.type !== 'file' || !entry.source || this.passOver(entry)) continue;
+      const entry = this.entries[index];
+      if (entry === undefined || entry.type !== 'file' || !entry.source || this.passOver(entry)) continue;
       if (entry.size !== undefined && entry.size > SMALL_FILE) continue; // streamed when its turn comes
       if (entry.size !== undefined) this.count(index, entry.size);
       const read = this.read(index, entry.source, entry.size);

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { UpkeepError } from '../../../shared/errors';
 import { TarFormatError } from './tar-format';
+import { errorMessage } from '../lib/error-info';
 
 /** Content one frame of a release asset may decode to (decoded whole, in memory). */
 export const ANY_FRAME_CONTENT = 256 * 1024 * 1024;
@@ -100,7 +101,7 @@ export function zstdCodec(): Promise<Codec> {
           out = zstd.decompressUsingDict(dctx, frame, EMPTY, { defaultHeapSize: Math.max(1, capacity) });
         } catch (error) {
           // ZSTD_error_dstSize_tooSmall: it decodes to more than the capacity.
-          if (/code -70\b/.test((error as Error).message)) return null;
+          if (/code -70\b/.test(errorMessage(error))) return null;
           throw new TarFormatError('a zstd frame does not decode (damaged data)');
         }
         if (out.length > capacity) return null;

@@ -37,7 +37,8 @@ class ByteQueue {
     if (n === 0) return EMPTY_BUFFER; // an empty raw block: nothing may be buffered at all
     await this.fill(n);
     if (this.length < n) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
-    const first = this.chunks[0] as Buffer;
+    const first = this.chunks[0];
+    if (first === undefined) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
     if (first.length >= n) {
       this.consume(first, n);
       return first.subarray(0, n);
@@ -45,7 +46,8 @@ class ByteQueue {
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
-      const c = this.chunks[0] as Buffer;
+      const c = this.chunks[0];
+      if (c === undefined) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
       const k = Math.min(c.length, n - off);
       c.copy(out, off, 0, k);
       this.consume(c, k);
@@ -83,13 +85,14 @@ interface FrameHeader {
 
 async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameHeader> {
   const fhdBytes = await q.take(1);
-  const fhd = fhdBytes[0] as number;
+  const fhd = fhdBytes.readUInt8(0);
   const fcsFlag = fhd >> 6;
   const single = (fhd >> 5) & 1;
   if ((fhd >> 3) & 1) throw new TarFormatError('a zstd frame header has its reserved bit set (damaged data)');
   const checksum = ((fhd >> 2) & 1) === 1;
-  const didBytes = [0, 1, 2, 4][fhd & 3] as number;
-  const fcsBytes = fcsFlag === 0 ? single : ([0, 2, 4, 8][fcsFlag] as number);
+  const didFlag = fhd & 3;
+  const didBytes = didFlag === 3 ? 4 : didFlag; // 0, 1, 2, 4
+  const fcsBytes = fcsFlag === 0 ? single : 1 << fcsFlag; // 2, 4, 8
   const rest = await q.take((single ? 0 : 1) + didBytes + fcsBytes);
   let off = single ? 0 : 1;
   if (didBytes) {
@@ -98,7 +101,7 @@ async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameH
     off += didBytes;
   }
   let contentSize: number | null = null;
-  if (fcsBytes === 1) contentSize = rest[off] as number;
+  if (fcsBytes === 1) contentSize = rest.readUInt8(off);
   else if (fcsBytes === 2) contentSize = rest.readUInt16LE(off) + 256;
   else if (fcsBytes === 4) contentSize = rest.readUInt32LE(off);
   else if (fcsBytes === 8) {
@@ -197,7 +200,7 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, r
         if (type === 2 || type === 3) throw new TarFormatError('a zstd frame without a declared size holds compressed blocks (not a backup Upkeep wrote, or damaged)');
         if (size > MAX_BLOCK) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
         if (type === 1) {
-          const byte = (await q.take(1))[0] as number;
+          const byte = (await q.take(1)).readUInt8(0);
           if (size) yield Buffer.alloc(size, byte);
         } else {
           let left = size;

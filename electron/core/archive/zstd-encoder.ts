@@ -146,7 +146,8 @@ export class ZstdEncoder implements StreamEncoder {
   }
 
   private async cutBlock(): Promise<void> {
-    const block = this.block as ArrayBuffer;
+    const block = this.block;
+    if (block === null) throw new Error('zstd encoder: bytes counted in a block that is not there');
     const length = this.blockLength;
     this.block = null;
     this.blockLength = 0;
@@ -214,8 +215,9 @@ export class ZstdEncoder implements StreamEncoder {
 
   /** Wait for writes until at most `limit` bytes are under way, releasing their buffers. */
   private async settleWrites(limit: number): Promise<void> {
-    while (this.writing.length && this.writingBytes > limit) {
-      const w = this.writing.shift() as (typeof this.writing)[number];
+    while (this.writingBytes > limit) {
+      const w = this.writing.shift();
+      if (w === undefined) break;
       this.writingBytes -= w.bytes;
       await w.done;
       for (const r of w.releases) r();

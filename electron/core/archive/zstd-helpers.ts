@@ -46,9 +46,10 @@ class Helper {
       worker.on('message', (m: HelperReply) => {
         if (m.ready) return resolve(true);
         if (m.failed) return resolve(false);
-        const job = this.jobs.get(m.id as number);
+        if (m.id === undefined) return;
+        const job = this.jobs.get(m.id);
         if (!job) return;
-        this.jobs.delete(m.id as number);
+        this.jobs.delete(m.id);
         if (m.error || !m.frame || !m.block) job.reject(new Error(`zstd compression failed: ${m.error ?? 'no frame'}`));
         else job.resolve({ frame: Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.length), block: m.block });
       });

@@ -12,6 +12,8 @@ import { BlockingWriter } from '../archive/entry-writer';
 import { prepareDest } from '../archive/extract';
 import { applyFeed, FeedReceiver, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
+import { errnoCode, errnoPath, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const PROGRESS_MS = 50;
 
@@ -19,8 +21,9 @@ const reclaim = youngGc();
 
 function errorReply(error: unknown): WorkerReply {
   if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
-  const e = error as NodeJS.ErrnoException;
-  return { kind: 'error', message: e?.message ?? String(error), ...(typeof e?.code === 'string' ? { code: e.code } : {}), ...(typeof e?.path === 'string' ? { path: e.path } : {}) };
+  const code = errnoCode(error);
+  const where = errnoPath(error);
+  return { kind: 'error', message: errorMessage(error), ...(code !== undefined ? { code } : {}), ...(where !== undefined ? { path: where } : {}) };
 }
 
 /**
@@ -41,7 +44,7 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
   const progress = (p: unknown) => {
     const now = Date.now();
     // A new phase always goes out (the panel shows it); counts within one at most every 50 ms.
-    const phase = (p as { phase?: unknown }).phase;
+    const phase = isRecord(p) ? p.phase : undefined;
     if (now - last < PROGRESS_MS && phase === lastPhase) return;
     last = now;
     lastPhase = phase;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { errnoCode } from '../lib/error-info';
 
 /** Free bytes for an unprivileged writer on the filesystem holding `target` (its nearest existing ancestor). */
 export async function freeBytes(target: string): Promise<number | null> {
@@ -11,7 +12,7 @@ export async function freeBytes(target: string): Promise<number | null> {
       return Number(s.bavail) * Number(s.bsize);
     } catch (error) {
       const parent = path.dirname(dir);
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) return null;
+      if (errnoCode(error) !== 'ENOENT' || parent === dir) return null;
       dir = parent;
     }
   }

@@ -22,6 +22,7 @@ import { sha256File } from '../lib/hash';
 import { FeedWriter, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
 import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'writer' | 'reclaim'>;
 /** `write`: carry out a restore's write instructions (FeedMessages, restore-feed.ts) into `dest` (`archive` names the backup in errors). */
@@ -226,8 +227,7 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
   try {
     actual = await hashing;
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${path.basename(options.archive)} could not be read to check it (${e.code ?? e.message}). Nothing was changed; check the disk, or restore a different backup.`, { archive: options.archive }, { cause: error });
+    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${path.basename(options.archive)} could not be read to check it (${errnoCode(error) ?? errorMessage(error)}). Nothing was changed; check the disk, or restore a different backup.`, { archive: options.archive }, { cause: error });
   }
   if (actual !== recorded) {
     const name = path.basename(options.archive);
@@ -253,7 +253,8 @@ let hostReclaim: (() => void) | undefined | null = null;
  */
 async function extractOnTwoThreads(script: string, options: ExtractOptions): Promise<ExtractResult> {
   const { signal: _signal, ...rest } = options;
-  const dest = options.dest as string;
+  const dest = options.dest;
+  if (dest === null) throw new Error('extracting on two threads writes into a folder; none was given');
   const thread = takeThread(script);
   const worker = thread.worker;
   const feed = new FeedWriter((message: FeedMessage, transfer) => worker.postMessage(message, transfer));

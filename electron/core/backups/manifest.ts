@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BackupInfo } from '../../../shared/types';
+import { isRecord } from '../../../shared/guards';
 
 export const BACKUP_TYPES = ['full', 'database', 'config', 'data'] as const;
 export const BACKUP_REASONS = ['manual', 'pre-update', 'safety'] as const;
@@ -74,9 +75,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
  */
 export function checkManifestEntries(entries: unknown[]): ManifestEntry[] {
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as Record<string, unknown>;
+    const e = entries[i];
     const bad = (why: string) => new Error(`entries[${i}]: ${why}`);
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw bad('not an object');
+    if (!isRecord(e)) throw bad('not an object');
     for (const key of Object.keys(e)) if (!ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
     const p = e.path;
     if (typeof p !== 'string' || p.length < 1 || p.length > 4096) throw bad('path must be a string of 1–4096 characters');

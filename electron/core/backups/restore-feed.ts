@@ -88,7 +88,9 @@ export class FeedWriter implements EntryWriter {
     const buf = this.buf;
     if (!buf) return;
     this.buf = null;
-    this.post({ feed: 'chunk', buf: buf.buffer as ArrayBuffer, length: this.filled }, [buf.buffer as ArrayBuffer]);
+    const backing = buf.buffer;
+    if (!(backing instanceof ArrayBuffer)) throw new Error('a restore feed buffer must own its memory to be transferred');
+    this.post({ feed: 'chunk', buf: backing, length: this.filled }, [backing]);
   }
 
   /** A buffer with `n` bytes of room at `filled`. */

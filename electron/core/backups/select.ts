@@ -2,6 +2,7 @@ import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync } from '
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupType } from '../../../shared/types';
+import { errnoCode } from '../lib/error-info';
 
 /**
  * Which files a backup holds. Patterns are globs relative to the component's folder:
@@ -36,7 +37,7 @@ interface CompiledPattern {
 function globToRegex(glob: string): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
+    const c = glob.charAt(i);
     if (c === '*') {
       if (glob[i + 1] === '*') {
         i++;
@@ -134,7 +135,8 @@ export function excludePatterns(sets: PathSets, includeLogs: boolean): string[] 
 export function includePatterns(type: BackupType, sets: PathSets): string[] | null {
   if (type === 'full') return null;
   if (type === 'database') return sets.database?.length ? sets.database : DEFAULT_DATABASE_PATTERNS;
-  return sets[type]?.length ? (sets[type] as string[]) : [];
+  const paths = sets[type];
+  return paths?.length ? paths : [];
 }
 
 /**
@@ -167,7 +169,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
         } catch (error) {
           // Gone since readdir; anything else (a folder that may be listed but not entered) is no
           // reason to leave the file out of the backup without a word.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          if (errnoCode(error) === 'ENOENT') return null;
           throw cannotRead(error, path.join(dir, name));
         }
       }),
@@ -215,7 +217,7 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
 
 /** A path the backup may not read: FORBIDDEN naming it and what to do, not an unexplained INTERNAL. */
 export function cannotRead(error: unknown, target: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errnoCode(error);
   if (code !== 'EACCES' && code !== 'EPERM') return error;
   return new UpkeepError(
     'FORBIDDEN',

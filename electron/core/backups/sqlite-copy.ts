@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
+import { errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -58,8 +60,8 @@ export async function copySqliteConsistent(source: string, target: string): Prom
       return { method: 'backup-api' };
     } catch (error) {
       await fs.rm(target, { force: true });
-      const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new UpkeepError('COMMAND_FAILED', `Could not copy the SQLite database ${source} consistently: ${stderr || (error as Error).message}. Check that the file is a healthy database, or stop the component and try again.`, { file: source });
+      const stderr = isRecord(error) && typeof error.stderr === 'string' ? error.stderr.trim() : undefined;
+      throw new UpkeepError('COMMAND_FAILED', `Could not copy the SQLite database ${source} consistently: ${stderr || errorMessage(error)}. Check that the file is a healthy database, or stop the component and try again.`, { file: source });
     }
   }
   for (let attempt = 0; attempt < 5; attempt++) {

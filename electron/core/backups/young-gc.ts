@@ -6,7 +6,7 @@ import vm from 'node:vm';
  * ExtractOptions.reclaim); undefined where it does not.
  */
 export function youngGc(): (() => void) | undefined {
-  const own = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
+  const own = globalThis.gc;
   if (typeof own === 'function') return () => own({ type: 'minor' }); // started with --expose-gc
   // Flags are the process's: only where V8's flags are known not to be frozen after start (plain
   // Node unfreezes them for v8.setFlagsFromString). Embedders that freeze them abort the process

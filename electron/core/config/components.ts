@@ -10,7 +10,7 @@ import { componentPython, venvRoot } from '../updaters/lib/python';
 import { logger } from '../lib/log';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
-import { errorMessage } from '../lib/error-info';
+import { errnoCode, errorMessage } from '../lib/error-info';
 import { isRecord } from '../../../shared/guards';
 
 const STORE_KEY = 'components';
@@ -203,7 +203,7 @@ export class ComponentRegistry {
       names = readdirSync(this.dropInDir).sort();
     } catch (error) {
       // No components.d folder is the usual case; an unreadable one is logged (its components are not listed).
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.error('the drop-in folder cannot be read; its components are not listed', { dir: this.dropInDir, error });
+      if (errnoCode(error) !== 'ENOENT') log.error('the drop-in folder cannot be read; its components are not listed', { dir: this.dropInDir, error });
       return [];
     }
     const out: { file: string; components: Record<string, ComponentConfig>; problem?: ConfigProblem }[] = [];

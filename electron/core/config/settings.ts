@@ -1,6 +1,7 @@
 import { chmodSync } from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
-import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsPatch } from '../../../shared/schemas/settings';
+import { DEFAULT_SETTINGS, SETTING_KEYS, settingsSchema, type Settings, type SettingsPatch } from '../../../shared/schemas/settings';
+import { isOneOf } from '../../../shared/guards';
 import { describeIssues } from '../../../shared/contract';
 import { z } from 'zod';
 import { writeFileAtomic } from '../lib/fs-atomic';
@@ -22,7 +23,7 @@ export class SettingsService {
     const fixed: Record<string, unknown> = { ...merged };
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0]);
-      if (key in DEFAULT_SETTINGS) fixed[key] = DEFAULT_SETTINGS[key as keyof Settings];
+      if (isOneOf(key, SETTING_KEYS) && key in DEFAULT_SETTINGS) fixed[key] = DEFAULT_SETTINGS[key];
       else delete fixed[key];
     }
     return settingsSchema.parse(fixed);

@@ -104,7 +104,7 @@ export class VersionChoiceStore implements VersionChoiceLookup {
   /** Forget a removed component's choices. */
   remove(id: string): Promise<VersionChoice | undefined> {
     return this.change(id, (c) => {
-      for (const key of Object.keys(c)) delete c[key as keyof VersionChoice];
+      for (const key of Object.keys(c)) Reflect.deleteProperty(c, key);
     });
   }
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** One file a demo release publishes beside its source tarball. */
 export interface DemoAsset {
@@ -87,7 +86,8 @@ const json = (reply: Reply, value: unknown) => reply(200, JSON.stringify(value),
 function answerApi(list: DemoRelease[], rest: string[], page: number, toJson: (r: DemoRelease) => unknown, reply: Reply): void {
   const [kind, first, second] = rest;
   if (kind === 'releases' && rest.length === 1) return json(reply, page > 1 ? [] : list.map(toJson));
-  if (kind === 'releases' && first === 'latest' && rest.length === 2) return json(reply, toJson(list[0] as DemoRelease));
+  const [latest] = list;
+  if (kind === 'releases' && first === 'latest' && rest.length === 2 && latest) return json(reply, toJson(latest));
   if (kind === 'releases' && first === 'tags' && rest.length === 3) {
     const found = list.find((r) => r.tag === second);
     return found ? json(reply, toJson(found)) : notFound(reply);
@@ -144,7 +144,8 @@ export async function startDemoFeed(releases: DemoRelease[], options: { host?: s
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the demo feed is not listening on a TCP port');
   origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return {
     apiBase: origin,

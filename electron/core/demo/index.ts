@@ -7,6 +7,7 @@ import { validateComponentsMapping } from '../config/validate';
 import type { Services } from '../services';
 import { startDemoFeed, type DemoFeed } from './feed';
 import { demoComponents, demoLayout, demoReleases, HEALTH_SCRIPT, installedFiles, type DemoLayout } from './samples';
+import { errnoCode } from '../lib/error-info';
 
 /** The file that marks a folder as a demo sandbox (so `--home` may reuse it, and nothing else). */
 export const DEMO_MARKER = '.upkeep-demo';
@@ -40,8 +41,8 @@ function entriesOf(dir: string): string[] | null {
   try {
     return readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new UpkeepError('INVALID_REQUEST', `${dir} is a file. Give --home a new folder for the demo sandbox.`);
+    if (errnoCode(error) === 'ENOENT') return null;
+    if (errnoCode(error) === 'ENOTDIR') throw new UpkeepError('INVALID_REQUEST', `${dir} is a file. Give --home a new folder for the demo sandbox.`);
     throw error;
   }
 }

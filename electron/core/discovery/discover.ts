@@ -41,18 +41,25 @@ export async function discover(request: DiscoverRequest, existing: readonly Comp
     throw new UpkeepError('INVALID_REQUEST', 'Choose at least one place to look: global npm packages, a Python interpreter or venv, or a folder of git checkouts.');
   }
 
-  const settled = await Promise.allSettled(jobs.map((job) => job.run()));
+  // Each job's outcome with its source: one source failing never hides what the others found.
+  const settled = await Promise.all(
+    jobs.map((job) =>
+      job.run().then(
+        (found) => ({ source: job.source, found, failure: undefined }),
+        (failure: unknown) => ({ source: job.source, found: undefined, failure }),
+      ),
+    ),
+  );
   const candidates: Candidate[] = [];
   const errors: DiscoveryError[] = [];
-  settled.forEach((outcome, i) => {
-    const source = (jobs[i] as (typeof jobs)[number]).source;
-    if (outcome.status === 'fulfilled') {
-      candidates.push(...outcome.value.candidates);
-      errors.push(...outcome.value.errors);
+  for (const { source, found, failure } of settled) {
+    if (found) {
+      candidates.push(...found.candidates);
+      errors.push(...found.errors);
     } else {
-      errors.push(sourceError(source, outcome.reason));
+      errors.push(sourceError(source, failure));
     }
-  });
+  }
   return { proposals: toProposals(candidates, existing, errors), errors };
 }
 

@@ -8,6 +8,7 @@ import { appPackage } from '../lib/app-version';
 import type { Services } from '../services';
 import { githubRepoOf } from './git-checkouts';
 import { errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 export const SELF_ID = 'upkeep';
 export const FIRST_RUN_MARKER = 'first-run.json';
@@ -26,9 +27,9 @@ export interface FirstRunResult {
 /** Upkeep's own repository from its package.json `repository` (string or {url}), if it is on GitHub. */
 export function selfRepository(pkgRoot = appPackage().root): { user: string; repo: string } {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8')) as { repository?: unknown };
-    const repo = pkg.repository;
-    const url = typeof repo === 'string' ? repo : typeof repo === 'object' && repo !== null ? (repo as { url?: unknown }).url : undefined;
+    const pkg: unknown = JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8'));
+    const repo = isRecord(pkg) ? pkg.repository : undefined;
+    const url = typeof repo === 'string' ? repo : isRecord(repo) ? repo.url : undefined;
     if (typeof url === 'string') {
       const shorthand = /^(?:github:)?([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(url);
       if (shorthand?.[1] && shorthand[2]) return { user: shorthand[1], repo: shorthand[2] };

@@ -7,6 +7,7 @@ import type { HttpClient } from '../net/http-client';
 import { buildRisk, markUnknown } from '../risk/flags';
 import { fixedAdvisories, npmBulkAdvisories } from '../risk/npm-advisories';
 import type { EnvRun } from './run';
+import { isRecord } from '../../../shared/guards';
 
 /** npm without prompts, colours, funding or audit chatter. */
 export const NPM_ENV: Record<string, string> = { NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', npm_config_progress: 'false' };
@@ -49,9 +50,13 @@ export function parseNpmOutdated(stdout: string): Map<string, OutdatedRow> {
   } catch {
     throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` did not print JSON. Run it in the folder to see what npm says.');
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` printed something other than an object.');
-  const error = (doc as { error?: { summary?: string; detail?: string } }).error;
-  if (error) throw new UpkeepError('COMMAND_FAILED', `npm outdated failed: ${error.summary ?? 'unknown error'}${error.detail ? ` (${error.detail})` : ''}.`);
+  if (!isRecord(doc)) throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` printed something other than an object.');
+  const error = doc.error;
+  if (error) {
+    const summary = isRecord(error) && typeof error.summary === 'string' ? error.summary : 'unknown error';
+    const detail = isRecord(error) && typeof error.detail === 'string' ? error.detail : '';
+    throw new UpkeepError('COMMAND_FAILED', `npm outdated failed: ${summary}${detail ? ` (${detail})` : ''}.`);
+  }
   const out = new Map<string, OutdatedRow>();
   for (const [name, value] of Object.entries(doc as Record<string, OutdatedRow | OutdatedRow[]>)) {
     const row = Array.isArray(value) ? value.find((r) => r.dependent === undefined || r.location?.split('node_modules').length === 2) ?? value[0] : value;

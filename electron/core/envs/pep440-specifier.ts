@@ -1,8 +1,10 @@
 import { comparePep440, isPrerelease, parsePep440, type Pep440Version } from '../versions/pep440';
+import { isOneOf } from '../../../shared/guards';
 
 /** One clause of a PEP 440 specifier set (`>=1.2`, `==1.*`, `~=2.1`, `!=1.3.4`). */
+const OPS = ['==', '!=', '<=', '>=', '<', '>', '~=', '==='] as const;
 interface Clause {
-  op: '==' | '!=' | '<=' | '>=' | '<' | '>' | '~=' | '===';
+  op: (typeof OPS)[number];
   version: string;
 }
 
@@ -12,8 +14,9 @@ function parseClauses(spec: string): Clause[] | null {
     const part = raw.trim();
     if (!part) continue;
     const m = /^(===|==|!=|<=|>=|~=|<|>)\s*([0-9A-Za-z][^\s,]*)$/.exec(part);
-    if (!m) return null;
-    const clause = { op: m[1] as Clause['op'], version: m[2] as string };
+    const [, op, version] = m ?? [];
+    if (!isOneOf(op, OPS) || version === undefined) return null;
+    const clause: Clause = { op, version };
     // Every version but `===`'s must be a PEP 440 version (a trailing .* only for == and !=).
     if (clause.op !== '===' && !parsePep440(clause.version.replace(/\.\*$/, ''))) return null;
     if (clause.version.endsWith('.*') && clause.op !== '==' && clause.op !== '!=') return null;

@@ -32,17 +32,17 @@ export async function readPins(file: string, pins: Pins = new Map(), seen = new 
   for (const rawLine of lines) {
     const line = rawLine.replace(/(^|\s)#.*$/, '').trim();
     if (!line) continue;
-    const include = /^(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)/.exec(line);
-    if (include) {
-      await readPins(path.resolve(path.dirname(abs), include[1] as string), pins, seen);
+    const included = /^(?:-r|--requirement|-c|--constraint)\s*=?\s*(\S+)/.exec(line)?.[1];
+    if (included !== undefined) {
+      await readPins(path.resolve(path.dirname(abs), included), pins, seen);
       continue;
     }
     if (line.startsWith('-') || /^[a-z+]+:\/\//i.test(line) || line.includes(' @ ')) continue;
     const withoutMarker = line.split(';')[0]?.trim() ?? '';
     const m = NAME.exec(withoutMarker);
-    if (!m) continue;
+    if (!m?.[1]) continue;
     const spec = (m[2] ?? '').replace(/^\(|\)$/g, '').replace(/\s+/g, '');
-    const key = normalizePackageName(m[1] as string);
+    const key = normalizePackageName(m[1]);
     const list = pins.get(key) ?? [];
     list.push({ specifier: spec, line, file: abs });
     pins.set(key, list);

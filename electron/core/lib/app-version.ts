@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRecord } from '../../../shared/guards';
 
 let cached: { version: string; root: string } | undefined;
 
@@ -10,8 +11,8 @@ export function appPackage(): { version: string; root: string } {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'upkeep' && pkg.version) {
+      const pkg: unknown = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      if (isRecord(pkg) && pkg.name === 'upkeep' && typeof pkg.version === 'string' && pkg.version) {
         cached = { version: pkg.version, root: dir };
         return cached;
       }

@@ -23,8 +23,7 @@ export function physicalPath(p: string): string {
     .split(/[\\/]+/)
     .filter((s) => s !== '' && s !== '.');
   let current = root;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
+  for (const [i, part] of parts.entries()) {
     if (part === '..') {
       current = path.dirname(current);
       continue;

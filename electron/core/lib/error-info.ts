@@ -6,6 +6,12 @@ export function errnoCode(error: unknown): string | undefined {
   return typeof error.code === 'string' ? error.code : undefined;
 }
 
+/** The path a Node system error names (`open '/x'` failed → `/x`); undefined for anything else. */
+export function errnoPath(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('path' in error)) return undefined;
+  return typeof error.path === 'string' ? error.path : undefined;
+}
+
 /** An error's message (a thrown non-Error as text). */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

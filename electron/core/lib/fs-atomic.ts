@@ -1,6 +1,7 @@
 import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { errnoCode } from './error-info';
 
 /** fsync a directory so a rename inside it survives a crash. Not supported on every platform; best effort there. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -9,7 +10,7 @@ export async function fsyncDir(dir: string): Promise<void> {
     handle = await fs.open(dir, 'r');
     await handle.sync();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
   } finally {
     await handle?.close();

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { redact, stripAnsi } from '../updaters/lib/text';
+import { errnoCode } from './error-info';
 
 /**
  * The one logger of the core (docs/ARCHITECTURE.md, "Logging and errors"). Core code calls
@@ -103,8 +104,8 @@ function cleanValue(value: unknown, depth: number): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
   if (value === undefined) return undefined;
   if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { ...(typeof code === 'string' ? { code } : {}), message: redactSecrets(value.message) };
+    const code = errnoCode(value);
+    return { ...(code !== undefined ? { code } : {}), message: redactSecrets(value.message) };
   }
   if (depth >= 4) return '[…]';
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => cleanValue(v, depth + 1));
@@ -216,8 +217,8 @@ export function hostLogFile(logsDir: string): string {
 /** The error of a caught value as log fields: code (when it has one) and message. */
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { error: error.message, ...(typeof code === 'string' ? { code } : {}) };
+    const code = errnoCode(error);
+    return { error: error.message, ...(code !== undefined ? { code } : {}) };
   }
   return { error: String(error) };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { logger } from './log';
+import { errnoCode, errorMessage } from './error-info';
 
 /**
  * The data directory's own state files (holds, attention, schedule state, run journals, locks,
@@ -21,7 +22,7 @@ export function parseState<S extends z.ZodType>(text: string, schema: S): { ok: 
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: `not JSON (${(error as Error).message})` };
+    return { ok: false, reason: `not JSON (${errorMessage(error)})` };
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
@@ -35,7 +36,7 @@ function toRead<S extends z.ZodType>(text: string, schema: S): StateRead<z.outpu
   return parsed.ok ? { status: 'ok', value: parsed.value } : { status: 'corrupt', reason: parsed.reason };
 }
 
-const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+const isMissing = (error: unknown) => errnoCode(error) === 'ENOENT';
 
 /** Read and parse a state file. A missing one is `missing`; other read errors (permissions, a folder) throw. */
 export function readStateFileSync<S extends z.ZodType>(file: string, schema: S): StateRead<z.output<S>> {

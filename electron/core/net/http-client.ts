@@ -8,6 +8,7 @@ import type { HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, Htt
 import { budgetKey, discard, formatBytes, hostMatches, lowerHeaders, readBody, redactUrl, sleepWithSignal, startedOn, statusError, toResponse, transportError } from './http-wire';
 import { Semaphore, SingleFlight } from './limiter';
 import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
+import { toBuffer } from '../lib/chunk';
 
 // The client's types and wire-level helpers live in http-types.ts and http-wire.ts; this module
 // re-exports them so `net/http-client` stays the one import.
@@ -321,7 +322,7 @@ export class HttpClient {
         let size = 0;
         try {
           for await (const chunk of res.body) {
-            const buf = chunk as Buffer;
+            const buf = toBuffer(chunk);
             size += buf.length;
             if (size > maxBytes) throw new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(current)} sent more than ${formatBytes(maxBytes)}; the download was stopped.`);
             hash.update(buf);

@@ -3,6 +3,9 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { UpkeepError } from '../../../shared/errors';
 import type { HttpResponse } from './http-types';
+import { causeCode, errnoCode, errorMessage } from '../lib/error-info';
+import { toBuffer } from '../lib/chunk';
+import { isRecord } from '../../../shared/guards';
 
 // The HTTP client's wire-level parts (http-client.ts): headers, bodies, redirects' credentials,
 // and the errors a failed request becomes.
@@ -46,10 +49,12 @@ export function hostMatches(host: string, patterns: string[]): boolean {
 
 function upstreamMessage(body: string): string {
   try {
-    const v = JSON.parse(body) as Record<string, unknown>;
-    const m = v.message ?? v.detail ?? v.error ?? (v.error as Record<string, unknown> | undefined)?.message;
-    if (typeof m === 'string') return m.slice(0, 200);
-    if (typeof v.error === 'object' && v.error !== null && typeof (v.error as Record<string, unknown>).message === 'string') return String((v.error as Record<string, unknown>).message).slice(0, 200);
+    const v: unknown = JSON.parse(body);
+    if (isRecord(v)) {
+      const m = v.message ?? v.detail ?? v.error;
+      if (typeof m === 'string') return m.slice(0, 200);
+      if (isRecord(v.error) && typeof v.error.message === 'string') return v.error.message.slice(0, 200);
+    }
   } catch {
     // not JSON
   }
@@ -68,7 +73,7 @@ export function toResponse(url: string, status: number, headers: Record<string, 
       try {
         return JSON.parse(body.toString('utf8')) as T;
       } catch (error) {
-        throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} answered with invalid JSON (${(error as Error).message}). The server may be misconfigured or not the API expected; check the URL.`, { url: redactUrl(url) });
+        throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} answered with invalid JSON (${errorMessage(error)}). The server may be misconfigured or not the API expected; check the URL.`, { url: redactUrl(url) });
       }
     },
   };
@@ -129,13 +134,14 @@ export async function readBody(res: Dispatcher.ResponseData, url: string, maxByt
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
+    for await (const raw of res.body) {
+      const chunk = toBuffer(raw);
+      size += chunk.length;
       if (size > maxBytes) {
         discard(res.body);
         throw tooLarge();
       }
-      chunks.push(chunk as Buffer);
+      chunks.push(chunk);
     }
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
@@ -148,26 +154,25 @@ export async function readBody(res: Dispatcher.ResponseData, url: string, maxByt
     // The size cap holds for what the body decodes to as well: a small bomb is refused as large.
     return await decode(body, { maxOutputLength: maxBytes });
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
-    throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${(error as Error).message}). Try again later; the server or a proxy may be at fault.`, { url: redactUrl(url) });
+    if (errnoCode(error) === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${errorMessage(error)}). Try again later; the server or a proxy may be at fault.`, { url: redactUrl(url) });
   }
 }
 
 /** What a failed request is, said so a person can act on it (never with credentials or a query). */
 export function transportError(error: unknown, url: string, signal: AbortSignal, deadlineMs: number): UpkeepError {
   if (error instanceof UpkeepError) return error;
-  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
+  const code = errnoCode(error) ?? causeCode(error);
   const where = redactUrl(url);
   if (signal.aborted) {
-    const reason = signal.reason as { name?: string } | undefined;
-    if (reason?.name === 'TimeoutError') return new UpkeepError('TIMEOUT', `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`, { url: where });
+    const reason: unknown = signal.reason;
+    if (isRecord(reason) && reason.name === 'TimeoutError') return new UpkeepError('TIMEOUT', `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`, { url: where });
     return new UpkeepError('CANCELLED', `The request to ${where} was cancelled.`, { url: where });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new UpkeepError('TIMEOUT', `${where} stopped responding (${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'idle'} timeout). Check the network or try again later.`, { url: where });
   }
-  return new UpkeepError('NETWORK', `Cannot reach ${where}: ${code ?? e.message ?? 'network error'}. Check the network connection and the URL.`, { url: where, cause: code ?? e.name });
+  return new UpkeepError('NETWORK', `Cannot reach ${where}: ${code ?? (error instanceof Error ? error.message : 'network error')}. Check the network connection and the URL.`, { url: where, cause: code ?? (error instanceof Error ? error.name : undefined) });
 }
 
 /** The error an HTTP status means, with what the server said when it said something short. */

@@ -63,12 +63,10 @@ export class SingleFlight<T> {
 /** Run `task` over items with at most `limit` running at once; results in input order. */
 export async function mapBounded<I, O>(items: readonly I[], limit: number, task: (item: I, index: number) => Promise<O>): Promise<O[]> {
   const results = new Array<O>(items.length);
-  let next = 0;
+  // One iterator shared by the workers: each takes the next item when it is free.
+  const queue = items.entries();
   const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i] as I, i);
-    }
+    for (const [i, item] of queue) results[i] = await task(item, i);
   });
   await Promise.all(workers);
   return results;

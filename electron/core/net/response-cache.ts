@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { logger } from '../lib/log';
 import { parseState } from '../lib/state-file';
+import { errnoCode } from '../lib/error-info';
 
 const log = logger('net.response-cache');
 
@@ -35,7 +36,10 @@ const MAX_CACHED_BODY = 8 * 1024 * 1024;
 
 export function keptHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of KEPT_HEADERS) if (headers[k] !== undefined) out[k] = headers[k] as string;
+  for (const k of KEPT_HEADERS) {
+    const value = headers[k];
+    if (value !== undefined) out[k] = value;
+  }
   return out;
 }
 
@@ -67,7 +71,7 @@ export class ResponseCache {
       text = await readFile(file, 'utf8');
     } catch (error) {
       // Not cached (ENOENT), or unreadable: either way the request goes out without validators.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
+      if (errnoCode(error) !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
       this.memory.set(key, null);
       return undefined;
     }
@@ -119,7 +123,7 @@ export class ResponseCache {
       names = await readdir(this.dir);
     } catch (error) {
       // No cache folder yet: nothing to prune.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
+      if (errnoCode(error) !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
       return 0;
     }
     const cutoff = Date.now() - maxAgeMs;
@@ -135,7 +139,7 @@ export class ResponseCache {
         }
       } catch (error) {
         // Gone already (another process pruned it): nothing lost.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('an HTTP cache entry could not be pruned', { file, error });
+        if (errnoCode(error) !== 'ENOENT') log.warn('an HTTP cache entry could not be pruned', { file, error });
       }
     }
     return removed;

@@ -24,6 +24,8 @@ export interface Notification {
 /** The engine events that become notifications. */
 export type NotifyingEvent = Exclude<NotificationKind, 'test'>;
 export const NOTIFICATION_KINDS: readonly NotifyingEvent[] = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'];
+/** One engine event that becomes a notification: its kind and its payload, which the kind decides. */
+export type NotifyingPayload = { [K in NotifyingEvent]: { kind: K; payload: EventMap[K] } }[NotifyingEvent];
 
 const MAX_TEXT = 300;
 
@@ -47,12 +49,12 @@ function securityText(p: EventMap['update_available']): string {
 type OutcomeEvent = 'update_succeeded' | 'update_failed' | 'update_rolled_back';
 
 /** Build the notification for an engine event; `nameOf` maps ids to display names. */
-export function toNotification<K extends NotifyingEvent>(kind: K, payload: EventMap[K], nameOf: (id: string) => string, now = Date.now()): Notification {
+export function toNotification(event: NotifyingPayload, nameOf: (id: string) => string, now = Date.now()): Notification {
   const at = new Date(now).toISOString();
-  if (kind === 'update_available') {
-    const p = payload as EventMap['update_available'];
+  if (event.kind === 'update_available') {
+    const p = event.payload;
     return {
-      kind,
+      kind: event.kind,
       component: p.component,
       name: p.name || nameOf(p.component),
       from_version: p.from_version,
@@ -64,7 +66,7 @@ export function toNotification<K extends NotifyingEvent>(kind: K, payload: Event
       at,
     };
   }
-  const p = payload as EventMap[OutcomeEvent];
+  const { kind, payload: p } = event;
   const name = nameOf(p.component);
   const error: Notification['error'] = p.error ? { code: p.error.code, message: scrubText(p.error.message) } : null;
   const range = `${versionText(p.from_version)} → ${versionText(p.to_version)}`;
@@ -84,8 +86,8 @@ export function toNotification<K extends NotifyingEvent>(kind: K, payload: Event
     name,
     from_version: p.from_version,
     to_version: p.to_version,
-    title: titles[kind as OutcomeEvent],
-    body: bodies[kind as OutcomeEvent],
+    title: titles[kind],
+    body: bodies[kind],
     error,
     run_id: p.run_id ?? null,
     at,
@@ -103,11 +105,14 @@ export function onNotification(
 ): Unsubscribe {
   const nameOf = options.nameOf ?? ((id: string) => id);
   const now = options.now ?? Date.now;
-  const offs = NOTIFICATION_KINDS.map((kind) =>
-    events.on(kind, (payload) => {
-      listener(toNotification(kind, payload as EventMap[typeof kind], nameOf, now()));
-    }),
-  );
+  const send = (event: NotifyingPayload) => listener(toNotification(event, nameOf, now()));
+  // One subscription per kind (NOTIFICATION_KINDS), each knowing its payload's type.
+  const offs = [
+    events.on('update_available', (payload) => send({ kind: 'update_available', payload })),
+    events.on('update_succeeded', (payload) => send({ kind: 'update_succeeded', payload })),
+    events.on('update_failed', (payload) => send({ kind: 'update_failed', payload })),
+    events.on('update_rolled_back', (payload) => send({ kind: 'update_rolled_back', payload })),
+  ];
   return () => offs.forEach((off) => off());
 }
 

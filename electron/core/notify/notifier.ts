@@ -6,6 +6,7 @@ import type { WebhookDelivery } from '../../../shared/types';
 import { webhookPayload } from './webhook-payload';
 import { logger } from '../lib/log';
 import { deliverWebhook, webhookLabel, type DeliveryOptions, type DeliveryReport } from './webhook-sender';
+import { errorMessage } from '../lib/error-info';
 
 const log = logger('notify.webhooks');
 
@@ -85,8 +86,9 @@ export class WebhookNotifier {
 
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key);
-    while (queue && queue.length > 0 && !this.abort.signal.aborted) {
-      const job = queue.shift() as Job;
+    while (queue && !this.abort.signal.aborted) {
+      const job = queue.shift();
+      if (job === undefined) break;
       let report: DeliveryReport;
       try {
         report = await deliverWebhook(job.webhook, job.notification.kind, webhookPayload(job.webhook.format, job.notification), {
@@ -94,7 +96,7 @@ export class WebhookNotifier {
           signal: this.abort.signal,
         });
       } catch (error) {
-        report = { webhook: webhookLabel(job.webhook), event: job.notification.kind, ok: false, attempts: 1, status: null, error: (error as Error).message };
+        report = { webhook: webhookLabel(job.webhook), event: job.notification.kind, ok: false, attempts: 1, status: null, error: errorMessage(error) };
       }
       try {
         this.options.onReport?.(report);

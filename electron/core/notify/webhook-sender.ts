@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Webhook } from '../../../shared/schemas/settings';
 import type { WebhookDelivery } from '../../../shared/types';
+import { causeCode, errnoCode } from '../lib/error-info';
 
 export interface DeliveryOptions {
   /** Per attempt, connection to end of response. */
@@ -77,14 +78,14 @@ export async function deliverWebhook(webhook: Pick<Webhook, 'url' | 'name'>, eve
       if (res.statusCode !== 429 && res.statusCode < 500) return report;
       wait = retryAfterMs(res.headers['retry-after'], options.maxRetryAfterMs ?? 120_000);
     } catch (error) {
-      const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-      const code = e.code ?? e.cause?.code;
+      const code = errnoCode(error) ?? causeCode(error);
       report.status = null;
-      report.error = e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeoutMs} ms` : code ? `connection failed (${code})` : 'connection failed';
+      report.error = (error instanceof Error && error.name === 'TimeoutError') || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeoutMs} ms` : code ? `connection failed (${code})` : 'connection failed';
     }
-    if (attempt < delays.length) {
+    const backoff = delays[attempt];
+    if (backoff !== undefined) {
       try {
-        await delay(wait ?? (delays[attempt] as number), undefined, options.signal ? { signal: options.signal } : undefined);
+        await delay(wait ?? backoff, undefined, options.signal ? { signal: options.signal } : undefined);
       } catch {
         // Aborted while waiting to retry (the host is stopping): the report so far is returned.
         return report;

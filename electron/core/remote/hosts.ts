@@ -6,6 +6,7 @@ import { describeIssues } from '../../../shared/contract';
 import { hostConfigSchema, type HostConfig } from '../../../shared/schemas/host';
 import { UpkeepError } from '../../../shared/errors';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { errnoCode } from '../lib/error-info';
 
 
 const registrySchema = z.strictObject({ version: z.literal(1), hosts: z.array(hostConfigSchema) });
@@ -31,7 +32,7 @@ function parseRegistry(file: string, text: string | undefined): HostConfig[] {
 }
 
 function missing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  return errnoCode(error) === 'ENOENT';
 }
 
 /** The hosts in `<home>/hosts.json` (none when the file does not exist; a damaged file is INVALID_CONFIG). */

@@ -12,7 +12,7 @@ export const DEFAULT_REMOTE_UPKEEP = 'upkeep';
  * BatchMode: no prompt for a password or passphrase (a key or the agent must do).
  * Reuse: one ssh process per host stays open for as long as its connection is used (the pool keeps it).
  */
-export function sshArgv(host: HostConfig, options: { command?: string; verbose?: boolean } = {}): string[] {
+export function sshArgv(host: HostConfig, options: { command?: string; verbose?: boolean } = {}): [string, ...string[]] {
   return [
     'ssh',
     '-T',
@@ -45,7 +45,7 @@ export function probeHostKey(host: HostConfig, timeoutMs = 20_000): Promise<{ fi
   const [program, ...args] = sshArgv(host, { verbose: true, command: 'true' });
   return new Promise((resolve) => {
     let stderr = '';
-    const child = spawn(program as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-64 * 1024)));
     child.on('error', () => undefined);

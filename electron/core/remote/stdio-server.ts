@@ -5,6 +5,7 @@ import { UpkeepError, toErrorShape } from '../../../shared/errors';
 import type { EventBus } from '../events';
 import { appPackage } from '../lib/app-version';
 import { LineSplitter, MAX_LINE_BYTES, PROTOCOL_VERSION, requestMessageSchema, type Hello, type ServerMessage } from './protocol';
+import { isRecord } from '../../../shared/guards';
 
 export interface StdioServerOptions {
   api: ApiImplementation;
@@ -24,8 +25,8 @@ export interface StdioServer {
 
 /** The id of a malformed request, when it has a usable one, so the client can match the refusal. */
 function requestId(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const id = (value as Record<string, unknown>).id;
+  if (!isRecord(value)) return null;
+  const id = value.id;
   return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
 }
 

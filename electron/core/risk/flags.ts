@@ -40,7 +40,8 @@ export function readNotes(notes: readonly ReleaseNote[] | undefined): { breaking
     if (SECURITY_NOTES.test(text)) {
       security ??= `the release notes of ${note.version} mention a security fix`;
       for (const m of text.matchAll(ADVISORY_IDS)) {
-        const raw = m[1] as string;
+        const raw = m[1];
+        if (raw === undefined) continue;
         const id = /^ghsa/i.test(raw) ? `GHSA${raw.slice(4).toLowerCase()}` : raw.toUpperCase();
         if (!advisories.has(id)) advisories.set(id, { id, source: 'release_notes', url: note.url ?? null, fixed_in: [note.version] });
       }

@@ -2,6 +2,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { Advisory } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
 import { orderVersions } from '../versions/compare';
+import { isRecord } from '../../../shared/guards';
 
 /** A PyPI JSON API `vulnerabilities` entry (OSV). */
 export interface PypiVulnerability {
@@ -64,7 +65,7 @@ export async function pypiAdvisories(http: HttpClient, indexUrl: string | undefi
     throw new UpkeepError('PARSE_ERROR', `${root} did not answer like PyPI's JSON API for ${pkg} ${installed}. Check index_url.`);
   }
   // An index that does not publish vulnerabilities (no such field) says nothing about them.
-  const vulns = typeof doc === 'object' && doc !== null ? (doc as { vulnerabilities?: unknown }).vulnerabilities : undefined;
+  const vulns = isRecord(doc) ? doc.vulnerabilities : undefined;
   if (!Array.isArray(vulns)) {
     throw new UpkeepError('PARSE_ERROR', `${root} does not list vulnerabilities for ${pkg} ${installed} (no "vulnerabilities" in its JSON API answer), so they are unknown.`);
   }

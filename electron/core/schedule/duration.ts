@@ -22,7 +22,9 @@ export function parseDuration(text: string, what = 'duration'): number {
   PART.lastIndex = 0;
   let m: RegExpExecArray | null;
   while (src.length > 0 && (m = PART.exec(src)) !== null) {
-    total += Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number);
+    const unit = UNITS[(m[2] ?? '').toLowerCase()];
+    if (unit === undefined) break;
+    total += Number(m[1]) * unit;
     matched = PART.lastIndex;
     while (src[matched] === ' ') matched++;
     PART.lastIndex = matched;

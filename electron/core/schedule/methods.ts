@@ -89,10 +89,11 @@ export function scheduleMethods(services: Services): ScheduleMethods {
     async testWebhooks({ index }) {
       const all = services.settings.get().webhooks ?? [];
       if (all.length === 0) throw new UpkeepError('NOT_FOUND', 'No webhooks are set up. Add one in Settings (webhooks: [{url, format: json|discord|slack}]).');
-      if (index !== undefined && index >= all.length) {
+      const picked = index === undefined ? undefined : all[index];
+      if (index !== undefined && picked === undefined) {
         throw new UpkeepError('NOT_FOUND', `There is no webhook ${index}; there are ${all.length} (0–${all.length - 1}).`, { index });
       }
-      const chosen = index === undefined ? all : [all[index] as (typeof all)[number]];
+      const chosen = picked === undefined ? all : [picked];
       return { deliveries: await sendTestNotifications(chosen) };
     },
   };

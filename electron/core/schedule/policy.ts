@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from './duration';
 import { crossesMajor } from './version-bump';
 import { DEFAULT_WINDOW, describeWindow, nextWindowStart, parseWindow, windowAt, type WindowSpec } from './window';
 import { formatZoned } from './zoned-time';
+import { errorMessage } from '../lib/error-info';
 
 /** A component's auto-update settings, parsed. */
 export interface AutoUpdatePolicy {
@@ -27,7 +28,7 @@ export function policyOf(config: ComponentConfig): AutoUpdatePolicy {
   try {
     window = parseWindow(windowText);
   } catch (error) {
-    windowError = (error as Error).message;
+    windowError = errorMessage(error);
   }
   let minReleaseAgeMs = 0;
   let minReleaseAgeError: string | null = null;
@@ -35,7 +36,7 @@ export function policyOf(config: ComponentConfig): AutoUpdatePolicy {
     try {
       minReleaseAgeMs = parseDuration(a.min_release_age, 'min_release_age');
     } catch (error) {
-      minReleaseAgeError = (error as Error).message;
+      minReleaseAgeError = errorMessage(error);
     }
   }
   return {

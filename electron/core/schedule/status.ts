@@ -11,8 +11,8 @@ export async function folderUsage(dir: string): Promise<{ bytes: number; files: 
   let bytes = 0;
   let files = 0;
   const stack = [dir];
-  while (stack.length) {
-    const current = stack.pop() as string;
+  let current: string | undefined;
+  while ((current = stack.pop()) !== undefined) {
     let entries;
     try {
       entries = await fs.readdir(current, { withFileTypes: true });

@@ -1,6 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import { formatDuration, parseDuration } from './duration';
 import { addDays, daysInMonth, instantOf, offsetAt, wallAsUtc, weekdayOf, zonedParts, type WallTime } from './zoned-time';
+import { errorMessage } from '../lib/error-info';
 
 /**
  * Maintenance windows: when auto-updates may run. Specs, in the user's time zone:
@@ -136,7 +137,7 @@ function parseCronField(spec: string, field: string, min: number, max: number, n
 function parseCron(spec: string, expr: string): CronFields {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5) throw invalid(spec, `a cron expression has 5 fields (minute hour day-of-month month day-of-week), this has ${fields.length}`);
-  const [mi, ho, dom, mo, dow] = fields as [string, string, string, string, string];
+  const [mi = '', ho = '', dom = '', mo = '', dow = ''] = fields;
   const minutes = parseCronField(spec, mi, 0, 59, null, 'minute');
   const hours = parseCronField(spec, ho, 0, 23, null, 'hour');
   const doms = parseCronField(spec, dom, 1, 31, null, 'day-of-month');
@@ -161,11 +162,12 @@ export function parseWindow(input: string): WindowSpec {
   let durationMs = DEFAULT_WINDOW_MS;
   const forMatch = /^(.*?)\s+for\s+(\S.*)$/i.exec(spec);
   if (forMatch) {
-    body = (forMatch[1] as string).trim();
+    const [, head = '', length = ''] = forMatch;
+    body = head.trim();
     try {
-      durationMs = parseDuration(forMatch[2] as string, 'window length');
+      durationMs = parseDuration(length, 'window length');
     } catch (error) {
-      throw invalid(spec, (error as UpkeepError).message.replace(/\.$/, ''));
+      throw invalid(spec, errorMessage(error).replace(/\.$/, ''));
     }
     if (durationMs < 60_000 || durationMs > MAX_WINDOW_MS) throw invalid(spec, 'the length must be between 1 minute and 31 days');
   }
@@ -181,11 +183,11 @@ export function parseWindow(input: string): WindowSpec {
     recurrence = { kind: 'daily', ...parseClock(spec, words[1]) };
   } else if (head === 'weekly') {
     if (words.length !== 3) throw invalid(spec, 'weekly takes days and a time');
-    const days = parseDays(spec, words[1] as string);
+    const days = parseDays(spec, words[1] ?? '');
     recurrence = { kind: 'weekly', days, ...parseClock(spec, words[2]) };
   } else if (head === 'monthly') {
     if (words.length !== 3) throw invalid(spec, 'monthly takes a day of the month and a time');
-    const dayText = (words[1] as string).toLowerCase();
+    const dayText = (words[1] ?? '').toLowerCase();
     let day: number | 'last';
     if (dayText === 'last') day = 'last';
     else if (/^\d{1,2}$/.test(dayText) && Number(dayText) >= 1 && Number(dayText) <= 31) day = Number(dayText);
@@ -263,11 +265,12 @@ export function nextWindowStart(window: WindowSpec, from: number, timeZone: stri
       let hi = times.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (dayStart + (times[mid] as number) * 60_000 - o1 < from) lo = mid + 1;
+        if (dayStart + (times[mid] ?? Number.POSITIVE_INFINITY) * 60_000 - o1 < from) lo = mid + 1;
         else hi = mid;
       }
-      if (lo === times.length) continue;
-      const instant = dayStart + (times[lo] as number) * 60_000 - o1;
+      const first = times[lo];
+      if (first === undefined) continue;
+      const instant = dayStart + first * 60_000 - o1;
       // A transition exactly at midnight can fool the day-edge probe: confirm, else resolve properly.
       if (offsetAt(instant, timeZone) === o1) return instant;
     }

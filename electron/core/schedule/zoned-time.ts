@@ -110,8 +110,9 @@ export function resolveWallTime(wall: WallTime, timeZone: string): WallResolutio
     .map((offset) => local - offset)
     .filter((instant) => offsetAt(instant, timeZone) === local - instant)
     .sort((a, b) => a - b);
-  if (candidates.length === 1) return { kind: 'exact', instant: candidates[0] as number };
-  if (candidates.length >= 2) return { kind: 'repeated', instants: [candidates[0] as number, candidates[candidates.length - 1] as number] };
+  const [first] = candidates;
+  const last = candidates.at(-1);
+  if (first !== undefined && last !== undefined) return candidates.length === 1 ? { kind: 'exact', instant: first } : { kind: 'repeated', instants: [first, last] };
   // Skipped: the clocks jumped from `before` to `after` in between. Find the jump to the minute.
   const gapMs = after - before;
   if (gapMs === 0) return { kind: 'exact', instant: local - before };

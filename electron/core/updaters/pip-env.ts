@@ -9,6 +9,8 @@ import { writeFileAtomic } from '../lib/fs-atomic';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
+import { errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
 interface PipEnvSnapshot {
@@ -45,11 +47,12 @@ async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, spe
     return [];
   }
   try {
-    const doc = JSON.parse(await fs.readFile(report, 'utf8')) as { install?: { metadata?: { name?: string } }[] };
-    return (doc.install ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
+    const doc: unknown = JSON.parse(await fs.readFile(report, 'utf8'));
+    const install = isRecord(doc) && Array.isArray(doc.install) ? doc.install : [];
+    return install.flatMap((i: unknown) => (isRecord(i) && isRecord(i.metadata) && typeof i.metadata.name === 'string' ? [i.metadata.name] : []));
   } catch (error) {
     // As when pip cannot say (above): only the chosen packages are kept in the snapshot.
-    ctx.log(`pip's report could not be read (${(error as Error).message}); keeping the chosen packages only`);
+    ctx.log(`pip's report could not be read (${errorMessage(error)}); keeping the chosen packages only`);
     return [];
   }
 }
@@ -59,17 +62,19 @@ async function pruneWheels(ctx: OwnContext<'pip_env'>, wheelDir: string): Promis
   const snapshotsDir = path.dirname(snapshotFile(ctx, 'probe'));
   const needed = new Set<string>();
   // No snapshots yet: no wheel is needed, all may go.
-  for (const name of await fs.readdir(snapshotsDir).catch(() => [] as string[])) {
+  for (const name of await fs.readdir(snapshotsDir).catch((): string[] => [])) {
     if (!name.endsWith('.json')) continue;
     try {
-      const snap = JSON.parse(await fs.readFile(path.join(snapshotsDir, name), 'utf8')) as Partial<PipEnvSnapshot>;
-      if (snap.kind === 'pip_env') for (const wheel of Object.values(snap.wheels ?? {})) needed.add(wheel);
+      const snap: unknown = JSON.parse(await fs.readFile(path.join(snapshotsDir, name), 'utf8'));
+      if (isRecord(snap) && snap.kind === 'pip_env' && isRecord(snap.wheels)) {
+        for (const wheel of Object.values(snap.wheels)) if (typeof wheel === 'string') needed.add(wheel);
+      }
     } catch {
       // An unreadable snapshot keeps nothing alive; it cannot be restored anyway.
     }
   }
   // No wheel cache yet: nothing to prune.
-  for (const name of await fs.readdir(wheelDir).catch(() => [] as string[])) {
+  for (const name of await fs.readdir(wheelDir).catch((): string[] => [])) {
     if (name.endsWith('.whl') && !needed.has(name)) await fs.rm(path.join(wheelDir, name), { force: true });
   }
 }

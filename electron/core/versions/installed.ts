@@ -6,6 +6,7 @@ import type { ComponentConfig, VersionFrom } from '../../../shared/schemas/compo
 import { frontmatterVersion } from './frontmatter';
 import { runArgv, type RunArgvOptions } from './run-argv';
 import { errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const MAX_VERSION_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -121,7 +122,8 @@ async function fromNpm(pkg: string, global: boolean, config: ComponentConfig, op
   }
   const manifest = path.join(root, ...pkg.split('/'), 'package.json');
   const text = await readText(manifest);
-  const version = (JSON.parse(text) as { version?: unknown }).version;
+  const doc: unknown = JSON.parse(text);
+  const version = isRecord(doc) ? doc.version : undefined;
   if (typeof version !== 'string') throw new UpkeepError('CHECK_FAILED', `${manifest} has no version.`);
   return version;
 }

@@ -46,7 +46,8 @@ export function parsePep440(text: string): Pep440Version | null {
   if (!m?.groups) return null;
   const g = m.groups;
   const release = (g.release ?? '').split('.').map(Number);
-  const pre = g.pre_l ? { label: PRE_LABELS[g.pre_l.toLowerCase()] as 'a' | 'b' | 'rc', number: Number(g.pre_n ?? 0) } : null;
+  const label = g.pre_l ? PRE_LABELS[g.pre_l.toLowerCase()] : undefined;
+  const pre = label ? { label, number: Number(g.pre_n ?? 0) } : null;
   const post = g.post ? Number(g.post_n1 ?? g.post_n2 ?? 0) : null;
   const dev = g.dev ? Number(g.dev_n ?? 0) : null;
   const local = g.local ? g.local.toLowerCase().split(/[-_.]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : null;

@@ -34,7 +34,7 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): 
       child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     } catch (error) {
       // Some failures (ENOTDIR, EACCES on the folder) are thrown at once rather than emitted.
-      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'COMMAND_FAILED'));
+      reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED'));
       return;
     }
     const out: Buffer[] = [];

@@ -122,8 +122,8 @@ export function isSemanticPrerelease(v: SemanticVersion): boolean {
 export function parseCalendar(text: string): SemanticVersion | null {
   const s = cleanVersionText(text);
   const m = /^(\d+(?:[.\-_]\d+)*)(?:[.\-_]?([A-Za-z][0-9A-Za-z.]*))?$/.exec(s);
-  if (!m) return null;
-  const numbers = (m[1] as string).split(/[.\-_]/).map(Number);
+  if (!m?.[1]) return null;
+  const numbers = m[1].split(/[.\-_]/).map(Number);
   const pre = m[2] ? (m[2].match(/\d+|[A-Za-z]+/g) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p.toLowerCase())) : [];
   // Post-release style suffixes ("post", "final") are not pre-releases.
   if (pre[0] === 'final') pre.length = 0;

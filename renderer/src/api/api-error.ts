@@ -1,4 +1,5 @@
-import type { ErrorCode, ErrorShape } from '../../../shared/errors';
+import { isErrorShape, type ErrorCode, type ErrorShape } from '../../../shared/errors';
+import { isRecord } from '../../../shared/guards';
 
 /** An error from the engine, with its stable code: what the panel shows next to the message. */
 export class ApiError extends Error {
@@ -20,13 +21,14 @@ export class ApiError extends Error {
 /** Anything thrown by a client call, as the error shape the panel renders. */
 export function toErrorShape(error: unknown): ErrorShape {
   if (error instanceof ApiError) return error.toShape();
-  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
-    const e = error as { code: unknown; message: unknown; details?: unknown };
-    if (typeof e.code === 'string' && typeof e.message === 'string') {
-      const shape: ErrorShape = { code: e.code as ErrorCode, message: e.message };
-      if (typeof e.details === 'object' && e.details !== null) shape.details = e.details as Record<string, unknown>;
-      return shape;
-    }
+  if (isErrorShape(error)) {
+    const shape: ErrorShape = { code: error.code, message: error.message };
+    if ('details' in error && isRecord(error.details)) shape.details = error.details;
+    return shape;
+  }
+  // A code this panel does not know (a host of another version): its message still shows.
+  if (isRecord(error) && typeof error.code === 'string' && typeof error.message === 'string') {
+    return { code: 'INTERNAL', message: error.message, details: { code: error.code } };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'NETWORK', message: `Could not reach Upkeep: ${message}` };

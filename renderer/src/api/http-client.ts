@@ -1,6 +1,7 @@
 import type { Api, EventMap, EventName } from '../../../shared/contract';
-import type { ErrorShape } from '../../../shared/errors';
-import { ApiError } from './api-error';
+import { isRecord } from '../../../shared/guards';
+import { EVENT_NAMES } from '../../../shared/contract/events';
+import { ApiError, toErrorShape } from './api-error';
 import type { Client, ConnectionState, EventHandler } from './types';
 
 interface HttpClientOptions {
@@ -28,15 +29,15 @@ export function createHttpClient(options: HttpClientOptions): Client {
     } catch (error) {
       throw new ApiError({ code: 'NETWORK', message: `Could not reach Upkeep (${error instanceof Error ? error.message : String(error)}). Is \`upkeep serve\` still running?` });
     }
-    let body: { result?: unknown; error?: ErrorShape } | undefined;
+    let body: unknown;
     try {
-      body = (await response.json()) as typeof body;
+      body = await response.json();
     } catch {
       throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status} without a JSON body.` });
     }
-    if (body?.error) throw new ApiError(body.error);
+    if (isRecord(body) && isRecord(body.error)) throw new ApiError(toErrorShape(body.error));
     if (!response.ok) throw new ApiError({ code: 'INTERNAL', message: `Upkeep answered ${response.status}.` });
-    return body?.result;
+    return isRecord(body) ? body.result : undefined;
   }
 
   const apiFor = (host: string | null) =>
@@ -75,7 +76,8 @@ export function createHttpClient(options: HttpClientOptions): Client {
             } catch {
               return;
             }
-            handler(event as EventName, payload as EventMap[EventName]);
+            // The payload is the engine's own event, as sent; an event this panel does not know is skipped.
+            if (isEventName(event)) handler(event, payload as EventMap[EventName]);
           });
         } catch {
           if (stopped) return;
@@ -99,8 +101,8 @@ export function createHttpClient(options: HttpClientOptions): Client {
 }
 
 /** Parse a text/event-stream body (WHATWG rules for `event:` and `data:` fields) until it ends. */
-export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void): Promise<void> {
-  const reader = body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).getReader();
+export async function readEventStream(body: ReadableStream<BufferSource>, onEvent: (event: string, data: string) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let event = 'message';
   let data: string[] = [];
@@ -126,4 +128,8 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent:
       }
     }
   }
+}
+
+function isEventName(name: string): name is EventName {
+  return EVENT_NAMES.some((known) => known === name);
 }

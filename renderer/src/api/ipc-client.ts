@@ -1,4 +1,4 @@
-import type { Api, Bridge, CallTarget, EventName, MethodName } from '../../../shared/contract';
+import type { Api, Bridge, CallTarget, Envelope } from '../../../shared/contract';
 import { EVENT_NAMES } from '../../../shared/contract/events';
 import { ApiError } from './api-error';
 import type { Client, EventHandler } from './types';
@@ -9,9 +9,10 @@ export function createIpcClient(bridge: Bridge): Client {
     get(_target, name) {
       if (typeof name !== 'string') return undefined;
       return async (request: unknown) => {
-        const call = (bridge as unknown as Record<string, (r: unknown, target?: CallTarget) => Promise<unknown>>)[name as MethodName];
+        // One place where a method's name picks its function: the request is checked by the engine.
+        const call = (bridge as unknown as Record<string, ((r: unknown, target?: CallTarget) => Promise<Envelope<unknown>>) | undefined>)[name];
         if (typeof call !== 'function') throw new ApiError({ code: 'UNKNOWN_METHOD', message: `This version of Upkeep does not offer "${name}".` });
-        const envelope = (await (host === null ? call(request ?? {}) : call(request ?? {}, { host }))) as { ok: true; result: unknown } | { ok: false; error: ConstructorParameters<typeof ApiError>[0] };
+        const envelope = await (host === null ? call(request ?? {}) : call(request ?? {}, { host }));
         if (envelope.ok) return envelope.result;
         throw new ApiError(envelope.error);
       };
@@ -25,7 +26,7 @@ export function createIpcClient(bridge: Bridge): Client {
     subscribe(handler: EventHandler, onState) {
       onState?.('open');
       const offs = EVENT_NAMES.map((event) =>
-        bridge.on(event as EventName, (payload) => handler(event as EventName, payload as never)),
+        bridge.on(event, (payload) => handler(event, payload)),
       );
       return () => offs.forEach((off) => off());
     },

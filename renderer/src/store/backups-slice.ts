@@ -2,8 +2,11 @@ import type { BackupInfo, BackupProblem, BackupProgress, BackupType, ErrorShape 
 import { toErrorShape } from '../api';
 import type { LoadStatus, SliceCreator } from './types';
 
-export type BackupSortKey = 'date' | 'size' | 'name' | 'type';
-export type BackupRange = 'all' | '1d' | '7d' | '30d' | '90d';
+export const BACKUP_SORT_KEYS = ['date', 'size', 'name', 'type'] as const;
+export type BackupSortKey = (typeof BACKUP_SORT_KEYS)[number];
+export const BACKUP_RANGES = ['all', '1d', '7d', '30d', '90d'] as const;
+export type BackupRange = (typeof BACKUP_RANGES)[number];
+export const BACKUP_TYPES = ['full', 'database', 'config', 'data'] as const satisfies readonly BackupType[];
 
 export interface BackupFilters {
   component: string;

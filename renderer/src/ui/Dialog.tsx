@@ -64,7 +64,7 @@ export function Dialog({ title, onClose, children, footer, description, size = '
     const first = items[0]!;
     const last = items[items.length - 1]!;
     // From the title (focused on opening, outside the Tab order) Shift+Tab goes round to the last button.
-    if (event.shiftKey && (document.activeElement === first || !items.includes(document.activeElement as HTMLElement))) {
+    if (event.shiftKey && (document.activeElement === first || !items.some((el) => el === document.activeElement))) {
       event.preventDefault();
       last.focus();
     } else if (!event.shiftKey && document.activeElement === last) {

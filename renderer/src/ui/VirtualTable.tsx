@@ -120,14 +120,15 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
   }
 
   const onFocus = (event: FocusEvent<HTMLDivElement>) => {
-    const row = (event.target as HTMLElement).closest('[aria-rowindex]');
+    const row = event.target instanceof Element ? event.target.closest('[aria-rowindex]') : null;
     const index = row ? Number(row.getAttribute('aria-rowindex')) - 2 : null;
     // Synchronously, so the rows next to it exist before the next key press moves focus on.
     if (index !== focusIndex) flushSync(() => setFocusIndex(index));
   };
   const rows: ReactNode[] = [];
   for (let i = start; i < end; i += 1) {
-    const item = items[i] as T;
+    const item = items[i];
+    if (item === undefined) continue;
     const cells = renderCells(item, i);
     const style: CSSProperties = { gridTemplateColumns: template, height: rowHeight, transform: `translateY(${i * rowHeight}px)` };
     rows.push(

@@ -37,7 +37,7 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
     try {
       child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
-      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'NOT_FOUND', { argv: [...argv] }));
+      reject(spawnError(program, error, options.cwd, 'NOT_FOUND', { argv: [...argv] }));
       return;
     }
     const out: Buffer[] = [];

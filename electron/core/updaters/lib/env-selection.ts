@@ -20,7 +20,7 @@ export function selectedPackages(ctx: Pick<UpdaterContext, 'packages' | 'target'
   if (unknown.length) {
     throw new UpkeepError('INVALID_REQUEST', `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the outdated packages of ${ctx.component.name}. Outdated: ${all.map((p) => p.name).join(', ') || 'none'}.`, { unknown });
   }
-  const chosen = [...new Set(ctx.packages.map(norm))].map((n) => byName.get(n) as PackageUpdate);
+  const chosen = [...new Set(ctx.packages.map(norm))].flatMap((n) => byName.get(n) ?? []);
   const held = chosen.filter((p) => p.target === p.installed);
   if (held.length) {
     throw new UpkeepError('INVALID_REQUEST', `${held.map((p) => `${p.name} (latest ${p.latest})`).join(', ')} cannot move: pins or ranges hold ${held.length === 1 ? 'it' : 'them'} at the installed version. Change the pin (or set cross_ranges for npm) first.`, { held: held.map((p) => p.name) });

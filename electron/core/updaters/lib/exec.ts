@@ -41,7 +41,7 @@ export function runCommand(
       // A group of its own also keeps a terminal's Ctrl+C from reaching the command: Upkeep cancels it, then rolls back.
       child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: OWN_GROUP });
     } catch (error) {
-      reject(spawnError(program, error as NodeJS.ErrnoException, options.cwd, 'COMMAND_FAILED', { argv: [...argv] }));
+      reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED', { argv: [...argv] }));
       return;
     }
     let stdout = '';

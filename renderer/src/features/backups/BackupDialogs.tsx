@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import type { BackupInfo, BackupType, Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
+import { BACKUP_TYPES } from '../../store/backups-slice';
+import { isOneOf } from '../../../../shared/guards';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorMessage } from '../../ui/ErrorMessage';
@@ -19,7 +21,7 @@ export function RestoreBackupDialog({ backup, component, onClose }: { backup: Ba
   const restoreBackup = useAppStore((s) => s.restoreBackup);
   const name = component?.name ?? backup.component;
   const folder = component?.config.folder;
-  const paths = backup.type === 'full' ? [] : ((component?.config.backup as Record<string, string[] | undefined> | undefined)?.[backup.type] ?? []);
+  const paths = backup.type === 'full' ? [] : (component?.config.backup?.[backup.type] ?? []);
   return (
     <ConfirmDialog
       title={`Restore ${backup.name || backup.id}?`}
@@ -111,7 +113,7 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
           </select>
         </Field>
         <Field label="Type" hint={type === 'full' ? `The whole folder${selected?.config.folder ? ` (${selected.config.folder})` : ''}.` : `The ${type} paths from the component's backup settings.`}>
-          <select value={type} onChange={(e) => setType(e.target.value as BackupType)}>
+          <select value={type} onChange={(e) => (isOneOf(e.target.value, BACKUP_TYPES) ? setType(e.target.value) : undefined)}>
             <option value="full">Full</option>
             <option value="database">Database</option>
             <option value="config">Config</option>

@@ -1,6 +1,7 @@
-import type { BackupProblem, BackupType } from '../../../../shared/types';
+import type { BackupProblem } from '../../../../shared/types';
 import { useAppStore } from '../../store';
-import type { BackupRange, BackupSortKey } from '../../store/backups-slice';
+import { BACKUP_RANGES, BACKUP_SORT_KEYS, BACKUP_TYPES } from '../../store/backups-slice';
+import { isOneOf } from '../../../../shared/guards';
 import { selectBackupComponents } from '../../store/selectors/backups-selectors';
 import { FilterSelect } from '../../ui/FilterSelect';
 import { Icon } from '../../ui/Icon';
@@ -41,21 +42,21 @@ export function BackupFilters({ shown, total }: { shown: number; total: number }
             </option>
           ))}
         </FilterSelect>
-      <FilterSelect label="Type" value={filters.type} onChange={(v) => setFilters({ type: v as BackupType | 'all' })}>
+      <FilterSelect label="Type" value={filters.type} onChange={(v) => (v === 'all' || isOneOf(v, BACKUP_TYPES) ? setFilters({ type: v }) : undefined)}>
           <option value="all">All types</option>
           <option value="full">Full</option>
           <option value="database">Database</option>
           <option value="config">Config</option>
           <option value="data">Data</option>
         </FilterSelect>
-      <FilterSelect label="Time range" value={filters.range} onChange={(v) => setFilters({ range: v as BackupRange })}>
+      <FilterSelect label="Time range" value={filters.range} onChange={(v) => (isOneOf(v, BACKUP_RANGES) ? setFilters({ range: v }) : undefined)}>
           <option value="all">Any time</option>
           <option value="1d">Last 24 hours</option>
           <option value="7d">Last 7 days</option>
           <option value="30d">Last 30 days</option>
           <option value="90d">Last 90 days</option>
         </FilterSelect>
-      <FilterSelect label="Sort by" value={filters.sort} onChange={(v) => setFilters({ sort: v as BackupSortKey })}>
+      <FilterSelect label="Sort by" value={filters.sort} onChange={(v) => (isOneOf(v, BACKUP_SORT_KEYS) ? setFilters({ sort: v }) : undefined)}>
           <option value="date">Date (newest first)</option>
           <option value="size">Size (largest first)</option>
           <option value="name">Name</option>

@@ -7,7 +7,8 @@ import type { ErrorShape } from '../../../../shared/errors';
  */
 export function messagesUnder(error: ErrorShape | null, prefix: string): Record<string, string> {
   if (!error) return {};
-  const fields = Array.isArray(error.details?.fields) ? (error.details.fields as unknown[]).filter((f): f is string => typeof f === 'string') : [];
+  const listed: unknown = error.details?.fields;
+  const fields = Array.isArray(listed) ? listed.filter((f): f is string => typeof f === 'string') : [];
   const out: Record<string, string> = {};
   const add = (key: string, text: string) => {
     out[key] = out[key] ? `${out[key]}; ${text}` : text;

@@ -5,6 +5,9 @@ import { channelLabel } from '../../store/selectors/channel-options';
 import { selectChannelOptions } from '../../store/selectors/settings-selectors';
 import { formatBytes, formatRelative } from '../../ui/format';
 import { Field } from '../../ui/Field';
+import { isOneOf } from '../../../../shared/guards';
+
+const WEBHOOK_FORMATS = ['json', 'discord', 'slack'] as const satisfies readonly Settings['webhooks'][number]['format'][];
 
 // Sections of the Settings dialog (SettingsDialog.tsx) that keep their own state or read the store.
 
@@ -65,7 +68,7 @@ export function WebhooksFieldset({ saved, webhooks, setWebhooks, error }: { save
               <input value={w.url} onChange={(e) => edit({ url: e.target.value })} placeholder="https://discord.com/api/webhooks/…" spellCheck={false} autoComplete="off" inputMode="url" />
             </Field>
             <Field label={`Webhook ${i + 1} format`}>
-              <select value={w.format} onChange={(e) => edit({ format: e.target.value as Settings['webhooks'][number]['format'] })}>
+              <select value={w.format} onChange={(e) => (isOneOf(e.target.value, WEBHOOK_FORMATS) ? edit({ format: e.target.value }) : undefined)}>
                 <option value="json">JSON</option>
                 <option value="discord">Discord</option>
                 <option value="slack">Slack</option>
