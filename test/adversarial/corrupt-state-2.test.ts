@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalStore, type RunJournal } from '../../electron/core/engine/journal';
 import { recoverInterrupted } from '../../electron/core/recovery';
+import { singleFileUpdater } from '../../electron/core/updaters/single-file';
+import { updaterContext } from '../unit/updaters/harness';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { tempDir } from '../helpers/temp';
 
@@ -101,5 +103,26 @@ describe('a run journal as the cancel of another process leaves it', () => {
     expect(read?.finished_status).toBe('cancelled');
     expect(await store.damaged()).toEqual([]);
     expect(existsSync(store.file(journal.run_id))).toBe(true);
+  });
+});
+
+describe('a pre-update snapshot of another shape', () => {
+  it('is BACKUP_CORRUPT naming the file, kept as found; nothing is restored from it', async () => {
+    const dir = tempDir('upkeep-snapshot-');
+    const file = path.join(dir, 'plugin.py');
+    writeFileSync(file, '# plugin v1\n');
+    const run = updaterContext(path.join(dir, 'home'), 'plug', { type: 'always_current', current: '1', method: 'single_file', url: 'https://example.invalid/plugin.py', file }, { version: '2' });
+    const id = await singleFileUpdater.snapshot?.create(run.ctx);
+    const snapshots = path.join(dir, 'home', 'snapshots', 'plug');
+    const [name] = readdirSync(snapshots);
+    const snapshotFile = path.join(snapshots, name as string);
+    // The content is gone from the record (a hand edit, another version's format): not a backup that can be trusted.
+    const damaged = JSON.stringify({ kind: 'single-file', file, mode: 420 });
+    writeFileSync(snapshotFile, damaged);
+    writeFileSync(file, '# plugin v2\n');
+
+    await expect(singleFileUpdater.snapshot?.restore(run.ctx, id as string)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining(snapshotFile) });
+    expect(readFileSync(file, 'utf8')).toBe('# plugin v2\n');
+    expect(readFileSync(snapshotFile, 'utf8')).toBe(damaged);
   });
 });
