@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import { validateComponent } from '../config/validate';
@@ -22,12 +23,15 @@ export interface FirstRunResult {
   refreshed_current: boolean;
 }
 
+/** The `repository` of a package.json: a string or `{ url }`; another shape reads as absent. */
+const repositorySchema = z.looseObject({ repository: z.union([z.string(), z.looseObject({ url: z.string().optional() })]).optional().catch(undefined) });
+
 /** Upkeep's own repository from its package.json `repository` (string or {url}), if it is on GitHub. */
 export function selfRepository(pkgRoot = appPackage().root): { user: string; repo: string } {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8')) as { repository?: unknown };
-    const repo = pkg.repository;
-    const url = typeof repo === 'string' ? repo : typeof repo === 'object' && repo !== null ? (repo as { url?: unknown }).url : undefined;
+    const pkg = repositorySchema.safeParse(JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8'))).data;
+    const repo = pkg?.repository;
+    const url = typeof repo === 'string' ? repo : repo?.url;
     if (typeof url === 'string') {
       const shorthand = /^(?:github:)?([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(url);
       if (shorthand?.[1] && shorthand[2]) return { user: shorthand[1], repo: shorthand[2] };

@@ -52,7 +52,7 @@ function parseListing(stdout: string): Record<string, unknown> | null {
   const text = stdout.trim();
   if (!text) return null;
   try {
-    const parsed = JSON.parse(text) as unknown;
+    const parsed: unknown = JSON.parse(text);
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   } catch {
     throw new UpkeepError('PARSE_ERROR', '`npm ls -g --json` printed something that is not JSON. Check that `npm` is npm 7 or newer and try again.');

@@ -142,6 +142,7 @@ export class LiveRun {
       try {
         this.cancel(`by process ${request.pid}`);
       } catch {
+        // Past its point of no return: the run finishes, and the asker is told it is too late.
         answer = 'too_late';
       }
       this.journal.cancel = { request_id: request.request_id, answer, step, at: new Date().toISOString() };
