@@ -126,3 +126,15 @@ describe('a pre-update snapshot of another shape', () => {
     expect(readFileSync(snapshotFile, 'utf8')).toBe(damaged);
   });
 });
+
+describe('records of the core logger during a run', () => {
+  it('land in that run\'s log, so a person reading the run sees them (a damaged version cache met by its preflight)', async () => {
+    const s = (scenario = await releaseScenario());
+    mkdirSync(path.join(s.home, 'cache'), { recursive: true });
+    writeFileSync(path.join(s.home, 'cache', 'versions.json'), '{"entries": {"webapp": ');
+    const [result] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(result).toMatchObject({ status: 'succeeded', to: '1.1.0' });
+    const { lines } = await s.services.updates.getRunLog(result?.run_id as string);
+    expect(lines.map((l) => l.line)).toContainEqual(expect.stringMatching(/^warn checks\.service: the version cache is damaged/));
+  }, 60_000);
+});
