@@ -32,7 +32,19 @@ export default tseslint.config(
   {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: restrict([...nodeBuiltins, 'electron', 'electron/*', '**/electron/**', 'conf', 'undici', 'tar'], 'The renderer talks only to the contract; never to electron/* or Node.'),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: [...nodeBuiltins, 'electron', 'electron/*', '**/electron/**', 'conf', 'undici', 'tar'], message: 'The renderer talks only to the contract; never to electron/* or Node.' },
+            // The panel reads check types and methods from the zod-free descriptor table (shared/descriptors);
+            // schema values would bundle zod. Types from the schemas are fine.
+            { group: ['zod', '**/shared/schemas/*'], allowTypeImports: true, message: 'The renderer imports no zod schema: read shared/descriptors (plain data) instead; type imports are fine.' },
+          ],
+        },
+      ],
+    },
   },
   {
     // ipcMain/ipcRenderer only in the IPC wiring and the preload (as GitHub Desktop does).

@@ -88,9 +88,9 @@ export class UpkeepError extends Error {
 }
 
 export function isErrorShape(value: unknown): value is ErrorShape {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.code === 'string' && (ERROR_CODES as readonly string[]).includes(v.code) && typeof v.message === 'string';
+  if (typeof value !== 'object' || value === null || !('code' in value) || !('message' in value)) return false;
+  const { code, message } = value;
+  return typeof code === 'string' && ERROR_CODES.some((c) => c === code) && typeof message === 'string';
 }
 
 /** Any thrown value to the wire shape. Unknown errors become INTERNAL without leaking stacks. */

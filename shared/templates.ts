@@ -26,6 +26,7 @@ export interface ComponentTemplate {
   /** Suggested id for the new component, with placeholders like the config. */
   suggested_id: string;
   fields: TemplateField[];
+  /** The config besides `type` and `method` (filled in from the template's own). */
   config: Record<string, unknown>;
 }
 
@@ -50,13 +51,11 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'github_release',
       user: '{{user}}',
       repo: '{{repo}}',
       release_compare: 'semantic',
       folder: '{{folder}}',
       version_from: { file: '{{version_file}}', regex: 'v?(\\d+(?:\\.\\d+)+[0-9A-Za-z.+-]*)' },
-      method: 'release_archive',
       preserve: ['.env', 'uploads/', 'database_backups/'],
       backup: { config: ['.env'], data: ['uploads/'] },
     },
@@ -75,9 +74,7 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'pypi_release',
       package: '{{package}}',
-      method: 'pip',
       pip: '{{package}}=={target_version}',
       python: '{{python}}',
       version_from: { pip: '{{package}}', python: '{{python}}' },
@@ -96,9 +93,7 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'npm_release',
       package: '{{package}}',
-      method: 'npm',
       global: true,
       version_from: { npm: '{{package}}', global: true },
     },
@@ -117,10 +112,8 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'git_commit',
       folder: '{{folder}}',
       branch: '{{branch}}',
-      method: 'git',
     },
   },
   {
@@ -139,10 +132,8 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'github_release',
       user: '{{user}}',
       repo: '{{repo}}',
-      method: 'single_file',
       url: 'https://raw.githubusercontent.com/{{user}}/{{repo}}/{target}/{{repo_path}}',
       file: '{{file}}',
       version_from: { frontmatter: '{{file}}' },
@@ -164,12 +155,10 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     ],
     config: {
       name: '{{name}}',
-      type: 'openwebui',
       api_base: '{{api_base}}',
       file: '{{file}}',
       function_id: '{{function_id}}',
       api_key_env: '{{api_key_env}}',
-      method: 'openwebui',
     },
   },
 ];
@@ -188,7 +177,9 @@ export function findTemplate(id: string): ComponentTemplate {
 export function templatePlaceholders(template: ComponentTemplate): string[] {
   const found = new Set<string>();
   const visit = (value: unknown): void => {
-    if (typeof value === 'string') for (const m of value.matchAll(PLACEHOLDER)) found.add(m[1] as string);
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(PLACEHOLDER)) if (m[1]) found.add(m[1]);
+    }
     else if (Array.isArray(value)) value.forEach(visit);
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
   };
@@ -213,20 +204,21 @@ export function fillTemplate(template: ComponentTemplate, values: Record<string,
   if (missing.length) {
     throw new UpkeepError('INVALID_REQUEST', `Fill in ${missing.join(', ')} for "${template.label}".`, { template: template.id, missing });
   }
+  const fillText = (text: string): string =>
+    text.replace(PLACEHOLDER, (whole, key: string) => {
+      const v = resolved[key];
+      if (v === undefined) throw new UpkeepError('INTERNAL', `Template "${template.id}" uses ${whole} but has no field for it.`);
+      return v;
+    });
+  const fillObject = (value: object): Record<string, unknown> => Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
   const fill = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      return value.replace(PLACEHOLDER, (whole, key: string) => {
-        const v = resolved[key];
-        if (v === undefined) throw new UpkeepError('INTERNAL', `Template "${template.id}" uses ${whole} but has no field for it.`);
-        return v;
-      });
-    }
+    if (typeof value === 'string') return fillText(value);
     if (Array.isArray(value)) return value.map(fill);
-    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+    if (typeof value === 'object' && value !== null) return fillObject(value);
     return value;
   };
-  const id = suggestedId(fill(template.suggested_id) as string, template.id);
-  return { id, config: fill(template.config) as Record<string, unknown> };
+  const id = suggestedId(fillText(template.suggested_id), template.id);
+  return { id, config: { ...fillObject(template.config), type: template.type, method: template.method } };
 }
 
 function suggestedId(text: string, fallback: string): string {

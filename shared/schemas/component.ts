@@ -1,40 +1,10 @@
 import { z } from 'zod';
+import { CHECK_TYPES, UPDATE_METHODS, checkTypeDescriptor, updateMethodDescriptor, type CheckTypeEntry, type UpdateMethodEntry } from '../descriptors/registry';
+import { missingRequirements } from '../descriptors/types';
+import { isRecord } from '../guards';
 
-/** Check types: every OctoPrint type plus npm_release, gitlab_release and openwebui. */
-export const CHECK_TYPES = [
-  'github_release',
-  'github_commit',
-  'bitbucket_commit',
-  'gitlab_release',
-  'git_commit',
-  'pypi_release',
-  'npm_release',
-  'httpheader',
-  'jsondata',
-  'command_line',
-  'openwebui',
-  'always_current',
-  'never_current',
-  'pip_env',
-  'npm_env',
-  'apt',
-] as const;
-export type CheckType = (typeof CHECK_TYPES)[number];
-
-export const UPDATE_METHODS = [
-  'pip',
-  'npm',
-  'release_archive',
-  'git',
-  'single_file',
-  'update_script',
-  'openwebui',
-  'sleep_a_bit',
-  'pip_env',
-  'npm_env',
-  'apt',
-] as const;
-export type UpdateMethod = (typeof UPDATE_METHODS)[number];
+/** The two axes of a component config: its check type and its update method, from their descriptors. */
+export { CHECK_TYPES, UPDATE_METHODS, type CheckType, type UpdateMethod } from '../descriptors/registry';
 
 export const COMPARE_SCHEMES = ['python', 'semantic', 'unequal', 'python_unequal', 'semantic_unequal', 'calendar'] as const;
 export type CompareScheme = (typeof COMPARE_SCHEMES)[number];
@@ -106,10 +76,10 @@ const autoUpdateSchema = z.strictObject({
 const commandSchema = z.union([nonEmpty, argvSchema], { error: 'must be a command string (split into words, never run by a shell) or a list of argv items' });
 
 /**
- * The component config: a superset of OctoPrint's softwareupdate check config (README, "Components").
- * Keys not listed here are kept (OctoPrint configs carry more), but every listed key is checked.
+ * The keys of a component config: a superset of OctoPrint's softwareupdate check config (README,
+ * "Components"). Keys not listed here are kept (OctoPrint configs carry more), but every listed key is checked.
  */
-export const componentConfigSchema = z
+const componentKeysSchema = z
   .looseObject({
     name: nonEmpty.optional(),
     type: z.enum(CHECK_TYPES, { error: `must be one of: ${CHECK_TYPES.join(', ')}` }),
@@ -124,6 +94,8 @@ export const componentConfigSchema = z
     stable_branch: branchSpecSchema.optional(),
     prerelease_branches: z.array(branchSpecSchema).optional(),
     release_compare: z.enum(COMPARE_SCHEMES, { error: `must be one of: ${COMPARE_SCHEMES.join(', ')}` }).optional(),
+    /** Offer releases lower than the installed or highest seen version, as a check asked for a downgrade does. Default false. */
+    allow_downgrade: z.boolean().optional(),
     /** OctoPrint's force_base: compare base versions only (`1.4.0rc1` as `1.4.0`). Default false. */
     force_base: z.boolean().optional(),
     package: nonEmpty.optional(),
@@ -169,87 +141,50 @@ export const componentConfigSchema = z
     only: z.array(nonEmpty).optional(),
     /** pip_env / npm_env / apt: never these packages (names). */
     ignore: z.array(nonEmpty).optional(),
-  })
-  .superRefine((c, ctx) => {
-    const need = (key: keyof typeof c, why: string) => {
-      const v = c[key];
-      if (v === undefined || v === null || v === '') {
-        ctx.addIssue({ code: 'custom', path: [key as string], message: `is required ${why}` });
-      }
-    };
-    switch (c.type) {
-      case 'github_release':
-      case 'github_commit':
-      case 'bitbucket_commit':
-      case 'gitlab_release':
-        need('user', `for type ${c.type} (the repository owner)`);
-        need('repo', `for type ${c.type} (the repository name)`);
-        break;
-      case 'git_commit':
-        need('folder', 'for type git_commit (the local checkout)');
-        break;
-      case 'pypi_release':
-      case 'npm_release':
-        need('package', `for type ${c.type}`);
-        break;
-      case 'httpheader':
-        if (!c.header_url && !c.url) ctx.addIssue({ code: 'custom', path: ['header_url'], message: 'is required for type httpheader (or url)' });
-        break;
-      case 'jsondata':
-        need('jsondata', 'for type jsondata (the URL of the JSON document)');
-        break;
-      case 'command_line':
-        need('command', 'for type command_line');
-        break;
-      case 'openwebui':
-        need('api_base', 'for type openwebui (the Open WebUI server, e.g. http://localhost:3000)');
-        need('function_id', 'for type openwebui');
-        need('file', 'for type openwebui (the local plugin file)');
-        break;
-      case 'pip_env':
-        if (!c.python && !c.folder) ctx.addIssue({ code: 'custom', path: ['python'], message: 'is required for type pip_env (the interpreter, e.g. /srv/app/.venv/bin/python), or set folder to the venv' });
-        break;
-      case 'npm_env':
-        if (!c.folder && c.global !== true) ctx.addIssue({ code: 'custom', path: ['folder'], message: 'is required for type npm_env (the folder with package.json), or set global: true for the global prefix' });
-        break;
-      default:
-        break;
-    }
-    switch (c.method) {
-      case 'pip':
-        need('pip', 'for method pip (what to install, e.g. "mypkg=={target_version}")');
-        break;
-      case 'npm':
-        need('package', 'for method npm');
-        break;
-      case 'release_archive':
-      case 'git':
-        need('folder', `for method ${c.method}`);
-        break;
-      case 'single_file':
-        need('url', 'for method single_file (where to download the file, with {target_version})');
-        if (!c.file && !c.folder) ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required for method single_file (where the file lives)' });
-        break;
-      case 'update_script':
-        need('update_script', 'for method update_script');
-        break;
-      case 'openwebui':
-        need('api_base', 'for method openwebui');
-        need('function_id', 'for method openwebui');
-        need('file', 'for method openwebui');
-        break;
-      case 'pip_env':
-        if (!c.python && !c.folder) ctx.addIssue({ code: 'custom', path: ['python'], message: 'is required for method pip_env (the interpreter or venv to upgrade)' });
-        break;
-      case 'npm_env':
-        if (!c.folder && c.global !== true) ctx.addIssue({ code: 'custom', path: ['folder'], message: 'is required for method npm_env (the folder with package.json), or set global: true' });
-        break;
-      default:
-        break;
-    }
   });
 
-export type ComponentConfig = z.infer<typeof componentConfigSchema>;
+type ComponentKeys = z.infer<typeof componentKeysSchema>;
+
+/** The keys a descriptor's `requires` lists, each of which the config then holds. */
+type RequiredKeys<D> = D extends { readonly requires: readonly (infer R)[] } ? (R extends { readonly key: infer K } ? K & keyof ComponentKeys : never) : never;
+type Holding<K extends keyof ComponentKeys> = { [P in K]-?: NonNullable<ComponentKeys[P]> };
+
+/** One check type's config: its `type` and the keys its descriptor requires (a union over the type axis). */
+export type CheckConfigOf<D> = D extends CheckTypeEntry ? { type: D['type'] } & Holding<RequiredKeys<D>> : never;
+/** One update method's part of a config (a union over the method axis; no method: never updated). */
+export type MethodConfigOf<D> = D extends UpdateMethodEntry ? { method: D['method'] } & Holding<RequiredKeys<D>> : never;
+
+/**
+ * A valid component config: its keys, one check type's part and one update method's part (or none).
+ * `config.type === 'git_commit'` tells the compiler that `folder` is there; no cast needed.
+ */
+export type ComponentConfig = ComponentKeys & CheckConfigOf<CheckTypeEntry> & (MethodConfigOf<UpdateMethodEntry> | { method?: undefined });
+/** The config of one check type. */
+export type ConfigOfType<T extends CheckTypeEntry['type']> = Extract<ComponentConfig, { type: T }>;
+/** The config of one update method. */
+export type ConfigOfMethod<M extends UpdateMethodEntry['method']> = Extract<ComponentConfig, { method: M }>;
+
+/** What a config misses for its type and method, from their descriptors. */
+export function missingKeys(config: ComponentKeys): { key: string; message: string }[] {
+  const type = checkTypeDescriptor(config.type);
+  const method = config.method === undefined ? undefined : updateMethodDescriptor(config.method);
+  return [...(type ? missingRequirements(type, config) : []), ...(method ? missingRequirements(method, config) : [])];
+}
+
+/** The one place the compiler learns what the descriptors' requirements promise. */
+export function isCompleteConfig(config: ComponentKeys): config is ComponentConfig {
+  return missingKeys(config).length === 0;
+}
+
+/** The component config schema: the keys, then each requirement of the type and the method (messages from their descriptors). */
+export const componentConfigSchema = componentKeysSchema
+  .superRefine((c, ctx) => {
+    for (const miss of missingKeys(c)) ctx.addIssue({ code: 'custom', path: [miss.key], message: miss.message });
+  })
+  // Reached only when nothing is missing (zod stops at the issues above): the config is complete.
+  .transform((c): ComponentConfig => (isCompleteConfig(c) ? c : z.NEVER));
+
+
 
 /**
  * OctoPrint aliases to Upkeep names, applied before validation:
@@ -257,8 +192,8 @@ export type ComponentConfig = z.infer<typeof componentConfigSchema>;
  * prerelease + prerelease_channel → channel, and a method inferred from pip/update_script keys.
  */
 export function normalizeComponentInput(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const c: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (!isRecord(raw)) return raw;
+  const c: Record<string, unknown> = { ...raw };
   if (c.name === undefined && c.displayName !== undefined) c.name = c.displayName;
   delete c.displayName;
   for (const alias of ['update_folder', 'checkout_folder']) {

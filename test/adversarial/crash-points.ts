@@ -41,11 +41,12 @@ export function runCrashDriver(home: string, mode: 'update' | 'restore', id: str
  * renameat, renameat2): a kill point between two exact filesystem steps, such as the two
  * renames of a swap. One libuv thread keeps the count in one place. Null when strace is missing.
  */
-export function runUnderStrace(home: string, mode: 'update' | 'restore', id: string, nth: number, traceFile?: string): Promise<DriverEnd> | null {
+export function runUnderStrace(home: string, mode: 'update' | 'restore', id: string, nth: number, traceFile?: string, injectOn = 'rename,renameat,renameat2'): Promise<DriverEnd> | null {
   if (!hasStrace()) return null;
   const renames = 'rename,renameat,renameat2';
   const args = ['-f', '-qq', '-o', traceFile ?? '/dev/null', '-e', `trace=${renames}`];
-  if (nth > 0) args.push('-e', `inject=${renames}:signal=SIGKILL:when=${nth}`);
+  // Counted per process (and thread): `injectOn` 'renameat2' with nth 1 kills each exchange helper on entering its exchange.
+  if (nth > 0) args.push('-e', `inject=${injectOn}:signal=SIGKILL:when=${nth}`);
   args.push(process.execPath, '--import', 'tsx', path.join(here, 'crash-driver.ts'), home, mode, id, '0');
   return new Promise((resolve, reject) => {
     const child = spawn('strace', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });

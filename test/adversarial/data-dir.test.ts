@@ -7,7 +7,7 @@ import type { UpkeepError } from '../../shared/errors';
 import type { UpdateResult } from '../../shared/types';
 import { validateComponent } from '../../electron/core/config/validate';
 import { createServices, type Services } from '../../electron/core/services';
-import { syncTree } from '../../electron/core/updaters/lib/tree-sync';
+import { swapTree } from '../../electron/core/updaters/lib/tree-sync';
 import { httpTransport } from '../contract/transports';
 import { sourceTarball, treeHash } from '../fixtures/releases/tree';
 import { buildCli, upkeep } from '../helpers/cli';
@@ -426,7 +426,7 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const staging = path.join(w.root, 'staging');
     mkdirSync(path.join(staging, 'upkeep'), { recursive: true });
     writeFileSync(path.join(staging, 'upkeep', 'config.json'), 'from the release\n');
-    const e = await errorOf(syncTree({ staging, folder: path.dirname(w.home), preserve: [], previousFiles: null, dataDir: w.home }));
+    const e = await errorOf(swapTree({ staging, folder: path.dirname(w.home), preserve: [], previousFiles: null, dataDir: w.home }));
     expect(readFileSync(path.join(w.home, 'config.json'), 'utf8')).toBe('{"components":{}}\n');
     expect(e?.code).toBe('INVALID_CONFIG');
     expectNamesDataDir(e?.message ?? '', w);

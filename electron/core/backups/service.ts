@@ -30,6 +30,8 @@ export interface BackupService {
   recoverInterrupted(): Promise<string[]>;
   /** The same, with the restores a live process is running and the recoveries that failed. */
   recoverRestores(): Promise<RestoreRecovery>;
+  /** Resolves once every answered restore has also removed the tree it replaced (that goes on after the answer). */
+  settled?(): Promise<void>;
 }
 
 export interface BackupServiceDeps {
@@ -80,5 +82,6 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
     applyRetention: () => store.applyRetention(),
     recoverInterrupted: () => store.recoverInterrupted(),
     recoverRestores: () => store.recoverRestores(),
+    settled: () => store.settled(),
   };
 }

@@ -1,10 +1,10 @@
 import { findAptUpgradable } from '../envs/apt';
 import { quietRun } from '../envs/run';
 import { environmentOutcome } from './lib/env-outcome';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 /** Debian/Ubuntu packages of this machine that apt can upgrade; versions from `-security` suites are flagged. */
-export const aptChecker: Checker = {
+export const aptChecker = defineChecker<'apt'>({
   type: 'apt',
   defaultCompare: 'unequal',
   readsInstalled: true,
@@ -14,4 +14,4 @@ export const aptChecker: Checker = {
     const result = await findAptUpgradable(quietRun(ctx.env, ctx.signal), ctx.config);
     return environmentOutcome('Debian', result.installed_count, result.packages);
   },
-};
+});

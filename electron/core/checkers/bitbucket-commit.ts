@@ -2,9 +2,9 @@ import { UpkeepError } from '../../../shared/errors';
 import { z } from 'zod';
 import type { HttpAuth } from '../net/http-client';
 import { getJsonAs } from '../net/remote-json';
-import { apiBaseOf, commitDecision, extraString, requireKey } from './lib/config';
+import { apiBaseOf, commitDecision, extraString } from './lib/config';
 import { joinUrl } from './lib/links';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 // A commit without a usable hash is CHECK_FAILED below (the message names user, repo and branch).
 const commitSchema = z.looseObject({ hash: z.string().optional().catch(undefined) });
@@ -14,7 +14,7 @@ const commitSchema = z.looseObject({ hash: z.string().optional().catch(undefined
  * top-level `hash`). `api_user` + `api_password` (an app password) give HTTP Basic for private
  * repositories; `api_password_env` reads the password from the environment instead.
  */
-export const bitbucketCommitChecker: Checker = {
+export const bitbucketCommitChecker = defineChecker<'bitbucket_commit'>({
   type: 'bitbucket_commit',
   defaultCompare: 'unequal',
   readsInstalled: false,
@@ -25,8 +25,8 @@ export const bitbucketCommitChecker: Checker = {
   },
 
   async check(ctx) {
-    const user = requireKey(ctx.config, 'user', 'for type bitbucket_commit (the workspace or user)');
-    const repo = requireKey(ctx.config, 'repo', 'for type bitbucket_commit (the repository slug)');
+    const user = ctx.config.user;
+    const repo = ctx.config.repo;
     const branch = ctx.config.branch ?? 'master';
     const apiBase = apiBaseOf(ctx.config, 'https://api.bitbucket.org/2.0');
     const apiUser = extraString(ctx.config, 'api_user');
@@ -45,4 +45,4 @@ export const bitbucketCommitChecker: Checker = {
       target: { version: data.hash, commit: data.hash },
     };
   },
-};
+});

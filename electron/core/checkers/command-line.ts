@@ -1,20 +1,19 @@
 import { UpkeepError } from '../../../shared/errors';
 import { expandHome } from '../versions/installed';
 import { runArgv, splitCommand } from '../versions/run-argv';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 /**
  * OctoPrint's command_line contract: run the command (argv, never a shell); exit 0 = update
  * available, exit 1 = up to date, anything else = the check failed. The last stdout line is the
  * remote version, the line before it the local one.
  */
-export const commandLineChecker: Checker = {
+export const commandLineChecker = defineChecker<'command_line'>({
   type: 'command_line',
   defaultCompare: 'unequal',
   readsInstalled: true,
 
   async check(ctx) {
-    if (ctx.config.command === undefined) throw new UpkeepError('INVALID_CONFIG', 'command is required for type command_line.');
     const argv = splitCommand(ctx.config.command).map(expandHome);
     const cwd = ctx.config.folder ? expandHome(ctx.config.folder) : undefined;
     const result = await runArgv(argv, { cwd, env: ctx.env, timeoutMs: 120_000, signal: ctx.signal });
@@ -24,7 +23,7 @@ export const commandLineChecker: Checker = {
     }
     const lines = result.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
     const remote = lines.at(-1) ?? null;
-    const local = lines.length >= 2 ? (lines.at(-2) as string) : ctx.installed;
+    const local = lines.length >= 2 ? (lines.at(-2) ?? null) : ctx.installed;
     const update = result.exitCode === 0;
     const shown = (v: string | null) => v ?? 'unknown';
     return {
@@ -34,4 +33,4 @@ export const commandLineChecker: Checker = {
       target: remote ? { version: remote } : null,
     };
   },
-};
+});

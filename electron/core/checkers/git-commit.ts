@@ -1,16 +1,16 @@
 import { UpkeepError } from '../../../shared/errors';
 import { expandHome } from '../versions/installed';
 import { runArgv } from '../versions/run-argv';
-import { requireKey, shortSha } from './lib/config';
-import type { Checker, CheckContext } from './types';
+import { shortSha } from './lib/config';
+import { defineChecker, type CheckContext } from './types';
 
-function git(ctx: CheckContext, folder: string, args: string[]) {
+function git(ctx: CheckContext<'git_commit'>, folder: string, args: string[]) {
   // Never prompt for credentials: a check runs unattended.
   const env = { ...ctx.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GIT_SSH_COMMAND: ctx.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes', LC_ALL: 'C' };
   return runArgv(['git', ...args], { cwd: folder, env, timeoutMs: 120_000, signal: ctx.signal });
 }
 
-async function gitOut(ctx: CheckContext, folder: string, args: string[], what: string): Promise<string> {
+async function gitOut(ctx: CheckContext<'git_commit'>, folder: string, args: string[], what: string): Promise<string> {
   const r = await git(ctx, folder, args);
   if (r.exitCode !== 0) {
     const said = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
@@ -24,14 +24,14 @@ async function gitOut(ctx: CheckContext, folder: string, args: string[], what: s
  * the commits the remote branch has that HEAD lacks. `branch` picks `origin/<branch>`; otherwise the
  * checkout's upstream (`@{upstream}`).
  */
-export const gitCommitChecker: Checker = {
+export const gitCommitChecker = defineChecker<'git_commit'>({
   type: 'git_commit',
   defaultCompare: 'unequal',
   readsInstalled: true,
   opaqueVersions: true,
 
   async check(ctx) {
-    const folder = expandHome(requireKey(ctx.config, 'folder', 'for type git_commit (the local checkout)'));
+    const folder = expandHome(ctx.config.folder);
     const head = await gitOut(ctx, folder, ['rev-parse', 'HEAD'], 'reading HEAD (is the folder a git checkout?)');
     let upstream: string;
     if (ctx.config.branch) {
@@ -43,12 +43,12 @@ export const gitCommitChecker: Checker = {
         throw new UpkeepError('CHECK_FAILED', `The checkout in ${folder} has no upstream branch. Set branch in the config, or run git branch --set-upstream-to there.`, { folder });
       }
       upstream = u.stdout.trim();
-      const remote = upstream.split('/')[0] as string;
+      const remote = upstream.split('/')[0] ?? 'origin';
       await gitOut(ctx, folder, ['fetch', '--quiet', '--no-tags', remote], `fetching from ${remote}`);
     }
     const remoteHead = await gitOut(ctx, folder, ['rev-parse', `${upstream}^{commit}`], `reading ${upstream}`);
     const counts = await gitOut(ctx, folder, ['rev-list', '--left-right', '--count', `HEAD...${upstream}`], 'comparing with the remote');
-    const [ahead, behind] = counts.split(/\s+/).map(Number) as [number, number];
+    const [ahead = 0, behind = 0] = counts.split(/\s+/).map(Number);
     let explanation: string;
     if (behind > 0) explanation = `${behind} new commit${behind === 1 ? '' : 's'} on ${upstream} (${shortSha(head)} → ${shortSha(remoteHead)})`;
     else if (ahead > 0) explanation = `${shortSha(head)} is ${ahead} commit${ahead === 1 ? '' : 's'} ahead of ${upstream}; nothing to pull`;
@@ -60,4 +60,4 @@ export const gitCommitChecker: Checker = {
       target: { version: remoteHead, commit: remoteHead },
     };
   },
-};
+});

@@ -2,10 +2,10 @@ import { UpkeepError } from '../../../shared/errors';
 import { z } from 'zod';
 import type { HttpAuth } from '../net/http-client';
 import { getJsonAs } from '../net/remote-json';
-import { apiBaseOf, commitDecision, requireKey, tokenEnvAuth } from './lib/config';
+import { apiBaseOf, commitDecision, tokenEnvAuth } from './lib/config';
 import { GITHUB_ACCEPT } from './lib/github-api';
 import { joinUrl } from './lib/links';
-import type { Checker, CheckContext } from './types';
+import { defineChecker, type CheckContext } from './types';
 
 const refObjectSchema = z.looseObject({
   ref: z.string().optional().catch(undefined),
@@ -14,20 +14,20 @@ const refObjectSchema = z.looseObject({
 const refAnswerSchema = z.union([refObjectSchema, z.array(refObjectSchema)]);
 const repositorySchema = z.looseObject({ default_branch: z.string().optional().catch(undefined) });
 
-async function defaultBranch(ctx: CheckContext, apiBase: string, user: string, repo: string, auth: HttpAuth | undefined): Promise<string> {
+async function defaultBranch(ctx: CheckContext<'github_commit'>, apiBase: string, user: string, repo: string, auth: HttpAuth | undefined): Promise<string> {
   const { data } = await getJsonAs(ctx.http, joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}`), repositorySchema, 'a repository', { headers: GITHUB_ACCEPT, signal: ctx.signal, ...(auth ? { auth } : {}) });
   return data.default_branch || 'master';
 }
 
 /** The branch and its head as read by the batch before this check, if it was; a batch error is this check's. */
-function batchHead(ctx: CheckContext, apiBase: string, user: string, repo: string): { branch: string; sha: string | null } | undefined {
+function batchHead(ctx: CheckContext<'github_commit'>, apiBase: string, user: string, repo: string): { branch: string; sha: string | null } | undefined {
   const answer = ctx.prefetched?.(apiBase, { owner: user, name: repo, want: { kind: 'head', branch: ctx.config.branch ?? null } });
   if (!answer) return undefined;
   if ('error' in answer) throw new UpkeepError(answer.error.code, answer.error.message, answer.error.details);
   return answer.ok.kind === 'head' ? answer.ok : undefined;
 }
 
-async function restHead(ctx: CheckContext, apiBase: string, user: string, repo: string): Promise<{ branch: string; sha: string | null }> {
+async function restHead(ctx: CheckContext<'github_commit'>, apiBase: string, user: string, repo: string): Promise<{ branch: string; sha: string | null }> {
   // The component's own credential (token_env), for its api_base only; CREDENTIAL_MISSING when unset.
   const auth = tokenEnvAuth(ctx);
   // OctoPrint assumes master; asking the repository for its default branch also fits repos on main.
@@ -41,7 +41,7 @@ async function restHead(ctx: CheckContext, apiBase: string, user: string, repo: 
 }
 
 /** The head commit of a GitHub branch (`git/refs/heads/{branch}`, as OctoPrint) against `current`. */
-export const githubCommitChecker: Checker = {
+export const githubCommitChecker = defineChecker<'github_commit'>({
   type: 'github_commit',
   defaultCompare: 'unequal',
   readsInstalled: false,
@@ -52,8 +52,8 @@ export const githubCommitChecker: Checker = {
   },
 
   async check(ctx) {
-    const user = requireKey(ctx.config, 'user', 'for type github_commit (the repository owner)');
-    const repo = requireKey(ctx.config, 'repo', 'for type github_commit (the repository name)');
+    const user = ctx.config.user;
+    const repo = ctx.config.repo;
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
     const { branch, sha } = batchHead(ctx, apiBase, user, repo) ?? (await restHead(ctx, apiBase, user, repo));
     if (sha === null) {
@@ -67,4 +67,4 @@ export const githubCommitChecker: Checker = {
       target: { version: sha, commit: sha, tarball_url: joinUrl(apiBase, `repos/${user}/${repo}/tarball/${sha}`) },
     };
   },
-};
+});

@@ -1,12 +1,12 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { ReleaseAsset, ReleaseNote, UpdateTarget } from '../../../shared/types';
 import { displayVersion } from '../versions/compare';
-import { apiBaseOf, requireKey, tokenEnvAuth } from './lib/config';
+import { apiBaseOf, tokenEnvAuth } from './lib/config';
 import { fetchAllReleases, type GithubRelease } from './lib/github-api';
 import type { PrefetchedReleases } from './lib/github-graphql';
-import { githubChannelOptions, releaseFilterFor } from './lib/github-channels';
+import { releaseFilterFor } from './lib/github-channels';
 import { pickNewest } from './lib/pick-release';
-import type { Checker, CheckContext } from './types';
+import { defineChecker, type CheckContext } from './types';
 
 /** The release's assets; undefined when the answer did not list them (a batch lists the latest release's only). */
 function assetsOf(release: GithubRelease): ReleaseAsset[] | undefined {
@@ -31,7 +31,7 @@ function noteOf(release: GithubRelease): ReleaseNote {
  * (REST reads every page; so must this). Otherwise undefined, and the check reads them over REST.
  * A batch error is this check's.
  */
-function batchReleases(ctx: CheckContext, apiBase: string, user: string, repo: string): PrefetchedReleases | undefined {
+function batchReleases(ctx: CheckContext<'github_release'>, apiBase: string, user: string, repo: string): PrefetchedReleases | undefined {
   const answer = ctx.prefetched?.(apiBase, { owner: user, name: repo, want: { kind: 'releases' } });
   if (!answer) return undefined;
   if ('error' in answer) throw new UpkeepError(answer.error.code, answer.error.message, answer.error.details);
@@ -39,14 +39,14 @@ function batchReleases(ctx: CheckContext, apiBase: string, user: string, repo: s
 }
 
 /** GitHub (and Gitea/Forgejo, GitHub Enterprise via api_base) releases on the chosen channel. */
-export const githubReleaseChecker: Checker = {
+export const githubReleaseChecker = defineChecker<'github_release'>({
   type: 'github_release',
   defaultCompare: 'python',
   readsInstalled: false,
 
   async check(ctx) {
-    const user = requireKey(ctx.config, 'user', 'for type github_release (the repository owner)');
-    const repo = requireKey(ctx.config, 'repo', 'for type github_release (the repository name)');
+    const user = ctx.config.user;
+    const repo = ctx.config.repo;
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
     const scheme = ctx.config.release_compare ?? 'python';
     const batch = batchReleases(ctx, apiBase, user, repo);
@@ -68,8 +68,4 @@ export const githubReleaseChecker: Checker = {
     if (newest.target_commitish && /^[0-9a-f]{40}$/i.test(newest.target_commitish)) target.commit = newest.target_commitish;
     return { installed: ctx.installed, latest: newest.tag_name, target, releases: admitted.map(noteOf) };
   },
-
-  async channels(ctx) {
-    return githubChannelOptions(ctx.config, ctx.channel);
-  },
-};
+});

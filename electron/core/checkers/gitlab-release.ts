@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { HttpResponse } from '../net/http-client';
 import { getJsonAs } from '../net/remote-json';
 import { displayVersion, isPrereleaseVersion } from '../versions/compare';
-import { apiBaseOf, requireKey, tokenEnvAuth } from './lib/config';
+import { apiBaseOf, tokenEnvAuth } from './lib/config';
 import { joinUrl, parseLinkHeader, sameOrigin } from './lib/links';
 import { pickNewest } from './lib/pick-release';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 interface GitlabRelease {
   tag_name?: string;
@@ -46,21 +46,21 @@ const MAX_PAGES = 50;
  * releases (released_at in the future) are skipped. `token_env` names a PRIVATE-TOKEN variable, sent to the
  * api_base origin only (and to release downloads there).
  */
-export const gitlabReleaseChecker: Checker = {
+export const gitlabReleaseChecker = defineChecker<'gitlab_release'>({
   type: 'gitlab_release',
   defaultCompare: 'python',
   readsInstalled: false,
 
   async check(ctx) {
-    const user = requireKey(ctx.config, 'user', 'for type gitlab_release (the group or user, e.g. group/subgroup)');
-    const repo = requireKey(ctx.config, 'repo', 'for type gitlab_release (the project)');
+    const user = ctx.config.user;
+    const repo = ctx.config.repo;
     const apiBase = apiBaseOf(ctx.config, 'https://gitlab.com/api/v4');
     const scheme = ctx.config.release_compare ?? 'python';
     // PRIVATE-TOKEN from token_env, for the api_base origin only (CREDENTIAL_MISSING when unset).
     const auth = tokenEnvAuth(ctx);
     const project = encodeURIComponent(`${user}/${repo}`);
     let url: string | undefined = joinUrl(apiBase, `projects/${project}/releases?per_page=100`);
-    const all: GitlabRelease[] = [];
+    const all: z.output<typeof gitlabReleaseSchema>[] = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
       const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(ctx.http, url, z.array(z.unknown()), `a list of releases for ${user}/${repo}`, { signal: ctx.signal, ...(auth ? { auth } : {}) }, 'Check api_base (it ends in /api/v4).');
       for (const item of data) {
@@ -71,12 +71,12 @@ export const gitlabReleaseChecker: Checker = {
       const nextPage = response.headers['x-next-page'];
       url = next && sameOrigin(next, apiBase) ? next : nextPage ? joinUrl(apiBase, `projects/${project}/releases?per_page=100&page=${encodeURIComponent(nextPage)}`) : undefined;
     }
-    const admitted = all.filter((r) => !r.upcoming_release && (ctx.channel === 'prerelease' || !isPrereleaseVersion(r.tag_name as string, scheme)));
-    const newest = pickNewest(admitted, (r) => r.tag_name as string, scheme);
+    const admitted = all.filter((r) => !r.upcoming_release && (ctx.channel === 'prerelease' || !isPrereleaseVersion(r.tag_name, scheme)));
+    const newest = pickNewest(admitted, (r) => r.tag_name, scheme);
     if (!newest) throw new UpkeepError('CHECK_FAILED', `${user}/${repo} has no release${all.length ? ` on channel "${ctx.channel}"` : ''} whose tag is a version. Check user/repo and the channel.`);
-    const tag = newest.tag_name as string;
+    const tag = newest.tag_name;
     const tarball = newest.assets?.sources?.find((s) => s.format === 'tar.gz')?.url ?? null;
-    const notes: ReleaseNote[] = admitted.map((r) => ({ version: displayVersion(r.tag_name as string), name: r.name ?? null, body: r.description ?? '', published_at: r.released_at ?? null, url: r._links?.self ?? null }));
+    const notes: ReleaseNote[] = admitted.map((r) => ({ version: displayVersion(r.tag_name), name: r.name ?? null, body: r.description ?? '', published_at: r.released_at ?? null, url: r._links?.self ?? null }));
     return {
       installed: ctx.installed,
       latest: tag,
@@ -91,11 +91,4 @@ export const gitlabReleaseChecker: Checker = {
       releases: notes,
     };
   },
-
-  async channels() {
-    return [
-      { id: 'stable', label: 'Stable' },
-      { id: 'prerelease', label: 'Prereleases' },
-    ];
-  },
-};
+});

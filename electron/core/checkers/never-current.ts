@@ -1,8 +1,8 @@
 import { extraString } from './lib/config';
-import type { Checker } from './types';
+import { defineChecker } from './types';
 
 /** OctoPrint's never_current (for trying the update machinery): always an update. */
-export const neverCurrentChecker: Checker = {
+export const neverCurrentChecker = defineChecker<'never_current'>({
   type: 'never_current',
   defaultCompare: 'unequal',
   readsInstalled: true,
@@ -12,4 +12,4 @@ export const neverCurrentChecker: Checker = {
     const remote = extraString(ctx.config, 'remote_version') ?? '1.0.1';
     return { installed: local, latest: remote, decision: { update: true, explanation: `${remote} is always offered over ${local} (never_current)` }, target: { version: remote } };
   },
-};
+});

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ChannelOption } from '../../../shared/types';
-import { requireKey } from './lib/config';
 import { joinUrl } from './lib/links';
-import type { Checker, CheckContext } from './types';
+import { defineChecker, type CheckContext } from './types';
 
 const optionalText = z.string().optional().catch(undefined);
 /** What a check reads of a packument; unknown fields pass, optional ones of another type read as absent. */
@@ -23,8 +22,8 @@ export function packumentPath(name: string): string {
   return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1)).replace(/%2F/i, '%2f')}` : encodeURIComponent(name);
 }
 
-async function fetchPackument(ctx: CheckContext): Promise<{ name: string; doc: Packument; registry: string }> {
-  const name = requireKey(ctx.config, 'package', 'for type npm_release (the package name)');
+async function fetchPackument(ctx: CheckContext<'npm_release'>): Promise<{ name: string; doc: Packument; registry: string }> {
+  const name = ctx.config.package;
   const registry = (ctx.config.registry ?? ctx.config.api_base ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
   const { data } = await ctx.http.getJson<unknown>(joinUrl(registry, packumentPath(name)), {
     // The abbreviated document: dist-tags and versions without readmes (far smaller).
@@ -45,7 +44,7 @@ function distTagOf(channel: string): string {
 }
 
 /** A package on the npm registry (or `registry`); the channel is a dist-tag (`latest`, `next`, `beta` …). */
-export const npmReleaseChecker: Checker = {
+export const npmReleaseChecker = defineChecker<'npm_release'>({
   type: 'npm_release',
   defaultCompare: 'semantic',
   readsInstalled: false,
@@ -60,7 +59,7 @@ export const npmReleaseChecker: Checker = {
     }
     const manifest = doc.versions?.[version];
     const tarball = manifest?.dist?.tarball ?? null;
-    const base = name.includes('/') ? (name.split('/')[1] as string) : name;
+    const base = name.split('/')[1] ?? name;
     return {
       installed: ctx.installed,
       latest: version,
@@ -79,4 +78,4 @@ export const npmReleaseChecker: Checker = {
       .sort(([a], [b]) => (a === 'latest' ? -1 : b === 'latest' ? 1 : a.localeCompare(b)))
       .map(([tag, version]) => ({ id: tag, label: `${tag} (${version})` }));
   },
-};
+});

@@ -4,8 +4,9 @@ import { UpkeepError } from '../../../shared/errors';
 import { frontmatterVersion } from '../versions/frontmatter';
 import { resolveComponentPath } from '../versions/installed';
 import { joinUrl } from './lib/links';
-import { requireKey, secretFromEnv } from './lib/config';
-import type { Checker } from './types';
+import { secretFromEnv } from './lib/config';
+import { defineChecker } from './types';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -21,20 +22,20 @@ const functionModelSchema = z.looseObject({
  * against the local file's docstring `version:`. "Installed" is what the server runs; "latest" is
  * the local file. Open WebUI answers 401 "could not find" for an unknown id: not deployed yet.
  */
-export const openwebuiChecker: Checker = {
+export const openwebuiChecker = defineChecker<'openwebui'>({
   type: 'openwebui',
   defaultCompare: 'python',
   readsInstalled: true,
 
   async check(ctx) {
-    const apiBase = requireKey(ctx.config, 'api_base', 'for type openwebui (the Open WebUI server, e.g. http://localhost:3000)').replace(/\/+$/, '');
-    const id = requireKey(ctx.config, 'function_id', 'for type openwebui');
-    const file = resolveComponentPath(ctx.config, requireKey(ctx.config, 'file', 'for type openwebui (the local plugin file)'));
+    const apiBase = ctx.config.api_base.replace(/\/+$/, '');
+    const id = ctx.config.function_id;
+    const file = resolveComponentPath(ctx.config, ctx.config.file);
     let content: string;
     try {
       content = await readFile(file, 'utf8');
     } catch (error) {
-      throw new UpkeepError('CHECK_FAILED', `Cannot read the plugin file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check file and folder.`, { file });
+      throw new UpkeepError('CHECK_FAILED', `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check file and folder.`, { file });
     }
     const local = frontmatterVersion(content);
     if (!local) throw new UpkeepError('CHECK_FAILED', `${file} has no "version:" line in its docstring (line 1 must be """). Open WebUI reads the version from there too.`, { file });
@@ -72,4 +73,4 @@ export const openwebuiChecker: Checker = {
     }
     return outcome;
   },
-};
+});

@@ -4,11 +4,10 @@ import type { ReleaseAsset } from '../../../shared/types';
 import { satisfiesPep440 } from '../envs/pep440-specifier';
 import { displayVersion, isPrereleaseVersion, orderVersions } from '../versions/compare';
 import type { CompareScheme } from '../../../shared/schemas/component';
-import { requireKey } from './lib/config';
 import { joinUrl } from './lib/links';
 import { pickNewest } from './lib/pick-release';
 import { interpreterOf, interpreterVersion } from './lib/python-version';
-import type { CheckContext, Checker } from './types';
+import { defineChecker, type CheckContext } from './types';
 
 const optionalText = z.string().optional().catch(undefined);
 /** One file of a release as the JSON API lists it; a field of another type reads as absent. */
@@ -39,7 +38,7 @@ function requiresPython(files: PypiFile[]): string[] {
  * could not install them. The component's interpreter is run once to learn its version; when it
  * cannot be run the version is unknown, nothing is skipped, and the note says so.
  */
-async function filterByPython(ctx: CheckContext, candidates: Candidate[], scheme: CompareScheme): Promise<{ kept: Candidate[]; note?: string }> {
+async function filterByPython(ctx: CheckContext<'pypi_release'>, candidates: Candidate[], scheme: CompareScheme): Promise<{ kept: Candidate[]; note?: string }> {
   const constrained = candidates.filter(([, files]) => requiresPython(files).length > 0);
   if (constrained.length === 0) return { kept: candidates };
   const probe = await interpreterVersion(interpreterOf(ctx.config), ctx.env, ctx.signal);
@@ -67,13 +66,13 @@ async function filterByPython(ctx: CheckContext, candidates: Candidate[], scheme
  * channel `stable` skips pre-releases, `prerelease` admits them; releases whose `requires_python`
  * excludes the component's interpreter are skipped, as OctoPrint does, and the explanation says so.
  */
-export const pypiReleaseChecker: Checker = {
+export const pypiReleaseChecker = defineChecker<'pypi_release'>({
   type: 'pypi_release',
   defaultCompare: 'python',
   readsInstalled: false,
 
   async check(ctx) {
-    const pkg = requireKey(ctx.config, 'package', 'for type pypi_release (the distribution name on the index)');
+    const pkg = ctx.config.package;
     const index = (ctx.config.index_url ?? ctx.config.api_base ?? 'https://pypi.org').replace(/\/+$/, '').replace(/\/simple$/, '');
     const scheme = ctx.config.release_compare ?? 'python';
     const { data: raw } = await ctx.http.getJson<unknown>(joinUrl(index, `pypi/${encodeURIComponent(pkg)}/json`), { signal: ctx.signal });
@@ -108,11 +107,4 @@ export const pypiReleaseChecker: Checker = {
       releases: candidates.map(([v, fs]) => ({ version: v, body: '', published_at: fs.map((f) => f.upload_time_iso_8601).filter(Boolean).sort()[0] ?? null, url: `${index}/project/${encodeURIComponent(pkg)}/${v}/` })),
     };
   },
-
-  async channels() {
-    return [
-      { id: 'stable', label: 'Stable' },
-      { id: 'prerelease', label: 'Prereleases' },
-    ];
-  },
-};
+});

@@ -1,13 +1,14 @@
-import type { ErrorShape } from '../../../shared/errors';
-import type { CheckType, ComponentConfig, CompareScheme } from '../../../shared/schemas/component';
+import { UpkeepError, type ErrorShape } from '../../../shared/errors';
+import type { CheckType, CompareScheme, ComponentConfig, ConfigOfType } from '../../../shared/schemas/component';
 import type { Advisory, ChannelOption, PackageUpdate, ReleaseNote, RiskInfo, UpdateTarget } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
 import type { PrefetchLookup } from './lib/github-batch';
 
 /** What a checker gets: the component's config and channel, the HTTP client, and the installed version. */
-export interface CheckContext {
+export interface CheckContext<T extends CheckType = CheckType> {
   id: string;
-  config: ComponentConfig;
+  /** The config of the checker's own type: the keys its descriptor requires are there. */
+  config: ConfigOfType<T>;
   /** The chosen release channel (`stable`, a prerelease branch, an npm dist-tag …). */
   channel: string;
   http: HttpClient;
@@ -45,8 +46,9 @@ export interface CheckOutcome {
   advisories?: { installed: string; latest: string; items: Advisory[]; error?: ErrorShape | string | null };
 }
 
-export interface Checker {
-  readonly type: CheckType;
+/** The checker of one check type, as written: its context holds its own type's config (see defineChecker). */
+export interface TypedChecker<T extends CheckType> {
+  readonly type: T;
   /** The scheme used when `release_compare` is not set. */
   readonly defaultCompare: CompareScheme;
   /** True when the checker reads the installed version itself (no `current`/`version_from` needed). */
@@ -56,9 +58,48 @@ export interface Checker {
    * checker decides with `decide` (or in its outcome when it reads the installed side itself).
    */
   readonly opaqueVersions?: boolean;
-  check(ctx: CheckContext): Promise<CheckOutcome>;
+  check(ctx: CheckContext<T>): Promise<CheckOutcome>;
   /** Decide against the live installed value (a cached latest may predate an update). */
+  decide?(installed: string | null, latest: string, config: ConfigOfType<T>): { update: boolean; explanation: string };
+  /** The channels the source lists, for types whose descriptor says only the source knows them (dist-tags). */
+  channels?(ctx: CheckContext<T>): Promise<ChannelOption[]>;
+}
+
+/**
+ * A checker as the service calls it: with any component's context. Its facts (config schema,
+ * channels, labels) are its type's descriptor (shared/descriptors).
+ */
+export interface Checker {
+  readonly type: CheckType;
+  readonly defaultCompare: CompareScheme;
+  readonly readsInstalled: boolean;
+  readonly opaqueVersions?: boolean;
+  check(ctx: CheckContext): Promise<CheckOutcome>;
   decide?(installed: string | null, latest: string, config: ComponentConfig): { update: boolean; explanation: string };
-  /** Release channels the user may choose; absent means only `stable`. */
   channels?(ctx: CheckContext): Promise<ChannelOption[]>;
+}
+
+function isOfType<T extends CheckType>(config: ComponentConfig, type: T): config is ConfigOfType<T> {
+  return config.type === type;
+}
+
+/**
+ * A checker for the registry: each call checks that the config is of the checker's own type
+ * (INTERNAL otherwise), so the checker reads its required keys without casts or repeated checks.
+ */
+export function defineChecker<T extends CheckType>(checker: TypedChecker<T>): Checker {
+  const own = (config: ComponentConfig): ConfigOfType<T> => {
+    if (isOfType(config, checker.type)) return config;
+    throw new UpkeepError('INTERNAL', `The ${checker.type} checker was given a ${config.type} component.`, { type: config.type });
+  };
+  const { decide, channels } = checker;
+  return {
+    type: checker.type,
+    defaultCompare: checker.defaultCompare,
+    readsInstalled: checker.readsInstalled,
+    ...(checker.opaqueVersions !== undefined ? { opaqueVersions: checker.opaqueVersions } : {}),
+    check: (ctx) => checker.check({ ...ctx, config: own(ctx.config) }),
+    ...(decide ? { decide: (installed: string | null, latest: string, config: ComponentConfig) => decide(installed, latest, own(config)) } : {}),
+    ...(channels ? { channels: (ctx: CheckContext) => channels({ ...ctx, config: own(ctx.config) }) } : {}),
+  };
 }

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { checkTypeFacts } from '../../../shared/descriptors/registry';
+import { defaultChannelOf } from '../../../shared/descriptors/types';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component, ConfigProblem } from '../../../shared/types';
@@ -8,6 +10,8 @@ import { componentPython, venvRoot } from '../updaters/lib/python';
 import { logger } from '../lib/log';
 import type { KeyValueStore } from './store';
 import { parseComponentsDocument, validateComponent } from './validate';
+import { errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const STORE_KEY = 'components';
 const DROP_IN_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -17,7 +21,7 @@ const MAX_DROP_IN_BYTES = 1024 * 1024;
 
 const log = logger('config.components');
 export function defaultChannel(config: ComponentConfig): string {
-  return config.type === 'npm_release' ? 'latest' : 'stable';
+  return defaultChannelOf(checkTypeFacts(config.type).channels);
 }
 
 export function toComponent(id: string, config: ComponentConfig, source: Component['source']): Component {
@@ -79,7 +83,7 @@ export class ComponentRegistry {
 
   private stored(): Record<string, unknown> {
     const value = this.store.get(STORE_KEY);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return isRecord(value) ? value : {};
   }
 
   list(): { components: Component[]; problems: ConfigProblem[] } {
@@ -221,9 +225,10 @@ export class ComponentRegistry {
 }
 
 function problemOf(error: unknown, file: string, component?: string): ConfigProblem {
-  const e = error instanceof UpkeepError ? error : new UpkeepError('INVALID_CONFIG', `${file}: ${(error as Error).message}`);
+  const e = error instanceof UpkeepError ? error : new UpkeepError('INVALID_CONFIG', `${file}: ${errorMessage(error)}`);
   const problem: ConfigProblem = { file, code: e.code, message: e.message };
-  const id = component ?? (e.details?.component as string | undefined);
+  const named = e.details?.component;
+  const id = component ?? (typeof named === 'string' ? named : undefined);
   if (id) problem.component = id;
   return problem;
 }

@@ -1,6 +1,7 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import { parseDocument, validateComponent } from './validate';
+import { isRecord } from '../../../shared/guards';
 
 export interface OctoprintImport {
   components: Record<string, ComponentConfig>;
@@ -14,8 +15,10 @@ export interface OctoprintImport {
  * with the reason, never dropped silently.
  */
 export function importOctoprintConfig(text: string, source = 'config.yaml'): OctoprintImport {
-  const doc = parseDocument(text, source) as Record<string, unknown> | null;
-  const checks = (doc as { plugins?: { softwareupdate?: { checks?: unknown } } } | null)?.plugins?.softwareupdate?.checks;
+  const doc = parseDocument(text, source);
+  const plugins = isRecord(doc) ? doc.plugins : undefined;
+  const softwareupdate = isRecord(plugins) ? plugins.softwareupdate : undefined;
+  const checks = isRecord(softwareupdate) ? softwareupdate.checks : undefined;
   if (typeof checks !== 'object' || checks === null || Array.isArray(checks)) {
     throw new UpkeepError(
       'INVALID_CONFIG',

@@ -8,6 +8,7 @@ import {
   normalizeComponentInput,
   type ComponentConfig,
 } from '../../../shared/schemas/component';
+import { isRecord, isStringArray } from '../../../shared/guards';
 
 /** Parse a YAML or JSON document (JSON is YAML) with a clear error naming the line. */
 export function parseDocument(text: string, source: string): unknown {
@@ -88,8 +89,8 @@ export function parseComponentsDocument(
 ): Record<string, ComponentConfig> {
   const doc = parseDocument(text, source);
   let mapping: unknown;
-  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'components' in doc) {
-    mapping = (doc as { components: unknown }).components;
+  if (isRecord(doc) && 'components' in doc) {
+    mapping = doc.components;
   } else if (options.allowBareMapping) {
     mapping = doc;
   } else {
@@ -117,7 +118,7 @@ export function validateComponentsMapping(mapping: unknown, source: string): Rec
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) {
     throw new UpkeepError('INVALID_CONFIG', errors.map((e) => e.message).join('\n'), {
-      fields: errors.flatMap((e) => (e.details?.fields as string[] | undefined) ?? []),
+      fields: errors.flatMap((e) => (isStringArray(e.details?.fields) ? e.details.fields : [])),
     });
   }
   if (Object.keys(out).length === 0) {

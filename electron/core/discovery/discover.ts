@@ -6,6 +6,7 @@ import type { Candidate } from './lib/candidate';
 import { uniqueId } from './lib/ids';
 import { discoverNpmGlobal, type NpmGlobalOptions } from './npm-global';
 import { discoverPythonPackages, type PythonPackagesOptions } from './python-packages';
+import { errorMessage } from '../lib/error-info';
 
 export interface DiscoverRequest {
   npm_global?: boolean | undefined;
@@ -84,7 +85,7 @@ function sourceError(source: DiscoverySource, error: unknown): DiscoveryError {
     if (typeof where === 'string') out.path = where;
     return out;
   }
-  return { source, code: 'INTERNAL', message: `Discovery of ${source} failed unexpectedly: ${(error as Error)?.message ?? String(error)}.` };
+  return { source, code: 'INTERNAL', message: `Discovery of ${source} failed unexpectedly: ${errorMessage(error)}.` };
 }
 
 /** The proposals an "add everything new" action adds, as the mapping addComponents takes. */

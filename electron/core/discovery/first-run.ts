@@ -8,6 +8,7 @@ import { fsyncDir } from '../lib/fs-atomic';
 import { appPackage } from '../lib/app-version';
 import type { Services } from '../services';
 import { githubRepoOf } from './git-checkouts';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 export const SELF_ID = 'upkeep';
 export const FIRST_RUN_MARKER = 'first-run.json';
@@ -103,8 +104,8 @@ async function claimMarker(marker: string, version: string): Promise<boolean> {
   try {
     handle = await fs.open(marker, 'wx', 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new UpkeepError('INTERNAL', `Cannot write ${marker}: ${(error as Error).message}. Check that the data directory is writable.`, { path: marker });
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw new UpkeepError('INTERNAL', `Cannot write ${marker}: ${errorMessage(error)}. Check that the data directory is writable.`, { path: marker });
   }
   try {
     await handle.writeFile(`${JSON.stringify({ first_run_at: new Date().toISOString(), version }, null, 2)}\n`);

@@ -7,6 +7,7 @@ import type { Candidate } from './lib/candidate';
 import { resolveUserPath } from './lib/home-path';
 import { slugId } from './lib/ids';
 import { runTool, stderrTail } from './lib/run-tool';
+import { errorMessage } from '../lib/error-info';
 
 /** Folders that hold dependencies, caches or build output, never a checkout worth tracking. */
 const SKIPPED_DIRS = new Set([
@@ -80,7 +81,7 @@ export async function discoverGitCheckouts(root: string, options: GitCheckoutsOp
     try {
       candidates.push(await describeCheckout(folder, options));
     } catch (error) {
-      const shape = error instanceof UpkeepError ? error : new UpkeepError('COMMAND_FAILED', (error as Error).message);
+      const shape = error instanceof UpkeepError ? error : new UpkeepError('COMMAND_FAILED', errorMessage(error));
       errors.push({ source: 'git', code: shape.code, message: shape.message, path: folder });
     }
   }

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { isPackageOf } from '../../../shared/descriptors/registry';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Candidate } from './lib/candidate';
 import { slugId } from './lib/ids';
 import { runTool, stderrTail } from './lib/run-tool';
+import { isRecord } from '../../../shared/guards';
 
 export interface NpmGlobalOptions {
   /** The npm command as argv (default: `npm`, found on PATH; on Windows npm-cli.js run by node.exe). */
@@ -33,10 +35,10 @@ export async function discoverNpmGlobal(options: NpmGlobalOptions = {}): Promise
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const listing = parseListing(result.stdout);
-  if (listing && typeof listing.dependencies === 'object' && listing.dependencies !== null) {
-    return Object.entries(listing.dependencies as Record<string, NpmLsEntry>).flatMap(([name, entry]) => candidate(name, entry));
+  if (listing && isRecord(listing.dependencies)) {
+    return Object.entries(listing.dependencies).flatMap(([name, entry]) => (isRecord(entry) ? candidate(name, entry) : []));
   }
-  const error = listing?.error as { code?: unknown; summary?: unknown; path?: unknown } | undefined;
+  const error = isRecord(listing?.error) ? listing.error : undefined;
   // A prefix where nothing was ever installed globally has no lib/node_modules (npm fails to lstat
   // it, or the prefix itself): nothing is installed there, which is an empty list, not a failure.
   if (error?.code === 'ENOENT' && /^ENOENT: no such file or directory, lstat /.test(String(error.summary ?? ''))) return [];
@@ -53,7 +55,7 @@ function parseListing(stdout: string): Record<string, unknown> | null {
   if (!text) return null;
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    return isRecord(parsed) ? parsed : null;
   } catch {
     throw new UpkeepError('PARSE_ERROR', '`npm ls -g --json` printed something that is not JSON. Check that `npm` is npm 7 or newer and try again.');
   }
@@ -79,7 +81,7 @@ function candidate(name: string, entry: NpmLsEntry): Candidate[] {
       note: `npm install -g ${name} (installed ${entry.version})`,
       tracks: (c) =>
         c.config.package === name &&
-        (c.config.type === 'npm_release' || c.config.method === 'npm') &&
+        isPackageOf(c.config, 'npm') &&
         (c.config.global === true || (typeof c.config.version_from === 'object' && 'npm' in c.config.version_from && c.config.version_from.global === true)),
     },
   ];

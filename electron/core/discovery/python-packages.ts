@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { isPackageOf } from '../../../shared/descriptors/registry';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Component } from '../../../shared/types';
 import type { Candidate } from './lib/candidate';
@@ -92,9 +93,13 @@ async function absoluteInterpreter(command: string, env: Record<string, string |
   return exe;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 function candidate(row: unknown, python: string): Candidate[] {
-  if (typeof row !== 'object' || row === null) return [];
-  const { name, version, editable_project_location: editable } = row as Record<string, unknown>;
+  if (!isRecord(row)) return [];
+  const { name, version, editable_project_location: editable } = row;
   if (typeof name !== 'string' || typeof version !== 'string' || !name || !version) return [];
   if (SKIPPED.has(normalizePackageName(name)) || editable) return [];
   const config: ComponentConfig = {
@@ -116,7 +121,7 @@ function candidate(row: unknown, python: string): Candidate[] {
       note: `pip package in ${python} (installed ${version})`,
       tracks: (c: Component) => {
         if (typeof c.config.package !== 'string' || normalizePackageName(c.config.package) !== wanted) return false;
-        if (c.config.type !== 'pypi_release' && c.config.method !== 'pip') return false;
+        if (!isPackageOf(c.config, 'pypi')) return false;
         const theirs = c.config.python ?? (typeof c.config.version_from === 'object' && 'pip' in c.config.version_from ? c.config.version_from.python : undefined);
         // A component without a python tracks "this package" wherever it is: count it as tracked.
         return theirs === undefined || path.resolve(theirs) === path.resolve(python);

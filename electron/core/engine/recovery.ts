@@ -132,7 +132,7 @@ async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog):
     component = kit.deps.components.get(journal.component);
   } catch {
     // The component was removed since: close the run as it stands.
-    component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current', method: journal.method } } as Component;
+    component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current' } };
   }
   const updater = kit.updaters[journal.method];
   const ctx = kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);

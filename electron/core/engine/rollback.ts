@@ -23,6 +23,8 @@ export async function runRollback(
 ): Promise<RollbackOutcome> {
   const backup = journal.backup;
   if (!backup) return { ok: false, error: { code: 'BACKUP_NOT_FOUND', message: 'There is no backup to restore.' } };
+  // Stopped in apply: nothing has run in the new tree yet, so the previous one can be swapped back.
+  const inApply = journal.kind === 'update' && journal.step === 'apply';
   journal.phase = 'rolling_back';
   journal.step = 'rollback';
   await kit.journals.write(journal);
@@ -32,7 +34,9 @@ export async function runRollback(
   const rollbackCtx: UpdaterContext = journal.kind === 'update' ? ctx : { ...ctx, from: journal.to };
   try {
     log.write(`restoring backup ${backup.id}`);
-    if (backup.kind === 'store') {
+    if (backup.kind === 'store' && inApply && (await updater.revert?.(rollbackCtx))) {
+      log.write(`the previous tree was swapped back; backup ${backup.id} was not needed and is kept`);
+    } else if (backup.kind === 'store') {
       const backups = kit.deps.backups();
       if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand.`, { backup_id: backup.id }, { action: 'restore_backup' });
       await backups.restore(backup.id, { safetyBackup: options.safetyBackup });

@@ -53,14 +53,15 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
   if (kit.cancels.stopped) live.cancel('by a cancel of every update');
   const controller = live.controller;
   let ctx: UpdaterContext | undefined;
-  const step = async (name: UpdateStep, body: () => Promise<void>): Promise<void> => {
+  const step = async <T>(name: UpdateStep, body: () => Promise<T>): Promise<T> => {
     live.throwIfCancelled();
     journal.step = name;
     await kit.journals.write(journal);
     kit.progress(journal, null);
     try {
-      await body();
+      const value = await body();
       live.throwIfCancelled();
+      return value;
     } catch (error) {
       throw new StepFailure(name, error);
     }
@@ -68,13 +69,14 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
 
   try {
     // Preflight: re-check the target, then the machine.
-    await step('preflight', async () => {
+    const c = await step('preflight', async () => {
       log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
       const target = await recheckTarget(kit, journal, component, options, log);
-      ctx = kit.newContext(journal, component, target, log, controller.signal);
-      await preflightContext(kit, ctx, updater, log);
+      const made = kit.newContext(journal, component, target, log, controller.signal);
+      ctx = made;
+      await preflightContext(kit, made, updater, log);
+      return made;
     });
-    const c = ctx as unknown as UpdaterContext;
 
     if (!journal.no_backup) {
       await step('backup', async () => {
@@ -83,8 +85,9 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
     } else {
       log.write('warning: no pre-update backup (the update was asked to run without one); a failure cannot be rolled back');
     }
-    if (updater.download) await step('download', () => (updater.download as NonNullable<Updater['download']>)(c));
-    if (updater.verify) await step('verify', () => (updater.verify as NonNullable<Updater['verify']>)(c));
+    const { download, verify } = updater;
+    if (download) await step('download', () => download.call(updater, c));
+    if (verify) await step('verify', () => verify.call(updater, c));
     // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
     if (!journal.backup || !journal.rollback_on_failure) live.passPointOfNoReturn(`has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`);
     journal.touched = true;

@@ -21,7 +21,8 @@ export function parseAptUpgradable(text: string): AptUpgradable[] {
   for (const line of text.split(/\r?\n/)) {
     const m = /^([a-z0-9][a-z0-9+.-]*)\/(\S+)\s+(\S+)\s+(\S+)\s+\[upgradable from:\s*([^\]\s]+)\]/.exec(line.trim());
     if (!m) continue;
-    out.push({ name: m[1] as string, suites: (m[2] as string).split(','), version: m[3] as string, arch: m[4] as string, installed: m[5] as string });
+    const [, name = '', suites = '', version = '', arch = '', installed = ''] = m;
+    out.push({ name, suites: suites.split(','), version, arch, installed });
   }
   return out;
 }

@@ -12,7 +12,12 @@ import type { EnvRun } from './run';
 export const NPM_ENV: Record<string, string> = { NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', npm_config_progress: 'false' };
 
 export function isGlobalEnv(config: ComponentConfig): boolean {
-  return config.global === true || !config.folder;
+  return envProjectFolder(config) === null;
+}
+
+/** The npm project folder of an environment; null for the global prefix (global: true, or no folder). */
+export function envProjectFolder(config: ComponentConfig): string | null {
+  return config.global === true || !config.folder ? null : config.folder;
 }
 
 /** `--global` and `--registry` as the component asks. */
@@ -21,7 +26,8 @@ export function npmScopeArgs(config: ComponentConfig): string[] {
 }
 
 export function npmCwd(config: ComponentConfig): { cwd?: string } {
-  return isGlobalEnv(config) ? {} : { cwd: config.folder as string };
+  const folder = envProjectFolder(config);
+  return folder === null ? {} : { cwd: folder };
 }
 
 interface OutdatedRow {
@@ -75,9 +81,10 @@ export async function npmInstalled(run: EnvRun, config: ComponentConfig): Promis
  */
 export async function findNpmOutdated(options: { config: ComponentConfig; http: HttpClient; run: EnvRun; signal?: AbortSignal }): Promise<{ installed_count: number; packages: PackageUpdate[] }> {
   const { config, run } = options;
-  if (!isGlobalEnv(config)) {
-    if (!existsSync(path.join(config.folder as string, 'package.json'))) {
-      throw new UpkeepError('NOT_FOUND', `${config.folder} has no package.json. Set \`folder\` to the npm project (or global: true for the global packages).`);
+  const folder = envProjectFolder(config);
+  if (folder !== null) {
+    if (!existsSync(path.join(folder, 'package.json'))) {
+      throw new UpkeepError('NOT_FOUND', `${folder} has no package.json. Set \`folder\` to the npm project (or global: true for the global packages).`);
     }
   }
   const r = await run(['npm', 'outdated', '--json', '--long', ...npmScopeArgs(config)], { ...npmCwd(config), env: NPM_ENV });
@@ -91,9 +98,9 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
   const only = config.only;
   const ignore = new Set(config.ignore ?? []);
   const cross = config.cross_ranges === true;
-  const picked = [...rows.entries()].filter(([name, row]) => row.current && row.latest && !ignore.has(name) && (!only || only.includes(name)));
+  const picked = [...rows.entries()].flatMap(([name, row]) => (row.current && row.latest && !ignore.has(name) && (!only || only.includes(name)) ? [{ name, row, current: row.current, latest: row.latest }] : []));
   const askFor: Record<string, string[]> = {};
-  for (const [name, row] of picked) askFor[name] = [row.current as string];
+  for (const { name, current } of picked) askFor[name] = [current];
   let answer: Awaited<ReturnType<typeof npmBulkAdvisories>> = {};
   let advisoryError: unknown = null;
   try {
@@ -103,10 +110,8 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
     // A registry without the audit endpoint (a read-only mirror): the check stands, security unknown.
     advisoryError = error;
   }
-  const packages: PackageUpdate[] = picked.map(([name, row]) => {
-    const current = row.current as string;
+  const packages: PackageUpdate[] = picked.map(({ name, row, current, latest }) => {
     const wanted = row.wanted ?? null;
-    const latest = row.latest as string;
     const target = cross ? latest : (wanted ?? current);
     const advisories = target !== current ? fixedAdvisories(answer[name], current, target) : [];
     const risk = target !== current ? buildRisk({ installed: current, target, advisories }) : { flags: [], advisories: [], reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`] };

@@ -83,11 +83,13 @@ export function parseFreeze(text: string): Map<string, { name: string; version: 
     if (!line || line.startsWith('#')) continue;
     const pinned = /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$/.exec(line);
     if (pinned) {
-      out.set(normalizePackageName(pinned[1] as string), { name: pinned[1] as string, version: pinned[2] as string, line });
+      const [, name = '', version = ''] = pinned;
+      out.set(normalizePackageName(name), { name, version, line });
       continue;
     }
     const direct = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*\S+/.exec(line);
-    if (direct) out.set(normalizePackageName(direct[1] as string), { name: direct[1] as string, version: null, line });
+    const name = direct?.[1];
+    if (name) out.set(normalizePackageName(name), { name, version: null, line });
   }
   return out;
 }

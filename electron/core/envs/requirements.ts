@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 /** PEP 503 normalized name: what pip compares. */
 export function normalizePackageName(name: string): string {
@@ -25,7 +26,7 @@ export async function readPins(file: string, pins: Pins = new Map(), seen = new 
   try {
     text = await fs.readFile(abs, 'utf8');
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `The requirements file ${abs} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Fix \`requirements\`/\`constraints\` in the component config.`, { file: abs });
+    throw new UpkeepError('NOT_FOUND', `The requirements file ${abs} cannot be read (${errnoCode(error) ?? errorMessage(error)}). Fix \`requirements\`/\`constraints\` in the component config.`, { file: abs });
   }
   const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   for (const rawLine of lines) {

@@ -1,4 +1,5 @@
 import { toErrorShape, type ErrorShape } from '../../../shared/errors';
+import type { CheckTypeDescriptor } from '../../../shared/descriptors/types';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import type { Advisory, CheckResult, ReleaseNote, RiskInfo } from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
@@ -7,31 +8,32 @@ import { fixedAdvisories, npmBulkAdvisories } from './npm-advisories';
 import { pypiAdvisories } from './pypi-advisories';
 
 /**
- * Advisories of the installed version that `latest` fixes, for the types whose index publishes them:
- * PyPI (`/pypi/{pkg}/{installed}/json` vulnerabilities) and npm (the bulk advisory endpoint). Other
- * types learn about security fixes from their release notes. A failed lookup is not a failed check:
- * it yields no advisories and its failure in `error`, which makes `security` unknown.
+ * Advisories of the installed version that `latest` fixes, for the types whose descriptor names an
+ * advisory source: PyPI (`/pypi/{pkg}/{installed}/json` vulnerabilities) and npm (the bulk advisory
+ * endpoint). Other types learn about security fixes from their release notes. A failed lookup is not
+ * a failed check: it yields no advisories and its failure in `error`, which makes `security` unknown.
  */
 export async function releaseAdvisories(
-  type: string,
+  source: CheckTypeDescriptor['advisories'],
   config: ComponentConfig,
   http: HttpClient,
   installed: string | null,
   latest: string | null,
   signal?: AbortSignal,
-): Promise<{ items: Advisory[]; error: ErrorShape | null } | null> {
-  if (!installed || !latest || !config.package || installed === latest) return null;
+): Promise<{ installed: string; latest: string; items: Advisory[]; error: ErrorShape | null } | null> {
+  if (!installed || !latest || !config.package || installed === latest || source === null) return null;
   try {
-    if (type === 'pypi_release') return { items: await pypiAdvisories(http, config.index_url, config.package, installed, latest, signal), error: null };
-    if (type === 'npm_release') {
-      const answer = await npmBulkAdvisories(http, config.registry, { [config.package]: [installed] }, signal);
-      return { items: fixedAdvisories(answer[config.package], installed, latest), error: null };
-    }
+    return { installed, latest, items: await advisoriesFrom(source, config.package, config, http, installed, latest, signal), error: null };
   } catch (error) {
     const shape = toErrorShape(error);
-    return { items: [], error: { code: shape.code, message: shape.message } };
+    return { installed, latest, items: [], error: { code: shape.code, message: shape.message } };
   }
-  return null;
+}
+
+async function advisoriesFrom(source: 'pypi' | 'npm', pkg: string, config: ComponentConfig, http: HttpClient, installed: string, latest: string, signal?: AbortSignal): Promise<Advisory[]> {
+  if (source === 'pypi') return pypiAdvisories(http, config.index_url, pkg, installed, latest, signal);
+  const answer = await npmBulkAdvisories(http, config.registry, { [pkg]: [installed] }, signal);
+  return fixedAdvisories(answer[pkg], installed, latest);
 }
 
 /**

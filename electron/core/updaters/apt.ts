@@ -4,7 +4,7 @@ import { APT_ENV, dpkgVersions } from '../envs/apt';
 import type { EnvRun } from '../envs/run';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 interface AptSnapshot {
   kind: 'apt';
@@ -15,7 +15,7 @@ interface AptSnapshot {
 
 const aptSnapshotSchema = z.object({ kind: z.literal('apt'), created_at: z.string(), versions: z.record(z.string(), z.string()) }) satisfies z.ZodType<AptSnapshot>;
 
-const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const quiet = (ctx: OwnContext<'apt'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const DPKG_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
 
 function requireRoot(what: string): void {
@@ -33,7 +33,7 @@ function requireRoot(what: string): void {
  * backup is the installed versions; a rollback installs them again (`--allow-downgrades`), from
  * /var/cache/apt/archives when the .deb files are still there.
  */
-export const aptUpdater: Updater = {
+export const aptUpdater = defineUpdater<'apt'>({
   method: 'apt',
 
   folder() {
@@ -69,4 +69,4 @@ export const aptUpdater: Updater = {
       if (specs.length) await ctx.exec(['apt-get', 'install', '-y', '--allow-downgrades', ...DPKG_OPTIONS, ...specs], { env: APT_ENV });
     },
   },
-};
+});

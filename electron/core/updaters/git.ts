@@ -1,18 +1,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
-function folderOf(ctx: UpdaterContext): string {
-  return ctx.config.folder as string;
+function folderOf(ctx: OwnContext<'git'>): string {
+  return ctx.config.folder;
 }
 
-function remoteOf(ctx: UpdaterContext): string {
-  const remote = (ctx.config as Record<string, unknown>).remote;
+function remoteOf(ctx: OwnContext<'git'>): string {
+  const remote = ctx.config.remote;
   return typeof remote === 'string' && remote ? remote : 'origin';
 }
 
-async function git(ctx: UpdaterContext, args: string[], options: { quiet?: boolean; allowFailure?: boolean } = {}) {
+async function git(ctx: OwnContext<'git'>, args: string[], options: { quiet?: boolean; allowFailure?: boolean } = {}) {
   return ctx.exec(['git', '-C', folderOf(ctx), ...args], {
     // The stash of local changes is a commit: it needs an identity even where none is configured.
     env: {
@@ -31,7 +31,7 @@ async function git(ctx: UpdaterContext, args: string[], options: { quiet?: boole
  * A git checkout: fetch, then check out the target tag or fast-forward the branch. Local changes
  * are saved as a patch (and kept in the stash), never thrown away.
  */
-export const gitUpdater: Updater = {
+export const gitUpdater = defineUpdater<'git'>({
   method: 'git',
 
   folder(ctx) {
@@ -86,4 +86,4 @@ export const gitUpdater: Updater = {
     const after = (await git(ctx, ['rev-parse', 'HEAD'], { quiet: true })).stdout.trim();
     ctx.log(before === after ? `already at ${after.slice(0, 12)}` : `moved from ${before.slice(0, 12)} to ${after.slice(0, 12)}`);
   },
-};
+});

@@ -2,13 +2,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
-import { isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
+import { envProjectFolder, isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
 import type { EnvRun } from '../envs/run';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { logger } from '../lib/log';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 const log = logger('updaters.npm-env');
 
@@ -56,7 +56,7 @@ function lockedSpecs(lockText: string | null): string[] {
   return [...specs];
 }
 
-const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const quiet = (ctx: OwnContext<'npm_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const COMMON = ['--no-audit', '--no-fund', '--no-update-notifier'];
 
 /**
@@ -65,7 +65,7 @@ const COMMON = ['--no-audit', '--no-fund', '--no-update-notifier'];
  * project's package.json and lock file (global: every top-level version), and a rollback puts them
  * back and runs `npm ci --offline` from npm's cache — online only for what the cache lacks.
  */
-export const npmEnvUpdater: Updater = {
+export const npmEnvUpdater = defineUpdater<'npm_env'>({
   method: 'npm_env',
 
   folder() {
@@ -75,8 +75,8 @@ export const npmEnvUpdater: Updater = {
   async preflight(ctx) {
     selectedPackages(ctx);
     await ctx.exec(['npm', '--version'], { quiet: true });
-    if (!isGlobalEnv(ctx.config)) {
-      const folder = ctx.config.folder as string;
+    const folder = envProjectFolder(ctx.config);
+    if (folder !== null) {
       await fs.access(folder, fs.constants.W_OK).catch(() => {
         throw new UpkeepError('FORBIDDEN', `Upkeep cannot write to ${folder}. Run it as the user that owns the project, or fix the permissions.`);
       });
@@ -97,7 +97,7 @@ export const npmEnvUpdater: Updater = {
   snapshot: {
     async create(ctx) {
       const global = isGlobalEnv(ctx.config);
-      const folder = global ? null : (ctx.config.folder as string);
+      const folder = envProjectFolder(ctx.config);
       const files: Record<string, string | null> = {};
       // A project file that does not exist is recorded as absent (null) and removed again on restore.
       if (folder) for (const f of PROJECT_FILES) files[f] = await fs.readFile(path.join(folder, f), 'utf8').catch(() => null);
@@ -148,4 +148,4 @@ export const npmEnvUpdater: Updater = {
       ctx.log(`npm environment restored to its state of ${snap.created_at}`);
     },
   },
-};
+});

@@ -2,13 +2,18 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { substitute } from './lib/placeholders';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
-function isGlobal(ctx: UpdaterContext): boolean {
-  return ctx.config.global === true || !ctx.config.folder;
+function isGlobal(ctx: OwnContext<'npm'>): boolean {
+  return projectFolder(ctx) === null;
 }
 
-function npmSpec(ctx: UpdaterContext, version: string): string {
+/** The project folder npm installs into; null for a global install (global: true, or no folder). */
+function projectFolder(ctx: OwnContext<'npm'>): string | null {
+  return ctx.config.global === true || !ctx.config.folder ? null : ctx.config.folder;
+}
+
+function npmSpec(ctx: OwnContext<'npm'>, version: string): string {
   const pkg = ctx.config.package;
   if (!pkg) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`package\` to the npm package to install.`);
   // `url` may name a tarball (or a local .tgz) with {target_version}, like OctoPrint's pip URLs.
@@ -16,7 +21,7 @@ function npmSpec(ctx: UpdaterContext, version: string): string {
   return `${pkg}@${version}`;
 }
 
-function npmArgs(ctx: UpdaterContext, spec: string): string[] {
+function npmArgs(ctx: OwnContext<'npm'>, spec: string): string[] {
   return [
     'npm',
     'install',
@@ -30,11 +35,11 @@ function npmArgs(ctx: UpdaterContext, spec: string): string[] {
 }
 
 /** Install the target version of an npm package into the component folder, or globally. */
-export const npmUpdater: Updater = {
+export const npmUpdater = defineUpdater<'npm'>({
   method: 'npm',
 
   folder(ctx) {
-    return isGlobal(ctx) ? null : (ctx.config.folder as string);
+    return projectFolder(ctx);
   },
 
   async preflight(ctx) {
@@ -43,15 +48,16 @@ export const npmUpdater: Updater = {
   },
 
   async apply(ctx) {
-    await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), { ...(isGlobal(ctx) ? {} : { cwd: ctx.config.folder as string }), env: { NO_COLOR: '1' } });
+    const folder = projectFolder(ctx);
+    await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), { ...(folder === null ? {} : { cwd: folder }), env: { NO_COLOR: '1' } });
   },
 
   async afterRestore(ctx) {
-    if (isGlobal(ctx)) return;
+    const folder = projectFolder(ctx);
+    if (folder === null) return;
     const exclude = ctx.config.backup?.exclude;
     // Backups leave node_modules out unless told otherwise: reinstall it from the restored lock file.
     if (exclude && !exclude.some((p) => p.replace(/\/$/, '') === 'node_modules')) return;
-    const folder = ctx.config.folder as string;
     const hasLock = await access(path.join(folder, 'package-lock.json')).then(() => true, () => false);
     ctx.log(`rebuilding node_modules from the restored ${hasLock ? 'package-lock.json' : 'package.json'}`);
     await ctx.exec(['npm', hasLock ? 'ci' : 'install', '--no-audit', '--no-fund', '--no-update-notifier', ...(ctx.config.registry ? ['--registry', ctx.config.registry] : [])], { cwd: folder, env: { NO_COLOR: '1' } });
@@ -68,4 +74,4 @@ export const npmUpdater: Updater = {
       await ctx.exec(npmArgs(ctx, npmSpec(ctx, version)), { env: { NO_COLOR: '1' } });
     },
   },
-};
+});

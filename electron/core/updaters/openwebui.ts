@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { parseFrontmatter } from '../versions/frontmatter';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
+import { causeCode, errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 const NOT_FOUND_DETAIL = /could not find/i;
 
@@ -52,20 +54,20 @@ interface Answer {
   detail: string;
 }
 
-function apiBase(ctx: UpdaterContext): string {
+function apiBase(ctx: OwnContext<'openwebui'>): string {
   return (ctx.config.api_base ?? '').replace(/\/+$/, '');
 }
 
-function functionId(ctx: UpdaterContext): string {
-  return ctx.config.function_id as string;
+function functionId(ctx: OwnContext<'openwebui'>): string {
+  return ctx.config.function_id;
 }
 
-function localFile(ctx: UpdaterContext): string {
-  const file = ctx.config.file as string;
+function localFile(ctx: OwnContext<'openwebui'>): string {
+  const file = ctx.config.file;
   return path.isAbsolute(file) || !ctx.config.folder ? path.resolve(file) : path.join(ctx.config.folder, file);
 }
 
-function apiKey(ctx: UpdaterContext): string {
+function apiKey(ctx: OwnContext<'openwebui'>): string {
   // The same default as the openwebui check type.
   const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   const key = process.env[env];
@@ -74,7 +76,7 @@ function apiKey(ctx: UpdaterContext): string {
   return key;
 }
 
-async function call(ctx: UpdaterContext, method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<Answer> {
+async function call(ctx: OwnContext<'openwebui'>, method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<Answer> {
   const url = `${apiBase(ctx)}/api/v1/functions${route}`;
   let response;
   try {
@@ -88,14 +90,14 @@ async function call(ctx: UpdaterContext, method: 'GET' | 'POST' | 'DELETE', rout
     });
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    const code = errnoCode(error) ?? causeCode(error);
     if (code === 'ECONNREFUSED') {
       throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)} (connection refused). Make sure Open WebUI is running and api_base is right.`);
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       throw new UpkeepError('TIMEOUT', `Open WebUI at ${apiBase(ctx)} did not answer within 30 s. Check that the server is healthy.`);
     }
-    throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? (error as Error).message}.`);
+    throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? errorMessage(error)}.`);
   }
   const text = await response.body.text();
   let parsed: unknown;
@@ -105,7 +107,7 @@ async function call(ctx: UpdaterContext, method: 'GET' | 'POST' | 'DELETE', rout
     // Not JSON: the raw text is the detail.
     parsed = text;
   }
-  const detailValue = typeof parsed === 'object' && parsed !== null ? (parsed as { detail?: unknown }).detail : parsed;
+  const detailValue = isRecord(parsed) ? parsed.detail : parsed;
   const detail = typeof detailValue === 'string' ? detailValue : JSON.stringify(detailValue ?? '');
   return { status: response.statusCode, body: parsed, detail: detail.slice(0, 300) };
 }
@@ -115,7 +117,7 @@ function isMissing(answer: Answer): boolean {
 }
 
 /** A clear error for each way Open WebUI refuses (401, 403, 5xx …). */
-function failure(ctx: UpdaterContext, answer: Answer, doing: string): UpkeepError {
+function failure(ctx: OwnContext<'openwebui'>, answer: Answer, doing: string): UpkeepError {
   const base = apiBase(ctx);
   const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   if (answer.status === 401) {
@@ -130,13 +132,13 @@ function failure(ctx: UpdaterContext, answer: Answer, doing: string): UpkeepErro
   return new UpkeepError('UPSTREAM_ERROR', `Open WebUI at ${base} answered HTTP ${answer.status} while ${doing}: ${answer.detail}. The plugin file may not define a Pipe, Filter or Action class.`, { status: answer.status });
 }
 
-async function readForm(ctx: UpdaterContext): Promise<FunctionForm> {
+async function readForm(ctx: OwnContext<'openwebui'>): Promise<FunctionForm> {
   const file = localFile(ctx);
   let content: string;
   try {
     content = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `Cannot read the plugin file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check \`file\` in the component config.`);
+    throw new UpkeepError('NOT_FOUND', `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check \`file\` in the component config.`);
   }
   const manifest = parseFrontmatter(content);
   return {
@@ -147,7 +149,7 @@ async function readForm(ctx: UpdaterContext): Promise<FunctionForm> {
   };
 }
 
-async function fetchFunction(ctx: UpdaterContext): Promise<ServerFunction | null> {
+async function fetchFunction(ctx: OwnContext<'openwebui'>): Promise<ServerFunction | null> {
   const answer = await call(ctx, 'GET', `/id/${encodeURIComponent(functionId(ctx))}`);
   if (answer.status === 200) return answer.body as ServerFunction;
   if (isMissing(answer)) return null;
@@ -155,7 +157,7 @@ async function fetchFunction(ctx: UpdaterContext): Promise<ServerFunction | null
 }
 
 /** Update, and when the server says the function does not exist, create with the same payload. Valves are never sent. */
-async function deploy(ctx: UpdaterContext, form: FunctionForm): Promise<'updated' | 'created'> {
+async function deploy(ctx: OwnContext<'openwebui'>, form: FunctionForm): Promise<'updated' | 'created'> {
   const id = encodeURIComponent(form.id);
   const updated = await call(ctx, 'POST', `/id/${id}/update`, form);
   if (updated.status === 200) return 'updated';
@@ -171,7 +173,7 @@ function sameFunction(server: ServerFunction, form: FunctionForm): boolean {
 }
 
 /** The deploy-script flow: local plugin file → Open WebUI server, the server's valves untouched. */
-export const openwebuiUpdater: Updater = {
+export const openwebuiUpdater = defineUpdater<'openwebui'>({
   method: 'openwebui',
 
   folder() {
@@ -237,4 +239,4 @@ export const openwebuiUpdater: Updater = {
       ctx.log(`${how} function ${fn.id} from backup ${backupId}; valves untouched`);
     },
   },
-};
+});

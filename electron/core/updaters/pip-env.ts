@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../lib/fs-atomic';
 import { readStateFile } from '../lib/state-file';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
 interface PipEnvSnapshot {
@@ -39,19 +39,19 @@ const pipEnvSnapshotSchema = z.object({
 /** pip's `--report`: only the names of what it would install are read. */
 const pipReportSchema = z.looseObject({ install: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })).optional() });
 
-const quiet = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
-const loud = (ctx: UpdaterContext): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
+const quiet = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const loud = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
 
-function constraintArgs(ctx: UpdaterContext, python: string): string[] {
+function constraintArgs(ctx: OwnContext<'pip_env'>, python: string): string[] {
   return ctx.config.constraints ? ['-c', path.resolve(envFolder(ctx.config, python), ctx.config.constraints)] : [];
 }
 
-function installSpecs(ctx: UpdaterContext): string[] {
+function installSpecs(ctx: OwnContext<'pip_env'>): string[] {
   return selectedPackages(ctx).map((p) => `${p.name}==${p.target}`);
 }
 
 /** The distributions a pip install would replace (`--dry-run --report`): their current versions must be kept. */
-async function replacedByInstall(ctx: UpdaterContext, python: string, specs: string[]): Promise<string[]> {
+async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, specs: string[]): Promise<string[]> {
   const report = path.join(ctx.workDir, `pip-report-${Date.now()}.json`);
   await fs.mkdir(ctx.workDir, { recursive: true });
   const r = await ctx.exec([python, '-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--upgrade-strategy', 'only-if-needed', ...pipIndexArgs(ctx.config), ...constraintArgs(ctx, python), ...specs], { env: PIP_ENV, quiet: true, allowFailure: true });
@@ -73,7 +73,7 @@ async function replacedByInstall(ctx: UpdaterContext, python: string, specs: str
 }
 
 /** Wheels live as long as a backup of this component needs them: the others are removed. */
-async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void> {
+async function pruneWheels(ctx: OwnContext<'pip_env'>, wheelDir: string): Promise<void> {
   const snapshotsDir = path.dirname(snapshotFile(ctx, 'probe'));
   const needed = new Set<string>();
   // No snapshots yet: no wheel is needed, all may go.
@@ -99,7 +99,7 @@ async function pruneWheels(ctx: UpdaterContext, wheelDir: string): Promise<void>
  * upgrade replaces, repacked from the installed files into a wheel cache Upkeep keeps, so a rollback
  * reinstalls exactly the previous versions with `--no-index --find-links` — offline.
  */
-export const pipEnvUpdater: Updater = {
+export const pipEnvUpdater = defineUpdater<'pip_env'>({
   method: 'pip_env',
 
   // The environment's state is backed up as a freeze plus wheels (a snapshot), not as a folder copy.
@@ -177,4 +177,4 @@ export const pipEnvUpdater: Updater = {
       ctx.log(`environment restored to the ${wanted.size} packages of ${snap.created_at}`);
     },
   },
-};
+});

@@ -1,25 +1,26 @@
 import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, substitute } from './lib/placeholders';
 import { componentPython, venvRoot } from './lib/python';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
+import { isStringArray } from '../../../shared/guards';
 
-function pipSpec(ctx: UpdaterContext, version = ctx.target.version, tag = ctx.target.tag): string {
+function pipSpec(ctx: OwnContext<'pip'>, version = ctx.target.version, tag = ctx.target.tag): string {
   const target = tag ?? version;
   if (ctx.config.pip) return substitute(ctx.config.pip, { target, target_version: version });
   if (ctx.config.package) return `${ctx.config.package}==${version}`;
   throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`pip\` to what to install, e.g. "mypkg=={target_version}".`);
 }
 
-function pipCommand(ctx: UpdaterContext): string[] {
-  const custom = (ctx.config as Record<string, unknown>).pip_command;
-  if (typeof custom === 'string' || Array.isArray(custom)) return buildArgv(custom as string | string[], {});
+function pipCommand(ctx: OwnContext<'pip'>): string[] {
+  const custom = ctx.config.pip_command;
+  if (typeof custom === 'string' || isStringArray(custom)) return buildArgv(custom, {});
   return [componentPython(ctx.config), '-m', 'pip'];
 }
 
 const PIP_ENV = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1', PIP_NO_INPUT: '1' };
 
 /** OctoPrint's pip method: `pip install` of the `pip` target into the component's own python. */
-export const pipUpdater: Updater = {
+export const pipUpdater = defineUpdater<'pip'>({
   method: 'pip',
 
   // pip changes the environment, so that is what the pre-update backup holds (a venv inside the
@@ -35,9 +36,9 @@ export const pipUpdater: Updater = {
 
   async apply(ctx) {
     const spec = pipSpec(ctx);
-    const forceReinstall = ctx.force || (ctx.config as Record<string, unknown>).force_reinstall === true;
+    const forceReinstall = ctx.force || ctx.config.force_reinstall === true;
     const argv = [...pipCommand(ctx), 'install', '--no-input', ...(forceReinstall ? ['--force-reinstall', '--no-deps'] : []), spec];
-    const cwd = (ctx.config as Record<string, unknown>).pip_cwd;
+    const cwd = ctx.config.pip_cwd;
     await ctx.exec(argv, { env: PIP_ENV, ...(typeof cwd === 'string' ? { cwd } : ctx.config.folder ? { cwd: ctx.config.folder } : {}) });
   },
 
@@ -50,8 +51,8 @@ export const pipUpdater: Updater = {
       return `pip-${ctx.config.package.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {
-      const version = ctx.from ?? (backupId.split('-').pop() as string);
+      const version = ctx.from ?? backupId.split('-').pop() ?? backupId;
       await ctx.exec([...pipCommand(ctx), 'install', '--no-input', '--force-reinstall', '--no-deps', pipSpec(ctx, version, undefined)], { env: PIP_ENV });
     },
   },
-};
+});

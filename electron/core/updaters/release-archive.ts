@@ -3,13 +3,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
+import { swapState } from '../lib/dir-swap';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { readStateFile } from '../lib/state-file';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
-import { DEFAULT_PRESERVE, syncTree } from './lib/tree-sync';
-import type { Updater, UpdaterContext } from './types';
+import { DEFAULT_PRESERVE, revertTreeSwap, swapTree, type TreeSwapRecord } from './lib/tree-sync';
+import { defineUpdater, type OwnContext } from './types';
+import { errnoCode, errorMessage } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 interface Downloaded {
   file: string;
@@ -36,25 +39,45 @@ const releaseManifestSchema = z.object({
   written_at: z.string().default(''),
 }) satisfies z.ZodType<ReleaseManifest, unknown>;
 
-function folderOf(ctx: UpdaterContext): string {
-  return path.resolve(ctx.config.folder as string);
+function folderOf(ctx: OwnContext<'release_archive'>): string {
+  return path.resolve(ctx.config.folder);
 }
 
-function stagingOf(ctx: UpdaterContext): string {
+function stagingOf(ctx: OwnContext<'release_archive'>): string {
   const folder = folderOf(ctx);
   return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-staging-${ctx.runId}`);
 }
 
-function manifestFile(ctx: UpdaterContext, version: string): string {
+/** Where the folder's previous tree waits, beside it, until the update is accepted or reverted. */
+function oldTreeOf(ctx: OwnContext<'release_archive'>): string {
+  const folder = folderOf(ctx);
+  return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${ctx.runId}`);
+}
+
+/** The swap as journaled before anything in the folder moved (see swapTree), or null before that point. */
+function swapRecordOf(ctx: OwnContext<'release_archive'>): TreeSwapRecord | null {
+  const r = ctx.state.swap as Partial<TreeSwapRecord> | undefined;
+  if (!r || typeof r.folder !== 'string' || typeof r.staging !== 'string' || typeof r.old !== 'string' || typeof r.new_ino !== 'number' || !Array.isArray(r.carried)) return null;
+  return r as TreeSwapRecord;
+}
+
+/** Map of the extractor's sha256 per file, relative to the release root inside staging. */
+function extractedHashes(entries: readonly { path: string; sha256?: string }[], prefix: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries) if (e.sha256 && e.path.startsWith(prefix)) out.set(e.path.slice(prefix.length), e.sha256);
+  return out;
+}
+
+function manifestFile(ctx: OwnContext<'release_archive'>, version: string): string {
   const safe = version.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 120);
   return path.join(ctx.stateDir, 'release-files', `${safe}.json`);
 }
 
-function pendingManifest(ctx: UpdaterContext): string {
+function pendingManifest(ctx: OwnContext<'release_archive'>): string {
   return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
 }
 
-async function readManifest(ctx: UpdaterContext, version: string | null): Promise<ReleaseManifest | null> {
+async function readManifest(ctx: OwnContext<'release_archive'>, version: string | null): Promise<ReleaseManifest | null> {
   if (!version) return null;
   let got;
   try {
@@ -82,7 +105,7 @@ export function installedTarballUrl(tarballUrl: string | null | undefined, tag: 
 }
 
 /** The files (and links) of the installed release, read from its tarball without writing anything. */
-async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
+async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<void> {
   if (!ctx.from || (await readManifest(ctx, ctx.from))) return;
   const url = installedTarballUrl(ctx.target.tarball_url, ctx.target.tag, ctx.target.version, ctx.from);
   if (!url) return;
@@ -100,25 +123,26 @@ async function learnInstalledFiles(ctx: UpdaterContext): Promise<void> {
     await writeFileAtomic(manifestFile(ctx, ctx.from), JSON.stringify({ component: ctx.component.id, version: ctx.from, files, hashes, written_at: new Date().toISOString() } satisfies ReleaseManifest));
     ctx.log(`learned the ${files.length} files of the installed release ${ctx.from} from its tarball`);
   } catch (error) {
-    ctx.log(`the installed release ${ctx.from} could not be read (${(error as Error).message}); no old files are removed this time`);
+    ctx.log(`the installed release ${ctx.from} could not be read (${errorMessage(error)}); no old files are removed this time`);
   } finally {
     await fs.rm(file, { force: true });
   }
 }
 
-function downloaded(ctx: UpdaterContext): Downloaded {
-  const d = ctx.state.download as Downloaded | undefined;
-  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
-  return d;
+function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
+  const d = ctx.state.download;
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return { file: d.file, sha256: d.sha256, size: d.size };
 }
 
 /**
  * The OTRS flow: download the release tarball (top folder stripped) or an asset (.tar.gz, .tar.zst,
  * .tar or .zip), verify it, extract it with the safe extractor into a staging folder beside the
- * component (zips with the same rules as tars, plus the zip reader's own), then sync it
- * into the folder without touching `preserve` paths, removing files only the previous release had.
+ * component (zips with the same rules as tars, plus the zip reader's own), finish the new tree
+ * there (the folder's `preserve` paths and user files carried over by rename, files only the
+ * previous release had left out) and swap it with the folder in one step (see swapTree).
  */
-export const releaseArchiveUpdater: Updater = {
+export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   method: 'release_archive',
 
   folder(ctx) {
@@ -183,6 +207,7 @@ export const releaseArchiveUpdater: Updater = {
       // A .zip asset (or archive/<ref>.zip) goes through the same checks and the same staging.
       zip: true,
       signal: ctx.signal,
+      onProgress: (p) => ctx.progress((p.archiveBytes / Math.max(1, p.archiveTotal)) * 80),
     });
     ctx.log(`extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`);
     let root = staging;
@@ -190,25 +215,35 @@ export const releaseArchiveUpdater: Updater = {
       // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
       const names = await fs.readdir(staging);
       if (names.length === 1) {
-        const only = path.join(staging, names[0] as string);
+        const only = path.join(staging, names[0] ?? '');
         if ((await fs.lstat(only)).isDirectory()) root = only;
       }
     }
     const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
     const previous = await readManifest(ctx, ctx.from);
     if (!previous) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
-    ctx.log(`syncing into ${folder}, keeping ${preserve.join(', ')}`);
-    const result = await syncTree({
+    ctx.log(`building the new tree in ${root} and swapping it with ${folder}, keeping ${preserve.join(', ')}`);
+    const prefix = root === staging ? '' : `${path.relative(staging, root).split(path.sep).join('/')}/`;
+    ctx.progress(85);
+    const result = await swapTree({
       staging: root,
       folder,
       preserve,
       previousFiles: previous?.files ?? null,
       previousHashes: previous?.hashes ?? {},
-      onProgress: (done, total) => ctx.progress((done / Math.max(1, total)) * 100),
+      releaseHashes: extractedHashes(extracted.entries, prefix),
+      old: oldTreeOf(ctx),
+      // Journaled before anything in the folder moves: a kill from here on is reverted from it.
+      record: async (record) => {
+        ctx.state.swap = record;
+        await ctx.saveState();
+        ctx.progress(90);
+      },
       log: (line) => ctx.log(line),
       dataDir: ctx.home.home,
     });
-    ctx.log(`${result.written} files written, ${result.unchanged} unchanged, ${result.removed} removed${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}`);
+    ctx.progress(100);
+    ctx.log(`swapped in by ${result.way === 'exchange' ? 'one exchange (renameat2)' : 'two renames'}: ${result.files.length} release files, ${result.carried} paths carried over from the folder, ${result.removed} old files dropped${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}; the previous tree is at ${result.record.old} until the update is accepted`);
     const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, hashes: result.hashes, written_at: new Date().toISOString() };
     await writeFileAtomic(pendingManifest(ctx), JSON.stringify(manifest));
   },
@@ -219,13 +254,31 @@ export const releaseArchiveUpdater: Updater = {
     try {
       await fs.rename(pending, manifestFile(ctx, ctx.target.version));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
     }
+  },
+
+  /**
+   * Put the previous tree back by swapping (no copy), with everything carried out of it, from any
+   * point of apply; false when there is nothing to swap back (then the backup is restored).
+   */
+  async revert(ctx) {
+    const record = swapRecordOf(ctx);
+    if (!record) return false;
+    const reverted = await revertTreeSwap(record);
+    if (reverted) ctx.log(`the previous tree of ${record.folder} is back in place (swapped back, nothing copied)`);
+    return reverted;
   },
 
   async cleanup(ctx) {
     const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);
-    await fs.rm(staging, { recursive: true, force: true });
+    const record = swapRecordOf(ctx);
+    // Never while the folder is absent (between the two renames of a swap): the old tree is all there is.
+    if (!record || (await fs.lstat(record.folder).then(() => true, () => false))) {
+      if (record && !(await swapState(record)).swapped) await revertTreeSwap(record);
+      await fs.rm(staging, { recursive: true, force: true });
+      await fs.rm(record?.old ?? oldTreeOf(ctx), { recursive: true, force: true });
+    }
     await fs.rm(pendingManifest(ctx), { force: true });
   },
-};
+});

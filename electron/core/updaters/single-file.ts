@@ -8,7 +8,9 @@ import { downloadFile, safeUrl } from './lib/download';
 import { substitute } from './lib/placeholders';
 import { downloadOptions, verifyReleaseFile } from './lib/release-files';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
+import { errnoCode } from '../lib/error-info';
+import { isRecord } from '../../../shared/guards';
 
 interface FileSnapshot {
   kind: 'single-file';
@@ -20,13 +22,13 @@ interface FileSnapshot {
 
 const fileSnapshotSchema = z.object({ kind: z.literal('single-file'), file: z.string().min(1), content_base64: z.string().nullable(), mode: z.number().int().nullable() }) satisfies z.ZodType<FileSnapshot>;
 
-function sourceUrl(ctx: UpdaterContext): string {
+function sourceUrl(ctx: OwnContext<'single_file'>): string {
   const url = ctx.config.url;
   if (!url) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`url\` to where the file is downloaded from.`);
   return substitute(url, { target: ctx.target.tag ?? ctx.target.version, target_version: ctx.target.version });
 }
 
-function destination(ctx: UpdaterContext): string {
+function destination(ctx: OwnContext<'single_file'>): string {
   const file = ctx.config.file;
   if (file) return path.isAbsolute(file) || !ctx.config.folder ? path.resolve(file) : path.join(ctx.config.folder, file);
   const name = decodeURIComponent(new URL(sourceUrl(ctx), 'file:///').pathname.split('/').pop() ?? '');
@@ -35,19 +37,19 @@ function destination(ctx: UpdaterContext): string {
 }
 
 /** The file this method replaces never lies within Upkeep's data directory, whatever the config or a snapshot says. */
-function refuseDataDir(ctx: UpdaterContext, file: string): string {
+function refuseDataDir(ctx: OwnContext<'single_file'>, file: string): string {
   assertApartFromDataDir(file, ctx.home.home, { what: `The file of ${ctx.component.id} cannot be replaced`, component: ctx.component.id, field: `components.${ctx.component.id}.file` });
   return file;
 }
 
-function downloaded(ctx: UpdaterContext): { file: string; sha256: string } {
-  const d = ctx.state.download as { file: string; sha256: string } | undefined;
-  if (!d) throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
-  return d;
+function downloaded(ctx: OwnContext<'single_file'>): { file: string; sha256: string } {
+  const d = ctx.state.download;
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  return { file: d.file, sha256: d.sha256 };
 }
 
 /** OctoPrint's single_file_plugin: download one file, verify it, replace the installed one atomically. */
-export const singleFileUpdater: Updater = {
+export const singleFileUpdater = defineUpdater<'single_file'>({
   method: 'single_file',
 
   // The file itself is backed up (a snapshot), not the folder it sits in.
@@ -102,7 +104,7 @@ export const singleFileUpdater: Updater = {
         const [content, st] = await Promise.all([fs.readFile(dest), fs.stat(dest)]);
         snapshot = { kind: 'single-file', file: dest, content_base64: content.toString('base64'), mode: st.mode & 0o777 };
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (errnoCode(error) !== 'ENOENT') throw error;
         snapshot = { kind: 'single-file', file: dest, content_base64: null, mode: null };
       }
       await writeSnapshot(ctx, id, snapshot);
@@ -122,4 +124,4 @@ export const singleFileUpdater: Updater = {
       ctx.log(`restored ${snapshot.file} from backup ${backupId}`);
     },
   },
-};
+});

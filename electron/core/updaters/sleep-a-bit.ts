@@ -1,8 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
-import type { Updater } from './types';
+import { defineUpdater } from './types';
 
 /** OctoPrint's sleep_a_bit: does nothing but wait, with a countdown in the log, for trying the flow. */
-export const sleepABitUpdater: Updater = {
+export const sleepABitUpdater = defineUpdater<'sleep_a_bit'>({
   method: 'sleep_a_bit',
 
   folder(ctx) {
@@ -10,7 +10,7 @@ export const sleepABitUpdater: Updater = {
   },
 
   async apply(ctx) {
-    const raw = (ctx.config as Record<string, unknown>).duration;
+    const raw = ctx.config.duration;
     const seconds = typeof raw === 'number' && raw >= 0 ? Math.min(raw, 3600) : 30;
     let remaining = seconds;
     while (remaining > 0) {
@@ -34,4 +34,4 @@ export const sleepABitUpdater: Updater = {
     }
     ctx.log('done sleeping');
   },
-};
+});

@@ -1,4 +1,5 @@
-import type { ComponentConfig, UpdateMethod } from '../../../shared/schemas/component';
+import { UpkeepError } from '../../../shared/errors';
+import type { ComponentConfig, ConfigOfMethod, UpdateMethod } from '../../../shared/schemas/component';
 import type { Component, UpdateTarget } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { ScopedCredential } from '../net/credentials';
@@ -26,10 +27,11 @@ export interface ExecResult {
  * What the engine hands an updater for one run. Updaters never sequence steps, write history or
  * touch the journal: they do their step and report through `log` and `progress`.
  */
-export interface UpdaterContext {
+export interface UpdaterContext<C extends ComponentConfig = ComponentConfig> {
   runId: string;
   component: Component;
-  config: ComponentConfig;
+  /** The component's config; an updater's own context holds its method's config (see defineUpdater). */
+  config: C;
   target: UpdateTarget;
   /** Installed version before the run, when known. */
   from: string | null;
@@ -65,6 +67,47 @@ export interface UpdaterContext {
   signal: AbortSignal;
 }
 
+/** The context of one method's updater: its config is that method's. */
+export type OwnContext<M extends UpdateMethod> = UpdaterContext<ConfigOfMethod<M>>;
+
+/**
+ * One update method as written: each step gets a context holding its own method's config, so the
+ * keys its descriptor requires are there (defineUpdater checks it). See Updater. Optional steps are skipped by the engine when absent;
+ * install, migrations, restart and health are the engine's, from the component config.
+ */
+export interface TypedUpdater<M extends UpdateMethod> {
+  readonly method: M;
+  /** Where the component lives (backups, free space, writability); null when it has no folder. */
+  folder(ctx: OwnContext<M>): string | null;
+  /** Bytes the download will need, when known (free-space preflight). */
+  downloadSize?(ctx: OwnContext<M>): number | undefined;
+  /** Method-specific checks before anything is changed (tools present, config complete). */
+  preflight?(ctx: OwnContext<M>): Promise<void>;
+  download?(ctx: OwnContext<M>): Promise<void>;
+  verify?(ctx: OwnContext<M>): Promise<void>;
+  /** Put the new version in place. The only step that changes the component. */
+  apply(ctx: OwnContext<M>): Promise<void>;
+  /** Record bookkeeping once the update is accepted (after the health check). */
+  commit?(ctx: OwnContext<M>): Promise<void>;
+  /**
+   * After the pre-update backup was restored into the folder: rebuild what folder backups leave
+   * out (npm's node_modules) from the restored files.
+   */
+  afterRestore?(ctx: OwnContext<M>): Promise<void>;
+  /** After a failure (or a crash) in apply: put the previous tree back without the backup (see Updater.revert). */
+  revert?(ctx: OwnContext<M>): Promise<boolean>;
+  /** Remove scratch files (staging folders); called after success, failure and recovery. */
+  cleanup?(ctx: OwnContext<M>): Promise<void>;
+  /**
+   * Methods whose state is not a local folder take their own pre-update backup (the Open WebUI
+   * function as the server had it, a single file). Returns a backup id restorable with `restore`.
+   */
+  snapshot?: {
+    create(ctx: OwnContext<M>): Promise<string>;
+    restore(ctx: OwnContext<M>, backupId: string): Promise<void>;
+  };
+}
+
 /**
  * One update method (ARCHITECTURE.md §3). Optional steps are skipped by the engine when absent;
  * install, migrations, restart and health are the engine's, from the component config.
@@ -88,6 +131,12 @@ export interface Updater {
    * out (npm's node_modules) from the restored files.
    */
   afterRestore?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * After a failure (or a crash) in apply: put the previous tree back without the backup (a swap
+   * back). True when the folder holds it again; false when there is nothing to swap back (then the
+   * engine restores the backup).
+   */
+  revert?(ctx: UpdaterContext): Promise<boolean>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: UpdaterContext): Promise<void>;
   /**
@@ -97,6 +146,36 @@ export interface Updater {
   snapshot?: {
     create(ctx: UpdaterContext): Promise<string>;
     restore(ctx: UpdaterContext, backupId: string): Promise<void>;
+  };
+}
+
+function isContextOf<M extends UpdateMethod>(ctx: UpdaterContext, method: M): ctx is OwnContext<M> {
+  return ctx.config.method === method;
+}
+
+/**
+ * An updater for the registry: every step first checks that the context holds a config of the
+ * updater's own method (INTERNAL otherwise), so steps read their required keys without casts.
+ */
+export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>): Updater {
+  const own = (ctx: UpdaterContext): OwnContext<M> => {
+    if (isContextOf(ctx, updater.method)) return ctx;
+    throw new UpkeepError('INTERNAL', `The ${updater.method} updater was given ${ctx.component.id}, whose config has ${ctx.config.method ? `method ${ctx.config.method}` : 'no method'} (was it changed or removed during the run?).`, { component: ctx.component.id });
+  };
+  const { downloadSize, preflight, download, verify, commit, afterRestore, revert, cleanup, snapshot } = updater;
+  return {
+    method: updater.method,
+    folder: (ctx) => updater.folder(own(ctx)),
+    apply: (ctx) => updater.apply(own(ctx)),
+    ...(downloadSize ? { downloadSize: (ctx: UpdaterContext) => downloadSize.call(updater, own(ctx)) } : {}),
+    ...(preflight ? { preflight: (ctx: UpdaterContext) => preflight.call(updater, own(ctx)) } : {}),
+    ...(download ? { download: (ctx: UpdaterContext) => download.call(updater, own(ctx)) } : {}),
+    ...(verify ? { verify: (ctx: UpdaterContext) => verify.call(updater, own(ctx)) } : {}),
+    ...(commit ? { commit: (ctx: UpdaterContext) => commit.call(updater, own(ctx)) } : {}),
+    ...(afterRestore ? { afterRestore: (ctx: UpdaterContext) => afterRestore.call(updater, own(ctx)) } : {}),
+    ...(revert ? { revert: (ctx: UpdaterContext) => revert.call(updater, own(ctx)) } : {}),
+    ...(cleanup ? { cleanup: (ctx: UpdaterContext) => cleanup.call(updater, own(ctx)) } : {}),
+    ...(snapshot ? { snapshot: { create: (ctx: UpdaterContext) => snapshot.create(own(ctx)), restore: (ctx: UpdaterContext, backupId: string) => snapshot.restore(own(ctx), backupId) } } : {}),
   };
 }
 

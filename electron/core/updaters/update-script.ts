@@ -1,9 +1,9 @@
 import { UpkeepError } from '../../../shared/errors';
 import { buildArgv } from './lib/placeholders';
 import { componentPython } from './lib/python';
-import type { Updater, UpdaterContext } from './types';
+import { defineUpdater, type OwnContext } from './types';
 
-function argv(ctx: UpdaterContext): string[] {
+function argv(ctx: OwnContext<'update_script'>): string[] {
   const script = ctx.config.update_script;
   if (!script) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`update_script\` to the command to run.`);
   return buildArgv(script, {
@@ -16,7 +16,7 @@ function argv(ctx: UpdaterContext): string[] {
 }
 
 /** OctoPrint's update_script: an argv template, placeholders substituted per item, never a shell. */
-export const updateScriptUpdater: Updater = {
+export const updateScriptUpdater = defineUpdater<'update_script'>({
   method: 'update_script',
 
   folder(ctx) {
@@ -30,4 +30,4 @@ export const updateScriptUpdater: Updater = {
   async apply(ctx) {
     await ctx.exec(argv(ctx), ctx.config.folder ? { cwd: ctx.config.folder } : {});
   },
-};
+});

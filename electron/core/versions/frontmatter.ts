@@ -11,7 +11,7 @@ export function parseFrontmatter(content: string): Record<string, string> {
   for (const line of lines.slice(1)) {
     if (line.includes('"""')) break;
     const m = /^\s*([a-z_]+):\s*(.*)\s*$/i.exec(line);
-    if (m) out[(m[1] as string).toLowerCase()] = (m[2] as string).trim();
+    if (m) out[(m[1] ?? '').toLowerCase()] = (m[2] ?? '').trim();
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type { ComponentConfig, VersionFrom } from '../../../shared/schemas/compo
 import { parseState } from '../lib/state-file';
 import { frontmatterVersion } from './frontmatter';
 import { runArgv, type RunArgvOptions } from './run-argv';
+import { errnoCode, errorMessage } from '../lib/error-info';
 
 const MAX_VERSION_FILE_BYTES = 4 * 1024 * 1024;
 /** What is read of an installed package's package.json: its version (the rest may be anything). */
@@ -46,8 +47,8 @@ async function readText(file: string): Promise<string> {
     return buf.toString('utf8');
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UpkeepError('CHECK_FAILED', `Cannot read the installed version from ${file}: ${code ?? (error as Error).message}. Check folder and version_from.`, { file });
+    const code = errnoCode(error);
+    throw new UpkeepError('CHECK_FAILED', `Cannot read the installed version from ${file}: ${code ?? errorMessage(error)}. Check folder and version_from.`, { file });
   }
 }
 
@@ -55,8 +56,8 @@ async function readText(file: string): Promise<string> {
 export function jsonPath(value: unknown, dotted: string): unknown {
   let cur = value;
   for (const key of dotted.split('.').filter(Boolean)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
+    if (cur === null || typeof cur !== 'object' || !(key in cur)) return undefined;
+    cur = Object.getOwnPropertyDescriptor(cur, key)?.value;
   }
   return cur;
 }
@@ -66,7 +67,7 @@ function firstMatch(text: string, pattern: string, where: string): string {
   try {
     re = new RegExp(pattern, 'm');
   } catch (error) {
-    throw new UpkeepError('INVALID_CONFIG', `version_from.regex is not a valid regular expression: ${(error as Error).message}.`);
+    throw new UpkeepError('INVALID_CONFIG', `version_from.regex is not a valid regular expression: ${errorMessage(error)}.`);
   }
   const m = re.exec(text);
   if (!m) throw new UpkeepError('CHECK_FAILED', `The version pattern ${pattern} found nothing in ${where}. Check version_from.regex.`, { pattern });
@@ -136,10 +137,11 @@ async function fromNpm(pkg: string, global: boolean, config: ComponentConfig, op
 export function plainVersion(text: string, file: string): string {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   if (lines.length === 0) throw new UpkeepError('CHECK_FAILED', `${file} is empty; it should hold the installed version. Check folder and version_from.file.`, { file });
-  if (lines.length > 1 || (lines[0] as string).length > 256) {
+  const [only = ''] = lines;
+  if (lines.length > 1 || only.length > 256) {
     throw new UpkeepError('CHECK_FAILED', `${file} holds more than a version (${lines.length} lines); give version_from a regex too, e.g. { file: ${JSON.stringify(path.basename(file))}, regex: "version = (\\S+)" }.`, { file });
   }
-  return lines[0] as string;
+  return only;
 }
 
 async function fromSource(source: VersionFrom, config: ComponentConfig, options: InstalledVersionOptions): Promise<InstalledVersion> {
@@ -154,7 +156,7 @@ async function fromSource(source: VersionFrom, config: ComponentConfig, options:
       doc = JSON.parse(await readText(file));
     } catch (error) {
       if (error instanceof UpkeepError) throw error;
-      throw new UpkeepError('PARSE_ERROR', `${file} is not valid JSON: ${(error as Error).message}.`, { file });
+      throw new UpkeepError('PARSE_ERROR', `${file} is not valid JSON: ${errorMessage(error)}.`, { file });
     }
     const dotted = source.json;
     const value = jsonPath(doc, dotted);

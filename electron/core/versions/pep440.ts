@@ -45,7 +45,7 @@ export function parsePep440(text: string): Pep440Version | null {
   const m = PATTERN.exec(cleanVersionText(text));
   if (!m?.groups) return null;
   const g = m.groups;
-  const release = (g.release as string).split('.').map(Number);
+  const release = (g.release ?? '').split('.').map(Number);
   const pre = g.pre_l ? { label: PRE_LABELS[g.pre_l.toLowerCase()] as 'a' | 'b' | 'rc', number: Number(g.pre_n ?? 0) } : null;
   const post = g.post ? Number(g.post_n1 ?? g.post_n2 ?? 0) : null;
   const dev = g.dev ? Number(g.dev_n ?? 0) : null;
@@ -125,7 +125,7 @@ export function comparePep440(a: Pep440Version, b: Pep440Version, options: Pep44
   if (r !== 0) return r;
   const pa = preKey(a);
   const pb = preKey(b);
-  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return Math.sign((pa[i] as number) - (pb[i] as number));
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return Math.sign((pa[i] ?? 0) - (pb[i] ?? 0));
   const posta = a.post ?? -1;
   const postb = b.post ?? -1;
   if (posta !== postb) return Math.sign(posta - postb);

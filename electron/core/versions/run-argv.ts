@@ -69,14 +69,14 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): 
 
 /** Split an OctoPrint-style command string into argv words (quotes respected; no shell features). */
 export function splitCommand(command: string | readonly string[]): string[] {
-  if (Array.isArray(command)) return [...command];
+  if (typeof command !== 'string') return [...command];
   const words: string[] = [];
   let current = '';
   let quote: '"' | "'" | null = null;
   let inWord = false;
-  const text = command as string;
+  const text = command;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
+    const ch = text.charAt(i);
     if (quote) {
       if (ch === quote) quote = null;
       else if (ch === '\\' && quote === '"' && i + 1 < text.length) current += text[++i];

@@ -82,7 +82,8 @@ describe('backups: create and restore', () => {
     expect(result.type).toBe('full');
     expect(result.safety_backup).not.toBeNull();
     expect(result.safety_backup?.reason).toBe('safety');
-    // No staging or old folders left beside it.
+    // No staging or old folders left beside it once the replaced tree is removed (after the answer).
+    await services.backups.settled?.();
     expect(readdirSync(path.dirname(folder))).toEqual(['demo']);
 
     // The safety backup holds the state just before the restore.

@@ -81,7 +81,7 @@ describe('update engine: the release_archive flow end to end', () => {
     const steps = s.events.filter((e) => e.event === 'update_progress').map((e) => (e.payload as { step: string }).step);
     expect([...new Set(steps)]).toEqual(['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'restart', 'health', 'commit']);
     const logText = readFileSync(path.join(s.home, 'logs', `${r.run_id}.log`), 'utf8');
-    expect(logText).toContain('syncing into');
+    expect(logText).toContain('swapping it with');
     expect(logText).not.toContain('\u001b[');
     expect(readdirSync(path.join(s.home, 'journal'))).toEqual([]);
     const run = await call('getRun', { run_id: r.run_id as string }, { initiatedBy: 'panel', readOnly: true });

@@ -5,7 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { buildArgv, splitCommand } from '../../../electron/core/updaters/lib/placeholders';
 import { parseFrontmatter } from '../../../electron/core/versions/frontmatter';
 import { redact, stripAnsi } from '../../../electron/core/updaters/lib/text';
-import { isPreserved, syncTree } from '../../../electron/core/updaters/lib/tree-sync';
+import { isPreserved, revertTreeSwap, swapTree } from '../../../electron/core/updaters/lib/tree-sync';
 import { parseChecksums, verifyMinisign } from '../../../electron/core/updaters/lib/verify';
 import { runCommand } from '../../../electron/core/updaters/lib/exec';
 import { tempDir } from '../../helpers/temp';
@@ -72,7 +72,7 @@ describe('front matter and log hygiene', () => {
   });
 });
 
-describe('syncTree', () => {
+describe('swapTree', () => {
   it('keeps preserved paths, keeps a symlinked uploads/ a symlink, removes files only the old release had', async () => {
     const dir = tempDir();
     const folder = path.join(dir, 'app');
@@ -95,7 +95,7 @@ describe('syncTree', () => {
     const outsideBefore = treeHash(outside);
 
     writeFileSync(path.join(folder, 'lib', 'shipped-then-edited.cfg'), 'edited by the user');
-    const result = await syncTree({
+    const result = await swapTree({
       staging,
       folder,
       preserve: ['.env', 'uploads/', 'database_backups/'],
@@ -120,6 +120,36 @@ describe('syncTree', () => {
     expect(isPreserved('uploads2', ['uploads/'])).toBe(false);
   });
 
+  it('swaps the new tree in whole and reverts to the exact previous tree, user files included, by swapping back', async () => {
+    const dir = tempDir();
+    const folder = path.join(dir, 'app');
+    const staging = path.join(dir, 'staging');
+    mkdirSync(path.join(folder, 'lib'), { recursive: true });
+    mkdirSync(path.join(folder, 'uploads', 'a'), { recursive: true });
+    writeFileSync(path.join(folder, 'uploads', 'a', 'photo.jpg'), 'photo');
+    writeFileSync(path.join(folder, '.env'), 'SECRET=1');
+    writeFileSync(path.join(folder, 'app.py'), 'v1');
+    writeFileSync(path.join(folder, 'lib', 'old.py'), 'old');
+    writeFileSync(path.join(folder, 'lib', 'mine.py'), 'a user file in a release folder');
+    const before = treeHash(folder);
+    const inode = lstatSync(path.join(folder, 'uploads')).ino;
+    mkdirSync(path.join(staging, 'lib'), { recursive: true });
+    writeFileSync(path.join(staging, 'app.py'), 'v2');
+    writeFileSync(path.join(staging, 'lib', 'new.py'), 'new');
+    const result = await swapTree({ staging, folder, preserve: ['.env', 'uploads/'], previousFiles: ['app.py', 'lib/old.py'], previousHashes: { 'app.py': sha256('v1'), 'lib/old.py': sha256('old') } });
+    expect(result.carried).toBe(3);
+    expect(result.removed).toBe(1);
+    expect(readFileSync(path.join(folder, 'app.py'), 'utf8')).toBe('v2');
+    expect(readFileSync(path.join(folder, 'lib', 'mine.py'), 'utf8')).toBe('a user file in a release folder');
+    expect(existsSync(path.join(folder, 'lib', 'old.py'))).toBe(false);
+    // Carried by rename: the same folder, not a copy.
+    expect(lstatSync(path.join(folder, 'uploads')).ino).toBe(inode);
+    expect(readFileSync(path.join(result.record.old, 'lib', 'old.py'), 'utf8')).toBe('old');
+    expect(await revertTreeSwap(result.record)).toBe(true);
+    expect(treeHash(folder)).toBe(before);
+    expect(lstatSync(path.join(folder, 'uploads')).ino).toBe(inode);
+  });
+
   it('never writes through a link where the release has a folder', async () => {
     const dir = tempDir();
     const folder = path.join(dir, 'app');
@@ -131,7 +161,7 @@ describe('syncTree', () => {
     mkdirSync(path.join(staging, 'static'), { recursive: true });
     writeFileSync(path.join(staging, 'static', 'x.css'), 'css');
     // A link in the folder where the release has a folder is replaced by a real folder, never followed.
-    await syncTree({ staging, folder, preserve: [], previousFiles: null });
+    await swapTree({ staging, folder, preserve: [], previousFiles: null });
     expect(existsSync(path.join(victim, 'x.css'))).toBe(false);
     expect(lstatSync(path.join(folder, 'static')).isDirectory()).toBe(true);
   });

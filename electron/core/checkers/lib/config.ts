@@ -1,26 +1,16 @@
-import { UpkeepError } from '../../../../shared/errors';
 import type { ComponentConfig } from '../../../../shared/schemas/component';
 import { tokenEnvCredential } from '../../net/credentials';
 import type { HttpAuth } from '../../net/http-client';
 
-/** A required config string, with a message that says which key to set. */
-export function requireKey(config: ComponentConfig, key: string, why: string): string {
-  const value = (config as Record<string, unknown>)[key];
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new UpkeepError('INVALID_CONFIG', `"${key}" is required ${why}.`, { field: key });
-  }
-  return value.trim();
-}
-
 /** An optional extra key (OctoPrint configs carry keys the schema passes through). */
 export function extraString(config: ComponentConfig, key: string): string | undefined {
-  const value = (config as Record<string, unknown>)[key];
+  const value = config[key];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** A secret read from the environment variable the config names (never stored in config). */
 export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, key: 'api_key_env', fallbackVar?: string): string | undefined {
-  const name = (config as Record<string, unknown>)[key];
+  const name = config[key];
   const variable = typeof name === 'string' ? name : fallbackVar;
   if (!variable) return undefined;
   const value = env[variable];

@@ -1,18 +1,12 @@
-import type { BranchSpec, ComponentConfig } from '../../../../shared/schemas/component';
-import type { ChannelOption } from '../../../../shared/types';
+import { ALL_PRERELEASES, unlistedPrereleaseChannel } from '../../../../shared/descriptors/channels';
+import type { ComponentConfig } from '../../../../shared/schemas/component';
 
-/** The channel that admits every prerelease (OctoPrint's `prerelease: true` without a channel). */
-export const ALL_PRERELEASES = 'prerelease';
+export { ALL_PRERELEASES };
 
 export interface ReleaseFlags {
   draft?: boolean;
   prerelease?: boolean;
   target_commitish?: string;
-}
-
-/** The config's own `prerelease_channel` when it is not one of `prerelease_branches` (OctoPrint's fallback). */
-function unlistedPrereleaseChannel(config: ComponentConfig, channel: string): boolean {
-  return config.prerelease === true && config.prerelease_channel === channel && !(config.prerelease_branches ?? []).some((b) => b.branch === channel);
 }
 
 /**
@@ -39,21 +33,4 @@ export function releaseFilterFor(config: ComponentConfig, channel: string): (rel
 export function filtersByCommitish(config: ComponentConfig, channel: string): boolean {
   const branches = config.prerelease_branches ?? [];
   return branches.some((b) => b.branch === channel) || (unlistedPrereleaseChannel(config, channel) && branches.length > 0);
-}
-
-/** Whether the channel is one the config knows (for messages; unknown channels act as stable). */
-export function isKnownChannel(config: ComponentConfig, channel: string): boolean {
-  return channel === 'stable' || channel === ALL_PRERELEASES || (config.stable_branch?.branch === channel) || (config.prerelease_branches ?? []).some((b: BranchSpec) => b.branch === channel) || unlistedPrereleaseChannel(config, channel);
-}
-
-export function githubChannelOptions(config: ComponentConfig, current: string): ChannelOption[] {
-  const options: ChannelOption[] = [{ id: 'stable', label: config.stable_branch?.name ?? 'Stable' }];
-  for (const b of config.prerelease_branches ?? []) options.push({ id: b.branch, label: b.name });
-  if (config.prerelease_channel && (config.prerelease_branches ?? []).length > 0 && unlistedPrereleaseChannel(config, config.prerelease_channel)) {
-    options.push({ id: config.prerelease_channel, label: `${config.prerelease_channel} (its own branch only)` });
-  }
-  if ((config.prerelease_branches ?? []).length === 0 || current === ALL_PRERELEASES) {
-    options.push({ id: ALL_PRERELEASES, label: 'All prereleases' });
-  }
-  return options;
 }

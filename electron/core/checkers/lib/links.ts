@@ -5,8 +5,9 @@ export function parseLinkHeader(header: string | undefined): Record<string, stri
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /<([^>]+)>\s*;(.*)/.exec(part.trim());
     if (!m) continue;
-    const rel = /rel="?([^";]+)"?/i.exec(m[2] as string);
-    if (rel) for (const r of (rel[1] as string).split(/\s+/)) out[r.toLowerCase()] = m[1] as string;
+    const [, target = '', params = ''] = m;
+    const rel = /rel="?([^";]+)"?/i.exec(params);
+    if (rel) for (const r of (rel[1] ?? '').split(/\s+/)) out[r.toLowerCase()] = target;
   }
   return out;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ComponentConfig } from '../../../../shared/schemas/component';
 import { componentPython } from '../../updaters/lib/python';
 import { runArgv } from '../../versions/run-argv';
+import { errorMessage } from '../../lib/error-info';
 
 /** The Python version of an interpreter, or why it is unknown. */
 export type InterpreterVersion = { python: string; version: string } | { python: string; version: null; reason: string };
@@ -51,6 +52,6 @@ export async function interpreterVersion(python: string, env: NodeJS.ProcessEnv,
     known.set(key, version);
     return { python, version };
   } catch (error) {
-    return { python, version: null, reason: (error as Error).message.replace(/\.$/, '') };
+    return { python, version: null, reason: errorMessage(error).replace(/\.$/, '') };
   }
 }

@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { request } from 'undici';
 import { UpkeepError } from '../../../../shared/errors';
 import { credentialHops, type ScopedCredential } from '../../net/credentials';
+import { causeCode, errnoCode, errorMessage } from '../../lib/error-info';
 
 export interface DownloadOptions {
   headers?: Record<string, string>;
@@ -185,16 +186,15 @@ async function pipeInto(source: NodeJS.ReadableStream, counter: Transform, file:
 
 function networkError(error: unknown, url: string, received?: number): UpkeepError {
   if (error instanceof UpkeepError) return error;
-  const e = error as NodeJS.ErrnoException & { code?: string };
-  const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoCode(error) ?? causeCode(error);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new UpkeepError('TIMEOUT', `${safeUrl(url)} stopped answering${received ? ` after ${received} bytes` : ''}. Try again later.`);
   }
   if (code === 'ECONNREFUSED') return new UpkeepError('NETWORK', `Could not connect to ${new URL(url).host} (connection refused). Check that the server is up.`);
   if (received !== undefined) {
-    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? e.message}). Try again.`, { retryable: true });
+    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? errorMessage(error)}). Try again.`, { retryable: true });
   }
-  return new UpkeepError('NETWORK', `Could not download ${safeUrl(url)}: ${code ?? e.message}. Check the network and the URL.`);
+  return new UpkeepError('NETWORK', `Could not download ${safeUrl(url)}: ${code ?? errorMessage(error)}. Check the network and the URL.`);
 }
 
 /** The URL without credentials or query (signed storage URLs carry tokens in the query). */

@@ -25,7 +25,7 @@ export function splitCommand(command: string): string[] {
   let inWord = false;
   let quote: '"' | "'" | null = null;
   for (let i = 0; i < command.length; i++) {
-    const ch = command[i] as string;
+    const ch = command.charAt(i);
     if (quote === "'") {
       if (ch === "'") quote = null;
       else word += ch;
@@ -33,7 +33,7 @@ export function splitCommand(command: string): string[] {
     }
     if (quote === '"') {
       if (ch === '"') quote = null;
-      else if (ch === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1] as string)) word += command[++i];
+      else if (ch === '\\' && i + 1 < command.length && '"\\$`'.includes(command.charAt(i + 1))) word += command[++i];
       else word += ch;
       continue;
     }

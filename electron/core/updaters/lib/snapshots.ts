@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../lib/fs-atomic';
 import { logger } from '../../lib/log';
 import { readStateFile } from '../../lib/state-file';
 import type { UpdaterContext } from '../types';
+import { errorMessage } from '../../lib/error-info';
 
 /**
  * Pre-update backups of state that is not a local folder (a function on an Open WebUI server, a
@@ -38,7 +39,7 @@ export async function readSnapshot<S extends z.ZodType>(ctx: Pick<UpdaterContext
     reason = got.reason;
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    reason = `unreadable (${(error as Error).message})`;
+    reason = `unreadable (${errorMessage(error)})`;
   }
   log.error('a pre-update snapshot is damaged; it is not restored from', { component: ctx.component.id, backup_id: id, file, reason });
   throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${ctx.component.id} cannot be read: ${reason}. It is kept as found (${file}); nothing was restored from it.`, { backup_id: id, file });

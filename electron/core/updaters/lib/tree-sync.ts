@@ -3,6 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import { assertApartFromDataDir } from '../../lib/data-dir';
+import { fsyncDir } from '../../lib/fs-atomic';
+import { swapIn, swapState, treeInode, type SwapRecord, type SwapWay } from '../../lib/dir-swap';
 import { sha256File } from '../../lib/hash';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
@@ -46,8 +48,8 @@ export async function walkTree(root: string): Promise<TreeEntry[]> {
   return out;
 }
 
-export interface SyncOptions {
-  /** Root of the new release (already extracted and checked). */
+export interface SwapTreeOptions {
+  /** Root of the new release (already extracted and checked); becomes the folder. */
   staging: string;
   folder: string;
   preserve: readonly string[];
@@ -59,125 +61,204 @@ export interface SyncOptions {
    * shipped empty) is kept.
    */
   previousHashes?: Readonly<Record<string, string>>;
-  onProgress?: (done: number, total: number) => void;
+  /** sha256 of the release's files as the extractor computed them (paths relative to `staging`); others are hashed here. */
+  releaseHashes?: ReadonlyMap<string, string>;
+  /** Where the folder's previous tree goes (beside the folder); `.<name>.upkeep-old-<random>` by default. */
+  old?: string;
+  /** Called once the plan is made and before anything in the folder moves: journal it (a crash from then on is undone from it). */
+  record?(record: TreeSwapRecord): Promise<void>;
+  /** Tests only: false takes the two-rename way. */
+  exchange?: boolean;
   log?: (line: string) => void;
   /** Upkeep's data directory: a folder that is, holds or lies within it (or `/`) is refused before anything is written. */
   dataDir?: string;
 }
 
-export interface SyncResult {
+/** A swap of a release tree into a folder, as journaled: where everything is, and what was carried into the new tree. */
+export interface TreeSwapRecord extends SwapRecord {
+  /** Paths (relative, top-most) moved from the folder into the new tree: `preserve` paths and files the user owns. */
+  carried: string[];
+}
+
+export interface SwapTreeResult {
   /** Files and links of the new release, for its manifest. */
   files: string[];
   /** sha256 of each new file (`link:<target>` for links), for its manifest. */
   hashes: Record<string, string>;
   /** Old-release files kept because they were changed since that release shipped them. */
   kept: string[];
-  written: number;
-  unchanged: number;
+  /** Old-release files left behind in the old tree (the new release no longer has them). */
+  removed: number;
+  /** Top-most paths carried over from the folder by rename. */
+  carried: number;
+  way: SwapWay;
+  record: TreeSwapRecord;
+}
+
+/**
+ * Make `folder` hold the new release in one step: the new tree is finished in staging — the release
+ * (without its `preserve` paths), plus the folder's `preserve` paths and the files the previous
+ * release did not ship (or shipped and the user changed), carried over by rename — then exchanged
+ * with the folder (see swapIn). Preserved paths are never read, written or followed (a symlinked
+ * `uploads/` is moved as the link it is). The folder's previous tree ends at `record.old`: the
+ * source of a revert, removed once the update is accepted. The carrying happens last, right before
+ * the exchange, and is journaled first: revertTreeSwap puts everything back from any point.
+ */
+export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult> {
+  const { staging, folder, preserve } = options;
+  if (options.dataDir) assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
+  const folderStat = await fs.stat(folder);
+  if (folderStat.dev !== (await fs.stat(path.dirname(folder))).dev || folderStat.dev !== (await fs.stat(staging)).dev) {
+    throw new UpkeepError('UNSUPPORTED', `${folder} is a mount point (or its staging folder is on another disk): an update builds the new tree beside the folder and swaps the two, which needs both on one filesystem. Mount the disk one level up (the folder inside it), then update again. Nothing was changed.`, { folder });
+  }
+  const release = await releaseTree(staging, preserve, options.releaseHashes);
+  const plan = await planCarry(folder, release.kinds, options);
+  await fs.chmod(staging, folderStat.mode & 0o7777);
+  const old = options.old ?? path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${randomBytes(4).toString('hex')}`);
+  const record: TreeSwapRecord = { folder, staging, old, new_ino: await treeInode(staging), carried: plan.carry };
+  await options.record?.(record);
+  await carryInto(record);
+  let way: SwapWay;
+  try {
+    way = await swapIn(record, options.exchange === false ? { exchange: false } : {});
+  } catch (error) {
+    await revertTreeSwap(record).catch(() => undefined);
+    throw error;
+  }
+  return { files: release.files, hashes: release.hashes, kept: plan.kept, removed: plan.removed, carried: plan.carry.length, way, record };
+}
+
+interface ReleaseTree {
+  kinds: Map<string, TreeEntry['kind']>;
+  files: string[];
+  hashes: Record<string, string>;
+}
+
+/** The release as extracted, without its `preserve` paths (removed from staging: the folder's own go there). */
+async function releaseTree(staging: string, preserve: readonly string[], known?: ReadonlyMap<string, string>): Promise<ReleaseTree> {
+  const kinds = new Map<string, TreeEntry['kind']>();
+  const files: string[] = [];
+  const hashes: Record<string, string> = {};
+  for (const entry of await walkTree(staging)) {
+    if (isPreserved(entry.rel, preserve)) {
+      if (!isPreserved(path.posix.dirname(entry.rel), preserve)) await fs.rm(path.join(staging, ...entry.rel.split('/')), { recursive: true, force: true });
+      continue;
+    }
+    kinds.set(entry.rel, entry.kind);
+    if (entry.kind === 'dir') continue;
+    files.push(entry.rel);
+    if (entry.kind === 'symlink') {
+      const target = entry.target as string;
+      const resolved = path.resolve(staging, path.dirname(entry.rel), target);
+      if (path.isAbsolute(target) || !isInside(staging, resolved)) {
+        throw new UpkeepError('UNSAFE_ARCHIVE', `The release contains a link ${entry.rel} → ${target} that points outside the folder; refusing it.`);
+      }
+      hashes[entry.rel] = `link:${target}`;
+    } else {
+      hashes[entry.rel] = known?.get(entry.rel) ?? (await sha256File(path.join(staging, ...entry.rel.split('/'))));
+    }
+  }
+  return { kinds, files, hashes };
+}
+
+interface CarryPlan {
+  carry: string[];
+  kept: string[];
   removed: number;
 }
 
 /**
- * Make `folder` hold the new release, like `rsync -a --exclude <preserve>` plus removal of files
- * only the previous release had. Preserved paths are never read, written or followed (a
- * symlinked `uploads/` stays a symlink). Each file is replaced by rename, so a file is always
- * whole; the folder as a whole is protected by the engine's pre-update backup.
+ * What of the folder goes into the new tree: its `preserve` paths, and whatever the new release
+ * does not have unless the previous release shipped it and it still holds what was shipped (that
+ * is removed, i.e. left in the old tree). A path the new release has is the release's. Folders
+ * holding nothing the previous release shipped are carried whole (one rename).
  */
-export async function syncTree(options: SyncOptions): Promise<SyncResult> {
-  const { staging, folder, preserve } = options;
-  if (options.dataDir) assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
-  const entries = (await walkTree(staging)).filter((e) => !isPreserved(e.rel, preserve));
-  const files = entries.filter((e) => e.kind !== 'dir').map((e) => e.rel);
-  const total = entries.length + (options.previousFiles?.length ?? 0);
-  let done = 0;
-  let written = 0;
-  let unchanged = 0;
-  let removed = 0;
-  const hashes: Record<string, string> = {};
-  const kept: string[] = [];
-  const tick = () => options.onProgress?.(++done, total);
+async function planCarry(folder: string, release: ReadonlyMap<string, TreeEntry['kind']>, options: SwapTreeOptions): Promise<CarryPlan> {
+  const previous = options.previousFiles ? new Set(options.previousFiles.filter(isSafeRel)) : null;
+  const previousDirs = new Set([...(previous ?? [])].flatMap((rel) => ancestors(path.posix.dirname(rel))));
+  const plan: CarryPlan = { carry: [], kept: [], removed: 0 };
+  const visit = async (relDir: string) => {
+    const dir = relDir ? path.join(folder, ...relDir.split('/')) : folder;
+    for (const d of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = relDir ? `${relDir}/${d.name}` : d.name;
+      const kind = release.get(rel);
+      if (isPreserved(rel, options.preserve)) plan.carry.push(rel);
+      else if (d.isDirectory() && kind === 'dir') await visit(rel);
+      else if (kind !== undefined) continue;
+      else if (d.isDirectory()) {
+        if (previousDirs.has(rel)) await visit(rel);
+        else plan.carry.push(rel);
+      } else if (!previous?.has(rel)) plan.carry.push(rel);
+      else await decideShipped(path.join(dir, d.name), rel, plan, options);
+    }
+  };
+  await visit('');
+  return plan;
+}
 
-  for (const entry of entries) {
-    const dest = path.join(folder, ...entry.rel.split('/'));
-    await assertRealParents(folder, entry.rel);
-    const existing = await lstatOrNull(dest);
-    if (entry.kind === 'dir') {
-      if (existing && !existing.isDirectory()) await fs.rm(dest, { recursive: true, force: true });
-      if (!existing || !existing.isDirectory()) await fs.mkdir(dest, { mode: entry.mode | 0o700 });
-      else if ((existing.mode & 0o777) !== entry.mode) await fs.chmod(dest, entry.mode | 0o700);
-      tick();
-      continue;
-    }
-    if (entry.kind === 'symlink') {
-      const target = entry.target as string;
-      const resolved = path.resolve(path.dirname(dest), target);
-      if (path.isAbsolute(target) || !isInside(folder, resolved)) {
-        throw new UpkeepError('UNSAFE_ARCHIVE', `The release contains a link ${entry.rel} → ${target} that points outside the folder; refusing it.`);
-      }
-      hashes[entry.rel] = `link:${target}`;
-      if (existing?.isSymbolicLink() && (await fs.readlink(dest)) === target) {
-        unchanged++;
-      } else {
-        const tmp = tempBeside(dest);
-        await fs.symlink(target, tmp);
-        if (existing?.isDirectory()) await fs.rm(dest, { recursive: true, force: true });
-        await fs.rename(tmp, dest);
-        written++;
-      }
-      tick();
-      continue;
-    }
-    const source = path.join(staging, ...entry.rel.split('/'));
-    hashes[entry.rel] = await sha256File(source);
-    if (existing?.isFile() && existing.size === entry.size && (existing.mode & 0o777) === entry.mode && (await sameBytes(source, dest))) {
-      unchanged++;
-    } else {
-      const tmp = tempBeside(dest);
-      await fs.copyFile(source, tmp);
-      await fs.chmod(tmp, entry.mode);
-      if (existing?.isDirectory()) await fs.rm(dest, { recursive: true, force: true });
-      await fs.rename(tmp, dest);
-      written++;
-    }
-    tick();
+/** A file the previous release shipped and the new one lacks: removed while it holds what was shipped, else kept. */
+async function decideShipped(abs: string, rel: string, plan: CarryPlan, options: SwapTreeOptions): Promise<void> {
+  const st = await fs.lstat(abs);
+  const shipped = options.previousHashes?.[rel];
+  const now = st.isSymbolicLink() ? `link:${await fs.readlink(abs)}` : st.isFile() ? await sha256File(abs) : null;
+  if (shipped && now === shipped) {
+    plan.removed++;
+    options.log?.(`removed ${rel} (not in the new release)`);
+    return;
   }
+  plan.kept.push(rel);
+  plan.carry.push(rel);
+  options.log?.(`kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`);
+}
 
-  if (options.previousFiles) {
-    const now = new Set(files);
-    const emptied = new Set<string>();
-    for (const rel of options.previousFiles) {
-      if (now.has(rel) || isPreserved(rel, preserve) || !isSafeRel(rel)) {
-        tick();
-        continue;
-      }
-      const dest = path.join(folder, ...rel.split('/'));
-      const st = await lstatOrNull(dest);
-      if (st && !st.isDirectory()) {
-        await assertRealParents(folder, rel);
-        const shipped = options.previousHashes?.[rel];
-        const now = st.isSymbolicLink() ? `link:${await fs.readlink(dest)}` : st.isFile() ? await sha256File(dest) : null;
-        if (!shipped || now !== shipped) {
-          kept.push(rel);
-          options.log?.(`kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`);
-          tick();
-          continue;
-        }
-        await fs.unlink(dest);
-        removed++;
-        options.log?.(`removed ${rel} (not in the new release)`);
-        const parent = path.posix.dirname(rel);
-        if (parent !== '.') emptied.add(parent);
-      }
-      tick();
+/** Move the carried paths from the folder into the new tree (parents made as needed). */
+async function carryInto(record: TreeSwapRecord): Promise<void> {
+  const done: string[] = [];
+  try {
+    for (const rel of record.carried) {
+      const to = path.join(record.staging, ...rel.split('/'));
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.rename(path.join(record.folder, ...rel.split('/')), to);
+      done.push(rel);
     }
-    // Folders the old release had and that are now empty go too; preserved or non-empty ones stay.
-    const dirs = [...emptied].flatMap((d) => ancestors(d)).filter((d, i, a) => a.indexOf(d) === i).sort((a, b) => b.length - a.length);
-    for (const dir of dirs) {
-      if (isPreserved(dir, preserve) || entries.some((e) => e.rel === dir)) continue;
-      await fs.rmdir(path.join(folder, ...dir.split('/'))).catch(() => undefined);
-    }
+  } catch (error) {
+    await moveBack(done, record.staging, record.folder);
+    throw error;
   }
-  return { files, hashes, kept, written, unchanged, removed };
+}
+
+async function moveBack(carried: readonly string[], from: string, to: string): Promise<void> {
+  for (const rel of [...carried].reverse()) {
+    const src = path.join(from, ...rel.split('/'));
+    const dst = path.join(to, ...rel.split('/'));
+    if (!(await lstatOrNull(src)) || (await lstatOrNull(dst))) continue;
+    await fs.mkdir(path.dirname(dst), { recursive: true });
+    await fs.rename(src, dst);
+  }
+}
+
+/**
+ * Put the folder's previous tree back, with everything carried out of it, from any point of a
+ * swapTree (or after it): before the swap the carried paths go back from staging; between the two
+ * renames the old tree is renamed back first; after the swap the trees are exchanged back.
+ * Returns false when the previous tree is gone (removed after an accepted update, or by a restore).
+ */
+export async function revertTreeSwap(record: TreeSwapRecord, options: { exchange?: boolean } = {}): Promise<boolean> {
+  const state = await swapState(record);
+  if (!state.oldAt) return false;
+  if (state.swapped) {
+    // The new tree goes back to staging's name: a crash during this revert then reads as "not swapped".
+    await swapIn({ folder: record.folder, staging: state.oldAt, old: record.staging }, options);
+  } else if (state.oldAt !== record.folder) {
+    await fs.rename(state.oldAt, record.folder);
+    await fsyncDir(path.dirname(record.folder));
+  }
+  const newAt = state.swapped ? record.staging : state.newAt;
+  if (newAt) {
+    await moveBack(record.carried, newAt, record.folder);
+    await fsyncDir(record.folder);
+  }
+  return true;
 }
 
 function ancestors(rel: string): string[] {
@@ -199,19 +280,6 @@ function isInside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** Never write through a link: every parent of `rel` inside the folder must be a real folder. */
-async function assertRealParents(folder: string, rel: string): Promise<void> {
-  const parts = rel.split('/');
-  let cur = folder;
-  for (const part of parts.slice(0, -1)) {
-    cur = path.join(cur, part);
-    const st = await lstatOrNull(cur);
-    if (st && !st.isDirectory()) {
-      throw new UpkeepError('UNSAFE_ARCHIVE', `${path.relative(folder, cur)} in ${folder} is a ${st.isSymbolicLink() ? 'link' : 'file'} where the release has a folder; refusing to write through it. Add it to preserve, or move it away.`);
-    }
-  }
-}
-
 async function lstatOrNull(p: string) {
   try {
     return await fs.lstat(p);
@@ -219,15 +287,4 @@ async function lstatOrNull(p: string) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-}
-
-function tempBeside(dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.upkeep-${randomBytes(4).toString('hex')}`);
-}
-
-async function sameBytes(a: string, b: string): Promise<boolean> {
-  const st = await fs.stat(a);
-  if (st.size > 16 * 1024 * 1024) return false;
-  const [x, y] = await Promise.all([fs.readFile(a), fs.readFile(b)]);
-  return x.equals(y);
 }

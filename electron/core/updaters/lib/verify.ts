@@ -13,21 +13,23 @@ export function parseChecksums(text: string): { byName: Map<string, string>; lon
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
-    let m = /^([0-9a-fA-F]{64})\s+[* ]?(.+)$/.exec(line);
-    if (m) {
-      const name = (m[2] as string).trim().replace(/^\.\//, '');
-      byName.set(name, (m[1] as string).toLowerCase());
-      const base = name.split('/').pop() as string;
-      if (!byName.has(base)) byName.set(base, (m[1] as string).toLowerCase());
+    const gnu = /^([0-9a-fA-F]{64})\s+[* ]?(.+)$/.exec(line);
+    if (gnu) {
+      const [, digest = '', file = ''] = gnu;
+      const name = file.trim().replace(/^\.\//, '');
+      byName.set(name, digest.toLowerCase());
+      const base = name.split('/').pop() ?? name;
+      if (!byName.has(base)) byName.set(base, digest.toLowerCase());
       continue;
     }
-    m = /^SHA256\s*\((.+)\)\s*=\s*([0-9a-fA-F]{64})$/.exec(line);
-    if (m) {
-      byName.set((m[1] as string).trim(), (m[2] as string).toLowerCase());
+    const bsd = /^SHA256\s*\((.+)\)\s*=\s*([0-9a-fA-F]{64})$/.exec(line);
+    if (bsd) {
+      const [, file = '', digest = ''] = bsd;
+      byName.set(file.trim(), digest.toLowerCase());
       continue;
     }
-    m = /^([0-9a-fA-F]{64})$/.exec(line);
-    if (m) lone = (m[1] as string).toLowerCase();
+    const bare = /^([0-9a-fA-F]{64})$/.exec(line);
+    if (bare) lone = (bare[1] ?? '').toLowerCase();
   }
   return { byName, lone };
 }
@@ -74,8 +76,8 @@ export async function verifyMinisign(file: string, signatureText: string, public
     throw new UpkeepError('SIGNATURE_INVALID', `The signature of ${what} ${why}. The download may have been tampered with; nothing was changed. Check public_key, or report it to the publisher.`);
   };
   const sigLine = lines.find((l, i) => i > 0 && l.trim() && !l.startsWith('untrusted comment:') && !l.startsWith('trusted comment:'));
-  if (!sigLine) fail('is not a minisign signature file');
-  const sig = Buffer.from((sigLine as string).trim(), 'base64');
+  if (!sigLine) return fail('is not a minisign signature file');
+  const sig = Buffer.from(sigLine.trim(), 'base64');
   if (sig.length !== 74) fail('is malformed');
   const algorithm = sig.subarray(0, 2).toString('latin1');
   const keyId = sig.subarray(2, 10);
@@ -84,7 +86,7 @@ export async function verifyMinisign(file: string, signatureText: string, public
   let message: Buffer;
   if (algorithm === 'ED') {
     const hash = createHash('blake2b512');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(file)) if (Buffer.isBuffer(chunk)) hash.update(chunk);
     message = hash.digest();
   } else if (algorithm === 'Ed') {
     const { readFile } = await import('node:fs/promises');
@@ -96,7 +98,7 @@ export async function verifyMinisign(file: string, signatureText: string, public
   if (!cryptoVerify(null, message, publicKeyObject, signature)) fail('does not verify against the pinned public key');
   const trustedLineIndex = lines.findIndex((l) => l.startsWith('trusted comment:'));
   if (trustedLineIndex >= 0) {
-    const trusted = (lines[trustedLineIndex] as string).slice('trusted comment: '.length);
+    const trusted = (lines[trustedLineIndex] ?? '').slice('trusted comment: '.length);
     const globalSig = Buffer.from((lines[trustedLineIndex + 1] ?? '').trim(), 'base64');
     if (globalSig.length !== 64) fail('has a malformed trusted comment signature');
     if (!cryptoVerify(null, Buffer.concat([signature, Buffer.from(trusted, 'utf8')]), publicKeyObject, globalSig)) fail('has a trusted comment that does not verify');

@@ -1,6 +1,9 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
 import { ComponentFields, FORM_KEYS, type FormKey } from './component-fields';
+import { checkTypeDescriptor, updateMethodDescriptor } from '../../../../shared/descriptors/registry';
+import type { FormField } from '../../../../shared/descriptors/types';
+import { CHECK_TYPES } from './kinds';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
@@ -9,21 +12,36 @@ import { channelsFromConfig } from '../../store/selectors/channel-options';
 import { fieldMessages } from './field-errors';
 import { TemplateChooser, TemplateFields, templateMessages } from './template-fields';
 
-const REPO_TYPES = new Set(['github_release', 'github_commit', 'bitbucket_commit', 'gitlab_release']);
-const PACKAGE_TYPES = new Set(['pypi_release', 'npm_release']);
+
+/** Whether the form shows a field for the chosen type and method: always, or when their descriptors list it. */
+function fieldShown(key: FormKey, type: string, method: string): boolean {
+  if (!isFormField(key)) return true;
+  return Boolean(checkTypeDescriptor(type)?.fields.includes(key) || updateMethodDescriptor(method)?.fields.includes(key));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFormField(key: string): key is FormField {
+  return key === 'user' || key === 'repo' || key === 'package';
+}
 
 function initialValues(component: Component | undefined): Record<FormKey, string> {
-  const config = (component?.config ?? {}) as Record<string, unknown>;
-  const values = {} as Record<FormKey, string>;
-  for (const key of FORM_KEYS) values[key] = typeof config[key] === 'string' ? (config[key] as string) : '';
-  if (!component) values.type = 'github_release';
+  const config: Readonly<Record<string, unknown>> = component?.config ?? {};
+  const text = (key: FormKey) => {
+    const value = config[key];
+    return typeof value === 'string' ? value : '';
+  };
+  const values: Record<FormKey, string> = { name: text('name'), type: text('type'), method: text('method'), user: text('user'), repo: text('repo'), package: text('package'), folder: text('folder'), current: text('current'), api_base: text('api_base') };
+  if (!component) values.type = CHECK_TYPES[0] ?? '';
   return values;
 }
 
 function extraConfig(component: Component | undefined): string {
   if (!component) return '';
   const rest: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(component.config)) if (!(FORM_KEYS as readonly string[]).includes(key)) rest[key] = value;
+  for (const [key, value] of Object.entries(component.config)) if (!FORM_KEYS.some((k) => k === key)) rest[key] = value;
   return Object.keys(rest).length ? JSON.stringify(rest, null, 2) : '';
 }
 
@@ -66,9 +84,7 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
   const set = (key: FormKey) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
 
   function visible(key: FormKey): boolean {
-    if (key === 'user' || key === 'repo') return REPO_TYPES.has(values.type);
-    if (key === 'package') return PACKAGE_TYPES.has(values.type) || values.method === 'npm';
-    return true;
+    return fieldShown(key, values.type, values.method);
   }
 
   async function submitTemplate(t: ComponentTemplate) {
@@ -96,8 +112,8 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     if (extra.trim()) {
       try {
         const parsed: unknown = JSON.parse(extra);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-        more = parsed as Record<string, unknown>;
+        if (!isPlainObject(parsed)) throw new Error('not an object');
+        more = parsed;
       } catch {
         local.extra = 'Must be a JSON object, e.g. {"release_compare": "semantic"}.';
       }

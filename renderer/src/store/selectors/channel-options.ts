@@ -1,36 +1,16 @@
+import { offeredChannels } from '../../../../shared/descriptors/channels';
+import { checkTypeFacts } from '../../../../shared/descriptors/registry';
 import type { ChannelOption, Component } from '../../../../shared/types';
 
 /**
- * The channels a component's type offers, read from its config (README, "Components"): GitHub releases offer
- * stable and each configured prerelease branch; PyPI stable and prerelease; npm its dist-tags (the
- * engine knows those after a check — until then the usual ones and the current one).
+ * The channels a component's type offers, read from its config by its descriptor's channel rule —
+ * the rule the engine validates a channel with, so the panel never offers one the engine refuses.
+ * A dist-tags type (npm) offers `latest` until the engine has asked the registry. The channel the
+ * component follows is always listed.
  */
 export function channelsFromConfig(component: Component): ChannelOption[] {
-  const options: ChannelOption[] = [];
-  const add = (id: string, label: string) => {
-    if (!options.some((o) => o.id === id)) options.push({ id, label });
-  };
-  const config = component.config;
-  switch (component.type) {
-    case 'github_release':
-    case 'gitlab_release':
-      add('stable', 'Stable');
-      for (const b of config.prerelease_branches ?? []) add(b.branch, b.name);
-      if (config.prerelease && !config.prerelease_branches?.length) add('prerelease', 'Prereleases');
-      break;
-    case 'pypi_release':
-      add('stable', 'Stable');
-      add('prerelease', 'Prereleases');
-      break;
-    case 'npm_release':
-      add('latest', 'latest');
-      add('next', 'next');
-      add('beta', 'beta');
-      break;
-    default:
-      add(component.channel || 'stable', component.channel || 'stable');
-  }
-  add(component.channel, component.channel);
+  const options = offeredChannels(checkTypeFacts(component.type).channels, component.config, component.channel);
+  if (!options.some((o) => o.id === component.channel)) options.push({ id: component.channel, label: component.channel });
   return options;
 }
 

@@ -1,3 +1,4 @@
+import { checkTypeDescriptor } from '../../../../shared/descriptors/registry';
 import type { CheckResult, Component, ErrorShape } from '../../../../shared/types';
 import type { AppState } from '../types';
 import { memoSelector } from './memo';
@@ -5,8 +6,10 @@ import { memoSelector } from './memo';
 /** The id the hosts give Upkeep's own entry on a first run (electron/core/discovery/first-run.ts, SELF_ID). */
 export const SELF_COMPONENT_ID = 'upkeep';
 
-/** Check types that never go to the network: their success says nothing about being online. */
-const LOCAL_TYPES = new Set(['always_current', 'never_current', 'command_line']);
+/** Check types that never go to the network (no source): their success says nothing about being online. */
+function isLocalType(type: string): boolean {
+  return checkTypeDescriptor(type)?.source === null;
+}
 const UNREACHABLE_CODES = new Set(['NETWORK', 'TIMEOUT']);
 
 /** The host a check error is about, from its details (`host` for a rate limit, `url` otherwise). */
@@ -49,12 +52,9 @@ export function isGithubApiHost(host: string | null, githubApiBase: string | und
   return host !== null && host === hostOf(githubApiBase ?? 'https://api.github.com');
 }
 
+/** Who answers a type's check, from its descriptor ("GitHub answered 502"). */
 function sourceWord(type: string | undefined): string {
-  if (type === 'npm_release' || type === 'pypi_release') return 'The registry';
-  if (type?.startsWith('github_')) return 'GitHub';
-  if (type === 'gitlab_release') return 'GitLab';
-  if (type === 'openwebui') return 'Open WebUI';
-  return 'The server';
+  return (type === undefined ? undefined : checkTypeDescriptor(type)?.source) ?? 'The server';
 }
 
 /**
@@ -121,7 +121,7 @@ function checkError(check: CheckResult | undefined): ErrorShape | null {
 export function checkTrouble(components: Component[], checks: Record<string, CheckResult>, githubApiBase: string | undefined): CheckTrouble {
   const failed = components.filter((c) => checkError(checks[c.id]) !== null);
   if (failed.length === 0) return NO_TROUBLE;
-  const networkChecked = components.filter((c) => checks[c.id] && !LOCAL_TYPES.has(c.type));
+  const networkChecked = components.filter((c) => checks[c.id] && !isLocalType(c.type));
   const unreachable = failed.filter((c) => UNREACHABLE_CODES.has(checkError(checks[c.id])!.code));
   // Offline: something failed to connect, and no check that needs the network got through.
   const offline = unreachable.length > 0 && unreachable.length === failed.length && networkChecked.every((c) => failed.includes(c));

@@ -1,0 +1,75 @@
+/**
+ * One Upkeep operation in its own process (see run.ts), printing one JSON line:
+ * - `worker update HOME FOLDER V1_TGZ V2_TGZ ok|fail`: a real update through the engine (check,
+ *   pre-update backup read back, download from a local GitHub-like server, verify, extract, swap,
+ *   commit); with `fail` the health check fails and the engine rolls back (restores the backup).
+ *   Reports the whole run and, for `fail`, the rollback alone (from entering the rollback step to
+ *   the end of the run).
+ * - `worker restore HOME FOLDER BACKUP_ID`: BackupStore.restore of that backup into the folder
+ *   (safety backup off, like the shell way); `ms` until the answer, `settled_ms` once the replaced
+ *   tree is removed too.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BackupStore } from '../../electron/core/backups/store';
+import { validateComponent } from '../../electron/core/config/validate';
+import { createServices } from '../../electron/core/services';
+import { FakeGitHub } from '../../test/fixtures/servers';
+
+const [op, home, folder, a, b, health] = process.argv.slice(2) as [string, string, string, string, string | undefined, string | undefined];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function update(): Promise<Record<string, unknown>> {
+  const gh = await FakeGitHub.start();
+  try {
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: readFileSync(a) });
+    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: readFileSync(b as string) });
+    const services = createServices({ home, host: 'cli' });
+    services.settings.set({ github_api_base: gh.apiBase, min_free_space_mb: 1 });
+    const config = validateComponent('webapp', {
+      name: 'Web App',
+      type: 'github_release',
+      user: 'acme',
+      repo: 'webapp',
+      api_base: gh.apiBase,
+      release_compare: 'semantic',
+      folder,
+      version_from: { file: 'VERSION', regex: '(\\S+)' },
+      method: 'release_archive',
+      // The backup holds what tar czf gets: nothing excluded.
+      backup: { exclude: [] },
+      health: { command: [process.execPath, '-e', `process.exit(${health === 'fail' ? 1 : 0})`] },
+    });
+    services.components.add({ webapp: config });
+    let rollbackStart: number | null = null;
+    services.events.on('update_progress', (p) => {
+      if (p.step === 'rollback' && rollbackStart === null) rollbackStart = now();
+    });
+    const start = now();
+    const [result] = await services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    const end = now();
+    await services.backups.settled?.();
+    return { status: result?.status, backup_id: result?.backup_id, ms: Math.round(end - start), rollback_ms: rollbackStart === null ? null : Math.round(end - rollbackStart) };
+  } finally {
+    await gh.close();
+  }
+}
+
+async function restore(): Promise<Record<string, unknown>> {
+  const store = new BackupStore({
+    backupsDir: path.join(home, 'backups'),
+    historyFile: path.join(home, 'history.jsonl'),
+    appVersion: 'bench',
+    component: (id) => ({ id, folder, sets: { exclude: [] } }),
+    settings: () => ({ backup_max_per_component: 1000, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+  });
+  const start = now();
+  const r = await store.restore({ backupId: a, safetyBackup: false });
+  const answered = now();
+  await store.settled();
+  return { files: r.files, ms: Math.round(answered - start), settled_ms: Math.round(now() - start) };
+}
+
+const result = op === 'update' ? await update() : op === 'restore' ? await restore() : null;
+if (!result) throw new Error(`unknown op ${op}`);
+process.stdout.write(`${JSON.stringify({ op, ...result })}\n`);

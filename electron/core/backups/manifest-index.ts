@@ -1,0 +1,142 @@
+import { promises as fs, type BigIntStats } from 'node:fs';
+import path from 'node:path';
+import type { BackupProblem } from '../../../shared/types';
+import { manifestSummarySchema, parseManifest, type BackupManifest, type ManifestSummary } from './manifest';
+
+/** Manifests read at once when the summary cache is cold (each may be megabytes of text). */
+const MANIFEST_READS_AT_ONCE = 8;
+
+/** A manifest's summary, or why it is not a valid one, as read from the file with this identity. */
+interface CachedSummary {
+  stamp: FileStamp;
+  result: SummaryResult;
+}
+type SummaryResult = { summary: ManifestSummary; error?: undefined } | { summary?: undefined; error: string };
+/** What tells a rewritten or replaced file from the one read: nanosecond mtime and ctime, size, inode, device. */
+type FileStamp = readonly [bigint, bigint, bigint, bigint, bigint];
+const stampOf = (st: BigIntStats): FileStamp => [st.mtimeNs, st.ctimeNs, st.size, st.ino, st.dev];
+const sameStamp = (a: FileStamp, b: FileStamp) => a.every((x, i) => x === b[i]);
+
+/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * The manifests in the backups folder, read for listing: summaries by manifest path, each valid
+ * while a stat of the file shows the identity it was read with, so a list reads only manifests that
+ * are new or changed since the last scan. Never the per-file entries (megabytes for a large backup).
+ */
+export class ManifestIndex {
+  private readonly summaries = new Map<string, CachedSummary>();
+  /** Bumped by the store's own manifest writes and deletions: a read begun before one is not cached. */
+  private writes = 0;
+
+  constructor(
+    private readonly backupsDir: string,
+    /** Reads a manifest's text; defaults to fs.readFile (tests count manifest reads through it). */
+    private readonly readText?: (file: string) => Promise<string>,
+  ) {}
+
+  private readManifestText(file: string): Promise<string> {
+    return this.readText ? this.readText(file) : fs.readFile(file, 'utf8');
+  }
+
+  async readManifest(file: string): Promise<BackupManifest> {
+    const text = await this.readManifestText(file);
+    return parseManifest(JSON.parse(text));
+  }
+
+  /** Everything but the per-file list, which listing never needs (checked in full by find/verify/restore). */
+  private async readManifestSummary(file: string): Promise<ManifestSummary> {
+    const text = await this.readManifestText(file);
+    // The parsed per-file list is dropped here: the summary (what is cached) never holds it.
+    const { entries: _entries, ...summary } = manifestSummarySchema.parse(JSON.parse(text));
+    return summary;
+  }
+
+  /** After this store wrote, replaced or removed a manifest: its cached summary goes, and reads in flight are not cached. */
+  forget(manifestPath: string): void {
+    this.writes += 1;
+    this.summaries.delete(manifestPath);
+  }
+
+  /** The summary of one manifest: from the cache while the file is the one read, else read now. */
+  private async summaryOf(file: string): Promise<SummaryResult> {
+    const writes = this.writes;
+    let stamp: FileStamp;
+    try {
+      stamp = stampOf(await fs.stat(file, { bigint: true }));
+    } catch (error) {
+      this.summaries.delete(file);
+      return { error: (error as Error).message.split('\n')[0] ?? 'unreadable' };
+    }
+    const cached = this.summaries.get(file);
+    if (cached && sameStamp(cached.stamp, stamp)) return cached.result;
+    let result: SummaryResult;
+    try {
+      result = { summary: await this.readManifestSummary(file) };
+    } catch (error) {
+      result = { error: (error as Error).message.split('\n')[0] ?? 'unreadable' };
+    }
+    // Stamped before reading: a change that lands during the read leaves a stamp the next stat no longer matches.
+    if (writes === this.writes) this.summaries.set(file, { stamp, result });
+    return result;
+  }
+
+  /** Every backup with a valid manifest, and every file that is not one (reported). */
+  async scan(): Promise<{ manifests: { manifest: ManifestSummary; archive: string }[]; problems: BackupProblem[] }> {
+    const manifests: { manifest: ManifestSummary; archive: string }[] = [];
+    const problems: BackupProblem[] = [];
+    let components: string[];
+    try {
+      components = (await fs.readdir(this.backupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    } catch {
+      this.summaries.clear();
+      return { manifests, problems };
+    }
+    const seen = new Set<string>();
+    for (const component of components) {
+      const dir = path.join(this.backupsDir, component);
+      const names = await fs.readdir(dir).catch(() => [] as string[]);
+      const set = new Set(names);
+      const claimed = new Set<string>();
+      const manifestNames = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+      const read = await mapLimited(manifestNames, MANIFEST_READS_AT_ONCE, (name) => this.summaryOf(path.join(dir, name)));
+      for (const [i, name] of manifestNames.entries()) {
+        const file = `${component}/${name}`;
+        seen.add(path.join(dir, name));
+        try {
+          const { summary: manifest, error } = read[i] as SummaryResult;
+          if (!manifest) throw new Error(error);
+          if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
+          claimed.add(manifest.archive);
+          if (!set.has(manifest.archive)) {
+            problems.push({ file, component, code: 'BACKUP_NOT_FOUND', message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup (upkeep backup delete ${manifest.id} --yes).` });
+            continue;
+          }
+          manifests.push({ manifest, archive: path.join(dir, manifest.archive) });
+        } catch (error) {
+          problems.push({ file, component, code: 'BACKUP_CORRUPT', message: `${file} is not a valid backup manifest (${(error as Error).message.split('\n')[0]}). Its archive cannot be listed or restored; move it away or delete it.` });
+          claimed.add(name.replace(/\.json$/, '.tar.zst')).add(name.replace(/\.json$/, '.tar.gz')).add(name.replace(/\.json$/, '.tar'));
+        }
+      }
+      for (const name of names) {
+        if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz|\.zst)?$/.test(name)) continue;
+        problems.push({ file: `${component}/${name}`, component, code: 'BACKUP_CORRUPT', message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.` });
+      }
+    }
+    // Manifests gone from disk leave the cache.
+    for (const file of this.summaries.keys()) if (!seen.has(file)) this.summaries.delete(file);
+    return { manifests, problems };
+  }
+}
