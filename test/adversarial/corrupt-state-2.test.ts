@@ -138,3 +138,23 @@ describe('records of the core logger during a run', () => {
     expect(lines.map((l) => l.line)).toContainEqual(expect.stringMatching(/^warn checks\.service: the version cache is damaged/));
   }, 60_000);
 });
+
+describe('a restore journal of an unknown kind at start-up', () => {
+  it('is RECOVERY_FAILED, kept as found with the staging folder it names — never taken for one to clean up', async () => {
+    const s = (scenario = await releaseScenario());
+    const staging = path.join(s.root, 'srv', '.webapp.upkeep-staging-20261207');
+    mkdirSync(staging, { recursive: true });
+    writeFileSync(path.join(staging, 'only-copy.txt'), 'what a newer version was moving\n');
+    const journal = path.join(s.home, 'backups', '.restore-webapp.json');
+    mkdirSync(path.dirname(journal), { recursive: true });
+    const text = `${JSON.stringify({ kind: 'exchange', folder: s.folder, staging, phase: 'swapping' })}\n`;
+    writeFileSync(journal, text);
+    const before = s.hash();
+
+    const report = await recoverInterrupted(s.services);
+    expect(report.failed).toEqual([expect.objectContaining({ component: 'webapp', error: expect.objectContaining({ code: 'RECOVERY_FAILED', message: expect.stringContaining(journal) }) })]);
+    expect(readFileSync(journal, 'utf8')).toBe(text);
+    expect(readFileSync(path.join(staging, 'only-copy.txt'), 'utf8')).toBe('what a newer version was moving\n');
+    expect(s.hash()).toBe(before);
+  }, 60_000);
+});

@@ -1,16 +1,31 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import { acquireLock, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { swapState, type SwapRecord } from '../lib/dir-swap';
 import { pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { parseState } from '../lib/state-file';
 
 export type JournalState =
   | { kind: 'extract'; folder: string; staging: string }
   /** `new_ino`: the restored tree's inode, which tells where it is after a crash (absent in journals of older versions). */
   | { kind: 'full'; folder: string; staging: string; old: string | null; carried: string[]; new_ino?: number; phase: 'swapping' | 'committed' }
   | { kind: 'paths'; folder: string; staging: string; pairs: { target: string; aside: string; existed: boolean }[]; phase: 'swapping' | 'committed' };
+
+const swapPhase = z.enum(['swapping', 'committed']);
+
+/**
+ * The restore journal as recovery acts on it. A journal of another shape (an unknown kind, a field
+ * missing) is never acted on: recovery cannot tell what it would undo, so it is RECOVERY_FAILED,
+ * kept as found — never a deletion of the staging folder it names.
+ */
+export const restoreJournalSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('extract'), folder: z.string().min(1), staging: z.string().min(1) }),
+  z.object({ kind: z.literal('full'), folder: z.string().min(1), staging: z.string().min(1), old: z.string().min(1).nullable(), carried: z.array(z.string()), new_ino: z.number().optional(), phase: swapPhase }),
+  z.object({ kind: z.literal('paths'), folder: z.string().min(1), staging: z.string().min(1), pairs: z.array(z.object({ target: z.string().min(1), aside: z.string().min(1), existed: z.boolean() })), phase: swapPhase }),
+]) satisfies z.ZodType<JournalState>;
 
 /**
  * What a restore is in the middle of, written before each step that moves anything: after a
@@ -176,12 +191,9 @@ async function recoverOneRestore(file: string, named: (folder: string) => void, 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null; // finished by its owner meanwhile
     throw error;
   }
-  let state: JournalState;
-  try {
-    state = JSON.parse(text) as JournalState;
-  } catch {
-    throw new Error(`its journal ${file} is not readable JSON (look at it, then remove it by hand)`);
-  }
+  const parsed = parseState(text, restoreJournalSchema);
+  if (!parsed.ok) throw new Error(`its journal ${file} is damaged: ${parsed.reason} (look at it, then remove it by hand)`);
+  const state: JournalState = parsed.value;
   const { folder, staging } = state;
   named(folder);
   refuseProtectedJournal(state, protect);

@@ -5,16 +5,21 @@ import type { BackupInfo, BackupList, BackupPhase, BackupProgress, BackupRestore
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { errorMessage } from '../lib/error-info';
+import { logger } from '../lib/log';
+import { readStateFile } from '../lib/state-file';
 import { ensureFreeSpace } from './disk-space';
 import { archiveFolderIsolated, extractArchiveIsolated, warmBackupWorker } from './in-worker';
 import { BACKUP_ID_PATTERN, toBackupInfo, type BackupManifest } from './manifest';
 import { hex, newBackupId, newManifest } from './new-backup';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { ManifestIndex } from './manifest-index';
-import { RestoreJournal, recoverRestoreJournals, rmTree, sweepAllLeftovers, sweepLeftovers, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
+import { RestoreJournal, recoverRestoreJournals, restoreJournalSchema, rmTree, sweepAllLeftovers, sweepLeftovers, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
 import { swapPaths, swapWholeFolder } from './restore-swap';
 import { Matcher, includePatterns, rootsWithin } from './select';
 import { selectBackups, type BackupComponent, type BackupStoreOptions, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions } from './store-options';
+
+const log = logger('backups.store');
 
 export { recoverInterruptedRestores, recoverRestoreJournals, type RestoreInProgress, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
 
@@ -492,7 +497,13 @@ export class BackupStore {
     // The journal goes only once staging is gone too: a kill before this point is finished by
     // recovery (a committed swap only needs its leftovers removed). A swap still marked
     // 'swapping' here failed part-way through its own undo: recovery must see it.
-    const phase = await fs.readFile(journal.file, 'utf8').then((t) => (JSON.parse(t) as { phase?: string }).phase, () => undefined);
+    const got = await readStateFile(journal.file, restoreJournalSchema).catch((error: unknown) => ({ status: 'corrupt' as const, reason: errorMessage(error) }));
+    if (got.status === 'corrupt') {
+      // Which phase it is in is unknown: the journal stays, and recovery reports it (RECOVERY_FAILED) instead of guessing.
+      log.error('the journal of a failed restore cannot be read; it is kept for recovery', { file: journal.file, reason: got.reason });
+      return;
+    }
+    const phase = got.status === 'ok' && got.value.kind !== 'extract' ? got.value.phase : undefined;
     if (phase === undefined || phase === 'committed') await journal.clear();
   }
 }
