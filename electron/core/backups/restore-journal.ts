@@ -6,7 +6,10 @@ import { acquireLock, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { swapState, type SwapRecord } from '../lib/dir-swap';
 import { pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
 import { parseState } from '../lib/state-file';
+
+const log = logger('backups.restore-journal');
 
 export type JournalState =
   | { kind: 'extract'; folder: string; staging: string }
@@ -173,7 +176,7 @@ function restoreRecoveryFailed(component: string, folder: string | null, journal
     message:
       `A restore of ${component} was interrupted (Upkeep was stopped or crashed) and could not be finished or undone: ${cause}. ` +
       `Nothing more was changed: ${folder ?? 'its folder'} and the copies beside it are as the crash left them, and ${journal} records them. ` +
-      'Fix the cause (free space, permissions, a missing drive), then run any upkeep command or restart Upkeep: it tries the same steps again, which never delete the previous copy.',
+      'Fix the cause (free space, permissions, a missing drive), then run any command or restart Upkeep: it tries the same steps again, which never delete the previous copy.',
     details: { component, ...(folder ? { folder } : {}), journal },
   };
 }
@@ -241,8 +244,12 @@ export async function rmTree(target: string): Promise<void> {
   try {
     await fs.rm(target, { recursive: true, force: true });
   } catch {
+    // Read-only folders (extracted as the archive had them): made writable, then removed again.
     await makeWritable(target).catch(() => undefined);
-    await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(target, { recursive: true, force: true }).catch((error: unknown) => {
+      // What cannot be removed is a staging or aside copy beside the folder, never the folder itself; it only takes space.
+      log.warn('a copy left by a restore could not be removed', { path: target, error });
+    });
   }
 }
 
@@ -257,11 +264,13 @@ async function makeWritable(dir: string): Promise<void> {
 const LEFTOVER = /^\.[A-Za-z0-9._-]+\.(?:tar(?:\.gz|\.zst)?\.partial|work)$/;
 
 export async function hasLeftovers(dir: string): Promise<boolean> {
+  // No folder: no leftovers.
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   return names.some((n) => LEFTOVER.test(n));
 }
 
 export async function sweepLeftovers(dir: string): Promise<string[]> {
+  // No folder: nothing to sweep.
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -278,6 +287,7 @@ export async function sweepAllLeftovers(backupsDir: string, locked: (component: 
   try {
     names = await fs.readdir(backupsDir);
   } catch {
+    // No backups folder yet: nothing to sweep.
     return;
   }
   for (const component of names) {

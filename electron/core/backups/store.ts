@@ -97,10 +97,14 @@ export class BackupStore {
         protect: this.protectedPaths,
       });
       for (const failure of report.failed) this.failedRecoveries.set(failure.component, failure);
-      this.swept ??= this.sweepAllLeftovers().catch(() => undefined);
+      this.swept ??= this.sweepAllLeftovers().catch((error: unknown) => {
+        // Leftovers of killed backups only take space; the next start sweeps them again.
+        log.warn('leftovers of interrupted backups could not be swept', { error });
+      });
       await this.swept;
       return { ...report, failed: [...this.failedRecoveries.values(), ...report.unlocked], unlocked: [] };
     });
+    // The caller gets this recovery's error; the chain only needs it settled so the next call can start.
     this.recovery = run.catch(() => ({ touched: [], busy: [], failed: [], unlocked: [] }));
     return run;
   }
@@ -121,6 +125,7 @@ export class BackupStore {
     const failed = this.failedRecoveries.get(component);
     if (failed) throw new UpkeepError(failed.error.code, failed.error.message, failed.error.details);
     const prev = this.locks.get(component) ?? Promise.resolve();
+    // Each caller gets its own operation's error; the queue only needs the one before settled.
     const run = prev.catch(() => undefined).then(() => this.crossProcess(component, fn));
     const tail = run.catch(() => undefined);
     this.locks.set(component, tail);
@@ -257,7 +262,10 @@ export class BackupStore {
       this.index.forget(path.join(dir, `${id}.json`));
       this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
       const info = toBackupInfo(manifest, archivePath);
-      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch(() => undefined);
+      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch((error: unknown) => {
+        // The backup is made and kept; retention (which refuses with STATE_CORRUPT when the history cannot be read) deletes nothing now and runs again after the next backup.
+        log.warn('retention did not run after a backup; older backups are kept', { component: component.id, backup_id: id, error });
+      });
       return info;
     } catch (error) {
       await fs.rm(partial, { force: true });
@@ -280,7 +288,8 @@ export class BackupStore {
   /** A backup by id (or, failing that, by its unique name). */
   async find(idOrName: string): Promise<{ manifest: BackupManifest; archive: string; manifestPath: string }> {
     if (BACKUP_ID_PATTERN.test(idOrName)) {
-      const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
+      // No backups folder yet: there are no backups.
+    const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
       for (const component of dirs) {
         const manifestPath = path.join(this.options.backupsDir, component, `${idOrName}.json`);
         if (!(await pathExists(manifestPath))) continue;
@@ -299,8 +308,8 @@ export class BackupStore {
       const m = byName[0] as (typeof manifests)[number];
       return this.find(m.manifest.id);
     }
-    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (upkeep backup list).`, { name: idOrName });
-    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}". Run \`upkeep backup list\` to see the ids.`, { id: idOrName });
+    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`, { name: idOrName });
+    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, { id: idOrName });
   }
 
   async get(idOrName: string): Promise<BackupInfo> {
@@ -439,7 +448,7 @@ export class BackupStore {
     this.refuseProtectedFolder(folder, m.component, 'restore');
     const type = options.type ?? m.type;
     if (type !== m.type && m.type !== 'full') {
-      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or give no --type).`, { id: m.id, type });
+      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or restore without a type).`, { id: m.id, type });
     }
     // What to replace: the whole folder, or only some paths.
     let roots: { path: string; kind: 'file' | 'dir' }[] | null;
