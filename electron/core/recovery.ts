@@ -1,6 +1,5 @@
 import { UpkeepError, type ErrorShape } from '../../shared/errors';
 import type { UpdateResult, UpdateStep } from '../../shared/types';
-import type { DamagedJournal } from './engine/journal';
 import { logger } from './lib/log';
 import type { Services } from './services';
 
@@ -34,7 +33,6 @@ export interface RecoveryReport {
 export async function recoverInterrupted(services: Pick<Services, 'backups' | 'updates'>): Promise<RecoveryReport> {
   const restores = await services.backups.recoverRestores();
   const runs = await services.updates.recoverRuns();
-  const damaged = await services.updates.journals.damaged();
   const report = {
     recovered: runs.recovered,
     restores: restores.touched,
@@ -42,7 +40,8 @@ export async function recoverInterrupted(services: Pick<Services, 'backups' | 'u
       ...restores.busy.map((b): InProgress => ({ component: b.component, kind: 'restore', pid: b.pid, run_id: b.run_id, step: null })),
       ...runs.busy.map((b): InProgress => ({ component: b.component, kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step })),
     ],
-    failed: [...restores.failed, ...runs.failed, ...damaged.map(damagedJournalFailure)].map((f) => ({ component: f.component, error: f.error })),
+    // runs.failed holds the damaged run journals too (engine/recovery.ts).
+    failed: [...restores.failed, ...runs.failed].map((f) => ({ component: f.component, error: f.error })),
   };
   logFailures(report.failed);
   return report;
@@ -60,27 +59,12 @@ function logFailures(failed: RecoveryReport['failed']): void {
   }
 }
 
-/** A run journal recovery cannot read: reported on every call until a person has looked (it is kept as found). */
-function damagedJournalFailure(d: DamagedJournal): { component: string; error: ErrorShape } {
-  const who = d.component ?? `the component of run ${d.run_id}`;
-  return {
-    component: d.component ?? d.run_id,
-    error: {
-      code: 'RECOVERY_FAILED',
-      message:
-        `The journal of run ${d.run_id} (${who}) is damaged (${d.reason}), so Upkeep cannot tell whether that run changed ${who} and did not touch it. ` +
-        `Check ${who}'s folder (its pre-update backup, if the run made one, is listed under Backups and can be restored), then move ${d.file} out of the journal folder.`,
-      details: { run_id: d.run_id, journal: d.file, reason: d.reason, state: 'STATE_CORRUPT', ...(d.component ? { component: d.component } : {}) },
-    },
-  };
-}
-
 /** The first failed recovery as an error to throw (its message says what to do; the others follow it). */
 export function recoveryFailure(report: RecoveryReport): UpkeepError | null {
   const [first, ...rest] = report.failed;
   if (!first) return null;
   const more = rest.length ? ` (${rest.length} more: ${rest.map((f) => f.component).join(', ')})` : '';
-  return new UpkeepError('RECOVERY_FAILED', `${first.error.message}${more}`, { ...first.error.details, components: report.failed.map((f) => f.component) });
+  return new UpkeepError('RECOVERY_FAILED', `${first.error.message}${more}`, { ...first.error.details, components: report.failed.map((f) => f.component) }, first.error.action ? { action: first.error.action } : undefined);
 }
 
 /** One line for people: who holds a component now. */

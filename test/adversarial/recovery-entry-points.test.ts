@@ -388,7 +388,7 @@ describe('a killed restore, a live holder, a failed recovery', () => {
     const error = (status.json() as { error: { code: string; message: string } }).error;
     expect(error.code).toBe('RECOVERY_FAILED');
     expect(error.message).toContain('webapp');
-    expect(error.message).toMatch(/then run any upkeep command/);
+    expect(error.message).toMatch(/then run any command or restart Upkeep/);
     expect(readFileSync(journal, 'utf8')).toBe('{"kind": "full", "fold');
     const history = await upkeep(sb.home, ['--json', 'history']);
     expect(history.code, history.stderr).toBe(0);

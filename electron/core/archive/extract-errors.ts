@@ -7,6 +7,9 @@ import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
 import { TarFormatError } from './tar-format';
 import { errnoCode, errnoPath, errorMessage } from '../lib/error-info';
+import { logger } from '../lib/log';
+
+const log = logger('archive.extract');
 
 export async function explain(error: unknown, options: ExtractOptions, archiveName: string, damaged: ErrorCode): Promise<Error> {
   // The writer's own failure is its owner's to report (see WriterStopped).
@@ -15,7 +18,11 @@ export async function explain(error: unknown, options: ExtractOptions, archiveNa
   // (Also with archiveHash 'by-caller': the archive is hashed again here, on this error path.)
   const recorded = options.expect?.archiveSha256;
   if (recorded && !(error instanceof UpkeepError && error.code === 'CANCELLED')) {
-    const actual = await sha256File(options.archive).catch(() => null);
+    const actual = await sha256File(options.archive).catch((hashError: unknown) => {
+      // An archive that cannot be read again has no checksum to compare: taken as not matching (damaged).
+      log.warn('a backup archive could not be read to check its checksum', { archive: options.archive, error: hashError });
+      return null;
+    });
     if (actual !== recorded) {
       const why = error instanceof Error ? error.message : String(error);
       return new UpkeepError('BACKUP_CORRUPT', `Backup archive ${archiveName} is damaged: its checksum does not match the manifest (${why}). Restore a different backup.`, { archive: options.archive }, { cause: error });

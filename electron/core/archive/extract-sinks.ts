@@ -7,6 +7,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UMASK, type EntryWriter } from './entry-writer';
+import { logger } from '../lib/log';
+
+const log = logger('archive.extract');
 
 export interface ExtractSink {
   /** Whether the sink checks each file's sha256 itself (then it is handed the recorded one and the extractor does not hash). */
@@ -155,6 +158,7 @@ export class FolderSink implements ExtractSink {
    */
   private createSerially(target: string, mode: number): Promise<fs.FileHandle> {
     const opened = this.creating.then(() => fs.open(target, 'wx', mode));
+    // The caller gets this open's error; the chain only needs it settled so the next create can start.
     this.creating = opened.catch(() => undefined);
     return opened;
   }
@@ -215,7 +219,8 @@ export class FolderSink implements ExtractSink {
   async symlink(rel: string, target: string, mtime: number | null): Promise<void> {
     await this.ensureDir(parentOf(rel));
     await fs.symlink(target, this.abs(rel));
-    if (mtime !== null) await fs.lutimes(this.abs(rel), mtime, mtime).catch(() => undefined);
+    // Some file systems cannot set a link's own times: the link and its target are right, only its date is not.
+    if (mtime !== null) await fs.lutimes(this.abs(rel), mtime, mtime).catch((error: unknown) => log.debug('a symbolic link keeps the time of its extraction', { link: rel, error }));
   }
 
   async link(targetRel: string, rel: string): Promise<void> {
@@ -237,6 +242,7 @@ export class FolderSink implements ExtractSink {
     await this.pool.settle();
     const handle = this.current?.handle;
     this.current = null;
+    // Aborting: the error that stopped the extraction is what is reported; the half-written file is in the staging folder the caller removes.
     if (handle) await handle.close().catch(() => undefined);
   }
 }

@@ -21,6 +21,9 @@ import {
 } from './tar-sources';
 import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
 import { errnoCode } from '../lib/error-info';
+import { logger } from '../lib/log';
+
+const log = logger('archive.create');
 
 /** One entry to archive. `path` is the archive path (`/` separators, relative, no `..`). */
 export interface ArchiveInputEntry {
@@ -226,7 +229,11 @@ class StoredAside {
 
 /** The zstd codec's fastest useful level as the compressibility probe, where zstd loads. */
 async function fastProbe(): Promise<Probe | undefined> {
-  const codec = await zstdCodec().catch(() => null);
+  const codec = await zstdCodec().catch((error: unknown) => {
+    // Without zstd there is no probe: every file is compressed, as before compressibility was measured.
+    log.info('zstd does not load here; files are compressed without a compressibility probe', { error });
+    return null;
+  });
   return codec ? (sample) => codec.compress(sample, 1).length : undefined;
 }
 
@@ -425,13 +432,17 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
     if (encoder instanceof ParallelGzipEncoder || encoder instanceof ZstdEncoder) await encoder.drain();
     await helpers?.close();
     await writer.abandon();
+    // The write already failed and that error is thrown below; the partial archive is removed next.
     await handle.close().catch(() => undefined);
     await fs.rm(options.output, { force: true });
     throw error instanceof UpkeepError ? error : fsError(error, `writing the archive ${options.output}`);
   }
   await helpers?.close();
   await handle.close();
-  await fsyncDir(path.dirname(options.output)).catch(() => undefined);
+  await fsyncDir(path.dirname(options.output)).catch((error: unknown) => {
+    // The archive itself is synced; only its name may be lost on a power cut, and a backup without its manifest is swept.
+    log.warn('the folder of a new archive could not be synced', { archive: options.output, error });
+  });
   const files = writer.files.filter((f) => f.size !== -1);
   return { files, skipped: writer.skipped, bytes: writer.bytes, fileCount: writer.fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
 }

@@ -109,6 +109,7 @@ export function zstdCodec(): Promise<Codec> {
       },
     };
   })();
+  // The caller gets the load's error (no zstd: callers fall back to gzip); a later call tries again.
   loading.catch(() => {
     loading = null;
   });

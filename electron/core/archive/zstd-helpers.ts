@@ -2,6 +2,9 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { modulePath } from './zstd-codec';
+import { logger } from '../lib/log';
+
+const log = logger('archive.zstd');
 
 
 /** The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent. */
@@ -80,14 +83,18 @@ export class ZstdHelpers {
     let module: string;
     try {
       module = modulePath();
-    } catch {
+    } catch (error) {
+      // No zstd module to load in a thread: the caller compresses in its own thread.
+      log.info('zstd helper threads are not available; compressing in one thread', { error });
       return null;
     }
     const helpers: Helper[] = [];
     for (let i = 0; i < count; i++) {
       try {
         helpers.push(new Helper(new Worker(HELPER_SOURCE, { eval: true, workerData: { module }, resourceLimits: { maxYoungGenerationSizeMb: 2 } })));
-      } catch {
+      } catch (error) {
+        // Fewer threads than asked for (a resource limit): the ones started do the work.
+        log.info('fewer zstd helper threads than asked for', { asked: count, started: i, error });
         break;
       }
     }

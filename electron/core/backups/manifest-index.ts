@@ -101,12 +101,14 @@ export class ManifestIndex {
     try {
       components = (await fs.readdir(this.backupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     } catch {
+      // No backups folder (or not readable): no backups are listed.
       this.summaries.clear();
       return { manifests, problems };
     }
     const seen = new Set<string>();
     for (const component of components) {
       const dir = path.join(this.backupsDir, component);
+      // Gone meanwhile: it lists none.
       const names = await fs.readdir(dir).catch(() => [] as string[]);
       const set = new Set(names);
       const claimed = new Set<string>();
@@ -121,7 +123,7 @@ export class ManifestIndex {
           if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
           claimed.add(manifest.archive);
           if (!set.has(manifest.archive)) {
-            problems.push({ file, component, code: 'BACKUP_NOT_FOUND', message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup (upkeep backup delete ${manifest.id} --yes).` });
+            problems.push({ file, component, code: 'BACKUP_NOT_FOUND', message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup.` });
             continue;
           }
           manifests.push({ manifest, archive: path.join(dir, manifest.archive) });

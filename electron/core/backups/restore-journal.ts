@@ -1,16 +1,34 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import { acquireLock, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { swapState, type SwapRecord } from '../lib/dir-swap';
 import { pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { parseState } from '../lib/state-file';
+
+const log = logger('backups.restore-journal');
 
 export type JournalState =
   | { kind: 'extract'; folder: string; staging: string }
   /** `new_ino`: the restored tree's inode, which tells where it is after a crash (absent in journals of older versions). */
   | { kind: 'full'; folder: string; staging: string; old: string | null; carried: string[]; new_ino?: number; phase: 'swapping' | 'committed' }
   | { kind: 'paths'; folder: string; staging: string; pairs: { target: string; aside: string; existed: boolean }[]; phase: 'swapping' | 'committed' };
+
+const swapPhase = z.enum(['swapping', 'committed']);
+
+/**
+ * The restore journal as recovery acts on it. A journal of another shape (an unknown kind, a field
+ * missing) is never acted on: recovery cannot tell what it would undo, so it is RECOVERY_FAILED,
+ * kept as found — never a deletion of the staging folder it names.
+ */
+export const restoreJournalSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('extract'), folder: z.string().min(1), staging: z.string().min(1) }),
+  z.object({ kind: z.literal('full'), folder: z.string().min(1), staging: z.string().min(1), old: z.string().min(1).nullable(), carried: z.array(z.string()), new_ino: z.number().optional(), phase: swapPhase }),
+  z.object({ kind: z.literal('paths'), folder: z.string().min(1), staging: z.string().min(1), pairs: z.array(z.object({ target: z.string().min(1), aside: z.string().min(1), existed: z.boolean() })), phase: swapPhase }),
+]) satisfies z.ZodType<JournalState>;
 
 /**
  * What a restore is in the middle of, written before each step that moves anything: after a
@@ -158,7 +176,7 @@ function restoreRecoveryFailed(component: string, folder: string | null, journal
     message:
       `A restore of ${component} was interrupted (Upkeep was stopped or crashed) and could not be finished or undone: ${cause}. ` +
       `Nothing more was changed: ${folder ?? 'its folder'} and the copies beside it are as the crash left them, and ${journal} records them. ` +
-      'Fix the cause (free space, permissions, a missing drive), then run any upkeep command or restart Upkeep: it tries the same steps again, which never delete the previous copy.',
+      'Fix the cause (free space, permissions, a missing drive), then run any command or restart Upkeep: it tries the same steps again, which never delete the previous copy.',
     details: { component, ...(folder ? { folder } : {}), journal },
   };
 }
@@ -176,12 +194,9 @@ async function recoverOneRestore(file: string, named: (folder: string) => void, 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null; // finished by its owner meanwhile
     throw error;
   }
-  let state: JournalState;
-  try {
-    state = JSON.parse(text) as JournalState;
-  } catch {
-    throw new Error(`its journal ${file} is not readable JSON (look at it, then remove it by hand)`);
-  }
+  const parsed = parseState(text, restoreJournalSchema);
+  if (!parsed.ok) throw new Error(`its journal ${file} is damaged: ${parsed.reason} (look at it, then remove it by hand)`);
+  const state: JournalState = parsed.value;
   const { folder, staging } = state;
   named(folder);
   refuseProtectedJournal(state, protect);
@@ -229,8 +244,12 @@ export async function rmTree(target: string): Promise<void> {
   try {
     await fs.rm(target, { recursive: true, force: true });
   } catch {
+    // Read-only folders (extracted as the archive had them): made writable, then removed again.
     await makeWritable(target).catch(() => undefined);
-    await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(target, { recursive: true, force: true }).catch((error: unknown) => {
+      // What cannot be removed is a staging or aside copy beside the folder, never the folder itself; it only takes space.
+      log.warn('a copy left by a restore could not be removed', { path: target, error });
+    });
   }
 }
 
@@ -245,11 +264,13 @@ async function makeWritable(dir: string): Promise<void> {
 const LEFTOVER = /^\.[A-Za-z0-9._-]+\.(?:tar(?:\.gz|\.zst)?\.partial|work)$/;
 
 export async function hasLeftovers(dir: string): Promise<boolean> {
+  // No folder: no leftovers.
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   return names.some((n) => LEFTOVER.test(n));
 }
 
 export async function sweepLeftovers(dir: string): Promise<string[]> {
+  // No folder: nothing to sweep.
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
@@ -266,6 +287,7 @@ export async function sweepAllLeftovers(backupsDir: string, locked: (component: 
   try {
     names = await fs.readdir(backupsDir);
   } catch {
+    // No backups folder yet: nothing to sweep.
     return;
   }
   for (const component of names) {

@@ -7,6 +7,9 @@ import { fsyncDir, pathExists } from '../lib/fs-atomic';
 import { SQLITE_COMPANIONS } from './folder-archive';
 import { rmTree, type RestoreJournal } from './restore-journal';
 import { SQLITE_NAME, type Matcher } from './select';
+import { logger } from '../lib/log';
+
+const log = logger('backups.restore-swap');
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -24,6 +27,7 @@ function isInside(parent: string, child: string): boolean {
  * old tree is, for the caller to remove once the swap is durable (off the critical path), or null.
  */
 export async function swapWholeFolder(folder: string, staging: string, exclude: Matcher, journal: RestoreJournal): Promise<string | null> {
+  // No folder (null): the restore creates it.
   const folderStat = await fs.lstat(folder).catch(() => null);
   if (folderStat && !folderStat.isDirectory()) {
     throw new UpkeepError('INVALID_CONFIG', `${folder} is not a folder; move it away before restoring into it.`, { folder });
@@ -54,12 +58,13 @@ export async function swapWholeFolder(folder: string, staging: string, exclude: 
     // Put back what moved.
     if (!swapped && folderStat) {
       const state = await swapState({ folder, staging, old, new_ino: newIno });
-      if (state.swapped && state.oldAt) await swapIn({ folder, staging: state.oldAt, old: staging }).catch(() => undefined);
+      // Each undo step that fails is logged and the next is tried; the journal stays when the folder is not back (below), so recovery finishes it.
+      if (state.swapped && state.oldAt) await swapIn({ folder, staging: state.oldAt, old: staging }).catch((undo: unknown) => log.error('undoing a failed restore: the swap back failed', { folder, error: undo }));
       else if (!(await pathExists(folder)) && (await pathExists(old))) await fs.rename(old, folder);
       for (const rel of carried.reverse()) {
-        await fs.rename(path.join(staging, ...rel.split('/')), path.join(folder, ...rel.split('/'))).catch(() => undefined);
+        await fs.rename(path.join(staging, ...rel.split('/')), path.join(folder, ...rel.split('/'))).catch((undo: unknown) => log.error('undoing a failed restore: a carried path could not be moved back; it is in the staging folder', { folder, staging, path: rel, error: undo }));
       }
-      await fsyncDir(parent).catch(() => undefined);
+      await fsyncDir(parent).catch((undo: unknown) => log.warn('undoing a failed restore: the parent folder could not be synced', { folder, error: undo }));
     }
     if (!swapped) await journal.clear();
     throw error;
@@ -97,9 +102,11 @@ function isDerivedCache(rel: string): boolean {
 async function dropBytecodeOf(file: string): Promise<void> {
   if (!file.endsWith('.py')) return;
   const cache = path.join(path.dirname(file), '__pycache__');
+  // No __pycache__ (null): no bytecode to drop.
   const st = await fs.lstat(cache).catch(() => null);
   if (!st?.isDirectory()) return;
   const stem = `${path.basename(file, '.py')}.`;
+  // Stale bytecode left behind is only rebuilt by Python (it checks the source's time); nothing depends on its removal.
   for (const name of await fs.readdir(cache).catch(() => [] as string[])) {
     if (name.startsWith(stem) && /\.py[co]$/.test(name)) await fs.rm(path.join(cache, name), { force: true }).catch(() => undefined);
   }
@@ -126,6 +133,7 @@ async function ensureDirInside(realFolder: string, folder: string, parts: string
   let current = folder;
   for (const part of parts) {
     current = path.join(current, part);
+    // Missing (null): created just below.
     const st = await fs.lstat(current).catch(() => null);
     if (!st) {
       await fs.mkdir(current);
@@ -176,8 +184,9 @@ export async function swapPaths(folder: string, staging: string, roots: { path: 
     }
   } catch (error) {
     for (const d of [...done].reverse()) {
-      if (d.from && (await pathExists(d.target)) && (!d.existed || (await pathExists(d.aside)))) await rmTree(d.target).catch(() => undefined);
-      if (d.existed) await fs.rename(d.aside, d.target).catch(() => undefined);
+      // Each undo step that fails is logged and the next is tried: the aside copy is never deleted here.
+      if (d.from && (await pathExists(d.target)) && (!d.existed || (await pathExists(d.aside)))) await rmTree(d.target).catch((undo: unknown) => log.error('undoing a failed restore: a restored path could not be removed', { path: d.target, error: undo }));
+      if (d.existed) await fs.rename(d.aside, d.target).catch((undo: unknown) => log.error('undoing a failed restore: a path could not be put back; its previous copy is beside it', { path: d.target, aside: d.aside, error: undo }));
     }
     await journal.clear();
     throw error;

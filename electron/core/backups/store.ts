@@ -5,16 +5,21 @@ import type { BackupInfo, BackupList, BackupPhase, BackupProgress, BackupRestore
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
+import { errorMessage } from '../lib/error-info';
+import { logger } from '../lib/log';
+import { readStateFile } from '../lib/state-file';
 import { ensureFreeSpace } from './disk-space';
 import { archiveFolderIsolated, extractArchiveIsolated, warmBackupWorker } from './in-worker';
 import { BACKUP_ID_PATTERN, toBackupInfo, type BackupManifest } from './manifest';
 import { hex, newBackupId, newManifest } from './new-backup';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { ManifestIndex } from './manifest-index';
-import { RestoreJournal, recoverRestoreJournals, rmTree, sweepAllLeftovers, sweepLeftovers, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
+import { RestoreJournal, recoverRestoreJournals, restoreJournalSchema, rmTree, sweepAllLeftovers, sweepLeftovers, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
 import { swapPaths, swapWholeFolder } from './restore-swap';
 import { Matcher, includePatterns, rootsWithin } from './select';
 import { selectBackups, type BackupComponent, type BackupStoreOptions, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions } from './store-options';
+
+const log = logger('backups.store');
 
 export { recoverInterruptedRestores, recoverRestoreJournals, type RestoreInProgress, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
 
@@ -92,10 +97,14 @@ export class BackupStore {
         protect: this.protectedPaths,
       });
       for (const failure of report.failed) this.failedRecoveries.set(failure.component, failure);
-      this.swept ??= this.sweepAllLeftovers().catch(() => undefined);
+      this.swept ??= this.sweepAllLeftovers().catch((error: unknown) => {
+        // Leftovers of killed backups only take space; the next start sweeps them again.
+        log.warn('leftovers of interrupted backups could not be swept', { error });
+      });
       await this.swept;
       return { ...report, failed: [...this.failedRecoveries.values(), ...report.unlocked], unlocked: [] };
     });
+    // The caller gets this recovery's error; the chain only needs it settled so the next call can start.
     this.recovery = run.catch(() => ({ touched: [], busy: [], failed: [], unlocked: [] }));
     return run;
   }
@@ -116,6 +125,7 @@ export class BackupStore {
     const failed = this.failedRecoveries.get(component);
     if (failed) throw new UpkeepError(failed.error.code, failed.error.message, failed.error.details);
     const prev = this.locks.get(component) ?? Promise.resolve();
+    // Each caller gets its own operation's error; the queue only needs the one before settled.
     const run = prev.catch(() => undefined).then(() => this.crossProcess(component, fn));
     const tail = run.catch(() => undefined);
     this.locks.set(component, tail);
@@ -252,7 +262,10 @@ export class BackupStore {
       this.index.forget(path.join(dir, `${id}.json`));
       this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
       const info = toBackupInfo(manifest, archivePath);
-      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch(() => undefined);
+      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch((error: unknown) => {
+        // The backup is made and kept; retention (which refuses with STATE_CORRUPT when the history cannot be read) deletes nothing now and runs again after the next backup.
+        log.warn('retention did not run after a backup; older backups are kept', { component: component.id, backup_id: id, error });
+      });
       return info;
     } catch (error) {
       await fs.rm(partial, { force: true });
@@ -275,7 +288,8 @@ export class BackupStore {
   /** A backup by id (or, failing that, by its unique name). */
   async find(idOrName: string): Promise<{ manifest: BackupManifest; archive: string; manifestPath: string }> {
     if (BACKUP_ID_PATTERN.test(idOrName)) {
-      const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
+      // No backups folder yet: there are no backups.
+    const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
       for (const component of dirs) {
         const manifestPath = path.join(this.options.backupsDir, component, `${idOrName}.json`);
         if (!(await pathExists(manifestPath))) continue;
@@ -294,8 +308,8 @@ export class BackupStore {
       const m = byName[0] as (typeof manifests)[number];
       return this.find(m.manifest.id);
     }
-    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (upkeep backup list).`, { name: idOrName });
-    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}". Run \`upkeep backup list\` to see the ids.`, { id: idOrName });
+    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`, { name: idOrName });
+    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, { id: idOrName });
   }
 
   async get(idOrName: string): Promise<BackupInfo> {
@@ -434,7 +448,7 @@ export class BackupStore {
     this.refuseProtectedFolder(folder, m.component, 'restore');
     const type = options.type ?? m.type;
     if (type !== m.type && m.type !== 'full') {
-      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or give no --type).`, { id: m.id, type });
+      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or restore without a type).`, { id: m.id, type });
     }
     // What to replace: the whole folder, or only some paths.
     let roots: { path: string; kind: 'file' | 'dir' }[] | null;
@@ -492,7 +506,13 @@ export class BackupStore {
     // The journal goes only once staging is gone too: a kill before this point is finished by
     // recovery (a committed swap only needs its leftovers removed). A swap still marked
     // 'swapping' here failed part-way through its own undo: recovery must see it.
-    const phase = await fs.readFile(journal.file, 'utf8').then((t) => (JSON.parse(t) as { phase?: string }).phase, () => undefined);
+    const got = await readStateFile(journal.file, restoreJournalSchema).catch((error: unknown) => ({ status: 'corrupt' as const, reason: errorMessage(error) }));
+    if (got.status === 'corrupt') {
+      // Which phase it is in is unknown: the journal stays, and recovery reports it (RECOVERY_FAILED) instead of guessing.
+      log.error('the journal of a failed restore cannot be read; it is kept for recovery', { file: journal.file, reason: got.reason });
+      return;
+    }
+    const phase = got.status === 'ok' && got.value.kind !== 'extract' ? got.value.phase : undefined;
     if (phase === undefined || phase === 'committed') await journal.clear();
   }
 }

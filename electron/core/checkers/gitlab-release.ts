@@ -1,7 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
-import { isRecord } from '../../../shared/guards';
 import type { ReleaseNote } from '../../../shared/types';
+import { z } from 'zod';
 import type { HttpResponse } from '../net/http-client';
+import { getJsonAs } from '../net/remote-json';
 import { displayVersion, isPrereleaseVersion } from '../versions/compare';
 import { apiBaseOf, tokenEnvAuth } from './lib/config';
 import { joinUrl, parseLinkHeader, sameOrigin } from './lib/links';
@@ -19,12 +20,23 @@ interface GitlabRelease {
   assets?: { sources?: { format: string; url: string }[]; links?: { name: string; url: string; direct_asset_url?: string }[] };
 }
 
-type TaggedRelease = GitlabRelease & { tag_name: string };
-
-/** A release with a tag (GitLab lists only those, but the answer is read as it comes). */
-function isTaggedRelease(value: unknown): value is TaggedRelease {
-  return isRecord(value) && typeof value.tag_name === 'string';
-}
+/** A release as read: its tag must be a string (others are skipped); any other field of another type reads as absent. */
+const gitlabReleaseSchema = z.looseObject({
+  tag_name: z.string(),
+  name: z.string().optional().catch(undefined),
+  description: z.string().nullish().catch(null),
+  released_at: z.string().optional().catch(undefined),
+  upcoming_release: z.boolean().optional().catch(undefined),
+  commit: z.looseObject({ id: z.string().optional() }).optional().catch(undefined),
+  _links: z.looseObject({ self: z.string().optional() }).optional().catch(undefined),
+  assets: z
+    .looseObject({
+      sources: z.array(z.looseObject({ format: z.string(), url: z.string() })).optional(),
+      links: z.array(z.looseObject({ name: z.string(), url: z.string(), direct_asset_url: z.string().optional() })).optional(),
+    })
+    .optional()
+    .catch(undefined),
+}) satisfies z.ZodType<GitlabRelease>;
 
 const MAX_PAGES = 50;
 
@@ -48,11 +60,13 @@ export const gitlabReleaseChecker = defineChecker<'gitlab_release'>({
     const auth = tokenEnvAuth(ctx);
     const project = encodeURIComponent(`${user}/${repo}`);
     let url: string | undefined = joinUrl(apiBase, `projects/${project}/releases?per_page=100`);
-    const all: TaggedRelease[] = [];
+    const all: z.output<typeof gitlabReleaseSchema>[] = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
-      const { data, response }: { data: unknown; response: HttpResponse } = await ctx.http.getJson<unknown>(url, { signal: ctx.signal, ...(auth ? { auth } : {}) });
-      if (!Array.isArray(data)) throw new UpkeepError('PARSE_ERROR', `${apiBase} did not answer with a list of releases for ${user}/${repo}. Check api_base (it ends in /api/v4).`);
-      all.push(...data.filter(isTaggedRelease));
+      const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(ctx.http, url, z.array(z.unknown()), `a list of releases for ${user}/${repo}`, { signal: ctx.signal, ...(auth ? { auth } : {}) }, 'Check api_base (it ends in /api/v4).');
+      for (const item of data) {
+        const release = gitlabReleaseSchema.safeParse(item);
+        if (release.success) all.push(release.data);
+      }
       const next: string | undefined = parseLinkHeader(response.headers.link).next;
       const nextPage = response.headers['x-next-page'];
       url = next && sameOrigin(next, apiBase) ? next : nextPage ? joinUrl(apiBase, `projects/${project}/releases?per_page=100&page=${encodeURIComponent(nextPage)}`) : undefined;

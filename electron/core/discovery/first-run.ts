@@ -1,5 +1,6 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig } from '../../../shared/schemas/component';
 import { validateComponent } from '../config/validate';
@@ -8,7 +9,6 @@ import { appPackage } from '../lib/app-version';
 import type { Services } from '../services';
 import { githubRepoOf } from './git-checkouts';
 import { errnoCode, errorMessage } from '../lib/error-info';
-import { isRecord } from '../../../shared/guards';
 
 export const SELF_ID = 'upkeep';
 export const FIRST_RUN_MARKER = 'first-run.json';
@@ -24,12 +24,15 @@ export interface FirstRunResult {
   refreshed_current: boolean;
 }
 
+/** The `repository` of a package.json: a string or `{ url }`; another shape reads as absent. */
+const repositorySchema = z.looseObject({ repository: z.union([z.string(), z.looseObject({ url: z.string().optional() })]).optional().catch(undefined) });
+
 /** Upkeep's own repository from its package.json `repository` (string or {url}), if it is on GitHub. */
 export function selfRepository(pkgRoot = appPackage().root): { user: string; repo: string } {
   try {
-    const pkg: unknown = JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8'));
-    const repo = isRecord(pkg) ? pkg.repository : undefined;
-    const url = typeof repo === 'string' ? repo : isRecord(repo) ? repo.url : undefined;
+    const pkg = repositorySchema.safeParse(JSON.parse(readFileSync(path.join(pkgRoot, 'package.json'), 'utf8'))).data;
+    const repo = pkg?.repository;
+    const url = typeof repo === 'string' ? repo : repo?.url;
     if (typeof url === 'string') {
       const shorthand = /^(?:github:)?([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(url);
       if (shorthand?.[1] && shorthand[2]) return { user: shorthand[1], repo: shorthand[2] };

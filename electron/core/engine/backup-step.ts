@@ -17,7 +17,7 @@ export async function takeBackup(kit: RunKit, ctx: UpdaterContext, component: Co
     // find out now, while nothing has been changed.
     const problem = await backups.checkRestorable?.(id);
     if (problem) {
-      throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update with --no-backup at your own risk.`, { backup_id: id, cause: problem });
+      throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update without a backup at your own risk.`, { backup_id: id, cause: problem }, { action: 'update_without_backup' });
     }
     log.write(`pre-update backup ${id} reads back completely`);
     return { id, kind: 'store' };
@@ -26,7 +26,7 @@ export async function takeBackup(kit: RunKit, ctx: UpdaterContext, component: Co
     const id = await updater.snapshot.create(ctx);
     return { id, kind: 'snapshot' };
   }
-  if (folder && !backups) throw new UpkeepError('INTERNAL', 'The backup service is not available; update with --no-backup to go on without a backup.');
+  if (folder && !backups) throw new UpkeepError('INTERNAL', 'The backup service is not available; update without a backup to go on without one.', undefined, { action: 'update_without_backup' });
   // No folder and no state of its own (a script, sleep_a_bit): there is nothing a backup could hold.
   log.write(`nothing to back up for method ${component.method} without a folder; a failure cannot be rolled back`);
   return null;

@@ -3,7 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CancelResult, UpdateStep } from '../../../shared/types';
+import { z } from 'zod';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import { parseState } from '../lib/state-file';
 import type { HistoryStore } from './history';
 import type { JournalStore, RunJournal } from './journal';
 import { lockHolder } from './lock';
@@ -30,12 +33,10 @@ const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const ANSWER_WAIT_MS = 5_000;
 
 /** A request in the lock folder from another process. */
-interface CancelRequest {
-  request_id: string;
-  run_id: string;
-  pid: number;
-  requested_at: string;
-}
+const cancelRequestSchema = z.object({ request_id: z.string(), run_id: z.string(), pid: z.number(), requested_at: z.string() });
+type CancelRequest = z.infer<typeof cancelRequestSchema>;
+
+const log = logger('engine.cancel');
 
 /** The holder's answer, kept in the run's journal. */
 export interface CancelAnswer {
@@ -141,6 +142,7 @@ export class LiveRun {
       try {
         this.cancel(`by process ${request.pid}`);
       } catch {
+        // Past its point of no return: the run finishes, and the asker is told it is too late.
         answer = 'too_late';
       }
       this.journal.cancel = { request_id: request.request_id, answer, step, at: new Date().toISOString() };
@@ -162,12 +164,10 @@ async function readRequest(file: string): Promise<CancelRequest | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  try {
-    const value = JSON.parse(text) as Partial<CancelRequest>;
-    if (typeof value.request_id === 'string' && typeof value.run_id === 'string' && typeof value.pid === 'number' && typeof value.requested_at === 'string') return value as CancelRequest;
-  } catch {
-    // Torn or foreign: dropped below.
-  }
+  const parsed = parseState(text, cancelRequestSchema);
+  if (parsed.ok) return parsed.value;
+  // Torn or foreign: dropped, and said (the process that asked times out and says so).
+  log.warn('a cancel request that cannot be read was dropped', { file, reason: parsed.reason });
   await fs.rm(file, { force: true });
   return null;
 }
@@ -232,7 +232,7 @@ export class CancelRegistry {
   private async notRunning(id: string, component?: string): Promise<UpkeepError> {
     const finished = await this.deps.history.get(id);
     if (finished) return tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
-    return new UpkeepError('NOT_FOUND', `No update of ${component ?? id} is running, so there is nothing to cancel. \`upkeep history\` shows finished runs.`, { id });
+    return new UpkeepError('NOT_FOUND', `No update of ${component ?? id} is running, so there is nothing to cancel. The history shows finished runs.`, { id });
   }
 
   private async findJournal(id: string): Promise<RunJournal | null> {

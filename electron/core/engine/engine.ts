@@ -1,8 +1,10 @@
 import type { InitiatedBy } from '../../../shared/contract';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
 import type { CancelResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus } from '../../../shared/types';
+import type { VersionChoice } from '../config/version-choices';
+import { withRunLog } from '../lib/log';
 import { UPDATERS } from '../updaters/registry';
-import type { UpdaterRegistry } from '../updaters/types';
+import type { Updater, UpdaterRegistry } from '../updaters/types';
 import { AttentionStore, openAttention } from './attention';
 import { HistoryStore } from './history';
 import { JournalStore, type RunJournal } from './journal';
@@ -11,7 +13,7 @@ import { finishRun } from './outcome';
 import { RunRecoverer } from './recovery';
 import { runRollback } from './rollback';
 import { newRunId, RunKit } from './run-kit';
-import { readRunLog } from './run-log';
+import { readRunLog, type RunLog } from './run-log';
 import { runUpdate } from './run-update';
 import { SELF_COMPONENT_ID, type RunRecovery, type UpdateEngineDeps, type UpdateOptions } from './types';
 
@@ -86,13 +88,13 @@ export class UpdateEngine {
     let entry: HistoryEntry | undefined;
     if (request.historyId) {
       entry = (await this.history.list({ component: component.id })).find((e) => e.id === request.historyId);
-      if (!entry) throw new UpkeepError('NOT_FOUND', `No history entry ${request.historyId} for ${component.id}. Run \`upkeep history ${component.id}\` to see them.`);
-      if (!entry.backup_id) throw new UpkeepError('BACKUP_NOT_FOUND', `History entry ${entry.id} has no pre-update backup (it ran with --no-backup); it cannot be rolled back.`);
+      if (!entry) throw new UpkeepError('NOT_FOUND', `No history entry ${request.historyId} for ${component.id}; the component's history lists them.`);
+      if (!entry.backup_id) throw new UpkeepError('BACKUP_NOT_FOUND', `History entry ${entry.id} has no pre-update backup (it ran without a backup); it cannot be rolled back.`);
     } else if (!request.to || request.to === 'last') {
       // The last update not undone already (a second rollback of it would restore the same backup).
       const listed = await this.listHistory({ component: component.id });
       entry = entries.find((e) => !listed.find((l) => l.id === e.id)?.undone_by);
-      if (!entry) throw new UpkeepError('NOT_FOUND', `${component.id} has no successful update with a pre-update backup to roll back. Run \`upkeep history ${component.id}\`.`);
+      if (!entry) throw new UpkeepError('NOT_FOUND', `${component.id} has no successful update with a pre-update backup to roll back; the component's history lists its updates.`);
     } else {
       entry = entries.find((e) => e.from === request.to);
       if (!entry) {
@@ -115,16 +117,22 @@ export class UpdateEngine {
     journal.rollback_of = entry.id;
     journal.touched = true;
     const log = this.kit.newLog(runId, component.id);
+    const undoing = entry;
     try {
-      log.write(`rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`);
-      const outcome = await runRollback(this.kit, journal, component, updater, log, { safetyBackup: true });
-      if (outcome.ok) this.kit.recordCurrent(component, journal.to, log);
-      const result = await finishRun(this.kit, journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.error);
-      const history = (await this.history.get(runId)) as HistoryEntry;
-      return { result, entry: history };
+      return await withRunLog(log, () => this.rollbackRun(journal, component, undoing, updater, log));
     } finally {
       await lock.release();
     }
+  }
+
+  /** The rollback run itself, under its lock, with records of the logger in its run log. */
+  private async rollbackRun(journal: RunJournal, component: Component, entry: HistoryEntry, updater: Updater, log: RunLog): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
+    log.write(`rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`);
+    const outcome = await runRollback(this.kit, journal, component, updater, log, { safetyBackup: true });
+    if (outcome.ok) this.kit.recordCurrent(component, journal.to, log);
+    const result = await finishRun(this.kit, journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.error);
+    const history = (await this.history.get(journal.run_id)) as HistoryEntry;
+    return { result, entry: history };
   }
 
   async listHistory(options: { component?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
@@ -165,6 +173,7 @@ export class UpdateEngine {
       const component = this.deps.components.get(id);
       return this.kit.backupKind(component, this.kit.updaterFor(component));
     } catch {
+      // The component was removed since that run: its entry names no backup kind.
       return null;
     }
   }
@@ -251,12 +260,19 @@ export class UpdateEngine {
     if (!component.method) {
       return refused(new UpkeepError('UNSUPPORTED', `${id} has no update method; Upkeep can only report its new versions. Set \`method\` in its config to update it.`), 'skipped');
     }
-    const held = this.deps.holds?.()?.get(id)?.held;
+    let held: VersionChoice['held'];
+    try {
+      held = this.deps.holds?.()?.get(id)?.held;
+    } catch (error) {
+      // A holds file that cannot be read (STATE_CORRUPT): whether this component is held is unknown,
+      // so it is refused; the other components of an update-all go on.
+      return refused(error);
+    }
     if (held && (implicit || !options.force)) {
       const at = held.version ?? 'its installed version';
       const error = implicit
-        ? new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first (\`upkeep hold ${id} --release\`).`, { id, held_version: held.version })
-        : new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}; release the hold first (\`upkeep hold ${id} --release\`, or Release hold in the panel), or update it by id with --force.`, { id, held_version: held.version });
+        ? new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first.`, { id, held_version: held.version }, { action: 'release_hold' })
+        : new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}; release the hold first, or force the update of it by id.`, { id, held_version: held.version }, { action: 'release_hold' });
       return refused(error, implicit ? 'skipped' : 'failed', held.version);
     }
     try {

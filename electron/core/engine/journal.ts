@@ -85,7 +85,8 @@ export const runJournalSchema = z.object({
   rollback_of: z.string().nullable().optional(),
   error: z.custom<ErrorShape>((v) => isErrorShape(v), 'must be an error with a known code and a message').nullable(),
   state: z.record(z.string(), z.unknown()),
-  finished_status: z.enum(['succeeded', 'failed', 'rolled_back']).optional(),
+  finished_status: z.enum(['succeeded', 'failed', 'rolled_back', 'cancelled']).optional(),
+  cancel: z.object({ request_id: z.string(), answer: z.enum(['accepted', 'too_late']), step: z.enum(UPDATE_STEPS), at: z.string() }).optional(),
   finished_at: z.string().optional(),
 }) satisfies z.ZodType<RunJournal>;
 

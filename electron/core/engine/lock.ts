@@ -110,6 +110,7 @@ export async function acquireLock(dir: string, component: string, info: { host: 
         throw inProgress(component, current);
       }
       if (current === 'unreadable') {
+        // Gone meanwhile (null): the loop takes the lock again.
         const st = await fs.stat(file).catch(() => null);
         if (st && Date.now() - st.mtimeMs < 10_000) throw inProgress(component, null);
       }
@@ -128,6 +129,7 @@ async function breakStale(dir: string, component: string, file: string, seen: Lo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     // Another process is breaking it; a breaker left by a killed process is stale after 10 s.
+    // Gone meanwhile (null): the other breaker finished.
     const st = await fs.stat(breaker).catch(() => null);
     if (st && Date.now() - st.mtimeMs > 10_000) await fs.rm(breaker, { force: true });
     await new Promise((r) => setTimeout(r, 50));

@@ -39,7 +39,10 @@ export async function finishRun(kit: RunKit, journal: RunJournal, component: Com
   // What the run left installed: the target when it succeeded, the old version when it was rolled
   // back or never touched the component; unknown when a touched component's rollback failed.
   const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || status === 'cancelled' || !journal.touched ? journal.from : undefined;
-  await kit.deps.checks()?.invalidate?.(component.id, left).catch(() => undefined);
+  await kit.deps.checks()?.invalidate?.(component.id, left).catch((error: unknown) => {
+    // The outcome is recorded; the cached versions are only stale until the next forced check.
+    log.write(`note: the cached versions of ${component.id} could not be refreshed (${(error as Error).message}); the next check asks upstream`);
+  });
   log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
   kit.progress(journal, 100, true);
   emitOutcome(kit, journal, component, status, entry);

@@ -34,17 +34,17 @@ export async function recheckTarget(kit: RunKit, journal: RunJournal, component:
   const check = await checks.checkOne(component.id, { force: true, ...(options.downgrade ? { downgrade: true } : {}) });
   if (check.error) throw fromErrorShape(check.error);
   journal.from = check.installed;
-  // A skipped version is offered as no update; --force installs it all the same.
+  // A skipped version is offered as no update; a forced update installs it all the same.
   const skippedTarget = !check.update_available && check.skipped_version != null && check.skipped_version === check.latest;
   if (skippedTarget && !options.force) {
-    throw new UpkeepError('NO_UPDATE', `${check.latest} of ${component.name} is skipped (you chose to skip this version). Unskip it (\`upkeep skip ${component.id} --clear\`) or update with --force to install it.`, { skipped_version: check.skipped_version });
+    throw new UpkeepError('NO_UPDATE', `${check.latest} of ${component.name} is skipped (you chose to skip this version). Unskip it, or force the update to install it.`, { skipped_version: check.skipped_version }, { action: 'unskip_version' });
   }
   if (!check.update_available && !options.force) {
-    throw new UpkeepError('NO_UPDATE', `${component.name} is up to date (${check.installed ?? 'unknown'}${check.latest ? `, latest ${check.latest}` : ''}). Use --force to reinstall.`);
+    throw new UpkeepError('NO_UPDATE', `${component.name} is up to date (${check.installed ?? 'unknown'}${check.latest ? `, latest ${check.latest}` : ''}). Force the update to reinstall it.`, undefined, { action: 'force_update' });
   }
   if (!check.update_available && !skippedTarget && check.installed && check.target && check.target.version !== check.installed) {
-    // --force reinstalls; it never installs a lower version than the one running.
-    throw new UpkeepError('DOWNGRADE_REFUSED', `${component.name} ${check.installed} is newer than ${check.target.version} on its channel; --force reinstalls but does not downgrade. To go back, use \`upkeep rollback ${component.id} --to VERSION\`.`, { installed: check.installed, target: check.target.version });
+    // A forced update reinstalls; it never installs a lower version than the one running.
+    throw new UpkeepError('DOWNGRADE_REFUSED', `${component.name} ${check.installed} is newer than ${check.target.version} on its channel; a forced update reinstalls but does not downgrade. To go back, roll it back to an earlier version.`, { installed: check.installed, target: check.target.version }, { action: 'roll_back' });
   }
   if (!check.target) {
     throw new UpkeepError('NO_UPDATE', `The check of ${component.name} found no release to install${check.latest ? ` (latest ${check.latest})` : ''}.`);
@@ -71,6 +71,7 @@ export async function checkMachine(kit: RunKit, ctx: UpdaterContext, updater: Up
     if (where) assertApartFromDataDir(where, kit.deps.layout.home, { what: `The folder of ${ctx.component.id} cannot be updated`, component: ctx.component.id, field: `components.${ctx.component.id}.${key}` });
   }
   if (folder) {
+    // Missing or unreadable (null): refused just below as not there.
     const st = await fs.stat(folder).catch(() => null);
     if (!st?.isDirectory()) throw new UpkeepError('NOT_FOUND', `The folder ${folder} of ${ctx.component.id} does not exist. Fix \`folder\` in its config.`);
     for (const dir of [folder, path.dirname(folder)]) {
@@ -82,6 +83,7 @@ export async function checkMachine(kit: RunKit, ctx: UpdaterContext, updater: Up
   const where = folder ?? kit.deps.layout.home;
   const download = updater.downloadSize?.(ctx) ?? 0;
   const minMb = kit.deps.settings.get().min_free_space_mb;
+  // Free space that cannot be read (null) is unknown: the run goes on, and a full disk fails its step, which rolls back.
   const stat = await fs.statfs(where).catch(() => null);
   if (stat) {
     const free = Number(stat.bavail) * Number(stat.bsize);

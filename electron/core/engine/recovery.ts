@@ -1,11 +1,16 @@
-import { toErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
+import { fromErrorShape, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { Component, UpdateResult } from '../../../shared/types';
-import type { RunJournal } from './journal';
+import { logger, withRunLog } from '../lib/log';
+import type { Updater, UpdaterContext } from '../updaters/types';
+import type { DamagedJournal, RunJournal } from './journal';
 import { acquireLock, type HeldLock } from './lock';
 import { finishRun } from './outcome';
 import { runRollback } from './rollback';
 import type { RunKit } from './run-kit';
+import type { RunLog } from './run-log';
 import type { RunRecovery, RunRecoveryFailure } from './types';
+
+const recoveryLog = logger('engine.recovery');
 
 /**
  * Finishing the runs a killed process left behind (ARCHITECTURE.md §4): roll back what may have
@@ -16,6 +21,8 @@ export class RunRecoverer {
   private recovery: Promise<RunRecovery> | undefined;
   /** Runs whose recovery failed in this process, by component: kept as found, not retried here. */
   private readonly failedRecoveries = new Map<string, RunRecoveryFailure>();
+  /** Damaged journals, by the component they name: read again by every recovery (moving one away clears it). */
+  private damaged = new Map<string, RunRecoveryFailure>();
 
   constructor(private readonly kit: RunKit) {}
 
@@ -23,14 +30,15 @@ export class RunRecoverer {
   recoverRuns(): Promise<RunRecovery> {
     const previous = this.recovery ?? Promise.resolve(null);
     const run = previous.then(() => this.recoverNow());
+    // The caller gets this run's error; the chain only needs it settled so the next call can start.
     this.recovery = run.catch(() => ({ recovered: [], busy: [], failed: [] }));
     return run;
   }
 
   /** Refuse to start a run over one whose recovery failed (its journal would be overwritten in effect). */
   refuseAfterFailedRecovery(component: string): void {
-    const failed = this.failedRecoveries.get(component);
-    if (failed) throw new UpkeepError(failed.error.code, failed.error.message, failed.error.details);
+    const failed = this.failedRecoveries.get(component) ?? this.damaged.get(component);
+    if (failed) throw fromErrorShape(failed.error);
   }
 
   private async recoverNow(): Promise<RunRecovery> {
@@ -66,15 +74,15 @@ export class RunRecoverer {
         await lock.release();
       }
     }
-    report.failed = [...this.failedRecoveries.values(), ...transient];
+    const damaged = (await kit.journals.damaged()).map(damagedJournalFailure);
+    this.damaged = new Map(damaged.map((f) => [f.component, f]));
+    report.failed = [...this.failedRecoveries.values(), ...transient, ...damaged];
     return report;
   }
 
   private recoveryFailed(journal: RunJournal, error: unknown): RunRecoveryFailure {
     const cause = error instanceof Error ? error.message : String(error);
-    const backup = journal.backup
-      ? ` Its pre-update backup ${journal.backup.id} is kept; once the cause is fixed, \`upkeep backup restore ${journal.backup.id}\` puts the previous version back by hand.`
-      : '';
+    const backup = journal.backup ? ` Its pre-update backup ${journal.backup.id} is kept; once the cause is fixed, restoring it puts the previous version back by hand.` : '';
     return {
       component: journal.component,
       run_id: journal.run_id,
@@ -83,16 +91,42 @@ export class RunRecoverer {
         message:
           `The ${journal.kind} of ${journal.component} (run ${journal.run_id}) was interrupted at step ${journal.step} and finishing it failed: ${cause}. ` +
           `Its journal (${this.kit.journals.file(journal.run_id)}) and the folder are kept as they are, and ${journal.component} is not updated again until this is resolved.${backup} ` +
-          'Fix the cause (free space, permissions, a missing drive), then run any upkeep command or restart Upkeep: it tries again.',
+          'Fix the cause (free space, permissions, a missing drive), then run any command or restart Upkeep: it tries again.',
         details: { component: journal.component, run_id: journal.run_id, step: journal.step, ...(journal.backup ? { backup_id: journal.backup.id } : {}) },
+        ...(journal.backup ? { action: 'restore_backup' as const } : {}),
       },
     };
   }
 }
 
 /** Finish one interrupted run, under its lock: complete it when it had committed, else roll back or close it. */
-async function recoverOne(kit: RunKit, journal: RunJournal): Promise<UpdateResult> {
+function recoverOne(kit: RunKit, journal: RunJournal): Promise<UpdateResult> {
   const log = kit.newLog(journal.run_id, journal.component);
+  return withRunLog(log, () => finishInterrupted(kit, journal, log));
+}
+
+/** A journal recovery cannot read: RECOVERY_FAILED, kept as found, its component refused until a person has looked. */
+function damagedJournalFailure(d: DamagedJournal): RunRecoveryFailure {
+  const who = d.component ?? `the component of run ${d.run_id}`;
+  return {
+    component: d.component ?? d.run_id,
+    run_id: d.run_id,
+    error: {
+      code: 'RECOVERY_FAILED',
+      message:
+        `The journal of run ${d.run_id} (${who}) is damaged (${d.reason}), so Upkeep cannot tell whether that run changed ${who} and did not touch it. ` +
+        `Check ${who}'s folder (its pre-update backup, if the run made one, is listed under Backups and can be restored), then move ${d.file} out of the journal folder.`,
+      details: { run_id: d.run_id, journal: d.file, reason: d.reason, state: 'STATE_CORRUPT', ...(d.component ? { component: d.component } : {}) },
+    },
+  };
+}
+
+/** Cleanup after a recovered run: what it leaves is staging under the work folder, so the outcome stands. */
+async function cleanupAfter(updater: Updater, ctx: UpdaterContext): Promise<void> {
+  await updater.cleanup?.(ctx).catch((error: unknown) => recoveryLog.warn('cleanup after a recovered run failed; its staging files are left, the outcome stands', { run_id: ctx.runId, component: ctx.component.id, error }));
+}
+
+async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog): Promise<UpdateResult> {
   let component: Component;
   try {
     component = kit.deps.components.get(journal.component);
@@ -109,7 +143,7 @@ async function recoverOne(kit: RunKit, journal: RunJournal): Promise<UpdateResul
   }
   if (journal.phase === 'committed') {
     await updater.commit?.(ctx);
-    await updater.cleanup?.(ctx).catch(() => undefined);
+    await cleanupAfter(updater, ctx);
     kit.recordCurrent(component, journal.to, log);
     return finishRun(kit, journal, component, log, 'succeeded', null);
   }
@@ -120,20 +154,20 @@ async function recoverOne(kit: RunKit, journal: RunJournal): Promise<UpdateResul
   journal.error = journal.error ?? interrupted;
   if (journal.kind === 'rollback') {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, ctx);
-    await updater.cleanup?.(ctx).catch(() => undefined);
+    await cleanupAfter(updater, ctx);
     return finishRun(kit, journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error);
   }
   if (journal.touched && journal.backup && journal.rollback_on_failure) {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, ctx);
-    await updater.cleanup?.(ctx).catch(() => undefined);
+    await cleanupAfter(updater, ctx);
     if (outcome.ok) return finishRun(kit, journal, component, log, 'rolled_back', { ...journal.error, message: `${journal.error.message} The previous version was restored.` });
     return finishRun(kit, journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message} Restoring backup ${journal.backup.id} failed: ${outcome.error?.message}` });
   }
-  await updater.cleanup?.(ctx).catch(() => undefined);
+  await cleanupAfter(updater, ctx);
   const note = !journal.touched
     ? ' Nothing had been changed yet.'
     : !journal.backup
       ? ` There was no pre-update backup, so ${component.name} may be partly updated; check it by hand.`
-      : ` rollback_on_failure is off; backup ${journal.backup.id} can be restored with \`upkeep rollback\`.`;
-  return finishRun(kit, journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message}${note}` });
+      : ` rollback_on_failure is off; rolling it back restores backup ${journal.backup.id}.`;
+  return finishRun(kit, journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message}${note}`, ...(journal.touched && journal.backup ? { action: 'roll_back' as const } : {}) });
 }

@@ -38,7 +38,7 @@ export async function runRollback(
       log.write(`the previous tree was swapped back; backup ${backup.id} was not needed and is kept`);
     } else if (backup.kind === 'store') {
       const backups = kit.deps.backups();
-      if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand with \`upkeep backup restore ${backup.id}\`.`);
+      if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand.`, { backup_id: backup.id }, { action: 'restore_backup' });
       await backups.restore(backup.id, { safetyBackup: options.safetyBackup });
       await updater.afterRestore?.(rollbackCtx);
     } else {

@@ -170,5 +170,6 @@ export function redactShape(shape: ErrorShape, log: RunLog): ErrorShape {
   };
   const out: ErrorShape = { code: shape.code, message: log.clean(shape.message) };
   if (shape.details !== undefined) out.details = clean(shape.details) as Record<string, unknown>;
+  if (shape.action !== undefined) out.action = shape.action;
   return out;
 }

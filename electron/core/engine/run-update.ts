@@ -12,6 +12,9 @@ import { runRollback } from './rollback';
 import type { RunKit } from './run-kit';
 import type { RunLog } from './run-log';
 import type { UpdateOptions } from './types';
+import { logger, withRunLog } from '../lib/log';
+
+const engineLog = logger('engine.run');
 
 class StepFailure extends Error {
   constructor(
@@ -37,6 +40,13 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
   });
   if (options.packages) journal.packages = [...options.packages];
   const log = kit.newLog(runId, component.id);
+  // Records of the logger made during the run land in its run log too.
+  return withRunLog(log, () => runSteps(kit, journal, component, updater, options, implicit, log));
+}
+
+/** The steps of a run and its outcome, with its journal and log made. */
+async function runSteps(kit: RunKit, journal: RunJournal, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean, log: RunLog): Promise<UpdateResult> {
+  const runId = journal.run_id;
   // A cancel (cancel.ts) aborts this run's signal; it is checked again between steps.
   const live = await kit.cancels.start(journal, (line) => log.write(line));
   // A cancel of everything that came while this run was being set up reaches it too.
@@ -73,7 +83,7 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
         journal.backup = await takeBackup(kit, c, component, updater, log);
       });
     } else {
-      log.write('warning: no pre-update backup (--no-backup); a failure cannot be rolled back');
+      log.write('warning: no pre-update backup (the update was asked to run without one); a failure cannot be rolled back');
     }
     const { download, verify } = updater;
     if (download) await step('download', () => download.call(updater, c));
@@ -115,7 +125,10 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
     return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
   } finally {
     kit.cancels.end(live);
-    await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch((error: unknown) => {
+      // The outcome is recorded already; the folder left behind is only downloads and staging under the cache folder.
+      engineLog.warn('a run work folder could not be removed; it only takes space under the cache folder', { run_id: runId, folder: kit.workDir(runId), error });
+    });
   }
 }
 
@@ -160,9 +173,9 @@ async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<Upd
     if (outcome.ok && cancelled) finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
     else if (!outcome.ok) finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
   } else if (journal.touched && !journal.backup) {
-    finalError = { ...shape, message: `${shape.message} There is no pre-update backup (--no-backup), so ${component.name} may be partly updated; check it by hand.` };
+    finalError = { ...shape, message: `${shape.message} There is no pre-update backup (the update ran without one), so ${component.name} may be partly updated; check it by hand.` };
   } else if (journal.touched && !journal.rollback_on_failure) {
-    finalError = { ...shape, message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; backup ${journal.backup?.id} can be restored with \`upkeep rollback\`.` };
+    finalError = { ...shape, message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; rolling it back restores backup ${journal.backup?.id}.`, action: 'roll_back' };
   }
   await updater.cleanup?.(c).catch((e: unknown) => log.write(`cleanup: ${(e as Error).message}`));
   return await finishRun(kit, journal, component, log, status, finalError);

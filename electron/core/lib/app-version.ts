@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRecord } from '../../../shared/guards';
+import { z } from 'zod';
+
+/** What is read of a package.json on the way up: its name and version (any other shape is walked past). */
+const packageSchema = z.looseObject({ name: z.string().optional().catch(undefined), version: z.string().optional().catch(undefined) });
 
 let cached: { version: string; root: string } | undefined;
 
@@ -11,13 +14,13 @@ export function appPackage(): { version: string; root: string } {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     try {
-      const pkg: unknown = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      if (isRecord(pkg) && pkg.name === 'upkeep' && typeof pkg.version === 'string' && pkg.version) {
+      const pkg = packageSchema.safeParse(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))).data;
+      if (pkg?.name === 'upkeep' && pkg.version) {
         cached = { version: pkg.version, root: dir };
         return cached;
       }
     } catch {
-      // keep walking up
+      // No package.json here (or not JSON): keep walking up.
     }
     dir = path.dirname(dir);
   }

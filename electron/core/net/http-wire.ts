@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { HttpResponse } from './http-types';
 import { causeCode, errnoCode, errorMessage } from '../lib/error-info';
@@ -47,16 +48,23 @@ export function hostMatches(host: string, patterns: string[]): boolean {
   return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) || host === p.slice(2) : host === p));
 }
 
+/** The words an API's error body carries (`message`, `detail`, `error` or `error.message`); any other field of another type reads as absent. */
+const words = z.string().optional().catch(undefined);
+const upstreamErrorSchema = z.looseObject({ message: words, detail: words, error: z.union([z.string(), z.looseObject({ message: words })]).optional().catch(undefined) });
+
 function upstreamMessage(body: string): string {
+  let raw: unknown;
   try {
-    const v: unknown = JSON.parse(body);
-    if (isRecord(v)) {
-      const m = v.message ?? v.detail ?? v.error;
-      if (typeof m === 'string') return m.slice(0, 200);
-      if (isRecord(v.error) && typeof v.error.message === 'string') return v.error.message.slice(0, 200);
-    }
+    raw = JSON.parse(body);
   } catch {
-    // not JSON
+    // Not JSON (an HTML error page, plain text): its text is the message.
+    raw = undefined;
+  }
+  const parsed = upstreamErrorSchema.safeParse(raw);
+  if (parsed.success) {
+    const { message, detail, error } = parsed.data;
+    const m = message ?? detail ?? (typeof error === 'string' ? error : error?.message);
+    if (m !== undefined) return m.slice(0, 200);
   }
   return body.replace(/\s+/g, ' ').trim().slice(0, 120);
 }

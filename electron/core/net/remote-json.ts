@@ -14,11 +14,19 @@ export async function getJsonAs<S extends z.ZodType>(
   schema: S,
   expected: string,
   options: Omit<HttpRequestOptions, 'method' | 'body'> = {},
+  todo = "Check the component's URL settings.",
 ): Promise<{ data: z.output<S>; response: HttpResponse }> {
   const { data, response } = await http.getJson<unknown>(url, options);
+  const parsed = parseAs(data, schema);
+  if (parsed.ok) return { data: parsed.value, response };
+  throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} did not answer with ${expected} (${parsed.reason}). ${todo}`, { url: redactUrl(url) });
+}
+
+/** An answer already read as JSON (a POST, an answer with an accepted error status) checked with a schema: its value, or why not. */
+export function parseAs<S extends z.ZodType>(data: unknown, schema: S): { ok: true; value: z.output<S> } | { ok: false; reason: string } {
   const parsed = schema.safeParse(data);
-  if (parsed.success) return { data: parsed.data, response };
+  if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
-  throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} did not answer with ${expected} (${issue?.message ?? 'unexpected shape'}${where}). Check the component's URL settings.`, { url: redactUrl(url) });
+  return { ok: false, reason: `${issue?.message ?? 'unexpected shape'}${where}` };
 }

@@ -63,6 +63,7 @@ export function parseServerLine(line: string): ServerMessage | undefined {
   try {
     value = JSON.parse(line);
   } catch {
+    // Not JSON: undefined, and the caller says what arrived.
     return undefined;
   }
   const parsed = serverMessageSchema.safeParse(value);

@@ -82,6 +82,7 @@ export async function classifySshFailure(host: HostConfig, failure: ChildFailure
     );
   }
   if (/host key is known for|Host key verification failed/i.test(text)) {
+    // A key that cannot be probed is said in the message ("its fingerprint could not be read").
     const key = await probe(host).catch(() => undefined);
     return new UpkeepError(
       'HOST_KEY_UNKNOWN',

@@ -55,6 +55,7 @@ export function serveStdio(options: StdioServerOptions): StdioServer {
     try {
       output.write(`${JSON.stringify(message)}\n`);
     } catch {
+      // The other end is gone: nothing more can be said to it, and the close handler ends the session.
       writable = false;
     }
   };
@@ -65,6 +66,7 @@ export function serveStdio(options: StdioServerOptions): StdioServer {
     try {
       value = JSON.parse(line);
     } catch {
+      // Answered, not dropped: the sender is told the line is not JSON.
       return refuse(null, new UpkeepError('INVALID_REQUEST', 'A line is not valid JSON: send one JSON object a line.', { reason: 'bad_json' }));
     }
     const parsed = requestMessageSchema.safeParse(value);

@@ -1,7 +1,9 @@
 import semver from 'semver';
 import { UpkeepError } from '../../../shared/errors';
 import type { Advisory } from '../../../shared/types';
+import { z } from 'zod';
 import type { HttpClient } from '../net/http-client';
+import { parseAs } from '../net/remote-json';
 
 /** An entry of the bulk advisory endpoint's answer (what `npm audit` reads). */
 export interface NpmBulkAdvisory {
@@ -14,6 +16,21 @@ export interface NpmBulkAdvisory {
 }
 
 export type NpmBulkAnswer = Record<string, NpmBulkAdvisory[]>;
+
+/**
+ * What an advisory is judged by (its id and vulnerable range) must be what npm sends, or the whole
+ * answer is unknown — a range of another type must never read as "not affected". The words shown
+ * beside it may be anything: another type reads as absent.
+ */
+const npmBulkAdvisorySchema = z.looseObject({
+  id: z.union([z.number(), z.string()]).optional(),
+  vulnerable_versions: z.string().optional(),
+  url: z.string().optional().catch(undefined),
+  title: z.string().optional().catch(undefined),
+  severity: z.string().optional().catch(undefined),
+  cwe: z.array(z.string()).optional().catch(undefined),
+});
+const npmBulkAnswerSchema = z.record(z.string(), z.array(npmBulkAdvisorySchema)) satisfies z.ZodType<NpmBulkAnswer>;
 
 export function npmRegistryRoot(registry: string | undefined): string {
   return (registry ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
@@ -89,5 +106,9 @@ export async function npmBulkAdvisories(http: HttpClient, registry: string | und
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UpkeepError('PARSE_ERROR', `${root} answered the npm bulk advisory request with something other than an object of advisories.`);
   }
-  return data as NpmBulkAnswer;
+  const parsed = parseAs(data, npmBulkAnswerSchema);
+  if (!parsed.ok) {
+    throw new UpkeepError('PARSE_ERROR', `${root} answered the npm bulk advisory request with advisories of another shape (${parsed.reason}), so whether an update fixes a vulnerability is unknown.`);
+  }
+  return parsed.value;
 }

@@ -1,6 +1,8 @@
 import { UpkeepError } from '../../../shared/errors';
 import type { Advisory } from '../../../shared/types';
+import { z } from 'zod';
 import type { HttpClient } from '../net/http-client';
+import { parseAs } from '../net/remote-json';
 import { orderVersions } from '../versions/compare';
 import { isRecord } from '../../../shared/guards';
 
@@ -15,6 +17,22 @@ export interface PypiVulnerability {
   source?: string | null;
   withdrawn?: string | null;
 }
+
+/**
+ * What a vulnerability is judged by (its id, fixing versions, withdrawal) must be what PyPI sends,
+ * or the whole list is unknown — a `fixed_in` of another type must never read as "fixes nothing".
+ * The words shown beside it may be anything: another type reads as absent.
+ */
+const pypiVulnerabilitySchema = z.looseObject({
+  id: z.string().optional(),
+  fixed_in: z.array(z.string()).nullish(),
+  withdrawn: z.string().nullish(),
+  aliases: z.array(z.string()).nullish().catch(null),
+  summary: z.string().nullish().catch(null),
+  details: z.string().nullish().catch(null),
+  link: z.string().nullish().catch(null),
+  source: z.string().nullish().catch(null),
+}) satisfies z.ZodType<PypiVulnerability>;
 
 /** The index root for the JSON API (`https://pypi.org`, never `/simple`). */
 export function pypiJsonRoot(indexUrl: string | undefined): string {
@@ -69,5 +87,9 @@ export async function pypiAdvisories(http: HttpClient, indexUrl: string | undefi
   if (!Array.isArray(vulns)) {
     throw new UpkeepError('PARSE_ERROR', `${root} does not list vulnerabilities for ${pkg} ${installed} (no "vulnerabilities" in its JSON API answer), so they are unknown.`);
   }
-  return fixedByTarget(vulns as PypiVulnerability[], installed, target);
+  const parsed = parseAs(vulns, z.array(pypiVulnerabilitySchema));
+  if (!parsed.ok) {
+    throw new UpkeepError('PARSE_ERROR', `${root} lists vulnerabilities for ${pkg} ${installed} in another shape (${parsed.reason}), so they are unknown.`);
+  }
+  return fixedByTarget(parsed.value, installed, target);
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { APT_ENV, dpkgVersions } from '../envs/apt';
 import type { EnvRun } from '../envs/run';
@@ -11,6 +12,8 @@ interface AptSnapshot {
   /** Package → version installed before the update. */
   versions: Record<string, string>;
 }
+
+const aptSnapshotSchema = z.object({ kind: z.literal('apt'), created_at: z.string(), versions: z.record(z.string(), z.string()) }) satisfies z.ZodType<AptSnapshot>;
 
 const quiet = (ctx: OwnContext<'apt'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const DPKG_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
@@ -59,7 +62,7 @@ export const aptUpdater = defineUpdater<'apt'>({
     },
 
     async restore(ctx, backupId) {
-      const snap = await readSnapshot<AptSnapshot>(ctx, backupId);
+      const snap = await readSnapshot(ctx, backupId, aptSnapshotSchema);
       if (snap.kind !== 'apt') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Debian package backup.`);
       requireRoot('Reinstalling the previous Debian packages');
       const specs = Object.entries(snap.versions).map(([name, v]) => `${name}=${v}`);

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { envProjectFolder, isGlobalEnv, npmCwd, npmInstalled, npmScopeArgs, NPM_ENV } from '../envs/npm-env';
 import type { EnvRun } from '../envs/run';
@@ -24,6 +25,15 @@ interface NpmEnvSnapshot {
   /** Top-level packages and versions (`npm ls --depth=0`). */
   packages: Record<string, string>;
 }
+
+const npmEnvSnapshotSchema = z.object({
+  kind: z.literal('npm_env'),
+  created_at: z.string(),
+  global: z.boolean(),
+  folder: z.string().nullable(),
+  files: z.record(z.string(), z.string().nullable()),
+  packages: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<NpmEnvSnapshot>;
 
 /** `name@version` of every registry package a lock file pins (links, folders and git deps are not cacheable). */
 function lockedSpecs(lockText: string | null): string[] {
@@ -107,7 +117,7 @@ export const npmEnvUpdater = defineUpdater<'npm_env'>({
     },
 
     async restore(ctx, backupId) {
-      const snap = await readSnapshot<NpmEnvSnapshot>(ctx, backupId);
+      const snap = await readSnapshot(ctx, backupId, npmEnvSnapshotSchema);
       if (snap.kind !== 'npm_env') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not an npm environment backup.`);
       if (snap.folder) {
         for (const [name, text] of Object.entries(snap.files)) {

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { parseFrontmatter } from '../versions/frontmatter';
 import { newSnapshotId, readSnapshot, writeSnapshot } from './lib/snapshots';
@@ -32,6 +33,20 @@ interface FunctionSnapshot {
   taken_at: string;
   function: ServerFunction | null;
 }
+
+const serverFunctionSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  content: z.string(),
+  meta: z.looseObject({ description: z.string().nullable().optional(), manifest: z.record(z.string(), z.string()).optional() }).optional(),
+});
+const functionSnapshotSchema = z.object({
+  kind: z.literal('openwebui-function'),
+  api_base: z.string(),
+  function_id: z.string().min(1),
+  taken_at: z.string(),
+  function: serverFunctionSchema.nullable(),
+}) satisfies z.ZodType<FunctionSnapshot>;
 
 interface Answer {
   status: number;
@@ -200,7 +215,7 @@ export const openwebuiUpdater = defineUpdater<'openwebui'>({
     },
 
     async restore(ctx, backupId) {
-      const snapshot = await readSnapshot<FunctionSnapshot>(ctx, backupId);
+      const snapshot = await readSnapshot(ctx, backupId, functionSnapshotSchema);
       const id = encodeURIComponent(snapshot.function_id);
       if (!snapshot.function) {
         const answer = await call(ctx, 'DELETE', `/id/${id}/delete`);

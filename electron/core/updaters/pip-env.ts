@@ -1,16 +1,17 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { envFolder, envPython, listInstalled, parseFreeze, pipFreeze, pipIndexArgs, PIP_ENV } from '../envs/python-env';
 import { normalizePackageName } from '../envs/requirements';
 import type { EnvRun } from '../envs/run';
 import { repackInstalled, wheelCacheDir } from '../envs/wheel-cache';
 import { writeFileAtomic } from '../lib/fs-atomic';
+import { readStateFile } from '../lib/state-file';
 import { selectedPackages } from './lib/env-selection';
 import { newSnapshotId, readSnapshot, snapshotFile, writeSnapshot } from './lib/snapshots';
 import { defineUpdater, type OwnContext } from './types';
 import { errorMessage } from '../lib/error-info';
-import { isRecord } from '../../../shared/guards';
 
 /** What a pip_env backup holds: the exact environment and the files that pin it. */
 interface PipEnvSnapshot {
@@ -25,6 +26,19 @@ interface PipEnvSnapshot {
   wheel_dir: string;
   wheels: Record<string, string>;
 }
+
+const pipEnvSnapshotSchema = z.object({
+  kind: z.literal('pip_env'),
+  python: z.string().min(1),
+  created_at: z.string(),
+  freeze: z.string(),
+  files: z.record(z.string(), z.string()),
+  wheel_dir: z.string(),
+  wheels: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<PipEnvSnapshot>;
+
+/** pip's `--report`: only the names of what it would install are read. */
+const pipReportSchema = z.looseObject({ install: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })).optional() });
 
 const quiet = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const loud = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
@@ -46,15 +60,17 @@ async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, spe
     ctx.log(`pip could not say in advance what the update replaces (exit ${r.code}); keeping the chosen packages only`);
     return [];
   }
+  let why: string;
   try {
-    const doc: unknown = JSON.parse(await fs.readFile(report, 'utf8'));
-    const install = isRecord(doc) && Array.isArray(doc.install) ? doc.install : [];
-    return install.flatMap((i: unknown) => (isRecord(i) && isRecord(i.metadata) && typeof i.metadata.name === 'string' ? [i.metadata.name] : []));
+    const got = await readStateFile(report, pipReportSchema);
+    if (got.status === 'ok') return (got.value.install ?? []).map((i) => i.metadata.name);
+    why = got.status === 'missing' ? 'pip wrote none' : got.reason;
   } catch (error) {
-    // As when pip cannot say (above): only the chosen packages are kept in the snapshot.
-    ctx.log(`pip's report could not be read (${errorMessage(error)}); keeping the chosen packages only`);
-    return [];
+    why = errorMessage(error);
   }
+  // As when pip cannot say (above): only the chosen packages are kept in the snapshot.
+  ctx.log(`pip's report could not be read (${why}); keeping the chosen packages only`);
+  return [];
 }
 
 /** Wheels live as long as a backup of this component needs them: the others are removed. */
@@ -65,12 +81,11 @@ async function pruneWheels(ctx: OwnContext<'pip_env'>, wheelDir: string): Promis
   for (const name of await fs.readdir(snapshotsDir).catch((): string[] => [])) {
     if (!name.endsWith('.json')) continue;
     try {
-      const snap: unknown = JSON.parse(await fs.readFile(path.join(snapshotsDir, name), 'utf8'));
-      if (isRecord(snap) && snap.kind === 'pip_env' && isRecord(snap.wheels)) {
-        for (const wheel of Object.values(snap.wheels)) if (typeof wheel === 'string') needed.add(wheel);
-      }
-    } catch {
-      // An unreadable snapshot keeps nothing alive; it cannot be restored anyway.
+      const got = await readStateFile(path.join(snapshotsDir, name), pipEnvSnapshotSchema);
+      if (got.status === 'ok') for (const wheel of Object.values(got.value.wheels)) needed.add(wheel);
+      // Damaged (or another method's): it keeps nothing alive; a restore from it is refused as BACKUP_CORRUPT anyway.
+    } catch (error) {
+      ctx.log(`snapshot ${name} could not be read (${errorMessage(error)}); it keeps no wheel`);
     }
   }
   // No wheel cache yet: nothing to prune.
@@ -136,7 +151,7 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
     },
 
     async restore(ctx, backupId) {
-      const snap = await readSnapshot<PipEnvSnapshot>(ctx, backupId);
+      const snap = await readSnapshot(ctx, backupId, pipEnvSnapshotSchema);
       if (snap.kind !== 'pip_env') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Python environment backup.`);
       const python = snap.python;
       for (const [file, text] of Object.entries(snap.files)) {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
@@ -18,6 +19,8 @@ interface FileSnapshot {
   content_base64: string | null;
   mode: number | null;
 }
+
+const fileSnapshotSchema = z.object({ kind: z.literal('single-file'), file: z.string().min(1), content_base64: z.string().nullable(), mode: z.number().int().nullable() }) satisfies z.ZodType<FileSnapshot>;
 
 function sourceUrl(ctx: OwnContext<'single_file'>): string {
   const url = ctx.config.url;
@@ -109,7 +112,7 @@ export const singleFileUpdater = defineUpdater<'single_file'>({
       return id;
     },
     async restore(ctx, backupId) {
-      const snapshot = await readSnapshot<FileSnapshot>(ctx, backupId);
+      const snapshot = await readSnapshot(ctx, backupId, fileSnapshotSchema);
       refuseDataDir(ctx, snapshot.file);
       if (snapshot.content_base64 === null) {
         await fs.rm(snapshot.file, { force: true });

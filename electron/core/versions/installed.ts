@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import type { ComponentConfig, VersionFrom } from '../../../shared/schemas/component';
+import { parseState } from '../lib/state-file';
 import { frontmatterVersion } from './frontmatter';
 import { runArgv, type RunArgvOptions } from './run-argv';
 import { errnoCode, errorMessage } from '../lib/error-info';
-import { isRecord } from '../../../shared/guards';
 
 const MAX_VERSION_FILE_BYTES = 4 * 1024 * 1024;
+/** What is read of an installed package's package.json: its version (the rest may be anything). */
+const packageVersionSchema = z.looseObject({ version: z.string().min(1) });
 
 export interface InstalledVersion {
   version: string | null;
@@ -122,10 +125,9 @@ async function fromNpm(pkg: string, global: boolean, config: ComponentConfig, op
   }
   const manifest = path.join(root, ...pkg.split('/'), 'package.json');
   const text = await readText(manifest);
-  const doc: unknown = JSON.parse(text);
-  const version = isRecord(doc) ? doc.version : undefined;
-  if (typeof version !== 'string') throw new UpkeepError('CHECK_FAILED', `${manifest} has no version.`);
-  return version;
+  const parsed = parseState(text, packageVersionSchema);
+  if (!parsed.ok) throw new UpkeepError('CHECK_FAILED', `${manifest} has no version: it is ${parsed.reason}.`, { file: manifest });
+  return parsed.value.version;
 }
 
 /**

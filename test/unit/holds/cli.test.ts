@@ -119,7 +119,7 @@ describe('upkeep hold', () => {
 
     const byId = upkeep(['--home', home, '--json', 'update', 'webapp', '--yes']);
     expect(byId.status).toBe(1);
-    expect(byId.json()).toMatchObject({ results: [{ id: 'webapp', status: 'failed', error: { code: 'UPDATE_HELD', message: expect.stringMatching(/^Web App is held at 1\.0\.0; release the hold first/) } }] });
+    expect(byId.json()).toMatchObject({ results: [{ id: 'webapp', status: 'failed', error: { code: 'UPDATE_HELD', message: expect.stringMatching(/^Web App is held at 1\.0\.0; release the hold first.*\(`upkeep hold webapp --release`\)$/) } }] });
     expect(check(home)).toMatchObject({ installed: '1.0.0' });
 
     const forced = upkeep(['--home', home, '--json', 'update', 'webapp', '--force', '--yes']);

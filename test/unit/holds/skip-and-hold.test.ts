@@ -119,7 +119,8 @@ describe('Hold', () => {
     await call('holdComponent', { id: 'webapp', hold: true });
     const refused = await call('updateComponents', { ids: ['webapp'] });
     expect(refused.results[0]).toMatchObject({ status: 'failed', from: '1.0.0', error: { code: 'UPDATE_HELD' } });
-    expect(refused.results[0]?.error?.message).toBe('Web App is held at 1.0.0; release the hold first (`upkeep hold webapp --release`, or Release hold in the panel), or update it by id with --force.');
+    // Core speaks of the action; each host words it (the CLI its flag, the panel its button).
+    expect(refused.results[0]?.error).toMatchObject({ message: 'Web App is held at 1.0.0; release the hold first, or force the update of it by id.', action: 'release_hold' });
     expect(version()).toBe('1.0.0');
 
     const forced = await call('updateComponents', { ids: ['webapp'], force: true });

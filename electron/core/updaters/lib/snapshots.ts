@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
+import type { z } from 'zod';
 import { writeFileAtomic } from '../../lib/fs-atomic';
+import { logger } from '../../lib/log';
+import { readStateFile } from '../../lib/state-file';
 import type { UpdaterContext } from '../types';
-import { errnoCode, errorMessage } from '../../lib/error-info';
+import { errorMessage } from '../../lib/error-info';
 
 /**
  * Pre-update backups of state that is not a local folder (a function on an Open WebUI server, a
@@ -24,13 +26,21 @@ export async function writeSnapshot(ctx: Pick<UpdaterContext, 'home' | 'componen
   await writeFileAtomic(snapshotFile(ctx, id), JSON.stringify(value), { mode: 0o600 });
 }
 
-export async function readSnapshot<T>(ctx: Pick<UpdaterContext, 'home' | 'component'>, id: string): Promise<T> {
+const log = logger('updaters.snapshots');
+
+/** A snapshot parsed with its method's schema: missing is BACKUP_NOT_FOUND, unreadable or of another shape BACKUP_CORRUPT (never restored from). */
+export async function readSnapshot<S extends z.ZodType>(ctx: Pick<UpdaterContext, 'home' | 'component'>, id: string, schema: S): Promise<z.output<S>> {
+  const file = snapshotFile(ctx, id);
+  let reason: string;
   try {
-    return JSON.parse(await fs.readFile(snapshotFile(ctx, id), 'utf8')) as T;
+    const got = await readStateFile(file, schema);
+    if (got.status === 'ok') return got.value;
+    if (got.status === 'missing') throw new UpkeepError('BACKUP_NOT_FOUND', `The pre-update backup ${id} of ${ctx.component.id} no longer exists; it cannot be restored.`, { backup_id: id });
+    reason = got.reason;
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') {
-      throw new UpkeepError('BACKUP_NOT_FOUND', `The pre-update backup ${id} of ${ctx.component.id} no longer exists; it cannot be restored.`, { backup_id: id });
-    }
-    throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${ctx.component.id} cannot be read: ${errorMessage(error)}.`, { backup_id: id });
+    if (error instanceof UpkeepError) throw error;
+    reason = `unreadable (${errorMessage(error)})`;
   }
+  log.error('a pre-update snapshot is damaged; it is not restored from', { component: ctx.component.id, backup_id: id, file, reason });
+  throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${ctx.component.id} cannot be read: ${reason}. It is kept as found (${file}); nothing was restored from it.`, { backup_id: id, file });
 }
