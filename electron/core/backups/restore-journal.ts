@@ -103,6 +103,7 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
   try {
     names = (await fs.readdir(backupsDir)).filter((n) => RESTORE_JOURNAL.test(n));
   } catch {
+    // No backups folder yet: no restore was ever started, so none is left to recover.
     return report;
   }
   for (const name of names) {

@@ -200,6 +200,7 @@ export class BackupStore {
     const includeLogs = options.includeLogs ?? false;
     const compress = options.compress ?? true;
     this.refuseProtectedFolder(component.folder, component.id, 'backup');
+    // Missing or unreadable: answered just below as NOT_FOUND naming the folder.
     const folderStat = await fs.stat(component.folder).catch(() => null);
     if (!folderStat?.isDirectory()) {
       throw new UpkeepError('NOT_FOUND', `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`, { component: component.id, folder: component.folder });

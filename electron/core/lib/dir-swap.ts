@@ -61,6 +61,7 @@ export async function exchangePaths(a: string, b: string, options: { exchange?: 
   if (answer.exit === 0) return true;
   if (answer.exit === 3) return false;
   if (typeof answer.exit !== 'number') {
+    // A path that cannot be read now counts as neither tree: the swap is then judged not to have happened as a whole.
     const after = await Promise.all([fs.lstat(a).catch(() => null), fs.lstat(b).catch(() => null)]);
     if (after[0]?.ino === before[1].ino && after[1]?.ino === before[0].ino) return true;
     if (after[0]?.ino === before[0].ino && after[1]?.ino === before[1].ino) return false;
@@ -116,6 +117,7 @@ export interface SwapState {
 }
 
 async function inodeOf(p: string): Promise<number | null> {
+  // Absent (or unreadable): no tree there, which the callers read as such.
   const st = await fs.lstat(p).catch(() => null);
   return st?.isDirectory() ? st.ino : null;
 }
