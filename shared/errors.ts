@@ -66,7 +66,7 @@ export interface ErrorShape {
 }
 
 /** Actions an error can point at; hosts map each to their own words (docs/ARCHITECTURE.md, "Logging and errors"). */
-export const ERROR_ACTIONS = ['force_update', 'release_hold', 'unskip_version', 'roll_back', 'restore_backup', 'update_without_backup', 'check_again', 'set_github_token', 'replace_component'] as const;
+export const ERROR_ACTIONS = ['force_update', 'release_hold', 'unskip_version', 'roll_back', 'restore_backup', 'update_without_backup', 'check_again', 'set_github_token', 'replace_component', 'add_host', 'host_history'] as const;
 export type ErrorAction = (typeof ERROR_ACTIONS)[number];
 
 export class UpkeepError extends Error {

@@ -16,6 +16,8 @@ const ACTION_COMMANDS: Record<ErrorAction, (id: string, details: Record<string, 
   check_again: (id) => `upkeep check ${id} --force`,
   set_github_token: () => 'upkeep settings set github_token TOKEN',
   replace_component: () => 'upkeep component add --file FILE --replace',
+  add_host: (_id, d) => `upkeep host add ${hostOf(d)} --ssh USER@HOST`,
+  host_history: (_id, d) => `upkeep --on ${hostOf(d)} history`,
 };
 
 const DEFERRAL_COMMANDS: Partial<Record<Deferral['reason'], (id: string) => string>> = {
@@ -24,6 +26,11 @@ const DEFERRAL_COMMANDS: Partial<Record<Deferral['reason'], (id: string) => stri
   major_version: (id) => `upkeep schedule ${id} --allow-major`,
   check_failed: (id) => `upkeep check ${id}`,
 };
+
+function hostOf(details: Record<string, unknown>): string {
+  for (const key of ['host', 'name']) if (typeof details[key] === 'string') return details[key];
+  return 'NAME';
+}
 
 function idOf(details: Record<string, unknown>, fallback: string | undefined): string {
   for (const key of ['id', 'component']) if (typeof details[key] === 'string') return details[key];

@@ -37,7 +37,10 @@ describe('routing a panel call to a named host', () => {
     const r = await post('listComponents', '?host=nowhere');
     expect(r.status).toBe(404);
     expect(r.body.error).toMatchObject({ code: 'NOT_FOUND', details: { kind: 'host', host: 'nowhere' } });
-    expect(r.body.error?.message).toContain('upkeep host add nowhere');
+    // Core speaks of the action; each host words it (the CLI names `upkeep host add`).
+    expect(r.body.error?.message).toContain('Add the host first');
+    expect(r.body.error).toMatchObject({ action: 'add_host' });
+    expect(r.body.error?.message).not.toContain('upkeep ');
   });
 
   it('a malformed host name is INVALID_REQUEST', async () => {

@@ -96,10 +96,10 @@ export function createFleet(options: { api: ApiImplementation; events: EventBus;
 /** A host name the registry knows, or NOT_FOUND saying how to add it. */
 async function knownHost(hosts: FleetHosts, host: string): Promise<string> {
   if (typeof host !== 'string' || !HOST_NAME.test(host)) {
-    throw new UpkeepError('INVALID_REQUEST', 'A host name is letters, digits, ".", "_" and "-" (at most 64), as `upkeep host list` shows it.', { fields: ['host'] });
+    throw new UpkeepError('INVALID_REQUEST', 'A host name is letters, digits, ".", "_" and "-" (at most 64), as the list of hosts shows it.', { fields: ['host'] });
   }
   if (!(await hosts.names()).includes(host)) {
-    throw new UpkeepError('NOT_FOUND', `No host named "${host}". Add it in Settings → Hosts or with \`upkeep host add ${host} --ssh USER@HOST\`.`, { kind: 'host', host });
+    throw new UpkeepError('NOT_FOUND', `No host named "${host}". Add the host first.`, { kind: 'host', host }, { action: 'add_host' });
   }
   return host;
 }

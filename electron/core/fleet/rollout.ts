@@ -27,7 +27,7 @@ export async function runRollout(deps: RolloutDeps, request: RolloutRequest, ctx
   // A misspelt host is refused before any host is touched.
   const unknown = order.find((h) => h !== LOCAL_HOST && !registered.includes(h));
   if (unknown !== undefined) {
-    throw new UpkeepError('NOT_FOUND', `No host named "${unknown}": nothing was updated. Add it in Settings → Hosts or with \`upkeep host add ${unknown} --ssh USER@HOST\`, or use local for this computer.`, { kind: 'host', host: unknown });
+    throw new UpkeepError('NOT_FOUND', `No host named "${unknown}": nothing was updated. Add the host first, or name local for this computer.`, { kind: 'host', host: unknown }, { action: 'add_host' });
   }
   const result: RolloutResult = {
     rollout_id: randomUUID(),
@@ -108,7 +108,9 @@ async function rollOne(deps: RolloutDeps, request: RolloutRequest, ctx: CallCont
     // The connection dropped while the update ran: it goes on to its end there, its outcome unknown here.
     // The rollout stops (unknown is not success) and says where to read the outcome.
     if (shape.code === 'HOST_DISCONNECTED') {
-      shape.message = `Lost the connection to ${host} during the update of ${request.component}; the update goes on there, its outcome unknown here. The rollout stopped: see History on ${host} (\`upkeep --on ${host} history\`), then roll out again.`;
+      shape.message = `Lost the connection to ${host} during the update of ${request.component}; the update goes on there, its outcome unknown here. The rollout stopped: see the history on ${host}, then roll out again.`;
+      shape.action = 'host_history';
+      shape.details = { ...shape.details, host };
     }
     return fail(entry, roll.steps.last(host) ?? (shape.code.startsWith('HOST_') ? 'connect' : 'preflight'), shape);
   }

@@ -67,7 +67,7 @@ export async function findHost(home: string, name: string): Promise<HostConfig> 
 }
 
 export function unknownHost(name: string): UpkeepError {
-  return new UpkeepError('NOT_FOUND', `No host named "${name}". Add it with \`upkeep host add ${name} --ssh USER@HOST\`, or see \`upkeep host list\`.`, { kind: 'host', name });
+  return new UpkeepError('NOT_FOUND', `No host named "${name}". Add the host first; the list of hosts shows their names.`, { kind: 'host', name }, { action: 'add_host' });
 }
 
 export async function addHost(home: string, host: HostConfig, options: { replace?: boolean } = {}): Promise<HostConfig> {

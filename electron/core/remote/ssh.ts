@@ -93,14 +93,14 @@ export async function classifySshFailure(host: HostConfig, failure: ChildFailure
   if (/Permission denied|Too many authentication failures|no more authentication methods/i.test(text)) {
     return new UpkeepError(
       'HOST_AUTH_FAILED',
-      `ssh reached "${host.name}" but no key was accepted for ${host.ssh}: ${lastLines(text, 2)}. Give the key with --identity, load it in your ssh agent, or add its public half to the host's authorized_keys (no passwords: ssh runs in batch mode).`,
+      `ssh reached "${host.name}" but no key was accepted for ${host.ssh}: ${lastLines(text, 2)}. Give the host's identity file, load the key in your ssh agent, or add its public half to the host's authorized_keys (no passwords: ssh runs in batch mode).`,
       base,
     );
   }
   if (failure.code === 127 || /command not found|No such file or directory/i.test(text)) {
     return new UpkeepError(
       'HOST_UNREACHABLE',
-      `ssh reached "${host.name}" but could not start Upkeep there with "${host.remote_upkeep ?? DEFAULT_REMOTE_UPKEEP}": ${lastLines(text, 2) || `exit ${failure.code}`}. Install Upkeep on the host or set --remote-upkeep to the command that starts it.`,
+      `ssh reached "${host.name}" but could not start Upkeep there with "${host.remote_upkeep ?? DEFAULT_REMOTE_UPKEEP}": ${lastLines(text, 2) || `exit ${failure.code}`}. Install Upkeep on the host, or set the host's remote Upkeep command to the one that starts it.`,
       { ...base, reason: 'remote_upkeep_missing', exit_code: failure.code },
     );
   }
