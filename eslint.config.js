@@ -4,7 +4,22 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'stream', 'zlib', 'util'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'url',
+  'stream',
+  'zlib',
+  'util',
+];
 const restrict = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
 });
@@ -16,18 +31,38 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',
     },
   },
   {
     files: ['shared/**/*.ts'],
-    rules: restrict([...nodeBuiltins, 'electron', 'electron/*', 'react', 'react-dom', 'zustand', 'undici', 'conf', 'electron-store'], 'shared/ is pure TypeScript: no Node, Electron, React or I/O libraries.'),
+    rules: restrict(
+      [...nodeBuiltins, 'electron', 'electron/*', 'react', 'react-dom', 'zustand', 'undici', 'conf', 'electron-store'],
+      'shared/ is pure TypeScript: no Node, Electron, React or I/O libraries.',
+    ),
   },
   {
     files: ['electron/core/**/*.ts'],
-    rules: restrict(['electron', 'electron/*', 'electron-store', 'react', 'react-dom', 'zustand', '**/main/**', '**/preload/**', '**/http/**', '**/cli/**'], 'electron/core is plain Node: never Electron, React or a host.'),
+    rules: restrict(
+      [
+        'electron',
+        'electron/*',
+        'electron-store',
+        'react',
+        'react-dom',
+        'zustand',
+        '**/main/**',
+        '**/preload/**',
+        '**/http/**',
+        '**/cli/**',
+      ],
+      'electron/core is plain Node: never Electron, React or a host.',
+    ),
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
@@ -37,10 +72,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: [...nodeBuiltins, 'electron', 'electron/*', '**/electron/**', 'conf', 'undici', 'tar'], message: 'The renderer talks only to the contract; never to electron/* or Node.' },
+            {
+              group: [...nodeBuiltins, 'electron', 'electron/*', '**/electron/**', 'conf', 'undici', 'tar'],
+              message: 'The renderer talks only to the contract; never to electron/* or Node.',
+            },
             // The panel reads check types and methods from the zod-free descriptor table (shared/descriptors);
             // schema values would bundle zod. Types from the schemas are fine.
-            { group: ['zod', '**/shared/schemas/*'], allowTypeImports: true, message: 'The renderer imports no zod schema: read shared/descriptors (plain data) instead; type imports are fine.' },
+            {
+              group: ['zod', '**/shared/schemas/*'],
+              allowTypeImports: true,
+              message:
+                'The renderer imports no zod schema: read shared/descriptors (plain data) instead; type imports are fine.',
+            },
           ],
         },
       ],
@@ -53,7 +96,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportSpecifier[imported.name='ipcMain']", message: 'Use electron/main/ipc.ts; it checks senders and validates requests.' },
+        {
+          selector: "ImportSpecifier[imported.name='ipcMain']",
+          message: 'Use electron/main/ipc.ts; it checks senders and validates requests.',
+        },
         { selector: "ImportSpecifier[imported.name='ipcRenderer']", message: 'Only the preload talks to ipcRenderer.' },
       ],
     },

@@ -19,7 +19,10 @@ function entryOf(name) {
 }
 
 const available = readdirSync(benchDir)
-  .filter((name) => name !== 'results' && !name.startsWith('.') && statSync(path.join(benchDir, name)).isDirectory() && entryOf(name))
+  .filter(
+    (name) =>
+      name !== 'results' && !name.startsWith('.') && statSync(path.join(benchDir, name)).isDirectory() && entryOf(name),
+  )
   .sort();
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -9,7 +9,7 @@ import { chromium } from 'playwright';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const flag = process.argv.indexOf('--chromium');
-const executablePath = flag > 0 ? process.argv[flag + 1] : process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = flag > 0 ? process.argv[flag + 1] : (process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
 
 export const PNG_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
 export const ICO_SIZES = [16, 24, 32, 48, 64, 128, 256];
@@ -31,7 +31,14 @@ export const ICNS_TYPES = [
 async function render(svg, sizes) {
   const browser = await chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -40,7 +47,9 @@ async function render(svg, sizes) {
       await page.setViewportSize({ width: size, height: size });
       // The SVG as an <img> scaled by the browser: the same rasteriser the desktop uses for the panel.
       const src = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
-      await page.setContent(`<html><body style="margin:0;background:transparent"><img src="${src}" width="${size}" height="${size}" style="display:block"></body></html>`);
+      await page.setContent(
+        `<html><body style="margin:0;background:transparent"><img src="${src}" width="${size}" height="${size}" style="display:block"></body></html>`,
+      );
       await page.waitForFunction(() => globalThis.document.images[0]?.complete);
       out.set(size, await page.screenshot({ omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } }));
     }
@@ -91,7 +100,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const svg = readFileSync(path.join(here, 'icon.svg'), 'utf8');
   const pngs = await render(svg, PNG_SIZES);
   mkdirSync(path.join(here, 'icons'), { recursive: true });
-  for (const size of PNG_SIZES.filter((s) => s <= 512)) writeFileSync(path.join(here, 'icons', `${size}x${size}.png`), pngs.get(size));
+  for (const size of PNG_SIZES.filter((s) => s <= 512))
+    writeFileSync(path.join(here, 'icons', `${size}x${size}.png`), pngs.get(size));
   writeFileSync(path.join(here, 'icon.png'), pngs.get(1024));
   writeFileSync(path.join(here, 'icon.ico'), icoOf(ICO_SIZES.map((s) => [s, pngs.get(s)])));
   writeFileSync(path.join(here, 'icon.icns'), icnsOf(ICNS_TYPES.map(([type, s]) => [type, pngs.get(s)])));

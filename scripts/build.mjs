@@ -7,14 +7,46 @@ import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const only = process.argv[2];
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
 
 const tasks = {
-  cli: () => build({ ...common, entryPoints: ['electron/cli/index.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
-  main: () => build({ ...common, entryPoints: ['electron/main/index.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', packages: 'external', external: ['electron'] }),
+  cli: () =>
+    build({
+      ...common,
+      entryPoints: ['electron/cli/index.ts'],
+      outfile: 'dist/cli.mjs',
+      format: 'esm',
+      packages: 'external',
+    }),
+  main: () =>
+    build({
+      ...common,
+      entryPoints: ['electron/main/index.ts'],
+      outfile: 'dist/electron/main.mjs',
+      format: 'esm',
+      packages: 'external',
+      external: ['electron'],
+    }),
   // The backup worker thread (electron/core/backups/in-worker.ts), beside each bundle that uses it.
   'backup-worker': () =>
-    Promise.all(['dist/backup-worker.mjs', 'dist/electron/backup-worker.mjs'].map((outfile) => build({ ...common, entryPoints: ['electron/core/backups/backup-worker.ts'], outfile, format: 'esm', packages: 'external' }))),
+    Promise.all(
+      ['dist/backup-worker.mjs', 'dist/electron/backup-worker.mjs'].map((outfile) =>
+        build({
+          ...common,
+          entryPoints: ['electron/core/backups/backup-worker.ts'],
+          outfile,
+          format: 'esm',
+          packages: 'external',
+        }),
+      ),
+    ),
   // Tray icons for the desktop app, from build/icons.
   icons: async () => {
     const { mkdir, copyFile } = await import('node:fs/promises');
@@ -33,14 +65,24 @@ const tasks = {
       outfile: 'dist/electron/preload.cjs',
       format: 'cjs',
       external: ['electron'],
-      define: { __UPKEEP_METHOD_NAMES__: JSON.stringify(names.methods), __UPKEEP_EVENT_NAMES__: JSON.stringify(names.events) },
+      define: {
+        __UPKEEP_METHOD_NAMES__: JSON.stringify(names.methods),
+        __UPKEEP_EVENT_NAMES__: JSON.stringify(names.events),
+      },
     });
   },
   renderer: () => viteBuild({ configFile: path.join(root, 'renderer/vite.config.ts'), logLevel: 'warn' }),
 };
 
 async function contractNames() {
-  const bundled = await build({ ...common, entryPoints: ['shared/contract/index.ts'], write: false, format: 'esm', sourcemap: false, outfile: 'contract.mjs' });
+  const bundled = await build({
+    ...common,
+    entryPoints: ['shared/contract/index.ts'],
+    write: false,
+    format: 'esm',
+    sourcemap: false,
+    outfile: 'contract.mjs',
+  });
   const code = bundled.outputFiles[0].text;
   const contract = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
   return { methods: contract.METHOD_NAMES, events: contract.EVENT_NAMES };
@@ -48,8 +90,10 @@ async function contractNames() {
 
 const selected = only ? [only] : Object.keys(tasks);
 const started = Date.now();
-await Promise.all(selected.map((name) => {
-  if (!tasks[name]) throw new Error(`unknown build target ${name}`);
-  return tasks[name]();
-}));
+await Promise.all(
+  selected.map((name) => {
+    if (!tasks[name]) throw new Error(`unknown build target ${name}`);
+    return tasks[name]();
+  }),
+);
 console.log(`built ${selected.join(', ')} in ${Date.now() - started} ms`);

@@ -24,20 +24,29 @@ async function electronBinary() {
     const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8'));
     if (existsSync(bin)) return { path: bin };
   }
-  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return { path: null, why: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed' };
+  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD)
+    return { path: null, why: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed' };
   const mirror = electronMirror();
   console.error(`The Electron binary is not installed yet; downloading it from ${new URL(mirror).host}…`);
-  const result = spawnSync(process.execPath, [path.join(dir, 'install.js')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  const result = spawnSync(process.execPath, [path.join(dir, 'install.js')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
   if (result.status === 0 && existsSync(pathFile)) {
     const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8'));
     if (existsSync(bin)) return { path: bin };
   }
-  return { path: null, why: `the Electron binary could not be downloaded: ${await downloadFailure(result, mirror)}`, retry: true };
+  return {
+    path: null,
+    why: `the Electron binary could not be downloaded: ${await downloadFailure(result, mirror)}`,
+    retry: true,
+  };
 }
 
 /** Where Electron's install script downloads from (its own mirror settings, else GitHub). */
 function electronMirror() {
-  const configured = process.env.ELECTRON_MIRROR || process.env.npm_config_electron_mirror || process.env.NPM_CONFIG_ELECTRON_MIRROR;
+  const configured =
+    process.env.ELECTRON_MIRROR || process.env.npm_config_electron_mirror || process.env.NPM_CONFIG_ELECTRON_MIRROR;
   try {
     return new URL(configured).href;
   } catch {
@@ -51,8 +60,12 @@ function electronMirror() {
  * report what the network said: the host that did not resolve, the refused connection, the status.
  */
 async function downloadFailure(result, mirror) {
-  if (result.error) return result.error.code === 'ETIMEDOUT' ? 'the download took longer than 2 minutes' : result.error.message;
-  const printed = (result.stderr?.toString() ?? '').split('\n').map((l) => l.trim()).find((l) => /Error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|HTTPError|status/.test(l));
+  if (result.error)
+    return result.error.code === 'ETIMEDOUT' ? 'the download took longer than 2 minutes' : result.error.message;
+  const printed = (result.stderr?.toString() ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /Error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|HTTPError|status/.test(l));
   if (printed && !/fetch failed/.test(printed)) return printed.slice(0, 200);
   const host = new URL(mirror).host;
   try {
@@ -61,7 +74,8 @@ async function downloadFailure(result, mirror) {
   } catch (error) {
     const cause = error.cause ?? error;
     const code = cause.code ?? cause.name;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${host} could not be resolved (${code}): this machine cannot reach Electron's download host`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return `${host} could not be resolved (${code}): this machine cannot reach Electron's download host`;
     return `${host} could not be reached (${code ?? 'error'}: ${cause.message})`;
   }
 }
@@ -79,11 +93,18 @@ if (electron.path && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || proc
 } else {
   const why = electron.path ? 'no display is available ($DISPLAY is not set)' : electron.why;
   console.error(`Starting the headless panel because ${why}.`);
-  console.error('The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app and packages").');
-  if (electron.retry) console.error('Set ELECTRON_MIRROR to a reachable mirror, or ELECTRON_SKIP_BINARY_DOWNLOAD=1 to stop trying at each start.');
+  console.error(
+    'The desktop app opens instead once Electron is installed on a machine with a display (see README, "Desktop app and packages").',
+  );
+  if (electron.retry)
+    console.error(
+      'Set ELECTRON_MIRROR to a reachable mirror, or ELECTRON_SKIP_BINARY_DOWNLOAD=1 to stop trying at each start.',
+    );
   // The host's stdin is a pipe from this process: when this process ends in any way (SIGKILL
   // included) the system closes it, and the host stops.
-  const [command, ...options] = rest.includes('--demo') ? ['demo', ...rest.filter((a) => a !== '--demo')] : ['serve', ...rest];
+  const [command, ...options] = rest.includes('--demo')
+    ? ['demo', ...rest.filter((a) => a !== '--demo')]
+    : ['serve', ...rest];
   const serve = [path.join(root, 'bin', 'upkeep.mjs'), command, '--stop-on-stdin-close', ...options];
   child = spawn(process.execPath, serve, { stdio: ['pipe', 'inherit', 'inherit'] });
 }

@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 export const SOURCE_DIRS = ['electron', 'shared', 'renderer/src'];
-export const REGISTRIES = { checkTypes: 'electron/core/checkers/registry.ts', updateMethods: 'electron/core/updaters/registry.ts' };
+export const REGISTRIES = {
+  checkTypes: 'electron/core/checkers/registry.ts',
+  updateMethods: 'electron/core/updaters/registry.ts',
+};
 export const LIMITS = { fileLines: 500, functionLines: 150, lineChars: 120 };
 const SOURCE_FILE = /\.(ts|tsx|mts|cts)$/;
 const NOT_SOURCE = /(\.d\.ts|\.test\.tsx?|\.spec\.tsx?)$/;
@@ -52,7 +55,8 @@ function parse(file, text) {
 
 function propertyName(name) {
   if (!name) return null;
-  if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name)) return name.text;
+  if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))
+    return name.text;
   return name.getText();
 }
 
@@ -76,13 +80,19 @@ export function functionName(node) {
     return owner ? `${owner}.${name}` : name;
   };
   if (ts.isConstructorDeclaration(node)) return qualify('constructor');
-  if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node)) {
+  if (
+    ts.isFunctionDeclaration(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  ) {
     if (node.name) return qualify(propertyName(node.name));
     return 'default export';
   }
   if (ts.isFunctionExpression(node) && node.name) return node.name.text;
   let bound = node.parent;
-  while (bound && (ts.isParenthesizedExpression(bound) || ts.isAsExpression(bound) || ts.isSatisfiesExpression(bound))) bound = bound.parent;
+  while (bound && (ts.isParenthesizedExpression(bound) || ts.isAsExpression(bound) || ts.isSatisfiesExpression(bound)))
+    bound = bound.parent;
   if (!bound) return '<anonymous>';
   if (ts.isVariableDeclaration(bound) && ts.isIdentifier(bound.name)) return bound.name.text;
   if (ts.isPropertyAssignment(bound)) return propertyName(bound.name);
@@ -95,7 +105,8 @@ export function functionName(node) {
     const outer = functionName(bound);
     return outer === '<anonymous>' ? `${calleeName(bound)}(…) callback` : outer;
   }
-  if (ts.isJsxExpression(bound) && bound.parent && ts.isJsxAttribute(bound.parent)) return `${bound.parent.name.getText()} handler`;
+  if (ts.isJsxExpression(bound) && bound.parent && ts.isJsxAttribute(bound.parent))
+    return `${bound.parent.name.getText()} handler`;
   if (ts.isExportAssignment(bound)) return 'default export';
   // A curried function: the function another one returns takes its name.
   if (ts.isArrowFunction(bound) && bound.body === node) return `${functionName(bound)} (returned)`;
@@ -156,22 +167,31 @@ export function registryKeys(file, text) {
     if (!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
     for (const declaration of statement.declarationList.declarations) {
       let init = declaration.initializer;
-      while (init && (ts.isSatisfiesExpression(init) || ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+      while (init && (ts.isSatisfiesExpression(init) || ts.isAsExpression(init) || ts.isParenthesizedExpression(init)))
+        init = init.expression;
       // A registry built by a helper (`defineRegistry({ … })`) names its keys in the object it is given.
-      if (init && ts.isCallExpression(init) && init.arguments[0] && ts.isObjectLiteralExpression(init.arguments[0])) init = init.arguments[0];
+      if (init && ts.isCallExpression(init) && init.arguments[0] && ts.isObjectLiteralExpression(init.arguments[0]))
+        init = init.arguments[0];
       if (!init || !ts.isObjectLiteralExpression(init)) continue;
-      const keys = init.properties.filter((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)).map((p) => propertyName(p.name));
+      const keys = init.properties
+        .filter((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p))
+        .map((p) => propertyName(p.name));
       if (keys.length) return keys;
     }
   }
-  throw new Error(`${file} exports no registry object (\`export const NAME = { key: … }\`): the stats cannot tell the names to count.`);
+  throw new Error(
+    `${file} exports no registry object (\`export const NAME = { key: … }\`): the stats cannot tell the names to count.`,
+  );
 }
 
 function readRegistry(root, file) {
   try {
     return readFileSync(path.join(root, file), 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read the registry ${file} under ${root} (${error.code ?? error.message}): the stats need it to know the check types and update methods.`, { cause: error });
+    throw new Error(
+      `Cannot read the registry ${file} under ${root} (${error.code ?? error.message}): the stats need it to know the check types and update methods.`,
+      { cause: error },
+    );
   }
 }
 
@@ -179,8 +199,10 @@ function readRegistry(root, file) {
 function spelledNames(source, names) {
   const found = new Set();
   const visit = (node) => {
-    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && names.has(node.text)) found.add(node.text);
-    else if (ts.isIdentifier(node) && names.has(node.text) && node.parent && isPropertyNameOf(node)) found.add(node.text);
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && names.has(node.text))
+      found.add(node.text);
+    else if (ts.isIdentifier(node) && names.has(node.text) && node.parent && isPropertyNameOf(node))
+      found.add(node.text);
     ts.forEachChild(node, visit);
   };
   visit(source);
@@ -190,20 +212,28 @@ function spelledNames(source, names) {
 function isPropertyNameOf(node) {
   const parent = node.parent;
   return (
-    ((ts.isPropertyAssignment(parent) || ts.isPropertySignature(parent) || ts.isPropertyDeclaration(parent) || ts.isMethodDeclaration(parent)) && parent.name === node) ||
+    ((ts.isPropertyAssignment(parent) ||
+      ts.isPropertySignature(parent) ||
+      ts.isPropertyDeclaration(parent) ||
+      ts.isMethodDeclaration(parent)) &&
+      parent.name === node) ||
     (ts.isShorthandPropertyAssignment(parent) && parent.name === node) ||
     (ts.isPropertyAccessExpression(parent) && parent.name === node)
   );
 }
 
 function spelling(names, perFile) {
-  return names.map((name) => ({ name, files: perFile.filter((f) => f.has(name)).length })).sort((a, b) => b.files - a.files || a.name.localeCompare(b.name));
+  return names
+    .map((name) => ({ name, files: perFile.filter((f) => f.has(name)).length }))
+    .sort((a, b) => b.files - a.files || a.name.localeCompare(b.name));
 }
 
 /** Every figure for the tree at root. */
 export function collectStats(root, { top = 5 } = {}) {
   const files = sourceFiles(root);
-  const [checkTypes, updateMethods] = [REGISTRIES.checkTypes, REGISTRIES.updateMethods].map((file) => registryKeys(file, readRegistry(root, file)));
+  const [checkTypes, updateMethods] = [REGISTRIES.checkTypes, REGISTRIES.updateMethods].map((file) =>
+    registryKeys(file, readRegistry(root, file)),
+  );
   const allNames = new Set([...checkTypes, ...updateMethods]);
   const perFile = [];
   const spelled = [];
@@ -215,8 +245,12 @@ export function collectStats(root, { top = 5 } = {}) {
   }
   const lines = perFile.reduce((sum, f) => sum + f.lines, 0);
   const casts = perFile.reduce((sum, f) => sum + f.casts, 0);
-  const functions = perFile.flatMap((f) => f.functions).sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file) || a.line - b.line);
-  const bySize = perFile.map(({ file, lines: n }) => ({ file, lines: n })).sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file));
+  const functions = perFile
+    .flatMap((f) => f.functions)
+    .sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file) || a.line - b.line);
+  const bySize = perFile
+    .map(({ file, lines: n }) => ({ file, lines: n }))
+    .sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file));
   return {
     files: files.length,
     lines,
@@ -243,15 +277,23 @@ export function formatStats(stats) {
   out.push('', `Longest functions (of ${n(stats.functionCount)}):`);
   for (const f of stats.longestFunctions) out.push(`  ${String(f.lines).padStart(6)}  ${f.name}  ${f.file}:${f.line}`);
   out.push('');
-  out.push(`Type casts: ${n(stats.casts.count)} (${stats.casts.per1000Lines} per 1,000 lines; \`as const\` not counted, \`as unknown as T\` counted once)`);
+  out.push(
+    `Type casts: ${n(stats.casts.count)} (${stats.casts.per1000Lines} per 1,000 lines; \`as const\` not counted, \`as unknown as T\` counted once)`,
+  );
   out.push(`any: ${n(stats.any)}`);
   out.push(`Lines over ${LIMITS.lineChars} characters: ${n(stats.linesOver120)}`);
-  for (const [title, list] of [['Files that spell each check type', stats.spelled.checkTypes], ['Files that spell each update method', stats.spelled.updateMethods]]) {
+  for (const [title, list] of [
+    ['Files that spell each check type', stats.spelled.checkTypes],
+    ['Files that spell each update method', stats.spelled.updateMethods],
+  ]) {
     out.push('', `${title}:`);
     out.push(`  ${list.map((s) => `${s.name} ${s.files}`).join(', ')}`);
   }
   const { filesOver500Lines: files, functionsOver150Lines: functions } = stats.overLimits;
-  out.push('', `Over the limits (files > ${LIMITS.fileLines} lines, functions > ${LIMITS.functionLines} lines): ${files.length} files, ${functions.length} functions`);
+  out.push(
+    '',
+    `Over the limits (files > ${LIMITS.fileLines} lines, functions > ${LIMITS.functionLines} lines): ${files.length} files, ${functions.length} functions`,
+  );
   for (const f of files) out.push(`  file      ${String(f.lines).padStart(6)}  ${f.file}`);
   for (const f of functions) out.push(`  function  ${String(f.lines).padStart(6)}  ${f.name}  ${f.file}:${f.line}`);
   return out.join('\n');

@@ -66,7 +66,19 @@ export interface ErrorShape {
 }
 
 /** Actions an error can point at; hosts map each to their own words (docs/ARCHITECTURE.md, "Logging and errors"). */
-export const ERROR_ACTIONS = ['force_update', 'release_hold', 'unskip_version', 'roll_back', 'restore_backup', 'update_without_backup', 'check_again', 'set_github_token', 'replace_component', 'add_host', 'host_history'] as const;
+export const ERROR_ACTIONS = [
+  'force_update',
+  'release_hold',
+  'unskip_version',
+  'roll_back',
+  'restore_backup',
+  'update_without_backup',
+  'check_again',
+  'set_github_token',
+  'replace_component',
+  'add_host',
+  'host_history',
+] as const;
 export type ErrorAction = (typeof ERROR_ACTIONS)[number];
 
 export class UpkeepError extends Error {
@@ -74,7 +86,12 @@ export class UpkeepError extends Error {
   readonly details?: Record<string, unknown>;
   readonly action?: ErrorAction;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown; action?: ErrorAction }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown; action?: ErrorAction },
+  ) {
     super(message, options);
     this.name = 'UpkeepError';
     this.code = code;
@@ -103,7 +120,10 @@ export function toErrorShape(error: unknown): ErrorShape {
   }
   if (isErrorShape(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message: `Unexpected error: ${message}. This is a bug in Upkeep; please report it with the log.` };
+  return {
+    code: 'INTERNAL',
+    message: `Unexpected error: ${message}. This is a bug in Upkeep; please report it with the log.`,
+  };
 }
 
 /** Back from the wire shape to a throwable, for clients (renderer, CLI over HTTP). */

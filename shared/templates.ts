@@ -31,14 +31,20 @@ export interface ComponentTemplate {
 }
 
 const nameField: TemplateField = { key: 'name', label: 'Display name', example: 'My App' };
-const userField: TemplateField = { key: 'user', label: 'GitHub owner', example: 'octocat', help: 'The user or organisation in github.com/<owner>/<repo>.' };
+const userField: TemplateField = {
+  key: 'user',
+  label: 'GitHub owner',
+  example: 'octocat',
+  help: 'The user or organisation in github.com/<owner>/<repo>.',
+};
 const repoField: TemplateField = { key: 'repo', label: 'GitHub repository', example: 'my-app' };
 
 export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
   {
     id: 'github-release-web-app',
     label: 'Web app from GitHub releases',
-    description: 'A web app installed from release tarballs: the folder is replaced by each release, keeping .env, uploads and database backups; a backup is taken before each update.',
+    description:
+      'A web app installed from release tarballs: the folder is replaced by each release, keeping .env, uploads and database backups; a backup is taken before each update.',
     type: 'github_release',
     method: 'release_archive',
     suggested_id: '{{repo}}',
@@ -47,7 +53,13 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
       userField,
       repoField,
       { key: 'folder', label: 'Install folder', example: '/srv/my-app' },
-      { key: 'version_file', label: 'File holding the installed version', example: 'VERSION', default: 'VERSION', help: 'Relative to the install folder; the first version-like text in it is read.' },
+      {
+        key: 'version_file',
+        label: 'File holding the installed version',
+        example: 'VERSION',
+        default: 'VERSION',
+        help: 'Relative to the install folder; the first version-like text in it is read.',
+      },
     ],
     config: {
       name: '{{name}}',
@@ -70,7 +82,13 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
     fields: [
       { key: 'package', label: 'PyPI package', example: 'requests' },
       { ...nameField, example: 'Requests' },
-      { key: 'python', label: 'Python interpreter', example: '/opt/my-app/venv/bin/python', default: 'python3', help: 'The python of the virtualenv the package lives in.' },
+      {
+        key: 'python',
+        label: 'Python interpreter',
+        example: '/opt/my-app/venv/bin/python',
+        default: 'python3',
+        help: 'The python of the virtualenv the package lives in.',
+      },
     ],
     config: {
       name: '{{name}}',
@@ -119,7 +137,8 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
   {
     id: 'single-file-plugin',
     label: 'Single-file plugin',
-    description: 'One file (a plugin or script) replaced by the same file from each GitHub release; its version is read from its docstring.',
+    description:
+      'One file (a plugin or script) replaced by the same file from each GitHub release; its version is read from its docstring.',
     type: 'github_release',
     method: 'single_file',
     suggested_id: '{{repo}}',
@@ -142,16 +161,27 @@ export const COMPONENT_TEMPLATES: readonly ComponentTemplate[] = [
   {
     id: 'openwebui-plugin',
     label: 'Open WebUI plugin',
-    description: 'A function, filter or tool deployed from a local file to an Open WebUI server; its valves are left as they are.',
+    description:
+      'A function, filter or tool deployed from a local file to an Open WebUI server; its valves are left as they are.',
     type: 'openwebui',
     method: 'openwebui',
     suggested_id: '{{function_id}}',
     fields: [
       { ...nameField, example: 'Async Context Compression' },
-      { key: 'api_base', label: 'Open WebUI server', example: 'http://localhost:3000', default: 'http://localhost:3000' },
+      {
+        key: 'api_base',
+        label: 'Open WebUI server',
+        example: 'http://localhost:3000',
+        default: 'http://localhost:3000',
+      },
       { key: 'file', label: 'Local plugin file', example: '/home/me/plugins/async_context_compression.py' },
       { key: 'function_id', label: 'Function id on the server', example: 'async_context_compression' },
-      { key: 'api_key_env', label: 'Environment variable with the API key', example: 'OPENWEBUI_API_KEY', default: 'OPENWEBUI_API_KEY' },
+      {
+        key: 'api_key_env',
+        label: 'Environment variable with the API key',
+        example: 'OPENWEBUI_API_KEY',
+        default: 'OPENWEBUI_API_KEY',
+      },
     ],
     config: {
       name: '{{name}}',
@@ -168,7 +198,11 @@ const PLACEHOLDER = /\{\{([a-z_]+)\}\}/g;
 export function findTemplate(id: string): ComponentTemplate {
   const template = COMPONENT_TEMPLATES.find((t) => t.id === id);
   if (!template) {
-    throw new UpkeepError('NOT_FOUND', `No template "${id}". Templates: ${COMPONENT_TEMPLATES.map((t) => t.id).join(', ')}.`, { template: id });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `No template "${id}". Templates: ${COMPONENT_TEMPLATES.map((t) => t.id).join(', ')}.`,
+      { template: id },
+    );
   }
   return template;
 }
@@ -179,8 +213,7 @@ export function templatePlaceholders(template: ComponentTemplate): string[] {
   const visit = (value: unknown): void => {
     if (typeof value === 'string') {
       for (const m of value.matchAll(PLACEHOLDER)) if (m[1]) found.add(m[1]);
-    }
-    else if (Array.isArray(value)) value.forEach(visit);
+    } else if (Array.isArray(value)) value.forEach(visit);
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
   };
   visit(template.config);
@@ -192,7 +225,10 @@ export function templatePlaceholders(template: ComponentTemplate): string[] {
  * Fill a template's placeholders. Empty fields fall back to their default; a required field left
  * empty is an INVALID_REQUEST naming it. The result still needs validation (validateComponent).
  */
-export function fillTemplate(template: ComponentTemplate, values: Record<string, string | undefined>): { id: string; config: Record<string, unknown> } {
+export function fillTemplate(
+  template: ComponentTemplate,
+  values: Record<string, string | undefined>,
+): { id: string; config: Record<string, unknown> } {
   const resolved: Record<string, string> = {};
   const missing: string[] = [];
   for (const field of template.fields) {
@@ -202,15 +238,20 @@ export function fillTemplate(template: ComponentTemplate, values: Record<string,
     else resolved[field.key] = value;
   }
   if (missing.length) {
-    throw new UpkeepError('INVALID_REQUEST', `Fill in ${missing.join(', ')} for "${template.label}".`, { template: template.id, missing });
+    throw new UpkeepError('INVALID_REQUEST', `Fill in ${missing.join(', ')} for "${template.label}".`, {
+      template: template.id,
+      missing,
+    });
   }
   const fillText = (text: string): string =>
     text.replace(PLACEHOLDER, (whole, key: string) => {
       const v = resolved[key];
-      if (v === undefined) throw new UpkeepError('INTERNAL', `Template "${template.id}" uses ${whole} but has no field for it.`);
+      if (v === undefined)
+        throw new UpkeepError('INTERNAL', `Template "${template.id}" uses ${whole} but has no field for it.`);
       return v;
     });
-  const fillObject = (value: object): Record<string, unknown> => Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+  const fillObject = (value: object): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') return fillText(value);
     if (Array.isArray(value)) return value.map(fill);

@@ -18,7 +18,6 @@ const COMPONENTS = 25;
 const PAGE = 50;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-
 /** Every page, one after another, as renderer/src/store/backups-slice.ts loadBackups() fetches them. */
 async function fetchAll(services: Services): Promise<{ ms: number; backups: number; pages: number }> {
   const t0 = performance.now();
@@ -44,20 +43,40 @@ async function main(): Promise<void> {
     for (let c = 0; c < COMPONENTS; c += 1) {
       const folder = path.join(root, 'apps', `app-${c}`);
       mkdirSync(path.join(folder, 'data'), { recursive: true });
-      for (let f = 0; f < 5; f += 1) writeFileSync(path.join(folder, 'data', `file-${f}.txt`), `app ${c} file ${f}\n`.repeat(50 + c * 10));
-      components[`app-${c}`] = validateComponent(`app-${c}`, { name: `App ${c}`, type: 'never_current', current: '1.0.0', folder, backup: { data: ['data/'] } });
+      for (let f = 0; f < 5; f += 1)
+        writeFileSync(path.join(folder, 'data', `file-${f}.txt`), `app ${c} file ${f}\n`.repeat(50 + c * 10));
+      components[`app-${c}`] = validateComponent(`app-${c}`, {
+        name: `App ${c}`,
+        type: 'never_current',
+        current: '1.0.0',
+        folder,
+        backup: { data: ['data/'] },
+      });
     }
     seed.components.add(components);
     const types = ['full', 'data'] as const;
     for (let i = 0; i < BACKUPS; i += 1) {
-      await seed.backups.create({ component: `app-${i % COMPONENTS}`, type: types[i % 2], name: `Backup ${i}`, description: 'bench', version: '1.0.0' });
+      await seed.backups.create({
+        component: `app-${i % COMPONENTS}`,
+        type: types[i % 2],
+        name: `Backup ${i}`,
+        description: 'bench',
+        version: '1.0.0',
+      });
     }
     // Big manifests: a copy of a real backup's manifest and archive, its per-file list padded to 10,000 entries.
     for (let i = 0; i < BIG; i += 1) {
       const b = await seed.backups.create({ component: 'app-0', name: `Big ${i}`, version: '1.0.0' });
       const file = path.join(path.dirname(b.archive), `${b.id}.json`);
       const m = JSON.parse(readFileSync(file, 'utf8')) as { entries: unknown[] };
-      m.entries = Array.from({ length: 10_000 }, (_, k) => ({ path: `data/deep/folder-${k % 100}/file-${k}.txt`, type: 'file', size: 1234, mode: 0o644, mtime: 1_700_000_000 + k, sha256: 'ab'.repeat(32) }));
+      m.entries = Array.from({ length: 10_000 }, (_, k) => ({
+        path: `data/deep/folder-${k % 100}/file-${k}.txt`,
+        type: 'file',
+        size: 1234,
+        mode: 0o644,
+        mtime: 1_700_000_000 + k,
+        sha256: 'ab'.repeat(32),
+      }));
       writeFileSync(file, `${JSON.stringify(m)}\n`);
     }
     const seedSeconds = (Date.now() - started) / 1000;
@@ -76,7 +95,13 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'bench/backup-list',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, load_average_1m: round(os.loadavg()[0] ?? 0), cpu: os.cpus()[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        load_average_1m: round(os.loadavg()[0] ?? 0),
+        cpu: os.cpus()[0]?.model ?? null,
+        platform: `${os.platform()} ${os.release()}`,
+        node: process.version,
+      },
       data: { backups: shape.backups, big_manifests: BIG, pages: shape.pages, seed_seconds: round(seedSeconds) },
       method:
         'services.backups.list({ sort: date, limit: 50, offset }) page after page until a short page, as the panel loads the list. cold: the first fetch by a freshly created engine over the same data directory; warm: the same engine fetching everything again.',

@@ -35,14 +35,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const small = process.env.BENCH_BACKUP_SMALL === '1';
 const rounds = Math.max(1, Number(process.env.BENCH_BACKUP_ROUNDS ?? 3));
-const work = path.resolve(process.env.BENCH_BACKUP_DIR ?? path.join(os.tmpdir(), `upkeep-bench-backup${small ? '-small' : ''}`));
+const work = path.resolve(
+  process.env.BENCH_BACKUP_DIR ?? path.join(os.tmpdir(), `upkeep-bench-backup${small ? '-small' : ''}`),
+);
 const seed = Number(process.env.BENCH_BACKUP_SEED ?? 42);
-const shapesAsked = (process.env.BENCH_BACKUP_SHAPES ?? 'app').split(',').map((x) => x.trim()).filter(Boolean);
+const shapesAsked = (process.env.BENCH_BACKUP_SHAPES ?? 'app')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 const shapes: ShapeName[] = shapesAsked.includes('all') ? [...SHAPE_NAMES] : shapesAsked.filter(isShapeName);
 if (shapes.length !== shapesAsked.length && !shapesAsked.includes('all')) {
-  throw new Error(`BENCH_BACKUP_SHAPES: unknown shape in ${shapesAsked.join(',')}; known: ${SHAPE_NAMES.join(', ')}, all`);
+  throw new Error(
+    `BENCH_BACKUP_SHAPES: unknown shape in ${shapesAsked.join(',')}; known: ${SHAPE_NAMES.join(', ')}, all`,
+  );
 }
-const settleAfterDeleteMs = process.env.BENCH_BACKUP_SETTLE_S === undefined ? 370_000 : Number(process.env.BENCH_BACKUP_SETTLE_S) * 1000;
+const settleAfterDeleteMs =
+  process.env.BENCH_BACKUP_SETTLE_S === undefined ? 370_000 : Number(process.env.BENCH_BACKUP_SETTLE_S) * 1000;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -59,7 +67,10 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 /** Parse GNU time's `-f '@@%U %S %M'` line: CPU seconds (user+sys, children included) and max RSS (KB → MB). */
 function parseTime(stderr: string): { cpu_s: number | null; peak_rss_mb: number | null } {
-  const line = stderr.split('\n').reverse().find((l) => l.startsWith('@@'));
+  const line = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@'));
   if (!line) return { cpu_s: null, peak_rss_mb: null };
   const [user, sys, kb] = line.slice(2).trim().split(/\s+/).map(Number) as [number, number, number];
   return { cpu_s: Math.round((user + sys) * 100) / 100, peak_rss_mb: Math.round(kb / 102.4) / 10 };
@@ -69,7 +80,10 @@ function parseTime(stderr: string): { cpu_s: number | null; peak_rss_mb: number 
 function timedWithRss(cmd: string, args: string[]): { ms: number; cpu_s: number | null; peak_rss_mb: number | null } {
   if (!TIME) return { ms: timed(cmd, args), cpu_s: null, peak_rss_mb: null };
   const start = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-f', '@@%U %S %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(TIME, ['-f', '@@%U %S %M', cmd, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   return { ms, ...parseTime(r.stderr) };
@@ -88,8 +102,14 @@ interface WorkerResult {
 
 function runWorker(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}): WorkerResult {
   const start = process.hrtime.bigint();
-  const argv = TIME ? [TIME, ['-f', '@@%U %S %M', process.execPath, bundle, ...args]] as const : [process.execPath, [bundle, ...args]] as const;
-  const r = spawnSync(argv[0], [...argv[1]], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1024 * 1024 });
+  const argv = TIME
+    ? ([TIME, ['-f', '@@%U %S %M', process.execPath, bundle, ...args]] as const)
+    : ([process.execPath, [bundle, ...args]] as const);
+  const r = spawnSync(argv[0], [...argv[1]], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1024 * 1024,
+  });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`worker ${args[0]} failed: ${r.stderr}`);
   const reported = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Omit<WorkerResult, 'wall_ms' | 'cpu_s'>;
@@ -131,7 +151,6 @@ function settle(pauseMs = 0): void {
   if (pauseMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
 }
 
-
 /** The shape's tree, generated once and reused (its stats in a stamp beside it). */
 function treeOf(shape: ShapeName): { tree: string; stats: ShapeStats } {
   // The app tree keeps the folder it always had.
@@ -139,7 +158,10 @@ function treeOf(shape: ShapeName): { tree: string; stats: ShapeStats } {
   const stamp = path.join(work, shape === 'app' ? 'tree.json' : `tree-${shape}.json`);
   if (existsSync(stamp) && existsSync(tree)) {
     log(`reusing the tree in ${tree}`);
-    return { tree, stats: { shape, seed, ...(JSON.parse(readFileSync(stamp, 'utf8')) as Omit<ShapeStats, 'shape' | 'seed'>) } };
+    return {
+      tree,
+      stats: { shape, seed, ...(JSON.parse(readFileSync(stamp, 'utf8')) as Omit<ShapeStats, 'shape' | 'seed'>) },
+    };
   }
   rmSync(tree, { recursive: true, force: true });
   log(`generating the ${shape} tree in ${tree} …`);
@@ -155,16 +177,33 @@ type ShapeResult = Awaited<ReturnType<typeof benchShape>>;
 
 async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string) {
   const { tree, stats } = treeOf(shape);
-  log(`\n-- ${shape}: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB (compressible ${stats.textFiles} files / ${(stats.textBytes / 1e6).toFixed(1)} MB, incompressible ${stats.binaryFiles} files / ${(stats.binaryBytes / 1e6).toFixed(1)} MB)`);
+  log(
+    `\n-- ${shape}: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB (compressible ${stats.textFiles} files / ${(stats.textBytes / 1e6).toFixed(1)} MB, incompressible ${stats.binaryFiles} files / ${(stats.binaryBytes / 1e6).toFixed(1)} MB)`,
+  );
   const digest = treeDigest(tree);
   const outputs = path.join(outputsRoot, shape);
   mkdirSync(outputs, { recursive: true });
   // Warm the page cache the same way for everyone.
   timed('tar', ['cf', '/dev/null', '-C', tree, '.']);
 
-  const samples = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
-  const rss = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
-  const cpu = { tar_czf: [] as number[], tar_xzf: [] as number[], upkeep_create: [] as number[], upkeep_restore: [] as number[] };
+  const samples = {
+    tar_czf: [] as number[],
+    tar_xzf: [] as number[],
+    upkeep_create: [] as number[],
+    upkeep_restore: [] as number[],
+  };
+  const rss = {
+    tar_czf: [] as number[],
+    tar_xzf: [] as number[],
+    upkeep_create: [] as number[],
+    upkeep_restore: [] as number[],
+  };
+  const cpu = {
+    tar_czf: [] as number[],
+    tar_xzf: [] as number[],
+    upkeep_create: [] as number[],
+    upkeep_restore: [] as number[],
+  };
   const sizes = { tar_czf: 0, upkeep: 0 };
   // The machine is shared: its 1-minute load average before each round and at the end.
   const loadavgStart = Math.round((os.loadavg()[0] as number) * 100) / 100;
@@ -222,12 +261,25 @@ async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string)
         `tar xzf ${Math.round(samples.tar_xzf.at(-1) as number)} ms, upkeep restore ${samples.upkeep_restore.at(-1)} ms`,
     );
   }
-  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))])) as Record<keyof typeof samples, number>;
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))])) as Record<
+    keyof typeof samples,
+    number
+  >;
   // The fastest round of each: the least disturbed by the rest of a shared machine.
-  const best = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(Math.min(...v))])) as Record<keyof typeof samples, number>;
-  const peak = Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.length ? Math.max(...v) : null])) as Record<keyof typeof rss, number | null>;
-  const cpuMedian = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.length ? Math.round(median(v) * 100) / 100 : null])) as Record<keyof typeof cpu, number | null>;
-  const roundCreateRatios = samples.upkeep_create.map((u, i) => Math.round((u / (samples.tar_czf[i] as number)) * 1000) / 1000);
+  const best = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(Math.min(...v))])) as Record<
+    keyof typeof samples,
+    number
+  >;
+  const peak = Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, v.length ? Math.max(...v) : null])) as Record<
+    keyof typeof rss,
+    number | null
+  >;
+  const cpuMedian = Object.fromEntries(
+    Object.entries(cpu).map(([k, v]) => [k, v.length ? Math.round(median(v) * 100) / 100 : null]),
+  ) as Record<keyof typeof cpu, number | null>;
+  const roundCreateRatios = samples.upkeep_create.map(
+    (u, i) => Math.round((u / (samples.tar_czf[i] as number)) * 1000) / 1000,
+  );
   const ratios = {
     create_vs_tar_czf: Math.round((m.upkeep_create / m.tar_czf) * 1000) / 1000,
     restore_vs_tar_xzf: Math.round((m.upkeep_restore / m.tar_xzf) * 1000) / 1000,
@@ -237,8 +289,14 @@ async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string)
     // Each round runs both side by side: the worst and best of those per-round ratios.
     worst_round_create_vs_tar_czf: Math.max(...roundCreateRatios),
     best_round_create_vs_tar_czf: Math.min(...roundCreateRatios),
-    create_cpu_vs_tar_czf: cpuMedian.upkeep_create !== null && cpuMedian.tar_czf ? Math.round((cpuMedian.upkeep_create / cpuMedian.tar_czf) * 1000) / 1000 : null,
-    restore_cpu_vs_tar_xzf: cpuMedian.upkeep_restore !== null && cpuMedian.tar_xzf ? Math.round((cpuMedian.upkeep_restore / cpuMedian.tar_xzf) * 1000) / 1000 : null,
+    create_cpu_vs_tar_czf:
+      cpuMedian.upkeep_create !== null && cpuMedian.tar_czf
+        ? Math.round((cpuMedian.upkeep_create / cpuMedian.tar_czf) * 1000) / 1000
+        : null,
+    restore_cpu_vs_tar_xzf:
+      cpuMedian.upkeep_restore !== null && cpuMedian.tar_xzf
+        ? Math.round((cpuMedian.upkeep_restore / cpuMedian.tar_xzf) * 1000) / 1000
+        : null,
   };
   const goals = {
     create_at_most_quarter_of_tar_czf: ratios.create_vs_tar_czf <= 0.25,
@@ -250,7 +308,14 @@ async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string)
     bench: 'backup',
     shape,
     at: new Date().toISOString(),
-    machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? null, node: process.version, loadavg_at_start: loadavgStart, loadavg_per_round: roundLoads, loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: {
+      cpus: os.availableParallelism(),
+      model: os.cpus()[0]?.model ?? null,
+      node: process.version,
+      loadavg_at_start: loadavgStart,
+      loadavg_per_round: roundLoads,
+      loadavg_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    },
     tree: stats,
     rounds,
     median_ms: m,
@@ -283,7 +348,7 @@ async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string)
     `| CPU (user+sys) restore | ${cpuMedian.tar_xzf ?? '?'} s | ${cpuMedian.upkeep_restore ?? '?'} s | ${ratios.restore_cpu_vs_tar_xzf ?? '?'} | |`,
     `| peak memory create / restore | ${peak.tar_czf ?? '?'} / ${peak.tar_xzf ?? '?'} MB | ${peak.upkeep_create ?? '?'} / ${peak.upkeep_restore ?? '?'} MB | | < 150 MB ${goals.peak_memory_under_150_mb ? '✓' : '✗'} |`,
     '',
-    'Upkeep create also hashes every file and the archive (sha256), writes the manifest and fsyncs; restore verifies every file against the manifest, extracts into a staging folder and swaps it into place. tar\'s memory is tar\'s own process (gzip runs beside it).',
+    "Upkeep create also hashes every file and the archive (sha256), writes the manifest and fsyncs; restore verifies every file against the manifest, extracts into a staging folder and swaps it into place. tar's memory is tar's own process (gzip runs beside it).",
     '',
   ].join('\n');
   writeFileSync(path.join(resultsDir, `${base}.md`), md);
@@ -307,7 +372,9 @@ async function main(): Promise<void> {
     outfile: bundle,
     packages: 'external',
     logLevel: 'error',
-    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);",
+    },
   });
   // The backup worker thread beside it, as scripts/build.mjs puts it beside the CLI and the Electron main.
   await build({
@@ -319,7 +386,9 @@ async function main(): Promise<void> {
     outfile: path.join(bundleDir, 'backup-worker.mjs'),
     packages: 'external',
     logLevel: 'error',
-    banner: { js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);",
+    },
   });
 
   // Outputs of an earlier run go first, then a pause (see settle()).
@@ -352,9 +421,12 @@ function writeSummary(results: ShapeResult[]): void {
     '',
     '| shape | files | size | `tar czf` | Upkeep create | create / tar czf (worst–best round) | CPU create / tar czf | archive / tar czf | `tar xzf` | Upkeep restore | restore / tar xzf |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.shape} | ${r.tree.files} | ${mb(r.tree.bytes)} | ${s(r.median_ms.tar_czf)} | ${s(r.median_ms.upkeep_create)} | ${r.ratios.create_vs_tar_czf} ${ok(r.goals.create_at_most_quarter_of_tar_czf)} (${r.ratios.worst_round_create_vs_tar_czf}–${r.ratios.best_round_create_vs_tar_czf}) | ${r.ratios.create_cpu_vs_tar_czf ?? '?'} | ${r.ratios.archive_vs_tar_czf} ${ok(r.goals.archive_no_larger_than_tar_czf)} (${mb(r.archive_bytes.upkeep)} / ${mb(r.archive_bytes.tar_czf)}) | ${s(r.median_ms.tar_xzf)} | ${s(r.median_ms.upkeep_restore)} | ${r.ratios.restore_vs_tar_xzf} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.shape} | ${r.tree.files} | ${mb(r.tree.bytes)} | ${s(r.median_ms.tar_czf)} | ${s(r.median_ms.upkeep_create)} | ${r.ratios.create_vs_tar_czf} ${ok(r.goals.create_at_most_quarter_of_tar_czf)} (${r.ratios.worst_round_create_vs_tar_czf}–${r.ratios.best_round_create_vs_tar_czf}) | ${r.ratios.create_cpu_vs_tar_czf ?? '?'} | ${r.ratios.archive_vs_tar_czf} ${ok(r.goals.archive_no_larger_than_tar_czf)} (${mb(r.archive_bytes.upkeep)} / ${mb(r.archive_bytes.tar_czf)}) | ${s(r.median_ms.tar_xzf)} | ${s(r.median_ms.upkeep_restore)} | ${r.ratios.restore_vs_tar_xzf} |`,
+    ),
     '',
-    'Goals: create ≤ 0.25× `tar czf` time and archive ≤ 1.0× its size on every shape. CPU is user+sys seconds (GNU time; tar\'s include its gzip): steadier than wall time on a shared machine.',
+    "Goals: create ≤ 0.25× `tar czf` time and archive ≤ 1.0× its size on every shape. CPU is user+sys seconds (GNU time; tar's include its gzip): steadier than wall time on a shared machine.",
     '',
   ];
   writeFileSync(path.join(repo, 'bench', 'results', 'backup-shapes.md'), lines.join('\n'));

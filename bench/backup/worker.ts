@@ -23,14 +23,29 @@ const store = new BackupStore({
   historyFile: path.join(home, 'history.jsonl'),
   appVersion: 'bench',
   component: (id) => ({ id, folder, sets: { exclude: [] } }),
-  settings: () => ({ backup_max_per_component: 1000, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+  settings: () => ({
+    backup_max_per_component: 1000,
+    backup_max_age_days: 0,
+    backup_disk_budget_mb: 0,
+    min_free_space_mb: 0,
+  }),
 });
 
 const started = process.hrtime.bigint();
 let result: Record<string, unknown>;
 if (op === 'create') {
-  const info = await store.create({ component: 'bench', includeLogs: true, compress: process.env.BENCH_NO_COMPRESS ? false : true });
-  result = { id: info.id, archive: info.archive, archive_bytes: info.compressed_size, files: info.file_count, bytes: info.size };
+  const info = await store.create({
+    component: 'bench',
+    includeLogs: true,
+    compress: process.env.BENCH_NO_COMPRESS ? false : true,
+  });
+  result = {
+    id: info.id,
+    archive: info.archive,
+    archive_bytes: info.compressed_size,
+    files: info.file_count,
+    bytes: info.size,
+  };
 } else if (op === 'restore') {
   const r = await store.restore({ backupId: backupId as string, safetyBackup: process.env.BENCH_SAFETY === '1' });
   result = { id: r.restored.id, files: r.files, safety_backup: r.safety_backup?.id ?? null };

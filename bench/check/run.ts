@@ -37,15 +37,24 @@ interface Phase {
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** The baseline: one component at a time, a plain GET of the releases list, newest version by PEP 440. */
-async function baseline(apiBase: string, repos: string[], dispatcher: Agent): Promise<{ latest: string[]; requests: number }> {
+async function baseline(
+  apiBase: string,
+  repos: string[],
+  dispatcher: Agent,
+): Promise<{ latest: string[]; requests: number }> {
   const latest: string[] = [];
   let requests = 0;
   for (const repo of repos) {
     requests++;
-    const res = await request(`${apiBase}/repos/bench/${repo}/releases`, { headers: { 'user-agent': 'baseline', accept: 'application/vnd.github+json' }, dispatcher });
+    const res = await request(`${apiBase}/repos/bench/${repo}/releases`, {
+      headers: { 'user-agent': 'baseline', accept: 'application/vnd.github+json' },
+      dispatcher,
+    });
     const releases = (await res.body.json()) as { tag_name: string; draft: boolean; prerelease: boolean }[];
     let best: string | undefined;
-    for (const r of releases) if (!r.draft && !r.prerelease && (best === undefined || (orderVersions(r.tag_name, best) ?? 0) > 0)) best = r.tag_name;
+    for (const r of releases)
+      if (!r.draft && !r.prerelease && (best === undefined || (orderVersions(r.tag_name, best) ?? 0) > 0))
+        best = r.tag_name;
     latest.push(best ?? '');
   }
   return { latest, requests };
@@ -54,7 +63,10 @@ async function baseline(apiBase: string, repos: string[], dispatcher: Agent): Pr
 async function main(): Promise<void> {
   const repos = Array.from({ length: COMPONENTS }, (_, i) => `app-${String(i).padStart(4, '0')}`);
   const gh = await RemoteGitHub.start({ latencyMs: LATENCY_MS, repos, releasesPerRepo: RELEASES_PER_REPO });
-  const measure = async (label: string, fn: () => Promise<{ update_available: boolean; error: unknown }[]>): Promise<Phase> => {
+  const measure = async (
+    label: string,
+    fn: () => Promise<{ update_available: boolean; error: unknown }[]>,
+  ): Promise<Phase> => {
     const before = (await gh.stats()).statuses.length;
     const t0 = performance.now();
     const results = await fn();
@@ -67,7 +79,9 @@ async function main(): Promise<void> {
       updates_found: results.filter((r) => r.update_available).length,
       errors: results.filter((r) => r.error).length,
     };
-    process.stdout.write(`${label.padEnd(34)} ${String(phase.wall_ms).padStart(9)} ms  ${phase.requests} requests (${phase.not_modified} × 304), ${phase.errors} errors\n`);
+    process.stdout.write(
+      `${label.padEnd(34)} ${String(phase.wall_ms).padStart(9)} ms  ${phase.requests} requests (${phase.not_modified} × 304), ${phase.errors} errors\n`,
+    );
     return phase;
   };
 
@@ -76,7 +90,8 @@ async function main(): Promise<void> {
     const home = mkdtempSync(path.join(os.tmpdir(), 'upkeep-bench-check-'));
     const services = createServices({ home, host: 'cli' });
     const mapping: Record<string, unknown> = {};
-    for (const repo of repos) mapping[repo] = { type: 'github_release', user: 'bench', repo, api_base: gh.apiBase, current: '1.0.0' };
+    for (const repo of repos)
+      mapping[repo] = { type: 'github_release', user: 'bench', repo, api_base: gh.apiBase, current: '1.0.0' };
     services.components.add(validateComponentsMapping(mapping, 'bench'), { replace: true });
     const checks = createCheckService(services);
     // Cold: empty HTTP and version caches.
@@ -93,7 +108,8 @@ async function main(): Promise<void> {
 
   const rounds = [];
   for (let i = 1; i <= UPKEEP_ROUNDS; i++) rounds.push(await upkeepRound(i));
-  const median = (phases: Phase[]): Phase => [...phases].sort((a, b) => a.wall_ms - b.wall_ms)[Math.floor(phases.length / 2)] as Phase;
+  const median = (phases: Phase[]): Phase =>
+    [...phases].sort((a, b) => a.wall_ms - b.wall_ms)[Math.floor(phases.length / 2)] as Phase;
   const upkeepCold = median(rounds.map((r) => r.cold));
   const upkeepWarm = median(rounds.map((r) => r.warm));
   const upkeepRevalidate = median(rounds.map((r) => r.revalidate));
@@ -108,9 +124,13 @@ async function main(): Promise<void> {
     const services = createServices({ home, host: 'cli' });
     services.settings.set({ github_api_base: gh.apiBase });
     const mapping: Record<string, unknown> = {};
-    for (const repo of repos.slice(0, TOKEN_COMPONENTS)) mapping[repo] = { type: 'github_release', user: 'bench', repo, current: '1.0.0' };
+    for (const repo of repos.slice(0, TOKEN_COMPONENTS))
+      mapping[repo] = { type: 'github_release', user: 'bench', repo, current: '1.0.0' };
     services.components.add(validateComponentsMapping(mapping, 'bench'), { replace: true });
-    const http = new HttpClient({ cacheDir: path.join(services.layout.cache, 'http'), github: { apiBase: () => services.settings.get().github_api_base, token: () => 'ghp_benchToken' } });
+    const http = new HttpClient({
+      cacheDir: path.join(services.layout.cache, 'http'),
+      github: { apiBase: () => services.settings.get().github_api_base, token: () => 'ghp_benchToken' },
+    });
     const checks = createCheckService(services, { http });
     if (!graphql) await gh.withoutGraphqlOnce();
     const callsBefore = (await gh.stats()).graphql;
@@ -122,7 +142,9 @@ async function main(): Promise<void> {
   const tokenGraphql = [];
   for (let i = 1; i <= UPKEEP_ROUNDS; i++) tokenGraphql.push(await tokenRound(`upkeep token, GraphQL #${i}`, true));
   const tokenRest = await tokenRound('upkeep token, REST only', false);
-  const tokenMedian = [...tokenGraphql].sort((a, b) => a.wall_ms - b.wall_ms)[Math.floor(tokenGraphql.length / 2)] as Phase & { graphql_requests: number };
+  const tokenMedian = [...tokenGraphql].sort((a, b) => a.wall_ms - b.wall_ms)[
+    Math.floor(tokenGraphql.length / 2)
+  ] as Phase & { graphql_requests: number };
 
   // Baseline in the same run and against the same server.
   const dispatcher = new Agent({ connections: 1 });
@@ -153,7 +175,14 @@ async function main(): Promise<void> {
     load_average: os.loadavg().map((x) => round(x)),
     components: COMPONENTS,
     latency_ms: LATENCY_MS,
-    upkeep: { cold: upkeepCold, warm_within_ttl: upkeepWarm, warm_after_ttl: upkeepRevalidate, concurrency: 8, rounds: UPKEEP_ROUNDS, all_rounds: rounds },
+    upkeep: {
+      cold: upkeepCold,
+      warm_within_ttl: upkeepWarm,
+      warm_after_ttl: upkeepRevalidate,
+      concurrency: 8,
+      rounds: UPKEEP_ROUNDS,
+      all_rounds: rounds,
+    },
     baseline: { cold: baseCold, warm: baseWarm, token_components: baseToken },
     token: {
       components: TOKEN_COMPONENTS,

@@ -60,9 +60,49 @@ export function seededBytes(seed: number): (n: number) => Buffer {
   return (n) => cipher.update(Buffer.alloc(n));
 }
 
-const WORDS = 'self request response config value items result data user session cache token client server handler error retry timeout path folder version release update backup restore check channel component manager service queue event payload status'.split(' ');
-const KEYWORDS = ['def', 'return', 'if', 'for', 'in', 'import', 'from', 'class', 'try', 'except', 'with', 'as', 'not', 'and', 'or', 'None', 'True', 'False'];
-const JS_KEYWORDS = ['const', 'let', 'return', 'if', 'for', 'of', 'function', 'async', 'await', 'new', 'typeof', 'export', 'import', 'null', 'undefined', 'true', 'false'];
+const WORDS =
+  'self request response config value items result data user session cache token client server handler error retry timeout path folder version release update backup restore check channel component manager service queue event payload status'.split(
+    ' ',
+  );
+const KEYWORDS = [
+  'def',
+  'return',
+  'if',
+  'for',
+  'in',
+  'import',
+  'from',
+  'class',
+  'try',
+  'except',
+  'with',
+  'as',
+  'not',
+  'and',
+  'or',
+  'None',
+  'True',
+  'False',
+];
+const JS_KEYWORDS = [
+  'const',
+  'let',
+  'return',
+  'if',
+  'for',
+  'of',
+  'function',
+  'async',
+  'await',
+  'new',
+  'typeof',
+  'export',
+  'import',
+  'null',
+  'undefined',
+  'true',
+  'false',
+];
 
 const pickFrom = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
 
@@ -71,9 +111,12 @@ function sourceLine(rand: () => number): string {
   const pick = <T>(list: T[]) => pickFrom(rand, list);
   const indent = '    '.repeat(Math.floor(rand() * 4));
   const kind = rand();
-  if (kind < 0.15) return `${indent}${pick(KEYWORDS)} ${pick(WORDS)}_${Math.floor(rand() * 1000)}(${pick(WORDS)}, ${pick(WORDS)}=${Math.floor(rand() * 100)}):`;
-  if (kind < 0.5) return `${indent}${pick(WORDS)}_${pick(WORDS)} = ${pick(WORDS)}.${pick(WORDS)}(${pick(WORDS)}[${Math.floor(rand() * 64)}], "${pick(WORDS)}-${Math.floor(rand() * 1e6).toString(36)}")`;
-  if (kind < 0.7) return `${indent}# ${Array.from({ length: 4 + Math.floor(rand() * 8) }, () => pick(WORDS)).join(' ')}`;
+  if (kind < 0.15)
+    return `${indent}${pick(KEYWORDS)} ${pick(WORDS)}_${Math.floor(rand() * 1000)}(${pick(WORDS)}, ${pick(WORDS)}=${Math.floor(rand() * 100)}):`;
+  if (kind < 0.5)
+    return `${indent}${pick(WORDS)}_${pick(WORDS)} = ${pick(WORDS)}.${pick(WORDS)}(${pick(WORDS)}[${Math.floor(rand() * 64)}], "${pick(WORDS)}-${Math.floor(rand() * 1e6).toString(36)}")`;
+  if (kind < 0.7)
+    return `${indent}# ${Array.from({ length: 4 + Math.floor(rand() * 8) }, () => pick(WORDS)).join(' ')}`;
   if (kind < 0.85) return `${indent}${pick(KEYWORDS)} ${pick(WORDS)} ${pick(KEYWORDS)} ${pick(WORDS)}.${pick(WORDS)}:`;
   return `${indent}return ${pick(WORDS)}(${Math.floor(rand() * 1e9).toString(16)})`;
 }
@@ -83,8 +126,10 @@ function jsLine(rand: () => number): string {
   const w = () => pickFrom(rand, WORDS);
   const indent = '  '.repeat(Math.floor(rand() * 4));
   const kind = rand();
-  if (kind < 0.25) return `${indent}${pickFrom(rand, JS_KEYWORDS)} ${w()}${w()[0]?.toUpperCase()}${w().slice(1)} = ${w()}.${w()}(${w()}, ${Math.floor(rand() * 100)});`;
-  if (kind < 0.45) return `${indent}if (${w()} === ${pickFrom(rand, JS_KEYWORDS)}) { return ${w()}[${JSON.stringify(w())}]; }`;
+  if (kind < 0.25)
+    return `${indent}${pickFrom(rand, JS_KEYWORDS)} ${w()}${w()[0]?.toUpperCase()}${w().slice(1)} = ${w()}.${w()}(${w()}, ${Math.floor(rand() * 100)});`;
+  if (kind < 0.45)
+    return `${indent}if (${w()} === ${pickFrom(rand, JS_KEYWORDS)}) { return ${w()}[${JSON.stringify(w())}]; }`;
   if (kind < 0.6) return `${indent}// ${Array.from({ length: 3 + Math.floor(rand() * 9) }, w).join(' ')}`;
   if (kind < 0.75) return `${indent}exports.${w()} = function ${w()}(${w()}, ${w()}) {`;
   if (kind < 0.9) return `${indent}}${rand() < 0.5 ? ');' : ''}`;
@@ -159,7 +204,10 @@ const scaled = (n: number, scale: number) => Math.max(1, Math.round(n * scale));
  * The `app` shape: ~300 MB in 10,000 files. Most files are source-like text; most bytes are in
  * already-compressed binaries (images, wheels, archives). Counts and total can be given.
  */
-export function generateApp(root: string, options: { files?: number; binaryFiles?: number; binaryBytes?: number; seed?: number } = {}): ShapeStats {
+export function generateApp(
+  root: string,
+  options: { files?: number; binaryFiles?: number; binaryBytes?: number; seed?: number } = {},
+): ShapeStats {
   const seed = options.seed ?? 42;
   const rand = prng(seed);
   const random = seededBytes(seed);
@@ -188,7 +236,11 @@ export function generateApp(root: string, options: { files?: number; binaryFiles
     const ext = binExts[i % binExts.length] as string;
     // Already compressed: random bytes, or real gzip output of text for the archives.
     const data = ext === '.gz' ? zlib.gzipSync(Buffer.from(text(size * 4))).subarray(0, size) : random(size);
-    out.write(path.join(ext === '.whl' || ext === '.zip' || ext === '.gz' ? 'wheels' : 'static/img', `asset_${i}${ext}`), data, false);
+    out.write(
+      path.join(ext === '.whl' || ext === '.zip' || ext === '.gz' ? 'wheels' : 'static/img', `asset_${i}${ext}`),
+      data,
+      false,
+    );
   }
   return out.stats;
 }
@@ -205,16 +257,47 @@ export function generateNodeModules(root: string, options: ShapeOptions = {}): S
   let pkg = 0;
   while (out.stats.files < files) {
     const name = `${pickFrom(rand, WORDS)}-${pickFrom(rand, WORDS)}-${pkg++}`;
-    const base = rand() < 0.2 ? path.join('node_modules', `@${pickFrom(rand, WORDS)}`, name) : path.join('node_modules', name);
-    out.write(path.join(base, 'package.json'), JSON.stringify({ name, version: `${pkg % 9}.${pkg % 13}.${pkg % 7}`, main: 'lib/index.js', license: 'MIT', dependencies: Object.fromEntries(Array.from({ length: Math.floor(rand() * 6) }, () => [pickFrom(rand, WORDS), `^${Math.floor(rand() * 9)}.0.0`])) }, null, 2), true);
+    const base =
+      rand() < 0.2 ? path.join('node_modules', `@${pickFrom(rand, WORDS)}`, name) : path.join('node_modules', name);
+    out.write(
+      path.join(base, 'package.json'),
+      JSON.stringify(
+        {
+          name,
+          version: `${pkg % 9}.${pkg % 13}.${pkg % 7}`,
+          main: 'lib/index.js',
+          license: 'MIT',
+          dependencies: Object.fromEntries(
+            Array.from({ length: Math.floor(rand() * 6) }, () => [
+              pickFrom(rand, WORDS),
+              `^${Math.floor(rand() * 9)}.0.0`,
+            ]),
+          ),
+        },
+        null,
+        2,
+      ),
+      true,
+    );
     out.write(path.join(base, 'README.md'), `# ${name}\n\n${js(size())}`, true);
-    out.write(path.join(base, 'LICENSE'), `MIT License\n\nCopyright (c) ${name}\n\n${'Permission is hereby granted, free of charge, to any person obtaining a copy. '.repeat(8)}\n`, true);
+    out.write(
+      path.join(base, 'LICENSE'),
+      `MIT License\n\nCopyright (c) ${name}\n\n${'Permission is hereby granted, free of charge, to any person obtaining a copy. '.repeat(8)}\n`,
+      true,
+    );
     const modules = 5 + Math.floor(rand() * 50);
     for (let m = 0; m < modules && out.stats.files < files; m++) {
       const kind = rand();
       const dir = kind < 0.6 ? 'lib' : 'dist';
       const ext = kind < 0.6 ? '.js' : kind < 0.8 ? '.d.ts' : kind < 0.92 ? '.js.map' : '.cjs';
-      const body = ext === '.js.map' ? JSON.stringify({ version: 3, sources: [`../src/${m}.ts`], mappings: js(size()).replace(/[^A-Za-z;,]/g, '') }) : js(size());
+      const body =
+        ext === '.js.map'
+          ? JSON.stringify({
+              version: 3,
+              sources: [`../src/${m}.ts`],
+              mappings: js(size()).replace(/[^A-Za-z;,]/g, ''),
+            })
+          : js(size());
       out.write(path.join(base, dir, `${pickFrom(rand, WORDS)}_${m}${ext}`), body, true);
     }
   }
@@ -229,14 +312,28 @@ export function generateMedia(root: string, options: ShapeOptions = {}): ShapeSt
   const random = seededBytes(seed);
   const out = new TreeWriter(root, 'media', seed);
   // Known to be compressed (.mp4, .mkv, .jpg, .flac) and not known by name (.m2ts, .cr2, .vob).
-  const kinds = [['Movies', '.mkv'], ['Movies', '.mp4'], ['Music', '.flac'], ['Photos', '.jpg'], ['Camera', '.m2ts'], ['Photos/raw', '.cr2'], ['DVD', '.vob']] as const;
+  const kinds = [
+    ['Movies', '.mkv'],
+    ['Movies', '.mp4'],
+    ['Music', '.flac'],
+    ['Photos', '.jpg'],
+    ['Camera', '.m2ts'],
+    ['Photos/raw', '.cr2'],
+    ['DVD', '.vob'],
+  ] as const;
   const count = scaled(20, scale);
   const bytes = scaled(20 * 1024 * 1024, scale);
   for (let i = 0; i < count; i++) {
     const [dir, ext] = kinds[i % kinds.length] as (typeof kinds)[number];
     const name = `${pickFrom(rand, WORDS)}_${i}`;
     out.write(path.join(dir, `${name}${ext}`), random(bytes), false);
-    out.write(path.join(dir, `${name}.xmp`), `<x:xmpmeta><rdf:Description title="${name}" created="2026-0${1 + (i % 9)}-1${i % 10}" rating="${i % 5}"/></x:xmpmeta>\n`.repeat(4), true);
+    out.write(
+      path.join(dir, `${name}.xmp`),
+      `<x:xmpmeta><rdf:Description title="${name}" created="2026-0${1 + (i % 9)}-1${i % 10}" rating="${i % 5}"/></x:xmpmeta>\n`.repeat(
+        4,
+      ),
+      true,
+    );
   }
   return out.stats;
 }
@@ -272,7 +369,12 @@ export function generateShape(shape: ShapeName, root: string, options: ShapeOpti
   switch (shape) {
     case 'app': {
       const scale = options.scale ?? 1;
-      return generateApp(root, { seed: options.seed, files: scaled(10_000, scale), binaryFiles: scaled(240, scale), binaryBytes: scaled(230 * 1024 * 1024, scale) });
+      return generateApp(root, {
+        seed: options.seed,
+        files: scaled(10_000, scale),
+        binaryFiles: scaled(240, scale),
+        binaryBytes: scaled(230 * 1024 * 1024, scale),
+      });
     }
     case 'node_modules':
       return generateNodeModules(root, options);

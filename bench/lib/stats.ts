@@ -12,5 +12,10 @@ export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** Median, fastest and slowest of a list of timings, in ms. */
 export function stats(xs: readonly number[]): { median_ms: number; min_ms: number; max_ms: number; runs: number } {
-  return { median_ms: round1(median(xs)), min_ms: round1(Math.min(...xs)), max_ms: round1(Math.max(...xs)), runs: xs.length };
+  return {
+    median_ms: round1(median(xs)),
+    min_ms: round1(Math.min(...xs)),
+    max_ms: round1(Math.max(...xs)),
+    runs: xs.length,
+  };
 }

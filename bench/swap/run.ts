@@ -96,7 +96,11 @@ function prepare(shape: string): { v1: string; v2: string; tgz1: string; tgz2: s
       if (i % 50 === 7) rmSync(path.join(v2, f));
       else if (i % 10 === 3) appendFileSync(path.join(v2, f), `\n// changed in 1.1.0 ${i}\n`);
     });
-    for (let i = 0; i < Math.ceil(files.length / 100); i++) writeFileSync(path.join(v2, path.dirname(files[i * 37 % files.length] as string), `added-${i}.txt`), `new in 1.1.0 ${i}\n`);
+    for (let i = 0; i < Math.ceil(files.length / 100); i++)
+      writeFileSync(
+        path.join(v2, path.dirname(files[(i * 37) % files.length] as string), `added-${i}.txt`),
+        `new in 1.1.0 ${i}\n`,
+      );
     writeFileSync(path.join(v2, 'VERSION'), '1.1.0\n');
     run('tar', ['czf', tgz1, '--transform', 's,^\\.,acme-webapp-aaa111,', '-C', v1, '.']);
     run('tar', ['czf', tgz2, '--transform', 's,^\\.,acme-webapp-bbb222,', '-C', v2, '.']);
@@ -159,21 +163,54 @@ function benchShape(shape: string, rows: Row[]): void {
       ['rsync', ['-a', '--delete', '--exclude=/.env', '--exclude=/uploads/', `${stage}/`, `${copy}/`]],
     ]);
     if (shape === 'tiny') {
-      const tarOnly = timedShell([['mkdir', [path.join(out, 'tar-only')]], ['tar', ['xzf', t.tgz2, '-C', path.join(out, 'tar-only')]]]);
-      rows.push({ shape, op: 'update vs tar xzf', upkeep_ms: up.ms as number, shell_ms: tarOnly, ratio: (up.ms as number) / tarOnly });
+      const tarOnly = timedShell([
+        ['mkdir', [path.join(out, 'tar-only')]],
+        ['tar', ['xzf', t.tgz2, '-C', path.join(out, 'tar-only')]],
+      ]);
+      rows.push({
+        shape,
+        op: 'update vs tar xzf',
+        upkeep_ms: up.ms as number,
+        shell_ms: tarOnly,
+        ratio: (up.ms as number) / tarOnly,
+      });
     }
-    rows.push({ shape, op: 'update', upkeep_ms: up.ms as number, shell_ms: shellUpdate, ratio: (up.ms as number) / shellUpdate });
+    rows.push({
+      shape,
+      op: 'update',
+      upkeep_ms: up.ms as number,
+      shell_ms: shellUpdate,
+      ratio: (up.ms as number) / shellUpdate,
+    });
     const restored = worker(['restore', home, live, up.backup_id as string]);
     const shellRest = shellRestore(backup, copy, String(round));
-    rows.push({ shape, op: 'restore', upkeep_ms: restored.ms as number, shell_ms: shellRest, ratio: (restored.ms as number) / shellRest, extra: { settled_ms: restored.settled_ms } });
+    rows.push({
+      shape,
+      op: 'restore',
+      upkeep_ms: restored.ms as number,
+      shell_ms: shellRest,
+      ratio: (restored.ms as number) / shellRest,
+      extra: { settled_ms: restored.settled_ms },
+    });
     // Rollback: the same update with a failing health check.
     const live2 = liveCopy(t.v1, path.join(out, 'srv2', 'webapp'));
     const failed = worker(['update', path.join(out, 'home2'), live2, t.tgz1, t.tgz2, 'fail']);
     if (failed.status !== 'rolled_back') throw new Error(`rollback of ${shape}: ${JSON.stringify(failed)}`);
     const copy2 = liveCopy(t.v2, path.join(out, 'shell2', 'webapp'));
     const shellRoll = shellRestore(backup, copy2, `${round}r`);
-    rows.push({ shape, op: 'rollback', upkeep_ms: failed.rollback_ms as number, shell_ms: shellRoll, ratio: (failed.rollback_ms as number) / shellRoll, extra: { whole_failed_update_ms: failed.ms } });
-    for (const r of rows.slice(-4)) if (r.shape === shape) log(`  round ${round} ${r.op}: Upkeep ${(r.upkeep_ms / 1000).toFixed(2)} s, shell ${(r.shell_ms / 1000).toFixed(2)} s, ${r.ratio.toFixed(3)}×`);
+    rows.push({
+      shape,
+      op: 'rollback',
+      upkeep_ms: failed.rollback_ms as number,
+      shell_ms: shellRoll,
+      ratio: (failed.rollback_ms as number) / shellRoll,
+      extra: { whole_failed_update_ms: failed.ms },
+    });
+    for (const r of rows.slice(-4))
+      if (r.shape === shape)
+        log(
+          `  round ${round} ${r.op}: Upkeep ${(r.upkeep_ms / 1000).toFixed(2)} s, shell ${(r.shell_ms / 1000).toFixed(2)} s, ${r.ratio.toFixed(3)}×`,
+        );
     rmSync(out, { recursive: true, force: true });
   }
 }
@@ -183,9 +220,15 @@ mkdirSync(work, { recursive: true });
 const load = os.loadavg()[0];
 for (const shape of shapes) benchShape(shape, rows);
 const lines = ['| Shape | Operation | Upkeep | Shell way | Ratio |', '| --- | --- | --- | --- | --- |'];
-for (const r of rows) lines.push(`| ${r.shape} | ${r.op} | ${(r.upkeep_ms / 1000).toFixed(2)} s | ${(r.shell_ms / 1000).toFixed(2)} s | ${r.ratio.toFixed(3)}× |`);
+for (const r of rows)
+  lines.push(
+    `| ${r.shape} | ${r.op} | ${(r.upkeep_ms / 1000).toFixed(2)} s | ${(r.shell_ms / 1000).toFixed(2)} s | ${r.ratio.toFixed(3)}× |`,
+  );
 const results = path.join(repo, 'bench', 'results');
 mkdirSync(results, { recursive: true });
-writeFileSync(path.join(results, 'swap.json'), `${JSON.stringify({ scale, rounds, loadavg_start: load, loadavg_end: os.loadavg()[0], rows }, null, 2)}\n`);
+writeFileSync(
+  path.join(results, 'swap.json'),
+  `${JSON.stringify({ scale, rounds, loadavg_start: load, loadavg_end: os.loadavg()[0], rows }, null, 2)}\n`,
+);
 writeFileSync(path.join(results, 'swap.md'), `${lines.join('\n')}\n`);
 log(lines.join('\n'));

@@ -16,7 +16,14 @@ import { validateComponent } from '../../electron/core/config/validate';
 import { createServices } from '../../electron/core/services';
 import { FakeGitHub } from '../../test/fixtures/servers';
 
-const [op, home, folder, a, b, health] = process.argv.slice(2) as [string, string, string, string, string | undefined, string | undefined];
+const [op, home, folder, a, b, health] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function update(): Promise<Record<string, unknown>> {
@@ -49,7 +56,12 @@ async function update(): Promise<Record<string, unknown>> {
     const [result] = await services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
     const end = now();
     await services.backups.settled?.();
-    return { status: result?.status, backup_id: result?.backup_id, ms: Math.round(end - start), rollback_ms: rollbackStart === null ? null : Math.round(end - rollbackStart) };
+    return {
+      status: result?.status,
+      backup_id: result?.backup_id,
+      ms: Math.round(end - start),
+      rollback_ms: rollbackStart === null ? null : Math.round(end - rollbackStart),
+    };
   } finally {
     await gh.close();
   }
@@ -61,7 +73,12 @@ async function restore(): Promise<Record<string, unknown>> {
     historyFile: path.join(home, 'history.jsonl'),
     appVersion: 'bench',
     component: (id) => ({ id, folder, sets: { exclude: [] } }),
-    settings: () => ({ backup_max_per_component: 1000, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+    settings: () => ({
+      backup_max_per_component: 1000,
+      backup_max_age_days: 0,
+      backup_disk_budget_mb: 0,
+      min_free_space_mb: 0,
+    }),
   });
   const start = now();
   const r = await store.restore({ backupId: a, safetyBackup: false });

@@ -13,9 +13,13 @@ const BACKUPS = Number(process.env.BENCH_BACKUPS ?? 500);
 const BACKUP_COMPONENTS = 25;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-
 /** Set a control's value as a person typing would, and time until the next frame shows the table with `rows` rows. */
-async function timeUntilRows(page: Page, action: { kind: 'input' | 'select'; selector: string; value: string }, table: string, rows: number): Promise<number> {
+async function timeUntilRows(
+  page: Page,
+  action: { kind: 'input' | 'select'; selector: string; value: string },
+  table: string,
+  rows: number,
+): Promise<number> {
   return page.evaluate(
     async ({ action, table, rows }) => {
       const el = document.querySelector(action.selector) as HTMLInputElement | HTMLSelectElement;
@@ -57,13 +61,25 @@ async function main(): Promise<void> {
       for (let c = 0; c < BACKUP_COMPONENTS; c += 1) {
         const folder = path.join(host.files, 'apps', `app-${c}`);
         mkdirSync(path.join(folder, 'data'), { recursive: true });
-        for (let f = 0; f < 5; f += 1) writeFileSync(path.join(folder, 'data', `file-${f}.txt`), `app ${c} file ${f}\n`.repeat(50 + c * 10));
-        folders[`app-${c}`] = { name: `App ${c}`, type: 'always_current', current: '1.0.0', folder, backup: { data: ['data/'] } };
+        for (let f = 0; f < 5; f += 1)
+          writeFileSync(path.join(folder, 'data', `file-${f}.txt`), `app ${c} file ${f}\n`.repeat(50 + c * 10));
+        folders[`app-${c}`] = {
+          name: `App ${c}`,
+          type: 'always_current',
+          current: '1.0.0',
+          folder,
+          backup: { data: ['data/'] },
+        };
       }
       await host.call('addComponents', { components: folders });
       const types = ['full', 'data'];
       for (let i = 0; i < BACKUPS; i += 1) {
-        await host.call('createBackup', { component: `app-${i % BACKUP_COMPONENTS}`, type: types[i % 2], name: `Backup ${i}`, description: 'bench' });
+        await host.call('createBackup', {
+          component: `app-${i % BACKUP_COMPONENTS}`,
+          type: types[i % 2],
+          name: `Backup ${i}`,
+          description: 'bench',
+        });
         backupsCreated += 1;
       }
     } catch (error) {
@@ -86,7 +102,9 @@ async function main(): Promise<void> {
         const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
         const page = await context.newPage();
         await page.goto(host.panelUrl);
-        await page.waitForSelector(`[role=table][aria-label="Components"][aria-rowcount="${totalComponents + 1}"] [role=row][aria-rowindex="2"]`);
+        await page.waitForSelector(
+          `[role=table][aria-label="Components"][aria-rowcount="${totalComponents + 1}"] [role=row][aria-rowindex="2"]`,
+        );
         const marks = await page.evaluate(() => ({
           rendered: performance.getEntriesByName('upkeep:components-rendered')[0]?.startTime ?? NaN,
           now: performance.now(),
@@ -95,9 +113,25 @@ async function main(): Promise<void> {
         rowsVisible.push(marks.now);
 
         // Filter: "Service 12" matches Service 0012, 0120–0129, 1200–1299 … (and no App).
-        const expected = Object.values(mapping).filter((c) => (c as { name: string }).name.toLowerCase().includes('service 12')).length;
-        filter.push(await timeUntilRows(page, { kind: 'input', selector: 'input[type=search]', value: 'Service 12' }, 'Components', expected));
-        clearFilter.push(await timeUntilRows(page, { kind: 'input', selector: 'input[type=search]', value: '' }, 'Components', totalComponents));
+        const expected = Object.values(mapping).filter((c) =>
+          (c as { name: string }).name.toLowerCase().includes('service 12'),
+        ).length;
+        filter.push(
+          await timeUntilRows(
+            page,
+            { kind: 'input', selector: 'input[type=search]', value: 'Service 12' },
+            'Components',
+            expected,
+          ),
+        );
+        clearFilter.push(
+          await timeUntilRows(
+            page,
+            { kind: 'input', selector: 'input[type=search]', value: '' },
+            'Components',
+            totalComponents,
+          ),
+        );
 
         // Scroll the whole list, one viewport per frame: what each frame costs.
         scrollFrame.push(
@@ -120,17 +154,30 @@ async function main(): Promise<void> {
           loadBackups.push(await page.evaluate(() => performance.getEntriesByName('upkeep:backups-load')[0]!.duration));
           openBackups.push(
             await page.evaluate(async (rows) => {
-              const button = Array.from(document.querySelectorAll('nav button')).find((b) => b.textContent?.trim() === 'Backups') as HTMLButtonElement;
+              const button = Array.from(document.querySelectorAll('nav button')).find(
+                (b) => b.textContent?.trim() === 'Backups',
+              ) as HTMLButtonElement;
               const t0 = performance.now();
               button.click();
               for (;;) {
                 await new Promise((r) => requestAnimationFrame(() => r(null)));
-                if (document.querySelector('[role=table][aria-label="Backups"]')?.getAttribute('aria-rowcount') === String(rows + 1)) return performance.now() - t0;
+                if (
+                  document.querySelector('[role=table][aria-label="Backups"]')?.getAttribute('aria-rowcount') ===
+                  String(rows + 1)
+                )
+                  return performance.now() - t0;
               }
             }, backupsCreated),
           );
           const perComponent = backupsCreated / BACKUP_COMPONENTS;
-          filterBackups.push(await timeUntilRows(page, { kind: 'select', selector: '.filters select', value: 'app-3' }, 'Backups', perComponent));
+          filterBackups.push(
+            await timeUntilRows(
+              page,
+              { kind: 'select', selector: '.filters select', value: 'app-3' },
+              'Backups',
+              perComponent,
+            ),
+          );
         }
         await context.close();
       }
@@ -141,8 +188,20 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'bench/ui',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, load_average_1m: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) }, cpu: os.cpus()[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, node: process.version, browser: 'Debian Chromium (headless, Playwright)' },
-      data: { components: totalComponents, backups: backupsCreated, seed_seconds: round(seedSeconds), note: backupsNote },
+      machine: {
+        cpus: os.cpus().length,
+        load_average_1m: { before: round(loadBefore), after: round(os.loadavg()[0] ?? 0) },
+        cpu: os.cpus()[0]?.model ?? null,
+        platform: `${os.platform()} ${os.release()}`,
+        node: process.version,
+        browser: 'Debian Chromium (headless, Playwright)',
+      },
+      data: {
+        components: totalComponents,
+        backups: backupsCreated,
+        seed_seconds: round(seedSeconds),
+        note: backupsNote,
+      },
       method:
         'Each run opens the panel in a fresh browser context against the headless host (real engine). first_render: navigation start to the first list of components on screen (performance mark in the panel). rows_visible_after_navigation: the same seen from the test driver (includes Playwright polling and round trips on a loaded machine). filter/clear/open-backups/filter-backups: from setting the control to the first animation frame whose table shows the expected row count. backups_list_fetch_background: fetching every page of listBackups (50 a page, the engine’s limit) after start-up, off the critical path. scroll: mean time per frame stepping one viewport per frame through the whole list.',
       results: {
@@ -152,7 +211,11 @@ async function main(): Promise<void> {
         components_clear_filter: stats(clearFilter),
         components_scroll_frame: stats(scrollFrame),
         ...(openBackups.length
-          ? { backups_list_fetch_background: stats(loadBackups), backups_open_view: stats(openBackups), backups_filter_by_component: stats(filterBackups) }
+          ? {
+              backups_list_fetch_background: stats(loadBackups),
+              backups_open_view: stats(openBackups),
+              backups_filter_by_component: stats(filterBackups),
+            }
           : {}),
       },
     };

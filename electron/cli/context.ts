@@ -1,6 +1,13 @@
 import type { ParseArgsConfig } from 'node:util';
 import { UpkeepError } from '../../shared/errors';
-import { invokeMethod, type EventMap, type EventName, type MethodName, type RequestOf, type ResponseOf } from '../../shared/contract';
+import {
+  invokeMethod,
+  type EventMap,
+  type EventName,
+  type MethodName,
+  type RequestOf,
+  type ResponseOf,
+} from '../../shared/contract';
 import { createApi } from '../core/api';
 import { resolveHome } from '../core/config/home';
 import { findHost } from '../core/remote/hosts';
@@ -46,7 +53,10 @@ export interface CommandSpec {
   usage: string;
   summary: string;
   options?: OptionSpec;
-  run(ctx: CliContext, args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> }): Promise<CommandResult>;
+  run(
+    ctx: CliContext,
+    args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> },
+  ): Promise<CommandResult>;
 }
 
 export function createCliContext(homeFlag: string | undefined, json: boolean, on?: string): CliContext {
@@ -74,7 +84,9 @@ export function createCliContext(homeFlag: string | undefined, json: boolean, on
         noted = true;
         for (const note of recoveryNotes(await recoverInterrupted(getServices()))) err(`upkeep: ${note}`);
       }
-      return (await invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false })) as ResponseOf<typeof method>;
+      return (await invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false })) as ResponseOf<
+        typeof method
+      >;
     },
     onEvent: (event, listener) => getServices().events.on(event, listener),
     close: async () => undefined,
@@ -93,7 +105,9 @@ const err = (text: string) => void process.stderr.write(text.endsWith('\n') ? te
 function createRemoteContext(home: string, json: boolean, name: string): CliContext {
   let connection: Promise<StdioConnection> | undefined;
   const open = () =>
-    (connection ??= findHost(home, name).then((host) => connectHost(host, { onStderr: (h, line) => err(`[${h}] ${line}`) })));
+    (connection ??= findHost(home, name).then((host) =>
+      connectHost(host, { onStderr: (h, line) => err(`[${h}] ${line}`) }),
+    ));
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
   let subscribed = false;
   const subscribe = (c: StdioConnection) => {
@@ -108,7 +122,10 @@ function createRemoteContext(home: string, json: boolean, name: string): CliCont
     json,
     remote: name,
     services() {
-      throw new UpkeepError('INVALID_REQUEST', `This command runs on this machine only; it cannot be used with --on ${name}.`);
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `This command runs on this machine only; it cannot be used with --on ${name}.`,
+      );
     },
     async call(method, request) {
       const c = await open();

@@ -74,7 +74,9 @@ export async function runCli(argv: string[]): Promise<number> {
     const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     json = values.json === true;
     if (values.version) {
-      process.stdout.write(json ? `${JSON.stringify({ version: appPackage().version })}\n` : `${appPackage().version}\n`);
+      process.stdout.write(
+        json ? `${JSON.stringify({ version: appPackage().version })}\n` : `${appPackage().version}\n`,
+      );
       return 0;
     }
     const command = findCommand(parsed.positionals);
@@ -83,12 +85,23 @@ export async function runCli(argv: string[]): Promise<number> {
       return values.help ? 0 : 2;
     }
     if (!command) {
-      throw new UpkeepError('INVALID_REQUEST', `Unknown command "${parsed.positionals.join(' ')}". Run \`upkeep --help\` for the list of commands.`);
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `Unknown command "${parsed.positionals.join(' ')}". Run \`upkeep --help\` for the list of commands.`,
+      );
     }
-    const homeFlag = typeof values.home === 'string' ? values.home : typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined;
+    const homeFlag =
+      typeof values.home === 'string'
+        ? values.home
+        : typeof values['data-dir'] === 'string'
+          ? values['data-dir']
+          : undefined;
     const on = typeof values.on === 'string' ? values.on : undefined;
     if (on !== undefined && command.spec.localOnly) {
-      throw new UpkeepError('INVALID_REQUEST', `\`upkeep ${command.spec.path.join(' ')}\` runs on this machine only; drop --on ${on}.`);
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `\`upkeep ${command.spec.path.join(' ')}\` runs on this machine only; drop --on ${on}.`,
+      );
     }
     const ctx = createCliContext(homeFlag, json, on);
     try {

@@ -48,14 +48,20 @@ const ANSWER_AFTER_FAILED_RECOVERY: ReadonlySet<MethodName> = new Set<MethodName
  * command or first call answers on a half-updated folder.
  */
 export function createApi(services: Services): ApiImplementation {
-  const api: ApiImplementation = gatedOnRecovery(services, { ...methods(services), ...fleetMethods(services, () => api) });
+  const api: ApiImplementation = gatedOnRecovery(services, {
+    ...methods(services),
+    ...fleetMethods(services, () => api),
+  });
   return api;
 }
 
 /** Every method waits for recovery; a failed one is reported (RECOVERY_FAILED) instead of answering on what it left. */
 function gatedOnRecovery(services: Services, api: ApiImplementation): ApiImplementation {
   const gated: Record<string, unknown> = {};
-  for (const [name, method] of Object.entries(api) as [MethodName, (request: unknown, ctx: unknown) => Promise<unknown>][]) {
+  for (const [name, method] of Object.entries(api) as [
+    MethodName,
+    (request: unknown, ctx: unknown) => Promise<unknown>,
+  ][]) {
     gated[name] = async (request: unknown, ctx: unknown) => {
       const failure = recoveryFailure(await recoverInterrupted(services));
       if (failure && !ANSWER_AFTER_FAILED_RECOVERY.has(name)) throw failure;
@@ -98,7 +104,12 @@ function methods(services: Services): Omit<ApiImplementation, 'startRollout'> {
 }
 
 /** The contract methods for update runs, their history and logs. */
-function updateMethods(services: Services): Pick<ApiImplementation, 'updateComponents' | 'rollbackUpdate' | 'cancelUpdate' | 'listHistory' | 'getRun' | 'getRunLog' | 'resolveAttention'> {
+function updateMethods(
+  services: Services,
+): Pick<
+  ApiImplementation,
+  'updateComponents' | 'rollbackUpdate' | 'cancelUpdate' | 'listHistory' | 'getRun' | 'getRunLog' | 'resolveAttention'
+> {
   return {
     async updateComponents({ ids, force, noBackup, stopOnFailure, packages, downgrade }, ctx) {
       const results = await services.updates.updateComponents(ids, {
@@ -113,7 +124,12 @@ function updateMethods(services: Services): Pick<ApiImplementation, 'updateCompo
     },
 
     async rollbackUpdate({ component, to, history_id }, ctx) {
-      return services.updates.rollback({ component, ...(to !== undefined ? { to } : {}), ...(history_id !== undefined ? { historyId: history_id } : {}), initiatedBy: ctx.initiatedBy });
+      return services.updates.rollback({
+        component,
+        ...(to !== undefined ? { to } : {}),
+        ...(history_id !== undefined ? { historyId: history_id } : {}),
+        initiatedBy: ctx.initiatedBy,
+      });
     },
 
     async cancelUpdate({ id }, ctx) {
@@ -121,7 +137,12 @@ function updateMethods(services: Services): Pick<ApiImplementation, 'updateCompo
     },
 
     async listHistory({ component, limit }) {
-      return { entries: await services.updates.listHistory({ ...(component !== undefined ? { component } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+      return {
+        entries: await services.updates.listHistory({
+          ...(component !== undefined ? { component } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+        }),
+      };
     },
 
     async getRun({ run_id }) {
@@ -129,7 +150,10 @@ function updateMethods(services: Services): Pick<ApiImplementation, 'updateCompo
     },
 
     async getRunLog({ run_id, offset, limit }) {
-      return services.updates.getRunLog(run_id, { ...(offset !== undefined ? { offset } : {}), ...(limit !== undefined ? { limit } : {}) });
+      return services.updates.getRunLog(run_id, {
+        ...(offset !== undefined ? { offset } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
     },
 
     async resolveAttention({ id }) {
@@ -139,7 +163,21 @@ function updateMethods(services: Services): Pick<ApiImplementation, 'updateCompo
 }
 
 /** The contract methods for the app, the components and finding new ones. */
-function componentMethods(services: Services): Pick<ApiImplementation, 'getInfo' | 'listComponents' | 'getComponent' | 'addComponents' | 'updateComponent' | 'removeComponent' | 'importOctoprint' | 'discover' | 'listTemplates' | 'getDiscoveryDefaults'> {
+function componentMethods(
+  services: Services,
+): Pick<
+  ApiImplementation,
+  | 'getInfo'
+  | 'listComponents'
+  | 'getComponent'
+  | 'addComponents'
+  | 'updateComponent'
+  | 'removeComponent'
+  | 'importOctoprint'
+  | 'discover'
+  | 'listTemplates'
+  | 'getDiscoveryDefaults'
+> {
   const { components, events } = services;
   return {
     async getInfo(_req, ctx) {
@@ -162,7 +200,10 @@ function componentMethods(services: Services): Pick<ApiImplementation, 'getInfo'
 
     async addComponents({ text, components: mapping, replace, source }) {
       // Errors name where the text came from (the CLI's file), then the key: `shop.yaml: components.web.user: …`.
-      const parsed = text !== undefined ? parseComponentsDocument(text, source ?? 'the document') : validateComponentsMapping(mapping, 'the request');
+      const parsed =
+        text !== undefined
+          ? parseComponentsDocument(text, source ?? 'the document')
+          : validateComponentsMapping(mapping, 'the request');
       const result = components.add(parsed, { replace: replace ?? false });
       events.emit('components_changed', { ids: [...result.added, ...result.replaced] });
       return result;
@@ -232,7 +273,12 @@ function settingsMethods(services: Services): Pick<ApiImplementation, 'getSettin
 }
 
 /** The contract methods for backups. */
-function backupMethods(services: Services): Pick<ApiImplementation, 'createBackup' | 'listBackups' | 'getBackup' | 'verifyBackup' | 'restoreBackup' | 'deleteBackup' | 'pinBackup'> {
+function backupMethods(
+  services: Services,
+): Pick<
+  ApiImplementation,
+  'createBackup' | 'listBackups' | 'getBackup' | 'verifyBackup' | 'restoreBackup' | 'deleteBackup' | 'pinBackup'
+> {
   return {
     async createBackup({ component, type, name, description, include_logs, compress, pinned }) {
       return services.backups.create({
@@ -260,7 +306,15 @@ function backupMethods(services: Services): Pick<ApiImplementation, 'createBacku
     },
 
     async restoreBackup({ id, type, safety_backup }, ctx) {
-      return restoreWithHistory(services, { backupId: id, ...(type !== undefined ? { type } : {}), ...(safety_backup !== undefined ? { safetyBackup: safety_backup } : {}) }, ctx.initiatedBy);
+      return restoreWithHistory(
+        services,
+        {
+          backupId: id,
+          ...(type !== undefined ? { type } : {}),
+          ...(safety_backup !== undefined ? { safetyBackup: safety_backup } : {}),
+        },
+        ctx.initiatedBy,
+      );
     },
 
     async deleteBackup({ id }) {
@@ -274,7 +328,12 @@ function backupMethods(services: Services): Pick<ApiImplementation, 'createBacku
 }
 
 /** The contract methods for version checks, channels, skipped versions and holds. */
-function checkMethods(services: Services): Pick<ApiImplementation, 'checkComponents' | 'getCheckResults' | 'listChannels' | 'setChannel' | 'skipVersion' | 'holdComponent'> {
+function checkMethods(
+  services: Services,
+): Pick<
+  ApiImplementation,
+  'checkComponents' | 'getCheckResults' | 'listChannels' | 'setChannel' | 'skipVersion' | 'holdComponent'
+> {
   const { components, events } = services;
   return {
     async checkComponents({ ids, force, downgrade }) {

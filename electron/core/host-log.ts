@@ -1,4 +1,13 @@
-import { addLogSecretSource, fileSink, hostLogFile, setLogSink, streamSink, teeSink, type LogLevel, type LogSink } from './lib/log';
+import {
+  addLogSecretSource,
+  fileSink,
+  hostLogFile,
+  setLogSink,
+  streamSink,
+  teeSink,
+  type LogLevel,
+  type LogSink,
+} from './lib/log';
 import type { Services } from './services';
 
 let forgetToken: (() => void) | undefined;
@@ -16,7 +25,12 @@ export interface HostLogOptions {
  */
 export function installHostLog(services: Pick<Services, 'layout' | 'secrets'>, options: HostLogOptions = {}): LogSink {
   const file = fileSink(hostLogFile(services.layout.logs), { level: options.level ?? 'info' });
-  const sink = options.stderr ? teeSink(file, streamSink((line) => void process.stderr.write(line), options.stderr)) : file;
+  const sink = options.stderr
+    ? teeSink(
+        file,
+        streamSink((line) => void process.stderr.write(line), options.stderr),
+      )
+    : file;
   // The secret store's key for the GitHub token (api.ts GITHUB_TOKEN_KEY); one source per process.
   forgetToken?.();
   forgetToken = addLogSecretSource(() => services.secrets.get('github_token'));

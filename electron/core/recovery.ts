@@ -37,8 +37,20 @@ export async function recoverInterrupted(services: Pick<Services, 'backups' | 'u
     recovered: runs.recovered,
     restores: restores.touched,
     busy: [
-      ...restores.busy.map((b): InProgress => ({ component: b.component, kind: 'restore', pid: b.pid, run_id: b.run_id, step: null })),
-      ...runs.busy.map((b): InProgress => ({ component: b.component, kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step })),
+      ...restores.busy.map((b): InProgress => ({
+        component: b.component,
+        kind: 'restore',
+        pid: b.pid,
+        run_id: b.run_id,
+        step: null,
+      })),
+      ...runs.busy.map((b): InProgress => ({
+        component: b.component,
+        kind: b.kind,
+        pid: b.pid,
+        run_id: b.run_id,
+        step: b.step,
+      })),
     ],
     // runs.failed holds the damaged run journals too (engine/recovery.ts).
     failed: [...restores.failed, ...runs.failed].map((f) => ({ component: f.component, error: f.error })),
@@ -55,7 +67,12 @@ function logFailures(failed: RecoveryReport['failed']): void {
   for (const f of failed) {
     if (logged.has(f.error.message)) continue;
     logged.add(f.error.message);
-    log.error('an interrupted run or restore could not be recovered; it is kept as found', { component: f.component, code: f.error.code, message: f.error.message, ...(f.error.details ? { details: f.error.details } : {}) });
+    log.error('an interrupted run or restore could not be recovered; it is kept as found', {
+      component: f.component,
+      code: f.error.code,
+      message: f.error.message,
+      ...(f.error.details ? { details: f.error.details } : {}),
+    });
   }
 }
 
@@ -64,7 +81,12 @@ export function recoveryFailure(report: RecoveryReport): UpkeepError | null {
   const [first, ...rest] = report.failed;
   if (!first) return null;
   const more = rest.length ? ` (${rest.length} more: ${rest.map((f) => f.component).join(', ')})` : '';
-  return new UpkeepError('RECOVERY_FAILED', `${first.error.message}${more}`, { ...first.error.details, components: report.failed.map((f) => f.component) }, first.error.action ? { action: first.error.action } : undefined);
+  return new UpkeepError(
+    'RECOVERY_FAILED',
+    `${first.error.message}${more}`,
+    { ...first.error.details, components: report.failed.map((f) => f.component) },
+    first.error.action ? { action: first.error.action } : undefined,
+  );
 }
 
 /** One line for people: who holds a component now. */
@@ -80,15 +102,25 @@ export function busyError(b: InProgress): ErrorShape {
   return {
     code: 'UPDATE_IN_PROGRESS',
     message: `${b.component}: ${describeInProgress(b)}. Its folder is being changed, so what is installed is not known until that ${b.kind} ends; ask again then.`,
-    details: { component: b.component, kind: b.kind, ...(b.pid !== null ? { pid: b.pid } : {}), ...(b.run_id ? { run_id: b.run_id } : {}) },
+    details: {
+      component: b.component,
+      kind: b.kind,
+      ...(b.pid !== null ? { pid: b.pid } : {}),
+      ...(b.run_id ? { run_id: b.run_id } : {}),
+    },
   };
 }
 
 /** Lines for people about what the recovery did and what is in progress (the CLI prints them on stderr). */
 export function recoveryNotes(report: RecoveryReport): string[] {
   return [
-    ...report.recovered.map((r) => `finished an interrupted run of ${r.id} (run ${r.run_id ?? '?'}): ${r.status}${r.status === 'rolled_back' ? `, ${r.from ?? 'the previous version'} is installed again` : r.status === 'succeeded' ? `, ${r.to ?? 'the new version'} is installed` : r.error ? `: ${r.error.message}` : ''}`),
+    ...report.recovered.map(
+      (r) =>
+        `finished an interrupted run of ${r.id} (run ${r.run_id ?? '?'}): ${r.status}${r.status === 'rolled_back' ? `, ${r.from ?? 'the previous version'} is installed again` : r.status === 'succeeded' ? `, ${r.to ?? 'the new version'} is installed` : r.error ? `: ${r.error.message}` : ''}`,
+    ),
     ...report.restores.map((folder) => `finished an interrupted restore of ${folder}`),
-    ...report.busy.map((b) => `${b.component}: ${describeInProgress(b)}; what is shown for it may change when that ends`),
+    ...report.busy.map(
+      (b) => `${b.component}: ${describeInProgress(b)}; what is shown for it may change when that ends`,
+    ),
   ];
 }

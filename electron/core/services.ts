@@ -62,7 +62,12 @@ export function createServices(options: ServicesOptions): Services {
       return (checks ??= createCheckService(this));
     },
     get backups(): BackupService {
-      return (backups ??= createBackupService({ layout, components: this.components, settings: this.settings, events: this.events }));
+      return (backups ??= createBackupService({
+        layout,
+        components: this.components,
+        settings: this.settings,
+        events: this.events,
+      }));
     },
   };
 }

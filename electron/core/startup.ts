@@ -39,7 +39,9 @@ export async function startBackground(services: Services, options: BackgroundOpt
   const recovery = await recoverInterrupted(services);
   for (const failed of recovery.failed) options.onRecoveryFailed?.(failed.error);
   // Temp files of atomic writes a killed process left (journal, settings, caches): an hour old.
-  await sweepStaleTemps(services.layout.home).catch((error: unknown) => log.warn('stale temp files could not be swept; a later start tries again', { error }));
+  await sweepStaleTemps(services.layout.home).catch((error: unknown) =>
+    log.warn('stale temp files could not be swept; a later start tries again', { error }),
+  );
   if (options.firstRun !== false) await ensureFirstRun(services);
   const stopScheduler = options.scheduler === false ? undefined : startScheduler(services, options.schedulerOptions);
   return {

@@ -30,7 +30,9 @@ export async function serveHeadless(options: ServeOptions): Promise<HttpHost & {
   const background = await startBackground(services, {
     firstRun: options.firstRun ?? true,
     scheduler: options.scheduler ?? true,
-    schedulerOptions: { onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${errorMessage(error)}\n`) },
+    schedulerOptions: {
+      onError: (error) => process.stderr.write(`upkeep: scheduler pass failed: ${errorMessage(error)}\n`),
+    },
     onRecoveryFailed: (error) => process.stderr.write(`upkeep: ${error.message} [${error.code}]\n`),
   });
   const token = await loadOrCreateToken(services.layout.httpToken);

@@ -90,18 +90,43 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       const ctx = authenticate(req, options);
       if (!ctx) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="upkeep"');
-        return sendError(res, 401, new UpkeepError('UNAUTHORIZED', 'Missing or wrong access token. Open the panel with the URL `upkeep serve` printed (it carries the token).'));
+        return sendError(
+          res,
+          401,
+          new UpkeepError(
+            'UNAUTHORIZED',
+            'Missing or wrong access token. Open the panel with the URL `upkeep serve` printed (it carries the token).',
+          ),
+        );
       }
       if (url.pathname === '/api/events') {
-        if (req.method !== 'GET') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Use GET for /api/events.'));
+        if (req.method !== 'GET')
+          return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Use GET for /api/events.'));
         return streams.open(req, res);
       }
-      if (req.method !== 'POST') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'));
+      if (req.method !== 'POST')
+        return sendError(
+          res,
+          405,
+          new UpkeepError('INVALID_REQUEST', 'API methods are called with POST and a JSON body.'),
+        );
       if (!isJsonContentType(req.headers['content-type'])) {
-        return sendError(res, 415, new UpkeepError('INVALID_REQUEST', 'Send the request as Content-Type: application/json.'));
+        return sendError(
+          res,
+          415,
+          new UpkeepError('INVALID_REQUEST', 'Send the request as Content-Type: application/json.'),
+        );
       }
       const method = decodePath(url.pathname.slice('/api/'.length));
-      if (method === undefined) return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'The path has a malformed %-escape; call POST /api/<method> with the method name as it is.'));
+      if (method === undefined)
+        return sendError(
+          res,
+          400,
+          new UpkeepError(
+            'INVALID_REQUEST',
+            'The path has a malformed %-escape; call POST /api/<method> with the method name as it is.',
+          ),
+        );
       let body: unknown;
       try {
         body = await readJson(req);
@@ -120,14 +145,16 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       }
     }
 
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Only GET is served here.'));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendError(res, 405, new UpkeepError('INVALID_REQUEST', 'Only GET is served here.'));
     return serveStatic(options.rendererDir, url.pathname, res);
   }
 
   /** This computer's engine, or (`?host=NAME`) the remote host of that name. */
   function invokeOn(host: string | null, method: string, body: unknown, ctx: CallContext): Promise<unknown> {
     if (host === null) return invokeMethod(options.api, method, body, ctx);
-    if (!options.fleet) throw new UpkeepError('INVALID_REQUEST', 'This Upkeep does not reach other hosts: call it without ?host=.');
+    if (!options.fleet)
+      throw new UpkeepError('INVALID_REQUEST', 'This Upkeep does not reach other hosts: call it without ?host=.');
     return options.fleet.invoke(method, body, ctx, host);
   }
 
@@ -156,7 +183,10 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 }
 
 /** `GET /api/events`: every contract event to every open stream, with a keep-alive comment every 15 s. */
-function eventStreams(events: EventBus): { open(req: http.IncomingMessage, res: http.ServerResponse): void; close(): void } {
+function eventStreams(events: EventBus): {
+  open(req: http.IncomingMessage, res: http.ServerResponse): void;
+  close(): void;
+} {
   const sseClients = new Set<http.ServerResponse>();
   const unsubscribe = events.onAny((event, payload) => {
     if (!EVENT_NAMES.includes(event)) return;
@@ -201,12 +231,16 @@ function refusedOrigin(req: http.IncomingMessage, bindHost: string): UpkeepError
 }
 
 /** The caller's rights from its bearer token: full, read-only, or none (undefined). */
-function authenticate(req: http.IncomingMessage, options: Pick<HttpHostOptions, 'token' | 'readOnlyToken'>): CallContext | undefined {
+function authenticate(
+  req: http.IncomingMessage,
+  options: Pick<HttpHostOptions, 'token' | 'readOnlyToken'>,
+): CallContext | undefined {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1]) return undefined;
   if (tokensEqual(match[1], options.token)) return { initiatedBy: 'panel', readOnly: false };
-  if (options.readOnlyToken && tokensEqual(match[1], options.readOnlyToken)) return { initiatedBy: 'panel', readOnly: true };
+  if (options.readOnlyToken && tokensEqual(match[1], options.readOnlyToken))
+    return { initiatedBy: 'panel', readOnly: true };
   return undefined;
 }
 
@@ -215,13 +249,28 @@ function listenError(error: Error, host: string, port: number): Error {
   const code = (error as NodeJS.ErrnoException).code;
   const details = { host, port };
   if (code === 'EADDRINUSE') {
-    return new UpkeepError('INVALID_REQUEST', `Port ${port} on ${host} is already in use (another Upkeep, or another program). Stop that program, or choose another port with --port (--port 0 picks a free one).`, details, { cause: error });
+    return new UpkeepError(
+      'INVALID_REQUEST',
+      `Port ${port} on ${host} is already in use (another Upkeep, or another program). Stop that program, or choose another port with --port (--port 0 picks a free one).`,
+      details,
+      { cause: error },
+    );
   }
   if (code === 'EACCES') {
-    return new UpkeepError('INVALID_REQUEST', `Not allowed to listen on port ${port} on ${host} (ports below 1024 need administrator rights). Choose another port with --port, e.g. --port 7380.`, details, { cause: error });
+    return new UpkeepError(
+      'INVALID_REQUEST',
+      `Not allowed to listen on port ${port} on ${host} (ports below 1024 need administrator rights). Choose another port with --port, e.g. --port 7380.`,
+      details,
+      { cause: error },
+    );
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new UpkeepError('INVALID_REQUEST', `${host} is not an address of this machine, so Upkeep cannot listen on it. Choose another with --host (127.0.0.1 by default).`, details, { cause: error });
+    return new UpkeepError(
+      'INVALID_REQUEST',
+      `${host} is not an address of this machine, so Upkeep cannot listen on it. Choose another with --host (127.0.0.1 by default).`,
+      details,
+      { cause: error },
+    );
   }
   return error;
 }

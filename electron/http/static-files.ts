@@ -18,9 +18,11 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** A file of the built panel (`root`, dist/renderer); index.html for every path that is not one. */
 export async function serveStatic(root: string | undefined, pathname: string, res: http.ServerResponse): Promise<void> {
-  if (!root) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
+  if (!root)
+    return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
   const rel = decodePath(pathname);
-  if (rel === undefined) return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path: it has a malformed %-escape.'));
+  if (rel === undefined)
+    return sendError(res, 400, new UpkeepError('INVALID_REQUEST', 'Bad path: it has a malformed %-escape.'));
   const resolved = path.resolve(root, `.${rel}`);
   if (resolved !== root && !resolved.startsWith(root + path.sep)) {
     return sendError(res, 404, new UpkeepError('NOT_FOUND', 'Not found.'));
@@ -33,7 +35,8 @@ export async function serveStatic(root: string | undefined, pathname: string, re
     file = path.join(root, 'index.html');
     // Not built: answered 404 with how to build it.
     stat = await fs.stat(file).catch(() => undefined);
-    if (!stat) return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
+    if (!stat)
+      return sendError(res, 404, new UpkeepError('NOT_FOUND', 'The panel is not built. Run `npm run build` first.'));
   }
   const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
   res.setHeader('Content-Type', type);

@@ -9,7 +9,11 @@ const log = logger('desktop.shell');
  * The desktop app's presence outside its window: OS notifications for the engine's outcomes and a
  * tray icon whose tooltip and menu show how many updates are pending.
  */
-export function startDesktopShell(options: { services: Services; window: () => BrowserWindow | undefined; iconDir: string }): () => void {
+export function startDesktopShell(options: {
+  services: Services;
+  window: () => BrowserWindow | undefined;
+  iconDir: string;
+}): () => void {
   const { services } = options;
   const pending = new Map<string, string>();
   for (const result of services.checks.cached()) {
@@ -40,7 +44,11 @@ export function startDesktopShell(options: { services: Services; window: () => B
 
   let tray: Tray | undefined;
   try {
-    tray = new Tray(nativeImage.createFromPath(path.join(options.iconDir, process.platform === 'darwin' ? 'tray-16.png' : 'tray-32.png')));
+    tray = new Tray(
+      nativeImage.createFromPath(
+        path.join(options.iconDir, process.platform === 'darwin' ? 'tray-16.png' : 'tray-32.png'),
+      ),
+    );
   } catch {
     tray = undefined; // Some Linux desktops have no tray; notifications still work.
   }
@@ -55,7 +63,13 @@ export function startDesktopShell(options: { services: Services; window: () => B
         { label, enabled: false },
         { type: 'separator' },
         { label: 'Open Upkeep', click: showWindow },
-        { label: 'Check for updates', click: () => void services.checks.check(undefined, { force: true }).catch((error: unknown) => log.error('the check from the tray failed', { error })) },
+        {
+          label: 'Check for updates',
+          click: () =>
+            void services.checks
+              .check(undefined, { force: true })
+              .catch((error: unknown) => log.error('the check from the tray failed', { error })),
+        },
         { type: 'separator' },
         { label: 'Quit', click: () => app.quit() },
       ]),
@@ -70,15 +84,25 @@ export function startDesktopShell(options: { services: Services; window: () => B
       else if (!result.error) pending.delete(result.id);
       refreshTray();
     }),
-    services.events.on('update_available', (e) => notify(`${e.name} ${e.to_version} is available`, e.from_version ? `Installed: ${e.from_version}` : 'A new version is out.')),
+    services.events.on('update_available', (e) =>
+      notify(
+        `${e.name} ${e.to_version} is available`,
+        e.from_version ? `Installed: ${e.from_version}` : 'A new version is out.',
+      ),
+    ),
     services.events.on('update_succeeded', (e) => {
       pending.delete(e.component);
       refreshTray();
       notify(`${nameOf(e.component)} updated`, `${e.from_version ?? '?'} → ${e.to_version ?? '?'}`);
     }),
-    services.events.on('update_failed', (e) => notify(`${nameOf(e.component)} update failed`, e.error?.message ?? 'See the update log.')),
+    services.events.on('update_failed', (e) =>
+      notify(`${nameOf(e.component)} update failed`, e.error?.message ?? 'See the update log.'),
+    ),
     services.events.on('update_rolled_back', (e) =>
-      notify(`${nameOf(e.component)} update rolled back`, `Back on ${e.from_version ?? 'the previous version'}. ${e.error?.message ?? ''}`.trim()),
+      notify(
+        `${nameOf(e.component)} update rolled back`,
+        `Back on ${e.from_version ?? 'the previous version'}. ${e.error?.message ?? ''}`.trim(),
+      ),
     ),
     services.events.on('components_changed', ({ ids }) => {
       for (const id of ids) if (!services.components.has(id)) pending.delete(id);

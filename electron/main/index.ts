@@ -52,9 +52,15 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   const demo = demoHome ? await startDemo(demoHome) : undefined;
-  const home = demo?.dataDir ?? resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
+  const home =
+    demo?.dataDir ?? resolveHome({ flag: homeFlag(process.argv), electronUserData: app.getPath('userData') });
   // electron-store is conf underneath: the same config.json the CLI and headless host use.
-  const electronStore = new ElectronStore<Record<string, unknown>>({ cwd: home, name: 'config', accessPropertiesByDotNotation: false, watch: false });
+  const electronStore = new ElectronStore<Record<string, unknown>>({
+    cwd: home,
+    name: 'config',
+    accessPropertiesByDotNotation: false,
+    watch: false,
+  });
   const store: KeyValueStore = {
     get: (key) => electronStore.get(key),
     set: (key, value) => electronStore.set(key, value),
@@ -94,12 +100,20 @@ async function start(): Promise<void> {
   window.once('ready-to-show', () => window.show());
   await window.loadFile(rendererIndex);
 
-  const stopShell = startDesktopShell({ services, window: () => (window.isDestroyed() ? undefined : window), iconDir: here });
+  const stopShell = startDesktopShell({
+    services,
+    window: () => (window.isDestroyed() ? undefined : window),
+    iconDir: here,
+  });
   // Recover interrupted runs, first run and the scheduler: the same start-up as `upkeep serve`.
   // The demo runs no first-run set-up (it would check Upkeep itself against GitHub) and no scheduler.
-  const onRecoveryFailed = (error: { message: string; code: string }) => void process.stderr.write(`upkeep: ${error.message} [${error.code}]
+  const onRecoveryFailed = (error: { message: string; code: string }) =>
+    void process.stderr.write(`upkeep: ${error.message} [${error.code}]
 `);
-  const background = await startBackground(services, demo ? { firstRun: false, scheduler: false, onRecoveryFailed } : { onRecoveryFailed });
+  const background = await startBackground(
+    services,
+    demo ? { firstRun: false, scheduler: false, onRecoveryFailed } : { onRecoveryFailed },
+  );
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
     stopShell();

@@ -16,7 +16,11 @@ export function isTrustedSender(event: IpcSender, trusted: { contents: unknown; 
  * The logic behind the one IPC handler, kept free of `ipcMain` so it can be exercised without
  * Electron: refuse unknown senders, then invokeMethod (which validates), errors as data.
  */
-export function createInvokeHandler(options: { api: ApiImplementation; isTrustedSender: (event: IpcSender) => boolean; fleet?: Fleet }) {
+export function createInvokeHandler(options: {
+  api: ApiImplementation;
+  isTrustedSender: (event: IpcSender) => boolean;
+  fleet?: Fleet;
+}) {
   return async (event: IpcSender, method: unknown, request: unknown, host?: unknown): Promise<Envelope<unknown>> => {
     try {
       if (!options.isTrustedSender(event)) {
@@ -25,7 +29,8 @@ export function createInvokeHandler(options: { api: ApiImplementation; isTrusted
       const ctx = { initiatedBy: 'panel', readOnly: false } as const;
       // A call that names a host (the bridge's second argument) goes to that host.
       if (host !== undefined && host !== null) {
-        if (typeof host !== 'string' || !options.fleet) throw new UpkeepError('INVALID_REQUEST', 'The host of a call must be a host name from listHosts.');
+        if (typeof host !== 'string' || !options.fleet)
+          throw new UpkeepError('INVALID_REQUEST', 'The host of a call must be a host name from listHosts.');
         return { ok: true, result: await options.fleet.invoke(method, request, ctx, host) };
       }
       const result = await invokeMethod(options.api, method, request, ctx);

@@ -12,7 +12,9 @@ declare const __UPKEEP_EVENT_NAMES__: readonly EventName[];
 const bridge: Record<string, unknown> = {};
 for (const method of __UPKEEP_METHOD_NAMES__) {
   bridge[method] = (request: unknown, target?: { host?: unknown }) =>
-    typeof target?.host === 'string' ? ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {}, target.host) : ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {});
+    typeof target?.host === 'string'
+      ? ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {}, target.host)
+      : ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request ?? {});
 }
 
 type Listener = (payload: unknown) => void;
@@ -22,7 +24,8 @@ ipcRenderer.on(IPC_EVENT_CHANNEL, (_event, envelope: EventEnvelope) => {
 });
 
 bridge.on = (event: EventName, listener: Listener) => {
-  if (!__UPKEEP_EVENT_NAMES__.includes(event) || typeof listener !== 'function') throw new Error(`Unknown event ${String(event)}`);
+  if (!__UPKEEP_EVENT_NAMES__.includes(event) || typeof listener !== 'function')
+    throw new Error(`Unknown event ${String(event)}`);
   const set = listeners.get(event) ?? new Set<Listener>();
   set.add(listener);
   listeners.set(event, set);

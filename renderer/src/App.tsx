@@ -15,7 +15,12 @@ import { ErrorMessage } from './ui/ErrorMessage';
 import { Icon, type IconName } from './ui/Icon';
 import { useLiveRegionTarget } from './ui/live-region-target';
 
-const CONNECTION_LABEL: Record<ConnectionState, string> = { open: 'Connected', connecting: 'Connecting…', reconnecting: 'Reconnecting…', refused: 'Access refused' };
+const CONNECTION_LABEL: Record<ConnectionState, string> = {
+  open: 'Connected',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  refused: 'Access refused',
+};
 
 const NAV: { view: View; label: string; icon: IconName }[] = [
   { view: 'components', label: 'Components', icon: 'box' },
@@ -53,7 +58,12 @@ export function App() {
           <ul>
             {NAV.map((item) => (
               <li key={item.view}>
-                <button type="button" className="nav-item" aria-current={view === item.view ? 'page' : undefined} onClick={() => setView(item.view)}>
+                <button
+                  type="button"
+                  className="nav-item"
+                  aria-current={view === item.view ? 'page' : undefined}
+                  onClick={() => setView(item.view)}
+                >
                   <Icon name={item.icon} />
                   <span>{item.label}</span>
                   {item.view === 'components' && pending > 0 ? (
@@ -80,12 +90,22 @@ export function App() {
       </aside>
       <main id="main" className="main" tabIndex={-1}>
         {info?.read_only ? (
-          <p className="callout callout-warning readonly-banner">This connection is read-only: you can look at everything, and changes are refused (FORBIDDEN).</p>
+          <p className="callout callout-warning readonly-banner">
+            This connection is read-only: you can look at everything, and changes are refused (FORBIDDEN).
+          </p>
         ) : null}
         {/* Refused: the token's notice says what is wrong; the connection itself is fine. */}
         {connection === 'reconnecting' ? <ConnectionLost /> : null}
         <Notices />
-        {view === 'components' && allHosts ? <FleetView /> : view === 'components' ? <ComponentsView /> : view === 'backups' ? <BackupsView /> : <HistoryView />}
+        {view === 'components' && allHosts ? (
+          <FleetView />
+        ) : view === 'components' ? (
+          <ComponentsView />
+        ) : view === 'backups' ? (
+          <BackupsView />
+        ) : (
+          <HistoryView />
+        )}
       </main>
       <LiveRegion />
       <DialogHost />
@@ -106,7 +126,12 @@ function LiveRegion() {
   }, [announcement]);
   const visible = announcement !== null && !announcement.quiet && fadedSeq !== announcement.seq;
   const region = (
-    <div className={`toast${announcement ? ` toast-${announcement.tone}` : ''}${visible ? ' toast-visible' : ''}`} role="status" aria-live="polite" aria-atomic="true">
+    <div
+      className={`toast${announcement ? ` toast-${announcement.tone}` : ''}${visible ? ' toast-visible' : ''}`}
+      role="status"
+      aria-live="polite"
+      aria-atomic="true"
+    >
       {announcement ? <span key={announcement.seq}>{announcement.text}</span> : null}
     </div>
   );
@@ -124,7 +149,8 @@ function ConnectionLost() {
         <Icon name="alert" /> Lost the connection to the Upkeep host
       </h2>
       <p className="trouble-text">
-        The panel shows what it knew last; checks and changes can't be made until the host answers again. The panel keeps trying on its own — if Upkeep was stopped, start it again (<code>npm start</code> or{' '}
+        The panel shows what it knew last; checks and changes can't be made until the host answers again. The panel
+        keeps trying on its own — if Upkeep was stopped, start it again (<code>npm start</code> or{' '}
         <code>upkeep serve</code>).
       </p>
     </section>

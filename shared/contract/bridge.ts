@@ -14,7 +14,9 @@ export interface CallTarget {
 }
 
 /** `window.upkeep` in the desktop app: exactly the contract's methods, plus event subscription. */
-export type Bridge = { [M in MethodName]: (request: RequestOf<M>, target?: CallTarget) => Promise<Envelope<ResponseOf<M>>> } & {
+export type Bridge = {
+  [M in MethodName]: (request: RequestOf<M>, target?: CallTarget) => Promise<Envelope<ResponseOf<M>>>;
+} & {
   on<E extends EventName>(event: E, listener: EventListener<E>): Unsubscribe;
 };
 

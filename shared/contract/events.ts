@@ -28,7 +28,9 @@ export interface EngineEventMap {
 }
 
 /** One engine event from a remote host, relayed by the panel's host with the host's name. */
-export type HostEvent = { [E in keyof EngineEventMap]: { host: string; event: E; payload: EngineEventMap[E] } }[keyof EngineEventMap];
+export type HostEvent = {
+  [E in keyof EngineEventMap]: { host: string; event: E; payload: EngineEventMap[E] };
+}[keyof EngineEventMap];
 
 /** Push events from the engine to every host's clients (IPC `on`, HTTP SSE). */
 export interface EventMap extends EngineEventMap {

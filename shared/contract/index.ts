@@ -27,7 +27,10 @@ export const MAX_TEXT = 1024 * 1024;
 const noArgs = z.strictObject({});
 const backupTypeSchema = z.enum(['full', 'database', 'config', 'data']);
 /** A host in a rollout: a registered host's name, or `local` for this computer. */
-const rolloutHostSchema = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name from listHosts, or local');
+const rolloutHostSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name from listHosts, or local');
 /** A backup id (or a backup's unique name). */
 const backupIdSchema = z.string().trim().min(1).max(200);
 
@@ -36,27 +39,30 @@ export const methods = {
   listComponents: def(noArgs, { mutates: false }),
   getComponent: def(z.strictObject({ id: componentIdSchema }), { mutates: false }),
   addComponents: def(
-    z.strictObject({
-      /** A YAML or JSON document with a `components:` mapping (as `upkeep component add --file`). */
-      text: z.string().max(MAX_TEXT).optional(),
-      /** Or the mapping itself: id → config. */
-      components: z.record(z.string(), z.unknown()).optional(),
-      /** Replace components that already exist instead of failing with ALREADY_EXISTS. */
-      replace: z.boolean().optional(),
-      /** Where `text` came from (a file name), for error messages. */
-      source: z.string().min(1).max(500).optional(),
-    }).refine((r) => (r.text === undefined) !== (r.components === undefined), {
-      message: 'give exactly one of text or components',
-      path: ['text'],
-    }),
+    z
+      .strictObject({
+        /** A YAML or JSON document with a `components:` mapping (as `upkeep component add --file`). */
+        text: z.string().max(MAX_TEXT).optional(),
+        /** Or the mapping itself: id → config. */
+        components: z.record(z.string(), z.unknown()).optional(),
+        /** Replace components that already exist instead of failing with ALREADY_EXISTS. */
+        replace: z.boolean().optional(),
+        /** Where `text` came from (a file name), for error messages. */
+        source: z.string().min(1).max(500).optional(),
+      })
+      .refine((r) => (r.text === undefined) !== (r.components === undefined), {
+        message: 'give exactly one of text or components',
+        path: ['text'],
+      }),
     { mutates: true },
   ),
-  updateComponent: def(z.strictObject({ id: componentIdSchema, config: z.record(z.string(), z.unknown()) }), { mutates: true }),
+  updateComponent: def(z.strictObject({ id: componentIdSchema, config: z.record(z.string(), z.unknown()) }), {
+    mutates: true,
+  }),
   removeComponent: def(z.strictObject({ id: componentIdSchema }), { mutates: true }),
-  importOctoprint: def(
-    z.strictObject({ text: z.string().min(1).max(MAX_TEXT), replace: z.boolean().optional() }),
-    { mutates: true },
-  ),
+  importOctoprint: def(z.strictObject({ text: z.string().min(1).max(MAX_TEXT), replace: z.boolean().optional() }), {
+    mutates: true,
+  }),
   getSettings: def(noArgs, { mutates: false }),
   setSettings: def(
     z.strictObject({
@@ -120,16 +126,18 @@ export const methods = {
    * given folder on this machine; read-only callers may not. Add chosen proposals with addComponents.
    */
   discover: def(
-    z.strictObject({
-      npm_global: z.boolean().optional(),
-      /** A Python interpreter (path or command) or a virtualenv folder. */
-      python: z.string().trim().min(1).max(4096).optional(),
-      /** A folder to search for git checkouts (a few levels deep). */
-      git_dir: z.string().trim().min(1).max(4096).optional(),
-    }).refine((r) => r.npm_global === true || r.python !== undefined || r.git_dir !== undefined, {
-      message: 'choose at least one of npm_global, python or git_dir',
-      path: ['npm_global'],
-    }),
+    z
+      .strictObject({
+        npm_global: z.boolean().optional(),
+        /** A Python interpreter (path or command) or a virtualenv folder. */
+        python: z.string().trim().min(1).max(4096).optional(),
+        /** A folder to search for git checkouts (a few levels deep). */
+        git_dir: z.string().trim().min(1).max(4096).optional(),
+      })
+      .refine((r) => r.npm_global === true || r.python !== undefined || r.git_dir !== undefined, {
+        message: 'choose at least one of npm_global, python or git_dir',
+        path: ['npm_global'],
+      }),
     { mutates: true },
   ),
   /** Starting points for the Add dialog (shared/templates.ts). */
@@ -195,12 +203,16 @@ export const methods = {
   /** The release channels a component can follow (stable + prerelease branches, npm dist-tags …) and the current one. */
   listChannels: def(z.strictObject({ id: componentIdSchema }), { mutates: false }),
   /** Choose a component's release channel (`upkeep channel ID CHANNEL`). */
-  setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), { mutates: true }),
+  setChannel: def(z.strictObject({ id: componentIdSchema, channel: z.string().trim().min(1).max(100) }), {
+    mutates: true,
+  }),
   /**
    * Skip one version of a component (the check then offers no update for exactly it; a newer one is
    * offered again); `version: null` clears the skip.
    */
-  skipVersion: def(z.strictObject({ id: componentIdSchema, version: z.string().trim().min(1).max(200).nullable() }), { mutates: true }),
+  skipVersion: def(z.strictObject({ id: componentIdSchema, version: z.string().trim().min(1).max(200).nullable() }), {
+    mutates: true,
+  }),
   /**
    * Hold a component at its installed version: Update all, the scheduler and `upkeep update` without ids
    * leave it alone, and an explicit update is refused (UPDATE_HELD) unless forced. `hold: false` releases it.

@@ -20,7 +20,10 @@ function unionDetail(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
 }
 
 /** Turn zod issues into one message naming each field, e.g. `components.web.user: is required`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): { message: string; fields: string[] } {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix?: string,
+): { message: string; fields: string[] } {
   const parts: string[] = [];
   const fields: string[] = [];
   for (const issue of issues.flatMap(unionDetail).slice(0, 10)) {
@@ -51,13 +54,23 @@ export async function invokeMethod(
  * What invokeMethod checks before it calls: the method name, read-only callers, unsafe values and
  * the request's schema. Returns the validated request (also what is forwarded to a remote host).
  */
-export function checkRequest(method: unknown, request: unknown, ctx: CallContext): { name: MethodName; params: unknown } {
+export function checkRequest(
+  method: unknown,
+  request: unknown,
+  ctx: CallContext,
+): { name: MethodName; params: unknown } {
   if (!isMethodName(method)) {
-    throw new UpkeepError('UNKNOWN_METHOD', `Unknown method "${String(method).slice(0, 80)}". See shared/contract for the methods Upkeep offers.`);
+    throw new UpkeepError(
+      'UNKNOWN_METHOD',
+      `Unknown method "${String(method).slice(0, 80)}". See shared/contract for the methods Upkeep offers.`,
+    );
   }
   const def = methods[method];
   if (def.mutates && ctx.readOnly) {
-    throw new UpkeepError('FORBIDDEN', `"${method}" changes state and this connection is read-only. Use the full access token to make changes.`);
+    throw new UpkeepError(
+      'FORBIDDEN',
+      `"${method}" changes state and this connection is read-only. Use the full access token to make changes.`,
+    );
   }
   // Before the schema: it would drop a `__proto__` key silently (and IPC can carry a cycle).
   const unsafe = findUnsafeValue(request, { protoKeys: true });

@@ -18,7 +18,10 @@ export const MAX_DEPTH = 256;
  * The first `__proto__` key (with `protoKeys`), string with a NUL character (with `nul`), value
  * that contains itself, or value nested deeper than MAX_DEPTH.
  */
-export function findUnsafeValue(root: unknown, options: { protoKeys?: boolean; nul?: boolean } = {}): UnsafeValue | undefined {
+export function findUnsafeValue(
+  root: unknown,
+  options: { protoKeys?: boolean; nul?: boolean } = {},
+): UnsafeValue | undefined {
   const ancestors: object[] = [];
   const path: string[] = [];
   const keyProblem = (key: string): UnsafeKind | undefined => {
@@ -38,7 +41,8 @@ export function findUnsafeValue(root: unknown, options: { protoKeys?: boolean; n
       const key = keys ? (keys[i] as string) : i;
       const child = (value as Record<string | number, unknown>)[key];
       // An array's numbers and booleans hold nothing to check: a million of them cost no path entries.
-      if (!keys && (typeof child !== 'object' || child === null) && !(options.nul && typeof child === 'string')) continue;
+      if (!keys && (typeof child !== 'object' || child === null) && !(options.nul && typeof child === 'string'))
+        continue;
       path.push(String(key));
       const found = (typeof key === 'string' ? keyProblem(key) : undefined) ?? walk(child);
       if (found) return found;
@@ -52,7 +56,11 @@ export function findUnsafeValue(root: unknown, options: { protoKeys?: boolean; n
 }
 
 /** `field: what is wrong and what to do`, for an error message. */
-export function describeUnsafe(unsafe: UnsafeValue, prefix?: string, rootName = '(request)'): { field: string; message: string } {
+export function describeUnsafe(
+  unsafe: UnsafeValue,
+  prefix?: string,
+  rootName = '(request)',
+): { field: string; message: string } {
   const field = [prefix, ...unsafe.path].filter((p) => p !== undefined && p !== '').join('.') || rootName;
   const shown = field.replaceAll('\0', '\\0');
   const why: Record<UnsafeKind, string> = {

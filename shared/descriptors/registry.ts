@@ -90,14 +90,18 @@ export function updateMethodDescriptor(method: string): UpdateMethodDescriptor |
 /** The descriptor of a known check type (every CheckType has one: the type is the registry's). */
 export function checkTypeFacts(type: CheckType): CheckTypeDescriptor {
   const found = byType.get(type);
-  if (!found) throw new Error(`No descriptor for check type ${type}: shared/descriptors/registry.ts lists every type once.`);
+  if (!found)
+    throw new Error(`No descriptor for check type ${type}: shared/descriptors/registry.ts lists every type once.`);
   return found;
 }
 
 /** The descriptor of a known update method. */
 export function updateMethodFacts(method: UpdateMethod): UpdateMethodDescriptor {
   const found = byMethod.get(method);
-  if (!found) throw new Error(`No descriptor for update method ${method}: shared/descriptors/registry.ts lists every method once.`);
+  if (!found)
+    throw new Error(
+      `No descriptor for update method ${method}: shared/descriptors/registry.ts lists every method once.`,
+    );
   return found;
 }
 
@@ -111,5 +115,8 @@ export function isUpdateMethod(name: string): name is UpdateMethod {
 
 /** Whether a component is about a package of this index: its check type reads one, or its method installs one. */
 export function isPackageOf(config: { type: string; method?: string | undefined }, index: PackageIndex): boolean {
-  return checkTypeDescriptor(config.type)?.packageIndex === index || (config.method !== undefined && updateMethodDescriptor(config.method)?.packageIndex === index);
+  return (
+    checkTypeDescriptor(config.type)?.packageIndex === index ||
+    (config.method !== undefined && updateMethodDescriptor(config.method)?.packageIndex === index)
+  );
 }

@@ -82,12 +82,16 @@ export function defaultChannelOf(rule: ChannelRule): string {
 }
 
 /** Declares a check type's descriptor, keeping its literal type and required keys for the config types. */
-export function defineCheckType<const T extends string, const K extends string = never>(d: CheckTypeDescriptor<T, K>): CheckTypeDescriptor<T, K> {
+export function defineCheckType<const T extends string, const K extends string = never>(
+  d: CheckTypeDescriptor<T, K>,
+): CheckTypeDescriptor<T, K> {
   return d;
 }
 
 /** Declares an update method's descriptor (see defineCheckType). */
-export function defineUpdateMethod<const M extends string, const K extends string = never>(d: UpdateMethodDescriptor<M, K>): UpdateMethodDescriptor<M, K> {
+export function defineUpdateMethod<const M extends string, const K extends string = never>(
+  d: UpdateMethodDescriptor<M, K>,
+): UpdateMethodDescriptor<M, K> {
   return d;
 }
 
@@ -97,9 +101,13 @@ export function holdsValue(value: unknown): boolean {
 }
 
 /** The requirements a config misses: each as the key to report and the message. */
-export function missingRequirements(d: { requires: readonly Requirement[]; requiresOneOf?: readonly OneOfRequirement[] }, config: Readonly<Record<string, unknown>>): { key: string; message: string }[] {
+export function missingRequirements(
+  d: { requires: readonly Requirement[]; requiresOneOf?: readonly OneOfRequirement[] },
+  config: Readonly<Record<string, unknown>>,
+): { key: string; message: string }[] {
   const out: { key: string; message: string }[] = [];
   for (const r of d.requires) if (!holdsValue(config[r.key])) out.push({ key: r.key, message: r.message });
-  for (const r of d.requiresOneOf ?? []) if (!r.keys.some((k) => holdsValue(config[k]))) out.push({ key: r.keys[0], message: r.message });
+  for (const r of d.requiresOneOf ?? [])
+    if (!r.keys.some((k) => holdsValue(config[k]))) out.push({ key: r.keys[0], message: r.message });
   return out;
 }

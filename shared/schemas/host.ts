@@ -2,14 +2,23 @@ import { z } from 'zod';
 import type { ErrorShape } from '../errors';
 
 /** A host's name: what `--on NAME` and the panel call it. */
-export const hostNameSchema = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" and "-" (up to 63), starting with a letter or digit');
+export const hostNameSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    'use letters, digits, ".", "_" and "-" (up to 63), starting with a letter or digit',
+  );
 
 /** `user@host`: never an option to ssh (no leading "-"), no spaces or shell characters. */
 const sshTargetSchema = z
   .string()
   .trim()
   .max(300)
-  .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@[A-Za-z0-9._:[\]-]{1,253}$/, 'must be USER@HOST (e.g. pi@raspberrypi.local)')
+  .regex(
+    /^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@[A-Za-z0-9._:[\]-]{1,253}$/,
+    'must be USER@HOST (e.g. pi@raspberrypi.local)',
+  )
   .refine((s) => !(s.split('@')[1] ?? '').startsWith('-'), 'the host part must not start with "-"');
 
 const absolutePathSchema = z
@@ -25,7 +34,10 @@ const remoteCommandSchema = z
   .trim()
   .min(1)
   .max(1000)
-  .refine((c) => ![...c].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), 'must be one line without control characters');
+  .refine(
+    (c) => ![...c].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f),
+    'must be one line without control characters',
+  );
 
 export const hostConfigSchema = z.strictObject({
   /** `local` names this computer in routed calls and rollouts, so no registered host may take it. */

@@ -27,12 +27,20 @@ const timeZoneSchema = z
       // Intl does not know the zone: the schema reports it.
       return false;
     }
-  }, 'must be an IANA time zone such as Europe/Berlin or America/New_York, or empty for this machine\'s zone');
+  }, "must be an IANA time zone such as Europe/Berlin or America/New_York, or empty for this machine's zone");
 
 /** General settings. Secrets (the GitHub token) are not part of this object: they are write-only. */
 export const settingsSchema = z.strictObject({
-  check_interval_hours: z.number().min(0.25).max(24 * 30).default(24),
-  cache_ttl_hours: z.number().min(0).max(24 * 90).default(24),
+  check_interval_hours: z
+    .number()
+    .min(0.25)
+    .max(24 * 30)
+    .default(24),
+  cache_ttl_hours: z
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .default(24),
   min_free_space_mb: z.number().int().min(0).max(10_000_000).default(500),
   /** A download that receives no bytes for this long fails with TIMEOUT (a stalled mirror). */
   download_idle_timeout_s: z.number().min(0.05).max(3600).default(60),
@@ -42,7 +50,10 @@ export const settingsSchema = z.strictObject({
   notifications: z.boolean().default(true),
   /** The GitHub API (GitHub Enterprise: https://HOST/api/v3). The GitHub token is sent to this origin. */
   github_api_base: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com (GitHub Enterprise: https://HOST/api/v3)' })
+    .url({
+      protocol: /^https?$/,
+      error: 'must be an http(s) URL such as https://api.github.com (GitHub Enterprise: https://HOST/api/v3)',
+    })
     .max(2048)
     .default('https://api.github.com'),
   /** The zone maintenance windows are read in; '' means this machine's zone. */

@@ -56,7 +56,8 @@ export interface BackupVerifyResult {
 }
 
 /** Where a backup or restore is: `backup_progress` events. */
-export type BackupPhase = 'scanning' | 'copying-databases' | 'archiving' | 'verifying' | 'extracting' | 'safety-backup' | 'swapping' | 'done';
+export type BackupPhase =
+  'scanning' | 'copying-databases' | 'archiving' | 'verifying' | 'extracting' | 'safety-backup' | 'swapping' | 'done';
 
 export interface BackupProgress {
   backup_id?: string;

@@ -12,7 +12,8 @@ export interface HostStateEvent {
 }
 
 /** Where a rollout is with one host. */
-export type RolloutHostStatus = 'pending' | 'checking' | 'updating' | 'succeeded' | 'up_to_date' | 'failed' | 'not_started';
+export type RolloutHostStatus =
+  'pending' | 'checking' | 'updating' | 'succeeded' | 'up_to_date' | 'failed' | 'not_started';
 
 export interface RolloutHostResult {
   /** A registered host's name; `local` is this computer. */
@@ -34,7 +35,13 @@ export interface RolloutResult {
   component: string;
   status: 'succeeded' | 'stopped';
   /** Where it stopped: the host, the component and the step, and why. */
-  stopped_at: { host: string; component: string; step: RolloutHostResult['step']; error: ErrorShape | null; canary: boolean } | null;
+  stopped_at: {
+    host: string;
+    component: string;
+    step: RolloutHostResult['step'];
+    error: ErrorShape | null;
+    canary: boolean;
+  } | null;
   hosts: RolloutHostResult[];
 }
 

@@ -73,7 +73,13 @@ export interface ScheduleView {
 /** One scheduler pass (`upkeep run-due`): what was checked, updated and held back, and why. */
 export interface RunDueResult {
   at: string;
-  checked: { id: string; installed: string | null; latest: string | null; update_available: boolean; error: ErrorShape | null }[];
+  checked: {
+    id: string;
+    installed: string | null;
+    latest: string | null;
+    update_available: boolean;
+    error: ErrorShape | null;
+  }[];
   updated: UpdateResult[];
   deferred: Deferral[];
   next_check_at: string | null;
@@ -95,7 +101,13 @@ export interface ComponentStatus {
   name: string;
   policy: UpdatePolicy;
   installed: string | null;
-  last_update: { at: string; from: string | null; to: string | null; status: UpdateStatus; initiated_by: HistoryEntry['initiated_by'] } | null;
+  last_update: {
+    at: string;
+    from: string | null;
+    to: string | null;
+    status: UpdateStatus;
+    initiated_by: HistoryEntry['initiated_by'];
+  } | null;
   last_7d: RunStatsView;
   last_30d: RunStatsView;
   /** The next thing the scheduler will do for it: a check, or an auto-update when its window opens. */
@@ -103,7 +115,12 @@ export interface ComponentStatus {
   pending_update: { installed: string | null; latest: string } | null;
   deferral: Deferral | null;
   /** Present while a live Upkeep process updates, rolls back or restores it: what is installed may change when it ends. */
-  in_progress?: { kind: 'update' | 'rollback' | 'restore'; pid: number | null; run_id: string | null; step: UpdateStep | null };
+  in_progress?: {
+    kind: 'update' | 'rollback' | 'restore';
+    pid: number | null;
+    run_id: string | null;
+    step: UpdateStep | null;
+  };
   /** Its last run changed it and could not put it back: open until a later run succeeds or a person resolves it. */
   attention?: { run_id: string; reason: string; action: string; since: string } | null;
 }
@@ -120,7 +137,8 @@ export interface StatusView {
 }
 
 /** What OS notifications and webhooks announce; `test` only when asked for (testWebhooks). */
-export type NotificationKind = 'update_available' | 'update_succeeded' | 'update_failed' | 'update_rolled_back' | 'test';
+export type NotificationKind =
+  'update_available' | 'update_succeeded' | 'update_failed' | 'update_rolled_back' | 'test';
 
 /** One webhook delivery (testWebhooks): named by its `name` or host, never by its URL. */
 export interface WebhookDelivery {

@@ -40,12 +40,17 @@ describe('hostile archives as an update (release_archive asset, real engine)', (
 
   for (const c of corpus) {
     it(c.name, async () => {
-      s = await releaseScenario({ config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: await c.bytes() }] });
+      s = await releaseScenario({
+        config: { asset: 'webapp-{version}.tar.gz' },
+        assets: [{ name: 'webapp-1.1.0.tar.gz', content: await c.bytes() }],
+      });
       // A file where `../victim.txt` from the staging folder would land.
       writeFileSync(path.join(path.dirname(s.folder), 'victim.txt'), 'precious');
       const before = outsideHome(s.root);
       const folder = s.hash();
-      const [result] = (await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
+      const [result] = (await s.services.updates.updateComponents(['webapp'], {
+        initiatedBy: 'cli',
+      })) as UpdateResult[];
       if (c.benign) {
         // A harmless zip asset is installed exactly: everything is in one folder (app/), so it is
         // installed from inside it, as a tar asset is.

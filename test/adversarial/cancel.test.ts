@@ -29,7 +29,8 @@ let gitFixture: GitRemoteFixture | undefined;
 const children: ChildProcess[] = [];
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await extra?.close();
   extra = undefined;
   await s?.cleanup();
@@ -64,7 +65,11 @@ async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 /** Start the update; when `when` first matches an engine event, cancel it through the engine (as the API does). */
-async function updateCancelledWhen(services: Services, id: string, when: (event: EventName, payload: unknown) => boolean): Promise<{ result: UpdateResult; cancel: Promise<CancelResult> | null; cancelledAt: number; endedAt: number }> {
+async function updateCancelledWhen(
+  services: Services,
+  id: string,
+  when: (event: EventName, payload: unknown) => boolean,
+): Promise<{ result: UpdateResult; cancel: Promise<CancelResult> | null; cancelledAt: number; endedAt: number }> {
   let cancel: Promise<CancelResult> | null = null;
   let cancelledAt = 0;
   const stop = services.events.onAny((event, payload) => {
@@ -89,11 +94,18 @@ async function updateCancelledWhen(services: Services, id: string, when: (event:
 const ONLY_NEW = `if(require('fs').readFileSync('VERSION','utf8').trim()!=='1.1.0')process.exit(0);`;
 const WAITING = `console.log('health-'+'waiting');setTimeout(()=>{},60000);`;
 
-const logged = (text: string) => (event: EventName, payload: unknown) => event === 'update_log' && (payload as LogLine).line.includes(text);
-const entered = (step: UpdateProgress['step']) => (event: EventName, payload: unknown) => event === 'update_progress' && (payload as UpdateProgress).step === step;
+const logged = (text: string) => (event: EventName, payload: unknown) =>
+  event === 'update_log' && (payload as LogLine).line.includes(text);
+const entered = (step: UpdateProgress['step']) => (event: EventName, payload: unknown) =>
+  event === 'update_progress' && (payload as UpdateProgress).step === step;
 
 /** What every cancelled run leaves: the folder as it was, history `cancelled`, no lock, no journal. */
-async function expectCancelledAndOld(scenario: Scenario, result: UpdateResult, before: string, uploads: string): Promise<void> {
+async function expectCancelledAndOld(
+  scenario: Scenario,
+  result: UpdateResult,
+  before: string,
+  uploads: string,
+): Promise<void> {
   expect(result.status).toBe('cancelled');
   expect(result.error?.code).toBe('CANCELLED');
   expect(scenario.hash()).toBe(before);
@@ -111,7 +123,8 @@ async function expectCancelledAndOld(scenario: Scenario, result: UpdateResult, b
 /** A release 1.1.0 with `count` more files, so extracting it takes a while. */
 function bigRelease(count: number): Buffer {
   const files = releaseFiles();
-  for (let i = 0; i < count; i++) files[`vendor/pkg-${Math.floor(i / 100)}/file-${i}.js`] = `module.exports = ${i}; // ${'x'.repeat(200)}\n`;
+  for (let i = 0; i < count; i++)
+    files[`vendor/pkg-${Math.floor(i / 100)}/file-${i}.js`] = `module.exports = ${i}; // ${'x'.repeat(200)}\n`;
   return sourceTarball(`${OWNER}-${REPO}-bbb222`, files);
 }
 
@@ -131,10 +144,18 @@ describe('cancel: release_archive at each step before commit', () => {
     // Enough incompressible data that the backup is still archiving when the cancel comes.
     s = await releaseScenario();
     mkdirSync(path.join(s.folder, 'media'));
-    for (let i = 0; i < 40; i++) writeFileSync(path.join(s.folder, 'media', `clip-${i}.bin`), randomBytes(2 * 1024 * 1024));
+    for (let i = 0; i < 40; i++)
+      writeFileSync(path.join(s.folder, 'media', `clip-${i}.bin`), randomBytes(2 * 1024 * 1024));
     const before = s.hash();
     const uploads = s.uploadsHash();
-    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(s.services, 'webapp', (event, payload) => event === 'backup_progress' && (payload as { phase: string; files: number }).phase === 'archiving' && (payload as { files: number }).files > 0);
+    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(
+      s.services,
+      'webapp',
+      (event, payload) =>
+        event === 'backup_progress' &&
+        (payload as { phase: string; files: number }).phase === 'archiving' &&
+        (payload as { files: number }).files > 0,
+    );
     await expect(cancel).resolves.toMatchObject({ step: 'backup' });
     await expectCancelledAndOld(s, result, before, uploads);
     expect(result.backup_id).toBeNull();
@@ -147,7 +168,10 @@ describe('cancel: release_archive at each step before commit', () => {
 
   it('download from a slow upstream: the transfer is aborted mid-body', async () => {
     const tarball = sourceTarball(`${OWNER}-${REPO}-bbb222`, releaseFiles());
-    s = await releaseScenario({ assets: [{ name: 'webapp-1.1.0.tar.gz', content: tarball }], config: { asset: 'webapp-{version}.tar.gz' } });
+    s = await releaseScenario({
+      assets: [{ name: 'webapp-1.1.0.tar.gz', content: tarball }],
+      config: { asset: 'webapp-{version}.tar.gz' },
+    });
     // The asset comes from a server that sends one byte every 20 ms (about a minute for the file).
     let served = 0;
     extra = await serve(async (_req, res) => {
@@ -158,7 +182,14 @@ describe('cancel: release_archive at each step before commit', () => {
     release!.assets[0]!.browser_download_url = `${extra.origin}/webapp-1.1.0.tar.gz`;
     const before = s.hash();
     const uploads = s.uploadsHash();
-    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(s.services, 'webapp', (event, payload) => event === 'update_progress' && (payload as UpdateProgress).step === 'download' && ((payload as UpdateProgress).step_percent ?? 0) > 0);
+    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(
+      s.services,
+      'webapp',
+      (event, payload) =>
+        event === 'update_progress' &&
+        (payload as UpdateProgress).step === 'download' &&
+        ((payload as UpdateProgress).step_percent ?? 0) > 0,
+    );
     await expect(cancel).resolves.toMatchObject({ step: 'download' });
     await expectCancelledAndOld(s, result, before, uploads);
     expect(served).toBe(1);
@@ -202,7 +233,11 @@ describe('cancel: release_archive at each step before commit', () => {
     s = await releaseScenario({ config: { health: { command: ['node', '-e', script], timeout: 120 } } });
     const before = s.hash();
     const uploads = s.uploadsHash();
-    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(s.services, 'webapp', logged('health-waiting'));
+    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(
+      s.services,
+      'webapp',
+      logged('health-waiting'),
+    );
     await expect(cancel).resolves.toMatchObject({ step: 'health' });
     await expectCancelledAndOld(s, result, before, uploads);
     expect(endedAt - cancelledAt).toBeLessThan(10_000);
@@ -233,7 +268,9 @@ describe('cancel: release_archive at each step before commit', () => {
     await expect(s.services.updates.cancel('webapp', 'by the test')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const [done] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
     expect(done?.status).toBe('succeeded');
-    await expect(s.services.updates.cancel(done!.run_id!, 'by the test')).rejects.toMatchObject({ code: 'CANCEL_TOO_LATE' });
+    await expect(s.services.updates.cancel(done!.run_id!, 'by the test')).rejects.toMatchObject({
+      code: 'CANCEL_TOO_LATE',
+    });
   });
 });
 
@@ -242,14 +279,30 @@ describe('cancel: git through the engine', () => {
     gitFixture = createGitRemote();
     const newSha = gitFixture.pushCommit('app.txt', 'version 2\n');
     const oldSha = git(gitFixture.checkout, 'rev-parse', 'HEAD');
-    const fetchState = (rel: string) => rel === '.git/FETCH_HEAD' || rel.startsWith('.git/objects') || rel.startsWith('.git/logs') || rel.startsWith('.git/refs/remotes') || rel === '.git/packed-refs';
+    const fetchState = (rel: string) =>
+      rel === '.git/FETCH_HEAD' ||
+      rel.startsWith('.git/objects') ||
+      rel.startsWith('.git/logs') ||
+      rel.startsWith('.git/refs/remotes') ||
+      rel === '.git/packed-refs';
     const hash = () => treeHash(gitFixture!.checkout, { ignore: fetchState });
     const before = hash();
     const home = tempDir();
     const services = createServices({ home, host: 'cli' });
     services.settings.set({ min_free_space_mb: 1 });
-    services.components.add({ bot: validateComponent('bot', { type: 'git_commit', folder: gitFixture.checkout, method: 'git', install: [['node', '-e', 'console.log("installing-"+"deps");setTimeout(()=>{},60000)']] }) });
-    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(services, 'bot', logged('installing-deps'));
+    services.components.add({
+      bot: validateComponent('bot', {
+        type: 'git_commit',
+        folder: gitFixture.checkout,
+        method: 'git',
+        install: [['node', '-e', 'console.log("installing-"+"deps");setTimeout(()=>{},60000)']],
+      }),
+    });
+    const { result, cancel, cancelledAt, endedAt } = await updateCancelledWhen(
+      services,
+      'bot',
+      logged('installing-deps'),
+    );
     await expect(cancel).resolves.toMatchObject({ component: 'bot', step: 'install' });
     expect(result).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
     expect(endedAt - cancelledAt).toBeLessThan(10_000);
@@ -284,15 +337,25 @@ describe('cancel: commands stop with everything they started', () => {
 });
 
 /** The real CLI as a child process leading its own process group, as a terminal runs it. */
-function cliChild(args: string[]): { child: ChildProcess; out: { stdout: string; stderr: string }; exit: Promise<number | null>; waitFor(text: string, ms?: number): Promise<void> } {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], { env: { ...process.env, UPKEEP_HOME: '' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function cliChild(args: string[]): {
+  child: ChildProcess;
+  out: { stdout: string; stderr: string };
+  exit: Promise<number | null>;
+  waitFor(text: string, ms?: number): Promise<void>;
+} {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], {
+    env: { ...process.env, UPKEEP_HOME: '' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const waitFor = async (text: string, ms = 30_000) => {
-    if (!(await eventually(() => out.stderr.includes(text) || out.stdout.includes(text), ms))) throw new Error(`"${text}" never appeared; stderr: ${out.stderr}`);
+    if (!(await eventually(() => out.stderr.includes(text) || out.stdout.includes(text), ms)))
+      throw new Error(`"${text}" never appeared; stderr: ${out.stderr}`);
   };
   return { child, out, exit, waitFor };
 }
@@ -303,7 +366,14 @@ describe('cancel: the command line', () => {
     const markers = tempDir();
     s = await releaseScenario({
       config: {
-        health: { command: ['node', '-e', `${ONLY_NEW}require('fs').writeFileSync(${JSON.stringify(path.join(markers, 'health-pid'))}, String(process.pid));${WAITING}`], timeout: 120 },
+        health: {
+          command: [
+            'node',
+            '-e',
+            `${ONLY_NEW}require('fs').writeFileSync(${JSON.stringify(path.join(markers, 'health-pid'))}, String(process.pid));${WAITING}`,
+          ],
+          timeout: 120,
+        },
         restart: ['node', '-e', 'setTimeout(()=>{},1000)'],
       },
     });
@@ -336,18 +406,27 @@ describe('cancel: the command line', () => {
   });
 
   it('`upkeep cancel ID` from a second process cancels the update this process runs (through the lock holder)', async () => {
-    s = await releaseScenario({ config: { health: { command: ['node', '-e', `${ONLY_NEW}${WAITING}`], timeout: 120 } } });
+    s = await releaseScenario({
+      config: { health: { command: ['node', '-e', `${ONLY_NEW}${WAITING}`], timeout: 120 } },
+    });
     const before = s.hash();
     const uploads = s.uploadsHash();
     let second: ReturnType<typeof cliChild> | undefined;
     const stop = s.services.events.onAny((event, payload) => {
-      if (!second && logged('health-waiting')(event, payload)) second = cliChild(['--home', s!.home, '--json', 'cancel', 'webapp']);
+      if (!second && logged('health-waiting')(event, payload))
+        second = cliChild(['--home', s!.home, '--json', 'cancel', 'webapp']);
     });
     const [result] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'panel' });
     stop();
     expect(second).toBeDefined();
     expect(await second!.exit).toBe(0);
-    expect(JSON.parse(second!.out.stdout)).toMatchObject({ component: 'webapp', run_id: result?.run_id, step: 'health', holder: 'other_process', pid: process.pid });
+    expect(JSON.parse(second!.out.stdout)).toMatchObject({
+      component: 'webapp',
+      run_id: result?.run_id,
+      step: 'health',
+      holder: 'other_process',
+      pid: process.pid,
+    });
     await expectCancelledAndOld(s, result!, before, uploads);
     const log = readFileSync(path.join(s.home, 'logs', `${result!.run_id}.log`), 'utf8');
     expect(log).toContain(`cancel requested (by process ${second!.child.pid})`);
@@ -364,11 +443,45 @@ describe('cancel: the command line', () => {
     const holder = spawn(process.execPath, ['-e', 'setTimeout(()=>{},60000)'], { stdio: 'ignore' });
     children.push(holder);
     const runId = '20261207T000000Z-0badc0de';
-    writeFileSync(path.join(journalDir, `${runId}.json`), JSON.stringify({ version: 1, run_id: runId, kind: 'update', component: 'webapp', method: 'release_archive', from: '1.0.0', to: '1.1.0', target: { version: '1.1.0' }, force: false, no_backup: false, initiated_by: 'panel', host: 'desktop', pid: holder.pid, started_at: new Date().toISOString(), step: 'commit', phase: 'committed', backup: null, touched: true, rollback_on_failure: true, error: null, state: {} }));
+    writeFileSync(
+      path.join(journalDir, `${runId}.json`),
+      JSON.stringify({
+        version: 1,
+        run_id: runId,
+        kind: 'update',
+        component: 'webapp',
+        method: 'release_archive',
+        from: '1.0.0',
+        to: '1.1.0',
+        target: { version: '1.1.0' },
+        force: false,
+        no_backup: false,
+        initiated_by: 'panel',
+        host: 'desktop',
+        pid: holder.pid,
+        started_at: new Date().toISOString(),
+        step: 'commit',
+        phase: 'committed',
+        backup: null,
+        touched: true,
+        rollback_on_failure: true,
+        error: null,
+        state: {},
+      }),
+    );
     mkdirSync(s.services.layout.locks, { recursive: true });
     const start = readFileSync(`/proc/${holder.pid}/stat`, 'utf8');
     const processStart = start.slice(start.lastIndexOf(')') + 2).split(' ')[19];
-    writeFileSync(path.join(s.services.layout.locks, 'webapp.lock'), JSON.stringify({ pid: holder.pid, process_start: processStart, host: 'desktop', run_id: runId, acquired_at: new Date().toISOString() }));
+    writeFileSync(
+      path.join(s.services.layout.locks, 'webapp.lock'),
+      JSON.stringify({
+        pid: holder.pid,
+        process_start: processStart,
+        host: 'desktop',
+        run_id: runId,
+        acquired_at: new Date().toISOString(),
+      }),
+    );
     const late = cliChild(['--home', s.home, '--json', 'cancel', 'webapp']);
     expect(await late.exit).toBe(1);
     expect(JSON.parse(late.out.stdout)).toMatchObject({ error: { code: 'CANCEL_TOO_LATE' } });

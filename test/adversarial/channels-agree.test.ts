@@ -23,15 +23,37 @@ function samples(registry: string): Record<CheckType, Record<string, unknown>[]>
   return {
     github_release: [
       { type: 'github_release', user: 'o', repo: 'r', current: '1.0.0' },
-      { type: 'github_release', user: 'o', repo: 'r', current: '1.0.0', prerelease_branches: branches, stable_branch: { name: 'Stable', branch: 'master' } },
-      { type: 'github_release', user: 'o', repo: 'r', current: '1.0.0', prerelease: true, prerelease_channel: 'rc/own', prerelease_branches: branches },
+      {
+        type: 'github_release',
+        user: 'o',
+        repo: 'r',
+        current: '1.0.0',
+        prerelease_branches: branches,
+        stable_branch: { name: 'Stable', branch: 'master' },
+      },
+      {
+        type: 'github_release',
+        user: 'o',
+        repo: 'r',
+        current: '1.0.0',
+        prerelease: true,
+        prerelease_channel: 'rc/own',
+        prerelease_branches: branches,
+      },
     ],
     github_commit: [{ type: 'github_commit', user: 'o', repo: 'r', current: 'abc1234' }],
     bitbucket_commit: [{ type: 'bitbucket_commit', user: 'o', repo: 'r', current: 'abc1234' }],
     // OctoPrint-style keys on a GitLab component: GitLab has no release branches, so none may be offered.
     gitlab_release: [
       { type: 'gitlab_release', user: 'o', repo: 'r', current: '1.0.0' },
-      { type: 'gitlab_release', user: 'o', repo: 'r', current: '1.0.0', prerelease: true, prerelease_branches: branches },
+      {
+        type: 'gitlab_release',
+        user: 'o',
+        repo: 'r',
+        current: '1.0.0',
+        prerelease: true,
+        prerelease_branches: branches,
+      },
     ],
     git_commit: [{ type: 'git_commit', folder: '/srv/checkout' }],
     pypi_release: [{ type: 'pypi_release', package: 'requests', current: '1.0.0' }],
@@ -49,7 +71,19 @@ function samples(registry: string): Record<CheckType, Record<string, unknown>[]>
 }
 
 /** Channel names to try: every one a sample mentions, the usual ones, and nonsense. */
-const CANDIDATES = ['stable', 'prerelease', 'latest', 'next', 'beta', 'canary', 'master', 'rc/maintenance', 'rc/devel', 'rc/own', 'nonsense'];
+const CANDIDATES = [
+  'stable',
+  'prerelease',
+  'latest',
+  'next',
+  'beta',
+  'canary',
+  'master',
+  'rc/maintenance',
+  'rc/devel',
+  'rc/own',
+  'nonsense',
+];
 
 async function accepted(id: string, channel: string): Promise<boolean> {
   try {
@@ -98,7 +132,10 @@ describe('the panel and the engine agree on channels', () => {
           const following = h.services.components.get(id);
           expect(following.channel).toBe(channel);
           const engine = await h.checks.listChannels(id);
-          expect(engine.channels.map((c) => c.id), `${id} on ${channel}: the engine lists it`).toContain(channel);
+          expect(
+            engine.channels.map((c) => c.id),
+            `${id} on ${channel}: the engine lists it`,
+          ).toContain(channel);
           const panel = channelsFromConfig(following);
           if (type === 'npm_release') {
             // Only the registry knows the dist-tags: the panel shows the engine's list once it has it.

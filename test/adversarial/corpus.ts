@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { gzip, gzipBomb, ourZstd, rawBlock, rawTar, zstdBlock, zstdFrame, zstdRleBomb, type RawEntry } from '../unit/archive/fixtures';
+import {
+  gzip,
+  gzipBomb,
+  ourZstd,
+  rawBlock,
+  rawTar,
+  zstdBlock,
+  zstdFrame,
+  zstdRleBomb,
+  type RawEntry,
+} from '../unit/archive/fixtures';
 
 /**
  * The hostile archive corpus: tars (plain and gzip) written header by header so they can break
@@ -24,12 +34,26 @@ export interface HostileArchive {
 const file = (p: string, data = 'x'): RawEntry => ({ path: p, data });
 const claim = (p: string, size = 1, type = 'file') => ({ path: p, type, size });
 
-function tarCase(name: string, entries: RawEntry[], options: { gz?: boolean; raw?: Buffer; claims?: HostileArchive['claims'] } = {}): HostileArchive {
+function tarCase(
+  name: string,
+  entries: RawEntry[],
+  options: { gz?: boolean; raw?: Buffer; claims?: HostileArchive['claims'] } = {},
+): HostileArchive {
   return {
     name,
     kind: 'tar',
     bytes: () => options.raw ?? (options.gz === false ? rawTar(entries) : gzip(rawTar(entries))),
-    claims: options.claims ?? entries.filter((e) => e.path).map((e) => claim(e.path.replace(/^\/+/, ''), Buffer.byteLength(e.data ?? ''), e.flag === '5' ? 'directory' : e.flag === '2' ? 'symlink' : 'file')),
+    claims:
+      options.claims ??
+      entries
+        .filter((e) => e.path)
+        .map((e) =>
+          claim(
+            e.path.replace(/^\/+/, ''),
+            Buffer.byteLength(e.data ?? ''),
+            e.flag === '5' ? 'directory' : e.flag === '2' ? 'symlink' : 'file',
+          ),
+        ),
   };
 }
 
@@ -44,12 +68,28 @@ export function tarCorpus(): HostileArchive[] {
     tarCase('..\\x', [file('..\\x')]),
     tarCase('absolute symlink then write-through', [{ path: 'link', flag: '2', linkpath: '/tmp' }, file('link/pwned')]),
     tarCase('up -> .. then up/x', [{ path: 'up', flag: '2', linkpath: '..' }, file('up/x')]),
-    tarCase('symlink chain with a hardlink through it', [{ path: 'sub', flag: '5' }, { path: 'sub/y', flag: '2', linkpath: '..' }, { path: 'sub/x', flag: '2', linkpath: 'y/..' }, { path: 'h', flag: '1', linkpath: 'sub/x/y/../../../victim.txt' }]),
-    tarCase('symlink chain adding up to an escape', [{ path: 'sub', flag: '5' }, { path: 'sub/y', flag: '2', linkpath: '..' }, { path: 'sub/x', flag: '2', linkpath: 'y/../..' }]),
+    tarCase('symlink chain with a hardlink through it', [
+      { path: 'sub', flag: '5' },
+      { path: 'sub/y', flag: '2', linkpath: '..' },
+      { path: 'sub/x', flag: '2', linkpath: 'y/..' },
+      { path: 'h', flag: '1', linkpath: 'sub/x/y/../../../victim.txt' },
+    ]),
+    tarCase('symlink chain adding up to an escape', [
+      { path: 'sub', flag: '5' },
+      { path: 'sub/y', flag: '2', linkpath: '..' },
+      { path: 'sub/x', flag: '2', linkpath: 'y/../..' },
+    ]),
     tarCase('hardlink to ../', [{ path: 'h', flag: '1', linkpath: '../victim.txt' }]),
-    tarCase('hardlink to ../ then a file of the same name', [{ path: 'h', flag: '1', linkpath: '../victim.txt' }, file('h', 'overwrite')]),
+    tarCase('hardlink to ../ then a file of the same name', [
+      { path: 'h', flag: '1', linkpath: '../victim.txt' },
+      file('h', 'overwrite'),
+    ]),
     tarCase('hardlink to an absolute path', [{ path: 'h', flag: '1', linkpath: '/etc/passwd' }]),
-    tarCase('directory then symlink of the same name', [{ path: 'uploads', flag: '5' }, { path: 'uploads', flag: '2', linkpath: '/tmp' }, file('uploads/x')]),
+    tarCase('directory then symlink of the same name', [
+      { path: 'uploads', flag: '5' },
+      { path: 'uploads', flag: '2', linkpath: '/tmp' },
+      file('uploads/x'),
+    ]),
     tarCase('file used as a folder', [file('a'), file('a/b')]),
     tarCase('FIFO', [{ path: 'pipe', flag: '6' }]),
     tarCase('character device', [{ path: 'tty', flag: '3' }]),
@@ -59,26 +99,51 @@ export function tarCorpus(): HostileArchive[] {
     tarCase('setgid folder (restore refuses; updates strip)', [{ path: 'sgid', flag: '5', mode: 0o2755 }]),
     tarCase('depth over 1024', [{ path: 'PaxPathTooLong', data: 'x', pax: { path: deep } }]),
     tarCase('NUL in a pax path', [{ path: 'innocent', data: 'x', pax: { path: 'innocent\0/../../etc/passwd' } }]),
-    tarCase('pax linkpath escaping', [{ path: 'l', flag: '2', linkpath: 'ok', pax: { linkpath: '../../../../etc' } }, file('l/x')]),
-    tarCase('negative base-256 size', [{ path: 'neg', sizeField: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]) }]),
-    tarCase('huge base-256 size', [{ path: 'huge', sizeField: Buffer.from([0x80, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff]) }]),
+    tarCase('pax linkpath escaping', [
+      { path: 'l', flag: '2', linkpath: 'ok', pax: { linkpath: '../../../../etc' } },
+      file('l/x'),
+    ]),
+    tarCase('negative base-256 size', [
+      { path: 'neg', sizeField: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]) },
+    ]),
+    tarCase('huge base-256 size', [
+      { path: 'huge', sizeField: Buffer.from([0x80, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff]) },
+    ]),
     tarCase('duplicate entries', [file('same', 'one'), file('same', 'two')]),
     tarCase('symlink named .env leaving the folder', [{ path: '.env', flag: '2', linkpath: '../../victim.txt' }]),
-    tarCase('symlink named uploads leaving the folder, then a write into it', [{ path: 'uploads', flag: '2', linkpath: '../../outside' }, file('uploads/shell.php', '<?php')]),
+    tarCase('symlink named uploads leaving the folder, then a write into it', [
+      { path: 'uploads', flag: '2', linkpath: '../../outside' },
+      file('uploads/shell.php', '<?php'),
+    ]),
     tarCase('bad header checksum', [{ path: 'ok', data: 'x', badChecksum: true }]),
-    tarCase('truncated', [], { raw: gzip(rawTar([file('big', 'y'.repeat(5000))]).subarray(0, 1500)), claims: [claim('big', 5000)] }),
-    tarCase('truncated gzip stream', [], { raw: (() => {
-      const gz = gzip(rawTar([{ path: 'a', data: noise(100_000) }]));
-      return gz.subarray(0, gz.length >> 1);
-    })(), claims: [claim('a', 100_000)] }),
-    tarCase('garbage', [], { raw: Buffer.from('this is not an archive at all, just text. '.repeat(40)), claims: [claim('x')] }),
+    tarCase('truncated', [], {
+      raw: gzip(rawTar([file('big', 'y'.repeat(5000))]).subarray(0, 1500)),
+      claims: [claim('big', 5000)],
+    }),
+    tarCase('truncated gzip stream', [], {
+      raw: (() => {
+        const gz = gzip(rawTar([{ path: 'a', data: noise(100_000) }]));
+        return gz.subarray(0, gz.length >> 1);
+      })(),
+      claims: [claim('a', 100_000)],
+    }),
+    tarCase('garbage', [], {
+      raw: Buffer.from('this is not an archive at all, just text. '.repeat(40)),
+      claims: [claim('x')],
+    }),
     tarCase('empty file', [], { raw: Buffer.alloc(0), claims: [] }),
     // As a restore, the forged manifest lists a file: an honestly empty backup is a real backup.
     tarCase('only the end-of-archive marker', [], { raw: gzip(Buffer.alloc(1024)), claims: [claim('app.txt', 12)] }),
-    tarCase('data after the end marker', [], { raw: gzip(rawTar([file('a')], { trailing: Buffer.from('x'.repeat(512)) })), claims: [claim('a')] }),
+    tarCase('data after the end marker', [], {
+      raw: gzip(rawTar([file('a')], { trailing: Buffer.from('x'.repeat(512)) })),
+      claims: [claim('a')],
+    }),
     // A manifest that honestly declared 512 MiB of zeros would describe a real backup (zeros
     // compress just as well there); the forged one understates it, as an attacker's would.
-    tarCase('gzip bomb (512 MiB of zeros in < 1 MiB)', [], { raw: gzipBomb(512 * 1024 * 1024), claims: [claim('zeros.bin', 1024 * 1024)] }),
+    tarCase('gzip bomb (512 MiB of zeros in < 1 MiB)', [], {
+      raw: gzipBomb(512 * 1024 * 1024),
+      claims: [claim('zeros.bin', 1024 * 1024)],
+    }),
     tarCase('many-tiny-files bomb (300,000 entries)', [], { raw: tinyFilesBomb(300_000), claims: [claim('f0')] }),
     tarCase('plain tar with ../ (no gzip)', [file('../plain-escape')], { gz: false }),
   ];
@@ -89,23 +154,58 @@ export function tarCorpus(): HostileArchive[] {
  * (or, for the damaged ones, frames written by hand). The forged manifests list valid paths, so
  * each restore gets as far as the archive's entries and frames.
  */
-function zstdCase(name: string, refusal: HostileArchive['refusal'], entries: RawEntry[], options: { raw?: () => Buffer | Promise<Buffer>; claims?: HostileArchive['claims'] } = {}): HostileArchive {
-  return { ...tarCase(`zstd: ${name}`, entries, { claims: options.claims }), bytes: options.raw ?? (() => ourZstd(rawTar(entries))), zstd: true, refusal };
+function zstdCase(
+  name: string,
+  refusal: HostileArchive['refusal'],
+  entries: RawEntry[],
+  options: { raw?: () => Buffer | Promise<Buffer>; claims?: HostileArchive['claims'] } = {},
+): HostileArchive {
+  return {
+    ...tarCase(`zstd: ${name}`, entries, { claims: options.claims }),
+    bytes: options.raw ?? (() => ourZstd(rawTar(entries))),
+    zstd: true,
+    refusal,
+  };
 }
 
 export function zstdCorpus(): HostileArchive[] {
   const MiB = 1024 * 1024;
   return [
-    zstdCase('../x', { code: 'UNSAFE_ARCHIVE', says: /path "\.\.\/x" climbs out/ }, [file('../x')], { claims: [claim('x')] }),
-    zstdCase('stored data (raw frames) under ../', { code: 'UNSAFE_ARCHIVE', says: /"\.\.\/stored\.bin" climbs out/ }, [], {
-      raw: () => ourZstd(rawTar([{ path: '../stored.bin', data: noise(20_000) }]), { compressible: false }),
-      claims: [claim('stored.bin', 20_000)],
+    zstdCase('../x', { code: 'UNSAFE_ARCHIVE', says: /path "\.\.\/x" climbs out/ }, [file('../x')], {
+      claims: [claim('x')],
     }),
-    zstdCase('absolute symlink then write-through', { code: 'UNSAFE_ARCHIVE', says: /symlink "link" points outside/ }, [{ path: 'link', flag: '2', linkpath: '/tmp' }, file('link/pwned')]),
-    zstdCase('hardlink to ../', { code: 'UNSAFE_ARCHIVE', says: /hardlink "h" points outside/ }, [{ path: 'h', flag: '1', linkpath: '../victim.txt' }]),
-    zstdCase('RLE bomb (512 MiB of zeros in < 20 KiB)', { code: 'ARCHIVE_TOO_LARGE', says: /"zeros\.bin" takes it past/ }, [], { raw: () => zstdRleBomb(512 * MiB), claims: [claim('zeros.bin', MiB)] }),
-    zstdCase('a frame declaring 1 GiB', { code: 'BACKUP_CORRUPT', says: /declares 1073741824 bytes/ }, [], { raw: () => zstdFrame({ contentSize: 2 ** 30, sizeBytes: 4, blocks: [rawBlock('x')] }), claims: [claim('x')] }),
-    zstdCase('a compressed block in a frame without a declared size', { code: 'BACKUP_CORRUPT', says: /without a declared size holds compressed blocks/ }, [], { raw: () => zstdFrame({ blocks: [zstdBlock(2, 4, Buffer.from('junk'))] }), claims: [claim('x')] }),
+    zstdCase(
+      'stored data (raw frames) under ../',
+      { code: 'UNSAFE_ARCHIVE', says: /"\.\.\/stored\.bin" climbs out/ },
+      [],
+      {
+        raw: () => ourZstd(rawTar([{ path: '../stored.bin', data: noise(20_000) }]), { compressible: false }),
+        claims: [claim('stored.bin', 20_000)],
+      },
+    ),
+    zstdCase('absolute symlink then write-through', { code: 'UNSAFE_ARCHIVE', says: /symlink "link" points outside/ }, [
+      { path: 'link', flag: '2', linkpath: '/tmp' },
+      file('link/pwned'),
+    ]),
+    zstdCase('hardlink to ../', { code: 'UNSAFE_ARCHIVE', says: /hardlink "h" points outside/ }, [
+      { path: 'h', flag: '1', linkpath: '../victim.txt' },
+    ]),
+    zstdCase(
+      'RLE bomb (512 MiB of zeros in < 20 KiB)',
+      { code: 'ARCHIVE_TOO_LARGE', says: /"zeros\.bin" takes it past/ },
+      [],
+      { raw: () => zstdRleBomb(512 * MiB), claims: [claim('zeros.bin', MiB)] },
+    ),
+    zstdCase('a frame declaring 1 GiB', { code: 'BACKUP_CORRUPT', says: /declares 1073741824 bytes/ }, [], {
+      raw: () => zstdFrame({ contentSize: 2 ** 30, sizeBytes: 4, blocks: [rawBlock('x')] }),
+      claims: [claim('x')],
+    }),
+    zstdCase(
+      'a compressed block in a frame without a declared size',
+      { code: 'BACKUP_CORRUPT', says: /without a declared size holds compressed blocks/ },
+      [],
+      { raw: () => zstdFrame({ blocks: [zstdBlock(2, 4, Buffer.from('junk'))] }), claims: [claim('x')] },
+    ),
     zstdCase('truncated', { code: 'BACKUP_CORRUPT', says: /truncated/ }, [], {
       raw: async () => {
         const whole = await ourZstd(rawTar([{ path: 'a.txt', data: 'text '.repeat(20_000) }]));
@@ -196,8 +296,18 @@ export function makeZip(entries: ZipEntry[], options: { prefix?: Buffer } = {}):
   return Buffer.concat([options.prefix ?? Buffer.alloc(0), ...locals, cd, end]);
 }
 
-function zipCase(name: string, entries: ZipEntry[], options: { prefix?: Buffer; raw?: Buffer; benign?: boolean } = {}): HostileArchive {
-  return { name: `zip: ${name}`, kind: 'zip', bytes: () => options.raw ?? makeZip(entries, options), claims: entries.map((e) => claim(e.name, Buffer.byteLength(e.data ?? ''))), ...(options.benign ? { benign: true } : {}) };
+function zipCase(
+  name: string,
+  entries: ZipEntry[],
+  options: { prefix?: Buffer; raw?: Buffer; benign?: boolean } = {},
+): HostileArchive {
+  return {
+    name: `zip: ${name}`,
+    kind: 'zip',
+    bytes: () => options.raw ?? makeZip(entries, options),
+    claims: entries.map((e) => claim(e.name, Buffer.byteLength(e.data ?? ''))),
+    ...(options.benign ? { benign: true } : {}),
+  };
 }
 
 export function zipCorpus(): HostileArchive[] {
@@ -206,12 +316,23 @@ export function zipCorpus(): HostileArchive[] {
     zipCase('/abs', [{ name: '/tmp/upkeep-zip-abs', data: 'x' }]),
     zipCase('..\\x', [{ name: '..\\x', data: 'x' }]),
     zipCase('central and local names differ', [{ name: '../../evil.sh', centralName: 'innocent.txt', data: 'x' }]),
-    zipCase('symlink entry leaving the folder', [{ name: 'link', data: '/etc', unixMode: 0o120777 }, { name: 'link/passwd', data: 'x' }]),
-    zipCase('zip bomb (64 MiB of zeros declared as 1,000 bytes)', [{ name: 'zeros.bin', data: Buffer.alloc(64 * 1024 * 1024), deflate: true, declaredSize: 1000 }]),
+    zipCase('symlink entry leaving the folder', [
+      { name: 'link', data: '/etc', unixMode: 0o120777 },
+      { name: 'link/passwd', data: 'x' },
+    ]),
+    zipCase('zip bomb (64 MiB of zeros declared as 1,000 bytes)', [
+      { name: 'zeros.bin', data: Buffer.alloc(64 * 1024 * 1024), deflate: true, declaredSize: 1000 },
+    ]),
     zipCase('entry whose data overlaps the next (quine-style)', [], { raw: overlappingZip() }),
     zipCase('empty zip (end record only)', [], { raw: makeZip([]) }),
-    zipCase('prepended junk (self-extracting style)', [{ name: '../x', data: 'x' }], { prefix: Buffer.from('#!/bin/sh\nexit 0\n'.repeat(8)) }),
-    zipCase('a harmless zip (control: installed exactly)', [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }], { benign: true }),
+    zipCase('prepended junk (self-extracting style)', [{ name: '../x', data: 'x' }], {
+      prefix: Buffer.from('#!/bin/sh\nexit 0\n'.repeat(8)),
+    }),
+    zipCase(
+      'a harmless zip (control: installed exactly)',
+      [{ name: 'app/main.py', data: 'print(1)\n', deflate: true }],
+      { benign: true },
+    ),
   ];
 }
 

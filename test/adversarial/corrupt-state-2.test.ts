@@ -58,7 +58,9 @@ describe('a damaged run journal met by the engine', () => {
     const before = s.hash();
 
     const recovery = await s.services.updates.recoverRuns();
-    expect(recovery.failed).toEqual([expect.objectContaining({ component: 'webapp', error: expect.objectContaining({ code: 'RECOVERY_FAILED' }) })]);
+    expect(recovery.failed).toEqual([
+      expect.objectContaining({ component: 'webapp', error: expect.objectContaining({ code: 'RECOVERY_FAILED' }) }),
+    ]);
     // The hosts' report names it once (not once from the engine and again from the journal folder).
     expect((await recoverInterrupted(s.services)).failed.filter((f) => f.component === 'webapp')).toHaveLength(1);
 
@@ -76,13 +78,22 @@ describe('a damaged run journal met by the engine', () => {
 });
 
 describe('a damaged holds file met by an update of everything', () => {
-  it("refuses each component with STATE_CORRUPT (whether it is held is unknown) and answers with the results, changing nothing", async () => {
+  it('refuses each component with STATE_CORRUPT (whether it is held is unknown) and answers with the results, changing nothing', async () => {
     const s = (scenario = await releaseScenario());
     writeFileSync(path.join(s.home, 'holds.json'), '{"format": 1, "components": {"webapp": {"held"');
     const before = s.hash();
     const seen: string[] = [];
-    const results = await s.services.updates.updateComponents(undefined, { initiatedBy: 'schedule', onResult: (r) => seen.push(r.id) });
-    expect(results).toEqual([expect.objectContaining({ id: 'webapp', status: 'failed', error: expect.objectContaining({ code: 'STATE_CORRUPT' }) })]);
+    const results = await s.services.updates.updateComponents(undefined, {
+      initiatedBy: 'schedule',
+      onResult: (r) => seen.push(r.id),
+    });
+    expect(results).toEqual([
+      expect.objectContaining({
+        id: 'webapp',
+        status: 'failed',
+        error: expect.objectContaining({ code: 'STATE_CORRUPT' }),
+      }),
+    ]);
     expect(seen).toEqual(['webapp']);
     expect(s.hash()).toBe(before);
     expect(await s.services.updates.history.list({})).toEqual([]);
@@ -111,7 +122,12 @@ describe('a pre-update snapshot of another shape', () => {
     const dir = tempDir('upkeep-snapshot-');
     const file = path.join(dir, 'plugin.py');
     writeFileSync(file, '# plugin v1\n');
-    const run = updaterContext(path.join(dir, 'home'), 'plug', { type: 'always_current', current: '1', method: 'single_file', url: 'https://example.invalid/plugin.py', file }, { version: '2' });
+    const run = updaterContext(
+      path.join(dir, 'home'),
+      'plug',
+      { type: 'always_current', current: '1', method: 'single_file', url: 'https://example.invalid/plugin.py', file },
+      { version: '2' },
+    );
     const id = await singleFileUpdater.snapshot?.create(run.ctx);
     const snapshots = path.join(dir, 'home', 'snapshots', 'plug');
     const [name] = readdirSync(snapshots);
@@ -121,21 +137,26 @@ describe('a pre-update snapshot of another shape', () => {
     writeFileSync(snapshotFile, damaged);
     writeFileSync(file, '# plugin v2\n');
 
-    await expect(singleFileUpdater.snapshot?.restore(run.ctx, id as string)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining(snapshotFile) });
+    await expect(singleFileUpdater.snapshot?.restore(run.ctx, id as string)).rejects.toMatchObject({
+      code: 'BACKUP_CORRUPT',
+      message: expect.stringContaining(snapshotFile),
+    });
     expect(readFileSync(file, 'utf8')).toBe('# plugin v2\n');
     expect(readFileSync(snapshotFile, 'utf8')).toBe(damaged);
   });
 });
 
 describe('records of the core logger during a run', () => {
-  it('land in that run\'s log, so a person reading the run sees them (a damaged version cache met by its preflight)', async () => {
+  it("land in that run's log, so a person reading the run sees them (a damaged version cache met by its preflight)", async () => {
     const s = (scenario = await releaseScenario());
     mkdirSync(path.join(s.home, 'cache'), { recursive: true });
     writeFileSync(path.join(s.home, 'cache', 'versions.json'), '{"entries": {"webapp": ');
     const [result] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
     expect(result).toMatchObject({ status: 'succeeded', to: '1.1.0' });
     const { lines } = await s.services.updates.getRunLog(result?.run_id as string);
-    expect(lines.map((l) => l.line)).toContainEqual(expect.stringMatching(/^warn checks\.service: the version cache is damaged/));
+    expect(lines.map((l) => l.line)).toContainEqual(
+      expect.stringMatching(/^warn checks\.service: the version cache is damaged/),
+    );
   }, 60_000);
 });
 
@@ -152,7 +173,12 @@ describe('a restore journal of an unknown kind at start-up', () => {
     const before = s.hash();
 
     const report = await recoverInterrupted(s.services);
-    expect(report.failed).toEqual([expect.objectContaining({ component: 'webapp', error: expect.objectContaining({ code: 'RECOVERY_FAILED', message: expect.stringContaining(journal) }) })]);
+    expect(report.failed).toEqual([
+      expect.objectContaining({
+        component: 'webapp',
+        error: expect.objectContaining({ code: 'RECOVERY_FAILED', message: expect.stringContaining(journal) }),
+      }),
+    ]);
     expect(readFileSync(journal, 'utf8')).toBe(text);
     expect(readFileSync(path.join(staging, 'only-copy.txt'), 'utf8')).toBe('what a newer version was moving\n');
     expect(s.hash()).toBe(before);

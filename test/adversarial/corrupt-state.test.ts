@@ -42,14 +42,31 @@ function sandbox(): { root: string; home: string; cli: (...args: string[]) => Re
   mkdirSync(folder);
   writeFileSync(path.join(folder, 'data.txt'), 'user data\n');
   const config = path.join(root, 'components.yaml');
-  const component = (current: string, extra: string[] = []) => ['    type: always_current', `    current: "${current}"`, '    method: update_script', '    update_script: ["true"]', ...extra];
-  writeFileSync(config, ['components:', '  app:', ...component('1.0', [`    folder: ${JSON.stringify(folder)}`]), '  other:', ...component('2.0'), ''].join('\n'));
+  const component = (current: string, extra: string[] = []) => [
+    '    type: always_current',
+    `    current: "${current}"`,
+    '    method: update_script',
+    '    update_script: ["true"]',
+    ...extra,
+  ];
+  writeFileSync(
+    config,
+    [
+      'components:',
+      '  app:',
+      ...component('1.0', [`    folder: ${JSON.stringify(folder)}`]),
+      '  other:',
+      ...component('2.0'),
+      '',
+    ].join('\n'),
+  );
   const cli = (...args: string[]) => upkeep(['--home', home, ...args]);
   expect(cli('--json', 'component', 'add', '--file', config).status).toBe(0);
   return { root, home, cli };
 }
 
-const errorOf = (r: ReturnType<typeof upkeep>) => (JSON.parse(r.stdout) as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
+const errorOf = (r: ReturnType<typeof upkeep>) =>
+  (JSON.parse(r.stdout) as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
 
 beforeAll(() => buildCli());
 afterEach(() => void setLogSink(null));
@@ -135,13 +152,28 @@ describe('a damaged line in the update history', () => {
     expect(cli('settings', 'set', 'backup_max_per_component', '1').status).toBe(0);
     const first = (cli('--json', 'backup', 'create', 'app').json() as { backup: { id: string } }).backup.id;
     // The update whose pre-update backup is `first`, with one byte lost in the middle (not a torn end).
-    const entry = { id: 'run-1', component: 'app', kind: 'update', from: '0.9', to: '1.0', status: 'succeeded', started_at: '2026-12-07T00:00:00.000Z', finished_at: '2026-12-07T00:01:00.000Z', backup_id: first, error: null, duration_ms: 1, initiated_by: 'cli' };
+    const entry = {
+      id: 'run-1',
+      component: 'app',
+      kind: 'update',
+      from: '0.9',
+      to: '1.0',
+      status: 'succeeded',
+      started_at: '2026-12-07T00:00:00.000Z',
+      finished_at: '2026-12-07T00:01:00.000Z',
+      backup_id: first,
+      error: null,
+      duration_ms: 1,
+      initiated_by: 'cli',
+    };
     const history = path.join(home, 'history.jsonl');
     const damagedText = `${JSON.stringify(entry).replace('"status":"succeeded"', '"status":"succeeded')}\n`;
     writeFileSync(history, damagedText);
 
     expect(cli('--json', 'backup', 'create', 'app').status).toBe(0);
-    const ids = (cli('--json', 'backup', 'list', 'app').json() as { backups: { id: string }[] }).backups.map((b) => b.id);
+    const ids = (cli('--json', 'backup', 'list', 'app').json() as { backups: { id: string }[] }).backups.map(
+      (b) => b.id,
+    );
     expect(ids).toContain(first);
     expect(readFileSync(history, 'utf8')).toBe(damagedText);
     const logged = hostLog(home).filter((r) => r.level === 'error' && r.fields?.file === history);
@@ -151,7 +183,21 @@ describe('a damaged line in the update history', () => {
 
   it('history answers with the readable entries and logs the damaged ones; a torn last line alone is not damage', () => {
     const { home, cli } = sandbox();
-    const good = (id: string) => JSON.stringify({ id, component: 'app', kind: 'update', from: '0.9', to: '1.0', status: 'succeeded', started_at: '2026-12-07T00:00:00.000Z', finished_at: `2026-12-07T00:0${id.slice(-1)}:00.000Z`, backup_id: null, error: null, duration_ms: 1, initiated_by: 'cli' });
+    const good = (id: string) =>
+      JSON.stringify({
+        id,
+        component: 'app',
+        kind: 'update',
+        from: '0.9',
+        to: '1.0',
+        status: 'succeeded',
+        started_at: '2026-12-07T00:00:00.000Z',
+        finished_at: `2026-12-07T00:0${id.slice(-1)}:00.000Z`,
+        backup_id: null,
+        error: null,
+        duration_ms: 1,
+        initiated_by: 'cli',
+      });
     const history = path.join(home, 'history.jsonl');
     writeFileSync(history, `${good('run-1')}\n${good('run-2').slice(0, 30)}\n${good('run-3')}\n`);
     const listed = cli('--json', 'history').json() as { entries: { id: string }[] };
@@ -171,7 +217,14 @@ describe('a damaged scheduler state', () => {
     it(`(${damage}) costs one check pass, never the run: run-due answers, the damage is logged and a copy kept`, () => {
       const { home, cli } = sandbox();
       const file = path.join(home, 'schedule-state.json');
-      const text = DAMAGE[damage](JSON.stringify({ version: 1, last_check_run: null, last_pass: null, components: { app: { failed_target: { version: '1.1', at: '2026-12-01T00:00:00.000Z', status: 'failed' } } } }));
+      const text = DAMAGE[damage](
+        JSON.stringify({
+          version: 1,
+          last_check_run: null,
+          last_pass: null,
+          components: { app: { failed_target: { version: '1.1', at: '2026-12-01T00:00:00.000Z', status: 'failed' } } },
+        }),
+      );
       writeFileSync(file, text);
       const due = cli('--json', 'run-due');
       expect(due.status).toBe(0);
@@ -193,7 +246,9 @@ describe('a damaged version cache', () => {
       const checked = cli('--json', 'check', 'app');
       expect(checked.status).toBe(0);
       expect(JSON.stringify(checked.json())).toContain('"installed":"1.0.0"');
-      expect(hostLog(home).some((r) => r.scope === 'checks.service' && r.level === 'warn' && r.fields?.file === file)).toBe(true);
+      expect(
+        hostLog(home).some((r) => r.scope === 'checks.service' && r.level === 'warn' && r.fields?.file === file),
+      ).toBe(true);
     });
   }
 });
@@ -222,13 +277,18 @@ describe('state files read in the process', () => {
     mkdirSync(locks);
     const lock = path.join(locks, 'app.lock');
     writeFileSync(lock, '{"pid": "not a number"}');
-    await expect(acquireLock(locks, 'app', { host: 'cli', runId: 'r1' })).rejects.toMatchObject({ code: 'UPDATE_IN_PROGRESS' });
+    await expect(acquireLock(locks, 'app', { host: 'cli', runId: 'r1' })).rejects.toMatchObject({
+      code: 'UPDATE_IN_PROGRESS',
+    });
     const old = new Date(Date.now() - 60_000);
     utimesSync(lock, old, old);
     const held = await acquireLock(locks, 'app', { host: 'cli', runId: 'r2' });
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'r2' });
     await held.release();
-    const records = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
+    const records = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogRecord);
     expect(records.filter((r) => r.scope === 'engine.lock').map((r) => r.fields?.file)).toContain(lock);
   });
 
@@ -259,12 +319,19 @@ describe('state files read in the process', () => {
     const cacheDir = path.join(dir, 'http');
     mkdirSync(cacheDir);
     const key = ResponseCache.key('GET', 'https://example.test/x', 'anon');
-    for (const text of ['garbage', '{"url": "https://example.test/x", "bo', JSON.stringify({ url: 'https://example.test/x', body: 42 })]) {
+    for (const text of [
+      'garbage',
+      '{"url": "https://example.test/x", "bo',
+      JSON.stringify({ url: 'https://example.test/x', body: 42 }),
+    ]) {
       writeFileSync(path.join(cacheDir, `${key}.json`), text);
       const cache = new ResponseCache(cacheDir);
       expect(await cache.get(key)).toBeUndefined();
     }
-    const records = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogRecord);
+    const records = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogRecord);
     expect(records.filter((r) => r.scope === 'net.response-cache' && r.level === 'warn')).toHaveLength(3);
   });
 });

@@ -24,9 +24,18 @@ export interface DriverEnd {
   stderr: string;
 }
 
-export function runCrashDriver(home: string, mode: 'update' | 'restore', id: string, killAt: number): Promise<DriverEnd> {
+export function runCrashDriver(
+  home: string,
+  mode: 'update' | 'restore',
+  id: string,
+  killAt: number,
+): Promise<DriverEnd> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'crash-driver.ts'), home, mode, id, String(killAt)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'crash-driver.ts'), home, mode, id, String(killAt)],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,7 +50,14 @@ export function runCrashDriver(home: string, mode: 'update' | 'restore', id: str
  * renameat, renameat2): a kill point between two exact filesystem steps, such as the two
  * renames of a swap. One libuv thread keeps the count in one place. Null when strace is missing.
  */
-export function runUnderStrace(home: string, mode: 'update' | 'restore', id: string, nth: number, traceFile?: string, injectOn = 'rename,renameat,renameat2'): Promise<DriverEnd> | null {
+export function runUnderStrace(
+  home: string,
+  mode: 'update' | 'restore',
+  id: string,
+  nth: number,
+  traceFile?: string,
+  injectOn = 'rename,renameat,renameat2',
+): Promise<DriverEnd> | null {
   if (!hasStrace()) return null;
   const renames = 'rename,renameat,renameat2';
   const args = ['-f', '-qq', '-o', traceFile ?? '/dev/null', '-e', `trace=${renames}`];
@@ -49,7 +65,11 @@ export function runUnderStrace(home: string, mode: 'update' | 'restore', id: str
   if (nth > 0) args.push('-e', `inject=${injectOn}:signal=SIGKILL:when=${nth}`);
   args.push(process.execPath, '--import', 'tsx', path.join(here, 'crash-driver.ts'), home, mode, id, '0');
   return new Promise((resolve, reject) => {
-    const child = spawn('strace', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
+    const child = spawn('strace', args, {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -63,7 +83,9 @@ let straceChecked: boolean | undefined;
 export function hasStrace(): boolean {
   if (straceChecked === undefined) {
     try {
-      straceChecked = spawnSync('strace', ['-V']).status === 0 && spawnSync('strace', ['-qq', '-o', '/dev/null', 'true']).status === 0;
+      straceChecked =
+        spawnSync('strace', ['-V']).status === 0 &&
+        spawnSync('strace', ['-qq', '-o', '/dev/null', 'true']).status === 0;
     } catch {
       straceChecked = false;
     }

@@ -1,6 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UpkeepError } from '../../shared/errors';
@@ -62,21 +71,63 @@ interface Variant {
   cliOnly?: boolean;
 }
 
-const folder = (f: (w: World) => string): Variant['config'] => (w) => ({ type: 'never_current', current: '1.0.0', folder: f(w) });
+const folder =
+  (f: (w: World) => string): Variant['config'] =>
+  (w) => ({ type: 'never_current', current: '1.0.0', folder: f(w) });
 
 const VARIANTS: Variant[] = [
   { name: 'the data directory itself', key: 'folder', config: folder((w) => w.home) },
   { name: 'the folder holding the data directory', key: 'folder', config: folder((w) => path.dirname(w.home)) },
   { name: 'the root folder /', key: 'folder', config: folder(() => '/') },
-  { name: 'a folder inside the data directory (its backups)', key: 'folder', config: folder((w) => path.join(w.home, 'backups')) },
-  { name: 'a folder inside the data directory that does not exist yet', key: 'folder', config: folder((w) => path.join(w.home, 'apps', 'new')) },
+  {
+    name: 'a folder inside the data directory (its backups)',
+    key: 'folder',
+    config: folder((w) => path.join(w.home, 'backups')),
+  },
+  {
+    name: 'a folder inside the data directory that does not exist yet',
+    key: 'folder',
+    config: folder((w) => path.join(w.home, 'apps', 'new')),
+  },
   { name: 'a link to the data directory', key: 'folder', config: folder((w) => path.join(w.root, 'link-home')) },
-  { name: 'a link to the folder holding the data directory', key: 'folder', config: folder((w) => path.join(w.root, 'link-data')) },
-  { name: 'the data directory spelled with ..', key: 'folder', config: folder((w) => `${w.root}/apps/ok/../../data/./upkeep`) },
-  { name: '.. through a link (lexically apps/, really the data directory)', key: 'folder', config: folder((w) => `${path.join(w.root, 'apps', 'deep')}/..`) },
+  {
+    name: 'a link to the folder holding the data directory',
+    key: 'folder',
+    config: folder((w) => path.join(w.root, 'link-data')),
+  },
+  {
+    name: 'the data directory spelled with ..',
+    key: 'folder',
+    config: folder((w) => `${w.root}/apps/ok/../../data/./upkeep`),
+  },
+  {
+    name: '.. through a link (lexically apps/, really the data directory)',
+    key: 'folder',
+    config: folder((w) => `${path.join(w.root, 'apps', 'deep')}/..`),
+  },
   { name: 'the data directory spelled with ~', key: 'folder', cliOnly: true, config: folder(() => '~/data/upkeep') },
-  { name: 'a single_file destination in the data directory (config.json)', key: 'file', config: (w) => ({ type: 'never_current', current: '1.0.0', method: 'single_file', url: 'https://example.invalid/plugin.py', file: path.join(w.home, 'config.json') }) },
-  { name: 'a pip venv inside the data directory (python)', key: 'python', config: (w) => ({ type: 'pypi_release', package: 'requests', method: 'pip', pip: 'requests=={target_version}', python: path.join(w.home, 'venv', 'bin', 'python') }) },
+  {
+    name: 'a single_file destination in the data directory (config.json)',
+    key: 'file',
+    config: (w) => ({
+      type: 'never_current',
+      current: '1.0.0',
+      method: 'single_file',
+      url: 'https://example.invalid/plugin.py',
+      file: path.join(w.home, 'config.json'),
+    }),
+  },
+  {
+    name: 'a pip venv inside the data directory (python)',
+    key: 'python',
+    config: (w) => ({
+      type: 'pypi_release',
+      package: 'requests',
+      method: 'pip',
+      pip: 'requests=={target_version}',
+      python: path.join(w.home, 'venv', 'bin', 'python'),
+    }),
+  },
 ];
 
 function expectNamesDataDir(message: string, w: World): void {
@@ -101,7 +152,9 @@ describe('nested folders: refused at every way in, naming the data directory', (
       expect(run.stderr).toContain('[INVALID_CONFIG]');
       expect(run.stderr).toContain(`components.hostile.${v.key}`);
       expectNamesDataDir(run.stderr, w);
-      const stored = existsSync(path.join(w.home, 'config.json')) ? readFileSync(path.join(w.home, 'config.json'), 'utf8') : '';
+      const stored = existsSync(path.join(w.home, 'config.json'))
+        ? readFileSync(path.join(w.home, 'config.json'), 'utf8')
+        : '';
       expect(stored).not.toContain('hostile');
     });
 
@@ -117,11 +170,19 @@ describe('nested folders: refused at every way in, naming the data directory', (
       const asText = await t.call('addComponents', { text: JSON.stringify({ components: { hostile: v.config(w) } }) });
       expect(asText.error?.code).toBe('INVALID_CONFIG');
       // A good component cannot be turned into a bad one either (the panel's edit dialog).
-      expect((await t.call('addComponents', { components: { app: { type: 'never_current', current: '1.0.0', folder: path.join(w.root, 'apps', 'ok') } } })).error).toBeUndefined();
+      expect(
+        (
+          await t.call('addComponents', {
+            components: { app: { type: 'never_current', current: '1.0.0', folder: path.join(w.root, 'apps', 'ok') } },
+          })
+        ).error,
+      ).toBeUndefined();
       const updated = await t.call('updateComponent', { id: 'app', config: v.config(w) });
       expect(updated.error?.code, JSON.stringify(updated)).toBe('INVALID_CONFIG');
       expectNamesDataDir(updated.error?.message ?? '', w);
-      const listed = (await t.call('listComponents', {})).result as { components: { id: string; config: { folder?: string } }[] };
+      const listed = (await t.call('listComponents', {})).result as {
+        components: { id: string; config: { folder?: string } }[];
+      };
       expect(listed.components.map((c) => c.id)).toEqual(['app']);
       expect(listed.components[0]?.config.folder).toBe(path.join(w.root, 'apps', 'ok'));
     });
@@ -133,12 +194,22 @@ describe('nested folders: refused at every way in, naming the data directory', (
     mkdirSync(dropIns, { recursive: true });
     const hostile = VARIANTS.map((v, i) => ({ id: `hostile-${i}`, v }));
     // One file per variant, and one file mixing a good component with a bad one.
-    for (const { id, v } of hostile) writeFileSync(path.join(dropIns, `${id}.yaml`), JSON.stringify({ components: { [id]: v.config(w) } }));
-    writeFileSync(path.join(dropIns, 'mixed.yaml'), JSON.stringify({ good: { type: 'never_current', current: '1.0.0', folder: path.join(w.root, 'apps', 'ok') }, bad: { type: 'never_current', current: '1.0.0', folder: w.home } }));
+    for (const { id, v } of hostile)
+      writeFileSync(path.join(dropIns, `${id}.yaml`), JSON.stringify({ components: { [id]: v.config(w) } }));
+    writeFileSync(
+      path.join(dropIns, 'mixed.yaml'),
+      JSON.stringify({
+        good: { type: 'never_current', current: '1.0.0', folder: path.join(w.root, 'apps', 'ok') },
+        bad: { type: 'never_current', current: '1.0.0', folder: w.home },
+      }),
+    );
     const env = { HOME: w.root };
     const list = upkeep(['--home', w.home, '--json', 'component', 'list'], { env });
     expect(list.status, list.stderr).toBe(0);
-    const { components, problems } = list.json() as { components: { id: string }[]; problems: { file: string; component?: string; code: string; message: string }[] };
+    const { components, problems } = list.json() as {
+      components: { id: string }[];
+      problems: { file: string; component?: string; code: string; message: string }[];
+    };
     expect(components.map((c) => c.id)).toEqual(['good']);
     for (const { id } of [...hostile, { id: 'bad' }]) {
       const problem = problems.find((p) => p.component === id);
@@ -162,36 +233,46 @@ describe('nested folders: refused at every way in, naming the data directory', (
     expect(readdirSync(path.join(w.home, 'backups'))).toEqual(['app']);
   });
 
-  it.skipIf(!BIND_MOUNTS)('a bind mount of the folder holding the data directory (no path shows it): refused over the HTTP host; written into config.json by hand, its backup leaves the data directory out and its restore is refused', async () => {
-    const w = world();
-    const view = path.join(w.root, 'view');
-    mkdirSync(view);
-    execFileSync('mount', ['--bind', path.dirname(w.home), view]);
-    try {
-      writeFileSync(path.join(w.home, 'secrets.json'), '{"github_token":"ghp_bindmount"}\n');
-      const t = await httpTransport(w.home);
-      close = t.close;
-      const added = await t.call('addComponents', { components: { viewed: { type: 'never_current', current: '1.0.0', folder: view } } });
-      expect(added.error?.code, JSON.stringify(added)).toBe('INVALID_CONFIG');
-      expect(added.error?.message).toContain(`contains Upkeep's data directory (${w.home})`);
-      t.services.store.set('components', { viewed: { type: 'never_current', current: '1.0.0', folder: view } });
-      const backup = await t.services.backups.create({ component: 'viewed' });
-      const manifest = JSON.parse(readFileSync(path.join(w.home, 'backups', 'viewed', `${backup.id}.json`), 'utf8')) as { entries: { path: string }[] };
-      expect(manifest.entries.map((e) => e.path).filter((p) => p.startsWith('upkeep'))).toEqual([]);
-      const restored = await errorOf(t.services.backups.restore({ backupId: backup.id }));
-      expect(restored?.code).toBe('INVALID_CONFIG');
-      expect(readFileSync(path.join(w.home, 'secrets.json'), 'utf8')).toContain('ghp_bindmount');
-    } finally {
-      await close?.();
-      close = undefined;
-      spawnSync('umount', ['-l', view]);
-    }
-  });
+  it.skipIf(!BIND_MOUNTS)(
+    'a bind mount of the folder holding the data directory (no path shows it): refused over the HTTP host; written into config.json by hand, its backup leaves the data directory out and its restore is refused',
+    async () => {
+      const w = world();
+      const view = path.join(w.root, 'view');
+      mkdirSync(view);
+      execFileSync('mount', ['--bind', path.dirname(w.home), view]);
+      try {
+        writeFileSync(path.join(w.home, 'secrets.json'), '{"github_token":"ghp_bindmount"}\n');
+        const t = await httpTransport(w.home);
+        close = t.close;
+        const added = await t.call('addComponents', {
+          components: { viewed: { type: 'never_current', current: '1.0.0', folder: view } },
+        });
+        expect(added.error?.code, JSON.stringify(added)).toBe('INVALID_CONFIG');
+        expect(added.error?.message).toContain(`contains Upkeep's data directory (${w.home})`);
+        t.services.store.set('components', { viewed: { type: 'never_current', current: '1.0.0', folder: view } });
+        const backup = await t.services.backups.create({ component: 'viewed' });
+        const manifest = JSON.parse(
+          readFileSync(path.join(w.home, 'backups', 'viewed', `${backup.id}.json`), 'utf8'),
+        ) as { entries: { path: string }[] };
+        expect(manifest.entries.map((e) => e.path).filter((p) => p.startsWith('upkeep'))).toEqual([]);
+        const restored = await errorOf(t.services.backups.restore({ backupId: backup.id }));
+        expect(restored?.code).toBe('INVALID_CONFIG');
+        expect(readFileSync(path.join(w.home, 'secrets.json'), 'utf8')).toContain('ghp_bindmount');
+      } finally {
+        await close?.();
+        close = undefined;
+        spawnSync('umount', ['-l', view]);
+      }
+    },
+  );
 
   it('import octoprint with a checkout_folder that holds the data directory is refused', () => {
     const w = world();
     const file = path.join(w.root, 'octoprint.yaml');
-    writeFileSync(file, `plugins:\n  softwareupdate:\n    checks:\n      bot:\n        type: git_commit\n        checkout_folder: ${path.dirname(w.home)}\n        method: update_script\n        update_script: git pull\n`);
+    writeFileSync(
+      file,
+      `plugins:\n  softwareupdate:\n    checks:\n      bot:\n        type: git_commit\n        checkout_folder: ${path.dirname(w.home)}\n        method: update_script\n        update_script: git pull\n`,
+    );
     const run = upkeep(['--home', w.home, 'import', 'octoprint', file]);
     expect(run.status, run.stdout + run.stderr).toBe(2);
     expect(run.stderr).toContain('components.bot.folder');
@@ -213,7 +294,8 @@ function fingerprint(home: string): { files: Map<string, string>; history: strin
       else if (!name.startsWith('.')) files.set(path.relative(home, p), sha(p));
     }
   };
-  for (const name of ['config.json', 'secrets.json']) if (existsSync(path.join(home, name))) files.set(name, sha(path.join(home, name)));
+  for (const name of ['config.json', 'secrets.json'])
+    if (existsSync(path.join(home, name))) files.set(name, sha(path.join(home, name)));
   visit(path.join(home, 'backups'));
   return { files, history: readFileSync(path.join(home, 'history.jsonl'), 'utf8') };
 }
@@ -235,10 +317,21 @@ function editConfig(home: string, id: string, patch: Record<string, unknown>): v
   writeFileSync(file, JSON.stringify(config, null, '\t'));
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as UpkeepError);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as UpkeepError,
+  );
 
 /** Fails once VERSION says 1.2.0: the third release is one whose health check fails. */
-const HEALTH = (folder: string) => ({ command: ['node', '-e', "process.exit(require('fs').readFileSync(process.argv[1], 'utf8').trim() === '1.2.0' ? 1 : 0)", path.join(folder, 'VERSION')] });
+const HEALTH = (folder: string) => ({
+  command: [
+    'node',
+    '-e',
+    "process.exit(require('fs').readFileSync(process.argv[1], 'utf8').trim() === '1.2.0' ? 1 : 0)",
+    path.join(folder, 'VERSION'),
+  ],
+});
 
 interface Installed {
   s: Scenario;
@@ -257,13 +350,18 @@ async function installed(): Promise<Installed> {
   const other = path.join(s.root, 'srv', 'other');
   mkdirSync(other, { recursive: true });
   writeFileSync(path.join(other, 'notes.txt'), 'other component data');
-  s.services.components.add({ other: validateComponent('other', { type: 'never_current', current: '1.0.0', folder: other }) });
+  s.services.components.add({
+    other: validateComponent('other', { type: 'never_current', current: '1.0.0', folder: other }),
+  });
   await s.services.secrets.set('github_token', 'ghp_datadirtest');
   await s.services.backups.create({ component: 'other' });
   const [first] = (await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
   expect(first?.status, JSON.stringify(first?.error)).toBe('succeeded');
   const manual = await s.services.backups.create({ component: 'webapp' });
-  s.gh.addRelease(OWNER, REPO, { tag_name: 'v1.2.0', tarball: sourceTarball(`${OWNER}-${REPO}-ccc333`, releaseFiles('1.2.0')) });
+  s.gh.addRelease(OWNER, REPO, {
+    tag_name: 'v1.2.0',
+    tarball: sourceTarball(`${OWNER}-${REPO}-ccc333`, releaseFiles('1.2.0')),
+  });
   return { s, webappBackup: manual.id };
 }
 
@@ -287,7 +385,9 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const moved = moveDataDirInto(s);
     const before = fingerprint(moved.home);
     const app = treeHash(s.folder, { ignore: (rel) => rel.startsWith('upkeep-data') });
-    const [result] = (await moved.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
+    const [result] = (await moved.services.updates.updateComponents(['webapp'], {
+      initiatedBy: 'cli',
+    })) as UpdateResult[];
     expectIntact(moved.home, before);
     expect(result?.status).toBe('failed');
     expect(result?.error?.code, JSON.stringify(result?.error)).toBe('INVALID_CONFIG');
@@ -297,11 +397,15 @@ describe('defence in depth: whatever config.json says, the data directory is nev
   });
 
   it('data directory moved into the folder while the update runs (by its install step): the automatic rollback refuses to swap it away', async () => {
-    const move = "const fs = require('fs'); const [, version, home, into] = process.argv; if (fs.readFileSync(version, 'utf8').trim() === '1.2.0') { fs.renameSync(home, into); fs.symlinkSync(into, home); }";
+    const move =
+      "const fs = require('fs'); const [, version, home, into] = process.argv; if (fs.readFileSync(version, 'utf8').trim() === '1.2.0') { fs.renameSync(home, into); fs.symlinkSync(into, home); }";
     const world = await installed();
     s = world.s;
     const into = path.join(s.folder, 'upkeep-data');
-    s.services.components.update('webapp', { ...s.services.components.get('webapp').config, install: [['node', '-e', move, path.join(s.folder, 'VERSION'), s.home, into]] });
+    s.services.components.update('webapp', {
+      ...s.services.components.get('webapp').config,
+      install: [['node', '-e', move, path.join(s.folder, 'VERSION'), s.home, into]],
+    });
     const before = fingerprint(s.home);
     const [result] = (await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[];
     // The data directory now lives in the folder (reached through the link at its old path), all of it.
@@ -378,7 +482,9 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const services = createServices({ home: s.home, host: 'cli' });
     const before = fingerprint(s.home);
     const backup = await services.backups.create({ component: 'webapp' });
-    const manifest = JSON.parse(readFileSync(path.join(s.home, 'backups', 'webapp', `${backup.id}.json`), 'utf8')) as { entries: { path: string }[] };
+    const manifest = JSON.parse(readFileSync(path.join(s.home, 'backups', 'webapp', `${backup.id}.json`), 'utf8')) as {
+      entries: { path: string }[];
+    };
     expect(manifest.entries.filter((e) => e.path === 'home' || e.path.startsWith('home/'))).toEqual([]);
     const e = await errorOf(services.backups.restore({ backupId: backup.id }));
     expect(e?.code).toBe('INVALID_CONFIG');
@@ -391,7 +497,15 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     s = world.s;
     const source = path.join(s.root, 'plugin-{target_version}.py');
     writeFileSync(path.join(s.root, 'plugin-1.0.1.py'), '# not a config\n');
-    s.services.components.add({ plug: validateComponent('plug', { type: 'never_current', current: '1.0.0', method: 'single_file', url: source, file: path.join(s.root, 'plugin.py') }) });
+    s.services.components.add({
+      plug: validateComponent('plug', {
+        type: 'never_current',
+        current: '1.0.0',
+        method: 'single_file',
+        url: source,
+        file: path.join(s.root, 'plugin.py'),
+      }),
+    });
     editConfig(s.home, 'plug', { file: path.join(s.home, 'config.json') });
     const before = fingerprint(s.home);
     const services = createServices({ home: s.home, host: 'cli' });
@@ -407,7 +521,10 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     s = world.s;
     const journal = path.join(s.home, 'backups', '.restore-webapp.json');
     const staging = path.join(s.root, 'srv', '.webapp.upkeep-restore-0bad');
-    writeFileSync(journal, JSON.stringify({ kind: 'full', folder: s.folder, staging, old: s.root, carried: [], phase: 'committed' }));
+    writeFileSync(
+      journal,
+      JSON.stringify({ kind: 'full', folder: s.folder, staging, old: s.root, carried: [], phase: 'committed' }),
+    );
     const before = fingerprint(s.home);
     const services = createServices({ home: s.home, host: 'cli' });
     const report = await services.backups.recoverRestores();
@@ -426,7 +543,9 @@ describe('defence in depth: whatever config.json says, the data directory is nev
     const staging = path.join(w.root, 'staging');
     mkdirSync(path.join(staging, 'upkeep'), { recursive: true });
     writeFileSync(path.join(staging, 'upkeep', 'config.json'), 'from the release\n');
-    const e = await errorOf(swapTree({ staging, folder: path.dirname(w.home), preserve: [], previousFiles: null, dataDir: w.home }));
+    const e = await errorOf(
+      swapTree({ staging, folder: path.dirname(w.home), preserve: [], previousFiles: null, dataDir: w.home }),
+    );
     expect(readFileSync(path.join(w.home, 'config.json'), 'utf8')).toBe('{"components":{}}\n');
     expect(e?.code).toBe('INVALID_CONFIG');
     expectNamesDataDir(e?.message ?? '', w);

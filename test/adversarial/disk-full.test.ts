@@ -27,7 +27,11 @@ afterEach(async () => {
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const backupsOf = (home: string, id: string) => {
   const dir = path.join(home, 'backups', id);
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, sha(path.join(dir, n))]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, sha(path.join(dir, n))]),
+  );
 };
 
 describe.skipIf(!MOUNTABLE)('disk full (an 8 MiB tmpfs)', () => {

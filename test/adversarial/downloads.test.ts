@@ -115,7 +115,7 @@ describe('downloads from hostile or broken servers (real sockets)', () => {
       expect(ok.sha256).toBe(sha256(body));
     });
 
-    it('the checkers\' HTTP client refuses an https → http redirect too (child process trusting the test CA)', async () => {
+    it("the checkers' HTTP client refuses an https → http redirect too (child process trusting the test CA)", async () => {
       const plain = await serve((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"tag_name":"v9.9.9"}');
       });
@@ -131,7 +131,11 @@ describe('downloads from hostile or broken servers (real sockets)', () => {
       // Asynchronous: the servers live in this process and must keep answering.
       const run = (url: string) =>
         new Promise<{ ok: boolean; code?: string; data?: unknown }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'https-client-driver.ts'), url], { cwd: path.resolve(import.meta.dirname, '..', '..'), env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } });
+          const child = spawn(
+            process.execPath,
+            ['--import', 'tsx', path.join(import.meta.dirname, 'https-client-driver.ts'), url],
+            { cwd: path.resolve(import.meta.dirname, '..', '..'), env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } },
+          );
           let out = '';
           child.stdout.on('data', (d: Buffer) => (out += d.toString()));
           child.on('error', reject);
@@ -152,7 +156,10 @@ describe('downloads from hostile or broken servers (real sockets)', () => {
     open.push(server);
     const dir = tempDir();
     const retries: string[] = [];
-    const result = await downloadFile(`${server.origin}/asset`, path.join(dir, 'asset'), { expectedSize: body.length, onRetry: (n, e) => retries.push(`${n} ${e.code}`) });
+    const result = await downloadFile(`${server.origin}/asset`, path.join(dir, 'asset'), {
+      expectedSize: body.length,
+      onRetry: (n, e) => retries.push(`${n} ${e.code}`),
+    });
     expect(server.hits).toBe(2);
     expect(retries).toEqual(['1 NETWORK']);
     expect(result.sha256).toBe(createHash('sha256').update(body).digest('hex'));
@@ -178,7 +185,11 @@ async function update(sc: Scenario): Promise<UpdateResult> {
 }
 
 /** An update that must fail with `code`, leaving the folder and user data byte-identical. */
-async function failsUntouched(options: Parameters<typeof releaseScenario>[0], code: string, prepare?: (sc: Scenario) => void | Promise<void>): Promise<UpdateResult> {
+async function failsUntouched(
+  options: Parameters<typeof releaseScenario>[0],
+  code: string,
+  prepare?: (sc: Scenario) => void | Promise<void>,
+): Promise<UpdateResult> {
   s = await releaseScenario(options);
   await prepare?.(s);
   const before = s.hash();
@@ -197,34 +208,79 @@ describe('downloads through the update engine: refused, folder byte-identical', 
   const asset = () => sourceTarball(TOP, releaseFiles());
   const old = () => sourceTarball(`${OWNER}-${REPO}-aaa111`, { VERSION: '1.0.0\n' });
 
-  it('checksum file copied from another release (right name, the other release\'s digest)', async () => {
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }, { name: 'SHA256SUMS', content: `${sha256(old())}  webapp-1.1.0.tar.gz\n` }] }, 'CHECKSUM_MISMATCH');
+  it("checksum file copied from another release (right name, the other release's digest)", async () => {
+    await failsUntouched(
+      {
+        config: { asset: 'webapp-{version}.tar.gz' },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset() },
+          { name: 'SHA256SUMS', content: `${sha256(old())}  webapp-1.1.0.tar.gz\n` },
+        ],
+      },
+      'CHECKSUM_MISMATCH',
+    );
   });
 
   it('checksum file from another release that does not list this asset, with require_checksum (and no host digest)', async () => {
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz', require_checksum: true }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }, { name: 'SHA256SUMS', content: `${sha256(old())}  webapp-1.0.0.tar.gz\n` }] }, 'CHECKSUM_MISSING', (sc) => {
-      // Assets uploaded before GitHub computed digests carry none.
-      for (const release of sc.gh.releases(OWNER, REPO)) for (const a of release.assets) a.digest = null;
-    });
+    await failsUntouched(
+      {
+        config: { asset: 'webapp-{version}.tar.gz', require_checksum: true },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset() },
+          { name: 'SHA256SUMS', content: `${sha256(old())}  webapp-1.0.0.tar.gz\n` },
+        ],
+      },
+      'CHECKSUM_MISSING',
+      (sc) => {
+        // Assets uploaded before GitHub computed digests carry none.
+        for (const release of sc.gh.releases(OWNER, REPO)) for (const a of release.assets) a.digest = null;
+      },
+    );
   });
 
   it('pinned public key and no signature in the release', async () => {
     const keys = minisignKeys();
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }] }, 'SIGNATURE_INVALID');
+    await failsUntouched(
+      {
+        config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey },
+        assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }],
+      },
+      'SIGNATURE_INVALID',
+    );
   });
 
   it('pinned public key and a signature over other bytes', async () => {
     const keys = minisignKeys();
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }, { name: 'webapp-1.1.0.tar.gz.minisig', content: keys.sign(old()) }] }, 'SIGNATURE_INVALID');
+    await failsUntouched(
+      {
+        config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset() },
+          { name: 'webapp-1.1.0.tar.gz.minisig', content: keys.sign(old()) },
+        ],
+      },
+      'SIGNATURE_INVALID',
+    );
   });
 
   it('garbage in the signature file', async () => {
     const keys = minisignKeys();
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }, { name: 'webapp-1.1.0.tar.gz.minisig', content: 'untrusted comment: x\nnot base64 at all!!\n' }] }, 'SIGNATURE_INVALID');
+    await failsUntouched(
+      {
+        config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset() },
+          { name: 'webapp-1.1.0.tar.gz.minisig', content: 'untrusted comment: x\nnot base64 at all!!\n' },
+        ],
+      },
+      'SIGNATURE_INVALID',
+    );
   });
 
   it('the release tarball redirects to file:', async () => {
-    await failsUntouched({}, 'REDIRECT_REFUSED', (sc) => sc.gh.fixture.fault('/_codeload/', { kind: 'redirect', location: 'file:///etc/passwd' }));
+    await failsUntouched({}, 'REDIRECT_REFUSED', (sc) =>
+      sc.gh.fixture.fault('/_codeload/', { kind: 'redirect', location: 'file:///etc/passwd' }),
+    );
   });
 
   it('a stalled mirror: idle timeout from the setting, well under a second', async () => {
@@ -237,13 +293,27 @@ describe('downloads through the update engine: refused, folder byte-identical', 
   });
 
   it('the asset is endless: cut at its listed size', async () => {
-    await failsUntouched({ config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }] }, 'RESPONSE_TOO_LARGE', (sc) => sc.gh.fixture.fault(/releases\/download\//, { kind: 'endless' }));
+    await failsUntouched(
+      { config: { asset: 'webapp-{version}.tar.gz' }, assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset() }] },
+      'RESPONSE_TOO_LARGE',
+      (sc) => sc.gh.fixture.fault(/releases\/download\//, { kind: 'endless' }),
+    );
   });
 
   it('connection cut once mid-body: retried from the start, verified again, installed', async () => {
     const content = asset();
-    s = await releaseScenario({ config: { asset: 'webapp-{version}.tar.gz', require_checksum: true }, assets: [{ name: 'webapp-1.1.0.tar.gz', content }, { name: 'SHA256SUMS', content: `${sha256(content)}  webapp-1.1.0.tar.gz\n` }] });
-    s.gh.fixture.fault(/releases\/download\/.*webapp-1\.1\.0\.tar\.gz$/, { kind: 'truncate', bytes: 300, declaredBytes: content.length }, 1);
+    s = await releaseScenario({
+      config: { asset: 'webapp-{version}.tar.gz', require_checksum: true },
+      assets: [
+        { name: 'webapp-1.1.0.tar.gz', content },
+        { name: 'SHA256SUMS', content: `${sha256(content)}  webapp-1.1.0.tar.gz\n` },
+      ],
+    });
+    s.gh.fixture.fault(
+      /releases\/download\/.*webapp-1\.1\.0\.tar\.gz$/,
+      { kind: 'truncate', bytes: 300, declaredBytes: content.length },
+      1,
+    );
     const result = await update(s);
     expect(result).toMatchObject({ status: 'succeeded', to: '1.1.0' });
     const log = readFileSync(path.join(s.home, 'logs', `${result.run_id}.log`), 'utf8');

@@ -25,7 +25,8 @@ describe('Electron window under hostile input', () => {
       '',
     ];
     for (const url of refused) expect(isSafeExternalUrl(url), url).toBe(false);
-    for (const url of ['https://github.com/o/r/releases/tag/v1.0.0', 'HTTPS://EXAMPLE.ORG/', 'http://127.0.0.1:5000/']) expect(isSafeExternalUrl(url), url).toBe(true);
+    for (const url of ['https://github.com/o/r/releases/tag/v1.0.0', 'HTTPS://EXAMPLE.ORG/', 'http://127.0.0.1:5000/'])
+      expect(isSafeExternalUrl(url), url).toBe(true);
   });
 
   it('no option re-enables Node, remote content or insecure mixing, whatever the preload path', () => {
@@ -44,7 +45,11 @@ describe('Electron window under hostile input', () => {
   });
 
   it('the CSP allows no inline script, eval, remote origin, plugin, base or framing', () => {
-    const directives = new Map(CONTENT_SECURITY_POLICY.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+    const directives = new Map(
+      CONTENT_SECURITY_POLICY.split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name!, values]),
+    );
     expect(directives.get('default-src')).toEqual(["'self'"]);
     expect(directives.get('script-src')).toEqual(["'self'"]);
     expect(directives.get('object-src')).toEqual(["'none'"]);

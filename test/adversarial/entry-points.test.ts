@@ -34,7 +34,9 @@ interface FuzzCase {
 }
 
 function shapeOf(method: MethodName): Record<string, { safeParse(v: unknown): { success: boolean } }> {
-  const schema = methods[method].request as unknown as { shape?: Record<string, { safeParse(v: unknown): { success: boolean } }> };
+  const schema = methods[method].request as unknown as {
+    shape?: Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  };
   return schema.shape ?? {};
 }
 
@@ -77,29 +79,48 @@ afterAll(async () => {
 });
 
 /** A raw request, so Host, Origin and the body can be anything. */
-function raw(options: { path: string; method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: { result?: unknown; error?: ErrorShape } }> {
+function raw(options: {
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}): Promise<{ status: number; body: { result?: unknown; error?: ErrorShape } }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ agent: false, host: '127.0.0.1', port: host.port, path: options.path, method: options.method ?? 'POST', headers: { 'content-type': 'application/json', ...(options.headers ?? {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: { result?: unknown; error?: ErrorShape } = {};
-        try {
-          body = JSON.parse(text) as typeof body;
-        } catch {
-          body = {};
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
+    const req = http.request(
+      {
+        agent: false,
+        host: '127.0.0.1',
+        port: host.port,
+        path: options.path,
+        method: options.method ?? 'POST',
+        headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: { result?: unknown; error?: ErrorShape } = {};
+          try {
+            body = JSON.parse(text) as typeof body;
+          } catch {
+            body = {};
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(options.body ?? '{}');
   });
 }
 
 const call = (method: string, request: unknown, bearer = token, extra: Record<string, string> = {}) =>
-  raw({ path: `/api/${method}`, headers: { authorization: `Bearer ${bearer}`, ...extra }, body: JSON.stringify(request) });
+  raw({
+    path: `/api/${method}`,
+    headers: { authorization: `Bearer ${bearer}`, ...extra },
+    body: JSON.stringify(request),
+  });
 
 describe('HTTP host: every contract method fuzzed (real server, real engine)', () => {
   const cases = fuzzCases();
@@ -129,21 +150,34 @@ describe('HTTP host: every contract method fuzzed (real server, real engine)', (
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const big = await raw({ path: '/api/addComponents', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'x'.repeat(5 * 1024 * 1024) }) });
+    const big = await raw({
+      path: '/api/addComponents',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ text: 'x'.repeat(5 * 1024 * 1024) }),
+    });
     expect(big.status).toBe(400);
     expect(big.body.error?.code).toBe('INVALID_REQUEST');
     const unknown = await call('constructor', {});
     expect(unknown.body.error?.code).toBe('UNKNOWN_METHOD');
     const proto = await call('__proto__', {});
     expect(proto.body.error?.code).toBe('UNKNOWN_METHOD');
-    const wrongType = await raw({ path: '/api/getInfo', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' } });
+    const wrongType = await raw({
+      path: '/api/getInfo',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+    });
     expect(wrongType.status).toBe(415);
   });
 });
 
 describe('HTTP host: who may call', () => {
   it('without a token, with a wrong one, or with the token in the query: 401', async () => {
-    for (const headers of <Record<string, string>[]>[{}, { authorization: `Bearer ${token}x` }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }, { authorization: `Basic ${token}` }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { authorization: `Bearer ${token}x` },
+      { authorization: `Bearer ${token.slice(0, -1)}` },
+      { authorization: token },
+      { authorization: `Basic ${token}` },
+    ]) {
       const res = await raw({ path: '/api/listComponents', headers });
       expect(res.status).toBe(401);
       expect(res.body.error?.code).toBe('UNAUTHORIZED');
@@ -155,7 +189,12 @@ describe('HTTP host: who may call', () => {
   });
 
   it('cross-origin and cross-site requests are refused even with the right token', async () => {
-    for (const extra of <Record<string, string>[]>[{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: `http://localhost:${host.port + 1}` }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const extra of <Record<string, string>[]>[
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { origin: `http://localhost:${host.port + 1}` },
+      { 'sec-fetch-site': 'cross-site' },
+    ]) {
       const res = await call('listComponents', {}, token, extra);
       expect(res.status, JSON.stringify(extra)).toBe(403);
       expect(res.body.error?.code).toBe('FORBIDDEN');
@@ -164,7 +203,16 @@ describe('HTTP host: who may call', () => {
   });
 
   it('DNS rebinding: a Host that is not a loopback address or name is refused', async () => {
-    for (const name of ['evil.example', '127.evil.example', '127.0.0.1.evil.example', 'localhost.evil.example', '10.0.0.5', '0.0.0.0', '127.0.0.1.nip.io', '[::ffff:7f00:1].evil']) {
+    for (const name of [
+      'evil.example',
+      '127.evil.example',
+      '127.0.0.1.evil.example',
+      'localhost.evil.example',
+      '10.0.0.5',
+      '0.0.0.0',
+      '127.0.0.1.nip.io',
+      '[::ffff:7f00:1].evil',
+    ]) {
       const res = await call('listComponents', {}, token, { host: `${name}:${host.port}` });
       expect(res.status, name).toBe(403);
       expect(res.body.error?.code).toBe('FORBIDDEN');
@@ -218,7 +266,10 @@ describe('IPC handler logic (electron/main/ipc-handler.ts, as ipcMain calls it)'
   let handler: ReturnType<typeof createInvokeHandler>;
   beforeAll(() => {
     const services = createServices({ home: path.join(tempDir('upkeep-ipc-'), 'home'), host: 'desktop' });
-    handler = createInvokeHandler({ api: createApi(services), isTrustedSender: (event) => isTrustedSender(event, { contents, url }) });
+    handler = createInvokeHandler({
+      api: createApi(services),
+      isTrustedSender: (event) => isTrustedSender(event, { contents, url }),
+    });
   });
   const ours: IpcSender = { sender: contents as never, senderFrame: { url: `${url}#/backups` } };
 
@@ -249,7 +300,10 @@ describe('IPC handler logic (electron/main/ipc-handler.ts, as ipcMain calls it)'
     }
     for (const method of METHOD_NAMES) {
       for (const request of [[1], 'text', 42, true]) {
-        expect(await handler(ours, method, request), method).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+        expect(await handler(ours, method, request), method).toMatchObject({
+          ok: false,
+          error: { code: 'INVALID_REQUEST' },
+        });
       }
     }
   });
@@ -263,9 +317,23 @@ describe('component fields with shell metacharacters run as literal argv items (
     writeFileSync(path.join(folder, 'VERSION'), '1.0.0\n');
     const recorder = path.join(root, 'record.cjs');
     const log = path.join(root, 'argv.jsonl');
-    writeFileSync(recorder, `require('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`);
+    writeFileSync(
+      recorder,
+      `require('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`,
+    );
     chmodSync(recorder, 0o755);
-    const evil = ['$(touch PWNED)', '`touch PWNED`', '; touch PWNED', '| touch PWNED', '&& touch PWNED', '> PWNED', '"quoted" \'single\'', '*', '$HOME', '\\n newline\nsecond'];
+    const evil = [
+      '$(touch PWNED)',
+      '`touch PWNED`',
+      '; touch PWNED',
+      '| touch PWNED',
+      '&& touch PWNED',
+      '> PWNED',
+      '"quoted" \'single\'',
+      '*',
+      '$HOME',
+      '\\n newline\nsecond',
+    ];
     const services = createServices({ home: path.join(root, 'home'), host: 'cli' });
     services.settings.set({ min_free_space_mb: 0 });
     services.components.add({
@@ -284,12 +352,16 @@ describe('component fields with shell metacharacters run as literal argv items (
     });
     const [result] = await services.updates.updateComponents(['meta'], { initiatedBy: 'cli', force: true });
     expect(result?.status, JSON.stringify(result?.error)).toBe('succeeded');
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     expect(calls.map((c) => c[0])).toEqual(['script', 'install', 'migrate', 'restart', 'health']);
     expect(calls[0]).toEqual(['script', folder, ...evil]);
     for (const c of calls.slice(1)) expect(c.slice(1)).toEqual(evil);
     // No shell ever ran: nothing named PWNED anywhere near.
-    for (const dir of [root, folder, process.cwd(), path.join(root, 'home')]) expect(existsSync(path.join(dir, 'PWNED'))).toBe(false);
+    for (const dir of [root, folder, process.cwd(), path.join(root, 'home')])
+      expect(existsSync(path.join(dir, 'PWNED'))).toBe(false);
   });
 });
 
@@ -298,12 +370,18 @@ describe('HTTP host: an oversized body does not poison the connection', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (body: string, chunked = false) =>
       new Promise<number>((resolve) => {
-        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+        };
         if (chunked) headers['transfer-encoding'] = 'chunked';
-        const req = http.request({ agent, host: '127.0.0.1', port: host.port, path: '/api/getInfo', method: 'POST', headers }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          { agent, host: '127.0.0.1', port: host.port, path: '/api/getInfo', method: 'POST', headers },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', () => resolve(-1));
         if (chunked) for (let i = 0; i < body.length; i += 256 * 1024) req.write(body.slice(i, i + 256 * 1024));
         req.end(chunked ? undefined : body);
@@ -323,7 +401,15 @@ describe('HTTP host: an oversized body does not poison the connection', () => {
 describe('HTTP host: the static panel', () => {
   it('serves only files under the renderer folder, whatever the path says', async () => {
     const secret = readFileSync(path.join(home, 'http-token'), 'utf8').trim();
-    for (const p of ['/../../package.json', '/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fhttp-token', '/assets/../../../../etc/passwd', '/%00', '/\\..\\..\\package.json']) {
+    for (const p of [
+      '/../../package.json',
+      '/%2e%2e/%2e%2e/package.json',
+      '/..%2f..%2fpackage.json',
+      '/%2e%2e%2f%2e%2e%2fhttp-token',
+      '/assets/../../../../etc/passwd',
+      '/%00',
+      '/\\..\\..\\package.json',
+    ]) {
       const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = http.request({ agent: false, host: '127.0.0.1', port: host.port, path: p, method: 'GET' }, (r) => {
           let text = '';

@@ -30,7 +30,13 @@ describe('routing a panel call to a named host', () => {
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as { result?: unknown; error?: { code: string; message: string; details?: Record<string, unknown> } } };
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        result?: unknown;
+        error?: { code: string; message: string; details?: Record<string, unknown> };
+      },
+    };
   }
 
   it('an unknown host is NOT_FOUND (kind host), never this computer’s answer', async () => {
@@ -79,7 +85,11 @@ describe('routing an IPC call to a named host (the bridge’s second argument)',
   const ours: IpcSender = { sender: contents as never, senderFrame: { url: 'file:///app/index.html' } };
   const services = createServices({ home: path.join(tempDir('upkeep-ipc-fleet-'), 'home'), host: 'desktop' });
   const api = createApi(services);
-  const handler = createInvokeHandler({ api, fleet: fleetFor(services, api), isTrustedSender: (event) => event.sender === ours.sender });
+  const handler = createInvokeHandler({
+    api,
+    fleet: fleetFor(services, api),
+    isTrustedSender: (event) => event.sender === ours.sender,
+  });
 
   afterAll(async () => {
     await closeFleet(services);
@@ -91,12 +101,21 @@ describe('routing an IPC call to a named host (the bridge’s second argument)',
   });
 
   it('an unknown host is NOT_FOUND, a host that is not a string INVALID_REQUEST', async () => {
-    expect(await handler(ours, 'listComponents', {}, 'nowhere')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', details: { kind: 'host' } } });
-    expect(await handler(ours, 'listComponents', {}, { name: 'pi' })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(await handler(ours, 'listComponents', {}, 'nowhere')).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND', details: { kind: 'host' } },
+    });
+    expect(await handler(ours, 'listComponents', {}, { name: 'pi' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
   });
 
   it('a registered host is reached (here it cannot be: HOST_UNREACHABLE, not this computer’s list)', async () => {
     await handler(ours, 'addHost', { name: 'pi', ssh: 'pi@127.0.0.1', port: 1 });
-    expect(await handler(ours, 'listComponents', {}, 'pi')).toMatchObject({ ok: false, error: { code: 'HOST_UNREACHABLE' } });
+    expect(await handler(ours, 'listComponents', {}, 'pi')).toMatchObject({
+      ok: false,
+      error: { code: 'HOST_UNREACHABLE' },
+    });
   });
 });

@@ -30,13 +30,31 @@ function expectUnknown(r: CheckResult): void {
   expect(r.error, JSON.stringify(r.error)).toBeNull();
   expect(r.update_available).toBe(true);
   expect(r.security).toBeNull();
-  expect(r.risk_unknown).toEqual([{ flag: 'security', code: 'PARSE_ERROR', message: expect.stringMatching(/unknown/) }]);
+  expect(r.risk_unknown).toEqual([
+    { flag: 'security', code: 'PARSE_ERROR', message: expect.stringMatching(/unknown/) },
+  ]);
 }
 
 describe('npm bulk advisories of another shape', () => {
   const ANSWERS: { name: string; body: string }[] = [
-    { name: 'a vulnerable range that is a number', body: JSON.stringify({ widget: [{ id: 1099, url: 'https://github.com/advisories/GHSA-aaaa-bbbb-cccc', title: 'RCE', severity: 'high', vulnerable_versions: 1.2 }] }) },
-    { name: "a package's advisories that are a string, not a list", body: JSON.stringify({ widget: 'GHSA-aaaa-bbbb-cccc affects <1.3.0' }) },
+    {
+      name: 'a vulnerable range that is a number',
+      body: JSON.stringify({
+        widget: [
+          {
+            id: 1099,
+            url: 'https://github.com/advisories/GHSA-aaaa-bbbb-cccc',
+            title: 'RCE',
+            severity: 'high',
+            vulnerable_versions: 1.2,
+          },
+        ],
+      }),
+    },
+    {
+      name: "a package's advisories that are a string, not a list",
+      body: JSON.stringify({ widget: 'GHSA-aaaa-bbbb-cccc affects <1.3.0' }),
+    },
   ];
   it.each(ANSWERS)('$name → security unknown (PARSE_ERROR), not false', async ({ body }) => {
     const npm = await FakeNpmRegistry.start();
@@ -57,7 +75,11 @@ describe('npm bulk advisories of another shape', () => {
     closers.push(() => npm.close());
     npm.publish('widget', '1.2.0');
     npm.publish('widget', '1.3.0');
-    npm.fixture.fault(BULK, { kind: 'status', status: 200, body: JSON.stringify({ widget: [{ id: 1099, title: 42, severity: ['high'], vulnerable_versions: '<1.3.0' }] }) });
+    npm.fixture.fault(BULK, {
+      kind: 'status',
+      status: 200,
+      body: JSON.stringify({ widget: [{ id: 1099, title: 42, severity: ['high'], vulnerable_versions: '<1.3.0' }] }),
+    });
     h = envHome('upkeep-unknown2-npm-');
     h.add('widget', { type: 'npm_release', package: 'widget', current: '1.2.0', registry: npm.registry });
     expect(await checkOne('widget')).toMatchObject({ update_available: true, security: true, risk_unknown: [] });
@@ -70,7 +92,15 @@ describe('PyPI vulnerabilities of another shape', () => {
     closers.push(() => pypi.close());
     pypi.addRelease('webtool', '1.0.0', { vulnerabilities: [] });
     pypi.addRelease('webtool', '1.1.0');
-    pypi.fixture.fault('/pypi/webtool/1.0.0/json', { kind: 'status', status: 200, body: JSON.stringify({ info: { name: 'webtool', version: '1.0.0' }, urls: [], vulnerabilities: [{ id: 'PYSEC-2026-1', fixed_in: '1.1.0', withdrawn: null }] }) });
+    pypi.fixture.fault('/pypi/webtool/1.0.0/json', {
+      kind: 'status',
+      status: 200,
+      body: JSON.stringify({
+        info: { name: 'webtool', version: '1.0.0' },
+        urls: [],
+        vulnerabilities: [{ id: 'PYSEC-2026-1', fixed_in: '1.1.0', withdrawn: null }],
+      }),
+    });
     h = envHome('upkeep-unknown2-pypi-');
     h.add('webtool', { type: 'pypi_release', package: 'webtool', current: '1.0.0', index_url: pypi.indexUrl });
     const r = await checkOne('webtool');

@@ -30,15 +30,34 @@ const BULK = '/-/npm/v1/security/advisories/bulk';
 
 /** Ways an advisory source fails, with the stable code each must be reported with. */
 const FAULTS: { name: string; fault: Fault; code: string }[] = [
-  { name: '405 Method Not Allowed (a mirror without the audit endpoint)', fault: { kind: 'status', status: 405, body: '{"error":"Method Not Allowed"}' }, code: 'UPSTREAM_ERROR' },
+  {
+    name: '405 Method Not Allowed (a mirror without the audit endpoint)',
+    fault: { kind: 'status', status: 405, body: '{"error":"Method Not Allowed"}' },
+    code: 'UPSTREAM_ERROR',
+  },
   { name: '500 Internal Server Error', fault: { kind: 'status', status: 500, body: 'oops' }, code: 'UPSTREAM_ERROR' },
-  { name: '503 with an HTML page', fault: { kind: 'status', status: 503, body: '<html>maintenance</html>', headers: { 'content-type': 'text/html' } }, code: 'UPSTREAM_ERROR' },
+  {
+    name: '503 with an HTML page',
+    fault: { kind: 'status', status: 503, body: '<html>maintenance</html>', headers: { 'content-type': 'text/html' } },
+    code: 'UPSTREAM_ERROR',
+  },
   { name: 'malformed JSON', fault: { kind: 'malformed', body: '{"widget": [ {"id": 1,' }, code: 'PARSE_ERROR' },
-  { name: 'a JSON array instead of an object', fault: { kind: 'status', status: 200, body: '[]' }, code: 'PARSE_ERROR' },
+  {
+    name: 'a JSON array instead of an object',
+    fault: { kind: 'status', status: 200, body: '[]' },
+    code: 'PARSE_ERROR',
+  },
   { name: 'connection reset (no answer)', fault: { kind: 'hangup' }, code: 'NETWORK' },
 ];
 
-type Public = { security: boolean | null; breaking: boolean | null; risk_flags: string[]; risk_unknown: { flag: string; code: string; message: string }[]; error: { code: string } | null; update_available: boolean };
+type Public = {
+  security: boolean | null;
+  breaking: boolean | null;
+  risk_flags: string[];
+  risk_unknown: { flag: string; code: string; message: string }[];
+  error: { code: string } | null;
+  update_available: boolean;
+};
 
 let h: EnvHome | undefined;
 const closers: (() => Promise<void>)[] = [];
@@ -129,8 +148,16 @@ describe('npm_release: the bulk advisory endpoint fails, the packument answers',
 describe('pypi_release: the installed release’s vulnerability document cannot be read', () => {
   const PYPI_FAULTS: { name: string; fault: Fault; code: string }[] = [
     ...FAULTS.filter((f) => !f.name.startsWith('a JSON array')),
-    { name: '404: the index does not list the installed release', fault: { kind: 'status', status: 404, body: '{"message":"Not Found"}' }, code: 'NOT_FOUND' },
-    { name: 'an index that does not publish vulnerabilities (no field)', fault: { kind: 'status', status: 200, body: '{"info":{"name":"webtool","version":"1.0.0"},"urls":[]}' }, code: 'PARSE_ERROR' },
+    {
+      name: '404: the index does not list the installed release',
+      fault: { kind: 'status', status: 404, body: '{"message":"Not Found"}' },
+      code: 'NOT_FOUND',
+    },
+    {
+      name: 'an index that does not publish vulnerabilities (no field)',
+      fault: { kind: 'status', status: 200, body: '{"info":{"name":"webtool","version":"1.0.0"},"urls":[]}' },
+      code: 'PARSE_ERROR',
+    },
   ];
   it.each(PYPI_FAULTS)('$name → security unknown ($code)', async ({ fault, code }) => {
     const pypi = await pypiIndex();
@@ -169,9 +196,14 @@ describe('the CLI: upkeep check --json and its text', () => {
   /** The built `upkeep` bin as a child process, without blocking this process (its servers answer it). */
   async function upkeepAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], { env: { ...process.env, UPKEEP_HOME: '' }, timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args],
+        { env: { ...process.env, UPKEEP_HOME: '' }, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -180,7 +212,10 @@ describe('the CLI: upkeep check --json and its text', () => {
     const home = path.join(root, 'home');
     mkdirSync(home, { recursive: true });
     const file = path.join(root, 'widget.yaml');
-    writeFileSync(file, `components:\n  widget:\n    name: Widget\n    type: npm_release\n    package: widget\n    current: 1.2.0\n    registry: ${registry}\n`);
+    writeFileSync(
+      file,
+      `components:\n  widget:\n    name: Widget\n    type: npm_release\n    package: widget\n    current: 1.2.0\n    registry: ${registry}\n`,
+    );
     const added = upkeep(['--home', home, 'component', 'add', '--file', file]);
     expect(added.status, added.stderr).toBe(0);
     return home;
@@ -194,7 +229,9 @@ describe('the CLI: upkeep check --json and its text', () => {
     expect(run.status, run.stderr).toBe(0);
     const [c] = (JSON.parse(run.stdout) as { components: Public[] }).components;
     expect(c).toMatchObject({ update_available: true, security: null, breaking: false, risk_flags: [], error: null });
-    expect(c?.risk_unknown).toEqual([{ flag: 'security', code: 'UPSTREAM_ERROR', message: expect.stringContaining('405') }]);
+    expect(c?.risk_unknown).toEqual([
+      { flag: 'security', code: 'UPSTREAM_ERROR', message: expect.stringContaining('405') },
+    ]);
     // Exactly null in the printed JSON, not a missing key a script could read as false.
     expect(run.stdout).toMatch(/"security": null/);
 
@@ -224,12 +261,21 @@ describe('the HTTP host answers the same contract', () => {
     const t = await httpTransport(tempDir('upkeep-unknown-http-'));
     closers.push(() => t.close());
     closers.push(() => t.services.checks.close());
-    const added = await t.call('addComponents', { components: { widget: { name: 'Widget', type: 'npm_release', package: 'widget', current: '1.2.0', registry: npm.registry } } });
+    const added = await t.call('addComponents', {
+      components: {
+        widget: { name: 'Widget', type: 'npm_release', package: 'widget', current: '1.2.0', registry: npm.registry },
+      },
+    });
     expect(added.error).toBeUndefined();
     const outcome = await t.call('checkComponents', { ids: ['widget'], force: true });
     expect(outcome.error).toBeUndefined();
     const [r] = (outcome.result as { components: CheckResult[] }).components;
-    expect(r).toMatchObject({ update_available: true, security: null, risk_flags: [], risk_unknown: [{ flag: 'security', code: 'UPSTREAM_ERROR' }] });
+    expect(r).toMatchObject({
+      update_available: true,
+      security: null,
+      risk_flags: [],
+      risk_unknown: [{ flag: 'security', code: 'UPSTREAM_ERROR' }],
+    });
     expect(r?.risk?.unknown).toEqual(r?.risk_unknown);
   });
 });
@@ -243,7 +289,12 @@ describe('auto_update.security_only never takes unknown for safe', () => {
     pypi.addRelease('webapp', '1.1.0');
     pypi.fixture.fault('/pypi/webapp/1.0.0/json', { kind: 'status', status: 500 }, 1);
     const { jsondata: _feed, ...rest } = s.services.components.get('webapp').config as Record<string, unknown>;
-    await invokeMethod(s.api, 'updateComponent', { id: 'webapp', config: { ...rest, type: 'pypi_release', package: 'webapp', index_url: pypi.indexUrl } }, { initiatedBy: 'cli', readOnly: false });
+    await invokeMethod(
+      s.api,
+      'updateComponent',
+      { id: 'webapp', config: { ...rest, type: 'pypi_release', package: 'webapp', index_url: pypi.indexUrl } },
+      { initiatedBy: 'cli', readOnly: false },
+    );
 
     const first = await s.scheduler.runDue();
     expect(first.updated).toEqual([]);
@@ -252,8 +303,14 @@ describe('auto_update.security_only never takes unknown for safe', () => {
     expect(s.installed()).toBe('1.0.0');
     // The notification of the new version says that its security is unknown.
     const [event] = s.named('update_available') as UpdateAvailable[];
-    expect(event).toMatchObject({ to_version: '1.1.0', security: null, security_unknown: expect.stringContaining('500') });
-    expect(toNotification({ kind: 'update_available', payload: event as UpdateAvailable }, () => 'Web App').body).toMatch(/Security: unknown — .*500/);
+    expect(event).toMatchObject({
+      to_version: '1.1.0',
+      security: null,
+      security_unknown: expect.stringContaining('500'),
+    });
+    expect(
+      toNotification({ kind: 'update_available', payload: event as UpdateAvailable }, () => 'Web App').body,
+    ).toMatch(/Security: unknown — .*500/);
 
     // The source answers again: the release is a known security fix and goes in.
     s.clock.advance(24 * 3_600_000);
@@ -263,7 +320,10 @@ describe('auto_update.security_only never takes unknown for safe', () => {
   });
 
   it('environments: packages whose security is unknown wait, with the reason security_unknown', () => {
-    const policy = policyOf({ type: 'npm_env', auto_update: { enabled: true, window: 'always', security_only: true } } as never);
+    const policy = policyOf({
+      type: 'npm_env',
+      auto_update: { enabled: true, window: 'always', security_only: true },
+    } as never);
     const unknown = environmentChoice(policy, [
       { name: 'tiny-a', flags: [], unknown: ['security'] },
       { name: 'tiny-b', flags: [] },
@@ -271,10 +331,18 @@ describe('auto_update.security_only never takes unknown for safe', () => {
     expect(unknown).toMatchObject({ action: 'defer', reason: 'security_unknown' });
     expect('message' in unknown ? unknown.message : '').toMatch(/tiny-a.*not taken for safe/);
     // A known security fix goes in; the unknown one still waits.
-    expect(environmentChoice(policy, [{ name: 'tiny-a', flags: [], unknown: ['security'] }, { name: 'tiny-c', flags: ['security'] }])).toEqual({ packages: ['tiny-c'] });
+    expect(
+      environmentChoice(policy, [
+        { name: 'tiny-a', flags: [], unknown: ['security'] },
+        { name: 'tiny-c', flags: ['security'] },
+      ]),
+    ).toEqual({ packages: ['tiny-c'] });
     // Without allow_major, an unknown breaking flag is not taken for "not breaking".
     const noMajor = policyOf({ type: 'npm_env', auto_update: { enabled: true, window: 'always' } } as never);
-    expect(environmentChoice(noMajor, [{ name: 'tiny-d', flags: [], unknown: ['breaking'] }])).toMatchObject({ action: 'defer', reason: 'major_version' });
+    expect(environmentChoice(noMajor, [{ name: 'tiny-d', flags: [], unknown: ['breaking'] }])).toMatchObject({
+      action: 'defer',
+      reason: 'major_version',
+    });
   });
 });
 
@@ -291,21 +359,42 @@ describe('environments through real npm and pip', () => {
     mkdirSync(packs, { recursive: true });
     const registry = await FakeNpmRegistry.start();
     closers.push(() => registry.close());
-    const publish = (name: string, version: string) => registry.publish(name, version, { tarball: readFileSync(makeNpmTarball(packs, name, version)) });
+    const publish = (name: string, version: string) =>
+      registry.publish(name, version, { tarball: readFileSync(makeNpmTarball(packs, name, version)) });
     publish('tiny-a', '1.0.0');
     const project = path.join(h.root, 'app');
     mkdirSync(project, { recursive: true });
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { 'tiny-a': '^1.0.0' } }));
-    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], { cwd: project, env: process.env });
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { 'tiny-a': '^1.0.0' } }),
+    );
+    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], {
+      cwd: project,
+      env: process.env,
+    });
     publish('tiny-a', '1.0.1');
-    registry.advise('tiny-a', { id: 1, url: 'https://github.com/advisories/GHSA-2222-3333-4444', title: 'would be found if asked', severity: 'high', vulnerable_versions: '<1.0.1' });
+    registry.advise('tiny-a', {
+      id: 1,
+      url: 'https://github.com/advisories/GHSA-2222-3333-4444',
+      title: 'would be found if asked',
+      severity: 'high',
+      vulnerable_versions: '<1.0.1',
+    });
     registry.fixture.fault(BULK, { kind: 'status', status: 405 });
-    h.add('app-deps', { name: 'App dependencies', type: 'npm_env', method: 'npm_env', folder: project, registry: registry.registry });
+    h.add('app-deps', {
+      name: 'App dependencies',
+      type: 'npm_env',
+      method: 'npm_env',
+      folder: project,
+      registry: registry.registry,
+    });
     const r = await checkOne('app-deps');
     expect(r.error, JSON.stringify(r.error)).toBeNull();
     expect(r.update_available).toBe(true);
     expect(r.security).toBeNull();
-    expect(r.risk_unknown).toEqual([{ flag: 'security', code: 'UPSTREAM_ERROR', message: expect.stringContaining('405') }]);
+    expect(r.risk_unknown).toEqual([
+      { flag: 'security', code: 'UPSTREAM_ERROR', message: expect.stringContaining('405') },
+    ]);
     const [pkg] = r.packages ?? [];
     expect(pkg).toMatchObject({ name: 'tiny-a', installed: '1.0.0', target: '1.0.1' });
     expect(pkg?.risk.flags).toEqual([]);
@@ -320,13 +409,28 @@ describe('environments through real npm and pip', () => {
     for (const [name, versions] of Object.entries({ alpha: ['1.0.0', '1.1.0'], beta: ['1.0.0', '1.0.1'] })) {
       for (const v of versions) {
         const file = makeWheel(wheels, name, v);
-        pypi.addRelease(name, v, { files: [{ filename: path.basename(file), content: readFileSync(file) }], vulnerabilities: [] });
+        pypi.addRelease(name, v, {
+          files: [{ filename: path.basename(file), content: readFileSync(file) }],
+          vulnerabilities: [],
+        });
       }
     }
     const python = makeVenv(path.join(h.root, 'venv'));
-    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--no-index', '--find-links', wheels, 'alpha==1.0.0', 'beta==1.0.0'], { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    execFileSync(
+      python,
+      ['-m', 'pip', 'install', '--quiet', '--no-index', '--find-links', wheels, 'alpha==1.0.0', 'beta==1.0.0'],
+      { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+    );
     pypi.fixture.fault('/pypi/alpha/1.0.0/json', { kind: 'status', status: 500 });
-    h.add('bot-env', { name: 'Bot packages', type: 'pip_env', method: 'pip_env', python, folder: path.join(h.root, 'venv'), index_url: pypi.indexUrl, only: ['alpha', 'beta'] });
+    h.add('bot-env', {
+      name: 'Bot packages',
+      type: 'pip_env',
+      method: 'pip_env',
+      python,
+      folder: path.join(h.root, 'venv'),
+      index_url: pypi.indexUrl,
+      only: ['alpha', 'beta'],
+    });
     const r = await checkOne('bot-env');
     expect(r.error, JSON.stringify(r.error)).toBeNull();
     const byName = Object.fromEntries((r.packages ?? []).map((p) => [p.name, p]));

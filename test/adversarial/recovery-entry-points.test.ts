@@ -52,9 +52,19 @@ type Kill = { how: 'change'; n: number } | { how: 'time'; ms: number };
  * counted (a restore's staging folder beside the component's). Resolves when it has ended, or
  * when it is stopped.
  */
-function killedCli(home: string, args: string[], kill: Kill | null, watched: string, options: { only?: RegExp; stop?: boolean } = {}): { child: ChildProcess; ended: Promise<Ended & { changes: number; ms: number }>; stopped: Promise<void> } {
+function killedCli(
+  home: string,
+  args: string[],
+  kill: Kill | null,
+  watched: string,
+  options: { only?: RegExp; stop?: boolean } = {},
+): { child: ChildProcess; ended: Promise<Ended & { changes: number; ms: number }>; stopped: Promise<void> } {
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UPKEEP_HOME: '' } });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, UPKEEP_HOME: '' },
+  });
   let changes = 0;
   let onStop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
@@ -77,7 +87,11 @@ function killedCli(home: string, args: string[], kill: Kill | null, watched: str
 
 /** The real `upkeep` bin, asynchronously (the release server answers from this process). */
 function upkeep(home: string, args: string[]): Promise<Ended & { json(): unknown }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UPKEEP_HOME: '' } });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, UPKEEP_HOME: '' },
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return collect(child).then((end) => {
     clearTimeout(timer);
@@ -87,7 +101,11 @@ function upkeep(home: string, args: string[]): Promise<Ended & { json(): unknown
 
 /** `upkeep serve` on a free port: resolves once it prints its URL (after its start-up recovery). */
 async function serve(home: string): Promise<{ url: string; token: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, '--json', 'serve', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UPKEEP_HOME: '' } });
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, '--json', 'serve', '--port', '0'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UPKEEP_HOME: '' } },
+  );
   const ended = collect(child);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -109,9 +127,20 @@ async function serve(home: string): Promise<{ url: string; token: string; stop()
   };
 }
 
-async function call(host: { url: string; token: string }, method: string, body: unknown = {}): Promise<{ status: number; json: { result?: unknown; error?: { code: string; message: string } } }> {
-  const res = await fetch(`${host.url.replace(/\/$/, '')}/api/${method}`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: (await res.json()) as { result?: unknown; error?: { code: string; message: string } } };
+async function call(
+  host: { url: string; token: string },
+  method: string,
+  body: unknown = {},
+): Promise<{ status: number; json: { result?: unknown; error?: { code: string; message: string } } }> {
+  const res = await fetch(`${host.url.replace(/\/$/, '')}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    json: (await res.json()) as { result?: unknown; error?: { code: string; message: string } },
+  };
 }
 
 type State = 'old' | 'new';
@@ -127,7 +156,8 @@ interface StatusJson {
 
 /** The installed version a recovered folder has, and whether a history status matches it. */
 const versionOf = (state: State) => (state === 'old' ? '1.0.0' : '1.1.0');
-const historyMatches = (state: State, status: string | undefined) => (state === 'new' ? status === 'succeeded' : status !== 'succeeded' && status !== undefined);
+const historyMatches = (state: State, status: string | undefined) =>
+  state === 'new' ? status === 'succeeded' : status !== 'succeeded' && status !== undefined;
 
 interface EntryPoint {
   name: string;
@@ -154,21 +184,32 @@ const ENTRY_POINTS: EntryPoint[] = [
   cli(['status'], (j, state) => {
     const c = (j as StatusJson).components.find((x) => x.id === 'webapp');
     expect(c?.in_progress).toBeUndefined();
-    expect(historyMatches(state, c?.last_update?.status), `status says ${c?.last_update?.status} for a ${state} folder`).toBe(true);
+    expect(
+      historyMatches(state, c?.last_update?.status),
+      `status says ${c?.last_update?.status} for a ${state} folder`,
+    ).toBe(true);
   }),
   cli(['check'], (j, state) => {
     const c = (j as CheckJson).components.find((x) => x.id === 'webapp');
     expect(c?.error ?? null).toBeNull();
     expect(c?.installed, 'check --json reports what the recovered folder holds').toBe(versionOf(state));
   }),
-  cli(['component', 'list'], (j) => expect((j as { components: { id: string }[] }).components.map((c) => c.id)).toContain('webapp')),
+  cli(['component', 'list'], (j) =>
+    expect((j as { components: { id: string }[] }).components.map((c) => c.id)).toContain('webapp'),
+  ),
   cli(['backup', 'list'], (j) => expect((j as { problems: unknown[] }).problems).toEqual([])),
-  cli(['schedule'], (j) => expect((j as { components: { id: string }[] }).components.map((c) => c.id)).toContain('webapp')),
-  cli(['settings', 'get'], (j) => expect((j as { settings: { min_free_space_mb: number } }).settings.min_free_space_mb).toBe(1)),
+  cli(['schedule'], (j) =>
+    expect((j as { components: { id: string }[] }).components.map((c) => c.id)).toContain('webapp'),
+  ),
+  cli(['settings', 'get'], (j) =>
+    expect((j as { settings: { min_free_space_mb: number } }).settings.min_free_space_mb).toBe(1),
+  ),
   cli(['history'], (j, state) => {
     const entries = (j as HistoryJson).entries.filter((e) => e.component === 'webapp');
     expect(entries).toHaveLength(1);
-    expect(historyMatches(state, entries[0]?.status), `history says ${entries[0]?.status} for a ${state} folder`).toBe(true);
+    expect(historyMatches(state, entries[0]?.status), `history says ${entries[0]?.status} for a ${state} folder`).toBe(
+      true,
+    );
   }),
   cli(['webhook', 'list']),
   cli(['channel', 'webapp'], (j) => expect((j as { channel: string }).channel).toBe('stable')),
@@ -231,17 +272,30 @@ async function prepare(): Promise<Sandbox> {
   return box;
 }
 
-const diff = (a: string[], b: string[]) => [...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`), ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`)].join('\n');
+const diff = (a: string[], b: string[]) =>
+  [
+    ...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`),
+    ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`),
+  ].join('\n');
 
 /** What every trial ends with: old or new, user data intact, nothing left open or beside the folder. */
 function expectRecovered(label: string): State {
   const state = sb.state();
-  expect(state, `${label} left a mixture; against the old version:\n${diff(ref.oldList, treeListing(sb.folder))}`).not.toBe('MIXED');
+  expect(
+    state,
+    `${label} left a mixture; against the old version:\n${diff(ref.oldList, treeListing(sb.folder))}`,
+  ).not.toBe('MIXED');
   expect(readFileSync(path.join(sb.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
   expect(readFileSync(path.join(sb.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
   const journals = existsSync(path.join(sb.home, 'journal')) ? readdirSync(path.join(sb.home, 'journal')) : [];
-  expect(journals.filter((n) => !n.endsWith('.tmp')), label).toEqual([]);
-  expect(readdirSync(path.dirname(sb.folder)).filter((n) => n.includes('upkeep-')), label).toEqual([]);
+  expect(
+    journals.filter((n) => !n.endsWith('.tmp')),
+    label,
+  ).toEqual([]);
+  expect(
+    readdirSync(path.dirname(sb.folder)).filter((n) => n.includes('upkeep-')),
+    label,
+  ).toEqual([]);
   return state as State;
 }
 
@@ -268,41 +322,54 @@ afterAll(async () => {
  * varies from run to run); later trials add seeded random times over a whole run's duration.
  */
 function killPoint(i: number, next: () => number): Kill {
-  const randomChange = (): Kill => ({ how: 'change', n: 1 + Math.floor(next() * Math.max(1, Math.floor(ref.changes * 0.8))) });
+  const randomChange = (): Kill => ({
+    how: 'change',
+    n: 1 + Math.floor(next() * Math.max(1, Math.floor(ref.changes * 0.8))),
+  });
   if (i < ENTRY_POINTS.length) return i % 2 === 0 ? { how: 'change', n: 1 } : randomChange();
-  return i % 3 === 0 ? { how: 'change', n: 1 } : i % 3 === 1 ? { how: 'time', ms: Math.floor(next() * ref.ms) } : randomChange();
+  return i % 3 === 0
+    ? { how: 'change', n: 1 }
+    : i % 3 === 1
+      ? { how: 'time', ms: Math.floor(next() * ref.ms) }
+      : randomChange();
 }
 
 describe('every entry point finishes an interrupted update before it answers (SIGKILL, real processes)', () => {
-  it(`${TRIALS} update trials (seed ${SEED}): killed at the folder's first change, at seeded changes and at seeded times; then a CLI command or a host start`, async () => {
-    const next = seeded(SEED);
-    const outcomes: string[] = [];
-    const failures: string[] = [];
-    const started = Date.now();
-    for (let i = 0; i < TRIALS; i++) {
-      const kill = killPoint(i, next);
-      const entry = ENTRY_POINTS[i % ENTRY_POINTS.length] as EntryPoint;
-      const point = kill.how === 'change' ? `change${kill.n}` : `t${kill.ms}ms`;
-      const label = `trial ${i} (${point}, then ${entry.name})`;
-      sb.reset();
-      const end = await killedCli(sb.home, ['update', 'webapp', '--yes'], kill, sb.folder).ended;
-      // A late point may fall after the run's end: then it completed.
-      expect(end.signal === 'SIGKILL' || end.code === 0, `${label}: ${end.stderr}`).toBe(true);
-      const answer = await entry.run(sb);
-      try {
-        const state = expectRecovered(label);
-        answer(state);
-        outcomes.push(`${point}:${entry.name.replace(/ /g, '_')}:${state}${end.signal ? '' : ':completed'}`);
-      } catch (error) {
-        // Every trial runs; the failures are listed together at the end.
-        failures.push(`${label}: ${(error as Error).message.split('\n')[0]}`);
+  it(
+    `${TRIALS} update trials (seed ${SEED}): killed at the folder's first change, at seeded changes and at seeded times; then a CLI command or a host start`,
+    async () => {
+      const next = seeded(SEED);
+      const outcomes: string[] = [];
+      const failures: string[] = [];
+      const started = Date.now();
+      for (let i = 0; i < TRIALS; i++) {
+        const kill = killPoint(i, next);
+        const entry = ENTRY_POINTS[i % ENTRY_POINTS.length] as EntryPoint;
+        const point = kill.how === 'change' ? `change${kill.n}` : `t${kill.ms}ms`;
+        const label = `trial ${i} (${point}, then ${entry.name})`;
+        sb.reset();
+        const end = await killedCli(sb.home, ['update', 'webapp', '--yes'], kill, sb.folder).ended;
+        // A late point may fall after the run's end: then it completed.
+        expect(end.signal === 'SIGKILL' || end.code === 0, `${label}: ${end.stderr}`).toBe(true);
+        const answer = await entry.run(sb);
+        try {
+          const state = expectRecovered(label);
+          answer(state);
+          outcomes.push(`${point}:${entry.name.replace(/ /g, '_')}:${state}${end.signal ? '' : ':completed'}`);
+        } catch (error) {
+          // Every trial runs; the failures are listed together at the end.
+          failures.push(`${label}: ${(error as Error).message.split('\n')[0]}`);
+        }
       }
-    }
-    expect(failures, failures.join('\n')).toEqual([]);
-    // Kills at the first change always leave a started sync behind: those end as the old version.
-    expect(outcomes.filter((o) => o.startsWith('change1:')).every((o) => o.includes(':old'))).toBe(true);
-    process.stdout.write(`recovery entry points (seed ${SEED}, ${TRIALS} trials, ${((Date.now() - started) / 1000).toFixed(0)} s): ${outcomes.join(' ')}\n`);
-  }, SOAK ? 3_600_000 : 300_000);
+      expect(failures, failures.join('\n')).toEqual([]);
+      // Kills at the first change always leave a started sync behind: those end as the old version.
+      expect(outcomes.filter((o) => o.startsWith('change1:')).every((o) => o.includes(':old'))).toBe(true);
+      process.stdout.write(
+        `recovery entry points (seed ${SEED}, ${TRIALS} trials, ${((Date.now() - started) / 1000).toFixed(0)} s): ${outcomes.join(' ')}\n`,
+      );
+    },
+    SOAK ? 3_600_000 : 300_000,
+  );
 
   it(`first call to a running host: a headless host running when another process's update is killed mid-sync answers on the recovered folder`, async () => {
     const next = seeded(SEED ^ 0x4057);
@@ -327,20 +394,32 @@ describe('every entry point finishes an interrupted update before it answers (SI
 
 describe('a killed restore, a live holder, a failed recovery', () => {
   it('a restore killed once its staging folder exists: the next command of any kind removes the staging folder and leaves the folder as before', async () => {
-    for (const args of [['settings', 'get'], ['webhook', 'list']]) {
+    for (const args of [
+      ['settings', 'get'],
+      ['webhook', 'list'],
+    ]) {
       sb.reset();
       const made = await upkeep(sb.home, ['--json', 'backup', 'create', 'webapp']);
       expect(made.code, made.stderr).toBe(0);
       const backupId = (made.json() as { backup: { id: string } }).backup.id;
       writeFileSync(path.join(sb.folder, 'app.py'), 'print("edited after the backup")\n');
       const before = treeHash(sb.folder);
-      const end = await killedCli(sb.home, ['backup', 'restore', backupId, '--yes'], { how: 'change', n: 1 }, path.dirname(sb.folder), { only: /upkeep-restore/ }).ended;
+      const end = await killedCli(
+        sb.home,
+        ['backup', 'restore', backupId, '--yes'],
+        { how: 'change', n: 1 },
+        path.dirname(sb.folder),
+        { only: /upkeep-restore/ },
+      ).ended;
       expect(end.signal, end.stderr).toBe('SIGKILL');
       const staging = readdirSync(path.dirname(sb.folder)).filter((n) => n.includes('upkeep-restore'));
       expect(staging, 'the kill left a staging folder').toHaveLength(1);
       const answered = await upkeep(sb.home, ['--json', ...args]);
       expect(answered.code, answered.stderr).toBe(0);
-      expect(readdirSync(path.dirname(sb.folder)).filter((n) => n.includes('upkeep-')), args.join(' ')).toEqual([]);
+      expect(
+        readdirSync(path.dirname(sb.folder)).filter((n) => n.includes('upkeep-')),
+        args.join(' '),
+      ).toEqual([]);
       expect(existsSync(path.join(sb.home, 'backups', '.restore-webapp.json')), args.join(' ')).toBe(false);
       expect(treeHash(sb.folder)).toBe(before);
     }
@@ -349,12 +428,20 @@ describe('a killed restore, a live holder, a failed recovery', () => {
   it('a live process holding the lock mid-update: status and check say so (pid, UPDATE_IN_PROGRESS) and leave it alone; once it is killed, the next command rolls it back', async () => {
     sb.reset();
     // Stopped (SIGSTOP) at the folder's first change: alive, its lock held, the sync begun.
-    const { child, ended, stopped } = killedCli(sb.home, ['update', 'webapp', '--yes'], { how: 'change', n: 1 }, sb.folder, { stop: true });
+    const { child, ended, stopped } = killedCli(
+      sb.home,
+      ['update', 'webapp', '--yes'],
+      { how: 'change', n: 1 },
+      sb.folder,
+      { stop: true },
+    );
     await Promise.race([stopped, ended.then((e) => Promise.reject(new Error(`the holder ended: ${e.stderr}`)))]);
     try {
       const status = await upkeep(sb.home, ['--json', 'status']);
       expect(status.code, status.stderr).toBe(0);
-      const c = (status.json() as StatusJson).components.find((x) => x.id === 'webapp') as { in_progress?: { pid: number; kind: string } };
+      const c = (status.json() as StatusJson).components.find((x) => x.id === 'webapp') as {
+        in_progress?: { pid: number; kind: string };
+      };
       expect(c.in_progress?.pid).toBe(child.pid);
       expect(c.in_progress?.kind).toBe('update');
       expect(status.stderr).toContain(`update in progress by pid ${child.pid}`);

@@ -8,7 +8,15 @@ import { connectHost } from '../../electron/core/remote/pool';
 import { FakeGitHub } from '../fixtures/servers';
 import { startSshd, type Sshd } from '../fixtures/servers/sshd';
 import { buildCli, upkeepAsync } from '../helpers/cli';
-import { UPKEEP_BIN, addSampleReleases, installedVersion, sampleAppComponent, sshHost, userKnownHosts, withLocalUpkeep } from '../helpers/remote';
+import {
+  UPKEEP_BIN,
+  addSampleReleases,
+  installedVersion,
+  sampleAppComponent,
+  sshHost,
+  userKnownHosts,
+  withLocalUpkeep,
+} from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { appFiles, installApp } from '../e2e/helpers/sample-app';
 
@@ -38,7 +46,10 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
 
   const testHost = async (name: string) => {
     const r = await upkeepAsync(['--home', local, 'host', 'test', name, '--json']);
-    return { code: r.code, error: (r.json() as { error: { code: string; message: string; details: Record<string, unknown> } }).error };
+    return {
+      code: r.code,
+      error: (r.json() as { error: { code: string; message: string; details: Record<string, unknown> } }).error,
+    };
   };
 
   it('an unknown host key is refused with HOST_KEY_UNKNOWN and the fingerprint; known_hosts is left untouched', async () => {
@@ -81,9 +92,15 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
     await addHost(local, sshHost(sshd, 'locked', remote, { identity: stranger.private }));
     expect((await testHost('locked')).error.code).toBe('HOST_AUTH_FAILED');
     await addHost(local, sshHost(sshd, 'down', remote, { port: 1 }));
-    expect((await testHost('down')).error).toMatchObject({ code: 'HOST_UNREACHABLE', message: expect.stringContaining('refused') });
+    expect((await testHost('down')).error).toMatchObject({
+      code: 'HOST_UNREACHABLE',
+      message: expect.stringContaining('refused'),
+    });
     await addHost(local, sshHost(sshd, 'bare', remote, { remote_upkeep: '/nonexistent/bin/upkeep' }));
-    expect((await testHost('bare')).error).toMatchObject({ code: 'HOST_UNREACHABLE', details: { reason: 'remote_upkeep_missing' } });
+    expect((await testHost('bare')).error).toMatchObject({
+      code: 'HOST_UNREACHABLE',
+      details: { reason: 'remote_upkeep_missing' },
+    });
   }, 60_000);
 
   it('the ssh client killed mid-update: the update runs to its end on the host, and a new connection shows the outcome', async () => {
@@ -93,7 +110,11 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
     addSampleReleases(gh, 'slow', appFiles);
     // The health check takes a few seconds, then passes: the connection is killed while it runs.
     const marker = path.join(files, 'health-ran');
-    const health = [process.execPath, '-e', `setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'ok'); }, 4000)`];
+    const health = [
+      process.execPath,
+      '-e',
+      `setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'ok'); }, 4000)`,
+    ];
     await withLocalUpkeep(remote, async (c) => {
       await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
       await c.call('addComponents', { components: { slow: sampleAppComponent(gh, 'slow', folder, health) } });
@@ -146,8 +167,12 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
       await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
       await c.call('addComponents', { components: { hup: sampleAppComponent(gh, 'hup', folder, health) } });
     });
-    const child = spawn(process.execPath, [UPKEEP_BIN, 'serve', '--stdio', '--data-dir', home], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const child = spawn(process.execPath, [UPKEEP_BIN, 'serve', '--stdio', '--data-dir', home], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     let buffered = '';
     let hungUp = false;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -161,12 +186,17 @@ describe('remote hosts: host keys and dropped connections (real sshd)', () => {
         child.stderr.destroy();
       }
     });
-    child.stdin.write(`${JSON.stringify({ type: 'request', id: '1', method: 'updateComponents', params: { ids: ['hup'] } })}\n`);
+    child.stdin.write(
+      `${JSON.stringify({ type: 'request', id: '1', method: 'updateComponents', params: { ids: ['hup'] } })}\n`,
+    );
     const { code, signal } = await exited;
     expect(hungUp).toBe(true);
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(installedVersion(folder)).toBe('1.1.0');
-    const entries = await withLocalUpkeep(home, async (c) => (await c.call('listHistory', { component: 'hup' })).entries);
+    const entries = await withLocalUpkeep(
+      home,
+      async (c) => (await c.call('listHistory', { component: 'hup' })).entries,
+    );
     expect(entries[0]).toMatchObject({ component: 'hup', status: 'succeeded', to: '1.1.0' });
   }, 120_000);
 });

@@ -58,13 +58,21 @@ describe('the GitHub token at rest', () => {
     expect(view.secret_storage_warning).toMatch(/0600/);
     expect(JSON.stringify(view)).not.toContain(TOKEN);
     expect(statSync(path.join(home, 'secrets.json')).mode & 0o777).toBe(0o600);
-    const encrypted = createApi(createServices({ home: path.join(tempDir(), 'home'), host: 'desktop', secretCipher: aesCipher() }));
-    expect(await encrypted.getSettings({}, { initiatedBy: 'panel', readOnly: false })).toMatchObject({ secret_storage: 'os', secret_storage_warning: null });
+    const encrypted = createApi(
+      createServices({ home: path.join(tempDir(), 'home'), host: 'desktop', secretCipher: aesCipher() }),
+    );
+    expect(await encrypted.getSettings({}, { initiatedBy: 'panel', readOnly: false })).toMatchObject({
+      secret_storage: 'os',
+      secret_storage_warning: null,
+    });
   });
 
   it('safeStorage is used only when its backend is a real keychain (never basic_text)', () => {
     const inner = aesCipher();
-    const safe = (backend: ReturnType<SafeStorageLike['getSelectedStorageBackend']>, available = true): SafeStorageLike => ({
+    const safe = (
+      backend: ReturnType<SafeStorageLike['getSelectedStorageBackend']>,
+      available = true,
+    ): SafeStorageLike => ({
       isEncryptionAvailable: () => available,
       getSelectedStorageBackend: () => backend,
       encryptString: (plain: string) => Buffer.from(inner.encrypt(plain), 'base64'),
@@ -85,7 +93,6 @@ afterEach(async () => {
   s = undefined;
 });
 
-
 describe('secrets never reach logs, history, journal or cache', () => {
   it('after successful, failed and interrupted updates with a token and an API key set', async () => {
     const TOP = `${OWNER}-${REPO}-bbb222`;
@@ -99,7 +106,10 @@ describe('secrets never reach logs, history, journal or cache', () => {
         // A command that prints the key: the log must show it masked.
         install: [['node', '-e', 'console.log("key is " + process.env.UPKEEP_TEST_API_KEY)']],
       },
-      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset }, { name: 'SHA256SUMS', content: `${sha256(asset)}  webapp-1.1.0.tar.gz\n` }],
+      assets: [
+        { name: 'webapp-1.1.0.tar.gz', content: asset },
+        { name: 'SHA256SUMS', content: `${sha256(asset)}  webapp-1.1.0.tar.gz\n` },
+      ],
     });
     const api = createApi(s.services);
     await api.setSettings({ github_token: TOKEN }, { initiatedBy: 'panel', readOnly: false });
@@ -114,7 +124,23 @@ describe('secrets never reach logs, history, journal or cache', () => {
     expect(s.gh.fixture.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
     // Fails, with the token in what the failing command printed (it reads the secrets file).
     const secretsFile = path.join(s.home, 'secrets.json');
-    await api.updateComponent({ id: 'webapp', config: { ...s.services.components.get('webapp').config, install: [['node', '-e', 'console.error(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(3)', secretsFile]] } }, { initiatedBy: 'panel', readOnly: false });
+    await api.updateComponent(
+      {
+        id: 'webapp',
+        config: {
+          ...s.services.components.get('webapp').config,
+          install: [
+            [
+              'node',
+              '-e',
+              'console.error(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(3)',
+              secretsFile,
+            ],
+          ],
+        },
+      },
+      { initiatedBy: 'panel', readOnly: false },
+    );
     await api.checkComponents({ force: true }, { initiatedBy: 'panel', readOnly: false });
     const [failed] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli', force: true });
     expect(failed?.status).toBe('rolled_back');
@@ -122,7 +148,9 @@ describe('secrets never reach logs, history, journal or cache', () => {
     expect(readFileSync(path.join(s.home, 'logs', `${failed!.run_id}.log`), 'utf8')).toContain('"github_token":"***"');
     const logs = readdirSync(path.join(s.home, 'logs'));
     expect(logs.length).toBeGreaterThanOrEqual(3);
-    expect(readFileSync(path.join(s.home, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    expect(
+      readFileSync(path.join(s.home, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length,
+    ).toBeGreaterThanOrEqual(3);
     expect(filesContaining(s.home, TOKEN)).toEqual([]);
     expect(filesContaining(s.home, apiKey)).toEqual([]);
     delete process.env.UPKEEP_TEST_API_KEY;

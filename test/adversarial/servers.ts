@@ -51,7 +51,29 @@ export async function serve(answer: Answer): Promise<Served> {
 export function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
@@ -85,17 +107,18 @@ export async function endless(res: http.ServerResponse): Promise<void> {
   let open = true;
   res.on('close', () => (open = false));
   while (open && !res.destroyed) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => {
-      // Whichever comes first removes the other: a 'close' listener left per wait piled up past
-      // ten on a long body (MaxListenersExceededWarning).
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => {
+        // Whichever comes first removes the other: a 'close' listener left per wait piled up past
+        // ten on a long body (MaxListenersExceededWarning).
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
   }
 }
 

@@ -73,7 +73,9 @@ class Gen {
 
 function webhook(g: Gen, i: number): Record<string, unknown> {
   const hook: Record<string, unknown> = {
-    url: g.pick(['https://hooks.example.com/u/', 'http://127.0.0.1:9/hook-', 'https://discord.com/api/webhooks/1/']) + String(i),
+    url:
+      g.pick(['https://hooks.example.com/u/', 'http://127.0.0.1:9/hook-', 'https://discord.com/api/webhooks/1/']) +
+      String(i),
     format: g.pick(['json', 'discord', 'slack']),
   };
   if (g.next() < 0.5) hook.events = g.pick([['update_failed'], ['update_available', 'update_succeeded'], []]);
@@ -101,7 +103,12 @@ function validValue(g: Gen, key: string): unknown {
     case 'notifications':
       return g.next() < 0.5;
     case 'github_api_base':
-      return g.pick(['https://api.github.com', 'https://ghe.example.com/api/v3', 'http://127.0.0.1:8080/api/v3', 'https://git.example.org/api/v3/']);
+      return g.pick([
+        'https://api.github.com',
+        'https://ghe.example.com/api/v3',
+        'http://127.0.0.1:8080/api/v3',
+        'https://git.example.org/api/v3/',
+      ]);
     case 'time_zone':
       return g.pick(['', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'UTC']);
     default:
@@ -167,7 +174,13 @@ function storedSettings(home: string): unknown {
 type Outcome = { ok: true; settings: unknown } | { ok: false; error: ErrorShape };
 
 /** Run one sequence through `apply`; after each step the answer and the file must equal the model. */
-async function checkSequence(label: string, home: string, steps: Step[], apply: (patch: Patch) => Promise<Outcome>, read?: () => unknown): Promise<Settings> {
+async function checkSequence(
+  label: string,
+  home: string,
+  steps: Step[],
+  apply: (patch: Patch) => Promise<Outcome>,
+  read?: () => unknown,
+): Promise<Settings> {
   let expected: Settings = { ...DEFAULTS };
   for (const [i, step] of steps.entries()) {
     const where = `${label} step ${i}: ${JSON.stringify(step.patch)}`;
@@ -189,37 +202,50 @@ async function checkSequence(label: string, home: string, steps: Step[], apply: 
 }
 
 describe('settings patches: stored settings are the fold of the patches', () => {
-  it(`${RUNS} seeded runs of ${PATCHES} patches through the contract and the real SettingsService on config.json (seed ${SEED})`, async () => {
-    const g = new Gen(prng(SEED));
-    let valid = 0;
-    let refused = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const home = path.join(tempDir('upkeep-settings-prop-'), 'home');
-      const services = createServices({ home, host: 'cli' });
-      const api = createApi(services);
-      // A component in the same file must come through every settings change untouched.
-      await invokeMethod(api, 'addComponents', { text: 'components:\n  app:\n    type: always_current\n    current: "1.0"\n' }, { initiatedBy: 'cli', readOnly: false });
-      const steps = Array.from({ length: PATCHES }, () => randomStep(g, { undefinedKeys: true }));
-      valid += steps.filter((s) => s.valid).length;
-      refused += steps.filter((s) => !s.valid).length;
-      const apply = async (patch: Patch): Promise<Outcome> => {
-        try {
-          const view = await invokeMethod(api, 'setSettings', { patch }, { initiatedBy: 'cli', readOnly: false });
-          return { ok: true, settings: (view as { settings: unknown }).settings };
-        } catch (error) {
-          return { ok: false, error: toErrorShape(error) };
-        }
-      };
-      const expected = await checkSequence(`seed ${SEED} run ${run}`, home, steps, apply);
-      // Read back by a second service on the same file, as the next command would.
-      expect(new SettingsService(createConfStore(home)).get(), `seed ${SEED} run ${run} (read back)`).toEqual(expected);
-      const components = await invokeMethod(api, 'listComponents', {}, { initiatedBy: 'cli', readOnly: false });
-      expect((components as { components: { id: string }[] }).components.map((c) => c.id)).toEqual(['app']);
-    }
-    console.log(`settings patches: seed ${SEED}, ${RUNS} runs × ${PATCHES} patches: ${valid} applied, ${refused} refused, every step equal to the fold`);
-    expect(valid).toBeGreaterThan(RUNS * PATCHES * 0.8);
-    expect(refused).toBeGreaterThan(0);
-  }, SOAK ? 1_800_000 : 300_000);
+  it(
+    `${RUNS} seeded runs of ${PATCHES} patches through the contract and the real SettingsService on config.json (seed ${SEED})`,
+    async () => {
+      const g = new Gen(prng(SEED));
+      let valid = 0;
+      let refused = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const home = path.join(tempDir('upkeep-settings-prop-'), 'home');
+        const services = createServices({ home, host: 'cli' });
+        const api = createApi(services);
+        // A component in the same file must come through every settings change untouched.
+        await invokeMethod(
+          api,
+          'addComponents',
+          { text: 'components:\n  app:\n    type: always_current\n    current: "1.0"\n' },
+          { initiatedBy: 'cli', readOnly: false },
+        );
+        const steps = Array.from({ length: PATCHES }, () => randomStep(g, { undefinedKeys: true }));
+        valid += steps.filter((s) => s.valid).length;
+        refused += steps.filter((s) => !s.valid).length;
+        const apply = async (patch: Patch): Promise<Outcome> => {
+          try {
+            const view = await invokeMethod(api, 'setSettings', { patch }, { initiatedBy: 'cli', readOnly: false });
+            return { ok: true, settings: (view as { settings: unknown }).settings };
+          } catch (error) {
+            return { ok: false, error: toErrorShape(error) };
+          }
+        };
+        const expected = await checkSequence(`seed ${SEED} run ${run}`, home, steps, apply);
+        // Read back by a second service on the same file, as the next command would.
+        expect(new SettingsService(createConfStore(home)).get(), `seed ${SEED} run ${run} (read back)`).toEqual(
+          expected,
+        );
+        const components = await invokeMethod(api, 'listComponents', {}, { initiatedBy: 'cli', readOnly: false });
+        expect((components as { components: { id: string }[] }).components.map((c) => c.id)).toEqual(['app']);
+      }
+      console.log(
+        `settings patches: seed ${SEED}, ${RUNS} runs × ${PATCHES} patches: ${valid} applied, ${refused} refused, every step equal to the fold`,
+      );
+      expect(valid).toBeGreaterThan(RUNS * PATCHES * 0.8);
+      expect(refused).toBeGreaterThan(0);
+    },
+    SOAK ? 1_800_000 : 300_000,
+  );
 
   it('the real CLI: `settings set` one key after another keeps every other (the sequence from the report, then seeded ones)', () => {
     buildCli();
@@ -290,10 +316,15 @@ describe('settings patches: stored settings are the fold of the patches', () => 
     const event: IpcSender = { sender: {} as never, senderFrame: { url: 'file:///app/index.html' } };
     const apply = async (patch: Patch): Promise<Outcome> => {
       const res = await handler(event, 'setSettings', { patch });
-      return res.ok ? { ok: true, settings: (res.result as { settings: unknown }).settings } : { ok: false, error: res.error };
+      return res.ok
+        ? { ok: true, settings: (res.result as { settings: unknown }).settings }
+        : { ok: false, error: res.error };
     };
     const steps = [
-      { patch: { backup_max_per_component: 50, webhooks: [{ url: 'https://hooks.example.com/x', format: 'json' }] }, valid: true },
+      {
+        patch: { backup_max_per_component: 50, webhooks: [{ url: 'https://hooks.example.com/x', format: 'json' }] },
+        valid: true,
+      },
       { patch: { notifications: false, backup_max_per_component: undefined, webhooks: undefined }, valid: true },
       ...Array.from({ length: 98 }, () => randomStep(g, { undefinedKeys: true })),
     ];

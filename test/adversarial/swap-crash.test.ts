@@ -29,19 +29,25 @@ const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'].fi
 const appHash = (folder: string) => treeHash(folder, { ignore: (rel) => rel.startsWith('data') });
 const appList = (folder: string) => treeListing(folder, { ignore: (rel) => rel.startsWith('data') });
 /** What differs from a reference listing, for a failure message. */
-const diff = (a: string[], b: string[]) => [...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`), ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`)].join('\n');
+const diff = (a: string[], b: string[]) =>
+  [
+    ...a.filter((x) => !b.includes(x)).map((x) => `- ${x}`),
+    ...b.filter((x) => !a.includes(x)).map((x) => `+ ${x}`),
+  ].join('\n');
 
 function sqliteDb(folder: string): string {
   const file = path.join(folder, 'data', 'app.sqlite');
   mkdirSync(path.dirname(file), { recursive: true });
-  const script = 'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute("create table t(x)")\nc.executemany("insert into t values (?)", [(i,) for i in range(500)])\nc.commit()\nc.close()';
+  const script =
+    'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nc.execute("create table t(x)")\nc.executemany("insert into t values (?)", [(i,) for i in range(500)])\nc.commit()\nc.close()';
   const r = spawnSync(PYTHON as string, ['-c', script, file]);
   expect(r.status, r.stderr.toString()).toBe(0);
   return sha256(file);
 }
 
 function sqliteOk(folder: string): boolean {
-  const script = 'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute("pragma integrity_check").fetchone()[0], *c.execute("select count(*), sum(x) from t").fetchone())';
+  const script =
+    'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute("pragma integrity_check").fetchone()[0], *c.execute("select count(*), sum(x) from t").fetchone())';
   const r = spawnSync(PYTHON as string, ['-c', script, path.join(folder, 'data', 'app.sqlite')], { encoding: 'utf8' });
   return r.stdout.trim() === 'ok 500 124750';
 }
@@ -50,7 +56,9 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 
 /** The rename(2)-family calls of a whole run, in order (as the trace shows them). */
 function renamesIn(trace: string): string[] {
-  return readFileSync(trace, 'utf8').split('\n').filter((l) => /\brename(at2?)?\(/.test(l));
+  return readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((l) => /\brename(at2?)?\(/.test(l));
 }
 
 type Moment = 'before' | 'during' | 'after';
@@ -90,16 +98,29 @@ afterEach(async () => {
 });
 
 async function recover(home: string): Promise<string> {
-  const background = await startBackground(createServices({ home, host: 'http' }), { firstRun: false, scheduler: false });
+  const background = await startBackground(createServices({ home, host: 'http' }), {
+    firstRun: false,
+    scheduler: false,
+  });
   await background.stop();
   return background.recovered[0]?.status ?? 'none';
 }
 
 function expectNothingLeft(folder: string, home: string, label: string): void {
-  expect(readdirSync(path.dirname(folder)).filter((n) => n.includes('upkeep-')), label).toEqual([]);
+  expect(
+    readdirSync(path.dirname(folder)).filter((n) => n.includes('upkeep-')),
+    label,
+  ).toEqual([]);
   const journal = path.join(home, 'journal');
-  if (existsSync(journal)) expect(readdirSync(journal).filter((n) => !n.endsWith('.tmp')), label).toEqual([]);
-  expect(readdirSync(path.join(home, 'backups')).filter((n) => n.startsWith('.restore-')), label).toEqual([]);
+  if (existsSync(journal))
+    expect(
+      readdirSync(journal).filter((n) => !n.endsWith('.tmp')),
+      label,
+    ).toEqual([]);
+  expect(
+    readdirSync(path.join(home, 'backups')).filter((n) => n.startsWith('.restore-')),
+    label,
+  ).toEqual([]);
 }
 
 interface UpdateWorld {
@@ -113,7 +134,10 @@ async function updateWorld(config: Record<string, unknown>): Promise<UpdateWorld
 }
 
 /** An update (or, with a failing health check, an update and its rollback) run whole: the old and new hashes and its renames. */
-async function census(config: Record<string, unknown>, exchange: boolean): Promise<{ oldHash: string; oldList: string[]; endHash: string; lines: string[]; folder: string }> {
+async function census(
+  config: Record<string, unknown>,
+  exchange: boolean,
+): Promise<{ oldHash: string; oldList: string[]; endHash: string; lines: string[]; folder: string }> {
   const { s } = await updateWorld(config);
   try {
     const oldHash = appHash(s.folder);
@@ -134,101 +158,127 @@ const WAYS = [
   { name: 'two renames (fallback forced)', exchange: false },
 ] as const;
 
-describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')('the directory swap killed before, during and after the exchange', () => {
-  for (const way of WAYS) {
-    it(`update, ${way.name}: each kill ends as the old or the new release, user data intact, nothing left`, async () => {
-      if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
-      const ref = await census(WORKING, way.exchange);
-      const outcomes: string[] = [];
-      for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
-        const { s, db } = await updateWorld(WORKING);
-        cleanup = () => s.cleanup();
-        const end = (await runUnderStrace(s.home, 'update', 'webapp', kill.nth, undefined, kill.injectOn)) as DriverEnd;
-        const label = `update killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
-        expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
-        const status = await recover(s.home);
-        const after = appHash(s.folder);
-        const state = after === ref.oldHash ? 'old' : after === ref.endHash ? 'new' : 'MIXED';
-        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}:${status}`);
-        expect(state, label).not.toBe('MIXED');
-        expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
-        expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
-        expect(sha256(path.join(s.folder, 'data', 'app.sqlite')), label).toBe(db);
-        expect(sqliteOk(s.folder), label).toBe(true);
-        expectNothingLeft(s.folder, s.home, label);
-        await s.cleanup();
-        cleanup = undefined;
-      }
-      process.stdout.write(`swap crash, update, ${way.name}: ${outcomes.join(' ')}\n`);
-    }, 300_000);
+describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')(
+  'the directory swap killed before, during and after the exchange',
+  () => {
+    for (const way of WAYS) {
+      it(`update, ${way.name}: each kill ends as the old or the new release, user data intact, nothing left`, async () => {
+        if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
+        const ref = await census(WORKING, way.exchange);
+        const outcomes: string[] = [];
+        for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
+          const { s, db } = await updateWorld(WORKING);
+          cleanup = () => s.cleanup();
+          const end = (await runUnderStrace(
+            s.home,
+            'update',
+            'webapp',
+            kill.nth,
+            undefined,
+            kill.injectOn,
+          )) as DriverEnd;
+          const label = `update killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
+          expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
+          const status = await recover(s.home);
+          const after = appHash(s.folder);
+          const state = after === ref.oldHash ? 'old' : after === ref.endHash ? 'new' : 'MIXED';
+          outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}:${status}`);
+          expect(state, label).not.toBe('MIXED');
+          expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
+          expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
+          expect(sha256(path.join(s.folder, 'data', 'app.sqlite')), label).toBe(db);
+          expect(sqliteOk(s.folder), label).toBe(true);
+          expectNothingLeft(s.folder, s.home, label);
+          await s.cleanup();
+          cleanup = undefined;
+        }
+        process.stdout.write(`swap crash, update, ${way.name}: ${outcomes.join(' ')}\n`);
+      }, 300_000);
 
-    it(`rollback (health fails), ${way.name}: each kill in the rollback's swap ends as the old release, user data intact`, async () => {
-      if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
-      const ref = await census(FAILING, way.exchange);
-      expect(ref.endHash).toBe(ref.oldHash);
-      const outcomes: string[] = [];
-      for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
-        const { s } = await updateWorld(FAILING);
-        cleanup = () => s.cleanup();
-        const end = (await runUnderStrace(s.home, 'update', 'webapp', kill.nth, undefined, kill.injectOn)) as DriverEnd;
-        const label = `rollback killed ${moment} its swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
-        expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
-        const status = await recover(s.home);
-        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${appHash(s.folder) === ref.oldHash ? 'old' : 'MIXED'}:${status}`);
-        expect(appHash(s.folder), `${label}\n${diff(ref.oldList, appList(s.folder))}`).toBe(ref.oldHash);
-        expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
-        expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
-        // Restored from the backup, which holds a consistent copy of the database (SQLite's own
-        // backup): the same rows, not necessarily the same bytes.
-        expect(sqliteOk(s.folder), label).toBe(true);
-        expectNothingLeft(s.folder, s.home, label);
-        await s.cleanup();
-        cleanup = undefined;
-      }
-      process.stdout.write(`swap crash, rollback, ${way.name}: ${outcomes.join(' ')}\n`);
-    }, 300_000);
+      it(`rollback (health fails), ${way.name}: each kill in the rollback's swap ends as the old release, user data intact`, async () => {
+        if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
+        const ref = await census(FAILING, way.exchange);
+        expect(ref.endHash).toBe(ref.oldHash);
+        const outcomes: string[] = [];
+        for (const [moment, kill] of Object.entries(killPoints(ref.lines, ref.folder, way.exchange))) {
+          const { s } = await updateWorld(FAILING);
+          cleanup = () => s.cleanup();
+          const end = (await runUnderStrace(
+            s.home,
+            'update',
+            'webapp',
+            kill.nth,
+            undefined,
+            kill.injectOn,
+          )) as DriverEnd;
+          const label = `rollback killed ${moment} its swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
+          expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
+          const status = await recover(s.home);
+          outcomes.push(
+            `${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${appHash(s.folder) === ref.oldHash ? 'old' : 'MIXED'}:${status}`,
+          );
+          expect(appHash(s.folder), `${label}\n${diff(ref.oldList, appList(s.folder))}`).toBe(ref.oldHash);
+          expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
+          expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
+          // Restored from the backup, which holds a consistent copy of the database (SQLite's own
+          // backup): the same rows, not necessarily the same bytes.
+          expect(sqliteOk(s.folder), label).toBe(true);
+          expectNothingLeft(s.folder, s.home, label);
+          await s.cleanup();
+          cleanup = undefined;
+        }
+        process.stdout.write(`swap crash, rollback, ${way.name}: ${outcomes.join(' ')}\n`);
+      }, 300_000);
 
-    it(`restore, ${way.name}: each kill ends as before or fully restored, user data intact, nothing left`, async () => {
-      if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
-      const make = async () => {
-        const w = backupWorld({ data: ['uploads/'] }, { backup: { exclude: ['uploads/', 'data/'] } });
-        for (let f = 0; f < 100; f++) writeFileSync(path.join(w.folder, `file-${f}.txt`), `v1 ${f}\n`.repeat(20));
-        writeFileSync(path.join(w.folder, '.env'), 'SECRET=1\n');
-        mkdirSync(path.join(w.folder, 'uploads'));
-        writeFileSync(path.join(w.folder, 'uploads', 'photo.jpg'), 'a user photo');
-        const db = sqliteDb(w.folder);
-        const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
-        const restored = appHash(w.folder);
-        for (let f = 0; f < 100; f += 3) writeFileSync(path.join(w.folder, `file-${f}.txt`), `v2 ${f}\n`);
-        return { ...w, db, backup, restored, before: appHash(w.folder) };
-      };
-      const w0 = await make();
-      const trace = path.join(w0.root, 'trace.txt');
-      const end0 = (await runUnderStrace(w0.home, 'restore', w0.backup.id, 0, trace)) as DriverEnd;
-      expect(end0.code, end0.stderr).toBe(0);
-      expect(appHash(w0.folder)).toBe(w0.restored);
-      const points = killPoints(renamesIn(trace), w0.folder, way.exchange);
-      const outcomes: string[] = [];
-      for (const [moment, kill] of Object.entries(points)) {
-        const w = await make();
-        const end = (await runUnderStrace(w.home, 'restore', w.backup.id, kill.nth, undefined, kill.injectOn)) as DriverEnd;
-        const label = `restore killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
-        expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
-        await recover(w.home);
-        const after = appHash(w.folder);
-        const state = after === w.before ? 'before' : after === w.restored ? 'restored' : 'MIXED';
-        outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}`);
-        expect(state, label).not.toBe('MIXED');
-        expect(readFileSync(path.join(w.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
-        expect(sha256(path.join(w.folder, 'data', 'app.sqlite')), label).toBe(w.db);
-        expect(sqliteOk(w.folder), label).toBe(true);
-        expect(readdirSync(path.dirname(w.folder)), label).toEqual(['demo']);
-        expect((await w.services.backups.verify(w.backup.id)).ok, label).toBe(true);
-      }
-      process.stdout.write(`swap crash, restore, ${way.name}: ${outcomes.join(' ')}\n`);
-    }, 300_000);
-  }
-});
+      it(`restore, ${way.name}: each kill ends as before or fully restored, user data intact, nothing left`, async () => {
+        if (!way.exchange) process.env[NO_EXCHANGE_ENV] = '1';
+        const make = async () => {
+          const w = backupWorld({ data: ['uploads/'] }, { backup: { exclude: ['uploads/', 'data/'] } });
+          for (let f = 0; f < 100; f++) writeFileSync(path.join(w.folder, `file-${f}.txt`), `v1 ${f}\n`.repeat(20));
+          writeFileSync(path.join(w.folder, '.env'), 'SECRET=1\n');
+          mkdirSync(path.join(w.folder, 'uploads'));
+          writeFileSync(path.join(w.folder, 'uploads', 'photo.jpg'), 'a user photo');
+          const db = sqliteDb(w.folder);
+          const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
+          const restored = appHash(w.folder);
+          for (let f = 0; f < 100; f += 3) writeFileSync(path.join(w.folder, `file-${f}.txt`), `v2 ${f}\n`);
+          return { ...w, db, backup, restored, before: appHash(w.folder) };
+        };
+        const w0 = await make();
+        const trace = path.join(w0.root, 'trace.txt');
+        const end0 = (await runUnderStrace(w0.home, 'restore', w0.backup.id, 0, trace)) as DriverEnd;
+        expect(end0.code, end0.stderr).toBe(0);
+        expect(appHash(w0.folder)).toBe(w0.restored);
+        const points = killPoints(renamesIn(trace), w0.folder, way.exchange);
+        const outcomes: string[] = [];
+        for (const [moment, kill] of Object.entries(points)) {
+          const w = await make();
+          const end = (await runUnderStrace(
+            w.home,
+            'restore',
+            w.backup.id,
+            kill.nth,
+            undefined,
+            kill.injectOn,
+          )) as DriverEnd;
+          const label = `restore killed ${moment} the swap (${kill.injectOn ? 'exchange helper' : `rename ${kill.nth}`}): ${end.stderr.slice(-400)}`;
+          expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
+          await recover(w.home);
+          const after = appHash(w.folder);
+          const state = after === w.before ? 'before' : after === w.restored ? 'restored' : 'MIXED';
+          outcomes.push(`${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${state}`);
+          expect(state, label).not.toBe('MIXED');
+          expect(readFileSync(path.join(w.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
+          expect(sha256(path.join(w.folder, 'data', 'app.sqlite')), label).toBe(w.db);
+          expect(sqliteOk(w.folder), label).toBe(true);
+          expect(readdirSync(path.dirname(w.folder)), label).toEqual(['demo']);
+          expect((await w.services.backups.verify(w.backup.id)).ok, label).toBe(true);
+        }
+        process.stdout.write(`swap crash, restore, ${way.name}: ${outcomes.join(' ')}\n`);
+      }, 300_000);
+    }
+  },
+);
 
 /**
  * A reader polling the folder: each look opens the folder once and reads through that handle
@@ -256,7 +306,10 @@ process.stdout.write(JSON.stringify(seen));
 
 function startReader(folder: string, stopFile: string): Promise<Record<'old' | 'new' | 'mixed' | 'absent', number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', READER, folder, stopFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', READER, folder, stopFile], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -267,7 +320,10 @@ function startReader(folder: string, stopFile: string): Promise<Record<'old' | '
 describe.skipIf(process.platform !== 'linux')('the live folder is never a mixture of two releases', () => {
   it('a reader polling the folder during an update sees only the whole old release or the whole new one', async () => {
     // Many files in the release, so the apply has a middle long enough to be seen.
-    const extra = Array.from({ length: 1500 }, (_, i) => ({ path: `acme-webapp-bbb222/vendor/pkg-${String(i).padStart(4, '0')}/index.js`, content: `module.exports = ${i};\n` }));
+    const extra = Array.from({ length: 1500 }, (_, i) => ({
+      path: `acme-webapp-bbb222/vendor/pkg-${String(i).padStart(4, '0')}/index.js`,
+      content: `module.exports = ${i};\n`,
+    }));
     const s = await releaseScenario({ config: WORKING, extraEntries: extra });
     cleanup = () => s.cleanup();
     const stop = path.join(s.root, 'stop-reader');

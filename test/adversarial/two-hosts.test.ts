@@ -14,8 +14,15 @@ afterEach(async () => {
 describe('two hosts update the same component at once (two real processes)', () => {
   it('one wins, the other gets UPDATE_IN_PROGRESS; the folder is the new version, once', async () => {
     // The install step takes a while so the two runs overlap.
-    s = await releaseScenario({ config: { install: [['node', '-e', 'setTimeout(() => require("fs").appendFileSync("installs.log", "x"), 4000)']] } });
-    const [a, b] = await Promise.all([runCrashDriver(s.home, 'update', 'webapp', 0), runCrashDriver(s.home, 'update', 'webapp', 0)]);
+    s = await releaseScenario({
+      config: {
+        install: [['node', '-e', 'setTimeout(() => require("fs").appendFileSync("installs.log", "x"), 4000)']],
+      },
+    });
+    const [a, b] = await Promise.all([
+      runCrashDriver(s.home, 'update', 'webapp', 0),
+      runCrashDriver(s.home, 'update', 'webapp', 0),
+    ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     const results = [a, b].map((r) => (JSON.parse(r.stdout) as { results: UpdateResult[] }).results[0]!);

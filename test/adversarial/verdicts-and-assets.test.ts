@@ -25,8 +25,10 @@ afterEach(async () => {
   pypi = undefined;
 });
 
-const check = async (sc: Scenario, options: { downgrade?: boolean } = {}) => (await sc.services.checks.check(['webapp'], { force: true, ...options }))[0]!;
-const update = async (sc: Scenario) => ((await sc.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[])[0]!;
+const check = async (sc: Scenario, options: { downgrade?: boolean } = {}) =>
+  (await sc.services.checks.check(['webapp'], { force: true, ...options }))[0]!;
+const update = async (sc: Scenario) =>
+  ((await sc.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[])[0]!;
 const read = (sc: Scenario, rel: string) => readFileSync(path.join(sc.folder, rel), 'utf8');
 
 /** A release tree as a real tool lays it out in `dir/top/…`. */
@@ -39,7 +41,11 @@ function writeTree(dir: string, top: string, files: Record<string, string>): voi
 }
 
 function run(argv: string[], options: { cwd?: string; input?: Buffer } = {}): Buffer {
-  const r = spawnSync(argv[0] as string, argv.slice(1), { cwd: options.cwd, input: options.input, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(argv[0] as string, argv.slice(1), {
+    cwd: options.cwd,
+    input: options.input,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr?.toString()}`);
   return r.stdout;
 }
@@ -60,7 +66,9 @@ function tarZst(top: string, files: Record<string, string>, how: 'pipe' | 'file'
   writeTree(dir, top, files);
   const tar = path.join(dir, 'release.tar');
   run(['tar', '-cf', tar, '-C', dir, top]);
-  return how === 'pipe' ? run(['zstd', '-q', '-c', '-3'], { input: readFileSync(tar) }) : run(['zstd', '-q', '-c', '-3', tar]);
+  return how === 'pipe'
+    ? run(['zstd', '-q', '-c', '-3'], { input: readFileSync(tar) })
+    : run(['zstd', '-q', '-c', '-3', tar]);
 }
 
 describe('SemVer verdicts through a real check (GitHub-like server)', () => {
@@ -79,9 +87,16 @@ describe('SemVer verdicts through a real check (GitHub-like server)', () => {
   it('1.2.3-r2 is newer than an installed 1.2.3-r100 (identifiers with letters compare as ASCII)', async () => {
     s = await releaseScenario({ config: { version_from: { file: 'VERSION' } } });
     writeFileSync(path.join(s.folder, 'VERSION'), '1.2.3-r100\n');
-    s.gh.addRelease(OWNER, REPO, { tag_name: 'v1.2.3-r2', tarball: sourceTarball(`${OWNER}-${REPO}-r2`, releaseFiles('1.2.3-r2')) });
+    s.gh.addRelease(OWNER, REPO, {
+      tag_name: 'v1.2.3-r2',
+      tarball: sourceTarball(`${OWNER}-${REPO}-r2`, releaseFiles('1.2.3-r2')),
+    });
     const r = await check(s);
-    expect(r).toMatchObject({ latest: '1.2.3-r2', update_available: true, explanation: '1.2.3-r2 > 1.2.3-r100 by semantic versioning' });
+    expect(r).toMatchObject({
+      latest: '1.2.3-r2',
+      update_available: true,
+      explanation: '1.2.3-r2 > 1.2.3-r100 by semantic versioning',
+    });
   });
 });
 
@@ -91,7 +106,9 @@ describe("OctoPrint's *_unequal: a lower release is what was asked for", () => {
     writeFileSync(path.join(s.folder, 'VERSION'), '1.2.0\n');
     const r = await check(s);
     expect(r).toMatchObject({ installed: '1.2.0', latest: '1.1.0', update_available: true });
-    expect(r.explanation).toBe('1.1.0 != 1.2.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version');
+    expect(r.explanation).toBe(
+      '1.1.0 != 1.2.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version',
+    );
     expect(r.explanation).not.toMatch(/not offered|downgrade/);
     const result = await update(s);
     expect(result, JSON.stringify(result)).toMatchObject({ status: 'succeeded', from: '1.2.0', to: '1.1.0' });
@@ -110,12 +127,24 @@ describe("OctoPrint's *_unequal: a lower release is what was asked for", () => {
 
 describe("OctoPrint's prerelease channels", () => {
   const prereleases = (sc: Scenario) => {
-    sc.gh.addRelease(OWNER, REPO, { tag_name: 'v1.3.0rc1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('t', releaseFiles('1.3.0rc1')) });
-    sc.gh.addRelease(OWNER, REPO, { tag_name: 'v1.2.0rc1', prerelease: true, target_commitish: 'rc/maintenance', tarball: sourceTarball('t', releaseFiles('1.2.0rc1')) });
+    sc.gh.addRelease(OWNER, REPO, {
+      tag_name: 'v1.3.0rc1',
+      prerelease: true,
+      target_commitish: 'rc/devel',
+      tarball: sourceTarball('t', releaseFiles('1.3.0rc1')),
+    });
+    sc.gh.addRelease(OWNER, REPO, {
+      tag_name: 'v1.2.0rc1',
+      prerelease: true,
+      target_commitish: 'rc/maintenance',
+      tarball: sourceTarball('t', releaseFiles('1.2.0rc1')),
+    });
   };
 
   it('prerelease: true with a prerelease_channel and no prerelease_branches offers every prerelease', async () => {
-    s = await releaseScenario({ config: { release_compare: 'python', prerelease: true, prerelease_channel: 'rc/maintenance' } });
+    s = await releaseScenario({
+      config: { release_compare: 'python', prerelease: true, prerelease_channel: 'rc/maintenance' },
+    });
     prereleases(s);
     const r = await check(s);
     expect(r).toMatchObject({ latest: '1.3.0rc1', update_available: true });
@@ -123,7 +152,12 @@ describe("OctoPrint's prerelease channels", () => {
 
   it('a prerelease_channel not among prerelease_branches is accepted and matches its own branch only', async () => {
     s = await releaseScenario({
-      config: { release_compare: 'python', prerelease: true, prerelease_channel: 'rc/maintenance', prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel'] }] },
+      config: {
+        release_compare: 'python',
+        prerelease: true,
+        prerelease_channel: 'rc/maintenance',
+        prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel'] }],
+      },
     });
     prereleases(s);
     const r = await check(s);
@@ -135,7 +169,10 @@ describe("OctoPrint's prerelease channels", () => {
 
 describe('config errors say what was expected', () => {
   it('version_from: { file: VERSION } is accepted', () => {
-    expect(validateComponent('web', { type: 'always_current', folder: '/srv/web', version_from: { file: 'VERSION' } }).version_from).toEqual({ file: 'VERSION' });
+    expect(
+      validateComponent('web', { type: 'always_current', folder: '/srv/web', version_from: { file: 'VERSION' } })
+        .version_from,
+    ).toEqual({ file: 'VERSION' });
   });
 
   it('no bare "Invalid input" for any refused key', () => {
@@ -191,7 +228,9 @@ describe('PyPI requires_python against the component interpreter', () => {
     const version = run(['python3', '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])']).toString().trim();
     const r = await pypiCase('python3');
     expect(r).toMatchObject({ latest: '1.1.0', update: true });
-    expect(r.explanation).toBe(`1.1.0 > 1.0.0 by PEP 440; skipped 1 newer release whose requires_python excludes Python ${version} (python3): 2.0.0 (>=3.99)`);
+    expect(r.explanation).toBe(
+      `1.1.0 > 1.0.0 by PEP 440; skipped 1 newer release whose requires_python excludes Python ${version} (python3): 2.0.0 (>=3.99)`,
+    );
   });
 
   it('an interpreter that cannot be run is unknown, not a reassuring default', async () => {
@@ -201,7 +240,9 @@ describe('PyPI requires_python against the component interpreter', () => {
     chmodSync(broken, 0o755);
     const r = await pypiCase(broken);
     expect(r).toMatchObject({ latest: '2.0.0', update: true });
-    expect(r.explanation).toContain("requires_python not checked: the Python version of the component's interpreter is unknown");
+    expect(r.explanation).toContain(
+      "requires_python not checked: the Python version of the component's interpreter is unknown",
+    );
     expect(r.explanation).toContain('no python here');
     const missing = await (async () => {
       await pypi?.close();
@@ -244,9 +285,16 @@ describe('release_archive with zip and .tar.zst assets (real engine, GitHub-like
     // On Node 20 zlib has no zstd: the asset is read by the zstd module the backups use.
     if (process.versions.node.startsWith('20.')) expect(typeof zlib.createZstdDecompress).toBe('undefined');
     buildCli();
-    s = await releaseScenario({ assets: [{ name: 'webapp-1.1.0.tar.zst', content: tarZst('webapp-1.1.0', releaseFiles(), 'pipe') }], config: { asset: 'webapp-{version}.tar.zst' } });
+    s = await releaseScenario({
+      assets: [{ name: 'webapp-1.1.0.tar.zst', content: tarZst('webapp-1.1.0', releaseFiles(), 'pipe') }],
+      config: { asset: 'webapp-{version}.tar.zst' },
+    });
     // The CLI runs as its own process; this one keeps serving the GitHub-like API meanwhile.
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', s.home, '--json', 'update', 'webapp', '--yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', s.home, '--json', 'update', 'webapp', '--yes'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -261,8 +309,16 @@ describe('release_archive with zip and .tar.zst assets (real engine, GitHub-like
   it('a zip asset that climbs out with ../ is refused and nothing changes', async () => {
     const dir = tempDir('upkeep-evilzip-');
     const file = path.join(dir, 'evil.zip');
-    run(['python3', '-c', 'import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],"w")\nz.writestr("app/VERSION","6.6.6\\n")\nz.writestr("../../escaped.txt","x")\nz.close()', file]);
-    s = await releaseScenario({ assets: [{ name: 'webapp-1.1.0.zip', content: readFileSync(file) }], config: { asset: 'webapp-{version}.zip' } });
+    run([
+      'python3',
+      '-c',
+      'import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],"w")\nz.writestr("app/VERSION","6.6.6\\n")\nz.writestr("../../escaped.txt","x")\nz.close()',
+      file,
+    ]);
+    s = await releaseScenario({
+      assets: [{ name: 'webapp-1.1.0.zip', content: readFileSync(file) }],
+      config: { asset: 'webapp-{version}.zip' },
+    });
     const before = s.hash();
     const result = await update(s);
     // Refused while extracting into staging, after the backup: the run is rolled back.

@@ -12,9 +12,15 @@ afterEach(async () => {
   s = undefined;
 });
 
-const check = async (sc: Scenario, options: { downgrade?: boolean } = {}) => (await sc.services.checks.check(['webapp'], { force: true, ...options }))[0]!;
-const update = async (sc: Scenario) => ((await sc.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[])[0]!;
-const release = (sc: Scenario, version: string) => sc.gh.addRelease(OWNER, REPO, { tag_name: `v${version}`, tarball: sourceTarball(`${OWNER}-${REPO}-${version}`, releaseFiles(version)) });
+const check = async (sc: Scenario, options: { downgrade?: boolean } = {}) =>
+  (await sc.services.checks.check(['webapp'], { force: true, ...options }))[0]!;
+const update = async (sc: Scenario) =>
+  ((await sc.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' })) as UpdateResult[])[0]!;
+const release = (sc: Scenario, version: string) =>
+  sc.gh.addRelease(OWNER, REPO, {
+    tag_name: `v${version}`,
+    tarball: sourceTarball(`${OWNER}-${REPO}-${version}`, releaseFiles(version)),
+  });
 
 describe('versions and feeds (GitHub-like server, real checks and engine)', () => {
   it('a release older than the highest seen is refused unless a downgrade is asked', async () => {
@@ -40,13 +46,29 @@ describe('versions and feeds (GitHub-like server, real checks and engine)', () =
     const r = await check(s);
     expect(r).toMatchObject({ latest: '999.0.0', update_available: true, breaking: true });
     expect(r.risk?.reasons.join('; ')).toContain('major version 1 → 999');
-    const decision = decideAutoUpdate(policyOf(s.services.components.get('webapp').config), { installed: r.installed, latest: r.latest!, publishedAt: null, firstSeenAt: 0, security: false }, { now: Date.now(), timeZone: 'UTC', estimateMs: 1000, estimateBasis: 'a default' });
+    const decision = decideAutoUpdate(
+      policyOf(s.services.components.get('webapp').config),
+      { installed: r.installed, latest: r.latest!, publishedAt: null, firstSeenAt: 0, security: false },
+      { now: Date.now(), timeZone: 'UTC', estimateMs: 1000, estimateBasis: 'a default' },
+    );
     expect(decision, JSON.stringify(decision)).toMatchObject({ action: 'defer', reason: 'major_version' });
   });
 
   it('tags that are not versions are never taken for the latest release', async () => {
     s = await releaseScenario();
-    for (const tag of ['nightly', 'latest', 'release-candidate', '$(reboot)', '../../etc', 'v', 'v1.1.0-', 'v1..2', 'version-two', '2.0.0 beta with spaces', '']) {
+    for (const tag of [
+      'nightly',
+      'latest',
+      'release-candidate',
+      '$(reboot)',
+      '../../etc',
+      'v',
+      'v1.1.0-',
+      'v1..2',
+      'version-two',
+      '2.0.0 beta with spaces',
+      '',
+    ]) {
       s.gh.addRelease(OWNER, REPO, { tag_name: tag, tarball: sourceTarball('junk', { VERSION: 'junk\n' }) });
     }
     const r = await check(s);

@@ -43,7 +43,10 @@ describe('headless host security', () => {
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body).error.code).toBe('UNAUTHORIZED');
     }
-    const query = await rawRequest(`${url}?token=${TEST_TOKEN}`, { headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const query = await rawRequest(`${url}?token=${TEST_TOKEN}`, {
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(query.status).toBe(401);
   });
 
@@ -56,7 +59,10 @@ describe('headless host security', () => {
     expect(JSON.parse(cross.body).error.code).toBe('FORBIDDEN');
     const rebind = await rawRequest(url, { headers: { ...auth, Host: `evil.example:${h.port}` }, body: '{}' });
     expect(rebind.status).toBe(403);
-    const sameOrigin = await rawRequest(url, { headers: { ...auth, Origin: `http://127.0.0.1:${h.port}` }, body: '{}' });
+    const sameOrigin = await rawRequest(url, {
+      headers: { ...auth, Origin: `http://127.0.0.1:${h.port}` },
+      body: '{}',
+    });
     expect(sameOrigin.status).toBe(200);
   });
 
@@ -65,11 +71,16 @@ describe('headless host security', () => {
     const url = `${h.url}api/listComponents`;
     const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
     expect((await rawRequest(url, { method: 'GET', headers: auth })).status).toBe(405);
-    expect((await rawRequest(url, { headers: { ...auth, 'Content-Type': 'text/plain' }, body: '{}' })).status).toBe(415);
+    expect((await rawRequest(url, { headers: { ...auth, 'Content-Type': 'text/plain' }, body: '{}' })).status).toBe(
+      415,
+    );
     const bad = await rawRequest(url, { headers: { ...auth, 'Content-Type': 'application/json' }, body: '{"oops' });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error.code).toBe('INVALID_REQUEST');
-    const big = await rawRequest(url, { headers: { ...auth, 'Content-Type': 'application/json' }, body: `"${'x'.repeat(5 * 1024 * 1024)}"` });
+    const big = await rawRequest(url, {
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: `"${'x'.repeat(5 * 1024 * 1024)}"`,
+    });
     expect(big.status).toBe(400);
     const after = await rawRequest(url, { headers: { ...auth, 'Content-Type': 'application/json' }, body: '{}' });
     expect(after.status).toBe(200);
@@ -79,7 +90,10 @@ describe('headless host security', () => {
     const { host: h } = await host();
     const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_READ_ONLY_TOKEN}` };
     expect((await rawRequest(`${h.url}api/listComponents`, { headers, body: '{}' })).status).toBe(200);
-    const add = await rawRequest(`${h.url}api/addComponents`, { headers, body: JSON.stringify({ components: { a: { type: 'always_current' } } }) });
+    const add = await rawRequest(`${h.url}api/addComponents`, {
+      headers,
+      body: JSON.stringify({ components: { a: { type: 'always_current' } } }),
+    });
     expect(add.status).toBe(403);
     expect(JSON.parse(add.body).error.code).toBe('FORBIDDEN');
   });
@@ -87,7 +101,10 @@ describe('headless host security', () => {
   it('streams events over SSE to an authenticated client', async () => {
     const t = await host();
     const controller = new AbortController();
-    const response = await fetch(`${t.host.url}api/events`, { headers: { Authorization: `Bearer ${TEST_TOKEN}` }, signal: controller.signal });
+    const response = await fetch(`${t.host.url}api/events`, {
+      headers: { Authorization: `Bearer ${TEST_TOKEN}` },
+      signal: controller.signal,
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();

@@ -37,7 +37,10 @@ export async function inProcessTransport(home: string): Promise<Transport> {
 export const TEST_TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvwxyz';
 export const TEST_READ_ONLY_TOKEN = 'read-only-token-0123456789abcdefghijklmnopqrstuv';
 
-export async function httpTransport(home: string, options: { rendererDir?: string } = {}): Promise<Transport & { host: HttpHost }> {
+export async function httpTransport(
+  home: string,
+  options: { rendererDir?: string } = {},
+): Promise<Transport & { host: HttpHost }> {
   const services = createServices({ home, host: 'http' });
   const host = await startHttpHost({
     api: createApi(services),

@@ -66,12 +66,18 @@ describe('accessibility: axe-core on every view and dialog, light and dark', () 
     await page.keyboard.press('Escape');
 
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
-    await page.getByRole('dialog', { name: 'Settings' }).getByRole('combobox', { name: 'Release channel for Web App' }).waitFor();
+    await page
+      .getByRole('dialog', { name: 'Settings' })
+      .getByRole('combobox', { name: 'Release channel for Web App' })
+      .waitFor();
     await audit(page, 'settings dialog', found);
     await page.keyboard.press('Escape');
 
     await openView(page, 'Backups');
-    const backup = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: 'before-migration' });
+    const backup = page
+      .getByRole('table', { name: 'Backups' })
+      .getByRole('row')
+      .filter({ hasText: 'before-migration' });
     await backup.waitFor();
     await audit(page, 'backups', found);
     await backup.getByRole('button', { name: 'Restore', exact: true }).click();
@@ -110,7 +116,9 @@ describe('accessibility: axe-core on every view and dialog, light and dark', () 
     const { page, context } = await openAt(browser, show.host);
     await page.getByText('Update available').first().waitFor();
     const buttons = page.getByRole('button', { name: /^Update now/ });
-    const names = await buttons.evaluateAll((list) => list.map((b) => b.getAttribute('aria-label') ?? b.textContent ?? ''));
+    const names = await buttons.evaluateAll((list) =>
+      list.map((b) => b.getAttribute('aria-label') ?? b.textContent ?? ''),
+    );
     expect(names.sort()).toEqual(['Update now: Broken App', 'Update now: Web App']);
     // The visible text stays "Update now" (it is part of the name, as WCAG's label-in-name asks).
     expect(await buttons.first().innerText()).toBe('Update now');

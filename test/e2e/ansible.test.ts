@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { startSshd, type Sshd } from '../fixtures/servers/sshd';
 import { buildCli, repoRoot } from '../helpers/cli';
-import { UPKEEP_BIN, addSampleReleases, installedVersion, sampleAppComponent, withLocalUpkeep } from '../helpers/remote';
+import {
+  UPKEEP_BIN,
+  addSampleReleases,
+  installedVersion,
+  sampleAppComponent,
+  withLocalUpkeep,
+} from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { appFiles, installApp } from './helpers/sample-app';
 

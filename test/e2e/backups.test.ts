@@ -2,7 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 describe('backups view', () => {
   let browser: Browser;
@@ -18,10 +25,21 @@ describe('backups view', () => {
     writeFileSync(path.join(folder, 'db', 'pages.txt'), 'the original pages\n');
     await host.call('addComponents', {
       components: {
-        wiki: { name: 'Team Wiki', type: 'always_current', current: '1.0.0', folder, backup: { database: ['db/'], config: ['app.py'] } },
+        wiki: {
+          name: 'Team Wiki',
+          type: 'always_current',
+          current: '1.0.0',
+          folder,
+          backup: { database: ['db/'], config: ['app.py'] },
+        },
       },
     });
-    await host.call('createBackup', { component: 'wiki', type: 'full', name: 'before-edits', description: 'the original state' });
+    await host.call('createBackup', {
+      component: 'wiki',
+      type: 'full',
+      name: 'before-edits',
+      description: 'the original state',
+    });
     await host.call('createBackup', { component: 'wiki', type: 'database', name: 'db-only' });
     browser = await launchBrowser();
   });
@@ -52,13 +70,20 @@ describe('backups view', () => {
     expect(text).toMatch(/safety backup/i);
     await screenshotBothThemes(page, 'backup-restore-confirm');
     await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
-    await page.getByRole('status').filter({ hasText: /Restored before-edits/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Restored before-edits/ })
+      .waitFor();
     expect(readFileSync(path.join(folder, 'db', 'pages.txt'), 'utf8')).toBe('the original pages\n');
     expect(existsSync(path.join(folder, 'stray.txt'))).toBe(false);
     // The safety backup taken first is listed too.
     const list = await host.call<{ backups: { reason: string }[] }>('listBackups', {});
     expect(list.backups.some((b) => b.reason === 'safety')).toBe(true);
-    await table.getByRole('row').filter({ hasText: /safety/i }).first().waitFor();
+    await table
+      .getByRole('row')
+      .filter({ hasText: /safety/i })
+      .first()
+      .waitFor();
     await context.close();
   });
 
@@ -69,7 +94,10 @@ describe('backups view', () => {
     const dbRow = table.getByRole('row').filter({ hasText: 'db-only' });
     await dbRow.getByRole('button', { name: 'Verify', exact: true }).click();
     await dbRow.getByText('Verified').waitFor();
-    await page.getByRole('status').filter({ hasText: /verified/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /verified/ })
+      .waitFor();
 
     // Pin it: retention will keep it.
     const pin = dbRow.getByRole('button', { name: 'Pin db-only' });
@@ -95,10 +123,16 @@ describe('backups view', () => {
     const created = table.getByRole('row').filter({ hasText: 'config-snapshot' });
     await created.waitFor();
     const list = await host.call<{ backups: { name: string; type: string; description: string }[] }>('listBackups', {});
-    expect(list.backups.find((b) => b.name === 'config-snapshot')).toMatchObject({ type: 'config', description: 'before changing the settings' });
+    expect(list.backups.find((b) => b.name === 'config-snapshot')).toMatchObject({
+      type: 'config',
+      description: 'before changing the settings',
+    });
 
     await created.getByRole('button', { name: 'Delete', exact: true }).click();
-    await page.getByRole('dialog', { name: /Delete config-snapshot/ }).getByRole('button', { name: 'Delete', exact: true }).click();
+    await page
+      .getByRole('dialog', { name: /Delete config-snapshot/ })
+      .getByRole('button', { name: 'Delete', exact: true })
+      .click();
     await created.waitFor({ state: 'detached' });
     const after = await host.call<{ backups: { name: string }[] }>('listBackups', {});
     expect(after.backups.some((b) => b.name === 'config-snapshot')).toBe(false);

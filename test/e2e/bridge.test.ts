@@ -57,7 +57,9 @@ describe('the panel over the desktop bridge', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     host = await startPanelHost();
-    await host.call('addComponents', { components: { wiki: { name: 'Team Wiki', type: 'pypi_release', package: 'wiki', current: '1.0.0' } } });
+    await host.call('addComponents', {
+      components: { wiki: { name: 'Team Wiki', type: 'pypi_release', package: 'wiki', current: '1.0.0' } },
+    });
     browser = await launchBrowser();
   });
 
@@ -68,11 +70,17 @@ describe('the panel over the desktop bridge', () => {
 
   it('lists components, unwraps engine errors with their code, and follows events, all through window.upkeep', async () => {
     const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    await context.addInitScript(installBridge, { methods: [...METHOD_NAMES], events: [...EVENT_NAMES], token: host.token });
+    await context.addInitScript(installBridge, {
+      methods: [...METHOD_NAMES],
+      events: [...EVENT_NAMES],
+      token: host.token,
+    });
     const page = await context.newPage();
     await page.goto(host.url); // no #token: the HTTP client could not authenticate
     await componentRow(page, 'Team Wiki').waitFor();
-    expect(await page.evaluate(() => (window as unknown as { __bridgeCalls: string[] }).__bridgeCalls)).toContain('listComponents');
+    expect(await page.evaluate(() => (window as unknown as { __bridgeCalls: string[] }).__bridgeCalls)).toContain(
+      'listComponents',
+    );
 
     // An error crosses the bridge as an envelope and is shown with its code.
     await page.getByRole('button', { name: 'Add component' }).click();
@@ -87,7 +95,9 @@ describe('the panel over the desktop bridge', () => {
     await page.keyboard.press('Escape');
 
     // A change made elsewhere arrives through bridge.on('components_changed').
-    await host.call('addComponents', { components: { notes: { name: 'Notes Server', type: 'pypi_release', package: 'notes', current: '2.0.0' } } });
+    await host.call('addComponents', {
+      components: { notes: { name: 'Notes Server', type: 'pypi_release', package: 'notes', current: '2.0.0' } },
+    });
     await componentRow(page, 'Notes Server').waitFor();
     await page.getByText('Connected', { exact: true }).waitFor();
     await context.close();

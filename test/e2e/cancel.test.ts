@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
 import { seriousViolations } from './helpers/axe';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 /**
@@ -31,7 +39,18 @@ describe('cancelling an update in the panel', () => {
     const health = `if(require('fs').readFileSync('VERSION','utf8').trim()!=='3.1.0')process.exit(0);console.log('warming up');setTimeout(()=>{},60000);`;
     await host.call('addComponents', {
       components: {
-        slow: { type: 'github_release', name: 'Slow App', user: 'acme', repo: 'slow', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, health: { command: ['node', '-e', health], timeout: 120 } },
+        slow: {
+          type: 'github_release',
+          name: 'Slow App',
+          user: 'acme',
+          repo: 'slow',
+          api_base: gh.apiBase,
+          release_compare: 'semantic',
+          version_from: { file: 'VERSION', regex: '(\\S+)' },
+          method: 'release_archive',
+          folder,
+          health: { command: ['node', '-e', health], timeout: 120 },
+        },
       },
     });
     browser = await launchBrowser();
@@ -66,7 +85,10 @@ describe('cancelling an update in the panel', () => {
     expect(await run.innerText()).toContain('CANCELLED');
     expect(await run.innerText()).toContain('The previous version was restored');
     expect(await run.getByRole('button', { name: 'Cancel the update of Slow App' }).count()).toBe(0);
-    await page.getByRole('status').filter({ hasText: /Slow App was cancelled/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Slow App was cancelled/ })
+      .waitFor();
     expect(readFileSync(path.join(folder, 'VERSION'), 'utf8')).toBe('3.0.0\n');
 
     await page.getByRole('navigation').getByRole('button', { name: 'History', exact: true }).click();
@@ -74,7 +96,9 @@ describe('cancelling an update in the panel', () => {
     const entry = table.getByRole('row').filter({ hasText: 'Slow App' });
     await entry.getByText('Cancelled', { exact: true }).waitFor();
     expect(await entry.innerText()).toContain('3.0.0 → 3.1.0');
-    const { entries } = await host.call<{ entries: { status: string; initiated_by: string }[] }>('listHistory', { component: 'slow' });
+    const { entries } = await host.call<{ entries: { status: string; initiated_by: string }[] }>('listHistory', {
+      component: 'slow',
+    });
     expect(entries[0]).toMatchObject({ status: 'cancelled', initiated_by: 'panel' });
     expect(errors).toEqual([]);
     await context.close();

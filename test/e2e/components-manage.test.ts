@@ -3,7 +3,16 @@ import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../fixtures/git/git-remote';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, repoRoot, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  repoRoot,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 describe('adding, editing, removing and importing components', () => {
   let browser: Browser;
@@ -40,12 +49,20 @@ describe('adding, editing, removing and importing components', () => {
     await dialog.waitFor({ state: 'detached' });
     await componentRow(page, 'Shop').waitFor();
     const stored = await host.call<{ config: Record<string, unknown> }>('getComponent', { id: 'shop' });
-    expect(stored.config).toMatchObject({ type: 'github_release', user: 'acme', repo: 'shop', folder: '/srv/shop', method: 'release_archive' });
+    expect(stored.config).toMatchObject({
+      type: 'github_release',
+      user: 'acme',
+      repo: 'shop',
+      folder: '/srv/shop',
+      method: 'release_archive',
+    });
     await context.close();
   });
 
   it('edits a component, with the engine’s validation next to the field, and removes it', async () => {
-    await host.call('addComponents', { components: { notes: { name: 'Notes', type: 'pypi_release', package: 'notes-app', current: '0.9.0' } } });
+    await host.call('addComponents', {
+      components: { notes: { name: 'Notes', type: 'pypi_release', package: 'notes-app', current: '0.9.0' } },
+    });
     const { page, context } = await openPanel(browser, host);
     const row = componentRow(page, 'Notes');
     await row.getByRole('button', { name: 'Edit Notes' }).click();
@@ -59,7 +76,9 @@ describe('adding, editing, removing and importing components', () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     await componentRow(page, 'Team Notes').waitFor();
-    expect((await host.call<{ config: { package: string } }>('getComponent', { id: 'notes' })).config.package).toBe('notes-server');
+    expect((await host.call<{ config: { package: string } }>('getComponent', { id: 'notes' })).config.package).toBe(
+      'notes-server',
+    );
 
     await componentRow(page, 'Team Notes').getByRole('button', { name: 'Remove Team Notes' }).click();
     await page.getByRole('dialog', { name: 'Remove Team Notes?' }).getByRole('button', { name: 'Remove' }).click();
@@ -70,8 +89,18 @@ describe('adding, editing, removing and importing components', () => {
     await context.close();
   });
 
-  it('chooses a release channel in the component\'s own dialog, shown in its Channel column', async () => {
-    await host.call('addComponents', { components: { beta: { name: 'Beta App', type: 'pypi_release', package: 'beta-app', index_url: 'http://127.0.0.1:9', current: '1.0.0' } } });
+  it("chooses a release channel in the component's own dialog, shown in its Channel column", async () => {
+    await host.call('addComponents', {
+      components: {
+        beta: {
+          name: 'Beta App',
+          type: 'pypi_release',
+          package: 'beta-app',
+          index_url: 'http://127.0.0.1:9',
+          current: '1.0.0',
+        },
+      },
+    });
     const { page, context } = await openPanel(browser, host);
     const row = componentRow(page, 'Beta App');
     await row.getByText('stable', { exact: true }).waitFor();
@@ -91,12 +120,17 @@ describe('adding, editing, removing and importing components', () => {
     const { page, context } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Import from OctoPrint' }).click();
     const dialog = page.getByRole('dialog', { name: 'Import from OctoPrint' });
-    await dialog.getByLabel('config.yaml contents').fill(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'octoprint', 'config.yaml'), 'utf8'));
+    await dialog
+      .getByLabel('config.yaml contents')
+      .fill(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'octoprint', 'config.yaml'), 'utf8'));
     await dialog.getByRole('button', { name: 'Import' }).click();
     await dialog.waitFor({ state: 'detached' });
     await componentRow(page, 'OctoPrint').first().waitFor();
     await componentRow(page, 'Firmware Check').waitFor();
-    await page.getByRole('status').filter({ hasText: /Imported \d+ component\(s\) from the OctoPrint config; skipped .*broken_plugin/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Imported \d+ component\(s\) from the OctoPrint config; skipped .*broken_plugin/ })
+      .waitFor();
     // The OctoPrint prerelease channel became the component's channel.
     const octoprint = await host.call<{ channel: string }>('getComponent', { id: 'octoprint' });
     expect(octoprint.channel).toBe('rc/maintenance');
@@ -141,7 +175,9 @@ describe('finding installed software', () => {
     await dialog.getByRole('button', { name: 'Add selected (1)' }).click();
     await dialog.waitFor({ state: 'detached' });
     await componentRow(page, 'chat-bot').waitFor();
-    const { components } = await host.call<{ components: { name: string; type: string; config: { folder: string } }[] }>('listComponents');
+    const { components } = await host.call<{
+      components: { name: string; type: string; config: { folder: string } }[];
+    }>('listComponents');
     expect(components.map((c) => c.name)).toEqual(['chat-bot']);
     expect(components[0]).toMatchObject({ type: 'git_commit', config: { folder: path.join(apps, 'chat-bot') } });
     await context.close();

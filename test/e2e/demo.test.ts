@@ -34,7 +34,7 @@ function startDemo(tmp: string): Promise<Demo> {
   });
 }
 
-describe('the demo: a newcomer\'s first five minutes, offline', () => {
+describe("the demo: a newcomer's first five minutes, offline", () => {
   let browser: Browser;
   let demo: Demo;
   let tmp: string;
@@ -79,9 +79,13 @@ describe('the demo: a newcomer\'s first five minutes, offline', () => {
     await web.getByRole('button', { name: 'Update now' }).click();
     const run = page.getByRole('article', { name: 'Update of Sample web app' });
     await run.getByText('Updated', { exact: true }).waitFor();
-    const steps = (await run.getByRole('list', { name: 'Steps' }).getByRole('listitem').allInnerTexts()).map((t) => t.replace(/^\W+/, '').trim());
+    const steps = (await run.getByRole('list', { name: 'Steps' }).getByRole('listitem').allInnerTexts()).map((t) =>
+      t.replace(/^\W+/, '').trim(),
+    );
     expect(steps.findIndex((s) => s.startsWith('Backup'))).toBeGreaterThanOrEqual(0);
-    expect(steps.findIndex((s) => s.startsWith('Backup'))).toBeLessThan(steps.findIndex((s) => s.startsWith('Download')));
+    expect(steps.findIndex((s) => s.startsWith('Backup'))).toBeLessThan(
+      steps.findIndex((s) => s.startsWith('Download')),
+    );
     await web.getByText('Up to date').waitFor();
     expect(readFileSync(path.join(webApp, 'VERSION'), 'utf8')).toBe('1.1.0\n');
     expect(readFileSync(path.join(webApp, '.env'), 'utf8')).toBe(env);
@@ -99,13 +103,19 @@ describe('the demo: a newcomer\'s first five minutes, offline', () => {
     // Restore the web app's pre-update backup from the Backups list: 1.0.0 is back.
     await page.getByRole('navigation').getByRole('button', { name: 'Backups', exact: true }).click();
     const table = page.getByRole('table', { name: 'Backups' });
-    const backup = table.getByRole('row').filter({ hasText: 'Sample web app' }).filter({ hasText: 'Before update from 1.0.0' });
+    const backup = table
+      .getByRole('row')
+      .filter({ hasText: 'Sample web app' })
+      .filter({ hasText: 'Before update from 1.0.0' });
     await backup.waitFor();
     await backup.getByRole('button', { name: 'Restore', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /^Restore / });
     expect(await dialog.innerText()).toContain(webApp);
     await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
-    await page.getByRole('status').filter({ hasText: /^Restored / }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Restored / })
+      .waitFor();
     expect(readFileSync(path.join(webApp, 'VERSION'), 'utf8')).toBe('1.0.0\n');
     expect(readFileSync(path.join(webApp, '.env'), 'utf8')).toBe(env);
     expect(existsSync(path.join(webApp, 'legacy.js'))).toBe(true);

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub, FakeNpmRegistry } from '../fixtures/servers';
 import { makeNpmTarball } from '../fixtures/packages/packages';
 import { sourceTarball } from '../fixtures/releases/tree';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 /**
  * An npm project (installed from `npm pack` tarballs through an npm-registry-like server that then
@@ -20,7 +28,9 @@ describe('environment components in the panel', () => {
   let registry: FakeNpmRegistry;
   let project: string;
   const savedCache = process.env.npm_config_cache;
-  const version = (name: string) => (JSON.parse(readFileSync(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (name: string) =>
+    (JSON.parse(readFileSync(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
 
   beforeAll(async () => {
     ensureRendererBuilt();
@@ -29,21 +39,42 @@ describe('environment components in the panel', () => {
     const packs = path.join(host.home, 'packs');
     mkdirSync(packs, { recursive: true });
     registry = await FakeNpmRegistry.start();
-    const publish = (name: string, v: string) => registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
+    const publish = (name: string, v: string) =>
+      registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
     for (const name of ['tiny-a', 'tiny-b', 'tiny-c']) publish(name, '1.0.0');
     project = path.join(host.files, 'srv', 'app');
     mkdirSync(project, { recursive: true });
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { 'tiny-a': '^1.0.0', 'tiny-b': '~1.0.0', 'tiny-c': '1.0.0' } }));
-    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], { cwd: project });
+    writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({
+        name: 'app',
+        version: '1.0.0',
+        private: true,
+        dependencies: { 'tiny-a': '^1.0.0', 'tiny-b': '~1.0.0', 'tiny-c': '1.0.0' },
+      }),
+    );
+    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], {
+      cwd: project,
+    });
     publish('tiny-a', '1.0.1');
     publish('tiny-b', '1.0.2');
     publish('tiny-c', '2.0.0');
-    registry.advise('tiny-a', { id: 1100001, url: 'https://github.com/advisories/GHSA-j8xg-fqg3-53r7', title: 'Prototype pollution in tiny-a', severity: 'high', vulnerable_versions: '<1.0.1' });
+    registry.advise('tiny-a', {
+      id: 1100001,
+      url: 'https://github.com/advisories/GHSA-j8xg-fqg3-53r7',
+      title: 'Prototype pollution in tiny-a',
+      severity: 'high',
+      vulnerable_versions: '<1.0.1',
+    });
 
     gh = await FakeGitHub.start();
     const files = (v: string) => ({ VERSION: `${v}\n` });
     gh.addRelease('acme', 'aaa', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-aaa-1', files('1.0.0')) });
-    gh.addRelease('acme', 'aaa', { tag_name: 'v1.1.0', body: 'Faster.', tarball: sourceTarball('acme-aaa-2', files('1.1.0')) });
+    gh.addRelease('acme', 'aaa', {
+      tag_name: 'v1.1.0',
+      body: 'Faster.',
+      tarball: sourceTarball('acme-aaa-2', files('1.1.0')),
+    });
     const folder = path.join(host.files, 'srv', 'aaa');
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'VERSION'), '1.0.0\n');
@@ -51,8 +82,23 @@ describe('environment components in the panel', () => {
     await host.call('addComponents', {
       components: {
         // Sorts before "App dependencies" by name: security-first must move the latter up.
-        'aaa-app': { name: 'Alpha App', type: 'github_release', user: 'acme', repo: 'aaa', api_base: gh.apiBase, folder, version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' },
-        'app-deps': { name: 'App dependencies', type: 'npm_env', method: 'npm_env', folder: project, registry: registry.registry },
+        'aaa-app': {
+          name: 'Alpha App',
+          type: 'github_release',
+          user: 'acme',
+          repo: 'aaa',
+          api_base: gh.apiBase,
+          folder,
+          version_from: { file: 'VERSION', regex: '(\\S+)' },
+          method: 'release_archive',
+        },
+        'app-deps': {
+          name: 'App dependencies',
+          type: 'npm_env',
+          method: 'npm_env',
+          folder: project,
+          registry: registry.registry,
+        },
       },
     });
     browser = await launchBrowser();
@@ -70,12 +116,18 @@ describe('environment components in the panel', () => {
   it('shows risk badges, sorts security first, and updates only the packages chosen', async () => {
     const { page, context, errors } = await openPanel(browser, host);
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('status').filter({ hasText: /updates? available/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /updates? available/ })
+      .waitFor();
     const row = componentRow(page, 'App dependencies');
     await row.getByText('Security', { exact: true }).waitFor();
     expect(await componentRow(page, 'Alpha App').getByText('Security', { exact: true }).count()).toBe(0);
 
-    const names = async () => (await page.getByRole('table', { name: 'Components' }).getByRole('row').allInnerTexts()).slice(1).map((t) => t.split('\n')[0]);
+    const names = async () =>
+      (await page.getByRole('table', { name: 'Components' }).getByRole('row').allInnerTexts())
+        .slice(1)
+        .map((t) => t.split('\n')[0]);
     expect((await names()).indexOf('App dependencies')).toBeGreaterThan((await names()).indexOf('Alpha App'));
     await page.getByRole('checkbox', { name: 'Security updates first' }).check();
     expect((await names())[0]).toBe('App dependencies');

@@ -4,7 +4,15 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../shared/types';
 import { FakeGitHub, FakeNpmRegistry } from '../fixtures/servers';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 /** A port on 127.0.0.1 that nothing listens on: connecting to it is refused, like a machine without a network. */
 async function closedPort(): Promise<number> {
@@ -155,7 +163,9 @@ describe('first run: the welcome card, and checks that cannot get through', () =
     const welcome = page.getByRole('region', { name: 'Welcome to Upkeep' });
     await welcome.waitFor();
     // Added elsewhere (the CLI, another panel): the event brings it here.
-    await host.call('addComponents', { components: { notes: { name: 'Notes', type: 'always_current', current: '1.0.0' } } });
+    await host.call('addComponents', {
+      components: { notes: { name: 'Notes', type: 'always_current', current: '1.0.0' } },
+    });
     await componentRow(page, 'Notes').waitFor();
     await welcome.waitFor({ state: 'detached' });
     for (const name of ['Find installed', 'Import from OctoPrint', 'Add component']) {
@@ -175,8 +185,20 @@ describe('first run: the welcome card, and checks that cannot get through', () =
       await other.call('setSettings', { patch: { github_api_base: healthy.apiBase } });
       await other.call('addComponents', {
         components: {
-          'left-pad': { name: 'Left Pad', type: 'npm_release', package: 'left-pad', registry: npm.registry, current: '1.3.0' },
-          requests: { name: 'Requests', type: 'pypi_release', package: 'requests', index_url: `http://127.0.0.1:${indexPort}`, current: '2.31.0' },
+          'left-pad': {
+            name: 'Left Pad',
+            type: 'npm_release',
+            package: 'left-pad',
+            registry: npm.registry,
+            current: '1.3.0',
+          },
+          requests: {
+            name: 'Requests',
+            type: 'pypi_release',
+            package: 'requests',
+            index_url: `http://127.0.0.1:${indexPort}`,
+            current: '2.31.0',
+          },
         },
       });
       const { page, context, errors } = await openPanel(browser, other);

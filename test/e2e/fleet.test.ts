@@ -9,7 +9,16 @@ import { buildCli, upkeepAsync } from '../helpers/cli';
 import { addSampleReleases, installedVersion, sampleAppComponent, sshHost, withLocalUpkeep } from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { seriousViolations } from './helpers/axe';
-import { ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, screenshotDir, startPanelHost, type PanelHost, type PanelSession } from './helpers/panel';
+import {
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  screenshotDir,
+  startPanelHost,
+  type PanelHost,
+  type PanelSession,
+} from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 /** A port nothing listens on: a host there is unreachable. */
@@ -48,7 +57,12 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
         folders[`${name}/${repo}`] = folder;
         installApp(folder, '1.0.0');
         // The api's health check fails on the pi only: a rollout with the pi as canary must stop there.
-        components[repo] = sampleAppComponent(gh, repo, folder, repo === 'api' && name === 'pi' ? FAILING_HEALTH : undefined);
+        components[repo] = sampleAppComponent(
+          gh,
+          repo,
+          folder,
+          repo === 'api' && name === 'pi' ? FAILING_HEALTH : undefined,
+        );
       }
       await withLocalUpkeep(homes[name], async (c) => {
         await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
@@ -88,9 +102,13 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
       for (const id of ['webapp', 'tool', 'api']) {
         await expect.poll(() => row(name, id).locator('td').first().textContent()).toBe(name);
       }
-      await expect.poll(() => page.locator(`.host-state[data-host="${name}"] .host-state-label`).textContent()).toBe('Connected');
+      await expect
+        .poll(() => page.locator(`.host-state[data-host="${name}"] .host-state-label`).textContent())
+        .toBe('Connected');
     }
-    await expect.poll(() => page.locator('.host-state[data-host="local"] .host-state-label').textContent()).toBe('Connected');
+    await expect
+      .poll(() => page.locator('.host-state[data-host="local"] .host-state-label').textContent())
+      .toBe('Connected');
     expect(await seriousViolations(page)).toEqual([]);
     await page.emulateMedia({ colorScheme: 'dark' });
     expect(await seriousViolations(page)).toEqual([]);
@@ -118,13 +136,22 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     await expect.poll(() => installedVersion(folders['pi/webapp'] ?? ''), { timeout: 60_000 }).toBe('1.1.0');
     expect(installedVersion(folders['vps/webapp'] ?? '')).toBe('1.0.0');
     expect(steps.length).toBeGreaterThan(0);
-    expect(steps.every((s) => /^Updating: (preflight|backup|download|verify|apply|install|migrate|restart|health|commit)/.test(s))).toBe(true);
-    await expect.poll(() => row('pi', 'webapp').locator('td[data-label="Installed"]').textContent(), { timeout: 30_000 }).toBe('1.1.0');
+    expect(
+      steps.every((s) =>
+        /^Updating: (preflight|backup|download|verify|apply|install|migrate|restart|health|commit)/.test(s),
+      ),
+    ).toBe(true);
+    await expect
+      .poll(() => row('pi', 'webapp').locator('td[data-label="Installed"]').textContent(), { timeout: 30_000 })
+      .toBe('1.1.0');
   }, 90_000);
 
   it('the host relays the remote host’s events live, tagged with its name (SSE)', async () => {
     const controller = new AbortController();
-    const response = await fetch(new URL('api/events', host.url), { headers: { Authorization: `Bearer ${host.token}` }, signal: controller.signal });
+    const response = await fetch(new URL('api/events', host.url), {
+      headers: { Authorization: `Bearer ${host.token}` },
+      signal: controller.signal,
+    });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let text = '';
@@ -177,19 +204,31 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     await dialog.getByRole('button', { name: 'Add host' }).click();
     await dialog.locator('li[data-host="gone"]').waitFor();
     await dialog.getByRole('button', { name: 'Test pi' }).click();
-    await expect.poll(() => dialog.locator('li[data-host="pi"]').textContent(), { timeout: 30_000 }).toMatch(/Answers: Upkeep \S+ on /);
+    await expect
+      .poll(() => dialog.locator('li[data-host="pi"]').textContent(), { timeout: 30_000 })
+      .toMatch(/Answers: Upkeep \S+ on /);
     await dialog.getByRole('button', { name: 'Test gone' }).click();
-    await expect.poll(() => dialog.locator('li[data-host="gone"]').textContent(), { timeout: 30_000 }).toContain('HOST_UNREACHABLE');
+    await expect
+      .poll(() => dialog.locator('li[data-host="gone"]').textContent(), { timeout: 30_000 })
+      .toContain('HOST_UNREACHABLE');
     expect(await seriousViolations(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await expect.poll(() => page.locator('.host-state[data-host="gone"] .host-state-label').textContent(), { timeout: 30_000 }).toBe('Unreachable');
-    expect(await page.locator('.host-state[data-host="gone"] .host-state-detail').textContent()).toContain('HOST_UNREACHABLE');
+    await expect
+      .poll(() => page.locator('.host-state[data-host="gone"] .host-state-label').textContent(), { timeout: 30_000 })
+      .toBe('Unreachable');
+    expect(await page.locator('.host-state[data-host="gone"] .host-state-detail').textContent()).toContain(
+      'HOST_UNREACHABLE',
+    );
     // The other hosts still answer and act.
-    await expect.poll(() => page.locator('.host-state[data-host="vps"] .host-state-label').textContent(), { timeout: 30_000 }).toBe('Connected');
+    await expect
+      .poll(() => page.locator('.host-state[data-host="vps"] .host-state-label').textContent(), { timeout: 30_000 })
+      .toBe('Connected');
     await row('vps', 'webapp').getByRole('button', { name: 'Check: webapp on vps' }).click();
-    await expect.poll(() => row('vps', 'webapp').locator('td[data-label="Latest"]').textContent(), { timeout: 30_000 }).toBe('1.1.0');
+    await expect
+      .poll(() => row('vps', 'webapp').locator('td[data-label="Latest"]').textContent(), { timeout: 30_000 })
+      .toBe('1.1.0');
     // Remove it again.
     await page.getByRole('button', { name: 'Manage hosts' }).click();
     await dialog.getByRole('button', { name: 'Remove gone' }).click();
@@ -204,7 +243,9 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     await host.call('addHost', sshHost(sshd, 'newbox', homes.vps, { known_hosts: emptyKnownHosts }));
     await page.getByRole('button', { name: 'Refresh' }).click();
     const state = page.locator('.host-state[data-host="newbox"]');
-    await expect.poll(() => state.locator('.host-state-label').textContent(), { timeout: 30_000 }).toBe('Host key refused');
+    await expect
+      .poll(() => state.locator('.host-state-label').textContent(), { timeout: 30_000 })
+      .toBe('Host key refused');
     const detail = (await state.locator('.host-state-detail').textContent()) ?? '';
     expect(detail).toContain('HOST_KEY_UNKNOWN');
     expect(detail).toContain(sshd.fingerprint);
@@ -218,7 +259,9 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
     await page.setViewportSize({ width: 390, height: 844 });
     try {
       await row('pi', 'api').waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).toBeLessThanOrEqual(0);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: path.join(screenshotDir, 'all-hosts-phone.png') });
@@ -259,11 +302,27 @@ describe('the panel across hosts (two remote Upkeeps over a real OpenSSH server)
   }, 120_000);
 
   it('upkeep rollout on the command line: the same staged rollout, exit 1 and where it stopped', async () => {
-    const cli = await upkeepAsync(['--home', host.home, 'rollout', 'api', '--canary', 'pi', '--hosts', 'vps', '--json']);
+    const cli = await upkeepAsync([
+      '--home',
+      host.home,
+      'rollout',
+      'api',
+      '--canary',
+      'pi',
+      '--hosts',
+      'vps',
+      '--json',
+    ]);
     expect(cli.code).toBe(1);
     const result = (cli.json() as { rollout: RolloutResult }).rollout;
     expect(result.status).toBe('stopped');
-    expect(result.stopped_at).toMatchObject({ host: 'pi', component: 'api', step: 'health', canary: true, error: { code: 'HEALTH_CHECK_FAILED' } });
+    expect(result.stopped_at).toMatchObject({
+      host: 'pi',
+      component: 'api',
+      step: 'health',
+      canary: true,
+      error: { code: 'HEALTH_CHECK_FAILED' },
+    });
     expect(installedVersion(folders['vps/api'] ?? '')).toBe('1.0.0');
     const unknown = await upkeepAsync(['--home', host.home, 'rollout', 'api', '--canary', 'nowhere', '--json']);
     expect(unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND', details: { kind: 'host' } } });

@@ -4,7 +4,14 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 describe('Skip this version and Hold in the panel', () => {
@@ -17,8 +24,14 @@ describe('Skip this version and Hold in the panel', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.0.0',
+      tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')),
+    });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.1.0',
+      tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')),
+    });
     gh.addRelease('acme', 'other', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-other-aaa', appFiles('2.0.0')) });
     gh.addRelease('acme', 'other', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-other-bbb', appFiles('2.1.0')) });
     host = await startPanelHost();
@@ -27,7 +40,14 @@ describe('Skip this version and Hold in the panel', () => {
     installApp(webFolder, '1.0.0');
     installApp(otherFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-    const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+    const common = {
+      type: 'github_release',
+      user: 'acme',
+      api_base: gh.apiBase,
+      release_compare: 'semantic',
+      version_from: { file: 'VERSION', regex: '(\\S+)' },
+      method: 'release_archive',
+    };
     await host.call('addComponents', {
       components: {
         webapp: { ...common, name: 'Web App', repo: 'webapp', folder: webFolder },
@@ -45,7 +65,10 @@ describe('Skip this version and Hold in the panel', () => {
 
   async function checkAll(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('status').filter({ hasText: /updates? available|up to date/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /updates? available|up to date/ })
+      .waitFor();
   }
 
   it('skips the latest version (the row says Up to date), and a newer release is offered again', async () => {
@@ -58,7 +81,10 @@ describe('Skip this version and Hold in the panel', () => {
     await row.getByRole('button', { name: 'Details for Web App' }).click();
     const details = page.getByRole('dialog', { name: 'Web App' });
     await details.getByRole('button', { name: 'Skip this version' }).click();
-    await page.getByRole('status').filter({ hasText: 'Web App: 1.1.0 skipped. A newer version will be offered again.' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Web App: 1.1.0 skipped. A newer version will be offered again.' })
+      .waitFor();
     // The dialog follows: the skip can be undone, and the update is no longer offered.
     await details.getByRole('button', { name: 'Unskip' }).waitFor();
     expect(await details.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
@@ -70,7 +96,10 @@ describe('Skip this version and Hold in the panel', () => {
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.1.0');
     await page.getByRole('region', { name: '1 update pending' }).waitFor();
 
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0', tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0')) });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.2.0',
+      tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0')),
+    });
     await checkAll(page);
     await row.getByText('Update available').waitFor();
     expect((await row.getByRole('cell').allInnerTexts())[3]).toBe('1.2.0');

@@ -92,9 +92,12 @@ describe('keyboard only', () => {
     const select = dialog.getByRole('combobox', { name: 'Release channel for Broken App' });
     const before = await select.inputValue();
     // Walk to the select with Tab (focus loads its channel list) and pick the next channel with the arrow key.
-    for (let i = 0; i < 20 && !(await select.evaluate((el) => el === document.activeElement)); i += 1) await page.keyboard.press('Tab');
+    for (let i = 0; i < 20 && !(await select.evaluate((el) => el === document.activeElement)); i += 1)
+      await page.keyboard.press('Tab');
     expect(await select.evaluate((el) => el === document.activeElement)).toBe(true);
-    const options = await select.locator('option').evaluateAll((list) => list.map((o) => (o as HTMLOptionElement).value));
+    const options = await select
+      .locator('option')
+      .evaluateAll((list) => list.map((o) => (o as HTMLOptionElement).value));
     expect(options.length).toBeGreaterThan(1);
     await page.keyboard.press('ArrowDown');
     const after = await select.inputValue();

@@ -4,7 +4,14 @@ import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveHeadless } from '../../electron/http/serve';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 describe('long lists and the event stream', () => {
   let browser: Browser;
@@ -81,7 +88,9 @@ describe('long lists and the event stream', () => {
       const response = await fetch(new URL('api/addComponents', again.url), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify({ components: { 'late-arrival': { name: 'Late Arrival', type: 'always_current', current: '1.0.0' } } }),
+        body: JSON.stringify({
+          components: { 'late-arrival': { name: 'Late Arrival', type: 'always_current', current: '1.0.0' } },
+        }),
       });
       expect(response.status).toBe(200);
       await page.getByRole('searchbox').fill('Late');

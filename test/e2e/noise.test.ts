@@ -25,19 +25,24 @@ async function visibleRowButtons(page: Page): Promise<{ name: string; box: Box }
       const r = el.getBoundingClientRect();
       return { x: r.x, y: r.y, width: r.width, height: r.height };
     };
-    const clips = ['.main', '.vt-body'].map((s) => document.querySelector(s)).filter((el): el is Element => el !== null).map(rect);
-    return Array.from(document.querySelectorAll('.row-actions button')).map((b) => {
-      const box = rect(b);
-      for (const c of clips) {
-        const right = Math.min(box.x + box.width, c.x + c.width);
-        const bottom = Math.min(box.y + box.height, c.y + c.height);
-        box.x = Math.max(box.x, c.x);
-        box.y = Math.max(box.y, c.y);
-        box.width = right - box.x;
-        box.height = bottom - box.y;
-      }
-      return { name: b.getAttribute('aria-label') ?? b.textContent ?? '', box };
-    }).filter((b) => b.box.width > 0 && b.box.height > 0);
+    const clips = ['.main', '.vt-body']
+      .map((s) => document.querySelector(s))
+      .filter((el): el is Element => el !== null)
+      .map(rect);
+    return Array.from(document.querySelectorAll('.row-actions button'))
+      .map((b) => {
+        const box = rect(b);
+        for (const c of clips) {
+          const right = Math.min(box.x + box.width, c.x + c.width);
+          const bottom = Math.min(box.y + box.height, c.y + c.height);
+          box.x = Math.max(box.x, c.x);
+          box.y = Math.max(box.y, c.y);
+          box.width = right - box.x;
+          box.height = bottom - box.y;
+        }
+        return { name: b.getAttribute('aria-label') ?? b.textContent ?? '', box };
+      })
+      .filter((b) => b.box.width > 0 && b.box.height > 0);
   });
 }
 
@@ -59,7 +64,10 @@ describe('noise: toasts, notices, a lost connection, cut-off text', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  for (const [label, viewport] of [['a desktop window', undefined], ['a phone', PHONE]] as const) {
+  for (const [label, viewport] of [
+    ['a desktop window', undefined],
+    ['a phone', PHONE],
+  ] as const) {
     it(`shows a toast where it covers no row button: ${label}`, async () => {
       const { page, context } = await openAt(browser, show.host, viewport ? { viewport } : {});
       // The list draws only the rows in view: go to its end, where the rows with an update are.
@@ -73,7 +81,9 @@ describe('noise: toasts, notices, a lost connection, cut-off text', () => {
       await page.locator('.toast-visible').waitFor();
       // The last row with an update, at the very bottom of what the list shows: where a toast would sit.
       await scrollListToEnd();
-      await page.getByRole('button', { name: 'Update now: Web App' }).evaluate((b) => b.closest('[role=row]')?.scrollIntoView({ block: 'end' }));
+      await page
+        .getByRole('button', { name: 'Update now: Web App' })
+        .evaluate((b) => b.closest('[role=row]')?.scrollIntoView({ block: 'end' }));
       const toastBox = (await toast.boundingBox())!;
       expect(toastBox.height).toBeGreaterThan(10);
       const buttons = await visibleRowButtons(page);
@@ -185,11 +195,21 @@ describe('noise: toasts, notices, a lost connection, cut-off text', () => {
         .map((e) => ({ text: e.textContent, title: e.getAttribute('title') })),
     );
     // The name and the version are cut here, and each carries its whole text.
-    expect(cut).toEqual(expect.arrayContaining([{ text: LONG_NAME, title: LONG_NAME }, { text: LONG_VERSION, title: LONG_VERSION }]));
+    expect(cut).toEqual(
+      expect.arrayContaining([
+        { text: LONG_NAME, title: LONG_NAME },
+        { text: LONG_VERSION, title: LONG_VERSION },
+      ]),
+    );
     // No truncated text in the table without a title.
     const bare = await page.getByRole('table', { name: 'Components' }).evaluate((table) =>
       Array.from(table.querySelectorAll<HTMLElement>('[role=cell] *'))
-        .filter((e) => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).textOverflow === 'ellipsis')
+        .filter(
+          (e) =>
+            e.children.length === 0 &&
+            e.scrollWidth > e.clientWidth + 1 &&
+            getComputedStyle(e).textOverflow === 'ellipsis',
+        )
         .filter((e) => !e.closest('[title]'))
         .map((e) => e.textContent),
     );

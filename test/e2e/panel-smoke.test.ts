@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 
 describe('panel smoke', () => {
   let browser: Browser;
@@ -15,13 +23,24 @@ describe('panel smoke', () => {
     host = await startPanelHost();
     await host.call('addComponents', {
       components: {
-        'otrs-web': { name: 'OTRS Web', type: 'github_release', user: 'scaleflower', repo: 'otrs-web', current: '2.4.1', method: 'release_archive', folder: '/srv/otrs-web' },
+        'otrs-web': {
+          name: 'OTRS Web',
+          type: 'github_release',
+          user: 'scaleflower',
+          repo: 'otrs-web',
+          current: '2.4.1',
+          method: 'release_archive',
+          folder: '/srv/otrs-web',
+        },
         requests: { name: 'Requests', type: 'pypi_release', package: 'requests', current: '2.31.0' },
       },
     });
     // A broken drop-in file: reported by name, the rest still load.
     mkdirSync(path.join(host.home, 'components.d'), { recursive: true });
-    writeFileSync(path.join(host.home, 'components.d', 'broken.yaml'), 'components:\n  bad:\n    type: github_release\n');
+    writeFileSync(
+      path.join(host.home, 'components.d', 'broken.yaml'),
+      'components:\n  bad:\n    type: github_release\n',
+    );
     browser = await launchBrowser();
   });
 
@@ -79,8 +98,15 @@ describe('panel smoke', () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
-    const saved = await host.call<{ settings: { check_interval_hours: number; backup_max_per_component: number; notifications: boolean }; github_token_set: boolean }>('getSettings');
-    expect(saved.settings).toMatchObject({ check_interval_hours: 6, backup_max_per_component: 4, notifications: false });
+    const saved = await host.call<{
+      settings: { check_interval_hours: number; backup_max_per_component: number; notifications: boolean };
+      github_token_set: boolean;
+    }>('getSettings');
+    expect(saved.settings).toMatchObject({
+      check_interval_hours: 6,
+      backup_max_per_component: 4,
+      notifications: false,
+    });
     expect(saved.github_token_set).toBe(true);
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
     await dialog.getByText('A token is stored. It is never shown').waitFor();
@@ -89,9 +115,15 @@ describe('panel smoke', () => {
     // An out-of-range value is refused with the engine's message and code.
     await dialog.getByLabel('Check interval (hours)').fill('0');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.locator('.field-error').filter({ hasText: /expected number to be >=0\.25/ }).waitFor();
+    await dialog
+      .locator('.field-error')
+      .filter({ hasText: /expected number to be >=0\.25/ })
+      .waitFor();
     expect(await dialog.getByLabel('Check interval (hours)').getAttribute('aria-invalid')).toBe('true');
-    await page.getByRole('status').filter({ hasText: /Settings not saved: .*\((INVALID_REQUEST|INVALID_CONFIG)\)/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Settings not saved: .*\((INVALID_REQUEST|INVALID_CONFIG)\)/ })
+      .waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     await context.close();
@@ -118,7 +150,9 @@ describe('panel smoke', () => {
       await dialog.getByLabel('Webhook 1 name').fill('Team chat');
       await dialog.getByRole('button', { name: 'Save' }).click();
       await dialog.waitFor({ state: 'detached' });
-      const saved = await host.call<{ settings: { webhooks: { url: string; name?: string; format: string }[] } }>('getSettings');
+      const saved = await host.call<{ settings: { webhooks: { url: string; name?: string; format: string }[] } }>(
+        'getSettings',
+      );
       expect(saved.settings.webhooks).toEqual([{ url: hookUrl, name: 'Team chat', format: 'json' }]);
 
       await page.getByRole('button', { name: 'Settings', exact: true }).click();
@@ -147,7 +181,10 @@ describe('panel smoke', () => {
     // github_release without owner and repository: the engine refuses it with INVALID_CONFIG.
     await dialog.getByRole('button', { name: 'Add component' }).click();
     const owner = dialog.getByLabel('Repository owner');
-    await dialog.locator('.field-error').filter({ hasText: 'is required for type github_release (the repository owner)' }).waitFor();
+    await dialog
+      .locator('.field-error')
+      .filter({ hasText: 'is required for type github_release (the repository owner)' })
+      .waitFor();
     expect(await owner.getAttribute('aria-invalid')).toBe('true');
     await dialog.locator('.form-summary').filter({ hasText: 'INVALID_CONFIG' }).waitFor();
     // The page behind a modal dialog is inert, so the dialog hosts the one status region meanwhile.
@@ -171,7 +208,8 @@ describe('panel smoke', () => {
     const { page, context } = await openPanel(browser, host);
     const settingsButton = page.getByRole('button', { name: 'Settings', exact: true });
     // Tab from the top of the page until the Settings button has focus.
-    for (let i = 0; i < 30 && !(await settingsButton.evaluate((el) => el === document.activeElement)); i += 1) await page.keyboard.press('Tab');
+    for (let i = 0; i < 30 && !(await settingsButton.evaluate((el) => el === document.activeElement)); i += 1)
+      await page.keyboard.press('Tab');
     expect(await settingsButton.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await settingsButton.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
     await page.keyboard.press('Enter');

@@ -6,7 +6,10 @@ import { LONG_NAME, openAt, openView, PHONE, startShowcase, type Showcase } from
 
 /** Wider than the screen: the page scrolls sideways. */
 async function sidewaysOverflow(page: Page): Promise<{ scrollWidth: number; width: number }> {
-  return page.evaluate(() => ({ scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), width: window.innerWidth }));
+  return page.evaluate(() => ({
+    scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    width: window.innerWidth,
+  }));
 }
 
 /** Back to the top of the page and of its lists, for the screenshots. */
@@ -70,19 +73,44 @@ describe('a phone: 390 × 844', () => {
     const table = page.getByRole('table', { name: 'Components' });
     expect(await page.locator('.vt-cards').count()).toBe(1);
     const card = table.getByRole('row').filter({ hasText: 'Web App' });
-    expect(await card.locator('.vt-card-label').allInnerTexts()).toEqual(expect.arrayContaining(['INSTALLED', 'LATEST', 'STATUS']));
-    for (const name of ['Components', 'Backups', 'History']) await expectReachable(page, page.getByRole('navigation').getByRole('button', { name, exact: true }));
+    expect(await card.locator('.vt-card-label').allInnerTexts()).toEqual(
+      expect.arrayContaining(['INSTALLED', 'LATEST', 'STATUS']),
+    );
+    for (const name of ['Components', 'Backups', 'History'])
+      await expectReachable(page, page.getByRole('navigation').getByRole('button', { name, exact: true }));
     await expectReachable(page, page.getByRole('button', { name: 'Settings', exact: true }));
-    for (const name of ['Check for updates', 'Add component', 'Find installed', 'Import from OctoPrint', 'Update all']) await expectReachable(page, page.getByRole('button', { name, exact: true }));
-    for (const name of ['Update now: Web App', 'Update now: Broken App', 'Details for Web App', 'Edit Web App', 'Remove Web App']) await expectReachable(page, page.getByRole('button', { name, exact: true }));
+    for (const name of ['Check for updates', 'Add component', 'Find installed', 'Import from OctoPrint', 'Update all'])
+      await expectReachable(page, page.getByRole('button', { name, exact: true }));
+    for (const name of [
+      'Update now: Web App',
+      'Update now: Broken App',
+      'Details for Web App',
+      'Edit Web App',
+      'Remove Web App',
+    ])
+      await expectReachable(page, page.getByRole('button', { name, exact: true }));
     await scrollToTop(page);
     await screenshotBothThemes(page, 'phone-components');
 
     // Dialogs: inside the screen, the footer's buttons whole, the body scrolls instead of the page.
     const dialogs: { open: () => Promise<void>; name: string | RegExp; buttons: string[]; shot?: string }[] = [
-      { open: () => page.getByRole('button', { name: 'Details for Web App' }).click(), name: 'Web App', buttons: ['Close', 'Update now: Web App', 'Skip this version'], shot: 'phone-update-details' },
-      { open: () => page.getByRole('button', { name: 'Settings', exact: true }).click(), name: 'Settings', buttons: ['Cancel', 'Save'], shot: 'phone-settings' },
-      { open: () => page.getByRole('button', { name: 'Add component', exact: true }).click(), name: 'Add component', buttons: ['Cancel', 'Add component'] },
+      {
+        open: () => page.getByRole('button', { name: 'Details for Web App' }).click(),
+        name: 'Web App',
+        buttons: ['Close', 'Update now: Web App', 'Skip this version'],
+        shot: 'phone-update-details',
+      },
+      {
+        open: () => page.getByRole('button', { name: 'Settings', exact: true }).click(),
+        name: 'Settings',
+        buttons: ['Cancel', 'Save'],
+        shot: 'phone-settings',
+      },
+      {
+        open: () => page.getByRole('button', { name: 'Add component', exact: true }).click(),
+        name: 'Add component',
+        buttons: ['Cancel', 'Add component'],
+      },
     ];
     for (const d of dialogs) {
       await d.open();
@@ -94,10 +122,15 @@ describe('a phone: 390 × 844', () => {
       expect(box.y).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
       expect(box.y + box.height).toBeLessThanOrEqual(PHONE.height);
-      for (const name of d.buttons) await expectReachable(page, dialog.locator('.dialog-footer').getByRole('button', { name, exact: true }));
+      for (const name of d.buttons)
+        await expectReachable(page, dialog.locator('.dialog-footer').getByRole('button', { name, exact: true }));
       if (d.name === 'Settings') {
         // Longer than the screen: its body scrolls, its footer stays.
-        const body = await dialog.locator('.dialog-body').evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight, overflow: getComputedStyle(el).overflowY }));
+        const body = await dialog.locator('.dialog-body').evaluate((el) => ({
+          scroll: el.scrollHeight,
+          client: el.clientHeight,
+          overflow: getComputedStyle(el).overflowY,
+        }));
         expect(body.scroll).toBeGreaterThan(body.client);
         expect(body.overflow).toBe('auto');
       }
@@ -107,19 +140,24 @@ describe('a phone: 390 × 844', () => {
     }
 
     await openView(page, 'Backups');
-    const backup = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: 'before-migration' });
+    const backup = page
+      .getByRole('table', { name: 'Backups' })
+      .getByRole('row')
+      .filter({ hasText: 'before-migration' });
     await backup.waitFor();
     await measure('backups');
     await audit('backups');
     await expectReachable(page, page.getByRole('button', { name: 'Create backup' }));
-    for (const name of ['Verify', 'Restore', 'Delete']) await expectReachable(page, backup.getByRole('button', { name, exact: true }));
+    for (const name of ['Verify', 'Restore', 'Delete'])
+      await expectReachable(page, backup.getByRole('button', { name, exact: true }));
     await scrollToTop(page);
     await screenshotBothThemes(page, 'phone-backups');
     await backup.getByRole('button', { name: 'Restore', exact: true }).click();
     const restore = page.getByRole('dialog', { name: /Restore before-migration/ });
     await restore.waitFor();
     await measure('restore confirm');
-    for (const name of ['Cancel', 'Restore']) await expectReachable(page, restore.getByRole('button', { name, exact: true }));
+    for (const name of ['Cancel', 'Restore'])
+      await expectReachable(page, restore.getByRole('button', { name, exact: true }));
     await page.keyboard.press('Escape');
 
     await openView(page, 'History');
@@ -130,7 +168,8 @@ describe('a phone: 390 × 844', () => {
     await expectReachable(page, entry.getByRole('button', { name: /^Log of Broken App/ }));
     await screenshotBothThemes(page, 'phone-history');
 
-    for (const [step, w] of Object.entries(widths)) expect(w.scrollWidth, `${step}: ${w.scrollWidth} px wide on a ${w.width} px screen`).toBeLessThanOrEqual(w.width);
+    for (const [step, w] of Object.entries(widths))
+      expect(w.scrollWidth, `${step}: ${w.scrollWidth} px wide on a ${w.width} px screen`).toBeLessThanOrEqual(w.width);
     expect(Object.keys(widths)).toHaveLength(7);
     expect(findings).toEqual({});
     expect(errors).toEqual([]);

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { startSshd, type Sshd } from '../fixtures/servers/sshd';
 import { buildCli, repoRoot, upkeepAsync } from '../helpers/cli';
-import { addSampleReleases, installedVersion, remoteUpkeep, sampleAppComponent, withLocalUpkeep } from '../helpers/remote';
+import {
+  addSampleReleases,
+  installedVersion,
+  remoteUpkeep,
+  sampleAppComponent,
+  withLocalUpkeep,
+} from '../helpers/remote';
 import { tempDir } from '../helpers/temp';
 import { appFiles, installApp } from './helpers/sample-app';
 
@@ -25,7 +31,8 @@ function childrenOf(pid: number): number[] {
 /** Keys a check result carries, recursively: what "the same output" means for JSON. */
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith('_at') ? typeof v : shape(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.endsWith('_at') ? typeof v : shape(v)]));
   return value;
 }
 
@@ -56,7 +63,13 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     installApp(slowFolder, '1.0.0');
     await withLocalUpkeep(remote, async (c) => {
       await c.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-      await c.call('addComponents', { components: { webapp: sampleAppComponent(gh, 'webapp', webFolder), tool: sampleAppComponent(gh, 'tool', toolFolder), slow: sampleAppComponent(gh, 'slow', slowFolder, SLOW_HEALTH) } });
+      await c.call('addComponents', {
+        components: {
+          webapp: sampleAppComponent(gh, 'webapp', webFolder),
+          tool: sampleAppComponent(gh, 'tool', toolFolder),
+          slow: sampleAppComponent(gh, 'slow', slowFolder, SLOW_HEALTH),
+        },
+      });
     });
   }, 60_000);
 
@@ -68,7 +81,21 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
   const cli = (args: string[]) => upkeepAsync(['--home', local, ...args]);
 
   it('host add, list, test and remove', async () => {
-    const added = await cli(['host', 'add', 'pi', '--ssh', sshd.target, '--port', String(sshd.port), '--identity', sshd.identity, '--known-hosts', sshd.knownHosts, '--remote-upkeep', remoteUpkeep(remote)]);
+    const added = await cli([
+      'host',
+      'add',
+      'pi',
+      '--ssh',
+      sshd.target,
+      '--port',
+      String(sshd.port),
+      '--identity',
+      sshd.identity,
+      '--known-hosts',
+      sshd.knownHosts,
+      '--remote-upkeep',
+      remoteUpkeep(remote),
+    ]);
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     expect(added.stdout).toContain('Added host pi');
@@ -82,12 +109,26 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     const { hosts } = listed.json() as { hosts: { name: string; ssh: string; port: number; argv: string[] }[] };
     expect(hosts).toHaveLength(1);
     expect(hosts[0]).toMatchObject({ name: 'pi', ssh: sshd.target, port: sshd.port, known_hosts: sshd.knownHosts });
-    expect(hosts[0]?.argv).toEqual(expect.arrayContaining(['ssh', '-T', 'BatchMode=yes', 'StrictHostKeyChecking=yes', `UserKnownHostsFile=${sshd.knownHosts}`]));
+    expect(hosts[0]?.argv).toEqual(
+      expect.arrayContaining([
+        'ssh',
+        '-T',
+        'BatchMode=yes',
+        'StrictHostKeyChecking=yes',
+        `UserKnownHostsFile=${sshd.knownHosts}`,
+      ]),
+    );
     expect((await cli(['host', 'list'])).stdout).toMatch(/^pi\s+\S+@127\.0\.0\.1\s+\d+/m);
 
     const tested = await cli(['host', 'test', 'pi', '--json']);
     expect(tested.code).toBe(0);
-    expect(tested.json()).toMatchObject({ name: 'pi', ok: true, protocol: 1, upkeep: expect.stringMatching(/^\d+\.\d+\.\d+/), hostname: os.hostname() });
+    expect(tested.json()).toMatchObject({
+      name: 'pi',
+      ok: true,
+      protocol: 1,
+      upkeep: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      hostname: os.hostname(),
+    });
     const text = await cli(['host', 'test', 'pi']);
     expect(text.stdout).toMatch(/^pi: Upkeep \d+\.\d+\.\d+ on /);
 
@@ -95,7 +136,9 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     expect((await cli(['host', 'add', 'spare', '--ssh', sshd.target, '--port', String(sshd.port)])).code).toBe(0);
     const removed = await cli(['host', 'remove', 'spare']);
     expect(removed.code).toBe(0);
-    expect(((await cli(['host', 'list', '--json'])).json() as { hosts: { name: string }[] }).hosts.map((h) => h.name)).toEqual(['pi']);
+    expect(
+      ((await cli(['host', 'list', '--json'])).json() as { hosts: { name: string }[] }).hosts.map((h) => h.name),
+    ).toEqual(['pi']);
     const gone = await cli(['host', 'test', 'spare', '--json']);
     expect(gone.code).toBe(1);
     expect(gone.json()).toMatchObject({ error: { code: 'NOT_FOUND', details: { kind: 'host', name: 'spare' } } });
@@ -104,14 +147,18 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
     expect(bad.code).toBe(2);
     expect(bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
     const noKey = await cli(['host', 'add', 'nokey', '--ssh', sshd.target, '--identity', '/nonexistent/key', '--json']);
-    expect(noKey.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringContaining('no such file') } });
+    expect(noKey.json()).toMatchObject({
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('no such file') },
+    });
   }, 60_000);
 
   it('--on runs a command there with the same output as a local run there', async () => {
     const there = await upkeepAsync(['--data-dir', remote, 'check', '--json']);
     const viaSsh = await cli(['--on', 'pi', 'check', '--json']);
     expect(viaSsh.code).toBe(there.code);
-    const a = there.json() as { components: { id: string; installed: string; latest: string; update_available: boolean }[] };
+    const a = there.json() as {
+      components: { id: string; installed: string; latest: string; update_available: boolean }[];
+    };
     const b = viaSsh.json() as typeof a;
     expect(shape(b)).toEqual(shape(a));
     expect(b.components.map((c) => [c.id, c.installed, c.latest, c.update_available]).sort()).toEqual([
@@ -131,7 +178,9 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
   it('updates over ssh: the result as a local run prints it, the run log live on stderr', async () => {
     const json = await cli(['--on', 'pi', 'update', 'webapp', '--yes', '--json']);
     expect(json.code).toBe(0);
-    expect(json.json()).toMatchObject({ results: [{ id: 'webapp', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: expect.any(String) }] });
+    expect(json.json()).toMatchObject({
+      results: [{ id: 'webapp', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: expect.any(String) }],
+    });
     expect(installedVersion(webFolder)).toBe('1.1.0');
 
     const text = await cli(['--on', 'pi', 'update', 'tool', '--yes']);
@@ -146,7 +195,11 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
   }, 120_000);
 
   it('--on update with its ssh killed mid-update: the update finishes there, the command reconnects and prints the outcome', async () => {
-    const child = spawn(process.execPath, [`${repoRoot}/bin/upkeep.mjs`, '--home', local, '--on', 'pi', 'update', 'slow', '--yes'], { env: { ...process.env, UPKEEP_HOME: '' } });
+    const child = spawn(
+      process.execPath,
+      [`${repoRoot}/bin/upkeep.mjs`, '--home', local, '--on', 'pi', 'update', 'slow', '--yes'],
+      { env: { ...process.env, UPKEEP_HOME: '' } },
+    );
     let stdout = '';
     let stderr = '';
     let killedSsh: number | undefined;
@@ -155,7 +208,9 @@ describe('remote hosts over a real OpenSSH server (CLI)', () => {
       stderr += d.toString();
       // The run has begun there (its log streams back): kill the ssh client outright.
       if (killedSsh === undefined && stderr.includes('[slow]')) {
-        const ssh = childrenOf(child.pid as number).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ssh\0'));
+        const ssh = childrenOf(child.pid as number).find((pid) =>
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ssh\0'),
+        );
         if (ssh !== undefined) {
           killedSsh = ssh;
           process.kill(ssh, 'SIGKILL');

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
 import { upkeepAsync } from '../helpers/cli';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 /** The real CLI on the host's data directory, as another process (this one keeps serving the fake GitHub). */
@@ -34,7 +41,14 @@ describe('the panel tells the truth after a reload', () => {
     }
     host = await startPanelHost();
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-    const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+    const common = {
+      type: 'github_release',
+      user: 'acme',
+      api_base: gh.apiBase,
+      release_compare: 'semantic',
+      version_from: { file: 'VERSION', regex: '(\\S+)' },
+      method: 'release_archive',
+    };
     const components: Record<string, unknown> = {};
     for (const repo of ['shop', 'blog']) {
       const folder = path.join(host.files, 'srv', repo);
@@ -45,7 +59,19 @@ describe('the panel tells the truth after a reload', () => {
     const fragileFolder = path.join(host.files, 'srv', 'fragile');
     installApp(fragileFolder, '1.0.0');
     const backups = path.join(host.home, 'backups', 'fragile');
-    components.fragile = { ...common, name: 'Fragile', repo: 'shop', folder: fragileFolder, install: [['node', '-e', `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`]] };
+    components.fragile = {
+      ...common,
+      name: 'Fragile',
+      repo: 'shop',
+      folder: fragileFolder,
+      install: [
+        [
+          'node',
+          '-e',
+          `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`,
+        ],
+      ],
+    };
     const pulledFolder = path.join(host.files, 'srv', 'pulled');
     installApp(pulledFolder, '1.0.0');
     components.pulled = { ...common, name: 'Pulled', repo: 'pulled', folder: pulledFolder };
@@ -96,13 +122,18 @@ describe('the panel tells the truth after a reload', () => {
     expect(await lost.innerText()).not.toContain('Not checked');
     expect(await lost.innerText()).not.toContain('Never');
     // The header counts the failure; a check of one component speaks of that one only.
-    expect(await page.locator('.view-subtitle').innerText()).toBe('5 tracked · 2 updates pending · 1 of 5 checks failed');
+    expect(await page.locator('.view-subtitle').innerText()).toBe(
+      '5 tracked · 2 updates pending · 1 of 5 checks failed',
+    );
     await componentRow(page, 'Shop').getByRole('button', { name: 'Details for Shop' }).click();
     await page.getByRole('dialog', { name: 'Shop' }).waitFor();
     await page.keyboard.press('Escape');
     await host.call('checkComponents', { ids: ['shop'], force: true });
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('status').filter({ hasText: /check failed/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /check failed/ })
+      .waitFor();
     expect(await page.getByRole('status').innerText()).not.toContain('Everything is up to date');
     await context.close();
   });
@@ -122,13 +153,19 @@ describe('the panel tells the truth after a reload', () => {
     expect(await updateRow.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
 
     // Restore the blog's pre-update backup from the list: History says so, and the row shows 1.0.0.
-    const { backups } = await host.call<{ backups: { id: string; component: string; reason: string }[] }>('listBackups', { component: 'blog' });
+    const { backups } = await host.call<{ backups: { id: string; component: string; reason: string }[] }>(
+      'listBackups',
+      { component: 'blog' },
+    );
     const before = backups.find((b) => b.reason === 'pre-update');
     expect(before).toBeDefined();
     await host.call('restoreBackup', { id: before?.id });
     await page.reload();
     await page.getByRole('button', { name: 'History' }).click();
-    const restore = page.getByRole('row').filter({ hasText: 'Blog' }).filter({ hasText: /restore/i });
+    const restore = page
+      .getByRole('row')
+      .filter({ hasText: 'Blog' })
+      .filter({ hasText: /restore/i });
     await restore.waitFor();
     expect(await restore.innerText()).toContain('1.1.0 → 1.0.0');
     await page.getByRole('button', { name: 'Components' }).click();

@@ -4,7 +4,15 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
-import { componentRow, ensureRendererBuilt, launchBrowser, openPanel, screenshotBothThemes, startPanelHost, type PanelHost } from './helpers/panel';
+import {
+  componentRow,
+  ensureRendererBuilt,
+  launchBrowser,
+  openPanel,
+  screenshotBothThemes,
+  startPanelHost,
+  type PanelHost,
+} from './helpers/panel';
 import { appFiles, installApp } from './helpers/sample-app';
 
 const NOTES = [
@@ -28,12 +36,31 @@ describe('updates in the panel', () => {
   beforeAll(async () => {
     ensureRendererBuilt();
     gh = await FakeGitHub.start();
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.2.0-rc.1', prerelease: true, target_commitish: 'rc/devel', tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0-rc.1')) });
-    gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', appFiles('2.0.0')) });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.0.0',
+      tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')),
+    });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.1.0',
+      name: 'Web App 1.1.0',
+      body: NOTES,
+      tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')),
+    });
+    gh.addRelease('acme', 'webapp', {
+      tag_name: 'v1.2.0-rc.1',
+      prerelease: true,
+      target_commitish: 'rc/devel',
+      tarball: sourceTarball('acme-webapp-ccc', appFiles('1.2.0-rc.1')),
+    });
+    gh.addRelease('acme', 'broken', {
+      tag_name: 'v2.0.0',
+      tarball: sourceTarball('acme-broken-aaa', appFiles('2.0.0')),
+    });
     trackedSha = gh.setBranch('acme', 'tracker', 'main');
-    gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', appFiles('2.1.0')) });
+    gh.addRelease('acme', 'broken', {
+      tag_name: 'v2.1.0',
+      tarball: sourceTarball('acme-broken-bbb', appFiles('2.1.0')),
+    });
 
     host = await startPanelHost();
     webFolder = path.join(host.files, 'srv', 'webapp');
@@ -41,14 +68,44 @@ describe('updates in the panel', () => {
     installApp(webFolder, '1.0.0');
     installApp(brokenFolder, '2.0.0');
     await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-    const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+    const common = {
+      type: 'github_release',
+      user: 'acme',
+      api_base: gh.apiBase,
+      release_compare: 'semantic',
+      version_from: { file: 'VERSION', regex: '(\\S+)' },
+      method: 'release_archive',
+    };
     await host.call('addComponents', {
       components: {
-        webapp: { ...common, name: 'Web App', repo: 'webapp', folder: webFolder, prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel', 'main'] }] },
+        webapp: {
+          ...common,
+          name: 'Web App',
+          repo: 'webapp',
+          folder: webFolder,
+          prerelease_branches: [{ name: 'Devel RCs', branch: 'rc/devel', commitish: ['rc/devel', 'main'] }],
+        },
         // Its health check always fails: every update of it must be rolled back.
-        broken: { ...common, name: 'Broken App', repo: 'broken', folder: brokenFolder, health: { command: ['node', '-e', 'console.error("health: port 8080 refused"); process.exit(3)'], timeout: 20 } },
+        broken: {
+          ...common,
+          name: 'Broken App',
+          repo: 'broken',
+          folder: brokenFolder,
+          health: {
+            command: ['node', '-e', 'console.error("health: port 8080 refused"); process.exit(3)'],
+            timeout: 20,
+          },
+        },
         // Check only, up to date: its Details show the full commit ids.
-        tracker: { name: 'Tracker', type: 'github_commit', user: 'acme', repo: 'tracker', branch: 'main', api_base: gh.apiBase, current: trackedSha },
+        tracker: {
+          name: 'Tracker',
+          type: 'github_commit',
+          user: 'acme',
+          repo: 'tracker',
+          branch: 'main',
+          api_base: gh.apiBase,
+          current: trackedSha,
+        },
       },
     });
     browser = await launchBrowser();
@@ -62,7 +119,10 @@ describe('updates in the panel', () => {
 
   async function checkAll(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Check for updates' }).click();
-    await page.getByRole('status').filter({ hasText: /updates? available/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /updates? available/ })
+      .waitFor();
   }
 
   it('shows full commit ids in Details, each with a Copy button', async () => {
@@ -75,7 +135,10 @@ describe('updates in the panel', () => {
     await details.getByText(trackedSha).first().waitFor();
     expect(await details.getByRole('button', { name: `Copy ${trackedSha}` }).count()).toBe(2);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
-    await details.getByRole('button', { name: `Copy ${trackedSha}` }).first().click();
+    await details
+      .getByRole('button', { name: `Copy ${trackedSha}` })
+      .first()
+      .click();
     await details.getByRole('button', { name: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(trackedSha);
     // Check only: no download and nothing to verify is claimed.
@@ -99,15 +162,21 @@ describe('updates in the panel', () => {
     const details = page.getByRole('dialog', { name: 'Web App' });
     await details.getByRole('heading', { name: 'What changed' }).waitFor();
     expect(await details.locator('.markdown strong').allInnerTexts()).toEqual(['search']);
-    expect(await details.getByRole('link', { name: 'the guide' }).getAttribute('href')).toBe('https://example.org/guide');
+    expect(await details.getByRole('link', { name: 'the guide' }).getAttribute('href')).toBe(
+      'https://example.org/guide',
+    );
     await details.getByText('<script>window.__notesScriptRan = true</script>').waitFor();
     expect(await details.locator('.markdown script, .markdown img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __notesScriptRan?: boolean }).__notesScriptRan)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (window as unknown as { __notesScriptRan?: boolean }).__notesScriptRan),
+    ).toBeUndefined();
     expect(await details.innerText()).toContain('1.1.0 > 1.0.0');
     // A source archive without a published checksum: said plainly.
     expect(await details.innerText()).toContain('No checksum published: not verified');
     // The release's own page, as the source names it.
-    expect(await details.getByRole('link', { name: 'Release page of 1.1.0' }).getAttribute('href')).toBe(`${gh.origin}/acme/webapp/releases/tag/v1.1.0`);
+    expect(await details.getByRole('link', { name: 'Release page of 1.1.0' }).getAttribute('href')).toBe(
+      `${gh.origin}/acme/webapp/releases/tag/v1.1.0`,
+    );
     await screenshotBothThemes(page, 'update-details');
     await page.keyboard.press('Escape');
 
@@ -121,8 +190,12 @@ describe('updates in the panel', () => {
     await page.getByRole('status').filter({ hasText: 'Web App updated to 1.1.0' }).waitFor();
     // The steps the engine reported, in order, all done.
     const steps = await run.getByRole('list', { name: 'Steps' }).getByRole('listitem').allInnerTexts();
-    expect(steps.map((t) => t.replace(/^\W+/, '').trim())).toEqual(expect.arrayContaining(['Preflight', 'Backup', 'Download', 'Apply', 'Commit']));
-    expect(steps.indexOf(steps.find((t) => t.includes('Backup'))!)).toBeLessThan(steps.indexOf(steps.find((t) => t.includes('Download'))!));
+    expect(steps.map((t) => t.replace(/^\W+/, '').trim())).toEqual(
+      expect.arrayContaining(['Preflight', 'Backup', 'Download', 'Apply', 'Commit']),
+    );
+    expect(steps.indexOf(steps.find((t) => t.includes('Backup'))!)).toBeLessThan(
+      steps.indexOf(steps.find((t) => t.includes('Download'))!),
+    );
     await run.getByText(/^Log \(\d+ lines?\)$/).click();
     expect(await run.locator('pre').innerText()).toMatch(/1\.1\.0/);
     expect(await row.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
@@ -144,7 +217,10 @@ describe('updates in the panel', () => {
     await run.locator('.step-failed').filter({ hasText: 'Health check' }).waitFor();
     await run.locator('.step-done').filter({ hasText: 'Roll back' }).waitFor();
     await row.getByText('Rolled back').waitFor();
-    await page.getByRole('status').filter({ hasText: /Broken App was rolled back/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Broken App was rolled back/ })
+      .waitFor();
     expect(readFileSync(path.join(brokenFolder, 'VERSION'), 'utf8')).toBe('2.0.0\n');
     await screenshotBothThemes(page, 'update-rolled-back');
     await context.close();
@@ -165,7 +241,9 @@ describe('updates in the panel', () => {
     await details.waitFor({ state: 'detached' });
     // A scheduler pass defers it (the release is younger than ten years); the row says Held, and why.
     const pass = await host.call<{ deferred: { component: string; reason: string }[] }>('runDue');
-    expect(pass.deferred).toEqual(expect.arrayContaining([expect.objectContaining({ component: 'broken', reason: 'too_new' })]));
+    expect(pass.deferred).toEqual(
+      expect.arrayContaining([expect.objectContaining({ component: 'broken', reason: 'too_new' })]),
+    );
     await row.getByText('Held', { exact: true }).waitFor();
     expect(await row.getByText('Held', { exact: true }).getAttribute('title')).toMatch(/.+/);
     await row.getByRole('button', { name: 'Details for Broken App' }).click();
@@ -221,7 +299,10 @@ describe('updates in the panel', () => {
     // Not through the panel: straight to the API, as another client would.
     const { results } = await host.call<{ results: { status: string }[] }>('updateComponents', { ids: ['broken'] });
     expect(results[0]?.status).toBe('rolled_back');
-    await page.getByRole('article', { name: 'Update of Broken App' }).getByText('Rolled back', { exact: true }).waitFor();
+    await page
+      .getByRole('article', { name: 'Update of Broken App' })
+      .getByText('Rolled back', { exact: true })
+      .waitFor();
     await brokenRows.nth(before).waitFor();
     expect(await brokenRows.count()).toBe(before + 1);
     await context.close();
@@ -231,7 +312,11 @@ describe('updates in the panel', () => {
     const { page, context } = await openPanel(browser, host);
     await checkAll(page);
     const row = componentRow(page, 'Web App');
-    await row.getByRole('cell').nth(3).filter({ hasText: /^1\.1\.0$/ }).waitFor();
+    await row
+      .getByRole('cell')
+      .nth(3)
+      .filter({ hasText: /^1\.1\.0$/ })
+      .waitFor();
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Settings' });
     const select = dialog.getByRole('combobox', { name: 'Release channel for Web App' });
@@ -263,17 +348,48 @@ describe('Update all', () => {
       gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, appFiles('3.1.0')) });
       const folder = path.join(host.files, 'srv', repo);
       installApp(folder, '3.0.0');
-      components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder };
+      components[repo] = {
+        name: `Service ${repo}`,
+        type: 'github_release',
+        user: 'acme',
+        repo,
+        api_base: gh.apiBase,
+        release_compare: 'semantic',
+        version_from: { file: 'VERSION', regex: '(\\S+)' },
+        method: 'release_archive',
+        folder,
+      };
     }
     // A new major version and a prerelease: listed, marked, and not ticked until a person ticks them.
     gh.addRelease('acme', 'delta', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-delta-a', appFiles('3.0.0')) });
     gh.addRelease('acme', 'delta', { tag_name: 'v4.0.0', tarball: sourceTarball('acme-delta-b', appFiles('4.0.0')) });
-    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-epsilon-a', appFiles('3.0.0')) });
-    gh.addRelease('acme', 'epsilon', { tag_name: 'v3.2.0-rc.1', prerelease: true, tarball: sourceTarball('acme-epsilon-b', appFiles('3.2.0-rc.1')) });
-    for (const [repo, extra] of [['delta', {}], ['epsilon', { channel: 'prerelease' }]] as const) {
+    gh.addRelease('acme', 'epsilon', {
+      tag_name: 'v3.0.0',
+      tarball: sourceTarball('acme-epsilon-a', appFiles('3.0.0')),
+    });
+    gh.addRelease('acme', 'epsilon', {
+      tag_name: 'v3.2.0-rc.1',
+      prerelease: true,
+      tarball: sourceTarball('acme-epsilon-b', appFiles('3.2.0-rc.1')),
+    });
+    for (const [repo, extra] of [
+      ['delta', {}],
+      ['epsilon', { channel: 'prerelease' }],
+    ] as const) {
       const folder = path.join(host.files, 'srv', repo);
       installApp(folder, '3.0.0');
-      components[repo] = { name: `Service ${repo}`, type: 'github_release', user: 'acme', repo, api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive', folder, ...extra };
+      components[repo] = {
+        name: `Service ${repo}`,
+        type: 'github_release',
+        user: 'acme',
+        repo,
+        api_base: gh.apiBase,
+        release_compare: 'semantic',
+        version_from: { file: 'VERSION', regex: '(\\S+)' },
+        method: 'release_archive',
+        folder,
+        ...extra,
+      };
     }
     await host.call('addComponents', { components });
     browser = await launchBrowser();
@@ -317,10 +433,16 @@ describe('Update all', () => {
       await componentRow(page, `Service ${repo}`).getByText('Up to date').waitFor();
       expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.1.0\n');
     }
-    for (const repo of ['gamma', 'delta', 'epsilon']) expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
+    for (const repo of ['gamma', 'delta', 'epsilon'])
+      expect(readFileSync(path.join(host.files, 'srv', repo, 'VERSION'), 'utf8')).toBe('3.0.0\n');
     await page.getByRole('region', { name: '3 updates pending' }).waitFor();
     const { entries } = await host.call<{ entries: { component: string; status: string }[] }>('listHistory', {});
-    expect(entries.filter((e) => e.status === 'succeeded').map((e) => e.component).sort()).toEqual(['alpha', 'beta']);
+    expect(
+      entries
+        .filter((e) => e.status === 'succeeded')
+        .map((e) => e.component)
+        .sort(),
+    ).toEqual(['alpha', 'beta']);
 
     // Cancel changes nothing.
     await page.getByRole('region', { name: '3 updates pending' }).getByRole('button', { name: 'Update all' }).click();

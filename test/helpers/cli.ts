@@ -10,7 +10,10 @@ export function buildCli(): void {
 }
 
 /** Run the real `upkeep` bin as a user would. */
-export function upkeep(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> & { json: () => unknown } {
+export function upkeep(
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): SpawnSyncReturns<string> & { json: () => unknown } {
   const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], {
     encoding: 'utf8',
     input: options.input,
@@ -25,9 +28,14 @@ export function upkeep(args: string[], options: { input?: string; env?: NodeJS.P
  * The real `upkeep` bin as a child process, asynchronously: for tests whose fake servers run in
  * this process (a synchronous run would block them from answering).
  */
-export function upkeepAsync(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string; json: () => unknown }> {
+export function upkeepAsync(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; json: () => unknown }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], { env: { ...process.env, UPKEEP_HOME: '', ...options.env } });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], {
+      env: { ...process.env, UPKEEP_HOME: '', ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -9,7 +9,8 @@ export function filesContaining(dir: string, needle: string): string[] {
       const p = path.join(d, name);
       const st = lstatSync(p);
       if (st.isDirectory()) visit(p);
-      else if (st.isFile() && name !== 'secrets.json' && readFileSync(p).includes(needle)) hits.push(path.relative(dir, p));
+      else if (st.isFile() && name !== 'secrets.json' && readFileSync(p).includes(needle))
+        hits.push(path.relative(dir, p));
     }
   };
   visit(dir);

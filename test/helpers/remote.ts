@@ -17,12 +17,23 @@ export function remoteUpkeep(home: string): string {
 
 /** A host entry for the fixture's sshd, trusting its host key and using its client key. */
 export function sshHost(sshd: Sshd, name: string, remoteHome: string, overrides: Partial<HostConfig> = {}): HostConfig {
-  return { name, ssh: sshd.target, port: sshd.port, identity: sshd.identity, known_hosts: sshd.knownHosts, remote_upkeep: remoteUpkeep(remoteHome), ...overrides };
+  return {
+    name,
+    ssh: sshd.target,
+    port: sshd.port,
+    identity: sshd.identity,
+    known_hosts: sshd.knownHosts,
+    remote_upkeep: remoteUpkeep(remoteHome),
+    ...overrides,
+  };
 }
 
 /** Set up a data directory the way a person on that machine would: through its own `serve --stdio`. */
 export async function withLocalUpkeep<T>(home: string, run: (c: StdioConnection) => Promise<T>): Promise<T> {
-  const c = new StdioConnection({ argv: [process.execPath, UPKEEP_BIN, 'serve', '--stdio', '--data-dir', home], name: 'local' });
+  const c = new StdioConnection({
+    argv: [process.execPath, UPKEEP_BIN, 'serve', '--stdio', '--data-dir', home],
+    name: 'local',
+  });
   try {
     return await run(c);
   } finally {
@@ -31,7 +42,12 @@ export async function withLocalUpkeep<T>(home: string, run: (c: StdioConnection)
 }
 
 /** A GitHub release component of the sample app, its check and health check as given. */
-export function sampleAppComponent(gh: FakeGitHub, repo: string, folder: string, health?: string[]): Record<string, unknown> {
+export function sampleAppComponent(
+  gh: FakeGitHub,
+  repo: string,
+  folder: string,
+  health?: string[],
+): Record<string, unknown> {
   return {
     name: repo,
     type: 'github_release',
@@ -46,7 +62,11 @@ export function sampleAppComponent(gh: FakeGitHub, repo: string, folder: string,
   };
 }
 
-export function addSampleReleases(gh: FakeGitHub, repo: string, files: (version: string) => Record<string, string>): void {
+export function addSampleReleases(
+  gh: FakeGitHub,
+  repo: string,
+  files: (version: string) => Record<string, string>,
+): void {
   gh.addRelease('acme', repo, { tag_name: 'v1.0.0', tarball: sourceTarball(`acme-${repo}-aaa`, files('1.0.0')) });
   gh.addRelease('acme', repo, { tag_name: 'v1.1.0', tarball: sourceTarball(`acme-${repo}-bbb`, files('1.1.0')) });
 }

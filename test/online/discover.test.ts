@@ -22,7 +22,9 @@ describe('a discovered npm package checked against the real npm registry', () =>
   it(`finds ${PACKAGE}@${OLD_VERSION} installed globally and reports the registry's latest as an update`, async () => {
     const root = tempDir('upkeep-online-');
     const prefix = path.join(root, 'prefix');
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', `${PACKAGE}@${OLD_VERSION}`], { stdio: 'pipe' });
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', `${PACKAGE}@${OLD_VERSION}`], {
+      stdio: 'pipe',
+    });
     process.env.NPM_CONFIG_PREFIX = prefix; // npm's own setting: discovery and the version reader both run real npm
 
     const api = createApi(createServices({ home: path.join(root, 'home'), host: 'cli' }));
@@ -32,10 +34,19 @@ describe('a discovered npm package checked against the real npm registry', () =>
     const { proposals, errors } = await call('discover', { npm_global: true });
     expect(errors).toEqual([]);
     const proposal = proposals.find((p) => p.config.package === PACKAGE);
-    expect(proposal).toMatchObject({ id: PACKAGE, source: 'npm_global', installed: OLD_VERSION, already_tracked: false });
+    expect(proposal).toMatchObject({
+      id: PACKAGE,
+      source: 'npm_global',
+      installed: OLD_VERSION,
+      already_tracked: false,
+    });
     await call('addComponents', { components: { [proposal!.id]: proposal!.config } });
 
-    const registry = (await (await fetch(`https://registry.npmjs.org/${PACKAGE}`, { headers: { accept: 'application/vnd.npm.install-v1+json' } })).json()) as {
+    const registry = (await (
+      await fetch(`https://registry.npmjs.org/${PACKAGE}`, {
+        headers: { accept: 'application/vnd.npm.install-v1+json' },
+      })
+    ).json()) as {
       'dist-tags': { latest: string };
     };
     const { components } = await call('checkComponents', { ids: [PACKAGE], force: true });

@@ -22,27 +22,35 @@ const probe = await fetch(BULK, { method: 'POST', headers: { 'content-type': 'ap
 );
 const endpointAnswers = probe === 200;
 
-describe('the real npm registry\'s advisories', () => {
-  it.skipIf(!endpointAnswers)('reports lodash 4.17.15 as vulnerable, with GitHub advisory ids and ranges that 4.17.21 is outside of', async () => {
-    const answer = await npmBulkAdvisories(http, undefined, { lodash: ['4.17.15'] });
-    const advisories = answer.lodash ?? [];
-    expect(advisories.length).toBeGreaterThan(0);
-    for (const a of advisories) {
-      expect(a.url).toMatch(/^https:\/\/github\.com\/advisories\/GHSA-/);
-      expect(a.vulnerable_versions).toBeTruthy();
-    }
-    const fixed = fixedAdvisories(advisories, '4.17.15', '4.17.21');
-    expect(fixed.length).toBe(advisories.length);
-    expect(fixed.every((a) => /^GHSA(-[a-z0-9]{4}){3}$/.test(a.id) && a.source === 'npm')).toBe(true);
-    expect(fixed.map((a) => a.severity)).toContain('high');
-  });
+describe("the real npm registry's advisories", () => {
+  it.skipIf(!endpointAnswers)(
+    'reports lodash 4.17.15 as vulnerable, with GitHub advisory ids and ranges that 4.17.21 is outside of',
+    async () => {
+      const answer = await npmBulkAdvisories(http, undefined, { lodash: ['4.17.15'] });
+      const advisories = answer.lodash ?? [];
+      expect(advisories.length).toBeGreaterThan(0);
+      for (const a of advisories) {
+        expect(a.url).toMatch(/^https:\/\/github\.com\/advisories\/GHSA-/);
+        expect(a.vulnerable_versions).toBeTruthy();
+      }
+      const fixed = fixedAdvisories(advisories, '4.17.15', '4.17.21');
+      expect(fixed.length).toBe(advisories.length);
+      expect(fixed.every((a) => /^GHSA(-[a-z0-9]{4}){3}$/.test(a.id) && a.source === 'npm')).toBe(true);
+      expect(fixed.map((a) => a.severity)).toContain('high');
+    },
+  );
 
   it('flags an npm_release component installed at lodash 4.17.15 as a security update (or says why it cannot)', async () => {
     const root = tempDir('upkeep-online-advisories-');
     const services = createServices({ home: path.join(root, 'home'), host: 'cli' });
-    services.components.add({ lodash: validateComponent('lodash', { type: 'npm_release', package: 'lodash', current: '4.17.15' }) });
+    services.components.add({
+      lodash: validateComponent('lodash', { type: 'npm_release', package: 'lodash', current: '4.17.15' }),
+    });
     const api = createApi(services);
-    const { components } = await api.checkComponents({ ids: ['lodash'], force: true }, { initiatedBy: 'cli', readOnly: false });
+    const { components } = await api.checkComponents(
+      { ids: ['lodash'], force: true },
+      { initiatedBy: 'cli', readOnly: false },
+    );
     const [r] = components;
     expect(r?.error).toBeNull();
     expect(r?.update_available).toBe(true);

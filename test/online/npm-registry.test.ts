@@ -7,7 +7,12 @@ import { createHarness, type CheckHarness } from '../unit/checkers/harness';
 // Against the real npm registry (https://registry.npmjs.org): `npm run test:online`.
 let h: CheckHarness;
 
-const installedVersion = (pkg: string) => (JSON.parse(readFileSync(path.join('node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as { version: string }).version;
+const installedVersion = (pkg: string) =>
+  (
+    JSON.parse(readFileSync(path.join('node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
 beforeAll(() => {
   h = createHarness();

@@ -57,7 +57,8 @@ function listed(b: BackupInfo) {
 export const backupCommands: CommandSpec[] = [
   {
     path: ['backup', 'create'],
-    usage: 'upkeep backup create ID [--type full|database|config|data] [--name N] [--description D] [--include-logs] [--no-compress] [--pin]',
+    usage:
+      'upkeep backup create ID [--type full|database|config|data] [--name N] [--description D] [--include-logs] [--no-compress] [--pin]',
     summary: "Back up a component's folder (or its database/config/data paths)",
     options: {
       type: { type: 'string' },
@@ -79,8 +80,14 @@ export const backupCommands: CommandSpec[] = [
         compress: values['no-compress'] !== true,
         ...(values.pin === true ? { pinned: true } : {}),
       });
-      const lines = [`Backup ${backup.id}: ${backup.type}, ${backup.file_count} files, ${human(backup.size)} → ${human(backup.compressed_size)}`, `sha256 ${backup.sha256}`];
-      if (backup.skipped?.length) lines.push(`Not archived (${backup.skipped.length}): ${backup.skipped.slice(0, 10).join(', ')}${backup.skipped.length > 10 ? ', …' : ''}`);
+      const lines = [
+        `Backup ${backup.id}: ${backup.type}, ${backup.file_count} files, ${human(backup.size)} → ${human(backup.compressed_size)}`,
+        `sha256 ${backup.sha256}`,
+      ];
+      if (backup.skipped?.length)
+        lines.push(
+          `Not archived (${backup.skipped.length}): ${backup.skipped.slice(0, 10).join(', ')}${backup.skipped.length > 10 ? ', …' : ''}`,
+        );
       return { json: { backup }, text: lines.join('\n') };
     },
   },
@@ -88,14 +95,20 @@ export const backupCommands: CommandSpec[] = [
     path: ['backup', 'list'],
     usage: 'upkeep backup list [ID] [--type T] [--since 1d|7d|30d|90d|all] [--limit N] [--sort date|size|name|type]',
     summary: 'List backups (from the manifests beside the archives)',
-    options: { type: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, sort: { type: 'string' } },
+    options: {
+      type: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      sort: { type: 'string' },
+    },
     async run(ctx, { positionals, values }) {
       const [component, ...rest] = positionals;
       if (rest.length) throw new UpkeepError('INVALID_REQUEST', 'backup list takes at most one component ID.');
       let limit: number | undefined;
       if (values.limit !== undefined) {
         limit = Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 50) throw new UpkeepError('INVALID_REQUEST', '--limit must be a whole number from 1 to 50.');
+        if (!Number.isInteger(limit) || limit < 1 || limit > 50)
+          throw new UpkeepError('INVALID_REQUEST', '--limit must be a whole number from 1 to 50.');
       }
       const type = oneOf(values.type, TYPES, '--type');
       const since = oneOf(values.since, SINCE, '--since');
@@ -111,7 +124,15 @@ export const backupCommands: CommandSpec[] = [
         backups.length
           ? table(
               ['ID', 'TYPE', 'NAME', 'CREATED', 'SIZE', 'ARCHIVE', 'REASON'],
-              backups.map((b) => [b.id, b.type, b.name, b.created_at.replace('T', ' ').slice(0, 19), human(b.size), human(b.compressed_size), `${b.reason}${b.pinned ? ', pinned' : ''}`]),
+              backups.map((b) => [
+                b.id,
+                b.type,
+                b.name,
+                b.created_at.replace('T', ' ').slice(0, 19),
+                human(b.size),
+                human(b.compressed_size),
+                `${b.reason}${b.pinned ? ', pinned' : ''}`,
+              ]),
             )
           : 'No backups.',
         ...problems.map((p) => `problem: ${p.message}`),
@@ -128,7 +149,9 @@ export const backupCommands: CommandSpec[] = [
       const result = await ctx.call('verifyBackup', { id });
       return {
         json: result,
-        text: result.ok ? `Backup ${result.id} is intact: ${result.files} files, ${human(result.bytes)}.` : `Backup ${result.id} FAILED verification: ${result.error?.message ?? 'unknown error'}`,
+        text: result.ok
+          ? `Backup ${result.id} is intact: ${result.files} files, ${human(result.bytes)}.`
+          : `Backup ${result.id} FAILED verification: ${result.error?.message ?? 'unknown error'}`,
         exitCode: result.ok ? 0 : 1,
       };
     },
@@ -137,17 +160,26 @@ export const backupCommands: CommandSpec[] = [
     path: ['backup', 'restore'],
     usage: 'upkeep backup restore BACKUP_ID [--type full|database|config|data] [--no-safety-backup] --yes',
     summary: 'Restore a backup (verified first; the current state is backed up before the swap)',
-    options: { type: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, 'no-safety-backup': { type: 'boolean' } },
+    options: {
+      type: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      'no-safety-backup': { type: 'boolean' },
+    },
     async run(ctx, { positionals, values }) {
       const id = oneId(positionals, 'upkeep backup restore BACKUP_ID [--type T] --yes');
       const type = oneOf(values.type, TYPES, '--type');
-      needYes(values, `Restoring ${id} replaces ${type && type !== 'full' ? `the ${type} files` : 'the folder'} of its component.`);
+      needYes(
+        values,
+        `Restoring ${id} replaces ${type && type !== 'full' ? `the ${type} files` : 'the folder'} of its component.`,
+      );
       const result = await ctx.call('restoreBackup', {
         id,
         ...(type ? { type } : {}),
         ...(values['no-safety-backup'] === true ? { safety_backup: false } : {}),
       });
-      const lines = [`Restored ${result.restored.id} (${result.type}, ${result.files} files) into ${result.restored.component}.`];
+      const lines = [
+        `Restored ${result.restored.id} (${result.type}, ${result.files} files) into ${result.restored.component}.`,
+      ];
       if (result.safety_backup) lines.push(`The state before the restore is in backup ${result.safety_backup.id}.`);
       return { json: result, text: lines.join('\n') };
     },

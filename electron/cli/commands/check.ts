@@ -87,7 +87,8 @@ export const checkCommands: CommandSpec[] = [
   {
     path: ['check'],
     usage: 'upkeep check [ID...] [--force] [--downgrade]',
-    summary: 'Check components for new versions on their channels (cached for cache_ttl_hours; --force asks upstream now)',
+    summary:
+      'Check components for new versions on their channels (cached for cache_ttl_hours; --force asks upstream now)',
     options: { force: { type: 'boolean', short: 'f' }, downgrade: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
       const { components } = await ctx.call('checkComponents', {
@@ -100,13 +101,30 @@ export const checkCommands: CommandSpec[] = [
         ? [
             table(
               ['ID', 'INSTALLED', 'LATEST', 'CHANNEL', 'STATUS', 'CHECKED'],
-              components.map((r) => [r.id, short(r.installed), short(r.latest), r.channel, status(r), age(r.checked_at)]),
+              components.map((r) => [
+                r.id,
+                short(r.installed),
+                short(r.latest),
+                r.channel,
+                status(r),
+                age(r.checked_at),
+              ]),
             ),
             '',
-            ...components.map((r) => `${r.id}: ${r.error ? withCliHint(r.error, r.id).message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`),
-            ...components.flatMap((r) => (r.packages ?? []).map((p) => `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${flagsText(p.risk)}`)),
+            ...components.map(
+              (r) =>
+                `${r.id}: ${r.error ? withCliHint(r.error, r.id).message : (r.explanation ?? '')}${r.risk?.reasons.length ? ` — ${r.risk.reasons.join('; ')}` : ''}`,
+            ),
+            ...components.flatMap((r) =>
+              (r.packages ?? []).map(
+                (p) =>
+                  `  ${r.id} ${p.name}: ${p.installed} → ${p.target}${p.latest !== p.target ? ` (latest ${p.latest})` : ''}${flagsText(p.risk)}`,
+              ),
+            ),
           ]
-        : ['No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.'];
+        : [
+            'No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.',
+          ];
       return { json: { components: components.map(publicResult) }, text: lines.join('\n'), exitCode: failed ? 1 : 0 };
     },
   },
@@ -116,14 +134,20 @@ export const checkCommands: CommandSpec[] = [
     summary: "Show a component's release channels, or choose one (stable, a prerelease branch, an npm dist-tag …)",
     async run(ctx, { positionals }) {
       const [id, channel, ...rest] = positionals;
-      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'channel takes ID and optionally the CHANNEL to choose.');
+      if (!id || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', 'channel takes ID and optionally the CHANNEL to choose.');
       if (channel === undefined) {
         const { channels, current } = await ctx.call('listChannels', { id });
-        const text = channels.map((c) => `${c.id === current ? '*' : ' '} ${c.id}${c.label !== c.id ? `  (${c.label})` : ''}`).join('\n');
+        const text = channels
+          .map((c) => `${c.id === current ? '*' : ' '} ${c.id}${c.label !== c.id ? `  (${c.label})` : ''}`)
+          .join('\n');
         return { json: { id, channel: current, channels }, text };
       }
       const component = await ctx.call('setChannel', { id, channel });
-      return { json: { id, channel: component.channel }, text: `${id} now follows ${component.channel}. Run \`upkeep check ${id}\` to see its latest version there.` };
+      return {
+        json: { id, channel: component.channel },
+        text: `${id} now follows ${component.channel}. Run \`upkeep check ${id}\` to see its latest version there.`,
+      };
     },
   },
 ];

@@ -15,7 +15,11 @@ async function readInput(file: string): Promise<string> {
     return await readCapped(file === '-' ? process.stdin : createReadStream(file), file);
   } catch (error) {
     if (error instanceof UpkeepError) throw error;
-    throw new UpkeepError('INVALID_REQUEST', `Cannot read ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check the path.`, { file });
+    throw new UpkeepError(
+      'INVALID_REQUEST',
+      `Cannot read ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check the path.`,
+      { file },
+    );
   }
 }
 
@@ -27,7 +31,11 @@ async function readCapped(stream: NodeJS.ReadableStream, file: string): Promise<
     size += chunk.length;
     if (size > MAX_TEXT) {
       // Leaving the loop closes the stream: nothing more is read.
-      throw new UpkeepError('INVALID_REQUEST', `${file === '-' ? 'The input' : file} is larger than ${MAX_TEXT / 1024 / 1024} MiB, too large for a config file. Give the YAML or JSON file with the \`components:\` mapping.`, { file, limit_bytes: MAX_TEXT });
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `${file === '-' ? 'The input' : file} is larger than ${MAX_TEXT / 1024 / 1024} MiB, too large for a config file. Give the YAML or JSON file with the \`components:\` mapping.`,
+        { file, limit_bytes: MAX_TEXT },
+      );
     }
     chunks.push(chunk);
   }
@@ -43,9 +51,17 @@ export const componentCommands: CommandSpec[] = [
     summary: 'Add components from a YAML/JSON file with a `components:` mapping (- reads stdin)',
     options: { file: { type: 'string', short: 'f' }, replace: { type: 'boolean' } },
     async run(ctx, { values }) {
-      if (typeof values.file !== 'string') throw new UpkeepError('INVALID_REQUEST', 'component add needs --file FILE (a YAML or JSON file with a `components:` mapping).');
+      if (typeof values.file !== 'string')
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          'component add needs --file FILE (a YAML or JSON file with a `components:` mapping).',
+        );
       const text = await readInput(values.file);
-      const result = await ctx.call('addComponents', { text, replace: values.replace === true, source: values.file === '-' ? 'stdin' : path.basename(values.file) });
+      const result = await ctx.call('addComponents', {
+        text,
+        replace: values.replace === true,
+        source: values.file === '-' ? 'stdin' : path.basename(values.file),
+      });
       const lines = [...result.added.map((id) => `Added ${id}`), ...result.replaced.map((id) => `Replaced ${id}`)];
       return { json: result, text: lines.join('\n') };
     },
@@ -57,12 +73,30 @@ export const componentCommands: CommandSpec[] = [
     async run(ctx) {
       const { components, problems } = await ctx.call('listComponents', {});
       const json = {
-        components: components.map((c) => ({ id: c.id, name: c.name, type: c.type, method: c.method, channel: c.channel, source: c.source, config: c.config })),
+        components: components.map((c) => ({
+          id: c.id,
+          name: c.name,
+          type: c.type,
+          method: c.method,
+          channel: c.channel,
+          source: c.source,
+          config: c.config,
+        })),
         problems,
       };
       const text = [
         components.length
-          ? table(['ID', 'NAME', 'TYPE', 'METHOD', 'CHANNEL', 'SOURCE'], components.map((c) => [c.id, c.name, c.type, c.method, c.channel, c.source.kind === 'settings' ? 'settings' : c.source.file]))
+          ? table(
+              ['ID', 'NAME', 'TYPE', 'METHOD', 'CHANNEL', 'SOURCE'],
+              components.map((c) => [
+                c.id,
+                c.name,
+                c.type,
+                c.method,
+                c.channel,
+                c.source.kind === 'settings' ? 'settings' : c.source.file,
+              ]),
+            )
           : 'No components yet. Add some with `upkeep component add --file FILE` or `upkeep import octoprint CONFIG.yaml`.',
         ...problems.map((p) => `problem: ${p.message}`),
       ].join('\n');
@@ -87,7 +121,8 @@ export const componentCommands: CommandSpec[] = [
     options: { replace: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
       const [file, ...rest] = positionals;
-      if (!file || rest.length) throw new UpkeepError('INVALID_REQUEST', 'import octoprint takes the path of OctoPrint\'s config.yaml.');
+      if (!file || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', "import octoprint takes the path of OctoPrint's config.yaml.");
       const text = await readInput(file);
       const result = await ctx.call('importOctoprint', { text, replace: values.replace === true });
       const lines = [

@@ -3,7 +3,13 @@ import type { VersionChoices } from '../../../shared/types';
 import type { CommandSpec } from '../context';
 
 function publicChoices(c: VersionChoices) {
-  return { id: c.id, skipped_version: c.skipped_version, held: c.held, held_version: c.held_version, held_at: c.held_at };
+  return {
+    id: c.id,
+    skipped_version: c.skipped_version,
+    held: c.held,
+    held_version: c.held_version,
+    held_at: c.held_at,
+  };
 }
 
 export const holdCommands: CommandSpec[] = [
@@ -14,16 +20,28 @@ export const holdCommands: CommandSpec[] = [
     options: { clear: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
       const [id, given, ...rest] = positionals;
-      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'skip takes a component ID and optionally the VERSION to skip (the latest by default), or --clear.');
-      if (values.clear === true && given !== undefined) throw new UpkeepError('INVALID_REQUEST', 'Give either a VERSION to skip or --clear, not both.');
+      if (!id || rest.length)
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          'skip takes a component ID and optionally the VERSION to skip (the latest by default), or --clear.',
+        );
+      if (values.clear === true && given !== undefined)
+        throw new UpkeepError('INVALID_REQUEST', 'Give either a VERSION to skip or --clear, not both.');
       let version: string | null = null;
       if (values.clear !== true) {
         if (given !== undefined) version = given;
         else {
           const [result] = (await ctx.call('checkComponents', { ids: [id] })).components;
-          if (result?.error) throw new UpkeepError(result.error.code, `The check of ${id} failed, so its latest version is not known: ${result.error.message} Name the VERSION to skip.`);
+          if (result?.error)
+            throw new UpkeepError(
+              result.error.code,
+              `The check of ${id} failed, so its latest version is not known: ${result.error.message} Name the VERSION to skip.`,
+            );
           if (!result?.update_available || !result.latest) {
-            throw new UpkeepError('NO_UPDATE', `${id} has no update on offer${result?.skipped_version ? ` (${result.skipped_version} is already skipped)` : ''}, so there is nothing to skip. Name a VERSION to skip one that is not out yet.`);
+            throw new UpkeepError(
+              'NO_UPDATE',
+              `${id} has no update on offer${result?.skipped_version ? ` (${result.skipped_version} is already skipped)` : ''}, so there is nothing to skip. Name a VERSION to skip one that is not out yet.`,
+            );
           }
           version = result.latest;
         }
@@ -43,7 +61,8 @@ export const holdCommands: CommandSpec[] = [
     options: { release: { type: 'boolean' } },
     async run(ctx, { positionals, values }) {
       const [id, ...rest] = positionals;
-      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'hold takes exactly one component ID (add --release to release it).');
+      if (!id || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', 'hold takes exactly one component ID (add --release to release it).');
       const release = values.release === true;
       const choices = await ctx.call('holdComponent', { id, hold: !release });
       const text = release
@@ -60,7 +79,10 @@ export const holdCommands: CommandSpec[] = [
       const [id, ...rest] = positionals;
       if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'resolve takes exactly one component ID.');
       const entry = await ctx.call('resolveAttention', { id });
-      return { json: { id, resolved_run: entry.id }, text: `${id}: run ${entry.id} is marked resolved; ${id} no longer needs attention.` };
+      return {
+        json: { id, resolved_run: entry.id },
+        text: `${id}: run ${entry.id} is marked resolved; ${id} no longer needs attention.`,
+      };
     },
   },
 ];

@@ -13,4 +13,17 @@ import { settingsCommands } from './settings';
 import { updateCommands } from './update';
 
 /** Every CLI command, in the order `upkeep --help` lists them. Add a command group here. */
-export const COMMANDS: CommandSpec[] = [...componentCommands, ...checkCommands, ...settingsCommands, ...serveCommands, ...discoverCommands, ...updateCommands, ...holdCommands, ...backupCommands, ...scheduleCommands, ...rolloutCommands, ...hostCommands, ...demoCommands];
+export const COMMANDS: CommandSpec[] = [
+  ...componentCommands,
+  ...checkCommands,
+  ...settingsCommands,
+  ...serveCommands,
+  ...discoverCommands,
+  ...updateCommands,
+  ...holdCommands,
+  ...backupCommands,
+  ...scheduleCommands,
+  ...rolloutCommands,
+  ...hostCommands,
+  ...demoCommands,
+];

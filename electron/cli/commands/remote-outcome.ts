@@ -40,7 +40,15 @@ export async function awaitRemoteOutcome(ctx: CliContext, options: OutcomeOption
         return entries
           .filter((e) => e.kind === 'update' && !options.before.has(e.id))
           .reverse()
-          .map((e) => ({ id: e.component, from: e.from, to: e.to, status: e.status, backup_id: e.backup_id, error: e.error, run_id: e.id }));
+          .map((e) => ({
+            id: e.component,
+            from: e.from,
+            to: e.to,
+            status: e.status,
+            backup_id: e.backup_id,
+            error: e.error,
+            run_id: e.id,
+          }));
       }
     } catch (error) {
       if (!(error instanceof UpkeepError) || !TRANSIENT.has(error.code)) throw error;
@@ -48,5 +56,9 @@ export async function awaitRemoteOutcome(ctx: CliContext, options: OutcomeOption
     }
     await sleep(POLL_MS);
   }
-  throw new UpkeepError('HOST_DISCONNECTED', `Lost "${ctx.remote ?? 'the host'}" during the update and could not read its outcome in time. The update runs on there: see \`upkeep --on ${ctx.remote ?? 'HOST'} history\`.`, { host: ctx.remote ?? null });
+  throw new UpkeepError(
+    'HOST_DISCONNECTED',
+    `Lost "${ctx.remote ?? 'the host'}" during the update and could not read its outcome in time. The update runs on there: see \`upkeep --on ${ctx.remote ?? 'HOST'} history\`.`,
+    { host: ctx.remote ?? null },
+  );
 }

@@ -15,7 +15,12 @@ type AutoUpdatePatch = {
 const local = (iso: string | null): string | null => {
   if (!iso) return null;
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace(/:\d\d\.\d+Z$/, 'Z').replace('T', ' ');
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace(/:\d\d\.\d+Z$/, 'Z')
+        .replace('T', ' ');
 };
 
 function scheduleRow(c: ComponentSchedule): (string | null)[] {
@@ -49,7 +54,11 @@ function statusText(s: StatusView): string {
   const rows = s.components.map((c) => [
     c.id,
     c.policy,
-    c.in_progress ? `${c.installed ?? '?'} (${c.in_progress.kind} in progress by pid ${c.in_progress.pid ?? '?'})` : c.attention ? `${c.installed ?? '?'} (NEEDS ATTENTION)` : c.installed,
+    c.in_progress
+      ? `${c.installed ?? '?'} (${c.in_progress.kind} in progress by pid ${c.in_progress.pid ?? '?'})`
+      : c.attention
+        ? `${c.installed ?? '?'} (NEEDS ATTENTION)`
+        : c.installed,
     c.last_update ? `${c.last_update.status} ${local(c.last_update.at)}` : null,
     `${pct(c.last_7d.success_rate)} / ${pct(c.last_30d.success_rate)}`,
     `${secs(c.last_7d.mean_duration_ms)} / ${secs(c.last_30d.mean_duration_ms)}`,
@@ -57,14 +66,18 @@ function statusText(s: StatusView): string {
     c.pending_update ? c.pending_update.latest : null,
   ]);
   const lines = [
-    s.components.length ? table(['ID', 'POLICY', 'INSTALLED', 'LAST UPDATE', 'SUCCESS 7d/30d', 'MEAN 7d/30d', 'NEXT', 'PENDING'], rows) : 'No components.',
+    s.components.length
+      ? table(['ID', 'POLICY', 'INSTALLED', 'LAST UPDATE', 'SUCCESS 7d/30d', 'MEAN 7d/30d', 'NEXT', 'PENDING'], rows)
+      : 'No components.',
     '',
     `Backups: ${bytes(s.backups.bytes)} in ${s.backups.files} files (${s.backups.path})`,
     `Free space: ${s.disk ? `${bytes(s.disk.free_bytes)} of ${bytes(s.disk.total_bytes)}` : 'unknown'}`,
     `GitHub API budget: ${s.github_rate_limit ? `${s.github_rate_limit.remaining} requests left${s.github_rate_limit.reset_at ? ` until ${local(s.github_rate_limit.reset_at)}` : ''}` : 'unknown (no GitHub request made by this process)'}`,
     `Scheduler: last check ${local(s.scheduler.last_check_run) ?? 'never'}, next check ${local(s.scheduler.next_check_at) ?? '-'} (times in UTC; windows in ${s.time_zone})`,
   ];
-  for (const c of s.components) if (c.attention) lines.push(`${c.id} needs attention: ${c.attention.reason}. ${c.attention.action} (upkeep resolve ${c.id})`);
+  for (const c of s.components)
+    if (c.attention)
+      lines.push(`${c.id} needs attention: ${c.attention.reason}. ${c.attention.action} (upkeep resolve ${c.id})`);
   for (const c of s.components) if (c.deferral) lines.push(`${c.id}: ${deferralText(c.deferral, c.id)}`);
   return lines.join('\n');
 }
@@ -75,12 +88,23 @@ function runDueText(r: RunDueResult): string {
     lines.push(
       table(
         ['CHECKED', 'INSTALLED', 'LATEST', 'UPDATE', 'ERROR'],
-        r.checked.map((c) => [c.id, c.installed, c.latest, c.update_available ? 'yes' : 'no', c.error ? `${c.error.code}: ${c.error.message}` : null]),
+        r.checked.map((c) => [
+          c.id,
+          c.installed,
+          c.latest,
+          c.update_available ? 'yes' : 'no',
+          c.error ? `${c.error.code}: ${c.error.message}` : null,
+        ]),
       ),
     );
   }
   if (r.updated.length) {
-    lines.push(table(['UPDATED', 'FROM', 'TO', 'STATUS', 'ERROR'], r.updated.map((u) => [u.id, u.from, u.to, u.status, u.error ? `${u.error.code}: ${u.error.message}` : null])));
+    lines.push(
+      table(
+        ['UPDATED', 'FROM', 'TO', 'STATUS', 'ERROR'],
+        r.updated.map((u) => [u.id, u.from, u.to, u.status, u.error ? `${u.error.code}: ${u.error.message}` : null]),
+      ),
+    );
   }
   for (const d of r.deferred) lines.push(`${d.component} (${d.reason}): ${deferralText(d, d.component)}`);
   if (!lines.length) lines.push('Nothing was due.');
@@ -107,7 +131,10 @@ function webhookIndex(list: Webhook[], text: string | undefined): number {
   const i = list.findIndex((w) => w.name !== undefined && w.name === text);
   if (i >= 0) return i;
   if (text !== undefined && /^\d+$/.test(text) && Number(text) < list.length) return Number(text);
-  throw new UpkeepError('NOT_FOUND', `No webhook "${text ?? ''}". Run \`upkeep webhook list\` for the numbers and names.`);
+  throw new UpkeepError(
+    'NOT_FOUND',
+    `No webhook "${text ?? ''}". Run \`upkeep webhook list\` for the numbers and names.`,
+  );
 }
 
 export const scheduleCommands: CommandSpec[] = [
@@ -130,20 +157,25 @@ export const scheduleCommands: CommandSpec[] = [
       if (rest.length) throw new UpkeepError('INVALID_REQUEST', 'schedule takes at most one component ID.');
       const patch: AutoUpdatePatch = {};
       if (values.policy !== undefined) {
-        if (values.policy !== 'notify' && values.policy !== 'auto') throw new UpkeepError('INVALID_REQUEST', `--policy is notify or auto, not "${String(values.policy)}".`);
+        if (values.policy !== 'notify' && values.policy !== 'auto')
+          throw new UpkeepError('INVALID_REQUEST', `--policy is notify or auto, not "${String(values.policy)}".`);
         patch.enabled = values.policy === 'auto';
       }
       if (typeof values.window === 'string') patch.window = values.window === 'default' ? null : values.window;
-      if (typeof values['min-age'] === 'string') patch.min_release_age = ['0', 'none', ''].includes(values['min-age']) ? null : values['min-age'];
-      if (values['allow-major'] && values['no-allow-major']) throw new UpkeepError('INVALID_REQUEST', 'Give --allow-major or --no-allow-major, not both.');
+      if (typeof values['min-age'] === 'string')
+        patch.min_release_age = ['0', 'none', ''].includes(values['min-age']) ? null : values['min-age'];
+      if (values['allow-major'] && values['no-allow-major'])
+        throw new UpkeepError('INVALID_REQUEST', 'Give --allow-major or --no-allow-major, not both.');
       if (values['allow-major']) patch.allow_major = true;
       if (values['no-allow-major']) patch.allow_major = false;
-      if (values['security-only'] && values['no-security-only']) throw new UpkeepError('INVALID_REQUEST', 'Give --security-only or --no-security-only, not both.');
+      if (values['security-only'] && values['no-security-only'])
+        throw new UpkeepError('INVALID_REQUEST', 'Give --security-only or --no-security-only, not both.');
       if (values['security-only']) patch.security_only = true;
       if (values['no-security-only']) patch.security_only = false;
 
       if (Object.keys(patch).length > 0) {
-        if (id === undefined) throw new UpkeepError('INVALID_REQUEST', 'Say which component to change: upkeep schedule ID --policy auto …');
+        if (id === undefined)
+          throw new UpkeepError('INVALID_REQUEST', 'Say which component to change: upkeep schedule ID --policy auto …');
         const entry = await ctx.call('setSchedule', { id, auto_update: patch });
         return {
           json: entry,
@@ -167,7 +199,9 @@ export const scheduleCommands: CommandSpec[] = [
     async run(ctx) {
       // Webhooks for what this pass does.
       const result: RunDueResult = await withWebhooks(ctx, () => ctx.call('runDue', {}));
-      const failed = result.updated.some((u) => u.status === 'failed' || u.status === 'rolled_back' || u.status === 'cancelled');
+      const failed = result.updated.some(
+        (u) => u.status === 'failed' || u.status === 'rolled_back' || u.status === 'cancelled',
+      );
       return { json: result, text: runDueText(result), exitCode: failed ? 1 : 0 };
     },
   },
@@ -178,8 +212,18 @@ export const scheduleCommands: CommandSpec[] = [
     async run(ctx) {
       const list = await webhooks(ctx);
       return {
-        json: { webhooks: list.map((w, i) => ({ index: i, name: w.name ?? null, format: w.format, origin: webhookRow(w, i)[3], events: w.events ?? null })) },
-        text: list.length ? table(['#', 'NAME', 'FORMAT', 'URL', 'EVENTS'], list.map(webhookRow)) : 'No webhooks. Add one with `upkeep webhook add URL --format discord`.',
+        json: {
+          webhooks: list.map((w, i) => ({
+            index: i,
+            name: w.name ?? null,
+            format: w.format,
+            origin: webhookRow(w, i)[3],
+            events: w.events ?? null,
+          })),
+        },
+        text: list.length
+          ? table(['#', 'NAME', 'FORMAT', 'URL', 'EVENTS'], list.map(webhookRow))
+          : 'No webhooks. Add one with `upkeep webhook add URL --format discord`.',
       };
     },
   },
@@ -191,8 +235,15 @@ export const scheduleCommands: CommandSpec[] = [
     async run(ctx, { positionals, values }) {
       const [url, ...rest] = positionals;
       if (url === undefined || rest.length) throw new UpkeepError('INVALID_REQUEST', 'webhook add takes one URL.');
-      const entry: Record<string, unknown> = { url, format: typeof values.format === 'string' ? values.format : 'json' };
-      if (typeof values.events === 'string') entry.events = values.events.split(',').map((e) => e.trim()).filter(Boolean);
+      const entry: Record<string, unknown> = {
+        url,
+        format: typeof values.format === 'string' ? values.format : 'json',
+      };
+      if (typeof values.events === 'string')
+        entry.events = values.events
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
       if (typeof values.name === 'string') entry.name = values.name;
       const list = await webhooks(ctx);
       const view = await ctx.call('setSettings', { patch: { webhooks: [...list, entry as Webhook] } });
@@ -220,7 +271,10 @@ export const scheduleCommands: CommandSpec[] = [
       const { deliveries } = await ctx.call('testWebhooks', index !== undefined ? { index } : {});
       return {
         json: { deliveries },
-        text: table(['WEBHOOK', 'OK', 'STATUS', 'ERROR'], deliveries.map((d) => [d.webhook, d.ok ? 'yes' : 'no', d.status, d.error])),
+        text: table(
+          ['WEBHOOK', 'OK', 'STATUS', 'ERROR'],
+          deliveries.map((d) => [d.webhook, d.ok ? 'yes' : 'no', d.status, d.error]),
+        ),
         exitCode: deliveries.every((d) => d.ok) ? 0 : 1,
       };
     },
@@ -228,7 +282,8 @@ export const scheduleCommands: CommandSpec[] = [
   {
     path: ['status'],
     usage: 'upkeep status',
-    summary: 'Per component: last update, success rate and mean duration (7/30 days), next run; backup usage, free space, GitHub budget',
+    summary:
+      'Per component: last update, success rate and mean duration (7/30 days), next run; backup usage, free space, GitHub budget',
     async run(ctx) {
       const status = await ctx.call('getStatus', {});
       return { json: status, text: statusText(status) };

@@ -24,7 +24,12 @@ export async function serveOverStdio(home: string): Promise<void> {
   const services = createServices({ home, host: 'cli' });
   // Hello first: every method waits for the start-up recovery anyway (createApi), so the client
   // hears from Upkeep at once and sees what recovery says below.
-  const server = serveStdio({ api: createApi(services), events: services.events, input: process.stdin, output: process.stdout });
+  const server = serveStdio({
+    api: createApi(services),
+    events: services.events,
+    input: process.stdin,
+    output: process.stdout,
+  });
   for (const signal of STOP_SIGNALS) process.on(signal, server.stop);
   process.stdin.resume();
   const background = await startBackground(services, {

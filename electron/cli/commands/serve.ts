@@ -32,9 +32,17 @@ export const serveCommands: CommandSpec[] = [
   {
     path: ['serve'],
     localOnly: true,
-    usage: 'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close] | upkeep serve --stdio',
-    summary: 'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it); --stdio: the API as JSON lines on stdin/stdout, for `upkeep --on HOST` over ssh',
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'print-readonly-token': { type: 'boolean' }, 'stop-on-stdin-close': { type: 'boolean' }, stdio: { type: 'boolean' } },
+    usage:
+      'upkeep serve [--host 127.0.0.1] [--port 7380] [--print-readonly-token] [--stop-on-stdin-close] | upkeep serve --stdio',
+    summary:
+      'Serve the panel and API over HTTP (prints the panel URL with its access token); --stop-on-stdin-close: stop when stdin ends (for a parent process, as `npm start` runs it); --stdio: the API as JSON lines on stdin/stdout, for `upkeep --on HOST` over ssh',
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'print-readonly-token': { type: 'boolean' },
+      'stop-on-stdin-close': { type: 'boolean' },
+      stdio: { type: 'boolean' },
+    },
     async run(ctx, { values }) {
       if (values.stdio === true) {
         await serveOverStdio(ctx.home);
@@ -47,13 +55,15 @@ export const serveCommands: CommandSpec[] = [
         return {};
       }
       const port = values.port === undefined ? 7380 : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UpkeepError('INVALID_REQUEST', `--port must be 0-65535, got "${String(values.port)}".`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UpkeepError('INVALID_REQUEST', `--port must be 0-65535, got "${String(values.port)}".`);
       const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
       const served = await serveHeadless({ home: ctx.home, host, port });
       if (ctx.json) ctx.out(JSON.stringify({ url: served.url, panel_url: served.panelUrl, home: ctx.home }));
       else {
         ctx.err(`Upkeep is serving ${ctx.home} on ${served.url}`);
-        if (host !== '127.0.0.1' && host !== 'localhost') ctx.err('Warning: listening beyond this machine; anyone who can reach it still needs the token.');
+        if (host !== '127.0.0.1' && host !== 'localhost')
+          ctx.err('Warning: listening beyond this machine; anyone who can reach it still needs the token.');
         ctx.err('Open the panel at:');
         ctx.out(served.panelUrl);
       }

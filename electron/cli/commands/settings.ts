@@ -5,7 +5,8 @@ import type { CommandSpec } from '../context';
 
 const SECRET_KEYS = ['github_token'] as const;
 
-const show = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+const show = (value: unknown): string =>
+  typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 
 /** CLI values are strings; settings are typed (lists and objects as JSON). */
 function coerce(value: string): unknown {
@@ -14,7 +15,10 @@ function coerce(value: string): unknown {
       const parsed: unknown = JSON.parse(value);
       return parsed;
     } catch {
-      throw new UpkeepError('INVALID_REQUEST', `"${value.slice(0, 60)}" looks like JSON but does not parse; quote it for your shell, e.g. '[{"url":"https://…"}]'.`);
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `"${value.slice(0, 60)}" looks like JSON but does not parse; quote it for your shell, e.g. '[{"url":"https://…"}]'.`,
+      );
     }
   }
   if (value === 'true') return true;
@@ -32,14 +36,20 @@ export const settingsCommands: CommandSpec[] = [
       const view = await ctx.call('getSettings', {});
       const [key] = positionals;
       if (key === undefined) {
-        const text = [...Object.entries(view.settings).map(([k, v]) => `${k} = ${show(v)}`), `github_token = ${view.github_token_set ? '(set)' : '(not set)'}`].join('\n');
+        const text = [
+          ...Object.entries(view.settings).map(([k, v]) => `${k} = ${show(v)}`),
+          `github_token = ${view.github_token_set ? '(set)' : '(not set)'}`,
+        ].join('\n');
         return { json: view, text };
       }
       if (isOneOf(key, SECRET_KEYS)) {
         return { json: { key, set: view.github_token_set }, text: view.github_token_set ? '(set)' : '(not set)' };
       }
       if (!isOneOf(key, SETTING_KEYS)) {
-        throw new UpkeepError('INVALID_REQUEST', `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`);
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`,
+        );
       }
       const value = view.settings[key];
       return { json: { key, value }, text: show(value) };
@@ -51,13 +61,20 @@ export const settingsCommands: CommandSpec[] = [
     summary: 'Change a setting (github_token "" removes the token)',
     async run(ctx, { positionals }) {
       const [key, value, ...rest] = positionals;
-      if (key === undefined || value === undefined || rest.length) throw new UpkeepError('INVALID_REQUEST', 'settings set takes KEY VALUE.');
+      if (key === undefined || value === undefined || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', 'settings set takes KEY VALUE.');
       if (key === 'github_token') {
         const view = await ctx.call('setSettings', { github_token: value === '' ? null : value });
-        return { json: { key, set: view.github_token_set }, text: view.github_token_set ? 'GitHub token stored.' : 'GitHub token removed.' };
+        return {
+          json: { key, set: view.github_token_set },
+          text: view.github_token_set ? 'GitHub token stored.' : 'GitHub token removed.',
+        };
       }
       if (!isOneOf(key, SETTING_KEYS)) {
-        throw new UpkeepError('INVALID_REQUEST', `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`);
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `Unknown setting "${key}". Known settings: ${[...SETTING_KEYS, ...SECRET_KEYS].join(', ')}.`,
+        );
       }
       const view = await ctx.call('setSettings', { patch: { [key]: coerce(value) } });
       const newValue = view.settings[key];

@@ -38,7 +38,9 @@ function cancelOnInterrupt(ctx: CliContext): { interrupted(): boolean; stop(): v
   const onInterrupt = () => {
     count++;
     if (count > 1) {
-      ctx.err('upkeep: still cancelling — the update is being rolled back; Upkeep exits when the folder is back as it was.');
+      ctx.err(
+        'upkeep: still cancelling — the update is being rolled back; Upkeep exits when the folder is back as it was.',
+      );
       return;
     }
     const cancelled = ctx.services().updates.cancelAll('by Ctrl+C');
@@ -53,19 +55,43 @@ function cancelOnInterrupt(ctx: CliContext): { interrupted(): boolean; stop(): v
 }
 
 function resultRow(r: UpdateResult): (string | null)[] {
-  return [r.id, r.from, r.to, r.status, r.backup_id, r.error ? `${r.error.code}: ${withCliHint(r.error, r.id).message}` : null];
+  return [
+    r.id,
+    r.from,
+    r.to,
+    r.status,
+    r.backup_id,
+    r.error ? `${r.error.code}: ${withCliHint(r.error, r.id).message}` : null,
+  ];
 }
 
 function publicResult(r: UpdateResult) {
-  return { id: r.id, from: r.from, to: r.to, status: r.status, backup_id: r.backup_id, error: r.error ? { code: r.error.code, message: withCliHint(r.error, r.id).message } : null, run_id: r.run_id ?? null };
+  return {
+    id: r.id,
+    from: r.from,
+    to: r.to,
+    status: r.status,
+    backup_id: r.backup_id,
+    error: r.error ? { code: r.error.code, message: withCliHint(r.error, r.id).message } : null,
+    run_id: r.run_id ?? null,
+  };
 }
 
 export const updateCommands: CommandSpec[] = [
   {
     path: ['update'],
-    usage: 'upkeep update [ID...] [--package NAME]... [--force] [--downgrade] [--no-backup] [--stop-on-failure] [--yes]',
-    summary: 'Update components (all with an update available when no ID is given), each with a backup and rollback on failure',
-    options: { force: { type: 'boolean' }, downgrade: { type: 'boolean' }, 'no-backup': { type: 'boolean' }, 'stop-on-failure': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, package: { type: 'string', multiple: true } },
+    usage:
+      'upkeep update [ID...] [--package NAME]... [--force] [--downgrade] [--no-backup] [--stop-on-failure] [--yes]',
+    summary:
+      'Update components (all with an update available when no ID is given), each with a backup and rollback on failure',
+    options: {
+      force: { type: 'boolean' },
+      downgrade: { type: 'boolean' },
+      'no-backup': { type: 'boolean' },
+      'stop-on-failure': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      package: { type: 'string', multiple: true },
+    },
     async run(ctx, { positionals, values }) {
       const ids = positionals;
       // Environment components (pip_env, npm_env, apt): --package picks the packages to upgrade.
@@ -90,16 +116,27 @@ export const updateCommands: CommandSpec[] = [
           }),
         ).catch(async (error: unknown) => {
           if (!before || !(error instanceof UpkeepError) || error.code !== 'HOST_DISCONNECTED') throw error;
-          ctx.err(`upkeep: the connection to ${ctx.remote} dropped; the update goes on there. Reconnecting to read its outcome…`);
+          ctx.err(
+            `upkeep: the connection to ${ctx.remote} dropped; the update goes on there. Reconnecting to read its outcome…`,
+          );
           const results = await awaitRemoteOutcome(ctx, { before });
           // Unknown is not "nothing to update": the request may never have reached the host.
-          if (!results.length) throw new UpkeepError('HOST_DISCONNECTED', `The connection to ${ctx.remote} dropped and its history shows no update since: it may not have started. Run the command again.`, { host: ctx.remote });
+          if (!results.length)
+            throw new UpkeepError(
+              'HOST_DISCONNECTED',
+              `The connection to ${ctx.remote} dropped and its history shows no update since: it may not have started. Run the command again.`,
+              { host: ctx.remote },
+            );
           return { results };
         });
-        const failed = results.some((r) => r.status === 'failed' || r.status === 'rolled_back' || r.status === 'cancelled');
+        const failed = results.some(
+          (r) => r.status === 'failed' || r.status === 'rolled_back' || r.status === 'cancelled',
+        );
         return {
           json: { results: results.map(publicResult) },
-          text: results.length ? table(['ID', 'FROM', 'TO', 'STATUS', 'BACKUP', 'ERROR'], results.map(resultRow)) : 'Nothing to update.',
+          text: results.length
+            ? table(['ID', 'FROM', 'TO', 'STATUS', 'BACKUP', 'ERROR'], results.map(resultRow))
+            : 'Nothing to update.',
           // 130: stopped by Ctrl+C (SIGINT), as shells report it; the rollback has finished by now.
           exitCode: interrupt.interrupted() ? 130 : failed ? 1 : 0,
         };
@@ -112,10 +149,12 @@ export const updateCommands: CommandSpec[] = [
   {
     path: ['cancel'],
     usage: 'upkeep cancel ID',
-    summary: 'Cancel the running update of a component (or run id) before its commit point: it rolls back and is recorded as cancelled',
+    summary:
+      'Cancel the running update of a component (or run id) before its commit point: it rolls back and is recorded as cancelled',
     async run(ctx, { positionals }) {
       const [id, ...rest] = positionals;
-      if (!id || rest.length) throw new UpkeepError('INVALID_REQUEST', 'cancel takes exactly one component ID or run id.');
+      if (!id || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', 'cancel takes exactly one component ID or run id.');
       const result = await ctx.call('cancelUpdate', { id });
       const where = result.holder === 'this_process' ? '' : ` (run by process ${result.pid})`;
       return {
@@ -131,10 +170,15 @@ export const updateCommands: CommandSpec[] = [
     options: { to: { type: 'string' }, 'history-id': { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
     async run(ctx, { positionals, values }) {
       const [component, ...rest] = positionals;
-      if (!component || rest.length) throw new UpkeepError('INVALID_REQUEST', 'rollback takes exactly one component ID.');
+      if (!component || rest.length)
+        throw new UpkeepError('INVALID_REQUEST', 'rollback takes exactly one component ID.');
       const to = typeof values.to === 'string' ? values.to : 'last';
       await ctx.call('getComponent', { id: component });
-      await confirm(ctx, `Roll ${component} back to ${to === 'last' ? 'the version before its last update' : to}?`, values.yes === true);
+      await confirm(
+        ctx,
+        `Roll ${component} back to ${to === 'last' ? 'the version before its last update' : to}?`,
+        values.yes === true,
+      );
       const stop = streamLogs(ctx);
       try {
         const { result, entry } = await withWebhooks(ctx, () =>
@@ -146,7 +190,10 @@ export const updateCommands: CommandSpec[] = [
         );
         return {
           json: { result: publicResult(result), entry },
-          text: result.status === 'succeeded' ? `Rolled ${component} back to ${result.to ?? 'the previous version'} (backup ${result.backup_id}).` : `Rollback of ${component} failed: ${result.error?.message ?? 'unknown error'}`,
+          text:
+            result.status === 'succeeded'
+              ? `Rolled ${component} back to ${result.to ?? 'the previous version'} (backup ${result.backup_id}).`
+              : `Rollback of ${component} failed: ${result.error?.message ?? 'unknown error'}`,
           exitCode: result.status === 'succeeded' ? 0 : 1,
         };
       } finally {
@@ -165,13 +212,30 @@ export const updateCommands: CommandSpec[] = [
       let limit: number | undefined;
       if (typeof values.limit === 'string') {
         limit = Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UpkeepError('INVALID_REQUEST', '--limit must be a positive whole number.');
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new UpkeepError('INVALID_REQUEST', '--limit must be a positive whole number.');
       }
-      const { entries } = await ctx.call('listHistory', { ...(component ? { component } : {}), ...(limit !== undefined ? { limit } : {}) });
+      const { entries } = await ctx.call('listHistory', {
+        ...(component ? { component } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
       return {
         json: { entries },
         text: entries.length
-          ? table(['WHEN', 'ID', 'COMPONENT', 'KIND', 'FROM', 'TO', 'STATUS', 'BACKUP', 'BY'], entries.map((e) => [e.finished_at, e.id, e.component, e.kind, e.from, e.to, e.status, e.backup_id, e.initiated_by]))
+          ? table(
+              ['WHEN', 'ID', 'COMPONENT', 'KIND', 'FROM', 'TO', 'STATUS', 'BACKUP', 'BY'],
+              entries.map((e) => [
+                e.finished_at,
+                e.id,
+                e.component,
+                e.kind,
+                e.from,
+                e.to,
+                e.status,
+                e.backup_id,
+                e.initiated_by,
+              ]),
+            )
           : 'No updates yet.',
       };
     },

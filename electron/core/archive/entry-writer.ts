@@ -1,4 +1,16 @@
-import { closeSync, fchmodSync, futimesSync, linkSync, lutimesSync, chmodSync, mkdirSync, openSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  futimesSync,
+  linkSync,
+  lutimesSync,
+  chmodSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -70,7 +82,8 @@ export class BlockingWriter implements EntryWriter {
   /** Refuse a path that goes through a link this writer made. */
   private guard(rel: string): void {
     for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
-      if (this.links.has(rel.slice(0, i))) throw new Error(`refusing to write ${JSON.stringify(rel)} through the link ${JSON.stringify(rel.slice(0, i))}`);
+      if (this.links.has(rel.slice(0, i)))
+        throw new Error(`refusing to write ${JSON.stringify(rel)} through the link ${JSON.stringify(rel.slice(0, i))}`);
     }
     if (this.links.has(rel)) throw new Error(`refusing to write over the link ${JSON.stringify(rel)}`);
   }

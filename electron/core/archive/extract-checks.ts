@@ -29,17 +29,37 @@ export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
 };
 
 /** Normalize an entry path or refuse it. Returns [] for the archive root (`./`). */
-export function checkEntryPath(raw: string, limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'> = DEFAULT_EXTRACT_LIMITS): string[] {
+export function checkEntryPath(
+  raw: string,
+  limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'> = DEFAULT_EXTRACT_LIMITS,
+): string[] {
   const entry = JSON.stringify(raw);
   if (raw.includes('\0')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} contains a NUL byte`);
-  if (raw.includes('\\')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} contains a backslash (a Windows separator that can climb out as ..\\)`);
+  if (raw.includes('\\'))
+    throw new Refusal(
+      'UNSAFE_ARCHIVE',
+      raw,
+      `path ${entry} contains a backslash (a Windows separator that can climb out as ..\\)`,
+    );
   if (/^[A-Za-z]:/.test(raw)) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} starts with a drive letter`);
   if (raw.startsWith('/')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} is absolute`);
-  if (Buffer.byteLength(raw) > limits.maxPathBytes) throw new Refusal('UNSAFE_ARCHIVE', raw.slice(0, 80), `path of ${Buffer.byteLength(raw)} bytes is longer than ${limits.maxPathBytes}`);
+  if (Buffer.byteLength(raw) > limits.maxPathBytes)
+    throw new Refusal(
+      'UNSAFE_ARCHIVE',
+      raw.slice(0, 80),
+      `path of ${Buffer.byteLength(raw)} bytes is longer than ${limits.maxPathBytes}`,
+    );
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} climbs out with ".."`);
-  if (parts.length > limits.maxDepth) throw new Refusal('UNSAFE_ARCHIVE', raw.slice(0, 80), `path is ${parts.length} folders deep (limit ${limits.maxDepth})`);
-  for (const p of parts) if (Buffer.byteLength(p) > 255) throw new Refusal('UNSAFE_ARCHIVE', raw, `a name in ${entry} is longer than 255 bytes`);
+  if (parts.length > limits.maxDepth)
+    throw new Refusal(
+      'UNSAFE_ARCHIVE',
+      raw.slice(0, 80),
+      `path is ${parts.length} folders deep (limit ${limits.maxDepth})`,
+    );
+  for (const p of parts)
+    if (Buffer.byteLength(p) > 255)
+      throw new Refusal('UNSAFE_ARCHIVE', raw, `a name in ${entry} is longer than 255 bytes`);
   return parts;
 }
 
@@ -73,20 +93,40 @@ export class TreeModel {
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
       const existing = model.get(prefix);
-      if (existing === 'symlink') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} would be written through the symlink ${JSON.stringify(prefix)}`);
-      if (existing === 'file') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} uses the file ${JSON.stringify(prefix)} as a folder`);
+      if (existing === 'symlink')
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `entry ${JSON.stringify(raw)} would be written through the symlink ${JSON.stringify(prefix)}`,
+        );
+      if (existing === 'file')
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `entry ${JSON.stringify(raw)} uses the file ${JSON.stringify(prefix)} as a folder`,
+        );
       if (!existing) model.set(prefix, 'implicit-dir');
     }
     const rel = parts.join('/');
     const existing = model.get(rel);
     if (existing) {
       const ok = existing === 'implicit-dir' && kind === 'dir';
-      if (!ok) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} appears twice (or a ${existing === 'implicit-dir' ? 'folder' : existing} and a ${kind} share the name)`);
+      if (!ok)
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `entry ${JSON.stringify(raw)} appears twice (or a ${existing === 'implicit-dir' ? 'folder' : existing} and a ${kind} share the name)`,
+        );
     }
     if (folded) {
       const key = rel.normalize('NFC').toLowerCase();
       const other = folded.get(key);
-      if (other !== undefined && other !== rel) throw new Refusal('UNSAFE_ARCHIVE', raw, `entries ${JSON.stringify(other)} and ${JSON.stringify(raw)} name the same file on this system`);
+      if (other !== undefined && other !== rel)
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `entries ${JSON.stringify(other)} and ${JSON.stringify(raw)} name the same file on this system`,
+        );
       folded.set(key, rel);
     }
     model.set(rel, kind);
@@ -95,7 +135,12 @@ export class TreeModel {
 }
 
 /** Follow links through the archive's own tree; false when any step leaves the root. */
-export function resolvesInside(model: Map<string, NodeKind>, links: { parts: string[]; target: string }[], start: string[], outward: ReadonlySet<string> = new Set()): boolean {
+export function resolvesInside(
+  model: Map<string, NodeKind>,
+  links: { parts: string[]; target: string }[],
+  start: string[],
+  outward: ReadonlySet<string> = new Set(),
+): boolean {
   const targets = new Map(links.map((l) => [l.parts.join('/'), l.target]));
   let hops = 0;
   const walk = (parts: string[]): string[] | null => {
@@ -124,4 +169,3 @@ export function resolvesInside(model: Map<string, NodeKind>, links: { parts: str
   const target = targets.get(start.join('/')) ?? '';
   return walk([...linkDir, ...target.split('/').filter((p) => p !== '' && p !== '.')]) !== null;
 }
-

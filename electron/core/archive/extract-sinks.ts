@@ -220,7 +220,10 @@ export class FolderSink implements ExtractSink {
     await this.ensureDir(parentOf(rel));
     await fs.symlink(target, this.abs(rel));
     // Some file systems cannot set a link's own times: the link and its target are right, only its date is not.
-    if (mtime !== null) await fs.lutimes(this.abs(rel), mtime, mtime).catch((error: unknown) => log.debug('a symbolic link keeps the time of its extraction', { link: rel, error }));
+    if (mtime !== null)
+      await fs
+        .lutimes(this.abs(rel), mtime, mtime)
+        .catch((error: unknown) => log.debug('a symbolic link keeps the time of its extraction', { link: rel, error }));
   }
 
   async link(targetRel: string, rel: string): Promise<void> {

@@ -48,7 +48,10 @@ async function readHead(file: string): Promise<Buffer> {
 }
 
 /** The runtime's zstd decoder, where it has one (Node 22.15 and later; not in Node 20's typings). */
-const runtimeZlib: { createGunzip: typeof zlib.createGunzip; createZstdDecompress?: (options: zlib.ZlibOptions) => zlib.Gunzip } = zlib;
+const runtimeZlib: {
+  createGunzip: typeof zlib.createGunzip;
+  createZstdDecompress?: (options: zlib.ZlibOptions) => zlib.Gunzip;
+} = zlib;
 
 export function hasZstd(): boolean {
   return typeof runtimeZlib.createZstdDecompress === 'function';
@@ -64,11 +67,17 @@ export async function probeArchive(options: ExtractOptions): Promise<{ size: num
   try {
     size = (await fs.stat(options.archive)).size;
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${errnoCode(error)}).`, { archive: options.archive });
+    throw new UpkeepError('NOT_FOUND', `Archive ${options.archive} cannot be read (${errnoCode(error)}).`, {
+      archive: options.archive,
+    });
   }
   const compression = detectCompression(await readHead(options.archive));
   if (compression === 'bzip2' || compression === 'xz' || (compression === 'zip' && !options.zip)) {
-    throw new UpkeepError('UNSUPPORTED', `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz and tar.zst archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`, { archive: options.archive });
+    throw new UpkeepError(
+      'UNSUPPORTED',
+      `${archiveName} is a ${compression} archive; Upkeep extracts tar, tar.gz and tar.zst archives${options.zip ? ' and zip' : ''} here. Use a .tar.gz asset instead.`,
+      { archive: options.archive },
+    );
   }
   return { size, compression };
 }
@@ -88,7 +97,11 @@ export interface ArchiveStream {
  * Open the archive for reading. zstd: a backup's own frames always with Upkeep's reader; anything
  * else with the runtime's decoder where it has one, else with Upkeep's reader taking any frame.
  */
-export async function openArchive(options: ExtractOptions, compression: Compression, limits: ExtractLimits): Promise<ArchiveStream> {
+export async function openArchive(
+  options: ExtractOptions,
+  compression: Compression,
+  limits: ExtractLimits,
+): Promise<ArchiveStream> {
   const ownZstd = compression === 'zstd' && (options.ownZstdFrames === true || !hasZstd());
   const zstdRules = options.ownZstdFrames === true ? BACKUP_FRAMES : ANY_FRAMES;
   const hashInline = options.archiveHash !== 'by-caller';
@@ -99,7 +112,12 @@ export async function openArchive(options: ExtractOptions, compression: Compress
     try {
       codec = await zstdCodec();
     } catch (error) {
-      throw new UpkeepError('UNSUPPORTED', `${path.basename(options.archive)} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${errorMessage(error)}). Reinstall Upkeep (npm ci) to restore it.`, { archive: options.archive }, { cause: error });
+      throw new UpkeepError(
+        'UNSUPPORTED',
+        `${path.basename(options.archive)} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${errorMessage(error)}). Reinstall Upkeep (npm ci) to restore it.`,
+        { archive: options.archive },
+        { cause: error },
+      );
     }
   }
   const state = { archiveBytes: 0 };
@@ -118,7 +136,11 @@ export async function openArchive(options: ExtractOptions, compression: Compress
         : null;
   // A file stream yields Buffers (no encoding is set), and so does the decoder piped from it.
   const bytes: AsyncIterable<Buffer> = input;
-  const decoded: AsyncIterable<Buffer> = decoder ? input.pipe(decoder) : codec ? decodeZstd(bytes, codec, zstdRules) : bytes;
+  const decoded: AsyncIterable<Buffer> = decoder
+    ? input.pipe(decoder)
+    : codec
+      ? decodeZstd(bytes, codec, zstdRules)
+      : bytes;
   input.on('error', (error) => decoder?.destroy(error));
   return {
     input,
@@ -131,7 +153,13 @@ export async function openArchive(options: ExtractOptions, compression: Compress
 }
 
 /** The expanded bytes, counted: `reclaim` every RECLAIM_EVERY, and refused past the ratio limit. */
-async function* counted(decoded: AsyncIterable<Buffer>, compression: Compression, limits: ExtractLimits, reclaim: (() => void) | undefined, archiveBytes: () => number): AsyncGenerator<Buffer> {
+async function* counted(
+  decoded: AsyncIterable<Buffer>,
+  compression: Compression,
+  limits: ExtractLimits,
+  reclaim: (() => void) | undefined,
+  archiveBytes: () => number,
+): AsyncGenerator<Buffer> {
   let tarBytes = 0;
   let nextReclaim = RECLAIM_EVERY;
   for await (const chunk of decoded) {
@@ -140,8 +168,16 @@ async function* counted(decoded: AsyncIterable<Buffer>, compression: Compression
       nextReclaim = tarBytes + RECLAIM_EVERY;
       reclaim();
     }
-    if (compression !== 'none' && tarBytes > limits.ratioGraceBytes && tarBytes / Math.max(1, archiveBytes()) > limits.maxRatio) {
-      throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
+    if (
+      compression !== 'none' &&
+      tarBytes > limits.ratioGraceBytes &&
+      tarBytes / Math.max(1, archiveBytes()) > limits.maxRatio
+    ) {
+      throw new Refusal(
+        'ARCHIVE_TOO_LARGE',
+        null,
+        `it expands more than ${limits.maxRatio} times (a compression bomb)`,
+      );
     }
     yield chunk;
   }

@@ -3,9 +3,23 @@ import { promises as fs } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
-import { checkEntryPath, DEFAULT_EXTRACT_LIMITS, resolveInside, resolvesInside, TreeModel, type ExtractLimits } from './extract-checks';
+import {
+  checkEntryPath,
+  DEFAULT_EXTRACT_LIMITS,
+  resolveInside,
+  resolvesInside,
+  TreeModel,
+  type ExtractLimits,
+} from './extract-checks';
 import { explain } from './extract-errors';
-import type { ExpectedContent, ExtractedEntry, ExtractedEntryType, ExtractOptions, ExtractProgress, ExtractResult } from './extract-types';
+import type {
+  ExpectedContent,
+  ExtractedEntry,
+  ExtractedEntryType,
+  ExtractOptions,
+  ExtractProgress,
+  ExtractResult,
+} from './extract-types';
 import { FolderSink, NULL_SINK, writerSink, type ExtractSink } from './extract-sinks';
 import { openArchive, probeArchive, type ArchiveStream } from './extract-source';
 import type { EntryWriter } from './entry-writer';
@@ -15,7 +29,14 @@ import { readZip } from './zip-reader';
 
 export { checkEntryPath, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-checks';
 export { explainWriteError } from './extract-errors';
-export type { ExpectedContent, ExtractedEntry, ExtractedEntryType, ExtractOptions, ExtractProgress, ExtractResult } from './extract-types';
+export type {
+  ExpectedContent,
+  ExtractedEntry,
+  ExtractedEntryType,
+  ExtractOptions,
+  ExtractProgress,
+  ExtractResult,
+} from './extract-types';
 
 /** The file whose bytes are being read. */
 interface CurrentFile {
@@ -97,7 +118,11 @@ class Extraction {
     if (!this.expected) return;
     const want = this.expected.get(rel);
     if (!want) throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} is not in the backup's manifest`);
-    if (want.type !== type || (type === 'file' && want.size !== size) || (type === 'symlink' && want.linkpath !== linkpath)) {
+    if (
+      want.type !== type ||
+      (type === 'file' && want.size !== size) ||
+      (type === 'symlink' && want.linkpath !== linkpath)
+    ) {
       throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} differs from the backup's manifest`);
     }
   }
@@ -107,11 +132,19 @@ class Extraction {
     if (this.expected && f.hash) {
       const want = this.expected.get(f.rel);
       // Still current: the error path closes its open file.
-      if (want?.sha256 && want.sha256 !== sha256) throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
+      if (want?.sha256 && want.sha256 !== sha256)
+        throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     }
     this.current = null;
     const mtime = f.header.mtime;
-    this.entries.push({ path: f.rel, type: 'file', size: f.header.size, mode: f.mode, mtime, ...(sha256 ? { sha256 } : {}) });
+    this.entries.push({
+      path: f.rel,
+      type: 'file',
+      size: f.header.size,
+      mode: f.mode,
+      mtime,
+      ...(sha256 ? { sha256 } : {}),
+    });
     this.fileCount++;
     const r = this.sink.endFile(f.mode, this.mtimeOrNull(mtime));
     if (r) await r;
@@ -123,22 +156,30 @@ class Extraction {
     const raw = header.path;
     if (!this.options.stripTopFolder) {
       if (parts.length > 0) return parts;
-      if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} names the folder itself`);
+      if (header.type !== 'directory')
+        throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} names the folder itself`);
       return null;
     }
     if (parts.length === 0) return null;
     const top = parts[0] as string;
     this.topFolder ??= top;
-    if (top !== this.topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is outside the archive's top folder ${JSON.stringify(this.topFolder)}`);
+    if (top !== this.topFolder)
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        raw,
+        `entry ${JSON.stringify(raw)} is outside the archive's top folder ${JSON.stringify(this.topFolder)}`,
+      );
     if (parts.length > 1) return parts.slice(1);
-    if (header.type !== 'directory') throw new Refusal('UNSAFE_ARCHIVE', raw, `the archive's top-level entry ${JSON.stringify(raw)} is not a folder`);
+    if (header.type !== 'directory')
+      throw new Refusal('UNSAFE_ARCHIVE', raw, `the archive's top-level entry ${JSON.stringify(raw)} is not a folder`);
     return null;
   }
 
   /** An entry's header: checked, recorded, and its folder, link or (empty) file made. */
   private async onEntry(header: TarEntryHeader): Promise<void> {
     this.entryCount++;
-    if (this.entryCount > this.limits.maxEntries) throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${this.limits.maxEntries} entries`);
+    if (this.entryCount > this.limits.maxEntries)
+      throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${this.limits.maxEntries} entries`);
     const parts = this.partsOf(header);
     if (!parts) {
       this.skipBody = true;
@@ -146,7 +187,8 @@ class Extraction {
     }
     const raw = header.path;
     let mode = header.mode & 0o7777;
-    if (mode & 0o6000 && (this.options.specialBits ?? 'refuse') === 'refuse') throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} has the setuid/setgid bit`);
+    if (mode & 0o6000 && (this.options.specialBits ?? 'refuse') === 'refuse')
+      throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} has the setuid/setgid bit`);
     mode &= 0o777;
     const mtime = Number.isFinite(header.mtime) ? header.mtime : 0;
     switch (header.type) {
@@ -159,7 +201,11 @@ class Extraction {
       case 'hardlink':
         return this.onHardlink(parts, header, mode, mtime);
       default:
-        throw new Refusal('UNSAFE_ARCHIVE', raw, `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`);
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `entry ${JSON.stringify(raw)} is a ${header.type === 'unsupported' ? `type "${header.typeflag}" entry` : header.type}, which Upkeep never extracts`,
+        );
     }
   }
 
@@ -173,7 +219,12 @@ class Extraction {
 
   private async onFile(parts: string[], header: TarEntryHeader, mode: number): Promise<void> {
     const raw = header.path;
-    if (this.totalBytes + header.size > this.limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', raw, `entry ${JSON.stringify(raw)} takes it past ${this.limits.maxTotalBytes} bytes`);
+    if (this.totalBytes + header.size > this.limits.maxTotalBytes)
+      throw new Refusal(
+        'ARCHIVE_TOO_LARGE',
+        raw,
+        `entry ${JSON.stringify(raw)} takes it past ${this.limits.maxTotalBytes} bytes`,
+      );
     this.totalBytes += header.size;
     const rel = this.tree.claim(parts, 'file', raw);
     this.checkExpected(rel, 'file', header.size);
@@ -188,10 +239,24 @@ class Extraction {
     const raw = header.path;
     const target = header.linkpath;
     if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
-    if (Buffer.byteLength(target) > this.limits.maxPathBytes) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has a target of ${Buffer.byteLength(target)} bytes (limit ${this.limits.maxPathBytes})`);
-    const leaves = target.includes('\0') || target.includes('\\') || target.startsWith('/') || /^[A-Za-z]:/.test(target) || !resolveInside(parts.slice(0, -1), target);
+    if (Buffer.byteLength(target) > this.limits.maxPathBytes)
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        raw,
+        `symlink ${JSON.stringify(raw)} has a target of ${Buffer.byteLength(target)} bytes (limit ${this.limits.maxPathBytes})`,
+      );
+    const leaves =
+      target.includes('\0') ||
+      target.includes('\\') ||
+      target.startsWith('/') ||
+      /^[A-Za-z]:/.test(target) ||
+      !resolveInside(parts.slice(0, -1), target);
     if (leaves && !this.recordedOutward(parts.join('/'), target)) {
-      throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`);
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        raw,
+        `symlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(target)})`,
+      );
     }
     const rel = this.tree.claim(parts, 'symlink', raw);
     if (leaves) this.outward.add(rel);
@@ -208,15 +273,28 @@ class Extraction {
       targetParts = checkEntryPath(header.linkpath, this.limits);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(header.linkpath)}: ${error.reason})`);
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        raw,
+        `hardlink ${JSON.stringify(raw)} points outside the folder (${JSON.stringify(header.linkpath)}: ${error.reason})`,
+      );
     }
     if (this.options.stripTopFolder) {
-      if (targetParts[0] !== this.topFolder) throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`);
+      if (targetParts[0] !== this.topFolder)
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          raw,
+          `hardlink ${JSON.stringify(raw)} points outside the archive's top folder`,
+        );
       targetParts = targetParts.slice(1);
     }
     const targetRel = targetParts.join('/');
     if (this.tree.kinds.get(targetRel) !== 'file') {
-      throw new Refusal('UNSAFE_ARCHIVE', raw, `hardlink ${JSON.stringify(raw)} must point to a file earlier in the archive, not ${JSON.stringify(header.linkpath)}`);
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        raw,
+        `hardlink ${JSON.stringify(raw)} must point to a file earlier in the archive, not ${JSON.stringify(header.linkpath)}`,
+      );
     }
     const rel = this.tree.claim(parts, 'file', raw);
     this.checkExpected(rel, 'hardlink', 0, header.linkpath);
@@ -226,17 +304,29 @@ class Extraction {
 
   /** After the last entry: the whole-tree checks, then the writes finished and folder modes and times set. */
   async finish(damaged: 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'): Promise<void> {
-    if ((this.entryCount === 0 || this.entries.length === 0) && !this.options.allowEmpty) throw new Refusal(damaged, null, 'it is empty');
+    if ((this.entryCount === 0 || this.entries.length === 0) && !this.options.allowEmpty)
+      throw new Refusal(damaged, null, 'it is empty');
     // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
     const inside = this.symlinks.filter((l) => !this.outward.has(l.parts.join('/')));
     for (const link of this.symlinks) {
       const rel = link.parts.join('/');
       if (this.outward.has(rel) || this.recordedOutward(rel, link.target)) continue;
-      if (!resolvesInside(this.tree.kinds, inside, link.parts, this.outward)) throw new Refusal('UNSAFE_ARCHIVE', rel, `symlink ${JSON.stringify(rel)} leads outside the folder through other links`);
+      if (!resolvesInside(this.tree.kinds, inside, link.parts, this.outward))
+        throw new Refusal(
+          'UNSAFE_ARCHIVE',
+          rel,
+          `symlink ${JSON.stringify(rel)} leads outside the folder through other links`,
+        );
     }
     if (this.expected) {
       const seen = new Set(this.entries.map((e) => e.path));
-      for (const want of this.expected.keys()) if (!seen.has(want)) throw new Refusal('BACKUP_CORRUPT', want, `entry ${JSON.stringify(want)} of the manifest is missing from the archive`);
+      for (const want of this.expected.keys())
+        if (!seen.has(want))
+          throw new Refusal(
+            'BACKUP_CORRUPT',
+            want,
+            `entry ${JSON.stringify(want)} of the manifest is missing from the archive`,
+          );
     }
     await this.sink.drain();
     // Folder modes and times last (children would have changed the times; a read-only folder would block them).
@@ -273,9 +363,18 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const archiveName = path.basename(options.archive);
   const damaged = options.damagedCode ?? 'UNSAFE_ARCHIVE';
   const { size, compression } = await probeArchive(options);
-  const sink = await sinkFor(options, options.dest === null ? null : path.resolve(options.dest), options.writer ?? null);
+  const sink = await sinkFor(
+    options,
+    options.dest === null ? null : path.resolve(options.dest),
+    options.writer ?? null,
+  );
   const archive: ArchiveStream = await openArchive(options, compression, limits);
-  const x: Extraction = new Extraction(options, limits, sink, (): ExtractProgress => ({ files: x.fileCount, bytes: x.totalBytes, archiveBytes: archive.archiveBytes, archiveTotal: size }));
+  const x: Extraction = new Extraction(options, limits, sink, (): ExtractProgress => ({
+    files: x.fileCount,
+    bytes: x.totalBytes,
+    archiveBytes: archive.archiveBytes,
+    archiveTotal: size,
+  }));
   try {
     // A zip is read by offsets (zip-reader); the archive's stream then only hashes it.
     await x.pump(compression === 'zip' ? readZip(options.archive, limits) : readTar(archive.tar));
@@ -283,10 +382,22 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (compression === 'zip') await finished(archive.input);
     const archiveSha256 = archive.digest();
     if (archiveSha256 !== null && options.expect?.archiveSha256 && options.expect.archiveSha256 !== archiveSha256) {
-      throw new Refusal('BACKUP_CORRUPT', null, `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`);
+      throw new Refusal(
+        'BACKUP_CORRUPT',
+        null,
+        `its sha256 is ${archiveSha256}, not ${options.expect.archiveSha256} as recorded`,
+      );
     }
     x.progress(true);
-    return { entries: x.entries, files: x.fileCount, bytes: x.totalBytes, archiveBytes: archive.archiveBytes, archiveSha256, topFolder: x.topFolder, compression };
+    return {
+      entries: x.entries,
+      files: x.fileCount,
+      bytes: x.totalBytes,
+      archiveBytes: archive.archiveBytes,
+      archiveSha256,
+      topFolder: x.topFolder,
+      compression,
+    };
   } catch (error) {
     archive.input.destroy();
     await sink.abort();
@@ -306,4 +417,3 @@ export async function prepareDest(dest: string): Promise<void> {
     }
   }
 }
-

@@ -2,7 +2,9 @@ import os from 'node:os';
 import zlib from 'node:zlib';
 
 function deflateRaw(buf: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => zlib.deflateRaw(buf, options, (error, out) => (error ? reject(error) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    zlib.deflateRaw(buf, options, (error, out) => (error ? reject(error) : resolve(out))),
+  );
 }
 
 const WINDOW = 32 * 1024;
@@ -119,7 +121,12 @@ export class ParallelGzipEncoder implements StreamEncoder {
   private crc = 0;
   private inputBytes = 0;
   private tail: Buffer = Buffer.alloc(0);
-  private readonly inFlight: { output: Promise<Buffer | Buffer[]>; releases: Release[]; deflating: boolean; bytes: number }[] = [];
+  private readonly inFlight: {
+    output: Promise<Buffer | Buffer[]>;
+    releases: Release[];
+    deflating: boolean;
+    bytes: number;
+  }[] = [];
   private deflating = 0;
   private inFlightBytes = 0;
   private started = false;
@@ -182,7 +189,12 @@ export class ParallelGzipEncoder implements StreamEncoder {
         if (this.pool) releases.push(() => this.pool?.give(backing));
       }
       this.crc = zlib.crc32(block, this.crc);
-      const options: zlib.ZlibOptions = { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH, memLevel: 9, chunkSize: 128 * 1024 };
+      const options: zlib.ZlibOptions = {
+        level: this.level,
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        memLevel: 9,
+        chunkSize: 128 * 1024,
+      };
       if (this.tail.length) options.dictionary = this.tail;
       // The parts are released when deflate is done with them (the block may be one of them).
       this.inFlight.push({ output: deflateRaw(block, options), releases, deflating: true, bytes: length });

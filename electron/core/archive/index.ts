@@ -3,7 +3,14 @@
  * creation (parallel gzip, stored blocks for data that does not compress) and a strict extractor
  * into a staging folder.
  */
-export { createTarArchive, type ArchiveInputEntry, type ArchivedFile, type CreateArchiveOptions, type CreateArchiveResult, type CreateArchiveProgress } from './tar-create';
+export {
+  createTarArchive,
+  type ArchiveInputEntry,
+  type ArchivedFile,
+  type CreateArchiveOptions,
+  type CreateArchiveResult,
+  type CreateArchiveProgress,
+} from './tar-create';
 export {
   extractArchive,
   explainWriteError,

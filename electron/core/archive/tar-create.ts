@@ -101,7 +101,8 @@ const RECLAIM_EVERY = 4 * 1024 * 1024;
 /** Already-compressed files from this size on are spread among the text and read late (zstd). */
 const DEFER_MIN = 4096;
 type SizedEntry = ArchiveInputEntry & { size: number };
-const storedLate = (e: ArchiveInputEntry): e is SizedEntry => e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path);
+const storedLate = (e: ArchiveInputEntry): e is SizedEntry =>
+  e.type === 'file' && e.size !== undefined && e.size >= DEFER_MIN && storedByName(e.path);
 
 /**
  * The archive file: hashed as the bytes are handed over (in order, on the calling thread), written
@@ -181,7 +182,11 @@ export function throughputOrder(entries: ArchiveInputEntry[], chunk: number): Ar
     if (restDone < mark) continue;
     mark = restDone + chunk;
     // The stored files whose share of the stored bytes the text so far has reached.
-    for (let next = stored[s]; next !== undefined && (storedDone + next.size / 2) / storedBytes <= restDone / restBytes; next = stored[s]) {
+    for (
+      let next = stored[s];
+      next !== undefined && (storedDone + next.size / 2) / storedBytes <= restDone / restBytes;
+      next = stored[s]
+    ) {
       s++;
       out.push(next);
       storedDone += next.size;
@@ -302,11 +307,17 @@ class ArchiveWriter {
   private async writeEntry(i: number, entry: ArchiveInputEntry): Promise<void> {
     const mode = entry.mode & 0o777;
     if (entry.type === 'directory') {
-      await this.encoder.push(encodeHeader({ path: entry.path, type: 'directory', mode, size: 0, mtime: entry.mtime }), true);
+      await this.encoder.push(
+        encodeHeader({ path: entry.path, type: 'directory', mode, size: 0, mtime: entry.mtime }),
+        true,
+      );
       this.files.push({ path: entry.path, type: 'directory', size: 0, mode, mtime: entry.mtime });
     } else if (entry.type === 'symlink') {
       const linkpath = entry.linkpath ?? '';
-      await this.encoder.push(encodeHeader({ path: entry.path, type: 'symlink', mode, size: 0, mtime: entry.mtime, linkpath }), true);
+      await this.encoder.push(
+        encodeHeader({ path: entry.path, type: 'symlink', mode, size: 0, mtime: entry.mtime, linkpath }),
+        true,
+      );
       this.files.push({ path: entry.path, type: 'symlink', size: 0, mode, mtime: entry.mtime, linkpath });
     } else if (!entry.source) {
       throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
@@ -325,7 +336,14 @@ class ArchiveWriter {
     if (!(encoder instanceof ZstdEncoder)) throw new Error('only the zstd encoder writes files later');
     await encoder.pushLater(async (emit) => {
       const hash = createHash('sha256');
-      const size = await streamLargeFile(entry, mode, (data, _compressible, release) => emit(data, release), hash, this.pool, this.reader);
+      const size = await streamLargeFile(
+        entry,
+        mode,
+        (data, _compressible, release) => emit(data, release),
+        hash,
+        this.pool,
+        this.reader,
+      );
       if (size === null) {
         record.size = -1; // gone since the scan: dropped from the records at the end
         this.skipped.push(entry.path);
@@ -342,7 +360,8 @@ class ArchiveWriter {
     try {
       const pending = this.readAhead.take(i);
       if (pending) read = await pending;
-      else if (entry.size !== undefined && this.readWhenDue(entry)) read = readSmallFileSync(source, entry.size, this.pool);
+      else if (entry.size !== undefined && this.readWhenDue(entry))
+        read = readSmallFileSync(source, entry.size, this.pool);
     } catch (error) {
       // A file removed since the folder was scanned (a temp file, a rotated log) is not an error.
       if (errnoCode(error) === 'ENOENT') {
@@ -360,7 +379,15 @@ class ArchiveWriter {
       hash.update(read.content);
       await this.pushWhole(entry, mode, read);
     } else {
-      const streamed = await streamLargeFile(entry, mode, (data, compressible, release) => this.encoder.push(data, compressible, release), hash, this.pool, this.reader, this.probe);
+      const streamed = await streamLargeFile(
+        entry,
+        mode,
+        (data, compressible, release) => this.encoder.push(data, compressible, release),
+        hash,
+        this.pool,
+        this.reader,
+        this.probe,
+      );
       if (streamed === null) {
         this.skipped.push(entry.path);
         return;
@@ -395,17 +422,31 @@ class ArchiveWriter {
 }
 
 /** The encoder the options ask for: zstd with helper threads, gzip where zstd cannot load, or none. */
-async function openEncoder(options: CreateArchiveOptions, sink: ByteSink, pool: BufferPool): Promise<{ encoder: StreamEncoder; helpers: ZstdHelpers | null; format: CreateArchiveResult['format'] }> {
+async function openEncoder(
+  options: CreateArchiveOptions,
+  sink: ByteSink,
+  pool: BufferPool,
+): Promise<{ encoder: StreamEncoder; helpers: ZstdHelpers | null; format: CreateArchiveResult['format'] }> {
   const zstd = options.compress && options.format === 'zstd';
   // Helper threads compress while this one reads; where none start, this thread compresses, and
   // where zstd cannot be loaded at all (a damaged install) the archive is gzip.
   const helpers = zstd ? await ZstdHelpers.start(helperCount()) : null;
-  const format: CreateArchiveResult['format'] = !options.compress ? 'none' : zstd && (helpers || (await zstdCodec().then(() => true, () => false))) ? 'zstd' : 'gzip';
-  const encoder: StreamEncoder = format === 'zstd'
-    ? new ZstdEncoder(sink, { level: options.level ?? 3, helpers, pool })
-    : options.compress
-      ? new ParallelGzipEncoder(sink, { level: options.level ?? 6, pool })
-      : new PlainEncoder(sink);
+  const format: CreateArchiveResult['format'] = !options.compress
+    ? 'none'
+    : zstd &&
+        (helpers ||
+          (await zstdCodec().then(
+            () => true,
+            () => false,
+          )))
+      ? 'zstd'
+      : 'gzip';
+  const encoder: StreamEncoder =
+    format === 'zstd'
+      ? new ZstdEncoder(sink, { level: options.level ?? 3, helpers, pool })
+      : options.compress
+        ? new ParallelGzipEncoder(sink, { level: options.level ?? 6, pool })
+        : new PlainEncoder(sink);
   return { encoder, helpers, format };
 }
 
@@ -444,5 +485,13 @@ export async function createTarArchive(options: CreateArchiveOptions): Promise<C
     log.warn('the folder of a new archive could not be synced', { archive: options.output, error });
   });
   const files = writer.files.filter((f) => f.size !== -1);
-  return { files, skipped: writer.skipped, bytes: writer.bytes, fileCount: writer.fileCount, archiveBytes: sink.bytes, sha256: sink.hash.digest('hex'), format };
+  return {
+    files,
+    skipped: writer.skipped,
+    bytes: writer.bytes,
+    fileCount: writer.fileCount,
+    archiveBytes: sink.bytes,
+    sha256: sink.hash.digest('hex'),
+    format,
+  };
 }

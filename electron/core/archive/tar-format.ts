@@ -70,7 +70,15 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${len}${body}`, 'utf8');
 }
 
-function rawHeader(fields: { name: string; prefix: string; type: string; mode: number; size: number; mtime: number; linkname: string }): Buffer {
+function rawHeader(fields: {
+  name: string;
+  prefix: string;
+  type: string;
+  mode: number;
+  size: number;
+  mtime: number;
+  linkname: string;
+}): Buffer {
   const block = Buffer.alloc(BLOCK);
   writeString(block, 0, 100, fields.name);
   writeOctal(block, 100, 8, fields.mode & 0o7777);
@@ -118,7 +126,15 @@ export function encodeHeader(input: TarHeaderInput): Buffer {
   });
   if (records.length === 0) return header;
   const body = Buffer.concat(records);
-  const pax = rawHeader({ name: 'PaxHeader', prefix: '', type: 'x', mode: 0o644, size: body.length, mtime, linkname: '' });
+  const pax = rawHeader({
+    name: 'PaxHeader',
+    prefix: '',
+    type: 'x',
+    mode: 0o644,
+    size: body.length,
+    mtime,
+    linkname: '',
+  });
   return Buffer.concat([pax, body, Buffer.alloc(padding(body.length)), header]);
 }
 
@@ -225,7 +241,8 @@ export function parsePax(body: Buffer): Record<string, string> {
     const lenText = body.toString('latin1', pos, space);
     if (!/^[0-9]+$/.test(lenText)) throw new TarFormatError('malformed pax record length');
     const len = Number(lenText);
-    if (len < space - pos + 3 || pos + len > body.length || body[pos + len - 1] !== 0x0a) throw new TarFormatError('malformed pax record length');
+    if (len < space - pos + 3 || pos + len > body.length || body[pos + len - 1] !== 0x0a)
+      throw new TarFormatError('malformed pax record length');
     const record = body.subarray(space + 1, pos + len - 1);
     if (record.includes(0)) throw new TarFormatError('NUL byte in a pax value (a path with a hidden second name)');
     const text = record.toString('utf8');

@@ -12,9 +12,7 @@ export interface TarEntryHeader {
 }
 
 export type TarEvent =
-  | { kind: 'entry'; header: TarEntryHeader }
-  | { kind: 'data'; chunk: Buffer }
-  | { kind: 'entry-end' };
+  { kind: 'entry'; header: TarEntryHeader } | { kind: 'data'; chunk: Buffer } | { kind: 'entry-end' };
 
 const MAX_META_BYTES = 1024 * 1024;
 const MAX_TRAILING_ZEROS = 16 * 1024 * 1024;
@@ -60,7 +58,10 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): Asyn
   for await (const input of source) {
     let failure: { error: unknown } | null = null;
     try {
-      parser.push(Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), events);
+      parser.push(
+        Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+        events,
+      );
     } catch (error) {
       failure = { error };
     }
@@ -168,7 +169,8 @@ class TarParser {
         // Writers pad the last record (GNU tar to 10 KiB by default, bsdtar -b 8192 to 4 MiB).
         // Far more zeros than that is a compressed run of them, read for nothing.
         this.trailing += BLOCK;
-        if (this.trailing > MAX_TRAILING_ZEROS) throw new TarFormatError(`more than ${MAX_TRAILING_ZEROS} bytes of zeros after the end-of-archive marker`);
+        if (this.trailing > MAX_TRAILING_ZEROS)
+          throw new TarFormatError(`more than ${MAX_TRAILING_ZEROS} bytes of zeros after the end-of-archive marker`);
         continue;
       }
       if (isZeroBlock(block)) {
@@ -180,7 +182,8 @@ class TarParser {
       const raw = decodeHeader(block);
       const size = raw.size;
       if (raw.typeflag === 'x' || raw.typeflag === 'g' || raw.typeflag === 'L' || raw.typeflag === 'K') {
-        if (size > MAX_META_BYTES) throw new TarFormatError(`extended header of ${size} bytes (limit ${MAX_META_BYTES})`);
+        if (size > MAX_META_BYTES)
+          throw new TarFormatError(`extended header of ${size} bytes (limit ${MAX_META_BYTES})`);
         this.metaType = raw.typeflag;
         this.remaining = size;
         this.pad = (BLOCK - (size % BLOCK)) % BLOCK;
@@ -209,7 +212,8 @@ class TarParser {
 
   /** The input ended: anything but a complete archive is an error. */
   end(): void {
-    if (this.state === 'body' || this.state === 'meta' || this.state === 'padding') throw new TarFormatError('archive is truncated (it ends inside an entry)');
+    if (this.state === 'body' || this.state === 'meta' || this.state === 'padding')
+      throw new TarFormatError('archive is truncated (it ends inside an entry)');
     if (this.pending.length) throw new TarFormatError('archive is truncated (it ends inside a header)');
     if (this.state !== 'eof') {
       if (!this.sawEntry && this.zeroBlocks === 0) throw new TarFormatError('archive is empty');

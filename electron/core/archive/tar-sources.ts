@@ -4,7 +4,15 @@
  * file opened without following links and checked to be still a regular file.
  */
 import type { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readFileSync, promises as fs } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readSync,
+  readFileSync,
+  promises as fs,
+} from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
 import { compressibleByContent, compressibleByName, type Probe } from './compressibility';
 import { encodeHeader, paddingFor } from './tar-format';
@@ -175,13 +183,28 @@ export const ZEROS = Buffer.alloc(512);
 export function fsError(error: unknown, what: string): UpkeepError {
   const e = { code: errnoCode(error), path: errnoPath(error) };
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
-    return new UpkeepError('INSUFFICIENT_SPACE', `The disk filled up while ${what}. Free some space (or delete old backups) and try again.`, { path: e.path }, { cause: error });
+    return new UpkeepError(
+      'INSUFFICIENT_SPACE',
+      `The disk filled up while ${what}. Free some space (or delete old backups) and try again.`,
+      { path: e.path },
+      { cause: error },
+    );
   }
   if (e.code === 'EACCES' || e.code === 'EPERM') {
-    return new UpkeepError('FORBIDDEN', `Permission denied while ${what} (${e.path ?? ''}). Run Upkeep as a user who can read the component's folder.`, { path: e.path }, { cause: error });
+    return new UpkeepError(
+      'FORBIDDEN',
+      `Permission denied while ${what} (${e.path ?? ''}). Run Upkeep as a user who can read the component's folder.`,
+      { path: e.path },
+      { cause: error },
+    );
   }
   if (error instanceof UpkeepError) return error;
-  return new UpkeepError('INTERNAL', `Failed while ${what}: ${errorMessage(error)}.`, { path: e.path }, { cause: error });
+  return new UpkeepError(
+    'INTERNAL',
+    `Failed while ${what}: ${errorMessage(error)}.`,
+    { path: e.path },
+    { cause: error },
+  );
 }
 
 /**
@@ -191,7 +214,11 @@ export function fsError(error: unknown, what: string): UpkeepError {
  */
 /** The calls streamLargeFile reads with: libuv's pool, or blocking ones on the backup worker's own thread. */
 export interface LargeFileReader {
-  open(file: string): Promise<{ size(): Promise<number>; read(buf: Buffer, length: number, position: number): Promise<number>; close(): Promise<void> }>;
+  open(file: string): Promise<{
+    size(): Promise<number>;
+    read(buf: Buffer, length: number, position: number): Promise<number>;
+    close(): Promise<void>;
+  }>;
 }
 
 /**
@@ -228,7 +255,15 @@ export type Push = (data: Buffer, compressible: boolean, release?: () => void) =
  * files). Unless its name says, each chunk is compressed or stored by its own content (a disk
  * image or a database may hold both kinds).
  */
-export async function streamLargeFile(entry: ArchiveInputEntry, mode: number, push: Push, hash: ReturnType<typeof createHash>, pool: BufferPool, reader: LargeFileReader, probe?: Probe): Promise<number | null> {
+export async function streamLargeFile(
+  entry: ArchiveInputEntry,
+  mode: number,
+  push: Push,
+  hash: ReturnType<typeof createHash>,
+  pool: BufferPool,
+  reader: LargeFileReader,
+  probe?: Probe,
+): Promise<number | null> {
   const source = entry.source;
   if (!source) throw new UpkeepError('INTERNAL', `No source for file ${entry.path}.`);
   let handle: Awaited<ReturnType<LargeFileReader['open']>>;
@@ -250,7 +285,11 @@ export async function streamLargeFile(entry: ArchiveInputEntry, mode: number, pu
       const bytesRead = await handle.read(buf, want, done);
       if (bytesRead === 0) {
         pool.give(buf);
-        throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} shrank while it was being backed up. Stop the component or try again when it is idle.`, { path: entry.path });
+        throw new UpkeepError(
+          'BACKUP_CORRUPT',
+          `${entry.path} shrank while it was being backed up. Stop the component or try again when it is idle.`,
+          { path: entry.path },
+        );
       }
       const chunk = buf.subarray(0, bytesRead);
       compressible = byName ?? compressibleByContent(chunk, probe);
@@ -262,7 +301,11 @@ export async function streamLargeFile(entry: ArchiveInputEntry, mode: number, pu
     // began: its first `size` bytes, as the header says. One that shrank cannot fill its header.
     const after = await handle.size();
     if (after < size) {
-      throw new UpkeepError('BACKUP_CORRUPT', `${entry.path} shrank while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`, { path: entry.path });
+      throw new UpkeepError(
+        'BACKUP_CORRUPT',
+        `${entry.path} shrank while it was being backed up (${size} → ${after} bytes). Stop the component or try again when it is idle.`,
+        { path: entry.path },
+      );
     }
     const pad = paddingFor(size);
     if (pad) await push(ZEROS.subarray(0, pad), compressible);
@@ -297,7 +340,12 @@ export class ReadAhead {
 
   /** Start reads up to the bounds, looking at most a few windows past `current`. */
   start(current: number): void {
-    while (this.next < this.entries.length && this.reads.size < READ_AHEAD_FILES && this.bytes < READ_AHEAD_BYTES && this.next < current + 4 * READ_AHEAD_FILES) {
+    while (
+      this.next < this.entries.length &&
+      this.reads.size < READ_AHEAD_FILES &&
+      this.bytes < READ_AHEAD_BYTES &&
+      this.next < current + 4 * READ_AHEAD_FILES
+    ) {
       const index = this.next++;
       const entry = this.entries[index];
       if (entry === undefined || entry.type !== 'file' || !entry.source || this.passOver(entry)) continue;

@@ -31,7 +31,16 @@ export interface ZipLimits {
 }
 
 function dosTime(date: number, time: number): number {
-  const d = new Date(Date.UTC(1980 + (date >> 9), ((date >> 5) & 0xf) - 1, date & 0x1f, time >> 11, (time >> 5) & 0x3f, (time & 0x1f) * 2));
+  const d = new Date(
+    Date.UTC(
+      1980 + (date >> 9),
+      ((date >> 5) & 0xf) - 1,
+      date & 0x1f,
+      time >> 11,
+      (time >> 5) & 0x3f,
+      (time & 0x1f) * 2,
+    ),
+  );
   const t = d.getTime() / 1000;
   return Number.isFinite(t) ? Math.floor(t) : 0;
 }
@@ -49,7 +58,10 @@ async function readAt(handle: fs.FileHandle, position: number, length: number): 
 }
 
 /** The central directory: every entry, checked, and the declared sizes against the limits. */
-async function readCentralDirectory(handle: fs.FileHandle, limits: ZipLimits): Promise<{ entries: CentralEntry[]; fileSize: number }> {
+async function readCentralDirectory(
+  handle: fs.FileHandle,
+  limits: ZipLimits,
+): Promise<{ entries: CentralEntry[]; fileSize: number }> {
   const fileSize = (await handle.stat()).size;
   if (fileSize < 22) throw new TarFormatError('zip archive is truncated');
   const tailLength = Math.min(fileSize, 22 + 65535);
@@ -62,27 +74,32 @@ async function readCentralDirectory(handle: fs.FileHandle, limits: ZipLimits): P
     }
   }
   if (eocd === -1) throw new TarFormatError('no zip end-of-central-directory record (not a zip archive, or truncated)');
-  if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR) throw new TarFormatError('Zip64 archives are not supported; use a .tar.gz asset');
+  if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR)
+    throw new TarFormatError('Zip64 archives are not supported; use a .tar.gz asset');
   const disk = tail.readUInt16LE(eocd + 4);
   const cdDisk = tail.readUInt16LE(eocd + 6);
   const count = tail.readUInt16LE(eocd + 10);
   const cdSize = tail.readUInt32LE(eocd + 12);
   const cdOffset = tail.readUInt32LE(eocd + 16);
   if (disk !== 0 || cdDisk !== 0) throw new TarFormatError('multi-part zip archives are not supported');
-  if (count > limits.maxEntries) throw new Refusal('ARCHIVE_TOO_LARGE', null, `it has more than ${limits.maxEntries} entries`);
-  if (cdOffset + cdSize > fileSize - tailLength + eocd) throw new TarFormatError('zip central directory lies outside the archive');
+  if (count > limits.maxEntries)
+    throw new Refusal('ARCHIVE_TOO_LARGE', null, `it has more than ${limits.maxEntries} entries`);
+  if (cdOffset + cdSize > fileSize - tailLength + eocd)
+    throw new TarFormatError('zip central directory lies outside the archive');
   const cd = await readAt(handle, cdOffset, cdSize);
   const entries: CentralEntry[] = [];
   let pos = 0;
   for (let i = 0; i < count; i++) {
-    if (pos + 46 > cd.length || cd.readUInt32LE(pos) !== CENTRAL) throw new TarFormatError('zip central directory is damaged');
+    if (pos + 46 > cd.length || cd.readUInt32LE(pos) !== CENTRAL)
+      throw new TarFormatError('zip central directory is damaged');
     const madeBy = cd.readUInt16LE(pos + 4) >> 8;
     const flags = cd.readUInt16LE(pos + 8);
     const nameLen = cd.readUInt16LE(pos + 28);
     const extraLen = cd.readUInt16LE(pos + 30);
     const commentLen = cd.readUInt16LE(pos + 32);
     const rawName = cd.subarray(pos + 46, pos + 46 + nameLen);
-    if (pos + 46 + nameLen + extraLen + commentLen > cd.length) throw new TarFormatError('zip central directory is damaged');
+    if (pos + 46 + nameLen + extraLen + commentLen > cd.length)
+      throw new TarFormatError('zip central directory is damaged');
     const external = cd.readUInt32LE(pos + 38);
     const entry: CentralEntry = {
       name: decodeName(rawName, (flags & 0x800) !== 0),
@@ -105,7 +122,8 @@ async function readCentralDirectory(handle: fs.FileHandle, limits: ZipLimits): P
   // Declared sizes bound the expansion before anything is inflated.
   let declared = 0;
   for (const e of entries) declared += e.size;
-  if (declared > limits.maxTotalBytes) throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands to ${declared} bytes, more than ${limits.maxTotalBytes}`);
+  if (declared > limits.maxTotalBytes)
+    throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands to ${declared} bytes, more than ${limits.maxTotalBytes}`);
   // Sizes are known up front here, so the ratio needs no grace beyond a small floor.
   if (declared > Math.min(limits.ratioGraceBytes, 1024 * 1024) && declared / Math.max(1, fileSize) > limits.maxRatio) {
     throw new Refusal('ARCHIVE_TOO_LARGE', null, `it expands more than ${limits.maxRatio} times (a compression bomb)`);
@@ -117,26 +135,51 @@ async function readCentralDirectory(handle: fs.FileHandle, limits: ZipLimits): P
  * Every local header, in archive order, checked against the directory before anything is inflated
  * (names, methods, encryption, overlaps); where each entry's data starts.
  */
-async function checkLocalHeaders(handle: fs.FileHandle, ordered: CentralEntry[], fileSize: number): Promise<Map<CentralEntry, number>> {
+async function checkLocalHeaders(
+  handle: fs.FileHandle,
+  ordered: CentralEntry[],
+  fileSize: number,
+): Promise<Map<CentralEntry, number>> {
   const starts = new Map<CentralEntry, number>();
   let lastEnd = 0;
   for (const e of ordered) {
     const local = await readAt(handle, e.localOffset, 30);
-    if (local.readUInt32LE(0) !== LOCAL) throw new TarFormatError(`zip entry "${e.name}" has no local header where the directory says`);
+    if (local.readUInt32LE(0) !== LOCAL)
+      throw new TarFormatError(`zip entry "${e.name}" has no local header where the directory says`);
     const nameLen = local.readUInt16LE(26);
     const extraLen = local.readUInt16LE(28);
     const localName = await readAt(handle, e.localOffset + 30, nameLen);
     if (!localName.equals(e.rawName)) {
-      throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} is named ${JSON.stringify(localName.toString('latin1'))} in its local header`);
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        e.name,
+        `zip entry ${JSON.stringify(e.name)} is named ${JSON.stringify(localName.toString('latin1'))} in its local header`,
+      );
     }
-    if (local.readUInt16LE(8) !== e.method) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} has a different method in its local header`);
+    if (local.readUInt16LE(8) !== e.method)
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        e.name,
+        `zip entry ${JSON.stringify(e.name)} has a different method in its local header`,
+      );
     if (e.flags & 0x1) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} is encrypted`);
-    if (e.method !== 0 && e.method !== 8) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} uses compression method ${e.method} (only stored and deflate are read)`);
-    if (e.localOffset < lastEnd) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} overlaps another entry (an overlapping-entries bomb)`);
+    if (e.method !== 0 && e.method !== 8)
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        e.name,
+        `zip entry ${JSON.stringify(e.name)} uses compression method ${e.method} (only stored and deflate are read)`,
+      );
+    if (e.localOffset < lastEnd)
+      throw new Refusal(
+        'UNSAFE_ARCHIVE',
+        e.name,
+        `zip entry ${JSON.stringify(e.name)} overlaps another entry (an overlapping-entries bomb)`,
+      );
     const dataStart = e.localOffset + 30 + nameLen + extraLen;
     lastEnd = dataStart + e.compressedSize;
     if (lastEnd > fileSize) throw new TarFormatError(`zip entry "${e.name}" runs past the end of the archive`);
-    if (e.method === 0 && e.compressedSize !== e.size) throw new TarFormatError(`zip entry "${e.name}" is stored with two different sizes`);
+    if (e.method === 0 && e.compressedSize !== e.size)
+      throw new TarFormatError(`zip entry "${e.name}" is stored with two different sizes`);
     starts.set(e, dataStart);
   }
   return starts;
@@ -158,8 +201,13 @@ function entryKind(e: CentralEntry): { type: TarEntryHeader['type']; mode: numbe
 
 /** An entry's data, inflated, checked against its declared size and CRC-32 as it is read. */
 function entryChunks(file: string, e: CentralEntry, dataStart: number): () => AsyncGenerator<Buffer> {
-  const range = e.compressedSize > 0 ? createReadStream(file, { start: dataStart, end: dataStart + e.compressedSize - 1, highWaterMark: 256 * 1024 }) : null;
-  const source: AsyncIterable<Buffer> | null = range ? (e.method === 8 ? range.pipe(zlib.createInflateRaw({ chunkSize: 256 * 1024 })) : range) as AsyncIterable<Buffer> : null;
+  const range =
+    e.compressedSize > 0
+      ? createReadStream(file, { start: dataStart, end: dataStart + e.compressedSize - 1, highWaterMark: 256 * 1024 })
+      : null;
+  const source: AsyncIterable<Buffer> | null = range
+    ? ((e.method === 8 ? range.pipe(zlib.createInflateRaw({ chunkSize: 256 * 1024 })) : range) as AsyncIterable<Buffer>)
+    : null;
   return async function* (): AsyncGenerator<Buffer> {
     if (!source) return;
     let got = 0;
@@ -167,15 +215,21 @@ function entryChunks(file: string, e: CentralEntry, dataStart: number): () => As
     try {
       for await (const chunk of source) {
         got += chunk.length;
-        if (got > e.size) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip entry ${JSON.stringify(e.name)} inflates to more than its declared ${e.size} bytes`);
+        if (got > e.size)
+          throw new Refusal(
+            'UNSAFE_ARCHIVE',
+            e.name,
+            `zip entry ${JSON.stringify(e.name)} inflates to more than its declared ${e.size} bytes`,
+          );
         crc = zlib.crc32(chunk, crc);
         yield chunk;
       }
     } finally {
       range?.destroy();
     }
-    if (got !== e.size) throw new TarFormatError(`zip entry "${e.name}" is ${got} bytes, not the ${e.size} its directory declares`);
-    if ((crc >>> 0) !== e.crc) throw new TarFormatError(`zip entry "${e.name}" fails its CRC-32 check`);
+    if (got !== e.size)
+      throw new TarFormatError(`zip entry "${e.name}" is ${got} bytes, not the ${e.size} its directory declares`);
+    if (crc >>> 0 !== e.crc) throw new TarFormatError(`zip entry "${e.name}" fails its CRC-32 check`);
   };
 }
 
@@ -207,7 +261,12 @@ export async function* readZip(file: string, limits: ZipLimits): AsyncGenerator<
       const { type, mode } = entryKind(e);
       const chunks = entryChunks(file, e, dataStart);
       if (type === 'symlink') {
-        if (e.size > 4096) throw new Refusal('UNSAFE_ARCHIVE', e.name, `zip symlink ${JSON.stringify(e.name)} has a ${e.size}-byte target`);
+        if (e.size > 4096)
+          throw new Refusal(
+            'UNSAFE_ARCHIVE',
+            e.name,
+            `zip symlink ${JSON.stringify(e.name)} has a ${e.size}-byte target`,
+          );
         const parts: Buffer[] = [];
         for await (const c of chunks()) parts.push(c);
         const linkpath = Buffer.concat(parts).toString('utf8');
@@ -217,11 +276,25 @@ export async function* readZip(file: string, limits: ZipLimits): AsyncGenerator<
       }
       if (type !== 'file') {
         if (e.size !== 0 && type === 'directory') throw new TarFormatError(`zip folder entry "${e.name}" has data`);
-        yield { kind: 'entry', header: { type, typeflag: type === 'directory' ? '5' : '?', path: e.name, linkpath: '', mode, size: 0, mtime: e.mtime } };
+        yield {
+          kind: 'entry',
+          header: {
+            type,
+            typeflag: type === 'directory' ? '5' : '?',
+            path: e.name,
+            linkpath: '',
+            mode,
+            size: 0,
+            mtime: e.mtime,
+          },
+        };
         yield { kind: 'entry-end' };
         continue;
       }
-      yield { kind: 'entry', header: { type, typeflag: '0', path: e.name, linkpath: '', mode, size: e.size, mtime: e.mtime } };
+      yield {
+        kind: 'entry',
+        header: { type, typeflag: '0', path: e.name, linkpath: '', mode, size: e.size, mtime: e.mtime },
+      };
       for await (const c of chunks()) yield { kind: 'data', chunk: c };
       yield { kind: 'entry-end' };
     }

@@ -23,9 +23,15 @@ export const ANY_FRAMES: ZstdFrameRules = { maxFrameContent: ANY_FRAME_CONTENT, 
 export function frameTooLarge(bytes: number | null, rules: ZstdFrameRules): Error {
   const mib = Math.round(rules.maxFrameContent / 1024 / 1024);
   if (!rules.unsizedCompressed) {
-    return new TarFormatError(`a zstd frame declares ${bytes} bytes, more than the ${rules.maxFrameContent} Upkeep decodes at once (not a backup Upkeep wrote, or damaged)`);
+    return new TarFormatError(
+      `a zstd frame declares ${bytes} bytes, more than the ${rules.maxFrameContent} Upkeep decodes at once (not a backup Upkeep wrote, or damaged)`,
+    );
   }
-  return new UpkeepError('UNSUPPORTED', `The archive holds a zstd frame of ${bytes === null ? `more than ${mib} MiB` : `${bytes} bytes`}; without the runtime's own zstd (Node 22.15+) Upkeep decodes each frame whole and takes frames of up to ${mib} MiB. Use the release's .tar.gz or .zip asset, or run Upkeep on a runtime with zstd (the desktop app, Node 22.15+).`, { max_frame_bytes: rules.maxFrameContent });
+  return new UpkeepError(
+    'UNSUPPORTED',
+    `The archive holds a zstd frame of ${bytes === null ? `more than ${mib} MiB` : `${bytes} bytes`}; without the runtime's own zstd (Node 22.15+) Upkeep decodes each frame whole and takes frames of up to ${mib} MiB. Use the release's .tar.gz or .zip asset, or run Upkeep on a runtime with zstd (the desktop app, Node 22.15+).`,
+    { max_frame_bytes: rules.maxFrameContent },
+  );
 }
 
 /** The part of @bokuweb/zstd-wasm used here (its simple API, with reused contexts). */
@@ -91,7 +97,8 @@ export function zstdCodec(): Promise<Codec> {
         } catch {
           throw new TarFormatError('a zstd frame does not decode (damaged data)');
         }
-        if (out.length !== size) throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+        if (out.length !== size)
+          throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
         return Buffer.from(out.buffer, out.byteOffset, out.length);
       },
       decompressAtMost(frame, capacity) {

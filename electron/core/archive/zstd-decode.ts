@@ -1,6 +1,15 @@
 /** Reading zstd frames: a backup's own, or any frame a zstd encoder writes without a dictionary (see zstd.ts). */
 import { TarFormatError } from './tar-format';
-import { BACKUP_FRAMES, MAGIC, MAX_BLOCK, MAX_BLOCK_CONTENT, MIN_AVERAGE_BLOCK, frameTooLarge, type Codec, type ZstdFrameRules } from './zstd-codec';
+import {
+  BACKUP_FRAMES,
+  MAGIC,
+  MAX_BLOCK,
+  MAX_BLOCK_CONTENT,
+  MIN_AVERAGE_BLOCK,
+  frameTooLarge,
+  type Codec,
+  type ZstdFrameRules,
+} from './zstd-codec';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
 
@@ -38,7 +47,8 @@ class ByteQueue {
     await this.fill(n);
     if (this.length < n) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
     const first = this.chunks[0];
-    if (first === undefined) throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
+    if (first === undefined)
+      throw new TarFormatError('the zstd data ends in the middle of a frame (truncated archive)');
     if (first.length >= n) {
       this.consume(first, n);
       return first.subarray(0, n);
@@ -115,7 +125,12 @@ async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameH
  * A frame without a declared size, any block types: walked to its end (what each block can
  * decode to bounds the whole), then decoded in one call.
  */
-async function* decodeUnsized(q: ByteQueue, header: FrameHeader, codec: Codec, rules: ZstdFrameRules): AsyncGenerator<Buffer> {
+async function* decodeUnsized(
+  q: ByteQueue,
+  header: FrameHeader,
+  codec: Codec,
+  rules: ZstdFrameRules,
+): AsyncGenerator<Buffer> {
   const parts: Buffer[] = [header.bytes];
   let frameBytes = header.bytes.length;
   let bound = 0;
@@ -138,7 +153,10 @@ async function* decodeUnsized(q: ByteQueue, header: FrameHeader, codec: Codec, r
   }
   if (header.checksum) parts.push(await q.take(4));
   const out = codec.decompressAtMost(Buffer.concat(parts), Math.min(bound, rules.maxFrameContent));
-  if (out === null) throw bound > rules.maxFrameContent ? frameTooLarge(null, rules) : new TarFormatError('a zstd frame decodes to more than its blocks allow (damaged data)');
+  if (out === null)
+    throw bound > rules.maxFrameContent
+      ? frameTooLarge(null, rules)
+      : new TarFormatError('a zstd frame decodes to more than its blocks allow (damaged data)');
   if (out.length) yield out;
 }
 
@@ -146,7 +164,11 @@ async function* decodeUnsized(q: ByteQueue, header: FrameHeader, codec: Codec, r
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
  * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
  */
-export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, rules: ZstdFrameRules = BACKUP_FRAMES): AsyncGenerator<Buffer> {
+export async function* decodeZstd(
+  source: AsyncIterable<Buffer>,
+  codec: Codec,
+  rules: ZstdFrameRules = BACKUP_FRAMES,
+): AsyncGenerator<Buffer> {
   const q = new ByteQueue(source);
   try {
     while (await q.more()) {
@@ -158,7 +180,8 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, r
         while (skip > 0) skip -= (await q.takeSome(skip)).length;
         continue;
       }
-      if (magic !== MAGIC) throw new TarFormatError('the data is not a zstd frame where one should start (damaged archive)');
+      if (magic !== MAGIC)
+        throw new TarFormatError('the data is not a zstd frame where one should start (damaged archive)');
       const header = await readFrameHeader(q, magicBytes);
       if (header.contentSize !== null) {
         if (header.contentSize > rules.maxFrameContent) throw frameTooLarge(header.contentSize, rules);
@@ -169,17 +192,20 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, r
         // bytes read (16 MiB of them: ~750 MB of heap) before the frame's length stops them.
         let blocksLeft = Math.ceil(header.contentSize / MIN_AVERAGE_BLOCK) + 1;
         for (;;) {
-          if (blocksLeft-- === 0) throw new TarFormatError('a zstd frame has more blocks than its declared content needs (damaged data)');
+          if (blocksLeft-- === 0)
+            throw new TarFormatError('a zstd frame has more blocks than its declared content needs (damaged data)');
           const bh = await q.take(3);
           const v = bh.readUIntLE(0, 3);
           const type = (v >> 1) & 3;
           const size = v >>> 3;
           if (type === 3) throw new TarFormatError('a zstd block has the reserved type (damaged data)');
           const body = type === 1 ? 1 : size;
-          if (size > MAX_BLOCK && type !== 1) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
+          if (size > MAX_BLOCK && type !== 1)
+            throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
           parts.push(bh, await q.take(body));
           frameBytes += 3 + body;
-          if (frameBytes > rules.maxFrameContent + MAX_BLOCK) throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
+          if (frameBytes > rules.maxFrameContent + MAX_BLOCK)
+            throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
           if (v & 1) break;
         }
         if (header.checksum) parts.push(await q.take(4));
@@ -197,7 +223,10 @@ export async function* decodeZstd(source: AsyncIterable<Buffer>, codec: Codec, r
         const v = (await q.take(3)).readUIntLE(0, 3);
         const type = (v >> 1) & 3;
         const size = v >>> 3;
-        if (type === 2 || type === 3) throw new TarFormatError('a zstd frame without a declared size holds compressed blocks (not a backup Upkeep wrote, or damaged)');
+        if (type === 2 || type === 3)
+          throw new TarFormatError(
+            'a zstd frame without a declared size holds compressed blocks (not a backup Upkeep wrote, or damaged)',
+          );
         if (size > MAX_BLOCK) throw new TarFormatError('a zstd block is larger than 128 KiB (damaged data)');
         if (type === 1) {
           const byte = (await q.take(1)).readUInt8(0);

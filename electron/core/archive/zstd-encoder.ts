@@ -154,7 +154,8 @@ export class ZstdEncoder implements StreamEncoder {
     let output: Promise<Buffer>;
     if (this.helpers) {
       output = this.helpers.compress(block, length, this.level).then(({ frame, block: back }) => {
-        if (back.byteLength === this.blockSize && this.spareBlocks.length < this.maxCompressing + 1) this.spareBlocks.push(back);
+        if (back.byteLength === this.blockSize && this.spareBlocks.length < this.maxCompressing + 1)
+          this.spareBlocks.push(back);
         return frame;
       });
     } else {
@@ -183,7 +184,8 @@ export class ZstdEncoder implements StreamEncoder {
 
   /** Frames go out in order; stored ones may queue behind blocks still being compressed. */
   private async makeRoom(): Promise<void> {
-    while (this.compressing >= this.maxCompressing || this.storedWaiting >= MAX_STORED_WAITING) await this.writeOldest();
+    while (this.compressing >= this.maxCompressing || this.storedWaiting >= MAX_STORED_WAITING)
+      await this.writeOldest();
   }
 
   /**
@@ -233,6 +235,9 @@ export class ZstdEncoder implements StreamEncoder {
 
   /** Wait for frames and writes already started (on an error path) so none outlives the caller. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.inFlight.splice(0).map((x) => x.output), ...this.writing.splice(0).map((w) => w.done)]);
+    await Promise.allSettled([
+      ...this.inFlight.splice(0).map((x) => x.output),
+      ...this.writing.splice(0).map((w) => w.done),
+    ]);
   }
 }

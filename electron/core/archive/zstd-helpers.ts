@@ -6,7 +6,6 @@ import { logger } from '../lib/log';
 
 const log = logger('archive.zstd');
 
-
 /** The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent. */
 const HELPER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -91,7 +90,15 @@ export class ZstdHelpers {
     const helpers: Helper[] = [];
     for (let i = 0; i < count; i++) {
       try {
-        helpers.push(new Helper(new Worker(HELPER_SOURCE, { eval: true, workerData: { module }, resourceLimits: { maxYoungGenerationSizeMb: 2 } })));
+        helpers.push(
+          new Helper(
+            new Worker(HELPER_SOURCE, {
+              eval: true,
+              workerData: { module },
+              resourceLimits: { maxYoungGenerationSizeMb: 2 },
+            }),
+          ),
+        );
       } catch (error) {
         // Fewer threads than asked for (a resource limit): the ones started do the work.
         log.info('fewer zstd helper threads than asked for', { asked: count, started: i, error });

@@ -21,7 +21,16 @@
  * one without a declared size into a buffer bounded by its blocks (a block decodes to at most
  * 128 KiB) — up to ANY_FRAME_CONTENT per frame.
  */
-export { ANY_FRAME_CONTENT, ANY_FRAMES, BACKUP_FRAMES, BLOCK_SIZE, MAX_FRAME_CONTENT, zstdCodec, type Codec, type ZstdFrameRules } from './zstd-codec';
+export {
+  ANY_FRAME_CONTENT,
+  ANY_FRAMES,
+  BACKUP_FRAMES,
+  BLOCK_SIZE,
+  MAX_FRAME_CONTENT,
+  zstdCodec,
+  type Codec,
+  type ZstdFrameRules,
+} from './zstd-codec';
 export { ZstdHelpers, helperCount } from './zstd-helpers';
 export { ZstdEncoder, rawFrame, type Later, type ZstdEncoderOptions } from './zstd-encoder';
 export { decodeZstd } from './zstd-decode';

@@ -23,7 +23,12 @@ function errorReply(error: unknown): WorkerReply {
   if (error instanceof UpkeepError) return { kind: 'error', upkeep: toErrorShape(error) };
   const code = errnoCode(error);
   const where = errnoPath(error);
-  return { kind: 'error', message: errorMessage(error), ...(code !== undefined ? { code } : {}), ...(where !== undefined ? { path: where } : {}) };
+  return {
+    kind: 'error',
+    message: errorMessage(error),
+    ...(code !== undefined ? { code } : {}),
+    ...(where !== undefined ? { path: where } : {}),
+  };
 }
 
 /**
@@ -55,7 +60,11 @@ parentPort?.on('message', (message: WorkerRequest | FeedMessage) => {
       ? archiveFolder(request.request, { blocking: true, ...(reclaim ? { reclaim } : {}), onProgress: progress })
       : request.op === 'write'
         ? writeFed(request.dest, request.archive)
-        : extractArchive({ ...(request.options as ExtractOptions), ...(reclaim ? { reclaim } : {}), onProgress: progress });
+        : extractArchive({
+            ...(request.options as ExtractOptions),
+            ...(reclaim ? { reclaim } : {}),
+            onProgress: progress,
+          });
   run.then(
     (result) => parentPort?.postMessage({ kind: 'result', result } satisfies WorkerReply),
     (error: unknown) => parentPort?.postMessage(errorReply(error)),

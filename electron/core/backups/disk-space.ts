@@ -21,7 +21,12 @@ export async function freeBytes(target: string): Promise<number | null> {
 const mb = (bytes: number) => `${Math.ceil(bytes / 1024 / 1024)} MB`;
 
 /** Refuse early, with what is needed and what to do, rather than fill the disk halfway. */
-export async function ensureFreeSpace(target: string, needBytes: number, reserveMb: number, what: string): Promise<void> {
+export async function ensureFreeSpace(
+  target: string,
+  needBytes: number,
+  reserveMb: number,
+  what: string,
+): Promise<void> {
   const free = await freeBytes(target);
   if (free === null) return;
   const reserve = reserveMb * 1024 * 1024;

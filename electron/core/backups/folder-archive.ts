@@ -51,7 +51,10 @@ export interface FolderArchiveOptions {
   signal?: AbortSignal;
 }
 
-export async function archiveFolder(request: FolderArchiveRequest, options: FolderArchiveOptions = {}): Promise<FolderArchiveResult> {
+export async function archiveFolder(
+  request: FolderArchiveRequest,
+  options: FolderArchiveOptions = {},
+): Promise<FolderArchiveResult> {
   const { folder } = request;
   const selection = await selectEntries(folder, { ...request.select, sync: options.blocking === true });
   if (request.select.type !== 'full' && selection.entries.length === 0) {
@@ -79,7 +82,14 @@ export async function archiveFolder(request: FolderArchiveRequest, options: Fold
       sqliteCopied.add(e.path);
       entries.push({ path: e.path, type: 'file', mode: e.mode, mtime: e.mtime, source: copy });
     } else {
-      entries.push({ path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, ...(e.type === 'file' ? { source: path.join(folder, e.path), size: e.size } : {}), ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
+      entries.push({
+        path: e.path,
+        type: e.type,
+        mode: e.mode,
+        mtime: e.mtime,
+        ...(e.type === 'file' ? { source: path.join(folder, e.path), size: e.size } : {}),
+        ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}),
+      });
     }
   }
   const companions = new Set([...sqliteCopied].flatMap((p) => SQLITE_COMPANIONS.map((s) => `${p}${s}`)));
@@ -96,7 +106,8 @@ export async function archiveFolder(request: FolderArchiveRequest, options: Fold
     ...(options.blocking ? { syncSmallReads: true } : {}),
     ...(options.reclaim ? { reclaim: options.reclaim } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: ({ files: done, bytes }) => options.onProgress?.({ phase: 'archiving', bytes, files: done, total_bytes: totalBytes, total_files: fileCount }),
+    onProgress: ({ files: done, bytes }) =>
+      options.onProgress?.({ phase: 'archiving', bytes, files: done, total_bytes: totalBytes, total_files: fileCount }),
   });
   const skipped = new Set(result.skipped);
   return {

@@ -17,16 +17,31 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fromErrorShape, UpkeepError, type ErrorShape } from '../../../shared/errors';
-import { explainWriteError, extractArchive, WriterStopped, type ExtractOptions, type ExtractProgress, type ExtractResult } from '../archive';
+import {
+  explainWriteError,
+  extractArchive,
+  WriterStopped,
+  type ExtractOptions,
+  type ExtractProgress,
+  type ExtractResult,
+} from '../archive';
 import { sha256File } from '../lib/hash';
 import { FeedWriter, type FeedMessage } from './restore-feed';
 import { youngGc } from './young-gc';
-import { archiveFolder, type FolderArchiveProgress, type FolderArchiveRequest, type FolderArchiveResult } from './folder-archive';
+import {
+  archiveFolder,
+  type FolderArchiveProgress,
+  type FolderArchiveRequest,
+  type FolderArchiveResult,
+} from './folder-archive';
 import { errnoCode, errorMessage } from '../lib/error-info';
 
 type PlainExtractOptions = Omit<ExtractOptions, 'onProgress' | 'signal' | 'writer' | 'reclaim'>;
 /** `write`: carry out a restore's write instructions (FeedMessages, restore-feed.ts) into `dest` (`archive` names the backup in errors). */
-export type WorkerRequest = { op: 'folder'; request: FolderArchiveRequest } | { op: 'extract'; options: PlainExtractOptions } | { op: 'write'; dest: string; archive: string };
+export type WorkerRequest =
+  | { op: 'folder'; request: FolderArchiveRequest }
+  | { op: 'extract'; options: PlainExtractOptions }
+  | { op: 'write'; dest: string; archive: string };
 export type WorkerReply =
   | { kind: 'ready' }
   /** A feed buffer back to the reading thread. */
@@ -94,7 +109,9 @@ class BackupThread {
         reject(this.gone);
       });
       this.worker.on('exit', (code) => {
-        this.gone ??= loaded ? new Error(`The backup worker stopped (exit code ${code}).`) : new WorkerStartError(`exit ${code}`);
+        this.gone ??= loaded
+          ? new Error(`The backup worker stopped (exit code ${code}).`)
+          : new WorkerStartError(`exit ${code}`);
         reject(this.gone);
       });
     });
@@ -136,7 +153,12 @@ function takeThread(script: string): BackupThread {
 }
 
 /** One job on a thread of its own; the thread and all it allocated go when the job ends. */
-function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress: ((p: unknown) => void) | undefined, stop?: AbortSignal): Promise<T> {
+function runInWorker<T>(
+  thread: BackupThread,
+  request: WorkerRequest,
+  onProgress: ((p: unknown) => void) | undefined,
+  stop?: AbortSignal,
+): Promise<T> {
   const worker = thread.worker;
   return new Promise<T>((resolve, reject) => {
     let answered = false;
@@ -161,7 +183,18 @@ function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress
         worker.on('message', (reply: WorkerReply) => {
           if (reply.kind === 'progress') onProgress?.(reply.progress);
           else if (reply.kind === 'result') finish(() => resolve(reply.result as T));
-          else if (reply.kind === 'error') finish(() => reject('upkeep' in reply ? fromErrorShape(reply.upkeep) : Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}, reply.path ? { path: reply.path } : {})));
+          else if (reply.kind === 'error')
+            finish(() =>
+              reject(
+                'upkeep' in reply
+                  ? fromErrorShape(reply.upkeep)
+                  : Object.assign(
+                      new Error(reply.message),
+                      reply.code ? { code: reply.code } : {},
+                      reply.path ? { path: reply.path } : {},
+                    ),
+              ),
+            );
         });
         worker.on('error', (error) => finish(() => reject(error)));
         worker.on('exit', (code) => finish(() => reject(new Error(`The backup worker stopped (exit code ${code}).`))));
@@ -172,7 +205,13 @@ function runInWorker<T>(thread: BackupThread, request: WorkerRequest, onProgress
   });
 }
 
-async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onProgress: ((p: P) => void) | undefined, signal: AbortSignal | undefined, stop?: AbortSignal): Promise<T> {
+async function run<T, P>(
+  request: WorkerRequest,
+  inThread: () => Promise<T>,
+  onProgress: ((p: P) => void) | undefined,
+  signal: AbortSignal | undefined,
+  stop?: AbortSignal,
+): Promise<T> {
   const script = signal ? null : workerScript();
   if (!script) return inThread();
   try {
@@ -191,8 +230,18 @@ async function run<T, P>(request: WorkerRequest, inThread: () => Promise<T>, onP
 }
 
 /** archiveFolder (a backup's scan, database copies and archive) in the backup worker, else in this thread. */
-export function archiveFolderIsolated(request: FolderArchiveRequest, onProgress?: (p: FolderArchiveProgress) => void, stop?: AbortSignal): Promise<FolderArchiveResult> {
-  return run<FolderArchiveResult, FolderArchiveProgress>({ op: 'folder', request }, () => archiveFolder(request, { ...(onProgress ? { onProgress } : {}), ...(stop ? { signal: stop } : {}) }), onProgress, undefined, stop);
+export function archiveFolderIsolated(
+  request: FolderArchiveRequest,
+  onProgress?: (p: FolderArchiveProgress) => void,
+  stop?: AbortSignal,
+): Promise<FolderArchiveResult> {
+  return run<FolderArchiveResult, FolderArchiveProgress>(
+    { op: 'folder', request },
+    () => archiveFolder(request, { ...(onProgress ? { onProgress } : {}), ...(stop ? { signal: stop } : {}) }),
+    onProgress,
+    undefined,
+    stop,
+  );
 }
 
 /**
@@ -207,14 +256,24 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
   const script = signal ? null : workerScript();
   if (script && options.dest !== null) return extractOnTwoThreads(script, options);
   if (!recorded || !script) {
-    return run<ExtractResult, ExtractProgress>({ op: 'extract', options: plain(rest) }, () => extractArchive(options), onProgress, signal);
+    return run<ExtractResult, ExtractProgress>(
+      { op: 'extract', options: plain(rest) },
+      () => extractArchive(options),
+      onProgress,
+      signal,
+    );
   }
   const stop = new AbortController();
   const hashing = sha256File(options.archive, stop.signal);
   hashing.catch(() => undefined); // awaited below unless the extraction fails first
   let result: ExtractResult;
   try {
-    result = await run<ExtractResult, ExtractProgress>({ op: 'extract', options: { ...plain(rest), archiveHash: 'by-caller' } }, () => extractArchive(options), onProgress, signal);
+    result = await run<ExtractResult, ExtractProgress>(
+      { op: 'extract', options: { ...plain(rest), archiveHash: 'by-caller' } },
+      () => extractArchive(options),
+      onProgress,
+      signal,
+    );
   } catch (error) {
     stop.abort(); // the worker's error already says what is wrong with the archive
     throw error;
@@ -227,11 +286,20 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
   try {
     actual = await hashing;
   } catch (error) {
-    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${path.basename(options.archive)} could not be read to check it (${errnoCode(error) ?? errorMessage(error)}). Nothing was changed; check the disk, or restore a different backup.`, { archive: options.archive }, { cause: error });
+    throw new UpkeepError(
+      'BACKUP_CORRUPT',
+      `Backup archive ${path.basename(options.archive)} could not be read to check it (${errnoCode(error) ?? errorMessage(error)}). Nothing was changed; check the disk, or restore a different backup.`,
+      { archive: options.archive },
+      { cause: error },
+    );
   }
   if (actual !== recorded) {
     const name = path.basename(options.archive);
-    throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: its checksum does not match the manifest (its sha256 is ${actual}, not ${recorded} as recorded). Restore a different backup.`, { archive: options.archive });
+    throw new UpkeepError(
+      'BACKUP_CORRUPT',
+      `Backup archive ${name} is damaged: its checksum does not match the manifest (its sha256 is ${actual}, not ${recorded} as recorded). Restore a different backup.`,
+      { archive: options.archive },
+    );
   }
   return { ...result, archiveSha256: actual };
 }
@@ -261,7 +329,11 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
   worker.on('message', (reply: WorkerReply) => {
     if (reply.kind === 'return') feed.returned(reply.buf);
   });
-  const writing = runInWorker<{ files: number; bytes: number }>(thread, { op: 'write', dest, archive: options.archive }, undefined);
+  const writing = runInWorker<{ files: number; bytes: number }>(
+    thread,
+    { op: 'write', dest, archive: options.archive },
+    undefined,
+  );
   writing.catch((error: unknown) => feed.fail(error)); // the next instruction throws WriterStopped
   // This thread streams the archive: its young garbage is collected as the worker's is (see
   // ExtractOptions.reclaim), where the runtime allows it.
@@ -270,7 +342,12 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
     let checked: ExtractResult;
     try {
       // Progress is what was checked: the writer is at most the feed's 8 MiB behind.
-      checked = await extractArchive({ ...rest, dest: null, writer: feed, ...(hostReclaim ? { reclaim: hostReclaim } : {}) });
+      checked = await extractArchive({
+        ...rest,
+        dest: null,
+        writer: feed,
+        ...(hostReclaim ? { reclaim: hostReclaim } : {}),
+      });
       await feed.end();
     } catch (error) {
       await worker.terminate();
@@ -280,7 +357,11 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
     }
     const written = await writing;
     if (written.files !== checked.files || written.bytes !== checked.bytes) {
-      throw new UpkeepError('INTERNAL', `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`, { archive: options.archive });
+      throw new UpkeepError(
+        'INTERNAL',
+        `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`,
+        { archive: options.archive },
+      );
     }
     runs.worker++;
     return checked;

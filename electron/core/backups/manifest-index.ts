@@ -99,7 +99,10 @@ export class ManifestIndex {
     const problems: BackupProblem[] = [];
     let components: string[];
     try {
-      components = (await fs.readdir(this.backupsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+      components = (await fs.readdir(this.backupsDir, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
     } catch {
       // No backups folder (or not readable): no backups are listed.
       this.summaries.clear();
@@ -113,28 +116,49 @@ export class ManifestIndex {
       const set = new Set(names);
       const claimed = new Set<string>();
       const manifestNames = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
-      const read = await mapLimited(manifestNames, MANIFEST_READS_AT_ONCE, (name) => this.summaryOf(path.join(dir, name)));
+      const read = await mapLimited(manifestNames, MANIFEST_READS_AT_ONCE, (name) =>
+        this.summaryOf(path.join(dir, name)),
+      );
       for (const [i, name] of manifestNames.entries()) {
         const file = `${component}/${name}`;
         seen.add(path.join(dir, name));
         try {
           const { summary: manifest, error } = read[i] as SummaryResult;
           if (!manifest) throw new Error(error);
-          if (`${manifest.id}.json` !== name || manifest.component !== component) throw new Error('its id or component does not match its location');
+          if (`${manifest.id}.json` !== name || manifest.component !== component)
+            throw new Error('its id or component does not match its location');
           claimed.add(manifest.archive);
           if (!set.has(manifest.archive)) {
-            problems.push({ file, component, code: 'BACKUP_NOT_FOUND', message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup.` });
+            problems.push({
+              file,
+              component,
+              code: 'BACKUP_NOT_FOUND',
+              message: `Backup ${manifest.id}: its archive ${manifest.archive} is missing. Delete the backup.`,
+            });
             continue;
           }
           manifests.push({ manifest, archive: path.join(dir, manifest.archive) });
         } catch (error) {
-          problems.push({ file, component, code: 'BACKUP_CORRUPT', message: `${file} is not a valid backup manifest (${(error as Error).message.split('\n')[0]}). Its archive cannot be listed or restored; move it away or delete it.` });
-          claimed.add(name.replace(/\.json$/, '.tar.zst')).add(name.replace(/\.json$/, '.tar.gz')).add(name.replace(/\.json$/, '.tar'));
+          problems.push({
+            file,
+            component,
+            code: 'BACKUP_CORRUPT',
+            message: `${file} is not a valid backup manifest (${(error as Error).message.split('\n')[0]}). Its archive cannot be listed or restored; move it away or delete it.`,
+          });
+          claimed
+            .add(name.replace(/\.json$/, '.tar.zst'))
+            .add(name.replace(/\.json$/, '.tar.gz'))
+            .add(name.replace(/\.json$/, '.tar'));
         }
       }
       for (const name of names) {
         if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz|\.zst)?$/.test(name)) continue;
-        problems.push({ file: `${component}/${name}`, component, code: 'BACKUP_CORRUPT', message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.` });
+        problems.push({
+          file: `${component}/${name}`,
+          component,
+          code: 'BACKUP_CORRUPT',
+          message: `${component}/${name} has no manifest beside it, so it cannot be verified or restored. It may be left from an interrupted backup; delete it or restore it by hand.`,
+        });
       }
     }
     // Manifests gone from disk leave the cache.

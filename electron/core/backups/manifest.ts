@@ -13,7 +13,10 @@ const relPath = z
   .string()
   .min(1)
   .max(4096)
-  .refine((p) => !p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..'), 'must be a relative path inside the folder');
+  .refine(
+    (p) => !p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..'),
+    'must be a relative path inside the folder',
+  );
 
 export const manifestEntrySchema = z.strictObject({
   path: relPath,
@@ -21,7 +24,10 @@ export const manifestEntrySchema = z.strictObject({
   size: z.number().int().min(0),
   mode: z.number().int().min(0).max(0o777),
   mtime: z.number(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   linkpath: z.string().optional(),
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
@@ -80,13 +86,19 @@ export function checkManifestEntries(entries: unknown[]): ManifestEntry[] {
     if (!isRecord(e)) throw bad('not an object');
     for (const key of Object.keys(e)) if (!ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
     const p = e.path;
-    if (typeof p !== 'string' || p.length < 1 || p.length > 4096) throw bad('path must be a string of 1–4096 characters');
-    if (p.startsWith('/') || p.includes('\0') || p.split('/').includes('..')) throw bad('path must be a relative path inside the folder');
-    if (e.type !== 'file' && e.type !== 'directory' && e.type !== 'symlink') throw bad('type must be file, directory or symlink');
-    if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0) throw bad('size must be a whole number ≥ 0');
-    if (typeof e.mode !== 'number' || !Number.isSafeInteger(e.mode) || e.mode < 0 || e.mode > 0o777) throw bad('mode must be a whole number 0–511');
+    if (typeof p !== 'string' || p.length < 1 || p.length > 4096)
+      throw bad('path must be a string of 1–4096 characters');
+    if (p.startsWith('/') || p.includes('\0') || p.split('/').includes('..'))
+      throw bad('path must be a relative path inside the folder');
+    if (e.type !== 'file' && e.type !== 'directory' && e.type !== 'symlink')
+      throw bad('type must be file, directory or symlink');
+    if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
+      throw bad('size must be a whole number ≥ 0');
+    if (typeof e.mode !== 'number' || !Number.isSafeInteger(e.mode) || e.mode < 0 || e.mode > 0o777)
+      throw bad('mode must be a whole number 0–511');
     if (typeof e.mtime !== 'number' || !Number.isFinite(e.mtime)) throw bad('mtime must be a number');
-    if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !SHA256.test(e.sha256))) throw bad('sha256 must be 64 lowercase hex digits');
+    if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !SHA256.test(e.sha256)))
+      throw bad('sha256 must be 64 lowercase hex digits');
     if (e.linkpath !== undefined && typeof e.linkpath !== 'string') throw bad('linkpath must be a string');
   }
   return entries as ManifestEntry[];

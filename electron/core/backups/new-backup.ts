@@ -33,7 +33,8 @@ export function newManifest(b: {
   skipped: readonly string[];
   appVersion: string;
 }): Omit<BackupManifest, 'entries'> {
-  const { id, now, type, component, options, archiveName, result, includeLogs, compress, roots, skipped, appVersion } = b;
+  const { id, now, type, component, options, archiveName, result, includeLogs, compress, roots, skipped, appVersion } =
+    b;
   return {
     format: MANIFEST_FORMAT,
     id,

@@ -78,7 +78,8 @@ export class FeedWriter implements EntryWriter {
   private async take(): Promise<Buffer> {
     for (;;) {
       if (this.failure) throw new WriterStopped(this.failure.error);
-      const buf = this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
+      const buf =
+        this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
       if (buf) return Buffer.from(buf);
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
@@ -89,7 +90,8 @@ export class FeedWriter implements EntryWriter {
     if (!buf) return;
     this.buf = null;
     const backing = buf.buffer;
-    if (!(backing instanceof ArrayBuffer)) throw new Error('a restore feed buffer must own its memory to be transferred');
+    if (!(backing instanceof ArrayBuffer))
+      throw new Error('a restore feed buffer must own its memory to be transferred');
     this.post({ feed: 'chunk', buf: backing, length: this.filled }, [backing]);
   }
 
@@ -236,7 +238,11 @@ function checked(rel: string): string {
  * stops before END (the reading thread failed: it stops this thread too) or holds a malformed
  * record.
  */
-export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWriter, options: { archive: string; onProgress?: (files: number, bytes: number) => void }): Promise<{ files: number; bytes: number }> {
+export async function applyFeed(
+  feed: AsyncIterable<Buffer>,
+  writer: BlockingWriter,
+  options: { archive: string; onProgress?: (files: number, bytes: number) => void },
+): Promise<{ files: number; bytes: number }> {
   let lastProgress = 0;
   let file: { rel: string; hash: Hash; want: Buffer } | null = null;
   for await (const b of feed) {
@@ -274,7 +280,11 @@ export async function applyFeed(feed: AsyncIterable<Buffer>, writer: BlockingWri
           at += 11;
           if (file && !file.hash.digest().equals(file.want)) {
             const name = path.basename(options.archive);
-            throw new UpkeepError('BACKUP_CORRUPT', `Backup archive ${name} is damaged: file ${JSON.stringify(file.rel)} does not match its checksum. Nothing was changed; restore a different backup.`, { archive: options.archive, entry: file.rel });
+            throw new UpkeepError(
+              'BACKUP_CORRUPT',
+              `Backup archive ${name} is damaged: file ${JSON.stringify(file.rel)} does not match its checksum. Nothing was changed; restore a different backup.`,
+              { archive: options.archive, entry: file.rel },
+            );
           }
           file = null;
           writer.endFile(mode, mtime);

@@ -10,7 +10,11 @@ import type { RestoreBackupRequest } from './service';
  * what, which backup), and the check's installed side brought up to date after it, so every view
  * shows the version the folder holds now.
  */
-export async function restoreWithHistory(services: Services, request: RestoreBackupRequest, initiatedBy: InitiatedBy): Promise<BackupRestoreResult> {
+export async function restoreWithHistory(
+  services: Services,
+  request: RestoreBackupRequest,
+  initiatedBy: InitiatedBy,
+): Promise<BackupRestoreResult> {
   const backup = await services.backups.get(request.backupId);
   const before = services.checks.cached([backup.component])[0]?.installed ?? null;
   const started = new Date();

@@ -14,8 +14,22 @@ const log = logger('backups.restore-journal');
 export type JournalState =
   | { kind: 'extract'; folder: string; staging: string }
   /** `new_ino`: the restored tree's inode, which tells where it is after a crash (absent in journals of older versions). */
-  | { kind: 'full'; folder: string; staging: string; old: string | null; carried: string[]; new_ino?: number; phase: 'swapping' | 'committed' }
-  | { kind: 'paths'; folder: string; staging: string; pairs: { target: string; aside: string; existed: boolean }[]; phase: 'swapping' | 'committed' };
+  | {
+      kind: 'full';
+      folder: string;
+      staging: string;
+      old: string | null;
+      carried: string[];
+      new_ino?: number;
+      phase: 'swapping' | 'committed';
+    }
+  | {
+      kind: 'paths';
+      folder: string;
+      staging: string;
+      pairs: { target: string; aside: string; existed: boolean }[];
+      phase: 'swapping' | 'committed';
+    };
 
 const swapPhase = z.enum(['swapping', 'committed']);
 
@@ -26,8 +40,22 @@ const swapPhase = z.enum(['swapping', 'committed']);
  */
 export const restoreJournalSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('extract'), folder: z.string().min(1), staging: z.string().min(1) }),
-  z.object({ kind: z.literal('full'), folder: z.string().min(1), staging: z.string().min(1), old: z.string().min(1).nullable(), carried: z.array(z.string()), new_ino: z.number().optional(), phase: swapPhase }),
-  z.object({ kind: z.literal('paths'), folder: z.string().min(1), staging: z.string().min(1), pairs: z.array(z.object({ target: z.string().min(1), aside: z.string().min(1), existed: z.boolean() })), phase: swapPhase }),
+  z.object({
+    kind: z.literal('full'),
+    folder: z.string().min(1),
+    staging: z.string().min(1),
+    old: z.string().min(1).nullable(),
+    carried: z.array(z.string()),
+    new_ino: z.number().optional(),
+    phase: swapPhase,
+  }),
+  z.object({
+    kind: z.literal('paths'),
+    folder: z.string().min(1),
+    staging: z.string().min(1),
+    pairs: z.array(z.object({ target: z.string().min(1), aside: z.string().min(1), existed: z.boolean() })),
+    phase: swapPhase,
+  }),
 ]) satisfies z.ZodType<JournalState>;
 
 /**
@@ -97,7 +125,10 @@ export async function recoverInterruptedRestores(backupsDir: string, locksDir?: 
  * A failed one keeps its journal and everything it names exactly as found; the steps are
  * idempotent, so the next process may try again, but nothing else may start a restore over it.
  */
-export async function recoverRestoreJournals(backupsDir: string, options: { locksDir?: string; skip?: ReadonlySet<string>; protect?: readonly string[] } = {}): Promise<RestoreRecovery> {
+export async function recoverRestoreJournals(
+  backupsDir: string,
+  options: { locksDir?: string; skip?: ReadonlySet<string>; protect?: readonly string[] } = {},
+): Promise<RestoreRecovery> {
   const report: RestoreRecovery = { touched: [], busy: [], failed: [], unlocked: [] };
   let names: string[];
   try {
@@ -112,7 +143,10 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
     let lock: HeldLock | null = null;
     if (options.locksDir) {
       try {
-        lock = await acquireLock(options.locksDir, component, { host: 'backup', runId: `recover-restore-${process.pid}` });
+        lock = await acquireLock(options.locksDir, component, {
+          host: 'backup',
+          runId: `recover-restore-${process.pid}`,
+        });
       } catch (error) {
         const shape = toErrorShape(error);
         if (shape.code === 'UPDATE_IN_PROGRESS') {
@@ -120,7 +154,11 @@ export async function recoverRestoreJournals(backupsDir: string, options: { lock
           report.busy.push({ component, pid: details?.pid ?? null, run_id: details?.run_id ?? null });
         } else {
           // The lock itself could not be taken: nothing was touched; asked again next time.
-          report.unlocked.push({ component, folder: null, error: restoreRecoveryFailed(component, null, path.join(backupsDir, name), error) });
+          report.unlocked.push({
+            component,
+            folder: null,
+            error: restoreRecoveryFailed(component, null, path.join(backupsDir, name), error),
+          });
         }
         continue;
       }
@@ -161,12 +199,24 @@ async function settleFullSwap(record: SwapRecord, carried: readonly string[], co
 
 /** Every path a restore journal would move or delete, checked against the protected ones before any step. */
 function refuseProtectedJournal(state: JournalState, protect: readonly string[]): void {
-  const named = [state.folder, state.staging, ...(state.kind === 'full' ? [state.old] : state.kind === 'paths' ? state.pairs.flatMap((p) => [p.target, p.aside]) : [])];
+  const named = [
+    state.folder,
+    state.staging,
+    ...(state.kind === 'full'
+      ? [state.old]
+      : state.kind === 'paths'
+        ? state.pairs.flatMap((p) => [p.target, p.aside])
+        : []),
+  ];
   for (const p of named) {
     if (p === null) continue;
-    if (typeof p !== 'string') throw new Error('its journal names a path that is not text (look at it, then remove it by hand)');
+    if (typeof p !== 'string')
+      throw new Error('its journal names a path that is not text (look at it, then remove it by hand)');
     const guarded = protect.find((g) => new DataDirGuard(g).conflict(p) !== null);
-    if (guarded) throw new Error(`its journal would move or delete ${p}, which is, holds or lies within Upkeep's data directory (${guarded}); recovery never does that (look at the journal, then remove it by hand)`);
+    if (guarded)
+      throw new Error(
+        `its journal would move or delete ${p}, which is, holds or lies within Upkeep's data directory (${guarded}); recovery never does that (look at the journal, then remove it by hand)`,
+      );
   }
 }
 
@@ -187,7 +237,11 @@ function restoreRecoveryFailed(component: string, folder: string | null, journal
  * A journal naming a path that is, holds or lies within a protected one (the data directory) is
  * refused as it stands: recovery never moves or deletes Upkeep's own data.
  */
-async function recoverOneRestore(file: string, named: (folder: string) => void, protect: readonly string[]): Promise<string | null> {
+async function recoverOneRestore(
+  file: string,
+  named: (folder: string) => void,
+  protect: readonly string[],
+): Promise<string | null> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -196,14 +250,19 @@ async function recoverOneRestore(file: string, named: (folder: string) => void, 
     throw error;
   }
   const parsed = parseState(text, restoreJournalSchema);
-  if (!parsed.ok) throw new Error(`its journal ${file} is damaged: ${parsed.reason} (look at it, then remove it by hand)`);
+  if (!parsed.ok)
+    throw new Error(`its journal ${file} is damaged: ${parsed.reason} (look at it, then remove it by hand)`);
   const state: JournalState = parsed.value;
   const { folder, staging } = state;
   named(folder);
   refuseProtectedJournal(state, protect);
   const exists = (p: string) => pathExists(p);
   if (state.kind === 'full' && state.old !== null && typeof state.new_ino === 'number') {
-    await settleFullSwap({ folder, staging, old: state.old, new_ino: state.new_ino }, state.carried, state.phase === 'committed');
+    await settleFullSwap(
+      { folder, staging, old: state.old, new_ino: state.new_ino },
+      state.carried,
+      state.phase === 'committed',
+    );
   } else if (state.kind === 'full') {
     const folderExists = await exists(folder);
     const oldExists = state.old !== null && (await exists(state.old));
@@ -283,7 +342,10 @@ export async function sweepLeftovers(dir: string): Promise<string[]> {
 }
 
 /** Every component's leftovers, each under its component's lock (`locked`); one held elsewhere is left for its own next backup. */
-export async function sweepAllLeftovers(backupsDir: string, locked: (component: string, fn: () => Promise<unknown>) => Promise<unknown>): Promise<void> {
+export async function sweepAllLeftovers(
+  backupsDir: string,
+  locked: (component: string, fn: () => Promise<unknown>) => Promise<unknown>,
+): Promise<void> {
   let names: string[];
   try {
     names = await fs.readdir(backupsDir);

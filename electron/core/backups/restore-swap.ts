@@ -26,11 +26,18 @@ function isInside(parent: string, child: string): boolean {
  * one is in place (and the journal says so); any failure puts everything back. Returns where the
  * old tree is, for the caller to remove once the swap is durable (off the critical path), or null.
  */
-export async function swapWholeFolder(folder: string, staging: string, exclude: Matcher, journal: RestoreJournal): Promise<string | null> {
+export async function swapWholeFolder(
+  folder: string,
+  staging: string,
+  exclude: Matcher,
+  journal: RestoreJournal,
+): Promise<string | null> {
   // No folder (null): the restore creates it.
   const folderStat = await fs.lstat(folder).catch(() => null);
   if (folderStat && !folderStat.isDirectory()) {
-    throw new UpkeepError('INVALID_CONFIG', `${folder} is not a folder; move it away before restoring into it.`, { folder });
+    throw new UpkeepError('INVALID_CONFIG', `${folder} is not a folder; move it away before restoring into it.`, {
+      folder,
+    });
   }
   const carried: string[] = [];
   const parent = path.dirname(folder);
@@ -41,7 +48,15 @@ export async function swapWholeFolder(folder: string, staging: string, exclude: 
     const keep = folderStat ? await toCarry(folder, staging, exclude) : [];
     if (folderStat) await fs.chmod(staging, folderStat.mode & 0o7777);
     // Recorded before anything moves: a crash from here on is undone (or finished) by recover().
-    await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried: keep, new_ino: newIno, phase: 'swapping' });
+    await journal.write({
+      kind: 'full',
+      folder,
+      staging,
+      old: folderStat ? old : null,
+      carried: keep,
+      new_ino: newIno,
+      phase: 'swapping',
+    });
     for (const rel of keep) {
       const dst = path.join(staging, ...rel.split('/'));
       await fs.mkdir(path.dirname(dst), { recursive: true });
@@ -59,17 +74,39 @@ export async function swapWholeFolder(folder: string, staging: string, exclude: 
     if (!swapped && folderStat) {
       const state = await swapState({ folder, staging, old, new_ino: newIno });
       // Each undo step that fails is logged and the next is tried; the journal stays when the folder is not back (below), so recovery finishes it.
-      if (state.swapped && state.oldAt) await swapIn({ folder, staging: state.oldAt, old: staging }).catch((undo: unknown) => log.error('undoing a failed restore: the swap back failed', { folder, error: undo }));
+      if (state.swapped && state.oldAt)
+        await swapIn({ folder, staging: state.oldAt, old: staging }).catch((undo: unknown) =>
+          log.error('undoing a failed restore: the swap back failed', { folder, error: undo }),
+        );
       else if (!(await pathExists(folder)) && (await pathExists(old))) await fs.rename(old, folder);
       for (const rel of carried.reverse()) {
-        await fs.rename(path.join(staging, ...rel.split('/')), path.join(folder, ...rel.split('/'))).catch((undo: unknown) => log.error('undoing a failed restore: a carried path could not be moved back; it is in the staging folder', { folder, staging, path: rel, error: undo }));
+        await fs
+          .rename(path.join(staging, ...rel.split('/')), path.join(folder, ...rel.split('/')))
+          .catch((undo: unknown) =>
+            log.error('undoing a failed restore: a carried path could not be moved back; it is in the staging folder', {
+              folder,
+              staging,
+              path: rel,
+              error: undo,
+            }),
+          );
       }
-      await fsyncDir(parent).catch((undo: unknown) => log.warn('undoing a failed restore: the parent folder could not be synced', { folder, error: undo }));
+      await fsyncDir(parent).catch((undo: unknown) =>
+        log.warn('undoing a failed restore: the parent folder could not be synced', { folder, error: undo }),
+      );
     }
     if (!swapped) await journal.clear();
     throw error;
   }
-  await journal.write({ kind: 'full', folder, staging, old: folderStat ? old : null, carried, new_ino: newIno, phase: 'committed' });
+  await journal.write({
+    kind: 'full',
+    folder,
+    staging,
+    old: folderStat ? old : null,
+    carried,
+    new_ino: newIno,
+    phase: 'committed',
+  });
   // The journal stays 'committed' until the caller has removed the old tree and staging too.
   return folderStat ? old : null;
 }
@@ -108,7 +145,8 @@ async function dropBytecodeOf(file: string): Promise<void> {
   const stem = `${path.basename(file, '.py')}.`;
   // Stale bytecode left behind is only rebuilt by Python (it checks the source's time); nothing depends on its removal.
   for (const name of await fs.readdir(cache).catch(() => [] as string[])) {
-    if (name.startsWith(stem) && /\.py[co]$/.test(name)) await fs.rm(path.join(cache, name), { force: true }).catch(() => undefined);
+    if (name.startsWith(stem) && /\.py[co]$/.test(name))
+      await fs.rm(path.join(cache, name), { force: true }).catch(() => undefined);
   }
 }
 
@@ -141,10 +179,18 @@ async function ensureDirInside(realFolder: string, folder: string, parts: string
     }
     const real = await fs.realpath(current);
     if (!isInside(realFolder, real)) {
-      throw new UpkeepError('FORBIDDEN', `Restoring ${what} would write outside ${folder} (through the link ${current} → ${real}). Replace the link with a folder, or restore the whole backup instead.`, { path: what });
+      throw new UpkeepError(
+        'FORBIDDEN',
+        `Restoring ${what} would write outside ${folder} (through the link ${current} → ${real}). Replace the link with a folder, or restore the whole backup instead.`,
+        { path: what },
+      );
     }
     if (!(await fs.stat(current)).isDirectory()) {
-      throw new UpkeepError('INVALID_REQUEST', `Restoring ${what} needs ${current} to be a folder, but it is a file. Move it away or restore the whole backup.`, { path: what });
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `Restoring ${what} needs ${current} to be a folder, but it is a file. Move it away or restore the whole backup.`,
+        { path: what },
+      );
     }
   }
 }
@@ -155,7 +201,12 @@ async function ensureDirInside(realFolder: string, folder: string, parts: string
  * place; on any failure all roots are put back. SQLite WAL/journal files of a replaced database
  * are set aside with it (a stale WAL beside a restored database would corrupt it).
  */
-export async function swapPaths(folder: string, staging: string, roots: { path: string; kind: 'file' | 'dir' }[], journal: RestoreJournal): Promise<void> {
+export async function swapPaths(
+  folder: string,
+  staging: string,
+  roots: { path: string; kind: 'file' | 'dir' }[],
+  journal: RestoreJournal,
+): Promise<void> {
   await fs.mkdir(folder, { recursive: true });
   const realFolder = await fs.realpath(folder);
   const asideOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.upkeep-old-${hex(4)}`);
@@ -165,15 +216,31 @@ export async function swapPaths(folder: string, staging: string, roots: { path: 
     const parts = root.path.split('/');
     const target = path.join(folder, ...parts);
     await ensureDirInside(realFolder, folder, parts.slice(0, -1), root.path);
-    const names = [path.basename(target), ...(root.kind === 'file' && SQLITE_NAME.test(root.path) ? SQLITE_COMPANIONS.map((x) => `${path.basename(target)}${x}`) : [])];
+    const names = [
+      path.basename(target),
+      ...(root.kind === 'file' && SQLITE_NAME.test(root.path)
+        ? SQLITE_COMPANIONS.map((x) => `${path.basename(target)}${x}`)
+        : []),
+    ];
     for (const name of names) {
       const current = path.join(path.dirname(target), name);
       const existed = await pathExists(current);
       if (!existed && name !== names[0]) continue;
-      plan.push({ target: current, aside: asideOf(current), existed, from: name === names[0] ? path.join(staging, ...parts) : null });
+      plan.push({
+        target: current,
+        aside: asideOf(current),
+        existed,
+        from: name === names[0] ? path.join(staging, ...parts) : null,
+      });
     }
   }
-  await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'swapping' });
+  await journal.write({
+    kind: 'paths',
+    folder,
+    staging,
+    pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })),
+    phase: 'swapping',
+  });
   const done: typeof plan = [];
   try {
     for (const step of plan) {
@@ -185,13 +252,29 @@ export async function swapPaths(folder: string, staging: string, roots: { path: 
   } catch (error) {
     for (const d of [...done].reverse()) {
       // Each undo step that fails is logged and the next is tried: the aside copy is never deleted here.
-      if (d.from && (await pathExists(d.target)) && (!d.existed || (await pathExists(d.aside)))) await rmTree(d.target).catch((undo: unknown) => log.error('undoing a failed restore: a restored path could not be removed', { path: d.target, error: undo }));
-      if (d.existed) await fs.rename(d.aside, d.target).catch((undo: unknown) => log.error('undoing a failed restore: a path could not be put back; its previous copy is beside it', { path: d.target, aside: d.aside, error: undo }));
+      if (d.from && (await pathExists(d.target)) && (!d.existed || (await pathExists(d.aside))))
+        await rmTree(d.target).catch((undo: unknown) =>
+          log.error('undoing a failed restore: a restored path could not be removed', { path: d.target, error: undo }),
+        );
+      if (d.existed)
+        await fs.rename(d.aside, d.target).catch((undo: unknown) =>
+          log.error('undoing a failed restore: a path could not be put back; its previous copy is beside it', {
+            path: d.target,
+            aside: d.aside,
+            error: undo,
+          }),
+        );
     }
     await journal.clear();
     throw error;
   }
-  await journal.write({ kind: 'paths', folder, staging, pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })), phase: 'committed' });
+  await journal.write({
+    kind: 'paths',
+    folder,
+    staging,
+    pairs: plan.map(({ target, aside, existed }) => ({ target, aside, existed })),
+    phase: 'committed',
+  });
   for (const d of plan) if (d.existed) await rmTree(d.aside);
   for (const root of roots) if (root.kind === 'file') await dropBytecodeOf(path.join(folder, ...root.path.split('/')));
   // The journal stays 'committed' until the caller has removed staging too.

@@ -83,7 +83,12 @@ export async function referencedByHistory(historyFile: string): Promise<Set<stri
   const { entries, damaged } = parseHistoryText(await readHistoryText(historyFile));
   if (damaged.length) {
     // Which backups a damaged line names is unknown: retention must then delete none (unknown is not "unreferenced").
-    throw stateCorrupt('The update history', historyFile, `line ${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ' …' : ''} cannot be read`, 'Retention deletes no backup until it is repaired: fix or remove the damaged lines (a line torn by a crash at the end is fine).');
+    throw stateCorrupt(
+      'The update history',
+      historyFile,
+      `line ${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ' …' : ''} cannot be read`,
+      'Retention deletes no backup until it is repaired: fix or remove the damaged lines (a line torn by a crash at the end is fine).',
+    );
   }
   const latest = new Map<string, { at: string; backup: string }>();
   for (const entry of entries) {

@@ -155,8 +155,16 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
   const skipAbs = new Set((options.skipAbsolute ?? []).map((p) => path.resolve(p)));
   const skipIds = new Set((options.skipAbsolute ?? []).map(folderIdentity).filter((id): id is string => id !== null));
   const io = options.sync
-    ? { readdir: async (p: string) => readdirSync(p), lstat: async (p: string) => lstatSync(p), readlink: async (p: string) => readlinkSync(p) }
-    : { readdir: (p: string) => fs.readdir(p), lstat: (p: string) => fs.lstat(p), readlink: (p: string) => fs.readlink(p) };
+    ? {
+        readdir: async (p: string) => readdirSync(p),
+        lstat: async (p: string) => lstatSync(p),
+        readlink: async (p: string) => readlinkSync(p),
+      }
+    : {
+        readdir: (p: string) => fs.readdir(p),
+        lstat: (p: string) => fs.lstat(p),
+        readlink: (p: string) => fs.readlink(p),
+      };
 
   const visit = async (rel: string, inside: boolean): Promise<void> => {
     const dir = rel ? path.join(root, ...rel.split('/')) : root;
@@ -203,7 +211,14 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
         await visit(childRel, selected);
       } else if (selected) {
         if (stat.isSymbolicLink()) {
-          entries.push({ path: childRel, type: 'symlink', mode: stat.mode & 0o777, mtime, size: 0, linkpath: await io.readlink(path.join(dir, name)).catch(rethrowUnreadable(path.join(dir, name))) });
+          entries.push({
+            path: childRel,
+            type: 'symlink',
+            mode: stat.mode & 0o777,
+            mtime,
+            size: 0,
+            linkpath: await io.readlink(path.join(dir, name)).catch(rethrowUnreadable(path.join(dir, name))),
+          });
         } else {
           entries.push({ path: childRel, type: 'file', mode: stat.mode & 0o777, mtime, size: stat.size });
           bytes += stat.size;
@@ -227,9 +242,11 @@ export function cannotRead(error: unknown, target: string): unknown {
   );
 }
 
-const rethrowUnreadable = (target: string) => (error: unknown): never => {
-  throw cannotRead(error, target);
-};
+const rethrowUnreadable =
+  (target: string) =>
+  (error: unknown): never => {
+    throw cannotRead(error, target);
+  };
 
 /** device:inode of a folder (links followed), or null when it is not one. */
 function folderIdentity(p: string): string | null {
@@ -246,7 +263,11 @@ function folderIdentity(p: string): string | null {
  * The part of a full backup's entries that one type covers (restoring only the database from a
  * full backup): entries under the paths the type's patterns match.
  */
-export function rootsWithin(entries: { path: string; type: string }[], type: BackupType, sets: PathSets): { path: string; kind: 'file' | 'dir' }[] {
+export function rootsWithin(
+  entries: { path: string; type: string }[],
+  type: BackupType,
+  sets: PathSets,
+): { path: string; kind: 'file' | 'dir' }[] {
   const list = includePatterns(type, sets);
   if (!list) return [];
   const include = new Matcher(list, 'include');

@@ -1,10 +1,23 @@
-import type { BackupInfo, BackupList, BackupRestoreResult, BackupVerifyResult, Component, Settings } from '../../../shared/types';
+import type {
+  BackupInfo,
+  BackupList,
+  BackupRestoreResult,
+  BackupVerifyResult,
+  Component,
+  Settings,
+} from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { EventBus } from '../events';
 import { appPackage } from '../lib/app-version';
 import { readInstalledVersion } from '../versions/installed';
 import type { RetentionDecision } from './retention';
-import { BackupStore, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions, type RestoreRecovery } from './store';
+import {
+  BackupStore,
+  type CreateBackupOptions,
+  type ListBackupsFilter,
+  type RestoreBackupOptions,
+  type RestoreRecovery,
+} from './store';
 
 /**
  * `{ component, type?, name?, description?, includeLogs?, compress?, reason?, pinned?, version?, folder? }`:

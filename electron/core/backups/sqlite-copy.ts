@@ -52,7 +52,10 @@ const quote = (p: string) => `'${p.replace(/'/g, "''")}'`;
  * rollback-journal database is copied and accepted only if its change counter did not move and
  * no hot journal or WAL was present; otherwise the backup fails with a clear message.
  */
-export async function copySqliteConsistent(source: string, target: string): Promise<{ method: 'backup-api' | 'stable-copy' }> {
+export async function copySqliteConsistent(
+  source: string,
+  target: string,
+): Promise<{ method: 'backup-api' | 'stable-copy' }> {
   const cli = await findSqliteCli();
   if (cli) {
     try {
@@ -61,7 +64,11 @@ export async function copySqliteConsistent(source: string, target: string): Prom
     } catch (error) {
       await fs.rm(target, { force: true });
       const stderr = isRecord(error) && typeof error.stderr === 'string' ? error.stderr.trim() : undefined;
-      throw new UpkeepError('COMMAND_FAILED', `Could not copy the SQLite database ${source} consistently: ${stderr || errorMessage(error)}. Check that the file is a healthy database, or stop the component and try again.`, { file: source });
+      throw new UpkeepError(
+        'COMMAND_FAILED',
+        `Could not copy the SQLite database ${source} consistently: ${stderr || errorMessage(error)}. Check that the file is a healthy database, or stop the component and try again.`,
+        { file: source },
+      );
     }
   }
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -80,7 +87,11 @@ export async function copySqliteConsistent(source: string, target: string): Prom
     await fs.rm(target, { force: true });
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new UpkeepError('UNSUPPORTED', `The SQLite database ${source} is being written to and the sqlite3 command is not installed, so it cannot be copied consistently. Install sqlite3 (e.g. apt-get install sqlite3) or stop the component, then back up again.`, { file: source });
+  throw new UpkeepError(
+    'UNSUPPORTED',
+    `The SQLite database ${source} is being written to and the sqlite3 command is not installed, so it cannot be copied consistently. Install sqlite3 (e.g. apt-get install sqlite3) or stop the component, then back up again.`,
+    { file: source },
+  );
 }
 
 async function changeCounter(file: string): Promise<number> {

@@ -1,4 +1,11 @@
-import type { BackupInfo, BackupProgress, BackupReason, BackupSince, BackupSort, BackupType } from '../../../shared/types';
+import type {
+  BackupInfo,
+  BackupProgress,
+  BackupReason,
+  BackupSince,
+  BackupSort,
+  BackupType,
+} from '../../../shared/types';
 import type { PathSets } from './select';
 
 /** What the store needs to know about a component. */
@@ -14,7 +21,12 @@ export interface BackupStoreOptions {
   backupsDir: string;
   historyFile: string;
   component(id: string): BackupComponent | Promise<BackupComponent>;
-  settings(): { backup_max_per_component: number; backup_max_age_days: number; backup_disk_budget_mb: number; min_free_space_mb: number };
+  settings(): {
+    backup_max_per_component: number;
+    backup_max_age_days: number;
+    backup_disk_budget_mb: number;
+    min_free_space_mb: number;
+  };
   appVersion: string;
   onProgress?(progress: BackupProgress): void;
   /** Whether a backup is still needed by a history entry; defaults to reading history.jsonl. */

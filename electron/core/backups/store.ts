@@ -1,7 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError, toErrorShape } from '../../../shared/errors';
-import type { BackupInfo, BackupList, BackupPhase, BackupProgress, BackupRestoreResult, BackupVerifyResult } from '../../../shared/types';
+import type {
+  BackupInfo,
+  BackupList,
+  BackupPhase,
+  BackupProgress,
+  BackupRestoreResult,
+  BackupVerifyResult,
+} from '../../../shared/types';
 import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
@@ -14,17 +21,45 @@ import { BACKUP_ID_PATTERN, toBackupInfo, type BackupManifest } from './manifest
 import { hex, newBackupId, newManifest } from './new-backup';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { ManifestIndex } from './manifest-index';
-import { RestoreJournal, recoverRestoreJournals, restoreJournalSchema, rmTree, sweepAllLeftovers, sweepLeftovers, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
+import {
+  RestoreJournal,
+  recoverRestoreJournals,
+  restoreJournalSchema,
+  rmTree,
+  sweepAllLeftovers,
+  sweepLeftovers,
+  type RestoreRecovery,
+  type RestoreRecoveryFailure,
+} from './restore-journal';
 import { swapPaths, swapWholeFolder } from './restore-swap';
 import { Matcher, includePatterns, rootsWithin } from './select';
-import { selectBackups, type BackupComponent, type BackupStoreOptions, type CreateBackupOptions, type ListBackupsFilter, type RestoreBackupOptions } from './store-options';
+import {
+  selectBackups,
+  type BackupComponent,
+  type BackupStoreOptions,
+  type CreateBackupOptions,
+  type ListBackupsFilter,
+  type RestoreBackupOptions,
+} from './store-options';
 
 const log = logger('backups.store');
 
-export { recoverInterruptedRestores, recoverRestoreJournals, type RestoreInProgress, type RestoreRecovery, type RestoreRecoveryFailure } from './restore-journal';
+export {
+  recoverInterruptedRestores,
+  recoverRestoreJournals,
+  type RestoreInProgress,
+  type RestoreRecovery,
+  type RestoreRecoveryFailure,
+} from './restore-journal';
 
 export type { BackupPhase, BackupProgress };
-export type { BackupComponent, BackupStoreOptions, CreateBackupOptions, ListBackupsFilter, RestoreBackupOptions } from './store-options';
+export type {
+  BackupComponent,
+  BackupStoreOptions,
+  CreateBackupOptions,
+  ListBackupsFilter,
+  RestoreBackupOptions,
+} from './store-options';
 
 /**
  * Backups on disk: `<backups>/<component>/<id>.tar.zst` (older ones `.tar.gz`) with `<id>.json` beside it. The manifests
@@ -141,11 +176,18 @@ export class BackupStore {
     if (!dir) return fn();
     let held: HeldLock;
     try {
-      held = await acquireLock(path.join(dir, 'backups'), component, { host: 'backup', runId: `backup-${process.pid}` });
+      held = await acquireLock(path.join(dir, 'backups'), component, {
+        host: 'backup',
+        runId: `backup-${process.pid}`,
+      });
     } catch (error) {
       if (error instanceof UpkeepError && error.code === 'UPDATE_IN_PROGRESS') {
         const pid = (error.details as { pid?: number } | undefined)?.pid;
-        throw new UpkeepError('UPDATE_IN_PROGRESS', `A backup or restore of ${component} is already running in another Upkeep process${pid ? ` (pid ${pid})` : ''}. Wait for it to finish, then try again.`, { component, ...(pid ? { pid } : {}) });
+        throw new UpkeepError(
+          'UPDATE_IN_PROGRESS',
+          `A backup or restore of ${component} is already running in another Upkeep process${pid ? ` (pid ${pid})` : ''}. Wait for it to finish, then try again.`,
+          { component, ...(pid ? { pid } : {}) },
+        );
       }
       throw error;
     }
@@ -162,7 +204,11 @@ export class BackupStore {
     if (!dir) return;
     const holder = await lockHolder(dir, component);
     if (holder && holder.pid !== process.pid) {
-      throw new UpkeepError('UPDATE_IN_PROGRESS', `${component} is being updated by another Upkeep process (run ${holder.run_id}, pid ${holder.pid}). Restore it once that update has finished.`, { component, run_id: holder.run_id, pid: holder.pid });
+      throw new UpkeepError(
+        'UPDATE_IN_PROGRESS',
+        `${component} is being updated by another Upkeep process (run ${holder.run_id}, pid ${holder.pid}). Restore it once that update has finished.`,
+        { component, run_id: holder.run_id, pid: holder.pid },
+      );
     }
   }
 
@@ -177,11 +223,19 @@ export class BackupStore {
   private async resolveComponent(id: string, folderOverride?: string): Promise<BackupComponent & { folder: string }> {
     const component = await this.options.component(id);
     if (folderOverride !== undefined) {
-      if (!path.isAbsolute(folderOverride)) throw new UpkeepError('INVALID_REQUEST', `The folder to back up must be an absolute path, not "${folderOverride}".`);
+      if (!path.isAbsolute(folderOverride))
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `The folder to back up must be an absolute path, not "${folderOverride}".`,
+        );
       return { ...component, folder: path.resolve(folderOverride) };
     }
     if (!component.folder) {
-      throw new UpkeepError('INVALID_CONFIG', `Component "${id}" has no folder, so there is nothing to back up. Set \`folder\` in its config (the directory it lives in).`, { component: id });
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `Component "${id}" has no folder, so there is nothing to back up. Set \`folder\` in its config (the directory it lives in).`,
+        { component: id },
+      );
     }
     return { ...component, folder: path.resolve(component.folder) };
   }
@@ -194,7 +248,10 @@ export class BackupStore {
   }
 
   /** `keep`: backups retention must not touch now (the one a restore is reading). */
-  private async createUnlocked(options: CreateBackupOptions, keep: ReadonlySet<string> = new Set()): Promise<BackupInfo> {
+  private async createUnlocked(
+    options: CreateBackupOptions,
+    keep: ReadonlySet<string> = new Set(),
+  ): Promise<BackupInfo> {
     const component = await this.resolveComponent(options.component, options.folder);
     const type = options.type ?? 'full';
     const includeLogs = options.includeLogs ?? false;
@@ -203,11 +260,19 @@ export class BackupStore {
     // Missing or unreadable: answered just below as NOT_FOUND naming the folder.
     const folderStat = await fs.stat(component.folder).catch(() => null);
     if (!folderStat?.isDirectory()) {
-      throw new UpkeepError('NOT_FOUND', `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`, { component: component.id, folder: component.folder });
+      throw new UpkeepError(
+        'NOT_FOUND',
+        `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`,
+        { component: component.id, folder: component.folder },
+      );
     }
     const includes = includePatterns(type, component.sets);
     if (includes && includes.length === 0) {
-      throw new UpkeepError('INVALID_CONFIG', `Component "${component.id}" has no \`backup.${type}\` paths, so a ${type} backup has nothing to hold. Add them to its config, e.g. backup: { ${type}: [${type === 'config' ? '.env, config/' : 'uploads/'}] }.`, { component: component.id, type });
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `Component "${component.id}" has no \`backup.${type}\` paths, so a ${type} backup has nothing to hold. Add them to its config, e.g. backup: { ${type}: [${type === 'config' ? '.env, config/' : 'uploads/'}] }.`,
+        { component: component.id, type },
+      );
     }
     const now = new Date();
     const id = newBackupId(component.id, now);
@@ -229,7 +294,12 @@ export class BackupStore {
         {
           folder: component.folder,
           // Upkeep's own data directory is never backed up into itself.
-          select: { type, sets: component.sets, includeLogs, skipAbsolute: [...this.protectedPaths, path.dirname(this.options.backupsDir)] },
+          select: {
+            type,
+            sets: component.sets,
+            includeLogs,
+            skipAbsolute: [...this.protectedPaths, path.dirname(this.options.backupsDir)],
+          },
           output: partial,
           work,
           compress,
@@ -247,7 +317,11 @@ export class BackupStore {
       );
       const result = folderResult.archive;
       if (folderResult.empty || !result) {
-        throw new UpkeepError('INVALID_CONFIG', `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`, { component: component.id, type });
+        throw new UpkeepError(
+          'INVALID_CONFIG',
+          `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`,
+          { component: component.id, type },
+        );
       }
       if (result.format === 'gzip') {
         archiveName = `${id}.tar.gz`;
@@ -255,17 +329,46 @@ export class BackupStore {
       }
       await fs.rename(partial, archivePath);
       await fsyncDir(dir);
-      const manifest = newManifest({ id, now, type, component, options, archiveName, result, includeLogs, compress, roots: folderResult.roots, skipped: folderResult.skipped, appVersion: this.options.appVersion });
+      const manifest = newManifest({
+        id,
+        now,
+        type,
+        component,
+        options,
+        archiveName,
+        result,
+        includeLogs,
+        compress,
+        roots: folderResult.roots,
+        skipped: folderResult.skipped,
+        appVersion: this.options.appVersion,
+      });
       // The archiver's records are the manifest's entries (path, type, size, mode, mtime, sha256,
       // linkpath), spliced in as the JSON text they came as.
       const head = JSON.stringify(manifest);
-      await writeFileAtomic(path.join(dir, `${id}.json`), `${head.slice(0, -1)},"entries":${folderResult.entriesJson}}\n`, { mode: 0o600 });
+      await writeFileAtomic(
+        path.join(dir, `${id}.json`),
+        `${head.slice(0, -1)},"entries":${folderResult.entriesJson}}\n`,
+        { mode: 0o600 },
+      );
       this.index.forget(path.join(dir, `${id}.json`));
-      this.progress({ backup_id: id, component: component.id, phase: 'done', bytes: result.bytes, files: result.fileCount, total_bytes: result.bytes, total_files: result.fileCount });
+      this.progress({
+        backup_id: id,
+        component: component.id,
+        phase: 'done',
+        bytes: result.bytes,
+        files: result.fileCount,
+        total_bytes: result.bytes,
+        total_files: result.fileCount,
+      });
       const info = toBackupInfo(manifest, archivePath);
       await this.applyRetentionUnlocked(new Set([id, ...keep])).catch((error: unknown) => {
         // The backup is made and kept; retention (which refuses with STATE_CORRUPT when the history cannot be read) deletes nothing now and runs again after the next backup.
-        log.warn('retention did not run after a backup; older backups are kept', { component: component.id, backup_id: id, error });
+        log.warn('retention did not run after a backup; older backups are kept', {
+          component: component.id,
+          backup_id: id,
+          error,
+        });
       });
       return info;
     } catch (error) {
@@ -282,15 +385,21 @@ export class BackupStore {
 
   async list(filter: ListBackupsFilter = {}): Promise<BackupList> {
     const { manifests, problems } = await this.scan();
-    const backups = selectBackups(manifests.map((m) => toBackupInfo(m.manifest, m.archive)), filter);
-    return { backups, problems: filter.component ? problems.filter((p) => p.component === filter.component) : problems };
+    const backups = selectBackups(
+      manifests.map((m) => toBackupInfo(m.manifest, m.archive)),
+      filter,
+    );
+    return {
+      backups,
+      problems: filter.component ? problems.filter((p) => p.component === filter.component) : problems,
+    };
   }
 
   /** A backup by id (or, failing that, by its unique name). */
   async find(idOrName: string): Promise<{ manifest: BackupManifest; archive: string; manifestPath: string }> {
     if (BACKUP_ID_PATTERN.test(idOrName)) {
       // No backups folder yet: there are no backups.
-    const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
+      const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
       for (const component of dirs) {
         const manifestPath = path.join(this.options.backupsDir, component, `${idOrName}.json`);
         if (!(await pathExists(manifestPath))) continue;
@@ -298,7 +407,11 @@ export class BackupStore {
         try {
           manifest = await this.index.readManifest(manifestPath);
         } catch (error) {
-          throw new UpkeepError('BACKUP_CORRUPT', `The manifest of backup ${idOrName} is damaged (${(error as Error).message.split('\n')[0]}); it cannot be verified or restored.`, { id: idOrName });
+          throw new UpkeepError(
+            'BACKUP_CORRUPT',
+            `The manifest of backup ${idOrName} is damaged (${(error as Error).message.split('\n')[0]}); it cannot be verified or restored.`,
+            { id: idOrName },
+          );
         }
         return { manifest, archive: path.join(this.options.backupsDir, component, manifest.archive), manifestPath };
       }
@@ -309,13 +422,25 @@ export class BackupStore {
       const m = byName[0] as (typeof manifests)[number];
       return this.find(m.manifest.id);
     }
-    if (byName.length > 1) throw new UpkeepError('INVALID_REQUEST', `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`, { name: idOrName });
-    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, { id: idOrName });
+    if (byName.length > 1)
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`,
+        { name: idOrName },
+      );
+    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, {
+      id: idOrName,
+    });
   }
 
   async get(idOrName: string): Promise<BackupInfo> {
     const found = await this.find(idOrName);
-    if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${found.manifest.id} is missing (${found.archive}). Delete the backup.`, { id: found.manifest.id });
+    if (!(await pathExists(found.archive)))
+      throw new UpkeepError(
+        'BACKUP_NOT_FOUND',
+        `The archive of backup ${found.manifest.id} is missing (${found.archive}). Delete the backup.`,
+        { id: found.manifest.id },
+      );
     return toBackupInfo(found.manifest, found.archive);
   }
 
@@ -327,7 +452,8 @@ export class BackupStore {
     const found = await this.find(idOrName);
     const id = found.manifest.id;
     try {
-      if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
+      if (!(await pathExists(found.archive)))
+        throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
       const result = await this.extractVerified(found, null);
       return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
     } catch (error) {
@@ -353,7 +479,15 @@ export class BackupStore {
         const t = Date.now();
         if (t - last < 100) return;
         last = t;
-        this.progress({ backup_id: m.id, component: m.component, phase: dest ? 'extracting' : 'verifying', bytes: p.bytes, files: p.files, total_bytes: m.size, total_files: m.file_count });
+        this.progress({
+          backup_id: m.id,
+          component: m.component,
+          phase: dest ? 'extracting' : 'verifying',
+          bytes: p.bytes,
+          files: p.files,
+          total_bytes: m.size,
+          total_files: m.file_count,
+        });
       },
     });
   }
@@ -389,7 +523,11 @@ export class BackupStore {
 
   private async applyRetentionUnlocked(keep: Set<string>): Promise<RetentionDecision[]> {
     const s = this.options.settings();
-    const policy: RetentionPolicy = { maxPerComponent: s.backup_max_per_component, maxAgeDays: s.backup_max_age_days, diskBudgetMb: s.backup_disk_budget_mb };
+    const policy: RetentionPolicy = {
+      maxPerComponent: s.backup_max_per_component,
+      maxAgeDays: s.backup_max_age_days,
+      diskBudgetMb: s.backup_disk_budget_mb,
+    };
     const { manifests } = await this.scan();
     const backups = manifests.map((m) => toBackupInfo(m.manifest, m.archive));
     const referenced = new Set<string>();
@@ -439,9 +577,17 @@ export class BackupStore {
     await Promise.all([...this.finishing]);
   }
 
-  private async restoreUnlocked(found: { manifest: BackupManifest; archive: string }, options: RestoreBackupOptions): Promise<{ value: BackupRestoreResult; finish: () => Promise<void> }> {
+  private async restoreUnlocked(
+    found: { manifest: BackupManifest; archive: string },
+    options: RestoreBackupOptions,
+  ): Promise<{ value: BackupRestoreResult; finish: () => Promise<void> }> {
     const m = found.manifest;
-    if (!(await pathExists(found.archive))) throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${m.id} is missing (${found.archive}); it cannot be restored.`, { id: m.id });
+    if (!(await pathExists(found.archive)))
+      throw new UpkeepError(
+        'BACKUP_NOT_FOUND',
+        `The archive of backup ${m.id} is missing (${found.archive}); it cannot be restored.`,
+        { id: m.id },
+      );
     // A backup of an explicitly given folder goes back to that folder.
     const component = await this.resolveComponent(m.component, m.folder_override ? m.folder : undefined);
     const folder = component.folder;
@@ -449,7 +595,11 @@ export class BackupStore {
     this.refuseProtectedFolder(folder, m.component, 'restore');
     const type = options.type ?? m.type;
     if (type !== m.type && m.type !== 'full') {
-      throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or restore without a type).`, { id: m.id, type });
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or restore without a type).`,
+        { id: m.id, type },
+      );
     }
     // What to replace: the whole folder, or only some paths.
     let roots: { path: string; kind: 'file' | 'dir' }[] | null;
@@ -457,7 +607,12 @@ export class BackupStore {
     else if (m.type === type) roots = m.roots;
     else {
       roots = rootsWithin(m.entries, type, component.sets);
-      if (roots.length === 0) throw new UpkeepError('INVALID_REQUEST', `Backup ${m.id} holds nothing that matches the component's ${type} paths.`, { id: m.id, type });
+      if (roots.length === 0)
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `Backup ${m.id} holds nothing that matches the component's ${type} paths.`,
+          { id: m.id, type },
+        );
     }
     const parent = path.dirname(folder);
     const settings = this.options.settings();
@@ -473,21 +628,57 @@ export class BackupStore {
     try {
       const extracted = await this.extractVerified(found, staging);
       // 2. A safety backup of what is there now.
-      const folderExists = await fs.stat(folder).then((s) => s.isDirectory(), () => false);
+      const folderExists = await fs.stat(folder).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
       if ((options.safetyBackup ?? true) && folderExists) {
         this.progress({ backup_id: m.id, component: m.component, phase: 'safety-backup', bytes: 0, files: 0 });
         try {
-          safety = await this.createUnlocked({ component: m.component, ...(m.folder_override ? { folder } : {}), type, reason: 'safety', name: `Before restoring ${m.name}`.slice(0, 200), description: `Taken automatically before restoring backup ${m.id}.`, includeLogs: m.include_logs }, new Set([m.id]));
+          safety = await this.createUnlocked(
+            {
+              component: m.component,
+              ...(m.folder_override ? { folder } : {}),
+              type,
+              reason: 'safety',
+              name: `Before restoring ${m.name}`.slice(0, 200),
+              description: `Taken automatically before restoring backup ${m.id}.`,
+              includeLogs: m.include_logs,
+            },
+            new Set([m.id]),
+          );
         } catch (error) {
           if (!(error instanceof UpkeepError && error.code === 'INVALID_CONFIG')) throw error; // nothing to back up is fine
         }
       }
       // 3. Swap into place (asked again: the folder may have become a link or moved since).
       this.refuseProtectedFolder(folder, m.component, 'restore');
-      this.progress({ backup_id: m.id, component: m.component, phase: 'swapping', bytes: extracted.bytes, files: extracted.files });
-      const old = roots === null ? await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'), journal) : (await swapPaths(folder, staging, roots, journal), null);
-      this.progress({ backup_id: m.id, component: m.component, phase: 'done', bytes: extracted.bytes, files: extracted.files, total_bytes: m.size, total_files: m.file_count });
-      const restoredFiles = roots === null ? extracted.files : m.entries.filter((e) => e.type === 'file' && roots.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`))).length;
+      this.progress({
+        backup_id: m.id,
+        component: m.component,
+        phase: 'swapping',
+        bytes: extracted.bytes,
+        files: extracted.files,
+      });
+      const old =
+        roots === null
+          ? await swapWholeFolder(folder, staging, new Matcher(m.exclude, 'exclude'), journal)
+          : (await swapPaths(folder, staging, roots, journal), null);
+      this.progress({
+        backup_id: m.id,
+        component: m.component,
+        phase: 'done',
+        bytes: extracted.bytes,
+        files: extracted.files,
+        total_bytes: m.size,
+        total_files: m.file_count,
+      });
+      const restoredFiles =
+        roots === null
+          ? extracted.files
+          : m.entries.filter(
+              (e) => e.type === 'file' && roots.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`)),
+            ).length;
       swapped = true;
       const value = { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
       // The journal stays 'committed' until the replaced tree and staging are gone: a kill meanwhile is finished by recovery.
@@ -507,10 +698,16 @@ export class BackupStore {
     // The journal goes only once staging is gone too: a kill before this point is finished by
     // recovery (a committed swap only needs its leftovers removed). A swap still marked
     // 'swapping' here failed part-way through its own undo: recovery must see it.
-    const got = await readStateFile(journal.file, restoreJournalSchema).catch((error: unknown) => ({ status: 'corrupt' as const, reason: errorMessage(error) }));
+    const got = await readStateFile(journal.file, restoreJournalSchema).catch((error: unknown) => ({
+      status: 'corrupt' as const,
+      reason: errorMessage(error),
+    }));
     if (got.status === 'corrupt') {
       // Which phase it is in is unknown: the journal stays, and recovery reports it (RECOVERY_FAILED) instead of guessing.
-      log.error('the journal of a failed restore cannot be read; it is kept for recovery', { file: journal.file, reason: got.reason });
+      log.error('the journal of a failed restore cannot be read; it is kept for recovery', {
+        file: journal.file,
+        reason: got.reason,
+      });
       return;
     }
     const phase = got.status === 'ok' && got.value.kind !== 'extract' ? got.value.phase : undefined;

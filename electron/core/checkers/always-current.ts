@@ -9,6 +9,11 @@ export const alwaysCurrentChecker = defineChecker<'always_current'>({
 
   async check(ctx) {
     const version = extraString(ctx.config, 'current_version') ?? ctx.installed ?? '1.0.0';
-    return { installed: version, latest: version, decision: { update: false, explanation: `${version} is always current (always_current)` }, target: null };
+    return {
+      installed: version,
+      latest: version,
+      decision: { update: false, explanation: `${version} is always current (always_current)` },
+      target: null,
+    };
   },
 });

@@ -33,10 +33,20 @@ export const bitbucketCommitChecker = defineChecker<'bitbucket_commit'>({
     const passwordEnv = extraString(ctx.config, 'api_password_env');
     const password = passwordEnv ? ctx.env[passwordEnv] : extraString(ctx.config, 'api_password');
     const auth: HttpAuth | undefined = apiUser && password ? { basic: { user: apiUser, password } } : undefined;
-    const url = joinUrl(apiBase, `repositories/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/commit/${encodeURIComponent(branch)}`);
-    const { data } = await getJsonAs(ctx.http, url, commitSchema, 'a commit', { signal: ctx.signal, ...(auth ? { auth } : {}) });
+    const url = joinUrl(
+      apiBase,
+      `repositories/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/commit/${encodeURIComponent(branch)}`,
+    );
+    const { data } = await getJsonAs(ctx.http, url, commitSchema, 'a commit', {
+      signal: ctx.signal,
+      ...(auth ? { auth } : {}),
+    });
     if (data.hash === undefined || !/^[0-9a-f]{7,64}$/i.test(data.hash)) {
-      throw new UpkeepError('CHECK_FAILED', `Bitbucket did not return a commit for ${user}/${repo}@${branch}. Check user, repo and branch.`, { user, repo, branch });
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `Bitbucket did not return a commit for ${user}/${repo}@${branch}. Check user, repo and branch.`,
+        { user, repo, branch },
+      );
     }
     return {
       installed: ctx.installed,

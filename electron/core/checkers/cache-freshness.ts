@@ -5,7 +5,12 @@ import { checkConfigHash, ERROR_TTL_MS, errorTtlMs, hasUnknownRisk, type CacheEn
  * Which cached answer a check may use without asking again: the error, the outcome, or none
  * (`ttlHours`: the cache lifetime in settings). An entry for another check config is none.
  */
-export function usableCachedAnswer(entry: CacheEntry | undefined, component: Component, ttlHours: number, now: number): 'error' | 'outcome' | null {
+export function usableCachedAnswer(
+  entry: CacheEntry | undefined,
+  component: Component,
+  ttlHours: number,
+  now: number,
+): 'error' | 'outcome' | null {
   if (!entry || entry.config_hash !== checkConfigHash(component)) return null;
   const ttlMs = ttlHours * 3_600_000;
   const age = now - entry.fetched_at;

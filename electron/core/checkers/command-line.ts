@@ -19,9 +19,16 @@ export const commandLineChecker = defineChecker<'command_line'>({
     const result = await runArgv(argv, { cwd, env: ctx.env, timeoutMs: 120_000, signal: ctx.signal });
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       const said = result.stderr.trim().split('\n').filter(Boolean).pop();
-      throw new UpkeepError('CHECK_FAILED', `${argv[0]} exited with ${result.exitCode ?? result.signal}${said ? ` (${said})` : ''}. A command_line check exits 0 when an update is available and 1 when not.`, { exit_code: result.exitCode });
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `${argv[0]} exited with ${result.exitCode ?? result.signal}${said ? ` (${said})` : ''}. A command_line check exits 0 when an update is available and 1 when not.`,
+        { exit_code: result.exitCode },
+      );
     }
-    const lines = result.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const lines = result.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     const remote = lines.at(-1) ?? null;
     const local = lines.length >= 2 ? (lines.at(-2) ?? null) : ctx.installed;
     const update = result.exitCode === 0;
@@ -29,7 +36,12 @@ export const commandLineChecker = defineChecker<'command_line'>({
     return {
       installed: local,
       latest: remote,
-      decision: { update, explanation: update ? `${shown(remote)} available (installed ${shown(local)}), says ${argv[0]}` : `${shown(local)} is current, says ${argv[0]}` },
+      decision: {
+        update,
+        explanation: update
+          ? `${shown(remote)} available (installed ${shown(local)}), says ${argv[0]}`
+          : `${shown(local)} is current, says ${argv[0]}`,
+      },
       target: remote ? { version: remote } : null,
     };
   },

@@ -6,7 +6,13 @@ import { defineChecker, type CheckContext } from './types';
 
 function git(ctx: CheckContext<'git_commit'>, folder: string, args: string[]) {
   // Never prompt for credentials: a check runs unattended.
-  const env = { ...ctx.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GIT_SSH_COMMAND: ctx.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes', LC_ALL: 'C' };
+  const env = {
+    ...ctx.env,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: 'echo',
+    GIT_SSH_COMMAND: ctx.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+    LC_ALL: 'C',
+  };
   return runArgv(['git', ...args], { cwd: folder, env, timeoutMs: 120_000, signal: ctx.signal });
 }
 
@@ -36,22 +42,38 @@ export const gitCommitChecker = defineChecker<'git_commit'>({
     let upstream: string;
     if (ctx.config.branch) {
       upstream = `origin/${ctx.config.branch}`;
-      await gitOut(ctx, folder, ['fetch', '--quiet', '--no-tags', 'origin', ctx.config.branch], `fetching ${ctx.config.branch} from origin`);
+      await gitOut(
+        ctx,
+        folder,
+        ['fetch', '--quiet', '--no-tags', 'origin', ctx.config.branch],
+        `fetching ${ctx.config.branch} from origin`,
+      );
     } else {
       const u = await git(ctx, folder, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']);
       if (u.exitCode !== 0 || !u.stdout.trim()) {
-        throw new UpkeepError('CHECK_FAILED', `The checkout in ${folder} has no upstream branch. Set branch in the config, or run git branch --set-upstream-to there.`, { folder });
+        throw new UpkeepError(
+          'CHECK_FAILED',
+          `The checkout in ${folder} has no upstream branch. Set branch in the config, or run git branch --set-upstream-to there.`,
+          { folder },
+        );
       }
       upstream = u.stdout.trim();
       const remote = upstream.split('/')[0] ?? 'origin';
       await gitOut(ctx, folder, ['fetch', '--quiet', '--no-tags', remote], `fetching from ${remote}`);
     }
     const remoteHead = await gitOut(ctx, folder, ['rev-parse', `${upstream}^{commit}`], `reading ${upstream}`);
-    const counts = await gitOut(ctx, folder, ['rev-list', '--left-right', '--count', `HEAD...${upstream}`], 'comparing with the remote');
+    const counts = await gitOut(
+      ctx,
+      folder,
+      ['rev-list', '--left-right', '--count', `HEAD...${upstream}`],
+      'comparing with the remote',
+    );
     const [ahead = 0, behind = 0] = counts.split(/\s+/).map(Number);
     let explanation: string;
-    if (behind > 0) explanation = `${behind} new commit${behind === 1 ? '' : 's'} on ${upstream} (${shortSha(head)} → ${shortSha(remoteHead)})`;
-    else if (ahead > 0) explanation = `${shortSha(head)} is ${ahead} commit${ahead === 1 ? '' : 's'} ahead of ${upstream}; nothing to pull`;
+    if (behind > 0)
+      explanation = `${behind} new commit${behind === 1 ? '' : 's'} on ${upstream} (${shortSha(head)} → ${shortSha(remoteHead)})`;
+    else if (ahead > 0)
+      explanation = `${shortSha(head)} is ${ahead} commit${ahead === 1 ? '' : 's'} ahead of ${upstream}; nothing to pull`;
     else explanation = `${shortSha(head)} = ${upstream}`;
     return {
       installed: head,

@@ -23,7 +23,13 @@ function assetsOf(release: GithubRelease): ReleaseAsset[] | undefined {
 }
 
 function noteOf(release: GithubRelease): ReleaseNote {
-  return { version: displayVersion(release.tag_name), name: release.name ?? null, body: release.body ?? '', published_at: release.published_at ?? null, url: release.html_url ?? null };
+  return {
+    version: displayVersion(release.tag_name),
+    name: release.name ?? null,
+    body: release.body ?? '',
+    published_at: release.published_at ?? null,
+    url: release.html_url ?? null,
+  };
 }
 
 /**
@@ -31,7 +37,12 @@ function noteOf(release: GithubRelease): ReleaseNote {
  * (REST reads every page; so must this). Otherwise undefined, and the check reads them over REST.
  * A batch error is this check's.
  */
-function batchReleases(ctx: CheckContext<'github_release'>, apiBase: string, user: string, repo: string): PrefetchedReleases | undefined {
+function batchReleases(
+  ctx: CheckContext<'github_release'>,
+  apiBase: string,
+  user: string,
+  repo: string,
+): PrefetchedReleases | undefined {
   const answer = ctx.prefetched?.(apiBase, { owner: user, name: repo, want: { kind: 'releases' } });
   if (!answer) return undefined;
   if ('error' in answer) throw new UpkeepError(answer.error.code, answer.error.message, answer.error.details);
@@ -50,12 +61,23 @@ export const githubReleaseChecker = defineChecker<'github_release'>({
     const apiBase = apiBaseOf(ctx.config, ctx.githubApiBase);
     const scheme = ctx.config.release_compare ?? 'python';
     const batch = batchReleases(ctx, apiBase, user, repo);
-    const all = batch?.releases ?? (await fetchAllReleases(ctx.http, apiBase, user, repo, { signal: ctx.signal, auth: tokenEnvAuth(ctx) }));
+    const all =
+      batch?.releases ??
+      (await fetchAllReleases(ctx.http, apiBase, user, repo, { signal: ctx.signal, auth: tokenEnvAuth(ctx) }));
     const admitted = all.filter(releaseFilterFor(ctx.config, ctx.channel));
     const newest = pickNewest(admitted, (r) => r.tag_name, scheme);
     if (!newest) {
-      const why = all.length === 0 ? 'has no releases' : admitted.length === 0 ? `has no release on channel "${ctx.channel}"` : 'has no release whose tag is a version';
-      throw new UpkeepError('CHECK_FAILED', `${user}/${repo} ${why}. Check user/repo, the channel, or release_compare.`, { user, repo, channel: ctx.channel });
+      const why =
+        all.length === 0
+          ? 'has no releases'
+          : admitted.length === 0
+            ? `has no release on channel "${ctx.channel}"`
+            : 'has no release whose tag is a version';
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `${user}/${repo} ${why}. Check user/repo, the channel, or release_compare.`,
+        { user, repo, channel: ctx.channel },
+      );
     }
     const target: UpdateTarget = {
       version: displayVersion(newest.tag_name),
@@ -65,7 +87,8 @@ export const githubReleaseChecker = defineChecker<'github_release'>({
     };
     const assets = assetsOf(newest);
     if (assets) target.assets = assets;
-    if (newest.target_commitish && /^[0-9a-f]{40}$/i.test(newest.target_commitish)) target.commit = newest.target_commitish;
+    if (newest.target_commitish && /^[0-9a-f]{40}$/i.test(newest.target_commitish))
+      target.commit = newest.target_commitish;
     return { installed: ctx.installed, latest: newest.tag_name, target, releases: admitted.map(noteOf) };
   },
 });

@@ -17,7 +17,10 @@ interface GitlabRelease {
   upcoming_release?: boolean;
   commit?: { id?: string };
   _links?: { self?: string };
-  assets?: { sources?: { format: string; url: string }[]; links?: { name: string; url: string; direct_asset_url?: string }[] };
+  assets?: {
+    sources?: { format: string; url: string }[];
+    links?: { name: string; url: string; direct_asset_url?: string }[];
+  };
 }
 
 /** A release as read: its tag must be a string (others are skipped); any other field of another type reads as absent. */
@@ -32,7 +35,9 @@ const gitlabReleaseSchema = z.looseObject({
   assets: z
     .looseObject({
       sources: z.array(z.looseObject({ format: z.string(), url: z.string() })).optional(),
-      links: z.array(z.looseObject({ name: z.string(), url: z.string(), direct_asset_url: z.string().optional() })).optional(),
+      links: z
+        .array(z.looseObject({ name: z.string(), url: z.string(), direct_asset_url: z.string().optional() }))
+        .optional(),
     })
     .optional()
     .catch(undefined),
@@ -62,21 +67,45 @@ export const gitlabReleaseChecker = defineChecker<'gitlab_release'>({
     let url: string | undefined = joinUrl(apiBase, `projects/${project}/releases?per_page=100`);
     const all: z.output<typeof gitlabReleaseSchema>[] = [];
     for (let page = 0; url && page < MAX_PAGES; page++) {
-      const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(ctx.http, url, z.array(z.unknown()), `a list of releases for ${user}/${repo}`, { signal: ctx.signal, ...(auth ? { auth } : {}) }, 'Check api_base (it ends in /api/v4).');
+      const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(
+        ctx.http,
+        url,
+        z.array(z.unknown()),
+        `a list of releases for ${user}/${repo}`,
+        { signal: ctx.signal, ...(auth ? { auth } : {}) },
+        'Check api_base (it ends in /api/v4).',
+      );
       for (const item of data) {
         const release = gitlabReleaseSchema.safeParse(item);
         if (release.success) all.push(release.data);
       }
       const next: string | undefined = parseLinkHeader(response.headers.link).next;
       const nextPage = response.headers['x-next-page'];
-      url = next && sameOrigin(next, apiBase) ? next : nextPage ? joinUrl(apiBase, `projects/${project}/releases?per_page=100&page=${encodeURIComponent(nextPage)}`) : undefined;
+      url =
+        next && sameOrigin(next, apiBase)
+          ? next
+          : nextPage
+            ? joinUrl(apiBase, `projects/${project}/releases?per_page=100&page=${encodeURIComponent(nextPage)}`)
+            : undefined;
     }
-    const admitted = all.filter((r) => !r.upcoming_release && (ctx.channel === 'prerelease' || !isPrereleaseVersion(r.tag_name, scheme)));
+    const admitted = all.filter(
+      (r) => !r.upcoming_release && (ctx.channel === 'prerelease' || !isPrereleaseVersion(r.tag_name, scheme)),
+    );
     const newest = pickNewest(admitted, (r) => r.tag_name, scheme);
-    if (!newest) throw new UpkeepError('CHECK_FAILED', `${user}/${repo} has no release${all.length ? ` on channel "${ctx.channel}"` : ''} whose tag is a version. Check user/repo and the channel.`);
+    if (!newest)
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `${user}/${repo} has no release${all.length ? ` on channel "${ctx.channel}"` : ''} whose tag is a version. Check user/repo and the channel.`,
+      );
     const tag = newest.tag_name;
     const tarball = newest.assets?.sources?.find((s) => s.format === 'tar.gz')?.url ?? null;
-    const notes: ReleaseNote[] = admitted.map((r) => ({ version: displayVersion(r.tag_name), name: r.name ?? null, body: r.description ?? '', published_at: r.released_at ?? null, url: r._links?.self ?? null }));
+    const notes: ReleaseNote[] = admitted.map((r) => ({
+      version: displayVersion(r.tag_name),
+      name: r.name ?? null,
+      body: r.description ?? '',
+      published_at: r.released_at ?? null,
+      url: r._links?.self ?? null,
+    }));
     return {
       installed: ctx.installed,
       latest: tag,

@@ -9,14 +9,21 @@ import type { CheckOutcome, Checker } from './types';
 const log = logger('checks.service');
 
 /** The installed version to hold at: from the last check, else read now (null when it cannot be read). */
-export async function installedForHold(component: Component, known: string | null | undefined, env: NodeJS.ProcessEnv): Promise<string | null> {
+export async function installedForHold(
+  component: Component,
+  known: string | null | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
   if (known) return known;
   if (checkerFor(component.type).readsInstalled) return component.config.current ?? null;
   try {
     return (await readInstalledVersion(component.config, { env })).version;
   } catch (error) {
     // The hold is set either way; it records the configured version (or none) and says so here.
-    log.warn('the installed version could not be read for a hold; the configured one is used', { component: component.id, error });
+    log.warn('the installed version could not be read for a hold; the configured one is used', {
+      component: component.id,
+      error,
+    });
     return component.config.current ?? null;
   }
 }
@@ -39,7 +46,11 @@ export async function withInstalledNow(
   }
   const latest = outcome.latest;
   if (installed && latest && !outcome.packages && (installed === latest || sameCommit(installed, latest))) {
-    return { ...outcome, installed, decision: { update: false, explanation: `${installed} is installed: the latest on record` } };
+    return {
+      ...outcome,
+      installed,
+      decision: { update: false, explanation: `${installed} is installed: the latest on record` },
+    };
   }
   return undefined;
 }

@@ -19,11 +19,15 @@ export const jsondataChecker = defineChecker<'jsondata'>({
     const key = ctx.config.jsondata_path;
     const value = jsonPath(data, typeof key === 'string' ? key : 'version');
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new UpkeepError('CHECK_FAILED', `${new URL(url).host} sent JSON without a "${typeof key === 'string' ? key : 'version'}" string. The document must look like {"version": "1.2.3"}.`);
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `${new URL(url).host} sent JSON without a "${typeof key === 'string' ? key : 'version'}" string. The document must look like {"version": "1.2.3"}.`,
+      );
     }
     const version = String(value).trim();
     const doc = isRecord(data) ? data : {};
-    const download = typeof doc.download_url === 'string' ? doc.download_url : typeof doc.url === 'string' ? doc.url : null;
+    const download =
+      typeof doc.download_url === 'string' ? doc.download_url : typeof doc.url === 'string' ? doc.url : null;
     return { installed: ctx.installed, latest: version, target: { version, tarball_url: download } };
   },
 });

@@ -10,6 +10,11 @@ export const neverCurrentChecker = defineChecker<'never_current'>({
   async check(ctx) {
     const local = extraString(ctx.config, 'local_version') ?? ctx.installed ?? '1.0.0';
     const remote = extraString(ctx.config, 'remote_version') ?? '1.0.1';
-    return { installed: local, latest: remote, decision: { update: true, explanation: `${remote} is always offered over ${local} (never_current)` }, target: { version: remote } };
+    return {
+      installed: local,
+      latest: remote,
+      decision: { update: true, explanation: `${remote} is always offered over ${local} (never_current)` },
+      target: { version: remote },
+    };
   },
 });

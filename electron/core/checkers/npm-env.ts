@@ -14,7 +14,12 @@ export const npmEnvChecker = defineChecker<'npm_env'>({
   opaqueVersions: true,
 
   async check(ctx) {
-    const result = await findNpmOutdated({ config: ctx.config, http: ctx.http, run: quietRun(ctx.env, ctx.signal), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const result = await findNpmOutdated({
+      config: ctx.config,
+      http: ctx.http,
+      run: quietRun(ctx.env, ctx.signal),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     return environmentOutcome('npm', result.installed_count, result.packages);
   },
 });

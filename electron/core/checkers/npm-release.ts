@@ -10,7 +10,17 @@ const packumentSchema = z.looseObject({
   name: optionalText,
   'dist-tags': z.record(z.string(), z.string()),
   versions: z
-    .record(z.string(), z.looseObject({ version: optionalText, deprecated: optionalText, dist: z.looseObject({ tarball: optionalText, integrity: optionalText, shasum: optionalText }).optional().catch(undefined) }))
+    .record(
+      z.string(),
+      z.looseObject({
+        version: optionalText,
+        deprecated: optionalText,
+        dist: z
+          .looseObject({ tarball: optionalText, integrity: optionalText, shasum: optionalText })
+          .optional()
+          .catch(undefined),
+      }),
+    )
     .optional()
     .catch(undefined),
   time: z.record(z.string(), z.string().nullable().catch(null)).optional().catch(undefined),
@@ -19,10 +29,14 @@ type Packument = z.output<typeof packumentSchema>;
 
 /** The registry path of a package: scoped names escape only the slash (`@scope%2fname`), as npm does. */
 export function packumentPath(name: string): string {
-  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1)).replace(/%2F/i, '%2f')}` : encodeURIComponent(name);
+  return name.startsWith('@')
+    ? `@${encodeURIComponent(name.slice(1)).replace(/%2F/i, '%2f')}`
+    : encodeURIComponent(name);
 }
 
-async function fetchPackument(ctx: CheckContext<'npm_release'>): Promise<{ name: string; doc: Packument; registry: string }> {
+async function fetchPackument(
+  ctx: CheckContext<'npm_release'>,
+): Promise<{ name: string; doc: Packument; registry: string }> {
   const name = ctx.config.package;
   const registry = (ctx.config.registry ?? ctx.config.api_base ?? 'https://registry.npmjs.org').replace(/\/+$/, '');
   const { data } = await ctx.http.getJson<unknown>(joinUrl(registry, packumentPath(name)), {
@@ -33,7 +47,10 @@ async function fetchPackument(ctx: CheckContext<'npm_release'>): Promise<{ name:
   });
   const doc = packumentSchema.safeParse(data);
   if (!doc.success) {
-    throw new UpkeepError('PARSE_ERROR', `${registry} did not answer with an npm packument for "${name}". Check registry.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${registry} did not answer with an npm packument for "${name}". Check registry.`,
+    );
   }
   return { name, doc: doc.data, registry };
 }
@@ -55,7 +72,11 @@ export const npmReleaseChecker = defineChecker<'npm_release'>({
     const tag = distTagOf(ctx.channel);
     const version = tags[tag];
     if (!version) {
-      throw new UpkeepError('CHECK_FAILED', `"${name}" has no dist-tag "${tag}". Its tags: ${Object.keys(tags).join(', ') || 'none'}. Choose one of them as the channel.`, { package: name, channel: tag });
+      throw new UpkeepError(
+        'CHECK_FAILED',
+        `"${name}" has no dist-tag "${tag}". Its tags: ${Object.keys(tags).join(', ') || 'none'}. Choose one of them as the channel.`,
+        { package: name, channel: tag },
+      );
     }
     const manifest = doc.versions?.[version];
     const tarball = manifest?.dist?.tarball ?? null;

@@ -14,7 +14,13 @@ export const pipEnvChecker = defineChecker<'pip_env'>({
   opaqueVersions: true,
 
   async check(ctx) {
-    const result = await findPipOutdated({ config: ctx.config, channel: ctx.channel, http: ctx.http, run: quietRun(ctx.env, ctx.signal), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const result = await findPipOutdated({
+      config: ctx.config,
+      channel: ctx.channel,
+      http: ctx.http,
+      run: quietRun(ctx.env, ctx.signal),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     return environmentOutcome('Python', result.installed_count, result.packages);
   },
 });

@@ -3,7 +3,14 @@ import type { CompareScheme } from '../../../shared/schemas/component';
 import type { CheckResult, Component, ReleaseNote, UpdateTarget } from '../../../shared/types';
 import type { VersionChoiceStore } from '../config/version-choices';
 import { failedRiskFields, pendingRisk, riskFields } from '../risk/component-risk';
-import { compareVersions, displayVersion, isPrereleaseVersion, isUnequalScheme, orderVersions, type VersionComparison } from '../versions/compare';
+import {
+  compareVersions,
+  displayVersion,
+  isPrereleaseVersion,
+  isUnequalScheme,
+  orderVersions,
+  type VersionComparison,
+} from '../versions/compare';
 import { notesNewestFirst } from './lib/pick-release';
 import { checkerFor } from './registry';
 import type { Checker, CheckOutcome } from './types';
@@ -11,8 +18,8 @@ import type { CacheEntry } from './version-cache';
 
 /** What a result needs of the user's version choices: the store, and where to hand the writes it starts. */
 export interface ResultChoices {
-holds?: VersionChoiceStore | undefined;
-track(write: Promise<unknown> | undefined): void;
+  holds?: VersionChoiceStore | undefined;
+  track(write: Promise<unknown> | undefined): void;
 }
 
 /**
@@ -50,18 +57,32 @@ export function buildResult(
   if (comparison && latest !== null) {
     const allowDowngrade = flags.downgrade || component.config.allow_downgrade === true;
     if (decision.update && isUnequalScheme(scheme) && comparison.relation === 'older') {
-      decision = { ...decision, explanation: `${decision.explanation}; offered although lower: ${scheme} offers any different version` };
+      decision = {
+        ...decision,
+        explanation: `${decision.explanation}; offered although lower: ${scheme} offers any different version`,
+      };
     } else if (decision.update && !allowDowngrade && !isUnequalScheme(scheme)) {
       if (comparison.relation === 'older') {
-        decision = { update: false, explanation: `${comparison.explanation}; not offered: it is lower than the installed version (ask for a downgrade to install it)` };
+        decision = {
+          update: false,
+          explanation: `${comparison.explanation}; not offered: it is lower than the installed version (ask for a downgrade to install it)`,
+        };
         downgradeRefused = true;
       } else if (highest !== null && (orderVersions(latest, highest, scheme) ?? 0) < 0) {
-        decision = { update: false, explanation: `${comparison.explanation}; not offered: lower than ${displayVersion(highest)}, seen before on this channel (ask for a downgrade to install it)` };
+        decision = {
+          update: false,
+          explanation: `${comparison.explanation}; not offered: lower than ${displayVersion(highest)}, seen before on this channel (ask for a downgrade to install it)`,
+        };
         downgradeRefused = true;
       }
     }
     for (const v of [latest, installed]) {
-      if (v !== null && (highest === null || (orderVersions(v, highest, scheme) ?? 0) > 0) && orderVersions(v, v, scheme) !== null) highest = v;
+      if (
+        v !== null &&
+        (highest === null || (orderVersions(v, highest, scheme) ?? 0) > 0) &&
+        orderVersions(v, v, scheme) !== null
+      )
+        highest = v;
     }
   }
 
@@ -75,13 +96,19 @@ export function buildResult(
         decision = { update: false, explanation: `${shown} skipped (you chose to skip this version)` };
         skippedVersion = skip;
       }
-    } else if ((orderVersions(latest, skip, scheme) ?? 1) > 0 || (installed !== null && (orderVersions(installed, skip, scheme) ?? -1) >= 0)) {
+    } else if (
+      (orderVersions(latest, skip, scheme) ?? 1) > 0 ||
+      (installed !== null && (orderVersions(installed, skip, scheme) ?? -1) >= 0)
+    ) {
       // A newer release (or an installed version at or past the skipped one) supersedes the skip.
       choices.track(choices.holds?.clearSkipIf(component.id, skip));
     }
   }
   if (choice?.held && decision.update) {
-    decision = { ...decision, explanation: `${decision.explanation}; held at ${choice.held.version ?? 'the installed version'} (release the hold to update)` };
+    decision = {
+      ...decision,
+      explanation: `${decision.explanation}; held at ${choice.held.version ?? 'the installed version'} (release the hold to update)`,
+    };
   }
 
   let target: UpdateTarget | null = outcome.target ?? null;
@@ -102,8 +129,24 @@ export function buildResult(
     target,
   };
   if (decision.update) {
-    const known = outcome.advisories && outcome.advisories.installed === installed && outcome.advisories.latest === latest ? outcome.advisories : null;
-    Object.assign(result, riskFields(outcome.risk ?? pendingRisk({ installed, latest, notes: target?.notes ?? [], advisories: known?.items ?? [], advisoryError: known?.error ?? null, opaque: checker.opaqueVersions === true })));
+    const known =
+      outcome.advisories && outcome.advisories.installed === installed && outcome.advisories.latest === latest
+        ? outcome.advisories
+        : null;
+    Object.assign(
+      result,
+      riskFields(
+        outcome.risk ??
+          pendingRisk({
+            installed,
+            latest,
+            notes: target?.notes ?? [],
+            advisories: known?.items ?? [],
+            advisoryError: known?.error ?? null,
+            opaque: checker.opaqueVersions === true,
+          }),
+      ),
+    );
   } else {
     Object.assign(result, riskFields(null));
   }
@@ -116,7 +159,12 @@ export function buildResult(
   return { result, highest };
 }
 
-function notesBetween(releases: ReleaseNote[], installed: string | null, latest: string, scheme: CompareScheme): ReleaseNote[] {
+function notesBetween(
+  releases: ReleaseNote[],
+  installed: string | null,
+  latest: string,
+  scheme: CompareScheme,
+): ReleaseNote[] {
   const keep = releases.filter((r) => {
     const upToLatest = (orderVersions(r.version, latest, scheme) ?? 1) <= 0;
     if (!upToLatest) return false;
@@ -128,14 +176,24 @@ function notesBetween(releases: ReleaseNote[], installed: string | null, latest:
 }
 
 /** The result of a failed check: the error, what is known of the installed side, every risk flag unknown. */
-export function errorResult(component: Component, error: ErrorShape, entry: CacheEntry | undefined, fromCache: boolean, installed: string | null = null): CheckResult {
+export function errorResult(
+  component: Component,
+  error: ErrorShape,
+  entry: CacheEntry | undefined,
+  fromCache: boolean,
+  installed: string | null = null,
+): CheckResult {
   const last = entry?.outcome;
   return {
     id: component.id,
     name: component.name,
     // What is installed is known locally even when the source cannot be reached.
     installed: installed ?? last?.installed ?? null,
-    latest: last?.latest ? (checkerFor(component.type).opaqueVersions ? last.latest : displayVersion(last.latest)) : null,
+    latest: last?.latest
+      ? checkerFor(component.type).opaqueVersions
+        ? last.latest
+        : displayVersion(last.latest)
+      : null,
     update_available: false,
     channel: component.channel,
     checked_at: entry?.last_success_at ?? null,

@@ -54,7 +54,12 @@ export class CheckService {
     if (ids && ids.length > 0) {
       const byId = new Map(all.map((c) => [c.id, c]));
       const missing = ids.filter((id) => !byId.has(id));
-      if (missing.length) throw new UpkeepError('NOT_FOUND', `No component ${missing.map((m) => `"${m}"`).join(', ')}. The component list shows the ids.`, { ids: missing, kind: 'component' });
+      if (missing.length)
+        throw new UpkeepError(
+          'NOT_FOUND',
+          `No component ${missing.map((m) => `"${m}"`).join(', ')}. The component list shows the ids.`,
+          { ids: missing, kind: 'component' },
+        );
       selected = [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
     } else {
       selected = all;
@@ -68,7 +73,9 @@ export class CheckService {
       needsNetwork: (component) => options.force === true || this.freshCached(component, settings, now) === null,
     });
     this.lastBatchRequests = batch.requests;
-    const results = await mapBounded(selected, this.concurrency, (component) => this.checkComponent(component, options, settings, batch.lookup));
+    const results = await mapBounded(selected, this.concurrency, (component) =>
+      this.checkComponent(component, options, settings, batch.lookup),
+    );
     await this.flush();
     return results;
   }
@@ -100,7 +107,17 @@ export class CheckService {
       if (entry.error) {
         out.push(errorResult(c, entry.error, entry, true));
       } else if (entry.outcome) {
-        out.push(buildResult(c, checkerFor(c.type), entry.outcome, entry.outcome.installed, entry, { from_cache: true, downgrade: false }, this.choices).result);
+        out.push(
+          buildResult(
+            c,
+            checkerFor(c.type),
+            entry.outcome,
+            entry.outcome.installed,
+            entry,
+            { from_cache: true, downgrade: false },
+            this.choices,
+          ).result,
+        );
       }
     }
     return out;
@@ -117,7 +134,11 @@ export class CheckService {
     if (version !== null) {
       const current = this.cached([id])[0];
       if (current?.installed && current.installed === version) {
-        throw new UpkeepError('INVALID_REQUEST', `${version} is the version of ${component.name} that is installed; skip a newer one (the latest is ${current.latest ?? 'not known yet'}).`, { id, version });
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `${version} is the version of ${component.name} that is installed; skip a newer one (the latest is ${current.latest ?? 'not known yet'}).`,
+          { id, version },
+        );
       }
     }
     await holds.setSkip(id, version);
@@ -130,9 +151,15 @@ export class CheckService {
     const holds = this.requireChoices();
     if (hold && !holds.get(id)?.held) {
       if (component.method === null) {
-        throw new UpkeepError('UNSUPPORTED', `${component.name} has no update method, so Upkeep never updates it and there is nothing to hold. Set \`method\` in its config to let Upkeep update it.`, { id });
+        throw new UpkeepError(
+          'UNSUPPORTED',
+          `${component.name} has no update method, so Upkeep never updates it and there is nothing to hold. Set \`method\` in its config to let Upkeep update it.`,
+          { id },
+        );
       }
-      await holds.setHold(id, { version: await installedForHold(component, this.cached([component.id])[0]?.installed, this.env) });
+      await holds.setHold(id, {
+        version: await installedForHold(component, this.cached([component.id])[0]?.installed, this.env),
+      });
     } else if (!hold) {
       await holds.setHold(id, null);
     }
@@ -156,7 +183,11 @@ export class CheckService {
   }
 
   private requireChoices(): VersionChoiceStore {
-    if (!this.deps.holds) throw new UpkeepError('INTERNAL', 'Skipping versions and holding components needs the data directory; this host has none.');
+    if (!this.deps.holds)
+      throw new UpkeepError(
+        'INTERNAL',
+        'Skipping versions and holding components needs the data directory; this host has none.',
+      );
     return this.deps.holds;
   }
 
@@ -179,7 +210,10 @@ export class CheckService {
     const before = this.versions.entries()[id];
     if (!before) return;
     const matches = before.outcome !== undefined && before.config_hash === checkConfigHash(component);
-    const outcome = matches && before.outcome ? await withInstalledNow(component, checkerFor(component.type), before.outcome, installed, this.env) : before.outcome;
+    const outcome =
+      matches && before.outcome
+        ? await withInstalledNow(component, checkerFor(component.type), before.outcome, installed, this.env)
+        : before.outcome;
     // Written into the entry as it is now: the file may have been read again meanwhile.
     const entry = this.versions.entries()[id];
     if (!entry) return;
@@ -215,7 +249,12 @@ export class CheckService {
     return (await checkerFor(component.type).channels?.(this.contextFor(component, null))) ?? [];
   }
 
-  private contextFor(component: Component, installed: string | null, settings: Settings = this.deps.settings.get(), prefetched?: PrefetchLookup): CheckContext {
+  private contextFor(
+    component: Component,
+    installed: string | null,
+    settings: Settings = this.deps.settings.get(),
+    prefetched?: PrefetchLookup,
+  ): CheckContext {
     const ctx: CheckContext = {
       id: component.id,
       config: component.config,
@@ -229,7 +268,12 @@ export class CheckService {
     return ctx;
   }
 
-  private checkComponent(component: Component, options: CheckOptions, settings: Settings, prefetched?: PrefetchLookup): Promise<CheckResult> {
+  private checkComponent(
+    component: Component,
+    options: CheckOptions,
+    settings: Settings,
+    prefetched?: PrefetchLookup,
+  ): Promise<CheckResult> {
     const key = `${component.id}|${options.force ? 'force' : ''}|${options.downgrade ? 'down' : ''}`;
     return this.flights.run(key, async () => {
       const result = await this.runCheck(component, options, settings, prefetched);
@@ -238,7 +282,12 @@ export class CheckService {
     });
   }
 
-  private async runCheck(component: Component, options: CheckOptions, settings: Settings, prefetched?: PrefetchLookup): Promise<CheckResult> {
+  private async runCheck(
+    component: Component,
+    options: CheckOptions,
+    settings: Settings,
+    prefetched?: PrefetchLookup,
+  ): Promise<CheckResult> {
     const checker = checkerFor(component.type);
     const cache = this.versions.entries();
     const hash = checkConfigHash(component);
@@ -255,7 +304,15 @@ export class CheckService {
         // Kept so every view, after a reload, shows this failure (not "Not checked"); the next
         // check reads the installed version again before anything else.
         const shape = toErrorShape(error);
-        const next: CacheEntry = { config_hash: hash, fetched_at: entry?.fetched_at ?? 0, error: shape, error_local: true, error_at: now, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
+        const next: CacheEntry = {
+          config_hash: hash,
+          fetched_at: entry?.fetched_at ?? 0,
+          error: shape,
+          error_local: true,
+          error_at: now,
+          highest_seen: entry?.highest_seen ?? null,
+          last_success_at: entry?.last_success_at ?? null,
+        };
         if (entry?.outcome) next.outcome = entry.outcome;
         this.versions.entries()[component.id] = next;
         this.versions.mark(component.id);
@@ -267,7 +324,15 @@ export class CheckService {
     if (entry && usable) {
       if (usable === 'error' && entry.error) return errorResult(component, entry.error, entry, true, installed);
       if (usable === 'outcome' && entry.outcome) {
-        const built = buildResult(component, checker, entry.outcome, checker.readsInstalled ? entry.outcome.installed : installed, entry, { from_cache: true, downgrade: options.downgrade ?? false }, this.choices);
+        const built = buildResult(
+          component,
+          checker,
+          entry.outcome,
+          checker.readsInstalled ? entry.outcome.installed : installed,
+          entry,
+          { from_cache: true, downgrade: options.downgrade ?? false },
+          this.choices,
+        );
         this.storeHighest(component.id, hash, built.highest, entry);
         return built.result;
       }
@@ -280,7 +345,14 @@ export class CheckService {
       outcome = await checker.check(this.contextFor(component, installed, settings, prefetched));
     } catch (error) {
       const shape = toErrorShape(error);
-      const next: CacheEntry = { config_hash: hash, fetched_at: now, error: shape, error_at: now, highest_seen: entry?.highest_seen ?? null, last_success_at: entry?.last_success_at ?? null };
+      const next: CacheEntry = {
+        config_hash: hash,
+        fetched_at: now,
+        error: shape,
+        error_at: now,
+        highest_seen: entry?.highest_seen ?? null,
+        last_success_at: entry?.last_success_at ?? null,
+      };
       // Keep the last good answer beside the error so the panel can still show it.
       if (entry?.outcome) next.outcome = entry.outcome;
       this.versions.entries()[component.id] = next;
@@ -289,14 +361,34 @@ export class CheckService {
     }
     if (!outcome.risk && !checker.opaqueVersions) {
       // Advisories are part of the remote answer: cached with it, for the installed version asked about.
-      const found = await releaseAdvisories(checkTypeFacts(component.type).advisories, component.config, this.deps.http, installed, outcome.latest);
+      const found = await releaseAdvisories(
+        checkTypeFacts(component.type).advisories,
+        component.config,
+        this.deps.http,
+        installed,
+        outcome.latest,
+      );
       if (found) outcome = { ...outcome, advisories: found };
     }
     outcome = boundNotes(outcome, component.config.release_compare ?? checker.defaultCompare);
-    const fresh: CacheEntry = { config_hash: hash, fetched_at: now, outcome, highest_seen: entry?.highest_seen ?? null, last_success_at: new Date(now).toISOString() };
+    const fresh: CacheEntry = {
+      config_hash: hash,
+      fetched_at: now,
+      outcome,
+      highest_seen: entry?.highest_seen ?? null,
+      last_success_at: new Date(now).toISOString(),
+    };
     this.versions.entries()[component.id] = fresh;
     this.versions.mark(component.id);
-    const built = buildResult(component, checker, outcome, checker.readsInstalled ? outcome.installed : installed, fresh, { from_cache: false, downgrade: options.downgrade ?? false }, this.choices);
+    const built = buildResult(
+      component,
+      checker,
+      outcome,
+      checker.readsInstalled ? outcome.installed : installed,
+      fresh,
+      { from_cache: false, downgrade: options.downgrade ?? false },
+      this.choices,
+    );
     this.storeHighest(component.id, hash, built.highest, fresh);
     return built.result;
   }
@@ -328,9 +420,18 @@ export class CheckService {
  * `<home>/cache/http`, the GitHub token from the secret store (sent only to the GitHub API root
  * in settings), and the version cache in `<home>/cache/versions.json`.
  */
-export function createCheckService(wiring: CheckServiceWiring, options: { env?: NodeJS.ProcessEnv; http?: HttpClient } = {}): CheckService {
+export function createCheckService(
+  wiring: CheckServiceWiring,
+  options: { env?: NodeJS.ProcessEnv; http?: HttpClient } = {},
+): CheckService {
   const http = options.http ?? checksHttpClient(wiring);
-  const deps: CheckServiceDeps = { components: wiring.components, settings: wiring.settings, events: wiring.events, http, cacheFile: versionCacheFile(wiring.layout.cache) };
+  const deps: CheckServiceDeps = {
+    components: wiring.components,
+    settings: wiring.settings,
+    events: wiring.events,
+    http,
+    cacheFile: versionCacheFile(wiring.layout.cache),
+  };
   if (options.env) deps.env = options.env;
   if (wiring.holds) deps.holds = wiring.holds;
   return new CheckService(deps);

@@ -1,6 +1,13 @@
 import { UpkeepError, type ErrorShape } from '../../../shared/errors';
 import type { CheckType, CompareScheme, ComponentConfig, ConfigOfType } from '../../../shared/schemas/component';
-import type { Advisory, ChannelOption, PackageUpdate, ReleaseNote, RiskInfo, UpdateTarget } from '../../../shared/types';
+import type {
+  Advisory,
+  ChannelOption,
+  PackageUpdate,
+  ReleaseNote,
+  RiskInfo,
+  UpdateTarget,
+} from '../../../shared/types';
 import type { HttpClient } from '../net/http-client';
 import type { PrefetchLookup } from './lib/github-batch';
 
@@ -90,7 +97,9 @@ function isOfType<T extends CheckType>(config: ComponentConfig, type: T): config
 export function defineChecker<T extends CheckType>(checker: TypedChecker<T>): Checker {
   const own = (config: ComponentConfig): ConfigOfType<T> => {
     if (isOfType(config, checker.type)) return config;
-    throw new UpkeepError('INTERNAL', `The ${checker.type} checker was given a ${config.type} component.`, { type: config.type });
+    throw new UpkeepError('INTERNAL', `The ${checker.type} checker was given a ${config.type} component.`, {
+      type: config.type,
+    });
   };
   const { decide, channels } = checker;
   return {
@@ -99,7 +108,12 @@ export function defineChecker<T extends CheckType>(checker: TypedChecker<T>): Ch
     readsInstalled: checker.readsInstalled,
     ...(checker.opaqueVersions !== undefined ? { opaqueVersions: checker.opaqueVersions } : {}),
     check: (ctx) => checker.check({ ...ctx, config: own(ctx.config) }),
-    ...(decide ? { decide: (installed: string | null, latest: string, config: ComponentConfig) => decide(installed, latest, own(config)) } : {}),
+    ...(decide
+      ? {
+          decide: (installed: string | null, latest: string, config: ComponentConfig) =>
+            decide(installed, latest, own(config)),
+        }
+      : {}),
     ...(channels ? { channels: (ctx: CheckContext) => channels({ ...ctx, config: own(ctx.config) }) } : {}),
   };
 }

@@ -39,7 +39,27 @@ interface CacheFile {
 }
 
 /** Keys that do not change what a check asks upstream. */
-const KEYS_OUTSIDE_HASH = new Set(['name', 'current', 'method', 'pip', 'python', 'update_script', 'asset', 'checksum', 'require_checksum', 'signature', 'public_key', 'preserve', 'install', 'migrations', 'restart', 'health', 'backup', 'auto_update', 'rollback_on_failure']);
+const KEYS_OUTSIDE_HASH = new Set([
+  'name',
+  'current',
+  'method',
+  'pip',
+  'python',
+  'update_script',
+  'asset',
+  'checksum',
+  'require_checksum',
+  'signature',
+  'public_key',
+  'preserve',
+  'install',
+  'migrations',
+  'restart',
+  'health',
+  'backup',
+  'auto_update',
+  'rollback_on_failure',
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,7 +68,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
   if (isRecord(value)) {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -58,7 +81,12 @@ export function checkConfigHash(component: Component): string {
   const relevant: Record<string, unknown> = {};
   // A pip_env check asks its `python` what is installed, a pypi_release check which Python it runs
   // (requires_python): there it is part of the check.
-  for (const [k, v] of Object.entries(component.config)) if (!KEYS_OUTSIDE_HASH.has(k) || (k === 'python' && (component.type === 'pip_env' || component.type === 'pypi_release'))) relevant[k] = v;
+  for (const [k, v] of Object.entries(component.config))
+    if (
+      !KEYS_OUTSIDE_HASH.has(k) ||
+      (k === 'python' && (component.type === 'pip_env' || component.type === 'pypi_release'))
+    )
+      relevant[k] = v;
   relevant.channel = component.channel;
   return createHash('sha256').update(stableStringify(relevant)).digest('hex').slice(0, 32);
 }
@@ -111,7 +139,11 @@ function readVersionCache(file: string): CacheFile {
     if (entry.success) entries[id] = entry.data;
     else dropped.push(id);
   }
-  if (dropped.length) log.warn('version cache entries are damaged; those components are checked again', { file, components: dropped.slice(0, 20) });
+  if (dropped.length)
+    log.warn('version cache entries are damaged; those components are checked again', {
+      file,
+      components: dropped.slice(0, 20),
+    });
   return { format: CACHE_FORMAT, entries };
 }
 
@@ -135,7 +167,10 @@ export class VersionCache {
   /** A write a result started (a superseded skip cleared): flush waits for it. */
   track(write: Promise<unknown> | undefined): void {
     // A skip that could not be cleared stays (the next check clears it again); flush must not fail on it.
-    if (write) this.pendingWrites.push(write.catch((error: unknown) => log.warn('a superseded skip could not be cleared', { error })));
+    if (write)
+      this.pendingWrites.push(
+        write.catch((error: unknown) => log.warn('a superseded skip could not be cleared', { error })),
+      );
   }
 
   /** An entry this process changed: kept over the disk's copy when the file is read again. */
@@ -184,7 +219,8 @@ export class VersionCache {
           if (this.touched.size === 0) this.loadedStamp = fileStamp(this.file);
         },
         // A cache that cannot be written is rebuilt by the next check; the answers stand.
-        (error: unknown) => log.warn('the version cache could not be written; the next check asks again', { file: this.file, error }),
+        (error: unknown) =>
+          log.warn('the version cache could not be written; the next check asks again', { file: this.file, error }),
       ),
     );
     return this.writing;
@@ -196,10 +232,18 @@ const MAX_NOTE_CHARS = 20_000;
 
 /** Keep the version cache small: the newest 500 release notes, each at most 20,000 characters. */
 export function boundNotes(outcome: CheckOutcome, scheme: CompareScheme): CheckOutcome {
-  if (!outcome.releases || (outcome.releases.length <= MAX_NOTES && outcome.releases.every((r) => r.body.length <= MAX_NOTE_CHARS))) return outcome;
+  if (
+    !outcome.releases ||
+    (outcome.releases.length <= MAX_NOTES && outcome.releases.every((r) => r.body.length <= MAX_NOTE_CHARS))
+  )
+    return outcome;
   const releases = notesNewestFirst(outcome.releases, scheme)
     .slice(0, MAX_NOTES)
-    .map((r) => (r.body.length > MAX_NOTE_CHARS ? { ...r, body: `${r.body.slice(0, MAX_NOTE_CHARS)}\n\n… (shortened; see the release page)` } : r));
+    .map((r) =>
+      r.body.length > MAX_NOTE_CHARS
+        ? { ...r, body: `${r.body.slice(0, MAX_NOTE_CHARS)}\n\n… (shortened; see the release page)` }
+        : r,
+    );
   return { ...outcome, releases };
 }
 
@@ -213,7 +257,10 @@ export function hasUnknownRisk(outcome: CheckOutcome): boolean {
  * would accept requests again (asking earlier only spends a refused request), never beyond the TTL.
  */
 export function errorTtlMs(error: ErrorShape, fetchedAt: number, ttlMs: number): number {
-  const retryAt = error.code === 'RATE_LIMITED' && typeof error.details?.retry_at === 'string' ? Date.parse(error.details.retry_at) : Number.NaN;
+  const retryAt =
+    error.code === 'RATE_LIMITED' && typeof error.details?.retry_at === 'string'
+      ? Date.parse(error.details.retry_at)
+      : Number.NaN;
   const until = Number.isFinite(retryAt) ? Math.max(ERROR_TTL_MS, retryAt - fetchedAt) : ERROR_TTL_MS;
   return Math.min(until, ttlMs);
 }

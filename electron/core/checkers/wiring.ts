@@ -24,10 +24,10 @@ export function checksHttpClient(wiring: CheckServiceWiring): HttpClient {
   const apiBase = memoFor(1000, () => wiring.settings.get().github_api_base);
   const token = memoFor(1000, () => wiring.secrets.get('github_token'));
   const http = new HttpClientImpl({
-      cacheDir: path.join(wiring.layout.cache, 'http'),
-      userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
-      github: { apiBase, token },
-    });
+    cacheDir: path.join(wiring.layout.cache, 'http'),
+    userAgent: `Upkeep/${appPackage().version} (+https://github.com/upkeep)`,
+    github: { apiBase, token },
+  });
   // Answers nobody asked for in 90 days belong to components no longer tracked.
   void http.cache.prune(90 * 24 * 3_600_000).catch(() => undefined);
   return http;

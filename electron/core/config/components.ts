@@ -48,13 +48,21 @@ export function writtenPaths(config: ComponentConfig): { key: string; path: stri
     if (venv) out.push({ key: config.python ? 'python' : 'folder', path: venv });
   }
   if (config.method === 'single_file' && config.file) {
-    out.push({ key: 'file', path: path.isAbsolute(config.file) || !config.folder ? config.file : path.join(config.folder, config.file) });
+    out.push({
+      key: 'file',
+      path: path.isAbsolute(config.file) || !config.folder ? config.file : path.join(config.folder, config.file),
+    });
   }
   return out;
 }
 
 /** The first path of a component that is, holds or lies within the data directory (or is `/`), as INVALID_CONFIG. */
-export function dataDirProblem(id: string, config: ComponentConfig, guard: DataDirGuard, source: string): UpkeepError | null {
+export function dataDirProblem(
+  id: string,
+  config: ComponentConfig,
+  guard: DataDirGuard,
+  source: string,
+): UpkeepError | null {
   for (const { key, path: target } of writtenPaths(config)) {
     const field = `components.${id}.${key}`;
     const error = guard.error(target, { what: `${source}: ${field}`, component: id, field });
@@ -110,7 +118,12 @@ export class ComponentRegistry {
         const existing = byId.get(id);
         if (existing) {
           const owner = existing.source.kind === 'settings' ? 'the settings store' : existing.source.file;
-          problems.push({ file, component: id, code: 'ALREADY_EXISTS', message: `${file}: component "${id}" is already defined by ${owner}; this definition is ignored.` });
+          problems.push({
+            file,
+            component: id,
+            code: 'ALREADY_EXISTS',
+            message: `${file}: component "${id}" is already defined by ${owner}; this definition is ignored.`,
+          });
           continue;
         }
         const unsafe = dataDirProblem(id, config, guard, file);
@@ -140,8 +153,13 @@ export class ComponentRegistry {
     const component = components.find((c) => c.id === id);
     // A drop-in refused for its folder: say why rather than that there is no such component.
     const refused = problems.find((p) => p.component === id && p.code === 'INVALID_CONFIG' && p.file !== 'config.json');
-    if (!component && refused) throw new UpkeepError(refused.code, refused.message, { component: id, file: refused.file });
-    if (!component) throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, { id, kind: 'component' });
+    if (!component && refused)
+      throw new UpkeepError(refused.code, refused.message, { component: id, file: refused.file });
+    if (!component)
+      throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, {
+        id,
+        kind: 'component',
+      });
     return component;
   }
 
@@ -150,7 +168,10 @@ export class ComponentRegistry {
   }
 
   /** Add validated components; existing ids fail unless `replace`. Drop-in components cannot be replaced here. */
-  add(components: Record<string, ComponentConfig>, options: { replace?: boolean } = {}): { added: string[]; replaced: string[] } {
+  add(
+    components: Record<string, ComponentConfig>,
+    options: { replace?: boolean } = {},
+  ): { added: string[]; replaced: string[] } {
     const stored = this.stored();
     const current = this.list().components;
     const added: string[] = [];
@@ -159,10 +180,19 @@ export class ComponentRegistry {
       this.refuseDataDir(id, config, 'components');
       const existing = current.find((c) => c.id === id);
       if (existing?.source.kind === 'drop-in') {
-        throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
+        throw new UpkeepError(
+          'READ_ONLY',
+          `Component "${id}" comes from ${existing.source.file}; edit that file instead.`,
+          { id },
+        );
       }
       if (existing && !options.replace) {
-        throw new UpkeepError('ALREADY_EXISTS', `Component "${id}" already exists. Remove it first, or replace it.`, { id }, { action: 'replace_component' });
+        throw new UpkeepError(
+          'ALREADY_EXISTS',
+          `Component "${id}" already exists. Remove it first, or replace it.`,
+          { id },
+          { action: 'replace_component' },
+        );
       }
       (existing ? replaced : added).push(id);
     }
@@ -173,7 +203,11 @@ export class ComponentRegistry {
   update(id: string, raw: unknown): Component {
     const existing = this.get(id);
     if (existing.source.kind === 'drop-in') {
-      throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; edit that file instead.`, { id });
+      throw new UpkeepError(
+        'READ_ONLY',
+        `Component "${id}" comes from ${existing.source.file}; edit that file instead.`,
+        { id },
+      );
     }
     const config = validateComponent(id, raw);
     this.refuseDataDir(id, config, 'components');
@@ -190,7 +224,11 @@ export class ComponentRegistry {
   remove(id: string): void {
     const existing = this.get(id);
     if (existing.source.kind === 'drop-in') {
-      throw new UpkeepError('READ_ONLY', `Component "${id}" comes from ${existing.source.file}; delete or edit that file to remove it.`, { id });
+      throw new UpkeepError(
+        'READ_ONLY',
+        `Component "${id}" comes from ${existing.source.file}; delete or edit that file to remove it.`,
+        { id },
+      );
     }
     const stored = this.stored();
     delete stored[id];
@@ -203,7 +241,8 @@ export class ComponentRegistry {
       names = readdirSync(this.dropInDir).sort();
     } catch (error) {
       // No components.d folder is the usual case; an unreadable one is logged (its components are not listed).
-      if (errnoCode(error) !== 'ENOENT') log.error('the drop-in folder cannot be read; its components are not listed', { dir: this.dropInDir, error });
+      if (errnoCode(error) !== 'ENOENT')
+        log.error('the drop-in folder cannot be read; its components are not listed', { dir: this.dropInDir, error });
       return [];
     }
     const out: { file: string; components: Record<string, ComponentConfig>; problem?: ConfigProblem }[] = [];
@@ -213,7 +252,11 @@ export class ComponentRegistry {
       try {
         const stat = statSync(file);
         if (!stat.isFile()) continue;
-        if (stat.size > MAX_DROP_IN_BYTES) throw new UpkeepError('INVALID_CONFIG', `${name}: larger than 1 MiB; a drop-in file holds component definitions only.`);
+        if (stat.size > MAX_DROP_IN_BYTES)
+          throw new UpkeepError(
+            'INVALID_CONFIG',
+            `${name}: larger than 1 MiB; a drop-in file holds component definitions only.`,
+          );
         const components = parseComponentsDocument(readFileSync(file, 'utf8'), name, { allowBareMapping: true });
         out.push({ file: name, components });
       } catch (error) {

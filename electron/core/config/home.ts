@@ -24,7 +24,8 @@ export function resolveHome(options: HomeOptions = {}): string {
   const home = env.HOME ?? env.USERPROFILE ?? os.homedir();
   if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'upkeep');
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'upkeep');
-  const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  const xdg =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
   return path.join(xdg, 'upkeep');
 }
 

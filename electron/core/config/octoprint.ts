@@ -29,7 +29,11 @@ export function importOctoprintConfig(text: string, source = 'config.yaml'): Oct
   const components: Record<string, ComponentConfig> = {};
   const skipped: { id: string; reason: string }[] = [];
   for (const [rawId, check] of Object.entries(checks)) {
-    const id = rawId.toLowerCase().replace(/[^a-z0-9_-]/g, '_').replace(/^[_-]+/, '').slice(0, 64);
+    const id = rawId
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_')
+      .replace(/^[_-]+/, '')
+      .slice(0, 64);
     if (typeof check !== 'object' || check === null) {
       skipped.push({ id: rawId, reason: 'the check is empty (OctoPrint fills it from the plugin at run time)' });
       continue;

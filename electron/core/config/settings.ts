@@ -1,6 +1,12 @@
 import { chmodSync } from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
-import { DEFAULT_SETTINGS, SETTING_KEYS, settingsSchema, type Settings, type SettingsPatch } from '../../../shared/schemas/settings';
+import {
+  DEFAULT_SETTINGS,
+  SETTING_KEYS,
+  settingsSchema,
+  type Settings,
+  type SettingsPatch,
+} from '../../../shared/schemas/settings';
 import { isOneOf } from '../../../shared/guards';
 import { describeIssues } from '../../../shared/contract';
 import { z } from 'zod';
@@ -87,7 +93,10 @@ export class SecretStore {
     if (got.status === 'ok') return got.value;
     if (got.status === 'corrupt' && this.damaged !== got.reason) {
       this.damaged = got.reason;
-      log.error('the secret store is damaged; requests go without its token until it is set again', { file: this.file, reason: got.reason });
+      log.error('the secret store is damaged; requests go without its token until it is set again', {
+        file: this.file,
+        reason: got.reason,
+      });
     }
     return {};
   }

@@ -94,16 +94,22 @@ export function parseComponentsDocument(
   } else if (options.allowBareMapping) {
     mapping = doc;
   } else {
-    throw new UpkeepError('INVALID_CONFIG', `${source}: expected a top-level "components:" mapping of id → component config.`, {
-      file: source,
-    });
+    throw new UpkeepError(
+      'INVALID_CONFIG',
+      `${source}: expected a top-level "components:" mapping of id → component config.`,
+      {
+        file: source,
+      },
+    );
   }
   return validateComponentsMapping(mapping, source);
 }
 
 export function validateComponentsMapping(mapping: unknown, source: string): Record<string, ComponentConfig> {
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
-    throw new UpkeepError('INVALID_CONFIG', `${source}: "components" must be a mapping of id → component config.`, { file: source });
+    throw new UpkeepError('INVALID_CONFIG', `${source}: "components" must be a mapping of id → component config.`, {
+      file: source,
+    });
   }
   const out: Record<string, ComponentConfig> = {};
   const errors: UpkeepError[] = [];

@@ -64,7 +64,12 @@ function releaseJson(release: DemoRelease, id: number, origin: string): Record<s
 
 function send(res: http.ServerResponse, status: number, body: Buffer | string, type: string): void {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'content-type': type, 'content-length': String(bytes.length), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': String(bytes.length),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(bytes);
 }
 
@@ -79,11 +84,22 @@ function decodeParts(parts: string[]): string[] | null {
 
 type Reply = (status: number, body: Buffer | string, type: string) => void;
 
-const notFound = (reply: Reply) => reply(404, JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }), 'application/json; charset=utf-8');
+const notFound = (reply: Reply) =>
+  reply(
+    404,
+    JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }),
+    'application/json; charset=utf-8',
+  );
 const json = (reply: Reply, value: unknown) => reply(200, JSON.stringify(value), 'application/json; charset=utf-8');
 
 /** `/repos/{owner}/{repo}/…`: the releases API (one page holds every demo release) and source tarballs. */
-function answerApi(list: DemoRelease[], rest: string[], page: number, toJson: (r: DemoRelease) => unknown, reply: Reply): void {
+function answerApi(
+  list: DemoRelease[],
+  rest: string[],
+  page: number,
+  toJson: (r: DemoRelease) => unknown,
+  reply: Reply,
+): void {
   const [kind, first, second] = rest;
   if (kind === 'releases' && rest.length === 1) return json(reply, page > 1 ? [] : list.map(toJson));
   const [latest] = list;
@@ -107,7 +123,8 @@ function answerDownload(list: DemoRelease[], rest: string[], reply: Reply): void
     const asset = found.assets?.find((a) => a.name === name);
     return asset ? reply(200, asset.bytes, 'application/octet-stream') : notFound(reply);
   }
-  if (found && kind === 'tag' && rest.length === 3) return reply(200, `${found.name}\n\n${found.notes}\n`, 'text/plain; charset=utf-8');
+  if (found && kind === 'tag' && rest.length === 3)
+    return reply(200, `${found.name}\n\n${found.notes}\n`, 'text/plain; charset=utf-8');
   notFound(reply);
 }
 
@@ -117,7 +134,10 @@ function answerDownload(list: DemoRelease[], rest: string[], reply: Reply): void
  * `/releases/tags/{tag}`, `/tarball/{tag}`) and serving release assets and a plain release page.
  * Read-only: anything but GET and HEAD is refused.
  */
-export async function startDemoFeed(releases: DemoRelease[], options: { host?: string; port?: number } = {}): Promise<DemoFeed> {
+export async function startDemoFeed(
+  releases: DemoRelease[],
+  options: { host?: string; port?: number } = {},
+): Promise<DemoFeed> {
   let origin = '';
   const ordered = [...releases].sort((a, b) => Date.parse(b.published_at) - Date.parse(a.published_at));
   const ids = new Map(ordered.map((r, i) => [r, i + 1]));
@@ -125,7 +145,8 @@ export async function startDemoFeed(releases: DemoRelease[], options: { host?: s
 
   const server = http.createServer((req, res) => {
     const reply: Reply = (status, body, type) => send(res, status, body, type);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, JSON.stringify({ message: 'Method Not Allowed' }), 'application/json; charset=utf-8');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return reply(405, JSON.stringify({ message: 'Method Not Allowed' }), 'application/json; charset=utf-8');
     const url = new URL(req.url ?? '/', 'http://feed.invalid');
     const parts = decodeParts(url.pathname.split('/').filter(Boolean));
     if (!parts) return reply(400, JSON.stringify({ message: 'Bad Request' }), 'application/json; charset=utf-8');

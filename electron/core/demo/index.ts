@@ -42,7 +42,8 @@ function entriesOf(dir: string): string[] | null {
     return readdirSync(dir);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null;
-    if (errnoCode(error) === 'ENOTDIR') throw new UpkeepError('INVALID_REQUEST', `${dir} is a file. Give --home a new folder for the demo sandbox.`);
+    if (errnoCode(error) === 'ENOTDIR')
+      throw new UpkeepError('INVALID_REQUEST', `${dir} is a file. Give --home a new folder for the demo sandbox.`);
     throw error;
   }
 }
@@ -60,15 +61,23 @@ export interface DemoHome {
  * host can claim it before Electron writes its own files there.
  */
 export function claimDemoHome(options: DemoOptions = {}): DemoHome {
-  const claimed = options.home ? checkedHome(path.resolve(options.home), options.env ?? process.env) : { home: mkdtempSync(path.join(os.tmpdir(), 'upkeep-demo-')), fresh: true };
+  const claimed = options.home
+    ? checkedHome(path.resolve(options.home), options.env ?? process.env)
+    : { home: mkdtempSync(path.join(os.tmpdir(), 'upkeep-demo-')), fresh: true };
   mkdirSync(claimed.home, { recursive: true, mode: 0o700 });
-  writeFileSync(path.join(claimed.home, DEMO_MARKER), 'This folder is an Upkeep demo sandbox (upkeep demo). Delete it when you are done.\n');
+  writeFileSync(
+    path.join(claimed.home, DEMO_MARKER),
+    'This folder is an Upkeep demo sandbox (upkeep demo). Delete it when you are done.\n',
+  );
   return claimed;
 }
 
 function checkedHome(home: string, env: NodeJS.ProcessEnv): DemoHome {
   const refuse = (why: string) =>
-    new UpkeepError('INVALID_REQUEST', `${home} ${why}. The demo runs only in a new or empty folder, or an earlier demo's sandbox, so it never touches real data: leave out --home for a temp folder, or name a new one.`);
+    new UpkeepError(
+      'INVALID_REQUEST',
+      `${home} ${why}. The demo runs only in a new or empty folder, or an earlier demo's sandbox, so it never touches real data: leave out --home for a temp folder, or name a new one.`,
+    );
   if (home === resolveHome({ env })) throw refuse('is your Upkeep data directory');
   const entries = entriesOf(home);
   if (entries?.includes(DEMO_MARKER)) return { home, fresh: false };

@@ -19,10 +19,16 @@ export function sourceTarball(top: string, files: Files, mtimeMs: number): Buffe
     const parts = rel.split('/').slice(0, -1);
     parts.forEach((_, i) => dirs.add(`${top}/${parts.slice(0, i + 1).join('/')}`));
   }
-  const blocks: Buffer[] = [...dirs].sort().map((dir) => encodeHeader({ path: `${dir}/`, type: 'directory', mode: 0o755, size: 0, mtime }));
+  const blocks: Buffer[] = [...dirs]
+    .sort()
+    .map((dir) => encodeHeader({ path: `${dir}/`, type: 'directory', mode: 0o755, size: 0, mtime }));
   for (const [rel, content] of Object.entries(files)) {
     const body = Buffer.from(content);
-    blocks.push(encodeHeader({ path: `${top}/${rel}`, type: 'file', mode: 0o644, size: body.length, mtime }), body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    blocks.push(
+      encodeHeader({ path: `${top}/${rel}`, type: 'file', mode: 0o644, size: body.length, mtime }),
+      body,
+      Buffer.alloc((512 - (body.length % 512)) % 512),
+    );
   }
   blocks.push(END_OF_ARCHIVE);
   return gzipSync(Buffer.concat(blocks));
@@ -41,11 +47,16 @@ function webAppFiles(version: string): Files {
     'app.js': `// Sample web app ${version}\nexport const version = '${version}';\n`,
   };
   if (version === '1.0.0') {
-    return { ...common, 'index.html': '<!doctype html><title>Sample web app</title><h1>Sample web app 1.0.0</h1>\n', 'legacy.js': '// Removed in 1.1.0: the update deletes this file.\n' };
+    return {
+      ...common,
+      'index.html': '<!doctype html><title>Sample web app</title><h1>Sample web app 1.0.0</h1>\n',
+      'legacy.js': '// Removed in 1.1.0: the update deletes this file.\n',
+    };
   }
   return {
     ...common,
-    'index.html': '<!doctype html><title>Sample web app</title><link rel="stylesheet" href="static/style.css"><h1>Sample web app 1.1.0</h1>\n',
+    'index.html':
+      '<!doctype html><title>Sample web app</title><link rel="stylesheet" href="static/style.css"><h1>Sample web app 1.1.0</h1>\n',
     'static/style.css': 'h1 { font-family: system-ui, sans-serif; }\n',
   };
 }
@@ -94,7 +105,13 @@ export interface DemoLayout {
 
 export function demoLayout(home: string): DemoLayout {
   const samples = path.join(home, 'samples');
-  return { webApp: path.join(samples, 'web-app'), api: path.join(samples, 'api-service'), pluginDir: path.join(samples, 'plugins'), pluginFile: path.join(samples, 'plugins', 'notes_plugin.py'), healthScript: path.join(samples, 'check-file.cjs') };
+  return {
+    webApp: path.join(samples, 'web-app'),
+    api: path.join(samples, 'api-service'),
+    pluginDir: path.join(samples, 'plugins'),
+    pluginFile: path.join(samples, 'plugins', 'notes_plugin.py'),
+    healthScript: path.join(samples, 'check-file.cjs'),
+  };
 }
 
 /** What is installed before the demo's first update: each sample at its old version. */
@@ -108,7 +125,14 @@ export function installedFiles(layout: DemoLayout): Record<string, Files> {
 
 /** The releases the feed serves, dated relative to now (older first). */
 export function demoReleases(now = Date.now()): DemoRelease[] {
-  const release = (repo: string, version: string, ageDays: number, notes: string, files: Files, assets?: DemoRelease['assets']): DemoRelease => {
+  const release = (
+    repo: string,
+    version: string,
+    ageDays: number,
+    notes: string,
+    files: Files,
+    assets?: DemoRelease['assets'],
+  ): DemoRelease => {
     const published = now - ageDays * DAY;
     return {
       owner: DEMO_OWNER,
@@ -124,15 +148,37 @@ export function demoReleases(now = Date.now()): DemoRelease[] {
   const plugin = (version: string) => {
     const bytes = Buffer.from(pluginFile(version));
     const sums = `${createHash('sha256').update(bytes).digest('hex')}  notes_plugin.py\n`;
-    return [{ name: 'notes_plugin.py', bytes }, { name: 'SHA256SUMS', bytes: Buffer.from(sums) }];
+    return [
+      { name: 'notes_plugin.py', bytes },
+      { name: 'SHA256SUMS', bytes: Buffer.from(sums) },
+    ];
   };
   return [
     release('web-app', '1.0.0', 40, 'First release.', webAppFiles('1.0.0')),
-    release('web-app', '1.1.0', 3, '## What changed\n\n- A stylesheet (`static/style.css`)\n- `legacy.js` is gone: the update removes it\n\nYour `.env` and `uploads/` are preserved.', webAppFiles('1.1.0')),
+    release(
+      'web-app',
+      '1.1.0',
+      3,
+      '## What changed\n\n- A stylesheet (`static/style.css`)\n- `legacy.js` is gone: the update removes it\n\nYour `.env` and `uploads/` are preserved.',
+      webAppFiles('1.1.0'),
+    ),
     release('api-service', '1.0.0', 60, 'First release.', apiFiles('1.0.0')),
-    release('api-service', '2.0.0', 1, '## Breaking\n\nThe entry point moved to `src/main.js`.\n\nThis demo release leaves out `server.js`, which the health check looks for: updating to it fails and Upkeep rolls it back by itself.', apiFiles('2.0.0')),
+    release(
+      'api-service',
+      '2.0.0',
+      1,
+      '## Breaking\n\nThe entry point moved to `src/main.js`.\n\nThis demo release leaves out `server.js`, which the health check looks for: updating to it fails and Upkeep rolls it back by itself.',
+      apiFiles('2.0.0'),
+    ),
     release('notes-plugin', '1.0.0', 90, 'First release.', {}, plugin('1.0.0')),
-    release('notes-plugin', '1.2.0', 5, 'Faster notes. The file is verified against the release\'s SHA256SUMS.', {}, plugin('1.2.0')),
+    release(
+      'notes-plugin',
+      '1.2.0',
+      5,
+      "Faster notes. The file is verified against the release's SHA256SUMS.",
+      {},
+      plugin('1.2.0'),
+    ),
   ];
 }
 

@@ -45,7 +45,9 @@ function onPath(names: string[], env: NodeJS.ProcessEnv, platform: NodeJS.Platfo
  * What the first-run discovery form can start from, without running anything: Python interpreters
  * on PATH, folders that usually hold checkouts and exist here, and whether npm is on PATH.
  */
-export function discoveryDefaults(options: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform; home?: string } = {}): DiscoveryDefaults {
+export function discoveryDefaults(
+  options: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform; home?: string } = {},
+): DiscoveryDefaults {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const home = options.home ?? os.homedir();

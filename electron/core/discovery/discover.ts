@@ -1,5 +1,11 @@
 import { UpkeepError } from '../../../shared/errors';
-import type { Component, DiscoverResult, DiscoveryError, DiscoveryProposal, DiscoverySource } from '../../../shared/types';
+import type {
+  Component,
+  DiscoverResult,
+  DiscoveryError,
+  DiscoveryProposal,
+  DiscoverySource,
+} from '../../../shared/types';
 import { validateComponent } from '../config/validate';
 import { discoverGitCheckouts, type GitCheckoutsOptions } from './git-checkouts';
 import type { Candidate } from './lib/candidate';
@@ -26,19 +32,34 @@ export interface DiscoverOptions {
  * component already tracks it. A failing source becomes one entry in `errors`; the others still
  * answer.
  */
-export async function discover(request: DiscoverRequest, existing: readonly Component[], options: DiscoverOptions = {}): Promise<DiscoverResult> {
-  const jobs: { source: DiscoverySource; run: () => Promise<{ candidates: Candidate[]; errors: DiscoveryError[] }> }[] = [];
-  if (request.npm_global) jobs.push({ source: 'npm_global', run: async () => ({ candidates: await discoverNpmGlobal(options.npm), errors: [] }) });
+export async function discover(
+  request: DiscoverRequest,
+  existing: readonly Component[],
+  options: DiscoverOptions = {},
+): Promise<DiscoverResult> {
+  const jobs: { source: DiscoverySource; run: () => Promise<{ candidates: Candidate[]; errors: DiscoveryError[] }> }[] =
+    [];
+  if (request.npm_global)
+    jobs.push({
+      source: 'npm_global',
+      run: async () => ({ candidates: await discoverNpmGlobal(options.npm), errors: [] }),
+    });
   if (request.python !== undefined) {
     const python = request.python;
-    jobs.push({ source: 'python', run: async () => ({ candidates: await discoverPythonPackages(python, options.python), errors: [] }) });
+    jobs.push({
+      source: 'python',
+      run: async () => ({ candidates: await discoverPythonPackages(python, options.python), errors: [] }),
+    });
   }
   if (request.git_dir !== undefined) {
     const dir = request.git_dir;
     jobs.push({ source: 'git', run: () => discoverGitCheckouts(dir, options.git) });
   }
   if (jobs.length === 0) {
-    throw new UpkeepError('INVALID_REQUEST', 'Choose at least one place to look: global npm packages, a Python interpreter or venv, or a folder of git checkouts.');
+    throw new UpkeepError(
+      'INVALID_REQUEST',
+      'Choose at least one place to look: global npm packages, a Python interpreter or venv, or a folder of git checkouts.',
+    );
   }
 
   // Each job's outcome with its source: one source failing never hides what the others found.
@@ -63,7 +84,11 @@ export async function discover(request: DiscoverRequest, existing: readonly Comp
   return { proposals: toProposals(candidates, existing, errors), errors };
 }
 
-function toProposals(candidates: Candidate[], existing: readonly Component[], errors: DiscoveryError[]): DiscoveryProposal[] {
+function toProposals(
+  candidates: Candidate[],
+  existing: readonly Component[],
+  errors: DiscoveryError[],
+): DiscoveryProposal[] {
   const taken = new Set(existing.map((c) => c.id));
   const proposals: DiscoveryProposal[] = [];
   for (const candidate of candidates) {
@@ -77,7 +102,13 @@ function toProposals(candidates: Candidate[], existing: readonly Component[], er
       errors.push(sourceError(candidate.source, error));
       continue;
     }
-    const proposal: DiscoveryProposal = { id, config, source: candidate.source, already_tracked: tracker !== undefined, installed: candidate.installed };
+    const proposal: DiscoveryProposal = {
+      id,
+      config,
+      source: candidate.source,
+      already_tracked: tracker !== undefined,
+      installed: candidate.installed,
+    };
     if (candidate.note) proposal.note = candidate.note;
     if (candidate.github) proposal.github = candidate.github;
     proposals.push(proposal);

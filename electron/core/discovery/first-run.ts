@@ -25,7 +25,12 @@ export interface FirstRunResult {
 }
 
 /** The `repository` of a package.json: a string or `{ url }`; another shape reads as absent. */
-const repositorySchema = z.looseObject({ repository: z.union([z.string(), z.looseObject({ url: z.string().optional() })]).optional().catch(undefined) });
+const repositorySchema = z.looseObject({
+  repository: z
+    .union([z.string(), z.looseObject({ url: z.string().optional() })])
+    .optional()
+    .catch(undefined),
+});
 
 /** Upkeep's own repository from its package.json `repository` (string or {url}), if it is on GitHub. */
 export function selfRepository(pkgRoot = appPackage().root): { user: string; repo: string } {
@@ -63,7 +68,12 @@ export function selfComponentConfig(version = appPackage().version, repository =
 }
 
 function isSelfEntry(config: ComponentConfig, repository: { user: string; repo: string }): boolean {
-  return config.type === 'github_release' && config.user === repository.user && config.repo === repository.repo && config.method === undefined;
+  return (
+    config.type === 'github_release' &&
+    config.user === repository.user &&
+    config.repo === repository.repo &&
+    config.method === undefined
+  );
 }
 
 /**
@@ -90,7 +100,12 @@ export async function ensureFirstRun(services: Services, options: { version?: st
   }
   let refreshed = false;
   const self = services.components.list().components.find((c) => c.id === SELF_ID);
-  if (self && self.source.kind === 'settings' && isSelfEntry(self.config, repository) && self.config.current !== version) {
+  if (
+    self &&
+    self.source.kind === 'settings' &&
+    isSelfEntry(self.config, repository) &&
+    self.config.current !== version
+  ) {
     services.components.patch(SELF_ID, { current: version });
     services.events.emit('components_changed', { ids: [SELF_ID] });
     refreshed = true;
@@ -105,7 +120,11 @@ async function claimMarker(marker: string, version: string): Promise<boolean> {
     handle = await fs.open(marker, 'wx', 0o600);
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
-    throw new UpkeepError('INTERNAL', `Cannot write ${marker}: ${errorMessage(error)}. Check that the data directory is writable.`, { path: marker });
+    throw new UpkeepError(
+      'INTERNAL',
+      `Cannot write ${marker}: ${errorMessage(error)}. Check that the data directory is writable.`,
+      { path: marker },
+    );
   }
   try {
     await handle.writeFile(`${JSON.stringify({ first_run_at: new Date().toISOString(), version }, null, 2)}\n`);

@@ -60,9 +60,18 @@ export async function discoverGitCheckouts(root: string, options: GitCheckoutsOp
   try {
     stat = await fs.stat(start);
   } catch {
-    throw new UpkeepError('NOT_FOUND', `The folder ${start} does not exist. Choose the folder that holds your git checkouts (e.g. /opt or ~/apps).`, { path: start });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `The folder ${start} does not exist. Choose the folder that holds your git checkouts (e.g. /opt or ~/apps).`,
+      { path: start },
+    );
   }
-  if (!stat.isDirectory()) throw new UpkeepError('INVALID_REQUEST', `${start} is a file, not a folder. Choose the folder that holds your git checkouts.`, { path: start });
+  if (!stat.isDirectory())
+    throw new UpkeepError(
+      'INVALID_REQUEST',
+      `${start} is a file, not a folder. Choose the folder that holds your git checkouts.`,
+      { path: start },
+    );
 
   const maxDepth = options.maxDepth ?? 4;
   const maxDirs = options.maxDirs ?? 20_000;
@@ -88,7 +97,11 @@ export async function discoverGitCheckouts(root: string, options: GitCheckoutsOp
   return { candidates, errors };
 }
 
-async function findCheckouts(start: string, maxDepth: number, maxDirs: number): Promise<{ found: string[]; truncated: boolean }> {
+async function findCheckouts(
+  start: string,
+  maxDepth: number,
+  maxDirs: number,
+): Promise<{ found: string[]; truncated: boolean }> {
   const found: string[] = [];
   const seen = new Set<string>();
   let queue: string[] = [start];
@@ -141,25 +154,49 @@ async function describeCheckout(folder: string, options: GitCheckoutsOptions): P
   const git = options.git ?? 'git';
   // GIT_DIR and friends (set when Upkeep is started from a git hook or a shell that exported them)
   // would make every `git -C <folder>` read that one repository instead.
-  const env = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_INDEX_FILE: undefined, GIT_CEILING_DIRECTORIES: undefined, ...options.env };
-  const branchRun = await runTool([git, '-C', folder, 'symbolic-ref', '--quiet', '--short', 'HEAD'], { env, timeoutMs: 30_000 });
+  const env = {
+    GIT_TERMINAL_PROMPT: '0',
+    LC_ALL: 'C',
+    GIT_DIR: undefined,
+    GIT_WORK_TREE: undefined,
+    GIT_INDEX_FILE: undefined,
+    GIT_CEILING_DIRECTORIES: undefined,
+    ...options.env,
+  };
+  const branchRun = await runTool([git, '-C', folder, 'symbolic-ref', '--quiet', '--short', 'HEAD'], {
+    env,
+    timeoutMs: 30_000,
+  });
   if (branchRun.code > 1) {
     const tail = stderrTail(branchRun.stderr);
     const hint = /dubious ownership/i.test(branchRun.stderr)
       ? ` It belongs to another user: run \`git config --global --add safe.directory ${folder}\` if you trust it.`
       : '';
-    throw new UpkeepError('COMMAND_FAILED', `Could not read the git checkout ${folder}${tail ? `: ${tail}` : ''}.${hint}`, { path: folder });
+    throw new UpkeepError(
+      'COMMAND_FAILED',
+      `Could not read the git checkout ${folder}${tail ? `: ${tail}` : ''}.${hint}`,
+      { path: folder },
+    );
   }
   const branch = branchRun.code === 0 ? branchRun.stdout.trim() : null; // exit 1: detached HEAD
-  const headRun = await runTool([git, '-C', folder, 'rev-parse', '--short=12', '--verify', '--quiet', 'HEAD'], { env, timeoutMs: 30_000 });
+  const headRun = await runTool([git, '-C', folder, 'rev-parse', '--short=12', '--verify', '--quiet', 'HEAD'], {
+    env,
+    timeoutMs: 30_000,
+  });
   const head = headRun.code === 0 ? headRun.stdout.trim() || null : null;
-  const configRun = await runTool([git, '-C', folder, 'config', '--get-regexp', '^(remote\\..*\\.url|branch\\..*\\.remote)$'], { env, timeoutMs: 30_000 });
+  const configRun = await runTool(
+    [git, '-C', folder, 'config', '--get-regexp', '^(remote\\..*\\.url|branch\\..*\\.remote)$'],
+    { env, timeoutMs: 30_000 },
+  );
   const remoteUrl = pickRemoteUrl(configRun.code === 0 ? configRun.stdout : '', branch);
   const github = remoteUrl ? githubRepoOf(remoteUrl) : null;
 
   const name = path.basename(folder);
   const config: ComponentConfig = { name, type: 'git_commit', folder, method: 'git', ...(branch ? { branch } : {}) };
-  const notes = [branch ? `branch ${branch}` : 'detached HEAD: set a branch before updating', github ? `GitHub: ${github.user}/${github.repo}` : remoteUrl ? `remote ${redactUrl(remoteUrl)}` : 'no remote'];
+  const notes = [
+    branch ? `branch ${branch}` : 'detached HEAD: set a branch before updating',
+    github ? `GitHub: ${github.user}/${github.repo}` : remoteUrl ? `remote ${redactUrl(remoteUrl)}` : 'no remote',
+  ];
   const candidate: Candidate = {
     source: 'git',
     baseId: slugId(name, 'checkout'),
@@ -190,8 +227,9 @@ function pickRemoteUrl(configOutput: string, branch: string | null): string | nu
 /** `git@github.com:u/r.git`, `https://github.com/u/r(.git)`, `ssh://git@github.com/u/r` → {user, repo}. */
 export function githubRepoOf(url: string): { user: string; repo: string } | null {
   const m =
-    /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?(?:www\.)?github\.com(?::\d+)?\/([^/]+)\/([^/#?]+?)(?:\.git)?\/?$/i.exec(url.trim()) ??
-    /^(?:[^@/]+@)?github\.com:([^/]+)\/([^/#?]+?)(?:\.git)?\/?$/i.exec(url.trim());
+    /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?(?:www\.)?github\.com(?::\d+)?\/([^/]+)\/([^/#?]+?)(?:\.git)?\/?$/i.exec(
+      url.trim(),
+    ) ?? /^(?:[^@/]+@)?github\.com:([^/]+)\/([^/#?]+?)(?:\.git)?\/?$/i.exec(url.trim());
   if (!m?.[1] || !m[2]) return null;
   return { user: m[1], repo: m[2] };
 }

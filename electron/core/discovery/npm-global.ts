@@ -36,18 +36,26 @@ export async function discoverNpmGlobal(options: NpmGlobalOptions = {}): Promise
   });
   const listing = parseListing(result.stdout);
   if (listing && isRecord(listing.dependencies)) {
-    return Object.entries(listing.dependencies).flatMap(([name, entry]) => (isRecord(entry) ? candidate(name, entry) : []));
+    return Object.entries(listing.dependencies).flatMap(([name, entry]) =>
+      isRecord(entry) ? candidate(name, entry) : [],
+    );
   }
   const error = isRecord(listing?.error) ? listing.error : undefined;
   // A prefix where nothing was ever installed globally has no lib/node_modules (npm fails to lstat
   // it, or the prefix itself): nothing is installed there, which is an empty list, not a failure.
-  if (error?.code === 'ENOENT' && /^ENOENT: no such file or directory, lstat /.test(String(error.summary ?? ''))) return [];
+  if (error?.code === 'ENOENT' && /^ENOENT: no such file or directory, lstat /.test(String(error.summary ?? '')))
+    return [];
   if (result.code === 0 && listing) return [];
-  const why = typeof error?.summary === 'string' ? error.summary : stderrTail(result.stderr) || `exit code ${result.code}`;
-  throw new UpkeepError('COMMAND_FAILED', `\`npm ls -g\` failed: ${why}. Run \`npm ls -g --depth=0\` in a terminal to see what npm reports, fix it, and try again.`, {
-    argv,
-    exit_code: result.code,
-  });
+  const why =
+    typeof error?.summary === 'string' ? error.summary : stderrTail(result.stderr) || `exit code ${result.code}`;
+  throw new UpkeepError(
+    'COMMAND_FAILED',
+    `\`npm ls -g\` failed: ${why}. Run \`npm ls -g --depth=0\` in a terminal to see what npm reports, fix it, and try again.`,
+    {
+      argv,
+      exit_code: result.code,
+    },
+  );
 }
 
 function parseListing(stdout: string): Record<string, unknown> | null {
@@ -57,7 +65,10 @@ function parseListing(stdout: string): Record<string, unknown> | null {
     const parsed: unknown = JSON.parse(text);
     return isRecord(parsed) ? parsed : null;
   } catch {
-    throw new UpkeepError('PARSE_ERROR', '`npm ls -g --json` printed something that is not JSON. Check that `npm` is npm 7 or newer and try again.');
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      '`npm ls -g --json` printed something that is not JSON. Check that `npm` is npm 7 or newer and try again.',
+    );
   }
 }
 
@@ -82,7 +93,10 @@ function candidate(name: string, entry: NpmLsEntry): Candidate[] {
       tracks: (c) =>
         c.config.package === name &&
         isPackageOf(c.config, 'npm') &&
-        (c.config.global === true || (typeof c.config.version_from === 'object' && 'npm' in c.config.version_from && c.config.version_from.global === true)),
+        (c.config.global === true ||
+          (typeof c.config.version_from === 'object' &&
+            'npm' in c.config.version_from &&
+            c.config.version_from.global === true)),
     },
   ];
 }
@@ -91,14 +105,20 @@ function candidate(name: string, entry: NpmLsEntry): Candidate[] {
  * npm as argv without a shell. On Windows `npm` is a .cmd script that cannot be spawned without a
  * shell, so run its npm-cli.js with the node.exe installed beside it.
  */
-export function npmCommand(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+export function npmCommand(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   if (platform !== 'win32') return ['npm'];
   for (const dir of (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)) {
     const cli = path.join(dir, 'node_modules', 'npm', 'bin', 'npm-cli.js');
     const node = path.join(dir, 'node.exe');
     if (existsSync(path.join(dir, 'npm.cmd')) && existsSync(cli) && existsSync(node)) return [node, cli];
   }
-  throw new UpkeepError('NOT_FOUND', 'npm was not found on PATH. Install Node.js (it includes npm) and restart Upkeep.');
+  throw new UpkeepError(
+    'NOT_FOUND',
+    'npm was not found on PATH. Install Node.js (it includes npm) and restart Upkeep.',
+  );
 }
 
 /** Apps started from the macOS Dock get a minimal PATH; add the usual Homebrew and /usr/local folders. */

@@ -29,7 +29,11 @@ export function normalizePackageName(name: string): string {
  */
 export function resolvePython(python: string, platform: NodeJS.Platform = process.platform): string {
   const given = python.trim();
-  if (!given) throw new UpkeepError('INVALID_REQUEST', 'Give a Python interpreter (e.g. /opt/app/venv/bin/python) or a virtualenv folder.');
+  if (!given)
+    throw new UpkeepError(
+      'INVALID_REQUEST',
+      'Give a Python interpreter (e.g. /opt/app/venv/bin/python) or a virtualenv folder.',
+    );
   const pathLike = given.includes('/') || given.includes('\\') || given.startsWith('.') || given.startsWith('~');
   if (!pathLike) return given;
   const full = resolveUserPath(given);
@@ -37,7 +41,11 @@ export function resolvePython(python: string, platform: NodeJS.Platform = proces
   try {
     stat = statSync(full);
   } catch {
-    throw new UpkeepError('NOT_FOUND', `No Python at ${full}. Give the path of a Python interpreter (e.g. /opt/app/venv/bin/python) or of a virtualenv folder.`, { python: full });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `No Python at ${full}. Give the path of a Python interpreter (e.g. /opt/app/venv/bin/python) or of a virtualenv folder.`,
+      { python: full },
+    );
   }
   if (!stat.isDirectory()) return full;
   const candidates = platform === 'win32' ? ['Scripts/python.exe'] : ['bin/python', 'bin/python3'];
@@ -49,7 +57,11 @@ export function resolvePython(python: string, platform: NodeJS.Platform = proces
       // try the next
     }
   }
-  throw new UpkeepError('NOT_FOUND', `${full} is a folder but not a virtualenv (no ${candidates.join(' or ')} in it). Give the venv folder or the interpreter itself.`, { python: full });
+  throw new UpkeepError(
+    'NOT_FOUND',
+    `${full} is a folder but not a virtualenv (no ${candidates.join(' or ')} in it). Give the venv folder or the interpreter itself.`,
+    { python: full },
+  );
 }
 
 /**
@@ -57,7 +69,10 @@ export function resolvePython(python: string, platform: NodeJS.Platform = proces
  * components updated with pip in that same interpreter. Editable installs (working copies) and the
  * packaging tools are left out.
  */
-export async function discoverPythonPackages(python: string, options: PythonPackagesOptions = {}): Promise<Candidate[]> {
+export async function discoverPythonPackages(
+  python: string,
+  options: PythonPackagesOptions = {},
+): Promise<Candidate[]> {
   let interpreter = resolvePython(python);
   const env = { ...PIP_ENV, ...options.env };
   const timing = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
@@ -67,28 +82,53 @@ export async function discoverPythonPackages(python: string, options: PythonPack
   if (result.code !== 0) {
     const tail = stderrTail(result.stderr);
     if (/No module named pip/i.test(result.stderr)) {
-      throw new UpkeepError('COMMAND_FAILED', `${interpreter} has no pip. Install it with \`${interpreter} -m ensurepip --upgrade\` and try again.`, { python: interpreter });
+      throw new UpkeepError(
+        'COMMAND_FAILED',
+        `${interpreter} has no pip. Install it with \`${interpreter} -m ensurepip --upgrade\` and try again.`,
+        { python: interpreter },
+      );
     }
-    throw new UpkeepError('COMMAND_FAILED', `\`${argv.slice(0, 5).join(' ')}\` failed${tail ? `: ${tail}` : ` with exit code ${result.code}`}. Check that ${interpreter} is a working Python with pip.`, {
-      python: interpreter,
-      exit_code: result.code,
-    });
+    throw new UpkeepError(
+      'COMMAND_FAILED',
+      `\`${argv.slice(0, 5).join(' ')}\` failed${tail ? `: ${tail}` : ` with exit code ${result.code}`}. Check that ${interpreter} is a working Python with pip.`,
+      {
+        python: interpreter,
+        exit_code: result.code,
+      },
+    );
   }
   let rows: unknown;
   try {
     rows = JSON.parse(result.stdout.trim());
   } catch {
-    throw new UpkeepError('PARSE_ERROR', `\`pip list --format=json\` of ${interpreter} did not print JSON. Upgrade pip in that environment (\`${interpreter} -m pip install -U pip\`) and try again.`, { python: interpreter });
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `\`pip list --format=json\` of ${interpreter} did not print JSON. Upgrade pip in that environment (\`${interpreter} -m pip install -U pip\`) and try again.`,
+      { python: interpreter },
+    );
   }
-  if (!Array.isArray(rows)) throw new UpkeepError('PARSE_ERROR', `\`pip list --format=json\` of ${interpreter} printed JSON that is not a list.`, { python: interpreter });
+  if (!Array.isArray(rows))
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `\`pip list --format=json\` of ${interpreter} printed JSON that is not a list.`,
+      { python: interpreter },
+    );
   return rows.flatMap((row) => candidate(row, interpreter));
 }
 
-async function absoluteInterpreter(command: string, env: Record<string, string | undefined>, timing: { timeoutMs?: number }): Promise<string> {
+async function absoluteInterpreter(
+  command: string,
+  env: Record<string, string | undefined>,
+  timing: { timeoutMs?: number },
+): Promise<string> {
   const result = await runTool([command, '-c', 'import sys; print(sys.executable)'], { env, ...timing });
   const exe = result.stdout.trim().split(/\r?\n/).pop() ?? '';
   if (result.code !== 0 || !path.isAbsolute(exe)) {
-    throw new UpkeepError('COMMAND_FAILED', `${command} did not run as Python${stderrTail(result.stderr) ? `: ${stderrTail(result.stderr)}` : ''}. Give the full path of a Python interpreter.`, { python: command });
+    throw new UpkeepError(
+      'COMMAND_FAILED',
+      `${command} did not run as Python${stderrTail(result.stderr) ? `: ${stderrTail(result.stderr)}` : ''}. Give the full path of a Python interpreter.`,
+      { python: command },
+    );
   }
   return exe;
 }
@@ -122,7 +162,11 @@ function candidate(row: unknown, python: string): Candidate[] {
       tracks: (c: Component) => {
         if (typeof c.config.package !== 'string' || normalizePackageName(c.config.package) !== wanted) return false;
         if (!isPackageOf(c.config, 'pypi')) return false;
-        const theirs = c.config.python ?? (typeof c.config.version_from === 'object' && 'pip' in c.config.version_from ? c.config.version_from.python : undefined);
+        const theirs =
+          c.config.python ??
+          (typeof c.config.version_from === 'object' && 'pip' in c.config.version_from
+            ? c.config.version_from.python
+            : undefined);
         // A component without a python tracks "this package" wherever it is: count it as tracked.
         return theirs === undefined || path.resolve(theirs) === path.resolve(python);
       },

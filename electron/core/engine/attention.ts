@@ -17,9 +17,14 @@ export interface Attention {
  * A run that changed a component and could not put it back (its automatic rollback failed, or
  * rollback was off): the folder may be neither the old version nor the new one.
  */
-export function attentionFor(entry: Pick<HistoryEntry, 'kind' | 'status' | 'backup_id' | 'error'>, touched: boolean): Attention | null {
+export function attentionFor(
+  entry: Pick<HistoryEntry, 'kind' | 'status' | 'backup_id' | 'error'>,
+  touched: boolean,
+): Attention | null {
   if (entry.status !== 'failed' || !touched) return null;
-  const backup = entry.backup_id ? `Restore its pre-update backup ${entry.backup_id} from Backups, or check its folder by hand` : 'Check its folder by hand (this run kept no backup)';
+  const backup = entry.backup_id
+    ? `Restore its pre-update backup ${entry.backup_id} from Backups, or check its folder by hand`
+    : 'Check its folder by hand (this run kept no backup)';
   return {
     reason: `${entry.kind === 'rollback' ? 'The rollback' : 'The update'} failed after changing the component${entry.error ? `: ${entry.error.message}` : ''}`,
     action: `${backup}, then mark it resolved.`,
@@ -44,14 +49,21 @@ export class AttentionStore {
     try {
       got = readStateFileSync(this.file, resolvedSchema);
     } catch (error) {
-      log.error('the resolved-attention file cannot be read; every open attention shows again', { file: this.file, error });
+      log.error('the resolved-attention file cannot be read; every open attention shows again', {
+        file: this.file,
+        error,
+      });
       return {};
     }
     if (got.status === 'ok') return got.value;
     if (got.status === 'corrupt' && this.copied !== got.reason) {
       this.copied = got.reason;
       const copy = keepCorruptCopy(this.file);
-      log.error('the resolved-attention file is damaged; every open attention shows again', { file: this.file, reason: got.reason, copy });
+      log.error('the resolved-attention file is damaged; every open attention shows again', {
+        file: this.file,
+        reason: got.reason,
+        copy,
+      });
     }
     return {};
   }
@@ -61,12 +73,17 @@ export class AttentionStore {
   }
 
   async resolve(component: string, runId: string): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify({ ...this.read(), [component]: runId }, null, 2)}\n`, { mode: 0o600 });
+    await writeFileAtomic(this.file, `${JSON.stringify({ ...this.read(), [component]: runId }, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
 }
 
 /** The entry whose attention is still open for each component (newest first in `entries`). */
-export function openAttention(entries: readonly HistoryEntry[], resolvedRun: (component: string) => string | undefined): Map<string, HistoryEntry> {
+export function openAttention(
+  entries: readonly HistoryEntry[],
+  resolvedRun: (component: string) => string | undefined,
+): Map<string, HistoryEntry> {
   const open = new Map<string, HistoryEntry>();
   const seen = new Set<string>();
   for (const e of entries) {

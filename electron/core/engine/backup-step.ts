@@ -6,18 +6,33 @@ import type { RunKit } from './run-kit';
 import type { RunLog } from './run-log';
 
 /** The backup step: a store backup of the folder read back whole, an updater snapshot, or nothing to hold. */
-export async function takeBackup(kit: RunKit, ctx: UpdaterContext, component: Component, updater: Updater, log: RunLog): Promise<RunJournal['backup']> {
+export async function takeBackup(
+  kit: RunKit,
+  ctx: UpdaterContext,
+  component: Component,
+  updater: Updater,
+  log: RunLog,
+): Promise<RunJournal['backup']> {
   const folder = updater.folder(ctx);
   const backups = kit.deps.backups();
   if (folder && backups) {
     log.write(`backing up ${folder}`);
-    const id = await backups.createPreUpdate(component, folder, { runId: ctx.runId, version: ctx.from, signal: ctx.signal });
+    const id = await backups.createPreUpdate(component, folder, {
+      runId: ctx.runId,
+      version: ctx.from,
+      signal: ctx.signal,
+    });
     log.write(`pre-update backup ${id}`);
     // A backup that cannot be restored would turn any later failure into a half-updated folder:
     // find out now, while nothing has been changed.
     const problem = await backups.checkRestorable?.(id);
     if (problem) {
-      throw new UpkeepError('BACKUP_CORRUPT', `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update without a backup at your own risk.`, { backup_id: id, cause: problem }, { action: 'update_without_backup' });
+      throw new UpkeepError(
+        'BACKUP_CORRUPT',
+        `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update without a backup at your own risk.`,
+        { backup_id: id, cause: problem },
+        { action: 'update_without_backup' },
+      );
     }
     log.write(`pre-update backup ${id} reads back completely`);
     return { id, kind: 'store' };
@@ -26,7 +41,13 @@ export async function takeBackup(kit: RunKit, ctx: UpdaterContext, component: Co
     const id = await updater.snapshot.create(ctx);
     return { id, kind: 'snapshot' };
   }
-  if (folder && !backups) throw new UpkeepError('INTERNAL', 'The backup service is not available; update without a backup to go on without one.', undefined, { action: 'update_without_backup' });
+  if (folder && !backups)
+    throw new UpkeepError(
+      'INTERNAL',
+      'The backup service is not available; update without a backup to go on without one.',
+      undefined,
+      { action: 'update_without_backup' },
+    );
   // No folder and no state of its own (a script, sleep_a_bit): there is nothing a backup could hold.
   log.write(`nothing to back up for method ${component.method} without a folder; a failure cannot be rolled back`);
   return null;

@@ -33,7 +33,12 @@ const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const ANSWER_WAIT_MS = 5_000;
 
 /** A request in the lock folder from another process. */
-const cancelRequestSchema = z.object({ request_id: z.string(), run_id: z.string(), pid: z.number(), requested_at: z.string() });
+const cancelRequestSchema = z.object({
+  request_id: z.string(),
+  run_id: z.string(),
+  pid: z.number(),
+  requested_at: z.string(),
+});
 type CancelRequest = z.infer<typeof cancelRequestSchema>;
 
 const log = logger('engine.cancel');
@@ -52,10 +57,14 @@ export function cancelRequestFile(locksDir: string, component: string): string {
 }
 
 function tooLate(journal: Pick<RunJournal, 'component' | 'run_id'>, why: string): UpkeepError {
-  return new UpkeepError('CANCEL_TOO_LATE', `The update of ${journal.component} (run ${journal.run_id}) ${why}, so it can no longer be cancelled; it is finishing. See its result in History.`, {
-    component: journal.component,
-    run_id: journal.run_id,
-  });
+  return new UpkeepError(
+    'CANCEL_TOO_LATE',
+    `The update of ${journal.component} (run ${journal.run_id}) ${why}, so it can no longer be cancelled; it is finishing. See its result in History.`,
+    {
+      component: journal.component,
+      run_id: journal.run_id,
+    },
+  );
 }
 
 /** One update this process runs, as cancel sees it. */
@@ -69,7 +78,11 @@ export class LiveRun {
 
   constructor(
     readonly journal: RunJournal,
-    private readonly deps: { locksDir: string; saveJournal(journal: RunJournal): Promise<void>; log(line: string): void },
+    private readonly deps: {
+      locksDir: string;
+      saveJournal(journal: RunJournal): Promise<void>;
+      log(line: string): void;
+    },
   ) {
     this.requestFile = cancelRequestFile(deps.locksDir, journal.component);
   }
@@ -102,7 +115,13 @@ export class LiveRun {
       this.deps.log(`cancel requested (${by}) at step ${this.journal.step}; stopping and rolling back`);
       this.controller.abort(new UpkeepError('CANCELLED', 'The update was cancelled.'));
     }
-    return { run_id: this.journal.run_id, component: this.journal.component, step: this.journal.step, holder: 'this_process', pid: process.pid };
+    return {
+      run_id: this.journal.run_id,
+      component: this.journal.component,
+      step: this.journal.step,
+      holder: 'this_process',
+      pid: process.pid,
+    };
   }
 
   /** Throw CANCELLED between steps when a cancel came in. */
@@ -148,7 +167,10 @@ export class LiveRun {
       this.journal.cancel = { request_id: request.request_id, answer, step, at: new Date().toISOString() };
       await this.deps.saveJournal(this.journal);
     } catch (error) {
-      if (!this.warned) this.deps.log(`reading a cancel request failed (cancels from other processes cannot reach this run): ${(error as Error).message}`);
+      if (!this.warned)
+        this.deps.log(
+          `reading a cancel request failed (cancels from other processes cannot reach this run): ${(error as Error).message}`,
+        );
       this.warned = true;
     } finally {
       this.polling = false;
@@ -189,7 +211,11 @@ export class CancelRegistry {
   constructor(private readonly deps: CancelDeps) {}
 
   async start(journal: RunJournal, log: (line: string) => void): Promise<LiveRun> {
-    const run = new LiveRun(journal, { locksDir: this.deps.locksDir, saveJournal: (j) => this.deps.journals.write(j), log });
+    const run = new LiveRun(journal, {
+      locksDir: this.deps.locksDir,
+      saveJournal: (j) => this.deps.journals.write(j),
+      log,
+    });
     this.live.set(journal.run_id, run);
     await run.watch();
     return run;
@@ -223,16 +249,30 @@ export class CancelRegistry {
     if (!component) throw await this.notRunning(id);
     const holder = await lockHolder(this.deps.locksDir, component);
     if (!holder || !journal || holder.run_id !== journal.run_id) throw await this.notRunning(id, component);
-    if (journal.kind !== 'update') throw new UpkeepError('UNSUPPORTED', `Run ${journal.run_id} restores a backup of ${component} (a rollback); a rollback is not cancelled, it finishes.`, { component, run_id: journal.run_id });
-    if (journal.phase === 'committed' || journal.phase === 'finished') throw tooLate(journal, 'is past its commit point');
+    if (journal.kind !== 'update')
+      throw new UpkeepError(
+        'UNSUPPORTED',
+        `Run ${journal.run_id} restores a backup of ${component} (a rollback); a rollback is not cancelled, it finishes.`,
+        { component, run_id: journal.run_id },
+      );
+    if (journal.phase === 'committed' || journal.phase === 'finished')
+      throw tooLate(journal, 'is past its commit point');
     return this.askHolder(journal, holder.pid);
   }
 
   /** Nothing to cancel: a run that finished already (too late), else none running. */
   private async notRunning(id: string, component?: string): Promise<UpkeepError> {
     const finished = await this.deps.history.get(id);
-    if (finished) return tooLate({ component: finished.component, run_id: finished.id }, `has already finished (${finished.status})`);
-    return new UpkeepError('NOT_FOUND', `No update of ${component ?? id} is running, so there is nothing to cancel. The history shows finished runs.`, { id });
+    if (finished)
+      return tooLate(
+        { component: finished.component, run_id: finished.id },
+        `has already finished (${finished.status})`,
+      );
+    return new UpkeepError(
+      'NOT_FOUND',
+      `No update of ${component ?? id} is running, so there is nothing to cancel. The history shows finished runs.`,
+      { id },
+    );
   }
 
   private async findJournal(id: string): Promise<RunJournal | null> {
@@ -244,8 +284,15 @@ export class CancelRegistry {
 
   /** Leave a request for the lock holder and wait for its answer in the run's journal. */
   private async askHolder(journal: RunJournal, pid: number): Promise<CancelResult> {
-    const request: CancelRequest = { request_id: randomBytes(8).toString('hex'), run_id: journal.run_id, pid: process.pid, requested_at: new Date().toISOString() };
-    await writeFileAtomic(cancelRequestFile(this.deps.locksDir, journal.component), JSON.stringify(request), { mode: 0o600 });
+    const request: CancelRequest = {
+      request_id: randomBytes(8).toString('hex'),
+      run_id: journal.run_id,
+      pid: process.pid,
+      requested_at: new Date().toISOString(),
+    };
+    await writeFileAtomic(cancelRequestFile(this.deps.locksDir, journal.component), JSON.stringify(request), {
+      mode: 0o600,
+    });
     const deadline = Date.now() + ANSWER_WAIT_MS;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, CANCEL_POLL_MS / 2));
@@ -253,12 +300,25 @@ export class CancelRegistry {
       const answer = now?.cancel;
       if (answer && answer.request_id === request.request_id) {
         if (answer.answer === 'too_late') throw tooLate(journal, 'is past its commit point');
-        return { run_id: journal.run_id, component: journal.component, step: answer.step, holder: 'other_process', pid };
+        return {
+          run_id: journal.run_id,
+          component: journal.component,
+          step: answer.step,
+          holder: 'other_process',
+          pid,
+        };
       }
       if (!now) {
         // Finished before answering: what history says is the answer.
         const entry = await this.deps.history.get(journal.run_id);
-        if (entry?.status === 'cancelled') return { run_id: journal.run_id, component: journal.component, step: journal.step, holder: 'other_process', pid };
+        if (entry?.status === 'cancelled')
+          return {
+            run_id: journal.run_id,
+            component: journal.component,
+            step: journal.step,
+            holder: 'other_process',
+            pid,
+          };
         throw tooLate(journal, `has already finished (${entry?.status ?? 'unknown'})`);
       }
     }

@@ -1,6 +1,13 @@
 import type { InitiatedBy } from '../../../shared/contract';
 import { toErrorShape, UpkeepError } from '../../../shared/errors';
-import type { CancelResult, Component, HistoryEntry, UpdateResult, UpdateRunInfo, UpdateStatus } from '../../../shared/types';
+import type {
+  CancelResult,
+  Component,
+  HistoryEntry,
+  UpdateResult,
+  UpdateRunInfo,
+  UpdateStatus,
+} from '../../../shared/types';
 import type { VersionChoice } from '../config/version-choices';
 import { withRunLog } from '../lib/log';
 import { UPDATERS } from '../updaters/registry';
@@ -20,7 +27,15 @@ import { SELF_COMPONENT_ID, type RunRecovery, type UpdateEngineDeps, type Update
 // The engine's parts, each in its own module; these re-exports keep `engine/engine` the one import.
 export { newRunId } from './run-kit';
 export { SELF_COMPONENT_ID } from './types';
-export type { EngineBackups, EngineChecks, RunInProgress, RunRecovery, RunRecoveryFailure, UpdateEngineDeps, UpdateOptions } from './types';
+export type {
+  EngineBackups,
+  EngineChecks,
+  RunInProgress,
+  RunRecovery,
+  RunRecoveryFailure,
+  UpdateEngineDeps,
+  UpdateOptions,
+} from './types';
 
 /**
  * The one update sequencer (ARCHITECTURE.md §4) and the only writer of a run's state:
@@ -52,11 +67,18 @@ export class UpdateEngine {
   async updateComponents(ids: string[] | undefined, options: UpdateOptions): Promise<UpdateResult[]> {
     await this.recoverInterruptedRuns();
     if (options.packages && new Set(ids ?? []).size !== 1) {
-      throw new UpkeepError('INVALID_REQUEST', 'Choosing packages needs exactly one component id: the environment whose packages they are.');
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        'Choosing packages needs exactly one component id: the environment whose packages they are.',
+      );
     }
     let targets: string[];
     if (ids && ids.length > 0) targets = [...new Set(ids)];
-    else targets = this.deps.components.list().components.filter((c) => c.method !== null).map((c) => c.id);
+    else
+      targets = this.deps.components
+        .list()
+        .components.filter((c) => c.method !== null)
+        .map((c) => c.id);
     targets.sort((a, b) => Number(a === SELF_COMPONENT_ID) - Number(b === SELF_COMPONENT_ID));
     const results: UpdateResult[] = [];
     for (const id of targets) {
@@ -81,25 +103,47 @@ export class UpdateEngine {
   }
 
   /** Restore the pre-update backup of a history entry; recorded in history as kind `rollback`. */
-  async rollback(request: { component: string; to?: string; historyId?: string; initiatedBy: InitiatedBy }): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
+  async rollback(request: {
+    component: string;
+    to?: string;
+    historyId?: string;
+    initiatedBy: InitiatedBy;
+  }): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
     await this.recoverInterruptedRuns();
     const component = this.deps.components.get(request.component);
-    const entries = (await this.history.list({ component: component.id })).filter((e) => e.kind === 'update' && e.backup_id && e.status === 'succeeded');
+    const entries = (await this.history.list({ component: component.id })).filter(
+      (e) => e.kind === 'update' && e.backup_id && e.status === 'succeeded',
+    );
     let entry: HistoryEntry | undefined;
     if (request.historyId) {
       entry = (await this.history.list({ component: component.id })).find((e) => e.id === request.historyId);
-      if (!entry) throw new UpkeepError('NOT_FOUND', `No history entry ${request.historyId} for ${component.id}; the component's history lists them.`);
-      if (!entry.backup_id) throw new UpkeepError('BACKUP_NOT_FOUND', `History entry ${entry.id} has no pre-update backup (it ran without a backup); it cannot be rolled back.`);
+      if (!entry)
+        throw new UpkeepError(
+          'NOT_FOUND',
+          `No history entry ${request.historyId} for ${component.id}; the component's history lists them.`,
+        );
+      if (!entry.backup_id)
+        throw new UpkeepError(
+          'BACKUP_NOT_FOUND',
+          `History entry ${entry.id} has no pre-update backup (it ran without a backup); it cannot be rolled back.`,
+        );
     } else if (!request.to || request.to === 'last') {
       // The last update not undone already (a second rollback of it would restore the same backup).
       const listed = await this.listHistory({ component: component.id });
       entry = entries.find((e) => !listed.find((l) => l.id === e.id)?.undone_by);
-      if (!entry) throw new UpkeepError('NOT_FOUND', `${component.id} has no successful update with a pre-update backup to roll back; the component's history lists its updates.`);
+      if (!entry)
+        throw new UpkeepError(
+          'NOT_FOUND',
+          `${component.id} has no successful update with a pre-update backup to roll back; the component's history lists its updates.`,
+        );
     } else {
       entry = entries.find((e) => e.from === request.to);
       if (!entry) {
         const known = [...new Set(entries.map((e) => e.from).filter(Boolean))].join(', ') || 'none';
-        throw new UpkeepError('NOT_FOUND', `No update of ${component.id} from version ${request.to} with a backup (versions that can be restored: ${known}).`);
+        throw new UpkeepError(
+          'NOT_FOUND',
+          `No update of ${component.id} from version ${request.to} with a backup (versions that can be restored: ${known}).`,
+        );
       }
     }
     this.recoverer.refuseAfterFailedRecovery(component.id);
@@ -126,11 +170,26 @@ export class UpdateEngine {
   }
 
   /** The rollback run itself, under its lock, with records of the logger in its run log. */
-  private async rollbackRun(journal: RunJournal, component: Component, entry: HistoryEntry, updater: Updater, log: RunLog): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
-    log.write(`rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`);
+  private async rollbackRun(
+    journal: RunJournal,
+    component: Component,
+    entry: HistoryEntry,
+    updater: Updater,
+    log: RunLog,
+  ): Promise<{ result: UpdateResult; entry: HistoryEntry }> {
+    log.write(
+      `rolling ${component.id} back to ${entry.from ?? 'the version before'} from backup ${entry.backup_id} (update ${entry.id})`,
+    );
     const outcome = await runRollback(this.kit, journal, component, updater, log, { safetyBackup: true });
     if (outcome.ok) this.kit.recordCurrent(component, journal.to, log);
-    const result = await finishRun(this.kit, journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.error);
+    const result = await finishRun(
+      this.kit,
+      journal,
+      component,
+      log,
+      outcome.ok ? 'succeeded' : 'failed',
+      outcome.error,
+    );
     const history = (await this.history.get(journal.run_id)) as HistoryEntry;
     return { result, entry: history };
   }
@@ -141,13 +200,21 @@ export class UpdateEngine {
     const entries = await this.history.list(options);
     // Undone: a later successful rollback restored this update's backup (older rollbacks name no
     // rollback_of, but they restore the update's own backup id).
-    const all = options.limit === undefined ? entries : await this.history.list(options.component !== undefined ? { component: options.component } : {});
+    const all =
+      options.limit === undefined
+        ? entries
+        : await this.history.list(options.component !== undefined ? { component: options.component } : {});
     const open = openAttention(all, (id) => this.attention.resolvedRun(id));
     const marked = entries.map((e) => (open.get(e.component)?.id === e.id ? { ...e, attention_open: true } : e));
     const rollbacks = all.filter((e) => e.kind === 'rollback' && e.status === 'succeeded');
     return marked.map((e) => {
       if (e.kind !== 'update' || e.status !== 'succeeded' || !e.backup_id) return e;
-      const undo = rollbacks.find((r) => r.component === e.component && r.started_at > e.started_at && (r.rollback_of === e.id || (!r.rollback_of && r.backup_id === e.backup_id)));
+      const undo = rollbacks.find(
+        (r) =>
+          r.component === e.component &&
+          r.started_at > e.started_at &&
+          (r.rollback_of === e.id || (!r.rollback_of && r.backup_id === e.backup_id)),
+      );
       return { ...e, undone_by: undo?.id ?? null, backup_kind: this.backupKindOf(e.component) };
     });
   }
@@ -161,7 +228,10 @@ export class UpdateEngine {
   async resolveAttention(id: string): Promise<HistoryEntry> {
     this.deps.components.get(id);
     const entry = (await this.attentionOpen()).get(id);
-    if (!entry) throw new UpkeepError('NOT_FOUND', `${id} does not need attention: its last run left nothing to resolve.`, { id });
+    if (!entry)
+      throw new UpkeepError('NOT_FOUND', `${id} does not need attention: its last run left nothing to resolve.`, {
+        id,
+      });
     await this.attention.resolve(id, entry.id);
     this.deps.events.emit('components_changed', { ids: [id] });
     return entry;
@@ -197,7 +267,8 @@ export class UpdateEngine {
       };
     }
     const entry = await this.history.get(runId);
-    if (!entry) throw new UpkeepError('NOT_FOUND', `No update run ${runId}. It may have been refused before it started.`);
+    if (!entry)
+      throw new UpkeepError('NOT_FOUND', `No update run ${runId}. It may have been refused before it started.`);
     return {
       run_id: entry.id,
       component: entry.component,
@@ -239,11 +310,15 @@ export class UpdateEngine {
     return this.recoverer.recoverRuns();
   }
 
-
   // ───────────────────────────── one update ─────────────────────────────
 
   private async updateOne(id: string, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
-    const refused = (error: unknown, status: UpdateStatus = 'failed', from: string | null = null, to: string | null = null): UpdateResult => ({
+    const refused = (
+      error: unknown,
+      status: UpdateStatus = 'failed',
+      from: string | null = null,
+      to: string | null = null,
+    ): UpdateResult => ({
       id,
       from,
       to,
@@ -258,7 +333,13 @@ export class UpdateEngine {
       return refused(error);
     }
     if (!component.method) {
-      return refused(new UpkeepError('UNSUPPORTED', `${id} has no update method; Upkeep can only report its new versions. Set \`method\` in its config to update it.`), 'skipped');
+      return refused(
+        new UpkeepError(
+          'UNSUPPORTED',
+          `${id} has no update method; Upkeep can only report its new versions. Set \`method\` in its config to update it.`,
+        ),
+        'skipped',
+      );
     }
     let held: VersionChoice['held'];
     try {
@@ -271,8 +352,18 @@ export class UpdateEngine {
     if (held && (implicit || !options.force)) {
       const at = held.version ?? 'its installed version';
       const error = implicit
-        ? new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first.`, { id, held_version: held.version }, { action: 'release_hold' })
-        : new UpkeepError('UPDATE_HELD', `${component.name} is held at ${at}; release the hold first, or force the update of it by id.`, { id, held_version: held.version }, { action: 'release_hold' });
+        ? new UpkeepError(
+            'UPDATE_HELD',
+            `${component.name} is held at ${at}, so updating everything leaves it alone. Release the hold first.`,
+            { id, held_version: held.version },
+            { action: 'release_hold' },
+          )
+        : new UpkeepError(
+            'UPDATE_HELD',
+            `${component.name} is held at ${at}; release the hold first, or force the update of it by id.`,
+            { id, held_version: held.version },
+            { action: 'release_hold' },
+          );
       return refused(error, implicit ? 'skipped' : 'failed', held.version);
     }
     try {

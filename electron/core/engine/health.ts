@@ -32,7 +32,10 @@ export async function checkHealth(
   if ('command' in health) {
     const result = await exec(health.command, { timeoutMs, allowFailure: true });
     if (result.code !== 0) {
-      throw new UpkeepError('HEALTH_CHECK_FAILED', `The health check \`${health.command.join(' ')}\` exited with code ${result.code}. The update was not accepted; see the log for its output.`);
+      throw new UpkeepError(
+        'HEALTH_CHECK_FAILED',
+        `The health check \`${health.command.join(' ')}\` exited with code ${result.code}. The update was not accepted; see the log for its output.`,
+      );
     }
     log('health check command passed');
     return;
@@ -49,7 +52,10 @@ export async function checkHealth(
         signal,
       });
       await response.body.dump();
-      const ok = health.expect_status !== undefined ? response.statusCode === health.expect_status : response.statusCode >= 200 && response.statusCode < 400;
+      const ok =
+        health.expect_status !== undefined
+          ? response.statusCode === health.expect_status
+          : response.statusCode >= 200 && response.statusCode < 400;
       if (ok) {
         log(`health check ${health.url} answered ${response.statusCode}`);
         return;
@@ -57,11 +63,15 @@ export async function checkHealth(
       last = `HTTP ${response.statusCode}${health.expect_status !== undefined ? ` (expected ${health.expect_status})` : ''}`;
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      last = e.code ?? ((e.cause as NodeJS.ErrnoException | undefined)?.code) ?? e.message;
+      last = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message;
     }
     if (Date.now() + 1000 > deadline || signal.aborted) break;
-    if (attempt === 1 || attempt % 5 === 0) log(`health check ${health.url}: ${last}; retrying until ${Math.round(timeoutMs / 1000)} s have passed`);
+    if (attempt === 1 || attempt % 5 === 0)
+      log(`health check ${health.url}: ${last}; retrying until ${Math.round(timeoutMs / 1000)} s have passed`);
     await pause(1000, signal);
   }
-  throw new UpkeepError('HEALTH_CHECK_FAILED', `The health check ${health.url} did not pass within ${Math.round(timeoutMs / 1000)} s (last: ${last}). The update was not accepted.`);
+  throw new UpkeepError(
+    'HEALTH_CHECK_FAILED',
+    `The health check ${health.url} did not pass within ${Math.round(timeoutMs / 1000)} s (last: ${last}). The update was not accepted.`,
+  );
 }

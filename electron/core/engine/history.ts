@@ -11,7 +11,10 @@ const log = logger('engine.history');
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One history line: what every reader relies on (an id and a component); older lines may lack later fields. */
-const historyLineSchema = z.custom<HistoryEntry>((v) => isRecord(v) && typeof v.id === 'string' && v.id !== '' && typeof v.component === 'string', 'must be a history entry with an id and a component');
+const historyLineSchema = z.custom<HistoryEntry>(
+  (v) => isRecord(v) && typeof v.id === 'string' && v.id !== '' && typeof v.component === 'string',
+  'must be a history entry with an id and a component',
+);
 
 export interface HistoryText {
   entries: HistoryEntry[];
@@ -40,7 +43,12 @@ export async function readHistoryText(file: string): Promise<string> {
     return await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw stateCorrupt('The update history', file, `it cannot be read (${(error as Error).message})`, 'Fix its permissions (or move what is in its place), then try again.');
+    throw stateCorrupt(
+      'The update history',
+      file,
+      `it cannot be read (${(error as Error).message})`,
+      'Fix its permissions (or move what is in its place), then try again.',
+    );
   }
 }
 
@@ -53,7 +61,10 @@ export class HistoryStore {
 
   async append(entry: HistoryEntry): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const existed = await fs.stat(this.file).then(() => true, () => false);
+    const existed = await fs.stat(this.file).then(
+      () => true,
+      () => false,
+    );
     // A torn last line from a crash must not swallow this entry: start on a fresh line.
     let prefix = '';
     if (existed) {
@@ -88,7 +99,11 @@ export class HistoryStore {
     const { entries, damaged } = parseHistoryText(text);
     if (damaged.length && this.loggedAt !== text.length) {
       this.loggedAt = text.length;
-      log.error('history lines are damaged; they are skipped, and kept in the file as found', { file: this.file, lines: damaged.slice(0, 20), count: damaged.length });
+      log.error('history lines are damaged; they are skipped, and kept in the file as found', {
+        file: this.file,
+        lines: damaged.slice(0, 20),
+        count: damaged.length,
+      });
     }
     return entries;
   }

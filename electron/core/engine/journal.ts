@@ -57,7 +57,19 @@ export interface RunJournal {
   finished_at?: string;
 }
 
-const UPDATE_STEPS = ['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'migrate', 'restart', 'health', 'commit', 'rollback'] as const satisfies readonly UpdateStep[];
+const UPDATE_STEPS = [
+  'preflight',
+  'backup',
+  'download',
+  'verify',
+  'apply',
+  'install',
+  'migrate',
+  'restart',
+  'health',
+  'commit',
+  'rollback',
+] as const satisfies readonly UpdateStep[];
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What recovery relies on, checked before it acts on a journal (a damaged one is reported, never acted on). */
@@ -69,7 +81,9 @@ export const runJournalSchema = z.object({
   method: z.enum(UPDATE_METHODS),
   from: z.string().nullable(),
   to: z.string().nullable(),
-  target: z.custom<UpdateTarget>((v) => isRecord(v) && typeof v.version === 'string', 'must be a target with a version').nullable(),
+  target: z
+    .custom<UpdateTarget>((v) => isRecord(v) && typeof v.version === 'string', 'must be a target with a version')
+    .nullable(),
   force: z.boolean(),
   no_backup: z.boolean(),
   packages: z.array(z.string()).optional(),
@@ -86,7 +100,14 @@ export const runJournalSchema = z.object({
   error: z.custom<ErrorShape>((v) => isErrorShape(v), 'must be an error with a known code and a message').nullable(),
   state: z.record(z.string(), z.unknown()),
   finished_status: z.enum(['succeeded', 'failed', 'rolled_back', 'cancelled']).optional(),
-  cancel: z.object({ request_id: z.string(), answer: z.enum(['accepted', 'too_late']), step: z.enum(UPDATE_STEPS), at: z.string() }).optional(),
+  cancel: z
+    .object({
+      request_id: z.string(),
+      answer: z.enum(['accepted', 'too_late']),
+      step: z.enum(UPDATE_STEPS),
+      at: z.string(),
+    })
+    .optional(),
   finished_at: z.string().optional(),
 }) satisfies z.ZodType<RunJournal>;
 
@@ -119,7 +140,9 @@ export class JournalStore {
     return got.status === 'ok' ? got.value : null;
   }
 
-  private async readChecked(runId: string): Promise<{ status: 'ok'; value: RunJournal } | { status: 'missing' } | { status: 'corrupt'; reason: string }> {
+  private async readChecked(
+    runId: string,
+  ): Promise<{ status: 'ok'; value: RunJournal } | { status: 'missing' } | { status: 'corrupt'; reason: string }> {
     try {
       return await readStateFile(this.file(runId), runJournalSchema);
     } catch (error) {
@@ -150,13 +173,19 @@ export class JournalStore {
     const out: DamagedJournal[] = [];
     for (const runId of await this.runIds()) {
       const got = await this.readChecked(runId);
-      const reason = got.status === 'corrupt' ? got.reason : got.status === 'ok' && got.value.run_id !== runId ? `it names run ${got.value.run_id}, not ${runId}` : null;
+      const reason =
+        got.status === 'corrupt'
+          ? got.reason
+          : got.status === 'ok' && got.value.run_id !== runId
+            ? `it names run ${got.value.run_id}, not ${runId}`
+            : null;
       if (reason === null) continue;
       const file = this.file(runId);
       // Only to name the component in the report: unreadable text names none.
       const text = await fs.readFile(file, 'utf8').catch(() => '');
       const component = /"component"\s*:\s*"([^"\\]+)"/.exec(text)?.[1] ?? null;
-      if (!this.logged.has(file)) log.error('a run journal is damaged; its run is not recovered', { run_id: runId, file, component, reason });
+      if (!this.logged.has(file))
+        log.error('a run journal is damaged; its run is not recovered', { run_id: runId, file, component, reason });
       this.logged.add(file);
       out.push({ run_id: runId, file, component, reason });
     }

@@ -90,10 +90,20 @@ async function readHolder(file: string): Promise<LockHolder | null | 'unreadable
  * hard-linked into place, which fails if it exists); a lock whose holder process is gone is stale
  * and is broken under a second, short-lived breaker lock so two processes never both break it.
  */
-export async function acquireLock(dir: string, component: string, info: { host: string; runId: string }): Promise<HeldLock> {
+export async function acquireLock(
+  dir: string,
+  component: string,
+  info: { host: string; runId: string },
+): Promise<HeldLock> {
   await fs.mkdir(dir, { recursive: true });
   const file = lockFile(dir, component);
-  const holder: LockHolder = { pid: process.pid, process_start: OWN_START, host: info.host, run_id: info.runId, acquired_at: new Date().toISOString() };
+  const holder: LockHolder = {
+    pid: process.pid,
+    process_start: OWN_START,
+    host: info.host,
+    run_id: info.runId,
+    acquired_at: new Date().toISOString(),
+  };
   const tmp = path.join(dir, `.${component}.${randomBytes(6).toString('hex')}.tmp`);
   await fs.writeFile(tmp, JSON.stringify(holder), { mode: 0o644, flush: true });
   try {
@@ -122,7 +132,12 @@ export async function acquireLock(dir: string, component: string, info: { host: 
   }
 }
 
-async function breakStale(dir: string, component: string, file: string, seen: LockHolder | 'unreadable'): Promise<void> {
+async function breakStale(
+  dir: string,
+  component: string,
+  file: string,
+  seen: LockHolder | 'unreadable',
+): Promise<void> {
   const breaker = path.join(dir, `${component}.lock.break`);
   try {
     await fs.writeFile(breaker, String(process.pid), { flag: 'wx' });
@@ -137,7 +152,11 @@ async function breakStale(dir: string, component: string, file: string, seen: Lo
   }
   try {
     const again = await readHolder(file);
-    const same = again !== null && (again === 'unreadable' ? seen === 'unreadable' : seen !== 'unreadable' && again.pid === seen.pid && again.acquired_at === seen.acquired_at);
+    const same =
+      again !== null &&
+      (again === 'unreadable'
+        ? seen === 'unreadable'
+        : seen !== 'unreadable' && again.pid === seen.pid && again.acquired_at === seen.acquired_at);
     if (same) await fs.rm(file, { force: true });
   } finally {
     await fs.rm(breaker, { force: true });
@@ -159,9 +178,15 @@ export async function lockHolder(dir: string, component: string): Promise<LockHo
 }
 
 function inProgress(component: string, holder: LockHolder | null): UpkeepError {
-  const who = holder ? ` (run ${holder.run_id}, started ${holder.acquired_at} by the ${holder.host === 'cli' ? 'command line' : holder.host === 'http' ? 'headless host' : 'desktop app'}, pid ${holder.pid})` : '';
-  return new UpkeepError('UPDATE_IN_PROGRESS', `${component} is already being updated${who}. Wait for that run to finish, then try again.`, {
-    component,
-    ...(holder ? { run_id: holder.run_id, pid: holder.pid } : {}),
-  });
+  const who = holder
+    ? ` (run ${holder.run_id}, started ${holder.acquired_at} by the ${holder.host === 'cli' ? 'command line' : holder.host === 'http' ? 'headless host' : 'desktop app'}, pid ${holder.pid})`
+    : '';
+  return new UpkeepError(
+    'UPDATE_IN_PROGRESS',
+    `${component} is already being updated${who}. Wait for that run to finish, then try again.`,
+    {
+      component,
+      ...(holder ? { run_id: holder.run_id, pid: holder.pid } : {}),
+    },
+  );
 }

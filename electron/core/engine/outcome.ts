@@ -9,7 +9,14 @@ import type { RunLog } from './run-log';
  * Record how a run ended: the history entry (with the attention it leaves), the journal closed and
  * removed, the cached versions told what is installed now, and the events the hosts show.
  */
-export async function finishRun(kit: RunKit, journal: RunJournal, component: Component, log: RunLog, status: UpdateStatus, error: ErrorShape | null): Promise<UpdateResult> {
+export async function finishRun(
+  kit: RunKit,
+  journal: RunJournal,
+  component: Component,
+  log: RunLog,
+  status: UpdateStatus,
+  error: ErrorShape | null,
+): Promise<UpdateResult> {
   const finishedAt = new Date().toISOString();
   const finalError = error ?? (status === 'rolled_back' || status === 'cancelled' ? journal.error : null);
   const entry: HistoryEntry = {
@@ -38,20 +45,50 @@ export async function finishRun(kit: RunKit, journal: RunJournal, component: Com
   await kit.journals.remove(journal.run_id);
   // What the run left installed: the target when it succeeded, the old version when it was rolled
   // back or never touched the component; unknown when a touched component's rollback failed.
-  const left = status === 'succeeded' ? journal.to : status === 'rolled_back' || status === 'cancelled' || !journal.touched ? journal.from : undefined;
-  await kit.deps.checks()?.invalidate?.(component.id, left).catch((error: unknown) => {
-    // The outcome is recorded; the cached versions are only stale until the next forced check.
-    log.write(`note: the cached versions of ${component.id} could not be refreshed (${(error as Error).message}); the next check asks upstream`);
-  });
+  const left =
+    status === 'succeeded'
+      ? journal.to
+      : status === 'rolled_back' || status === 'cancelled' || !journal.touched
+        ? journal.from
+        : undefined;
+  await kit.deps
+    .checks()
+    ?.invalidate?.(component.id, left)
+    .catch((error: unknown) => {
+      // The outcome is recorded; the cached versions are only stale until the next forced check.
+      log.write(
+        `note: the cached versions of ${component.id} could not be refreshed (${(error as Error).message}); the next check asks upstream`,
+      );
+    });
   log.write(`finished: ${status}${entry.error ? ` — ${entry.error.message}` : ''}`);
   kit.progress(journal, 100, true);
   emitOutcome(kit, journal, component, status, entry);
-  return { id: component.id, from: entry.from, to: entry.to, status, backup_id: entry.backup_id, error: entry.error, run_id: journal.run_id };
+  return {
+    id: component.id,
+    from: entry.from,
+    to: entry.to,
+    status,
+    backup_id: entry.backup_id,
+    error: entry.error,
+    run_id: journal.run_id,
+  };
 }
 
-function emitOutcome(kit: RunKit, journal: RunJournal, component: Component, status: UpdateStatus, entry: HistoryEntry): void {
+function emitOutcome(
+  kit: RunKit,
+  journal: RunJournal,
+  component: Component,
+  status: UpdateStatus,
+  entry: HistoryEntry,
+): void {
   const events = kit.deps.events;
-  const outcome = { component: component.id, from_version: journal.from, to_version: journal.to, run_id: journal.run_id, error: entry.error };
+  const outcome = {
+    component: component.id,
+    from_version: journal.from,
+    to_version: journal.to,
+    run_id: journal.run_id,
+    error: entry.error,
+  };
   if (journal.kind === 'update') {
     if (status === 'succeeded') events.emit('update_succeeded', outcome);
     else if (status === 'rolled_back') events.emit('update_rolled_back', outcome);

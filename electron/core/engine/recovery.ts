@@ -49,13 +49,22 @@ export class RunRecoverer {
       if (this.failedRecoveries.has(journal.component)) continue;
       let lock: HeldLock;
       try {
-        lock = await acquireLock(kit.deps.layout.locks, journal.component, { host: kit.deps.host, runId: `recover-${journal.run_id}` });
+        lock = await acquireLock(kit.deps.layout.locks, journal.component, {
+          host: kit.deps.host,
+          runId: `recover-${journal.run_id}`,
+        });
       } catch (error) {
         const shape = toErrorShape(error);
         if (shape.code === 'UPDATE_IN_PROGRESS') {
           // A live process owns this run: it is in progress, not interrupted.
           const details = shape.details as { pid?: number } | undefined;
-          report.busy.push({ component: journal.component, kind: journal.kind, run_id: journal.run_id, step: journal.step, pid: details?.pid ?? null });
+          report.busy.push({
+            component: journal.component,
+            kind: journal.kind,
+            run_id: journal.run_id,
+            step: journal.step,
+            pid: details?.pid ?? null,
+          });
         } else {
           // The lock itself could not be taken (permissions, a full disk): nothing was touched; asked again next time.
           transient.push(this.recoveryFailed(journal, error));
@@ -82,7 +91,9 @@ export class RunRecoverer {
 
   private recoveryFailed(journal: RunJournal, error: unknown): RunRecoveryFailure {
     const cause = error instanceof Error ? error.message : String(error);
-    const backup = journal.backup ? ` Its pre-update backup ${journal.backup.id} is kept; once the cause is fixed, restoring it puts the previous version back by hand.` : '';
+    const backup = journal.backup
+      ? ` Its pre-update backup ${journal.backup.id} is kept; once the cause is fixed, restoring it puts the previous version back by hand.`
+      : '';
     return {
       component: journal.component,
       run_id: journal.run_id,
@@ -92,7 +103,12 @@ export class RunRecoverer {
           `The ${journal.kind} of ${journal.component} (run ${journal.run_id}) was interrupted at step ${journal.step} and finishing it failed: ${cause}. ` +
           `Its journal (${this.kit.journals.file(journal.run_id)}) and the folder are kept as they are, and ${journal.component} is not updated again until this is resolved.${backup} ` +
           'Fix the cause (free space, permissions, a missing drive), then run any command or restart Upkeep: it tries again.',
-        details: { component: journal.component, run_id: journal.run_id, step: journal.step, ...(journal.backup ? { backup_id: journal.backup.id } : {}) },
+        details: {
+          component: journal.component,
+          run_id: journal.run_id,
+          step: journal.step,
+          ...(journal.backup ? { backup_id: journal.backup.id } : {}),
+        },
         ...(journal.backup ? { action: 'restore_backup' as const } : {}),
       },
     };
@@ -116,14 +132,26 @@ function damagedJournalFailure(d: DamagedJournal): RunRecoveryFailure {
       message:
         `The journal of run ${d.run_id} (${who}) is damaged (${d.reason}), so Upkeep cannot tell whether that run changed ${who} and did not touch it. ` +
         `Check ${who}'s folder (its pre-update backup, if the run made one, is listed under Backups and can be restored), then move ${d.file} out of the journal folder.`,
-      details: { run_id: d.run_id, journal: d.file, reason: d.reason, state: 'STATE_CORRUPT', ...(d.component ? { component: d.component } : {}) },
+      details: {
+        run_id: d.run_id,
+        journal: d.file,
+        reason: d.reason,
+        state: 'STATE_CORRUPT',
+        ...(d.component ? { component: d.component } : {}),
+      },
     },
   };
 }
 
 /** Cleanup after a recovered run: what it leaves is staging under the work folder, so the outcome stands. */
 async function cleanupAfter(updater: Updater, ctx: UpdaterContext): Promise<void> {
-  await updater.cleanup?.(ctx).catch((error: unknown) => recoveryLog.warn('cleanup after a recovered run failed; its staging files are left, the outcome stands', { run_id: ctx.runId, component: ctx.component.id, error }));
+  await updater.cleanup?.(ctx).catch((error: unknown) =>
+    recoveryLog.warn('cleanup after a recovered run failed; its staging files are left, the outcome stands', {
+      run_id: ctx.runId,
+      component: ctx.component.id,
+      error,
+    }),
+  );
 }
 
 async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog): Promise<UpdateResult> {
@@ -132,10 +160,24 @@ async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog):
     component = kit.deps.components.get(journal.component);
   } catch {
     // The component was removed since: close the run as it stands.
-    component = { id: journal.component, name: journal.component, type: 'always_current', method: journal.method, channel: 'stable', source: { kind: 'settings' }, config: { type: 'always_current' } };
+    component = {
+      id: journal.component,
+      name: journal.component,
+      type: 'always_current',
+      method: journal.method,
+      channel: 'stable',
+      source: { kind: 'settings' },
+      config: { type: 'always_current' },
+    };
   }
   const updater = kit.updaters[journal.method];
-  const ctx = kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);
+  const ctx = kit.newContext(
+    journal,
+    component,
+    journal.target ?? { version: journal.to ?? '' },
+    log,
+    new AbortController().signal,
+  );
   log.write(`found run ${journal.run_id} interrupted at ${journal.step} (phase ${journal.phase}); finishing it`);
   if (journal.phase === 'finished') {
     const status = journal.finished_status ?? 'failed';
@@ -155,13 +197,27 @@ async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog):
   if (journal.kind === 'rollback') {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, ctx);
     await cleanupAfter(updater, ctx);
-    return finishRun(kit, journal, component, log, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error);
+    return finishRun(
+      kit,
+      journal,
+      component,
+      log,
+      outcome.ok ? 'succeeded' : 'failed',
+      outcome.ok ? null : outcome.error,
+    );
   }
   if (journal.touched && journal.backup && journal.rollback_on_failure) {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, ctx);
     await cleanupAfter(updater, ctx);
-    if (outcome.ok) return finishRun(kit, journal, component, log, 'rolled_back', { ...journal.error, message: `${journal.error.message} The previous version was restored.` });
-    return finishRun(kit, journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message} Restoring backup ${journal.backup.id} failed: ${outcome.error?.message}` });
+    if (outcome.ok)
+      return finishRun(kit, journal, component, log, 'rolled_back', {
+        ...journal.error,
+        message: `${journal.error.message} The previous version was restored.`,
+      });
+    return finishRun(kit, journal, component, log, 'failed', {
+      ...journal.error,
+      message: `${journal.error.message} Restoring backup ${journal.backup.id} failed: ${outcome.error?.message}`,
+    });
   }
   await cleanupAfter(updater, ctx);
   const note = !journal.touched
@@ -169,5 +225,9 @@ async function finishInterrupted(kit: RunKit, journal: RunJournal, log: RunLog):
     : !journal.backup
       ? ` There was no pre-update backup, so ${component.name} may be partly updated; check it by hand.`
       : ` rollback_on_failure is off; rolling it back restores backup ${journal.backup.id}.`;
-  return finishRun(kit, journal, component, log, 'failed', { ...journal.error, message: `${journal.error.message}${note}`, ...(journal.touched && journal.backup ? { action: 'roll_back' as const } : {}) });
+  return finishRun(kit, journal, component, log, 'failed', {
+    ...journal.error,
+    message: `${journal.error.message}${note}`,
+    ...(journal.touched && journal.backup ? { action: 'roll_back' as const } : {}),
+  });
 }

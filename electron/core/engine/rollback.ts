@@ -29,7 +29,15 @@ export async function runRollback(
   journal.step = 'rollback';
   await kit.journals.write(journal);
   kit.progress(journal, null);
-  const ctx = existing ?? kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, new AbortController().signal);
+  const ctx =
+    existing ??
+    kit.newContext(
+      journal,
+      component,
+      journal.target ?? { version: journal.to ?? '' },
+      log,
+      new AbortController().signal,
+    );
   // A restore puts back the version the run started from.
   const rollbackCtx: UpdaterContext = journal.kind === 'update' ? ctx : { ...ctx, from: journal.to };
   try {
@@ -38,11 +46,18 @@ export async function runRollback(
       log.write(`the previous tree was swapped back; backup ${backup.id} was not needed and is kept`);
     } else if (backup.kind === 'store') {
       const backups = kit.deps.backups();
-      if (!backups) throw new UpkeepError('INTERNAL', `The backup service is not available; restore backup ${backup.id} by hand.`, { backup_id: backup.id }, { action: 'restore_backup' });
+      if (!backups)
+        throw new UpkeepError(
+          'INTERNAL',
+          `The backup service is not available; restore backup ${backup.id} by hand.`,
+          { backup_id: backup.id },
+          { action: 'restore_backup' },
+        );
       await backups.restore(backup.id, { safetyBackup: options.safetyBackup });
       await updater.afterRestore?.(rollbackCtx);
     } else {
-      if (!updater.snapshot) throw new UpkeepError('UNSUPPORTED', `Method ${component.method} cannot restore backup ${backup.id}.`);
+      if (!updater.snapshot)
+        throw new UpkeepError('UNSUPPORTED', `Method ${component.method} cannot restore backup ${backup.id}.`);
       await updater.snapshot.restore(rollbackCtx, backup.id);
     }
     log.write(`backup ${backup.id} restored`);
@@ -55,14 +70,31 @@ export async function runRollback(
   if (problems.length) {
     // The files are back; the service is not healthy — say so without calling the restore a failure.
     log.write(`warning: ${problems.join('; ')}`);
-    if (journal.kind === 'update' && journal.error) journal.error = { ...journal.error, message: `${journal.error.message} The previous version was restored, but ${problems.join('; ')}.` };
-    if (journal.kind === 'rollback') return { ok: false, error: { code: 'HEALTH_CHECK_FAILED', message: `Backup ${backup.id} was restored, but ${problems.join('; ')}.` } };
+    if (journal.kind === 'update' && journal.error)
+      journal.error = {
+        ...journal.error,
+        message: `${journal.error.message} The previous version was restored, but ${problems.join('; ')}.`,
+      };
+    if (journal.kind === 'rollback')
+      return {
+        ok: false,
+        error: {
+          code: 'HEALTH_CHECK_FAILED',
+          message: `Backup ${backup.id} was restored, but ${problems.join('; ')}.`,
+        },
+      };
   }
   return { ok: true, error: null };
 }
 
 /** Rerun the restart command and the health check after a restore: what went wrong, if anything. */
-async function restartAfterRestore(kit: RunKit, component: Component, updater: Updater, ctx: UpdaterContext, log: RunLog): Promise<string[]> {
+async function restartAfterRestore(
+  kit: RunKit,
+  component: Component,
+  updater: Updater,
+  ctx: UpdaterContext,
+  log: RunLog,
+): Promise<string[]> {
   const folder = component.config.folder ?? updater.folder(ctx);
   const problems: string[] = [];
   if (component.config.restart) {

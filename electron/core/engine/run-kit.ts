@@ -13,10 +13,24 @@ import type { JournalStore, RunJournal } from './journal';
 import { RunLog } from './run-log';
 import type { UpdateEngineDeps } from './types';
 
-const UPDATE_STEPS: UpdateStep[] = ['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'migrate', 'restart', 'health', 'commit'];
+const UPDATE_STEPS: UpdateStep[] = [
+  'preflight',
+  'backup',
+  'download',
+  'verify',
+  'apply',
+  'install',
+  'migrate',
+  'restart',
+  'health',
+  'commit',
+];
 
 export function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -35,7 +49,12 @@ export class RunKit {
     readonly history: HistoryStore,
     readonly updaters: UpdaterRegistry,
   ) {
-    this.cancels = new CancelRegistry({ locksDir: deps.layout.locks, journals, history, isComponent: (id) => deps.components.list().components.some((c) => c.id === id) });
+    this.cancels = new CancelRegistry({
+      locksDir: deps.layout.locks,
+      journals,
+      history,
+      isComponent: (id) => deps.components.list().components.some((c) => c.id === id),
+    });
   }
 
   updaterFor(component: Component): Updater {
@@ -82,7 +101,9 @@ export class RunKit {
   }
 
   newLog(runId: string, component: string): RunLog {
-    const log = new RunLog(this.deps.layout.logs, runId, component, (line) => this.deps.events.emit('update_log', line));
+    const log = new RunLog(this.deps.layout.logs, runId, component, (line) =>
+      this.deps.events.emit('update_log', line),
+    );
     log.addSecret(this.deps.secrets?.get('github_token'));
     return log;
   }
@@ -91,7 +112,13 @@ export class RunKit {
     return path.join(this.deps.layout.cache, 'runs', runId);
   }
 
-  newContext(journal: RunJournal, component: Component, target: UpdateTarget, log: RunLog, signal: AbortSignal): UpdaterContext {
+  newContext(
+    journal: RunJournal,
+    component: Component,
+    target: UpdateTarget,
+    log: RunLog,
+    signal: AbortSignal,
+  ): UpdaterContext {
     const config = component.config;
     for (const envName of [config.api_key_env, config.token_env]) if (envName) log.addSecret(process.env[envName]);
     const workDir = this.workDir(journal.run_id);
@@ -116,11 +143,20 @@ export class RunKit {
         await fs.mkdir(workDir, { recursive: true });
         log.write(`$ ${argv.join(' ')}`);
         const cwd = options.cwd ?? defaultCwd;
-        return runCommand(argv, (line, stream) => log.write(line, stream), { ...options, ...(cwd ? { cwd } : {}), signal });
+        return runCommand(argv, (line, stream) => log.write(line, stream), {
+          ...options,
+          ...(cwd ? { cwd } : {}),
+          signal,
+        });
       },
       addSecret: (value) => log.addSecret(value),
       // The GitHub token goes only to github_api_base's origin, never to the component's api_base elsewhere.
-      credential: () => componentCredential(config, { githubApiBase: this.deps.settings.get().github_api_base, githubToken: this.deps.secrets?.get('github_token'), env: process.env }),
+      credential: () =>
+        componentCredential(config, {
+          githubApiBase: this.deps.settings.get().github_api_base,
+          githubToken: this.deps.secrets?.get('github_token'),
+          env: process.env,
+        }),
       downloadIdleTimeoutMs: (this.deps.settings.get().download_idle_timeout_s ?? 60) * 1000,
       signal,
     };
@@ -145,7 +181,9 @@ export class RunKit {
   recordCurrent(component: Component, version: string | null, log: RunLog): void {
     if (!version || component.config.current === undefined || component.config.current === version) return;
     if (component.source.kind !== 'settings' || !this.deps.components.patch) {
-      log.write(`note: ${component.id} has a fixed \`current\` version in ${component.source.kind === 'drop-in' ? component.source.file : 'its config'}; set it to ${version}`);
+      log.write(
+        `note: ${component.id} has a fixed \`current\` version in ${component.source.kind === 'drop-in' ? component.source.file : 'its config'}; set it to ${version}`,
+      );
       return;
     }
     try {
@@ -165,7 +203,8 @@ export function redactShape(shape: ErrorShape, log: RunLog): ErrorShape {
   const clean = (value: unknown): unknown => {
     if (typeof value === 'string') return log.clean(value);
     if (Array.isArray(value)) return value.map(clean);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
     return value;
   };
   const out: ErrorShape = { code: shape.code, message: log.clean(shape.message) };

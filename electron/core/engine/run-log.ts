@@ -43,7 +43,13 @@ export class RunLog {
       // Control characters other than tab would garble a terminal or the panel.
       // eslint-disable-next-line no-control-regex
       const line = this.clean(raw).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-      const entry: LogLine = { run_id: this.runId, component: this.component, stream, line, at: new Date().toISOString() };
+      const entry: LogLine = {
+        run_id: this.runId,
+        component: this.component,
+        stream,
+        line,
+        at: new Date().toISOString(),
+      };
       try {
         appendFileSync(this.file, `${entry.at} ${stream} ${line}\n`, { mode: 0o600 });
       } catch {
@@ -55,20 +61,33 @@ export class RunLog {
 }
 
 /** Read a run's log back as lines (for the panel after the fact). */
-export async function readRunLog(logsDir: string, runId: string, component: string | null, options: { offset?: number; limit?: number } = {}): Promise<{ lines: LogLine[]; total: number }> {
+export async function readRunLog(
+  logsDir: string,
+  runId: string,
+  component: string | null,
+  options: { offset?: number; limit?: number } = {},
+): Promise<{ lines: LogLine[]; total: number }> {
   let text: string;
   try {
     text = await fs.readFile(path.join(logsDir, `${runId}.log`), 'utf8');
   } catch (error) {
     // A run that logged nothing (or whose log was removed) has no lines; an unreadable log is said in the host log.
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('a run log cannot be read', { run_id: runId, error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn('a run log cannot be read', { run_id: runId, error });
     return { lines: [], total: 0 };
   }
   const all: LogLine[] = [];
   for (const raw of text.split('\n')) {
     if (!raw) continue;
     const m = LINE_PATTERN.exec(raw);
-    if (m) all.push({ run_id: runId, component: component ?? '', at: m[1] as string, stream: m[2] as LogLine['stream'], line: m[3] as string });
+    if (m)
+      all.push({
+        run_id: runId,
+        component: component ?? '',
+        at: m[1] as string,
+        stream: m[2] as LogLine['stream'],
+        line: m[3] as string,
+      });
   }
   const offset = options.offset ?? 0;
   const limit = options.limit ?? 5000;

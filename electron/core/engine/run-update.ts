@@ -30,7 +30,14 @@ class StepFailure extends Error {
  * preflight → backup → download → verify → apply → install → migrate → restart → health → commit,
  * or roll back. Each step is journaled (fsynced) before it starts.
  */
-export async function runUpdate(kit: RunKit, runId: string, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean): Promise<UpdateResult> {
+export async function runUpdate(
+  kit: RunKit,
+  runId: string,
+  component: Component,
+  updater: Updater,
+  options: UpdateOptions,
+  implicit: boolean,
+): Promise<UpdateResult> {
   const journal = kit.newJournal(runId, 'update', component, options.initiatedBy, {
     from: null,
     to: null,
@@ -45,7 +52,15 @@ export async function runUpdate(kit: RunKit, runId: string, component: Component
 }
 
 /** The steps of a run and its outcome, with its journal and log made. */
-async function runSteps(kit: RunKit, journal: RunJournal, component: Component, updater: Updater, options: UpdateOptions, implicit: boolean, log: RunLog): Promise<UpdateResult> {
+async function runSteps(
+  kit: RunKit,
+  journal: RunJournal,
+  component: Component,
+  updater: Updater,
+  options: UpdateOptions,
+  implicit: boolean,
+  log: RunLog,
+): Promise<UpdateResult> {
   const runId = journal.run_id;
   // A cancel (cancel.ts) aborts this run's signal; it is checked again between steps.
   const live = await kit.cancels.start(journal, (line) => log.write(line));
@@ -70,7 +85,9 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
   try {
     // Preflight: re-check the target, then the machine.
     const c = await step('preflight', async () => {
-      log.write(`${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`);
+      log.write(
+        `${journal.kind} of ${component.name} (${component.id}) with method ${component.method}, run ${runId}, started by ${options.initiatedBy}`,
+      );
       const target = await recheckTarget(kit, journal, component, options, log);
       const made = kit.newContext(journal, component, target, log, controller.signal);
       ctx = made;
@@ -83,13 +100,18 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
         journal.backup = await takeBackup(kit, c, component, updater, log);
       });
     } else {
-      log.write('warning: no pre-update backup (the update was asked to run without one); a failure cannot be rolled back');
+      log.write(
+        'warning: no pre-update backup (the update was asked to run without one); a failure cannot be rolled back',
+      );
     }
     const { download, verify } = updater;
     if (download) await step('download', () => download.call(updater, c));
     if (verify) await step('verify', () => verify.call(updater, c));
     // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
-    if (!journal.backup || !journal.rollback_on_failure) live.passPointOfNoReturn(`has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`);
+    if (!journal.backup || !journal.rollback_on_failure)
+      live.passPointOfNoReturn(
+        `has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`,
+      );
     journal.touched = true;
     await step('apply', () => updater.apply(c));
     const folder = component.config.folder ?? updater.folder(c);
@@ -109,7 +131,14 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
       });
     }
     if (component.config.health) {
-      await step('health', () => checkHealth(component.config.health as NonNullable<Component['config']['health']>, c.exec, (l) => log.write(l), controller.signal));
+      await step('health', () =>
+        checkHealth(
+          component.config.health as NonNullable<Component['config']['health']>,
+          c.exec,
+          (l) => log.write(l),
+          controller.signal,
+        ),
+      );
     }
     live.passPointOfNoReturn('has reached its commit point');
     await step('commit', async () => {
@@ -127,7 +156,11 @@ async function runSteps(kit: RunKit, journal: RunJournal, component: Component, 
     kit.cancels.end(live);
     await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch((error: unknown) => {
       // The outcome is recorded already; the folder left behind is only downloads and staging under the cache folder.
-      engineLog.warn('a run work folder could not be removed; it only takes space under the cache folder', { run_id: runId, folder: kit.workDir(runId), error });
+      engineLog.warn('a run work folder could not be removed; it only takes space under the cache folder', {
+        run_id: runId,
+        folder: kit.workDir(runId),
+        error,
+      });
     });
   }
 }
@@ -155,12 +188,29 @@ async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<Upd
   if (shape.code === 'NO_UPDATE' && failedStep === 'preflight') {
     log.write(shape.message);
     await kit.journals.remove(runId);
-    return { id: component.id, from: journal.from, to: journal.to, status: 'skipped', backup_id: null, error: implicit ? null : shape, run_id: runId };
+    return {
+      id: component.id,
+      from: journal.from,
+      to: journal.to,
+      status: 'skipped',
+      backup_id: null,
+      error: implicit ? null : shape,
+      run_id: runId,
+    };
   }
   journal.error = shape;
   log.write(`${failedStep} failed: ${shape.message}`);
   // After a cancel the rollback runs with a signal of its own: its restart and health check must not be aborted.
-  const c = run.ctx && !cancelled ? run.ctx : kit.newContext(journal, component, journal.target ?? { version: journal.to ?? '' }, log, cancelled ? new AbortController().signal : run.live.signal);
+  const c =
+    run.ctx && !cancelled
+      ? run.ctx
+      : kit.newContext(
+          journal,
+          component,
+          journal.target ?? { version: journal.to ?? '' },
+          log,
+          cancelled ? new AbortController().signal : run.live.signal,
+        );
   let status: UpdateStatus = 'failed';
   let finalError: ErrorShape = shape;
   if (cancelled && !journal.touched) {
@@ -170,12 +220,25 @@ async function failedRun(kit: RunKit, run: FailedRun, raw: unknown): Promise<Upd
   if (journal.touched && journal.backup && journal.rollback_on_failure) {
     const outcome = await runRollback(kit, journal, component, updater, log, { safetyBackup: false }, c);
     if (outcome.ok) status = cancelled ? 'cancelled' : 'rolled_back';
-    if (outcome.ok && cancelled) finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
-    else if (!outcome.ok) finalError = { ...shape, message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`, details: { ...(shape.details ?? {}), rollback_error: outcome.error } };
+    if (outcome.ok && cancelled)
+      finalError = { ...shape, message: `${shape.message} The previous version was restored.` };
+    else if (!outcome.ok)
+      finalError = {
+        ...shape,
+        message: `${shape.message} The automatic rollback also failed: ${outcome.error?.message ?? 'unknown error'}`,
+        details: { ...(shape.details ?? {}), rollback_error: outcome.error },
+      };
   } else if (journal.touched && !journal.backup) {
-    finalError = { ...shape, message: `${shape.message} There is no pre-update backup (the update ran without one), so ${component.name} may be partly updated; check it by hand.` };
+    finalError = {
+      ...shape,
+      message: `${shape.message} There is no pre-update backup (the update ran without one), so ${component.name} may be partly updated; check it by hand.`,
+    };
   } else if (journal.touched && !journal.rollback_on_failure) {
-    finalError = { ...shape, message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; rolling it back restores backup ${journal.backup?.id}.`, action: 'roll_back' };
+    finalError = {
+      ...shape,
+      message: `${shape.message} rollback_on_failure is off, so ${component.name} was left as it is; rolling it back restores backup ${journal.backup?.id}.`,
+      action: 'roll_back',
+    };
   }
   await updater.cleanup?.(c).catch((e: unknown) => log.write(`cleanup: ${(e as Error).message}`));
   return await finishRun(kit, journal, component, log, status, finalError);

@@ -36,7 +36,11 @@ export const SELF_COMPONENT_ID = 'upkeep';
 /** What the engine needs from the backup store (services.backups, adapted in services.ts). */
 export interface EngineBackups {
   /** A full backup of `folder` before an update; returns its id. */
-  createPreUpdate(component: Component, folder: string, info: { runId: string; version: string | null; signal?: AbortSignal }): Promise<string>;
+  createPreUpdate(
+    component: Component,
+    folder: string,
+    info: { runId: string; version: string | null; signal?: AbortSignal },
+  ): Promise<string>;
   /** Put the folder back exactly as the backup has it. */
   restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
@@ -54,7 +58,11 @@ export interface UpdateEngineDeps {
   layout: HomeLayout;
   host: string;
   events: EventBus;
-  components: { get(id: string): Component; list(): { components: Component[] }; patch?(id: string, patch: Record<string, unknown>): Component };
+  components: {
+    get(id: string): Component;
+    list(): { components: Component[] };
+    patch?(id: string, patch: Record<string, unknown>): Component;
+  };
   settings: { get(): { min_free_space_mb: number; github_api_base: string; download_idle_timeout_s?: number } };
   secrets?: { get(key: string): string | undefined };
   /** Resolved lazily: the checks and backup services may be built after the engine. */

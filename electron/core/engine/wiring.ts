@@ -6,7 +6,16 @@ import { UpdateEngine, type EngineBackups, type EngineChecks, type UpdateEngineD
 
 /** The backup service as the engine uses it (services.backups). */
 export interface BackupServiceLike {
-  create(request: { component: string; type: 'full'; reason: 'pre-update'; name?: string; description?: string; folder?: string; version?: string | null; signal?: AbortSignal }): Promise<BackupInfo>;
+  create(request: {
+    component: string;
+    type: 'full';
+    reason: 'pre-update';
+    name?: string;
+    description?: string;
+    folder?: string;
+    version?: string | null;
+    signal?: AbortSignal;
+  }): Promise<BackupInfo>;
   restore(request: { backupId: string; safetyBackup?: boolean }): Promise<unknown>;
   verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }

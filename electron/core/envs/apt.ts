@@ -4,7 +4,12 @@ import { buildRisk } from '../risk/flags';
 import { runOk, type EnvRun } from './run';
 
 /** apt in the C locale, never asking questions. */
-export const APT_ENV: Record<string, string> = { LC_ALL: 'C', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' };
+export const APT_ENV: Record<string, string> = {
+  LC_ALL: 'C',
+  LANG: 'C',
+  DEBIAN_FRONTEND: 'noninteractive',
+  NEEDRESTART_MODE: 'l',
+};
 
 export interface AptUpgradable {
   name: string;
@@ -31,15 +36,28 @@ export function parseAptUpgradable(text: string): AptUpgradable[] {
 export function aptAdvisories(u: AptUpgradable): Advisory[] {
   return u.suites
     .filter((s) => s.endsWith('-security'))
-    .map((suite) => ({ id: `${suite}:${u.name}=${u.version}`, source: 'apt' as const, title: `${u.name} ${u.version} from ${suite}`, fixed_in: [u.version] }));
+    .map((suite) => ({
+      id: `${suite}:${u.name}=${u.version}`,
+      source: 'apt' as const,
+      title: `${u.name} ${u.version} from ${suite}`,
+      fixed_in: [u.version],
+    }));
 }
 
 /**
  * Packages upgradable on this machine (`apt list --upgradable`), from the package lists apt has.
  * Refreshing the lists (`apt-get update`) needs root and is left to the system's own timer.
  */
-export async function findAptUpgradable(run: EnvRun, config: ComponentConfig): Promise<{ installed_count: number; packages: PackageUpdate[] }> {
-  const out = await runOk(run, ['apt', 'list', '--upgradable'], { env: APT_ENV }, 'This check needs apt (Debian or Ubuntu).');
+export async function findAptUpgradable(
+  run: EnvRun,
+  config: ComponentConfig,
+): Promise<{ installed_count: number; packages: PackageUpdate[] }> {
+  const out = await runOk(
+    run,
+    ['apt', 'list', '--upgradable'],
+    { env: APT_ENV },
+    'This check needs apt (Debian or Ubuntu).',
+  );
   const only = config.only;
   const ignore = new Set(config.ignore ?? []);
   const rows = parseAptUpgradable(out).filter((u) => !ignore.has(u.name) && (!only || only.includes(u.name)));
@@ -61,7 +79,9 @@ export async function findAptUpgradable(run: EnvRun, config: ComponentConfig): P
 export async function dpkgVersions(run: EnvRun, names: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (names.length === 0) return out;
-  const r = await run(['dpkg-query', '-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], { env: APT_ENV });
+  const r = await run(['dpkg-query', '-W', '-f=${Package}\t${Version}\t${db:Status-Abbrev}\n', ...names], {
+    env: APT_ENV,
+  });
   for (const line of r.stdout.split('\n')) {
     const [name, version, status] = line.split('\t');
     if (name && version && status?.startsWith('ii')) out.set(name, version);

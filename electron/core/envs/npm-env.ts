@@ -10,7 +10,13 @@ import type { EnvRun } from './run';
 import { isRecord } from '../../../shared/guards';
 
 /** npm without prompts, colours, funding or audit chatter. */
-export const NPM_ENV: Record<string, string> = { NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', npm_config_progress: 'false' };
+export const NPM_ENV: Record<string, string> = {
+  NO_COLOR: '1',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+  npm_config_update_notifier: 'false',
+  npm_config_progress: 'false',
+};
 
 export function isGlobalEnv(config: ComponentConfig): boolean {
   return envProjectFolder(config) === null;
@@ -48,9 +54,13 @@ export function parseNpmOutdated(stdout: string): Map<string, OutdatedRow> {
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` did not print JSON. Run it in the folder to see what npm says.');
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      '`npm outdated --json` did not print JSON. Run it in the folder to see what npm says.',
+    );
   }
-  if (!isRecord(doc)) throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` printed something other than an object.');
+  if (!isRecord(doc))
+    throw new UpkeepError('PARSE_ERROR', '`npm outdated --json` printed something other than an object.');
   const error = doc.error;
   if (error) {
     const summary = isRecord(error) && typeof error.summary === 'string' ? error.summary : 'unknown error';
@@ -59,7 +69,9 @@ export function parseNpmOutdated(stdout: string): Map<string, OutdatedRow> {
   }
   const out = new Map<string, OutdatedRow>();
   for (const [name, value] of Object.entries(doc as Record<string, OutdatedRow | OutdatedRow[]>)) {
-    const row = Array.isArray(value) ? value.find((r) => r.dependent === undefined || r.location?.split('node_modules').length === 2) ?? value[0] : value;
+    const row = Array.isArray(value)
+      ? (value.find((r) => r.dependent === undefined || r.location?.split('node_modules').length === 2) ?? value[0])
+      : value;
     if (row) out.set(name, row);
   }
   return out;
@@ -67,7 +79,10 @@ export function parseNpmOutdated(stdout: string): Map<string, OutdatedRow> {
 
 /** Installed top-level packages (`npm ls --depth=0 --json`). */
 export async function npmInstalled(run: EnvRun, config: ComponentConfig): Promise<Map<string, string>> {
-  const r = await run(['npm', 'ls', '--depth=0', '--json', ...npmScopeArgs(config)], { ...npmCwd(config), env: NPM_ENV });
+  const r = await run(['npm', 'ls', '--depth=0', '--json', ...npmScopeArgs(config)], {
+    ...npmCwd(config),
+    env: NPM_ENV,
+  });
   let doc: { dependencies?: Record<string, { version?: string }> };
   try {
     doc = JSON.parse(r.stdout || '{}');
@@ -84,26 +99,44 @@ export async function npmInstalled(run: EnvRun, config: ComponentConfig): Promis
  * about every outdated version. `target` is `wanted` (inside the ranges package.json allows) unless
  * `cross_ranges` is set, then `latest`.
  */
-export async function findNpmOutdated(options: { config: ComponentConfig; http: HttpClient; run: EnvRun; signal?: AbortSignal }): Promise<{ installed_count: number; packages: PackageUpdate[] }> {
+export async function findNpmOutdated(options: {
+  config: ComponentConfig;
+  http: HttpClient;
+  run: EnvRun;
+  signal?: AbortSignal;
+}): Promise<{ installed_count: number; packages: PackageUpdate[] }> {
   const { config, run } = options;
   const folder = envProjectFolder(config);
   if (folder !== null) {
     if (!existsSync(path.join(folder, 'package.json'))) {
-      throw new UpkeepError('NOT_FOUND', `${folder} has no package.json. Set \`folder\` to the npm project (or global: true for the global packages).`);
+      throw new UpkeepError(
+        'NOT_FOUND',
+        `${folder} has no package.json. Set \`folder\` to the npm project (or global: true for the global packages).`,
+      );
     }
   }
-  const r = await run(['npm', 'outdated', '--json', '--long', ...npmScopeArgs(config)], { ...npmCwd(config), env: NPM_ENV });
+  const r = await run(['npm', 'outdated', '--json', '--long', ...npmScopeArgs(config)], {
+    ...npmCwd(config),
+    env: NPM_ENV,
+  });
   // npm outdated exits 1 when something is outdated; only output that is not JSON is a failure.
   if (r.code !== 0 && !r.stdout.trim().startsWith('{')) {
     const last = r.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-    throw new UpkeepError('COMMAND_FAILED', `\`npm outdated\` failed${last ? `: ${last}` : ''}. Run it in ${config.folder ?? 'the global prefix'} to see why.`);
+    throw new UpkeepError(
+      'COMMAND_FAILED',
+      `\`npm outdated\` failed${last ? `: ${last}` : ''}. Run it in ${config.folder ?? 'the global prefix'} to see why.`,
+    );
   }
   const rows = parseNpmOutdated(r.stdout);
   const installed = await npmInstalled(run, config);
   const only = config.only;
   const ignore = new Set(config.ignore ?? []);
   const cross = config.cross_ranges === true;
-  const picked = [...rows.entries()].flatMap(([name, row]) => (row.current && row.latest && !ignore.has(name) && (!only || only.includes(name)) ? [{ name, row, current: row.current, latest: row.latest }] : []));
+  const picked = [...rows.entries()].flatMap(([name, row]) =>
+    row.current && row.latest && !ignore.has(name) && (!only || only.includes(name))
+      ? [{ name, row, current: row.current, latest: row.latest }]
+      : [],
+  );
   const askFor: Record<string, string[]> = {};
   for (const { name, current } of picked) askFor[name] = [current];
   let answer: Awaited<ReturnType<typeof npmBulkAdvisories>> = {};
@@ -119,8 +152,16 @@ export async function findNpmOutdated(options: { config: ComponentConfig; http: 
     const wanted = row.wanted ?? null;
     const target = cross ? latest : (wanted ?? current);
     const advisories = target !== current ? fixedAdvisories(answer[name], current, target) : [];
-    const risk = target !== current ? buildRisk({ installed: current, target, advisories }) : { flags: [], advisories: [], reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`] };
-    if (advisoryError !== null && target !== current) markUnknown(risk, 'security', advisoryError, 'the security advisories');
+    const risk =
+      target !== current
+        ? buildRisk({ installed: current, target, advisories })
+        : {
+            flags: [],
+            advisories: [],
+            reasons: [`package.json allows only ${wanted ?? current}; set cross_ranges to go to ${latest}`],
+          };
+    if (advisoryError !== null && target !== current)
+      markUnknown(risk, 'security', advisoryError, 'the security advisories');
     return {
       name,
       installed: current,

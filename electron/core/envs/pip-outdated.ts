@@ -40,7 +40,8 @@ export function packageFilter(config: ComponentConfig): (name: string) => boolea
 export async function environmentPins(config: ComponentConfig, python: string): Promise<Pins> {
   const pins: Pins = new Map();
   const base = envFolder(config, python);
-  for (const file of [config.requirements, config.constraints]) if (file) await readPins(path.resolve(base, file), pins);
+  for (const file of [config.requirements, config.constraints])
+    if (file) await readPins(path.resolve(base, file), pins);
   return pins;
 }
 
@@ -51,17 +52,32 @@ function newest(versions: string[]): string | null {
 }
 
 /** The risk of moving one distribution to `target`; advisories that cannot be read leave security unknown. */
-async function packageRisk(http: HttpClient, config: ComponentConfig, dist: { name: string; version: string }, target: string, signal?: AbortSignal): Promise<RiskInfo> {
+async function packageRisk(
+  http: HttpClient,
+  config: ComponentConfig,
+  dist: { name: string; version: string },
+  target: string,
+  signal?: AbortSignal,
+): Promise<RiskInfo> {
   let advisories: Advisory[] = [];
   let failure: unknown = null;
   try {
-    advisories = await pypiAdvisories(http, config.index_url, normalizePackageName(dist.name), dist.version, target, signal);
+    advisories = await pypiAdvisories(
+      http,
+      config.index_url,
+      normalizePackageName(dist.name),
+      dist.version,
+      target,
+      signal,
+    );
   } catch (error) {
     if (signal?.aborted) throw error;
     failure = error;
   }
   const risk = buildRisk({ installed: dist.version, target, advisories });
-  return failure === null ? risk : markUnknown(risk, 'security', failure, `the advisories of ${dist.name} ${dist.version}`);
+  return failure === null
+    ? risk
+    : markUnknown(risk, 'security', failure, `the advisories of ${dist.name} ${dist.version}`);
 }
 
 /**
@@ -71,10 +87,20 @@ async function packageRisk(http: HttpClient, config: ComponentConfig, dist: { na
  * release the requirements/constraints pins allow; the update installs `wanted`, never crossing a
  * pin. Packages the index does not know (local builds) are skipped, as pip does.
  */
-export async function findPipOutdated(options: { config: ComponentConfig; channel: string; http: HttpClient; run: EnvRun; signal?: AbortSignal }): Promise<PipOutdatedResult> {
+export async function findPipOutdated(options: {
+  config: ComponentConfig;
+  channel: string;
+  http: HttpClient;
+  run: EnvRun;
+  signal?: AbortSignal;
+}): Promise<PipOutdatedResult> {
   const { config, http, run } = options;
   const python = envPython(config);
-  const [installed, pyVersion, pins] = await Promise.all([listInstalled(run, python), pythonVersion(run, python), environmentPins(config, python)]);
+  const [installed, pyVersion, pins] = await Promise.all([
+    listInstalled(run, python),
+    pythonVersion(run, python),
+    environmentPins(config, python),
+  ]);
   const root = pypiJsonRoot(config.index_url);
   const keep = packageFilter(config);
   const candidates = installed.filter((d) => keep(d.name));
@@ -91,17 +117,26 @@ export async function findPipOutdated(options: { config: ComponentConfig; channe
       doc = jsonProjectSchema.parse(response.json<unknown>());
     } catch {
       // Not JSON (response.json throws PARSE_ERROR) or not this shape: the same clear error either way.
-      throw new UpkeepError('PARSE_ERROR', `${root} did not answer like PyPI's JSON API for ${dist.name}. Check index_url (the index root, e.g. https://pypi.org).`);
+      throw new UpkeepError(
+        'PARSE_ERROR',
+        `${root} did not answer like PyPI's JSON API for ${dist.name}. Check index_url (the index root, e.g. https://pypi.org).`,
+      );
     }
     const admitPre = options.channel === 'prerelease' || isPrereleaseVersion(dist.version, 'python');
     const usable = Object.entries(doc.releases)
-      .filter(([, files]) => files.some((f) => f.yanked !== true && (!f.requires_python || satisfiesPep440(pyVersion, f.requires_python) !== false)))
+      .filter(([, files]) =>
+        files.some(
+          (f) => f.yanked !== true && (!f.requires_python || satisfiesPep440(pyVersion, f.requires_python) !== false),
+        ),
+      )
       .map(([v]) => v)
       .filter((v) => orderVersions(v, v, 'python') !== null && (admitPre || !isPrereleaseVersion(v, 'python')));
     const latest = newest(usable);
     if (latest === null || (orderVersions(latest, dist.version, 'python') ?? 0) <= 0) return null;
     const specs = pins.get(normalizePackageName(dist.name)) ?? [];
-    const allowed = specs.length ? usable.filter((v) => specs.every((s) => satisfiesPep440(v, s.specifier) !== false)) : usable;
+    const allowed = specs.length
+      ? usable.filter((v) => specs.every((s) => satisfiesPep440(v, s.specifier) !== false))
+      : usable;
     const wanted = newest(allowed);
     const target = wanted !== null && (orderVersions(wanted, dist.version, 'python') ?? 0) > 0 ? wanted : dist.version;
     return {
@@ -111,8 +146,19 @@ export async function findPipOutdated(options: { config: ComponentConfig; channe
       latest,
       target,
       location: specs.length ? specs.map((s) => `${path.basename(s.file)}: ${s.line}`).join('; ') : null,
-      risk: target !== dist.version ? await packageRisk(http, config, dist, target, options.signal) : { flags: [], advisories: [], reasons: [`${specs.map((s) => s.line).join(', ')} holds it at ${dist.version}`] },
+      risk:
+        target !== dist.version
+          ? await packageRisk(http, config, dist, target, options.signal)
+          : {
+              flags: [],
+              advisories: [],
+              reasons: [`${specs.map((s) => s.line).join(', ')} holds it at ${dist.version}`],
+            },
     };
   });
-  return { python, installed_count: installed.length, packages: rows.filter((r): r is PackageUpdate => r !== null).sort((a, b) => a.name.localeCompare(b.name)) };
+  return {
+    python,
+    installed_count: installed.length,
+    packages: rows.filter((r): r is PackageUpdate => r !== null).sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }

@@ -6,10 +6,16 @@ import { normalizePackageName } from './requirements';
 import { runOk, type EnvRun } from './run';
 
 const VENV_DIRS = ['.venv', 'venv', 'env', '.'];
-const binOf = (root: string) => (process.platform === 'win32' ? path.join(root, 'Scripts', 'python.exe') : path.join(root, 'bin', 'python'));
+const binOf = (root: string) =>
+  process.platform === 'win32' ? path.join(root, 'Scripts', 'python.exe') : path.join(root, 'bin', 'python');
 
 /** pip without prompts, colours or its own version nag. */
-export const PIP_ENV: Record<string, string> = { PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PYTHONUNBUFFERED: '1', PIP_NO_COLOR: '1' };
+export const PIP_ENV: Record<string, string> = {
+  PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  PIP_NO_INPUT: '1',
+  PYTHONUNBUFFERED: '1',
+  PIP_NO_COLOR: '1',
+};
 
 /**
  * The interpreter of a pip_env component: `python` (an interpreter, a command like python3, or a
@@ -20,7 +26,11 @@ export function envPython(config: ComponentConfig): string {
     const p = config.python;
     if (path.isAbsolute(p) && existsSync(p) && statSync(p).isDirectory()) {
       const bin = binOf(p);
-      if (!existsSync(bin)) throw new UpkeepError('INVALID_CONFIG', `${p} is a folder without ${path.relative(p, bin)}; set \`python\` to the interpreter or the venv folder.`);
+      if (!existsSync(bin))
+        throw new UpkeepError(
+          'INVALID_CONFIG',
+          `${p} is a folder without ${path.relative(p, bin)}; set \`python\` to the interpreter or the venv folder.`,
+        );
       return bin;
     }
     return p;
@@ -30,7 +40,10 @@ export function envPython(config: ComponentConfig): string {
       const bin = binOf(path.join(config.folder, sub));
       if (existsSync(bin)) return bin;
     }
-    throw new UpkeepError('INVALID_CONFIG', `No virtualenv found in ${config.folder} (looked for .venv, venv, env and the folder itself). Set \`python\` to the interpreter.`);
+    throw new UpkeepError(
+      'INVALID_CONFIG',
+      `No virtualenv found in ${config.folder} (looked for .venv, venv, env and the folder itself). Set \`python\` to the interpreter.`,
+    );
   }
   throw new UpkeepError('INVALID_CONFIG', 'Set `python` (the interpreter or venv) for a pip_env component.');
 }
@@ -48,7 +61,12 @@ export interface InstalledDist {
 }
 
 export async function pythonVersion(run: EnvRun, python: string): Promise<string> {
-  const out = await runOk(run, [python, '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], undefined, `Check that ${python} is a working Python interpreter.`);
+  const out = await runOk(
+    run,
+    [python, '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'],
+    undefined,
+    `Check that ${python} is a working Python interpreter.`,
+  );
   return out.trim();
 }
 
@@ -57,16 +75,27 @@ export async function pythonVersion(run: EnvRun, python: string): Promise<string
  * index), and in a venv made with --system-site-packages only the venv's own (`--local`).
  */
 export async function listInstalled(run: EnvRun, python: string): Promise<InstalledDist[]> {
-  const out = await runOk(run, [python, '-m', 'pip', 'list', '--format=json', '--exclude-editable', '--local'], { env: PIP_ENV }, `Check that ${python} has pip (python -m ensurepip).`);
+  const out = await runOk(
+    run,
+    [python, '-m', 'pip', 'list', '--format=json', '--exclude-editable', '--local'],
+    { env: PIP_ENV },
+    `Check that ${python} has pip (python -m ensurepip).`,
+  );
   let rows: unknown;
   try {
     rows = JSON.parse(out);
   } catch {
-    throw new UpkeepError('PARSE_ERROR', `\`${python} -m pip list --format=json\` did not print JSON. Upgrade pip in that environment.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `\`${python} -m pip list --format=json\` did not print JSON. Upgrade pip in that environment.`,
+    );
   }
-  if (!Array.isArray(rows)) throw new UpkeepError('PARSE_ERROR', `\`pip list --format=json\` of ${python} did not print a list.`);
+  if (!Array.isArray(rows))
+    throw new UpkeepError('PARSE_ERROR', `\`pip list --format=json\` of ${python} did not print a list.`);
   return rows
-    .filter((r): r is { name: string; version: string } => typeof r?.name === 'string' && typeof r?.version === 'string')
+    .filter(
+      (r): r is { name: string; version: string } => typeof r?.name === 'string' && typeof r?.version === 'string',
+    )
     .map((r) => ({ name: r.name, version: r.version }));
 }
 

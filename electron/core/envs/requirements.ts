@@ -26,7 +26,11 @@ export async function readPins(file: string, pins: Pins = new Map(), seen = new 
   try {
     text = await fs.readFile(abs, 'utf8');
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `The requirements file ${abs} cannot be read (${errnoCode(error) ?? errorMessage(error)}). Fix \`requirements\`/\`constraints\` in the component config.`, { file: abs });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `The requirements file ${abs} cannot be read (${errnoCode(error) ?? errorMessage(error)}). Fix \`requirements\`/\`constraints\` in the component config.`,
+      { file: abs },
+    );
   }
   const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   for (const rawLine of lines) {

@@ -71,10 +71,18 @@ export interface RepackResult {
   failed: Record<string, string>;
 }
 
-const repackResultSchema = z.object({ built: z.record(z.string(), z.string()), failed: z.record(z.string(), z.string()) }) satisfies z.ZodType<RepackResult>;
+const repackResultSchema = z.object({
+  built: z.record(z.string(), z.string()),
+  failed: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<RepackResult>;
 
 /** Repack `names` from the environment of `python` into `dir` (created when missing). */
-export async function repackInstalled(run: EnvRun, python: string, dir: string, names: readonly string[]): Promise<RepackResult> {
+export async function repackInstalled(
+  run: EnvRun,
+  python: string,
+  dir: string,
+  names: readonly string[],
+): Promise<RepackResult> {
   if (names.length === 0) return { built: {}, failed: {} };
   await fs.mkdir(dir, { recursive: true });
   const r = await run([python, '-c', REPACK, dir, ...names]);
@@ -82,7 +90,12 @@ export async function repackInstalled(run: EnvRun, python: string, dir: string, 
   const parsed = parseState(line, repackResultSchema);
   if (parsed.ok) return parsed.value;
   // The repack script printed no result (or another shape): every wheel is reported failed with its stderr (handled, not hidden).
-  return { built: {}, failed: Object.fromEntries(names.map((n) => [n, `repacking failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`])) };
+  return {
+    built: {},
+    failed: Object.fromEntries(
+      names.map((n) => [n, `repacking failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`]),
+    ),
+  };
 }
 
 /** The wheel cache Upkeep keeps for one component: `<home>/cache/wheels/<component>`. */

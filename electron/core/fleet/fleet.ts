@@ -1,4 +1,11 @@
-import { checkRequest, invokeMethod, type ApiImplementation, type CallContext, type EventName, type HostEvent } from '../../../shared/contract';
+import {
+  checkRequest,
+  invokeMethod,
+  type ApiImplementation,
+  type CallContext,
+  type EventName,
+  type HostEvent,
+} from '../../../shared/contract';
 import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { HostConnectionState } from '../../../shared/types/fleet';
 import type { EventBus } from '../events';
@@ -49,7 +56,11 @@ export function createFleet(options: { api: ApiImplementation; events: EventBus;
   const stops: (() => void)[] = [];
 
   const emitState = (host: string, state: HostConnectionState) =>
-    options.events.emit('host_state', { host, state, error: state === 'connected' ? null : (lastError.get(host) ?? null) });
+    options.events.emit('host_state', {
+      host,
+      state,
+      error: state === 'connected' ? null : (lastError.get(host) ?? null),
+    });
 
   const watch = (host: string, connection: FleetConnection) => {
     if (watched.has(connection)) return;
@@ -72,7 +83,11 @@ export function createFleet(options: { api: ApiImplementation; events: EventBus;
       const name = await knownHost(options.hosts, host);
       const { name: checked, params } = checkRequest(method, request, ctx);
       if (LOCAL_ONLY.has(checked)) {
-        throw new UpkeepError('INVALID_REQUEST', `"${checked}" is answered by this computer only: call it without a host.`, { host: name });
+        throw new UpkeepError(
+          'INVALID_REQUEST',
+          `"${checked}" is answered by this computer only: call it without a host.`,
+          { host: name },
+        );
       }
       const connection = options.hosts.connection(name);
       watch(name, connection);
@@ -96,11 +111,19 @@ export function createFleet(options: { api: ApiImplementation; events: EventBus;
 /** A host name the registry knows, or NOT_FOUND saying how to add it. */
 async function knownHost(hosts: FleetHosts, host: string): Promise<string> {
   if (typeof host !== 'string' || !HOST_NAME.test(host)) {
-    throw new UpkeepError('INVALID_REQUEST', 'A host name is letters, digits, ".", "_" and "-" (at most 64), as the list of hosts shows it.', { fields: ['host'] });
+    throw new UpkeepError(
+      'INVALID_REQUEST',
+      'A host name is letters, digits, ".", "_" and "-" (at most 64), as the list of hosts shows it.',
+      { fields: ['host'] },
+    );
   }
   if (!(await hosts.names()).includes(host)) {
-    throw new UpkeepError('NOT_FOUND', `No host named "${host}". Add the host first.`, { kind: 'host', host }, { action: 'add_host' });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `No host named "${host}". Add the host first.`,
+      { kind: 'host', host },
+      { action: 'add_host' },
+    );
   }
   return host;
 }
-

@@ -20,11 +20,18 @@ export function fleetFor(services: Services, api: ApiImplementation): Fleet {
 }
 
 /** startRollout: served by this computer's engine, reaching the other hosts through the fleet. */
-export function fleetMethods(services: Services, api: () => ApiImplementation): Pick<ApiImplementation, 'startRollout'> {
+export function fleetMethods(
+  services: Services,
+  api: () => ApiImplementation,
+): Pick<ApiImplementation, 'startRollout'> {
   return {
     async startRollout(request, ctx) {
       const hosts = fleetHosts(services);
-      return runRollout({ fleet: fleetFor(services, api()), events: services.events, hostNames: () => hosts.names() }, request, ctx);
+      return runRollout(
+        { fleet: fleetFor(services, api()), events: services.events, hostNames: () => hosts.names() },
+        request,
+        ctx,
+      );
     },
   };
 }

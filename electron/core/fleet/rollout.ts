@@ -27,14 +27,28 @@ export async function runRollout(deps: RolloutDeps, request: RolloutRequest, ctx
   // A misspelt host is refused before any host is touched.
   const unknown = order.find((h) => h !== LOCAL_HOST && !registered.includes(h));
   if (unknown !== undefined) {
-    throw new UpkeepError('NOT_FOUND', `No host named "${unknown}": nothing was updated. Add the host first, or name local for this computer.`, { kind: 'host', host: unknown }, { action: 'add_host' });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `No host named "${unknown}": nothing was updated. Add the host first, or name local for this computer.`,
+      { kind: 'host', host: unknown },
+      { action: 'add_host' },
+    );
   }
   const result: RolloutResult = {
     rollout_id: randomUUID(),
     component: request.component,
     status: 'succeeded',
     stopped_at: null,
-    hosts: order.map((host, i) => ({ host, canary: i === 0, status: 'pending', from: null, to: null, update_status: null, step: null, error: null })),
+    hosts: order.map((host, i) => ({
+      host,
+      canary: i === 0,
+      status: 'pending',
+      from: null,
+      to: null,
+      update_status: null,
+      step: null,
+      error: null,
+    })),
   };
   const steps = followSteps(deps.events, request.component);
   try {
@@ -43,16 +57,33 @@ export async function runRollout(deps: RolloutDeps, request: RolloutRequest, ctx
         entry.status = 'not_started';
         continue;
       }
-      await rollOne(deps, request, ctx, entry, { explicit, steps, progress: (step) => progress(deps.events, result, entry, step) });
+      await rollOne(deps, request, ctx, entry, {
+        explicit,
+        steps,
+        progress: (step) => progress(deps.events, result, entry, step),
+      });
       if (entry.status === 'failed') {
         result.status = 'stopped';
-        result.stopped_at = { host: entry.host, component: request.component, step: entry.step, error: entry.error, canary: entry.canary };
+        result.stopped_at = {
+          host: entry.host,
+          component: request.component,
+          step: entry.step,
+          error: entry.error,
+          canary: entry.canary,
+        };
       }
     }
   } finally {
     steps.stop();
   }
-  deps.events.emit('rollout_progress', { rollout_id: result.rollout_id, component: request.component, host: result.stopped_at?.host ?? order[order.length - 1] ?? request.canary, status: result.stopped_at ? 'failed' : 'succeeded', step: null, result });
+  deps.events.emit('rollout_progress', {
+    rollout_id: result.rollout_id,
+    component: request.component,
+    host: result.stopped_at?.host ?? order[order.length - 1] ?? request.canary,
+    status: result.stopped_at ? 'failed' : 'succeeded',
+    step: null,
+    result,
+  });
   return result;
 }
 
@@ -61,7 +92,14 @@ function uniqueOrder(canary: string, hosts: string[]): string[] {
 }
 
 function progress(events: EventBus, result: RolloutResult, entry: RolloutHostResult, step: UpdateStep | null): void {
-  events.emit('rollout_progress', { rollout_id: result.rollout_id, component: result.component, host: entry.host, status: entry.status, step, result: null });
+  events.emit('rollout_progress', {
+    rollout_id: result.rollout_id,
+    component: result.component,
+    host: entry.host,
+    status: entry.status,
+    step,
+    result: null,
+  });
 }
 
 interface RollContext {
@@ -71,13 +109,24 @@ interface RollContext {
 }
 
 /** Check, then update, the component on one host; fills in `entry`. */
-async function rollOne(deps: RolloutDeps, request: RolloutRequest, ctx: CallContext, entry: RolloutHostResult, roll: RollContext): Promise<void> {
+async function rollOne(
+  deps: RolloutDeps,
+  request: RolloutRequest,
+  ctx: CallContext,
+  entry: RolloutHostResult,
+  roll: RollContext,
+): Promise<void> {
   const host = entry.host;
   entry.status = 'checking';
   roll.progress(null);
   let check: ResponseOf<'checkComponents'>;
   try {
-    check = (await deps.fleet.invoke('checkComponents', { ids: [request.component] }, ctx, host)) as ResponseOf<'checkComponents'>;
+    check = (await deps.fleet.invoke(
+      'checkComponents',
+      { ids: [request.component] },
+      ctx,
+      host,
+    )) as ResponseOf<'checkComponents'>;
   } catch (error) {
     const shape = toErrorShape(error);
     // The default set is every host: one that does not track the component is left out, not failed.
@@ -102,7 +151,12 @@ async function rollOne(deps: RolloutDeps, request: RolloutRequest, ctx: CallCont
   roll.steps.begin(host, (step) => roll.progress(step));
   let update: ResponseOf<'updateComponents'>;
   try {
-    update = (await deps.fleet.invoke('updateComponents', { ids: [request.component], force: request.force, stopOnFailure: true }, ctx, host)) as ResponseOf<'updateComponents'>;
+    update = (await deps.fleet.invoke(
+      'updateComponents',
+      { ids: [request.component], force: request.force, stopOnFailure: true },
+      ctx,
+      host,
+    )) as ResponseOf<'updateComponents'>;
   } catch (error) {
     const shape = toErrorShape(error);
     // The connection dropped while the update ran: it goes on to its end there, its outcome unknown here.
@@ -123,7 +177,14 @@ async function rollOne(deps: RolloutDeps, request: RolloutRequest, ctx: CallCont
     roll.progress(null);
     return;
   }
-  fail(entry, roll.steps.last(host) ?? stepOf(outcome?.error ?? null), outcome?.error ?? { code: 'INTERNAL', message: `The update on ${host} ended ${outcome?.status ?? 'without a result'}.` });
+  fail(
+    entry,
+    roll.steps.last(host) ?? stepOf(outcome?.error ?? null),
+    outcome?.error ?? {
+      code: 'INTERNAL',
+      message: `The update on ${host} ended ${outcome?.status ?? 'without a result'}.`,
+    },
+  );
 }
 
 function fail(entry: RolloutHostResult, step: RolloutHostResult['step'], error: ErrorShape): void {

@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** What is read of a package.json on the way up: its name and version (any other shape is walked past). */
-const packageSchema = z.looseObject({ name: z.string().optional().catch(undefined), version: z.string().optional().catch(undefined) });
+const packageSchema = z.looseObject({
+  name: z.string().optional().catch(undefined),
+  version: z.string().optional().catch(undefined),
+});
 
 let cached: { version: string; root: string } | undefined;
 

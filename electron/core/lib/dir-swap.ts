@@ -54,9 +54,14 @@ export async function exchangePaths(a: string, b: string, options: { exchange?: 
   if (!py || options.exchange === false || process.env[NO_EXCHANGE_ENV] === '1') return false;
   const before = await Promise.all([fs.lstat(a), fs.lstat(b)]);
   const answer = await new Promise<{ exit: unknown; stderr: string }>((resolve) => {
-    execFile(py, ['-I', '-S', '-c', EXCHANGE_SCRIPT, a, b], { encoding: 'utf8', timeout: 30_000 }, (error, _stdout, stderr) => {
-      resolve({ exit: error ? ((error as { code?: unknown }).code ?? null) : 0, stderr });
-    });
+    execFile(
+      py,
+      ['-I', '-S', '-c', EXCHANGE_SCRIPT, a, b],
+      { encoding: 'utf8', timeout: 30_000 },
+      (error, _stdout, stderr) => {
+        resolve({ exit: error ? ((error as { code?: unknown }).code ?? null) : 0, stderr });
+      },
+    );
   });
   if (answer.exit === 0) return true;
   if (answer.exit === 3) return false;
@@ -124,11 +129,25 @@ async function inodeOf(p: string): Promise<number | null> {
 
 /** Read the state of a swap from the disk alone (the new tree is known by its inode, which renames keep). */
 export async function swapState(record: SwapRecord): Promise<SwapState> {
-  const [folder, staging, old] = await Promise.all([inodeOf(record.folder), inodeOf(record.staging), inodeOf(record.old)]);
-  if (folder === record.new_ino) return { swapped: true, newAt: record.folder, oldAt: old !== null ? record.old : staging !== null ? record.staging : null };
-  if (folder !== null) return { swapped: false, oldAt: record.folder, newAt: staging === record.new_ino ? record.staging : null };
+  const [folder, staging, old] = await Promise.all([
+    inodeOf(record.folder),
+    inodeOf(record.staging),
+    inodeOf(record.old),
+  ]);
+  if (folder === record.new_ino)
+    return {
+      swapped: true,
+      newAt: record.folder,
+      oldAt: old !== null ? record.old : staging !== null ? record.staging : null,
+    };
+  if (folder !== null)
+    return { swapped: false, oldAt: record.folder, newAt: staging === record.new_ino ? record.staging : null };
   // Between the two renames: the folder is absent.
-  return { swapped: false, oldAt: old !== null ? record.old : null, newAt: staging === record.new_ino ? record.staging : null };
+  return {
+    swapped: false,
+    oldAt: old !== null ? record.old : null,
+    newAt: staging === record.new_ino ? record.staging : null,
+  };
 }
 
 /** Inode of a directory about to be swapped in (recorded in the journal first). */

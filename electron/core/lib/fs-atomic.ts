@@ -21,7 +21,11 @@ export async function fsyncDir(dir: string): Promise<void> {
  * Write a file atomically (ARCHITECTURE.md §6): temp file in the same folder, fsync, rename, fsync the folder.
  * Readers see the old content or the new one, never a torn file.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);

@@ -93,9 +93,18 @@ export function redactSecrets(text: string): string {
     }
   }
   return redact(stripAnsi(text), known)
-    .replace(/\b(https?:\/\/)([^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_m, scheme: string, _cred, host: string, p: string) => `${scheme}${host}${p}`)
-    .replace(/\b((?:api[_-]?key|token|secret|password|passwd|authorization|bearer)\s*[=:]\s*)("?)[^\s"',;]+/gi, '$1$2[redacted]')
-    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g, '[redacted]');
+    .replace(
+      /\b(https?:\/\/)([^\s/@]+@)?([^\s/?#]+)([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi,
+      (_m, scheme: string, _cred, host: string, p: string) => `${scheme}${host}${p}`,
+    )
+    .replace(
+      /\b((?:api[_-]?key|token|secret|password|passwd|authorization|bearer)\s*[=:]\s*)("?)[^\s"',;]+/gi,
+      '$1$2[redacted]',
+    )
+    .replace(
+      /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/g,
+      '[redacted]',
+    );
 }
 
 /** Fields made plain and safe: errors to { code, message }, secret-named keys dropped to [redacted], text redacted. */
@@ -111,7 +120,11 @@ function cleanValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => cleanValue(v, depth + 1));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = KEY_LOOKS_SECRET.test(key) && v !== null && v !== undefined && typeof v !== 'boolean' ? '[redacted]' : cleanValue(v, depth + 1);
+    for (const [key, v] of Object.entries(value))
+      out[key] =
+        KEY_LOOKS_SECRET.test(key) && v !== null && v !== undefined && typeof v !== 'boolean'
+          ? '[redacted]'
+          : cleanValue(v, depth + 1);
     return out;
   }
   return redactSecrets(String(value));
@@ -125,13 +138,21 @@ function cleanFields(fields: LogFields | undefined): LogFields | undefined {
 
 /** One line for people: `warn backups: message (key=value …)`. */
 export function formatRecord(record: LogRecord): string {
-  const fields = record.fields ? Object.entries(record.fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`) : [];
+  const fields = record.fields
+    ? Object.entries(record.fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    : [];
   return `${record.level} ${record.scope}: ${record.message}${fields.length ? ` (${fields.join(' ')})` : ''}`;
 }
 
 function emit(level: LogLevel, scope: string, message: string, fields?: LogFields): void {
   const cleaned = cleanFields(fields);
-  const record: LogRecord = { at: new Date().toISOString(), level, scope, message: redactSecrets(message), ...(cleaned ? { fields: cleaned } : {}) };
+  const record: LogRecord = {
+    at: new Date().toISOString(),
+    level,
+    scope,
+    message: redactSecrets(message),
+    ...(cleaned ? { fields: cleaned } : {}),
+  };
   try {
     sink?.write(record);
   } catch {
@@ -206,7 +227,9 @@ export function teeSink(...sinks: LogSink[]): LogSink {
 
 /** Records at or above `level` as one line each on a stream (stderr: stdout carries the CLI's --json). */
 export function streamSink(write: (line: string) => void, level: LogLevel = 'warn'): LogSink {
-  return { write: (record) => (RANK[record.level] >= RANK[level] ? write(`upkeep: ${formatRecord(record)}\n`) : undefined) };
+  return {
+    write: (record) => (RANK[record.level] >= RANK[level] ? write(`upkeep: ${formatRecord(record)}\n`) : undefined),
+  };
 }
 
 /** `<home>/logs/upkeep.log`: the host log file beside the run logs. */

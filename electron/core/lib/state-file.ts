@@ -17,7 +17,10 @@ export type StateRead<T> = { status: 'missing' } | { status: 'ok'; value: T } | 
 const log = logger('state');
 
 /** Text to a value of the schema, or why not (the first problem, with its path). */
-export function parseState<S extends z.ZodType>(text: string, schema: S): { ok: true; value: z.output<S> } | { ok: false; reason: string } {
+export function parseState<S extends z.ZodType>(
+  text: string,
+  schema: S,
+): { ok: true; value: z.output<S> } | { ok: false; reason: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -89,9 +92,19 @@ export function keepCorruptCopy(file: string): string | null {
  * STATE_CORRUPT for a damaged state file, logged: what it is, why it cannot be read, where a copy
  * is, and what to do. `todo` is the one sentence for the person (e.g. "Fix or delete it, then set your holds again").
  */
-export function stateCorrupt(what: string, file: string, reason: string, todo: string, aside: string | null = null): UpkeepError {
+export function stateCorrupt(
+  what: string,
+  file: string,
+  reason: string,
+  todo: string,
+  aside: string | null = null,
+): UpkeepError {
   const kept = aside ? ` A copy is kept as ${aside}.` : '';
-  const error = new UpkeepError('STATE_CORRUPT', `${what} (${file}) is damaged: ${reason}. Upkeep did not change it.${kept} ${todo}`, { file, reason, ...(aside ? { copy: aside } : {}) });
+  const error = new UpkeepError(
+    'STATE_CORRUPT',
+    `${what} (${file}) is damaged: ${reason}. Upkeep did not change it.${kept} ${todo}`,
+    { file, reason, ...(aside ? { copy: aside } : {}) },
+  );
   log.error(`${what} is damaged`, { file, reason, ...(aside ? { copy: aside } : {}) });
   return error;
 }

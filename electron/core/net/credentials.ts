@@ -41,17 +41,29 @@ export function componentApiBase(config: ComponentConfig, githubApiBase: string)
  * the origin of its API root. Undefined without `token_env`; CREDENTIAL_MISSING when the variable
  * is unset or empty (a named credential is never silently dropped, nor replaced by another).
  */
-export function tokenEnvCredential(config: ComponentConfig, env: NodeJS.ProcessEnv, githubApiBase: string): ScopedCredential | undefined {
+export function tokenEnvCredential(
+  config: ComponentConfig,
+  env: NodeJS.ProcessEnv,
+  githubApiBase: string,
+): ScopedCredential | undefined {
   const name = config.token_env;
   if (!name) return undefined;
   const value = env[name]?.trim();
   if (!value) {
-    throw new UpkeepError('CREDENTIAL_MISSING', `token_env names the environment variable ${name}, but it is not set (or empty) for Upkeep. Set ${name} in the environment Upkeep runs in (the service unit, or the shell before \`upkeep\`), or remove token_env from the component config.`, { variable: name });
+    throw new UpkeepError(
+      'CREDENTIAL_MISSING',
+      `token_env names the environment variable ${name}, but it is not set (or empty) for Upkeep. Set ${name} in the environment Upkeep runs in (the service unit, or the shell before \`upkeep\`), or remove token_env from the component config.`,
+      { variable: name },
+    );
   }
   const apiBase = componentApiBase(config, githubApiBase);
   const origin = originOf(apiBase);
   if (!origin) {
-    throw new UpkeepError('INVALID_CONFIG', `api_base "${apiBase.slice(0, 200)}" is not an http(s) URL, so the token in ${name} has no origin to go to. Fix api_base.`, { field: 'api_base' });
+    throw new UpkeepError(
+      'INVALID_CONFIG',
+      `api_base "${apiBase.slice(0, 200)}" is not an http(s) URL, so the token in ${name} has no origin to go to. Fix api_base.`,
+      { field: 'api_base' },
+    );
   }
   if (config.type === 'gitlab_release') return { origin, header: 'private-token', value, source: `$${name}` };
   return { origin, header: 'authorization', value: `Bearer ${value}`, source: `$${name}` };
@@ -62,12 +74,17 @@ export function tokenEnvCredential(config: ComponentConfig, env: NodeJS.ProcessE
  * GitHub token scoped to the origin of `github_api_base` (whatever the component's `api_base` says:
  * nothing inherits the token by pointing somewhere else), else nothing.
  */
-export function componentCredential(config: ComponentConfig, sources: { githubApiBase: string; githubToken: string | undefined; env: NodeJS.ProcessEnv }): ScopedCredential | undefined {
+export function componentCredential(
+  config: ComponentConfig,
+  sources: { githubApiBase: string; githubToken: string | undefined; env: NodeJS.ProcessEnv },
+): ScopedCredential | undefined {
   const own = tokenEnvCredential(config, sources.env, sources.githubApiBase);
   if (own) return own;
   if (!sources.githubToken) return undefined;
   const origin = originOf(sources.githubApiBase);
-  return origin ? { origin, header: 'authorization', value: `Bearer ${sources.githubToken}`, source: 'github_token' } : undefined;
+  return origin
+    ? { origin, header: 'authorization', value: `Bearer ${sources.githubToken}`, source: 'github_token' }
+    : undefined;
 }
 
 /**

@@ -82,7 +82,8 @@ export class HostBudget {
     if (!s) return 0;
     const now = this.now();
     if (s.blockedUntil !== undefined && s.blockedUntil > now) return s.blockedUntil - now;
-    if (s.remaining !== undefined && s.resetAt !== undefined && s.resetAt > now && s.remaining - s.inFlight <= 0) return s.resetAt - now;
+    if (s.remaining !== undefined && s.resetAt !== undefined && s.resetAt > now && s.remaining - s.inFlight <= 0)
+      return s.resetAt - now;
     return 0;
   }
 
@@ -124,14 +125,24 @@ export class HostBudget {
   isRateLimited(status: number, headers: Record<string, string>, bodyText?: string): boolean {
     if (status === 429) return true;
     if (status !== 403) return false;
-    return headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined || /rate limit|abuse detection/i.test(bodyText ?? '');
+    return (
+      headers['x-ratelimit-remaining'] === '0' ||
+      headers['retry-after'] !== undefined ||
+      /rate limit|abuse detection/i.test(bodyText ?? '')
+    );
   }
 
   rateLimitedError(host: string, waitMs: number, hint?: string, action?: ErrorAction): UpkeepError {
     const until = this.now() + waitMs;
     const minutes = Math.ceil(waitMs / 60_000);
-    const when = waitMs < 120_000 ? `in ${Math.ceil(waitMs / 1000)} s` : `at ${formatTime(until)} (about ${minutes} min)`;
-    return new UpkeepError('RATE_LIMITED', `${host} is rate limiting Upkeep; it will accept requests again ${when}. ${hint ?? 'Try again later.'}`, { host, retry_at: formatTime(until) }, action ? { action } : undefined);
+    const when =
+      waitMs < 120_000 ? `in ${Math.ceil(waitMs / 1000)} s` : `at ${formatTime(until)} (about ${minutes} min)`;
+    return new UpkeepError(
+      'RATE_LIMITED',
+      `${host} is rate limiting Upkeep; it will accept requests again ${when}. ${hint ?? 'Try again later.'}`,
+      { host, retry_at: formatTime(until) },
+      action ? { action } : undefined,
+    );
   }
 }
 

@@ -5,14 +5,34 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { UpkeepError, type ErrorAction } from '../../../shared/errors';
 import { HostBudget } from './host-budget';
 import type { HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, HttpStats } from './http-types';
-import { budgetKey, discard, formatBytes, hostMatches, lowerHeaders, readBody, redactUrl, sleepWithSignal, startedOn, statusError, toResponse, transportError } from './http-wire';
+import {
+  budgetKey,
+  discard,
+  formatBytes,
+  hostMatches,
+  lowerHeaders,
+  readBody,
+  redactUrl,
+  sleepWithSignal,
+  startedOn,
+  statusError,
+  toResponse,
+  transportError,
+} from './http-wire';
 import { Semaphore, SingleFlight } from './limiter';
 import { keptHeaders, ResponseCache, type CachedResponse } from './response-cache';
 import { toBuffer } from '../lib/chunk';
 
 // The client's types and wire-level helpers live in http-types.ts and http-wire.ts; this module
 // re-exports them so `net/http-client` stays the one import.
-export type { GithubAuth, HttpAuth, HttpClientOptions, HttpRequestOptions, HttpResponse, HttpStats } from './http-types';
+export type {
+  GithubAuth,
+  HttpAuth,
+  HttpClientOptions,
+  HttpRequestOptions,
+  HttpResponse,
+  HttpStats,
+} from './http-types';
 export { redactUrl } from './http-wire';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -32,7 +52,8 @@ export class HttpClient {
   private readonly dispatcher: Agent;
   private readonly semaphore: Semaphore;
   private readonly flights = new SingleFlight<HttpResponse>();
-  private readonly opts: Required<Omit<HttpClientOptions, 'github' | 'log' | 'cacheDir'>> & Pick<HttpClientOptions, 'github' | 'log'>;
+  private readonly opts: Required<Omit<HttpClientOptions, 'github' | 'log' | 'cacheDir'>> &
+    Pick<HttpClientOptions, 'github' | 'log'>;
 
   constructor(options: HttpClientOptions = {}) {
     this.opts = {
@@ -83,7 +104,11 @@ export class HttpClient {
       const base = new URL(typeof gh.apiBase === 'function' ? gh.apiBase() : gh.apiBase);
       const u = new URL(url);
       const prefix = base.pathname.replace(/\/+$/, '');
-      return u.protocol === base.protocol && u.host === base.host && (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`));
+      return (
+        u.protocol === base.protocol &&
+        u.host === base.host &&
+        (prefix === '' || u.pathname === prefix || u.pathname.startsWith(`${prefix}/`))
+      );
     } catch {
       // An unparsable URL or API root is not GitHub: no token is sent.
       return false;
@@ -96,8 +121,14 @@ export class HttpClient {
   }
 
   /** A GET answered as JSON. */
-  async getJson<T = unknown>(url: string, options: Omit<HttpRequestOptions, 'method' | 'body'> = {}): Promise<{ data: T; response: HttpResponse }> {
-    const response = await this.request(url, { ...options, headers: { accept: 'application/json', ...(options.headers ?? {}) } });
+  async getJson<T = unknown>(
+    url: string,
+    options: Omit<HttpRequestOptions, 'method' | 'body'> = {},
+  ): Promise<{ data: T; response: HttpResponse }> {
+    const response = await this.request(url, {
+      ...options,
+      headers: { accept: 'application/json', ...(options.headers ?? {}) },
+    });
     return { data: response.json<T>(), response };
   }
 
@@ -113,19 +144,31 @@ export class HttpClient {
 
   /** Who is asking, for cache and single-flight keys: answers for one credential never serve another. */
   private authScope(url: string, options: HttpRequestOptions): string {
-    if (options.auth) return `auth:${createHash('sha256').update(JSON.stringify(options.auth)).digest('hex').slice(0, 16)}`;
+    if (options.auth)
+      return `auth:${createHash('sha256').update(JSON.stringify(options.auth)).digest('hex').slice(0, 16)}`;
     return this.isGithubApi(url) && this.opts.github?.token() ? 'github-token' : 'anonymous';
   }
 
-  private async requestWithBudget(url: string, method: string, options: HttpRequestOptions, authScope: string): Promise<HttpResponse> {
+  private async requestWithBudget(
+    url: string,
+    method: string,
+    options: HttpRequestOptions,
+    authScope: string,
+  ): Promise<HttpResponse> {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new UpkeepError('INVALID_CONFIG', `"${url.slice(0, 200)}" is not a valid URL. Check the component's URL settings.`);
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `"${url.slice(0, 200)}" is not a valid URL. Check the component's URL settings.`,
+      );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new UpkeepError('INVALID_CONFIG', `Only http and https URLs can be fetched, not ${parsed.protocol} (${redactUrl(url)}).`);
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `Only http and https URLs can be fetched, not ${parsed.protocol} (${redactUrl(url)}).`,
+      );
     }
     const deadlineMs = options.deadlineMs ?? this.opts.deadlineMs;
     const deadline = AbortSignal.timeout(deadlineMs);
@@ -137,7 +180,8 @@ export class HttpClient {
       const host = budgetKey(parsed);
       const wait = this.budget.reserve(host);
       if (wait > 0) {
-        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3) throw this.budget.rateLimitedError(host, wait, this.rateHint(url), this.rateAction(url));
+        if (wait > this.opts.maxRateLimitWaitMs || attempt >= 3)
+          throw this.budget.rateLimitedError(host, wait, this.rateHint(url), this.rateAction(url));
         await sleepWithSignal(wait, signal, deadlineMs, url);
         continue;
       }
@@ -182,7 +226,11 @@ export class HttpClient {
     for (let hop = 0; ; hop++) {
       const current = new URL(url);
       // Compressed answers: an npm packument is 20 MB as JSON and under 1 MB gzipped.
-      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, 'accept-encoding': 'gzip, br', ...(options.headers ?? {}) };
+      const headers: Record<string, string> = {
+        'user-agent': this.opts.userAgent,
+        'accept-encoding': 'gzip, br',
+        ...(options.headers ?? {}),
+      };
       if (onStart(url)) this.addAuth(headers, url, options.auth);
       if (hop === 0 && cached) {
         if (cached.etag) headers['if-none-match'] = cached.etag;
@@ -192,7 +240,13 @@ export class HttpClient {
       let res: Dispatcher.ResponseData;
       try {
         this.stats.requests++;
-        res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body: options.body, dispatcher: this.dispatcher, signal });
+        res = await undiciRequest(url, {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: options.body,
+          dispatcher: this.dispatcher,
+          signal,
+        });
       } catch (error) {
         throw transportError(error, url, signal, deadlineMs);
       }
@@ -204,15 +258,35 @@ export class HttpClient {
         await res.body.dump().catch(() => undefined);
         const next = new URL(resHeaders.location, url);
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(url)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`, { location: redactUrl(next.href) });
+          throw new UpkeepError(
+            'REDIRECT_REFUSED',
+            `${redactUrl(url)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`,
+            { location: redactUrl(next.href) },
+          );
         }
         if (new URL(url).protocol === 'https:' && next.protocol === 'http:') {
-          throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(url)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`, { location: redactUrl(next.href) });
+          throw new UpkeepError(
+            'REDIRECT_REFUSED',
+            `${redactUrl(url)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`,
+            { location: redactUrl(next.href) },
+          );
         }
-        if (next.host !== startHost && !hostMatches(next.hostname, options.allowRedirectHosts ?? []) && !hostMatches(next.host, options.allowRedirectHosts ?? [])) {
-          throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(url)} redirected to another host (${next.host}), which this check does not trust. If that host is right, use it as the URL directly.`, { location: redactUrl(next.href) });
+        if (
+          next.host !== startHost &&
+          !hostMatches(next.hostname, options.allowRedirectHosts ?? []) &&
+          !hostMatches(next.host, options.allowRedirectHosts ?? [])
+        ) {
+          throw new UpkeepError(
+            'REDIRECT_REFUSED',
+            `${redactUrl(url)} redirected to another host (${next.host}), which this check does not trust. If that host is right, use it as the URL directly.`,
+            { location: redactUrl(next.href) },
+          );
         }
-        if (hop >= MAX_REDIRECTS) throw new UpkeepError('UPSTREAM_ERROR', `${redactUrl(startUrl)} redirected more than ${MAX_REDIRECTS} times.`);
+        if (hop >= MAX_REDIRECTS)
+          throw new UpkeepError(
+            'UPSTREAM_ERROR',
+            `${redactUrl(startUrl)} redirected more than ${MAX_REDIRECTS} times.`,
+          );
         url = next.href;
         continue;
       }
@@ -223,7 +297,15 @@ export class HttpClient {
         this.stats.notModified++;
         this.budget.observe(budgetKey(current), status, resHeaders);
         this.log(`${method} ${redactUrl(url)} 304 (cached) ${Date.now() - started}ms`);
-        return { response: toResponse(cached.url, cached.status, { ...cached.headers, ...resHeaders }, Buffer.from(cached.body, 'utf8'), true) };
+        return {
+          response: toResponse(
+            cached.url,
+            cached.status,
+            { ...cached.headers, ...resHeaders },
+            Buffer.from(cached.body, 'utf8'),
+            true,
+          ),
+        };
       }
 
       const body = await readBody(res, url, maxBytes, resHeaders, signal, deadlineMs);
@@ -234,7 +316,13 @@ export class HttpClient {
 
       if (status >= 200 && status < 300) {
         if (cacheKey && (resHeaders.etag || resHeaders['last-modified'])) {
-          const entry: CachedResponse = { url, status, headers: keptHeaders(resHeaders), body: body.toString('utf8'), stored_at: new Date().toISOString() };
+          const entry: CachedResponse = {
+            url,
+            status,
+            headers: keptHeaders(resHeaders),
+            body: body.toString('utf8'),
+            stored_at: new Date().toISOString(),
+          };
           if (resHeaders.etag) entry.etag = resHeaders.etag;
           if (resHeaders['last-modified']) entry.last_modified = resHeaders['last-modified'];
           // Off the request's path: the memory copy is set at once, the disk copy follows.
@@ -255,7 +343,8 @@ export class HttpClient {
   private addAuth(headers: Record<string, string>, url: string, auth: HttpAuth | undefined): void {
     if (auth) {
       if ('bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
-      else if ('basic' in auth) headers.authorization = `Basic ${Buffer.from(`${auth.basic.user}:${auth.basic.password}`).toString('base64')}`;
+      else if ('basic' in auth)
+        headers.authorization = `Basic ${Buffer.from(`${auth.basic.user}:${auth.basic.password}`).toString('base64')}`;
       else headers[auth.header.toLowerCase()] = auth.value;
       return;
     }
@@ -274,7 +363,20 @@ export class HttpClient {
    * Stream a download to `file`, hashing it (sha256) on the way; removes the file on failure or
    * when `expectedSha256` does not match. Redirects follow the same rules as requests.
    */
-  async download(url: string, file: string, options: { maxBytes?: number; expectedSha256?: string; auth?: HttpAuth; allowRedirectHosts?: string[]; headers?: Record<string, string>; signal?: AbortSignal; deadlineMs?: number; onProgress?: (received: number, total: number | null) => void } = {}): Promise<{ sha256: string; size: number; url: string }> {
+  async download(
+    url: string,
+    file: string,
+    options: {
+      maxBytes?: number;
+      expectedSha256?: string;
+      auth?: HttpAuth;
+      allowRedirectHosts?: string[];
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+      deadlineMs?: number;
+      onProgress?: (received: number, total: number | null) => void;
+    } = {},
+  ): Promise<{ sha256: string; size: number; url: string }> {
     const deadlineMs = options.deadlineMs ?? 30 * 60_000;
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
@@ -298,12 +400,28 @@ export class HttpClient {
           // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
           await res.body.dump().catch(() => undefined);
           const next = new URL(resHeaders.location, current);
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`);
+          if (next.protocol !== 'http:' && next.protocol !== 'https:')
+            throw new UpkeepError(
+              'REDIRECT_REFUSED',
+              `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`,
+            );
           if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
-            throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`, { location: redactUrl(next.href) });
+            throw new UpkeepError(
+              'REDIRECT_REFUSED',
+              `${redactUrl(current)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`,
+              { location: redactUrl(next.href) },
+            );
           }
-          if (next.host !== startHost && !hostMatches(next.hostname, options.allowRedirectHosts ?? []) && !hostMatches(next.host, options.allowRedirectHosts ?? [])) {
-            throw new UpkeepError('REDIRECT_REFUSED', `${redactUrl(current)} redirected to another host (${next.host}), which this download does not trust.`, { location: redactUrl(next.href) });
+          if (
+            next.host !== startHost &&
+            !hostMatches(next.hostname, options.allowRedirectHosts ?? []) &&
+            !hostMatches(next.host, options.allowRedirectHosts ?? [])
+          ) {
+            throw new UpkeepError(
+              'REDIRECT_REFUSED',
+              `${redactUrl(current)} redirected to another host (${next.host}), which this download does not trust.`,
+              { location: redactUrl(next.href) },
+            );
           }
           current = next.href;
           continue;
@@ -315,7 +433,10 @@ export class HttpClient {
         const total = Number(resHeaders['content-length']);
         if (Number.isFinite(total) && total > maxBytes) {
           discard(res.body);
-          throw new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(current)} is ${formatBytes(total)}, more than the ${formatBytes(maxBytes)} allowed.`);
+          throw new UpkeepError(
+            'RESPONSE_TOO_LARGE',
+            `${redactUrl(current)} is ${formatBytes(total)}, more than the ${formatBytes(maxBytes)} allowed.`,
+          );
         }
         const hash = createHash('sha256');
         const out = createWriteStream(file, { mode: 0o600 });
@@ -324,12 +445,18 @@ export class HttpClient {
           for await (const chunk of res.body) {
             const buf = toBuffer(chunk);
             size += buf.length;
-            if (size > maxBytes) throw new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(current)} sent more than ${formatBytes(maxBytes)}; the download was stopped.`);
+            if (size > maxBytes)
+              throw new UpkeepError(
+                'RESPONSE_TOO_LARGE',
+                `${redactUrl(current)} sent more than ${formatBytes(maxBytes)}; the download was stopped.`,
+              );
             hash.update(buf);
             if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', resolve));
             options.onProgress?.(size, Number.isFinite(total) ? total : null);
           }
-          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+          );
         } catch (error) {
           discard(res.body);
           out.destroy();
@@ -342,7 +469,11 @@ export class HttpClient {
         const sha256 = hash.digest('hex');
         if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
           await rm(file, { force: true });
-          throw new UpkeepError('CHECKSUM_MISMATCH', `The download from ${redactUrl(current)} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}. It was deleted; try again, and report it if it persists.`, { expected: options.expectedSha256, actual: sha256 });
+          throw new UpkeepError(
+            'CHECKSUM_MISMATCH',
+            `The download from ${redactUrl(current)} has sha256 ${sha256}, not the expected ${options.expectedSha256.toLowerCase()}. It was deleted; try again, and report it if it persists.`,
+            { expected: options.expectedSha256, actual: sha256 },
+          );
         }
         return { sha256, size, url: current };
       }

@@ -27,9 +27,7 @@ export interface HttpClientOptions {
 }
 
 export type HttpAuth =
-  | { bearer: string }
-  | { basic: { user: string; password: string } }
-  | { header: string; value: string };
+  { bearer: string } | { basic: { user: string; password: string } } | { header: string; value: string };
 
 export interface HttpRequestOptions {
   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';

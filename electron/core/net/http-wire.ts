@@ -13,7 +13,8 @@ import { isRecord } from '../../../shared/guards';
 
 export function lowerHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(raw))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -50,7 +51,14 @@ export function hostMatches(host: string, patterns: string[]): boolean {
 
 /** The words an API's error body carries (`message`, `detail`, `error` or `error.message`); any other field of another type reads as absent. */
 const words = z.string().optional().catch(undefined);
-const upstreamErrorSchema = z.looseObject({ message: words, detail: words, error: z.union([z.string(), z.looseObject({ message: words })]).optional().catch(undefined) });
+const upstreamErrorSchema = z.looseObject({
+  message: words,
+  detail: words,
+  error: z
+    .union([z.string(), z.looseObject({ message: words })])
+    .optional()
+    .catch(undefined),
+});
 
 function upstreamMessage(body: string): string {
   let raw: unknown;
@@ -69,7 +77,13 @@ function upstreamMessage(body: string): string {
   return body.replace(/\s+/g, ' ').trim().slice(0, 120);
 }
 
-export function toResponse(url: string, status: number, headers: Record<string, string>, body: Buffer, fromCache: boolean): HttpResponse {
+export function toResponse(
+  url: string,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+  fromCache: boolean,
+): HttpResponse {
   return {
     url,
     status,
@@ -81,7 +95,11 @@ export function toResponse(url: string, status: number, headers: Record<string, 
       try {
         return JSON.parse(body.toString('utf8')) as T;
       } catch (error) {
-        throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} answered with invalid JSON (${errorMessage(error)}). The server may be misconfigured or not the API expected; check the URL.`, { url: redactUrl(url) });
+        throw new UpkeepError(
+          'PARSE_ERROR',
+          `${redactUrl(url)} answered with invalid JSON (${errorMessage(error)}). The server may be misconfigured or not the API expected; check the URL.`,
+          { url: redactUrl(url) },
+        );
       }
     },
   };
@@ -125,16 +143,31 @@ export async function sleepWithSignal(ms: number, signal: AbortSignal, deadlineM
     };
     signal.addEventListener('abort', onAbort, { once: true });
   }).catch((reason: { name?: string }) => {
-    if (reason?.name === 'TimeoutError') throw new UpkeepError('TIMEOUT', `Waiting for ${redactUrl(url)}'s rate limit took longer than ${Math.round(deadlineMs / 1000)} s.`);
+    if (reason?.name === 'TimeoutError')
+      throw new UpkeepError(
+        'TIMEOUT',
+        `Waiting for ${redactUrl(url)}'s rate limit took longer than ${Math.round(deadlineMs / 1000)} s.`,
+      );
     throw new UpkeepError('CANCELLED', `The request to ${redactUrl(url)} was cancelled.`);
   });
 }
 
 /** Read a whole answer body within the size cap, decoded (gzip, deflate, br) within the same cap. */
-export async function readBody(res: Dispatcher.ResponseData, url: string, maxBytes: number, headers: Record<string, string>, signal: AbortSignal, deadlineMs: number): Promise<Buffer> {
+export async function readBody(
+  res: Dispatcher.ResponseData,
+  url: string,
+  maxBytes: number,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  deadlineMs: number,
+): Promise<Buffer> {
   const declared = Number(headers['content-length']);
   const tooLarge = () =>
-    new UpkeepError('RESPONSE_TOO_LARGE', `${redactUrl(url)} sent more than ${formatBytes(maxBytes)}; Upkeep stopped reading. The URL may point at the wrong resource.`, { url: redactUrl(url), limit: maxBytes });
+    new UpkeepError(
+      'RESPONSE_TOO_LARGE',
+      `${redactUrl(url)} sent more than ${formatBytes(maxBytes)}; Upkeep stopped reading. The URL may point at the wrong resource.`,
+      { url: redactUrl(url), limit: maxBytes },
+    );
   if (Number.isFinite(declared) && declared > maxBytes) {
     discard(res.body);
     throw tooLarge();
@@ -163,7 +196,11 @@ export async function readBody(res: Dispatcher.ResponseData, url: string, maxByt
     return await decode(body, { maxOutputLength: maxBytes });
   } catch (error) {
     if (errnoCode(error) === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
-    throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${errorMessage(error)}). Try again later; the server or a proxy may be at fault.`, { url: redactUrl(url) });
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${redactUrl(url)} sent a ${headers['content-encoding']} body that does not decode (${errorMessage(error)}). Try again later; the server or a proxy may be at fault.`,
+      { url: redactUrl(url) },
+    );
   }
 }
 
@@ -174,13 +211,26 @@ export function transportError(error: unknown, url: string, signal: AbortSignal,
   const where = redactUrl(url);
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    if (isRecord(reason) && reason.name === 'TimeoutError') return new UpkeepError('TIMEOUT', `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`, { url: where });
+    if (isRecord(reason) && reason.name === 'TimeoutError')
+      return new UpkeepError(
+        'TIMEOUT',
+        `${where} did not answer completely within ${Math.round(deadlineMs / 1000)} s. The server is slow or unreachable; try again later.`,
+        { url: where },
+      );
     return new UpkeepError('CANCELLED', `The request to ${where} was cancelled.`, { url: where });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new UpkeepError('TIMEOUT', `${where} stopped responding (${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'idle'} timeout). Check the network or try again later.`, { url: where });
+    return new UpkeepError(
+      'TIMEOUT',
+      `${where} stopped responding (${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'idle'} timeout). Check the network or try again later.`,
+      { url: where },
+    );
   }
-  return new UpkeepError('NETWORK', `Cannot reach ${where}: ${code ?? (error instanceof Error ? error.message : 'network error')}. Check the network connection and the URL.`, { url: where, cause: code ?? (error instanceof Error ? error.name : undefined) });
+  return new UpkeepError(
+    'NETWORK',
+    `Cannot reach ${where}: ${code ?? (error instanceof Error ? error.message : 'network error')}. Check the network connection and the URL.`,
+    { url: where, cause: code ?? (error instanceof Error ? error.name : undefined) },
+  );
 }
 
 /** The error an HTTP status means, with what the server said when it said something short. */
@@ -188,9 +238,27 @@ export function statusError(status: number, url: string, body: string): UpkeepEr
   const where = redactUrl(url);
   const said = upstreamMessage(body);
   const detail = said ? ` (server said: ${said})` : '';
-  if (status === 401) return new UpkeepError('UNAUTHORIZED', `${where} refused the credentials (401)${detail}. Check the token or key.`, { status, url: where });
-  if (status === 403) return new UpkeepError('FORBIDDEN', `${where} denied access (403)${detail}. Check the token's permissions.`, { status, url: where });
-  if (status === 404) return new UpkeepError('NOT_FOUND', `${where} was not found (404)${detail}. Check the owner, repository or package name.`, { status, url: where });
-  if (status >= 500) return new UpkeepError('UPSTREAM_ERROR', `${where} failed on the server side (${status})${detail}. Try again later.`, { status, url: where });
+  if (status === 401)
+    return new UpkeepError('UNAUTHORIZED', `${where} refused the credentials (401)${detail}. Check the token or key.`, {
+      status,
+      url: where,
+    });
+  if (status === 403)
+    return new UpkeepError('FORBIDDEN', `${where} denied access (403)${detail}. Check the token's permissions.`, {
+      status,
+      url: where,
+    });
+  if (status === 404)
+    return new UpkeepError(
+      'NOT_FOUND',
+      `${where} was not found (404)${detail}. Check the owner, repository or package name.`,
+      { status, url: where },
+    );
+  if (status >= 500)
+    return new UpkeepError(
+      'UPSTREAM_ERROR',
+      `${where} failed on the server side (${status})${detail}. Try again later.`,
+      { status, url: where },
+    );
   return new UpkeepError('UPSTREAM_ERROR', `${where} answered ${status}${detail}.`, { status, url: where });
 }

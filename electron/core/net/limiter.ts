@@ -61,7 +61,11 @@ export class SingleFlight<T> {
 }
 
 /** Run `task` over items with at most `limit` running at once; results in input order. */
-export async function mapBounded<I, O>(items: readonly I[], limit: number, task: (item: I, index: number) => Promise<O>): Promise<O[]> {
+export async function mapBounded<I, O>(
+  items: readonly I[],
+  limit: number,
+  task: (item: I, index: number) => Promise<O>,
+): Promise<O[]> {
   const results = new Array<O>(items.length);
   // One iterator shared by the workers: each takes the next item when it is free.
   const queue = items.entries();

@@ -19,11 +19,18 @@ export async function getJsonAs<S extends z.ZodType>(
   const { data, response } = await http.getJson<unknown>(url, options);
   const parsed = parseAs(data, schema);
   if (parsed.ok) return { data: parsed.value, response };
-  throw new UpkeepError('PARSE_ERROR', `${redactUrl(url)} did not answer with ${expected} (${parsed.reason}). ${todo}`, { url: redactUrl(url) });
+  throw new UpkeepError(
+    'PARSE_ERROR',
+    `${redactUrl(url)} did not answer with ${expected} (${parsed.reason}). ${todo}`,
+    { url: redactUrl(url) },
+  );
 }
 
 /** An answer already read as JSON (a POST, an answer with an accepted error status) checked with a schema: its value, or why not. */
-export function parseAs<S extends z.ZodType>(data: unknown, schema: S): { ok: true; value: z.output<S> } | { ok: false; reason: string } {
+export function parseAs<S extends z.ZodType>(
+  data: unknown,
+  schema: S,
+): { ok: true; value: z.output<S> } | { ok: false; reason: string } {
   const parsed = schema.safeParse(data);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];

@@ -71,7 +71,8 @@ export class ResponseCache {
       text = await readFile(file, 'utf8');
     } catch (error) {
       // Not cached (ENOENT), or unreadable: either way the request goes out without validators.
-      if (errnoCode(error) !== 'ENOENT') log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
+      if (errnoCode(error) !== 'ENOENT')
+        log.warn('an HTTP cache entry cannot be read; the request is sent without it', { file, error });
       this.memory.set(key, null);
       return undefined;
     }
@@ -123,7 +124,8 @@ export class ResponseCache {
       names = await readdir(this.dir);
     } catch (error) {
       // No cache folder yet: nothing to prune.
-      if (errnoCode(error) !== 'ENOENT') log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
+      if (errnoCode(error) !== 'ENOENT')
+        log.warn('the HTTP cache folder cannot be read; nothing pruned', { dir: this.dir, error });
       return 0;
     }
     const cutoff = Date.now() - maxAgeMs;

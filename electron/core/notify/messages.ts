@@ -23,7 +23,12 @@ export interface Notification {
 
 /** The engine events that become notifications. */
 export type NotifyingEvent = Exclude<NotificationKind, 'test'>;
-export const NOTIFICATION_KINDS: readonly NotifyingEvent[] = ['update_available', 'update_succeeded', 'update_failed', 'update_rolled_back'];
+export const NOTIFICATION_KINDS: readonly NotifyingEvent[] = [
+  'update_available',
+  'update_succeeded',
+  'update_failed',
+  'update_rolled_back',
+];
 /** One engine event that becomes a notification: its kind and its payload, which the kind decides. */
 export type NotifyingPayload = { [K in NotifyingEvent]: { kind: K; payload: EventMap[K] } }[NotifyingEvent];
 
@@ -49,7 +54,11 @@ function securityText(p: EventMap['update_available']): string {
 type OutcomeEvent = 'update_succeeded' | 'update_failed' | 'update_rolled_back';
 
 /** Build the notification for an engine event; `nameOf` maps ids to display names. */
-export function toNotification(event: NotifyingPayload, nameOf: (id: string) => string, now = Date.now()): Notification {
+export function toNotification(
+  event: NotifyingPayload,
+  nameOf: (id: string) => string,
+  now = Date.now(),
+): Notification {
   const at = new Date(now).toISOString();
   if (event.kind === 'update_available') {
     const p = event.payload;

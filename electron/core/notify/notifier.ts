@@ -63,7 +63,11 @@ export class WebhookNotifier {
       hooks = this.options.webhooks();
     } catch (error) {
       // Settings unreadable: this notification is not sent (the panel and history still have it).
-      log.error('webhooks could not be read; a notification was not sent', { kind: notification.kind, component: notification.component, error });
+      log.error('webhooks could not be read; a notification was not sent', {
+        kind: notification.kind,
+        component: notification.component,
+        error,
+      });
       return;
     }
     for (const webhook of hooks) {
@@ -91,12 +95,24 @@ export class WebhookNotifier {
       if (job === undefined) break;
       let report: DeliveryReport;
       try {
-        report = await deliverWebhook(job.webhook, job.notification.kind, webhookPayload(job.webhook.format, job.notification), {
-          ...this.options.delivery,
-          signal: this.abort.signal,
-        });
+        report = await deliverWebhook(
+          job.webhook,
+          job.notification.kind,
+          webhookPayload(job.webhook.format, job.notification),
+          {
+            ...this.options.delivery,
+            signal: this.abort.signal,
+          },
+        );
       } catch (error) {
-        report = { webhook: webhookLabel(job.webhook), event: job.notification.kind, ok: false, attempts: 1, status: null, error: errorMessage(error) };
+        report = {
+          webhook: webhookLabel(job.webhook),
+          event: job.notification.kind,
+          ok: false,
+          attempts: 1,
+          status: null,
+          error: errorMessage(error),
+        };
       }
       try {
         this.options.onReport?.(report);
@@ -141,7 +157,14 @@ export function testNotification(now = Date.now()): Notification {
  * Send the test notification to each webhook and wait for the outcome (the user asked for it and
  * is waiting; updates never call this). Event filters do not apply to a test.
  */
-export async function sendTestNotifications(webhooks: readonly Webhook[], options: Omit<DeliveryOptions, 'signal'> = {}): Promise<WebhookDelivery[]> {
+export async function sendTestNotifications(
+  webhooks: readonly Webhook[],
+  options: Omit<DeliveryOptions, 'signal'> = {},
+): Promise<WebhookDelivery[]> {
   const n = testNotification();
-  return Promise.all(webhooks.map((w) => deliverWebhook(w, 'test', webhookPayload(w.format, n), { retryDelaysMs: [], timeoutMs: 10_000, ...options })));
+  return Promise.all(
+    webhooks.map((w) =>
+      deliverWebhook(w, 'test', webhookPayload(w.format, n), { retryDelaysMs: [], timeoutMs: 10_000, ...options }),
+    ),
+  );
 }

@@ -44,11 +44,23 @@ function retryAfterMs(header: string | string[] | undefined, cap: number): numbe
  * the next delay (or the server's Retry-After, capped); other answers are final. Redirects are not
  * followed: a webhook URL that moved should be fixed in Settings, not chased.
  */
-export async function deliverWebhook(webhook: Pick<Webhook, 'url' | 'name'>, event: string, payload: unknown, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+export async function deliverWebhook(
+  webhook: Pick<Webhook, 'url' | 'name'>,
+  event: string,
+  payload: unknown,
+  options: DeliveryOptions = {},
+): Promise<DeliveryReport> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const body = JSON.stringify(payload);
-  const report: DeliveryReport = { webhook: webhookLabel(webhook), event, ok: false, attempts: 0, status: null, error: null };
+  const report: DeliveryReport = {
+    webhook: webhookLabel(webhook),
+    event,
+    ok: false,
+    attempts: 0,
+    status: null,
+    error: null,
+  };
   for (let attempt = 0; attempt <= delays.length; attempt++) {
     if (options.signal?.aborted) {
       report.error = 'stopped before delivery';
@@ -80,7 +92,14 @@ export async function deliverWebhook(webhook: Pick<Webhook, 'url' | 'name'>, eve
     } catch (error) {
       const code = errnoCode(error) ?? causeCode(error);
       report.status = null;
-      report.error = (error instanceof Error && error.name === 'TimeoutError') || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeoutMs} ms` : code ? `connection failed (${code})` : 'connection failed';
+      report.error =
+        (error instanceof Error && error.name === 'TimeoutError') ||
+        code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        code === 'UND_ERR_BODY_TIMEOUT'
+          ? `no answer within ${timeoutMs} ms`
+          : code
+            ? `connection failed (${code})`
+            : 'connection failed';
     }
     const backoff = delays[attempt];
     if (backoff !== undefined) {

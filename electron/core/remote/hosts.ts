@@ -8,7 +8,6 @@ import { UpkeepError } from '../../../shared/errors';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { errnoCode } from '../lib/error-info';
 
-
 const registrySchema = z.strictObject({ version: z.literal(1), hosts: z.array(hostConfigSchema) });
 
 export function hostsFile(home: string): string {
@@ -21,12 +20,19 @@ function parseRegistry(file: string, text: string | undefined): HostConfig[] {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UpkeepError('INVALID_CONFIG', `${file} is not valid JSON. Fix it by hand or move it aside (your hosts are listed in it); Upkeep will not overwrite it.`, { file });
+    throw new UpkeepError(
+      'INVALID_CONFIG',
+      `${file} is not valid JSON. Fix it by hand or move it aside (your hosts are listed in it); Upkeep will not overwrite it.`,
+      { file },
+    );
   }
   const parsed = registrySchema.safeParse(value);
   if (!parsed.success) {
     const { message, fields } = describeIssues(parsed.error.issues);
-    throw new UpkeepError('INVALID_CONFIG', `${file}: ${message}. Fix it by hand; Upkeep will not overwrite it.`, { file, fields });
+    throw new UpkeepError('INVALID_CONFIG', `${file}: ${message}. Fix it by hand; Upkeep will not overwrite it.`, {
+      file,
+      fields,
+    });
   }
   return parsed.data.hosts;
 }
@@ -67,14 +73,27 @@ export async function findHost(home: string, name: string): Promise<HostConfig> 
 }
 
 export function unknownHost(name: string): UpkeepError {
-  return new UpkeepError('NOT_FOUND', `No host named "${name}". Add the host first; the list of hosts shows their names.`, { kind: 'host', name }, { action: 'add_host' });
+  return new UpkeepError(
+    'NOT_FOUND',
+    `No host named "${name}". Add the host first; the list of hosts shows their names.`,
+    { kind: 'host', name },
+    { action: 'add_host' },
+  );
 }
 
-export async function addHost(home: string, host: HostConfig, options: { replace?: boolean } = {}): Promise<HostConfig> {
+export async function addHost(
+  home: string,
+  host: HostConfig,
+  options: { replace?: boolean } = {},
+): Promise<HostConfig> {
   const hosts = await readHosts(home);
   const index = hosts.findIndex((h) => h.name === host.name);
   if (index !== -1 && !options.replace) {
-    throw new UpkeepError('ALREADY_EXISTS', `A host named "${host.name}" exists. Remove it first, or choose another name.`, { kind: 'host', name: host.name });
+    throw new UpkeepError(
+      'ALREADY_EXISTS',
+      `A host named "${host.name}" exists. Remove it first, or choose another name.`,
+      { kind: 'host', name: host.name },
+    );
   }
   if (index === -1) hosts.push(host);
   else hosts[index] = host;

@@ -22,7 +22,10 @@ export interface HostPoolOptions {
 }
 
 /** A connection to one registered host: ssh, its failures classified, its logs passed on once connected. */
-export function connectHost(host: HostConfig, options: Pick<HostPoolOptions, 'onStderr' | 'argv'> = {}): StdioConnection {
+export function connectHost(
+  host: HostConfig,
+  options: Pick<HostPoolOptions, 'onStderr' | 'argv'> = {},
+): StdioConnection {
   const connection: StdioConnection = new StdioConnection({
     argv: options.argv ? options.argv(host) : sshArgv(host),
     name: host.name,
@@ -59,7 +62,12 @@ export class HostPool {
   list(): PooledHost[] {
     return readHostsSync(this.options.home).map((host) => {
       const open = this.connections.get(host.name);
-      return { name: host.name, ssh: host.ssh, state: open?.connection.state ?? 'idle', hello: open?.connection.info ?? null };
+      return {
+        name: host.name,
+        ssh: host.ssh,
+        state: open?.connection.state ?? 'idle',
+        hello: open?.connection.info ?? null,
+      };
     });
   }
 

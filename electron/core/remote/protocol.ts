@@ -51,10 +51,24 @@ export const requestMessageSchema = z.strictObject({
 const errorShapeSchema = z.custom<ErrorShape>((value) => isErrorShape(value));
 
 export const serverMessageSchema = z.union([
-  z.object({ type: z.literal('hello'), protocol: z.number().int(), upkeep: z.string().max(200), host: z.string().max(300) }),
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    upkeep: z.string().max(200),
+    host: z.string().max(300),
+  }),
   z.object({ type: z.literal('response'), id: requestIdSchema, ok: z.literal(true), result: z.unknown() }),
-  z.object({ type: z.literal('response'), id: requestIdSchema.nullable(), ok: z.literal(false), error: errorShapeSchema }),
-  z.object({ type: z.literal('event'), event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]), payload: z.unknown() }),
+  z.object({
+    type: z.literal('response'),
+    id: requestIdSchema.nullable(),
+    ok: z.literal(false),
+    error: errorShapeSchema,
+  }),
+  z.object({
+    type: z.literal('event'),
+    event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]),
+    payload: z.unknown(),
+  }),
 ]);
 
 /** One line (without its newline) to a server message; undefined for anything else (the caller says what). */

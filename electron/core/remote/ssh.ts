@@ -12,20 +12,29 @@ export const DEFAULT_REMOTE_UPKEEP = 'upkeep';
  * BatchMode: no prompt for a password or passphrase (a key or the agent must do).
  * Reuse: one ssh process per host stays open for as long as its connection is used (the pool keeps it).
  */
-export function sshArgv(host: HostConfig, options: { command?: string; verbose?: boolean } = {}): [string, ...string[]] {
+export function sshArgv(
+  host: HostConfig,
+  options: { command?: string; verbose?: boolean } = {},
+): [string, ...string[]] {
   return [
     'ssh',
     '-T',
     ...(options.verbose ? ['-v'] : []),
-    '-o', 'BatchMode=yes',
+    '-o',
+    'BatchMode=yes',
     ...(host.port !== undefined ? ['-p', String(host.port)] : []),
     ...(host.identity !== undefined ? ['-i', host.identity] : []),
     ...(host.known_hosts !== undefined ? ['-o', `UserKnownHostsFile=${host.known_hosts}`] : []),
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'UpdateHostKeys=no',
-    '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'ServerAliveCountMax=3',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'UpdateHostKeys=no',
+    '-o',
+    'ConnectTimeout=15',
+    '-o',
+    'ServerAliveInterval=15',
+    '-o',
+    'ServerAliveCountMax=3',
     '--',
     host.ssh,
     options.command ?? `${host.remote_upkeep ?? DEFAULT_REMOTE_UPKEEP} serve --stdio`,
@@ -41,7 +50,10 @@ function serverKeyFrom(text: string): { fingerprint: string; key_type: string } 
 }
 
 /** Ask ssh (verbose, same options, a command that never runs) which key the server shows; nothing is written. */
-export function probeHostKey(host: HostConfig, timeoutMs = 20_000): Promise<{ fingerprint: string; key_type: string } | undefined> {
+export function probeHostKey(
+  host: HostConfig,
+  timeoutMs = 20_000,
+): Promise<{ fingerprint: string; key_type: string } | undefined> {
   const [program, ...args] = sshArgv(host, { verbose: true, command: 'true' });
   return new Promise((resolve) => {
     let stderr = '';
@@ -66,12 +78,27 @@ function where(host: HostConfig): string {
  * key is what ssh itself says (changed key) or shows at -v (unknown key): the user compares it with
  * the one on the server (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) before trusting it.
  */
-export async function classifySshFailure(host: HostConfig, failure: ChildFailure, probe = probeHostKey): Promise<UpkeepError> {
+export async function classifySshFailure(
+  host: HostConfig,
+  failure: ChildFailure,
+  probe = probeHostKey,
+): Promise<UpkeepError> {
   const text = failure.stderr;
-  const base = { host: host.name, ssh: host.ssh, ...(host.port !== undefined ? { port: host.port } : {}), ...(host.known_hosts !== undefined ? { known_hosts: host.known_hosts } : {}) };
+  const base = {
+    host: host.name,
+    ssh: host.ssh,
+    ...(host.port !== undefined ? { port: host.port } : {}),
+    ...(host.known_hosts !== undefined ? { known_hosts: host.known_hosts } : {}),
+  };
   if (failure.spawnError) {
-    const why = failure.spawnError.code === 'ENOENT' ? 'the ssh client is not installed (install OpenSSH)' : failure.spawnError.message;
-    return new UpkeepError('HOST_UNREACHABLE', `Could not run ssh for "${host.name}": ${why}.`, { ...base, errno: failure.spawnError.code ?? null });
+    const why =
+      failure.spawnError.code === 'ENOENT'
+        ? 'the ssh client is not installed (install OpenSSH)'
+        : failure.spawnError.message;
+    return new UpkeepError('HOST_UNREACHABLE', `Could not run ssh for "${host.name}": ${why}.`, {
+      ...base,
+      errno: failure.spawnError.code ?? null,
+    });
   }
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for \S+ has changed/i.test(text)) {
     const fingerprint = FINGERPRINT.exec(text)?.[1] ?? null;

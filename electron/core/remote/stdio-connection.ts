@@ -135,7 +135,8 @@ export class StdioConnection {
 
   private start(): Promise<Hello> {
     const [program, ...args] = this.opts.argv;
-    if (!program) return Promise.reject(new UpkeepError('INVALID_REQUEST', `Host "${this.opts.name}" has no command to run.`));
+    if (!program)
+      return Promise.reject(new UpkeepError('INVALID_REQUEST', `Host "${this.opts.name}" has no command to run.`));
     this.setState('connecting');
     return new Promise<Hello>((resolve, reject) => {
       let stderr = '';
@@ -149,7 +150,11 @@ export class StdioConnection {
         child.kill('SIGKILL');
       }, timeoutMs);
       child.stdin.on('error', () => undefined);
-      const errLines = new LineSplitter(64 * 1024, (line) => this.opts.onStderr?.(line), () => undefined);
+      const errLines = new LineSplitter(
+        64 * 1024,
+        (line) => this.opts.onStderr?.(line),
+        () => undefined,
+      );
       child.stderr.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
         errLines.push(chunk);
@@ -165,7 +170,13 @@ export class StdioConnection {
             clearTimeout(timer);
             if (message.protocol !== PROTOCOL_VERSION) {
               child.stdin.end();
-              reject(new UpkeepError('UNSUPPORTED', `Upkeep ${message.upkeep} on "${this.opts.name}" speaks protocol ${message.protocol}, this one ${PROTOCOL_VERSION}: install the same Upkeep version on both.`, { host: this.opts.name, remote_version: message.upkeep }));
+              reject(
+                new UpkeepError(
+                  'UNSUPPORTED',
+                  `Upkeep ${message.upkeep} on "${this.opts.name}" speaks protocol ${message.protocol}, this one ${PROTOCOL_VERSION}: install the same Upkeep version on both.`,
+                  { host: this.opts.name, remote_version: message.upkeep },
+                ),
+              );
               return;
             }
             this.hello = message;
@@ -199,8 +210,16 @@ export class StdioConnection {
           return;
         }
         this.setState('failed');
-        const failure: ChildFailure = { name: this.opts.name, stderr, code, signal, ...(spawnError ? { spawnError } : {}) };
-        Promise.resolve(this.opts.classify ? this.opts.classify(failure) : defaultFailure(failure)).then(reject, () => reject(defaultFailure(failure)));
+        const failure: ChildFailure = {
+          name: this.opts.name,
+          stderr,
+          code,
+          signal,
+          ...(spawnError ? { spawnError } : {}),
+        };
+        Promise.resolve(this.opts.classify ? this.opts.classify(failure) : defaultFailure(failure)).then(reject, () =>
+          reject(defaultFailure(failure)),
+        );
       });
     });
   }
@@ -210,7 +229,8 @@ export class StdioConnection {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    if ('error' in outcome) pending.reject(new UpkeepError(outcome.error.code, outcome.error.message, outcome.error.details));
+    if ('error' in outcome)
+      pending.reject(new UpkeepError(outcome.error.code, outcome.error.message, outcome.error.details));
     else pending.resolve(outcome.result);
   }
 
@@ -231,12 +251,21 @@ export class StdioConnection {
 
 /** The last few lines of stderr: what a failed child said. */
 export function lastLines(text: string, count = 5): string {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-count).join(' / ');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-count)
+    .join(' / ');
 }
 
 function defaultFailure(failure: ChildFailure): UpkeepError {
   if (failure.spawnError) {
-    return new UpkeepError('HOST_UNREACHABLE', `Could not start the connection to "${failure.name}": ${failure.spawnError.message}.`, { host: failure.name, errno: failure.spawnError.code ?? null });
+    return new UpkeepError(
+      'HOST_UNREACHABLE',
+      `Could not start the connection to "${failure.name}": ${failure.spawnError.message}.`,
+      { host: failure.name, errno: failure.spawnError.code ?? null },
+    );
   }
   const said = lastLines(failure.stderr);
   return new UpkeepError(

@@ -4,7 +4,14 @@ import { invokeMethod, type ApiImplementation } from '../../../shared/contract';
 import { UpkeepError, toErrorShape } from '../../../shared/errors';
 import type { EventBus } from '../events';
 import { appPackage } from '../lib/app-version';
-import { LineSplitter, MAX_LINE_BYTES, PROTOCOL_VERSION, requestMessageSchema, type Hello, type ServerMessage } from './protocol';
+import {
+  LineSplitter,
+  MAX_LINE_BYTES,
+  PROTOCOL_VERSION,
+  requestMessageSchema,
+  type Hello,
+  type ServerMessage,
+} from './protocol';
 import { isRecord } from '../../../shared/guards';
 
 export interface StdioServerOptions {
@@ -59,7 +66,8 @@ export function serveStdio(options: StdioServerOptions): StdioServer {
       writable = false;
     }
   };
-  const refuse = (id: string | null, error: UpkeepError) => send({ type: 'response', id, ok: false, error: toErrorShape(error) });
+  const refuse = (id: string | null, error: UpkeepError) =>
+    send({ type: 'response', id, ok: false, error: toErrorShape(error) });
 
   const handle = async (line: string) => {
     let value: unknown;
@@ -67,11 +75,23 @@ export function serveStdio(options: StdioServerOptions): StdioServer {
       value = JSON.parse(line);
     } catch {
       // Answered, not dropped: the sender is told the line is not JSON.
-      return refuse(null, new UpkeepError('INVALID_REQUEST', 'A line is not valid JSON: send one JSON object a line.', { reason: 'bad_json' }));
+      return refuse(
+        null,
+        new UpkeepError('INVALID_REQUEST', 'A line is not valid JSON: send one JSON object a line.', {
+          reason: 'bad_json',
+        }),
+      );
     }
     const parsed = requestMessageSchema.safeParse(value);
     if (!parsed.success) {
-      return refuse(requestId(value), new UpkeepError('INVALID_REQUEST', 'A line is not a request: send {"type":"request","id":"…","method":"…","params":{…}}.', { reason: 'bad_message' }));
+      return refuse(
+        requestId(value),
+        new UpkeepError(
+          'INVALID_REQUEST',
+          'A line is not a request: send {"type":"request","id":"…","method":"…","params":{…}}.',
+          { reason: 'bad_message' },
+        ),
+      );
     }
     const { id, method, params } = parsed.data;
     try {
@@ -89,7 +109,14 @@ export function serveStdio(options: StdioServerOptions): StdioServer {
       const task = handle(line).finally(() => running.delete(task));
       running.add(task);
     },
-    () => refuse(null, new UpkeepError('INVALID_REQUEST', `A line is over ${MAX_LINE_BYTES} bytes and was skipped.`, { reason: 'line_too_long', max_bytes: MAX_LINE_BYTES })),
+    () =>
+      refuse(
+        null,
+        new UpkeepError('INVALID_REQUEST', `A line is over ${MAX_LINE_BYTES} bytes and was skipped.`, {
+          reason: 'line_too_long',
+          max_bytes: MAX_LINE_BYTES,
+        }),
+      ),
   );
 
   const unsubscribe = options.events.onAny((event, payload) => send({ type: 'event', event, payload }));

@@ -23,14 +23,27 @@ export async function releaseAdvisories(
 ): Promise<{ installed: string; latest: string; items: Advisory[]; error: ErrorShape | null } | null> {
   if (!installed || !latest || !config.package || installed === latest || source === null) return null;
   try {
-    return { installed, latest, items: await advisoriesFrom(source, config.package, config, http, installed, latest, signal), error: null };
+    return {
+      installed,
+      latest,
+      items: await advisoriesFrom(source, config.package, config, http, installed, latest, signal),
+      error: null,
+    };
   } catch (error) {
     const shape = toErrorShape(error);
     return { installed, latest, items: [], error: { code: shape.code, message: shape.message } };
   }
 }
 
-async function advisoriesFrom(source: 'pypi' | 'npm', pkg: string, config: ComponentConfig, http: HttpClient, installed: string, latest: string, signal?: AbortSignal): Promise<Advisory[]> {
+async function advisoriesFrom(
+  source: 'pypi' | 'npm',
+  pkg: string,
+  config: ComponentConfig,
+  http: HttpClient,
+  installed: string,
+  latest: string,
+  signal?: AbortSignal,
+): Promise<Advisory[]> {
   if (source === 'pypi') return pypiAdvisories(http, config.index_url, pkg, installed, latest, signal);
   const answer = await npmBulkAdvisories(http, config.registry, { [pkg]: [installed] }, signal);
   return fixedAdvisories(answer[pkg], installed, latest);
@@ -40,7 +53,14 @@ async function advisoriesFrom(source: 'pypi' | 'npm', pkg: string, config: Compo
  * The risk of a pending update of any kind: advisories it fixes, major version change, what the
  * notes say. Advisories that could not be read leave `security` unknown unless the notes set it.
  */
-export function pendingRisk(parts: { installed: string | null; latest: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[]; advisoryError?: ErrorShape | string | null; opaque?: boolean }): RiskInfo {
+export function pendingRisk(parts: {
+  installed: string | null;
+  latest: string | null;
+  notes?: readonly ReleaseNote[];
+  advisories?: readonly Advisory[];
+  advisoryError?: ErrorShape | string | null;
+  opaque?: boolean;
+}): RiskInfo {
   const risk = buildRisk({
     installed: parts.opaque ? null : parts.installed,
     target: parts.opaque ? null : parts.latest,
@@ -48,7 +68,8 @@ export function pendingRisk(parts: { installed: string | null; latest: string | 
     ...(parts.advisories ? { advisories: parts.advisories } : {}),
   });
   // Not knowing is not the same as "no advisories": security is unknown, not false.
-  if (parts.advisoryError) markUnknown(risk, 'security', advisoryFailure(parts.advisoryError), 'the security advisories');
+  if (parts.advisoryError)
+    markUnknown(risk, 'security', advisoryFailure(parts.advisoryError), 'the security advisories');
   return risk;
 }
 
@@ -65,7 +86,13 @@ type RiskFields = Pick<CheckResult, 'risk' | 'security' | 'breaking' | 'risk_fla
  */
 export function riskFields(risk: RiskInfo | null): RiskFields {
   if (!risk) return { risk: null, security: false, breaking: false, risk_flags: [], risk_unknown: [] };
-  return { risk, security: flagState(risk, 'security'), breaking: flagState(risk, 'breaking'), risk_flags: [...risk.flags], risk_unknown: [...(risk.unknown ?? [])] };
+  return {
+    risk,
+    security: flagState(risk, 'security'),
+    breaking: flagState(risk, 'breaking'),
+    risk_flags: [...risk.flags],
+    risk_unknown: [...(risk.unknown ?? [])],
+  };
 }
 
 /** A failed check decides nothing: every flag is unknown (the result's `error` says why). */

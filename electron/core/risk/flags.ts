@@ -4,7 +4,12 @@ import type { Advisory, ReleaseNote, RiskFlag, RiskInfo, UnknownRisk } from '../
 /** The leading release numbers of a version (`v2.1.0`, `2.1rc1`, Debian `1:2.36-9+deb12u4` → [2, 36]). */
 export function releaseNumbers(version: string): number[] | null {
   const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/i.exec(version.trim().replace(/^\d+:/, ''));
-  return m ? m.slice(1).filter((x): x is string => x !== undefined).map(Number) : null;
+  return m
+    ? m
+        .slice(1)
+        .filter((x): x is string => x !== undefined)
+        .map(Number)
+    : null;
 }
 
 /**
@@ -23,27 +28,35 @@ export function majorChange(installed: string | null, target: string | null): st
   return null;
 }
 
-const BREAKING_NOTES = /\bbreaking[ -]changes?\b|\bbackwards?[- ]incompatible\b|\bnot backwards?[- ]compatible\b|⚠️\s*breaking/i;
+const BREAKING_NOTES =
+  /\bbreaking[ -]changes?\b|\bbackwards?[- ]incompatible\b|\bnot backwards?[- ]compatible\b|⚠️\s*breaking/i;
 /** `BREAKING:` / `BREAKING CHANGE` as conventional commits write it: upper case only (not "breaking news"). */
 const BREAKING_MARK = /\bBREAKING\b/;
-const SECURITY_NOTES = /\bsecurity (?:fix|release|update|issue|advisory|vulnerabilit(?:y|ies))\b|\bvulnerabilit(?:y|ies)\b|\bCVE-\d{4}-\d{4,}\b|\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b/i;
+const SECURITY_NOTES =
+  /\bsecurity (?:fix|release|update|issue|advisory|vulnerabilit(?:y|ies))\b|\bvulnerabilit(?:y|ies)\b|\bCVE-\d{4}-\d{4,}\b|\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b/i;
 const ADVISORY_IDS = /\b(CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|PYSEC-\d{4}-\d+)\b/gi;
 
 /** What release notes say: a breaking change, and security fixes with the advisory ids they name. */
-export function readNotes(notes: readonly ReleaseNote[] | undefined): { breaking: string | null; security: string | null; advisories: Advisory[] } {
+export function readNotes(notes: readonly ReleaseNote[] | undefined): {
+  breaking: string | null;
+  security: string | null;
+  advisories: Advisory[];
+} {
   let breaking: string | null = null;
   let security: string | null = null;
   const advisories = new Map<string, Advisory>();
   for (const note of notes ?? []) {
     const text = `${note.name ?? ''}\n${note.body ?? ''}`;
-    if (!breaking && (BREAKING_NOTES.test(text) || BREAKING_MARK.test(text))) breaking = `the release notes of ${note.version} mark breaking changes`;
+    if (!breaking && (BREAKING_NOTES.test(text) || BREAKING_MARK.test(text)))
+      breaking = `the release notes of ${note.version} mark breaking changes`;
     if (SECURITY_NOTES.test(text)) {
       security ??= `the release notes of ${note.version} mention a security fix`;
       for (const m of text.matchAll(ADVISORY_IDS)) {
         const raw = m[1];
         if (raw === undefined) continue;
         const id = /^ghsa/i.test(raw) ? `GHSA${raw.slice(4).toLowerCase()}` : raw.toUpperCase();
-        if (!advisories.has(id)) advisories.set(id, { id, source: 'release_notes', url: note.url ?? null, fixed_in: [note.version] });
+        if (!advisories.has(id))
+          advisories.set(id, { id, source: 'release_notes', url: note.url ?? null, fixed_in: [note.version] });
       }
     }
   }
@@ -51,7 +64,12 @@ export function readNotes(notes: readonly ReleaseNote[] | undefined): { breaking
 }
 
 /** Combine what is known about one pending update into flags, advisories and reasons. */
-export function buildRisk(parts: { installed: string | null; target: string | null; notes?: readonly ReleaseNote[]; advisories?: readonly Advisory[] }): RiskInfo {
+export function buildRisk(parts: {
+  installed: string | null;
+  target: string | null;
+  notes?: readonly ReleaseNote[];
+  advisories?: readonly Advisory[];
+}): RiskInfo {
   const reasons: string[] = [];
   const flags = new Set<RiskFlag>();
   const advisories = new Map<string, Advisory>();

@@ -46,7 +46,11 @@ function inRange(version: string, range: string): boolean {
 }
 
 /** The advisories that affect `installed` and not `target`: the ones the update fixes. */
-export function fixedAdvisories(advisories: readonly NpmBulkAdvisory[] | undefined, installed: string, target: string): Advisory[] {
+export function fixedAdvisories(
+  advisories: readonly NpmBulkAdvisory[] | undefined,
+  installed: string,
+  target: string,
+): Advisory[] {
   const out: Advisory[] = [];
   for (const a of advisories ?? []) {
     const range = a.vulnerable_versions;
@@ -70,9 +74,10 @@ export function fixedAdvisories(advisories: readonly NpmBulkAdvisory[] | undefin
 function withAuditHint(error: unknown, root: string): unknown {
   if (!(error instanceof UpkeepError) || typeof error.details?.status !== 'number') return error;
   const status = error.details.status;
-  const hint = status === 404 || status === 405 || status === 501
-    ? `${root} does not offer npm's bulk advisory endpoint (it answered ${status}), so whether an update fixes a vulnerability is unknown. Point \`registry\` at a registry that supports npm audit, or read the package's advisories yourself.`
-    : `${error.message} Whether an update fixes a vulnerability stays unknown until the advisories can be read.`;
+  const hint =
+    status === 404 || status === 405 || status === 501
+      ? `${root} does not offer npm's bulk advisory endpoint (it answered ${status}), so whether an update fixes a vulnerability is unknown. Point \`registry\` at a registry that supports npm audit, or read the package's advisories yourself.`
+      : `${error.message} Whether an update fixes a vulnerability stays unknown until the advisories can be read.`;
   return new UpkeepError(error.code, hint, error.details);
 }
 
@@ -80,7 +85,12 @@ function withAuditHint(error: unknown, root: string): unknown {
  * Ask the registry's bulk advisory endpoint (`POST {registry}/-/npm/v1/security/advisories/bulk`,
  * as `npm audit` does) about the given package versions. Packages without advisories are absent.
  */
-export async function npmBulkAdvisories(http: HttpClient, registry: string | undefined, versions: Record<string, string[]>, signal?: AbortSignal): Promise<NpmBulkAnswer> {
+export async function npmBulkAdvisories(
+  http: HttpClient,
+  registry: string | undefined,
+  versions: Record<string, string[]>,
+  signal?: AbortSignal,
+): Promise<NpmBulkAnswer> {
   if (Object.keys(versions).length === 0) return {};
   const root = npmRegistryRoot(registry);
   const url = `${root}/-/npm/v1/security/advisories/bulk`;
@@ -101,14 +111,23 @@ export async function npmBulkAdvisories(http: HttpClient, registry: string | und
   try {
     data = response.json();
   } catch {
-    throw new UpkeepError('PARSE_ERROR', `${root} did not answer the npm bulk advisory request with JSON. Check registry (it must support npm audit).`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} did not answer the npm bulk advisory request with JSON. Check registry (it must support npm audit).`,
+    );
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new UpkeepError('PARSE_ERROR', `${root} answered the npm bulk advisory request with something other than an object of advisories.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} answered the npm bulk advisory request with something other than an object of advisories.`,
+    );
   }
   const parsed = parseAs(data, npmBulkAnswerSchema);
   if (!parsed.ok) {
-    throw new UpkeepError('PARSE_ERROR', `${root} answered the npm bulk advisory request with advisories of another shape (${parsed.reason}), so whether an update fixes a vulnerability is unknown.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} answered the npm bulk advisory request with advisories of another shape (${parsed.reason}), so whether an update fixes a vulnerability is unknown.`,
+    );
   }
   return parsed.value;
 }

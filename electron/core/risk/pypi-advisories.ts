@@ -59,7 +59,7 @@ export function fixedByTarget(vulns: readonly PypiVulnerability[], installed: st
       id: v.id,
       source: 'pypi',
       aliases: v.aliases ?? [],
-      title: v.summary ?? (v.details ? v.details.split('\n')[0]?.slice(0, 200) ?? null : null),
+      title: v.summary ?? (v.details ? (v.details.split('\n')[0]?.slice(0, 200) ?? null) : null),
       url: v.link ?? null,
       fixed_in: v.fixed_in ?? [],
     });
@@ -68,28 +68,52 @@ export function fixedByTarget(vulns: readonly PypiVulnerability[], installed: st
 }
 
 /** Fetch the installed release's vulnerabilities and keep those `target` fixes. */
-export async function pypiAdvisories(http: HttpClient, indexUrl: string | undefined, pkg: string, installed: string, target: string, signal?: AbortSignal): Promise<Advisory[]> {
+export async function pypiAdvisories(
+  http: HttpClient,
+  indexUrl: string | undefined,
+  pkg: string,
+  installed: string,
+  target: string,
+  signal?: AbortSignal,
+): Promise<Advisory[]> {
   const root = pypiJsonRoot(indexUrl);
   const url = `${root}/pypi/${encodeURIComponent(pkg)}/${encodeURIComponent(installed)}/json`;
-  const response = await http.request(url, { headers: { accept: 'application/json' }, acceptStatus: [404], ...(signal ? { signal } : {}) });
+  const response = await http.request(url, {
+    headers: { accept: 'application/json' },
+    acceptStatus: [404],
+    ...(signal ? { signal } : {}),
+  });
   // A release the index does not know (a local build): nothing is known about it — not "no advisories".
   if (response.status === 404) {
-    throw new UpkeepError('NOT_FOUND', `${root} has no release ${installed} of ${pkg}, so its known vulnerabilities cannot be read.`, { package: pkg, version: installed });
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `${root} has no release ${installed} of ${pkg}, so its known vulnerabilities cannot be read.`,
+      { package: pkg, version: installed },
+    );
   }
   let doc: unknown;
   try {
     doc = response.json();
   } catch {
-    throw new UpkeepError('PARSE_ERROR', `${root} did not answer like PyPI's JSON API for ${pkg} ${installed}. Check index_url.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} did not answer like PyPI's JSON API for ${pkg} ${installed}. Check index_url.`,
+    );
   }
   // An index that does not publish vulnerabilities (no such field) says nothing about them.
   const vulns = isRecord(doc) ? doc.vulnerabilities : undefined;
   if (!Array.isArray(vulns)) {
-    throw new UpkeepError('PARSE_ERROR', `${root} does not list vulnerabilities for ${pkg} ${installed} (no "vulnerabilities" in its JSON API answer), so they are unknown.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} does not list vulnerabilities for ${pkg} ${installed} (no "vulnerabilities" in its JSON API answer), so they are unknown.`,
+    );
   }
   const parsed = parseAs(vulns, z.array(pypiVulnerabilitySchema));
   if (!parsed.ok) {
-    throw new UpkeepError('PARSE_ERROR', `${root} lists vulnerabilities for ${pkg} ${installed} in another shape (${parsed.reason}), so they are unknown.`);
+    throw new UpkeepError(
+      'PARSE_ERROR',
+      `${root} lists vulnerabilities for ${pkg} ${installed} in another shape (${parsed.reason}), so they are unknown.`,
+    );
   }
   return fixedByTarget(parsed.value, installed, target);
 }

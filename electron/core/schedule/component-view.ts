@@ -41,7 +41,10 @@ export function componentView(
     next_window_at: nextWindow,
     last_checked_at: s?.last_checked_at ?? null,
     next_check_at: iso(nextCheckAt),
-    pending: s?.update_available && s.latest ? { installed: s.installed ?? null, latest: s.latest, published_at: s.published_at ?? null } : null,
+    pending:
+      s?.update_available && s.latest
+        ? { installed: s.installed ?? null, latest: s.latest, published_at: s.published_at ?? null }
+        : null,
     deferral: policy.enabled ? (s?.deferral ?? null) : null,
     estimated_duration_ms: estimateDuration(entries, c.id).ms,
   };

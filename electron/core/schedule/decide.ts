@@ -19,10 +19,20 @@ export function decide(
   const held = holds?.get(c.id)?.held;
   if (held) {
     // The user's own choice comes before every policy.
-    return { action: 'defer', reason: 'held', message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold to let it update.`, until: null };
+    return {
+      action: 'defer',
+      reason: 'held',
+      message: `${c.name} is held at ${held.version ?? 'its installed version'}, so ${s.latest} is not installed automatically. Release the hold to let it update.`,
+      until: null,
+    };
   }
   if (c.method === null) {
-    return { action: 'defer', reason: 'no_method', message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`, until: null };
+    return {
+      action: 'defer',
+      reason: 'no_method',
+      message: `${c.name} has no update method (method:), so it cannot be updated automatically. Add one to its config.`,
+      until: null,
+    };
   }
   if (s.check_error) {
     // Never act on stale facts: the update waits for a check that succeeds.
@@ -55,7 +65,10 @@ export function decide(
       now,
       timeZone: tz,
       estimateMs: estimate.ms,
-      estimateBasis: estimate.basis === 'history' ? `the mean of its last ${estimate.samples} run${estimate.samples === 1 ? '' : 's'}` : `a default estimate of ${formatDuration(estimate.ms)}; no runs yet`,
+      estimateBasis:
+        estimate.basis === 'history'
+          ? `the mean of its last ${estimate.samples} run${estimate.samples === 1 ? '' : 's'}`
+          : `a default estimate of ${formatDuration(estimate.ms)}; no runs yet`,
     },
   );
 }

@@ -9,7 +9,8 @@ const ESTIMATE_SAMPLES = 10;
 export type RunStats = RunStatsView;
 
 // A run a person cancelled says nothing about how updates of the component go.
-const isRealUpdate = (e: HistoryEntry): boolean => (e.kind ?? 'update') === 'update' && e.status !== 'skipped' && e.status !== 'cancelled';
+const isRealUpdate = (e: HistoryEntry): boolean =>
+  (e.kind ?? 'update') === 'update' && e.status !== 'skipped' && e.status !== 'cancelled';
 
 /** Update runs of one component that finished in (now - periodMs, now]. */
 export function runStats(entries: readonly HistoryEntry[], component: string, now: number, periodMs: number): RunStats {
@@ -40,14 +41,24 @@ export interface DurationEstimate {
 }
 
 /** How long the next update of a component will take: the mean of its last runs, else a default. */
-export function estimateDuration(entries: readonly HistoryEntry[], component: string, fallbackMs = DEFAULT_ESTIMATE_MS): DurationEstimate {
+export function estimateDuration(
+  entries: readonly HistoryEntry[],
+  component: string,
+  fallbackMs = DEFAULT_ESTIMATE_MS,
+): DurationEstimate {
   const durations = entries
-    .filter((e) => e.component === component && isRealUpdate(e) && typeof e.duration_ms === 'number' && e.duration_ms >= 0)
+    .filter(
+      (e) => e.component === component && isRealUpdate(e) && typeof e.duration_ms === 'number' && e.duration_ms >= 0,
+    )
     .sort((a, b) => (a.finished_at < b.finished_at ? 1 : -1))
     .slice(0, ESTIMATE_SAMPLES)
     .map((e) => e.duration_ms);
   if (durations.length === 0) return { ms: fallbackMs, basis: 'default', samples: 0 };
-  return { ms: Math.round(durations.reduce((a, b) => a + b, 0) / durations.length), basis: 'history', samples: durations.length };
+  return {
+    ms: Math.round(durations.reduce((a, b) => a + b, 0) / durations.length),
+    basis: 'history',
+    samples: durations.length,
+  };
 }
 
 /** The last update run of a component (any outcome but skipped), newest by finish time. */

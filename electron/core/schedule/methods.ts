@@ -17,7 +17,11 @@ export function githubBudget(services: Pick<Services, 'checks' | 'settings'>): S
     const host = new URL(services.settings.get().github_api_base).host;
     const snap = services.checks.http.budget.snapshot(host);
     if (snap.remaining === undefined) return null;
-    return { host, remaining: snap.remaining, reset_at: snap.resetAt !== undefined ? new Date(snap.resetAt).toISOString() : null };
+    return {
+      host,
+      remaining: snap.remaining,
+      reset_at: snap.resetAt !== undefined ? new Date(snap.resetAt).toISOString() : null,
+    };
   } catch {
     // An unparsable API base: the budget is unknown and shown as unknown (null).
     return null;
@@ -50,7 +54,16 @@ export function scheduleMethods(services: Services): ScheduleMethods {
           return {
             ...c,
             ...(b ? { in_progress: { kind: b.kind, pid: b.pid, run_id: b.run_id, step: b.step } } : {}),
-            ...(a?.needs_attention ? { attention: { run_id: a.id, reason: a.needs_attention.reason, action: a.needs_attention.action, since: a.finished_at } } : {}),
+            ...(a?.needs_attention
+              ? {
+                  attention: {
+                    run_id: a.id,
+                    reason: a.needs_attention.reason,
+                    action: a.needs_attention.action,
+                    since: a.finished_at,
+                  },
+                }
+              : {}),
           };
         }),
       };
@@ -78,7 +91,11 @@ export function scheduleMethods(services: Services): ScheduleMethods {
       services.events.emit('schedule_changed', { ids: [id] });
       const view = await scheduler().view(undefined, id);
       const entry = view.components[0];
-      if (!entry) throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, { id, kind: 'component' });
+      if (!entry)
+        throw new UpkeepError('NOT_FOUND', `No component "${id}". The component list shows the ids.`, {
+          id,
+          kind: 'component',
+        });
       return entry;
     },
 
@@ -88,10 +105,18 @@ export function scheduleMethods(services: Services): ScheduleMethods {
 
     async testWebhooks({ index }) {
       const all = services.settings.get().webhooks ?? [];
-      if (all.length === 0) throw new UpkeepError('NOT_FOUND', 'No webhooks are set up. Add one in Settings (webhooks: [{url, format: json|discord|slack}]).');
+      if (all.length === 0)
+        throw new UpkeepError(
+          'NOT_FOUND',
+          'No webhooks are set up. Add one in Settings (webhooks: [{url, format: json|discord|slack}]).',
+        );
       const picked = index === undefined ? undefined : all[index];
       if (index !== undefined && picked === undefined) {
-        throw new UpkeepError('NOT_FOUND', `There is no webhook ${index}; there are ${all.length} (0–${all.length - 1}).`, { index });
+        throw new UpkeepError(
+          'NOT_FOUND',
+          `There is no webhook ${index}; there are ${all.length} (0–${all.length - 1}).`,
+          { index },
+        );
       }
       const chosen = picked === undefined ? all : [picked];
       return { deliveries: await sendTestNotifications(chosen) };

@@ -89,7 +89,12 @@ export type AutoUpdateDecision =
   | { action: 'update'; windowEnd: number }
   | { action: 'defer'; reason: DeferralReason; message: string; until: number | null };
 
-const defer = (reason: DeferralReason, message: string, until: number | null = null): AutoUpdateDecision => ({ action: 'defer', reason, message, until });
+const defer = (reason: DeferralReason, message: string, until: number | null = null): AutoUpdateDecision => ({
+  action: 'defer',
+  reason,
+  message,
+  until,
+});
 
 /**
  * Whether an auto-update may run now. The rules, in order: a version that failed automatically is
@@ -97,11 +102,18 @@ const defer = (reason: DeferralReason, message: string, until: number | null = n
  * release; the release must be older than min_release_age; only inside the maintenance window,
  * and only when the estimated duration fits before the window closes.
  */
-export function decideAutoUpdate(policy: AutoUpdatePolicy, c: UpdateCandidate, ctx: DecisionContext): AutoUpdateDecision {
+export function decideAutoUpdate(
+  policy: AutoUpdatePolicy,
+  c: UpdateCandidate,
+  ctx: DecisionContext,
+): AutoUpdateDecision {
   const { now, timeZone } = ctx;
   const when = (ms: number) => formatZoned(ms, timeZone);
   if (policy.windowError || !policy.window) {
-    return defer('invalid_window', `${policy.windowError ?? 'No maintenance window.'} Fix the component's maintenance window.`);
+    return defer(
+      'invalid_window',
+      `${policy.windowError ?? 'No maintenance window.'} Fix the component's maintenance window.`,
+    );
   }
   if (policy.minReleaseAgeError) {
     return defer('invalid_window', `${policy.minReleaseAgeError} Fix the component's minimum release age.`);

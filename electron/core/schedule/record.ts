@@ -33,7 +33,9 @@ function securityUnknown(unknown: readonly UnknownRisk[] | undefined): string | 
 /** An environment package the scheduler keeps: its set flags and the ones that are unknown. */
 function packageState(p: PackageUpdate): EnvPackageState {
   const unknown = [...new Set((p.risk.unknown ?? []).map((u) => u.flag))];
-  return unknown.length ? { name: p.name, flags: [...p.risk.flags], unknown } : { name: p.name, flags: [...p.risk.flags] };
+  return unknown.length
+    ? { name: p.name, flags: [...p.risk.flags], unknown }
+    : { name: p.name, flags: [...p.risk.flags] };
 }
 
 /**
@@ -59,7 +61,13 @@ export function recordCheck(
   s.security_unknown = s.security === null ? securityUnknown(result.risk_unknown) : null;
   s.packages = result.packages ? result.packages.filter((p) => p.target !== p.installed).map(packageState) : null;
   if (result.latest && s.first_seen?.version !== result.latest) s.first_seen = { version: result.latest, at: iso(now) };
-  if (result.update_available && !result.held && result.latest && s.announced_version !== result.latest && announced.get(c.id) !== result.latest) {
+  if (
+    result.update_available &&
+    !result.held &&
+    result.latest &&
+    s.announced_version !== result.latest &&
+    announced.get(c.id) !== result.latest
+  ) {
     s.announced_version = result.latest;
     announced.set(c.id, result.latest);
     events.emit('update_available', {

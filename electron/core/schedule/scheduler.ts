@@ -128,11 +128,24 @@ export class Scheduler {
     state.last_pass = iso(now);
     await this.store.write(state);
     if (touched.size) events.emit('schedule_changed', { ids: [...touched].sort() });
-    return { at: iso(now), checked, updated, deferred, next_check_at: this.globalNextCheck(state, components, clock.now()) };
+    return {
+      at: iso(now),
+      checked,
+      updated,
+      deferred,
+      next_check_at: this.globalNextCheck(state, components, clock.now()),
+    };
   }
 
   /** A pass's checks: of what is due, recorded in the state. */
-  private async checkDue(state: SchedulerState, components: Component[], options: RunDueOptions, now: number, tz: string, touched: Set<string>): Promise<RunDueResult['checked']> {
+  private async checkDue(
+    state: SchedulerState,
+    components: Component[],
+    options: RunDueOptions,
+    now: number,
+    tz: string,
+    touched: Set<string>,
+  ): Promise<RunDueResult['checked']> {
     const settings = this.deps.settings.get();
     // 1. Checks: what the interval (or, at start-up, the cache lifetime) says is stale, plus auto
     //    components whose window has opened since their last check (fresh facts before updating).
@@ -145,7 +158,10 @@ export class Scheduler {
     for (const c of components) {
       const s = state.components[c.id];
       const last = parseTime(s?.last_checked_at);
-      let due = last === null || now - last >= this.intervalMs() || (options.startup === true && now - last >= startupThreshold);
+      let due =
+        last === null ||
+        now - last >= this.intervalMs() ||
+        (options.startup === true && now - last >= startupThreshold);
       if (due && last !== null && cacheOutlivesInterval) forced.add(c.id);
       const policy = policyOf(c.config);
       if (policy.enabled && policy.window && last !== null) {
@@ -168,7 +184,12 @@ export class Scheduler {
         for (const [i, group] of groups.entries()) {
           if (group.length === 0) continue;
           try {
-            results.push(...(await checks.check(group.map((c) => c.id), { force: i === 1 })));
+            results.push(
+              ...(await checks.check(
+                group.map((c) => c.id),
+                { force: i === 1 },
+              )),
+            );
           } catch (error) {
             failure = toErrorShape(error);
           }
@@ -184,11 +205,23 @@ export class Scheduler {
           const shape = failure ?? { code: 'CHECK_FAILED' as const, message: `No check result for ${c.id}.` };
           s.last_checked_at = iso(now);
           s.check_error = { code: shape.code, message: shape.message };
-          checked.push({ id: c.id, installed: s.installed ?? null, latest: s.latest ?? null, update_available: false, error: shape });
+          checked.push({
+            id: c.id,
+            installed: s.installed ?? null,
+            latest: s.latest ?? null,
+            update_available: false,
+            error: shape,
+          });
           continue;
         }
         recordCheck(c, s, result, now, this.announced, this.deps.events);
-        checked.push({ id: c.id, installed: result.installed, latest: result.latest, update_available: result.update_available, error: result.error });
+        checked.push({
+          id: c.id,
+          installed: result.installed,
+          latest: result.latest,
+          update_available: result.update_available,
+          error: result.error,
+        });
       }
       state.last_check_run = iso(now);
     }
@@ -196,7 +229,12 @@ export class Scheduler {
   }
 
   /** A pass's auto-updates: run those whose policy allows it now, defer the rest with why. */
-  private async autoUpdate(state: SchedulerState, components: Component[], tz: string, touched: Set<string>): Promise<Pick<RunDueResult, 'updated' | 'deferred'>> {
+  private async autoUpdate(
+    state: SchedulerState,
+    components: Component[],
+    tz: string,
+    touched: Set<string>,
+  ): Promise<Pick<RunDueResult, 'updated' | 'deferred'>> {
     // 2. Auto-updates, one at a time; the clock is read again before each, so a long first update
     //    cannot push a later one past its window.
     const { clock } = this.deps;
@@ -204,7 +242,9 @@ export class Scheduler {
     const updated: UpdateResult[] = [];
     const deferred: Deferral[] = [];
     // Upkeep's own entry last, as the engine orders a batch: it may restart the process.
-    const inOrder = [...components].sort((a, b) => Number(a.id === SELF_COMPONENT_ID) - Number(b.id === SELF_COMPONENT_ID));
+    const inOrder = [...components].sort(
+      (a, b) => Number(a.id === SELF_COMPONENT_ID) - Number(b.id === SELF_COMPONENT_ID),
+    );
     for (const c of inOrder) {
       const s = state.components[c.id];
       const policy = policyOf(c.config);
@@ -228,7 +268,13 @@ export class Scheduler {
         };
         // The same deferral pass after pass is no news: the panel hears only of changes.
         const before = s.deferral;
-        if (!before || before.reason !== deferral.reason || before.until !== deferral.until || before.target !== deferral.target) touched.add(c.id);
+        if (
+          !before ||
+          before.reason !== deferral.reason ||
+          before.until !== deferral.until ||
+          before.target !== deferral.target
+        )
+          touched.add(c.id);
         s.deferral = deferral;
         deferred.push(deferral);
         continue;
@@ -240,14 +286,38 @@ export class Scheduler {
       let result: UpdateResult;
       try {
         const envChoice = s.packages ? environmentChoice(policy, s.packages) : null;
-        const results = await updates.updateComponents([c.id], { initiatedBy: 'schedule', ...(envChoice && 'packages' in envChoice ? { packages: envChoice.packages } : {}) });
-        result = results[0] ?? { id: c.id, from: s.installed ?? null, to: s.latest, status: 'skipped', backup_id: null, error: null };
+        const results = await updates.updateComponents([c.id], {
+          initiatedBy: 'schedule',
+          ...(envChoice && 'packages' in envChoice ? { packages: envChoice.packages } : {}),
+        });
+        result = results[0] ?? {
+          id: c.id,
+          from: s.installed ?? null,
+          to: s.latest,
+          status: 'skipped',
+          backup_id: null,
+          error: null,
+        };
       } catch (error) {
-        result = { id: c.id, from: s.installed ?? null, to: s.latest, status: 'failed', backup_id: null, error: toErrorShape(error) };
+        result = {
+          id: c.id,
+          from: s.installed ?? null,
+          to: s.latest,
+          status: 'failed',
+          backup_id: null,
+          error: toErrorShape(error),
+        };
       }
       if (result.error?.code === 'UPDATE_HELD') {
         // Held between the decision and the run (by another process): not a failure.
-        const deferral: Deferral = { component: c.id, target: s.latest, reason: 'held', message: result.error.message, until: null, at: iso(clock.now()) };
+        const deferral: Deferral = {
+          component: c.id,
+          target: s.latest,
+          reason: 'held',
+          message: result.error.message,
+          until: null,
+          at: iso(clock.now()),
+        };
         s.deferral = deferral;
         deferred.push(deferral);
         continue;
@@ -326,7 +396,11 @@ export class Scheduler {
     const state = this.store.read();
     const all = this.deps.components.list().components;
     const entries = await this.deps.history.readAll();
-    const components = all.filter((c) => onlyId === undefined || c.id === onlyId).map((c) => componentView(c, state.components[c.id], entries, now, tz, this.nextCheckAt(state.components[c.id], now)));
+    const components = all
+      .filter((c) => onlyId === undefined || c.id === onlyId)
+      .map((c) =>
+        componentView(c, state.components[c.id], entries, now, tz, this.nextCheckAt(state.components[c.id], now)),
+      );
     return {
       time_zone: tz,
       check_interval_hours: this.deps.settings.get().check_interval_hours,

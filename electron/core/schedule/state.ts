@@ -48,7 +48,12 @@ const schedulerStateSchema = z.object({
   components: z.record(z.string(), z.custom<ComponentScheduleState>(isRecord)),
 }) satisfies z.ZodType<SchedulerState>;
 
-export const emptySchedulerState = (): SchedulerState => ({ version: 1, last_check_run: null, last_pass: null, components: {} });
+export const emptySchedulerState = (): SchedulerState => ({
+  version: 1,
+  last_check_run: null,
+  last_pass: null,
+  components: {},
+});
 
 /**
  * `<home>/schedule-state.json`, written atomically. Losing it costs one extra check, never an
@@ -76,7 +81,11 @@ export class SchedulerStateStore {
     if (got.status === 'corrupt' && this.copied !== got.reason) {
       this.copied = got.reason;
       // Safe to go on from empty: it costs a check and repeated notices; deferrals and failed targets are in the copy.
-      log.error('the scheduler state is damaged; it starts again from empty', { file: this.file, reason: got.reason, copy: keepCorruptCopy(this.file) });
+      log.error('the scheduler state is damaged; it starts again from empty', {
+        file: this.file,
+        reason: got.reason,
+        copy: keepCorruptCopy(this.file),
+      });
     }
     return emptySchedulerState();
   }

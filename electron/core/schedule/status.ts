@@ -79,7 +79,9 @@ export async function buildStatus(deps: StatusDeps): Promise<StatusView> {
       name: c.name,
       policy: c.policy,
       installed: state.components[c.id]?.installed ?? null,
-      last_update: last ? { at: last.finished_at, from: last.from, to: last.to, status: last.status, initiated_by: last.initiated_by } : null,
+      last_update: last
+        ? { at: last.finished_at, from: last.from, to: last.to, status: last.status, initiated_by: last.initiated_by }
+        : null,
       last_7d: runStats(entries, c.id, now, 7 * DAY),
       last_30d: runStats(entries, c.id, now, 30 * DAY),
       next_run: nextRun,
@@ -94,6 +96,10 @@ export async function buildStatus(deps: StatusDeps): Promise<StatusView> {
     backups: { ...backups, path: deps.layout.backups },
     disk,
     github_rate_limit: deps.githubBudget(),
-    scheduler: { last_check_run: state.last_check_run, last_pass: state.last_pass, next_check_at: schedule.next_check_at },
+    scheduler: {
+      last_check_run: state.last_check_run,
+      last_pass: state.last_pass,
+      next_check_at: schedule.next_check_at,
+    },
   };
 }

@@ -1,6 +1,15 @@
 import { UpkeepError } from '../../../shared/errors';
 import { formatDuration, parseDuration } from './duration';
-import { addDays, daysInMonth, instantOf, offsetAt, wallAsUtc, weekdayOf, zonedParts, type WallTime } from './zoned-time';
+import {
+  addDays,
+  daysInMonth,
+  instantOf,
+  offsetAt,
+  wallAsUtc,
+  weekdayOf,
+  zonedParts,
+  type WallTime,
+} from './zoned-time';
 import { errorMessage } from '../lib/error-info';
 
 /**
@@ -82,7 +91,8 @@ function parseDays(spec: string, text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const [a, b, extra] = part.split('-');
-    if (extra !== undefined || a === undefined || a === '') throw invalid(spec, `"${part}" is not a day or a range of days`);
+    if (extra !== undefined || a === undefined || a === '')
+      throw invalid(spec, `"${part}" is not a day or a range of days`);
     const lo = parseDayName(spec, a);
     if (b === undefined) {
       out.add(lo);
@@ -97,7 +107,14 @@ function parseDays(spec: string, text: string): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
-function parseCronField(spec: string, field: string, min: number, max: number, names: string[] | null, label: string): { values: number[]; restricted: boolean } {
+function parseCronField(
+  spec: string,
+  field: string,
+  min: number,
+  max: number,
+  names: string[] | null,
+  label: string,
+): { values: number[]; restricted: boolean } {
   const out = new Set<number>();
   const value = (text: string): number => {
     const lower = text.toLowerCase();
@@ -112,7 +129,8 @@ function parseCronField(spec: string, field: string, min: number, max: number, n
   };
   for (const part of field.split(',')) {
     const [range, stepText, extra] = part.split('/');
-    if (extra !== undefined || range === undefined || range === '') throw invalid(spec, `"${part}" in the ${label} field`);
+    if (extra !== undefined || range === undefined || range === '')
+      throw invalid(spec, `"${part}" in the ${label} field`);
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1) throw invalid(spec, `step "${stepText}" in the ${label} field`);
     let lo: number;
@@ -136,7 +154,11 @@ function parseCronField(spec: string, field: string, min: number, max: number, n
 
 function parseCron(spec: string, expr: string): CronFields {
   const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) throw invalid(spec, `a cron expression has 5 fields (minute hour day-of-month month day-of-week), this has ${fields.length}`);
+  if (fields.length !== 5)
+    throw invalid(
+      spec,
+      `a cron expression has 5 fields (minute hour day-of-month month day-of-week), this has ${fields.length}`,
+    );
   const [mi = '', ho = '', dom = '', mo = '', dow = ''] = fields;
   const minutes = parseCronField(spec, mi, 0, 59, null, 'minute');
   const hours = parseCronField(spec, ho, 0, 23, null, 'hour');
@@ -169,7 +191,8 @@ export function parseWindow(input: string): WindowSpec {
     } catch (error) {
       throw invalid(spec, errorMessage(error).replace(/\.$/, ''));
     }
-    if (durationMs < 60_000 || durationMs > MAX_WINDOW_MS) throw invalid(spec, 'the length must be between 1 minute and 31 days');
+    if (durationMs < 60_000 || durationMs > MAX_WINDOW_MS)
+      throw invalid(spec, 'the length must be between 1 minute and 31 days');
   }
   const words = body.split(/\s+/);
   const head = (words[0] ?? '').toLowerCase();
@@ -195,7 +218,8 @@ export function parseWindow(input: string): WindowSpec {
     recurrence = { kind: 'monthly', day, ...parseClock(spec, words[2]) };
   } else if (head.startsWith('@')) {
     const expr = CRON_ALIASES[head];
-    if (!expr || words.length !== 1) throw invalid(spec, `unknown alias "${words[0]}" (use @hourly, @daily, @weekly or @monthly)`);
+    if (!expr || words.length !== 1)
+      throw invalid(spec, `unknown alias "${words[0]}" (use @hourly, @daily, @weekly or @monthly)`);
     recurrence = { kind: 'cron', fields: parseCron(spec, expr) };
   } else if (/^[\d*]/.test(head)) {
     recurrence = { kind: 'cron', fields: parseCron(spec, body) };
@@ -208,7 +232,10 @@ export function parseWindow(input: string): WindowSpec {
 const NONE: readonly number[] = [];
 
 /** Minutes of the day (hour × 60 + minute) at which the window opens on a calendar day, ascending. */
-function startsOnDay(r: Exclude<Recurrence, { kind: 'always' }>, date: { year: number; month: number; day: number }): readonly number[] {
+function startsOnDay(
+  r: Exclude<Recurrence, { kind: 'always' }>,
+  date: { year: number; month: number; day: number },
+): readonly number[] {
   switch (r.kind) {
     case 'daily':
       return [r.hour * 60 + r.minute];
@@ -285,9 +312,7 @@ export function nextWindowStart(window: WindowSpec, from: number, timeZone: stri
   return null;
 }
 
-export type WindowState =
-  | { open: true; start: number; end: number }
-  | { open: false; nextStart: number | null };
+export type WindowState = { open: true; start: number; end: number } | { open: false; nextStart: number | null };
 
 /**
  * Whether the window is open at `now`, and until when (overlapping occurrences merge), or when it

@@ -15,7 +15,10 @@ export interface SchedulerServices {
   checks: { check(ids?: string[], options?: { force?: boolean }): Promise<CheckResult[]> };
   holds?: VersionChoiceLookup;
   updates: {
-    updateComponents(ids: string[] | undefined, options: { initiatedBy: 'schedule'; packages?: string[] }): Promise<UpdateResult[]>;
+    updateComponents(
+      ids: string[] | undefined,
+      options: { initiatedBy: 'schedule'; packages?: string[] },
+    ): Promise<UpdateResult[]>;
     history: { readAll(): Promise<HistoryEntry[]> };
   };
 }
@@ -23,7 +26,10 @@ export interface SchedulerServices {
 const schedulers = new WeakMap<object, Scheduler>();
 
 /** The one scheduler of a Services object: the API and the background loop share it, so passes never overlap. */
-export function schedulerFor(services: SchedulerServices, options: { clock?: Clock; timeZone?: string } = {}): Scheduler {
+export function schedulerFor(
+  services: SchedulerServices,
+  options: { clock?: Clock; timeZone?: string } = {},
+): Scheduler {
   let scheduler = schedulers.get(services);
   if (!scheduler) {
     const checks: SchedulerChecks = { check: (ids, opts) => services.checks.check(ids, opts) };
@@ -89,7 +95,10 @@ export function startScheduler(services: SchedulerServices, options: StartSchedu
   const scheduler = schedulerFor(services, options.clock ? { clock: options.clock } : {});
   const tickMs = options.tickMs ?? 60_000;
   const onError = options.onError ?? (() => undefined);
-  const notifier = options.webhooks === false ? undefined : startWebhooks(services, options.onWebhookReport ? { onReport: options.onWebhookReport } : {});
+  const notifier =
+    options.webhooks === false
+      ? undefined
+      : startWebhooks(services, options.onWebhookReport ? { onReport: options.onWebhookReport } : {});
   const offs = [
     services.events.on('check_result', ({ result }) => {
       scheduler.noteCheckResult(result).catch(onError);

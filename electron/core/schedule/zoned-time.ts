@@ -112,7 +112,8 @@ export function resolveWallTime(wall: WallTime, timeZone: string): WallResolutio
     .sort((a, b) => a - b);
   const [first] = candidates;
   const last = candidates.at(-1);
-  if (first !== undefined && last !== undefined) return candidates.length === 1 ? { kind: 'exact', instant: first } : { kind: 'repeated', instants: [first, last] };
+  if (first !== undefined && last !== undefined)
+    return candidates.length === 1 ? { kind: 'exact', instant: first } : { kind: 'repeated', instants: [first, last] };
   // Skipped: the clocks jumped from `before` to `after` in between. Find the jump to the minute.
   const gapMs = after - before;
   if (gapMs === 0) return { kind: 'exact', instant: local - before };
@@ -150,7 +151,10 @@ export function weekdayOf(year: number, month: number, day: number): number {
   return new Date(Date.UTC(year, month - 1, day)).getUTCDay();
 }
 
-export function addDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
+export function addDays(
+  date: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number } {
   const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }

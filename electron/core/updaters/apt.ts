@@ -13,9 +13,16 @@ interface AptSnapshot {
   versions: Record<string, string>;
 }
 
-const aptSnapshotSchema = z.object({ kind: z.literal('apt'), created_at: z.string(), versions: z.record(z.string(), z.string()) }) satisfies z.ZodType<AptSnapshot>;
+const aptSnapshotSchema = z.object({
+  kind: z.literal('apt'),
+  created_at: z.string(),
+  versions: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<AptSnapshot>;
 
-const quiet = (ctx: OwnContext<'apt'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const quiet =
+  (ctx: OwnContext<'apt'>): EnvRun =>
+  (argv, options = {}) =>
+    ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
 const DPKG_OPTIONS = ['-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
 
 function requireRoot(what: string): void {
@@ -63,10 +70,12 @@ export const aptUpdater = defineUpdater<'apt'>({
 
     async restore(ctx, backupId) {
       const snap = await readSnapshot(ctx, backupId, aptSnapshotSchema);
-      if (snap.kind !== 'apt') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Debian package backup.`);
+      if (snap.kind !== 'apt')
+        throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Debian package backup.`);
       requireRoot('Reinstalling the previous Debian packages');
       const specs = Object.entries(snap.versions).map(([name, v]) => `${name}=${v}`);
-      if (specs.length) await ctx.exec(['apt-get', 'install', '-y', '--allow-downgrades', ...DPKG_OPTIONS, ...specs], { env: APT_ENV });
+      if (specs.length)
+        await ctx.exec(['apt-get', 'install', '-y', '--allow-downgrades', ...DPKG_OPTIONS, ...specs], { env: APT_ENV });
     },
   },
 });

@@ -41,7 +41,10 @@ export const gitUpdater = defineUpdater<'git'>({
   async preflight(ctx) {
     const inside = await git(ctx, ['rev-parse', '--is-inside-work-tree'], { quiet: true, allowFailure: true });
     if (inside.code !== 0 || inside.stdout.trim() !== 'true') {
-      throw new UpkeepError('INVALID_CONFIG', `${folderOf(ctx)} is not a git checkout. Point \`folder\` at the checkout, or use another update method.`);
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `${folderOf(ctx)} is not a git checkout. Point \`folder\` at the checkout, or use another update method.`,
+      );
     }
   },
 
@@ -58,32 +61,58 @@ export const gitUpdater = defineUpdater<'git'>({
       const patchFile = path.join(patchDir, `${ctx.runId}.patch`);
       const message = `upkeep: local changes before update ${ctx.runId}`;
       await git(ctx, ['stash', 'push', '--include-untracked', '-m', message]);
-      const patch = await git(ctx, ['stash', 'show', '-p', '--binary', '--include-untracked', 'stash@{0}'], { quiet: true, allowFailure: true });
-      const fallback = patch.code === 0 ? patch : await git(ctx, ['stash', 'show', '-p', '--binary', 'stash@{0}'], { quiet: true });
+      const patch = await git(ctx, ['stash', 'show', '-p', '--binary', '--include-untracked', 'stash@{0}'], {
+        quiet: true,
+        allowFailure: true,
+      });
+      const fallback =
+        patch.code === 0 ? patch : await git(ctx, ['stash', 'show', '-p', '--binary', 'stash@{0}'], { quiet: true });
       await fs.writeFile(patchFile, fallback.stdout, { mode: 0o600 });
       ctx.state.patch = patchFile;
       await ctx.saveState();
-      ctx.log(`local changes saved to ${patchFile} and kept in the stash ("${message}"); reapply them with \`git stash pop\` if you still need them`);
+      ctx.log(
+        `local changes saved to ${patchFile} and kept in the stash ("${message}"); reapply them with \`git stash pop\` if you still need them`,
+      );
     }
     const before = (await git(ctx, ['rev-parse', 'HEAD'], { quiet: true })).stdout.trim();
     const tag = ctx.target.tag;
-    const hasTag = tag ? (await git(ctx, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`], { quiet: true, allowFailure: true })).code === 0 : false;
+    const hasTag = tag
+      ? (
+          await git(ctx, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}^{commit}`], {
+            quiet: true,
+            allowFailure: true,
+          })
+        ).code === 0
+      : false;
     if (tag && hasTag) {
       await git(ctx, ['checkout', '--quiet', '--detach', `refs/tags/${tag}`]);
     } else {
       const head = await git(ctx, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { quiet: true, allowFailure: true });
       const branch = head.code === 0 ? head.stdout.trim() : ctx.config.branch;
       if (!branch) {
-        throw new UpkeepError('INVALID_CONFIG', `${folderOf(ctx)} is not on a branch and the release has no tag to check out. Check out the branch to follow, or set \`branch\`.`);
+        throw new UpkeepError(
+          'INVALID_CONFIG',
+          `${folderOf(ctx)} is not on a branch and the release has no tag to check out. Check out the branch to follow, or set \`branch\`.`,
+        );
       }
       if (head.code !== 0) await git(ctx, ['checkout', '--quiet', branch]);
-      const upstream = ctx.target.commit && /^[0-9a-f]{7,64}$/i.test(ctx.target.commit) ? ctx.target.commit : `${remoteOf(ctx)}/${branch}`;
+      const upstream =
+        ctx.target.commit && /^[0-9a-f]{7,64}$/i.test(ctx.target.commit)
+          ? ctx.target.commit
+          : `${remoteOf(ctx)}/${branch}`;
       const merged = await git(ctx, ['merge', '--ff-only', upstream], { allowFailure: true });
       if (merged.code !== 0) {
-        throw new UpkeepError('COMMAND_FAILED', `Branch ${branch} in ${folderOf(ctx)} cannot be fast-forwarded to ${upstream}: it has local commits. Rebase or reset it by hand, then update again.`);
+        throw new UpkeepError(
+          'COMMAND_FAILED',
+          `Branch ${branch} in ${folderOf(ctx)} cannot be fast-forwarded to ${upstream}: it has local commits. Rebase or reset it by hand, then update again.`,
+        );
       }
     }
     const after = (await git(ctx, ['rev-parse', 'HEAD'], { quiet: true })).stdout.trim();
-    ctx.log(before === after ? `already at ${after.slice(0, 12)}` : `moved from ${before.slice(0, 12)} to ${after.slice(0, 12)}`);
+    ctx.log(
+      before === after
+        ? `already at ${after.slice(0, 12)}`
+        : `moved from ${before.slice(0, 12)} to ${after.slice(0, 12)}`,
+    );
   },
 });

@@ -15,7 +15,8 @@ function projectFolder(ctx: OwnContext<'npm'>): string | null {
 
 function npmSpec(ctx: OwnContext<'npm'>, version: string): string {
   const pkg = ctx.config.package;
-  if (!pkg) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`package\` to the npm package to install.`);
+  if (!pkg)
+    throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`package\` to the npm package to install.`);
   // `url` may name a tarball (or a local .tgz) with {target_version}, like OctoPrint's pip URLs.
   if (ctx.config.url) return substitute(ctx.config.url, { target: version, target_version: version });
   return `${pkg}@${version}`;
@@ -49,7 +50,10 @@ export const npmUpdater = defineUpdater<'npm'>({
 
   async apply(ctx) {
     const folder = projectFolder(ctx);
-    await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), { ...(folder === null ? {} : { cwd: folder }), env: { NO_COLOR: '1' } });
+    await ctx.exec(npmArgs(ctx, npmSpec(ctx, ctx.target.version)), {
+      ...(folder === null ? {} : { cwd: folder }),
+      env: { NO_COLOR: '1' },
+    });
   },
 
   async afterRestore(ctx) {
@@ -58,15 +62,34 @@ export const npmUpdater = defineUpdater<'npm'>({
     const exclude = ctx.config.backup?.exclude;
     // Backups leave node_modules out unless told otherwise: reinstall it from the restored lock file.
     if (exclude && !exclude.some((p) => p.replace(/\/$/, '') === 'node_modules')) return;
-    const hasLock = await access(path.join(folder, 'package-lock.json')).then(() => true, () => false);
+    const hasLock = await access(path.join(folder, 'package-lock.json')).then(
+      () => true,
+      () => false,
+    );
     ctx.log(`rebuilding node_modules from the restored ${hasLock ? 'package-lock.json' : 'package.json'}`);
-    await ctx.exec(['npm', hasLock ? 'ci' : 'install', '--no-audit', '--no-fund', '--no-update-notifier', ...(ctx.config.registry ? ['--registry', ctx.config.registry] : [])], { cwd: folder, env: { NO_COLOR: '1' } });
+    await ctx.exec(
+      [
+        'npm',
+        hasLock ? 'ci' : 'install',
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        ...(ctx.config.registry ? ['--registry', ctx.config.registry] : []),
+      ],
+      { cwd: folder, env: { NO_COLOR: '1' } },
+    );
   },
 
   snapshot: {
     // Only for a global install (no folder to back up): reinstall the version that was there.
     async create(ctx) {
-      if (!ctx.from) throw new UpkeepError('UNSUPPORTED', `The installed version of ${ctx.config.package} is unknown, so it could not be reinstalled on failure. Set version_from, or update without a backup.`, undefined, { action: 'update_without_backup' });
+      if (!ctx.from)
+        throw new UpkeepError(
+          'UNSUPPORTED',
+          `The installed version of ${ctx.config.package} is unknown, so it could not be reinstalled on failure. Set version_from, or update without a backup.`,
+          undefined,
+          { action: 'update_without_backup' },
+        );
       return `npm-${ctx.from.replace(/[^A-Za-z0-9.]+/g, '-')}`.toLowerCase();
     },
     async restore(ctx, backupId) {

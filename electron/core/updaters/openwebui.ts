@@ -38,7 +38,12 @@ const serverFunctionSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   content: z.string(),
-  meta: z.looseObject({ description: z.string().nullable().optional(), manifest: z.record(z.string(), z.string()).optional() }).optional(),
+  meta: z
+    .looseObject({
+      description: z.string().nullable().optional(),
+      manifest: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
 });
 const functionSnapshotSchema = z.object({
   kind: z.literal('openwebui-function'),
@@ -71,18 +76,31 @@ function apiKey(ctx: OwnContext<'openwebui'>): string {
   // The same default as the openwebui check type.
   const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   const key = process.env[env];
-  if (!key) throw new UpkeepError('UNAUTHORIZED', `The environment variable ${env} is not set. Put an Open WebUI admin API key (Settings → Account → API keys) in ${env} and try again.`);
+  if (!key)
+    throw new UpkeepError(
+      'UNAUTHORIZED',
+      `The environment variable ${env} is not set. Put an Open WebUI admin API key (Settings → Account → API keys) in ${env} and try again.`,
+    );
   ctx.addSecret(key);
   return key;
 }
 
-async function call(ctx: OwnContext<'openwebui'>, method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<Answer> {
+async function call(
+  ctx: OwnContext<'openwebui'>,
+  method: 'GET' | 'POST' | 'DELETE',
+  route: string,
+  body?: unknown,
+): Promise<Answer> {
   const url = `${apiBase(ctx)}/api/v1/functions${route}`;
   let response;
   try {
     response = await request(url, {
       method,
-      headers: { authorization: `Bearer ${apiKey(ctx)}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${apiKey(ctx)}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : null,
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
@@ -92,10 +110,16 @@ async function call(ctx: OwnContext<'openwebui'>, method: 'GET' | 'POST' | 'DELE
     if (error instanceof UpkeepError) throw error;
     const code = errnoCode(error) ?? causeCode(error);
     if (code === 'ECONNREFUSED') {
-      throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)} (connection refused). Make sure Open WebUI is running and api_base is right.`);
+      throw new UpkeepError(
+        'NETWORK',
+        `Could not reach Open WebUI at ${apiBase(ctx)} (connection refused). Make sure Open WebUI is running and api_base is right.`,
+      );
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      throw new UpkeepError('TIMEOUT', `Open WebUI at ${apiBase(ctx)} did not answer within 30 s. Check that the server is healthy.`);
+      throw new UpkeepError(
+        'TIMEOUT',
+        `Open WebUI at ${apiBase(ctx)} did not answer within 30 s. Check that the server is healthy.`,
+      );
     }
     throw new UpkeepError('NETWORK', `Could not reach Open WebUI at ${apiBase(ctx)}: ${code ?? errorMessage(error)}.`);
   }
@@ -121,15 +145,31 @@ function failure(ctx: OwnContext<'openwebui'>, answer: Answer, doing: string): U
   const base = apiBase(ctx);
   const env = ctx.config.api_key_env ?? 'OPENWEBUI_API_KEY';
   if (answer.status === 401) {
-    return new UpkeepError('UNAUTHORIZED', `Open WebUI at ${base} refused the API key while ${doing} (401: ${answer.detail}). Check the key in ${env}: it must be valid and belong to an admin.`, { status: 401 });
+    return new UpkeepError(
+      'UNAUTHORIZED',
+      `Open WebUI at ${base} refused the API key while ${doing} (401: ${answer.detail}). Check the key in ${env}: it must be valid and belong to an admin.`,
+      { status: 401 },
+    );
   }
   if (answer.status === 403) {
-    return new UpkeepError('FORBIDDEN', `Open WebUI at ${base} refused ${doing} (403: ${answer.detail}). Set an admin API key in ${env}.`, { status: 403 });
+    return new UpkeepError(
+      'FORBIDDEN',
+      `Open WebUI at ${base} refused ${doing} (403: ${answer.detail}). Set an admin API key in ${env}.`,
+      { status: 403 },
+    );
   }
   if (answer.status >= 500) {
-    return new UpkeepError('UPSTREAM_ERROR', `Open WebUI at ${base} failed while ${doing} (HTTP ${answer.status}: ${answer.detail || 'internal server error'}). Check the Open WebUI server log.`, { status: answer.status });
+    return new UpkeepError(
+      'UPSTREAM_ERROR',
+      `Open WebUI at ${base} failed while ${doing} (HTTP ${answer.status}: ${answer.detail || 'internal server error'}). Check the Open WebUI server log.`,
+      { status: answer.status },
+    );
   }
-  return new UpkeepError('UPSTREAM_ERROR', `Open WebUI at ${base} answered HTTP ${answer.status} while ${doing}: ${answer.detail}. The plugin file may not define a Pipe, Filter or Action class.`, { status: answer.status });
+  return new UpkeepError(
+    'UPSTREAM_ERROR',
+    `Open WebUI at ${base} answered HTTP ${answer.status} while ${doing}: ${answer.detail}. The plugin file may not define a Pipe, Filter or Action class.`,
+    { status: answer.status },
+  );
 }
 
 async function readForm(ctx: OwnContext<'openwebui'>): Promise<FunctionForm> {
@@ -138,7 +178,10 @@ async function readForm(ctx: OwnContext<'openwebui'>): Promise<FunctionForm> {
   try {
     content = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new UpkeepError('NOT_FOUND', `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check \`file\` in the component config.`);
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `Cannot read the plugin file ${file}: ${errnoCode(error) ?? errorMessage(error)}. Check \`file\` in the component config.`,
+    );
   }
   const manifest = parseFrontmatter(content);
   return {
@@ -169,7 +212,11 @@ async function deploy(ctx: OwnContext<'openwebui'>, form: FunctionForm): Promise
 }
 
 function sameFunction(server: ServerFunction, form: FunctionForm): boolean {
-  return server.content === form.content && server.name === form.name && (server.meta?.description ?? null) === form.meta.description;
+  return (
+    server.content === form.content &&
+    server.name === form.name &&
+    (server.meta?.description ?? null) === form.meta.description
+  );
 }
 
 /** The deploy-script flow: local plugin file → Open WebUI server, the server's valves untouched. */
@@ -188,7 +235,9 @@ export const openwebuiUpdater = defineUpdater<'openwebui'>({
   async apply(ctx) {
     const form = await readForm(ctx);
     const version = form.meta.manifest.version ?? 'unversioned';
-    ctx.log(`deploying ${form.meta.manifest.title ?? form.id} (version ${version}) from ${localFile(ctx)} to ${apiBase(ctx)}`);
+    ctx.log(
+      `deploying ${form.meta.manifest.title ?? form.id} (version ${version}) from ${localFile(ctx)} to ${apiBase(ctx)}`,
+    );
     const current = await fetchFunction(ctx);
     if (current && sameFunction(current, form)) {
       ctx.log(`function ${form.id} on the server is already identical; nothing to deploy`);
@@ -210,7 +259,11 @@ export const openwebuiUpdater = defineUpdater<'openwebui'>({
         function: await fetchFunction(ctx),
       };
       await writeSnapshot(ctx, id, snapshot);
-      ctx.log(snapshot.function ? `saved function ${snapshot.function_id} as the server has it (backup ${id})` : `function ${snapshot.function_id} does not exist on the server yet (backup ${id} records that)`);
+      ctx.log(
+        snapshot.function
+          ? `saved function ${snapshot.function_id} as the server has it (backup ${id})`
+          : `function ${snapshot.function_id} does not exist on the server yet (backup ${id} records that)`,
+      );
       return id;
     },
 
@@ -219,7 +272,8 @@ export const openwebuiUpdater = defineUpdater<'openwebui'>({
       const id = encodeURIComponent(snapshot.function_id);
       if (!snapshot.function) {
         const answer = await call(ctx, 'DELETE', `/id/${id}/delete`);
-        if (answer.status !== 200 && !isMissing(answer)) throw failure(ctx, answer, `removing function ${snapshot.function_id}`);
+        if (answer.status !== 200 && !isMissing(answer))
+          throw failure(ctx, answer, `removing function ${snapshot.function_id}`);
         ctx.log(`removed function ${snapshot.function_id}: it did not exist before the update`);
         return;
       }

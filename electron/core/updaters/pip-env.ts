@@ -38,10 +38,18 @@ const pipEnvSnapshotSchema = z.object({
 }) satisfies z.ZodType<PipEnvSnapshot>;
 
 /** pip's `--report`: only the names of what it would install are read. */
-const pipReportSchema = z.looseObject({ install: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })).optional() });
+const pipReportSchema = z.looseObject({
+  install: z.array(z.looseObject({ metadata: z.looseObject({ name: z.string() }) })).optional(),
+});
 
-const quiet = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
-const loud = (ctx: OwnContext<'pip_env'>): EnvRun => (argv, options = {}) => ctx.exec(argv, { ...options, allowFailure: true });
+const quiet =
+  (ctx: OwnContext<'pip_env'>): EnvRun =>
+  (argv, options = {}) =>
+    ctx.exec(argv, { ...options, quiet: true, allowFailure: true });
+const loud =
+  (ctx: OwnContext<'pip_env'>): EnvRun =>
+  (argv, options = {}) =>
+    ctx.exec(argv, { ...options, allowFailure: true });
 
 function constraintArgs(ctx: OwnContext<'pip_env'>, python: string): string[] {
   return ctx.config.constraints ? ['-c', path.resolve(envFolder(ctx.config, python), ctx.config.constraints)] : [];
@@ -55,7 +63,24 @@ function installSpecs(ctx: OwnContext<'pip_env'>): string[] {
 async function replacedByInstall(ctx: OwnContext<'pip_env'>, python: string, specs: string[]): Promise<string[]> {
   const report = path.join(ctx.workDir, `pip-report-${Date.now()}.json`);
   await fs.mkdir(ctx.workDir, { recursive: true });
-  const r = await ctx.exec([python, '-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--upgrade-strategy', 'only-if-needed', ...pipIndexArgs(ctx.config), ...constraintArgs(ctx, python), ...specs], { env: PIP_ENV, quiet: true, allowFailure: true });
+  const r = await ctx.exec(
+    [
+      python,
+      '-m',
+      'pip',
+      'install',
+      '--dry-run',
+      '--quiet',
+      '--report',
+      report,
+      '--upgrade-strategy',
+      'only-if-needed',
+      ...pipIndexArgs(ctx.config),
+      ...constraintArgs(ctx, python),
+      ...specs,
+    ],
+    { env: PIP_ENV, quiet: true, allowFailure: true },
+  );
   if (r.code !== 0) {
     ctx.log(`pip could not say in advance what the update replaces (exit ${r.code}); keeping the chosen packages only`);
     return [];
@@ -111,10 +136,15 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
   async preflight(ctx) {
     const python = envPython(ctx.config);
     selectedPackages(ctx);
-    const r = await ctx.exec([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { quiet: true });
+    const r = await ctx.exec([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
+      quiet: true,
+    });
     const site = r.stdout.trim();
     await fs.access(site, fs.constants.W_OK).catch(() => {
-      throw new UpkeepError('FORBIDDEN', `Upkeep cannot write to ${site}, where ${python} installs packages. Run Upkeep as the user that owns the environment, or use a virtualenv.`);
+      throw new UpkeepError(
+        'FORBIDDEN',
+        `Upkeep cannot write to ${site}, where ${python} installs packages. Run Upkeep as the user that owns the environment, or use a virtualenv.`,
+      );
     });
   },
 
@@ -122,7 +152,21 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
     const python = envPython(ctx.config);
     const specs = installSpecs(ctx);
     ctx.log(`upgrading ${specs.join(' ')}`);
-    await ctx.exec([python, '-m', 'pip', 'install', '--no-input', '--upgrade-strategy', 'only-if-needed', ...pipIndexArgs(ctx.config), ...constraintArgs(ctx, python), ...specs], { env: PIP_ENV });
+    await ctx.exec(
+      [
+        python,
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--upgrade-strategy',
+        'only-if-needed',
+        ...pipIndexArgs(ctx.config),
+        ...constraintArgs(ctx, python),
+        ...specs,
+      ],
+      { env: PIP_ENV },
+    );
   },
 
   snapshot: {
@@ -136,15 +180,28 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
         files[abs] = await fs.readFile(abs, 'utf8');
       }
       const specs = installSpecs(ctx);
-      const installed = new Map((await listInstalled(quiet(ctx), python)).map((d) => [normalizePackageName(d.name), d]));
+      const installed = new Map(
+        (await listInstalled(quiet(ctx), python)).map((d) => [normalizePackageName(d.name), d]),
+      );
       const replaced = await replacedByInstall(ctx, python, specs);
-      const names = [...new Set([...selectedPackages(ctx).map((p) => p.name), ...replaced].map(normalizePackageName))].filter((n) => installed.has(n));
+      const names = [
+        ...new Set([...selectedPackages(ctx).map((p) => p.name), ...replaced].map(normalizePackageName)),
+      ].filter((n) => installed.has(n));
       const wheelDir = wheelCacheDir(ctx.home.cache, ctx.component.id);
       const repacked = await repackInstalled(quiet(ctx), python, wheelDir, names);
-      for (const [name, why] of Object.entries(repacked.failed)) ctx.log(`could not keep ${name} as a wheel (${why}); a rollback will fetch it from the index`);
+      for (const [name, why] of Object.entries(repacked.failed))
+        ctx.log(`could not keep ${name} as a wheel (${why}); a rollback will fetch it from the index`);
       ctx.log(`kept ${Object.keys(repacked.built).length} wheel(s) of the installed versions in ${wheelDir}`);
       const id = newSnapshotId('pip-env');
-      const snapshot: PipEnvSnapshot = { kind: 'pip_env', python, created_at: new Date().toISOString(), freeze, files, wheel_dir: wheelDir, wheels: repacked.built };
+      const snapshot: PipEnvSnapshot = {
+        kind: 'pip_env',
+        python,
+        created_at: new Date().toISOString(),
+        freeze,
+        files,
+        wheel_dir: wheelDir,
+        wheels: repacked.built,
+      };
       await writeSnapshot(ctx, id, snapshot);
       await pruneWheels(ctx, wheelDir);
       return id;
@@ -152,7 +209,8 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
 
     async restore(ctx, backupId) {
       const snap = await readSnapshot(ctx, backupId, pipEnvSnapshotSchema);
-      if (snap.kind !== 'pip_env') throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Python environment backup.`);
+      if (snap.kind !== 'pip_env')
+        throw new UpkeepError('BACKUP_CORRUPT', `Backup ${backupId} is not a Python environment backup.`);
       const python = snap.python;
       for (const [file, text] of Object.entries(snap.files)) {
         // A file the snapshot names that is gone now is written back below.
@@ -162,19 +220,59 @@ export const pipEnvUpdater = defineUpdater<'pip_env'>({
       const wanted = parseFreeze(snap.freeze);
       const current = parseFreeze(await pipFreeze(quiet(ctx), python));
       const remove = [...current.entries()].filter(([key]) => !wanted.has(key)).map(([, v]) => v.name);
-      const reinstall = [...wanted.entries()].filter(([key, v]) => current.get(key)?.line !== v.line).map(([, v]) => v.line);
+      const reinstall = [...wanted.entries()]
+        .filter(([key, v]) => current.get(key)?.line !== v.line)
+        .map(([, v]) => v.line);
       if (remove.length) await ctx.exec([python, '-m', 'pip', 'uninstall', '-y', ...remove], { env: PIP_ENV });
       if (reinstall.length) {
         ctx.log(`reinstalling ${reinstall.join(' ')} from ${snap.wheel_dir} without the index`);
-        const offline = await loud(ctx)([python, '-m', 'pip', 'install', '--no-input', '--no-deps', '--no-index', '--find-links', snap.wheel_dir, ...reinstall], { env: PIP_ENV });
+        const offline = await loud(ctx)(
+          [
+            python,
+            '-m',
+            'pip',
+            'install',
+            '--no-input',
+            '--no-deps',
+            '--no-index',
+            '--find-links',
+            snap.wheel_dir,
+            ...reinstall,
+          ],
+          { env: PIP_ENV },
+        );
         if (offline.code !== 0) {
           ctx.log('some previous versions are not in the wheel cache; asking the index for them');
-          await ctx.exec([python, '-m', 'pip', 'install', '--no-input', '--no-deps', '--find-links', snap.wheel_dir, ...pipIndexArgs(ctx.config), ...reinstall], { env: PIP_ENV });
+          await ctx.exec(
+            [
+              python,
+              '-m',
+              'pip',
+              'install',
+              '--no-input',
+              '--no-deps',
+              '--find-links',
+              snap.wheel_dir,
+              ...pipIndexArgs(ctx.config),
+              ...reinstall,
+            ],
+            { env: PIP_ENV },
+          );
         }
       }
       const after = parseFreeze(await pipFreeze(quiet(ctx), python));
-      const off = [...wanted.entries()].filter(([key, v]) => v.version !== null && after.get(key)?.version !== v.version).map(([, v]) => `${v.name} (want ${v.version}, have ${after.get(normalizePackageName(v.name))?.version ?? 'none'})`);
-      if (off.length) throw new UpkeepError('COMMAND_FAILED', `The environment was not put back exactly: ${off.join(', ')}. Reinstall them with \`${python} -m pip install\`.`, { mismatched: off });
+      const off = [...wanted.entries()]
+        .filter(([key, v]) => v.version !== null && after.get(key)?.version !== v.version)
+        .map(
+          ([, v]) =>
+            `${v.name} (want ${v.version}, have ${after.get(normalizePackageName(v.name))?.version ?? 'none'})`,
+        );
+      if (off.length)
+        throw new UpkeepError(
+          'COMMAND_FAILED',
+          `The environment was not put back exactly: ${off.join(', ')}. Reinstall them with \`${python} -m pip install\`.`,
+          { mismatched: off },
+        );
       ctx.log(`environment restored to the ${wanted.size} packages of ${snap.created_at}`);
     },
   },

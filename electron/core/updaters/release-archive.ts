@@ -57,7 +57,15 @@ function oldTreeOf(ctx: OwnContext<'release_archive'>): string {
 /** The swap as journaled before anything in the folder moved (see swapTree), or null before that point. */
 function swapRecordOf(ctx: OwnContext<'release_archive'>): TreeSwapRecord | null {
   const r = ctx.state.swap as Partial<TreeSwapRecord> | undefined;
-  if (!r || typeof r.folder !== 'string' || typeof r.staging !== 'string' || typeof r.old !== 'string' || typeof r.new_ino !== 'number' || !Array.isArray(r.carried)) return null;
+  if (
+    !r ||
+    typeof r.folder !== 'string' ||
+    typeof r.staging !== 'string' ||
+    typeof r.old !== 'string' ||
+    typeof r.new_ino !== 'number' ||
+    !Array.isArray(r.carried)
+  )
+    return null;
   return r as TreeSwapRecord;
 }
 
@@ -77,7 +85,10 @@ function pendingManifest(ctx: OwnContext<'release_archive'>): string {
   return path.join(ctx.stateDir, 'release-files', `.pending-${ctx.runId}.json`);
 }
 
-async function readManifest(ctx: OwnContext<'release_archive'>, version: string | null): Promise<ReleaseManifest | null> {
+async function readManifest(
+  ctx: OwnContext<'release_archive'>,
+  version: string | null,
+): Promise<ReleaseManifest | null> {
   if (!version) return null;
   let got;
   try {
@@ -86,7 +97,8 @@ async function readManifest(ctx: OwnContext<'release_archive'>, version: string 
     got = { status: 'corrupt' as const, reason: `unreadable (${(error as Error).message})` };
   }
   // No manifest (installed before Upkeep kept them) is the usual case; without one the sync keeps every file it does not replace.
-  if (got.status === 'corrupt') ctx.log(`the file list of ${version} is damaged (${got.reason}); files the release removed are kept`);
+  if (got.status === 'corrupt')
+    ctx.log(`the file list of ${version} is damaged (${got.reason}); files the release removed are kept`);
   return got.status === 'ok' ? got.value : null;
 }
 
@@ -95,10 +107,18 @@ async function readManifest(ctx: OwnContext<'release_archive'>, version: string 
  * update under Upkeep): the target's tag with the installed version in place of the target's
  * (`v1.1.0` → `v1.0.0`, `release/v1.2.6` → `release/v1.2.3`) at the same tarball URL.
  */
-export function installedTarballUrl(tarballUrl: string | null | undefined, tag: string | undefined, version: string, from: string | null): string | null {
+export function installedTarballUrl(
+  tarballUrl: string | null | undefined,
+  tag: string | undefined,
+  version: string,
+  from: string | null,
+): string | null {
   if (!tarballUrl || !tag || !from || from === version || !tag.includes(version)) return null;
   const fromTag = tag.replace(version, from);
-  for (const [form, replacement] of [[encodeURIComponent(tag), encodeURIComponent(fromTag)], [tag, fromTag]] as const) {
+  for (const [form, replacement] of [
+    [encodeURIComponent(tag), encodeURIComponent(fromTag)],
+    [tag, fromTag],
+  ] as const) {
     if (tarballUrl.endsWith(`/${form}`)) return `${tarballUrl.slice(0, -form.length)}${replacement}`;
   }
   return null;
@@ -112,7 +132,13 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
   const file = path.join(ctx.workDir, 'installed-release.tar.gz');
   try {
     await downloadFile(url, file, { ...downloadOptions(ctx), maxBytes: 512 * 1024 * 1024 });
-    const listed = await extractArchive({ archive: file, dest: null, stripTopFolder: true, specialBits: 'strip', signal: ctx.signal });
+    const listed = await extractArchive({
+      archive: file,
+      dest: null,
+      stripTopFolder: true,
+      specialBits: 'strip',
+      signal: ctx.signal,
+    });
     const shipped = listed.entries.filter((e) => e.type === 'file' || e.type === 'symlink');
     const files = shipped.map((e) => e.path);
     const hashes: Record<string, string> = {};
@@ -120,10 +146,21 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
       if (e.type === 'symlink' && e.linkpath !== undefined) hashes[e.path] = `link:${e.linkpath}`;
       else if (e.sha256) hashes[e.path] = e.sha256;
     }
-    await writeFileAtomic(manifestFile(ctx, ctx.from), JSON.stringify({ component: ctx.component.id, version: ctx.from, files, hashes, written_at: new Date().toISOString() } satisfies ReleaseManifest));
+    await writeFileAtomic(
+      manifestFile(ctx, ctx.from),
+      JSON.stringify({
+        component: ctx.component.id,
+        version: ctx.from,
+        files,
+        hashes,
+        written_at: new Date().toISOString(),
+      } satisfies ReleaseManifest),
+    );
     ctx.log(`learned the ${files.length} files of the installed release ${ctx.from} from its tarball`);
   } catch (error) {
-    ctx.log(`the installed release ${ctx.from} could not be read (${errorMessage(error)}); no old files are removed this time`);
+    ctx.log(
+      `the installed release ${ctx.from} could not be read (${errorMessage(error)}); no old files are removed this time`,
+    );
   } finally {
     await fs.rm(file, { force: true });
   }
@@ -131,7 +168,8 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
 
 function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
   const d = ctx.state.download;
-  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number')
+    throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
   return { file: d.file, sha256: d.sha256, size: d.size };
 }
 
@@ -192,7 +230,11 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     const { file } = downloaded(ctx);
     const chosen = chooseDownload(ctx);
     const folder = folderOf(ctx);
-    assertApartFromDataDir(folder, ctx.home.home, { what: `The folder of ${ctx.component.id} cannot be updated`, component: ctx.component.id, field: `components.${ctx.component.id}.folder` });
+    assertApartFromDataDir(folder, ctx.home.home, {
+      what: `The folder of ${ctx.component.id} cannot be updated`,
+      component: ctx.component.id,
+      field: `components.${ctx.component.id}.folder`,
+    });
     const staging = stagingOf(ctx);
     // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
     ctx.state.staging = staging;
@@ -209,7 +251,9 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       signal: ctx.signal,
       onProgress: (p) => ctx.progress((p.archiveBytes / Math.max(1, p.archiveTotal)) * 80),
     });
-    ctx.log(`extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`);
+    ctx.log(
+      `extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`,
+    );
     let root = staging;
     if (!chosen.sourceTarball) {
       // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
@@ -221,7 +265,10 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     }
     const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
     const previous = await readManifest(ctx, ctx.from);
-    if (!previous) ctx.log(`no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`);
+    if (!previous)
+      ctx.log(
+        `no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`,
+      );
     ctx.log(`building the new tree in ${root} and swapping it with ${folder}, keeping ${preserve.join(', ')}`);
     const prefix = root === staging ? '' : `${path.relative(staging, root).split(path.sep).join('/')}/`;
     ctx.progress(85);
@@ -243,8 +290,16 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       dataDir: ctx.home.home,
     });
     ctx.progress(100);
-    ctx.log(`swapped in by ${result.way === 'exchange' ? 'one exchange (renameat2)' : 'two renames'}: ${result.files.length} release files, ${result.carried} paths carried over from the folder, ${result.removed} old files dropped${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}; the previous tree is at ${result.record.old} until the update is accepted`);
-    const manifest: ReleaseManifest = { component: ctx.component.id, version: ctx.target.version, files: result.files, hashes: result.hashes, written_at: new Date().toISOString() };
+    ctx.log(
+      `swapped in by ${result.way === 'exchange' ? 'one exchange (renameat2)' : 'two renames'}: ${result.files.length} release files, ${result.carried} paths carried over from the folder, ${result.removed} old files dropped${result.kept.length ? `, ${result.kept.length} changed old files kept` : ''}; the previous tree is at ${result.record.old} until the update is accepted`,
+    );
+    const manifest: ReleaseManifest = {
+      component: ctx.component.id,
+      version: ctx.target.version,
+      files: result.files,
+      hashes: result.hashes,
+      written_at: new Date().toISOString(),
+    };
     await writeFileAtomic(pendingManifest(ctx), JSON.stringify(manifest));
   },
 
@@ -274,7 +329,13 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);
     const record = swapRecordOf(ctx);
     // Never while the folder is absent (between the two renames of a swap): the old tree is all there is.
-    if (!record || (await fs.lstat(record.folder).then(() => true, () => false))) {
+    if (
+      !record ||
+      (await fs.lstat(record.folder).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (record && !(await swapState(record)).swapped) await revertTreeSwap(record);
       await fs.rm(staging, { recursive: true, force: true });
       await fs.rm(record?.old ?? oldTreeOf(ctx), { recursive: true, force: true });

@@ -20,31 +20,44 @@ interface FileSnapshot {
   mode: number | null;
 }
 
-const fileSnapshotSchema = z.object({ kind: z.literal('single-file'), file: z.string().min(1), content_base64: z.string().nullable(), mode: z.number().int().nullable() }) satisfies z.ZodType<FileSnapshot>;
+const fileSnapshotSchema = z.object({
+  kind: z.literal('single-file'),
+  file: z.string().min(1),
+  content_base64: z.string().nullable(),
+  mode: z.number().int().nullable(),
+}) satisfies z.ZodType<FileSnapshot>;
 
 function sourceUrl(ctx: OwnContext<'single_file'>): string {
   const url = ctx.config.url;
-  if (!url) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`url\` to where the file is downloaded from.`);
+  if (!url)
+    throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`url\` to where the file is downloaded from.`);
   return substitute(url, { target: ctx.target.tag ?? ctx.target.version, target_version: ctx.target.version });
 }
 
 function destination(ctx: OwnContext<'single_file'>): string {
   const file = ctx.config.file;
-  if (file) return path.isAbsolute(file) || !ctx.config.folder ? path.resolve(file) : path.join(ctx.config.folder, file);
+  if (file)
+    return path.isAbsolute(file) || !ctx.config.folder ? path.resolve(file) : path.join(ctx.config.folder, file);
   const name = decodeURIComponent(new URL(sourceUrl(ctx), 'file:///').pathname.split('/').pop() ?? '');
-  if (!name || !ctx.config.folder) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`file\` to where the downloaded file goes.`);
+  if (!name || !ctx.config.folder)
+    throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`file\` to where the downloaded file goes.`);
   return path.join(ctx.config.folder, name);
 }
 
 /** The file this method replaces never lies within Upkeep's data directory, whatever the config or a snapshot says. */
 function refuseDataDir(ctx: OwnContext<'single_file'>, file: string): string {
-  assertApartFromDataDir(file, ctx.home.home, { what: `The file of ${ctx.component.id} cannot be replaced`, component: ctx.component.id, field: `components.${ctx.component.id}.file` });
+  assertApartFromDataDir(file, ctx.home.home, {
+    what: `The file of ${ctx.component.id} cannot be replaced`,
+    component: ctx.component.id,
+    field: `components.${ctx.component.id}.file`,
+  });
   return file;
 }
 
 function downloaded(ctx: OwnContext<'single_file'>): { file: string; sha256: string } {
   const d = ctx.state.download;
-  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string') throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
+  if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string')
+    throw new UpkeepError('INTERNAL', 'The download step did not run before verify/apply.');
   return { file: d.file, sha256: d.sha256 };
 }
 
@@ -83,13 +96,20 @@ export const singleFileUpdater = defineUpdater<'single_file'>({
 
   async verify(ctx) {
     const { file, sha256 } = downloaded(ctx);
-    await verifyReleaseFile(ctx, file, sha256, { url: sourceUrl(ctx), name: path.basename(destination(ctx)), sourceTarball: false });
+    await verifyReleaseFile(ctx, file, sha256, {
+      url: sourceUrl(ctx),
+      name: path.basename(destination(ctx)),
+      sourceTarball: false,
+    });
   },
 
   async apply(ctx) {
     const { file } = downloaded(ctx);
     const dest = refuseDataDir(ctx, destination(ctx));
-    const mode = await fs.stat(dest).then((s) => s.mode & 0o777, () => 0o644);
+    const mode = await fs.stat(dest).then(
+      (s) => s.mode & 0o777,
+      () => 0o644,
+    );
     await writeFileAtomic(dest, await fs.readFile(file), { mode });
     await fs.chmod(dest, mode);
     ctx.log(`replaced ${dest}`);
@@ -102,7 +122,12 @@ export const singleFileUpdater = defineUpdater<'single_file'>({
       let snapshot: FileSnapshot;
       try {
         const [content, st] = await Promise.all([fs.readFile(dest), fs.stat(dest)]);
-        snapshot = { kind: 'single-file', file: dest, content_base64: content.toString('base64'), mode: st.mode & 0o777 };
+        snapshot = {
+          kind: 'single-file',
+          file: dest,
+          content_base64: content.toString('base64'),
+          mode: st.mode & 0o777,
+        };
       } catch (error) {
         if (errnoCode(error) !== 'ENOENT') throw error;
         snapshot = { kind: 'single-file', file: dest, content_base64: null, mode: null };
@@ -119,7 +144,9 @@ export const singleFileUpdater = defineUpdater<'single_file'>({
         ctx.log(`removed ${snapshot.file}: it did not exist before the update`);
         return;
       }
-      await writeFileAtomic(snapshot.file, Buffer.from(snapshot.content_base64, 'base64'), { mode: snapshot.mode ?? 0o644 });
+      await writeFileAtomic(snapshot.file, Buffer.from(snapshot.content_base64, 'base64'), {
+        mode: snapshot.mode ?? 0o644,
+      });
       await fs.chmod(snapshot.file, snapshot.mode ?? 0o644);
       ctx.log(`restored ${snapshot.file} from backup ${backupId}`);
     },

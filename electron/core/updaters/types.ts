@@ -160,7 +160,11 @@ function isContextOf<M extends UpdateMethod>(ctx: UpdaterContext, method: M): ct
 export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>): Updater {
   const own = (ctx: UpdaterContext): OwnContext<M> => {
     if (isContextOf(ctx, updater.method)) return ctx;
-    throw new UpkeepError('INTERNAL', `The ${updater.method} updater was given ${ctx.component.id}, whose config has ${ctx.config.method ? `method ${ctx.config.method}` : 'no method'} (was it changed or removed during the run?).`, { component: ctx.component.id });
+    throw new UpkeepError(
+      'INTERNAL',
+      `The ${updater.method} updater was given ${ctx.component.id}, whose config has ${ctx.config.method ? `method ${ctx.config.method}` : 'no method'} (was it changed or removed during the run?).`,
+      { component: ctx.component.id },
+    );
   };
   const { downloadSize, preflight, download, verify, commit, afterRestore, revert, cleanup, snapshot } = updater;
   return {
@@ -175,7 +179,14 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
     ...(afterRestore ? { afterRestore: (ctx: UpdaterContext) => afterRestore.call(updater, own(ctx)) } : {}),
     ...(revert ? { revert: (ctx: UpdaterContext) => revert.call(updater, own(ctx)) } : {}),
     ...(cleanup ? { cleanup: (ctx: UpdaterContext) => cleanup.call(updater, own(ctx)) } : {}),
-    ...(snapshot ? { snapshot: { create: (ctx: UpdaterContext) => snapshot.create(own(ctx)), restore: (ctx: UpdaterContext, backupId: string) => snapshot.restore(own(ctx), backupId) } } : {}),
+    ...(snapshot
+      ? {
+          snapshot: {
+            create: (ctx: UpdaterContext) => snapshot.create(own(ctx)),
+            restore: (ctx: UpdaterContext, backupId: string) => snapshot.restore(own(ctx), backupId),
+          },
+        }
+      : {}),
   };
 }
 

@@ -5,7 +5,8 @@ import { defineUpdater, type OwnContext } from './types';
 
 function argv(ctx: OwnContext<'update_script'>): string[] {
   const script = ctx.config.update_script;
-  if (!script) throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`update_script\` to the command to run.`);
+  if (!script)
+    throw new UpkeepError('INVALID_CONFIG', `${ctx.component.id}: set \`update_script\` to the command to run.`);
   return buildArgv(script, {
     target: ctx.target.tag ?? ctx.target.version,
     target_version: ctx.target.version,

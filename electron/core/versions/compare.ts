@@ -1,6 +1,14 @@
 import type { CompareScheme } from '../../../shared/schemas/component';
 import { cleanVersionText, comparePep440, isPrerelease, parsePep440 } from './pep440';
-import { compareCalendar, compareSemantic, isSemanticPrerelease, parseCalendar, parseSemantic, semanticBase, semanticRefusal } from './semantic';
+import {
+  compareCalendar,
+  compareSemantic,
+  isSemanticPrerelease,
+  parseCalendar,
+  parseSemantic,
+  semanticBase,
+  semanticRefusal,
+} from './semantic';
 import type { Pep440Version } from './pep440';
 
 /** How the latest version relates to the installed one. */
@@ -54,7 +62,12 @@ function orderingOf(scheme: CompareScheme): Ordered {
  * Order two versions with a scheme's ordering: -1, 0, 1, or null when either is not a version
  * under it. PEP 440 ignores local labels (`1.3.0+g1014712` = `1.3.0`).
  */
-export function orderVersions(a: string, b: string, scheme: CompareScheme = 'python', options: CompareOptions = {}): number | null {
+export function orderVersions(
+  a: string,
+  b: string,
+  scheme: CompareScheme = 'python',
+  options: CompareOptions = {},
+): number | null {
   const base = options.forceBase === true && scheme !== 'unequal';
   switch (orderingOf(scheme)) {
     case 'python': {
@@ -107,10 +120,14 @@ export function isPrereleaseVersion(text: string, scheme: CompareScheme = 'pytho
 }
 
 /** Sort versions descending under a scheme; texts that are not versions go last, in input order. */
-export function sortVersionsDescending<T>(items: T[], versionOf: (item: T) => string, scheme: CompareScheme = 'python'): T[] {
+export function sortVersionsDescending<T>(
+  items: T[],
+  versionOf: (item: T) => string,
+  scheme: CompareScheme = 'python',
+): T[] {
   const valid = items.filter((i) => isVersion(versionOf(i), scheme));
   const invalid = items.filter((i) => !isVersion(versionOf(i), scheme));
-  valid.sort((a, b) => (orderVersions(versionOf(b), versionOf(a), scheme) ?? 0));
+  valid.sort((a, b) => orderVersions(versionOf(b), versionOf(a), scheme) ?? 0);
   return [...valid, ...invalid];
 }
 
@@ -136,8 +153,12 @@ function notesFor(installed: string, latest: string, scheme: CompareScheme, opti
   const notes: string[] = [];
   if (options.forceBase && scheme !== 'unequal') notes.push('force_base: base versions only');
   if (orderingOf(scheme) === 'python') {
-    const labels = [latest, installed].map((t) => parsePep440(t)?.local).filter((l): l is (string | number)[] => Array.isArray(l)).map((l) => `+${l.join('.')}`);
-    if (labels.length) notes.push(`local version label${labels.length > 1 ? 's' : ''} ${[...new Set(labels)].join(' and ')} ignored`);
+    const labels = [latest, installed]
+      .map((t) => parsePep440(t)?.local)
+      .filter((l): l is (string | number)[] => Array.isArray(l))
+      .map((l) => `+${l.join('.')}`);
+    if (labels.length)
+      notes.push(`local version label${labels.length > 1 ? 's' : ''} ${[...new Set(labels)].join(' and ')} ignored`);
   }
   return notes.length ? ` (${notes.join('; ')})` : '';
 }
@@ -156,7 +177,12 @@ function notAVersion(text: string, scheme: CompareScheme): string {
  * (`1.0.0-rc1` vs `1.0.0rc1`, `v1.2` vs `1.2.0`, `=1.2.3` vs `1.2.3`) are equal under every scheme,
  * so an update can never loop. PEP 440 local labels are ignored, and the explanation says so.
  */
-export function compareVersions(installed: string | null, latest: string | null, scheme: CompareScheme = 'python', options: CompareOptions = {}): VersionComparison {
+export function compareVersions(
+  installed: string | null,
+  latest: string | null,
+  scheme: CompareScheme = 'python',
+  options: CompareOptions = {},
+): VersionComparison {
   const label = SCHEME_LABELS[scheme];
   if (latest === null || latest.trim() === '') {
     return { update: false, relation: 'unknown', explanation: 'no version found on the release channel' };
@@ -167,19 +193,28 @@ export function compareVersions(installed: string | null, latest: string | null,
   }
   const shownInstalled = displayVersion(installed);
   const notes = notesFor(installed, latest, scheme, options);
-  const result = (update: boolean, relation: VersionRelation, sign: string): VersionComparison => ({ update, relation, explanation: `${shownLatest} ${sign} ${shownInstalled} by ${label}${notes}` });
+  const result = (update: boolean, relation: VersionRelation, sign: string): VersionComparison => ({
+    update,
+    relation,
+    explanation: `${shownLatest} ${sign} ${shownInstalled} by ${label}${notes}`,
+  });
 
   if (sameVersion(installed, latest, scheme === 'unequal' ? {} : options)) return result(false, 'equal', '=');
   const order = orderVersions(latest, installed, scheme, options);
   if (isUnequalScheme(scheme)) {
-    const relation: VersionRelation = order === null ? 'different' : order > 0 ? 'newer' : order < 0 ? 'older' : 'equal';
+    const relation: VersionRelation =
+      order === null ? 'different' : order > 0 ? 'newer' : order < 0 ? 'older' : 'equal';
     if (relation === 'equal') return result(false, relation, '=');
     return result(true, relation, '!=');
   }
   if (order === null) {
     // Not versions under this scheme (a branch name, a build id): any difference is an update.
     const which = orderVersions(latest, latest, scheme) === null ? latest : installed;
-    return { update: true, relation: 'different', explanation: `${shownLatest} != ${shownInstalled} as text (${notAVersion(which, scheme)})` };
+    return {
+      update: true,
+      relation: 'different',
+      explanation: `${shownLatest} != ${shownInstalled} as text (${notAVersion(which, scheme)})`,
+    };
   }
   if (order > 0) return result(true, 'newer', '>');
   if (order < 0) return result(false, 'older', '<');

@@ -5,7 +5,10 @@
  * server applies, so the local and deployed versions are read alike.
  */
 export function parseFrontmatter(content: string): Record<string, string> {
-  const lines = content.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  const lines = content
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
   if (lines[0] !== '"""') return {};
   const out: Record<string, string> = {};
   for (const line of lines.slice(1)) {

@@ -13,7 +13,16 @@ export interface Pep440Version {
   local: (string | number)[] | null;
 }
 
-const PRE_LABELS: Record<string, 'a' | 'b' | 'rc'> = { a: 'a', alpha: 'a', b: 'b', beta: 'b', c: 'rc', rc: 'rc', pre: 'rc', preview: 'rc' };
+const PRE_LABELS: Record<string, 'a' | 'b' | 'rc'> = {
+  a: 'a',
+  alpha: 'a',
+  b: 'b',
+  beta: 'b',
+  c: 'rc',
+  rc: 'rc',
+  pre: 'rc',
+  preview: 'rc',
+};
 
 // The regex of PEP 440 Appendix B (packaging's VERSION_PATTERN), case-insensitive.
 const PATTERN = new RegExp(
@@ -50,7 +59,12 @@ export function parsePep440(text: string): Pep440Version | null {
   const pre = label ? { label, number: Number(g.pre_n ?? 0) } : null;
   const post = g.post ? Number(g.post_n1 ?? g.post_n2 ?? 0) : null;
   const dev = g.dev ? Number(g.dev_n ?? 0) : null;
-  const local = g.local ? g.local.toLowerCase().split(/[-_.]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : null;
+  const local = g.local
+    ? g.local
+        .toLowerCase()
+        .split(/[-_.]/)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+    : null;
   return { epoch: Number(g.epoch ?? 0), release, pre, post, dev, local };
 }
 

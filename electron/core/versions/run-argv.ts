@@ -25,13 +25,22 @@ export interface RunArgvOptions {
  */
 export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): Promise<ArgvResult> {
   const [program, ...args] = argv;
-  if (!program) return Promise.reject(new UpkeepError('INVALID_CONFIG', 'The command is empty; give the program and its arguments as a list.'));
+  if (!program)
+    return Promise.reject(
+      new UpkeepError('INVALID_CONFIG', 'The command is empty; give the program and its arguments as a list.'),
+    );
   const timeoutMs = options.timeoutMs ?? 60_000;
   const max = options.maxOutputBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+      child = spawn(program, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        signal: options.signal,
+      });
     } catch (error) {
       // Some failures (ENOTDIR, EACCES on the folder) are thrown at once rather than emitted.
       reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED'));
@@ -61,8 +70,20 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions = {}): 
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      if (timedOut) return reject(new UpkeepError('TIMEOUT', `${program} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`, { program }));
-      resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      if (timedOut)
+        return reject(
+          new UpkeepError(
+            'TIMEOUT',
+            `${program} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+            { program },
+          ),
+        );
+      resolve({
+        exitCode,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
 }
@@ -96,7 +117,8 @@ export function splitCommand(command: string | readonly string[]): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new UpkeepError('INVALID_CONFIG', `The command ${JSON.stringify(text)} has an unclosed ${quote} quote.`);
+  if (quote)
+    throw new UpkeepError('INVALID_CONFIG', `The command ${JSON.stringify(text)} has an unclosed ${quote} quote.`);
   if (inWord) words.push(current);
   return words;
 }

@@ -37,7 +37,8 @@ const PATTERN = new RegExp(
 export function semanticRefusal(text: string): string | null {
   if (text.length > MAX_SEMANTIC_LENGTH) return `it is longer than ${MAX_SEMANTIC_LENGTH} characters`;
   for (const digits of text.match(/\d+/g) ?? []) {
-    if (Number(digits) > Number.MAX_SAFE_INTEGER) return `${digits.length > 24 ? `${digits.slice(0, 20)}…` : digits} is larger than ${Number.MAX_SAFE_INTEGER}`;
+    if (Number(digits) > Number.MAX_SAFE_INTEGER)
+      return `${digits.length > 24 ? `${digits.slice(0, 20)}…` : digits} is larger than ${Number.MAX_SAFE_INTEGER}`;
   }
   return null;
 }
@@ -124,7 +125,9 @@ export function parseCalendar(text: string): SemanticVersion | null {
   const m = /^(\d+(?:[.\-_]\d+)*)(?:[.\-_]?([A-Za-z][0-9A-Za-z.]*))?$/.exec(s);
   if (!m?.[1]) return null;
   const numbers = m[1].split(/[.\-_]/).map(Number);
-  const pre = m[2] ? (m[2].match(/\d+|[A-Za-z]+/g) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p.toLowerCase())) : [];
+  const pre = m[2]
+    ? (m[2].match(/\d+|[A-Za-z]+/g) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p.toLowerCase()))
+    : [];
   // Post-release style suffixes ("post", "final") are not pre-releases.
   if (pre[0] === 'final') pre.length = 0;
   return { numbers, pre, build: null };

@@ -27,7 +27,10 @@ export function createHttpClient(options: HttpClientOptions): Client {
         body: JSON.stringify(request ?? {}),
       });
     } catch (error) {
-      throw new ApiError({ code: 'NETWORK', message: `Could not reach Upkeep (${error instanceof Error ? error.message : String(error)}). Is \`upkeep serve\` still running?` });
+      throw new ApiError({
+        code: 'NETWORK',
+        message: `Could not reach Upkeep (${error instanceof Error ? error.message : String(error)}). Is \`upkeep serve\` still running?`,
+      });
     }
     let body: unknown;
     try {
@@ -101,7 +104,10 @@ export function createHttpClient(options: HttpClientOptions): Client {
 }
 
 /** Parse a text/event-stream body (WHATWG rules for `event:` and `data:` fields) until it ends. */
-export async function readEventStream(body: ReadableStream<BufferSource>, onEvent: (event: string, data: string) => void): Promise<void> {
+export async function readEventStream(
+  body: ReadableStream<BufferSource>,
+  onEvent: (event: string, data: string) => void,
+): Promise<void> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let event = 'message';

@@ -55,21 +55,36 @@ export interface HostsSlice {
   fleetCheck(host: string, id: string): Promise<void>;
   hostEventReceived(event: HostEvent | { host: string; event: HostEvent['event']; payload: unknown }): void;
   hostStateChanged(event: HostStateEvent): void;
-  addHost(request: { name: string; ssh: string; port?: number; identity?: string; known_hosts?: string; remote_upkeep?: string }): Promise<ErrorShape | null>;
+  addHost(request: {
+    name: string;
+    ssh: string;
+    port?: number;
+    identity?: string;
+    known_hosts?: string;
+    remote_upkeep?: string;
+  }): Promise<ErrorShape | null>;
   testHost(name: string): Promise<void>;
   removeHost(name: string): Promise<ErrorShape | null>;
   startRollout(request: { component: string; canary: string; hosts: string[] }): Promise<void>;
   rolloutProgressed(progress: RolloutProgress): void;
 }
 
-const emptySnapshot = (): HostSnapshot => ({ status: 'loading', components: [], checks: {}, error: null, progress: {}, busy: {} });
+const emptySnapshot = (): HostSnapshot => ({
+  status: 'loading',
+  components: [],
+  checks: {},
+  error: null,
+  progress: {},
+  busy: {},
+});
 
 /** The client the rest of the store uses: its calls go to the host the switcher shows. */
 export function routedClient(client: Client, target: { host: string | null }): Client {
   const api = new Proxy({} as Client['api'], {
     get(_target, name) {
       if (typeof name !== 'string' || name === 'then') return undefined;
-      return (request: unknown) => (client.forHost(target.host) as unknown as Record<string, (r: unknown) => Promise<unknown>>)[name]?.(request);
+      return (request: unknown) =>
+        (client.forHost(target.host) as unknown as Record<string, (r: unknown) => Promise<unknown>>)[name]?.(request);
     },
   });
   return { ...client, api };
@@ -90,51 +105,77 @@ interface Kit {
   queueCheck(host: string, result: CheckResult): void;
 }
 
-const without = <T,>(record: Record<string, T>, key: string): Record<string, T> => Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+const without = <T>(record: Record<string, T>, key: string): Record<string, T> =>
+  Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
 
-export const createHostsSlice = (client: Client, target: { host: string | null }): ReturnType<SliceCreator<HostsSlice>> => (set, get) => {
-  const on = (host: string) => client.forHost(host === LOCAL ? null : host);
-  const patch = (host: string, change: (s: HostSnapshot) => Partial<HostSnapshot>) =>
-    set((s) => {
-      const current = s.fleet[host] ?? emptySnapshot();
-      return { fleet: { ...s.fleet, [host]: { ...current, ...change(current) } } };
-    });
-  const reloadTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  const reloadSoon = (host: string) => {
-    clearTimeout(reloadTimers.get(host));
-    reloadTimers.set(host, setTimeout(() => void get().loadHostSnapshot(host), 150));
-  };
-  // A check of every component sends one check_result each: apply them together, not one store change each.
-  const queuedChecks = new Map<string, CheckResult[]>();
-  let checksTimer: ReturnType<typeof setTimeout> | undefined;
-  const queueCheck = (host: string, result: CheckResult) => {
-    queuedChecks.set(host, [...(queuedChecks.get(host) ?? []), result]);
-    checksTimer ??= setTimeout(() => {
-      checksTimer = undefined;
-      const batches = [...queuedChecks];
-      queuedChecks.clear();
-      for (const [h, results] of batches) patch(h, (s) => ({ checks: { ...s.checks, ...Object.fromEntries(results.map((r) => [r.id, r])) } }));
-    }, 100);
-  };
+export const createHostsSlice =
+  (client: Client, target: { host: string | null }): ReturnType<SliceCreator<HostsSlice>> =>
+  (set, get) => {
+    const on = (host: string) => client.forHost(host === LOCAL ? null : host);
+    const patch = (host: string, change: (s: HostSnapshot) => Partial<HostSnapshot>) =>
+      set((s) => {
+        const current = s.fleet[host] ?? emptySnapshot();
+        return { fleet: { ...s.fleet, [host]: { ...current, ...change(current) } } };
+      });
+    const reloadTimers = new Map<string, ReturnType<typeof setTimeout>>();
+    const reloadSoon = (host: string) => {
+      clearTimeout(reloadTimers.get(host));
+      reloadTimers.set(
+        host,
+        setTimeout(() => void get().loadHostSnapshot(host), 150),
+      );
+    };
+    // A check of every component sends one check_result each: apply them together, not one store change each.
+    const queuedChecks = new Map<string, CheckResult[]>();
+    let checksTimer: ReturnType<typeof setTimeout> | undefined;
+    const queueCheck = (host: string, result: CheckResult) => {
+      queuedChecks.set(host, [...(queuedChecks.get(host) ?? []), result]);
+      checksTimer ??= setTimeout(() => {
+        checksTimer = undefined;
+        const batches = [...queuedChecks];
+        queuedChecks.clear();
+        for (const [h, results] of batches)
+          patch(h, (s) => ({ checks: { ...s.checks, ...Object.fromEntries(results.map((r) => [r.id, r])) } }));
+      }, 100);
+    };
 
-  const kit: Kit = { client, target, set, get, on, patch, reloadSoon, queueCheck };
-  return {
-    hosts: [],
-    hostsStatus: 'idle',
-    hostsError: null,
-    hostScope: LOCAL,
-    fleet: {},
-    hostTests: {},
-    rollout: null,
+    const kit: Kit = { client, target, set, get, on, patch, reloadSoon, queueCheck };
+    return {
+      hosts: [],
+      hostsStatus: 'idle',
+      hostsError: null,
+      hostScope: LOCAL,
+      fleet: {},
+      hostTests: {},
+      rollout: null,
 
-    ...snapshotActions(kit),
-    ...registryActions(kit),
-    ...rolloutActions(kit),
+      ...snapshotActions(kit),
+      ...registryActions(kit),
+      ...rolloutActions(kit),
+    };
   };
-};
 
 /** The switcher and the All hosts view: which host shows, each host's components, actions on the owning host, its events. */
-function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queueCheck }: Kit): Pick<HostsSlice, 'loadHosts' | 'setHostScope' | 'loadFleet' | 'loadHostSnapshot' | 'fleetUpdate' | 'fleetCheck' | 'hostEventReceived' | 'hostStateChanged'> {
+function snapshotActions({
+  client,
+  target,
+  set,
+  get,
+  on,
+  patch,
+  reloadSoon,
+  queueCheck,
+}: Kit): Pick<
+  HostsSlice,
+  | 'loadHosts'
+  | 'setHostScope'
+  | 'loadFleet'
+  | 'loadHostSnapshot'
+  | 'fleetUpdate'
+  | 'fleetCheck'
+  | 'hostEventReceived'
+  | 'hostStateChanged'
+> {
   return {
     async loadHosts() {
       set({ hostsStatus: 'loading' });
@@ -172,7 +213,12 @@ function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queu
       try {
         const api = on(host);
         const [{ components }, checks] = await Promise.all([api.listComponents({}), api.getCheckResults({})]);
-        patch(host, () => ({ status: 'ready', components, checks: Object.fromEntries(checks.components.map((c) => [c.id, c])), error: null }));
+        patch(host, () => ({
+          status: 'ready',
+          components,
+          checks: Object.fromEntries(checks.components.map((c) => [c.id, c])),
+          error: null,
+        }));
       } catch (error) {
         patch(host, () => ({ status: 'error', error: toErrorShape(error) }));
       }
@@ -184,8 +230,13 @@ function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queu
         const { results } = await on(host).updateComponents({ ids: [id] });
         const r = results[0];
         const where = host === LOCAL ? 'this computer' : host;
-        if (r?.status === 'succeeded') get().announce(`${id} on ${where}: updated ${r.from ?? ''} → ${r.to ?? ''}.`, 'success');
-        else get().announce(`${id} on ${where}: ${r?.status ?? 'no result'}${r?.error ? ` — ${r.error.message} (${r.error.code})` : ''}.`, r?.status === 'skipped' ? 'info' : 'error');
+        if (r?.status === 'succeeded')
+          get().announce(`${id} on ${where}: updated ${r.from ?? ''} → ${r.to ?? ''}.`, 'success');
+        else
+          get().announce(
+            `${id} on ${where}: ${r?.status ?? 'no result'}${r?.error ? ` — ${r.error.message} (${r.error.code})` : ''}.`,
+            r?.status === 'skipped' ? 'info' : 'error',
+          );
       } catch (error) {
         get().reportError(`Update of ${id} on ${host === LOCAL ? 'this computer' : host} failed`, toErrorShape(error));
       } finally {
@@ -200,7 +251,12 @@ function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queu
         const { components } = await on(host).checkComponents({ ids: [id], force: true });
         const r = components[0];
         if (r) patch(host, (s) => ({ checks: { ...s.checks, [id]: r } }));
-        get().announce(r?.error ? `Check of ${id} failed: ${r.error.message} (${r.error.code})` : `${id}: ${r?.update_available ? `${r.latest ?? 'a new version'} is available` : 'up to date'}.`, r?.error ? 'error' : 'info');
+        get().announce(
+          r?.error
+            ? `Check of ${id} failed: ${r.error.message} (${r.error.code})`
+            : `${id}: ${r?.update_available ? `${r.latest ?? 'a new version'} is available` : 'up to date'}.`,
+          r?.error ? 'error' : 'info',
+        );
       } catch (error) {
         get().reportError(`Check of ${id} on ${host === LOCAL ? 'this computer' : host} failed`, toErrorShape(error));
       } finally {
@@ -216,7 +272,12 @@ function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queu
         patch(host, (s) => ({ progress: { ...s.progress, [p.component]: p } }));
       } else if (event === 'check_result') {
         queueCheck(host, (payload as { result: CheckResult }).result);
-      } else if (event === 'update_succeeded' || event === 'update_failed' || event === 'update_rolled_back' || event === 'components_changed') {
+      } else if (
+        event === 'update_succeeded' ||
+        event === 'update_failed' ||
+        event === 'update_rolled_back' ||
+        event === 'components_changed'
+      ) {
         if (get().fleet[host]) reloadSoon(host);
       }
     },
@@ -225,7 +286,6 @@ function snapshotActions({ client, target, set, get, on, patch, reloadSoon, queu
       if (state === 'connected') patch(host, (s) => ({ error: s.error?.code.startsWith('HOST_') ? null : s.error }));
       else if (error) patch(host, () => ({ status: 'error', error }));
     },
-
   };
 }
 
@@ -266,7 +326,11 @@ function registryActions({ client, target, set, get }: Kit): Pick<HostsSlice, 'a
     async removeHost(name) {
       try {
         await client.api.removeHost({ name });
-        set((s) => ({ fleet: without(s.fleet, name), hostTests: without(s.hostTests, name), ...(s.hostScope === name ? { hostScope: LOCAL } : {}) }));
+        set((s) => ({
+          fleet: without(s.fleet, name),
+          hostTests: without(s.hostTests, name),
+          ...(s.hostScope === name ? { hostScope: LOCAL } : {}),
+        }));
         if (target.host === name) target.host = null;
         get().announce(`Host ${name} removed.`, 'success');
         await get().loadHosts();
@@ -277,7 +341,6 @@ function registryActions({ client, target, set, get }: Kit): Pick<HostsSlice, 'a
         return shape;
       }
     },
-
   };
 }
 
@@ -304,7 +367,11 @@ function rolloutActions({ client, set, get }: Kit): Pick<HostsSlice, 'startRollo
     },
 
     rolloutProgressed(progress) {
-      set((s) => (s.rollout && s.rollout.component === progress.component ? { rollout: { ...s.rollout, progress: [...s.rollout.progress, progress] } } : {}));
+      set((s) =>
+        s.rollout && s.rollout.component === progress.component
+          ? { rollout: { ...s.rollout, progress: [...s.rollout.progress, progress] } }
+          : {},
+      );
     },
   };
 }

@@ -12,7 +12,21 @@ type GetState = StoreApi<AppState>['getState'];
 const MAX_LOG_LINES = 2000;
 
 export function blankRun(component: string, patch: Partial<RunState> = {}): RunState {
-  return { runId: null, component, kind: 'update', from: null, to: null, step: null, steps: [], percent: null, log: [], status: 'queued', error: null, backupId: null, ...patch };
+  return {
+    runId: null,
+    component,
+    kind: 'update',
+    from: null,
+    to: null,
+    step: null,
+    steps: [],
+    percent: null,
+    log: [],
+    status: 'queued',
+    error: null,
+    backupId: null,
+    ...patch,
+  };
 }
 
 export interface RunPatchers {
@@ -93,7 +107,9 @@ export function runEventIntake(
     },
 
     runLogged(line) {
-      patchRun(line.component, (run) => ({ log: run.log.length >= MAX_LOG_LINES ? [...run.log.slice(-MAX_LOG_LINES + 1), line] : [...run.log, line] }));
+      patchRun(line.component, (run) => ({
+        log: run.log.length >= MAX_LOG_LINES ? [...run.log.slice(-MAX_LOG_LINES + 1), line] : [...run.log, line],
+      }));
     },
 
     runFinished(status, o) {
@@ -106,10 +122,12 @@ export function runEventIntake(
         percent: status === 'succeeded' ? 100 : run.percent,
         cancelling: false,
       }));
-      if (status === 'succeeded' && get().runs[o.component]?.kind === 'update') markInstalled(o.component, o.to_version);
+      if (status === 'succeeded' && get().runs[o.component]?.kind === 'update')
+        markInstalled(o.component, o.to_version);
       // After a rollback (the engine reports a finished one as rolled back) the older version is back,
       // so its update is pending again: re-check quietly.
-      if (get().runs[o.component]?.kind === 'rollback') void get().checkComponents([o.component], false, { quiet: true });
+      if (get().runs[o.component]?.kind === 'rollback')
+        void get().checkComponents([o.component], false, { quiet: true });
     },
   };
 }

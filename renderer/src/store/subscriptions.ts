@@ -73,14 +73,16 @@ export function connectEvents(client: Client, store: AppStore): () => void {
     host_state: (e) => s().hostStateChanged(e),
     rollout_progress: (p) => s().rolloutProgressed(p),
   };
-  const dispatch = (event: string, payload: unknown) => (handlers[event as EventName] as ((p: unknown) => void) | undefined)?.(payload);
+  const dispatch = (event: string, payload: unknown) =>
+    (handlers[event as EventName] as ((p: unknown) => void) | undefined)?.(payload);
   /** Events of this computer's engine (not relayed ones) drive the views only while they show this computer. */
   const RELAYED: ReadonlySet<string> = new Set(['host_event', 'host_state', 'rollout_progress']);
 
   let wasOpen = false;
   const stop = client.subscribe(
     (event, payload) => {
-      if (!RELAYED.has(event) && s().hostScope === ALL_HOSTS) s().hostEventReceived({ host: LOCAL, event: event as HostEvent['event'], payload });
+      if (!RELAYED.has(event) && s().hostScope === ALL_HOSTS)
+        s().hostEventReceived({ host: LOCAL, event: event as HostEvent['event'], payload });
       if (RELAYED.has(event) || s().hostScope === LOCAL || s().hostScope === ALL_HOSTS) dispatch(event, payload);
     },
     (state) => {

@@ -10,7 +10,14 @@ import type { UiSlice } from './ui-slice';
 import type { UpdatesSlice } from './updates-slice';
 
 /** The one store: every slice's state and actions side by side. */
-export type AppState = ComponentsSlice & UpdatesSlice & BackupsSlice & HistorySlice & SettingsSlice & UiSlice & EnvironmentsSlice & HostsSlice;
+export type AppState = ComponentsSlice &
+  UpdatesSlice &
+  BackupsSlice &
+  HistorySlice &
+  SettingsSlice &
+  UiSlice &
+  EnvironmentsSlice &
+  HostsSlice;
 
 /** A slice sees the whole store (to call another slice's action) and the client it acts through. */
 export type SliceCreator<S> = (client: Client) => StateCreator<AppState, [], [], S>;

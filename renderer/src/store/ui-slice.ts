@@ -55,7 +55,9 @@ const HOST_ERRORS: Partial<Record<ErrorShape['code'], string>> = {
 
 function noticeFor(title: string, error: ErrorShape): Omit<Notice, 'seq'> {
   const hostTitle = HOST_ERRORS[error.code];
-  return hostTitle ? { title: hostTitle, error, cause: `${error.code}:host` } : { title, error, cause: `${error.code}:${title}` };
+  return hostTitle
+    ? { title: hostTitle, error, cause: `${error.code}:host` }
+    : { title, error, cause: `${error.code}:${title}` };
 }
 
 export interface UiSlice {
@@ -116,12 +118,22 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set) => ({
     set((s) => {
       const notice = { seq: ++seq, ...noticeFor(title, error) };
       const known = s.notices.some((n) => n.cause === notice.cause);
-      const notices = known ? s.notices.map((n) => (n.cause === notice.cause ? notice : n)) : [...s.notices.slice(-4), notice];
+      const notices = known
+        ? s.notices.map((n) => (n.cause === notice.cause ? notice : n))
+        : [...s.notices.slice(-4), notice];
       // The notice is on the page: the live region reads it out without a second copy as a toast, and a repeat is not read again.
-      const announcement = known ? s.announcement : { seq: ++seq, text: `${notice.title}: ${error.message} (${error.code})`, tone: 'error' as const, quiet: true };
+      const announcement = known
+        ? s.announcement
+        : {
+            seq: ++seq,
+            text: `${notice.title}: ${error.message} (${error.code})`,
+            tone: 'error' as const,
+            quiet: true,
+          };
       return { notices, announcement };
     }),
   dismissNotice: (n) => set((s) => ({ notices: s.notices.filter((x) => x.seq !== n) })),
-  clearNotices: (which) => set((s) => ({ notices: which === 'all' ? [] : s.notices.filter((n) => !n.cause.endsWith(':host')) })),
+  clearNotices: (which) =>
+    set((s) => ({ notices: which === 'all' ? [] : s.notices.filter((n) => !n.cause.endsWith(':host')) })),
   setConnection: (connection) => set({ connection }),
 });

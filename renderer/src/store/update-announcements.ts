@@ -27,7 +27,11 @@ export function checkAnnouncement(components: CheckResult[], targets: string[], 
   const upToDate = components.length - failed.length - available.length;
   const parts =
     available.length > 0
-      ? [available.length === 1 ? `1 update available (${available[0]!.name} ${available[0]!.latest})` : `${available.length} updates available`]
+      ? [
+          available.length === 1
+            ? `1 update available (${available[0]!.name} ${available[0]!.latest})`
+            : `${available.length} updates available`,
+        ]
       : failed.length === 0 && !pendingElsewhere && components.length > 1
         ? ['Everything is up to date']
         : failed.length === 0 && components.length === 1
@@ -35,7 +39,10 @@ export function checkAnnouncement(components: CheckResult[], targets: string[], 
           : upToDate > 0
             ? [`${upToDate} up to date`]
             : [];
-  if (failed.length) parts.push(`${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`);
+  if (failed.length)
+    parts.push(
+      `${failed.length} ${failed.length === 1 ? 'check' : 'checks'} failed${failed.length === 1 ? `: ${failed[0]!.error!.message} (${failed[0]!.error!.code})` : ''}`,
+    );
   const sentence = parts.join('; ');
   return {
     sentence: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}${sentence.endsWith('.') ? '' : '.'}`,
@@ -45,12 +52,23 @@ export function checkAnnouncement(components: CheckResult[], targets: string[], 
 
 /** The sentence for a batch of update results: one component by name, several by count. */
 export function updatesAnnouncement(results: UpdateResult[], nameOf: (id: string) => string): Spoken {
-  const counts = results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+  const counts = results.reduce<Record<string, number>>(
+    (acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }),
+    {},
+  );
   if (results.length === 1) {
     const r = results[0]!;
     const tail = r.error ? `: ${r.error.message} (${r.error.code})` : r.to ? ` to ${r.to}` : '';
-    return { sentence: `${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`, tone: r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error' };
+    return {
+      sentence: `${nameOf(r.id)} ${OUTCOME_TEXT[r.status]}${tail}`,
+      tone: r.status === 'succeeded' ? 'success' : r.status === 'skipped' ? 'info' : 'error',
+    };
   }
-  const parts = (['succeeded', 'rolled_back', 'failed', 'cancelled', 'skipped'] as const).filter((k) => counts[k]).map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
-  return { sentence: `Updates finished: ${parts.join(', ')}.`, tone: counts.failed || counts.rolled_back ? 'error' : 'success' };
+  const parts = (['succeeded', 'rolled_back', 'failed', 'cancelled', 'skipped'] as const)
+    .filter((k) => counts[k])
+    .map((k) => `${counts[k]} ${k.replace('_', ' ')}`);
+  return {
+    sentence: `Updates finished: ${parts.join(', ')}.`,
+    tone: counts.failed || counts.rolled_back ? 'error' : 'success',
+  };
 }

@@ -41,14 +41,22 @@ export function ConfirmDialog(props: {
           <button type="button" className="button" onClick={props.onClose} data-autofocus>
             Cancel
           </button>
-          <button type="button" className="button button-danger" disabled={busy || offline.disabled} title={offline.title} onClick={() => void confirm()}>
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={busy || offline.disabled}
+            title={offline.title}
+            onClick={() => void confirm()}
+          >
             {props.confirmLabel}
           </button>
         </>
       }
     >
       {props.children}
-      {error ? <ErrorMessage title={props.failedTitle ?? `Not done: ${props.confirmLabel.toLowerCase()}`} error={error} /> : null}
+      {error ? (
+        <ErrorMessage title={props.failedTitle ?? `Not done: ${props.confirmLabel.toLowerCase()}`} error={error} />
+      ) : null}
     </Dialog>
   );
 }

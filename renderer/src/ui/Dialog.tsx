@@ -36,7 +36,11 @@ export function Dialog({ title, onClose, children, footer, description, size = '
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
     setLiveRegionTarget(dialog);
-    const target = (initialFocus ? dialog.querySelector<HTMLElement>(initialFocus) : null) ?? dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>(`.dialog-body :is(${FOCUSABLE})`) ?? dialog.querySelector<HTMLElement>(FOCUSABLE);
+    const target =
+      (initialFocus ? dialog.querySelector<HTMLElement>(initialFocus) : null) ??
+      dialog.querySelector<HTMLElement>('[data-autofocus]') ??
+      dialog.querySelector<HTMLElement>(`.dialog-body :is(${FOCUSABLE})`) ??
+      dialog.querySelector<HTMLElement>(FOCUSABLE);
     target?.focus();
     const onCancel = (event: Event) => {
       event.preventDefault();
@@ -59,7 +63,9 @@ export function Dialog({ title, onClose, children, footer, description, size = '
       return;
     }
     if (event.key !== 'Tab' || !ref.current) return;
-    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+      (el) => el.offsetParent !== null || el === document.activeElement,
+    );
     if (items.length === 0) return;
     const first = items[0]!;
     const last = items[items.length - 1]!;

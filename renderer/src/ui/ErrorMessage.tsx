@@ -1,7 +1,15 @@
 import type { ErrorShape } from '../../../shared/errors';
 
 /** An error as people should see it: what happened and what to do, with its stable code. */
-export function ErrorMessage({ error, title, onDismiss }: { error: ErrorShape; title?: string; onDismiss?: () => void }) {
+export function ErrorMessage({
+  error,
+  title,
+  onDismiss,
+}: {
+  error: ErrorShape;
+  title?: string;
+  onDismiss?: () => void;
+}) {
   return (
     <div className="error-message">
       <div className="error-text">

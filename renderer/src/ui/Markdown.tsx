@@ -67,14 +67,17 @@ function renderBlocks(text: string): ReactNode[] {
         } else break;
         i += 1;
       }
-      const children = items.map((item, n) => <li key={n}>{renderInline(item.replace(/^\[( |x|X)\]\s+/, (_m, c: string) => (c === ' ' ? '☐ ' : '☑ ')))}</li>);
+      const children = items.map((item, n) => (
+        <li key={n}>{renderInline(item.replace(/^\[( |x|X)\]\s+/, (_m, c: string) => (c === ' ' ? '☐ ' : '☑ ')))}</li>
+      ));
       out.push(ordered ? <ol key={key++}>{children}</ol> : <ul key={key++}>{children}</ul>);
       continue;
     }
     const paragraph: string[] = [];
     while (i < lines.length) {
       const l = lines[i] ?? '';
-      if (/^\s*$/.test(l) || /^(#{1,6})\s/.test(l) || /^\s*(```|~~~|>)/.test(l) || /^\s*([-*+]|\d+[.)])\s+/.test(l)) break;
+      if (/^\s*$/.test(l) || /^(#{1,6})\s/.test(l) || /^\s*(```|~~~|>)/.test(l) || /^\s*([-*+]|\d+[.)])\s+/.test(l))
+        break;
       paragraph.push(l.trim());
       i += 1;
     }
@@ -84,7 +87,8 @@ function renderBlocks(text: string): ReactNode[] {
 }
 
 // Underscore emphasis only at word boundaries (GFM): snake_case and __dunder__ names stay as written.
-const INLINE = /(`+)([\s\S]*?)\1|\*\*([^*]+)\*\*|(?<![\w])__([^_]+)__(?![\w])|\*([^*\s][^*]*)\*|(?<![\w])_([^_\s][^_]*)_(?![\w])|!?\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
+const INLINE =
+  /(`+)([\s\S]*?)\1|\*\*([^*]+)\*\*|(?<![\w])__([^_]+)__(?![\w])|\*([^*\s][^*]*)\*|(?<![\w])_([^_\s][^_]*)_(?![\w])|!?\[([^\]]*)\]\(([^)\s]+)(?:\s+"[^"]*")?\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
 
 function safeHref(url: string): string | null {
   try {
@@ -103,16 +107,34 @@ function renderInline(text: string): ReactNode[] {
     const index = m.index ?? 0;
     if (index > last) out.push(text.slice(last, index));
     if (m[1] !== undefined) out.push(<code key={key++}>{m[2]}</code>);
-    else if (m[3] !== undefined || m[4] !== undefined) out.push(<strong key={key++}>{renderInline(m[3] ?? m[4] ?? '')}</strong>);
-    else if (m[5] !== undefined || m[6] !== undefined) out.push(<em key={key++}>{renderInline(m[5] ?? m[6] ?? '')}</em>);
+    else if (m[3] !== undefined || m[4] !== undefined)
+      out.push(<strong key={key++}>{renderInline(m[3] ?? m[4] ?? '')}</strong>);
+    else if (m[5] !== undefined || m[6] !== undefined)
+      out.push(<em key={key++}>{renderInline(m[5] ?? m[6] ?? '')}</em>);
     else if (m[8] !== undefined) {
       const href = safeHref(m[8]);
       const label = m[7] || m[8];
       // Images are shown as their alt text: release notes must not load remote content.
-      out.push(href && !m[0].startsWith('!') ? <a key={key++} href={href} target="_blank" rel="noreferrer noopener">{renderInline(label)}</a> : label);
+      out.push(
+        href && !m[0].startsWith('!') ? (
+          <a key={key++} href={href} target="_blank" rel="noreferrer noopener">
+            {renderInline(label)}
+          </a>
+        ) : (
+          label
+        ),
+      );
     } else if (m[9] !== undefined) {
       const href = safeHref(m[9]);
-      out.push(href ? <a key={key++} href={href} target="_blank" rel="noreferrer noopener">{m[9]}</a> : m[9]);
+      out.push(
+        href ? (
+          <a key={key++} href={href} target="_blank" rel="noreferrer noopener">
+            {m[9]}
+          </a>
+        ) : (
+          m[9]
+        ),
+      );
     }
     last = index + m[0].length;
   }

@@ -1,4 +1,12 @@
-import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type FocusEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type CSSProperties,
+  type FocusEvent,
+  type ReactNode,
+} from 'react';
 import { flushSync } from 'react-dom';
 
 export interface Column {
@@ -71,7 +79,17 @@ const OVERSCAN = 8;
  * A table that renders only the rows in view (plus a few), so thousands of rows scroll smoothly.
  * Keeps table semantics for assistive technology: aria-rowcount and aria-rowindex tell where a row sits.
  */
-export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, rowHeight: tableRowHeight = 56, empty, rowLabel, rowClassName }: VirtualTableProps<T>) {
+export function VirtualTable<T>({
+  label,
+  columns,
+  items,
+  rowKey,
+  renderCells,
+  rowHeight: tableRowHeight = 56,
+  empty,
+  rowLabel,
+  rowClassName,
+}: VirtualTableProps<T>) {
   const tableRef = useRef<HTMLDivElement>(null);
   const isEmpty = items.length === 0;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -111,7 +129,9 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
 
   const visible = cards ? columns.filter((c) => c.card !== 'hidden') : fitColumns(columns, width);
   const shownIndexes = visible.map((c) => columns.indexOf(c));
-  const template = cards ? undefined : visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
+  const template = cards
+    ? undefined
+    : visible.map((c) => (c.grow ? `minmax(${c.min}px, ${c.grow}fr)` : `${c.min}px`)).join(' ');
   let start = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
   let end = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + OVERSCAN);
   if (focusIndex !== null && focusIndex < items.length) {
@@ -130,7 +150,11 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
     const item = items[i];
     if (item === undefined) continue;
     const cells = renderCells(item, i);
-    const style: CSSProperties = { gridTemplateColumns: template, height: rowHeight, transform: `translateY(${i * rowHeight}px)` };
+    const style: CSSProperties = {
+      gridTemplateColumns: template,
+      height: rowHeight,
+      transform: `translateY(${i * rowHeight}px)`,
+    };
     rows.push(
       <div
         key={rowKey(item)}
@@ -142,7 +166,15 @@ export function VirtualTable<T>({ label, columns, items, rowKey, renderCells, ro
       >
         {shownIndexes.map((c, n) => {
           const column = columns[c];
-          const place = cards ? (isActions(columns, c) ? ' vt-actions' : column?.card === 'wide' ? ' vt-wide' : '') : column?.align === 'end' ? ' vt-end' : '';
+          const place = cards
+            ? isActions(columns, c)
+              ? ' vt-actions'
+              : column?.card === 'wide'
+                ? ' vt-wide'
+                : ''
+            : column?.align === 'end'
+              ? ' vt-end'
+              : '';
           return (
             <div key={column?.key ?? c} role="cell" className={`vt-cell${place}`}>
               {/* On a card the column's name goes with each fact; the header row is there for assistive technology. */}

@@ -7,7 +7,12 @@ export const npmEnvDescriptor = defineCheckType({
   source: 'The server',
   advisories: null,
   requires: [],
-  requiresOneOf: [{ keys: ['folder', 'global'], message: 'is required for type npm_env (the folder with package.json), or set global: true for the global prefix' }],
+  requiresOneOf: [
+    {
+      keys: ['folder', 'global'],
+      message: 'is required for type npm_env (the folder with package.json), or set global: true for the global prefix',
+    },
+  ],
   channels: { kind: 'fixed', options: [{ id: 'stable', label: 'Stable' }] },
   fields: [],
 });

@@ -7,7 +7,13 @@ export const pipEnvDescriptor = defineCheckType({
   source: 'The server',
   advisories: null,
   requires: [],
-  requiresOneOf: [{ keys: ['python', 'folder'], message: 'is required for type pip_env (the interpreter, e.g. /srv/app/.venv/bin/python), or set folder to the venv' }],
+  requiresOneOf: [
+    {
+      keys: ['python', 'folder'],
+      message:
+        'is required for type pip_env (the interpreter, e.g. /srv/app/.venv/bin/python), or set folder to the venv',
+    },
+  ],
   channels: {
     kind: 'fixed',
     options: [

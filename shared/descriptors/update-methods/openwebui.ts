@@ -4,6 +4,10 @@ import { defineUpdateMethod } from '../types';
 export const openwebuiMethodDescriptor = defineUpdateMethod({
   method: 'openwebui',
   label: 'Open WebUI plugin',
-  requires: [{ key: 'api_base', message: 'is required for method openwebui' }, { key: 'function_id', message: 'is required for method openwebui' }, { key: 'file', message: 'is required for method openwebui' }],
+  requires: [
+    { key: 'api_base', message: 'is required for method openwebui' },
+    { key: 'function_id', message: 'is required for method openwebui' },
+    { key: 'file', message: 'is required for method openwebui' },
+  ],
   fields: [],
 });

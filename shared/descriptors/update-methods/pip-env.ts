@@ -5,6 +5,8 @@ export const pipEnvMethodDescriptor = defineUpdateMethod({
   method: 'pip_env',
   label: 'Python environment',
   requires: [],
-  requiresOneOf: [{ keys: ['python', 'folder'], message: 'is required for method pip_env (the interpreter or venv to upgrade)' }],
+  requiresOneOf: [
+    { keys: ['python', 'folder'], message: 'is required for method pip_env (the interpreter or venv to upgrade)' },
+  ],
   fields: [],
 });

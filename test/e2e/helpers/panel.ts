@@ -11,7 +11,10 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  * Screenshots go to docs/screenshots/ (the README shows them) when UPKEEP_SCREENSHOTS=docs, and to the
  * git-ignored test-results/screenshots/ otherwise, so a plain test run leaves the working tree clean.
  */
-export const screenshotDir = process.env.UPKEEP_SCREENSHOTS === 'docs' ? path.join(repoRoot, 'docs', 'screenshots') : path.join(repoRoot, 'test-results', 'screenshots');
+export const screenshotDir =
+  process.env.UPKEEP_SCREENSHOTS === 'docs'
+    ? path.join(repoRoot, 'docs', 'screenshots')
+    : path.join(repoRoot, 'test-results', 'screenshots');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -27,13 +30,23 @@ export function ensureRendererBuilt(): void {
   const index = path.join(repoRoot, 'dist', 'renderer', 'index.html');
   const sources = Math.max(newestMtime(path.join(repoRoot, 'renderer')), newestMtime(path.join(repoRoot, 'shared')));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), 'renderer'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), 'renderer'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
 }
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -50,14 +63,21 @@ export interface PanelHost {
 }
 
 /** A temp data directory and the real headless host (real engine) serving the built panel. */
-export async function startPanelHost(options: { home?: string; port?: number; firstRun?: boolean; scheduler?: boolean } = {}): Promise<PanelHost> {
+export async function startPanelHost(
+  options: { home?: string; port?: number; firstRun?: boolean; scheduler?: boolean } = {},
+): Promise<PanelHost> {
   const base = mkdtempSync(path.join(os.tmpdir(), 'upkeep-e2e-'));
   const home = options.home ?? path.join(base, 'home');
   const files = path.join(base, 'files');
   mkdirSync(files);
   // First run would add Upkeep itself, checked against the real GitHub, and the background scheduler
   // would check on its own: the tests decide what is checked and when, so both are opt-in.
-  const host = await serveHeadless({ home, port: options.port ?? 0, firstRun: options.firstRun ?? false, scheduler: options.scheduler ?? false });
+  const host = await serveHeadless({
+    home,
+    port: options.port ?? 0,
+    firstRun: options.firstRun ?? false,
+    scheduler: options.scheduler ?? false,
+  });
   const token = new URL(host.panelUrl).hash.replace(/^#token=/, '');
   return {
     home,
@@ -89,8 +109,16 @@ export interface PanelSession {
   errors: string[];
 }
 
-export async function openPanel(browser: Browser, host: PanelHost, colorScheme: 'light' | 'dark' = 'light'): Promise<PanelSession> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme, reducedMotion: 'reduce' });
+export async function openPanel(
+  browser: Browser,
+  host: PanelHost,
+  colorScheme: 'light' | 'dark' = 'light',
+): Promise<PanelSession> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 860 },
+    colorScheme,
+    reducedMotion: 'reduce',
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

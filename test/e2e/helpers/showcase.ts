@@ -25,7 +25,12 @@ export const LONG_VERSION = '2025.11.14-build.20251114.173002';
 export async function startShowcase(options: { home?: string; fillers?: number } = {}): Promise<Showcase> {
   const gh = await FakeGitHub.start();
   gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: sourceTarball('acme-webapp-aaa', appFiles('1.0.0')) });
-  gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', name: 'Web App 1.1.0', body: NOTES, tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')) });
+  gh.addRelease('acme', 'webapp', {
+    tag_name: 'v1.1.0',
+    name: 'Web App 1.1.0',
+    body: NOTES,
+    tarball: sourceTarball('acme-webapp-bbb', appFiles('1.1.0')),
+  });
   gh.addRelease('acme', 'broken', { tag_name: 'v2.0.0', tarball: sourceTarball('acme-broken-aaa', appFiles('2.0.0')) });
   gh.addRelease('acme', 'broken', { tag_name: 'v2.1.0', tarball: sourceTarball('acme-broken-bbb', appFiles('2.1.0')) });
   const host = await startPanelHost(options.home ? { home: options.home } : {});
@@ -36,16 +41,40 @@ export async function startShowcase(options: { home?: string; fillers?: number }
   installApp(broken, '2.0.0');
   installApp(archive, LONG_VERSION);
   await host.call('setSettings', { patch: { github_api_base: gh.apiBase, min_free_space_mb: 1 } });
-  const common = { type: 'github_release', user: 'acme', api_base: gh.apiBase, release_compare: 'semantic', version_from: { file: 'VERSION', regex: '(\\S+)' }, method: 'release_archive' };
+  const common = {
+    type: 'github_release',
+    user: 'acme',
+    api_base: gh.apiBase,
+    release_compare: 'semantic',
+    version_from: { file: 'VERSION', regex: '(\\S+)' },
+    method: 'release_archive',
+  };
   await host.call('addComponents', {
     components: {
       webapp: { ...common, name: 'Web App', repo: 'webapp', folder: web },
-      broken: { ...common, name: 'Broken App', repo: 'broken', folder: broken, health: { command: ['node', '-e', 'process.exit(3)'], timeout: 20 } },
+      broken: {
+        ...common,
+        name: 'Broken App',
+        repo: 'broken',
+        folder: broken,
+        health: { command: ['node', '-e', 'process.exit(3)'], timeout: 20 },
+      },
       // No releases on the fake GitHub: its check fails, and the row says why.
       gone: { ...common, name: 'Gone Project', repo: 'gone', folder: path.join(host.files, 'srv', 'gone') },
-      archive: { name: LONG_NAME, type: 'always_current', current_version: LONG_VERSION, folder: archive, backup: { config: ['app.py'] } },
+      archive: {
+        name: LONG_NAME,
+        type: 'always_current',
+        current_version: LONG_VERSION,
+        folder: archive,
+        backup: { config: ['app.py'] },
+      },
       // Rows sorted before the others, so the rows with an update sit low in a long list.
-      ...Object.fromEntries(Array.from({ length: options.fillers ?? 0 }, (_, i) => [`filler-${i}`, { name: `A filler ${String(i).padStart(2, '0')}`, type: 'always_current', current_version: '1.0.0' }])),
+      ...Object.fromEntries(
+        Array.from({ length: options.fillers ?? 0 }, (_, i) => [
+          `filler-${i}`,
+          { name: `A filler ${String(i).padStart(2, '0')}`, type: 'always_current', current_version: '1.0.0' },
+        ]),
+      ),
     },
   });
   await host.call('createBackup', { component: 'archive', type: 'full', name: 'before-migration' });
@@ -65,7 +94,10 @@ export async function startShowcase(options: { home?: string; fillers?: number }
 /** Check every component from the panel and wait for the outcome to be announced. */
 export async function checkAll(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Check for updates' }).click();
-  await page.getByRole('status').filter({ hasText: /updates? available/ }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /updates? available/ })
+    .waitFor();
 }
 
 /** The panel's views, by their navigation button. */
@@ -77,8 +109,18 @@ export async function openView(page: Page, name: 'Components' | 'Backups' | 'His
 export const PHONE = { width: 390, height: 844 };
 
 /** The panel in a fresh browser context of the given size and theme. */
-export async function openAt(browser: Browser, host: PanelHost, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1360, height: 860 }, colorScheme: options.colorScheme ?? 'light', reducedMotion: 'reduce', hasTouch: options.viewport === PHONE, isMobile: false });
+export async function openAt(
+  browser: Browser,
+  host: PanelHost,
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1360, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
+    reducedMotion: 'reduce',
+    hasTouch: options.viewport === PHONE,
+    isMobile: false,
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

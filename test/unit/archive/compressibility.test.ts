@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTarArchive, extractArchive, looksCompressible, type ArchiveInputEntry } from '../../../electron/core/archive';
+import {
+  createTarArchive,
+  extractArchive,
+  looksCompressible,
+  type ArchiveInputEntry,
+} from '../../../electron/core/archive';
 import { tempDir } from '../../helpers/temp';
 import { entriesOf, treeListing, ZSTD_MAGIC } from './fixtures';
 
@@ -58,7 +63,8 @@ function zstdContent(stream: Buffer): { compressed: number; stored: number } {
 }
 
 /** Entries with the sizes a backup's scan gives. */
-const scanned = (root: string): ArchiveInputEntry[] => entriesOf(root).map((e) => (e.type === 'file' ? { ...e, size: statSync(e.source as string).size } : e));
+const scanned = (root: string): ArchiveInputEntry[] =>
+  entriesOf(root).map((e) => (e.type === 'file' ? { ...e, size: statSync(e.source as string).size } : e));
 
 describe('compressibility by content', () => {
   it('files of unknown type are judged by their bytes at every size, not assumed compressible below 64 KiB', () => {

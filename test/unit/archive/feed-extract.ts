@@ -1,5 +1,13 @@
 import { MessageChannel } from 'node:worker_threads';
-import { BlockingWriter, explainWriteError, extractArchive, prepareDest, WriterStopped, type ExtractOptions, type ExtractResult } from '../../../electron/core/archive';
+import {
+  BlockingWriter,
+  explainWriteError,
+  extractArchive,
+  prepareDest,
+  WriterStopped,
+  type ExtractOptions,
+  type ExtractResult,
+} from '../../../electron/core/archive';
 import { applyFeed, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
 
 /**
@@ -10,7 +18,9 @@ import { applyFeed, FeedReceiver, FeedWriter, type FeedMessage } from '../../../
 export async function extractByFeed(options: ExtractOptions): Promise<ExtractResult> {
   const dest = options.dest as string;
   const { port1, port2 } = new MessageChannel();
-  const writer = new FeedWriter((message: FeedMessage, transfer: ArrayBuffer[]) => port1.postMessage(message, transfer));
+  const writer = new FeedWriter((message: FeedMessage, transfer: ArrayBuffer[]) =>
+    port1.postMessage(message, transfer),
+  );
   const receiver = new FeedReceiver((buf) => port2.postMessage(buf, [buf]));
   port2.on('message', (m: FeedMessage) => receiver.receive(m));
   port1.on('message', (buf: ArrayBuffer) => writer.returned(buf));
@@ -30,7 +40,10 @@ export async function extractByFeed(options: ExtractOptions): Promise<ExtractRes
     const written = await applying.catch((error: unknown) => {
       throw explainWriteError(error, options.archive);
     });
-    if (written.files !== result.files || written.bytes !== result.bytes) throw new Error(`wrote ${written.files} files / ${written.bytes} bytes, checked ${result.files} / ${result.bytes}`);
+    if (written.files !== result.files || written.bytes !== result.bytes)
+      throw new Error(
+        `wrote ${written.files} files / ${written.bytes} bytes, checked ${result.files} / ${result.bytes}`,
+      );
     return result;
   } finally {
     blocking.close();

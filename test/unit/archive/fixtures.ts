@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { ArchiveInputEntry } from '../../../electron/core/archive';
@@ -33,7 +42,8 @@ export function makeTree(root: string, options: { large?: boolean } = {}): void 
   symlinkSync('releases/v1', path.join(root, 'current'));
   symlinkSync('../README.md', path.join(root, 'app/readme-link'));
   symlinkSync('missing-target', path.join(root, 'dangling'));
-  if (options.large) file('data/large.bin', Buffer.concat([randomBytes(6 * 1024 * 1024), Buffer.alloc(4 * 1024 * 1024, 7)]));
+  if (options.large)
+    file('data/large.bin', Buffer.concat([randomBytes(6 * 1024 * 1024), Buffer.alloc(4 * 1024 * 1024, 7)]));
 }
 
 /** What a backup would archive: every entry of the tree, folders first. */
@@ -120,7 +130,15 @@ function octal(value: number, length: number): Buffer {
   return b;
 }
 
-function header(e: { path: string; flag: string; size: number; linkpath?: string; mode?: number; sizeField?: Buffer; badChecksum?: boolean }): Buffer {
+function header(e: {
+  path: string;
+  flag: string;
+  size: number;
+  linkpath?: string;
+  mode?: number;
+  sizeField?: Buffer;
+  badChecksum?: boolean;
+}): Buffer {
   const block = Buffer.alloc(512);
   Buffer.from(e.path, 'utf8').copy(block, 0, 0, 100);
   octal(e.mode ?? 0o644, 8).copy(block, 100);
@@ -160,7 +178,17 @@ export function rawTar(entries: RawEntry[], options: { eof?: boolean; trailing?:
       parts.push(header({ path: 'PaxHeader', flag: 'x', size: body.length }), body, pad(body.length));
     }
     const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    parts.push(header({ path: e.path, flag: e.flag ?? '0', size: data.length, ...(e.linkpath ? { linkpath: e.linkpath } : {}), ...(e.mode !== undefined ? { mode: e.mode } : {}), ...(e.sizeField ? { sizeField: e.sizeField } : {}), ...(e.badChecksum ? { badChecksum: true } : {}) }));
+    parts.push(
+      header({
+        path: e.path,
+        flag: e.flag ?? '0',
+        size: data.length,
+        ...(e.linkpath ? { linkpath: e.linkpath } : {}),
+        ...(e.mode !== undefined ? { mode: e.mode } : {}),
+        ...(e.sizeField ? { sizeField: e.sizeField } : {}),
+        ...(e.badChecksum ? { badChecksum: true } : {}),
+      }),
+    );
     if (data.length) parts.push(data, pad(data.length));
   }
   if (options.eof ?? true) parts.push(Buffer.alloc(1024));
@@ -214,7 +242,8 @@ export function zstdBlock(type: 0 | 1 | 2 | 3, size: number, body: Buffer, last 
   return Buffer.concat([Buffer.from([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff]), body]);
 }
 
-export const rawBlock = (data: Buffer | string, last = true) => zstdBlock(0, Buffer.byteLength(data), Buffer.from(data), last);
+export const rawBlock = (data: Buffer | string, last = true) =>
+  zstdBlock(0, Buffer.byteLength(data), Buffer.from(data), last);
 export const rleBlock = (byte: number, size: number, last = true) => zstdBlock(1, size, Buffer.from([byte]), last);
 
 export interface ZstdFrameSpec {
@@ -234,7 +263,12 @@ export function zstdFrame(spec: ZstdFrameSpec): Buffer {
   const sizeBytes = sized ? (spec.sizeBytes ?? 8) : 0;
   const fcsFlag = sizeBytes === 8 ? 3 : sizeBytes === 4 ? 2 : sizeBytes === 2 ? 1 : 0;
   const didBytes = spec.dictionaryId === undefined ? 0 : 4;
-  const fhd = (fcsFlag << 6) | ((sized ? 1 : 0) << 5) | ((spec.reservedBit ? 1 : 0) << 3) | ((spec.checksum ? 1 : 0) << 2) | (didBytes ? 3 : 0);
+  const fhd =
+    (fcsFlag << 6) |
+    ((sized ? 1 : 0) << 5) |
+    ((spec.reservedBit ? 1 : 0) << 3) |
+    ((spec.checksum ? 1 : 0) << 2) |
+    (didBytes ? 3 : 0);
   const parts = [ZSTD_MAGIC, Buffer.from([fhd])];
   if (!sized) parts.push(Buffer.from([0x38])); // a 128 KiB window
   if (didBytes) {
@@ -254,7 +288,7 @@ export function zstdFrame(spec: ZstdFrameSpec): Buffer {
 /** `size` zero bytes as size-less frames of 64 RLE blocks (4 bytes of archive per 128 KiB). */
 export function zstdZeros(size: number): Buffer {
   const frames: Buffer[] = [];
-  for (let left = size; left > 0; ) {
+  for (let left = size; left > 0;) {
     const blocks: Buffer[] = [];
     for (let i = 0; i < 64 && left > 0; i++) {
       const n = Math.min(ZSTD_MAX_BLOCK, left);
@@ -288,7 +322,9 @@ export function zstdRleBomb(claimed: number, supplied = claimed): Buffer {
 /** A tar as Upkeep's own encoder writes it (ZstdEncoder, no helper threads). */
 export async function ourZstd(tar: Buffer, options: { compressible?: boolean } = {}): Promise<Buffer> {
   const out: Buffer[] = [];
-  const encoder = new ZstdEncoder({ write: async (data) => void out.push(...(Array.isArray(data) ? data : [data]).map((b) => Buffer.from(b))) });
+  const encoder = new ZstdEncoder({
+    write: async (data) => void out.push(...(Array.isArray(data) ? data : [data]).map((b) => Buffer.from(b))),
+  });
   await encoder.push(tar, options.compressible ?? true);
   await encoder.finish();
   return Buffer.concat(out);

@@ -19,7 +19,13 @@ async function refuse(archive: Buffer, code: string, named: string | RegExp, opt
   return refuseOnce(archive, code, named, options, extractArchive);
 }
 
-async function refuseOnce(archive: Buffer, code: string, named: string | RegExp, options: Partial<ExtractOptions>, extract: typeof extractArchive) {
+async function refuseOnce(
+  archive: Buffer,
+  code: string,
+  named: string | RegExp,
+  options: Partial<ExtractOptions>,
+  extract: typeof extractArchive,
+) {
   const sandbox = tempDir('upkeep-hostile-');
   const victim = path.join(sandbox, 'victim');
   mkdirSync(victim);
@@ -54,19 +60,56 @@ describe('safe extractor refuses hostile archives', () => {
     ['////abs', rawTar([file('////abs')]), 'UNSAFE_ARCHIVE', 'is absolute'],
     ['C:/x', rawTar([file('C:/x')]), 'UNSAFE_ARCHIVE', 'drive letter'],
     ['..\\x', rawTar([file('..\\x')]), 'UNSAFE_ARCHIVE', 'backslash'],
-    ['absolute symlink then write-through', rawTar([{ path: 'link', flag: '2', linkpath: '/tmp' }, file('link/pwned')]), 'UNSAFE_ARCHIVE', '"link"'],
+    [
+      'absolute symlink then write-through',
+      rawTar([{ path: 'link', flag: '2', linkpath: '/tmp' }, file('link/pwned')]),
+      'UNSAFE_ARCHIVE',
+      '"link"',
+    ],
     ['up -> .. then up/x', rawTar([{ path: 'up', flag: '2', linkpath: '..' }, file('up/x')]), 'UNSAFE_ARCHIVE', '"up"'],
-    ['in-folder symlink then write-through', rawTar([{ path: 'sub', flag: '5' }, { path: 'd', flag: '2', linkpath: 'sub' }, file('d/x')]), 'UNSAFE_ARCHIVE', 'written through the symlink "d"'],
+    [
+      'in-folder symlink then write-through',
+      rawTar([{ path: 'sub', flag: '5' }, { path: 'd', flag: '2', linkpath: 'sub' }, file('d/x')]),
+      'UNSAFE_ARCHIVE',
+      'written through the symlink "d"',
+    ],
     [
       'symlink chain adding up to an escape',
-      rawTar([{ path: 'sub', flag: '5' }, { path: 'sub/y', flag: '2', linkpath: '..' }, { path: 'sub/x', flag: '2', linkpath: 'y/../..' }]),
+      rawTar([
+        { path: 'sub', flag: '5' },
+        { path: 'sub/y', flag: '2', linkpath: '..' },
+        { path: 'sub/x', flag: '2', linkpath: 'y/../..' },
+      ]),
       'UNSAFE_ARCHIVE',
       '"sub/x"',
     ],
-    ['hardlink to ../', rawTar([{ path: 'h', flag: '1', linkpath: '../victim/keep.txt' }]), 'UNSAFE_ARCHIVE', '"../victim/keep.txt"'],
-    ['hardlink to a later/unknown file', rawTar([{ path: 'h', flag: '1', linkpath: 'nothing-yet' }]), 'UNSAFE_ARCHIVE', 'hardlink "h"'],
-    ['hardlink to ../ then a file of the same name', rawTar([{ path: 'h', flag: '1', linkpath: '../victim/keep.txt' }, file('h', 'overwrite')]), 'UNSAFE_ARCHIVE', 'hardlink'],
-    ['directory then symlink of the same name', rawTar([{ path: 'uploads', flag: '5' }, { path: 'uploads', flag: '2', linkpath: 'elsewhere' }]), 'UNSAFE_ARCHIVE', '"uploads"'],
+    [
+      'hardlink to ../',
+      rawTar([{ path: 'h', flag: '1', linkpath: '../victim/keep.txt' }]),
+      'UNSAFE_ARCHIVE',
+      '"../victim/keep.txt"',
+    ],
+    [
+      'hardlink to a later/unknown file',
+      rawTar([{ path: 'h', flag: '1', linkpath: 'nothing-yet' }]),
+      'UNSAFE_ARCHIVE',
+      'hardlink "h"',
+    ],
+    [
+      'hardlink to ../ then a file of the same name',
+      rawTar([{ path: 'h', flag: '1', linkpath: '../victim/keep.txt' }, file('h', 'overwrite')]),
+      'UNSAFE_ARCHIVE',
+      'hardlink',
+    ],
+    [
+      'directory then symlink of the same name',
+      rawTar([
+        { path: 'uploads', flag: '5' },
+        { path: 'uploads', flag: '2', linkpath: 'elsewhere' },
+      ]),
+      'UNSAFE_ARCHIVE',
+      '"uploads"',
+    ],
     ['file used as a folder', rawTar([file('a'), file('a/b')]), 'UNSAFE_ARCHIVE', 'uses the file "a" as a folder'],
     ['duplicate entries', rawTar([file('same', 'one'), file('same', 'two')]), 'UNSAFE_ARCHIVE', 'appears twice'],
     ['character device', rawTar([{ path: 'tty', flag: '3' }]), 'UNSAFE_ARCHIVE', 'char-device'],
@@ -74,20 +117,65 @@ describe('safe extractor refuses hostile archives', () => {
     ['FIFO', rawTar([{ path: 'pipe', flag: '6' }]), 'UNSAFE_ARCHIVE', 'fifo'],
     ['setuid file', rawTar([{ path: 'suid', data: 'x', mode: 0o4755 }]), 'UNSAFE_ARCHIVE', 'setuid'],
     ['setgid folder', rawTar([{ path: 'sgid', flag: '5', mode: 0o2755 }]), 'UNSAFE_ARCHIVE', 'setgid'],
-    ['depth over 1024', rawTar([{ path: 'PaxPathTooLong', data: 'x', pax: { path: `${'d/'.repeat(1100)}f` } }]), 'UNSAFE_ARCHIVE', /folders deep|longer than/],
-    ['NUL in a pax path', rawTar([{ path: 'innocent', data: 'x', pax: { path: 'innocent\0/../../etc/passwd' } }]), 'UNSAFE_ARCHIVE', 'NUL'],
-    ['negative base-256 size', rawTar([{ path: 'neg', sizeField: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]) }]), 'UNSAFE_ARCHIVE', 'negative'],
+    [
+      'depth over 1024',
+      rawTar([{ path: 'PaxPathTooLong', data: 'x', pax: { path: `${'d/'.repeat(1100)}f` } }]),
+      'UNSAFE_ARCHIVE',
+      /folders deep|longer than/,
+    ],
+    [
+      'NUL in a pax path',
+      rawTar([{ path: 'innocent', data: 'x', pax: { path: 'innocent\0/../../etc/passwd' } }]),
+      'UNSAFE_ARCHIVE',
+      'NUL',
+    ],
+    [
+      'negative base-256 size',
+      rawTar([
+        {
+          path: 'neg',
+          sizeField: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]),
+        },
+      ]),
+      'UNSAFE_ARCHIVE',
+      'negative',
+    ],
     ['bad header checksum', rawTar([{ path: 'ok', data: 'x', badChecksum: true }]), 'UNSAFE_ARCHIVE', 'checksum'],
     // Longer than any path (and than a restore's write instruction has room for): refused, not an internal error.
-    ['symlink target of 5,000 bytes', rawTar([{ path: 'long', flag: '2', linkpath: 'x', pax: { linkpath: 'a/'.repeat(2500) } }]), 'UNSAFE_ARCHIVE', /"long" has a target of 5000 bytes/],
-    ['symlink named .env leaving the folder', rawTar([{ path: '.env', flag: '2', linkpath: '../../victim/keep.txt' }]), 'UNSAFE_ARCHIVE', '".env"'],
+    [
+      'symlink target of 5,000 bytes',
+      rawTar([{ path: 'long', flag: '2', linkpath: 'x', pax: { linkpath: 'a/'.repeat(2500) } }]),
+      'UNSAFE_ARCHIVE',
+      /"long" has a target of 5000 bytes/,
+    ],
+    [
+      'symlink named .env leaving the folder',
+      rawTar([{ path: '.env', flag: '2', linkpath: '../../victim/keep.txt' }]),
+      'UNSAFE_ARCHIVE',
+      '".env"',
+    ],
     ['truncated archive', rawTar([file('big', 'y'.repeat(5000))]).subarray(0, 1500), 'UNSAFE_ARCHIVE', 'truncated'],
-    ['garbage', Buffer.from('this is not a tar archive at all, just text'.repeat(40)), 'UNSAFE_ARCHIVE', /checksum|not a tar/],
+    [
+      'garbage',
+      Buffer.from('this is not a tar archive at all, just text'.repeat(40)),
+      'UNSAFE_ARCHIVE',
+      /checksum|not a tar/,
+    ],
     ['empty file', Buffer.alloc(0), 'UNSAFE_ARCHIVE', 'empty'],
     ['only the end-of-archive marker', Buffer.alloc(1024), 'UNSAFE_ARCHIVE', 'empty'],
-    ['data after the end marker', rawTar([file('a')], { trailing: Buffer.from('x'.repeat(512)) }), 'UNSAFE_ARCHIVE', 'after the end'],
+    [
+      'data after the end marker',
+      rawTar([file('a')], { trailing: Buffer.from('x'.repeat(512)) }),
+      'UNSAFE_ARCHIVE',
+      'after the end',
+    ],
     // A compressed run of zeros after the marker would otherwise be read to its end for nothing.
-    ['17 MiB of zeros after the end marker', rawTar([file('a')], { trailing: Buffer.alloc(17 * 1024 * 1024) }), 'UNSAFE_ARCHIVE', 'zeros after the end'],
+    [
+      '17 MiB of zeros after the end marker',
+      rawTar([file('a')], { trailing: Buffer.alloc(17 * 1024 * 1024) }),
+      'UNSAFE_ARCHIVE',
+      'zeros after the end',
+    ],
   ];
   for (const [name, archive, code, named] of cases) {
     it(name, async () => {
@@ -108,7 +196,12 @@ describe('safe extractor refuses hostile archives', () => {
   });
 
   it('size cap', async () => {
-    await refuse(gzip(rawTar([file('a', 'x'.repeat(10_000)), file('b', 'y'.repeat(10_000))])), 'ARCHIVE_TOO_LARGE', '"b"', { limits: { maxTotalBytes: 15_000 } });
+    await refuse(
+      gzip(rawTar([file('a', 'x'.repeat(10_000)), file('b', 'y'.repeat(10_000))])),
+      'ARCHIVE_TOO_LARGE',
+      '"b"',
+      { limits: { maxTotalBytes: 15_000 } },
+    );
   });
 
   it('many-tiny-files bomb: entry count cap', async () => {
@@ -117,7 +210,9 @@ describe('safe extractor refuses hostile archives', () => {
   });
 
   it('more than one top folder when stripping it', async () => {
-    await refuse(rawTar([{ path: 'top/', flag: '5' }, file('top/a'), file('other/b')]), 'UNSAFE_ARCHIVE', '"other/b"', { stripTopFolder: true });
+    await refuse(rawTar([{ path: 'top/', flag: '5' }, file('top/a'), file('other/b')]), 'UNSAFE_ARCHIVE', '"other/b"', {
+      stripTopFolder: true,
+    });
   });
 });
 
@@ -150,7 +245,9 @@ describe('safe extractor keeps what is safe', () => {
     writeFileSync(archive, gzip(rawTar([file('a/b.txt', 'hello')])));
     const result = await extractArchive({ archive, dest: null });
     expect(result.files).toBe(1);
-    expect(result.entries.find((e) => e.path === 'a/b.txt')?.sha256).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    expect(result.entries.find((e) => e.path === 'a/b.txt')?.sha256).toBe(
+      '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+    );
     expect(existsSync(path.join(dir, 'a'))).toBe(false);
   });
 });

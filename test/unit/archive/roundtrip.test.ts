@@ -19,12 +19,18 @@ describe('archive round trip', () => {
       expect(created.fileCount).toBeGreaterThan(10);
       expect(created.archiveBytes).toBe(lstatSync(archive).size);
       const out = path.join(dir, 'out');
-      const extracted = await extractArchive({ archive, dest: out, expect: { archiveSha256: created.sha256, entries: created.files } });
+      const extracted = await extractArchive({
+        archive,
+        dest: out,
+        expect: { archiveSha256: created.sha256, entries: created.files },
+      });
       expect(extracted.archiveSha256).toBe(created.sha256);
       expect(extracted.files).toBe(created.fileCount);
       expect(treeListing(out)).toEqual(treeListing(src));
       // Modification times come back too.
-      expect(Math.floor(lstatSync(path.join(out, 'README.md')).mtimeMs / 1000)).toBe(Math.floor(lstatSync(path.join(src, 'README.md')).mtimeMs / 1000));
+      expect(Math.floor(lstatSync(path.join(out, 'README.md')).mtimeMs / 1000)).toBe(
+        Math.floor(lstatSync(path.join(src, 'README.md')).mtimeMs / 1000),
+      );
     });
   }
 
@@ -40,11 +46,18 @@ describe('archive round trip', () => {
       writeFileSync(path.join(src, i % 2 ? 'a' : 'b', `f${i}.${binary ? 'png' : 'txt'}`), data);
     }
     // Read through libuv's pool (a host's thread) and with blocking calls (the backup worker).
-    for (const [compress, syncSmallReads] of [[true, false], [false, false], [true, true]] as const) {
+    for (const [compress, syncSmallReads] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ] as const) {
       const archive = path.join(dir, `many-${compress}-${syncSmallReads}.tar${compress ? '.gz' : ''}`);
       const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress, syncSmallReads });
       // Written through libuv's pool (a host's thread) and as a restore writes (the backup worker's blocking writer).
-      for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
+      for (const [mode, extract] of [
+        ['pool', extractArchive],
+        ['feed', extractByFeed],
+      ] as const) {
         const out = path.join(dir, `out-${compress}-${syncSmallReads}-${mode}`);
         await extract({ archive, dest: out, expect: { archiveSha256: created.sha256, entries: created.files } });
         expect(treeListing(out)).toEqual(treeListing(src));
@@ -77,7 +90,9 @@ describe('archive round trip', () => {
     const top = path.join(dir, 'build', 'owner-repo-abc123');
     makeTree(top);
     const tarball = path.join(dir, 'src.tar.gz');
-    const c = spawnSync('tar', ['czf', tarball, '-C', path.join(dir, 'build'), 'owner-repo-abc123'], { encoding: 'utf8' });
+    const c = spawnSync('tar', ['czf', tarball, '-C', path.join(dir, 'build'), 'owner-repo-abc123'], {
+      encoding: 'utf8',
+    });
     expect(c.status, c.stderr).toBe(0);
     const out = path.join(dir, 'out');
     const result = await extractArchive({ archive: tarball, dest: out, stripTopFolder: true });
@@ -91,7 +106,8 @@ describe('archive round trip', () => {
     mkdirSync(src);
     // Random bytes named like images, and text.
     for (let i = 0; i < 5; i++) writeFileSync(path.join(src, `img-${i}.jpg`), randomBytes(400_000));
-    for (let i = 0; i < 50; i++) writeFileSync(path.join(src, `mod-${i}.py`), `def f${i}(x):\n    return x * ${i}\n`.repeat(200));
+    for (let i = 0; i < 50; i++)
+      writeFileSync(path.join(src, `mod-${i}.py`), `def f${i}(x):\n    return x * ${i}\n`.repeat(200));
     const ours = path.join(dir, 'ours.tar.gz');
     await createTarArchive({ entries: entriesOf(src), output: ours, compress: true });
     const theirs = path.join(dir, 'theirs.tar.gz');
@@ -112,15 +128,47 @@ describe('files that change while they are archived or extracted', () => {
     writeFileSync(path.join(src, 'keep.txt'), 'kept');
     for (const syncSmallReads of [false, true]) {
       const entries: ArchiveInputEntry[] = [
-        { path: 'small-gone.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'small-gone.txt'), size: 10 },
-        { path: 'mid-gone.bin', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'mid-gone.bin'), size: 300 * 1024 },
-        { path: 'large-gone.bin', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'large-gone.bin'), size: 3 * 1024 * 1024 },
-        { path: 'unknown-size-gone.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'unknown-size-gone.txt') },
+        {
+          path: 'small-gone.txt',
+          type: 'file',
+          mode: 0o644,
+          mtime: 0,
+          source: path.join(src, 'small-gone.txt'),
+          size: 10,
+        },
+        {
+          path: 'mid-gone.bin',
+          type: 'file',
+          mode: 0o644,
+          mtime: 0,
+          source: path.join(src, 'mid-gone.bin'),
+          size: 300 * 1024,
+        },
+        {
+          path: 'large-gone.bin',
+          type: 'file',
+          mode: 0o644,
+          mtime: 0,
+          source: path.join(src, 'large-gone.bin'),
+          size: 3 * 1024 * 1024,
+        },
+        {
+          path: 'unknown-size-gone.txt',
+          type: 'file',
+          mode: 0o644,
+          mtime: 0,
+          source: path.join(src, 'unknown-size-gone.txt'),
+        },
         { path: 'keep.txt', type: 'file', mode: 0o644, mtime: 0, source: path.join(src, 'keep.txt') },
       ];
       const archive = path.join(dir, `gone-${syncSmallReads}.tar.gz`);
       const created = await createTarArchive({ entries, output: archive, compress: true, syncSmallReads });
-      expect(created.skipped.sort()).toEqual(['large-gone.bin', 'mid-gone.bin', 'small-gone.txt', 'unknown-size-gone.txt']);
+      expect(created.skipped.sort()).toEqual([
+        'large-gone.bin',
+        'mid-gone.bin',
+        'small-gone.txt',
+        'unknown-size-gone.txt',
+      ]);
       expect(created.files.map((f) => f.path)).toEqual(['keep.txt']);
     }
   });
@@ -137,9 +185,16 @@ describe('files that change while they are archived or extracted', () => {
     const openFiles = () => readdirSync('/proc/self/fd').length;
     for (const damaged of ['small.txt', 'big.bin']) {
       const entries = created.files.map((f) => (f.path === damaged ? { ...f, sha256: '0'.repeat(64) } : f));
-      for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
+      for (const [mode, extract] of [
+        ['pool', extractArchive],
+        ['feed', extractByFeed],
+      ] as const) {
         const before = openFiles();
-        const error = await extract({ archive, dest: path.join(dir, `out-${damaged}-${mode}`), expect: { entries } }).catch((e: unknown) => e);
+        const error = await extract({
+          archive,
+          dest: path.join(dir, `out-${damaged}-${mode}`),
+          expect: { entries },
+        }).catch((e: unknown) => e);
         expect((error as { code?: string }).code).toBe('BACKUP_CORRUPT');
         expect(openFiles(), `${damaged}, ${mode}`).toBe(before);
       }

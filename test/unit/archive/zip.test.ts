@@ -57,7 +57,17 @@ function zipBytes(script: string): Buffer {
 
 describe('zip archives', () => {
   it('are refused unless asked for', async () => {
-    await expect(extractArchive({ archive: (() => { const d = tempDir(); const f = path.join(d, 'a.zip'); makeZip(f, `z.writestr('a.txt', 'x')`); return f; })(), dest: null })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(
+      extractArchive({
+        archive: (() => {
+          const d = tempDir();
+          const f = path.join(d, 'a.zip');
+          makeZip(f, `z.writestr('a.txt', 'x')`);
+          return f;
+        })(),
+        dest: null,
+      }),
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 
   it('extracts a release zip with folders, modes and in-folder links; strips its top folder', async () => {
@@ -78,7 +88,14 @@ link('app-1.2.3/current', 'src')
     expect(result.compression).toBe('zip');
     expect(result.topFolder).toBe('app-1.2.3');
     const listing = treeListing(out);
-    expect(listing.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['file README.md', 'dir bin', 'file bin/run.sh', 'link current', 'dir src', 'file src/main.py']);
+    expect(listing.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      'file README.md',
+      'dir bin',
+      'file bin/run.sh',
+      'link current',
+      'dir src',
+      'file src/main.py',
+    ]);
     expect(listing).toContain('link current -> src');
     expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toBe('# app\n');
     expect(treeListing(out).find((l) => l.startsWith('file bin/run.sh'))).toContain(' 755 ');
@@ -106,7 +123,11 @@ link('app-1.2.3/current', 'src')
     bytes[at + 50] = 0x42;
     await refuseZip(bytes, 'UNSAFE_ARCHIVE', 'CRC');
     const whole = zipBytes(`z.writestr('a.txt', 'x' * 1000)`);
-    await refuseZip(whole.subarray(0, whole.length - 30), 'UNSAFE_ARCHIVE', /end-of-central-directory|truncated|damaged/);
+    await refuseZip(
+      whole.subarray(0, whole.length - 30),
+      'UNSAFE_ARCHIVE',
+      /end-of-central-directory|truncated|damaged/,
+    );
     const enc = zipBytes(`z.writestr('secret.txt', 'x')`);
     // Set the "encrypted" flag in both headers.
     for (let i = enc.indexOf(Buffer.from([0x50, 0x4b])); i !== -1; i = enc.indexOf(Buffer.from([0x50, 0x4b]), i + 1)) {
@@ -118,9 +139,15 @@ link('app-1.2.3/current', 'src')
   });
 
   it('refuses overlapping entries (the overlapping-files zip bomb)', async () => {
-    const bytes = zipBytes(`z.writestr(zipfile.ZipInfo('a.txt'), 'A' * 100)\nz.writestr(zipfile.ZipInfo('b.txt'), 'B' * 100)`);
+    const bytes = zipBytes(
+      `z.writestr(zipfile.ZipInfo('a.txt'), 'A' * 100)\nz.writestr(zipfile.ZipInfo('b.txt'), 'B' * 100)`,
+    );
     // Make a.txt's data claim to run over b.txt's local header (central and local sizes both).
-    for (let i = bytes.indexOf(Buffer.from([0x50, 0x4b])); i !== -1; i = bytes.indexOf(Buffer.from([0x50, 0x4b]), i + 1)) {
+    for (
+      let i = bytes.indexOf(Buffer.from([0x50, 0x4b]));
+      i !== -1;
+      i = bytes.indexOf(Buffer.from([0x50, 0x4b]), i + 1)
+    ) {
       const sig = bytes.readUInt32LE(i);
       const name = (off: number, len: number) => bytes.toString('latin1', off, off + len);
       if (sig === 0x04034b50 && name(i + 30, 5) === 'a.txt') {
@@ -138,14 +165,17 @@ link('app-1.2.3/current', 'src')
   it('refuses a zip bomb by its declared expansion, before inflating anything', async () => {
     const dir = tempDir();
     const zip = path.join(dir, 'bomb.zip');
-    makeZip(zip, `
+    makeZip(
+      zip,
+      `
 class Zeros:
     pass
 with z.open('zeros.bin', 'w', force_zip64=False) as f:
     chunk = b'\\0' * (1 << 20)
     for _ in range(300):
         f.write(chunk)
-`);
+`,
+    );
     await refuseZip(readFileSync(zip), 'ARCHIVE_TOO_LARGE', 'compression bomb');
   });
 });

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { TarFormatError } from '../../../electron/core/archive';
-import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdCodec, type ZstdFrameRules } from '../../../electron/core/archive/zstd';
+import {
+  ANY_FRAMES,
+  BACKUP_FRAMES,
+  decodeZstd,
+  zstdCodec,
+  type ZstdFrameRules,
+} from '../../../electron/core/archive/zstd';
 import { tempDir } from '../../helpers/temp';
 
 const MiB = 1024 * 1024;
@@ -59,10 +65,15 @@ describe('zstd frames of release assets (ANY_FRAMES, for runtimes without zstd)'
     const small: ZstdFrameRules = { maxFrameContent: 1 * MiB, unsizedCompressed: true };
     const data = sample(2 * MiB);
     for (const how of ['pipe', 'file'] as const) {
-      const error = await decode(zstdCli(data, how), small).then(() => null, (e: unknown) => e);
+      const error = await decode(zstdCli(data, how), small).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, how).toBeInstanceOf(UpkeepError);
       expect((error as UpkeepError).code).toBe('UNSUPPORTED');
-      expect((error as UpkeepError).message).toMatch(/decodes each frame whole .* up to 1 MiB\. Use the release's \.tar\.gz or \.zip asset/);
+      expect((error as UpkeepError).message).toMatch(
+        /decodes each frame whole .* up to 1 MiB\. Use the release's \.tar\.gz or \.zip asset/,
+      );
     }
     // Under the limit, the same rules decode it.
     expect((await decode(zstdCli(sample(MiB / 2), 'pipe'), small)).length).toBe(MiB / 2);

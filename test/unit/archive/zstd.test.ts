@@ -1,14 +1,44 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { createTarArchive, extractArchive, TarFormatError } from '../../../electron/core/archive';
-import { BLOCK_SIZE, decodeZstd, MAX_FRAME_CONTENT, ZstdEncoder, ZstdHelpers, zstdCodec } from '../../../electron/core/archive/zstd';
+import {
+  BLOCK_SIZE,
+  decodeZstd,
+  MAX_FRAME_CONTENT,
+  ZstdEncoder,
+  ZstdHelpers,
+  zstdCodec,
+} from '../../../electron/core/archive/zstd';
 import { tempDir } from '../../helpers/temp';
 import { extractByFeed } from './feed-extract';
-import { allPaths, entriesOf, makeTree, rawBlock, rleBlock, treeListing, ZSTD_MAGIC, ZSTD_MAX_BLOCK, zstdBlock, zstdFrame, zstdRleBomb } from './fixtures';
+import {
+  allPaths,
+  entriesOf,
+  makeTree,
+  rawBlock,
+  rleBlock,
+  treeListing,
+  ZSTD_MAGIC,
+  ZSTD_MAX_BLOCK,
+  zstdBlock,
+  zstdFrame,
+  zstdRleBomb,
+} from './fixtures';
 
 /** The reference zstd CLI (CI installs it; `tar --zstd` needs it too). */
 const ZSTD_CLI = spawnSync('zstd', ['--version']).status === 0;
@@ -23,7 +53,8 @@ async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
 async function decode(source: Buffer | AsyncIterable<Buffer>, pieceSize = 5): Promise<Buffer> {
   const codec = await zstdCodec();
   const out: Buffer[] = [];
-  for await (const chunk of decodeZstd(Buffer.isBuffer(source) ? pieces(source, pieceSize) : source, codec)) out.push(Buffer.from(chunk));
+  for await (const chunk of decodeZstd(Buffer.isBuffer(source) ? pieces(source, pieceSize) : source, codec))
+    out.push(Buffer.from(chunk));
   return Buffer.concat(out);
 }
 
@@ -39,7 +70,19 @@ async function refused(source: Buffer | AsyncIterable<Buffer>, message: RegExp):
 
 /** Text that compresses, but not to nothing. */
 function text(size: number, seed: number): Buffer {
-  const words = ['backup', 'restore', 'frame', 'block', 'upkeep', 'archive', 'staging', 'manifest', 'helper', 'thread', 'zstd'];
+  const words = [
+    'backup',
+    'restore',
+    'frame',
+    'block',
+    'upkeep',
+    'archive',
+    'staging',
+    'manifest',
+    'helper',
+    'thread',
+    'zstd',
+  ];
   const lines: string[] = [];
   let length = 0;
   for (let i = seed; length < size; i++) {
@@ -112,7 +155,8 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
         const encoder = new ZstdEncoder(
           {
             write: async (data) => {
-              for (const b of Array.isArray(data) ? data : [data]) for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+              for (const b of Array.isArray(data) ? data : [data])
+                for (let off = 0; off < b.length;) off += writeSync(fd, b, off);
             },
           },
           { helpers },
@@ -167,7 +211,12 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
 });
 
 describe('.tar.zst archives', () => {
-  for (const [format, syncSmallReads] of [['zstd', false], ['zstd', true], ['gzip', false], ['gzip', true]] as const) {
+  for (const [format, syncSmallReads] of [
+    ['zstd', false],
+    ['zstd', true],
+    ['gzip', false],
+    ['gzip', true],
+  ] as const) {
     it(`a file swapped for a link or a FIFO after the scan is skipped, never read through (${format}, ${syncSmallReads ? 'blocking reads, as in the worker' : 'thread-pool reads'})`, async () => {
       const dir = tempDir();
       const src = path.join(dir, 'src');
@@ -177,10 +226,38 @@ describe('.tar.zst archives', () => {
       writeFileSync(path.join(src, 'keep.txt'), 'kept');
       // As the scan saw them: regular files (an image is read late, when its turn to be written comes).
       const entries = [
-        { path: 'keep.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'keep.txt'), size: 4 },
-        { path: 'photo.jpg', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'photo.jpg'), size: 9011 },
-        { path: 'notes.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'notes.txt'), size: 9011 },
-        { path: 'pipe.txt', type: 'file' as const, mode: 0o644, mtime: 1_700_000_000, source: path.join(src, 'pipe.txt'), size: 100 },
+        {
+          path: 'keep.txt',
+          type: 'file' as const,
+          mode: 0o644,
+          mtime: 1_700_000_000,
+          source: path.join(src, 'keep.txt'),
+          size: 4,
+        },
+        {
+          path: 'photo.jpg',
+          type: 'file' as const,
+          mode: 0o644,
+          mtime: 1_700_000_000,
+          source: path.join(src, 'photo.jpg'),
+          size: 9011,
+        },
+        {
+          path: 'notes.txt',
+          type: 'file' as const,
+          mode: 0o644,
+          mtime: 1_700_000_000,
+          source: path.join(src, 'notes.txt'),
+          size: 9011,
+        },
+        {
+          path: 'pipe.txt',
+          type: 'file' as const,
+          mode: 0o644,
+          mtime: 1_700_000_000,
+          source: path.join(src, 'pipe.txt'),
+          size: 100,
+        },
       ];
       // …and since then swapped: two links to a file outside, and a FIFO (whose open would block).
       symlinkSync(secret, path.join(src, 'photo.jpg'));
@@ -201,7 +278,12 @@ describe('.tar.zst archives', () => {
     const src = path.join(dir, 'src');
     makeTree(src, { large: true });
     const archive = path.join(dir, 'a.tar.zst');
-    const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress: true, format: 'zstd' });
+    const created = await createTarArchive({
+      entries: entriesOf(src),
+      output: archive,
+      compress: true,
+      format: 'zstd',
+    });
     expect(readFileSync(archive).subarray(0, 4)).toEqual(ZSTD_MAGIC);
     expect(created.archiveBytes).toBe(lstatSync(archive).size);
     if (ZSTD_CLI) {
@@ -211,9 +293,17 @@ describe('.tar.zst archives', () => {
       expect(x.status, x.stderr).toBe(0);
       expect(treeListing(gnuOut)).toEqual(treeListing(src));
     } else console.warn(NO_CLI);
-    for (const [mode, extract] of [['pool', extractArchive], ['feed', extractByFeed]] as const) {
+    for (const [mode, extract] of [
+      ['pool', extractArchive],
+      ['feed', extractByFeed],
+    ] as const) {
       const out = path.join(dir, `out-${mode}`);
-      const result = await extract({ archive, dest: out, ownZstdFrames: true, expect: { archiveSha256: created.sha256, entries: created.files } });
+      const result = await extract({
+        archive,
+        dest: out,
+        ownZstdFrames: true,
+        expect: { archiveSha256: created.sha256, entries: created.files },
+      });
       expect(result.compression).toBe('zstd');
       expect(result.archiveSha256).toBe(created.sha256);
       expect(treeListing(out)).toEqual(treeListing(src));
@@ -258,7 +348,10 @@ describe('.tar.zst archives', () => {
 
 describe('decodeZstd refuses damaged and hostile frames', () => {
   it('a frame declaring 1 GiB (or 2^63 bytes) is refused from its header, its body never read', async () => {
-    for (const [contentSize, sizeBytes, shown] of [[2 ** 30, 4, '1073741824'], [2n ** 63n, 8, String(Number.MAX_SAFE_INTEGER)]] as const) {
+    for (const [contentSize, sizeBytes, shown] of [
+      [2 ** 30, 4, '1073741824'],
+      [2n ** 63n, 8, String(Number.MAX_SAFE_INTEGER)],
+    ] as const) {
       let bodyRead = false;
       async function* source(): AsyncGenerator<Buffer> {
         yield zstdFrame({ contentSize, sizeBytes, blocks: [] });
@@ -272,31 +365,52 @@ describe('decodeZstd refuses damaged and hostile frames', () => {
 
   it('a frame of exactly 16 MiB decodes; one byte more is refused', async () => {
     const blocks = (n: number) => Array.from({ length: n }, (_, i) => rleBlock(7, ZSTD_MAX_BLOCK, i === n - 1));
-    const full = await decode(zstdFrame({ contentSize: MAX_FRAME_CONTENT, sizeBytes: 4, blocks: blocks(MAX_FRAME_CONTENT / ZSTD_MAX_BLOCK) }), 4096);
+    const full = await decode(
+      zstdFrame({ contentSize: MAX_FRAME_CONTENT, sizeBytes: 4, blocks: blocks(MAX_FRAME_CONTENT / ZSTD_MAX_BLOCK) }),
+      4096,
+    );
     expect(full.length).toBe(MAX_FRAME_CONTENT);
     expect(full.every((b) => b === 7)).toBe(true);
-    await refused(zstdFrame({ contentSize: MAX_FRAME_CONTENT + 1, sizeBytes: 4, blocks: [...blocks(128), rawBlock('x')] }), /declares 16777217 bytes/);
+    await refused(
+      zstdFrame({ contentSize: MAX_FRAME_CONTENT + 1, sizeBytes: 4, blocks: [...blocks(128), rawBlock('x')] }),
+      /declares 16777217 bytes/,
+    );
   });
 
   it('wrong magic, at the start or after a valid frame', async () => {
     const codec = await zstdCodec();
     await refused(Buffer.from('PK\u0003\u0004 this is not zstd at all'), /not a zstd frame/);
-    await refused(Buffer.concat([codec.compress(text(1000, 1), 3), Buffer.from('trailing garbage')]), /not a zstd frame/);
+    await refused(
+      Buffer.concat([codec.compress(text(1000, 1), 3), Buffer.from('trailing garbage')]),
+      /not a zstd frame/,
+    );
   });
 
   it('the reserved bit of the frame header', async () => {
     await refused(zstdFrame({ reservedBit: true, blocks: [rawBlock('x')] }), /reserved bit/);
-    await refused(zstdFrame({ contentSize: 1, sizeBytes: 1, reservedBit: true, blocks: [rawBlock('x')] }), /reserved bit/);
+    await refused(
+      zstdFrame({ contentSize: 1, sizeBytes: 1, reservedBit: true, blocks: [rawBlock('x')] }),
+      /reserved bit/,
+    );
   });
 
   it('a dictionary id', async () => {
-    await refused(zstdFrame({ contentSize: 5, sizeBytes: 1, dictionaryId: 7, blocks: [rawBlock('hello')] }), /needs a dictionary/);
+    await refused(
+      zstdFrame({ contentSize: 5, sizeBytes: 1, dictionaryId: 7, blocks: [rawBlock('hello')] }),
+      /needs a dictionary/,
+    );
     await refused(zstdFrame({ dictionaryId: 0x7fffffff, blocks: [rawBlock('hello')] }), /needs a dictionary/);
   });
 
   it('the reserved block type', async () => {
-    await refused(zstdFrame({ contentSize: 5, sizeBytes: 1, blocks: [zstdBlock(3, 5, Buffer.from('hello'))] }), /reserved type/);
-    await refused(zstdFrame({ blocks: [zstdBlock(3, 5, Buffer.from('hello'))] }), /without a declared size holds compressed blocks/);
+    await refused(
+      zstdFrame({ contentSize: 5, sizeBytes: 1, blocks: [zstdBlock(3, 5, Buffer.from('hello'))] }),
+      /reserved type/,
+    );
+    await refused(
+      zstdFrame({ blocks: [zstdBlock(3, 5, Buffer.from('hello'))] }),
+      /without a declared size holds compressed blocks/,
+    );
   });
 
   it('a raw block over 128 KiB (one of exactly 128 KiB is fine)', async () => {
@@ -331,10 +445,16 @@ describe('decodeZstd refuses damaged and hostile frames', () => {
       Buffer.concat([Buffer.from([0x53, 0x2a, 0x4d, 0x18, 6, 0, 0, 0]), Buffer.from('ignore')]),
       zstdFrame({ blocks: [rleBlock(0x61, 300, false), rawBlock('!')] }),
     ];
-    const outputs = [text(3000, 4), Buffer.from('stored bytesmore'), Buffer.alloc(0), Buffer.from(`${'a'.repeat(300)}!`)];
+    const outputs = [
+      text(3000, 4),
+      Buffer.from('stored bytesmore'),
+      Buffer.alloc(0),
+      Buffer.from(`${'a'.repeat(300)}!`),
+    ];
     const stream = Buffer.concat(frames);
     const boundaries = new Map<number, Buffer>();
-    for (let i = 0, end = 0; i < frames.length; i++) boundaries.set((end += (frames[i] as Buffer).length), Buffer.concat(outputs.slice(0, i + 1)));
+    for (let i = 0, end = 0; i < frames.length; i++)
+      boundaries.set((end += (frames[i] as Buffer).length), Buffer.concat(outputs.slice(0, i + 1)));
     expect((await decode(stream, 7)).equals(boundaries.get(stream.length) as Buffer)).toBe(true);
     for (let cut = 1; cut < stream.length; cut++) {
       const prefix = stream.subarray(0, cut);
@@ -348,14 +468,24 @@ describe('decodeZstd refuses damaged and hostile frames', () => {
     const codec = await zstdCodec();
     const frame = codec.compress(text(1750, 5), 3);
     expect((await decode(frame)).equals(text(1750, 5))).toBe(true);
-    for (const delta of [1, -1, 100]) await refused(withDeclaredSize(frame, delta), /does not decode|decodes to \d+ bytes, not the/);
+    for (const delta of [1, -1, 100])
+      await refused(withDeclaredSize(frame, delta), /does not decode|decodes to \d+ bytes, not the/);
     // The same with raw blocks, which the codec decodes too: 5 bytes declared as 10.
-    await refused(zstdFrame({ contentSize: 10, sizeBytes: 1, blocks: [rawBlock('hello')] }), /does not decode|decodes to 5 bytes, not the 10/);
+    await refused(
+      zstdFrame({ contentSize: 10, sizeBytes: 1, blocks: [rawBlock('hello')] }),
+      /does not decode|decodes to 5 bytes, not the 10/,
+    );
   });
 
   it('a frame declaring 0 bytes may not carry data', async () => {
-    await refused(zstdFrame({ contentSize: 0, sizeBytes: 1, blocks: [rawBlock('hidden')] }), /does not decode|decodes to/);
-    await refused(zstdFrame({ contentSize: 0, sizeBytes: 1, blocks: [rleBlock(1, 100_000)] }), /does not decode|decodes to/);
+    await refused(
+      zstdFrame({ contentSize: 0, sizeBytes: 1, blocks: [rawBlock('hidden')] }),
+      /does not decode|decodes to/,
+    );
+    await refused(
+      zstdFrame({ contentSize: 0, sizeBytes: 1, blocks: [rleBlock(1, 100_000)] }),
+      /does not decode|decodes to/,
+    );
   });
 
   it('a damaged compressed payload is refused', async () => {
@@ -415,25 +545,43 @@ describe('decodeZstd refuses damaged and hostile frames', () => {
 describe('decodeZstd reads what zstd allows', () => {
   it('skips a skippable frame between two frames', async () => {
     const codec = await zstdCodec();
-    const skippable = Buffer.concat([Buffer.from([0x5f, 0x2a, 0x4d, 0x18]), Buffer.from([0x10, 0x27, 0, 0]), randomBytes(10_000)]);
+    const skippable = Buffer.concat([
+      Buffer.from([0x5f, 0x2a, 0x4d, 0x18]),
+      Buffer.from([0x10, 0x27, 0, 0]),
+      randomBytes(10_000),
+    ]);
     const a = text(4000, 8);
     const b = Buffer.from('the second frame');
-    const out = await decode(Buffer.concat([codec.compress(a, 3), skippable, zstdFrame({ blocks: [rawBlock(b)] })]), 333);
+    const out = await decode(
+      Buffer.concat([codec.compress(a, 3), skippable, zstdFrame({ blocks: [rawBlock(b)] })]),
+      333,
+    );
     expect(out.equals(Buffer.concat([a, b]))).toBe(true);
   });
 
   it('expands RLE blocks in a frame without a declared size', async () => {
-    const frame = zstdFrame({ blocks: [rleBlock(0x41, 100_000, false), rleBlock(0x42, 0, false), rleBlock(0x43, ZSTD_MAX_BLOCK, false), rawBlock('end')] });
+    const frame = zstdFrame({
+      blocks: [
+        rleBlock(0x41, 100_000, false),
+        rleBlock(0x42, 0, false),
+        rleBlock(0x43, ZSTD_MAX_BLOCK, false),
+        rawBlock('end'),
+      ],
+    });
     expect(frame.length).toBeLessThan(30);
     const out = await decode(frame, 3);
-    expect(out.equals(Buffer.concat([Buffer.alloc(100_000, 0x41), Buffer.alloc(ZSTD_MAX_BLOCK, 0x43), Buffer.from('end')]))).toBe(true);
+    expect(
+      out.equals(Buffer.concat([Buffer.alloc(100_000, 0x41), Buffer.alloc(ZSTD_MAX_BLOCK, 0x43), Buffer.from('end')])),
+    ).toBe(true);
   });
 
   it('decodes real frames that zstd split into many small blocks', async () => {
     // Runs of one byte and noise alternating every 4 KiB: zstd splits its 128 KiB blocks where
     // they change (~480 blocks for these 4 MiB). The reader's cap on blocks must leave room.
     const codec = await zstdCodec();
-    const data = Buffer.concat(Array.from({ length: 1024 }, (_, i) => (i % 2 ? randomBytes(4096) : Buffer.alloc(4096, i & 0xff))));
+    const data = Buffer.concat(
+      Array.from({ length: 1024 }, (_, i) => (i % 2 ? randomBytes(4096) : Buffer.alloc(4096, i & 0xff))),
+    );
     for (const level of [3, 9]) {
       const frame = codec.compress(data, level);
       expect(frameKinds(frame).blocks[0]).toBeGreaterThan(256);

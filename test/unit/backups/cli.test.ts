@@ -6,7 +6,8 @@ import { treeListing } from '../archive/fixtures';
 import { tempDir } from '../../helpers/temp';
 
 /** Run the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: () => any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads untyped CLI JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads untyped CLI JSON
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: () => any }> {
   const out: string[] = [];
   const err: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
@@ -36,13 +37,27 @@ describe('upkeep backup CLI', () => {
     const home = path.join(root, 'home');
     const folder = path.join(root, 'app');
     const file = path.join(root, 'components.yaml');
-    writeFileSync(file, `components:\n  web:\n    type: never_current\n    current: 2.0.0\n    folder: ${folder}\n    backup: { config: [settings.ini] }\n`);
+    writeFileSync(
+      file,
+      `components:\n  web:\n    type: never_current\n    current: 2.0.0\n    folder: ${folder}\n    backup: { config: [settings.ini] }\n`,
+    );
     mkdirSync(folder);
     writeFileSync(path.join(folder, 'settings.ini'), 'a=1\n');
     writeFileSync(path.join(folder, 'main.py'), 'print(1)\n');
     expect((await cli(['--home', home, 'component', 'add', '--file', file])).code).toBe(0);
 
-    const created = await cli(['--home', home, '--json', 'backup', 'create', 'web', '--name', 'first', '--description', 'by hand']);
+    const created = await cli([
+      '--home',
+      home,
+      '--json',
+      'backup',
+      'create',
+      'web',
+      '--name',
+      'first',
+      '--description',
+      'by hand',
+    ]);
     expect(created.code, created.stdout + created.stderr).toBe(0);
     const id = created.json().backup.id as string;
     const cfg = await cli(['--home', home, '--json', 'backup', 'create', 'web', '--type', 'config', '--no-compress']);
@@ -53,8 +68,11 @@ describe('upkeep backup CLI', () => {
     const doc = list.json();
     expect(doc.backups).toHaveLength(2);
     expect(doc.backups[1]).toMatchObject({ id, component: 'web', type: 'full', name: 'first' });
-    for (const key of ['id', 'component', 'type', 'name', 'size', 'compressed_size', 'sha256', 'created_at']) expect(doc.backups[0]).toHaveProperty(key);
-    expect((await cli(['--home', home, '--json', 'backup', 'list', '--type', 'config'])).json().backups).toHaveLength(1);
+    for (const key of ['id', 'component', 'type', 'name', 'size', 'compressed_size', 'sha256', 'created_at'])
+      expect(doc.backups[0]).toHaveProperty(key);
+    expect((await cli(['--home', home, '--json', 'backup', 'list', '--type', 'config'])).json().backups).toHaveLength(
+      1,
+    );
     expect((await cli(['--home', home, 'backup', 'list', '--since', 'week'])).code).toBe(2);
     expect((await cli(['--home', home, 'backup', 'list', '--limit', '99'])).code).toBe(2);
 

@@ -11,7 +11,12 @@ const store = new BackupStore({
   historyFile: path.join(home, 'history.jsonl'),
   appVersion: 'test',
   component: (id) => ({ id, folder, sets: { config: ['config/'], data: ['data/'] } }),
-  settings: () => ({ backup_max_per_component: 100, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+  settings: () => ({
+    backup_max_per_component: 100,
+    backup_max_age_days: 0,
+    backup_disk_budget_mb: 0,
+    min_free_space_mb: 0,
+  }),
   onProgress: (p) => process.stdout.write(`${p.phase}\n`),
 });
 await store.restore({ backupId, safetyBackup: false, ...(type !== 'all' ? { type: type as 'config' } : {}) });

@@ -15,14 +15,23 @@ function storeFor(home: string, folder: string) {
     historyFile: path.join(home, 'history.jsonl'),
     appVersion: 'test',
     component: (id) => ({ id, folder, sets: { config: ['config/'], data: ['data/'] } }),
-    settings: () => ({ backup_max_per_component: 100, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+    settings: () => ({
+      backup_max_per_component: 100,
+      backup_max_age_days: 0,
+      backup_disk_budget_mb: 0,
+      min_free_space_mb: 0,
+    }),
   });
 }
 
 /** Run the restore in a child and SIGKILL it `delayMs` after it starts swapping. */
 function restoreAndKill(home: string, folder: string, id: string, type: string, delayMs: number): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsx, path.join(here, 'crash-child.ts'), home, folder, id, type], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', tsx, path.join(here, 'crash-child.ts'), home, folder, id, type],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
@@ -33,7 +42,13 @@ function restoreAndKill(home: string, folder: string, id: string, type: string, 
 }
 
 describe('a restore killed in the middle of its swap', () => {
-  for (const [type, delay] of [['all', 0], ['all', 3], ['config', 0], ['config', 5], ['config', 25]] as const) {
+  for (const [type, delay] of [
+    ['all', 0],
+    ['all', 3],
+    ['config', 0],
+    ['config', 5],
+    ['config', 25],
+  ] as const) {
     it(`leaves the folder as before or fully restored after recovery (${type}, kill ${delay} ms into the swap)`, async () => {
       const root = tempDir('upkeep-crash-');
       const home = path.join(root, 'home');
@@ -50,7 +65,8 @@ describe('a restore killed in the middle of its swap', () => {
       const backup = await store.create({ component: 'demo', type: type === 'all' ? 'full' : 'config' });
       const backupState = treeListing(folder);
       // Change it all.
-      for (let i = 0; i < 150; i++) writeFileSync(path.join(folder, 'config', `c${i}`, 'settings.ini'), `changed=${i}\n`);
+      for (let i = 0; i < 150; i++)
+        writeFileSync(path.join(folder, 'config', `c${i}`, 'settings.ini'), `changed=${i}\n`);
       writeFileSync(path.join(folder, 'app.py'), 'v2');
       const before = treeListing(folder);
 
@@ -58,7 +74,12 @@ describe('a restore killed in the middle of its swap', () => {
       expect(out).toContain('swapping');
       await recoverInterruptedRestores(path.join(home, 'backups'));
       const after = treeListing(folder);
-      const expectedRestored = type === 'all' ? backupState : backupState.map((l) => (l.startsWith('file app.py') ? (before.find((b) => b.startsWith('file app.py')) as string) : l));
+      const expectedRestored =
+        type === 'all'
+          ? backupState
+          : backupState.map((l) =>
+              l.startsWith('file app.py') ? (before.find((b) => b.startsWith('file app.py')) as string) : l,
+            );
       expect([JSON.stringify(before), JSON.stringify(expectedRestored)]).toContain(JSON.stringify(after));
       // Nothing left behind: no staging, no old copies, no journal.
       expect(readdirSync(path.dirname(folder))).toEqual(['demo']);

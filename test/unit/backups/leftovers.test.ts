@@ -16,7 +16,7 @@ function plantLeftovers(home: string): { partial: string; work: string; unrelate
   mkdirSync(work);
   writeFileSync(path.join(work, 'db-0'), 'copy of a database');
   const unrelated = path.join(dir, 'notes.txt');
-  writeFileSync(unrelated, 'not Upkeep\'s to remove');
+  writeFileSync(unrelated, "not Upkeep's to remove");
   return { partial, work, unrelated };
 }
 
@@ -34,7 +34,7 @@ describe('what interrupted backups leave behind', () => {
     expect(ids).toEqual(expect.arrayContaining([first.id, second.id]));
   });
 
-  it('a host starting up removes it, unless another process holds the component\'s backup lock', async () => {
+  it("a host starting up removes it, unless another process holds the component's backup lock", async () => {
     const { home } = backupWorld();
     const left = plantLeftovers(home);
     // Another process backing up `demo` right now: its partial archive is live.

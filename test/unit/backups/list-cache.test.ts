@@ -24,7 +24,10 @@ function cloneBackups(dir: string, source: BackupInfo, count: number): string[] 
     const id = `demo-20240101-00${minutes}${seconds}-${i.toString(16).padStart(4, '0')}`;
     const archive = `${id}.tar.gz`;
     copyFileSync(source.archive, path.join(dir, archive));
-    writeFileSync(path.join(dir, `${id}.json`), `${JSON.stringify({ ...manifest, id, archive, name: `clone ${i}`, created_at: `2024-01-01T00:${minutes}:${seconds}.000Z` })}\n`);
+    writeFileSync(
+      path.join(dir, `${id}.json`),
+      `${JSON.stringify({ ...manifest, id, archive, name: `clone ${i}`, created_at: `2024-01-01T00:${minutes}:${seconds}.000Z` })}\n`,
+    );
     ids.push(id);
   }
   return ids;
@@ -38,7 +41,12 @@ function countingStore(home: string, folder: string) {
     historyFile: path.join(home, 'history.jsonl'),
     appVersion: 'test',
     component: (id) => ({ id, folder, sets: { data: ['data/'] } }),
-    settings: () => ({ backup_max_per_component: 1000, backup_max_age_days: 0, backup_disk_budget_mb: 0, min_free_space_mb: 0 }),
+    settings: () => ({
+      backup_max_per_component: 1000,
+      backup_max_age_days: 0,
+      backup_disk_budget_mb: 0,
+      min_free_space_mb: 0,
+    }),
     readManifestText: (file) => {
       reads.set(file, (reads.get(file) ?? 0) + 1);
       return fsp.readFile(file, 'utf8');
@@ -47,7 +55,9 @@ function countingStore(home: string, folder: string) {
   return { store, reads };
 }
 
-async function allPages(list: (filter: { limit: number; offset: number; sort: 'date' }) => Promise<{ backups: BackupInfo[] }>): Promise<BackupInfo[]> {
+async function allPages(
+  list: (filter: { limit: number; offset: number; sort: 'date' }) => Promise<{ backups: BackupInfo[] }>,
+): Promise<BackupInfo[]> {
   const all: BackupInfo[] = [];
   for (let offset = 0; ; offset += 50) {
     const page = await list({ sort: 'date', limit: 50, offset });
@@ -62,7 +72,11 @@ describe('backups: the list reads each manifest once and never shows stale data'
     const ids = cloneBackups(dir, backup, 119);
     const { store, reads } = countingStore(home, folder);
 
-    const pages = [await store.list({ limit: 50, offset: 0 }), await store.list({ limit: 50, offset: 50 }), await store.list({ limit: 50, offset: 100 })];
+    const pages = [
+      await store.list({ limit: 50, offset: 0 }),
+      await store.list({ limit: 50, offset: 50 }),
+      await store.list({ limit: 50, offset: 100 }),
+    ];
     expect(pages.map((p) => p.backups.length)).toEqual([50, 50, 20]);
     const listed = pages.flatMap((p) => p.backups.map((b) => b.id));
     expect(new Set(listed)).toEqual(new Set([backup.id, ...ids]));
@@ -121,7 +135,9 @@ describe('backups: the list reads each manifest once and never shows stale data'
     writeFileSync(fileB, '{ not json');
     let result = await list();
     expect(result.backups.map((x) => x.id)).not.toContain(b);
-    expect(result.problems).toEqual([expect.objectContaining({ file: `demo/${b}.json`, component: 'demo', code: 'BACKUP_CORRUPT' })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ file: `demo/${b}.json`, component: 'demo', code: 'BACKUP_CORRUPT' }),
+    ]);
     expect(result.problems[0]?.message).toContain('is not a valid backup manifest');
     writeFileSync(fileB, original);
     result = await list();

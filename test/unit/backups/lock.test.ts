@@ -12,7 +12,16 @@ async function otherProcessHolds(lockFile: string): Promise<() => Promise<void>>
   await new Promise((r) => child.once('spawn', r));
   const pid = child.pid as number;
   mkdirSync(path.dirname(lockFile), { recursive: true });
-  writeFileSync(lockFile, JSON.stringify({ pid, process_start: processStartTime(pid), host: 'cli', run_id: 'other-run', acquired_at: new Date().toISOString() }));
+  writeFileSync(
+    lockFile,
+    JSON.stringify({
+      pid,
+      process_start: processStartTime(pid),
+      host: 'cli',
+      run_id: 'other-run',
+      acquired_at: new Date().toISOString(),
+    }),
+  );
   return async () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');

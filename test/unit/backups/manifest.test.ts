@@ -7,7 +7,10 @@ const good = { path: 'app/main.py', type: 'file', size: 12, mode: 0o644, mtime: 
 const cases: [string, unknown][] = [
   ['a file', good],
   ['a folder', { path: 'app', type: 'directory', size: 0, mode: 0o755, mtime: 0 }],
-  ['a symlink leaving the folder', { path: 'venv/bin/python3', type: 'symlink', size: 0, mode: 0o777, mtime: 1, linkpath: '/usr/bin/python3' }],
+  [
+    'a symlink leaving the folder',
+    { path: 'venv/bin/python3', type: 'symlink', size: 0, mode: 0o777, mtime: 1, linkpath: '/usr/bin/python3' },
+  ],
   ['a fractional mtime', { ...good, mtime: 1.5 }],
   ['a unicode path', { ...good, path: 'données/été.txt' }],
   ['a name with dots', { ...good, path: 'a/..b/c..' }],
@@ -41,7 +44,10 @@ describe('manifest entries, checked by hand', () => {
   for (const [index, [name, entry]] of cases.entries()) {
     it(`gives zod's verdict on ${name}`, () => {
       // JSON has no undefined: a key set to undefined here stands for a missing key.
-      const value = entry && typeof entry === 'object' && !Array.isArray(entry) ? Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined)) : entry;
+      const value =
+        entry && typeof entry === 'object' && !Array.isArray(entry)
+          ? Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined))
+          : entry;
       const zodOk = manifestEntrySchema.safeParse(value).success;
       const ours = (() => {
         try {

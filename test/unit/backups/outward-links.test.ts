@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  readFileSync,
+  existsSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
@@ -9,7 +18,7 @@ import { backupWorld } from './setup';
  * an `uploads -> /srv/shared/uploads`. A restore of Upkeep's own backup brings those links back as
  * the manifest recorded them; anything not recorded, or written through such a link, is still refused.
  */
-describe('links that leave the folder, in Upkeep\'s own backups', () => {
+describe("links that leave the folder, in Upkeep's own backups", () => {
   it('come back exactly as recorded (venv interpreter, symlinked uploads)', async () => {
     const { root, folder, services } = backupWorld();
     const shared = path.join(root, 'shared-uploads');
@@ -41,7 +50,9 @@ describe('links that leave the folder, in Upkeep\'s own backups', () => {
     const backup = await services.backups.create({ component: 'demo', type: 'full' });
     // Forge the manifest: the link now claims a different target than the archive holds.
     const manifestFile = path.join(home, 'backups', 'demo', `${backup.id}.json`);
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { entries: { path: string; linkpath?: string }[] };
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      entries: { path: string; linkpath?: string }[];
+    };
     for (const entry of manifest.entries) if (entry.path === 'tools') entry.linkpath = '/etc';
     writeFileSync(manifestFile, JSON.stringify(manifest));
     writeFileSync(path.join(folder, 'app.py'), 'v2');

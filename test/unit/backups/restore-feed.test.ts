@@ -5,7 +5,14 @@ import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { BlockingWriter, extractArchive, WriterStopped, type EntryWriter } from '../../../electron/core/archive';
-import { applyFeed, FEED_BUFFER_BYTES, FEED_BUFFERS, FeedReceiver, FeedWriter, type FeedMessage } from '../../../electron/core/backups/restore-feed';
+import {
+  applyFeed,
+  FEED_BUFFER_BYTES,
+  FEED_BUFFERS,
+  FeedReceiver,
+  FeedWriter,
+  type FeedMessage,
+} from '../../../electron/core/backups/restore-feed';
 import { tempDir } from '../../helpers/temp';
 import { rawTar } from '../archive/fixtures';
 
@@ -64,7 +71,14 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     const written = await applying;
     close();
     expect(written.files).toBe(2002);
-    expect(written.bytes).toBe(big.length + 10 + Array.from({ length: 2000 }, (_, i) => Buffer.byteLength(`file ${i} `.repeat(i % 97))).reduce((a, b) => a + b, 0));
+    expect(written.bytes).toBe(
+      big.length +
+        10 +
+        Array.from({ length: 2000 }, (_, i) => Buffer.byteLength(`file ${i} `.repeat(i % 97))).reduce(
+          (a, b) => a + b,
+          0,
+        ),
+    );
     expect(sha(readFileSync(path.join(dest, 'big.bin')))).toBe(sha(big));
     expect(readFileSync(path.join(dest, 'a/b ü/f96.txt'), 'utf8')).toBe('file 96 '.repeat(96));
     expect(statSync(path.join(dest, 'a/b ü/f5.txt')).mtimeMs).toBe(mtime * 1000);
@@ -118,12 +132,18 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     close();
     expect(error).toBeInstanceOf(UpkeepError);
     expect((error as UpkeepError).code).toBe('BACKUP_CORRUPT');
-    expect((error as UpkeepError).message).toContain('demo-20260101-000000-abcd.tar.zst is damaged: file "bad.txt" does not match its checksum');
+    expect((error as UpkeepError).message).toContain(
+      'demo-20260101-000000-abcd.tar.zst is damaged: file "bad.txt" does not match its checksum',
+    );
     expect(readFileSync(path.join(dest, 'good.txt'), 'utf8')).toBe('good bytes');
   });
 
   it('refuses instructions that would write outside the folder, malformed ones, and a feed that stops before its end', async () => {
-    for (const [rel, what] of [['../escape', /unsafe path/], ['/etc/x', /unsafe path/], ['a/../../x', /unsafe path/]] as const) {
+    for (const [rel, what] of [
+      ['../escape', /unsafe path/],
+      ['/etc/x', /unsafe path/],
+      ['a/../../x', /unsafe path/],
+    ] as const) {
       const { writer, receiver, close } = wire();
       const dest = tempDir('upkeep-feed-bad-');
       const applying = applyFeed(receiver, new BlockingWriter(dest), { archive: 'x.tar.zst' });
@@ -149,19 +169,36 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     }
     const junk = new FeedReceiver(() => undefined);
     junk.receive({ feed: 'chunk', buf: new Uint8Array([99]).buffer, length: 1 });
-    await expect(applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')), { archive: 'x.tar.zst' })).rejects.toThrow(/malformed/);
+    await expect(
+      applyFeed(junk, new BlockingWriter(tempDir('upkeep-feed-junk-')), { archive: 'x.tar.zst' }),
+    ).rejects.toThrow(/malformed/);
     const cut = new FeedReceiver(() => undefined);
     cut.receive({ feed: 'end' });
-    await expect(applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')), { archive: 'x.tar.zst' })).rejects.toThrow(/stopped before their end/);
+    await expect(
+      applyFeed(cut, new BlockingWriter(tempDir('upkeep-feed-cut-')), { archive: 'x.tar.zst' }),
+    ).rejects.toThrow(/stopped before their end/);
   });
 
-  it('passes a writer\'s own failure through the extractor unchanged, for the restore to report the writer\'s error', async () => {
+  it("passes a writer's own failure through the extractor unchanged, for the restore to report the writer's error", async () => {
     const dir = tempDir('upkeep-feed-stopped-');
     const archive = path.join(dir, 'a.tar');
     writeFileSync(archive, rawTar([{ path: 'f.txt', data: 'x'.repeat(1000) }]));
     const stopped = new WriterStopped(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
-    const failing: EntryWriter = { dir: () => undefined, file: () => undefined, data: () => Promise.reject(stopped), endFile: () => undefined, symlink: () => undefined, link: () => undefined, finishDir: () => undefined };
-    const error = await extractArchive({ archive, dest: null, writer: failing, expect: { archiveSha256: '0'.repeat(64) } }).catch((e: unknown) => e);
+    const failing: EntryWriter = {
+      dir: () => undefined,
+      file: () => undefined,
+      data: () => Promise.reject(stopped),
+      endFile: () => undefined,
+      symlink: () => undefined,
+      link: () => undefined,
+      finishDir: () => undefined,
+    };
+    const error = await extractArchive({
+      archive,
+      dest: null,
+      writer: failing,
+      expect: { archiveSha256: '0'.repeat(64) },
+    }).catch((e: unknown) => e);
     // Not wrapped, and not taken for a damaged archive although the recorded checksum is wrong.
     expect(error).toBe(stopped);
   });

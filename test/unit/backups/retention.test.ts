@@ -40,7 +40,10 @@ describe('retention plan', () => {
   const isReferenced = (id: string) => id === 'referenced-5';
 
   it('drops the oldest automatic backups first, manual ones after, never pinned or referenced ones', () => {
-    const ids = (max: number) => planRetention(backups, { maxPerComponent: max, maxAgeDays: 0, diskBudgetMb: 0 }, { isReferenced }).map((d) => d.id);
+    const ids = (max: number) =>
+      planRetention(backups, { maxPerComponent: max, maxAgeDays: 0, diskBudgetMb: 0 }, { isReferenced }).map(
+        (d) => d.id,
+      );
     expect(ids(7)).toEqual([]);
     expect(ids(5)).toEqual(['auto-1', 'auto-3']);
     expect(ids(4)).toEqual(['auto-1', 'auto-3', 'auto-6']);
@@ -51,9 +54,17 @@ describe('retention plan', () => {
 
   it('max age and disk budget', () => {
     const now = new Date('2026-01-08T00:00:00.000Z');
-    const byAge = planRetention(backups, { maxPerComponent: 100, maxAgeDays: 5, diskBudgetMb: 0 }, { isReferenced, now });
+    const byAge = planRetention(
+      backups,
+      { maxPerComponent: 100, maxAgeDays: 5, diskBudgetMb: 0 },
+      { isReferenced, now },
+    );
     expect(byAge.map((d) => d.id)).toEqual(['auto-1', 'manual-2']);
-    const byBudget = planRetention(backups, { maxPerComponent: 100, maxAgeDays: 0, diskBudgetMb: 4 }, { isReferenced, keep: new Set(['auto-6']) });
+    const byBudget = planRetention(
+      backups,
+      { maxPerComponent: 100, maxAgeDays: 0, diskBudgetMb: 4 },
+      { isReferenced, keep: new Set(['auto-6']) },
+    );
     expect(byBudget.map((d) => [d.id, d.reason])).toEqual([
       ['auto-1', 'budget'],
       ['auto-3', 'budget'],

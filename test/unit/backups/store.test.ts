@@ -1,6 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
@@ -54,10 +63,21 @@ describe('backups: create and restore', () => {
     const before = treeListing(folder, notDb);
     const backup = await services.backups.create({ component: 'demo', name: 'before changes', description: 'test' });
 
-    expect(backup).toMatchObject({ component: 'demo', type: 'full', name: 'before changes', description: 'test', reason: 'manual', pinned: false, compressed: true, component_version: '1.2.3' });
+    expect(backup).toMatchObject({
+      component: 'demo',
+      type: 'full',
+      name: 'before changes',
+      description: 'test',
+      reason: 'manual',
+      pinned: false,
+      compressed: true,
+      component_version: '1.2.3',
+    });
     expect(backup.archive).toBe(path.join(home, 'backups', 'demo', `${backup.id}.tar.zst`));
     expect(backup.sha256).toBe(sha256(backup.archive));
-    const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as { entries: { path: string; sha256?: string; type: string }[] };
+    const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as {
+      entries: { path: string; sha256?: string; type: string }[];
+    };
     const paths = manifest.entries.map((e) => e.path);
     expect(paths).toContain('app/static/logo.png');
     expect(paths).toContain('current');
@@ -66,7 +86,9 @@ describe('backups: create and restore', () => {
     const readme = manifest.entries.find((e) => e.path === 'README.md');
     expect(readme?.sha256).toBe(sha256(path.join(folder, 'README.md')));
     expect(backup.file_count).toBe(manifest.entries.filter((e) => e.type === 'file').length);
-    expect(events.some((e) => e.phase === 'done' && e.backup_id === backup.id && e.files === backup.file_count)).toBe(true);
+    expect(events.some((e) => e.phase === 'done' && e.backup_id === backup.id && e.files === backup.file_count)).toBe(
+      true,
+    );
 
     // Change everything a restore must undo.
     writeFileSync(path.join(folder, 'README.md'), 'changed');
@@ -92,27 +114,32 @@ describe('backups: create and restore', () => {
     expect(sqlite(path.join(folder, 'db/app.db'), 'select group_concat(x) from t')).toBe('1,2,3,4');
   });
 
-  for (const exclude of [undefined, ['*.pyc']]) it(`drops the bytecode caches of the replaced code instead of carrying them over (${exclude ? 'excluding *.pyc' : 'default excludes'})`, async () => {
-    const { folder, services } = backupWorld(exclude ? { exclude } : undefined);
-    mkdirSync(path.join(folder, 'pkg'), { recursive: true });
-    const source = path.join(folder, 'pkg', '__init__.py');
-    const stamp = new Date('2026-01-02T03:04:05Z');
-    writeFileSync(source, '__version__ = "1.0.0"\n');
-    utimesSync(source, stamp, stamp);
-    const backup = await services.backups.create({ component: 'demo' });
-    // The update writes a same-size file in the same second and Python caches it: the .pyc
-    // records that mtime and size, so it would be taken for the restored 1.0.0 source.
-    writeFileSync(source, '__version__ = "2.0.0"\n');
-    utimesSync(source, stamp, stamp);
-    expect(spawnSync('python3', ['-m', 'compileall', '-q', 'pkg'], { cwd: folder }).status).toBe(0); // as pip does on install
-    const version = () => spawnSync('python3', ['-c', 'import pkg; print(pkg.__version__)'], { cwd: folder, encoding: 'utf8' }).stdout.trim();
-    expect(version()).toBe('2.0.0');
-    expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(true);
-    await services.backups.restore({ backupId: backup.id, safetyBackup: false });
-    expect(readFileSync(source, 'utf8')).toBe('__version__ = "1.0.0"\n');
-    expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(false);
-    expect(version()).toBe('1.0.0');
-  });
+  for (const exclude of [undefined, ['*.pyc']])
+    it(`drops the bytecode caches of the replaced code instead of carrying them over (${exclude ? 'excluding *.pyc' : 'default excludes'})`, async () => {
+      const { folder, services } = backupWorld(exclude ? { exclude } : undefined);
+      mkdirSync(path.join(folder, 'pkg'), { recursive: true });
+      const source = path.join(folder, 'pkg', '__init__.py');
+      const stamp = new Date('2026-01-02T03:04:05Z');
+      writeFileSync(source, '__version__ = "1.0.0"\n');
+      utimesSync(source, stamp, stamp);
+      const backup = await services.backups.create({ component: 'demo' });
+      // The update writes a same-size file in the same second and Python caches it: the .pyc
+      // records that mtime and size, so it would be taken for the restored 1.0.0 source.
+      writeFileSync(source, '__version__ = "2.0.0"\n');
+      utimesSync(source, stamp, stamp);
+      expect(spawnSync('python3', ['-m', 'compileall', '-q', 'pkg'], { cwd: folder }).status).toBe(0); // as pip does on install
+      const version = () =>
+        spawnSync('python3', ['-c', 'import pkg; print(pkg.__version__)'], {
+          cwd: folder,
+          encoding: 'utf8',
+        }).stdout.trim();
+      expect(version()).toBe('2.0.0');
+      expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(true);
+      await services.backups.restore({ backupId: backup.id, safetyBackup: false });
+      expect(readFileSync(source, 'utf8')).toBe('__version__ = "1.0.0"\n');
+      expect(existsSync(path.join(folder, 'pkg', '__pycache__'))).toBe(false);
+      expect(version()).toBe('1.0.0');
+    });
 
   it('include_logs and no-compress', async () => {
     const { folder, services } = backupWorld();
@@ -154,7 +181,9 @@ describe('backups: create and restore', () => {
     expect(existsSync(path.join(folder, 'config/extra.yaml'))).toBe(false);
     expect(readFileSync(path.join(folder, 'README.md'), 'utf8')).toBe('# demo\n');
     // A database backup cannot restore config.
-    expect((await rejection(services.backups.restore({ backupId: db.id, type: 'config' }))).code).toBe('INVALID_REQUEST');
+    expect((await rejection(services.backups.restore({ backupId: db.id, type: 'config' }))).code).toBe(
+      'INVALID_REQUEST',
+    );
   });
 
   it('a corrupted archive (one flipped byte) fails verify and restore, and the folder is untouched', async () => {
@@ -188,13 +217,15 @@ describe('backups: create and restore', () => {
     sqlite(dbFile, 'pragma journal_mode=wal; create table t(batch integer, n integer, pad text);');
     // A writer commits batches of 500 rows, as fast as it can, until told to stop.
     const script = path.join(root, 'writer.sql');
-    const batch = (b: number) => `begin; ${Array.from({ length: 500 }, (_, i) => `insert into t values (${b}, ${i}, '${'x'.repeat(200)}');`).join(' ')} commit;\n`;
+    const batch = (b: number) =>
+      `begin; ${Array.from({ length: 500 }, (_, i) => `insert into t values (${b}, ${i}, '${'x'.repeat(200)}');`).join(' ')} commit;\n`;
     writeFileSync(script, Array.from({ length: 400 }, (_, b) => batch(b)).join(''));
     const writer = spawn('sqlite3', ['-cmd', '.timeout 10000', dbFile], { stdio: ['pipe', 'ignore', 'pipe'] });
     writer.stdin.end(readFileSync(script));
     const writerDone = new Promise<number | null>((resolve) => writer.on('exit', resolve));
     // Wait until it has started writing.
-    for (let i = 0; i < 200 && Number(sqlite(dbFile, 'select count(*) from t')) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && Number(sqlite(dbFile, 'select count(*) from t')) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const backups = [];
     for (let i = 0; i < 3; i++) backups.push(await services.backups.create({ component: 'demo', type: 'database' }));
     expect(await writerDone).toBe(0);
@@ -262,7 +293,9 @@ describe('backups: edge cases', () => {
     const { createServices } = await import('../../../electron/core/services');
     const inner = createServices({ home: path.join(outer.folder, 'upkeep-home'), host: 'cli' });
     // Such a folder is refused when added; one written into config.json by hand is still backed up without the data directory.
-    expect(() => inner.components.add({ outer: validateComponent('outer', { type: 'never_current', folder: outer.folder }) })).toThrow(/contains Upkeep's data directory/);
+    expect(() =>
+      inner.components.add({ outer: validateComponent('outer', { type: 'never_current', folder: outer.folder }) }),
+    ).toThrow(/contains Upkeep's data directory/);
     inner.store.set('components', { outer: { type: 'never_current', folder: outer.folder } });
     writeFileSync(path.join(outer.folder, 'app.txt'), 'app');
     await inner.backups.create({ component: 'outer' });
@@ -301,9 +334,17 @@ describe('backups: list', () => {
     const cfg = await services.backups.create({ component: 'demo', type: 'config', name: 'c-config', pinned: true });
 
     expect((await services.backups.list()).backups.map((b) => b.id)).toEqual([cfg.id, db.id, full.id]);
-    expect((await services.backups.list({ sort: 'name' })).backups.map((b) => b.name)).toEqual(['a-db', 'b-full', 'c-config']);
+    expect((await services.backups.list({ sort: 'name' })).backups.map((b) => b.name)).toEqual([
+      'a-db',
+      'b-full',
+      'c-config',
+    ]);
     expect((await services.backups.list({ sort: 'size' })).backups[0]?.id).toBe(full.id);
-    expect((await services.backups.list({ sort: 'type' })).backups.map((b) => b.type)).toEqual(['config', 'database', 'full']);
+    expect((await services.backups.list({ sort: 'type' })).backups.map((b) => b.type)).toEqual([
+      'config',
+      'database',
+      'full',
+    ]);
     expect((await services.backups.list({ type: 'database' })).backups.map((b) => b.id)).toEqual([db.id]);
     expect((await services.backups.list({ limit: 1 })).backups).toHaveLength(1);
     expect((await services.backups.list({ since: '1d' })).backups).toHaveLength(3);
@@ -322,7 +363,9 @@ describe('backups: list', () => {
     writeFileSync(path.join(home, 'backups/demo', `${db.id}.json`), '{ not json');
     const { backups, problems } = await services.backups.list();
     expect(backups.map((b) => b.id)).toEqual([cfg.id, full.id]);
-    expect(problems.map((p) => p.file).sort()).toEqual([`demo/${db.id}.json`, 'demo/demo-20200101-000000-beef.tar.gz'].sort());
+    expect(problems.map((p) => p.file).sort()).toEqual(
+      [`demo/${db.id}.json`, 'demo/demo-20200101-000000-beef.tar.gz'].sort(),
+    );
     expect(problems.every((p) => p.code === 'BACKUP_CORRUPT' && p.message.length > 20)).toBe(true);
 
     await services.backups.delete(cfg.id);

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
-import { backupWorkerRuns, extractArchiveIsolated, setBackupWorkerScript } from '../../../electron/core/backups/in-worker';
+import {
+  backupWorkerRuns,
+  extractArchiveIsolated,
+  setBackupWorkerScript,
+} from '../../../electron/core/backups/in-worker';
 import { makeTree, treeListing } from '../archive/fixtures';
 import { canMountTmpfs, fillOnFirst, mountTmpfs, unmountAll } from '../../helpers/tmpfs';
 import { backupWorld } from './setup';
@@ -22,7 +26,16 @@ describe('backups through the worker thread', () => {
     mkdirSync(cache, { recursive: true });
     built = mkdtempSync(path.join(cache, 'upkeep-backup-worker-'));
     const out = path.join(built, 'backup-worker.mjs');
-    await build({ entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, packages: 'external', logLevel: 'error' });
+    await build({
+      entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      packages: 'external',
+      logLevel: 'error',
+    });
     setBackupWorkerScript(out);
   });
   afterEach(() => unmountAll());
@@ -54,7 +67,9 @@ describe('backups through the worker thread', () => {
     const backup = await services.backups.create({ component: 'demo' });
     const before = backupWorkerRuns();
     // A restore that fails before extracting leaves its thread started for the next one.
-    await expect(services.backups.restore({ backupId: 'demo-20200101-000000-0000', safetyBackup: false })).rejects.toThrow(/No backup/);
+    await expect(
+      services.backups.restore({ backupId: 'demo-20200101-000000-0000', safetyBackup: false }),
+    ).rejects.toThrow(/No backup/);
     expect(backupWorkerRuns().threads - before.threads).toBe(1); // started before the backup was looked up
     expect((await services.backups.verify(backup.id)).ok).toBe(true);
     await services.backups.restore({ backupId: backup.id, safetyBackup: false });
@@ -64,7 +79,7 @@ describe('backups through the worker thread', () => {
     expect(after.fallback).toBe(before.fallback);
   });
 
-  it('runs a backup\'s scan, database copies and archive as one job in one thread, reporting each phase', async () => {
+  it("runs a backup's scan, database copies and archive as one job in one thread, reporting each phase", async () => {
     const { folder, services, root } = backupWorld();
     makeTree(folder);
     mkdirSync(path.join(folder, 'db'), { recursive: true });
@@ -83,14 +98,21 @@ describe('backups through the worker thread', () => {
     const out = path.join(root, 'check');
     mkdirSync(out);
     execFileSync('tar', ['xf', backup.archive, '-C', out]);
-    expect(execFileSync('sqlite3', [path.join(out, 'db', 'app.db'), 'select count(*) from t'], { encoding: 'utf8' }).trim()).toBe('1');
+    expect(
+      execFileSync('sqlite3', [path.join(out, 'db', 'app.db'), 'select count(*) from t'], { encoding: 'utf8' }).trim(),
+    ).toBe('1');
   });
 
-  it('brings the worker\'s errors back with their codes', async () => {
+  it("brings the worker's errors back with their codes", async () => {
     const { folder, services, home } = backupWorld();
     makeTree(folder);
     const backup = await services.backups.create({ component: 'demo' });
-    const archive = path.join(home, 'backups', 'demo', readdirSync(path.join(home, 'backups', 'demo')).find((n) => n.endsWith('.tar.zst')) as string);
+    const archive = path.join(
+      home,
+      'backups',
+      'demo',
+      readdirSync(path.join(home, 'backups', 'demo')).find((n) => n.endsWith('.tar.zst')) as string,
+    );
     appendFileSync(archive, 'x');
     const verify = await services.backups.verify(backup.id);
     expect(verify.ok).toBe(false);
@@ -106,7 +128,9 @@ describe('backups through the worker thread', () => {
     const backup = await services.backups.create({ component: 'demo' });
     // The archive's own checksum still matches: only one file's record differs.
     const manifestPath = path.join(home, 'backups', 'demo', `${backup.id}.json`);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { entries: { path: string; type: string; sha256?: string }[] };
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      entries: { path: string; type: string; sha256?: string }[];
+    };
     const victim = manifest.entries.filter((e) => e.type === 'file').at(-1) as { path: string; sha256: string };
     victim.sha256 = victim.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     writeFileSync(manifestPath, JSON.stringify(manifest));
@@ -128,46 +152,60 @@ describe('backups through the worker thread', () => {
     expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
   });
 
-  it('stops reading when the writing thread fails, and returns the writer\'s error', async () => {
+  it("stops reading when the writing thread fails, and returns the writer's error", async () => {
     const { folder, services, home, root } = backupWorld();
     makeTree(folder, { large: true });
     const backup = await services.backups.create({ component: 'demo' });
-    const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as { sha256: string; entries: { path: string; type: string; size: number; sha256?: string }[] };
+    const manifest = JSON.parse(readFileSync(path.join(home, 'backups', 'demo', `${backup.id}.json`), 'utf8')) as {
+      sha256: string;
+      entries: { path: string; type: string; size: number; sha256?: string }[];
+    };
     // The staging folder cannot be made: its parent is a file.
     writeFileSync(path.join(root, 'not-a-folder'), '');
     const runs = backupWorkerRuns();
-    const error = await extractArchiveIsolated({ archive: backup.archive, dest: path.join(root, 'not-a-folder', 'staging'), expect: { archiveSha256: manifest.sha256, entries: manifest.entries }, ownZstdFrames: true, damagedCode: 'BACKUP_CORRUPT' }).catch((e: unknown) => e);
+    const error = await extractArchiveIsolated({
+      archive: backup.archive,
+      dest: path.join(root, 'not-a-folder', 'staging'),
+      expect: { archiveSha256: manifest.sha256, entries: manifest.entries },
+      ownZstdFrames: true,
+      damagedCode: 'BACKUP_CORRUPT',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpkeepError);
     expect((error as UpkeepError).message).toMatch(/ENOTDIR/);
     expect(backupWorkerRuns().worker - runs.worker).toBe(1);
     expect(backupWorkerRuns().fallback).toBe(runs.fallback);
   });
 
-  it.skipIf(!MOUNTABLE)('ends a restore whose disk fills while the worker writes with INSUFFICIENT_SPACE, the folder as it was and nothing left beside it', async () => {
-    const { folder, services } = backupWorld();
-    services.settings.set({ min_free_space_mb: 0 });
-    makeTree(folder, { large: true });
-    const backup = await services.backups.create({ component: 'demo' });
-    // The folder's parent moves onto a 32 MiB tmpfs (the staging folder is made beside the folder).
-    const apps = path.dirname(folder);
-    const aside = `${apps}.aside`;
-    execFileSync('mv', [apps, aside]);
-    mountTmpfs(apps, '32m');
-    execFileSync('cp', ['-a', `${aside}/.`, apps]);
-    rmSync(aside, { recursive: true, force: true });
-    writeFileSync(path.join(folder, 'added.txt'), 'new');
-    const before = treeListing(folder);
-    // The free-space check has passed once the restore reports progress: then the disk fills.
-    const filled = fillOnFirst((listener) => services.events.on('backup_progress', listener), apps);
-    const runs = backupWorkerRuns();
-    const error = await services.backups.restore({ backupId: backup.id, safetyBackup: false }).catch((e: unknown) => e);
-    expect(filled()).toBe(true);
-    expect(error).toBeInstanceOf(UpkeepError);
-    expect((error as UpkeepError).code, (error as Error).message).toBe('INSUFFICIENT_SPACE');
-    expect(backupWorkerRuns().worker - runs.worker).toBe(1);
-    expect(treeListing(folder)).toEqual(before);
-    expect(readdirSync(apps).sort()).toEqual([path.basename(folder), 'filler.bin']);
-  });
+  it.skipIf(!MOUNTABLE)(
+    'ends a restore whose disk fills while the worker writes with INSUFFICIENT_SPACE, the folder as it was and nothing left beside it',
+    async () => {
+      const { folder, services } = backupWorld();
+      services.settings.set({ min_free_space_mb: 0 });
+      makeTree(folder, { large: true });
+      const backup = await services.backups.create({ component: 'demo' });
+      // The folder's parent moves onto a 32 MiB tmpfs (the staging folder is made beside the folder).
+      const apps = path.dirname(folder);
+      const aside = `${apps}.aside`;
+      execFileSync('mv', [apps, aside]);
+      mountTmpfs(apps, '32m');
+      execFileSync('cp', ['-a', `${aside}/.`, apps]);
+      rmSync(aside, { recursive: true, force: true });
+      writeFileSync(path.join(folder, 'added.txt'), 'new');
+      const before = treeListing(folder);
+      // The free-space check has passed once the restore reports progress: then the disk fills.
+      const filled = fillOnFirst((listener) => services.events.on('backup_progress', listener), apps);
+      const runs = backupWorkerRuns();
+      const error = await services.backups
+        .restore({ backupId: backup.id, safetyBackup: false })
+        .catch((e: unknown) => e);
+      expect(filled()).toBe(true);
+      expect(error).toBeInstanceOf(UpkeepError);
+      expect((error as UpkeepError).code, (error as Error).message).toBe('INSUFFICIENT_SPACE');
+      expect(backupWorkerRuns().worker - runs.worker).toBe(1);
+      expect(treeListing(folder)).toEqual(before);
+      expect(readdirSync(apps).sort()).toEqual([path.basename(folder), 'filler.bin']);
+    },
+  );
 
   it('refuses a restore whose archive does not match the recorded checksum, hashed beside the worker, and leaves the folder as it was', async () => {
     const { folder, services, home } = backupWorld();

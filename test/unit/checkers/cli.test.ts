@@ -6,7 +6,8 @@ import { runCli } from '../../../electron/cli/main';
 import { FakeGitHub } from '../../fixtures/servers/github';
 
 /** Run the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: () => any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads untyped CLI JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads untyped CLI JSON
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: () => any }> {
   const out: string[] = [];
   const err: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
@@ -31,7 +32,11 @@ let home: string;
 beforeAll(async () => {
   gh = await FakeGitHub.start();
   gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.15', target_commitish: 'master' });
-  gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.16rc2', prerelease: true, target_commitish: 'rc/maintenance' });
+  gh.addRelease('OctoPrint', 'OctoPrint', {
+    tag_name: '1.2.16rc2',
+    prerelease: true,
+    target_commitish: 'rc/maintenance',
+  });
   root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-cli-check-'));
   home = path.join(root, 'home');
   const file = path.join(root, 'components.yaml');
@@ -68,8 +73,18 @@ describe('upkeep check and upkeep channel', () => {
     const r = await cli(['--home', home, '--json', 'check', 'octoprint']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [entry] = r.json().components;
-    for (const key of ['id', 'name', 'installed', 'latest', 'update_available', 'channel', 'checked_at', 'error']) expect(entry).toHaveProperty(key);
-    expect(entry).toMatchObject({ id: 'octoprint', name: 'OctoPrint', installed: '1.2.14', latest: '1.2.15', update_available: true, channel: 'stable', error: null, explanation: '1.2.15 > 1.2.14 by PEP 440' });
+    for (const key of ['id', 'name', 'installed', 'latest', 'update_available', 'channel', 'checked_at', 'error'])
+      expect(entry).toHaveProperty(key);
+    expect(entry).toMatchObject({
+      id: 'octoprint',
+      name: 'OctoPrint',
+      installed: '1.2.14',
+      latest: '1.2.15',
+      update_available: true,
+      channel: 'stable',
+      error: null,
+      explanation: '1.2.15 > 1.2.14 by PEP 440',
+    });
   });
 
   it('a failing component makes the exit code 1 and carries {code, message}', async () => {
@@ -91,7 +106,14 @@ describe('upkeep check and upkeep channel', () => {
 
   it('channel shows and sets the release channel', async () => {
     const shown = await cli(['--home', home, '--json', 'channel', 'octoprint']);
-    expect(shown.json()).toEqual({ id: 'octoprint', channel: 'stable', channels: [{ id: 'stable', label: 'Stable' }, { id: 'rc/maintenance', label: 'Maintenance RCs' }] });
+    expect(shown.json()).toEqual({
+      id: 'octoprint',
+      channel: 'stable',
+      channels: [
+        { id: 'stable', label: 'Stable' },
+        { id: 'rc/maintenance', label: 'Maintenance RCs' },
+      ],
+    });
     const set = await cli(['--home', home, '--json', 'channel', 'octoprint', 'rc/maintenance']);
     expect(set.json()).toEqual({ id: 'octoprint', channel: 'rc/maintenance' });
     const checked = await cli(['--home', home, '--json', 'check', 'octoprint']);

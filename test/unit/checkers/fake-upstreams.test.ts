@@ -28,11 +28,17 @@ describe('FakeGitHub', () => {
   });
 
   it('redirects tarballs to a codeload-like path and assets (octet-stream) to their download URL', async () => {
-    const release = gh.addRelease('o', 'r', { tag_name: 'v1.0.0', tarball: Buffer.from('TAR'), assets: [{ name: 'a.bin', content: Buffer.from([1, 2, 3]) }] });
+    const release = gh.addRelease('o', 'r', {
+      tag_name: 'v1.0.0',
+      tarball: Buffer.from('TAR'),
+      assets: [{ name: 'a.bin', content: Buffer.from([1, 2, 3]) }],
+    });
     const tar = await fetch(release.tarball_url, { headers: ua });
     expect(tar.url).toContain('/_codeload/o/r/tar.gz/v1.0.0');
     expect(await tar.text()).toBe('TAR');
-    const asset = await fetch(release.assets[0]?.url as string, { headers: { ...ua, accept: 'application/octet-stream' } });
+    const asset = await fetch(release.assets[0]?.url as string, {
+      headers: { ...ua, accept: 'application/octet-stream' },
+    });
     expect(Buffer.from(await asset.arrayBuffer())).toEqual(Buffer.from([1, 2, 3]));
     expect(release.assets[0]?.digest).toBe('sha256:039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81');
   });
@@ -46,19 +52,37 @@ describe('FakeOpenWebui', () => {
   afterEach(() => owui.close());
 
   const post = (path: string, body: unknown, key = 'sk-admin') =>
-    fetch(`${owui.apiBase}/api/v1/functions${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${owui.apiBase}/api/v1/functions${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('creates and updates functions, parses frontmatter, keeps valves, and has the 401 "could not find" quirk', async () => {
     const content = (v: string) => `"""\ntitle: F\nversion: ${v}\n"""\nclass Filter:\n    pass\n`;
-    const created = await post('/create', { id: 'my_filter', name: 'F', content: content('0.1.0'), meta: { description: 'd' } });
+    const created = await post('/create', {
+      id: 'my_filter',
+      name: 'F',
+      content: content('0.1.0'),
+      meta: { description: 'd' },
+    });
     expect(created.status).toBe(200);
     expect(((await created.json()) as { meta: { manifest: { version: string } } }).meta.manifest.version).toBe('0.1.0');
-    expect((await post('/create', { id: 'my_filter', name: 'F', content: content('0.1.0'), meta: {} })).status).toBe(400);
+    expect((await post('/create', { id: 'my_filter', name: 'F', content: content('0.1.0'), meta: {} })).status).toBe(
+      400,
+    );
     await post('/id/my_filter/valves/update', { threshold: 3 });
-    const updated = await post('/id/my_filter/update', { id: 'my_filter', name: 'F', content: content('0.2.0'), meta: {} });
+    const updated = await post('/id/my_filter/update', {
+      id: 'my_filter',
+      name: 'F',
+      content: content('0.2.0'),
+      meta: {},
+    });
     expect(((await updated.json()) as { meta: { manifest: { version: string } } }).meta.manifest.version).toBe('0.2.0');
     expect(owui.valves.get('my_filter')).toEqual({ threshold: 3 });
-    const missing = await fetch(`${owui.apiBase}/api/v1/functions/id/nope`, { headers: { authorization: 'Bearer sk-admin' } });
+    const missing = await fetch(`${owui.apiBase}/api/v1/functions/id/nope`, {
+      headers: { authorization: 'Bearer sk-admin' },
+    });
     expect(missing.status).toBe(401);
     expect(((await missing.json()) as { detail: string }).detail).toMatch(/could not find/);
     expect((await fetch(`${owui.apiBase}/api/v1/functions/id/my_filter`)).status).toBe(403);

@@ -1,6 +1,11 @@
 import { parse } from 'graphql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildQuery, graphqlEndpoint, planBatches, type RepoQuery } from '../../../electron/core/checkers/lib/github-graphql';
+import {
+  buildQuery,
+  graphqlEndpoint,
+  planBatches,
+  type RepoQuery,
+} from '../../../electron/core/checkers/lib/github-graphql';
 import { FakeGitHub } from '../../fixtures/servers/github';
 import { githubSchema, measureQuery } from '../../fixtures/servers/github-graphql';
 import { createHarness, type CheckHarness } from './harness';
@@ -18,7 +23,11 @@ function addRepos(gh: FakeGitHub, count: number, prefix = 'app'): string[] {
     names.push(repo);
     gh.addRelease('acme', repo, { tag_name: 'v1.0.0', assets: [{ name: `${repo}.tar.gz`, content: `${repo} one` }] });
     gh.addRelease('acme', repo, { tag_name: 'v1.1.0-rc.1', prerelease: true, target_commitish: 'devel' });
-    gh.addRelease('acme', repo, { tag_name: `v1.${1 + (i % 3)}.0`, body: `notes of ${repo}`, assets: [{ name: `${repo}.tar.gz`, content: `${repo} new` }] });
+    gh.addRelease('acme', repo, {
+      tag_name: `v1.${1 + (i % 3)}.0`,
+      body: `notes of ${repo}`,
+      assets: [{ name: `${repo}.tar.gz`, content: `${repo} new` }],
+    });
   }
   return names;
 }
@@ -30,8 +39,24 @@ function components(repos: string[], extra: Record<string, unknown> = {}): Recor
 }
 
 /** What a check says, without the fields that name how it was read. */
-function verdicts(results: { id: string; installed: string | null; latest: string | null; update_available: boolean; explanation: string | null; error: unknown }[]) {
-  return results.map((r) => ({ id: r.id, installed: r.installed, latest: r.latest, update: r.update_available, explanation: r.explanation, error: r.error }));
+function verdicts(
+  results: {
+    id: string;
+    installed: string | null;
+    latest: string | null;
+    update_available: boolean;
+    explanation: string | null;
+    error: unknown;
+  }[],
+) {
+  return results.map((r) => ({
+    id: r.id,
+    installed: r.installed,
+    latest: r.latest,
+    update: r.update_available,
+    explanation: r.explanation,
+    error: r.error,
+  }));
 }
 
 describe('GitHub checks through GraphQL', () => {
@@ -51,7 +76,7 @@ describe('GitHub checks through GraphQL', () => {
     return h;
   };
 
-  it('checks 250 repositories in 3 requests, every query valid against GitHub\'s schema, with the verdicts REST gives', async () => {
+  it("checks 250 repositories in 3 requests, every query valid against GitHub's schema, with the verdicts REST gives", async () => {
     const repos = addRepos(gh, 250);
     harness(TOKEN).add(components(repos));
     const viaGraphql = await h.check();
@@ -76,16 +101,21 @@ describe('GitHub checks through GraphQL', () => {
     expect(gh.requestsTo('/repos/')).toHaveLength(250);
     expect(verdicts(viaGraphql)).toEqual(verdicts(viaRest));
     // The notes between installed and latest come through as well.
-    expect(viaGraphql[1]?.target?.notes?.map((n) => n.version)).toEqual(viaRest[1]?.target?.notes?.map((n) => n.version));
+    expect(viaGraphql[1]?.target?.notes?.map((n) => n.version)).toEqual(
+      viaRest[1]?.target?.notes?.map((n) => n.version),
+    );
     expect(viaGraphql[1]?.target?.notes?.[0]?.body).toBe('notes of app-001');
     // The latest release's assets are read; GraphQL has no digest, so none is claimed.
     expect(viaGraphql[0]?.target?.assets?.map((a) => a.name)).toEqual(['app-000.tar.gz']);
     expect(viaGraphql[0]?.target?.assets?.[0]?.digest).toBeUndefined();
   });
 
-  it('fails only the component whose repository does not resolve, with GitHub\'s message', async () => {
+  it("fails only the component whose repository does not resolve, with GitHub's message", async () => {
     const repos = addRepos(gh, 5);
-    harness(TOKEN).add({ ...components(repos), gone: { type: 'github_release', user: 'acme', repo: 'no-such-repo', current: '1.0.0' } });
+    harness(TOKEN).add({
+      ...components(repos),
+      gone: { type: 'github_release', user: 'acme', repo: 'no-such-repo', current: '1.0.0' },
+    });
     const results = await h.check();
     expect(gh.graphql.calls).toHaveLength(1);
     expect(gh.graphql.calls[0]?.errors).toEqual([expect.objectContaining({ type: 'NOT_FOUND', path: ['r5'] })]);
@@ -101,7 +131,10 @@ describe('GitHub checks through GraphQL', () => {
     for (let i = 0; i < 105; i++) gh.addRelease('acme', 'busy', { tag_name: `v0.${i}.0` });
     harness(TOKEN).add({
       ...components(repos.slice(0, 2)),
-      ...components(repos.slice(2), { prerelease_branches: [{ branch: 'devel', name: 'Devel', commitish: ['devel'] }], channel: 'devel' }),
+      ...components(repos.slice(2), {
+        prerelease_branches: [{ branch: 'devel', name: 'Devel', commitish: ['devel'] }],
+        channel: 'devel',
+      }),
       busy: { type: 'github_release', user: 'acme', repo: 'busy', current: '0.1.0' },
     });
     const results = await h.check();
@@ -190,7 +223,11 @@ describe('GitHub checks through GraphQL', () => {
 });
 
 describe('GraphQL batches', () => {
-  const q = (i: number, kind: 'releases' | 'head' = 'releases'): RepoQuery => ({ owner: 'o', name: `r${i}`, want: kind === 'releases' ? { kind } : { kind, branch: i % 2 ? 'dev' : null } });
+  const q = (i: number, kind: 'releases' | 'head' = 'releases'): RepoQuery => ({
+    owner: 'o',
+    name: `r${i}`,
+    want: kind === 'releases' ? { kind } : { kind, branch: i % 2 ? 'dev' : null },
+  });
 
   it('stay under 100 repositories and 500,000 nodes as GitHub counts them', () => {
     const queries = Array.from({ length: 345 }, (_, i) => q(i, i % 5 === 0 ? 'head' : 'releases'));
@@ -206,7 +243,9 @@ describe('GraphQL batches', () => {
   });
 
   it('carry owners, names and branches as variables, never in the query text', () => {
-    const { query, variables } = buildQuery([{ owner: 'o") { id } x: viewer { login', name: 'n', want: { kind: 'head', branch: '"; drop' } }]);
+    const { query, variables } = buildQuery([
+      { owner: 'o") { id } x: viewer { login', name: 'n', want: { kind: 'head', branch: '"; drop' } },
+    ]);
     expect(query).not.toContain('viewer');
     expect(query).not.toContain('drop');
     expect(variables).toEqual({ o0: 'o") { id } x: viewer { login', n0: 'n', b0: 'refs/heads/"; drop' });

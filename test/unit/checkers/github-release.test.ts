@@ -12,9 +12,22 @@ const BRANCHES = [
 
 function octoprintReleases(): void {
   gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.15', target_commitish: 'master' });
-  gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.16rc1', prerelease: true, target_commitish: 'rc/maintenance' });
-  gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.16rc2', prerelease: true, target_commitish: 'rc/maintenance' });
-  gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.2.17rc1', prerelease: true, draft: true, target_commitish: 'rc/maintenance' });
+  gh.addRelease('OctoPrint', 'OctoPrint', {
+    tag_name: '1.2.16rc1',
+    prerelease: true,
+    target_commitish: 'rc/maintenance',
+  });
+  gh.addRelease('OctoPrint', 'OctoPrint', {
+    tag_name: '1.2.16rc2',
+    prerelease: true,
+    target_commitish: 'rc/maintenance',
+  });
+  gh.addRelease('OctoPrint', 'OctoPrint', {
+    tag_name: '1.2.17rc1',
+    prerelease: true,
+    draft: true,
+    target_commitish: 'rc/maintenance',
+  });
   gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.3.0rc1', prerelease: true, target_commitish: 'rc/devel' });
   gh.addRelease('OctoPrint', 'OctoPrint', { tag_name: '1.4.0rc1', prerelease: true, target_commitish: 'rc/future' });
 }
@@ -121,14 +134,35 @@ describe('github_release', () => {
   it('fills the update target: tag, tarball, assets with digests, and notes of every version in between', async () => {
     gh.addRelease('o', 'app', { tag_name: 'v1.0.0', body: 'first' });
     gh.addRelease('o', 'app', { tag_name: 'v1.1.0', body: 'second' });
-    gh.addRelease('o', 'app', { tag_name: 'v1.2.0', body: 'third', tarball: Buffer.from('tgz'), assets: [{ name: 'app-1.2.0.tar.gz', content: 'payload' }, { name: 'old.zip', content: 'z', digest: null }] });
-    h.add({ app: { type: 'github_release', user: 'o', repo: 'app', api_base: gh.apiBase, current: '1.0.0', release_compare: 'semantic' } });
+    gh.addRelease('o', 'app', {
+      tag_name: 'v1.2.0',
+      body: 'third',
+      tarball: Buffer.from('tgz'),
+      assets: [
+        { name: 'app-1.2.0.tar.gz', content: 'payload' },
+        { name: 'old.zip', content: 'z', digest: null },
+      ],
+    });
+    h.add({
+      app: {
+        type: 'github_release',
+        user: 'o',
+        repo: 'app',
+        api_base: gh.apiBase,
+        current: '1.0.0',
+        release_compare: 'semantic',
+      },
+    });
     const [r] = await h.check(['app']);
     expect(r?.explanation).toBe('1.2.0 > 1.0.0 by semantic versioning');
     expect(r?.target?.tag).toBe('v1.2.0');
     expect(r?.target?.version).toBe('1.2.0');
     expect(r?.target?.tarball_url).toBe(`${gh.apiBase}/repos/o/app/tarball/v1.2.0`);
-    expect(r?.target?.assets?.[0]).toMatchObject({ name: 'app-1.2.0.tar.gz', size: 7, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(r?.target?.assets?.[0]).toMatchObject({
+      name: 'app-1.2.0.tar.gz',
+      size: 7,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
     expect(r?.target?.assets?.[1]?.digest).toBeNull();
     expect(r?.target?.notes?.map((n) => [n.version, n.body])).toEqual([
       ['1.2.0', 'third'],
@@ -140,7 +174,8 @@ describe('github_release', () => {
   });
 
   it('keeps every note between installed and latest, shortening very long ones', async () => {
-    for (let i = 1; i <= 120; i++) gh.addRelease('o', 'long', { tag_name: `v2.${i}.0`, body: i === 120 ? 'x'.repeat(50_000) : `notes ${i}` });
+    for (let i = 1; i <= 120; i++)
+      gh.addRelease('o', 'long', { tag_name: `v2.${i}.0`, body: i === 120 ? 'x'.repeat(50_000) : `notes ${i}` });
     h.add({ long: { type: 'github_release', user: 'o', repo: 'long', api_base: gh.apiBase, current: '2.0.0' } });
     const [r] = await h.check(['long']);
     expect(r?.target?.notes).toHaveLength(120);
@@ -160,7 +195,9 @@ describe('github_release', () => {
 
   it('treats a local build of the installed release as current (1.3.0.post1+g1014712 vs 1.3.0)', async () => {
     gh.addRelease('o', 'dev', { tag_name: '1.3.0' });
-    h.add({ dev: { type: 'github_release', user: 'o', repo: 'dev', api_base: gh.apiBase, current: '1.3.0.post1+g1014712' } });
+    h.add({
+      dev: { type: 'github_release', user: 'o', repo: 'dev', api_base: gh.apiBase, current: '1.3.0.post1+g1014712' },
+    });
     const [r] = await h.check(['dev']);
     expect(r?.update_available).toBe(false);
   });
@@ -168,7 +205,17 @@ describe('github_release', () => {
   it('does not loop on a tag spelled 1.0.0-rc1 when 1.0.0rc1 is installed', async () => {
     gh.addRelease('o', 'loop', { tag_name: '1.0.0-rc1', prerelease: true });
     for (const scheme of ['python', 'semantic', 'unequal']) {
-      h.add({ loop: { type: 'github_release', user: 'o', repo: 'loop', api_base: gh.apiBase, current: '1.0.0rc1', channel: 'prerelease', release_compare: scheme } });
+      h.add({
+        loop: {
+          type: 'github_release',
+          user: 'o',
+          repo: 'loop',
+          api_base: gh.apiBase,
+          current: '1.0.0rc1',
+          channel: 'prerelease',
+          release_compare: scheme,
+        },
+      });
       const [r] = await h.check(['loop'], { force: true });
       expect(r?.update_available, scheme).toBe(false);
     }

@@ -26,7 +26,9 @@ export interface CheckHarness {
   close(): Promise<void>;
 }
 
-export function createHarness(options: { http?: HttpClientOptions; env?: NodeJS.ProcessEnv; githubToken?: string } = {}): CheckHarness {
+export function createHarness(
+  options: { http?: HttpClientOptions; env?: NodeJS.ProcessEnv; githubToken?: string } = {},
+): CheckHarness {
   const home = mkdtempSync(path.join(os.tmpdir(), 'upkeep-checks-'));
   const services = createServices({ home, host: 'cli' });
   const makeHttp = () =>

@@ -15,7 +15,13 @@ let pypi: FakePypi;
 let npm: FakeNpmRegistry;
 
 beforeAll(async () => {
-  [gh, gl, bb, pypi, npm] = await Promise.all([FakeGitHub.start(), FakeGitLab.start(), FakeBitbucket.start(), FakePypi.start(), FakeNpmRegistry.start()]);
+  [gh, gl, bb, pypi, npm] = await Promise.all([
+    FakeGitHub.start(),
+    FakeGitLab.start(),
+    FakeBitbucket.start(),
+    FakePypi.start(),
+    FakeNpmRegistry.start(),
+  ]);
   h = createHarness({ http: { idleTimeoutMs: 500, maxResponseBytes: 512 * 1024 } });
 });
 
@@ -28,8 +34,22 @@ describe('github_commit', () => {
   it('compares the branch head (git/refs/heads) with current', async () => {
     const sha = gh.setBranch('o', 'bleeding', 'devel');
     h.add({
-      behind: { type: 'github_commit', user: 'o', repo: 'bleeding', branch: 'devel', api_base: gh.apiBase, current: 'a'.repeat(40) },
-      same: { type: 'github_commit', user: 'o', repo: 'bleeding', branch: 'devel', api_base: gh.apiBase, current: sha.slice(0, 7) },
+      behind: {
+        type: 'github_commit',
+        user: 'o',
+        repo: 'bleeding',
+        branch: 'devel',
+        api_base: gh.apiBase,
+        current: 'a'.repeat(40),
+      },
+      same: {
+        type: 'github_commit',
+        user: 'o',
+        repo: 'bleeding',
+        branch: 'devel',
+        api_base: gh.apiBase,
+        current: sha.slice(0, 7),
+      },
       missing: { type: 'github_commit', user: 'o', repo: 'bleeding', branch: 'nope', api_base: gh.apiBase },
     });
     const [behind, same, missing] = await h.check(['behind', 'same', 'missing']);
@@ -55,7 +75,17 @@ describe('github_commit without a branch', () => {
 describe('bitbucket_commit', () => {
   it('reads the head commit hash, with Basic credentials when configured', async () => {
     const hash = bb.setBranch('team', 'plugin', 'master');
-    h.add({ bb: { type: 'bitbucket_commit', user: 'team', repo: 'plugin', api_base: bb.apiBase, current: 'f'.repeat(40), api_user: 'me', api_password: 'app-pass' } });
+    h.add({
+      bb: {
+        type: 'bitbucket_commit',
+        user: 'team',
+        repo: 'plugin',
+        api_base: bb.apiBase,
+        current: 'f'.repeat(40),
+        api_user: 'me',
+        api_password: 'app-pass',
+      },
+    });
     const [r] = await h.check(['bb']);
     expect(r).toMatchObject({ latest: hash, update_available: true });
     expect(bb.requests.at(-1)?.headers.authorization).toBe(`Basic ${Buffer.from('me:app-pass').toString('base64')}`);
@@ -70,7 +100,11 @@ describe('gitlab_release', () => {
   it('reads all pages of an URL-encoded project, skips upcoming and (on stable) prerelease tags', async () => {
     gl.addRelease('group/sub/app', { tag_name: 'v1.0.0', description: 'one' });
     for (let i = 0; i < 120; i++) gl.addRelease('group/sub/app', { tag_name: `v0.9.${i}` });
-    gl.addRelease('group/sub/app', { tag_name: 'v1.1.0', description: 'two', links: [{ name: 'app.tgz', url: 'https://example.org/app.tgz' }] });
+    gl.addRelease('group/sub/app', {
+      tag_name: 'v1.1.0',
+      description: 'two',
+      links: [{ name: 'app.tgz', url: 'https://example.org/app.tgz' }],
+    });
     gl.addRelease('group/sub/app', { tag_name: 'v1.2.0-rc1' });
     gl.addRelease('group/sub/app', { tag_name: 'v9.0.0', upcoming_release: true });
     h.add({ gl: { type: 'gitlab_release', user: 'group/sub', repo: 'app', api_base: gl.apiBase, current: '1.0.0' } });
@@ -89,7 +123,9 @@ describe('gitlab_release', () => {
 describe('pypi_release', () => {
   it('ignores yanked releases and releases without files; stable skips pre-releases', async () => {
     pypi.addRelease('Sample_Project', '1.0.0');
-    pypi.addRelease('Sample_Project', '1.1.0', { files: [{ filename: 'sample_project-1.1.0.tar.gz' }, { filename: 'sample_project-1.1.0-py3-none-any.whl' }] });
+    pypi.addRelease('Sample_Project', '1.1.0', {
+      files: [{ filename: 'sample_project-1.1.0.tar.gz' }, { filename: 'sample_project-1.1.0-py3-none-any.whl' }],
+    });
     pypi.addRelease('Sample_Project', '1.2.0', { yanked: true, yanked_reason: 'broken' });
     pypi.addRelease('Sample_Project', '1.3.0', { files: [] });
     pypi.addRelease('Sample_Project', '2.0.0b1');
@@ -97,7 +133,10 @@ describe('pypi_release', () => {
     const [r] = await h.check(['py']);
     expect(r).toMatchObject({ latest: '1.1.0', update_available: true });
     expect(r?.target?.tarball_url).toMatch(/sample_project-1\.1\.0\.tar\.gz$/);
-    expect(r?.target?.assets?.map((a) => a.name)).toEqual(['sample_project-1.1.0.tar.gz', 'sample_project-1.1.0-py3-none-any.whl']);
+    expect(r?.target?.assets?.map((a) => a.name)).toEqual([
+      'sample_project-1.1.0.tar.gz',
+      'sample_project-1.1.0-py3-none-any.whl',
+    ]);
     expect(r?.target?.assets?.[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // The non-normalized name was redirected (301, same host) to the normalized one.
     expect(pypi.requests.map((q) => q.status)).toContain(301);
@@ -121,16 +160,30 @@ describe('npm_release', () => {
     npm.publish('@acme/widget', '2.0.0-beta.1', {}, 'next');
     h.add({ w: { type: 'npm_release', package: '@acme/widget', registry: npm.registry, current: '1.0.0' } });
     const [latest] = await h.check(['w']);
-    expect(latest).toMatchObject({ channel: 'latest', latest: '1.1.0', update_available: true, explanation: '1.1.0 > 1.0.0 by semantic versioning' });
+    expect(latest).toMatchObject({
+      channel: 'latest',
+      latest: '1.1.0',
+      update_available: true,
+      explanation: '1.1.0 > 1.0.0 by semantic versioning',
+    });
     expect(latest?.target?.tarball_url).toBe(`${npm.registry}/@acme/widget/-/widget-1.1.0.tgz`);
     expect(npm.requests[0]?.url).toBe('/@acme%2fwidget');
     const channels = await h.checks.listChannels('w');
-    expect(channels).toEqual({ current: 'latest', channels: [{ id: 'latest', label: 'latest (1.1.0)' }, { id: 'next', label: 'next (2.0.0-beta.1)' }] });
+    expect(channels).toEqual({
+      current: 'latest',
+      channels: [
+        { id: 'latest', label: 'latest (1.1.0)' },
+        { id: 'next', label: 'next (2.0.0-beta.1)' },
+      ],
+    });
     await h.checks.setChannel('w', 'next');
     const [next] = await h.check(['w']);
     expect(next?.latest).toBe('2.0.0-beta.1');
     // A tag the package does not have is refused at once, naming the tags it has; the channel stays.
-    await expect(h.checks.setChannel('w', 'canary')).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('Choose one of: latest, next') });
+    await expect(h.checks.setChannel('w', 'canary')).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringContaining('Choose one of: latest, next'),
+    });
     expect(h.services.components.get('w').channel).toBe('next');
   });
 
@@ -161,7 +214,9 @@ describe('httpheader and jsondata', () => {
   afterAll(() => site.close());
 
   it('httpheader: a changed header is an update', async () => {
-    h.add({ hh: { type: 'httpheader', header_url: `${site.origin}/plugin.py`, header_name: 'ETag', current: '"v-1.0.0"' } });
+    h.add({
+      hh: { type: 'httpheader', header_url: `${site.origin}/plugin.py`, header_name: 'ETag', current: '"v-1.0.0"' },
+    });
     const [same] = await h.check(['hh'], { force: true });
     expect(same?.update_available).toBe(false);
     expect(site.requests.at(-1)?.method).toBe('HEAD');

@@ -78,14 +78,20 @@ describe('command_line (OctoPrint contract)', () => {
   }
 
   it('exit 0 = update available; last line remote, the line before local', async () => {
-    const file = script('check-update.js', "console.log('checking…'); console.log('1.0.0'); console.log('1.1.0'); process.exit(0);");
+    const file = script(
+      'check-update.js',
+      "console.log('checking…'); console.log('1.0.0'); console.log('1.1.0'); process.exit(0);",
+    );
     h.add({ cl: { type: 'command_line', command: file } });
     const [r] = await h.check(['cl'], { force: true });
     expect(r).toMatchObject({ update_available: true, installed: '1.0.0', latest: '1.1.0' });
   });
 
   it('exit 1 = current; argv items are not interpreted by a shell', async () => {
-    const file = script('no-update.js', "console.log(process.argv.slice(2).join('|')); console.log('2.0.0'); process.exit(1);");
+    const file = script(
+      'no-update.js',
+      "console.log(process.argv.slice(2).join('|')); console.log('2.0.0'); process.exit(1);",
+    );
     h.add({ cl: { type: 'command_line', command: [file, '$(rm -rf /)', 'a b;c'] } });
     const [r] = await h.check(['cl'], { force: true });
     expect(r).toMatchObject({ update_available: false, installed: '$(rm -rf /)|a b;c', latest: '2.0.0' });
@@ -107,16 +113,31 @@ describe('command_line (OctoPrint contract)', () => {
 });
 
 describe('openwebui', () => {
-  const plugin = (version: string) => `"""\ntitle: Async Context Compression\nversion: ${version}\n"""\nclass Filter:\n    pass\n`;
+  const plugin = (version: string) =>
+    `"""\ntitle: Async Context Compression\nversion: ${version}\n"""\nclass Filter:\n    pass\n`;
 
   it('compares the deployed version with the local file', async () => {
     const folder = path.join(work, 'owui');
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'acc.py'), plugin('1.2.0'));
     owui.deploy('async_context_compression', plugin('1.1.0'));
-    h.add({ acc: { type: 'openwebui', api_base: owui.apiBase, folder, file: 'acc.py', function_id: 'async_context_compression', api_key_env: 'OWUI_KEY' } });
+    h.add({
+      acc: {
+        type: 'openwebui',
+        api_base: owui.apiBase,
+        folder,
+        file: 'acc.py',
+        function_id: 'async_context_compression',
+        api_key_env: 'OWUI_KEY',
+      },
+    });
     const [r] = await h.check(['acc'], { force: true });
-    expect(r).toMatchObject({ installed: '1.1.0', latest: '1.2.0', update_available: true, explanation: '1.2.0 > 1.1.0 by PEP 440' });
+    expect(r).toMatchObject({
+      installed: '1.1.0',
+      latest: '1.2.0',
+      update_available: true,
+      explanation: '1.2.0 > 1.1.0 by PEP 440',
+    });
     expect(owui.requests.at(-1)?.headers.authorization).toBe(`Bearer ${KEY}`);
 
     owui.deploy('async_context_compression', plugin('1.2.0'));
@@ -126,7 +147,15 @@ describe('openwebui', () => {
 
   it('an id the server does not know (401 "could not find") is not deployed yet', async () => {
     writeFileSync(path.join(work, 'new.py'), plugin('0.1.0'));
-    h.add({ fresh: { type: 'openwebui', api_base: owui.apiBase, file: path.join(work, 'new.py'), function_id: 'brand_new', api_key_env: 'OWUI_KEY' } });
+    h.add({
+      fresh: {
+        type: 'openwebui',
+        api_base: owui.apiBase,
+        file: path.join(work, 'new.py'),
+        function_id: 'brand_new',
+        api_key_env: 'OWUI_KEY',
+      },
+    });
     const [r] = await h.check(['fresh'], { force: true });
     expect(r).toMatchObject({ installed: null, latest: '0.1.0', update_available: true });
     expect(r?.explanation).toContain('not deployed');
@@ -135,8 +164,20 @@ describe('openwebui', () => {
   it('a wrong key is UNAUTHORIZED, a missing one says which variable to set', async () => {
     writeFileSync(path.join(work, 'k.py'), plugin('0.1.0'));
     h.add({
-      wrong: { type: 'openwebui', api_base: owui.apiBase, file: path.join(work, 'k.py'), function_id: 'x', api_key_env: 'WRONG_KEY' },
-      unset: { type: 'openwebui', api_base: owui.apiBase, file: path.join(work, 'k.py'), function_id: 'x', api_key_env: 'UNSET_KEY_VAR' },
+      wrong: {
+        type: 'openwebui',
+        api_base: owui.apiBase,
+        file: path.join(work, 'k.py'),
+        function_id: 'x',
+        api_key_env: 'WRONG_KEY',
+      },
+      unset: {
+        type: 'openwebui',
+        api_base: owui.apiBase,
+        file: path.join(work, 'k.py'),
+        function_id: 'x',
+        api_key_env: 'UNSET_KEY_VAR',
+      },
     });
     const [wrong, unset] = await h.check(['wrong', 'unset'], { force: true });
     expect(wrong?.error?.code).toBe('UNAUTHORIZED');

@@ -8,7 +8,9 @@ import { tempDir } from '../../helpers/temp';
 const upkeep = (args: string[]) => upkeepAsync(args);
 
 function channelOf(home: string, id: string): string | undefined {
-  const list = upkeepSync(['--home', home, '--json', 'component', 'list']).json() as { components: { id: string; channel: string }[] };
+  const list = upkeepSync(['--home', home, '--json', 'component', 'list']).json() as {
+    components: { id: string; channel: string }[];
+  };
   return list.components.find((c) => c.id === id)?.channel;
 }
 
@@ -23,7 +25,13 @@ describe('npm release channels', () => {
     npm.publish('typescript', '6.0.0-beta', {}, 'beta');
     npm.publish('typescript', '6.1.0-dev.20261207', {}, 'next');
     home = path.join(tempDir(), 'home');
-    const add = upkeepSync(['--home', home, 'component', 'add', '--file', '-'], { input: JSON.stringify({ components: { typescript: { type: 'npm_release', package: 'typescript', registry: npm.registry, current: '5.9.3' } } }) });
+    const add = upkeepSync(['--home', home, 'component', 'add', '--file', '-'], {
+      input: JSON.stringify({
+        components: {
+          typescript: { type: 'npm_release', package: 'typescript', registry: npm.registry, current: '5.9.3' },
+        },
+      }),
+    });
     expect(add.status, add.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -40,7 +48,10 @@ describe('npm release channels', () => {
   it('takes a tag the package has, and lists each tag once with its version', async () => {
     const chosen = await upkeep(['--home', home, 'channel', 'typescript', 'beta']);
     expect(chosen.code, chosen.stderr).toBe(0);
-    const shown = (await upkeep(['--home', home, '--json', 'channel', 'typescript'])).json() as { channel: string; channels: { id: string; label: string }[] };
+    const shown = (await upkeep(['--home', home, '--json', 'channel', 'typescript'])).json() as {
+      channel: string;
+      channels: { id: string; label: string }[];
+    };
     expect(shown.channel).toBe('beta');
     expect(shown.channels).toEqual([
       { id: 'latest', label: 'latest (5.9.3)' },
@@ -52,7 +63,11 @@ describe('npm release channels', () => {
   it('says the registry could not be asked rather than taking the tag unchecked', async () => {
     const down = path.join(tempDir(), 'home');
     const dead = 'http://127.0.0.1:9';
-    upkeepSync(['--home', down, 'component', 'add', '--file', '-'], { input: JSON.stringify({ components: { ts: { type: 'npm_release', package: 'typescript', registry: dead, current: '5.9.3' } } }) });
+    upkeepSync(['--home', down, 'component', 'add', '--file', '-'], {
+      input: JSON.stringify({
+        components: { ts: { type: 'npm_release', package: 'typescript', registry: dead, current: '5.9.3' } },
+      }),
+    });
     const refused = await upkeep(['--home', down, '--json', 'channel', 'ts', 'beta']);
     expect(refused.code).toBe(1);
     expect((refused.json() as { error: { code: string } }).error.code).toBe('NETWORK');

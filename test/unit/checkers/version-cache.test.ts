@@ -36,7 +36,9 @@ describe('version cache', () => {
 
   it('survives a restart (persisted in <home>/cache/versions.json)', async () => {
     await h.check();
-    const stored = JSON.parse(readFileSync(path.join(h.services.layout.cache, 'versions.json'), 'utf8')) as { entries: Record<string, unknown> };
+    const stored = JSON.parse(readFileSync(path.join(h.services.layout.cache, 'versions.json'), 'utf8')) as {
+      entries: Record<string, unknown>;
+    };
     expect(Object.keys(stored.entries)).toEqual(['r']);
     const before = gh.requests.length;
     const [r] = await h.restart().check();
@@ -115,7 +117,11 @@ describe('version cache', () => {
 describe('check service', () => {
   it('shares one upstream request between concurrent checks of the same component', async () => {
     gh.fixture.latencyMs = 50;
-    const results = await Promise.all([h.one('r', { force: true }), h.one('r', { force: true }), h.check(['r'], { force: true })]);
+    const results = await Promise.all([
+      h.one('r', { force: true }),
+      h.one('r', { force: true }),
+      h.check(['r'], { force: true }),
+    ]);
     expect(results[0]?.latest).toBe('1.1.0');
     expect(gh.requestsTo(releasesPath)).toHaveLength(1);
   });
@@ -154,11 +160,31 @@ describe('downgrades', () => {
   });
 
   it('unequal schemes offer an older release than the installed one: any different version was asked for', async () => {
-    h.add({ r: { type: 'github_release', user: 'o', repo: 'r', api_base: gh.apiBase, current: '2.0.0', release_compare: 'python_unequal' } });
+    h.add({
+      r: {
+        type: 'github_release',
+        user: 'o',
+        repo: 'r',
+        api_base: gh.apiBase,
+        current: '2.0.0',
+        release_compare: 'python_unequal',
+      },
+    });
     const [r] = await h.check();
     expect(r?.update_available).toBe(true);
-    expect(r?.explanation).toBe('1.1.0 != 2.0.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version');
-    h.add({ r: { type: 'github_release', user: 'o', repo: 'r', api_base: gh.apiBase, current: '2.0.0', release_compare: 'python' } });
+    expect(r?.explanation).toBe(
+      '1.1.0 != 2.0.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version',
+    );
+    h.add({
+      r: {
+        type: 'github_release',
+        user: 'o',
+        repo: 'r',
+        api_base: gh.apiBase,
+        current: '2.0.0',
+        release_compare: 'python',
+      },
+    });
     const [ordered] = await h.check();
     expect(ordered?.update_available).toBe(false);
     expect(ordered?.explanation).toBe('1.1.0 < 2.0.0 by PEP 440');

@@ -13,7 +13,10 @@ function valueFor(key: string): unknown {
 }
 
 /** A config that meets every requirement of a descriptor (the first key of each one-of). */
-function complete(d: { requires: readonly { key: string }[]; requiresOneOf?: readonly { keys: readonly string[] }[] }): Record<string, unknown> {
+function complete(d: {
+  requires: readonly { key: string }[];
+  requiresOneOf?: readonly { keys: readonly string[] }[];
+}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const r of d.requires) out[r.key] = valueFor(r.key);
   for (const r of d.requiresOneOf ?? []) out[r.keys[0] ?? ''] = valueFor(r.keys[0] ?? '');

@@ -31,7 +31,9 @@ let pypi: FakePypi;
 let root: string;
 let home: string;
 let imported: { added: string[]; replaced: string[]; skipped: { id: string; reason: string }[] };
-const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).stdout.trim();
+const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
+  encoding: 'utf8',
+}).stdout.trim();
 
 /** An OctoPrint config.yaml with a check in each shape the import must keep the meaning of. */
 function configYaml(api: string, index: string, folder: string): string {
@@ -155,11 +157,22 @@ async function check(id: string): Promise<CheckResult> {
 
 describe('upkeep import octoprint: every shape keeps its OctoPrint meaning', () => {
   it('imports every valid check and skips the broken ones with what was expected', () => {
-    expect(imported.added.sort()).toEqual(['every_prerelease', 'force_base_default', 'force_base_on', 'pypi_plugin', 'semantic_unequal_lower', 'unequal_lower', 'unlisted_channel', 'version_file']);
+    expect(imported.added.sort()).toEqual([
+      'every_prerelease',
+      'force_base_default',
+      'force_base_on',
+      'pypi_plugin',
+      'semantic_unequal_lower',
+      'unequal_lower',
+      'unlisted_channel',
+      'version_file',
+    ]);
     const reasons = Object.fromEntries(imported.skipped.map((s) => [s.id, s.reason]));
     expect(Object.keys(reasons).sort()).toEqual(['bad_health', 'bad_version_from']);
     expect(reasons.bad_version_from).toContain('components.bad_version_from.version_from: Unrecognized key: "regx"');
-    expect(reasons.bad_health).toContain('components.bad_health.health: must be { url, expect_status?, timeout? } or { command, timeout? }');
+    expect(reasons.bad_health).toContain(
+      'components.bad_health.health: must be { url, expect_status?, timeout? } or { command, timeout? }',
+    );
     for (const reason of Object.values(reasons)) expect(reason).not.toMatch(/Invalid input(?!:)/);
   });
 
@@ -170,7 +183,11 @@ describe('upkeep import octoprint: every shape keeps its OctoPrint meaning', () 
   });
 
   it('force_base is off by default, as OctoPrint reads it', async () => {
-    expect(await check('force_base_default')).toMatchObject({ latest: '1.4.0', update_available: true, explanation: '1.4.0 > 1.4.0rc1 by PEP 440' });
+    expect(await check('force_base_default')).toMatchObject({
+      latest: '1.4.0',
+      update_available: true,
+      explanation: '1.4.0 > 1.4.0rc1 by PEP 440',
+    });
   });
 
   it('python_unequal and semantic_unequal offer a lower release, not vetoed as a downgrade', async () => {
@@ -178,7 +195,8 @@ describe('upkeep import octoprint: every shape keeps its OctoPrint meaning', () 
       installed: '2.0.0',
       latest: '1.4.0',
       update_available: true,
-      explanation: '1.4.0 != 2.0.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version',
+      explanation:
+        '1.4.0 != 2.0.0 by PEP 440 inequality; offered although lower: python_unequal offers any different version',
     });
     expect(await check('semantic_unequal_lower')).toMatchObject({ latest: '1.4.0', update_available: true });
   });
@@ -196,7 +214,9 @@ describe('upkeep import octoprint: every shape keeps its OctoPrint meaning', () 
   it('pypi_release skips what the interpreter cannot install and says so', async () => {
     const r = await check('pypi_plugin');
     expect(r).toMatchObject({ latest: '1.1.0', update_available: true });
-    expect(r.explanation).toBe(`1.1.0 > 1.0.0 by PEP 440; skipped 1 newer release whose requires_python excludes Python ${python} (python3): 1.2.0 (>=3.99)`);
+    expect(r.explanation).toBe(
+      `1.1.0 > 1.0.0 by PEP 440; skipped 1 newer release whose requires_python excludes Python ${python} (python3): 1.2.0 (>=3.99)`,
+    );
   });
 
   it('version_from: { file: VERSION } reads the file that holds just the version', async () => {

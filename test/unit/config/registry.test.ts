@@ -34,7 +34,10 @@ describe('component registry (settings store + drop-ins)', () => {
     mkdirSync(dropIns, { recursive: true });
     createServices({ home, host: 'cli' }).components.add({ other: { type: 'never_current', name: 'Mine' } });
     writeFileSync(path.join(dropIns, '10-plugin.yaml'), 'my-plugin:\n  type: pypi_release\n  package: my-plugin\n');
-    writeFileSync(path.join(dropIns, '20-other.json'), JSON.stringify({ components: { other: { type: 'always_current', name: 'Other' } } }));
+    writeFileSync(
+      path.join(dropIns, '20-other.json'),
+      JSON.stringify({ components: { other: { type: 'always_current', name: 'Other' } } }),
+    );
     writeFileSync(path.join(dropIns, '30-broken.yaml'), 'components:\n  x: { type: github_release\n');
     writeFileSync(path.join(dropIns, '40-invalid.yml'), 'components:\n  y: { type: github_release }\n');
     writeFileSync(path.join(dropIns, 'README.txt'), 'not a definition');
@@ -65,8 +68,17 @@ describe('OctoPrint import', () => {
     const text = readFileSync(path.join(fixtures, 'octoprint', 'config.yaml'), 'utf8');
     const { components, skipped } = importOctoprintConfig(text);
     expect(Object.keys(components).sort()).toEqual(['firmwarecheck', 'my_checkout', 'octoprint']);
-    expect(components.octoprint).toMatchObject({ name: 'OctoPrint', method: 'pip', channel: 'rc/maintenance', user: 'OctoPrint' });
-    expect(components.my_checkout).toMatchObject({ folder: '/home/pi/mycheckout', method: 'update_script', type: 'git_commit' });
+    expect(components.octoprint).toMatchObject({
+      name: 'OctoPrint',
+      method: 'pip',
+      channel: 'rc/maintenance',
+      user: 'OctoPrint',
+    });
+    expect(components.my_checkout).toMatchObject({
+      folder: '/home/pi/mycheckout',
+      method: 'update_script',
+      type: 'git_commit',
+    });
     expect(components.firmwarecheck?.current).toBe('2021.10.11');
     expect(skipped.map((s) => s.id).sort()).toEqual(['broken_plugin', 'pi_support']);
     expect(skipped.find((s) => s.id === 'broken_plugin')?.reason).toContain('components.broken_plugin.user');
@@ -85,7 +97,9 @@ describe('data directory', () => {
     expect(resolveHome({ env: { HOME: '/home/u' }, electronUserData: '/ud' })).toBe('/ud');
     expect(resolveHome({ env: { HOME: '/home/u', XDG_CONFIG_HOME: '/cfg' }, platform: 'linux' })).toBe('/cfg/upkeep');
     expect(resolveHome({ env: { HOME: '/home/u' }, platform: 'linux' })).toBe('/home/u/.config/upkeep');
-    expect(resolveHome({ env: { HOME: '/home/u', XDG_CONFIG_HOME: 'relative' }, platform: 'linux' })).toBe('/home/u/.config/upkeep');
+    expect(resolveHome({ env: { HOME: '/home/u', XDG_CONFIG_HOME: 'relative' }, platform: 'linux' })).toBe(
+      '/home/u/.config/upkeep',
+    );
   });
 });
 
@@ -104,7 +118,10 @@ describe('settings and secrets', () => {
 
   it('falls back to defaults for a hand-damaged value instead of failing', () => {
     const home = tempDir();
-    writeFileSync(path.join(home, 'config.json'), JSON.stringify({ settings: { cache_ttl_hours: 'soon', check_interval_hours: 6 } }));
+    writeFileSync(
+      path.join(home, 'config.json'),
+      JSON.stringify({ settings: { cache_ttl_hours: 'soon', check_interval_hours: 6 } }),
+    );
     const settings = createServices({ home, host: 'cli' }).settings.get();
     expect(settings.cache_ttl_hours).toBe(24);
     expect(settings.check_interval_hours).toBe(6);

@@ -32,7 +32,10 @@ describe('upkeep discover', () => {
       ['upkeep-cli-probe', 'npm_global', false],
       ['site', 'git', false],
     ]);
-    const list = () => (upkeep(['--home', home, '--json', 'component', 'list']).json() as { components: { id: string }[] }).components.map((c) => c.id);
+    const list = () =>
+      (
+        upkeep(['--home', home, '--json', 'component', 'list']).json() as { components: { id: string }[] }
+      ).components.map((c) => c.id);
     expect(list()).toEqual([]);
 
     const added = upkeep(['--home', home, '--json', 'discover', '--npm-global', '--git', apps, '--add'], { env });
@@ -49,7 +52,9 @@ describe('upkeep discover', () => {
   it('a source that fails is printed with its code and exits 1; the rest is still shown', () => {
     const home = tempDir();
     const missing = path.join(root, 'missing-dir');
-    const run = upkeep(['--home', home, 'discover', '--npm-global', '--git', missing], { env: { NPM_CONFIG_PREFIX: prefix } });
+    const run = upkeep(['--home', home, 'discover', '--npm-global', '--git', missing], {
+      env: { NPM_CONFIG_PREFIX: prefix },
+    });
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('upkeep-cli-probe');
     expect(run.stdout).toContain(`error (git): The folder ${missing} does not exist`);

@@ -9,7 +9,11 @@ import { invokeMethod } from '../../../shared/contract';
 import { tempDir } from '../../helpers/temp';
 
 const realPython = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-const realNpm = execFileSync('node', ['-e', 'process.stdout.write(require("node:path").join(require("node:path").dirname(process.execPath), "npm"))'], { encoding: 'utf8' });
+const realNpm = execFileSync(
+  'node',
+  ['-e', 'process.stdout.write(require("node:path").join(require("node:path").dirname(process.execPath), "npm"))'],
+  { encoding: 'utf8' },
+);
 
 describe('discovery defaults (prefills for the first-run form)', () => {
   it('offers the Python interpreters on PATH, npm when present, and the usual checkout folders that exist', () => {
@@ -37,7 +41,9 @@ describe('discovery defaults (prefills for the first-run form)', () => {
 
   it('is a read-only contract method', async () => {
     const api = createApi(createServices({ home: tempDir(), host: 'http' }));
-    const found = (await invokeMethod(api, 'getDiscoveryDefaults', {}, { initiatedBy: 'panel', readOnly: true })) as { python: string[] };
+    const found = (await invokeMethod(api, 'getDiscoveryDefaults', {}, { initiatedBy: 'panel', readOnly: true })) as {
+      python: string[];
+    };
     expect(found.python.every((p) => path.isAbsolute(p))).toBe(true);
   });
 });

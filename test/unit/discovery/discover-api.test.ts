@@ -61,7 +61,11 @@ describe('discover (contract method)', () => {
     const call = apiFor(tempDir());
     const first = await call('discover', { npm_global: true, python: venv, git_dir: apps });
     const mapping = Object.fromEntries(first.proposals.map((p) => [p.id, p.config]));
-    expect((await call('addComponents', { components: mapping })).added.sort()).toEqual(['upkeep-probe', 'upkeep-probe-2', 'upkeep-probe-3']);
+    expect((await call('addComponents', { components: mapping })).added.sort()).toEqual([
+      'upkeep-probe',
+      'upkeep-probe-2',
+      'upkeep-probe-3',
+    ]);
     const second = await call('discover', { npm_global: true, python: venv, git_dir: apps });
     expect(second.proposals.map((p) => [p.id, p.already_tracked])).toEqual([
       ['upkeep-probe', true],
@@ -74,7 +78,9 @@ describe('discover (contract method)', () => {
 
   it('suggested ids never collide with an existing component that tracks something else', async () => {
     const call = apiFor(tempDir());
-    await call('addComponents', { components: { 'upkeep-probe': { type: 'github_release', user: 'someone', repo: 'else' } } });
+    await call('addComponents', {
+      components: { 'upkeep-probe': { type: 'github_release', user: 'someone', repo: 'else' } },
+    });
     const { proposals } = await call('discover', { npm_global: true });
     expect(proposals.map((p) => [p.id, p.already_tracked])).toEqual([['upkeep-probe-2', false]]);
   });
@@ -83,11 +89,25 @@ describe('discover (contract method)', () => {
     const call = apiFor(tempDir());
     const missingPython = path.join(root, 'no-venv', 'bin', 'python');
     const missingDir = path.join(root, 'no-such-folder');
-    const { proposals, errors } = await call('discover', { npm_global: true, python: missingPython, git_dir: missingDir });
+    const { proposals, errors } = await call('discover', {
+      npm_global: true,
+      python: missingPython,
+      git_dir: missingDir,
+    });
     expect(proposals.map((p) => p.source)).toEqual(['npm_global']);
     expect(errors).toEqual([
-      { source: 'python', code: 'NOT_FOUND', message: expect.stringContaining(`No Python at ${missingPython}`), path: missingPython },
-      { source: 'git', code: 'NOT_FOUND', message: expect.stringContaining(`The folder ${missingDir} does not exist`), path: missingDir },
+      {
+        source: 'python',
+        code: 'NOT_FOUND',
+        message: expect.stringContaining(`No Python at ${missingPython}`),
+        path: missingPython,
+      },
+      {
+        source: 'git',
+        code: 'NOT_FOUND',
+        message: expect.stringContaining(`The folder ${missingDir} does not exist`),
+        path: missingDir,
+      },
     ]);
   });
 
@@ -100,7 +120,13 @@ describe('discover (contract method)', () => {
     try {
       const { proposals, errors } = await call('discover', { npm_global: true, python: venv, git_dir: apps });
       expect(proposals.map((p) => p.source)).toEqual(['python', 'git']);
-      expect(errors).toEqual([expect.objectContaining({ source: 'npm_global', code: 'COMMAND_FAILED', message: expect.stringMatching(/npm ls -g/) })]);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          source: 'npm_global',
+          code: 'COMMAND_FAILED',
+          message: expect.stringMatching(/npm ls -g/),
+        }),
+      ]);
     } finally {
       process.env.NPM_CONFIG_PREFIX = prefix;
     }
@@ -108,7 +134,10 @@ describe('discover (contract method)', () => {
 
   it('needs at least one source, and is refused to read-only callers (it runs programs on this machine)', async () => {
     const home = tempDir();
-    await expect(apiFor(home)('discover', {})).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/at least one of npm_global, python or git_dir/) });
+    await expect(apiFor(home)('discover', {})).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: expect.stringMatching(/at least one of npm_global, python or git_dir/),
+    });
     await expect(apiFor(home)('discover', { python: '' })).rejects.toBeInstanceOf(UpkeepError);
     await expect(apiFor(home, true)('discover', { npm_global: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });

@@ -2,7 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../../electron/core/api';
-import { ensureFirstRun, FIRST_RUN_MARKER, SELF_ID, selfComponentConfig, selfRepository } from '../../../electron/core/discovery/first-run';
+import {
+  ensureFirstRun,
+  FIRST_RUN_MARKER,
+  SELF_ID,
+  selfComponentConfig,
+  selfRepository,
+} from '../../../electron/core/discovery/first-run';
 import { appPackage } from '../../../electron/core/lib/app-version';
 import { createServices } from '../../../electron/core/services';
 import { invokeMethod } from '../../../shared/contract';
@@ -10,7 +16,10 @@ import { repoRoot } from '../../helpers/cli';
 import { FakeGitHub } from '../../fixtures/servers/github';
 import { tempDir } from '../../helpers/temp';
 
-const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string; repository: { url: string } };
+const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  repository: { url: string };
+};
 
 describe('first run: Upkeep tracks itself', () => {
   it("reads its own GitHub repository from package.json's repository field", () => {
@@ -25,7 +34,14 @@ describe('first run: Upkeep tracks itself', () => {
     services.events.on('components_changed', (p: { ids: string[] }) => seen.push(p.ids));
     expect(await ensureFirstRun(services)).toEqual({ first_run: true, added: [SELF_ID], refreshed_current: false });
     const self = services.components.get(SELF_ID);
-    expect(self.config).toEqual({ name: 'Upkeep', type: 'github_release', user: selfRepository().user, repo: selfRepository().repo, release_compare: 'semantic', current: pkg.version });
+    expect(self.config).toEqual({
+      name: 'Upkeep',
+      type: 'github_release',
+      user: selfRepository().user,
+      repo: selfRepository().repo,
+      release_compare: 'semantic',
+      current: pkg.version,
+    });
     expect(self.method).toBeNull();
     expect(appPackage().version).toBe(pkg.version);
     expect(seen).toEqual([[SELF_ID]]);
@@ -44,7 +60,10 @@ describe('first run: Upkeep tracks itself', () => {
     await ensureFirstRun(services);
     const api = createApi(services);
     await invokeMethod(api, 'removeComponent', { id: SELF_ID }, { initiatedBy: 'panel', readOnly: false });
-    expect(await ensureFirstRun(createServices({ home, host: 'desktop' }))).toMatchObject({ first_run: false, added: [] });
+    expect(await ensureFirstRun(createServices({ home, host: 'desktop' }))).toMatchObject({
+      first_run: false,
+      added: [],
+    });
     expect(createServices({ home, host: 'cli' }).components.list().components).toEqual([]);
   });
 
@@ -72,10 +91,18 @@ describe('first run: Upkeep tracks itself', () => {
     const home = tempDir();
     const services = createServices({ home, host: 'desktop' });
     await ensureFirstRun(services, { version: '0.1.0' });
-    expect(await ensureFirstRun(services, { version: '0.2.0' })).toEqual({ first_run: false, added: [], refreshed_current: true });
+    expect(await ensureFirstRun(services, { version: '0.2.0' })).toEqual({
+      first_run: false,
+      added: [],
+      refreshed_current: true,
+    });
     expect(services.components.get(SELF_ID).config.current).toBe('0.2.0');
     // An entry the user changed into something else (e.g. gave it a method) is left alone.
-    services.components.update(SELF_ID, { ...services.components.get(SELF_ID).config, method: 'update_script', update_script: ['true'] });
+    services.components.update(SELF_ID, {
+      ...services.components.get(SELF_ID).config,
+      method: 'update_script',
+      update_script: ['true'],
+    });
     expect(await ensureFirstRun(services, { version: '0.3.0' })).toMatchObject({ refreshed_current: false });
     expect(services.components.get(SELF_ID).config.current).toBe('0.2.0');
   });
@@ -92,8 +119,12 @@ describe('first run: Upkeep tracks itself', () => {
       const ctx = { initiatedBy: 'panel' as const, readOnly: false };
       await invokeMethod(api, 'setSettings', { patch: { github_api_base: gh.apiBase } }, ctx);
       await ensureFirstRun(services);
-      const { components } = (await invokeMethod(api, 'checkComponents', { ids: [SELF_ID] }, ctx)) as { components: { installed: string; latest: string; update_available: boolean; error: unknown }[] };
-      expect(components).toEqual([expect.objectContaining({ installed: pkg.version, latest: '99.0.0', update_available: true, error: null })]);
+      const { components } = (await invokeMethod(api, 'checkComponents', { ids: [SELF_ID] }, ctx)) as {
+        components: { installed: string; latest: string; update_available: boolean; error: unknown }[];
+      };
+      expect(components).toEqual([
+        expect.objectContaining({ installed: pkg.version, latest: '99.0.0', update_available: true, error: null }),
+      ]);
       expect(gh.requestsTo(`/repos/${user}/${repo}/releases`).length).toBeGreaterThan(0);
     } finally {
       await gh.close();
@@ -109,6 +140,9 @@ describe('first run: Upkeep tracks itself', () => {
     const services = createServices({ home, host: 'cli' });
     writeFileSync(path.join(home, 'blocker'), '');
     const blocked = { ...services, layout: { ...services.layout, home: path.join(home, 'blocker') } };
-    await expect(ensureFirstRun(blocked)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/data directory is writable/) });
+    await expect(ensureFirstRun(blocked)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/data directory is writable/),
+    });
   });
 });

@@ -37,7 +37,13 @@ describe('git checkouts under a folder', () => {
     expect(Object.keys(byFolder).sort()).toEqual([path.join(apps, 'bot'), path.join(apps, 'team', 'Web.App')]);
 
     const bot = byFolder[path.join(apps, 'bot')];
-    expect(bot?.config).toEqual({ name: 'bot', type: 'git_commit', folder: path.join(apps, 'bot'), method: 'git', branch: 'main' });
+    expect(bot?.config).toEqual({
+      name: 'bot',
+      type: 'git_commit',
+      folder: path.join(apps, 'bot'),
+      method: 'git',
+      branch: 'main',
+    });
     expect(bot?.github).toEqual({ user: 'acme', repo: 'chat-bot' });
     expect(bot?.note).toContain('GitHub: acme/chat-bot');
     expect(bot?.installed).toBe(git(path.join(apps, 'bot'), 'rev-parse', '--short=12', 'HEAD'));
@@ -62,7 +68,9 @@ describe('git checkouts under a folder', () => {
     cloneInto(root, path.join(scan, 'a', 'b', 'c', 'deep'));
 
     const found = async (maxDepth?: number) =>
-      (await discoverGitCheckouts(scan, maxDepth === undefined ? {} : { maxDepth })).candidates.map((c) => path.relative(scan, c.config.folder as string)).sort();
+      (await discoverGitCheckouts(scan, maxDepth === undefined ? {} : { maxDepth })).candidates
+        .map((c) => path.relative(scan, c.config.folder as string))
+        .sort();
     expect(await found()).toEqual(['a/b/c/deep', 'app']);
     expect(await found(2)).toEqual(['app']);
   });
@@ -135,14 +143,22 @@ describe('git checkouts under a folder', () => {
     expect((error as UpkeepError).code).toBe('NOT_FOUND');
     expect((error as UpkeepError).message).toContain(`The folder ${missing} does not exist`);
     writeFileSync(path.join(root, 'file'), '');
-    expect(((await discoverGitCheckouts(path.join(root, 'file')).catch((e: unknown) => e)) as UpkeepError).code).toBe('INVALID_REQUEST');
+    expect(((await discoverGitCheckouts(path.join(root, 'file')).catch((e: unknown) => e)) as UpkeepError).code).toBe(
+      'INVALID_REQUEST',
+    );
   });
 
   it('a scan over the folder limit stops and says to choose a narrower folder', async () => {
     const root = tempDir();
     for (let i = 0; i < 12; i++) mkdirSync(path.join(root, 'wide', `d${i}`), { recursive: true });
     const { errors } = await discoverGitCheckouts(path.join(root, 'wide'), { maxDirs: 5 });
-    expect(errors).toEqual([expect.objectContaining({ source: 'git', code: 'RESPONSE_TOO_LARGE', message: expect.stringMatching(/narrower folder/) })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        source: 'git',
+        code: 'RESPONSE_TOO_LARGE',
+        message: expect.stringMatching(/narrower folder/),
+      }),
+    ]);
   });
 
   it('a broken checkout is reported by folder; the others are still proposed', async () => {
@@ -152,17 +168,24 @@ describe('git checkouts under a folder', () => {
     writeFileSync(path.join(root, 'scan', 'broken', '.git'), 'gitdir: /nonexistent/upkeep/worktree\n');
     const { candidates, errors } = await discoverGitCheckouts(path.join(root, 'scan'));
     expect(candidates.map((c) => c.config.name)).toEqual(['good']);
-    expect(errors).toEqual([expect.objectContaining({ source: 'git', code: 'COMMAND_FAILED', path: path.join(root, 'scan', 'broken') })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ source: 'git', code: 'COMMAND_FAILED', path: path.join(root, 'scan', 'broken') }),
+    ]);
   });
 
   it('reads user/repo from every GitHub remote form and nothing from other hosts', () => {
-    expect(githubRepoOf('https://github.com/OctoPrint/OctoPrint.git')).toEqual({ user: 'OctoPrint', repo: 'OctoPrint' });
+    expect(githubRepoOf('https://github.com/OctoPrint/OctoPrint.git')).toEqual({
+      user: 'OctoPrint',
+      repo: 'OctoPrint',
+    });
     expect(githubRepoOf('https://token@github.com/a/b')).toEqual({ user: 'a', repo: 'b' });
     expect(githubRepoOf('ssh://git@github.com/a/b.git')).toEqual({ user: 'a', repo: 'b' });
     expect(githubRepoOf('git@github.com:a/b.c.git')).toEqual({ user: 'a', repo: 'b.c' });
-    expect(githubRepoOf('git+https://github.com/upkeep-app/upkeep.git')).toEqual({ user: 'upkeep-app', repo: 'upkeep' });
+    expect(githubRepoOf('git+https://github.com/upkeep-app/upkeep.git')).toEqual({
+      user: 'upkeep-app',
+      repo: 'upkeep',
+    });
     expect(githubRepoOf('https://gitlab.com/a/b.git')).toBeNull();
     expect(githubRepoOf('https://github.com.evil.example/a/b')).toBeNull();
   });
 });
-

@@ -15,9 +15,16 @@ export function packNpmPackage(dir: string, name: string, version: string): stri
   const src = path.join(dir, `src-${name.replace(/[@/]/g, '_')}`);
   mkdirSync(src, { recursive: true });
   const bin = name.split('/').pop() as string;
-  writeFileSync(path.join(src, 'package.json'), JSON.stringify({ name, version, bin: { [bin]: 'cli.js' }, license: 'MIT' }));
+  writeFileSync(
+    path.join(src, 'package.json'),
+    JSON.stringify({ name, version, bin: { [bin]: 'cli.js' }, license: 'MIT' }),
+  );
   writeFileSync(path.join(src, 'cli.js'), `#!/usr/bin/env node\nconsole.log(${JSON.stringify(version)});\n`);
-  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: src, encoding: 'utf8', env: { ...process.env, ...QUIET_NPM } });
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
+    cwd: src,
+    encoding: 'utf8',
+    env: { ...process.env, ...QUIET_NPM },
+  });
   return path.join(dir, out.trim().split('\n').pop() as string);
 }
 
@@ -84,7 +91,9 @@ export function writePythonProject(dir: string, name: string, version: string): 
     path.join(src, 'pyproject.toml'),
     `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n[project]\nname = "${name}"\nversion = "${version}"\n`,
   );
-  const backend = BACKEND.replace('{name!r}', JSON.stringify(name)).replace('{dist!r}', JSON.stringify(dist)).replace('{version!r}', JSON.stringify(version));
+  const backend = BACKEND.replace('{name!r}', JSON.stringify(name))
+    .replace('{dist!r}', JSON.stringify(dist))
+    .replace('{version!r}', JSON.stringify(version));
   writeFileSync(path.join(src, 'backend.py'), backend);
   return src;
 }
@@ -93,7 +102,11 @@ export function writePythonProject(dir: string, name: string, version: string): 
 export function buildWheel(dir: string, name: string, version: string): string {
   const src = writePythonProject(dir, name, version);
   const wheels = path.join(dir, 'wheels');
-  execFileSync('python3', ['-m', 'pip', 'wheel', '--no-index', '--no-deps', '--disable-pip-version-check', '-q', '-w', wheels, src], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    'python3',
+    ['-m', 'pip', 'wheel', '--no-index', '--no-deps', '--disable-pip-version-check', '-q', '-w', wheels, src],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   if (!readdirSync(wheels).some((f) => f.endsWith('.whl'))) throw new Error('pip wheel built nothing');
   return wheels;
 }
@@ -103,6 +116,10 @@ export function makeVenv(dir: string, wheels: string, packages: string[]): strin
   const venv = path.join(dir, 'venv');
   execFileSync('python3', ['-m', 'venv', venv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const python = path.join(venv, process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
-  execFileSync(python, ['-m', 'pip', 'install', '--no-index', '--find-links', wheels, '--disable-pip-version-check', '-q', ...packages], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    python,
+    ['-m', 'pip', 'install', '--no-index', '--find-links', wheels, '--disable-pip-version-check', '-q', ...packages],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return venv;
 }

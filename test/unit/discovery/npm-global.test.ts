@@ -50,7 +50,11 @@ describe('global npm packages', () => {
     mkdirSync(work);
     writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'upkeep-probe-linked', version: '0.0.1' }));
     const { execFileSync } = await import('node:child_process');
-    execFileSync('npm', ['link', '--no-audit', '--no-fund'], { cwd: work, env: { ...process.env, NPM_CONFIG_PREFIX: linkPrefix }, stdio: 'ignore' });
+    execFileSync('npm', ['link', '--no-audit', '--no-fund'], {
+      cwd: work,
+      env: { ...process.env, NPM_CONFIG_PREFIX: linkPrefix },
+      stdio: 'ignore',
+    });
     const names = (await discoverNpmGlobal({ env: { NPM_CONFIG_PREFIX: linkPrefix } })).map((c) => c.config.package);
     expect(names).toEqual(['upkeep-probe-real']);
   });

@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateComponent } from '../../../electron/core/config/validate';
-import { discoverPythonPackages, normalizePackageName, resolvePython } from '../../../electron/core/discovery/python-packages';
+import {
+  discoverPythonPackages,
+  normalizePackageName,
+  resolvePython,
+} from '../../../electron/core/discovery/python-packages';
 import { type UpkeepError } from '../../../shared/errors';
 import { tempDir } from '../../helpers/temp';
 import { buildWheel, makeVenv, writePythonProject } from './local-packages';
@@ -22,7 +26,11 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as UpkeepError);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as UpkeepError,
+  );
 
 describe('Python packages of an interpreter or venv', () => {
   it('proposes the venv packages as pypi_release + pip in that interpreter, skipping pip/setuptools/wheel', async () => {
@@ -54,9 +62,15 @@ describe('Python packages of an interpreter or venv', () => {
 
   it('leaves out editable installs (working copies)', async () => {
     const editable = writePythonProject(tempDir(), 'upkeep-editable-probe', '0.0.1');
-    execFileSync(python, ['-m', 'pip', 'install', '--no-index', '--disable-pip-version-check', '-q', '-e', editable], { stdio: 'pipe' });
+    execFileSync(python, ['-m', 'pip', 'install', '--no-index', '--disable-pip-version-check', '-q', '-e', editable], {
+      stdio: 'pipe',
+    });
     try {
-      const list = JSON.parse(execFileSync(python, ['-m', 'pip', 'list', '--format=json', '--disable-pip-version-check'], { encoding: 'utf8' })) as { name: string }[];
+      const list = JSON.parse(
+        execFileSync(python, ['-m', 'pip', 'list', '--format=json', '--disable-pip-version-check'], {
+          encoding: 'utf8',
+        }),
+      ) as { name: string }[];
       expect(list.map((r) => r.name)).toContain('upkeep-editable-probe');
       const names = (await discoverPythonPackages(python)).map((c) => c.config.package);
       expect(names).not.toContain('upkeep-editable-probe');
@@ -70,7 +84,9 @@ describe('Python packages of an interpreter or venv', () => {
     expect(candidates.length).toBeGreaterThan(0);
     const recorded = candidates[0]?.config.python as string;
     expect(path.isAbsolute(recorded)).toBe(true);
-    expect(execFileSync(recorded, ['-c', 'import sys; print(sys.version_info[0])'], { encoding: 'utf8' }).trim()).toBe('3');
+    expect(execFileSync(recorded, ['-c', 'import sys; print(sys.version_info[0])'], { encoding: 'utf8' }).trim()).toBe(
+      '3',
+    );
   });
 
   it('a python that does not exist is NOT_FOUND and says what to give instead', async () => {

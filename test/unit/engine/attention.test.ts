@@ -23,7 +23,18 @@ describe('needs attention', () => {
     const scenario = await releaseScenario();
     const backups = path.join(scenario.home, 'backups', 'webapp');
     scenario.services.components.add(
-      { webapp: { ...scenario.services.components.get('webapp').config, install: [['node', '-e', `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`]] } },
+      {
+        webapp: {
+          ...scenario.services.components.get('webapp').config,
+          install: [
+            [
+              'node',
+              '-e',
+              `require('fs').rmSync(${JSON.stringify(backups)}, { recursive: true, force: true }); process.exit(1)`,
+            ],
+          ],
+        },
+      },
       { replace: true },
     );
     return scenario;
@@ -38,11 +49,20 @@ describe('needs attention', () => {
     expect(results[0]?.status).toBe('failed');
 
     const { entries } = await api.listHistory({}, ctx);
-    expect(entries[0]).toMatchObject({ status: 'failed', attention_open: true, needs_attention: { reason: expect.stringContaining('failed after changing the component'), action: expect.stringContaining('mark it resolved') } });
+    expect(entries[0]).toMatchObject({
+      status: 'failed',
+      attention_open: true,
+      needs_attention: {
+        reason: expect.stringContaining('failed after changing the component'),
+        action: expect.stringContaining('mark it resolved'),
+      },
+    });
 
     // status, as JSON and as text, says so (a new process: nothing kept in memory).
     const status = await cli(s.home, '--json', 'status');
-    const row = (JSON.parse(status.stdout) as { components: { id: string; attention?: { run_id: string; reason: string } }[] }).components.find((c) => c.id === 'webapp');
+    const row = (
+      JSON.parse(status.stdout) as { components: { id: string; attention?: { run_id: string; reason: string } }[] }
+    ).components.find((c) => c.id === 'webapp');
     expect(row?.attention?.run_id).toBe(entries[0]?.id);
     const text = await cli(s.home, 'status');
     expect(text.stdout).toContain('(NEEDS ATTENTION)');

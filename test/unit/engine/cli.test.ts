@@ -15,9 +15,16 @@ afterEach(async () => {
 });
 
 /** The real `upkeep` command in its own process (from source through tsx), stdin closed. */
-function upkeep(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; json: () => any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped CLI JSON
+function upkeep(
+  home: string,
+  ...args: string[]
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped CLI JSON
+): Promise<{ code: number | null; stdout: string; stderr: string; json: () => any }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--home', home, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, '--home', home, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -34,22 +41,47 @@ describe('upkeep update / rollback / history', () => {
 
     const refused = await upkeep(s.home, '--json', 'update', 'webapp');
     expect(refused.code).toBe(2);
-    expect(refused.json()).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringContaining('--yes') } });
+    expect(refused.json()).toMatchObject({
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('--yes') },
+    });
 
     const updated = await upkeep(s.home, '--json', 'update', 'webapp', '--yes');
     expect(updated.code, updated.stderr).toBe(0);
     const { results } = updated.json();
-    expect(results).toEqual([{ id: 'webapp', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: expect.any(String), error: null, run_id: expect.any(String) }]);
+    expect(results).toEqual([
+      {
+        id: 'webapp',
+        from: '1.0.0',
+        to: '1.1.0',
+        status: 'succeeded',
+        backup_id: expect.any(String),
+        error: null,
+        run_id: expect.any(String),
+      },
+    ]);
 
     const history = await upkeep(s.home, '--json', 'history', 'webapp', '--limit', '5');
     expect(history.code).toBe(0);
     expect(history.json().entries).toEqual([
-      expect.objectContaining({ id: results[0].run_id, component: 'webapp', kind: 'update', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: results[0].backup_id, error: null, initiated_by: 'cli' }),
+      expect.objectContaining({
+        id: results[0].run_id,
+        component: 'webapp',
+        kind: 'update',
+        from: '1.0.0',
+        to: '1.1.0',
+        status: 'succeeded',
+        backup_id: results[0].backup_id,
+        error: null,
+        initiated_by: 'cli',
+      }),
     ]);
 
     const rolled = await upkeep(s.home, '--json', 'rollback', 'webapp', '--to', '1.0.0', '--yes');
     expect(rolled.code, rolled.stderr).toBe(0);
-    expect(rolled.json()).toMatchObject({ result: { status: 'succeeded', from: '1.1.0', to: '1.0.0', backup_id: results[0].backup_id }, entry: { kind: 'rollback' } });
+    expect(rolled.json()).toMatchObject({
+      result: { status: 'succeeded', from: '1.1.0', to: '1.0.0', backup_id: results[0].backup_id },
+      entry: { kind: 'rollback' },
+    });
     expect(s.hash()).toBe(before);
 
     const after = await upkeep(s.home, '--json', 'history');
@@ -61,7 +93,9 @@ describe('upkeep update / rollback / history', () => {
   });
 
   it('exit 1 with status rolled_back when an update fails, and people see the log on stderr', async () => {
-    s = await releaseScenario({ config: { install: [['node', '-e', 'console.error("\\u001b[31minstall broke\\u001b[0m"); process.exit(1)']] } });
+    s = await releaseScenario({
+      config: { install: [['node', '-e', 'console.error("\\u001b[31minstall broke\\u001b[0m"); process.exit(1)']] },
+    });
     const before = s.hash();
     const failed = await upkeep(s.home, 'update', 'webapp', '--yes');
     expect(failed.code).toBe(1);

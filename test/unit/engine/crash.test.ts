@@ -17,9 +17,15 @@ afterEach(async () => {
 });
 
 /** Run the driver in a child process; resolves with how it ended. */
-function runDriver(home: string, killAt: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runDriver(
+  home: string,
+  killAt: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', driver, home, 'webapp', killAt], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', driver, home, 'webapp', killAt], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();
@@ -97,6 +103,9 @@ describe('SIGKILL at any point, then the next start of a host recovers (real chi
     expect(recovered).toMatchObject({ status: 'succeeded', from: '1.0.0', to: '1.1.0' });
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
     expect(existsSync(path.join(s.folder, 'installed.marker'))).toBe(true);
-    expect((await next.updates.listHistory({ component: 'webapp' }))[0]).toMatchObject({ status: 'succeeded', error: null });
+    expect((await next.updates.listHistory({ component: 'webapp' }))[0]).toMatchObject({
+      status: 'succeeded',
+      error: null,
+    });
   });
 });

@@ -15,10 +15,16 @@ describe('installing a release the check refuses as lower', () => {
 
   it('is flagged, refused by a plain update, and installed by an update with downgrade', async () => {
     s = await releaseScenario();
-    s.gh.addRelease(OWNER, REPO, { tag_name: 'v1.2.0', tarball: sourceTarball(`${OWNER}-${REPO}-ccc333`, releaseFiles('1.2.0')) });
+    s.gh.addRelease(OWNER, REPO, {
+      tag_name: 'v1.2.0',
+      tarball: sourceTarball(`${OWNER}-${REPO}-ccc333`, releaseFiles('1.2.0')),
+    });
     const api = createApi(s.services);
     const ctx = { initiatedBy: 'cli' as const, readOnly: false };
-    expect((await api.checkComponents({ ids: ['webapp'], force: true }, ctx)).components[0]).toMatchObject({ latest: '1.2.0', update_available: true });
+    expect((await api.checkComponents({ ids: ['webapp'], force: true }, ctx)).components[0]).toMatchObject({
+      latest: '1.2.0',
+      update_available: true,
+    });
     // 1.2.0 is pulled: 1.1.0 is newer than what is installed but lower than a version seen before.
     s.gh.removeRelease(OWNER, REPO, 'v1.2.0');
     const [check] = (await api.checkComponents({ ids: ['webapp'], force: true }, ctx)).components;

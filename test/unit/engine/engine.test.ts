@@ -1,7 +1,13 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { invokeMethod, type CallContext, type MethodName, type RequestOf, type ResponseOf } from '../../../shared/contract';
+import {
+  invokeMethod,
+  type CallContext,
+  type MethodName,
+  type RequestOf,
+  type ResponseOf,
+} from '../../../shared/contract';
 import { createApi } from '../../../electron/core/api';
 import { installedTarballUrl } from '../../../electron/core/updaters/release-archive';
 import { sourceTarball } from '../../fixtures/releases/tree';
@@ -11,7 +17,8 @@ let s: Scenario | undefined;
 
 /** Through the contract, as a host calls it: the request is validated, the caller set by the host. */
 function caller(api: ReturnType<typeof createApi>) {
-  return <M extends MethodName>(method: M, request: RequestOf<M>, ctx: CallContext) => invokeMethod(api, method, request, ctx) as Promise<ResponseOf<M>>;
+  return <M extends MethodName>(method: M, request: RequestOf<M>, ctx: CallContext) =>
+    invokeMethod(api, method, request, ctx) as Promise<ResponseOf<M>>;
 }
 afterEach(async () => {
   await s?.cleanup();
@@ -43,7 +50,12 @@ describe('update engine: the release_archive flow end to end', () => {
   });
 
   it('updates, keeps user data, records history and events, and a rollback restores the exact old tree', async () => {
-    s = await releaseScenario({ config: { install: [['node', '-e', 'require("fs").writeFileSync("installed.marker", "ok")']], health: { command: ['node', '-e', 'process.exit(0)'] } } });
+    s = await releaseScenario({
+      config: {
+        install: [['node', '-e', 'require("fs").writeFileSync("installed.marker", "ok")']],
+        health: { command: ['node', '-e', 'process.exit(0)'] },
+      },
+    });
     const before = s.hash();
     const uploads = s.uploadsHash();
     const api = createApi(s.services);
@@ -72,14 +84,40 @@ describe('update engine: the release_archive flow end to end', () => {
 
     const { entries } = await call('listHistory', { component: 'webapp' }, { initiatedBy: 'panel', readOnly: true });
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ id: r.run_id, component: 'webapp', kind: 'update', from: '1.0.0', to: '1.1.0', status: 'succeeded', backup_id: r.backup_id, error: null, initiated_by: 'panel' });
+    expect(entries[0]).toMatchObject({
+      id: r.run_id,
+      component: 'webapp',
+      kind: 'update',
+      from: '1.0.0',
+      to: '1.1.0',
+      status: 'succeeded',
+      backup_id: r.backup_id,
+      error: null,
+      initiated_by: 'panel',
+    });
     expect(typeof entries[0]!.duration_ms).toBe('number');
     const names = s.events.map((e) => e.event);
     expect(names).toContain('update_progress');
     expect(names).toContain('update_log');
-    expect(s.events.find((e) => e.event === 'update_succeeded')?.payload).toMatchObject({ component: 'webapp', from_version: '1.0.0', to_version: '1.1.0' });
-    const steps = s.events.filter((e) => e.event === 'update_progress').map((e) => (e.payload as { step: string }).step);
-    expect([...new Set(steps)]).toEqual(['preflight', 'backup', 'download', 'verify', 'apply', 'install', 'restart', 'health', 'commit']);
+    expect(s.events.find((e) => e.event === 'update_succeeded')?.payload).toMatchObject({
+      component: 'webapp',
+      from_version: '1.0.0',
+      to_version: '1.1.0',
+    });
+    const steps = s.events
+      .filter((e) => e.event === 'update_progress')
+      .map((e) => (e.payload as { step: string }).step);
+    expect([...new Set(steps)]).toEqual([
+      'preflight',
+      'backup',
+      'download',
+      'verify',
+      'apply',
+      'install',
+      'restart',
+      'health',
+      'commit',
+    ]);
     const logText = readFileSync(path.join(s.home, 'logs', `${r.run_id}.log`), 'utf8');
     expect(logText).toContain('swapping it with');
     expect(logText).not.toContain('\u001b[');
@@ -90,10 +128,20 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(log.lines.some((l) => l.stream === 'stdout' || l.stream === 'message')).toBe(true);
 
     // Roll the update back: the folder is byte-identical to before it, and that is history too.
-    const rolled = await call('rollbackUpdate', { component: 'webapp', to: 'last' }, { initiatedBy: 'cli', readOnly: false });
-    expect(rolled.result).toMatchObject({ status: "succeeded", error: null });
+    const rolled = await call(
+      'rollbackUpdate',
+      { component: 'webapp', to: 'last' },
+      { initiatedBy: 'cli', readOnly: false },
+    );
+    expect(rolled.result).toMatchObject({ status: 'succeeded', error: null });
     expect(s.hash()).toBe(before);
-    expect(rolled.entry).toMatchObject({ kind: 'rollback', from: '1.1.0', to: '1.0.0', backup_id: r.backup_id, initiated_by: 'cli' });
+    expect(rolled.entry).toMatchObject({
+      kind: 'rollback',
+      from: '1.1.0',
+      to: '1.0.0',
+      backup_id: r.backup_id,
+      initiated_by: 'cli',
+    });
   });
 
   it('removes files that the previous release had and the new one lacks', async () => {
@@ -123,8 +171,17 @@ describe('update engine: the release_archive flow end to end', () => {
   });
 
   it('derives the installed release tarball from the target tag', () => {
-    expect(installedTarballUrl('https://api.github.com/repos/o/r/tarball/v1.1.0', 'v1.1.0', '1.1.0', '1.0.0')).toBe('https://api.github.com/repos/o/r/tarball/v1.0.0');
-    expect(installedTarballUrl('https://api.github.com/repos/o/r/tarball/release%2Fv1.2.6', 'release/v1.2.6', '1.2.6', '1.2.3')).toBe('https://api.github.com/repos/o/r/tarball/release%2Fv1.2.3');
+    expect(installedTarballUrl('https://api.github.com/repos/o/r/tarball/v1.1.0', 'v1.1.0', '1.1.0', '1.0.0')).toBe(
+      'https://api.github.com/repos/o/r/tarball/v1.0.0',
+    );
+    expect(
+      installedTarballUrl(
+        'https://api.github.com/repos/o/r/tarball/release%2Fv1.2.6',
+        'release/v1.2.6',
+        '1.2.6',
+        '1.2.3',
+      ),
+    ).toBe('https://api.github.com/repos/o/r/tarball/release%2Fv1.2.3');
     expect(installedTarballUrl('https://x/tarball/abc', 'abc', '2.0', '1.0')).toBeNull();
     expect(installedTarballUrl('https://x/tarball/v2', 'v2', '2', null)).toBeNull();
   });

@@ -32,7 +32,11 @@ function expectUntouched(sc: Scenario, before: string, uploads: string) {
   expect(staging).toEqual([]);
 }
 
-async function failing(options: Parameters<typeof releaseScenario>[0], expected: { status: UpdateResult['status']; code: string }, noBackup = false) {
+async function failing(
+  options: Parameters<typeof releaseScenario>[0],
+  expected: { status: UpdateResult['status']; code: string },
+  noBackup = false,
+) {
   s = await releaseScenario(options);
   const before = s.hash();
   const uploads = s.uploadsHash();
@@ -48,18 +52,27 @@ async function failing(options: Parameters<typeof releaseScenario>[0], expected:
 describe('failures leave the component byte-identical (real release server, real backups)', () => {
   it('checksum mismatch: SHA256SUMS disagrees with the asset', async () => {
     const asset = sourceTarball(TOP, releaseFiles());
-    await failing({
-      config: { asset: 'webapp-{version}.tar.gz' },
-      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset }, { name: 'SHA256SUMS', content: `${'0'.repeat(64)}  webapp-1.1.0.tar.gz\n` }],
-    }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
+    await failing(
+      {
+        config: { asset: 'webapp-{version}.tar.gz' },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset },
+          { name: 'SHA256SUMS', content: `${'0'.repeat(64)}  webapp-1.1.0.tar.gz\n` },
+        ],
+      },
+      { status: 'failed', code: 'CHECKSUM_MISMATCH' },
+    );
   });
 
   it('checksum mismatch: the asset digest from the release host disagrees', async () => {
     const asset = sourceTarball(TOP, releaseFiles());
-    const result = await failing({
-      config: { asset: 'webapp-{version}.tar.gz' },
-      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset, digest: `sha256:${'1'.repeat(64)}` }],
-    }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
+    const result = await failing(
+      {
+        config: { asset: 'webapp-{version}.tar.gz' },
+        assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset, digest: `sha256:${'1'.repeat(64)}` }],
+      },
+      { status: 'failed', code: 'CHECKSUM_MISMATCH' },
+    );
     expect(result.error?.message).toContain('asset digest');
   });
 
@@ -67,20 +80,31 @@ describe('failures leave the component byte-identical (real release server, real
     const asset = sourceTarball(TOP, releaseFiles());
     s = await releaseScenario({
       config: { asset: 'webapp-*-linux.tar.gz', require_checksum: true },
-      assets: [{ name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null }, { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256(asset)}  webapp-1.1.0-linux.tar.gz\n` }],
+      assets: [
+        { name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null },
+        { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256(asset)}  webapp-1.1.0-linux.tar.gz\n` },
+      ],
     });
     const ok = await updateOnce(s);
     expect(ok).toMatchObject({ status: 'succeeded' });
-    expect(readFileSync(path.join(s.home, 'logs', `${ok.run_id}.log`), 'utf8')).toContain('verified against webapp-1.1.0-linux.tar.gz.sha256');
+    expect(readFileSync(path.join(s.home, 'logs', `${ok.run_id}.log`), 'utf8')).toContain(
+      'verified against webapp-1.1.0-linux.tar.gz.sha256',
+    );
     // The asset's one top folder is where the release is installed from.
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
     expect(existsSync(path.join(s.folder, TOP))).toBe(false);
     await s.cleanup();
 
-    await failing({
-      config: { asset: 'webapp-*-linux.tar.gz' },
-      assets: [{ name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null }, { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256('something else')}\n` }],
-    }, { status: 'failed', code: 'CHECKSUM_MISMATCH' });
+    await failing(
+      {
+        config: { asset: 'webapp-*-linux.tar.gz' },
+        assets: [
+          { name: 'webapp-1.1.0-linux.tar.gz', content: asset, digest: null },
+          { name: 'webapp-1.1.0-linux.tar.gz.sha256', content: `${sha256('something else')}\n` },
+        ],
+      },
+      { status: 'failed', code: 'CHECKSUM_MISMATCH' },
+    );
   });
 
   it('require_checksum refuses a release that publishes none', async () => {
@@ -92,7 +116,11 @@ describe('failures leave the component byte-identical (real release server, real
     const keys = minisignKeys();
     s = await releaseScenario({
       config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey, require_checksum: true },
-      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset }, { name: 'SHA256SUMS', content: `${sha256(asset)}  webapp-1.1.0.tar.gz\n` }, { name: 'webapp-1.1.0.tar.gz.minisig', content: keys.sign(asset) }],
+      assets: [
+        { name: 'webapp-1.1.0.tar.gz', content: asset },
+        { name: 'SHA256SUMS', content: `${sha256(asset)}  webapp-1.1.0.tar.gz\n` },
+        { name: 'webapp-1.1.0.tar.gz.minisig', content: keys.sign(asset) },
+      ],
     });
     const ok = await updateOnce(s);
     expect(ok).toMatchObject({ status: 'succeeded', error: null });
@@ -102,10 +130,16 @@ describe('failures leave the component byte-identical (real release server, real
     await s.cleanup();
 
     const other = minisignKeys();
-    await failing({
-      config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey },
-      assets: [{ name: 'webapp-1.1.0.tar.gz', content: asset }, { name: 'webapp-1.1.0.tar.gz.minisig', content: other.sign(asset) }],
-    }, { status: 'failed', code: 'SIGNATURE_INVALID' });
+    await failing(
+      {
+        config: { asset: 'webapp-{version}.tar.gz', public_key: keys.publicKey },
+        assets: [
+          { name: 'webapp-1.1.0.tar.gz', content: asset },
+          { name: 'webapp-1.1.0.tar.gz.minisig', content: other.sign(asset) },
+        ],
+      },
+      { status: 'failed', code: 'SIGNATURE_INVALID' },
+    );
   });
 
   it('truncated download', async () => {
@@ -114,35 +148,58 @@ describe('failures leave the component byte-identical (real release server, real
     const before = s.hash();
     const uploads = s.uploadsHash();
     const result = await updateOnce(s);
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'NETWORK', message: expect.stringContaining('cut off') } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: { code: 'NETWORK', message: expect.stringContaining('cut off') },
+    });
     expectUntouched(s, before, uploads);
   });
 
   it('archive with a ../ entry', async () => {
-    const result = await failing({ extraEntries: [{ path: `${TOP}/../../escaped.txt`, content: 'pwned' }] }, { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' });
+    const result = await failing(
+      { extraEntries: [{ path: `${TOP}/../../escaped.txt`, content: 'pwned' }] },
+      { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' },
+    );
     expect(existsSync(path.join(s!.root, 'escaped.txt'))).toBe(false);
     expect(existsSync(path.join(s!.root, 'srv', 'escaped.txt'))).toBe(false);
     expect(result.backup_id).toBeTruthy();
   });
 
   it('archive with a symlink leaving the folder, and a write through it', async () => {
-    await failing({
-      extraEntries: [
-        { path: `${TOP}/evil`, type: 'symlink', linkpath: '../../../outside' },
-        { path: `${TOP}/evil/owned.txt`, content: 'pwned' },
-      ],
-    }, { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' });
+    await failing(
+      {
+        extraEntries: [
+          { path: `${TOP}/evil`, type: 'symlink', linkpath: '../../../outside' },
+          { path: `${TOP}/evil/owned.txt`, content: 'pwned' },
+        ],
+      },
+      { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' },
+    );
     expect(existsSync(path.join(s!.root, 'outside'))).toBe(false);
   });
 
   it('install step exits 1 after writing into the folder', async () => {
-    await failing({ config: { install: [['node', '-e', 'require("fs").writeFileSync("half-installed.txt", "junk"); process.exit(1)']] } }, { status: 'rolled_back', code: 'COMMAND_FAILED' });
+    await failing(
+      {
+        config: {
+          install: [['node', '-e', 'require("fs").writeFileSync("half-installed.txt", "junk"); process.exit(1)']],
+        },
+      },
+      { status: 'rolled_back', code: 'COMMAND_FAILED' },
+    );
     // The rollback reran the restart command.
     expect(readFileSync(path.join(s!.markers, 'restarts.log'), 'utf8')).toBe('restart\n');
   });
 
   it('migration fails after changing the database', async () => {
-    await failing({ config: { migrations: [['node', '-e', 'require("fs").writeFileSync("db/app.db", "half-migrated"); process.exit(2)']] } }, { status: 'rolled_back', code: 'COMMAND_FAILED' });
+    await failing(
+      {
+        config: {
+          migrations: [['node', '-e', 'require("fs").writeFileSync("db/app.db", "half-migrated"); process.exit(2)']],
+        },
+      },
+      { status: 'rolled_back', code: 'COMMAND_FAILED' },
+    );
     expect(readFileSync(path.join(s!.folder, 'db', 'app.db'), 'utf8')).toBe('precious database v1\n');
   });
 
@@ -161,11 +218,18 @@ describe('failures leave the component byte-identical (real release server, real
     expect(result).toMatchObject({ status: 'rolled_back', error: { code: 'HEALTH_CHECK_FAILED' } });
     expectUntouched(s, before, uploads);
     expect(readFileSync(path.join(s.markers, 'restarts.log'), 'utf8')).toBe('restart\nrestart\n');
-    expect(s.events.find((e) => e.event === 'update_rolled_back')?.payload).toMatchObject({ component: 'webapp', from_version: '1.0.0', to_version: '1.1.0' });
+    expect(s.events.find((e) => e.event === 'update_rolled_back')?.payload).toMatchObject({
+      component: 'webapp',
+      from_version: '1.0.0',
+      to_version: '1.1.0',
+    });
   });
 
   it('health check command fails', async () => {
-    await failing({ config: { health: { command: ['node', '-e', 'process.exit(1)'], timeout: 5 } } }, { status: 'rolled_back', code: 'HEALTH_CHECK_FAILED' });
+    await failing(
+      { config: { health: { command: ['node', '-e', 'process.exit(1)'], timeout: 5 } } },
+      { status: 'rolled_back', code: 'HEALTH_CHECK_FAILED' },
+    );
   });
 
   it('free disk space below min_free_space_mb: refused before anything, not even a backup', async () => {
@@ -174,7 +238,11 @@ describe('failures leave the component byte-identical (real release server, real
     const before = s.hash();
     const uploads = s.uploadsHash();
     const result = await updateOnce(s);
-    expect(result).toMatchObject({ status: 'failed', backup_id: null, error: { code: 'INSUFFICIENT_SPACE', message: expect.stringContaining('min_free_space_mb') } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      backup_id: null,
+      error: { code: 'INSUFFICIENT_SPACE', message: expect.stringContaining('min_free_space_mb') },
+    });
     expectUntouched(s, before, uploads);
     expect((await s.services.backups.list({ component: 'webapp' })).backups).toEqual([]);
   });
@@ -183,8 +251,18 @@ describe('failures leave the component byte-identical (real release server, real
     s = await releaseScenario();
     const gateFile = path.join(s.markers, 'GATE');
     const comp = s.services.components.get('webapp');
-    s.services.components.update('webapp', { ...comp.config, restart: ['node', '-e', 'const fs=require("fs");const f=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(f)){clearInterval(t)}},20)', gateFile] });
-    const reachedRestart = new Promise<void>((resolve) => s!.services.events.on('update_progress', (p) => p.step === 'restart' && resolve()));
+    s.services.components.update('webapp', {
+      ...comp.config,
+      restart: [
+        'node',
+        '-e',
+        'const fs=require("fs");const f=process.argv[1];const t=setInterval(()=>{if(fs.existsSync(f)){clearInterval(t)}},20)',
+        gateFile,
+      ],
+    });
+    const reachedRestart = new Promise<void>((resolve) =>
+      s!.services.events.on('update_progress', (p) => p.step === 'restart' && resolve()),
+    );
     const first = updateOnce(s);
     await reachedRestart;
     const second = await updateOnce(s);
@@ -199,14 +277,19 @@ describe('failures leave the component byte-identical (real release server, real
     s = await releaseScenario({ config: { rollback_on_failure: false, install: [['node', '-e', 'process.exit(1)']] } });
     const before = s.hash();
     const result = await updateOnce(s);
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'COMMAND_FAILED', message: expect.stringContaining('rollback_on_failure is off') } });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: { code: 'COMMAND_FAILED', message: expect.stringContaining('rollback_on_failure is off') },
+    });
     expect(s.hash()).not.toBe(before);
     expect(readFileSync(path.join(s.folder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
   });
 
   it('secrets never reach the log or history', async () => {
     const token = 'ghp_supersecrettoken1234567890';
-    s = await releaseScenario({ config: { install: [['node', '-e', 'console.log("token is " + process.argv[1]); process.exit(1)', token]] } });
+    s = await releaseScenario({
+      config: { install: [['node', '-e', 'console.log("token is " + process.argv[1]); process.exit(1)', token]] },
+    });
     await s.services.secrets.set('github_token', token);
     const result = await updateOnce(s);
     expect(result.status).toBe('rolled_back');

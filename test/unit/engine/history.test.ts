@@ -7,7 +7,20 @@ import { readRunLog, RunLog } from '../../../electron/core/engine/run-log';
 import { tempDir } from '../../helpers/temp';
 
 function entry(id: string, component: string, finished: string): HistoryEntry {
-  return { id, component, kind: 'update', from: '1', to: '2', status: 'succeeded', started_at: finished, finished_at: finished, backup_id: null, error: null, duration_ms: 1, initiated_by: 'cli' };
+  return {
+    id,
+    component,
+    kind: 'update',
+    from: '1',
+    to: '2',
+    status: 'succeeded',
+    started_at: finished,
+    finished_at: finished,
+    backup_id: null,
+    error: null,
+    duration_ms: 1,
+    initiated_by: 'cli',
+  };
 }
 
 describe('history.jsonl', () => {
@@ -36,7 +49,10 @@ describe('run log', () => {
     expect(seen).toEqual(['stdout:bold line', 'stdout:second with ***', 'message:a message']);
     const { lines, total } = await readRunLog(dir, 'run-1', 'web', { offset: 1 });
     expect(total).toBe(3);
-    expect(lines.map((l) => [l.stream, l.line])).toEqual([['stdout', 'second with ***'], ['message', 'a message']]);
+    expect(lines.map((l) => [l.stream, l.line])).toEqual([
+      ['stdout', 'second with ***'],
+      ['message', 'a message'],
+    ]);
     expect(readFileSync(path.join(dir, 'run-1.log'), 'utf8')).not.toContain('hunter2');
   });
 });

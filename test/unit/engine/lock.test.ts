@@ -16,7 +16,10 @@ afterEach(() => {
 
 function holdInChild(dir: string, component: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'lock-holder.ts'), dir, component], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'lock-holder.ts'), dir, component], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     c.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -28,7 +31,9 @@ function holdInChild(dir: string, component: string): Promise<ChildProcess> {
 }
 
 function exited(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.on('close', () => resolve())));
+  return new Promise((resolve) =>
+    c.exitCode !== null || c.signalCode !== null ? resolve() : c.on('close', () => resolve()),
+  );
 }
 
 describe('component lock across processes', () => {
@@ -64,10 +69,21 @@ describe('component lock across processes', () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'webapp.lock');
-    writeFileSync(file, JSON.stringify({ pid: process.pid, process_start: 'not-this-process', host: 'cli', run_id: 'ghost', acquired_at: new Date().toISOString() }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: process.pid,
+        process_start: 'not-this-process',
+        host: 'cli',
+        run_id: 'ghost',
+        acquired_at: new Date().toISOString(),
+      }),
+    );
     const lock = await acquireLock(dir, 'webapp', { host: 'cli', runId: 'fresh' });
     expect(processStartTime(process.pid)).not.toBeNull();
-    await expect(acquireLock(dir, 'webapp', { host: 'cli', runId: 'same-process' })).rejects.toMatchObject({ code: 'UPDATE_IN_PROGRESS' });
+    await expect(acquireLock(dir, 'webapp', { host: 'cli', runId: 'same-process' })).rejects.toMatchObject({
+      code: 'UPDATE_IN_PROGRESS',
+    });
     await lock.release();
   });
 });

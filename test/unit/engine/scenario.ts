@@ -56,11 +56,20 @@ export interface Scenario {
  * A component installed from release tarballs (the OTRS flow) with a GitHub-like release server
  * serving 1.0.0 (installed) and 1.1.0, real backups and real checks over a real data folder.
  */
-export async function releaseScenario(options: { config?: Record<string, unknown>; tarball?: Buffer; extraEntries?: TarSpecEntry[]; assets?: { name: string; content: Buffer | string; digest?: string | null }[]; uploads?: 'symlink' | 'dir' } = {}): Promise<Scenario> {
+export async function releaseScenario(
+  options: {
+    config?: Record<string, unknown>;
+    tarball?: Buffer;
+    extraEntries?: TarSpecEntry[];
+    assets?: { name: string; content: Buffer | string; digest?: string | null }[];
+    uploads?: 'symlink' | 'dir';
+  } = {},
+): Promise<Scenario> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'upkeep-engine-'));
   const home = path.join(root, 'home');
   const folder = path.join(root, 'srv', 'webapp');
-  const uploadsTarget = options.uploads === 'symlink' ? path.join(root, 'data', 'uploads') : path.join(folder, 'uploads');
+  const uploadsTarget =
+    options.uploads === 'symlink' ? path.join(root, 'data', 'uploads') : path.join(folder, 'uploads');
   const markers = path.join(root, 'markers');
   mkdirSync(markers, { recursive: true });
   mkdirSync(uploadsTarget, { recursive: true });
@@ -76,11 +85,18 @@ export async function releaseScenario(options: { config?: Record<string, unknown
 
   const gh = await FakeGitHub.start();
   // 1.0.0 shipped an empty database that the user has filled since.
-  gh.addRelease(OWNER, REPO, { tag_name: 'v1.0.0', tarball: sourceTarball(`${OWNER}-${REPO}-aaa111`, { ...installedFiles(), 'db/app.db': 'empty database\n' }) });
+  gh.addRelease(OWNER, REPO, {
+    tag_name: 'v1.0.0',
+    tarball: sourceTarball(`${OWNER}-${REPO}-aaa111`, { ...installedFiles(), 'db/app.db': 'empty database\n' }),
+  });
   gh.addRelease(OWNER, REPO, {
     tag_name: 'v1.1.0',
     tarball: options.tarball ?? sourceTarball(`${OWNER}-${REPO}-bbb222`, releaseFiles(), options.extraEntries ?? []),
-    assets: (options.assets ?? []).map((a) => ({ name: a.name, content: a.content, ...(a.digest !== undefined ? { digest: a.digest } : {}) })),
+    assets: (options.assets ?? []).map((a) => ({
+      name: a.name,
+      content: a.content,
+      ...(a.digest !== undefined ? { digest: a.digest } : {}),
+    })),
   });
 
   const services = createServices({ home, host: 'cli' });
@@ -95,7 +111,12 @@ export async function releaseScenario(options: { config?: Record<string, unknown
     folder,
     version_from: { file: 'VERSION', regex: '(\\S+)' },
     method: 'release_archive',
-    restart: ['node', '-e', 'require("fs").appendFileSync(process.argv[1], "restart\\n")', path.join(markers, 'restarts.log')],
+    restart: [
+      'node',
+      '-e',
+      'require("fs").appendFileSync(process.argv[1], "restart\\n")',
+      path.join(markers, 'restarts.log'),
+    ],
     ...(options.config ?? {}),
   });
   services.components.add({ webapp: config });

@@ -16,7 +16,12 @@ function setup(): Services {
   s.components.add({
     upkeep: validateComponent('upkeep', { name: 'Upkeep', type: 'never_current', method: 'sleep_a_bit', duration: 0 }),
     alpha: validateComponent('alpha', { name: 'Alpha', type: 'never_current', method: 'sleep_a_bit', duration: 0 }),
-    broken: validateComponent('broken', { name: 'Broken', type: 'never_current', method: 'update_script', update_script: ['node', '-e', 'process.exit(4)'] }),
+    broken: validateComponent('broken', {
+      name: 'Broken',
+      type: 'never_current',
+      method: 'update_script',
+      update_script: ['node', '-e', 'process.exit(4)'],
+    }),
     zeta: validateComponent('zeta', { name: 'Zeta', type: 'never_current', method: 'sleep_a_bit', duration: 0 }),
     watch: validateComponent('watch', { name: 'Only watched', type: 'never_current' }),
   });
@@ -35,7 +40,9 @@ describe('several targets', () => {
   it('run one after another, a failure does not stop the rest, Upkeep itself goes last', async () => {
     services = setup();
     const seen = order(services);
-    const results = await services.updates.updateComponents(['upkeep', 'broken', 'alpha', 'zeta'], { initiatedBy: 'schedule' });
+    const results = await services.updates.updateComponents(['upkeep', 'broken', 'alpha', 'zeta'], {
+      initiatedBy: 'schedule',
+    });
     expect(seen).toEqual(['broken', 'alpha', 'zeta', 'upkeep']);
     expect(results.map((r) => [r.id, r.status])).toEqual([
       ['broken', 'failed'],
@@ -43,7 +50,10 @@ describe('several targets', () => {
       ['zeta', 'succeeded'],
       ['upkeep', 'succeeded'],
     ]);
-    expect(results[0]?.error).toMatchObject({ code: 'COMMAND_FAILED', message: expect.stringContaining('exited with code 4') });
+    expect(results[0]?.error).toMatchObject({
+      code: 'COMMAND_FAILED',
+      message: expect.stringContaining('exited with code 4'),
+    });
     const history = await services.updates.listHistory();
     expect(history).toHaveLength(4);
     expect(new Set(history.map((h) => h.initiated_by))).toEqual(new Set(['schedule']));
@@ -51,7 +61,10 @@ describe('several targets', () => {
 
   it('stop at the first failure when asked', async () => {
     services = setup();
-    const results = await services.updates.updateComponents(['broken', 'alpha'], { initiatedBy: 'cli', stopOnFailure: true });
+    const results = await services.updates.updateComponents(['broken', 'alpha'], {
+      initiatedBy: 'cli',
+      stopOnFailure: true,
+    });
     expect(results.map((r) => r.id)).toEqual(['broken']);
   });
 

@@ -26,22 +26,54 @@ describe('auto_update of an environment', () => {
     try {
       const packs = path.join(s.root, 'packs');
       mkdirSync(packs, { recursive: true });
-      const publish = (name: string, v: string) => registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
+      const publish = (name: string, v: string) =>
+        registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
       for (const name of ['tiny-a', 'tiny-b']) publish(name, '1.0.0');
       const project = path.join(s.root, 'project');
       mkdirSync(project, { recursive: true });
-      writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', private: true, dependencies: { 'tiny-a': '^1.0.0', 'tiny-b': '^1.0.0' } }));
-      await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], { cwd: project });
+      writeFileSync(
+        path.join(project, 'package.json'),
+        JSON.stringify({
+          name: 'p',
+          version: '1.0.0',
+          private: true,
+          dependencies: { 'tiny-a': '^1.0.0', 'tiny-b': '^1.0.0' },
+        }),
+      );
+      await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--registry', registry.registry], {
+        cwd: project,
+      });
       publish('tiny-a', '1.0.1');
       publish('tiny-b', '1.1.0');
-      registry.advise('tiny-a', { id: 7, url: 'https://github.com/advisories/GHSA-7777-8888-9999', title: 'RCE', severity: 'critical', vulnerable_versions: '<1.0.1' });
+      registry.advise('tiny-a', {
+        id: 7,
+        url: 'https://github.com/advisories/GHSA-7777-8888-9999',
+        title: 'RCE',
+        severity: 'critical',
+        vulnerable_versions: '<1.0.1',
+      });
       await invokeMethod(
         s.api,
         'updateComponent',
-        { id: 'webapp', config: { name: 'Project packages', type: 'npm_env', method: 'npm_env', folder: project, registry: registry.registry, auto_update: { enabled: true, window: 'always', security_only: true } } },
+        {
+          id: 'webapp',
+          config: {
+            name: 'Project packages',
+            type: 'npm_env',
+            method: 'npm_env',
+            folder: project,
+            registry: registry.registry,
+            auto_update: { enabled: true, window: 'always', security_only: true },
+          },
+        },
         { initiatedBy: 'cli', readOnly: false },
       );
-      const version = (name: string) => (JSON.parse(readFileSync(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      const version = (name: string) =>
+        (
+          JSON.parse(readFileSync(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as {
+            version: string;
+          }
+        ).version;
 
       const first = await s.scheduler.runDue();
       expect(first.updated).toMatchObject([{ id: 'webapp', status: 'succeeded', to: 'tiny-a 1.0.1' }]);

@@ -39,7 +39,10 @@ export function envHome(prefix: string): EnvHome {
 
 /** `pip freeze --all` of an interpreter, sorted. */
 export function freezeOf(python: string): string {
-  return execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8', env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } })
+  return execFileSync(python, ['-m', 'pip', 'freeze', '--all'], {
+    encoding: 'utf8',
+    env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+  })
     .split('\n')
     .filter(Boolean)
     .sort()

@@ -13,7 +13,12 @@ describe('npm_env global', () => {
   let registry: FakeNpmRegistry;
   let prefix: string;
   const saved = { cache: process.env.npm_config_cache, prefix: process.env.NPM_CONFIG_PREFIX };
-  const globalVersion = (name: string) => (JSON.parse(readFileSync(path.join(prefix, 'lib', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const globalVersion = (name: string) =>
+    (
+      JSON.parse(readFileSync(path.join(prefix, 'lib', 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
 
   beforeAll(async () => {
     h = envHome('upkeep-npm-global-');
@@ -23,17 +28,40 @@ describe('npm_env global', () => {
     const packs = path.join(h.root, 'packs');
     mkdirSync(packs, { recursive: true });
     registry = await FakeNpmRegistry.start();
-    const publish = (name: string, v: string) => registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
+    const publish = (name: string, v: string) =>
+      registry.publish(name, v, { tarball: readFileSync(makeNpmTarball(packs, name, v)) });
     publish('tool-x', '1.0.0');
     publish('tool-y', '3.0.0');
-    await promisify(execFile)('npm', ['install', '--global', '--no-audit', '--no-fund', '--registry', registry.registry, 'tool-x@1.0.0', 'tool-y@3.0.0'], { env: process.env });
+    await promisify(execFile)(
+      'npm',
+      [
+        'install',
+        '--global',
+        '--no-audit',
+        '--no-fund',
+        '--registry',
+        registry.registry,
+        'tool-x@1.0.0',
+        'tool-y@3.0.0',
+      ],
+      { env: process.env },
+    );
     publish('tool-x', '1.2.0');
     publish('tool-y', '4.0.0');
-    h.add('global-tools', { name: 'Global tools', type: 'npm_env', method: 'npm_env', global: true, registry: registry.registry });
+    h.add('global-tools', {
+      name: 'Global tools',
+      type: 'npm_env',
+      method: 'npm_env',
+      global: true,
+      registry: registry.registry,
+    });
   }, 120_000);
 
   afterAll(async () => {
-    for (const [key, value] of [['npm_config_cache', saved.cache], ['NPM_CONFIG_PREFIX', saved.prefix]] as const) {
+    for (const [key, value] of [
+      ['npm_config_cache', saved.cache],
+      ['NPM_CONFIG_PREFIX', saved.prefix],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

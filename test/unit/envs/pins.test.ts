@@ -38,7 +38,22 @@ describe('requirements pins', () => {
   it('reads pins, ranges and markers, follows -r and -c includes, and skips URLs and options', async () => {
     const dir = tempDir('upkeep-pins-');
     mkdirSync(path.join(dir, 'sub'));
-    writeFileSync(path.join(dir, 'requirements.txt'), ['# app', '--index-url https://example.org/simple', 'Requests[socks] >= 2.31 , < 3  # http', 'django==4.2.* ; python_version >= "3.10"', '-r sub/more.txt', '-c constraints.txt', 'git+https://example.org/x.git#egg=x', 'local @ file:///tmp/local', 'long \\', '  >=1.0', ''].join('\n'));
+    writeFileSync(
+      path.join(dir, 'requirements.txt'),
+      [
+        '# app',
+        '--index-url https://example.org/simple',
+        'Requests[socks] >= 2.31 , < 3  # http',
+        'django==4.2.* ; python_version >= "3.10"',
+        '-r sub/more.txt',
+        '-c constraints.txt',
+        'git+https://example.org/x.git#egg=x',
+        'local @ file:///tmp/local',
+        'long \\',
+        '  >=1.0',
+        '',
+      ].join('\n'),
+    );
     writeFileSync(path.join(dir, 'sub', 'more.txt'), 'Flask_Login~=0.6\n');
     writeFileSync(path.join(dir, 'constraints.txt'), 'requests!=2.32.0\n');
     const pins = await readPins(path.join(dir, 'requirements.txt'));
@@ -50,7 +65,10 @@ describe('requirements pins', () => {
   });
 
   it('says which file is missing', async () => {
-    await expect(readPins('/nonexistent/requirements.txt')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('Fix `requirements`') });
+    await expect(readPins('/nonexistent/requirements.txt')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('Fix `requirements`'),
+    });
   });
 });
 
@@ -60,7 +78,13 @@ describe('tool output', () => {
       JSON.stringify({
         a: { current: '1.0.0', wanted: '1.0.1', latest: '2.0.0', location: 'node_modules/a' },
         b: [
-          { current: '1.0.0', wanted: '1.0.0', latest: '1.1.0', location: 'node_modules/x/node_modules/b', dependent: 'x' },
+          {
+            current: '1.0.0',
+            wanted: '1.0.0',
+            latest: '1.1.0',
+            location: 'node_modules/x/node_modules/b',
+            dependent: 'x',
+          },
           { current: '1.0.0', wanted: '1.1.0', latest: '1.1.0', location: 'node_modules/b', dependent: 'app' },
         ],
       }),
@@ -72,9 +96,22 @@ describe('tool output', () => {
   });
 
   it('apt list --upgradable, with several suites and an epoch', () => {
-    const rows = parseAptUpgradable(['Listing...', 'libc6/stable-security,stable 2.36-9+deb12u9 amd64 [upgradable from: 2.36-9+deb12u4]', 'vim/stable 2:9.0.1378-2+deb12u2 amd64 [upgradable from: 2:9.0.1378-2]', 'garbage line'].join('\n'));
+    const rows = parseAptUpgradable(
+      [
+        'Listing...',
+        'libc6/stable-security,stable 2.36-9+deb12u9 amd64 [upgradable from: 2.36-9+deb12u4]',
+        'vim/stable 2:9.0.1378-2+deb12u2 amd64 [upgradable from: 2:9.0.1378-2]',
+        'garbage line',
+      ].join('\n'),
+    );
     expect(rows).toEqual([
-      { name: 'libc6', suites: ['stable-security', 'stable'], version: '2.36-9+deb12u9', arch: 'amd64', installed: '2.36-9+deb12u4' },
+      {
+        name: 'libc6',
+        suites: ['stable-security', 'stable'],
+        version: '2.36-9+deb12u9',
+        arch: 'amd64',
+        installed: '2.36-9+deb12u4',
+      },
       { name: 'vim', suites: ['stable'], version: '2:9.0.1378-2+deb12u2', arch: 'amd64', installed: '2:9.0.1378-2' },
     ]);
   });
@@ -82,10 +119,14 @@ describe('tool output', () => {
 
 describe('environment component config', () => {
   it('needs the interpreter for pip_env and the folder (or global) for npm_env, naming the key', () => {
-    expect(() => validateComponent('py', { type: 'pip_env', method: 'pip_env' })).toThrow(/python.*is required for type pip_env/);
+    expect(() => validateComponent('py', { type: 'pip_env', method: 'pip_env' })).toThrow(
+      /python.*is required for type pip_env/,
+    );
     expect(() => validateComponent('js', { type: 'npm_env' })).toThrow(/folder.*is required for type npm_env/);
     expect(validateComponent('js', { type: 'npm_env', global: true, method: 'npm_env' }).type).toBe('npm_env');
     expect(validateComponent('host', { type: 'apt', method: 'apt', only: ['openssl'] }).only).toEqual(['openssl']);
-    expect(() => validateComponent('js', { type: 'npm_env', folder: '/srv/app', cross_ranges: 'yes' })).toThrow(/cross_ranges/);
+    expect(() => validateComponent('js', { type: 'npm_env', folder: '/srv/app', cross_ranges: 'yes' })).toThrow(
+      /cross_ranges/,
+    );
   });
 });

@@ -23,20 +23,53 @@ describe('pip_env', () => {
   beforeAll(async () => {
     h = envHome('upkeep-pip-env-');
     const wheels = path.join(h.root, 'wheels');
-    const published: Record<string, string[]> = { alpha: ['1.0.0', '1.1.0', '2.0.0'], beta: ['1.0.0', '2.0.0'], gamma: ['0.1.0', '0.2.0'] };
+    const published: Record<string, string[]> = {
+      alpha: ['1.0.0', '1.1.0', '2.0.0'],
+      beta: ['1.0.0', '2.0.0'],
+      gamma: ['0.1.0', '0.2.0'],
+    };
     pypi = await FakePypi.start();
     for (const [name, versions] of Object.entries(published)) {
       for (const v of versions) {
         const file = makeWheel(wheels, name, v);
-        const vulnerabilities = name === 'alpha' && v === '1.0.0' ? [{ id: 'PYSEC-2025-1', aliases: ['CVE-2025-0001'], summary: 'alpha leaks secrets', fixed_in: ['1.1.0'] }] : [];
-        pypi.addRelease(name, v, { files: [{ filename: path.basename(file), content: readFileSync(file) }], vulnerabilities });
+        const vulnerabilities =
+          name === 'alpha' && v === '1.0.0'
+            ? [{ id: 'PYSEC-2025-1', aliases: ['CVE-2025-0001'], summary: 'alpha leaks secrets', fixed_in: ['1.1.0'] }]
+            : [];
+        pypi.addRelease(name, v, {
+          files: [{ filename: path.basename(file), content: readFileSync(file) }],
+          vulnerabilities,
+        });
       }
     }
     venv = path.join(h.root, 'venv');
     python = makeVenv(venv);
-    execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--no-index', '--find-links', wheels, 'alpha==1.0.0', 'beta==1.0.0', 'gamma==0.1.0'], { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    execFileSync(
+      python,
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--no-index',
+        '--find-links',
+        wheels,
+        'alpha==1.0.0',
+        'beta==1.0.0',
+        'gamma==0.1.0',
+      ],
+      { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+    );
     writeFileSync(path.join(venv, 'requirements.txt'), '# the app\nalpha>=1.0,<2  # below 2\ngamma==0.1.0\nbeta\n');
-    h.add('bot-env', { name: 'Bot packages', type: 'pip_env', method: 'pip_env', python, folder: venv, requirements: 'requirements.txt', index_url: pypi.indexUrl });
+    h.add('bot-env', {
+      name: 'Bot packages',
+      type: 'pip_env',
+      method: 'pip_env',
+      python,
+      folder: venv,
+      requirements: 'requirements.txt',
+      index_url: pypi.indexUrl,
+    });
     before = freezeOf(python);
   }, 120_000);
 
@@ -54,7 +87,9 @@ describe('pip_env', () => {
     expect(Object.keys(byName).sort()).toEqual(['alpha', 'beta', 'gamma']);
     expect(byName.alpha).toMatchObject({ installed: '1.0.0', wanted: '1.1.0', latest: '2.0.0', target: '1.1.0' });
     expect(byName.alpha?.risk.flags).toEqual(['security']);
-    expect(byName.alpha?.risk.advisories.map((a) => [a.id, a.aliases, a.fixed_in])).toEqual([['PYSEC-2025-1', ['CVE-2025-0001'], ['1.1.0']]]);
+    expect(byName.alpha?.risk.advisories.map((a) => [a.id, a.aliases, a.fixed_in])).toEqual([
+      ['PYSEC-2025-1', ['CVE-2025-0001'], ['1.1.0']],
+    ]);
     expect(byName.beta).toMatchObject({ installed: '1.0.0', wanted: '2.0.0', latest: '2.0.0', target: '2.0.0' });
     expect(byName.beta?.risk.flags).toEqual(['breaking']);
     // The pin holds gamma: listed as outdated, not movable.
@@ -77,7 +112,9 @@ describe('pip_env', () => {
     const [held] = (await h.api.updateComponents({ ids: ['bot-env'], packages: ['gamma'] }, CLI)).results;
     expect(held?.status).toBe('failed');
     expect(held?.error?.message).toContain('pins or ranges hold');
-    await expect(h.api.updateComponents({ ids: ['bot-env', 'other'], packages: ['alpha'] }, CLI)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(h.api.updateComponents({ ids: ['bot-env', 'other'], packages: ['alpha'] }, CLI)).rejects.toMatchObject(
+      { code: 'INVALID_REQUEST' },
+    );
     expect(freezeOf(python)).toBe(freeze);
   });
   it('updates a chosen subset only, then rolls back to exactly the previous versions without the index', async () => {
@@ -105,5 +142,4 @@ describe('pip_env', () => {
     expect(lines.some((l) => l.line.includes('--no-index'))).toBe(true);
     expect(lines.some((l) => l.line.includes('asking the index'))).toBe(false);
   }, 180_000);
-
 });

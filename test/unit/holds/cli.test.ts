@@ -28,7 +28,9 @@ async function publish(tag: string): Promise<void> {
 
 beforeAll(async () => {
   buildCli();
-  server = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'github-process.ts')], { cwd: repoRoot });
+  server = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'github-process.ts')], {
+    cwd: repoRoot,
+  });
   let buffered = '';
   server.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
@@ -56,7 +58,19 @@ function setupHome(): string {
   const file = path.join(root, 'c.yaml');
   writeFileSync(
     file,
-    ['components:', '  webapp:', '    name: Web App', '    type: github_release', '    user: acme', '    repo: webapp', `    api_base: "${apiBase}"`, '    release_compare: semantic', '    current: 1.0.0', '    method: sleep_a_bit', '    duration: 0'].join('\n'),
+    [
+      'components:',
+      '  webapp:',
+      '    name: Web App',
+      '    type: github_release',
+      '    user: acme',
+      '    repo: webapp',
+      `    api_base: "${apiBase}"`,
+      '    release_compare: semantic',
+      '    current: 1.0.0',
+      '    method: sleep_a_bit',
+      '    duration: 0',
+    ].join('\n'),
   );
   const added = upkeep(['--home', home, 'component', 'add', '--file', file]);
   expect(added.status, added.stderr).toBe(0);
@@ -72,19 +86,44 @@ const check = (home: string, ...extra: string[]): Json => {
 describe('upkeep skip', () => {
   it('skips the latest version, reports it in check --json, and a newer release is offered again', async () => {
     const home = setupHome();
-    expect(check(home)).toMatchObject({ id: 'webapp', installed: '1.0.0', latest: '1.1.0', update_available: true, held: false, skipped_version: null });
+    expect(check(home)).toMatchObject({
+      id: 'webapp',
+      installed: '1.0.0',
+      latest: '1.1.0',
+      update_available: true,
+      held: false,
+      skipped_version: null,
+    });
 
     const skip = upkeep(['--home', home, '--json', 'skip', 'webapp']);
     expect(skip.status, skip.stderr).toBe(0);
-    expect(skip.json()).toEqual({ id: 'webapp', skipped_version: '1.1.0', held: false, held_version: null, held_at: null });
+    expect(skip.json()).toEqual({
+      id: 'webapp',
+      skipped_version: '1.1.0',
+      held: false,
+      held_version: null,
+      held_at: null,
+    });
 
     const skipped = check(home);
-    expect(skipped).toMatchObject({ latest: '1.1.0', update_available: false, skipped_version: '1.1.0', explanation: '1.1.0 skipped (you chose to skip this version)' });
+    expect(skipped).toMatchObject({
+      latest: '1.1.0',
+      update_available: false,
+      skipped_version: '1.1.0',
+      explanation: '1.1.0 skipped (you chose to skip this version)',
+    });
     const text = upkeep(['--home', home, 'check']);
     expect(text.stdout).toMatch(/webapp\s+1\.0\.0\s+1\.1\.0\s+stable\s+up to date \(1\.1\.0 skipped\)/);
 
     const refused = upkeep(['--home', home, '--json', 'update', 'webapp', '--yes']);
-    expect(refused.json()).toMatchObject({ results: [{ status: 'skipped', error: { code: 'NO_UPDATE', message: expect.stringContaining('upkeep skip webapp --clear') } }] });
+    expect(refused.json()).toMatchObject({
+      results: [
+        {
+          status: 'skipped',
+          error: { code: 'NO_UPDATE', message: expect.stringContaining('upkeep skip webapp --clear') },
+        },
+      ],
+    });
 
     await publish('v1.2.0');
     expect(check(home, '--force')).toMatchObject({ latest: '1.2.0', update_available: true, skipped_version: null });
@@ -115,11 +154,26 @@ describe('upkeep hold', () => {
 
     const all = upkeep(['--home', home, '--json', 'update', '--yes']);
     expect(all.status, all.stderr).toBe(0);
-    expect(all.json()).toMatchObject({ results: [{ id: 'webapp', status: 'skipped', error: { code: 'UPDATE_HELD' } }] });
+    expect(all.json()).toMatchObject({
+      results: [{ id: 'webapp', status: 'skipped', error: { code: 'UPDATE_HELD' } }],
+    });
 
     const byId = upkeep(['--home', home, '--json', 'update', 'webapp', '--yes']);
     expect(byId.status).toBe(1);
-    expect(byId.json()).toMatchObject({ results: [{ id: 'webapp', status: 'failed', error: { code: 'UPDATE_HELD', message: expect.stringMatching(/^Web App is held at 1\.0\.0; release the hold first.*\(`upkeep hold webapp --release`\)$/) } }] });
+    expect(byId.json()).toMatchObject({
+      results: [
+        {
+          id: 'webapp',
+          status: 'failed',
+          error: {
+            code: 'UPDATE_HELD',
+            message: expect.stringMatching(
+              /^Web App is held at 1\.0\.0; release the hold first.*\(`upkeep hold webapp --release`\)$/,
+            ),
+          },
+        },
+      ],
+    });
     expect(check(home)).toMatchObject({ installed: '1.0.0' });
 
     const forced = upkeep(['--home', home, '--json', 'update', 'webapp', '--force', '--yes']);

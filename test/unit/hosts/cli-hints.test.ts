@@ -15,22 +15,42 @@ describe('host words: core names the action, the CLI adds its command', () => {
       expect(command, action).toMatch(/^upkeep /);
     }
     expect(cliCommandFor({ action: 'force_update', details: { id: 'web' } })).toBe('upkeep update web --force');
-    expect(cliCommandFor({ action: 'restore_backup', details: { backup_id: 'web-1' } })).toBe('upkeep backup restore web-1 --yes');
+    expect(cliCommandFor({ action: 'restore_backup', details: { backup_id: 'web-1' } })).toBe(
+      'upkeep backup restore web-1 --yes',
+    );
     expect(cliCommandFor({ details: { id: 'web' } })).toBeNull();
   });
 
   it('the action survives the wire shape, and the hint is added only by the host', () => {
-    const error = new UpkeepError('UNSUPPORTED', 'Set version_from, or update without a backup.', { id: 'web' }, { action: 'update_without_backup' });
+    const error = new UpkeepError(
+      'UNSUPPORTED',
+      'Set version_from, or update without a backup.',
+      { id: 'web' },
+      { action: 'update_without_backup' },
+    );
     const shape = toErrorShape(error);
-    expect(shape).toEqual({ code: 'UNSUPPORTED', message: 'Set version_from, or update without a backup.', details: { id: 'web' }, action: 'update_without_backup' });
-    expect(withCliHint(shape).message).toBe('Set version_from, or update without a backup. (`upkeep update web --no-backup`)');
+    expect(shape).toEqual({
+      code: 'UNSUPPORTED',
+      message: 'Set version_from, or update without a backup.',
+      details: { id: 'web' },
+      action: 'update_without_backup',
+    });
+    expect(withCliHint(shape).message).toBe(
+      'Set version_from, or update without a backup. (`upkeep update web --no-backup`)',
+    );
     expect(withCliHint({ message: 'plain' }).message).toBe('plain');
   });
 
   it('deferrals a person can lift get the command that lifts them', () => {
-    expect(deferralText({ reason: 'held', message: 'Web is held at 1.0.' }, 'web')).toBe('Web is held at 1.0. (`upkeep hold web --release`)');
-    expect(deferralText({ reason: 'major_version', message: 'A new major.' }, 'web')).toContain('upkeep schedule web --allow-major');
-    expect(deferralText({ reason: 'outside_window', message: 'Waits for the window.' }, 'web')).toBe('Waits for the window.');
+    expect(deferralText({ reason: 'held', message: 'Web is held at 1.0.' }, 'web')).toBe(
+      'Web is held at 1.0. (`upkeep hold web --release`)',
+    );
+    expect(deferralText({ reason: 'major_version', message: 'A new major.' }, 'web')).toContain(
+      'upkeep schedule web --allow-major',
+    );
+    expect(deferralText({ reason: 'outside_window', message: 'Waits for the window.' }, 'web')).toBe(
+      'Waits for the window.',
+    );
   });
 
   it('the real CLI still tells the flag: adding a component twice names --replace, with the action in --json', () => {

@@ -23,7 +23,16 @@ describe('the CLI says what is wrong', () => {
   it('a missing folder is named as missing, not as a program that is not installed', () => {
     const h = home();
     const missing = path.join(path.dirname(h.home), 'nowhere');
-    expect(upkeep(['--home', h.home, 'component', 'add', '--file', h.file(`components:\n  bot:\n    type: git_commit\n    folder: ${missing}\n    method: git\n`)]).status).toBe(0);
+    expect(
+      upkeep([
+        '--home',
+        h.home,
+        'component',
+        'add',
+        '--file',
+        h.file(`components:\n  bot:\n    type: git_commit\n    folder: ${missing}\n    method: git\n`),
+      ]).status,
+    ).toBe(0);
     const check = upkeep(['--home', h.home, '--json', 'check', 'bot']);
     const result = (check.json() as { components: { error: { code: string; message: string } }[] }).components[0];
     expect(result?.error.code).toBe('NOT_FOUND');
@@ -33,8 +42,20 @@ describe('the CLI says what is wrong', () => {
     // A file where the folder should be is named as such too.
     const file = path.join(path.dirname(h.home), 'a-file');
     writeFileSync(file, 'x');
-    expect(upkeep(['--home', h.home, 'component', 'add', '--replace', '--file', h.file(`components:\n  bot:\n    type: git_commit\n    folder: ${file}\n    method: git\n`)]).status).toBe(0);
-    const again = (upkeep(['--home', h.home, '--json', 'check', 'bot']).json() as { components: { error: { message: string } }[] }).components[0];
+    expect(
+      upkeep([
+        '--home',
+        h.home,
+        'component',
+        'add',
+        '--replace',
+        '--file',
+        h.file(`components:\n  bot:\n    type: git_commit\n    folder: ${file}\n    method: git\n`),
+      ]).status,
+    ).toBe(0);
+    const again = (
+      upkeep(['--home', h.home, '--json', 'check', 'bot']).json() as { components: { error: { message: string } }[] }
+    ).components[0];
     expect(again?.error.message).toContain(`The folder ${file} is not a folder`);
   });
 
@@ -52,7 +73,14 @@ describe('the CLI says what is wrong', () => {
   it('an id that names no component is an error with exit 2 — before any question, for update, rollback, check and the rest', () => {
     const h = home();
     mkdirSync(h.home, { recursive: true });
-    for (const args of [['update', 'nosuch'], ['update', 'nosuch', '--yes'], ['rollback', 'nosuch'], ['check', 'nosuch'], ['component', 'remove', 'nosuch'], ['channel', 'nosuch']]) {
+    for (const args of [
+      ['update', 'nosuch'],
+      ['update', 'nosuch', '--yes'],
+      ['rollback', 'nosuch'],
+      ['check', 'nosuch'],
+      ['component', 'remove', 'nosuch'],
+      ['channel', 'nosuch'],
+    ]) {
       const run = upkeep(['--home', h.home, ...args]);
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr, args.join(' ')).toContain('No component "nosuch"');

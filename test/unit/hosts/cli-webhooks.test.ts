@@ -13,7 +13,9 @@ beforeAll(buildCli);
 /** The real bin, asynchronously, so the webhook server in this process can answer meanwhile. */
 function upkeepAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,9 +39,17 @@ describe('upkeep update from the command line', () => {
     try {
       const home = tempDir();
       const services = createServices({ home, host: 'cli' });
-      services.settings.set({ webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, format: 'json' }] });
+      services.settings.set({
+        webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, format: 'json' }],
+      });
       services.components.add({
-        tool: validateComponent('tool', { name: 'Tool', type: 'never_current', current: '1.0.0', method: 'update_script', update_script: [process.execPath, '-e', 'process.exit(0)'] }),
+        tool: validateComponent('tool', {
+          name: 'Tool',
+          type: 'never_current',
+          current: '1.0.0',
+          method: 'update_script',
+          update_script: [process.execPath, '-e', 'process.exit(0)'],
+        }),
       });
       const result = await upkeepAsync(['--home', home, '--json', 'update', 'tool', '--yes']);
       expect(result.status, result.stderr).toBe(0);

@@ -15,7 +15,15 @@ describe('upkeep CLI', () => {
     const list = upkeep(['--home', home, 'component', 'list', '--json']);
     expect(list.status).toBe(0);
     const doc = list.json() as { components: { id: string; type: string }[]; problems: unknown[] };
-    expect(doc.components.map((c) => c.id).sort()).toEqual(['async-context-compression', 'bot-packages', 'chat-bot', 'cleanup-plugin', 'otrs-web', 'requests', 'typescript']);
+    expect(doc.components.map((c) => c.id).sort()).toEqual([
+      'async-context-compression',
+      'bot-packages',
+      'chat-bot',
+      'cleanup-plugin',
+      'otrs-web',
+      'requests',
+      'typescript',
+    ]);
     expect(doc.problems).toEqual([]);
     const text = upkeep(['--home', home, 'component', 'list']);
     expect(text.stdout).toMatch(/otrs-web\s+OTRS Web\s+github_release\s+release_archive\s+stable/);
@@ -23,7 +31,12 @@ describe('upkeep CLI', () => {
 
   it('takes the data directory from UPKEEP_HOME', () => {
     const home = tempDir();
-    expect(upkeep(['component', 'add', '--file', '-'], { input: 'components:\n  a: { type: always_current }\n', env: { UPKEEP_HOME: home } }).status).toBe(0);
+    expect(
+      upkeep(['component', 'add', '--file', '-'], {
+        input: 'components:\n  a: { type: always_current }\n',
+        env: { UPKEEP_HOME: home },
+      }).status,
+    ).toBe(0);
     expect(JSON.parse(readFileSync(path.join(home, 'config.json'), 'utf8')).components.a.type).toBe('always_current');
   });
 
@@ -69,10 +82,23 @@ describe('upkeep CLI', () => {
 
   it('imports an OctoPrint config and manages settings without echoing secrets', () => {
     const home = tempDir();
-    const imported = upkeep(['--home', home, '--json', 'import', 'octoprint', path.join(repoRoot, 'test', 'fixtures', 'octoprint', 'config.yaml')]);
+    const imported = upkeep([
+      '--home',
+      home,
+      '--json',
+      'import',
+      'octoprint',
+      path.join(repoRoot, 'test', 'fixtures', 'octoprint', 'config.yaml'),
+    ]);
     expect(imported.status).toBe(0);
-    expect((imported.json() as { added: string[] }).added.sort()).toEqual(['firmwarecheck', 'my_checkout', 'octoprint']);
-    expect(upkeep(['--home', home, 'settings', 'set', 'cache_ttl_hours', '6']).stdout.trim()).toBe('cache_ttl_hours = 6');
+    expect((imported.json() as { added: string[] }).added.sort()).toEqual([
+      'firmwarecheck',
+      'my_checkout',
+      'octoprint',
+    ]);
+    expect(upkeep(['--home', home, 'settings', 'set', 'cache_ttl_hours', '6']).stdout.trim()).toBe(
+      'cache_ttl_hours = 6',
+    );
     expect(upkeep(['--home', home, 'settings', 'get', 'cache_ttl_hours']).stdout.trim()).toBe('6');
     expect(upkeep(['--home', home, 'settings', 'set', 'cache_ttl_hours', 'soon']).status).toBe(2);
     expect(upkeep(['--home', home, 'settings', 'set', 'github_token', 'ghp_verysecret']).status).toBe(0);
@@ -85,7 +111,11 @@ describe('upkeep CLI', () => {
   it('serve prints the panel URL with its token on a line of its own and answers the API', async () => {
     const home = tempDir();
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'upkeep.mjs'), '--home', home, 'serve', '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -100,9 +130,21 @@ describe('upkeep CLI', () => {
       const token = url.hash.slice('#token='.length);
       const tokenFile = readFileSync(path.join(home, 'http-token'), 'utf8').trim();
       expect(token).toBe(tokenFile);
-      const res = await fetch(new URL('/api/getInfo', url), { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '{}' });
+      const res = await fetch(new URL('/api/getInfo', url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: '{}',
+      });
       expect(((await res.json()) as { result: { host: string } }).result.host).toBe('http');
-      expect((await fetch(new URL('/api/getInfo', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
+      expect(
+        (
+          await fetch(new URL('/api/getInfo', url), {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(401);
     } finally {
       child.kill('SIGTERM');
     }

@@ -14,9 +14,17 @@ const binaryInstalled = existsSync(path.join(path.dirname(require.resolve('elect
 const started: ChildProcess[] = [];
 
 /** `npm start -- …` as `node scripts/start.mjs …`, in its own process group; resolves on the panel URL. */
-function npmStart(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; stderr: string }> {
+function npmStart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; url: string; stderr: string }> {
   const { DISPLAY: _display, WAYLAND_DISPLAY: _wayland, ELECTRON_SKIP_BINARY_DOWNLOAD: _skip, ...rest } = process.env;
-  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.mjs'), ...args], { cwd: repoRoot, env: { ...rest, UPKEEP_HOME: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start.mjs'), ...args], {
+    cwd: repoRoot,
+    env: { ...rest, UPKEEP_HOME: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   started.push(child);
   let stdout = '';
   let stderr = '';
@@ -52,10 +60,13 @@ describe.skipIf(binaryInstalled)('npm start without the Electron binary', () => 
     }
   });
 
-  it('says it is downloading, gives the network\'s real reason it could not, and serves the demo with --demo', async () => {
+  it("says it is downloading, gives the network's real reason it could not, and serves the demo with --demo", async () => {
     // A mirror on which nothing listens: the download is refused at once.
     const port = await closedPort();
-    const { child, url, stderr } = await npmStart(['--demo', '--port', '0'], { ELECTRON_MIRROR: `http://127.0.0.1:${port}/`, TMPDIR: tempDir('upkeep-start-') });
+    const { child, url, stderr } = await npmStart(['--demo', '--port', '0'], {
+      ELECTRON_MIRROR: `http://127.0.0.1:${port}/`,
+      TMPDIR: tempDir('upkeep-start-'),
+    });
     expect(stderr).toContain(`The Electron binary is not installed yet; downloading it from 127.0.0.1:${port}`);
     expect(stderr).toContain(`could not be downloaded: 127.0.0.1:${port} could not be reached (ECONNREFUSED`);
     expect(stderr).not.toContain('fetch failed');
@@ -70,16 +81,24 @@ describe.skipIf(binaryInstalled)('npm start without the Electron binary', () => 
     const deadline = Date.now() + 15_000;
     let answering = true;
     while (answering && Date.now() < deadline) {
-      answering = await fetch(new URL('/', url)).then(() => true, () => false);
+      answering = await fetch(new URL('/', url)).then(
+        () => true,
+        () => false,
+      );
       if (answering) await new Promise((r) => setTimeout(r, 200));
     }
     expect(answering).toBe(false);
   });
 
   it('does not try to download when ELECTRON_SKIP_BINARY_DOWNLOAD is set, and says so', async () => {
-    const { stderr } = await npmStart(['--demo', '--port', '0'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1', TMPDIR: tempDir('upkeep-start-') });
+    const { stderr } = await npmStart(['--demo', '--port', '0'], {
+      ELECTRON_SKIP_BINARY_DOWNLOAD: '1',
+      TMPDIR: tempDir('upkeep-start-'),
+    });
     expect(stderr).not.toContain('downloading');
-    expect(stderr).toContain('Starting the headless panel because ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed.');
+    expect(stderr).toContain(
+      'Starting the headless panel because ELECTRON_SKIP_BINARY_DOWNLOAD is set and the Electron binary is not installed.',
+    );
     expect(stderr).not.toContain('Set ELECTRON_MIRROR');
   });
 });

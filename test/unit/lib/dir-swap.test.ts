@@ -50,7 +50,11 @@ describe('directory swap', () => {
       expect(marker(folder)).toBe('new');
       expect(marker(old)).toBe('old');
       expect(existsSync(staging)).toBe(false);
-      expect(await swapState({ folder, staging, old, new_ino: newIno })).toEqual({ swapped: true, newAt: folder, oldAt: old });
+      expect(await swapState({ folder, staging, old, new_ino: newIno })).toEqual({
+        swapped: true,
+        newAt: folder,
+        oldAt: old,
+      });
     });
   }
 
@@ -68,6 +72,7 @@ describe('directory swap', () => {
     renameSync(old, folder);
     // Right after an exchange, before the old tree was renamed aside.
     expect(await exchangePaths(staging, folder)).toBe(process.platform === 'linux');
-    if (process.platform === 'linux') expect(await swapState(record)).toEqual({ swapped: true, newAt: folder, oldAt: staging });
+    if (process.platform === 'linux')
+      expect(await swapState(record)).toEqual({ swapped: true, newAt: folder, oldAt: staging });
   });
 });

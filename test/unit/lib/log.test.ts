@@ -1,7 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addLogSecret, fileSink, logger, setLogSink, streamSink, withRunLog, type LogRecord } from '../../../electron/core/lib/log';
+import {
+  addLogSecret,
+  fileSink,
+  logger,
+  setLogSink,
+  streamSink,
+  withRunLog,
+  type LogRecord,
+} from '../../../electron/core/lib/log';
 import { RunLog } from '../../../electron/core/engine/run-log';
 import { tempDir } from '../../helpers/temp';
 
@@ -50,7 +58,11 @@ describe('core logger', () => {
     expect(text).not.toContain('user:pw');
     const [record] = records(file);
     expect(record?.message).toBe('request failed with token=[redacted] and ***');
-    expect(record?.fields).toMatchObject({ url: 'https://example.test/path', token: '[redacted]', nested: { api_key: '[redacted]' } });
+    expect(record?.fields).toMatchObject({
+      url: 'https://example.test/path',
+      token: '[redacted]',
+      nested: { api_key: '[redacted]' },
+    });
   });
 
   it('rotates the file by size so the host log stays small', () => {

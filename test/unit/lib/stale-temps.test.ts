@@ -19,7 +19,10 @@ describe('temp files of atomic writes a killed process left', () => {
     const home = path.join(root, 'home');
     const services = createServices({ home, host: 'http' });
     const oldJournal = plant(path.join(home, 'journal', '.run-1.json.0123456789ab.tmp'), 2);
-    const oldManifest = plant(path.join(home, 'backups', 'demo', '.demo-20260101-000000-abcd.json.a1b2c3d4e5f6.tmp'), 30);
+    const oldManifest = plant(
+      path.join(home, 'backups', 'demo', '.demo-20260101-000000-abcd.json.a1b2c3d4e5f6.tmp'),
+      30,
+    );
     const fresh = plant(path.join(home, '.config.json.fedcba987654.tmp'), 0); // a write in progress
     const notOurs = plant(path.join(home, 'notes.tmp'), 5);
     const otherName = plant(path.join(home, 'journal', '.run-2.json.tmp'), 5);

@@ -203,7 +203,10 @@ describe('redirects', () => {
     expect(e.code).toBe('REDIRECT_REFUSED');
     expect(other.requests).toHaveLength(0);
 
-    const ok = await client().getJson<{ auth: string | null }>(`${f.origin}/start`, { auth: { bearer: 'secret-1' }, allowRedirectHosts: ['localhost'] });
+    const ok = await client().getJson<{ auth: string | null }>(`${f.origin}/start`, {
+      auth: { bearer: 'secret-1' },
+      allowRedirectHosts: ['localhost'],
+    });
     expect(ok.data.auth).toBeNull();
   });
 
@@ -233,7 +236,8 @@ describe('GitHub token', () => {
       expect(lines.join('\n')).not.toContain(token);
       const cacheFiles = readdirSync(path.join(dir, 'cache', 'http'));
       expect(cacheFiles.length).toBeGreaterThan(0);
-      for (const file of cacheFiles) expect(readFileSync(path.join(dir, 'cache', 'http', file), 'utf8')).not.toContain(token);
+      for (const file of cacheFiles)
+        expect(readFileSync(path.join(dir, 'cache', 'http', file), 'utf8')).not.toContain(token);
     } finally {
       await otherGh.close();
     }
@@ -272,7 +276,11 @@ describe('rate limits', () => {
   });
 
   it('waits out a short 429 Retry-After and retries', async () => {
-    gh.fixture.fault('/repos/o/r/releases', { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: '{"message":"slow down"}' }, 1);
+    gh.fixture.fault(
+      '/repos/o/r/releases',
+      { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: '{"message":"slow down"}' },
+      1,
+    );
     const r = await client().getJson<unknown[]>(`${gh.apiBase}/repos/o/r/releases`);
     expect(r.data).toHaveLength(1);
     expect(gh.requests.map((q) => q.status)).toEqual([429, 200]);
@@ -299,7 +307,11 @@ describe('rate limits', () => {
   });
 
   it('a plain 403 is FORBIDDEN, not a rate limit', async () => {
-    gh.fixture.fault('/repos/o/r/releases', { kind: 'status', status: 403, body: '{"message":"Resource not accessible by integration"}' }, 1);
+    gh.fixture.fault(
+      '/repos/o/r/releases',
+      { kind: 'status', status: 403, body: '{"message":"Resource not accessible by integration"}' },
+      1,
+    );
     const e = await errorOf(client().getJson(`${gh.apiBase}/repos/o/r/releases`));
     expect(e.code).toBe('FORBIDDEN');
   });
@@ -315,14 +327,22 @@ describe('downloads', () => {
     expect(result.size).toBe(bytes.length);
     expect(readFileSync(file).equals(bytes)).toBe(true);
     const bad = path.join(dir, 'bad.tar.gz');
-    const e = await errorOf(c.download(`${gh.apiBase}/repos/o/r/tarball/v2.0.0`, bad, { expectedSha256: '0'.repeat(64) }));
+    const e = await errorOf(
+      c.download(`${gh.apiBase}/repos/o/r/tarball/v2.0.0`, bad, { expectedSha256: '0'.repeat(64) }),
+    );
     expect(e.code).toBe('CHECKSUM_MISMATCH');
     expect(readdirSync(dir)).not.toContain('bad.tar.gz');
   });
 });
 
 describe('compressed answers', () => {
-  const packument = { name: 'big', 'dist-tags': { latest: '2.0.0' }, versions: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`1.0.${i}`, { version: `1.0.${i}`, description: 'x'.repeat(200) }])) };
+  const packument = {
+    name: 'big',
+    'dist-tags': { latest: '2.0.0' },
+    versions: Object.fromEntries(
+      Array.from({ length: 2000 }, (_, i) => [`1.0.${i}`, { version: `1.0.${i}`, description: 'x'.repeat(200) }]),
+    ),
+  };
 
   it('asks for gzip and brotli and decodes either, with ETag revalidation on the decoded body', async () => {
     const { gzipSync, brotliCompressSync } = await import('node:zlib');
@@ -336,7 +356,12 @@ describe('compressed answers', () => {
       }
       const br = req.url?.includes('br');
       const body = br ? brotliCompressSync(json) : gzipSync(json);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': br ? 'br' : 'gzip', 'content-length': String(body.length), etag: '"v1"' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': br ? 'br' : 'gzip',
+        'content-length': String(body.length),
+        etag: '"v1"',
+      });
       res.end(body);
     });
     const c = client();
@@ -357,7 +382,11 @@ describe('compressed answers', () => {
     expect(bomb.length).toBeLessThan(128 * 1024);
     const f = await fixture((req, res) => {
       const body = req.url === '/bomb' ? bomb : Buffer.from('not gzip at all');
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(body.length),
+      });
       res.end(body);
     });
     const c = client();

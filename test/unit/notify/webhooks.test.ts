@@ -29,7 +29,11 @@ async function receiver(statuses: number[] = [200]) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      });
       if (holding) {
         held.push(res);
         return;
@@ -90,13 +94,27 @@ function notifierFor(webhooks: Webhook[], options: { retryDelaysMs?: number[]; t
   return { events, notifier, reports };
 }
 
-const hook = (url: string, format: Webhook['format'], extra: Partial<Webhook> = {}): Webhook => ({ url, format, ...extra });
+const hook = (url: string, format: Webhook['format'], extra: Partial<Webhook> = {}): Webhook => ({
+  url,
+  format,
+  ...extra,
+});
 
 describe('webhook payloads', () => {
   it('sends generic JSON, Discord and Slack shapes for an update that succeeded', async () => {
     const r = await receiver();
-    const { events, notifier, reports } = notifierFor([hook(`${r.base}/json`, 'json'), hook(`${r.base}/discord`, 'discord'), hook(`${r.base}/slack`, 'slack')]);
-    events.emit('update_succeeded', { component: 'otrs-web', from_version: '1.2.0', to_version: '1.3.0', run_id: 'run-1', error: null });
+    const { events, notifier, reports } = notifierFor([
+      hook(`${r.base}/json`, 'json'),
+      hook(`${r.base}/discord`, 'discord'),
+      hook(`${r.base}/slack`, 'slack'),
+    ]);
+    events.emit('update_succeeded', {
+      component: 'otrs-web',
+      from_version: '1.2.0',
+      to_version: '1.3.0',
+      run_id: 'run-1',
+      error: null,
+    });
     await notifier.idle();
 
     const by = (p: string) => r.received.find((x) => x.path === p) as Received;
@@ -135,7 +153,10 @@ describe('webhook payloads', () => {
     expect(by('/slack').body).toEqual({
       text: 'Updated: OTRS Web: OTRS Web was updated (1.2.0 → 1.3.0).',
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: '*Updated: OTRS Web*\nOTRS Web was updated (1.2.0 → 1.3.0).' } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '*Updated: OTRS Web*\nOTRS Web was updated (1.2.0 → 1.3.0).' },
+        },
         { type: 'context', elements: [{ type: 'mrkdwn', text: 'OTRS Web · 1.2.0 → 1.3.0' }] },
       ],
     });
@@ -155,14 +176,25 @@ describe('webhook payloads', () => {
       from_version: '1.2.0',
       to_version: '1.3.0',
       run_id: 'run-2',
-      error: { code: 'HEALTH_CHECK_FAILED', message: 'GET https://user:pw@example.com/health?api_key=abc123 failed; token=ghp_abcdefghijklmnopqrstuvwx1234 <b>' },
+      error: {
+        code: 'HEALTH_CHECK_FAILED',
+        message:
+          'GET https://user:pw@example.com/health?api_key=abc123 failed; token=ghp_abcdefghijklmnopqrstuvwx1234 <b>',
+      },
     });
     await notifier.idle();
     const json = r.received.find((x) => x.path.startsWith('/hooks'))!.body;
-    expect(json).toMatchObject({ event: 'update_rolled_back', title: 'Update rolled back: OTRS Web', error: { code: 'HEALTH_CHECK_FAILED' } });
+    expect(json).toMatchObject({
+      event: 'update_rolled_back',
+      title: 'Update rolled back: OTRS Web',
+      error: { code: 'HEALTH_CHECK_FAILED' },
+    });
     const all = JSON.stringify(r.received.map((x) => x.body));
-    for (const secret of ['SECRET-PATH-TOKEN', 'user:pw', 'abc123', 'ghp_abcdefghijklmnopqrstuvwx1234']) expect(all).not.toContain(secret);
-    expect((json.error as { message: string }).message).toBe('GET https://example.com/health failed; token=[redacted] <b>');
+    for (const secret of ['SECRET-PATH-TOKEN', 'user:pw', 'abc123', 'ghp_abcdefghijklmnopqrstuvwx1234'])
+      expect(all).not.toContain(secret);
+    expect((json.error as { message: string }).message).toBe(
+      'GET https://example.com/health failed; token=[redacted] <b>',
+    );
     // Slack's control characters are escaped.
     expect(JSON.stringify(r.received.find((x) => x.path === '/slack')!.body)).toContain('&lt;b&gt;');
     // Reports name the webhook by host, never by its URL.
@@ -171,21 +203,44 @@ describe('webhook payloads', () => {
 
   it('announces an available update, and only to webhooks that subscribed to it', async () => {
     const r = await receiver();
-    const { events, notifier } = notifierFor([hook(`${r.base}/all`, 'json'), hook(`${r.base}/failures`, 'json', { events: ['update_failed'] })]);
-    events.emit('update_available', { component: 'otrs-web', name: 'OTRS Web', from_version: '1.2.0', to_version: '1.3.0', channel: 'stable' });
-    events.emit('update_failed', { component: 'otrs-web', from_version: '1.2.0', to_version: '1.3.0', run_id: 'r', error: { code: 'COMMAND_FAILED', message: 'install exited 1' } });
+    const { events, notifier } = notifierFor([
+      hook(`${r.base}/all`, 'json'),
+      hook(`${r.base}/failures`, 'json', { events: ['update_failed'] }),
+    ]);
+    events.emit('update_available', {
+      component: 'otrs-web',
+      name: 'OTRS Web',
+      from_version: '1.2.0',
+      to_version: '1.3.0',
+      channel: 'stable',
+    });
+    events.emit('update_failed', {
+      component: 'otrs-web',
+      from_version: '1.2.0',
+      to_version: '1.3.0',
+      run_id: 'r',
+      error: { code: 'COMMAND_FAILED', message: 'install exited 1' },
+    });
     await notifier.idle();
-    expect(r.received.filter((x) => x.path === '/all').map((x) => x.body.event)).toEqual(['update_available', 'update_failed']);
+    expect(r.received.filter((x) => x.path === '/all').map((x) => x.body.event)).toEqual([
+      'update_available',
+      'update_failed',
+    ]);
     expect(r.received.filter((x) => x.path === '/failures').map((x) => x.body.event)).toEqual(['update_failed']);
     expect(r.received[0]!.body).toMatchObject({ text: 'OTRS Web 1.3.0 is available (installed: 1.2.0).' });
   });
 
   it('settings accept webhooks additively and refuse a non-http URL or unknown format', () => {
     expect(settingsSchema.parse({}).webhooks).toEqual([]);
-    expect(settingsSchema.parse({ webhooks: [{ url: 'https://discord.com/api/webhooks/1/x', format: 'discord' }] }).webhooks[0]).toMatchObject({ format: 'discord' });
+    expect(
+      settingsSchema.parse({ webhooks: [{ url: 'https://discord.com/api/webhooks/1/x', format: 'discord' }] })
+        .webhooks[0],
+    ).toMatchObject({ format: 'discord' });
     expect(settingsSchema.parse({ webhooks: [{ url: 'https://example.com/h' }] }).webhooks[0]!.format).toBe('json');
     expect(settingsSchema.safeParse({ webhooks: [{ url: 'file:///etc/passwd' }] }).success).toBe(false);
-    expect(settingsSchema.safeParse({ webhooks: [{ url: 'https://example.com', format: 'teams' }] }).success).toBe(false);
+    expect(settingsSchema.safeParse({ webhooks: [{ url: 'https://example.com', format: 'teams' }] }).success).toBe(
+      false,
+    );
     expect(settingsSchema.safeParse({ time_zone: 'Europe/Berlin' }).success).toBe(true);
     expect(settingsSchema.safeParse({ time_zone: 'Mars/Olympus' }).success).toBe(false);
   });
@@ -195,18 +250,35 @@ describe('delivery', () => {
   it('retries a webhook that answers 500, then 200', async () => {
     const r = await receiver([500, 200]);
     const { events, notifier, reports } = notifierFor([hook(`${r.base}/flaky`, 'json')]);
-    events.emit('update_succeeded', { component: 'otrs-web', from_version: '1', to_version: '2', run_id: 'r', error: null });
+    events.emit('update_succeeded', {
+      component: 'otrs-web',
+      from_version: '1',
+      to_version: '2',
+      run_id: 'r',
+      error: null,
+    });
     await notifier.idle();
     expect(r.received).toHaveLength(2);
     expect(r.received[1]!.body).toEqual(r.received[0]!.body);
-    expect(reports).toEqual([{ webhook: new URL(r.base).host, event: 'update_succeeded', ok: true, attempts: 2, status: 200, error: null }]);
+    expect(reports).toEqual([
+      { webhook: new URL(r.base).host, event: 'update_succeeded', ok: true, attempts: 2, status: 200, error: null },
+    ]);
   });
 
   it('gives up on a webhook that is down after its retries, without holding up the others', async () => {
     const r = await receiver();
     const dead = await deadUrl();
-    const { events, notifier, reports } = notifierFor([hook(dead, 'discord', { name: 'team chat' }), hook(`${r.base}/up`, 'json')]);
-    events.emit('update_failed', { component: 'otrs-web', from_version: '1', to_version: '2', run_id: 'r', error: null });
+    const { events, notifier, reports } = notifierFor([
+      hook(dead, 'discord', { name: 'team chat' }),
+      hook(`${r.base}/up`, 'json'),
+    ]);
+    events.emit('update_failed', {
+      component: 'otrs-web',
+      from_version: '1',
+      to_version: '2',
+      run_id: 'r',
+      error: null,
+    });
     // emit returned before anything was sent: delivery happens off the caller's path.
     expect(r.received).toHaveLength(0);
     await notifier.idle();
@@ -226,7 +298,10 @@ describe('delivery', () => {
   it('gives up on a webhook that never answers after its timeout', async () => {
     const r = await receiver();
     r.hold();
-    const { events, notifier, reports } = notifierFor([hook(`${r.base}/slow`, 'json')], { retryDelaysMs: [], timeoutMs: 150 });
+    const { events, notifier, reports } = notifierFor([hook(`${r.base}/slow`, 'json')], {
+      retryDelaysMs: [],
+      timeoutMs: 150,
+    });
     events.emit('update_succeeded', { component: 'x', from_version: '1', to_version: '2', run_id: 'r', error: null });
     await notifier.idle();
     expect(reports).toMatchObject([{ ok: false, attempts: 1, error: 'no answer within 150 ms' }]);
@@ -239,9 +314,17 @@ describe('webhooks never block an update', () => {
     r.hold();
     const dead = await deadUrl();
     const s = await scheduleSetup({ autoUpdate: { window: 'always' } });
-    s.services.settings.set({ webhooks: [{ url: `${r.base}/held`, format: 'json' }, { url: dead, format: 'slack' }] });
+    s.services.settings.set({
+      webhooks: [
+        { url: `${r.base}/held`, format: 'json' },
+        { url: dead, format: 'slack' },
+      ],
+    });
     const reports: DeliveryReport[] = [];
-    const notifier = startWebhooks(s.services, { delivery: { timeoutMs: 60_000, retryDelaysMs: [0] }, onReport: (x) => reports.push(x) });
+    const notifier = startWebhooks(s.services, {
+      delivery: { timeoutMs: 60_000, retryDelaysMs: [0] },
+      onReport: (x) => reports.push(x),
+    });
     afterEach(() => notifier.stop());
 
     // A scheduled pass: check (announces 1.1.0), then the auto-update.
@@ -255,7 +338,12 @@ describe('webhooks never block an update', () => {
     await notifier.idle();
     const events = r.received.map((x) => x.body.event);
     expect(events).toEqual(['update_available', 'update_succeeded']);
-    expect(r.received[1]!.body).toMatchObject({ component: 'webapp', name: 'Web App', from_version: '1.0.0', to_version: '1.1.0' });
+    expect(r.received[1]!.body).toMatchObject({
+      component: 'webapp',
+      name: 'Web App',
+      from_version: '1.0.0',
+      to_version: '1.1.0',
+    });
     expect(reports.filter((x) => x.ok)).toHaveLength(2);
     expect(reports.filter((x) => !x.ok)).toHaveLength(2);
   });
@@ -294,9 +382,14 @@ describe('testWebhooks', () => {
       ['ops', true, 200],
       [new URL(dead).host, false, null],
     ]);
-    expect(r.received.find((x) => x.path === '/json')!.body).toMatchObject({ event: 'test', title: 'Upkeep test notification' });
+    expect(r.received.find((x) => x.path === '/json')!.body).toMatchObject({
+      event: 'test',
+      title: 'Upkeep test notification',
+    });
     expect(r.received.find((x) => x.path === '/discord')!.body).toMatchObject({ content: 'Upkeep test notification' });
-    await expect(s.api.testWebhooks({ index: 3 }, { initiatedBy: 'panel', readOnly: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(s.api.testWebhooks({ index: 3 }, { initiatedBy: 'panel', readOnly: false })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 
@@ -305,16 +398,41 @@ describe('notifications for the desktop host', () => {
     const events = new EventBus();
     const seen: Notification[] = [];
     const off = onNotification(events, (n) => seen.push(n), { nameOf: () => 'OTRS Web' });
-    events.emit('update_failed', { component: 'otrs-web', from_version: '1.2.0', to_version: '1.3.0', run_id: 'r', error: { code: 'COMMAND_FAILED', message: 'migration exited 1' } });
-    events.emit('update_progress', { run_id: 'r', component: 'otrs-web', kind: 'update', step: 'install', percent: 50, step_percent: null });
+    events.emit('update_failed', {
+      component: 'otrs-web',
+      from_version: '1.2.0',
+      to_version: '1.3.0',
+      run_id: 'r',
+      error: { code: 'COMMAND_FAILED', message: 'migration exited 1' },
+    });
+    events.emit('update_progress', {
+      run_id: 'r',
+      component: 'otrs-web',
+      kind: 'update',
+      step: 'install',
+      percent: 50,
+      step_percent: null,
+    });
     off();
-    events.emit('update_succeeded', { component: 'otrs-web', from_version: '1.2.0', to_version: '1.3.0', run_id: 'r', error: null });
+    events.emit('update_succeeded', {
+      component: 'otrs-web',
+      from_version: '1.2.0',
+      to_version: '1.3.0',
+      run_id: 'r',
+      error: null,
+    });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ kind: 'update_failed', title: 'Update failed: OTRS Web', body: 'The update of OTRS Web (1.2.0 → 1.3.0) failed: migration exited 1' });
+    expect(seen[0]).toMatchObject({
+      kind: 'update_failed',
+      title: 'Update failed: OTRS Web',
+      body: 'The update of OTRS Web (1.2.0 → 1.3.0) failed: migration exited 1',
+    });
   });
 
   it('scrubText removes credentials, query strings and tokens', () => {
-    expect(scrubText('see https://a:b@h.example/p?x=1#f and password: hunter2')).toBe('see https://h.example/p and password: [redacted]');
+    expect(scrubText('see https://a:b@h.example/p?x=1#f and password: hunter2')).toBe(
+      'see https://h.example/p and password: [redacted]',
+    );
     expect(scrubText('x'.repeat(500))).toHaveLength(300);
   });
 });

@@ -24,7 +24,21 @@ function parseDesktopEntry(text: string): Map<string, Map<string, string>> {
   return groups;
 }
 
-const MAIN_CATEGORIES = ['AudioVideo', 'Audio', 'Video', 'Development', 'Education', 'Game', 'Graphics', 'Network', 'Office', 'Science', 'Settings', 'System', 'Utility'];
+const MAIN_CATEGORIES = [
+  'AudioVideo',
+  'Audio',
+  'Video',
+  'Development',
+  'Education',
+  'Game',
+  'Graphics',
+  'Network',
+  'Office',
+  'Science',
+  'Settings',
+  'System',
+  'Utility',
+];
 const file = path.join(repoRoot, 'build', 'upkeep-desktop.desktop');
 
 let preview: Awaited<ReturnType<typeof debTargetPreview>>;

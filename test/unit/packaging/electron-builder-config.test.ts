@@ -61,12 +61,22 @@ describe('electron-builder configuration', () => {
 
   it('packs only the built bundles and package.json from the project', () => {
     const patterns = filePatterns(config);
-    expect(patterns.filter((p) => !p.startsWith('!'))).toEqual(['package.json', 'dist/electron/**', 'dist/renderer/**', 'dist/cli.mjs', 'dist/backup-worker.mjs']);
+    expect(patterns.filter((p) => !p.startsWith('!'))).toEqual([
+      'package.json',
+      'dist/electron/**',
+      'dist/renderer/**',
+      'dist/cli.mjs',
+      'dist/backup-worker.mjs',
+    ]);
     expect(patterns).toContain('!**/*.map');
   });
 
   it('`npm run dist` builds the bundles, then runs electron-builder without publishing; package.json names the repository', () => {
-    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; repository: { url: string }; main: string };
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      repository: { url: string };
+      main: string;
+    };
     expect(pkg.scripts.dist).toBe('node scripts/build.mjs && electron-builder --publish never');
     expect(pkg.repository.url).toMatch(/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/);
     expect(pkg.main.startsWith('dist/electron/')).toBe(true);

@@ -61,7 +61,11 @@ function decodePng(png: Buffer): Decoded {
     width,
     height,
     alpha: (x, y) => pixels[y * stride + x * 4 + 3] as number,
-    rgb: (x, y) => [pixels[y * stride + x * 4] as number, pixels[y * stride + x * 4 + 1] as number, pixels[y * stride + x * 4 + 2] as number],
+    rgb: (x, y) => [
+      pixels[y * stride + x * 4] as number,
+      pixels[y * stride + x * 4 + 1] as number,
+      pixels[y * stride + x * 4 + 2] as number,
+    ],
   };
 }
 
@@ -125,9 +129,21 @@ describe('icons in build/', () => {
     const icns = readFileSync(path.join(buildDir, 'icon.icns'));
     expect(icns.toString('ascii', 0, 4)).toBe('icns');
     expect(icns.readUInt32BE(4)).toBe(icns.length);
-    const declared: Record<string, number> = { icp4: 16, icp5: 32, ic11: 32, icp6: 64, ic12: 64, ic07: 128, ic08: 256, ic13: 256, ic09: 512, ic14: 512, ic10: 1024 };
+    const declared: Record<string, number> = {
+      icp4: 16,
+      icp5: 32,
+      ic11: 32,
+      icp6: 64,
+      ic12: 64,
+      ic07: 128,
+      ic08: 256,
+      ic13: 256,
+      ic09: 512,
+      ic14: 512,
+      ic10: 1024,
+    };
     const seen: string[] = [];
-    for (let at = 8; at < icns.length; ) {
+    for (let at = 8; at < icns.length;) {
       const type = icns.toString('ascii', at, at + 4);
       const length = icns.readUInt32BE(at + 4);
       expect(declared[type], `unknown icns element ${type}`).toBeDefined();

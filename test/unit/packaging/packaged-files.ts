@@ -13,9 +13,17 @@ const builderConfig = require('app-builder-lib/out/util/config/config.js') as {
   getConfig(projectDir: string, configPath: string | null, fromOptions: unknown): Promise<BuilderConfig>;
   validateConfiguration(config: unknown, logger: unknown): Promise<void>;
 };
-const { DebugLogger, TmpDir } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown; TmpDir: new (name: string) => { cleanup(): Promise<void> } };
+const { DebugLogger, TmpDir } = require('builder-util') as {
+  DebugLogger: new (enabled: boolean) => unknown;
+  TmpDir: new (name: string) => { cleanup(): Promise<void> };
+};
 const { FileMatcher, excludedNames, excludedExts } = require('app-builder-lib/out/fileMatcher.js') as {
-  FileMatcher: new (from: string, to: string, expand: (p: string) => string, patterns?: string[]) => {
+  FileMatcher: new (
+    from: string,
+    to: string,
+    expand: (p: string) => string,
+    patterns?: string[],
+  ) => {
     patterns: string[];
     addPattern(p: string): void;
     prependPattern(p: string): void;
@@ -25,7 +33,11 @@ const { FileMatcher, excludedNames, excludedExts } = require('app-builder-lib/ou
   excludedExts: string;
 };
 const { getCollectorByPackageManager } = require('app-builder-lib/out/node-module-collector/index.js') as {
-  getCollectorByPackageManager(pm: string, dir: string, tmp: unknown): { getNodeModules(o: { packageName: string }): Promise<{ nodeModules: ModuleInfo[] }> };
+  getCollectorByPackageManager(
+    pm: string,
+    dir: string,
+    tmp: unknown,
+  ): { getNodeModules(o: { packageName: string }): Promise<{ nodeModules: ModuleInfo[] }> };
 };
 
 export interface BuilderConfig {
@@ -59,7 +71,12 @@ export function filePatterns(config: BuilderConfig): string[] {
   });
 }
 
-async function walk(dir: string, onFile: (file: string, stat: Stats) => void, skip: (rel: string) => boolean, root = dir): Promise<void> {
+async function walk(
+  dir: string,
+  onFile: (file: string, stat: Stats) => void,
+  skip: (rel: string) => boolean,
+  root = dir,
+): Promise<void> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     const rel = path.relative(root, full);
@@ -86,7 +103,8 @@ export async function appFiles(config: BuilderConfig): Promise<{ rel: string; si
   await walk(
     repoRoot,
     (file, stat) => {
-      if (filter(file, stat)) out.push({ rel: path.relative(repoRoot, file).split(path.sep).join('/'), size: stat.size });
+      if (filter(file, stat))
+        out.push({ rel: path.relative(repoRoot, file).split(path.sep).join('/'), size: stat.size });
     },
     (rel) => rel === 'node_modules' || rel === '.git' || rel.startsWith('.tsbuild'),
   );
@@ -99,7 +117,9 @@ export async function productionModules(
 ): Promise<{ included: ModuleInfo[]; excluded: ModuleInfo[]; files: number; bytes: number; paths: string[] }> {
   const tmp = new TmpDir('upkeep-packaging-test');
   try {
-    const { nodeModules } = await getCollectorByPackageManager('npm', repoRoot, tmp).getNodeModules({ packageName: 'upkeep' });
+    const { nodeModules } = await getCollectorByPackageManager('npm', repoRoot, tmp).getNodeModules({
+      packageName: 'upkeep',
+    });
     const flat: ModuleInfo[] = [];
     const visit = (m: ModuleInfo) => {
       flat.push(m);
@@ -132,7 +152,9 @@ export async function productionModules(
           files++;
           bytes += st.size;
         },
-        (rel) => rel === 'node_modules' || (!rel.includes(path.sep) && /^(readme(\.md|\.markdown)?|test|tests|__tests__|examples?|\.bin)$/i.test(rel)),
+        (rel) =>
+          rel === 'node_modules' ||
+          (!rel.includes(path.sep) && /^(readme(\.md|\.markdown)?|test|tests|__tests__|examples?|\.bin)$/i.test(rel)),
       );
     }
     return { included, excluded, files, bytes, paths };
@@ -145,7 +167,10 @@ export async function productionModules(
  * The deb target's package metadata and the desktop entry it writes, computed by electron-builder's
  * own Packager, LinuxPackager, LinuxTargetHelper and FpmTarget (the steps before Electron is needed).
  */
-export async function debTargetPreview(): Promise<{ meta: { name: string; maintainer: string; url: string; vendor: string }; desktopEntry: string }> {
+export async function debTargetPreview(): Promise<{
+  meta: { name: string; maintainer: string; url: string; vendor: string };
+  desktopEntry: string;
+}> {
   const lib = require('app-builder-lib') as {
     Packager: new (o: unknown) => { validateConfig(): Promise<void>; _appInfo: unknown };
     LinuxPackager: new (p: unknown) => unknown;
@@ -155,7 +180,16 @@ export async function debTargetPreview(): Promise<{ meta: { name: string; mainta
   const { LinuxTargetHelper } = require('app-builder-lib/out/targets/LinuxTargetHelper.js') as {
     LinuxTargetHelper: new (p: unknown) => { computeDesktopEntry(o: unknown): Promise<string> };
   };
-  const FpmTarget = (require('app-builder-lib/out/targets/FpmTarget.js') as { default: new (n: string, p: unknown, h: unknown, out: string) => { options: unknown; checkOptions(): Promise<unknown> } }).default;
+  const FpmTarget = (
+    require('app-builder-lib/out/targets/FpmTarget.js') as {
+      default: new (
+        n: string,
+        p: unknown,
+        h: unknown,
+        out: string,
+      ) => { options: unknown; checkOptions(): Promise<unknown> };
+    }
+  ).default;
   const packager = new lib.Packager({ projectDir: repoRoot, targets: lib.Platform.LINUX.createTarget(['deb']) });
   await packager.validateConfig();
   packager._appInfo = new AppInfo(packager, null); // what Packager.build does right after validateConfig

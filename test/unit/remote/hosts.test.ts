@@ -12,7 +12,8 @@ import { tempDir } from '../../helpers/temp';
 
 function engine(home: string) {
   const api = createApi(createServices({ home, host: 'cli' }));
-  return <M extends MethodName>(method: M, request: RequestOf<M>) => invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false }) as Promise<ResponseOf<M>>;
+  return <M extends MethodName>(method: M, request: RequestOf<M>) =>
+    invokeMethod(api, method, request, { initiatedBy: 'cli', readOnly: false }) as Promise<ResponseOf<M>>;
 }
 
 describe('the host registry (hosts.json) and the ssh command', () => {
@@ -20,13 +21,21 @@ describe('the host registry (hosts.json) and the ssh command', () => {
     const home = tempDir();
     const call = engine(home);
     expect((await call('listHosts', {})).hosts).toEqual([]);
-    await call('addHost', { name: 'pi', ssh: 'pi@raspberrypi.local', port: 2222, identity: '/home/me/.ssh/id_ed25519' });
+    await call('addHost', {
+      name: 'pi',
+      ssh: 'pi@raspberrypi.local',
+      port: 2222,
+      identity: '/home/me/.ssh/id_ed25519',
+    });
     await expect(call('addHost', { name: 'pi', ssh: 'x@y' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     await call('addHost', { name: 'pi', ssh: 'pi@10.0.0.5', replace: true });
     const { hosts } = await call('listHosts', {});
     expect(hosts).toEqual([{ name: 'pi', ssh: 'pi@10.0.0.5', argv: sshArgv({ name: 'pi', ssh: 'pi@10.0.0.5' }) }]);
     expect(statSync(hostsFile(home)).mode & 0o777).toBe(0o600);
-    await expect(call('removeHost', { name: 'vps' })).rejects.toMatchObject({ code: 'NOT_FOUND', details: { kind: 'host' } });
+    await expect(call('removeHost', { name: 'vps' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      details: { kind: 'host' },
+    });
     await call('removeHost', { name: 'pi' });
     expect((await call('listHosts', {})).hosts).toEqual([]);
   });
@@ -48,7 +57,9 @@ describe('the host registry (hosts.json) and the ssh command', () => {
       { name: 'LOCAL', ssh: 'u@h' },
     ];
     for (const request of refused) {
-      await expect(call('addHost', request), JSON.stringify(request)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+      await expect(call('addHost', request), JSON.stringify(request)).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+      });
     }
   });
 
@@ -57,18 +68,36 @@ describe('the host registry (hosts.json) and the ssh command', () => {
     const call = engine(home);
     writeFileSync(hostsFile(home), '{"version":1,"hosts":[{"name":"pi"');
     const before = readFileSync(hostsFile(home), 'utf8');
-    await expect(call('listHosts', {})).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining(hostsFile(home)) });
+    await expect(call('listHosts', {})).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining(hostsFile(home)),
+    });
     await expect(call('addHost', { name: 'vps', ssh: 'root@vps' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
     expect(readFileSync(hostsFile(home), 'utf8')).toBe(before);
   });
 
   it('sshArgv: the system ssh in batch mode, strict host keys, never updating known_hosts, options before "--"', () => {
-    const argv = sshArgv({ name: 'pi', ssh: 'pi@pi.lan', port: 2222, identity: '/k/id', known_hosts: '/k/known', remote_upkeep: 'node /opt/upkeep/bin/upkeep.mjs' });
+    const argv = sshArgv({
+      name: 'pi',
+      ssh: 'pi@pi.lan',
+      port: 2222,
+      identity: '/k/id',
+      known_hosts: '/k/known',
+      remote_upkeep: 'node /opt/upkeep/bin/upkeep.mjs',
+    });
     expect(argv.slice(0, 2)).toEqual(['ssh', '-T']);
     const dash = argv.indexOf('--');
     expect(argv.slice(dash)).toEqual(['--', 'pi@pi.lan', 'node /opt/upkeep/bin/upkeep.mjs serve --stdio']);
     const options = argv.slice(0, dash).join(' ');
-    for (const o of ['-o BatchMode=yes', '-p 2222', '-i /k/id', '-o UserKnownHostsFile=/k/known', '-o StrictHostKeyChecking=yes', '-o UpdateHostKeys=no']) expect(options).toContain(o);
+    for (const o of [
+      '-o BatchMode=yes',
+      '-p 2222',
+      '-i /k/id',
+      '-o UserKnownHostsFile=/k/known',
+      '-o StrictHostKeyChecking=yes',
+      '-o UpdateHostKeys=no',
+    ])
+      expect(options).toContain(o);
     expect(sshArgv({ name: 'a', ssh: 'u@h' }).at(-1)).toBe('upkeep serve --stdio');
   });
 });
@@ -82,7 +111,10 @@ describe('HostPool', () => {
     const call = engine(home);
     await call('addHost', { name: 'one', ssh: 'u@h' });
     // A local child instead of ssh: the pool's bookkeeping, not the transport, is under test here.
-    const pool = new HostPool({ home, argv: () => [process.execPath, UPKEEP_BIN, 'serve', '--stdio', '--data-dir', remote] });
+    const pool = new HostPool({
+      home,
+      argv: () => [process.execPath, UPKEEP_BIN, 'serve', '--stdio', '--data-dir', remote],
+    });
     try {
       expect(() => pool.get('two')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
       const first = pool.get('one');

@@ -9,7 +9,9 @@ const BIN = path.join(repoRoot, 'bin', 'upkeep.mjs');
 
 /** The real `upkeep serve --stdio` child, spoken to line by line without the client class. */
 function rawServer(home: string) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--stdio', '--data-dir', home], { env: { ...process.env, UPKEEP_HOME: '' } });
+  const child = spawn(process.execPath, [BIN, 'serve', '--stdio', '--data-dir', home], {
+    env: { ...process.env, UPKEEP_HOME: '' },
+  });
   const lines: unknown[] = [];
   let buffered = '';
   const waiters: (() => void)[] = [];
@@ -37,7 +39,12 @@ describe('upkeep serve --stdio', () => {
     const home = tempDir();
     const s = rawServer(home);
     const hello = await s.line(0);
-    expect(hello).toMatchObject({ type: 'hello', protocol: 1, upkeep: expect.stringMatching(/^\d+\.\d+\.\d+/), host: expect.any(String) });
+    expect(hello).toMatchObject({
+      type: 'hello',
+      protocol: 1,
+      upkeep: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      host: expect.any(String),
+    });
     s.send('{"type":"request","id":"a","method":"getInfo","params":{}}\n');
     expect(await s.line(1)).toMatchObject({ type: 'response', id: 'a', ok: true, result: { home } });
     // Validated as every host validates: an unknown field, an unknown method.
@@ -48,14 +55,27 @@ describe('upkeep serve --stdio', () => {
     s.send('{"type":"request","id":"d","method":"getComponent","params":{"__proto__":{"x":1}}}\n');
     expect(await s.line(4)).toMatchObject({ id: 'd', ok: false, error: { code: 'INVALID_REQUEST' } });
     s.send('not json at all\n');
-    expect(await s.line(5)).toMatchObject({ type: 'response', id: null, ok: false, error: { code: 'INVALID_REQUEST', details: { reason: 'bad_json' } } });
+    expect(await s.line(5)).toMatchObject({
+      type: 'response',
+      id: null,
+      ok: false,
+      error: { code: 'INVALID_REQUEST', details: { reason: 'bad_json' } },
+    });
     s.send('{"type":"request","method":"getInfo"}\n');
-    expect(await s.line(6)).toMatchObject({ id: null, ok: false, error: { code: 'INVALID_REQUEST', details: { reason: 'bad_message' } } });
+    expect(await s.line(6)).toMatchObject({
+      id: null,
+      ok: false,
+      error: { code: 'INVALID_REQUEST', details: { reason: 'bad_message' } },
+    });
     // A line over 4 MiB, sent in pieces: refused once, skipped, and the next request still answered.
     const big = `{"type":"request","id":"e","method":"addComponents","params":{"text":"${'x'.repeat(5 * 1024 * 1024)}"}}\n`;
     s.send(big.slice(0, 3_000_000));
     s.send(big.slice(3_000_000));
-    expect(await s.line(7)).toMatchObject({ id: null, ok: false, error: { code: 'INVALID_REQUEST', details: { reason: 'line_too_long' } } });
+    expect(await s.line(7)).toMatchObject({
+      id: null,
+      ok: false,
+      error: { code: 'INVALID_REQUEST', details: { reason: 'line_too_long' } },
+    });
     s.send('{"type":"request","id":"f","method":"listComponents","params":{}}\n');
     expect(await s.line(8)).toMatchObject({ id: 'f', ok: true, result: { components: expect.any(Array) } });
     // stdin's end: it answers what it took, then exits cleanly.
@@ -65,11 +85,16 @@ describe('upkeep serve --stdio', () => {
 
   it('pushes the engine events to the client', async () => {
     const home = tempDir();
-    const conn = new StdioConnection({ argv: [process.execPath, BIN, 'serve', '--stdio', '--data-dir', home], name: 'local' });
+    const conn = new StdioConnection({
+      argv: [process.execPath, BIN, 'serve', '--stdio', '--data-dir', home],
+      name: 'local',
+    });
     const events: string[] = [];
     conn.onEvent((event) => events.push(event));
     try {
-      await conn.call('addComponents', { components: { tool: { name: 'Tool', type: 'always_current', current_version: '3.0.0' } } });
+      await conn.call('addComponents', {
+        components: { tool: { name: 'Tool', type: 'always_current', current_version: '3.0.0' } },
+      });
       expect(events).toContain('components_changed');
     } finally {
       await conn.close();
@@ -78,7 +103,10 @@ describe('upkeep serve --stdio', () => {
 
   it('the client: connects, calls with typed results, reports state, rejects a dropped call with HOST_DISCONNECTED and reconnects on demand', async () => {
     const home = tempDir();
-    const conn = new StdioConnection({ argv: [process.execPath, BIN, 'serve', '--stdio', '--data-dir', home], name: 'local' });
+    const conn = new StdioConnection({
+      argv: [process.execPath, BIN, 'serve', '--stdio', '--data-dir', home],
+      name: 'local',
+    });
     const states: string[] = [];
     conn.onState((s) => states.push(s));
     expect(conn.state).toBe('idle');
@@ -103,7 +131,10 @@ describe('upkeep serve --stdio', () => {
     const missing = new StdioConnection({ argv: ['/nonexistent/upkeep-binary'], name: 'ghost' });
     await expect(missing.connect()).rejects.toMatchObject({ code: 'HOST_UNREACHABLE' });
     expect(missing.state).toBe('failed');
-    const quits = new StdioConnection({ argv: [process.execPath, '-e', 'console.error("upkeep: command not found"); process.exit(127)'], name: 'pi' });
+    const quits = new StdioConnection({
+      argv: [process.execPath, '-e', 'console.error("upkeep: command not found"); process.exit(127)'],
+      name: 'pi',
+    });
     const error = await quits.connect().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'HOST_UNREACHABLE', message: expect.stringContaining('command not found') });
   });

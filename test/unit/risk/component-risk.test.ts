@@ -17,13 +17,19 @@ describe('risk flags on release components', () => {
   it('pypi_release: security when the new release fixes a vulnerability of the installed one', async () => {
     const pypi = await FakePypi.start();
     closers.push(() => pypi.close());
-    pypi.addRelease('webtool', '1.0.0', { vulnerabilities: [{ id: 'PYSEC-2025-7', aliases: ['CVE-2025-7777'], summary: 'path traversal', fixed_in: ['1.0.1'] }] });
+    pypi.addRelease('webtool', '1.0.0', {
+      vulnerabilities: [
+        { id: 'PYSEC-2025-7', aliases: ['CVE-2025-7777'], summary: 'path traversal', fixed_in: ['1.0.1'] },
+      ],
+    });
     pypi.addRelease('webtool', '1.0.1');
     h = envHome('upkeep-risk-');
     h.add('webtool', { type: 'pypi_release', package: 'webtool', current: '1.0.0', index_url: pypi.indexUrl });
     const [r] = (await h.api.checkComponents({ ids: ['webtool'], force: true }, CLI)).components;
     expect(r).toMatchObject({ update_available: true, security: true, breaking: false, risk_flags: ['security'] });
-    expect(r?.risk?.advisories).toEqual([expect.objectContaining({ id: 'PYSEC-2025-7', source: 'pypi', aliases: ['CVE-2025-7777'], fixed_in: ['1.0.1'] })]);
+    expect(r?.risk?.advisories).toEqual([
+      expect.objectContaining({ id: 'PYSEC-2025-7', source: 'pypi', aliases: ['CVE-2025-7777'], fixed_in: ['1.0.1'] }),
+    ]);
     // The installed release's document, not the project's (which covers only the newest).
     expect(pypi.requests.some((q) => q.path === '/pypi/webtool/1.0.0/json')).toBe(true);
   });
@@ -33,7 +39,13 @@ describe('risk flags on release components', () => {
     closers.push(() => npm.close());
     npm.publish('widget', '1.2.0');
     npm.publish('widget', '2.0.0');
-    npm.advise('widget', { id: 42, url: 'https://github.com/advisories/GHSA-2222-3333-4444', title: 'ReDoS', severity: 'moderate', vulnerable_versions: '>=1.0.0 <2.0.0' });
+    npm.advise('widget', {
+      id: 42,
+      url: 'https://github.com/advisories/GHSA-2222-3333-4444',
+      title: 'ReDoS',
+      severity: 'moderate',
+      vulnerable_versions: '>=1.0.0 <2.0.0',
+    });
     h = envHome('upkeep-risk-');
     h.add('widget', { type: 'npm_release', package: 'widget', current: '1.2.0', registry: npm.registry });
     const [r] = (await h.api.checkComponents({ ids: ['widget'], force: true }, CLI)).components;
@@ -78,7 +90,12 @@ describe('auto_update.security_only', () => {
     pypi.addRelease('webapp', '1.1.0');
     const component = s.services.components.get('webapp');
     const { jsondata: _feed, ...rest } = component.config as Record<string, unknown>;
-    await invokeMethod(s.api, 'updateComponent', { id: 'webapp', config: { ...rest, type: 'pypi_release', package: 'webapp', index_url: pypi.indexUrl } }, { initiatedBy: 'cli', readOnly: false });
+    await invokeMethod(
+      s.api,
+      'updateComponent',
+      { id: 'webapp', config: { ...rest, type: 'pypi_release', package: 'webapp', index_url: pypi.indexUrl } },
+      { initiatedBy: 'cli', readOnly: false },
+    );
     const ran = await s.scheduler.runDue();
     expect(ran.updated).toMatchObject([{ id: 'webapp', to: '1.1.0', status: 'succeeded' }]);
     expect(s.installed()).toBe('1.1.0');
@@ -91,4 +108,3 @@ describe('auto_update.security_only', () => {
     expect(s.installed()).toBe('1.1.0');
   });
 });
-

@@ -26,7 +26,10 @@ describe('breaking: major versions', () => {
 describe('release notes', () => {
   it('finds breaking changes and security fixes with the advisory ids they name', () => {
     const read = readNotes([
-      { version: '2.1.0', body: '### Fixes\n- Security fix for CVE-2025-12345 and GHSA-P6mc-m468-83gw in the upload handler' },
+      {
+        version: '2.1.0',
+        body: '### Fixes\n- Security fix for CVE-2025-12345 and GHSA-P6mc-m468-83gw in the upload handler',
+      },
       { version: '2.0.0', body: '## BREAKING CHANGES\n- config moved' },
     ]);
     expect(read.breaking).toBe('the release notes of 2.0.0 mark breaking changes');
@@ -35,14 +38,21 @@ describe('release notes', () => {
   });
 
   it('does not flag ordinary notes', () => {
-    expect(readNotes([{ version: '1.1.0', body: 'Faster startup. Breaking news ticker widget added.' }])).toEqual({ breaking: null, security: null, advisories: [] });
+    expect(readNotes([{ version: '1.1.0', body: 'Faster startup. Breaking news ticker widget added.' }])).toEqual({
+      breaking: null,
+      security: null,
+      advisories: [],
+    });
   });
 
   it('combines flags in a fixed order, and merges packages', () => {
     const risk = buildRisk({ installed: '1.0.0', target: '2.0.0', advisories: [{ id: 'PYSEC-1', source: 'pypi' }] });
     expect(risk.flags).toEqual(['security', 'breaking']);
     expect(risk.reasons).toEqual(['fixes PYSEC-1', 'major version 1 → 2']);
-    const merged = mergeRisks([{ name: 'a', risk }, { name: 'b', risk: buildRisk({ installed: '1.0.0', target: '1.0.1' }) }]);
+    const merged = mergeRisks([
+      { name: 'a', risk },
+      { name: 'b', risk: buildRisk({ installed: '1.0.0', target: '1.0.1' }) },
+    ]);
     expect(merged.flags).toEqual(['security', 'breaking']);
     expect(merged.reasons[0]).toBe('a: fixes PYSEC-1');
   });
@@ -62,8 +72,20 @@ describe('advisories the update fixes', () => {
 
   it('npm: an advisory counts when the installed version is in vulnerable_versions and the target is not', () => {
     const advisories = [
-      { id: 1, url: 'https://github.com/advisories/GHSA-p6mc-m468-83gw', title: 'Prototype Pollution', severity: 'high', vulnerable_versions: '<4.17.19' },
-      { id: 2, url: 'https://github.com/advisories/GHSA-35jh-r3h4-6jhm', title: 'Command Injection', severity: 'high', vulnerable_versions: '<4.17.21' },
+      {
+        id: 1,
+        url: 'https://github.com/advisories/GHSA-p6mc-m468-83gw',
+        title: 'Prototype Pollution',
+        severity: 'high',
+        vulnerable_versions: '<4.17.19',
+      },
+      {
+        id: 2,
+        url: 'https://github.com/advisories/GHSA-35jh-r3h4-6jhm',
+        title: 'Command Injection',
+        severity: 'high',
+        vulnerable_versions: '<4.17.21',
+      },
     ];
     expect(fixedAdvisories(advisories, '4.17.15', '4.17.20').map((a) => a.id)).toEqual(['GHSA-p6mc-m468-83gw']);
     expect(fixedAdvisories(advisories, '4.17.15', '4.17.21').map((a) => [a.id, a.aliases])).toEqual([

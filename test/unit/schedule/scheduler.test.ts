@@ -15,7 +15,9 @@ describe('background checks', () => {
     const s = await scheduleSetup();
     s.services.settings.set({ check_interval_hours: 6 });
     const first = await s.scheduler.runDue();
-    expect(first.checked).toEqual([{ id: 'webapp', installed: '1.0.0', latest: '1.1.0', update_available: true, error: null }]);
+    expect(first.checked).toEqual([
+      { id: 'webapp', installed: '1.0.0', latest: '1.1.0', update_available: true, error: null },
+    ]);
     expect(first.next_check_at).toBe('2026-06-10T16:00:00.000Z');
     const requests = s.feed.requests;
 
@@ -43,11 +45,16 @@ describe('background checks', () => {
     await s.scheduler.runDue();
     s.clock.advance(DAY);
     await s.scheduler.runDue();
-    expect(s.named('update_available')).toEqual([{ component: 'webapp', name: 'Web App', from_version: '1.0.0', to_version: '1.1.0', channel: 'stable' }]);
+    expect(s.named('update_available')).toEqual([
+      { component: 'webapp', name: 'Web App', from_version: '1.0.0', to_version: '1.1.0', channel: 'stable' },
+    ]);
     s.feed.set('1.2.0');
     s.clock.advance(DAY);
     await s.scheduler.runDue();
-    expect(s.named('update_available').map((p) => (p as { to_version: string }).to_version)).toEqual(['1.1.0', '1.2.0']);
+    expect(s.named('update_available').map((p) => (p as { to_version: string }).to_version)).toEqual([
+      '1.1.0',
+      '1.2.0',
+    ]);
   });
 
   it('notify policy (the default) never installs anything, even at 03:00', async () => {
@@ -65,7 +72,9 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, start: '2026-06-10T08:00:00Z' });
     const waiting = await s.scheduler.runDue();
     expect(waiting.updated).toEqual([]);
-    expect(waiting.deferred).toMatchObject([{ component: 'webapp', target: '1.1.0', reason: 'outside_window', until: '2026-06-11T01:00:00.000Z' }]);
+    expect(waiting.deferred).toMatchObject([
+      { component: 'webapp', target: '1.1.0', reason: 'outside_window', until: '2026-06-11T01:00:00.000Z' },
+    ]);
     expect(waiting.deferred[0]?.message).toMatch(/next at 2026-06-11 03:00 \+02:00 \(Europe\/Berlin\)/);
 
     s.clock.set('2026-06-11T00:59:59.999Z'); // 02:59:59.999 CEST
@@ -82,7 +91,12 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     expect(s.installed()).toBe('1.1.0');
     const history = await s.history();
     expect(history).toHaveLength(1);
-    expect(history[0]).toMatchObject({ component: 'webapp', to: '1.1.0', status: 'succeeded', initiated_by: 'schedule' });
+    expect(history[0]).toMatchObject({
+      component: 'webapp',
+      to: '1.1.0',
+      status: 'succeeded',
+      initiated_by: 'schedule',
+    });
 
     // Nothing left to do in the same window.
     s.clock.advance(30 * 60_000);
@@ -93,7 +107,12 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
 
   it('checks afresh when the window opens, so a release published since the last check is installed', async () => {
     // The version cache would answer for a day: the window's check must go upstream anyway.
-    const s = await scheduleSetup({ autoUpdate: { window: 'daily 03:00 for 2h' }, latest: '1.0.0', start: '2026-06-10T08:00:00Z', settings: { cache_ttl_hours: 24 } });
+    const s = await scheduleSetup({
+      autoUpdate: { window: 'daily 03:00 for 2h' },
+      latest: '1.0.0',
+      start: '2026-06-10T08:00:00Z',
+      settings: { cache_ttl_hours: 24 },
+    });
     expect((await s.scheduler.runDue()).checked[0]).toMatchObject({ update_available: false });
     s.feed.set('1.0.1');
     s.clock.set('2026-06-11T01:05:00Z'); // inside the window, 17 h after the last check (interval 24 h)
@@ -116,12 +135,25 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     const deferred = await s.scheduler.runDue();
     expect(deferred.updated).toEqual([]);
     expect(deferred.deferred).toMatchObject([{ reason: 'would_overrun_window', until: '2026-06-12T01:00:00.000Z' }]);
-    expect(deferred.deferred[0]?.message).toMatch(/takes about 1h \(the mean of its last 2 runs\).*closes at 2026-06-11 05:00 \+02:00/);
+    expect(deferred.deferred[0]?.message).toMatch(
+      /takes about 1h \(the mean of its last 2 runs\).*closes at 2026-06-11 05:00 \+02:00/,
+    );
     expect(s.installed()).toBe('1.0.0');
 
     // The panel sees the deferral and why.
     const view = await invokeMethod(s.api, 'getSchedule', { id: 'webapp' }, { initiatedBy: 'panel', readOnly: true });
-    expect(view).toMatchObject({ time_zone: 'Europe/Berlin', components: [{ id: 'webapp', policy: 'auto', window_open: true, deferral: { reason: 'would_overrun_window' }, estimated_duration_ms: 60 * 60_000 }] });
+    expect(view).toMatchObject({
+      time_zone: 'Europe/Berlin',
+      components: [
+        {
+          id: 'webapp',
+          policy: 'auto',
+          window_open: true,
+          deferral: { reason: 'would_overrun_window' },
+          estimated_duration_ms: 60 * 60_000,
+        },
+      ],
+    });
 
     // Next day at 04:00 exactly the hour still fits.
     s.clock.set('2026-06-12T02:00:00Z');
@@ -131,7 +163,10 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
   });
 
   it('holds a release back until it is min_release_age old (counted from when it was first seen)', async () => {
-    const s = await scheduleSetup({ autoUpdate: { window: 'always', min_release_age: '3d' }, start: '2026-06-10T08:00:00Z' });
+    const s = await scheduleSetup({
+      autoUpdate: { window: 'always', min_release_age: '3d' },
+      start: '2026-06-10T08:00:00Z',
+    });
     const first = await s.scheduler.runDue();
     expect(first.deferred).toMatchObject([{ reason: 'too_new', until: '2026-06-13T08:00:00.000Z' }]);
     expect(first.deferred[0]?.message).toMatch(/1\.1\.0 was first seen 0s ago; the cooldown \(min_release_age\) is 3d/);
@@ -152,7 +187,12 @@ describe('auto-updates inside the maintenance window (Europe/Berlin)', () => {
     expect(refused.deferred[0]?.message).toMatch(/new major version.*allow major versions in its schedule/);
     expect(s.installed()).toBe('1.0.0');
 
-    const entry = await invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { allow_major: true } }, { initiatedBy: 'cli', readOnly: false });
+    const entry = await invokeMethod(
+      s.api,
+      'setSchedule',
+      { id: 'webapp', auto_update: { allow_major: true } },
+      { initiatedBy: 'cli', readOnly: false },
+    );
     expect(entry).toMatchObject({ policy: 'auto', allow_major: true, window: 'always' });
     const ran = await s.scheduler.runDue();
     expect(ran.updated).toMatchObject([{ to: '2.0.0', status: 'succeeded' }]);
@@ -192,7 +232,12 @@ describe('another process updating', () => {
     const lock = await acquireLock(s.services.layout.locks, 'webapp', { host: 'desktop', runId: 'other-run' });
     const busy = await s.scheduler.runDue();
     expect(busy.updated).toEqual([]);
-    expect(busy.deferred).toMatchObject([{ reason: 'update_in_progress', message: expect.stringMatching(/already being updated.*tries again on its next pass/) }]);
+    expect(busy.deferred).toMatchObject([
+      {
+        reason: 'update_in_progress',
+        message: expect.stringMatching(/already being updated.*tries again on its next pass/),
+      },
+    ]);
     expect(s.installed()).toBe('1.0.0');
     await lock.release();
     s.clock.advance(60_000);
@@ -229,7 +274,11 @@ describe('daylight saving time in the scheduler', () => {
   });
 
   it('fall back in New York: the window opens in the first 01:30 and not again in the repeated hour', async () => {
-    const s = await scheduleSetup({ autoUpdate: { window: 'daily 01:30 for 30m' }, start: '2026-10-31T12:00:00Z', timeZone: 'America/New_York' });
+    const s = await scheduleSetup({
+      autoUpdate: { window: 'daily 01:30 for 30m' },
+      start: '2026-10-31T12:00:00Z',
+      timeZone: 'America/New_York',
+    });
     await s.scheduler.runDue();
     s.clock.set('2026-11-01T06:40:00Z'); // 01:40 EST, the second 01:40 of the night
     const repeated = await s.scheduler.runDue();
@@ -247,7 +296,11 @@ describe('scheduler state', () => {
     const file = path.join(s.home, 'schedule-state.json');
     expect(existsSync(file)).toBe(true);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved).toMatchObject({ version: 1, last_check_run: '2026-06-10T10:00:00.000Z', components: { webapp: { latest: '1.1.0', deferral: { reason: 'too_new' } } } });
+    expect(saved).toMatchObject({
+      version: 1,
+      last_check_run: '2026-06-10T10:00:00.000Z',
+      components: { webapp: { latest: '1.1.0', deferral: { reason: 'too_new' } } },
+    });
 
     const other = new Scheduler({
       clock: { now: () => Date.parse('2026-06-10T11:00:00Z') },
@@ -262,17 +315,42 @@ describe('scheduler state', () => {
     });
     const view = await other.view();
     expect(view.last_check_run).toBe('2026-06-10T10:00:00.000Z');
-    expect(view.components[0]).toMatchObject({ pending: { installed: '1.0.0', latest: '1.1.0' }, deferral: { reason: 'too_new' }, next_window_at: '2026-06-14T01:00:00.000Z' });
+    expect(view.components[0]).toMatchObject({
+      pending: { installed: '1.0.0', latest: '1.1.0' },
+      deferral: { reason: 'too_new' },
+      next_window_at: '2026-06-14T01:00:00.000Z',
+    });
   });
 
   it('setSchedule refuses a window it cannot read, saying what to write', async () => {
     const s = await scheduleSetup();
-    await expect(invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { enabled: true, window: 'nightly' } }, { initiatedBy: 'cli', readOnly: false })).rejects.toMatchObject({
+    await expect(
+      invokeMethod(
+        s.api,
+        'setSchedule',
+        { id: 'webapp', auto_update: { enabled: true, window: 'nightly' } },
+        { initiatedBy: 'cli', readOnly: false },
+      ),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
       message: expect.stringMatching(/"nightly" is not a kind of window/),
     });
-    await expect(invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { min_release_age: '3' } }, { initiatedBy: 'cli', readOnly: false })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
-    await expect(invokeMethod(s.api, 'setSchedule', { id: 'webapp', auto_update: { enabled: true } }, { initiatedBy: 'panel', readOnly: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      invokeMethod(
+        s.api,
+        'setSchedule',
+        { id: 'webapp', auto_update: { min_release_age: '3' } },
+        { initiatedBy: 'cli', readOnly: false },
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(
+      invokeMethod(
+        s.api,
+        'setSchedule',
+        { id: 'webapp', auto_update: { enabled: true } },
+        { initiatedBy: 'panel', readOnly: true },
+      ),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(s.services.components.get('webapp').config.auto_update).toBeUndefined();
   });
 });
@@ -296,7 +374,9 @@ describe('release dates from the check', () => {
       } as never,
     });
     const result = await s.scheduler.runDue();
-    expect(result.deferred).toMatchObject([{ component: 'tool', reason: 'too_new', until: '2026-06-12T10:00:00.000Z' }]);
+    expect(result.deferred).toMatchObject([
+      { component: 'tool', reason: 'too_new', until: '2026-06-12T10:00:00.000Z' },
+    ]);
     expect(result.deferred[0]?.message).toMatch(/1\.2\.0 was released 1d ago/);
   });
 });

@@ -31,9 +31,28 @@ describe('getStatus', () => {
     const status = await s.api.getStatus({}, read);
     expect(status.components).toHaveLength(1);
     const c = status.components[0]!;
-    expect(c).toMatchObject({ id: 'webapp', name: 'Web App', policy: 'notify', last_update: { from: '1.0.0', to: '1.1.0', status: 'succeeded' } });
-    expect(c.last_7d).toEqual({ runs: 3, succeeded: 2, failed: 0, rolled_back: 1, success_rate: 2 / 3, mean_duration_ms: 80_000 });
-    expect(c.last_30d).toEqual({ runs: 4, succeeded: 2, failed: 1, rolled_back: 1, success_rate: 0.5, mean_duration_ms: 135_000 });
+    expect(c).toMatchObject({
+      id: 'webapp',
+      name: 'Web App',
+      policy: 'notify',
+      last_update: { from: '1.0.0', to: '1.1.0', status: 'succeeded' },
+    });
+    expect(c.last_7d).toEqual({
+      runs: 3,
+      succeeded: 2,
+      failed: 0,
+      rolled_back: 1,
+      success_rate: 2 / 3,
+      mean_duration_ms: 80_000,
+    });
+    expect(c.last_30d).toEqual({
+      runs: 4,
+      succeeded: 2,
+      failed: 1,
+      rolled_back: 1,
+      success_rate: 0.5,
+      mean_duration_ms: 135_000,
+    });
     expect(status.backups).toEqual({ bytes: 1234, files: 2, path: path.join(s.home, 'backups') });
     expect(status.disk?.free_bytes).toBeGreaterThan(0);
     expect(status.disk!.total_bytes).toBeGreaterThanOrEqual(status.disk!.free_bytes);
@@ -59,20 +78,30 @@ describe('getStatus', () => {
     gh.addRelease('acme', 'tool', { tag_name: 'v1.2.0' });
     const s = await scheduleSetup();
     s.services.settings.set({ github_api_base: gh.apiBase });
-    s.services.components.add({ tool: { type: 'github_release', user: 'acme', repo: 'tool', api_base: gh.apiBase, current: '1.0.0' } as never });
+    s.services.components.add({
+      tool: { type: 'github_release', user: 'acme', repo: 'tool', api_base: gh.apiBase, current: '1.0.0' } as never,
+    });
     await invokeMethod(s.api, 'checkComponents', { ids: ['tool'] }, { initiatedBy: 'panel', readOnly: false });
     const status = await s.api.getStatus({}, read);
-    expect(status.github_rate_limit).toMatchObject({ host: new URL(gh.apiBase).host, remaining: gh.rateLimit.remaining });
+    expect(status.github_rate_limit).toMatchObject({
+      host: new URL(gh.apiBase).host,
+      remaining: gh.rateLimit.remaining,
+    });
     expect(gh.rateLimit.remaining).toBeLessThan(4321);
   });
 });
 
 describe('startScheduler', () => {
-  it('after a scheduled update, the engine\'s own re-check does not bring the update back as pending', async () => {
+  it("after a scheduled update, the engine's own re-check does not bring the update back as pending", async () => {
     const s = await scheduleSetup({ autoUpdate: { window: 'always' } });
     let firstPass!: (r: RunDueResult) => void;
     const passed = new Promise<RunDueResult>((resolve) => (firstPass = resolve));
-    const stop = startScheduler(s.services, { clock: s.clock, tickMs: 3_600_000, webhooks: false, onPass: (r) => firstPass(r) });
+    const stop = startScheduler(s.services, {
+      clock: s.clock,
+      tickMs: 3_600_000,
+      webhooks: false,
+      onPass: (r) => firstPass(r),
+    });
     expect((await passed).updated).toMatchObject([{ to: '1.1.0', status: 'succeeded' }]);
     await s.scheduler.idle();
     const view = await s.api.getSchedule({ id: 'webapp' }, read);
@@ -88,24 +117,50 @@ describe('startScheduler', () => {
     const s = await scheduleSetup();
     let firstPass!: (r: RunDueResult) => void;
     const passed = new Promise<RunDueResult>((resolve) => (firstPass = resolve));
-    const stop = startScheduler(s.services, { clock: s.clock, tickMs: 3_600_000, webhooks: false, onPass: (r) => firstPass(r) });
+    const stop = startScheduler(s.services, {
+      clock: s.clock,
+      tickMs: 3_600_000,
+      webhooks: false,
+      onPass: (r) => firstPass(r),
+    });
     const startup = await passed;
     expect(startup.checked.map((c) => c.id)).toEqual(['webapp']);
 
     // The panel's "Check for updates" finds a newer version: noted and announced once.
     s.feed.set('1.2.0');
     s.clock.advance(60_000);
-    await invokeMethod(s.api, 'checkComponents', { ids: ['webapp'], force: true }, { initiatedBy: 'panel', readOnly: false });
-    await invokeMethod(s.api, 'checkComponents', { ids: ['webapp'], force: true }, { initiatedBy: 'panel', readOnly: false });
+    await invokeMethod(
+      s.api,
+      'checkComponents',
+      { ids: ['webapp'], force: true },
+      { initiatedBy: 'panel', readOnly: false },
+    );
+    await invokeMethod(
+      s.api,
+      'checkComponents',
+      { ids: ['webapp'], force: true },
+      { initiatedBy: 'panel', readOnly: false },
+    );
     await s.scheduler.idle();
-    expect(s.named('update_available').map((p) => (p as { to_version: string }).to_version)).toEqual(['1.1.0', '1.2.0']);
+    expect(s.named('update_available').map((p) => (p as { to_version: string }).to_version)).toEqual([
+      '1.1.0',
+      '1.2.0',
+    ]);
     const view = await s.api.getSchedule({}, read);
-    expect(view.components[0]).toMatchObject({ pending: { latest: '1.2.0' }, last_checked_at: new Date(s.clock.now()).toISOString() });
+    expect(view.components[0]).toMatchObject({
+      pending: { latest: '1.2.0' },
+      last_checked_at: new Date(s.clock.now()).toISOString(),
+    });
 
     await stop();
     // Stopped: a manual check is no longer noted.
     s.feed.set('1.3.0');
-    await invokeMethod(s.api, 'checkComponents', { ids: ['webapp'], force: true }, { initiatedBy: 'panel', readOnly: false });
+    await invokeMethod(
+      s.api,
+      'checkComponents',
+      { ids: ['webapp'], force: true },
+      { initiatedBy: 'panel', readOnly: false },
+    );
     await s.scheduler.idle();
     expect(s.named('update_available')).toHaveLength(2);
   });

@@ -13,7 +13,14 @@ const HOUR = 3_600_000;
 
 describe('wall time in a named zone (Intl only)', () => {
   it('reads wall clocks of an instant in the zone given, not the process zone', () => {
-    expect(zonedParts(Z('2026-06-10T01:00:00Z'), BERLIN)).toMatchObject({ year: 2026, month: 6, day: 10, hour: 3, minute: 0, weekday: 3 });
+    expect(zonedParts(Z('2026-06-10T01:00:00Z'), BERLIN)).toMatchObject({
+      year: 2026,
+      month: 6,
+      day: 10,
+      hour: 3,
+      minute: 0,
+      weekday: 3,
+    });
     expect(zonedParts(Z('2026-06-10T01:00:00Z'), NEW_YORK)).toMatchObject({ year: 2026, month: 6, day: 9, hour: 21 });
   });
 
@@ -26,7 +33,10 @@ describe('wall time in a named zone (Intl only)', () => {
     }
     const autumn = resolveWallTime({ year: 2026, month: 10, day: 25, hour: 2, minute: 30 }, BERLIN);
     expect(autumn).toEqual({ kind: 'repeated', instants: [Z('2026-10-25T00:30:00Z'), Z('2026-10-25T01:30:00Z')] });
-    expect(resolveWallTime({ year: 2026, month: 7, day: 1, hour: 2, minute: 30 }, BERLIN)).toEqual({ kind: 'exact', instant: Z('2026-07-01T00:30:00Z') });
+    expect(resolveWallTime({ year: 2026, month: 7, day: 1, hour: 2, minute: 30 }, BERLIN)).toEqual({
+      kind: 'exact',
+      instant: Z('2026-07-01T00:30:00Z'),
+    });
   });
 
   it('maps a skipped time forward by the gap and a repeated time to its first occurrence', () => {
@@ -43,11 +53,24 @@ describe('wall time in a named zone (Intl only)', () => {
 
 describe('window specs', () => {
   it('parses daily, weekly, monthly, cron and always, with an optional length', () => {
-    expect(parseWindow('daily 03:00')).toMatchObject({ recurrence: { kind: 'daily', hour: 3, minute: 0 }, durationMs: 2 * HOUR });
-    expect(parseWindow('weekly sun 03:00 for 90m')).toMatchObject({ recurrence: { kind: 'weekly', days: [0], hour: 3 }, durationMs: 90 * MIN });
-    expect(parseWindow('weekly mon-fri 22:15').recurrence).toMatchObject({ days: [1, 2, 3, 4, 5], hour: 22, minute: 15 });
+    expect(parseWindow('daily 03:00')).toMatchObject({
+      recurrence: { kind: 'daily', hour: 3, minute: 0 },
+      durationMs: 2 * HOUR,
+    });
+    expect(parseWindow('weekly sun 03:00 for 90m')).toMatchObject({
+      recurrence: { kind: 'weekly', days: [0], hour: 3 },
+      durationMs: 90 * MIN,
+    });
+    expect(parseWindow('weekly mon-fri 22:15').recurrence).toMatchObject({
+      days: [1, 2, 3, 4, 5],
+      hour: 22,
+      minute: 15,
+    });
     expect(parseWindow('weekly fri-mon 01:00').recurrence).toMatchObject({ days: [0, 1, 5, 6] });
-    expect(parseWindow('monthly 1 03:00 for 4h')).toMatchObject({ recurrence: { kind: 'monthly', day: 1 }, durationMs: 4 * HOUR });
+    expect(parseWindow('monthly 1 03:00 for 4h')).toMatchObject({
+      recurrence: { kind: 'monthly', day: 1 },
+      durationMs: 4 * HOUR,
+    });
     expect(parseWindow('monthly last 03:00').recurrence).toMatchObject({ kind: 'monthly', day: 'last' });
     expect(parseWindow('30 2 * * 0').recurrence.kind).toBe('cron');
     expect(parseWindow('@weekly for 1h').durationMs).toBe(HOUR);
@@ -162,10 +185,15 @@ describe('daylight saving time', () => {
   });
 
   it('New York: spring 02:30 → 03:30 EDT, fall 01:30 → the first (EDT) one', () => {
-    expect(nextWindowStart(parseWindow('daily 02:30'), Z('2026-03-07T12:00:00Z'), NEW_YORK)).toBe(Z('2026-03-08T07:30:00Z'));
+    expect(nextWindowStart(parseWindow('daily 02:30'), Z('2026-03-07T12:00:00Z'), NEW_YORK)).toBe(
+      Z('2026-03-08T07:30:00Z'),
+    );
     const fall = parseWindow('daily 01:30 for 45m');
     expect(nextWindowStart(fall, Z('2026-10-31T12:00:00Z'), NEW_YORK)).toBe(Z('2026-11-01T05:30:00Z'));
-    expect(windowAt(fall, Z('2026-11-01T06:40:00Z'), NEW_YORK)).toEqual({ open: false, nextStart: Z('2026-11-02T06:30:00Z') });
+    expect(windowAt(fall, Z('2026-11-01T06:40:00Z'), NEW_YORK)).toEqual({
+      open: false,
+      nextStart: Z('2026-11-02T06:30:00Z'),
+    });
   });
 
   it('cron in a repeated hour fires each wall time once; in a skipped hour, right after the jump', () => {
@@ -180,8 +208,16 @@ describe('daylight saving time', () => {
       }
       return out.map((s) => new Date(s).toISOString());
     };
-    expect(starts(Z('2026-10-24T23:00:00Z'), 3)).toEqual(['2026-10-25T00:00:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:00:00.000Z']);
-    expect(starts(Z('2026-03-28T23:00:00Z'), 3)).toEqual(['2026-03-29T01:00:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-30T00:00:00.000Z']);
+    expect(starts(Z('2026-10-24T23:00:00Z'), 3)).toEqual([
+      '2026-10-25T00:00:00.000Z',
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-26T01:00:00.000Z',
+    ]);
+    expect(starts(Z('2026-03-28T23:00:00Z'), 3)).toEqual([
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-29T01:30:00.000Z',
+      '2026-03-30T00:00:00.000Z',
+    ]);
   });
 });
 

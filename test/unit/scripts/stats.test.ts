@@ -7,7 +7,9 @@ import { tempDir } from '../../helpers/temp';
 
 /** `npm run stats` on another tree, as `node scripts/stats.mjs --root DIR …`. */
 function stats(root: string, ...args: string[]) {
-  return spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'stats.mjs'), '--root', root, ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'stats.mjs'), '--root', root, ...args], {
+    encoding: 'utf8',
+  });
 }
 
 function write(root: string, file: string, text: string): number {
@@ -27,13 +29,37 @@ const lines = (n: number, make: (i: number) => string) => Array.from({ length: n
 function knownTree(): { root: string; totalLines: number } {
   const root = tempDir('upkeep-stats-');
   let total = 0;
-  total += write(root, 'electron/core/checkers/registry.ts', "const a = 1;\nconst b = 2;\nexport const CHECKERS = { github_release: a, npm_release: b } satisfies Record<string, number>;\n");
-  total += write(root, 'electron/core/updaters/registry.ts', "const g = 1;\nconst s = 2;\nexport const UPDATERS = { git: g, single_file: s };\n");
-  const longOne = ['export function longOne(): number {', lines(158, (i) => `  const v${i} = ${i};`), '  return 0;', '}'].join('\n');
-  const method = ['export class Engine {', '  run(): number {', lines(149, (i) => `    const w${i} = ${i};`), '    return 1;', '  }', '}'].join('\n');
+  total += write(
+    root,
+    'electron/core/checkers/registry.ts',
+    'const a = 1;\nconst b = 2;\nexport const CHECKERS = { github_release: a, npm_release: b } satisfies Record<string, number>;\n',
+  );
+  total += write(
+    root,
+    'electron/core/updaters/registry.ts',
+    'const g = 1;\nconst s = 2;\nexport const UPDATERS = { git: g, single_file: s };\n',
+  );
+  const longOne = [
+    'export function longOne(): number {',
+    lines(158, (i) => `  const v${i} = ${i};`),
+    '  return 0;',
+    '}',
+  ].join('\n');
+  const method = [
+    'export class Engine {',
+    '  run(): number {',
+    lines(149, (i) => `    const w${i} = ${i};`),
+    '    return 1;',
+    '  }',
+    '}',
+  ].join('\n');
   const head = `// a file of known size\n${longOne}\n${method}\n`;
   const headLines = head.split('\n').length - 1;
-  total += write(root, 'electron/core/big.ts', `${head}${lines(620 - headLines, (i) => `export const filler${i} = ${i};`)}\n`);
+  total += write(
+    root,
+    'electron/core/big.ts',
+    `${head}${lines(620 - headLines, (i) => `export const filler${i} = ${i};`)}\n`,
+  );
   total += write(
     root,
     'shared/casts.ts',
@@ -56,11 +82,19 @@ function knownTree(): { root: string; totalLines: number } {
       '',
     ].join('\n'),
   );
-  total += write(root, 'renderer/src/App.tsx', "export function App() {\n  const kind = { type: 'npm_release' };\n  return <p title=\"a npm_release in prose\">{kind.type}</p>;\n}\n");
+  total += write(
+    root,
+    'renderer/src/App.tsx',
+    'export function App() {\n  const kind = { type: \'npm_release\' };\n  return <p title="a npm_release in prose">{kind.type}</p>;\n}\n',
+  );
   // Not source: tests, benches, scripts, declaration files and test files beside the code.
   write(root, 'test/unit/x.test.ts', "export const t = 1 as unknown as string; // 'npm_release'\n");
   write(root, 'bench/b.ts', 'export const t = 1 as unknown as string;\n');
-  write(root, 'electron/core/big.test.ts', lines(900, (i) => `export const t${i} = ${i} as unknown as string;`));
+  write(
+    root,
+    'electron/core/big.test.ts',
+    lines(900, (i) => `export const t${i} = ${i} as unknown as string;`),
+  );
   write(root, 'shared/gen.d.ts', 'export declare const t: any;\n');
   return { root, totalLines: total };
 }
@@ -87,7 +121,10 @@ describe('npm run stats', { timeout: 120_000 }, () => {
     expect(out.any).toBe(3);
     expect(out.linesOver120).toBe(1);
     expect(out.overLimits.filesOver500Lines).toEqual([{ file: 'electron/core/big.ts', lines: 620 }]);
-    expect(out.overLimits.functionsOver150Lines.map((f: { name: string }) => f.name)).toEqual(['longOne', 'Engine.run']);
+    expect(out.overLimits.functionsOver150Lines.map((f: { name: string }) => f.name)).toEqual([
+      'longOne',
+      'Engine.run',
+    ]);
   });
 
   it('counts the files that spell each check type and update method, read from the registries', () => {
@@ -130,8 +167,12 @@ describe('npm run stats', { timeout: 120_000 }, () => {
 
   it('reads a registry built by a helper from the object it is given', () => {
     const root = tempDir('upkeep-stats-');
-    write(root, 'electron/core/checkers/registry.ts', "declare function define<T>(v: T): T;\nexport const CHECKERS = define({ pip_env: 1, apt: 2 });\n");
-    write(root, 'electron/core/updaters/registry.ts', "export const UPDATERS = { apt: 1 } as const;\n");
+    write(
+      root,
+      'electron/core/checkers/registry.ts',
+      'declare function define<T>(v: T): T;\nexport const CHECKERS = define({ pip_env: 1, apt: 2 });\n',
+    );
+    write(root, 'electron/core/updaters/registry.ts', 'export const UPDATERS = { apt: 1 } as const;\n');
     write(root, 'shared/uses.ts', "export const kinds = ['apt', 'pip_env'];\n");
     const out = JSON.parse(stats(root, '--json').stdout);
     expect(out.spelled.checkTypes).toEqual([

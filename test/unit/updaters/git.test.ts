@@ -63,7 +63,10 @@ describe('git updater (real repositories, local bare remote)', () => {
     git(fixture.checkout, 'add', 'local.txt');
     git(fixture.checkout, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'local');
     const before = git(fixture.checkout, 'rev-parse', 'HEAD');
-    await expect(update(tempDir(), fixture.checkout, { version: sha.slice(0, 7), commit: sha })).rejects.toMatchObject({ code: 'COMMAND_FAILED', message: expect.stringContaining('cannot be fast-forwarded') });
+    await expect(update(tempDir(), fixture.checkout, { version: sha.slice(0, 7), commit: sha })).rejects.toMatchObject({
+      code: 'COMMAND_FAILED',
+      message: expect.stringContaining('cannot be fast-forwarded'),
+    });
     expect(git(fixture.checkout, 'rev-parse', 'HEAD')).toBe(before);
   });
 });

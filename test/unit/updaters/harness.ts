@@ -17,7 +17,13 @@ export interface HarnessRun {
  * A real updater context for driving one updater directly (the engine builds the same thing):
  * real commands, a real data folder, the log kept for assertions.
  */
-export function updaterContext(home: string, id: string, rawConfig: Record<string, unknown>, target: UpdateTarget, options: { from?: string | null; force?: boolean } = {}): HarnessRun {
+export function updaterContext(
+  home: string,
+  id: string,
+  rawConfig: Record<string, unknown>,
+  target: UpdateTarget,
+  options: { from?: string | null; force?: boolean } = {},
+): HarnessRun {
   const config: ComponentConfig = validateComponent(id, rawConfig);
   const layout = homeLayout(home);
   const runId = `test-${Math.random().toString(16).slice(2, 10)}`;
@@ -27,7 +33,15 @@ export function updaterContext(home: string, id: string, rawConfig: Record<strin
   const secrets: string[] = [];
   const ctx: UpdaterContext = {
     runId,
-    component: { id, name: config.name ?? id, type: config.type, method: config.method ?? null, channel: config.channel ?? 'stable', source: { kind: 'settings' }, config },
+    component: {
+      id,
+      name: config.name ?? id,
+      type: config.type,
+      method: config.method ?? null,
+      channel: config.channel ?? 'stable',
+      source: { kind: 'settings' },
+      config,
+    },
     config,
     target,
     from: options.from ?? null,

@@ -18,7 +18,13 @@ describe('argv templates', () => {
       folder: '/srv/my app; rm -rf /',
       target: '1.2.3 $(whoami)',
     });
-    expect(argv).toEqual(['/usr/bin/python3', '/opt/update me.py', '--python=/usr/bin/python3', '/srv/my app; rm -rf /', '1.2.3 $(whoami)']);
+    expect(argv).toEqual([
+      '/usr/bin/python3',
+      '/opt/update me.py',
+      '--python=/usr/bin/python3',
+      '/srv/my app; rm -rf /',
+      '1.2.3 $(whoami)',
+    ]);
   });
 
   it('refuses unknown placeholders and unclosed quotes', () => {
@@ -30,7 +36,9 @@ describe('argv templates', () => {
 describe('checksum files and minisign', () => {
   it('reads GNU, BSD and lone-digest checksum lines', () => {
     const hex = 'a'.repeat(64);
-    const { byName, lone } = parseChecksums(`${hex}  app-1.0.tar.gz\n${'b'.repeat(64)} *dist/other.zip\nSHA256 (bsd.tgz) = ${'c'.repeat(64)}\n`);
+    const { byName, lone } = parseChecksums(
+      `${hex}  app-1.0.tar.gz\n${'b'.repeat(64)} *dist/other.zip\nSHA256 (bsd.tgz) = ${'c'.repeat(64)}\n`,
+    );
     expect(byName.get('app-1.0.tar.gz')).toBe(hex);
     expect(byName.get('other.zip')).toBe('b'.repeat(64));
     expect(byName.get('bsd.tgz')).toBe('c'.repeat(64));
@@ -44,31 +52,49 @@ describe('checksum files and minisign', () => {
     writeFileSync(file, 'release bytes');
     const keys = minisignKeys();
     await verifyMinisign(file, keys.sign(Buffer.from('release bytes')), keys.publicKey, 'release.tar.gz');
-    await verifyMinisign(file, keys.sign(Buffer.from('release bytes'), { legacy: true }), keys.publicKey, 'release.tar.gz');
-    await expect(verifyMinisign(file, keys.sign(Buffer.from('other bytes')), keys.publicKey, 'release.tar.gz')).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    await verifyMinisign(
+      file,
+      keys.sign(Buffer.from('release bytes'), { legacy: true }),
+      keys.publicKey,
+      'release.tar.gz',
+    );
+    await expect(
+      verifyMinisign(file, keys.sign(Buffer.from('other bytes')), keys.publicKey, 'release.tar.gz'),
+    ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     const other = minisignKeys();
-    await expect(verifyMinisign(file, other.sign(Buffer.from('release bytes')), keys.publicKey, 'release.tar.gz')).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    await expect(
+      verifyMinisign(file, other.sign(Buffer.from('release bytes')), keys.publicKey, 'release.tar.gz'),
+    ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
   });
 });
 
 describe('front matter and log hygiene', () => {
   it('parses Open WebUI front matter like the server', () => {
-    expect(parseFrontmatter('"""\ntitle: My Filter\nVersion: 1.3.0\n"""\nclass Filter: pass\n')).toEqual({ title: 'My Filter', version: '1.3.0' });
+    expect(parseFrontmatter('"""\ntitle: My Filter\nVersion: 1.3.0\n"""\nclass Filter: pass\n')).toEqual({
+      title: 'My Filter',
+      version: '1.3.0',
+    });
     expect(parseFrontmatter("'''\ntitle: x\n'''")).toEqual({});
     expect(parseFrontmatter('""" title: x\n"""')).toEqual({});
   });
 
   it('strips ANSI codes and redacts secrets', () => {
     expect(stripAnsi('\u001b[32mok\u001b[0m \u001b]0;title\u0007done')).toBe('ok done');
-    expect(redact('Authorization: Bearer sk-secret-123 and sk-secret-123', ['sk-secret-123'])).toBe('Authorization: Bearer *** and ***');
+    expect(redact('Authorization: Bearer sk-secret-123 and sk-secret-123', ['sk-secret-123'])).toBe(
+      'Authorization: Bearer *** and ***',
+    );
   });
 
   it('runs argv without a shell and reports a failing command with its stderr', async () => {
     const lines: string[] = [];
-    const ok = await runCommand(['node', '-e', 'console.log("\\u001b[31mred\\u001b[0m; echo $HOME")'], (l) => lines.push(l));
+    const ok = await runCommand(['node', '-e', 'console.log("\\u001b[31mred\\u001b[0m; echo $HOME")'], (l) =>
+      lines.push(l),
+    );
     expect(ok.code).toBe(0);
     expect(lines).toContain('red; echo $HOME');
-    await expect(runCommand(['node', '-e', 'console.error("boom"); process.exit(3)'], () => undefined)).rejects.toMatchObject({ code: 'COMMAND_FAILED', message: expect.stringContaining('boom') });
+    await expect(
+      runCommand(['node', '-e', 'console.error("boom"); process.exit(3)'], () => undefined),
+    ).rejects.toMatchObject({ code: 'COMMAND_FAILED', message: expect.stringContaining('boom') });
   });
 });
 
@@ -100,7 +126,11 @@ describe('swapTree', () => {
       folder,
       preserve: ['.env', 'uploads/', 'database_backups/'],
       previousFiles: ['app.py', 'lib/old.py', '.env', 'lib/shipped-then-edited.cfg'],
-      previousHashes: { 'app.py': sha256('v1'), 'lib/old.py': sha256('old'), 'lib/shipped-then-edited.cfg': sha256('as shipped') },
+      previousHashes: {
+        'app.py': sha256('v1'),
+        'lib/old.py': sha256('old'),
+        'lib/shipped-then-edited.cfg': sha256('as shipped'),
+      },
     });
 
     expect(readFileSync(path.join(folder, 'app.py'), 'utf8')).toBe('v2');
@@ -136,7 +166,13 @@ describe('swapTree', () => {
     mkdirSync(path.join(staging, 'lib'), { recursive: true });
     writeFileSync(path.join(staging, 'app.py'), 'v2');
     writeFileSync(path.join(staging, 'lib', 'new.py'), 'new');
-    const result = await swapTree({ staging, folder, preserve: ['.env', 'uploads/'], previousFiles: ['app.py', 'lib/old.py'], previousHashes: { 'app.py': sha256('v1'), 'lib/old.py': sha256('old') } });
+    const result = await swapTree({
+      staging,
+      folder,
+      preserve: ['.env', 'uploads/'],
+      previousFiles: ['app.py', 'lib/old.py'],
+      previousHashes: { 'app.py': sha256('v1'), 'lib/old.py': sha256('old') },
+    });
     expect(result.carried).toBe(3);
     expect(result.removed).toBe(1);
     expect(readFileSync(path.join(folder, 'app.py'), 'utf8')).toBe('v2');

@@ -26,7 +26,19 @@ function setup(version: string, apiBase = server.apiBase) {
   const dir = tempDir();
   const file = path.join(dir, 'async_context_compression.py');
   writeFileSync(file, plugin(version));
-  const run = updaterContext(dir, 'acc', { type: 'openwebui', method: 'openwebui', api_base: apiBase, file, function_id: 'async_context_compression', api_key_env: ENV }, { version });
+  const run = updaterContext(
+    dir,
+    'acc',
+    {
+      type: 'openwebui',
+      method: 'openwebui',
+      api_base: apiBase,
+      file,
+      function_id: 'async_context_compression',
+      api_key_env: ENV,
+    },
+    { version },
+  );
   return { dir, file, run };
 }
 
@@ -58,7 +70,10 @@ describe('openwebui updater (local Open WebUI-like server)', () => {
   });
 
   it('its backup is the function as the server had it, and restoring redeploys exactly that', async () => {
-    const before = server.deploy('async_context_compression', plugin('1.2.0', 'x = 1'), { name: 'Old Name', valves: { threshold: 7 } });
+    const before = server.deploy('async_context_compression', plugin('1.2.0', 'x = 1'), {
+      name: 'Old Name',
+      valves: { threshold: 7 },
+    });
     const { run } = setup('1.3.0');
     const backupId = await openwebuiUpdater.snapshot?.create(run.ctx);
     await openwebuiUpdater.apply(run.ctx);
@@ -83,15 +98,28 @@ describe('openwebui updater (local Open WebUI-like server)', () => {
   it('gives 401, 5xx and connection refused each a clear message, and never logs the key', async () => {
     const { run } = setup('1.3.0');
     process.env[ENV] = 'sk-wrong-key-456';
-    await expect(openwebuiUpdater.apply(run.ctx)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining(`Check the key in ${ENV}`) });
+    await expect(openwebuiUpdater.apply(run.ctx)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringContaining(`Check the key in ${ENV}`),
+    });
     process.env[ENV] = KEY;
-    server.fixture.fault('/api/v1/functions', { kind: 'status', status: 500, body: JSON.stringify({ detail: 'database is locked' }) });
-    await expect(openwebuiUpdater.apply(run.ctx)).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', message: expect.stringContaining('HTTP 500: database is locked') });
+    server.fixture.fault('/api/v1/functions', {
+      kind: 'status',
+      status: 500,
+      body: JSON.stringify({ detail: 'database is locked' }),
+    });
+    await expect(openwebuiUpdater.apply(run.ctx)).rejects.toMatchObject({
+      code: 'UPSTREAM_ERROR',
+      message: expect.stringContaining('HTTP 500: database is locked'),
+    });
     server.fixture.clearFaults();
     const origin = server.apiBase;
     await server.close();
     const closed = setup('1.3.0', origin);
-    await expect(openwebuiUpdater.apply(closed.run.ctx)).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('connection refused') });
+    await expect(openwebuiUpdater.apply(closed.run.ctx)).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: expect.stringContaining('connection refused'),
+    });
     expect(run.text()).not.toContain(KEY);
     server = await FakeOpenWebui.start({ adminKey: KEY });
   });

@@ -23,19 +23,36 @@ beforeAll(() => {
 }, 120_000);
 
 function install(version: string) {
-  execFileSync(python, ['-m', 'pip', 'install', '--no-index', '--force-reinstall', '--disable-pip-version-check', path.join(wheels, `tinypkg-${version}-py3-none-any.whl`)], { stdio: 'ignore' });
+  execFileSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--no-index',
+      '--force-reinstall',
+      '--disable-pip-version-check',
+      path.join(wheels, `tinypkg-${version}-py3-none-any.whl`),
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 describe('pip updater (real pip, local wheels, offline venv)', () => {
   it('installs the target version into the component python with {target_version} substituted', async () => {
     install('1.0.0');
-    const run = updaterContext(tempDir(), 'tiny', {
-      type: 'pypi_release',
-      package: 'tinypkg',
-      method: 'pip',
-      python,
-      pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
-    }, { version: '2.0.0' });
+    const run = updaterContext(
+      tempDir(),
+      'tiny',
+      {
+        type: 'pypi_release',
+        package: 'tinypkg',
+        method: 'pip',
+        python,
+        pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
+      },
+      { version: '2.0.0' },
+    );
     expect(pipUpdater.folder(run.ctx)).toBe(venv);
     await pipUpdater.preflight?.(run.ctx);
     await pipUpdater.apply(run.ctx);
@@ -45,13 +62,19 @@ describe('pip updater (real pip, local wheels, offline venv)', () => {
 
   it('reinstalls the same version with --force', async () => {
     install('2.0.0');
-    const run = updaterContext(tempDir(), 'tiny', {
-      type: 'pypi_release',
-      package: 'tinypkg',
-      method: 'pip',
-      python,
-      pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
-    }, { version: '2.0.0' }, { force: true });
+    const run = updaterContext(
+      tempDir(),
+      'tiny',
+      {
+        type: 'pypi_release',
+        package: 'tinypkg',
+        method: 'pip',
+        python,
+        pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
+      },
+      { version: '2.0.0' },
+      { force: true },
+    );
     await pipUpdater.apply(run.ctx);
     expect(run.text()).toContain('--force-reinstall');
     expect(run.text()).toMatch(/Successfully installed tinypkg-2\.0\.0/);
@@ -59,13 +82,18 @@ describe('pip updater (real pip, local wheels, offline venv)', () => {
 
   it('fails with COMMAND_FAILED when pip cannot install the target', async () => {
     install('1.0.0');
-    const run = updaterContext(tempDir(), 'tiny', {
-      type: 'pypi_release',
-      package: 'tinypkg',
-      method: 'pip',
-      python,
-      pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
-    }, { version: '9.9.9' });
+    const run = updaterContext(
+      tempDir(),
+      'tiny',
+      {
+        type: 'pypi_release',
+        package: 'tinypkg',
+        method: 'pip',
+        python,
+        pip: path.join(wheels, 'tinypkg-{target_version}-py3-none-any.whl'),
+      },
+      { version: '9.9.9' },
+    );
     await expect(pipUpdater.apply(run.ctx)).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
     expect(pythonImportVersion(python, 'tinypkg')).toBe('1.0.0');
   });
@@ -78,9 +106,26 @@ describe('pip backup target', () => {
     mkdirSync(path.join(venvDir, 'bin'), { recursive: true });
     writeFileSync(path.join(venvDir, 'pyvenv.cfg'), 'home = /usr/bin\n');
     writeFileSync(path.join(venvDir, 'bin', 'python'), '');
-    const withVenv = updaterContext(tempDir(), 'tiny', { type: 'pypi_release', package: 'tinypkg', method: 'pip', folder: app, pip: 'tinypkg=={target_version}' }, { version: '2.0.0' });
+    const withVenv = updaterContext(
+      tempDir(),
+      'tiny',
+      { type: 'pypi_release', package: 'tinypkg', method: 'pip', folder: app, pip: 'tinypkg=={target_version}' },
+      { version: '2.0.0' },
+    );
     expect(pipUpdater.folder(withVenv.ctx)).toBe(venvDir);
-    const system = updaterContext(tempDir(), 'tiny', { type: 'pypi_release', package: 'tinypkg', method: 'pip', folder: path.join(app, 'plain'), python: '/usr/bin/python3', pip: 'tinypkg' }, { version: '2.0.0' });
+    const system = updaterContext(
+      tempDir(),
+      'tiny',
+      {
+        type: 'pypi_release',
+        package: 'tinypkg',
+        method: 'pip',
+        folder: path.join(app, 'plain'),
+        python: '/usr/bin/python3',
+        pip: 'tinypkg',
+      },
+      { version: '2.0.0' },
+    );
     expect(pipUpdater.folder(system.ctx)).toBe(path.join(app, 'plain'));
   });
 });

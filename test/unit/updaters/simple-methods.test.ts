@@ -19,12 +19,27 @@ describe('update_script', () => {
     const script = path.join(dir, 'record.js');
     writeFileSync(script, "require('fs').writeFileSync(process.argv[2], JSON.stringify(process.argv.slice(3)))\n");
     const out = path.join(dir, 'args.json');
-    const run = updaterContext(dir, 'op', {
-      type: 'github_release', user: 'o', repo: 'r', method: 'update_script', folder: dir, branch: 'rc/maintenance',
-      update_script: `node ${script} ${out} --target={target} "{folder}" {branch} '$(touch pwned)'`,
-    }, { version: '1.9.0', tag: '1.9.0 ;echo' });
+    const run = updaterContext(
+      dir,
+      'op',
+      {
+        type: 'github_release',
+        user: 'o',
+        repo: 'r',
+        method: 'update_script',
+        folder: dir,
+        branch: 'rc/maintenance',
+        update_script: `node ${script} ${out} --target={target} "{folder}" {branch} '$(touch pwned)'`,
+      },
+      { version: '1.9.0', tag: '1.9.0 ;echo' },
+    );
     await updateScriptUpdater.apply(run.ctx);
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['--target=1.9.0 ;echo', dir, 'rc/maintenance', '$(touch pwned)']);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([
+      '--target=1.9.0 ;echo',
+      dir,
+      'rc/maintenance',
+      '$(touch pwned)',
+    ]);
     expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
   });
 });
@@ -38,7 +53,19 @@ describe('single_file', () => {
     writeFileSync(file, '# plugin v1\n');
     chmodSync(file, 0o640);
     // The data directory apart from the plugin's folder: a file inside it is never replaced.
-    const run = updaterContext(tempDir(), 'plug', { type: 'jsondata', jsondata: `${server.origin}/v.json`, method: 'single_file', url: `${server.origin}/plugin-{target_version}.py`, file, checksum: `sha256:${sha256(body)}` }, { version: '2' });
+    const run = updaterContext(
+      tempDir(),
+      'plug',
+      {
+        type: 'jsondata',
+        jsondata: `${server.origin}/v.json`,
+        method: 'single_file',
+        url: `${server.origin}/plugin-{target_version}.py`,
+        file,
+        checksum: `sha256:${sha256(body)}`,
+      },
+      { version: '2' },
+    );
     const backupId = await singleFileUpdater.snapshot?.create(run.ctx);
     await singleFileUpdater.download?.(run.ctx);
     await singleFileUpdater.verify?.(run.ctx);
@@ -55,7 +82,19 @@ describe('single_file', () => {
     const dir = tempDir();
     const file = path.join(dir, 'plugin.py');
     writeFileSync(file, '# plugin v1\n');
-    const run = updaterContext(dir, 'plug', { type: 'jsondata', jsondata: `${server.origin}/v.json`, method: 'single_file', url: `${server.origin}/plugin.py`, file, checksum: `sha256:${sha256('good')}` }, { version: '2' });
+    const run = updaterContext(
+      dir,
+      'plug',
+      {
+        type: 'jsondata',
+        jsondata: `${server.origin}/v.json`,
+        method: 'single_file',
+        url: `${server.origin}/plugin.py`,
+        file,
+        checksum: `sha256:${sha256('good')}`,
+      },
+      { version: '2' },
+    );
     await singleFileUpdater.download?.(run.ctx);
     await expect(singleFileUpdater.verify?.(run.ctx)).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
     expect(readFileSync(file, 'utf8')).toBe('# plugin v1\n');
@@ -64,9 +103,18 @@ describe('single_file', () => {
 
 describe('sleep_a_bit', () => {
   it('logs a countdown', async () => {
-    const run = updaterContext(tempDir(), 'nap', { type: 'never_current', method: 'sleep_a_bit', duration: 2 }, { version: '1.0.1' });
+    const run = updaterContext(
+      tempDir(),
+      'nap',
+      { type: 'never_current', method: 'sleep_a_bit', duration: 2 },
+      { version: '1.0.1' },
+    );
     await sleepABitUpdater.apply(run.ctx);
-    expect(run.lines.map((l) => l.line)).toEqual(['sleeping 2 more seconds', 'sleeping 1 more second', 'done sleeping']);
+    expect(run.lines.map((l) => l.line)).toEqual([
+      'sleeping 2 more seconds',
+      'sleeping 1 more second',
+      'done sleeping',
+    ]);
     // Each second's abort listener is gone with its second: none pile up on the run's signal.
     expect(getEventListeners(run.ctx.signal, 'abort')).toHaveLength(0);
   });

@@ -1,12 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isPrereleaseVersion, isVersion, orderVersions, sortVersionsDescending } from '../../../electron/core/versions/compare';
+import {
+  compareVersions,
+  isPrereleaseVersion,
+  isVersion,
+  orderVersions,
+  sortVersionsDescending,
+} from '../../../electron/core/versions/compare';
 import { formatPep440, parsePep440 } from '../../../electron/core/versions/pep440';
 
 describe('PEP 440', () => {
   it('orders the PEP 440 examples', () => {
-    const ordered = ['1.0.dev456', '1.0a1', '1.0a2.dev456', '1.0a12.dev456', '1.0a12', '1.0b1.dev456', '1.0b2', '1.0b2.post345.dev456', '1.0b2.post345', '1.0rc1.dev456', '1.0rc1', '1.0', '1.0.post456.dev34', '1.0.post456', '1.1.dev1'];
+    const ordered = [
+      '1.0.dev456',
+      '1.0a1',
+      '1.0a2.dev456',
+      '1.0a12.dev456',
+      '1.0a12',
+      '1.0b1.dev456',
+      '1.0b2',
+      '1.0b2.post345.dev456',
+      '1.0b2.post345',
+      '1.0rc1.dev456',
+      '1.0rc1',
+      '1.0',
+      '1.0.post456.dev34',
+      '1.0.post456',
+      '1.1.dev1',
+    ];
     for (let i = 0; i < ordered.length - 1; i++) {
-      expect(orderVersions(ordered[i] as string, ordered[i + 1] as string, 'python'), `${ordered[i]} < ${ordered[i + 1]}`).toBe(-1);
+      expect(
+        orderVersions(ordered[i] as string, ordered[i + 1] as string, 'python'),
+        `${ordered[i]} < ${ordered[i + 1]}`,
+      ).toBe(-1);
     }
   });
 
@@ -20,7 +45,11 @@ describe('PEP 440', () => {
   });
 
   it('explains an update in one line', () => {
-    expect(compareVersions('1.2.9', '1.3.0', 'python')).toEqual({ update: true, relation: 'newer', explanation: '1.3.0 > 1.2.9 by PEP 440' });
+    expect(compareVersions('1.2.9', '1.3.0', 'python')).toEqual({
+      update: true,
+      relation: 'newer',
+      explanation: '1.3.0 > 1.2.9 by PEP 440',
+    });
     expect(compareVersions('v1.2.9', 'v1.3.0', 'python').explanation).toBe('1.3.0 > 1.2.9 by PEP 440');
   });
 
@@ -58,8 +87,18 @@ describe('the no-loop case: 1.0.0-rc1 tag vs installed 1.0.0rc1', () => {
 
 describe('semantic', () => {
   it('follows semver precedence', () => {
-    const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
-    for (let i = 0; i < ordered.length - 1; i++) expect(orderVersions(ordered[i] as string, ordered[i + 1] as string, 'semantic')).toBe(-1);
+    const ordered = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ];
+    for (let i = 0; i < ordered.length - 1; i++)
+      expect(orderVersions(ordered[i] as string, ordered[i + 1] as string, 'semantic')).toBe(-1);
   });
   it('ignores build metadata and fills missing parts', () => {
     expect(compareVersions('1.2.0+build5', '1.2', 'semantic').relation).toBe('equal');
@@ -74,7 +113,9 @@ describe('unequal schemes', () => {
   it('offer any different version, also an older one', () => {
     expect(compareVersions('2.0.0', '1.9.9', 'python_unequal')).toMatchObject({ update: true, relation: 'older' });
     expect(compareVersions('abc', 'def', 'unequal')).toMatchObject({ update: true, relation: 'different' });
-    expect(compareVersions('2.0.0', '1.9.9', 'semantic_unequal').explanation).toBe('1.9.9 != 2.0.0 by semantic versioning inequality');
+    expect(compareVersions('2.0.0', '1.9.9', 'semantic_unequal').explanation).toBe(
+      '1.9.9 != 2.0.0 by semantic versioning inequality',
+    );
   });
   it('treat spellings of the same version as equal', () => {
     expect(compareVersions('v1.2.0', '1.2.0', 'unequal').update).toBe(false);
@@ -83,7 +124,10 @@ describe('unequal schemes', () => {
 
 describe('calendar', () => {
   it('compares year.month.patch numerically', () => {
-    expect(compareVersions('2024.05.1', '2024.5.2', 'calendar')).toMatchObject({ update: true, explanation: '2024.5.2 > 2024.05.1 by calendar versioning' });
+    expect(compareVersions('2024.05.1', '2024.5.2', 'calendar')).toMatchObject({
+      update: true,
+      explanation: '2024.5.2 > 2024.05.1 by calendar versioning',
+    });
     expect(compareVersions('2024.12.0', '2025.1.0', 'calendar').update).toBe(true);
     expect(compareVersions('2024-05-01', '2024.05.01', 'calendar').relation).toBe('equal');
     expect(compareVersions('24.5', '24.5.1', 'calendar').update).toBe(true);

@@ -26,8 +26,20 @@ describe('SemVer 2.0.0 §11 precedence (vectors from the spec text)', () => {
     expect(orderVersions('1.0.0-alpha', '1.0.0', 'semantic')).toBe(-1);
   });
 
-  it('§11.4: the spec\'s own chain, 1.0.0-alpha < 1.0.0-alpha.1 < … < 1.0.0-rc.1 < 1.0.0', () => {
-    expectAscending(['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'], 'semantic');
+  it("§11.4: the spec's own chain, 1.0.0-alpha < 1.0.0-alpha.1 < … < 1.0.0-rc.1 < 1.0.0", () => {
+    expectAscending(
+      [
+        '1.0.0-alpha',
+        '1.0.0-alpha.1',
+        '1.0.0-alpha.beta',
+        '1.0.0-beta',
+        '1.0.0-beta.2',
+        '1.0.0-beta.11',
+        '1.0.0-rc.1',
+        '1.0.0',
+      ],
+      'semantic',
+    );
   });
 
   it('§11.4.2: identifiers with letters or hyphens compare lexically in ASCII order, case-sensitively', () => {
@@ -54,7 +66,10 @@ describe('SemVer 2.0.0 §11 precedence (vectors from the spec text)', () => {
 
   it('§10: build metadata does not figure in precedence', () => {
     expect(orderVersions('1.0.0+20130313144700', '1.0.0+exp.sha.5114f85', 'semantic')).toBe(0);
-    expect(compareVersions('1.2.3+build.1', '1.2.3+build.2', 'semantic')).toMatchObject({ update: false, relation: 'equal' });
+    expect(compareVersions('1.2.3+build.1', '1.2.3+build.2', 'semantic')).toMatchObject({
+      update: false,
+      relation: 'equal',
+    });
   });
 });
 
@@ -88,9 +103,44 @@ describe('npm semver loose spellings and limits', () => {
 
   it('agrees with npm semver (loose mode) on every pair of a mixed list', () => {
     const list = [
-      '0.0.0', '0.0.1', '0.1.0', '1.0.0-0', '1.0.0-0.0', '1.0.0-1', '1.0.0-01', '1.0.0-2', '1.0.0-10', '1.0.0-A', '1.0.0-Alpha', '1.0.0-a', '1.0.0-a.1', '1.0.0-a.b',
-      '1.0.0-a-1', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.10', '1.0.0-alpha.2', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-r100', '1.0.0-r2', '1.0.0-rc.1', '1.0.0rc1',
-      '1.0.0-rc1', '1.0.0-rc10', '1.0.0-RC1', '1.0.0', '1.0.0+build', '=1.0.0', 'v 1.0.1', ' = 1.0.2', '01.02.03', '1.2.3-beta.01', '2.0.0-x.7.z.92', '10.0.0', '9007199254740991.0.0',
+      '0.0.0',
+      '0.0.1',
+      '0.1.0',
+      '1.0.0-0',
+      '1.0.0-0.0',
+      '1.0.0-1',
+      '1.0.0-01',
+      '1.0.0-2',
+      '1.0.0-10',
+      '1.0.0-A',
+      '1.0.0-Alpha',
+      '1.0.0-a',
+      '1.0.0-a.1',
+      '1.0.0-a.b',
+      '1.0.0-a-1',
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.10',
+      '1.0.0-alpha.2',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-r100',
+      '1.0.0-r2',
+      '1.0.0-rc.1',
+      '1.0.0rc1',
+      '1.0.0-rc1',
+      '1.0.0-rc10',
+      '1.0.0-RC1',
+      '1.0.0',
+      '1.0.0+build',
+      '=1.0.0',
+      'v 1.0.1',
+      ' = 1.0.2',
+      '01.02.03',
+      '1.2.3-beta.01',
+      '2.0.0-x.7.z.92',
+      '10.0.0',
+      '9007199254740991.0.0',
     ];
     let pairs = 0;
     for (const a of list) {
@@ -128,9 +178,19 @@ describe('PEP 440', () => {
   });
 
   it('update decisions ignore local labels, and the explanation says so', () => {
-    expect(compareVersions('1.3.0+g1014712', '1.3.0', 'python')).toEqual({ update: false, relation: 'equal', explanation: '1.3.0 = 1.3.0+g1014712 by PEP 440 (local version label +g1014712 ignored)' });
-    expect(compareVersions('1.3.0+ubuntu.1', '1.3.0+ubuntu.2', 'python')).toEqual({ update: false, relation: 'equal', explanation: '1.3.0+ubuntu.2 = 1.3.0+ubuntu.1 by PEP 440 (local version labels +ubuntu.2 and +ubuntu.1 ignored)' });
-    expect(compareVersions('1.3.0+cpu', '1.4.0', 'python').explanation).toBe('1.4.0 > 1.3.0+cpu by PEP 440 (local version label +cpu ignored)');
+    expect(compareVersions('1.3.0+g1014712', '1.3.0', 'python')).toEqual({
+      update: false,
+      relation: 'equal',
+      explanation: '1.3.0 = 1.3.0+g1014712 by PEP 440 (local version label +g1014712 ignored)',
+    });
+    expect(compareVersions('1.3.0+ubuntu.1', '1.3.0+ubuntu.2', 'python')).toEqual({
+      update: false,
+      relation: 'equal',
+      explanation: '1.3.0+ubuntu.2 = 1.3.0+ubuntu.1 by PEP 440 (local version labels +ubuntu.2 and +ubuntu.1 ignored)',
+    });
+    expect(compareVersions('1.3.0+cpu', '1.4.0', 'python').explanation).toBe(
+      '1.4.0 > 1.3.0+cpu by PEP 440 (local version label +cpu ignored)',
+    );
     // No label, no note.
     expect(compareVersions('1.3.0', '1.4.0', 'python').explanation).toBe('1.4.0 > 1.3.0 by PEP 440');
   });
@@ -146,11 +206,16 @@ describe("OctoPrint's force_base (base versions only)", () => {
     expect(compareVersions('1.4.0.dev5', '1.4.0', 'python', fb).update).toBe(false);
     expect(compareVersions('1.3.9', '1.4.0rc1', 'python', fb)).toMatchObject({ update: true, relation: 'newer' });
     expect(compareVersions('1!1.0', '2.0', 'python', fb)).toMatchObject({ update: false, relation: 'older' });
-    expect(compareVersions('1.4.0rc1', '1.4.0', 'python', fb).explanation).toBe('1.4.0 = 1.4.0rc1 by PEP 440 (force_base: base versions only)');
+    expect(compareVersions('1.4.0rc1', '1.4.0', 'python', fb).explanation).toBe(
+      '1.4.0 = 1.4.0rc1 by PEP 440 (force_base: base versions only)',
+    );
   });
   it('semantic: major.minor.patch', () => {
     expect(compareVersions('2.0.0-rc.1', '2.0.0', 'semantic', fb)).toMatchObject({ update: false, relation: 'equal' });
-    expect(compareVersions('2.0.0-rc.1', '2.0.1-rc.1', 'semantic', fb)).toMatchObject({ update: true, relation: 'newer' });
+    expect(compareVersions('2.0.0-rc.1', '2.0.1-rc.1', 'semantic', fb)).toMatchObject({
+      update: true,
+      relation: 'newer',
+    });
   });
   it('also for python_unequal and semantic_unequal; not for unequal, which compares texts', () => {
     expect(compareVersions('1.4.0rc1', '1.4.0', 'python_unequal', fb).update).toBe(false);
@@ -166,7 +231,10 @@ describe("OctoPrint's force_base (base versions only)", () => {
 describe('*_unequal: any different version is an update', () => {
   it('lower ones included, with the relation named', () => {
     for (const scheme of ['python_unequal', 'semantic_unequal', 'unequal'] as const) {
-      expect(compareVersions('2.0.0', '1.9.9', scheme), scheme).toMatchObject({ update: true, relation: scheme === 'unequal' ? 'older' : 'older' });
+      expect(compareVersions('2.0.0', '1.9.9', scheme), scheme).toMatchObject({
+        update: true,
+        relation: scheme === 'unequal' ? 'older' : 'older',
+      });
       expect(compareVersions('1.9.9', '2.0.0', scheme), scheme).toMatchObject({ update: true, relation: 'newer' });
       expect(compareVersions('1.9.9', '1.9.9', scheme), scheme).toMatchObject({ update: false, relation: 'equal' });
     }

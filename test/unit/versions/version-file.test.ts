@@ -7,7 +7,8 @@ import { validateComponent } from '../../../electron/core/config/validate';
 import { readInstalledVersion } from '../../../electron/core/versions/installed';
 
 let dir: string;
-const cfg = (file: string): ComponentConfig => validateComponent('app', { type: 'always_current', folder: dir, version_from: { file } });
+const cfg = (file: string): ComponentConfig =>
+  validateComponent('app', { type: 'always_current', folder: dir, version_from: { file } });
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'upkeep-versionfile-'));
@@ -27,13 +28,38 @@ describe('version_from: { file } (a file holding just the version)', () => {
   });
 
   it('an empty file, a file with more than a version and a missing file are errors that say what to do', async () => {
-    await expect(readInstalledVersion(cfg('empty'))).rejects.toMatchObject({ code: 'CHECK_FAILED', message: expect.stringContaining('is empty') });
-    await expect(readInstalledVersion(cfg('setup.cfg'))).rejects.toMatchObject({ code: 'CHECK_FAILED', message: expect.stringContaining('give version_from a regex too') });
-    await expect(readInstalledVersion(cfg('MISSING'))).rejects.toMatchObject({ code: 'CHECK_FAILED', message: expect.stringContaining('ENOENT') });
+    await expect(readInstalledVersion(cfg('empty'))).rejects.toMatchObject({
+      code: 'CHECK_FAILED',
+      message: expect.stringContaining('is empty'),
+    });
+    await expect(readInstalledVersion(cfg('setup.cfg'))).rejects.toMatchObject({
+      code: 'CHECK_FAILED',
+      message: expect.stringContaining('give version_from a regex too'),
+    });
+    await expect(readInstalledVersion(cfg('MISSING'))).rejects.toMatchObject({
+      code: 'CHECK_FAILED',
+      message: expect.stringContaining('ENOENT'),
+    });
   });
 
   it('still takes json and regex beside file, never both', async () => {
-    expect((await readInstalledVersion(validateComponent('app', { type: 'always_current', folder: dir, version_from: { file: 'setup.cfg', regex: 'version = (\\S+)' } }))).version).toBe('1.2.3');
-    expect(() => validateComponent('app', { type: 'always_current', folder: dir, version_from: { file: 'x.json', json: 'version', regex: 'x' } })).toThrow(/version_from\.regex: takes json .* or regex, not both/);
+    expect(
+      (
+        await readInstalledVersion(
+          validateComponent('app', {
+            type: 'always_current',
+            folder: dir,
+            version_from: { file: 'setup.cfg', regex: 'version = (\\S+)' },
+          }),
+        )
+      ).version,
+    ).toBe('1.2.3');
+    expect(() =>
+      validateComponent('app', {
+        type: 'always_current',
+        folder: dir,
+        version_from: { file: 'x.json', json: 'version', regex: 'x' },
+      }),
+    ).toThrow(/version_from\.regex: takes json .* or regex, not both/);
   });
 });

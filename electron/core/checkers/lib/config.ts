@@ -9,7 +9,12 @@ export function extraString(config: ComponentConfig, key: string): string | unde
 }
 
 /** A secret read from the environment variable the config names (never stored in config). */
-export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, key: 'api_key_env', fallbackVar?: string): string | undefined {
+export function secretFromEnv(
+  config: ComponentConfig,
+  env: NodeJS.ProcessEnv,
+  key: 'api_key_env',
+  fallbackVar?: string,
+): string | undefined {
   const name = config[key];
   const variable = typeof name === 'string' ? name : fallbackVar;
   if (!variable) return undefined;
@@ -22,7 +27,11 @@ export function secretFromEnv(config: ComponentConfig, env: NodeJS.ProcessEnv, k
  * HTTP client drops it on any redirect off that origin. Undefined without `token_env` (the GitHub
  * token, if any, then goes by the client's own rule: only to `github_api_base`).
  */
-export function tokenEnvAuth(ctx: { config: ComponentConfig; env: NodeJS.ProcessEnv; githubApiBase: string }): HttpAuth | undefined {
+export function tokenEnvAuth(ctx: {
+  config: ComponentConfig;
+  env: NodeJS.ProcessEnv;
+  githubApiBase: string;
+}): HttpAuth | undefined {
   const credential = tokenEnvCredential(ctx.config, ctx.env, ctx.githubApiBase);
   return credential ? { header: credential.header, value: credential.value } : undefined;
 }
@@ -45,8 +54,14 @@ export function shortSha(sha: string): string {
 }
 
 /** The decision for commit-tracking checks: any different head is an update. */
-export function commitDecision(installed: string | null, latest: string, what: string): { update: boolean; explanation: string } {
-  if (!installed) return { update: true, explanation: `${shortSha(latest)} is the head of ${what}; installed commit unknown` };
-  if (sameCommit(installed, latest)) return { update: false, explanation: `${shortSha(latest)} = ${shortSha(installed)}: up to date with ${what}` };
+export function commitDecision(
+  installed: string | null,
+  latest: string,
+  what: string,
+): { update: boolean; explanation: string } {
+  if (!installed)
+    return { update: true, explanation: `${shortSha(latest)} is the head of ${what}; installed commit unknown` };
+  if (sameCommit(installed, latest))
+    return { update: false, explanation: `${shortSha(latest)} = ${shortSha(installed)}: up to date with ${what}` };
   return { update: true, explanation: `${shortSha(latest)} != ${shortSha(installed)}: new commits on ${what}` };
 }

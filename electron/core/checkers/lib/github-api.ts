@@ -19,7 +19,14 @@ export interface GithubRelease {
   html_url?: string;
   tarball_url?: string | null;
   zipball_url?: string | null;
-  assets?: { name: string; size?: number; browser_download_url?: string; url?: string; digest?: string | null; state?: string }[];
+  assets?: {
+    name: string;
+    size?: number;
+    browser_download_url?: string;
+    url?: string;
+    digest?: string | null;
+    state?: string;
+  }[];
 }
 
 /** A release as read: its tag must be a string (others are skipped); any other field of another type reads as absent. */
@@ -56,11 +63,31 @@ const githubReleaseSchema = z.looseObject({
  * same origin). OctoPrint reads only the first 30; a busy repository's stable release can be
  * further back than that.
  */
-export async function fetchAllReleases(http: HttpClient, apiBase: string, user: string, repo: string, options: { signal?: AbortSignal | undefined; auth?: HttpAuth | undefined } = {}): Promise<GithubRelease[]> {
-  let url: string | undefined = joinUrl(apiBase, `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/releases?per_page=100`);
+export async function fetchAllReleases(
+  http: HttpClient,
+  apiBase: string,
+  user: string,
+  repo: string,
+  options: { signal?: AbortSignal | undefined; auth?: HttpAuth | undefined } = {},
+): Promise<GithubRelease[]> {
+  let url: string | undefined = joinUrl(
+    apiBase,
+    `repos/${encodeURIComponent(user)}/${encodeURIComponent(repo)}/releases?per_page=100`,
+  );
   const out: GithubRelease[] = [];
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(http, url, z.array(z.unknown()), `a list of releases for ${user}/${repo}`, { headers: GITHUB_ACCEPT, ...(options.signal ? { signal: options.signal } : {}), ...(options.auth ? { auth: options.auth } : {}) }, 'Check api_base (GitHub Enterprise uses https://HOST/api/v3).');
+    const { data, response }: { data: unknown[]; response: HttpResponse } = await getJsonAs(
+      http,
+      url,
+      z.array(z.unknown()),
+      `a list of releases for ${user}/${repo}`,
+      {
+        headers: GITHUB_ACCEPT,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.auth ? { auth: options.auth } : {}),
+      },
+      'Check api_base (GitHub Enterprise uses https://HOST/api/v3).',
+    );
     for (const item of data) {
       const release = githubReleaseSchema.safeParse(item);
       if (release.success) out.push(release.data);

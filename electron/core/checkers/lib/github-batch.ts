@@ -33,7 +33,8 @@ export function batchQueryFor(component: Component): RepoQuery | null {
     if (filtersByCommitish(component.config, component.channel)) return null;
     return { owner: user, name: repo, want: { kind: 'releases' } };
   }
-  if (component.type === 'github_commit') return { owner: user, name: repo, want: { kind: 'head', branch: component.config.branch ?? null } };
+  if (component.type === 'github_commit')
+    return { owner: user, name: repo, want: { kind: 'head', branch: component.config.branch ?? null } };
   return null;
 }
 
@@ -44,7 +45,10 @@ const lookupKey = (apiBase: string, query: RepoQuery) => `${apiBase}|${repoKey(q
  * checks about to run will need — only with a token, and only from APIs the token belongs to.
  * Returns the lookup the checkers consult and how many requests it took.
  */
-export async function prefetchForChecks(components: readonly Component[], options: BatchPlanOptions): Promise<{ lookup: PrefetchLookup; requests: number }> {
+export async function prefetchForChecks(
+  components: readonly Component[],
+  options: BatchPlanOptions,
+): Promise<{ lookup: PrefetchLookup; requests: number }> {
   const groups = new Map<string, RepoQuery[]>();
   for (const component of components) {
     const query = batchQueryFor(component);

@@ -24,13 +24,17 @@ export function releaseFilterFor(config: ComponentConfig, channel: string): (rel
     const commitish = new Set(branch.commitish && branch.commitish.length > 0 ? branch.commitish : [branch.branch]);
     return (r) => !r.draft && (!r.prerelease || commitish.has(r.target_commitish ?? ''));
   }
-  if (channel === ALL_PRERELEASES || (unlistedPrereleaseChannel(config, channel) && branches.length === 0)) return (r) => !r.draft;
-  if (unlistedPrereleaseChannel(config, channel)) return (r) => !r.draft && (!r.prerelease || r.target_commitish === channel);
+  if (channel === ALL_PRERELEASES || (unlistedPrereleaseChannel(config, channel) && branches.length === 0))
+    return (r) => !r.draft;
+  if (unlistedPrereleaseChannel(config, channel))
+    return (r) => !r.draft && (!r.prerelease || r.target_commitish === channel);
   return (r) => !r.draft && !r.prerelease;
 }
 
 /** Whether the channel filters prereleases by `target_commitish` (a listed branch, or the unlisted prerelease_channel). */
 export function filtersByCommitish(config: ComponentConfig, channel: string): boolean {
   const branches = config.prerelease_branches ?? [];
-  return branches.some((b) => b.branch === channel) || (unlistedPrereleaseChannel(config, channel) && branches.length > 0);
+  return (
+    branches.some((b) => b.branch === channel) || (unlistedPrereleaseChannel(config, channel) && branches.length > 0)
+  );
 }

@@ -145,16 +145,27 @@ const releasesRepoSchema = z.object({
   releases: z.object({ pageInfo: z.object({ hasNextPage: z.boolean() }), nodes: z.array(releaseSchema.nullable()) }),
   latestRelease: latestSchema.nullable(),
 });
-const refSchema = z.object({ name: z.string(), target: z.object({ oid: z.string().regex(/^[0-9a-f]{40,64}$/i) }).nullable() }).nullable();
+const refSchema = z
+  .object({ name: z.string(), target: z.object({ oid: z.string().regex(/^[0-9a-f]{40,64}$/i) }).nullable() })
+  .nullable();
 const headRepoSchema = z.object({ defaultBranchRef: refSchema.optional(), ref: refSchema.optional() });
 const rateLimitSchema = z.object({ cost: z.number(), remaining: z.number(), resetAt: z.string() });
-const graphqlErrorSchema = z.object({ type: z.string().optional(), message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() });
+const graphqlErrorSchema = z.object({
+  type: z.string().optional(),
+  message: z.string(),
+  path: z.array(z.union([z.string(), z.number()])).optional(),
+});
 const responseSchema = z.object({
   data: z.record(z.string(), z.unknown()).nullable().optional(),
   errors: z.array(graphqlErrorSchema).optional(),
 });
 
-function toRelease(apiBase: string, q: RepoQuery, node: z.infer<typeof releaseSchema>, latest: z.infer<typeof latestSchema> | null): GithubRelease {
+function toRelease(
+  apiBase: string,
+  q: RepoQuery,
+  node: z.infer<typeof releaseSchema>,
+  latest: z.infer<typeof latestSchema> | null,
+): GithubRelease {
   const repoPath = `repos/${encodeURIComponent(q.owner)}/${encodeURIComponent(q.name)}`;
   const release: GithubRelease = {
     tag_name: node.tagName,
@@ -169,7 +180,9 @@ function toRelease(apiBase: string, q: RepoQuery, node: z.infer<typeof releaseSc
     tarball_url: joinUrl(apiBase, `${repoPath}/tarball/${encodeURIComponent(node.tagName)}`),
   };
   if (latest && latest.tagName === node.tagName && !latest.releaseAssets.pageInfo.hasNextPage) {
-    release.assets = latest.releaseAssets.nodes.flatMap((a) => (a ? [{ name: a.name, size: a.size, browser_download_url: a.downloadUrl }] : []));
+    release.assets = latest.releaseAssets.nodes.flatMap((a) =>
+      a ? [{ name: a.name, size: a.size, browser_download_url: a.downloadUrl }] : [],
+    );
   }
   return release;
 }
@@ -177,13 +190,25 @@ function toRelease(apiBase: string, q: RepoQuery, node: z.infer<typeof releaseSc
 function readRepo(apiBase: string, q: RepoQuery, value: unknown): Prefetched {
   if (q.want.kind === 'releases') {
     const parsed = releasesRepoSchema.safeParse(value);
-    if (!parsed.success) return { error: { code: 'PARSE_ERROR', message: `GitHub's GraphQL answer for ${q.owner}/${q.name} was not the releases asked for.` } };
+    if (!parsed.success)
+      return {
+        error: {
+          code: 'PARSE_ERROR',
+          message: `GitHub's GraphQL answer for ${q.owner}/${q.name} was not the releases asked for.`,
+        },
+      };
     const nodes = parsed.data.releases.nodes.filter((n): n is z.infer<typeof releaseSchema> => n !== null);
     const releases = nodes.map((n) => toRelease(apiBase, q, n, parsed.data.latestRelease));
     return { ok: { kind: 'releases', releases, complete: !parsed.data.releases.pageInfo.hasNextPage } };
   }
   const parsed = headRepoSchema.safeParse(value);
-  if (!parsed.success) return { error: { code: 'PARSE_ERROR', message: `GitHub's GraphQL answer for ${q.owner}/${q.name} was not the branch asked for.` } };
+  if (!parsed.success)
+    return {
+      error: {
+        code: 'PARSE_ERROR',
+        message: `GitHub's GraphQL answer for ${q.owner}/${q.name} was not the branch asked for.`,
+      },
+    };
   const ref = q.want.branch === null ? parsed.data.defaultBranchRef : parsed.data.ref;
   const branch = q.want.branch ?? ref?.name ?? 'master';
   return { ok: { kind: 'head', branch, sha: ref?.target?.oid ?? null } };
@@ -192,19 +217,34 @@ function readRepo(apiBase: string, q: RepoQuery, value: unknown): Prefetched {
 /** An error GitHub reported for one alias: NOT_FOUND fails that component alone; others fall back to REST. */
 function aliasError(q: RepoQuery, error: z.infer<typeof graphqlErrorSchema>): Prefetched | undefined {
   if (error.type === 'NOT_FOUND') {
-    return { error: { code: 'NOT_FOUND', message: `GitHub: ${error.message} Check user and repo.`, details: { user: q.owner, repo: q.name } } };
+    return {
+      error: {
+        code: 'NOT_FOUND',
+        message: `GitHub: ${error.message} Check user and repo.`,
+        details: { user: q.owner, repo: q.name },
+      },
+    };
   }
   return undefined;
 }
 
 /** Errors for the whole batch that REST would meet just the same: answer them once, do not retry per component. */
 function isFinal(error: ErrorShape): boolean {
-  return error.code === 'UNAUTHORIZED' || error.code === 'NETWORK' || error.code === 'TIMEOUT' || error.code === 'CANCELLED';
+  return (
+    error.code === 'UNAUTHORIZED' || error.code === 'NETWORK' || error.code === 'TIMEOUT' || error.code === 'CANCELLED'
+  );
 }
 
 type BatchOutcome = { rateLimit: PrefetchReport['rateLimit'] } | { stop: true; final?: ErrorShape };
 
-async function runBatch(http: HttpClient, endpoint: string, apiBase: string, batch: readonly RepoQuery[], answers: Map<string, Prefetched>, signal?: AbortSignal): Promise<BatchOutcome> {
+async function runBatch(
+  http: HttpClient,
+  endpoint: string,
+  apiBase: string,
+  batch: readonly RepoQuery[],
+  answers: Map<string, Prefetched>,
+  signal?: AbortSignal,
+): Promise<BatchOutcome> {
   const { query, variables } = buildQuery(batch);
   let body: z.infer<typeof responseSchema>;
   try {
@@ -217,7 +257,8 @@ async function runBatch(http: HttpClient, endpoint: string, apiBase: string, bat
       ...(signal ? { signal } : {}),
     });
     const parsed = responseSchema.safeParse(response.json<unknown>());
-    if (!parsed.success) throw new UpkeepError('PARSE_ERROR', `${endpoint} did not answer as GitHub's GraphQL API does.`);
+    if (!parsed.success)
+      throw new UpkeepError('PARSE_ERROR', `${endpoint} did not answer as GitHub's GraphQL API does.`);
     body = parsed.data;
   } catch (error) {
     const shape = toErrorShape(error);
@@ -227,7 +268,8 @@ async function runBatch(http: HttpClient, endpoint: string, apiBase: string, bat
   }
   const data = body.data ?? null;
   const errors = body.errors ?? [];
-  if (data === null || errors.some((e) => e.type === 'RATE_LIMITED' || e.type === 'MAX_NODE_LIMIT_EXCEEDED')) return { stop: true };
+  if (data === null || errors.some((e) => e.type === 'RATE_LIMITED' || e.type === 'MAX_NODE_LIMIT_EXCEEDED'))
+    return { stop: true };
   batch.forEach((q, i) => {
     const alias = `r${i}`;
     const value = data[alias];
@@ -248,7 +290,12 @@ async function runBatch(http: HttpClient, endpoint: string, apiBase: string, bat
  * clients). A query with no answer in the map is left to REST: a batch refused as a whole, an
  * alias error other than NOT_FOUND, or every batch after GitHub reports too little budget left.
  */
-export async function prefetchGithub(http: HttpClient, apiBase: string, queries: readonly RepoQuery[], signal?: AbortSignal): Promise<PrefetchReport> {
+export async function prefetchGithub(
+  http: HttpClient,
+  apiBase: string,
+  queries: readonly RepoQuery[],
+  signal?: AbortSignal,
+): Promise<PrefetchReport> {
   const endpoint = graphqlEndpoint(apiBase);
   const answers = new Map<string, Prefetched>();
   let rateLimit: PrefetchReport['rateLimit'] = null;

@@ -7,7 +7,11 @@ import { displayVersion, isVersion, orderVersions } from '../../versions/compare
  * version text is not a version under the scheme (`nightly`, `latest-build`) are skipped; when none
  * is a version, the first item (the host's newest) is taken, for `unequal` comparisons.
  */
-export function pickNewest<T>(items: readonly T[], versionOf: (item: T) => string, scheme: CompareScheme): T | undefined {
+export function pickNewest<T>(
+  items: readonly T[],
+  versionOf: (item: T) => string,
+  scheme: CompareScheme,
+): T | undefined {
   let best: T | undefined;
   for (const item of items) {
     const v = versionOf(item);

@@ -6,7 +6,8 @@ import { runArgv } from '../../versions/run-argv';
 import { errorMessage } from '../../lib/error-info';
 
 /** The Python version of an interpreter, or why it is unknown. */
-export type InterpreterVersion = { python: string; version: string } | { python: string; version: null; reason: string };
+export type InterpreterVersion =
+  { python: string; version: string } | { python: string; version: null; reason: string };
 
 const PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3])';
 const known = new Map<string, string>();
@@ -38,7 +39,11 @@ function cacheKey(python: string, env: NodeJS.ProcessEnv): string {
  * Run the interpreter once to learn its version (`3.11.4`); remembered per binary for the life of
  * the process. When it cannot be run the version is unknown, with the reason — never a guess.
  */
-export async function interpreterVersion(python: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<InterpreterVersion> {
+export async function interpreterVersion(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<InterpreterVersion> {
   const key = cacheKey(python, env);
   const cached = known.get(key);
   if (cached) return { python, version: cached };

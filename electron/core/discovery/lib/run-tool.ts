@@ -35,7 +35,13 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
     for (const [k, v] of Object.entries({ ...process.env, ...(options.env ?? {}) })) if (v !== undefined) env[k] = v;
     let child;
     try {
-      child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn(program, args, {
+        cwd: options.cwd,
+        env,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
     } catch (error) {
       reject(spawnError(program, error, options.cwd, 'NOT_FOUND', { argv: [...argv] }));
       return;
@@ -52,13 +58,29 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(() => reject(new UpkeepError('TIMEOUT', `\`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped. Run it by hand to see why it hangs.`, { argv: [...argv] })));
+      finish(() =>
+        reject(
+          new UpkeepError(
+            'TIMEOUT',
+            `\`${argv.join(' ')}\` did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped. Run it by hand to see why it hangs.`,
+            { argv: [...argv] },
+          ),
+        ),
+      );
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > maxStdout) {
         child.kill('SIGKILL');
-        finish(() => reject(new UpkeepError('RESPONSE_TOO_LARGE', `\`${argv.join(' ')}\` printed more than ${Math.round(maxStdout / 1048576)} MiB; Upkeep stopped reading it.`, { argv: [...argv] })));
+        finish(() =>
+          reject(
+            new UpkeepError(
+              'RESPONSE_TOO_LARGE',
+              `\`${argv.join(' ')}\` printed more than ${Math.round(maxStdout / 1048576)} MiB; Upkeep stopped reading it.`,
+              { argv: [...argv] },
+            ),
+          ),
+        );
         return;
       }
       out.push(chunk);
@@ -71,7 +93,9 @@ export function runTool(argv: readonly string[], options: ToolOptions = {}): Pro
       finish(() => reject(spawnError(program, error, options.cwd, 'NOT_FOUND', { argv: [...argv] })));
     });
     child.on('close', (code, signal) => {
-      finish(() => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: err }));
+      finish(() =>
+        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: err }),
+      );
     });
   });
 }

@@ -71,7 +71,10 @@ export async function downloadFile(url: string, file: string, options: DownloadO
 
 async function downloadOnce(url: string, file: string, options: DownloadOptions): Promise<DownloadResult> {
   // A known size caps the body: an endless or oversized body is cut as soon as it passes it.
-  const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX, options.expectedSize !== undefined && options.expectedSize > 0 ? options.expectedSize : Infinity);
+  const maxBytes = Math.min(
+    options.maxBytes ?? DEFAULT_MAX,
+    options.expectedSize !== undefined && options.expectedSize > 0 ? options.expectedSize : Infinity,
+  );
   const partial = `${file}.part`;
   const hash = createHash('sha256');
   let received = 0;
@@ -80,7 +83,12 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
     transform(chunk: Buffer, _enc, done) {
       received += chunk.length;
       if (received > maxBytes) {
-        done(new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(url)} is larger than ${maxBytes === options.expectedSize ? `the ${maxBytes} bytes the release lists` : `the ${Math.round(maxBytes / 1048576)} MiB limit`}; refusing it.`));
+        done(
+          new UpkeepError(
+            'RESPONSE_TOO_LARGE',
+            `The download from ${safeUrl(url)} is larger than ${maxBytes === options.expectedSize ? `the ${maxBytes} bytes the release lists` : `the ${Math.round(maxBytes / 1048576)} MiB limit`}; refusing it.`,
+          ),
+        );
         return;
       }
       hash.update(chunk);
@@ -92,7 +100,11 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
   try {
     if (!isHttp(url)) {
       if (!options.allowLocal) {
-        throw new UpkeepError('REDIRECT_REFUSED', `Refusing to download ${safeUrl(url)}: only http and https URLs are fetched for a release.`, { url: safeUrl(url) });
+        throw new UpkeepError(
+          'REDIRECT_REFUSED',
+          `Refusing to download ${safeUrl(url)}: only http and https URLs are fetched for a release.`,
+          { url: safeUrl(url) },
+        );
       }
       const source = url.startsWith('file:') ? new URL(url) : url;
       const { createReadStream } = await import('node:fs');
@@ -106,7 +118,10 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
         total = Number(length);
         if (total > maxBytes) {
           await response.body.dump();
-          throw new UpkeepError('RESPONSE_TOO_LARGE', `The download from ${safeUrl(current)} is ${total} bytes, over the ${Math.round(maxBytes / 1048576)} MiB limit; refusing it.`);
+          throw new UpkeepError(
+            'RESPONSE_TOO_LARGE',
+            `The download from ${safeUrl(current)} is ${total} bytes, over the ${Math.round(maxBytes / 1048576)} MiB limit; refusing it.`,
+          );
         }
       }
       try {
@@ -116,16 +131,27 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
         const fsError = error as NodeJS.ErrnoException;
         if (fsError.syscall && fsError.path) {
           // Writing the file failed, not the network: say which folder and why (a full disk, permissions).
-          throw new UpkeepError('INTERNAL', `Could not write the download to ${path.dirname(fsError.path)}: ${fsError.code ?? fsError.message}. ${fsError.code === 'ENOSPC' ? 'Free some disk space.' : 'Check that folder.'}`, { path: fsError.path });
+          throw new UpkeepError(
+            'INTERNAL',
+            `Could not write the download to ${path.dirname(fsError.path)}: ${fsError.code ?? fsError.message}. ${fsError.code === 'ENOSPC' ? 'Free some disk space.' : 'Check that folder.'}`,
+            { path: fsError.path },
+          );
         }
         throw networkError(error, current, received);
       }
       if (total !== undefined && received !== total) {
-        throw new UpkeepError('NETWORK', `The download from ${safeUrl(current)} was cut off at ${received} of ${total} bytes. Try again.`, { retryable: true });
+        throw new UpkeepError(
+          'NETWORK',
+          `The download from ${safeUrl(current)} was cut off at ${received} of ${total} bytes. Try again.`,
+          { retryable: true },
+        );
       }
     }
     if (options.expectedSize !== undefined && options.expectedSize > 0 && received !== options.expectedSize) {
-      throw new UpkeepError('NETWORK', `The download from ${safeUrl(url)} has ${received} bytes but the release lists ${options.expectedSize}: it is truncated or changed. Try again.`);
+      throw new UpkeepError(
+        'NETWORK',
+        `The download from ${safeUrl(url)} has ${received} bytes but the release lists ${options.expectedSize}: it is truncated or changed. Try again.`,
+      );
     }
     await fs.rename(partial, file);
   } catch (error) {
@@ -139,12 +165,19 @@ async function downloadOnce(url: string, file: string, options: DownloadOptions)
  * The GET of a release file, redirects followed (never to another scheme than http(s), never from
  * https down to http; the credential only to the hosts it belongs to), answered 200.
  */
-async function openFollowingRedirects(url: string, options: DownloadOptions): Promise<{ response: Dispatcher.ResponseData; current: string }> {
+async function openFollowingRedirects(
+  url: string,
+  options: DownloadOptions,
+): Promise<{ response: Dispatcher.ResponseData; current: string }> {
   let current = url;
   let response;
   const hops = credentialHops(options.credential);
   for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = { 'user-agent': 'Upkeep', accept: 'application/octet-stream', ...(options.headers ?? {}) };
+    const headers: Record<string, string> = {
+      'user-agent': 'Upkeep',
+      accept: 'application/octet-stream',
+      ...(options.headers ?? {}),
+    };
     if (options.credential && hops.carries(current)) headers[options.credential.header] = options.credential.value;
     try {
       response = await request(current, {
@@ -159,12 +192,22 @@ async function openFollowingRedirects(url: string, options: DownloadOptions): Pr
     }
     if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
       await response.body.dump();
-      if (hop >= (options.maxRedirects ?? 5)) throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
+      if (hop >= (options.maxRedirects ?? 5))
+        throw new UpkeepError('NETWORK', `Too many redirects downloading ${safeUrl(url)}.`);
       const next = new URL(String(response.headers.location), current);
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`, { location: safeUrl(next.toString()) });
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new UpkeepError(
+          'REDIRECT_REFUSED',
+          `The download of ${safeUrl(url)} redirected to a ${next.protocol} URL; refusing it.`,
+          { location: safeUrl(next.toString()) },
+        );
       // https → http would let anyone on the path swap the file (and see the token-less URL).
       if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
-        throw new UpkeepError('REDIRECT_REFUSED', `The download of ${safeUrl(url)} redirected from https to plain http (${safeUrl(next.toString())}); refusing it.`, { location: safeUrl(next.toString()) });
+        throw new UpkeepError(
+          'REDIRECT_REFUSED',
+          `The download of ${safeUrl(url)} redirected from https to plain http (${safeUrl(next.toString())}); refusing it.`,
+          { location: safeUrl(next.toString()) },
+        );
       }
       current = next.toString();
       continue;
@@ -173,8 +216,19 @@ async function openFollowingRedirects(url: string, options: DownloadOptions): Pr
   }
   if (response.statusCode !== 200) {
     await response.body.dump();
-    const code = response.statusCode === 401 ? 'UNAUTHORIZED' : response.statusCode === 403 ? 'FORBIDDEN' : response.statusCode === 404 ? 'NOT_FOUND' : 'UPSTREAM_ERROR';
-    throw new UpkeepError(code, `Downloading ${safeUrl(current)} failed with HTTP ${response.statusCode}. Check that the release still exists${code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? ' and the token may read it' : ''}.`, { status: response.statusCode });
+    const code =
+      response.statusCode === 401
+        ? 'UNAUTHORIZED'
+        : response.statusCode === 403
+          ? 'FORBIDDEN'
+          : response.statusCode === 404
+            ? 'NOT_FOUND'
+            : 'UPSTREAM_ERROR';
+    throw new UpkeepError(
+      code,
+      `Downloading ${safeUrl(current)} failed with HTTP ${response.statusCode}. Check that the release still exists${code === 'UNAUTHORIZED' || code === 'FORBIDDEN' ? ' and the token may read it' : ''}.`,
+      { status: response.statusCode },
+    );
   }
   return { response, current };
 }
@@ -197,13 +251,27 @@ function networkError(error: unknown, url: string, received?: number): UpkeepErr
   if (error instanceof UpkeepError) return error;
   const code = errnoCode(error) ?? causeCode(error);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new UpkeepError('TIMEOUT', `${safeUrl(url)} stopped answering${received ? ` after ${received} bytes` : ''}. Try again later.`);
+    return new UpkeepError(
+      'TIMEOUT',
+      `${safeUrl(url)} stopped answering${received ? ` after ${received} bytes` : ''}. Try again later.`,
+    );
   }
-  if (code === 'ECONNREFUSED') return new UpkeepError('NETWORK', `Could not connect to ${new URL(url).host} (connection refused). Check that the server is up.`);
+  if (code === 'ECONNREFUSED')
+    return new UpkeepError(
+      'NETWORK',
+      `Could not connect to ${new URL(url).host} (connection refused). Check that the server is up.`,
+    );
   if (received !== undefined) {
-    return new UpkeepError('NETWORK', `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? errorMessage(error)}). Try again.`, { retryable: true });
+    return new UpkeepError(
+      'NETWORK',
+      `The download from ${safeUrl(url)} was cut off after ${received} bytes (${code ?? errorMessage(error)}). Try again.`,
+      { retryable: true },
+    );
   }
-  return new UpkeepError('NETWORK', `Could not download ${safeUrl(url)}: ${code ?? errorMessage(error)}. Check the network and the URL.`);
+  return new UpkeepError(
+    'NETWORK',
+    `Could not download ${safeUrl(url)}: ${code ?? errorMessage(error)}. Check the network and the URL.`,
+  );
 }
 
 /** The URL without credentials or query (signed storage URLs carry tokens in the query). */

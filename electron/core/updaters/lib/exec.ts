@@ -31,15 +31,30 @@ export function runCommand(
   options: ExecOptions & { signal?: AbortSignal } = {},
 ): Promise<ExecResult> {
   const [program, ...args] = argv;
-  if (!program) return Promise.reject(new UpkeepError('INVALID_CONFIG', 'Empty command: give the program to run and its arguments.'));
-  if (options.signal?.aborted) return Promise.reject(new UpkeepError('CANCELLED', `\`${argv.join(' ')}\` was not started: the update was cancelled.`, { argv: [...argv] }));
+  if (!program)
+    return Promise.reject(
+      new UpkeepError('INVALID_CONFIG', 'Empty command: give the program to run and its arguments.'),
+    );
+  if (options.signal?.aborted)
+    return Promise.reject(
+      new UpkeepError('CANCELLED', `\`${argv.join(' ')}\` was not started: the update was cancelled.`, {
+        argv: [...argv],
+      }),
+    );
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...(options.env ?? {}) };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     let child;
     try {
       // A group of its own also keeps a terminal's Ctrl+C from reaching the command: Upkeep cancels it, then rolls back.
-      child = spawn(program, args, { cwd: options.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: OWN_GROUP });
+      child = spawn(program, args, {
+        cwd: options.cwd,
+        env,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+        detached: OWN_GROUP,
+      });
     } catch (error) {
       reject(spawnError(program, error, options.cwd, 'COMMAND_FAILED', { argv: [...argv] }));
       return;
@@ -100,17 +115,36 @@ export function runCommand(
       if (aborted) {
         // What the command started and left running (output closed) goes with it.
         signalTree(child, 'SIGKILL');
-        reject(new UpkeepError('CANCELLED', `\`${argv.join(' ')}\` was stopped: the update was cancelled.`, { argv: [...argv] }));
+        reject(
+          new UpkeepError('CANCELLED', `\`${argv.join(' ')}\` was stopped: the update was cancelled.`, {
+            argv: [...argv],
+          }),
+        );
         return;
       }
       if (timedOut) {
-        reject(new UpkeepError('TIMEOUT', `${program} did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s and was stopped. Run it by hand to see why it hangs.`, { argv: [...argv] }));
+        reject(
+          new UpkeepError(
+            'TIMEOUT',
+            `${program} did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s and was stopped. Run it by hand to see why it hangs.`,
+            { argv: [...argv] },
+          ),
+        );
         return;
       }
       if (exit !== 0 && !options.allowFailure) {
         const why = signal ? `was killed by ${signal}` : `exited with code ${exit}`;
-        const last = tail.filter((l) => l.trim()).slice(-3).join(' | ');
-        reject(new UpkeepError('COMMAND_FAILED', `\`${argv.join(' ')}\` ${why}${last ? `: ${last}` : ''}. See the update log for its full output.`, { argv: [...argv], exit_code: exit }));
+        const last = tail
+          .filter((l) => l.trim())
+          .slice(-3)
+          .join(' | ');
+        reject(
+          new UpkeepError(
+            'COMMAND_FAILED',
+            `\`${argv.join(' ')}\` ${why}${last ? `: ${last}` : ''}. See the update log for its full output.`,
+            { argv: [...argv], exit_code: exit },
+          ),
+        );
         return;
       }
       resolve({ code: exit, stdout, stderr });

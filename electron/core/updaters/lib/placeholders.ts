@@ -7,7 +7,12 @@ export function substitute(template: string, values: Placeholders): string {
   return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) {
-      throw new UpkeepError('INVALID_CONFIG', `Unknown placeholder ${whole} in "${template}". Known: ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
+      throw new UpkeepError(
+        'INVALID_CONFIG',
+        `Unknown placeholder ${whole} in "${template}". Known: ${Object.keys(values)
+          .map((k) => `{${k}}`)
+          .join(', ')}.`,
+      );
     }
     return value;
   });
@@ -52,9 +57,14 @@ export function splitCommand(command: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new UpkeepError('INVALID_CONFIG', `Unclosed ${quote} quote in command "${command}". Close the quote or give the command as a list of arguments.`);
+  if (quote)
+    throw new UpkeepError(
+      'INVALID_CONFIG',
+      `Unclosed ${quote} quote in command "${command}". Close the quote or give the command as a list of arguments.`,
+    );
   if (inWord) words.push(word);
-  if (words.length === 0) throw new UpkeepError('INVALID_CONFIG', 'The command is empty. Give the program to run and its arguments.');
+  if (words.length === 0)
+    throw new UpkeepError('INVALID_CONFIG', 'The command is empty. Give the program to run and its arguments.');
   return words;
 }
 

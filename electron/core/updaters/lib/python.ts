@@ -9,7 +9,10 @@ export function componentPython(config: ComponentConfig): string {
   if (config.python) return config.python;
   if (config.folder) {
     for (const sub of VENV_CANDIDATES) {
-      const bin = process.platform === 'win32' ? path.join(config.folder, sub, 'Scripts', 'python.exe') : path.join(config.folder, sub, 'bin', 'python');
+      const bin =
+        process.platform === 'win32'
+          ? path.join(config.folder, sub, 'Scripts', 'python.exe')
+          : path.join(config.folder, sub, 'bin', 'python');
       if (existsSync(bin)) return bin;
     }
   }

@@ -17,17 +17,30 @@ export interface ChosenDownload {
   sourceTarball: boolean;
 }
 
-const CHECKSUM_LISTS = ['SHA256SUMS', 'SHA256SUMS.txt', 'sha256sums.txt', 'sha256sum.txt', 'checksums.txt', 'CHECKSUMS.txt'];
+const CHECKSUM_LISTS = [
+  'SHA256SUMS',
+  'SHA256SUMS.txt',
+  'sha256sums.txt',
+  'sha256sum.txt',
+  'checksums.txt',
+  'CHECKSUMS.txt',
+];
 
 /** `{version}` (the tag without a leading v) and `{tag}` in an asset name. */
 export function assetNameFor(template: string, target: UpdateTarget): string {
   const tag = target.tag ?? target.version;
   const version = tag.replace(/^v(?=\d)/, '');
-  return template.replaceAll('{version}', version).replaceAll('{tag}', tag).replaceAll('{target_version}', target.version);
+  return template
+    .replaceAll('{version}', version)
+    .replaceAll('{tag}', tag)
+    .replaceAll('{target_version}', target.version);
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -48,22 +61,40 @@ export function chooseDownload(ctx: Pick<UpdaterContext, 'config' | 'target' | '
     const asset = findAsset(target, config.asset);
     if (!asset) {
       const names = (target.assets ?? []).map((a) => a.name).join(', ') || 'none';
-      throw new UpkeepError('NOT_FOUND', `Release ${target.tag ?? target.version} has no asset matching "${assetNameFor(config.asset, target)}" (assets: ${names}). Fix \`asset\` in the component config.`);
+      throw new UpkeepError(
+        'NOT_FOUND',
+        `Release ${target.tag ?? target.version} has no asset matching "${assetNameFor(config.asset, target)}" (assets: ${names}). Fix \`asset\` in the component config.`,
+      );
     }
-    const chosen: ChosenDownload = { url: asset.url, name: asset.name, digest: asset.digest ?? null, sourceTarball: false };
+    const chosen: ChosenDownload = {
+      url: asset.url,
+      name: asset.name,
+      digest: asset.digest ?? null,
+      sourceTarball: false,
+    };
     if (asset.size !== undefined) chosen.size = asset.size;
     if (asset.api_url) chosen.api_url = asset.api_url;
     return chosen;
   }
   if (!target.tarball_url) {
-    throw new UpkeepError('NOT_FOUND', `Release ${target.tag ?? target.version} of ${ctx.component.id} has no source tarball. Set \`asset\` to the release file to install.`);
+    throw new UpkeepError(
+      'NOT_FOUND',
+      `Release ${target.tag ?? target.version} of ${ctx.component.id} has no source tarball. Set \`asset\` to the release file to install.`,
+    );
   }
   const repo = config.repo ?? ctx.component.id;
-  return { url: target.tarball_url, name: `${repo}-${(target.tag ?? target.version).replace(/^v(?=\d)/, '')}.tar.gz`, sourceTarball: true };
+  return {
+    url: target.tarball_url,
+    name: `${repo}-${(target.tag ?? target.version).replace(/^v(?=\d)/, '')}.tar.gz`,
+    sourceTarball: true,
+  };
 }
 
 export function downloadOptions(ctx: UpdaterContext): DownloadOptions {
-  const options: DownloadOptions = { signal: ctx.signal, onRetry: (attempt, error) => ctx.log(`${error.message} Retrying from the start (attempt ${attempt + 1}).`) };
+  const options: DownloadOptions = {
+    signal: ctx.signal,
+    onRetry: (attempt, error) => ctx.log(`${error.message} Retrying from the start (attempt ${attempt + 1}).`),
+  };
   if (ctx.downloadIdleTimeoutMs !== undefined) options.bodyTimeoutMs = ctx.downloadIdleTimeoutMs;
   const credential = ctx.credential();
   if (credential) options.credential = credential;
@@ -75,7 +106,10 @@ export function downloadOptions(ctx: UpdaterContext): DownloadOptions {
  * the bytes for `Accept: application/octet-stream`) when the credential belongs to that origin, so
  * private repositories download; else the public download URL, which gets no credential.
  */
-export function assetUrl(asset: Pick<ReleaseAsset, 'url' | 'api_url'>, credential: ScopedCredential | undefined): string {
+export function assetUrl(
+  asset: Pick<ReleaseAsset, 'url' | 'api_url'>,
+  credential: ScopedCredential | undefined,
+): string {
   if (credential && asset.api_url && originOf(asset.api_url) === credential.origin) return asset.api_url;
   return asset.url;
 }
@@ -85,7 +119,12 @@ export function assetUrl(asset: Pick<ReleaseAsset, 'url' | 'api_url'>, credentia
  * `checksum`, the host's `digest`, a SHA256SUMS list, `<name>.sha256`), and with a pinned
  * `public_key` its minisign signature must verify. `require_checksum` refuses unverified files.
  */
-export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha256: string, chosen: ChosenDownload): Promise<void> {
+export async function verifyReleaseFile(
+  ctx: UpdaterContext,
+  file: string,
+  sha256: string,
+  chosen: ChosenDownload,
+): Promise<void> {
   const { config, target } = ctx;
   const what = chosen.name;
   const sources: string[] = [];
@@ -101,7 +140,11 @@ export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha25
   const list = assets.find((a) => CHECKSUM_LISTS.includes(a.name));
   const sumNames = [what, ...(chosen.sourceTarball ? [path.basename(new URL(chosen.url, 'http://x').pathname)] : [])];
   if (list) {
-    const text = await downloadText(assetUrl(list, ctx.credential()), path.join(ctx.workDir, `checksums-${list.name}`), downloadOptions(ctx));
+    const text = await downloadText(
+      assetUrl(list, ctx.credential()),
+      path.join(ctx.workDir, `checksums-${list.name}`),
+      downloadOptions(ctx),
+    );
     const { byName } = parseChecksums(text);
     const expected = sumNames.map((n) => byName.get(n)).find((v) => v !== undefined);
     if (expected) {
@@ -113,25 +156,43 @@ export async function verifyReleaseFile(ctx: UpdaterContext, file: string, sha25
   }
   const single = assets.find((a) => a.name === `${what}.sha256` || a.name === `${what}.sha256sum`);
   if (single) {
-    const text = await downloadText(assetUrl(single, ctx.credential()), path.join(ctx.workDir, single.name), downloadOptions(ctx));
+    const text = await downloadText(
+      assetUrl(single, ctx.credential()),
+      path.join(ctx.workDir, single.name),
+      downloadOptions(ctx),
+    );
     const { byName, lone } = parseChecksums(text);
     const expected = byName.get(what) ?? lone ?? [...byName.values()][0];
-    if (!expected) throw new UpkeepError('CHECKSUM_MISSING', `${single.name} holds no sha256 digest; cannot verify ${what}. Report it to the publisher.`);
+    if (!expected)
+      throw new UpkeepError(
+        'CHECKSUM_MISSING',
+        `${single.name} holds no sha256 digest; cannot verify ${what}. Report it to the publisher.`,
+      );
     assertChecksum(sha256, expected, what, single.name);
     sources.push(single.name);
   }
   if (sources.length) ctx.log(`sha256 ${sha256} verified against ${sources.join(', ')}`);
   else if (config.require_checksum) {
-    throw new UpkeepError('CHECKSUM_MISSING', `Release ${target.tag ?? target.version} publishes no checksum for ${what} (no digest, SHA256SUMS or ${what}.sha256) and require_checksum is on. Set \`checksum: sha256:<hex>\` after verifying the file yourself, or turn require_checksum off.`);
+    throw new UpkeepError(
+      'CHECKSUM_MISSING',
+      `Release ${target.tag ?? target.version} publishes no checksum for ${what} (no digest, SHA256SUMS or ${what}.sha256) and require_checksum is on. Set \`checksum: sha256:<hex>\` after verifying the file yourself, or turn require_checksum off.`,
+    );
   } else ctx.log(`warning: ${what} is not verified — the release publishes no checksum (sha256 ${sha256})`);
 
   if (config.public_key) {
     const sigName = config.signature ? assetNameFor(config.signature, target) : `${what}.minisig`;
     const sigAsset = assets.find((a) => a.name === sigName);
     if (!sigAsset) {
-      throw new UpkeepError('SIGNATURE_INVALID', `A public_key is pinned but release ${target.tag ?? target.version} has no signature ${sigName}; refusing an unsigned download. Ask the publisher, or fix \`signature\`.`);
+      throw new UpkeepError(
+        'SIGNATURE_INVALID',
+        `A public_key is pinned but release ${target.tag ?? target.version} has no signature ${sigName}; refusing an unsigned download. Ask the publisher, or fix \`signature\`.`,
+      );
     }
-    const text = await downloadText(assetUrl(sigAsset, ctx.credential()), path.join(ctx.workDir, sigName), downloadOptions(ctx));
+    const text = await downloadText(
+      assetUrl(sigAsset, ctx.credential()),
+      path.join(ctx.workDir, sigName),
+      downloadOptions(ctx),
+    );
     await verifyMinisign(file, text, config.public_key, what);
     ctx.log(`minisign signature ${sigName} verified against the pinned public key`);
   }

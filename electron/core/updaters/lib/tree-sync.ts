@@ -37,7 +37,8 @@ export async function walkTree(root: string): Promise<TreeEntry[]> {
       const abs = path.join(dir, name);
       const rel = prefix ? `${prefix}/${name}` : name;
       const st = await fs.lstat(abs);
-      if (st.isSymbolicLink()) out.push({ rel, kind: 'symlink', mode: st.mode & 0o777, size: 0, target: await fs.readlink(abs) });
+      if (st.isSymbolicLink())
+        out.push({ rel, kind: 'symlink', mode: st.mode & 0o777, size: 0, target: await fs.readlink(abs) });
       else if (st.isDirectory()) {
         out.push({ rel, kind: 'dir', mode: st.mode & 0o777, size: 0 });
         await visit(abs, rel);
@@ -106,15 +107,22 @@ export interface SwapTreeResult {
  */
 export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult> {
   const { staging, folder, preserve } = options;
-  if (options.dataDir) assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
+  if (options.dataDir)
+    assertApartFromDataDir(folder, options.dataDir, { what: `Syncing a release into ${folder} is refused` });
   const folderStat = await fs.stat(folder);
   if (folderStat.dev !== (await fs.stat(path.dirname(folder))).dev || folderStat.dev !== (await fs.stat(staging)).dev) {
-    throw new UpkeepError('UNSUPPORTED', `${folder} is a mount point (or its staging folder is on another disk): an update builds the new tree beside the folder and swaps the two, which needs both on one filesystem. Mount the disk one level up (the folder inside it), then update again. Nothing was changed.`, { folder });
+    throw new UpkeepError(
+      'UNSUPPORTED',
+      `${folder} is a mount point (or its staging folder is on another disk): an update builds the new tree beside the folder and swaps the two, which needs both on one filesystem. Mount the disk one level up (the folder inside it), then update again. Nothing was changed.`,
+      { folder },
+    );
   }
   const release = await releaseTree(staging, preserve, options.releaseHashes);
   const plan = await planCarry(folder, release.kinds, options);
   await fs.chmod(staging, folderStat.mode & 0o7777);
-  const old = options.old ?? path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${randomBytes(4).toString('hex')}`);
+  const old =
+    options.old ??
+    path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${randomBytes(4).toString('hex')}`);
   const record: TreeSwapRecord = { folder, staging, old, new_ino: await treeInode(staging), carried: plan.carry };
   await options.record?.(record);
   await carryInto(record);
@@ -125,7 +133,15 @@ export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult
     await revertTreeSwap(record).catch(() => undefined);
     throw error;
   }
-  return { files: release.files, hashes: release.hashes, kept: plan.kept, removed: plan.removed, carried: plan.carry.length, way, record };
+  return {
+    files: release.files,
+    hashes: release.hashes,
+    kept: plan.kept,
+    removed: plan.removed,
+    carried: plan.carry.length,
+    way,
+    record,
+  };
 }
 
 interface ReleaseTree {
@@ -135,13 +151,18 @@ interface ReleaseTree {
 }
 
 /** The release as extracted, without its `preserve` paths (removed from staging: the folder's own go there). */
-async function releaseTree(staging: string, preserve: readonly string[], known?: ReadonlyMap<string, string>): Promise<ReleaseTree> {
+async function releaseTree(
+  staging: string,
+  preserve: readonly string[],
+  known?: ReadonlyMap<string, string>,
+): Promise<ReleaseTree> {
   const kinds = new Map<string, TreeEntry['kind']>();
   const files: string[] = [];
   const hashes: Record<string, string> = {};
   for (const entry of await walkTree(staging)) {
     if (isPreserved(entry.rel, preserve)) {
-      if (!isPreserved(path.posix.dirname(entry.rel), preserve)) await fs.rm(path.join(staging, ...entry.rel.split('/')), { recursive: true, force: true });
+      if (!isPreserved(path.posix.dirname(entry.rel), preserve))
+        await fs.rm(path.join(staging, ...entry.rel.split('/')), { recursive: true, force: true });
       continue;
     }
     kinds.set(entry.rel, entry.kind);
@@ -151,7 +172,10 @@ async function releaseTree(staging: string, preserve: readonly string[], known?:
       const target = entry.target as string;
       const resolved = path.resolve(staging, path.dirname(entry.rel), target);
       if (path.isAbsolute(target) || !isInside(staging, resolved)) {
-        throw new UpkeepError('UNSAFE_ARCHIVE', `The release contains a link ${entry.rel} → ${target} that points outside the folder; refusing it.`);
+        throw new UpkeepError(
+          'UNSAFE_ARCHIVE',
+          `The release contains a link ${entry.rel} → ${target} that points outside the folder; refusing it.`,
+        );
       }
       hashes[entry.rel] = `link:${target}`;
     } else {
@@ -173,7 +197,11 @@ interface CarryPlan {
  * is removed, i.e. left in the old tree). A path the new release has is the release's. Folders
  * holding nothing the previous release shipped are carried whole (one rename).
  */
-async function planCarry(folder: string, release: ReadonlyMap<string, TreeEntry['kind']>, options: SwapTreeOptions): Promise<CarryPlan> {
+async function planCarry(
+  folder: string,
+  release: ReadonlyMap<string, TreeEntry['kind']>,
+  options: SwapTreeOptions,
+): Promise<CarryPlan> {
   const previous = options.previousFiles ? new Set(options.previousFiles.filter(isSafeRel)) : null;
   const previousDirs = new Set([...(previous ?? [])].flatMap((rel) => ancestors(path.posix.dirname(rel))));
   const plan: CarryPlan = { carry: [], kept: [], removed: 0 };
@@ -208,7 +236,9 @@ async function decideShipped(abs: string, rel: string, plan: CarryPlan, options:
   }
   plan.kept.push(rel);
   plan.carry.push(rel);
-  options.log?.(`kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`);
+  options.log?.(
+    `kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`,
+  );
 }
 
 /** Move the carried paths from the folder into the new tree (parents made as needed). */

@@ -2,7 +2,6 @@ import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto
 import { createReadStream } from 'node:fs';
 import { UpkeepError } from '../../../../shared/errors';
 
-
 /**
  * Parse a `SHA256SUMS` / `<asset>.sha256` file: lines of `<hex>  <name>` (GNU, `*` for binary
  * mode), BSD `SHA256 (name) = hex`, or a lone hex digest. Returns name → hex (lowercase).
@@ -51,14 +50,20 @@ interface MinisignKey {
 
 /** A minisign public key: the base64 line (`RW…`), optionally with its `untrusted comment:` line, or a raw 32-byte ed25519 key in base64/hex. */
 export function parseMinisignPublicKey(text: string): MinisignKey {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('untrusted comment:'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('untrusted comment:'));
   const b64 = lines[0] ?? '';
   const bytes = /^[0-9a-fA-F]{64}$/.test(b64) ? Buffer.from(b64, 'hex') : Buffer.from(b64, 'base64');
   if (bytes.length === 42 && bytes.subarray(0, 2).toString('latin1') === 'Ed') {
     return { keyId: bytes.subarray(2, 10), key: bytes.subarray(10, 42) };
   }
   if (bytes.length === 32) return { keyId: Buffer.alloc(0), key: bytes };
-  throw new UpkeepError('INVALID_CONFIG', 'public_key is not a minisign public key (the base64 line starting with "RW") nor a raw ed25519 key. Copy the key from the publisher\'s minisign.pub.');
+  throw new UpkeepError(
+    'INVALID_CONFIG',
+    'public_key is not a minisign public key (the base64 line starting with "RW") nor a raw ed25519 key. Copy the key from the publisher\'s minisign.pub.',
+  );
 }
 
 function ed25519Key(raw: Buffer) {
@@ -69,20 +74,31 @@ function ed25519Key(raw: Buffer) {
  * Verify a minisign signature file against a pinned key: the signature over the file (legacy
  * `Ed`, or pre-hashed BLAKE2b-512 `ED`) and the global signature over the trusted comment.
  */
-export async function verifyMinisign(file: string, signatureText: string, publicKey: string, what: string): Promise<void> {
+export async function verifyMinisign(
+  file: string,
+  signatureText: string,
+  publicKey: string,
+  what: string,
+): Promise<void> {
   const key = parseMinisignPublicKey(publicKey);
   const lines = signatureText.split(/\r?\n/);
   const fail = (why: string): never => {
-    throw new UpkeepError('SIGNATURE_INVALID', `The signature of ${what} ${why}. The download may have been tampered with; nothing was changed. Check public_key, or report it to the publisher.`);
+    throw new UpkeepError(
+      'SIGNATURE_INVALID',
+      `The signature of ${what} ${why}. The download may have been tampered with; nothing was changed. Check public_key, or report it to the publisher.`,
+    );
   };
-  const sigLine = lines.find((l, i) => i > 0 && l.trim() && !l.startsWith('untrusted comment:') && !l.startsWith('trusted comment:'));
+  const sigLine = lines.find(
+    (l, i) => i > 0 && l.trim() && !l.startsWith('untrusted comment:') && !l.startsWith('trusted comment:'),
+  );
   if (!sigLine) return fail('is not a minisign signature file');
   const sig = Buffer.from(sigLine.trim(), 'base64');
   if (sig.length !== 74) fail('is malformed');
   const algorithm = sig.subarray(0, 2).toString('latin1');
   const keyId = sig.subarray(2, 10);
   const signature = sig.subarray(10, 74);
-  if (key.keyId.length && !keyId.equals(key.keyId)) fail(`was made with another key (key id ${Buffer.from(keyId).reverse().toString('hex').toUpperCase()})`);
+  if (key.keyId.length && !keyId.equals(key.keyId))
+    fail(`was made with another key (key id ${Buffer.from(keyId).reverse().toString('hex').toUpperCase()})`);
   let message: Buffer;
   if (algorithm === 'ED') {
     const hash = createHash('blake2b512');
@@ -101,6 +117,7 @@ export async function verifyMinisign(file: string, signatureText: string, public
     const trusted = (lines[trustedLineIndex] ?? '').slice('trusted comment: '.length);
     const globalSig = Buffer.from((lines[trustedLineIndex + 1] ?? '').trim(), 'base64');
     if (globalSig.length !== 64) fail('has a malformed trusted comment signature');
-    if (!cryptoVerify(null, Buffer.concat([signature, Buffer.from(trusted, 'utf8')]), publicKeyObject, globalSig)) fail('has a trusted comment that does not verify');
+    if (!cryptoVerify(null, Buffer.concat([signature, Buffer.from(trusted, 'utf8')]), publicKeyObject, globalSig))
+      fail('has a trusted comment that does not verify');
   }
 }

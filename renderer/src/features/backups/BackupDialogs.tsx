@@ -17,7 +17,15 @@ const TYPE_TEXT: Record<BackupType, string> = {
   data: 'the data files',
 };
 
-export function RestoreBackupDialog({ backup, component, onClose }: { backup: BackupInfo; component: Component | undefined; onClose(): void }) {
+export function RestoreBackupDialog({
+  backup,
+  component,
+  onClose,
+}: {
+  backup: BackupInfo;
+  component: Component | undefined;
+  onClose(): void;
+}) {
   const restoreBackup = useAppStore((s) => s.restoreBackup);
   const name = component?.name ?? backup.component;
   const folder = component?.config.folder;
@@ -40,14 +48,17 @@ export function RestoreBackupDialog({ backup, component, onClose }: { backup: Ba
           </>
         ) : null}{' '}
         with the backup from {formatDate(backup.created_at)}
-        {backup.component_version ? ` (version ${backup.component_version})` : ''}: {backup.file_count} files, {formatBytes(backup.size)}.
+        {backup.component_version ? ` (version ${backup.component_version})` : ''}: {backup.file_count} files,{' '}
+        {formatBytes(backup.size)}.
       </p>
       {paths.length > 0 ? (
         <p>
           Paths replaced: <span className="mono">{paths.join(', ')}</span>
         </p>
       ) : null}
-      <p className="callout callout-accent">A safety backup of the current state is taken first, so this restore can itself be undone.</p>
+      <p className="callout callout-accent">
+        A safety backup of the current state is taken first, so this restore can itself be undone.
+      </p>
     </ConfirmDialog>
   );
 }
@@ -55,7 +66,13 @@ export function RestoreBackupDialog({ backup, component, onClose }: { backup: Ba
 export function DeleteBackupDialog({ backup, onClose }: { backup: BackupInfo; onClose(): void }) {
   const deleteBackup = useAppStore((s) => s.deleteBackup);
   return (
-    <ConfirmDialog title={`Delete ${backup.name || backup.id}?`} confirmLabel="Delete" failedTitle="Not deleted" onConfirm={() => deleteBackup(backup.id)} onClose={onClose}>
+    <ConfirmDialog
+      title={`Delete ${backup.name || backup.id}?`}
+      confirmLabel="Delete"
+      failedTitle="Not deleted"
+      onConfirm={() => deleteBackup(backup.id)}
+      onClose={onClose}
+    >
       <p>
         The archive ({formatBytes(backup.compressed_size)}) and its manifest are removed for good.
         {backup.reason === 'pre-update' ? ' The update it was taken before can then no longer be rolled back.' : ''}
@@ -81,7 +98,14 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
-    const result = await createBackup({ component, type, name: name.trim(), description: description.trim(), includeLogs, compress });
+    const result = await createBackup({
+      component,
+      type,
+      name: name.trim(),
+      description: description.trim(),
+      includeLogs,
+      compress,
+    });
     setBusy(false);
     if (result) setError(result);
     else onClose();
@@ -96,7 +120,13 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="create-backup-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy || !component}>
+          <button
+            type="submit"
+            form="create-backup-form"
+            className="button button-primary"
+            title={offline.title}
+            disabled={offline.disabled || busy || !component}
+          >
             Create backup
           </button>
         </>
@@ -112,8 +142,18 @@ export function CreateBackupDialog({ initialComponent, onClose }: { initialCompo
             ))}
           </select>
         </Field>
-        <Field label="Type" hint={type === 'full' ? `The whole folder${selected?.config.folder ? ` (${selected.config.folder})` : ''}.` : `The ${type} paths from the component's backup settings.`}>
-          <select value={type} onChange={(e) => (isOneOf(e.target.value, BACKUP_TYPES) ? setType(e.target.value) : undefined)}>
+        <Field
+          label="Type"
+          hint={
+            type === 'full'
+              ? `The whole folder${selected?.config.folder ? ` (${selected.config.folder})` : ''}.`
+              : `The ${type} paths from the component's backup settings.`
+          }
+        >
+          <select
+            value={type}
+            onChange={(e) => (isOneOf(e.target.value, BACKUP_TYPES) ? setType(e.target.value) : undefined)}
+          >
             <option value="full">Full</option>
             <option value="database">Database</option>
             <option value="config">Config</option>

@@ -24,7 +24,11 @@ const COLUMNS: Column[] = [
 ];
 
 const TYPE_TONE: Record<BackupType, Tone> = { full: 'accent', database: 'info', config: 'neutral', data: 'success' };
-const REASON: Record<BackupInfo['reason'], string> = { manual: 'Manual', 'pre-update': 'Before update', safety: 'Safety (before a restore)' };
+const REASON: Record<BackupInfo['reason'], string> = {
+  manual: 'Manual',
+  'pre-update': 'Before update',
+  safety: 'Safety (before a restore)',
+};
 
 export function BackupsView() {
   const backups = useAppStore(selectVisibleBackups);
@@ -51,11 +55,23 @@ export function BackupsView() {
         <div>
           <h1 id="view-title">Backups</h1>
           <p className="view-subtitle">
-            {total === 0 ? 'A backup is taken before every update; you can also take one yourself.' : `${total} ${total === 1 ? 'backup' : 'backups'} · ${formatBytes(totalBytes)} on disk`}
+            {total === 0
+              ? 'A backup is taken before every update; you can also take one yourself.'
+              : `${total} ${total === 1 ? 'backup' : 'backups'} · ${formatBytes(totalBytes)} on disk`}
           </p>
         </div>
         <div className="toolbar">
-          <button type="button" className="button button-primary" {...offline} onClick={() => openDialog({ kind: 'create-backup', ...(filters.component !== 'all' ? { component: filters.component } : {}) })}>
+          <button
+            type="button"
+            className="button button-primary"
+            {...offline}
+            onClick={() =>
+              openDialog({
+                kind: 'create-backup',
+                ...(filters.component !== 'all' ? { component: filters.component } : {}),
+              })
+            }
+          >
             <Icon name="plus" /> Create backup
           </button>
         </div>
@@ -94,14 +110,18 @@ export function BackupsView() {
             const v = verifications[b.id];
             return [
               <div className="cell-name" key="n">
-                <span className="name" title={b.description ? `${b.name || b.id}: ${b.description}` : b.name || b.id}>{b.name || b.id}</span>
+                <span className="name" title={b.description ? `${b.name || b.id}: ${b.description}` : b.name || b.id}>
+                  {b.name || b.id}
+                </span>
                 <span className="sub">
                   {REASON[b.reason]}
                   {b.component_version ? ` · v${b.component_version}` : ''}
                   {b.pinned ? ' · pinned' : ''}
                 </span>
               </div>,
-              <span key="c" title={nameOf(b.component)}>{nameOf(b.component)}</span>,
+              <span key="c" title={nameOf(b.component)}>
+                {nameOf(b.component)}
+              </span>,
               <Badge key="t" tone={TYPE_TONE[b.type]}>
                 {b.type}
               </Badge>,

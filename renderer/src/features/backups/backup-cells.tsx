@@ -14,9 +14,13 @@ export function IntegrityCell({ b, v }: { b: BackupInfo; v: Verification }) {
   return v?.status === 'running' ? (
     <Badge tone="info">Verifying</Badge>
   ) : v?.status === 'ok' ? (
-    <Badge tone="success" title={`${v.files ?? b.file_count} files checked`}>Verified</Badge>
+    <Badge tone="success" title={`${v.files ?? b.file_count} files checked`}>
+      Verified
+    </Badge>
   ) : v?.status === 'failed' ? (
-    <Badge tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>{v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}</Badge>
+    <Badge tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>
+      {v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}
+    </Badge>
   ) : (
     <span className="muted">Not verified</span>
   );
@@ -29,27 +33,45 @@ export function BackupRowActions({ b, v }: { b: BackupInfo; v: Verification }) {
   const openDialog = useAppStore((s) => s.openDialog);
   const offline = useOffline();
   return (
-  <div className="row-actions">
-    <button
-      type="button"
-      className={`icon-button${b.pinned ? ' icon-button-on' : ''}`}
-      aria-label={`Pin ${b.name || b.id}`}
-      aria-pressed={b.pinned}
-      title={offline.title ?? (b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings')}
-      disabled={offline.disabled}
-      onClick={() => void pinBackup(b.id, !b.pinned)}
-    >
-      <Icon name="pin" />
-    </button>
-    <button type="button" className="button button-small" disabled={v?.status === 'running' || offline.disabled} title={offline.title} onClick={() => void verifyBackup(b.id)}>
-      Verify
-    </button>
-    <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}>
-      Restore
-    </button>
-    <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}>
-      Delete
-    </button>
-  </div>
+    <div className="row-actions">
+      <button
+        type="button"
+        className={`icon-button${b.pinned ? ' icon-button-on' : ''}`}
+        aria-label={`Pin ${b.name || b.id}`}
+        aria-pressed={b.pinned}
+        title={
+          offline.title ?? (b.pinned ? 'Pinned: retention keeps it' : 'Pin: keep it whatever the retention settings')
+        }
+        disabled={offline.disabled}
+        onClick={() => void pinBackup(b.id, !b.pinned)}
+      >
+        <Icon name="pin" />
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        disabled={v?.status === 'running' || offline.disabled}
+        title={offline.title}
+        onClick={() => void verifyBackup(b.id)}
+      >
+        Verify
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        {...offline}
+        onClick={() => openDialog({ kind: 'restore-backup', backupId: b.id })}
+      >
+        Restore
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        {...offline}
+        onClick={() => openDialog({ kind: 'delete-backup', backupId: b.id })}
+      >
+        Delete
+      </button>
+    </div>
   );
 }

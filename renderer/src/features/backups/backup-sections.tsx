@@ -14,7 +14,10 @@ export function BackupProblems({ problems }: { problems: BackupProblem[] }) {
   return (
     <section className="callout callout-warning" aria-label="Backup problems">
       <h2 className="callout-title">
-        <Icon name="alert" /> {problems.length === 1 ? 'A file in the backups folder is not usable' : `${problems.length} files in the backups folder are not usable`}
+        <Icon name="alert" />{' '}
+        {problems.length === 1
+          ? 'A file in the backups folder is not usable'
+          : `${problems.length} files in the backups folder are not usable`}
       </h2>
       <ul className="problem-list">
         {problems.slice(0, 10).map((p) => (
@@ -35,36 +38,46 @@ export function BackupFilters({ shown, total }: { shown: number; total: number }
   return (
     <div className="table-tools filters">
       <FilterSelect label="Component" value={filters.component} onChange={(v) => setFilters({ component: v })}>
-          <option value="all">All components</option>
-          {componentOptions.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </FilterSelect>
-      <FilterSelect label="Type" value={filters.type} onChange={(v) => (v === 'all' || isOneOf(v, BACKUP_TYPES) ? setFilters({ type: v }) : undefined)}>
-          <option value="all">All types</option>
-          <option value="full">Full</option>
-          <option value="database">Database</option>
-          <option value="config">Config</option>
-          <option value="data">Data</option>
-        </FilterSelect>
-      <FilterSelect label="Time range" value={filters.range} onChange={(v) => (isOneOf(v, BACKUP_RANGES) ? setFilters({ range: v }) : undefined)}>
-          <option value="all">Any time</option>
-          <option value="1d">Last 24 hours</option>
-          <option value="7d">Last 7 days</option>
-          <option value="30d">Last 30 days</option>
-          <option value="90d">Last 90 days</option>
-        </FilterSelect>
-      <FilterSelect label="Sort by" value={filters.sort} onChange={(v) => (isOneOf(v, BACKUP_SORT_KEYS) ? setFilters({ sort: v }) : undefined)}>
-          <option value="date">Date (newest first)</option>
-          <option value="size">Size (largest first)</option>
-          <option value="name">Name</option>
-          <option value="type">Type</option>
-        </FilterSelect>
-      <span className="muted filters-count">
-        {shown === total ? `${total} shown` : `${shown} of ${total} shown`}
-      </span>
+        <option value="all">All components</option>
+        {componentOptions.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name}
+          </option>
+        ))}
+      </FilterSelect>
+      <FilterSelect
+        label="Type"
+        value={filters.type}
+        onChange={(v) => (v === 'all' || isOneOf(v, BACKUP_TYPES) ? setFilters({ type: v }) : undefined)}
+      >
+        <option value="all">All types</option>
+        <option value="full">Full</option>
+        <option value="database">Database</option>
+        <option value="config">Config</option>
+        <option value="data">Data</option>
+      </FilterSelect>
+      <FilterSelect
+        label="Time range"
+        value={filters.range}
+        onChange={(v) => (isOneOf(v, BACKUP_RANGES) ? setFilters({ range: v }) : undefined)}
+      >
+        <option value="all">Any time</option>
+        <option value="1d">Last 24 hours</option>
+        <option value="7d">Last 7 days</option>
+        <option value="30d">Last 30 days</option>
+        <option value="90d">Last 90 days</option>
+      </FilterSelect>
+      <FilterSelect
+        label="Sort by"
+        value={filters.sort}
+        onChange={(v) => (isOneOf(v, BACKUP_SORT_KEYS) ? setFilters({ sort: v }) : undefined)}
+      >
+        <option value="date">Date (newest first)</option>
+        <option value="size">Size (largest first)</option>
+        <option value="name">Name</option>
+        <option value="type">Type</option>
+      </FilterSelect>
+      <span className="muted filters-count">{shown === total ? `${total} shown` : `${shown} of ${total} shown`}</span>
     </div>
   );
 }

@@ -16,7 +16,13 @@ function names(list: string[]): string {
 }
 
 /** Check failures that share one reason, explained once above the table instead of row by row. */
-export function CheckTroubleBanners({ trouble, checking, githubTokenSet, onCheckAgain, onOpenTokenSettings }: CheckTroubleBannersProps) {
+export function CheckTroubleBanners({
+  trouble,
+  checking,
+  githubTokenSet,
+  onCheckAgain,
+  onOpenTokenSettings,
+}: CheckTroubleBannersProps) {
   const { offline, sources, rateLimits, retryIds } = trouble;
   return (
     <>
@@ -27,7 +33,8 @@ export function CheckTroubleBanners({ trouble, checking, githubTokenSet, onCheck
               <Icon name="alert" /> Upkeep can't reach the internet.
             </h2>
             <p className="trouble-text">
-              Versions can't be checked until it can; backups, restores and rollbacks of what is already here still work. <code className="error-code">NETWORK</code>
+              Versions can't be checked until it can; backups, restores and rollbacks of what is already here still
+              work. <code className="error-code">NETWORK</code>
             </p>
           </div>
           <button type="button" className="button" disabled={checking} onClick={() => onCheckAgain(retryIds)}>
@@ -39,16 +46,22 @@ export function CheckTroubleBanners({ trouble, checking, githubTokenSet, onCheck
         <section className="callout callout-warning trouble" aria-labelledby="sources-title">
           <div>
             <h2 id="sources-title" className="callout-title">
-              <Icon name="alert" /> {sources.length === 1 ? `${sources[0]!.host} ${sources[0]!.what}` : `${sources.length} sources can't be reached`}
+              <Icon name="alert" />{' '}
+              {sources.length === 1
+                ? `${sources[0]!.host} ${sources[0]!.what}`
+                : `${sources.length} sources can't be reached`}
             </h2>
             <ul className="problem-list">
               {sources.map((s) => (
                 <li key={s.host}>
-                  <span className="mono">{s.host}</span> {s.what} <code className="error-code">{s.code}</code>: {names(s.components)} can't be checked.
+                  <span className="mono">{s.host}</span> {s.what} <code className="error-code">{s.code}</code>:{' '}
+                  {names(s.components)} can't be checked.
                 </li>
               ))}
             </ul>
-            <p className="muted small trouble-text">Everything else is checked as usual; these are tried again at the next check.</p>
+            <p className="muted small trouble-text">
+              Everything else is checked as usual; these are tried again at the next check.
+            </p>
           </div>
           <button type="button" className="button" disabled={checking} onClick={() => onCheckAgain(retryIds)}>
             <Icon name="refresh" /> Check again
@@ -61,7 +74,8 @@ export function CheckTroubleBanners({ trouble, checking, githubTokenSet, onCheck
           <section key={limit.host} className="callout callout-warning trouble" aria-labelledby={`rate-${limit.host}`}>
             <div>
               <h2 id={`rate-${limit.host}`} className="callout-title">
-                <Icon name="alert" /> {limit.github ? "GitHub's rate limit is used up" : `${limit.host} is limiting requests`}
+                <Icon name="alert" />{' '}
+                {limit.github ? "GitHub's rate limit is used up" : `${limit.host} is limiting requests`}
                 {until ? ` until ${until}` : ''}
               </h2>
               <p className="trouble-text">

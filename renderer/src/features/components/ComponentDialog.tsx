@@ -1,7 +1,14 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { fillTemplate, type ComponentTemplate } from '../../../../shared/templates';
 import { ComponentFields, FORM_KEYS, type FormKey } from './component-fields';
-import { channelOptionsFor, extraConfig, fieldShown, formConfig, initialValues, missingTemplateFields } from './component-form';
+import {
+  channelOptionsFor,
+  extraConfig,
+  fieldShown,
+  formConfig,
+  initialValues,
+  missingTemplateFields,
+} from './component-form';
 import type { Component, ErrorShape } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import { Dialog } from '../../ui/Dialog';
@@ -36,10 +43,14 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     else void loadChannels([component.id]);
   }, [editing, loadTemplates, loadChannels, component]);
 
-  const messages = useMemo(() => (templateId !== 'custom' ? localErrors : { ...fieldMessages(error, id.trim()), ...localErrors }), [error, id, localErrors, templateId]);
+  const messages = useMemo(
+    () => (templateId !== 'custom' ? localErrors : { ...fieldMessages(error, id.trim()), ...localErrors }),
+    [error, id, localErrors, templateId],
+  );
   const shown = new Set(['id', 'extra', ...FORM_KEYS.filter((k) => visible(k))]);
   const unplaced = Object.entries(messages).filter(([key]) => !shown.has(key) && key !== '');
-  const set = (key: FormKey) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+  const set = (key: FormKey) => (e: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [key]: e.target.value }));
 
   function visible(key: FormKey): boolean {
     return fieldShown(key, values.type, values.method);
@@ -70,7 +81,8 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
     setBusy(true);
     let result = editing ? await editComponent(component.id, config) : await addComponent(id.trim(), config);
     // The channel is the component's choice apart from its config: set after the config is saved.
-    if (!result && editing && channel && channel !== component.channel) result = await setComponentChannel(component.id, channel);
+    if (!result && editing && channel && channel !== component.channel)
+      result = await setComponentChannel(component.id, channel);
     setBusy(false);
     if (result) setError(result);
     else onClose();
@@ -98,7 +110,15 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
           />
         ) : null}
         {template ? (
-          <TemplateFields template={template} id={id} values={templateValues} error={error} messages={messages} onId={setId} onValue={(key, value) => setTemplateValues((v) => ({ ...v, [key]: value }))} />
+          <TemplateFields
+            template={template}
+            id={id}
+            values={templateValues}
+            error={error}
+            messages={messages}
+            onId={setId}
+            onValue={(key, value) => setTemplateValues((v) => ({ ...v, [key]: value }))}
+          />
         ) : (
           <ComponentFields
             component={component}
@@ -123,14 +143,30 @@ export function ComponentDialog({ component, onClose }: { component?: Component;
 }
 
 /** Cancel, and the form's submit button (disabled while it saves or the host is offline). */
-function FormButtons({ formId, label, busy, onClose }: { formId: string; label: string; busy: boolean; onClose(): void }) {
+function FormButtons({
+  formId,
+  label,
+  busy,
+  onClose,
+}: {
+  formId: string;
+  label: string;
+  busy: boolean;
+  onClose(): void;
+}) {
   const offline = useOffline();
   return (
     <>
       <button type="button" className="button" onClick={onClose}>
         Cancel
       </button>
-      <button type="submit" form={formId} className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
+      <button
+        type="submit"
+        form={formId}
+        className="button button-primary"
+        title={offline.title}
+        disabled={offline.disabled || busy}
+      >
         {label}
       </button>
     </>

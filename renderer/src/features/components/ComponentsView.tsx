@@ -1,6 +1,11 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useAppStore } from '../../store';
-import { selectComponentRows, selectFilteredComponentRows, selectPendingUpdates, type ComponentRow } from '../../store/selectors/components-selectors';
+import {
+  selectComponentRows,
+  selectFilteredComponentRows,
+  selectPendingUpdates,
+  type ComponentRow,
+} from '../../store/selectors/components-selectors';
 import { useOffline } from '../../ui/use-offline';
 import { VirtualTable, type Column } from '../../ui/VirtualTable';
 import { PendingSummary } from '../updates/PendingSummary';
@@ -30,7 +35,15 @@ const COLUMNS_WITH_PACKAGES: Column[] = COLUMNS.map((c) => (c.key === 'actions' 
  * A failed check says why under its status: that line needs room. The actions column keeps room for
  * "Update now" only when a row offers it; the channel goes first when the window is narrow.
  */
-function columnsFor({ packages, reasons, updates }: { packages: boolean; reasons: boolean; updates: boolean }): Column[] {
+function columnsFor({
+  packages,
+  reasons,
+  updates,
+}: {
+  packages: boolean;
+  reasons: boolean;
+  updates: boolean;
+}): Column[] {
   const base = packages ? COLUMNS_WITH_PACKAGES : COLUMNS;
   if (!reasons) return base;
   return base.map((c) =>
@@ -52,7 +65,10 @@ export function ComponentsView() {
   const securityFirst = useAppStore((s) => s.securityFirst);
   const expanded = useAppStore((s) => s.expandedEnvironment);
   const toggleEnvironment = useAppStore((s) => s.toggleEnvironment);
-  const rows = useMemo(() => (securityFirst ? sortSecurityFirst(filteredRows, checks) : filteredRows), [securityFirst, filteredRows, checks]);
+  const rows = useMemo(
+    () => (securityFirst ? sortSecurityFirst(filteredRows, checks) : filteredRows),
+    [securityFirst, filteredRows, checks],
+  );
   const total = useAppStore((s) => s.components.length);
   const pending = useAppStore(selectPendingUpdates);
   const failedChecks = useAppStore((s) => selectComponentRows(s).filter((r) => r.status === 'check-failed').length);
@@ -80,18 +96,31 @@ export function ComponentsView() {
   };
   const typeOf = useMemo(() => new Map(components.map((c) => [c.id, c.type])), [components]);
   const columns = useMemo(
-    () => columnsFor({ packages: rows.some((r) => checks[r.id]?.packages), reasons: rows.some((r) => r.status === 'check-failed'), updates: rows.some((r) => r.updateAvailable) }),
+    () =>
+      columnsFor({
+        packages: rows.some((r) => checks[r.id]?.packages),
+        reasons: rows.some((r) => r.status === 'check-failed'),
+        updates: rows.some((r) => r.updateAvailable),
+      }),
     [rows, checks],
   );
 
   useEffect(() => {
     // For bench/ui: when the first list of components is on screen.
-    if (status === 'ready' && performance.getEntriesByName('upkeep:components-rendered').length === 0) performance.mark('upkeep:components-rendered');
+    if (status === 'ready' && performance.getEntriesByName('upkeep:components-rendered').length === 0)
+      performance.mark('upkeep:components-rendered');
   }, [status]);
 
   return (
     <section className="view" aria-labelledby="view-title">
-      <ComponentsHeader total={total} pending={pending.length} failedChecks={failedChecks} showWelcome={showWelcome} anyChecking={anyChecking} findButton={findButton} />
+      <ComponentsHeader
+        total={total}
+        pending={pending.length}
+        failedChecks={failedChecks}
+        showWelcome={showWelcome}
+        anyChecking={anyChecking}
+        findButton={findButton}
+      />
 
       {showWelcome ? (
         <WelcomeCard
@@ -127,9 +156,30 @@ export function ComponentsView() {
           items={rows}
           rowKey={(r) => r.id}
           rowClassName={(r) => (r.updateAvailable ? 'row-highlight' : undefined)}
-          empty={<ComponentsEmpty status={status} filter={filter} loadError={loadError} showWelcome={showWelcome} offline={offline} onRetry={() => void loadComponents()} openDialog={openDialog} />}
+          empty={
+            <ComponentsEmpty
+              status={status}
+              filter={filter}
+              loadError={loadError}
+              showWelcome={showWelcome}
+              offline={offline}
+              onRetry={() => void loadComponents()}
+              openDialog={openDialog}
+            />
+          }
           renderCells={(r) =>
-            rowCells(r, { checks, typeOf, githubApiBase, githubTokenSet, troubleOffline: trouble.offline, expanded, offline, toggleEnvironment, updateOne, openDialog })
+            rowCells(r, {
+              checks,
+              typeOf,
+              githubApiBase,
+              githubTokenSet,
+              troubleOffline: trouble.offline,
+              expanded,
+              offline,
+              toggleEnvironment,
+              updateOne,
+              openDialog,
+            })
           }
         />
       </div>

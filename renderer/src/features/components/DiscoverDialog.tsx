@@ -7,7 +7,11 @@ import { ErrorMessage } from '../../ui/ErrorMessage';
 import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 
-const SOURCE_LABEL: Record<DiscoveryProposal['source'], string> = { npm_global: 'npm (global)', python: 'Python package', git: 'git checkout' };
+const SOURCE_LABEL: Record<DiscoveryProposal['source'], string> = {
+  npm_global: 'npm (global)',
+  python: 'Python package',
+  git: 'git checkout',
+};
 
 /** Look for software already on this machine (global npm packages, a Python environment, git checkouts) and track what you pick. */
 export function DiscoverDialog({ onClose }: { onClose(): void }) {
@@ -53,7 +57,13 @@ export function DiscoverDialog({ onClose }: { onClose(): void }) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="discover-form" className="button" title={offline.title} disabled={offline.disabled || busy}>
+          <button
+            type="submit"
+            form="discover-form"
+            className="button"
+            title={offline.title}
+            disabled={offline.disabled || busy}
+          >
             Search
           </button>
           <button
@@ -76,18 +86,48 @@ export function DiscoverDialog({ onClose }: { onClose(): void }) {
       <form id="discover-form" className="form-grid" onSubmit={search}>
         <div className="form-wide">
           <label className="checkbox">
-            <input type="checkbox" checked={npmGlobal} onChange={(e) => setNpmGlobal(e.target.checked)} disabled={defaults?.npm === false} />
+            <input
+              type="checkbox"
+              checked={npmGlobal}
+              onChange={(e) => setNpmGlobal(e.target.checked)}
+              disabled={defaults?.npm === false}
+            />
             Global npm packages{defaults?.npm === false ? ' (npm is not on PATH)' : ''}
           </label>
         </div>
-        <Field label="Python interpreter or virtualenv" hint="Its installed packages are proposed with their PyPI checks.">
-          <input value={python} onChange={(e) => setPython(e.target.value)} list={pythonList} placeholder={defaults?.python[0] ?? '/usr/bin/python3'} spellCheck={false} autoComplete="off" />
+        <Field
+          label="Python interpreter or virtualenv"
+          hint="Its installed packages are proposed with their PyPI checks."
+        >
+          <input
+            value={python}
+            onChange={(e) => setPython(e.target.value)}
+            list={pythonList}
+            placeholder={defaults?.python[0] ?? '/usr/bin/python3'}
+            spellCheck={false}
+            autoComplete="off"
+          />
         </Field>
-        <datalist id={pythonList}>{defaults?.python.map((p) => <option key={p} value={p} />)}</datalist>
+        <datalist id={pythonList}>
+          {defaults?.python.map((p) => (
+            <option key={p} value={p} />
+          ))}
+        </datalist>
         <Field label="Folder with git checkouts" hint="Searched a few levels deep.">
-          <input value={gitDir} onChange={(e) => setGitDir(e.target.value)} list={gitList} placeholder={defaults?.git_dirs[0] ?? '/srv'} spellCheck={false} autoComplete="off" />
+          <input
+            value={gitDir}
+            onChange={(e) => setGitDir(e.target.value)}
+            list={gitList}
+            placeholder={defaults?.git_dirs[0] ?? '/srv'}
+            spellCheck={false}
+            autoComplete="off"
+          />
         </Field>
-        <datalist id={gitList}>{defaults?.git_dirs.map((d) => <option key={d} value={d} />)}</datalist>
+        <datalist id={gitList}>
+          {defaults?.git_dirs.map((d) => (
+            <option key={d} value={d} />
+          ))}
+        </datalist>
       </form>
       {error ? <ErrorMessage title="Search failed" error={error} /> : null}
       {result ? <DiscoveryFound result={result} chosen={chosen} setChosen={setChosen} /> : null}
@@ -108,14 +148,23 @@ function DiscoveryFound({
   return (
     <section aria-label="Found" className="found">
       {result.errors.map((e) => (
-        <ErrorMessage key={`${e.source}-${e.path ?? ''}`} title={`${SOURCE_LABEL[e.source]}${e.path ? ` (${e.path})` : ''}`} error={{ code: e.code, message: e.message }} />
+        <ErrorMessage
+          key={`${e.source}-${e.path ?? ''}`}
+          title={`${SOURCE_LABEL[e.source]}${e.path ? ` (${e.path})` : ''}`}
+          error={{ code: e.code, message: e.message }}
+        />
       ))}
       {result.proposals.length === 0 ? <p className="muted">Nothing found there.</p> : null}
       <ul className="found-list">
         {result.proposals.map((p) => (
           <li key={`${p.source}-${p.id}`}>
             <label className="checkbox">
-              <input type="checkbox" disabled={p.already_tracked} checked={p.already_tracked || (chosen[p.id] ?? false)} onChange={(e) => setChosen((c) => ({ ...c, [p.id]: e.target.checked }))} />
+              <input
+                type="checkbox"
+                disabled={p.already_tracked}
+                checked={p.already_tracked || (chosen[p.id] ?? false)}
+                onChange={(e) => setChosen((c) => ({ ...c, [p.id]: e.target.checked }))}
+              />
               <span>
                 <strong>{p.config.name ?? p.id}</strong> <span className="muted small">{SOURCE_LABEL[p.source]}</span>
                 {p.installed ? <span className="mono small"> {p.installed}</span> : null}

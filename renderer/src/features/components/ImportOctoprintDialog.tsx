@@ -39,7 +39,13 @@ export function ImportOctoprintDialog({ onClose }: { onClose(): void }) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="import-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy}>
+          <button
+            type="submit"
+            form="import-form"
+            className="button button-primary"
+            title={offline.title}
+            disabled={offline.disabled || busy}
+          >
             Import
           </button>
         </>
@@ -57,7 +63,14 @@ export function ImportOctoprintDialog({ onClose }: { onClose(): void }) {
           />
         </Field>
         <Field label="config.yaml contents" error={error ? `${error.message} (${error.code})` : null}>
-          <textarea className="mono" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} placeholder={'plugins:\n  softwareupdate:\n    checks:\n      …'} />
+          <textarea
+            className="mono"
+            rows={12}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            spellCheck={false}
+            placeholder={'plugins:\n  softwareupdate:\n    checks:\n      …'}
+          />
         </Field>
         <label className="checkbox">
           <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} />

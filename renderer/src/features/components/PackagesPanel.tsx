@@ -24,10 +24,20 @@ export function PackagesPanel({ id }: { id: string }) {
       <header className="packages-header">
         <h2 id={headingId}>Packages of {name}</h2>
         <div className="toolbar">
-          <button type="button" className="button button-small" disabled={movable.length === 0} onClick={() => setPackageSelection(id, chosen.length === movable.length ? [] : movable.map((p) => p.name))}>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={movable.length === 0}
+            onClick={() => setPackageSelection(id, chosen.length === movable.length ? [] : movable.map((p) => p.name))}
+          >
             {chosen.length === movable.length && movable.length > 0 ? 'Select none' : 'Select all'}
           </button>
-          <button type="button" className="button button-primary button-small" disabled={chosen.length === 0 || running} onClick={() => void updateSelectedPackages(id)}>
+          <button
+            type="button"
+            className="button button-primary button-small"
+            disabled={chosen.length === 0 || running}
+            onClick={() => void updateSelectedPackages(id)}
+          >
             Update selected
           </button>
         </div>
@@ -41,12 +51,24 @@ export function PackagesPanel({ id }: { id: string }) {
             return (
               <li key={p.name} className="packages-item">
                 <label>
-                  <input type="checkbox" checked={chosen.includes(p.name)} disabled={held} onChange={() => togglePackage(id, p.name)} aria-label={`Select ${p.name}`} />
+                  <input
+                    type="checkbox"
+                    checked={chosen.includes(p.name)}
+                    disabled={held}
+                    onChange={() => togglePackage(id, p.name)}
+                    aria-label={`Select ${p.name}`}
+                  />
                   <span className="mono">{p.name}</span>
                 </label>
                 <span className="mono">
                   {p.installed} → {held ? p.installed : p.target}
-                  {p.latest !== p.target ? <span className="muted"> (latest {p.latest}{held ? ', held back' : ''})</span> : null}
+                  {p.latest !== p.target ? (
+                    <span className="muted">
+                      {' '}
+                      (latest {p.latest}
+                      {held ? ', held back' : ''})
+                    </span>
+                  ) : null}
                 </span>
                 <RiskBadges risk={p.risk} />
               </li>

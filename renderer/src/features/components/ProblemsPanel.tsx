@@ -7,7 +7,8 @@ export function ProblemsPanel({ problems }: { problems: ConfigProblem[] }) {
   return (
     <section className="callout callout-warning" aria-labelledby="problems-title">
       <h2 id="problems-title" className="callout-title">
-        <Icon name="alert" /> {problems.length === 1 ? 'A configuration problem' : `${problems.length} configuration problems`}
+        <Icon name="alert" />{' '}
+        {problems.length === 1 ? 'A configuration problem' : `${problems.length} configuration problems`}
       </h2>
       <ul className="problem-list">
         {problems.map((p, i) => (

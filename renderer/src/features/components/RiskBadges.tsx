@@ -23,7 +23,11 @@ export function RiskBadges({ risk }: { risk: RiskInfo | null | undefined }) {
         </Badge>
       ) : null}
       {unknown.map((u) => (
-        <Badge key={u.flag} tone="neutral" title={`Unknown whether this update is ${u.flag === 'security' ? 'a security fix' : 'breaking'}: ${u.message} (${u.code})`}>
+        <Badge
+          key={u.flag}
+          tone="neutral"
+          title={`Unknown whether this update is ${u.flag === 'security' ? 'a security fix' : 'breaking'}: ${u.message} (${u.code})`}
+        >
           {u.flag === 'security' ? 'Security unknown' : 'Breaking unknown'}
         </Badge>
       ))}

@@ -24,8 +24,11 @@ export function WelcomeCard({ tracksItself, onFind, onAdd, onImport, onDismiss }
         </button>
       </div>
       <p className="welcome-text">
-        Upkeep watches the software you run for new releases and updates it with one click, taking a backup first so that any update can be rolled back.{' '}
-        {tracksItself ? 'So far it only looks after itself: tell it what else is installed on this machine.' : 'Nothing is tracked yet: tell it what is installed on this machine.'}
+        Upkeep watches the software you run for new releases and updates it with one click, taking a backup first so
+        that any update can be rolled back.{' '}
+        {tracksItself
+          ? 'So far it only looks after itself: tell it what else is installed on this machine.'
+          : 'Nothing is tracked yet: tell it what is installed on this machine.'}
       </p>
       <div className="welcome-actions">
         <button type="button" className="button button-primary" {...offline} onClick={onFind}>
@@ -39,7 +42,8 @@ export function WelcomeCard({ tracksItself, onFind, onAdd, onImport, onDismiss }
         </button>
       </div>
       <p className="muted small welcome-hint">
-        Find installed software looks at global npm packages, a Python environment and a folder of git checkouts; Add component starts from a template.
+        Find installed software looks at global npm packages, a Python environment and a folder of git checkouts; Add
+        component starts from a template.
       </p>
     </section>
   );

@@ -11,7 +11,9 @@ import { CHECK_TYPES } from './kinds';
 /** Whether the form shows a field for the chosen type and method: always, or when their descriptors list it. */
 export function fieldShown(key: FormKey, type: string, method: string): boolean {
   if (!isFormField(key)) return true;
-  return Boolean(checkTypeDescriptor(type)?.fields.includes(key) || updateMethodDescriptor(method)?.fields.includes(key));
+  return Boolean(
+    checkTypeDescriptor(type)?.fields.includes(key) || updateMethodDescriptor(method)?.fields.includes(key),
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,7 +30,17 @@ export function initialValues(component: Component | undefined): Record<FormKey,
     const value = config[key];
     return typeof value === 'string' ? value : '';
   };
-  const values: Record<FormKey, string> = { name: text('name'), type: text('type'), method: text('method'), user: text('user'), repo: text('repo'), package: text('package'), folder: text('folder'), current: text('current'), api_base: text('api_base') };
+  const values: Record<FormKey, string> = {
+    name: text('name'),
+    type: text('type'),
+    method: text('method'),
+    user: text('user'),
+    repo: text('repo'),
+    package: text('package'),
+    folder: text('folder'),
+    current: text('current'),
+    api_base: text('api_base'),
+  };
   if (!component) values.type = CHECK_TYPES[0] ?? '';
   return values;
 }
@@ -43,7 +55,8 @@ export function extraConfig(component: Component | undefined): string {
 /** A template's required fields left empty, each with its message. */
 export function missingTemplateFields(t: ComponentTemplate, values: Record<string, string>): Record<string, string> {
   const local: Record<string, string> = {};
-  for (const f of t.fields) if (!values[f.key]?.trim() && f.default === undefined) local[f.key] = `${f.label} is required.`;
+  for (const f of t.fields)
+    if (!values[f.key]?.trim() && f.default === undefined) local[f.key] = `${f.label} is required.`;
   return local;
 }
 
@@ -72,9 +85,13 @@ export function formConfig(
 }
 
 /** The channels an edited component can choose: those listed (or its config's), and the one it follows. */
-export function channelOptionsFor(component: Component | undefined, listed: ChannelOption[] | undefined): ChannelOption[] {
+export function channelOptionsFor(
+  component: Component | undefined,
+  listed: ChannelOption[] | undefined,
+): ChannelOption[] {
   if (!component) return [];
   const options = [...(listed ?? channelsFromConfig(component))];
-  if (!options.some((o) => o.id === component.channel)) options.push({ id: component.channel, label: component.channel });
+  if (!options.some((o) => o.id === component.channel))
+    options.push({ id: component.channel, label: component.channel });
   return options;
 }

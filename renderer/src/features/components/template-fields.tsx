@@ -8,14 +8,26 @@ import { fieldMessages } from './field-errors';
 // the errors of its config put back next to the fields that filled them.
 
 /** "Start from": a template, or Custom (every field). */
-export function TemplateChooser({ templates, templateId, template, onChoose }: { templates: ComponentTemplate[]; templateId: string; template: ComponentTemplate | undefined; onChoose(id: string): void }) {
+export function TemplateChooser({
+  templates,
+  templateId,
+  template,
+  onChoose,
+}: {
+  templates: ComponentTemplate[];
+  templateId: string;
+  template: ComponentTemplate | undefined;
+  onChoose(id: string): void;
+}) {
   return (
     <div className="form-wide">
-      <Field label="Start from" hint={template ? template.description : 'Every field of the component config, for any check type and update method.'}>
-        <select
-          value={templateId}
-          onChange={(e) => onChoose(e.target.value)}
-        >
+      <Field
+        label="Start from"
+        hint={
+          template ? template.description : 'Every field of the component config, for any check type and update method.'
+        }
+      >
+        <select value={templateId} onChange={(e) => onChoose(e.target.value)}>
           <option value="custom">Custom (every field)</option>
           {templates.map((t) => (
             <option key={t.id} value={t.id}>
@@ -57,7 +69,12 @@ export function TemplateFields({
         <input value={id} onChange={(e) => onId(e.target.value)} autoComplete="off" spellCheck={false} />
       </Field>
       {template.fields.map((f) => (
-        <Field key={`${template.id}-${f.key}`} label={f.label} error={messages[f.key]} hint={f.help ?? (f.default !== undefined ? `Default: ${f.default}` : undefined)}>
+        <Field
+          key={`${template.id}-${f.key}`}
+          label={f.label}
+          error={messages[f.key]}
+          hint={f.help ?? (f.default !== undefined ? `Default: ${f.default}` : undefined)}
+        >
           <input
             value={values[f.key] ?? ''}
             placeholder={f.example}
@@ -76,8 +93,13 @@ export function templateMessages(t: ComponentTemplate, result: ErrorShape, newId
   const byKey = fieldMessages(result, newId);
   const mapped: Record<string, string> = {};
   for (const [key, message] of Object.entries(byKey)) {
-    const holder = key === 'id' ? 'id' : t.fields.find((f) => JSON.stringify(t.config[key] ?? '').includes(`{{${f.key}}}`))?.key;
-    mapped[holder ?? ''] = mapped[holder ?? ''] ? `${mapped[holder ?? '']}; ${key}: ${message}` : holder ? message : `${key}: ${message}`;
+    const holder =
+      key === 'id' ? 'id' : t.fields.find((f) => JSON.stringify(t.config[key] ?? '').includes(`{{${f.key}}}`))?.key;
+    mapped[holder ?? ''] = mapped[holder ?? '']
+      ? `${mapped[holder ?? '']}; ${key}: ${message}`
+      : holder
+        ? message
+        : `${key}: ${message}`;
   }
   return mapped;
 }

@@ -2,7 +2,13 @@ import type { selectHistorySummary } from '../../store/selectors/history-selecto
 import { formatDuration, formatRelative } from '../../ui/format';
 
 /** Success rate, updates, rollbacks, failures and average duration per component (the first eight). */
-export function HistorySummary({ summary, nameOf }: { summary: ReturnType<typeof selectHistorySummary>; nameOf(id: string): string }) {
+export function HistorySummary({
+  summary,
+  nameOf,
+}: {
+  summary: ReturnType<typeof selectHistorySummary>;
+  nameOf(id: string): string;
+}) {
   return summary.length > 0 ? (
     <section aria-label="Success rate and duration per component" className="summary-grid">
       {summary.slice(0, 8).map((s) => (
@@ -11,7 +17,10 @@ export function HistorySummary({ summary, nameOf }: { summary: ReturnType<typeof
             <strong>{nameOf(s.component)}</strong>
             <span className="muted small">{formatRelative(s.lastAt)}</span>
           </div>
-          <div className="rate">{s.successRate === null ? '—' : `${Math.round(s.successRate * 100)}%`}<span className="muted small"> succeeded</span></div>
+          <div className="rate">
+            {s.successRate === null ? '—' : `${Math.round(s.successRate * 100)}%`}
+            <span className="muted small"> succeeded</span>
+          </div>
           {s.successRate !== null ? (
             <div className="meter" aria-hidden="true">
               <div style={{ width: `${s.successRate * 100}%` }} />

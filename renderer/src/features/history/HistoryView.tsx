@@ -55,13 +55,13 @@ export function HistoryView() {
         </div>
         <div className="filters">
           <FilterSelect label="Component" value={selected} onChange={(v) => setSelected(v)}>
-              <option value="all">All components</option>
-              {ids.map((id) => (
-                <option key={id} value={id}>
-                  {nameOf(id)}
-                </option>
-              ))}
-            </FilterSelect>
+            <option value="all">All components</option>
+            {ids.map((id) => (
+              <option key={id} value={id}>
+                {nameOf(id)}
+              </option>
+            ))}
+          </FilterSelect>
         </div>
       </header>
 
@@ -89,16 +89,24 @@ export function HistoryView() {
               {formatRelative(e.started_at)}
             </time>,
             <div className="cell-name" key="c">
-              <span className="name" title={nameOf(e.component)}>{nameOf(e.component)}</span>
+              <span className="name" title={nameOf(e.component)}>
+                {nameOf(e.component)}
+              </span>
               <span className="sub">
-                {e.kind === 'restore' ? `restore of backup ${e.backup_id ?? ''} · by ${e.initiated_by}` : `${e.kind} · by ${e.initiated_by}`}
+                {e.kind === 'restore'
+                  ? `restore of backup ${e.backup_id ?? ''} · by ${e.initiated_by}`
+                  : `${e.kind} · by ${e.initiated_by}`}
                 {e.undone_by ? ' · rolled back since' : ''}
               </span>
             </div>,
             <span className="mono" key="ch" title={`${e.from ?? '?'} → ${e.to ?? '?'}`}>
               {e.from ?? '?'} → {e.to ?? '?'}
             </span>,
-            <Badge key="o" tone={OUTCOME[e.status].tone} title={e.error ? `${e.error.message} (${e.error.code})` : undefined}>
+            <Badge
+              key="o"
+              tone={OUTCOME[e.status].tone}
+              title={e.error ? `${e.error.message} (${e.error.code})` : undefined}
+            >
               {OUTCOME[e.status].label}
             </Badge>,
             <span key="d">{formatDuration(e.duration_ms)}</span>,

@@ -27,7 +27,9 @@ export function RunLogDialog({ entry, onClose }: { entry: HistoryEntry; onClose(
         </button>
       }
     >
-      {entry.error ? <ErrorMessage title={entry.status === 'rolled_back' ? 'Rolled back because' : 'Failed'} error={entry.error} /> : null}
+      {entry.error ? (
+        <ErrorMessage title={entry.status === 'rolled_back' ? 'Rolled back because' : 'Failed'} error={entry.error} />
+      ) : null}
       {!log ? (
         <p className="muted">Loading the log…</p>
       ) : log.error ? (
@@ -44,7 +46,11 @@ export function RunLogDialog({ entry, onClose }: { entry: HistoryEntry; onClose(
               </span>
             ))}
           </pre>
-          {log.total > log.lines.length ? <p className="muted small">Showing the first {log.lines.length} of {log.total} lines.</p> : null}
+          {log.total > log.lines.length ? (
+            <p className="muted small">
+              Showing the first {log.lines.length} of {log.total} lines.
+            </p>
+          ) : null}
         </div>
       )}
     </Dialog>

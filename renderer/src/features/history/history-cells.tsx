@@ -11,22 +11,26 @@ type BackupIds = ReturnType<typeof selectBackupIds>;
 /** The entry's backup (or that it was deleted), its error, and whether it needs attention. */
 export function BackupCell({ e, backupIds }: { e: HistoryEntry; backupIds: BackupIds }) {
   return (
-  <div className="cell-name">
-    {e.backup_id ? (
-      <span className="sub mono" title={e.backup_id}>
-        {e.backup_id}
-        {backupIds && !backupIds.has(e.backup_id) ? ' (deleted)' : ''}
-      </span>
-    ) : (
-      <span className="muted">None</span>
-    )}
-    {e.error ? <span className="sub" title={e.error.message}>{e.error.code}: {e.error.message}</span> : null}
-    {e.attention_open && e.needs_attention ? (
-      <span className="sub attention-note" title={e.needs_attention.action}>
-        Needs attention: {e.needs_attention.action}
-      </span>
-    ) : null}
-  </div>
+    <div className="cell-name">
+      {e.backup_id ? (
+        <span className="sub mono" title={e.backup_id}>
+          {e.backup_id}
+          {backupIds && !backupIds.has(e.backup_id) ? ' (deleted)' : ''}
+        </span>
+      ) : (
+        <span className="muted">None</span>
+      )}
+      {e.error ? (
+        <span className="sub" title={e.error.message}>
+          {e.error.code}: {e.error.message}
+        </span>
+      ) : null}
+      {e.attention_open && e.needs_attention ? (
+        <span className="sub attention-note" title={e.needs_attention.action}>
+          Needs attention: {e.needs_attention.action}
+        </span>
+      ) : null}
+    </div>
   );
 }
 
@@ -35,18 +39,29 @@ export function HistoryRowActions({ e, name, backupIds }: { e: HistoryEntry; nam
   const openDialog = useAppStore((s) => s.openDialog);
   const offline = useOffline();
   return (
-  <div className="row-actions">
-    {/* A restore from the Backups list runs outside the update engine and keeps no run log. */}
-    {e.kind !== 'restore' ? (
-      <button type="button" className="icon-button" aria-label={`Log of ${name} ${e.from ?? '?'} → ${e.to ?? '?'}`} title="Log" onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}>
-        <Icon name="info" />
-      </button>
-    ) : null}
-    {canRollBack(e, backupIds) ? (
-      <button type="button" className="button button-small" {...offline} onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}>
-        <Icon name="undo" /> Roll back
-      </button>
-    ) : null}
-  </div>
+    <div className="row-actions">
+      {/* A restore from the Backups list runs outside the update engine and keeps no run log. */}
+      {e.kind !== 'restore' ? (
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={`Log of ${name} ${e.from ?? '?'} → ${e.to ?? '?'}`}
+          title="Log"
+          onClick={() => openDialog({ kind: 'run-log', entryId: e.id })}
+        >
+          <Icon name="info" />
+        </button>
+      ) : null}
+      {canRollBack(e, backupIds) ? (
+        <button
+          type="button"
+          className="button button-small"
+          {...offline}
+          onClick={() => openDialog({ kind: 'rollback', entryId: e.id })}
+        >
+          <Icon name="undo" /> Roll back
+        </button>
+      ) : null}
+    </div>
   );
 }

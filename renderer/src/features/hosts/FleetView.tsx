@@ -30,7 +30,10 @@ export function FleetView() {
       <header className="view-header">
         <div>
           <h1 id="view-title">All hosts</h1>
-          <p className="view-subtitle">Every component on this computer and on each registered host. Actions run on the host that owns the component.</p>
+          <p className="view-subtitle">
+            Every component on this computer and on each registered host. Actions run on the host that owns the
+            component.
+          </p>
         </div>
         <div className="toolbar">
           <button type="button" className="button" onClick={() => void loadFleet()}>
@@ -110,27 +113,58 @@ function FleetRow({ host, component, snapshot }: Row) {
         {component.name}
         <span className="mono muted"> {component.id}</span>
       </th>
-      <td data-label="Installed" className="mono">{result?.installed ?? '?'}</td>
-      <td data-label="Latest" className="mono">{result?.latest ?? '?'}</td>
+      <td data-label="Installed" className="mono">
+        {result?.installed ?? '?'}
+      </td>
+      <td data-label="Latest" className="mono">
+        {result?.latest ?? '?'}
+      </td>
       <td data-label="Status">
         {status}
         {progress ? <ProgressBar percent={progress.percent} label={`${label}: ${progress.step}`} /> : null}
       </td>
       <td data-label="Actions">
         <div className="toolbar">
-          <button type="button" className="button button-small button-primary" disabled={busy !== undefined} aria-label={`Update now: ${label}`} onClick={() => void update(host, component.id)}>
+          <button
+            type="button"
+            className="button button-small button-primary"
+            disabled={busy !== undefined}
+            aria-label={`Update now: ${label}`}
+            onClick={() => void update(host, component.id)}
+          >
             {busy === 'update' ? 'Updating…' : 'Update now'}
           </button>
-          <button type="button" className="button button-small" disabled={busy !== undefined} aria-label={`Check: ${label}`} onClick={() => void check(host, component.id)}>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={busy !== undefined}
+            aria-label={`Check: ${label}`}
+            onClick={() => void check(host, component.id)}
+          >
             Check
           </button>
-          <button type="button" className="button button-small" aria-label={`History: ${label}`} onClick={() => go('history')}>
+          <button
+            type="button"
+            className="button button-small"
+            aria-label={`History: ${label}`}
+            onClick={() => go('history')}
+          >
             History
           </button>
-          <button type="button" className="button button-small" aria-label={`Restore: ${label} (its backups)`} onClick={() => go('backups')}>
+          <button
+            type="button"
+            className="button button-small"
+            aria-label={`Restore: ${label} (its backups)`}
+            onClick={() => go('backups')}
+          >
             Restore
           </button>
-          <button type="button" className="button button-small" aria-label={`Roll out: ${component.name} across hosts`} onClick={() => openDialog({ kind: 'rollout', component: component.id, canary: host })}>
+          <button
+            type="button"
+            className="button button-small"
+            aria-label={`Roll out: ${component.name} across hosts`}
+            onClick={() => openDialog({ kind: 'rollout', component: component.id, canary: host })}
+          >
             Roll out
           </button>
         </div>

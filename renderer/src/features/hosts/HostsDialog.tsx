@@ -19,7 +19,8 @@ export function HostsDialog({ onClose }: { onClose(): void }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const optional = (key: 'identity' | 'known_hosts' | 'remote_upkeep') => (form[key].trim() ? { [key]: form[key].trim() } : {});
+    const optional = (key: 'identity' | 'known_hosts' | 'remote_upkeep') =>
+      form[key].trim() ? { [key]: form[key].trim() } : {};
     const error = await addHost({
       name: form.name.trim(),
       ssh: form.ssh.trim(),
@@ -31,11 +32,20 @@ export function HostsDialog({ onClose }: { onClose(): void }) {
     setProblem(error ? { message: `${error.message} (${error.code})`, fields: errorFields(error) } : null);
     if (!error) setForm({ name: '', ssh: '', port: '', identity: '', known_hosts: '', remote_upkeep: '' });
   }
-  const fieldError = (key: string) => (problem?.fields.some((f) => f === key || f.startsWith(`${key}.`)) ? problem.message : null);
-  const input = (key: keyof typeof form) => ({ value: form[key], onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value })) });
+  const fieldError = (key: string) =>
+    problem?.fields.some((f) => f === key || f.startsWith(`${key}.`)) ? problem.message : null;
+  const input = (key: keyof typeof form) => ({
+    value: form[key],
+    onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value })),
+  });
 
   return (
-    <Dialog title="Hosts" onClose={onClose} size="large" description="Other machines this panel manages over ssh. Their Upkeep runs there; your ssh keys, agent and known_hosts apply, and an unknown host key is refused, never accepted.">
+    <Dialog
+      title="Hosts"
+      onClose={onClose}
+      size="large"
+      description="Other machines this panel manages over ssh. Their Upkeep runs there; your ssh keys, agent and known_hosts apply, and an unknown host key is refused, never accepted."
+    >
       <section aria-labelledby="hosts-list-title">
         <h3 id="hosts-list-title">Registered hosts</h3>
         {hosts.length === 0 ? <p className="muted">No hosts yet: add one below.</p> : null}
@@ -48,7 +58,9 @@ export function HostsDialog({ onClose }: { onClose(): void }) {
                   <strong>{h.name}</strong> <span className="mono">{h.ssh}</span>
                   {test ? (
                     <p className={test.ok ? 'host-test-ok' : 'field-error'}>
-                      {test.ok ? `Answers: ${test.detail ?? ''}` : `${test.error?.code ?? ''}: ${test.error?.message ?? ''}${typeof test.error?.details?.fingerprint === 'string' ? ` Fingerprint: ${test.error.details.fingerprint}` : ''}`}
+                      {test.ok
+                        ? `Answers: ${test.detail ?? ''}`
+                        : `${test.error?.code ?? ''}: ${test.error?.message ?? ''}${typeof test.error?.details?.fingerprint === 'string' ? ` Fingerprint: ${test.error.details.fingerprint}` : ''}`}
                     </p>
                   ) : null}
                 </div>
@@ -66,7 +78,12 @@ export function HostsDialog({ onClose }: { onClose(): void }) {
                   >
                     {testing === h.name ? 'Testing…' : 'Test'}
                   </button>
-                  <button type="button" className="button button-small button-danger" aria-label={`Remove ${h.name}`} onClick={() => void removeHost(h.name)}>
+                  <button
+                    type="button"
+                    className="button button-small button-danger"
+                    aria-label={`Remove ${h.name}`}
+                    onClick={() => void removeHost(h.name)}
+                  >
                     Remove
                   </button>
                 </div>

@@ -7,7 +7,15 @@ import { Field } from '../../ui/Field';
 const hostLabel = (host: string) => (host === LOCAL ? 'This computer' : host);
 
 /** "Roll out": update a component on a canary host first, then on the others once its health checks pass. */
-export function RolloutDialog({ component, canary: initialCanary, onClose }: { component: string; canary: string; onClose(): void }) {
+export function RolloutDialog({
+  component,
+  canary: initialCanary,
+  onClose,
+}: {
+  component: string;
+  canary: string;
+  onClose(): void;
+}) {
   const fleet = useAppStore((s) => s.fleet);
   const rollout = useAppStore((s) => s.rollout);
   const start = useAppStore((s) => s.startRollout);
@@ -33,7 +41,12 @@ export function RolloutDialog({ component, canary: initialCanary, onClose }: { c
           <button type="button" className="button" onClick={onClose}>
             Close
           </button>
-          <button type="button" className="button button-primary" disabled={run?.running === true} onClick={() => void start({ component, canary, hosts: others.length ? others : [canary] })}>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={run?.running === true}
+            onClick={() => void start({ component, canary, hosts: others.length ? others : [canary] })}
+          >
             {run?.running ? 'Rolling out…' : 'Start rollout'}
           </button>
         </>
@@ -57,7 +70,11 @@ export function RolloutDialog({ component, canary: initialCanary, onClose }: { c
           .filter((h) => h !== canary)
           .map((h) => (
             <label key={h} className="checkbox">
-              <input type="checkbox" checked={chosen.includes(h)} onChange={(e) => setChosen((list) => (e.target.checked ? [...list, h] : list.filter((x) => x !== h)))} />
+              <input
+                type="checkbox"
+                checked={chosen.includes(h)}
+                onChange={(e) => setChosen((list) => (e.target.checked ? [...list, h] : list.filter((x) => x !== h)))}
+              />
               {hostLabel(h)}
             </label>
           ))}
@@ -75,7 +92,9 @@ export function RolloutDialog({ component, canary: initialCanary, onClose }: { c
                   {hostLabel(host)}
                   {host === canary ? ' (canary)' : ''}: {status.replace('_', ' ')}
                   {live?.step && !final ? ` — ${live.step}` : ''}
-                  {final?.error && final.status === 'failed' ? ` — step ${final.step ?? 'unknown'}: ${final.error.message} (${final.error.code})` : ''}
+                  {final?.error && final.status === 'failed'
+                    ? ` — step ${final.step ?? 'unknown'}: ${final.error.message} (${final.error.code})`
+                    : ''}
                 </li>
               );
             })}
@@ -83,11 +102,14 @@ export function RolloutDialog({ component, canary: initialCanary, onClose }: { c
           {result?.stopped_at ? (
             <p className="callout callout-warning rollout-stopped" role="alert">
               Rollout stopped at {hostLabel(result.stopped_at.host)}
-              {result.stopped_at.canary ? ' (the canary)' : ''}: {result.stopped_at.component}, step {result.stopped_at.step ?? 'unknown'} —{' '}
-              {result.stopped_at.error?.message ?? 'no reason given'} ({result.stopped_at.error?.code ?? '?'}). The hosts after it were not touched.
+              {result.stopped_at.canary ? ' (the canary)' : ''}: {result.stopped_at.component}, step{' '}
+              {result.stopped_at.step ?? 'unknown'} — {result.stopped_at.error?.message ?? 'no reason given'} (
+              {result.stopped_at.error?.code ?? '?'}). The hosts after it were not touched.
             </p>
           ) : result ? (
-            <p className="callout rollout-done">Rollout finished: {result.hosts.filter((h) => h.status === 'succeeded').length} host(s) updated.</p>
+            <p className="callout rollout-done">
+              Rollout finished: {result.hosts.filter((h) => h.status === 'succeeded').length} host(s) updated.
+            </p>
           ) : null}
           {run.error ? <p className="field-error" role="alert">{`${run.error.message} (${run.error.code})`}</p> : null}
         </section>

@@ -7,12 +7,19 @@ import { Field } from '../../ui/Field';
 import { useOffline } from '../../ui/use-offline';
 import type { ErrorShape } from '../../../../shared/errors';
 import { messagesUnder } from '../components/field-errors';
-import { changedChannels, ChecksFieldset, GithubFieldset, HostsFieldset, NUMBER_FIELDS, settingsPatch } from './settings-fieldsets';
+import {
+  changedChannels,
+  ChecksFieldset,
+  GithubFieldset,
+  HostsFieldset,
+  NUMBER_FIELDS,
+  settingsPatch,
+} from './settings-fieldsets';
 import { MachineFacts, ReleaseChannelsFieldset, WebhooksFieldset } from './settings-sections';
 
 export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'github-token' | undefined }) {
   const view = useAppStore((s) => s.settings);
-    const components = useAppStore((s) => s.components);
+  const components = useAppStore((s) => s.components);
   const loadSettings = useAppStore((s) => s.loadSettings);
   const loadChannels = useAppStore((s) => s.loadChannels);
   const saveSettings = useAppStore((s) => s.saveSettings);
@@ -71,7 +78,13 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="settings-form" className="button button-primary" title={offline.title} disabled={offline.disabled || busy || !settings}>
+          <button
+            type="submit"
+            form="settings-form"
+            className="button button-primary"
+            title={offline.title}
+            disabled={offline.disabled || busy || !settings}
+          >
             Save
           </button>
         </>
@@ -81,23 +94,54 @@ export function SettingsDialog({ onClose, focus }: { onClose(): void; focus?: 'g
         <p className="muted">Loading settings…</p>
       ) : (
         <form id="settings-form" className="settings-form" onSubmit={submit} noValidate>
-          {error && Object.keys(messages).every((k) => k === '' || !NUMBER_FIELDS.some((f) => f.key === k)) ? <ErrorMessage title="Settings not saved" error={error} /> : null}
+          {error && Object.keys(messages).every((k) => k === '' || !NUMBER_FIELDS.some((f) => f.key === k)) ? (
+            <ErrorMessage title="Settings not saved" error={error} />
+          ) : null}
           {error && Object.keys(messages).some((k) => NUMBER_FIELDS.some((f) => f.key === k)) ? (
             <p className="form-summary" role="alert">
               Not saved: fix the fields marked below. <code>{error.code}</code>
             </p>
           ) : null}
           <ReleaseChannelsFieldset channels={channels} setChannels={setChannels} />
-          <ChecksFieldset settings={settings} numbers={numbers} setNumbers={setNumbers} notifications={notifications} setNotifications={setNotifications} messages={messages} />
+          <ChecksFieldset
+            settings={settings}
+            numbers={numbers}
+            setNumbers={setNumbers}
+            notifications={notifications}
+            setNotifications={setNotifications}
+            messages={messages}
+          />
           <fieldset>
             <legend>Maintenance windows</legend>
-            <Field label="Time zone" error={messages.time_zone ?? null} hint={`Windows are read in this zone; empty uses this machine's (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`}>
-              <input value={timeZone ?? settings.time_zone} onChange={(e) => setTimeZone(e.target.value)} placeholder="Europe/Berlin" spellCheck={false} autoComplete="off" />
+            <Field
+              label="Time zone"
+              error={messages.time_zone ?? null}
+              hint={`Windows are read in this zone; empty uses this machine's (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`}
+            >
+              <input
+                value={timeZone ?? settings.time_zone}
+                onChange={(e) => setTimeZone(e.target.value)}
+                placeholder="Europe/Berlin"
+                spellCheck={false}
+                autoComplete="off"
+              />
             </Field>
           </fieldset>
-          <WebhooksFieldset saved={settings.webhooks} webhooks={webhooks} setWebhooks={setWebhooks} error={messages.webhooks ?? null} />
+          <WebhooksFieldset
+            saved={settings.webhooks}
+            webhooks={webhooks}
+            setWebhooks={setWebhooks}
+            error={messages.webhooks ?? null}
+          />
           <HostsFieldset />
-          <GithubFieldset view={view} token={token} setToken={setToken} removeToken={removeToken} setRemoveToken={setRemoveToken} tokenInput={tokenInput} />
+          <GithubFieldset
+            view={view}
+            token={token}
+            setToken={setToken}
+            removeToken={removeToken}
+            setRemoveToken={setRemoveToken}
+            tokenInput={tokenInput}
+          />
           <MachineFacts />
         </form>
       )}

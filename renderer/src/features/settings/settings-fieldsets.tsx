@@ -11,18 +11,48 @@ type Messages = Record<string, string>;
 type NumberKey = Exclude<{ [K in keyof Settings]: Settings[K] extends number ? K : never }[keyof Settings], undefined>;
 
 export const NUMBER_FIELDS: { key: NumberKey; label: string; hint: string; step: number }[] = [
-  { key: 'check_interval_hours', label: 'Check interval (hours)', hint: 'How often Upkeep looks for new versions in the background.', step: 0.25 },
-  { key: 'cache_ttl_hours', label: 'Cache lifetime (hours)', hint: 'Answers from release servers are reused this long unless you force a check.', step: 1 },
-  { key: 'min_free_space_mb', label: 'Minimum free space (MB)', hint: 'An update stops before it starts if less is free.', step: 1 },
-  { key: 'backup_max_per_component', label: 'Backups kept per component', hint: 'Older ones are removed; pinned backups are always kept.', step: 1 },
-  { key: 'backup_max_age_days', label: 'Delete backups older than (days)', hint: '0 keeps them regardless of age.', step: 1 },
+  {
+    key: 'check_interval_hours',
+    label: 'Check interval (hours)',
+    hint: 'How often Upkeep looks for new versions in the background.',
+    step: 0.25,
+  },
+  {
+    key: 'cache_ttl_hours',
+    label: 'Cache lifetime (hours)',
+    hint: 'Answers from release servers are reused this long unless you force a check.',
+    step: 1,
+  },
+  {
+    key: 'min_free_space_mb',
+    label: 'Minimum free space (MB)',
+    hint: 'An update stops before it starts if less is free.',
+    step: 1,
+  },
+  {
+    key: 'backup_max_per_component',
+    label: 'Backups kept per component',
+    hint: 'Older ones are removed; pinned backups are always kept.',
+    step: 1,
+  },
+  {
+    key: 'backup_max_age_days',
+    label: 'Delete backups older than (days)',
+    hint: '0 keeps them regardless of age.',
+    step: 1,
+  },
   { key: 'backup_disk_budget_mb', label: 'Backup disk budget (MB)', hint: '0 means no limit.', step: 1 },
 ];
 
 /** What the form changed of the settings: numbers, notifications, the time zone, the webhooks. */
 export function settingsPatch(
   settings: Settings,
-  edits: { numbers: Record<string, string>; notifications: boolean | null; timeZone: string | null; webhooks: Settings['webhooks'] | null },
+  edits: {
+    numbers: Record<string, string>;
+    notifications: boolean | null;
+    timeZone: string | null;
+    webhooks: Settings['webhooks'] | null;
+  },
 ) {
   const { numbers, notifications, timeZone, webhooks } = edits;
   const patch: Record<string, number | boolean> = {};
@@ -34,12 +64,20 @@ export function settingsPatch(
   if (notifications !== null && notifications !== settings.notifications) patch.notifications = notifications;
   const extra: Partial<Settings> = {};
   if (timeZone !== null && timeZone.trim() !== settings.time_zone) extra.time_zone = timeZone.trim();
-  if (webhooks !== null) extra.webhooks = webhooks.map((w) => ({ ...w, url: w.url.trim(), ...(w.name?.trim() ? { name: w.name.trim() } : {}) }));
+  if (webhooks !== null)
+    extra.webhooks = webhooks.map((w) => ({
+      ...w,
+      url: w.url.trim(),
+      ...(w.name?.trim() ? { name: w.name.trim() } : {}),
+    }));
   return { ...patch, ...extra };
 }
 
 /** The release channels the form changed, by component id. */
-export function changedChannels(channels: Record<string, string>, components: readonly Component[]): Record<string, string> {
+export function changedChannels(
+  channels: Record<string, string>,
+  components: readonly Component[],
+): Record<string, string> {
   const changed: Record<string, string> = {};
   for (const [id, channel] of Object.entries(channels)) {
     if (components.find((c) => c.id === id)?.channel !== channel) changed[id] = channel;
@@ -69,12 +107,23 @@ export function ChecksFieldset({
       <div className="form-grid">
         {NUMBER_FIELDS.map((f) => (
           <Field key={f.key} label={f.label} hint={f.hint} error={messages[f.key] ?? null}>
-            <input type="number" inputMode="decimal" min={0} step={f.step} value={numbers[f.key] ?? String(settings[f.key])} onChange={(e) => setNumbers((v) => ({ ...v, [f.key]: e.target.value }))} />
+            <input
+              type="number"
+              inputMode="decimal"
+              min={0}
+              step={f.step}
+              value={numbers[f.key] ?? String(settings[f.key])}
+              onChange={(e) => setNumbers((v) => ({ ...v, [f.key]: e.target.value }))}
+            />
           </Field>
         ))}
       </div>
       <label className="checkbox">
-        <input type="checkbox" checked={notifications ?? settings.notifications} onChange={(e) => setNotifications(e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={notifications ?? settings.notifications}
+          onChange={(e) => setNotifications(e.target.checked)}
+        />
         Notify me when updates are available or an update fails
       </label>
     </fieldset>
@@ -118,9 +167,22 @@ export function GithubFieldset({
       <legend>GitHub</legend>
       <Field
         label="GitHub token"
-        hint={view.github_token_set ? 'A token is stored. It is never shown; type a new one to replace it.' : 'Optional: raises GitHub’s rate limit from 60 to 5,000 requests an hour.'}
+        hint={
+          view.github_token_set
+            ? 'A token is stored. It is never shown; type a new one to replace it.'
+            : 'Optional: raises GitHub’s rate limit from 60 to 5,000 requests an hour.'
+        }
       >
-        <input ref={tokenInput} type="password" autoComplete="off" spellCheck={false} value={token} placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'} disabled={removeToken} onChange={(e) => setToken(e.target.value)} />
+        <input
+          ref={tokenInput}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={token}
+          placeholder={view.github_token_set ? '•••••••• stored' : 'ghp_…'}
+          disabled={removeToken}
+          onChange={(e) => setToken(e.target.value)}
+        />
       </Field>
       {view.github_token_set ? (
         <label className="checkbox">
@@ -128,7 +190,11 @@ export function GithubFieldset({
           Remove the stored token
         </label>
       ) : null}
-      {view.secret_storage_warning ? <p className="field-hint" role="note">{view.secret_storage_warning}</p> : null}
+      {view.secret_storage_warning ? (
+        <p className="field-hint" role="note">
+          {view.secret_storage_warning}
+        </p>
+      ) : null}
     </fieldset>
   );
 }

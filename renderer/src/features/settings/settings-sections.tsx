@@ -7,12 +7,22 @@ import { formatBytes, formatRelative } from '../../ui/format';
 import { Field } from '../../ui/Field';
 import { isOneOf } from '../../../../shared/guards';
 
-const WEBHOOK_FORMATS = ['json', 'discord', 'slack'] as const satisfies readonly Settings['webhooks'][number]['format'][];
+const WEBHOOK_FORMATS = [
+  'json',
+  'discord',
+  'slack',
+] as const satisfies readonly Settings['webhooks'][number]['format'][];
 
 // Sections of the Settings dialog (SettingsDialog.tsx) that keep their own state or read the store.
 
 /** A release channel per component from the settings store; `channels` holds the choices not saved yet. */
-export function ReleaseChannelsFieldset({ channels, setChannels }: { channels: Record<string, string>; setChannels: Dispatch<SetStateAction<Record<string, string>>> }) {
+export function ReleaseChannelsFieldset({
+  channels,
+  setChannels,
+}: {
+  channels: Record<string, string>;
+  setChannels: Dispatch<SetStateAction<Record<string, string>>>;
+}) {
   const components = useAppStore((s) => s.components);
   const channelOptions = useAppStore(selectChannelOptions);
   const loadChannels = useAppStore((s) => s.loadChannels);
@@ -26,7 +36,13 @@ export function ReleaseChannelsFieldset({ channels, setChannels }: { channels: R
       {editable.length === 0 ? <p className="muted">Add a component to choose its release channel.</p> : null}
       {editable.length > 12 ? (
         <Field label="Find a component">
-          <input type="search" value={channelFilter} onChange={(e) => setChannelFilter(e.target.value)} placeholder="Name or id" autoComplete="off" />
+          <input
+            type="search"
+            value={channelFilter}
+            onChange={(e) => setChannelFilter(e.target.value)}
+            placeholder="Name or id"
+            autoComplete="off"
+          />
         </Field>
       ) : null}
       <div className="form-grid">
@@ -34,7 +50,11 @@ export function ReleaseChannelsFieldset({ channels, setChannels }: { channels: R
           const options = channelOptions[c.id] ?? [{ id: c.channel, label: c.channel }];
           return (
             <Field key={c.id} label={`Release channel for ${c.name}`}>
-              <select value={channels[c.id] ?? c.channel} onFocus={() => void loadChannels([c.id])} onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}>
+              <select
+                value={channels[c.id] ?? c.channel}
+                onFocus={() => void loadChannels([c.id])}
+                onChange={(e) => setChannels((v) => ({ ...v, [c.id]: e.target.value }))}
+              >
                 {options.map((o) => (
                   <option key={o.id} value={o.id}>
                     {channelLabel(o)}
@@ -45,7 +65,9 @@ export function ReleaseChannelsFieldset({ channels, setChannels }: { channels: R
           );
         })}
       </div>
-      {shownChannels.length > 200 ? <p className="muted small">{shownChannels.length - 200} more: narrow them down with “Find a component”.</p> : null}
+      {shownChannels.length > 200 ? (
+        <p className="muted small">{shownChannels.length - 200} more: narrow them down with “Find a component”.</p>
+      ) : null}
     </fieldset>
   );
 }
@@ -53,22 +75,46 @@ export function ReleaseChannelsFieldset({ channels, setChannels }: { channels: R
 type Webhooks = Settings['webhooks'];
 
 /** The webhooks as saved (`saved`) or as being edited (`webhooks`, null until the first edit). */
-export function WebhooksFieldset({ saved, webhooks, setWebhooks, error }: { saved: Webhooks; webhooks: Webhooks | null; setWebhooks: Dispatch<SetStateAction<Webhooks | null>>; error: string | null }) {
+export function WebhooksFieldset({
+  saved,
+  webhooks,
+  setWebhooks,
+  error,
+}: {
+  saved: Webhooks;
+  webhooks: Webhooks | null;
+  setWebhooks: Dispatch<SetStateAction<Webhooks | null>>;
+  error: string | null;
+}) {
   const testWebhooks = useAppStore((s) => s.testWebhooks);
   return (
     <fieldset>
       <legend>Webhooks</legend>
-      {(webhooks ?? saved).length === 0 ? <p className="muted">No webhooks: updates are announced on this computer only.</p> : null}
+      {(webhooks ?? saved).length === 0 ? (
+        <p className="muted">No webhooks: updates are announced on this computer only.</p>
+      ) : null}
       {(webhooks ?? saved).map((w, i) => {
         const edit = (patch: Partial<Settings['webhooks'][number]>) =>
           setWebhooks((list) => (list ?? saved).map((x, j) => (j === i ? { ...x, ...patch } : x)));
         return (
           <div key={i} className="webhook-row">
             <Field label={`Webhook ${i + 1} URL`}>
-              <input value={w.url} onChange={(e) => edit({ url: e.target.value })} placeholder="https://discord.com/api/webhooks/…" spellCheck={false} autoComplete="off" inputMode="url" />
+              <input
+                value={w.url}
+                onChange={(e) => edit({ url: e.target.value })}
+                placeholder="https://discord.com/api/webhooks/…"
+                spellCheck={false}
+                autoComplete="off"
+                inputMode="url"
+              />
             </Field>
             <Field label={`Webhook ${i + 1} format`}>
-              <select value={w.format} onChange={(e) => (isOneOf(e.target.value, WEBHOOK_FORMATS) ? edit({ format: e.target.value }) : undefined)}>
+              <select
+                value={w.format}
+                onChange={(e) =>
+                  isOneOf(e.target.value, WEBHOOK_FORMATS) ? edit({ format: e.target.value }) : undefined
+                }
+              >
                 <option value="json">JSON</option>
                 <option value="discord">Discord</option>
                 <option value="slack">Slack</option>
@@ -77,7 +123,11 @@ export function WebhooksFieldset({ saved, webhooks, setWebhooks, error }: { save
             <Field label={`Webhook ${i + 1} name`}>
               <input value={w.name ?? ''} onChange={(e) => edit({ name: e.target.value })} autoComplete="off" />
             </Field>
-            <button type="button" className="button button-small webhook-remove" onClick={() => setWebhooks((list) => (list ?? saved).filter((_, j) => j !== i))}>
+            <button
+              type="button"
+              className="button button-small webhook-remove"
+              onClick={() => setWebhooks((list) => (list ?? saved).filter((_, j) => j !== i))}
+            >
               Remove webhook {i + 1}
             </button>
           </div>
@@ -85,10 +135,19 @@ export function WebhooksFieldset({ saved, webhooks, setWebhooks, error }: { save
       })}
       {error ? <p className="field-error">{error}</p> : null}
       <div className="toolbar">
-        <button type="button" className="button button-small" onClick={() => setWebhooks((list) => [...(list ?? saved), { url: '', format: 'json' }])}>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => setWebhooks((list) => [...(list ?? saved), { url: '', format: 'json' }])}
+        >
           Add webhook
         </button>
-        <button type="button" className="button button-small" onClick={() => void testWebhooks()} disabled={saved.length === 0}>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => void testWebhooks()}
+          disabled={saved.length === 0}
+        >
           Send a test
         </button>
       </div>
@@ -120,7 +179,11 @@ export function MachineFacts() {
         </div>
         <div>
           <dt>GitHub API</dt>
-          <dd>{status.github_rate_limit ? `${status.github_rate_limit.remaining.toLocaleString()} requests left` : 'Not used yet'}</dd>
+          <dd>
+            {status.github_rate_limit
+              ? `${status.github_rate_limit.remaining.toLocaleString()} requests left`
+              : 'Not used yet'}
+          </dd>
         </div>
         <div>
           <dt>Next background check</dt>

@@ -2,7 +2,15 @@ import type { ComponentRow } from '../../store/selectors/components-selectors';
 import { Icon } from '../../ui/Icon';
 
 /** The updates waiting, at a glance, with one button for all of them. */
-export function PendingSummary({ pending, offline, onUpdateAll }: { pending: ComponentRow[]; offline: { disabled: boolean; title: string | undefined }; onUpdateAll(): void }) {
+export function PendingSummary({
+  pending,
+  offline,
+  onUpdateAll,
+}: {
+  pending: ComponentRow[];
+  offline: { disabled: boolean; title: string | undefined };
+  onUpdateAll(): void;
+}) {
   if (pending.length === 0) return null;
   const shown = pending.slice(0, 4);
   return (
@@ -14,7 +22,8 @@ export function PendingSummary({ pending, offline, onUpdateAll }: { pending: Com
         <ul className="pending-list">
           {shown.map((p) => (
             <li key={p.id}>
-              <strong>{p.name}</strong> <span className="mono">{p.installed ?? '?'}</span> → <span className="mono latest-new">{p.latest}</span>
+              <strong>{p.name}</strong> <span className="mono">{p.installed ?? '?'}</span> →{' '}
+              <span className="mono latest-new">{p.latest}</span>
             </li>
           ))}
           {pending.length > shown.length ? <li className="muted">and {pending.length - shown.length} more</li> : null}

@@ -47,13 +47,21 @@ export function RunPanel() {
   const nameOf = (id: string) => names.find((c) => c.id === id)?.name ?? id;
   // Running and waiting runs always show; of the finished ones, the problems first, then a few more.
   const active = runs.filter((r) => r.status === 'running' || r.status === 'queued');
-  const done = runs.filter((r) => !active.includes(r)).sort((a, b) => Number(b.status !== 'succeeded') - Number(a.status !== 'succeeded'));
+  const done = runs
+    .filter((r) => !active.includes(r))
+    .sort((a, b) => Number(b.status !== 'succeeded') - Number(a.status !== 'succeeded'));
   const shown = [...active.slice(0, 6), ...done.slice(0, Math.max(0, 6 - Math.min(active.length, 6)))];
   const hidden = runs.length - shown.length;
   return (
     <section className="runs" aria-label="Updates in progress and recent outcomes">
       {shown.map((run) => (
-        <RunCard key={run.component} run={run} name={nameOf(run.component)} onDismiss={() => dismiss(run.component)} onCancel={() => void cancel(run.component)} />
+        <RunCard
+          key={run.component}
+          run={run}
+          name={nameOf(run.component)}
+          onDismiss={() => dismiss(run.component)}
+          onCancel={() => void cancel(run.component)}
+        />
       ))}
       {hidden > 0 ? (
         <p className="muted small">
@@ -64,12 +72,32 @@ export function RunPanel() {
   );
 }
 
-function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: string; onDismiss(): void; onCancel(): void }) {
+function RunCard({
+  run,
+  name,
+  onDismiss,
+  onCancel,
+}: {
+  run: RunState;
+  name: string;
+  onDismiss(): void;
+  onCancel(): void;
+}) {
   const active = run.status === 'running' || run.status === 'queued';
   // The step that went wrong: the last one of a failed run, the one before the rollback of a rolled-back run.
   const rollbackAt = run.steps.indexOf('rollback');
-  const failedStep = active || run.status === 'succeeded' ? null : rollbackAt > 0 ? run.steps[rollbackAt - 1] : rollbackAt === 0 ? null : run.steps[run.steps.length - 1];
-  const label = run.kind === 'rollback' ? `Rolling back ${name}${run.to ? ` to ${run.to}` : ''}` : `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
+  const failedStep =
+    active || run.status === 'succeeded'
+      ? null
+      : rollbackAt > 0
+        ? run.steps[rollbackAt - 1]
+        : rollbackAt === 0
+          ? null
+          : run.steps[run.steps.length - 1];
+  const label =
+    run.kind === 'rollback'
+      ? `Rolling back ${name}${run.to ? ` to ${run.to}` : ''}`
+      : `${name} ${run.from ?? '?'} → ${run.to ?? '?'}`;
   const outcome =
     run.status === 'running' || run.status === 'queued' ? null : run.status === 'succeeded' ? (
       <Badge tone="success">Updated</Badge>
@@ -84,12 +112,30 @@ function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: stri
       <Badge tone="danger">Failed</Badge>
     );
   return (
-    <article id={runCardId(run.component)} tabIndex={-1} className={`run-card run-${run.kind === 'rollback' && run.status === 'rolled_back' && !run.error ? 'succeeded' : run.status}`} aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}>
+    <article
+      id={runCardId(run.component)}
+      tabIndex={-1}
+      className={`run-card run-${run.kind === 'rollback' && run.status === 'rolled_back' && !run.error ? 'succeeded' : run.status}`}
+      aria-label={`${run.kind === 'rollback' ? 'Rollback' : 'Update'} of ${name}`}
+    >
       <div className="run-head">
         <strong>{label}</strong>
-        <span className="run-step">{run.status === 'queued' ? 'Waiting for its turn…' : run.status === 'running' ? (run.step ? STEP_LABEL[run.step] ?? run.step : 'Starting…') : outcome}</span>
+        <span className="run-step">
+          {run.status === 'queued'
+            ? 'Waiting for its turn…'
+            : run.status === 'running'
+              ? run.step
+                ? (STEP_LABEL[run.step] ?? run.step)
+                : 'Starting…'
+              : outcome}
+        </span>
         {!active ? (
-          <button type="button" className="icon-button" aria-label={`Dismiss the update of ${name}`} onClick={onDismiss}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Dismiss the update of ${name}`}
+            onClick={onDismiss}
+          >
             <span aria-hidden="true">×</span>
           </button>
         ) : null}
@@ -100,8 +146,14 @@ function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: stri
             const current = active && step === run.step;
             const failed = step === failedStep;
             return (
-              <li key={step} className={current ? 'step-current' : failed ? 'step-failed' : 'step-done'} aria-current={current ? 'step' : undefined}>
-                <span className="step-mark" aria-hidden="true">{current ? '…' : failed ? '!' : '✓'}</span>
+              <li
+                key={step}
+                className={current ? 'step-current' : failed ? 'step-failed' : 'step-done'}
+                aria-current={current ? 'step' : undefined}
+              >
+                <span className="step-mark" aria-hidden="true">
+                  {current ? '…' : failed ? '!' : '✓'}
+                </span>
                 {STEP_NAME[step] ?? step}
               </li>
             );
@@ -110,10 +162,19 @@ function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: stri
       ) : null}
       {active ? (
         <div className="run-progress">
-          <ProgressBar label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`} percent={run.status === 'queued' ? 0 : run.percent} />
+          <ProgressBar
+            label={`${run.kind === 'rollback' ? 'Rolling back' : 'Updating'} ${name}`}
+            percent={run.status === 'queued' ? 0 : run.percent}
+          />
           {/* Before the commit point an update can be stopped; it rolls back (a rollback itself finishes). */}
           {run.kind === 'update' && run.status === 'running' && run.step !== 'commit' && run.step !== 'rollback' ? (
-            <button type="button" className="button" disabled={run.cancelling === true} aria-label={`Cancel the update of ${name}`} onClick={onCancel}>
+            <button
+              type="button"
+              className="button"
+              disabled={run.cancelling === true}
+              aria-label={`Cancel the update of ${name}`}
+              onClick={onCancel}
+            >
               {run.cancelling ? 'Cancelling…' : 'Cancel'}
             </button>
           ) : null}
@@ -125,10 +186,16 @@ function RunCard({ run, name, onDismiss, onCancel }: { run: RunState; name: stri
           {run.error.message} <code className="error-code">{run.error.code}</code>
         </p>
       ) : null}
-      {run.backupId ? <p className="muted small">Backup taken first: <span className="mono">{run.backupId}</span></p> : null}
+      {run.backupId ? (
+        <p className="muted small">
+          Backup taken first: <span className="mono">{run.backupId}</span>
+        </p>
+      ) : null}
       {run.log.length > 0 ? (
         <details className="run-log">
-          <summary>Log ({run.log.length} {run.log.length === 1 ? 'line' : 'lines'})</summary>
+          <summary>
+            Log ({run.log.length} {run.log.length === 1 ? 'line' : 'lines'})
+          </summary>
           <pre>
             {run.log.slice(-400).map((l, i) => (
               <span key={i} className={`log-${l.stream}`}>

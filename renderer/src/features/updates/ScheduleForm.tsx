@@ -21,11 +21,31 @@ export function ScheduleForm({ id, schedule }: { id: string; schedule: Component
         Install updates automatically in the maintenance window
       </label>
       <div className="form-grid">
-        <Field label="Maintenance window" hint={schedule.window_error ?? schedule.window_description} error={error && /window/i.test(error.message) ? error.message : null}>
-          <input value={window} onChange={(e) => setWindow(e.target.value)} placeholder="daily 03:00 for 2h" spellCheck={false} autoComplete="off" />
+        <Field
+          label="Maintenance window"
+          hint={schedule.window_error ?? schedule.window_description}
+          error={error && /window/i.test(error.message) ? error.message : null}
+        >
+          <input
+            value={window}
+            onChange={(e) => setWindow(e.target.value)}
+            placeholder="daily 03:00 for 2h"
+            spellCheck={false}
+            autoComplete="off"
+          />
         </Field>
-        <Field label="Minimum release age" hint="A release must be this old first, e.g. 3d." error={error && /release.age/i.test(error.message) ? error.message : null}>
-          <input value={minAge} onChange={(e) => setMinAge(e.target.value)} placeholder="3d" spellCheck={false} autoComplete="off" />
+        <Field
+          label="Minimum release age"
+          hint="A release must be this old first, e.g. 3d."
+          error={error && /release.age/i.test(error.message) ? error.message : null}
+        >
+          <input
+            value={minAge}
+            onChange={(e) => setMinAge(e.target.value)}
+            placeholder="3d"
+            spellCheck={false}
+            autoComplete="off"
+          />
         </Field>
       </div>
       <p className="muted small">
@@ -40,7 +60,11 @@ export function ScheduleForm({ id, schedule }: { id: string; schedule: Component
           disabled={busy}
           onClick={async () => {
             setBusy(true);
-            const e = await saveSchedule(id, { enabled, window: window.trim() || null, min_release_age: minAge.trim() || null });
+            const e = await saveSchedule(id, {
+              enabled,
+              window: window.trim() || null,
+              min_release_age: minAge.trim() || null,
+            });
             setBusy(false);
             setError(e);
           }}

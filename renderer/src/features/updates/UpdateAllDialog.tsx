@@ -21,7 +21,9 @@ export function UpdateAllDialog({ onClose }: { onClose(): void }) {
   const checks = useAppStore((s) => s.checks);
   const updateComponents = useAppStore((s) => s.updateComponents);
   const offline = useOffline();
-  const [chosen, setChosen] = useState<Set<string>>(() => new Set(pending.filter((p) => !needsAPerson(checks[p.id])).map((p) => p.id)));
+  const [chosen, setChosen] = useState<Set<string>>(
+    () => new Set(pending.filter((p) => !needsAPerson(checks[p.id])).map((p) => p.id)),
+  );
   const toggle = (id: string) =>
     setChosen((old) => {
       const next = new Set(old);
@@ -46,7 +48,13 @@ export function UpdateAllDialog({ onClose }: { onClose(): void }) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="button" className="button button-primary" disabled={ids.length === 0 || offline.disabled} title={offline.title} onClick={start}>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={ids.length === 0 || offline.disabled}
+            title={offline.title}
+            onClick={start}
+          >
             {ids.length === 1 ? 'Update 1 component' : `Update ${ids.length} components`}
           </button>
         </>
@@ -80,7 +88,8 @@ export function UpdateAllDialog({ onClose }: { onClose(): void }) {
       </ul>
       {waiting > 0 ? (
         <p className="muted small">
-          {waiting === 1 ? 'One update is' : `${waiting} updates are`} breaking or a prerelease and not ticked: tick {waiting === 1 ? 'it' : 'them'} to include {waiting === 1 ? 'it' : 'them'}.
+          {waiting === 1 ? 'One update is' : `${waiting} updates are`} breaking or a prerelease and not ticked: tick{' '}
+          {waiting === 1 ? 'it' : 'them'} to include {waiting === 1 ? 'it' : 'them'}.
         </p>
       ) : null}
     </Dialog>

@@ -37,7 +37,9 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       <UpdateFacts component={component} check={check} asset={asset} verified={verified} />
       {check?.downgrade_refused && check.latest && component.method !== null && !held ? (
         <div className="callout callout-warning">
-          <strong>Not offered: lower.</strong> {check.latest} is lower than {check.installed ?? 'what is installed'} or a version seen before on this channel, so it is not offered as an update. If you want it anyway (a release was pulled, or you need to go back), install it as a downgrade; a backup is taken first, as for any update.{' '}
+          <strong>Not offered: lower.</strong> {check.latest} is lower than {check.installed ?? 'what is installed'} or
+          a version seen before on this channel, so it is not offered as an update. If you want it anyway (a release was
+          pulled, or you need to go back), install it as a downgrade; a backup is taken first, as for any update.{' '}
           <button
             type="button"
             className="button button-small"
@@ -53,13 +55,19 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       ) : null}
       {check?.explanation ? (
         <p className="explanation">
-          <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong> <span className="mono">{check.explanation}</span>
+          <strong>{check.update_available ? 'Why this is an update:' : 'Comparison:'}</strong>{' '}
+          <span className="mono">{check.explanation}</span>
         </p>
       ) : null}
       {attention ? (
         <div className="callout callout-danger" role="note">
           <strong>Needs attention:</strong> {attention.reason}. {attention.action}{' '}
-          <button type="button" className="button button-small" {...offline} onClick={() => void resolveAttention(component.id)}>
+          <button
+            type="button"
+            className="button button-small"
+            {...offline}
+            onClick={() => void resolveAttention(component.id)}
+          >
             Mark resolved
           </button>
         </div>
@@ -75,18 +83,22 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       {check?.update_available
         ? (check.risk_unknown ?? []).map((u) => (
             <p key={u.flag} className="callout callout-warning" role="note">
-              <strong>{u.flag === 'security' ? 'Security unknown:' : 'Breaking unknown:'}</strong> {u.message} <code className="error-code">{u.code}</code>
+              <strong>{u.flag === 'security' ? 'Security unknown:' : 'Breaking unknown:'}</strong> {u.message}{' '}
+              <code className="error-code">{u.code}</code>
             </p>
           ))
         : null}
       {held ? (
         <p className="callout callout-warning">
-          <strong>Held:</strong> you hold {component.name} at <span className="mono">{check?.held_version ?? 'its installed version'}</span>. Update all, automatic updates and Update now leave it alone until you release the hold.
+          <strong>Held:</strong> you hold {component.name} at{' '}
+          <span className="mono">{check?.held_version ?? 'its installed version'}</span>. Update all, automatic updates
+          and Update now leave it alone until you release the hold.
         </p>
       ) : null}
       {check?.skipped_version ? (
         <p className="callout">
-          <strong>Skipped:</strong> you chose to skip <span className="mono">{check.skipped_version}</span>. A newer version will be offered again.
+          <strong>Skipped:</strong> you chose to skip <span className="mono">{check.skipped_version}</span>. A newer
+          version will be offered again.
         </p>
       ) : null}
       {!held && schedule?.deferral && check?.update_available ? (
@@ -97,13 +109,25 @@ export function UpdateDetailsDialog({ component, onClose }: { component: Compone
       {check?.error ? <ErrorMessage title="The last check failed" error={check.error} /> : null}
       {!check ? <p className="muted">Run “Check for updates” to see what is new.</p> : null}
       <ReleaseNotes notes={notes} updateAvailable={check?.update_available === true} />
-      {schedule && component.method !== null && component.source.kind === 'settings' ? <ScheduleForm id={component.id} schedule={schedule} /> : null}
+      {schedule && component.method !== null && component.source.kind === 'settings' ? (
+        <ScheduleForm id={component.id} schedule={schedule} />
+      ) : null}
     </Dialog>
   );
 }
 
 /** The dialog's buttons: unskip, hold or release, skip this version, update now. */
-function DetailsFooter({ component, check, held, onClose }: { component: Component; check: CheckResult | undefined; held: boolean; onClose(): void }) {
+function DetailsFooter({
+  component,
+  check,
+  held,
+  onClose,
+}: {
+  component: Component;
+  check: CheckResult | undefined;
+  held: boolean;
+  onClose(): void;
+}) {
   const updateComponents = useAppStore((s) => s.updateComponents);
   const skipVersion = useAppStore((s) => s.skipVersion);
   const holdComponent = useAppStore((s) => s.holdComponent);
@@ -120,21 +144,43 @@ function DetailsFooter({ component, check, held, onClose }: { component: Compone
         Close
       </button>
       {check?.skipped_version ? (
-        <button type="button" className="button" disabled={choosing} onClick={choose(() => skipVersion(component.id, null))}>
+        <button
+          type="button"
+          className="button"
+          disabled={choosing}
+          onClick={choose(() => skipVersion(component.id, null))}
+        >
           Unskip
         </button>
       ) : null}
       {held ? (
-        <button type="button" className="button" disabled={choosing} onClick={choose(() => holdComponent(component.id, false))}>
+        <button
+          type="button"
+          className="button"
+          disabled={choosing}
+          onClick={choose(() => holdComponent(component.id, false))}
+        >
           Release hold
         </button>
       ) : component.method !== null ? (
-        <button type="button" className="button" disabled={choosing} title="Keep the installed version: no update installs until you release it" onClick={choose(() => holdComponent(component.id, true))}>
+        <button
+          type="button"
+          className="button"
+          disabled={choosing}
+          title="Keep the installed version: no update installs until you release it"
+          onClick={choose(() => holdComponent(component.id, true))}
+        >
           Hold
         </button>
       ) : null}
       {check?.update_available && !held && check.latest ? (
-        <button type="button" className="button" disabled={choosing} title={`Do not offer ${check.latest}; a newer version will be offered`} onClick={choose(() => skipVersion(component.id, check.latest))}>
+        <button
+          type="button"
+          className="button"
+          disabled={choosing}
+          title={`Do not offer ${check.latest}; a newer version will be offered`}
+          onClick={choose(() => skipVersion(component.id, check.latest))}
+        >
           Skip this version
         </button>
       ) : null}

@@ -12,7 +12,12 @@ export function pickAsset(component: Component, version: string, tag: string, as
   const pattern = component.config.asset;
   if (!pattern) return null;
   const expanded = pattern.replaceAll('{version}', version.replace(/^v/, '')).replaceAll('{tag}', tag);
-  const re = new RegExp(`^${expanded.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${expanded
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return assets.find((a) => re.test(a.name)) ?? null;
 }
 
@@ -42,19 +47,27 @@ function downloadSize(component: Component, asset: Asset | null): string {
   if (asset?.size) return formatBytes(asset.size);
   if (asset) return 'Not published';
   if (component.method === 'git') return 'A git fetch (its size is not known in advance)';
-  if (component.method === 'npm' || component.method === 'npm_env') return 'npm package (the registry publishes no size)';
+  if (component.method === 'npm' || component.method === 'npm_env')
+    return 'npm package (the registry publishes no size)';
   if (component.method === 'pip' || component.method === 'pip_env') return 'Python package (pip fetches it)';
   return 'Source archive (size not published)';
 }
 
 /** What makes the download trustworthy, per method: each says what is checked, or that nothing is. */
 function verification(component: Component, verified: boolean, commit: string | undefined): string {
-  if (component.method === 'git') return commit ? `The commit id: git checks out exactly ${commit}` : 'The commit id: git checks out exactly the commit the check found';
-  if (component.method === 'npm' || component.method === 'npm_env') return "The registry's integrity hash (sha512): npm checks the package against it";
-  if (component.method === 'pip' || component.method === 'pip_env') return 'The sha256 the index publishes for each file: pip checks the download against it';
+  if (component.method === 'git')
+    return commit
+      ? `The commit id: git checks out exactly ${commit}`
+      : 'The commit id: git checks out exactly the commit the check found';
+  if (component.method === 'npm' || component.method === 'npm_env')
+    return "The registry's integrity hash (sha512): npm checks the package against it";
+  if (component.method === 'pip' || component.method === 'pip_env')
+    return 'The sha256 the index publishes for each file: pip checks the download against it';
   if (component.method === 'openwebui') return 'Fetched from the release page over HTTPS; no checksum is published';
   if (verified) return 'Checksum published: the download is verified';
-  return component.config.require_checksum ? 'Required, but no checksum is published' : 'No checksum published: not verified';
+  return component.config.require_checksum
+    ? 'Required, but no checksum is published'
+    : 'No checksum published: not verified';
 }
 
 /** A full id (a commit) in full, with a button that copies it. */
@@ -135,7 +148,17 @@ export function RiskExplained({ risk }: { risk: RiskInfo }) {
 }
 
 /** The facts at the top of the details: installed, latest, when checked, kind, and what a download would be. */
-export function UpdateFacts({ component, check, asset, verified }: { component: Component; check: CheckResult | undefined; asset: Asset | null; verified: boolean }) {
+export function UpdateFacts({
+  component,
+  check,
+  asset,
+  verified,
+}: {
+  component: Component;
+  check: CheckResult | undefined;
+  asset: Asset | null;
+  verified: boolean;
+}) {
   const target = check?.target ?? null;
   const installed = check?.installed ?? component.config.current ?? null;
   return (
@@ -176,7 +199,13 @@ export function UpdateFacts({ component, check, asset, verified }: { component: 
           </div>
           <div>
             <dt>Verification</dt>
-            <dd>{verification(component, verified, target.commit ?? (isCommitId(check?.latest) ? check.latest : undefined))}</dd>
+            <dd>
+              {verification(
+                component,
+                verified,
+                target.commit ?? (isCommitId(check?.latest) ? check.latest : undefined),
+              )}
+            </dd>
           </div>
         </>
       ) : null}
@@ -195,7 +224,13 @@ export function ReleaseNotes({ notes, updateAvailable }: { notes: ReleaseNote[];
             <strong>{n.name || n.version}</strong>
             {n.published_at ? <span className="muted small">{formatDate(n.published_at)}</span> : null}
             {safeLink(n.url) ? (
-              <a className="small" href={safeLink(n.url) ?? undefined} target="_blank" rel="noreferrer" aria-label={`Release page of ${n.name || n.version}`}>
+              <a
+                className="small"
+                href={safeLink(n.url) ?? undefined}
+                target="_blank"
+                rel="noreferrer"
+                aria-label={`Release page of ${n.name || n.version}`}
+              >
                 Release page
               </a>
             ) : null}

@@ -10,11 +10,14 @@ import type { ChannelOption, Component } from '../../../../shared/types';
  */
 export function channelsFromConfig(component: Component): ChannelOption[] {
   const options = offeredChannels(checkTypeFacts(component.type).channels, component.config, component.channel);
-  if (!options.some((o) => o.id === component.channel)) options.push({ id: component.channel, label: component.channel });
+  if (!options.some((o) => o.id === component.channel))
+    options.push({ id: component.channel, label: component.channel });
   return options;
 }
 
 /** A channel as a select shows it: its label, with its id when the label does not start with it ("latest (15.0.0)", "Devel RCs (rc/devel)"). */
 export function channelLabel(option: ChannelOption): string {
-  return option.label.toLowerCase().startsWith(option.id.toLowerCase()) ? option.label : `${option.label} (${option.id})`;
+  return option.label.toLowerCase().startsWith(option.id.toLowerCase())
+    ? option.label
+    : `${option.label} (${option.id})`;
 }

@@ -35,7 +35,9 @@ export function retryAt(error: ErrorShape): number | null {
 /** 18:42 today; "Tue 09:15" on another day. */
 export function formatClock(ms: number, now = Date.now()): string {
   const time = new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return new Date(ms).toDateString() === new Date(now).toDateString() ? time : `${new Date(ms).toLocaleDateString([], { weekday: 'short' })} ${time}`;
+  return new Date(ms).toDateString() === new Date(now).toDateString()
+    ? time
+    : `${new Date(ms).toLocaleDateString([], { weekday: 'short' })} ${time}`;
 }
 
 function hostOf(url: string | undefined): string | null {
@@ -61,7 +63,16 @@ function sourceWord(type: string | undefined): string {
  * One short line saying why a check failed, for the row (the full message stays in the details):
  * what could not be reached, until when a rate limit lasts, what the server answered.
  */
-export function describeCheckError(error: ErrorShape, options: { type?: string | undefined; githubApiBase?: string | undefined; githubTokenSet?: boolean; offline?: boolean; now?: number } = {}): string {
+export function describeCheckError(
+  error: ErrorShape,
+  options: {
+    type?: string | undefined;
+    githubApiBase?: string | undefined;
+    githubTokenSet?: boolean;
+    offline?: boolean;
+    now?: number;
+  } = {},
+): string {
   const host = errorHost(error);
   switch (error.code) {
     // "offline?" only when nothing else got through either; otherwise it is that one source.
@@ -73,7 +84,9 @@ export function describeCheckError(error: ErrorShape, options: { type?: string |
       const at = retryAt(error);
       const until = at === null ? '' : ` until ${formatClock(at, options.now)}`;
       if (!isGithubApiHost(host, options.githubApiBase)) return `${host ?? 'The server'} rate limit used up${until}`;
-      return options.githubTokenSet ? `GitHub rate limit of the token used up${until}` : `GitHub rate limit used up${until} — add a token in Settings`;
+      return options.githubTokenSet
+        ? `GitHub rate limit of the token used up${until}`
+        : `GitHub rate limit used up${until} — add a token in Settings`;
     }
     case 'UPSTREAM_ERROR': {
       const status = error.details?.status;
@@ -118,13 +131,18 @@ function checkError(check: CheckResult | undefined): ErrorShape | null {
 }
 
 /** Check failures that share a reason, for the banners above the table. */
-export function checkTrouble(components: Component[], checks: Record<string, CheckResult>, githubApiBase: string | undefined): CheckTrouble {
+export function checkTrouble(
+  components: Component[],
+  checks: Record<string, CheckResult>,
+  githubApiBase: string | undefined,
+): CheckTrouble {
   const failed = components.filter((c) => checkError(checks[c.id]) !== null);
   if (failed.length === 0) return NO_TROUBLE;
   const networkChecked = components.filter((c) => checks[c.id] && !isLocalType(c.type));
   const unreachable = failed.filter((c) => UNREACHABLE_CODES.has(checkError(checks[c.id])!.code));
   // Offline: something failed to connect, and no check that needs the network got through.
-  const offline = unreachable.length > 0 && unreachable.length === failed.length && networkChecked.every((c) => failed.includes(c));
+  const offline =
+    unreachable.length > 0 && unreachable.length === failed.length && networkChecked.every((c) => failed.includes(c));
 
   const sources = new Map<string, UnreachableSource>();
   if (!offline) {
@@ -133,7 +151,14 @@ export function checkTrouble(components: Component[], checks: Record<string, Che
       if (!UNREACHABLE_CODES.has(error.code) && error.code !== 'UPSTREAM_ERROR') continue;
       const host = errorHost(error) ?? c.name;
       const status = error.details?.status;
-      const what = error.code === 'UPSTREAM_ERROR' ? (typeof status === 'number' ? `answered ${status}` : 'failed') : error.code === 'TIMEOUT' ? 'did not answer in time' : "can't be reached";
+      const what =
+        error.code === 'UPSTREAM_ERROR'
+          ? typeof status === 'number'
+            ? `answered ${status}`
+            : 'failed'
+          : error.code === 'TIMEOUT'
+            ? 'did not answer in time'
+            : "can't be reached";
       const entry = sources.get(host) ?? { host, code: error.code, what, components: [] };
       entry.components.push(c.name);
       sources.set(host, entry);
@@ -145,14 +170,21 @@ export function checkTrouble(components: Component[], checks: Record<string, Che
     const error = checkError(checks[c.id])!;
     if (error.code !== 'RATE_LIMITED') continue;
     const host = errorHost(error) ?? 'A server';
-    const entry = limits.get(host) ?? { host, github: isGithubApiHost(host, githubApiBase), retryAt: null, components: [] };
+    const entry = limits.get(host) ?? {
+      host,
+      github: isGithubApiHost(host, githubApiBase),
+      retryAt: null,
+      components: [],
+    };
     const at = retryAt(error);
     if (at !== null) entry.retryAt = Math.max(entry.retryAt ?? 0, at);
     entry.components.push(c.name);
     limits.set(host, entry);
   }
 
-  const retryIds = offline ? unreachable.map((c) => c.id) : failed.filter((c) => checkError(checks[c.id])!.code !== 'RATE_LIMITED').map((c) => c.id);
+  const retryIds = offline
+    ? unreachable.map((c) => c.id)
+    : failed.filter((c) => checkError(checks[c.id])!.code !== 'RATE_LIMITED').map((c) => c.id);
   return { offline, sources: [...sources.values()], rateLimits: [...limits.values()], retryIds };
 }
 

@@ -56,7 +56,13 @@ export function kindOf(c: Component): string {
   return c.method ? `${c.type.replace(/_/g, ' ')} · ${c.method.replace(/_/g, ' ')}` : c.type.replace(/_/g, ' ');
 }
 
-export function rowStatus(check: CheckResult | undefined, checking: boolean, run: RunState | undefined, schedule?: ComponentSchedule, attention = false): RowStatus {
+export function rowStatus(
+  check: CheckResult | undefined,
+  checking: boolean,
+  run: RunState | undefined,
+  schedule?: ComponentSchedule,
+  attention = false,
+): RowStatus {
   if (run?.status === 'running' || run?.status === 'queued') return 'updating';
   if (checking) return 'checking';
   // Its last run left it neither old nor new for sure: said until a person resolves it (or a run succeeds).
@@ -77,7 +83,9 @@ export function rowStatus(check: CheckResult | undefined, checking: boolean, run
 export const selectComponentRows = memoSelector(
   (s: AppState) => [s.components, s.checks, s.checking, s.runs, s.schedules, s.history] as const,
   ([components, checks, checking, runs, schedules, history]): ComponentRow[] => {
-    const attention = new Map(history.filter((e) => e.attention_open && e.needs_attention).map((e) => [e.component, e.needs_attention ?? null]));
+    const attention = new Map(
+      history.filter((e) => e.attention_open && e.needs_attention).map((e) => [e.component, e.needs_attention ?? null]),
+    );
     return components.map((c) => {
       const check = checks[c.id];
       const run = runs[c.id];
@@ -98,9 +106,17 @@ export const selectComponentRows = memoSelector(
         failedAt: check?.error ? (check.failed_at ?? null) : null,
         status,
         // A held component offers no Update now and stays out of Update all.
-        updateAvailable: (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),
+        updateAvailable:
+          (check?.update_available ?? false) && !check?.held && status !== 'updating' && !(run?.status === 'succeeded'),
         // For a release not offered as lower, why: the check's explanation (Details offers the downgrade).
-        heldBecause: status === 'not-offered' ? `${check?.explanation ?? ''}. Its details offer to install it anyway.` : status !== 'held' ? null : check?.held ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.` : (schedule?.deferral?.message ?? null),
+        heldBecause:
+          status === 'not-offered'
+            ? `${check?.explanation ?? ''}. Its details offer to install it anyway.`
+            : status !== 'held'
+              ? null
+              : check?.held
+                ? `You hold it at ${check.held_version ?? 'its installed version'}${check.update_available ? `; ${check.latest} is available` : ''}. Release the hold in its details to update.`
+                : (schedule?.deferral?.message ?? null),
         attention: open,
         error: run?.error ?? check?.error ?? null,
         readOnly: c.source.kind === 'drop-in',
@@ -114,7 +130,13 @@ export const selectFilteredComponentRows = memoSelector(
   ([rows, filter]): ComponentRow[] => {
     const q = filter.trim().toLowerCase();
     if (!q) return rows;
-    return rows.filter((r) => r.name.toLowerCase().includes(q) || r.id.includes(q) || r.kind.includes(q) || STATUS_LABEL[r.status].toLowerCase().includes(q));
+    return rows.filter(
+      (r) =>
+        r.name.toLowerCase().includes(q) ||
+        r.id.includes(q) ||
+        r.kind.includes(q) ||
+        STATUS_LABEL[r.status].toLowerCase().includes(q),
+    );
   },
 );
 

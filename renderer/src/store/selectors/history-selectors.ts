@@ -6,7 +6,9 @@ import { memoSelector } from './memo';
 export const selectHistoryEntries = memoSelector(
   (s: AppState) => [s.history, s.historyComponent] as const,
   ([history, component]): HistoryEntry[] =>
-    history.filter((e) => component === 'all' || e.component === component).sort((a, b) => b.started_at.localeCompare(a.started_at)),
+    history
+      .filter((e) => component === 'all' || e.component === component)
+      .sort((a, b) => b.started_at.localeCompare(a.started_at)),
 );
 
 export interface ComponentHistorySummary {
@@ -28,7 +30,18 @@ export const selectHistorySummary = memoSelector(
     const by = new Map<string, ComponentHistorySummary & { totalMs: number; timed: number }>();
     for (const e of history) {
       if (e.kind !== 'update') continue;
-      const row = by.get(e.component) ?? { component: e.component, updates: 0, succeeded: 0, failed: 0, rolledBack: 0, successRate: null, averageMs: null, lastAt: null, totalMs: 0, timed: 0 };
+      const row = by.get(e.component) ?? {
+        component: e.component,
+        updates: 0,
+        succeeded: 0,
+        failed: 0,
+        rolledBack: 0,
+        successRate: null,
+        averageMs: null,
+        lastAt: null,
+        totalMs: 0,
+        timed: 0,
+      };
       // A run a person cancelled says nothing about how updates of the component go.
       if (e.status !== 'skipped' && e.status !== 'cancelled') {
         row.updates += 1;
@@ -44,7 +57,11 @@ export const selectHistorySummary = memoSelector(
       by.set(e.component, row);
     }
     return [...by.values()]
-      .map(({ totalMs, timed, ...row }) => ({ ...row, successRate: row.updates ? row.succeeded / row.updates : null, averageMs: timed ? totalMs / timed : null }))
+      .map(({ totalMs, timed, ...row }) => ({
+        ...row,
+        successRate: row.updates ? row.succeeded / row.updates : null,
+        averageMs: timed ? totalMs / timed : null,
+      }))
       .sort((a, b) => (b.lastAt ?? '').localeCompare(a.lastAt ?? ''));
   },
 );
@@ -55,7 +72,8 @@ export const selectHistorySummary = memoSelector(
  * (Open WebUI, single files), which the list does not show.
  */
 export function canRollBack(entry: HistoryEntry, backupIds: ReadonlySet<string> | null): boolean {
-  if (entry.kind !== 'update' || entry.status !== 'succeeded' || entry.backup_id === null || entry.undone_by) return false;
+  if (entry.kind !== 'update' || entry.status !== 'succeeded' || entry.backup_id === null || entry.undone_by)
+    return false;
   if (entry.backup_kind === 'snapshot') return true;
   return backupIds === null || backupIds.has(entry.backup_id);
 }

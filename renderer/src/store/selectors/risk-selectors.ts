@@ -4,7 +4,10 @@ import type { CheckResult } from '../../../../shared/types';
  * Security updates first, then those whose security is unknown (their advisories could not be
  * read: maybe a fix), then breaking ones, each group keeping its order (a stable sort).
  */
-export function sortSecurityFirst<T extends { id: string }>(rows: readonly T[], checks: Record<string, CheckResult | undefined>): T[] {
+export function sortSecurityFirst<T extends { id: string }>(
+  rows: readonly T[],
+  checks: Record<string, CheckResult | undefined>,
+): T[] {
   const rank = (id: string) => {
     const check = checks[id];
     if (!check?.update_available) return 3;
@@ -13,5 +16,8 @@ export function sortSecurityFirst<T extends { id: string }>(rows: readonly T[], 
     if (check.security === null) return 1;
     return flags.includes('breaking') ? 2 : 3;
   };
-  return rows.map((row, index) => ({ row, index, rank: rank(row.id) })).sort((a, b) => a.rank - b.rank || a.index - b.index).map((x) => x.row);
+  return rows
+    .map((row, index) => ({ row, index, rank: rank(row.id) }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((x) => x.row);
 }
