@@ -1,7 +1,16 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { UpkeepError } from '../../../shared/errors';
 import type { BackupProblem } from '../../../shared/types';
-import { manifestSummarySchema, parseManifest, type BackupManifest, type ManifestSummary } from './manifest';
+import { errorMessage } from '../lib/error-info';
+import { pathExists } from '../lib/fs-atomic';
+import {
+  BACKUP_ID_PATTERN,
+  manifestSummarySchema,
+  parseManifest,
+  type BackupManifest,
+  type ManifestSummary,
+} from './manifest';
 
 /** Manifests read at once when the summary cache is cold (each may be megabytes of text). */
 const MANIFEST_READS_AT_ONCE = 8;
@@ -36,6 +45,13 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
  * while a stat of the file shows the identity it was read with, so a list reads only manifests that
  * are new or changed since the last scan. Never the per-file entries (megabytes for a large backup).
  */
+/** A backup found by id or name: its full manifest, its archive and manifest paths. */
+export interface FoundBackup {
+  manifest: BackupManifest;
+  archive: string;
+  manifestPath: string;
+}
+
 export class ManifestIndex {
   private readonly summaries = new Map<string, CachedSummary>();
   /** Bumped by the store's own manifest writes and deletions: a read begun before one is not cached. */
@@ -164,5 +180,43 @@ export class ManifestIndex {
     // Manifests gone from disk leave the cache.
     for (const file of this.summaries.keys()) if (!seen.has(file)) this.summaries.delete(file);
     return { manifests, problems };
+  }
+
+  /** A backup by id (or, failing that, by its unique name). */
+  async find(idOrName: string): Promise<FoundBackup> {
+    if (BACKUP_ID_PATTERN.test(idOrName)) {
+      // No backups folder yet: there are no backups.
+      const dirs = await fs.readdir(this.backupsDir).catch(() => [] as string[]);
+      for (const component of dirs) {
+        const manifestPath = path.join(this.backupsDir, component, `${idOrName}.json`);
+        if (!(await pathExists(manifestPath))) continue;
+        let manifest: BackupManifest;
+        try {
+          manifest = await this.readManifest(manifestPath);
+        } catch (error) {
+          throw new UpkeepError(
+            'BACKUP_CORRUPT',
+            `The manifest of backup ${idOrName} is damaged (${errorMessage(error).split('\n')[0]}); it cannot be verified or restored.`,
+            { id: idOrName },
+          );
+        }
+        return { manifest, archive: path.join(this.backupsDir, component, manifest.archive), manifestPath };
+      }
+    }
+    const { manifests } = await this.scan();
+    const byName = manifests.filter((m) => m.manifest.name === idOrName);
+    if (byName.length === 1) {
+      const m = byName[0] as (typeof manifests)[number];
+      return this.find(m.manifest.id);
+    }
+    if (byName.length > 1)
+      throw new UpkeepError(
+        'INVALID_REQUEST',
+        `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`,
+        { name: idOrName },
+      );
+    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, {
+      id: idOrName,
+    });
   }
 }

@@ -9,22 +9,18 @@ import type {
   BackupRestoreResult,
   BackupVerifyResult,
 } from '../../../shared/types';
-import { acquireLock, lockHolder, type HeldLock } from '../engine/lock';
 import { DataDirGuard } from '../lib/data-dir';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
-import { errorMessage } from '../lib/error-info';
 import { logger } from '../lib/log';
-import { readStateFile } from '../lib/state-file';
 import { ensureFreeSpace } from './disk-space';
-import { archiveFolderIsolated, extractArchiveIsolated, warmBackupWorker } from './in-worker';
-import { BACKUP_ID_PATTERN, toBackupInfo, type BackupManifest } from './manifest';
-import { hex, newBackupId, newManifest } from './new-backup';
+import { warmBackupWorker } from './in-worker';
+import { toBackupInfo, type BackupManifest } from './manifest';
+import { hex, newBackupId } from './new-backup';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
-import { ManifestIndex } from './manifest-index';
+import { ManifestIndex, type FoundBackup } from './manifest-index';
 import {
   RestoreJournal,
   recoverRestoreJournals,
-  restoreJournalSchema,
   rmTree,
   sweepAllLeftovers,
   sweepLeftovers,
@@ -32,7 +28,10 @@ import {
   type RestoreRecoveryFailure,
 } from './restore-journal';
 import { swapPaths, swapWholeFolder } from './restore-swap';
-import { Matcher, includePatterns, rootsWithin } from './select';
+import { Matcher } from './select';
+import { afterFailedRestore, extractVerified, restoreRoots, restoredFileCount } from './restore-steps';
+import { refuseDuringUpdate, underBackupLock } from './store-locks';
+import { checkBackupSource, writeBackup } from './write-backup';
 import {
   selectBackups,
   type BackupComponent,
@@ -171,45 +170,8 @@ export class BackupStore {
     }
   }
 
-  private async crossProcess<T>(component: string, fn: () => Promise<T>): Promise<T> {
-    const dir = this.options.locksDir;
-    if (!dir) return fn();
-    let held: HeldLock;
-    try {
-      held = await acquireLock(path.join(dir, 'backups'), component, {
-        host: 'backup',
-        runId: `backup-${process.pid}`,
-      });
-    } catch (error) {
-      if (error instanceof UpkeepError && error.code === 'UPDATE_IN_PROGRESS') {
-        const pid = (error.details as { pid?: number } | undefined)?.pid;
-        throw new UpkeepError(
-          'UPDATE_IN_PROGRESS',
-          `A backup or restore of ${component} is already running in another Upkeep process${pid ? ` (pid ${pid})` : ''}. Wait for it to finish, then try again.`,
-          { component, ...(pid ? { pid } : {}) },
-        );
-      }
-      throw error;
-    }
-    try {
-      return await fn();
-    } finally {
-      await held.release();
-    }
-  }
-
-  /** A restore never runs under another process's update of the same component. */
-  private async refuseDuringUpdate(component: string): Promise<void> {
-    const dir = this.options.locksDir;
-    if (!dir) return;
-    const holder = await lockHolder(dir, component);
-    if (holder && holder.pid !== process.pid) {
-      throw new UpkeepError(
-        'UPDATE_IN_PROGRESS',
-        `${component} is being updated by another Upkeep process (run ${holder.run_id}, pid ${holder.pid}). Restore it once that update has finished.`,
-        { component, run_id: holder.run_id, pid: holder.pid },
-      );
-    }
+  private crossProcess<T>(component: string, fn: () => Promise<T>): Promise<T> {
+    return underBackupLock(this.options.locksDir, component, fn);
   }
 
   private progress(p: BackupProgress): void {
@@ -254,130 +216,50 @@ export class BackupStore {
   ): Promise<BackupInfo> {
     const component = await this.resolveComponent(options.component, options.folder);
     const type = options.type ?? 'full';
-    const includeLogs = options.includeLogs ?? false;
-    const compress = options.compress ?? true;
     this.refuseProtectedFolder(component.folder, component.id, 'backup');
-    // Missing or unreadable: answered just below as NOT_FOUND naming the folder.
-    const folderStat = await fs.stat(component.folder).catch(() => null);
-    if (!folderStat?.isDirectory()) {
-      throw new UpkeepError(
-        'NOT_FOUND',
-        `The folder of "${component.id}" (${component.folder}) does not exist or is not a folder. Fix \`folder\` in its config.`,
-        { component: component.id, folder: component.folder },
-      );
-    }
-    const includes = includePatterns(type, component.sets);
-    if (includes && includes.length === 0) {
-      throw new UpkeepError(
-        'INVALID_CONFIG',
-        `Component "${component.id}" has no \`backup.${type}\` paths, so a ${type} backup has nothing to hold. Add them to its config, e.g. backup: { ${type}: [${type === 'config' ? '.env, config/' : 'uploads/'}] }.`,
-        { component: component.id, type },
-      );
-    }
+    const includes = await checkBackupSource(component, type);
     const now = new Date();
     const id = newBackupId(component.id, now);
     this.progress({ backup_id: id, component: component.id, phase: 'scanning', bytes: 0, files: 0 });
-    const settings = this.options.settings();
     const dir = path.join(this.options.backupsDir, component.id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     // What an interrupted backup left here would count against the free space (this one holds the lock).
     await sweepLeftovers(dir);
-
-    const work = path.join(dir, `.${id}.work`);
-    // The name says what was written: `.tar.zst`, `.tar.gz` where zstd could not be loaded, `.tar`.
-    let archiveName = `${id}.tar${compress ? '.zst' : ''}`;
-    let archivePath = path.join(dir, archiveName);
-    const partial = path.join(dir, `.${archiveName}.partial`);
-    try {
-      let lastEmit = 0;
-      const folderResult = await archiveFolderIsolated(
-        {
-          folder: component.folder,
-          // Upkeep's own data directory is never backed up into itself.
-          select: {
-            type,
-            sets: component.sets,
-            includeLogs,
-            skipAbsolute: [...this.protectedPaths, path.dirname(this.options.backupsDir)],
-          },
-          output: partial,
-          work,
-          compress,
-          freeSpace: { dir, reserveMb: settings.min_free_space_mb, what: `back up ${component.id}` },
-        },
-        (p) => {
-          if (p.phase === 'archiving') {
-            const t = Date.now();
-            if (t - lastEmit < 100) return;
-            lastEmit = t;
-          }
-          this.progress({ backup_id: id, component: component.id, ...p });
-        },
-        options.signal,
-      );
-      const result = folderResult.archive;
-      if (folderResult.empty || !result) {
-        throw new UpkeepError(
-          'INVALID_CONFIG',
-          `The ${type} paths of "${component.id}" (${(includes ?? []).join(', ')}) match nothing in ${component.folder}. Check \`backup.${type}\` in its config.`,
-          { component: component.id, type },
-        );
-      }
-      if (result.format === 'gzip') {
-        archiveName = `${id}.tar.gz`;
-        archivePath = path.join(dir, archiveName);
-      }
-      await fs.rename(partial, archivePath);
-      await fsyncDir(dir);
-      const manifest = newManifest({
-        id,
-        now,
-        type,
-        component,
-        options,
-        archiveName,
-        result,
-        includeLogs,
-        compress,
-        roots: folderResult.roots,
-        skipped: folderResult.skipped,
-        appVersion: this.options.appVersion,
-      });
-      // The archiver's records are the manifest's entries (path, type, size, mode, mtime, sha256,
-      // linkpath), spliced in as the JSON text they came as.
-      const head = JSON.stringify(manifest);
-      await writeFileAtomic(
-        path.join(dir, `${id}.json`),
-        `${head.slice(0, -1)},"entries":${folderResult.entriesJson}}\n`,
-        { mode: 0o600 },
-      );
-      this.index.forget(path.join(dir, `${id}.json`));
-      this.progress({
-        backup_id: id,
+    const { manifest, archivePath } = await writeBackup({
+      id,
+      now,
+      type,
+      component,
+      options,
+      includes,
+      includeLogs: options.includeLogs ?? false,
+      compress: options.compress ?? true,
+      dir,
+      // Upkeep's own data directory is never backed up into itself.
+      skipAbsolute: [...this.protectedPaths, path.dirname(this.options.backupsDir)],
+      reserveMb: this.options.settings().min_free_space_mb,
+      appVersion: this.options.appVersion,
+      progress: (p) => this.progress(p),
+    });
+    this.index.forget(path.join(dir, `${id}.json`));
+    this.progress({
+      backup_id: id,
+      component: component.id,
+      phase: 'done',
+      bytes: manifest.size,
+      files: manifest.file_count,
+      total_bytes: manifest.size,
+      total_files: manifest.file_count,
+    });
+    await this.applyRetentionUnlocked(new Set([id, ...keep])).catch((error: unknown) => {
+      // The backup is made and kept; retention (which refuses with STATE_CORRUPT when the history cannot be read) deletes nothing now and runs again after the next backup.
+      log.warn('retention did not run after a backup; older backups are kept', {
         component: component.id,
-        phase: 'done',
-        bytes: result.bytes,
-        files: result.fileCount,
-        total_bytes: result.bytes,
-        total_files: result.fileCount,
+        backup_id: id,
+        error,
       });
-      const info = toBackupInfo(manifest, archivePath);
-      await this.applyRetentionUnlocked(new Set([id, ...keep])).catch((error: unknown) => {
-        // The backup is made and kept; retention (which refuses with STATE_CORRUPT when the history cannot be read) deletes nothing now and runs again after the next backup.
-        log.warn('retention did not run after a backup; older backups are kept', {
-          component: component.id,
-          backup_id: id,
-          error,
-        });
-      });
-      return info;
-    } catch (error) {
-      await fs.rm(partial, { force: true });
-      if (!(await pathExists(path.join(dir, `${id}.json`)))) await fs.rm(archivePath, { force: true });
-      throw error;
-    } finally {
-      await fs.rm(work, { recursive: true, force: true });
-    }
+    });
+    return toBackupInfo(manifest, archivePath);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -396,41 +278,8 @@ export class BackupStore {
   }
 
   /** A backup by id (or, failing that, by its unique name). */
-  async find(idOrName: string): Promise<{ manifest: BackupManifest; archive: string; manifestPath: string }> {
-    if (BACKUP_ID_PATTERN.test(idOrName)) {
-      // No backups folder yet: there are no backups.
-      const dirs = await fs.readdir(this.options.backupsDir).catch(() => [] as string[]);
-      for (const component of dirs) {
-        const manifestPath = path.join(this.options.backupsDir, component, `${idOrName}.json`);
-        if (!(await pathExists(manifestPath))) continue;
-        let manifest: BackupManifest;
-        try {
-          manifest = await this.index.readManifest(manifestPath);
-        } catch (error) {
-          throw new UpkeepError(
-            'BACKUP_CORRUPT',
-            `The manifest of backup ${idOrName} is damaged (${(error as Error).message.split('\n')[0]}); it cannot be verified or restored.`,
-            { id: idOrName },
-          );
-        }
-        return { manifest, archive: path.join(this.options.backupsDir, component, manifest.archive), manifestPath };
-      }
-    }
-    const { manifests } = await this.scan();
-    const byName = manifests.filter((m) => m.manifest.name === idOrName);
-    if (byName.length === 1) {
-      const m = byName[0] as (typeof manifests)[number];
-      return this.find(m.manifest.id);
-    }
-    if (byName.length > 1)
-      throw new UpkeepError(
-        'INVALID_REQUEST',
-        `${byName.length} backups are named "${idOrName}"; use the backup id (the backup list shows them).`,
-        { name: idOrName },
-      );
-    throw new UpkeepError('BACKUP_NOT_FOUND', `No backup "${idOrName}"; the backup list shows the ids.`, {
-      id: idOrName,
-    });
+  find(idOrName: string): Promise<FoundBackup> {
+    return this.index.find(idOrName);
   }
 
   async get(idOrName: string): Promise<BackupInfo> {
@@ -454,42 +303,11 @@ export class BackupStore {
     try {
       if (!(await pathExists(found.archive)))
         throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
-      const result = await this.extractVerified(found, null);
+      const result = await extractVerified(found, null, (p) => this.progress(p));
       return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
     } catch (error) {
       return { id, ok: false, files: 0, bytes: 0, error: toErrorShape(error) };
     }
-  }
-
-  private extractVerified(found: { manifest: BackupManifest; archive: string }, dest: string | null) {
-    const m = found.manifest;
-    let last = 0;
-    return extractArchiveIsolated({
-      archive: found.archive,
-      dest,
-      expect: { archiveSha256: m.sha256, entries: m.entries },
-      // Upkeep's own backups bring back the links the folder had, as recorded (a venv's python).
-      outwardLinks: 'as-recorded',
-      damagedCode: 'BACKUP_CORRUPT',
-      ownZstdFrames: true,
-      // The manifest bounds the expansion; the ratio check is for unknown archives.
-      limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
-      allowEmpty: m.entries.length === 0,
-      onProgress: (p) => {
-        const t = Date.now();
-        if (t - last < 100) return;
-        last = t;
-        this.progress({
-          backup_id: m.id,
-          component: m.component,
-          phase: dest ? 'extracting' : 'verifying',
-          bytes: p.bytes,
-          files: p.files,
-          total_bytes: m.size,
-          total_files: m.file_count,
-        });
-      },
-    });
   }
 
   async delete(idOrName: string): Promise<{ deleted: string }> {
@@ -553,7 +371,7 @@ export class BackupStore {
   async restore(options: RestoreBackupOptions): Promise<BackupRestoreResult> {
     warmBackupWorker();
     const found = await this.find(options.backupId);
-    await this.refuseDuringUpdate(found.manifest.component);
+    await refuseDuringUpdate(this.options.locksDir, found.manifest.component);
     let answer: (value: BackupRestoreResult) => void = () => undefined;
     const answered = new Promise<BackupRestoreResult>((resolve) => (answer = resolve));
     // The answer goes out once the restored tree is in place and durable; the lock is held until
@@ -594,26 +412,8 @@ export class BackupStore {
     // Before anything is extracted beside it: a swap of a folder holding the data directory would delete it.
     this.refuseProtectedFolder(folder, m.component, 'restore');
     const type = options.type ?? m.type;
-    if (type !== m.type && m.type !== 'full') {
-      throw new UpkeepError(
-        'INVALID_REQUEST',
-        `Backup ${m.id} is a ${m.type} backup; it can only restore ${m.type} (or restore without a type).`,
-        { id: m.id, type },
-      );
-    }
     // What to replace: the whole folder, or only some paths.
-    let roots: { path: string; kind: 'file' | 'dir' }[] | null;
-    if (type === 'full') roots = null;
-    else if (m.type === type) roots = m.roots;
-    else {
-      roots = rootsWithin(m.entries, type, component.sets);
-      if (roots.length === 0)
-        throw new UpkeepError(
-          'INVALID_REQUEST',
-          `Backup ${m.id} holds nothing that matches the component's ${type} paths.`,
-          { id: m.id, type },
-        );
-    }
+    const roots = restoreRoots(m, type, component.sets);
     const parent = path.dirname(folder);
     const settings = this.options.settings();
     await fs.mkdir(parent, { recursive: true });
@@ -626,7 +426,7 @@ export class BackupStore {
     let safety: BackupInfo | null = null;
     let swapped = false;
     try {
-      const extracted = await this.extractVerified(found, staging);
+      const extracted = await extractVerified(found, staging, (p) => this.progress(p));
       // 2. A safety backup of what is there now.
       const folderExists = await fs.stat(folder).then(
         (s) => s.isDirectory(),
@@ -673,12 +473,7 @@ export class BackupStore {
         total_bytes: m.size,
         total_files: m.file_count,
       });
-      const restoredFiles =
-        roots === null
-          ? extracted.files
-          : m.entries.filter(
-              (e) => e.type === 'file' && roots.some((r) => e.path === r.path || e.path.startsWith(`${r.path}/`)),
-            ).length;
+      const restoredFiles = restoredFileCount(m, roots, extracted.files);
       swapped = true;
       const value = { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
       // The journal stays 'committed' until the replaced tree and staging are gone: a kill meanwhile is finished by recovery.
@@ -688,29 +483,7 @@ export class BackupStore {
       };
       return { value, finish };
     } finally {
-      if (!swapped) await this.afterFailedRestore(staging, journal);
+      if (!swapped) await afterFailedRestore(staging, journal);
     }
-  }
-
-  /** A restore that failed: its staging goes, and its journal unless the swap failed part-way through its own undo. */
-  private async afterFailedRestore(staging: string, journal: RestoreJournal): Promise<void> {
-    await rmTree(staging);
-    // The journal goes only once staging is gone too: a kill before this point is finished by
-    // recovery (a committed swap only needs its leftovers removed). A swap still marked
-    // 'swapping' here failed part-way through its own undo: recovery must see it.
-    const got = await readStateFile(journal.file, restoreJournalSchema).catch((error: unknown) => ({
-      status: 'corrupt' as const,
-      reason: errorMessage(error),
-    }));
-    if (got.status === 'corrupt') {
-      // Which phase it is in is unknown: the journal stays, and recovery reports it (RECOVERY_FAILED) instead of guessing.
-      log.error('the journal of a failed restore cannot be read; it is kept for recovery', {
-        file: journal.file,
-        reason: got.reason,
-      });
-      return;
-    }
-    const phase = got.status === 'ok' && got.value.kind !== 'extract' ? got.value.phase : undefined;
-    if (phase === undefined || phase === 'committed') await journal.clear();
   }
 }
