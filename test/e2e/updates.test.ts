@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../fixtures/servers';
 import { sourceTarball } from '../fixtures/releases/tree';
+import { sampleAppComponent } from '../helpers/remote';
 import {
   componentRow,
   ensureRendererBuilt,
@@ -348,17 +349,7 @@ describe('Update all', () => {
       gh.addRelease('acme', repo, { tag_name: 'v3.1.0', tarball: sourceTarball(`acme-${repo}-b`, appFiles('3.1.0')) });
       const folder = path.join(host.files, 'srv', repo);
       installApp(folder, '3.0.0');
-      components[repo] = {
-        name: `Service ${repo}`,
-        type: 'github_release',
-        user: 'acme',
-        repo,
-        api_base: gh.apiBase,
-        release_compare: 'semantic',
-        version_from: { file: 'VERSION', regex: '(\\S+)' },
-        method: 'release_archive',
-        folder,
-      };
+      components[repo] = { ...sampleAppComponent(gh, repo, folder), name: `Service ${repo}` };
     }
     // A new major version and a prerelease: listed, marked, and not ticked until a person ticks them.
     gh.addRelease('acme', 'delta', { tag_name: 'v3.0.0', tarball: sourceTarball('acme-delta-a', appFiles('3.0.0')) });
@@ -378,18 +369,7 @@ describe('Update all', () => {
     ] as const) {
       const folder = path.join(host.files, 'srv', repo);
       installApp(folder, '3.0.0');
-      components[repo] = {
-        name: `Service ${repo}`,
-        type: 'github_release',
-        user: 'acme',
-        repo,
-        api_base: gh.apiBase,
-        release_compare: 'semantic',
-        version_from: { file: 'VERSION', regex: '(\\S+)' },
-        method: 'release_archive',
-        folder,
-        ...extra,
-      };
+      components[repo] = { ...sampleAppComponent(gh, repo, folder), name: `Service ${repo}`, ...extra };
     }
     await host.call('addComponents', { components });
     browser = await launchBrowser();

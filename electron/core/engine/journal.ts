@@ -57,7 +57,8 @@ export interface RunJournal {
   finished_at?: string;
 }
 
-const UPDATE_STEPS = [
+/** An update's steps in order; `rollback` last, which a run reaches only when it fails. */
+export const UPDATE_STEPS = [
   'preflight',
   'backup',
   'download',

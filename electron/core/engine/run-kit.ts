@@ -9,22 +9,12 @@ import type { ExecOptions, Updater, UpdaterContext, UpdaterRegistry } from '../u
 import { componentCredential } from '../net/credentials';
 import { CancelRegistry } from './cancel';
 import type { HistoryStore } from './history';
-import type { JournalStore, RunJournal } from './journal';
+import { UPDATE_STEPS, type JournalStore, type RunJournal } from './journal';
 import { RunLog } from './run-log';
 import type { UpdateEngineDeps } from './types';
 
-const UPDATE_STEPS: UpdateStep[] = [
-  'preflight',
-  'backup',
-  'download',
-  'verify',
-  'apply',
-  'install',
-  'migrate',
-  'restart',
-  'health',
-  'commit',
-];
+/** The steps a successful update goes through, for its progress fraction. */
+const FORWARD_STEPS: readonly UpdateStep[] = UPDATE_STEPS.filter((step) => step !== 'rollback');
 
 export function newRunId(): string {
   const stamp = new Date()
@@ -163,8 +153,8 @@ export class RunKit {
   }
 
   progress(journal: RunJournal, stepPercent: number | null, done = false): void {
-    const index = journal.kind === 'update' ? UPDATE_STEPS.indexOf(journal.step) : 0;
-    const steps = journal.kind === 'update' ? UPDATE_STEPS.length : 1;
+    const index = journal.kind === 'update' ? FORWARD_STEPS.indexOf(journal.step) : 0;
+    const steps = journal.kind === 'update' ? FORWARD_STEPS.length : 1;
     const within = stepPercent === null ? 0 : Math.max(0, Math.min(100, stepPercent)) / 100;
     const percent = done ? 100 : Math.round(((Math.max(0, index) + within) / steps) * 1000) / 10;
     this.deps.events.emit('update_progress', {

@@ -9,7 +9,7 @@ import {
   budgetKey,
   discard,
   formatBytes,
-  hostMatches,
+  followRedirect,
   lowerHeaders,
   readBody,
   redactUrl,
@@ -256,32 +256,7 @@ export class HttpClient {
       if (REDIRECTS.has(status) && resHeaders.location) {
         // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
         await res.body.dump().catch(() => undefined);
-        const next = new URL(resHeaders.location, url);
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new UpkeepError(
-            'REDIRECT_REFUSED',
-            `${redactUrl(url)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`,
-            { location: redactUrl(next.href) },
-          );
-        }
-        if (new URL(url).protocol === 'https:' && next.protocol === 'http:') {
-          throw new UpkeepError(
-            'REDIRECT_REFUSED',
-            `${redactUrl(url)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`,
-            { location: redactUrl(next.href) },
-          );
-        }
-        if (
-          next.host !== startHost &&
-          !hostMatches(next.hostname, options.allowRedirectHosts ?? []) &&
-          !hostMatches(next.host, options.allowRedirectHosts ?? [])
-        ) {
-          throw new UpkeepError(
-            'REDIRECT_REFUSED',
-            `${redactUrl(url)} redirected to another host (${next.host}), which this check does not trust. If that host is right, use it as the URL directly.`,
-            { location: redactUrl(next.href) },
-          );
-        }
+        const next = followRedirect(url, resHeaders.location, startHost, options.allowRedirectHosts ?? [], 'check');
         if (hop >= MAX_REDIRECTS)
           throw new UpkeepError(
             'UPSTREAM_ERROR',
@@ -399,30 +374,13 @@ export class HttpClient {
         if (REDIRECTS.has(res.statusCode) && resHeaders.location) {
           // Draining a redirect body: a reset connection is irrelevant, the Location is what matters.
           await res.body.dump().catch(() => undefined);
-          const next = new URL(resHeaders.location, current);
-          if (next.protocol !== 'http:' && next.protocol !== 'https:')
-            throw new UpkeepError(
-              'REDIRECT_REFUSED',
-              `${redactUrl(current)} redirected to a ${next.protocol} URL; Upkeep only follows http and https.`,
-            );
-          if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
-            throw new UpkeepError(
-              'REDIRECT_REFUSED',
-              `${redactUrl(current)} redirected from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`,
-              { location: redactUrl(next.href) },
-            );
-          }
-          if (
-            next.host !== startHost &&
-            !hostMatches(next.hostname, options.allowRedirectHosts ?? []) &&
-            !hostMatches(next.host, options.allowRedirectHosts ?? [])
-          ) {
-            throw new UpkeepError(
-              'REDIRECT_REFUSED',
-              `${redactUrl(current)} redirected to another host (${next.host}), which this download does not trust.`,
-              { location: redactUrl(next.href) },
-            );
-          }
+          const next = followRedirect(
+            current,
+            resHeaders.location,
+            startHost,
+            options.allowRedirectHosts ?? [],
+            'download',
+          );
           current = next.href;
           continue;
         }

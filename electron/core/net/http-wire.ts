@@ -49,6 +49,32 @@ export function hostMatches(host: string, patterns: string[]): boolean {
   return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) || host === p.slice(2) : host === p));
 }
 
+/**
+ * Where a redirect from `from` to `location` leads, refused with REDIRECT_REFUSED when it is not
+ * http or https, goes from https to plain http, or leaves `startHost` (the first request's) for a
+ * host `allowHosts` does not name. `what` is the request's kind, as the message says it.
+ */
+export function followRedirect(
+  from: string,
+  location: string,
+  startHost: string,
+  allowHosts: string[],
+  what: 'check' | 'download',
+): URL {
+  const next = new URL(location, from);
+  const refuse = (why: string) =>
+    new UpkeepError('REDIRECT_REFUSED', `${redactUrl(from)} redirected ${why}`, { location: redactUrl(next.href) });
+  if (next.protocol !== 'http:' && next.protocol !== 'https:')
+    throw refuse(`to a ${next.protocol} URL; Upkeep only follows http and https.`);
+  if (new URL(from).protocol === 'https:' && next.protocol === 'http:')
+    throw refuse(`from https to plain http (${redactUrl(next.href)}); Upkeep does not follow a downgrade.`);
+  if (next.host !== startHost && !hostMatches(next.hostname, allowHosts) && !hostMatches(next.host, allowHosts)) {
+    const hint = what === 'check' ? ' If that host is right, use it as the URL directly.' : '';
+    throw refuse(`to another host (${next.host}), which this ${what} does not trust.${hint}`);
+  }
+  return next;
+}
+
 /** The words an API's error body carries (`message`, `detail`, `error` or `error.message`); any other field of another type reads as absent. */
 const words = z.string().optional().catch(undefined);
 const upstreamErrorSchema = z.looseObject({
