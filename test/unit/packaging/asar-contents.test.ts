@@ -35,12 +35,15 @@ beforeAll(async () => {
   modules = await productionModules(config);
 }, 120_000);
 
-/** Bare package names a bundle imports (static, dynamic and require), e.g. `conf`, `@scope/x`. */
+/**
+ * Bare package names a bundle imports (static, dynamic and require), e.g. `conf`, `@scope/x`. A
+ * specifier has no spaces, commas or braces, so a message that ends in the word "from" is not one.
+ */
 function importedPackages(file: string): string[] {
   const text = readFileSync(path.join(repoRoot, file), 'utf8');
   const names = new Set<string>();
   for (const m of text.matchAll(
-    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./][^"']*)["']/gm,
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./\s,{}][^"'\s,{}]*)["']/gm,
   )) {
     const spec = m[1] as string;
     if (spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0] as string)) continue;
