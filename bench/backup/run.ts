@@ -27,7 +27,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleBenchWorker } from '../lib/bundle';
 import { median } from '../lib/stats';
 import { generateShape, isShapeName, SHAPE_NAMES, type ShapeName, type ShapeStats } from '../lib/shapes';
 
@@ -359,37 +359,12 @@ async function benchShape(shape: ShapeName, bundle: string, outputsRoot: string)
 
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
-  // Bundled inside the repository with packages left out, as scripts/build.mjs builds the CLI:
-  // they resolve from node_modules (the zstd WebAssembly module among them).
-  const bundleDir = path.join(repo, 'node_modules', '.cache', 'upkeep-bench');
-  const bundle = path.join(bundleDir, 'worker.mjs');
-  await build({
-    entryPoints: [path.join(here, 'worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    packages: 'external',
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);",
-    },
-  });
-  // The backup worker thread beside it, as scripts/build.mjs puts it beside the CLI and the Electron main.
-  await build({
-    entryPoints: [path.join(repo, 'electron', 'core', 'backups', 'backup-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: path.join(bundleDir, 'backup-worker.mjs'),
-    packages: 'external',
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __upkeepRequire } from 'node:module'; const require = __upkeepRequire(import.meta.url);",
-    },
-  });
+  // Inside the repository, so the packages left out of the bundle resolve from node_modules.
+  const bundle = await bundleBenchWorker(
+    repo,
+    path.join(here, 'worker.ts'),
+    path.join(repo, 'node_modules', '.cache', 'upkeep-bench'),
+  );
 
   // Outputs of an earlier run go first, then a pause (see settle()).
   const outputs = path.join(work, 'out');

@@ -22,6 +22,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleBenchWorker } from '../lib/bundle';
 import { generateShape, isShapeName, prng } from '../lib/shapes';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,9 +48,16 @@ function timedShell(steps: [string, string[]][]): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+// Bundled as the CLI is, with the backup worker thread beside it (see bench/lib/bundle.ts).
+const workerBundle = await bundleBenchWorker(
+  repo,
+  path.join(here, 'worker.ts'),
+  path.join(repo, 'node_modules', '.cache', 'upkeep-bench-swap'),
+);
+
 function worker(args: string[]): Record<string, unknown> {
   spawnSync('sync');
-  const out = run(process.execPath, ['--import', 'tsx', path.join(here, 'worker.ts'), ...args], { cwd: repo });
+  const out = run(process.execPath, [workerBundle, ...args], { cwd: repo });
   return JSON.parse(out.trim().split('\n').pop() as string) as Record<string, unknown>;
 }
 
