@@ -245,16 +245,19 @@ export function archiveFolderIsolated(
 }
 
 /**
- * extractArchive in the backup worker (in this thread when there is none, or with a signal).
- * A restore into a folder (`dest`) runs on two threads (restore-feed.ts): this one reads,
- * hashes, decodes and checks, the worker writes. A verification (no `dest`) runs in the worker
+ * extractArchive in the backup worker (in this thread when there is none). An extraction into a
+ * folder (`dest`: a restore, a release into its staging folder) runs on two threads
+ * (restore-feed.ts): this one reads, hashes, decodes and checks, the worker writes. A verification (no `dest`) runs in the worker
  * while this thread hashes the archive.
  */
 export async function extractArchiveIsolated(options: ExtractOptions): Promise<ExtractResult> {
   const { onProgress, signal, ...rest } = options;
   const recorded = options.expect?.archiveSha256;
-  const script = signal ? null : workerScript();
-  if (script && options.dest !== null) return extractOnTwoThreads(script, options);
+  // Into a folder: two threads, cancellable (the reading thread stops at the signal and the writer
+  // is stopped with it). A verification with a signal stays in this thread.
+  const writerScript = workerScript();
+  if (writerScript && options.dest !== null) return extractOnTwoThreads(writerScript, options);
+  const script = signal ? null : writerScript;
   if (!recorded || !script) {
     return run<ExtractResult, ExtractProgress>(
       { op: 'extract', options: plain(rest) },
@@ -344,6 +347,7 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
       // Progress is what was checked: the writer is at most the feed's 8 MiB behind.
       checked = await extractArchive({
         ...rest,
+        ...(options.signal ? { signal: options.signal } : {}),
         dest: null,
         writer: feed,
         ...(hostReclaim ? { reclaim: hostReclaim } : {}),
@@ -359,7 +363,7 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
     if (written.files !== checked.files || written.bytes !== checked.bytes) {
       throw new UpkeepError(
         'INTERNAL',
-        `Restoring from ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`,
+        `Extracting ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`,
         { archive: options.archive },
       );
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
+import { extractArchiveIsolated } from '../backups/in-worker';
 import { swapState } from '../lib/dir-swap';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
@@ -241,7 +242,8 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     await ctx.saveState();
     await fs.rm(staging, { recursive: true, force: true });
     ctx.log(`extracting into ${staging}`);
-    const extracted = await extractArchive({
+    // On two threads where the backup worker runs (as in a restore): this one reads and checks, the worker writes.
+    const extracted = await extractArchiveIsolated({
       archive: file,
       dest: staging,
       stripTopFolder: chosen.sourceTarball,

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -226,5 +236,56 @@ describe('backups through the worker thread', () => {
     expect(backupWorkerRuns().worker - runs).toBe(1);
     expect(treeListing(folder)).toEqual(before);
     expect(readdirSync(path.dirname(folder))).toEqual([path.basename(folder)]);
+  });
+
+  it('extracts a release tarball into a folder on two threads: top folder stripped, setuid bits dropped, every file as in the tree', async () => {
+    const { root } = backupWorld();
+    const release = path.join(root, 'app-1.2.0');
+    makeTree(release, { large: true });
+    writeFileSync(path.join(release, 'run.sh'), '#!/bin/sh\n');
+    execFileSync('chmod', ['4755', path.join(release, 'run.sh')]);
+    const tarball = path.join(root, 'release.tar.gz');
+    execFileSync('tar', ['czf', tarball, '-C', root, 'app-1.2.0']);
+    const runs = backupWorkerRuns();
+    const staging = path.join(root, 'staging');
+    const result = await extractArchiveIsolated({
+      archive: tarball,
+      dest: staging,
+      stripTopFolder: true,
+      specialBits: 'strip',
+      zip: true,
+      signal: new AbortController().signal,
+    });
+    expect(result.topFolder).toBe('app-1.2.0');
+    expect(treeListing(staging)).toEqual(
+      treeListing(release).map((line) => line.replace(/^(run\.sh.*)4755/, '$10755')),
+    );
+    expect((statSync(path.join(staging, 'run.sh')).mode & 0o7777).toString(8)).toBe('755');
+    // A release with a signal goes to the worker too (it used to stay on this thread).
+    expect(backupWorkerRuns().worker - runs.worker).toBe(1);
+    expect(backupWorkerRuns().fallback).toBe(runs.fallback);
+  });
+
+  it('stops an extraction on two threads when its signal fires: CANCELLED, and the writer is stopped with it', async () => {
+    const { root } = backupWorld();
+    const release = path.join(root, 'app');
+    makeTree(release, { large: true });
+    for (let i = 0; i < 2000; i++) writeFileSync(path.join(release, `f${i}.txt`), `file ${i}\n`.repeat(50));
+    const tarball = path.join(root, 'release.tar.gz');
+    execFileSync('tar', ['czf', tarball, '-C', root, 'app']);
+    const stop = new AbortController();
+    const staging = path.join(root, 'staging');
+    const error = await extractArchiveIsolated({
+      archive: tarball,
+      dest: staging,
+      stripTopFolder: true,
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpkeepError);
+    expect((error as UpkeepError).code).toBe('CANCELLED');
+    // The writer stopped part-way: the folder holds fewer files than the release.
+    const written = existsSync(staging) ? treeListing(staging).length : 0;
+    expect(written).toBeLessThan(treeListing(release).length);
   });
 });
