@@ -229,10 +229,12 @@ class Extraction {
     const rel = this.tree.claim(parts, 'file', raw);
     this.checkExpected(rel, 'file', header.size);
     // A sink that checks this file's sha256 itself (the restore's worker, when it has time) is handed the recorded one.
-    const sinkChecks = this.sink.takesChecksum();
+    // With none recorded (a release) this thread hashes: the caller gets every file's sha256 in `entries`.
+    const recorded = this.expected?.get(rel)?.sha256;
+    const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
     this.current = { rel, header, mode, hash: sinkChecks ? null : createHash('sha256') };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
-    await this.sink.file(rel, mode, header.size, sinkChecks ? this.expected?.get(rel)?.sha256 : undefined);
+    await this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
   }
 
   private async onSymlink(parts: string[], header: TarEntryHeader, mode: number, mtime: number): Promise<void> {

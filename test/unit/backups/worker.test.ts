@@ -257,6 +257,10 @@ describe('backups through the worker thread', () => {
       signal: new AbortController().signal,
     });
     expect(result.topFolder).toBe('app-1.2.0');
+    // Every file's sha256 comes back (the update's swap plans with them instead of reading each file again).
+    const files = result.entries.filter((e) => e.type === 'file');
+    expect(files.length).toBeGreaterThan(0);
+    for (const e of files) expect(e.sha256, e.path).toMatch(/^[0-9a-f]{64}$/);
     expect(treeListing(staging)).toEqual(
       treeListing(release).map((line) => line.replace(/^(run\.sh.*)4755/, '$10755')),
     );
