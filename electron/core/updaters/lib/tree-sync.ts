@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import { assertApartFromDataDir } from '../../lib/data-dir';
@@ -28,15 +28,23 @@ export interface TreeEntry {
   target?: string;
 }
 
+/** How many entries of one folder are looked at together. */
+const LSTAT_BATCH = 256;
+
 /** Every entry under `root` (relative POSIX paths, parents before children). Does not follow links. */
 export async function walkTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   const visit = async (dir: string, prefix: string) => {
     const names = (await fs.readdir(dir)).sort();
-    for (const name of names) {
+    // A folder's entries are looked at together (the thread pool works on several at once); the
+    // list stays in order: each entry, then what a folder holds, as the names sort.
+    const stats: Stats[] = [];
+    for (let at = 0; at < names.length; at += LSTAT_BATCH)
+      stats.push(...(await Promise.all(names.slice(at, at + LSTAT_BATCH).map((n) => fs.lstat(path.join(dir, n))))));
+    for (const [i, name] of names.entries()) {
       const abs = path.join(dir, name);
       const rel = prefix ? `${prefix}/${name}` : name;
-      const st = await fs.lstat(abs);
+      const st = stats[i] as Stats;
       if (st.isSymbolicLink())
         out.push({ rel, kind: 'symlink', mode: st.mode & 0o777, size: 0, target: await fs.readlink(abs) });
       else if (st.isDirectory()) {
