@@ -14,6 +14,7 @@ import path from 'node:path';
 import { BackupStore } from '../../electron/core/backups/store';
 import { validateComponent } from '../../electron/core/config/validate';
 import { createServices } from '../../electron/core/services';
+import { trashSettled } from '../../electron/core/lib/trash';
 import { FakeGitHub } from '../../test/fixtures/servers';
 
 const [op, home, folder, a, b, health] = process.argv.slice(2) as [
@@ -56,10 +57,13 @@ async function update(): Promise<Record<string, unknown>> {
     const [result] = await services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
     const end = now();
     await services.backups.settled?.();
+    // The replaced tree is removed in the background after the answer (lib/trash.ts).
+    await trashSettled();
     return {
       status: result?.status,
       backup_id: result?.backup_id,
       ms: Math.round(end - start),
+      settled_ms: Math.round(now() - start),
       rollback_ms: rollbackStart === null ? null : Math.round(end - rollbackStart),
     };
   } finally {

@@ -6,6 +6,7 @@ import { logger } from './lib/log';
 import { recoverInterrupted, type RecoveryReport } from './recovery';
 import { startScheduler, type StartSchedulerOptions } from './schedule/wiring';
 import type { Services } from './services';
+import { trashSettled } from './lib/trash';
 
 const log = logger('startup');
 
@@ -49,6 +50,8 @@ export async function startBackground(services: Services, options: BackgroundOpt
     recovery,
     async stop() {
       await stopScheduler?.();
+      // Trees replaced by updates are removed in the background; a host that stops lets that finish.
+      await trashSettled();
     },
   };
 }

@@ -8,6 +8,7 @@ import { treeHash } from '../fixtures/releases/tree';
 import { backupWorld } from '../unit/backups/setup';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { hostileCorpus, zstdCorpus } from './corpus';
+import { trashSettled } from '../../electron/core/lib/trash';
 
 /**
  * Every archive of the hostile corpus, twice: as the asset of a release the engine installs
@@ -72,6 +73,7 @@ describe('hostile archives as an update (release_archive asset, real engine)', (
       expect(['failed', 'rolled_back']).toContain(result?.status);
       expect(s.hash()).toBe(folder);
       expect(outsideHome(s.root)).toBe(before);
+      await trashSettled();
       expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
       for (const p of outsideMarkers) expect(existsSync(p), p).toBe(false);
     });

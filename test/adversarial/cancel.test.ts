@@ -15,6 +15,7 @@ import { buildCli, repoRoot } from '../helpers/cli';
 import { tempDir } from '../helpers/temp';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { serve, trickle, type Served } from './servers';
+import { trashSettled } from '../../electron/core/lib/trash';
 
 /**
  * Cancelling a running update: at every step before the commit point the run stops promptly,
@@ -116,8 +117,9 @@ async function expectCancelledAndOld(
   expect(existsSync(path.join(scenario.services.layout.locks, 'webapp.lock'))).toBe(false);
   expect(readdirSync(scenario.services.layout.journal).filter((n) => n.endsWith('.json'))).toEqual([]);
   expect(scenario.events.some((e) => e.event === 'update_cancelled')).toBe(true);
-  // No staging folder is left beside the component.
-  expect(readdirSync(path.dirname(scenario.folder)).filter((n) => n.includes('upkeep-staging'))).toEqual([]);
+  // No staging folder is left beside the component, once the background removal of the trees set aside ends.
+  await trashSettled();
+  expect(readdirSync(path.dirname(scenario.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
 }
 
 /** A release 1.1.0 with `count` more files, so extracting it takes a while. */

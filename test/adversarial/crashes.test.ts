@@ -8,6 +8,7 @@ import { treeHash, treeListing } from '../fixtures/releases/tree';
 import { backupWorld } from '../unit/backups/setup';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { hasStrace, runCrashDriver, runUnderStrace, seeded } from './crash-points';
+import { trashSettled } from '../../electron/core/lib/trash';
 
 /**
  * SIGKILL at seeded random points of a real update (download, verify, extract, sync, install,
@@ -85,6 +86,8 @@ describe('SIGKILL at seeded random points, then recovery (real child processes)'
         expect(end.signal === 'SIGKILL' || end.code === 0, `kill point ${k}: ${end.stderr}`).toBe(true);
         const host = createServices({ home: s.home, host: 'http' });
         const recovered = await host.updates.recoverInterruptedRuns();
+        // The replaced tree is removed in the background (lib/trash.ts).
+        await trashSettled();
         const after = appHash(s);
         expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8')).toBe('a user photo');
         const state = after === ref.oldHash ? 'old' : after === ref.newHash ? 'new' : 'MIXED';

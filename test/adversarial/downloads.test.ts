@@ -199,6 +199,8 @@ async function failsUntouched(
   expect(['failed', 'rolled_back']).toContain(result.status);
   expect(s.hash()).toBe(before);
   expect(s.uploadsHash()).toBe(uploads);
+  // The tree a revert left aside is removed in the background (lib/trash.ts).
+  await trashSettled();
   expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
   expect(readdirSync(path.join(s.home, 'journal'))).toEqual([]);
   return result;

@@ -6,6 +6,7 @@ import { buildCli, repoRoot } from '../helpers/cli';
 import { treeHash, treeListing } from '../fixtures/releases/tree';
 import { releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { seeded } from './crash-points';
+import { trashSettled } from '../../electron/core/lib/trash';
 
 /**
  * SIGKILL a real `upkeep update` (or `backup restore`) from outside, then start one entry point —
@@ -279,7 +280,9 @@ const diff = (a: string[], b: string[]) =>
   ].join('\n');
 
 /** What every trial ends with: old or new, user data intact, nothing left open or beside the folder. */
-function expectRecovered(label: string): State {
+async function expectRecovered(label: string): Promise<State> {
+  // Trees set aside by a run are removed in the background (lib/trash.ts).
+  await trashSettled();
   const state = sb.state();
   expect(
     state,
@@ -353,7 +356,7 @@ describe('every entry point finishes an interrupted update before it answers (SI
         expect(end.signal === 'SIGKILL' || end.code === 0, `${label}: ${end.stderr}`).toBe(true);
         const answer = await entry.run(sb);
         try {
-          const state = expectRecovered(label);
+          const state = await expectRecovered(label);
           answer(state);
           outcomes.push(`${point}:${entry.name.replace(/ /g, '_')}:${state}${end.signal ? '' : ':completed'}`);
         } catch (error) {
@@ -381,7 +384,7 @@ describe('every entry point finishes an interrupted update before it answers (SI
         expect(end.signal === 'SIGKILL' || end.code === 0, end.stderr).toBe(true);
         // The folder is left as the kill left it until someone asks: the host, here.
         const checked = await call(host, 'checkComponents', { ids: ['webapp'] });
-        const state = expectRecovered(`running host, change ${n}`);
+        const state = await expectRecovered(`running host, change ${n}`);
         if (n === 1) expect(state).toBe('old');
         expect(checked.status, JSON.stringify(checked.json)).toBe(200);
         expect((checked.json.result as CheckJson).components[0]?.installed).toBe(versionOf(state));
@@ -460,7 +463,7 @@ describe('a killed restore, a live holder, a failed recovery', () => {
     }
     const after = await upkeep(sb.home, ['--json', 'check']);
     expect(after.code, after.stderr).toBe(0);
-    expect(expectRecovered('after the holder was killed')).toBe('old');
+    expect(await expectRecovered('after the holder was killed')).toBe('old');
     expect((after.json() as CheckJson).components[0]?.installed).toBe('1.0.0');
     expect(after.stderr).toMatch(/finished an interrupted run of webapp .*rolled_back/);
   }, 120_000);

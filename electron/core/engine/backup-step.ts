@@ -5,14 +5,25 @@ import type { RunJournal } from './journal';
 import type { RunKit } from './run-kit';
 import type { RunLog } from './run-log';
 
-/** The backup step: a store backup of the folder read back whole, an updater snapshot, or nothing to hold. */
+/** What the backup step took, and the read-back of a store backup still under way. */
+export interface TakenBackup {
+  backup: RunJournal['backup'];
+  /**
+   * Resolves once the store backup has been read back whole (rejects with BACKUP_CORRUPT when it
+   * cannot be): it runs beside the download and verify steps, and the run awaits it before its
+   * first change to the folder. Never rejects unhandled.
+   */
+  readBack: Promise<void> | null;
+}
+
+/** The backup step: a store backup of the folder (read back whole, see TakenBackup), an updater snapshot, or nothing to hold. */
 export async function takeBackup(
   kit: RunKit,
   ctx: UpdaterContext,
   component: Component,
   updater: Updater,
   log: RunLog,
-): Promise<RunJournal['backup']> {
+): Promise<TakenBackup> {
   const folder = updater.folder(ctx);
   const backups = kit.deps.backups();
   if (folder && backups) {
@@ -22,24 +33,15 @@ export async function takeBackup(
       version: ctx.from,
       signal: ctx.signal,
     });
-    log.write(`pre-update backup ${id}`);
-    // A backup that cannot be restored would turn any later failure into a half-updated folder:
-    // find out now, while nothing has been changed.
-    const problem = await backups.checkRestorable?.(id);
-    if (problem) {
-      throw new UpkeepError(
-        'BACKUP_CORRUPT',
-        `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update without a backup at your own risk.`,
-        { backup_id: id, cause: problem },
-        { action: 'update_without_backup' },
-      );
-    }
-    log.write(`pre-update backup ${id} reads back completely`);
-    return { id, kind: 'store' };
+    log.write(`pre-update backup ${id}, reading it back`);
+    const readBack = readBackWhole(backups, id, component, log);
+    // Awaited before the first change; until then a rejection must not count as unhandled.
+    readBack.catch(() => undefined);
+    return { backup: { id, kind: 'store' }, readBack };
   }
   if (updater.snapshot) {
     const id = await updater.snapshot.create(ctx);
-    return { id, kind: 'snapshot' };
+    return { backup: { id, kind: 'snapshot' }, readBack: null };
   }
   if (folder && !backups)
     throw new UpkeepError(
@@ -50,5 +52,27 @@ export async function takeBackup(
     );
   // No folder and no state of its own (a script, sleep_a_bit): there is nothing a backup could hold.
   log.write(`nothing to back up for method ${component.method} without a folder; a failure cannot be rolled back`);
-  return null;
+  return { backup: null, readBack: null };
+}
+
+/**
+ * A backup that cannot be restored would turn any later failure into a half-updated folder: find
+ * out before anything is changed.
+ */
+async function readBackWhole(
+  backups: NonNullable<ReturnType<RunKit['deps']['backups']>>,
+  id: string,
+  component: Component,
+  log: RunLog,
+): Promise<void> {
+  const problem = await backups.checkRestorable?.(id);
+  if (problem) {
+    throw new UpkeepError(
+      'BACKUP_CORRUPT',
+      `The pre-update backup ${id} of ${component.name} could not be read back for a restore (${problem.message}), so a failed update could not be undone. Nothing was changed. Fix what the message names, or update without a backup at your own risk.`,
+      { backup_id: id, cause: problem },
+      { action: 'update_without_backup' },
+    );
+  }
+  log.write(`pre-update backup ${id} reads back completely`);
 }

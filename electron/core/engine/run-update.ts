@@ -68,6 +68,7 @@ async function runSteps(
   if (kit.cancels.stopped) live.cancel('by a cancel of every update');
   const controller = live.controller;
   let ctx: UpdaterContext | undefined;
+  let readBack: Promise<void> | null = null;
   const step = async <T>(name: UpdateStep, body: () => Promise<T>): Promise<T> => {
     live.throwIfCancelled();
     journal.step = name;
@@ -97,7 +98,9 @@ async function runSteps(
 
     if (!journal.no_backup) {
       await step('backup', async () => {
-        journal.backup = await takeBackup(kit, c, component, updater, log);
+        const taken = await takeBackup(kit, c, component, updater, log);
+        journal.backup = taken.backup;
+        readBack = taken.readBack;
       });
     } else {
       log.write(
@@ -107,6 +110,15 @@ async function runSteps(
     const { download, verify } = updater;
     if (download) await step('download', () => download.call(updater, c));
     if (verify) await step('verify', () => verify.call(updater, c));
+    // The backup's read-back ran beside the download and verify; nothing changes until it has passed.
+    if (readBack) {
+      try {
+        await readBack;
+      } catch (error) {
+        throw new StepFailure('backup', error);
+      }
+      live.throwIfCancelled();
+    }
     // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
     if (!journal.backup || !journal.rollback_on_failure)
       live.passPointOfNoReturn(
@@ -153,6 +165,8 @@ async function runSteps(
   } catch (raw) {
     return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
   } finally {
+    // A run that ended before its backup was read back lets that reading finish (it holds the archive open).
+    await readBack?.catch(() => undefined);
     kit.cancels.end(live);
     await fs.rm(kit.workDir(runId), { recursive: true, force: true }).catch((error: unknown) => {
       // The outcome is recorded already; the folder left behind is only downloads and staging under the cache folder.

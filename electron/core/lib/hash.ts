@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { UpkeepError } from '../../../shared/errors';
 
-/** sha256 of a whole file, hex: read into one reused 1 MiB buffer (no garbage per chunk). */
+const CHUNK = 1024 * 1024;
+
+/**
+ * sha256 of a whole file, hex: read into one reused buffer (no garbage per chunk) of at most 1 MiB,
+ * no larger than the file (plus one byte to see its end), so hashing many small files does not
+ * allocate a megabyte each.
+ */
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   const handle = await fs.open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(1024 * 1024);
+    const { size } = await handle.stat();
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, size + 1));
     for (;;) {
       if (signal?.aborted) throw new UpkeepError('CANCELLED', 'Hashing cancelled.');
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);

@@ -5,6 +5,7 @@ import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
 import { extractArchiveIsolated } from '../backups/in-worker';
 import { swapState } from '../lib/dir-swap';
+import { discardTree, sweepTrash } from '../lib/trash';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
 import { readStateFile } from '../lib/state-file';
@@ -237,6 +238,8 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       field: `components.${ctx.component.id}.folder`,
     });
     const staging = stagingOf(ctx);
+    // A tree an earlier run was still removing when its process ended.
+    for (const swept of await sweepTrash(folder)) ctx.log(`removed ${swept}, left over from an earlier update`);
     // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
     ctx.state.staging = staging;
     await ctx.saveState();
@@ -339,8 +342,13 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       ))
     ) {
       if (record && !(await swapState(record)).swapped) await revertTreeSwap(record);
-      await fs.rm(staging, { recursive: true, force: true });
-      await fs.rm(record?.old ?? oldTreeOf(ctx), { recursive: true, force: true });
+      // The tree nobody needs now (the previous one after an accepted update, the new one after a
+      // revert) is renamed aside and removed in the background: the run's answer does not wait for it.
+      const folder = folderOf(ctx);
+      // What a process that ended mid-removal left (recovery comes here too).
+      await sweepTrash(folder);
+      await discardTree(staging, folder, `${ctx.runId}-staging`);
+      await discardTree(record?.old ?? oldTreeOf(ctx), folder, `${ctx.runId}-old`);
     }
     await fs.rm(pendingManifest(ctx), { force: true });
   },

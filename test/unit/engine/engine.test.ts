@@ -49,6 +49,33 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
   });
 
+  it('reads the backup back beside the download, and changes nothing when it does not read back (BACKUP_CORRUPT)', async () => {
+    s = await releaseScenario();
+    const before = s.hash();
+    const backups = s.services.backups;
+    const create = backups.create.bind(backups);
+    backups.create = async (request) => {
+      const made = await create(request);
+      // A disk that gives back other bytes than were written: the middle of the archive is flipped.
+      const bytes = readFileSync(made.archive);
+      const from = Math.floor(bytes.length / 2);
+      for (let i = from; i < Math.min(bytes.length, from + 64); i++) bytes[i] = (bytes[i] ?? 0) ^ 0xff;
+      writeFileSync(made.archive, bytes);
+      return made;
+    };
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'BACKUP_CORRUPT' } });
+    expect(r?.error?.message).toContain('Nothing was changed');
+    expect(s.hash()).toBe(before);
+    expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
+    const log = readFileSync(path.join(s.services.layout.logs, `${r?.run_id}.log`), 'utf8');
+    // The release was downloaded while the backup was read back; nothing was extracted.
+    expect(log).toMatch(/downloaded \d+ bytes/);
+    expect(log).toContain('backup failed');
+    expect(log).not.toContain('extracting into');
+    expect(log).not.toContain('reads back completely');
+  });
+
   it('updates, keeps user data, records history and events, and a rollback restores the exact old tree', async () => {
     s = await releaseScenario({
       config: {

@@ -213,6 +213,8 @@ async function planCarry(
   const previous = options.previousFiles ? new Set(options.previousFiles.filter(isSafeRel)) : null;
   const previousDirs = new Set([...(previous ?? [])].flatMap((rel) => ancestors(path.posix.dirname(rel))));
   const plan: CarryPlan = { carry: [], kept: [], removed: 0 };
+  // Files the previous release shipped and the new one lacks, in walk order: hashed together below.
+  const shipped: { abs: string; rel: string; at: number }[] = [];
   const visit = async (relDir: string) => {
     const dir = relDir ? path.join(folder, ...relDir.split('/')) : folder;
     for (const d of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -225,28 +227,40 @@ async function planCarry(
         if (previousDirs.has(rel)) await visit(rel);
         else plan.carry.push(rel);
       } else if (!previous?.has(rel)) plan.carry.push(rel);
-      else await decideShipped(path.join(dir, d.name), rel, plan, options);
+      else shipped.push({ abs: path.join(dir, d.name), rel, at: plan.carry.length });
     }
   };
   await visit('');
+  // What each holds now, a batch at a time (the thread pool hashes several at once); the kept ones
+  // join the carry list where the walk met them.
+  const kept: { rel: string; at: number }[] = [];
+  for (let at = 0; at < shipped.length; at += LSTAT_BATCH) {
+    const batch = shipped.slice(at, at + LSTAT_BATCH);
+    const now = await Promise.all(batch.map((f) => contentOf(f.abs)));
+    for (const [i, f] of batch.entries()) {
+      const was = options.previousHashes?.[f.rel];
+      if (was && now[i] === was) {
+        plan.removed++;
+        options.log?.(`removed ${f.rel} (not in the new release)`);
+        continue;
+      }
+      kept.push(f);
+      plan.kept.push(f.rel);
+      options.log?.(
+        `kept ${f.rel}: the new release no longer has it, but it ${was ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`,
+      );
+    }
+  }
+  // Inserted from the last so each `at` (a position in the walk's own list) still holds.
+  for (const f of kept.reverse()) plan.carry.splice(f.at, 0, f.rel);
   return plan;
 }
 
-/** A file the previous release shipped and the new one lacks: removed while it holds what was shipped, else kept. */
-async function decideShipped(abs: string, rel: string, plan: CarryPlan, options: SwapTreeOptions): Promise<void> {
+/** What a path holds, as a release manifest records it: sha256 of a file, `link:<target>` of a link, null otherwise. */
+async function contentOf(abs: string): Promise<string | null> {
   const st = await fs.lstat(abs);
-  const shipped = options.previousHashes?.[rel];
-  const now = st.isSymbolicLink() ? `link:${await fs.readlink(abs)}` : st.isFile() ? await sha256File(abs) : null;
-  if (shipped && now === shipped) {
-    plan.removed++;
-    options.log?.(`removed ${rel} (not in the new release)`);
-    return;
-  }
-  plan.kept.push(rel);
-  plan.carry.push(rel);
-  options.log?.(
-    `kept ${rel}: the new release no longer has it, but it ${shipped ? 'was changed since it was installed' : 'cannot be compared with what the old release shipped'}`,
-  );
+  if (st.isSymbolicLink()) return `link:${await fs.readlink(abs)}`;
+  return st.isFile() ? sha256File(abs) : null;
 }
 
 /** Move the carried paths from the folder into the new tree (parents made as needed). */
