@@ -3,7 +3,9 @@
  * way of doing the same on the same trees, side by side in one run:
  * - update: Upkeep's whole update through the engine (check, pre-update backup read back,
  *   download from a local server, verify, extract, swap, commit) against `tar czf` a backup +
- *   `tar xzf` the release + `rsync -a --delete` it onto a copy of the folder;
+ *   `tar xzf` the release + `rsync -a --delete` it onto a copy of the folder; once as the first
+ *   update under Upkeep (the installed release's file list read from its tarball), once with that
+ *   list known (Upkeep installed the running release);
  * - restore: BackupStore.restore of the pre-update backup into the live folder against `tar xzf`
  *   the backup beside the folder + two `mv` + `rm -rf` the old tree;
  * - rollback: an update whose health check fails (the engine restores the backup), timed from
@@ -189,6 +191,25 @@ function benchShape(shape: string, rows: Row[]): void {
       upkeep_ms: up.ms as number,
       shell_ms: shellUpdate,
       ratio: (up.ms as number) / shellUpdate,
+      extra: { settled_ms: up.settled_ms },
+    });
+    // The same update when Upkeep installed the running release (it knows that release's file list).
+    const known = worker([
+      'update-known',
+      path.join(out, 'home-known'),
+      liveCopy(t.v1, path.join(out, 'srv-known', 'webapp')),
+      t.tgz1,
+      t.tgz2,
+      'ok',
+    ]);
+    if (known.status !== 'succeeded') throw new Error(`update of ${shape} (file list known): ${JSON.stringify(known)}`);
+    rows.push({
+      shape,
+      op: 'update, file list known',
+      upkeep_ms: known.ms as number,
+      shell_ms: shellUpdate,
+      ratio: (known.ms as number) / shellUpdate,
+      extra: { settled_ms: known.settled_ms },
     });
     const restored = worker(['restore', home, live, up.backup_id as string]);
     const shellRest = shellRestore(backup, copy, String(round));
@@ -214,7 +235,7 @@ function benchShape(shape: string, rows: Row[]): void {
       ratio: (failed.rollback_ms as number) / shellRoll,
       extra: { whole_failed_update_ms: failed.ms },
     });
-    for (const r of rows.slice(-4))
+    for (const r of rows.slice(-5))
       if (r.shape === shape)
         log(
           `  round ${round} ${r.op}: Upkeep ${(r.upkeep_ms / 1000).toFixed(2)} s, shell ${(r.shell_ms / 1000).toFixed(2)} s, ${r.ratio.toFixed(3)}×`,

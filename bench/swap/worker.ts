@@ -5,11 +5,15 @@
  *   commit); with `fail` the health check fails and the engine rolls back (restores the backup).
  *   Reports the whole run and, for `fail`, the rollback alone (from entering the rollback step to
  *   the end of the run).
+ * - `worker update-known …` (same arguments): the folder is first updated by Upkeep from 0.9.0 to
+ *   1.0.0 (untimed), so Upkeep knows the installed release's file list, as after any update it
+ *   made; then the timed update to 1.1.0. Without it the update is the first under Upkeep, which
+ *   reads the installed release's file list from its tarball.
  * - `worker restore HOME FOLDER BACKUP_ID`: BackupStore.restore of that backup into the folder
  *   (safety backup off, like the shell way); `ms` until the answer, `settled_ms` once the replaced
  *   tree is removed too.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackupStore } from '../../electron/core/backups/store';
 import { validateComponent } from '../../electron/core/config/validate';
@@ -27,11 +31,12 @@ const [op, home, folder, a, b, health] = process.argv.slice(2) as [
 ];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-async function update(): Promise<Record<string, unknown>> {
+async function update(known: boolean): Promise<Record<string, unknown>> {
+  if (known) writeFileSync(path.join(folder, 'VERSION'), '0.9.0\n');
   const gh = await FakeGitHub.start();
   try {
     gh.addRelease('acme', 'webapp', { tag_name: 'v1.0.0', tarball: readFileSync(a) });
-    gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: readFileSync(b as string) });
+    if (!known) gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: readFileSync(b as string) });
     const services = createServices({ home, host: 'cli' });
     services.settings.set({ github_api_base: gh.apiBase, min_free_space_mb: 1 });
     const config = validateComponent('webapp', {
@@ -53,6 +58,13 @@ async function update(): Promise<Record<string, unknown>> {
     services.events.on('update_progress', (p) => {
       if (p.step === 'rollback' && rollbackStart === null) rollbackStart = now();
     });
+    if (known) {
+      // Installed by Upkeep: an update from 0.9.0 to 1.0.0 first (untimed), which records 1.0.0's file list.
+      const [first] = await services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+      if (first?.status !== 'succeeded') throw new Error(`the untimed update to 1.0.0: ${JSON.stringify(first)}`);
+      await trashSettled();
+      gh.addRelease('acme', 'webapp', { tag_name: 'v1.1.0', tarball: readFileSync(b as string) });
+    }
     const start = now();
     const [result] = await services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
     const end = now();
@@ -91,6 +103,11 @@ async function restore(): Promise<Record<string, unknown>> {
   return { files: r.files, ms: Math.round(answered - start), settled_ms: Math.round(now() - start) };
 }
 
-const result = op === 'update' ? await update() : op === 'restore' ? await restore() : null;
+const result =
+  op === 'update' || op === 'update-known'
+    ? await update(op === 'update-known')
+    : op === 'restore'
+      ? await restore()
+      : null;
 if (!result) throw new Error(`unknown op ${op}`);
 process.stdout.write(`${JSON.stringify({ op, ...result })}\n`);

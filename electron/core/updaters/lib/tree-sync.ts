@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import { assertApartFromDataDir } from '../../lib/data-dir';
@@ -23,34 +23,39 @@ export function isPreserved(rel: string, preserve: readonly string[]): boolean {
 export interface TreeEntry {
   rel: string;
   kind: 'dir' | 'file' | 'symlink';
-  mode: number;
-  size: number;
   target?: string;
 }
 
-/** How many entries of one folder are looked at together. */
-const LSTAT_BATCH = 256;
+/** Name order by code unit, as Array.prototype.sort orders strings (no locale tables). */
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-/** Every entry under `root` (relative POSIX paths, parents before children). Does not follow links. */
+/** How many entries are looked at together (links read, files hashed) on the thread pool. */
+const BATCH = 256;
+
+/**
+ * Every entry under `root` (relative POSIX paths, parents before children, in name order). Does
+ * not follow links. Kinds come from the folder listing itself (d_type; Node looks at an entry
+ * whose listing does not say), so a walk of 30,000 files makes no call per file but readlink.
+ * Anything else (a socket, a device) is left out.
+ */
 export async function walkTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   const visit = async (dir: string, prefix: string) => {
-    const names = (await fs.readdir(dir)).sort();
-    // A folder's entries are looked at together (the thread pool works on several at once); the
-    // list stays in order: each entry, then what a folder holds, as the names sort.
-    const stats: Stats[] = [];
-    for (let at = 0; at < names.length; at += LSTAT_BATCH)
-      stats.push(...(await Promise.all(names.slice(at, at + LSTAT_BATCH).map((n) => fs.lstat(path.join(dir, n))))));
-    for (const [i, name] of names.entries()) {
-      const abs = path.join(dir, name);
-      const rel = prefix ? `${prefix}/${name}` : name;
-      const st = stats[i] as Stats;
-      if (st.isSymbolicLink())
-        out.push({ rel, kind: 'symlink', mode: st.mode & 0o777, size: 0, target: await fs.readlink(abs) });
-      else if (st.isDirectory()) {
-        out.push({ rel, kind: 'dir', mode: st.mode & 0o777, size: 0 });
-        await visit(abs, rel);
-      } else if (st.isFile()) out.push({ rel, kind: 'file', mode: st.mode & 0o777, size: st.size });
+    const dirents = (await fs.readdir(dir, { withFileTypes: true })).sort(byName);
+    const links = dirents.filter((d) => d.isSymbolicLink());
+    const targets = new Map<string, string>();
+    for (let at = 0; at < links.length; at += BATCH) {
+      const batch = links.slice(at, at + BATCH);
+      const read = await Promise.all(batch.map((d) => fs.readlink(path.join(dir, d.name))));
+      batch.forEach((d, i) => targets.set(d.name, read[i] as string));
+    }
+    for (const d of dirents) {
+      const rel = prefix ? `${prefix}/${d.name}` : d.name;
+      if (d.isSymbolicLink()) out.push({ rel, kind: 'symlink', target: targets.get(d.name) as string });
+      else if (d.isDirectory()) {
+        out.push({ rel, kind: 'dir' });
+        await visit(path.join(dir, d.name), rel);
+      } else if (d.isFile()) out.push({ rel, kind: 'file' });
     }
   };
   await visit(root, '');
@@ -217,7 +222,7 @@ async function planCarry(
   const shipped: { abs: string; rel: string; at: number }[] = [];
   const visit = async (relDir: string) => {
     const dir = relDir ? path.join(folder, ...relDir.split('/')) : folder;
-    for (const d of (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const d of (await fs.readdir(dir, { withFileTypes: true })).sort(byName)) {
       const rel = relDir ? `${relDir}/${d.name}` : d.name;
       const kind = release.get(rel);
       if (isPreserved(rel, options.preserve)) plan.carry.push(rel);
@@ -234,8 +239,8 @@ async function planCarry(
   // What each holds now, a batch at a time (the thread pool hashes several at once); the kept ones
   // join the carry list where the walk met them.
   const kept: { rel: string; at: number }[] = [];
-  for (let at = 0; at < shipped.length; at += LSTAT_BATCH) {
-    const batch = shipped.slice(at, at + LSTAT_BATCH);
+  for (let at = 0; at < shipped.length; at += BATCH) {
+    const batch = shipped.slice(at, at + BATCH);
     const now = await Promise.all(batch.map((f) => contentOf(f.abs)));
     for (const [i, f] of batch.entries()) {
       const was = options.previousHashes?.[f.rel];
