@@ -201,7 +201,7 @@ describe('cancel: release_archive at each step before commit', () => {
     expect(log).not.toContain('downloaded ');
   });
 
-  it('extract: the extraction stops part way and the folder is restored', async () => {
+  it('extract: the extraction into staging stops part way; nothing had been changed, so nothing is restored', async () => {
     s = await releaseScenario({ tarball: bigRelease(4000) });
     const before = s.hash();
     const uploads = s.uploadsHash();
@@ -211,7 +211,9 @@ describe('cancel: release_archive at each step before commit', () => {
     const log = readFileSync(path.join(s.home, 'logs', `${result.run_id}.log`), 'utf8');
     // The extraction never reported all its files: it was stopped, not run to the end.
     expect(log).not.toMatch(/extracted \d+ files/);
-    expect(log).toContain('restored');
+    // The folder was never touched: no swap back, no restore of the backup.
+    expect(result.error?.message).toContain('Nothing had been changed');
+    expect(log).not.toContain('restoring backup');
   });
 
   it('apply (the swap into the folder) before commit: the previous tree is swapped back, exactly as it was', async () => {

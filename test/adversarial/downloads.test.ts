@@ -11,6 +11,7 @@ import { minisignKeys, sha256, sourceTarball } from '../fixtures/releases/tree';
 import { tempDir } from '../helpers/temp';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from '../unit/engine/scenario';
 import { endless, resetAfter, selfSignedCert, serve, serveHttps, trickle, type Served } from './servers';
+import { trashSettled } from '../../electron/core/lib/trash';
 
 const open: Served[] = [];
 let s: Scenario | undefined;

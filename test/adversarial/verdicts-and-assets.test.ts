@@ -321,8 +321,8 @@ describe('release_archive with zip and .tar.zst assets (real engine, GitHub-like
     });
     const before = s.hash();
     const result = await update(s);
-    // Refused while extracting into staging, after the backup: the run is rolled back.
-    expect(result.status, JSON.stringify(result)).toBe('rolled_back');
+    // Refused while extracting into staging, before anything in the folder changed: nothing to roll back.
+    expect(result.status, JSON.stringify(result)).toBe('failed');
     expect(result.error?.code).toBe('UNSAFE_ARCHIVE');
     expect(result.error?.message).toContain('climbs out with ".."');
     expect(s.hash()).toBe(before);

@@ -68,7 +68,7 @@ async function runSteps(
   if (kit.cancels.stopped) live.cancel('by a cancel of every update');
   const controller = live.controller;
   let ctx: UpdaterContext | undefined;
-  let readBack: Promise<void> | null = null;
+  let readBack = null as Promise<void> | null;
   const step = async <T>(name: UpdateStep, body: () => Promise<T>): Promise<T> => {
     live.throwIfCancelled();
     journal.step = name;
@@ -79,7 +79,8 @@ async function runSteps(
       live.throwIfCancelled();
       return value;
     } catch (error) {
-      throw new StepFailure(name, error);
+      // A failure the body already placed (the backup's read-back, awaited in apply) keeps its step.
+      throw error instanceof StepFailure ? error : new StepFailure(name, error);
     }
   };
 
@@ -107,25 +108,30 @@ async function runSteps(
         'warning: no pre-update backup (the update was asked to run without one); a failure cannot be rolled back',
       );
     }
-    const { download, verify } = updater;
+    const { download, verify, stage } = updater;
     if (download) await step('download', () => download.call(updater, c));
     if (verify) await step('verify', () => verify.call(updater, c));
-    // The backup's read-back ran beside the download and verify; nothing changes until it has passed.
-    if (readBack) {
-      try {
-        await readBack;
-      } catch (error) {
-        throw new StepFailure('backup', error);
+    await step('apply', async () => {
+      // The new version is built beside the component while the backup is still read back.
+      if (stage) await stage.call(updater, c);
+      // Nothing in the component changes until the backup has read back whole.
+      if (readBack) {
+        try {
+          await readBack;
+        } catch (error) {
+          throw new StepFailure('backup', error);
+        }
       }
       live.throwIfCancelled();
-    }
-    // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
-    if (!journal.backup || !journal.rollback_on_failure)
-      live.passPointOfNoReturn(
-        `has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`,
-      );
-    journal.touched = true;
-    await step('apply', () => updater.apply(c));
+      // A change nothing can put back (no backup, rollback off) is not interrupted by a cancel.
+      if (!journal.backup || !journal.rollback_on_failure)
+        live.passPointOfNoReturn(
+          `has begun changing ${component.name} with no ${journal.backup ? 'automatic rollback' : 'pre-update backup'} to undo it`,
+        );
+      journal.touched = true;
+      await kit.journals.write(journal);
+      await updater.apply(c);
+    });
     const folder = component.config.folder ?? updater.folder(c);
     if (component.config.install?.length) {
       await step('install', async () => {

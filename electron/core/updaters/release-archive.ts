@@ -168,6 +168,58 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
   }
 }
 
+/** A release extracted into staging by stage(), for apply in the same process: its root and per-file sha256. */
+interface Staged {
+  root: string;
+  releaseHashes: Map<string, string>;
+}
+const staged = new Map<string, Staged>();
+
+/** Extract the downloaded release into the staging folder beside the component (the component is not touched). */
+async function extractRelease(ctx: OwnContext<'release_archive'>): Promise<Staged> {
+  const { file } = downloaded(ctx);
+  const chosen = chooseDownload(ctx);
+  const folder = folderOf(ctx);
+  assertApartFromDataDir(folder, ctx.home.home, {
+    what: `The folder of ${ctx.component.id} cannot be updated`,
+    component: ctx.component.id,
+    field: `components.${ctx.component.id}.folder`,
+  });
+  const staging = stagingOf(ctx);
+  // A tree an earlier run was still removing when its process ended.
+  for (const swept of await sweepTrash(folder)) ctx.log(`removed ${swept}, left over from an earlier update`);
+  // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
+  ctx.state.staging = staging;
+  await ctx.saveState();
+  await fs.rm(staging, { recursive: true, force: true });
+  ctx.log(`extracting into ${staging}`);
+  // On two threads where the backup worker runs (as in a restore): this one reads and checks, the worker writes.
+  const extracted = await extractArchiveIsolated({
+    archive: file,
+    dest: staging,
+    stripTopFolder: chosen.sourceTarball,
+    specialBits: 'strip',
+    // A .zip asset (or archive/<ref>.zip) goes through the same checks and the same staging.
+    zip: true,
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress((p.archiveBytes / Math.max(1, p.archiveTotal)) * 80),
+  });
+  ctx.log(
+    `extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`,
+  );
+  let root = staging;
+  if (!chosen.sourceTarball) {
+    // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
+    const names = await fs.readdir(staging);
+    if (names.length === 1) {
+      const only = path.join(staging, names[0] ?? '');
+      if ((await fs.lstat(only)).isDirectory()) root = only;
+    }
+  }
+  const prefix = root === staging ? '' : `${path.relative(staging, root).split(path.sep).join('/')}/`;
+  return { root, releaseHashes: extractedHashes(extracted.entries, prefix) };
+}
+
 function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
   const d = ctx.state.download;
   if (!isRecord(d) || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.size !== 'number')
@@ -228,46 +280,15 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     await verifyReleaseFile(ctx, file, sha256, chooseDownload(ctx));
   },
 
+  async stage(ctx) {
+    staged.set(ctx.runId, await extractRelease(ctx));
+  },
+
   async apply(ctx) {
-    const { file } = downloaded(ctx);
-    const chosen = chooseDownload(ctx);
     const folder = folderOf(ctx);
-    assertApartFromDataDir(folder, ctx.home.home, {
-      what: `The folder of ${ctx.component.id} cannot be updated`,
-      component: ctx.component.id,
-      field: `components.${ctx.component.id}.folder`,
-    });
-    const staging = stagingOf(ctx);
-    // A tree an earlier run was still removing when its process ended.
-    for (const swept of await sweepTrash(folder)) ctx.log(`removed ${swept}, left over from an earlier update`);
-    // Recorded first: a crash after this point leaves a staging folder that cleanup must find.
-    ctx.state.staging = staging;
-    await ctx.saveState();
-    await fs.rm(staging, { recursive: true, force: true });
-    ctx.log(`extracting into ${staging}`);
-    // On two threads where the backup worker runs (as in a restore): this one reads and checks, the worker writes.
-    const extracted = await extractArchiveIsolated({
-      archive: file,
-      dest: staging,
-      stripTopFolder: chosen.sourceTarball,
-      specialBits: 'strip',
-      // A .zip asset (or archive/<ref>.zip) goes through the same checks and the same staging.
-      zip: true,
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress((p.archiveBytes / Math.max(1, p.archiveTotal)) * 80),
-    });
-    ctx.log(
-      `extracted ${extracted.files} files (${extracted.bytes} bytes)${extracted.topFolder ? `, top folder ${extracted.topFolder}/ stripped` : ''}`,
-    );
-    let root = staging;
-    if (!chosen.sourceTarball) {
-      // An asset with everything in one folder (app-1.2.3/…) is installed from inside it.
-      const names = await fs.readdir(staging);
-      if (names.length === 1) {
-        const only = path.join(staging, names[0] ?? '');
-        if ((await fs.lstat(only)).isDirectory()) root = only;
-      }
-    }
+    // Staged by stage() in this process; a caller that went straight to apply stages here.
+    const { root, releaseHashes } = staged.get(ctx.runId) ?? (await extractRelease(ctx));
+    staged.delete(ctx.runId);
     const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
     const previous = await readManifest(ctx, ctx.from);
     if (!previous)
@@ -275,7 +296,6 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
         `no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`,
       );
     ctx.log(`building the new tree in ${root} and swapping it with ${folder}, keeping ${preserve.join(', ')}`);
-    const prefix = root === staging ? '' : `${path.relative(staging, root).split(path.sep).join('/')}/`;
     ctx.progress(85);
     const result = await swapTree({
       staging: root,
@@ -283,7 +303,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       preserve,
       previousFiles: previous?.files ?? null,
       previousHashes: previous?.hashes ?? {},
-      releaseHashes: extractedHashes(extracted.entries, prefix),
+      releaseHashes,
       old: oldTreeOf(ctx),
       // Journaled before anything in the folder moves: a kill from here on is reverted from it.
       record: async (record) => {
@@ -331,6 +351,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   },
 
   async cleanup(ctx) {
+    staged.delete(ctx.runId);
     const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);
     const record = swapRecordOf(ctx);
     // Never while the folder is absent (between the two renames of a swap): the old tree is all there is.

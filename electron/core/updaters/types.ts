@@ -85,6 +85,12 @@ export interface TypedUpdater<M extends UpdateMethod> {
   preflight?(ctx: OwnContext<M>): Promise<void>;
   download?(ctx: OwnContext<M>): Promise<void>;
   verify?(ctx: OwnContext<M>): Promise<void>;
+  /**
+   * Build the new version beside the component (a release extracted into staging) without changing
+   * the component: it runs while the pre-update backup is still being read back, and a failure in it
+   * leaves nothing to roll back. Part of the apply step.
+   */
+  stage?(ctx: OwnContext<M>): Promise<void>;
   /** Put the new version in place. The only step that changes the component. */
   apply(ctx: OwnContext<M>): Promise<void>;
   /** Record bookkeeping once the update is accepted (after the health check). */
@@ -122,6 +128,12 @@ export interface Updater {
   preflight?(ctx: UpdaterContext): Promise<void>;
   download?(ctx: UpdaterContext): Promise<void>;
   verify?(ctx: UpdaterContext): Promise<void>;
+  /**
+   * Build the new version beside the component (a release extracted into staging) without changing
+   * the component: it runs while the pre-update backup is still being read back, and a failure in it
+   * leaves nothing to roll back. Part of the apply step.
+   */
+  stage?(ctx: UpdaterContext): Promise<void>;
   /** Put the new version in place. The only step that changes the component. */
   apply(ctx: UpdaterContext): Promise<void>;
   /** Record bookkeeping once the update is accepted (after the health check). */
@@ -166,7 +178,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
       { component: ctx.component.id },
     );
   };
-  const { downloadSize, preflight, download, verify, commit, afterRestore, revert, cleanup, snapshot } = updater;
+  const { downloadSize, preflight, download, verify, stage, commit, afterRestore, revert, cleanup, snapshot } = updater;
   return {
     method: updater.method,
     folder: (ctx) => updater.folder(own(ctx)),
@@ -175,6 +187,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
     ...(preflight ? { preflight: (ctx: UpdaterContext) => preflight.call(updater, own(ctx)) } : {}),
     ...(download ? { download: (ctx: UpdaterContext) => download.call(updater, own(ctx)) } : {}),
     ...(verify ? { verify: (ctx: UpdaterContext) => verify.call(updater, own(ctx)) } : {}),
+    ...(stage ? { stage: (ctx: UpdaterContext) => stage.call(updater, own(ctx)) } : {}),
     ...(commit ? { commit: (ctx: UpdaterContext) => commit.call(updater, own(ctx)) } : {}),
     ...(afterRestore ? { afterRestore: (ctx: UpdaterContext) => afterRestore.call(updater, own(ctx)) } : {}),
     ...(revert ? { revert: (ctx: UpdaterContext) => revert.call(updater, own(ctx)) } : {}),

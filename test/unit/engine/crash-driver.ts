@@ -1,6 +1,6 @@
 // Runs one update of a component in its own process and SIGKILLs itself at a chosen point:
-// on entering a step (after its journal entry is written), halfway through the file sync
-// (`apply-mid`), on entering the rollback (`rollback`), inside the backup store while it writes
+// on entering a step (after its journal entry is written), halfway through the extraction into
+// staging (`apply-mid`), once the new tree is built and about to be swapped in (`apply-swap`), on entering the rollback (`rollback`), inside the backup store while it writes
 // the pre-update backup (`backup-mid`) or restores it (`rollback-mid`), or once the update is committed but
 // not yet recorded (`committed`). The engine under test is the real one; only the process dies.
 import { createServices } from '../../../electron/core/services';
@@ -17,7 +17,11 @@ function die(): never {
 
 services.events.on('update_progress', (p) => {
   if (killAt === 'apply-mid') {
-    if (p.step === 'apply' && p.step_percent !== null && p.step_percent >= 40 && p.step_percent < 100) die();
+    if (p.step === 'apply' && p.step_percent !== null && p.step_percent > 0 && p.step_percent <= 80) die();
+    return;
+  }
+  if (killAt === 'apply-swap') {
+    if (p.step === 'apply' && p.step_percent !== null && p.step_percent >= 85 && p.step_percent < 100) die();
     return;
   }
   if (p.step === killAt) die();

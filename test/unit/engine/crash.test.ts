@@ -40,16 +40,18 @@ const WORKING = {
   health: { command: ['node', '-e', 'process.exit(0)'] },
 };
 
-// Before `apply` nothing is changed: recovery closes the run as failed. From `apply` on, the
-// folder may be a mixture: recovery restores the pre-update backup and records rolled_back.
+// Until the new tree is swapped in nothing is changed (the release is extracted into staging
+// beside the folder): recovery closes the run as failed. From the swap on, recovery puts the
+// previous tree back (or restores the pre-update backup) and records rolled_back.
 const POINTS: { killAt: string; status: 'failed' | 'rolled_back'; config?: Record<string, unknown> }[] = [
   { killAt: 'preflight', status: 'failed' },
   { killAt: 'backup', status: 'failed' },
   { killAt: 'backup-mid', status: 'failed' },
   { killAt: 'download', status: 'failed' },
   { killAt: 'verify', status: 'failed' },
-  { killAt: 'apply', status: 'rolled_back' },
-  { killAt: 'apply-mid', status: 'rolled_back' },
+  { killAt: 'apply', status: 'failed' },
+  { killAt: 'apply-mid', status: 'failed' },
+  { killAt: 'apply-swap', status: 'rolled_back' },
   { killAt: 'install', status: 'rolled_back' },
   { killAt: 'migrate', status: 'rolled_back' },
   { killAt: 'restart', status: 'rolled_back' },

@@ -10,6 +10,7 @@ import {
 } from '../../../shared/contract';
 import { createApi } from '../../../electron/core/api';
 import { installedTarballUrl } from '../../../electron/core/updaters/release-archive';
+import { trashSettled } from '../../../electron/core/lib/trash';
 import { sourceTarball } from '../../fixtures/releases/tree';
 import { OWNER, REPO, releaseFiles, releaseScenario, type Scenario } from './scenario';
 
@@ -49,7 +50,7 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
   });
 
-  it('reads the backup back beside the download, and changes nothing when it does not read back (BACKUP_CORRUPT)', async () => {
+  it('reads the backup back beside the download and the extraction, and changes nothing when it does not read back (BACKUP_CORRUPT)', async () => {
     s = await releaseScenario();
     const before = s.hash();
     const backups = s.services.backups;
@@ -67,13 +68,16 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(r).toMatchObject({ status: 'failed', error: { code: 'BACKUP_CORRUPT' } });
     expect(r?.error?.message).toContain('Nothing was changed');
     expect(s.hash()).toBe(before);
+    await trashSettled();
     expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
     const log = readFileSync(path.join(s.services.layout.logs, `${r?.run_id}.log`), 'utf8');
-    // The release was downloaded while the backup was read back; nothing was extracted.
+    // The release was downloaded and extracted into staging while the backup was read back; nothing was swapped in.
     expect(log).toMatch(/downloaded \d+ bytes/);
+    expect(log).toContain('extracting into');
     expect(log).toContain('backup failed');
-    expect(log).not.toContain('extracting into');
+    expect(log).not.toContain('swapped in');
     expect(log).not.toContain('reads back completely');
+    expect(log).not.toContain('restoring backup');
   });
 
   it('updates, keeps user data, records history and events, and a rollback restores the exact old tree', async () => {

@@ -158,7 +158,8 @@ describe('failures leave the component byte-identical (real release server, real
   it('archive with a ../ entry', async () => {
     const result = await failing(
       { extraEntries: [{ path: `${TOP}/../../escaped.txt`, content: 'pwned' }] },
-      { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' },
+      // Refused while extracting into staging: the folder was never touched, so nothing is restored.
+      { status: 'failed', code: 'UNSAFE_ARCHIVE' },
     );
     expect(existsSync(path.join(s!.root, 'escaped.txt'))).toBe(false);
     expect(existsSync(path.join(s!.root, 'srv', 'escaped.txt'))).toBe(false);
@@ -173,7 +174,7 @@ describe('failures leave the component byte-identical (real release server, real
           { path: `${TOP}/evil/owned.txt`, content: 'pwned' },
         ],
       },
-      { status: 'rolled_back', code: 'UNSAFE_ARCHIVE' },
+      { status: 'failed', code: 'UNSAFE_ARCHIVE' },
     );
     expect(existsSync(path.join(s!.root, 'outside'))).toBe(false);
   });
