@@ -139,6 +139,11 @@ interface Row {
   extra?: Record<string, unknown>;
 }
 
+/** One row: Upkeep's time against the shell way's, as a ratio. */
+function row(shape: string, op: string, upkeepMs: number, shellMs: number, extra?: Record<string, unknown>): Row {
+  return { shape, op, upkeep_ms: upkeepMs, shell_ms: shellMs, ratio: upkeepMs / shellMs, ...(extra ? { extra } : {}) };
+}
+
 function shellRestore(backup: string, folder: string, round: string): number {
   const beside = `${folder}.shell-new-${round}`;
   const old = `${folder}.shell-old-${round}`;
@@ -177,22 +182,9 @@ function benchShape(shape: string, rows: Row[]): void {
         ['mkdir', [path.join(out, 'tar-only')]],
         ['tar', ['xzf', t.tgz2, '-C', path.join(out, 'tar-only')]],
       ]);
-      rows.push({
-        shape,
-        op: 'update vs tar xzf',
-        upkeep_ms: up.ms as number,
-        shell_ms: tarOnly,
-        ratio: (up.ms as number) / tarOnly,
-      });
+      rows.push(row(shape, 'update vs tar xzf', up.ms as number, tarOnly));
     }
-    rows.push({
-      shape,
-      op: 'update',
-      upkeep_ms: up.ms as number,
-      shell_ms: shellUpdate,
-      ratio: (up.ms as number) / shellUpdate,
-      extra: { settled_ms: up.settled_ms },
-    });
+    rows.push(row(shape, 'update', up.ms as number, shellUpdate, { settled_ms: up.settled_ms }));
     // The same update when Upkeep installed the running release (it knows that release's file list).
     const known = worker([
       'update-known',
@@ -203,38 +195,17 @@ function benchShape(shape: string, rows: Row[]): void {
       'ok',
     ]);
     if (known.status !== 'succeeded') throw new Error(`update of ${shape} (file list known): ${JSON.stringify(known)}`);
-    rows.push({
-      shape,
-      op: 'update, file list known',
-      upkeep_ms: known.ms as number,
-      shell_ms: shellUpdate,
-      ratio: (known.ms as number) / shellUpdate,
-      extra: { settled_ms: known.settled_ms },
-    });
+    rows.push(row(shape, 'update, file list known', known.ms as number, shellUpdate, { settled_ms: known.settled_ms }));
     const restored = worker(['restore', home, live, up.backup_id as string]);
     const shellRest = shellRestore(backup, copy, String(round));
-    rows.push({
-      shape,
-      op: 'restore',
-      upkeep_ms: restored.ms as number,
-      shell_ms: shellRest,
-      ratio: (restored.ms as number) / shellRest,
-      extra: { settled_ms: restored.settled_ms },
-    });
+    rows.push(row(shape, 'restore', restored.ms as number, shellRest, { settled_ms: restored.settled_ms }));
     // Rollback: the same update with a failing health check.
     const live2 = liveCopy(t.v1, path.join(out, 'srv2', 'webapp'));
     const failed = worker(['update', path.join(out, 'home2'), live2, t.tgz1, t.tgz2, 'fail']);
     if (failed.status !== 'rolled_back') throw new Error(`rollback of ${shape}: ${JSON.stringify(failed)}`);
     const copy2 = liveCopy(t.v2, path.join(out, 'shell2', 'webapp'));
     const shellRoll = shellRestore(backup, copy2, `${round}r`);
-    rows.push({
-      shape,
-      op: 'rollback',
-      upkeep_ms: failed.rollback_ms as number,
-      shell_ms: shellRoll,
-      ratio: (failed.rollback_ms as number) / shellRoll,
-      extra: { whole_failed_update_ms: failed.ms },
-    });
+    rows.push(row(shape, 'rollback', failed.rollback_ms as number, shellRoll, { whole_failed_update_ms: failed.ms }));
     for (const r of rows.slice(-5))
       if (r.shape === shape)
         log(
