@@ -65,8 +65,19 @@ export async function sweepTrash(folder: string): Promise<string[]> {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
-  const swept = names.filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n));
-  for (const tree of swept) await fs.rm(tree, { recursive: true, force: true });
+  const swept: string[] = [];
+  for (const tree of names.filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n))) {
+    try {
+      await removeTree(tree);
+      swept.push(tree);
+    } catch (error) {
+      // Nothing reads a trash tree: one that cannot be removed only takes space, and must not stop an update.
+      log.warn('a replaced tree left by an earlier update could not be removed; the next update tries again', {
+        tree,
+        error,
+      });
+    }
+  }
   return swept;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -48,6 +48,20 @@ describe('update engine: the release_archive flow end to end', () => {
     if (r?.status === 'failed') expect(r.error?.code).toBe('BACKUP_CORRUPT');
     expect(s.hash()).toBe(before);
     expect(lstatSync(path.join(s.folder, 'uploads')).isSymbolicLink()).toBe(true);
+  });
+
+  it('removes a replaced tree a killed process left beside the folder before the next update', async () => {
+    s = await releaseScenario();
+    const left = path.join(path.dirname(s.folder), '.webapp.upkeep-trash-20261201T000000Z-dead-old');
+    mkdirSync(path.join(left, 'lib'), { recursive: true });
+    writeFileSync(path.join(left, 'lib', 'old.js'), 'left by a process killed mid-removal');
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(r).toMatchObject({ status: 'succeeded', error: null });
+    await trashSettled();
+    expect(existsSync(left)).toBe(false);
+    expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
+    const log = readFileSync(path.join(s.services.layout.logs, `${r?.run_id}.log`), 'utf8');
+    expect(log).toContain(`removed ${left}, left over from an earlier update`);
   });
 
   it('reads the backup back beside the download and the extraction, and changes nothing when it does not read back (BACKUP_CORRUPT)', async () => {
