@@ -5,6 +5,7 @@
  */
 export {
   createTarArchive,
+  startArchiveHelpers,
   type ArchiveInputEntry,
   type ArchivedFile,
   type CreateArchiveOptions,

@@ -21,6 +21,7 @@ import {
 } from './tar-sources';
 import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
 import { errnoCode } from '../lib/error-info';
+import { sha256Hex } from '../lib/hash';
 import { logger } from '../lib/log';
 
 const log = logger('archive.create');
@@ -80,6 +81,11 @@ export interface CreateArchiveOptions {
   syncSmallReads?: boolean;
   /** Called after every 4 MiB archived (see ExtractOptions.reclaim: compressed blocks are new buffers too). */
   reclaim?: () => void;
+  /**
+   * zstd: helper threads the caller started (see startArchiveHelpers), so they load while it
+   * scans the folder; closed here like the ones started here.
+   */
+  helpers?: Promise<ZstdHelpers | null>;
 }
 
 export interface CreateArchiveResult {
@@ -371,14 +377,15 @@ class ArchiveWriter {
       }
       throw fsError(error, `reading ${source}`);
     }
-    const hash = createHash('sha256');
     let size: number;
+    let sha256: string;
     if (read) {
       this.readAhead.done(i);
       size = read.content.length;
-      hash.update(read.content);
+      sha256 = sha256Hex(read.content);
       await this.pushWhole(entry, mode, read);
     } else {
+      const hash = createHash('sha256');
       const streamed = await streamLargeFile(
         entry,
         mode,
@@ -393,8 +400,9 @@ class ArchiveWriter {
         return;
       }
       size = streamed;
+      sha256 = hash.digest('hex');
     }
-    this.files.push({ path: entry.path, type: 'file', size, mode, mtime: entry.mtime, sha256: hash.digest('hex') });
+    this.files.push({ path: entry.path, type: 'file', size, mode, mtime: entry.mtime, sha256 });
     this.countFile(size);
   }
 
@@ -421,6 +429,15 @@ class ArchiveWriter {
   }
 }
 
+/**
+ * The zstd helper threads a backup compresses with: started before the folder is scanned, they
+ * load the codec while the scan runs (~0.1 s of a 30,000-file backup otherwise spent waiting).
+ * Threads are created before this returns.
+ */
+export function startArchiveHelpers(): Promise<ZstdHelpers | null> {
+  return ZstdHelpers.start(helperCount());
+}
+
 /** The encoder the options ask for: zstd with helper threads, gzip where zstd cannot load, or none. */
 async function openEncoder(
   options: CreateArchiveOptions,
@@ -430,7 +447,8 @@ async function openEncoder(
   const zstd = options.compress && options.format === 'zstd';
   // Helper threads compress while this one reads; where none start, this thread compresses, and
   // where zstd cannot be loaded at all (a damaged install) the archive is gzip.
-  const helpers = zstd ? await ZstdHelpers.start(helperCount()) : null;
+  if (!zstd) await (await options.helpers)?.close();
+  const helpers = zstd ? await (options.helpers ?? startArchiveHelpers()) : null;
   const format: CreateArchiveResult['format'] = !options.compress
     ? 'none'
     : zstd &&
@@ -443,7 +461,12 @@ async function openEncoder(
       : 'gzip';
   const encoder: StreamEncoder =
     format === 'zstd'
-      ? new ZstdEncoder(sink, { level: options.level ?? 3, helpers, pool })
+      ? new ZstdEncoder(sink, {
+          level: options.level ?? 3,
+          helpers,
+          pool,
+          compressHere: options.syncSmallReads === true,
+        })
       : options.compress
         ? new ParallelGzipEncoder(sink, { level: options.level ?? 6, pool })
         : new PlainEncoder(sink);

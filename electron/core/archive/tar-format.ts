@@ -22,32 +22,52 @@ export interface TarHeaderInput {
 const TYPE_FLAG: Record<TarHeaderInput['type'], string> = { file: '0', directory: '5', symlink: '2', hardlink: '1' };
 
 function writeString(buf: Buffer, offset: number, length: number, value: string): boolean {
-  const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length > length) return false;
-  bytes.copy(buf, offset);
+  if (Buffer.byteLength(value, 'utf8') > length) return false;
+  buf.write(value, offset, length, 'utf8');
   return true;
 }
 
-/** Octal with a NUL terminator; false when it does not fit (then pax carries it). */
+/** Octal with a NUL terminator; false when it does not fit (then pax carries it). Digits are written right to left. */
 function writeOctal(buf: Buffer, offset: number, length: number, value: number): boolean {
-  const digits = Math.floor(value).toString(8);
-  if (digits.length > length - 1) return false;
-  buf.write(digits.padStart(length - 1, '0'), offset, 'ascii');
+  let v = Math.floor(value);
+  if (v >= 8 ** (length - 1)) return false;
   buf[offset + length - 1] = 0;
+  for (let i = offset + length - 2; i >= offset; i--) {
+    buf[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
   return true;
 }
 
+/** The header's checksum: the sum of its bytes, the checksum field counted as eight spaces. */
 function checksumOf(block: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block.readUInt8(i);
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i] as number;
+  for (let i = 156; i < BLOCK; i++) sum += block[i] as number;
   return sum;
 }
 
 function sealChecksum(block: Buffer): void {
-  const sum = checksumOf(block);
-  block.write(sum.toString(8).padStart(6, '0'), 148, 'ascii');
-  block[154] = 0;
+  writeOctal(block, 148, 7, checksumOf(block));
   block[155] = 0x20;
+}
+
+/**
+ * Header blocks are cut from zeroed slabs: a 512-byte Buffer.alloc each is an ArrayBuffer of its
+ * own, and 30,000 of them per backup were a good part of the backup thread's garbage collection.
+ * A block held keeps its slab (64 KiB) alive, no more.
+ */
+const SLAB = 64 * 1024;
+let slab = Buffer.alloc(0);
+let slabUsed = 0;
+function zeroBlock(): Buffer {
+  if (slabUsed + BLOCK > slab.length) {
+    slab = Buffer.alloc(SLAB);
+    slabUsed = 0;
+  }
+  const block = slab.subarray(slabUsed, slabUsed + BLOCK);
+  slabUsed += BLOCK;
+  return block;
 }
 
 function splitUstarPath(p: string): { name: string; prefix: string } | null {
@@ -79,7 +99,7 @@ function rawHeader(fields: {
   mtime: number;
   linkname: string;
 }): Buffer {
-  const block = Buffer.alloc(BLOCK);
+  const block = zeroBlock();
   writeString(block, 0, 100, fields.name);
   writeOctal(block, 100, 8, fields.mode & 0o7777);
   writeOctal(block, 108, 8, 0);

@@ -11,11 +11,13 @@ const HELPER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zstd = require(workerData.module);
 const empty = new Uint8Array(0);
+const done = new Int32Array(workerData.done);
 zstd.init().then(() => {
   const cctx = zstd.createCCtx();
   parentPort.on('message', (m) => {
     try {
       const frame = zstd.compressUsingDict(cctx, new Uint8Array(m.block, 0, m.length), empty, m.level);
+      Atomics.add(done, 0, 1);
       parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
     } catch (e) {
       parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
@@ -43,7 +45,12 @@ class Helper {
   readonly jobs = new Map<number, Job>();
   readonly ready: Promise<boolean>;
   private gone: Error | null = null;
-  constructor(readonly worker: Worker) {
+  /** Blocks sent; `done[0]`, written by the thread, counts blocks compressed. */
+  sent = 0;
+  constructor(
+    readonly worker: Worker,
+    private readonly done: Int32Array,
+  ) {
     this.ready = new Promise<boolean>((resolve) => {
       worker.on('message', (m: HelperReply) => {
         if (m.ready) return resolve(true);
@@ -68,6 +75,15 @@ class Helper {
   get alive(): boolean {
     return this.gone === null;
   }
+
+  /**
+   * Blocks sent and not yet compressed, read from the thread's own counter: the replies wait in
+   * this thread's message queue until its event loop turns, which a thread doing blocking reads
+   * does seldom.
+   */
+  get busy(): number {
+    return this.sent - Atomics.load(this.done, 0);
+  }
 }
 
 /**
@@ -90,13 +106,15 @@ export class ZstdHelpers {
     const helpers: Helper[] = [];
     for (let i = 0; i < count; i++) {
       try {
+        const done = new SharedArrayBuffer(4);
         helpers.push(
           new Helper(
             new Worker(HELPER_SOURCE, {
               eval: true,
-              workerData: { module },
+              workerData: { module, done },
               resourceLimits: { maxYoungGenerationSizeMb: 2 },
             }),
+            new Int32Array(done),
           ),
         );
       } catch (error) {
@@ -116,11 +134,19 @@ export class ZstdHelpers {
     return this.helpers.length;
   }
 
+  /** Blocks sent to the threads and not yet compressed (see Helper.busy). */
+  get busy(): number {
+    let n = 0;
+    for (const h of this.helpers) if (h.alive) n += h.busy;
+    return n;
+  }
+
   /** Compress `length` bytes of `block` (transferred there and back). */
   compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
     const live = this.helpers.filter((h) => h.alive);
-    const helper = live.sort((a, b) => a.jobs.size - b.jobs.size)[0];
+    const helper = live.sort((a, b) => a.busy - b.busy)[0];
     if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
+    helper.sent++;
     const id = this.next++;
     return new Promise((resolve, reject) => {
       helper.jobs.set(id, { resolve, reject });

@@ -7,7 +7,13 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createTarArchive, tarBytesOf, type ArchiveInputEntry, type CreateArchiveResult } from '../archive';
+import {
+  createTarArchive,
+  startArchiveHelpers,
+  tarBytesOf,
+  type ArchiveInputEntry,
+  type CreateArchiveResult,
+} from '../archive';
 import { ensureFreeSpace } from './disk-space';
 import { SQLITE_NAME, selectEntries, type SelectOptions } from './select';
 import { copySqliteConsistent, isSqliteFile } from './sqlite-copy';
@@ -54,6 +60,20 @@ export interface FolderArchiveOptions {
 export async function archiveFolder(
   request: FolderArchiveRequest,
   options: FolderArchiveOptions = {},
+): Promise<FolderArchiveResult> {
+  // Compression threads load while the folder is scanned; closed whatever happens (twice is harmless).
+  const helpers = request.compress ? startArchiveHelpers() : undefined;
+  try {
+    return await archiveSelected(request, options, helpers);
+  } finally {
+    await (await helpers?.catch(() => null))?.close();
+  }
+}
+
+async function archiveSelected(
+  request: FolderArchiveRequest,
+  options: FolderArchiveOptions,
+  helpers: ReturnType<typeof startArchiveHelpers> | undefined,
 ): Promise<FolderArchiveResult> {
   const { folder } = request;
   const selection = await selectEntries(folder, { ...request.select, sync: options.blocking === true });
@@ -103,6 +123,7 @@ export async function archiveFolder(
     output: request.output,
     compress: request.compress,
     format: 'zstd',
+    ...(helpers ? { helpers } : {}),
     ...(options.blocking ? { syncSmallReads: true } : {}),
     ...(options.reclaim ? { reclaim: options.reclaim } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

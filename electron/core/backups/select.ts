@@ -1,4 +1,4 @@
-import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupType } from '../../../shared/types';
@@ -154,17 +154,57 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
   let bytes = 0;
   const skipAbs = new Set((options.skipAbsolute ?? []).map((p) => path.resolve(p)));
   const skipIds = new Set((options.skipAbsolute ?? []).map(folderIdentity).filter((id): id is string => id !== null));
-  const io = options.sync
-    ? {
-        readdir: async (p: string) => readdirSync(p),
-        lstat: async (p: string) => lstatSync(p),
-        readlink: async (p: string) => readlinkSync(p),
-      }
-    : {
-        readdir: (p: string) => fs.readdir(p),
-        lstat: (p: string) => fs.lstat(p),
-        readlink: (p: string) => fs.readlink(p),
-      };
+  const io = {
+    readdir: (p: string) => fs.readdir(p),
+    lstat: (p: string) => fs.lstat(p),
+    readlink: (p: string) => fs.readlink(p),
+  };
+
+  /**
+   * Decide one listed entry: null to leave it out (recorded where the list says so), else
+   * whether it is a folder and whether it is in the backup.
+   */
+  const consider = (
+    dir: string,
+    childRel: string,
+    name: string,
+    stat: Stats,
+    inside: boolean,
+  ): { isDir: boolean; selected: boolean } | null => {
+    if (UPKEEP_TEMP.test(name)) return null;
+    const isDir = stat.isDirectory();
+    if ((skipAbs.size && skipAbs.has(path.join(dir, name))) || (isDir && skipIds.has(`${stat.dev}:${stat.ino}`)))
+      return null;
+    if (unportableName(childRel)) {
+      skipped.push(childRel);
+      return null;
+    }
+    if (!exclude.empty && exclude.matches(childRel, isDir)) {
+      excluded.push(childRel);
+      return null;
+    }
+    if (!isDir && !stat.isFile() && !stat.isSymbolicLink()) {
+      skipped.push(childRel);
+      return null;
+    }
+    let selected = inside || !include;
+    if (!selected && include?.matches(childRel, isDir)) {
+      selected = true;
+      roots.push({ path: childRel, kind: isDir ? 'dir' : 'file' });
+    }
+    return { isDir, selected };
+  };
+  const add = (childRel: string, stat: Stats, isDir: boolean, linkpath: () => string | undefined): void => {
+    const mtime = Math.floor(stat.mtimeMs / 1000);
+    const mode = stat.mode & 0o777;
+    if (isDir) entries.push({ path: childRel, type: 'directory', mode, mtime, size: 0 });
+    else if (stat.isSymbolicLink())
+      entries.push({ path: childRel, type: 'symlink', mode, mtime, size: 0, linkpath: linkpath() });
+    else {
+      entries.push({ path: childRel, type: 'file', mode, mtime, size: stat.size });
+      bytes += stat.size;
+    }
+  };
 
   const visit = async (rel: string, inside: boolean): Promise<void> => {
     const dir = rel ? path.join(root, ...rel.split('/')) : root;
@@ -185,47 +225,53 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
     for (const item of stats) {
       if (!item) continue;
       const { name, childRel, stat } = item;
-      if (UPKEEP_TEMP.test(name)) continue;
-      if (skipAbs.has(path.join(dir, name)) || (stat.isDirectory() && skipIds.has(`${stat.dev}:${stat.ino}`))) continue;
-      if (unportableName(childRel)) {
-        skipped.push(childRel);
-        continue;
-      }
-      const isDir = stat.isDirectory();
-      if (exclude.matches(childRel, isDir)) {
-        excluded.push(childRel);
-        continue;
-      }
-      if (!isDir && !stat.isFile() && !stat.isSymbolicLink()) {
-        skipped.push(childRel);
-        continue;
-      }
-      let selected = inside || !include;
-      if (!selected && include?.matches(childRel, isDir)) {
-        selected = true;
-        roots.push({ path: childRel, kind: isDir ? 'dir' : 'file' });
-      }
-      const mtime = Math.floor(stat.mtimeMs / 1000);
-      if (isDir) {
-        if (selected) entries.push({ path: childRel, type: 'directory', mode: stat.mode & 0o777, mtime, size: 0 });
-        await visit(childRel, selected);
-      } else if (selected) {
-        if (stat.isSymbolicLink()) {
-          entries.push({
-            path: childRel,
-            type: 'symlink',
-            mode: stat.mode & 0o777,
-            mtime,
-            size: 0,
-            linkpath: await io.readlink(path.join(dir, name)).catch(rethrowUnreadable(path.join(dir, name))),
-          });
-        } else {
-          entries.push({ path: childRel, type: 'file', mode: stat.mode & 0o777, mtime, size: stat.size });
-          bytes += stat.size;
-        }
-      }
+      const verdict = consider(dir, childRel, name, stat, inside);
+      if (!verdict) continue;
+      const linkpath =
+        verdict.selected && stat.isSymbolicLink()
+          ? await io.readlink(path.join(dir, name)).catch(rethrowUnreadable(path.join(dir, name)))
+          : undefined;
+      if (verdict.selected) add(childRel, stat, verdict.isDir, () => linkpath);
+      if (verdict.isDir) await visit(childRel, verdict.selected);
     }
   };
+
+  /** The same walk with blocking calls and no promise per entry (see SelectOptions.sync). */
+  const visitSync = (rel: string, inside: boolean): void => {
+    const dir = rel ? path.join(root, ...rel.split('/')) : root;
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (error) {
+      throw cannotRead(error, dir);
+    }
+    for (const name of names) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const full = `${dir}${path.sep}${name}`;
+      let stat: Stats | undefined;
+      try {
+        stat = lstatSync(full, { throwIfNoEntry: false });
+      } catch (error) {
+        throw cannotRead(error, full);
+      }
+      if (!stat) continue; // gone since readdir
+      const verdict = consider(dir, childRel, name, stat, inside);
+      if (!verdict) continue;
+      if (verdict.selected)
+        add(childRel, stat, verdict.isDir, () => {
+          try {
+            return readlinkSync(full);
+          } catch (error) {
+            throw cannotRead(error, full);
+          }
+        });
+      if (verdict.isDir) visitSync(childRel, verdict.selected);
+    }
+  };
+  if (options.sync) {
+    visitSync('', false);
+    return { entries, roots, excluded, skipped, bytes };
+  }
   await visit('', false);
   return { entries, roots, excluded, skipped, bytes };
 }

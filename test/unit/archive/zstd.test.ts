@@ -141,8 +141,13 @@ function frameKinds(stream: Buffer): { sized: number[]; sizeless: number; blocks
 }
 
 describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', () => {
-  for (const threads of [2, 0]) {
-    it(`text, stored data, tiny and empty pieces, byte for byte (${threads ? `${threads} helper threads` : 'no helper threads'})`, async () => {
+  for (const [threads, compressHere] of [
+    [2, false],
+    [0, false],
+    [1, true],
+  ] as const) {
+    const who = threads ? `${threads} helper thread${threads > 1 ? 's' : ''}` : 'no helper threads';
+    it(`text, stored data, tiny and empty pieces, byte for byte (${who}${compressHere ? ', and this thread compressing when the helper is busy' : ''})`, async () => {
       const dir = tempDir();
       const file = path.join(dir, 'stream.zst');
       const helpers = threads ? await ZstdHelpers.start(threads) : null;
@@ -159,7 +164,7 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
                 for (let off = 0; off < b.length;) off += writeSync(fd, b, off);
             },
           },
-          { helpers },
+          { helpers, compressHere },
         );
         const push = async (data: Buffer, compressible: boolean, withRelease = true) => {
           expected.push(Buffer.from(data));
@@ -183,8 +188,13 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
         await push(Buffer.from('x'), true, false);
         await push(randomBytes(2 * MiB + 3), false); // one push larger than a raw frame
         await push(text(10, 7), true);
+        // Blocks cut faster than one helper compresses them: with compressHere, some are compressed here.
+        const pieces = Array.from({ length: 128 }, (_, i) => text(64 * 1024, 400_000 + i * 3000));
+        for (const piece of pieces) await push(piece, true);
         await push(randomBytes(500_000), false); // ends on stored data
         await encoder.finish();
+        if (compressHere) expect(encoder.compressedHere).toBeGreaterThan(0);
+        else expect(encoder.compressedHere).toBe(0);
       } finally {
         closeSync(fd);
         await helpers?.close();
