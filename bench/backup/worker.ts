@@ -1,6 +1,7 @@
 /**
  * One Upkeep backup operation in its own process, so its peak memory (VmHWM) is its own:
- * `worker create TREE HOME` or `worker restore DEST HOME BACKUP_ID`. Prints one JSON line.
+ * `worker create TREE HOME`, `worker restore DEST HOME BACKUP_ID` or `worker verify TREE HOME BACKUP_ID`.
+ * Prints one JSON line.
  * It drives BackupStore, the code behind services.backups, with no exclusions so the archive
  * holds exactly what `tar czf` gets.
  */
@@ -49,6 +50,11 @@ if (op === 'create') {
 } else if (op === 'restore') {
   const r = await store.restore({ backupId: backupId as string, safetyBackup: process.env.BENCH_SAFETY === '1' });
   result = { id: r.restored.id, files: r.files, safety_backup: r.safety_backup?.id ?? null };
+} else if (op === 'verify') {
+  // What an update does after its pre-update backup: read it back whole (`worker verify FOLDER HOME BACKUP_ID`).
+  const r = await store.verify(backupId as string);
+  if (!r.ok) throw new Error(`verify failed: ${JSON.stringify(r.error)}`);
+  result = { id: r.id, files: r.files };
 } else {
   throw new Error(`unknown op ${op}`);
 }

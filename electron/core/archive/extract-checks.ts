@@ -33,16 +33,17 @@ export function checkEntryPath(
   raw: string,
   limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'> = DEFAULT_EXTRACT_LIMITS,
 ): string[] {
-  const entry = JSON.stringify(raw);
-  if (raw.includes('\0')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} contains a NUL byte`);
+  // Only a refusal names the entry: quoting every path of a 30,000-entry archive is garbage.
+  const entry = () => JSON.stringify(raw);
+  if (raw.includes('\0')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry()} contains a NUL byte`);
   if (raw.includes('\\'))
     throw new Refusal(
       'UNSAFE_ARCHIVE',
       raw,
-      `path ${entry} contains a backslash (a Windows separator that can climb out as ..\\)`,
+      `path ${entry()} contains a backslash (a Windows separator that can climb out as ..\\)`,
     );
-  if (/^[A-Za-z]:/.test(raw)) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} starts with a drive letter`);
-  if (raw.startsWith('/')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} is absolute`);
+  if (/^[A-Za-z]:/.test(raw)) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry()} starts with a drive letter`);
+  if (raw.startsWith('/')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry()} is absolute`);
   if (Buffer.byteLength(raw) > limits.maxPathBytes)
     throw new Refusal(
       'UNSAFE_ARCHIVE',
@@ -50,7 +51,7 @@ export function checkEntryPath(
       `path of ${Buffer.byteLength(raw)} bytes is longer than ${limits.maxPathBytes}`,
     );
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry} climbs out with ".."`);
+  if (parts.includes('..')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry()} climbs out with ".."`);
   if (parts.length > limits.maxDepth)
     throw new Refusal(
       'UNSAFE_ARCHIVE',
@@ -59,7 +60,7 @@ export function checkEntryPath(
     );
   for (const p of parts)
     if (Buffer.byteLength(p) > 255)
-      throw new Refusal('UNSAFE_ARCHIVE', raw, `a name in ${entry} is longer than 255 bytes`);
+      throw new Refusal('UNSAFE_ARCHIVE', raw, `a name in ${entry()} is longer than 255 bytes`);
   return parts;
 }
 
@@ -89,8 +90,12 @@ export class TreeModel {
   claim(parts: string[], kind: NodeKind, raw: string): string {
     const model = this.kinds;
     const folded = this.folded;
-    // Every parent must be a directory of this archive (never a file, never a link).
-    for (let i = 1; i < parts.length; i++) {
+    // Every parent must be a directory of this archive (never a file, never a link). A parent
+    // already recorded as one had its own parents checked when it was recorded, and a folder
+    // never becomes anything else: then only it needs looking at.
+    const parentKind = parts.length > 1 ? model.get(parts.slice(0, -1).join('/')) : 'dir';
+    const firstUnchecked = parentKind === 'dir' || parentKind === 'implicit-dir' ? parts.length : 1;
+    for (let i = firstUnchecked; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
       const existing = model.get(prefix);
       if (existing === 'symlink')

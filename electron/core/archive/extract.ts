@@ -26,6 +26,7 @@ import type { EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
 import { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
 import { readZip } from './zip-reader';
+import { sha256Hex } from '../lib/hash';
 
 export { checkEntryPath, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-checks';
 export { explainWriteError } from './extract-errors';
@@ -43,9 +44,18 @@ interface CurrentFile {
   rel: string;
   header: TarEntryHeader;
   mode: number;
-  /** Null where the sink checks the file's sha256 itself. */
-  hash: Hash | null;
+  /** False where the sink checks the file's sha256 itself. */
+  hashing: boolean;
+  /**
+   * The sha256 of a file whose bytes came in one piece, taken in one call: no Hash object for
+   * each of 30,000 small files (their creation and finalization were a good part of a read-back).
+   */
+  whole?: string;
+  /** The hash of a file whose bytes come in several pieces. */
+  hash?: Hash;
 }
+
+const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
 
 /** One extraction: the archive's events in order, each entry checked, recorded and handed to the sink. */
 class Extraction {
@@ -93,7 +103,12 @@ class Extraction {
       if (event.kind === 'data') {
         const f = this.current;
         if (this.skipBody || !f) continue;
-        f.hash?.update(event.chunk);
+        if (f.hashing) {
+          if (f.hash) f.hash.update(event.chunk);
+          else if (f.whole !== undefined) throw new Error(`file ${f.rel}: more bytes than its header declared`);
+          else if (event.chunk.length === f.header.size) f.whole = sha256Hex(event.chunk);
+          else f.hash = createHash('sha256').update(event.chunk);
+        }
         const r = this.sink.data(event.chunk);
         if (r) await r;
         continue;
@@ -128,8 +143,8 @@ class Extraction {
   }
 
   private async finishFile(f: CurrentFile): Promise<void> {
-    const sha256 = f.hash ? f.hash.digest('hex') : undefined;
-    if (this.expected && f.hash) {
+    const sha256 = f.hashing ? (f.hash?.digest('hex') ?? f.whole ?? EMPTY_SHA256) : undefined;
+    if (this.expected && f.hashing) {
       const want = this.expected.get(f.rel);
       // Still current: the error path closes its open file.
       if (want?.sha256 && want.sha256 !== sha256)
@@ -232,7 +247,7 @@ class Extraction {
     // With none recorded (a release) this thread hashes: the caller gets every file's sha256 in `entries`.
     const recorded = this.expected?.get(rel)?.sha256;
     const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
-    this.current = { rel, header, mode, hash: sinkChecks ? null : createHash('sha256') };
+    this.current = { rel, header, mode, hashing: !sinkChecks };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
     await this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
   }

@@ -69,8 +69,13 @@ async function runSteps(
   const controller = live.controller;
   let ctx: UpdaterContext | undefined;
   let readBack = null as Promise<void> | null;
+  // A backup written beside download, verify and stage (Updater.preparesOutside), and how it failed.
+  let backupTaken = null as Promise<void> | null;
+  let backupFailed = null as { error: unknown } | null;
   const step = async <T>(name: UpdateStep, body: () => Promise<T>): Promise<T> => {
     live.throwIfCancelled();
+    // A backup that failed beside the steps stops the run before the next one.
+    if (backupFailed) throw new StepFailure('backup', backupFailed.error);
     journal.step = name;
     await kit.journals.write(journal);
     kit.progress(journal, null);
@@ -98,10 +103,20 @@ async function runSteps(
     });
 
     if (!journal.no_backup) {
-      await step('backup', async () => {
+      const takeIt = async () => {
         const taken = await takeBackup(kit, c, component, updater, log);
         journal.backup = taken.backup;
         readBack = taken.readBack;
+      };
+      await step('backup', async () => {
+        if (!updater.preparesOutside) return takeIt();
+        // The release is fetched and staged outside the folder while its backup is written; the
+        // run waits for the backup (and its read-back) before its first change to the folder.
+        log.write('the download and staging run beside the backup');
+        backupTaken = takeIt();
+        backupTaken.catch((error: unknown) => {
+          backupFailed = { error };
+        });
       });
     } else {
       log.write(
@@ -114,7 +129,14 @@ async function runSteps(
     await step('apply', async () => {
       // The new version is built beside the component while the backup is still read back.
       if (stage) await stage.call(updater, c);
-      // Nothing in the component changes until the backup has read back whole.
+      // Nothing in the component changes until the backup is written and has read back whole.
+      if (backupTaken) {
+        try {
+          await backupTaken;
+        } catch (error) {
+          throw new StepFailure('backup', error);
+        }
+      }
       if (readBack) {
         try {
           await readBack;
@@ -169,8 +191,11 @@ async function runSteps(
     log.write(`${component.name} updated from ${journal.from ?? 'unknown'} to ${journal.to}`);
     return await finishRun(kit, journal, component, log, 'succeeded', null);
   } catch (raw) {
+    // A step that failed beside the backup lets it finish first: the outcome names the backup.
+    await (backupTaken as Promise<void> | null)?.catch(() => undefined);
     return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
   } finally {
+    await (backupTaken as Promise<void> | null)?.catch(() => undefined);
     // A run that ended before its backup was read back lets that reading finish (it holds the archive open).
     await readBack?.catch(() => undefined);
     kit.cancels.end(live);

@@ -11,7 +11,14 @@ import { writeFileAtomic } from '../lib/fs-atomic';
 import { readStateFile } from '../lib/state-file';
 import { downloadFile, safeUrl } from './lib/download';
 import { assetUrl, chooseDownload, downloadOptions, verifyReleaseFile } from './lib/release-files';
-import { DEFAULT_PRESERVE, revertTreeSwap, swapTree, type TreeSwapRecord } from './lib/tree-sync';
+import {
+  DEFAULT_PRESERVE,
+  prepareRelease,
+  revertTreeSwap,
+  swapTree,
+  type PreparedRelease,
+  type TreeSwapRecord,
+} from './lib/tree-sync';
 import { defineUpdater, type OwnContext } from './types';
 import { errnoCode, errorMessage } from '../lib/error-info';
 import { isRecord } from '../../../shared/guards';
@@ -172,8 +179,12 @@ async function learnInstalledFiles(ctx: OwnContext<'release_archive'>): Promise<
 interface Staged {
   root: string;
   releaseHashes: Map<string, string>;
+  /** Walked and checked by stage() (see prepareRelease). */
+  prepared?: PreparedRelease;
 }
 const staged = new Map<string, Staged>();
+
+const preserveOf = (ctx: OwnContext<'release_archive'>): readonly string[] => ctx.config.preserve ?? DEFAULT_PRESERVE;
 
 /** Extract the downloaded release into the staging folder beside the component (the component is not touched). */
 async function extractRelease(ctx: OwnContext<'release_archive'>): Promise<Staged> {
@@ -236,6 +247,8 @@ function downloaded(ctx: OwnContext<'release_archive'>): Downloaded {
  */
 export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   method: 'release_archive',
+  // The release is downloaded into the run's work folder and extracted beside the component.
+  preparesOutside: true,
 
   folder(ctx) {
     return folderOf(ctx);
@@ -281,15 +294,18 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
   },
 
   async stage(ctx) {
-    staged.set(ctx.runId, await extractRelease(ctx));
+    const release = await extractRelease(ctx);
+    // Walked and checked here, in staging, while the backup may still be read back.
+    const prepared = await prepareRelease(release.root, preserveOf(ctx), release.releaseHashes);
+    staged.set(ctx.runId, { ...release, prepared });
   },
 
   async apply(ctx) {
     const folder = folderOf(ctx);
     // Staged by stage() in this process; a caller that went straight to apply stages here.
-    const { root, releaseHashes } = staged.get(ctx.runId) ?? (await extractRelease(ctx));
+    const { root, releaseHashes, prepared } = staged.get(ctx.runId) ?? (await extractRelease(ctx));
     staged.delete(ctx.runId);
-    const preserve = ctx.config.preserve ?? DEFAULT_PRESERVE;
+    const preserve = preserveOf(ctx);
     const previous = await readManifest(ctx, ctx.from);
     if (!previous)
       ctx.log(
@@ -304,6 +320,7 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
       previousFiles: previous?.files ?? null,
       previousHashes: previous?.hashes ?? {},
       releaseHashes,
+      ...(prepared ? { prepared } : {}),
       old: oldTreeOf(ctx),
       // Journaled before anything in the folder moves: a kill from here on is reverted from it.
       record: async (record) => {

@@ -77,6 +77,13 @@ export type OwnContext<M extends UpdateMethod> = UpdaterContext<ConfigOfMethod<M
  */
 export interface TypedUpdater<M extends UpdateMethod> {
   readonly method: M;
+  /**
+   * download, verify and stage only read the component's folder, never change it (a release
+   * fetched into the run's work folder and extracted beside the component): the engine runs
+   * them while the pre-update backup is still being written. Updaters that fetch into the
+   * folder (git) leave this unset, so their backup is taken first.
+   */
+  readonly preparesOutside?: boolean;
   /** Where the component lives (backups, free space, writability); null when it has no folder. */
   folder(ctx: OwnContext<M>): string | null;
   /** Bytes the download will need, when known (free-space preflight). */
@@ -120,6 +127,13 @@ export interface TypedUpdater<M extends UpdateMethod> {
  */
 export interface Updater {
   readonly method: UpdateMethod;
+  /**
+   * download, verify and stage only read the component's folder, never change it (a release
+   * fetched into the run's work folder and extracted beside the component): the engine runs
+   * them while the pre-update backup is still being written. Updaters that fetch into the
+   * folder (git) leave this unset, so their backup is taken first.
+   */
+  readonly preparesOutside?: boolean;
   /** Where the component lives (backups, free space, writability); null when it has no folder. */
   folder(ctx: UpdaterContext): string | null;
   /** Bytes the download will need, when known (free-space preflight). */
@@ -181,6 +195,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
   const { downloadSize, preflight, download, verify, stage, commit, afterRestore, revert, cleanup, snapshot } = updater;
   return {
     method: updater.method,
+    ...(updater.preparesOutside ? { preparesOutside: true } : {}),
     folder: (ctx) => updater.folder(own(ctx)),
     apply: (ctx) => updater.apply(own(ctx)),
     ...(downloadSize ? { downloadSize: (ctx: UpdaterContext) => downloadSize.call(updater, own(ctx)) } : {}),

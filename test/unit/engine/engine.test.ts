@@ -8,6 +8,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '../../../shared/contract';
+import { UpkeepError } from '../../../shared/errors';
 import { createApi } from '../../../electron/core/api';
 import { installedTarballUrl } from '../../../electron/core/updaters/release-archive';
 import { trashSettled } from '../../../electron/core/lib/trash';
@@ -91,6 +92,35 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(log).toContain('backup failed');
     expect(log).not.toContain('swapped in');
     expect(log).not.toContain('reads back completely');
+    expect(log).not.toContain('restoring backup');
+  });
+
+  it('downloads and stages the release beside the backup; a backup that fails stops the run before any change', async () => {
+    s = await releaseScenario();
+    const before = s.hash();
+    const backups = s.services.backups;
+    let downloadedWhileBackingUp = false;
+    backups.create = async () => {
+      // The backup is still being written when the download finishes (the release is small).
+      const logs = s!.services.layout.logs;
+      for (let i = 0; i < 200 && !downloadedWhileBackingUp; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        downloadedWhileBackingUp = readdirSync(logs).some((f) =>
+          /downloaded \d+ bytes/.test(readFileSync(path.join(logs, f), 'utf8')),
+        );
+      }
+      throw new UpkeepError('FORBIDDEN', 'Cannot read /srv/webapp/private: permission denied.');
+    };
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(downloadedWhileBackingUp).toBe(true);
+    expect(r).toMatchObject({ status: 'failed', backup_id: null, error: { code: 'FORBIDDEN' } });
+    expect(s.hash()).toBe(before);
+    await trashSettled();
+    expect(readdirSync(path.dirname(s.folder)).filter((n) => n.includes('upkeep-'))).toEqual([]);
+    const log = readFileSync(path.join(s.services.layout.logs, `${r?.run_id}.log`), 'utf8');
+    expect(log).toContain('the download and staging run beside the backup');
+    expect(log).toContain('backup failed');
+    expect(log).not.toContain('swapped in');
     expect(log).not.toContain('restoring backup');
   });
 

@@ -9,15 +9,27 @@ import { sha256File } from '../../lib/hash';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
 
-/** `uploads/` matches the folder and everything in it; `.env` matches that path (and below, if it is a folder). */
+/**
+ * A test for `preserve` paths, made once: `uploads/` matches the folder and everything in it;
+ * `.env` matches that path (and below, if it is a folder). Asked of every entry of a 30,000-file
+ * tree twice per update, so the list is normalized here and not per entry.
+ */
+export function preservedBy(preserve: readonly string[]): (rel: string) => boolean {
+  const bases = preserve
+    .map((raw) => raw.replace(/^\.\//, '').replace(/\\/g, '/'))
+    .map((p) => (p.endsWith('/') ? p.slice(0, -1) : p))
+    .filter((base) => base !== '');
+  return (rel) => {
+    for (const base of bases) {
+      if (rel.startsWith(base) && (rel.length === base.length || rel.charCodeAt(base.length) === 0x2f)) return true;
+    }
+    return false;
+  };
+}
+
+/** See preservedBy. */
 export function isPreserved(rel: string, preserve: readonly string[]): boolean {
-  for (const raw of preserve) {
-    const p = raw.replace(/^\.\//, '').replace(/\\/g, '/');
-    const base = p.endsWith('/') ? p.slice(0, -1) : p;
-    if (!base) continue;
-    if (rel === base || rel.startsWith(`${base}/`)) return true;
-  }
-  return false;
+  return preservedBy(preserve)(rel);
 }
 
 export interface TreeEntry {
@@ -77,6 +89,11 @@ export interface SwapTreeOptions {
   previousHashes?: Readonly<Record<string, string>>;
   /** sha256 of the release's files as the extractor computed them (paths relative to `staging`); others are hashed here. */
   releaseHashes?: ReadonlyMap<string, string>;
+  /**
+   * The release tree as prepareRelease left it (walked, checked, its `preserve` paths removed):
+   * done while the pre-update backup is still being read back. Walked here when absent.
+   */
+  prepared?: PreparedRelease;
   /** Where the folder's previous tree goes (beside the folder); `.<name>.upkeep-old-<random>` by default. */
   old?: string;
   /** Called once the plan is made and before anything in the folder moves: journal it (a crash from then on is undone from it). */
@@ -130,7 +147,7 @@ export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult
       { folder },
     );
   }
-  const release = await releaseTree(staging, preserve, options.releaseHashes);
+  const release = options.prepared ?? (await prepareRelease(staging, preserve, options.releaseHashes));
   const plan = await planCarry(folder, release.kinds, options);
   await fs.chmod(staging, folderStat.mode & 0o7777);
   const old =
@@ -157,24 +174,29 @@ export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult
   };
 }
 
-interface ReleaseTree {
+/** A release tree in staging, ready to be swapped in (see prepareRelease). */
+export interface PreparedRelease {
   kinds: Map<string, TreeEntry['kind']>;
   files: string[];
   hashes: Record<string, string>;
 }
 
-/** The release as extracted, without its `preserve` paths (removed from staging: the folder's own go there). */
-async function releaseTree(
+/**
+ * The release as extracted, without its `preserve` paths (removed from staging: the folder's own
+ * go there), its links checked. Touches staging only, never the folder.
+ */
+export async function prepareRelease(
   staging: string,
   preserve: readonly string[],
   known?: ReadonlyMap<string, string>,
-): Promise<ReleaseTree> {
+): Promise<PreparedRelease> {
   const kinds = new Map<string, TreeEntry['kind']>();
   const files: string[] = [];
   const hashes: Record<string, string> = {};
+  const preserved = preservedBy(preserve);
   for (const entry of await walkTree(staging)) {
-    if (isPreserved(entry.rel, preserve)) {
-      if (!isPreserved(path.posix.dirname(entry.rel), preserve))
+    if (preserved(entry.rel)) {
+      if (!preserved(path.posix.dirname(entry.rel)))
         await fs.rm(path.join(staging, ...entry.rel.split('/')), { recursive: true, force: true });
       continue;
     }
@@ -218,24 +240,33 @@ async function planCarry(
   const previous = options.previousFiles ? new Set(options.previousFiles.filter(isSafeRel)) : null;
   const previousDirs = new Set([...(previous ?? [])].flatMap((rel) => ancestors(path.posix.dirname(rel))));
   const plan: CarryPlan = { carry: [], kept: [], removed: 0 };
+  const preserved = preservedBy(options.preserve);
   // Files the previous release shipped and the new one lacks, in walk order: hashed together below.
   const shipped: { abs: string; rel: string; at: number }[] = [];
-  const visit = async (relDir: string) => {
+  // What the walk meets, in walk order: a path to carry, or a shipped file to compare. Folders
+  // are listed side by side (the thread pool lists several at once) and their findings joined
+  // in order: one listing after another, a 30,000-file tree took ~0.3 s of the swap step.
+  type Found = { rel: string; abs?: string };
+  const visit = async (relDir: string): Promise<Found[]> => {
     const dir = relDir ? path.join(folder, ...relDir.split('/')) : folder;
+    const parts: (Found | Promise<Found[]>)[] = [];
     for (const d of (await fs.readdir(dir, { withFileTypes: true })).sort(byName)) {
       const rel = relDir ? `${relDir}/${d.name}` : d.name;
       const kind = release.get(rel);
-      if (isPreserved(rel, options.preserve)) plan.carry.push(rel);
-      else if (d.isDirectory() && kind === 'dir') await visit(rel);
+      if (preserved(rel)) parts.push({ rel });
+      else if (d.isDirectory() && kind === 'dir') parts.push(visit(rel));
       else if (kind !== undefined) continue;
-      else if (d.isDirectory()) {
-        if (previousDirs.has(rel)) await visit(rel);
-        else plan.carry.push(rel);
-      } else if (!previous?.has(rel)) plan.carry.push(rel);
-      else shipped.push({ abs: path.join(dir, d.name), rel, at: plan.carry.length });
+      else if (d.isDirectory()) parts.push(previousDirs.has(rel) ? visit(rel) : { rel });
+      else if (!previous?.has(rel)) parts.push({ rel });
+      else parts.push({ rel, abs: path.join(dir, d.name) });
     }
+    const done = await Promise.all(parts);
+    return done.flat();
   };
-  await visit('');
+  for (const found of await visit('')) {
+    if (found.abs === undefined) plan.carry.push(found.rel);
+    else shipped.push({ abs: found.abs, rel: found.rel, at: plan.carry.length });
+  }
   // What each holds now, a batch at a time (the thread pool hashes several at once); the kept ones
   // join the carry list where the walk met them.
   const kept: { rel: string; at: number }[] = [];
