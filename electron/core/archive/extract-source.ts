@@ -139,7 +139,7 @@ export async function openArchive(
   const decoded: AsyncIterable<Buffer> = decoder
     ? input.pipe(decoder)
     : codec
-      ? decodeZstd(bytes, codec, zstdRules)
+      ? decodeZstd(bytes, codec, zstdRules, options.ownZstdFrames === true && options.zstdHelpers === true)
       : bytes;
   input.on('error', (error) => decoder?.destroy(error));
   return {

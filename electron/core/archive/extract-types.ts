@@ -84,6 +84,11 @@ export interface ExtractOptions {
    * any frame (ANY_FRAMES: each decoded whole, up to 256 MiB).
    */
   ownZstdFrames?: boolean;
+  /**
+   * With ownZstdFrames: decode the frames on a helper thread, a few ahead of the checks (see
+   * decodeZstd). Worth it for an archive of several MiB; a thread takes ~50 ms to start.
+   */
+  zstdHelpers?: boolean;
   /** Accept an archive with no entries (a backup of an empty folder); refused by default. */
   allowEmpty?: boolean;
   /**

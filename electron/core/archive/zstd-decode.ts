@@ -10,6 +10,7 @@ import {
   type Codec,
   type ZstdFrameRules,
 } from './zstd-codec';
+import { DamagedFrame, ZstdHelpers, helperCount } from './zstd-helpers';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
 
@@ -163,13 +164,33 @@ async function* decodeUnsized(
 /**
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
  * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
+ * With `helpers`, frames with a declared size are decoded on those threads, a few ahead of the
+ * reader, while this thread checks and hashes what came before (the read-back of a pre-update
+ * backup: a fifth of its time was decoding); the bytes still come out in order.
  */
 export async function* decodeZstd(
   source: AsyncIterable<Buffer>,
   codec: Codec,
   rules: ZstdFrameRules = BACKUP_FRAMES,
+  threads = false,
 ): AsyncGenerator<Buffer> {
   const q = new ByteQueue(source);
+  // Started with the first read; until they have loaded (~50 ms or more), and where none start,
+  // this thread decodes.
+  let helpers: ZstdHelpers | null = null;
+  let framesAhead = 0;
+  const starting = threads
+    ? ZstdHelpers.start(helperCount()).then((started) => {
+        // An abandoned reader's threads never hold the process open (they are closed below too).
+        started?.unref();
+        helpers = started;
+        framesAhead = (started?.size ?? 0) + 2;
+        return started;
+      })
+    : null;
+  // Frames being decoded by the helpers, in order.
+  const ahead: Promise<Buffer>[] = [];
+  const oldest = (): Promise<Buffer> => ahead.shift() as Promise<Buffer>;
   try {
     while (await q.more()) {
       const magicBytes = await q.take(4);
@@ -210,9 +231,22 @@ export async function* decodeZstd(
         }
         if (header.checksum) parts.push(await q.take(4));
         // Decoded even when it declares 0 bytes: a frame must not carry blocks nobody checks.
+        if (helpers) {
+          ahead.push(decodeOnHelper(helpers, parts, header.contentSize));
+          while (ahead.length >= framesAhead) {
+            const out = await oldest();
+            if (out.length) yield out;
+          }
+          continue;
+        }
         const out = codec.decompress(Buffer.concat(parts), header.contentSize);
         if (out.length) yield out;
         continue;
+      }
+      // Anything else comes after the frames still being decoded.
+      while (ahead.length) {
+        const out = await oldest();
+        if (out.length) yield out;
       }
       if (rules.unsizedCompressed) {
         yield* decodeUnsized(q, header, codec, rules);
@@ -243,7 +277,47 @@ export async function* decodeZstd(
       }
       if (header.checksum) await q.take(4); // the archive's sha256 covers these bytes
     }
+    while (ahead.length) {
+      const out = await oldest();
+      if (out.length) yield out;
+    }
   } finally {
+    // Frames a failure left behind settle unseen (the helpers are their owner's to close).
+    for (const p of ahead.splice(0)) p.catch(() => undefined);
+    await (await starting?.catch(() => null))?.close();
     await q.return();
   }
+}
+
+let onHelpers = 0;
+/** Frames decoded on helper threads since the process started (tests see the helpers were used). */
+export function framesDecodedOnHelpers(): number {
+  return onHelpers;
+}
+
+/** One frame (its `parts`) decoded on a helper thread, its length checked as the codec checks it. */
+function decodeOnHelper(helpers: ZstdHelpers, parts: Buffer[], size: number): Promise<Buffer> {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const block = new ArrayBuffer(length);
+  const view = new Uint8Array(block);
+  let off = 0;
+  for (const part of parts) {
+    view.set(part, off);
+    off += part.length;
+  }
+  const decoded = helpers.decompress(block, length, size).then(
+    (out) => {
+      if (out.length !== size)
+        throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+      onHelpers++;
+      return out;
+    },
+    (error: unknown) => {
+      onHelpers++;
+      throw error instanceof DamagedFrame ? new TarFormatError('a zstd frame does not decode (damaged data)') : error;
+    },
+  );
+  decoded.catch(() => undefined); // awaited in order by the reader
+  return decoded;
 }

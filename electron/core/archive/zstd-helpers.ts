@@ -14,7 +14,23 @@ const empty = new Uint8Array(0);
 const done = new Int32Array(workerData.done);
 zstd.init().then(() => {
   const cctx = zstd.createCCtx();
+  let dctx = 0;
   parentPort.on('message', (m) => {
+    if (m.size !== undefined) {
+      // Decode one frame that declares m.size bytes (see zstd-decode.ts); the caller checks the length.
+      let out;
+      try {
+        dctx = dctx || zstd.createDCtx();
+        out = zstd.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
+      } catch (e) {
+        Atomics.add(done, 0, 1);
+        parentPort.postMessage({ id: m.id, error: 'damaged', block: m.block }, [m.block]);
+        return;
+      }
+      Atomics.add(done, 0, 1);
+      parentPort.postMessage({ id: m.id, frame: out, block: m.block }, [out.buffer, m.block]);
+      return;
+    }
     try {
       const frame = zstd.compressUsingDict(cctx, new Uint8Array(m.block, 0, m.length), empty, m.level);
       Atomics.add(done, 0, 1);
@@ -26,6 +42,13 @@ zstd.init().then(() => {
   parentPort.postMessage({ ready: true });
 }, (e) => parentPort.postMessage({ failed: String((e && e.message) || e) }));
 `;
+
+/** A frame a helper could not decode (see ZstdHelpers.decompress). */
+export class DamagedFrame extends Error {
+  constructor() {
+    super('a zstd frame does not decode');
+  }
+}
 
 interface HelperReply {
   id?: number;
@@ -59,7 +82,9 @@ class Helper {
         const job = this.jobs.get(m.id);
         if (!job) return;
         this.jobs.delete(m.id);
-        if (m.error || !m.frame || !m.block) job.reject(new Error(`zstd compression failed: ${m.error ?? 'no frame'}`));
+        if (m.error === 'damaged') job.reject(new DamagedFrame());
+        else if (m.error || !m.frame || !m.block)
+          job.reject(new Error(`zstd compression failed: ${m.error ?? 'no frame'}`));
         else job.resolve({ frame: Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.length), block: m.block });
       });
       const lost = (error: Error) => {
@@ -152,6 +177,27 @@ export class ZstdHelpers {
       helper.jobs.set(id, { resolve, reject });
       helper.worker.postMessage({ id, block, length, level }, [block]);
     });
+  }
+
+  /**
+   * Decode one zstd frame of `length` bytes in `block` (transferred) that declares `size` bytes of
+   * content. Rejects with DamagedFrame when it does not decode; the caller checks the length.
+   */
+  decompress(block: ArrayBuffer, length: number, size: number): Promise<Buffer> {
+    const live = this.helpers.filter((h) => h.alive);
+    const helper = live.sort((a, b) => a.busy - b.busy)[0];
+    if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
+    helper.sent++;
+    const id = this.next++;
+    return new Promise<{ frame: Buffer; block: ArrayBuffer }>((resolve, reject) => {
+      helper.jobs.set(id, { resolve, reject });
+      helper.worker.postMessage({ id, block, length, size }, [block]);
+    }).then(({ frame }) => frame);
+  }
+
+  /** Let the process end while these threads are idle (readers that may be abandoned close them too). */
+  unref(): void {
+    for (const h of this.helpers) h.worker.unref();
   }
 
   async close(): Promise<void> {

@@ -33,4 +33,4 @@ export {
 } from './zstd-codec';
 export { ZstdHelpers, helperCount } from './zstd-helpers';
 export { ZstdEncoder, rawFrame, type Later, type ZstdEncoderOptions } from './zstd-encoder';
-export { decodeZstd } from './zstd-decode';
+export { decodeZstd, framesDecodedOnHelpers } from './zstd-decode';

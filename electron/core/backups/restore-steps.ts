@@ -67,6 +67,10 @@ export function extractVerified(
     outwardLinks: 'as-recorded',
     damagedCode: 'BACKUP_CORRUPT',
     ownZstdFrames: true,
+    // A read-back (no destination) decodes its frames on a helper thread while it checks, for
+    // archives past a few MiB: an update waits for it with a core to spare. A restore keeps
+    // them on its reading thread, where a helper measured slower (docs/BENCHMARKS.md).
+    zstdHelpers: dest === null && m.compressed_size >= 8 * 1024 * 1024,
     // The manifest bounds the expansion; the ratio check is for unknown archives.
     limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
     allowEmpty: m.entries.length === 0,

@@ -152,8 +152,17 @@ export class JournalStore {
     }
   }
 
+  /**
+   * The run's journal goes, and any temp file of a write to it that a killed process left (the run
+   * is over: nothing writes its journal any more; other temps wait for sweepStaleTemps).
+   */
   async remove(runId: string): Promise<void> {
     await fs.rm(this.file(runId), { force: true });
+    const base = path.basename(this.file(runId));
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names)
+      if (name.startsWith(`.${base}.`) && /\.[0-9a-f]{12}\.tmp$/.test(name))
+        await fs.rm(path.join(this.dir, name), { force: true });
   }
 
   /** Every readable journal left in the folder (unfinished or not yet cleaned up); damaged ones are in `damaged()`. */

@@ -17,8 +17,10 @@ import { describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
 import { createTarArchive, extractArchive, TarFormatError } from '../../../electron/core/archive';
 import {
+  BACKUP_FRAMES,
   BLOCK_SIZE,
   decodeZstd,
+  framesDecodedOnHelpers,
   MAX_FRAME_CONTENT,
   ZstdEncoder,
   ZstdHelpers,
@@ -50,12 +52,18 @@ async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-async function decode(source: Buffer | AsyncIterable<Buffer>, pieceSize = 5): Promise<Buffer> {
+async function decode(source: Buffer | AsyncIterable<Buffer>, pieceSize = 5, threads = false): Promise<Buffer> {
   const codec = await zstdCodec();
   const out: Buffer[] = [];
-  for await (const chunk of decodeZstd(Buffer.isBuffer(source) ? pieces(source, pieceSize) : source, codec))
-    out.push(Buffer.from(chunk));
+  const from = Buffer.isBuffer(source) ? pieces(source, pieceSize) : source;
+  for await (const chunk of decodeZstd(from, codec, BACKUP_FRAMES, threads)) out.push(Buffer.from(chunk));
   return Buffer.concat(out);
+}
+
+/** `source` once a decoder's helper threads have had time to load (they start with its first read). */
+async function* afterHelpersStart(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  await new Promise((r) => setTimeout(r, 500));
+  yield* source;
 }
 
 /** decodeZstd must refuse the data as damaged, saying why. */
@@ -212,6 +220,15 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
       const decoded = await decode(createReadStream(file, { highWaterMark: 65_521 }) as AsyncIterable<Buffer>);
       expect(decoded.length).toBe(input.length);
       expect(decoded.equals(input)).toBe(true);
+      // The same stream with its frames decoded on a helper thread, a few ahead: the same bytes in order.
+      const before = framesDecodedOnHelpers();
+      const onThreads = await decode(
+        afterHelpersStart(createReadStream(file, { highWaterMark: 65_521 }) as AsyncIterable<Buffer>),
+        0,
+        true,
+      );
+      expect(onThreads.equals(input)).toBe(true);
+      expect(framesDecodedOnHelpers()).toBeGreaterThan(before);
       if (!ZSTD_CLI) return console.warn(NO_CLI);
       const cli = spawnSync('zstd', ['-dc', file], { maxBuffer: 64 * MiB });
       expect(cli.status, cli.stderr.toString()).toBe(0);
@@ -509,6 +526,16 @@ describe('decodeZstd refuses damaged and hostile frames', () => {
     expect(damaged[damaged.length - 1]).not.toBe(0);
     damaged[damaged.length - 1] = 0;
     await refused(damaged, /does not decode/);
+    // Decoded on a helper thread (behind enough good frames for the thread to have started): the same refusal.
+    const good = Buffer.concat(Array.from({ length: 40 }, (_, i) => codec.compress(text(64 * 1024, 100 + i), 3)));
+    const before = framesDecodedOnHelpers();
+    const error = await decode(afterHelpersStart(pieces(Buffer.concat([good, damaged]), 4096)), 0, true).then(
+      () => new Error('decoded instead of refusing'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TarFormatError);
+    expect((error as Error).message).toMatch(/does not decode/);
+    expect(framesDecodedOnHelpers()).toBeGreaterThan(before);
     // Any one byte flipped: refused, or (in literals, which nothing checks here) decoded to the
     // declared size; never another error, never another size.
     const small = codec.compress(text(3000, 7), 3);

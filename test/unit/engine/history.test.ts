@@ -1,8 +1,9 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../../shared/types';
 import { HistoryStore } from '../../../electron/core/engine/history';
+import { JournalStore } from '../../../electron/core/engine/journal';
 import { readRunLog, RunLog } from '../../../electron/core/engine/run-log';
 import { tempDir } from '../../helpers/temp';
 
@@ -54,5 +55,20 @@ describe('run log', () => {
       ['message', 'a message'],
     ]);
     expect(readFileSync(path.join(dir, 'run-1.log'), 'utf8')).not.toContain('hunter2');
+  });
+});
+
+describe('run journals', () => {
+  it("removing a finished run's journal also removes the temp files of writes to it a killed process left, and no other", async () => {
+    const dir = tempDir();
+    const journals = new JournalStore(dir);
+    const runId = '20261207T180606Z-70d67a28';
+    writeFileSync(path.join(dir, `${runId}.json`), '{}');
+    // A write killed between creating its temp file and renaming it (see writeFileAtomic).
+    writeFileSync(path.join(dir, `.${runId}.json.7470f586d931.tmp`), '{"half":');
+    // Another run's, still being written by its live process.
+    writeFileSync(path.join(dir, '.20261207T180607Z-11111111.json.0123456789ab.tmp'), '{');
+    await journals.remove(runId);
+    expect(readdirSync(dir)).toEqual(['.20261207T180607Z-11111111.json.0123456789ab.tmp']);
   });
 });
