@@ -307,6 +307,17 @@ export class BackupStore {
       return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
     } catch (error) {
       return { id, ok: false, files: 0, bytes: 0, error: toErrorShape(error) };
+    } finally {
+      // Whatever came of it, the verification is over (the panel stops showing it).
+      this.progress({
+        backup_id: id,
+        component: found.manifest.component,
+        phase: 'done',
+        bytes: 0,
+        files: 0,
+        total_bytes: found.manifest.size,
+        total_files: found.manifest.file_count,
+      });
     }
   }
 

@@ -25,6 +25,9 @@ export interface VerifyState {
 export interface BackupOperation {
   label: string;
   percent: number | null;
+  /** Whose backup, and what it is doing (an update's run card shows its backup beside the download). */
+  component: string;
+  phase: BackupProgress['phase'];
 }
 
 export interface CreateBackupRequest {
@@ -55,7 +58,7 @@ export interface BackupsSlice {
   backupProgressed(progress: BackupProgress): void;
 }
 
-const PHASE_LABEL: Record<BackupProgress['phase'], string> = {
+export const PHASE_LABEL: Record<BackupProgress['phase'], string> = {
   scanning: 'Scanning files',
   'copying-databases': 'Copying databases consistently',
   archiving: 'Archiving',
@@ -95,7 +98,14 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> =
           : p.total_files
             ? (100 * p.files) / p.total_files
             : null;
-        set({ backupOperation: { label: `${name}: ${PHASE_LABEL[p.phase]}`, percent } });
+        set({
+          backupOperation: {
+            label: `${name}: ${PHASE_LABEL[p.phase]}`,
+            percent,
+            component: p.component,
+            phase: p.phase,
+          },
+        });
       },
       async loadBackups() {
         if (get().backupsStatus === 'idle') set({ backupsStatus: 'loading' });

@@ -95,6 +95,27 @@ describe('update engine: the release_archive flow end to end', () => {
     expect(log).not.toContain('restoring backup');
   });
 
+  it('tells the panel the download began while the backup was still being written and read back', async () => {
+    s = await releaseScenario();
+    const [r] = await s.services.updates.updateComponents(['webapp'], { initiatedBy: 'cli' });
+    expect(r).toMatchObject({ status: 'succeeded' });
+    // The events a run card is drawn from, in the order they came.
+    const order = s.events.map((e) => {
+      const p = e.payload as { step?: string; phase?: string; backup_id?: string };
+      if (e.event === 'update_progress') return `step ${p.step}`;
+      if (e.event === 'backup_progress' && p.backup_id === r?.backup_id) return `backup ${p.phase}`;
+      return null;
+    });
+    const downloadAt = order.indexOf('step download');
+    const backupDone = order.indexOf('backup done');
+    const verifyDone = order.lastIndexOf('backup done');
+    expect(downloadAt).toBeGreaterThan(order.indexOf('step backup'));
+    // The download step began before the backup was written; the read-back came after it, and ended.
+    expect(backupDone).toBeGreaterThan(downloadAt);
+    expect(order.indexOf('backup verifying')).toBeGreaterThan(backupDone);
+    expect(verifyDone).toBeGreaterThan(order.indexOf('backup verifying'));
+  });
+
   it('downloads and stages the release beside the backup; a backup that fails stops the run before any change', async () => {
     s = await releaseScenario();
     const before = s.hash();

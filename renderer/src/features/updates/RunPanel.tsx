@@ -1,6 +1,7 @@
 import { useAppStore } from '../../store';
 import { selectRuns } from '../../store/selectors/updates-selectors';
 import type { RunState } from '../../store/updates-slice';
+import { PHASE_LABEL, type BackupOperation } from '../../store/backups-slice';
 import { Badge } from '../../ui/Badge';
 import { ProgressBar } from '../../ui/ProgressBar';
 
@@ -17,6 +18,9 @@ const STEP_LABEL: Record<string, string> = {
   commit: 'Finishing',
   rollback: 'Rolling back',
 };
+
+/** Backup phases an update's download and staging run beside. */
+const BESIDE_PHASES = new Set<BackupOperation['phase']>(['scanning', 'copying-databases', 'archiving', 'verifying']);
 
 const STEP_NAME: Record<string, string> = {
   preflight: 'Preflight',
@@ -84,6 +88,16 @@ function RunCard({
   onCancel(): void;
 }) {
   const active = run.status === 'running' || run.status === 'queued';
+  // A release is downloaded and staged while its pre-update backup is still written and read back:
+  // the card says so rather than only the step the run has moved on to.
+  const backup = useAppStore((s) => s.backupOperation);
+  const besideBackup =
+    run.status === 'running' &&
+    run.step !== 'backup' &&
+    backup?.component === run.component &&
+    BESIDE_PHASES.has(backup.phase)
+      ? ` · backup: ${PHASE_LABEL[backup.phase].toLowerCase()}${backup.percent === null ? '' : ` ${Math.floor(backup.percent)}%`}`
+      : null;
   // The step that went wrong: the last one of a failed run, the one before the rollback of a rolled-back run.
   const rollbackAt = run.steps.indexOf('rollback');
   const failedStep =
@@ -125,7 +139,7 @@ function RunCard({
             ? 'Waiting for its turn…'
             : run.status === 'running'
               ? run.step
-                ? (STEP_LABEL[run.step] ?? run.step)
+                ? `${STEP_LABEL[run.step] ?? run.step}${besideBackup ?? ''}`
                 : 'Starting…'
               : outcome}
         </span>
