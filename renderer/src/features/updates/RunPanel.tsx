@@ -157,7 +157,8 @@ function RunCard({
       {run.steps.length > 0 ? (
         <ol className="steps" aria-label="Steps">
           {run.steps.map((step) => {
-            const current = active && step === run.step;
+            // The backup is still under way beside the download and staging: both steps are current.
+            const current = active && (step === run.step || (step === 'backup' && besideBackup !== null));
             const failed = step === failedStep;
             return (
               <li
