@@ -164,7 +164,7 @@ async function* decodeUnsized(
 /**
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
  * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
- * With `helpers`, frames with a declared size are decoded on those threads, a few ahead of the
+ * With `threads`, frames with a declared size are decoded on helper threads, a few ahead of the
  * reader, while this thread checks and hashes what came before (the read-back of a pre-update
  * backup: a fifth of its time was decoding); the bytes still come out in order.
  */
@@ -282,7 +282,7 @@ export async function* decodeZstd(
       if (out.length) yield out;
     }
   } finally {
-    // Frames a failure left behind settle unseen (the helpers are their owner's to close).
+    // Frames a failure left behind settle unseen; the helper threads end with the reader.
     for (const p of ahead.splice(0)) p.catch(() => undefined);
     await (await starting?.catch(() => null))?.close();
     await q.return();

@@ -111,7 +111,6 @@ export class ZstdEncoder implements StreamEncoder {
     this.level = options.level ?? 3;
     this.blockSize = options.blockSize ?? BLOCK_SIZE;
     this.helpers = options.helpers ?? null;
-    // Each helper has one block to work on and one waiting.
     this.compressHere = options.compressHere === true && this.helpers !== null;
     // Each helper has one block to work on and one waiting (and, when this thread compresses
     // too, one done and not yet written, so this thread goes on instead of waiting for it).

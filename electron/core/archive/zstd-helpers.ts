@@ -36,6 +36,7 @@ zstd.init().then(() => {
       Atomics.add(done, 0, 1);
       parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
     } catch (e) {
+      Atomics.add(done, 0, 1);
       parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
     }
   });
