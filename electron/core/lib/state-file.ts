@@ -90,19 +90,19 @@ export function keepCorruptCopy(file: string): string | null {
 
 /**
  * STATE_CORRUPT for a damaged state file, logged: what it is, why it cannot be read, where a copy
- * is, and what to do. `whatToDo` is the one sentence for the person (e.g. "Fix or delete it, then set your holds again").
+ * is, and what to do. `advice` is the one sentence for the person (e.g. "Fix or delete it, then set your holds again").
  */
 export function stateCorrupt(
   what: string,
   file: string,
   reason: string,
-  whatToDo: string,
+  advice: string,
   aside: string | null = null,
 ): UpkeepError {
   const kept = aside ? ` A copy is kept as ${aside}.` : '';
   const error = new UpkeepError(
     'STATE_CORRUPT',
-    `${what} (${file}) is damaged: ${reason}. Upkeep did not change it.${kept} ${whatToDo}`,
+    `${what} (${file}) is damaged: ${reason}. Upkeep did not change it.${kept} ${advice}`,
     { file, reason, ...(aside ? { copy: aside } : {}) },
   );
   log.error(`${what} is damaged`, { file, reason, ...(aside ? { copy: aside } : {}) });

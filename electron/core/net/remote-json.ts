@@ -14,14 +14,14 @@ export async function getJsonAs<S extends z.ZodType>(
   schema: S,
   expected: string,
   options: Omit<HttpRequestOptions, 'method' | 'body'> = {},
-  whatToDo = "Check the component's URL settings.",
+  advice = "Check the component's URL settings.",
 ): Promise<{ data: z.output<S>; response: HttpResponse }> {
   const { data, response } = await http.getJson<unknown>(url, options);
   const parsed = parseAs(data, schema);
   if (parsed.ok) return { data: parsed.value, response };
   throw new UpkeepError(
     'PARSE_ERROR',
-    `${redactUrl(url)} did not answer with ${expected} (${parsed.reason}). ${whatToDo}`,
+    `${redactUrl(url)} did not answer with ${expected} (${parsed.reason}). ${advice}`,
     { url: redactUrl(url) },
   );
 }
