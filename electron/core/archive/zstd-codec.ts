@@ -66,6 +66,12 @@ export function modulePath(): string {
   return requireHere.resolve('@bokuweb/zstd-wasm');
 }
 
+/** A frame must decode to exactly the size it declares (the codec here and the helper threads alike). */
+export function checkDecodedSize(decoded: number, declared: number): void {
+  if (decoded !== declared)
+    throw new TarFormatError(`a zstd frame decodes to ${decoded} bytes, not the ${declared} it declares`);
+}
+
 let loading: Promise<Codec> | null = null;
 
 /** zstd in this thread (one compression and one decompression context, reused). */
@@ -97,8 +103,7 @@ export function zstdCodec(): Promise<Codec> {
         } catch {
           throw new TarFormatError('a zstd frame does not decode (damaged data)');
         }
-        if (out.length !== size)
-          throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+        checkDecodedSize(out.length, size);
         return Buffer.from(out.buffer, out.byteOffset, out.length);
       },
       decompressAtMost(frame, capacity) {

@@ -2,6 +2,7 @@
 import { TarFormatError } from './tar-format';
 import {
   BACKUP_FRAMES,
+  checkDecodedSize,
   MAGIC,
   MAX_BLOCK,
   MAX_BLOCK_CONTENT,
@@ -308,8 +309,7 @@ function decodeOnHelper(helpers: ZstdHelpers, parts: Buffer[], size: number): Pr
   }
   const decoded = helpers.decompress(block, length, size).then(
     (out) => {
-      if (out.length !== size)
-        throw new TarFormatError(`a zstd frame decodes to ${out.length} bytes, not the ${size} it declares`);
+      checkDecodedSize(out.length, size);
       onHelpers++;
       return out;
     },

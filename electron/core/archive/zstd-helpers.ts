@@ -169,15 +169,7 @@ export class ZstdHelpers {
 
   /** Compress `length` bytes of `block` (transferred there and back). */
   compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
-    const live = this.helpers.filter((h) => h.alive);
-    const helper = live.sort((a, b) => a.busy - b.busy)[0];
-    if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
-    helper.sent++;
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      helper.jobs.set(id, { resolve, reject });
-      helper.worker.postMessage({ id, block, length, level }, [block]);
-    });
+    return this.send({ block, length, level });
   }
 
   /**
@@ -185,6 +177,11 @@ export class ZstdHelpers {
    * content. Rejects with DamagedFrame when it does not decode; the caller checks the length.
    */
   decompress(block: ArrayBuffer, length: number, size: number): Promise<Buffer> {
+    return this.send({ block, length, size }).then(({ frame }) => frame);
+  }
+
+  /** One job to the least busy live thread (its block transferred there and back). */
+  private send(job: { block: ArrayBuffer; length: number; level?: number; size?: number }) {
     const live = this.helpers.filter((h) => h.alive);
     const helper = live.sort((a, b) => a.busy - b.busy)[0];
     if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));
@@ -192,8 +189,8 @@ export class ZstdHelpers {
     const id = this.next++;
     return new Promise<{ frame: Buffer; block: ArrayBuffer }>((resolve, reject) => {
       helper.jobs.set(id, { resolve, reject });
-      helper.worker.postMessage({ id, block, length, size }, [block]);
-    }).then(({ frame }) => frame);
+      helper.worker.postMessage({ id, ...job }, [job.block]);
+    });
   }
 
   /** Let the process end while these threads are idle (readers that may be abandoned close them too). */

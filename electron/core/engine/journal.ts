@@ -5,7 +5,7 @@ import { isErrorShape, type ErrorShape } from '../../../shared/errors';
 import type { InitiatedBy } from '../../../shared/contract';
 import { UPDATE_METHODS, type UpdateMethod } from '../../../shared/schemas/component';
 import type { UpdateStep, UpdateTarget } from '../../../shared/types';
-import { writeFileAtomic } from '../lib/fs-atomic';
+import { removeTempsOf, writeFileAtomic } from '../lib/fs-atomic';
 import type { CancelAnswer } from './cancel';
 import { logger } from '../lib/log';
 import { readStateFile } from '../lib/state-file';
@@ -152,17 +152,10 @@ export class JournalStore {
     }
   }
 
-  /**
-   * The run's journal goes, and any temp file of a write to it that a killed process left (the run
-   * is over: nothing writes its journal any more; other temps wait for sweepStaleTemps).
-   */
+  /** The run's journal goes, and any temp file of a write to it that a killed process left (the run is over). */
   async remove(runId: string): Promise<void> {
     await fs.rm(this.file(runId), { force: true });
-    const base = path.basename(this.file(runId));
-    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    for (const name of names)
-      if (name.startsWith(`.${base}.`) && /\.[0-9a-f]{12}\.tmp$/.test(name))
-        await fs.rm(path.join(this.dir, name), { force: true });
+    await removeTempsOf(this.file(runId));
   }
 
   /** Every readable journal left in the folder (unfinished or not yet cleaned up); damaged ones are in `damaged()`. */

@@ -12,6 +12,7 @@ import { runRollback } from './rollback';
 import type { RunKit } from './run-kit';
 import type { RunLog } from './run-log';
 import type { UpdateOptions } from './types';
+import { errorMessage } from '../lib/error-info';
 import { logger, withRunLog } from '../lib/log';
 
 const engineLog = logger('engine.run');
@@ -193,6 +194,10 @@ async function runSteps(
   } catch (raw) {
     // A step that failed beside the backup lets it finish first: the outcome names the backup.
     await (backupTaken as Promise<void> | null)?.catch(() => undefined);
+    // The outcome reports the step that failed first; a backup that failed too is not lost from the log.
+    const besideFailure = backupFailed as { error: unknown } | null;
+    if (besideFailure && !(raw instanceof StepFailure && raw.step === 'backup'))
+      log.write(`the backup written beside it failed too: ${errorMessage(besideFailure.error)}`);
     return await failedRun(kit, { journal, component, updater, log, implicit, ctx, live }, raw);
   } finally {
     await (backupTaken as Promise<void> | null)?.catch(() => undefined);

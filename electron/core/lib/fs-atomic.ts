@@ -62,6 +62,19 @@ export async function pathExists(p: string): Promise<boolean> {
 const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 /**
+ * Remove the temp files of atomic writes to `file` that a killed process left: only for a file
+ * nothing writes any more (a finished run's journal). Others wait for sweepStaleTemps.
+ */
+export async function removeTempsOf(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names)
+    if (name.startsWith(prefix) && ATOMIC_TEMP.test(name) && name.length === prefix.length + 16)
+      await fs.rm(path.join(dir, name), { force: true });
+}
+
+/**
  * Remove the temp files of atomic writes a killed process left under `root` (Upkeep's data
  * directory), once older than `maxAgeMs`: a live write holds its temp file for milliseconds, so
  * an hour-old one belongs to nobody. Links are never followed. Returns the paths removed.
