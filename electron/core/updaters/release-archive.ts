@@ -181,6 +181,11 @@ interface Staged {
   releaseHashes: Map<string, string>;
   /** Walked and checked by stage() (see prepareRelease). */
   prepared?: PreparedRelease;
+  /**
+   * The installed release's file list, read by stage() (null: none is known). A 30,000-file
+   * list is parsed and checked in ~0.1 s, which then runs beside the backup, not before the swap.
+   */
+  previous?: ReleaseManifest | null;
 }
 const staged = new Map<string, Staged>();
 
@@ -297,16 +302,17 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     const release = await extractRelease(ctx);
     // Walked and checked here, in staging, while the backup may still be read back.
     const prepared = await prepareRelease(release.root, preserveOf(ctx), release.releaseHashes);
-    staged.set(ctx.runId, { ...release, prepared });
+    const previous = await readManifest(ctx, ctx.from);
+    staged.set(ctx.runId, { ...release, prepared, previous });
   },
 
   async apply(ctx) {
     const folder = folderOf(ctx);
     // Staged by stage() in this process; a caller that went straight to apply stages here.
-    const { root, releaseHashes, prepared } = staged.get(ctx.runId) ?? (await extractRelease(ctx));
+    const { root, releaseHashes, prepared, previous: known } = staged.get(ctx.runId) ?? (await extractRelease(ctx));
     staged.delete(ctx.runId);
     const preserve = preserveOf(ctx);
-    const previous = await readManifest(ctx, ctx.from);
+    const previous = known === undefined ? await readManifest(ctx, ctx.from) : known;
     if (!previous)
       ctx.log(
         `no file list of the installed release${ctx.from ? ` ${ctx.from}` : ''} is known, so no old files are removed this time`,
