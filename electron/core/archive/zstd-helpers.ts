@@ -1,7 +1,7 @@
 /** Threads that compress zstd blocks while the backup's own thread reads and hashes (see zstd.ts). */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { modulePath } from './zstd-codec';
+import { compressorPath, modulePath } from './zstd-codec';
 import { logger } from '../lib/log';
 
 const log = logger('archive.zstd');
@@ -10,10 +10,10 @@ const log = logger('archive.zstd');
 const HELPER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zstd = require(workerData.module);
+const compressor = require(workerData.compressor);
 const empty = new Uint8Array(0);
 const done = new Int32Array(workerData.done);
-zstd.init().then(() => {
-  const cctx = zstd.createCCtx();
+Promise.all([zstd.init(), compressor.isLoaded]).then(() => {
   let dctx = 0;
   parentPort.on('message', (m) => {
     if (m.size !== undefined) {
@@ -32,7 +32,9 @@ zstd.init().then(() => {
       return;
     }
     try {
-      const frame = zstd.compressUsingDict(cctx, new Uint8Array(m.block, 0, m.length), empty, m.level);
+      let frame = compressor.compress(new Uint8Array(m.block, 0, m.length), m.level);
+      // A small frame may sit in the runtime's shared buffer pool, which is not to be transferred.
+      if (frame.byteOffset !== 0 || frame.buffer.byteLength !== frame.length) frame = new Uint8Array(frame);
       Atomics.add(done, 0, 1);
       parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
     } catch (e) {
@@ -122,8 +124,10 @@ export class ZstdHelpers {
 
   static async start(count: number): Promise<ZstdHelpers | null> {
     let module: string;
+    let compressor: string;
     try {
       module = modulePath();
+      compressor = compressorPath();
     } catch (error) {
       // No zstd module to load in a thread: the caller compresses in its own thread.
       log.info('zstd helper threads are not available; compressing in one thread', { error });
@@ -137,7 +141,7 @@ export class ZstdHelpers {
           new Helper(
             new Worker(HELPER_SOURCE, {
               eval: true,
-              workerData: { module, done },
+              workerData: { module, compressor, done },
               resourceLimits: { maxYoungGenerationSizeMb: 2 },
             }),
             new Int32Array(done),

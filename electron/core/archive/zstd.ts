@@ -1,6 +1,7 @@
 /**
  * zstd for backups, the same on every runtime: the reference zstd library compiled to
- * WebAssembly (@bokuweb/zstd-wasm). The module imports nothing but a few runtime hooks, so it
+ * WebAssembly, in two builds — @foxglove/wasm-zstd compresses (about twice as fast as the
+ * other), @bokuweb/zstd-wasm decodes. Each module imports nothing but a few runtime hooks, so it
  * can do no I/O; it only ever sees buffers whose sizes this file has checked first.
  *
  * A backup's `.tar.zst` is a run of zstd frames, which every zstd reader (`zstd -d`,
