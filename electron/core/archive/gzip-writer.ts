@@ -44,7 +44,8 @@ export interface ByteSink {
  * no longer holds `data`, so the caller can reuse the buffer (bounded memory, little garbage).
  */
 export interface StreamEncoder {
-  push(data: Buffer, compressible: boolean, release?: () => void): Promise<void>;
+  /** `unknownType`: compressible bytes of a file not known as text by its name (zstd picks its build by it). */
+  push(data: Buffer, compressible: boolean, release?: () => void, unknownType?: boolean): Promise<void>;
   finish(): Promise<void>;
 }
 

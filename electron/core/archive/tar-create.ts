@@ -389,7 +389,7 @@ class ArchiveWriter {
       const streamed = await streamLargeFile(
         entry,
         mode,
-        (data, compressible, release) => this.encoder.push(data, compressible, release),
+        (data, compressible, release, unknownType) => this.encoder.push(data, compressible, release, unknownType),
         hash,
         this.pool,
         this.reader,
@@ -411,13 +411,14 @@ class ArchiveWriter {
     const size = content.length;
     const header = encodeHeader({ path: entry.path, type: 'file', mode, size, mtime: entry.mtime });
     const release = backing ? () => this.pool.give(backing) : undefined;
-    const compressible = compressibleByName(entry.path) ?? compressibleByContent(content, this.probe);
+    const byName = compressibleByName(entry.path);
+    const compressible = byName ?? compressibleByContent(content, this.probe);
     if (!compressible && this.aside && size >= PROBE_MIN) {
       await this.aside.add(header, content, release);
       return;
     }
     await this.encoder.push(header, true);
-    await this.encoder.push(content, compressible, release);
+    await this.encoder.push(content, compressible, release, byName === undefined);
     const pad = paddingFor(size);
     if (pad) await this.encoder.push(ZEROS.subarray(0, pad), compressible);
   }

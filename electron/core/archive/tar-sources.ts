@@ -248,7 +248,7 @@ export const syncReader: LargeFileReader = {
   },
 };
 
-export type Push = (data: Buffer, compressible: boolean, release?: () => void) => Promise<void>;
+export type Push = (data: Buffer, compressible: boolean, release?: () => void, unknownType?: boolean) => Promise<void>;
 
 /**
  * Stream one file into the archive; null when it is gone since the scan (skipped, like small
@@ -294,7 +294,7 @@ export async function streamLargeFile(
       const chunk = buf.subarray(0, bytesRead);
       compressible = byName ?? compressibleByContent(chunk, probe);
       hash.update(chunk);
-      await push(chunk, compressible, () => pool.give(buf));
+      await push(chunk, compressible, () => pool.give(buf), byName === undefined);
       done += bytesRead;
     }
     // A file that grew meanwhile (a log, an append-only store) is kept as it was when its read

@@ -1,6 +1,6 @@
 /** Writing a backup's `.tar.zst`: text in compressed frames, stored data in raw frames (see zstd.ts). */
 import type { BufferSource, ByteSink, StreamEncoder } from './gzip-writer';
-import { BLOCK_SIZE, MAX_BLOCK, zstdCodec, type Codec } from './zstd-codec';
+import { BLOCK_SIZE, MAX_BLOCK, zstdCodec, type Codec, type ZstdBuild } from './zstd-codec';
 import type { ZstdHelpers } from './zstd-helpers';
 
 /** Bytes of stored data per raw frame (its buffers are held until the frame is written). */
@@ -103,6 +103,10 @@ export class ZstdEncoder implements StreamEncoder {
   private readonly compressHere: boolean;
   /** Blocks this thread compressed itself while the helpers were busy (see compressHere). */
   compressedHere = 0;
+  /** Bytes of data of unknown type in the block being filled (see ZstdBuild). */
+  private blockDataBytes = 0;
+  /** Blocks compressed by each build. */
+  readonly blocksBy: Record<ZstdBuild, number> = { fast: 0, splitting: 0 };
 
   constructor(
     private readonly sink: ByteSink,
@@ -117,7 +121,8 @@ export class ZstdEncoder implements StreamEncoder {
     this.maxCompressing = this.helpers ? this.helpers.size * 2 + (this.compressHere ? 1 : 0) : 1;
   }
 
-  async push(data: Buffer, compressible: boolean, release?: Release): Promise<void> {
+  /** `unknownType`: compressible bytes of a file not known as text by its name (see ZstdBuild). */
+  async push(data: Buffer, compressible: boolean, release?: Release, unknownType = false): Promise<void> {
     if (data.length === 0) {
       release?.();
       return;
@@ -131,6 +136,7 @@ export class ZstdEncoder implements StreamEncoder {
         const n = Math.min(this.blockSize - this.blockLength, data.length - off);
         new Uint8Array(this.block, this.blockLength, n).set(data.subarray(off, off + n));
         this.blockLength += n;
+        if (unknownType) this.blockDataBytes += n;
         off += n;
         if (this.blockLength === this.blockSize) await this.cutBlock();
       }
@@ -160,14 +166,19 @@ export class ZstdEncoder implements StreamEncoder {
     const block = this.block;
     if (block === null) throw new Error('zstd encoder: bytes counted in a block that is not there');
     const length = this.blockLength;
+    // Mostly data of unknown type: the build that splits its blocks (a LICENSE file among
+    // 500 sources leaves a block to the fast one).
+    const build: ZstdBuild = this.blockDataBytes * 2 >= length ? 'splitting' : 'fast';
+    this.blocksBy[build]++;
     this.block = null;
     this.blockLength = 0;
+    this.blockDataBytes = 0;
     let output: Promise<Buffer>;
     if (this.helpers && this.compressHere && this.helpers.busy >= this.helpers.size * 2) {
       // Every helper is busy: compressing here beats waiting. The frame waits its turn like
       // stored bytes do (counted in storedWaiting, which bounds how many may wait).
       this.codec ??= await zstdCodec();
-      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level);
+      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level, build);
       this.compressedHere++;
       this.spareBlocks.push(block);
       this.inFlight.push({ output: Promise.resolve(frame), releases: [], compressing: false, bytes: frame.length });
@@ -176,14 +187,14 @@ export class ZstdEncoder implements StreamEncoder {
       return;
     }
     if (this.helpers) {
-      output = this.helpers.compress(block, length, this.level).then(({ frame, block: back }) => {
+      output = this.helpers.compress(block, length, this.level, build).then(({ frame, block: back }) => {
         if (back.byteLength === this.blockSize && this.spareBlocks.length < this.maxCompressing + 1)
           this.spareBlocks.push(back);
         return frame;
       });
     } else {
       this.codec ??= await zstdCodec();
-      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level);
+      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level, build);
       this.spareBlocks.push(block);
       output = Promise.resolve(frame);
     }

@@ -1,7 +1,7 @@
 /** Threads that compress zstd blocks while the backup's own thread reads and hashes (see zstd.ts). */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { compressorPath, modulePath } from './zstd-codec';
+import { compressorPath, modulePath, type ZstdBuild } from './zstd-codec';
 import { logger } from '../lib/log';
 
 const log = logger('archive.zstd');
@@ -14,6 +14,7 @@ const compressor = require(workerData.compressor);
 const empty = new Uint8Array(0);
 const done = new Int32Array(workerData.done);
 Promise.all([zstd.init(), compressor.isLoaded]).then(() => {
+  let cctx = 0;
   let dctx = 0;
   parentPort.on('message', (m) => {
     if (m.size !== undefined) {
@@ -32,7 +33,12 @@ Promise.all([zstd.init(), compressor.isLoaded]).then(() => {
       return;
     }
     try {
-      let frame = compressor.compress(new Uint8Array(m.block, 0, m.length), m.level);
+      const data = new Uint8Array(m.block, 0, m.length);
+      let frame;
+      if (m.build === 'splitting') {
+        cctx = cctx || zstd.createCCtx();
+        frame = zstd.compressUsingDict(cctx, data, empty, m.level);
+      } else frame = compressor.compress(data, m.level);
       // A small frame may sit in the runtime's shared buffer pool, which is not to be transferred.
       if (frame.byteOffset !== 0 || frame.buffer.byteLength !== frame.length) frame = new Uint8Array(frame);
       Atomics.add(done, 0, 1);
@@ -171,9 +177,14 @@ export class ZstdHelpers {
     return n;
   }
 
-  /** Compress `length` bytes of `block` (transferred there and back). */
-  compress(block: ArrayBuffer, length: number, level: number): Promise<{ frame: Buffer; block: ArrayBuffer }> {
-    return this.send({ block, length, level });
+  /** Compress `length` bytes of `block` (transferred there and back) with that build. */
+  compress(
+    block: ArrayBuffer,
+    length: number,
+    level: number,
+    build: ZstdBuild = 'fast',
+  ): Promise<{ frame: Buffer; block: ArrayBuffer }> {
+    return this.send({ block, length, level, build });
   }
 
   /**
@@ -185,7 +196,7 @@ export class ZstdHelpers {
   }
 
   /** One job to the least busy live thread (its block transferred there and back). */
-  private send(job: { block: ArrayBuffer; length: number; level?: number; size?: number }) {
+  private send(job: { block: ArrayBuffer; length: number; level?: number; size?: number; build?: ZstdBuild }) {
     const live = this.helpers.filter((h) => h.alive);
     const helper = live.sort((a, b) => a.busy - b.busy)[0];
     if (!helper) return Promise.reject(new Error('the zstd helper threads stopped'));

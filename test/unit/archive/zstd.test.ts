@@ -175,16 +175,21 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
           },
           { helpers, compressHere },
         );
-        const push = async (data: Buffer, compressible: boolean, withRelease = true) => {
+        const push = async (data: Buffer, compressible: boolean, withRelease = true, unknownType = false) => {
           expected.push(Buffer.from(data));
-          if (!withRelease) return encoder.push(data, compressible);
+          if (!withRelease) return encoder.push(data, compressible, undefined, unknownType);
           releases++;
           // A buffer handed back is reused at once: scribbled over here, so one released before
           // the encoder is done with it shows up in the output.
-          await encoder.push(data, compressible, () => {
-            released++;
-            data.fill(0xee);
-          });
+          await encoder.push(
+            data,
+            compressible,
+            () => {
+              released++;
+              data.fill(0xee);
+            },
+            unknownType,
+          );
         };
         await push(Buffer.alloc(0), true);
         for (let i = 0; i < 3; i++) await push(text(MiB, i * 40_000), true);
@@ -203,8 +208,12 @@ describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', 
         // Blocks cut faster than one helper compresses them: with compressHere, some are compressed here.
         const pieces = Array.from({ length: 128 }, (_, i) => text(64 * 1024, 400_000 + i * 3000));
         for (const piece of pieces) await push(piece, true);
+        // Data of unknown type filling whole blocks: compressed by the build that splits blocks.
+        for (let i = 0; i < 80; i++) await push(text(64 * 1024, 900_000 + i * 3000), true, true, true);
         await push(randomBytes(500_000), false); // ends on stored data
         await encoder.finish();
+        expect(encoder.blocksBy.splitting).toBeGreaterThanOrEqual(2);
+        expect(encoder.blocksBy.fast).toBeGreaterThan(encoder.blocksBy.splitting);
         if (compressHere) expect(encoder.compressedHere).toBeGreaterThan(0);
         else expect(encoder.compressedHere).toBe(0);
       } finally {
