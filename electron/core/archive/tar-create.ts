@@ -19,7 +19,7 @@ import {
   type LargeFileReader,
   type ReadResult,
 } from './tar-sources';
-import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec } from './zstd';
+import { BLOCK_SIZE, ZstdEncoder, ZstdHelpers, helperCount, zstdCodec, zstdFast } from './zstd';
 import { errnoCode } from '../lib/error-info';
 import { sha256Hex } from '../lib/hash';
 import { logger } from '../lib/log';
@@ -240,12 +240,12 @@ class StoredAside {
 
 /** The zstd codec's fastest useful level as the compressibility probe, where zstd loads. */
 async function fastProbe(): Promise<Probe | undefined> {
-  const codec = await zstdCodec().catch((error: unknown) => {
+  const compress = await zstdFast().catch((error: unknown) => {
     // Without zstd there is no probe: every file is compressed, as before compressibility was measured.
     log.info('zstd does not load here; files are compressed without a compressibility probe', { error });
     return null;
   });
-  return codec ? (sample) => codec.compress(sample, 1).length : undefined;
+  return compress ? (sample) => compress(sample, 1).length : undefined;
 }
 
 /** One archive being written: the entries in order, each read, hashed and pushed to the encoder. */

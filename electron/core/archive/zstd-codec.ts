@@ -97,6 +97,23 @@ export function checkDecodedSize(decoded: number, declared: number): void {
 }
 
 let loading: Promise<Codec> | null = null;
+let loadingFast: Promise<FastCompressor> | null = null;
+
+/** The fast build alone (see ZstdBuild): what compressing text needs, without the decoder's module (~7 MB a thread). */
+export type FastCompressor = (data: Uint8Array, level: number) => Buffer;
+
+export function zstdFast(): Promise<FastCompressor> {
+  loadingFast ??= (async () => {
+    const compressor = requireHere(compressorPath()) as WasmZstdCompressor;
+    await compressor.isLoaded;
+    return (data: Uint8Array, level: number) => compressor.compress(data, level);
+  })();
+  // As zstdCodec: the caller gets the load's error, and a later call tries again.
+  loadingFast.catch(() => {
+    loadingFast = null;
+  });
+  return loadingFast;
+}
 
 /** zstd in this thread (one compression and one decompression context, reused). */
 export interface Codec {
@@ -110,13 +127,12 @@ export interface Codec {
 export function zstdCodec(): Promise<Codec> {
   loading ??= (async () => {
     const zstd = requireHere(modulePath()) as WasmZstd;
-    const compressor = requireHere(compressorPath()) as WasmZstdCompressor;
-    await Promise.all([zstd.init(), compressor.isLoaded]);
+    const [, fast] = await Promise.all([zstd.init(), zstdFast()]);
     let cctx = 0;
     let dctx = 0;
     return {
       compress(data, level, build = 'fast') {
-        if (build === 'fast') return compressor.compress(data, level);
+        if (build === 'fast') return fast(data, level);
         cctx ||= zstd.createCCtx();
         const out = zstd.compressUsingDict(cctx, data, EMPTY, level);
         return Buffer.from(out.buffer, out.byteOffset, out.length);

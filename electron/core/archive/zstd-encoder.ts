@@ -1,6 +1,14 @@
 /** Writing a backup's `.tar.zst`: text in compressed frames, stored data in raw frames (see zstd.ts). */
 import type { BufferSource, ByteSink, StreamEncoder } from './gzip-writer';
-import { BLOCK_SIZE, MAX_BLOCK, zstdCodec, type Codec, type ZstdBuild } from './zstd-codec';
+import {
+  BLOCK_SIZE,
+  MAX_BLOCK,
+  zstdCodec,
+  zstdFast,
+  type Codec,
+  type FastCompressor,
+  type ZstdBuild,
+} from './zstd-codec';
 import type { ZstdHelpers } from './zstd-helpers';
 
 /** Bytes of stored data per raw frame (its buffers are held until the frame is written). */
@@ -100,6 +108,7 @@ export class ZstdEncoder implements StreamEncoder {
   private readonly writing: { done: Promise<void>; releases: Release[]; bytes: number }[] = [];
   private writingBytes = 0;
   private codec: Codec | null = null;
+  private fast: FastCompressor | null = null;
   private readonly compressHere: boolean;
   /** Blocks this thread compressed itself while the helpers were busy (see compressHere). */
   compressedHere = 0;
@@ -162,6 +171,13 @@ export class ZstdEncoder implements StreamEncoder {
     await this.makeRoom();
   }
 
+  /** This thread's compressor for a build: the decoder's module is loaded only for a block that needs it. */
+  private async compressorFor(build: ZstdBuild): Promise<FastCompressor> {
+    if (build === 'fast') return (this.fast ??= await zstdFast());
+    const codec = (this.codec ??= await zstdCodec());
+    return (data, level) => codec.compress(data, level, build);
+  }
+
   private async cutBlock(): Promise<void> {
     const block = this.block;
     if (block === null) throw new Error('zstd encoder: bytes counted in a block that is not there');
@@ -177,8 +193,7 @@ export class ZstdEncoder implements StreamEncoder {
     if (this.helpers && this.compressHere && this.helpers.busy >= this.helpers.size * 2) {
       // Every helper is busy: compressing here beats waiting. The frame waits its turn like
       // stored bytes do (counted in storedWaiting, which bounds how many may wait).
-      this.codec ??= await zstdCodec();
-      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level, build);
+      const frame = (await this.compressorFor(build))(new Uint8Array(block, 0, length), this.level);
       this.compressedHere++;
       this.spareBlocks.push(block);
       this.inFlight.push({ output: Promise.resolve(frame), releases: [], compressing: false, bytes: frame.length });
@@ -193,8 +208,7 @@ export class ZstdEncoder implements StreamEncoder {
         return frame;
       });
     } else {
-      this.codec ??= await zstdCodec();
-      const frame = this.codec.compress(new Uint8Array(block, 0, length), this.level, build);
+      const frame = (await this.compressorFor(build))(new Uint8Array(block, 0, length), this.level);
       this.spareBlocks.push(block);
       output = Promise.resolve(frame);
     }

@@ -13,40 +13,49 @@ const zstd = require(workerData.module);
 const compressor = require(workerData.compressor);
 const empty = new Uint8Array(0);
 const done = new Int32Array(workerData.done);
-Promise.all([zstd.init(), compressor.isLoaded]).then(() => {
-  let cctx = 0;
-  let dctx = 0;
-  parentPort.on('message', (m) => {
-    if (m.size !== undefined) {
-      // Decode one frame that declares m.size bytes (see zstd-decode.ts); the caller checks the length.
-      let out;
-      try {
-        dctx = dctx || zstd.createDCtx();
-        out = zstd.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
-      } catch (e) {
-        Atomics.add(done, 0, 1);
-        parentPort.postMessage({ id: m.id, error: 'damaged', block: m.block }, [m.block]);
-        return;
-      }
-      Atomics.add(done, 0, 1);
-      parentPort.postMessage({ id: m.id, frame: out, block: m.block }, [out.buffer, m.block]);
-      return;
-    }
+// The decoder's module (~7 MB) starts only when a job needs it: a decode, or a block of data of
+// unknown type (see ZstdBuild); a backup of text never loads it here.
+let decoderReady = null;
+let cctx = 0;
+let dctx = 0;
+const reply = (message, transfer) => {
+  Atomics.add(done, 0, 1);
+  parentPort.postMessage(message, transfer);
+};
+const run = (m) => {
+  if (m.size !== undefined) {
+    // Decode one frame that declares m.size bytes (see zstd-decode.ts); the caller checks the length.
+    let out;
     try {
-      const data = new Uint8Array(m.block, 0, m.length);
-      let frame;
-      if (m.build === 'splitting') {
-        cctx = cctx || zstd.createCCtx();
-        frame = zstd.compressUsingDict(cctx, data, empty, m.level);
-      } else frame = compressor.compress(data, m.level);
-      // A small frame may sit in the runtime's shared buffer pool, which is not to be transferred.
-      if (frame.byteOffset !== 0 || frame.buffer.byteLength !== frame.length) frame = new Uint8Array(frame);
-      Atomics.add(done, 0, 1);
-      parentPort.postMessage({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
+      dctx = dctx || zstd.createDCtx();
+      out = zstd.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
     } catch (e) {
-      Atomics.add(done, 0, 1);
-      parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
+      return reply({ id: m.id, error: 'damaged', block: m.block }, [m.block]);
     }
+    return reply({ id: m.id, frame: out, block: m.block }, [out.buffer, m.block]);
+  }
+  try {
+    const data = new Uint8Array(m.block, 0, m.length);
+    let frame;
+    if (m.build === 'splitting') {
+      cctx = cctx || zstd.createCCtx();
+      frame = zstd.compressUsingDict(cctx, data, empty, m.level);
+    } else frame = compressor.compress(data, m.level);
+    // A small frame may sit in the runtime's shared buffer pool, which is not to be transferred.
+    if (frame.byteOffset !== 0 || frame.buffer.byteLength !== frame.length) frame = new Uint8Array(frame);
+    reply({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
+  } catch (e) {
+    reply({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
+  }
+};
+compressor.isLoaded.then(() => {
+  parentPort.on('message', (m) => {
+    if (m.size === undefined && m.build !== 'splitting') return run(m);
+    decoderReady = decoderReady || zstd.init();
+    decoderReady.then(
+      () => run(m),
+      (e) => reply({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]),
+    );
   });
   parentPort.postMessage({ ready: true });
 }, (e) => parentPort.postMessage({ failed: String((e && e.message) || e) }));

@@ -29,7 +29,9 @@ export {
   BLOCK_SIZE,
   MAX_FRAME_CONTENT,
   zstdCodec,
+  zstdFast,
   type Codec,
+  type FastCompressor,
   type ZstdFrameRules,
 } from './zstd-codec';
 export { ZstdHelpers, helperCount } from './zstd-helpers';
