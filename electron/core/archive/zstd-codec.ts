@@ -115,9 +115,12 @@ export function zstdFast(): Promise<FastCompressor> {
   return loadingFast;
 }
 
-/** zstd in this thread (one compression and one decompression context, reused). */
+/**
+ * zstd in this thread, the decoder's module (one compression and one decompression context,
+ * reused): it decodes, and compresses with the `splitting` build (the `fast` one is zstdFast).
+ */
 export interface Codec {
-  compress(data: Uint8Array, level: number, build?: ZstdBuild): Buffer;
+  compress(data: Uint8Array, level: number): Buffer;
   /** Decode one frame that declares `size` bytes of content; anything else is an error. */
   decompress(frame: Uint8Array, size: number): Buffer;
   /** Decode one frame without a declared size into at most `capacity` bytes; null when it needs more. */
@@ -127,12 +130,11 @@ export interface Codec {
 export function zstdCodec(): Promise<Codec> {
   loading ??= (async () => {
     const zstd = requireHere(modulePath()) as WasmZstd;
-    const [, fast] = await Promise.all([zstd.init(), zstdFast()]);
+    await zstd.init();
     let cctx = 0;
     let dctx = 0;
     return {
-      compress(data, level, build = 'fast') {
-        if (build === 'fast') return fast(data, level);
+      compress(data, level) {
         cctx ||= zstd.createCCtx();
         const out = zstd.compressUsingDict(cctx, data, EMPTY, level);
         return Buffer.from(out.buffer, out.byteOffset, out.length);

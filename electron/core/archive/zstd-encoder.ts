@@ -175,7 +175,7 @@ export class ZstdEncoder implements StreamEncoder {
   private async compressorFor(build: ZstdBuild): Promise<FastCompressor> {
     if (build === 'fast') return (this.fast ??= await zstdFast());
     const codec = (this.codec ??= await zstdCodec());
-    return (data, level) => codec.compress(data, level, build);
+    return (data, level) => codec.compress(data, level);
   }
 
   private async cutBlock(): Promise<void> {
