@@ -447,14 +447,15 @@ async function openEncoder(
 ): Promise<{ encoder: StreamEncoder; helpers: ZstdHelpers | null; format: CreateArchiveResult['format'] }> {
   const zstd = options.compress && options.format === 'zstd';
   // Helper threads compress while this one reads; where none start, this thread compresses, and
-  // where zstd cannot be loaded at all (a damaged install) the archive is gzip.
+  // where either zstd build cannot be loaded (a damaged install) the archive is gzip. Helpers
+  // start only where both builds' WebAssembly compiles (ZstdHelpers.start).
   if (!zstd) await (await options.helpers)?.close();
   const helpers = zstd ? await (options.helpers ?? startArchiveHelpers()) : null;
   const format: CreateArchiveResult['format'] = !options.compress
     ? 'none'
     : zstd &&
         (helpers ||
-          (await zstdCodec().then(
+          (await Promise.all([zstdCodec(), zstdFast()]).then(
             () => true,
             () => false,
           )))

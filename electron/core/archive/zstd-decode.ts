@@ -181,7 +181,7 @@ export async function* decodeZstd(
   let helpers: ZstdHelpers | null = null;
   let framesAhead = 0;
   const starting = threads
-    ? ZstdHelpers.start(helperCount()).then((started) => {
+    ? ZstdHelpers.start(helperCount(), 'decode').then((started) => {
         // An abandoned reader's threads never hold the process open (they are closed below too).
         started?.unref();
         helpers = started;

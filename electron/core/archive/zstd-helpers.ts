@@ -1,61 +1,69 @@
 /** Threads that compress zstd blocks while the backup's own thread reads and hashes (see zstd.ts). */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { compressorPath, modulePath, type ZstdBuild } from './zstd-codec';
+import { compressorPath, modulePath, zstdModulesCompile, type ZstdBuild } from './zstd-codec';
 import { logger } from '../lib/log';
 
 const log = logger('archive.zstd');
 
-/** The helper thread's code (CommonJS, run with `eval`): it compresses the blocks it is sent. */
+/**
+ * The helper thread's code (CommonJS, run with `eval`). `workerData.purpose` says what it is for:
+ * - `compress`: it loads the fast build before it says it is ready; the decoder's module (~7 MB)
+ *   starts only for a block of data of unknown type (see ZstdBuild), and where it cannot start,
+ *   the fast build compresses that block too (both write frames the reader takes);
+ * - `decode`: it loads the decoder's module alone, before it says it is ready (a thread that
+ *   cannot is not used: the caller decodes in its own thread).
+ */
 const HELPER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const zstd = require(workerData.module);
-const compressor = require(workerData.compressor);
+const decoderModule = require(workerData.module);
+const compressing = workerData.purpose === 'compress';
+const fastModule = compressing ? require(workerData.compressor) : null;
 const empty = new Uint8Array(0);
 const done = new Int32Array(workerData.done);
-// The decoder's module (~7 MB) starts only when a job needs it: a decode, or a block of data of
-// unknown type (see ZstdBuild); a backup of text never loads it here.
-let decoderReady = null;
+let decoderReady = compressing ? null : decoderModule.init();
+let decoder = false;
 let cctx = 0;
 let dctx = 0;
+// One reply per job, counted once it is posted (the caller reads the count as "not busy").
 const reply = (message, transfer) => {
-  Atomics.add(done, 0, 1);
   parentPort.postMessage(message, transfer);
+  Atomics.add(done, 0, 1);
 };
-const run = (m) => {
-  if (m.size !== undefined) {
-    // Decode one frame that declares m.size bytes (see zstd-decode.ts); the caller checks the length.
-    let out;
-    try {
-      dctx = dctx || zstd.createDCtx();
-      out = zstd.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
-    } catch (e) {
-      return reply({ id: m.id, error: 'damaged', block: m.block }, [m.block]);
-    }
-    return reply({ id: m.id, frame: out, block: m.block }, [out.buffer, m.block]);
+const decode = (m) => {
+  // Decode one frame that declares m.size bytes (see zstd-decode.ts); the caller checks the length.
+  let out;
+  try {
+    dctx = dctx || decoderModule.createDCtx();
+    out = decoderModule.decompressUsingDict(dctx, new Uint8Array(m.block, 0, m.length), empty, { defaultHeapSize: m.size });
+  } catch (e) {
+    return reply({ id: m.id, error: 'damaged', block: m.block }, [m.block]);
   }
+  reply({ id: m.id, frame: out, block: m.block }, [out.buffer, m.block]);
+};
+const compress = (m) => {
+  let frame;
   try {
     const data = new Uint8Array(m.block, 0, m.length);
-    let frame;
-    if (m.build === 'splitting') {
-      cctx = cctx || zstd.createCCtx();
-      frame = zstd.compressUsingDict(cctx, data, empty, m.level);
-    } else frame = compressor.compress(data, m.level);
-    // A small frame may sit in the runtime's shared buffer pool, which is not to be transferred.
+    if (m.build === 'splitting' && decoder) {
+      cctx = cctx || decoderModule.createCCtx();
+      frame = decoderModule.compressUsingDict(cctx, data, empty, m.level);
+    } else frame = fastModule.compress(data, m.level);
+    // A small frame may sit in the runtime's shared buffer pool, which newer runtimes refuse to transfer.
     if (frame.byteOffset !== 0 || frame.buffer.byteLength !== frame.length) frame = new Uint8Array(frame);
-    reply({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
   } catch (e) {
-    reply({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
+    return reply({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]);
   }
+  reply({ id: m.id, frame, block: m.block }, [frame.buffer, m.block]);
 };
-compressor.isLoaded.then(() => {
+const loaded = compressing ? fastModule.isLoaded : decoderReady.then(() => { decoder = true; });
+loaded.then(() => {
   parentPort.on('message', (m) => {
-    if (m.size === undefined && m.build !== 'splitting') return run(m);
-    decoderReady = decoderReady || zstd.init();
-    decoderReady.then(
-      () => run(m),
-      (e) => reply({ id: m.id, error: String((e && e.message) || e), block: m.block }, [m.block]),
-    );
+    if (m.size !== undefined)
+      return decoder ? decode(m) : reply({ id: m.id, error: 'this thread does not decode', block: m.block }, [m.block]);
+    if (m.build !== 'splitting' || decoder) return compress(m);
+    decoderReady = decoderReady || decoderModule.init().then(() => { decoder = true; }, () => undefined);
+    decoderReady.then(() => compress(m));
   });
   parentPort.postMessage({ ready: true });
 }, (e) => parentPort.postMessage({ failed: String((e && e.message) || e) }));
@@ -137,12 +145,16 @@ export class ZstdHelpers {
   private next = 1;
   private constructor(private readonly helpers: Helper[]) {}
 
-  static async start(count: number): Promise<ZstdHelpers | null> {
+  /** Threads to compress blocks, or (`decode`) to decode frames; see HELPER_SOURCE. */
+  static async start(count: number, purpose: 'compress' | 'decode' = 'compress'): Promise<ZstdHelpers | null> {
     let module: string;
-    let compressor: string;
+    let compressor: string | null = null;
     try {
       module = modulePath();
-      compressor = compressorPath();
+      if (purpose === 'compress') compressor = compressorPath();
+      // A module whose WebAssembly does not compile would fail its thread noisily: checked here first.
+      if (!(await zstdModulesCompile(purpose === 'compress' ? 'both' : 'decoder')))
+        throw new Error('a zstd WebAssembly module does not compile');
     } catch (error) {
       // No zstd module to load in a thread: the caller compresses in its own thread.
       log.info('zstd helper threads are not available; compressing in one thread', { error });
@@ -156,7 +168,7 @@ export class ZstdHelpers {
           new Helper(
             new Worker(HELPER_SOURCE, {
               eval: true,
-              workerData: { module, compressor, done },
+              workerData: { module, compressor, done, purpose },
               resourceLimits: { maxYoungGenerationSizeMb: 2 },
             }),
             new Int32Array(done),

@@ -1,8 +1,10 @@
 /**
  * zstd for backups, the same on every runtime: the reference zstd library compiled to
- * WebAssembly, in two builds — @foxglove/wasm-zstd compresses (about twice as fast as the
- * other), @bokuweb/zstd-wasm decodes. Each module imports nothing but a few runtime hooks, so it
- * can do no I/O; it only ever sees buffers whose sizes this file has checked first.
+ * WebAssembly, in two builds — @foxglove/wasm-zstd compresses text (about twice as fast as the
+ * other), @bokuweb/zstd-wasm decodes and compresses data of unknown type (see ZstdBuild). Each
+ * module imports nothing but a few runtime hooks, so it can do no I/O; it only ever sees buffers
+ * whose sizes this file has checked first. A backup is written as zstd only where both load
+ * (their WebAssembly is compiled first: see zstdModulesCompile), else as gzip.
  *
  * A backup's `.tar.zst` is a run of zstd frames, which every zstd reader (`zstd -d`,
  * `tar --zstd`) reads as one stream:
