@@ -448,7 +448,7 @@ async function openEncoder(
   const zstd = options.compress && options.format === 'zstd';
   // Helper threads compress while this one reads; where none start, this thread compresses, and
   // where either zstd build cannot be loaded (a damaged install) the archive is gzip. Helpers
-  // start only where both builds' WebAssembly compiles (ZstdHelpers.start).
+  // start only where both builds' WebAssembly is valid (ZstdHelpers.start).
   if (!zstd) await (await options.helpers)?.close();
   const helpers = zstd ? await (options.helpers ?? startArchiveHelpers()) : null;
   const format: CreateArchiveResult['format'] = !options.compress
@@ -457,7 +457,10 @@ async function openEncoder(
         (helpers ||
           (await Promise.all([zstdCodec(), zstdFast()]).then(
             () => true,
-            () => false,
+            (error: unknown) => {
+              log.warn('zstd does not load here; the archive is written as gzip', { error });
+              return false;
+            },
           )))
       ? 'zstd'
       : 'gzip';

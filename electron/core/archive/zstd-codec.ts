@@ -100,16 +100,16 @@ export function checkDecodedSize(decoded: number, declared: number): void {
 
 let loading: Promise<Codec> | null = null;
 let loadingFast: Promise<FastCompressor> | null = null;
-const compiled = new Map<string, Promise<boolean>>();
+const checked = new Map<string, Promise<boolean>>();
 /** The runtime's WebAssembly (its types are not in this project's libraries). */
-const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
+const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
 
 /**
- * Whether the WebAssembly of these zstd modules compiles (each file checked once). Checked before a
- * module is loaded: the fast build's loader leaves its load's failure unhandled, which would end
- * the process, so a damaged install must be found before it is required.
+ * Whether these zstd modules' WebAssembly files are there and valid (each file checked once, ~1 ms).
+ * Checked before a module is loaded: the fast build's loader leaves its load's failure unhandled,
+ * which would end the process, so a damaged install must be found before it is required.
  */
-export function zstdModulesCompile(which: 'fast' | 'decoder' | 'both'): Promise<boolean> {
+export function zstdModulesValid(which: 'fast' | 'decoder' | 'both'): Promise<boolean> {
   const files: string[] = [];
   try {
     if (which !== 'fast') files.push(path.join(path.dirname(modulePath()), 'zstd.wasm'));
@@ -117,20 +117,18 @@ export function zstdModulesCompile(which: 'fast' | 'decoder' | 'both'): Promise<
   } catch {
     return Promise.resolve(false); // a package is missing
   }
-  return Promise.all(
-    files.map((file) => {
-      let check = compiled.get(file);
-      if (!check) {
-        check = readFile(file).then(
-          (bytes) => wasm.compile(bytes).then(() => true),
-          () => false,
-        );
-        check = check.catch(() => false);
-        compiled.set(file, check);
-      }
-      return check;
-    }),
-  ).then((ok) => ok.every(Boolean));
+  const valid = (file: string): Promise<boolean> => {
+    let check = checked.get(file);
+    if (!check) {
+      check = readFile(file).then(
+        (bytes) => wasm.validate(bytes),
+        () => false,
+      );
+      checked.set(file, check);
+    }
+    return check;
+  };
+  return Promise.all(files.map(valid)).then((ok) => ok.every(Boolean));
 }
 
 /** The fast build alone (see ZstdBuild): what compressing text needs, without the decoder's module (~7 MB a thread). */
@@ -138,8 +136,7 @@ export type FastCompressor = (data: Uint8Array, level: number) => Buffer;
 
 export function zstdFast(): Promise<FastCompressor> {
   loadingFast ??= (async () => {
-    if (!(await zstdModulesCompile('fast')))
-      throw new Error('the zstd module @foxglove/wasm-zstd is missing or does not compile');
+    if (!(await zstdModulesValid('fast'))) throw new Error('the zstd module @foxglove/wasm-zstd is missing or damaged');
     const compressor = requireHere(compressorPath()) as WasmZstdCompressor;
     await compressor.isLoaded;
     return (data: Uint8Array, level: number) => compressor.compress(data, level);
@@ -165,8 +162,8 @@ export interface Codec {
 
 export function zstdCodec(): Promise<Codec> {
   loading ??= (async () => {
-    if (!(await zstdModulesCompile('decoder')))
-      throw new Error('the zstd module @bokuweb/zstd-wasm is missing or does not compile');
+    if (!(await zstdModulesValid('decoder')))
+      throw new Error('the zstd module @bokuweb/zstd-wasm is missing or damaged');
     const zstd = requireHere(modulePath()) as WasmZstd;
     await zstd.init();
     let cctx = 0;

@@ -1,7 +1,7 @@
 /** Threads that compress zstd blocks while the backup's own thread reads and hashes (see zstd.ts). */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { compressorPath, modulePath, zstdModulesCompile, type ZstdBuild } from './zstd-codec';
+import { compressorPath, modulePath, zstdModulesValid, type ZstdBuild } from './zstd-codec';
 import { logger } from '../lib/log';
 
 const log = logger('archive.zstd');
@@ -152,9 +152,9 @@ export class ZstdHelpers {
     try {
       module = modulePath();
       if (purpose === 'compress') compressor = compressorPath();
-      // A module whose WebAssembly does not compile would fail its thread noisily: checked here first.
-      if (!(await zstdModulesCompile(purpose === 'compress' ? 'both' : 'decoder')))
-        throw new Error('a zstd WebAssembly module does not compile');
+      // A module whose WebAssembly is missing or damaged would fail its thread noisily: checked here first.
+      if (!(await zstdModulesValid(purpose === 'compress' ? 'both' : 'decoder')))
+        throw new Error('a zstd WebAssembly module is missing or damaged');
     } catch (error) {
       // No zstd module to load in a thread: the caller compresses in its own thread.
       log.info('zstd helper threads are not available; compressing in one thread', { error });

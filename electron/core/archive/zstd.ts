@@ -4,7 +4,7 @@
  * other), @bokuweb/zstd-wasm decodes and compresses data of unknown type (see ZstdBuild). Each
  * module imports nothing but a few runtime hooks, so it can do no I/O; it only ever sees buffers
  * whose sizes this file has checked first. A backup is written as zstd only where both load
- * (their WebAssembly is compiled first: see zstdModulesCompile), else as gzip.
+ * (their WebAssembly is checked first: see zstdModulesValid), else as gzip.
  *
  * A backup's `.tar.zst` is a run of zstd frames, which every zstd reader (`zstd -d`,
  * `tar --zstd`) reads as one stream:
@@ -32,6 +32,7 @@ export {
   MAX_FRAME_CONTENT,
   zstdCodec,
   zstdFast,
+  zstdModulesValid,
   type Codec,
   type FastCompressor,
   type ZstdFrameRules,

@@ -26,6 +26,7 @@ import {
   ZstdEncoder,
   ZstdHelpers,
   zstdCodec,
+  zstdModulesValid,
 } from '../../../electron/core/archive/zstd';
 import { tempDir } from '../../helpers/temp';
 import { extractByFeed } from './feed-extract';
@@ -148,6 +149,14 @@ function frameKinds(stream: Buffer): { sized: number[]; sizeless: number; blocks
   }
   return { sized, sizeless, blocks };
 }
+
+describe('the two zstd builds', () => {
+  it('are found and valid where they are installed (a file the check cannot find would turn every backup into gzip)', async () => {
+    expect(await zstdModulesValid('fast')).toBe(true);
+    expect(await zstdModulesValid('decoder')).toBe(true);
+    expect(await zstdModulesValid('both')).toBe(true);
+  });
+});
 
 describe('ZstdEncoder writes what decodeZstd and the reference zstd read back', () => {
   for (const [threads, compressHere] of [
