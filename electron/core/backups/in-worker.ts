@@ -51,17 +51,8 @@ export type WorkerReply =
   | { kind: 'error'; upkeep: ErrorShape }
   | { kind: 'error'; message: string; code?: string; path?: string };
 
-/**
- * The worker's young generation, MB, by job. A backup's archive loop and a restore's writer keep
- * few objects alive between scavenges: 4 MB holds them, far below V8's default 48. A
- * verification (a read-back, on the critical path of every update) checks each entry against
- * the manifest it keeps alive, and with 4 MB its thread scavenged ~150 times for a 30,000-file
- * backup; with 32 MB about 40, and the read-back took 0.93–1.0 s instead of 1.37–1.40 s, at the
- * same peak memory (bench/backup, node_modules shape, tmpfs).
- */
-const YOUNG_GENERATION_MB = { archive: 4, verify: 32 } as const;
-/** What a backup worker thread is started for (its young generation follows). */
-export type BackupJob = keyof typeof YOUNG_GENERATION_MB;
+/** The worker's young generation, MB: enough for the archive loop, far below V8's default 48. */
+const YOUNG_GENERATION_MB = 4;
 
 let override: string | null | undefined;
 /** Point at a built worker script (tests), or `null` to always run in this thread. */
@@ -83,12 +74,12 @@ function workerScript(): string | null {
 
 class WorkerStartError extends Error {}
 
-const runs = { worker: 0, fallback: 0, threads: 0, verifyThreads: 0 };
+const runs = { worker: 0, fallback: 0, threads: 0 };
 /**
  * How many jobs ran in the worker, how many fell back to this thread because it could not start,
- * and how many worker threads were started for them (of which for verifications).
+ * and how many worker threads were started for them.
  */
-export function backupWorkerRuns(): { worker: number; fallback: number; threads: number; verifyThreads: number } {
+export function backupWorkerRuns(): { worker: number; fallback: number; threads: number } {
   return { ...runs };
 }
 
@@ -102,13 +93,9 @@ class BackupThread {
   /** A job has it (a thread started ahead and never taken is stopped). */
   taken = false;
 
-  constructor(
-    readonly script: string,
-    readonly job: BackupJob,
-  ) {
-    this.worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB[job] } });
+  constructor(readonly script: string) {
+    this.worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     runs.threads++;
-    if (job === 'verify') runs.verifyThreads++;
     let loaded = false;
     this.started = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (reply: WorkerReply) => {
@@ -143,11 +130,11 @@ const WARM_MS = 10_000;
  * the manifest, the locks, the free-space check. Unused, it stops after a while and never keeps
  * the process alive.
  */
-export function warmBackupWorker(job: BackupJob): void {
+export function warmBackupWorker(): void {
   const script = workerScript();
-  if (!script || (warm?.script === script && warm.job === job && !warm.gone)) return;
-  if (warm) void warm.worker.terminate(); // for another script or job, or stopped
-  const thread = new BackupThread(script, job);
+  if (!script || (warm?.script === script && !warm.gone)) return;
+  if (warm) void warm.worker.terminate(); // for another script, or stopped
+  const thread = new BackupThread(script);
   thread.worker.unref();
   warm = thread;
   setTimeout(() => {
@@ -156,9 +143,9 @@ export function warmBackupWorker(job: BackupJob): void {
   }, WARM_MS).unref();
 }
 
-/** The thread started ahead for this script and job, else a new one. */
-function takeThread(script: string, job: BackupJob): BackupThread {
-  const thread = warm?.script === script && warm.job === job && !warm.gone ? warm : new BackupThread(script, job);
+/** The thread started ahead for this script, else a new one. */
+function takeThread(script: string): BackupThread {
+  const thread = warm?.script === script && !warm.gone ? warm : new BackupThread(script);
   if (thread === warm) warm = null;
   thread.taken = true;
   thread.worker.ref();
@@ -229,12 +216,7 @@ async function run<T, P>(
   if (!script) return inThread();
   try {
     const progress = onProgress as ((p: unknown) => void) | undefined;
-    const result = await runInWorker<T>(
-      takeThread(script, request.op === 'extract' ? 'verify' : 'archive'),
-      request,
-      progress,
-      stop,
-    );
+    const result = await runInWorker<T>(takeThread(script), request, progress, stop);
     runs.worker++;
     return result;
   } catch (error) {
@@ -344,7 +326,7 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
   const { signal: _signal, ...rest } = options;
   const dest = options.dest;
   if (dest === null) throw new Error('extracting on two threads writes into a folder; none was given');
-  const thread = takeThread(script, 'archive');
+  const thread = takeThread(script);
   const worker = thread.worker;
   const feed = new FeedWriter((message: FeedMessage, transfer) => worker.postMessage(message, transfer));
   worker.on('message', (reply: WorkerReply) => {

@@ -297,7 +297,7 @@ export class BackupStore {
   // Verify, delete, pin
 
   async verify(idOrName: string): Promise<BackupVerifyResult> {
-    warmBackupWorker('verify');
+    warmBackupWorker();
     const found = await this.find(idOrName);
     const id = found.manifest.id;
     try {
@@ -380,7 +380,7 @@ export class BackupStore {
   // Restore
 
   async restore(options: RestoreBackupOptions): Promise<BackupRestoreResult> {
-    warmBackupWorker('archive');
+    warmBackupWorker();
     const found = await this.find(options.backupId);
     await refuseDuringUpdate(this.options.locksDir, found.manifest.component);
     let answer: (value: BackupRestoreResult) => void = () => undefined;
