@@ -179,7 +179,8 @@ export class FolderSink implements ExtractSink {
     const f = this.current;
     if (!f) return;
     if (!f.handle) {
-      f.chunks.push(chunk);
+      // Kept past this call: a reader may reuse the chunk's memory for its next bytes (see decodeZstd).
+      f.chunks.push(Buffer.from(chunk));
       return;
     }
     return writeAll(f.handle, chunk);

@@ -11,7 +11,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { ExtractLimits } from './extract-checks';
 import type { ExtractOptions } from './extract-types';
 import { Refusal } from './refusal';
-import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdCodec, type Codec } from './zstd';
+import { ANY_FRAMES, BACKUP_FRAMES, decodeZstd, zstdDecoder, type ZstdDecoder } from './zstd';
 import { errnoCode, errorMessage } from '../lib/error-info';
 
 export type Compression = 'gzip' | 'zstd' | 'none' | 'zip';
@@ -107,14 +107,14 @@ export async function openArchive(
   const hashInline = options.archiveHash !== 'by-caller';
   const archiveHash = createHash('sha256');
   // Loaded before the file is opened: nothing may await between the stream's start and its readers.
-  let codec: Codec | null = null;
+  let codec: ZstdDecoder | null = null;
   if (ownZstd) {
     try {
-      codec = await zstdCodec();
+      codec = await zstdDecoder(zstdRules);
     } catch (error) {
       throw new UpkeepError(
         'UNSUPPORTED',
-        `${path.basename(options.archive)} is zstd-compressed, and the zstd module (@bokuweb/zstd-wasm) cannot be loaded here (${errorMessage(error)}). Reinstall Upkeep (npm ci) to restore it.`,
+        `${path.basename(options.archive)} is zstd-compressed, and the zstd modules (@foxglove/wasm-zstd, @bokuweb/zstd-wasm) cannot be loaded here (${errorMessage(error)}). Reinstall Upkeep (npm ci) to restore it.`,
         { archive: options.archive },
         { cause: error },
       );

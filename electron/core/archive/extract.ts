@@ -24,7 +24,7 @@ import { FolderSink, NULL_SINK, writerSink, type ExtractSink } from './extract-s
 import { openArchive, probeArchive, type ArchiveStream } from './extract-source';
 import type { EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
-import { readTar, type TarEntryHeader, type TarEvent } from './tar-reader';
+import { readTarBatches, type TarEntryHeader, type TarEvent } from './tar-reader';
 import { readZip } from './zip-reader';
 import { sha256Hex } from '../lib/hash';
 
@@ -96,30 +96,36 @@ class Extraction {
     this.options.onProgress(this.progressOf());
   }
 
-  /** The archive's events, in order (its own function: the one loop V8 has to optimize). */
-  async pump(events: AsyncIterable<TarEvent>): Promise<void> {
-    for await (const event of events) {
-      if (this.options.signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
-      if (event.kind === 'data') {
-        const f = this.current;
-        if (this.skipBody || !f) continue;
-        if (f.hashing) {
-          if (f.hash) f.hash.update(event.chunk);
-          else if (f.whole !== undefined) throw new Error(`file ${f.rel}: more bytes than its header declared`);
-          else if (event.chunk.length === f.header.size) f.whole = sha256Hex(event.chunk);
-          else f.hash = createHash('sha256').update(event.chunk);
+  /**
+   * The archive's events, in order, a batch at a time (its own function: the one loop V8 has to
+   * optimize). It awaits only where the sink asks it to wait: the checks and a writer with room
+   * run without a turn of the event loop per event.
+   */
+  async pump(batches: AsyncIterable<readonly TarEvent[]>): Promise<void> {
+    const signal = this.options.signal;
+    for await (const events of batches) {
+      if (signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
+      for (const event of events) {
+        let r: void | Promise<void> = undefined;
+        if (event.kind === 'data') {
+          const f = this.current;
+          if (this.skipBody || !f) continue;
+          if (f.hashing) {
+            if (f.hash) f.hash.update(event.chunk);
+            else if (f.whole !== undefined) throw new Error(`file ${f.rel}: more bytes than its header declared`);
+            else if (event.chunk.length === f.header.size) f.whole = sha256Hex(event.chunk);
+            else f.hash = createHash('sha256').update(event.chunk);
+          }
+          r = this.sink.data(event.chunk);
+        } else if (event.kind === 'entry-end') {
+          if (this.current) r = this.finishFile(this.current);
+          this.skipBody = false;
+          this.progress();
+        } else {
+          r = this.onEntry(event.header);
         }
-        const r = this.sink.data(event.chunk);
         if (r) await r;
-        continue;
       }
-      if (event.kind === 'entry-end') {
-        if (this.current) await this.finishFile(this.current);
-        this.skipBody = false;
-        this.progress();
-        continue;
-      }
-      await this.onEntry(event.header);
     }
   }
 
@@ -142,7 +148,7 @@ class Extraction {
     }
   }
 
-  private async finishFile(f: CurrentFile): Promise<void> {
+  private finishFile(f: CurrentFile): void | Promise<void> {
     const sha256 = f.hashing ? (f.hash?.digest('hex') ?? f.whole ?? EMPTY_SHA256) : undefined;
     if (this.expected && f.hashing) {
       const want = this.expected.get(f.rel);
@@ -161,8 +167,7 @@ class Extraction {
       ...(sha256 ? { sha256 } : {}),
     });
     this.fileCount++;
-    const r = this.sink.endFile(f.mode, this.mtimeOrNull(mtime));
-    if (r) await r;
+    return this.sink.endFile(f.mode, this.mtimeOrNull(mtime));
   }
 
   /** The entry's path within the destination, or null for an entry that is skipped (the root, the stripped top folder). */
@@ -191,7 +196,7 @@ class Extraction {
   }
 
   /** An entry's header: checked, recorded, and its folder, link or (empty) file made. */
-  private async onEntry(header: TarEntryHeader): Promise<void> {
+  private onEntry(header: TarEntryHeader): void | Promise<void> {
     this.entryCount++;
     if (this.entryCount > this.limits.maxEntries)
       throw new Refusal('ARCHIVE_TOO_LARGE', header.path, `it has more than ${this.limits.maxEntries} entries`);
@@ -224,15 +229,15 @@ class Extraction {
     }
   }
 
-  private async onDirectory(parts: string[], raw: string, mode: number, mtime: number): Promise<void> {
+  private onDirectory(parts: string[], raw: string, mode: number, mtime: number): void | Promise<void> {
     const rel = this.tree.claim(parts, 'dir', raw);
     this.checkExpected(rel, 'directory', 0);
     this.entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
     this.dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
-    await this.sink.dir(rel);
+    return this.sink.dir(rel);
   }
 
-  private async onFile(parts: string[], header: TarEntryHeader, mode: number): Promise<void> {
+  private onFile(parts: string[], header: TarEntryHeader, mode: number): void | Promise<void> {
     const raw = header.path;
     if (this.totalBytes + header.size > this.limits.maxTotalBytes)
       throw new Refusal(
@@ -249,10 +254,10 @@ class Extraction {
     const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
     this.current = { rel, header, mode, hashing: !sinkChecks };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
-    await this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
+    return this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
   }
 
-  private async onSymlink(parts: string[], header: TarEntryHeader, mode: number, mtime: number): Promise<void> {
+  private onSymlink(parts: string[], header: TarEntryHeader, mode: number, mtime: number): void | Promise<void> {
     const raw = header.path;
     const target = header.linkpath;
     if (!target) throw new Refusal('UNSAFE_ARCHIVE', raw, `symlink ${JSON.stringify(raw)} has no target`);
@@ -280,10 +285,10 @@ class Extraction {
     this.checkExpected(rel, 'symlink', 0, target);
     this.symlinks.push({ parts, target });
     this.entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
-    await this.sink.symlink(rel, target, this.mtimeOrNull(mtime));
+    return this.sink.symlink(rel, target, this.mtimeOrNull(mtime));
   }
 
-  private async onHardlink(parts: string[], header: TarEntryHeader, mode: number, mtime: number): Promise<void> {
+  private onHardlink(parts: string[], header: TarEntryHeader, mode: number, mtime: number): void | Promise<void> {
     const raw = header.path;
     let targetParts: string[];
     try {
@@ -316,7 +321,7 @@ class Extraction {
     const rel = this.tree.claim(parts, 'file', raw);
     this.checkExpected(rel, 'hardlink', 0, header.linkpath);
     this.entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
-    await this.sink.link(targetRel, rel);
+    return this.sink.link(targetRel, rel);
   }
 
   /** After the last entry: the whole-tree checks, then the writes finished and folder modes and times set. */
@@ -352,6 +357,11 @@ class Extraction {
       if (r) await r;
     }
   }
+}
+
+/** Events one at a time as batches of one (a zip's entries are read one by one anyway). */
+async function* oneByOne(events: AsyncIterable<TarEvent>): AsyncGenerator<readonly TarEvent[]> {
+  for await (const event of events) yield [event];
 }
 
 /** The sink the options ask for: a writer, the staging folder (prepared here), or nothing. */
@@ -394,7 +404,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }));
   try {
     // A zip is read by offsets (zip-reader); the archive's stream then only hashes it.
-    await x.pump(compression === 'zip' ? readZip(options.archive, limits) : readTar(archive.tar));
+    await x.pump(compression === 'zip' ? oneByOne(readZip(options.archive, limits)) : readTarBatches(archive.tar));
     await x.finish(damaged);
     if (compression === 'zip') await finished(archive.input);
     const archiveSha256 = archive.digest();

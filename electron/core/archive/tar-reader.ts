@@ -53,6 +53,15 @@ function gnuLongName(body: Buffer, what: string): string {
  * before it is reported as truncated, and non-zero bytes after it as trailing garbage.
  */
 export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<TarEvent> {
+  for await (const batch of readTarBatches(source)) yield* batch;
+}
+
+/**
+ * readTar's events a chunk of input at a time: one array per chunk, reused — the consumer is
+ * done with it (and with the chunk its `data` events are views of) when it asks for the next.
+ * An extraction of 30,000 small files awaits ~1,000 batches rather than ~90,000 events.
+ */
+export async function* readTarBatches(source: AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<readonly TarEvent[]> {
   const parser = new TarParser();
   const events: TarEvent[] = [];
   for await (const input of source) {
@@ -66,7 +75,7 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): Asyn
       failure = { error };
     }
     // What came before a fault in this chunk goes out first, as it would have one by one.
-    for (const event of events) yield event;
+    if (events.length) yield events;
     events.length = 0;
     if (failure) throw failure.error;
   }

@@ -46,17 +46,6 @@ interface WasmZstd {
 }
 
 /**
- * The part of @foxglove/wasm-zstd used here: it compresses text. The same reference library,
- * built so that it compresses about twice as fast as the decoder's build (2 MiB blocks of a
- * 30,000-file node_modules tree at level 3: 0.53 s against 0.95 s, the same size within 0.02%);
- * frames declare their size, as the reader requires, and both builds read each other's frames.
- */
-interface WasmZstdCompressor {
-  isLoaded: Promise<void>;
-  compress(data: Uint8Array, level: number): Buffer;
-}
-
-/**
  * Which build compresses a block. `fast` (@foxglove/wasm-zstd) for blocks of text known by its
  * name; `splitting` (@bokuweb/zstd-wasm, a newer zstd that splits its blocks where the data
  * changes) for blocks holding data of unknown type, where that split saves ~1.6% (the mixed
@@ -87,7 +76,7 @@ export function modulePath(): string {
   return requireHere.resolve('@bokuweb/zstd-wasm');
 }
 
-/** Where the compressor's package entry is (see WasmZstdCompressor): the helper threads load it by this path. */
+/** Where the fast build's package entry is (see FastModule): the helper threads load it by this path. */
 export function compressorPath(): string {
   return requireHere.resolve('@foxglove/wasm-zstd');
 }
@@ -99,7 +88,6 @@ export function checkDecodedSize(decoded: number, declared: number): void {
 }
 
 let loading: Promise<Codec> | null = null;
-let loadingFast: Promise<FastCompressor> | null = null;
 const checked = new Map<string, Promise<boolean>>();
 /** The runtime's WebAssembly (its types are not in this project's libraries). */
 const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
@@ -134,18 +122,164 @@ export function zstdModulesValid(which: 'fast' | 'decoder' | 'both'): Promise<bo
 /** The fast build alone (see ZstdBuild): what compressing text needs, without the decoder's module (~7 MB a thread). */
 export type FastCompressor = (data: Uint8Array, level: number) => Buffer;
 
-export function zstdFast(): Promise<FastCompressor> {
-  loadingFast ??= (async () => {
+/**
+ * @foxglove/wasm-zstd, the fast build: it compresses text and decodes every frame that declares
+ * its size. The same reference library, built so that it compresses about twice as fast as the
+ * decoder's build (2 MiB blocks of a 30,000-file node_modules tree at level 3: 0.53 s against
+ * 0.95 s, the same size within 0.02%) and decodes a little faster (that backup's frames: 0.15 s
+ * against 0.19–0.22 s); both builds read each other's frames. Its module as its factory makes it
+ * (emscripten), driven here directly rather than through the package's wrapper, which allocates and frees both buffers in the module's
+ * heap for every call and copies each result into a new buffer.
+ */
+interface FastModule {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  _compressBound(bytes: number): number;
+  _compress(dst: number, capacity: number, src: number, length: number, level: number): number;
+  /** ZSTD_decompress: the decoded length, or a negative number when the frame does not decode into `capacity`. */
+  _decompress(dst: number, capacity: number, src: number, length: number): number;
+}
+
+/** Room kept between calls in the module's heap (a backup's blocks are BLOCK_SIZE); more is freed after use. */
+const KEEP_ROOM = 4 * 1024 * 1024;
+
+/**
+ * One instance of the fast build per thread, with an input and an output area in its heap that
+ * are reused from call to call. Every call is synchronous and copies in and out before it
+ * returns, so callers never see the module's memory (which moves when it grows).
+ */
+class FastZstd {
+  private src = 0;
+  private srcRoom = 0;
+  private dst = 0;
+  private dstRoom = 0;
+
+  constructor(private readonly m: FastModule) {}
+
+  /** Input and output areas of at least these sizes (the heap may move: read HEAPU8 after). */
+  private reserve(input: number, output: number): void {
+    if (input > this.srcRoom) {
+      if (this.src) this.m._free(this.src);
+      this.srcRoom = 0;
+      this.src = this.m._malloc(Math.max(input, 64 * 1024));
+      if (!this.src) throw new Error('the zstd module is out of memory');
+      this.srcRoom = Math.max(input, 64 * 1024);
+    }
+    if (output > this.dstRoom) {
+      if (this.dst) this.m._free(this.dst);
+      this.dstRoom = 0;
+      this.dst = this.m._malloc(Math.max(output, 64 * 1024));
+      if (!this.dst) throw new Error('the zstd module is out of memory');
+      this.dstRoom = Math.max(output, 64 * 1024);
+    }
+  }
+
+  /** Give back areas grown past KEEP_ROOM for one large frame. */
+  private trim(): void {
+    if (this.srcRoom > KEEP_ROOM) {
+      this.m._free(this.src);
+      this.src = 0;
+      this.srcRoom = 0;
+    }
+    if (this.dstRoom > KEEP_ROOM) {
+      this.m._free(this.dst);
+      this.dst = 0;
+      this.dstRoom = 0;
+    }
+  }
+
+  compress(data: Uint8Array, level: number): Buffer {
+    const bound = this.m._compressBound(data.length);
+    this.reserve(data.length, bound);
+    try {
+      this.m.HEAPU8.set(data, this.src);
+      const n = this.m._compress(this.dst, bound, this.src, data.length, level);
+      if (n < 0) throw new Error('zstd compression failed');
+      const out = Buffer.allocUnsafe(n);
+      out.set(this.m.HEAPU8.subarray(this.dst, this.dst + n));
+      return out;
+    } finally {
+      this.trim();
+    }
+  }
+
+  /**
+   * Decode one frame, the concatenation of `parts` (`frameBytes` in all), that declares `size`
+   * bytes of content, into `into` (at least `size` long); returns the part of `into` it filled.
+   */
+  decodeInto(parts: readonly Uint8Array[], frameBytes: number, size: number, into: Buffer): Buffer {
+    this.reserve(frameBytes, Math.max(1, size));
+    try {
+      const heap = this.m.HEAPU8;
+      let at = this.src;
+      for (const part of parts) {
+        heap.set(part, at);
+        at += part.length;
+      }
+      const n = this.m._decompress(this.dst, size, this.src, frameBytes);
+      if (n < 0) throw new TarFormatError('a zstd frame does not decode (damaged data)');
+      checkDecodedSize(n, size);
+      into.set(this.m.HEAPU8.subarray(this.dst, this.dst + n));
+      return into.subarray(0, n);
+    } finally {
+      this.trim();
+    }
+  }
+}
+
+let loadingFastZstd: Promise<FastZstd> | null = null;
+
+/** This thread's instance of the fast build (loaded once; a failed load is tried again by the next call). */
+function fastZstd(): Promise<FastZstd> {
+  loadingFastZstd ??= (async () => {
     if (!(await zstdModulesValid('fast'))) throw new Error('the zstd module @foxglove/wasm-zstd is missing or damaged');
-    const compressor = requireHere(compressorPath()) as WasmZstdCompressor;
-    await compressor.isLoaded;
-    return (data: Uint8Array, level: number) => compressor.compress(data, level);
+    const factory = requireHere(path.join(path.dirname(compressorPath()), 'wasm-zstd.js')) as () => Promise<FastModule>;
+    return new FastZstd(await factory());
   })();
-  // As zstdCodec: the caller gets the load's error, and a later call tries again.
-  loadingFast.catch(() => {
-    loadingFast = null;
+  loadingFastZstd.catch(() => {
+    loadingFastZstd = null;
   });
-  return loadingFast;
+  return loadingFastZstd;
+}
+
+export function zstdFast(): Promise<FastCompressor> {
+  return fastZstd().then((z) => (data: Uint8Array, level: number) => z.compress(data, level));
+}
+
+/**
+ * What decodeZstd decodes frames with. Frames that declare their size (every frame of a backup)
+ * go to the fast build, decoded into the caller's own buffer; frames without a declared size
+ * holding compressed blocks (release assets only: ANY_FRAMES) to the decoder's module, which
+ * tells a frame too large for its buffer from a damaged one.
+ */
+export interface ZstdDecoder {
+  /** See FastZstd.decodeInto. */
+  decodeInto(parts: readonly Uint8Array[], frameBytes: number, size: number, into: Buffer): Buffer;
+  /** Codec.decompressAtMost; only where the rules take such frames. */
+  decompressAtMost?: Codec['decompressAtMost'];
+}
+
+/**
+ * The decoder for frames under `rules`: the fast build, and the decoder's module too where the
+ * rules take frames without a declared size. Where the fast build cannot load, the decoder's
+ * module decodes every frame.
+ */
+export async function zstdDecoder(rules: ZstdFrameRules): Promise<ZstdDecoder> {
+  const fast = await fastZstd().catch(() => null);
+  if (fast && !rules.unsizedCompressed)
+    return { decodeInto: (parts, frameBytes, size, into) => fast.decodeInto(parts, frameBytes, size, into) };
+  const codec = await zstdCodec();
+  return {
+    decodeInto: fast
+      ? (parts, frameBytes, size, into) => fast.decodeInto(parts, frameBytes, size, into)
+      : (parts, _frameBytes, size, into) => {
+          const out = codec.decompress(Buffer.concat(parts), size);
+          into.set(out);
+          return into.subarray(0, out.length);
+        },
+    decompressAtMost: (frame, capacity) => codec.decompressAtMost(frame, capacity),
+  };
 }
 
 /**

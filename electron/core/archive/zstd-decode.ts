@@ -8,7 +8,7 @@ import {
   MAX_BLOCK_CONTENT,
   MIN_AVERAGE_BLOCK,
   frameTooLarge,
-  type Codec,
+  type ZstdDecoder,
   type ZstdFrameRules,
 } from './zstd-codec';
 import { DamagedFrame, ZstdHelpers, helperCount } from './zstd-helpers';
@@ -130,9 +130,11 @@ async function readFrameHeader(q: ByteQueue, magicBytes: Buffer): Promise<FrameH
 async function* decodeUnsized(
   q: ByteQueue,
   header: FrameHeader,
-  codec: Codec,
+  decoder: ZstdDecoder,
   rules: ZstdFrameRules,
 ): AsyncGenerator<Buffer> {
+  const decompressAtMost = decoder.decompressAtMost;
+  if (!decompressAtMost) throw new Error('this zstd decoder was made for frames that declare their size');
   const parts: Buffer[] = [header.bytes];
   let frameBytes = header.bytes.length;
   let bound = 0;
@@ -154,7 +156,7 @@ async function* decodeUnsized(
     if (v & 1) break;
   }
   if (header.checksum) parts.push(await q.take(4));
-  const out = codec.decompressAtMost(Buffer.concat(parts), Math.min(bound, rules.maxFrameContent));
+  const out = decompressAtMost(Buffer.concat(parts), Math.min(bound, rules.maxFrameContent));
   if (out === null)
     throw bound > rules.maxFrameContent
       ? frameTooLarge(null, rules)
@@ -164,14 +166,16 @@ async function* decodeUnsized(
 
 /**
  * The decoded bytes of a stream of zstd frames (see the top of this file for what is accepted).
- * Each frame with a declared size is decoded whole by `codec`; raw frames pass straight through.
+ * Each frame with a declared size is decoded whole by `decoder`, into one buffer this reader
+ * reuses: a chunk it yields holds its bytes only until the next is asked for (a consumer that
+ * keeps bytes copies them). Raw frames pass straight through.
  * With `threads`, frames with a declared size are decoded on helper threads, a few ahead of the
  * reader, while this thread checks and hashes what came before (the read-back of a pre-update
  * backup: a fifth of its time was decoding); the bytes still come out in order.
  */
 export async function* decodeZstd(
   source: AsyncIterable<Buffer>,
-  codec: Codec,
+  decoder: ZstdDecoder,
   rules: ZstdFrameRules = BACKUP_FRAMES,
   threads = false,
 ): AsyncGenerator<Buffer> {
@@ -192,6 +196,8 @@ export async function* decodeZstd(
   // Frames being decoded by the helpers, in order.
   const ahead: Promise<Buffer>[] = [];
   const oldest = (): Promise<Buffer> => ahead.shift() as Promise<Buffer>;
+  // Where this thread decodes: one buffer, grown to the largest frame (BLOCK_SIZE for a backup).
+  let into: Buffer | null = null;
   try {
     while (await q.more()) {
       const magicBytes = await q.take(4);
@@ -230,7 +236,10 @@ export async function* decodeZstd(
             throw new TarFormatError('a zstd frame is longer than its declared content allows (damaged data)');
           if (v & 1) break;
         }
-        if (header.checksum) parts.push(await q.take(4));
+        if (header.checksum) {
+          parts.push(await q.take(4));
+          frameBytes += 4;
+        }
         // Decoded even when it declares 0 bytes: a frame must not carry blocks nobody checks.
         if (helpers) {
           ahead.push(decodeOnHelper(helpers, parts, header.contentSize));
@@ -240,7 +249,8 @@ export async function* decodeZstd(
           }
           continue;
         }
-        const out = codec.decompress(Buffer.concat(parts), header.contentSize);
+        if (!into || into.length < header.contentSize) into = Buffer.allocUnsafeSlow(Math.max(header.contentSize, 1));
+        const out = decoder.decodeInto(parts, frameBytes, header.contentSize, into);
         if (out.length) yield out;
         continue;
       }
@@ -250,7 +260,7 @@ export async function* decodeZstd(
         if (out.length) yield out;
       }
       if (rules.unsizedCompressed) {
-        yield* decodeUnsized(q, header, codec, rules);
+        yield* decodeUnsized(q, header, decoder, rules);
         continue;
       }
       // No declared size: raw and RLE blocks only, streamed.

@@ -1,7 +1,8 @@
 /**
  * zstd for backups, the same on every runtime: the reference zstd library compiled to
  * WebAssembly, in two builds — @foxglove/wasm-zstd compresses text (about twice as fast as the
- * other), @bokuweb/zstd-wasm decodes and compresses data of unknown type (see ZstdBuild). Each
+ * other) and decodes every frame that declares its size, @bokuweb/zstd-wasm compresses data of
+ * unknown type (see ZstdBuild) and decodes frames without a declared size (zstdDecoder). Each
  * module imports nothing but a few runtime hooks, so it can do no I/O; it only ever sees buffers
  * whose sizes this file has checked first. A backup is written as zstd only where both load
  * (their WebAssembly is checked first: see zstdModulesValid), else as gzip.
@@ -31,10 +32,12 @@ export {
   BLOCK_SIZE,
   MAX_FRAME_CONTENT,
   zstdCodec,
+  zstdDecoder,
   zstdFast,
   zstdModulesValid,
   type Codec,
   type FastCompressor,
+  type ZstdDecoder,
   type ZstdFrameRules,
 } from './zstd-codec';
 export { ZstdHelpers, helperCount } from './zstd-helpers';

@@ -75,12 +75,18 @@ export class FeedWriter implements EntryWriter {
     w?.();
   }
 
+  /** A free buffer now, or null when all are in flight. */
+  private takeNow(): Buffer | null {
+    if (this.failure) throw new WriterStopped(this.failure.error);
+    const buf =
+      this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
+    return buf ? Buffer.from(buf) : null;
+  }
+
   private async take(): Promise<Buffer> {
     for (;;) {
-      if (this.failure) throw new WriterStopped(this.failure.error);
-      const buf =
-        this.free.pop() ?? (this.made < FEED_BUFFERS ? (this.made++, new ArrayBuffer(FEED_BUFFER_BYTES)) : undefined);
-      if (buf) return Buffer.from(buf);
+      const buf = this.takeNow();
+      if (buf) return buf;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
@@ -95,34 +101,46 @@ export class FeedWriter implements EntryWriter {
     this.post({ feed: 'chunk', buf: backing, length: this.filled }, [backing]);
   }
 
-  /** A buffer with `n` bytes of room at `filled`. */
-  private async room(n: number): Promise<Buffer> {
+  /**
+   * A buffer with `n` bytes of room at `filled`: at once where there is one (most calls), else a
+   * promise of one once the writer gives a buffer back.
+   */
+  private room(n: number): Buffer | Promise<Buffer> {
     if (this.failure) throw new WriterStopped(this.failure.error);
     if (n > FEED_BUFFER_BYTES) throw new Error(`a restore instruction of ${n} bytes does not fit the feed`);
     if (this.buf && this.filled + n <= this.buf.length) return this.buf;
     this.flush();
-    this.buf = await this.take();
     this.filled = 0;
-    return this.buf;
+    const now = this.takeNow();
+    if (now) return (this.buf = now);
+    return this.take().then((buf) => (this.buf = buf));
   }
 
-  private async named(op: number, fixed: number, rel: string, head: (b: Buffer, at: number) => void): Promise<void> {
+  /** `write` into a buffer with `n` bytes of room, now or once there is one. */
+  private put(n: number, write: (b: Buffer) => void): void | Promise<void> {
+    const b = this.room(n);
+    if (Buffer.isBuffer(b)) return write(b);
+    return b.then(write);
+  }
+
+  private named(op: number, fixed: number, rel: string, head: (b: Buffer, at: number) => void): void | Promise<void> {
     const len = Buffer.byteLength(rel);
-    const b = await this.room(1 + fixed + 2 + len);
-    let at = this.filled;
-    b[at++] = op;
-    head(b, at);
-    at += fixed;
-    at = b.writeUInt16LE(len, at);
-    at += b.write(rel, at, 'utf8');
-    this.filled = at;
+    return this.put(1 + fixed + 2 + len, (b) => {
+      let at = this.filled;
+      b[at++] = op;
+      head(b, at);
+      at += fixed;
+      at = b.writeUInt16LE(len, at);
+      at += b.write(rel, at, 'utf8');
+      this.filled = at;
+    });
   }
 
-  dir(rel: string): Promise<void> {
+  dir(rel: string): void | Promise<void> {
     return this.named(DIR, 0, rel, () => undefined);
   }
 
-  file(rel: string, mode: number, sha256?: string): Promise<void> {
+  file(rel: string, mode: number, sha256?: string): void | Promise<void> {
     return this.named(FILE, 35, rel, (b, at) => {
       b.writeUInt16LE(mode, at);
       b[at + 2] = sha256 ? 1 : 0;
@@ -130,11 +148,12 @@ export class FeedWriter implements EntryWriter {
     });
   }
 
-  async data(chunk: Buffer): Promise<void> {
+  data(chunk: Buffer): void | Promise<void> {
     let off = 0;
+    // Whatever fits in this buffer (a new one when not even a byte does), as long as there is room now.
     while (off < chunk.length) {
-      // Whatever fits in this buffer (a new one when not even a byte does).
-      const b = await this.room(DATA_HEAD + 1);
+      const b = this.room(DATA_HEAD + 1);
+      if (!Buffer.isBuffer(b)) return b.then(() => this.data(chunk.subarray(off)));
       const k = Math.min(chunk.length - off, b.length - this.filled - DATA_HEAD);
       b[this.filled] = DATA;
       b.writeUInt32LE(k, this.filled + 1);
@@ -144,18 +163,19 @@ export class FeedWriter implements EntryWriter {
     }
   }
 
-  async endFile(mode: number, mtime: number | null): Promise<void> {
-    const b = await this.room(12);
-    b[this.filled] = END_FILE;
-    b.writeUInt16LE(mode, this.filled + 1);
-    b[this.filled + 3] = mtime === null ? 0 : 1;
-    b.writeDoubleLE(mtime ?? 0, this.filled + 4);
-    this.filled += 12;
+  endFile(mode: number, mtime: number | null): void | Promise<void> {
+    return this.put(12, (b) => {
+      b[this.filled] = END_FILE;
+      b.writeUInt16LE(mode, this.filled + 1);
+      b[this.filled + 3] = mtime === null ? 0 : 1;
+      b.writeDoubleLE(mtime ?? 0, this.filled + 4);
+      this.filled += 12;
+    });
   }
 
-  async symlink(rel: string, target: string, mtime: number | null): Promise<void> {
+  symlink(rel: string, target: string, mtime: number | null): void | Promise<void> {
     const tlen = Buffer.byteLength(target);
-    await this.named(SYMLINK, 9 + 4 + tlen, rel, (b, at) => {
+    return this.named(SYMLINK, 9 + 4 + tlen, rel, (b, at) => {
       b[at] = mtime === null ? 0 : 1;
       b.writeDoubleLE(mtime ?? 0, at + 1);
       b.writeUInt32LE(tlen, at + 9);
@@ -163,15 +183,15 @@ export class FeedWriter implements EntryWriter {
     });
   }
 
-  async link(targetRel: string, rel: string): Promise<void> {
+  link(targetRel: string, rel: string): void | Promise<void> {
     const tlen = Buffer.byteLength(targetRel);
-    await this.named(LINK, 2 + tlen, rel, (b, at) => {
+    return this.named(LINK, 2 + tlen, rel, (b, at) => {
       b.writeUInt16LE(tlen, at);
       b.write(targetRel, at + 2, 'utf8');
     });
   }
 
-  finishDir(rel: string, mode: number, mtime: number | null): Promise<void> {
+  finishDir(rel: string, mode: number, mtime: number | null): void | Promise<void> {
     return this.named(FINISH_DIR, 11, rel, (b, at) => {
       b.writeUInt16LE(mode, at);
       b[at + 2] = mtime === null ? 0 : 1;

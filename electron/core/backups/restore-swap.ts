@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { swapIn, swapState, treeInode } from '../lib/dir-swap';
 import { fsyncDir, pathExists } from '../lib/fs-atomic';
+import { walkDirs } from '../lib/walk-dirs';
 import { SQLITE_COMPANIONS } from './folder-archive';
 import { rmTree, type RestoreJournal } from './restore-journal';
 import { SQLITE_NAME, type Matcher } from './select';
@@ -150,20 +151,22 @@ async function dropBytecodeOf(file: string): Promise<void> {
   }
 }
 
-/** Top-most paths in `folder` the exclude patterns match (what a full backup left out). */
+/** Top-most paths in `folder` the exclude patterns match (what a full backup left out), in name order. */
 async function findExcluded(folder: string, exclude: Matcher): Promise<string[]> {
+  if (exclude.empty) return [];
   const out: string[] = [];
-  const visit = async (rel: string) => {
-    const dir = rel ? path.join(folder, ...rel.split('/')) : folder;
-    for (const d of await fs.readdir(dir, { withFileTypes: true })) {
+  // Many listings at once: this walk of the live folder lies between the extraction and the swap.
+  await walkDirs(folder, (rel, entries) => {
+    const subfolders: string[] = [];
+    for (const d of entries) {
       const childRel = rel ? `${rel}/${d.name}` : d.name;
       const isDir = d.isDirectory();
       if (exclude.matches(childRel, isDir)) out.push(childRel);
-      else if (isDir) await visit(childRel);
+      else if (isDir) subfolders.push(childRel);
     }
-  };
-  if (!exclude.empty) await visit('');
-  return out;
+    return subfolders;
+  });
+  return out.sort();
 }
 
 /** Create `folder/…parts` one level at a time, refusing any step that resolves outside the folder. */

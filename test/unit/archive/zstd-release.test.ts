@@ -8,7 +8,7 @@ import {
   ANY_FRAMES,
   BACKUP_FRAMES,
   decodeZstd,
-  zstdCodec,
+  zstdDecoder,
   type ZstdFrameRules,
 } from '../../../electron/core/archive/zstd';
 import { tempDir } from '../../helpers/temp';
@@ -29,7 +29,8 @@ async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
 
 async function decode(data: Buffer, rules: ZstdFrameRules, pieceSize = 7_001): Promise<Buffer> {
   const out: Buffer[] = [];
-  for await (const chunk of decodeZstd(pieces(data, pieceSize), await zstdCodec(), rules)) out.push(Buffer.from(chunk));
+  for await (const chunk of decodeZstd(pieces(data, pieceSize), await zstdDecoder(rules), rules))
+    out.push(Buffer.from(chunk));
   return Buffer.concat(out);
 }
 
