@@ -13,6 +13,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 
+/** Whether paths are '/'-separated here (not Windows). */
+const SLASH_SEP = path.sep === '/';
+
 /**
  * Where extractArchive writes what it has checked (its `writer`). Paths are relative to the
  * destination with `/` separators, already checked: nothing escapes, every parent is a folder of
@@ -76,7 +79,8 @@ export class BlockingWriter implements EntryWriter {
   constructor(private readonly dest: string) {}
 
   private abs(rel: string): string {
-    return path.join(this.dest, ...rel.split('/'));
+    // `rel` comes checked ('/'-separated, no `..`, nothing empty): where '/' is the separator it is joined as it is.
+    return SLASH_SEP ? `${this.dest}/${rel}` : path.join(this.dest, ...rel.split('/'));
   }
 
   /** Refuse a path that goes through a link this writer made. */
@@ -91,7 +95,16 @@ export class BlockingWriter implements EntryWriter {
   private ensure(rel: string): void {
     if (this.made.has(rel)) return;
     this.guard(rel);
-    mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 });
+    const slash = rel.lastIndexOf('/');
+    // One mkdir where its parent is known made (archives list folders before what is in them).
+    if (this.made.has(slash < 0 ? '' : rel.slice(0, slash))) {
+      try {
+        mkdirSync(this.abs(rel), 0o755);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 }); // there already: a folder is fine, anything else fails here
+      }
+    } else mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 });
     this.made.add(rel);
   }
 

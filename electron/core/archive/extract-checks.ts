@@ -33,6 +33,8 @@ export function checkEntryPath(
   raw: string,
   limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'> = DEFAULT_EXTRACT_LIMITS,
 ): string[] {
+  const plain = plainParts(raw, limits);
+  if (plain) return plain;
   // Only a refusal names the entry: quoting every path of a 30,000-entry archive is garbage.
   const entry = () => JSON.stringify(raw);
   if (raw.includes('\0')) throw new Refusal('UNSAFE_ARCHIVE', raw, `path ${entry()} contains a NUL byte`);
@@ -64,6 +66,36 @@ export function checkEntryPath(
   return parts;
 }
 
+/**
+ * The parts of a path that needs no closer look, in one pass over it: printable ASCII without a
+ * backslash, relative, no empty, `.` or `..` name (a trailing `/` aside), within the limits. Null
+ * for anything else, which checkEntryPath then looks at rule by rule (and refuses with the reason).
+ */
+function plainParts(raw: string, limits: Pick<ExtractLimits, 'maxDepth' | 'maxPathBytes'>): string[] | null {
+  const n = raw.length;
+  if (n === 0 || n > limits.maxPathBytes) return null;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? raw.charCodeAt(i) : 0x2f;
+    if (c === 0x2f) {
+      const len = i - start;
+      if (len === 0) {
+        if (i === n && start > 0) break; // one trailing slash
+        return null;
+      }
+      if (len > 255) return null;
+      if (raw.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && raw.charCodeAt(start + 1) === 0x2e)))
+        return null;
+      start = i + 1;
+    } else if (c < 0x20 || c > 0x7e || c === 0x5c) return null;
+  }
+  // A drive letter ("C:") only starts a path.
+  if (n > 1 && raw.charCodeAt(1) === 0x3a) return null;
+  const parts = raw.split('/');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts.length > limits.maxDepth ? null : parts;
+}
+
 /** Lexically resolve a symlink target from the link's folder; null when it leaves the root. */
 export function resolveInside(linkDir: string[], target: string): string[] | null {
   const out = [...linkDir];
@@ -93,7 +125,9 @@ export class TreeModel {
     // Every parent must be a directory of this archive (never a file, never a link). A parent
     // already recorded as one had its own parents checked when it was recorded, and a folder
     // never becomes anything else: then only it needs looking at.
-    const parentKind = parts.length > 1 ? model.get(parts.slice(0, -1).join('/')) : 'dir';
+    const rel = parts.join('/');
+    const parentKind =
+      parts.length > 1 ? model.get(rel.slice(0, rel.length - (parts.at(-1) as string).length - 1)) : 'dir';
     const firstUnchecked = parentKind === 'dir' || parentKind === 'implicit-dir' ? parts.length : 1;
     for (let i = firstUnchecked; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
@@ -112,7 +146,6 @@ export class TreeModel {
         );
       if (!existing) model.set(prefix, 'implicit-dir');
     }
-    const rel = parts.join('/');
     const existing = model.get(rel);
     if (existing) {
       const ok = existing === 'implicit-dir' && kind === 'dir';

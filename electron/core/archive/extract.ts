@@ -135,8 +135,14 @@ class Extraction {
     return want?.type === 'symlink' && want.linkpath === target && !target.includes('\0');
   }
 
-  private checkExpected(rel: string, type: ExtractedEntryType, size: number, linkpath?: string): void {
-    if (!this.expected) return;
+  /** The manifest's record of `rel` (undefined without a manifest), once it matches what the archive says. */
+  private checkExpected(
+    rel: string,
+    type: ExtractedEntryType,
+    size: number,
+    linkpath?: string,
+  ): NonNullable<ExpectedContent['entries']>[number] | undefined {
+    if (!this.expected) return undefined;
     const want = this.expected.get(rel);
     if (!want) throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} is not in the backup's manifest`);
     if (
@@ -146,6 +152,7 @@ class Extraction {
     ) {
       throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} differs from the backup's manifest`);
     }
+    return want;
   }
 
   private finishFile(f: CurrentFile): void | Promise<void> {
@@ -247,10 +254,9 @@ class Extraction {
       );
     this.totalBytes += header.size;
     const rel = this.tree.claim(parts, 'file', raw);
-    this.checkExpected(rel, 'file', header.size);
     // A sink that checks this file's sha256 itself (the restore's worker, when it has time) is handed the recorded one.
     // With none recorded (a release) this thread hashes: the caller gets every file's sha256 in `entries`.
-    const recorded = this.expected?.get(rel)?.sha256;
+    const recorded = this.checkExpected(rel, 'file', header.size)?.sha256;
     const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
     this.current = { rel, header, mode, hashing: !sinkChecks };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.

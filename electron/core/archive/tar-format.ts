@@ -173,6 +173,19 @@ export class TarFormatError extends Error {
 
 /** A numeric field: octal (NUL/space terminated) or base-256 (GNU); negative values refused. */
 export function parseNumber(buf: Buffer, offset: number, length: number, field: string): number {
+  // The usual field: octal digits, then NULs or spaces to its end (read without a string).
+  const stop = offset + length;
+  let at = offset;
+  let digits = 0;
+  for (; at < stop; at++) {
+    const c = buf[at] as number;
+    if (c < 0x30 || c > 0x37) break;
+    digits = digits * 8 + (c - 0x30);
+  }
+  let padded = true;
+  for (let i = at; i < stop && padded; i++) padded = buf[i] === 0 || buf[i] === 0x20;
+  if (padded && Number.isSafeInteger(digits)) return digits;
+  // Anything else as the format allows it (base-256, leading whitespace) or refused.
   const first = buf.readUInt8(offset);
   if (first & 0x80) {
     if (first === 0xff) throw new TarFormatError(`negative base-256 ${field}`);
@@ -228,10 +241,16 @@ export function decodeHeader(block: Buffer): RawHeader {
     for (let i = 0; i < BLOCK; i++) signed += i >= 148 && i < 156 ? 32 : block.readInt8(i);
     if (stored !== signed) throw new TarFormatError('header checksum mismatch (not a tar archive, or damaged)');
   }
-  const magic = block.toString('latin1', 257, 263);
-  const ustar = magic === 'ustar\0' || magic === 'ustar ';
+  // 'ustar\0' (POSIX) or 'ustar ' (GNU), compared byte by byte.
+  const ustar =
+    block[257] === 0x75 &&
+    block[258] === 0x73 &&
+    block[259] === 0x74 &&
+    block[260] === 0x61 &&
+    block[261] === 0x72 &&
+    (block[262] === 0 || block[262] === 0x20);
   const name = readString(block, 0, 100);
-  const prefix = ustar && magic === 'ustar\0' ? readString(block, 345, 155) : '';
+  const prefix = ustar && block[262] === 0 ? readString(block, 345, 155) : '';
   const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block.readUInt8(156));
   return {
     typeflag,

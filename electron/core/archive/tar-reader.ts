@@ -101,8 +101,28 @@ class TarParser {
   private zeroBlocks = 0;
   private trailing = 0;
   private sawEntry = false;
+  private globalPaxSet = false;
+
+  /** Whether nothing but the header block applies to the next entry. */
+  private plain(): boolean {
+    if (this.longPath !== undefined || this.longLink !== undefined || this.globalPaxSet) return false;
+    for (const _ in this.pax) return false;
+    return true;
+  }
 
   private startEntry(raw: ReturnType<typeof decodeHeader>): TarEntryHeader {
+    if (this.plain()) {
+      // No pax records and no GNU long names (most entries): the header block says it all.
+      return {
+        type: typeOf(raw.typeflag),
+        typeflag: raw.typeflag,
+        path: raw.path,
+        linkpath: raw.linkpath,
+        mode: raw.mode,
+        size: raw.size,
+        mtime: raw.mtime,
+      };
+    }
     const merged = { ...this.globalPax, ...this.pax };
     let size = raw.size;
     if (merged.size !== undefined) {
@@ -149,8 +169,10 @@ class TarParser {
             const body = Buffer.concat(this.metaChunks);
             this.metaChunks = [];
             if (this.metaType === 'x') this.pax = { ...this.pax, ...parsePax(body) };
-            else if (this.metaType === 'g') this.globalPax = { ...this.globalPax, ...parsePax(body) };
-            else if (this.metaType === 'L') this.longPath = gnuLongName(body, 'path');
+            else if (this.metaType === 'g') {
+              this.globalPax = { ...this.globalPax, ...parsePax(body) };
+              this.globalPaxSet = true;
+            } else if (this.metaType === 'L') this.longPath = gnuLongName(body, 'path');
             else if (this.metaType === 'K') this.longLink = gnuLongName(body, 'link');
           } else {
             out.push({ kind: 'entry-end' });
