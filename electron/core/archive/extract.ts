@@ -60,6 +60,11 @@ const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
 /** One extraction: the archive's events in order, each entry checked, recorded and handed to the sink. */
 class Extraction {
   readonly entries: ExtractedEntry[] = [];
+  /** Entries recorded (listed in `entries` unless options.listEntries is false). */
+  private recorded = 0;
+  private readonly listing: boolean;
+  /** Entries of the archive found in the manifest (each once: the tree model refuses a second). */
+  private matched = 0;
   private readonly tree = new TreeModel();
   private readonly dirsToFinish: { rel: string; mode: number; mtime: number }[] = [];
   private readonly symlinks: { parts: string[]; target: string }[] = [];
@@ -80,7 +85,12 @@ class Extraction {
     private readonly sink: ExtractSink,
     private readonly progressOf: () => ExtractProgress,
   ) {
-    this.expected = options.expect?.entries ? new Map(options.expect.entries.map((e) => [e.path, e])) : null;
+    this.listing = options.listEntries ?? true;
+    const wanted = options.expect?.entries;
+    if (wanted) {
+      this.expected = new Map();
+      for (const e of wanted) this.expected.set(e.path, e);
+    } else this.expected = null;
     this.preserveMtime = options.preserveMtime ?? true;
   }
 
@@ -135,6 +145,11 @@ class Extraction {
     return want?.type === 'symlink' && want.linkpath === target && !target.includes('\0');
   }
 
+  private record(entry: ExtractedEntry): void {
+    this.recorded++;
+    if (this.listing) this.entries.push(entry);
+  }
+
   /** The manifest's record of `rel` (undefined without a manifest), once it matches what the archive says. */
   private checkExpected(
     rel: string,
@@ -152,6 +167,7 @@ class Extraction {
     ) {
       throw new Refusal('BACKUP_CORRUPT', rel, `entry ${JSON.stringify(rel)} differs from the backup's manifest`);
     }
+    this.matched++;
     return want;
   }
 
@@ -165,7 +181,7 @@ class Extraction {
     }
     this.current = null;
     const mtime = f.header.mtime;
-    this.entries.push({
+    this.record({
       path: f.rel,
       type: 'file',
       size: f.header.size,
@@ -239,7 +255,7 @@ class Extraction {
   private onDirectory(parts: string[], raw: string, mode: number, mtime: number): void | Promise<void> {
     const rel = this.tree.claim(parts, 'dir', raw);
     this.checkExpected(rel, 'directory', 0);
-    this.entries.push({ path: rel, type: 'directory', size: 0, mode, mtime });
+    this.record({ path: rel, type: 'directory', size: 0, mode, mtime });
     this.dirsToFinish.push({ rel, mode: mode | 0o700, mtime });
     return this.sink.dir(rel);
   }
@@ -290,7 +306,7 @@ class Extraction {
     if (leaves) this.outward.add(rel);
     this.checkExpected(rel, 'symlink', 0, target);
     this.symlinks.push({ parts, target });
-    this.entries.push({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
+    this.record({ path: rel, type: 'symlink', size: 0, mode, mtime, linkpath: target });
     return this.sink.symlink(rel, target, this.mtimeOrNull(mtime));
   }
 
@@ -326,13 +342,13 @@ class Extraction {
     }
     const rel = this.tree.claim(parts, 'file', raw);
     this.checkExpected(rel, 'hardlink', 0, header.linkpath);
-    this.entries.push({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
+    this.record({ path: rel, type: 'hardlink', size: 0, mode, mtime, linkpath: targetRel });
     return this.sink.link(targetRel, rel);
   }
 
   /** After the last entry: the whole-tree checks, then the writes finished and folder modes and times set. */
   async finish(damaged: 'UNSAFE_ARCHIVE' | 'BACKUP_CORRUPT'): Promise<void> {
-    if ((this.entryCount === 0 || this.entries.length === 0) && !this.options.allowEmpty)
+    if ((this.entryCount === 0 || this.recorded === 0) && !this.options.allowEmpty)
       throw new Refusal(damaged, null, 'it is empty');
     // Links are checked again against the whole tree: a chain of in-folder links must not add up to an escape.
     const inside = this.symlinks.filter((l) => !this.outward.has(l.parts.join('/')));
@@ -346,15 +362,18 @@ class Extraction {
           `symlink ${JSON.stringify(rel)} leads outside the folder through other links`,
         );
     }
-    if (this.expected) {
-      const seen = new Set(this.entries.map((e) => e.path));
-      for (const want of this.expected.keys())
-        if (!seen.has(want))
+    // Every entry of the archive was found in the manifest (or refused), once: as many as it lists means none is missing.
+    if (this.expected && this.matched !== this.expected.size) {
+      for (const want of this.expected.keys()) {
+        const kind = this.tree.kinds.get(want);
+        if (kind === undefined || kind === 'implicit-dir')
           throw new Refusal(
             'BACKUP_CORRUPT',
             want,
             `entry ${JSON.stringify(want)} of the manifest is missing from the archive`,
           );
+      }
+      throw new Refusal('BACKUP_CORRUPT', null, "its entries do not match the backup's manifest");
     }
     await this.sink.drain();
     // Folder modes and times last (children would have changed the times; a read-only folder would block them).

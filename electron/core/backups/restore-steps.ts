@@ -74,6 +74,8 @@ export function extractVerified(
     // The manifest bounds the expansion; the ratio check is for unknown archives.
     limits: { maxTotalBytes: m.size, maxEntries: m.entries.length + 1, maxRatio: Number.POSITIVE_INFINITY },
     allowEmpty: m.entries.length === 0,
+    // Counts are all a restore or a verification reports.
+    listEntries: false,
     onProgress: (p) => {
       const t = Date.now();
       if (t - last < 100) return;

@@ -200,4 +200,53 @@ describe('files that change while they are archived or extracted', () => {
       }
     }
   });
+  it('an archive must hold every entry of the manifest, with and without a list of what was extracted', async () => {
+    const dir = tempDir();
+    const src = path.join(dir, 'src');
+    mkdirSync(path.join(src, 'sub'), { recursive: true });
+    writeFileSync(path.join(src, 'sub', 'a.txt'), 'a\n');
+    writeFileSync(path.join(src, 'b.txt'), 'b\n');
+    const archive = path.join(dir, 'a.tar.gz');
+    const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress: true });
+    const ghost = { path: 'sub/ghost.txt', type: 'file', size: 3, sha256: '0'.repeat(64) };
+    const ghostDir = { path: 'sub', type: 'directory', size: 0 };
+    for (const listEntries of [true, false]) {
+      for (const [what, entries] of [
+        ['a file', [...created.files, ghost]],
+        // A folder the archive only implies (a parent of its files) is missing as well.
+        ['a folder', [...created.files.filter((f) => f.path !== 'sub'), ghostDir]],
+      ] as const) {
+        const dest = path.join(dir, `out-${String(listEntries)}-${what.replace(' ', '-')}`);
+        const tree = what === 'a folder' ? await archiveWithoutFolder(dir, src, `${String(listEntries)}`) : null;
+        const error = await extractArchive({
+          archive: tree?.archive ?? archive,
+          dest,
+          listEntries,
+          damagedCode: 'BACKUP_CORRUPT',
+          expect: { entries: tree ? [...tree.files, ghostDir] : entries },
+        }).catch((e: unknown) => e);
+        expect((error as { code?: string }).code, `${what}, listEntries ${String(listEntries)}`).toBe('BACKUP_CORRUPT');
+        expect(String((error as Error).message)).toMatch(what === 'a file' ? /sub\/ghost\.txt/ : /"sub"/);
+      }
+      const ok = await extractArchive({
+        archive,
+        dest: path.join(dir, `ok-${String(listEntries)}`),
+        listEntries,
+        expect: { entries: created.files },
+      });
+      expect(ok.files).toBe(2);
+      expect(ok.entries.length).toBe(listEntries ? created.files.length : 0);
+    }
+  });
 });
+
+/** An archive of `src`'s files without the entry of their folder `sub` (which they imply). */
+async function archiveWithoutFolder(dir: string, src: string, tag: string) {
+  const archive = path.join(dir, `no-folder-${tag}.tar.gz`);
+  const created = await createTarArchive({
+    entries: entriesOf(src).filter((e) => e.path !== 'sub'),
+    output: archive,
+    compress: true,
+  });
+  return { archive, files: created.files };
+}
