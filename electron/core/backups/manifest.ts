@@ -74,6 +74,11 @@ export const manifestSummarySchema = manifestSchema.extend({ entries: z.array(z.
 const ENTRY_KEYS = new Set(['path', 'type', 'size', 'mode', 'mtime', 'sha256', 'linkpath']);
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** Whether a '/'-separated path has a `..` name. */
+function climbs(p: string): boolean {
+  return p === '..' || p.startsWith('../') || p.endsWith('/..') || p.includes('/../');
+}
+
 /**
  * manifestEntrySchema's rules, checked by hand: a 10,000-file manifest is 10,000 entries, which
  * zod took 30–65 ms to walk at the start of every restore and verify; this takes a few.
@@ -84,12 +89,12 @@ export function checkManifestEntries(entries: unknown[]): ManifestEntry[] {
     const e = entries[i];
     const bad = (why: string) => new Error(`entries[${i}]: ${why}`);
     if (!isRecord(e)) throw bad('not an object');
-    for (const key of Object.keys(e)) if (!ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+    // Keys and the path read in place: no array per entry (30,000 of them before a restore starts).
+    for (const key in e) if (!ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
     const p = e.path;
     if (typeof p !== 'string' || p.length < 1 || p.length > 4096)
       throw bad('path must be a string of 1–4096 characters');
-    if (p.startsWith('/') || p.includes('\0') || p.split('/').includes('..'))
-      throw bad('path must be a relative path inside the folder');
+    if (p.startsWith('/') || p.includes('\0') || climbs(p)) throw bad('path must be a relative path inside the folder');
     if (e.type !== 'file' && e.type !== 'directory' && e.type !== 'symlink')
       throw bad('type must be file, directory or symlink');
     if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
