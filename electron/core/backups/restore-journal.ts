@@ -8,6 +8,7 @@ import { swapState, type SwapRecord } from '../lib/dir-swap';
 import { pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { logger } from '../lib/log';
 import { parseState } from '../lib/state-file';
+import { removeTree } from '../lib/trash';
 
 const log = logger('backups.restore-journal');
 
@@ -299,10 +300,15 @@ async function recoverOneRestore(
   return folder;
 }
 
-/** rm -rf that can also remove folders extracted without write permission. */
+/**
+ * rm -rf that can also remove folders extracted without write permission. The tree goes in a
+ * process of its own where the system has rm (see removeTree): the 30,000 removals of a replaced
+ * tree then do not queue on the thread pool the rest of a run needs (a rollback's last journal
+ * and history writes waited ~0.4 s behind them).
+ */
 export async function rmTree(target: string): Promise<void> {
   try {
-    await fs.rm(target, { recursive: true, force: true });
+    await removeTree(target);
   } catch {
     // Read-only folders (extracted as the archive had them): made writable, then removed again.
     await makeWritable(target).catch(() => undefined);

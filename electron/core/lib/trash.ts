@@ -42,7 +42,7 @@ const RM = '/bin/rm';
  * recursive removal queues an unlink per file on the thread pool this process's journal and
  * history writes need, and made the end of an update wait for it. Elsewhere, fs.rm.
  */
-async function removeTree(tree: string): Promise<void> {
+export async function removeTree(tree: string): Promise<void> {
   if (process.platform === 'win32' || !existsSync(RM)) return fs.rm(tree, { recursive: true, force: true });
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn(RM, ['-rf', '--', tree], { stdio: ['ignore', 'ignore', 'pipe'] });
