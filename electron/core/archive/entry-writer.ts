@@ -70,6 +70,8 @@ export const UMASK = (() => {
  */
 export class BlockingWriter implements EntryWriter {
   private readonly made = new Set<string>(['']);
+  /** Folders this writer created itself with one mkdir (their mode is 0o755 less the umask). */
+  private readonly fresh = new Set<string>();
   /** The links it made: nothing is ever written through one (the extractor refuses that first; this holds if it did not). */
   private readonly links = new Set<string>();
   private fd: number | null = null;
@@ -100,6 +102,7 @@ export class BlockingWriter implements EntryWriter {
     if (this.made.has(slash < 0 ? '' : rel.slice(0, slash))) {
       try {
         mkdirSync(this.abs(rel), 0o755);
+        this.fresh.add(rel);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         mkdirSync(this.abs(rel), { recursive: true, mode: 0o755 }); // there already: a folder is fine, anything else fails here
@@ -130,10 +133,15 @@ export class BlockingWriter implements EntryWriter {
   }
 
   data(chunk: Buffer): void {
+    this.dataAt(chunk, 0, chunk.length);
+  }
+
+  /** `length` bytes of `buf` from `offset` (no view of them made). */
+  dataAt(buf: Buffer, offset: number, length: number): void {
     const fd = this.openFd();
     let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-    this.bytes += chunk.length;
+    while (off < length) off += writeSync(fd, buf, offset + off, length - off);
+    this.bytes += length;
   }
 
   endFile(mode: number, mtime: number | null): void {
@@ -170,7 +178,8 @@ export class BlockingWriter implements EntryWriter {
 
   finishDir(rel: string, mode: number, mtime: number | null): void {
     this.guard(rel);
-    chmodSync(this.abs(rel), mode);
+    // A folder this writer made has 0o755 less the umask already.
+    if (!this.fresh.has(rel) || mode !== (0o755 & ~UMASK)) chmodSync(this.abs(rel), mode);
     if (mtime !== null) utimesSync(this.abs(rel), mtime, mtime);
   }
 

@@ -17,6 +17,7 @@ import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { WriterStopped, type BlockingWriter, type EntryWriter } from '../archive/entry-writer';
+import { sha256Hex } from '../lib/hash';
 
 export const FEED_BUFFERS = 8;
 export const FEED_BUFFER_BYTES = 1024 * 1024;
@@ -244,6 +245,14 @@ export class FeedReceiver implements AsyncIterable<Buffer> {
   }
 }
 
+/** The sha256 of the file applyFeed just wrote, as 32 bytes. */
+function digestOf(file: { hash: Hash | null; whole: string | null }): Buffer {
+  if (file.hash) return file.hash.digest();
+  return Buffer.from(file.whole ?? EMPTY_SHA256, 'hex');
+}
+
+const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
+
 /** Paths come checked from the reading thread; this only keeps a fault there from writing outside. */
 const UNSAFE = /(?:^|\/)\.\.(?:\/|$)|^\/|\0/;
 
@@ -264,7 +273,9 @@ export async function applyFeed(
   options: { archive: string; onProgress?: (files: number, bytes: number) => void },
 ): Promise<{ files: number; bytes: number }> {
   let lastProgress = 0;
-  let file: { rel: string; hash: Hash; want: Buffer } | null = null;
+  // The file being written and its recorded sha256 (when this side checks it); its hash starts
+  // with its second piece of data — a file that comes in one piece is hashed in one call.
+  let file: { rel: string; hash: Hash | null; whole: string | null; want: Buffer } | null = null;
   for await (const b of feed) {
     let at = 0;
     const str = (len: number) => {
@@ -278,9 +289,14 @@ export async function applyFeed(
         case DATA: {
           const len = b.readUInt32LE(at);
           at += 4;
-          const chunk = b.subarray(at, at + len);
-          file?.hash.update(chunk);
-          writer.data(chunk);
+          if (file) {
+            const chunk = b.subarray(at, at + len);
+            if (file.whole !== null) throw new Error('malformed restore instructions (data after a whole file)');
+            if (file.hash) file.hash.update(chunk);
+            else if (b[at + len] === END_FILE) file.whole = sha256Hex(chunk);
+            else file.hash = createHash('sha256').update(chunk);
+          }
+          writer.dataAt(b, at, len);
           at += len;
           break;
         }
@@ -290,7 +306,7 @@ export async function applyFeed(
           const len = b.readUInt16LE(at + 35);
           at += 37;
           const rel = checked(str(len));
-          file = want ? { rel, hash: createHash('sha256'), want } : null;
+          file = want ? { rel, hash: null, whole: null, want } : null;
           writer.file(rel, mode);
           break;
         }
@@ -298,7 +314,7 @@ export async function applyFeed(
           const mode = b.readUInt16LE(at);
           const mtime = b[at + 2] ? b.readDoubleLE(at + 3) : null;
           at += 11;
-          if (file && !file.hash.digest().equals(file.want)) {
+          if (file && !digestOf(file).equals(file.want)) {
             const name = path.basename(options.archive);
             throw new UpkeepError(
               'BACKUP_CORRUPT',

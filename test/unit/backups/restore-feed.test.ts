@@ -124,6 +124,13 @@ describe('restore feed (checked entries handed from the reading thread to the wr
     await writer.file('good.txt', 0o644, sha(good));
     await writer.data(good);
     await writer.endFile(0o644, null);
+    // In two pieces (hashed as they come), and empty (no piece at all).
+    await writer.file('two.txt', 0o644, sha(Buffer.from('first half, second half')));
+    await writer.data(Buffer.from('first half, '));
+    await writer.data(Buffer.from('second half'));
+    await writer.endFile(0o644, null);
+    await writer.file('empty.txt', 0o644, sha(Buffer.alloc(0)));
+    await writer.endFile(0o644, null);
     await writer.file('bad.txt', 0o644, sha(Buffer.from('what was backed up')));
     await writer.data(Buffer.from('what arrived'));
     await writer.endFile(0o644, null);
@@ -136,6 +143,22 @@ describe('restore feed (checked entries handed from the reading thread to the wr
       'demo-20260101-000000-abcd.tar.zst is damaged: file "bad.txt" does not match its checksum',
     );
     expect(readFileSync(path.join(dest, 'good.txt'), 'utf8')).toBe('good bytes');
+    expect(readFileSync(path.join(dest, 'two.txt'), 'utf8')).toBe('first half, second half');
+    expect(readFileSync(path.join(dest, 'empty.txt'), 'utf8')).toBe('');
+
+    // A file in two pieces that differs is refused too.
+    const second = wire();
+    const applying2 = applyFeed(second.receiver, new BlockingWriter(tempDir('upkeep-feed-sha2-')), {
+      archive: '/b/demo-20260101-000000-abcd.tar.zst',
+    });
+    await second.writer.file('bad-two.txt', 0o644, sha(Buffer.from('what was backed up')));
+    await second.writer.data(Buffer.from('what was '));
+    await second.writer.data(Buffer.from('changed'));
+    await second.writer.endFile(0o644, null);
+    await second.writer.end();
+    const error2 = await applying2.catch((e: unknown) => e);
+    second.close();
+    expect((error2 as UpkeepError).message).toContain('file "bad-two.txt" does not match its checksum');
   });
 
   it('refuses instructions that would write outside the folder, malformed ones, and a feed that stops before its end', async () => {
