@@ -162,4 +162,24 @@ describe('backups: the list reads each manifest once and never shows stale data'
     const created = await services.backups.create({ component: 'demo', name: 'second', type: 'data' });
     expect((await list()).backups.map((x) => x.id)).toEqual([created.id]);
   });
+  it('a verify then a restore of the same backup read its whole manifest once; a pin or a rewrite by another process makes the next read a new one', async () => {
+    const world = await worldWithBackup();
+    const { store, reads } = countingStore(world.home, world.folder);
+    const file = path.join(world.dir, `${world.backup.id}.json`);
+    expect((await store.verify(world.backup.id)).ok).toBe(true);
+    await store.restore({ backupId: world.backup.id, safetyBackup: false });
+    await store.settled();
+    expect(reads.get(file)).toBe(1);
+    // This store rewrote it: read again.
+    await store.pin(world.backup.id, true);
+    const afterPin = reads.get(file) ?? 0;
+    expect((await store.verify(world.backup.id)).ok).toBe(true);
+    expect(reads.get(file)).toBe(afterPin + 1);
+    // Another process rewrote it (another name): the change is seen.
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${file}.tmp`, JSON.stringify({ ...manifest, name: 'renamed elsewhere' }));
+    renameSync(`${file}.tmp`, file);
+    expect((await store.find(world.backup.id)).manifest.name).toBe('renamed elsewhere');
+    expect(reads.get(file)).toBe(afterPin + 2);
+  });
 });
