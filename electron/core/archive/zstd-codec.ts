@@ -141,6 +141,12 @@ interface FastModule {
   _decompress(dst: number, capacity: number, src: number, length: number): number;
 }
 
+/** A block of the module's heap: where it starts and how long it is. */
+interface HeapArea {
+  at: number;
+  room: number;
+}
+
 /** Room kept between calls in the module's heap (a backup's blocks are BLOCK_SIZE); more is freed after use. */
 const KEEP_ROOM = 4 * 1024 * 1024;
 
@@ -150,42 +156,36 @@ const KEEP_ROOM = 4 * 1024 * 1024;
  * returns, so callers never see the module's memory (which moves when it grows).
  */
 class FastZstd {
-  private src = 0;
-  private srcRoom = 0;
-  private dst = 0;
-  private dstRoom = 0;
+  private src: HeapArea = { at: 0, room: 0 };
+  private dst: HeapArea = { at: 0, room: 0 };
 
   constructor(private readonly m: FastModule) {}
 
+  /** The area `key` made at least `need` bytes long (a new one in its place when it is shorter). */
+  private grow(key: 'src' | 'dst', need: number): void {
+    const area = this[key];
+    if (need <= area.room) return;
+    if (area.at) this.m._free(area.at);
+    this[key] = { at: 0, room: 0 }; // freed: never used again, even if the next allocation fails
+    const room = Math.max(need, 64 * 1024);
+    const at = this.m._malloc(room);
+    if (!at) throw new Error('the zstd module is out of memory');
+    this[key] = { at, room };
+  }
+
   /** Input and output areas of at least these sizes (the heap may move: read HEAPU8 after). */
   private reserve(input: number, output: number): void {
-    if (input > this.srcRoom) {
-      if (this.src) this.m._free(this.src);
-      this.srcRoom = 0;
-      this.src = this.m._malloc(Math.max(input, 64 * 1024));
-      if (!this.src) throw new Error('the zstd module is out of memory');
-      this.srcRoom = Math.max(input, 64 * 1024);
-    }
-    if (output > this.dstRoom) {
-      if (this.dst) this.m._free(this.dst);
-      this.dstRoom = 0;
-      this.dst = this.m._malloc(Math.max(output, 64 * 1024));
-      if (!this.dst) throw new Error('the zstd module is out of memory');
-      this.dstRoom = Math.max(output, 64 * 1024);
-    }
+    this.grow('src', input);
+    this.grow('dst', output);
   }
 
   /** Give back areas grown past KEEP_ROOM for one large frame. */
   private trim(): void {
-    if (this.srcRoom > KEEP_ROOM) {
-      this.m._free(this.src);
-      this.src = 0;
-      this.srcRoom = 0;
-    }
-    if (this.dstRoom > KEEP_ROOM) {
-      this.m._free(this.dst);
-      this.dst = 0;
-      this.dstRoom = 0;
+    for (const key of ['src', 'dst'] as const) {
+      const area = this[key];
+      if (area.room <= KEEP_ROOM) continue;
+      this.m._free(area.at);
+      this[key] = { at: 0, room: 0 };
     }
   }
 
@@ -193,11 +193,11 @@ class FastZstd {
     const bound = this.m._compressBound(data.length);
     this.reserve(data.length, bound);
     try {
-      this.m.HEAPU8.set(data, this.src);
-      const n = this.m._compress(this.dst, bound, this.src, data.length, level);
+      this.m.HEAPU8.set(data, this.src.at);
+      const n = this.m._compress(this.dst.at, bound, this.src.at, data.length, level);
       if (n < 0) throw new Error('zstd compression failed');
       const out = Buffer.allocUnsafe(n);
-      out.set(this.m.HEAPU8.subarray(this.dst, this.dst + n));
+      out.set(this.m.HEAPU8.subarray(this.dst.at, this.dst.at + n));
       return out;
     } finally {
       this.trim();
@@ -212,15 +212,15 @@ class FastZstd {
     this.reserve(frameBytes, Math.max(1, size));
     try {
       const heap = this.m.HEAPU8;
-      let at = this.src;
+      let at = this.src.at;
       for (const part of parts) {
         heap.set(part, at);
         at += part.length;
       }
-      const n = this.m._decompress(this.dst, size, this.src, frameBytes);
+      const n = this.m._decompress(this.dst.at, size, this.src.at, frameBytes);
       if (n < 0) throw new TarFormatError('a zstd frame does not decode (damaged data)');
       checkDecodedSize(n, size);
-      into.set(this.m.HEAPU8.subarray(this.dst, this.dst + n));
+      into.set(this.m.HEAPU8.subarray(this.dst.at, this.dst.at + n));
       return into.subarray(0, n);
     } finally {
       this.trim();

@@ -64,6 +64,37 @@ async function decode(source: Buffer | AsyncIterable<Buffer>, pieceSize = 5, thr
 }
 
 /** `source` once a decoder's helper threads have had time to load (they start with its first read). */
+/** A zstd backup archive of the tree at `src`, written into `dir`. */
+async function zstdArchiveOf(dir: string, src: string) {
+  const archive = path.join(dir, 'a.tar.zst');
+  const created = await createTarArchive({ entries: entriesOf(src), output: archive, compress: true, format: 'zstd' });
+  return { archive, created };
+}
+
+/** Both ways of writing a restore (the in-thread pool, the feed to a writer) give back `src` byte for byte. */
+async function expectBothWritersGiveBack(
+  dir: string,
+  src: string,
+  archive: string,
+  created: Awaited<ReturnType<typeof createTarArchive>>,
+): Promise<void> {
+  for (const [mode, extract] of [
+    ['pool', extractArchive],
+    ['feed', extractByFeed],
+  ] as const) {
+    const out = path.join(dir, `out-${mode}`);
+    const result = await extract({
+      archive,
+      dest: out,
+      ownZstdFrames: true,
+      expect: { archiveSha256: created.sha256, entries: created.files },
+    });
+    expect(result.compression).toBe('zstd');
+    expect(result.archiveSha256).toBe(created.sha256);
+    expect(treeListing(out), mode).toEqual(treeListing(src));
+  }
+}
+
 async function* afterHelpersStart(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   await new Promise((r) => setTimeout(r, 500));
   yield* source;
@@ -328,13 +359,7 @@ describe('.tar.zst archives', () => {
     const dir = tempDir();
     const src = path.join(dir, 'src');
     makeTree(src, { large: true });
-    const archive = path.join(dir, 'a.tar.zst');
-    const created = await createTarArchive({
-      entries: entriesOf(src),
-      output: archive,
-      compress: true,
-      format: 'zstd',
-    });
+    const { archive, created } = await zstdArchiveOf(dir, src);
     expect(readFileSync(archive).subarray(0, 4)).toEqual(ZSTD_MAGIC);
     expect(created.archiveBytes).toBe(lstatSync(archive).size);
     if (ZSTD_CLI) {
@@ -344,21 +369,7 @@ describe('.tar.zst archives', () => {
       expect(x.status, x.stderr).toBe(0);
       expect(treeListing(gnuOut)).toEqual(treeListing(src));
     } else console.warn(NO_CLI);
-    for (const [mode, extract] of [
-      ['pool', extractArchive],
-      ['feed', extractByFeed],
-    ] as const) {
-      const out = path.join(dir, `out-${mode}`);
-      const result = await extract({
-        archive,
-        dest: out,
-        ownZstdFrames: true,
-        expect: { archiveSha256: created.sha256, entries: created.files },
-      });
-      expect(result.compression).toBe('zstd');
-      expect(result.archiveSha256).toBe(created.sha256);
-      expect(treeListing(out)).toEqual(treeListing(src));
-    }
+    await expectBothWritersGiveBack(dir, src, archive, created);
   });
 
   it('many small files spread over several frames come back byte for byte, whether the writer keeps their bytes for later (pool) or not (feed)', async () => {
@@ -371,27 +382,9 @@ describe('.tar.zst archives', () => {
       mkdirSync(path.dirname(rel), { recursive: true });
       writeFileSync(rel, text(9_000 + ((i * 7919) % 11_000), 1_000 + i));
     }
-    const archive = path.join(dir, 'a.tar.zst');
-    const created = await createTarArchive({
-      entries: entriesOf(src),
-      output: archive,
-      compress: true,
-      format: 'zstd',
-    });
+    const { archive, created } = await zstdArchiveOf(dir, src);
     expect(frameKinds(readFileSync(archive)).sized.length).toBeGreaterThanOrEqual(4);
-    for (const [mode, extract] of [
-      ['pool', extractArchive],
-      ['feed', extractByFeed],
-    ] as const) {
-      const out = path.join(dir, `out-${mode}`);
-      await extract({
-        archive,
-        dest: out,
-        ownZstdFrames: true,
-        expect: { archiveSha256: created.sha256, entries: created.files },
-      });
-      expect(treeListing(out)).toEqual(treeListing(src));
-    }
+    await expectBothWritersGiveBack(dir, src, archive, created);
   });
 
   // Each RLE block is 4 bytes of archive for 128 KiB of zeros: 32,768 times.
