@@ -70,7 +70,7 @@ export const UMASK = (() => {
  */
 export class BlockingWriter implements EntryWriter {
   private readonly made = new Set<string>(['']);
-  /** Folders this writer created itself with one mkdir (their mode is 0o755 less the umask). */
+  /** Folders this writer created itself with one mkdir of mode 0o755. */
   private readonly fresh = new Set<string>();
   /** The links it made: nothing is ever written through one (the extractor refuses that first; this holds if it did not). */
   private readonly links = new Set<string>();
@@ -178,8 +178,9 @@ export class BlockingWriter implements EntryWriter {
 
   finishDir(rel: string, mode: number, mtime: number | null): void {
     this.guard(rel);
-    // A folder this writer made has 0o755 less the umask already.
-    if (!this.fresh.has(rel) || mode !== (0o755 & ~UMASK)) chmodSync(this.abs(rel), mode);
+    // A folder this writer made with 0o755 under a umask that takes nothing from it is 0o755 already
+    // (a default ACL on a parent can only narrow mkdir's mode, never widen it); any other is set.
+    if (!this.fresh.has(rel) || mode !== 0o755 || (UMASK & 0o755) !== 0) chmodSync(this.abs(rel), mode);
     if (mtime !== null) utimesSync(this.abs(rel), mtime, mtime);
   }
 

@@ -134,7 +134,11 @@ class Extraction {
         } else {
           r = this.onEntry(event.header);
         }
-        if (r) await r;
+        if (r) {
+          await r;
+          // A wait (the writer's buffers all taken) is where a cancel can come in the middle of a batch.
+          if (signal?.aborted) throw new UpkeepError('CANCELLED', 'Extraction cancelled.');
+        }
       }
     }
   }

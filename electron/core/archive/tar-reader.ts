@@ -50,7 +50,9 @@ function gnuLongName(body: Buffer, what: string): string {
 /**
  * A strict streaming tar reader. Memory stays bounded by the input chunk size (plus at most
  * 1 MiB of pax/GNU metadata). It ends only at the end-of-archive marker: input that stops
- * before it is reported as truncated, and non-zero bytes after it as trailing garbage.
+ * before it is reported as truncated, and non-zero bytes after it as trailing garbage. A `data`
+ * event's chunk is a view of the input chunk, valid as long as the source keeps that chunk's
+ * memory: with decodeZstd as the source, only until the next event is asked for.
  */
 export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<TarEvent> {
   for await (const batch of readTarBatches(source)) yield* batch;

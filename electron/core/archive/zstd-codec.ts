@@ -212,6 +212,10 @@ class FastZstd {
     this.reserve(frameBytes, Math.max(1, size));
     try {
       const heap = this.m.HEAPU8;
+      let length = 0;
+      for (const part of parts) length += part.length;
+      // The areas are sized by frameBytes: parts that add up to more would write past the input area.
+      if (length !== frameBytes) throw new Error(`a zstd frame of ${length} bytes was given as ${frameBytes}`);
       let at = this.src.at;
       for (const part of parts) {
         heap.set(part, at);

@@ -85,7 +85,10 @@ export class ManifestIndex {
     if (stamp && last && last.file === file && last.writes === writes && sameStamp(last.stamp, stamp))
       return last.manifest;
     const text = await this.readManifestText(file);
-    const manifest = parseManifest(JSON.parse(text));
+    // Frozen (its lists too): the same object may go to the next caller (see lastRead).
+    const manifest = Object.freeze(parseManifest(JSON.parse(text)));
+    Object.freeze(manifest.entries);
+    if (manifest.skipped) Object.freeze(manifest.skipped);
     // Kept only when nothing wrote a manifest meanwhile and the file is still the one stat'ed before the read.
     const after = await fs.stat(file, { bigint: true }).then(stampOf, () => null);
     if (stamp && after && sameStamp(stamp, after) && this.writes === writes) this.remember(file, stamp, manifest);

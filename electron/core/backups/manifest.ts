@@ -90,7 +90,8 @@ export function checkManifestEntries(entries: unknown[]): ManifestEntry[] {
     const bad = (why: string) => new Error(`entries[${i}]: ${why}`);
     if (!isRecord(e)) throw bad('not an object');
     // Keys and the path read in place: no array per entry (30,000 of them before a restore starts).
-    for (const key in e) if (!ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+    for (const key in e)
+      if (Object.hasOwn(e, key) && !ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
     const p = e.path;
     if (typeof p !== 'string' || p.length < 1 || p.length > 4096)
       throw bad('path must be a string of 1–4096 characters');
