@@ -1,4 +1,3 @@
-import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
@@ -26,7 +25,7 @@ import type { EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
 import { readTarBatches, type TarEntryHeader, type TarEvent } from './tar-reader';
 import { readZip } from './zip-reader';
-import { sha256Hex } from '../lib/hash';
+import { PieceDigest } from '../lib/hash';
 
 export { checkEntryPath, DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './extract-checks';
 export { explainWriteError } from './extract-errors';
@@ -44,18 +43,13 @@ interface CurrentFile {
   rel: string;
   header: TarEntryHeader;
   mode: number;
-  /** False where the sink checks the file's sha256 itself. */
-  hashing: boolean;
-  /**
-   * The sha256 of a file whose bytes came in one piece, taken in one call: no Hash object for
-   * each of 30,000 small files (their creation and finalization were a good part of a read-back).
-   */
-  whole?: string;
-  /** The hash of a file whose bytes come in several pieces. */
-  hash?: Hash;
+  /** Its digest as its bytes come; null where the sink checks the file's sha256 itself. */
+  digest: PieceDigest | null;
+  /** Its sha256 as the manifest records it, where there is one. */
+  recorded: string | undefined;
+  /** Bytes of it read so far. */
+  read: number;
 }
-
-const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
 
 /** One extraction: the archive's events in order, each entry checked, recorded and handed to the sink. */
 class Extraction {
@@ -120,12 +114,8 @@ class Extraction {
         if (event.kind === 'data') {
           const f = this.current;
           if (this.skipBody || !f) continue;
-          if (f.hashing) {
-            if (f.hash) f.hash.update(event.chunk);
-            else if (f.whole !== undefined) throw new Error(`file ${f.rel}: more bytes than its header declared`);
-            else if (event.chunk.length === f.header.size) f.whole = sha256Hex(event.chunk);
-            else f.hash = createHash('sha256').update(event.chunk);
-          }
+          f.read += event.chunk.length;
+          f.digest?.add(event.chunk, f.read === f.header.size);
           r = this.sink.data(event.chunk);
         } else if (event.kind === 'entry-end') {
           if (this.current) r = this.finishFile(this.current);
@@ -176,13 +166,10 @@ class Extraction {
   }
 
   private finishFile(f: CurrentFile): void | Promise<void> {
-    const sha256 = f.hashing ? (f.hash?.digest('hex') ?? f.whole ?? EMPTY_SHA256) : undefined;
-    if (this.expected && f.hashing) {
-      const want = this.expected.get(f.rel);
-      // Still current: the error path closes its open file.
-      if (want?.sha256 && want.sha256 !== sha256)
-        throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
-    }
+    const sha256 = f.digest?.hex();
+    // Still current: the error path closes its open file.
+    if (sha256 !== undefined && f.recorded !== undefined && f.recorded !== sha256)
+      throw new Refusal('BACKUP_CORRUPT', f.rel, `file ${JSON.stringify(f.rel)} does not match its checksum`);
     this.current = null;
     const mtime = f.header.mtime;
     this.record({
@@ -278,7 +265,7 @@ class Extraction {
     // With none recorded (a release) this thread hashes: the caller gets every file's sha256 in `entries`.
     const recorded = this.checkExpected(rel, 'file', header.size)?.sha256;
     const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
-    this.current = { rel, header, mode, hashing: !sinkChecks };
+    this.current = { rel, header, mode, digest: sinkChecks ? null : new PieceDigest(), recorded, read: 0 };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
     return this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
   }

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { TarFormatError } from './tar-format';
 import { errorMessage } from '../lib/error-info';
+import { logger } from '../lib/log';
+
+const log = logger('archive.zstd');
 
 /** Content one frame of a release asset may decode to (decoded whole, in memory). */
 export const ANY_FRAME_CONTENT = 256 * 1024 * 1024;
@@ -270,7 +273,10 @@ export interface ZstdDecoder {
  * module decodes every frame.
  */
 export async function zstdDecoder(rules: ZstdFrameRules): Promise<ZstdDecoder> {
-  const fast = await fastZstd().catch(() => null);
+  const fast = await fastZstd().catch((error: unknown) => {
+    log.warn('the fast zstd build does not load here; the other build decodes every frame', { error });
+    return null;
+  });
   if (fast && !rules.unsizedCompressed)
     return { decodeInto: (parts, frameBytes, size, into) => fast.decodeInto(parts, frameBytes, size, into) };
   const codec = await zstdCodec();

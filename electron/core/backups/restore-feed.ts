@@ -13,11 +13,10 @@
  * hand-over, not 300 MB. A record never spans two buffers; a file's bytes go in as many DATA
  * records as it takes.
  */
-import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import { WriterStopped, type BlockingWriter, type EntryWriter } from '../archive/entry-writer';
-import { sha256Hex } from '../lib/hash';
+import { PieceDigest } from '../lib/hash';
 
 export const FEED_BUFFERS = 8;
 export const FEED_BUFFER_BYTES = 1024 * 1024;
@@ -245,14 +244,6 @@ export class FeedReceiver implements AsyncIterable<Buffer> {
   }
 }
 
-/** The sha256 of the file applyFeed just wrote, as 32 bytes. */
-function digestOf(file: { hash: Hash | null; whole: string | null }): Buffer {
-  if (file.hash) return file.hash.digest();
-  return Buffer.from(file.whole ?? EMPTY_SHA256, 'hex');
-}
-
-const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
-
 /** Paths come checked from the reading thread; this only keeps a fault there from writing outside. */
 const UNSAFE = /(?:^|\/)\.\.(?:\/|$)|^\/|\0/;
 
@@ -273,9 +264,8 @@ export async function applyFeed(
   options: { archive: string; onProgress?: (files: number, bytes: number) => void },
 ): Promise<{ files: number; bytes: number }> {
   let lastProgress = 0;
-  // The file being written and its recorded sha256 (when this side checks it); its hash starts
-  // with its second piece of data — a file that comes in one piece is hashed in one call.
-  let file: { rel: string; hash: Hash | null; whole: string | null; want: Buffer } | null = null;
+  // The file being written and its recorded sha256, hex, when this side checks it.
+  let file: { rel: string; digest: PieceDigest; want: string } | null = null;
   for await (const b of feed) {
     let at = 0;
     const str = (len: number) => {
@@ -289,24 +279,19 @@ export async function applyFeed(
         case DATA: {
           const len = b.readUInt32LE(at);
           at += 4;
-          if (file) {
-            const chunk = b.subarray(at, at + len);
-            if (file.whole !== null) throw new Error('malformed restore instructions (data after a whole file)');
-            if (file.hash) file.hash.update(chunk);
-            else if (b[at + len] === END_FILE) file.whole = sha256Hex(chunk);
-            else file.hash = createHash('sha256').update(chunk);
-          }
+          // The last piece of a file is the one its END_FILE follows.
+          file?.digest.add(b.subarray(at, at + len), b[at + len] === END_FILE);
           writer.dataAt(b, at, len);
           at += len;
           break;
         }
         case FILE: {
           const mode = b.readUInt16LE(at);
-          const want = b[at + 2] ? Buffer.from(b.subarray(at + 3, at + 35)) : null;
+          const want = b[at + 2] ? b.toString('hex', at + 3, at + 35) : null;
           const len = b.readUInt16LE(at + 35);
           at += 37;
           const rel = checked(str(len));
-          file = want ? { rel, hash: null, whole: null, want } : null;
+          file = want ? { rel, digest: new PieceDigest(), want } : null;
           writer.file(rel, mode);
           break;
         }
@@ -314,7 +299,7 @@ export async function applyFeed(
           const mode = b.readUInt16LE(at);
           const mtime = b[at + 2] ? b.readDoubleLE(at + 3) : null;
           at += 11;
-          if (file && !digestOf(file).equals(file.want)) {
+          if (file && file.digest.hex() !== file.want) {
             const name = path.basename(options.archive);
             throw new UpkeepError(
               'BACKUP_CORRUPT',
