@@ -77,4 +77,10 @@ export interface BackupRestoreResult {
   /** What was restored: the whole folder (`full`) or one type's paths. */
   type: BackupType;
   files: number;
+  /**
+   * Set when an automatic rollback built the folder from the tree its update replaced: how many
+   * files and links stayed from that tree or were linked from the live folder (unchanged since the
+   * backup), and how many were written from the archive.
+   */
+  reused?: { kept: number; linked: number; extracted: number };
 }

@@ -280,6 +280,60 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')(
   },
 );
 
+describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')(
+  'a rollback built from the tree the update replaced, killed at each of its renames',
+  () => {
+    it('each kill ends as the old release, user data intact, nothing left', async () => {
+      // The census: which of the run's renames belong to the rollback's use of the previous tree.
+      const w0 = await updateWorld(FAILING);
+      cleanup = () => w0.s.cleanup();
+      const oldHash = appHash(w0.s.folder);
+      const oldList = appList(w0.s.folder);
+      const trace = path.join(w0.s.root, 'trace.txt');
+      const end0 = (await runUnderStrace(w0.s.home, 'update', 'webapp', 0, trace)) as DriverEnd;
+      expect(end0.code, end0.stderr).toBe(0);
+      expect(appHash(w0.s.folder)).toBe(oldHash);
+      const runLog = readdirSync(path.join(w0.s.home, 'logs')).map((n) =>
+        readFileSync(path.join(w0.s.home, 'logs', n), 'utf8'),
+      );
+      expect(runLog.join('\n')).toMatch(/\d+ files and links kept from the previous tree/);
+      const own = renamesIn(trace).filter((l) => !l.includes('renameat2('));
+      // The previous tree becoming the restore's staging folder, then everything up to the rollback's own swap.
+      const first = own.findIndex((l) => /\.upkeep-old-[^"]*", "[^"]*\.upkeep-restore-/.test(l));
+      expect(first, own.join('\n')).toBeGreaterThan(0);
+      const exchange = renamesIn(trace).filter((l) => l.includes('RENAME_EXCHANGE')).length;
+      expect(exchange).toBe(2);
+      const last = own.findIndex((l, i) => i > first && l.includes('.upkeep-restore-') && l.includes('.upkeep-old-'));
+      expect(last, own.slice(first).join('\n')).toBeGreaterThan(first);
+      // Kill at each (the n-th rename is refused as it starts), from the previous tree's own rename to the one after the exchange.
+      const points = Array.from({ length: last - first + 1 }, (_, i) => first + 1 + i);
+      expect(points.length, own.slice(first).join('\n')).toBeGreaterThan(2);
+      await w0.s.cleanup();
+      cleanup = undefined;
+      const outcomes: string[] = [];
+      for (const nth of points) {
+        const { s } = await updateWorld(FAILING);
+        cleanup = () => s.cleanup();
+        const end = (await runUnderStrace(s.home, 'update', 'webapp', nth)) as DriverEnd;
+        const label = `rollback killed at rename ${nth} (${own[nth - 1]?.slice(0, 200)}): ${end.stderr.slice(-400)}`;
+        expect(end.signal === 'SIGKILL' || end.code === 0, label).toBe(true);
+        const status = await recover(s.home);
+        outcomes.push(
+          `${nth}:${end.signal ? 'killed' : 'ran on'}:${appHash(s.folder) === oldHash ? 'old' : 'MIXED'}:${status}`,
+        );
+        expect(appHash(s.folder), `${label}\n${diff(oldList, appList(s.folder))}`).toBe(oldHash);
+        expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
+        expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
+        expect(sqliteOk(s.folder), label).toBe(true);
+        expectNothingLeft(s.folder, s.home, label);
+        await s.cleanup();
+        cleanup = undefined;
+      }
+      process.stdout.write(`rollback from the previous tree, killed at each rename: ${outcomes.join(' ')}\n`);
+    }, 600_000);
+  },
+);
+
 /**
  * A reader polling the folder: each look opens the folder once and reads through that handle
  * (/proc/self/fd/N/...), so it sees one tree. Prints how many looks saw the old release, the new

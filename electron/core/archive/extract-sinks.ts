@@ -61,6 +61,34 @@ export function writerSink(writer: EntryWriter): ExtractSink {
   };
 }
 
+/**
+ * Only the entries at `paths` go on to `inner`; the rest are dropped after the extractor checked
+ * them. A dropped file is not hashed on its own: the archive's sha256, checked before the caller
+ * uses anything, covers its bytes.
+ */
+export function selectedSink(inner: ExtractSink, paths: ReadonlySet<string>): ExtractSink {
+  let on = false;
+  return {
+    takesChecksum: () => inner.takesChecksum(),
+    dir: (rel) => (paths.has(rel) ? inner.dir(rel) : undefined),
+    file: (rel, mode, size, sha256) => {
+      on = paths.has(rel);
+      return on ? inner.file(rel, mode, size, sha256) : undefined;
+    },
+    data: (chunk) => (on ? inner.data(chunk) : undefined),
+    endFile: (mode, mtime) => {
+      if (!on) return undefined;
+      on = false;
+      return inner.endFile(mode, mtime);
+    },
+    symlink: (rel, target, mtime) => (paths.has(rel) ? inner.symlink(rel, target, mtime) : undefined),
+    link: (targetRel, rel) => (paths.has(rel) && paths.has(targetRel) ? inner.link(targetRel, rel) : undefined),
+    finishDir: (rel, mode, mtime) => (paths.has(rel) ? inner.finishDir(rel, mode, mtime) : undefined),
+    drain: () => inner.drain(),
+    abort: () => inner.abort(),
+  };
+}
+
 /** Files up to this size are gathered in memory and written by the pool; larger ones stream to disk in order. */
 const SMALL_FILE = 8 * 1024 * 1024;
 const WRITE_BUDGET_BYTES = 8 * 1024 * 1024;

@@ -101,6 +101,12 @@ export interface ExtractOptions {
    * false: 30,000 records and their digests are not kept for nothing.
    */
   listEntries?: boolean;
+  /**
+   * Write only the entries at these paths (a file's folders must be listed too, to be made);
+   * every other entry is still read and checked, and written nowhere. A rollback that takes most
+   * files from the tree its update replaced extracts only the rest (restore-reuse.ts).
+   */
+  only?: ReadonlySet<string>;
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
 }

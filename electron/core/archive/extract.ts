@@ -19,7 +19,7 @@ import type {
   ExtractProgress,
   ExtractResult,
 } from './extract-types';
-import { FolderSink, NULL_SINK, writerSink, type ExtractSink } from './extract-sinks';
+import { FolderSink, NULL_SINK, selectedSink, writerSink, type ExtractSink } from './extract-sinks';
 import { openArchive, probeArchive, type ArchiveStream } from './extract-source';
 import type { EntryWriter } from './entry-writer';
 import { Refusal } from './refusal';
@@ -406,11 +406,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const archiveName = path.basename(options.archive);
   const damaged = options.damagedCode ?? 'UNSAFE_ARCHIVE';
   const { size, compression } = await probeArchive(options);
-  const sink = await sinkFor(
-    options,
-    options.dest === null ? null : path.resolve(options.dest),
-    options.writer ?? null,
-  );
+  const all = await sinkFor(options, options.dest === null ? null : path.resolve(options.dest), options.writer ?? null);
+  const sink = options.only ? selectedSink(all, options.only) : all;
   const archive: ArchiveStream = await openArchive(options, compression, limits);
   const x: Extraction = new Extraction(options, limits, sink, (): ExtractProgress => ({
     files: x.fileCount,

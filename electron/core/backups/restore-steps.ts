@@ -50,12 +50,15 @@ export function restoredFileCount(m: BackupManifest, roots: RestoreRoots, extrac
 
 /**
  * Extract backup `found` into `dest` (null: read and check only), every file checked against the
- * manifest's sizes and digests; progress at most every 100 ms.
+ * manifest's sizes and digests (with `only`, every file written; the archive's sha256 covers the
+ * rest); progress at most every 100 ms.
  */
 export function extractVerified(
   found: { manifest: BackupManifest; archive: string },
   dest: string | null,
   progress: (p: BackupProgress) => void,
+  /** Write only these paths (see ExtractOptions.only); everything is still read and checked. */
+  only?: ReadonlySet<string>,
 ) {
   const m = found.manifest;
   let last = 0;
@@ -76,6 +79,7 @@ export function extractVerified(
     allowEmpty: m.entries.length === 0,
     // Counts are all a restore or a verification reports.
     listEntries: false,
+    ...(only ? { only } : {}),
     onProgress: (p) => {
       const t = Date.now();
       if (t - last < 100) return;

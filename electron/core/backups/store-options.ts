@@ -68,6 +68,13 @@ export interface RestoreBackupOptions {
   type?: BackupType;
   /** Back up the current state first (default true). */
   safetyBackup?: boolean;
+  /**
+   * A full restore may take unchanged files from this tree instead of the archive: the tree a
+   * failed update replaced, still beside the folder (restore-reuse.ts). The tree then becomes the
+   * restore's staging folder; where it is not used (a partial restore, a mostly changed tree) it
+   * is left as it was.
+   */
+  reuse?: string;
 }
 
 export interface ListBackupsFilter {

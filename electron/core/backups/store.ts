@@ -30,6 +30,7 @@ import {
 import { swapPaths, swapWholeFolder } from './restore-swap';
 import { Matcher } from './select';
 import { afterFailedRestore, extractVerified, restoreRoots, restoredFileCount } from './restore-steps';
+import { restoreFromPrevious, type ReuseSummary } from './restore-reuse';
 import { refuseDuringUpdate, underBackupLock } from './store-locks';
 import { checkBackupSource, writeBackup } from './write-backup';
 import {
@@ -406,6 +407,36 @@ export class BackupStore {
     await Promise.all([...this.finishing]);
   }
 
+  /**
+   * Build the restore's staging folder from `tree`, the tree a failed update replaced
+   * (restore-reuse.ts): null when it is not worth it or fails, and the backup is then extracted
+   * whole into a fresh staging folder.
+   */
+  private async reusePrevious(
+    found: { manifest: BackupManifest; archive: string },
+    tree: string,
+    folder: string,
+    staging: string,
+  ): Promise<ReuseSummary | null> {
+    const m = found.manifest;
+    this.progress({ backup_id: m.id, component: m.component, phase: 'extracting', bytes: 0, files: 0 });
+    try {
+      const reused = await restoreFromPrevious({
+        manifest: m,
+        tree,
+        live: folder,
+        staging,
+        extractOnly: (dest, only) => extractVerified(found, dest, (p) => this.progress(p), only),
+      });
+      if (reused) log.info('restored from the tree the update replaced', { id: m.id, ...reused });
+      return reused;
+    } catch (error) {
+      log.warn('the tree the update replaced could not be reused; the backup is restored whole', { id: m.id, error });
+      await rmTree(staging);
+      return null;
+    }
+  }
+
   private async restoreUnlocked(
     found: { manifest: BackupManifest; archive: string },
     options: RestoreBackupOptions,
@@ -437,7 +468,11 @@ export class BackupStore {
     let safety: BackupInfo | null = null;
     let swapped = false;
     try {
-      const extracted = await extractVerified(found, staging, (p) => this.progress(p));
+      const reused =
+        roots === null && options.reuse ? await this.reusePrevious(found, options.reuse, folder, staging) : null;
+      const extracted = reused
+        ? { files: m.file_count, bytes: m.size }
+        : await extractVerified(found, staging, (p) => this.progress(p));
       // 2. A safety backup of what is there now.
       const folderExists = await fs.stat(folder).then(
         (s) => s.isDirectory(),
@@ -486,7 +521,13 @@ export class BackupStore {
       });
       const restoredFiles = restoredFileCount(m, roots, extracted.files);
       swapped = true;
-      const value = { restored: toBackupInfo(m, found.archive), safety_backup: safety, type, files: restoredFiles };
+      const value: BackupRestoreResult = {
+        restored: toBackupInfo(m, found.archive),
+        safety_backup: safety,
+        type,
+        files: restoredFiles,
+        ...(reused ? { reused: { kept: reused.kept, linked: reused.linked, extracted: reused.extracted } } : {}),
+      };
       // The journal stays 'committed' until the replaced tree and staging are gone: a kill meanwhile is finished by recovery.
       const finish = async () => {
         await Promise.all([rmTree(staging), ...(old ? [rmTree(old)] : [])]);

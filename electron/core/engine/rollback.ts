@@ -53,7 +53,16 @@ export async function runRollback(
           { backup_id: backup.id },
           { action: 'restore_backup' },
         );
-      await backups.restore(backup.id, { safetyBackup: options.safetyBackup });
+      // The tree the update replaced is still beside the folder: its unchanged files are kept, not written again.
+      const previous = journal.kind === 'update' ? ((await updater.previousTree?.(rollbackCtx)) ?? null) : null;
+      const reused = await backups.restore(backup.id, {
+        safetyBackup: options.safetyBackup,
+        ...(previous ? { reuse: previous } : {}),
+      });
+      if (reused)
+        log.write(
+          `${reused.kept} files and links kept from the previous tree, ${reused.linked} unchanged files linked from the folder, ${reused.extracted} written from the backup`,
+        );
       await updater.afterRestore?.(rollbackCtx);
     } else {
       if (!updater.snapshot)

@@ -41,8 +41,15 @@ export interface EngineBackups {
     folder: string,
     info: { runId: string; version: string | null; signal?: AbortSignal },
   ): Promise<string>;
-  /** Put the folder back exactly as the backup has it. */
-  restore(backupId: string, options: { safetyBackup: boolean }): Promise<void>;
+  /**
+   * Put the folder back exactly as the backup has it. `reuse`: the tree the update replaced,
+   * whose unchanged files may be kept instead of written from the archive (restore-reuse.ts).
+   * Returns how many files came from where, when that tree was used.
+   */
+  restore(
+    backupId: string,
+    options: { safetyBackup: boolean; reuse?: string },
+  ): Promise<{ kept: number; linked: number; extracted: number } | null>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
   checkRestorable?(backupId: string): Promise<ErrorShape | null>;
 }

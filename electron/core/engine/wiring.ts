@@ -16,7 +16,11 @@ export interface BackupServiceLike {
     version?: string | null;
     signal?: AbortSignal;
   }): Promise<BackupInfo>;
-  restore(request: { backupId: string; safetyBackup?: boolean }): Promise<unknown>;
+  restore(request: {
+    backupId: string;
+    safetyBackup?: boolean;
+    reuse?: string;
+  }): Promise<{ reused?: { kept: number; linked: number; extracted: number } }>;
   verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 
@@ -56,7 +60,12 @@ export function adaptBackups(service: BackupServiceLike): EngineBackups {
       return backup.id;
     },
     async restore(backupId, options) {
-      await service.restore({ backupId, safetyBackup: options.safetyBackup });
+      const result = await service.restore({
+        backupId,
+        safetyBackup: options.safetyBackup,
+        ...(options.reuse ? { reuse: options.reuse } : {}),
+      });
+      return result.reused ?? null;
     },
     async checkRestorable(backupId) {
       if (!service.verify) return null;

@@ -373,6 +373,13 @@ export const releaseArchiveUpdater = defineUpdater<'release_archive'>({
     return reverted;
   },
 
+  async previousTree(ctx) {
+    const record = swapRecordOf(ctx);
+    if (!record) return null;
+    const state = await swapState(record);
+    return state.swapped && state.oldAt === record.old ? record.old : null;
+  },
+
   async cleanup(ctx) {
     staged.delete(ctx.runId);
     const staging = typeof ctx.state.staging === 'string' ? ctx.state.staging : stagingOf(ctx);

@@ -109,6 +109,8 @@ export interface TypedUpdater<M extends UpdateMethod> {
   afterRestore?(ctx: OwnContext<M>): Promise<void>;
   /** After a failure (or a crash) in apply: put the previous tree back without the backup (see Updater.revert). */
   revert?(ctx: OwnContext<M>): Promise<boolean>;
+  /** The tree the update replaced, still beside the folder as it was swapped out (see Updater.previousTree). */
+  previousTree?(ctx: OwnContext<M>): Promise<string | null>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: OwnContext<M>): Promise<void>;
   /**
@@ -163,6 +165,12 @@ export interface Updater {
    * engine restores the backup).
    */
   revert?(ctx: UpdaterContext): Promise<boolean>;
+  /**
+   * After apply swapped the folder: where the tree it replaced waits, untouched, until the update
+   * is accepted; null when there is none (not swapped, or already put back or removed). A
+   * rollback restores the backup from it, keeping the files it holds unchanged (restore-reuse.ts).
+   */
+  previousTree?(ctx: UpdaterContext): Promise<string | null>;
   /** Remove scratch files (staging folders); called after success, failure and recovery. */
   cleanup?(ctx: UpdaterContext): Promise<void>;
   /**
@@ -192,7 +200,19 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
       { component: ctx.component.id },
     );
   };
-  const { downloadSize, preflight, download, verify, stage, commit, afterRestore, revert, cleanup, snapshot } = updater;
+  const {
+    downloadSize,
+    preflight,
+    download,
+    verify,
+    stage,
+    commit,
+    afterRestore,
+    revert,
+    previousTree,
+    cleanup,
+    snapshot,
+  } = updater;
   return {
     method: updater.method,
     ...(updater.preparesOutside ? { preparesOutside: true } : {}),
@@ -206,6 +226,7 @@ export function defineUpdater<M extends UpdateMethod>(updater: TypedUpdater<M>):
     ...(commit ? { commit: (ctx: UpdaterContext) => commit.call(updater, own(ctx)) } : {}),
     ...(afterRestore ? { afterRestore: (ctx: UpdaterContext) => afterRestore.call(updater, own(ctx)) } : {}),
     ...(revert ? { revert: (ctx: UpdaterContext) => revert.call(updater, own(ctx)) } : {}),
+    ...(previousTree ? { previousTree: (ctx: UpdaterContext) => previousTree.call(updater, own(ctx)) } : {}),
     ...(cleanup ? { cleanup: (ctx: UpdaterContext) => cleanup.call(updater, own(ctx)) } : {}),
     ...(snapshot
       ? {
