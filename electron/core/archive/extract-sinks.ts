@@ -66,14 +66,22 @@ export function writerSink(writer: EntryWriter): ExtractSink {
  * them. A dropped file is not hashed on its own: the archive's sha256, checked before the caller
  * uses anything, covers its bytes.
  */
-export function selectedSink(inner: ExtractSink, paths: ReadonlySet<string>): ExtractSink {
+export function selectedSink(
+  inner: ExtractSink,
+  paths: ReadonlySet<string>,
+  /** Counts the files passed on, and their bytes. */
+  passed: { files: number; bytes: number },
+): ExtractSink {
   let on = false;
   return {
     takesChecksum: () => inner.takesChecksum(),
     dir: (rel) => (paths.has(rel) ? inner.dir(rel) : undefined),
     file: (rel, mode, size, sha256) => {
       on = paths.has(rel);
-      return on ? inner.file(rel, mode, size, sha256) : undefined;
+      if (!on) return undefined;
+      passed.files++;
+      passed.bytes += size;
+      return inner.file(rel, mode, size, sha256);
     },
     data: (chunk) => (on ? inner.data(chunk) : undefined),
     endFile: (mode, mtime) => {

@@ -121,4 +121,6 @@ export interface ExtractResult {
   /** The stripped top folder's name, when `stripTopFolder`. */
   topFolder: string | null;
   compression: 'gzip' | 'zstd' | 'zip' | 'none';
+  /** With `only`: the files written and their bytes (`files` and `bytes` count every file checked). */
+  selected?: { files: number; bytes: number };
 }

@@ -407,7 +407,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const damaged = options.damagedCode ?? 'UNSAFE_ARCHIVE';
   const { size, compression } = await probeArchive(options);
   const all = await sinkFor(options, options.dest === null ? null : path.resolve(options.dest), options.writer ?? null);
-  const sink = options.only ? selectedSink(all, options.only) : all;
+  const selected = options.only ? { files: 0, bytes: 0 } : null;
+  const sink = options.only && selected ? selectedSink(all, options.only, selected) : all;
   const archive: ArchiveStream = await openArchive(options, compression, limits);
   const x: Extraction = new Extraction(options, limits, sink, (): ExtractProgress => ({
     files: x.fileCount,
@@ -437,6 +438,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
       archiveSha256,
       topFolder: x.topFolder,
       compression,
+      ...(selected ? { selected } : {}),
     };
   } catch (error) {
     archive.input.destroy();

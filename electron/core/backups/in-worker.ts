@@ -360,10 +360,12 @@ async function extractOnTwoThreads(script: string, options: ExtractOptions): Pro
       throw error instanceof WriterStopped ? error.reason : error;
     }
     const written = await writing;
-    if (written.files !== checked.files || written.bytes !== checked.bytes) {
+    // With `only`, what was passed on to be written; else everything checked.
+    const meant = checked.selected ?? checked;
+    if (written.files !== meant.files || written.bytes !== meant.bytes) {
       throw new UpkeepError(
         'INTERNAL',
-        `Extracting ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${checked.files} (${checked.bytes} bytes) were checked. Nothing was changed; try again.`,
+        `Extracting ${path.basename(options.archive)} wrote ${written.files} files (${written.bytes} bytes) where ${meant.files} (${meant.bytes} bytes) were to be. Nothing was changed; try again.`,
         { archive: options.archive },
       );
     }

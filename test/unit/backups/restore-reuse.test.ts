@@ -15,6 +15,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trashSettled } from '../../../electron/core/lib/trash';
 import { treeListing } from '../../fixtures/releases/tree';
+import { useBuiltBackupWorker } from './built-worker';
 import { backupWorld, type BackupWorld } from './setup';
 
 /**
@@ -111,7 +112,8 @@ function newReleaseIn(folder: string): void {
   write(folder, 'lib/new.js', 'exports.added = 2;\n');
 }
 
-describe('a restore built from the tree an update replaced', () => {
+/** Every case, run in this thread and through the backup worker (the hosts' way). */
+function reuseCases(): void {
   it('leaves the folder as the archive would, keeping unchanged files and writing only what changed', async () => {
     w = backupWorld();
     appFolder(w.folder);
@@ -241,4 +243,13 @@ describe('a restore built from the tree an update replaced', () => {
     expect(readFileSync(path.join(w.folder, 'app.js'), 'utf8')).toBe('console.log("v1")\n');
     expect(readFileSync(notATree, 'utf8')).toBe('a file where the tree should be');
   });
+}
+
+describe('a restore built from the tree an update replaced', () => {
+  reuseCases();
+});
+
+describe('a restore built from the tree an update replaced, through the backup worker thread', () => {
+  useBuiltBackupWorker();
+  reuseCases();
 });

@@ -3,7 +3,6 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -11,15 +10,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { UpkeepError } from '../../../shared/errors';
-import {
-  backupWorkerRuns,
-  extractArchiveIsolated,
-  setBackupWorkerScript,
-} from '../../../electron/core/backups/in-worker';
+import { backupWorkerRuns, extractArchiveIsolated } from '../../../electron/core/backups/in-worker';
 import { makeTree, treeListing } from '../archive/fixtures';
+import { useBuiltBackupWorker } from './built-worker';
 import { canMountTmpfs, fillOnFirst, mountTmpfs, unmountAll } from '../../helpers/tmpfs';
 import { backupWorld } from './setup';
 
@@ -28,31 +23,8 @@ const MOUNTABLE = canMountTmpfs();
 // The hosts run backups through the worker thread built beside their bundle; the other tests run
 // the TypeScript sources, where there is none. Here the worker is built and used for real.
 describe('backups through the worker thread', () => {
-  // Built inside the repository, as scripts/build.mjs builds it beside the CLI: the packages it
-  // leaves out (the zstd WebAssembly module) resolve from node_modules.
-  const cache = path.resolve(__dirname, '../../../node_modules/.cache');
-  let built = '';
-  beforeAll(async () => {
-    mkdirSync(cache, { recursive: true });
-    built = mkdtempSync(path.join(cache, 'upkeep-backup-worker-'));
-    const out = path.join(built, 'backup-worker.mjs');
-    await build({
-      entryPoints: [path.resolve(__dirname, '../../../electron/core/backups/backup-worker.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: out,
-      packages: 'external',
-      logLevel: 'error',
-    });
-    setBackupWorkerScript(out);
-  });
+  useBuiltBackupWorker();
   afterEach(() => unmountAll());
-  afterAll(() => {
-    setBackupWorkerScript(undefined);
-    rmSync(built, { recursive: true, force: true });
-  });
 
   it('creates, verifies and restores byte-identically', async () => {
     const { folder, services, home } = backupWorld();
