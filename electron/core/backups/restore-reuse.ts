@@ -35,29 +35,46 @@ interface Plan {
   /** Files and links only the archive has as the backup recorded them. */
   fromArchive: ManifestEntry[];
   kept: number;
+  began: BackupStart;
 }
 
 /** The mode a restore gives a folder (extract.ts: the owner keeps rwx, to write into it). */
 const dirMode = (e: ManifestEntry) => e.mode | 0o700;
 
 /**
- * Whether the file at this stat is the one the backup recorded: same type, size, mode and
- * modification second, and that second lies before the backup began. A file changed in the
- * second the backup began could keep its recorded second with other bytes (the racy case git's
- * index knows); it is never taken as unchanged, nor is a database.
+ * How far before the backup began a recorded time must lie to prove a later change: file times
+ * come from the kernel's coarse clock, up to a tick (1–10 ms) behind the time the backup read.
  */
-function unchanged(st: Stats, e: ManifestEntry, backupSecond: number): boolean {
-  return (
+const RACY_MS = 100;
+
+/** When the backup began: the manifest's time, to the millisecond. */
+interface BackupStart {
+  ms: number;
+  second: number;
+}
+
+/**
+ * Whether the file at this stat is the one the backup recorded: same type, size, mode and
+ * modification time, and that time lies before the backup began. A file changed just after the
+ * backup read it could keep its recorded time with other bytes (the racy case git's index knows):
+ * a manifest records times to the millisecond (backups before that, to the second), and a time
+ * not RACY_MS (or, to the second, one whole second) before the backup began is never taken as
+ * unchanged, nor is a database.
+ */
+function unchanged(st: Stats, e: ManifestEntry, began: BackupStart): boolean {
+  if (
     // A database's entry holds the bytes of its consistent copy (SQLite's backup API, WAL
     // included) under the live file's time: the live file can match it and still lack what its
     // WAL held. Databases always come from the archive.
-    !SQLITE_NAME.test(e.path) &&
-    st.isFile() &&
-    st.size === e.size &&
-    (st.mode & 0o7777) === e.mode &&
-    Math.floor(st.mtimeMs / 1000) === e.mtime &&
-    e.mtime < backupSecond
-  );
+    SQLITE_NAME.test(e.path) ||
+    !st.isFile() ||
+    st.size !== e.size ||
+    (st.mode & 0o7777) !== e.mode
+  )
+    return false;
+  const recordedMs = Math.round(e.mtime * 1000);
+  if (recordedMs % 1000 !== 0) return Math.floor(st.mtimeMs) === recordedMs && recordedMs < began.ms - RACY_MS;
+  return Math.floor(st.mtimeMs / 1000) === e.mtime && e.mtime < began.second;
 }
 
 /** `fn` over `items`, AT_ONCE at a time. */
@@ -114,8 +131,9 @@ function realParents(root: string, rel: string, known: Map<string, boolean>): bo
  * per call took twice as long): ~0.12 s for a node_modules tree.
  */
 async function planReuse(m: BackupManifest, tree: string, live: string): Promise<Plan | null> {
-  const backupSecond = Math.floor(Date.parse(m.created_at) / 1000);
-  if (!Number.isFinite(backupSecond)) return null;
+  const startMs = Date.parse(m.created_at);
+  if (!Number.isFinite(startMs)) return null;
+  const began: BackupStart = { ms: startMs, second: Math.floor(startMs / 1000) };
   const byPath = new Map<string, ManifestEntry>();
   for (const e of m.entries) byPath.set(e.path, e);
   const slices = new Slices();
@@ -150,9 +168,10 @@ async function planReuse(m: BackupManifest, tree: string, live: string): Promise
       }
       const st = lstatSync(p);
       if (type === 'directory') {
-        if ((st.mode & 0o7777) !== dirMode(e) || Math.floor(st.mtimeMs / 1000) !== e.mtime) fixDirs.add(childRel);
+        if ((st.mode & 0o7777) !== dirMode(e) || Math.floor(st.mtimeMs / 1000) !== Math.floor(e.mtime))
+          fixDirs.add(childRel);
         pending.push(childRel);
-      } else if (unchanged(st, e, backupSecond)) kept++;
+      } else if (unchanged(st, e, began)) kept++;
       else {
         drop.push(childRel);
         wanted.push(e);
@@ -174,7 +193,7 @@ async function planReuse(m: BackupManifest, tree: string, live: string): Promise
     await slices.next();
     if (e.type === 'file' && realParents(live, e.path, liveParents)) {
       const st = lstatOrNull(abs(live, e.path));
-      if (st && unchanged(st, e, backupSecond)) {
+      if (st && unchanged(st, e, began)) {
         fromLive.push({ entry: e, ino: st.ino });
         continue;
       }
@@ -184,7 +203,7 @@ async function planReuse(m: BackupManifest, tree: string, live: string): Promise
   // Mostly changed: the archive is read and written whole anyway, which the plain restore does faster.
   const archiveBytes = fromArchive.reduce((n, e) => n + e.size, 0);
   if (archiveBytes > m.size / 2 && fromArchive.length > m.file_count / 2) return null;
-  return { drop, makeDirs, fixDirs, fromLive, fromArchive, kept };
+  return { drop, makeDirs, fixDirs, fromLive, fromArchive, kept, began };
 }
 
 /**
@@ -247,7 +266,7 @@ export async function restoreFromPrevious(options: {
       await fs.link(abs(live, entry.path), target);
       // The live folder may have changed since it was looked at: the link must be to that same, unchanged file.
       const st = await fs.lstat(target);
-      if (st.ino === ino && unchanged(st, entry, Math.floor(Date.parse(m.created_at) / 1000))) {
+      if (st.ino === ino && unchanged(st, entry, plan.began)) {
         linked++;
         return;
       }
@@ -290,7 +309,8 @@ export async function restoreFromPrevious(options: {
     await each(levels.get(depth) as ManifestEntry[], async (e) => {
       const p = abs(staging, e.path);
       await fs.chmod(p, dirMode(e));
-      await fs.utimes(p, e.mtime, e.mtime);
+      // Whole seconds, as the archive's headers give a restore.
+      await fs.utimes(p, Math.floor(e.mtime), Math.floor(e.mtime));
     });
   return { kept: plan.kept, linked, extracted: fromArchive.length, dropped: plan.drop.length };
 }

@@ -195,7 +195,9 @@ export async function selectEntries(root: string, options: SelectOptions): Promi
     return { isDir, selected };
   };
   const add = (childRel: string, stat: Stats, isDir: boolean, linkpath: () => string | undefined): void => {
-    const mtime = Math.floor(stat.mtimeMs / 1000);
+    // Seconds to the millisecond: the tar header keeps whole seconds; the manifest keeps the
+    // milliseconds, by which a rollback tells a file changed since the backup (restore-reuse.ts).
+    const mtime = Math.floor(stat.mtimeMs) / 1000;
     const mode = stat.mode & 0o777;
     if (isDir) entries.push({ path: childRel, type: 'directory', mode, mtime, size: 0 });
     else if (stat.isSymbolicLink())

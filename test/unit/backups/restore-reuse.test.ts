@@ -121,6 +121,11 @@ function reuseCases(): void {
     const dirTimes = ['lib', 'lib/deep/a', 'docs', 'ro', 'uploads', 'uploads/2026'].map(
       (rel) => [rel, Math.floor(lstatSync(path.join(w.folder, rel)).mtimeMs / 1000)] as const,
     );
+    // Written in the second the backup begins, 300–500 ms before it: to the second that would
+    // be the racy case; to the millisecond it is known unchanged.
+    while (Date.now() % 1000 < 500 || Date.now() % 1000 > 700) await new Promise((r) => setTimeout(r, 10));
+    const recent = (Math.floor(Date.now() / 1000) * 1000 + 201) / 1000;
+    utimesSync(path.join(w.folder, '.env'), recent, recent);
     const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
     const prev = previousTreeOf(w.folder);
     // Since the backup: one file of the previous tree changed (new bytes, a new time), a file
@@ -164,21 +169,26 @@ function reuseCases(): void {
     write(w.folder, 'db/app.db', 'not even SQLite, but named like a database');
     age(w.folder);
     chmodSync(path.join(w.folder, 'ro'), 0o555);
-    // Modified in the second the backup began (here: a time ahead of it), then changed again
-    // with the same size and time: the size-and-time check alone would take the wrong bytes.
+    // Times not before the backup began (here: ahead of it, to the second and to the
+    // millisecond), then changed again with the same size and time: the size-and-time check
+    // alone would take the wrong bytes.
     const future = Math.floor(Date.now() / 1000) + 600;
     utimesSync(path.join(w.folder, 'docs/readme.md'), future, future);
+    utimesSync(path.join(w.folder, 'lib/util.js'), future + 0.25, future + 0.25);
     const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
     const prev = previousTreeOf(w.folder);
     write(prev, 'docs/readme.md', '# Ppp\n');
     utimesSync(path.join(prev, 'docs/readme.md'), future, future);
+    write(prev, 'lib/util.js', 'exports.util = 9;\n');
+    utimesSync(path.join(prev, 'lib/util.js'), future + 0.25, future + 0.25);
     newReleaseIn(w.folder);
 
     const result = await w.services.backups.restore({ backupId: backup.id, safetyBackup: false, reuse: prev });
     await w.services.backups.settled?.();
 
     expect(readFileSync(path.join(w.folder, 'docs/readme.md'), 'utf8')).toBe('# App\n');
-    expect(result.reused?.extracted).toBe(2);
+    expect(readFileSync(path.join(w.folder, 'lib/util.js'), 'utf8')).toBe('exports.util = 1;\n');
+    expect(result.reused?.extracted).toBe(3);
     expect(state(w.folder)).toEqual(await plainRestore(w, backup.id));
   });
 
