@@ -123,6 +123,17 @@ function expectNothingLeft(folder: string, home: string, label: string): void {
   ).toEqual([]);
 }
 
+/** After a rollback (killed somewhere, then recovered): the old release, the user's data intact, nothing left. */
+function expectRolledBack(s: Scenario, old: { oldHash: string; oldList: string[] }, label: string): void {
+  expect(appHash(s.folder), `${label}\n${diff(old.oldList, appList(s.folder))}`).toBe(old.oldHash);
+  expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
+  expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
+  // Restored from the backup, which holds a consistent copy of the database (SQLite's own
+  // backup): the same rows, not necessarily the same bytes.
+  expect(sqliteOk(s.folder), label).toBe(true);
+  expectNothingLeft(s.folder, s.home, label);
+}
+
 interface UpdateWorld {
   s: Scenario;
   db: string;
@@ -217,13 +228,7 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')(
           outcomes.push(
             `${moment}:${end.signal ? 'killed' : 'helper killed, ran on'}:${appHash(s.folder) === ref.oldHash ? 'old' : 'MIXED'}:${status}`,
           );
-          expect(appHash(s.folder), `${label}\n${diff(ref.oldList, appList(s.folder))}`).toBe(ref.oldHash);
-          expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
-          expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
-          // Restored from the backup, which holds a consistent copy of the database (SQLite's own
-          // backup): the same rows, not necessarily the same bytes.
-          expect(sqliteOk(s.folder), label).toBe(true);
-          expectNothingLeft(s.folder, s.home, label);
+          expectRolledBack(s, ref, label);
           await s.cleanup();
           cleanup = undefined;
         }
@@ -321,11 +326,7 @@ describe.skipIf(!hasStrace() || !PYTHON || process.platform !== 'linux')(
         outcomes.push(
           `${nth}:${end.signal ? 'killed' : 'ran on'}:${appHash(s.folder) === oldHash ? 'old' : 'MIXED'}:${status}`,
         );
-        expect(appHash(s.folder), `${label}\n${diff(oldList, appList(s.folder))}`).toBe(oldHash);
-        expect(readFileSync(path.join(s.folder, '.env'), 'utf8'), label).toBe('SECRET_KEY=user-secret\n');
-        expect(readFileSync(path.join(s.folder, 'uploads', 'photo.jpg'), 'utf8'), label).toBe('a user photo');
-        expect(sqliteOk(s.folder), label).toBe(true);
-        expectNothingLeft(s.folder, s.home, label);
+        expectRolledBack(s, { oldHash, oldList }, label);
         await s.cleanup();
         cleanup = undefined;
       }
