@@ -79,8 +79,8 @@ export interface BackupRestoreResult {
   files: number;
   /**
    * Set when an automatic rollback built the folder from the tree its update replaced: how many
-   * files and links stayed from that tree or were linked from the live folder (unchanged since the
+   * files and links stayed from that tree or were copied from the live folder (unchanged since the
    * backup), and how many were written from the archive.
    */
-  reused?: { kept: number; linked: number; extracted: number };
+  reused?: { kept: number; copied: number; extracted: number };
 }

@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, promises as fs, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { constants as fsConstants, lstatSync, promises as fs, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { discardTree } from '../lib/trash';
 import type { BackupManifest, ManifestEntry } from './manifest';
 import { SQLITE_NAME } from './select';
 
-/** Files linked or folders set at once.*/
+/** Files copied or folders set at once. */
 const AT_ONCE = 32;
 
 /** What a restore took from where (restore-reuse.ts). */
 export interface ReuseSummary {
   /** Files and links of the previous tree kept where they were. */
   kept: number;
-  /** Files found unchanged in the live folder, hard-linked in. */
-  linked: number;
+  /** Files found unchanged in the live folder, copied in. */
+  copied: number;
   /** Files and links written from the archive. */
   extracted: number;
   /** Paths of the previous tree the backup does not hold as they are there, moved out. */
@@ -30,6 +30,8 @@ interface Plan {
   makeDirs: ManifestEntry[];
   /** Folders whose mode or time differ from the backup's. */
   fixDirs: Set<string>;
+  /** Folders the tree has without write access for its owner (made writable first). */
+  lockedDirs: ManifestEntry[];
   /** Files found unchanged in the live folder, with the inode seen. */
   fromLive: { entry: ManifestEntry; ino: number }[];
   /** Files and links only the archive has as the backup recorded them. */
@@ -48,20 +50,23 @@ const dirMode = (e: ManifestEntry) => e.mode | 0o700;
 const RACY_MS = 100;
 
 /** When the backup began: the manifest's time, to the millisecond. */
-interface BackupStart {
+export interface BackupStart {
   ms: number;
-  second: number;
 }
+
+/** What `unchanged` reads of a file's stat. */
+export type FileStat = Pick<Stats, 'size' | 'mode' | 'mtimeMs'> & { isFile(): boolean };
 
 /**
  * Whether the file at this stat is the one the backup recorded: same type, size, mode and
  * modification time, and that time lies before the backup began. A file changed just after the
- * backup read it could keep its recorded time with other bytes (the racy case git's index knows):
- * a manifest records times to the millisecond (backups before that, to the second), and a time
- * not RACY_MS (or, to the second, one whole second) before the backup began is never taken as
- * unchanged, nor is a database.
+ * backup read it could keep its recorded time with other bytes (the racy case git's index knows),
+ * so a time less than RACY_MS before the backup began is never taken as unchanged. A manifest
+ * records times to the millisecond; a whole-second time (a manifest from before that, a file an
+ * earlier restore wrote, a filesystem that keeps 1 or 2 seconds) must end more than 2 s before
+ * the backup began. A database is never taken as unchanged.
  */
-function unchanged(st: Stats, e: ManifestEntry, began: BackupStart): boolean {
+export function unchanged(st: FileStat, e: ManifestEntry, began: BackupStart): boolean {
   if (
     // A database's entry holds the bytes of its consistent copy (SQLite's backup API, WAL
     // included) under the live file's time: the live file can match it and still lack what its
@@ -74,16 +79,34 @@ function unchanged(st: Stats, e: ManifestEntry, began: BackupStart): boolean {
     return false;
   const recordedMs = Math.round(e.mtime * 1000);
   if (recordedMs % 1000 !== 0) return Math.floor(st.mtimeMs) === recordedMs && recordedMs < began.ms - RACY_MS;
-  return Math.floor(st.mtimeMs / 1000) === e.mtime && e.mtime < began.second;
+  // The recorded second [t, t + 1) ends 2 s (a 2-second filesystem's rounding) and RACY_MS before the start.
+  return Math.floor(st.mtimeMs / 1000) === e.mtime && (e.mtime + 3) * 1000 <= began.ms - RACY_MS;
 }
 
-/** `fn` over `items`, AT_ONCE at a time. */
+/** When the backup began: its manifest's time, to the millisecond. */
+export function backupStart(m: Pick<BackupManifest, 'created_at'>): BackupStart | null {
+  const ms = Date.parse(m.created_at);
+  return Number.isFinite(ms) ? { ms } : null;
+}
+
+/**
+ * `fn` over `items`, AT_ONCE at a time. After a failure no item is started, and the failure is
+ * thrown once every call under way has ended (nothing is still writing when the caller cleans up).
+ */
 async function each<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (!failure && next < items.length) {
+      try {
+        await fn(items[next++] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(AT_ONCE, items.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
 }
 
 /** `rel` ('/'-separated, checked by the manifest's rules) inside `root`. */
@@ -128,18 +151,18 @@ function realParents(root: string, rel: string, known: Map<string, boolean>): bo
 /**
  * Compare the previous tree with the backup's manifest: what stays, what goes, what comes from
  * where. The tree is walked with blocking calls in slices (a walk of 30,000 files with a promise
- * per call took twice as long): ~0.12 s for a node_modules tree.
+ * per call took twice as long): ~0.17 s for a node_modules tree.
  */
 async function planReuse(m: BackupManifest, tree: string, live: string): Promise<Plan | null> {
-  const startMs = Date.parse(m.created_at);
-  if (!Number.isFinite(startMs)) return null;
-  const began: BackupStart = { ms: startMs, second: Math.floor(startMs / 1000) };
+  const began = backupStart(m);
+  if (!began) return null;
   const byPath = new Map<string, ManifestEntry>();
   for (const e of m.entries) byPath.set(e.path, e);
   const slices = new Slices();
   const drop: string[] = [];
-  const wanted: ManifestEntry[] = [];
+  const fromArchive: ManifestEntry[] = [];
   const fixDirs = new Set<string>();
+  const lockedDirs: ManifestEntry[] = [];
   let kept = 0;
   let found = 0;
   const seen = new Set<string>();
@@ -158,52 +181,50 @@ async function planReuse(m: BackupManifest, tree: string, live: string): Promise
       seen.add(childRel);
       found++;
       const p = abs(tree, childRel);
-      if (type === 'symlink') {
-        if (readlinkSync(p) === e.linkpath) kept++;
-        else {
-          drop.push(childRel);
-          wanted.push(e);
-        }
-        continue;
-      }
-      const st = lstatSync(p);
       if (type === 'directory') {
+        const st = lstatSync(p);
         if ((st.mode & 0o7777) !== dirMode(e) || Math.floor(st.mtimeMs / 1000) !== Math.floor(e.mtime))
           fixDirs.add(childRel);
+        // Made writable before anything is moved in or out of it (it ends with the backup's mode).
+        if ((st.mode & 0o700) !== 0o700) lockedDirs.push(e);
         pending.push(childRel);
-      } else if (unchanged(st, e, began)) kept++;
+        continue;
+      }
+      if (type === 'symlink' ? readlinkSync(p) === e.linkpath : unchanged(lstatSync(p), e, began)) kept++;
       else {
+        // Changed since the backup: only the archive has it as it was (at this path the live
+        // folder holds the new release's file, which may well match the recorded size and time).
         drop.push(childRel);
-        wanted.push(e);
+        fromArchive.push(e);
       }
     }
   }
+  // What the tree lacks: folders are made; files may be in the live folder as the backup has
+  // them (user files the update carried into the new tree), else they come from the archive.
   const makeDirs: ManifestEntry[] = [];
+  const fromLive: Plan['fromLive'] = [];
+  const liveParents = new Map<string, boolean>();
   if (found < m.entries.length)
     for (const e of m.entries) {
       if (seen.has(e.path)) continue;
-      if (e.type === 'directory') makeDirs.push(e);
-      else wanted.push(e);
-    }
-  // What the tree lacks may be in the live folder as the backup has it (user files the update carried over).
-  const fromLive: Plan['fromLive'] = [];
-  const fromArchive: ManifestEntry[] = [];
-  const liveParents = new Map<string, boolean>();
-  for (const e of wanted) {
-    await slices.next();
-    if (e.type === 'file' && realParents(live, e.path, liveParents)) {
-      const st = lstatOrNull(abs(live, e.path));
-      if (st && unchanged(st, e, began)) {
-        fromLive.push({ entry: e, ino: st.ino });
+      if (e.type === 'directory') {
+        makeDirs.push(e);
         continue;
       }
+      await slices.next();
+      if (e.type === 'file' && realParents(live, e.path, liveParents)) {
+        const st = lstatOrNull(abs(live, e.path));
+        if (st && unchanged(st, e, began)) {
+          fromLive.push({ entry: e, ino: st.ino });
+          continue;
+        }
+      }
+      fromArchive.push(e);
     }
-    fromArchive.push(e);
-  }
   // Mostly changed: the archive is read and written whole anyway, which the plain restore does faster.
   const archiveBytes = fromArchive.reduce((n, e) => n + e.size, 0);
   if (archiveBytes > m.size / 2 && fromArchive.length > m.file_count / 2) return null;
-  return { drop, makeDirs, fixDirs, fromLive, fromArchive, kept, began };
+  return { drop, makeDirs, fixDirs, lockedDirs, fromLive, fromArchive, kept, began };
 }
 
 /**
@@ -211,11 +232,13 @@ async function planReuse(m: BackupManifest, tree: string, live: string): Promise
  * out of the archive. After a failed health check the previous release's tree still waits beside
  * the folder, as it was when the update swapped it out; the backup was taken from that tree
  * minutes before. Each of its files the backup holds unchanged (type, size, mode, modification
- * second: see `unchanged`) stays where it is. What it lacks — the user files the update carried
- * into the new tree — is hard-linked from the live folder when unchanged there too. Only the rest
- * is written from the archive (read whole and checked against its sha256 as any restore does,
- * but nothing else of it written). What the backup does not hold is moved out. The result is
- * the tree a plain restore would have written, and the caller swaps it in the same way.
+ * time: see `unchanged`) stays where it is. What it lacks — the user files the update carried
+ * into the new tree — is copied from the live folder when unchanged there (a copy, not a link:
+ * the failed release may still be running and writing to its files). Only the rest is written
+ * from the archive, which is then read whole and checked against its sha256 as any restore
+ * does; when nothing is needed from it, it is not read (the update read it back minutes before).
+ * What the backup does not hold is moved out. The result holds the files, links, folders, modes
+ * and times (to the second) a plain restore writes, and the caller swaps it in the same way.
  *
  * `tree` is renamed to `staging` first, so from then on it is the restore's staging folder: a
  * crash removes it with the staging (the run then restores the backup in full), and an error
@@ -236,6 +259,7 @@ export async function restoreFromPrevious(options: {
   const plan = await planReuse(m, tree, live);
   if (!plan) return null;
   await fs.rename(tree, staging);
+  for (const e of plan.lockedDirs) await fs.chmod(abs(staging, e.path), dirMode(e));
   const touched = new Set<string>();
   const touch = (rel: string) => touched.add(parentOf(rel));
   // Moved out in one rename each, then removed in the background with the folder they are in.
@@ -243,11 +267,9 @@ export async function restoreFromPrevious(options: {
     const out = path.join(staging, `.upkeep-drop-${randomBytes(4).toString('hex')}`);
     await fs.mkdir(out, { mode: 0o700 });
     let n = 0;
-    for (const rel of plan.drop.sort()) {
-      // A path inside one already moved out went with it.
-      await fs.rename(abs(staging, rel), path.join(out, String(n++))).catch((error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      });
+    // Never one inside another: the walk does not go below a path it drops.
+    for (const rel of plan.drop) {
+      await fs.rename(abs(staging, rel), path.join(out, String(n++)));
       touch(rel);
     }
     await discardTree(out, live, `restore-drop-${randomBytes(4).toString('hex')}`);
@@ -257,23 +279,27 @@ export async function restoreFromPrevious(options: {
     touch(e.path);
   }
   const fromArchive = [...plan.fromArchive];
-  let linked = 0;
+  let copied = 0;
   await each(plan.fromLive, async ({ entry, ino }) => {
+    const source = abs(live, entry.path);
     const target = abs(staging, entry.path);
     await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     touch(entry.path);
-    try {
-      await fs.link(abs(live, entry.path), target);
-      // The live folder may have changed since it was looked at: the link must be to that same, unchanged file.
-      const st = await fs.lstat(target);
-      if (st.ino === ino && unchanged(st, entry, plan.began)) {
-        linked++;
-        return;
-      }
-      await fs.rm(target, { force: true, recursive: true });
-    } catch {
-      // No hard links here (another filesystem, a limit): written from the archive instead.
+    // A clone where the filesystem has them, else a copy; gone or unreadable, the archive has it.
+    const copiedOk = await fs.copyFile(source, target, fsConstants.COPYFILE_FICLONE | fsConstants.COPYFILE_EXCL).then(
+      () => true,
+      () => false,
+    );
+    // The live folder may have changed since it was looked at: the copy counts only if its
+    // source is still that same, unchanged file (else the archive has it).
+    const after = copiedOk ? await fs.lstat(source).catch(() => null) : null;
+    if (after && after.ino === ino && unchanged(after, entry, plan.began)) {
+      await fs.chmod(target, entry.mode);
+      await fs.utimes(target, Math.floor(entry.mtime), Math.floor(entry.mtime));
+      copied++;
+      return;
     }
+    await fs.rm(target, { force: true });
     fromArchive.push(entry);
   });
   if (fromArchive.length) {
@@ -295,15 +321,15 @@ export async function restoreFromPrevious(options: {
   }
   // Folder modes and times last, deepest first, as an extraction sets them.
   const made = new Set(plan.makeDirs.map((e) => e.path));
-  const dirs = m.entries.filter(
-    (e) => e.type === 'directory' && (touched.has(e.path) || plan.fixDirs.has(e.path) || made.has(e.path)),
-  );
   // A folder's time is set once nothing more is made or removed in it: the deepest level first,
   // each level's folders at once.
   const levels = new Map<number, ManifestEntry[]>();
-  for (const e of dirs) {
+  for (const e of m.entries) {
+    if (e.type !== 'directory' || !(touched.has(e.path) || plan.fixDirs.has(e.path) || made.has(e.path))) continue;
     const depth = e.path.split('/').length;
-    levels.set(depth, [...(levels.get(depth) ?? []), e]);
+    const level = levels.get(depth);
+    if (level) level.push(e);
+    else levels.set(depth, [e]);
   }
   for (const depth of [...levels.keys()].sort((a, b) => b - a))
     await each(levels.get(depth) as ManifestEntry[], async (e) => {
@@ -312,5 +338,5 @@ export async function restoreFromPrevious(options: {
       // Whole seconds, as the archive's headers give a restore.
       await fs.utimes(p, Math.floor(e.mtime), Math.floor(e.mtime));
     });
-  return { kept: plan.kept, linked, extracted: fromArchive.length, dropped: plan.drop.length };
+  return { kept: plan.kept, copied, extracted: fromArchive.length, dropped: plan.drop.length };
 }

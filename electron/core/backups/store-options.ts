@@ -70,9 +70,10 @@ export interface RestoreBackupOptions {
   safetyBackup?: boolean;
   /**
    * A full restore may take unchanged files from this tree instead of the archive: the tree a
-   * failed update replaced, still beside the folder (restore-reuse.ts). The tree then becomes the
-   * restore's staging folder; where it is not used (a partial restore, a mostly changed tree) it
-   * is left as it was.
+   * failed update replaced, still beside the folder and named as the update set it aside
+   * (restore-reuse.ts). The tree then becomes the restore's staging folder (and is gone from where
+   * it was, even when building from it fails and the archive is used instead); where it is not
+   * used (a partial restore, a mostly changed tree, another path) it is left as it was.
    */
   reuse?: string;
 }

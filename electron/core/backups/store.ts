@@ -419,6 +419,14 @@ export class BackupStore {
     staging: string,
   ): Promise<ReuseSummary | null> {
     const m = found.manifest;
+    // Only a tree an update set aside beside this folder: the tree is renamed and then changed.
+    if (
+      path.dirname(tree) !== path.dirname(folder) ||
+      !path.basename(tree).startsWith(`.${path.basename(folder)}.upkeep-old-`)
+    ) {
+      log.warn('a tree to restore from that is not one an update set aside is ignored', { id: m.id, tree });
+      return null;
+    }
     this.progress({ backup_id: m.id, component: m.component, phase: 'extracting', bytes: 0, files: 0 });
     try {
       const reused = await restoreFromPrevious({
@@ -433,6 +441,13 @@ export class BackupStore {
     } catch (error) {
       log.warn('the tree the update replaced could not be reused; the backup is restored whole', { id: m.id, error });
       await rmTree(staging);
+      // The extraction needs the staging folder new or empty.
+      if (await pathExists(staging))
+        throw new UpkeepError(
+          'INTERNAL',
+          `The staging folder ${staging} could not be emptied after the tree the update replaced could not be reused; remove it, then restore backup ${m.id}.`,
+          { id: m.id, staging },
+        );
       return null;
     }
   }
@@ -526,7 +541,7 @@ export class BackupStore {
         safety_backup: safety,
         type,
         files: restoredFiles,
-        ...(reused ? { reused: { kept: reused.kept, linked: reused.linked, extracted: reused.extracted } } : {}),
+        ...(reused ? { reused: { kept: reused.kept, copied: reused.copied, extracted: reused.extracted } } : {}),
       };
       // The journal stays 'committed' until the replaced tree and staging are gone: a kill meanwhile is finished by recovery.
       const finish = async () => {

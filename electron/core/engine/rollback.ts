@@ -54,14 +54,16 @@ export async function runRollback(
           { action: 'restore_backup' },
         );
       // The tree the update replaced is still beside the folder: its unchanged files are kept, not written again.
-      const previous = journal.kind === 'update' ? ((await updater.previousTree?.(rollbackCtx)) ?? null) : null;
+      // Only a shortcut: when it cannot be told, the backup is restored from the archive alone.
+      const previous =
+        journal.kind === 'update' ? ((await updater.previousTree?.(rollbackCtx).catch(() => null)) ?? null) : null;
       const reused = await backups.restore(backup.id, {
         safetyBackup: options.safetyBackup,
         ...(previous ? { reuse: previous } : {}),
       });
       if (reused)
         log.write(
-          `${reused.kept} files and links kept from the previous tree, ${reused.linked} unchanged files linked from the folder, ${reused.extracted} written from the backup`,
+          `${reused.kept} files and links kept from the previous tree, ${reused.copied} unchanged files copied from the folder, ${reused.extracted} written from the backup`,
         );
       await updater.afterRestore?.(rollbackCtx);
     } else {

@@ -49,7 +49,7 @@ export interface EngineBackups {
   restore(
     backupId: string,
     options: { safetyBackup: boolean; reuse?: string },
-  ): Promise<{ kept: number; linked: number; extracted: number } | null>;
+  ): Promise<{ kept: number; copied: number; extracted: number } | null>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
   checkRestorable?(backupId: string): Promise<ErrorShape | null>;
 }

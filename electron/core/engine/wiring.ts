@@ -20,7 +20,7 @@ export interface BackupServiceLike {
     backupId: string;
     safetyBackup?: boolean;
     reuse?: string;
-  }): Promise<{ reused?: { kept: number; linked: number; extracted: number } }>;
+  }): Promise<{ reused?: { kept: number; copied: number; extracted: number } }>;
   verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 

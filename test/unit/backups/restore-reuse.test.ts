@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unchanged } from '../../../electron/core/backups/restore-reuse';
 import { trashSettled } from '../../../electron/core/lib/trash';
 import { treeListing } from '../../fixtures/releases/tree';
 import { useBuiltBackupWorker } from './built-worker';
@@ -22,7 +23,7 @@ import { backupWorld, type BackupWorld } from './setup';
  * A rollback's restore built from the tree its update replaced (restore-reuse.ts): the folder
  * ends exactly as a restore from the archive leaves it — every file's bytes and mode, every
  * folder's mode and time — while the files that tree holds unchanged stay where they are, the
- * user files the update carried into the new tree are linked from it when unchanged, and only
+ * user files the update carried into the new tree are copied from it when unchanged, and only
  * the rest comes from the archive.
  */
 
@@ -48,15 +49,15 @@ function age(root: string, rel = ''): void {
   if (rel) utimesSync(path.join(root, rel), PAST, PAST);
 }
 
-/** The folder's exact state: its listing (treeListing) and every folder's time, in seconds. */
+/** The folder's exact state: its listing (treeListing) and every file's and folder's time, in seconds. */
 function state(folder: string): string[] {
   const times: string[] = [];
   const visit = (rel: string) => {
     for (const d of readdirSync(path.join(folder, rel), { withFileTypes: true })) {
-      if (!d.isDirectory()) continue;
+      if (d.isSymbolicLink()) continue;
       const child = rel ? `${rel}/${d.name}` : d.name;
       times.push(`T ${child} ${Math.floor(lstatSync(path.join(folder, child)).mtimeMs / 1000)}`);
-      visit(child);
+      if (d.isDirectory()) visit(child);
     }
   };
   visit('');
@@ -145,11 +146,13 @@ function reuseCases(): void {
     await trashSettled();
 
     const reused = state(w.folder);
-    // lib/changed.js, util-link.js and uploads/photo.jpg from the archive; .env and scan.pdf linked.
-    expect(result.reused).toEqual({ kept: 7, linked: 2, extracted: 3 });
+    // lib/changed.js, util-link.js and uploads/photo.jpg from the archive; .env and scan.pdf copied.
+    expect(result.reused).toEqual({ kept: 7, copied: 2, extracted: 3 });
     expect(result.files).toBe(backup.file_count);
     expect(lstatSync(path.join(w.folder, 'lib/deep/a/b/c.js')).ino).toBe(keptInode);
-    expect(lstatSync(path.join(w.folder, '.env')).ino).toBe(envInode);
+    // A copy, not a link: the failed release may still write to its own files.
+    expect(lstatSync(path.join(w.folder, '.env')).ino).not.toBe(envInode);
+    expect(readFileSync(path.join(w.folder, '.env'), 'utf8')).toBe('SECRET=1\n');
     expect(readFileSync(path.join(w.folder, 'uploads/photo.jpg'), 'utf8')).toBe('a user photo');
     expect(readFileSync(path.join(w.folder, 'lib/changed.js'), 'utf8')).toBe('exports.changed = 1;\n');
     expect(existsSync(path.join(w.folder, 'lib/stray.log'))).toBe(false);
@@ -207,12 +210,79 @@ function reuseCases(): void {
     const result = await w.services.backups.restore({ backupId: backup.id, safetyBackup: false, reuse: prev });
     await w.services.backups.settled?.();
 
-    expect(result.reused).toEqual({ kept: 9, linked: 1, extracted: 2 });
+    expect(result.reused).toEqual({ kept: 9, copied: 1, extracted: 2 });
     expect(lstatSync(path.join(w.folder, 'uploads')).isDirectory()).toBe(true);
     expect(lstatSync(path.join(w.folder, 'uploads/photo.jpg')).ino).not.toBe(
       lstatSync(path.join(outside, 'photo.jpg')).ino,
     );
     expect(state(w.folder)).toEqual(await plainRestore(w, backup.id));
+  });
+
+  it('takes a file changed in the tree from the archive, even when the new release has a look-alike of it', async () => {
+    w = backupWorld();
+    appFolder(w.folder);
+    const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
+    const recorded = backup.id;
+    const prev = previousTreeOf(w.folder);
+    write(prev, 'lib/changed.js', 'exports.changed = 2;\n');
+    // A link where the backup has a folder: it goes, and the folder comes back with its files.
+    rmSync(path.join(prev, 'docs'), { recursive: true });
+    symlinkSync('lib', path.join(prev, 'docs'));
+    newReleaseIn(w.folder);
+    // Release tarballs often give every file one fixed time: the new release's file has the
+    // recorded size, mode and time, and other bytes.
+    write(w.folder, 'lib/changed.js', 'exports.changed = 3;\n');
+    utimesSync(path.join(w.folder, 'lib/changed.js'), PAST, PAST);
+
+    const result = await w.services.backups.restore({ backupId: recorded, safetyBackup: false, reuse: prev });
+    await w.services.backups.settled?.();
+
+    expect(readFileSync(path.join(w.folder, 'lib/changed.js'), 'utf8')).toBe('exports.changed = 1;\n');
+    expect(lstatSync(path.join(w.folder, 'docs')).isDirectory()).toBe(true);
+    expect(readFileSync(path.join(w.folder, 'docs/readme.md'), 'utf8')).toBe('# App\n');
+    // lib/changed.js and docs/readme.md from the archive; .env and both uploads copied.
+    expect(result.reused).toEqual({ kept: 7, copied: 3, extracted: 2 });
+    expect(state(w.folder)).toEqual(await plainRestore(w, recorded));
+  });
+
+  it('fails on a damaged archive it needs, with the folder as it was and nothing left beside it', async () => {
+    w = backupWorld();
+    appFolder(w.folder);
+    const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
+    const prev = previousTreeOf(w.folder);
+    write(prev, 'lib/changed.js', 'exports.changed = 2;\n');
+    newReleaseIn(w.folder);
+    const live = state(w.folder);
+    const archive = readFileSync(backup.archive);
+    const middle = Math.floor(archive.length / 2);
+    archive[middle] = (archive[middle] as number) ^ 0xff;
+    writeFileSync(backup.archive, archive);
+
+    await expect(
+      w.services.backups.restore({ backupId: backup.id, safetyBackup: false, reuse: prev }),
+    ).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+    await w.services.backups.settled?.();
+    await trashSettled();
+
+    expect(state(w.folder)).toEqual(live);
+    expect(readdirSync(path.dirname(w.folder))).toEqual(['demo']);
+  });
+
+  it('ignores a tree that is not one an update set aside beside the folder', async () => {
+    w = backupWorld();
+    appFolder(w.folder);
+    const backup = await w.services.backups.create({ component: 'demo', type: 'full' });
+    const elsewhere = path.join(w.root, 'somewhere-else');
+    expect(spawnSync('cp', ['-a', w.folder, elsewhere]).status).toBe(0);
+    chmodSync(path.join(elsewhere, 'ro'), 0o755);
+    newReleaseIn(w.folder);
+
+    const result = await w.services.backups.restore({ backupId: backup.id, safetyBackup: false, reuse: elsewhere });
+    await w.services.backups.settled?.();
+
+    expect(result.reused).toBeUndefined();
+    expect(readFileSync(path.join(elsewhere, 'app.js'), 'utf8')).toBe('console.log("v1")\n');
+    expect(readFileSync(path.join(w.folder, 'app.js'), 'utf8')).toBe('console.log("v1")\n');
   });
 
   it('restores from the archive alone when most of the tree changed, and leaves the tree where it was', async () => {
@@ -262,4 +332,44 @@ describe('a restore built from the tree an update replaced', () => {
 describe('a restore built from the tree an update replaced, through the backup worker thread', () => {
   useBuiltBackupWorker();
   reuseCases();
+});
+
+describe('what counts as unchanged since the backup', () => {
+  const began = { ms: Date.UTC(2026, 11, 8, 12, 0, 0, 500) };
+  const entry = (mtime: number, p = 'lib/a.js') => ({ path: p, type: 'file', size: 10, mode: 0o644, mtime }) as const;
+  const stat = (mtimeMs: number, extra: Partial<{ size: number; mode: number; file: boolean }> = {}) => ({
+    size: extra.size ?? 10,
+    mode: 0o100000 | (extra.mode ?? 0o644),
+    mtimeMs,
+    isFile: () => extra.file ?? true,
+  });
+
+  it('takes a time to the millisecond at least 100 ms before the backup began', () => {
+    const t = began.ms - 101;
+    expect(unchanged(stat(t + 0.4), entry(t / 1000), began)).toBe(true);
+    expect(unchanged(stat(t + 1), entry(t / 1000), began)).toBe(false);
+    const racy = began.ms - 99;
+    expect(unchanged(stat(racy), entry(racy / 1000), began)).toBe(false);
+    expect(unchanged(stat(began.ms + 5), entry((began.ms + 5) / 1000), began)).toBe(false);
+  });
+
+  it('takes a whole-second time only when its second ended 2 s before the backup began', () => {
+    const second = Math.floor(began.ms / 1000);
+    expect(unchanged(stat((second - 3) * 1000 + 700), entry(second - 3), began)).toBe(true);
+    // The second the backup began in, and the two before it: a change then may keep the second.
+    for (const s of [second, second - 1, second - 2])
+      expect(unchanged(stat(s * 1000 + 300), entry(s), began), String(s)).toBe(false);
+    expect(unchanged(stat((second - 4) * 1000), entry(second - 3), began)).toBe(false);
+  });
+
+  it('never takes a database, another size or mode, or what is not a file', () => {
+    const t = (began.ms - 5000) / 1000;
+    expect(unchanged(stat(t * 1000), entry(t, 'db/app.sqlite'), began)).toBe(false);
+    expect(unchanged(stat(t * 1000), entry(t, 'data/app.DB'), began)).toBe(false);
+    expect(unchanged(stat(t * 1000, { size: 11 }), entry(t), began)).toBe(false);
+    expect(unchanged(stat(t * 1000, { mode: 0o755 }), entry(t), began)).toBe(false);
+    expect(unchanged(stat(t * 1000, { mode: 0o4644 }), entry(t), began)).toBe(false);
+    expect(unchanged(stat(t * 1000, { file: false }), entry(t), began)).toBe(false);
+    expect(unchanged(stat(t * 1000), entry(t), began)).toBe(true);
+  });
 });
