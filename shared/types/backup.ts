@@ -70,6 +70,16 @@ export interface BackupProgress {
   total_files?: number;
 }
 
+/** Where a restore built from the tree an update replaced took its files (restore-reuse.ts). */
+export interface ReuseCounts {
+  /** Files and links of that tree kept where they were. */
+  kept: number;
+  /** Files found unchanged in the live folder, copied in. */
+  copied: number;
+  /** Files and links written from the archive. */
+  extracted: number;
+}
+
 export interface BackupRestoreResult {
   restored: BackupInfo;
   /** What the folder held just before the restore (null when asked not to, or nothing was there). */
@@ -82,5 +92,5 @@ export interface BackupRestoreResult {
    * files and links stayed from that tree or were copied from the live folder (unchanged since the
    * backup), and how many were written from the archive.
    */
-  reused?: { kept: number; copied: number; extracted: number };
+  reused?: ReuseCounts;
 }

@@ -150,7 +150,8 @@ class WritePool {
   }
 }
 
-const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+/** The folder a '/'-separated relative path is in ('' at the top). */
+export const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
 /**
  * Writes into a staging folder: small files are gathered and written by a pool, many at once

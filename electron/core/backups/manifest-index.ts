@@ -4,6 +4,7 @@ import { UpkeepError } from '../../../shared/errors';
 import type { BackupProblem } from '../../../shared/types';
 import { errorMessage } from '../lib/error-info';
 import { pathExists } from '../lib/fs-atomic';
+import { mapBounded } from '../net/limiter';
 import {
   BACKUP_ID_PATTERN,
   manifestSummarySchema,
@@ -28,20 +29,6 @@ type SummaryResult = { summary: ManifestSummary; error?: undefined } | { summary
 type FileStamp = readonly [bigint, bigint, bigint, bigint, bigint];
 const stampOf = (st: BigIntStats): FileStamp => [st.mtimeNs, st.ctimeNs, st.size, st.ino, st.dev];
 const sameStamp = (a: FileStamp, b: FileStamp) => a.every((x, i) => x === b[i]);
-
-/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /**
  * The manifests in the backups folder, read for listing: summaries by manifest path, each valid
@@ -166,7 +153,7 @@ export class ManifestIndex {
       const set = new Set(names);
       const claimed = new Set<string>();
       const manifestNames = names.filter((name) => name.endsWith('.json') && !name.startsWith('.'));
-      const read = await mapLimited(manifestNames, MANIFEST_READS_AT_ONCE, (name) =>
+      const read = await mapBounded(manifestNames, MANIFEST_READS_AT_ONCE, (name) =>
         this.summaryOf(path.join(dir, name)),
       );
       for (const [i, name] of manifestNames.entries()) {

@@ -1,21 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, lstatSync, promises as fs, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import type { ReuseCounts } from '../../../shared/types';
+import { parentOf } from '../archive/extract-sinks';
 import { discardTree } from '../lib/trash';
+import { mapBounded } from '../net/limiter';
 import type { BackupManifest, ManifestEntry } from './manifest';
 import { SQLITE_NAME } from './select';
 
 /** Files copied or folders set at once. */
 const AT_ONCE = 32;
 
-/** What a restore took from where (restore-reuse.ts). */
-export interface ReuseSummary {
-  /** Files and links of the previous tree kept where they were. */
-  kept: number;
-  /** Files found unchanged in the live folder, copied in. */
-  copied: number;
-  /** Files and links written from the archive. */
-  extracted: number;
+/** What a restore took from where. */
+export interface ReuseSummary extends ReuseCounts {
   /** Paths of the previous tree the backup does not hold as they are there, moved out. */
   dropped: number;
 }
@@ -37,7 +34,8 @@ interface Plan {
   /** Files and links only the archive has as the backup recorded them. */
   fromArchive: ManifestEntry[];
   kept: number;
-  began: BackupStart;
+  /** When the backup began (ms since the epoch). */
+  began: number;
 }
 
 /** The mode a restore gives a folder (extract.ts: the owner keeps rwx, to write into it). */
@@ -48,11 +46,6 @@ const dirMode = (e: ManifestEntry) => e.mode | 0o700;
  * come from the kernel's coarse clock, up to a tick (1–10 ms) behind the time the backup read.
  */
 const RACY_MS = 100;
-
-/** When the backup began: the manifest's time, to the millisecond. */
-export interface BackupStart {
-  ms: number;
-}
 
 /** What `unchanged` reads of a file's stat. */
 export type FileStat = Pick<Stats, 'size' | 'mode' | 'mtimeMs'> & { isFile(): boolean };
@@ -66,7 +59,7 @@ export type FileStat = Pick<Stats, 'size' | 'mode' | 'mtimeMs'> & { isFile(): bo
  * earlier restore wrote, a filesystem that keeps 1 or 2 seconds) must end more than 2 s before
  * the backup began. A database is never taken as unchanged.
  */
-export function unchanged(st: FileStat, e: ManifestEntry, began: BackupStart): boolean {
+export function unchanged(st: FileStat, e: ManifestEntry, beganMs: number): boolean {
   if (
     // A database's entry holds the bytes of its consistent copy (SQLite's backup API, WAL
     // included) under the live file's time: the live file can match it and still lack what its
@@ -78,35 +71,9 @@ export function unchanged(st: FileStat, e: ManifestEntry, began: BackupStart): b
   )
     return false;
   const recordedMs = Math.round(e.mtime * 1000);
-  if (recordedMs % 1000 !== 0) return Math.floor(st.mtimeMs) === recordedMs && recordedMs < began.ms - RACY_MS;
+  if (recordedMs % 1000 !== 0) return Math.floor(st.mtimeMs) === recordedMs && recordedMs < beganMs - RACY_MS;
   // The recorded second [t, t + 1) ends 2 s (a 2-second filesystem's rounding) and RACY_MS before the start.
-  return Math.floor(st.mtimeMs / 1000) === e.mtime && (e.mtime + 3) * 1000 <= began.ms - RACY_MS;
-}
-
-/** When the backup began: its manifest's time, to the millisecond. */
-export function backupStart(m: Pick<BackupManifest, 'created_at'>): BackupStart | null {
-  const ms = Date.parse(m.created_at);
-  return Number.isFinite(ms) ? { ms } : null;
-}
-
-/**
- * `fn` over `items`, AT_ONCE at a time. After a failure no item is started, and the failure is
- * thrown once every call under way has ended (nothing is still writing when the caller cleans up).
- */
-async function each<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      try {
-        await fn(items[next++] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(AT_ONCE, items.length) }, worker));
-  if (failure) throw (failure as { error: unknown }).error;
+  return Math.floor(st.mtimeMs / 1000) === e.mtime && (e.mtime + 3) * 1000 <= beganMs - RACY_MS;
 }
 
 /** `rel` ('/'-separated, checked by the manifest's rules) inside `root`. */
@@ -114,7 +81,6 @@ const abs =
   path.sep === '/'
     ? (root: string, rel: string) => `${root}/${rel}`
     : (root: string, rel: string) => path.join(root, ...rel.split('/'));
-const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
 /** How long planning runs before it lets the event loop turn (it may be the desktop app's main thread). */
 const SLICE_MS = 4;
@@ -154,8 +120,9 @@ function realParents(root: string, rel: string, known: Map<string, boolean>): bo
  * per call took twice as long): ~0.17 s for a node_modules tree.
  */
 async function planReuse(m: BackupManifest, tree: string, live: string): Promise<Plan | null> {
-  const began = backupStart(m);
-  if (!began) return null;
+  // When the backup began, to the millisecond.
+  const began = Date.parse(m.created_at);
+  if (!Number.isFinite(began)) return null;
   const byPath = new Map<string, ManifestEntry>();
   for (const e of m.entries) byPath.set(e.path, e);
   const slices = new Slices();
@@ -280,7 +247,7 @@ export async function restoreFromPrevious(options: {
   }
   const fromArchive = [...plan.fromArchive];
   let copied = 0;
-  await each(plan.fromLive, async ({ entry, ino }) => {
+  await mapBounded(plan.fromLive, AT_ONCE, async ({ entry, ino }) => {
     const source = abs(live, entry.path);
     const target = abs(staging, entry.path);
     await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
@@ -332,7 +299,7 @@ export async function restoreFromPrevious(options: {
     else levels.set(depth, [e]);
   }
   for (const depth of [...levels.keys()].sort((a, b) => b - a))
-    await each(levels.get(depth) as ManifestEntry[], async (e) => {
+    await mapBounded(levels.get(depth) as ManifestEntry[], AT_ONCE, async (e) => {
       const p = abs(staging, e.path);
       await fs.chmod(p, dirMode(e));
       // Whole seconds, as the archive's headers give a restore.

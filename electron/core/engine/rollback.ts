@@ -53,10 +53,7 @@ export async function runRollback(
           { backup_id: backup.id },
           { action: 'restore_backup' },
         );
-      // The tree the update replaced is still beside the folder: its unchanged files are kept, not written again.
-      // Only a shortcut: when it cannot be told, the backup is restored from the archive alone.
-      const previous =
-        journal.kind === 'update' ? ((await updater.previousTree?.(rollbackCtx).catch(() => null)) ?? null) : null;
+      const previous = journal.kind === 'update' ? await previousTree(kit, updater, rollbackCtx, log) : null;
       const reused = await backups.restore(backup.id, {
         safetyBackup: options.safetyBackup,
         ...(previous ? { reuse: previous } : {}),
@@ -96,6 +93,22 @@ export async function runRollback(
       };
   }
   return { ok: true, error: null };
+}
+
+/**
+ * The tree the update replaced, still beside the folder: the restore keeps its unchanged files
+ * instead of writing them again. Only a shortcut: when it cannot be told, the backup is restored
+ * from its archive alone.
+ */
+async function previousTree(kit: RunKit, updater: Updater, ctx: UpdaterContext, log: RunLog): Promise<string | null> {
+  try {
+    return (await updater.previousTree?.(ctx)) ?? null;
+  } catch (error) {
+    log.write(
+      `the tree the update replaced could not be looked at (${kit.cleanError(error, log).message}); the backup is restored from its archive`,
+    );
+    return null;
+  }
 }
 
 /** Rerun the restart command and the health check after a restore: what went wrong, if anything. */

@@ -1,6 +1,6 @@
 import type { InitiatedBy } from '../../../shared/contract';
 import type { ErrorShape } from '../../../shared/errors';
-import type { CheckResult, Component, UpdateResult, UpdateStep } from '../../../shared/types';
+import type { CheckResult, Component, ReuseCounts, UpdateResult, UpdateStep } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
@@ -46,10 +46,7 @@ export interface EngineBackups {
    * whose unchanged files may be kept instead of written from the archive (restore-reuse.ts).
    * Returns how many files came from where, when that tree was used.
    */
-  restore(
-    backupId: string,
-    options: { safetyBackup: boolean; reuse?: string },
-  ): Promise<{ kept: number; copied: number; extracted: number } | null>;
+  restore(backupId: string, options: { safetyBackup: boolean; reuse?: string }): Promise<ReuseCounts | null>;
   /** Read the backup through as a restore would, writing nothing: null when it can be restored. */
   checkRestorable?(backupId: string): Promise<ErrorShape | null>;
 }

@@ -1,4 +1,4 @@
-import type { BackupInfo, CheckResult, Component, ErrorShape } from '../../../shared/types';
+import type { BackupInfo, CheckResult, Component, ErrorShape, ReuseCounts } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
@@ -16,11 +16,7 @@ export interface BackupServiceLike {
     version?: string | null;
     signal?: AbortSignal;
   }): Promise<BackupInfo>;
-  restore(request: {
-    backupId: string;
-    safetyBackup?: boolean;
-    reuse?: string;
-  }): Promise<{ reused?: { kept: number; copied: number; extracted: number } }>;
+  restore(request: { backupId: string; safetyBackup?: boolean; reuse?: string }): Promise<{ reused?: ReuseCounts }>;
   verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 

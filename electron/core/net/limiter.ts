@@ -60,7 +60,10 @@ export class SingleFlight<T> {
   }
 }
 
-/** Run `task` over items with at most `limit` running at once; results in input order. */
+/**
+ * Run `task` over items with at most `limit` running at once; results in input order. The first
+ * failure stops the rest from starting and is thrown once the tasks under way have ended.
+ */
 export async function mapBounded<I, O>(
   items: readonly I[],
   limit: number,
@@ -69,9 +72,20 @@ export async function mapBounded<I, O>(
   const results = new Array<O>(items.length);
   // One iterator shared by the workers: each takes the next item when it is free.
   const queue = items.entries();
+  // After a failure no item is started, and it is thrown once every task under way has ended:
+  // a caller that cleans up after it finds nothing still running.
+  let failure: { error: unknown } | null = null;
   const workers = Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    for (const [i, item] of queue) results[i] = await task(item, i);
+    for (const [i, item] of queue) {
+      if (failure) return;
+      try {
+        results[i] = await task(item, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   });
   await Promise.all(workers);
+  if (failure) throw (failure as { error: unknown }).error;
   return results;
 }

@@ -335,7 +335,7 @@ describe('a restore built from the tree an update replaced, through the backup w
 });
 
 describe('what counts as unchanged since the backup', () => {
-  const began = { ms: Date.UTC(2026, 11, 8, 12, 0, 0, 500) };
+  const began = Date.UTC(2026, 11, 8, 12, 0, 0, 500);
   const entry = (mtime: number, p = 'lib/a.js') => ({ path: p, type: 'file', size: 10, mode: 0o644, mtime }) as const;
   const stat = (mtimeMs: number, extra: Partial<{ size: number; mode: number; file: boolean }> = {}) => ({
     size: extra.size ?? 10,
@@ -345,16 +345,16 @@ describe('what counts as unchanged since the backup', () => {
   });
 
   it('takes a time to the millisecond at least 100 ms before the backup began', () => {
-    const t = began.ms - 101;
+    const t = began - 101;
     expect(unchanged(stat(t + 0.4), entry(t / 1000), began)).toBe(true);
     expect(unchanged(stat(t + 1), entry(t / 1000), began)).toBe(false);
-    const racy = began.ms - 99;
+    const racy = began - 99;
     expect(unchanged(stat(racy), entry(racy / 1000), began)).toBe(false);
-    expect(unchanged(stat(began.ms + 5), entry((began.ms + 5) / 1000), began)).toBe(false);
+    expect(unchanged(stat(began + 5), entry((began + 5) / 1000), began)).toBe(false);
   });
 
   it('takes a whole-second time only when its second ended 2 s before the backup began', () => {
-    const second = Math.floor(began.ms / 1000);
+    const second = Math.floor(began / 1000);
     expect(unchanged(stat((second - 3) * 1000 + 700), entry(second - 3), began)).toBe(true);
     // The second the backup began in, and the two before it: a change then may keep the second.
     for (const s of [second, second - 1, second - 2])
@@ -363,7 +363,7 @@ describe('what counts as unchanged since the backup', () => {
   });
 
   it('never takes a database, another size or mode, or what is not a file', () => {
-    const t = (began.ms - 5000) / 1000;
+    const t = (began - 5000) / 1000;
     expect(unchanged(stat(t * 1000), entry(t, 'db/app.sqlite'), began)).toBe(false);
     expect(unchanged(stat(t * 1000), entry(t, 'data/app.DB'), began)).toBe(false);
     expect(unchanged(stat(t * 1000, { size: 11 }), entry(t), began)).toBe(false);
