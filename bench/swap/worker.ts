@@ -11,12 +11,14 @@
  *   reads the installed release's file list from its tarball.
  * - `worker restore HOME FOLDER BACKUP_ID`: BackupStore.restore of that backup into the folder
  *   (safety backup off, like the shell way); `ms` until the answer, `settled_ms` once the replaced
- *   tree is removed too.
+ *   tree is removed too. The update read the backup back whole, so the restore checks the
+ *   archive's sha256 and every entry, not each file's digest again (as in the app).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackupStore } from '../../electron/core/backups/store';
+import { appPackage } from '../../electron/core/lib/app-version';
 import { validateComponent } from '../../electron/core/config/validate';
 import { createServices } from '../../electron/core/services';
 import { trashSettled } from '../../electron/core/lib/trash';
@@ -90,7 +92,8 @@ async function restore(): Promise<Record<string, unknown>> {
   const store = new BackupStore({
     backupsDir: path.join(home, 'backups'),
     historyFile: path.join(home, 'history.jsonl'),
-    appVersion: 'bench',
+    // The Upkeep that made and read back the backup (a restore relies on that read-back, see verification.ts).
+    appVersion: appPackage().version,
     component: (id) => ({ id, folder, sets: { exclude: [] } }),
     settings: () => ({
       backup_max_per_component: 1000,

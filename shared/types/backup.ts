@@ -26,6 +26,23 @@ export interface BackupInfo {
   include_logs?: boolean;
   /** Paths that could not be archived (sockets, FIFOs, unportable names, files gone mid-backup). */
   skipped?: string[];
+  /** The last whole check of this archive (null: never checked, or the archive changed since). */
+  verification: BackupVerification | null;
+}
+
+/**
+ * A whole check of a backup: its archive read, every entry compared with the manifest, every
+ * file's sha256 checked — by the update that read it back after writing it, by a verify, or by
+ * a restore of all of it.
+ */
+export interface BackupVerification {
+  ok: boolean;
+  /** When (ISO 8601). */
+  at: string;
+  files: number;
+  by: 'read-back' | 'verify' | 'restore';
+  /** Why it failed (BACKUP_CORRUPT). */
+  error?: { code: string; message: string };
 }
 
 export type BackupReason = BackupInfo['reason'];

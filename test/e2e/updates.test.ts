@@ -202,6 +202,16 @@ describe('updates in the panel', () => {
     expect(await row.getByRole('button', { name: 'Update now: Web App' }).count()).toBe(0);
     expect(readFileSync(path.join(webFolder, 'VERSION'), 'utf8')).toBe('1.1.0\n');
     await screenshotBothThemes(page, 'components-after-update');
+    // The pre-update backup was read back whole before anything changed: the Backups list says so.
+    await page.getByRole('navigation').getByRole('button', { name: 'Backups', exact: true }).click();
+    const backupRow = page
+      .getByRole('table', { name: 'Backups' })
+      .getByRole('row')
+      .filter({ hasText: 'Before update' })
+      .first();
+    const verified = backupRow.getByText('Verified', { exact: true });
+    await verified.waitFor();
+    expect(await verified.getAttribute('title')).toMatch(/^Read back after it was written .+: \d+ files checked$/);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -51,7 +51,15 @@ function listed(b: BackupInfo) {
     pinned: b.pinned,
     file_count: b.file_count,
     component_version: b.component_version,
+    verification: b.verification,
   };
+}
+
+/** The list's CHECKED column: the last whole check of the archive (never: `-`). */
+function checked(b: BackupInfo): string {
+  const v = b.verification;
+  if (!v) return '-';
+  return v.ok ? `ok ${v.at.slice(0, 10)}` : 'DAMAGED';
 }
 
 export const backupCommands: CommandSpec[] = [
@@ -123,7 +131,7 @@ export const backupCommands: CommandSpec[] = [
       const text = [
         backups.length
           ? table(
-              ['ID', 'TYPE', 'NAME', 'CREATED', 'SIZE', 'ARCHIVE', 'REASON'],
+              ['ID', 'TYPE', 'NAME', 'CREATED', 'SIZE', 'ARCHIVE', 'REASON', 'CHECKED'],
               backups.map((b) => [
                 b.id,
                 b.type,
@@ -132,6 +140,7 @@ export const backupCommands: CommandSpec[] = [
                 human(b.size),
                 human(b.compressed_size),
                 `${b.reason}${b.pinned ? ', pinned' : ''}`,
+                checked(b),
               ]),
             )
           : 'No backups.',

@@ -22,6 +22,12 @@ export interface ExtractedEntry {
 export interface ExpectedContent {
   archiveSha256?: string;
   entries?: ReadonlyArray<{ path: string; type: string; size: number; sha256?: string; linkpath?: string }>;
+  /**
+   * `archive`: the files' sha256 are not computed (and entries carry none); only with
+   * `archiveSha256`, which covers every byte. For an archive already read whole and found
+   * matching, whose sha256 was recorded then. Default `each`: every file's is checked.
+   */
+  fileDigests?: 'each' | 'archive';
 }
 
 export interface ExtractProgress {

@@ -65,6 +65,8 @@ class Extraction {
   private readonly outward = new Set<string>();
   private readonly expected: Map<string, NonNullable<ExpectedContent['entries']>[number]> | null;
   private readonly preserveMtime: boolean;
+  /** ExpectedContent.fileDigests 'archive': no file is hashed, the archive's sha256 covers them. */
+  private readonly archiveOnly: boolean;
   topFolder: string | null = null;
   totalBytes = 0;
   fileCount = 0;
@@ -86,6 +88,9 @@ class Extraction {
       for (const e of wanted) this.expected.set(e.path, e);
     } else this.expected = null;
     this.preserveMtime = options.preserveMtime ?? true;
+    this.archiveOnly = options.expect?.fileDigests === 'archive';
+    if (this.archiveOnly && !options.expect?.archiveSha256)
+      throw new Error("an extraction that leaves the files' digests to the archive's needs the archive's sha256");
   }
 
   private mtimeOrNull(mtime: number): number | null {
@@ -263,9 +268,11 @@ class Extraction {
     const rel = this.tree.claim(parts, 'file', raw);
     // A sink that checks this file's sha256 itself (the restore's worker, when it has time) is handed the recorded one.
     // With none recorded (a release) this thread hashes: the caller gets every file's sha256 in `entries`.
-    const recorded = this.checkExpected(rel, 'file', header.size)?.sha256;
+    const want = this.checkExpected(rel, 'file', header.size);
+    const recorded = this.archiveOnly ? undefined : want?.sha256;
     const sinkChecks = recorded !== undefined && this.sink.takesChecksum();
-    this.current = { rel, header, mode, digest: sinkChecks ? null : new PieceDigest(), recorded, read: 0 };
+    const digest = sinkChecks || this.archiveOnly ? null : new PieceDigest();
+    this.current = { rel, header, mode, digest, recorded, read: 0 };
     // Out as the bytes arrive; a file failing its checksum fails the whole extraction.
     return this.sink.file(rel, mode, header.size, sinkChecks ? recorded : undefined);
   }

@@ -12,6 +12,7 @@ import {
   type BackupManifest,
   type ManifestSummary,
 } from './manifest';
+import { readVerification, VERIFICATION_SUFFIX, verificationFile, type VerificationRecord } from './verification';
 
 /** How long the last whole manifest read is kept (see ManifestIndex.lastRead). */
 const LAST_READ_MS = 2 * 60 * 1000;
@@ -40,10 +41,17 @@ export interface FoundBackup {
   manifest: BackupManifest;
   archive: string;
   manifestPath: string;
+  /** The last whole check of this archive (verification.ts), null when none is known. */
+  verification: VerificationRecord | null;
 }
 
 export class ManifestIndex {
   private readonly summaries = new Map<string, CachedSummary>();
+  /** Verification records (verification.ts) by file, each valid while the file keeps its identity. */
+  private readonly verifications = new Map<
+    string,
+    { stamp: FileStamp; sha256: string; record: VerificationRecord | null }
+  >();
   /** Bumped by the store's own manifest writes and deletions: a read begun before one is not cached. */
   private writes = 0;
   /**
@@ -130,9 +138,26 @@ export class ManifestIndex {
     return result;
   }
 
+  /** The verification record beside a backup, from the cache while its file is the one read. */
+  private async verificationOf(file: string, manifest: ManifestSummary): Promise<VerificationRecord | null> {
+    const stamp = await fs.stat(file, { bigint: true }).then(stampOf, () => null);
+    if (!stamp) {
+      this.verifications.delete(file);
+      return null;
+    }
+    const cached = this.verifications.get(file);
+    if (cached && cached.sha256 === manifest.sha256 && sameStamp(cached.stamp, stamp)) return cached.record;
+    const record = await readVerification(file, manifest);
+    this.verifications.set(file, { stamp, sha256: manifest.sha256, record });
+    return record;
+  }
+
   /** Every backup with a valid manifest, and every file that is not one (reported). */
-  async scan(): Promise<{ manifests: { manifest: ManifestSummary; archive: string }[]; problems: BackupProblem[] }> {
-    const manifests: { manifest: ManifestSummary; archive: string }[] = [];
+  async scan(): Promise<{
+    manifests: { manifest: ManifestSummary; archive: string; verification: VerificationRecord | null }[];
+    problems: BackupProblem[];
+  }> {
+    const manifests: { manifest: ManifestSummary; archive: string; verification: VerificationRecord | null }[] = [];
     const problems: BackupProblem[] = [];
     let components: string[];
     try {
@@ -174,7 +199,9 @@ export class ManifestIndex {
             });
             continue;
           }
-          manifests.push({ manifest, archive: path.join(dir, manifest.archive) });
+          const checked = `${manifest.id}${VERIFICATION_SUFFIX}`;
+          const verification = set.has(checked) ? await this.verificationOf(path.join(dir, checked), manifest) : null;
+          manifests.push({ manifest, archive: path.join(dir, manifest.archive), verification });
         } catch (error) {
           problems.push({
             file,
@@ -200,6 +227,8 @@ export class ManifestIndex {
     }
     // Manifests gone from disk leave the cache.
     for (const file of this.summaries.keys()) if (!seen.has(file)) this.summaries.delete(file);
+    for (const file of this.verifications.keys())
+      if (!seen.has(file.slice(0, -VERIFICATION_SUFFIX.length) + '.json')) this.verifications.delete(file);
     return { manifests, problems };
   }
 
@@ -221,7 +250,9 @@ export class ManifestIndex {
             { id: idOrName },
           );
         }
-        return { manifest, archive: path.join(this.backupsDir, component, manifest.archive), manifestPath };
+        const dir = path.join(this.backupsDir, component);
+        const verification = await this.verificationOf(verificationFile(dir, manifest.id), manifest);
+        return { manifest, archive: path.join(dir, manifest.archive), manifestPath, verification };
       }
     }
     const { manifests } = await this.scan();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BackupInfo } from '../../../shared/types';
 import { isRecord } from '../../../shared/guards';
+import { toBackupVerification, type VerificationRecord } from './verification';
 
 export const BACKUP_TYPES = ['full', 'database', 'config', 'data'] as const;
 export const BACKUP_REASONS = ['manual', 'pre-update', 'safety'] as const;
@@ -131,7 +132,11 @@ export function parseManifest(raw: unknown): BackupManifest {
 /** A manifest without its per-file list: everything the backup list shows. */
 export type ManifestSummary = Omit<BackupManifest, 'entries'>;
 
-export function toBackupInfo(manifest: ManifestSummary, archivePath: string): BackupInfo {
+export function toBackupInfo(
+  manifest: ManifestSummary,
+  archivePath: string,
+  verification: VerificationRecord | null = null,
+): BackupInfo {
   return {
     id: manifest.id,
     component: manifest.component,
@@ -150,5 +155,6 @@ export function toBackupInfo(manifest: ManifestSummary, archivePath: string): Ba
     archive: archivePath,
     include_logs: manifest.include_logs,
     ...(manifest.skipped?.length ? { skipped: manifest.skipped } : {}),
+    verification: toBackupVerification(verification),
   };
 }

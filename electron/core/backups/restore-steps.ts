@@ -51,7 +51,10 @@ export function restoredFileCount(m: BackupManifest, roots: RestoreRoots, extrac
 /**
  * Extract backup `found` into `dest` (null: read and check only), every file checked against the
  * manifest's sizes and digests (with `only`, every file written; the archive's sha256 covers the
- * rest); progress at most every 100 ms.
+ * rest); progress at most every 100 ms. With `archiveOnly` (a backup this Upkeep has read whole
+ * before, see trustedVerification) the files' digests are not computed again: every entry is
+ * still checked against the manifest, and nothing is used unless the archive's sha256 is the
+ * recorded one.
  */
 export function extractVerified(
   found: { manifest: BackupManifest; archive: string },
@@ -59,13 +62,18 @@ export function extractVerified(
   progress: (p: BackupProgress) => void,
   /** Write only these paths (see ExtractOptions.only); everything is still read and checked. */
   only?: ReadonlySet<string>,
+  archiveOnly = false,
 ) {
   const m = found.manifest;
   let last = 0;
   return extractArchiveIsolated({
     archive: found.archive,
     dest,
-    expect: { archiveSha256: m.sha256, entries: m.entries },
+    expect: {
+      archiveSha256: m.sha256,
+      entries: m.entries,
+      ...(archiveOnly ? { fileDigests: 'archive' as const } : {}),
+    },
     // Upkeep's own backups bring back the links the folder had, as recorded (a venv's python).
     outwardLinks: 'as-recorded',
     damagedCode: 'BACKUP_CORRUPT',

@@ -34,7 +34,8 @@ export interface BackupService {
   create(request: CreateBackupRequest): Promise<BackupInfo>;
   restore(request: RestoreBackupRequest): Promise<BackupRestoreResult>;
   list(filter?: ListBackupsFilter): Promise<BackupList>;
-  verify(id: string): Promise<BackupVerifyResult>;
+  /** `by`: who asked (an update reading its pre-update backup back, or a person); kept with the result. */
+  verify(id: string, by?: 'verify' | 'read-back'): Promise<BackupVerifyResult>;
   delete(id: string): Promise<{ deleted: string }>;
   get(id: string): Promise<BackupInfo>;
   pin(id: string, pinned: boolean): Promise<BackupInfo>;
@@ -88,7 +89,7 @@ export function createBackupService(deps: BackupServiceDeps): BackupService {
     },
     restore: (request) => store.restore(request),
     list: (filter) => store.list(filter),
-    verify: (id) => store.verify(id),
+    verify: (id, by) => store.verify(id, by),
     delete: (id) => store.delete(id),
     get: (id) => store.get(id),
     pin: (id, pinned) => store.pin(id, pinned),

@@ -14,7 +14,7 @@ import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { logger } from '../lib/log';
 import { ensureFreeSpace } from './disk-space';
 import { warmBackupWorker } from './in-worker';
-import { toBackupInfo, type BackupManifest } from './manifest';
+import { toBackupInfo } from './manifest';
 import { hex, newBackupId } from './new-backup';
 import { planRetention, referencedByHistory, type RetentionDecision, type RetentionPolicy } from './retention';
 import { ManifestIndex, type FoundBackup } from './manifest-index';
@@ -33,6 +33,7 @@ import { afterFailedRestore, extractVerified, restoreRoots, restoredFileCount } 
 import { restoreFromPrevious, type ReuseSummary } from './restore-reuse';
 import { refuseDuringUpdate, underBackupLock } from './store-locks';
 import { checkBackupSource, writeBackup } from './write-backup';
+import { recordVerification, trustedVerification, verificationFile, type VerificationRecord } from './verification';
 import {
   selectBackups,
   type BackupComponent,
@@ -269,7 +270,7 @@ export class BackupStore {
   async list(filter: ListBackupsFilter = {}): Promise<BackupList> {
     const { manifests, problems } = await this.scan();
     const backups = selectBackups(
-      manifests.map((m) => toBackupInfo(m.manifest, m.archive)),
+      manifests.map((m) => toBackupInfo(m.manifest, m.archive, m.verification)),
       filter,
     );
     return {
@@ -291,13 +292,17 @@ export class BackupStore {
         `The archive of backup ${found.manifest.id} is missing (${found.archive}). Delete the backup.`,
         { id: found.manifest.id },
       );
-    return toBackupInfo(found.manifest, found.archive);
+    return toBackupInfo(found.manifest, found.archive, found.verification);
   }
 
   // ------------------------------------------------------------------------------------------
   // Verify, delete, pin
 
-  async verify(idOrName: string): Promise<BackupVerifyResult> {
+  /**
+   * Read the whole archive and check every entry and every file's sha256 against the manifest.
+   * What it finds is kept beside the backup (verification.ts): whether it is intact, or damaged.
+   */
+  async verify(idOrName: string, by: 'verify' | 'read-back' = 'verify'): Promise<BackupVerifyResult> {
     warmBackupWorker();
     const found = await this.find(idOrName);
     const id = found.manifest.id;
@@ -305,9 +310,13 @@ export class BackupStore {
       if (!(await pathExists(found.archive)))
         throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
       const result = await extractVerified(found, null, (p) => this.progress(p));
+      await this.recordCheck(found, by, result.files, null);
       return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
     } catch (error) {
-      return { id, ok: false, files: 0, bytes: 0, error: toErrorShape(error) };
+      const shape = toErrorShape(error);
+      // Damage is worth remembering; a missing archive or a cancelled check says nothing about the bytes.
+      if (shape.code === 'BACKUP_CORRUPT') await this.recordCheck(found, by, 0, shape);
+      return { id, ok: false, files: 0, bytes: 0, error: shape };
     } finally {
       // Whatever came of it, the verification is over (the panel stops showing it).
       this.progress({
@@ -322,12 +331,37 @@ export class BackupStore {
     }
   }
 
+  /** Whether a restore of `found` may check its archive's sha256 alone (see trustedVerification). */
+  private archiveOnly(found: FoundBackup): boolean {
+    return trustedVerification(found.verification, this.options.appVersion);
+  }
+
+  private async recordCheck(
+    found: FoundBackup,
+    by: VerificationRecord['by'],
+    files: number,
+    error: { code: string; message: string } | null,
+  ): Promise<void> {
+    const m = found.manifest;
+    await recordVerification(path.dirname(found.manifestPath), found.manifestPath, {
+      id: m.id,
+      archive_sha256: m.sha256,
+      ok: error === null,
+      at: new Date().toISOString(),
+      files,
+      by,
+      app_version: this.options.appVersion,
+      error: error ? { code: error.code, message: error.message } : null,
+    });
+  }
+
   async delete(idOrName: string): Promise<{ deleted: string }> {
     const found = await this.find(idOrName);
     return this.locked(found.manifest.component, async () => {
       // Manifest first: a crash in between leaves an archive reported as orphaned, never a listed backup without data.
       await fs.rm(found.manifestPath, { force: true });
       this.index.forget(found.manifestPath);
+      await fs.rm(verificationFile(path.dirname(found.manifestPath), found.manifest.id), { force: true });
       await fs.rm(found.archive, { force: true });
       await fsyncDir(path.dirname(found.manifestPath));
       return { deleted: found.manifest.id };
@@ -340,7 +374,7 @@ export class BackupStore {
       const manifest = { ...(await this.index.readManifest(found.manifestPath)), pinned };
       await writeFileAtomic(found.manifestPath, `${JSON.stringify(manifest)}\n`, { mode: 0o600 });
       this.index.forget(found.manifestPath);
-      return toBackupInfo(manifest, found.archive);
+      return toBackupInfo(manifest, found.archive, found.verification);
     });
   }
 
@@ -372,6 +406,7 @@ export class BackupStore {
       const m = manifests.find((x) => x.manifest.id === d.id);
       await fs.rm(path.join(dir, `${d.id}.json`), { force: true });
       this.index.forget(path.join(dir, `${d.id}.json`));
+      await fs.rm(verificationFile(dir, d.id), { force: true });
       if (m) await fs.rm(m.archive, { force: true });
     }
     return plan;
@@ -413,7 +448,7 @@ export class BackupStore {
    * whole into a fresh staging folder.
    */
   private async reusePrevious(
-    found: { manifest: BackupManifest; archive: string },
+    found: FoundBackup,
     tree: string,
     folder: string,
     staging: string,
@@ -434,7 +469,8 @@ export class BackupStore {
         tree,
         live: folder,
         staging,
-        extractOnly: (dest, only) => extractVerified(found, dest, (p) => this.progress(p), only),
+        extractOnly: (dest, only) =>
+          extractVerified(found, dest, (p) => this.progress(p), only, this.archiveOnly(found)),
       });
       if (reused) log.info('restored from the tree the update replaced', { id: m.id, ...reused });
       return reused;
@@ -453,7 +489,7 @@ export class BackupStore {
   }
 
   private async restoreUnlocked(
-    found: { manifest: BackupManifest; archive: string },
+    found: FoundBackup,
     options: RestoreBackupOptions,
   ): Promise<{ value: BackupRestoreResult; finish: () => Promise<void> }> {
     const m = found.manifest;
@@ -485,9 +521,14 @@ export class BackupStore {
     try {
       const reused =
         roots === null && options.reuse ? await this.reusePrevious(found, options.reuse, folder, staging) : null;
+      // A backup this Upkeep already read whole (an update's read-back, a verify) is checked by its
+      // archive's sha256 alone: the same bytes decode to the files that were found intact.
+      const archiveOnly = this.archiveOnly(found);
       const extracted = reused
         ? { files: m.file_count, bytes: m.size }
-        : await extractVerified(found, staging, (p) => this.progress(p));
+        : await extractVerified(found, staging, (p) => this.progress(p), undefined, archiveOnly);
+      // Every file was hashed on the way: that is a whole check too.
+      if (!reused && !archiveOnly) await this.recordCheck(found, 'restore', extracted.files, null);
       // 2. A safety backup of what is there now.
       const folderExists = await fs.stat(folder).then(
         (s) => s.isDirectory(),

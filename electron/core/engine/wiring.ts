@@ -17,7 +17,7 @@ export interface BackupServiceLike {
     signal?: AbortSignal;
   }): Promise<BackupInfo>;
   restore(request: { backupId: string; safetyBackup?: boolean; reuse?: string }): Promise<{ reused?: ReuseCounts }>;
-  verify?(id: string): Promise<{ ok: boolean; error: ErrorShape | null }>;
+  verify?(id: string, by?: 'verify' | 'read-back'): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 
 export interface CheckServiceLike {
@@ -65,7 +65,7 @@ export function adaptBackups(service: BackupServiceLike): EngineBackups {
     },
     async checkRestorable(backupId) {
       if (!service.verify) return null;
-      const result = await service.verify(backupId);
+      const result = await service.verify(backupId, 'read-back');
       return result.ok ? null : (result.error ?? { code: 'BACKUP_CORRUPT', message: 'verification failed' });
     },
   };

@@ -22,6 +22,7 @@ function info(id: string, over: Partial<BackupInfo>): BackupInfo {
     compressed: true,
     sha256: '0'.repeat(64),
     archive: `/x/${id}.tar.gz`,
+    verification: null,
     ...over,
   };
 }

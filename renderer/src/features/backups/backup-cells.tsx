@@ -2,6 +2,7 @@ import type { BackupInfo } from '../../../../shared/types';
 import { useAppStore } from '../../store';
 import type { AppState } from '../../store/types';
 import { Badge } from '../../ui/Badge';
+import { formatDate } from '../../ui/format';
 import { Icon } from '../../ui/Icon';
 import { useOffline } from '../../ui/use-offline';
 
@@ -9,21 +10,45 @@ import { useOffline } from '../../ui/use-offline';
 
 type Verification = AppState['verifications'][string] | undefined;
 
-/** Whether the backup was verified: running, verified, corrupt or failed, or not verified. */
+const CHECKED_BY: Record<NonNullable<BackupInfo['verification']>['by'], string> = {
+  'read-back': 'Read back after it was written',
+  verify: 'Verified',
+  restore: 'Checked whole by a restore',
+};
+
+/**
+ * Whether the backup was verified: a check running or finished in this session first, else the
+ * last whole check kept with the backup (an update's read-back, a verify, a restore), else not
+ * verified.
+ */
 export function IntegrityCell({ b, v }: { b: BackupInfo; v: Verification }) {
-  return v?.status === 'running' ? (
-    <Badge tone="info">Verifying</Badge>
-  ) : v?.status === 'ok' ? (
-    <Badge tone="success" title={`${v.files ?? b.file_count} files checked`}>
-      Verified
-    </Badge>
-  ) : v?.status === 'failed' ? (
-    <Badge tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>
-      {v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}
-    </Badge>
-  ) : (
-    <span className="muted">Not verified</span>
-  );
+  if (v?.status === 'running') return <Badge tone="info">Verifying</Badge>;
+  if (v?.status === 'ok')
+    return (
+      <Badge tone="success" title={`${v.files ?? b.file_count} files checked`}>
+        Verified
+      </Badge>
+    );
+  if (v?.status === 'failed')
+    return (
+      <Badge tone="danger" title={v.error ? `${v.error.message} (${v.error.code})` : undefined}>
+        {v.error?.code === 'BACKUP_CORRUPT' ? 'Corrupt' : 'Failed'}
+      </Badge>
+    );
+  const kept = b.verification;
+  if (kept?.ok)
+    return (
+      <Badge tone="success" title={`${CHECKED_BY[kept.by]} ${formatDate(kept.at)}: ${kept.files} files checked`}>
+        Verified
+      </Badge>
+    );
+  if (kept)
+    return (
+      <Badge tone="danger" title={`${kept.error?.message ?? 'Damaged'} (found ${formatDate(kept.at)})`}>
+        Corrupt
+      </Badge>
+    );
+  return <span className="muted">Not verified</span>;
 }
 
 /** Pin, verify, restore, delete. */

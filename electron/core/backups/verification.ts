@@ -1,0 +1,95 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { BackupVerification } from '../../../shared/types';
+import { writeFileAtomic } from '../lib/fs-atomic';
+import { logger } from '../lib/log';
+import type { ManifestSummary } from './manifest';
+
+/**
+ * What the last whole check of a backup found, kept beside it as `<id>.verified` so the Backups
+ * list says "Verified" after a restart too, and an update's read-back is not forgotten the moment
+ * it ends. A record counts only for the archive it names (its sha256): an archive replaced or
+ * rewritten since is "not verified" again.
+ */
+const recordSchema = z.strictObject({
+  id: z.string(),
+  /** The sha256 of the archive that was read. */
+  archive_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  ok: z.boolean(),
+  at: z.string().datetime({ offset: true }),
+  files: z.number().int().min(0),
+  by: z.enum(['read-back', 'verify', 'restore']),
+  /** The Upkeep that read it (a restore trusts a record of its own version only, see trustedVerification). */
+  app_version: z.string(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+});
+export type VerificationRecord = z.infer<typeof recordSchema>;
+
+const log = logger('backups.store');
+
+export const VERIFICATION_SUFFIX = '.verified';
+
+export function verificationFile(dir: string, id: string): string {
+  return path.join(dir, `${id}${VERIFICATION_SUFFIX}`);
+}
+
+/** The record beside a backup, or null: none, unreadable, or about a different archive than the manifest's. */
+export async function readVerification(file: string, manifest: ManifestSummary): Promise<VerificationRecord | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return null; // never checked (or the record is gone): "not verified", the honest answer
+  }
+  const parsed = recordSchema.safeParse(safeJson(text));
+  if (!parsed.success) {
+    log.warn('a backup verification record is damaged; the backup shows as not verified', { file });
+    return null;
+  }
+  const r = parsed.data;
+  return r.id === manifest.id && r.archive_sha256 === manifest.sha256 ? r : null;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keep what a whole check found. Written after the check, so a backup deleted meanwhile (its
+ * manifest goes first) does not keep a record: one found without its manifest is removed again.
+ * A record that cannot be written is logged and the check's own answer stands.
+ */
+export async function recordVerification(dir: string, manifestPath: string, record: VerificationRecord): Promise<void> {
+  const file = verificationFile(dir, record.id);
+  try {
+    await writeFileAtomic(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    const still = await fs.stat(manifestPath).then(
+      () => true,
+      () => false,
+    );
+    if (!still) await fs.rm(file, { force: true });
+  } catch (error) {
+    log.warn('the result of a backup check could not be kept', { file, error: (error as Error).message });
+  }
+}
+
+/** For the list and the panel: what was checked, when, and how it came out. */
+export function toBackupVerification(r: VerificationRecord | null): BackupVerification | null {
+  if (!r) return null;
+  return { ok: r.ok, at: r.at, files: r.files, by: r.by, ...(r.error ? { error: r.error } : {}) };
+}
+
+/**
+ * Whether a restore may rely on the archive's sha256 alone instead of hashing every file again:
+ * this same Upkeep read the archive with that sha256 whole and found every file matching the
+ * manifest. The restore still hashes the whole archive and refuses it, before anything is swapped
+ * in, unless that sha256 is the recorded one: the same bytes decode to the same files.
+ */
+export function trustedVerification(r: VerificationRecord | null, appVersion: string): boolean {
+  return r !== null && r.ok && r.app_version === appVersion;
+}
