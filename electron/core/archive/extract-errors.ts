@@ -36,7 +36,8 @@ export async function explain(
       return new UpkeepError(
         'BACKUP_CORRUPT',
         `Backup archive ${archiveName} is damaged: its checksum does not match the manifest (${why}). Restore a different backup.`,
-        { archive: options.archive },
+        // `unreadable`: no bytes were compared, so nothing is known about them (not kept as damage, see verification.ts).
+        { archive: options.archive, ...(actual === null ? { unreadable: true } : {}) },
         { cause: error },
       );
     }

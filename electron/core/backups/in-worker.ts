@@ -292,7 +292,7 @@ export async function extractArchiveIsolated(options: ExtractOptions): Promise<E
     throw new UpkeepError(
       'BACKUP_CORRUPT',
       `Backup archive ${path.basename(options.archive)} could not be read to check it (${errnoCode(error) ?? errorMessage(error)}). Nothing was changed; check the disk, or restore a different backup.`,
-      { archive: options.archive },
+      { archive: options.archive, unreadable: true },
       { cause: error },
     );
   }

@@ -12,7 +12,14 @@ import {
   type BackupManifest,
   type ManifestSummary,
 } from './manifest';
-import { readVerification, VERIFICATION_SUFFIX, verificationFile, type VerificationRecord } from './verification';
+import {
+  archiveFileOf,
+  readVerification,
+  VERIFICATION_SUFFIX,
+  verificationFile,
+  type ArchiveFile,
+  type VerificationRecord,
+} from './verification';
 
 /** How long the last whole manifest read is kept (see ManifestIndex.lastRead). */
 const LAST_READ_MS = 2 * 60 * 1000;
@@ -45,12 +52,14 @@ export interface FoundBackup {
   verification: VerificationRecord | null;
 }
 
+const archiveKey = (a: ArchiveFile | null) => (a ? `${a.size}:${a.ino}:${a.dev}:${a.mtime_ns}` : '');
+
 export class ManifestIndex {
   private readonly summaries = new Map<string, CachedSummary>();
   /** Verification records (verification.ts) by file, each valid while the file keeps its identity. */
   private readonly verifications = new Map<
     string,
-    { stamp: FileStamp; sha256: string; record: VerificationRecord | null }
+    { stamp: FileStamp; sha256: string; archive: string; record: VerificationRecord | null }
   >();
   /** Bumped by the store's own manifest writes and deletions: a read begun before one is not cached. */
   private writes = 0;
@@ -138,17 +147,29 @@ export class ManifestIndex {
     return result;
   }
 
-  /** The verification record beside a backup, from the cache while its file is the one read. */
-  private async verificationOf(file: string, manifest: ManifestSummary): Promise<VerificationRecord | null> {
-    const stamp = await fs.stat(file, { bigint: true }).then(stampOf, () => null);
+  /**
+   * The verification record beside a backup (see verification.ts), from the cache while the
+   * record's file, the manifest's sha256 and the archive file are the ones it was read for.
+   */
+  private async verificationOf(
+    file: string,
+    manifest: ManifestSummary,
+    archivePath: string,
+  ): Promise<VerificationRecord | null> {
+    const [stamp, archive] = await Promise.all([
+      fs.stat(file, { bigint: true }).then(stampOf, () => null),
+      archiveFileOf(archivePath),
+    ]);
     if (!stamp) {
       this.verifications.delete(file);
       return null;
     }
+    const key = archiveKey(archive);
     const cached = this.verifications.get(file);
-    if (cached && cached.sha256 === manifest.sha256 && sameStamp(cached.stamp, stamp)) return cached.record;
-    const record = await readVerification(file, manifest);
-    this.verifications.set(file, { stamp, sha256: manifest.sha256, record });
+    if (cached && cached.sha256 === manifest.sha256 && cached.archive === key && sameStamp(cached.stamp, stamp))
+      return cached.record;
+    const record = await readVerification(file, manifest, archive);
+    this.verifications.set(file, { stamp, sha256: manifest.sha256, archive: key, record });
     return record;
   }
 
@@ -200,8 +221,11 @@ export class ManifestIndex {
             continue;
           }
           const checked = `${manifest.id}${VERIFICATION_SUFFIX}`;
-          const verification = set.has(checked) ? await this.verificationOf(path.join(dir, checked), manifest) : null;
-          manifests.push({ manifest, archive: path.join(dir, manifest.archive), verification });
+          const archive = path.join(dir, manifest.archive);
+          const verification = set.has(checked)
+            ? await this.verificationOf(path.join(dir, checked), manifest, archive)
+            : null;
+          manifests.push({ manifest, archive, verification });
         } catch (error) {
           problems.push({
             file,
@@ -216,6 +240,9 @@ export class ManifestIndex {
         }
       }
       for (const name of names) {
+        // A check's record whose backup is gone (a crash between the two removals): nothing to report.
+        if (name.endsWith(VERIFICATION_SUFFIX) && !set.has(`${name.slice(0, -VERIFICATION_SUFFIX.length)}.json`))
+          await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
         if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz|\.zst)?$/.test(name)) continue;
         problems.push({
           file: `${component}/${name}`,
@@ -251,8 +278,9 @@ export class ManifestIndex {
           );
         }
         const dir = path.join(this.backupsDir, component);
-        const verification = await this.verificationOf(verificationFile(dir, manifest.id), manifest);
-        return { manifest, archive: path.join(dir, manifest.archive), manifestPath, verification };
+        const archive = path.join(dir, manifest.archive);
+        const verification = await this.verificationOf(verificationFile(dir, manifest.id), manifest, archive);
+        return { manifest, archive, manifestPath, verification };
       }
     }
     const { manifests } = await this.scan();

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UpkeepError, toErrorShape } from '../../../shared/errors';
+import { UpkeepError, toErrorShape, type ErrorShape } from '../../../shared/errors';
 import type {
   BackupInfo,
   BackupList,
@@ -33,7 +33,13 @@ import { afterFailedRestore, extractVerified, restoreRoots, restoredFileCount } 
 import { restoreFromPrevious, type ReuseSummary } from './restore-reuse';
 import { refuseDuringUpdate, underBackupLock } from './store-locks';
 import { checkBackupSource, writeBackup } from './write-backup';
-import { recordVerification, trustedVerification, verificationFile, type VerificationRecord } from './verification';
+import {
+  archiveFileOf,
+  recordVerification,
+  trustedVerification,
+  verificationFile,
+  type VerificationRecord,
+} from './verification';
 import {
   selectBackups,
   type BackupComponent,
@@ -306,16 +312,16 @@ export class BackupStore {
     warmBackupWorker();
     const found = await this.find(idOrName);
     const id = found.manifest.id;
+    const check = await this.beginCheck(found, by);
     try {
       if (!(await pathExists(found.archive)))
         throw new UpkeepError('BACKUP_NOT_FOUND', `The archive of backup ${id} is missing (${found.archive}).`, { id });
       const result = await extractVerified(found, null, (p) => this.progress(p));
-      await this.recordCheck(found, by, result.files, null);
+      await check(result.files, null);
       return { id, ok: true, files: result.files, bytes: result.bytes, error: null };
     } catch (error) {
       const shape = toErrorShape(error);
-      // Damage is worth remembering; a missing archive or a cancelled check says nothing about the bytes.
-      if (shape.code === 'BACKUP_CORRUPT') await this.recordCheck(found, by, 0, shape);
+      await check(0, shape);
       return { id, ok: false, files: 0, bytes: 0, error: shape };
     } finally {
       // Whatever came of it, the verification is over (the panel stops showing it).
@@ -336,23 +342,37 @@ export class BackupStore {
     return trustedVerification(found.verification, this.options.appVersion);
   }
 
-  private async recordCheck(
+  /**
+   * A whole check of `found` about to begin. The function it returns keeps what the check found
+   * (verification.ts) and returns the record kept: intact (no error), or damaged (BACKUP_CORRUPT
+   * after its bytes were read). Anything else — a missing or unreadable archive, a cancel — says
+   * nothing about the bytes and is not kept. The record names the archive file as it was when
+   * the check began.
+   */
+  private async beginCheck(
     found: FoundBackup,
     by: VerificationRecord['by'],
-    files: number,
-    error: { code: string; message: string } | null,
-  ): Promise<void> {
+  ): Promise<(files: number, error: ErrorShape | null) => Promise<VerificationRecord | null>> {
     const m = found.manifest;
-    await recordVerification(path.dirname(found.manifestPath), found.manifestPath, {
-      id: m.id,
-      archive_sha256: m.sha256,
-      ok: error === null,
-      at: new Date().toISOString(),
-      files,
-      by,
-      app_version: this.options.appVersion,
-      error: error ? { code: error.code, message: error.message } : null,
-    });
+    const at = new Date().toISOString();
+    const archiveFile = await archiveFileOf(found.archive);
+    return async (files, error) => {
+      if (!archiveFile) return null;
+      if (error && (error.code !== 'BACKUP_CORRUPT' || error.details?.unreadable === true)) return null;
+      const record: VerificationRecord = {
+        id: m.id,
+        archive_sha256: m.sha256,
+        archive_file: archiveFile,
+        ok: error === null,
+        at,
+        files,
+        by,
+        app_version: this.options.appVersion,
+        error: error ? { code: error.code, message: error.message } : null,
+      };
+      await recordVerification(path.dirname(found.manifestPath), found.manifestPath, record);
+      return record;
+    };
   }
 
   async delete(idOrName: string): Promise<{ deleted: string }> {
@@ -518,17 +538,26 @@ export class BackupStore {
     await journal.write({ kind: 'extract', folder, staging });
     let safety: BackupInfo | null = null;
     let swapped = false;
+    // The record this restore kept of its whole check, if it made one.
+    let checked: VerificationRecord | null = null;
     try {
       const reused =
         roots === null && options.reuse ? await this.reusePrevious(found, options.reuse, folder, staging) : null;
       // A backup this Upkeep already read whole (an update's read-back, a verify) is checked by its
       // archive's sha256 alone: the same bytes decode to the files that were found intact.
       const archiveOnly = this.archiveOnly(found);
-      const extracted = reused
-        ? { files: m.file_count, bytes: m.size }
-        : await extractVerified(found, staging, (p) => this.progress(p), undefined, archiveOnly);
-      // Every file was hashed on the way: that is a whole check too.
-      if (!reused && !archiveOnly) await this.recordCheck(found, 'restore', extracted.files, null);
+      // Every file hashed on the way is a whole check too, and damage found is kept either way.
+      const check = reused ? null : await this.beginCheck(found, 'restore');
+      let extracted: { files: number; bytes: number };
+      try {
+        extracted = reused
+          ? { files: m.file_count, bytes: m.size }
+          : await extractVerified(found, staging, (p) => this.progress(p), undefined, archiveOnly);
+      } catch (error) {
+        await check?.(0, toErrorShape(error));
+        throw error;
+      }
+      if (check && !archiveOnly) checked = await check(extracted.files, null);
       // 2. A safety backup of what is there now.
       const folderExists = await fs.stat(folder).then(
         (s) => s.isDirectory(),
@@ -578,7 +607,7 @@ export class BackupStore {
       const restoredFiles = restoredFileCount(m, roots, extracted.files);
       swapped = true;
       const value: BackupRestoreResult = {
-        restored: toBackupInfo(m, found.archive),
+        restored: toBackupInfo(m, found.archive, checked ?? found.verification),
         safety_backup: safety,
         type,
         files: restoredFiles,

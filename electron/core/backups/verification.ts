@@ -9,14 +9,19 @@ import type { ManifestSummary } from './manifest';
 /**
  * What the last whole check of a backup found, kept beside it as `<id>.verified` so the Backups
  * list says "Verified" after a restart too, and an update's read-back is not forgotten the moment
- * it ends. A record counts only for the archive it names (its sha256): an archive replaced or
- * rewritten since is "not verified" again.
+ * it ends. A record counts only for the archive it names: its sha256 (the manifest's) and the file
+ * it was (size, inode, device, modification time), so an archive replaced or rewritten since is
+ * "not verified" again. Damage that leaves the file's identity alone (a bit flipped on the disk)
+ * is found by the next check: a record says what a check found, and when.
  */
 const recordSchema = z.strictObject({
   id: z.string(),
   /** The sha256 of the archive that was read. */
   archive_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The archive file as it was when the check began: size, inode, device, mtime in ns (decimal strings). */
+  archive_file: z.strictObject({ size: z.string(), ino: z.string(), dev: z.string(), mtime_ns: z.string() }),
   ok: z.boolean(),
+  /** When the check began (ISO 8601). */
   at: z.string().datetime({ offset: true }),
   files: z.number().int().min(0),
   by: z.enum(['read-back', 'verify', 'restore']),
@@ -34,8 +39,27 @@ export function verificationFile(dir: string, id: string): string {
   return path.join(dir, `${id}${VERIFICATION_SUFFIX}`);
 }
 
-/** The record beside a backup, or null: none, unreadable, or about a different archive than the manifest's. */
-export async function readVerification(file: string, manifest: ManifestSummary): Promise<VerificationRecord | null> {
+export type ArchiveFile = VerificationRecord['archive_file'];
+
+/** The archive file's identity now (null: it cannot be stat'ed). */
+export async function archiveFileOf(archive: string): Promise<ArchiveFile | null> {
+  const st = await fs.stat(archive, { bigint: true }).catch(() => null);
+  if (!st) return null;
+  return { size: String(st.size), ino: String(st.ino), dev: String(st.dev), mtime_ns: String(st.mtimeNs) };
+}
+
+const sameFile = (a: ArchiveFile, b: ArchiveFile) =>
+  a.size === b.size && a.ino === b.ino && a.dev === b.dev && a.mtime_ns === b.mtime_ns;
+
+/**
+ * The record beside a backup, or null: none, unreadable, or about another archive than this
+ * one (another sha256 in the manifest, or another file at the archive's path).
+ */
+export async function readVerification(
+  file: string,
+  manifest: ManifestSummary,
+  archive: ArchiveFile | null,
+): Promise<VerificationRecord | null> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -48,7 +72,8 @@ export async function readVerification(file: string, manifest: ManifestSummary):
     return null;
   }
   const r = parsed.data;
-  return r.id === manifest.id && r.archive_sha256 === manifest.sha256 ? r : null;
+  const same = r.id === manifest.id && r.archive_sha256 === manifest.sha256;
+  return same && archive !== null && sameFile(r.archive_file, archive) ? r : null;
 }
 
 function safeJson(text: string): unknown {
@@ -62,11 +87,14 @@ function safeJson(text: string): unknown {
 /**
  * Keep what a whole check found. Written after the check, so a backup deleted meanwhile (its
  * manifest goes first) does not keep a record: one found without its manifest is removed again.
- * A record that cannot be written is logged and the check's own answer stands.
+ * A record of a check that began later (two checks at once) is not overwritten. A record that
+ * cannot be written is logged and the check's own answer stands.
  */
 export async function recordVerification(dir: string, manifestPath: string, record: VerificationRecord): Promise<void> {
   const file = verificationFile(dir, record.id);
   try {
+    const before = recordSchema.safeParse(safeJson(await fs.readFile(file, 'utf8').catch(() => 'null')));
+    if (before.success && Date.parse(before.data.at) > Date.parse(record.at)) return;
     await writeFileAtomic(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     const still = await fs.stat(manifestPath).then(
       () => true,

@@ -19,6 +19,8 @@ export interface VerifyState {
   status: 'running' | 'ok' | 'failed';
   error: ErrorShape | null;
   files?: number;
+  /** When this check was asked for (ISO 8601): a record kept with the backup since is newer. */
+  at: string;
 }
 
 /** A long backup operation in progress (create, restore), from backup_progress events. */
@@ -155,15 +157,18 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> =
       },
 
       async verifyBackup(id) {
-        set((s) => ({ verifications: { ...s.verifications, [id]: { status: 'running', error: null } } }));
+        const at = new Date().toISOString();
+        set((s) => ({ verifications: { ...s.verifications, [id]: { status: 'running', error: null, at } } }));
         try {
           const result = await api.verifyBackup({ id });
           set((s) => ({
             verifications: {
               ...s.verifications,
-              [id]: { status: result.ok ? 'ok' : 'failed', error: result.error, files: result.files },
+              [id]: { status: result.ok ? 'ok' : 'failed', error: result.error, files: result.files, at },
             },
           }));
+          // What the check kept with the backup (the list shows it from then on).
+          void get().loadBackups();
           if (result.ok) get().announce(`Backup ${labelOf(id)} verified: ${result.files} files intact.`, 'success');
           else
             get().announce(
@@ -172,7 +177,7 @@ export const createBackupsSlice: SliceCreator<BackupsSlice> =
             );
         } catch (error) {
           const shape = toErrorShape(error);
-          set((s) => ({ verifications: { ...s.verifications, [id]: { status: 'failed', error: shape } } }));
+          set((s) => ({ verifications: { ...s.verifications, [id]: { status: 'failed', error: shape, at } } }));
           get().announce(`Could not verify ${labelOf(id)}: ${shape.message} (${shape.code})`, 'error');
         }
       },

@@ -46,13 +46,16 @@ function cardHeight(columns: Column[]): number {
 const GAP = 10;
 const PADDING = 28;
 
-/** The columns that fit `width`, dropping the most droppable ones first. */
-function fitColumns(columns: Column[], width: number): Column[] {
+/**
+ * The columns that fit `width`, dropping the most droppable ones first; null when even the ones
+ * that cannot be dropped do not fit (the rows are then shown as cards, so no action is cut off).
+ */
+function fitColumns(columns: Column[], width: number): Column[] | null {
   const visible = [...columns];
   const need = () => visible.reduce((sum, c) => sum + c.min, 0) + GAP * (visible.length - 1) + PADDING;
   while (need() > width) {
     const candidates = visible.filter((c) => c.drop !== undefined);
-    if (candidates.length === 0) break;
+    if (candidates.length === 0) return null;
     const next = candidates.reduce((a, b) => ((b.drop ?? 0) < (a.drop ?? 0) ? b : a));
     visible.splice(visible.indexOf(next), 1);
   }
@@ -115,7 +118,8 @@ export function VirtualTable<T>({
     // The body is a different element while the list is empty (outside the table, see below).
   }, [isEmpty]);
 
-  const cards = width < CARD_BREAKPOINT;
+  const fitted = width < CARD_BREAKPOINT ? null : fitColumns(columns, width);
+  const cards = fitted === null;
   const rowHeight = cards ? cardHeight(columns) : tableRowHeight;
 
   // A shorter list (after filtering) must not leave the view scrolled past its end.
@@ -127,7 +131,7 @@ export function VirtualTable<T>({
     }
   }, [items.length, rowHeight]);
 
-  const visible = cards ? columns.filter((c) => c.card !== 'hidden') : fitColumns(columns, width);
+  const visible = fitted ?? columns.filter((c) => c.card !== 'hidden');
   const shownIndexes = visible.map((c) => columns.indexOf(c));
   const template = cards
     ? undefined

@@ -15,6 +15,21 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   return absolute.format(t);
 }
 
+const shortDate = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** The compact form for a narrow cell: "now", "5 min ago", "3 h ago", "2 d ago", then the day ("Dec 1"). */
+export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const seconds = Math.max(0, Math.round((now - t) / 1000));
+  if (seconds < 45) return 'now';
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+  if (seconds < 7 * 86_400) return `${Math.round(seconds / 86_400)} d ago`;
+  return shortDate.format(t);
+}
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const t = Date.parse(iso);

@@ -16,10 +16,10 @@ import { BackupFilters, BackupProblems } from './backup-sections';
 const COLUMNS: Column[] = [
   { key: 'name', header: 'Backup', min: 160, grow: 2 },
   { key: 'component', header: 'Component', min: 112, grow: 1.2 },
-  { key: 'type', header: 'Type', min: 88, grow: 0.8 },
+  { key: 'type', header: 'Type', min: 88, grow: 0.8, drop: 3 },
   { key: 'created', header: 'Created', min: 112, grow: 1 },
   { key: 'size', header: 'Size', min: 80, grow: 0.8, drop: 1, align: 'end' },
-  { key: 'state', header: 'Integrity', min: 96, grow: 0.9, drop: 2 },
+  { key: 'state', header: 'Integrity', min: 120, grow: 1, drop: 2 },
   { key: 'actions', header: <span className="visually-hidden">Actions</span>, min: 272, align: 'end' },
 ];
 
