@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchBrowser } from './helpers/panel';
-import { openAt, startShowcase, type Showcase } from './helpers/showcase';
+import type { Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
+import { openAt, useShowcase } from './helpers/showcase';
 
 /** What has focus: its accessible name as the tests find it, its tag, and whether it sits in a dialog. */
 async function focused(page: Page): Promise<{ name: string; tag: string; id: string; inDialog: boolean }> {
@@ -26,21 +25,10 @@ async function tabTo(page: Page, name: string, limit = 80): Promise<number> {
 }
 
 describe('keyboard only', () => {
-  let browser: Browser;
-  let show: Showcase;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    [show, browser] = await Promise.all([startShowcase(), launchBrowser()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await show?.close();
-  });
+  const suite = useShowcase();
 
   it('opens Details with focus on its title, keeps Tab inside, closes with Escape back on the button', async () => {
-    const { page, context } = await openAt(browser, show.host);
+    const { page, context } = await openAt(suite.browser, suite.show.host);
     await page.getByText('Update available').first().waitFor();
     await tabTo(page, 'Details for Web App');
     await page.keyboard.press('Enter');
@@ -67,7 +55,7 @@ describe('keyboard only', () => {
   });
 
   it('updates with Tab and Enter, and focus follows the run instead of dropping to the page', async () => {
-    const { page, context } = await openAt(browser, show.host);
+    const { page, context } = await openAt(suite.browser, suite.show.host);
     await page.getByText('Update available').first().waitFor();
     await tabTo(page, 'Update now: Web App');
     await page.keyboard.press('Enter');
@@ -82,7 +70,7 @@ describe('keyboard only', () => {
   });
 
   it('opens Settings, changes a channel and saves, without the mouse', async () => {
-    const { page, context } = await openAt(browser, show.host);
+    const { page, context } = await openAt(suite.browser, suite.show.host);
     await page.getByText('Update available').first().waitFor();
     await tabTo(page, 'Settings');
     await page.keyboard.press('Enter');
@@ -105,7 +93,9 @@ describe('keyboard only', () => {
     await tabTo(page, 'Save', 60);
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
-    const { components } = await show.host.call<{ components: { id: string; channel: string }[] }>('listComponents');
+    const { components } = await suite.show.host.call<{ components: { id: string; channel: string }[] }>(
+      'listComponents',
+    );
     expect(components.find((c) => c.id === 'broken')?.channel).toBe(after);
     await context.close();
   });

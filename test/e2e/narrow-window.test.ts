@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRendererBuilt, launchBrowser } from './helpers/panel';
-import { openAt, openView, startShowcase, type Showcase } from './helpers/showcase';
+import type { Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
+import { openAt, openView, useShowcase } from './helpers/showcase';
 
 /** Buttons of the first rows that stick out of their list, or out of the window. */
 async function cutOff(page: Page): Promise<string[]> {
@@ -26,23 +25,12 @@ async function cutOff(page: Page): Promise<string[]> {
 }
 
 describe('a window between a phone and a wide screen', () => {
-  let browser: Browser;
-  let show: Showcase;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    [show, browser] = await Promise.all([startShowcase(), launchBrowser()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await show?.close();
-  });
+  const suite = useShowcase();
 
   it('keeps every row action inside the list at every width: columns give way first, then rows become cards', async () => {
     const found: Record<string, string[]> = {};
     for (const width of [1280, 1000, 900, 820, 700]) {
-      const { page, context } = await openAt(browser, show.host, { viewport: { width, height: 800 } });
+      const { page, context } = await openAt(suite.browser, suite.show.host, { viewport: { width, height: 800 } });
       for (const view of ['Components', 'Backups', 'History'] as const) {
         await openView(page, view);
         await page.locator('.vt-body [role="row"]').first().waitFor();

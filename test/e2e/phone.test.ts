@@ -1,8 +1,8 @@
-import type { Browser, Locator, Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright';
+import { describe, expect, it } from 'vitest';
 import { seriousViolations, type AxeFinding } from './helpers/axe';
-import { ensureRendererBuilt, launchBrowser, screenshotBothThemes } from './helpers/panel';
-import { LONG_NAME, openAt, openView, PHONE, startShowcase, type Showcase } from './helpers/showcase';
+import { screenshotBothThemes } from './helpers/panel';
+import { LONG_NAME, openAt, openView, PHONE, useShowcase } from './helpers/showcase';
 
 /** Wider than the screen: the page scrolls sideways. */
 async function sidewaysOverflow(page: Page): Promise<{ scrollWidth: number; width: number }> {
@@ -35,21 +35,10 @@ async function expectReachable(page: Page, target: Locator): Promise<void> {
 }
 
 describe('a phone: 390 × 844', () => {
-  let browser: Browser;
-  let show: Showcase;
-
-  beforeAll(async () => {
-    ensureRendererBuilt();
-    [show, browser] = await Promise.all([startShowcase(), launchBrowser()]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await show?.close();
-  });
+  const suite = useShowcase();
 
   it('has no sideways scroll on any view or dialog, and every action on screen', async () => {
-    const { page, context, errors } = await openAt(browser, show.host, { viewport: PHONE });
+    const { page, context, errors } = await openAt(suite.browser, suite.show.host, { viewport: PHONE });
     const widths: Record<string, { scrollWidth: number; width: number }> = {};
     const measure = async (step: string) => {
       widths[step] = await sidewaysOverflow(page);
@@ -177,7 +166,7 @@ describe('a phone: 390 × 844', () => {
   });
 
   it('updates from the phone: Update now on a card runs the update to its end', async () => {
-    const { page, context } = await openAt(browser, show.host, { viewport: PHONE });
+    const { page, context } = await openAt(suite.browser, suite.show.host, { viewport: PHONE });
     const button = page.getByRole('button', { name: 'Update now: Web App', exact: true });
     await expectReachable(page, button);
     await button.click();

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright';
+import { afterAll, beforeAll } from 'vitest';
 import { FakeGitHub } from '../../fixtures/servers';
 import { sourceTarball } from '../../fixtures/releases/tree';
-import { startPanelHost, type PanelHost } from './panel';
+import { ensureRendererBuilt, launchBrowser, startPanelHost, type PanelHost } from './panel';
 import { appFiles, installApp } from './sample-app';
 
 /**
@@ -130,4 +131,33 @@ export async function openAt(
   await page.goto(host.panelUrl);
   await page.getByRole('heading', { name: 'Components', level: 1 }).waitFor();
   return { context, page, errors };
+}
+
+/**
+ * For a suite: the showcase and a browser, started side by side before its tests and closed after
+ * them. Read `suite.show` and `suite.browser` inside the tests.
+ */
+export function useShowcase(): { readonly show: Showcase; readonly browser: Browser } {
+  let show: Showcase | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    [show, browser] = await Promise.all([startShowcase(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await show?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the showcase is started before the suite’s tests (useShowcase)');
+    return value;
+  };
+  return {
+    get show() {
+      return started(show);
+    },
+    get browser() {
+      return started(browser);
+    },
+  };
 }
