@@ -27,10 +27,15 @@ async function cutOff(page: Page): Promise<string[]> {
 describe('a window between a phone and a wide screen', () => {
   const suite = useShowcase();
 
-  it('keeps every row action inside the list at every width: columns give way first, then rows become cards', async () => {
+  it('keeps every row action inside the list at every width (columns give way first, then rows become cards) and the host switcher readable', async () => {
     const found: Record<string, string[]> = {};
     for (const width of [1280, 1000, 900, 820, 700]) {
       const { page, context } = await openAt(suite.browser, suite.show.host, { viewport: { width, height: 800 } });
+      // The top bar neither squeezes the host's name away nor runs off the side.
+      const select = await page.getByLabel('Host', { exact: true }).boundingBox();
+      if (!select || select.width < 120) found[`Host select at ${width}px`] = [`${select?.width ?? 0}px wide`];
+      const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (sideways > 0) found[`page at ${width}px`] = [`${sideways}px wider than the window`];
       for (const view of ['Components', 'Backups', 'History'] as const) {
         await openView(page, view);
         await page.locator('.vt-body [role="row"]').first().waitFor();
