@@ -45,6 +45,9 @@ export interface BackupVerification {
   error?: { code: string; message: string };
 }
 
+/** Who asks for a verify: a person (or the CLI), or an update reading its pre-update backup back. */
+export type VerifyAskedBy = Exclude<BackupVerification['by'], 'restore'>;
+
 export type BackupReason = BackupInfo['reason'];
 export type BackupSort = 'date' | 'size' | 'name' | 'type';
 export type BackupSince = '1d' | '7d' | '30d' | '90d' | 'all';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
 import type { BackupProblem } from '../../../shared/types';
 import { errorMessage } from '../lib/error-info';
+import { logger } from '../lib/log';
 import { pathExists } from '../lib/fs-atomic';
 import { mapBounded } from '../net/limiter';
 import {
@@ -15,11 +16,14 @@ import {
 import {
   archiveFileOf,
   readVerification,
+  sameArchiveFile,
   VERIFICATION_SUFFIX,
   verificationFile,
   type ArchiveFile,
   type VerificationRecord,
 } from './verification';
+
+const log = logger('backups.store');
 
 /** How long the last whole manifest read is kept (see ManifestIndex.lastRead). */
 const LAST_READ_MS = 2 * 60 * 1000;
@@ -52,14 +56,12 @@ export interface FoundBackup {
   verification: VerificationRecord | null;
 }
 
-const archiveKey = (a: ArchiveFile | null) => (a ? `${a.size}:${a.ino}:${a.dev}:${a.mtime_ns}` : '');
-
 export class ManifestIndex {
   private readonly summaries = new Map<string, CachedSummary>();
   /** Verification records (verification.ts) by file, each valid while the file keeps its identity. */
   private readonly verifications = new Map<
     string,
-    { stamp: FileStamp; sha256: string; archive: string; record: VerificationRecord | null }
+    { stamp: FileStamp; sha256: string; archive: ArchiveFile | null; record: VerificationRecord | null }
   >();
   /** Bumped by the store's own manifest writes and deletions: a read begun before one is not cached. */
   private writes = 0;
@@ -164,12 +166,16 @@ export class ManifestIndex {
       this.verifications.delete(file);
       return null;
     }
-    const key = archiveKey(archive);
     const cached = this.verifications.get(file);
-    if (cached && cached.sha256 === manifest.sha256 && cached.archive === key && sameStamp(cached.stamp, stamp))
+    if (
+      cached &&
+      cached.sha256 === manifest.sha256 &&
+      sameArchiveFile(cached.archive, archive) &&
+      sameStamp(cached.stamp, stamp)
+    )
       return cached.record;
     const record = await readVerification(file, manifest, archive);
-    this.verifications.set(file, { stamp, sha256: manifest.sha256, archive: key, record });
+    this.verifications.set(file, { stamp, sha256: manifest.sha256, archive, record });
     return record;
   }
 
@@ -180,6 +186,7 @@ export class ManifestIndex {
   }> {
     const manifests: { manifest: ManifestSummary; archive: string; verification: VerificationRecord | null }[] = [];
     const problems: BackupProblem[] = [];
+    const checks: { listed: (typeof manifests)[number]; file: string }[] = [];
     let components: string[];
     try {
       components = (await fs.readdir(this.backupsDir, { withFileTypes: true }))
@@ -222,10 +229,9 @@ export class ManifestIndex {
           }
           const checked = `${manifest.id}${VERIFICATION_SUFFIX}`;
           const archive = path.join(dir, manifest.archive);
-          const verification = set.has(checked)
-            ? await this.verificationOf(path.join(dir, checked), manifest, archive)
-            : null;
-          manifests.push({ manifest, archive, verification });
+          const listed = { manifest, archive, verification: null as VerificationRecord | null };
+          manifests.push(listed);
+          if (set.has(checked)) checks.push({ listed, file: path.join(dir, checked) });
         } catch (error) {
           problems.push({
             file,
@@ -242,7 +248,11 @@ export class ManifestIndex {
       for (const name of names) {
         // A check's record whose backup is gone (a crash between the two removals): nothing to report.
         if (name.endsWith(VERIFICATION_SUFFIX) && !set.has(`${name.slice(0, -VERIFICATION_SUFFIX.length)}.json`))
-          await fs.rm(path.join(dir, name), { force: true }).catch(() => undefined);
+          await fs
+            .rm(path.join(dir, name), { force: true })
+            .catch((error: unknown) =>
+              log.warn('a check record whose backup is gone could not be removed', { file: name, error }),
+            );
         if (name.startsWith('.') || claimed.has(name) || !/\.tar(\.gz|\.zst)?$/.test(name)) continue;
         problems.push({
           file: `${component}/${name}`,
@@ -252,6 +262,10 @@ export class ManifestIndex {
         });
       }
     }
+    // The records of the checks kept beside backups, read as the manifests were (several at once).
+    await mapBounded(checks, MANIFEST_READS_AT_ONCE, async ({ listed, file }) => {
+      listed.verification = await this.verificationOf(file, listed.manifest, listed.archive);
+    });
     // Manifests gone from disk leave the cache.
     for (const file of this.summaries.keys()) if (!seen.has(file)) this.summaries.delete(file);
     for (const file of this.verifications.keys())

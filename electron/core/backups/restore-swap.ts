@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UpkeepError } from '../../../shared/errors';
-import { swapIn, swapState, treeInode } from '../lib/dir-swap';
+import { oldTreeBeside, swapIn, swapState, treeInode } from '../lib/dir-swap';
 import { fsyncDir, pathExists } from '../lib/fs-atomic';
 import { walkDirs } from '../lib/walk-dirs';
 import { SQLITE_COMPANIONS } from './folder-archive';
@@ -42,7 +42,7 @@ export async function swapWholeFolder(
   }
   const carried: string[] = [];
   const parent = path.dirname(folder);
-  const old = path.join(parent, `.${path.basename(folder)}.upkeep-old-${hex(4)}`);
+  const old = oldTreeBeside(folder, hex(4));
   const newIno = await treeInode(staging);
   let swapped = false;
   try {
@@ -212,7 +212,7 @@ export async function swapPaths(
 ): Promise<void> {
   await fs.mkdir(folder, { recursive: true });
   const realFolder = await fs.realpath(folder);
-  const asideOf = (target: string) => path.join(path.dirname(target), `.${path.basename(target)}.upkeep-old-${hex(4)}`);
+  const asideOf = (target: string) => oldTreeBeside(target, hex(4));
   // Plan every move first and record it: a crash part-way is then undone by recover().
   const plan: { target: string; aside: string; existed: boolean; from: string | null }[] = [];
   for (const root of roots) {

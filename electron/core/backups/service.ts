@@ -3,6 +3,7 @@ import type {
   BackupList,
   BackupRestoreResult,
   BackupVerifyResult,
+  VerifyAskedBy,
   Component,
   Settings,
 } from '../../../shared/types';
@@ -35,7 +36,7 @@ export interface BackupService {
   restore(request: RestoreBackupRequest): Promise<BackupRestoreResult>;
   list(filter?: ListBackupsFilter): Promise<BackupList>;
   /** `by`: who asked (an update reading its pre-update backup back, or a person); kept with the result. */
-  verify(id: string, by?: 'verify' | 'read-back'): Promise<BackupVerifyResult>;
+  verify(id: string, by?: VerifyAskedBy): Promise<BackupVerifyResult>;
   delete(id: string): Promise<{ deleted: string }>;
   get(id: string): Promise<BackupInfo>;
   pin(id: string, pinned: boolean): Promise<BackupInfo>;

@@ -8,8 +8,10 @@ import type {
   BackupProgress,
   BackupRestoreResult,
   BackupVerifyResult,
+  VerifyAskedBy,
 } from '../../../shared/types';
 import { DataDirGuard } from '../lib/data-dir';
+import { isOldTreeOf } from '../lib/dir-swap';
 import { fsyncDir, pathExists, writeFileAtomic } from '../lib/fs-atomic';
 import { logger } from '../lib/log';
 import { ensureFreeSpace } from './disk-space';
@@ -308,7 +310,7 @@ export class BackupStore {
    * Read the whole archive and check every entry and every file's sha256 against the manifest.
    * What it finds is kept beside the backup (verification.ts): whether it is intact, or damaged.
    */
-  async verify(idOrName: string, by: 'verify' | 'read-back' = 'verify'): Promise<BackupVerifyResult> {
+  async verify(idOrName: string, by: VerifyAskedBy = 'verify'): Promise<BackupVerifyResult> {
     warmBackupWorker();
     const found = await this.find(idOrName);
     const id = found.manifest.id;
@@ -475,10 +477,7 @@ export class BackupStore {
   ): Promise<ReuseSummary | null> {
     const m = found.manifest;
     // Only a tree an update set aside beside this folder: the tree is renamed and then changed.
-    if (
-      path.dirname(tree) !== path.dirname(folder) ||
-      !path.basename(tree).startsWith(`.${path.basename(folder)}.upkeep-old-`)
-    ) {
+    if (!isOldTreeOf(tree, folder)) {
       log.warn('a tree to restore from that is not one an update set aside is ignored', { id: m.id, tree });
       return null;
     }

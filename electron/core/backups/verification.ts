@@ -48,8 +48,9 @@ export async function archiveFileOf(archive: string): Promise<ArchiveFile | null
   return { size: String(st.size), ino: String(st.ino), dev: String(st.dev), mtime_ns: String(st.mtimeNs) };
 }
 
-const sameFile = (a: ArchiveFile, b: ArchiveFile) =>
-  a.size === b.size && a.ino === b.ino && a.dev === b.dev && a.mtime_ns === b.mtime_ns;
+/** Whether two identities are the same archive file (none is never the same). */
+export const sameArchiveFile = (a: ArchiveFile | null, b: ArchiveFile | null): boolean =>
+  a !== null && b !== null && a.size === b.size && a.ino === b.ino && a.dev === b.dev && a.mtime_ns === b.mtime_ns;
 
 /**
  * The record beside a backup, or null: none, unreadable, or about another archive than this
@@ -73,7 +74,7 @@ export async function readVerification(
   }
   const r = parsed.data;
   const same = r.id === manifest.id && r.archive_sha256 === manifest.sha256;
-  return same && archive !== null && sameFile(r.archive_file, archive) ? r : null;
+  return same && sameArchiveFile(r.archive_file, archive) ? r : null;
 }
 
 function safeJson(text: string): unknown {

@@ -1,4 +1,4 @@
-import type { BackupInfo, CheckResult, Component, ErrorShape, ReuseCounts } from '../../../shared/types';
+import type { BackupInfo, CheckResult, Component, ErrorShape, ReuseCounts, VerifyAskedBy } from '../../../shared/types';
 import type { HomeLayout } from '../config/home';
 import type { VersionChoiceLookup } from '../config/version-choices';
 import type { EventBus } from '../events';
@@ -17,7 +17,7 @@ export interface BackupServiceLike {
     signal?: AbortSignal;
   }): Promise<BackupInfo>;
   restore(request: { backupId: string; safetyBackup?: boolean; reuse?: string }): Promise<{ reused?: ReuseCounts }>;
-  verify?(id: string, by?: 'verify' | 'read-back'): Promise<{ ok: boolean; error: ErrorShape | null }>;
+  verify?(id: string, by?: VerifyAskedBy): Promise<{ ok: boolean; error: ErrorShape | null }>;
 }
 
 export interface CheckServiceLike {

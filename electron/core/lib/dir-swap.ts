@@ -16,6 +16,22 @@ import { fsyncDir } from './fs-atomic';
  * moment between them.
  */
 
+/**
+ * Where a folder's previous tree waits beside it after a swap, `.<name>.upkeep-old-<suffix>`: the
+ * one name the updaters, the restores and the rollback's reuse of that tree agree on.
+ */
+export function oldTreeBeside(folder: string, suffix: string): string {
+  return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${suffix}`);
+}
+
+/** Whether `tree` is one of `folder`'s previous trees, beside it (see oldTreeBeside). */
+export function isOldTreeOf(tree: string, folder: string): boolean {
+  return (
+    path.dirname(tree) === path.dirname(folder) &&
+    path.basename(tree).startsWith(`.${path.basename(folder)}.upkeep-old-`)
+  );
+}
+
 /** How a swap was made: one exchange, or two renames (the folder was briefly absent). */
 export type SwapWay = 'exchange' | 'renames';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { UpkeepError } from '../../../shared/errors';
 import { extractArchive } from '../archive';
 import { extractArchiveIsolated } from '../backups/in-worker';
-import { swapState } from '../lib/dir-swap';
+import { oldTreeBeside, swapState } from '../lib/dir-swap';
 import { discardTree, sweepTrash } from '../lib/trash';
 import { assertApartFromDataDir } from '../lib/data-dir';
 import { writeFileAtomic } from '../lib/fs-atomic';
@@ -60,7 +60,7 @@ function stagingOf(ctx: OwnContext<'release_archive'>): string {
 /** Where the folder's previous tree waits, beside it, until the update is accepted or reverted. */
 function oldTreeOf(ctx: OwnContext<'release_archive'>): string {
   const folder = folderOf(ctx);
-  return path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${ctx.runId}`);
+  return oldTreeBeside(folder, ctx.runId);
 }
 
 /** The swap as journaled before anything in the folder moved (see swapTree), or null before that point. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UpkeepError } from '../../../../shared/errors';
 import { assertApartFromDataDir } from '../../lib/data-dir';
 import { fsyncDir } from '../../lib/fs-atomic';
-import { swapIn, swapState, treeInode, type SwapRecord, type SwapWay } from '../../lib/dir-swap';
+import { oldTreeBeside, swapIn, swapState, treeInode, type SwapRecord, type SwapWay } from '../../lib/dir-swap';
 import { sha256File } from '../../lib/hash';
 
 export const DEFAULT_PRESERVE = ['.env', 'uploads/', 'database_backups/'];
@@ -150,9 +150,7 @@ export async function swapTree(options: SwapTreeOptions): Promise<SwapTreeResult
   const release = options.prepared ?? (await prepareRelease(staging, preserve, options.releaseHashes));
   const plan = await planCarry(folder, release.kinds, options);
   await fs.chmod(staging, folderStat.mode & 0o7777);
-  const old =
-    options.old ??
-    path.join(path.dirname(folder), `.${path.basename(folder)}.upkeep-old-${randomBytes(4).toString('hex')}`);
+  const old = options.old ?? oldTreeBeside(folder, randomBytes(4).toString('hex'));
   const record: TreeSwapRecord = { folder, staging, old, new_ino: await treeInode(staging), carried: plan.carry };
   await options.record?.(record);
   await carryInto(record);
